@@ -1,0 +1,117 @@
+/**
+ * What the API server knows about one kind. The registry (registry.ts) is a list of these and is the single
+ * source of truth: routes, discovery, OpenAPI, Table printing and storage keys are all derived from it.
+ * Adding a kind is one entry plus its strategy.
+ */
+
+/** A Kubernetes object as it travels through the API server: plain JSON. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+  managedFields?: unknown[];
+  [field: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+/** One validation failure; `field` is the JSON path upstream reports, e.g. `spec.containers[0].image`. */
+export interface FieldError {
+  /** Upstream's cause types: FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueDuplicate, … */
+  type: string;
+  field: string;
+  message: string;
+}
+
+/**
+ * Per-kind behaviour, as upstream's rest strategies: defaulting, validation and what a write may change.
+ * All functions are pure on plain objects.
+ */
+export interface Strategy {
+  /** Fills defaults in place (upstream's SetDefaults_*). */
+  default?(obj: KubeObject): void;
+  validate?(obj: KubeObject): FieldError[];
+  validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /** Whether the kind has a spec whose changes bump metadata.generation. */
+  hasGeneration?: boolean;
+  /** Whether the kind has a status subresource (then the main endpoint ignores status, /status ignores the rest). */
+  hasStatus?: boolean;
+}
+
+/** The scale subresource's mapping, as a CRD's `subresources.scale`. */
+export interface ScaleMapping {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
+}
+
+/** A server-side printing column; `value` reads the cell from the object. */
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string;
+  description: string;
+  /** 0 = always shown, 1 = only with -o wide (upstream's `priority`). */
+  priority: number;
+  value(obj: KubeObject, now: Date): string | number | boolean | null;
+}
+
+export interface ResourceType {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  kind: string;
+  listKind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  categories: string[];
+  namespaced: boolean;
+  /** Verbs served on the main resource, as discovery lists them. */
+  verbs: string[];
+  /** Subresources: 'status', 'scale', 'binding', 'eviction', 'log', … */
+  subresources: string[];
+  scale?: ScaleMapping;
+  strategy: Strategy;
+  /** Printing columns (besides Name, which every Table has first). */
+  columns: TableColumn[];
+  /** OpenAPI definition name, e.g. `io.k8s.api.core.v1.Pod`. */
+  definition: string;
+}
+
+export const groupVersion = (r: Pick<ResourceType, 'group' | 'version'>): string =>
+  r.group === '' ? r.version : `${r.group}/${r.version}`;
+
+/** kube-apiserver's etcd key layout: core resources under /registry/<plural>, others group-prefixed. */
+export function storagePrefix(r: ResourceType, namespace?: string): string {
+  const base = r.group === '' ? `/registry/${r.plural}/` : `/registry/${r.group}/${r.plural}/`;
+  return r.namespaced && namespace ? `${base}${namespace}/` : base;
+}
+
+export function storageKey(r: ResourceType, namespace: string | undefined, name: string): string {
+  return `${storagePrefix(r, r.namespaced ? namespace : undefined)}${name}`;
+}
