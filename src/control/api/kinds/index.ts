@@ -1,0 +1,24 @@
+/**
+ * Every kind the API server serves. The registry, discovery, OpenAPI and Table printing are derived from this
+ * list; adding a kind is one entry here plus its strategy and columns.
+ */
+import type { ResourceType } from '../resource.js';
+import { namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events } from './core.js';
+import { deployments, replicasets, statefulsets, daemonsets } from './apps.js';
+import { jobs, cronjobs } from './batch.js';
+import { endpointslices } from './discovery.js';
+import { leases } from './coordination.js';
+import { horizontalpodautoscalers } from './autoscaling.js';
+
+export const resources: ResourceType[] = [
+  namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
+  deployments, replicasets, statefulsets, daemonsets,
+  jobs, cronjobs,
+  endpointslices, leases, horizontalpodautoscalers,
+];
+
+export {
+  namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
+  deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, endpointslices, leases,
+  horizontalpodautoscalers,
+};

@@ -1,0 +1,3 @@
+import type { TableColumn } from '../../resource.js';
+export const jobColumns: TableColumn[] = [];
+export const cronJobColumns: TableColumn[] = [];

@@ -1,0 +1,10 @@
+import type { TableColumn } from '../../resource.js';
+export const namespaceColumns: TableColumn[] = [];
+export const nodeColumns: TableColumn[] = [];
+export const podColumns: TableColumn[] = [];
+export const serviceColumns: TableColumn[] = [];
+export const endpointsColumns: TableColumn[] = [];
+export const configMapColumns: TableColumn[] = [];
+export const secretColumns: TableColumn[] = [];
+export const serviceAccountColumns: TableColumn[] = [];
+export const eventColumns: TableColumn[] = [];

@@ -1,0 +1,2 @@
+import type { Strategy } from '../../resource.js';
+export const podStrategy: Strategy = { hasStatus: true };

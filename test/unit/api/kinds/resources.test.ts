@@ -1,0 +1,56 @@
+import { describe, expect, test } from 'vitest';
+import { resources } from '../../../../src/control/api/kinds/index.js';
+import { groupVersion } from '../../../../src/control/api/resource.js';
+
+const byPlural = (gv: string, plural: string) => {
+  const r = resources.find((x) => groupVersion(x) === gv && x.plural === plural);
+  if (!r) throw new Error(`no ${gv} ${plural}`);
+  return r;
+};
+
+describe('kinds list', () => {
+  test('serves every kind of the issue, each once', () => {
+    const ids = resources.map((r) => `${groupVersion(r)}/${r.kind}`).sort();
+    expect(ids).toEqual([
+      'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet',
+      'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/CronJob', 'batch/v1/Job',
+      'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice',
+      'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/Namespace', 'v1/Node', 'v1/Pod', 'v1/Secret',
+      'v1/Service', 'v1/ServiceAccount',
+    ]);
+  });
+
+  test('short names match upstream', () => {
+    const short = Object.fromEntries(resources.map((r) => [r.plural, r.shortNames]));
+    expect(short).toMatchObject({
+      pods: ['po'], services: ['svc'], deployments: ['deploy'], replicasets: ['rs'], statefulsets: ['sts'],
+      daemonsets: ['ds'], cronjobs: ['cj'], namespaces: ['ns'], nodes: ['no'], configmaps: ['cm'],
+      serviceaccounts: ['sa'], events: ['ev'], endpoints: ['ep'], horizontalpodautoscalers: ['hpa'],
+      secrets: [], jobs: [], leases: [], endpointslices: [],
+    });
+  });
+
+  test('category "all" exactly where upstream has it', () => {
+    const all = resources.filter((r) => r.categories.includes('all')).map((r) => r.plural).sort();
+    expect(all).toEqual(['cronjobs', 'daemonsets', 'deployments', 'horizontalpodautoscalers', 'jobs', 'pods',
+      'replicasets', 'services', 'statefulsets']);
+  });
+
+  test('namespaces have no deletecollection; cluster-scoped kinds are namespaces and nodes', () => {
+    expect(byPlural('v1', 'namespaces').verbs).not.toContain('deletecollection');
+    expect(byPlural('v1', 'pods').verbs).toContain('deletecollection');
+    expect(resources.filter((r) => !r.namespaced).map((r) => r.plural).sort()).toEqual(['namespaces', 'nodes']);
+  });
+
+  test('subresources, scale mappings and status flags agree', () => {
+    expect(byPlural('v1', 'pods').subresources).toEqual(['status', 'binding', 'eviction', 'log']);
+    for (const r of resources) {
+      expect(r.subresources.includes('status'), r.plural).toBe(r.strategy.hasStatus === true);
+      expect(r.subresources.includes('scale'), r.plural).toBe(r.scale !== undefined);
+      expect(r.listKind).toBe(`${r.kind}List`);
+      expect(r.singular).toBe(r.kind.toLowerCase());
+      expect(r.definition.endsWith(`.${r.version}.${r.kind}`), r.definition).toBe(true);
+    }
+    expect(byPlural('apps/v1', 'deployments').scale?.specReplicasPath).toBe('.spec.replicas');
+  });
+});
