@@ -1,0 +1,59 @@
+/**
+ * PATCH bodies, by Content-Type, applied to a stored object. Pure: `original` is never changed, the result
+ * shares nothing with `original` or `patch`. Server-side apply (application/apply-patch+yaml) is not here.
+ */
+import type { KubeObject } from '../resource.js';
+import { definitionSchema } from '../schema/index.js';
+import { PatchError, cloneJson, isObject } from './errors.js';
+import { applyJsonPatch } from './json-patch.js';
+import { applyMergePatch } from './merge-patch.js';
+import { strategicMerge } from './strategic.js';
+
+export { PatchError } from './errors.js';
+export { applyJsonPatch } from './json-patch.js';
+export { applyMergePatch } from './merge-patch.js';
+
+export const JSON_PATCH = 'application/json-patch+json';
+export const MERGE_PATCH = 'application/merge-patch+json';
+export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+/** Server-side apply's type: recognised so routes can say it is unsupported, never applied here. */
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+
+/** The patch types applyPatch accepts, in the order upstream lists them for built-in kinds. */
+export const supportedPatchTypes: readonly string[] = [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH];
+
+/** The media type without parameters (`application/merge-patch+json; charset=utf-8` → `application/merge-patch+json`). */
+export function patchType(contentType: string): string {
+  return contentType.split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * Applies `patch` (already parsed from JSON) to `original`.
+ * @param definition the OpenAPI definition of the object (ResourceType.definition): its schema supplies the
+ *   strategic-merge list keys and strategies; an unknown definition merges with no list metadata.
+ * @throws PatchError with `code` 400 (malformed), 415 (unsupported type) or 422 (JSON patch does not apply).
+ */
+export function applyPatch(contentType: string, original: KubeObject, patch: unknown, definition: string): KubeObject {
+  const type = patchType(contentType);
+  let result: unknown;
+  switch (type) {
+    case JSON_PATCH:
+      result = applyJsonPatch(original, patch);
+      break;
+    case MERGE_PATCH:
+      if (!isObject(patch)) throw new PatchError('Invalid JSON Patch');
+      result = applyMergePatch(cloneJson(original), cloneJson(patch));
+      break;
+    case STRATEGIC_MERGE_PATCH:
+      if (!isObject(patch)) throw new PatchError('invalid JSON document');
+      result = strategicMerge(cloneJson(original) as Record<string, unknown>, cloneJson(patch), definitionSchema(definition));
+      break;
+    default:
+      throw new PatchError(
+        `the body of the request was in an unknown format - accepted media types include: ${supportedPatchTypes.join(', ')}`,
+        415,
+      );
+  }
+  if (!isObject(result)) throw new PatchError('the patched document is not a JSON object', 422);
+  return result as KubeObject;
+}
