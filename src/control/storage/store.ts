@@ -1,15 +1,30 @@
 /**
  * The storage seam, modelled on etcd's data model as kine does. It knows keys, bytes and revisions,
- * nothing of HTTP or of Kubernetes objects.
+ * nothing of HTTP or of Kubernetes objects. Backends: memory.ts, sqlite.ts, etcd.ts; pick one with
+ * `openStore` (index.ts).
  *
  * Contract:
  * - Every write gets a new, strictly increasing store-wide revision; a key's `modRevision` is the revision of
- *   its last write and `createRevision` the revision that created it.
+ *   its last write and `createRevision` the revision that created it. An empty store is at revision 1 (as etcd).
+ * - Keys are ordered as bytes (etcd's order); Kubernetes keys are ASCII, where this is plain string order.
  * - `update`/`delete` with an expected modRevision are compare-and-swap: a stale revision is an ordinary outcome
- *   (`{ ok: false, current }`), not an exception.
+ *   (`{ ok: false, current }`), not an exception. A missing key gives `{ ok: false, current: null }`.
+ *   A delete's `kv` (result and event) is the key's last value with `modRevision` = the delete's revision.
  * - `watch(prefix, fromRevision)` delivers every event with revision > fromRevision, in revision order, exactly
- *   once, with no gap between history and live events. Each event carries the previous value.
- * - A revision at or below the compacted revision cannot be watched or listed: `CompactedError`.
+ *   once, with no gap between history and live events. Each event carries the previous value (null on create).
+ *   `watch()` returns at once; errors, including `CompactedError`, surface as a rejection of the iterator's
+ *   `next()` (the first one when fromRevision is already compacted), after which the iterator is done.
+ *   A watch has one consumer; events are shared between watchers and must not be mutated.
+ *   Slow consumers: a backend buffers a bounded number of events per watch; beyond that it stops taking live
+ *   events and later re-reads its history from the last buffered revision, so a slow consumer costs bounded
+ *   memory and still sees every event, unless that history was compacted meanwhile (then `CompactedError`).
+ * - `compact(R)` discards history before R (as etcd): reading at a revision < R, or watching from a
+ *   fromRevision < R, fails with `CompactedError`; the state at R and every event after R (with its previous
+ *   value) stay available. Compacting at or below the compacted revision is a no-op; above the current
+ *   revision it is a `FutureRevisionError`, as is reading at a revision above the current one.
+ * - Lists with a limit are served at one revision: pass the first page's `revision` with `startAfter` to get
+ *   later pages as of that revision. `remaining` counts keys under the prefix after the last returned one at
+ *   that revision (0 when `more` is false).
  */
 
 export interface KeyValue {
@@ -64,7 +79,7 @@ export interface Store {
   update(key: string, value: Uint8Array, expectedModRevision: number): Promise<WriteResult>;
   /** Deletes the key; with an expected modRevision, only if it still matches. */
   delete(key: string, expectedModRevision?: number): Promise<WriteResult>;
-  /** Events after `fromRevision` (exclusive). Throws CompactedError if fromRevision < compacted revision. */
+  /** Events after `fromRevision` (exclusive); see the contract above for compaction and slow consumers. */
   watch(prefix: string, fromRevision: number): Watch;
   compact(revision: number): Promise<void>;
   close(): Promise<void>;

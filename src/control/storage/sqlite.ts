@@ -1,0 +1,336 @@
+/**
+ * The embedded default: SQLite through better-sqlite3 in WAL mode, one append-only table of revisions as kine
+ * keeps it. Row id = revision; a key's current state is its newest row (a `deleted` row is a tombstone), and
+ * the state at revision R is its newest row with id <= R. Each row also carries the previous value and its
+ * revision, so watch events need no second lookup.
+ *
+ * One process owns the file (exclusive lock): revisions are assigned in memory and watchers are notified
+ * in-process right after each commit. Writes issued in the same turn of the event loop are committed together
+ * (one transaction, one fsync); each keeps its own compare-and-swap outcome.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { LogFeed, type EventLog } from './log-watch.js';
+import { checkKey, checkLimit, checkModRevision, checkReadRevision, checkValue, compareKeys, prefixEnd } from './keys.js';
+import {
+  CompactedError,
+  FutureRevisionError,
+  type KeyValue,
+  type ListOptions,
+  type ListResult,
+  type Store,
+  type Watch,
+  type WatchEvent,
+  type WriteResult,
+} from './store.js';
+
+export interface SqliteOptions {
+  /**
+   * 'full' (default) syncs the WAL on every commit, so an acknowledged write survives power loss as with etcd;
+   * 'normal' survives process crashes only, and is faster.
+   */
+  synchronous?: 'full' | 'normal';
+}
+
+interface Row {
+  id: number;
+  name: string;
+  created: number;
+  deleted: number;
+  create_revision: number;
+  prev_revision: number;
+  value: Buffer;
+  old_value: Buffer | null;
+}
+
+type Op =
+  | { kind: 'create'; key: string; value: Uint8Array; done: Settle }
+  | { kind: 'update'; key: string; value: Uint8Array; expected: number; done: Settle }
+  | { kind: 'delete'; key: string; expected: number | undefined; done: Settle };
+
+interface Settle {
+  resolve(r: WriteResult): void;
+  reject(e: unknown): void;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kine (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  create_revision INTEGER NOT NULL,
+  prev_revision INTEGER NOT NULL,
+  value BLOB NOT NULL,
+  old_value BLOB
+);
+CREATE INDEX IF NOT EXISTS kine_name_id ON kine (name, id);
+CREATE TABLE IF NOT EXISTS skiff_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+const COLUMNS = 'id, name, created, deleted, create_revision, prev_revision, value, old_value';
+
+export class SqliteStore implements Store, EventLog {
+  private readonly db: Database.Database;
+  private revision: number;
+  private compacted: number;
+  private readonly feed = new LogFeed(this);
+  private pending: Op[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly applyBatch: (ops: Op[]) => { results: WriteResult[]; events: WatchEvent[] };
+
+  /** Opens (creating if needed) the database file; revisions continue where the last process stopped. */
+  static open(file: string, options: SqliteOptions = {}): SqliteStore {
+    mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file, { timeout: 0 });
+    try {
+      // Exclusive before WAL: no shared-memory index, and a second server on the same file fails fast below.
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.exec('BEGIN EXCLUSIVE; COMMIT;');
+      db.exec(SCHEMA);
+    } catch (err) {
+      db.close();
+      if (err instanceof Error && /locked|busy/i.test(err.message)) {
+        throw new Error(`sqlite storage ${file} is in use by another process (${err.message})`);
+      }
+      throw err;
+    }
+    return new SqliteStore(db);
+  }
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    const seq = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'kine'`).get() as { seq: number } | undefined;
+    this.revision = Math.max(1, seq?.seq ?? 0);
+    const meta = db.prepare(`SELECT value FROM skiff_meta WHERE name = 'compact_revision'`).get() as { value: number } | undefined;
+    this.compacted = meta?.value ?? 0;
+    this.applyBatch = db.transaction((ops: Op[]) => {
+      const results: WriteResult[] = [];
+      const events: WatchEvent[] = [];
+      for (const op of ops) results.push(this.applyOne(op, events));
+      return { results, events };
+    });
+  }
+
+  async currentRevision(): Promise<number> {
+    this.checkOpen();
+    return this.revision;
+  }
+
+  async get(key: string, revision?: number): Promise<{ revision: number; kv: KeyValue | null }> {
+    this.checkOpen();
+    checkKey(key);
+    const rev = this.readRevision(revision);
+    const row = this.stmt(`SELECT ${COLUMNS} FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`).get(key, rev) as
+      | Row
+      | undefined;
+    return { revision: rev, kv: row && !row.deleted ? kvOf(row) : null };
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    this.checkOpen();
+    checkLimit(options.limit);
+    const rev = this.readRevision(options.revision);
+    const limit = options.limit ?? 0;
+    const end = prefixEnd(prefix);
+    const after = options.startAfter !== undefined && compareKeys(options.startAfter, prefix) >= 0 ? options.startAfter : null;
+    const rows = this.stmt(latestRowsSql(after !== null, end !== null, `kv.${COLUMNS.split(', ').join(', kv.')}`, true)).all(
+      ...bounds(after ?? prefix, end),
+      rev,
+      limit === 0 ? -1 : limit,
+    ) as Row[];
+    let remaining = 0;
+    if (limit > 0 && rows.length === limit) {
+      const last = rows[rows.length - 1]!.name;
+      const count = this.stmt(latestRowsSql(true, end !== null, 'COUNT(*) AS n', false)).get(...bounds(last, end), rev) as {
+        n: number;
+      };
+      remaining = count.n;
+    }
+    return { revision: rev, items: rows.map(kvOf), more: remaining > 0, remaining };
+  }
+
+  async create(key: string, value: Uint8Array): Promise<WriteResult> {
+    checkKey(key);
+    checkValue(value);
+    return this.enqueue((done) => ({ kind: 'create', key, value, done }));
+  }
+
+  async update(key: string, value: Uint8Array, expectedModRevision: number): Promise<WriteResult> {
+    checkKey(key);
+    checkValue(value);
+    checkModRevision(expectedModRevision);
+    return this.enqueue((done) => ({ kind: 'update', key, value, expected: expectedModRevision, done }));
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<WriteResult> {
+    checkKey(key);
+    if (expectedModRevision !== undefined) checkModRevision(expectedModRevision);
+    return this.enqueue((done) => ({ kind: 'delete', key, expected: expectedModRevision, done }));
+  }
+
+  watch(prefix: string, fromRevision: number): Watch {
+    this.checkOpen();
+    return this.feed.watch(prefix, fromRevision);
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.checkOpen();
+    checkReadRevision(revision);
+    if (revision > this.revision) throw new FutureRevisionError(revision, this.revision);
+    if (revision <= this.compacted) return;
+    const from = this.compacted;
+    this.db.transaction(() => {
+      // Rows replaced by a later write at or below `revision` are no one's state at or after it.
+      this.stmt(
+        `DELETE FROM kine WHERE id IN (SELECT prev_revision FROM kine WHERE id > ? AND id <= ? AND prev_revision > 0)`,
+      ).run(from, revision);
+      // Tombstones at or below `revision`: the key is simply absent from then on.
+      this.stmt(`DELETE FROM kine WHERE deleted = 1 AND id > ? AND id <= ?`).run(from, revision);
+      this.stmt(`INSERT INTO skiff_meta (name, value) VALUES ('compact_revision', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`).run(
+        revision,
+      );
+    })();
+    this.compacted = revision;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.feed.closeAll();
+    this.db.close();
+  }
+
+  eventsAfter(prefix: string, after: number, limit: number): WatchEvent[] {
+    if (after < this.compacted) throw new CompactedError(after, this.compacted);
+    const end = prefixEnd(prefix);
+    const sql = `SELECT ${COLUMNS} FROM kine WHERE id > ? AND name >= ?${end !== null ? ' AND name < ?' : ''} ORDER BY id LIMIT ?`;
+    const rows = this.stmt(sql).all(after, ...bounds(prefix, end), limit) as Row[];
+    return rows.map(eventOf);
+  }
+
+  private enqueue(make: (done: Settle) => Op): Promise<WriteResult> {
+    if (this.closed) return Promise.reject(new Error('storage is closed'));
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.pending.push(make({ resolve, reject }));
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every queued write in one transaction, then notifies watchers and callers. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const ops = this.pending;
+    if (ops.length === 0 || this.closed) return;
+    this.pending = [];
+    const before = this.revision;
+    let outcome: { results: WriteResult[]; events: WatchEvent[] };
+    try {
+      outcome = this.applyBatch(ops);
+    } catch (err) {
+      this.revision = before; // rolled back: those revisions were never written
+      for (const op of ops) op.done.reject(err);
+      return;
+    }
+    this.feed.publish(outcome.events);
+    ops.forEach((op, i) => op.done.resolve(outcome.results[i]!));
+  }
+
+  private applyOne(op: Op, events: WatchEvent[]): WriteResult {
+    const latest = this.stmt(`SELECT ${COLUMNS} FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1`).get(op.key) as Row | undefined;
+    const live = latest && !latest.deleted ? latest : null;
+    if (op.kind === 'create') {
+      if (live) return { ok: false, revision: this.revision, current: kvOf(live) };
+    } else {
+      if (!live) return { ok: false, revision: this.revision, current: null };
+      if (op.expected !== undefined && live.id !== op.expected) return { ok: false, revision: this.revision, current: kvOf(live) };
+    }
+    const id = this.revision + 1;
+    // Copied: the caller may reuse its buffer, and the event shares this one.
+    const value = op.kind === 'delete' ? live!.value : Buffer.from(op.value);
+    const row: Row = {
+      id,
+      name: op.key,
+      created: live ? 0 : 1,
+      deleted: op.kind === 'delete' ? 1 : 0,
+      create_revision: live ? live.create_revision : id,
+      prev_revision: live ? live.id : 0,
+      value,
+      old_value: live ? live.value : null,
+    };
+    this.stmt(`INSERT INTO kine (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      row.id,
+      row.name,
+      row.created,
+      row.deleted,
+      row.create_revision,
+      row.prev_revision,
+      row.value,
+      row.old_value,
+    );
+    this.revision = id;
+    const event = eventOf(row);
+    events.push(event);
+    return { ok: true, revision: id, kv: event.kv };
+  }
+
+  private readRevision(revision: number | undefined): number {
+    checkReadRevision(revision);
+    if (!revision) return this.revision;
+    if (revision > this.revision) throw new FutureRevisionError(revision, this.revision);
+    if (revision < this.compacted) throw new CompactedError(revision, this.compacted);
+    return revision;
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('storage is closed');
+  }
+}
+
+/**
+ * Newest row per key in a key range at a revision, skipping tombstones, in key order (kine's list query).
+ * Parameters: lower bound, [upper bound], revision, [limit].
+ */
+function latestRowsSql(exclusiveLower: boolean, upper: boolean, select: string, paged: boolean): string {
+  const range = `name ${exclusiveLower ? '>' : '>='} ?${upper ? ' AND name < ?' : ''}`;
+  return (
+    `SELECT ${select} FROM kine AS kv JOIN (SELECT MAX(id) AS id FROM kine WHERE ${range} AND id <= ? GROUP BY name) AS m ` +
+    `ON m.id = kv.id WHERE kv.deleted = 0` +
+    (paged ? ' ORDER BY kv.name LIMIT ?' : '')
+  );
+}
+
+function bounds(lower: string, upper: string | null): string[] {
+  return upper === null ? [lower] : [lower, upper];
+}
+
+function kvOf(row: Row): KeyValue {
+  return { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.id };
+}
+
+function eventOf(row: Row): WatchEvent {
+  return {
+    type: row.deleted ? 'DELETE' : 'PUT',
+    revision: row.id,
+    kv: kvOf(row),
+    prev: row.created ? null : { key: row.name, value: row.old_value!, createRevision: row.create_revision, modRevision: row.prev_revision },
+  };
+}
