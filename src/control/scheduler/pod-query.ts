@@ -1,0 +1,272 @@
+/**
+ * A pod as the scheduler's plugins see it, parsed once from the Kubernetes object: effective requests (upstream's
+ * resourcehelper.PodRequests: containers summed, init containers as a running max with restartable sidecars
+ * added, overhead on top), tolerations, compiled node affinity, host ports, images, topology spread constraints
+ * and pod (anti-)affinity terms. Shared by the reference core and the WASM bridge so both read pods alike.
+ */
+import type { KubeObject } from '../api/resource.js';
+import { resourceValue } from './quantity.js';
+import {
+  compileLabelSelector, compileNodeTerm, matchesLabels, withLabelKeys,
+  type LabelSelector, type NodeTerm,
+} from './selector.js';
+
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
+export const LABEL_ZONE = 'topology.kubernetes.io/zone';
+
+export interface Toleration { key: string; operator: 'Exists' | 'Equal'; value: string; effect: string }
+export interface HostPort { port: number; protocol: string; ip: string }
+export interface SpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  hard: boolean;
+  selector: LabelSelector;
+  minDomains: number;
+  honorAffinity: boolean;
+  honorTaints: boolean;
+}
+export interface AffinityTerm {
+  selector: LabelSelector;
+  /** null = every namespace (an empty namespaceSelector). */
+  namespaces: string[] | null;
+  topologyKey: string;
+}
+export interface WeightedAffinityTerm { weight: number; term: AffinityTerm }
+export interface WeightedNodeTerm { weight: number; term: NodeTerm }
+
+export interface ParsedPod {
+  namespace: string;
+  name: string;
+  /** namespace/name, the key the cores track bound pods by. */
+  key: string;
+  labels: Record<string, string>;
+  nodeName: string;
+  terminating: boolean;
+  /** Effective requests by resource name (cpu in millicores), as NodeResourcesFit's filter reads them. */
+  requests: Map<string, number>;
+  /** cpu/memory with upstream's non-missing defaults (100m, 200Mi) per container, for scoring and NonZeroRequested. */
+  nonZeroCpu: number;
+  nonZeroMem: number;
+  tolerations: Toleration[];
+  nodeSelector: Record<string, string> | null;
+  /** Required node affinity terms (ORed), or null when the pod has none. */
+  requiredTerms: NodeTerm[] | null;
+  preferredTerms: WeightedNodeTerm[];
+  hostPorts: HostPort[];
+  /** Normalised image names of containers and init containers, and how many containers there are. */
+  images: string[];
+  containerCount: number;
+  spread: SpreadConstraint[];
+  /** Whether the pod gets the system default spread constraints (no own constraints, controller-owned). */
+  systemDefaultSpread: boolean;
+  requiredAffinity: AffinityTerm[];
+  requiredAntiAffinity: AffinityTerm[];
+  preferredAffinity: WeightedAffinityTerm[];
+  preferredAntiAffinity: WeightedAffinityTerm[];
+}
+
+type ResourceList = Map<string, number>;
+
+function parseResourceList(raw: unknown): ResourceList {
+  const out: ResourceList = new Map();
+  if (raw === null || typeof raw !== 'object') return out;
+  for (const [name, q] of Object.entries(raw as Record<string, unknown>)) {
+    const v = resourceValue(name, q);
+    if (v !== null) out.set(name, v);
+  }
+  return out;
+}
+
+function add(into: ResourceList, from: ResourceList): void {
+  for (const [k, v] of from) into.set(k, (into.get(k) ?? 0) + v);
+}
+function max(into: ResourceList, from: ResourceList): void {
+  for (const [k, v] of from) if (!into.has(k) || v > into.get(k)!) into.set(k, v);
+}
+
+interface RawContainer {
+  image?: string;
+  restartPolicy?: string;
+  resources?: { requests?: unknown };
+  ports?: { hostPort?: number; protocol?: string; hostIP?: string }[];
+}
+
+/**
+ * Upstream's PodRequests. `nonMissing` fills a container's missing cpu/memory request with the scheduler's
+ * defaults (only when absent, not when explicitly zero), as NonMissingContainerRequests does.
+ */
+function podRequests(spec: Record<string, unknown>, nonMissing: boolean): ResourceList {
+  const containerReqs = (c: RawContainer): ResourceList => {
+    const r = parseResourceList(c.resources?.requests);
+    if (nonMissing) {
+      if (!r.has('cpu')) r.set('cpu', DEFAULT_MILLI_CPU_REQUEST);
+      if (!r.has('memory')) r.set('memory', DEFAULT_MEMORY_REQUEST);
+    }
+    return r;
+  };
+  const reqs: ResourceList = new Map();
+  for (const c of (spec.containers as RawContainer[] | undefined) ?? []) add(reqs, containerReqs(c));
+  const sidecars: ResourceList = new Map();
+  const initMax: ResourceList = new Map();
+  for (const c of (spec.initContainers as RawContainer[] | undefined) ?? []) {
+    let r = containerReqs(c);
+    if (c.restartPolicy === 'Always') {
+      add(reqs, r);
+      add(sidecars, r);
+      r = new Map(sidecars);
+    } else {
+      const tmp = new Map(r);
+      add(tmp, sidecars);
+      r = tmp;
+    }
+    max(initMax, r);
+  }
+  max(reqs, initMax);
+  add(reqs, parseResourceList(spec.overhead));
+  return reqs;
+}
+
+/** Image name with ":latest" added when it has no tag or digest, as ImageLocality normalises it. */
+export function normalizeImage(name: string): string {
+  return name.lastIndexOf(':') <= name.lastIndexOf('/') ? `${name}:latest` : name;
+}
+
+function parseAffinityTerm(raw: unknown, ns: string, labels: Record<string, string>): AffinityTerm | null {
+  if (raw === null || typeof raw !== 'object') return null;
+  const t = raw as Record<string, unknown>;
+  const selector = withLabelKeys(compileLabelSelector(t.labelSelector), labels, t.matchLabelKeys, t.mismatchLabelKeys);
+  const list = Array.isArray(t.namespaces) ? (t.namespaces as unknown[]).map(String) : [];
+  const nsSel = t.namespaceSelector;
+  // An empty namespaceSelector selects every namespace; a non-empty one needs namespace labels, which the core
+  // does not track, so it adds no namespaces (documented limitation). No list and no selector: own namespace.
+  let namespaces: string[] | null;
+  if (nsSel && typeof nsSel === 'object' && Object.keys(nsSel).length === 0) namespaces = null;
+  else if (list.length === 0 && (nsSel === undefined || nsSel === null)) namespaces = [ns];
+  else namespaces = list;
+  return { selector, namespaces, topologyKey: typeof t.topologyKey === 'string' ? t.topologyKey : '' };
+}
+
+function weighted(raw: unknown, ns: string, labels: Record<string, string>): WeightedAffinityTerm[] {
+  const out: WeightedAffinityTerm[] = [];
+  for (const w of Array.isArray(raw) ? raw : []) {
+    const term = parseAffinityTerm((w as Record<string, unknown>)?.podAffinityTerm, ns, labels);
+    const weight = Number((w as Record<string, unknown>)?.weight ?? 0);
+    if (term && weight !== 0) out.push({ weight, term });
+  }
+  return out;
+}
+
+function terms(raw: unknown, ns: string, labels: Record<string, string>): AffinityTerm[] {
+  const out: AffinityTerm[] = [];
+  for (const t of Array.isArray(raw) ? raw : []) {
+    const term = parseAffinityTerm(t, ns, labels);
+    if (term) out.push(term);
+  }
+  return out;
+}
+
+const CONTROLLER_KINDS = new Set(['ReplicaSet', 'StatefulSet', 'ReplicationController']);
+
+export function parsePod(pod: KubeObject): ParsedPod {
+  const meta = pod.metadata ?? {};
+  const spec = (pod.spec ?? {}) as Record<string, unknown>;
+  const namespace = meta.namespace ?? 'default';
+  const name = meta.name ?? '';
+  const labels: Record<string, string> = { ...(meta.labels ?? {}) };
+  const reqs = podRequests(spec, false);
+  const nz = podRequests(spec, true);
+
+  const tolerations: Toleration[] = [];
+  for (const t of (spec.tolerations as Record<string, unknown>[] | undefined) ?? []) {
+    tolerations.push({
+      key: typeof t.key === 'string' ? t.key : '',
+      operator: t.operator === 'Exists' ? 'Exists' : 'Equal',
+      value: typeof t.value === 'string' ? t.value : '',
+      effect: typeof t.effect === 'string' ? t.effect : '',
+    });
+  }
+
+  const affinity = (spec.affinity ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  const na = affinity.nodeAffinity ?? {};
+  const required = na.requiredDuringSchedulingIgnoredDuringExecution as { nodeSelectorTerms?: unknown[] } | undefined;
+  const requiredTerms = required ? (required.nodeSelectorTerms ?? []).map(compileNodeTerm) : null;
+  const preferredTerms: WeightedNodeTerm[] = [];
+  for (const p of (na.preferredDuringSchedulingIgnoredDuringExecution as Record<string, unknown>[] | undefined) ?? []) {
+    const weight = Number(p.weight ?? 0);
+    if (weight !== 0) preferredTerms.push({ weight, term: compileNodeTerm(p.preference) });
+  }
+
+  const hostPorts: HostPort[] = [];
+  const images: string[] = [];
+  const containers = [...((spec.initContainers as RawContainer[]) ?? []), ...((spec.containers as RawContainer[]) ?? [])];
+  for (const c of (spec.containers as RawContainer[] | undefined) ?? []) {
+    for (const p of c.ports ?? []) {
+      if (typeof p.hostPort === 'number' && p.hostPort > 0) {
+        hostPorts.push({ port: p.hostPort, protocol: p.protocol || 'TCP', ip: p.hostIP || '0.0.0.0' });
+      }
+    }
+  }
+  for (const c of containers) if (typeof c.image === 'string' && c.image !== '') images.push(normalizeImage(c.image));
+
+  const spread: SpreadConstraint[] = [];
+  for (const c of (spec.topologySpreadConstraints as Record<string, unknown>[] | undefined) ?? []) {
+    const selector = withLabelKeys(compileLabelSelector(c.labelSelector), labels, c.matchLabelKeys, undefined);
+    spread.push({
+      maxSkew: Number(c.maxSkew ?? 1),
+      topologyKey: String(c.topologyKey ?? ''),
+      hard: c.whenUnsatisfiable !== 'ScheduleAnyway',
+      selector,
+      minDomains: typeof c.minDomains === 'number' ? c.minDomains : 1,
+      honorAffinity: c.nodeAffinityPolicy !== 'Ignore',
+      honorTaints: c.nodeTaintsPolicy === 'Honor',
+    });
+  }
+  const owned = (meta.ownerReferences ?? []).some((o) => o.controller && CONTROLLER_KINDS.has(o.kind));
+  const systemDefaultSpread = spread.length === 0 && owned && Object.keys(labels).length > 0;
+  if (systemDefaultSpread) {
+    // Upstream selects with the owners' (Service/ReplicaSet/StatefulSet) selectors; the core has no listers,
+    // so it uses the pod's own labels, which those selectors select.
+    const selector = compileLabelSelector({ matchLabels: labels });
+    spread.push({ maxSkew: 3, topologyKey: LABEL_HOSTNAME, hard: false, selector, minDomains: 1, honorAffinity: true, honorTaints: false });
+    spread.push({ maxSkew: 5, topologyKey: LABEL_ZONE, hard: false, selector, minDomains: 1, honorAffinity: true, honorTaints: false });
+  }
+
+  const pa = affinity.podAffinity ?? {};
+  const paa = affinity.podAntiAffinity ?? {};
+  return {
+    namespace, name, key: `${namespace}/${name}`, labels,
+    nodeName: typeof spec.nodeName === 'string' ? spec.nodeName : '',
+    terminating: typeof meta.deletionTimestamp === 'string' && meta.deletionTimestamp !== '',
+    requests: reqs,
+    nonZeroCpu: nz.get('cpu') ?? 0,
+    nonZeroMem: nz.get('memory') ?? 0,
+    tolerations,
+    nodeSelector: spec.nodeSelector && typeof spec.nodeSelector === 'object' ? (spec.nodeSelector as Record<string, string>) : null,
+    requiredTerms, preferredTerms, hostPorts, images, containerCount: containers.length, spread, systemDefaultSpread,
+    requiredAffinity: terms(pa.requiredDuringSchedulingIgnoredDuringExecution, namespace, labels),
+    requiredAntiAffinity: terms(paa.requiredDuringSchedulingIgnoredDuringExecution, namespace, labels),
+    preferredAffinity: weighted(pa.preferredDuringSchedulingIgnoredDuringExecution, namespace, labels),
+    preferredAntiAffinity: weighted(paa.preferredDuringSchedulingIgnoredDuringExecution, namespace, labels),
+  };
+}
+
+/** Whether an affinity term selects `pod` (namespace and labels), as AffinityTerm.Matches. */
+export function termMatchesPod(t: AffinityTerm, pod: ParsedPod): boolean {
+  if (t.namespaces !== null && !t.namespaces.includes(pod.namespace)) return false;
+  return matchesLabels(t.selector, pod.labels);
+}
+
+/** Whether the toleration tolerates the taint (v1 Toleration.ToleratesTaint). */
+export function tolerates(t: Toleration, key: string, value: string, effect: string): boolean {
+  if (t.effect !== '' && t.effect !== effect) return false;
+  if (t.key !== '' && t.key !== key) return false;
+  return t.operator === 'Exists' || t.value === value;
+}
+
+/** Resource names NodeResourcesFit treats as scalar (extended, hugepages-*, attachable-volumes-*). */
+export function isScalarResource(name: string): boolean {
+  if (name.startsWith('hugepages-') || name.startsWith('attachable-volumes-')) return true;
+  return name.includes('/') && !name.includes('kubernetes.io/') && !name.startsWith('requests.');
+}
