@@ -25,7 +25,7 @@ const ZERO = Buffer.from([0]);
 const COMPACTED = 'required revision has been compacted';
 const FUTURE = 'required revision is a future revision';
 /** Events a watch holds for a slow consumer before it pauses the etcd stream (and resumes from history). */
-const MAX_BUFFERED = 4096;
+const DEFAULT_WATCH_BUFFER = 4096;
 const STREAM_RETRIES = 5;
 
 export class EtcdStore implements Store {
@@ -33,14 +33,14 @@ export class EtcdStore implements Store {
   private readonly watches = new Set<EtcdWatch>();
 
   /** Connects and checks that etcd answers. */
-  static async connect(endpoints: string[]): Promise<EtcdStore> {
+  static async connect(endpoints: string[], options: { watchBuffer?: number } = {}): Promise<EtcdStore> {
     const client = new Etcd3({
       hosts: endpoints,
       dialTimeout: 5_000,
       // Lists of many objects exceed gRPC's 4 MiB default (kube-apiserver lifts it too).
       grpcOptions: { 'grpc.max_receive_message_length': -1 },
     });
-    const store = new EtcdStore(client);
+    const store = new EtcdStore(client, options.watchBuffer ?? DEFAULT_WATCH_BUFFER);
     try {
       await store.currentRevision();
     } catch (err) {
@@ -50,7 +50,10 @@ export class EtcdStore implements Store {
     return store;
   }
 
-  private constructor(private readonly client: Client) {}
+  private constructor(
+    private readonly client: Client,
+    private readonly watchBuffer: number,
+  ) {}
 
   async currentRevision(): Promise<number> {
     this.checkOpen();
@@ -145,6 +148,7 @@ export class EtcdStore implements Store {
       this.client,
       { key: prefix === '' ? ZERO : Buffer.from(prefix), range_end: end === null ? ZERO : Buffer.from(end) },
       fromRevision,
+      this.watchBuffer,
       () => this.watches.delete(w),
     );
     this.watches.add(w);
@@ -212,7 +216,7 @@ export class EtcdStore implements Store {
 
 /**
  * One etcd watch stream per Watch, started at fromRevision with previous values. A consumer that falls
- * MAX_BUFFERED events behind pauses the stream; once it has drained them the stream reopens after the last
+ * `watchBuffer` events behind pauses the stream; once it has drained them the stream reopens after the last
  * buffered revision. Lost streams reopen the same way (a few times, with backoff) before the watch fails.
  */
 class EtcdWatch implements Watch {
@@ -233,6 +237,7 @@ class EtcdWatch implements Watch {
     private readonly client: Client,
     private readonly range: { key: Buffer; range_end: Buffer },
     fromRevision: number,
+    private readonly maxBuffered: number,
     private readonly detach: () => void,
   ) {
     this.last = fromRevision;
@@ -285,7 +290,7 @@ class EtcdWatch implements Watch {
       this.queue.push(eventOf(ev.type, revision, ev.kv, ev.prev_kv));
       this.last = revision;
     }
-    if (this.queue.length - this.head >= MAX_BUFFERED) {
+    if (this.queue.length - this.head >= this.maxBuffered) {
       this.paused = true;
       this.stopStream();
     }

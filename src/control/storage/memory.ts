@@ -32,8 +32,13 @@ export class MemoryStore implements Store, EventLog {
   private readonly history = new Map<string, Row[]>();
   /** Every key with history, sorted. */
   private keys: string[] = [];
-  private readonly feed = new LogFeed(this);
+  private readonly feed: LogFeed;
   private closed = false;
+
+  /** `watchBuffer`: live events held per watch before a slow consumer is switched to reading history. */
+  constructor(options: { watchBuffer?: number } = {}) {
+    this.feed = new LogFeed(this, options.watchBuffer);
+  }
 
   async currentRevision(): Promise<number> {
     this.checkOpen();

@@ -31,6 +31,8 @@ export interface SqliteOptions {
    * 'normal' survives process crashes only, and is faster.
    */
   synchronous?: 'full' | 'normal';
+  /** Live events held per watch before a slow consumer is switched to reading history. */
+  watchBuffer?: number;
 }
 
 interface Row {
@@ -75,7 +77,7 @@ export class SqliteStore implements Store, EventLog {
   private readonly db: Database.Database;
   private revision: number;
   private compacted: number;
-  private readonly feed = new LogFeed(this);
+  private readonly feed: LogFeed;
   private pending: Op[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -100,11 +102,12 @@ export class SqliteStore implements Store, EventLog {
       }
       throw err;
     }
-    return new SqliteStore(db);
+    return new SqliteStore(db, options);
   }
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, options: SqliteOptions) {
     this.db = db;
+    this.feed = new LogFeed(this, options.watchBuffer);
     const seq = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'kine'`).get() as { seq: number } | undefined;
     this.revision = Math.max(1, seq?.seq ?? 0);
     const meta = db.prepare(`SELECT value FROM skiff_meta WHERE name = 'compact_revision'`).get() as { value: number } | undefined;

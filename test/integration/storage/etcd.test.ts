@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, inject, it } from 'vitest';
 import { EtcdStore } from '../../../src/control/storage/etcd.js';
 import { startEtcd } from '../../setup/etcd.js';
-import { storeConformance } from '../../unit/storage/conformance.js';
+import { storeConformance, TEST_WATCH_BUFFER } from '../../unit/storage/conformance.js';
 
 const endpoint = inject('etcdEndpoint');
 
@@ -16,11 +16,11 @@ if (!endpoint) {
   });
 } else {
   storeConformance('etcd', {
-    open: async () => ({ store: await EtcdStore.connect([endpoint]), prefix: `/skiff-test/${randomUUID()}/` }),
+    open: async () => ({ store: await EtcdStore.connect([endpoint], { watchBuffer: TEST_WATCH_BUFFER }), prefix: `/skiff-test/${randomUUID()}/` }),
     openPrivate: async () => {
       const etcd = await startEtcd();
       if (!etcd) throw new Error('etcd vanished from PATH');
-      return { store: await EtcdStore.connect([etcd.endpoint]), prefix: '/registry/test/', cleanup: () => etcd.stop() };
+      return { store: await EtcdStore.connect([etcd.endpoint], { watchBuffer: TEST_WATCH_BUFFER }), prefix: '/registry/test/', cleanup: () => etcd.stop() };
     },
   });
 }

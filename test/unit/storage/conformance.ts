@@ -14,8 +14,11 @@ export interface StoreUnderTest {
   cleanup?: () => Promise<void>;
 }
 
+/** Harnesses open stores with this watch buffer, so the slow-consumer path is exercised. */
+export const TEST_WATCH_BUFFER = 16;
+
 export interface StoreHarness {
-  /** Opens a store for one test. */
+  /** Opens a store (with `watchBuffer: TEST_WATCH_BUFFER`) for one test. */
   open(): Promise<StoreUnderTest>;
   /** A store no other test or suite uses, for compaction (store-wide); defaults to open(). */
   openPrivate?(): Promise<StoreUnderTest>;
@@ -245,9 +248,11 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       const { store, prefix: p } = await open();
       const start = await store.currentRevision();
       const w = store.watch(p, start);
-      // Writes pile up while nobody reads.
-      for (let i = 0; i < 300; i++) await store.create(`${p}n${i}`, bytes(String(i)));
       const events: WatchEvent[] = [];
+      await store.create(`${p}n0`, bytes('0'));
+      await collect(w, events, 1); // now live
+      // Far more writes than a watch buffers (harnesses open stores with a small watch buffer) pile up unread.
+      for (let i = 1; i < 300; i++) await store.create(`${p}n${i}`, bytes(String(i)));
       await collect(w, events, 300);
       expect(events.map((e) => text(e.kv.value))).toEqual(Array.from({ length: 300 }, (_, i) => String(i)));
       const it = w[Symbol.asyncIterator]();

@@ -5,14 +5,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/control/storage/sqlite.js';
 import { openStore } from '../../../src/control/storage/index.js';
-import { storeConformance } from './conformance.js';
+import { storeConformance, TEST_WATCH_BUFFER } from './conformance.js';
 
 const root = mkdtempSync(join(tmpdir(), 'skiff-sqlite-test-'));
 let n = 0;
 const freshFile = () => join(root, `t${++n}`, 'state.db');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-storeConformance('sqlite', { open: async () => ({ store: SqliteStore.open(freshFile()), prefix: '/registry/test/' }) });
+storeConformance('sqlite', {
+  open: async () => ({ store: SqliteStore.open(freshFile(), { watchBuffer: TEST_WATCH_BUFFER }), prefix: '/registry/test/' }),
+});
 
 const enc = new TextEncoder();
 const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
