@@ -9,6 +9,9 @@ export interface EndpointCategories {
   internal: EndpointInfo[];
   /** Endpoints for traffic from outside (NodePort, external IPs, load balancer IPs). */
   external: EndpointInfo[];
+  /** Usable endpoints cluster-wide, and on this node only (computed only when a Local policy asks). */
+  cluster: EndpointInfo[];
+  local: EndpointInfo[];
   /** Whether the service has any usable endpoint at all (drives reject vs drop). */
   hasEndpoints: boolean;
 }
@@ -23,5 +26,5 @@ export function categorizeEndpoints(sp: ServicePortInfo): EndpointCategories {
   const local = sp.internalTrafficLocal || sp.externalTrafficLocal ? usable(sp.endpoints.filter((e) => e.isLocal)) : [];
   const internal = sp.internalTrafficLocal ? local : cluster;
   const external = sp.externalTrafficLocal ? local : cluster;
-  return { internal, external, hasEndpoints: cluster.length > 0 || local.length > 0 };
+  return { internal, external, cluster, local, hasEndpoints: cluster.length > 0 || local.length > 0 };
 }
