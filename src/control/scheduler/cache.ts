@@ -1,0 +1,103 @@
+/**
+ * The scheduler's view of placed pods in front of the core, as upstream's scheduler cache: bound pods from the
+ * informer plus *assumed* pods — placed by this scheduler, their bind call not yet confirmed. The core sees an
+ * assumed pod on its node at once, so the next cycle accounts for the last decision; a failed bind forgets it;
+ * the informer's copy of the bound pod replaces it when it arrives.
+ * Every object handed to `core.addPod` is remembered, so `core.removePod` always gets exactly what was added.
+ */
+import type { KubeObject } from '../api/resource.js';
+import type { SchedulerCore } from './core.js';
+
+interface CachedPod {
+  pod: KubeObject;
+  assumed: boolean;
+  /** The bind call returned success (the informer's update may still be on its way). */
+  bindingFinished: boolean;
+}
+
+export const podKey = (pod: KubeObject): string => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+export const nodeNameOf = (pod: KubeObject): string => ((pod.spec as { nodeName?: string } | undefined)?.nodeName ?? '');
+
+export class SchedulerCache {
+  private pods = new Map<string, CachedPod>();
+  private nodes = new Set<string>();
+
+  constructor(readonly core: SchedulerCore) {}
+
+  upsertNode(node: KubeObject): void {
+    const name = node.metadata?.name;
+    if (!name) return;
+    this.nodes.add(name);
+    this.core.upsertNode(node);
+  }
+
+  removeNode(name: string): void {
+    this.nodes.delete(name);
+    this.core.removeNode(name);
+  }
+
+  nodeCount(): number {
+    return this.core.nodeCount();
+  }
+
+  /** Records the decision before the bind lands; returns the assumed copy (spec.nodeName set). */
+  assume(pod: KubeObject, nodeName: string): KubeObject {
+    const key = podKey(pod);
+    if (this.pods.has(key)) throw new Error(`pod ${key} is already in the scheduler cache`);
+    const assumed: KubeObject = { ...pod, spec: { ...(pod.spec as object), nodeName } };
+    this.core.addPod(assumed);
+    this.pods.set(key, { pod: assumed, assumed: true, bindingFinished: false });
+    return assumed;
+  }
+
+  finishBinding(key: string): void {
+    const c = this.pods.get(key);
+    if (c?.assumed) c.bindingFinished = true;
+  }
+
+  /** The bind failed: the pod is not on that node after all. */
+  forget(key: string): void {
+    const c = this.pods.get(key);
+    if (!c?.assumed) return;
+    this.core.removePod(c.pod);
+    this.pods.delete(key);
+  }
+
+  isAssumed(key: string): boolean {
+    return this.pods.get(key)?.assumed ?? false;
+  }
+
+  /** A bound pod from the informer (new, or the confirmation of an assumed one). */
+  addPod(pod: KubeObject): void {
+    const key = podKey(pod);
+    const c = this.pods.get(key);
+    if (c) {
+      // Confirmation (or a re-list): swap the cached copy for the server's.
+      this.core.removePod(c.pod);
+    }
+    this.core.addPod(pod);
+    this.pods.set(key, { pod, assumed: false, bindingFinished: true });
+  }
+
+  updatePod(pod: KubeObject): void {
+    this.addPod(pod);
+  }
+
+  removePod(pod: KubeObject): void {
+    const key = podKey(pod);
+    const c = this.pods.get(key);
+    if (!c) return;
+    this.core.removePod(c.pod);
+    this.pods.delete(key);
+  }
+
+  podCount(): number {
+    return this.pods.size;
+  }
+
+  assumedCount(): number {
+    let n = 0;
+    for (const c of this.pods.values()) if (c.assumed) n++;
+    return n;
+  }
+}

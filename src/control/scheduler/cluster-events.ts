@@ -1,0 +1,97 @@
+/**
+ * Which cluster events can make an unschedulable pod fit, as upstream's plugins declare in EventsToRegister.
+ * A pod parked as unschedulable remembers the plugins that rejected it; an event moves it back only if one of
+ * those plugins registered for the event (a pod with no recorded plugin moves on any event, as upstream).
+ * All functions here are pure.
+ */
+import type { KubeObject } from '../api/resource.js';
+import type { FailureReason } from './core.js';
+
+export type ClusterEvent =
+  | 'NodeAdd'
+  | 'NodeUpdate'
+  | 'NodeDelete'
+  | 'AssignedPodAdd'
+  | 'AssignedPodUpdate'
+  | 'AssignedPodDelete'
+  /** Upstream's periodic flush of pods parked longer than 5 minutes. */
+  | 'UnschedulableTimeout';
+
+const nodeChanged: ClusterEvent[] = ['NodeAdd', 'NodeUpdate'];
+
+/** Upstream's registrations for the default profile's filters. */
+const pluginEvents: Record<string, ClusterEvent[]> = {
+  NodeUnschedulable: nodeChanged,
+  NodeName: ['NodeAdd'],
+  TaintToleration: nodeChanged,
+  NodeAffinity: nodeChanged,
+  NodePorts: ['NodeAdd', 'AssignedPodDelete'],
+  NodeResourcesFit: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete', 'AssignedPodUpdate'],
+  PodTopologySpread: ['NodeAdd', 'NodeUpdate', 'NodeDelete', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
+  InterPodAffinity: ['NodeAdd', 'NodeUpdate', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
+};
+
+/** The filter plugin that reports a given per-node reason (upstream's status texts). */
+export function pluginForReason(reason: string): string | undefined {
+  if (reason === 'node(s) were unschedulable') return 'NodeUnschedulable';
+  if (reason === "node(s) didn't match the requested node name") return 'NodeName';
+  if (reason.startsWith('node(s) had untolerated taint')) return 'TaintToleration';
+  if (reason === "node(s) didn't match Pod's node affinity/selector") return 'NodeAffinity';
+  if (reason === "node(s) didn't have free ports for the requested pod ports") return 'NodePorts';
+  if (reason.startsWith('Insufficient ') || reason === 'Too many pods') return 'NodeResourcesFit';
+  if (reason.startsWith("node(s) didn't match pod topology spread constraints")) return 'PodTopologySpread';
+  if (
+    reason === "node(s) didn't match pod affinity rules" ||
+    reason === "node(s) didn't match pod anti-affinity rules" ||
+    reason === "node(s) didn't satisfy existing pods anti-affinity rules"
+  )
+    return 'InterPodAffinity';
+  return undefined;
+}
+
+/** The plugins that rejected the pod on at least one node; empty when a reason is not recognised. */
+export function unschedulablePlugins(reasons: FailureReason[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of reasons) {
+    const p = pluginForReason(r.reason);
+    if (!p) return new Set();
+    out.add(p);
+  }
+  return out;
+}
+
+/** Whether `event` may make a pod rejected by `plugins` schedulable. */
+export function eventMayHelp(event: ClusterEvent, plugins: ReadonlySet<string>): boolean {
+  if (event === 'UnschedulableTimeout' || plugins.size === 0) return true;
+  for (const p of plugins) if (pluginEvents[p]?.includes(event)) return true;
+  return false;
+}
+
+type Json = unknown;
+
+const same = (a: Json, b: Json): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+function conditionsWithoutHeartbeat(n: KubeObject): Json {
+  const conds = ((n.status as { conditions?: Record<string, unknown>[] } | undefined)?.conditions ?? []).map(
+    ({ type, status, reason }) => ({ type, status, reason }),
+  );
+  return conds;
+}
+
+/**
+ * What changed in a node that scheduling can see (upstream's NodeUpdate action types). Empty for kubelet
+ * heartbeats, which change only condition timestamps.
+ */
+export function nodeSchedulingChanges(oldNode: KubeObject, newNode: KubeObject): string[] {
+  const out: string[] = [];
+  const os = (oldNode.status ?? {}) as Record<string, Json>;
+  const ns = (newNode.status ?? {}) as Record<string, Json>;
+  const osp = (oldNode.spec ?? {}) as Record<string, Json>;
+  const nsp = (newNode.spec ?? {}) as Record<string, Json>;
+  if (!same(os.allocatable, ns.allocatable)) out.push('Allocatable');
+  if (!same(oldNode.metadata?.labels, newNode.metadata?.labels)) out.push('Label');
+  if (!same(osp.taints, nsp.taints) || !same(osp.unschedulable, nsp.unschedulable)) out.push('Taint');
+  if (!same(conditionsWithoutHeartbeat(oldNode), conditionsWithoutHeartbeat(newNode))) out.push('Condition');
+  if (!same(os.images, ns.images)) out.push('Images');
+  return out;
+}

@@ -1,0 +1,185 @@
+/**
+ * What the scheduler tells users: upstream's exact FailedScheduling text, the `Scheduled` event, the
+ * PodScheduled condition, and a recorder that posts core/v1 Events without holding up scheduling.
+ *
+ * Message format (upstream's FitError.Error): "0/N nodes are available: " then "<count> <reason>" pairs sorted
+ * as strings (Go's sort.Strings, so "10 …" sorts before "3 …") joined by ", " and ended by ".", then the
+ * preemption PostFilter message. Preemption itself is not implemented: the PostFilter text is the one upstream
+ * writes when no node has a preemption victim — nodes rejected for reasons preemption cannot fix count as
+ * "Preemption is not helpful for scheduling", the others as "No preemption victims found for incoming pod".
+ * That equals upstream's text whenever no lower-priority pod runs on the rejecting nodes.
+ */
+import type { KubeObject } from '../api/resource.js';
+import type { FailureReason } from './core.js';
+
+export const SCHEDULER_NAME = 'default-scheduler';
+export const NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
+
+/** Go's sort.Strings order: bytewise on UTF-8, which for these ASCII texts is UTF-16 code unit order. */
+const goStringLess = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** "0/N nodes are available: <sorted histogram>." */
+export function formatFitError(numAllNodes: number, reasons: readonly FailureReason[], postFilterMsg = ''): string {
+  let msg = `0/${numAllNodes} nodes are available:`;
+  const parts = reasons.filter((r) => r.count > 0).map((r) => `${r.count} ${r.reason}`);
+  parts.sort(goStringLess);
+  if (parts.length) msg += ` ${parts.join(', ')}.`;
+  if (postFilterMsg) msg += ` ${postFilterMsg}`;
+  return msg;
+}
+
+/**
+ * Reasons whose filter status upstream marks UnschedulableAndUnresolvable: removing pods cannot fix them, so
+ * preemption skips those nodes.
+ */
+export function unresolvableByPreemption(reason: string): boolean {
+  return (
+    reason === 'node(s) were unschedulable' ||
+    reason === "node(s) didn't match the requested node name" ||
+    reason.startsWith('node(s) had untolerated taint') ||
+    reason === "node(s) didn't match Pod's node affinity/selector" ||
+    reason === "node(s) didn't match pod topology spread constraints (missing required label)" ||
+    reason === "node(s) didn't match pod affinity rules"
+  );
+}
+
+/**
+ * DefaultPreemption's PostFilter message when it finds no candidate. `numAllNodes` nodes all failed; a node's
+ * reasons come from one plugin (filters stop at the first failure), so nodes that preemption cannot help are
+ * counted by their unresolvable reasons and the rest are the nodes it would have tried.
+ */
+export function preemptionMessage(pod: KubeObject, numAllNodes: number, reasons: readonly FailureReason[]): string {
+  if ((pod.spec as { preemptionPolicy?: string } | undefined)?.preemptionPolicy === 'Never') {
+    return 'preemption: not eligible due to preemptionPolicy=Never.';
+  }
+  let unresolvable = 0;
+  for (const r of reasons) if (unresolvableByPreemption(r.reason)) unresolvable += r.count;
+  unresolvable = Math.min(unresolvable, numAllNodes);
+  const potential = numAllNodes - unresolvable;
+  const hist: FailureReason[] = [];
+  if (potential > 0) hist.push({ reason: 'No preemption victims found for incoming pod', count: potential });
+  if (unresolvable > 0) hist.push({ reason: 'Preemption is not helpful for scheduling', count: unresolvable });
+  return `preemption: ${formatFitError(numAllNodes, hist)}`;
+}
+
+/** The full FailedScheduling message for a pod no node fits. */
+export function failedSchedulingMessage(pod: KubeObject, numAllNodes: number, reasons: readonly FailureReason[]): string {
+  if (numAllNodes === 0) return NO_NODES_AVAILABLE;
+  return formatFitError(numAllNodes, reasons, preemptionMessage(pod, numAllNodes, reasons));
+}
+
+export function scheduledMessage(pod: KubeObject, nodeName: string): string {
+  return `Successfully assigned ${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''} to ${nodeName}`;
+}
+
+export interface PodCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
+  lastProbeTime?: string | null;
+  lastTransitionTime?: string;
+}
+
+const podConditions = (pod: KubeObject): PodCondition[] =>
+  ((pod.status as { conditions?: PodCondition[] } | undefined)?.conditions ?? []) as PodCondition[];
+
+/**
+ * The PodScheduled=False condition for `message`, or null when the pod already carries exactly this condition
+ * (upstream skips the status write then). lastTransitionTime moves only when the status flips.
+ */
+export function unschedulableCondition(pod: KubeObject, reason: 'Unschedulable' | 'SchedulerError', message: string, now: Date): PodCondition | null {
+  const cur = podConditions(pod).find((c) => c.type === 'PodScheduled');
+  if (cur && cur.status === 'False' && cur.reason === reason && cur.message === message) return null;
+  return {
+    type: 'PodScheduled',
+    status: 'False',
+    reason,
+    message,
+    lastProbeTime: null,
+    lastTransitionTime: cur && cur.status === 'False' && cur.lastTransitionTime ? cur.lastTransitionTime : rfc3339(now),
+  };
+}
+
+/** The pod's conditions with `cond` replacing any of the same type (for a merge patch of the whole list). */
+export function withCondition(pod: KubeObject, cond: PodCondition): PodCondition[] {
+  const rest = podConditions(pod).filter((c) => c.type !== cond.type);
+  return [...rest, cond];
+}
+
+/** RFC 3339 with seconds, as metav1.Time serialises. */
+export const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+let eventSeq = 0;
+
+/** A core/v1 Event about `pod` from the scheduler, named as client-go's recorder names them. */
+export function podEvent(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, action: string, message: string, now: Date, instance: string): KubeObject {
+  const m = pod.metadata ?? {};
+  const stamp = (now.getTime() * 1_000_000 + (eventSeq++ % 1_000_000)).toString(16);
+  const t = rfc3339(now);
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${m.name}.${stamp}`, namespace: m.namespace },
+    involvedObject: { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'v1', resourceVersion: m.resourceVersion },
+    reason,
+    message,
+    source: { component: SCHEDULER_NAME },
+    firstTimestamp: t,
+    lastTimestamp: t,
+    count: 1,
+    type,
+    action,
+    reportingComponent: SCHEDULER_NAME,
+    reportingInstance: instance,
+  };
+}
+
+/**
+ * Posts events in the background, a few at a time. Like client-go's broadcaster it never blocks the caller and
+ * drops events when its backlog is full (1,000), counting them.
+ */
+export class EventRecorder {
+  private backlog: KubeObject[] = [];
+  private inFlight = 0;
+  dropped = 0;
+  failed = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly post: (ev: KubeObject) => Promise<unknown>,
+    private readonly concurrency = 4,
+    private readonly maxBacklog = 1000,
+  ) {}
+
+  record(ev: KubeObject): void {
+    if (this.backlog.length >= this.maxBacklog) {
+      this.dropped++;
+      return;
+    }
+    this.backlog.push(ev);
+    this.pump();
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  flush(): Promise<void> {
+    if (this.inFlight === 0 && this.backlog.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.backlog.length) {
+      const ev = this.backlog.shift()!;
+      this.inFlight++;
+      this.post(ev)
+        .catch(() => {
+          this.failed++;
+        })
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+          if (this.inFlight === 0 && this.backlog.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+        });
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Wiring: a Scheduler fed by shared informers over HTTP, with the WASM core (default) or the TypeScript
+ * reference. `skiff scheduler` runs this alone; `skiff server` runs it in-process, still talking HTTP to its
+ * own API server through src/client as upstream components do.
+ */
+import type { KubeObject } from '../api/resource.js';
+import { realClock, type Clock } from '../../client/clock.js';
+import { SharedInformerFactory } from '../../client/informer.js';
+import { loadKubeconfig, type ClientConfig } from '../../client/kubeconfig.js';
+import { RestClient } from '../../client/rest.js';
+import { Nodes, Pods } from '../../client/resources.js';
+import { RestSchedulerApi } from './binder.js';
+import type { SchedulerConfig, SchedulerCore } from './core.js';
+import { Scheduler } from './scheduler.js';
+
+export type CoreKind = 'wasm' | 'reference';
+
+export interface StartSchedulerOptions {
+  /** One of: a kubeconfig path, a ClientConfig, or a ready RestClient. */
+  kubeconfig?: string;
+  clientConfig?: ClientConfig;
+  client?: RestClient;
+  /** Default 'wasm'; or a core instance (tests). */
+  core?: CoreKind | SchedulerCore;
+  /** 0 = upstream's adaptive default; 1..100 fixed. Default 100: scoring every node is cheap enough here. */
+  percentageOfNodesToScore?: number;
+  scoringStrategy?: SchedulerConfig['scoringStrategy'];
+  seed?: number;
+  schedulerName?: string;
+  bindConcurrency?: number;
+  clock?: Clock;
+  onBound?: (pod: KubeObject, nodeName: string) => void;
+  onError?: (err: unknown, context: string) => void;
+}
+
+export interface RunningScheduler {
+  scheduler: Scheduler;
+  client: RestClient;
+  /** Resolves once the node and pod caches synced and the loop runs; false if stopped first. */
+  ready: Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function createCore(kind: CoreKind, config: SchedulerConfig): Promise<SchedulerCore> {
+  // Loaded on demand so the reference's code is not imported when the WASM core runs (and vice versa).
+  if (kind === 'reference') {
+    const m = await import('./reference/index.js');
+    return m.createReferenceCore(config);
+  }
+  if (kind === 'wasm') {
+    const spec = './wasm-core.js';
+    const m = (await import(spec)) as { createWasmCore(c: SchedulerConfig): Promise<SchedulerCore> };
+    return m.createWasmCore(config);
+  }
+  throw new Error(`unknown scheduler core "${String(kind)}" (want wasm or reference)`);
+}
+
+/** Drops managedFields before caching, as kube-scheduler's informers do: nothing here reads them. */
+function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _drop, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<RunningScheduler> {
+  const client =
+    opts.client ??
+    new RestClient(opts.clientConfig ?? (opts.kubeconfig ? loadKubeconfig(opts.kubeconfig) : missing()), { userAgent: 'skiff-scheduler' });
+  const pct = opts.percentageOfNodesToScore ?? 100;
+  if (!Number.isInteger(pct) || pct < 0 || pct > 100) throw new Error(`percentageOfNodesToScore must be an integer in 0..100, got ${pct}`);
+  const config: SchedulerConfig = {
+    percentageOfNodesToScore: pct,
+    scoringStrategy: opts.scoringStrategy ?? 'LeastAllocated',
+    seed: opts.seed ?? (Math.random() * 2 ** 31) >>> 0,
+  };
+  const core = typeof opts.core === 'object' ? opts.core : await createCore(opts.core ?? 'wasm', config);
+  const clock = opts.clock ?? realClock;
+  const scheduler = new Scheduler({
+    core,
+    api: new RestSchedulerApi(client),
+    clock,
+    schedulerName: opts.schedulerName,
+    bindConcurrency: opts.bindConcurrency,
+    onBound: opts.onBound,
+    onError: opts.onError,
+  });
+  const factory = new SharedInformerFactory(client, { clock, transform: stripManagedFields, onError: (e) => opts.onError?.(e, 'informer') });
+  // Nodes first: a pod handed to the queue before its nodes are known would fail needlessly.
+  factory.forResource(Nodes).addEventHandler(scheduler.nodeHandler);
+  factory.forResource(Pods).addEventHandler(scheduler.podHandler);
+  const ac = new AbortController();
+  factory.start(ac.signal);
+  let loop: Promise<void> = Promise.resolve();
+  const ready = factory.waitForCacheSync(ac.signal).then((ok) => {
+    if (ok && !ac.signal.aborted) loop = scheduler.run(ac.signal);
+    return ok && !ac.signal.aborted;
+  });
+  return {
+    scheduler,
+    client,
+    ready,
+    async stop() {
+      ac.abort();
+      await ready;
+      await loop;
+      await scheduler.idle();
+      client.close();
+    },
+  };
+}
+
+function missing(): never {
+  throw new Error('startScheduler needs kubeconfig, clientConfig or client');
+}
