@@ -53,7 +53,8 @@ export function parseTableJson(text: string, dynamicSets: Set<string>): TableSna
     if (!c) continue;
     c.ruleCount++;
     const comment = typeof r.comment === 'string' ? r.comment : '';
-    if (comment.startsWith('sk:')) c.hash = comment.slice(3);
+    const m = /(?:^| )sk:(\S+)$/.exec(comment);
+    if (m) c.hash = m[1]!;
   }
   return snap;
 }

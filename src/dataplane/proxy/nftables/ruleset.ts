@@ -62,7 +62,13 @@ function renderRules(rs: NftRuleset, name: string, c: NftChain, out: string[]): 
   const h = chainHash(c);
   const last = c.rules.length - 1;
   c.rules.forEach((r, i) => {
-    out.push(`add rule ${rs.family} ${rs.table} ${name} ${r}${i === last ? ` comment "sk:${h}"` : ''}`);
+    let rule = r;
+    if (i === last) {
+      // A rule has one comment: the hash joins an existing one.
+      const m = / comment "([^"]*)"$/.exec(r);
+      rule = m ? `${r.slice(0, m.index)} comment "${m[1]} sk:${h}"` : `${r} comment "sk:${h}"`;
+    }
+    out.push(`add rule ${rs.family} ${rs.table} ${name} ${rule}`);
   });
 }
 
