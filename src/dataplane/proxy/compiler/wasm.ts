@@ -1,0 +1,276 @@
+/**
+ * The bridge to build/proxy.wasm: loads it (next to the package root, so it works from src/ under vitest and
+ * from dist/src/ after tsc), flattens service ports into the typed tables assembly/proxy/tables.ts describes,
+ * and wraps the text the module writes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { servicePortName, type ProxyConfig, type ServicePortInfo } from '../model.js';
+import type { IptablesCompiler, RestoreText } from './types.js';
+import { cidrContains } from '../reference/names.js';
+import { LARGE_CLUSTER_ENDPOINTS } from '../reference/iptables.js';
+
+// tsconfig's lib has no WebAssembly typings (no DOM); the few members used here, declared locally.
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: object };
+};
+
+interface ProxyExports {
+  memory: { buffer: ArrayBuffer };
+  inputBase(bytes: number): number;
+  msgPtr(): number;
+  hash16(len: number): number;
+  result(): number;
+  compileFull(): void;
+  compilePartial(): void;
+}
+
+let cached: ProxyExports | null = null;
+
+function findWasm(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const candidate = join(dir, 'build', 'proxy.wasm');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error('build/proxy.wasm not found above ' + dirname(fileURLToPath(import.meta.url)) + '; run `npm run build:wasm:proxy`');
+}
+
+/** The module instance (one per process; compilers take turns, calls are synchronous). */
+export function proxyWasm(): ProxyExports {
+  if (cached) return cached;
+  const module = new WebAssembly.Module(readFileSync(findWasm()));
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      abort(_msg: number, _file: number, line: number, col: number): never {
+        throw new Error(`proxy.wasm aborted at ${line}:${col}`);
+      },
+    },
+  });
+  cached = instance.exports as unknown as ProxyExports;
+  return cached;
+}
+
+const encoder = new TextEncoder();
+
+/** kube-proxy's chain name, hashed in WASM: prefix + base32(sha256(servicePortName + protocol + endpoint))[:16]. */
+export function chainName(prefix: string, name: string, protocol: string, endpoint = ''): string {
+  const w = proxyWasm();
+  const msg = name + protocol.toLowerCase() + endpoint;
+  const dst = new Uint8Array(w.memory.buffer, w.msgPtr(), 1024);
+  const { read, written } = encoder.encodeInto(msg, dst);
+  if (read !== msg.length) throw new Error(`chain name input too long (${msg.length} characters, at most 1024 bytes)`);
+  const p = w.hash16(written);
+  return prefix + Buffer.from(w.memory.buffer, p, 16).toString('latin1');
+}
+
+// Header and record layouts: keep in step with assembly/proxy/tables.ts.
+const HEADER_WORDS = 16;
+const SVC_WORDS = 18;
+const EP_WORDS = 4;
+const PROTO: Record<string, number> = { TCP: 0, UDP: 1, SCTP: 2 };
+
+interface Flat {
+  words: Int32Array;
+  text: string;
+}
+
+/** Lays services (and optional old/new pairs) out as the module's tables; strings go to one ASCII blob. */
+function flatten(config: ProxyConfig, services: readonly ServicePortInfo[], large: boolean, pairs: number[] | null): Flat {
+  let nEp = 0;
+  let nStr = 0;
+  for (const sp of services) {
+    nEp += sp.endpoints.length;
+    nStr += 1 + sp.externalIPs.length + sp.loadBalancerIPs.length + sp.loadBalancerSourceRanges.length + sp.endpoints.length;
+  }
+  nStr += 1 + config.nodeIPs.length;
+  const nSvc = services.length;
+  const nPairs = pairs ? pairs.length / 2 : 0;
+  const svcOff = HEADER_WORDS;
+  const epOff = svcOff + nSvc * SVC_WORDS;
+  const strOff = epOff + nEp * EP_WORDS;
+  const pairsOff = strOff + nStr * 2;
+  const totalWords = pairsOff + nPairs * 2;
+  const w = new Int32Array(totalWords);
+  const parts: string[] = [];
+  let pos = 0;
+  let si = 0;
+  const str = (s: string): number => {
+    parts.push(s);
+    w[strOff + si * 2] = pos;
+    w[strOff + si * 2 + 1] = s.length;
+    pos += s.length;
+    return si++;
+  };
+  let e = 0;
+  const node = config.nodeIPs[0];
+  for (let s = 0; s < nSvc; s++) {
+    const sp = services[s]!;
+    const o = svcOff + s * SVC_WORDS;
+    const name = servicePortName(sp);
+    parts.push(name);
+    w[o] = pos;
+    w[o + 1] = name.length;
+    pos += name.length;
+    const proto = PROTO[sp.protocol];
+    if (proto === undefined) throw new Error(`${name}: unsupported protocol ${String(sp.protocol)}`);
+    w[o + 2] = proto;
+    w[o + 3] = str(sp.clusterIP);
+    w[o + 5] = sp.port;
+    w[o + 6] = sp.nodePort;
+    w[o + 7] = sp.healthCheckNodePort;
+    w[o + 8] = sp.affinityTimeoutSeconds;
+    let allow = false;
+    if (node !== undefined) for (const r of sp.loadBalancerSourceRanges) if (cidrContains(r, node)) allow = true;
+    w[o + 9] = (sp.internalTrafficLocal ? 1 : 0) | (sp.externalTrafficLocal ? 2 : 0) | (allow ? 4 : 0);
+    w[o + 10] = si;
+    for (const ip of sp.externalIPs) str(ip);
+    w[o + 11] = sp.externalIPs.length;
+    w[o + 12] = si;
+    for (const ip of sp.loadBalancerIPs) str(ip);
+    w[o + 13] = sp.loadBalancerIPs.length;
+    w[o + 14] = si;
+    for (const r of sp.loadBalancerSourceRanges) str(r);
+    w[o + 15] = sp.loadBalancerSourceRanges.length;
+    w[o + 16] = e;
+    w[o + 17] = sp.endpoints.length;
+    for (const ep of sp.endpoints) {
+      const eo = epOff + e * EP_WORDS;
+      w[eo] = str(ep.ip);
+      w[eo + 2] = ep.port;
+      w[eo + 3] = (ep.ready ? 1 : 0) | (ep.serving ? 2 : 0) | (ep.terminating ? 4 : 0) | (ep.isLocal ? 8 : 0);
+      e++;
+    }
+  }
+  const cidr = config.clusterCIDR === '' ? -1 : str(config.clusterCIDR);
+  const nodeStart = si;
+  for (const ip of config.nodeIPs) str(ip);
+  if (pairs) w.set(pairs, pairsOff);
+  const text = parts.join('');
+  w[0] = nSvc;
+  w[1] = nEp;
+  w[2] = nStr;
+  w[3] = text.length;
+  w[4] = svcOff * 4;
+  w[5] = epOff * 4;
+  w[6] = strOff * 4;
+  w[7] = totalWords * 4;
+  w[8] = cidr;
+  w[9] = nodeStart;
+  w[10] = config.nodeIPs.length;
+  w[11] = config.masqueradeBit;
+  w[12] = large ? 1 : 0;
+  // Output capacity: a generous estimate so the module rarely has to move its buffer.
+  w[13] = pairs ? 65536 : Math.min(2 ** 31 - 1, 65536 + nSvc * (700 + 4 * 40) + nEp * (300 + 4 * 40));
+  w[14] = nPairs;
+  w[15] = pairsOff * 4;
+  return { words: w, text };
+}
+
+class WasmText implements RestoreText {
+  private decoded: string | undefined;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly kind: 'full' | 'partial',
+    readonly filterRules: number,
+    readonly natRules: number,
+    readonly filterChains: number,
+    readonly natChains: number,
+  ) {}
+  get text(): string {
+    return (this.decoded ??= Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('latin1'));
+  }
+}
+
+function run(flat: Flat, partial: boolean): RestoreText {
+  const w = proxyWasm();
+  const inBytes = flat.words.byteLength + flat.text.length;
+  const base = w.inputBase(inBytes);
+  new Int32Array(w.memory.buffer, base, flat.words.length).set(flat.words);
+  const dst = new Uint8Array(w.memory.buffer, base + flat.words.byteLength, flat.text.length);
+  const { read, written } = encoder.encodeInto(flat.text, dst);
+  if (read !== flat.text.length || written !== flat.text.length) {
+    throw new Error('service names and addresses must be ASCII');
+  }
+  if (partial) w.compilePartial();
+  else w.compileFull();
+  const r = new Int32Array(w.memory.buffer, w.result(), 6);
+  const ptr = r[0]! >>> 0;
+  const len = r[1]!;
+  const bytes = new Uint8Array(w.memory.buffer, ptr, len).slice();
+  return new WasmText(bytes, partial ? 'partial' : 'full', r[2]!, r[3]!, r[4]!, r[5]!);
+}
+
+function countEndpoints(model: Iterable<ServicePortInfo>): number {
+  let n = 0;
+  for (const sp of model) n += sp.endpoints.length;
+  return n;
+}
+
+export class WasmIptablesCompiler implements IptablesCompiler {
+  private state: Map<string, ServicePortInfo> | null = null;
+  private endpoints = 0;
+  private large = false;
+
+  constructor(private readonly config: ProxyConfig) {
+    proxyWasm();
+  }
+
+  reset(): void {
+    this.state = null;
+  }
+
+  full(model: readonly ServicePortInfo[]): RestoreText {
+    const endpoints = countEndpoints(model);
+    const large = endpoints > LARGE_CLUSTER_ENDPOINTS;
+    const out = run(flatten(this.config, model, large, null), false);
+    const state = new Map<string, ServicePortInfo>();
+    for (const sp of model) state.set(servicePortName(sp), sp);
+    this.state = state;
+    this.endpoints = endpoints;
+    this.large = large;
+    return out;
+  }
+
+  partial(changed: readonly ServicePortInfo[], removed: readonly string[]): RestoreText {
+    const state = this.state;
+    if (state === null) throw new Error('iptables compiler: partial() before full()');
+    let endpoints = this.endpoints;
+    for (const name of removed) endpoints -= state.get(name)?.endpoints.length ?? 0;
+    for (const sp of changed) endpoints += sp.endpoints.length - (state.get(servicePortName(sp))?.endpoints.length ?? 0);
+    const large = endpoints > LARGE_CLUSTER_ENDPOINTS;
+    if (large !== this.large) {
+      for (const name of removed) state.delete(name);
+      for (const sp of changed) state.set(servicePortName(sp), sp);
+      return this.full([...state.values()]);
+    }
+    const services: ServicePortInfo[] = [];
+    const pairs: number[] = [];
+    for (const name of removed) {
+      const old = state.get(name);
+      if (old === undefined) continue;
+      services.push(old);
+      pairs.push(services.length - 1, -1);
+      state.delete(name);
+    }
+    for (const sp of changed) {
+      const name = servicePortName(sp);
+      const old = state.get(name);
+      let oi = -1;
+      if (old !== undefined) {
+        services.push(old);
+        oi = services.length - 1;
+      }
+      services.push(sp);
+      pairs.push(oi, services.length - 1);
+      state.set(name, sp);
+    }
+    this.endpoints = endpoints;
+    return run(flatten(this.config, services, large, pairs), true);
+  }
+}
