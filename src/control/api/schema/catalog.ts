@@ -146,6 +146,10 @@ export class Catalog {
     this.definitions[MICRO_TIME] = {
       type: 'string', format: 'date-time', description: 'MicroTime is version of Time with microsecond level precision.',
     };
+    this.definitions[`${META}.Patch`] = {
+      type: 'object',
+      description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.',
+    };
     this.definitions[INT_OR_STRING] = {
       type: 'string', format: 'int-or-string',
       description: 'IntOrString is a type that can hold an int32 or a string.',
