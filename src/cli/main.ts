@@ -1,5 +1,13 @@
+/**
+ * The `skiff` command. Each subcommand lives in its own file under src/cli/ and exports a register function
+ * that is added here.
+ */
 import { Command } from 'commander';
+import { registerServerCommand } from './server.js';
+import { registerSchedulerCommand } from './scheduler.js';
 
 const program = new Command('skiff').description('A Kubernetes-compatible cluster').version('0.1.0');
+registerServerCommand(program);
+registerSchedulerCommand(program);
 
 await program.parseAsync(process.argv);

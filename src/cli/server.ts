@@ -1,0 +1,115 @@
+/**
+ * `skiff server`: storage + API server on one address, the system namespaces and the `kubernetes` Service,
+ * a kubeconfig in the data dir that kubectl uses as is, one line on stdout when ready, clean shutdown on
+ * SIGINT/SIGTERM (listeners, watches, then the store).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { pino, type Logger } from 'pino';
+import { openStore } from '../control/storage/index.js';
+import { buildServer } from '../control/api/server.js';
+import { bootstrap } from '../control/bootstrap.js';
+
+export interface ServerFlags {
+  dataDir: string;
+  listen: { host: string; port: number };
+  storage: 'sqlite' | 'etcd' | 'memory';
+  etcdEndpoints: string[];
+  logLevel: string;
+}
+
+export function parseListen(v: string): { host: string; port: number } {
+  const m = v.match(/^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:6443');
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+/** klog-style verbosity mapped onto pino levels. */
+function verbosityLevel(v: string): string {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a verbosity from 0 to 10');
+  return n >= 6 ? 'trace' : n >= 4 ? 'debug' : n >= 1 ? 'info' : 'warn';
+}
+
+/** A kubeconfig for plain http, context `skiff`, namespace default. */
+export function kubeconfigYaml(server: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: skiff',
+    '  cluster:',
+    `    server: ${server}`,
+    'users:',
+    '- name: skiff',
+    '  user: {}',
+    'contexts:',
+    '- name: skiff',
+    '  context:',
+    '    cluster: skiff',
+    '    user: skiff',
+    '    namespace: default',
+    'current-context: skiff',
+    'preferences: {}',
+    '',
+  ].join('\n');
+}
+
+export async function runServer(flags: ServerFlags): Promise<void> {
+  const dataDir = resolve(flags.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const log: Logger = pino({ name: 'skiff', level: flags.logLevel }, pino.destination(2));
+  const store = await openStore({ backend: flags.storage, dataDir, etcdEndpoints: flags.etcdEndpoints });
+  const { host, port } = flags.listen;
+  const server = await buildServer({ store, logger: log, serverAddress: `${host}:${port}` });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000).unref();
+    try {
+      await server.close();
+      await store.close();
+    } finally {
+      clearTimeout(force);
+    }
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  await server.app.listen({ host, port });
+  const addr = server.app.server.address();
+  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  const clientHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${actualPort}`;
+  await bootstrap(server.engine, { host: clientHost, port: actualPort });
+  const kubeconfig = join(dataDir, 'kubeconfig.yaml');
+  writeFileSync(kubeconfig, kubeconfigYaml(url), { mode: 0o600 });
+  process.stdout.write(`skiff: API server listening on ${url} (storage ${flags.storage}); kubeconfig ${kubeconfig}\n`);
+}
+
+export function registerServerCommand(program: Command): Command {
+  return program
+    .command('server')
+    .description('Run storage and the API server')
+    .option('--data-dir <dir>', 'data directory (sqlite database, kubeconfig.yaml)', './.skiff')
+    .option('--listen <host:port>', 'address to serve the API on', parseListen, { host: '127.0.0.1', port: 6443 })
+    .addOption(new Option('--storage <backend>', 'storage backend').choices(['sqlite', 'etcd', 'memory']).default('sqlite'))
+    .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --storage etcd)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean), [] as string[])
+    .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
+    .option('--v <n>', 'klog-style verbosity (sets --log-level)')
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string }) => {
+      await runServer({
+        dataDir: o.dataDir,
+        listen: o.listen,
+        storage: o.storage,
+        etcdEndpoints: o.etcdEndpoints,
+        logLevel: o.v !== undefined ? verbosityLevel(o.v) : o.logLevel,
+      });
+    });
+}

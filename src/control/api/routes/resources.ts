@@ -1,0 +1,356 @@
+/**
+ * The resource routes: /api/<v>/… and /apis/<g>/<v>/… parsed against the registry and dispatched to the
+ * ObjectEngine by verb. Nothing here is per kind: a new registry entry is served as soon as it exists.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { stringify as toYaml } from 'yaml';
+import { groupVersion, type KubeObject, type ResourceType } from '../resource.js';
+import type { Registry } from '../registry.js';
+import { ObjectEngine, gr, type DeleteOptions, type ListOptions, type Subresource, type WriteOptions, parseRV } from './objects.js';
+import { decodeBody, decodePatch, negotiate, parseAccept, isPlainObject, type ResponseFormat } from '../content.js';
+import { ApiError, badRequest, invalid, methodNotSupported, notAcceptable, pathNotFound, successStatus, unsupportedMediaType } from '../status.js';
+import { entryJson, type Entry } from '../watch/cache.js';
+import { serveWatch, type WatchSet, type WatchSettings } from '../watch/stream.js';
+import { parseLabelSelector, matchesLabels } from '../selectors/label.js';
+import { parseFieldSelector, matchesFields, checkFieldSelector } from '../selectors/field.js';
+import { toTable } from '../table.js';
+import { applyPatch, PatchError } from '../patch/index.js';
+
+/** A parsed resource path. */
+export interface ResourcePath {
+  r: ResourceType;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string;
+}
+
+/** Kinds whose DELETE answers with the object rather than a Status (upstream's ReturnDeletedObject). */
+const RETURNS_DELETED = new Set(['/Pod', '/ServiceAccount', '/Service', '/Namespace']);
+
+/** Patch types served; server-side apply (application/apply-patch+yaml) is not implemented yet. */
+const SERVED_PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+
+/**
+ * Splits a path after /api or /apis: returns null when it is not a resource path (the caller answers 404).
+ * `segs` starts with the version (core) or the group.
+ */
+export function parseResourcePath(registry: Registry, core: boolean, segs: string[]): ResourcePath | null {
+  const group = core ? '' : (segs.shift() ?? '');
+  const version = segs.shift() ?? '';
+  if (!registry.hasGroupVersion(group, version)) return null;
+  let namespace: string | undefined;
+  if (segs[0] === 'namespaces' && segs.length >= 3 && !(segs.length === 3 && (segs[2] === 'status' || segs[2] === 'finalize'))) {
+    namespace = segs[1];
+    segs = segs.slice(2);
+  }
+  const [plural, name, subresource, ...rest] = segs;
+  if (!plural || rest.length > 0) return null;
+  const r = registry.lookup(group, version, plural);
+  if (!r) return null;
+  if (namespace !== undefined && !r.namespaced) return null;
+  if (name === '') return null;
+  if (subresource !== undefined) {
+    const finalize = r.kind === 'Namespace' && r.group === '' && subresource === 'finalize';
+    if (!finalize && !r.subresources.includes(subresource)) return null;
+  }
+  return { r, namespace, name, subresource: subresource ?? '' };
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+const q = (query: Query, k: string): string | undefined => {
+  const v = query[k];
+  return Array.isArray(v) ? v[0] : v;
+};
+const qBool = (query: Query, k: string): boolean | undefined => {
+  const v = q(query, k);
+  if (v === undefined) return undefined;
+  return v === 'true' || v === '1' || v === '';
+};
+const qInt = (query: Query, k: string): number | undefined => {
+  const v = q(query, k);
+  if (v === undefined || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value for ${k}: "${v}": must be an integer`);
+  return Number(v);
+};
+
+function writeOptions(query: Query): WriteOptions {
+  const raw = query['dryRun'];
+  const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  for (const v of values) if (v !== 'All') throw badRequest(`Invalid dryRun value: "${v}"; the only supported value is "All"`);
+  return { dryRun: values.length > 0 };
+}
+
+function listOptions(query: Query): ListOptions {
+  const o: ListOptions = {};
+  const set = <K extends keyof ListOptions>(k: K, v: ListOptions[K] | undefined) => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('labelSelector', q(query, 'labelSelector'));
+  set('fieldSelector', q(query, 'fieldSelector'));
+  set('limit', qInt(query, 'limit'));
+  set('continue', q(query, 'continue') || undefined);
+  set('resourceVersion', q(query, 'resourceVersion'));
+  set('resourceVersionMatch', q(query, 'resourceVersionMatch') || undefined);
+  return o;
+}
+
+export interface ResourceRoutesDeps {
+  registry: Registry;
+  engine: ObjectEngine;
+  watches: WatchSet;
+  watch: WatchSettings;
+  now: () => Date;
+}
+
+export class ResourceRoutes {
+  constructor(private readonly d: ResourceRoutesDeps) {}
+
+  /** Entry point for every /api/* and /apis/* request that is not discovery. */
+  async handle(req: FastifyRequest, reply: FastifyReply, path: ResourcePath): Promise<void> {
+    const { r, namespace, name, subresource } = path;
+    const query = req.query as Query;
+    const method = req.method;
+    const format = negotiate(parseAccept(req.headers.accept), { table: true });
+    if (!format) throw notAcceptable(['application/json', 'application/yaml', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
+    const verb = verbOf(method, name !== undefined, qBool(query, 'watch') === true);
+    if (!verb) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+    if (subresource === '' && !r.verbs.includes(verb)) throw methodNotSupported(gr(r), verb);
+    const e = this.d.engine;
+
+    if (subresource === '') {
+      switch (verb) {
+        case 'get':
+          return this.send(reply, 200, format, r, await e.get(r, namespace, name!, q(query, 'resourceVersion') || undefined), query);
+        case 'list': {
+          const res = await e.list(r, namespace, listOptions(query));
+          return this.sendList(reply, format, r, res.items, { resourceVersion: res.resourceVersion, continue: res.continue, remainingItemCount: res.remainingItemCount }, query);
+        }
+        case 'watch':
+          return this.watch(req, reply, r, namespace, name, query, format);
+        case 'create':
+          return this.send(reply, 201, { kind: 'json' }, r, await e.create(r, namespace, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query)), query);
+        case 'update': {
+          const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query));
+          return this.send(reply, res.created ? 201 : 200, { kind: 'json' }, r, res.object, query);
+        }
+        case 'patch':
+          return this.send(reply, 200, { kind: 'json' }, r, await this.patch(req, r, namespace, name!, '', query), query);
+        case 'delete': {
+          const dopts = deleteOptions(req, query);
+          const wo = writeOptions(query);
+          if (dopts.dryRun?.includes('All')) wo.dryRun = true;
+          const res = await e.delete(r, namespace, name!, dopts, wo);
+          const kindKey = `${r.group}/${r.kind}`;
+          if (res.deleted && !RETURNS_DELETED.has(kindKey)) {
+            const details: Record<string, string> = { name: name!, kind: r.plural };
+            if (r.group) details['group'] = r.group;
+            if (res.object.metadata?.uid) details['uid'] = res.object.metadata.uid;
+            return this.sendRaw(reply, 200, format, successStatus(undefined, details));
+          }
+          return this.send(reply, 200, { kind: 'json' }, r, res.object, query);
+        }
+        case 'deletecollection': {
+          const dopts = deleteOptions(req, query);
+          const wo = writeOptions(query);
+          if (dopts.dryRun?.includes('All')) wo.dryRun = true;
+          const items = await e.deleteCollection(r, namespace, listOptions(query), dopts, wo);
+          return this.sendRaw(reply, 200, format, { kind: r.listKind, apiVersion: groupVersion(r), metadata: {}, items });
+        }
+      }
+    }
+
+    // Subresources.
+    if (subresource === 'status') {
+      if (verb === 'get') return this.send(reply, 200, format, r, await e.get(r, namespace, name!), query);
+      if (verb === 'update') {
+        const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query), 'status');
+        return this.send(reply, 200, { kind: 'json' }, r, res.object, query);
+      }
+      if (verb === 'patch') return this.send(reply, 200, { kind: 'json' }, r, await this.patch(req, r, namespace, name!, 'status', query), query);
+    }
+    if (subresource === 'scale' && r.scale) {
+      if (verb === 'get') return this.sendRaw(reply, 200, format, await e.getScale(r, namespace, name!));
+      if (verb === 'update') {
+        const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+        return this.sendRaw(reply, 200, format, await e.updateScale(r, namespace, name!, () => body, writeOptions(query)));
+      }
+      if (verb === 'patch') {
+        const { type, patch } = this.decodePatchBody(req);
+        const scale = await e.updateScale(r, namespace, name!, (cur) => runPatch(type, cur, patch, 'io.k8s.api.autoscaling.v1.Scale'), writeOptions(query));
+        return this.sendRaw(reply, 200, format, scale);
+      }
+    }
+    if (subresource === 'binding' && verb === 'create') {
+      await e.bind(r, namespace!, name!, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query));
+      return this.sendRaw(reply, 201, { kind: 'json' }, successStatus(201));
+    }
+    if (subresource === 'finalize' && verb === 'update') {
+      const obj = await e.finalizeNamespace(name!, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query));
+      return this.send(reply, 200, { kind: 'json' }, r, obj, query);
+    }
+    if (subresource === 'eviction' || subresource === 'log') {
+      throw new ApiError(405, 'MethodNotAllowed', `the ${subresource} subresource is not served yet`);
+    }
+    throw methodNotSupported({ group: r.group, resource: `${r.plural}/${subresource}` }, verb);
+  }
+
+  private decodePatchBody(req: FastifyRequest): { type: string; patch: unknown } {
+    const ct = req.headers['content-type'];
+    const res = decodePatch(ct, req.body as Buffer);
+    if (!SERVED_PATCH_TYPES.includes(res.type)) throw unsupportedMediaType(res.type, SERVED_PATCH_TYPES);
+    return res;
+  }
+
+  private async patch(req: FastifyRequest, r: ResourceType, ns: string | undefined, name: string, sub: Subresource, query: Query): Promise<KubeObject> {
+    const { type, patch } = this.decodePatchBody(req);
+    return this.d.engine.patch(r, ns, name, (cur) => runPatch(type, cur, patch, r.definition) as KubeObject, writeOptions(query), sub);
+  }
+
+  private async watch(
+    req: FastifyRequest, reply: FastifyReply, r: ResourceType, ns: string | undefined, name: string | undefined, query: Query, format: ResponseFormat,
+  ): Promise<void> {
+    const labels = parseLabelSelector(q(query, 'labelSelector'));
+    let fieldText = q(query, 'fieldSelector') ?? '';
+    if (name !== undefined) fieldText = fieldText ? `${fieldText},metadata.name=${name}` : `metadata.name=${name}`;
+    const fields = parseFieldSelector(fieldText);
+    checkFieldSelector(r, fields);
+    const rv = q(query, 'resourceVersion') || undefined;
+    if (rv !== undefined && rv !== '0') parseRV(rv);
+    const sendInitialEvents = qBool(query, 'sendInitialEvents');
+    const allowWatchBookmarks = qBool(query, 'allowWatchBookmarks') === true;
+    if (sendInitialEvents !== undefined) {
+      const errs = [];
+      if (q(query, 'resourceVersionMatch') !== 'NotOlderThan') {
+        errs.push({ type: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan' });
+      }
+      if (sendInitialEvents && !allowWatchBookmarks) {
+        errs.push({ type: 'FieldValueForbidden', field: 'allowWatchBookmarks', message: 'Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is true' });
+      }
+      if (errs.length) throw invalid('meta.k8s.io', 'ListOptions', '', errs);
+    }
+    const timeoutSeconds = qInt(query, 'timeoutSeconds');
+    const match = (o: KubeObject) =>
+      (labels.length === 0 || matchesLabels(labels, o.metadata?.labels)) && (fields.length === 0 || matchesFields(fields, o));
+    const includeObject = includeObjectOf(query);
+    const render = format.kind === 'table' ? (o: KubeObject) => toTable(r, [o], { includeObject, now: this.d.now() }) : undefined;
+    const cache = this.d.engine.cache(r);
+    reply.hijack();
+    const params: Parameters<typeof serveWatch>[3] = {
+      namespace: ns, resourceVersion: rv, sendInitialEvents, allowWatchBookmarks, timeoutSeconds, match,
+    };
+    if (render) params.render = render;
+    await serveWatch(reply.raw, r, cache, params, this.d.watch, this.d.watches);
+  }
+
+  private send(reply: FastifyReply, code: number, format: ResponseFormat, r: ResourceType, obj: KubeObject, query: Query): void {
+    if (format.kind === 'table') {
+      const table = toTable(r, [obj], { includeObject: includeObjectOf(query), now: this.d.now() });
+      return this.sendRaw(reply, code, { kind: 'json' }, table);
+    }
+    this.sendRaw(reply, code, format, obj);
+  }
+
+  private sendList(
+    reply: FastifyReply, format: ResponseFormat, r: ResourceType, items: Entry[],
+    listMeta: { resourceVersion: string; continue?: string | undefined; remainingItemCount?: number | undefined }, query: Query,
+  ): void {
+    const meta: Record<string, unknown> = { resourceVersion: listMeta.resourceVersion };
+    if (listMeta.continue) meta['continue'] = listMeta.continue;
+    if (listMeta.remainingItemCount !== undefined) meta['remainingItemCount'] = listMeta.remainingItemCount;
+    if (format.kind === 'table') {
+      const table = toTable(r, items.map((e) => e.object), { includeObject: includeObjectOf(query), now: this.d.now(), listMeta: meta });
+      return this.sendRaw(reply, 200, { kind: 'json' }, table);
+    }
+    if (format.kind === 'yaml') {
+      return this.sendRaw(reply, 200, format, { kind: r.listKind, apiVersion: groupVersion(r), metadata: meta, items: items.map((e) => e.object) });
+    }
+    // Large lists: each object's JSON is produced once (and memoised in the watch cache), then joined.
+    const head = `{"kind":"${r.listKind}","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
+    const body = head + items.map(entryJson).join(',') + ']}';
+    reply.code(200).header('content-type', 'application/json').send(body);
+  }
+
+  sendRaw(reply: FastifyReply, code: number, format: ResponseFormat, obj: unknown): void {
+    if (format.kind === 'yaml') {
+      reply.code(code).header('content-type', 'application/yaml').send(toYaml(obj));
+      return;
+    }
+    reply.code(code).header('content-type', 'application/json').send(JSON.stringify(obj));
+  }
+}
+
+function includeObjectOf(query: Query): 'None' | 'Metadata' | 'Object' {
+  const v = q(query, 'includeObject');
+  if (v === undefined || v === '') return 'Metadata';
+  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
+  throw badRequest(`includeObject: Unsupported value: "${v}": supported values: "None", "Metadata", "Object"`);
+}
+
+function verbOf(method: string, named: boolean, watch: boolean): string | null {
+  switch (method) {
+    case 'GET':
+      return watch ? 'watch' : named ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return named ? 'update' : null;
+    case 'PATCH':
+      return named ? 'patch' : null;
+    case 'DELETE':
+      return named ? 'delete' : 'deletecollection';
+    default:
+      return null;
+  }
+}
+
+function runPatch(type: string, cur: KubeObject, patch: unknown, definition: string): unknown {
+  try {
+    return applyPatch(type, cur, patch, definition);
+  } catch (err) {
+    if (err instanceof PatchError) {
+      if (err.code === 415) throw unsupportedMediaType(type, SERVED_PATCH_TYPES);
+      if (err.code === 422) throw new ApiError(422, 'Invalid', err.message);
+      throw badRequest(err.message);
+    }
+    throw err;
+  }
+}
+
+/** DeleteOptions from the body (JSON or YAML) and the query; the query wins, as upstream. */
+function deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
+  let o: DeleteOptions = {};
+  const raw = req.body as Buffer | undefined;
+  if (raw && raw.length > 0) {
+    const body = decodeBody(req.headers['content-type'], raw);
+    if (body !== null && !isPlainObject(body)) throw badRequest('the body of a delete must be a DeleteOptions object');
+    if (body) {
+      const kind = body['kind'];
+      if (kind !== undefined && kind !== 'DeleteOptions') throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (DeleteOptions)`);
+      o = body as DeleteOptions;
+    }
+  }
+  const grace = qInt(query, 'gracePeriodSeconds');
+  if (grace !== undefined) o.gracePeriodSeconds = grace;
+  const policy = q(query, 'propagationPolicy');
+  if (policy !== undefined) o.propagationPolicy = policy;
+  const orphan = qBool(query, 'orphanDependents');
+  if (orphan !== undefined) o.orphanDependents = orphan;
+  if (o.propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(o.propagationPolicy)) {
+    throw invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
+  }
+  if (o.dryRun?.some((v) => v !== 'All')) throw badRequest(`Invalid dryRun value; the only supported value is "All"`);
+  return o;
+}
+
+/** Resolves /api/... or /apis/... request paths; null for discovery paths and unknown resources. */
+export function splitApiPath(url: string): { core: boolean; segs: string[] } | null {
+  const path = url.split('?')[0]!;
+  const segs = path.split('/').slice(1).map((s) => decodeURIComponent(s));
+  if (segs[segs.length - 1] === '') segs.pop();
+  if (segs[0] === 'api') return { core: true, segs: segs.slice(1) };
+  if (segs[0] === 'apis') return { core: false, segs: segs.slice(1) };
+  return null;
+}
+
+export { pathNotFound };

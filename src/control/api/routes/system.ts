@@ -1,0 +1,57 @@
+/**
+ * Non-resource endpoints: /version (a 1.32 version.Info so kubectl 1.31-1.33 does not warn about skew),
+ * /healthz /livez /readyz (with upstream's `?verbose` form), and the OpenAPI documents.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ResourceType } from '../resource.js';
+import { notAcceptable, pathNotFound } from '../status.js';
+import { openapiV2, openapiV3GroupVersion, openapiV3Paths } from '../openapi/index.js';
+
+export const VERSION_INFO = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-skiff',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'go1.23.4',
+  compiler: 'gc',
+  platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+/** Whether an Accept header admits JSON (protobuf-only requests get 406 so clients fall back to JSON). */
+const acceptsJson = (accept: string | undefined): boolean =>
+  !accept || accept.split(',').some((p) => /^\s*(application\/json|\*\/\*|application\/\*)\s*(;|$)/.test(p));
+
+export function registerSystemRoutes(app: FastifyInstance, resources: readonly ResourceType[], ready: () => boolean): void {
+  app.get('/version', async (_req, reply) => reply.header('content-type', 'application/json').send(JSON.stringify(VERSION_INFO)));
+
+  for (const check of ['healthz', 'livez', 'readyz']) {
+    const handler = async (req: { query: unknown }, reply: import('fastify').FastifyReply) => {
+      const ok = check !== 'readyz' || ready();
+      const verbose = (req.query as Record<string, unknown>)['verbose'] !== undefined;
+      const body = verbose ? `[${ok ? '+' : '-'}]ping ok\n[${ok ? '+' : '-'}]storage ${ok ? 'ok' : 'not ready'}\n${check} check ${ok ? 'passed' : 'failed'}\n` : ok ? 'ok' : 'not ready';
+      return reply.code(ok ? 200 : 500).header('content-type', 'text/plain; charset=utf-8').send(body);
+    };
+    app.get(`/${check}`, handler);
+    app.get(`/${check}/*`, handler);
+  }
+
+  app.get('/openapi/v2', async (req, reply) => {
+    if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
+    return reply.header('content-type', 'application/json').send(JSON.stringify(openapiV2(resources)));
+  });
+  app.get('/openapi/v3', async (req, reply) => {
+    if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
+    return reply.header('content-type', 'application/json').send(JSON.stringify(openapiV3Paths(resources)));
+  });
+  app.get('/openapi/v3/*', async (req, reply) => {
+    if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
+    const path = (req.params as { '*': string })['*'];
+    const doc = openapiV3GroupVersion(resources, path);
+    if (!doc) throw pathNotFound();
+    // Documents are addressed by content hash, so clients may cache them for good.
+    if ((req.query as Record<string, unknown>)['hash']) reply.header('cache-control', 'public, immutable');
+    return reply.header('content-type', 'application/json').send(JSON.stringify(doc));
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * The API server as a fastify app, built without listening (tests call `app.inject()`; the CLI listens).
+ * One error handler turns every failure into a Kubernetes Status; resource routes come from the registry.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Store } from '../storage/store.js';
+import type { ResourceType } from './resource.js';
+import { resources as builtinResources } from './kinds/index.js';
+import { Registry } from './registry.js';
+import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
+import { MAX_BODY_BYTES } from './content.js';
+import { ObjectEngine, type EngineOptions } from './routes/objects.js';
+import { ResourceRoutes, parseResourcePath, splitApiPath } from './routes/resources.js';
+import { serveDiscovery } from './routes/discovery.js';
+import { registerSystemRoutes } from './routes/system.js';
+import { NamespaceLifecycle } from './routes/namespace-lifecycle.js';
+import { WatchSet } from './watch/stream.js';
+
+export interface ServerOptions {
+  store: Store;
+  resources?: readonly ResourceType[];
+  /** pino logger; absent = silent. */
+  logger?: Logger;
+  engine?: EngineOptions;
+  /** How often watchers that allow bookmarks get one (upstream: about a minute). */
+  bookmarkIntervalMs?: number;
+  /** How often terminating namespaces are swept. */
+  namespaceSweepMs?: number;
+  /**
+   * Compaction as kube-apiserver does it: every interval, compact storage to the revision seen one interval
+   * earlier. 0 disables it.
+   */
+  compactIntervalMs?: number;
+  /** host:port advertised in /api's serverAddressByClientCIDRs. */
+  serverAddress?: string;
+}
+
+export interface ApiServer {
+  app: FastifyInstance;
+  engine: ObjectEngine;
+  registry: Registry;
+  watches: WatchSet;
+  /** Ends watches, stops loops and the app; the store is the caller's to close. */
+  close(): Promise<void>;
+}
+
+export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
+  const registry = new Registry(opts.resources ?? builtinResources);
+  const log = opts.logger;
+  const engine = new ObjectEngine(opts.store, registry, {
+    ...opts.engine,
+    onError: opts.engine?.onError ?? ((err) => log?.error({ err }, 'watch cache error')),
+  });
+  const watches = new WatchSet();
+  const now = opts.engine?.now ?? (() => new Date());
+  const routes = new ResourceRoutes({
+    registry,
+    engine,
+    watches,
+    watch: { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, maxBufferedBytes: 64 * 1024 * 1024 },
+    now,
+  });
+
+  const app: FastifyInstance = Fastify({
+    ...(log ? { loggerInstance: log as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: MAX_BODY_BYTES,
+    disableRequestLogging: !log || log.level !== 'trace',
+    // Resource names may be long; kubectl's field selectors and continue tokens make long URLs.
+    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
+    forceCloseConnections: true,
+  });
+
+  // Bodies are decoded by content.ts, which knows JSON, YAML and the patch types and answers in Statuses.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError | ApiError | Error, req: FastifyRequest, reply: FastifyReply) => {
+    let api: ApiError;
+    if (err instanceof ApiError) api = err;
+    else {
+      const code = (err as FastifyError).statusCode;
+      const fcode = (err as FastifyError).code;
+      if (code === 413 || fcode === 'FST_ERR_CTP_BODY_TOO_LARGE') api = tooLarge(MAX_BODY_BYTES);
+      else if (code === 415) api = unsupportedMediaType(String(req.headers['content-type'] ?? ''), ['application/json', 'application/yaml']);
+      else if (code !== undefined && code >= 400 && code < 500) api = badRequest(err.message);
+      else {
+        log?.error({ err, url: req.url, method: req.method }, 'request failed');
+        api = internalError(err);
+      }
+    }
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy();
+      return;
+    }
+    void reply.code(api.code).header('content-type', 'application/json').send(JSON.stringify(api.toStatus()));
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).header('content-type', 'application/json').send(JSON.stringify(pathNotFound().toStatus()));
+  });
+
+  const serverAddress = opts.serverAddress ?? '127.0.0.1:6443';
+  const apiHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const split = splitApiPath(req.url);
+    if (!split) throw pathNotFound();
+    if (serveDiscovery(req, reply, registry.resources, split.core, [...split.segs], serverAddress)) return reply;
+    const path = parseResourcePath(registry, split.core, [...split.segs]);
+    if (!path) throw pathNotFound();
+    await routes.handle(req, reply, path);
+    return reply;
+  };
+  const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+  for (const url of ['/api', '/api/*', '/apis', '/apis/*']) app.route({ method: [...methods], url, handler: apiHandler });
+
+  let ready = false;
+  registerSystemRoutes(app, registry.resources, () => ready);
+
+  const lifecycle = new NamespaceLifecycle(engine, opts.namespaceSweepMs ?? 2000, (err) => log?.error({ err }, 'namespace lifecycle'));
+  lifecycle.start();
+
+  let compactTimer: NodeJS.Timeout | null = null;
+  const compactEvery = opts.compactIntervalMs ?? 5 * 60_000;
+  if (compactEvery > 0) {
+    let previous = await opts.store.currentRevision();
+    const compact = async () => {
+      try {
+        const target = previous;
+        previous = await opts.store.currentRevision();
+        if (target > 0) await opts.store.compact(target);
+      } catch (err) {
+        log?.warn({ err }, 'compaction failed');
+      }
+      compactTimer = setTimeout(() => void compact(), compactEvery).unref();
+    };
+    compactTimer = setTimeout(() => void compact(), compactEvery).unref();
+  }
+
+  await app.ready();
+  ready = true;
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    engine,
+    registry,
+    watches,
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        if (compactTimer) clearTimeout(compactTimer);
+        watches.closeAll();
+        await lifecycle.stop();
+        await app.close();
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+}

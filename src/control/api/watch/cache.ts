@@ -1,0 +1,279 @@
+/**
+ * The watch cache, after kube-apiserver's cacher: one storage watch per resource prefix, the current objects
+ * in memory, and a ring of recent events. HTTP watchers subscribe here, so N watchers cost one storage watch,
+ * and a re-watch from a recent resourceVersion is a ring scan, not a storage read.
+ *
+ * Contract:
+ * - `revision` is the newest revision the cache reflects; events are applied and fanned out in revision order.
+ * - A subscription from revision R gets every event with revision > R exactly once, from the ring and then live,
+ *   when R >= `oldest`; below that, `subscribe` falls back to a storage watch (410 Expired when compacted).
+ * - Listeners are called synchronously during fan-out and must not throw or block.
+ */
+import type { KubeObject } from '../resource.js';
+import { CompactedError, type KeyValue, type Store, type Watch } from '../../storage/store.js';
+import { expired } from '../status.js';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CacheEvent {
+  type: EventType;
+  revision: number;
+  key: string;
+  object: KubeObject;
+  /** The object before this event (MODIFIED/DELETED), for selector transitions. */
+  prev?: KubeObject;
+  /** Memoised JSON of `object`, shared by every watcher the event fans out to. */
+  json?: string;
+}
+
+export interface Entry {
+  key: string;
+  object: KubeObject;
+  /** Memoised JSON of `object`; objects are never mutated once in the cache. */
+  json?: string;
+}
+
+export type Listener = (ev: CacheEvent) => void;
+/** Called once when a subscription ends on the cache's side (an ApiError for 410, or undefined). */
+export type Ender = (err?: unknown) => void;
+
+export interface Subscription {
+  cancel(): void;
+}
+
+/** Decodes stored bytes; resourceVersion is the key's modRevision, as kube-apiserver sets it on read. */
+export function decodeKV(kv: KeyValue, revision = kv.modRevision): KubeObject {
+  const obj = JSON.parse(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8')) as KubeObject;
+  obj.metadata = obj.metadata ?? {};
+  obj.metadata.resourceVersion = String(revision);
+  return obj;
+}
+
+export const entryJson = (e: Entry): string => (e.json ??= JSON.stringify(e.object));
+
+export class WatchCache {
+  revision = 0;
+  /** Subscriptions from a revision >= oldest are served from the ring. */
+  oldest = 0;
+  private readonly items = new Map<string, Entry>();
+  private sortedKeys: string[] | null = null;
+  private readonly ring: (CacheEvent | undefined)[];
+  private head = 0; // index of the next write
+  private count = 0;
+  private readonly listeners = new Map<Listener, Ender>();
+  private storeWatch: Watch | null = null;
+  private ready: Promise<void> | null = null;
+  private stopped = false;
+  private waiters: { rev: number; resolve: () => void }[] = [];
+  /** The newest revision this server wrote under the prefix: the cache is fresh once it has seen it. */
+  private lastWrite = 0;
+
+  constructor(
+    private readonly store: Store,
+    readonly prefix: string,
+    capacity = 4096,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {
+    this.ring = new Array(capacity);
+  }
+
+  /** Lists the prefix and starts the storage watch; idempotent. */
+  start(): Promise<void> {
+    this.ready ??= this.init();
+    return this.ready;
+  }
+
+  private async init(): Promise<void> {
+    const res = await this.store.list(this.prefix);
+    this.items.clear();
+    for (const kv of res.items) this.items.set(kv.key, { key: kv.key, object: decodeKV(kv) });
+    this.sortedKeys = null;
+    this.revision = res.revision;
+    this.oldest = res.revision;
+    this.storeWatch = this.store.watch(this.prefix, res.revision);
+    void this.pump(this.storeWatch);
+  }
+
+  private async pump(w: Watch): Promise<void> {
+    try {
+      for await (const ev of w) {
+        if (this.stopped) return;
+        if (ev.revision <= this.revision) continue; // duplicate across a restart of the watch
+        let out: CacheEvent;
+        if (ev.type === 'DELETE') {
+          const old = this.items.get(ev.kv.key);
+          const prevObj = old?.object ?? (ev.prev ? decodeKV(ev.prev) : undefined);
+          if (!prevObj) {
+            this.revision = ev.revision;
+            continue;
+          }
+          const obj = { ...prevObj, metadata: { ...prevObj.metadata, resourceVersion: String(ev.revision) } };
+          this.items.delete(ev.kv.key);
+          this.sortedKeys = null;
+          out = { type: 'DELETED', revision: ev.revision, key: ev.kv.key, object: obj, prev: prevObj };
+        } else {
+          const obj = decodeKV(ev.kv);
+          const old = this.items.get(ev.kv.key);
+          if (!old) this.sortedKeys = null;
+          this.items.set(ev.kv.key, { key: ev.kv.key, object: obj });
+          out = { type: old ? 'MODIFIED' : 'ADDED', revision: ev.revision, key: ev.kv.key, object: obj };
+          if (old) out.prev = old.object;
+        }
+        this.push(out);
+      }
+    } catch (err) {
+      if (this.stopped) return;
+      this.onError(err);
+      // The storage watch broke (e.g. compaction raced the start): rebuild, and end every subscriber so
+      // clients re-list, as the cacher does when it re-initialises.
+      const enders = [...this.listeners.values()];
+      this.listeners.clear();
+      for (const end of enders) end();
+      this.ready = null;
+      this.count = 0;
+      setTimeout(() => void this.start().catch((e: unknown) => this.onError(e)), 100);
+    }
+  }
+
+  private push(ev: CacheEvent): void {
+    if (this.count === this.ring.length) {
+      const evicted = this.ring[this.head]!;
+      this.oldest = evicted.revision;
+    } else this.count++;
+    this.ring[this.head] = ev;
+    this.head = (this.head + 1) % this.ring.length;
+    this.revision = ev.revision;
+    for (const l of this.listeners.keys()) l(ev);
+    if (this.waiters.length) {
+      const still: typeof this.waiters = [];
+      for (const w of this.waiters) (w.rev <= this.revision ? w.resolve() : still.push(w));
+      this.waiters = still;
+    }
+  }
+
+  /** Notes a write this server made under the prefix; `waitFresh` waits until the cache has seen it. */
+  noteWrite(revision: number): void {
+    if (revision > this.lastWrite) this.lastWrite = revision;
+  }
+
+  /** Waits (bounded) until the cache reflects this server's own writes and at least `min`. */
+  async waitFresh(min = 0, timeoutMs = 3000): Promise<boolean> {
+    await this.start();
+    const want = Math.max(min, this.lastWrite);
+    if (this.revision >= want) return true;
+    return new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const waiter = {
+        rev: want,
+        resolve: () => {
+          clearTimeout(t);
+          resolve(true);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  get(key: string): Entry | undefined {
+    return this.items.get(key);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  /** Current entries under `prefix` (the cache's own or a namespace's), in key order as storage lists them. */
+  list(prefix = this.prefix): Entry[] {
+    if (!this.sortedKeys) this.sortedKeys = [...this.items.keys()].sort();
+    const keys = this.sortedKeys;
+    let lo = 0;
+    if (prefix !== this.prefix) {
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (keys[mid]! < prefix) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const out: Entry[] = [];
+    for (let i = lo; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (!k.startsWith(prefix)) break;
+      out.push(this.items.get(k)!);
+    }
+    return out;
+  }
+
+  /**
+   * Subscribes from `fromRevision`: replays ring events after it, then live ones. When the ring does not reach
+   * back that far, a storage watch serves the subscriber (410 Expired if storage has compacted it).
+   */
+  subscribe(fromRevision: number, listener: Listener, onEnd: Ender = () => {}): Subscription {
+    if (fromRevision >= this.oldest) {
+      const start = (this.head - this.count + this.ring.length) % this.ring.length;
+      for (let i = 0; i < this.count; i++) {
+        const ev = this.ring[(start + i) % this.ring.length]!;
+        if (ev.revision > fromRevision) listener(ev);
+      }
+      this.listeners.set(listener, onEnd);
+      return { cancel: () => void this.listeners.delete(listener) };
+    }
+    return this.subscribeStorage(fromRevision, listener, onEnd);
+  }
+
+  private subscribeStorage(fromRevision: number, listener: Listener, onEnd: Ender): Subscription {
+    let w: Watch;
+    try {
+      w = this.store.watch(this.prefix, fromRevision);
+    } catch (err) {
+      if (err instanceof CompactedError) throw tooOld(fromRevision, err.compacted);
+      throw err;
+    }
+    const objs = new Map<string, KubeObject>();
+    let cancelled = false;
+    const done = (async () => {
+      for await (const ev of w) {
+        if (cancelled) return;
+        const prevObj = objs.get(ev.kv.key) ?? (ev.prev ? decodeKV(ev.prev) : undefined);
+        if (ev.type === 'DELETE') {
+          if (!prevObj) continue;
+          objs.delete(ev.kv.key);
+          const obj = { ...prevObj, metadata: { ...prevObj.metadata, resourceVersion: String(ev.revision) } };
+          listener({ type: 'DELETED', revision: ev.revision, key: ev.kv.key, object: obj, prev: prevObj });
+        } else {
+          const obj = decodeKV(ev.kv);
+          objs.set(ev.kv.key, obj);
+          const out: CacheEvent = { type: ev.prev ? 'MODIFIED' : 'ADDED', revision: ev.revision, key: ev.kv.key, object: obj };
+          if (prevObj) out.prev = prevObj;
+          listener(out);
+        }
+      }
+    })();
+    done.then(
+      () => !cancelled && onEnd(),
+      (err: unknown) => !cancelled && onEnd(err instanceof CompactedError ? tooOld(fromRevision, err.compacted) : err),
+    );
+    return {
+      cancel: () => {
+        cancelled = true;
+        w.close();
+      },
+    };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.storeWatch?.close();
+    const enders = [...this.listeners.values()];
+    this.listeners.clear();
+    for (const end of enders) end();
+    for (const w of this.waiters) w.resolve();
+    this.waiters = [];
+  }
+}
+
+export const tooOld = (requested: number, oldest: number) =>
+  expired(`too old resource version: ${requested} (${oldest})`);

@@ -1,0 +1,175 @@
+/**
+ * One HTTP watch: `?watch=1` answered as a chunked stream of JSON events, one per line, from the watch cache.
+ *
+ * Semantics (as kube-apiserver):
+ * - resourceVersion unset or "0" (and sendInitialEvents not false): synthetic ADDED events for the current
+ *   objects, then changes. With sendInitialEvents=true those initial events end with a BOOKMARK annotated
+ *   `k8s.io/initial-events-end: "true"`.
+ * - resourceVersion N: every change after N; older than the history kept → one ERROR event (410 Expired).
+ * - Selectors filter per event; an object moving out of a selector is a DELETED event, into it an ADDED one.
+ * - allowWatchBookmarks: periodic BOOKMARK events carrying only kind, apiVersion and metadata.resourceVersion.
+ * - timeoutSeconds ends the stream; unset, a random 30-60 minutes as the server's minRequestTimeout.
+ */
+import type { ServerResponse } from 'node:http';
+import { groupVersion, storagePrefix, type KubeObject, type ResourceType } from '../resource.js';
+import type { WatchCache, CacheEvent, Subscription } from './cache.js';
+import { ApiError, internalError, type Status } from '../status.js';
+
+export interface WatchParams {
+  namespace: string | undefined;
+  resourceVersion: string | undefined;
+  sendInitialEvents: boolean | undefined;
+  allowWatchBookmarks: boolean;
+  timeoutSeconds: number | undefined;
+  match: (obj: KubeObject) => boolean;
+  /** Renders an event's object (JSON object or a Table); undefined = the object as is (memoised JSON). */
+  render?: (obj: KubeObject) => unknown;
+}
+
+export interface WatchSettings {
+  bookmarkIntervalMs: number;
+  /** A watcher whose socket buffers more than this is ended (clients re-watch), as the cacher drops slow ones. */
+  maxBufferedBytes: number;
+}
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** Active watches, so shutdown can end them all. */
+export class WatchSet {
+  private readonly ends = new Set<() => void>();
+  add(end: () => void): () => void {
+    this.ends.add(end);
+    return () => this.ends.delete(end);
+  }
+  get size(): number {
+    return this.ends.size;
+  }
+  closeAll(): void {
+    for (const end of [...this.ends]) end();
+    this.ends.clear();
+  }
+}
+
+const line = (type: EventType, objectJson: string): string => `{"type":"${type}","object":${objectJson}}\n`;
+
+export function errorEventLine(status: Status): string {
+  return line('ERROR', JSON.stringify(status));
+}
+
+/**
+ * Serves the watch on `res` (already hijacked from fastify). Resolves once the stream is set up; the stream
+ * runs until timeout, client close, or `watches.closeAll()`.
+ */
+export async function serveWatch(
+  res: ServerResponse, r: ResourceType, cache: WatchCache, p: WatchParams, settings: WatchSettings, watches: WatchSet,
+): Promise<void> {
+  const prefix = storagePrefix(r, p.namespace);
+  const inScope = (key: string) => key.startsWith(prefix);
+  const gv = groupVersion(r);
+  let lastRV = 0;
+  let servedByCache = true;
+  let ended = false;
+  let sub: Subscription | null = null;
+  const timers: NodeJS.Timeout[] = [];
+
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    sub?.cancel();
+    for (const t of timers) clearTimeout(t);
+    unregister();
+    if (!res.writableEnded) res.end();
+  };
+  const unregister = watches.add(end);
+  res.on('close', end);
+
+  const write = (text: string) => {
+    if (ended) return;
+    res.write(text);
+    if (res.writableLength > settings.maxBufferedBytes) end();
+  };
+  const objectJson = (obj: KubeObject, ev?: CacheEvent): string => {
+    if (p.render) return JSON.stringify(p.render(obj));
+    if (ev && ev.object === obj) return (ev.json ??= JSON.stringify(obj));
+    return JSON.stringify(obj);
+  };
+  const bookmark = (rv: number, initialEnd = false) => {
+    const meta: Record<string, unknown> = { resourceVersion: String(rv) };
+    if (initialEnd) meta['annotations'] = { 'k8s.io/initial-events-end': 'true' };
+    write(line('BOOKMARK', JSON.stringify({ kind: r.kind, apiVersion: gv, metadata: meta })));
+  };
+
+  const onEvent = (ev: CacheEvent) => {
+    if (ended || !inScope(ev.key)) return;
+    lastRV = ev.revision;
+    const now = p.match(ev.object);
+    const before = ev.prev ? p.match(ev.prev) : false;
+    if (ev.type === 'ADDED') {
+      if (now) write(line('ADDED', objectJson(ev.object, ev)));
+    } else if (ev.type === 'DELETED') {
+      if (before || now) write(line('DELETED', objectJson(ev.object, ev)));
+    } else if (now && before) write(line('MODIFIED', objectJson(ev.object, ev)));
+    else if (now) write(line('ADDED', objectJson(ev.object, ev)));
+    else if (before) write(line('DELETED', objectJson(ev.object, ev)));
+  };
+  const onEnd = (err?: unknown) => {
+    if (err) {
+      const status = err instanceof ApiError ? err.toStatus() : internalError(err).toStatus();
+      write(errorEventLine(status));
+    }
+    end();
+  };
+
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Transfer-Encoding': 'chunked',
+    'Cache-Control': 'no-cache, private',
+  });
+  res.flushHeaders();
+
+  await cache.start();
+  const rvText = p.resourceVersion ?? '';
+  const initial = p.sendInitialEvents ?? (rvText === '' || rvText === '0');
+  try {
+    if (initial) {
+      const min = rvText === '' || rvText === '0' ? 0 : Number(rvText);
+      if (rvText !== '0') await cache.waitFresh(min);
+      if (ended) return;
+      // Snapshot and subscribe in one synchronous step: no event can fall between them.
+      const snapshot = cache.list(prefix);
+      const at = cache.revision;
+      for (const e of snapshot) {
+        if (p.match(e.object)) write(line('ADDED', p.render ? objectJson(e.object) : (e.json ??= JSON.stringify(e.object))));
+      }
+      lastRV = at;
+      if (p.sendInitialEvents) bookmark(at, true);
+      sub = cache.subscribe(at, onEvent, onEnd);
+    } else if (rvText === '') {
+      await cache.waitFresh();
+      if (ended) return;
+      lastRV = cache.revision;
+      sub = cache.subscribe(cache.revision, onEvent, onEnd);
+    } else {
+      const from = Number(rvText);
+      lastRV = from;
+      servedByCache = from >= cache.oldest;
+      sub = cache.subscribe(from, onEvent, onEnd);
+    }
+  } catch (err) {
+    onEnd(err);
+    return;
+  }
+
+  if (p.allowWatchBookmarks) {
+    const tick = () => {
+      if (ended) return;
+      // The cache has delivered every event up to its revision to this watcher.
+      if (servedByCache && cache.revision > lastRV) lastRV = cache.revision;
+      bookmark(lastRV);
+      timers.push(setTimeout(tick, settings.bookmarkIntervalMs).unref());
+    };
+    timers.push(setTimeout(tick, settings.bookmarkIntervalMs).unref());
+  }
+  const timeoutMs = p.timeoutSeconds !== undefined ? p.timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
+  timers.push(setTimeout(end, timeoutMs).unref());
+}

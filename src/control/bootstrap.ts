@@ -1,0 +1,82 @@
+/**
+ * What kube-apiserver creates for itself at start: the default, kube-system, kube-public and kube-node-lease
+ * namespaces, and the `kubernetes` Service in default (the range's first ClusterIP, port 443 to the API port)
+ * with its Endpoints and EndpointSlice pointing at this server. Idempotent: a restart changes only what moved.
+ */
+import type { KubeObject } from './api/resource.js';
+import { ApiError } from './api/status.js';
+import type { ObjectEngine } from './api/routes/objects.js';
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export interface BootstrapOptions {
+  /** The address clients reach this server on, for the `kubernetes` Endpoints. */
+  host: string;
+  port: number;
+}
+
+const isConflict = (err: unknown) => err instanceof ApiError && (err.reason === 'AlreadyExists' || err.code === 409);
+
+async function ensure(engine: ObjectEngine, plural: string, group: string, version: string, ns: string | undefined, obj: KubeObject): Promise<void> {
+  const r = engine.registry.lookup(group, version, plural);
+  if (!r) return;
+  try {
+    await engine.create(r, ns, obj);
+  } catch (err) {
+    if (!isConflict(err)) throw err;
+  }
+}
+
+/** Creates, or brings up to date, what must exist before clients arrive. */
+export async function bootstrap(engine: ObjectEngine, opts: BootstrapOptions): Promise<void> {
+  for (const name of SYSTEM_NAMESPACES) {
+    await ensure(engine, 'namespaces', '', 'v1', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+  const ip = engine.services.ips.first;
+  await ensure(engine, 'services', '', 'v1', 'default', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: ip,
+      clusterIPs: [ip],
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }],
+      sessionAffinity: 'None',
+    },
+  });
+
+  const subsets = [{ addresses: [{ ip: opts.host }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }];
+  await upsert(engine, 'endpoints', '', 'v1', {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets,
+  }, (cur) => JSON.stringify(cur['subsets']) === JSON.stringify(subsets));
+
+  const endpoints = [{ addresses: [opts.host], conditions: { ready: true } }];
+  const ports = [{ name: 'https', port: opts.port, protocol: 'TCP' }];
+  await upsert(engine, 'endpointslices', 'discovery.k8s.io', 'v1', {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+    addressType: 'IPv4',
+    endpoints,
+    ports,
+  }, (cur) => JSON.stringify(cur['endpoints']) === JSON.stringify(endpoints) && JSON.stringify(cur['ports']) === JSON.stringify(ports));
+}
+
+/** Creates `obj` in default, or replaces it when `same` says the stored one is out of date. */
+async function upsert(engine: ObjectEngine, plural: string, group: string, version: string, obj: KubeObject, same: (cur: KubeObject) => boolean): Promise<void> {
+  const r = engine.registry.lookup(group, version, plural);
+  if (!r) return;
+  const name = obj.metadata!.name!;
+  try {
+    const cur = await engine.get(r, 'default', name);
+    if (same(cur)) return;
+    await engine.update(r, 'default', name, { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata!.resourceVersion! } });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 404)) throw err;
+    await ensure(engine, plural, group, version, 'default', obj);
+  }
+}
