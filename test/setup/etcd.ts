@@ -21,7 +21,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function etcdBinary(): string | null {
+/** The etcd binary on PATH, or null. */
+export function etcdBinary(): string | null {
   try {
     return execFileSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).trim() || null;
   } catch {

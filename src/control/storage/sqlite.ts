@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS kine (
   value BLOB NOT NULL,
   old_value BLOB
 );
-CREATE INDEX IF NOT EXISTS kine_name_id ON kine (name, id);
+CREATE INDEX IF NOT EXISTS kine_name_id_deleted ON kine (name, id, deleted);
 CREATE TABLE IF NOT EXISTS skiff_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
@@ -142,15 +142,15 @@ export class SqliteStore implements Store, EventLog {
     const limit = options.limit ?? 0;
     const end = prefixEnd(prefix);
     const after = options.startAfter !== undefined && compareKeys(options.startAfter, prefix) >= 0 ? options.startAfter : null;
-    const rows = this.stmt(latestRowsSql(after !== null, end !== null, `kv.${COLUMNS.split(', ').join(', kv.')}`, true)).all(
-      ...bounds(after ?? prefix, end),
-      rev,
-      limit === 0 ? -1 : limit,
-    ) as Row[];
+    const latest = latestPerKey(after !== null, end !== null);
+    const rows = this.stmt(
+      `SELECT kv.id, kv.name, kv.create_revision, kv.value FROM (${latest} ORDER BY name LIMIT ?) AS m ` +
+        `JOIN kine AS kv ON kv.id = m.id ORDER BY m.name`,
+    ).all(...bounds(after ?? prefix, end), rev, limit === 0 ? -1 : limit) as Pick<Row, 'id' | 'name' | 'create_revision' | 'value'>[];
     let remaining = 0;
     if (limit > 0 && rows.length === limit) {
       const last = rows[rows.length - 1]!.name;
-      const count = this.stmt(latestRowsSql(true, end !== null, 'COUNT(*) AS n', false)).get(...bounds(last, end), rev) as {
+      const count = this.stmt(`SELECT COUNT(*) AS n FROM (${latestPerKey(true, end !== null)})`).get(...bounds(last, end), rev) as {
         n: number;
       };
       remaining = count.n;
@@ -213,7 +213,8 @@ export class SqliteStore implements Store, EventLog {
   eventsAfter(prefix: string, after: number, limit: number): WatchEvent[] {
     if (after < this.compacted) throw new CompactedError(after, this.compacted);
     const end = prefixEnd(prefix);
-    const sql = `SELECT ${COLUMNS} FROM kine WHERE id > ? AND name >= ?${end !== null ? ' AND name < ?' : ''} ORDER BY id LIMIT ?`;
+    // Walks the log by id (+name keeps the planner off the name index): watchers usually read recent history.
+    const sql = `SELECT ${COLUMNS} FROM kine WHERE id > ? AND +name >= ?${end !== null ? ' AND +name < ?' : ''} ORDER BY id LIMIT ?`;
     const rows = this.stmt(sql).all(after, ...bounds(prefix, end), limit) as Row[];
     return rows.map(eventOf);
   }
@@ -309,23 +310,20 @@ export class SqliteStore implements Store, EventLog {
 }
 
 /**
- * Newest row per key in a key range at a revision, skipping tombstones, in key order (kine's list query).
- * Parameters: lower bound, [upper bound], revision, [limit].
+ * The live keys of a key range at a revision: per name the newest row at or below it, unless a tombstone.
+ * Runs on the (name, id, deleted) index alone, in name order, so a LIMIT stops the scan early; `deleted` is
+ * SQLite's bare column of the MAX(id) row. Parameters: lower bound, [upper bound], revision.
  */
-function latestRowsSql(exclusiveLower: boolean, upper: boolean, select: string, paged: boolean): string {
+function latestPerKey(exclusiveLower: boolean, upper: boolean): string {
   const range = `name ${exclusiveLower ? '>' : '>='} ?${upper ? ' AND name < ?' : ''}`;
-  return (
-    `SELECT ${select} FROM kine AS kv JOIN (SELECT MAX(id) AS id FROM kine WHERE ${range} AND id <= ? GROUP BY name) AS m ` +
-    `ON m.id = kv.id WHERE kv.deleted = 0` +
-    (paged ? ' ORDER BY kv.name LIMIT ?' : '')
-  );
+  return `SELECT name, MAX(id) AS id, deleted FROM kine WHERE ${range} AND id <= ? GROUP BY name HAVING deleted = 0`;
 }
 
 function bounds(lower: string, upper: string | null): string[] {
   return upper === null ? [lower] : [lower, upper];
 }
 
-function kvOf(row: Row): KeyValue {
+function kvOf(row: Pick<Row, 'id' | 'name' | 'create_revision' | 'value'>): KeyValue {
   return { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.id };
 }
 

@@ -13,7 +13,7 @@ const freshFile = () => join(root, `t${++n}`, 'state.db');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 storeConformance('sqlite', {
-  open: async () => ({ store: SqliteStore.open(freshFile(), { watchBuffer: TEST_WATCH_BUFFER }), prefix: '/registry/test/' }),
+  open: async () => ({ store: SqliteStore.open(freshFile(), { watchBuffer: TEST_WATCH_BUFFER, synchronous: 'normal' }), prefix: '/registry/test/' }),
 });
 
 const enc = new TextEncoder();

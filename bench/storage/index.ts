@@ -1,0 +1,158 @@
+/**
+ * Storage backends side by side: create throughput (one writer, and many concurrent ones, where sqlite's group
+ * commit shows), get latency, and list latency over `--keys` objects (default 10,000), on sqlite (the embedded
+ * default, fsync per commit), sqlite with synchronous=NORMAL, and a real etcd when `etcd` is on PATH.
+ *
+ *   npm run bench -- storage [--keys 10000] [--seconds 3] [--concurrency 32] [--value-bytes 1024]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EtcdStore } from '../../src/control/storage/etcd.js';
+import { SqliteStore } from '../../src/control/storage/sqlite.js';
+import type { Store } from '../../src/control/storage/store.js';
+import { etcdBinary, startEtcd } from '../../test/setup/etcd.js';
+import { fmtMs, fmtOps, fmtRatio, measureLatency, measureOps, numberFlag, printTable, type Latency } from '../runner/index.js';
+
+interface Figures {
+  createSerialPerSec: number;
+  createSerialP99Ms: number;
+  createConcurrentPerSec: number;
+  createConcurrentP99Ms: number;
+  loadSeconds: number;
+  getMs: Latency;
+  listAllMs: Latency;
+  listFirstPageMs: Latency;
+  listMiddlePageAtRevisionMs: Latency;
+}
+
+interface Backend {
+  name: string;
+  open(): Promise<{ store: Store; stop(): Promise<void> }>;
+}
+
+export async function run(args: string[]): Promise<unknown> {
+  const keys = numberFlag(args, 'keys', 10_000);
+  const seconds = numberFlag(args, 'seconds', 3);
+  const concurrency = numberFlag(args, 'concurrency', 32);
+  const valueBytes = numberFlag(args, 'value-bytes', 1024);
+  const value = objectOfSize(valueBytes);
+  const scratch = mkdtempSync(join(tmpdir(), 'skiff-bench-storage-'));
+
+  const backends: Backend[] = [
+    { name: 'sqlite', open: async () => sqlite(join(scratch, 'full.db'), 'full') },
+    { name: 'sqlite (sync=normal)', open: async () => sqlite(join(scratch, 'normal.db'), 'normal') },
+  ];
+  if (etcdBinary()) {
+    backends.push({
+      name: 'etcd',
+      open: async () => {
+        const etcd = (await startEtcd())!;
+        const store = await EtcdStore.connect([etcd.endpoint]);
+        return { store, stop: async () => (await store.close(), await etcd.stop()) };
+      },
+    });
+  } else {
+    console.error('etcd is not on PATH: measuring sqlite only');
+  }
+
+  const results: Record<string, Figures> = {};
+  try {
+    for (const b of backends) {
+      const { store, stop } = await b.open();
+      try {
+        results[b.name] = await measure(b.name, store, { keys, seconds, concurrency, value });
+      } finally {
+        await stop();
+      }
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+
+  const names = Object.keys(results);
+  const base = results['sqlite']!;
+  const other = results['etcd'];
+  const row = (label: string, pick: (f: Figures) => number, fmt: (n: number) => string, higherIsBetter: boolean) => [
+    label,
+    ...names.map((n) => fmt(pick(results[n]!))),
+    other ? (higherIsBetter ? fmtRatio(pick(base), pick(other)) : fmtRatio(pick(other), pick(base))) : '-',
+  ];
+  printTable(
+    `Storage: ${keys.toLocaleString('en-US')} keys of ${valueBytes} B, ${concurrency} concurrent writers (2-core shared machine)`,
+    ['metric', ...names, 'sqlite vs etcd (x faster)'],
+    [
+      row('create, 1 writer', (f) => f.createSerialPerSec, fmtOps, true),
+      row('create, 1 writer p99', (f) => f.createSerialP99Ms, fmtMs, false),
+      row(`create, ${concurrency} writers`, (f) => f.createConcurrentPerSec, fmtOps, true),
+      row(`create, ${concurrency} writers p99`, (f) => f.createConcurrentP99Ms, fmtMs, false),
+      row(`load ${keys} keys`, (f) => f.loadSeconds * 1000, fmtMs, false),
+      row('get p50', (f) => f.getMs.p50, fmtMs, false),
+      row(`list all ${keys} p50`, (f) => f.listAllMs.p50, fmtMs, false),
+      row(`list all ${keys} p99`, (f) => f.listAllMs.p99, fmtMs, false),
+      row('list first 500 p50', (f) => f.listFirstPageMs.p50, fmtMs, false),
+      row('list 500 mid-way at a revision p50', (f) => f.listMiddlePageAtRevisionMs.p50, fmtMs, false),
+    ],
+  );
+  return { keys, seconds, concurrency, valueBytes, backends: results };
+}
+
+async function sqlite(file: string, synchronous: 'full' | 'normal') {
+  const store = SqliteStore.open(file, { synchronous });
+  return { store, stop: () => store.close() };
+}
+
+async function measure(
+  name: string,
+  store: Store,
+  o: { keys: number; seconds: number; concurrency: number; value: Uint8Array },
+): Promise<Figures> {
+  const mustCreate = async (key: string) => {
+    const r = await store.create(key, o.value);
+    if (!r.ok) throw new Error(`${name}: create ${key} failed`);
+  };
+  const serial = await measureOps((i) => mustCreate(`/bench/serial/k${i}`), { seconds: o.seconds, label: `${name} create x1` });
+  const concurrent = await measureOps((i) => mustCreate(`/bench/concurrent/k${i}`), {
+    seconds: o.seconds,
+    concurrency: o.concurrency,
+    label: `${name} create x${o.concurrency}`,
+  });
+
+  const key = (i: number) => `/registry/pods/ns-${i % 10}/pod-${String(i).padStart(6, '0')}`;
+  const load = await measureOps((i) => mustCreate(key(i)), { ops: o.keys, concurrency: 64, label: `${name} load` });
+
+  const getMs = await measureLatency(() => store.get(key(o.keys >> 1)), 200, 10);
+  const listAllMs = await measureLatency(async () => {
+    const r = await store.list('/registry/pods/');
+    if (r.items.length !== o.keys) throw new Error(`${name}: listed ${r.items.length} of ${o.keys}`);
+  }, 10);
+  const listFirstPageMs = await measureLatency(() => store.list('/registry/pods/', { limit: 500 }), 30);
+  const pinned = await store.currentRevision();
+  // A later write, so the pinned revision really is in the past.
+  await mustCreate('/registry/pods/ns-0/zz-after');
+  const sorted = Array.from({ length: o.keys }, (_, i) => key(i)).sort();
+  const middle = sorted[sorted.length >> 1]!;
+  const listMiddlePageAtRevisionMs = await measureLatency(
+    () => store.list('/registry/pods/', { limit: 500, startAfter: middle, revision: pinned }),
+    30,
+  );
+  return {
+    createSerialPerSec: serial.opsPerSec,
+    createSerialP99Ms: serial.latency.p99,
+    createConcurrentPerSec: concurrent.opsPerSec,
+    createConcurrentP99Ms: concurrent.latency.p99,
+    loadSeconds: load.seconds,
+    getMs,
+    listAllMs,
+    listFirstPageMs,
+    listMiddlePageAtRevisionMs,
+  };
+}
+
+/** A JSON document of about `bytes` bytes, shaped like a small object (what the API server stores). */
+function objectOfSize(bytes: number): Uint8Array {
+  const head = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bench', namespace: 'default' }, spec: { pad: '' } };
+  const base = JSON.stringify(head).length;
+  head.spec.pad = 'x'.repeat(Math.max(0, bytes - base));
+  return new TextEncoder().encode(JSON.stringify(head));
+}
