@@ -2,7 +2,9 @@
  * The object schemas of the built-in kinds, read from @kubernetes/client-node's generated models (generated from
  * upstream's OpenAPI document, release 1.36): property names and types from each model's `attributeTypeMap`,
  * descriptions and required fields from the model's declaration file, patch/list semantics from patch-meta.ts.
- * Nothing here is a copy of an upstream file; the package is the source and this module only reshapes it.
+ * client-node's declarations omit the description of struct-typed fields (`spec`, `affinity`, …); those come
+ * from kubernetes-types' declarations (release 1.30) when it has them.
+ * Nothing here is a copy of an upstream file; the packages are the source and this module only reshapes them.
  *
  * Definition names follow kube-apiserver's (`io.k8s.api.core.v1.PodSpec`). The package's class names drop the
  * Go package, so a nested type is named after the package of the root it was reached from, except the
@@ -47,6 +49,37 @@ const CORE_ROOTS = [
 
 const modelClasses = models as unknown as Record<string, ModelClass | undefined>;
 const modelDir = dirname(createRequire(import.meta.url).resolve('@kubernetes/client-node/dist/gen/models/all.js'));
+
+const typesDir = dirname(createRequire(import.meta.url).resolve('kubernetes-types/package.json'));
+/** kubernetes-types descriptions: file → interface → field → text. */
+const typesDocsCache = new Map<string, Map<string, Map<string, string>>>();
+
+/** A field's description from kubernetes-types (`core/v1.d.ts`, `meta/v1.d.ts`, …), if it has one. */
+function typesFieldDoc(definition: string, field: string): string | undefined {
+  const parts = definition.split('.');
+  const kind = parts[parts.length - 1]!;
+  const file = `${parts[parts.length - 3]}/${parts[parts.length - 2]}.d.ts`;
+  let interfaces = typesDocsCache.get(file);
+  if (!interfaces) {
+    interfaces = new Map();
+    typesDocsCache.set(file, interfaces);
+    let text = '';
+    try {
+      text = readFileSync(join(typesDir, file), 'utf8');
+    } catch {
+      // A group the package does not have: no descriptions from it.
+    }
+    for (const block of text.split(/\nexport interface /).slice(1)) {
+      const name = /^(\w+)/.exec(block)![1]!;
+      const fields = new Map<string, string>();
+      const body = block.slice(0, block.indexOf('\n}'));
+      const prop = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\n {4}(\w+)\??:/g;
+      for (let m = prop.exec(body); m; m = prop.exec(body)) fields.set(m[2]!, docText(m[1]!));
+      interfaces.set(name, fields);
+    }
+  }
+  return interfaces.get(kind)?.get(field);
+}
 
 const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -188,9 +221,10 @@ export class Catalog {
     for (const attr of [...model.attributeTypeMap].sort((a, b) => a.baseName.localeCompare(b.baseName))) {
       const doc = docs.properties.get(attr.name);
       const prop = this.typeSchema(attr.type, attr.format, pkg);
-      if (doc?.description) {
+      const description = doc?.description ?? typesFieldDoc(definition, attr.baseName);
+      if (description) {
         // Swagger 2.0 ignores siblings of $ref; kube-apiserver publishes descriptions beside refs all the same.
-        prop.description = doc.description;
+        prop.description = description;
       }
       if (doc?.required) required.push(attr.baseName);
       const pm = meta[attr.baseName];

@@ -60,6 +60,9 @@ describe('/openapi/v2', () => {
     const podSpec = v2.definitions['io.k8s.api.core.v1.PodSpec']!;
     expect(podSpec.description).toMatch(/description of a pod/);
     expect(podSpec.properties!.containers!.description).toMatch(/List of containers belonging to the pod/);
+    // Struct-typed fields: client-node has no text for them, kubernetes-types does.
+    expect(podSpec.properties!.affinity!.description).toBe("If specified, the pod's scheduling constraints");
+    expect(v2.definitions['io.k8s.api.core.v1.Pod']!.properties!.spec!.description).toMatch(/^Specification of the desired behavior of the pod/);
     expect(podSpec.properties!.terminationGracePeriodSeconds).toMatchObject({ type: 'integer', format: 'int64' });
     expect(v2.definitions['io.k8s.api.core.v1.ContainerPort']!.properties!.containerPort).toMatchObject({ type: 'integer', format: 'int32' });
     expect(v2.definitions['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta']!.properties!.labels).toMatchObject({
@@ -119,7 +122,7 @@ describe('/openapi/v3', () => {
     expect(index.paths['apis/apps/v1']!.serverRelativeURL).toBe(`/openapi/v3/apis/apps/v1?hash=${hash}`);
   });
 
-  it('serves a group-version document with GVK schemas, merge keys and v3 refs', () => {
+  it('serves a group-version document with GVK schemas, merge keys and described refs as allOf', () => {
     const doc = openapiV3GroupVersion(resources, '/openapi/v3/apis/apps/v1?hash=x')!;
     expect(doc.openapi).toBe('3.0.0');
     const schemas = doc.components.schemas;
@@ -131,7 +134,8 @@ describe('/openapi/v3', () => {
     const podSpecAffinity = schemas['io.k8s.api.core.v1.PodSpec']!.properties!.affinity!;
     expect(podSpecAffinity.$ref ?? podSpecAffinity.allOf?.[0]?.$ref).toBe('#/components/schemas/io.k8s.api.core.v1.Affinity');
     const selector = schemas['io.k8s.api.apps.v1.DeploymentSpec']!.properties!.selector!;
-    expect(selector.$ref ?? selector.allOf?.[0]?.$ref).toBe('#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector');
+    expect(selector.allOf).toEqual([{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector' }]);
+    expect(selector.description).toMatch(/Label selector for pods/);
     expect(JSON.stringify(doc)).not.toContain('#/definitions/');
     // Core kinds are not in the apps document.
     expect(schemas['io.k8s.api.core.v1.Pod']).toBeUndefined();
