@@ -12,8 +12,9 @@
  *   A delete's `kv` (result and event) is the key's last value with `modRevision` = the delete's revision.
  * - `watch(prefix, fromRevision)` delivers every event with revision > fromRevision, in revision order, exactly
  *   once, with no gap between history and live events. Each event carries the previous value (null on create).
- *   `watch()` returns at once; errors, including `CompactedError`, surface as a rejection of the iterator's
- *   `next()` (the first one when fromRevision is already compacted), after which the iterator is done.
+ *   `watch()` returns at once (it throws only on invalid arguments); errors, including `CompactedError`, surface
+ *   as a rejection of the iterator's `next()` (the first one when fromRevision is already compacted), after which
+ *   the iterator is done.
  *   A watch has one consumer; events are shared between watchers and must not be mutated.
  *   Slow consumers: a backend buffers a bounded number of events per watch; beyond that it stops taking live
  *   events and later re-reads its history from the last buffered revision, so a slow consumer costs bounded
