@@ -131,6 +131,8 @@ export class NetnsLab {
     this.ipn(n2, 'link set eth-n1 up');
     this.ipn(n1, `route add 10.244.2.0/24 via ${NODE2_LINK_IP}`);
     this.ipn(n2, 'route add default via 10.100.0.1');
+    // Like a real node, node 1 has a default route, so a ClusterIP without rules is routable (and then rejected).
+    this.ipn(n1, `route add default via ${NODE2_LINK_IP}`);
     for (const [node, ns, count] of [[1, n1, pods1], [2, n2, pods2]] as const) {
       this.ipn(ns, 'link add br0 type bridge');
       this.ipn(ns, `addr add 10.244.${node}.1/24 dev br0`);

@@ -1,0 +1,133 @@
+/**
+ * One backend per proxy mode: it turns a model into kernel state through the apply layer. The agent only
+ * decides when to sync and whether the sync must compare against the kernel (resync).
+ */
+import type { ProxyConfig, ServicePortInfo } from './model.js';
+import { servicePortName } from './model.js';
+import type { NetnsTarget } from './apply/exec.js';
+import { NftApplier } from './apply/nft.js';
+import { compileUpstream } from './nftables/upstream.js';
+import { compileFlat } from './nftables/flat.js';
+import { rulesetSize } from './nftables/ruleset.js';
+import type { IptablesCompiler, JumpRule } from './compiler/types.js';
+import { IptablesApplier } from './apply/iptables.js';
+import type { ProxyMetrics } from './metrics.js';
+
+export type ProxyMode = 'iptables' | 'ipvs' | 'nftables';
+export type NftLayout = 'upstream' | 'flat';
+
+export interface SyncOutcome {
+  /** True when the backend compared against the kernel (first sync, resync, after failure). */
+  full: boolean;
+  /** Bytes handed to the kernel tool (0 = nothing to change). */
+  bytes: number;
+}
+
+export interface ProxyBackend {
+  readonly mode: string;
+  sync(model: ServicePortInfo[], resync: boolean): Promise<SyncOutcome>;
+  /** The agent hands over its metrics (rule counts, partial-restore failures). */
+  attachMetrics?(m: ProxyMetrics): void;
+  /** Remove everything this backend installed. */
+  cleanup(): Promise<void>;
+}
+
+export class NftBackend implements ProxyBackend {
+  readonly mode: string;
+  private readonly applier: NftApplier;
+  constructor(
+    private readonly layout: NftLayout,
+    target: NetnsTarget,
+    private readonly cfg: ProxyConfig,
+    private metrics?: ProxyMetrics,
+  ) {
+    this.mode = `nftables/${layout}`;
+    this.applier = new NftApplier(target);
+  }
+
+  attachMetrics(m: ProxyMetrics): void {
+    this.metrics = m;
+  }
+
+  compile(model: ServicePortInfo[]) {
+    return this.layout === 'flat' ? compileFlat(model, this.cfg) : compileUpstream(model, this.cfg);
+  }
+
+  async sync(model: ServicePortInfo[], resync: boolean): Promise<SyncOutcome> {
+    const rs = this.compile(model);
+    const r = await this.applier.apply(rs, resync);
+    const size = rulesetSize(rs);
+    this.metrics?.nftablesObjects.set(size.chains, { kind: 'chains' });
+    this.metrics?.nftablesObjects.set(size.rules, { kind: 'rules' });
+    this.metrics?.nftablesObjects.set(size.elements, { kind: 'elements' });
+    return { full: r.against === 'kernel', bytes: r.bytes };
+  }
+
+  async cleanup(): Promise<void> {
+    await this.applier.deleteTable(this.compile([]).table);
+  }
+}
+
+/** Per service port, a fingerprint to find what changed between two models. */
+function fingerprints(model: ServicePortInfo[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const sp of model) m.set(servicePortName(sp), JSON.stringify(sp));
+  return m;
+}
+
+export class IptablesBackend implements ProxyBackend {
+  readonly mode = 'iptables';
+  private readonly applier: IptablesApplier;
+  private prev: Map<string, string> | null = null;
+  constructor(
+    private readonly compiler: IptablesCompiler,
+    private readonly jumps: JumpRule[],
+    target: NetnsTarget,
+    private metrics?: ProxyMetrics,
+  ) {
+    this.applier = new IptablesApplier(target);
+  }
+
+  attachMetrics(m: ProxyMetrics): void {
+    this.metrics = m;
+  }
+
+  async sync(model: ServicePortInfo[], resync: boolean): Promise<SyncOutcome> {
+    const now = fingerprints(model);
+    if (this.prev === null || resync) {
+      // Compare with the kernel: the first load writes everything; later resyncs only what drifted.
+      await this.applier.ensureJumps(this.jumps);
+      const text = this.compiler.full(model);
+      this.count(text);
+      const r = await this.applier.reconcile(text.text);
+      this.prev = now;
+      return { full: true, bytes: r.bytes };
+    }
+    const changed = model.filter((sp) => this.prev!.get(servicePortName(sp)) !== now.get(servicePortName(sp)));
+    const removed = [...this.prev.keys()].filter((k) => !now.has(k));
+    if (changed.length === 0 && removed.length === 0) return { full: false, bytes: 0 };
+    const text = this.compiler.partial(changed, removed);
+    try {
+      await this.applier.restore(text.bytes);
+    } catch (e) {
+      this.metrics?.partialRestoreFailures.inc();
+      this.prev = null;
+      this.compiler.reset();
+      throw e;
+    }
+    this.prev = now;
+    if (text.kind === 'full') this.count(text);
+    return { full: false, bytes: text.bytes.length };
+  }
+
+  private count(t: { filterRules: number; natRules: number }): void {
+    this.metrics?.iptablesRules.set(t.filterRules, { table: 'filter' });
+    this.metrics?.iptablesRules.set(t.natRules, { table: 'nat' });
+  }
+
+  async cleanup(): Promise<void> {
+    await this.applier.removeAll(this.jumps);
+    this.prev = null;
+    this.compiler.reset();
+  }
+}
