@@ -273,7 +273,8 @@ function decide(s: i32): void {
   internalLocal = (flags & T.F_INTERNAL_LOCAL) != 0;
   const extAccessible = sv(s, T.S_NODEPORT) != 0 || sv(s, T.S_LB_COUNT) > 0 || sv(s, T.S_EXT_COUNT) > 0;
   externalLocal = extAccessible && (flags & T.F_EXTERNAL_LOCAL) != 0;
-  const usesCluster = !internalLocal || (extAccessible && !externalLocal);
+  // Externally reachable ports need Cluster endpoints even with a Local external policy (short-circuiting).
+  const usesCluster = !internalLocal || extAccessible;
   const usesLocal = internalLocal || (extAccessible && externalLocal);
   const e0 = sv(s, T.S_EP_START);
   const e1 = e0 + sv(s, T.S_EP_COUNT);

@@ -43,7 +43,7 @@ export function ensureText(): string {
     const rules = jumpRules().filter((r) => r.table === table);
     out.push('*' + table);
     for (const ch of new Set(rules.map((r) => r.dstChain))) out.push(`:${ch} - [0:0]`);
-    // Prepend in reverse so the final order matches upstream's EnsureRule(Prepend) sequence.
+    // Each -I … 1 goes to the top, as upstream's EnsureRule(Prepend) does: the last listed ends up first.
     for (const r of rules) out.push(`-I ${r.srcChain} 1 ${r.args.map(quote).join(' ')}`);
     out.push('COMMIT');
   }

@@ -23,7 +23,9 @@ export function externallyAccessible(sp: ServicePortInfo): boolean {
 export function categorize(sp: ServicePortInfo): Categories {
   const ext = externallyAccessible(sp);
   const externalLocal = ext && sp.externalTrafficLocal;
-  const usesCluster = !sp.internalTrafficLocal || (ext && !externalLocal);
+  // Externally reachable ports need Cluster endpoints even with a Local external policy: pod and host traffic
+  // to an external address short-circuits to the Cluster chain.
+  const usesCluster = !sp.internalTrafficLocal || ext;
   const usesLocal = sp.internalTrafficLocal || (ext && externalLocal);
   let cluster: EndpointInfo[] = [];
   let hasEndpoints = false;
