@@ -39,6 +39,7 @@ const META_TYPES = new Set([
 const TIME = `${META}.Time`;
 const MICRO_TIME = `${META}.MicroTime`;
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
+const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 
 /** Core kinds walked first so that every type they reach is named in io.k8s.api.core.v1. */
 const CORE_ROOTS = [
@@ -51,32 +52,76 @@ const modelClasses = models as unknown as Record<string, ModelClass | undefined>
 const modelDir = dirname(createRequire(import.meta.url).resolve('@kubernetes/client-node/dist/gen/models/all.js'));
 
 const typesDir = dirname(createRequire(import.meta.url).resolve('kubernetes-types/package.json'));
-/** kubernetes-types descriptions: file → interface → field → text. */
-const typesDocsCache = new Map<string, Map<string, Map<string, string>>>();
 
-/** A field's description from kubernetes-types (`core/v1.d.ts`, `meta/v1.d.ts`, …), if it has one. */
-function typesFieldDoc(definition: string, field: string): string | undefined {
+interface TypesField {
+  description?: string;
+  /** The field holds a resource.Quantity (client-node types it as a plain string). */
+  quantity: boolean;
+}
+
+/** kubernetes-types declarations: file → interface → field. */
+const typesCache = new Map<string, Map<string, Map<string, TypesField>>>();
+
+/** Parses one kubernetes-types declaration file (`core/v1.d.ts`): per interface, its fields' text and types. */
+function parseTypesFile(text: string): Map<string, Map<string, TypesField>> {
+  const interfaces = new Map<string, Map<string, TypesField>>();
+  for (const block of text.split(/\nexport interface /).slice(1)) {
+    const name = /^(\w+)/.exec(block)![1]!;
+    const fields = new Map<string, TypesField>();
+    let doc: string | undefined;
+    let inDoc = false;
+    let docLines: string[] = [];
+    let current: { name: string; type: string; description?: string } | undefined;
+    const flush = (): void => {
+      if (current) fields.set(current.name, { description: current.description, quantity: /\bQuantity\b/.test(current.type) });
+      current = undefined;
+    };
+    for (const line of block.slice(0, block.indexOf('\n}')).split('\n').slice(1)) {
+      if (inDoc) {
+        docLines.push(line);
+        if (line.includes('*/')) {
+          inDoc = false;
+          doc = docText(docLines.join('\n').replace(/^\s*\/\*\*/, '').replace(/\*\/\s*$/, ''));
+        }
+        continue;
+      }
+      if (/^ {4}\/\*\*/.test(line)) {
+        flush();
+        docLines = [line];
+        inDoc = !line.includes('*/');
+        if (!inDoc) doc = docText(line.replace(/^\s*\/\*\*/, '').replace(/\*\/\s*$/, ''));
+        continue;
+      }
+      const prop = /^ {4}(\w+)\??: (.*)$/.exec(line);
+      if (prop) {
+        flush();
+        current = { name: prop[1]!, type: prop[2]!, description: doc };
+        doc = undefined;
+      } else if (current) {
+        current.type += line;
+      }
+    }
+    flush();
+    interfaces.set(name, fields);
+  }
+  return interfaces;
+}
+
+/** A field as kubernetes-types declares it (`core/v1.d.ts`, `meta/v1.d.ts`, …), if it has the type. */
+function typesField(definition: string, field: string): TypesField | undefined {
   const parts = definition.split('.');
   const kind = parts[parts.length - 1]!;
   const file = `${parts[parts.length - 3]}/${parts[parts.length - 2]}.d.ts`;
-  let interfaces = typesDocsCache.get(file);
+  let interfaces = typesCache.get(file);
   if (!interfaces) {
-    interfaces = new Map();
-    typesDocsCache.set(file, interfaces);
     let text = '';
     try {
       text = readFileSync(join(typesDir, file), 'utf8');
     } catch {
-      // A group the package does not have: no descriptions from it.
+      // A group the package does not have: nothing from it.
     }
-    for (const block of text.split(/\nexport interface /).slice(1)) {
-      const name = /^(\w+)/.exec(block)![1]!;
-      const fields = new Map<string, string>();
-      const body = block.slice(0, block.indexOf('\n}'));
-      const prop = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\n {4}(\w+)\??:/g;
-      for (let m = prop.exec(body); m; m = prop.exec(body)) fields.set(m[2]!, docText(m[1]!));
-      interfaces.set(name, fields);
-    }
+    interfaces = parseTypesFile(text);
+    typesCache.set(file, interfaces);
   }
   return interfaces.get(kind)?.get(field);
 }
@@ -183,6 +228,10 @@ export class Catalog {
       type: 'object',
       description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.',
     };
+    this.definitions[QUANTITY] = {
+      type: 'string',
+      description: 'Quantity is a fixed-point representation of a number (e.g. 100m, 1Gi, 1.5). Serialized as a string; integers are accepted on input.',
+    };
     this.definitions[INT_OR_STRING] = {
       type: 'string', format: 'int-or-string',
       description: 'IntOrString is a type that can hold an int32 or a string.',
@@ -220,8 +269,9 @@ export class Catalog {
     const meta = patchMeta[definition] ?? {};
     for (const attr of [...model.attributeTypeMap].sort((a, b) => a.baseName.localeCompare(b.baseName))) {
       const doc = docs.properties.get(attr.name);
-      const prop = this.typeSchema(attr.type, attr.format, pkg);
-      const description = doc?.description ?? typesFieldDoc(definition, attr.baseName);
+      const typed = typesField(definition, attr.baseName);
+      const prop = this.typeSchema(attr.type, attr.format, pkg, typed?.quantity ?? false);
+      const description = doc?.description ?? typed?.description;
       if (description) {
         // Swagger 2.0 ignores siblings of $ref; kube-apiserver publishes descriptions beside refs all the same.
         prop.description = description;
@@ -240,13 +290,14 @@ export class Catalog {
     if (required.length) schema.required = required;
   }
 
-  private typeSchema(type: string, format: string, pkg: string): Schema {
+  private typeSchema(type: string, format: string, pkg: string, quantity: boolean): Schema {
     const array = /^Array<(.+)>$/.exec(type);
-    if (array) return { type: 'array', items: this.typeSchema(array[1]!, format, pkg) };
+    if (array) return { type: 'array', items: this.typeSchema(array[1]!, format, pkg, quantity) };
     const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
-    if (map) return { type: 'object', additionalProperties: this.typeSchema(map[1]!, format, pkg) };
+    if (map) return { type: 'object', additionalProperties: this.typeSchema(map[1]!, format, pkg, quantity) };
     switch (type) {
       case 'string':
+        if (quantity) return { $ref: REF_PREFIX + QUANTITY };
         return format ? { type: 'string', format } : { type: 'string' };
       case 'number':
         if (format === 'int32' || format === 'int64') return { type: 'integer', format };

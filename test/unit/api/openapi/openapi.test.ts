@@ -72,6 +72,14 @@ describe('/openapi/v2', () => {
       .toBe('#/definitions/io.k8s.apimachinery.pkg.util.intstr.IntOrString');
   });
 
+  it('types resource quantities as Quantity (kubernetes-types marks them)', () => {
+    const q = { $ref: '#/definitions/io.k8s.apimachinery.pkg.api.resource.Quantity' };
+    expect(v2.definitions['io.k8s.api.core.v1.ResourceRequirements']!.properties!.limits!.additionalProperties).toEqual(q);
+    expect(v2.definitions['io.k8s.api.core.v1.EmptyDirVolumeSource']!.properties!.sizeLimit!.$ref).toBe(q.$ref);
+    expect(v2.definitions['io.k8s.api.core.v1.NodeStatus']!.properties!.capacity!.additionalProperties).toEqual(q);
+    expect(v2.definitions['io.k8s.api.core.v1.Container']!.properties!.image!.type).toBe('string');
+  });
+
   it('names nested types after their upstream packages', () => {
     expect(v2.definitions['io.k8s.api.apps.v1.DeploymentSpec']!.properties!.template!.$ref)
       .toBe('#/definitions/io.k8s.api.core.v1.PodTemplateSpec');
