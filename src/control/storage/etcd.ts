@@ -158,6 +158,7 @@ export class EtcdStore implements Store {
   async compact(revision: number): Promise<void> {
     this.checkOpen();
     checkReadRevision(revision);
+    if (revision < 1) return; // nothing precedes revision 1
     try {
       await this.client.kv.compact({ revision, physical: true });
     } catch (err) {
