@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxyAgent, StaticSource } from '../../src/dataplane/proxy/agent.js';
-import { NftBackend, type ProxyBackend } from '../../src/dataplane/proxy/backends.js';
+import { IptablesBackend, NftBackend, type ProxyBackend } from '../../src/dataplane/proxy/backends.js';
+import { createIptablesCompiler, jumpRules } from '../../src/dataplane/proxy/compiler/index.js';
 import type { ProxyConfig } from '../../src/dataplane/proxy/model.js';
 import { CLUSTER_CIDR, NODE1_IP, NetnsLab, dataplaneSkipReason } from './netns.js';
 import { service, slice, tally } from './fixtures.js';
@@ -24,9 +25,10 @@ function proxyConfig(): ProxyConfig {
   return { clusterCIDR: CLUSTER_CIDR, nodeIPs: [NODE1_IP, '10.100.0.1', '10.244.1.1'], masqueradeBit: 14 };
 }
 
-export type BackendFactory = (lab: NetnsLab, cfg: ProxyConfig) => ProxyBackend;
+export type BackendFactory = (lab: NetnsLab, cfg: ProxyConfig) => ProxyBackend | Promise<ProxyBackend>;
 
 const modes: Array<[string, BackendFactory]> = [
+  ['iptables (WASM compiler)', async (l, c) => new IptablesBackend(await createIptablesCompiler(c), jumpRules(), { netns: l.node1 })],
   ['nftables (upstream layout)', (l, c) => new NftBackend('upstream', { netns: l.node1 }, c)],
   ['nftables (flat layout)', (l, c) => new NftBackend('flat', { netns: l.node1 }, c)],
 ];
@@ -40,7 +42,7 @@ for (const [label, makeBackend] of modes) {
     let metricsPort = 0;
 
     beforeAll(async () => {
-      backend = makeBackend(lab, proxyConfig());
+      backend = await makeBackend(lab, proxyConfig());
       source = new StaticSource(
         [
           service('web', '10.96.0.10', { type: 'NodePort', ports: [{ name: 'http', port: 80, protocol: 'TCP', nodePort: 30080 }] }),
@@ -104,10 +106,11 @@ for (const [label, makeBackend] of modes) {
 
     it('serves /proxyMode and /metrics', async () => {
       const mode = await (await fetch(`http://127.0.0.1:${metricsPort}/proxyMode`)).text();
-      expect(mode).toBe('nftables');
+      expect(mode).toBe(backend.mode.split('/')[0]);
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       expect(metrics).toMatch(/kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]/);
-      expect(metrics).toMatch(/kubeproxy_sync_proxy_rules_nftables_objects_total\{kind="elements"\} [1-9]/);
+      if (backend.mode === 'iptables') expect(metrics).toMatch(/kubeproxy_sync_proxy_rules_iptables_total\{table="nat"\} [1-9]/);
+      else expect(metrics).toMatch(/kubeproxy_sync_proxy_rules_nftables_objects_total\{kind="elements"\} [1-9]/);
     });
   });
 }

@@ -131,3 +131,29 @@ export class IptablesBackend implements ProxyBackend {
     this.compiler.reset();
   }
 }
+
+export interface BackendOptions {
+  mode: ProxyMode;
+  /** nftables mode only: upstream's layout (default) or the flat one. */
+  nftLayout?: NftLayout;
+  target: NetnsTarget;
+  config: ProxyConfig;
+  /** iptables mode only: the WASM compiler (default) or the TypeScript reference. */
+  compiler?: 'wasm' | 'reference';
+}
+
+export async function createBackend(o: BackendOptions): Promise<ProxyBackend> {
+  switch (o.mode) {
+    case 'nftables':
+      return new NftBackend(o.nftLayout ?? 'upstream', o.target, o.config);
+    case 'iptables': {
+      const c = await import('./compiler/index.js');
+      const compiler = o.compiler === 'reference' ? c.createReferenceIptablesCompiler(o.config) : await c.createIptablesCompiler(o.config);
+      return new IptablesBackend(compiler, c.jumpRules(), o.target);
+    }
+    case 'ipvs':
+      throw new Error('ipvs mode needs the ip_vs kernel module, which this kernel lacks; use --mode iptables or nftables');
+    default:
+      throw new Error(`unknown proxy mode ${JSON.stringify(o.mode)} (want iptables, ipvs or nftables)`);
+  }
+}

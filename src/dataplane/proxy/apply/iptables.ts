@@ -55,6 +55,11 @@ function words(rule: string): string[] {
 
 const IP_ONLY = /^\d+\.\d+\.\d+\.\d+$/;
 
+/** 0x00004000 and 0x4000 are the same mark. */
+function hex(x: string): string {
+  return /^0x[0-9a-f]+$/i.test(x) ? `0x${parseInt(x, 16).toString(16)}` : x;
+}
+
 /**
  * A comparable form of one rule: what iptables-save prints differs from what a compiler writes in spelling only
  * (option order inside a match, default options spelled out, /32 suffixes, probability digits, mark shorthands),
@@ -84,14 +89,19 @@ export function normalizeRule(rule: string): string {
         a = args.map((x) => (IP_ONLY.test(x) ? `${x}/32` : x));
         break;
       case '--probability':
-        a = args.map((x) => Number(x).toFixed(10));
+        // The kernel keeps round(p × 2^31); iptables-save prints that back with 11 digits.
+        a = args.map((x) => String(Math.round(Number(x) * 0x80000000)));
         break;
       case '--or-mark':
-        groups.push(`${neg}--set-xmark ${args[0]}/${args[0]}`);
+        groups.push(`${neg}--set-xmark ${hex(args[0]!)}/${hex(args[0]!)}`);
         continue;
       case '--xor-mark':
-        groups.push(`${neg}--set-xmark ${args[0]}/0x0`);
+        groups.push(`${neg}--set-xmark ${hex(args[0]!)}/0x0`);
         continue;
+      case '--mark':
+      case '--set-xmark':
+        a = args.map((x) => x.split('/').map(hex).join('/'));
+        break;
       case '--mask':
         if (args[0] === '255.255.255.255') continue;
         break;
