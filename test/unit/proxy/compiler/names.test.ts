@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { chainName } from '../../../../src/dataplane/proxy/compiler/index.js';
+import { masqueradeMark, probability, referenceChainName } from '../../../../src/dataplane/proxy/reference/names.js';
+
+describe('chain names', () => {
+  it('match upstream check vectors, in WASM and in the reference', () => {
+    expect(chainName('KUBE-SVC-', 'ns1/svc1:p80', 'tcp')).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
+    expect(referenceChainName('KUBE-SVC-', 'ns1/svc1:p80', 'tcp')).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
+    expect(chainName('KUBE-SEP-', 'ns4/svc4:p80', 'tcp', '10.180.0.4:80')).toBe('KUBE-SEP-UKSFD7AGPMPPLUHC');
+    expect(referenceChainName('KUBE-SEP-', 'ns4/svc4:p80', 'tcp', '10.180.0.4:80')).toBe('KUBE-SEP-UKSFD7AGPMPPLUHC');
+  });
+
+  it('lower-cases the protocol as upstream does', () => {
+    expect(chainName('KUBE-SVC-', 'ns1/svc1:p80', 'TCP')).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
+  });
+
+  it('WASM sha256/base32 agrees with node:crypto on many inputs, one- and two-block messages', () => {
+    for (let i = 0; i < 300; i++) {
+      const name = `namespace-${i}/${'s'.repeat(i % 90)}${i}:port${i % 7}`;
+      const proto = ['tcp', 'udp', 'sctp'][i % 3]!;
+      const ep = i % 2 ? `10.${i % 256}.${(i * 7) % 256}.${i % 200}:${1000 + i}` : '';
+      expect(chainName('KUBE-SEP-', name, proto, ep)).toBe(referenceChainName('KUBE-SEP-', name, proto, ep));
+    }
+  });
+});
+
+describe('number formats', () => {
+  it("probabilities print as Go's %0.10f of 1/n", () => {
+    expect(probability(2)).toBe('0.5000000000');
+    expect(probability(3)).toBe('0.3333333333');
+    expect(probability(6)).toBe('0.1666666667');
+    expect(probability(7)).toBe('0.1428571429');
+    expect(probability(1024)).toBe('0.0009765625');
+    // 1/2048 = 0.00048828125 exactly: Go rounds the tie to even, toFixed would round up.
+    expect(probability(2048)).toBe('0.0004882812');
+    expect(probability(3000)).toBe('0.0003333333');
+  });
+
+  it("the masquerade mark prints as Go's %#08x", () => {
+    expect(masqueradeMark(14)).toBe('0x00004000');
+    expect(masqueradeMark(0)).toBe('0x00000001');
+  });
+});
