@@ -115,7 +115,11 @@ export class NetnsLab {
       const id = this.exec(ns, ['ip', 'netns', 'identify']).trim();
       if (id !== ns) throw new Error(`netns identify says ${JSON.stringify(id)} inside ${ns}`);
     }
-    for (const ns of [n1, n2]) this.exec(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    for (const ns of [n1, n2]) {
+      this.exec(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+      // Rejects answer with ICMP; the per-namespace rate limit would turn back-to-back rejects into 1 s SYN retries.
+      this.exec(ns, ['sysctl', '-qw', 'net.ipv4.icmp_ratelimit=0']);
+    }
     // client <-> node1
     this.ipn(n1, `link add eth-c type veth peer name eth0 netns ${c}`);
     this.ipn(n1, `addr add ${NODE1_IP}/24 dev eth-c`);
