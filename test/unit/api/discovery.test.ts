@@ -112,3 +112,20 @@ describe('aggregated discovery v2', () => {
     expect(acceptsAggregatedDiscovery(undefined)).toBe(false);
   });
 });
+
+describe('discovery of the real registry', () => {
+  it('lists every registry kind once, in its group, with its short names', async () => {
+    const { resources } = await import('../../../src/control/api/kinds/index.js');
+    const listed = [...aggregatedDiscovery(resources, 'api').items, ...aggregatedDiscovery(resources, 'apis').items]
+      .flatMap((g) => g.versions.flatMap((v) => v.resources.map((r) => ({ group: g.metadata.name ?? '', version: v.version, r }))));
+    expect(listed).toHaveLength(resources.length);
+    for (const r of resources) {
+      const found = listed.find((l) => l.group === r.group && l.version === r.version && l.r.resource === r.plural);
+      expect(found, r.plural).toBeDefined();
+      expect(found!.r.shortNames ?? []).toEqual(r.shortNames);
+      expect(found!.r.subresources?.map((s) => s.subresource) ?? []).toEqual([...r.subresources].sort());
+      const legacy = apiResourceList(resources, r.group, r.version)!;
+      for (const sub of r.subresources) expect(legacy.resources.some((x) => x.name === `${r.plural}/${sub}`)).toBe(true);
+    }
+  });
+});

@@ -213,6 +213,42 @@ describe('strategic merge patch', () => {
     expect(out.spec).toEqual({ containers: [{ name: 'a', image: 'x' }], nodeSelector: { b: '1' } });
   });
 
+  it('deletes an item of a nested list (env inside a container) and merges its siblings', () => {
+    const original = pod({
+      containers: [{ name: 'app', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] }, { name: 'other' }],
+    });
+    const out = smp(original, { spec: { containers: [{ name: 'app', env: [{ name: 'A', $patch: 'delete' }, { name: 'B', value: '3' }] }] } });
+    expect((out.spec as { containers: unknown[] }).containers).toEqual([
+      { name: 'app', env: [{ name: 'B', value: '3' }] }, { name: 'other' },
+    ]);
+  });
+
+  it('$setElementOrder on a primitive list places new values', () => {
+    const out = smp(pod({}, { name: 'p', finalizers: ['a', 'c'] }), {
+      metadata: { '$setElementOrder/finalizers': ['a', 'b', 'c'], finalizers: ['b'] },
+    });
+    expect(out.metadata!.finalizers).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a definition without a schema merges maps and replaces lists', () => {
+    const out = applyPatch(SMP, { spec: { list: [{ name: 'a' }], map: { a: 1 } } }, { spec: { list: [{ name: 'b' }], map: { b: 2 } } },
+      'io.example.v1.Unknown');
+    expect(out.spec).toEqual({ list: [{ name: 'b' }], map: { a: 1, b: 2 } });
+  });
+
+  it('a malformed $deleteFromPrimitiveList or $setElementOrder is a 400', () => {
+    const p = pod({}, { name: 'p', finalizers: ['a'] });
+    expect(() => smp(p, { metadata: { '$setElementOrder/finalizers': 'a' } })).toThrow('invalid patch format of setElementOrder list');
+    expect(() => smp(p, { metadata: { $retainKeys: 'name' } })).toThrow('invalid patch format of retainKeys');
+    let code = 0;
+    try {
+      smp(p, { metadata: { finalizers: [['x']] } });
+    } catch (e) {
+      code = (e as PatchError).code;
+    }
+    expect(code).toBe(400);
+  });
+
   it('refuses a patch that is not an object', () => {
     expect(() => smp(pod({}), [1, 2])).toThrow(PatchError);
   });
