@@ -129,3 +129,14 @@ export function decodePatch(contentType: string | undefined, raw: Buffer | undef
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Sends a serialised body with exactly the given Content-Type. (fastify rewrites a string body's JSON media
+ * type, e.g. adding `; charset=utf-8` and quoting parameters; clients match aggregated discovery's type
+ * literally, so bodies go out as Buffers.)
+ */
+export function sendText(reply: { code(c: number): unknown; header(k: string, v: string): unknown; send(b: Buffer): unknown }, code: number, type: string, text: string): void {
+  reply.code(code);
+  reply.header('content-type', type);
+  reply.send(Buffer.from(text));
+}

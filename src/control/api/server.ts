@@ -9,7 +9,7 @@ import type { ResourceType } from './resource.js';
 import { resources as builtinResources } from './kinds/index.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
-import { MAX_BODY_BYTES } from './content.js';
+import { MAX_BODY_BYTES, sendText } from './content.js';
 import { ObjectEngine, type EngineOptions } from './routes/objects.js';
 import { ResourceRoutes, parseResourcePath, splitApiPath } from './routes/resources.js';
 import { serveDiscovery } from './routes/discovery.js';
@@ -63,9 +63,9 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   });
 
   const app: FastifyInstance = Fastify({
-    ...(log ? { loggerInstance: log as FastifyBaseLogger } : { logger: false }),
+    // fastify logs every request at info: only hand it the logger when asked for debug or trace.
+    ...(log && (log.level === 'debug' || log.level === 'trace') ? { loggerInstance: log as FastifyBaseLogger } : { logger: false }),
     bodyLimit: MAX_BODY_BYTES,
-    disableRequestLogging: !log || log.level !== 'trace',
     // Resource names may be long; kubectl's field selectors and continue tokens make long URLs.
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     forceCloseConnections: true,
@@ -93,10 +93,10 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
       reply.raw.destroy();
       return;
     }
-    void reply.code(api.code).header('content-type', 'application/json').send(JSON.stringify(api.toStatus()));
+    sendText(reply, api.code, 'application/json', JSON.stringify(api.toStatus()));
   });
   app.setNotFoundHandler((_req, reply) => {
-    void reply.code(404).header('content-type', 'application/json').send(JSON.stringify(pathNotFound().toStatus()));
+    sendText(reply, 404, 'application/json', JSON.stringify(pathNotFound().toStatus()));
   });
 
   const serverAddress = opts.serverAddress ?? '127.0.0.1:6443';

@@ -7,6 +7,7 @@ import type { ResourceType } from '../resource.js';
 import {
   acceptsAggregatedDiscovery, aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, DISCOVERY_V2_CONTENT_TYPE,
 } from '../discovery.js';
+import { sendText } from '../content.js';
 
 /** Answers a discovery path, or returns false when `segs` is a resource path. */
 export function serveDiscovery(
@@ -14,7 +15,7 @@ export function serveDiscovery(
 ): boolean {
   if (req.method !== 'GET') return false;
   const aggregated = acceptsAggregatedDiscovery(req.headers.accept);
-  const json = (body: unknown, type = 'application/json') => reply.code(200).header('content-type', type).send(JSON.stringify(body));
+  const json = (body: unknown, type = 'application/json') => sendText(reply, 200, type, JSON.stringify(body));
   if (core) {
     if (segs.length === 0) {
       if (aggregated) json(aggregatedDiscovery(resources, 'api'), DISCOVERY_V2_CONTENT_TYPE);

@@ -570,7 +570,9 @@ export class ObjectEngine {
         freed = res.freed;
       }
     }
-    errors.push(...(r.strategy.validate?.(obj) ?? []), ...(r.strategy.validateUpdate?.(obj, old) ?? []));
+    errors.push(...(r.strategy.validate?.(obj) ?? []));
+    // Internal writes (binding) are not user updates: upstream's assignPod skips the update strategy's rules.
+    if (sub !== 'internal') errors.push(...(r.strategy.validateUpdate?.(obj, old) ?? []));
     if (oldMeta.deletionTimestamp) {
       const added = (obj.metadata!.finalizers ?? []).filter((f) => !(oldMeta.finalizers ?? []).includes(f));
       if (added.length) errors.push({ type: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` });

@@ -7,7 +7,7 @@ import { stringify as toYaml } from 'yaml';
 import { groupVersion, type KubeObject, type ResourceType } from '../resource.js';
 import type { Registry } from '../registry.js';
 import { ObjectEngine, gr, type DeleteOptions, type ListOptions, type Subresource, type WriteOptions, parseRV } from './objects.js';
-import { decodeBody, decodePatch, negotiate, parseAccept, isPlainObject, type ResponseFormat } from '../content.js';
+import { decodeBody, decodePatch, negotiate, parseAccept, isPlainObject, sendText, type ResponseFormat } from '../content.js';
 import { ApiError, badRequest, invalid, methodNotSupported, notAcceptable, pathNotFound, successStatus, unsupportedMediaType } from '../status.js';
 import { entryJson, type Entry } from '../watch/cache.js';
 import { serveWatch, type WatchSet, type WatchSettings } from '../watch/stream.js';
@@ -268,15 +268,15 @@ export class ResourceRoutes {
     // Large lists: each object's JSON is produced once (and memoised in the watch cache), then joined.
     const head = `{"kind":"${r.listKind}","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
     const body = head + items.map(entryJson).join(',') + ']}';
-    reply.code(200).header('content-type', 'application/json').send(body);
+    sendText(reply, 200, 'application/json', body);
   }
 
   sendRaw(reply: FastifyReply, code: number, format: ResponseFormat, obj: unknown): void {
     if (format.kind === 'yaml') {
-      reply.code(code).header('content-type', 'application/yaml').send(toYaml(obj));
+      sendText(reply, code, 'application/yaml', toYaml(obj));
       return;
     }
-    reply.code(code).header('content-type', 'application/json').send(JSON.stringify(obj));
+    sendText(reply, code, 'application/json', JSON.stringify(obj));
   }
 }
 

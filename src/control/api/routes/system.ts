@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ResourceType } from '../resource.js';
 import { notAcceptable, pathNotFound } from '../status.js';
+import { sendText } from '../content.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Paths } from '../openapi/index.js';
 
 export const VERSION_INFO = {
@@ -24,7 +25,7 @@ const acceptsJson = (accept: string | undefined): boolean =>
   !accept || accept.split(',').some((p) => /^\s*(application\/json|\*\/\*|application\/\*)\s*(;|$)/.test(p));
 
 export function registerSystemRoutes(app: FastifyInstance, resources: readonly ResourceType[], ready: () => boolean): void {
-  app.get('/version', async (_req, reply) => reply.header('content-type', 'application/json').send(JSON.stringify(VERSION_INFO)));
+  app.get('/version', async (_req, reply) => sendText(reply, 200, 'application/json', JSON.stringify(VERSION_INFO)));
 
   for (const check of ['healthz', 'livez', 'readyz']) {
     const handler = async (req: { query: unknown }, reply: import('fastify').FastifyReply) => {
@@ -39,11 +40,11 @@ export function registerSystemRoutes(app: FastifyInstance, resources: readonly R
 
   app.get('/openapi/v2', async (req, reply) => {
     if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
-    return reply.header('content-type', 'application/json').send(JSON.stringify(openapiV2(resources)));
+    sendText(reply, 200, 'application/json', JSON.stringify(openapiV2(resources)));
   });
   app.get('/openapi/v3', async (req, reply) => {
     if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
-    return reply.header('content-type', 'application/json').send(JSON.stringify(openapiV3Paths(resources)));
+    sendText(reply, 200, 'application/json', JSON.stringify(openapiV3Paths(resources)));
   });
   app.get('/openapi/v3/*', async (req, reply) => {
     if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
@@ -52,6 +53,6 @@ export function registerSystemRoutes(app: FastifyInstance, resources: readonly R
     if (!doc) throw pathNotFound();
     // Documents are addressed by content hash, so clients may cache them for good.
     if ((req.query as Record<string, unknown>)['hash']) reply.header('cache-control', 'public, immutable');
-    return reply.header('content-type', 'application/json').send(JSON.stringify(doc));
+    sendText(reply, 200, 'application/json', JSON.stringify(doc));
   });
 }

@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startHarness, pod, type Harness } from './harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => h.close());
+
+const PODS = '/api/v1/namespaces/default/pods';
+
+describe('create, get, update, delete', () => {
+  test('create fills uid, creationTimestamp, resourceVersion and answers 201', async () => {
+    const res = await h.json('POST', PODS, pod('a'));
+    expect(res.status).toBe(201);
+    const m = res.body.metadata!;
+    expect(m.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(m.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(Number(m.resourceVersion)).toBeGreaterThan(0);
+    expect(m.namespace).toBe('default');
+    expect((res.body['status'] as { phase: string }).phase).toBe('Pending');
+    const got = await h.json('GET', `${PODS}/a`);
+    expect(got.status).toBe(200);
+    expect(got.body.metadata!.uid).toBe(m.uid);
+    expect(got.body.metadata!.resourceVersion).toBe(m.resourceVersion);
+  });
+
+  test('a second create of the same name is 409 AlreadyExists', async () => {
+    const res = await h.json('POST', PODS, pod('a'));
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'AlreadyExists', code: 409, message: 'pods "a" already exists', details: { name: 'a', kind: 'pods' } });
+  });
+
+  test('generateName appends a 5-character suffix', async () => {
+    const res = await h.json('POST', PODS, { ...pod(''), metadata: { generateName: 'web-' } });
+    expect(res.status).toBe(201);
+    expect(res.body.metadata!.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+  });
+
+  test('update with a stale resourceVersion is 409 with upstream message', async () => {
+    const cur = (await h.json('GET', `${PODS}/a`)).body;
+    const fresh = await h.json('PUT', `${PODS}/a`, { ...cur, metadata: { ...cur.metadata, labels: { x: '1' } } });
+    expect(fresh.status).toBe(200);
+    expect(Number(fresh.body.metadata!.resourceVersion)).toBeGreaterThan(Number(cur.metadata!.resourceVersion));
+    const stale = await h.json('PUT', `${PODS}/a`, { ...cur, metadata: { ...cur.metadata, labels: { x: '2' } } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.reason).toBe('Conflict');
+    expect(stale.body.message).toBe(
+      'Operation cannot be fulfilled on pods "a": the object has been modified; please apply your changes to the latest version and try again',
+    );
+  });
+
+  test('an update that changes nothing keeps the resourceVersion', async () => {
+    const cur = (await h.json('GET', `${PODS}/a`)).body;
+    const res = await h.json('PUT', `${PODS}/a`, cur);
+    expect(res.status).toBe(200);
+    expect(res.body.metadata!.resourceVersion).toBe(cur.metadata!.resourceVersion);
+  });
+
+  test('get of a missing object is a NotFound Status', async () => {
+    const res = await h.json('GET', `${PODS}/nope`);
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "nope" not found', reason: 'NotFound',
+      details: { name: 'nope', kind: 'pods' }, code: 404,
+    });
+  });
+
+  test('delete of an unbound pod is immediate and returns the pod', async () => {
+    await h.json('POST', PODS, pod('gone'));
+    const res = await h.json('DELETE', `${PODS}/gone`);
+    expect(res.status).toBe(200);
+    expect(res.body.kind).toBe('Pod');
+    expect((await h.json('GET', `${PODS}/gone`)).status).toBe(404);
+  });
+
+  test('delete of a kind without ReturnDeletedObject answers a Success Status', async () => {
+    await h.json('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm' }, data: { a: 'b' } });
+    const res = await h.json('DELETE', '/api/v1/namespaces/default/configmaps/cm');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'cm', kind: 'configmaps' } });
+  });
+
+  test('cluster-scoped create/get/delete at /api/v1/nodes', async () => {
+    const res = await h.json('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+    expect(res.status).toBe(201);
+    expect(res.body.metadata!.namespace).toBeUndefined();
+    expect((await h.json('GET', '/api/v1/nodes/n1')).status).toBe(200);
+    expect((await h.json('DELETE', '/api/v1/nodes/n1')).status).toBe(200);
+  });
+
+  test('delete preconditions: a wrong uid is 409', async () => {
+    await h.json('POST', PODS, pod('pre'));
+    const res = await h.json('DELETE', `${PODS}/pre`, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: 'x' } });
+    expect(res.status).toBe(409);
+    expect(res.body.message).toContain('Precondition failed: UID in precondition: x');
+  });
+});
+
+describe('validation and bad input', () => {
+  test('422 Invalid with upstream message and causes', async () => {
+    const res = await h.json('POST', PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bad' }, spec: { containers: [{ name: 'c' }] } });
+    expect(res.status).toBe(422);
+    expect(res.body.reason).toBe('Invalid');
+    expect(res.body.message).toBe('Pod "bad" is invalid: spec.containers[0].image: Required value');
+    expect(res.body.details).toMatchObject({ name: 'bad', kind: 'Pod', causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[0].image' }] });
+  });
+
+  test('malformed JSON is 400 BadRequest', async () => {
+    const res = await h.json('POST', PODS, '{"apiVersion": "v1", ');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ kind: 'Status', reason: 'BadRequest', code: 400 });
+  });
+
+  test('malformed YAML is 400 BadRequest', async () => {
+    const res = await h.json('POST', PODS, 'metadata: [unclosed', { 'content-type': 'application/yaml' });
+    expect(res.status).toBe(400);
+    expect(res.body.reason).toBe('BadRequest');
+  });
+
+  test('YAML bodies are accepted', async () => {
+    const yaml = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: from-yaml\nspec:\n  containers:\n  - name: c\n    image: busybox\n';
+    const res = await h.json('POST', PODS, yaml, { 'content-type': 'application/yaml' });
+    expect(res.status).toBe(201);
+    expect(res.body.metadata!.name).toBe('from-yaml');
+  });
+
+  test('kind or apiVersion not matching the path is 400', async () => {
+    const a = await h.json('POST', PODS, { ...pod('x'), kind: 'Service' });
+    expect(a.status).toBe(400);
+    expect(a.body.message).toContain('Service');
+    const b = await h.json('POST', PODS, { ...pod('x'), apiVersion: 'apps/v1' });
+    expect(b.status).toBe(400);
+  });
+
+  test('a body over 3 MiB is 413 RequestEntityTooLarge', async () => {
+    const big = JSON.stringify({ ...pod('big'), metadata: { name: 'big', annotations: { a: 'x'.repeat(3 * 1024 * 1024) } } });
+    const res = await h.json('POST', PODS, big);
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ reason: 'RequestEntityTooLarge', code: 413 });
+    expect((await h.json('GET', `${PODS}/big`)).status).toBe(404);
+  });
+
+  test('an unknown resource is a 404 NotFound Status', async () => {
+    const res = await h.json('GET', '/api/v1/namespaces/default/widgets');
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
+    expect((await h.json('GET', '/apis/nope.io/v1/things')).status).toBe(404);
+  });
+
+  test('an unsupported patch type is 415', async () => {
+    const res = await h.json('PATCH', `${PODS}/a`, '{}', { 'content-type': 'application/xml' });
+    expect(res.status).toBe(415);
+    expect(res.body.reason).toBe('UnsupportedMediaType');
+  });
+
+  test('a namespace that does not exist is 404 namespaces "x" not found', async () => {
+    const res = await h.json('POST', '/api/v1/namespaces/missing/pods', pod('p'));
+    expect(res.status).toBe(404);
+    expect(res.body.message).toBe('namespaces "missing" not found');
+  });
+
+  test('the object namespace must match the path', async () => {
+    const res = await h.json('POST', PODS, { ...pod('p'), metadata: { name: 'p', namespace: 'kube-system' } });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('dryRun', () => {
+  test('dryRun=All validates but stores nothing', async () => {
+    const ok = await h.json('POST', `${PODS}?dryRun=All`, pod('dry'));
+    expect(ok.status).toBe(201);
+    expect((await h.json('GET', `${PODS}/dry`)).status).toBe(404);
+    const bad = await h.json('POST', `${PODS}?dryRun=All`, { ...pod('dry'), spec: { containers: [{ name: 'c' }] } });
+    expect(bad.status).toBe(422);
+    const before = (await h.json('GET', `${PODS}/a`)).body;
+    const del = await h.json('DELETE', `${PODS}/a?dryRun=All`);
+    expect(del.status).toBe(200);
+    const after = await h.json('GET', `${PODS}/a`);
+    expect(after.body.metadata!.resourceVersion).toBe(before.metadata!.resourceVersion);
+  });
+});
+
+describe('namespaces', () => {
+  test('creating in a terminating namespace is 403; the namespace goes once empty', async () => {
+    expect((await h.json('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } })).status).toBe(201);
+    expect((await h.json('POST', '/api/v1/namespaces/doomed/configmaps', { metadata: { name: 'c1' }, data: {} })).status).toBe(201);
+    // A finalizer keeps the config map (and so the namespace) around until it is removed.
+    const fin = await h.json('POST', '/api/v1/namespaces/doomed/configmaps', { metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    expect(fin.status).toBe(201);
+    const del = await h.json('DELETE', '/api/v1/namespaces/doomed');
+    expect(del.status).toBe(200);
+    expect(del.body.metadata!.deletionTimestamp).toBeTruthy();
+    expect((del.body['status'] as { phase: string }).phase).toBe('Terminating');
+    const denied = await h.json('POST', '/api/v1/namespaces/doomed/configmaps', { metadata: { name: 'c2' } });
+    expect(denied.status).toBe(403);
+    expect(denied.body.reason).toBe('Forbidden');
+    expect(denied.body.message).toContain('unable to create new content in namespace doomed because it is being terminated');
+    await waitFor(async () => (await h.json('GET', '/api/v1/namespaces/doomed/configmaps/c1')).status === 404);
+    const held = await h.json('GET', '/api/v1/namespaces/doomed/configmaps/held');
+    expect(held.status).toBe(200);
+    expect(held.body.metadata!.deletionTimestamp).toBeTruthy();
+    expect((await h.json('GET', '/api/v1/namespaces/doomed')).status).toBe(200);
+    const patched = await h.json('PATCH', '/api/v1/namespaces/doomed/configmaps/held', { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
+    expect(patched.status).toBe(200);
+    await waitFor(async () => (await h.json('GET', '/api/v1/namespaces/doomed')).status === 404);
+  });
+
+  test('default may not be deleted', async () => {
+    const res = await h.json('DELETE', '/api/v1/namespaces/default');
+    expect(res.status).toBe(403);
+    expect(res.body.message).toBe('namespaces "default" is forbidden: this namespace may not be deleted');
+  });
+});
+
+async function waitFor(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+}
