@@ -55,7 +55,7 @@ function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: S
     const directive = patch[DIRECTIVE];
     if (directive === 'replace') {
       delete patch[DIRECTIVE];
-      return cleanNew(patch, schema) as JsonObject;
+      return cleanNew(patch, asMeta(schema)) as JsonObject;
     }
     if (directive === 'delete') return {};
     throw errBadPatchType(directive, patch);
@@ -99,9 +99,8 @@ function mergeMap(original: JsonObject | undefined, patch: JsonObject, schema: S
  * A value that lands where the original had nothing: apply it to an empty value so directives and nulls
  * inside it take effect instead of being stored (upstream's typed decoding drops them too).
  */
-function cleanNew(value: unknown, meta: FieldMeta | Schema | undefined): unknown {
-  const fm: FieldMeta | undefined = meta && 'strategy' in meta && 'mergeKey' in meta ? (meta as FieldMeta) : undefined;
-  const schema = fm ? fm.schema : (meta as Schema | undefined);
+function cleanNew(value: unknown, fm: FieldMeta): unknown {
+  const schema = fm.schema;
   if (isObject(value)) {
     if (value[DIRECTIVE] === 'delete') return {};
     const copy: JsonObject = {};
@@ -113,14 +112,17 @@ function cleanNew(value: unknown, meta: FieldMeta | Schema | undefined): unknown
     return copy;
   }
   if (Array.isArray(value)) {
-    if (fm?.strategy === 'merge' && fm.mergeKey && value.every(isObject)) {
-      const kept = value.filter((v) => (v as JsonObject)[DIRECTIVE] === undefined);
-      return kept.map((v) => cleanNew(v, fm.schema));
+    const element = asMeta(schema);
+    if (fm.strategy === 'merge' && fm.mergeKey && value.every(isObject)) {
+      return value.filter((v) => (v as JsonObject)[DIRECTIVE] === undefined).map((v) => cleanNew(v, element));
     }
-    return value.map((v) => cleanNew(v, fm?.schema));
+    return value.map((v) => cleanNew(v, element));
   }
   return value;
 }
+
+/** Field metadata for a value described by `schema` with no list strategy of its own. */
+const asMeta = (schema: Schema | undefined): FieldMeta => ({ schema, strategy: '', mergeKey: '' });
 
 function extractKey(key: string, prefix: string): string {
   const slash = key.indexOf('/');
@@ -256,7 +258,7 @@ function mergeSlice(original: unknown[], patch: unknown[], meta: FieldMeta, isDe
       if (!(mergeKey in p)) throw errNoMergeKey(p, mergeKey);
       const at = merged.findIndex((m) => isObject(m) && m[mergeKey] === p[mergeKey]);
       if (at >= 0) merged[at] = mergeMap(merged[at] as JsonObject, p, meta.schema);
-      else merged.push(cleanNew(p, meta.schema));
+      else merged.push(cleanNew(p, asMeta(meta.schema)));
     }
   }
   const [fromPatch, serverOnly] = partition(merged, patchItems, mergeKey);
