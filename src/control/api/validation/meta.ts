@@ -79,18 +79,14 @@ function validateFinalizers(finalizers: unknown, field: string): FieldError[] {
   return errs;
 }
 
-/** What an update may not change in metadata, plus the create-time rules on the new labels and annotations. */
+/**
+ * What an update may not change in metadata, plus the create-time rules on the new labels and annotations.
+ * (New finalizers on an object being deleted are refused by the API server's update path itself.)
+ */
 export function validateObjectMetaUpdate(next: KubeObject, prev: KubeObject, field = 'metadata'): FieldError[] {
   const n = (next.metadata ?? {}) as ObjectMeta;
   const p = (prev.metadata ?? {}) as ObjectMeta;
   const errs: FieldError[] = [];
-  if (p.deletionTimestamp) {
-    const added = (n.finalizers ?? []).filter((f) => !(p.finalizers ?? []).includes(f)).sort();
-    if (added.length) {
-      errs.push(forbidden(`${field}.finalizers`,
-        `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((a) => JSON.stringify(a)).join(', ')}}`));
-    }
-  }
   if ((n.generation ?? 0) < (p.generation ?? 0)) errs.push(invalid(`${field}.generation`, n.generation, 'must not be decremented'));
   for (const k of ['name', 'namespace', 'uid', 'creationTimestamp'] as const) {
     errs.push(...immutable(`${field}.${k}`, n[k] || undefined, p[k] || undefined));
