@@ -30,6 +30,19 @@ export function etcdBinary(): string | null {
   }
 }
 
+/**
+ * etcd runs under a small shell watchdog: when the process that started it dies without calling stop()
+ * (a test run killed by a timeout), etcd is stopped and its data dir removed instead of being left behind.
+ * SIGTERM to the watchdog stops etcd at once.
+ */
+const WATCHDOG = `
+"$@" & child=$!
+trap 'kill $child 2>/dev/null; wait $child; exit 0' TERM INT
+while kill -0 "$SKIFF_PARENT_PID" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1 & wait $!; done
+exec 2>/dev/null # nobody reads our stderr any more: writing to it would kill us before the cleanup
+kill $child; wait $child; rm -rf "$SKIFF_ETCD_DIR"
+`;
+
 /** Starts etcd on loopback with a throwaway data dir; null when the binary is absent. */
 export async function startEtcd(): Promise<EtcdProcess | null> {
   const bin = etcdBinary();
@@ -42,8 +55,12 @@ export async function startEtcd(): Promise<EtcdProcess | null> {
   const peerPort = await freePort();
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const child: ChildProcess = spawn(
-    bin,
+    'sh',
     [
+      '-c',
+      WATCHDOG,
+      'sh',
+      bin,
       '--name', 'skiff-test',
       '--data-dir', dir,
       '--listen-client-urls', endpoint,
@@ -53,7 +70,7 @@ export async function startEtcd(): Promise<EtcdProcess | null> {
       '--initial-cluster', `skiff-test=http://127.0.0.1:${peerPort}`,
       '--log-level', 'error',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SKIFF_PARENT_PID: String(process.pid), SKIFF_ETCD_DIR: dir } },
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -67,7 +84,7 @@ export async function startEtcd(): Promise<EtcdProcess | null> {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      child.kill('SIGTERM'); // the watchdog stops etcd
       throw new Error(`etcd did not become healthy: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 100));
