@@ -239,8 +239,9 @@ function indexQuery(): void {
 @inline function labelValue(row: i32, key: i32): i32 {
   const off = i32At(pLabelOff, row);
   const len = i32At(pLabelLen, row);
-  for (let j = 0; j < len; j++) {
-    if (i32At(pLabels, off + 2 * j) == key) return i32At(pLabels, off + 2 * j + 1);
+  // the slice holds (key id, value id) pairs; len counts i32 elements
+  for (let j = 0; j < len; j += 2) {
+    if (i32At(pLabels, off + j) == key) return i32At(pLabels, off + j + 1);
   }
   return -1;
 }
@@ -379,6 +380,7 @@ function preFilter(): void {
       setI32(sAffDom, t, <i32>dom);
     }
   }
+  const affTotal = affinityTotal;
   const nAnti = q(qAnti);
   for (let t = 0; t < nAnti; t++) {
     setI32(sAntiDom, t, <i32>sumDomains(q(qAnti + 1 + 2 * t), q(qAnti + 2 + 2 * t)));
@@ -387,6 +389,7 @@ function preFilter(): void {
   for (let t = 0; t < nEx; t++) {
     setI32(sExAntiDom, t, <i32>sumDomains(q(qExAnti + 1 + 2 * t), q(qExAnti + 2 + 2 * t)));
   }
+  affinityTotal = affTotal; // only the affinity terms' sums decide "no matching pod anywhere"
 }
 
 /** Per-domain sums of a count column over every node that has the slot's key; adds to affinityTotal. */
@@ -516,9 +519,9 @@ function portConflict(row: i32): bool {
   for (let k = 0; k < n; k++) {
     const pp = q(qPorts + 1 + 2 * k);
     const ip = q(qPorts + 2 + 2 * k);
-    for (let j = 0; j < len; j++) {
-      if (i32At(pPorts, off + 2 * j) != pp) continue;
-      const uip = i32At(pPorts, off + 2 * j + 1);
+    for (let j = 0; j < len; j += 2) { // (port|protocol<<16, host IP id) pairs
+      if (i32At(pPorts, off + j) != pp) continue;
+      const uip = i32At(pPorts, off + j + 1);
       if (ip == 0 || uip == 0 || uip == ip) return true; // interned id 0 is 0.0.0.0
     }
   }

@@ -234,6 +234,7 @@ export class NodeTable {
     this.labels.set(row, [lbl], lbl.length);
     const tt = node.taints.map((t) => this.taintId(t.key, t.value, t.effect));
     this.taintArena.set(row, [tt], tt.length);
+    const touched = new Set(r.imageIds);
     for (const id of r.imageIds) this.imageNodeCount[id]!--;
     const ids: number[] = [];
     const sizes: number[] = [];
@@ -247,7 +248,8 @@ export class NodeTable {
     }
     r.imageIds = ids;
     this.imageArena.set(row, [ids, sizes], ids.length);
-    for (const id of new Set([...ids])) this.mem.i32[(this.hget(H.IMAGE_NODES) >> 2) + id] = this.imageNodeCount[id]!;
+    for (const id of ids) touched.add(id);
+    for (const id of touched) this.mem.i32[(this.hget(H.IMAGE_NODES) >> 2) + id] = this.imageNodeCount[id]!;
     for (const [key, slot] of this.topoSlots) this.fillTopo(slot, key, row);
     if (fresh) this.publishArenas();
     this.publishArenas();
@@ -427,7 +429,7 @@ export class NodeTable {
     for (const p of this.rows[row]!.pods.values()) {
       for (const hp of p.hostPorts) data.push(this.portCode(hp.port, hp.protocol, true), this.ips.intern(hp.ip));
     }
-    this.ports.set(row, [data], data.length / 2);
+    this.ports.set(row, [data], data.length);
     this.publishArenas();
   }
 

@@ -1,0 +1,103 @@
+/**
+ * Differential tests: the WASM core against the plain-TypeScript reference on thousands of random clusters
+ * and pods, placed one after another. Both must agree on every node's filter outcome and per-plugin score
+ * (explain), and on each decision: chosen node (same seed), nodes evaluated, feasible count, failure counts.
+ */
+import { describe, expect, test } from 'vitest';
+import type { KubeObject } from '../../../../src/control/api/resource.js';
+import type { ScheduleResult } from '../../../../src/control/scheduler/core.js';
+import { createReferenceCore } from '../../../../src/control/scheduler/reference/index.js';
+import { createWasmCore } from '../../../../src/control/scheduler/wasm-core.js';
+import { Rand, randomNode, randomPod } from './random-cluster.js';
+
+const sortReasons = (r: ScheduleResult): ScheduleResult => ({
+  ...r, reasons: [...r.reasons].sort((a, b) => a.reason.localeCompare(b.reason)),
+});
+
+async function runCluster(seed: number, opts: { nodes: number; pods: number; percentage: number; strategy: 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio' }): Promise<{ decisions: number; scheduled: number }> {
+  const r = new Rand(seed);
+  const config = { percentageOfNodesToScore: opts.percentage, scoringStrategy: opts.strategy, seed };
+  const ref = createReferenceCore(config);
+  const wasm = await createWasmCore(config);
+  const nodes: KubeObject[] = [];
+  for (let i = 0; i < opts.nodes; i++) {
+    const n = randomNode(r, i);
+    nodes.push(n);
+    ref.upsertNode(n);
+    wasm.upsertNode(n);
+  }
+  const bound: KubeObject[] = [];
+  let scheduled = 0;
+  for (let i = 0; i < opts.pods; i++) {
+    const pod = randomPod(r, i, opts.nodes);
+    const ctx = `seed ${seed} pod ${i}`;
+    const ew = wasm.explain(pod);
+    const er = ref.explain(pod);
+    const bad = er.findIndex((e, k) => JSON.stringify(e) !== JSON.stringify(ew[k]));
+    if (bad >= 0) expect({ ctx, pod, node: ew[bad] }).toEqual({ ctx, pod, node: er[bad] });
+    const a = ref.schedule(pod);
+    const b = wasm.schedule(pod);
+    expect(sortReasons(b), ctx).toEqual(sortReasons(a));
+    if (a.node) {
+      scheduled++;
+      const placed = { ...pod, spec: { ...(pod.spec as object), nodeName: a.node } };
+      ref.addPod(placed);
+      wasm.addPod(placed);
+      bound.push(placed);
+    }
+    // Churn: delete a bound pod, relabel or remove a node, re-add it.
+    const roll = r.next();
+    if (roll < 0.08 && bound.length > 0) {
+      const victim = bound.splice(r.int(bound.length), 1)[0]!;
+      ref.removePod(victim);
+      wasm.removePod(victim);
+    } else if (roll < 0.11) {
+      const k = r.int(nodes.length);
+      const n = randomNode(r, k);
+      nodes[k] = n;
+      ref.upsertNode(n);
+      wasm.upsertNode(n);
+    } else if (roll < 0.13 && nodes.length > 2) {
+      const name = nodes[r.int(nodes.length)]!.metadata!.name!;
+      ref.removeNode(name);
+      wasm.removeNode(name);
+      if (r.chance(0.5)) {
+        const back = nodes.find((n) => n.metadata!.name === name)!;
+        ref.upsertNode(back);
+        wasm.upsertNode(back);
+      }
+    }
+    expect(wasm.nodeCount()).toBe(ref.nodeCount());
+  }
+  return { decisions: opts.pods, scheduled };
+}
+
+describe('WASM core agrees with the TypeScript reference', () => {
+  test('small random clusters (2–50 nodes), default profile', async () => {
+    let decisions = 0;
+    let scheduled = 0;
+    for (let seed = 1; seed <= 250; seed++) {
+      const r = new Rand(seed * 7919);
+      const res = await runCluster(seed, { nodes: 2 + r.int(49), pods: 20, percentage: 100, strategy: 'LeastAllocated' });
+      decisions += res.decisions;
+      scheduled += res.scheduled;
+    }
+    expect(decisions).toBe(5000);
+    // The generator must exercise both outcomes, or the comparison proves little.
+    expect(scheduled).toBeGreaterThan(1000);
+    expect(decisions - scheduled).toBeGreaterThan(200);
+  });
+
+  test('MostAllocated and RequestedToCapacityRatio strategies', async () => {
+    for (let seed = 1000; seed < 1060; seed++) {
+      const strategy = seed % 2 === 0 ? 'MostAllocated' : 'RequestedToCapacityRatio';
+      await runCluster(seed, { nodes: 5 + (seed % 30), pods: 15, percentage: 100, strategy });
+    }
+  });
+
+  test('percentageOfNodesToScore: adaptive and fixed, with the round-robin start index', async () => {
+    for (let seed = 2000; seed < 2006; seed++) {
+      await runCluster(seed, { nodes: 120 + (seed % 3) * 40, pods: 12, percentage: [0, 10, 50][seed % 3]!, strategy: 'LeastAllocated' });
+    }
+  });
+});
