@@ -96,7 +96,10 @@ function build(resources: readonly ResourceType[]): Built {
     swagger: '2.0',
     info: OPENAPI_INFO,
     paths: sortedPaths,
-    definitions: Object.fromEntries(Object.keys(definitions).sort().map((d) => [d, definitions[d]!])),
+    // Only what the served paths reach: the catalog also knows core kinds Skiff does not serve.
+    definitions: Object.fromEntries(
+      [...reachableDefinitions(definitions, [...collectRefs(allPaths), ...COMMON_DEFINITIONS])].sort().map((d) => [d, definitions[d]!]),
+    ),
     ...SECURITY_V2,
   };
 

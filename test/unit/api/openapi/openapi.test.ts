@@ -113,6 +113,12 @@ describe('/openapi/v2', () => {
     expect(v2.paths['/api/v1/namespaces/{namespace}/pods/{name}/binding']!.post!['x-kubernetes-action']).toBe('post');
   });
 
+  it('publishes only definitions the served paths reach', () => {
+    expect(v2.definitions['io.k8s.api.core.v1.PersistentVolume']).toBeUndefined();
+    expect(v2.definitions['io.k8s.api.core.v1.PersistentVolumeClaim']).toBeDefined(); // via StatefulSet templates
+    expect(v2.definitions['io.k8s.apimachinery.pkg.apis.meta.v1.Patch']).toBeDefined();
+  });
+
   it('is computed once per registry', () => {
     expect(openapiV2(resources)).toBe(v2);
   });
