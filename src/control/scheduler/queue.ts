@@ -50,6 +50,7 @@ interface Slot {
   priority: number;
   timestamp: number;
   expiry: number;
+  seq: number;
 }
 
 export function podPriority(pod: KubeObject): number {
@@ -81,7 +82,9 @@ export interface SchedulingQueueOptions {
 export class SchedulingQueue {
   private readonly clock: Clock;
   private entries = new Map<string, Entry>();
-  private active = new Heap<Slot>(activeLess);
+  // Equal priority and time fall back to insertion order, so pods added in one tick keep FIFO order.
+  private active = new Heap<Slot>((a, b) => activeLess(a, b) || (!activeLess(b, a) && a.seq < b.seq));
+  private seq = 0;
   private backoff = new Heap<Slot>((a, b) => a.expiry < b.expiry);
   private activeCount = 0;
   private backoffCount = 0;
@@ -277,14 +280,14 @@ export class SchedulingQueue {
       w(e.info);
       return;
     }
-    this.active.push({ entry: e, gen: e.gen, priority: podPriority(e.info.pod), timestamp: e.info.timestamp, expiry: 0 });
+    this.active.push({ entry: e, gen: e.gen, priority: podPriority(e.info.pod), timestamp: e.info.timestamp, expiry: 0, seq: this.seq++ });
     this.activeCount++;
   }
 
   private pushBackoff(e: Entry): void {
     e.where = 'backoff';
     e.gen++;
-    this.backoff.push({ entry: e, gen: e.gen, priority: 0, timestamp: 0, expiry: backoffExpiry(e.info) });
+    this.backoff.push({ entry: e, gen: e.gen, priority: 0, timestamp: 0, expiry: backoffExpiry(e.info), seq: this.seq++ });
     this.backoffCount++;
   }
 
