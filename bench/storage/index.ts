@@ -1,7 +1,8 @@
 /**
  * Storage backends side by side: create throughput (one writer, and many concurrent ones, where sqlite's group
- * commit shows), get latency, and list latency over `--keys` objects (default 10,000), on sqlite (the embedded
- * default, fsync per commit), sqlite with synchronous=NORMAL, and a real etcd when `etcd` is on PATH.
+ * commit shows), get latency, list latency over `--keys` objects (default 10,000) and write-to-watch-event
+ * latency, on sqlite (the embedded default, fsync per commit), sqlite with synchronous=NORMAL, and a real etcd
+ * when `etcd` is on PATH.
  *
  *   npm run bench -- storage [--keys 10000] [--seconds 3] [--concurrency 32] [--value-bytes 1024]
  */
@@ -12,7 +13,18 @@ import { EtcdStore } from '../../src/control/storage/etcd.js';
 import { SqliteStore } from '../../src/control/storage/sqlite.js';
 import type { Store } from '../../src/control/storage/store.js';
 import { etcdBinary, startEtcd } from '../../test/setup/etcd.js';
-import { fmtMs, fmtOps, fmtRatio, measureLatency, measureOps, numberFlag, printTable, type Latency } from '../runner/index.js';
+import {
+  fmtMs,
+  fmtOps,
+  fmtRatio,
+  measureLatency,
+  measureOps,
+  nowMs,
+  numberFlag,
+  percentiles,
+  printTable,
+  type Latency,
+} from '../runner/index.js';
 
 interface Figures {
   createSerialPerSec: number;
@@ -24,6 +36,8 @@ interface Figures {
   listAllMs: Latency;
   listFirstPageMs: Latency;
   listMiddlePageAtRevisionMs: Latency;
+  /** From the start of a write to its event reaching a watcher. */
+  watchEventMs: Latency;
 }
 
 interface Backend {
@@ -92,6 +106,8 @@ export async function run(args: string[]): Promise<unknown> {
       row(`list all ${keys} p99`, (f) => f.listAllMs.p99, fmtMs, false),
       row('list first 500 p50', (f) => f.listFirstPageMs.p50, fmtMs, false),
       row('list 500 mid-way at a revision p50', (f) => f.listMiddlePageAtRevisionMs.p50, fmtMs, false),
+      row('write to watch event p50', (f) => f.watchEventMs.p50, fmtMs, false),
+      row('write to watch event p99', (f) => f.watchEventMs.p99, fmtMs, false),
     ],
   );
   return { keys, seconds, concurrency, valueBytes, backends: results };
@@ -136,6 +152,7 @@ async function measure(
     () => store.list('/registry/pods/', { limit: 500, startAfter: middle, revision: pinned }),
     30,
   );
+  const watchEventMs = await watchLatency(store, 300);
   return {
     createSerialPerSec: serial.opsPerSec,
     createSerialP99Ms: serial.latency.p99,
@@ -146,7 +163,23 @@ async function measure(
     listAllMs,
     listFirstPageMs,
     listMiddlePageAtRevisionMs,
+    watchEventMs,
   };
+}
+
+async function watchLatency(store: Store, writes: number): Promise<Latency> {
+  const w = store.watch('/bench/watched/', await store.currentRevision());
+  const it = w[Symbol.asyncIterator]();
+  const samples: number[] = [];
+  const value = new TextEncoder().encode('{}');
+  for (let i = 0; i < writes; i++) {
+    const t0 = nowMs();
+    const arrived = it.next().then(() => nowMs());
+    await store.create(`/bench/watched/k${i}`, value);
+    samples.push((await arrived) - t0);
+  }
+  w.close();
+  return percentiles(samples);
 }
 
 /** A JSON document of about `bytes` bytes, shaped like a small object (what the API server stores). */
