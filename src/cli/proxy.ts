@@ -132,6 +132,19 @@ async function runAgent(o: RunOpts): Promise<void> {
   await agent.stop();
 }
 
+/** Errors a user can act on print as one line and exit 1, instead of a stack trace. */
+function guard<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) throw e;
+      console.error(`skiff proxy: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = 1;
+    }
+  };
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -160,10 +173,12 @@ export function registerProxyCommand(program: Command): Command {
       return v;
     }, 'wasm')
     .option('--cleanup', 'remove this mode\'s rules from the target and exit')
-    .action(async (o: RunOpts) => {
-      if (!o.kubeconfig && !o.cleanup) throw new InvalidArgumentError('--kubeconfig is required');
-      await runAgent(o);
-    });
+    .action(
+      guard(async (o: RunOpts) => {
+        if (!o.kubeconfig && !o.cleanup) throw new Error('--kubeconfig is required');
+        await runAgent(o);
+      }),
+    );
 
   proxy
     .command('compile')
@@ -174,7 +189,7 @@ export function registerProxyCommand(program: Command): Command {
     .option('--node-name <name>', 'node the rules are for', '')
     .option('--node-ip <ips>', 'node addresses for NodePorts', ipList)
     .option('--masquerade-bit <n>', 'fwmark bit for SNAT', masqBit, 14)
-    .action(async (o: { mode: ProxyMode; nftLayout: NftLayout; clusterCidr: string; nodeName: string; nodeIp?: string[]; masqueradeBit: number }) => {
+    .action(guard(async (o: { mode: ProxyMode; nftLayout: NftLayout; clusterCidr: string; nodeName: string; nodeIp?: string[]; masqueradeBit: number }) => {
       const { services, slices } = readObjects(await readStdin());
       const model = buildServicePorts(services, slices, o.nodeName);
       const config: ProxyConfig = { clusterCIDR: o.clusterCidr, nodeIPs: o.nodeIp ?? [], masqueradeBit: o.masqueradeBit };
@@ -186,7 +201,7 @@ export function registerProxyCommand(program: Command): Command {
       } else {
         throw new Error('compile --mode ipvs is not available yet; use iptables or nftables');
       }
-    });
+    }));
 
   proxy
     .command('trace')
@@ -198,12 +213,12 @@ export function registerProxyCommand(program: Command): Command {
     .option('--hook <h>', 'PREROUTING (arriving) or OUTPUT (sent by the node)', 'PREROUTING')
     .option('--local <ips>', 'addresses the node owns (NodePorts)', ipList)
     .option('--json', 'print the outcomes as JSON')
-    .action(async (o: { rules: string; src: string; dst: string; proto: string; hook: string; local?: string[]; json?: boolean }) => {
+    .action(guard(async (o: { rules: string; src: string; dst: string; proto: string; hook: string; local?: string[]; json?: boolean }) => {
       const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(o.dst);
-      if (!m || !isIPv4(m[1]!) || Number(m[2]) > 65535) throw new InvalidArgumentError(`--dst ${o.dst}: want IP:PORT`);
-      if (!isIPv4(o.src)) throw new InvalidArgumentError(`--src ${o.src}: not an IPv4 address`);
-      if (o.proto !== 'tcp' && o.proto !== 'udp' && o.proto !== 'sctp') throw new InvalidArgumentError('--proto: tcp, udp or sctp');
-      if (o.hook !== 'PREROUTING' && o.hook !== 'OUTPUT') throw new InvalidArgumentError('--hook: PREROUTING or OUTPUT');
+      if (!m || !isIPv4(m[1]!) || Number(m[2]) > 65535) throw new Error(`--dst ${o.dst}: want IP:PORT`);
+      if (!isIPv4(o.src)) throw new Error(`--src ${o.src}: not an IPv4 address`);
+      if (o.proto !== 'tcp' && o.proto !== 'udp' && o.proto !== 'sctp') throw new Error('--proto: tcp, udp or sctp');
+      if (o.hook !== 'PREROUTING' && o.hook !== 'OUTPUT') throw new Error('--hook: PREROUTING or OUTPUT');
       const { trace } = await import('../dataplane/proxy/trace/index.js');
       const r = trace(readFileSync(o.rules, 'utf8'), { src: o.src, dst: m[1]!, dport: Number(m[2]), proto: o.proto }, { hook: o.hook, localAddresses: o.local });
       if (o.json) {
@@ -217,6 +232,6 @@ export function registerProxyCommand(program: Command): Command {
           `${what}  p=${out.probability.toFixed(4)}${out.masquerade ? '  masquerade' : ''}${out.affinity ? `  affinity ${out.affinity}` : ''}  via ${out.chains.join(' > ')}\n`,
         );
       }
-    });
+    }));
   return proxy;
 }
