@@ -48,8 +48,7 @@ export async function createCore(kind: CoreKind, config: SchedulerConfig): Promi
     return m.createReferenceCore(config);
   }
   if (kind === 'wasm') {
-    const spec = './wasm-core.js';
-    const m = (await import(spec)) as { createWasmCore(c: SchedulerConfig): Promise<SchedulerCore> };
+    const m = await import('./wasm-core.js');
     return m.createWasmCore(config);
   }
   throw new Error(`unknown scheduler core "${String(kind)}" (want wasm or reference)`);
