@@ -11,7 +11,7 @@ const core = { group: '', version: 'v1' } as const;
 export const namespaces: ResourceType = {
   ...core, kind: 'Namespace', listKind: 'NamespaceList', plural: 'namespaces', singular: 'namespace',
   shortNames: ['ns'], categories: [], namespaced: false, verbs: NO_COLLECTION_DELETE,
-  subresources: ['status'], strategy: s.namespaceStrategy, columns: p.namespaceColumns,
+  subresources: ['status', 'finalize'], strategy: s.namespaceStrategy, columns: p.namespaceColumns,
   definition: 'io.k8s.api.core.v1.Namespace',
 };
 
