@@ -1,0 +1,198 @@
+/**
+ * Apply timings in the kernel, inside a scratch network namespace (`skiff-t-bench-…`, deleted afterwards):
+ *   iptables     first load at 1,000 service ports; one-service update; no-change resync (iptables-save + diff)
+ *   nftables     upstream layout and flat layout, first load at 1,000 and 10,000; one-service update; one new
+ *                service; no-change resync (nft -j list + diff)
+ *   --iptables-10k  adds the iptables load at 10,000 (many minutes on iptables-nft) and its one-service update.
+ * Models are the compile suite's (benchModel: 1–9 endpoints per port, mean 5). Needs root and the tools.
+ */
+import { spawnSync } from 'node:child_process';
+import { fmtMs, fmtNum, printTable } from '../runner/index.js';
+import { benchModel, BENCH_CONFIG } from './compile.js';
+import { createIptablesCompiler, jumpRules } from '../../src/dataplane/proxy/compiler/index.js';
+import { IptablesApplier } from '../../src/dataplane/proxy/apply/iptables.js';
+import { NftApplier } from '../../src/dataplane/proxy/apply/nft.js';
+import { compileUpstream } from '../../src/dataplane/proxy/nftables/upstream.js';
+import { compileFlat } from '../../src/dataplane/proxy/nftables/flat.js';
+import { rulesetSize } from '../../src/dataplane/proxy/nftables/ruleset.js';
+import type { ServicePortInfo } from '../../src/dataplane/proxy/model.js';
+
+export interface ApplyRow {
+  mode: string;
+  servicePorts: number;
+  endpoints: number;
+  /** First load into an empty namespace. */
+  loadMs: number;
+  /** Median of one service port's endpoints changing (partial restore / nft transaction). */
+  updateMs: number;
+  /** Median of adding one new service port. */
+  addMs: number;
+  /** A periodic resync when nothing changed: read the kernel, diff, send nothing. */
+  resyncMs: number;
+  /** Size of what the first load sent. */
+  loadBytes: number;
+  objects: string;
+}
+
+function skipReason(): string | null {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'apply benchmarks need root (network namespaces)';
+  for (const t of ['ip', 'iptables-restore', 'iptables-save', 'nft']) if (spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0) return `apply benchmarks need ${t}`;
+  return null;
+}
+
+function scratch(tag: string): { name: string; cleanup: () => void } {
+  const name = `skiff-t-bench-${process.pid.toString(36)}-${tag}`;
+  const r = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip netns add ${name}: ${r.stderr}`);
+  let done = false;
+  const cleanup = () => {
+    if (!done) spawnSync('ip', ['netns', 'del', name]);
+    done = true;
+  };
+  process.on('exit', cleanup);
+  return { name, cleanup };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** The model with service port `i`'s endpoints changed (version v toggles between two endpoint sets). */
+function withChangedService(model: ServicePortInfo[], i: number, v: number): ServicePortInfo[] {
+  const out = model.slice();
+  const sp = model[i]!;
+  out[i] = { ...sp, endpoints: v % 2 ? sp.endpoints.slice(0, Math.max(1, sp.endpoints.length - 1)) : sp.endpoints };
+  return out;
+}
+
+function extraService(n: number, k: number): ServicePortInfo {
+  const eps = Array.from({ length: 5 }, (_, j) => ({ ip: `10.250.${k & 255}.${j + 1}`, port: 8080, ready: true, serving: true, terminating: false, isLocal: false }));
+  return {
+    namespace: 'bench-extra', name: `extra-${n}-${k}`, portName: '', protocol: 'TCP', type: 'ClusterIP', clusterIP: `172.31.${(k >> 8) & 255}.${k & 255}`,
+    port: 80, nodePort: 0, externalIPs: [], loadBalancerIPs: [], loadBalancerSourceRanges: [], affinityTimeoutSeconds: 0,
+    externalTrafficLocal: false, internalTrafficLocal: false, healthCheckNodePort: 0, endpoints: eps,
+  };
+}
+
+const REPEATS = 5;
+
+async function benchIptables(n: number): Promise<ApplyRow> {
+  const ns = scratch(`ipt${n}`);
+  try {
+    const model = benchModel(n);
+    const compiler = await createIptablesCompiler(BENCH_CONFIG);
+    const applier = new IptablesApplier({ netns: ns.name });
+    await applier.ensureJumps(jumpRules());
+    const full = compiler.full(model);
+    const loadMs = await timed(() => applier.restore(full.bytes));
+    const mid = Math.floor(n / 2);
+    const updates: number[] = [];
+    for (let v = 1; v <= REPEATS; v++) {
+      const next = withChangedService(model, mid, v);
+      const p = compiler.partial([next[mid]!], []);
+      updates.push(await timed(() => applier.restore(p.bytes)));
+    }
+    const adds: number[] = [];
+    for (let k = 0; k < REPEATS; k++) {
+      const p = compiler.partial([extraService(n, k)], []);
+      adds.push(await timed(() => applier.restore(p.bytes)));
+    }
+    // The kernel now holds the model plus the extra services; the resync compares with exactly that.
+    const finalModel = [...withChangedService(model, mid, REPEATS), ...Array.from({ length: REPEATS }, (_, k) => extraService(n, k))];
+    const check = await createIptablesCompiler(BENCH_CONFIG);
+    const fullNow = check.full(finalModel);
+    let resyncBytes = -1;
+    const resyncMs = await timed(async () => {
+      resyncBytes = (await applier.reconcile(fullNow.text)).bytes;
+    });
+    if (resyncBytes !== 0) console.error(`warning: iptables resync at ${n} still sent ${resyncBytes} bytes`);
+    return {
+      mode: 'iptables', servicePorts: n, endpoints: model.reduce((s, sp) => s + sp.endpoints.length, 0), loadMs, updateMs: median(updates), addMs: median(adds),
+      resyncMs, loadBytes: full.bytes.length, objects: `${fmtNum(full.natRules + full.filterRules)} rules, ${fmtNum(full.natChains + full.filterChains)} chains`,
+    };
+  } finally {
+    ns.cleanup();
+  }
+}
+
+async function benchNft(layout: 'upstream' | 'flat', n: number): Promise<ApplyRow> {
+  const ns = scratch(`nft${layout[0]}${n}`);
+  try {
+    const compile = layout === 'flat' ? compileFlat : compileUpstream;
+    const model = benchModel(n);
+    const applier = new NftApplier({ netns: ns.name });
+    const rs = compile(model, BENCH_CONFIG);
+    let loadBytes = 0;
+    const loadMs = await timed(async () => {
+      loadBytes = (await applier.apply(rs)).bytes;
+    });
+    const mid = Math.floor(n / 2);
+    const updates: number[] = [];
+    let cur = model;
+    for (let v = 1; v <= REPEATS; v++) {
+      cur = withChangedService(model, mid, v);
+      const next = compile(cur, BENCH_CONFIG);
+      updates.push(await timed(() => applier.apply(next)));
+    }
+    const adds: number[] = [];
+    for (let k = 0; k < REPEATS; k++) {
+      cur = [...cur, extraService(n, k)];
+      const next = compile(cur, BENCH_CONFIG);
+      adds.push(await timed(() => applier.apply(next)));
+    }
+    const last = compile(cur, BENCH_CONFIG);
+    let resyncBytes = -1;
+    const resyncMs = await timed(async () => {
+      resyncBytes = (await applier.apply(last, true)).bytes;
+    });
+    if (resyncBytes !== 0) console.error(`warning: nft ${layout} resync at ${n} still sent ${resyncBytes} bytes`);
+    const size = rulesetSize(rs);
+    return {
+      mode: `nftables/${layout}`, servicePorts: n, endpoints: model.reduce((s, sp) => s + sp.endpoints.length, 0), loadMs, updateMs: median(updates), addMs: median(adds),
+      resyncMs, loadBytes, objects: `${fmtNum(size.chains)} chains, ${fmtNum(size.rules)} rules, ${fmtNum(size.elements)} elements`,
+    };
+  } finally {
+    ns.cleanup();
+  }
+}
+
+/**
+ * Entry point for bench/proxy/index.ts. Flags: --iptables-10k (adds the slow iptables load at 10,000),
+ * --apply-sizes 1000,10000 (nft sizes).
+ */
+export async function runApplySuite(args: string[]): Promise<unknown> {
+  const skip = skipReason();
+  if (skip) {
+    console.error(`skipping apply benchmarks: ${skip}`);
+    return { skipped: skip };
+  }
+  const sizesArg = args.find((a) => a.startsWith('--apply-sizes='))?.slice('--apply-sizes='.length);
+  const sizes = sizesArg ? sizesArg.split(',').map(Number) : [1000, 10_000];
+  const rows: ApplyRow[] = [];
+  const step = (label: string) => console.error(`apply: ${label}…`);
+  step('iptables 1,000');
+  rows.push(await benchIptables(1000));
+  if (args.includes('--iptables-10k')) {
+    step('iptables 10,000 (slow)');
+    rows.push(await benchIptables(10_000));
+  }
+  for (const n of sizes) {
+    for (const layout of ['flat', 'upstream'] as const) {
+      step(`nftables/${layout} ${fmtNum(n)}`);
+      rows.push(await benchNft(layout, n));
+    }
+  }
+  printTable(
+    'Apply in the kernel (scratch netns; times include spawning ip netns exec + the tool)',
+    ['mode', 'service ports', 'endpoints', 'first load', 'one-service update', 'add one service', 'no-change resync', 'load bytes', 'objects'],
+    rows.map((r) => [r.mode, fmtNum(r.servicePorts), fmtNum(r.endpoints), fmtMs(r.loadMs), fmtMs(r.updateMs), fmtMs(r.addMs), fmtMs(r.resyncMs), fmtNum(r.loadBytes), r.objects]),
+  );
+  return { rows };
+}
