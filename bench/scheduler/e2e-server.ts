@@ -1,0 +1,22 @@
+/**
+ * Worker thread for the end-to-end scheduler benchmark: the API server on a fresh sqlite store, listening on
+ * 127.0.0.1 (a free port). It runs in its own thread so the server and the scheduler each get a core, as two
+ * processes would; RSS is still measured for the whole process. Posts `{ port }` when listening and closes on
+ * the message 'close'.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { AddressInfo } from 'node:net';
+import { buildServer } from '../../src/control/api/server.js';
+import { openStore } from '../../src/control/storage/index.js';
+
+const { dataDir } = workerData as { dataDir: string };
+const store = await openStore({ backend: 'sqlite', dataDir });
+const server = await buildServer({ store, compactIntervalMs: 0 });
+await server.app.listen({ host: '127.0.0.1', port: 0 });
+parentPort!.postMessage({ port: (server.app.server.address() as AddressInfo).port });
+parentPort!.on('message', async (m: unknown) => {
+  if (m !== 'close') return;
+  await server.close();
+  await store.close();
+  parentPort!.postMessage({ closed: true });
+});

@@ -1,0 +1,181 @@
+/**
+ * End-to-end scheduler benchmark: pods/s from creation to bound through the API server on sqlite, with the
+ * scheduler talking HTTP to it (src/client), 100% of nodes scored, for scheduler_perf's shapes (core.ts's
+ * WORKLOADS). Per size: nodes and the workload's init pods (already bound) are created through the API, the
+ * scheduler starts and syncs, then the measured pods are created (16 in flight) while it schedules them.
+ * Throughput = measured pods / (first create sent → last bind acknowledged). The API server runs in a worker
+ * thread (its own core on this 2-core machine); peak RSS covers the whole process.
+ *
+ *   npm run bench -- scheduler --skip-core --e2e [--e2e-nodes 1000,5000] [--e2e-pods 10000]
+ *                              [--e2e-workloads SchedulingBasic] [--e2e-core wasm|reference]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { RestClient } from '../../src/client/rest.js';
+import { Nodes, Pods } from '../../src/client/resources.js';
+import type { KubeObject } from '../../src/client/types.js';
+import { startScheduler, type CoreKind } from '../../src/control/scheduler/start.js';
+import { flag, fmtMiB, fmtMs, fmtOps, nowMs, numberFlag, percentiles, printTable, progress } from '../runner/index.js';
+import { benchNode, WORKLOADS, type Workload } from './core.js';
+
+export interface E2EFigures {
+  workload: string;
+  nodes: number;
+  pods: number;
+  core: CoreKind;
+  storage: 'sqlite';
+  percentageOfNodesToScore: 100;
+  /** Measured pods bound per second, first create → last bind. */
+  podsPerSec: number;
+  seconds: number;
+  /** Create → bind acknowledged, per pod (ms). */
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  setupSeconds: number;
+  bindErrors: number;
+  unschedulable: number;
+  /** Highest RSS sampled during this run (whole process: server worker + scheduler + pod creator). */
+  peakRssMiB: number;
+}
+
+interface ServerHandle {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function startServerWorker(dataDir: string): Promise<ServerHandle> {
+  const worker = new Worker(new URL('./e2e-server.js', import.meta.url), { workerData: { dataDir } });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (m: { port: number }) => resolve(m.port));
+    worker.once('error', reject);
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      const closed = new Promise<void>((r) => worker.once('message', () => r()));
+      worker.postMessage('close');
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
+      await worker.terminate();
+    },
+  };
+}
+
+/** Runs `op(i)` for i in [0, n) with `concurrency` in flight. */
+async function pool(n: number, concurrency: number, op: (i: number) => Promise<unknown>, label?: string): Promise<void> {
+  let next = 0;
+  const bar = label ? progress(label, n) : null;
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      const i = next++;
+      await op(i);
+      bar?.tick();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  bar?.done();
+}
+
+export async function runE2EOnce(w: Workload, nodes: number, pods: number, core: CoreKind): Promise<E2EFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-e2e-'));
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  const server = await startServerWorker(dataDir);
+  const client = new RestClient({ server: server.url }, { maxSockets: 64 });
+  try {
+    const t0 = nowMs();
+    await pool(nodes, 32, (i) => client.create(Nodes, benchNode(i)), `${w.name} ${nodes}: nodes`);
+    const init = w.initPods(nodes);
+    await pool(init, 32, (i) => {
+      const p = w.pod(i, 'init');
+      (p.spec as Record<string, unknown>).nodeName = `node-${i % nodes}`;
+      return client.create(Pods, p);
+    }, `${w.name} ${nodes}: init pods`);
+
+    const created = new Float64Array(pods);
+    const latencies: number[] = [];
+    let bound = 0;
+    let lastBound = 0;
+    let allBound!: () => void;
+    const done = new Promise<void>((r) => (allBound = r));
+    const bar = progress(`${w.name} ${nodes}: scheduling`, pods);
+    const running = await startScheduler({
+      client: new RestClient({ server: server.url }, { maxSockets: 64, userAgent: 'skiff-scheduler' }),
+      core,
+      percentageOfNodesToScore: 100,
+      seed: 1,
+      onBound: (pod) => {
+        const name = pod.metadata?.name ?? '';
+        if (!name.startsWith('measure-')) return;
+        const now = nowMs();
+        latencies.push(now - created[Number(name.slice(8))]!);
+        lastBound = now;
+        bar.tick();
+        if (++bound === pods) allBound();
+      },
+      onError: (err, ctx) => console.error(`scheduler: ${ctx}: ${(err as Error).message}`),
+    });
+    if (!(await running.ready)) throw new Error('scheduler caches never synced');
+    const setupSeconds = (nowMs() - t0) / 1000;
+
+    const start = nowMs();
+    await pool(pods, 16, (i) => {
+      created[i] = nowMs();
+      return client.create(Pods, w.pod(i, 'measure') as KubeObject);
+    });
+    // Everything should bind; a pod that cannot would hang the run, so give up after a generous wait.
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000 + pods * 10).unref());
+    const outcome = await Promise.race([done.then(() => 'ok' as const), timeout]);
+    bar.done();
+    const end = outcome === 'ok' ? lastBound : nowMs();
+    const stats = { ...running.scheduler.stats };
+    await running.stop();
+    const lat = percentiles(latencies);
+    return {
+      workload: w.name,
+      nodes,
+      pods: bound,
+      core,
+      storage: 'sqlite',
+      percentageOfNodesToScore: 100,
+      podsPerSec: bound / ((end - start) / 1000),
+      seconds: (end - start) / 1000,
+      latencyP50Ms: lat.p50,
+      latencyP99Ms: lat.p99,
+      setupSeconds,
+      bindErrors: stats.bindErrors,
+      unschedulable: stats.unschedulable,
+      peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / (1024 * 1024),
+    };
+  } finally {
+    clearInterval(sampler);
+    client.close();
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The end-to-end part of `npm run bench -- scheduler` (see the file comment for flags). */
+export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
+  const nodeCounts = (flag(args, 'e2e-nodes') ?? '1000,5000').split(',').map(Number).filter((n) => n > 0);
+  const pods = numberFlag(args, 'e2e-pods', numberFlag(args, 'pods', 10000));
+  const names = (flag(args, 'e2e-workloads') ?? 'SchedulingBasic').split(',');
+  const core = (flag(args, 'e2e-core') ?? 'wasm') as CoreKind;
+  if (core !== 'wasm' && core !== 'reference') throw new Error(`--e2e-core must be wasm or reference, got ${core}`);
+  const workloads = names.map((n) => {
+    const w = WORKLOADS.find((x) => x.name === n);
+    if (!w) throw new Error(`unknown workload ${n}; known: ${WORKLOADS.map((x) => x.name).join(', ')}`);
+    return w;
+  });
+  const out: E2EFigures[] = [];
+  for (const w of workloads) {
+    for (const nodes of nodeCounts) out.push(await runE2EOnce(w, nodes, w.measuredPods(pods), core));
+  }
+  printTable(
+    'Scheduler end to end (API server on sqlite, 100% of nodes scored; pods/s from creation to bound)',
+    ['workload', 'nodes', 'pods', 'core', 'pods/s', 'p50 create→bound', 'p99', 'bind errors', 'peak RSS'],
+    out.map((f) => [f.workload, f.nodes, f.pods, f.core, fmtOps(f.podsPerSec), fmtMs(f.latencyP50Ms), fmtMs(f.latencyP99Ms), f.bindErrors, fmtMiB(f.peakRssMiB * 1024 * 1024)]),
+  );
+  return out;
+}
