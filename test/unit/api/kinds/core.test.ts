@@ -62,3 +62,14 @@ describe('other kinds', () => {
     expect(endpointslices.strategy.validate!(es).map((e) => e.field)).toEqual(['endpoints[0].addresses[1]']);
   });
 });
+
+describe('byte fields', () => {
+  test('secret data and configmap binaryData must be base64, without echoing the value', () => {
+    const sec: KubeObject = { metadata: { name: 's', namespace: 'd' }, type: 'Opaque', data: { ok: 'aGk=', bad: 'not base64!' } };
+    const errs = secrets.strategy.validate!(sec);
+    expect(errs.map((e) => e.field)).toEqual(['data[bad]']);
+    expect(errs[0]!.message).not.toContain('not base64');
+    const cm: KubeObject = { metadata: { name: 'c', namespace: 'd' }, binaryData: { b: '%%%' } };
+    expect(configmaps.strategy.validate!(cm).map((e) => e.field)).toEqual(['binaryData[b]']);
+  });
+});

@@ -121,6 +121,20 @@ function validateKeyedData(obj: KubeObject, fields: string[]): FieldError[] {
   return errs;
 }
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Byte fields travel as base64; upstream's decoder refuses anything else, so storing it would hand clients data
+ * they cannot decode. The value itself is never echoed (it may be a secret).
+ */
+function validateBase64(obj: KubeObject, f: string): FieldError[] {
+  const data = rec(obj[f]);
+  if (!data) return [];
+  return Object.entries(data)
+    .filter(([, v]) => typeof v !== 'string' || !BASE64.test(v))
+    .map(([k]) => invalid(`${f}[${k}]`, '<value omitted>', 'must be base64-encoded bytes'));
+}
+
 /** With `immutable: true` neither the data nor the flag may change. */
 function validateImmutableData(obj: KubeObject, old: KubeObject, fields: string[]): FieldError[] {
   if (old.immutable !== true) return [];
@@ -135,15 +149,15 @@ function validateImmutableData(obj: KubeObject, old: KubeObject, fields: string[
 const CONFIGMAP_DATA = ['data', 'binaryData'];
 
 export const configMapStrategy: Strategy = {
-  validate: (obj) => [...validateObjectMeta(obj, namespaced), ...validateKeyedData(obj, CONFIGMAP_DATA)],
+  validate: (obj) => [...validateObjectMeta(obj, namespaced), ...validateKeyedData(obj, CONFIGMAP_DATA), ...validateBase64(obj, 'binaryData')],
   validateUpdate: (obj, old) => [
-    ...validateObjectMetaUpdate(obj, old), ...validateKeyedData(obj, CONFIGMAP_DATA),
+    ...validateObjectMetaUpdate(obj, old), ...validateKeyedData(obj, CONFIGMAP_DATA), ...validateBase64(obj, 'binaryData'),
     ...validateImmutableData(obj, old, CONFIGMAP_DATA),
   ],
 };
 
 function validateSecret(obj: KubeObject): FieldError[] {
-  const errs = validateKeyedData(obj, ['data']);
+  const errs = [...validateKeyedData(obj, ['data']), ...validateBase64(obj, 'data')];
   const data = (rec(obj.data) ?? {}) as Json;
   const type = str(obj.type);
   const requireKey = (k: string) => { if (data[k] === undefined) errs.push(required(`data[${k}]`, '')); };
