@@ -21,6 +21,12 @@ async function ensure(engine: ObjectEngine, plural: string, group: string, versi
   const r = engine.registry.lookup(group, version, plural);
   if (!r) return;
   try {
+    await engine.get(r, ns, obj.metadata!.name!);
+    return;
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 404)) throw err;
+  }
+  try {
     await engine.create(r, ns, obj);
   } catch (err) {
     if (!isConflict(err)) throw err;

@@ -1,0 +1,153 @@
+/**
+ * `skiff server` on sqlite driven by @kubernetes/client-node: create, list with selectors, Watch and informer,
+ * patch, scale through patchNamespacedDeploymentScale, delete; then a restart on the same data dir.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as k8s from '@kubernetes/client-node';
+import { makeDataDir, startServer, type RunningServer } from './server.js';
+
+let data: ReturnType<typeof makeDataDir>;
+let server: RunningServer;
+let kc: k8s.KubeConfig;
+let core: k8s.CoreV1Api;
+let apps: k8s.AppsV1Api;
+const NS = 'e2e';
+
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+function connect(): void {
+  kc = new k8s.KubeConfig();
+  kc.loadFromFile(server.kubeconfig);
+  core = kc.makeApiClient(k8s.CoreV1Api);
+  apps = kc.makeApiClient(k8s.AppsV1Api);
+}
+
+const podBody = (name: string, labels: Record<string, string>): k8s.V1Pod => ({
+  metadata: { name, labels },
+  spec: { containers: [{ name: 'c', image: 'busybox' }] },
+});
+
+async function until<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+beforeAll(async () => {
+  data = makeDataDir();
+  server = await startServer(data.dir);
+  connect();
+});
+afterAll(async () => {
+  await server?.stop();
+  data?.remove();
+});
+
+describe('skiff server with @kubernetes/client-node', () => {
+  test('prints one ready line and writes a kubeconfig with context skiff', () => {
+    expect(server.readyLine).toContain(server.url);
+    expect(kc.getCurrentContext()).toBe('skiff');
+    expect(kc.getCurrentCluster()!.server).toBe(server.url);
+  });
+
+  test('system namespaces exist', async () => {
+    const list = await core.listNamespace();
+    expect(list.items.map((n) => n.metadata!.name)).toEqual(expect.arrayContaining(['default', 'kube-system', 'kube-public', 'kube-node-lease']));
+  });
+
+  test('create and list with label and field selectors', async () => {
+    await core.createNamespace({ body: { metadata: { name: NS } } });
+    await core.createNamespacedPod({ namespace: NS, body: podBody('a', { app: 'web' }) });
+    await core.createNamespacedPod({ namespace: NS, body: podBody('b', { app: 'web', tier: 'x' }) });
+    await core.createNamespacedPod({ namespace: NS, body: podBody('c', { app: 'db' }) });
+    const web = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=web' });
+    expect(web.items.map((p) => p.metadata!.name)).toEqual(['a', 'b']);
+    const notx = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app in (web,db),!tier' });
+    expect(notx.items.map((p) => p.metadata!.name)).toEqual(['a', 'c']);
+    const byName = await core.listNamespacedPod({ namespace: NS, fieldSelector: 'metadata.name=c' });
+    expect(byName.items.map((p) => p.metadata!.name)).toEqual(['c']);
+  });
+
+  test('Watch delivers events; an informer sees add, update and delete', async () => {
+    const seen: string[] = [];
+    const watch = new k8s.Watch(kc);
+    const list = await core.listNamespacedPod({ namespace: NS });
+    const ac = await watch.watch(
+      `/api/v1/namespaces/${NS}/pods`,
+      { resourceVersion: list.metadata!.resourceVersion, allowWatchBookmarks: true },
+      (phase, obj: k8s.V1Pod) => seen.push(`${phase} ${obj.metadata?.name ?? ''}`),
+      () => {},
+    );
+    const informer = k8s.makeInformer(kc, `/api/v1/namespaces/${NS}/pods`, () => core.listNamespacedPod({ namespace: NS }));
+    const informed: string[] = [];
+    informer.on('add', (p) => informed.push(`add ${p.metadata!.name}`));
+    informer.on('update', (p) => informed.push(`update ${p.metadata!.name}`));
+    informer.on('delete', (p) => informed.push(`delete ${p.metadata!.name}`));
+    await informer.start();
+    await until(() => informed.includes('add a'));
+
+    await core.createNamespacedPod({ namespace: NS, body: podBody('d', { app: 'web' }) });
+    await core.patchNamespacedPod({ namespace: NS, name: 'd', body: { metadata: { labels: { patched: 'yes' } } } }, mergePatch);
+    await core.deleteNamespacedPod({ namespace: NS, name: 'd' });
+
+    await until(() => seen.includes('DELETED d'));
+    expect(seen).toEqual(['ADDED d', 'MODIFIED d', 'DELETED d']);
+    await until(() => informed.includes('delete d'));
+    expect(informed).toEqual(expect.arrayContaining(['add d', 'update d', 'delete d']));
+    expect(informer.get('a', NS)?.metadata?.name).toBe('a');
+    ac.abort();
+    await informer.stop();
+  });
+
+  test('patch (merge) changes labels and is visible on get', async () => {
+    await core.patchNamespacedPod({ namespace: NS, name: 'a', body: { metadata: { labels: { extra: '1' } } } }, mergePatch);
+    const p = await core.readNamespacedPod({ namespace: NS, name: 'a' });
+    expect(p.metadata!.labels).toEqual({ app: 'web', extra: '1' });
+  });
+
+  test('scale a Deployment through patchNamespacedDeploymentScale', async () => {
+    await apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: 'web' },
+        spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+      },
+    });
+    const scale = await apps.patchNamespacedDeploymentScale({ namespace: NS, name: 'web', body: { spec: { replicas: 4 } } }, mergePatch);
+    expect(scale.spec!.replicas).toBe(4);
+    const d = await apps.readNamespacedDeployment({ namespace: NS, name: 'web' });
+    expect(d.spec!.replicas).toBe(4);
+    expect(d.metadata!.generation).toBe(2);
+    const read = await apps.readNamespacedDeploymentScale({ namespace: NS, name: 'web' });
+    expect(read.status!.selector).toBe('app=web');
+  });
+
+  test('delete removes the object; a second delete is a NotFound error', async () => {
+    await core.deleteNamespacedPod({ namespace: NS, name: 'c' });
+    await expect(core.readNamespacedPod({ namespace: NS, name: 'c' })).rejects.toMatchObject({ code: 404 });
+    await expect(core.deleteNamespacedPod({ namespace: NS, name: 'c' })).rejects.toMatchObject({ code: 404 });
+  });
+
+  test('a restart on the same data dir keeps every object and continues resourceVersions', async () => {
+    const before = await core.listNamespacedPod({ namespace: NS });
+    const beforeRV = Number(before.metadata!.resourceVersion);
+    const deploy = await apps.readNamespacedDeployment({ namespace: NS, name: 'web' });
+    expect(await server.stop()).toBe(0);
+    server = await startServer(data.dir);
+    connect();
+    const after = await core.listNamespacedPod({ namespace: NS });
+    expect(after.items.map((p) => [p.metadata!.name, p.metadata!.uid, p.metadata!.resourceVersion])).toEqual(
+      before.items.map((p) => [p.metadata!.name, p.metadata!.uid, p.metadata!.resourceVersion]),
+    );
+    const d2 = await apps.readNamespacedDeployment({ namespace: NS, name: 'web' });
+    expect(d2.metadata!.resourceVersion).toBe(deploy.metadata!.resourceVersion);
+    const created = await core.createNamespacedPod({ namespace: NS, body: podBody('after-restart', {}) });
+    expect(Number(created.metadata!.resourceVersion)).toBeGreaterThan(beforeRV);
+    const svc = await core.readNamespacedService({ namespace: 'default', name: 'kubernetes' });
+    expect(svc.spec!.clusterIP).toBe('10.96.0.1');
+  });
+});

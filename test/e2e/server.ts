@@ -1,0 +1,72 @@
+/**
+ * Starts the real `skiff server` (the built CLI under dist/, as `npm test` builds it) on 127.0.0.1 and a free
+ * port, waits for its one ready line, and stops it with SIGTERM by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../setup/etcd.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/skiff.js');
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  kubeconfig: string;
+  readyLine: string;
+  child: ChildProcess;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function makeDataDir(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function startServer(dataDir: string, extra: string[] = []): Promise<RunningServer> {
+  if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does) before the e2e suite');
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--storage', 'sqlite', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const readyLine = await new Promise<string>((resolveReady, reject) => {
+    const t = setTimeout(() => reject(new Error(`server not ready in 20 s: ${err}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(t);
+        resolveReady(out.slice(0, nl));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`server exited with ${code}: ${err}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    kubeconfig: join(dataDir, 'kubeconfig.yaml'),
+    readyLine,
+    child,
+    get stdout() {
+      return out;
+    },
+    stop() {
+      if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+      return new Promise((res) => {
+        child.once('exit', (code) => res(code));
+        child.kill('SIGTERM');
+      });
+    },
+  } as RunningServer;
+}
