@@ -172,7 +172,8 @@ function addServicePort(b: FlatBuilder, rs: NftRuleset, sp: ServicePortInfo, cfg
     for (const addr of sp.loadBalancerIPs) {
       const key = [addr, p, String(sp.port)];
       addElement(rs, 'firewall-dests', { key });
-      for (const r of sp.loadBalancerSourceRanges) addElement(rs, 'firewall-allow', { key: [...key, r] });
+      // nft lists a /32 as the bare address; writing it the same way keeps resync diffs empty.
+      for (const r of sp.loadBalancerSourceRanges) addElement(rs, 'firewall-allow', { key: [...key, r.endsWith('/32') ? r.slice(0, -3) : r] });
     }
   }
 }

@@ -138,7 +138,6 @@ export function renderDiff(have: TableSnapshot, want: NftRuleset): string {
     if (h) out.push(`flush chain ${t} ${name}`);
     renderRules(want, name, c, out);
   }
-  const deletions: string[] = [];
   for (const [name, s] of want.sets) {
     if (s.dynamic) continue;
     const cur = have.sets.get(name)?.elements ?? new Map<string, string>();
@@ -152,11 +151,12 @@ export function renderDiff(have: TableSnapshot, want: NftRuleset): string {
         add.push(e);
       }
     }
-    for (const k of cur.keys()) if (!s.elements.has(k)) deletions.push(`delete element ${t} ${name} { ${k} }`);
+    // Deletions first: should two spellings of one key ever differ, an add after a delete still leaves it in.
+    const gone = [...cur.keys()].filter((k) => !s.elements.has(k));
+    for (let i = 0; i < gone.length; i += 1000) out.push(`delete element ${t} ${name} { ${gone.slice(i, i + 1000).join(', ')} }`);
     renderElements(want, 'delete', name, del, out);
     renderElements(want, 'add', name, add, out);
   }
-  out.push(...deletions);
   // Chains that are going away are flushed first, so no rule of theirs still jumps to another doomed chain.
   const gone = [...have.chains.keys()].filter((n) => !want.chains.has(n));
   for (const n of gone) out.push(`flush chain ${t} ${n}`);
