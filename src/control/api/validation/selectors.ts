@@ -14,6 +14,15 @@ export interface LabelSelector {
   matchExpressions?: LabelSelectorRequirement[];
 }
 
+// Request bodies are untyped JSON: read selector parts defensively so malformed input is an error, not a crash.
+const labelsOf = (sel: LabelSelector): Array<[string, unknown]> =>
+  typeof sel.matchLabels === 'object' && sel.matchLabels !== null && !Array.isArray(sel.matchLabels) ? Object.entries(sel.matchLabels) : [];
+const expressionsOf = (sel: LabelSelector): LabelSelectorRequirement[] =>
+  Array.isArray(sel.matchExpressions)
+    ? sel.matchExpressions.filter((r): r is LabelSelectorRequirement => typeof r === 'object' && r !== null)
+    : [];
+const valuesOf = (r: LabelSelectorRequirement): string[] => (Array.isArray(r.values) ? r.values.map(String) : []);
+
 export function validateLabelSelector(sel: unknown, field: string): FieldError[] {
   if (sel === undefined || sel === null) return [];
   if (typeof sel !== 'object' || Array.isArray(sel)) return [invalid(field, sel, 'must be a label selector object')];
@@ -22,10 +31,15 @@ export function validateLabelSelector(sel: unknown, field: string): FieldError[]
   if (s.matchExpressions !== undefined && !Array.isArray(s.matchExpressions)) {
     return [...errs, invalid(`${field}.matchExpressions`, s.matchExpressions, 'must be a list')];
   }
-  (s.matchExpressions ?? []).forEach((r, i) => {
+  (s.matchExpressions ?? []).forEach((r: unknown, i) => {
     const p = `${field}.matchExpressions[${i}]`;
-    const values = r.values ?? [];
-    switch (r.operator) {
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) { errs.push(invalid(p, r, 'must be a label selector requirement')); return; }
+    const req = r as LabelSelectorRequirement;
+    if (req.values !== undefined && req.values !== null && !Array.isArray(req.values)) {
+      errs.push(invalid(`${p}.values`, req.values, 'must be a list of strings'));
+    }
+    const values = valuesOf(req);
+    switch (req.operator) {
       case 'In':
       case 'NotIn':
         if (values.length === 0) errs.push(required(`${p}.values`, 'must be specified when `operator` is \'In\' or \'NotIn\''));
@@ -35,9 +49,9 @@ export function validateLabelSelector(sel: unknown, field: string): FieldError[]
         if (values.length > 0) errs.push(forbidden(`${p}.values`, 'may not be specified when `operator` is \'Exists\' or \'DoesNotExist\''));
         break;
       default:
-        errs.push(invalid(`${p}.operator`, r.operator, 'not a valid selector operator'));
+        errs.push(invalid(`${p}.operator`, req.operator, 'not a valid selector operator'));
     }
-    for (const m of isQualifiedName(String(r.key ?? ''))) errs.push(invalid(`${p}.key`, r.key, m));
+    for (const m of isQualifiedName(String(req.key ?? ''))) errs.push(invalid(`${p}.key`, req.key, m));
     values.forEach((v, j) => {
       for (const m of isValidLabelValue(String(v))) errs.push(invalid(`${p}.values[${j}]`, v, m));
     });
@@ -47,11 +61,11 @@ export function validateLabelSelector(sel: unknown, field: string): FieldError[]
 
 /** Whether a selector matches a label set; an empty selector matches everything, as upstream. */
 export function selectorMatches(sel: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const r of sel.matchExpressions ?? []) {
+  const l = typeof labels === 'object' && labels !== null ? labels : {};
+  for (const [k, v] of labelsOf(sel)) if (l[k] !== v) return false;
+  for (const r of expressionsOf(sel)) {
     const has = Object.prototype.hasOwnProperty.call(l, r.key);
-    const vals = r.values ?? [];
+    const vals = valuesOf(r);
     switch (r.operator) {
       case 'In': if (!has || !vals.includes(l[r.key]!)) return false; break;
       case 'NotIn': if (has && vals.includes(l[r.key]!)) return false; break;
@@ -64,15 +78,15 @@ export function selectorMatches(sel: LabelSelector, labels: Record<string, strin
 }
 
 export const selectorIsEmpty = (sel: LabelSelector): boolean =>
-  Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0;
+  labelsOf(sel).length === 0 && expressionsOf(sel).length === 0;
 
 /** The selector string upstream prints: requirements sorted by key, values sorted. */
 export function selectorString(sel: LabelSelector | undefined): string {
-  if (!sel) return '';
+  if (!sel || typeof sel !== 'object') return '';
   const reqs: Array<[string, string]> = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) reqs.push([k, `${k}=${v}`]);
-  for (const r of sel.matchExpressions ?? []) {
-    const vals = [...(r.values ?? [])].sort().join(',');
+  for (const [k, v] of labelsOf(sel)) reqs.push([k, `${k}=${String(v)}`]);
+  for (const r of expressionsOf(sel)) {
+    const vals = [...valuesOf(r)].sort().join(',');
     const text = r.operator === 'In' ? `${r.key} in (${vals})`
       : r.operator === 'NotIn' ? `${r.key} notin (${vals})`
         : r.operator === 'Exists' ? r.key
@@ -84,6 +98,7 @@ export function selectorString(sel: LabelSelector | undefined): string {
 
 /** labels.FormatLabels: `k=v,k2=v2` sorted by key, `<none>` when empty. */
 export function formatLabels(m: Record<string, string> | undefined): string {
-  const keys = Object.keys(m ?? {}).sort();
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return '<none>';
+  const keys = Object.keys(m).sort();
   return keys.length === 0 ? '<none>' : keys.map((k) => `${k}=${m![k]}`).join(',');
 }

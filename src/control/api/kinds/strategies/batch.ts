@@ -70,15 +70,18 @@ function validateJobSpec(spec: unknown, path: string): FieldError[] {
   if (mode === 'Indexed' && (s.completions === undefined || s.completions === null)) {
     errs.push(required(`${path}.completions`, 'when completion mode is Indexed'));
   }
+  let selectorValid = false;
   if (s.selector === undefined || s.selector === null) {
     if (s.manualSelector === true) errs.push(required(`${path}.selector`, ''));
   } else {
-    errs.push(...validateLabelSelector(s.selector, `${path}.selector`));
+    const selErrs = validateLabelSelector(s.selector, `${path}.selector`);
+    errs.push(...selErrs);
+    selectorValid = selErrs.length === 0;
   }
   errs.push(...validatePodTemplate(s.template, `${path}.template`, { restartPolicies: JOB_RESTART }));
   const sel = rec(s.selector) as LabelSelector | undefined;
   const labels = rec(rec(rec(s.template)?.metadata)?.labels) as Record<string, string> | undefined;
-  if (sel && !selectorIsEmpty(sel) && !selectorMatches(sel, labels)) {
+  if (selectorValid && sel && !selectorIsEmpty(sel) && !selectorMatches(sel, labels)) {
     errs.push(invalid(`${path}.template.metadata.labels`, labels ?? {}, '`selector` does not match template `labels`'));
   }
   return errs;

@@ -16,18 +16,20 @@ export function validateSelectorAndTemplate(spec: Json, path: string, kindWord: 
   rules: PodSpecRules): FieldError[] {
   const errs: FieldError[] = [];
   const sel = spec.selector;
+  let selectorValid = false;
   if (sel === undefined || sel === null) errs.push(required(`${path}.selector`, ''));
   else {
     const selErrs = validateLabelSelector(sel, `${path}.selector`);
     errs.push(...selErrs);
-    if (selErrs.length === 0 && selectorIsEmpty(sel as LabelSelector)) {
+    selectorValid = selErrs.length === 0;
+    if (selectorValid && selectorIsEmpty(sel as LabelSelector)) {
       errs.push(invalid(`${path}.selector`, sel, `empty selector is invalid for ${kindWord}`));
     }
   }
   errs.push(...validatePodTemplate(spec.template, `${path}.template`, rules));
   const template = rec(spec.template);
   const labels = rec(rec(template?.metadata)?.labels) as Record<string, string> | undefined;
-  if (rec(sel) && !selectorIsEmpty(sel as LabelSelector) && template && !selectorMatches(sel as LabelSelector, labels)) {
+  if (selectorValid && !selectorIsEmpty(sel as LabelSelector) && template && !selectorMatches(sel as LabelSelector, labels)) {
     errs.push(invalid(`${path}.template.metadata.labels`, labels ?? {}, '`selector` does not match template `labels`'));
   }
   return errs;
