@@ -41,6 +41,15 @@ describe('configmaps and secrets', () => {
 });
 
 describe('other kinds', () => {
+  test('node allocatable defaults to capacity', () => {
+    const n: KubeObject = { metadata: { name: 'n' }, status: { capacity: { cpu: '4', memory: '32Gi', pods: '110' } } };
+    nodes.strategy.default!(n);
+    expect((n.status as Record<string, unknown>).allocatable).toEqual({ cpu: '4', memory: '32Gi', pods: '110' });
+    const set: KubeObject = { metadata: { name: 'n' }, status: { capacity: { cpu: '4' }, allocatable: { cpu: '3' } } };
+    nodes.strategy.default!(set);
+    expect((set.status as Record<string, unknown>).allocatable).toEqual({ cpu: '3' });
+  });
+
   test('nodes are cluster-scoped subdomain names', () => {
     expect(nodes.strategy.validate!({ metadata: { name: 'node-1.example' } })).toEqual([]);
     expect(nodes.strategy.validate!({ metadata: { name: 'Node_1' } }).map((e) => e.field)).toEqual(['metadata.name']);

@@ -56,6 +56,12 @@ function validateNodeSpec(obj: KubeObject): FieldError[] {
 }
 
 export const nodeStrategy: Strategy = {
+  default(obj) {
+    // Upstream: a node that reports capacity but no allocatable can allocate all of it.
+    const status = rec(obj.status);
+    const capacity = rec(status?.capacity);
+    if (status && capacity && !rec(status.allocatable)) status.allocatable = { ...capacity };
+  },
   validate: (obj) => [...validateObjectMeta(obj, { namespaced: false, name: nameIsDNSSubdomain }), ...validateNodeSpec(obj)],
   validateUpdate: (obj, old) => {
     const errs = [...validateObjectMetaUpdate(obj, old), ...validateNodeSpec(obj)];
