@@ -39,6 +39,8 @@ const H_SCRATCH: i32 = 32;
 const H_TAINT_COUNT: i32 = 34;
 const H_EXPLAIN: i32 = 35;
 const H_DOMAINS: i32 = 36;
+const H_SCORE_CACHE: i32 = 37;
+const H_DIRTY: i32 = 38;
 
 // ---- query flags ----
 const F_TOL_UNSCHED: i32 = 1;
@@ -112,6 +114,13 @@ let pOut: usize = 0;
 let pTaintCount: usize = 0;
 let pExplain: usize = 0;
 let pDomains: usize = 0;
+let pScoreCache: usize = 0; // f64 [2][C]: NodeResourcesFit and BalancedAllocation raw scores
+let pDirty: usize = 0; // u8 per row: set by the bridge when a row's resources change
+// The request signature the cached scores were computed for.
+let sigNzCpu: f64 = -1;
+let sigNzMem: f64 = -1;
+let sigCpu: f64 = -1;
+let sigMem: f64 = -1;
 let scratch: usize = 0;
 let rng: u32 = 1;
 
@@ -202,6 +211,8 @@ function readHeader(h: usize): void {
   pTaintCount = <usize>hget(H_TAINT_COUNT);
   pExplain = <usize>hget(H_EXPLAIN);
   pDomains = <usize>hget(H_DOMAINS);
+  pScoreCache = <usize>hget(H_SCORE_CACHE);
+  pDirty = <usize>hget(H_DIRTY);
 }
 
 // ---- query section walking ----
@@ -284,6 +295,7 @@ function termMatches(i: i32, row: i32): bool {
 }
 
 function requiredAffinityMatches(row: i32): bool {
+  if (!(flags & (F_HAS_SELECTOR | F_HAS_REQUIRED))) return true;
   const c = load<u8>(sAffCache + <usize>row);
   if (c != 0) return c == 1;
   let ok = true;
@@ -620,9 +632,9 @@ function imageScore(row: i32): f64 {
   return Math.trunc((MAX_SCORE * (sum - minT)) / (maxT - minT));
 }
 
-function spreadScores(nf: i32): void {
+function spreadScores(nf: i32): bool {
   const nSoft = q(qSoft);
-  if (nSoft == 0 || nf == 0) return;
+  if (nSoft == 0 || nf == 0) return false;
   const requireAll = (flags & F_REQUIRE_ALL) != 0;
   memory.fill(sIgnored, 0, <usize>nf);
   let ignoredCount = 0;
@@ -703,11 +715,12 @@ function spreadScores(nf: i32): void {
     if (maxS == 0) { setRaw(3, i, MAX_SCORE); continue; }
     setRaw(3, i, Math.trunc((MAX_SCORE * (maxS + minS - raw(3, i))) / maxS));
   }
+  return true;
 }
 
-function interPodScores(nf: i32): void {
+function interPodScores(nf: i32): bool {
   const n = q(qInter);
-  if (n == 0) return;
+  if (n == 0) return false;
   let any = false;
   for (let t = 0; t < n; t++) {
     const b = qInter + 1 + 3 * t;
@@ -725,7 +738,7 @@ function interPodScores(nf: i32): void {
     }
     setI32(sInterDom, t, <i32>dom);
   }
-  if (!any) return;
+  if (!any) return false;
   let minS: f64 = f64.MAX_VALUE;
   let maxS: f64 = -f64.MAX_VALUE;
   for (let i = 0; i < nf; i++) {
@@ -743,19 +756,36 @@ function interPodScores(nf: i32): void {
   for (let i = 0; i < nf; i++) {
     setRaw(4, i, diff > 0 ? Math.trunc(MAX_SCORE * ((raw(4, i) - minS) / diff)) : 0);
   }
+  return true;
 }
 
-function score(nf: i32): void {
-  memory.fill(sRaw, 0, <usize>(7 * C) << 3);
+// Which score plugins produced per-node values this cycle (the others are constant: see score()).
+let activeTaint = false;
+let activeNodeAff = false;
+let activeSpread = false;
+let activeInter = false;
+let sTotal: usize = 0; // f64 per feasible index: weighted total
+
+function score(nf: i32, explain: bool): void {
+  if (qf(16) != sigNzCpu || qf(17) != sigNzMem || qf(18) != sigCpu || qf(19) != sigMem) {
+    sigNzCpu = qf(16); sigNzMem = qf(17); sigCpu = qf(18); sigMem = qf(19);
+    memory.fill(pDirty, 1, <usize>N);
+  }
   const nPref = q(qPref);
   const bestEffort = (flags & F_BEST_EFFORT) != 0;
+  let anyImage = false;
+  for (let k = 0; k < q(qImages); k++) if (q(qImages + 1 + k) >= 0) anyImage = true;
+  let maxTaint = 0;
   for (let i = 0; i < nf; i++) {
     const row = i32At(sFeasible, i);
     // TaintToleration: PreferNoSchedule taints not tolerated (taint bit 2)
-    const off = i32At(pTaintOff, row);
     const len = i32At(pTaintLen, row);
     let intolerable = 0;
-    for (let j = 0; j < len; j++) if (load<u8>(pTaintBits + <usize>i32At(pTaints, off + j)) & 2) intolerable++;
+    if (len > 0) {
+      const off = i32At(pTaintOff, row);
+      for (let j = 0; j < len; j++) if (load<u8>(pTaintBits + <usize>i32At(pTaints, off + j)) & 2) intolerable++;
+      if (intolerable > maxTaint) maxTaint = intolerable;
+    }
     setRaw(0, i, <f64>intolerable);
     if (nPref > 0) {
       let w = 0;
@@ -766,18 +796,39 @@ function score(nf: i32): void {
       }
       setRaw(1, i, <f64>w);
     }
-    setRaw(2, i, fitScore(row));
-    if (!bestEffort) setRaw(5, i, balancedScore(row));
-    setRaw(6, i, imageScore(row));
+    // Resource scores depend only on the row's resource columns and the pod's requests: reuse them while
+    // neither changed (a bind dirties one row), so a cycle divides only for the rows that moved.
+    if (load<u8>(pDirty + <usize>row)) {
+      setF64(pScoreCache, row, fitScore(row));
+      setF64(pScoreCache, C + row, bestEffort ? 0 : balancedScore(row));
+      store<u8>(pDirty + <usize>row, 0);
+    }
+    const fit = f64At(pScoreCache, row);
+    const bal = f64At(pScoreCache, C + row);
+    // ImageLocality is 0 everywhere when no node has any of the pod's images.
+    const img = anyImage ? imageScore(row) : 0.0;
+    setF64(sTotal, i, fit + bal + img);
+    if (explain) { setRaw(2, i, fit); setRaw(5, i, bal); setRaw(6, i, img); }
   }
-  defaultNormalize(0, nf, true);
-  defaultNormalize(1, nf, false);
-  spreadScores(nf);
-  interPodScores(nf);
+  // Weighted sums in the profile's order of plugins, so totals equal the reference's sums exactly.
+  activeTaint = maxTaint > 0;
+  if (activeTaint) defaultNormalize(0, nf, true);
+  activeNodeAff = nPref > 0;
+  if (activeNodeAff) defaultNormalize(1, nf, false);
+  activeSpread = spreadScores(nf);
+  activeInter = interPodScores(nf);
+  for (let i = 0; i < nf; i++) {
+    const t = 3 * (activeTaint ? raw(0, i) : MAX_SCORE) + 2 * (activeNodeAff ? raw(1, i) : 0.0) + 2 * (activeSpread ? raw(3, i) : 0.0) + 2 * (activeInter ? raw(4, i) : 0.0);
+    setF64(sTotal, i, f64At(sTotal, i) + t);
+  }
 }
 
-@inline function total(i: i32): f64 {
-  return 3 * raw(0, i) + 2 * raw(1, i) + raw(2, i) + 2 * raw(3, i) + 2 * raw(4, i) + raw(5, i) + raw(6, i);
+@inline function pluginScore(p: i32, i: i32): f64 {
+  if (p == 0) return activeTaint ? raw(0, i) : MAX_SCORE;
+  if (p == 1) return activeNodeAff ? raw(1, i) : 0.0;
+  if (p == 3) return activeSpread ? raw(3, i) : 0.0;
+  if (p == 4) return activeInter ? raw(4, i) : 0.0;
+  return raw(p, i);
 }
 
 /** One scheduling cycle. Returns the chosen row, or -1. */
@@ -803,6 +854,7 @@ export function schedule(header: usize): i32 {
   sSoftDom = bump(64 * 4);
   sInterDom = bump(64 * 4);
   sIgnored = bump(N);
+  sTotal = bump(N * 8);
   preFilter();
   fitPrepass();
   const start = explain ? 0 : q(3);
@@ -823,11 +875,11 @@ export function schedule(header: usize): i32 {
   setI32(pOut, 3, (start + processed) % N);
   if (nf == 0) return -1;
   if (nf == 1 && !explain) { setI32(pOut, 0, i32At(sFeasible, 0)); return i32At(sFeasible, 0); }
-  score(nf);
+  score(nf, explain);
   if (explain) {
     for (let i = 0; i < nf; i++) {
       const row = i32At(sFeasible, i);
-      for (let p = 0; p < 7; p++) setI32(pExplain, row * EXPLAIN_STRIDE + 2 + p, <i32>raw(p, i));
+      for (let p = 0; p < 7; p++) setI32(pExplain, row * EXPLAIN_STRIDE + 2 + p, <i32>pluginScore(p, i));
     }
     return -1;
   }
@@ -836,7 +888,7 @@ export function schedule(header: usize): i32 {
   let chosen = 0;
   let ties: u32 = 0;
   for (let i = 0; i < nf; i++) {
-    const t = total(i);
+    const t = f64At(sTotal, i);
     if (t > best) { best = t; chosen = i; ties = 1; }
     else if (t == best) {
       ties++;

@@ -7,10 +7,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import { buildServer } from '../../src/control/api/server.js';
-import { openStore } from '../../src/control/storage/index.js';
+import { join } from 'node:path';
+import { SQLITE_FILE } from '../../src/control/storage/index.js';
+import { SqliteStore } from '../../src/control/storage/sqlite.js';
 
-const { dataDir } = workerData as { dataDir: string };
-const store = await openStore({ backend: 'sqlite', dataDir });
+const { dataDir, synchronous } = workerData as { dataDir: string; synchronous: 'full' | 'normal' };
+const store = SqliteStore.open(join(dataDir, SQLITE_FILE), { synchronous });
 const server = await buildServer({ store, compactIntervalMs: 0 });
 await server.app.listen({ host: '127.0.0.1', port: 0 });
 parentPort!.postMessage({ port: (server.app.server.address() as AddressInfo).port });

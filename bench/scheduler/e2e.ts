@@ -8,13 +8,15 @@
  *
  *   npm run bench -- scheduler --skip-core --e2e [--e2e-nodes 1000,5000] [--e2e-pods 10000]
  *                              [--e2e-workloads SchedulingBasic] [--e2e-core wasm|reference]
+ *                              [--e2e-sync full|normal] [--e2e-bind-concurrency 16] [--e2e-create-concurrency 16]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { RestClient } from '../../src/client/rest.js';
-import { Nodes, Pods } from '../../src/client/resources.js';
+import { Namespaces, Nodes, Pods } from '../../src/client/resources.js';
+import { isConflict } from '../../src/client/rest.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { startScheduler, type CoreKind } from '../../src/control/scheduler/start.js';
 import { flag, fmtMiB, fmtMs, fmtOps, nowMs, numberFlag, percentiles, printTable, progress } from '../runner/index.js';
@@ -26,6 +28,8 @@ export interface E2EFigures {
   pods: number;
   core: CoreKind;
   storage: 'sqlite';
+  synchronous: 'full' | 'normal';
+  bindConcurrency: number;
   percentageOfNodesToScore: 100;
   /** Measured pods bound per second, first create → last bind. */
   podsPerSec: number;
@@ -45,8 +49,8 @@ interface ServerHandle {
   close(): Promise<void>;
 }
 
-async function startServerWorker(dataDir: string): Promise<ServerHandle> {
-  const worker = new Worker(new URL('./e2e-server.js', import.meta.url), { workerData: { dataDir } });
+async function startServerWorker(dataDir: string, synchronous: 'full' | 'normal'): Promise<ServerHandle> {
+  const worker = new Worker(new URL('./e2e-server.js', import.meta.url), { workerData: { dataDir, synchronous } });
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (m: { port: number }) => resolve(m.port));
     worker.once('error', reject);
@@ -77,14 +81,28 @@ async function pool(n: number, concurrency: number, op: (i: number) => Promise<u
   bar?.done();
 }
 
-export async function runE2EOnce(w: Workload, nodes: number, pods: number, core: CoreKind): Promise<E2EFigures> {
+export interface E2EOptions {
+  core: CoreKind;
+  /** sqlite durability: 'full' (the default, fsync per commit) or 'normal'. */
+  synchronous: 'full' | 'normal';
+  bindConcurrency: number;
+  /** Pod creates in flight. */
+  createConcurrency: number;
+}
+
+export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2EOptions): Promise<E2EFigures> {
+  const core = o.core;
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-e2e-'));
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
-  const server = await startServerWorker(dataDir);
+  const server = await startServerWorker(dataDir, o.synchronous);
   const client = new RestClient({ server: server.url }, { maxSockets: 64 });
   try {
     const t0 = nowMs();
+    // buildServer alone does not bootstrap the default namespace (the `skiff server` command does).
+    await client.create(Namespaces, { metadata: { name: 'default' } }).catch((e: unknown) => {
+      if (!isConflict(e)) throw e;
+    });
     await pool(nodes, 32, (i) => client.create(Nodes, benchNode(i)), `${w.name} ${nodes}: nodes`);
     const init = w.initPods(nodes);
     await pool(init, 32, (i) => {
@@ -104,6 +122,7 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, core:
       client: new RestClient({ server: server.url }, { maxSockets: 64, userAgent: 'skiff-scheduler' }),
       core,
       percentageOfNodesToScore: 100,
+      bindConcurrency: o.bindConcurrency,
       seed: 1,
       onBound: (pod) => {
         const name = pod.metadata?.name ?? '';
@@ -120,7 +139,7 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, core:
     const setupSeconds = (nowMs() - t0) / 1000;
 
     const start = nowMs();
-    await pool(pods, 16, (i) => {
+    await pool(pods, o.createConcurrency, (i) => {
       created[i] = nowMs();
       return client.create(Pods, w.pod(i, 'measure') as KubeObject);
     });
@@ -138,6 +157,8 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, core:
       pods: bound,
       core,
       storage: 'sqlite',
+      synchronous: o.synchronous,
+      bindConcurrency: o.bindConcurrency,
       percentageOfNodesToScore: 100,
       podsPerSec: bound / ((end - start) / 1000),
       seconds: (end - start) / 1000,
@@ -163,6 +184,14 @@ export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
   const names = (flag(args, 'e2e-workloads') ?? 'SchedulingBasic').split(',');
   const core = (flag(args, 'e2e-core') ?? 'wasm') as CoreKind;
   if (core !== 'wasm' && core !== 'reference') throw new Error(`--e2e-core must be wasm or reference, got ${core}`);
+  const synchronous = (flag(args, 'e2e-sync') ?? 'full') as 'full' | 'normal';
+  if (synchronous !== 'full' && synchronous !== 'normal') throw new Error(`--e2e-sync must be full or normal, got ${synchronous}`);
+  const opts: E2EOptions = {
+    core,
+    synchronous,
+    bindConcurrency: numberFlag(args, 'e2e-bind-concurrency', 16),
+    createConcurrency: numberFlag(args, 'e2e-create-concurrency', 16),
+  };
   const workloads = names.map((n) => {
     const w = WORKLOADS.find((x) => x.name === n);
     if (!w) throw new Error(`unknown workload ${n}; known: ${WORKLOADS.map((x) => x.name).join(', ')}`);
@@ -170,12 +199,12 @@ export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
   });
   const out: E2EFigures[] = [];
   for (const w of workloads) {
-    for (const nodes of nodeCounts) out.push(await runE2EOnce(w, nodes, w.measuredPods(pods), core));
+    for (const nodes of nodeCounts) out.push(await runE2EOnce(w, nodes, w.measuredPods(pods), opts));
   }
   printTable(
     'Scheduler end to end (API server on sqlite, 100% of nodes scored; pods/s from creation to bound)',
-    ['workload', 'nodes', 'pods', 'core', 'pods/s', 'p50 create→bound', 'p99', 'bind errors', 'peak RSS'],
-    out.map((f) => [f.workload, f.nodes, f.pods, f.core, fmtOps(f.podsPerSec), fmtMs(f.latencyP50Ms), fmtMs(f.latencyP99Ms), f.bindErrors, fmtMiB(f.peakRssMiB * 1024 * 1024)]),
+    ['workload', 'nodes', 'pods', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'p50 create→bound', 'p99', 'bind errors', 'peak RSS'],
+    out.map((f) => [f.workload, f.nodes, f.pods, f.core, f.synchronous, f.bindConcurrency, fmtOps(f.podsPerSec), fmtMs(f.latencyP50Ms), fmtMs(f.latencyP99Ms), f.bindErrors, fmtMiB(f.peakRssMiB * 1024 * 1024)]),
   );
   return out;
 }

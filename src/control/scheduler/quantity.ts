@@ -11,8 +11,24 @@ const DECIMAL: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6
 
 const QUANTITY = /^([+-]?)(\d*)(?:\.(\d*))?(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 
+// Pods of one workload repeat the same few quantity strings; remember them (bounded).
+const memo = new Map<string, number | null>();
+
 /** Returns value × 10^scale rounded up (scale 3 gives milli units), or null when `text` is not a quantity. */
 export function parseQuantityScaled(text: unknown, scale: number): number | null {
+  if (typeof text === 'string') {
+    const k = `${scale}|${text}`;
+    const hit = memo.get(k);
+    if (hit !== undefined) return hit;
+    const v = parseUncached(text, scale);
+    if (memo.size > 4096) memo.clear();
+    memo.set(k, v);
+    return v;
+  }
+  return parseUncached(text, scale);
+}
+
+function parseUncached(text: unknown, scale: number): number | null {
   if (typeof text === 'number') text = String(text);
   if (typeof text !== 'string') return null;
   const m = QUANTITY.exec(text.trim());

@@ -37,6 +37,8 @@ export class WasmCore implements ExplainableCore {
   private readonly table: NodeTable;
   private readonly encoder: QueryEncoder;
   private readonly pods = new Map<string, ParsedPod>();
+  /** Pods by node name, including nodes not (yet) in the table, so a node that appears picks its pods up. */
+  private readonly byNode = new Map<string, Map<string, ParsedPod>>();
   private readonly shape: ShapePoint[];
   private queryPtr = 0;
   private queryWords = 0;
@@ -63,7 +65,7 @@ export class WasmCore implements ExplainableCore {
     const node = parseNode(obj);
     const fresh = !this.table.index.has(node.name);
     this.table.upsertNode(node);
-    if (fresh) for (const p of this.pods.values()) if (p.nodeName === node.name) this.table.accountPod(p, 1);
+    if (fresh) for (const p of this.byNode.get(node.name)?.values() ?? []) this.table.accountPod(p, 1);
   }
 
   removeNode(name: string): void {
@@ -78,6 +80,9 @@ export class WasmCore implements ExplainableCore {
     if (pod.nodeName === '') return;
     this.removePod(obj);
     this.pods.set(pod.key, pod);
+    let m = this.byNode.get(pod.nodeName);
+    if (!m) this.byNode.set(pod.nodeName, (m = new Map()));
+    m.set(pod.key, pod);
     this.table.accountPod(pod, 1);
   }
 
@@ -87,6 +92,9 @@ export class WasmCore implements ExplainableCore {
     const old = this.pods.get(key);
     if (!old) return;
     this.pods.delete(key);
+    const m = this.byNode.get(old.nodeName);
+    m?.delete(key);
+    if (m?.size === 0) this.byNode.delete(old.nodeName);
     this.table.accountPod(old, -1);
   }
 

@@ -97,6 +97,7 @@ export class ReferenceCore implements ExplainableCore {
   private index = new Map<string, number>();
   /** Every known pod by key, with the node it is on (which may not be known yet). */
   private pods = new Map<string, ParsedPod>();
+  private byNode = new Map<string, Map<string, ParsedPod>>();
   private nextStart = 0;
   private rng: number;
   private readonly shape: { utilization: number; score: number }[];
@@ -115,7 +116,7 @@ export class ReferenceCore implements ExplainableCore {
     const ns: NodeState = { node, pods: new Map(), requested: new Map(), nonZeroCpu: 0, nonZeroMem: 0 };
     this.index.set(node.name, this.nodes.length);
     this.nodes.push(ns);
-    for (const p of this.pods.values()) if (p.nodeName === node.name) this.account(ns, p, 1);
+    for (const p of this.byNode.get(node.name)?.values() ?? []) this.account(ns, p, 1);
   }
 
   removeNode(name: string): void {
@@ -134,6 +135,9 @@ export class ReferenceCore implements ExplainableCore {
     if (pod.nodeName === '') return;
     this.removePod(obj);
     this.pods.set(pod.key, pod);
+    let m = this.byNode.get(pod.nodeName);
+    if (!m) this.byNode.set(pod.nodeName, (m = new Map()));
+    m.set(pod.key, pod);
     const i = this.index.get(pod.nodeName);
     if (i !== undefined) this.account(this.nodes[i]!, pod, 1);
   }
@@ -144,6 +148,9 @@ export class ReferenceCore implements ExplainableCore {
     const old = this.pods.get(key);
     if (!old) return;
     this.pods.delete(key);
+    const m = this.byNode.get(old.nodeName);
+    m?.delete(key);
+    if (m?.size === 0) this.byNode.delete(old.nodeName);
     const i = this.index.get(old.nodeName);
     if (i !== undefined) this.account(this.nodes[i]!, old, -1);
   }

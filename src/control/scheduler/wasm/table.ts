@@ -122,6 +122,9 @@ export class NodeTable {
     next[H.TOPO] = mem.alloc(T * C * 4);
     next[H.COLS] = mem.alloc(S * C * 4);
     next[H.EXPLAIN] = mem.alloc(9 * C * 4);
+    next[H.SCORE_CACHE] = mem.alloc(2 * C * 8);
+    next[H.DIRTY] = mem.alloc(C);
+    mem.u8.fill(1, next[H.DIRTY]!, next[H.DIRTY]! + C); // cached resource scores start invalid
     // A new topology slot column reads "no domain" (-1) until filled.
     mem.i32.fill(-1, next[H.TOPO]! >> 2, (next[H.TOPO]! >> 2) + T * C);
     if (old) {
@@ -174,6 +177,9 @@ export class NodeTable {
 
   private f64Col(w: number, slot = 0): number { return (this.hget(w) >> 3) + slot * this.C; }
   private i32Col(w: number, slot = 0): number { return (this.hget(w) >> 2) + slot * this.C; }
+
+  /** The row's resource columns changed: its cached resource scores are stale. */
+  private dirty(row: number): void { this.mem.u8[this.hget(H.DIRTY) + row] = 1; }
 
   // ---------------- interning ----------------
 
@@ -229,6 +235,7 @@ export class NodeTable {
       if (this.isTracked(name)) this.mem.f64[this.f64Col(H.ALLOC, this.resourceSlot(name)) + row] = v;
     }
     this.mem.i32[this.i32Col(H.FLAGS) + row] = node.unschedulable ? 1 : 0;
+    this.dirty(row);
     const lbl: number[] = [];
     for (const [k, v] of Object.entries(node.labels)) lbl.push(this.keys.intern(k), this.labelValueId(v));
     this.labels.set(row, [lbl], lbl.length);
@@ -286,6 +293,7 @@ export class NodeTable {
     for (const w of NodeTable.I32_COLS) m.i32[this.i32Col(w) + to] = m.i32[this.i32Col(w) + from]!;
     for (let s = 0; s < this.T; s++) m.i32[this.i32Col(H.TOPO, s) + to] = m.i32[this.i32Col(H.TOPO, s) + from]!;
     for (let s = 0; s < this.S; s++) m.i32[this.i32Col(H.COLS, s) + to] = m.i32[this.i32Col(H.COLS, s) + from]!;
+    this.dirty(to);
     this.labels.moveRow(from, to);
     this.taintArena.moveRow(from, to);
     this.imageArena.moveRow(from, to);
@@ -407,6 +415,7 @@ export class NodeTable {
     m.f64[this.f64Col(H.REQ, SLOT.pods) + row] = r.pods.size;
     m.f64[this.f64Col(H.NZCPU) + row] += sign * pod.nonZeroCpu;
     m.f64[this.f64Col(H.NZMEM) + row] += sign * pod.nonZeroMem;
+    this.dirty(row);
     if (pod.hostPorts.length > 0) this.writePorts(row);
     for (const c of this.matchCols.values()) {
       if (NodeTable.matchesAll(c, pod)) m.i32[this.i32Col(H.COLS, c.slot) + row] += sign;
