@@ -22,6 +22,10 @@ export interface TraceOptions {
   localAddresses?: string[];
   /** `recent` lists that already hold the source (affinity from an earlier connection). */
   recent?: string[];
+  /** ipset contents for `-m set --match-set` (IPVS mode), entries as `ipset list` prints them. */
+  ipsets?: ReadonlyMap<string, readonly string[]>;
+  /** Jumps assumed in empty built-in chains; default kube-proxy's iptables-mode jumpRules(). */
+  jumps?: ReadonlyArray<{ table: string; srcChain: string; args: string[] }>;
 }
 
 export interface TraceOutcome {
@@ -40,7 +44,7 @@ export interface TraceResult {
   outcomes: TraceOutcome[];
 }
 
-interface State {
+export interface State {
   src: string;
   dst: string;
   dport: number;
@@ -51,7 +55,7 @@ interface State {
   chains: string[];
 }
 
-interface Path {
+export interface Path {
   st: State;
   p: number;
   verdict: 'RETURN' | 'ACCEPT' | 'DROP' | 'REJECT' | 'DNAT';
@@ -80,13 +84,36 @@ function parseNum(s: string): number {
   return s.startsWith('0x') ? parseInt(s, 16) : Number(s);
 }
 
-class Tracer {
+export class Tracer {
   private readonly local: string[];
   private readonly recent: Set<string>;
+  private readonly sets: ReadonlyMap<string, readonly string[]>;
+  private readonly jumps: ReadonlyArray<{ table: string; srcChain: string; args: string[] }>;
 
   constructor(private readonly rs: RuleSet, opts: TraceOptions) {
     this.local = opts.localAddresses ?? [];
     this.recent = new Set(opts.recent ?? []);
+    this.sets = opts.ipsets ?? new Map();
+    this.jumps = opts.jumps ?? jumpRules();
+  }
+
+  private setMatch(name: string, dirs: string, st: State): boolean {
+    const entries = this.sets.get(name);
+    if (!entries) throw new Error(`match on unknown ipset ${name}`);
+    const parts = dirs.split(',');
+    if (parts.length === 1) {
+      const v = parts[0] === 'dst' ? st.dst : st.src;
+      const port = String(parts[0] === 'dst' ? st.dport : -1);
+      return entries.includes(v) || entries.includes(port);
+    }
+    const key = `${st.dst},${st.proto}:${st.dport}`;
+    if (parts.length === 2) return entries.includes(key);
+    const third = parts[2] === 'src' ? st.src : st.dst;
+    return entries.some((e) => {
+      if (!e.startsWith(key + ',')) return false;
+      const x = e.slice(key.length + 1);
+      return x.includes('/') ? inCidr(third, x) : x === third;
+    });
   }
 
   private isLocal(ip: string): boolean {
@@ -101,7 +128,7 @@ class Tracer {
       throw new Error(`jump to missing chain ${table}/${chain}`);
     }
     // Each jump is prepended (iptables -I), so the last one listed ends up first.
-    return jumpRules()
+    return this.jumps
       .filter((j) => j.table === table && j.srcChain === chain)
       .reverse()
       .map((j) => ({ args: j.args, spec: j.args.join(' ') }));
@@ -194,6 +221,14 @@ class Tracer {
         case '-o':
           i++;
           continue;
+        case '--match-set':
+          ok = this.setMatch(v, args[i + 2] ?? '', st);
+          i += 2;
+          break;
+        case '--physdev-is-in':
+          // Traced packets do not come through a bridge port.
+          ok = false;
+          break;
         default:
           throw new Error(`unsupported match argument ${a}`);
       }
