@@ -4,7 +4,10 @@
  * latency, on sqlite (the embedded default, fsync per commit), sqlite with synchronous=NORMAL, and a real etcd
  * when `etcd` is on PATH.
  *
- *   npm run bench -- storage [--keys 10000] [--seconds 3] [--concurrency 32] [--value-bytes 1024]
+ * The machine is shared, so every backend is measured `--rounds` times (fresh store each time, backends taking
+ * turns) and each figure is the median over the rounds; results keep every round too.
+ *
+ *   npm run bench -- storage [--keys 10000] [--seconds 2] [--concurrency 32] [--value-bytes 1024] [--rounds 3]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +50,8 @@ interface Backend {
 
 export async function run(args: string[]): Promise<unknown> {
   const keys = numberFlag(args, 'keys', 10_000);
-  const seconds = numberFlag(args, 'seconds', 3);
+  const seconds = numberFlag(args, 'seconds', 2);
+  const rounds = Math.max(1, numberFlag(args, 'rounds', 3));
   const concurrency = numberFlag(args, 'concurrency', 32);
   const valueBytes = numberFlag(args, 'value-bytes', 1024);
   const value = objectOfSize(valueBytes);
@@ -70,19 +74,25 @@ export async function run(args: string[]): Promise<unknown> {
     console.error('etcd is not on PATH: measuring sqlite only');
   }
 
-  const results: Record<string, Figures> = {};
+  const perRound: Record<string, Figures[]> = Object.fromEntries(backends.map((b) => [b.name, []]));
   try {
-    for (const b of backends) {
-      const { store, stop } = await b.open();
-      try {
-        results[b.name] = await measure(b.name, store, { keys, seconds, concurrency, value });
-      } finally {
-        await stop();
+    for (let r = 0; r < rounds; r++) {
+      for (const b of backends) {
+        const { store, stop } = await b.open();
+        try {
+          perRound[b.name]!.push(await measure(`${b.name} #${r + 1}`, store, { keys, seconds, concurrency, value }));
+        } finally {
+          await stop();
+          rmSync(scratch, { recursive: true, force: true });
+        }
       }
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+  const results: Record<string, Figures> = Object.fromEntries(
+    Object.entries(perRound).map(([name, figures]) => [name, medianOf(figures) as Figures]),
+  );
 
   const names = Object.keys(results);
   const base = results['sqlite']!;
@@ -93,7 +103,7 @@ export async function run(args: string[]): Promise<unknown> {
     other ? (higherIsBetter ? fmtRatio(pick(base), pick(other)) : fmtRatio(pick(other), pick(base))) : '-',
   ];
   printTable(
-    `Storage: ${keys.toLocaleString('en-US')} keys of ${valueBytes} B, ${concurrency} concurrent writers (2-core shared machine)`,
+    `Storage: ${keys.toLocaleString('en-US')} keys of ${valueBytes} B, ${concurrency} concurrent writers, median of ${rounds} rounds`,
     ['metric', ...names, 'sqlite vs etcd (x faster)'],
     [
       row('create, 1 writer', (f) => f.createSerialPerSec, fmtOps, true),
@@ -110,7 +120,20 @@ export async function run(args: string[]): Promise<unknown> {
       row('write to watch event p99', (f) => f.watchEventMs.p99, fmtMs, false),
     ],
   );
-  return { keys, seconds, concurrency, valueBytes, backends: results };
+  return { keys, seconds, concurrency, valueBytes, rounds, median: results, rounds_detail: perRound };
+}
+
+/** Median of each numeric field across rounds (objects of the same shape). */
+function medianOf(values: unknown[]): unknown {
+  const first = values[0];
+  if (typeof first === 'number') {
+    const s = (values as number[]).slice().sort((a, b) => a - b);
+    return s[s.length >> 1];
+  }
+  if (first && typeof first === 'object') {
+    return Object.fromEntries(Object.keys(first).map((k) => [k, medianOf(values.map((v) => (v as Record<string, unknown>)[k]))]));
+  }
+  return first;
 }
 
 async function sqlite(file: string, synchronous: 'full' | 'normal') {
