@@ -182,3 +182,14 @@ describe('services', () => {
     expect((upd.body['spec'] as { clusterIP: string }).clusterIP).toBe((cur['spec'] as { clusterIP: string }).clusterIP);
   });
 });
+
+describe('eviction', () => {
+  test('an eviction deletes the pod (no disruption budgets yet) and answers 201 Success', async () => {
+    await h.json('POST', PODS, pod('evictme'));
+    const res = await h.json('POST', `${PODS}/evictme/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'evictme' } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect((await h.json('GET', `${PODS}/evictme`)).status).toBe(404);
+    expect((await h.json('POST', `${PODS}/evictme/eviction`, { kind: 'Eviction', metadata: { name: 'evictme' } })).status).toBe(404);
+  });
+});

@@ -215,10 +215,12 @@ export class ObjectEngine {
     // Served from the watch cache: resourceVersion=0 (any), or NotOlderThan a revision the cache has reached.
     const rv = opts.resourceVersion;
     if (!opts.continue && rv !== undefined && rv !== '' && rvMatch !== 'Exact' && (rv === '0' || !limit)) {
+      if (rv !== '0') parseRV(rv);
       const c = this.cache(r);
       await c.start();
-      const min = rv === '0' ? 0 : parseRV(rv);
-      if (rv === '0' || (await c.waitFresh(min, 0)) || c.revision >= min) {
+      // NotOlderThan N: the cache holds every write this server made; it answers with its own revision, which
+      // a following watch continues from without a gap.
+      if (rv === '0' || (await c.waitFresh())) {
         const items = c.list(prefix).filter((e) => match(e.object));
         return { items, resourceVersion: String(c.revision) };
       }

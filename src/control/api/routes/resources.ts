@@ -189,7 +189,21 @@ export class ResourceRoutes {
       const obj = await e.finalizeNamespace(name!, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query));
       return this.send(reply, 200, { kind: 'json' }, r, obj, query);
     }
-    if (subresource === 'eviction' || subresource === 'log') {
+    if (subresource === 'eviction' && verb === 'create') {
+      // No PodDisruptionBudgets are served yet, so every eviction is allowed: it is a delete with the
+      // Eviction's DeleteOptions, answered as upstream with a 201 Success Status.
+      const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+      if (!isPlainObject(body)) throw badRequest('the body of the request must be an Eviction object');
+      if (body['kind'] !== undefined && body['kind'] !== 'Eviction') throw badRequest(`the kind in the data (${String(body['kind'])}) does not match the expected kind (Eviction)`);
+      const meta = body['metadata'] as { name?: string } | undefined;
+      if (meta?.name !== undefined && meta.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
+      const dopts = (isPlainObject(body['deleteOptions']) ? body['deleteOptions'] : {}) as DeleteOptions;
+      const wo = writeOptions(query);
+      if (dopts.dryRun?.includes('All')) wo.dryRun = true;
+      await e.delete(r, namespace, name!, dopts, wo);
+      return this.sendRaw(reply, 201, { kind: 'json' }, successStatus(201));
+    }
+    if (subresource === 'log') {
       throw new ApiError(405, 'MethodNotAllowed', `the ${subresource} subresource is not served yet`);
     }
     throw methodNotSupported({ group: r.group, resource: `${r.plural}/${subresource}` }, verb);

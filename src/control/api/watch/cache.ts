@@ -156,10 +156,14 @@ export class WatchCache {
     if (revision > this.lastWrite) this.lastWrite = revision;
   }
 
-  /** Waits (bounded) until the cache reflects this server's own writes and at least `min`. */
-  async waitFresh(min = 0, timeoutMs = 3000): Promise<boolean> {
+  /**
+   * Waits (bounded) until the cache reflects every write this server made under the prefix. Storage offers no
+   * progress notifications, so this is the freshness the cache can prove: exact with one API server; with
+   * several on one etcd, another server's very latest write may still be in flight.
+   */
+  async waitFresh(timeoutMs = 3000): Promise<boolean> {
     await this.start();
-    const want = Math.max(min, this.lastWrite);
+    const want = this.lastWrite;
     if (this.revision >= want) return true;
     return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => {

@@ -132,8 +132,7 @@ export async function serveWatch(
   const initial = p.sendInitialEvents ?? (rvText === '' || rvText === '0');
   try {
     if (initial) {
-      const min = rvText === '' || rvText === '0' ? 0 : Number(rvText);
-      if (rvText !== '0') await cache.waitFresh(min);
+      if (rvText !== '0') await cache.waitFresh();
       if (ended) return;
       // Snapshot and subscribe in one synchronous step: no event can fall between them.
       const snapshot = cache.list(prefix);
