@@ -180,15 +180,15 @@ export class NetnsLab {
 
   /**
    * `count` sequential HTTP GETs from namespace `ns` (a new connection each); returns each answer's pod name,
-   * or 'ERR:<code>' (ECONNREFUSED, ETIMEDOUT …) with the time it took.
+   * or 'ERR:<code>' (ECONNREFUSED, ETIMEDOUT …) with the time it took, and the source address each server saw.
    */
-  async requests(ns: string, url: string, count: number, timeoutMs = 2000): Promise<{ answers: string[]; ms: number[] }> {
+  async requests(ns: string, url: string, count: number, timeoutMs = 2000): Promise<{ answers: string[]; peers: string[]; ms: number[] }> {
     const code = `
-      const http=require('http');const [url,count,timeout]=process.argv.slice(1);const answers=[],ms=[];
+      const http=require('http');const [url,count,timeout]=process.argv.slice(1);const answers=[],peers=[],ms=[];
       (async()=>{for(let i=0;i<+count;i++){const t0=Date.now();
-        answers.push(await new Promise(res=>{const req=http.get(url,{agent:false,timeout:+timeout},r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>res(b.split(' ')[0]))});
+        answers.push(await new Promise(res=>{const req=http.get(url,{agent:false,timeout:+timeout},r=>{let b='';r.on('data',d=>b+=d);r.on('end',()=>{const w=b.split(' ');peers.push(w[1]||'');res(w[0])})});
           req.on('timeout',()=>{req.destroy();res('ERR:ETIMEDOUT')});req.on('error',e=>res('ERR:'+(e.code||e.message)))}));ms.push(Date.now()-t0);}
-        process.stdout.write(JSON.stringify({answers,ms}));})();`;
+        process.stdout.write(JSON.stringify({answers,peers,ms}));})();`;
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', code, url, String(count), String(timeoutMs)], {
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -199,7 +199,7 @@ export class NetnsLab {
       child.stderr.on('data', (b: Buffer) => (err += b));
       child.on('exit', (c) => (c === 0 ? resolve(buf) : reject(new Error(`client failed: ${err}`))));
     });
-    return JSON.parse(out) as { answers: string[]; ms: number[] };
+    return JSON.parse(out) as { answers: string[]; peers: string[]; ms: number[] };
   }
 
   cleanupSync(): void {

@@ -7,7 +7,7 @@ import { ProxyAgent, StaticSource } from '../../src/dataplane/proxy/agent.js';
 import { IptablesBackend, NftBackend, type ProxyBackend } from '../../src/dataplane/proxy/backends.js';
 import { createIptablesCompiler, jumpRules } from '../../src/dataplane/proxy/compiler/index.js';
 import type { ProxyConfig } from '../../src/dataplane/proxy/model.js';
-import { CLUSTER_CIDR, NODE1_IP, NetnsLab, dataplaneSkipReason } from './netns.js';
+import { CLIENT_IP, CLUSTER_CIDR, NODE1_IP, NetnsLab, dataplaneSkipReason } from './netns.js';
 import { service, slice, tally } from './fixtures.js';
 
 const skip = dataplaneSkipReason(['nft', 'iptables-restore']);
@@ -48,8 +48,9 @@ for (const [label, makeBackend] of modes) {
           service('web', '10.96.0.10', { type: 'NodePort', ports: [{ name: 'http', port: 80, protocol: 'TCP', nodePort: 30080 }] }),
           service('sticky', '10.96.0.11', { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } }),
           service('empty', '10.96.0.12'),
+          service('local', '10.96.0.13', { type: 'NodePort', externalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80, protocol: 'TCP', nodePort: 30081 }] }),
         ],
-        [slice('web', lab.pods), slice('sticky', lab.pods), slice('empty', [])],
+        [slice('web', lab.pods), slice('sticky', lab.pods), slice('empty', []), slice('local', lab.pods)],
       );
       agent = new ProxyAgent({ backend, source, nodeName: 'node1', minSyncPeriodMs: 20, syncPeriodMs: 60_000, healthzBindAddress: '127.0.0.1:0', metricsBindAddress: '127.0.0.1:0' });
       const first = agent.waitForSync();
@@ -71,6 +72,17 @@ for (const [label, makeBackend] of modes) {
     it('a NodePort on the node address reaches every endpoint', async () => {
       const { answers } = await lab.requests(lab.client, `http://${NODE1_IP}:30080/`, 40);
       expect(Object.keys(tally(answers)).sort()).toEqual(['p1a', 'p1b', 'p1c', 'p2a']);
+    });
+
+    it('external traffic is masqueraded under Cluster policy; Local policy keeps the client address and this node\'s endpoints', async () => {
+      const cluster = await lab.requests(lab.client, `http://${NODE1_IP}:30080/`, 10);
+      expect(cluster.peers.every((p) => p !== CLIENT_IP && /^10\.(244\.1\.1|100\.0\.1)$/.test(p))).toBe(true);
+      const local = await lab.requests(lab.client, `http://${NODE1_IP}:30081/`, 30);
+      expect(Object.keys(tally(local.answers)).sort()).toEqual(['p1a', 'p1b', 'p1c']);
+      expect(new Set(local.peers)).toEqual(new Set([CLIENT_IP]));
+      // The ClusterIP of the same service still reaches every endpoint (internal policy is Cluster).
+      const internal = await lab.requests(lab.client, 'http://10.96.0.13/', 40);
+      expect(Object.keys(tally(internal.answers)).sort()).toEqual(['p1a', 'p1b', 'p1c', 'p2a']);
     });
 
     it('ClientIP affinity sticks to one endpoint', async () => {

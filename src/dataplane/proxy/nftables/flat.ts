@@ -1,17 +1,19 @@
 /**
  * Beyond upstream: an nft layout whose chain count does not grow with services or endpoints. Every service
  * destination (ClusterIP, external IP, load-balancer IP, node IP × NodePort) is one `service-ips` element that
- * jumps to a shared chain for its endpoint-count class K, whose rule picks a backend with
- *   dnat ip to ip daddr . meta l4proto . th dport . numgen random mod K map @dst-K
- * so adding a service adds map elements only. Chains exist per (role, K[, affinity timeout]):
- *   int    ClusterIP traffic, masquerade when the source is outside the cluster CIDR      maps dst-K / dsta-K
- *   intl   ClusterIP traffic with internalTrafficPolicy Local (local endpoints, no masq)  maps dst-K / dsta-K
- *   ext    external traffic, Cluster policy: always masquerade                            maps dst-K / dsta-K
- *   extl   external traffic, Local policy: pods and the node short-circuit to all        maps dst-K / dsta-K
+ * jumps to a shared chain for its protocol and endpoint-count class K, whose rule picks a backend with
+ *   dnat ip to ip daddr . tcp dport . numgen random mod K map @dst-tcp-K
+ * so adding a service adds map elements only. Chains exist per (role, protocol, K[, affinity timeout]):
+ *   int    ClusterIP traffic, masquerade when the source is outside the cluster CIDR      maps dst-P-K / dsta-P-K
+ *   intl   ClusterIP traffic with internalTrafficPolicy Local (local endpoints, no masq)  maps dst-P-K / dsta-P-K
+ *   ext    external traffic, Cluster policy: always masquerade                            maps dst-P-K / dsta-P-K
+ *   extl   external traffic, Local policy: pods and the node short-circuit to all        maps dst-P-K / dsta-P-K
  *          endpoints (via @service-ips-cluster), others keep their source and see local ones
- *   sc     the short-circuit targets                                                      maps dstc-K / dstca-K
- * ClientIP affinity keeps the chosen index in the connection's ct mark and in one dynamic map keyed by
- * (client . destination) with the service's timeout; a stale index (endpoint count changed) falls back to a
+ *   sc     the short-circuit targets                                                      maps dstc-P-K / dstca-P-K
+ * Backend maps are per protocol (`tcp dport`, not `th dport`): nft 1.0.6 cannot reference a map declared with
+ * `typeof … th dport` from a later transaction ("conflicting protocols specified: tcp vs. th").
+ * ClientIP affinity keeps the chosen index in the connection's ct mark and in a dynamic map per protocol keyed
+ * by (client . destination) with the service's timeout; a stale index (endpoint count changed) falls back to a
  * fresh random pick. Hairpin traffic (an endpoint reaching itself) is masqueraded through a set of (ip . ip).
  */
 import { categorizeEndpoints } from '../categorize.js';
@@ -23,8 +25,7 @@ import { addElement, newRuleset, type NftRuleset } from './ruleset.js';
 export const FLAT_TABLE = 'skiff-proxy';
 
 const DEST = 'typeof ip daddr . meta l4proto . th dport';
-const L4 = 'meta l4proto { tcp, udp, sctp }';
-const AFFINITY_KEY = 'ip saddr . ip daddr . meta l4proto . th dport';
+const affinityKey = (p: string) => `ip saddr . ip daddr . ${p} dport`;
 
 type Role = 'int' | 'intl' | 'ext' | 'extl' | 'sc';
 
@@ -40,7 +41,6 @@ function baseLayout(cfg: ProxyConfig): NftRuleset {
   m('firewall-dests', 'set', `${DEST} ; comment "load-balancer destinations with source ranges" ;`);
   m('firewall-allow', 'set', `${DEST} . ip saddr ; flags interval ; comment "allowed sources per destination" ;`);
   m('hairpin', 'set', 'typeof ip saddr . ip daddr ; comment "endpoint to itself through a service" ;');
-  m('affinity', 'map', `typeof ${AFFINITY_KEY} : ct mark ; flags dynamic,timeout ; size 1048576 ; timeout 3h ;`, true);
   const newConn = (target: string) => `ct state new jump ${target}`;
   c('filter-prerouting', [newConn('firewall-check')], 'type filter hook prerouting priority -110 ;');
   c('filter-input', [newConn('service-endpoints-check')], 'type filter hook input priority -110 ;');
@@ -93,50 +93,56 @@ class FlatBuilder {
     private readonly cfg: ProxyConfig,
   ) {}
 
-  private ensureMap(name: string, keyTail: string): void {
+  private ensureMap(name: string, p: string, keyTail: string): void {
     if (!this.rs.sets.has(name)) {
-      this.rs.sets.set(name, { kind: 'map', spec: `${DEST} . ${keyTail} : ip daddr . th dport ;`, elements: new Map() });
+      this.rs.sets.set(name, { kind: 'map', spec: `typeof ip daddr . ${p} dport . ${keyTail} : ip daddr . ${p} dport ;`, elements: new Map() });
     }
   }
 
-  /** The class chain for (role, K, affinity timeout), created on first use. */
-  private classChain(role: Role, k: number, affinity: number): string {
-    const name = affinity > 0 ? `${role}-${k}-a${affinity}` : `${role}-${k}`;
+  private backendMap(role: Role, p: string, k: number, affinity: number): string {
+    return `${role === 'sc' ? 'dstc' : 'dst'}${affinity > 0 ? 'a' : ''}-${p}-${k}`;
+  }
+
+  /** The class chain for (role, protocol, K, affinity timeout), created on first use. */
+  private classChain(role: Role, p: string, k: number, affinity: number): string {
+    const name = affinity > 0 ? `${role}-${p}-${k}-a${affinity}` : `${role}-${p}-${k}`;
     if (this.rs.chains.has(name)) return name;
     const rules = preRules(role, this.cfg);
     if (k > 0) {
-      const fam = role === 'sc' ? 'dstc' : 'dst';
+      const map = this.backendMap(role, p, k, affinity);
       if (affinity > 0) {
-        const map = `${fam}a-${k}`;
-        this.ensureMap(map, 'ct mark');
+        this.ensureMap(map, p, 'ct mark');
+        const aff = `affinity-${p}`;
+        if (!this.rs.sets.has(aff)) {
+          this.rs.sets.set(aff, { kind: 'map', spec: `typeof ${affinityKey(p)} : ct mark ; flags dynamic,timeout ; size 1048576 ; timeout 3h ;`, dynamic: true, elements: new Map() });
+        }
         const pick = `pick-${map}-${affinity}`;
         if (!this.rs.chains.has(pick)) {
-          const update = `update @affinity { ${AFFINITY_KEY} timeout ${affinity}s : ct mark }`;
-          const dnat = `${L4} dnat ip to ip daddr . meta l4proto . th dport . ct mark map @${map}`;
+          const update = `update @${aff} { ${affinityKey(p)} timeout ${affinity}s : ct mark }`;
+          const dnat = `meta l4proto ${p} dnat ip to ip daddr . ${p} dport . ct mark map @${map}`;
           // Second try after a stale index: the endpoint count changed since the client was last seen.
           this.rs.chains.set(pick, { rules: [update, dnat, `ct mark set numgen random mod ${k}`, update, dnat] });
         }
-        rules.push(`ct mark set ${AFFINITY_KEY} map @affinity goto ${pick}`);
+        rules.push(`ct mark set ${affinityKey(p)} map @${aff} goto ${pick}`);
         rules.push(`ct mark set numgen random mod ${k} goto ${pick}`);
       } else {
-        const map = `${fam}-${k}`;
-        this.ensureMap(map, `numgen random mod ${k}`);
-        rules.push(`${L4} dnat ip to ip daddr . meta l4proto . th dport . numgen random mod ${k} map @${map}`);
+        this.ensureMap(map, p, `numgen random mod ${k}`);
+        rules.push(`meta l4proto ${p} dnat ip to ip daddr . ${p} dport . numgen random mod ${k} map @${map}`);
       }
     }
     this.rs.chains.set(name, { rules });
     return name;
   }
 
-  /** One destination → its class chain plus its K backend elements. */
-  destination(vmap: 'service-ips' | 'service-ips-cluster', key: string[], role: Role, eps: EndpointInfo[], affinity: number): void {
+  /** One destination (address, protocol, port) → its class chain plus its K backend elements. */
+  destination(vmap: 'service-ips' | 'service-ips-cluster', dest: [string, string, string], role: Role, eps: EndpointInfo[], affinity: number): void {
+    const [addr, p, port] = dest;
     const k = eps.length;
-    const chain = this.classChain(role, k, affinity);
-    addElement(this.rs, vmap, { key, value: `goto ${chain}` });
+    const chain = this.classChain(role, p, k, affinity);
+    addElement(this.rs, vmap, { key: dest, value: `goto ${chain}` });
     if (k === 0) return;
-    const fam = role === 'sc' ? 'dstc' : 'dst';
-    const map = affinity > 0 ? `${fam}a-${k}` : `${fam}-${k}`;
-    eps.forEach((ep, i) => addElement(this.rs, map, { key: [...key, String(i)], value: `${ep.ip} . ${ep.port}` }));
+    const map = this.backendMap(role, p, k, affinity);
+    eps.forEach((ep, i) => addElement(this.rs, map, { key: [addr, port, String(i)], value: `${ep.ip} . ${ep.port}` }));
     for (const ep of eps) addElement(this.rs, 'hairpin', { key: [ep.ip, ep.ip] });
   }
 }
@@ -149,11 +155,11 @@ function addServicePort(b: FlatBuilder, rs: NftRuleset, sp: ServicePortInfo, cfg
   const aff = sp.affinityTimeoutSeconds;
   addElement(rs, 'cluster-ips', { key: [sp.clusterIP] });
 
-  const internalKey = [sp.clusterIP, p, String(sp.port)];
+  const internalKey: [string, string, string] = [sp.clusterIP, p, String(sp.port)];
   if (cat.internal.length > 0) b.destination('service-ips', internalKey, sp.internalTrafficLocal ? 'intl' : 'int', cat.internal, aff);
   else addElement(rs, 'no-endpoint-services', { key: internalKey, value: noEndpoints, comment: spn });
 
-  const externalKeys = externalAddrs(sp).map((a) => [a, p, String(sp.port)]);
+  const externalKeys = externalAddrs(sp).map((a): [string, string, string] => [a, p, String(sp.port)]);
   if (sp.nodePort > 0) for (const ip of cfg.nodeIPs) externalKeys.push([ip, p, String(sp.nodePort)]);
   for (const key of externalKeys) {
     if (sp.externalTrafficLocal) {

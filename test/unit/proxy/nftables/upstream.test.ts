@@ -65,25 +65,25 @@ describe('flat nft layout', () => {
     const few = compileFlat(many.slice(0, 2), cfg);
     const lots = compileFlat(many, cfg);
     expect(lots.chains.size).toBe(few.chains.size);
-    expect(lots.sets.get('dst-2')!.elements.size).toBe(400);
+    expect(lots.sets.get('dst-tcp-2')!.elements.size).toBe(400);
   });
 
   it('maps each destination to its class chain and backends', () => {
-    expect(rs.sets.get('service-ips')!.elements.get('172.30.0.44 . tcp . 80')!.value).toBe('goto int-2');
-    expect(rs.sets.get('service-ips')!.elements.get('192.168.99.33 . tcp . 80')!.value).toBe('goto ext-2');
-    expect(rs.sets.get('dst-2')!.elements.get('172.30.0.44 . tcp . 80 . 1')!.value).toBe('10.180.0.5 . 80');
-    expect(rs.chains.get('int-2')!.rules).toEqual([
+    expect(rs.sets.get('service-ips')!.elements.get('172.30.0.44 . tcp . 80')!.value).toBe('goto int-tcp-2');
+    expect(rs.sets.get('service-ips')!.elements.get('192.168.99.33 . tcp . 80')!.value).toBe('goto ext-tcp-2');
+    expect(rs.sets.get('dst-tcp-2')!.elements.get('172.30.0.44 . 80 . 1')!.value).toBe('10.180.0.5 . 80');
+    expect(rs.chains.get('int-tcp-2')!.rules).toEqual([
       'ip saddr != 10.0.0.0/8 jump mark-for-masquerade',
-      'meta l4proto { tcp, udp, sctp } dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @dst-2',
+      'meta l4proto tcp dnat ip to ip daddr . tcp dport . numgen random mod 2 map @dst-tcp-2',
     ]);
     // NodePort: one destination per node IP.
-    expect(rs.sets.get('service-ips')!.elements.get('192.168.0.2 . tcp . 3003')!.value).toBe('goto ext-1');
+    expect(rs.sets.get('service-ips')!.elements.get('192.168.0.2 . tcp . 3003')!.value).toBe('goto ext-tcp-1');
     // Affinity: svc5 goes through the ct-mark chain with its timeout.
-    expect(rs.sets.get('service-ips')!.elements.get('172.30.0.45 . tcp . 80')!.value).toBe('goto int-1-a10800');
-    expect(rs.sets.get('dsta-1')!.elements.get('172.30.0.45 . tcp . 80 . 0')!.value).toBe('10.180.0.3 . 80');
+    expect(rs.sets.get('service-ips')!.elements.get('172.30.0.45 . tcp . 80')!.value).toBe('goto int-tcp-1-a10800');
+    expect(rs.sets.get('dsta-tcp-1')!.elements.get('172.30.0.45 . 80 . 0')!.value).toBe('10.180.0.3 . 80');
     // Local external policy without local endpoints: pods short-circuit, outsiders dropped.
-    expect(rs.sets.get('service-ips')!.elements.get('192.168.99.22 . tcp . 80')!.value).toBe('goto extl-0');
-    expect(rs.sets.get('service-ips-cluster')!.elements.get('192.168.99.22 . tcp . 80')!.value).toBe('goto sc-1');
+    expect(rs.sets.get('service-ips')!.elements.get('192.168.99.22 . tcp . 80')!.value).toBe('goto extl-tcp-0');
+    expect(rs.sets.get('service-ips-cluster')!.elements.get('192.168.99.22 . tcp . 80')!.value).toBe('goto sc-tcp-1');
     expect(rs.sets.get('no-endpoint-services')!.elements.get('192.168.99.22 . tcp . 80')!.value).toBe('drop');
     expect(rs.sets.get('no-endpoint-services')!.elements.get('172.30.0.46 . tcp . 80')!.value).toBe('goto reject-chain');
     expect(rs.sets.get('firewall-allow')!.elements.has('5.6.7.8 . tcp . 80 . 203.0.113.0/25')).toBe(true);
@@ -94,7 +94,7 @@ describe('flat nft layout', () => {
     const more = [...overall(), sp(7, { endpoints: [ep('10.180.0.7'), ep('10.180.0.8')] })];
     const diff = renderDiff(snapshotOf(compileFlat(overall(), cfg)), compileFlat(more, cfg));
     expect(diff).not.toMatch(/chain/);
-    expect(diff).toContain('add element ip skiff-proxy service-ips { 172.30.0.47 . tcp . 80 : goto int-2 }');
+    expect(diff).toContain('add element ip skiff-proxy service-ips { 172.30.0.47 . tcp . 80 : goto int-tcp-2 }');
   });
 });
 
@@ -114,3 +114,23 @@ describe.skipIf(skip !== null)('nft -c accepts both layouts (scratch netns)', ()
   }
 });
 if (skip) console.warn(`skipping nft -c checks: ${skip}`);
+
+describe.skipIf(skip !== null)('flat layout diffs apply on top of a loaded table (scratch netns)', () => {
+  it('a new class chain can use a backend map loaded by an earlier transaction', async () => {
+    const ns = scratchNetns('nftd');
+    try {
+      const t = { netns: ns.name };
+      const one = [sp(1, { endpoints: [ep('10.180.0.1'), ep('10.180.0.2')] })];
+      // svc2 joins the same class (K=2) through a new role chain (ext) while dst-tcp-2 already exists.
+      const two = [...one, sp(2, { type: 'NodePort', nodePort: 30002, endpoints: [ep('10.180.0.3'), ep('10.180.0.4')] })];
+      expect((await exec(t, 'nft', ['-f', '-'], renderFull(compileFlat(one, cfg)))).code).toBe(0);
+      const diff = renderDiff(snapshotOf(compileFlat(one, cfg)), compileFlat(two, cfg));
+      expect(diff).toContain('add chain ip skiff-proxy ext-tcp-2');
+      const r = await exec(t, 'nft', ['-f', '-'], diff);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    } finally {
+      ns.cleanup();
+    }
+  });
+});
