@@ -859,13 +859,19 @@ export function schedule(header: usize): i32 {
   fitPrepass();
   const start = explain ? 0 : q(3);
   const toFind = explain ? N : q(4);
+  // With only the always-on filters in play (no node name, node affinity, ports, extended resources, spread
+  // or pod affinity), a node that is schedulable, untainted and fits cpu/memory/pods passes without a call.
+  const simple = !explain && !(flags & (F_NODE_NAME | F_HAS_SELECTOR | F_HAS_REQUIRED)) && q(qPorts) == 0 &&
+    q(qRes) == 0 && q(qHard) == 0 && q(qAff) == 0 && q(qAnti) == 0 && q(qExAnti) == 0;
   let nf = 0;
   let processed = 0;
   for (let i = 0; i < N && nf < toFind; i++) {
     let row = start + i;
     if (row >= N) row -= N;
     processed++;
-    const code = filter(row, !explain);
+    const quick = simple && (load<i32>(pFlags + (<usize>row << 2)) & 1) == 0 &&
+      load<i32>(pTaintLen + (<usize>row << 2)) == 0 && load<u8>(sFitBits + <usize>row) == 0;
+    const code = quick ? R_PASS : filter(row, !explain);
     if (explain) setI32(pExplain, row * EXPLAIN_STRIDE, code);
     if (code == R_PASS) { setI32(sFeasible, nf, row); nf++; }
     else if (code != R_FIT && code != R_TAINT && !explain) outAdd(OUT_REASONS + code, 1);
