@@ -206,7 +206,7 @@ export class EtcdStore implements Store {
         stream.write({ create_request: { key: ZERO, start_revision: 1 } });
       });
     } finally {
-      stream.cancel();
+      endStream(stream);
     }
   }
 
@@ -257,7 +257,7 @@ class EtcdWatch implements Watch {
     const gen = ++this.generation;
     this.client.watchClient.watch().then(
       (stream) => {
-        if (gen !== this.generation) return stream.cancel();
+        if (gen !== this.generation) return endStream(stream);
         this.stream = stream;
         stream.on('data', (res: IWatchResponse) => this.onResponse(gen, res));
         stream.on('error', (err: Error) => this.onStreamLost(gen, err));
@@ -275,7 +275,7 @@ class EtcdWatch implements Watch {
     this.generation++;
     const s = this.stream;
     this.stream = null;
-    s?.cancel();
+    if (s) endStream(s);
   }
 
   private onResponse(gen: number, res: IWatchResponse): void {
@@ -357,6 +357,16 @@ class EtcdWatch implements Watch {
       return { done: true, value: undefined };
     },
   };
+}
+
+/**
+ * Ends a watch stream we no longer want. Half-close first: the etcd3 client counts an error on a still
+ * writable stream (which cancel() causes) as a host failure, and three in a row open its circuit breaker.
+ */
+function endStream(stream: IDuplexStream<IWatchRequest, IWatchResponse>): void {
+  stream.on('error', () => {}); // the CANCELLED status that cancel() reports
+  stream.end();
+  stream.cancel();
 }
 
 function rev(header: IResponseHeader): number {

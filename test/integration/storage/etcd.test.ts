@@ -3,7 +3,7 @@
  * each uses its own key prefix; compaction is etcd-wide, so that test gets a private etcd of its own.
  */
 import { randomUUID } from 'node:crypto';
-import { describe, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { EtcdStore } from '../../../src/control/storage/etcd.js';
 import { startEtcd } from '../../setup/etcd.js';
 import { storeConformance, TEST_WATCH_BUFFER } from '../../unit/storage/conformance.js';
@@ -24,3 +24,22 @@ if (!endpoint) {
     },
   });
 }
+
+describe.skipIf(!endpoint)('etcd storage specifics', () => {
+  it('stays usable after many watches are opened and closed (closing is not a connection failure)', async () => {
+    const store = await EtcdStore.connect([endpoint]);
+    const p = `/skiff-test/${randomUUID()}/`;
+    try {
+      // The client's circuit breaker opens after three consecutive failures: close more watches than that.
+      const from = await store.currentRevision();
+      const watches = Array.from({ length: 5 }, () => store.watch(p, from));
+      await store.create(`${p}k`, new TextEncoder().encode('v'));
+      for (const w of watches) expect((await w[Symbol.asyncIterator]().next()).done).toBe(false);
+      for (const w of watches) w.close();
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await store.list(p)).items).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -259,6 +259,18 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       const pending = it.next();
       w.close();
       expect((await pending).done).toBe(true);
+
+      // Closed before it ever started: ends cleanly, also once a backend's late set-up completes.
+      const quick = store.watch(p, start);
+      quick.close();
+      expect((await quick[Symbol.asyncIterator]().next()).done).toBe(true);
+      await new Promise((r) => setTimeout(r, 100));
+
+      // Closing the store ends its watches.
+      const last = store.watch(p, await store.currentRevision());
+      const waiting = last[Symbol.asyncIterator]().next();
+      await store.close();
+      expect((await waiting).done).toBe(true);
     });
 
     it('fails a watch from a compacted revision with CompactedError; reads below it too', async () => {
