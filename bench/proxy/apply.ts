@@ -4,6 +4,7 @@
  *   nftables     upstream layout and flat layout, first load at 1,000 and 10,000; one-service update; one new
  *                service; no-change resync (nft -j list + diff)
  *   --iptables-10k  adds the iptables load at 10,000 (many minutes on iptables-nft) and its one-service update.
+ *   --apply-sizes=1000,10000 and --apply-layouts=flat,upstream narrow the nft runs.
  * Models are the compile suite's (benchModel: 1–9 endpoints per port, mean 5). Needs root and the tools.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,10 +24,13 @@ export interface ApplyRow {
   endpoints: number;
   /** First load into an empty namespace. */
   loadMs: number;
-  /** Median of one service port's endpoints changing (partial restore / nft transaction). */
+  /** Median of one service port's endpoints changing: compile + diff + apply, end to end. */
   updateMs: number;
-  /** Median of adding one new service port. */
+  /** The part of updateMs spent in the kernel tool (iptables-restore / nft). */
+  updateKernelMs: number;
+  /** Median of adding one new service port (end to end, and its kernel part). */
   addMs: number;
+  addKernelMs: number;
   /** A periodic resync when nothing changed: read the kernel, diff, send nothing. */
   resyncMs: number;
   /** Size of what the first load sent. */
@@ -94,15 +98,22 @@ async function benchIptables(n: number): Promise<ApplyRow> {
     const loadMs = await timed(() => applier.restore(full.bytes));
     const mid = Math.floor(n / 2);
     const updates: number[] = [];
+    const updatesK: number[] = [];
     for (let v = 1; v <= REPEATS; v++) {
       const next = withChangedService(model, mid, v);
+      const t0 = performance.now();
       const p = compiler.partial([next[mid]!], []);
-      updates.push(await timed(() => applier.restore(p.bytes)));
+      const k = await timed(() => applier.restore(p.bytes));
+      updates.push(performance.now() - t0);
+      updatesK.push(k);
     }
     const adds: number[] = [];
+    const addsK: number[] = [];
     for (let k = 0; k < REPEATS; k++) {
+      const t0 = performance.now();
       const p = compiler.partial([extraService(n, k)], []);
-      adds.push(await timed(() => applier.restore(p.bytes)));
+      addsK.push(await timed(() => applier.restore(p.bytes)));
+      adds.push(performance.now() - t0);
     }
     // The kernel now holds the model plus the extra services; the resync compares with exactly that.
     const finalModel = [...withChangedService(model, mid, REPEATS), ...Array.from({ length: REPEATS }, (_, k) => extraService(n, k))];
@@ -114,7 +125,8 @@ async function benchIptables(n: number): Promise<ApplyRow> {
     });
     if (resyncBytes !== 0) console.error(`warning: iptables resync at ${n} still sent ${resyncBytes} bytes`);
     return {
-      mode: 'iptables', servicePorts: n, endpoints: model.reduce((s, sp) => s + sp.endpoints.length, 0), loadMs, updateMs: median(updates), addMs: median(adds),
+      mode: 'iptables', servicePorts: n, endpoints: model.reduce((s, sp) => s + sp.endpoints.length, 0), loadMs,
+      updateMs: median(updates), updateKernelMs: median(updatesK), addMs: median(adds), addKernelMs: median(addsK),
       resyncMs, loadBytes: full.bytes.length, objects: `${fmtNum(full.natRules + full.filterRules)} rules, ${fmtNum(full.natChains + full.filterChains)} chains`,
     };
   } finally {
@@ -135,17 +147,23 @@ async function benchNft(layout: 'upstream' | 'flat', n: number): Promise<ApplyRo
     });
     const mid = Math.floor(n / 2);
     const updates: number[] = [];
+    const updatesK: number[] = [];
     let cur = model;
     for (let v = 1; v <= REPEATS; v++) {
       cur = withChangedService(model, mid, v);
-      const next = compile(cur, BENCH_CONFIG);
-      updates.push(await timed(() => applier.apply(next)));
+      const t0 = performance.now();
+      const r = await applier.apply(compile(cur, BENCH_CONFIG));
+      updates.push(performance.now() - t0);
+      updatesK.push(r.kernelMs);
     }
     const adds: number[] = [];
+    const addsK: number[] = [];
     for (let k = 0; k < REPEATS; k++) {
       cur = [...cur, extraService(n, k)];
-      const next = compile(cur, BENCH_CONFIG);
-      adds.push(await timed(() => applier.apply(next)));
+      const t0 = performance.now();
+      const r = await applier.apply(compile(cur, BENCH_CONFIG));
+      adds.push(performance.now() - t0);
+      addsK.push(r.kernelMs);
     }
     const last = compile(cur, BENCH_CONFIG);
     let resyncBytes = -1;
@@ -155,7 +173,8 @@ async function benchNft(layout: 'upstream' | 'flat', n: number): Promise<ApplyRo
     if (resyncBytes !== 0) console.error(`warning: nft ${layout} resync at ${n} still sent ${resyncBytes} bytes`);
     const size = rulesetSize(rs);
     return {
-      mode: `nftables/${layout}`, servicePorts: n, endpoints: model.reduce((s, sp) => s + sp.endpoints.length, 0), loadMs, updateMs: median(updates), addMs: median(adds),
+      mode: `nftables/${layout}`, servicePorts: n, endpoints: model.reduce((s, sp) => s + sp.endpoints.length, 0), loadMs,
+      updateMs: median(updates), updateKernelMs: median(updatesK), addMs: median(adds), addKernelMs: median(addsK),
       resyncMs, loadBytes, objects: `${fmtNum(size.chains)} chains, ${fmtNum(size.rules)} rules, ${fmtNum(size.elements)} elements`,
     };
   } finally {
@@ -175,6 +194,7 @@ export async function runApplySuite(args: string[]): Promise<unknown> {
   }
   const sizesArg = args.find((a) => a.startsWith('--apply-sizes='))?.slice('--apply-sizes='.length);
   const sizes = sizesArg ? sizesArg.split(',').map(Number) : [1000, 10_000];
+  const layouts = (args.find((a) => a.startsWith('--apply-layouts='))?.slice('--apply-layouts='.length) ?? 'flat,upstream').split(',') as Array<'flat' | 'upstream'>;
   const rows: ApplyRow[] = [];
   const step = (label: string) => console.error(`apply: ${label}…`);
   step('iptables 1,000');
@@ -184,15 +204,18 @@ export async function runApplySuite(args: string[]): Promise<unknown> {
     rows.push(await benchIptables(10_000));
   }
   for (const n of sizes) {
-    for (const layout of ['flat', 'upstream'] as const) {
+    for (const layout of layouts) {
       step(`nftables/${layout} ${fmtNum(n)}`);
       rows.push(await benchNft(layout, n));
     }
   }
   printTable(
     'Apply in the kernel (scratch netns; times include spawning ip netns exec + the tool)',
-    ['mode', 'service ports', 'endpoints', 'first load', 'one-service update', 'add one service', 'no-change resync', 'load bytes', 'objects'],
-    rows.map((r) => [r.mode, fmtNum(r.servicePorts), fmtNum(r.endpoints), fmtMs(r.loadMs), fmtMs(r.updateMs), fmtMs(r.addMs), fmtMs(r.resyncMs), fmtNum(r.loadBytes), r.objects]),
+    ['mode', 'service ports', 'endpoints', 'first load', 'one-service update (kernel)', 'add one service (kernel)', 'no-change resync', 'load bytes', 'objects'],
+    rows.map((r) => [
+      r.mode, fmtNum(r.servicePorts), fmtNum(r.endpoints), fmtMs(r.loadMs), `${fmtMs(r.updateMs)} (${fmtMs(r.updateKernelMs)})`,
+      `${fmtMs(r.addMs)} (${fmtMs(r.addKernelMs)})`, fmtMs(r.resyncMs), fmtNum(r.loadBytes), r.objects,
+    ]),
   );
   return { rows };
 }

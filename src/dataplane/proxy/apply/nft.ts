@@ -74,6 +74,8 @@ export interface NftApplyResult {
   against: 'kernel' | 'previous';
   bytes: number;
   changed: boolean;
+  /** Time spent in `nft` (reading the kernel and/or applying), the rest being compile-side diffing. */
+  kernelMs: number;
 }
 
 export class NftApplier {
@@ -90,9 +92,12 @@ export class NftApplier {
   async apply(want: NftRuleset, resync = false): Promise<NftApplyResult> {
     let have = this.last;
     let against: NftApplyResult['against'] = 'previous';
+    let kernelMs = 0;
     if (have === null || resync) {
       const dyn = new Set([...want.sets].filter(([, s]) => s.dynamic).map(([n]) => n));
+      const t0 = performance.now();
       have = await readTable(this.target, want.table, dyn);
+      kernelMs += performance.now() - t0;
       against = 'kernel';
     }
     let text: string;
@@ -103,17 +108,19 @@ export class NftApplier {
     }
     if (text === '') {
       this.last = snapshotOf(want);
-      return { against, bytes: 0, changed: false };
+      return { against, bytes: 0, changed: false, kernelMs };
     }
+    const t1 = performance.now();
     try {
       await execChecked(this.target, 'nft', ['-f', '-'], text);
+      kernelMs += performance.now() - t1;
     } catch (e) {
       // Unknown kernel state now: the next apply reads it back.
       this.last = null;
       throw e;
     }
     this.last = snapshotOf(want);
-    return { against, bytes: text.length, changed: true };
+    return { against, bytes: text.length, changed: true, kernelMs };
   }
 
   /** Remove the table (agent cleanup). */

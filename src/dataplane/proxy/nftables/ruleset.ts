@@ -54,8 +54,16 @@ export function addElement(rs: NftRuleset, set: string, e: NftElement): void {
   s.elements.set(elementKey(e), e);
 }
 
+const hashes = new WeakMap<NftChain, string>();
+
+/** Content hash of a chain, computed once per chain object (chains are not mutated after compile). */
 export function chainHash(c: NftChain): string {
-  return createHash('sha256').update(c.spec ?? '').update('\n').update(c.rules.join('\n')).digest('base64url').slice(0, 12);
+  let h = hashes.get(c);
+  if (h === undefined) {
+    h = createHash('sha256').update(c.spec ?? '').update('\n').update(c.rules.join('\n')).digest('base64url').slice(0, 12);
+    hashes.set(c, h);
+  }
+  return h;
 }
 
 function renderRules(rs: NftRuleset, name: string, c: NftChain, out: string[]): void {
