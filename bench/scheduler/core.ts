@@ -130,7 +130,41 @@ async function drive(core: SchedulerCore, w: Workload, pods: number, seconds: nu
   return { t, chosen };
 }
 
-export async function runCoreSuite(args: string[]): Promise<CoreFigures[]> {
+export interface CapacityFigures {
+  nodes: number;
+  boundPods: number;
+  loadSeconds: number;
+  heapUsedMiB: number;
+  rssMiB: number;
+  wasmMemoryMiB: number;
+  /** A decision at that size, after the load. */
+  decisionMs: number;
+}
+
+/** Loads `nodes` nodes and `pods` bound pods into a fresh WASM core and reports the memory it takes. */
+export async function measureCapacity(nodes: number, pods: number): Promise<CapacityFigures> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const t0 = performance.now();
+  const core = await createWasmCore({ percentageOfNodesToScore: 100, scoringStrategy: 'LeastAllocated', seed: 1 });
+  for (let i = 0; i < nodes; i++) core.upsertNode(benchNode(i));
+  for (let i = 0; i < pods; i++) {
+    const p = WORKLOADS[0]!.pod(i, 'init');
+    (p.spec as Record<string, unknown>).nodeName = `node-${i % nodes}`;
+    core.addPod(p);
+  }
+  const loadSeconds = (performance.now() - t0) / 1000;
+  gc?.();
+  const m = process.memoryUsage();
+  const t1 = performance.now();
+  core.schedule(WORKLOADS[0]!.pod(0, 'measure'));
+  return {
+    nodes, boundPods: pods, loadSeconds, heapUsedMiB: m.heapUsed / 2 ** 20, rssMiB: m.rss / 2 ** 20,
+    wasmMemoryMiB: core.memoryBytes() / 2 ** 20, decisionMs: performance.now() - t1,
+  };
+}
+
+export async function runCoreSuite(args: string[]): Promise<{ decisions: CoreFigures[]; capacity: CapacityFigures | null }> {
   const nodeCounts = (flag(args, 'nodes') ?? '1000,5000,15000').split(',').map(Number).filter((n) => n > 0);
   const podsFlag = numberFlag(args, 'pods', 10000);
   const refSeconds = numberFlag(args, 'ref-seconds', 5);
@@ -174,5 +208,14 @@ export async function runCoreSuite(args: string[]): Promise<CoreFigures[]> {
       f.workload, f.nodes, fmtOps(f.wasm.perSec), fmtMs(f.wasm.p50Ms), fmtMs(f.wasm.p99Ms), fmtOps(f.reference.perSec),
       fmtMs(f.reference.p50Ms), fmtRatio(f.wasm.perSec, f.reference.perSec), f.agree ? 'yes' : 'NO', fmtMiB(f.wasm.memoryMiB * 2 ** 20), fmtMiB(f.peakRssMiB * 2 ** 20),
     ]));
-  return figures;
+  const capPods = numberFlag(args, 'capacity-pods', 100000);
+  let capacity: CapacityFigures | null = null;
+  if (capPods > 0 && nodeCounts.length > 0) {
+    capacity = await measureCapacity(Math.max(...nodeCounts), capPods);
+    printTable('Scheduler core capacity (WASM core alone, in this process)', ['nodes', 'bound pods', 'load', 'JS heap', 'RSS', 'wasm memory', 'next decision'], [[
+      capacity.nodes, capacity.boundPods, fmtMs(capacity.loadSeconds * 1000), fmtMiB(capacity.heapUsedMiB * 2 ** 20),
+      fmtMiB(capacity.rssMiB * 2 ** 20), fmtMiB(capacity.wasmMemoryMiB * 2 ** 20), fmtMs(capacity.decisionMs),
+    ]]);
+  }
+  return { decisions: figures, capacity };
 }

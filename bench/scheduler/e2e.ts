@@ -1,14 +1,17 @@
 /**
  * End-to-end scheduler benchmark: pods/s from creation to bound through the API server on sqlite, with the
  * scheduler talking HTTP to it (src/client), 100% of nodes scored, for scheduler_perf's shapes (core.ts's
- * WORKLOADS). Per size: nodes and the workload's init pods (already bound) are created through the API, the
- * scheduler starts and syncs, then the measured pods are created (16 in flight) while it schedules them.
- * Throughput = measured pods / (first create sent → last bind acknowledged). The API server runs in a worker
- * thread (its own core on this 2-core machine); peak RSS covers the whole process.
+ * WORKLOADS). Per size: nodes and the workload's init pods (already bound) are created through the API, then
+ * - live: the scheduler starts and syncs, then the measured pods are created (16 in flight) while it schedules
+ *   them; throughput = measured pods / (first create sent → last bind acknowledged);
+ * - backlog: the measured pods are created first (pending), then the scheduler starts; throughput = measured
+ *   pods / (caches synced → last bind acknowledged): the scheduler and its own writes (binding, event) alone.
+ * The API server runs in a worker thread (its own core on this 2-core machine); peak RSS covers the whole
+ * process (server + scheduler + pod creator).
  *
  *   npm run bench -- scheduler --skip-core --e2e [--e2e-nodes 1000,5000] [--e2e-pods 10000]
  *                              [--e2e-workloads SchedulingBasic] [--e2e-core wasm|reference]
- *                              [--e2e-sync full|normal] [--e2e-bind-concurrency 16] [--e2e-create-concurrency 16]
+ *                              [--e2e-mode live,backlog] [--e2e-sync full|normal] [--e2e-bind-concurrency 64] [--e2e-create-concurrency 16]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +31,7 @@ export interface E2EFigures {
   pods: number;
   core: CoreKind;
   storage: 'sqlite';
+  mode: 'live' | 'backlog';
   synchronous: 'full' | 'normal';
   bindConcurrency: number;
   percentageOfNodesToScore: 100;
@@ -88,13 +92,19 @@ export interface E2EOptions {
   bindConcurrency: number;
   /** Pod creates in flight. */
   createConcurrency: number;
+  /**
+   * 'live': measured pods are created while the scheduler runs (creation → bound).
+   * 'backlog': they are all created (pending) before the scheduler starts; the clock runs from the scheduler's
+   * caches being synced to the last bind, isolating the scheduler and its writes from the creation load.
+   */
+  mode: 'live' | 'backlog';
 }
 
 export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2EOptions): Promise<E2EFigures> {
   const core = o.core;
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-e2e-'));
   let peak = process.memoryUsage.rss();
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 200);
   const server = await startServerWorker(dataDir, o.synchronous);
   const client = new RestClient({ server: server.url }, { maxSockets: 64 });
   try {
@@ -112,6 +122,12 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
     }, `${w.name} ${nodes}: init pods`);
 
     const created = new Float64Array(pods);
+    const createMeasured = (): Promise<void> =>
+      pool(pods, o.createConcurrency, (i) => {
+        created[i] = nowMs();
+        return client.create(Pods, w.pod(i, 'measure') as KubeObject);
+      }, o.mode === 'backlog' ? `${w.name} ${nodes}: pending pods` : undefined);
+    if (o.mode === 'backlog') await createMeasured();
     const latencies: number[] = [];
     let bound = 0;
     let lastBound = 0;
@@ -139,10 +155,7 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
     const setupSeconds = (nowMs() - t0) / 1000;
 
     const start = nowMs();
-    await pool(pods, o.createConcurrency, (i) => {
-      created[i] = nowMs();
-      return client.create(Pods, w.pod(i, 'measure') as KubeObject);
-    });
+    if (o.mode === 'live') await createMeasured();
     // Everything should bind; a pod that cannot would hang the run, so give up after a generous wait.
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000 + pods * 10).unref());
     const outcome = await Promise.race([done.then(() => 'ok' as const), timeout]);
@@ -157,6 +170,7 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
       pods: bound,
       core,
       storage: 'sqlite',
+      mode: o.mode,
       synchronous: o.synchronous,
       bindConcurrency: o.bindConcurrency,
       percentageOfNodesToScore: 100,
@@ -189,9 +203,12 @@ export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
   const opts: E2EOptions = {
     core,
     synchronous,
-    bindConcurrency: numberFlag(args, 'e2e-bind-concurrency', 16),
+    bindConcurrency: numberFlag(args, 'e2e-bind-concurrency', 64),
     createConcurrency: numberFlag(args, 'e2e-create-concurrency', 16),
+    mode: 'live',
   };
+  const modes = (flag(args, 'e2e-mode') ?? 'live,backlog').split(',');
+  for (const m of modes) if (m !== 'live' && m !== 'backlog') throw new Error(`--e2e-mode takes live and/or backlog, got ${m}`);
   const workloads = names.map((n) => {
     const w = WORKLOADS.find((x) => x.name === n);
     if (!w) throw new Error(`unknown workload ${n}; known: ${WORKLOADS.map((x) => x.name).join(', ')}`);
@@ -199,12 +216,14 @@ export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
   });
   const out: E2EFigures[] = [];
   for (const w of workloads) {
-    for (const nodes of nodeCounts) out.push(await runE2EOnce(w, nodes, w.measuredPods(pods), opts));
+    for (const nodes of nodeCounts) {
+      for (const mode of modes as E2EOptions['mode'][]) out.push(await runE2EOnce(w, nodes, w.measuredPods(pods), { ...opts, mode }));
+    }
   }
   printTable(
     'Scheduler end to end (API server on sqlite, 100% of nodes scored; pods/s from creation to bound)',
-    ['workload', 'nodes', 'pods', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'p50 create→bound', 'p99', 'bind errors', 'peak RSS'],
-    out.map((f) => [f.workload, f.nodes, f.pods, f.core, f.synchronous, f.bindConcurrency, fmtOps(f.podsPerSec), fmtMs(f.latencyP50Ms), fmtMs(f.latencyP99Ms), f.bindErrors, fmtMiB(f.peakRssMiB * 1024 * 1024)]),
+    ['workload', 'nodes', 'pods', 'mode', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'p50 create→bound', 'p99', 'bind errors', 'peak RSS'],
+    out.map((f) => [f.workload, f.nodes, f.pods, f.mode, f.core, f.synchronous, f.bindConcurrency, fmtOps(f.podsPerSec), fmtMs(f.latencyP50Ms), fmtMs(f.latencyP99Ms), f.bindErrors, fmtMiB(f.peakRssMiB * 1024 * 1024)]),
   );
   return out;
 }
