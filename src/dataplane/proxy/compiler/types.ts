@@ -6,8 +6,14 @@ import type { ServicePortInfo } from '../model.js';
 
 /** One iptables-restore input (tables *filter then *nat, each ending in COMMIT) plus its size. */
 export interface RestoreText {
-  /** The restore input as bytes (ASCII), ready for a child process's stdin. */
+  /**
+   * The restore input as bytes (ASCII), ready for a child process's stdin. From the WASM compiler this is a
+   * view into the module's memory, valid until its next compile (reading it later throws); use copy() or
+   * text to keep it.
+   */
   readonly bytes: Uint8Array;
+  /** A copy of `bytes` that stays valid. */
+  copy(): Uint8Array;
   /** The same input as a string (decoded on first use). */
   readonly text: string;
   /** Rule lines (-A/-I/-D/-X) per table, chain declarations per table. */

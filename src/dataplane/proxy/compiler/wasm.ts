@@ -75,20 +75,27 @@ const SVC_WORDS = 18;
 const EP_WORDS = 4;
 const PROTO: Record<string, number> = { TCP: 0, UDP: 1, SCTP: 2 };
 
-interface Flat {
-  words: Int32Array;
-  text: string;
-}
-
-/** Lays services (and optional old/new pairs) out as the module's tables; strings go to one ASCII blob. */
-function flatten(config: ProxyConfig, services: readonly ServicePortInfo[], large: boolean, pairs: number[] | null): Flat {
+/**
+ * Lays services (and optional old/new pairs) out as the module's tables, straight into its memory: a counting
+ * pass sizes the input, a second pass writes records and ASCII string bytes (no intermediate arrays, which at
+ * 50,000 service ports cost more than the compile itself).
+ */
+export function flatten(config: ProxyConfig, services: readonly ServicePortInfo[], large: boolean, pairs: number[] | null): void {
   let nEp = 0;
   let nStr = 0;
+  let nBytes = 0;
   for (const sp of services) {
     nEp += sp.endpoints.length;
     nStr += 1 + sp.externalIPs.length + sp.loadBalancerIPs.length + sp.loadBalancerSourceRanges.length + sp.endpoints.length;
+    nBytes += sp.namespace.length + sp.name.length + sp.portName.length + 2 + sp.clusterIP.length;
+    for (const x of sp.externalIPs) nBytes += x.length;
+    for (const x of sp.loadBalancerIPs) nBytes += x.length;
+    for (const x of sp.loadBalancerSourceRanges) nBytes += x.length;
+    for (const e of sp.endpoints) nBytes += e.ip.length;
   }
   nStr += 1 + config.nodeIPs.length;
+  nBytes += config.clusterCIDR.length;
+  for (const x of config.nodeIPs) nBytes += x.length;
   const nSvc = services.length;
   const nPairs = pairs ? pairs.length / 2 : 0;
   const svcOff = HEADER_WORDS;
@@ -96,15 +103,24 @@ function flatten(config: ProxyConfig, services: readonly ServicePortInfo[], larg
   const strOff = epOff + nEp * EP_WORDS;
   const pairsOff = strOff + nStr * 2;
   const totalWords = pairsOff + nPairs * 2;
-  const w = new Int32Array(totalWords);
-  const parts: string[] = [];
+  const wasm = proxyWasm();
+  const base = wasm.inputBase(totalWords * 4 + nBytes);
+  const w = new Int32Array(wasm.memory.buffer, base, totalWords);
+  const b = new Uint8Array(wasm.memory.buffer, base + totalWords * 4, nBytes);
+  w.fill(0, 0, HEADER_WORDS);
   let pos = 0;
   let si = 0;
+  const put = (s: string): void => {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 127) throw new Error(`service names and addresses must be ASCII: ${JSON.stringify(s)}`);
+      b[pos++] = c;
+    }
+  };
   const str = (s: string): number => {
-    parts.push(s);
     w[strOff + si * 2] = pos;
     w[strOff + si * 2 + 1] = s.length;
-    pos += s.length;
+    put(s);
     return si++;
   };
   let e = 0;
@@ -112,15 +128,20 @@ function flatten(config: ProxyConfig, services: readonly ServicePortInfo[], larg
   for (let s = 0; s < nSvc; s++) {
     const sp = services[s]!;
     const o = svcOff + s * SVC_WORDS;
-    const name = servicePortName(sp);
-    parts.push(name);
     w[o] = pos;
-    w[o + 1] = name.length;
-    pos += name.length;
+    put(sp.namespace);
+    b[pos++] = 47; // '/'
+    put(sp.name);
+    if (sp.portName) {
+      b[pos++] = 58; // ':'
+      put(sp.portName);
+    }
+    w[o + 1] = pos - w[o]!;
     const proto = PROTO[sp.protocol];
-    if (proto === undefined) throw new Error(`${name}: unsupported protocol ${String(sp.protocol)}`);
+    if (proto === undefined) throw new Error(`${servicePortName(sp)}: unsupported protocol ${String(sp.protocol)}`);
     w[o + 2] = proto;
     w[o + 3] = str(sp.clusterIP);
+    w[o + 4] = 0;
     w[o + 5] = sp.port;
     w[o + 6] = sp.nodePort;
     w[o + 7] = sp.healthCheckNodePort;
@@ -142,6 +163,7 @@ function flatten(config: ProxyConfig, services: readonly ServicePortInfo[], larg
     for (const ep of sp.endpoints) {
       const eo = epOff + e * EP_WORDS;
       w[eo] = str(ep.ip);
+      w[eo + 1] = 0;
       w[eo + 2] = ep.port;
       w[eo + 3] = (ep.ready ? 1 : 0) | (ep.serving ? 2 : 0) | (ep.terminating ? 4 : 0) | (ep.isLocal ? 8 : 0);
       e++;
@@ -151,11 +173,10 @@ function flatten(config: ProxyConfig, services: readonly ServicePortInfo[], larg
   const nodeStart = si;
   for (const ip of config.nodeIPs) str(ip);
   if (pairs) w.set(pairs, pairsOff);
-  const text = parts.join('');
   w[0] = nSvc;
   w[1] = nEp;
-  w[2] = nStr;
-  w[3] = text.length;
+  w[2] = si;
+  w[3] = pos;
   w[4] = svcOff * 4;
   w[5] = epOff * 4;
   w[6] = strOff * 4;
@@ -169,41 +190,54 @@ function flatten(config: ProxyConfig, services: readonly ServicePortInfo[], larg
   w[13] = pairs ? 65536 : Math.min(2 ** 31 - 1, 65536 + nSvc * (700 + 4 * 40) + nEp * (300 + 4 * 40));
   w[14] = nPairs;
   w[15] = pairsOff * 4;
-  return { words: w, text };
 }
 
+/** Bumped on every compile: output views into the module's memory are valid until the next one. */
+let generation = 0;
+
+/**
+ * Output as a view into the module's memory (copying 95 MB out costs ~100 ms of page faults at 50,000 service
+ * ports): valid until the next compile by any WASM compiler in this process. `text` decodes once and then stays
+ * valid; `copy()` keeps the bytes for longer.
+ */
 class WasmText implements RestoreText {
   private decoded: string | undefined;
+  private readonly gen = generation;
   constructor(
-    readonly bytes: Uint8Array,
+    private readonly view: Uint8Array,
     readonly kind: 'full' | 'partial',
     readonly filterRules: number,
     readonly natRules: number,
     readonly filterChains: number,
     readonly natChains: number,
   ) {}
+  private live(): Uint8Array {
+    if (this.gen !== generation) throw new Error('compiler output was overwritten by a later compile; call copy() or read text first');
+    return this.view;
+  }
+  get bytes(): Uint8Array {
+    return this.live();
+  }
   get text(): string {
-    return (this.decoded ??= Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('latin1'));
+    if (this.decoded === undefined) {
+      const v = this.live();
+      this.decoded = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
+    }
+    return this.decoded;
+  }
+  copy(): Uint8Array {
+    return this.live().slice();
   }
 }
 
-function run(flat: Flat, partial: boolean): RestoreText {
+function run(partial: boolean): RestoreText {
   const w = proxyWasm();
-  const inBytes = flat.words.byteLength + flat.text.length;
-  const base = w.inputBase(inBytes);
-  new Int32Array(w.memory.buffer, base, flat.words.length).set(flat.words);
-  const dst = new Uint8Array(w.memory.buffer, base + flat.words.byteLength, flat.text.length);
-  const { read, written } = encoder.encodeInto(flat.text, dst);
-  if (read !== flat.text.length || written !== flat.text.length) {
-    throw new Error('service names and addresses must be ASCII');
-  }
+  generation++;
   if (partial) w.compilePartial();
   else w.compileFull();
   const r = new Int32Array(w.memory.buffer, w.result(), 6);
-  const ptr = r[0]! >>> 0;
-  const len = r[1]!;
-  const bytes = new Uint8Array(w.memory.buffer, ptr, len).slice();
-  return new WasmText(bytes, partial ? 'partial' : 'full', r[2]!, r[3]!, r[4]!, r[5]!);
+  const view = new Uint8Array(w.memory.buffer, r[0]! >>> 0, r[1]!);
+  return new WasmText(view, partial ? 'partial' : 'full', r[2]!, r[3]!, r[4]!, r[5]!);
 }
 
 function countEndpoints(model: Iterable<ServicePortInfo>): number {
@@ -228,7 +262,8 @@ export class WasmIptablesCompiler implements IptablesCompiler {
   full(model: readonly ServicePortInfo[]): RestoreText {
     const endpoints = countEndpoints(model);
     const large = endpoints > LARGE_CLUSTER_ENDPOINTS;
-    const out = run(flatten(this.config, model, large, null), false);
+    flatten(this.config, model, large, null);
+    const out = run(false);
     const state = new Map<string, ServicePortInfo>();
     for (const sp of model) state.set(servicePortName(sp), sp);
     this.state = state;
@@ -271,6 +306,7 @@ export class WasmIptablesCompiler implements IptablesCompiler {
       state.set(name, sp);
     }
     this.endpoints = endpoints;
-    return run(flatten(this.config, services, large, pairs), true);
+    flatten(this.config, services, large, pairs);
+    return run(true);
   }
 }

@@ -200,6 +200,9 @@ class Text implements RestoreText {
   get bytes(): Uint8Array {
     return (this.encoded ??= Buffer.from(this.decoded!, 'latin1'));
   }
+  copy(): Uint8Array {
+    return this.bytes.slice();
+  }
 }
 
 function nodePortJumps(config: ProxyConfig): string[] {
