@@ -101,3 +101,52 @@ describe('WASM core agrees with the TypeScript reference', () => {
     }
   });
 });
+
+describe('table growth keeps both cores in agreement', () => {
+  test('past the initial node capacity, topology slots, count columns and arena sizes', async () => {
+    const config = { percentageOfNodesToScore: 100, scoringStrategy: 'LeastAllocated' as const, seed: 5 };
+    const ref = createReferenceCore(config);
+    const wasm = await createWasmCore(config);
+    const r = new Rand(99);
+    // 1,300 nodes (initial capacity 1,024) with many labels each, so the label arena re-lays out too.
+    for (let i = 0; i < 1300; i++) {
+      const n = randomNode(r, i);
+      const labels = n.metadata!.labels!;
+      for (let k = 0; k < 12; k++) labels[`key-${k}`] = `v-${(i + k) % 7}`;
+      ref.upsertNode(n);
+      wasm.upsertNode(n);
+    }
+    // 40 distinct selectors and 12 topology keys: more count columns (32) and topology slots (8) than at start.
+    for (let i = 0; i < 60; i++) {
+      const pod = {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { name: `g-${i}`, namespace: 'default', labels: { app: `a${i % 40}` } },
+        spec: {
+          containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m' } } }],
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: `key-${i % 12}`, whenUnsatisfiable: i % 2 ? 'ScheduleAnyway' : 'DoNotSchedule', labelSelector: { matchLabels: { app: `a${i % 40}` } } }],
+          affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 5, podAffinityTerm: { labelSelector: { matchLabels: { app: `a${(i + 1) % 40}` } }, topologyKey: `key-${(i + 5) % 12}` } }] } },
+        },
+      } as KubeObject;
+      expect(wasm.explain(pod)).toEqual(ref.explain(pod));
+      const a = ref.schedule(pod);
+      expect(sortReasons(wasm.schedule(pod))).toEqual(sortReasons(a));
+      if (a.node) {
+        const placed = { ...pod, spec: { ...(pod.spec as object), nodeName: a.node } };
+        ref.addPod(placed);
+        wasm.addPod(placed);
+      }
+      if (i % 10 === 9) {
+        // remove a node from the middle and relabel another
+        const gone = `node-${i * 7}`;
+        ref.removeNode(gone);
+        wasm.removeNode(gone);
+      }
+    }
+    expect(wasm.nodeCount()).toBe(ref.nodeCount());
+    // The growth paths really ran (internal sizes, read only to make sure the test covers them).
+    const t = (wasm as unknown as { table: { C: number; topoCapacity: number; matchCols: Map<string, unknown> } }).table;
+    expect(t.C).toBeGreaterThan(1024);
+    expect(t.topoCapacity).toBeGreaterThan(8);
+    expect(t.matchCols.size).toBeGreaterThan(32);
+  });
+});
