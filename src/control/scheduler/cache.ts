@@ -43,7 +43,9 @@ export class SchedulerCache {
   /** Records the decision before the bind lands; returns the assumed copy (spec.nodeName set). */
   assume(pod: KubeObject, nodeName: string): KubeObject {
     const key = podKey(pod);
-    if (this.pods.has(key)) throw new Error(`pod ${key} is already in the scheduler cache`);
+    // A stale entry under this name (a pod deleted and re-created while its bind was in flight) goes first.
+    const stale = this.pods.get(key);
+    if (stale) this.core.removePod(stale.pod);
     const assumed: KubeObject = { ...pod, spec: { ...(pod.spec as object), nodeName } };
     this.core.addPod(assumed);
     this.pods.set(key, { pod: assumed, assumed: true, bindingFinished: false });

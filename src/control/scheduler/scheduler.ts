@@ -153,7 +153,14 @@ export class Scheduler {
         await this.waitForBindSlot();
         const info = await this.queue.pop();
         if (!info || signal.aborted) break;
-        this.scheduleOne(info);
+        try {
+          this.scheduleOne(info);
+        } catch (err) {
+          // A bug or bad input in one cycle must not stop the loop: report, back the pod off, go on.
+          this.stats.errors++;
+          this.opts.onError?.(err, `scheduling ${info.key}`);
+          this.queue.addUnschedulable(info, new Set(), this.queue.schedulingCycle, true);
+        }
         // Let informer events and bind responses in between cycles, as a busy queue never waits on I/O.
         await yieldToIO();
       }

@@ -16,7 +16,7 @@ import { Scheduler } from './scheduler.js';
 export type CoreKind = 'wasm' | 'reference';
 
 export interface StartSchedulerOptions {
-  /** One of: a kubeconfig path, a ClientConfig, or a ready RestClient. */
+  /** One of: a kubeconfig path, a ClientConfig, or a ready RestClient (which stop() leaves open). */
   kubeconfig?: string;
   clientConfig?: ClientConfig;
   client?: RestClient;
@@ -62,6 +62,7 @@ function stripManagedFields<T extends KubeObject>(obj: T): T {
 }
 
 export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<RunningScheduler> {
+  const ownClient = !opts.client;
   const client =
     opts.client ??
     new RestClient(opts.clientConfig ?? (opts.kubeconfig ? loadKubeconfig(opts.kubeconfig) : missing()), { userAgent: 'skiff-scheduler' });
@@ -103,7 +104,7 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
       await ready;
       await loop;
       await scheduler.idle();
-      client.close();
+      if (ownClient) client.close();
     },
   };
 }
