@@ -41,6 +41,7 @@ const H_EXPLAIN: i32 = 35;
 const H_DOMAINS: i32 = 36;
 const H_SCORE_CACHE: i32 = 37;
 const H_DIRTY: i32 = 38;
+const H_AFF_CACHE: i32 = 39;
 
 // ---- query flags ----
 const F_TOL_UNSCHED: i32 = 1;
@@ -140,7 +141,10 @@ let qInter: i32 = 0;
 let qRes: i32 = 0;
 
 // per-cycle scratch arrays
-let sAffCache: usize = 0; // u8 per row: 0 unknown, 1 match, 2 no match
+// u8 per row: 0 unknown, 1 match, 2 no match. Either a per-cycle scratch array or, when the bridge gives the
+// query's node-affinity signature a cache slot (q[9] >= 0), a column kept across cycles: the bridge resets a
+// row's cells whenever that node changes, so each node is matched once per distinct affinity.
+let sAffCache: usize = 0;
 let sFitBits: usize = 0; // u8 per row from the SIMD pass
 let sFeasible: usize = 0; // i32 rows
 let sRaw: usize = 0; // f64 [7][C] raw then normalised scores per feasible index
@@ -841,8 +845,12 @@ export function schedule(header: usize): i32 {
   setI32(pOut, 0, -1);
   if (N == 0) return -1;
   const explain = (flags & F_EXPLAIN) != 0;
-  sAffCache = bump(N);
-  memory.fill(sAffCache, 0, <usize>N);
+  const affSlot = q(9);
+  if (affSlot >= 0) sAffCache = <usize>hget(H_AFF_CACHE) + <usize>affSlot * <usize>C;
+  else {
+    sAffCache = bump(N);
+    memory.fill(sAffCache, 0, <usize>N);
+  }
   sFitBits = bump(N);
   sFeasible = bump(N * 4);
   sRaw = bump(7 * C * 8);
@@ -861,8 +869,9 @@ export function schedule(header: usize): i32 {
   const toFind = explain ? N : q(4);
   // With only the always-on filters in play (no node name, node affinity, ports, extended resources, spread
   // or pod affinity), a node that is schedulable, untainted and fits cpu/memory/pods passes without a call.
-  const simple = !explain && !(flags & (F_NODE_NAME | F_HAS_SELECTOR | F_HAS_REQUIRED)) && q(qPorts) == 0 &&
+  const simple = !explain && !(flags & F_NODE_NAME) && q(qPorts) == 0 &&
     q(qRes) == 0 && q(qHard) == 0 && q(qAff) == 0 && q(qAnti) == 0 && q(qExAnti) == 0;
+  const hasNodeAff = (flags & (F_HAS_SELECTOR | F_HAS_REQUIRED)) != 0;
   let nf = 0;
   let processed = 0;
   for (let i = 0; i < N && nf < toFind; i++) {
@@ -870,7 +879,8 @@ export function schedule(header: usize): i32 {
     if (row >= N) row -= N;
     processed++;
     const quick = simple && (load<i32>(pFlags + (<usize>row << 2)) & 1) == 0 &&
-      load<i32>(pTaintLen + (<usize>row << 2)) == 0 && load<u8>(sFitBits + <usize>row) == 0;
+      load<i32>(pTaintLen + (<usize>row << 2)) == 0 && load<u8>(sFitBits + <usize>row) == 0 &&
+      (!hasNodeAff || load<u8>(sAffCache + <usize>row) == 1);
     const code = quick ? R_PASS : filter(row, !explain);
     if (explain) setI32(pExplain, row * EXPLAIN_STRIDE, code);
     if (code == R_PASS) { setI32(sFeasible, nf, row); nf++; }

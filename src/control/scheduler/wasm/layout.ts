@@ -10,7 +10,7 @@ export const H = {
   PORT_OFF: 18, PORT_LEN: 19, PORT_ARENA: 20,
   TOPO: 21, COLS: 23, VALUE_NUM: 25, IMAGE_NODES: 26, TAINT_BITS: 27,
   QUERY: 29, QUERY_F: 30, OUT: 31, SCRATCH: 32, TAINT_COUNT: 34, EXPLAIN: 35, DOMAINS: 36,
-  SCORE_CACHE: 37, DIRTY: 38,
+  SCORE_CACHE: 37, DIRTY: 38, AFF_CACHE: 39,
 } as const;
 export const HEADER_WORDS = 64;
 
@@ -36,3 +36,5 @@ export const SLOT = { cpu: 0, memory: 1, 'ephemeral-storage': 2, pods: 3 } as co
 /** f64 query words: [0,16) requests per slot, 16/17 non-zero cpu/memory, 18/19 cpu/memory requests, 20.. shape, then bounds. */
 export const QF_SHAPE = 20;
 export const Q_SECTIONS = 16;
+/** Node-affinity match cache columns kept across cycles (one per recent distinct nodeSelector + required terms). */
+export const AFF_SLOTS = 8;

@@ -83,6 +83,9 @@ export class QueryEncoder {
     if (pod.nodeSelector) flags |= F.HAS_SELECTOR;
     q.push(sel.length);
     for (const [k, v] of sel) q.push(t.keys.lookup(k), t.values.lookup(String(v)));
+    q[9] = pod.nodeSelector || pod.requiredTerms
+      ? t.affinitySlot(JSON.stringify([pod.nodeSelector, pod.requiredTerms]))
+      : -1;
     if (pod.requiredTerms) {
       flags |= F.HAS_REQUIRED;
       q.push(pod.requiredTerms.length);

@@ -13,7 +13,7 @@ import {
 import { matchesLabels, parseIntLabel, selectorKey, type LabelSelector } from '../selector.js';
 import { Arena } from './arena.js';
 import { Interner } from './interner.js';
-import { H, HEADER_WORDS, NRES, SLOT } from './layout.js';
+import { AFF_SLOTS, H, HEADER_WORDS, NRES, SLOT } from './layout.js';
 import type { LinearMemory } from './memory.js';
 
 /** A count column over "pods matching every conjunct" (spread selectors, incoming affinity terms). */
@@ -124,6 +124,7 @@ export class NodeTable {
     next[H.EXPLAIN] = mem.alloc(9 * C * 4);
     next[H.SCORE_CACHE] = mem.alloc(2 * C * 8);
     next[H.DIRTY] = mem.alloc(C);
+    next[H.AFF_CACHE] = mem.alloc(AFF_SLOTS * C); // all unknown after a relayout
     mem.u8.fill(1, next[H.DIRTY]!, next[H.DIRTY]! + C); // cached resource scores start invalid
     // A new topology slot column reads "no domain" (-1) until filled.
     mem.i32.fill(-1, next[H.TOPO]! >> 2, (next[H.TOPO]! >> 2) + T * C);
@@ -181,6 +182,34 @@ export class NodeTable {
   /** The row's resource columns changed: its cached resource scores are stale. */
   private dirty(row: number): void { this.mem.u8[this.hget(H.DIRTY) + row] = 1; }
 
+  /** The node in `row` changed (labels, name): forget its cached node-affinity results. */
+  private forgetAffinity(row: number): void {
+    const base = this.hget(H.AFF_CACHE);
+    for (let s = 0; s < AFF_SLOTS; s++) this.mem.u8[base + s * this.C + row] = 0;
+  }
+
+  private readonly affSlots = new Map<string, number>();
+
+  /** The cache slot for a node-affinity signature (nodeSelector + required terms), recycling the oldest. */
+  affinitySlot(signature: string): number {
+    let slot = this.affSlots.get(signature);
+    if (slot !== undefined) {
+      this.affSlots.delete(signature);
+      this.affSlots.set(signature, slot); // most recently used last
+      return slot;
+    }
+    if (this.affSlots.size < AFF_SLOTS) slot = this.affSlots.size;
+    else {
+      const [oldest, s] = this.affSlots.entries().next().value as [string, number];
+      this.affSlots.delete(oldest);
+      slot = s;
+    }
+    const base = this.hget(H.AFF_CACHE) + slot * this.C;
+    this.mem.u8.fill(0, base, base + this.C);
+    this.affSlots.set(signature, slot);
+    return slot;
+  }
+
   // ---------------- interning ----------------
 
   private labelValueId(v: string): number {
@@ -236,6 +265,7 @@ export class NodeTable {
     }
     this.mem.i32[this.i32Col(H.FLAGS) + row] = node.unschedulable ? 1 : 0;
     this.dirty(row);
+    this.forgetAffinity(row);
     const lbl: number[] = [];
     for (const [k, v] of Object.entries(node.labels)) lbl.push(this.keys.intern(k), this.labelValueId(v));
     this.labels.set(row, [lbl], lbl.length);
@@ -294,6 +324,7 @@ export class NodeTable {
     for (let s = 0; s < this.T; s++) m.i32[this.i32Col(H.TOPO, s) + to] = m.i32[this.i32Col(H.TOPO, s) + from]!;
     for (let s = 0; s < this.S; s++) m.i32[this.i32Col(H.COLS, s) + to] = m.i32[this.i32Col(H.COLS, s) + from]!;
     this.dirty(to);
+    this.forgetAffinity(to);
     this.labels.moveRow(from, to);
     this.taintArena.moveRow(from, to);
     this.imageArena.moveRow(from, to);
