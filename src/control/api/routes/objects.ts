@@ -182,15 +182,18 @@ export class ObjectEngine {
 
   async get(r: ResourceType, ns: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
     const key = storageKey(r, ns, name);
-    if (resourceVersion === '0') {
+    // "0" is any version; N is not older than N (served by the cache once it holds this server's writes).
+    if (resourceVersion) {
+      if (resourceVersion !== '0') parseRV(resourceVersion);
       const c = this.cache(r);
       await c.start();
-      const e = c.get(key);
-      if (!e) throw notFound(gr(r), name);
-      return clone(e.object);
+      if (resourceVersion === '0' || (await c.waitFresh())) {
+        const e = c.get(key);
+        if (!e) throw notFound(gr(r), name);
+        return clone(e.object);
+      }
     }
-    const rev = resourceVersion ? parseRV(resourceVersion) : undefined;
-    const { kv } = await this.storeCall(() => this.store.get(key, rev));
+    const { kv } = await this.storeCall(() => this.store.get(key));
     if (!kv) throw notFound(gr(r), name);
     return decodeKV(kv);
   }
