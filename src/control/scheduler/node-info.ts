@@ -3,6 +3,7 @@
  * allocatable (cpu in millicores, the rest in base units) and image sizes by every name the node reports.
  */
 import type { KubeObject } from '../api/resource.js';
+import { list } from './json.js';
 import { resourceValue } from './quantity.js';
 
 export interface Taint { key: string; value: string; effect: string }
@@ -22,7 +23,7 @@ export function parseNode(node: KubeObject): ParsedNode {
   const spec = (node.spec ?? {}) as Record<string, unknown>;
   const status = (node.status ?? {}) as Record<string, unknown>;
   const taints: Taint[] = [];
-  for (const t of (spec.taints as Record<string, unknown>[] | undefined) ?? []) {
+  for (const t of list<Record<string, unknown>>(spec.taints)) {
     taints.push({
       key: String(t.key ?? ''),
       value: typeof t.value === 'string' ? t.value : '',
@@ -36,8 +37,8 @@ export function parseNode(node: KubeObject): ParsedNode {
     if (v !== null) allocatable.set(name, v);
   }
   const images = new Map<string, number>();
-  for (const img of (status.images as { names?: string[]; sizeBytes?: number }[] | undefined) ?? []) {
-    for (const n of img.names ?? []) images.set(n, Number(img.sizeBytes ?? 0));
+  for (const img of list<{ names?: string[]; sizeBytes?: number }>(status.images)) {
+    for (const n of list<string>(img.names)) images.set(n, Number(img.sizeBytes ?? 0));
   }
   return {
     name: meta.name ?? '',

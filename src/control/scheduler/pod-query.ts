@@ -5,6 +5,7 @@
  * and pod (anti-)affinity terms. Shared by the reference core and the WASM bridge so both read pods alike.
  */
 import type { KubeObject } from '../api/resource.js';
+import { list } from './json.js';
 import { resourceValue } from './quantity.js';
 import {
   compileLabelSelector, compileNodeTerm, matchesLabels, withLabelKeys,
@@ -107,10 +108,10 @@ function podRequests(spec: Record<string, unknown>, nonMissing: boolean): Resour
     return r;
   };
   const reqs: ResourceList = new Map();
-  for (const c of (spec.containers as RawContainer[] | undefined) ?? []) add(reqs, containerReqs(c));
+  for (const c of list<RawContainer>(spec.containers)) add(reqs, containerReqs(c));
   const sidecars: ResourceList = new Map();
   const initMax: ResourceList = new Map();
-  for (const c of (spec.initContainers as RawContainer[] | undefined) ?? []) {
+  for (const c of list<RawContainer>(spec.initContainers)) {
     let r = containerReqs(c);
     if (c.restartPolicy === 'Always') {
       add(reqs, r);
@@ -179,7 +180,7 @@ export function parsePod(pod: KubeObject): ParsedPod {
   const nz = podRequests(spec, true);
 
   const tolerations: Toleration[] = [];
-  for (const t of (spec.tolerations as Record<string, unknown>[] | undefined) ?? []) {
+  for (const t of list<Record<string, unknown>>(spec.tolerations)) {
     tolerations.push({
       key: typeof t.key === 'string' ? t.key : '',
       operator: t.operator === 'Exists' ? 'Exists' : 'Equal',
@@ -191,27 +192,27 @@ export function parsePod(pod: KubeObject): ParsedPod {
   const affinity = (spec.affinity ?? {}) as Record<string, Record<string, unknown> | undefined>;
   const na = affinity.nodeAffinity ?? {};
   const required = na.requiredDuringSchedulingIgnoredDuringExecution as { nodeSelectorTerms?: unknown[] } | undefined;
-  const requiredTerms = required ? (required.nodeSelectorTerms ?? []).map(compileNodeTerm) : null;
+  const requiredTerms = required ? list<unknown>(required.nodeSelectorTerms).map(compileNodeTerm) : null;
   const preferredTerms: WeightedNodeTerm[] = [];
-  for (const p of (na.preferredDuringSchedulingIgnoredDuringExecution as Record<string, unknown>[] | undefined) ?? []) {
+  for (const p of list<Record<string, unknown>>(na.preferredDuringSchedulingIgnoredDuringExecution)) {
     const weight = Number(p.weight ?? 0);
     if (weight !== 0) preferredTerms.push({ weight, term: compileNodeTerm(p.preference) });
   }
 
   const hostPorts: HostPort[] = [];
   const images: string[] = [];
-  const containers = [...((spec.initContainers as RawContainer[]) ?? []), ...((spec.containers as RawContainer[]) ?? [])];
-  for (const c of (spec.containers as RawContainer[] | undefined) ?? []) {
-    for (const p of c.ports ?? []) {
+  const containers = [...(list<RawContainer>(spec.initContainers)), ...(list<RawContainer>(spec.containers))];
+  for (const c of list<RawContainer>(spec.containers)) {
+    for (const p of list<NonNullable<RawContainer['ports']>[number]>(c.ports)) {
       if (typeof p.hostPort === 'number' && p.hostPort > 0) {
         hostPorts.push({ port: p.hostPort, protocol: p.protocol || 'TCP', ip: p.hostIP || '0.0.0.0' });
       }
     }
   }
-  for (const c of containers) if (typeof c.image === 'string' && c.image !== '') images.push(normalizeImage(c.image));
+  for (const c of containers) if (c && typeof c.image === 'string' && c.image !== '') images.push(normalizeImage(c.image));
 
   const spread: SpreadConstraint[] = [];
-  for (const c of (spec.topologySpreadConstraints as Record<string, unknown>[] | undefined) ?? []) {
+  for (const c of list<Record<string, unknown>>(spec.topologySpreadConstraints)) {
     const selector = withLabelKeys(compileLabelSelector(c.labelSelector), labels, c.matchLabelKeys, undefined);
     spread.push({
       maxSkew: Number(c.maxSkew ?? 1),
@@ -223,7 +224,7 @@ export function parsePod(pod: KubeObject): ParsedPod {
       honorTaints: c.nodeTaintsPolicy === 'Honor',
     });
   }
-  const owned = (meta.ownerReferences ?? []).some((o) => o.controller && CONTROLLER_KINDS.has(o.kind));
+  const owned = list<{ controller?: boolean; kind: string }>(meta.ownerReferences).some((o) => o.controller && CONTROLLER_KINDS.has(o.kind));
   const systemDefaultSpread = spread.length === 0 && owned && Object.keys(labels).length > 0;
   if (systemDefaultSpread) {
     // Upstream selects with the owners' (Service/ReplicaSet/StatefulSet) selectors; the core has no listers,

@@ -325,4 +325,12 @@ describe('decisions', () => {
       expect(c.schedule(p)).toEqual({ node: null, evaluated: 0, feasible: 0, reasons: [] });
     }
   });
+  test('malformed objects read as empty fields instead of throwing', async () => {
+    const bad = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'odd' }, spec: { taints: 'x' }, status: { images: {} } } as KubeObject;
+    for (const [, c] of await cores([bad, node('fine')])) {
+      const p = { metadata: { name: 'p', namespace: 'default' }, spec: { containers: 'nope', tolerations: {}, topologySpreadConstraints: [null] } } as KubeObject;
+      // 'odd' has no allocatable pods, so only 'fine' can take the pod
+      expect(c.schedule(p).node).toBe('fine');
+    }
+  });
 });
