@@ -84,15 +84,16 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
     if (p.apiVersion !== q.apiVersion) return p.apiVersion < q.apiVersion ? -1 : 1;
     return p.subresource < q.subresource ? -1 : p.subresource > q.subresource ? 1 : 0;
   });
-  return list.map((m) => {
-    const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, fieldsType: 'FieldsV1', fieldsV1: m.set.toFieldsV1() };
-    if (m.time) {
-      // Keep upstream's field order: time sits between apiVersion and fieldsType.
-      const { fieldsType, fieldsV1, ...head } = e;
-      return m.subresource ? { ...head, time: m.time, fieldsType, fieldsV1, subresource: m.subresource } : { ...head, time: m.time, fieldsType, fieldsV1 };
-    }
-    return m.subresource ? { ...e, subresource: m.subresource } : e;
-  });
+  // Field order as upstream serialises an entry: time between apiVersion and fieldsType, subresource last.
+  return list.map((m) => ({
+    manager: m.manager,
+    operation: m.operation,
+    apiVersion: m.apiVersion,
+    ...(m.time ? { time: m.time } : {}),
+    fieldsType: 'FieldsV1' as const,
+    fieldsV1: m.set.toFieldsV1(),
+    ...(m.subresource ? { subresource: m.subresource } : {}),
+  }));
 }
 
 /** RFC 3339 at whole seconds, as metav1.Time serialises. */
