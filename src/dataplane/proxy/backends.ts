@@ -6,8 +6,9 @@ import type { ProxyConfig, ServicePortInfo } from './model.js';
 import { servicePortName } from './model.js';
 import type { NetnsTarget } from './apply/exec.js';
 import { NftApplier } from './apply/nft.js';
-import { compileUpstream } from './nftables/upstream.js';
-import { compileFlat } from './nftables/flat.js';
+import { compileUpstream, upstreamLayout } from './nftables/upstream.js';
+import { compileFlat, flatLayout } from './nftables/flat.js';
+import { IncrementalNft } from './nftables/incremental.js';
 import { rulesetSize } from './nftables/ruleset.js';
 import type { IptablesCompiler, JumpRule } from './compiler/types.js';
 import { IptablesApplier } from './apply/iptables.js';
@@ -35,6 +36,11 @@ export interface ProxyBackend {
 export class NftBackend implements ProxyBackend {
   readonly mode: string;
   private readonly applier: NftApplier;
+  private readonly inc: IncrementalNft;
+  /** The kernel may differ from the incremental state (first sync, failed transaction): diff against it. */
+  private kernelUnknown = true;
+  /** Kernel time of the last sync (benchmarks). */
+  lastKernelMs = 0;
   constructor(
     private readonly layout: NftLayout,
     target: NetnsTarget,
@@ -43,6 +49,7 @@ export class NftBackend implements ProxyBackend {
   ) {
     this.mode = `nftables/${layout}`;
     this.applier = new NftApplier(target);
+    this.inc = new IncrementalNft(layout === 'flat' ? flatLayout : upstreamLayout, cfg);
   }
 
   attachMetrics(m: ProxyMetrics): void {
@@ -54,17 +61,30 @@ export class NftBackend implements ProxyBackend {
   }
 
   async sync(model: ServicePortInfo[], resync: boolean): Promise<SyncOutcome> {
-    const rs = this.compile(model);
-    const r = await this.applier.apply(rs, resync);
-    const size = rulesetSize(rs);
-    this.metrics?.nftablesObjects.set(size.chains, { kind: 'chains' });
-    this.metrics?.nftablesObjects.set(size.rules, { kind: 'rules' });
-    this.metrics?.nftablesObjects.set(size.elements, { kind: 'elements' });
-    return { full: r.against === 'kernel', bytes: r.bytes };
+    const delta = this.inc.update(model);
+    if (this.kernelUnknown || resync) {
+      const rs = this.inc.ruleset();
+      const r = await this.applier.apply(rs, true);
+      this.kernelUnknown = false;
+      this.lastKernelMs = r.kernelMs;
+      const size = rulesetSize(rs);
+      this.metrics?.nftablesObjects.set(size.chains, { kind: 'chains' });
+      this.metrics?.nftablesObjects.set(size.rules, { kind: 'rules' });
+      this.metrics?.nftablesObjects.set(size.elements, { kind: 'elements' });
+      return { full: true, bytes: r.bytes };
+    }
+    try {
+      this.lastKernelMs = await this.applier.applyText(delta.text);
+    } catch (e) {
+      this.kernelUnknown = true;
+      throw e;
+    }
+    return { full: false, bytes: delta.text.length };
   }
 
   async cleanup(): Promise<void> {
-    await this.applier.deleteTable(this.compile([]).table);
+    await this.applier.deleteTable(this.inc.table);
+    this.kernelUnknown = true;
   }
 }
 

@@ -123,6 +123,15 @@ export class NftApplier {
     return { against, bytes: text.length, changed: true, kernelMs };
   }
 
+  /** Apply a ready transaction (from IncrementalNft); the next `apply` reads the kernel again. */
+  async applyText(text: string): Promise<number> {
+    this.last = null;
+    if (text === '') return 0;
+    const t0 = performance.now();
+    await execChecked(this.target, 'nft', ['-f', '-'], text);
+    return performance.now() - t0;
+  }
+
   /** Remove the table (agent cleanup). */
   async deleteTable(table: string): Promise<void> {
     await exec(this.target, 'nft', ['delete', 'table', 'ip', table]);

@@ -191,3 +191,12 @@ export function compileFlat(model: ServicePortInfo[], cfg: ProxyConfig): NftRule
   for (const sp of model) addServicePort(b, rs, sp, cfg);
   return rs;
 }
+
+/** The layout as base + per-service-port contributions (incremental.ts builds on this). */
+export const flatLayout = {
+  table: FLAT_TABLE,
+  base: baseLayout,
+  add(rs: NftRuleset, sp: ServicePortInfo, cfg: ProxyConfig): void {
+    addServicePort(new FlatBuilder(rs, cfg), rs, sp, cfg);
+  },
+};

@@ -159,3 +159,10 @@ export function compileUpstream(model: ServicePortInfo[], cfg: ProxyConfig): Nft
   for (const sp of model) addServicePort(rs, sp, cfg);
   return rs;
 }
+
+/** The layout as base + per-service-port contributions (incremental.ts builds on this). */
+export const upstreamLayout = {
+  table: UPSTREAM_TABLE,
+  base: baseLayout,
+  add: addServicePort,
+};
