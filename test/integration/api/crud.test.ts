@@ -221,3 +221,31 @@ async function waitFor(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
   }
   throw new Error('condition not met in time');
 }
+
+describe('unknown fields (fieldValidation)', () => {
+  const body = () => ({ ...pod('uf'), spec: { containers: [{ name: 'c', image: 'x', bogus: 1 }], foo: 'bar' } });
+  test('default Warn: dropped from storage, one Warning header per field', async () => {
+    const res = await h.req('POST', PODS, body());
+    expect(res.statusCode).toBe(201);
+    const warning = res.headers['warning'];
+    const list = Array.isArray(warning) ? warning : [warning];
+    expect(list).toEqual(['299 - "unknown field \\"spec.containers[0].bogus\\""', '299 - "unknown field \\"spec.foo\\""']);
+    const got = (await h.json('GET', `${PODS}/uf`)).body;
+    expect((got['spec'] as Record<string, unknown>)['foo']).toBeUndefined();
+    expect(got.metadata!.labels).toEqual({});
+  });
+  test('Strict: 400 strict decoding error', async () => {
+    const res = await h.json('POST', `${PODS}?fieldValidation=Strict`, { ...body(), metadata: { name: 'uf2' } });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('strict decoding error: unknown field "spec.containers[0].bogus", unknown field "spec.foo"');
+  });
+  test('Ignore: dropped silently; maps and labels are never pruned', async () => {
+    const res = await h.req('POST', `/api/v1/namespaces/default/configmaps?fieldValidation=Ignore`, { metadata: { name: 'ufcm', labels: { any: 'thing' } }, data: { k: 'v' }, extra: 1 });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['warning']).toBeUndefined();
+    const cm = JSON.parse(res.body);
+    expect(cm.data).toEqual({ k: 'v' });
+    expect(cm.metadata.labels).toEqual({ any: 'thing' });
+    expect(cm.extra).toBeUndefined();
+  });
+});

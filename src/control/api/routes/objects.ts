@@ -21,6 +21,7 @@ import { ClusterIPAllocator } from '../allocators/clusterip.js';
 import { NodePortAllocator } from '../allocators/nodeport.js';
 import { deepEqual } from '../validation/errors.js';
 import { isPlainObject } from '../content.js';
+import { checkUnknownFields, type FieldValidation } from './unknown-fields.js';
 
 export interface EngineOptions {
   now?: () => Date;
@@ -38,6 +39,10 @@ export interface EngineOptions {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** How unknown fields are reported (they are always dropped); default Warn. */
+  fieldValidation?: FieldValidation;
+  /** Collects warnings (unknown fields) for the response's Warning headers. */
+  warnings?: string[];
 }
 
 export interface ListOptions {
@@ -329,6 +334,12 @@ export class ObjectEngine {
 
   // ---------------------------------------------------------------- create
 
+  /** Drops fields the kind's schema lacks, reporting them per opts.fieldValidation. */
+  private unknownFields(r: ResourceType, obj: KubeObject, opts: WriteOptions): void {
+    const warnings = checkUnknownFields(obj, r.definition, opts.fieldValidation ?? 'Warn');
+    if (warnings.length) opts.warnings?.push(...warnings);
+  }
+
   /** Checks the body's apiVersion/kind against the path and returns it as a KubeObject. */
   checkBody(r: ResourceType, body: unknown): KubeObject {
     if (!isPlainObject(body)) throw badRequest('the body of the request must be a JSON or YAML object');
@@ -349,6 +360,7 @@ export class ObjectEngine {
 
   async create(r: ResourceType, ns: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     const obj = this.checkBody(r, body);
+    this.unknownFields(r, obj, opts);
     const meta = obj.metadata!;
     if (r.namespaced) {
       if (!ns) throw badRequest('the namespace of the object is required');
@@ -438,6 +450,7 @@ export class ObjectEngine {
     r: ResourceType, ns: string | undefined, name: string, body: unknown, opts: WriteOptions = {}, sub: Subresource = '',
   ): Promise<{ object: KubeObject; created: boolean }> {
     const desired = this.checkBody(r, body);
+    this.unknownFields(r, desired, opts);
     if (desired.metadata!.name !== undefined && desired.metadata!.name !== name) {
       throw badRequest(`the name of the object (${String(desired.metadata!.name)}) does not match the name on the URL (${name})`);
     }
@@ -463,11 +476,18 @@ export class ObjectEngine {
     r: ResourceType, ns: string | undefined, name: string, apply: (current: KubeObject) => KubeObject,
     opts: WriteOptions = {}, sub: Subresource = '',
   ): Promise<KubeObject> {
-    return this.guaranteedUpdate(r, ns, name, (cur) => {
+    let attemptWarnings: string[] = [];
+    const res = await this.guaranteedUpdate(r, ns, name, (cur) => {
+      attemptWarnings = [];
       const out = apply(cur);
       if (!isPlainObject(out)) throw badRequest('the patch did not produce an object');
-      return this.checkBody(r, out);
+      const obj = this.checkBody(r, out);
+      // Warnings are collected once even when a conflict makes the patch apply again.
+      this.unknownFields(r, obj, { ...opts, warnings: attemptWarnings });
+      return obj;
     }, opts, sub);
+    opts.warnings?.push(...attemptWarnings);
+    return res;
   }
 
   /**

@@ -15,6 +15,7 @@ import { parseLabelSelector, matchesLabels } from '../selectors/label.js';
 import { parseFieldSelector, matchesFields, checkFieldSelector } from '../selectors/field.js';
 import { toTable } from '../table.js';
 import { applyPatch, PatchError } from '../patch/index.js';
+import { parseFieldValidation } from './unknown-fields.js';
 
 /** A parsed resource path. */
 export interface ResourcePath {
@@ -74,11 +75,11 @@ const qInt = (query: Query, k: string): number | undefined => {
   return Number(v);
 };
 
-function writeOptions(query: Query): WriteOptions {
+function writeOptions(query: Query, warnings: string[]): WriteOptions {
   const raw = query['dryRun'];
   const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   for (const v of values) if (v !== 'All') throw badRequest(`Invalid dryRun value: "${v}"; the only supported value is "All"`);
-  return { dryRun: values.length > 0 };
+  return { dryRun: values.length > 0, fieldValidation: parseFieldValidation(q(query, 'fieldValidation')), warnings };
 }
 
 function listOptions(query: Query): ListOptions {
@@ -104,6 +105,9 @@ export interface ResourceRoutesDeps {
 }
 
 export class ResourceRoutes {
+  /** Warnings collected while serving a request, sent as `Warning: 299 - "…"` headers. */
+  private readonly warnings = new WeakMap<FastifyReply, string[]>();
+
   constructor(private readonly d: ResourceRoutesDeps) {}
 
   /** Entry point for every /api/* and /apis/* request that is not discovery. */
@@ -117,6 +121,10 @@ export class ResourceRoutes {
     if (!verb) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     if (subresource === '' && !r.verbs.includes(verb)) throw methodNotSupported(gr(r), verb);
     const e = this.d.engine;
+    const warnings: string[] = [];
+    this.warnings.set(reply, warnings);
+    let writeOpts: WriteOptions | undefined;
+    const wo = () => (writeOpts ??= writeOptions(query, warnings));
 
     if (subresource === '') {
       switch (verb) {
@@ -129,18 +137,18 @@ export class ResourceRoutes {
         case 'watch':
           return this.watch(req, reply, r, namespace, name, query, format);
         case 'create':
-          return this.send(reply, 201, { kind: 'json' }, r, await e.create(r, namespace, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query)), query);
+          return this.send(reply, 201, { kind: 'json' }, r, await e.create(r, namespace, decodeBody(req.headers['content-type'], req.body as Buffer), wo()), query);
         case 'update': {
-          const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query));
+          const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo());
           return this.send(reply, res.created ? 201 : 200, { kind: 'json' }, r, res.object, query);
         }
         case 'patch':
-          return this.send(reply, 200, { kind: 'json' }, r, await this.patch(req, r, namespace, name!, '', query), query);
+          return this.send(reply, 200, { kind: 'json' }, r, await this.patch(req, r, namespace, name!, '', wo()), query);
         case 'delete': {
           const dopts = deleteOptions(req, query);
-          const wo = writeOptions(query);
-          if (dopts.dryRun?.includes('All')) wo.dryRun = true;
-          const res = await e.delete(r, namespace, name!, dopts, wo);
+          const w = wo();
+          if (dopts.dryRun?.includes('All')) w.dryRun = true;
+          const res = await e.delete(r, namespace, name!, dopts, w);
           const kindKey = `${r.group}/${r.kind}`;
           if (res.deleted && !RETURNS_DELETED.has(kindKey)) {
             const details: Record<string, string> = { name: name!, kind: r.plural };
@@ -152,9 +160,9 @@ export class ResourceRoutes {
         }
         case 'deletecollection': {
           const dopts = deleteOptions(req, query);
-          const wo = writeOptions(query);
-          if (dopts.dryRun?.includes('All')) wo.dryRun = true;
-          const items = await e.deleteCollection(r, namespace, listOptions(query), dopts, wo);
+          const w = wo();
+          if (dopts.dryRun?.includes('All')) w.dryRun = true;
+          const items = await e.deleteCollection(r, namespace, listOptions(query), dopts, w);
           return this.sendRaw(reply, 200, format, { kind: r.listKind, apiVersion: groupVersion(r), metadata: {}, items });
         }
       }
@@ -164,29 +172,29 @@ export class ResourceRoutes {
     if (subresource === 'status') {
       if (verb === 'get') return this.send(reply, 200, format, r, await e.get(r, namespace, name!), query);
       if (verb === 'update') {
-        const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query), 'status');
+        const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo(), 'status');
         return this.send(reply, 200, { kind: 'json' }, r, res.object, query);
       }
-      if (verb === 'patch') return this.send(reply, 200, { kind: 'json' }, r, await this.patch(req, r, namespace, name!, 'status', query), query);
+      if (verb === 'patch') return this.send(reply, 200, { kind: 'json' }, r, await this.patch(req, r, namespace, name!, 'status', wo()), query);
     }
     if (subresource === 'scale' && r.scale) {
       if (verb === 'get') return this.sendRaw(reply, 200, format, await e.getScale(r, namespace, name!));
       if (verb === 'update') {
         const body = decodeBody(req.headers['content-type'], req.body as Buffer);
-        return this.sendRaw(reply, 200, format, await e.updateScale(r, namespace, name!, () => body, writeOptions(query)));
+        return this.sendRaw(reply, 200, format, await e.updateScale(r, namespace, name!, () => body, wo()));
       }
       if (verb === 'patch') {
         const { type, patch } = this.decodePatchBody(req);
-        const scale = await e.updateScale(r, namespace, name!, (cur) => runPatch(type, cur, patch, 'io.k8s.api.autoscaling.v1.Scale'), writeOptions(query));
+        const scale = await e.updateScale(r, namespace, name!, (cur) => runPatch(type, cur, patch, 'io.k8s.api.autoscaling.v1.Scale'), wo());
         return this.sendRaw(reply, 200, format, scale);
       }
     }
     if (subresource === 'binding' && verb === 'create') {
-      await e.bind(r, namespace!, name!, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query));
+      await e.bind(r, namespace!, name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo());
       return this.sendRaw(reply, 201, { kind: 'json' }, successStatus(201));
     }
     if (subresource === 'finalize' && verb === 'update') {
-      const obj = await e.finalizeNamespace(name!, decodeBody(req.headers['content-type'], req.body as Buffer), writeOptions(query));
+      const obj = await e.finalizeNamespace(name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo());
       return this.send(reply, 200, { kind: 'json' }, r, obj, query);
     }
     if (subresource === 'eviction' && verb === 'create') {
@@ -198,9 +206,9 @@ export class ResourceRoutes {
       const meta = body['metadata'] as { name?: string } | undefined;
       if (meta?.name !== undefined && meta.name !== name) throw badRequest(`name in URL does not match name in Eviction object`);
       const dopts = (isPlainObject(body['deleteOptions']) ? body['deleteOptions'] : {}) as DeleteOptions;
-      const wo = writeOptions(query);
-      if (dopts.dryRun?.includes('All')) wo.dryRun = true;
-      await e.delete(r, namespace, name!, dopts, wo);
+      const w = wo();
+      if (dopts.dryRun?.includes('All')) w.dryRun = true;
+      await e.delete(r, namespace, name!, dopts, w);
       return this.sendRaw(reply, 201, { kind: 'json' }, successStatus(201));
     }
     if (subresource === 'log') {
@@ -216,9 +224,9 @@ export class ResourceRoutes {
     return res;
   }
 
-  private async patch(req: FastifyRequest, r: ResourceType, ns: string | undefined, name: string, sub: Subresource, query: Query): Promise<KubeObject> {
+  private async patch(req: FastifyRequest, r: ResourceType, ns: string | undefined, name: string, sub: Subresource, opts: WriteOptions): Promise<KubeObject> {
     const { type, patch } = this.decodePatchBody(req);
-    return this.d.engine.patch(r, ns, name, (cur) => runPatch(type, cur, patch, r.definition) as KubeObject, writeOptions(query), sub);
+    return this.d.engine.patch(r, ns, name, (cur) => runPatch(type, cur, patch, r.definition) as KubeObject, opts, sub);
   }
 
   private async watch(
@@ -286,6 +294,8 @@ export class ResourceRoutes {
   }
 
   sendRaw(reply: FastifyReply, code: number, format: ResponseFormat, obj: unknown): void {
+    const warnings = this.warnings.get(reply);
+    if (warnings?.length) reply.header('warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
     if (format.kind === 'yaml') {
       sendText(reply, code, 'application/yaml', toYaml(obj));
       return;

@@ -1,0 +1,62 @@
+/**
+ * Unknown fields, as kube-apiserver's decoder treats them: fields the kind's schema does not have are dropped
+ * from what is stored, and reported per `fieldValidation`: Strict → 400 `strict decoding error: unknown
+ * field "spec.foo"`, Warn (the default) → a `Warning` header per field, Ignore → silently.
+ * Free-form parts of a schema (maps, preserve-unknown-fields, untyped objects) are never pruned; a definition
+ * the schema catalog does not know is left alone.
+ */
+import { definitionSchema, resolveSchema, type Schema } from '../schema/index.js';
+import { isPlainObject } from '../content.js';
+import { badRequest } from '../status.js';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export function parseFieldValidation(v: string | undefined): FieldValidation {
+  if (v === undefined || v === '') return 'Warn';
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+}
+
+/** Removes unknown fields from `obj` in place; returns their paths (`spec.containers[0].foo`). */
+export function pruneUnknownFields(obj: unknown, definition: string): string[] {
+  const root = definitionSchema(definition);
+  if (!root) return [];
+  const out: string[] = [];
+  walk(obj, root, '', out);
+  return out;
+}
+
+const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
+
+function walk(value: unknown, schema: Schema | undefined, path: string, out: string[]): void {
+  const s = resolveSchema(schema);
+  if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
+  if (Array.isArray(value)) {
+    if (s.items) value.forEach((v, i) => walk(v, s.items, `${path}[${i}]`, out));
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  if (s.properties) {
+    for (const key of Object.keys(value)) {
+      const prop = s.properties[key];
+      if (prop) walk(value[key], prop, join(path, key), out);
+      else if (s.additionalProperties && typeof s.additionalProperties === 'object') walk(value[key], s.additionalProperties, join(path, key), out);
+      else if (s.additionalProperties !== true) {
+        out.push(join(path, key));
+        delete value[key];
+      }
+    }
+    return;
+  }
+  if (s.additionalProperties && typeof s.additionalProperties === 'object') {
+    for (const key of Object.keys(value)) walk(value[key], s.additionalProperties, join(path, key), out);
+  }
+}
+
+/** Applies the policy: throws for Strict, otherwise returns the warnings to send (none for Ignore). */
+export function checkUnknownFields(obj: unknown, definition: string, mode: FieldValidation): string[] {
+  const unknown = pruneUnknownFields(obj, definition);
+  if (unknown.length === 0 || mode === 'Ignore') return [];
+  if (mode === 'Strict') throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+  return unknown.map((f) => `unknown field "${f}"`);
+}
