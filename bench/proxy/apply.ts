@@ -12,7 +12,7 @@ import { fmtMs, fmtNum, printTable } from '../runner/index.js';
 import { benchModel, BENCH_CONFIG } from './compile.js';
 import { createIptablesCompiler, jumpRules } from '../../src/dataplane/proxy/compiler/index.js';
 import { IptablesApplier } from '../../src/dataplane/proxy/apply/iptables.js';
-import { NftApplier } from '../../src/dataplane/proxy/apply/nft.js';
+import { NftBackend } from '../../src/dataplane/proxy/backends.js';
 import { compileUpstream } from '../../src/dataplane/proxy/nftables/upstream.js';
 import { compileFlat } from '../../src/dataplane/proxy/nftables/flat.js';
 import { rulesetSize } from '../../src/dataplane/proxy/nftables/ruleset.js';
@@ -142,11 +142,11 @@ async function benchNft(layout: 'upstream' | 'flat', n: number): Promise<ApplyRo
   try {
     const compile = layout === 'flat' ? compileFlat : compileUpstream;
     const model = benchModel(n);
-    const applier = new NftApplier({ netns: ns.name });
-    const rs = compile(model, BENCH_CONFIG);
+    // What the agent runs: the incremental backend (first sync and resyncs diff against the kernel).
+    const backend = new NftBackend(layout, { netns: ns.name }, BENCH_CONFIG);
     let loadBytes = 0;
     const loadMs = await timed(async () => {
-      loadBytes = (await applier.apply(rs)).bytes;
+      loadBytes = (await backend.sync(model, true)).bytes;
     });
     const mid = Math.floor(n / 2);
     const updates: number[] = [];
@@ -154,27 +154,22 @@ async function benchNft(layout: 'upstream' | 'flat', n: number): Promise<ApplyRo
     let cur = model;
     for (let v = 1; v <= REPEATS; v++) {
       cur = withChangedService(model, mid, v);
-      const t0 = performance.now();
-      const r = await applier.apply(compile(cur, BENCH_CONFIG));
-      updates.push(performance.now() - t0);
-      updatesK.push(r.kernelMs);
+      updates.push(await timed(() => backend.sync(cur, false)));
+      updatesK.push(backend.lastKernelMs);
     }
     const adds: number[] = [];
     const addsK: number[] = [];
     for (let k = 0; k < REPEATS; k++) {
       cur = [...cur, extraService(n, k)];
-      const t0 = performance.now();
-      const r = await applier.apply(compile(cur, BENCH_CONFIG));
-      adds.push(performance.now() - t0);
-      addsK.push(r.kernelMs);
+      adds.push(await timed(() => backend.sync(cur, false)));
+      addsK.push(backend.lastKernelMs);
     }
-    const last = compile(cur, BENCH_CONFIG);
     let resyncBytes = -1;
     const resyncMs = await timed(async () => {
-      resyncBytes = (await applier.apply(last, true)).bytes;
+      resyncBytes = (await backend.sync(cur, true)).bytes;
     });
     if (resyncBytes !== 0) console.error(`warning: nft ${layout} resync at ${n} still sent ${resyncBytes} bytes`);
-    const size = rulesetSize(rs);
+    const size = rulesetSize(compile(model, BENCH_CONFIG));
     return {
       mode: `nftables/${layout}`, servicePorts: n, endpoints: model.reduce((s, sp) => s + sp.endpoints.length, 0), loadMs,
       updateMs: median(updates), updateKernelMs: median(updatesK), addMs: median(adds), addKernelMs: median(addsK),
