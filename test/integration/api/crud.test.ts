@@ -249,3 +249,16 @@ describe('unknown fields (fieldValidation)', () => {
     expect(cm.extra).toBeUndefined();
   });
 });
+
+describe('odd requests', () => {
+  test('POST to a named object is 405; a malformed path escape is 400; PUT on a collection is 405', async () => {
+    expect((await h.json('POST', `${PODS}/a`, pod('a'))).status).toBe(405);
+    expect((await h.json('GET', `${PODS}/%E0%A4%A`)).status).toBe(400);
+    expect((await h.json('PUT', PODS, pod('a'))).status).toBe(405);
+  });
+  test('namespaces have no deletecollection', async () => {
+    const res = await h.json('DELETE', '/api/v1/namespaces');
+    expect(res.status).toBe(405);
+    expect(res.body.reason).toBe('MethodNotAllowed');
+  });
+});

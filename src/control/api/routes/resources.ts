@@ -120,6 +120,10 @@ export class ResourceRoutes {
     const verb = verbOf(method, name !== undefined, qBool(query, 'watch') === true);
     if (!verb) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     if (subresource === '' && !r.verbs.includes(verb)) throw methodNotSupported(gr(r), verb);
+    // POST goes to the collection (or a subresource such as binding), never to a named object.
+    if (verb === 'create' && subresource === '' && name !== undefined) {
+      throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
     const e = this.d.engine;
     const warnings: string[] = [];
     this.warnings.set(reply, warnings);
@@ -370,7 +374,12 @@ function deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
 /** Resolves /api/... or /apis/... request paths; null for discovery paths and unknown resources. */
 export function splitApiPath(url: string): { core: boolean; segs: string[] } | null {
   const path = url.split('?')[0]!;
-  const segs = path.split('/').slice(1).map((s) => decodeURIComponent(s));
+  let segs: string[];
+  try {
+    segs = path.split('/').slice(1).map((s) => decodeURIComponent(s));
+  } catch {
+    throw badRequest(`malformed escape in the request path: ${path}`);
+  }
   if (segs[segs.length - 1] === '') segs.pop();
   if (segs[0] === 'api') return { core: true, segs: segs.slice(1) };
   if (segs[0] === 'apis') return { core: false, segs: segs.slice(1) };
