@@ -70,8 +70,9 @@ export function serverSideApply(live: KubeObject | null, applied: KubeObject, op
   if (lastSet && !lastSet.isEmpty()) merged = prune(merged, managed, lastSet, shape, keys);
 
   // Ownership moves: conflicting fields leave their owners (only when forced), removed fields leave everyone.
+  // Reset fields never conflict: the engine puts their stored values back (upstream's IgnoreFilter).
   const c = compare(liveObj, merged, shape, keys);
-  const changed = c.modified.union(c.added);
+  const changed = c.modified.union(c.added).recursiveDifference(ignored);
   const conflicts: ApplyConflict[] = [];
   const taken = new Map<string, FieldSet>();
   for (const [k, m] of managed) {
@@ -86,7 +87,7 @@ export function serverSideApply(live: KubeObject | null, applied: KubeObject, op
     throw new ApplyConflictError(conflicts);
   }
   for (const [k, clash] of taken) managed.get(k)!.set = managed.get(k)!.set.difference(clash);
-  for (const m of managed.values()) m.set = m.set.difference(c.removed);
+  for (const m of managed.values()) m.set = m.set.difference(c.removed.recursiveDifference(ignored));
   self.set = self.set.difference(STRIPPED_FIELDS);
 
   const result = dropNulls(merged) as KubeObject;

@@ -48,9 +48,10 @@ export function trackUpdate(
   const keys = new ItemKeys(false);
   const before = live ? withoutManagedFields(live) : emptyObject(shape);
   const c = compare(before, withoutManagedFields(updated), shape, keys);
-  const changed = c.modified.union(c.added);
-  for (const m of managed.values()) m.set = m.set.difference(changed).difference(c.removed);
-  const mine = changed.recursiveDifference(resetFields(shape, subresource)).difference(STRIPPED_FIELDS);
+  const ignored = resetFields(shape, subresource);
+  const changed = c.modified.union(c.added).recursiveDifference(ignored);
+  for (const m of managed.values()) m.set = m.set.difference(changed).difference(c.removed.recursiveDifference(ignored));
+  const mine = changed.difference(STRIPPED_FIELDS);
   if (!mine.isEmpty()) {
     const key = managerKey(manager, 'Update', apiVersion, subresource);
     const prev = managed.get(key);
