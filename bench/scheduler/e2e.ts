@@ -2,16 +2,17 @@
  * End-to-end scheduler benchmark: pods/s from creation to bound through the API server on sqlite, with the
  * scheduler talking HTTP to it (src/client), 100% of nodes scored, for scheduler_perf's shapes (core.ts's
  * WORKLOADS). Per size: nodes and the workload's init pods (already bound) are created through the API, then
- * - live: the scheduler starts and syncs, then the measured pods are created (16 in flight) while it schedules
+ * - live: the scheduler starts and syncs, then the measured pods are created (64 in flight) while it schedules
  *   them; throughput = measured pods / (first create sent → last bind acknowledged);
  * - backlog: the measured pods are created first (pending), then the scheduler starts; throughput = measured
- *   pods / (caches synced → last bind acknowledged): the scheduler and its own writes (binding, event) alone.
+ *   pods / (caches synced → last bind acknowledged): the scheduler and its own writes (binding, event) alone;
+ * - loop: no HTTP at all (runLoopOnly), the scheduler side's own ceiling.
  * The API server runs in a worker thread (its own core on this 2-core machine); peak RSS covers the whole
  * process (server + scheduler + pod creator).
  *
  *   npm run bench -- scheduler --skip-core --e2e [--e2e-nodes 1000,5000] [--e2e-pods 10000]
  *                              [--e2e-workloads SchedulingBasic] [--e2e-core wasm|reference]
- *                              [--e2e-mode live,backlog] [--e2e-sync full|normal] [--e2e-bind-concurrency 64] [--e2e-create-concurrency 16]
+ *                              [--e2e-mode live,backlog,loop] [--e2e-sync full|normal] [--e2e-bind-concurrency 64] [--e2e-create-concurrency 64]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,9 @@ import { RestClient } from '../../src/client/rest.js';
 import { Namespaces, Nodes, Pods } from '../../src/client/resources.js';
 import { isConflict } from '../../src/client/rest.js';
 import type { KubeObject } from '../../src/client/types.js';
-import { startScheduler, type CoreKind } from '../../src/control/scheduler/start.js';
+import type { SchedulerApi } from '../../src/control/scheduler/binder.js';
+import { Scheduler } from '../../src/control/scheduler/scheduler.js';
+import { createCore, startScheduler, type CoreKind } from '../../src/control/scheduler/start.js';
 import { flag, fmtMiB, fmtMs, fmtOps, nowMs, numberFlag, percentiles, printTable, progress } from '../runner/index.js';
 import { benchNode, WORKLOADS, type Workload } from './core.js';
 
@@ -31,7 +34,7 @@ export interface E2EFigures {
   pods: number;
   core: CoreKind;
   storage: 'sqlite';
-  mode: 'live' | 'backlog';
+  mode: 'live' | 'backlog' | 'loop';
   synchronous: 'full' | 'normal';
   bindConcurrency: number;
   percentageOfNodesToScore: 100;
@@ -98,6 +101,42 @@ export interface E2EOptions {
    * caches being synced to the last bind, isolating the scheduler and its writes from the creation load.
    */
   mode: 'live' | 'backlog';
+}
+
+/**
+ * The loop alone, no HTTP: informer handlers fed directly, binds and events answered at once. Not end to end:
+ * it is the ceiling the scheduler side (queue, cache, core, bookkeeping) puts on the figures above.
+ */
+export async function runLoopOnly(w: Workload, nodes: number, pods: number, core: CoreKind): Promise<E2EFigures> {
+  let peak = process.memoryUsage.rss();
+  const t0 = nowMs();
+  const engine = await createCore(core, { percentageOfNodesToScore: 100, scoringStrategy: 'LeastAllocated', seed: 1 });
+  let bound = 0;
+  let allBound!: () => void;
+  const done = new Promise<void>((r) => (allBound = r));
+  const api: SchedulerApi = { bind: async () => {}, setPodCondition: async () => {}, createEvent: async () => {} };
+  const s = new Scheduler({ core: engine, api, onBound: () => ++bound === pods && allBound() });
+  for (let i = 0; i < nodes; i++) s.nodeHandler.onAdd!(benchNode(i), true);
+  for (let i = 0; i < w.initPods(nodes); i++) {
+    const p = w.pod(i, 'init');
+    (p.spec as Record<string, unknown>).nodeName = `node-${i % nodes}`;
+    s.podHandler.onAdd!(p, true);
+  }
+  for (let i = 0; i < pods; i++) s.podHandler.onAdd!(w.pod(i, 'measure'), true);
+  const setupSeconds = (nowMs() - t0) / 1000;
+  const ac = new AbortController();
+  const start = nowMs();
+  const running = s.run(ac.signal);
+  await done;
+  const seconds = (nowMs() - start) / 1000;
+  ac.abort();
+  await running;
+  peak = Math.max(peak, process.memoryUsage.rss());
+  return {
+    workload: w.name, nodes, pods: bound, core, storage: 'sqlite', mode: 'loop', synchronous: 'full', bindConcurrency: 64,
+    percentageOfNodesToScore: 100, podsPerSec: bound / seconds, seconds, latencyP50Ms: 0, latencyP99Ms: 0, setupSeconds,
+    bindErrors: 0, unschedulable: s.stats.unschedulable, peakRssMiB: peak / (1024 * 1024),
+  };
 }
 
 export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2EOptions): Promise<E2EFigures> {
@@ -204,11 +243,11 @@ export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
     core,
     synchronous,
     bindConcurrency: numberFlag(args, 'e2e-bind-concurrency', 64),
-    createConcurrency: numberFlag(args, 'e2e-create-concurrency', 16),
+    createConcurrency: numberFlag(args, 'e2e-create-concurrency', 64),
     mode: 'live',
   };
-  const modes = (flag(args, 'e2e-mode') ?? 'live,backlog').split(',');
-  for (const m of modes) if (m !== 'live' && m !== 'backlog') throw new Error(`--e2e-mode takes live and/or backlog, got ${m}`);
+  const modes = (flag(args, 'e2e-mode') ?? 'live,backlog,loop').split(',');
+  for (const m of modes) if (m !== 'live' && m !== 'backlog' && m !== 'loop') throw new Error(`--e2e-mode takes live, backlog, loop; got ${m}`);
   const workloads = names.map((n) => {
     const w = WORKLOADS.find((x) => x.name === n);
     if (!w) throw new Error(`unknown workload ${n}; known: ${WORKLOADS.map((x) => x.name).join(', ')}`);
@@ -217,13 +256,20 @@ export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
   const out: E2EFigures[] = [];
   for (const w of workloads) {
     for (const nodes of nodeCounts) {
-      for (const mode of modes as E2EOptions['mode'][]) out.push(await runE2EOnce(w, nodes, w.measuredPods(pods), { ...opts, mode }));
+      for (const mode of modes) {
+        const n = w.measuredPods(pods);
+        out.push(mode === 'loop' ? await runLoopOnly(w, nodes, n, core) : await runE2EOnce(w, nodes, n, { ...opts, mode: mode as E2EOptions['mode'] }));
+      }
     }
   }
   printTable(
     'Scheduler end to end (API server on sqlite, 100% of nodes scored; pods/s from creation to bound)',
     ['workload', 'nodes', 'pods', 'mode', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'p50 create→bound', 'p99', 'bind errors', 'peak RSS'],
-    out.map((f) => [f.workload, f.nodes, f.pods, f.mode, f.core, f.synchronous, f.bindConcurrency, fmtOps(f.podsPerSec), fmtMs(f.latencyP50Ms), fmtMs(f.latencyP99Ms), f.bindErrors, fmtMiB(f.peakRssMiB * 1024 * 1024)]),
+    out.map((f) => {
+      const http = f.mode !== 'loop';
+      return [f.workload, f.nodes, f.pods, f.mode, f.core, http ? f.synchronous : '-', http ? f.bindConcurrency : '-', fmtOps(f.podsPerSec),
+        http ? fmtMs(f.latencyP50Ms) : '-', http ? fmtMs(f.latencyP99Ms) : '-', http ? f.bindErrors : '-', fmtMiB(f.peakRssMiB * 1024 * 1024)];
+    }),
   );
   return out;
 }
