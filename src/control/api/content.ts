@@ -3,7 +3,7 @@
  * aggregated discovery). Decoding failures become 400/415 Statuses here, never exceptions from a parser.
  */
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { badRequest, unsupportedMediaType } from './status.js';
+import { ApiError, badRequest, unsupportedMediaType } from './status.js';
 
 /** kube-apiserver's limit for JSON and YAML request bodies. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -88,7 +88,12 @@ export function decodeBody(contentType: string | undefined, raw: Buffer | undefi
   if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml' || type.endsWith('+yaml')) {
     return decodeYaml(text);
   }
-  throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  const err = unsupportedMediaType(type, ['application/json', 'application/yaml']);
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    // kubectl's generators (create namespace/configmap/deployment…) send protobuf; say what works instead.
+    throw new ApiError(err.code, err.reason, `${err.message} (Skiff does not decode protobuf yet: use kubectl create -f or kubectl apply -f with YAML or JSON)`, err.details);
+  }
+  throw err;
 }
 
 export function decodeYaml(text: string): unknown {

@@ -256,6 +256,11 @@ describe('odd requests', () => {
     expect((await h.json('GET', `${PODS}/%E0%A4%A`)).status).toBe(400);
     expect((await h.json('PUT', PODS, pod('a'))).status).toBe(405);
   });
+  test('protobuf bodies are 415 with a hint (kubectl create <generator> sends them)', async () => {
+    const res = await h.json('POST', '/api/v1/namespaces', Buffer.from('k8s\u0000'), { 'content-type': 'application/vnd.kubernetes.protobuf' });
+    expect(res.status).toBe(415);
+    expect(res.body.message).toContain('kubectl create -f');
+  });
   test('namespaces have no deletecollection', async () => {
     const res = await h.json('DELETE', '/api/v1/namespaces');
     expect(res.status).toBe(405);
