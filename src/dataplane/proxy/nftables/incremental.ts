@@ -44,6 +44,7 @@ function portKey(sp: ServicePortInfo): string {
 export class IncrementalNft {
   private readonly baseRs: NftRuleset;
   private readonly baseChains: Set<string>;
+  private scratch: NftRuleset | null = null;
   private chains = new Map<string, { chain: NftChain; refs: number }>();
   private sets = new Map<string, SetState>();
   private contribs = new Map<string, { sp: ServicePortInfo; fp: string; c: Contribution }>();
@@ -64,14 +65,24 @@ export class IncrementalNft {
     return this.layout.table;
   }
 
+  /** One service port compiled alone into a reused scratch copy of the base layout, then taken out of it. */
   private contribution(sp: ServicePortInfo): Contribution {
-    const scratch = this.layout.base(this.cfg);
+    const scratch = (this.scratch ??= this.layout.base(this.cfg));
     this.layout.add(scratch, sp, this.cfg);
     const c: Contribution = { chains: new Map(), sets: new Map(), elements: [] };
-    for (const [name, chain] of scratch.chains) if (!this.baseChains.has(name)) c.chains.set(name, chain);
+    for (const [name, chain] of scratch.chains) {
+      if (this.baseChains.has(name)) continue;
+      c.chains.set(name, chain);
+      scratch.chains.delete(name);
+    }
     for (const [name, set] of scratch.sets) {
-      if (!this.baseRs.sets.has(name)) c.sets.set(name, set);
+      if (set.elements.size === 0 && this.baseRs.sets.has(name)) continue;
       for (const e of set.elements.values()) c.elements.push([name, e]);
+      if (this.baseRs.sets.has(name)) set.elements = new Map();
+      else {
+        c.sets.set(name, set);
+        scratch.sets.delete(name);
+      }
     }
     return c;
   }
