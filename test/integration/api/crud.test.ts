@@ -255,6 +255,8 @@ describe('odd requests', () => {
     expect((await h.json('POST', `${PODS}/a`, pod('a'))).status).toBe(405);
     expect((await h.json('GET', `${PODS}/%E0%A4%A`)).status).toBe(400);
     expect((await h.json('PUT', PODS, pod('a'))).status).toBe(405);
+    expect((await h.json('POST', '/api/v1/pods', pod('a'))).status).toBe(405);
+    expect((await h.json('GET', '/api/v1/pods/a')).status).toBe(404);
   });
   test('protobuf bodies are 415 with a hint (kubectl create <generator> sends them)', async () => {
     const res = await h.json('POST', '/api/v1/namespaces', Buffer.from('k8s\u0000'), { 'content-type': 'application/vnd.kubernetes.protobuf' });

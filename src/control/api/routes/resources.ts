@@ -120,6 +120,11 @@ export class ResourceRoutes {
     const verb = verbOf(method, name !== undefined, qBool(query, 'watch') === true);
     if (!verb) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     if (subresource === '' && !r.verbs.includes(verb)) throw methodNotSupported(gr(r), verb);
+    // A namespaced kind is only listed and watched across namespaces; everything else names a namespace.
+    if (r.namespaced && namespace === undefined) {
+      if (name !== undefined) throw pathNotFound();
+      if (verb !== 'list' && verb !== 'watch') throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
     // POST goes to the collection (or a subresource such as binding), never to a named object.
     if (verb === 'create' && subresource === '' && name !== undefined) {
       throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
