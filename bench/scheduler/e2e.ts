@@ -47,6 +47,8 @@ export interface E2EFigures {
   setupSeconds: number;
   bindErrors: number;
   unschedulable: number;
+  /** Scheduled/FailedScheduling events dropped by the recorder's full backlog (as client-go's broadcaster drops). */
+  eventsDropped: number;
   /** Highest RSS sampled during this run (whole process: server worker + scheduler + pod creator). */
   peakRssMiB: number;
 }
@@ -135,7 +137,7 @@ export async function runLoopOnly(w: Workload, nodes: number, pods: number, core
   return {
     workload: w.name, nodes, pods: bound, core, storage: 'sqlite', mode: 'loop', synchronous: 'full', bindConcurrency: 64,
     percentageOfNodesToScore: 100, podsPerSec: bound / seconds, seconds, latencyP50Ms: 0, latencyP99Ms: 0, setupSeconds,
-    bindErrors: 0, unschedulable: s.stats.unschedulable, peakRssMiB: peak / (1024 * 1024),
+    bindErrors: 0, unschedulable: s.stats.unschedulable, eventsDropped: s.recorder.dropped, peakRssMiB: peak / (1024 * 1024),
   };
 }
 
@@ -201,6 +203,7 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
     bar.done();
     const end = outcome === 'ok' ? lastBound : nowMs();
     const stats = { ...running.scheduler.stats };
+    const eventsDropped = running.scheduler.recorder.dropped;
     await running.stop();
     const lat = percentiles(latencies);
     return {
@@ -220,6 +223,7 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
       setupSeconds,
       bindErrors: stats.bindErrors,
       unschedulable: stats.unschedulable,
+      eventsDropped,
       peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / (1024 * 1024),
     };
   } finally {
@@ -264,11 +268,11 @@ export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
   }
   printTable(
     'Scheduler end to end (API server on sqlite, 100% of nodes scored; pods/s from creation to bound)',
-    ['workload', 'nodes', 'pods', 'mode', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'p50 create→bound', 'p99', 'bind errors', 'peak RSS'],
+    ['workload', 'nodes', 'pods', 'mode', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'p50 create→bound', 'p99', 'bind errors', 'events dropped', 'peak RSS'],
     out.map((f) => {
       const http = f.mode !== 'loop';
       return [f.workload, f.nodes, f.pods, f.mode, f.core, http ? f.synchronous : '-', http ? f.bindConcurrency : '-', fmtOps(f.podsPerSec),
-        http ? fmtMs(f.latencyP50Ms) : '-', http ? fmtMs(f.latencyP99Ms) : '-', http ? f.bindErrors : '-', fmtMiB(f.peakRssMiB * 1024 * 1024)];
+        http ? fmtMs(f.latencyP50Ms) : '-', http ? fmtMs(f.latencyP99Ms) : '-', http ? f.bindErrors : '-', http ? f.eventsDropped : '-', fmtMiB(f.peakRssMiB * 1024 * 1024)];
     }),
   );
   return out;

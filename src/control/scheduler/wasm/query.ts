@@ -153,6 +153,9 @@ export class QueryEncoder {
     }
     q.push(inter.length / 3, ...inter);
 
+    // The core keeps per-cycle tables for at most 64 constraints or terms of each kind.
+    const most = Math.max(hard.length, soft.length, pod.requiredAffinity.length, pod.requiredAntiAffinity.length, existingAnti.length / 2, inter.length / 3);
+    if (most > 64) throw new Error(`pod ${pod.key}: more than 64 topology spread constraints or pod affinity terms of one kind`);
     if (opts.explain) flags |= F.EXPLAIN;
     q[0] = flags;
     const C = t.C;
