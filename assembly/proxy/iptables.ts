@@ -5,6 +5,7 @@
 // emits old and new versions of a section aside and writes only the difference.
 import { sha256, MSG, MSG_CAP, DIGEST } from '../shared/sha256';
 import { base32x16 } from '../shared/base32';
+import { LANES, OUT10, padBlock, sha256x4 } from '../shared/sha256x4';
 import { arenaAlloc, arenaBase, arenaMark, arenaReset } from '../shared/arena';
 import {
   lit, putByte, putDec, putLit, putMem, reserve, writerInit, writerLen, writerPtr, writerCap, writerUse, writerSetLen,
@@ -236,11 +237,34 @@ function msgDec(at: i32, v: u32): i32 {
   return at + n;
 }
 
+// Hashes wait in four SIMD lanes; longer messages (rare) take the scalar path at once.
+const PEND_DST: usize = memory.data(16);
+let pending: i32 = 0;
+
+function queueHash(len: i32, dst: usize): void {
+  if (len > 55) {
+    sha256(len);
+    base32x16(DIGEST, dst);
+    return;
+  }
+  memory.copy(LANES + (<usize>pending << 6), MSG, <usize>len);
+  padBlock(pending, len);
+  store<u32>(PEND_DST + (<usize>pending << 2), <u32>dst);
+  pending++;
+  if (pending == 4) flushHashes();
+}
+
+function flushHashes(): void {
+  if (pending == 0) return;
+  sha256x4();
+  for (let l = 0; l < pending; l++) base32x16(OUT10 + (<usize>l << 4), <usize>load<u32>(PEND_DST + (<usize>l << 2)));
+  pending = 0;
+}
+
 function hashService(s: i32): void {
   let n = msgCopy(0, BYTES + <usize>sv(s, T.S_NAME_OFF), sv(s, T.S_NAME_LEN));
   const base = msgProto(n, s);
-  sha256(base);
-  base32x16(DIGEST, SVC_HASH + (<usize>s << 4));
+  queueHash(base, SVC_HASH + (<usize>s << 4));
   const e0 = sv(s, T.S_EP_START);
   const ne = sv(s, T.S_EP_COUNT);
   for (let e = e0; e < e0 + ne; e++) {
@@ -252,8 +276,7 @@ function hashService(s: i32): void {
     if (v6) { store<u8>(MSG + <usize>n, 93); n++; }
     store<u8>(MSG + <usize>n, 58);
     n = msgDec(n + 1, <u32>ep(e, T.E_PORT));
-    sha256(n);
-    base32x16(DIGEST, EP_HASH + (<usize>e << 4));
+    queueHash(n, EP_HASH + (<usize>e << 4));
   }
 }
 
@@ -542,6 +565,7 @@ export function setup(): void {
     if (n > maxEp) maxEp = n;
     hashService(s);
   }
+  flushHashes();
   CL = arenaAlloc(<usize>(maxEp + 1) << 2);
   LO = arenaAlloc(<usize>(maxEp + 1) << 2);
   RE = arenaAlloc(<usize>(maxEp + 1) << 2);

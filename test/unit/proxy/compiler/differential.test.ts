@@ -105,3 +105,16 @@ describe('WASM compiler against the TypeScript reference', () => {
     expect(() => wasm.partial([], [])).toThrow(/before full/);
   });
 });
+
+describe('long names (hashes longer than one SHA-256 block)', () => {
+  it('WASM equals the reference when names and endpoints push messages past 55 bytes', async () => {
+    const config = configs[0]!;
+    const model = syntheticModel(40, { seed: 77, endpoints: [1, 5] }).map((sp, i) => ({
+      ...sp,
+      namespace: `namespace-with-a-rather-long-name-${'x'.repeat(i % 30)}`,
+      name: `service-${i}-${'y'.repeat((i * 7) % 40)}`,
+    }));
+    const wasm = (await createIptablesCompiler(config)).full(model).text;
+    expect(wasm).toBe(createReferenceIptablesCompiler(config).full(model).text);
+  });
+});
