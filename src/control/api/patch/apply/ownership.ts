@@ -31,14 +31,16 @@ const ALWAYS_PRESENT = new Set(['metadata', 'spec', 'status', 'template', 'strat
 
 /**
  * What upstream compares a create against: the kind's empty Go object, whose non-pointer structs serialise as
- * `{}`. Without it every create would own `spec` and `metadata` themselves, unlike upstream's entries.
+ * `{}` and whose required (non-omitempty) lists and maps as null. Without it every create would own `spec`,
+ * `metadata` or `containers` themselves, unlike upstream's entries.
  */
 export function emptyObject(shape: Shape): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (shape.kind !== 'struct') return out;
   for (const name of shape.fieldNames) {
     const f = shape.field(name);
-    if (ALWAYS_PRESENT.has(name) && f?.kind === 'struct') out[name] = emptyObject(f);
+    if (f?.kind === 'struct' && (ALWAYS_PRESENT.has(name) || shape.required.has(name))) out[name] = emptyObject(f);
+    else if ((f?.kind === 'list' || f?.kind === 'map') && shape.required.has(name)) out[name] = null;
   }
   return out;
 }

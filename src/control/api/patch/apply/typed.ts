@@ -46,6 +46,8 @@ export interface StructShape {
   definition: string;
   /** Declared fields. */
   fieldNames: readonly string[];
+  /** Required fields (in Go, the ones serialised even when empty). */
+  required: ReadonlySet<string>;
   field(name: string): Shape | undefined;
   /** additionalProperties beside the declared fields, if any. */
   extra?: Shape;
@@ -96,6 +98,7 @@ function makeStruct(definition: string, schema: Schema): StructShape {
     kind: 'struct',
     definition,
     fieldNames: Object.keys(props),
+    required: new Set(schema.required ?? []),
     field(name) {
       if (!Object.prototype.hasOwnProperty.call(props, name)) return undefined;
       let f = fields.get(name);
