@@ -142,3 +142,14 @@ describe('output formats', () => {
     expect(res.body).toContain('kind: Pod');
   });
 });
+
+describe('list output', () => {
+  test('every listed object carries the resourceVersion a get returns', async () => {
+    const l = await list('/api/v1/namespaces/default/pods');
+    expect(l.items.length).toBeGreaterThan(3);
+    for (const item of l.items) {
+      const got = (await h.json('GET', `/api/v1/namespaces/default/pods/${item.metadata!.name}`)).body;
+      expect(item).toEqual(got);
+    }
+  });
+});

@@ -13,7 +13,7 @@ import { CompactedError, FutureRevisionError, type KeyValue, type Store } from '
 import {
   ApiError, alreadyExists, badRequest, conflict, expired, forbidden, invalid, notFound, staleConflict, timeout,
 } from '../status.js';
-import { decodeKV, WatchCache, type Entry } from '../watch/cache.js';
+import { decodeKV, rawEntry, WatchCache, type Entry } from '../watch/cache.js';
 import { parseLabelSelector, matchesLabels, fromLabelSelectorObject, formatLabelSelector, type LabelSelector, type LabelSelectorObject } from '../selectors/label.js';
 import { parseFieldSelector, matchesFields, checkFieldSelector, pinnedName, type FieldSelector } from '../selectors/field.js';
 import { ServiceAllocator, type Allocation } from '../allocators/service.js';
@@ -116,10 +116,14 @@ export function decodeContinue(text: string): ContinueToken {
   }
 }
 
+/**
+ * Stored form: apiVersion, kind and metadata first (so lists can splice resourceVersion into the bytes, see
+ * rawEntry), without metadata.resourceVersion, which reads derive from the key's modRevision.
+ */
 const encode = (obj: KubeObject): Uint8Array => {
-  const meta = obj.metadata ?? {};
-  const { resourceVersion: _rv, ...rest } = meta;
-  return Buffer.from(JSON.stringify({ ...obj, metadata: rest }));
+  const { apiVersion, kind, metadata, ...body } = obj;
+  const { resourceVersion: _rv, ...meta } = metadata ?? {};
+  return Buffer.from(JSON.stringify({ apiVersion, kind, metadata: meta, ...body }));
 };
 
 export function getPath(obj: unknown, path: string): unknown {
@@ -272,11 +276,17 @@ export class ObjectEngine {
       const res = await this.storeCall(() => this.store.list(prefix, listOpts), opts.continue);
       listRevision = res.revision;
       let i = 0;
+      const filtered = labels.length > 0 || fields.length > 0;
       for (; i < res.items.length; i++) {
         const kv = res.items[i]!;
         lastKey = kv.key;
-        const o = decodeKV(kv);
-        if (match(o)) items.push({ key: kv.key, object: o });
+        // Without selectors nothing needs the parsed object: the stored JSON goes out with its resourceVersion spliced in.
+        const raw = filtered ? null : rawEntry(kv);
+        if (raw) items.push(raw);
+        else {
+          const o = decodeKV(kv);
+          if (match(o)) items.push({ key: kv.key, object: o });
+        }
         if (limit && items.length >= limit) {
           i++;
           break;

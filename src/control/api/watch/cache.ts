@@ -51,6 +51,30 @@ export function decodeKV(kv: KeyValue, revision = kv.modRevision): KubeObject {
 
 export const entryJson = (e: Entry): string => (e.json ??= JSON.stringify(e.object));
 
+/** Stored JSON that starts `{"apiVersion":"…","kind":"…","metadata":{` (as the engine writes it). */
+const STORED_HEAD = /^\{"apiVersion":"[^"\\]*","kind":"[^"\\]*","metadata":\{/;
+
+/**
+ * An Entry whose JSON is the stored bytes with `"resourceVersion"` spliced into metadata, parsed only if
+ * someone reads `object`; null when the bytes are not in the engine's layout (then decode normally).
+ */
+export function rawEntry(kv: KeyValue): Entry | null {
+  const text = Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8');
+  const m = STORED_HEAD.exec(text);
+  if (!m) return null;
+  const at = m[0].length;
+  const rv = `"resourceVersion":"${kv.modRevision}"`;
+  const json = text.slice(0, at) + (text[at] === '}' ? rv : `${rv},`) + text.slice(at);
+  let parsed: KubeObject | undefined;
+  return {
+    key: kv.key,
+    json,
+    get object(): KubeObject {
+      return (parsed ??= JSON.parse(json) as KubeObject);
+    },
+  };
+}
+
 export class WatchCache {
   revision = 0;
   /** Subscriptions from a revision >= oldest are served from the ring. */

@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from '../../resource.js';
 import { ApplyConflictError, ApplyRequestError, type ApplyConflict } from './errors.js';
-import { FieldSet, pathString } from './field-set.js';
+import { FieldSet, pathString, type PathElement } from './field-set.js';
 import {
   capUpdateManagers, decodeOrReset, encodeManagedFields, managerKey, rfc3339, type Managed, type ManagerFields,
 } from './managed-fields.js';
@@ -73,18 +73,23 @@ export function serverSideApply(live: KubeObject | null, applied: KubeObject, op
   // Reset fields never conflict: the engine puts their stored values back (upstream's IgnoreFilter).
   const c = compare(liveObj, merged, shape, keys);
   const changed = c.modified.union(c.added).recursiveDifference(ignored);
-  const conflicts: ApplyConflict[] = [];
+  const conflicts: Array<ApplyConflict & { path: PathElement[] }> = [];
   const taken = new Map<string, FieldSet>();
   for (const [k, m] of managed) {
     if (k === key) continue;
     const clash = m.set.intersection(changed);
     if (clash.isEmpty()) continue;
     taken.set(k, clash);
-    for (const p of clash.paths()) conflicts.push({ manager: m.manager, field: pathString(p), message: `conflict with ${describe(m)}` });
+    for (const p of clash.paths()) conflicts.push({ manager: m.manager, field: pathString(p), message: `conflict with ${describe(m)}`, path: p });
   }
   if (conflicts.length && !opts.force) {
-    conflicts.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
-    throw new ApplyConflictError(conflicts);
+    // kubectl moving from client-side to server-side apply may take what its last client-side apply set.
+    const allowed = opts.manager === KUBECTL_MANAGER ? lastAppliedFields(liveObj, String(config.apiVersion), shape) : undefined;
+    const left = conflicts.filter((c) => !allowed?.has(c.path));
+    if (left.length) {
+      left.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0));
+      throw new ApplyConflictError(left.map(({ manager, field, message }) => ({ manager, field, message })));
+    }
   }
   for (const [k, clash] of taken) managed.get(k)!.set = managed.get(k)!.set.difference(clash);
   for (const m of managed.values()) m.set = m.set.difference(c.removed.recursiveDifference(ignored));
@@ -163,6 +168,20 @@ function prune(merged: unknown, managed: Managed, lastSet: FieldSet, shape: Shap
   const keptOwned = removeItems(merged, mergedSet.difference(fieldsOf(pruned).union(owned)), shape, keys);
   // Only what this applier had applied goes; anything else the first pass took comes back.
   return removeItems(merged, mergedSet.difference(fieldsOf(keptOwned)).intersection(last), shape, keys);
+}
+
+/** The fields of the live object's client-side last-applied configuration (same apiVersion only), if any. */
+function lastAppliedFields(live: KubeObject, apiVersion: string, shape: Shape): FieldSet | undefined {
+  const text = live.metadata?.annotations?.[LAST_APPLIED_ANNOTATION];
+  if (typeof text !== 'string') return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(doc) || doc['apiVersion'] !== apiVersion) return undefined;
+  return toFieldSet(doc, shape, new ItemKeys(false));
 }
 
 /** The client-side annotation's value: the configuration without the annotation, keys sorted as Go writes maps. */
