@@ -495,6 +495,11 @@ function filter(row: i32, count: bool): i32 {
     if (flags & F_EXPLAIN) setI32(pExplain, row * EXPLAIN_STRIDE + 1, fitMask);
     return R_FIT;
   }
+  return podLevelFilters(row);
+}
+
+/** PodTopologySpread and InterPodAffinity filters (after the node-level ones), in the profile's order. */
+function podLevelFilters(row: i32): i32 {
   const nHard = q(qHard);
   for (let c = 0; c < nHard; c++) {
     const b = qHard + 1 + 7 * c;
@@ -867,10 +872,10 @@ export function schedule(header: usize): i32 {
   fitPrepass();
   const start = explain ? 0 : q(3);
   const toFind = explain ? N : q(4);
-  // With only the always-on filters in play (no node name, node affinity, ports, extended resources, spread
-  // or pod affinity), a node that is schedulable, untainted and fits cpu/memory/pods passes without a call.
-  const simple = !explain && !(flags & F_NODE_NAME) && q(qPorts) == 0 &&
-    q(qRes) == 0 && q(qHard) == 0 && q(qAff) == 0 && q(qAnti) == 0 && q(qExAnti) == 0;
+  // Without node name, ports or extended resources in the query, a node that is schedulable, untainted, fits
+  // cpu/memory/pods and (cached) matches the node affinity passes the node-level filters without running them.
+  const simple = !explain && !(flags & F_NODE_NAME) && q(qPorts) == 0 && q(qRes) == 0;
+  const podLevel = q(qHard) != 0 || q(qAff) != 0 || q(qAnti) != 0 || q(qExAnti) != 0;
   const hasNodeAff = (flags & (F_HAS_SELECTOR | F_HAS_REQUIRED)) != 0;
   let nf = 0;
   let processed = 0;
@@ -881,7 +886,7 @@ export function schedule(header: usize): i32 {
     const quick = simple && (load<i32>(pFlags + (<usize>row << 2)) & 1) == 0 &&
       load<i32>(pTaintLen + (<usize>row << 2)) == 0 && load<u8>(sFitBits + <usize>row) == 0 &&
       (!hasNodeAff || load<u8>(sAffCache + <usize>row) == 1);
-    const code = quick ? R_PASS : filter(row, !explain);
+    const code = quick ? (podLevel ? podLevelFilters(row) : R_PASS) : filter(row, !explain);
     if (explain) setI32(pExplain, row * EXPLAIN_STRIDE, code);
     if (code == R_PASS) { setI32(sFeasible, nf, row); nf++; }
     else if (code != R_FIT && code != R_TAINT && !explain) outAdd(OUT_REASONS + code, 1);

@@ -76,16 +76,16 @@ describe('WASM core agrees with the TypeScript reference', () => {
   test('small random clusters (2–50 nodes), default profile', async () => {
     let decisions = 0;
     let scheduled = 0;
-    for (let seed = 1; seed <= 200; seed++) {
+    for (let seed = 1; seed <= 160; seed++) {
       const r = new Rand(seed * 7919);
       const res = await runCluster(seed, { nodes: 2 + r.int(49), pods: 20, percentage: 100, strategy: 'LeastAllocated' });
       decisions += res.decisions;
       scheduled += res.scheduled;
     }
-    expect(decisions).toBe(4000);
+    expect(decisions).toBe(3200);
     // The generator must exercise both outcomes, or the comparison proves little.
-    expect(scheduled).toBeGreaterThan(800);
-    expect(decisions - scheduled).toBeGreaterThan(150);
+    expect(scheduled).toBeGreaterThan(640);
+    expect(decisions - scheduled).toBeGreaterThan(120);
   });
 
   test('MostAllocated and RequestedToCapacityRatio strategies', async () => {
