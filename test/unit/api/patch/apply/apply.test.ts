@@ -309,4 +309,20 @@ describe('server-side apply: subresources and client-side apply', () => {
     const other = apply(live, deployment({ replicas: 2 }), 'helm');
     expect(other.metadata!.annotations![LAST_APPLIED_ANNOTATION]).toBe('{"old":true}\n');
   });
+
+  it('lets kubectl take over what its client-side apply last applied, and nothing else', () => {
+    const lastApplied = JSON.stringify(deployment({ replicas: 2 })) + '\n';
+    const csa = deployment(nginxSpec(), { annotations: { [LAST_APPLIED_ANNOTATION]: lastApplied } });
+    const live = trackUpdate(null, csa, 'kubectl-client-side-apply', 'apps/v1', T0);
+    const changed = nginxSpec({ replicas: 5 });
+    const taken = apply(live, deployment({ replicas: 5 }), 'kubectl');
+    expect(spec(taken)['replicas']).toBe(5);
+    expect(entry(taken, 'kubectl')!.fieldsV1).toEqual({ 'f:spec': { 'f:replicas': {} } });
+    // The image was not in the last-applied configuration: still a conflict, and only that one.
+    ((changed['template'] as Obj)['spec'] as Obj)['containers'] = [{ name: 'nginx', image: 'nginx:2' }];
+    const err = conflictOf(() => apply(live, deployment(changed), 'kubectl'));
+    expect(err.conflicts.map((c) => c.field)).toEqual(['.spec.template.spec.containers[name="nginx"].image']);
+    // Another manager gets no such allowance.
+    expect(conflictOf(() => apply(live, deployment({ replicas: 5 }), 'helm')).conflicts.map((c) => c.field)).toEqual(['.spec.replicas']);
+  });
 });
