@@ -88,12 +88,180 @@ export function decodeBody(contentType: string | undefined, raw: Buffer | undefi
   if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml' || type.endsWith('+yaml')) {
     return decodeYaml(text);
   }
-  const err = unsupportedMediaType(type, ['application/json', 'application/yaml']);
-  if (type === 'application/vnd.kubernetes.protobuf') {
-    // kubectl's generators (create namespace/configmap/deployment…) send protobuf; say what works instead.
-    throw new ApiError(err.code, err.reason, `${err.message} (Skiff does not decode protobuf yet: use kubectl create -f or kubectl apply -f with YAML or JSON)`, err.details);
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(raw);
+  throw unsupportedMediaType(type, ['application/json', 'application/yaml']);
+}
+
+// ---------------------------------------------------------------- Kubernetes protobuf (a small subset)
+//
+// kubectl's typed generators (`kubectl create namespace|configmap|secret|serviceaccount`) send
+// `application/vnd.kubernetes.protobuf`: the bytes "k8s\0" and a runtime.Unknown {typeMeta{apiVersion,kind},
+// raw}, raw being the object in the k8s.io/api wire format. Skiff decodes the kinds whose schema is metadata
+// plus flat fields; any other kind, or a field number it does not know, is 415 with a hint, never a guess.
+
+type ProtoField =
+  | { name: string; type: 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'map' | 'bytesmap' | 'strings'; keepZero?: boolean }
+  | { name: string; type: 'message'; message: string; repeated?: boolean };
+
+const PROTO_MESSAGES: Record<string, Record<number, ProtoField>> = {
+  ObjectMeta: {
+    1: { name: 'name', type: 'string' }, 2: { name: 'generateName', type: 'string' }, 3: { name: 'namespace', type: 'string' },
+    4: { name: 'selfLink', type: 'string' }, 5: { name: 'uid', type: 'string' }, 6: { name: 'resourceVersion', type: 'string' },
+    7: { name: 'generation', type: 'int' }, 8: { name: 'creationTimestamp', type: 'time' }, 9: { name: 'deletionTimestamp', type: 'time' },
+    10: { name: 'deletionGracePeriodSeconds', type: 'int' }, 11: { name: 'labels', type: 'map' }, 12: { name: 'annotations', type: 'map' },
+    14: { name: 'finalizers', type: 'strings' },
+  },
+  Namespace: { 1: { name: 'metadata', type: 'message', message: 'ObjectMeta' }, 2: { name: 'spec', type: 'message', message: 'NamespaceSpec' }, 3: { name: 'status', type: 'message', message: 'NamespaceStatus' } },
+  NamespaceSpec: { 1: { name: 'finalizers', type: 'strings' } },
+  NamespaceStatus: { 1: { name: 'phase', type: 'string' } },
+  ConfigMap: {
+    1: { name: 'metadata', type: 'message', message: 'ObjectMeta' }, 2: { name: 'data', type: 'map' }, 3: { name: 'binaryData', type: 'bytesmap' },
+    4: { name: 'immutable', type: 'bool', keepZero: true },
+  },
+  Secret: {
+    1: { name: 'metadata', type: 'message', message: 'ObjectMeta' }, 2: { name: 'data', type: 'bytesmap' }, 3: { name: 'type', type: 'string' },
+    4: { name: 'stringData', type: 'map' }, 5: { name: 'immutable', type: 'bool', keepZero: true },
+  },
+  ServiceAccount: {
+    1: { name: 'metadata', type: 'message', message: 'ObjectMeta' },
+    3: { name: 'imagePullSecrets', type: 'message', message: 'LocalObjectReference', repeated: true },
+    4: { name: 'automountServiceAccountToken', type: 'bool', keepZero: true },
+  },
+  LocalObjectReference: { 1: { name: 'name', type: 'string' } },
+  Time: { 1: { name: 'seconds', type: 'int' }, 2: { name: 'nanos', type: 'int' } },
+};
+
+/** The kinds decodable from protobuf, by apiVersion/kind. */
+const PROTO_KINDS: Record<string, string> = { 'v1/Namespace': 'Namespace', 'v1/ConfigMap': 'ConfigMap', 'v1/Secret': 'Secret', 'v1/ServiceAccount': 'ServiceAccount' };
+
+class ProtoReader {
+  pos = 0;
+  constructor(readonly buf: Buffer, readonly end = buf.length) {}
+  varint(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.end) throw new Error('truncated varint');
+      const b = this.buf[this.pos++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return result;
+      shift += 7;
+      if (shift > 63) throw new Error('varint too long');
+    }
   }
-  throw err;
+  bytes(): Buffer {
+    const len = this.varint();
+    if (this.pos + len > this.end) throw new Error('truncated field');
+    const out = this.buf.subarray(this.pos, this.pos + len);
+    this.pos += len;
+    return out;
+  }
+  skip(wire: number): void {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.pos += 8;
+    else if (wire === 2) this.bytes();
+    else if (wire === 5) this.pos += 4;
+    else throw new Error(`unsupported wire type ${wire}`);
+  }
+}
+
+function protoMessage(buf: Buffer, message: string, path: string): Record<string, unknown> {
+  const fields = PROTO_MESSAGES[message]!;
+  const out: Record<string, unknown> = {};
+  const r = new ProtoReader(buf);
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    const num = Math.floor(tag / 8);
+    const wire = tag & 7;
+    const f = fields[num];
+    if (!f) throw unsupportedProto(`field ${num} of ${message} at ${path || '<root>'}`);
+    const at = path ? `${path}.${f.name}` : f.name;
+    if (wire !== (f.type === 'int' || f.type === 'bool' ? 0 : 2)) throw badRequest(`protobuf field ${at} has the wrong wire type`);
+    switch (f.type) {
+      case 'string':
+        out[f.name] = r.bytes().toString('utf8');
+        break;
+      case 'strings':
+        ((out[f.name] ??= []) as string[]).push(r.bytes().toString('utf8'));
+        break;
+      case 'bytes':
+        out[f.name] = r.bytes().toString('base64');
+        break;
+      case 'int':
+        out[f.name] = r.varint();
+        break;
+      case 'bool':
+        out[f.name] = r.varint() !== 0;
+        break;
+      case 'time': {
+        const t = protoMessage(r.bytes(), 'Time', at);
+        if (typeof t['seconds'] === 'number' && t['seconds'] > 0) out[f.name] = new Date(t['seconds'] * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        break;
+      }
+      case 'map':
+      case 'bytesmap': {
+        const entry = new ProtoReader(r.bytes());
+        let key = '';
+        let value = '';
+        while (entry.pos < entry.end) {
+          const t = entry.varint();
+          if (t === 0x0a) key = entry.bytes().toString('utf8');
+          else if (t === 0x12) value = f.type === 'map' ? entry.bytes().toString('utf8') : entry.bytes().toString('base64');
+          else entry.skip(t & 7);
+        }
+        ((out[f.name] ??= {}) as Record<string, string>)[key] = value;
+        break;
+      }
+      case 'message': {
+        const v = protoMessage(r.bytes(), f.message, at);
+        if (f.repeated) ((out[f.name] ??= []) as unknown[]).push(v);
+        else out[f.name] = v;
+        break;
+      }
+    }
+    // gogo-protobuf writes non-pointer scalars even when empty; JSON would have omitted them.
+    const v = out[f.name];
+    if ((v === '' || v === 0 || v === false) && !('keepZero' in f && f.keepZero)) delete out[f.name];
+  }
+  return out;
+}
+
+const unsupportedProto = (what: string): ApiError =>
+  new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (Skiff decodes protobuf for namespaces, configmaps, secrets and serviceaccounts only, not ${what}: use kubectl create -f or kubectl apply -f)`,
+  );
+
+/** Decodes a `application/vnd.kubernetes.protobuf` body of one of PROTO_KINDS into its JSON form. */
+export function decodeProtobuf(raw: Buffer): unknown {
+  if (raw.length < 4 || raw.readUInt32BE(0) !== 0x6b387300) throw badRequest('protobuf body does not start with the "k8s\\x00" prefix');
+  try {
+    const r = new ProtoReader(raw);
+    r.pos = 4;
+    let apiVersion = '';
+    let kind = '';
+    let body: Buffer | null = null;
+    while (r.pos < r.end) {
+      const tag = r.varint();
+      if (tag === 0x0a) {
+        const tm = new ProtoReader(r.bytes());
+        while (tm.pos < tm.end) {
+          const t = tm.varint();
+          if (t === 0x0a) apiVersion = tm.bytes().toString('utf8');
+          else if (t === 0x12) kind = tm.bytes().toString('utf8');
+          else tm.skip(t & 7);
+        }
+      } else if (tag === 0x12) body = r.bytes();
+      else r.skip(tag & 7);
+    }
+    const message = PROTO_KINDS[`${apiVersion}/${kind}`];
+    if (!message) throw unsupportedProto(`${kind || 'an unnamed kind'} (${apiVersion})`);
+    return { apiVersion, kind, ...protoMessage(body ?? Buffer.alloc(0), message, '') };
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw badRequest(`unable to decode protobuf body: ${(err as Error).message}`);
+  }
 }
 
 export function decodeYaml(text: string): unknown {

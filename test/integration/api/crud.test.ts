@@ -258,7 +258,20 @@ describe('odd requests', () => {
     expect((await h.json('POST', '/api/v1/pods', pod('a'))).status).toBe(405);
     expect((await h.json('GET', '/api/v1/pods/a')).status).toBe(404);
   });
-  test('protobuf bodies are 415 with a hint (kubectl create <generator> sends them)', async () => {
+  // Bodies as kubectl v1.32 sends them for `create namespace protons` and `create secret generic psec --from-literal=a=b`.
+  const NS_PB = '6b3873000a0f0a02763112094e616d657370616365121f0a170a0770726f746f6e7312001a0022002a0032003800420012001a020a001a002200';
+  const SECRET_PB = '6b3873000a0c0a027631120653656372657412260a140a047073656312001a0022002a0032003800420012060a01611201621a064f70617175651a002200';
+  test('kubectl protobuf bodies for namespaces and secrets decode as their JSON', async () => {
+    const ns = await h.json('POST', '/api/v1/namespaces', Buffer.from(NS_PB, 'hex'), { 'content-type': 'application/vnd.kubernetes.protobuf' });
+    expect(ns.status).toBe(201);
+    expect(ns.body.metadata!.name).toBe('protons');
+    expect(ns.body.metadata!.generateName).toBeUndefined();
+    expect(ns.body['spec']).toEqual({ finalizers: ['kubernetes'] });
+    const sec = await h.json('POST', PODS.replace('pods', 'secrets'), Buffer.from(SECRET_PB, 'hex'), { 'content-type': 'application/vnd.kubernetes.protobuf' });
+    expect(sec.status).toBe(201);
+    expect(sec.body).toMatchObject({ kind: 'Secret', metadata: { name: 'psec' }, data: { a: Buffer.from('b').toString('base64') }, type: 'Opaque' });
+  });
+  test('protobuf bodies of other kinds are 415 with a hint', async () => {
     const res = await h.json('POST', '/api/v1/namespaces', Buffer.from('k8s\u0000'), { 'content-type': 'application/vnd.kubernetes.protobuf' });
     expect(res.status).toBe(415);
     expect(res.body.message).toContain('kubectl create -f');
