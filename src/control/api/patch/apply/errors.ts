@@ -72,4 +72,12 @@ export class ApplyRequestError extends Error {
     this.name = 'ApplyRequestError';
     this.code = code;
   }
+
+  /** The Status upstream answers: BadRequest, or for 500 a plain error's Status (reason left empty). */
+  toStatus(): Record<string, unknown> {
+    const status: Record<string, unknown> = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message };
+    if (this.code === 400) status['reason'] = 'BadRequest';
+    status['code'] = this.code;
+    return status;
+  }
 }

@@ -260,6 +260,7 @@ describe('server-side apply: requests upstream refuses', () => {
     const v1 = bad({ ...deployment(), apiVersion: 'apps/v1beta1' });
     expect(v1.code).toBe(400);
     expect(v1.message).toBe('Incorrect version specified in apply patch. Specified patch version: apps/v1beta1, expected: apps/v1');
+    expect(v1.toStatus()).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'BadRequest', code: 400 });
     expect(bad({ apiVersion: 'apps/v1', metadata: { name: 'nginx' } }).message).toMatch(/^Object 'Kind' is missing in/);
     expect(bad(deployment(undefined, { managedFields: [] })).message).toBe('metadata.managedFields must be nil');
   });
