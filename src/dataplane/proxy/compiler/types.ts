@@ -40,7 +40,8 @@ export interface IptablesCompiler {
    * one rule at a time (-D old, -A new; nat KUBE-SERVICES uses -I … 1 so its NodePort rule stays last). Cost is
    * O(size of the changed services). `removed` holds servicePortName strings ("ns/name:port"). When the total
    * endpoint count crosses upstream's large-cluster threshold (comments on or off everywhere) it returns a full
-   * text (kind 'full') instead. Throws if called before `full`.
+   * text (kind 'full') instead. Throws if called before `full`. The state moves forward when this returns: if
+   * applying the text fails, recover with a full resync (upstream does the same), not by retrying the partial.
    */
   partial(changed: readonly ServicePortInfo[], removed: readonly string[]): RestoreText;
   /** Forget the state (the next call must be `full`). */
