@@ -8,14 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadKubeconfig, RestClient } from '../client/index.js';
-import { ProxyAgent } from '../dataplane/proxy/agent.js';
+import { loadKubeconfig } from '../client/index.js';
 import { createBackend, type NftLayout, type ProxyMode } from '../dataplane/proxy/backends.js';
-import { InformerSource } from '../dataplane/proxy/informer-source.js';
+import { proxyTarget, startProxy } from '../dataplane/proxy/start.js';
 import { buildServicePorts, isIPv4, type EndpointSliceObject, type ServiceObject } from '../dataplane/proxy/model-builder.js';
 import type { ProxyConfig } from '../dataplane/proxy/model.js';
-import { nodeAddresses } from '../dataplane/proxy/apply/addresses.js';
-import type { NetnsTarget } from '../dataplane/proxy/apply/exec.js';
 import { compileFlat } from '../dataplane/proxy/nftables/flat.js';
 import { compileUpstream } from '../dataplane/proxy/nftables/upstream.js';
 import { renderFull } from '../dataplane/proxy/nftables/ruleset.js';
@@ -96,40 +93,40 @@ interface RunOpts {
 }
 
 async function runAgent(o: RunOpts): Promise<void> {
-  if (!o.netns && !o.hostNetwork) {
-    throw new Error('refusing to program the host network: pass --netns NAME, or --host-network to apply in this namespace');
-  }
-  if (o.netns && o.hostNetwork) throw new Error('--netns and --host-network exclude each other');
-  const target: NetnsTarget = o.netns ? { netns: o.netns } : { hostNetwork: true };
-  const nodeIPs = o.nodeIp?.length ? o.nodeIp : await nodeAddresses(target);
-  const config: ProxyConfig = { clusterCIDR: o.clusterCidr, nodeIPs, masqueradeBit: o.masqueradeBit };
-  const backend = await createBackend({ mode: o.mode, nftLayout: o.nftLayout, target, config, compiler: o.compiler });
+  const target = proxyTarget(o);
   if (o.cleanup) {
+    const nodeIPs = o.nodeIp?.length ? o.nodeIp : [];
+    const backend = await createBackend({ mode: o.mode, nftLayout: o.nftLayout, target, config: { clusterCIDR: o.clusterCidr, nodeIPs, masqueradeBit: o.masqueradeBit }, compiler: o.compiler });
     await backend.cleanup();
     console.error(`proxy: removed ${backend.mode} rules`);
     return;
   }
-  const client = new RestClient(loadKubeconfig(o.kubeconfig), { userAgent: 'skiff-proxy' });
-  const abort = new AbortController();
-  const agent = new ProxyAgent({
-    backend,
-    source: new InformerSource(client),
-    nodeName: o.nodeName,
-    minSyncPeriodMs: o.minSyncPeriod,
-    syncPeriodMs: o.syncPeriod,
-    healthzBindAddress: o.healthzBindAddress,
-    metricsBindAddress: o.metricsBindAddress,
-    log: (msg, f) => console.error(`proxy: ${msg} ${f ? JSON.stringify(f) : ''}`),
-  });
   const stop = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  const ports = await agent.start(abort.signal);
-  console.error(`proxy: ${backend.mode} in ${o.netns ? `netns ${o.netns}` : 'the host network'}, node ${o.nodeName}, node IPs ${nodeIPs.join(',') || '(none)'}; healthz :${ports.healthzPort}, metrics :${ports.metricsPort}`);
+  const running = await startProxy({
+    client: loadKubeconfig(o.kubeconfig),
+    mode: o.mode,
+    nftLayout: o.nftLayout,
+    netns: o.netns,
+    hostNetwork: o.hostNetwork,
+    clusterCIDR: o.clusterCidr,
+    nodeName: o.nodeName,
+    nodeIPs: o.nodeIp,
+    masqueradeBit: o.masqueradeBit,
+    minSyncPeriodMs: o.minSyncPeriod,
+    syncPeriodMs: o.syncPeriod,
+    healthzBindAddress: o.healthzBindAddress,
+    metricsBindAddress: o.metricsBindAddress,
+    compiler: o.compiler,
+    log: (msg, f) => console.error(`proxy: ${msg} ${f ? JSON.stringify(f) : ''}`),
+  });
+  console.error(
+    `proxy: ${running.backend.mode} in ${o.netns ? `netns ${o.netns}` : 'the host network'}, node ${o.nodeName}, node IPs ${running.nodeIPs.join(',') || '(none)'}; healthz :${running.healthzPort}, metrics :${running.metricsPort}`,
+  );
   await stop;
-  abort.abort();
-  await agent.stop();
+  await running.stop();
 }
 
 /** Errors a user can act on print as one line and exit 1, instead of a stack trace. */
@@ -152,9 +149,14 @@ async function readStdin(): Promise<string> {
 }
 
 export function registerProxyCommand(program: Command): Command {
+  // `proxy` and `proxy compile` share option names (--mode …); commander routes options after a subcommand to
+  // it only when every ancestor has positional options on. Root options (--help, --version) are unaffected.
+  program.enablePositionalOptions();
   const proxy = program
     .command('proxy')
     .description('Run the service proxy (kube-proxy) for one node, or use its offline tools')
+    // `skiff proxy compile --mode …`: options after a subcommand belong to it, not to the agent.
+    .enablePositionalOptions()
     .option('--kubeconfig <file>', 'kubeconfig of the API server to watch')
     .option('--mode <mode>', 'iptables, ipvs or nftables', mode, 'iptables' as ProxyMode)
     .option('--nft-layout <layout>', 'nftables mode: upstream (kube-proxy\'s) or flat (constant chain count)', layout, 'upstream' as NftLayout)
@@ -183,7 +185,7 @@ export function registerProxyCommand(program: Command): Command {
   proxy
     .command('compile')
     .description('Compile a JSON List of Services and EndpointSlices (stdin) into ruleset text (stdout)')
-    .option('--mode <mode>', 'iptables or nftables', mode, 'iptables' as ProxyMode)
+    .option('--mode <mode>', 'iptables, ipvs or nftables', mode, 'iptables' as ProxyMode)
     .option('--nft-layout <layout>', 'upstream or flat', layout, 'upstream' as NftLayout)
     .option('--cluster-cidr <cidr>', 'pods\' CIDR', cidr, '')
     .option('--node-name <name>', 'node the rules are for', '')
@@ -199,7 +201,14 @@ export function registerProxyCommand(program: Command): Command {
         const { createIptablesCompiler } = await import('../dataplane/proxy/compiler/index.js');
         process.stdout.write((await createIptablesCompiler(config)).full(model).text);
       } else {
-        throw new Error('compile --mode ipvs is not available yet; use iptables or nftables');
+        // IPVS mode is four texts; each section says which tool takes it.
+        const ipvs = await import('../dataplane/proxy/ipvs/index.js');
+        const state = ipvs.compileIpvs(model, config);
+        process.stdout.write(
+          `# ipvsadm-restore\n${ipvs.ipvsadmRestoreText(state)}\n# ipset restore\n${ipvs.ipsetRestoreText(state)}\n` +
+            `# iptables-restore --noflush\n${ipvs.ipvsIptablesText(state, config)}\n# ip (kube-ipvs0 addresses)\n` +
+            ipvs.addressCommands(state.addresses).map((a) => `ip ${a.join(' ')}`).join('\n') + '\n',
+        );
       }
     }));
 
