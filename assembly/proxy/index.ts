@@ -2,11 +2,8 @@
 // at inputBase(), calls compileFull or compilePartial, and reads the text and counts from result().
 import { arenaAlloc, arenaBase, arenaReset } from '../shared/arena';
 import { MSG } from '../shared/sha256';
-import {
-  L_A, decide, emitChains, emitDispatch, emitFilter, emitRules, hashMessage, hdr, lines, nl, putByte, putDec, putLit, putMem, putStr,
-  setup, writerCap, writerInit, writerLen, writerPtr, writerUse,
-} from './iptables';
-import { lit } from '../shared/writer';
+import { decide, emitChains, emitDispatch, emitFilter, emitRules, hashMessage, hdr, lines, nl, putStr, setup } from './iptables';
+import { lit, putByte, putLit, putMem, writerCap, writerInit, writerLen, writerPtr, writerUse } from '../shared/writer';
 import * as T from './tables';
 
 const RESULT: usize = memory.data(32);

@@ -6,10 +6,8 @@
 import { sha256, MSG, MSG_CAP, DIGEST } from '../shared/sha256';
 import { base32x16 } from '../shared/base32';
 import { LANES, OUT10, padBlock, sha256x4 } from '../shared/sha256x4';
-import { arenaAlloc, arenaBase, arenaMark, arenaReset } from '../shared/arena';
-import {
-  lit, putByte, putDec, putLit, putMem, reserve, writerInit, writerLen, writerPtr, writerCap, writerUse, writerSetLen,
-} from '../shared/writer';
+import { arenaAlloc, arenaBase, arenaReset } from '../shared/arena';
+import { lit, putByte, putDec, putLit, putMem, reserve, writerLen, writerPtr, writerSetLen } from '../shared/writer';
 import * as T from './tables';
 
 // ---- input access -------------------------------------------------------------------------------------------
@@ -367,7 +365,7 @@ function decide(s: i32): void {
 // ---- sections -----------------------------------------------------------------------------------------------
 
 /** ` -m comment --comment "<name> has no [local ]endpoints"` then the rest of a filter rule. */
-function putFilterComment(internal: bool): void {
+function putFilterComment(): void {
   putLit(L_COMMENT_Q);
   putName();
   if (!hasEndpoints) putLit(L_NO_EP);
@@ -388,14 +386,14 @@ function putDportPort(): void {
 export function emitFilter(): void {
   const cip = sv(cur, T.S_CIP);
   if (!hasInternal) {
-    putLit(L_A); putLit(L_KUBE_SERVICES); putFilterComment(true); putMP();
+    putLit(L_A); putLit(L_KUBE_SERVICES); putFilterComment(); putMP();
     putLit(L_D); putStr(cip); putDportPort(); putFilterTarget(); nl();
   }
   const x0 = sv(cur, T.S_EXT_START);
   const nx = sv(cur, T.S_EXT_COUNT);
   if (!hasExternal) {
     for (let i = x0; i < x0 + nx; i++) {
-      putLit(L_A); putLit(L_KUBE_EXTERNAL); putFilterComment(false); putMP();
+      putLit(L_A); putLit(L_KUBE_EXTERNAL); putFilterComment(); putMP();
       putLit(L_D); putStr(i); putDportPort(); putFilterTarget(); nl();
     }
   }
@@ -409,12 +407,12 @@ export function emitFilter(): void {
   }
   if (!hasExternal) {
     for (let i = l0; i < l0 + nlb; i++) {
-      putLit(L_A); putLit(L_KUBE_EXTERNAL); putFilterComment(false); putMP();
+      putLit(L_A); putLit(L_KUBE_EXTERNAL); putFilterComment(); putMP();
       putLit(L_D); putStr(i); putDportPort(); putFilterTarget(); nl();
     }
     const np = sv(cur, T.S_NODEPORT);
     if (np != 0) {
-      putLit(L_A); putLit(L_KUBE_EXTERNAL); putFilterComment(false); putLit(L_ADDRTYPE_DST_LOCAL); putMP();
+      putLit(L_A); putLit(L_KUBE_EXTERNAL); putFilterComment(); putLit(L_ADDRTYPE_DST_LOCAL); putMP();
       putLit(L_DPORT); putDec(<u32>np); putFilterTarget(); nl();
     }
   }
@@ -542,7 +540,7 @@ export function emitRules(): void {
 
 // ---- setup shared by full and partial -------------------------------------------------------------------------
 
-/** Reads the header, hashes every service and endpoint, sizes the scratch lists. Returns the output capacity. */
+/** Reads the header, hashes every service and endpoint, sizes the scratch lists. */
 export function setup(): void {
   IN = arenaBase();
   SVC = IN + <usize>hdr(T.H_SVC_OFF);
@@ -571,5 +569,4 @@ export function setup(): void {
   RE = arenaAlloc(<usize>(maxEp + 1) << 2);
 }
 
-export { hdr, arenaMark, writerInit, writerPtr, writerLen, writerCap, writerUse, writerSetLen, putLit, putMem, putByte, putDec, putStr, nl, decide };
-export { L_A };
+export { hdr, decide, putStr, nl };
