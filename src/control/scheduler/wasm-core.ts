@@ -1,7 +1,12 @@
 /**
  * The WASM scheduler core: kube-scheduler's default plugins over a node table in linear memory.
  * Per cycle the JS↔WASM traffic is one query written into memory, one `schedule()` call, and a few output
- * words read back (plus `setRng` when the seed changes); node and pod events update the table in place.
+ * words read back; node and pod events update the table in place (wasm/table.ts).
+ * Caches that keep a cycle's work proportional to what changed: per-node match counts per selector and per
+ * existing affinity term, resource scores per row until the row or the pod's requests change, node-affinity
+ * results per affinity signature until the node changes.
+ * Limits (clear errors, not silent): 12 distinct extended resources, 64 spread constraints or pod affinity
+ * terms of one kind per pod.
  */
 import type { KubeObject } from '../api/resource.js';
 import type { FailureReason, ScheduleResult, SchedulerConfig } from './core.js';
