@@ -137,6 +137,11 @@ export function flatten(config: ProxyConfig, services: readonly ServicePortInfo[
       put(sp.portName);
     }
     w[o + 1] = pos - w[o]!;
+    // The module hashes name + protocol + endpoint in a 1,024-byte buffer; Kubernetes names are far shorter.
+    if (w[o + 1]! > 900) throw new Error(`service port name too long for a chain hash: ${servicePortName(sp).slice(0, 80)}…`);
+    for (const p of [sp.port, sp.nodePort, sp.healthCheckNodePort]) {
+      if (!Number.isInteger(p) || p < 0 || p > 65535) throw new Error(`${servicePortName(sp)}: port ${p} out of range`);
+    }
     const proto = PROTO[sp.protocol];
     if (proto === undefined) throw new Error(`${servicePortName(sp)}: unsupported protocol ${String(sp.protocol)}`);
     w[o + 2] = proto;
@@ -161,6 +166,8 @@ export function flatten(config: ProxyConfig, services: readonly ServicePortInfo[
     w[o + 16] = e;
     w[o + 17] = sp.endpoints.length;
     for (const ep of sp.endpoints) {
+      if (!Number.isInteger(ep.port) || ep.port < 0 || ep.port > 65535) throw new Error(`${servicePortName(sp)}: endpoint port ${ep.port} out of range`);
+      if (ep.ip.length > 45) throw new Error(`${servicePortName(sp)}: endpoint address ${ep.ip.slice(0, 60)} is not an IP`);
       const eo = epOff + e * EP_WORDS;
       w[eo] = str(ep.ip);
       w[eo + 1] = 0;

@@ -41,3 +41,16 @@ describe('number formats', () => {
     expect(masqueradeMark(0)).toBe('0x00000001');
   });
 });
+
+describe('bad input', () => {
+  it('gets a clear error from the WASM compiler, and the compiler keeps working', async () => {
+    const { createIptablesCompiler } = await import('../../../../src/dataplane/proxy/compiler/index.js');
+    const { syntheticModel } = await import('../../../../src/dataplane/proxy/compiler/synthetic.js');
+    const c = await createIptablesCompiler({ clusterCIDR: '10.0.0.0/8', nodeIPs: [], masqueradeBit: 14 });
+    const [sp] = syntheticModel(1, { seed: 1 });
+    expect(() => c.full([{ ...sp!, name: 'x'.repeat(1000) }])).toThrow(/too long/);
+    expect(() => c.full([{ ...sp!, port: 70000 }])).toThrow(/out of range/);
+    expect(() => c.full([{ ...sp!, namespace: 'ns-é' }])).toThrow(/ASCII/);
+    expect(c.full([sp!]).text).toContain('KUBE-SERVICES');
+  });
+});
