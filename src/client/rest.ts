@@ -75,6 +75,8 @@ export interface RestClientOptions {
   /** Sockets per host (keep-alive pool). Default 32. */
   maxSockets?: number;
   userAgent?: string;
+  /** A request (not a watch) with no response activity for this long fails. Default 60 s. */
+  timeoutMs?: number;
 }
 
 interface RawResponse {
@@ -105,6 +107,7 @@ export class RestClient {
   private readonly watchAgent: http.Agent;
   private readonly transport: typeof http | typeof https;
   private readonly headers: Record<string, string>;
+  private readonly timeoutMs: number;
 
   constructor(
     readonly config: ClientConfig,
@@ -122,6 +125,7 @@ export class RestClient {
     };
     this.agent = tls ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
     this.watchAgent = tls ? new https.Agent({ ...agentOpts, maxSockets: Infinity }) : new http.Agent({ keepAlive: false });
+    this.timeoutMs = options.timeoutMs ?? 60_000;
     this.headers = { accept: 'application/json', 'user-agent': options.userAgent ?? 'skiff-client' };
     if (config.token) this.headers.authorization = `Bearer ${config.token}`;
   }
@@ -155,6 +159,8 @@ export class RestClient {
         },
       );
       req.on('error', reject);
+      // A server that stops answering must not hold a caller (e.g. a bind slot) forever.
+      req.setTimeout(this.timeoutMs, () => req.destroy(new Error(`${method} ${path}: no response within ${this.timeoutMs} ms`)));
       req.end(payload);
     });
   }

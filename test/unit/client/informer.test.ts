@@ -142,3 +142,17 @@ describe('shared informer over HTTP', () => {
     expect((err as ApiError).reason).toBe('NotFound');
   });
 });
+
+describe('request timeout', () => {
+  test('a server that never answers fails the request after timeoutMs', async () => {
+    const http = await import('node:http');
+    const hung = http.createServer(() => {});
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const port = (hung.address() as { port: number }).port;
+    const c = new RestClient({ server: `http://127.0.0.1:${port}` }, { timeoutMs: 50 });
+    await expect(c.get(Pods, 'x', 'ns')).rejects.toThrow('no response within 50 ms');
+    c.close();
+    hung.closeAllConnections();
+    await new Promise<void>((r) => hung.close(() => r()));
+  });
+});
