@@ -122,7 +122,7 @@ describe('table growth keeps both cores in agreement', () => {
         apiVersion: 'v1', kind: 'Pod',
         metadata: { name: `g-${i}`, namespace: 'default', labels: { app: `a${i % 40}` } },
         spec: {
-          containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m' } } }],
+          containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '100m' } }, ports: [{ containerPort: 80, hostPort: 9000 + (i % 3) }] }],
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: `key-${i % 12}`, whenUnsatisfiable: i % 2 ? 'ScheduleAnyway' : 'DoNotSchedule', labelSelector: { matchLabels: { app: `a${i % 40}` } } }],
           affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 5, podAffinityTerm: { labelSelector: { matchLabels: { app: `a${(i + 1) % 40}` } }, topologyKey: `key-${(i + 5) % 12}` } }] } },
         },
@@ -148,5 +148,37 @@ describe('table growth keeps both cores in agreement', () => {
     expect(t.C).toBeGreaterThan(1024);
     expect(t.topoCapacity).toBeGreaterThan(8);
     expect(t.matchCols.size).toBeGreaterThan(32);
+  });
+});
+
+describe('count column eviction', () => {
+  test('more distinct selectors than columns: the oldest are evicted and rebuilt on reuse', async () => {
+    const config = { percentageOfNodesToScore: 100, scoringStrategy: 'LeastAllocated' as const, seed: 11 };
+    const ref = createReferenceCore(config);
+    const wasm = await createWasmCore(config);
+    const r = new Rand(3);
+    for (let i = 0; i < 12; i++) { const n = randomNode(r, i); ref.upsertNode(n); wasm.upsertNode(n); }
+    const spreadPod = (i: number, app: string): KubeObject => ({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: `s-${i}`, namespace: 'default', labels: { app } },
+      spec: {
+        containers: [{ name: 'c', image: 'nginx' }],
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { app } } }],
+      },
+    });
+    for (let i = 0; i < 700; i++) {
+      // mostly fresh selectors; every 7th pod reuses an early one, which by then may have been evicted
+      const pod = spreadPod(i, i % 7 === 6 ? `x${i % 20}` : `x${i}`);
+      const a = ref.schedule(pod);
+      expect(sortReasons(wasm.schedule(pod)), `pod ${i}`).toEqual(sortReasons(a));
+      if (i % 7 === 6) expect(wasm.explain(pod), `pod ${i}`).toEqual(ref.explain(pod));
+      if (a.node) {
+        const placed = { ...pod, spec: { ...(pod.spec as object), nodeName: a.node } };
+        ref.addPod(placed);
+        wasm.addPod(placed);
+      }
+    }
+    const t = (wasm as unknown as { table: { matchCols: Map<string, unknown> } }).table;
+    expect(t.matchCols.size).toBe(512); // 600+ distinct selectors were seen: eviction ran
   });
 });
