@@ -287,22 +287,26 @@ export class WasmIptablesCompiler implements IptablesCompiler {
     for (const sp of changed) endpoints += sp.endpoints.length - (state.get(servicePortName(sp))?.endpoints.length ?? 0);
     const large = endpoints > LARGE_CLUSTER_ENDPOINTS;
     if (large !== this.large) {
-      for (const name of removed) state.delete(name);
-      for (const sp of changed) state.set(servicePortName(sp), sp);
-      return this.full([...state.values()]);
+      const next = new Map(state);
+      for (const name of removed) next.delete(name);
+      for (const sp of changed) next.set(servicePortName(sp), sp);
+      return this.full([...next.values()]);
     }
+    // Stage the new state aside: bad input throws from flatten() and must leave the compiler as it was.
+    const staged = new Map<string, ServicePortInfo | null>();
+    const current = (name: string): ServicePortInfo | undefined => (staged.has(name) ? staged.get(name) ?? undefined : state.get(name));
     const services: ServicePortInfo[] = [];
     const pairs: number[] = [];
     for (const name of removed) {
-      const old = state.get(name);
+      const old = current(name);
       if (old === undefined) continue;
       services.push(old);
       pairs.push(services.length - 1, -1);
-      state.delete(name);
+      staged.set(name, null);
     }
     for (const sp of changed) {
       const name = servicePortName(sp);
-      const old = state.get(name);
+      const old = current(name);
       let oi = -1;
       if (old !== undefined) {
         services.push(old);
@@ -310,10 +314,15 @@ export class WasmIptablesCompiler implements IptablesCompiler {
       }
       services.push(sp);
       pairs.push(oi, services.length - 1);
-      state.set(name, sp);
+      staged.set(name, sp);
+    }
+    flatten(this.config, services, large, pairs);
+    const out = run(true);
+    for (const [name, sp] of staged) {
+      if (sp === null) state.delete(name);
+      else state.set(name, sp);
     }
     this.endpoints = endpoints;
-    flatten(this.config, services, large, pairs);
-    return run(true);
+    return out;
   }
 }

@@ -295,9 +295,10 @@ export class ReferenceIptablesCompiler implements IptablesCompiler {
     const large = endpoints > LARGE_CLUSTER_ENDPOINTS;
     if (large !== this.large) {
       // Every endpoint rule's comment changes: only a full text is correct.
-      for (const name of removed) state.delete(name);
-      for (const sp of changed) state.set(servicePortName(sp), sp);
-      return this.full([...state.values()]);
+      const next = new Map(state);
+      for (const name of removed) next.delete(name);
+      for (const sp of changed) next.set(servicePortName(sp), sp);
+      return this.full([...next.values()]);
     }
     const ctx: Ctx = { config: this.config, mark: this.mark, large };
     const filterDel: string[] = [];

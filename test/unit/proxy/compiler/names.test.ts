@@ -54,3 +54,20 @@ describe('bad input', () => {
     expect(c.full([sp!]).text).toContain('KUBE-SERVICES');
   });
 });
+
+describe('bad input to partial()', () => {
+  it('leaves the compiler state untouched', async () => {
+    const { createIptablesCompiler, createReferenceIptablesCompiler } = await import('../../../../src/dataplane/proxy/compiler/index.js');
+    const { syntheticModel } = await import('../../../../src/dataplane/proxy/compiler/synthetic.js');
+    const config = { clusterCIDR: '10.0.0.0/8', nodeIPs: [], masqueradeBit: 14 };
+    const model = syntheticModel(20, { seed: 4 });
+    const w = await createIptablesCompiler(config);
+    const r = createReferenceIptablesCompiler(config);
+    w.full(model);
+    r.full(model);
+    const bad = { ...model[3]!, port: -1, endpoints: [] };
+    expect(() => w.partial([bad], [`${model[5]!.namespace}/${model[5]!.name}:${model[5]!.portName}`.replace(/:$/, '')])).toThrow(/out of range/);
+    const good = { ...model[3]!, endpoints: model[3]!.endpoints.slice(1) };
+    expect(w.partial([good], []).text).toBe(r.partial([good], []).text);
+  });
+});
