@@ -271,3 +271,22 @@ export function isScalarResource(name: string): boolean {
   if (name.startsWith('hugepages-') || name.startsWith('attachable-volumes-')) return true;
   return name.includes('/') && !name.includes('kubernetes.io/') && !name.startsWith('requests.');
 }
+
+// The loop hands the core the same pod several times (schedule, assume, the informer's confirmation): objects
+// from the API server carry uid and resourceVersion, which with the node name identify the parse result.
+const parsed = new Map<string, ParsedPod>();
+
+/** parsePod, remembering recent results for API objects (those with uid and resourceVersion). */
+export function parsePodCached(pod: KubeObject): ParsedPod {
+  const uid = pod.metadata?.uid;
+  const rv = pod.metadata?.resourceVersion;
+  if (!uid || !rv) return parsePod(pod);
+  const key = `${uid}/${rv}/${(pod.spec as { nodeName?: unknown } | undefined)?.nodeName ?? ''}/${pod.metadata?.deletionTimestamp ?? ''}`;
+  let p = parsed.get(key);
+  if (!p) {
+    p = parsePod(pod);
+    if (parsed.size >= 8192) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(key, p);
+  }
+  return p;
+}

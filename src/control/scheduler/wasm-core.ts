@@ -11,7 +11,7 @@
 import type { KubeObject } from '../api/resource.js';
 import type { FailureReason, ScheduleResult, SchedulerConfig } from './core.js';
 import { parseNode } from './node-info.js';
-import { parsePod, type ParsedPod } from './pod-query.js';
+import { parsePodCached as parsePod, type ParsedPod } from './pod-query.js';
 import {
   type ExplainableCore, insufficientReason, type NodeExplain, numFeasibleNodesToFind, REASON,
   SCORE_PLUGINS, SCORE_WEIGHTS, seedState, taintReason,

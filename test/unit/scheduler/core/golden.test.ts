@@ -333,4 +333,20 @@ describe('decisions', () => {
       expect(c.schedule(p).node).toBe('fine');
     }
   });
+  test('API objects (uid, resourceVersion) parse once per version and node name, and still account correctly', async () => {
+    const api = (name: string, rv: string, nodeName?: string): KubeObject => ({
+      ...pod(name, { requests: { cpu: '600m' }, ...(nodeName ? { nodeName } : {}) }),
+      metadata: { name, namespace: 'default', uid: `uid-${name}`, resourceVersion: rv },
+    });
+    for (const [, c] of await cores([node('a', { cpu: '1' }), node('b', { cpu: '1' })])) {
+      const first = c.schedule(api('p', '10')).node!;
+      c.addPod(api('p', '10', first)); // assumed copy: same version, node name set
+      c.removePod(api('p', '10', first));
+      c.addPod(api('p', '11', first)); // the informer's bound copy
+      const second = c.schedule(api('q', '12')).node!;
+      expect(second).not.toBe(first);
+      c.addPod(api('q', '12', second));
+      expect(c.schedule(api('r', '13'))).toMatchObject({ node: null, feasible: 0 });
+    }
+  });
 });
