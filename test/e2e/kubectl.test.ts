@@ -182,15 +182,19 @@ describe.skipIf(!KUBECTL)('kubectl against skiff server', () => {
     expect(out).toMatch(/containers\s+<\[\]Container> -required-/);
   });
 
-  test('create namespace / configmap / secret / serviceaccount (kubectl sends these as protobuf)', () => {
+  test('create namespace / configmap / secret / serviceaccount / deployment / job / cronjob / service (protobuf bodies)', () => {
     expect(k('create', 'namespace', 'gen')).toContain('namespace/gen created');
     expect(k('-n', 'gen', 'create', 'configmap', 'c', '--from-literal=a=b', '--from-literal=empty=')).toContain('configmap/c created');
     expect(k('-n', 'gen', 'get', 'cm', 'c', '-o', 'jsonpath={.data}')).toBe('{"a":"b","empty":""}');
     expect(k('-n', 'gen', 'create', 'secret', 'generic', 's', '--from-literal=x=y')).toContain('secret/s created');
     expect(k('-n', 'gen', 'get', 'secret', 's', '-o', 'jsonpath={.data.x} {.type}')).toBe('eQ== Opaque');
     expect(k('-n', 'gen', 'create', 'serviceaccount', 'sa')).toContain('serviceaccount/sa created');
-    // Kinds whose protobuf form Skiff does not decode say what to use instead.
-    expect(kFail('-n', 'gen', 'create', 'deployment', 'd', '--image=nginx')).toContain('kubectl create -f');
+    expect(k('-n', 'gen', 'create', 'deployment', 'd', '--image=nginx', '--replicas=0', '--port=80', '--', 'sleep', '9')).toContain('deployment.apps/d created');
+    expect(k('-n', 'gen', 'get', 'deploy', 'd', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].command} {.spec.template.spec.containers[0].ports[0].containerPort}')).toBe('0 ["sleep","9"] 80');
+    expect(k('-n', 'gen', 'create', 'job', 'j', '--image=busybox', '--', 'echo', 'hi')).toContain('job.batch/j created');
+    expect(k('-n', 'gen', 'create', 'cronjob', 'cj', '--image=busybox', '--schedule=*/5 * * * *')).toContain('cronjob.batch/cj created');
+    expect(k('-n', 'gen', 'create', 'service', 'nodeport', 'np', '--tcp=80:8080')).toContain('service/np created');
+    expect(k('-n', 'gen', 'get', 'svc', 'np', '-o', 'jsonpath={.spec.type} {.spec.ports[0].targetPort}')).toBe('NodePort 8080');
   });
 
   test('errors come back as kubectl prints upstream Statuses', () => {

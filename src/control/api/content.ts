@@ -94,13 +94,19 @@ export function decodeBody(contentType: string | undefined, raw: Buffer | undefi
 
 // ---------------------------------------------------------------- Kubernetes protobuf (a small subset)
 //
-// kubectl's typed generators (`kubectl create namespace|configmap|secret|serviceaccount`) send
-// `application/vnd.kubernetes.protobuf`: the bytes "k8s\0" and a runtime.Unknown {typeMeta{apiVersion,kind},
-// raw}, raw being the object in the k8s.io/api wire format. Skiff decodes the kinds whose schema is metadata
-// plus flat fields; any other kind, or a field number it does not know, is 415 with a hint, never a guess.
+// kubectl's typed generators (`kubectl create namespace|configmap|secret|serviceaccount|service|deployment|job|
+// cronjob`) send `application/vnd.kubernetes.protobuf`: the bytes "k8s\0" and a runtime.Unknown
+// {typeMeta{apiVersion,kind}, raw}, raw being the object in the k8s.io/api wire format. Skiff knows the field
+// numbers of the fields those generators fill (checked against kubectl's own bytes); any other kind, or a field
+// number it does not know, is 415 with a hint, never a guess.
 
 type ProtoField =
-  | { name: string; type: 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'map' | 'bytesmap' | 'strings'; keepZero?: boolean }
+  | {
+      name: string;
+      type: 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'map' | 'bytesmap' | 'strings' | 'intorstring' | 'quantitymap';
+      /** Go pointer fields: present means set, so a zero is kept (replicas: 0). */
+      keepZero?: boolean;
+    }
   | { name: string; type: 'message'; message: string; repeated?: boolean };
 
 const PROTO_MESSAGES: Record<string, Record<number, ProtoField>> = {
@@ -129,10 +135,76 @@ const PROTO_MESSAGES: Record<string, Record<number, ProtoField>> = {
   },
   LocalObjectReference: { 1: { name: 'name', type: 'string' } },
   Time: { 1: { name: 'seconds', type: 'int' }, 2: { name: 'nanos', type: 'int' } },
+  // The workload kinds as `kubectl create deployment|job|cronjob|service` fill them.
+  Deployment: { 1: { name: 'metadata', type: 'message', message: 'ObjectMeta' }, 2: { name: 'spec', type: 'message', message: 'DeploymentSpec' }, 3: { name: 'status', type: 'message', message: 'DeploymentStatus' } },
+  DeploymentSpec: {
+    1: { name: 'replicas', type: 'int', keepZero: true }, 2: { name: 'selector', type: 'message', message: 'LabelSelector' },
+    3: { name: 'template', type: 'message', message: 'PodTemplateSpec' }, 4: { name: 'strategy', type: 'message', message: 'DeploymentStrategy' },
+    5: { name: 'minReadySeconds', type: 'int' }, 6: { name: 'revisionHistoryLimit', type: 'int', keepZero: true }, 7: { name: 'paused', type: 'bool' },
+    9: { name: 'progressDeadlineSeconds', type: 'int', keepZero: true },
+  },
+  DeploymentStrategy: { 1: { name: 'type', type: 'string' } },
+  DeploymentStatus: {
+    1: { name: 'observedGeneration', type: 'int' }, 2: { name: 'replicas', type: 'int' }, 3: { name: 'updatedReplicas', type: 'int' },
+    4: { name: 'availableReplicas', type: 'int' }, 5: { name: 'unavailableReplicas', type: 'int' }, 7: { name: 'readyReplicas', type: 'int' },
+  },
+  LabelSelector: { 1: { name: 'matchLabels', type: 'map' } },
+  PodTemplateSpec: { 1: { name: 'metadata', type: 'message', message: 'ObjectMeta' }, 2: { name: 'spec', type: 'message', message: 'PodSpec' } },
+  PodSpec: {
+    2: { name: 'containers', type: 'message', message: 'Container', repeated: true }, 3: { name: 'restartPolicy', type: 'string' },
+    4: { name: 'terminationGracePeriodSeconds', type: 'int', keepZero: true }, 6: { name: 'dnsPolicy', type: 'string' },
+    8: { name: 'serviceAccountName', type: 'string' }, 9: { name: 'serviceAccount', type: 'string' }, 10: { name: 'nodeName', type: 'string' },
+    11: { name: 'hostNetwork', type: 'bool' }, 12: { name: 'hostPID', type: 'bool' }, 13: { name: 'hostIPC', type: 'bool' },
+    16: { name: 'hostname', type: 'string' }, 17: { name: 'subdomain', type: 'string' }, 19: { name: 'schedulerName', type: 'string' },
+    24: { name: 'priorityClassName', type: 'string' },
+  },
+  Container: {
+    1: { name: 'name', type: 'string' }, 2: { name: 'image', type: 'string' }, 3: { name: 'command', type: 'strings' }, 4: { name: 'args', type: 'strings' },
+    5: { name: 'workingDir', type: 'string' }, 6: { name: 'ports', type: 'message', message: 'ContainerPort', repeated: true },
+    8: { name: 'resources', type: 'message', message: 'ResourceRequirements' }, 13: { name: 'terminationMessagePath', type: 'string' },
+    14: { name: 'imagePullPolicy', type: 'string' }, 16: { name: 'stdin', type: 'bool' }, 17: { name: 'stdinOnce', type: 'bool' },
+    18: { name: 'tty', type: 'bool' }, 20: { name: 'terminationMessagePolicy', type: 'string' },
+  },
+  ContainerPort: {
+    1: { name: 'name', type: 'string' }, 2: { name: 'hostPort', type: 'int' }, 3: { name: 'containerPort', type: 'int' },
+    4: { name: 'protocol', type: 'string' }, 5: { name: 'hostIP', type: 'string' },
+  },
+  ResourceRequirements: { 1: { name: 'limits', type: 'quantitymap' }, 2: { name: 'requests', type: 'quantitymap' } },
+  Job: { 1: { name: 'metadata', type: 'message', message: 'ObjectMeta' }, 2: { name: 'spec', type: 'message', message: 'JobSpec' }, 3: { name: 'status', type: 'message', message: 'JobStatus' } },
+  JobSpec: {
+    1: { name: 'parallelism', type: 'int', keepZero: true }, 2: { name: 'completions', type: 'int', keepZero: true },
+    6: { name: 'template', type: 'message', message: 'PodTemplateSpec' }, 7: { name: 'backoffLimit', type: 'int', keepZero: true },
+  },
+  JobStatus: { 4: { name: 'active', type: 'int' }, 5: { name: 'succeeded', type: 'int' }, 6: { name: 'failed', type: 'int' }, 7: { name: 'completedIndexes', type: 'string' } },
+  CronJob: { 1: { name: 'metadata', type: 'message', message: 'ObjectMeta' }, 2: { name: 'spec', type: 'message', message: 'CronJobSpec' }, 3: { name: 'status', type: 'message', message: 'CronJobStatus' } },
+  CronJobSpec: {
+    1: { name: 'schedule', type: 'string' }, 2: { name: 'startingDeadlineSeconds', type: 'int', keepZero: true }, 3: { name: 'concurrencyPolicy', type: 'string' },
+    4: { name: 'suspend', type: 'bool', keepZero: true }, 5: { name: 'jobTemplate', type: 'message', message: 'JobTemplateSpec' },
+    6: { name: 'successfulJobsHistoryLimit', type: 'int', keepZero: true }, 7: { name: 'failedJobsHistoryLimit', type: 'int', keepZero: true },
+  },
+  CronJobStatus: {},
+  JobTemplateSpec: { 1: { name: 'metadata', type: 'message', message: 'ObjectMeta' }, 2: { name: 'spec', type: 'message', message: 'JobSpec' } },
+  Service: { 1: { name: 'metadata', type: 'message', message: 'ObjectMeta' }, 2: { name: 'spec', type: 'message', message: 'ServiceSpec' }, 3: { name: 'status', type: 'message', message: 'ServiceStatus' } },
+  ServiceSpec: {
+    1: { name: 'ports', type: 'message', message: 'ServicePort', repeated: true }, 2: { name: 'selector', type: 'map' },
+    3: { name: 'clusterIP', type: 'string' }, 4: { name: 'type', type: 'string' }, 7: { name: 'sessionAffinity', type: 'string' },
+    8: { name: 'loadBalancerIP', type: 'string' }, 10: { name: 'externalName', type: 'string' }, 11: { name: 'externalTrafficPolicy', type: 'string' },
+    12: { name: 'healthCheckNodePort', type: 'int' }, 13: { name: 'publishNotReadyAddresses', type: 'bool' },
+  },
+  ServicePort: {
+    1: { name: 'name', type: 'string' }, 2: { name: 'protocol', type: 'string' }, 3: { name: 'port', type: 'int' },
+    4: { name: 'targetPort', type: 'intorstring' }, 5: { name: 'nodePort', type: 'int' },
+  },
+  ServiceStatus: { 1: { name: 'loadBalancer', type: 'message', message: 'LoadBalancerStatus' } },
+  LoadBalancerStatus: {},
+  IntOrString: { 1: { name: 'type', type: 'int' }, 2: { name: 'intVal', type: 'int' }, 3: { name: 'strVal', type: 'string' } },
 };
 
 /** The kinds decodable from protobuf, by apiVersion/kind. */
-const PROTO_KINDS: Record<string, string> = { 'v1/Namespace': 'Namespace', 'v1/ConfigMap': 'ConfigMap', 'v1/Secret': 'Secret', 'v1/ServiceAccount': 'ServiceAccount' };
+const PROTO_KINDS: Record<string, string> = {
+  'v1/Namespace': 'Namespace', 'v1/ConfigMap': 'ConfigMap', 'v1/Secret': 'Secret', 'v1/ServiceAccount': 'ServiceAccount', 'v1/Service': 'Service',
+  'apps/v1/Deployment': 'Deployment', 'batch/v1/Job': 'Job', 'batch/v1/CronJob': 'CronJob',
+};
 
 class ProtoReader {
   pos = 0;
@@ -212,6 +284,31 @@ function protoMessage(buf: Buffer, message: string, path: string): Record<string
         ((out[f.name] ??= {}) as Record<string, string>)[key] = value;
         break;
       }
+      case 'intorstring': {
+        const v = protoMessage(r.bytes(), 'IntOrString', at);
+        if (v['type'] === 1) out[f.name] = v['strVal'] ?? '';
+        else if (typeof v['intVal'] === 'number') out[f.name] = v['intVal'];
+        break;
+      }
+      case 'quantitymap': {
+        const entry = new ProtoReader(r.bytes());
+        let key = '';
+        let value = '';
+        while (entry.pos < entry.end) {
+          const t = entry.varint();
+          if (t === 0x0a) key = entry.bytes().toString('utf8');
+          else if (t === 0x12) {
+            const q = new ProtoReader(entry.bytes());
+            while (q.pos < q.end) {
+              const qt = q.varint();
+              if (qt === 0x0a) value = q.bytes().toString('utf8');
+              else q.skip(qt & 7);
+            }
+          } else entry.skip(t & 7);
+        }
+        ((out[f.name] ??= {}) as Record<string, string>)[key] = value;
+        break;
+      }
       case 'message': {
         const v = protoMessage(r.bytes(), f.message, at);
         if (f.repeated) ((out[f.name] ??= []) as unknown[]).push(v);
@@ -230,7 +327,7 @@ const unsupportedProto = (what: string): ApiError =>
   new ApiError(
     415,
     'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (Skiff decodes protobuf for namespaces, configmaps, secrets and serviceaccounts only, not ${what}: use kubectl create -f or kubectl apply -f)`,
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (Skiff decodes the protobuf that kubectl create namespace|configmap|secret|serviceaccount|service|deployment|job|cronjob sends, not ${what}: use kubectl create -f or kubectl apply -f)`,
   );
 
 /** Decodes a `application/vnd.kubernetes.protobuf` body of one of PROTO_KINDS into its JSON form. */
