@@ -210,7 +210,7 @@ describe.skipIf(!KUBECTL)('kubectl against skiff server', () => {
       if (Date.now() > end) throw new Error('namespace demo still there');
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(k('get', 'deploy', '-A', '-o', 'name')).toBe('');
+    expect(k('-n', 'demo', 'get', 'deploy', '-o', 'name')).toBe('');
   });
 });
 
