@@ -4,7 +4,7 @@
  *   createIptablesCompiler(config, opts?) → Promise<IptablesCompiler>   WASM (build/proxy.wasm)
  *   createReferenceIptablesCompiler(config) → IptablesCompiler          plain TypeScript, the test oracle
  *   compiler.full(model) → RestoreText        filter + nat tables for `iptables-restore --noflush`
- *       (.bytes: from WASM a view into module memory, valid until the next compile; .text / .copy() keep it)
+ *       (.bytes / .text are stable; .view() is zero-copy, valid until the next compile)
  *   compiler.partial(changed, removed) → RestoreText
  *       only changed services' chains (re-declared, refilled), their old chains flushed and -X'd, and their
  *       dispatch rules (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, KUBE-PROXY-FIREWALL) as -D/-A/-I

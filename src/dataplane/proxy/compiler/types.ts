@@ -6,12 +6,13 @@ import type { ServicePortInfo } from '../model.js';
 
 /** One iptables-restore input (tables *filter then *nat, each ending in COMMIT) plus its size. */
 export interface RestoreText {
-  /**
-   * The restore input as bytes (ASCII), ready for a child process's stdin. From the WASM compiler this is a
-   * view into the module's memory, valid until its next compile (reading it later throws); use copy() or
-   * text to keep it.
-   */
+  /** The restore input as bytes (ASCII), ready for a child process's stdin; stable (copied out of WASM once). */
   readonly bytes: Uint8Array;
+  /**
+   * The same bytes without a copy: from the WASM compiler a view into module memory, valid only until the
+   * next compile in this process (reading it later throws). For streaming straight to a child process.
+   */
+  view(): Uint8Array;
   /** A copy of `bytes` that stays valid. */
   copy(): Uint8Array;
   /** The same input as a string (decoded on first use). */

@@ -203,15 +203,16 @@ export function flatten(config: ProxyConfig, services: readonly ServicePortInfo[
 let generation = 0;
 
 /**
- * Output as a view into the module's memory (copying 95 MB out costs ~100 ms of page faults at 50,000 service
- * ports): valid until the next compile by any WASM compiler in this process. `text` decodes once and then stays
- * valid; `copy()` keeps the bytes for longer.
+ * Output held in the module's memory until first read: `bytes` copies it out once (stable afterwards; at
+ * 50,000 service ports the copy is ~100 ms of page faults, so callers that only stream it can use view(),
+ * valid until the next compile by any WASM compiler in this process). `text` decodes once and stays valid.
  */
 class WasmText implements RestoreText {
   private decoded: string | undefined;
+  private copied: Uint8Array | undefined;
   private readonly gen = generation;
   constructor(
-    private readonly view: Uint8Array,
+    private readonly mem: Uint8Array,
     readonly kind: 'full' | 'partial',
     readonly filterRules: number,
     readonly natRules: number,
@@ -219,21 +220,24 @@ class WasmText implements RestoreText {
     readonly natChains: number,
   ) {}
   private live(): Uint8Array {
-    if (this.gen !== generation) throw new Error('compiler output was overwritten by a later compile; call copy() or read text first');
-    return this.view;
+    if (this.gen !== generation) throw new Error('compiler output was overwritten by a later compile; read bytes or text before compiling again');
+    return this.mem;
+  }
+  view(): Uint8Array {
+    return this.copied ?? this.live();
   }
   get bytes(): Uint8Array {
-    return this.live();
+    return (this.copied ??= this.live().slice());
   }
   get text(): string {
     if (this.decoded === undefined) {
-      const v = this.live();
+      const v = this.view();
       this.decoded = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1');
     }
     return this.decoded;
   }
   copy(): Uint8Array {
-    return this.live().slice();
+    return this.bytes.slice();
   }
 }
 

@@ -203,6 +203,9 @@ class Text implements RestoreText {
   copy(): Uint8Array {
     return this.bytes.slice();
   }
+  view(): Uint8Array {
+    return this.bytes;
+  }
 }
 
 function nodePortJumps(config: ProxyConfig): string[] {

@@ -71,3 +71,19 @@ describe('bad input to partial()', () => {
     expect(w.partial([good], []).text).toBe(r.partial([good], []).text);
   });
 });
+
+describe('WASM output lifetime', () => {
+  it('bytes stay valid across later compiles; view() is refused once overwritten', async () => {
+    const { createIptablesCompiler } = await import('../../../../src/dataplane/proxy/compiler/index.js');
+    const { syntheticModel } = await import('../../../../src/dataplane/proxy/compiler/synthetic.js');
+    const c = await createIptablesCompiler({ clusterCIDR: '10.0.0.0/8', nodeIPs: [], masqueradeBit: 14 });
+    const first = c.full(syntheticModel(10, { seed: 1 }));
+    const kept = first.bytes;
+    const text = Buffer.from(kept).toString('latin1');
+    const unread = c.full(syntheticModel(12, { seed: 2 }));
+    c.full(syntheticModel(30, { seed: 3 }));
+    expect(Buffer.from(kept).toString('latin1')).toBe(text);
+    expect(first.text).toBe(text);
+    expect(() => unread.view()).toThrow(/overwritten/);
+  });
+});
