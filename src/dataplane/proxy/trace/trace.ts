@@ -139,6 +139,9 @@ export class Tracer {
     let p = 1;
     let affinity: string | undefined;
     let neg = false;
+    // `recent` options come in either order (ours: --name then --rcheck; iptables-save: --rcheck … --name).
+    let recentOp: 'check' | 'set' | null = null;
+    let recentName = 'DEFAULT';
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       const v = args[i + 1] ?? '';
@@ -201,20 +204,25 @@ export class Tracer {
           p *= Number(v);
           i++;
           continue;
-        case '--name': {
-          const name = v;
+        case '--name':
+          recentName = v;
           i++;
-          const op = args[i + 1];
-          if (op === '--rcheck' || op === '--update') ok = this.recent.has(name);
-          else if (op === '--set') affinity = name;
-          break;
-        }
+          continue;
         case '--rcheck':
         case '--update':
+          recentOp = 'check';
+          continue;
         case '--set':
+          recentOp = 'set';
+          continue;
         case '--reap':
+        case '--rsource':
+        case '--rdest':
+        case '--rttl':
           continue;
         case '--seconds':
+        case '--hitcount':
+        case '--mask':
           i++;
           continue;
         case '-i':
@@ -236,6 +244,8 @@ export class Tracer {
       neg = false;
       if (!ok) return { p: 0 };
     }
+    if (recentOp === 'check' && !this.recent.has(recentName)) return { p: 0 };
+    if (recentOp === 'set') affinity = recentName;
     return { p, affinity };
   }
 

@@ -11,6 +11,7 @@ import { createIptablesCompiler, ensureText } from '../../../../src/dataplane/pr
 import { rng, syntheticModel, syntheticServicePort } from '../../../../src/dataplane/proxy/compiler/synthetic.js';
 import { servicePortName, type ProxyConfig } from '../../../../src/dataplane/proxy/model.js';
 import { RuleSet } from '../../../../src/dataplane/proxy/trace/index.js';
+import { verifyService } from './expectations.js';
 
 function which(bin: string): boolean {
   return ['/usr/sbin', '/sbin', '/usr/bin', '/bin'].some((d) => existsSync(`${d}/${bin}`));
@@ -100,5 +101,8 @@ describe.skipIf(skipReason !== '')('iptables-restore accepts compiled rulesets (
     }
     expect(kernelCounts('nat')).toEqual(modelCounts(rs, 'nat'));
     expect(kernelCounts('filter')).toEqual(modelCounts(rs, 'filter'));
+    // The tracer over what the kernel itself prints (iptables-save's normalised rules) agrees with the model.
+    const saved = RuleSet.parse(inNs(['iptables-save']));
+    expect(model.flatMap((sp) => verifyService(saved, sp, '192.168.0.2'))).toEqual([]);
   });
 });
