@@ -9,6 +9,7 @@
 import { createIptablesCompiler, createReferenceIptablesCompiler, type IptablesCompiler } from '../../src/dataplane/proxy/compiler/index.js';
 import { syntheticModel, syntheticServicePort, rng } from '../../src/dataplane/proxy/compiler/synthetic.js';
 import type { ProxyConfig, ServicePortInfo } from '../../src/dataplane/proxy/model.js';
+import { compileIpvs, ipsetRestoreText, ipvsadmRestoreText, ipvsIptablesText } from '../../src/dataplane/proxy/ipvs/index.js';
 import { compareCases, flag, fmtMiB, fmtMs, fmtNum, fmtRatio, measureLatency, numberFlag, printTable, type Latency } from '../runner/index.js';
 
 export interface CompileSizeFigures {
@@ -24,6 +25,9 @@ export interface CompileSizeFigures {
   wasmFullCpuMs: number;
   referenceFullCpuMs: number;
   fullSpeedup: number;
+  /** IPVS mode (TypeScript): state + ipvsadm-restore + ipset restore + iptables text. */
+  ipvsMs: number;
+  ipvsBytes: number;
   wasmPartialMs: number;
   referencePartialMs: number;
   partialSpeedup: number;
@@ -85,6 +89,12 @@ export async function runCompileSuite(args: string[]): Promise<CompileFigures> {
     const referenceFullMs = await measureLatency(() => ref.full(model), count);
     const wasmFullCpuMs = await cpuMs(() => wasm.full(model), count);
     const referenceFullCpuMs = await cpuMs(() => ref.full(model), count);
+    const ipvsText = () => {
+      const st = compileIpvs(model, BENCH_CONFIG);
+      return ipvsadmRestoreText(st).length + ipsetRestoreText(st).length + ipvsIptablesText(st, BENCH_CONFIG).length;
+    };
+    const ipvsBytes = ipvsText();
+    const ipvsMs = (await measureLatency(ipvsText, Math.max(2, Math.min(count, 3)))).p50;
     // Partial: one service port changes, back and forth, against the state of the full compile above.
     const partialCase = (c: IptablesCompiler) => {
       c.full(model);
@@ -111,6 +121,8 @@ export async function runCompileSuite(args: string[]): Promise<CompileFigures> {
       wasmFullCpuMs,
       referenceFullCpuMs,
       fullSpeedup: referenceFullMs.p50 / wasmFullMs.p50,
+      ipvsMs,
+      ipvsBytes,
       wasmPartialMs: pw!.meanMs,
       referencePartialMs: pr!.meanMs,
       partialSpeedup: pr!.meanMs / pw!.meanMs,
@@ -133,6 +145,11 @@ export async function runCompileSuite(args: string[]): Promise<CompileFigures> {
     'iptables partial compile, one service port changed (benchmark.js mean)',
     ['service ports', 'WASM', 'reference', 'speed-up'],
     out.map((f) => [f.servicePorts, fmtMs(f.wasmPartialMs), fmtMs(f.referencePartialMs), fmtRatio(f.referencePartialMs, f.wasmPartialMs)]),
+  );
+  printTable(
+    'IPVS mode full text (TypeScript): ipvsadm-restore + ipset restore + iptables',
+    ['service ports', 'time (p50)', 'text'],
+    out.map((f) => [f.servicePorts, fmtMs(f.ipvsMs), fmtMiB(f.ipvsBytes)]),
   );
   const at50k = out.find((f) => f.servicePorts === 50_000);
   if (at50k) {
