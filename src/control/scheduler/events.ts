@@ -115,7 +115,9 @@ let eventSeq = 0;
 /** A core/v1 Event about `pod` from the scheduler, named as client-go's recorder names them. */
 export function podEvent(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, action: string, message: string, now: Date, instance: string): KubeObject {
   const m = pod.metadata ?? {};
-  const stamp = (now.getTime() * 1_000_000 + (eventSeq++ % 1_000_000)).toString(16);
+  // client-go names events <object>.<UnixNano in hex>; a counter fills the nanoseconds a Date lacks, so events
+  // in one millisecond get distinct names (BigInt: the value exceeds 2^53).
+  const stamp = (BigInt(now.getTime()) * 1_000_000n + BigInt(eventSeq++ % 1_000_000)).toString(16);
   const t = rfc3339(now);
   return {
     apiVersion: 'v1',

@@ -62,6 +62,9 @@ describe('FailedScheduling text, as upstream writes it', () => {
       count: 1,
     });
     expect((ev.metadata?.name as string).startsWith('web-1.')).toBe(true);
+    // Names stay distinct within one millisecond (UnixNano-style suffix).
+    const names = new Set(Array.from({ length: 100 }, () => podEvent(pod, 'Normal', 'Scheduled', 'Binding', 'x', new Date('2026-11-25T12:00:00.123Z'), 'i').metadata?.name));
+    expect(names.size).toBe(100);
   });
 
   test('PodScheduled condition: written once per distinct message, transition time kept while False', () => {
