@@ -42,6 +42,8 @@ export interface TraceOutcome {
 
 export interface TraceResult {
   outcomes: TraceOutcome[];
+  /** Matches the tracer does not model (foreign rules on a real host), each assumed to match; deduplicated. */
+  warnings: string[];
 }
 
 export interface State {
@@ -90,6 +92,12 @@ export class Tracer {
   private readonly sets: ReadonlyMap<string, readonly string[]>;
   private readonly jumps: ReadonlyArray<{ table: string; srcChain: string; args: string[] }>;
 
+  readonly warnings = new Set<string>();
+
+  private warn(w: string): void {
+    this.warnings.add(w);
+  }
+
   constructor(private readonly rs: RuleSet, opts: TraceOptions) {
     this.local = opts.localAddresses ?? [];
     this.recent = new Set(opts.recent ?? []);
@@ -129,7 +137,7 @@ export class Tracer {
     }
     // Each jump is prepended (iptables -I), so the last one listed ends up first.
     return this.jumps
-      .filter((j) => j.table === table && j.srcChain === chain)
+      .filter((j) => j.table === table && j.srcChain === chain && this.rs.chain(table, jumpTarget(j.args) ?? '') !== undefined)
       .reverse()
       .map((j) => ({ args: j.args, spec: j.args.join(' ') }));
   }
@@ -237,8 +245,27 @@ export class Tracer {
           // Traced packets do not come through a bridge port.
           ok = false;
           break;
-        default:
-          throw new Error(`unsupported match argument ${a}`);
+        case '--sport':
+          // Traced packets come from an unspecified ephemeral port: only a match on "any" would be exact.
+          this.warn(`--sport ${v} assumed to match`);
+          i++;
+          continue;
+        case '--dports':
+          ok = v.split(',').some((r) => {
+            const [lo, hi] = r.split(':').map(Number);
+            return hi === undefined ? st.dport === lo : st.dport >= lo! && st.dport <= hi;
+          });
+          i++;
+          break;
+        default: {
+          // Options of matches this tracer does not model: assume the match holds, and say so.
+          let j = i + 1;
+          while (j < args.length && !args[j]!.startsWith('-') && args[j] !== '!') j++;
+          this.warn(`${args.slice(i, j).join(' ')} assumed to match`);
+          i = j - 1;
+          neg = false;
+          continue;
+        }
       }
       if (neg) ok = !ok;
       neg = false;
@@ -368,7 +395,7 @@ export function trace(rules: string | RuleSet, packet: TracePacket, opts: TraceO
       });
     }
   }
-  return { outcomes: [...merged.values()].sort((a, b) => b.probability - a.probability) };
+  return { outcomes: [...merged.values()].sort((a, b) => b.probability - a.probability), warnings: [...t.warnings] };
 }
 
 function isLocalDst(ip: string, opts: TraceOptions): boolean {

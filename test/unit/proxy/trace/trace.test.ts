@@ -116,3 +116,18 @@ describe('checkJumps', () => {
     expect(checkJumps(partial, RuleSet.parse(RULES))).toEqual([]);
   });
 });
+
+describe('foreign rules', () => {
+  it('matches it does not model are assumed to hold and reported; multiport is modelled', () => {
+    const rules = `*nat
+:KUBE-SERVICES - [0:0]
+-A PREROUTING -i eth0 -m limit --limit 5/sec -j KUBE-SERVICES
+-A KUBE-SERVICES -p tcp -m multiport --dports 8000:8100,9000 -j DNAT --to-destination 10.9.9.9:80
+COMMIT
+`;
+    const hit = trace(rules, { src: '1.1.1.1', dst: '2.2.2.2', dport: 9000 });
+    expect(hit.outcomes).toMatchObject([{ verdict: 'DNAT', endpoint: '10.9.9.9:80' }]);
+    expect(hit.warnings).toEqual(['--limit 5/sec assumed to match']);
+    expect(trace(rules, { src: '1.1.1.1', dst: '2.2.2.2', dport: 8500 }).outcomes).toMatchObject([{ verdict: 'ACCEPT' }]);
+  });
+});
