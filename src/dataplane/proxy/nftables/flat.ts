@@ -5,7 +5,7 @@
  *   dnat ip to ip daddr . tcp dport . numgen random mod K map @dst-tcp-K
  * so adding a service adds map elements only. Chains exist per (role, protocol, K[, affinity timeout]):
  *   int    ClusterIP traffic, masquerade when the source is outside the cluster CIDR      maps dst-P-K / dsta-P-K
- *   intl   ClusterIP traffic with internalTrafficPolicy Local (local endpoints, no masq)  maps dst-P-K / dsta-P-K
+ *   intl   ClusterIP traffic with internalTrafficPolicy Local (local endpoints)           maps dst-P-K / dsta-P-K
  *   ext    external traffic, Cluster policy: always masquerade                            maps dst-P-K / dsta-P-K
  *   extl   external traffic, Local policy: pods and the node short-circuit to all        maps dst-P-K / dsta-P-K
  *          endpoints (via @service-ips-cluster), others keep their source and see local ones
@@ -73,6 +73,7 @@ function baseLayout(cfg: ProxyConfig): NftRuleset {
 function preRules(role: Role, cfg: ProxyConfig): string[] {
   switch (role) {
     case 'int':
+    case 'intl':
       return [cfg.clusterCIDR ? `ip saddr != ${cfg.clusterCIDR} jump mark-for-masquerade` : 'jump mark-for-masquerade'];
     case 'ext':
       return ['jump mark-for-masquerade'];

@@ -77,9 +77,12 @@ class Tracer {
     for (const raw of c.rules) {
       const r = raw.replace(/ comment "[^"]*"$/, '');
       let m: RegExpExecArray | null;
+      const forThisDest = (mm: RegExpExecArray) => mm[1] === dst && mm[2] === proto && Number(mm[3]) === dport;
       if ((m = /^ip daddr (\S+) (\w+) dport (\d+) ip saddr != (\S+) jump mark-for-masquerade$/.exec(r))) {
-        if (!inCidr(src, m[4]!)) st = { ...st, masq: true };
-      } else if (/^ip daddr \S+ \w+ dport \d+ jump mark-for-masquerade$/.test(r) || r === 'jump mark-for-masquerade') {
+        if (forThisDest(m) && !inCidr(src, m[4]!)) st = { ...st, masq: true };
+      } else if ((m = /^ip daddr (\S+) (\w+) dport (\d+) jump mark-for-masquerade$/.exec(r))) {
+        if (forThisDest(m)) st = { ...st, masq: true };
+      } else if (r === 'jump mark-for-masquerade') {
         st = { ...st, masq: true };
       } else if ((m = /^ip saddr != (\S+) jump mark-for-masquerade$/.exec(r))) {
         if (!inCidr(src, m[1]!)) st = { ...st, masq: true };

@@ -82,15 +82,17 @@ function addServicePort(rs: NftRuleset, sp: ServicePortInfo, cfg: ProxyConfig): 
   const useCluster = cat.cluster.length > 0;
   const useLocal = (sp.internalTrafficLocal || sp.externalTrafficLocal) && cat.local.length > 0;
   const eps = new Map<string, EndpointInfo>();
+  // The ClusterIP masquerade rule lives in the chain internal traffic uses (service- or local-), as upstream;
+  // it matches the ClusterIP only, so external traffic sharing the chain is not affected.
+  const masq = cfg.clusterCIDR
+    ? `ip daddr ${sp.clusterIP} ${p} dport ${sp.port} ip saddr != ${cfg.clusterCIDR} jump mark-for-masquerade`
+    : `ip daddr ${sp.clusterIP} ${p} dport ${sp.port} jump mark-for-masquerade`;
   if (useCluster) {
-    const masq = cfg.clusterCIDR
-      ? `ip daddr ${sp.clusterIP} ${p} dport ${sp.port} ip saddr != ${cfg.clusterCIDR} jump mark-for-masquerade`
-      : `ip daddr ${sp.clusterIP} ${p} dport ${sp.port} jump mark-for-masquerade`;
-    rs.chains.set(serviceChain, { rules: [masq, ...dispatchRules(sp, cat.cluster)] });
+    rs.chains.set(serviceChain, { rules: [...(sp.internalTrafficLocal ? [] : [masq]), ...dispatchRules(sp, cat.cluster)] });
     for (const ep of cat.cluster) eps.set(`${ep.ip}:${ep.port}`, ep);
   }
   if (useLocal) {
-    rs.chains.set(localChain, { rules: dispatchRules(sp, cat.local) });
+    rs.chains.set(localChain, { rules: [...(sp.internalTrafficLocal ? [masq] : []), ...dispatchRules(sp, cat.local)] });
     for (const ep of cat.local) eps.set(`${ep.ip}:${ep.port}`, ep);
   }
   for (const ep of eps.values()) {
