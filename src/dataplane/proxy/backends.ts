@@ -61,8 +61,9 @@ export class NftBackend implements ProxyBackend {
   }
 
   async sync(model: ServicePortInfo[], resync: boolean): Promise<SyncOutcome> {
-    const delta = this.inc.update(model);
-    if (this.kernelUnknown || resync) {
+    const againstKernel = this.kernelUnknown || resync;
+    const delta = this.inc.update(model, !againstKernel);
+    if (againstKernel) {
       const rs = this.inc.ruleset();
       const r = await this.applier.apply(rs, true);
       this.kernelUnknown = false;

@@ -87,14 +87,18 @@ export class IncrementalNft {
     return c;
   }
 
+  /** Off while an update's transaction is not wanted (first load, resync): before-images cost time. */
+  private tracking = true;
+
   private touchChain(name: string): void {
-    if (this.touchedChains.has(name)) return;
+    if (!this.tracking || this.touchedChains.has(name)) return;
     const cur = this.chains.get(name);
     this.touchedChains.set(name, cur ? { hash: cur.chain.rules.length ? chainHash(cur.chain) : null, ruleCount: cur.chain.rules.length } : null);
   }
 
   /** Records the set's state before this update: existence, and the values of the keys about to change. */
   private touchSet(name: string, key?: string): void {
+    if (!this.tracking) return;
     let t = this.touchedSets.get(name);
     if (t === undefined) {
       const cur = this.sets.get(name);
@@ -157,12 +161,14 @@ export class IncrementalNft {
   }
 
   /**
-   * Bring the state to `model` and return the transaction from the previous state. Unchanged service ports are
-   * recognised by object identity first, then by content.
+   * Bring the state to `model` and return the transaction from the previous state (unless `transaction` is
+   * false: the caller will diff `ruleset()` against the kernel instead). Unchanged service ports are recognised
+   * by object identity first, then by content.
    */
-  update(model: readonly ServicePortInfo[]): IncrementalResult {
+  update(model: readonly ServicePortInfo[], transaction = true): IncrementalResult {
     this.touchedChains.clear();
     this.touchedSets.clear();
+    this.tracking = transaction;
     const seen = new Set<string>();
     let changed = 0;
     let removed = 0;
@@ -190,7 +196,7 @@ export class IncrementalNft {
         removed++;
       }
     }
-    return { text: this.renderTouched(), changed, removed };
+    return { text: transaction ? this.renderTouched() : '', changed, removed };
   }
 
   /** renderDiff over only the touched chains, sets and element keys. */
