@@ -88,7 +88,9 @@ export function compileIpvs(model: readonly ServicePortInfo[], config: ProxyConf
         add('KUBE-LOAD-BALANCER-FW', ipPort(ip, sp.port));
         let allowFromNode = false;
         for (const r of sp.loadBalancerSourceRanges) {
-          add('KUBE-LOAD-BALANCER-SOURCE-CIDR', `${ip},${proto}:${sp.port},${r}`);
+          // ipset keeps a /32 net as a bare address (so `ipset save` prints it): use that form, or a diff
+          // against the kernel would delete and re-add it on every resync.
+          add('KUBE-LOAD-BALANCER-SOURCE-CIDR', `${ip},${proto}:${sp.port},${r.endsWith('/32') ? r.slice(0, -3) : r}`);
           if (config.nodeIPs[0] !== undefined && cidrContains(r, config.nodeIPs[0])) allowFromNode = true;
         }
         if (allowFromNode) add('KUBE-LOAD-BALANCER-SOURCE-IP', `${ip},${proto}:${sp.port},${ip}`);

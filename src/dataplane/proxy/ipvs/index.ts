@@ -5,4 +5,4 @@ export {
 } from './compile.js';
 export { diffIpvs, type IpvsDiff } from './diff.js';
 export { SETS, SET_RULES, type SetInfo, type SetRule, type SetType } from './sets.js';
-export { parseIpvsadm, parseIpset, traceIpvs, type IpvsTraceOutcome } from './parse.js';
+export { parseIpvsadm, parseIpset, ipvsStateFromSave, traceIpvs, type IpvsTraceOutcome } from './parse.js';

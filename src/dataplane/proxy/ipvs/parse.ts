@@ -7,7 +7,8 @@
  */
 import { RuleSet } from '../trace/ruleset.js';
 import { Tracer, type State, type TracePacket } from '../trace/trace.js';
-import { IPVS_JUMPS, vsKey, type VirtualServer } from './compile.js';
+import { IPVS_JUMPS, vsKey, type IpvsState, type VirtualServer } from './compile.js';
+import { SETS } from './sets.js';
 
 function splitHostPort(s: string): [string, number] {
   const i = s.lastIndexOf(':');
@@ -95,6 +96,18 @@ export function parseIpset(text: string, sets = new Map<string, string[]>()): Ma
     } else throw new Error(`line ${n + 1}: unknown command ${cmd}`);
   }
   return sets;
+}
+
+/**
+ * The kernel's current IPVS state from `ipvsadm-save -n`, `ipset save` and the addresses on kube-ipvs0, in the
+ * shape diffIpvs takes: a resync diffs it against the compiled state instead of reloading everything. Sets
+ * that are not kube-proxy's are ignored.
+ */
+export function ipvsStateFromSave(ipvsadmSave: string, ipsetSave: string, addresses: readonly string[]): IpvsState {
+  const parsed = parseIpset(ipsetSave.split('\n').filter((l) => !l.startsWith('#')).join('\n'));
+  const sets = new Map<string, string[]>();
+  for (const s of SETS) sets.set(s.name, [...(parsed.get(s.name) ?? [])].sort());
+  return { virtualServers: parseIpvsadm(ipvsadmSave), sets, addresses: [...addresses].sort() };
 }
 
 export interface IpvsTraceOutcome {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  compileIpvs, diffIpvs, ipsetRestoreText, ipvsIptablesText, ipvsadmRestoreText, parseIpset, parseIpvsadm, traceIpvs,
+  compileIpvs, diffIpvs, ipsetRestoreText, ipvsIptablesText, ipvsadmRestoreText, ipvsStateFromSave, parseIpset, parseIpvsadm, traceIpvs,
 } from '../../../../src/dataplane/proxy/ipvs/index.js';
 import { syntheticModel, syntheticServicePort, rng } from '../../../../src/dataplane/proxy/compiler/synthetic.js';
 import type { EndpointInfo, ProxyConfig, ServicePortInfo } from '../../../../src/dataplane/proxy/model.js';
@@ -151,6 +151,15 @@ describe.skipIf(!root)('IPVS-mode ipsets and iptables load in a throwaway netns'
       expect(listed).toContain('Type: hash:ip,port');
       expect(listed).toContain(`Number of entries: ${state.sets.get('KUBE-CLUSTER-IP')!.length}`);
       execFileSync('ip', ['netns', 'exec', ns, 'iptables-restore', '--test', '--noflush'], { input: ipvsIptablesText(state, config) });
+      // Resync path: what `ipset save` prints parses back to the same sets, so a diff against it is empty.
+      const saved = execFileSync('ip', ['netns', 'exec', ns, 'ipset', 'save'], { encoding: 'utf8' });
+      const kernel = ipvsStateFromSave(ipvsadmRestoreText(state), saved, state.addresses);
+      expect(diffIpvs(kernel, state)).toEqual({ ipvsadm: '', ipset: '', addressesToAdd: [], addressesToDel: [] });
+      // …and after a change, the diff applies cleanly to the kernel's sets.
+      const next = compileIpvs(syntheticModel(55, { seed: 8, nodeIP: NODE_IP, endpoints: [0, 5] }), config);
+      execFileSync('ip', ['netns', 'exec', ns, 'ipset', 'restore'], { input: diffIpvs(kernel, next).ipset });
+      const after = ipvsStateFromSave('', execFileSync('ip', ['netns', 'exec', ns, 'ipset', 'save'], { encoding: 'utf8' }), []);
+      for (const [name, entries] of next.sets) expect(after.sets.get(name)).toEqual(entries);
     } finally {
       execFileSync('ip', ['netns', 'del', ns]);
     }
