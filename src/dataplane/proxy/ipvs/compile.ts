@@ -140,7 +140,8 @@ export function ipvsadmRestoreText(state: IpvsState): string {
   const out: string[] = [];
   for (const vs of state.virtualServers.values()) {
     out.push(`-A ${vsSpec(vs)}`);
-    for (const rs of vs.reals) out.push(`-a ${rsSpec(vs, rs)}`);
+    const head = `-a ${protoFlag(vs.protocol)} ${hostPort(vs.address, vs.port)} -r `;
+    for (const rs of vs.reals) out.push(`${head}${hostPort(rs.ip, rs.port)} -m -w 1`);
   }
   return out.length ? out.join('\n') + '\n' : '';
 }
