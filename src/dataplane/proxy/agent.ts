@@ -9,7 +9,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { realClock, type Clock, type TimerHandle } from '../../client/clock.js';
-import { buildServicePorts, type EndpointSliceObject, type ServiceObject } from './model-builder.js';
+import { buildServicePortsCached, ServicePortCache, type EndpointSliceObject, type ServiceObject } from './model-builder.js';
 import type { ServicePortInfo } from './model.js';
 import type { ProxyBackend } from './backends.js';
 import { ProxyMetrics } from './metrics.js';
@@ -74,6 +74,7 @@ export class ProxyAgent {
   private firstPendingAt = 0;
   private stopped = false;
   private servers: http.Server[] = [];
+  private readonly portCache = new ServicePortCache();
   /** The model of the last successful sync. */
   lastModel: ServicePortInfo[] = [];
   readonly history: SyncRecord[] = [];
@@ -155,7 +156,7 @@ export class ProxyAgent {
     this.needResync = false;
     this.lastStart = this.clock.now();
     const t0 = performance.now();
-    const model = buildServicePorts(this.opts.source.services(), this.opts.source.endpointSlices(), this.opts.nodeName);
+    const model = buildServicePortsCached(this.opts.source.services(), this.opts.source.endpointSlices(), this.opts.nodeName, this.portCache);
     const rec: SyncRecord = { at: this.clock.now(), durationMs: 0, resync, bytes: 0, servicePorts: model.length };
     try {
       const out = await this.opts.backend.sync(model, resync);

@@ -89,10 +89,14 @@ export class NftBackend implements ProxyBackend {
   }
 }
 
-/** Per service port, a fingerprint to find what changed between two models. */
-function fingerprints(model: ServicePortInfo[]): Map<string, string> {
+/** Per service port, a fingerprint to find what changed between two models (reused when the object is). */
+function fingerprints(model: ServicePortInfo[], prevObjs: WeakMap<ServicePortInfo, string>): Map<string, string> {
   const m = new Map<string, string>();
-  for (const sp of model) m.set(servicePortName(sp), JSON.stringify(sp));
+  for (const sp of model) {
+    let fp = prevObjs.get(sp);
+    if (fp === undefined) prevObjs.set(sp, (fp = JSON.stringify(sp)));
+    m.set(servicePortName(sp), fp);
+  }
   return m;
 }
 
@@ -100,6 +104,7 @@ export class IptablesBackend implements ProxyBackend {
   readonly mode = 'iptables';
   private readonly applier: IptablesApplier;
   private prev: Map<string, string> | null = null;
+  private readonly fpCache = new WeakMap<ServicePortInfo, string>();
   constructor(
     private readonly compiler: IptablesCompiler,
     private readonly jumps: JumpRule[],
@@ -114,7 +119,7 @@ export class IptablesBackend implements ProxyBackend {
   }
 
   async sync(model: ServicePortInfo[], resync: boolean): Promise<SyncOutcome> {
-    const now = fingerprints(model);
+    const now = fingerprints(model, this.fpCache);
     if (this.prev === null || resync) {
       // Compare with the kernel: the first load writes everything; later resyncs only what drifted.
       await this.applier.ensureJumps(this.jumps);

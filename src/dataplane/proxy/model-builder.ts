@@ -186,3 +186,48 @@ export function buildServicePorts(
   });
   return out;
 }
+
+/**
+ * Memo for buildServicePortsCached: informer objects are replaced, never mutated, on change, so a Service whose
+ * object and EndpointSlice objects are the same as last time yields the same ServicePortInfo objects, which lets
+ * the backends skip it by identity. Makes a sync after one change O(services) in cheap comparisons only.
+ */
+export class ServicePortCache {
+  entries = new Map<string, { svc: ServiceObject; slices: EndpointSliceObject[]; ports: ServicePortInfo[] }>();
+}
+
+export function buildServicePortsCached(
+  services: Iterable<ServiceObject>,
+  slices: Iterable<EndpointSliceObject>,
+  nodeName: string,
+  cache: ServicePortCache,
+): ServicePortInfo[] {
+  const bySvc = new Map<string, EndpointSliceObject[]>();
+  for (const s of slices) {
+    const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!svc) continue;
+    const key = `${s.metadata.namespace ?? 'default'}/${svc}`;
+    let l = bySvc.get(key);
+    if (!l) bySvc.set(key, (l = []));
+    l.push(s);
+  }
+  const next = new Map<string, { svc: ServiceObject; slices: EndpointSliceObject[]; ports: ServicePortInfo[] }>();
+  const out: ServicePortInfo[] = [];
+  for (const svc of services) {
+    const key = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
+    const sl = bySvc.get(key) ?? [];
+    const prev = cache.entries.get(key);
+    let ports: ServicePortInfo[];
+    if (prev && prev.svc === svc && prev.slices.length === sl.length && prev.slices.every((s) => sl.includes(s))) ports = prev.ports;
+    else ports = buildServicePorts([svc], sl, nodeName);
+    next.set(key, { svc, slices: sl, ports });
+    out.push(...ports);
+  }
+  cache.entries = next;
+  out.sort((a, b) => {
+    const ka = `${a.namespace}/${a.name}:${a.portName}/${a.protocol}`;
+    const kb = `${b.namespace}/${b.name}:${b.portName}/${b.protocol}`;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  return out;
+}

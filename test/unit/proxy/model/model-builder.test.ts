@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildServicePorts, type EndpointSliceObject, type ServiceObject } from '../../../../src/dataplane/proxy/model-builder.js';
+import { buildServicePorts, buildServicePortsCached, ServicePortCache, type EndpointSliceObject, type ServiceObject } from '../../../../src/dataplane/proxy/model-builder.js';
 import { categorizeEndpoints } from '../../../../src/dataplane/proxy/categorize.js';
 
 function svc(name: string, spec: ServiceObject['spec'], status?: ServiceObject['status']): ServiceObject {
@@ -143,5 +143,25 @@ describe('categorizeEndpoints', () => {
     expect(none.internal).toEqual([]);
     expect(none.hasEndpoints).toBe(true);
     expect(categorizeEndpoints(base).hasEndpoints).toBe(false);
+  });
+});
+
+describe('buildServicePortsCached', () => {
+  it('equals buildServicePorts and reuses the objects of untouched services', () => {
+    const svcs = [svc('a', { clusterIP: '10.96.0.1', ports: [{ port: 80 }, { name: 'x', port: 81 }] }), svc('b', { clusterIP: '10.96.0.2', ports: [{ port: 80 }] })];
+    const slices = [slice('a-1', 'a', [{ addresses: ['10.0.0.1'] }], [{ port: 80 }]), slice('b-1', 'b', [{ addresses: ['10.0.0.2'] }], [{ port: 80 }])];
+    const cache = new ServicePortCache();
+    const first = buildServicePortsCached(svcs, slices, 'n1', cache);
+    expect(first).toEqual(buildServicePorts(svcs, slices, 'n1'));
+    // b's slice replaced (as an informer does on update): only b's port is rebuilt.
+    const slices2 = [slices[0]!, slice('b-1', 'b', [{ addresses: ['10.0.0.3'] }], [{ port: 80 }])];
+    const second = buildServicePortsCached(svcs, slices2, 'n1', cache);
+    expect(second).toEqual(buildServicePorts(svcs, slices2, 'n1'));
+    expect(second.filter((sp) => sp.name === 'a').every((sp, i) => sp === first.filter((f) => f.name === 'a')[i])).toBe(true);
+    expect(second.find((sp) => sp.name === 'b')).not.toBe(first.find((sp) => sp.name === 'b'));
+    // A removed Service disappears; a new slice object for a service rebuilds it.
+    const third = buildServicePortsCached([svcs[0]!], [{ ...slices[0]! }], 'n1', cache);
+    expect(third.map((sp) => sp.name)).toEqual(['a', 'a']);
+    expect(third[0]).not.toBe(second[0]);
   });
 });
