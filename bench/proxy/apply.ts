@@ -13,6 +13,8 @@ import { benchModel, BENCH_CONFIG } from './compile.js';
 import { createIptablesCompiler, jumpRules } from '../../src/dataplane/proxy/compiler/index.js';
 import { IptablesApplier } from '../../src/dataplane/proxy/apply/iptables.js';
 import { NftBackend } from '../../src/dataplane/proxy/backends.js';
+import { ProxyAgent, StaticSource } from '../../src/dataplane/proxy/agent.js';
+import type { EndpointSliceObject, ServiceObject } from '../../src/dataplane/proxy/model-builder.js';
 import { compileUpstream } from '../../src/dataplane/proxy/nftables/upstream.js';
 import { compileFlat } from '../../src/dataplane/proxy/nftables/flat.js';
 import { rulesetSize } from '../../src/dataplane/proxy/nftables/ruleset.js';
@@ -180,6 +182,66 @@ async function benchNft(layout: 'upstream' | 'flat', n: number): Promise<ApplyRo
   }
 }
 
+/** Services and EndpointSlices (one per service port) whose model is `model`, for agent-level timing. */
+function toObjects(model: ServicePortInfo[]): { services: ServiceObject[]; slices: EndpointSliceObject[] } {
+  const services: ServiceObject[] = [];
+  const slices: EndpointSliceObject[] = [];
+  model.forEach((sp, i) => {
+    const name = `s${i}`;
+    services.push({
+      metadata: { namespace: 'bench', name },
+      spec: {
+        type: sp.type, clusterIP: sp.clusterIP, ports: [{ name: sp.portName, port: sp.port, protocol: sp.protocol, ...(sp.nodePort ? { nodePort: sp.nodePort } : {}) }],
+        externalIPs: sp.externalIPs, loadBalancerSourceRanges: sp.loadBalancerSourceRanges,
+        externalTrafficPolicy: sp.externalTrafficLocal ? 'Local' : 'Cluster', internalTrafficPolicy: sp.internalTrafficLocal ? 'Local' : 'Cluster',
+        ...(sp.affinityTimeoutSeconds ? { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: sp.affinityTimeoutSeconds } } } : {}),
+      },
+      status: { loadBalancer: { ingress: sp.loadBalancerIPs.map((ip) => ({ ip })) } },
+    });
+    slices.push(sliceFor(name, sp, sp.endpoints));
+  });
+  return { services, slices };
+}
+
+function sliceFor(name: string, sp: ServicePortInfo, eps: ServicePortInfo['endpoints']): EndpointSliceObject {
+  return {
+    metadata: { namespace: 'bench', name: `${name}-x`, labels: { 'kubernetes.io/service-name': name } },
+    addressType: 'IPv4',
+    endpoints: eps.map((e) => ({ addresses: [e.ip], conditions: { ready: e.ready, serving: e.serving, terminating: e.terminating }, nodeName: e.isLocal ? 'bench-node' : 'other' })),
+    ports: [{ name: sp.portName, port: eps[0]?.port ?? 80, protocol: sp.protocol }],
+  };
+}
+
+/** The agent end to end: one EndpointSlice changes → debounced sync → rules in the kernel. */
+async function benchAgent(layout: 'flat' | 'upstream', n: number): Promise<{ mode: string; servicePorts: number; firstSyncMs: number; oneSliceSyncMs: number }> {
+  const ns = scratch(`agent${layout[0]}${n}`);
+  try {
+    const model = benchModel(n);
+    const { services, slices } = toObjects(model);
+    const source = new StaticSource(services, slices);
+    const agent = new ProxyAgent({ backend: new NftBackend(layout, { netns: ns.name }, BENCH_CONFIG), source, nodeName: 'bench-node', minSyncPeriodMs: 0, syncPeriodMs: 3_600_000, healthzBindAddress: null, metricsBindAddress: null });
+    const abort = new AbortController();
+    const first = agent.waitForSync();
+    await agent.start(abort.signal);
+    const firstSyncMs = (await first).durationMs;
+    const times: number[] = [];
+    for (let v = 1; v <= REPEATS; v++) {
+      const i = Math.floor(n / 2) + v;
+      const sp = model[i]!;
+      const next = agent.waitForSync();
+      source.upsertSlice(sliceFor(`s${i}`, sp, sp.endpoints.slice(0, Math.max(1, sp.endpoints.length - 1))));
+      const rec = await next;
+      if (rec.error) throw new Error(rec.error);
+      times.push(rec.durationMs);
+    }
+    abort.abort();
+    await agent.stop();
+    return { mode: `nftables/${layout}`, servicePorts: n, firstSyncMs, oneSliceSyncMs: median(times) };
+  } finally {
+    ns.cleanup();
+  }
+}
+
 /**
  * Entry point for bench/proxy/index.ts. Flags: --iptables-10k (adds the slow iptables load at 10,000),
  * --apply-sizes 1000,10000 (nft sizes).
@@ -207,6 +269,13 @@ export async function runApplySuite(args: string[]): Promise<unknown> {
       rows.push(await benchNft(layout, n));
     }
   }
+  const agentRows = [];
+  if (!args.includes('--skip-agent')) {
+    for (const n of sizes) {
+      step(`agent nftables/flat ${fmtNum(n)}`);
+      agentRows.push(await benchAgent('flat', n));
+    }
+  }
   printTable(
     'Apply in the kernel (scratch netns; times include spawning ip netns exec + the tool)',
     ['mode', 'service ports', 'endpoints', 'first load', 'one-service update (kernel)', 'add one service (kernel)', 'no-change resync', 'load bytes', 'objects'],
@@ -215,5 +284,10 @@ export async function runApplySuite(args: string[]): Promise<unknown> {
       `${fmtMs(r.addMs)} (${fmtMs(r.addKernelMs)})`, fmtMs(r.resyncMs), fmtNum(r.loadBytes), r.objects,
     ]),
   );
-  return { rows };
+  printTable(
+    'Agent sync (model from Services/EndpointSlices + compile + apply), one EndpointSlice changed',
+    ['mode', 'service ports', 'first sync', 'one-slice sync (median of 5)'],
+    agentRows.map((r) => [r.mode, fmtNum(r.servicePorts), fmtMs(r.firstSyncMs), fmtMs(r.oneSliceSyncMs)]),
+  );
+  return { rows, agent: agentRows };
 }
