@@ -153,3 +153,25 @@ describe('list output', () => {
     }
   });
 });
+
+describe('large lists', () => {
+  test('a list over the streaming threshold is complete, valid JSON, from storage and from the cache', async () => {
+    await h.json('POST', '/api/v1/namespaces', { metadata: { name: 'big' } });
+    const n = 2500;
+    for (let i = 0; i < n; i++) {
+      const name = `cm-${String(i).padStart(5, '0')}`;
+      const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'big', uid: `u${i}`, creationTimestamp: '2026-01-01T00:00:00Z' }, data: { i: String(i) } };
+      expect((await h.store.create(`/registry/configmaps/big/${name}`, Buffer.from(JSON.stringify(obj)))).ok).toBe(true);
+    }
+    for (const q of ['', '?resourceVersion=0']) {
+      const res = await h.req('GET', `/api/v1/namespaces/big/configmaps${q}`);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json');
+      const l = JSON.parse(res.body) as List;
+      expect(l.kind).toBe('ConfigMapList');
+      expect(l.items).toHaveLength(n);
+      expect(l.items[n - 1]!.metadata!.name).toBe('cm-02499');
+      expect(Number(l.items[0]!.metadata!.resourceVersion)).toBeGreaterThan(0);
+    }
+  });
+});

@@ -296,10 +296,15 @@ export class ResourceRoutes {
     if (format.kind === 'yaml') {
       return this.sendRaw(reply, 200, format, { kind: r.listKind, apiVersion: groupVersion(r), metadata: meta, items: items.map((e) => e.object) });
     }
-    // Large lists: each object's JSON is produced once (and memoised in the watch cache), then joined.
+    // Each object's JSON is produced once (memoised in the watch cache, or the stored bytes themselves).
     const head = `{"kind":"${r.listKind}","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
-    const body = head + items.map(entryJson).join(',') + ']}';
-    sendText(reply, 200, 'application/json', body);
+    if (items.length <= STREAM_LIST_ABOVE) {
+      sendText(reply, 200, 'application/json', head + items.map(entryJson).join(',') + ']}');
+      return;
+    }
+    // Large lists go out in chunks as they are serialised: no single many-megabyte string, less GC.
+    reply.hijack();
+    void streamList(reply.raw, head, items);
   }
 
   sendRaw(reply: FastifyReply, code: number, format: ResponseFormat, obj: unknown): void {
@@ -311,6 +316,33 @@ export class ResourceRoutes {
     }
     sendText(reply, code, 'application/json', JSON.stringify(obj));
   }
+}
+
+/** Lists longer than this are written in chunks instead of one body. */
+const STREAM_LIST_ABOVE = 2000;
+
+async function streamList(res: import('node:http').ServerResponse, head: string, items: Entry[]): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  let chunk = head;
+  for (let i = 0; i < items.length; i++) {
+    chunk += (i ? ',' : '') + entryJson(items[i]!);
+    if (chunk.length >= 1 << 20) {
+      if (res.destroyed) return;
+      if (!res.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
+      chunk = '';
+    }
+  }
+  res.end(chunk + ']}');
 }
 
 function includeObjectOf(query: Query): 'None' | 'Metadata' | 'Object' {
