@@ -75,6 +75,7 @@ export class ProxyAgent {
   private stopped = false;
   private servers: http.Server[] = [];
   private readonly portCache = new ServicePortCache();
+  private keepAlive: NodeJS.Timeout | null = null;
   /** The model of the last successful sync. */
   lastModel: ServicePortInfo[] = [];
   readonly history: SyncRecord[] = [];
@@ -99,6 +100,8 @@ export class ProxyAgent {
     if (this.opts.healthzBindAddress !== null) ports.healthzPort = await this.listen(this.opts.healthzBindAddress ?? '127.0.0.1:10256', (req, res) => this.serveHealth(req, res));
     if (this.opts.metricsBindAddress !== null) ports.metricsPort = await this.listen(this.opts.metricsBindAddress ?? '127.0.0.1:10249', (req, res) => this.serveMetrics(req, res));
     signal.addEventListener('abort', () => void this.stop(), { once: true });
+    // The clock's timers do not hold the process open; a running agent must, until stopped.
+    if (!this.stopped) this.keepAlive = setInterval(() => {}, 1 << 30);
     await this.opts.source.start(() => this.requestSync(), signal);
     this.requestSync();
     return ports;
@@ -106,6 +109,8 @@ export class ProxyAgent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = null;
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
