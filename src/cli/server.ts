@@ -81,6 +81,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     }
     process.exit(0);
   };
+  // A server keeps serving through one failed request's stray promise; the log says what it was.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 

@@ -304,7 +304,7 @@ export class ResourceRoutes {
     }
     // Large lists go out in chunks as they are serialised: no single many-megabyte string, less GC.
     reply.hijack();
-    void streamList(reply.raw, head, items);
+    streamList(reply.raw, head, items).catch(() => reply.raw.destroy());
   }
 
   sendRaw(reply: FastifyReply, code: number, format: ResponseFormat, obj: unknown): void {
