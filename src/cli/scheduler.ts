@@ -34,11 +34,15 @@ export function registerSchedulerCommand(program: Command): Command {
       });
       console.error(`scheduler: ${o.core} core, ${o.percentageOfNodesToScore}% of nodes scored; waiting for caches`);
       void running.ready.then((ok) => ok && console.error('scheduler: caches synced, scheduling'));
+      // Clock timers are unref'd, and while the API server is unreachable no socket is open either: this handle
+      // keeps the process alive until a signal asks it to stop.
+      const keepAlive = setInterval(() => {}, 1 << 30);
       await new Promise<void>((resolve) => {
         const done = (): void => resolve();
         process.once('SIGINT', done);
         process.once('SIGTERM', done);
       });
+      clearInterval(keepAlive);
       await running.stop();
     });
 }
