@@ -24,8 +24,10 @@ export interface ApplyRow {
   mode: string;
   servicePorts: number;
   endpoints: number;
-  /** First load into an empty namespace. */
+  /** First load into an empty namespace: until the kernel holds the rules. */
   loadMs: number;
+  /** The whole first sync (nft modes also build the incremental state after loading). */
+  loadTotalMs?: number;
   /** Median of one service port's endpoints changing: compile + diff + apply, end to end. */
   updateMs: number;
   /** The part of updateMs spent in the kernel tool (iptables-restore / nft). */
@@ -147,9 +149,11 @@ async function benchNft(layout: 'upstream' | 'flat', n: number): Promise<ApplyRo
     // What the agent runs: the incremental backend (first sync and resyncs diff against the kernel).
     const backend = new NftBackend(layout, { netns: ns.name }, BENCH_CONFIG);
     let loadBytes = 0;
-    const loadMs = await timed(async () => {
+    const loadTotalMs = await timed(async () => {
       loadBytes = (await backend.sync(model, true)).bytes;
     });
+    // Rules are live once nft returns; the incremental state is built after that, within the same sync.
+    const loadMs = backend.lastKernelReadyMs;
     const mid = Math.floor(n / 2);
     const updates: number[] = [];
     const updatesK: number[] = [];
@@ -173,7 +177,7 @@ async function benchNft(layout: 'upstream' | 'flat', n: number): Promise<ApplyRo
     if (resyncBytes !== 0) console.error(`warning: nft ${layout} resync at ${n} still sent ${resyncBytes} bytes`);
     const size = rulesetSize(compile(model, BENCH_CONFIG));
     return {
-      mode: `nftables/${layout}`, servicePorts: n, endpoints: model.reduce((s, sp) => s + sp.endpoints.length, 0), loadMs,
+      mode: `nftables/${layout}`, servicePorts: n, endpoints: model.reduce((s, sp) => s + sp.endpoints.length, 0), loadMs, loadTotalMs,
       updateMs: median(updates), updateKernelMs: median(updatesK), addMs: median(adds), addKernelMs: median(addsK),
       resyncMs, loadBytes, objects: `${fmtNum(size.chains)} chains, ${fmtNum(size.rules)} rules, ${fmtNum(size.elements)} elements`,
     };
@@ -278,9 +282,9 @@ export async function runApplySuite(args: string[]): Promise<unknown> {
   }
   printTable(
     'Apply in the kernel (scratch netns; times include spawning ip netns exec + the tool)',
-    ['mode', 'service ports', 'endpoints', 'first load', 'one-service update (kernel)', 'add one service (kernel)', 'no-change resync', 'load bytes', 'objects'],
+    ['mode', 'service ports', 'endpoints', 'first load (whole sync)', 'one-service update (kernel)', 'add one service (kernel)', 'no-change resync', 'load bytes', 'objects'],
     rows.map((r) => [
-      r.mode, fmtNum(r.servicePorts), fmtNum(r.endpoints), fmtMs(r.loadMs), `${fmtMs(r.updateMs)} (${fmtMs(r.updateKernelMs)})`,
+      r.mode, fmtNum(r.servicePorts), fmtNum(r.endpoints), r.loadTotalMs ? `${fmtMs(r.loadMs)} (${fmtMs(r.loadTotalMs)})` : fmtMs(r.loadMs), `${fmtMs(r.updateMs)} (${fmtMs(r.updateKernelMs)})`,
       `${fmtMs(r.addMs)} (${fmtMs(r.addKernelMs)})`, fmtMs(r.resyncMs), fmtNum(r.loadBytes), r.objects,
     ]),
   );
