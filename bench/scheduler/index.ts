@@ -1,13 +1,16 @@
 /**
- * The scheduler benchmark suite (`npm run bench -- scheduler`). Today: the plugin core (core.ts: WASM core vs
- * TypeScript reference). The end-to-end part (through the API server) plugs in beside it: add a runner here and
- * return its figures next to `core`. `--skip-core` leaves the core part out.
+ * The scheduler benchmark suite (`npm run bench -- scheduler`): the plugin core (core.ts: WASM core vs the
+ * TypeScript reference on the same data) and end to end through the API server on sqlite (e2e.ts: pods/s from
+ * creation to bound). `--skip-core` / `--skip-e2e` leave a part out; e2e.ts documents its `--e2e-*` flags.
  */
 import { runCoreSuite } from './core.js';
+import { runE2ESuite } from './e2e.js';
 
 export { runCoreSuite, WORKLOADS, benchNode, type CoreFigures, type Workload } from './core.js';
+export { runE2ESuite } from './e2e.js';
 
 export async function run(args: string[]): Promise<unknown> {
   const core = args.includes('--skip-core') ? null : await runCoreSuite(args);
-  return { core };
+  const e2e = args.includes('--skip-e2e') ? null : await runE2ESuite(args);
+  return { core, e2e };
 }
