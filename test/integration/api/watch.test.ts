@@ -198,3 +198,26 @@ describe('watch', () => {
 async function rv(): Promise<string> {
   return (await h.json<{ metadata: { resourceVersion: string } }>('GET', `${NS}/configmaps`)).body.metadata.resourceVersion;
 }
+
+describe('watch as Table (kubectl get -w)', () => {
+  test('events carry one-row Tables; only the first has column definitions', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${base}${NS}/pods?watch=1`, { signal: ac.signal, headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' } });
+    const reader = res.body!.getReader();
+    let text = '';
+    const dec = new TextDecoder();
+    await h.json('POST', `${NS}/pods`, pod('tabled'));
+    const end = Date.now() + 3000;
+    while ((text.match(/\n/g) ?? []).length < 2 && Date.now() < end) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += dec.decode(value, { stream: true });
+    }
+    ac.abort();
+    const evs = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { kind: string; columnDefinitions: unknown[]; rows: unknown[] } });
+    expect(evs.length).toBeGreaterThanOrEqual(2);
+    expect(evs.every((e) => e.object.kind === 'Table' && e.object.rows.length === 1)).toBe(true);
+    expect(evs[0]!.object.columnDefinitions.length).toBeGreaterThan(0);
+    expect(evs[1]!.object.columnDefinitions).toEqual([]);
+  });
+});

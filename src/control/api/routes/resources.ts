@@ -264,7 +264,16 @@ export class ResourceRoutes {
     const match = (o: KubeObject) =>
       (labels.length === 0 || matchesLabels(labels, o.metadata?.labels)) && (fields.length === 0 || matchesFields(fields, o));
     const includeObject = includeObjectOf(query);
-    const render = format.kind === 'table' ? (o: KubeObject) => toTable(r, [o], { includeObject, now: this.d.now() }) : undefined;
+    // As upstream, only a watch's first Table carries the column definitions.
+    let firstTable = true;
+    const render = format.kind === 'table'
+      ? (o: KubeObject) => {
+          const t = toTable(r, [o], { includeObject, now: this.d.now() });
+          if (!firstTable) t['columnDefinitions'] = [];
+          firstTable = false;
+          return t;
+        }
+      : undefined;
     const cache = this.d.engine.cache(r);
     reply.hijack();
     const params: Parameters<typeof serveWatch>[3] = {
