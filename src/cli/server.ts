@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import { openStore } from '../control/storage/index.js';
 import { buildServer } from '../control/api/server.js';
 import { bootstrap } from '../control/bootstrap.js';
+import { startScheduler, type RunningScheduler } from '../control/scheduler/start.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -17,6 +18,8 @@ export interface ServerFlags {
   storage: 'sqlite' | 'etcd' | 'memory';
   etcdEndpoints: string[];
   logLevel: string;
+  /** Run the scheduler in-process (default), talking HTTP to this server as a separate one would. */
+  scheduler: boolean;
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -67,6 +70,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const { host, port } = flags.listen;
   const server = await buildServer({ store, logger: log, serverAddress: `${host}:${port}` });
 
+  let scheduler: RunningScheduler | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -74,6 +78,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     try {
+      await scheduler?.stop();
       await server.close();
       await store.close();
     } finally {
@@ -94,6 +99,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   await bootstrap(server.engine, { host: clientHost, port: actualPort });
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   writeFileSync(kubeconfig, kubeconfigYaml(url), { mode: 0o600 });
+  if (flags.scheduler) {
+    scheduler = await startScheduler({
+      kubeconfig,
+      onError: (err, context) => log.error({ err, context }, 'scheduler'),
+    });
+  }
   process.stdout.write(`skiff: API server listening on ${url} (storage ${flags.storage}); kubeconfig ${kubeconfig}\n`);
 }
 
@@ -105,15 +116,17 @@ export function registerServerCommand(program: Command): Command {
     .option('--listen <host:port>', 'address to serve the API on', parseListen, { host: '127.0.0.1', port: 6443 })
     .addOption(new Option('--storage <backend>', 'storage backend').choices(['sqlite', 'etcd', 'memory']).default('sqlite'))
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --storage etcd)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean), [] as string[])
+    .option('--no-scheduler', 'do not run the scheduler in-process')
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
         storage: o.storage,
         etcdEndpoints: o.etcdEndpoints,
         logLevel: o.v !== undefined ? verbosityLevel(o.v) : o.logLevel,
+        scheduler: o.scheduler,
       });
     });
 }

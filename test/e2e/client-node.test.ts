@@ -39,7 +39,8 @@ async function until<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
 
 beforeAll(async () => {
   data = makeDataDir();
-  server = await startServer(data.dir);
+  // API semantics only: an in-process scheduler would add PodScheduled status writes to the event sequences.
+  server = await startServer(data.dir, ['--no-scheduler']);
   connect();
 });
 afterAll(async () => {
@@ -137,7 +138,8 @@ describe('skiff server with @kubernetes/client-node', () => {
     const beforeRV = Number(before.metadata!.resourceVersion);
     const deploy = await apps.readNamespacedDeployment({ namespace: NS, name: 'web' });
     expect(await server.stop()).toBe(0);
-    server = await startServer(data.dir);
+    // API semantics only: an in-process scheduler would add PodScheduled status writes to the event sequences.
+  server = await startServer(data.dir, ['--no-scheduler']);
     connect();
     const after = await core.listNamespacedPod({ namespace: NS });
     expect(after.items.map((p) => [p.metadata!.name, p.metadata!.uid, p.metadata!.resourceVersion])).toEqual(

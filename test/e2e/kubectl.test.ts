@@ -202,6 +202,28 @@ describe.skipIf(!KUBECTL)('kubectl against skiff server', () => {
     expect(kFail('get', 'widgets')).toContain(`the server doesn't have a resource type "widgets"`);
   });
 
+  test('the in-process scheduler binds pods to a Node and explains the ones that do not fit', async () => {
+    const file = join(data.dir, 'node.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: Node\nmetadata: {name: worker-1}\nstatus:\n' +
+        '  allocatable: {cpu: "2", memory: 4Gi, pods: "110"}\n  capacity: {cpu: "2", memory: 4Gi, pods: "110"}\n',
+    );
+    expect(k('apply', '-f', file)).toContain('node/worker-1 created');
+    k('-n', 'demo', 'run', 'fits', '--image=busybox');
+    k('-n', 'demo', 'run', 'too-big', '--image=busybox', '--overrides', '{"spec":{"containers":[{"name":"too-big","image":"busybox","resources":{"requests":{"cpu":"3"}}}]}}');
+    const end = Date.now() + 10_000;
+    const node = () => k('-n', 'demo', 'get', 'po', 'fits', '-o', 'jsonpath={.spec.nodeName}');
+    const described = () => k('-n', 'demo', 'describe', 'po', 'too-big');
+    while (node() !== 'worker-1' || !described().includes('FailedScheduling')) {
+      if (Date.now() > end) throw new Error(`fits on "${node()}"; too-big: ${described()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(described()).toMatch(/FailedScheduling\s+\S+\s+default-scheduler\s+0\/1 nodes are available: 1 Insufficient cpu\./);
+    expect(k('-n', 'demo', 'get', 'po', 'too-big', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].reason}')).toBe('Unschedulable');
+    expect(k('delete', 'node', 'worker-1')).toContain('node "worker-1" deleted');
+  });
+
   test('delete, and a namespace delete takes its contents with it', async () => {
     expect(k('-n', 'demo', 'delete', 'po', 'solo')).toContain('pod "solo" deleted');
     expect(k('delete', 'ns', 'demo')).toContain('namespace "demo" deleted');
