@@ -5,9 +5,11 @@
 import { Command } from 'commander';
 import { registerServerCommand } from './server.js';
 import { registerSchedulerCommand } from './scheduler.js';
+import { registerProxyCommand } from './proxy.js';
 
 const program = new Command('skiff').description('A Kubernetes-compatible cluster').version('0.1.0');
 registerServerCommand(program);
 registerSchedulerCommand(program);
+registerProxyCommand(program);
 
 await program.parseAsync(process.argv);

@@ -11,6 +11,10 @@ import { openStore } from '../control/storage/index.js';
 import { buildServer } from '../control/api/server.js';
 import { bootstrap } from '../control/bootstrap.js';
 import { startScheduler, type RunningScheduler } from '../control/scheduler/start.js';
+import { hostname } from 'node:os';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { startProxy, type RunningProxy } from '../dataplane/proxy/start.js';
+import type { ProxyMode } from '../dataplane/proxy/backends.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -20,6 +24,10 @@ export interface ServerFlags {
   logLevel: string;
   /** Run the scheduler in-process (default), talking HTTP to this server as a separate one would. */
   scheduler: boolean;
+  /** Run a proxy agent for this node, programming this named network namespace (never the host's by default). */
+  proxyNetns?: string;
+  proxyMode: ProxyMode;
+  clusterCIDR: string;
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -71,6 +79,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const server = await buildServer({ store, logger: log, serverAddress: `${host}:${port}` });
 
   let scheduler: RunningScheduler | null = null;
+  let proxy: RunningProxy | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -78,6 +87,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     try {
+      await proxy?.stop();
       await scheduler?.stop();
       await server.close();
       await store.close();
@@ -105,6 +115,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       onError: (err, context) => log.error({ err, context }, 'scheduler'),
     });
   }
+  if (flags.proxyNetns) {
+    proxy = await startProxy({
+      client: loadKubeconfig(kubeconfig),
+      mode: flags.proxyMode,
+      netns: flags.proxyNetns,
+      clusterCIDR: flags.clusterCIDR,
+      nodeName: hostname(),
+      log: (msg, fields) => log.info(fields ?? {}, msg),
+    });
+  }
   process.stdout.write(`skiff: API server listening on ${url} (storage ${flags.storage}); kubeconfig ${kubeconfig}\n`);
 }
 
@@ -117,9 +137,12 @@ export function registerServerCommand(program: Command): Command {
     .addOption(new Option('--storage <backend>', 'storage backend').choices(['sqlite', 'etcd', 'memory']).default('sqlite'))
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --storage etcd)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean), [] as string[])
     .option('--no-scheduler', 'do not run the scheduler in-process')
+    .option('--proxy-netns <name>', 'run a proxy agent programming this network namespace (the host network is never touched)')
+    .addOption(new Option('--proxy-mode <mode>', 'proxy mode for --proxy-netns').choices(['iptables', 'nftables']).default('iptables'))
+    .option('--cluster-cidr <cidr>', "pods' CIDR, for the proxy's masquerade rule", '')
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -127,6 +150,9 @@ export function registerServerCommand(program: Command): Command {
         etcdEndpoints: o.etcdEndpoints,
         logLevel: o.v !== undefined ? verbosityLevel(o.v) : o.logLevel,
         scheduler: o.scheduler,
+        proxyNetns: o.proxyNetns,
+        proxyMode: o.proxyMode,
+        clusterCIDR: o.clusterCidr,
       });
     });
 }
