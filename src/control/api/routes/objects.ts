@@ -22,6 +22,7 @@ import { NodePortAllocator } from '../allocators/nodeport.js';
 import { deepEqual } from '../validation/errors.js';
 import { isPlainObject } from '../content.js';
 import { checkUnknownFields, type FieldValidation } from './unknown-fields.js';
+import { trackUpdate } from '../patch/apply/index.js';
 
 export interface EngineOptions {
   now?: () => Date;
@@ -43,6 +44,13 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Collects warnings (unknown fields) for the response's Warning headers. */
   warnings?: string[];
+  /**
+   * The manager metadata.managedFields records this write under (fieldManager, else from the User-Agent).
+   * Absent: not recorded (the server's own writes, as bootstrap's).
+   */
+  fieldManager?: string;
+  /** A server-side apply: the mutation already set managedFields, so no Update entry is added. */
+  applied?: boolean;
 }
 
 export interface ListOptions {
@@ -395,6 +403,8 @@ export class ObjectEngine {
     else delete meta.generation;
     this.resetStatusOnCreate(r, obj);
     r.strategy.default?.(obj);
+    // Before allocation: allocated fields (clusterIP, nodePorts) stay unowned, as upstream's.
+    if (opts.fieldManager !== undefined && !opts.applied) this.track(r, null, obj, opts.fieldManager, '');
 
     let alloc: Allocation | null = null;
     const errors: FieldError[] = [];
@@ -506,7 +516,7 @@ export class ObjectEngine {
    */
   async guaranteedUpdate(
     r: ResourceType, ns: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject,
-    opts: WriteOptions, sub: Subresource,
+    opts: WriteOptions, sub: Subresource, managedAs: string = sub === 'status' ? 'status' : '',
   ): Promise<KubeObject> {
     const key = storageKey(r, ns, name);
     for (let attempt = 0; ; attempt++) {
@@ -517,6 +527,13 @@ export class ObjectEngine {
       const wantRV = desired.metadata?.resourceVersion;
       if (wantRV && wantRV !== current.metadata!.resourceVersion) throw staleConflict(gr(r), name);
       const { obj, freed, alloc } = await this.prepareUpdate(r, current, desired, sub);
+      // managedFields: an apply brought its own (status rebuilt obj from the stored object, so they are carried
+      // across); other writes are recorded as Updates. Binding is not: upstream's assignPod writes storage directly.
+      if (opts.applied) {
+        const applied = desired.metadata?.managedFields;
+        if (sub === 'status' && applied) obj.metadata!.managedFields = applied;
+        else if (sub === 'status') delete obj.metadata!.managedFields;
+      } else if (opts.fieldManager !== undefined && sub !== 'internal') this.track(r, current, obj, opts.fieldManager, managedAs);
       const release = () => alloc && this.services.release(alloc);
       if (opts.dryRun) {
         release();
@@ -551,6 +568,14 @@ export class ObjectEngine {
       obj.metadata!.resourceVersion = String(res.kv.modRevision);
       return obj;
     }
+  }
+
+  /** Sets obj's metadata.managedFields to record an ordinary write (live null: a create) by `manager`. */
+  private track(r: ResourceType, live: KubeObject | null, obj: KubeObject, manager: string, subresource: string): void {
+    const entries = trackUpdate(live, obj, manager, groupVersion(r), this.now(), { definition: r.definition, subresource }).metadata?.managedFields;
+    const meta = (obj.metadata ??= {});
+    if (entries) meta.managedFields = entries;
+    else delete meta.managedFields;
   }
 
   /** A pod with a pending grace period stays until its kubelet confirms (or a shorter delete arrives). */
@@ -782,7 +807,7 @@ export class ObjectEngine {
       // The Scale's resourceVersion is the object's: a precondition when the client sent one.
       cur.metadata!.resourceVersion = s.metadata?.resourceVersion || cur.metadata!.resourceVersion;
       return cur;
-    }, opts, '');
+    }, opts, '', 'scale');
     return this.toScale(r, obj);
   }
 

@@ -8,13 +8,16 @@ import { groupVersion, type KubeObject, type ResourceType } from '../resource.js
 import type { Registry } from '../registry.js';
 import { ObjectEngine, gr, type DeleteOptions, type ListOptions, type Subresource, type WriteOptions, parseRV } from './objects.js';
 import { decodeBody, decodePatch, negotiate, parseAccept, isPlainObject, sendText, type ResponseFormat } from '../content.js';
-import { ApiError, badRequest, invalid, methodNotSupported, notAcceptable, pathNotFound, successStatus, unsupportedMediaType } from '../status.js';
+import { ApiError, badRequest, conflict, invalid, methodNotSupported, notAcceptable, pathNotFound, successStatus, unsupportedMediaType, type Status } from '../status.js';
 import { entryJson, type Entry } from '../watch/cache.js';
 import { serveWatch, type WatchSet, type WatchSettings } from '../watch/stream.js';
 import { parseLabelSelector, matchesLabels } from '../selectors/label.js';
 import { parseFieldSelector, matchesFields, checkFieldSelector } from '../selectors/field.js';
 import { toTable } from '../table.js';
-import { applyPatch, PatchError } from '../patch/index.js';
+import { APPLY_PATCH, applyPatch, patchType, PatchError } from '../patch/index.js';
+import {
+  ApplyConflictError, ApplyRequestError, managerOf, serverSideApply, validateFieldManager, validatePatchOptions, type ApplyOptions,
+} from '../patch/apply/index.js';
 import { parseFieldValidation } from './unknown-fields.js';
 
 /** A parsed resource path. */
@@ -28,8 +31,10 @@ export interface ResourcePath {
 /** Kinds whose DELETE answers with the object rather than a Status (upstream's ReturnDeletedObject). */
 const RETURNS_DELETED = new Set(['/Pod', '/ServiceAccount', '/Service', '/Namespace']);
 
-/** Patch types served; server-side apply (application/apply-patch+yaml) is not implemented yet. */
-const SERVED_PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+/** Patch types served, in upstream's order for built-in kinds. */
+const SERVED_PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', APPLY_PATCH];
+/** /scale takes every patch type but apply (upstream converts scale managedFields to the parent's; not built). */
+const SCALE_PATCH_TYPES = SERVED_PATCH_TYPES.filter((t) => t !== APPLY_PATCH);
 
 /**
  * Splits a path after /api or /apis: returns null when it is not a resource path (the caller answers 404).
@@ -75,11 +80,37 @@ const qInt = (query: Query, k: string): number | undefined => {
   return Number(v);
 };
 
-function writeOptions(query: Query, warnings: string[]): WriteOptions {
+function writeOptions(query: Query, warnings: string[], userAgent: string | undefined): WriteOptions {
   const raw = query['dryRun'];
   const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   for (const v of values) if (v !== 'All') throw badRequest(`Invalid dryRun value: "${v}"; the only supported value is "All"`);
-  return { dryRun: values.length > 0, fieldValidation: parseFieldValidation(q(query, 'fieldValidation')), warnings };
+  return {
+    dryRun: values.length > 0, fieldValidation: parseFieldValidation(q(query, 'fieldValidation')), warnings,
+    fieldManager: managerOf(q(query, 'fieldManager'), userAgent),
+  };
+}
+
+/** Create and update options as upstream validates them (fieldManager only; dryRun is checked with the rest). */
+function checkFieldManager(query: Query, kind: 'CreateOptions' | 'UpdateOptions'): void {
+  const errs = validateFieldManager(q(query, 'fieldManager'));
+  if (errs.length) throw invalid('meta.k8s.io', kind, '', errs);
+}
+
+/** An apply refusal as the Status kube-apiserver answers with (a 500's reason stays empty, as upstream's). */
+class ApplyStatusError extends ApiError {
+  constructor(private readonly status: Record<string, unknown>, code: number, reason: string, message: string) {
+    super(code, reason, message);
+  }
+
+  override toStatus(): Status {
+    return this.status as unknown as Status;
+  }
+}
+
+function applyError(err: unknown): unknown {
+  if (err instanceof ApplyConflictError) return new ApplyStatusError(err.toStatus(), err.code, err.reason, err.message);
+  if (err instanceof ApplyRequestError) return new ApplyStatusError(err.toStatus(), err.code, err.code === 400 ? 'BadRequest' : '', err.message);
+  return err;
 }
 
 function listOptions(query: Query): ListOptions {
@@ -133,7 +164,9 @@ export class ResourceRoutes {
     const warnings: string[] = [];
     this.warnings.set(reply, warnings);
     let writeOpts: WriteOptions | undefined;
-    const wo = () => (writeOpts ??= writeOptions(query, warnings));
+    const wo = () => (writeOpts ??= writeOptions(query, warnings, req.headers['user-agent']));
+    if (verb === 'create') checkFieldManager(query, 'CreateOptions');
+    if (verb === 'update') checkFieldManager(query, 'UpdateOptions');
 
     if (subresource === '') {
       switch (verb) {
@@ -151,8 +184,10 @@ export class ResourceRoutes {
           const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo());
           return this.send(reply, res.created ? 201 : 200, { kind: 'json' }, r, res.object, query);
         }
-        case 'patch':
-          return this.send(reply, 200, { kind: 'json' }, r, await this.patch(req, r, namespace, name!, '', wo()), query);
+        case 'patch': {
+          const res = await this.patch(req, r, namespace, name!, '', wo());
+          return this.send(reply, res.created ? 201 : 200, { kind: 'json' }, r, res.object, query);
+        }
         case 'delete': {
           const dopts = deleteOptions(req, query);
           const w = wo();
@@ -184,7 +219,7 @@ export class ResourceRoutes {
         const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo(), 'status');
         return this.send(reply, 200, { kind: 'json' }, r, res.object, query);
       }
-      if (verb === 'patch') return this.send(reply, 200, { kind: 'json' }, r, await this.patch(req, r, namespace, name!, 'status', wo()), query);
+      if (verb === 'patch') return this.send(reply, 200, { kind: 'json' }, r, (await this.patch(req, r, namespace, name!, 'status', wo())).object, query);
     }
     if (subresource === 'scale' && r.scale) {
       if (verb === 'get') return this.sendRaw(reply, 200, format, await e.getScale(r, namespace, name!));
@@ -193,7 +228,7 @@ export class ResourceRoutes {
         return this.sendRaw(reply, 200, format, await e.updateScale(r, namespace, name!, () => body, wo()));
       }
       if (verb === 'patch') {
-        const { type, patch } = this.decodePatchBody(req);
+        const { type, patch } = this.decodePatchBody(req, query, SCALE_PATCH_TYPES);
         const scale = await e.updateScale(r, namespace, name!, (cur) => runPatch(type, cur, patch, 'io.k8s.api.autoscaling.v1.Scale'), wo());
         return this.sendRaw(reply, 200, format, scale);
       }
@@ -226,16 +261,65 @@ export class ResourceRoutes {
     throw methodNotSupported({ group: r.group, resource: `${r.plural}/${subresource}` }, verb);
   }
 
-  private decodePatchBody(req: FastifyRequest): { type: string; patch: unknown } {
+  /** As upstream's PATCH handler: the media type (415), then PatchOptions (422), then the body (400). */
+  private decodePatchBody(req: FastifyRequest, query: Query, served = SERVED_PATCH_TYPES): { type: string; patch: unknown } {
     const ct = req.headers['content-type'];
-    const res = decodePatch(ct, req.body as Buffer);
-    if (!SERVED_PATCH_TYPES.includes(res.type)) throw unsupportedMediaType(res.type, SERVED_PATCH_TYPES);
-    return res;
+    const type = patchType(ct ?? '');
+    if (!served.includes(type)) throw unsupportedMediaType(type, served);
+    const errs = validatePatchOptions(type === APPLY_PATCH, q(query, 'fieldManager'), qBool(query, 'force'));
+    if (errs.length) throw invalid('meta.k8s.io', 'PatchOptions', '', errs);
+    return decodePatch(ct, req.body as Buffer);
   }
 
-  private async patch(req: FastifyRequest, r: ResourceType, ns: string | undefined, name: string, sub: Subresource, opts: WriteOptions): Promise<KubeObject> {
-    const { type, patch } = this.decodePatchBody(req);
-    return this.d.engine.patch(r, ns, name, (cur) => runPatch(type, cur, patch, r.definition) as KubeObject, opts, sub);
+  private async patch(
+    req: FastifyRequest, r: ResourceType, ns: string | undefined, name: string, sub: Subresource, opts: WriteOptions,
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    const query = req.query as Query;
+    const { type, patch } = this.decodePatchBody(req, query);
+    if (type === APPLY_PATCH) return this.apply(r, ns, name, sub, patch, query, opts);
+    return { object: await this.d.engine.patch(r, ns, name, (cur) => runPatch(type, cur, patch, r.definition) as KubeObject, opts, sub), created: false };
+  }
+
+  /**
+   * Server-side apply: merged into the stored object before defaulting (defaults stay unowned, as upstream);
+   * a missing object is created from the configuration alone (201), the main resource only.
+   */
+  private async apply(
+    r: ResourceType, ns: string | undefined, name: string, sub: Subresource, body: unknown, query: Query, opts: WriteOptions,
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    const e = this.d.engine;
+    const ao: ApplyOptions = {
+      manager: q(query, 'fieldManager')!, force: qBool(query, 'force') === true, definition: r.definition, now: this.d.now(),
+      subresource: sub, apiVersion: groupVersion(r),
+    };
+    const w: WriteOptions = { ...opts, applied: true };
+    const run = (live: KubeObject | null): KubeObject => {
+      let out: KubeObject;
+      try {
+        out = serverSideApply(live, body as KubeObject, ao);
+      } catch (err) {
+        throw applyError(err);
+      }
+      checkName(r, out, ns, name);
+      return out;
+    };
+    const update = () => e.patch(r, ns, name, run, w, sub);
+    try {
+      return { object: await update(), created: false };
+    } catch (err) {
+      const missing = err instanceof ApiError && err.code === 404 && err.details?.name === name && err.details.kind === r.plural;
+      if (!missing || sub !== '') throw err;
+    }
+    const obj = run(null);
+    // Upstream's patcher: a uid in the configuration of an object that does not exist is a conflict.
+    if (obj.metadata?.uid) throw conflict(gr(r), name, `uid mismatch: the provided object specified uid ${obj.metadata.uid}, and no existing object was found`);
+    try {
+      return { object: await e.create(r, ns, obj, w), created: true };
+    } catch (err) {
+      // Lost a race with another creator: apply over what it stored, once.
+      if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+    }
+    return { object: await update(), created: false };
   }
 
   private async watch(
@@ -375,6 +459,16 @@ function verbOf(method: string, named: boolean, watch: boolean): string | null {
       return named ? 'delete' : 'deletecollection';
     default:
       return null;
+  }
+}
+
+/** Upstream's checkName and namespace check on a patched object (name and namespace must match the URL). */
+function checkName(r: ResourceType, obj: KubeObject, ns: string | undefined, name: string): void {
+  const meta = obj.metadata ?? {};
+  if (!meta.name) throw badRequest(`the name of the object (${name} based on URL) was undeterminable: name must be provided`);
+  if (meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+  if (r.namespaced && meta.namespace && meta.namespace !== ns) {
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
 }
 
