@@ -14,6 +14,8 @@ import type { IptablesCompiler, JumpRule } from './compiler/types.js';
 import { IptablesApplier } from './apply/iptables.js';
 import type { ProxyMetrics } from './metrics.js';
 
+export { IpvsBackend, createIpvsBackend, type IpvsBackendOptions } from './apply/ipvs-backend.js';
+
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables';
 export type NftLayout = 'upstream' | 'flat';
 
@@ -186,6 +188,8 @@ export interface BackendOptions {
   config: ProxyConfig;
   /** iptables mode only: the WASM compiler (default) or the TypeScript reference. */
   compiler?: 'wasm' | 'reference';
+  /** ipvs mode only: the IPVS scheduler (upstream --ipvs-scheduler), rr by default. */
+  ipvsScheduler?: string;
 }
 
 export async function createBackend(o: BackendOptions): Promise<ProxyBackend> {
@@ -197,8 +201,11 @@ export async function createBackend(o: BackendOptions): Promise<ProxyBackend> {
       const compiler = o.compiler === 'reference' ? c.createReferenceIptablesCompiler(o.config) : await c.createIptablesCompiler(o.config);
       return new IptablesBackend(compiler, c.jumpRules(), o.target);
     }
-    case 'ipvs':
-      throw new Error('ipvs mode needs the ip_vs kernel module, which this kernel lacks; use --mode iptables or nftables');
+    case 'ipvs': {
+      // Throws, naming the missing module, before changing anything when the target has no ip_vs.
+      const { createIpvsBackend } = await import('./apply/ipvs-backend.js');
+      return createIpvsBackend({ target: o.target, config: o.config, scheduler: o.ipvsScheduler });
+    }
     default:
       throw new Error(`unknown proxy mode ${JSON.stringify(o.mode)} (want iptables, ipvs or nftables)`);
   }
