@@ -5,11 +5,17 @@
  * revision, so watch events need no second lookup.
  *
  * One process owns the file (exclusive lock): revisions are assigned in memory and watchers are notified
- * in-process right after each commit. Writes issued in the same turn of the event loop are committed together
- * (one transaction, one fsync); each keeps its own compare-and-swap outcome.
+ * in-process after each commit. Writes issued in the same turn of the event loop are committed together
+ * (one transaction); each keeps its own compare-and-swap outcome.
+ *
+ * Durability ('full', the default) is a group commit that does not stall the thread, as kine's: SQLite commits
+ * to the WAL without syncing (synchronous=NORMAL) and the WAL is then fdatasync'ed on libuv's thread pool;
+ * callers and watchers hear of a write only once a sync that started after its commit has finished, so an
+ * acknowledged write survives power loss as with synchronous=FULL. Batches committed while a sync runs share
+ * the next one. Reads may see a committed write before that sync ends (never acknowledged before it).
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LogFeed, type EventLog } from './log-watch.js';
 import { checkKey, checkLimit, checkModRevision, checkReadRevision, checkValue, compareKeys, prefixEnd } from './keys.js';
@@ -27,8 +33,9 @@ import {
 
 export interface SqliteOptions {
   /**
-   * 'full' (default) syncs the WAL on every commit, so an acknowledged write survives power loss as with etcd;
-   * 'normal' survives process crashes only, and is faster.
+   * 'full' (default): a write is acknowledged once the WAL holding it is synced, so it survives power loss as
+   * with etcd (the sync runs off the request thread, shared by every batch committed meanwhile);
+   * 'normal' acknowledges right after the commit: it survives process crashes only.
    */
   synchronous?: 'full' | 'normal';
   /** Live events held per watch before a slow consumer is switched to reading history. */
@@ -44,6 +51,13 @@ interface Row {
   prev_revision: number;
   value: Buffer;
   old_value: Buffer | null;
+}
+
+/** A committed batch waiting for its WAL sync. */
+interface Committed {
+  ops: Op[];
+  results: WriteResult[];
+  events: WatchEvent[];
 }
 
 type Op =
@@ -83,6 +97,13 @@ export class SqliteStore implements Store, EventLog {
   private closed = false;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly applyBatch: (ops: Op[]) => { results: WriteResult[]; events: WatchEvent[] };
+  /** synchronous 'full': committed batches wait for a WAL sync before anyone hears of them. */
+  private readonly durable: boolean;
+  private readonly walFile: string;
+  private walFd: number | null = null;
+  private syncing = false;
+  private committed: Committed[] = [];
+  private synced: (() => void)[] = [];
 
   /** Opens (creating if needed) the database file; revisions continue where the last process stopped. */
   static open(file: string, options: SqliteOptions = {}): SqliteStore {
@@ -92,7 +113,8 @@ export class SqliteStore implements Store, EventLog {
       // Exclusive before WAL: no shared-memory index, and a second server on the same file fails fast below.
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      // NORMAL for both: with 'full' the store syncs the WAL itself, off the thread (see the file comment).
+      db.pragma('synchronous = NORMAL');
       db.exec('BEGIN EXCLUSIVE; COMMIT;');
       db.exec(SCHEMA);
     } catch (err) {
@@ -102,11 +124,13 @@ export class SqliteStore implements Store, EventLog {
       }
       throw err;
     }
-    return new SqliteStore(db, options);
+    return new SqliteStore(db, file, options);
   }
 
-  private constructor(db: Database.Database, options: SqliteOptions) {
+  private constructor(db: Database.Database, file: string, options: SqliteOptions) {
     this.db = db;
+    this.durable = options.synchronous !== 'normal';
+    this.walFile = `${file}-wal`;
     this.feed = new LogFeed(this, options.watchBuffer);
     const seq = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'kine'`).get() as { seq: number } | undefined;
     this.revision = Math.max(1, seq?.seq ?? 0);
@@ -129,9 +153,11 @@ export class SqliteStore implements Store, EventLog {
     this.checkOpen();
     checkKey(key);
     const rev = this.readRevision(revision);
-    const row = this.stmt(`SELECT ${COLUMNS} FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`).get(key, rev) as
-      | Row
-      | undefined;
+    // Not old_value: a read needs the key's value only.
+    const row = this.stmt(`SELECT id, name, deleted, create_revision, value FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`).get(
+      key,
+      rev,
+    ) as Pick<Row, 'id' | 'name' | 'deleted' | 'create_revision' | 'value'> | undefined;
     return { revision: rev, kv: row && !row.deleted ? kvOf(row) : null };
   }
 
@@ -209,6 +235,10 @@ export class SqliteStore implements Store, EventLog {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    // Writes already committed are still acknowledged once synced.
+    if (this.syncing) await new Promise<void>((r) => this.synced.push(r));
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
     this.feed.closeAll();
     this.db.close();
   }
@@ -248,12 +278,44 @@ export class SqliteStore implements Store, EventLog {
       for (const op of ops) op.done.reject(err);
       return;
     }
-    this.feed.publish(outcome.events);
-    ops.forEach((op, i) => op.done.resolve(outcome.results[i]!));
+    if (!this.durable) return this.settle({ ops, ...outcome });
+    this.committed.push({ ops, ...outcome });
+    if (!this.syncing) this.syncWal();
+  }
+
+  private settle(b: Committed): void {
+    this.feed.publish(b.events);
+    b.ops.forEach((op, i) => op.done.resolve(b.results[i]!));
+  }
+
+  /** Syncs the WAL for every batch committed so far, then acknowledges them; one sync in flight at a time. */
+  private syncWal(): void {
+    const batches = this.committed;
+    this.committed = [];
+    let fd: number;
+    try {
+      // The WAL exists from the first commit on and keeps its inode while the store holds the file.
+      fd = this.walFd ??= openSync(this.walFile, 'r');
+    } catch (err) {
+      for (const b of batches) for (const op of b.ops) op.done.reject(err);
+      return;
+    }
+    this.syncing = true;
+    fdatasync(fd, (err) => {
+      this.syncing = false;
+      for (const b of batches) {
+        if (err) for (const op of b.ops) op.done.reject(new Error(`sqlite storage: syncing the WAL failed: ${err.message}`));
+        else this.settle(b);
+      }
+      if (this.committed.length) this.syncWal();
+      else for (const r of this.synced.splice(0)) r();
+    });
   }
 
   private applyOne(op: Op, events: WatchEvent[]): WriteResult {
-    const latest = this.stmt(`SELECT ${COLUMNS} FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1`).get(op.key) as Row | undefined;
+    const latest = this.stmt(`SELECT id, name, deleted, create_revision, value FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1`).get(op.key) as
+      | Pick<Row, 'id' | 'name' | 'deleted' | 'create_revision' | 'value'>
+      | undefined;
     const live = latest && !latest.deleted ? latest : null;
     if (op.kind === 'create') {
       if (live) return { ok: false, revision: this.revision, current: kvOf(live) };
@@ -327,7 +389,7 @@ function bounds(lower: string, upper: string | null): string[] {
   return upper === null ? [lower] : [lower, upper];
 }
 
-function kvOf(row: Row): KeyValue {
+function kvOf(row: Pick<Row, 'id' | 'name' | 'create_revision' | 'value'>): KeyValue {
   return { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.id };
 }
 

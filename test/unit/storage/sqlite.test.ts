@@ -15,6 +15,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 storeConformance('sqlite', {
   open: async () => ({ store: SqliteStore.open(freshFile(), { watchBuffer: TEST_WATCH_BUFFER, synchronous: 'normal' }), prefix: '/registry/test/' }),
 });
+// The default durability acknowledges through the off-thread WAL sync: the same contract must hold.
+storeConformance('sqlite (synchronous full)', {
+  open: async () => ({ store: SqliteStore.open(freshFile(), { watchBuffer: TEST_WATCH_BUFFER }), prefix: '/registry/test/' }),
+});
 
 const enc = new TextEncoder();
 const text = (b: Uint8Array | undefined) => (b ? new TextDecoder().decode(b) : undefined);
@@ -89,6 +93,38 @@ describe('sqlite storage on disk', () => {
     store = SqliteStore.open(file);
     await expect(store.get('/k', rev - 1)).rejects.toThrow(/compacted/);
     expect(text((await store.get('/k', last.revision - 1)).kv?.value)).toBe('9');
+    await store.close();
+  });
+
+  it('group commit: writes issued while a WAL sync runs are acknowledged in order and kept', async () => {
+    const file = freshFile();
+    let store = SqliteStore.open(file);
+    const events: number[] = [];
+    const w = store.watch('/g/', 1);
+    const seen = (async () => {
+      for await (const ev of w) if (events.push(ev.revision) === 200) return;
+    })();
+    const acked: number[] = [];
+    const writes: Promise<void>[] = [];
+    // Spread over many turns of the event loop, so several batches commit while one sync is in flight.
+    for (let i = 0; i < 200; i++) {
+      writes.push(
+        store.create(`/g/${i}`, enc.encode(String(i))).then((r) => {
+          if (!r.ok) throw new Error('create failed');
+          acked.push(r.revision);
+        }),
+      );
+      if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(writes);
+    await seen;
+    w.close();
+    expect(acked).toEqual([...acked].sort((a, b) => a - b));
+    expect(new Set(acked).size).toBe(200);
+    expect(events).toEqual(acked);
+    await store.close();
+    store = SqliteStore.open(file);
+    expect((await store.list('/g/')).items).toHaveLength(200);
     await store.close();
   });
 
