@@ -1,6 +1,7 @@
 /**
  * PATCH bodies, by Content-Type, applied to a stored object. Pure: `original` is never changed, the result
- * shares nothing with `original` or `patch`. Server-side apply (application/apply-patch+yaml) is not here.
+ * shares nothing with `original` or `patch`. Server-side apply (application/apply-patch+yaml) is apply/'s
+ * serverSideApply, which the routes call for that type.
  */
 import type { KubeObject } from '../resource.js';
 import { definitionSchema } from '../schema/index.js';
@@ -16,7 +17,7 @@ export { applyMergePatch } from './merge-patch.js';
 export const JSON_PATCH = 'application/json-patch+json';
 export const MERGE_PATCH = 'application/merge-patch+json';
 export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
-/** Server-side apply's type: recognised so routes can say it is unsupported, never applied here. */
+/** Server-side apply's type: routes send it to apply/'s serverSideApply; applyPatch refuses it (415). */
 export const APPLY_PATCH = 'application/apply-patch+yaml';
 
 /** The patch types applyPatch accepts, in the order upstream lists them for built-in kinds. */
