@@ -57,7 +57,7 @@ describe('IPVS-mode iptables diff', () => {
 
   it('equal chains send nothing; the same rules spelled as iptables-save prints them count as equal', () => {
     expect(diffIpvsChains(want, want)).toEqual({ text: '', chains: [] });
-    const saved = full.replace('--or-mark 0x4000', '--set-xmark 0x4000/0x4000').replace('-j MARK --xor-mark 0x4000', '-j MARK --set-xmark 0x4000/0x0');
+    const saved = full.replace('--or-mark 0x00004000', '--set-xmark 0x4000/0x4000').replace('--xor-mark 0x00004000', '--set-xmark 0x4000/0x0');
     expect(saved).not.toBe(full);
     expect(diffIpvsChains(parseRestore(saved, () => true), want).text).toBe('');
   });
