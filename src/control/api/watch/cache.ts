@@ -60,11 +60,8 @@ const STORED_HEAD = /^\{"apiVersion":"[^"\\]*","kind":"[^"\\]*","metadata":\{/;
  */
 export function rawEntry(kv: KeyValue): Entry | null {
   const text = Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8');
-  const m = STORED_HEAD.exec(text);
-  if (!m) return null;
-  const at = m[0].length;
-  const rv = `"resourceVersion":"${kv.modRevision}"`;
-  const json = text.slice(0, at) + (text[at] === '}' ? rv : `${rv},`) + text.slice(at);
+  const json = withResourceVersion(text, kv.modRevision);
+  if (json === null) return null;
   let parsed: KubeObject | undefined;
   return {
     key: kv.key,
@@ -73,6 +70,27 @@ export function rawEntry(kv: KeyValue): Entry | null {
       return (parsed ??= JSON.parse(json) as KubeObject);
     },
   };
+}
+
+/** A write this server is making: the object it encodes and the exact bytes it stores (see `expect`). */
+export interface ExpectedWrite {
+  key: string;
+  bytes: Uint8Array;
+  object: KubeObject;
+  /** The stored bytes as text (engine layout, no resourceVersion), for the event's JSON. */
+  text: string;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+/** `text` (stored JSON in the engine's layout) with metadata.resourceVersion spliced in; null when not in it. */
+function withResourceVersion(text: string, revision: number): string | null {
+  const m = STORED_HEAD.exec(text);
+  if (!m) return null;
+  const at = m[0].length;
+  const rv = `"resourceVersion":"${revision}"`;
+  return text.slice(0, at) + (text[at] === '}' ? rv : `${rv},`) + text.slice(at);
 }
 
 export class WatchCache {
@@ -91,6 +109,8 @@ export class WatchCache {
   private waiters: { rev: number; resolve: () => void }[] = [];
   /** The newest revision this server wrote under the prefix: the cache is fresh once it has seen it. */
   private lastWrite = 0;
+  /** Writes in flight from this server, by key, whose objects the cache takes instead of decoding the bytes. */
+  private readonly expected = new Map<string, ExpectedWrite>();
 
   constructor(
     private readonly store: Store,
@@ -136,11 +156,12 @@ export class WatchCache {
           this.sortedKeys = null;
           out = { type: 'DELETED', revision: ev.revision, key: ev.kv.key, object: obj, prev: prevObj };
         } else {
-          const obj = decodeKV(ev.kv);
+          const entry = this.taken(ev.kv, ev.revision) ?? { key: ev.kv.key, object: decodeKV(ev.kv) };
           const old = this.items.get(ev.kv.key);
           if (!old) this.sortedKeys = null;
-          this.items.set(ev.kv.key, { key: ev.kv.key, object: obj });
-          out = { type: old ? 'MODIFIED' : 'ADDED', revision: ev.revision, key: ev.kv.key, object: obj };
+          this.items.set(ev.kv.key, entry);
+          out = { type: old ? 'MODIFIED' : 'ADDED', revision: ev.revision, key: ev.kv.key, object: entry.object };
+          if (entry.json !== undefined) out.json = entry.json;
           if (old) out.prev = old.object;
         }
         this.push(out);
@@ -173,6 +194,29 @@ export class WatchCache {
       for (const w of this.waiters) (w.rev <= this.revision ? w.resolve() : still.push(w));
       this.waiters = still;
     }
+  }
+
+  /**
+   * Announces a write about to be made: if the storage event for `key` carries exactly `bytes`, the cache keeps
+   * `object` (given up by the caller: never mutated again) and `text` instead of decoding the bytes again.
+   * A write that fails must be withdrawn with `forget`.
+   */
+  expect(w: ExpectedWrite): void {
+    this.expected.set(w.key, w);
+  }
+
+  forget(w: ExpectedWrite): void {
+    if (this.expected.get(w.key) === w) this.expected.delete(w.key);
+  }
+
+  /** The announced object for this stored value, with its resourceVersion set; undefined if none matches. */
+  private taken(kv: KeyValue, revision: number): Entry | undefined {
+    const w = this.expected.get(kv.key);
+    if (!w || !sameBytes(w.bytes, kv.value)) return undefined;
+    this.expected.delete(kv.key);
+    w.object.metadata = { ...w.object.metadata, resourceVersion: String(revision) };
+    const json = withResourceVersion(w.text, revision);
+    return json === null ? { key: kv.key, object: w.object } : { key: kv.key, object: w.object, json };
   }
 
   /** Notes a write this server made under the prefix; `waitFresh` waits until the cache has seen it. */

@@ -50,6 +50,9 @@ export class WatchSet {
   }
 }
 
+/** Gathered event text is written at once past this many characters. */
+const FLUSH_AT = 64 * 1024;
+
 const line = (type: EventType, objectJson: string): string => `{"type":"${type}","object":${objectJson}}\n`;
 
 export function errorEventLine(status: Status): string {
@@ -72,21 +75,39 @@ export async function serveWatch(
   let sub: Subscription | null = null;
   const timers: NodeJS.Timeout[] = [];
 
+  // Events are gathered and written once per turn of the event loop: one socket write for a batch of events
+  // instead of one per event.
+  let pending = '';
+  let flushScheduled = false;
   const end = () => {
     if (ended) return;
     ended = true;
     sub?.cancel();
     for (const t of timers) clearTimeout(t);
     unregister();
+    if (pending && !res.destroyed && !res.writableEnded) res.write(pending);
+    pending = '';
     if (!res.writableEnded) res.end();
   };
   const unregister = watches.add(end);
   res.on('close', end);
 
-  const write = (text: string) => {
-    if (ended) return;
+  const flush = () => {
+    flushScheduled = false;
+    if (ended || !pending) return;
+    const text = pending;
+    pending = '';
     res.write(text);
     if (res.writableLength > settings.maxBufferedBytes) end();
+  };
+  const write = (text: string) => {
+    if (ended) return;
+    pending += text;
+    if (pending.length >= FLUSH_AT) flush();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
   };
   const objectJson = (obj: KubeObject, ev?: CacheEvent): string => {
     if (p.render) return JSON.stringify(p.render(obj));
