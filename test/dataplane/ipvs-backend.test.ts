@@ -7,6 +7,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { registerProxyCommand } from '../../src/cli/proxy.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend } from '../../src/dataplane/proxy/backends.js';
 import { IpvsBackend } from '../../src/dataplane/proxy/apply/ipvs-backend.js';
@@ -117,6 +122,28 @@ describe.skipIf(skip !== null).sequential('IPVS backend in a scratch netns', () 
     expect(spawnSync('ip', ['-n', ns, 'link', 'show', 'kube-ipvs0']).status).not.toBe(0);
     expect(sh('ipset', 'list', '-n').trim()).toBe('');
     expect(sh('iptables-save')).not.toContain('KUBE-');
+  });
+
+  it('`skiff proxy --mode ipvs` reaches the IPVS backend (here: its refusal, one line, exit 1)', async (ctx) => {
+    if (hasIpvs) ctx.skip('this kernel has ip_vs; the agent would start and wait for the API server');
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-ipvs-'));
+    const kc = join(dir, 'kubeconfig');
+    writeFileSync(kc, 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: "http://127.0.0.1:9"}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {}\ncurrent-context: c\n');
+    const errors: string[] = [];
+    const origError = console.error;
+    console.error = (...a: unknown[]) => void errors.push(a.join(' '));
+    try {
+      const program = new Command('skiff').exitOverride();
+      registerProxyCommand(program);
+      await program.parseAsync(['proxy', '--mode', 'ipvs', '--netns', ns, '--kubeconfig', kc, '--node-ip', NODE_IP, '--healthz-bind-address', '127.0.0.1:0', '--metrics-bind-address', '127.0.0.1:0'], { from: 'user' });
+      expect(process.exitCode).toBe(1);
+    } finally {
+      console.error = origError;
+      process.exitCode = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^skiff proxy: ipvs mode needs the ip_vs kernel module, which is not available in netns skiff-t-ipvs-/);
   });
 
   it('first sync: kube-ipvs0, sets, iptables rules and virtual servers, read back from the namespace', async () => {
