@@ -23,7 +23,9 @@ import {
   compileIpvs, ipvsIptablesText, ipvsStateFromSave, ipvsadmRestoreText, parseIpvsadm, type IpvsState, type VirtualServer,
 } from '../../src/dataplane/proxy/ipvs/index.js';
 import type { ProxyConfig, ServicePortInfo } from '../../src/dataplane/proxy/model.js';
-import { dataplaneSkipReason } from './netns.js';
+import { ProxyAgent, StaticSource } from '../../src/dataplane/proxy/agent.js';
+import { dataplaneSkipReason, type Pod } from './netns.js';
+import { service, slice } from './fixtures.js';
 
 const skip = dataplaneSkipReason(['ipset', 'ipvsadm', 'ipvsadm-save', 'ipvsadm-restore', 'iptables-restore', 'iptables-save']);
 const NODE_IP = '192.168.100.1';
@@ -244,6 +246,34 @@ describe.skipIf(skip !== null).sequential('IPVS backend in a scratch netns', () 
     expect(sh('ipset', 'list', '-n').trim()).toBe('');
     expect(sh('iptables-save')).not.toContain('KUBE-');
     expect((await vsTable.save()).trim()).toBe('-A -t 172.16.0.1:80 -s wlc');
+  });
+
+  it('the agent drives it: first sync against the kernel, an EndpointSlice change as a partial sync', async () => {
+    const agentBackend = new IpvsBackend({ target, config: cfg, virtualServers: vsTable, deviceType });
+    const pod = (i: number): Pod => ({ name: `p${i}`, ns: '', ip: `10.244.1.${20 + i}`, node: 1, port: 8080 });
+    const source = new StaticSource([service('shop', '10.96.1.1')], [slice('shop', [pod(0), pod(1)])]);
+    const agent = new ProxyAgent({ backend: agentBackend, source, nodeName: 'node1', minSyncPeriodMs: 10, syncPeriodMs: 600_000, healthzBindAddress: null, metricsBindAddress: null });
+    const abort = new AbortController();
+    try {
+      const first = agent.waitForSync();
+      await agent.start(abort.signal);
+      expect(await first).toMatchObject({ resync: true, servicePorts: 1 });
+      expect(await deviceAddresses(target)).toEqual(['10.96.1.1']);
+      const next = agent.waitForSync();
+      source.upsertSlice(slice('shop', [pod(0), pod(2)]));
+      const rec = await next;
+      expect(rec).toMatchObject({ resync: false, servicePorts: 1 });
+      expect(rec.error).toBeUndefined();
+      expect(agentBackend.lastSync!.ipvsadm).toBe('-d -t 10.96.1.1:80 -r 10.244.1.21:8080\n-a -t 10.96.1.1:80 -r 10.244.1.22:8080 -m -w 1\n');
+      const reals = parseIpvsadm(await vsTable.save()).get('tcp:10.96.1.1:80')!.reals.map((r) => r.ip).sort();
+      expect(reals).toEqual(['10.244.1.20', '10.244.1.22']);
+      expect(sh('ipset', 'list', 'KUBE-CLUSTER-IP')).toContain('10.96.1.1,tcp:80');
+    } finally {
+      abort.abort();
+      await agent.stop();
+      await agentBackend.cleanup();
+    }
+    expect(sh('ipset', 'list', '-n').trim()).toBe('');
   });
 });
 
