@@ -52,8 +52,10 @@ const base: ServicePortInfo[] = [
 /** Virtual servers where the kernel has no ip_vs: each restore text is applied by the parser, as ipvsadm would. */
 class ParsedVirtualServers implements VirtualServerTable {
   readonly table = new Map<string, VirtualServer>();
+  /** Lines the parser cannot hold (firewall-mark services) that a real ipvsadm-save may print. */
+  foreign = '';
   async save(): Promise<string> {
-    return ipvsadmRestoreText({ virtualServers: this.table, sets: new Map(), addresses: [] });
+    return ipvsadmRestoreText({ virtualServers: this.table, sets: new Map(), addresses: [] }) + this.foreign;
   }
   async restore(text: string): Promise<void> {
     parseIpvsadm(text, this.table);
@@ -97,7 +99,8 @@ describe.skipIf(skip !== null).sequential('IPVS backend in a scratch netns', () 
 
   /** What the namespace holds equals the compiled state: sets, addresses, iptables chains, virtual servers. */
   async function expectKernel(want: IpvsState): Promise<void> {
-    const saved = ipvsStateFromSave(await vsTable.save(), await ipsetSave(target), await deviceAddresses(target));
+    const vsText = (await vsTable.save()).split('\n').filter((l) => !/^-[Aa] -f /.test(l)).join('\n');
+    const saved = ipvsStateFromSave(vsText, await ipsetSave(target), await deviceAddresses(target));
     expect(saved.addresses).toEqual(want.addresses);
     for (const [name, entries] of want.sets) expect(saved.sets.get(name), name).toEqual(entries);
     const ours = [...saved.virtualServers].filter(([, v]) => !v.address.startsWith('172.16.'));
@@ -221,6 +224,19 @@ describe.skipIf(skip !== null).sequential('IPVS backend in a scratch netns', () 
     sh('ipset', 'add', 'KUBE-CLUSTER-IP', '10.96.9.9,tcp:9');
     sh('iptables', '-t', 'nat', '-F', 'KUBE-POSTROUTING');
     await vsTable.restore('-d -t 10.96.0.30:80 -r 10.244.1.14:8080\n-A -t 172.16.0.1:80 -s wlc\n');
+    // Someone else's firewall-mark service: read past, never touched.
+    const fwmark = '-A -f 100 -s rr\n-a -f 100 -r 10.0.0.1:0 -g -w 1\n';
+    if (vsTable instanceof ParsedVirtualServers) vsTable.foreign = fwmark;
+    else await exec(target, 'ipvsadm-restore', [], fwmark);
+    try {
+      await resyncRepairs();
+    } finally {
+      if (vsTable instanceof ParsedVirtualServers) vsTable.foreign = '';
+      else await exec(target, 'ipvsadm', ['-D', '-f', '100']);
+    }
+  });
+
+  async function resyncRepairs(): Promise<void> {
     const r = await backend.sync(base, true);
     expect(r.full).toBe(true);
     const s = backend.lastSync!;
@@ -231,7 +247,8 @@ describe.skipIf(skip !== null).sequential('IPVS backend in a scratch netns', () 
     await expectKernel(compileIpvs(base, cfg));
     expect(await vsTable.save()).toMatch(/^-A -t 172\.16\.0\.1:80 -s wlc$/m);
     expect(await backend.sync(base, true)).toEqual({ full: true, bytes: 0 });
-  });
+    expect(await vsTable.save()).toContain('-A -f 100 -s rr');
+  }
 
   it('ipvsadm-save in the kernel reads back the virtual servers', async (ctx) => {
     if (!hasIpvs) ctx.skip('this kernel has no ip_vs: virtual servers were checked only by applying the ipvsadm texts with the parser');

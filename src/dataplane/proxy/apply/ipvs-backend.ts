@@ -77,7 +77,9 @@ export class IpvsBackend implements ProxyBackend {
   /** The kernel's IPVS-mode state, in compiled form; also which of our sets exist there. */
   async readKernel(extraOwned: readonly string[] = []): Promise<{ state: IpvsState; setsPresent: Set<string> }> {
     const [vsText, setText, addrs] = await Promise.all([this.vsTable.save(), ipsetSave(this.target), deviceAddresses(this.target)]);
-    const state = ipvsStateFromSave(vsText, setText, addrs);
+    // Firewall-mark services (-f) are never kube-proxy's; the parser knows address services only.
+    const addressServices = vsText.split('\n').filter((l) => /^-[AaEe] (-t|-u|--sctp-service) /.test(l)).join('\n');
+    const state = ipvsStateFromSave(addressServices, setText, addrs);
     const owned = new Set([...addrs, ...this.cfg.nodeIPs, ...extraOwned]);
     for (const [k, vs] of state.virtualServers) if (!owned.has(vs.address)) state.virtualServers.delete(k);
     return { state, setsPresent: savedSetNames(setText) };
