@@ -20,7 +20,7 @@ import { normalizeRule, parseRestore } from '../../src/dataplane/proxy/apply/ipt
 import { exec } from '../../src/dataplane/proxy/apply/exec.js';
 import { startProxy } from '../../src/dataplane/proxy/start.js';
 import {
-  compileIpvs, ipvsIptablesText, ipvsStateFromSave, ipvsadmRestoreText, parseIpvsadm, type IpvsState, type VirtualServer,
+  compileIpvs, ipvsIptablesText, ipvsStateFromSave, ipvsadmRestoreText, parseIpvsadm, traceIpvs, type IpvsState, type VirtualServer,
 } from '../../src/dataplane/proxy/ipvs/index.js';
 import type { ProxyConfig, ServicePortInfo } from '../../src/dataplane/proxy/model.js';
 import { ProxyAgent, StaticSource } from '../../src/dataplane/proxy/agent.js';
@@ -249,6 +249,27 @@ describe.skipIf(skip !== null).sequential('IPVS backend in a scratch netns', () 
     expect(await backend.sync(base, true)).toEqual({ full: true, bytes: 0 });
     expect(await vsTable.save()).toContain('-A -f 100 -s rr');
   }
+
+  it('what the namespace holds (iptables-save, ipset save, virtual servers) traces to the right endpoints', async () => {
+    const rules = [sh('iptables-save', '-t', 'filter'), sh('iptables-save', '-t', 'nat')].join('\n');
+    const kernel = ipvsStateFromSave(await vsTable.save(), await ipsetSave(target), await deviceAddresses(target));
+    const trace = (src: string, dst: string, dport: number, proto: 'tcp' | 'udp' = 'tcp') =>
+      traceIpvs(rules, kernel.virtualServers, kernel.sets, { src, dst, dport, proto }, { localAddresses: [NODE_IP], addresses: kernel.addresses })
+        .map((o) => `${o.verdict}${o.endpoint ? ' ' + o.endpoint : ''}${o.masquerade ? ' masq' : ''} p=${o.probability}${o.persistence ? ` persist=${o.persistence}` : ''}`)
+        .sort();
+    const POD = '10.244.1.99';
+    const OUTSIDE = '198.51.100.7';
+    expect(trace(POD, '10.96.0.30', 80)).toEqual(['DNAT 10.244.1.14:8080 p=0.5 persist=10800', 'DNAT 10.244.1.15:8080 p=0.5 persist=10800']);
+    expect(trace(OUTSIDE, '10.96.0.11', 80)).toEqual(['DNAT 10.244.1.10:8080 masq p=0.5', 'DNAT 10.244.1.16:8080 masq p=0.5']);
+    expect(trace(OUTSIDE, NODE_IP, 30080)).toEqual(['DNAT 10.244.1.12:8080 masq p=1']);
+    expect(trace(POD, '10.96.0.53', 53, 'udp')).toEqual(['DNAT 10.244.1.13:5353 p=1']);
+    expect(trace(POD, '10.96.0.40', 80)).toEqual(['NO-ENDPOINTS p=1']);
+    // Local policy: no masquerade; the source ranges admit 198.51.100.0/24 only.
+    expect(trace(OUTSIDE, '203.0.113.10', 80)).toEqual(['DNAT 10.244.1.17:8080 p=1']);
+    expect(trace('192.0.2.1', '203.0.113.10', 80)).toEqual(['DROP p=1']);
+    // Hairpin: an endpoint reaching its own service through the VIP is masqueraded.
+    expect(trace('10.244.1.12', '10.96.0.20', 80)).toEqual(['DNAT 10.244.1.12:8080 masq p=1']);
+  });
 
   it('ipvsadm-save in the kernel reads back the virtual servers', async (ctx) => {
     if (!hasIpvs) ctx.skip('this kernel has no ip_vs: virtual servers were checked only by applying the ipvsadm texts with the parser');
