@@ -106,7 +106,7 @@ export const expired = (message: string): ApiError => new ApiError(410, 'Expired
 export const tooLarge = (limit: number): ApiError =>
   new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
 
-export const unsupportedMediaType = (contentType: string, accepted: string[]): ApiError =>
+export const unsupportedMediaType = (contentType: string, accepted: readonly string[]): ApiError =>
   new ApiError(
     415,
     'UnsupportedMediaType',

@@ -22,6 +22,8 @@ export const APPLY_PATCH = 'application/apply-patch+yaml';
 
 /** The patch types applyPatch accepts, in the order upstream lists them for built-in kinds. */
 export const supportedPatchTypes: readonly string[] = [JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH];
+/** Every patch type the API serves on a main resource (routes and OpenAPI both read this). */
+export const servedPatchTypes: readonly string[] = [...supportedPatchTypes, APPLY_PATCH];
 
 /** The media type without parameters (`application/merge-patch+json; charset=utf-8` → `application/merge-patch+json`). */
 export function patchType(contentType: string): string {

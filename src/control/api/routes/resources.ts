@@ -14,7 +14,7 @@ import { serveWatch, type WatchSet, type WatchSettings } from '../watch/stream.j
 import { parseLabelSelector, matchesLabels } from '../selectors/label.js';
 import { parseFieldSelector, matchesFields, checkFieldSelector } from '../selectors/field.js';
 import { toTable } from '../table.js';
-import { APPLY_PATCH, applyPatch, patchType, PatchError } from '../patch/index.js';
+import { APPLY_PATCH, applyPatch, patchType, PatchError, servedPatchTypes } from '../patch/index.js';
 import {
   ApplyConflictError, ApplyRequestError, managerOf, serverSideApply, validateFieldManager, validatePatchOptions, type ApplyOptions,
 } from '../patch/apply/index.js';
@@ -32,7 +32,7 @@ export interface ResourcePath {
 const RETURNS_DELETED = new Set(['/Pod', '/ServiceAccount', '/Service', '/Namespace']);
 
 /** Patch types served, in upstream's order for built-in kinds. */
-const SERVED_PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', APPLY_PATCH];
+const SERVED_PATCH_TYPES = servedPatchTypes;
 /** /scale takes every patch type but apply (upstream converts scale managedFields to the parent's; not built). */
 const SCALE_PATCH_TYPES = SERVED_PATCH_TYPES.filter((t) => t !== APPLY_PATCH);
 

@@ -97,6 +97,7 @@ describe('/openapi/v2', () => {
     expect(pod.patch!['x-kubernetes-action']).toBe('patch');
     expect(pod.patch!['x-kubernetes-group-version-kind']).toEqual({ group: '', version: 'v1', kind: 'Pod' });
     expect(pod.patch!.consumes).toContain('application/strategic-merge-patch+json');
+    expect(pod.patch!.consumes).toContain('application/apply-patch+yaml');
     for (const r of resources) {
       const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
       const item = r.namespaced ? `${base}/namespaces/{namespace}/${r.plural}/{name}` : `${base}/${r.plural}/{name}`;
