@@ -4,40 +4,9 @@
  * Adding a kind is one entry plus its strategy.
  */
 
-/** A Kubernetes object as it travels through the API server: plain JSON. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: ObjectMeta;
-  [field: string]: unknown;
-}
-
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-  managedFields?: unknown[];
-  [field: string]: unknown;
-}
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+// The object shapes are the client's wire types: the API server speaks the same JSON its clients do.
+export type { KubeObject, ObjectMeta, OwnerReference } from '../../client/types.js';
+import type { KubeObject } from '../../client/types.js';
 
 /** One validation failure; `field` is the JSON path upstream reports, e.g. `spec.containers[0].image`. */
 export interface FieldError {
