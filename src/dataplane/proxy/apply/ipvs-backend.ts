@@ -4,8 +4,9 @@
  *   kernel holds (`ipvsadm-save -n`, `ipset save`, kube-ipvs0's addresses, `iptables-save`) is compared with
  *   the compiled state and only the difference is applied: missing sets created, entries added and deleted,
  *   virtual and real servers added (-A/-a), edited (-E) and deleted (-D/-d), addresses bound and unbound;
- * - otherwise against the state the previous sync applied, which is the kernel's unless something else
- *   touched it (the periodic resync repairs that).
+ * - otherwise only the service ports that changed since the previous sync are compiled and diffed
+ *   (ipvs-incremental.ts); the kernel holds the previous state unless something else touched it (the
+ *   periodic resync repairs that).
  * Order as upstream: sets before the iptables rules that match them, virtual servers before addresses are
  * unbound. Virtual servers are ours when their address is a node IP or one of ours (kube-ipvs0, compiled);
  * others' are left alone.
@@ -22,6 +23,7 @@ import {
   savedSetNames, type DeviceType, type VirtualServerTable,
 } from './ipvs.js';
 import { IpvsIptables } from './ipvs-iptables.js';
+import { IncrementalIpvs } from './ipvs-incremental.js';
 
 export interface IpvsBackendOptions {
   target: NetnsTarget;
@@ -53,8 +55,10 @@ export class IpvsBackend implements ProxyBackend {
   private readonly vsTable: VirtualServerTable;
   private readonly iptables: IpvsIptables;
   private metrics?: ProxyMetrics;
-  /** The state the last sync applied; null = unknown, compare with the kernel next time. */
-  private prev: IpvsState | null = null;
+  /** The desired state, per service port; a partial sync compiles and diffs only what changed. */
+  private readonly desired: IncrementalIpvs;
+  /** The kernel holds the desired state as of the last sync; false = compare with the kernel next time. */
+  private kernelKnown = false;
   private prevIptables = '';
   lastSync: IpvsSyncRecord | null = null;
 
@@ -64,6 +68,7 @@ export class IpvsBackend implements ProxyBackend {
     this.vsTable = o.virtualServers ?? new KernelVirtualServers(o.target);
     this.iptables = new IpvsIptables(o.target);
     this.metrics = o.metrics;
+    this.desired = new IncrementalIpvs(o.config, { scheduler: o.scheduler });
   }
 
   attachMetrics(m: ProxyMetrics): void {
@@ -86,23 +91,21 @@ export class IpvsBackend implements ProxyBackend {
   }
 
   async sync(model: ServicePortInfo[], resync: boolean): Promise<SyncOutcome> {
-    const want = this.compile(model);
-    const iptText = ipvsIptablesText(want, this.cfg);
-    const againstKernel = resync || this.prev === null;
-    const prev = this.prev;
+    const againstKernel = resync || !this.kernelKnown;
+    const step = this.desired.update(model);
+    const iptText = ipvsIptablesText(this.desired.setsShape(), this.cfg);
     // Whatever fails below leaves the kernel in between: the next sync compares with it again.
-    this.prev = null;
+    this.kernelKnown = false;
     try {
-      let diff: IpvsDiff;
+      let diff = step.diff;
       let setCreates = '';
       if (againstKernel) {
         await ensureDevice(this.target, this.o.deviceType);
+        const want = this.desired.full();
         const wantAddrs = [...want.virtualServers.values()].map((v) => v.address);
         const kernel = await this.readKernel(wantAddrs);
         diff = diffIpvs(kernel.state, want);
         setCreates = SETS.filter((s) => !kernel.setsPresent.has(s.name)).map((s) => createSetLine(s.name) + '\n').join('');
-      } else {
-        diff = diffIpvs(prev!, want);
       }
       const ipset = setCreates + diff.ipset;
       await ipsetRestore(this.target, ipset);
@@ -111,7 +114,7 @@ export class IpvsBackend implements ProxyBackend {
       if (againstKernel || iptText !== this.prevIptables) iptables = await this.iptables.apply(iptText, againstKernel);
       await this.vsTable.restore(diff.ipvsadm);
       const addrBytes = await changeAddresses(this.target, diff.addressesToAdd, diff.addressesToDel);
-      this.prev = want;
+      this.kernelKnown = true;
       this.prevIptables = iptText;
       this.lastSync = { ...diff, ipset, iptables, againstKernel };
       this.count(iptText);
@@ -135,7 +138,7 @@ export class IpvsBackend implements ProxyBackend {
 
   /** Remove our virtual servers, iptables chains, sets and kube-ipvs0 (as upstream's --cleanup). */
   async cleanup(): Promise<void> {
-    this.prev = null;
+    this.kernelKnown = false;
     const kernel = await this.readKernel();
     await this.vsTable.restore(diffIpvs({ ...emptyState(), virtualServers: kernel.state.virtualServers }, emptyState()).ipvsadm);
     await this.iptables.remove();
