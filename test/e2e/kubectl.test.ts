@@ -191,6 +191,10 @@ describe.skipIf(!KUBECTL)('kubectl against skiff server', () => {
     expect(k('-n', 'gen', 'create', 'serviceaccount', 'sa')).toContain('serviceaccount/sa created');
     expect(k('-n', 'gen', 'create', 'deployment', 'd', '--image=nginx', '--replicas=0', '--port=80', '--', 'sleep', '9')).toContain('deployment.apps/d created');
     expect(k('-n', 'gen', 'get', 'deploy', 'd', '-o', 'jsonpath={.spec.replicas} {.spec.template.spec.containers[0].command} {.spec.template.spec.containers[0].ports[0].containerPort}')).toBe('0 ["sleep","9"] 80');
+    // int32 fields arrive as protobuf varints; a negative one must decode as negative and fail validation.
+    expect(kFail('-n', 'gen', 'create', 'deployment', 'neg', '--image=nginx', '--replicas=-1')).toContain(
+      'spec.replicas: Invalid value: -1: must be greater than or equal to 0',
+    );
     expect(k('-n', 'gen', 'create', 'job', 'j', '--image=busybox', '--', 'echo', 'hi')).toContain('job.batch/j created');
     expect(k('-n', 'gen', 'create', 'cronjob', 'cj', '--image=busybox', '--schedule=*/5 * * * *')).toContain('cronjob.batch/cj created');
     expect(k('-n', 'gen', 'create', 'service', 'nodeport', 'np', '--tcp=80:8080')).toContain('service/np created');

@@ -221,6 +221,19 @@ class ProtoReader {
       if (shift > 63) throw new Error('varint too long');
     }
   }
+  /** int32/int64 fields: negative values arrive as 10-byte two's complement, past a double's precision. */
+  signedVarint(): number {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (this.pos >= this.end) throw new Error('truncated varint');
+      const b = this.buf[this.pos++]!;
+      result |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return Number(BigInt.asIntN(64, result));
+      shift += 7n;
+      if (shift > 63n) throw new Error('varint too long');
+    }
+  }
   bytes(): Buffer {
     const len = this.varint();
     if (this.pos + len > this.end) throw new Error('truncated field');
@@ -260,7 +273,7 @@ function protoMessage(buf: Buffer, message: string, path: string): Record<string
         out[f.name] = r.bytes().toString('base64');
         break;
       case 'int':
-        out[f.name] = r.varint();
+        out[f.name] = r.signedVarint();
         break;
       case 'bool':
         out[f.name] = r.varint() !== 0;
