@@ -75,6 +75,13 @@ export function parseIpvsadm(text: string, table = new Map<string, VirtualServer
 
 /** Applies `ipset restore` text (create/add/del) to `sets`. */
 export function parseIpset(text: string, sets = new Map<string, string[]>()): Map<string, string[]> {
+  // Membership by hash: `ipset save` of a large node has hundreds of thousands of entries.
+  const index = new Map<string, Set<string>>();
+  const members = (name: string, set: string[]): Set<string> => {
+    let m = index.get(name);
+    if (!m) index.set(name, (m = new Set(set)));
+    return m;
+  };
   for (const [n, raw] of text.split('\n').entries()) {
     const line = raw.trim();
     if (!line) continue;
@@ -87,12 +94,16 @@ export function parseIpset(text: string, sets = new Map<string, string[]>()): Ma
     const set = sets.get(name);
     if (!set) throw new Error(`line ${n + 1}: set ${name} does not exist`);
     if (!entry) throw new Error(`line ${n + 1}: missing entry`);
-    const i = set.indexOf(entry);
+    const m = members(name, set);
     if (cmd === 'add') {
-      if (i < 0) set.push(entry);
+      if (!m.has(entry)) {
+        set.push(entry);
+        m.add(entry);
+      }
     } else if (cmd === 'del') {
-      if (i < 0) throw new Error(`line ${n + 1}: ${entry} is not in ${name}`);
-      set.splice(i, 1);
+      if (!m.has(entry)) throw new Error(`line ${n + 1}: ${entry} is not in ${name}`);
+      set.splice(set.indexOf(entry), 1);
+      m.delete(entry);
     } else throw new Error(`line ${n + 1}: unknown command ${cmd}`);
   }
   return sets;
