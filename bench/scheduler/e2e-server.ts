@@ -2,8 +2,9 @@
  * Worker thread for the end-to-end scheduler benchmark: the API server on a fresh sqlite store, listening on
  * 127.0.0.1 (a free port). It runs in its own thread so the server and the scheduler each get a core, as two
  * processes would; RSS is still measured for the whole process. Posts `{ port }` when listening and closes on
- * the message 'close'.
+ * the message 'close'; answers 'cpu' with its own thread's CPU time (`{ cpuNs }`).
  */
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import { buildServer } from '../../src/control/api/server.js';
@@ -16,7 +17,16 @@ const store = SqliteStore.open(join(dataDir, SQLITE_FILE), { synchronous });
 const server = await buildServer({ store, compactIntervalMs: 0 });
 await server.app.listen({ host: '127.0.0.1', port: 0 });
 parentPort!.postMessage({ port: (server.app.server.address() as AddressInfo).port });
+/** This thread's on-CPU time (ns) from /proc/thread-self/schedstat (Linux); -1 where unavailable. */
+const threadCpuNs = (): number => {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return -1;
+  }
+};
 parentPort!.on('message', async (m: unknown) => {
+  if (m === 'cpu') return parentPort!.postMessage({ cpuNs: threadCpuNs() });
   if (m !== 'close') return;
   await server.close();
   await store.close();
