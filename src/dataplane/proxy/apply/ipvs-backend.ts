@@ -16,7 +16,7 @@ import type { ProxyConfig, ServicePortInfo } from '../model.js';
 import type { ProxyMetrics } from '../metrics.js';
 import type { NetnsTarget } from './exec.js';
 import {
-  SETS, compileIpvs, createSetLine, diffIpvs, ipvsIptablesText, ipvsStateFromSave, type IpvsDiff, type IpvsState,
+  SETS, createSetLine, diffIpvs, ipvsIptablesText, ipvsStateFromSave, type IpvsDiff, type IpvsState,
 } from '../ipvs/index.js';
 import {
   KernelVirtualServers, changeAddresses, deleteDevice, deviceAddresses, ensureDevice, ipsetDestroy, ipsetRestore, ipsetSave, probeIpvs,
@@ -75,10 +75,6 @@ export class IpvsBackend implements ProxyBackend {
     this.metrics = m;
   }
 
-  compile(model: readonly ServicePortInfo[]): IpvsState {
-    return compileIpvs(model, this.cfg, { scheduler: this.o.scheduler });
-  }
-
   /** The kernel's IPVS-mode state, in compiled form; also which of our sets exist there. */
   async readKernel(extraOwned: readonly string[] = []): Promise<{ state: IpvsState; setsPresent: Set<string> }> {
     const [vsText, setText, addrs] = await Promise.all([this.vsTable.save(), ipsetSave(this.target), deviceAddresses(this.target)]);
@@ -92,7 +88,7 @@ export class IpvsBackend implements ProxyBackend {
 
   async sync(model: ServicePortInfo[], resync: boolean): Promise<SyncOutcome> {
     const againstKernel = resync || !this.kernelKnown;
-    const step = this.desired.update(model);
+    const step = this.desired.update(model, !againstKernel);
     const iptText = ipvsIptablesText(this.desired.setsShape(), this.cfg);
     // Whatever fails below leaves the kernel in between: the next sync compares with it again.
     this.kernelKnown = false;

@@ -52,22 +52,24 @@ export class IncrementalIpvs {
 
   /**
    * Move to `model`; returns the edits from the previous desired state (only the touched service ports'
-   * share), and how many service ports changed.
+   * share; none when `withDiff` is false, as for a sync that diffs against the kernel), and how many service
+   * ports changed.
    */
-  update(model: readonly ServicePortInfo[]): { diff: IpvsDiff; changed: number } {
+  update(model: readonly ServicePortInfo[], withDiff = true): { diff: IpvsDiff; changed: number } {
     const setBefore = new Map<string, Map<string, boolean>>();
     const addrBefore = new Map<string, boolean>();
     const vsBefore = new Map<string, VirtualServer | undefined>();
     const touchSet = (set: string, e: string) => {
+      if (!withDiff) return;
       let m = setBefore.get(set);
       if (!m) setBefore.set(set, (m = new Map()));
       if (!m.has(e)) m.set(e, this.setRefs.get(set)!.has(e));
     };
     const touchAddr = (a: string) => {
-      if (!addrBefore.has(a)) addrBefore.set(a, this.addrRefs.has(a));
+      if (withDiff && !addrBefore.has(a)) addrBefore.set(a, this.addrRefs.has(a));
     };
     const touchVs = (k: string) => {
-      if (!vsBefore.has(k)) vsBefore.set(k, this.effective(k));
+      if (withDiff && !vsBefore.has(k)) vsBefore.set(k, this.effective(k));
     };
     const apply = (name: string, st: IpvsState, by: 1 | -1) => {
       for (const [set, entries] of st.sets) {

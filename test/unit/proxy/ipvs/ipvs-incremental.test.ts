@@ -80,6 +80,17 @@ describe('IncrementalIpvs', () => {
     expect(gone.ipset).toContain(`del KUBE-IPVS-IPS ${a.clusterIP}`);
   });
 
+  it('an update without a diff (a sync against the kernel) still moves the state; the next diff starts from it', () => {
+    const model = syntheticModel(30, { seed: 29, nodeIP: NODE_IP, endpoints: [1, 4] });
+    const inc = new IncrementalIpvs(config);
+    expect(inc.update(model, false)).toEqual({ diff: { ipvsadm: '', ipset: '', addressesToAdd: [], addressesToDel: [] }, changed: 30 });
+    expect(comparable(inc.full())).toEqual(comparable(compileIpvs(model, config)));
+    const next = model.slice(1);
+    const { diff } = inc.update(next);
+    expect(diff.addressesToDel).toEqual([model[0]!.clusterIP]);
+    expect(diff.ipvsadm).toContain(`-D `);
+  });
+
   it('the full load equals ipvsadmRestoreText of the compile, line for line (order aside)', () => {
     const model = syntheticModel(50, { seed: 23, nodeIP: NODE_IP, endpoints: [0, 4] });
     const inc = new IncrementalIpvs(config);
