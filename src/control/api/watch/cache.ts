@@ -6,7 +6,8 @@
  * Contract:
  * - `revision` is the newest revision the cache reflects; events are applied and fanned out in revision order.
  * - A subscription from revision R gets every event with revision > R exactly once, from the ring and then live,
- *   when R >= `oldest`; below that, `subscribe` falls back to a storage watch (410 Expired when compacted).
+ *   when R >= `oldest`; below that, `subscribe` starts on a storage watch (410 Expired when compacted) and moves
+ *   to the ring once it has caught up with it.
  * - Listeners are called synchronously during fan-out and must not throw or block.
  */
 import type { KubeObject } from '../resource.js';
@@ -306,9 +307,16 @@ export class WatchCache {
     }
     const objs = new Map<string, KubeObject>();
     let cancelled = false;
+    let handedOver: Subscription | null = null;
     const done = (async () => {
       for await (const ev of w) {
         if (cancelled) return;
+        // Caught up with what the ring holds (and no further than the cache has applied, so no event comes
+        // twice): the cache serves the rest, and storage events stop being decoded a second time.
+        if (ev.revision - 1 >= this.oldest && ev.revision - 1 <= this.revision && this.ready && !this.stopped) {
+          handedOver = this.subscribe(ev.revision - 1, listener, onEnd);
+          return;
+        }
         const prevObj = objs.get(ev.kv.key) ?? (ev.prev ? decodeKV(ev.prev) : undefined);
         if (ev.type === 'DELETE') {
           if (!prevObj) continue;
@@ -325,13 +333,17 @@ export class WatchCache {
       }
     })();
     done.then(
-      () => !cancelled && onEnd(),
+      () => {
+        if (handedOver) w.close();
+        else if (!cancelled) onEnd();
+      },
       (err: unknown) => !cancelled && onEnd(err instanceof CompactedError ? tooOld(fromRevision, err.compacted) : err),
     );
     return {
       cancel: () => {
         cancelled = true;
         w.close();
+        handedOver?.cancel();
       },
     };
   }

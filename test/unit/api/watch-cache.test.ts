@@ -1,0 +1,70 @@
+/**
+ * WatchCache: a subscriber from below the ring starts on a storage watch and moves to the ring once caught up,
+ * with every event exactly once, in order; a write announced with `expect` is taken as is, not decoded again.
+ */
+import { describe, expect, test } from 'vitest';
+import { MemoryStore } from '../../../src/control/storage/memory.js';
+import { WatchCache, type CacheEvent } from '../../../src/control/api/watch/cache.js';
+
+const body = (name: string, v: number) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: String(v) } });
+const put = async (store: MemoryStore, key: string, text: string) => {
+  const cur = (await store.get(key)).kv;
+  const res = cur ? await store.update(key, Buffer.from(text), cur.modRevision) : await store.create(key, Buffer.from(text));
+  if (!res.ok) throw new Error('write failed');
+  return res.revision;
+};
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe('WatchCache', () => {
+  test('a subscriber behind the ring catches up from storage, then is served by the ring', async () => {
+    const store = new MemoryStore();
+    const start = await store.currentRevision();
+    for (let i = 0; i < 10; i++) await put(store, `/registry/configmaps/ns/c${i % 3}`, body(`c${i % 3}`, i));
+    const cache = new WatchCache(store, '/registry/configmaps/', 4);
+    await cache.start();
+    for (let i = 10; i < 20; i++) await put(store, `/registry/configmaps/ns/c${i % 3}`, body(`c${i % 3}`, i));
+    await until(() => cache.revision === start + 20);
+    expect(cache.oldest).toBeGreaterThan(start);
+
+    const got: CacheEvent[] = [];
+    const sub = cache.subscribe(start, (ev) => got.push(ev));
+    await until(() => got.length === 20);
+    for (let i = 20; i < 30; i++) await put(store, `/registry/configmaps/ns/c${i % 3}`, body(`c${i % 3}`, i));
+    await until(() => got.length === 30);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got.map((e) => e.revision)).toEqual(Array.from({ length: 30 }, (_, i) => start + 1 + i));
+    expect(got.map((e) => (e.object['data'] as { v: string }).v)).toEqual(Array.from({ length: 30 }, (_, i) => String(i)));
+    // The last events are the cache's own objects: the subscriber moved to the ring.
+    const last = got[got.length - 1]!;
+    expect(last.object).toBe(cache.get(last.key)!.object);
+    sub.cancel();
+    cache.stop();
+  });
+
+  test('an announced write is kept as given (with its resourceVersion), a different one is decoded', async () => {
+    const store = new MemoryStore();
+    const cache = new WatchCache(store, '/registry/configmaps/');
+    await cache.start();
+    const text = body('a', 1);
+    const object = JSON.parse(text) as { metadata: { resourceVersion?: string } };
+    const w = { key: '/registry/configmaps/ns/a', bytes: Buffer.from(text), object, text };
+    cache.expect(w);
+    const rev = await put(store, w.key, text);
+    await until(() => cache.revision === rev);
+    const e = cache.get(w.key)!;
+    expect(e.object).toBe(object);
+    expect(object.metadata.resourceVersion).toBe(String(rev));
+    expect(JSON.parse(e.json!)).toEqual({ ...JSON.parse(text), metadata: { name: 'a', resourceVersion: String(rev) } });
+
+    const other = { ...w, object: JSON.parse(text) as typeof object };
+    cache.expect(other);
+    const rev2 = await put(store, w.key, body('a', 2));
+    await until(() => cache.revision === rev2);
+    expect(cache.get(w.key)!.object).not.toBe(other.object);
+    expect((cache.get(w.key)!.object['data'] as { v: string }).v).toBe('2');
+    cache.forget(other);
+    cache.stop();
+  });
+});
