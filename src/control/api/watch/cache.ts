@@ -50,6 +50,16 @@ export function decodeKV(kv: KeyValue, revision = kv.modRevision): KubeObject {
   return obj;
 }
 
+/** decodeKV, keeping the stored text with resourceVersion spliced in as the entry's JSON (no re-serialising). */
+function decodedEntry(kv: KeyValue): Entry {
+  const text = Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8');
+  const obj = JSON.parse(text) as KubeObject;
+  obj.metadata = obj.metadata ?? {};
+  obj.metadata.resourceVersion = String(kv.modRevision);
+  const json = withResourceVersion(text, kv.modRevision);
+  return json === null ? { key: kv.key, object: obj } : { key: kv.key, object: obj, json };
+}
+
 export const entryJson = (e: Entry): string => (e.json ??= JSON.stringify(e.object));
 
 /** Stored JSON that starts `{"apiVersion":"…","kind":"…","metadata":{` (as the engine writes it). */
@@ -131,7 +141,7 @@ export class WatchCache {
   private async init(): Promise<void> {
     const res = await this.store.list(this.prefix);
     this.items.clear();
-    for (const kv of res.items) this.items.set(kv.key, { key: kv.key, object: decodeKV(kv) });
+    for (const kv of res.items) this.items.set(kv.key, decodedEntry(kv));
     this.sortedKeys = null;
     this.revision = res.revision;
     this.oldest = res.revision;
@@ -157,7 +167,7 @@ export class WatchCache {
           this.sortedKeys = null;
           out = { type: 'DELETED', revision: ev.revision, key: ev.kv.key, object: obj, prev: prevObj };
         } else {
-          const entry = this.taken(ev.kv, ev.revision) ?? { key: ev.kv.key, object: decodeKV(ev.kv) };
+          const entry = this.taken(ev.kv, ev.revision) ?? decodedEntry(ev.kv);
           const old = this.items.get(ev.kv.key);
           if (!old) this.sortedKeys = null;
           this.items.set(ev.kv.key, entry);
