@@ -12,7 +12,8 @@
  * to the WAL without syncing (synchronous=NORMAL) and the WAL is then fdatasync'ed on libuv's thread pool;
  * callers and watchers hear of a write only once a sync that started after its commit has finished, so an
  * acknowledged write survives power loss as with synchronous=FULL. Batches committed while a sync runs share
- * the next one. Reads may see a committed write before that sync ends (never acknowledged before it).
+ * the next one: writes that arrive during a sync are committed together right after it, so there is about one
+ * transaction per sync. Reads may see a committed write before its sync ends (never acknowledged before it).
  */
 import Database from 'better-sqlite3';
 import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
@@ -256,7 +257,8 @@ export class SqliteStore implements Store, EventLog {
     if (this.closed) return Promise.reject(new Error('storage is closed'));
     return new Promise<WriteResult>((resolve, reject) => {
       this.pending.push(make({ resolve, reject }));
-      if (!this.flushScheduled) {
+      // While a WAL sync runs, writes gather for the commit that follows it (one transaction per sync).
+      if (!this.flushScheduled && !this.syncing) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
@@ -307,8 +309,9 @@ export class SqliteStore implements Store, EventLog {
         if (err) for (const op of b.ops) op.done.reject(new Error(`sqlite storage: syncing the WAL failed: ${err.message}`));
         else this.settle(b);
       }
-      if (this.committed.length) this.syncWal();
-      else for (const r of this.synced.splice(0)) r();
+      if (this.pending.length && !this.flushScheduled) this.flush();
+      if (this.committed.length && !this.syncing) this.syncWal();
+      else if (!this.syncing) for (const r of this.synced.splice(0)) r();
     });
   }
 
