@@ -6,6 +6,7 @@
  *
  * Contract: node and pod updates are applied before the next `schedule` call sees them. `addPod` is also how the
  * loop records an assumed pod (spec.nodeName set by the loop before the bind lands); `removePod` forgets it.
+ * What a core cannot read from nodes and pods (objects the loop watches besides them) comes as ScheduleHints.
  */
 import type { KubeObject } from '../api/resource.js';
 
@@ -35,12 +36,28 @@ export interface SchedulerConfig {
   seed: number;
 }
 
+/** A metav1.LabelSelector as JSON. */
+export interface KubeLabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Per-pod inputs the loop computes from other objects (Services, ReplicaSets, StatefulSets). */
+export interface ScheduleHints {
+  /**
+   * PodTopologySpread's system default selector (upstream's helper.DefaultSelector: the selectors of the
+   * Services selecting the pod and of its controlling ReplicaSet/StatefulSet, ANDed). Used only when the pod has
+   * no topologySpreadConstraints of its own; absent or without requirements, no default constraint applies.
+   */
+  defaultSpreadSelector?: KubeLabelSelector;
+}
+
 export interface SchedulerCore {
   upsertNode(node: KubeObject): void;
   removeNode(name: string): void;
   /** A pod bound (or assumed) to `pod.spec.nodeName`. */
   addPod(pod: KubeObject): void;
   removePod(pod: KubeObject): void;
-  schedule(pod: KubeObject): ScheduleResult;
+  schedule(pod: KubeObject, hints?: ScheduleHints): ScheduleResult;
   nodeCount(): number;
 }

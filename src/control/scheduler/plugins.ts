@@ -3,7 +3,7 @@
  * failure reason texts, the number of nodes to evaluate (percentageOfNodesToScore), the seeded tie-break PRNG,
  * and the explain (debug) shape the differential tests compare.
  */
-import type { SchedulerCore } from './core.js';
+import type { ScheduleHints, SchedulerCore } from './core.js';
 
 export const MAX_NODE_SCORE = 100;
 
@@ -81,5 +81,5 @@ export interface NodeExplain {
 /** A core that can also explain a decision without changing its state (tests and debugging). */
 export interface ExplainableCore extends SchedulerCore {
   /** Every node in table order, filtered and scored as one cycle with 100% of nodes would. */
-  explain(pod: import('../api/resource.js').KubeObject): NodeExplain[];
+  explain(pod: import('../api/resource.js').KubeObject, hints?: ScheduleHints): NodeExplain[];
 }

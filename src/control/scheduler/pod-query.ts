@@ -5,6 +5,7 @@
  * and pod (anti-)affinity terms. Shared by the reference core and the WASM bridge so both read pods alike.
  */
 import type { KubeObject } from '../api/resource.js';
+import type { KubeLabelSelector } from './core.js';
 import { list } from './json.js';
 import { resourceValue } from './quantity.js';
 import {
@@ -60,7 +61,7 @@ export interface ParsedPod {
   images: string[];
   containerCount: number;
   spread: SpreadConstraint[];
-  /** Whether the pod gets the system default spread constraints (no own constraints, controller-owned). */
+  /** Whether `spread` holds the system default constraints (set by withSystemDefaultSpread, never by parsePod). */
   systemDefaultSpread: boolean;
   requiredAffinity: AffinityTerm[];
   requiredAntiAffinity: AffinityTerm[];
@@ -168,8 +169,6 @@ function terms(raw: unknown, ns: string, labels: Record<string, string>): Affini
   return out;
 }
 
-const CONTROLLER_KINDS = new Set(['ReplicaSet', 'StatefulSet', 'ReplicationController']);
-
 export function parsePod(pod: KubeObject): ParsedPod {
   const meta = pod.metadata ?? {};
   const spec = (pod.spec ?? {}) as Record<string, unknown>;
@@ -224,16 +223,6 @@ export function parsePod(pod: KubeObject): ParsedPod {
       honorTaints: c.nodeTaintsPolicy === 'Honor',
     });
   }
-  const owned = list<{ controller?: boolean; kind: string }>(meta.ownerReferences).some((o) => o.controller && CONTROLLER_KINDS.has(o.kind));
-  const systemDefaultSpread = spread.length === 0 && owned && Object.keys(labels).length > 0;
-  if (systemDefaultSpread) {
-    // Upstream selects with the owners' (Service/ReplicaSet/StatefulSet) selectors; the core has no listers,
-    // so it uses the pod's own labels, which those selectors select.
-    const selector = compileLabelSelector({ matchLabels: labels });
-    spread.push({ maxSkew: 3, topologyKey: LABEL_HOSTNAME, hard: false, selector, minDomains: 1, honorAffinity: true, honorTaints: false });
-    spread.push({ maxSkew: 5, topologyKey: LABEL_ZONE, hard: false, selector, minDomains: 1, honorAffinity: true, honorTaints: false });
-  }
-
   const pa = affinity.podAffinity ?? {};
   const paa = affinity.podAntiAffinity ?? {};
   return {
@@ -245,12 +234,26 @@ export function parsePod(pod: KubeObject): ParsedPod {
     nonZeroMem: nz.get('memory') ?? 0,
     tolerations,
     nodeSelector: spec.nodeSelector && typeof spec.nodeSelector === 'object' ? (spec.nodeSelector as Record<string, string>) : null,
-    requiredTerms, preferredTerms, hostPorts, images, containerCount: containers.length, spread, systemDefaultSpread,
+    requiredTerms, preferredTerms, hostPorts, images, containerCount: containers.length, spread, systemDefaultSpread: false,
     requiredAffinity: terms(pa.requiredDuringSchedulingIgnoredDuringExecution, namespace, labels),
     requiredAntiAffinity: terms(paa.requiredDuringSchedulingIgnoredDuringExecution, namespace, labels),
     preferredAffinity: weighted(pa.preferredDuringSchedulingIgnoredDuringExecution, namespace, labels),
     preferredAntiAffinity: weighted(paa.preferredDuringSchedulingIgnoredDuringExecution, namespace, labels),
   };
+}
+
+/**
+ * The pod with PodTopologySpread's system default constraints (hostname maxSkew 3, zone maxSkew 5, both
+ * ScheduleAnyway) over `selector`, as upstream's buildDefaultConstraints: only for a pod with no constraints of
+ * its own, and only when the selector has requirements. Otherwise the pod itself, unchanged.
+ */
+export function withSystemDefaultSpread(pod: ParsedPod, selector: KubeLabelSelector | undefined): ParsedPod {
+  if (selector === undefined || pod.spread.length > 0) return pod;
+  const compiled = compileLabelSelector(selector);
+  if (compiled.nothing || compiled.reqs.length === 0) return pod;
+  const c = (topologyKey: string, maxSkew: number): SpreadConstraint =>
+    ({ maxSkew, topologyKey, hard: false, selector: compiled, minDomains: 1, honorAffinity: true, honorTaints: false });
+  return { ...pod, spread: [c(LABEL_HOSTNAME, 3), c(LABEL_ZONE, 5)], systemDefaultSpread: true };
 }
 
 /** Whether an affinity term selects `pod` (namespace and labels), as AffinityTerm.Matches. */

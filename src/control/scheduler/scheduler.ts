@@ -14,7 +14,8 @@ import type { ResourceEventHandler } from '../../client/informer.js';
 import { bindErrorIsFinal, type SchedulerApi } from './binder.js';
 import { nodeNameOf, podKey, SchedulerCache } from './cache.js';
 import { nodeSchedulingChanges, unschedulablePlugins } from './cluster-events.js';
-import type { SchedulerCore } from './core.js';
+import type { ScheduleHints, SchedulerCore } from './core.js';
+import { defaultSpreadSelector, type DefaultSpreadSources } from './default-spread.js';
 import {
   EventRecorder, failedSchedulingMessage, podEvent, scheduledMessage, SCHEDULER_NAME, unschedulableCondition,
 } from './events.js';
@@ -31,6 +32,8 @@ export interface SchedulerOptions {
    * flight capped throughput at 16/latency (upstream runs every binding cycle in its own goroutine, unbounded).
    */
   bindConcurrency?: number;
+  /** Services, ReplicaSets and StatefulSets for PodTopologySpread's system default selector; none = no defaults. */
+  spreadSources?: DefaultSpreadSources;
   /** Called after a bind call succeeded (benchmarks, metrics). */
   onBound?: (pod: KubeObject, nodeName: string) => void;
   /** Non-fatal problems (a failed status write, an exception from the core). */
@@ -188,7 +191,10 @@ export class Scheduler {
     this.stats.attempts++;
     let result;
     try {
-      result = this.opts.core.schedule(pod);
+      const sources = this.opts.spreadSources;
+      const selector = sources ? defaultSpreadSelector(pod, sources) : undefined;
+      const hints: ScheduleHints | undefined = selector ? { defaultSpreadSelector: selector } : undefined;
+      result = this.opts.core.schedule(pod, hints);
     } catch (err) {
       this.stats.errors++;
       this.opts.onError?.(err, `scheduling ${key}`);

@@ -8,10 +8,14 @@ import { realClock, type Clock } from '../../client/clock.js';
 import { SharedInformerFactory } from '../../client/informer.js';
 import { loadKubeconfig, type ClientConfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
-import { Nodes, Pods } from '../../client/resources.js';
+import { Nodes, Pods, ReplicaSets, Services, type ResourceRef } from '../../client/resources.js';
 import { RestSchedulerApi } from './binder.js';
 import type { SchedulerConfig, SchedulerCore } from './core.js';
+import type { DefaultSpreadSources } from './default-spread.js';
 import { Scheduler } from './scheduler.js';
+
+const StatefulSets: ResourceRef = { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true };
+const BY_NAMESPACE = 'namespace';
 
 export type CoreKind = 'wasm' | 'reference';
 
@@ -75,6 +79,17 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   };
   const core = typeof opts.core === 'object' ? opts.core : await createCore(opts.core ?? 'wasm', config);
   const clock = opts.clock ?? realClock;
+  const factory = new SharedInformerFactory(client, { clock, transform: stripManagedFields, onError: (e) => opts.onError?.(e, 'informer') });
+  // What PodTopologySpread's system default selector reads (upstream's Service/ReplicaSet/StatefulSet listers).
+  const services = factory.forResource(Services);
+  services.indexer.addIndexer(BY_NAMESPACE, (o) => [o.metadata?.namespace ?? '']);
+  const replicaSets = factory.forResource(ReplicaSets).lister;
+  const statefulSets = factory.forResource(StatefulSets).lister;
+  const spreadSources: DefaultSpreadSources = {
+    services: (ns) => services.indexer.byIndex(BY_NAMESPACE, ns),
+    replicaSet: (ns, name) => replicaSets.get(ns, name),
+    statefulSet: (ns, name) => statefulSets.get(ns, name),
+  };
   const scheduler = new Scheduler({
     core,
     api: new RestSchedulerApi(client),
@@ -83,8 +98,8 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
     bindConcurrency: opts.bindConcurrency,
     onBound: opts.onBound,
     onError: opts.onError,
+    spreadSources,
   });
-  const factory = new SharedInformerFactory(client, { clock, transform: stripManagedFields, onError: (e) => opts.onError?.(e, 'informer') });
   // Nodes first: a pod handed to the queue before its nodes are known would fail needlessly.
   factory.forResource(Nodes).addEventHandler(scheduler.nodeHandler);
   factory.forResource(Pods).addEventHandler(scheduler.podHandler);

@@ -9,9 +9,9 @@
  * terms of one kind per pod.
  */
 import type { KubeObject } from '../api/resource.js';
-import type { FailureReason, ScheduleResult, SchedulerConfig } from './core.js';
+import type { FailureReason, ScheduleHints, ScheduleResult, SchedulerConfig } from './core.js';
 import { parseNode } from './node-info.js';
-import { parsePodCached as parsePod, type ParsedPod } from './pod-query.js';
+import { parsePodCached as parsePod, type ParsedPod, withSystemDefaultSpread } from './pod-query.js';
 import {
   type ExplainableCore, insufficientReason, type NodeExplain, numFeasibleNodesToFind, REASON,
   SCORE_PLUGINS, SCORE_WEIGHTS, seedState, taintReason,
@@ -128,8 +128,8 @@ export class WasmCore implements ExplainableCore {
     return this.wasm.schedule(t.header);
   }
 
-  schedule(obj: KubeObject): ScheduleResult {
-    const pod = parsePod(obj);
+  schedule(obj: KubeObject, hints?: ScheduleHints): ScheduleResult {
+    const pod = withSystemDefaultSpread(parsePod(obj), hints?.defaultSpreadSelector);
     const n = this.table.N;
     if (n === 0) return { node: null, evaluated: 0, feasible: 0, reasons: [] };
     const row = this.run(pod, false);
@@ -163,8 +163,8 @@ export class WasmCore implements ExplainableCore {
     };
   }
 
-  explain(obj: KubeObject): NodeExplain[] {
-    const pod = parsePod(obj);
+  explain(obj: KubeObject, hints?: ScheduleHints): NodeExplain[] {
+    const pod = withSystemDefaultSpread(parsePod(obj), hints?.defaultSpreadSelector);
     const n = this.table.N;
     if (n === 0) return [];
     this.run(pod, true);

@@ -5,10 +5,10 @@
  * benchmark's baseline, so it favours being obviously right over being fast.
  */
 import type { KubeObject } from '../../api/resource.js';
-import type { ScheduleResult, SchedulerConfig } from '../core.js';
+import type { ScheduleHints, ScheduleResult, SchedulerConfig } from '../core.js';
 import { parseNode, type ParsedNode } from '../node-info.js';
 import {
-  isScalarResource, LABEL_HOSTNAME, parsePod, termMatchesPod, tolerates,
+  isScalarResource, LABEL_HOSTNAME, parsePod, termMatchesPod, tolerates, withSystemDefaultSpread,
   type AffinityTerm, type ParsedPod, type SpreadConstraint, type Toleration,
 } from '../pod-query.js';
 import {
@@ -486,8 +486,8 @@ export class ReferenceCore implements ExplainableCore {
 
   // ---------------- the cycle ----------------
 
-  schedule(obj: KubeObject): ScheduleResult {
-    const pod = parsePod(obj);
+  schedule(obj: KubeObject, hints?: ScheduleHints): ScheduleResult {
+    const pod = withSystemDefaultSpread(parsePod(obj), hints?.defaultSpreadSelector);
     const all = this.nodes.length;
     if (all === 0) return { node: null, evaluated: 0, feasible: 0, reasons: [] };
     const toFind = numFeasibleNodesToFind(this.config.percentageOfNodesToScore, all);
@@ -521,8 +521,8 @@ export class ReferenceCore implements ExplainableCore {
     return { node: feasible[chosen]!.node.name, evaluated: processed, feasible: feasible.length, reasons };
   }
 
-  explain(obj: KubeObject): NodeExplain[] {
-    const pod = parsePod(obj);
+  explain(obj: KubeObject, hints?: ScheduleHints): NodeExplain[] {
+    const pod = withSystemDefaultSpread(parsePod(obj), hints?.defaultSpreadSelector);
     const s = this.preFilter(pod);
     const reasons = this.nodes.map((ns) => this.filter(s, ns));
     const feasible = this.nodes.filter((_, i) => reasons[i]!.length === 0);
