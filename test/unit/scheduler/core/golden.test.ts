@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { KubeObject } from '../../../../src/control/api/resource.js';
+import type { ScheduleHints } from '../../../../src/control/scheduler/core.js';
 import { numFeasibleNodesToFind, type ExplainableCore } from '../../../../src/control/scheduler/plugins.js';
 import { parseQuantityScaled } from '../../../../src/control/scheduler/quantity.js';
 import { createReferenceCore } from '../../../../src/control/scheduler/reference/index.js';
@@ -244,6 +245,64 @@ describe('PodTopologySpread', () => {
     }] }, { labels: { app: 'web' } });
     // weight log(3 + 2); raw 0, round(1.61) = 2, round(3.22) = 3; normalised 100·(3 + 0 - s)/3
     expect(await scores(n, pods, p, 'PodTopologySpread')).toEqual({ h0: 100, h1: 33, h2: 0 });
+  });
+});
+
+describe('PodTopologySpread system defaults (pods without constraints)', () => {
+  const ZONE = 'topology.kubernetes.io/zone';
+  const n = [
+    node('a1', { labels: { [ZONE]: 'zA' } }), node('a2', { labels: { [ZONE]: 'zA' } }),
+    node('b1', { labels: { [ZONE]: 'zB' } }), node('c1', { labels: { [ZONE]: 'zC' } }), node('nz'),
+  ];
+  const at = (name: string, nodeName: string, labels: Record<string, string>, namespace = 'default'): KubeObject =>
+    bound(pod(name, {}, { labels, namespace }), nodeName);
+  // Matching app=web in default: a1 2, a2 1, b1 1 (zone zA 3, zB 1, zC 0). The others must not count.
+  const existing = [
+    at('w1', 'a1', { app: 'web' }), at('w2', 'a1', { app: 'web' }), at('w3', 'a2', { app: 'web', extra: '1' }),
+    at('w4', 'b1', { app: 'web' }), at('db', 'c1', { app: 'db' }), at('elsewhere', 'c1', { app: 'web' }, 'prod'),
+  ];
+  // A ReplicaSet's pod: its own labels (with the template hash) select none of the existing pods.
+  const incoming = pod('p', {}, {
+    labels: { app: 'web', 'pod-template-hash': 'h1' },
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-h1', uid: 'u', controller: true }],
+  });
+  const spreadScores = async (p: KubeObject, hints?: ScheduleHints): Promise<Record<string, number | null>> => {
+    const out: Record<string, Record<string, number | null>> = {};
+    for (const [name, c] of await cores(n, existing)) {
+      out[name] = Object.fromEntries(c.explain(p, hints).map((e) => [e.node, e.scores ? e.scores.PodTopologySpread : null]));
+    }
+    expect(out.wasm).toEqual(out.reference);
+    return out.reference!;
+  };
+
+  test('a Service selector spreads over hostname (maxSkew 3) and zone (maxSkew 5), scoring only', async () => {
+    // Weights: hostname log(5 nodes + 2), zone log(4 values + 2) (the unlabelled node adds the "" value).
+    // raw = hostCount·ln7 + 2 + zoneCount·ln6 + 4 (zone part only on zoned nodes), rounded:
+    // a1 2·1.946 + 2 + 3·1.792 + 4 = 15, a2 13, b1 10, c1 6, nz 2; normalised 100·(15 + 2 - s)/15, truncated.
+    const hints = { defaultSpreadSelector: { matchLabels: { app: 'web' } } };
+    expect(await spreadScores(incoming, hints)).toEqual({ a1: 13, a2: 26, b1: 46, c1: 73, nz: 100 });
+    // Soft constraints only: no node is filtered for skew.
+    expect(Object.values(await reasons(n, existing, incoming)).flat()).toEqual([]);
+    for (const [, c] of await cores(n, existing)) expect(c.schedule(incoming, hints).node).toBe('nz');
+  });
+
+  test('merged requirements (Service labels AND a ReplicaSet expression) select by all of them', async () => {
+    const hints = { defaultSpreadSelector: { matchExpressions: [
+      { key: 'app', operator: 'In', values: ['web'] }, { key: 'extra', operator: 'DoesNotExist' },
+    ] } };
+    // w3 (extra=1) no longer counts: a1 2, b1 1, a2 0; zones zA 2, zB 1.
+    // raw a1 2·1.946 + 2 + 2·1.792 + 4 = 13, a2 0 + 2 + 3.584 + 4 = 10, b1 10, c1 6, nz 2 → 100·(15 - s)/13
+    expect(await spreadScores(incoming, hints)).toEqual({ a1: 15, a2: 38, b1: 38, c1: 69, nz: 100 });
+  });
+
+  test('no selector, an empty one, or own constraints: no default constraints', async () => {
+    const none = await spreadScores(incoming);
+    expect(none).toEqual({ a1: 0, a2: 0, b1: 0, c1: 0, nz: 0 });
+    expect(await spreadScores(incoming, { defaultSpreadSelector: {} })).toEqual(none);
+    const own = pod('q', { topologySpreadConstraints: [{
+      maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { app: 'db' } },
+    }] }, { labels: { app: 'web' } });
+    expect(await spreadScores(own, { defaultSpreadSelector: { matchLabels: { app: 'web' } } })).toEqual(await spreadScores(own));
   });
 });
 
