@@ -8,14 +8,17 @@ import type { KubeObject } from '../../../../src/control/api/resource.js';
 import type { ScheduleResult } from '../../../../src/control/scheduler/core.js';
 import { createReferenceCore } from '../../../../src/control/scheduler/reference/index.js';
 import { createWasmCore } from '../../../../src/control/scheduler/wasm-core.js';
-import { Rand, randomNode, randomPod } from './random-cluster.js';
+import { Rand, randomDefaultSelector, randomNode, randomPod } from './random-cluster.js';
 
 const sortReasons = (r: ScheduleResult): ScheduleResult => ({
   ...r, reasons: [...r.reasons].sort((a, b) => a.reason.localeCompare(b.reason)),
 });
 
-async function runCluster(seed: number, opts: { nodes: number; pods: number; percentage: number; strategy: 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio' }): Promise<{ decisions: number; scheduled: number }> {
+async function runCluster(seed: number, opts: { nodes: number; pods: number; percentage: number; strategy: 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio' }): Promise<{ decisions: number; scheduled: number; defaulted: number }> {
   const r = new Rand(seed);
+  // Default selectors draw from their own stream, so the clusters and pods stay those of earlier runs.
+  const hr = new Rand(seed ^ 0x5bd1e995);
+  let defaulted = 0;
   const config = { percentageOfNodesToScore: opts.percentage, scoringStrategy: opts.strategy, seed };
   const ref = createReferenceCore(config);
   const wasm = await createWasmCore(config);
@@ -30,13 +33,17 @@ async function runCluster(seed: number, opts: { nodes: number; pods: number; per
   let scheduled = 0;
   for (let i = 0; i < opts.pods; i++) {
     const pod = randomPod(r, i, opts.nodes);
+    const selector = randomDefaultSelector(hr, pod);
+    const hints = selector ? { defaultSpreadSelector: selector } : undefined;
+    const requirements = (selector?.matchExpressions?.length ?? 0) + Object.keys(selector?.matchLabels ?? {}).length;
+    if (requirements > 0 && !(pod.spec as { topologySpreadConstraints?: unknown }).topologySpreadConstraints) defaulted++;
     const ctx = `seed ${seed} pod ${i}`;
-    const ew = wasm.explain(pod);
-    const er = ref.explain(pod);
+    const ew = wasm.explain(pod, hints);
+    const er = ref.explain(pod, hints);
     const bad = er.findIndex((e, k) => JSON.stringify(e) !== JSON.stringify(ew[k]));
-    if (bad >= 0) expect({ ctx, pod, node: ew[bad] }).toEqual({ ctx, pod, node: er[bad] });
-    const a = ref.schedule(pod);
-    const b = wasm.schedule(pod);
+    if (bad >= 0) expect({ ctx, pod, hints, node: ew[bad] }).toEqual({ ctx, pod, hints, node: er[bad] });
+    const a = ref.schedule(pod, hints);
+    const b = wasm.schedule(pod, hints);
     expect(sortReasons(b), ctx).toEqual(sortReasons(a));
     if (a.node) {
       scheduled++;
@@ -69,20 +76,24 @@ async function runCluster(seed: number, opts: { nodes: number; pods: number; per
     }
     expect(wasm.nodeCount()).toBe(ref.nodeCount());
   }
-  return { decisions: opts.pods, scheduled };
+  return { decisions: opts.pods, scheduled, defaulted };
 }
 
 describe('WASM core agrees with the TypeScript reference', () => {
   test('small random clusters (2–50 nodes), default profile', async () => {
     let decisions = 0;
     let scheduled = 0;
+    let defaulted = 0;
     for (let seed = 1; seed <= 160; seed++) {
       const r = new Rand(seed * 7919);
       const res = await runCluster(seed, { nodes: 2 + r.int(49), pods: 20, percentage: 100, strategy: 'LeastAllocated' });
       decisions += res.decisions;
       scheduled += res.scheduled;
+      defaulted += res.defaulted;
     }
     expect(decisions).toBe(3200);
+    // A good share of pods spread by system default constraints (a selector with requirements, no own constraints).
+    expect(defaulted).toBeGreaterThan(800);
     // The generator must exercise both outcomes, or the comparison proves little.
     expect(scheduled).toBeGreaterThan(640);
     expect(decisions - scheduled).toBeGreaterThan(120);

@@ -1,9 +1,10 @@
 /**
  * Seeded generators of small random clusters and pods for the differential tests: labels, taints, requests,
- * node affinity, spread constraints, pod (anti-)affinity and host ports drawn from small pools so that matches,
- * ties and failures are all common.
+ * node affinity, spread constraints, pod (anti-)affinity, host ports and system default spread selectors drawn
+ * from small pools so that matches, ties and failures are all common.
  */
 import type { KubeObject } from '../../../../src/control/api/resource.js';
+import type { KubeLabelSelector } from '../../../../src/control/scheduler/core.js';
 
 export class Rand {
   constructor(private s: number) {}
@@ -169,4 +170,28 @@ export function randomPod(r: Rand, i: number, nodes: number): KubeObject {
   if (r.chance(0.3)) metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u', controller: true }];
   if (r.chance(0.03)) metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
   return { apiVersion: 'v1', kind: 'Pod', metadata, spec } as KubeObject;
+}
+
+/**
+ * A system default spread selector as the loop would compute it from Services and a controlling ReplicaSet:
+ * often one that selects some of the pods (app/tier pools), sometimes empty or absent.
+ */
+export function randomDefaultSelector(r: Rand, pod: KubeObject): KubeLabelSelector | undefined {
+  if (r.chance(0.4)) return undefined;
+  const labels = pod.metadata?.labels ?? {};
+  const exprs: NonNullable<KubeLabelSelector['matchExpressions']> = [];
+  switch (r.int(5)) {
+    case 0: return {};
+    case 1: return { matchLabels: { app: r.pick(APPS) } };
+    case 2:
+      // Services selecting the pod, merged
+      for (const [key, v] of Object.entries(labels)) if (r.chance(0.7)) exprs.push({ key, operator: 'In', values: [v] });
+      break;
+    case 3:
+      exprs.push({ key: 'app', operator: 'In', values: r.some(APPS, 0.5).concat('b') }, { key: 'tier', operator: r.pick(['Exists', 'DoesNotExist']) });
+      break;
+    default:
+      exprs.push({ key: 'app', operator: 'In', values: [labels.app ?? r.pick(APPS)] }, { key: 'tier', operator: 'NotIn', values: [r.pick(['fe', 'be'])] });
+  }
+  return { matchExpressions: exprs };
 }
