@@ -3,6 +3,7 @@
  * reference. `skiff scheduler` runs this alone; `skiff server` runs it in-process, still talking HTTP to its
  * own API server through src/client as upstream components do.
  */
+import { setMaxListeners } from 'node:events';
 import type { KubeObject } from '../api/resource.js';
 import { realClock, type Clock } from '../../client/clock.js';
 import { SharedInformerFactory } from '../../client/informer.js';
@@ -104,6 +105,8 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   factory.forResource(Nodes).addEventHandler(scheduler.nodeHandler);
   factory.forResource(Pods).addEventHandler(scheduler.podHandler);
   const ac = new AbortController();
+  // Five informers (each reflector and its watch) and the loop all listen on this one signal.
+  setMaxListeners(32, ac.signal);
   factory.start(ac.signal);
   let loop: Promise<void> = Promise.resolve();
   const ready = factory.waitForCacheSync(ac.signal).then((ok) => {

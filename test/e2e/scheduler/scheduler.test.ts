@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { buildServer, type ApiServer } from '../../../src/control/api/server.js';
 import { MemoryStore } from '../../../src/control/storage/memory.js';
 import { RestClient } from '../../../src/client/rest.js';
-import { Events, Namespaces, Nodes, Pods } from '../../../src/client/resources.js';
+import { Events, Namespaces, Nodes, Pods, ReplicaSets, Services } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { startScheduler, type CoreKind, type RunningScheduler } from '../../../src/control/scheduler/start.js';
 
@@ -117,5 +117,69 @@ describe.each(['reference', 'wasm'] as CoreKind[])('scheduler end to end (%s cor
     await client.create(Pods, pod('mine-after', '100m'));
     await eventually('mine-after bound', async () => nodeNameOf(await get('mine-after')));
     expect(nodeNameOf(await get('not-mine'))).toBeUndefined();
+  });
+});
+
+describe.each(['reference', 'wasm'] as CoreKind[])('system default spreading end to end (%s core)', (core) => {
+  let server: ApiServer;
+  let client: RestClient;
+  let running: RunningScheduler;
+  const labelled = (name: string, labels: Record<string, string>, spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject => {
+    const p = pod(name, '100m', spec);
+    return { ...p, metadata: { ...p.metadata, labels, ...meta } };
+  };
+
+  beforeAll(async () => {
+    server = await buildServer({ store: new MemoryStore() });
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (server.app.server.address() as AddressInfo).port;
+    client = new RestClient({ server: `http://127.0.0.1:${port}` });
+    await client.create(Namespaces, { metadata: { name: 'e2e' } });
+    // Two roomy nodes in z1, a small one in z2: resource scores alone prefer z1.
+    await client.create(Nodes, node('z1-a', '8', { 'topology.kubernetes.io/zone': 'z1' }));
+    await client.create(Nodes, node('z1-b', '8', { 'topology.kubernetes.io/zone': 'z1' }));
+    const small = node('z2-a', '2', { 'topology.kubernetes.io/zone': 'z2' });
+    const st = small.status as { capacity: Record<string, string>; allocatable: Record<string, string> };
+    st.capacity.memory = st.allocatable.memory = '4Gi';
+    await client.create(Nodes, small);
+    // Pods already bound: one web pod in z1-a, one cache pod in z1-b.
+    await client.create(Pods, labelled('web-0', { app: 'web' }, { nodeName: 'z1-a' }));
+    await client.create(Pods, labelled('cache-0', { tier: 'cache' }, { nodeName: 'z1-b' }));
+    await client.create(Services, {
+      apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'e2e' },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+    });
+    await client.create(ReplicaSets, {
+      apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'cache', namespace: 'e2e' },
+      spec: {
+        replicas: 0, selector: { matchLabels: { tier: 'cache' } },
+        template: { metadata: { labels: { tier: 'cache' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+      },
+    });
+    running = await startScheduler({ client: new RestClient(client.config), core, seed: 3, onError: () => {} });
+    expect(await running.ready).toBe(true);
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+    client?.close();
+    await server?.close();
+  });
+
+  const boundTo = async (p: KubeObject): Promise<string> => {
+    await client.create(Pods, p);
+    const name = p.metadata!.name!;
+    return eventually(`${name} bound`, async () => nodeNameOf(await client.get(Pods, name, 'e2e')));
+  };
+
+  test('pods a Service or their ReplicaSet selects spread away from their peers; others follow resources', async () => {
+    // Nothing selects this pod: no default constraints, so the roomier z1 nodes win.
+    expect(await boundTo(labelled('plain', { app: 'other' }))).not.toBe('z2-a');
+    // Owned by ReplicaSet "cache" (selector tier=cache); its own labels (with the hash) match no bound pod.
+    const rs = await client.get(ReplicaSets, 'cache', 'e2e');
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cache', uid: rs.metadata!.uid, controller: true };
+    expect(await boundTo(labelled('cache-1', { tier: 'cache', 'pod-template-hash': 'h1' }, {}, { ownerReferences: [owner] }))).toBe('z2-a');
+    // Selected by Service "web" (app=web): web-0 sits in z1.
+    expect(await boundTo(labelled('web-1', { app: 'web' }))).toBe('z2-a');
   });
 });
