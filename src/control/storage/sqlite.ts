@@ -54,6 +54,15 @@ interface Row {
   old_value: Buffer | null;
 }
 
+/** A key's newest row when it is live. */
+type Live = Pick<Row, 'id' | 'name' | 'create_revision' | 'value'>;
+
+/**
+ * Keys whose newest row is kept in memory (least recently used go first): a write's compare-and-swap and a
+ * current read of a recently touched key skip the table. Values are shared, never mutated.
+ */
+const LATEST_KEYS = 4096;
+
 /** A committed batch waiting for its WAL sync. */
 interface Committed {
   ops: Op[];
@@ -104,6 +113,7 @@ export class SqliteStore implements Store, EventLog {
   private walFd: number | null = null;
   private syncing = false;
   private committed: Committed[] = [];
+  private readonly latest = new Map<string, Live | null>();
   private synced: (() => void)[] = [];
 
   /** Opens (creating if needed) the database file; revisions continue where the last process stopped. */
@@ -154,6 +164,10 @@ export class SqliteStore implements Store, EventLog {
     this.checkOpen();
     checkKey(key);
     const rev = this.readRevision(revision);
+    if (rev === this.revision) {
+      const live = this.latestOf(key);
+      return { revision: rev, kv: live && kvOf(live) };
+    }
     // Not old_value: a read needs the key's value only.
     const row = this.stmt(`SELECT id, name, deleted, create_revision, value FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1`).get(
       key,
@@ -277,6 +291,7 @@ export class SqliteStore implements Store, EventLog {
       outcome = this.applyBatch(ops);
     } catch (err) {
       this.revision = before; // rolled back: those revisions were never written
+      this.latest.clear(); // it may hold rows of the rolled-back batch
       for (const op of ops) op.done.reject(err);
       return;
     }
@@ -315,11 +330,26 @@ export class SqliteStore implements Store, EventLog {
     });
   }
 
-  private applyOne(op: Op, events: WatchEvent[]): WriteResult {
-    const latest = this.stmt(`SELECT id, name, deleted, create_revision, value FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1`).get(op.key) as
-      | Pick<Row, 'id' | 'name' | 'deleted' | 'create_revision' | 'value'>
+  /** A key's live row (null when absent or deleted), from the recent-keys cache or the table. */
+  private latestOf(key: string): Live | null {
+    const hit = this.latest.get(key);
+    if (hit !== undefined) return hit;
+    const row = this.stmt(`SELECT id, name, deleted, create_revision, value FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1`).get(key) as
+      | (Live & { deleted: number })
       | undefined;
-    const live = latest && !latest.deleted ? latest : null;
+    const live = row && !row.deleted ? { id: row.id, name: row.name, create_revision: row.create_revision, value: row.value } : null;
+    this.remember(key, live);
+    return live;
+  }
+
+  private remember(key: string, live: Live | null): void {
+    this.latest.delete(key);
+    this.latest.set(key, live);
+    if (this.latest.size > LATEST_KEYS) this.latest.delete(this.latest.keys().next().value as string);
+  }
+
+  private applyOne(op: Op, events: WatchEvent[]): WriteResult {
+    const live = this.latestOf(op.key);
     if (op.kind === 'create') {
       if (live) return { ok: false, revision: this.revision, current: kvOf(live) };
     } else {
@@ -350,6 +380,7 @@ export class SqliteStore implements Store, EventLog {
       row.old_value,
     );
     this.revision = id;
+    this.remember(op.key, row.deleted ? null : { id, name: op.key, create_revision: row.create_revision, value });
     const event = eventOf(row);
     events.push(event);
     return { ok: true, revision: id, kv: event.kv };
