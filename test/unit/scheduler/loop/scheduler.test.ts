@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { FakeClock } from '../../../../src/client/clock.js';
 import { ApiError } from '../../../../src/client/rest.js';
 import type { SchedulerApi } from '../../../../src/control/scheduler/binder.js';
-import type { ScheduleResult, SchedulerCore } from '../../../../src/control/scheduler/core.js';
+import type { ScheduleHints, ScheduleResult, SchedulerCore } from '../../../../src/control/scheduler/core.js';
 import type { PodCondition } from '../../../../src/control/scheduler/events.js';
 import { Scheduler } from '../../../../src/control/scheduler/scheduler.js';
 import type { KubeObject } from '../../../../src/control/api/resource.js';
@@ -18,6 +18,7 @@ class FakeCore implements SchedulerCore {
   nodes = new Map<string, number>();
   pods = new Map<string, { node: string; cpu: number }>();
   log: string[] = [];
+  hints: (ScheduleHints | undefined)[] = [];
   upsertNode(node: KubeObject): void {
     this.nodes.set(node.metadata!.name!, Number((node.status as { cpu: number }).cpu));
   }
@@ -37,7 +38,8 @@ class FakeCore implements SchedulerCore {
     for (const p of this.pods.values()) if (p.node === node) used += p.cpu;
     return this.nodes.get(node)! - used;
   }
-  schedule(pod: KubeObject): ScheduleResult {
+  schedule(pod: KubeObject, hints?: ScheduleHints): ScheduleResult {
+    this.hints.push(hints);
     let best: string | null = null;
     let failed = 0;
     for (const n of [...this.nodes.keys()].sort()) {
@@ -92,6 +94,22 @@ async function drain(s: Scheduler): Promise<void> {
 }
 
 describe('scheduling loop', () => {
+  test('the core gets the system default spread selector from the Services selecting the pod', async () => {
+    const core = new FakeCore();
+    const services = [{ metadata: { name: 'web', namespace: 'ns' }, spec: { selector: { app: 'web' } } }];
+    const s = new Scheduler({
+      core, api: new FakeApi(), clock: new FakeClock(0),
+      spreadSources: { services: (ns) => services.filter((x) => x.metadata.namespace === ns), replicaSet: () => undefined, statefulSet: () => undefined },
+    });
+    s.nodeHandler.onAdd!(node('n1', 1000), true);
+    const labelled = (name: string, labels: Record<string, string>): KubeObject => ({ ...pod(name, 10), metadata: { ...pod(name, 10).metadata, labels } });
+    s.podHandler.onAdd!(labelled('w', { app: 'web', hash: 'x' }), false);
+    await drain(s);
+    s.podHandler.onAdd!(labelled('o', { app: 'other' }), false);
+    await drain(s);
+    expect(core.hints).toEqual([{ defaultSpreadSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['web'] }] } }, undefined]);
+  });
+
   test('binds where the core says; the core sees each assumed pod before its bind lands', async () => {
     const { s, core, api } = setup();
     s.nodeHandler.onAdd!(node('n1', 1000), true);
