@@ -25,6 +25,7 @@ export const EndpointSlices: ResourceRef = { group: 'discovery.k8s.io', version:
 export const Leases: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true };
 export const Deployments: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true };
 export const ReplicaSets: ResourceRef = { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true };
+export const StatefulSets: ResourceRef = { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true };
 
 /** Characters a name or namespace may not contain in a path segment (names are DNS-ish, but never trust input). */
 const seg = (s: string): string => encodeURIComponent(s);

@@ -9,13 +9,12 @@ import { realClock, type Clock } from '../../client/clock.js';
 import { SharedInformerFactory } from '../../client/informer.js';
 import { loadKubeconfig, type ClientConfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
-import { Nodes, Pods, ReplicaSets, Services, type ResourceRef } from '../../client/resources.js';
+import { Nodes, Pods, ReplicaSets, Services, StatefulSets } from '../../client/resources.js';
 import { RestSchedulerApi } from './binder.js';
 import type { SchedulerConfig, SchedulerCore } from './core.js';
 import type { DefaultSpreadSources } from './default-spread.js';
 import { Scheduler } from './scheduler.js';
 
-const StatefulSets: ResourceRef = { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true };
 const BY_NAMESPACE = 'namespace';
 
 export type CoreKind = 'wasm' | 'reference';
