@@ -8,7 +8,8 @@
  *   pods / (caches synced → last bind acknowledged): the scheduler and its own writes (binding, event) alone;
  * - loop: no HTTP at all (runLoopOnly), the scheduler side's own ceiling.
  * The API server runs in a worker thread (its own core on this 2-core machine); peak RSS covers the whole
- * process (server + scheduler + pod creator).
+ * process (server + scheduler + pod creator). `pods/server-CPU-s` divides by the server thread's own CPU time
+ * in the window: what the server sustains per core, steadier than wall clock when the machine is shared.
  *
  *   npm run bench -- scheduler --skip-core --e2e [--e2e-nodes 1000,5000] [--e2e-pods 10000]
  *                              [--e2e-workloads SchedulingBasic] [--e2e-core wasm|reference]
