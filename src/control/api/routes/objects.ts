@@ -23,7 +23,7 @@ import { deepEqual } from '../validation/errors.js';
 import { isPlainObject } from '../content.js';
 import { isDNS1123Subdomain } from '../validation/names.js';
 import { checkUnknownFields, type FieldValidation } from './unknown-fields.js';
-import { trackUpdate } from '../patch/apply/index.js';
+import { managedFieldsAfterUpdate } from '../patch/apply/index.js';
 
 export interface EngineOptions {
   now?: () => Date;
@@ -577,7 +577,7 @@ export class ObjectEngine {
 
   /** Sets obj's metadata.managedFields to record an ordinary write (live null: a create) by `manager`. */
   private track(r: ResourceType, live: KubeObject | null, obj: KubeObject, manager: string, subresource: string): void {
-    const entries = trackUpdate(live, obj, manager, groupVersion(r), this.now(), { definition: r.definition, subresource }).metadata?.managedFields;
+    const entries = managedFieldsAfterUpdate(live, obj, manager, groupVersion(r), this.now(), { definition: r.definition, subresource });
     const meta = (obj.metadata ??= {});
     if (entries) meta.managedFields = entries;
     else delete meta.managedFields;

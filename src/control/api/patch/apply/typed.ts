@@ -465,3 +465,52 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * What `compare(empty, created)` adds or modifies, minus `ignored` (whole subtrees) and minus `stripped`
+ * (members only): the fields a create's writer owns, in one walk over the created object instead of a
+ * comparison followed by set algebra. `empty` is the kind's empty object (emptyObject), whose parts are `{}`
+ * or null; the result equals compare's `modified ∪ added`, recursiveDifference(ignored), difference(stripped).
+ */
+export function createdFieldSet(created: unknown, empty: unknown, shape: Shape, ignored: FieldSet, stripped: FieldSet): FieldSet {
+  const keys = new ItemKeys(false);
+  const root = new FieldSet();
+  const noPath: PathElement[] = [];
+  // `l` is the empty object's counterpart (undefined where it has none); `ign`/`strip` the sets' nodes here.
+  const walk = (l: unknown, r: unknown, s: Shape, node: FieldSet, ign: FieldSet | undefined, strip: FieldSet | undefined): void => {
+    const lc = granular(s, l);
+    const rc = granular(s, r);
+    if ((lc || rc) && (lc || l === undefined || l === null) && (rc || r === undefined || r === null)) {
+      // Children only the empty side has are removals: nothing to own.
+      if (Array.isArray(r)) {
+        const list = s as ListShape;
+        const pes = keys.elements(list, r, noPath);
+        const elem = list.elem();
+        for (let i = 0; i < r.length; i++) child(pes[i]!, undefined, r[i], elem, node, ign, strip);
+      } else if (isObject(r)) {
+        const lo = isObject(l) ? l : undefined;
+        for (const k in r) {
+          if (!Object.prototype.hasOwnProperty.call(r, k)) continue;
+          const pe = fieldElement(k);
+          child(pe, lo?.[k], r[k], childShape(s, pe), node, ign, strip);
+        }
+      }
+      if (l === undefined) own(node, strip);
+      return;
+    }
+    if (l === undefined) own(node, strip);
+    else if (r !== undefined && !jsonEqual(l, r)) own(node, strip);
+  };
+  const child = (
+    pe: PathElement, l: unknown, r: unknown, s: Shape, parent: FieldSet, ign: FieldSet | undefined, strip: FieldSet | undefined,
+  ): void => {
+    const ignChild = ign?.children.get(pe);
+    if (ignChild?.member) return;
+    walk(l, r, s, parent.child(pe), ignChild, strip?.children.get(pe));
+  };
+  const own = (node: FieldSet, strip: FieldSet | undefined): void => {
+    if (node !== root && !strip?.member) node.member = true;
+  };
+  walk(empty, created, shape, root, ignored, stripped);
+  return root;
+}

@@ -5,10 +5,11 @@
  */
 import type { KubeObject } from '../../resource.js';
 import {
-  capUpdateManagers, decodeManagedFields, decodeOrReset, encodeManagedFields, managerKey, rfc3339, type Managed,
+  capUpdateManagers, decodeManagedFields, decodeOrReset, encodeManagedFields, managerKey, rfc3339,
+  type Managed, type ManagedFieldsEntry,
 } from './managed-fields.js';
-import { STRIPPED_FIELDS, emptyObject, resetFields, withoutManagedFields } from './ownership.js';
-import { ItemKeys, compare, jsonEqual, shapeOfDefinition } from './typed.js';
+import { STRIPPED_FIELDS, emptyObject, resetFields } from './ownership.js';
+import { ItemKeys, compare, createdFieldSet, jsonEqual, shapeOfDefinition } from './typed.js';
 
 export interface TrackUpdateOptions {
   /** The kind's OpenAPI definition; derived from apiVersion and kind when absent (built-in groups only). */
@@ -27,16 +28,43 @@ export function trackUpdate(
   live: KubeObject | null, updated: KubeObject, manager: string, apiVersion: string, now: Date,
   opts: TrackUpdateOptions = {},
 ): KubeObject {
-  const subresource = opts.subresource ?? '';
+  const entries = managedFieldsAfterUpdate(live, updated, manager, apiVersion, now, opts);
   const result = structuredClone(updated);
+  const meta = (result.metadata ??= {});
+  if (entries) meta.managedFields = entries;
+  else delete meta.managedFields;
+  return result;
+}
+
+/**
+ * trackUpdate's metadata.managedFields alone (undefined: none), without copying `updated`: what a caller that
+ * sets them on its own object needs. Neither argument is modified.
+ */
+export function managedFieldsAfterUpdate(
+  live: KubeObject | null, updated: KubeObject, manager: string, apiVersion: string, now: Date,
+  opts: TrackUpdateOptions = {},
+): ManagedFieldsEntry[] | undefined {
+  const subresource = opts.subresource ?? '';
   const sent = updated.metadata?.managedFields;
-  if (isReset(sent) && !subresource) {
-    if (result.metadata) delete result.metadata.managedFields;
-    return result;
-  }
+  if (isReset(sent) && !subresource) return undefined;
   const shape = shapeOfDefinition(opts.definition ?? definitionOf(updated));
+  const ignored = resetFields(shape, subresource);
+  const sentEntries = Array.isArray(sent) && sent.length > 0;
+
+  // A create without managedFields in its body: the writer is the only manager, and its fields are the
+  // object's own (compared with the kind's empty object), found in one walk.
+  if (!live && !sentEntries) {
+    const mine = createdFieldSet(withoutManagedFieldsShallow(updated), emptyObject(shape), shape, ignored, STRIPPED_FIELDS);
+    if (mine.isEmpty()) return undefined;
+    const managed: Managed = new Map();
+    managed.set(managerKey(manager, 'Update', apiVersion, subresource), {
+      manager, operation: 'Update', apiVersion, subresource, time: rfc3339(now), set: mine,
+    });
+    return encodeManagedFields(managed);
+  }
+
   let managed: Managed | undefined;
-  if (!subresource && Array.isArray(sent) && sent.length > 0 && !jsonEqual(sent, live?.metadata?.managedFields)) {
+  if (!subresource && sentEntries && !jsonEqual(sent, live?.metadata?.managedFields)) {
     try {
       managed = decodeManagedFields(sent);
     } catch {
@@ -46,11 +74,14 @@ export function trackUpdate(
   managed ??= decodeOrReset(live?.metadata?.managedFields);
 
   const keys = new ItemKeys(false);
-  const before = live ? withoutManagedFields(live) : emptyObject(shape);
-  const c = compare(before, withoutManagedFields(updated), shape, keys);
-  const ignored = resetFields(shape, subresource);
+  const before = live ? withoutManagedFieldsShallow(live) : emptyObject(shape);
+  const c = compare(before, withoutManagedFieldsShallow(updated), shape, keys);
   const changed = c.modified.union(c.added).recursiveDifference(ignored);
-  for (const m of managed.values()) m.set = m.set.difference(changed).difference(c.removed.recursiveDifference(ignored));
+  const lost = c.removed.isEmpty() ? undefined : c.removed.recursiveDifference(ignored);
+  for (const m of managed.values()) {
+    m.set = m.set.difference(changed);
+    if (lost) m.set = m.set.difference(lost);
+  }
   const mine = changed.difference(STRIPPED_FIELDS);
   if (!mine.isEmpty()) {
     const key = managerKey(manager, 'Update', apiVersion, subresource);
@@ -64,15 +95,19 @@ export function trackUpdate(
   capUpdateManagers(managed);
 
   const entries = encodeManagedFields(managed);
-  const meta = (result.metadata ??= {});
-  if (entries.length) meta.managedFields = entries;
-  else delete meta.managedFields;
-  return result;
+  return entries.length ? entries : undefined;
 }
 
 /** `[{}]`: the documented way to strip managedFields through an ordinary write. */
 function isReset(sent: unknown): boolean {
   return Array.isArray(sent) && sent.length === 1 && typeof sent[0] === 'object' && sent[0] !== null && Object.keys(sent[0]).length === 0;
+}
+
+/** The object minus metadata.managedFields, sharing everything else (the comparisons only read it). */
+function withoutManagedFieldsShallow(obj: KubeObject): KubeObject {
+  if (!obj.metadata || !('managedFields' in obj.metadata)) return obj;
+  const { managedFields: _mf, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 /** io.k8s.api.<group's first label, or core>.<version>.<Kind>: the catalog's name for built-in kinds. */
@@ -82,4 +117,3 @@ export function definitionOf(obj: KubeObject): string {
   const pkg = group ? group.split('.')[0] : 'core';
   return `io.k8s.api.${pkg}.${version}.${obj.kind ?? ''}`;
 }
-
