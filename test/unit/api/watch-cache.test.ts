@@ -67,4 +67,21 @@ describe('WatchCache', () => {
     cache.forget(other);
     cache.stop();
   });
+  test('getFresh answers only once synced and caught up with this server\'s writes', async () => {
+    const store = new MemoryStore();
+    await put(store, '/registry/configmaps/ns/a', body('a', 1));
+    const cache = new WatchCache(store, '/registry/configmaps/');
+    expect(cache.getFresh('/registry/configmaps/ns/a')).toBeUndefined();
+    await cache.start();
+    expect(cache.getFresh('/registry/configmaps/ns/a')?.entry?.object.metadata?.name).toBe('a');
+    expect(cache.getFresh('/registry/configmaps/ns/b')).toEqual({ entry: undefined });
+    // A write this server made and the cache has not seen yet: no answer until it has.
+    const rev = await put(store, '/registry/configmaps/ns/b', body('b', 2));
+    cache.noteWrite(rev);
+    if (cache.revision < rev) expect(cache.getFresh('/registry/configmaps/ns/b')).toBeUndefined();
+    await until(() => cache.revision >= rev);
+    expect(cache.getFresh('/registry/configmaps/ns/b')?.entry?.object.metadata?.name).toBe('b');
+    cache.stop();
+    expect(cache.getFresh('/registry/configmaps/ns/a')).toBeUndefined();
+  });
 });

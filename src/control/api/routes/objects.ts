@@ -345,10 +345,19 @@ export class ObjectEngine {
   async checkNamespace(r: ResourceType, ns: string, forCreate: boolean, name: string): Promise<void> {
     const nsType = this.registry.lookup('', 'v1', 'namespaces');
     if (!nsType) return;
-    const { kv } = await this.store.get(storageKey(nsType, undefined, ns));
-    if (!kv) throw notFound({ group: '', resource: 'namespaces' }, ns);
-    if (forCreate) {
-      const obj = decodeKV(kv);
+    const key = storageKey(nsType, undefined, ns);
+    // From the namespaces' watch cache once it is synced, as upstream's admission reads its informer; a miss
+    // (or a cache not yet synced) asks storage, as upstream falls back to a live lookup.
+    const c = this.cache(nsType);
+    const cached = c.getFresh(key)?.entry?.object;
+    if (!cached && !this.closed) void c.start().catch((err: unknown) => this.options.onError?.(err));
+    let obj = cached;
+    if (!obj) {
+      const { kv } = await this.store.get(key);
+      if (!kv) throw notFound({ group: '', resource: 'namespaces' }, ns);
+      if (forCreate) obj = decodeKV(kv);
+    }
+    if (forCreate && obj) {
       if (obj.metadata?.deletionTimestamp || (obj['status'] as { phase?: string } | undefined)?.phase === 'Terminating') {
         throw forbidden(gr(r), name, `unable to create new content in namespace ${ns} because it is being terminated`);
       }

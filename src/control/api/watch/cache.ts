@@ -116,6 +116,8 @@ export class WatchCache {
   private readonly listeners = new Map<Listener, Ender>();
   private storeWatch: Watch | null = null;
   private ready: Promise<void> | null = null;
+  /** The initial list is in and the storage watch runs (false again while a broken watch is rebuilt). */
+  private synced = false;
   private stopped = false;
   private waiters: { rev: number; resolve: () => void }[] = [];
   /** The newest revision this server wrote under the prefix: the cache is fresh once it has seen it. */
@@ -146,6 +148,7 @@ export class WatchCache {
     this.revision = res.revision;
     this.oldest = res.revision;
     this.storeWatch = this.store.watch(this.prefix, res.revision);
+    this.synced = true;
     void this.pump(this.storeWatch);
   }
 
@@ -186,6 +189,7 @@ export class WatchCache {
       this.listeners.clear();
       for (const end of enders) end();
       this.ready = null;
+      this.synced = false;
       this.count = 0;
       setTimeout(() => void this.start().catch((e: unknown) => this.onError(e)), 100);
     }
@@ -262,6 +266,15 @@ export class WatchCache {
 
   get(key: string): Entry | undefined {
     return this.items.get(key);
+  }
+
+  /**
+   * `key`'s entry when the cache is synced and has seen every write this server made under the prefix (then
+   * `{ entry: undefined }` means absent as of that write); undefined when the cache cannot answer yet.
+   */
+  getFresh(key: string): { entry: Entry | undefined } | undefined {
+    if (!this.synced || this.stopped || this.revision < this.lastWrite) return undefined;
+    return { entry: this.items.get(key) };
   }
 
   get size(): number {
