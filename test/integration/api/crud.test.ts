@@ -282,3 +282,40 @@ describe('odd requests', () => {
     expect(res.body.reason).toBe('MethodNotAllowed');
   });
 });
+
+describe('write responses', () => {
+  test('create, update, patch and status update answer with the object as stored (what a GET then returns)', async () => {
+    // Body fields in an unusual order: the response comes from the stored layout, not from the request's shape.
+    const created = await h.req('POST', PODS, { spec: { containers: [{ name: 'c', image: 'busybox' }] }, metadata: { name: 'wr', labels: { a: '1' } }, kind: 'Pod', apiVersion: 'v1' });
+    expect(created.statusCode).toBe(201);
+    expect(created.headers['content-type']).toMatch(/^application\/json/);
+    expect(created.body.startsWith('{"apiVersion":"v1","kind":"Pod","metadata":{')).toBe(true);
+    const afterCreate = (await h.json('GET', `${PODS}/wr`)).body;
+    expect(JSON.parse(created.body)).toEqual(afterCreate);
+
+    const updated = await h.req('PUT', `${PODS}/wr`, { ...afterCreate, metadata: { ...afterCreate.metadata, labels: { a: '2' } } });
+    expect(updated.statusCode).toBe(200);
+    const afterUpdate = (await h.json('GET', `${PODS}/wr`)).body;
+    expect(JSON.parse(updated.body)).toEqual(afterUpdate);
+    expect(afterUpdate.metadata!.resourceVersion).not.toBe(afterCreate.metadata!.resourceVersion);
+
+    const patched = await h.req('PATCH', `${PODS}/wr`, { metadata: { labels: { b: '3' } } }, { 'content-type': 'application/merge-patch+json' });
+    expect(patched.statusCode).toBe(200);
+    const afterPatch = (await h.json('GET', `${PODS}/wr`)).body;
+    expect(JSON.parse(patched.body)).toEqual(afterPatch);
+    expect(afterPatch.metadata!.labels).toEqual({ a: '2', b: '3' });
+
+    const status = await h.req('PUT', `${PODS}/wr/status`, { ...afterPatch, status: { phase: 'Running' } });
+    expect(status.statusCode).toBe(200);
+    const afterStatus = (await h.json('GET', `${PODS}/wr`)).body;
+    expect(JSON.parse(status.body)).toEqual(afterStatus);
+    expect((afterStatus['status'] as { phase: string }).phase).toBe('Running');
+  });
+
+  test('a write that changes nothing answers with the current object', async () => {
+    const cur = (await h.json('GET', `${PODS}/wr`)).body;
+    const res = await h.req('PUT', `${PODS}/wr`, cur);
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual(cur);
+  });
+});

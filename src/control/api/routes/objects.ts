@@ -13,7 +13,7 @@ import { CompactedError, FutureRevisionError, type KeyValue, type Store } from '
 import {
   ApiError, alreadyExists, badRequest, conflict, expired, forbidden, invalid, notFound, staleConflict, timeout,
 } from '../status.js';
-import { decodeKV, rawEntry, WatchCache, type Entry } from '../watch/cache.js';
+import { decodeKV, rawEntry, WatchCache, withResourceVersion, type Entry } from '../watch/cache.js';
 import { parseLabelSelector, matchesLabels, fromLabelSelectorObject, formatLabelSelector, type LabelSelector, type LabelSelectorObject } from '../selectors/label.js';
 import { parseFieldSelector, matchesFields, checkFieldSelector, pinnedName, type FieldSelector } from '../selectors/field.js';
 import { ServiceAllocator, type Allocation } from '../allocators/service.js';
@@ -178,6 +178,23 @@ export class ObjectEngine {
       new ClusterIPAllocator(options.serviceCIDR ?? '10.96.0.0/12', this.random),
       new NodePortAllocator(min, max, this.random),
     );
+  }
+
+  /**
+   * The JSON of objects create and update just stored (their bytes with resourceVersion spliced in), so the
+   * response need not serialise them again; only while the object still carries that resourceVersion.
+   */
+  private readonly storedJson = new WeakMap<KubeObject, { text: string; rv: string }>();
+
+  private rememberJson(obj: KubeObject, stored: string, revision: number): void {
+    const text = withResourceVersion(stored, revision);
+    if (text !== null) this.storedJson.set(obj, { text, rv: String(revision) });
+  }
+
+  /** `obj`'s JSON as stored by the create or update that returned it; undefined for any other object. */
+  jsonOf(obj: KubeObject): string | undefined {
+    const s = this.storedJson.get(obj);
+    return s && obj.metadata?.resourceVersion === s.rv ? s.text : undefined;
   }
 
   /** The watch cache of a resource, started on first use. */
@@ -438,13 +455,15 @@ export class ObjectEngine {
       return obj;
     }
     const key = storageKey(r, ns, name);
-    const res = await this.store.create(key, encode(obj));
+    const { text, bytes } = encodeText(obj);
+    const res = await this.store.create(key, bytes);
     if (!res.ok) {
       if (alloc) this.services.release(alloc);
       throw alreadyExists(gr(r), name);
     }
     this.cache(r).noteWrite(res.revision);
     meta.resourceVersion = String(res.kv.modRevision);
+    this.rememberJson(obj, text, res.kv.modRevision);
     return obj;
   }
 
@@ -570,7 +589,8 @@ export class ObjectEngine {
         obj.metadata.resourceVersion = String(del.revision);
         return obj;
       }
-      const res = await this.store.update(key, encode(obj), kv.modRevision);
+      const { text, bytes } = encodeText(obj);
+      const res = await this.store.update(key, bytes, kv.modRevision);
       if (!res.ok) {
         release();
         if (!res.current) throw notFound(gr(r), name);
@@ -580,6 +600,7 @@ export class ObjectEngine {
       if (freed) this.services.release(freed);
       this.cache(r).noteWrite(res.revision);
       obj.metadata!.resourceVersion = String(res.kv.modRevision);
+      this.rememberJson(obj, text, res.kv.modRevision);
       return obj;
     }
   }

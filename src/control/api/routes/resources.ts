@@ -372,6 +372,13 @@ export class ResourceRoutes {
       const table = toTable(r, [obj], { includeObject: includeObjectOf(query), now: this.d.now() });
       return this.sendRaw(reply, code, { kind: 'json' }, table);
     }
+    // A write's result goes out as the JSON just stored: no second serialisation.
+    const stored = format.kind === 'json' ? this.d.engine.jsonOf(obj) : undefined;
+    if (stored !== undefined) {
+      this.warningHeader(reply);
+      sendText(reply, code, 'application/json', stored);
+      return;
+    }
     this.sendRaw(reply, code, format, obj);
   }
 
@@ -400,9 +407,13 @@ export class ResourceRoutes {
     streamList(reply.raw, head, items).catch(() => reply.raw.destroy());
   }
 
-  sendRaw(reply: FastifyReply, code: number, format: ResponseFormat, obj: unknown): void {
+  private warningHeader(reply: FastifyReply): void {
     const warnings = this.warnings.get(reply);
     if (warnings?.length) reply.header('warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  }
+
+  sendRaw(reply: FastifyReply, code: number, format: ResponseFormat, obj: unknown): void {
+    this.warningHeader(reply);
     if (format.kind === 'yaml') {
       sendText(reply, code, 'application/yaml', toYaml(obj));
       return;

@@ -96,7 +96,7 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
   a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /** `text` (stored JSON in the engine's layout) with metadata.resourceVersion spliced in; null when not in it. */
-function withResourceVersion(text: string, revision: number): string | null {
+export function withResourceVersion(text: string, revision: number): string | null {
   const m = STORED_HEAD.exec(text);
   if (!m) return null;
   const at = m[0].length;
