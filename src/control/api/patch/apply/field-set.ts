@@ -242,11 +242,13 @@ export class FieldSet {
   /** fieldsV1: members with children carry `.`, leaves are `{}`, keys in upstream's order. */
   toFieldsV1(): FieldsV1 {
     const out: FieldsV1 = {};
-    for (const pe of [...this.children.keys()].sort(comparePathElements)) {
+    for (const pe of sortedElements(this.children)) {
       const c = this.children.get(pe)!;
-      if (!c.member && c.isEmpty()) continue;
       const inner = c.toFieldsV1();
-      out[pe] = c.member && Object.keys(inner).length ? { '.': {}, ...inner } : inner;
+      // An entry is empty exactly when nothing below is a member: then only a member itself is written.
+      const empty = isEmptyObject(inner);
+      if (!c.member && empty) continue;
+      out[pe] = c.member && !empty ? { '.': {}, ...inner } : inner;
     }
     return out;
   }
@@ -257,6 +259,22 @@ export class FieldSet {
     read(doc, s);
     return s;
   }
+}
+
+function isEmptyObject(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
+/**
+ * Path elements in upstream's order. Fields alone (the common case) sort as plain strings: with one shared
+ * `f:` prefix, comparePathElements is string order.
+ */
+function sortedElements(children: Map<PathElement, FieldSet>): PathElement[] {
+  const keys = [...children.keys()];
+  if (keys.length < 2) return keys;
+  for (const k of keys) if (!k.startsWith('f:')) return keys.sort(comparePathElements);
+  return keys.sort();
 }
 
 function read(doc: unknown, node: FieldSet): void {

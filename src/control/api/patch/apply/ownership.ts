@@ -19,6 +19,16 @@ export const STRIPPED_FIELDS: FieldSet = FieldSet.fromPaths([
  * through /status, everything but `status`. (The engine keeps the other part from the stored object.)
  */
 export function resetFields(shape: Shape, subresource: string): FieldSet {
+  const key = subresource === 'status' ? 'status' : 'main';
+  let byShape = resetCache.get(shape);
+  if (!byShape) resetCache.set(shape, (byShape = {}));
+  return (byShape[key] ??= computeResetFields(shape, subresource));
+}
+
+/** Per shape and subresource: the sets are only ever read (set operations return new sets). */
+const resetCache = new WeakMap<Shape, { main?: FieldSet; status?: FieldSet }>();
+
+function computeResetFields(shape: Shape, subresource: string): FieldSet {
   if (shape.kind !== 'struct' || !shape.field('status')) return new FieldSet();
   if (subresource === 'status') {
     return FieldSet.fromPaths(shape.fieldNames.filter((f) => f !== 'status').map((f) => [fieldElement(f)]));

@@ -100,12 +100,11 @@ function makeStruct(definition: string, schema: Schema): StructShape {
     fieldNames: Object.keys(props),
     required: new Set(schema.required ?? []),
     field(name) {
-      if (!Object.prototype.hasOwnProperty.call(props, name)) return undefined;
       let f = fields.get(name);
-      if (!f) {
-        f = ATOMIC_MAPS.has(`${definition}.${name}`) ? LEAF : shapeOfProperty(props[name]!);
-        fields.set(name, f);
-      }
+      if (f) return f;
+      if (!Object.prototype.hasOwnProperty.call(props, name)) return undefined;
+      f = ATOMIC_MAPS.has(`${definition}.${name}`) ? LEAF : shapeOfProperty(props[name]!);
+      fields.set(name, f);
       return f;
     },
   };

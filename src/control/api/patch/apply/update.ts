@@ -9,7 +9,7 @@ import {
   type Managed, type ManagedFieldsEntry,
 } from './managed-fields.js';
 import { STRIPPED_FIELDS, emptyObject, resetFields } from './ownership.js';
-import { ItemKeys, compare, createdFieldSet, jsonEqual, shapeOfDefinition } from './typed.js';
+import { ItemKeys, compare, createdFieldSet, jsonEqual, shapeOfDefinition, type Shape } from './typed.js';
 
 export interface TrackUpdateOptions {
   /** The kind's OpenAPI definition; derived from apiVersion and kind when absent (built-in groups only). */
@@ -54,7 +54,7 @@ export function managedFieldsAfterUpdate(
   // A create without managedFields in its body: the writer is the only manager, and its fields are the
   // object's own (compared with the kind's empty object), found in one walk.
   if (!live && !sentEntries) {
-    const mine = createdFieldSet(withoutManagedFieldsShallow(updated), emptyObject(shape), shape, ignored, STRIPPED_FIELDS);
+    const mine = createdFieldSet(withoutManagedFieldsShallow(updated), emptyOf(shape), shape, ignored, STRIPPED_FIELDS);
     if (mine.isEmpty()) return undefined;
     const managed: Managed = new Map();
     managed.set(managerKey(manager, 'Update', apiVersion, subresource), {
@@ -74,7 +74,7 @@ export function managedFieldsAfterUpdate(
   managed ??= decodeOrReset(live?.metadata?.managedFields);
 
   const keys = new ItemKeys(false);
-  const before = live ? withoutManagedFieldsShallow(live) : emptyObject(shape);
+  const before = live ? withoutManagedFieldsShallow(live) : emptyOf(shape);
   const c = compare(before, withoutManagedFieldsShallow(updated), shape, keys);
   const changed = c.modified.union(c.added).recursiveDifference(ignored);
   const lost = c.removed.isEmpty() ? undefined : c.removed.recursiveDifference(ignored);
@@ -96,6 +96,14 @@ export function managedFieldsAfterUpdate(
 
   const entries = encodeManagedFields(managed);
   return entries.length ? entries : undefined;
+}
+
+/** The kind's empty object, built once per shape: the comparisons only read it. */
+const empties = new WeakMap<Shape, Record<string, unknown>>();
+function emptyOf(shape: Shape): Record<string, unknown> {
+  let e = empties.get(shape);
+  if (!e) empties.set(shape, (e = emptyObject(shape)));
+  return e;
 }
 
 /** `[{}]`: the documented way to strip managedFields through an ordinary write. */
