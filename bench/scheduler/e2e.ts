@@ -16,7 +16,7 @@
  *                              [--e2e-mode live,backlog,loop] [--e2e-sync full|normal] [--e2e-bind-concurrency 64] [--e2e-create-concurrency 64]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { RestClient } from '../../src/client/rest.js';
@@ -64,7 +64,12 @@ export interface E2EFigures {
   eventsDropped: number;
   /** Highest RSS sampled during this run (whole process: server worker + scheduler + pod creator). */
   peakRssMiB: number;
+  /** The machine's 1-minute load average when the run ended, and its cores: how shared the machine was. */
+  loadAverage1m: number;
+  cores: number;
 }
+
+const machineLoad = (): { loadAverage1m: number; cores: number } => ({ loadAverage1m: loadavg()[0] ?? 0, cores: availableParallelism() });
 
 interface ServerHandle {
   url: string;
@@ -166,6 +171,7 @@ export async function runLoopOnly(w: Workload, nodes: number, pods: number, core
     workload: w.name, nodes, pods: bound, core, storage: 'sqlite', mode: 'loop', synchronous: 'full', bindConcurrency: 64,
     percentageOfNodesToScore: 100, podsPerSec: bound / seconds, seconds, cpuSeconds, podsPerCpuSecond: bound / cpuSeconds, serverCpuSeconds: 0, podsPerServerCpuSecond: 0, latencyP50Ms: 0, latencyP99Ms: 0, setupSeconds,
     bindErrors: 0, unschedulable: s.stats.unschedulable, eventsDropped: s.recorder.dropped, peakRssMiB: peak / (1024 * 1024),
+    ...machineLoad(),
   };
 }
 
@@ -261,6 +267,7 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
       unschedulable: stats.unschedulable,
       eventsDropped,
       peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / (1024 * 1024),
+      ...machineLoad(),
     };
   } finally {
     clearInterval(sampler);
@@ -304,11 +311,11 @@ export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
   }
   printTable(
     'Scheduler end to end (API server on sqlite, 100% of nodes scored; pods/s from creation to bound)',
-    ['workload', 'nodes', 'pods', 'mode', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'pods/CPU-s', 'pods/server-CPU-s', 'p50 create→bound', 'p99', 'bind errors', 'events dropped', 'peak RSS'],
+    ['workload', 'nodes', 'pods', 'mode', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'pods/CPU-s', 'pods/server-CPU-s', 'p50 create→bound', 'p99', 'bind errors', 'events dropped', 'peak RSS', 'load 1m / cores'],
     out.map((f) => {
       const http = f.mode !== 'loop';
       return [f.workload, f.nodes, f.pods, f.mode, f.core, http ? f.synchronous : '-', http ? f.bindConcurrency : '-', fmtOps(f.podsPerSec), fmtNum(Math.round(f.podsPerCpuSecond)), http ? fmtNum(Math.round(f.podsPerServerCpuSecond)) : '-',
-        http ? fmtMs(f.latencyP50Ms) : '-', http ? fmtMs(f.latencyP99Ms) : '-', http ? f.bindErrors : '-', http ? f.eventsDropped : '-', fmtMiB(f.peakRssMiB * 1024 * 1024)];
+        http ? fmtMs(f.latencyP50Ms) : '-', http ? fmtMs(f.latencyP99Ms) : '-', http ? f.bindErrors : '-', http ? f.eventsDropped : '-', fmtMiB(f.peakRssMiB * 1024 * 1024), `${f.loadAverage1m.toFixed(2)} / ${f.cores}`];
     }),
   );
   return out;
