@@ -10,6 +10,7 @@
  *                     node2 ns (br0 10.244.2.1/24) ──veth── pod ns … (10.244.2.x)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { commandPath } from '../setup/commands.js';
 
 export const CLIENT_IP = '192.168.100.2';
 export const NODE1_IP = '192.168.100.1';
@@ -21,7 +22,7 @@ export function dataplaneSkipReason(tools: string[] = ['nft']): string | null {
   if (process.platform !== 'linux') return 'dataplane tests need Linux network namespaces';
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'dataplane tests need root (network namespaces)';
   for (const t of ['ip', ...tools]) {
-    if (spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0) return `dataplane tests need the '${t}' command`;
+    if (!commandPath(t)) return `dataplane tests need the '${t}' command`;
   }
   return null;
 }

@@ -9,15 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
+import { commandPath } from '../setup/commands.js';
 
-function kubectlPath(): string | null {
-  try {
-    return execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-const KUBECTL = kubectlPath();
+const KUBECTL = commandPath('kubectl');
 if (!KUBECTL) console.warn('kubectl not found on PATH: the kubectl server-side apply tests are skipped');
 
 let data: ReturnType<typeof makeDataDir>;

@@ -8,15 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
+import { commandPath } from '../setup/commands.js';
 
-function kubectlPath(): string | null {
-  try {
-    return execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-const KUBECTL = kubectlPath();
+const KUBECTL = commandPath('kubectl');
 if (!KUBECTL) console.warn('kubectl not found on PATH: the kubectl end-to-end suite is skipped');
 
 let data: ReturnType<typeof makeDataDir>;

@@ -1,7 +1,8 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { commandPath } from './commands.js';
 import { join } from 'node:path';
 
 export interface EtcdProcess {
@@ -22,13 +23,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** The etcd binary on PATH, or null. */
-export function etcdBinary(): string | null {
-  try {
-    return execFileSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
+export const etcdBinary = (): string | null => commandPath('etcd');
 
 /**
  * etcd runs under a small shell watchdog: when the process that started it dies without calling stop()
