@@ -4,6 +4,7 @@
  * SIGINT/SIGTERM (listeners, watches, then the store).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
@@ -11,7 +12,6 @@ import { openStore } from '../control/storage/index.js';
 import { buildServer } from '../control/api/server.js';
 import { bootstrap } from '../control/bootstrap.js';
 import { startScheduler, type RunningScheduler } from '../control/scheduler/start.js';
-import { hostname } from 'node:os';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { startProxy, type RunningProxy } from '../dataplane/proxy/start.js';
 import type { ProxyMode } from '../dataplane/proxy/backends.js';
