@@ -11,6 +11,7 @@
 import type { KubeObject } from '../api/resource.js';
 import type { FailureReason, ScheduleHints, ScheduleResult, SchedulerConfig } from './core.js';
 import { parseNode } from './node-info.js';
+import { PodIndex } from './pod-index.js';
 import { parsePodCached as parsePod, type ParsedPod, withSystemDefaultSpread } from './pod-query.js';
 import {
   type ExplainableCore, insufficientReason, type NodeExplain, numFeasibleNodesToFind, REASON,
@@ -41,9 +42,7 @@ export class WasmCore implements ExplainableCore {
   private readonly mem: LinearMemory;
   private readonly table: NodeTable;
   private readonly encoder: QueryEncoder;
-  private readonly pods = new Map<string, ParsedPod>();
-  /** Pods by node name, including nodes not (yet) in the table, so a node that appears picks its pods up. */
-  private readonly byNode = new Map<string, Map<string, ParsedPod>>();
+  private readonly pods = new PodIndex();
   private readonly shape: ShapePoint[];
   private queryPtr = 0;
   private queryWords = 0;
@@ -70,7 +69,7 @@ export class WasmCore implements ExplainableCore {
     const node = parseNode(obj);
     const fresh = !this.table.index.has(node.name);
     this.table.upsertNode(node);
-    if (fresh) for (const p of this.byNode.get(node.name)?.values() ?? []) this.table.accountPod(p, 1);
+    if (fresh) for (const p of this.pods.onNode(node.name)) this.table.accountPod(p, 1);
   }
 
   removeNode(name: string): void {
@@ -84,22 +83,13 @@ export class WasmCore implements ExplainableCore {
     const pod = parsePod(obj);
     if (pod.nodeName === '') return;
     this.removePod(obj);
-    this.pods.set(pod.key, pod);
-    let m = this.byNode.get(pod.nodeName);
-    if (!m) this.byNode.set(pod.nodeName, (m = new Map()));
-    m.set(pod.key, pod);
+    this.pods.add(pod);
     this.table.accountPod(pod, 1);
   }
 
   removePod(obj: KubeObject): void {
-    const meta = obj.metadata ?? {};
-    const key = `${meta.namespace ?? 'default'}/${meta.name ?? ''}`;
-    const old = this.pods.get(key);
+    const old = this.pods.remove(obj);
     if (!old) return;
-    this.pods.delete(key);
-    const m = this.byNode.get(old.nodeName);
-    m?.delete(key);
-    if (m?.size === 0) this.byNode.delete(old.nodeName);
     this.table.accountPod(old, -1);
   }
 

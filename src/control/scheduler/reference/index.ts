@@ -7,6 +7,7 @@
 import type { KubeObject } from '../../api/resource.js';
 import type { ScheduleHints, ScheduleResult, SchedulerConfig } from '../core.js';
 import { parseNode, type ParsedNode } from '../node-info.js';
+import { PodIndex } from '../pod-index.js';
 import {
   isScalarResource, LABEL_HOSTNAME, parsePod, termMatchesPod, tolerates, withSystemDefaultSpread,
   type AffinityTerm, type ParsedPod, type SpreadConstraint, type Toleration,
@@ -95,9 +96,8 @@ const pairKey = (k: string, v: string): string => `${k}\u0000${v}`;
 export class ReferenceCore implements ExplainableCore {
   private nodes: NodeState[] = [];
   private index = new Map<string, number>();
-  /** Every known pod by key, with the node it is on (which may not be known yet). */
-  private pods = new Map<string, ParsedPod>();
-  private byNode = new Map<string, Map<string, ParsedPod>>();
+  /** Every known pod, with the node it is on (which may not be known yet). */
+  private readonly pods = new PodIndex();
   private nextStart = 0;
   private rng: number;
   private readonly shape: { utilization: number; score: number }[];
@@ -116,7 +116,7 @@ export class ReferenceCore implements ExplainableCore {
     const ns: NodeState = { node, pods: new Map(), requested: new Map(), nonZeroCpu: 0, nonZeroMem: 0 };
     this.index.set(node.name, this.nodes.length);
     this.nodes.push(ns);
-    for (const p of this.byNode.get(node.name)?.values() ?? []) this.account(ns, p, 1);
+    for (const p of this.pods.onNode(node.name)) this.account(ns, p, 1);
   }
 
   removeNode(name: string): void {
@@ -134,23 +134,14 @@ export class ReferenceCore implements ExplainableCore {
     const pod = parsePod(obj);
     if (pod.nodeName === '') return;
     this.removePod(obj);
-    this.pods.set(pod.key, pod);
-    let m = this.byNode.get(pod.nodeName);
-    if (!m) this.byNode.set(pod.nodeName, (m = new Map()));
-    m.set(pod.key, pod);
+    this.pods.add(pod);
     const i = this.index.get(pod.nodeName);
     if (i !== undefined) this.account(this.nodes[i]!, pod, 1);
   }
 
   removePod(obj: KubeObject): void {
-    const meta = obj.metadata ?? {};
-    const key = `${meta.namespace ?? 'default'}/${meta.name ?? ''}`;
-    const old = this.pods.get(key);
+    const old = this.pods.remove(obj);
     if (!old) return;
-    this.pods.delete(key);
-    const m = this.byNode.get(old.nodeName);
-    m?.delete(key);
-    if (m?.size === 0) this.byNode.delete(old.nodeName);
     const i = this.index.get(old.nodeName);
     if (i !== undefined) this.account(this.nodes[i]!, old, -1);
   }
