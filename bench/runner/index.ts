@@ -5,3 +5,4 @@ export { progress, type Progress } from './progress.js';
 export { measureOps, measureLatency, percentiles, peakRss, withRssSampling, nowMs, type Latency, type Throughput, type OpsOptions } from './measure.js';
 export { compareCases, type Case, type CaseResult } from './benchjs.js';
 export { flag, numberFlag } from './args.js';
+export { pool } from './pool.js';

@@ -2,12 +2,13 @@
  * End-to-end scheduler benchmark: pods/s from creation to bound through the API server on sqlite, with the
  * scheduler talking HTTP to it (src/client), 100% of nodes scored, for scheduler_perf's shapes (core.ts's
  * WORKLOADS). Per size: nodes and the workload's init pods (already bound) are created through the API, then
- * - live: the scheduler starts and syncs, then the measured pods are created (64 in flight) while it schedules
- *   them; throughput = measured pods / (first create sent → last bind acknowledged);
+ * - live: the scheduler starts and syncs, then the measured pods are created (64 in flight, from their own
+ *   thread, as another process would) while it schedules them; throughput = measured pods / (first create sent →
+ *   last bind acknowledged);
  * - backlog: the measured pods are created first (pending), then the scheduler starts; throughput = measured
  *   pods / (caches synced → last bind acknowledged): the scheduler and its own writes (binding, event) alone;
  * - loop: no HTTP at all (runLoopOnly), the scheduler side's own ceiling.
- * The API server runs in a worker thread (its own core on this 2-core machine); peak RSS covers the whole
+ * The API server runs in a worker thread, as does the pod creator; peak RSS and `pods/CPU-s` cover the whole
  * process (server + scheduler + pod creator). `pods/server-CPU-s` divides by the server thread's own CPU time
  * in the window: what the server sustains per core, steadier than wall clock when the machine is shared.
  *
@@ -26,8 +27,9 @@ import type { KubeObject } from '../../src/client/types.js';
 import type { SchedulerApi } from '../../src/control/scheduler/binder.js';
 import { Scheduler } from '../../src/control/scheduler/scheduler.js';
 import { createCore, startScheduler, type CoreKind } from '../../src/control/scheduler/start.js';
-import { flag, fmtMiB, fmtMs, fmtNum, fmtOps, nowMs, numberFlag, percentiles, printTable, progress } from '../runner/index.js';
+import { flag, fmtMiB, fmtMs, fmtNum, fmtOps, nowMs, numberFlag, percentiles, pool, printTable, progress } from '../runner/index.js';
 import { benchNode, WORKLOADS, type Workload } from './core.js';
+import type { CreatorData } from './e2e-creator.js';
 
 export interface E2EFigures {
   workload: string;
@@ -101,25 +103,24 @@ async function startServerWorker(dataDir: string, synchronous: 'full' | 'normal'
   };
 }
 
+/** Creates the measured pods from their own thread (e2e-creator.ts), off the scheduler's event loop. */
+async function createInWorker(data: CreatorData): Promise<void> {
+  const worker = new Worker(new URL('./e2e-creator.js', import.meta.url), { workerData: data });
+  try {
+    const m = await new Promise<{ done?: true; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    if (m.error) throw new Error(`pod creator: ${m.error}`);
+  } finally {
+    await worker.terminate();
+  }
+}
+
 const cpuSince = (u: NodeJS.CpuUsage): number => {
   const d = process.cpuUsage(u);
   return (d.user + d.system) / 1e6;
 };
-
-/** Runs `op(i)` for i in [0, n) with `concurrency` in flight. */
-async function pool(n: number, concurrency: number, op: (i: number) => Promise<unknown>, label?: string): Promise<void> {
-  let next = 0;
-  const bar = label ? progress(label, n) : null;
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      const i = next++;
-      await op(i);
-      bar?.tick();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
-  bar?.done();
-}
 
 export interface E2EOptions {
   core: CoreKind;
@@ -196,12 +197,17 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
       return client.create(Pods, p);
     }, `${w.name} ${nodes}: init pods`);
 
-    const created = new Float64Array(pods);
+    const createdBuffer = new SharedArrayBuffer(pods * Float64Array.BYTES_PER_ELEMENT);
+    const created = new Float64Array(createdBuffer);
     const createMeasured = (): Promise<void> =>
-      pool(pods, o.createConcurrency, (i) => {
-        created[i] = nowMs();
-        return client.create(Pods, w.pod(i, 'measure') as KubeObject);
-      }, o.mode === 'backlog' ? `${w.name} ${nodes}: pending pods` : undefined);
+      createInWorker({
+        url: server.url,
+        workload: w.name,
+        pods,
+        concurrency: o.createConcurrency,
+        created: createdBuffer,
+        ...(o.mode === 'backlog' ? { label: `${w.name} ${nodes}: pending pods` } : {}),
+      });
     if (o.mode === 'backlog') await createMeasured();
     const latencies: number[] = [];
     let bound = 0;
@@ -219,7 +225,7 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
         const name = pod.metadata?.name ?? '';
         if (!name.startsWith('measure-')) return;
         const now = nowMs();
-        latencies.push(now - created[Number(name.slice(8))]!);
+        latencies.push(performance.timeOrigin + performance.now() - created[Number(name.slice(8))]!);
         lastBound = now;
         bar.tick();
         if (++bound === pods) allBound();
