@@ -456,12 +456,18 @@ export class ObjectEngine {
     }
     const key = storageKey(r, ns, name);
     const { text, bytes } = encodeText(obj);
+    // The watch cache takes this object for the create's event instead of decoding the stored bytes again;
+    // from here on `obj` is shared with it and is not modified (resourceVersion aside, set to the same value).
+    const c = this.cache(r);
+    const expected = { key, bytes, object: obj, text };
+    c.expect(expected);
     const res = await this.store.create(key, bytes);
     if (!res.ok) {
+      c.forget(expected);
       if (alloc) this.services.release(alloc);
       throw alreadyExists(gr(r), name);
     }
-    this.cache(r).noteWrite(res.revision);
+    c.noteWrite(res.revision);
     meta.resourceVersion = String(res.kv.modRevision);
     this.rememberJson(obj, text, res.kv.modRevision);
     return obj;

@@ -167,6 +167,7 @@ export class WatchCache {
           }
           const obj = { ...prevObj, metadata: { ...prevObj.metadata, resourceVersion: String(ev.revision) } };
           this.items.delete(ev.kv.key);
+          this.expected.delete(ev.kv.key);
           this.sortedKeys = null;
           out = { type: 'DELETED', revision: ev.revision, key: ev.kv.key, object: obj, prev: prevObj };
         } else {
@@ -217,7 +218,8 @@ export class WatchCache {
    * A write that fails must be withdrawn with `forget`.
    */
   expect(w: ExpectedWrite): void {
-    this.expected.set(w.key, w);
+    // A cache nobody started sees no events to take it from: announcing would only pile up entries.
+    if (this.ready) this.expected.set(w.key, w);
   }
 
   forget(w: ExpectedWrite): void {
