@@ -59,9 +59,10 @@ type Live = Pick<Row, 'id' | 'name' | 'create_revision' | 'value'>;
 
 /**
  * Keys whose newest row is kept in memory (least recently used go first): a write's compare-and-swap and a
- * current read of a recently touched key skip the table. Values are shared, never mutated.
+ * current read of a recently touched key skip the table. Values are shared, never mutated. Sized so that a
+ * pod created in a burst of ten thousand is still here when the scheduler binds it (about 2 KB each, ~32 MB).
  */
-const LATEST_KEYS = 4096;
+const LATEST_KEYS = 16384;
 
 /** A committed batch waiting for its WAL sync. */
 interface Committed {
