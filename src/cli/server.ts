@@ -11,7 +11,7 @@ import { pino, type Logger } from 'pino';
 import { openStore } from '../control/storage/index.js';
 import { buildServer } from '../control/api/server.js';
 import { bootstrap } from '../control/bootstrap.js';
-import { startScheduler, type RunningScheduler } from '../control/scheduler/start.js';
+import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { startProxy, type RunningProxy } from '../dataplane/proxy/start.js';
 import type { ProxyMode } from '../dataplane/proxy/backends.js';
@@ -22,7 +22,7 @@ export interface ServerFlags {
   storage: 'sqlite' | 'etcd' | 'memory';
   etcdEndpoints: string[];
   logLevel: string;
-  /** Run the scheduler in-process (default), talking HTTP to this server as a separate one would. */
+  /** Run the scheduler in this process (default), on its own thread, talking HTTP to this server as a separate one would. */
   scheduler: boolean;
   /** Run a proxy agent for this node, programming this named network namespace (never the host's by default). */
   proxyNetns?: string;
@@ -78,7 +78,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const { host, port } = flags.listen;
   const server = await buildServer({ store, logger: log, serverAddress: `${host}:${port}` });
 
-  let scheduler: RunningScheduler | null = null;
+  let scheduler: SchedulerThread | null = null;
   let proxy: RunningProxy | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -110,7 +110,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   writeFileSync(kubeconfig, kubeconfigYaml(url), { mode: 0o600 });
   if (flags.scheduler) {
-    scheduler = await startScheduler({
+    scheduler = startSchedulerThread({
       kubeconfig,
       onError: (err, context) => log.error({ err, context }, 'scheduler'),
     });

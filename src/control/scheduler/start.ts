@@ -1,7 +1,7 @@
 /**
  * Wiring: a Scheduler fed by shared informers over HTTP, with the WASM core (default) or the TypeScript
- * reference. `skiff scheduler` runs this alone; `skiff server` runs it in-process, still talking HTTP to its
- * own API server through src/client as upstream components do.
+ * reference. `skiff scheduler` runs this alone; `skiff server` runs it in-process on its own thread (thread.ts), still
+ * talking HTTP to its own API server through src/client as upstream components do.
  */
 import { setMaxListeners } from 'node:events';
 import type { KubeObject } from '../api/resource.js';
