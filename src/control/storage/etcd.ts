@@ -5,6 +5,7 @@
  */
 import etcd3 from 'etcd3';
 import type { IDuplexStream, IKeyValue, IResponseHeader, IWatchRequest, IWatchResponse } from 'etcd3';
+import { EventQueue } from './event-queue.js';
 import { checkKey, checkLimit, checkModRevision, checkReadRevision, checkValue, compareKeys, prefixEnd } from './keys.js';
 import {
   CompactedError,
@@ -221,36 +222,29 @@ export class EtcdStore implements Store {
  * buffered revision. Lost streams reopen the same way (a few times, with backoff) before the watch fails.
  */
 class EtcdWatch implements Watch {
-  private queue: WatchEvent[] = [];
-  private head = 0;
-  /** Highest revision queued; a reopened stream starts after it and anything at or below it is dropped. */
-  private last: number;
+  /** Its `last` is where a reopened stream starts; paused while the stream is stopped for a slow consumer. */
+  private readonly queue: EventQueue;
   private stream: IDuplexStream<IWatchRequest, IWatchResponse> | null = null;
   /** Bumped whenever a stream is abandoned, so its late callbacks are ignored. */
   private generation = 0;
-  private paused = false;
   private retries = 0;
-  private closed = false;
-  private failed: unknown = null;
-  private wake: (() => void) | null = null;
 
   constructor(
     private readonly client: Client,
     private readonly range: { key: Buffer; range_end: Buffer },
     fromRevision: number,
-    private readonly maxBuffered: number,
+    maxBuffered: number,
     private readonly detach: () => void,
   ) {
-    this.last = fromRevision;
+    this.queue = new EventQueue(fromRevision, maxBuffered, { resume: () => this.open(), close: () => this.close() });
     this.open();
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.queue.closed) return;
+    this.queue.end();
     this.stopStream();
     this.detach();
-    this.signal();
   }
 
   private open(): void {
@@ -265,7 +259,7 @@ class EtcdWatch implements Watch {
         // Start at `last` itself (its event is dropped as already seen) so etcd reports a compaction exactly when
         // last < compacted, the Store rule; etcd alone would accept last = compacted - 1, without that event's
         // previous value. Revision 0 would mean "now" to etcd: the first revision is 1.
-        stream.write({ create_request: { ...this.range, start_revision: Math.max(this.last, 1), prev_kv: true } });
+        stream.write({ create_request: { ...this.range, start_revision: Math.max(this.queue.last, 1), prev_kv: true } });
       },
       (err: unknown) => this.onStreamLost(gen, err),
     );
@@ -281,82 +275,39 @@ class EtcdWatch implements Watch {
   private onResponse(gen: number, res: IWatchResponse): void {
     if (gen !== this.generation) return;
     if (res.compact_revision && res.compact_revision !== '0') {
-      return this.fail(new CompactedError(this.last, Number(res.compact_revision)));
+      return this.fail(new CompactedError(this.queue.last, Number(res.compact_revision)));
     }
     if (res.canceled) return this.fail(new Error(`etcd cancelled the watch: ${res.cancel_reason || 'no reason given'}`));
     this.retries = 0;
     for (const ev of res.events ?? []) {
-      const revision = Number(ev.kv.mod_revision);
-      if (revision <= this.last) continue; // already queued before a reopen
-      this.queue.push(eventOf(ev.type, revision, ev.kv, ev.prev_kv));
-      this.last = revision;
+      // The queue drops revisions already queued before a reopen.
+      this.queue.push(eventOf(ev.type, Number(ev.kv.mod_revision), ev.kv, ev.prev_kv));
     }
-    if (this.queue.length - this.head >= this.maxBuffered) {
-      this.paused = true;
+    if (this.queue.full) {
+      this.queue.pause();
       this.stopStream();
     }
-    this.signal();
   }
 
   private onStreamLost(gen: number, err: unknown): void {
-    if (gen !== this.generation || this.closed) return;
+    if (gen !== this.generation || this.queue.closed) return;
     this.stream = null;
     if (++this.retries > STREAM_RETRIES) return this.fail(err);
     const retryGen = ++this.generation; // ignore anything else from the lost stream meanwhile
     setTimeout(() => {
-      if (retryGen === this.generation && !this.closed) this.open();
+      if (retryGen === this.generation && !this.queue.closed) this.open();
     }, 100 * 2 ** this.retries).unref();
   }
 
   private fail(err: unknown): void {
-    this.failed = err;
+    this.queue.fail(err);
     this.stopStream();
     this.detach();
-    this.signal();
   }
 
-  private signal(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-
-  private async next(): Promise<IteratorResult<WatchEvent>> {
-    for (;;) {
-      if (this.closed) return { done: true, value: undefined };
-      if (this.head < this.queue.length) {
-        const ev = this.queue[this.head++]!;
-        if (this.head > 1024 && this.head * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.head);
-          this.head = 0;
-        }
-        return { done: false, value: ev };
-      }
-      if (this.failed !== null) {
-        const err = this.failed;
-        this.closed = true;
-        throw err;
-      }
-      if (this.paused) {
-        this.paused = false;
-        this.open();
-      }
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  /** One cursor per watch, like a generator: every call returns the same position. */
   [Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
-    return this.iterator;
+    return this.queue[Symbol.asyncIterator]();
   }
-
-  private readonly iterator: AsyncIterator<WatchEvent> = {
-    next: () => this.next(),
-    return: async () => {
-      this.close();
-      return { done: true, value: undefined };
-    },
-  };
 }
 
 /**

@@ -8,6 +8,7 @@
  * A watcher buffers at most `maxBuffered` live events; past that it stops taking live events and catches up
  * from the log when its consumer asks for more (bounded memory for slow consumers, no lost events).
  */
+import { EventQueue } from './event-queue.js';
 import type { Watch, WatchEvent } from './store.js';
 
 export interface EventLog {
@@ -55,103 +56,53 @@ export class LogFeed {
 }
 
 class LogWatch implements Watch {
-  private queue: WatchEvent[] = [];
-  private head = 0;
-  /** Highest revision queued (or delivered); everything at or below it is never queued again. */
-  private last: number;
-  /** True while live events may be queued; false until history is read and after an overflow. */
-  private live = false;
-  private closed = false;
-  private failed: unknown = null;
-  private wake: (() => void) | null = null;
+  /** Paused (not taking live events) until history is read, and again after an overflow. */
+  private readonly queue: EventQueue;
 
   constructor(
     private readonly log: EventLog,
     private readonly prefix: string,
     fromRevision: number,
-    private readonly maxBuffered: number,
+    maxBuffered: number,
     private readonly detach: () => void,
   ) {
-    this.last = fromRevision;
+    this.queue = new EventQueue(fromRevision, maxBuffered, { resume: () => this.catchUp(), close: () => this.close() });
+    this.queue.pause();
   }
 
   offer(events: readonly WatchEvent[]): void {
-    if (!this.live || this.closed) return;
+    if (this.queue.paused || this.queue.closed) return;
     for (const ev of events) {
-      if (ev.revision <= this.last || !ev.kv.key.startsWith(this.prefix)) continue;
-      if (this.queue.length - this.head >= this.maxBuffered) {
-        this.live = false; // slow consumer: the rest comes from the log later
+      if (ev.revision <= this.queue.last || !ev.kv.key.startsWith(this.prefix)) continue;
+      if (this.queue.full) {
+        this.queue.pause(); // slow consumer: the rest comes from the log later
         break;
       }
       this.queue.push(ev);
-      this.last = ev.revision;
     }
-    this.signal();
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.queue.closed) return;
+    this.queue.end();
     this.detach();
-    this.signal();
   }
 
-  private signal(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-
-  private async next(): Promise<IteratorResult<WatchEvent>> {
-    for (;;) {
-      if (this.failed !== null) {
-        const err = this.failed;
-        this.failed = null;
-        this.closed = true;
-        throw err;
-      }
-      if (this.closed) return { done: true, value: undefined };
-      if (this.head < this.queue.length) {
-        const ev = this.queue[this.head++]!;
-        if (this.head > 1024 && this.head * 2 > this.queue.length) {
-          this.queue = this.queue.slice(this.head);
-          this.head = 0;
-        }
-        return { done: false, value: ev };
-      }
-      if (!this.live) {
-        this.catchUp();
-        continue;
-      }
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  /** Reads one batch of history after `last`; goes live once the log has nothing more. */
+  /** Reads one batch of history after the last queued revision; stays paused while the log may hold more. */
   private catchUp(): void {
     let batch: WatchEvent[];
     try {
-      batch = this.log.eventsAfter(this.prefix, this.last, HISTORY_BATCH);
+      batch = this.log.eventsAfter(this.prefix, this.queue.last, HISTORY_BATCH);
     } catch (err) {
-      this.failed = err;
+      this.queue.fail(err);
       this.detach();
       return;
     }
     for (const ev of batch) this.queue.push(ev);
-    if (batch.length > 0) this.last = batch[batch.length - 1]!.revision;
-    if (batch.length < HISTORY_BATCH) this.live = true;
+    if (batch.length >= HISTORY_BATCH) this.queue.pause();
   }
 
-  /** One cursor per watch, like a generator: every call returns the same position. */
   [Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
-    return this.iterator;
+    return this.queue[Symbol.asyncIterator]();
   }
-
-  private readonly iterator: AsyncIterator<WatchEvent> = {
-    next: () => this.next(),
-    return: async () => {
-      this.close();
-      return { done: true, value: undefined };
-    },
-  };
 }
