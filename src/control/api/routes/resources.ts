@@ -19,6 +19,7 @@ import {
   ApplyConflictError, ApplyRequestError, managerOf, serverSideApply, validateFieldManager, validatePatchOptions, type ApplyOptions,
 } from '../patch/apply/index.js';
 import { parseFieldValidation } from './unknown-fields.js';
+import { checkBodyTypes, type DecodeTarget } from '../validation/decode-types.js';
 
 /** A parsed resource path. */
 export interface ResourcePath {
@@ -35,6 +36,8 @@ const RETURNS_DELETED = new Set(['/Pod', '/ServiceAccount', '/Service', '/Namesp
 const SERVED_PATCH_TYPES = servedPatchTypes;
 /** /scale takes every patch type but apply (upstream converts scale managedFields to the parent's; not built). */
 const SCALE_PATCH_TYPES = SERVED_PATCH_TYPES.filter((t) => t !== APPLY_PATCH);
+/** PUT …/scale bodies decode as autoscaling/v1 Scale. */
+const SCALE_TARGET: DecodeTarget = { group: 'autoscaling', version: 'v1', kind: 'Scale', definition: 'io.k8s.api.autoscaling.v1.Scale' };
 
 /**
  * Splits a path after /api or /apis: returns null when it is not a resource path (the caller answers 404).
@@ -179,9 +182,9 @@ export class ResourceRoutes {
         case 'watch':
           return this.watch(req, reply, r, namespace, name, query, format);
         case 'create':
-          return this.send(reply, 201, { kind: 'json' }, r, await e.create(r, namespace, decodeBody(req.headers['content-type'], req.body as Buffer), wo()), query);
+          return this.send(reply, 201, { kind: 'json' }, r, await e.create(r, namespace, checkBodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo()), query);
         case 'update': {
-          const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo());
+          const res = await e.update(r, namespace, name!, checkBodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo());
           return this.send(reply, res.created ? 201 : 200, { kind: 'json' }, r, res.object, query);
         }
         case 'patch': {
@@ -216,7 +219,7 @@ export class ResourceRoutes {
     if (subresource === 'status') {
       if (verb === 'get') return this.send(reply, 200, format, r, await e.get(r, namespace, name!), query);
       if (verb === 'update') {
-        const res = await e.update(r, namespace, name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo(), 'status');
+        const res = await e.update(r, namespace, name!, checkBodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo(), 'status');
         return this.send(reply, 200, { kind: 'json' }, r, res.object, query);
       }
       if (verb === 'patch') return this.send(reply, 200, { kind: 'json' }, r, (await this.patch(req, r, namespace, name!, 'status', wo())).object, query);
@@ -224,7 +227,7 @@ export class ResourceRoutes {
     if (subresource === 'scale' && r.scale) {
       if (verb === 'get') return this.sendRaw(reply, 200, format, await e.getScale(r, namespace, name!));
       if (verb === 'update') {
-        const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+        const body = checkBodyTypes(SCALE_TARGET, decodeBody(req.headers['content-type'], req.body as Buffer));
         return this.sendRaw(reply, 200, format, await e.updateScale(r, namespace, name!, () => body, wo()));
       }
       if (verb === 'patch') {
