@@ -36,7 +36,12 @@ export function pluginForReason(reason: string): string | undefined {
   if (reason === 'node(s) were unschedulable') return 'NodeUnschedulable';
   if (reason === "node(s) didn't match the requested node name") return 'NodeName';
   if (reason.startsWith('node(s) had untolerated taint')) return 'TaintToleration';
-  if (reason === "node(s) didn't match Pod's node affinity/selector") return 'NodeAffinity';
+  if (
+    reason === "node(s) didn't match Pod's node affinity/selector" ||
+    reason === "node(s) didn't satisfy plugin(s) [NodeAffinity]" ||
+    reason === 'pod affinity terms conflict'
+  )
+    return 'NodeAffinity';
   if (reason === "node(s) didn't have free ports for the requested pod ports") return 'NodePorts';
   if (reason.startsWith('Insufficient ') || reason === 'Too many pods') return 'NodeResourcesFit';
   if (reason.startsWith("node(s) didn't match pod topology spread constraints")) return 'PodTopologySpread';

@@ -38,6 +38,8 @@ export function unresolvableByPreemption(reason: string): boolean {
     reason === "node(s) didn't match the requested node name" ||
     reason.startsWith('node(s) had untolerated taint') ||
     reason === "node(s) didn't match Pod's node affinity/selector" ||
+    reason === "node(s) didn't satisfy plugin(s) [NodeAffinity]" ||
+    reason === 'pod affinity terms conflict' ||
     reason === "node(s) didn't match pod topology spread constraints (missing required label)" ||
     reason === "node(s) didn't match pod affinity rules"
   );
@@ -62,9 +64,17 @@ export function preemptionMessage(pod: KubeObject, numAllNodes: number, reasons:
   return `preemption: ${formatFitError(numAllNodes, hist)}`;
 }
 
-/** The full FailedScheduling message for a pod no node fits. */
-export function failedSchedulingMessage(pod: KubeObject, numAllNodes: number, reasons: readonly FailureReason[]): string {
+/**
+ * The full FailedScheduling message for a pod no node fits. `preFilterMsg`: a PreFilter rejected the pod before
+ * any filter ran; upstream then prints that message instead of the per-node histogram, and every node carries it
+ * into preemption.
+ */
+export function failedSchedulingMessage(pod: KubeObject, numAllNodes: number, reasons: readonly FailureReason[], preFilterMsg = ''): string {
   if (numAllNodes === 0) return NO_NODES_AVAILABLE;
+  if (preFilterMsg) {
+    const all = [{ reason: preFilterMsg, count: numAllNodes }];
+    return `0/${numAllNodes} nodes are available: ${preFilterMsg}. ${preemptionMessage(pod, numAllNodes, all)}`;
+  }
   return formatFitError(numAllNodes, reasons, preemptionMessage(pod, numAllNodes, reasons));
 }
 

@@ -26,6 +26,10 @@ export const REASON = {
   affinity: "node(s) didn't match pod affinity rules",
   antiAffinity: "node(s) didn't match pod anti-affinity rules",
   existingAntiAffinity: "node(s) didn't satisfy existing pods anti-affinity rules",
+  /** Nodes left out by NodeAffinity's PreFilter node set (prefilter.ts). */
+  outsidePreFilterNodes: "node(s) didn't satisfy plugin(s) [NodeAffinity]",
+  /** NodeAffinity's PreFilter rejection when the pod's terms name no node at all. */
+  affinityTermsConflict: 'pod affinity terms conflict',
 } as const;
 
 export function taintReason(key: string, value: string): string {

@@ -14,7 +14,9 @@ import type { ResourceEventHandler } from '../../client/informer.js';
 import { bindErrorIsFinal, type SchedulerApi } from './binder.js';
 import { nodeNameOf, podKey, SchedulerCache } from './cache.js';
 import { nodeSchedulingChanges, unschedulablePlugins } from './cluster-events.js';
-import type { ScheduleHints, SchedulerCore } from './core.js';
+import type { FailureReason, ScheduleHints, SchedulerCore } from './core.js';
+import { REASON, type ExplainableCore } from './plugins.js';
+import { nodeAffinityPreFilter } from './prefilter.js';
 import { defaultSpreadSelector, type DefaultSpreadSources } from './default-spread.js';
 import {
   EventRecorder, failedSchedulingMessage, podEvent, scheduledMessage, SCHEDULER_NAME, unschedulableCondition,
@@ -58,6 +60,8 @@ export const schedulerNameOf = (pod: KubeObject): string =>
 const yieldToIO = (): Promise<void> => new Promise((r) => setImmediate(r));
 /** Longest stretch of back-to-back cycles before the loop lets I/O callbacks run. */
 const YIELD_EVERY_MS = 2;
+
+const isExplainable = (core: SchedulerCore): core is ExplainableCore => typeof (core as Partial<ExplainableCore>).explain === 'function';
 
 export class Scheduler {
   readonly queue: SchedulingQueue;
@@ -190,10 +194,11 @@ export class Scheduler {
     }
     this.stats.attempts++;
     let result;
+    let hints: ScheduleHints | undefined;
     try {
       const sources = this.opts.spreadSources;
       const selector = sources ? defaultSpreadSelector(pod, sources) : undefined;
-      const hints: ScheduleHints | undefined = selector ? { defaultSpreadSelector: selector } : undefined;
+      hints = selector ? { defaultSpreadSelector: selector } : undefined;
       result = this.opts.core.schedule(pod, hints);
     } catch (err) {
       this.stats.errors++;
@@ -204,9 +209,10 @@ export class Scheduler {
     }
     if (result.node === null) {
       this.stats.unschedulable++;
-      const message = failedSchedulingMessage(pod, this.cache.nodeCount(), result.reasons);
+      const failure = this.failureReasons(pod, hints, result.reasons);
+      const message = failedSchedulingMessage(pod, this.cache.nodeCount(), failure.reasons, failure.preFilterMsg);
       this.reportFailure(pod, 'Unschedulable', message);
-      this.queue.addUnschedulable(info, unschedulablePlugins(result.reasons), cycle);
+      this.queue.addUnschedulable(info, unschedulablePlugins(failure.reasons), cycle);
       return;
     }
     const nodeName = result.node;
@@ -246,6 +252,27 @@ export class Scheduler {
   async idle(): Promise<void> {
     if (this.bindsInFlight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     await this.recorder.flush();
+  }
+
+  /**
+   * The per-node reasons upstream reports for a pod no node fits: the core's, unless NodeAffinity's PreFilter
+   * narrowed the pod to named nodes (prefilter.ts). Then only those nodes' own reasons count, the others are
+   * outside the set, and a set that names no node is the PreFilter's own rejection. The cores filter every node
+   * (same decision), so the named nodes' reasons come from an explain of this rare, failed cycle.
+   */
+  private failureReasons(pod: KubeObject, hints: ScheduleHints | undefined, coreReasons: FailureReason[]): { reasons: FailureReason[]; preFilterMsg: string } {
+    const pre = nodeAffinityPreFilter(pod);
+    if (pre.kind === 'conflict') return { reasons: [{ reason: REASON.affinityTermsConflict, count: this.cache.nodeCount() }], preFilterMsg: REASON.affinityTermsConflict };
+    const core = this.opts.core;
+    if (pre.kind === 'all' || !isExplainable(core)) return { reasons: coreReasons, preFilterMsg: '' };
+    const counts = new Map<string, number>();
+    let outside = 0;
+    for (const n of core.explain(pod, hints)) {
+      if (!pre.names.has(n.node)) outside++;
+      else for (const r of n.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+    }
+    if (outside) counts.set(REASON.outsidePreFilterNodes, outside);
+    return { reasons: [...counts].map(([reason, count]) => ({ reason, count })), preFilterMsg: '' };
   }
 
   private reportFailure(pod: KubeObject, reason: 'Unschedulable' | 'SchedulerError', message: string): void {
