@@ -35,7 +35,7 @@ const INT_RANGE: Record<string, [number, number]> = {
 /** Where the decoder is: the innermost struct holding the field, and the struct field names from the root. */
 interface Context {
   struct: string;
-  path: readonly string[];
+  path: string[];
 }
 
 /** The JSON kind as encoding/json names it in its errors. */
@@ -58,13 +58,35 @@ function unmarshalError(value: string, ctx: Context, goType: string): string {
   return `json: cannot unmarshal ${value} into Go struct field ${ctx.struct}.${ctx.path.join('.')} of type ${goType}`;
 }
 
-const refName = (s: Schema | undefined): string | undefined => (s?.$ref ? s.$ref.slice(REF_PREFIX.length) : undefined);
+const refNames = new Map<string, string>();
+/** The definition a `$ref` names (memoised: this runs on every field of every write). */
+function refName(s: Schema | undefined): string | undefined {
+  const ref = s?.$ref;
+  if (!ref) return undefined;
+  let name = refNames.get(ref);
+  if (name === undefined) refNames.set(ref, (name = ref.slice(REF_PREFIX.length)));
+  return name;
+}
 
-/** A Go struct's name and its type as reflect prints it: io.k8s.api.apps.v1.DeploymentSpec → DeploymentSpec, v1.DeploymentSpec. */
-function goStruct(definition: string): { name: string; type: string } {
-  const parts = definition.split('.');
-  const name = parts[parts.length - 1]!;
-  return { name, type: `${parts[parts.length - 2]}.${name}` };
+interface GoStruct {
+  /** The struct's name (DeploymentSpec), as errors name the struct holding a field. */
+  name: string;
+  /** The type as reflect prints it (v1.DeploymentSpec). */
+  type: string;
+  /** The definition's package (io.k8s.api.apps.v1). */
+  pkg: string;
+}
+
+const goStructs = new Map<string, GoStruct>();
+function goStruct(definition: string): GoStruct {
+  let g = goStructs.get(definition);
+  if (!g) {
+    const parts = definition.split('.');
+    const name = parts[parts.length - 1]!;
+    g = { name, type: `${parts[parts.length - 2]}.${name}`, pkg: parts.slice(0, -1).join('.') };
+    goStructs.set(definition, g);
+  }
+  return g;
 }
 
 const isIntOrString = (s: Schema): boolean => s.format === 'int-or-string' || s['x-kubernetes-int-or-string'] === true;
@@ -156,17 +178,23 @@ class Walker {
   }
 
   private struct(v: unknown, s: Schema, definition: string | undefined, ctx: Context, type?: string): string | undefined {
-    const go = definition ? goStruct(definition) : { name: ctx.struct, type: type ?? 'struct {}' };
+    const go = definition ? goStruct(definition) : { name: ctx.struct, type: type ?? 'struct {}', pkg: '' };
     if (!isPlainObject(v)) {
       this.save(unmarshalError(jsonKind(v), ctx, go.type));
       return undefined;
     }
-    const pkg = definition ? definition.slice(0, definition.lastIndexOf('.')) : '';
-    for (const key of Object.keys(v)) {
-      const prop = s.properties![key];
-      if (!prop) continue;
-      const fatal = this.value(v[key], prop, pkg, { struct: go.name, path: [...ctx.path, key] });
+    const outer = ctx.struct;
+    const props = s.properties!;
+    for (const key in v) {
+      const prop = props[key];
+      if (!prop || !Object.hasOwn(props, key)) continue;
+      // One mutable context for the whole walk: field name pushed on entry, popped on the way out.
+      ctx.struct = go.name;
+      ctx.path.push(key);
+      const fatal = this.value(v[key], prop, go.pkg, ctx);
       if (fatal) return fatal;
+      ctx.path.pop();
+      ctx.struct = outer;
     }
     return undefined;
   }
