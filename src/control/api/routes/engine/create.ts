@@ -1,0 +1,116 @@
+/** create: an object's first write (name, uid, timestamps, status reset, defaults, allocation, validation, store). */
+import { randomUUID } from 'node:crypto';
+import type { KubeObject, ResourceType, FieldError } from '../../resource.js';
+import { storageKey } from '../../resource.js';
+import { alreadyExists, badRequest, invalid } from '../../status.js';
+import type { Allocation } from '../../allocators/service.js';
+import type { EngineContext } from './context.js';
+import { gk, gr } from './group-kind.js';
+import { track } from './managed-fields.js';
+import { rfc3339 } from './metav1.js';
+import { checkNamespace, type NamespaceContext } from './namespace.js';
+import { checkBody, unknownFields } from './request-body.js';
+import { encodeText } from './stored-form.js';
+import type { WriteOptions } from './write-options.js';
+
+export type CreateContext = NamespaceContext &
+  Pick<EngineContext, 'store' | 'cache' | 'now' | 'random' | 'services' | 'observeServices' | 'storedJson'>;
+
+/** Upstream's generateName suffix: 5 characters from an alphabet without vowels or look-alikes. */
+const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+export async function createObject(
+  ctx: CreateContext, r: ResourceType, ns: string | undefined, body: unknown, opts: WriteOptions,
+): Promise<KubeObject> {
+  const obj = checkBody(r, body);
+  unknownFields(r, obj, opts);
+  const meta = obj.metadata!;
+  if (r.namespaced) {
+    if (!ns) throw badRequest('the namespace of the object is required');
+    if (meta.namespace && meta.namespace !== ns) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    meta.namespace = ns;
+  } else delete meta.namespace;
+  if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix(ctx);
+  const name = meta.name ?? '';
+  if (!name) throw invalid(r.group, r.kind, '', [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+  const metaErrors = pathSegmentErrors(name);
+  if (metaErrors.length) throw invalid(r.group, r.kind, name, metaErrors);
+  if (r.namespaced) await checkNamespace(ctx, r, ns!, true, name);
+
+  meta.uid = randomUUID();
+  meta.creationTimestamp = rfc3339(ctx.now());
+  delete meta.resourceVersion;
+  delete meta.deletionTimestamp;
+  delete meta.deletionGracePeriodSeconds;
+  if (r.strategy.hasGeneration) meta.generation = 1;
+  else delete meta.generation;
+  resetStatusOnCreate(r, obj);
+  r.strategy.default?.(obj);
+  // Before allocation: allocated fields (clusterIP, nodePorts) stay unowned, as upstream's.
+  if (opts.fieldManager !== undefined && !opts.applied) track(ctx, r, null, obj, opts.fieldManager, '');
+
+  let alloc: Allocation | null = null;
+  const errors: FieldError[] = [];
+  if (gk(r) === '/Service') {
+    await ctx.observeServices();
+    const res = ctx.services.allocateCreate(obj);
+    alloc = res.alloc;
+    errors.push(...res.errors);
+  }
+  errors.push(...(r.strategy.validate?.(obj) ?? []));
+  if (errors.length) {
+    if (alloc) ctx.services.release(alloc);
+    throw invalid(r.group, r.kind, name, errors);
+  }
+  if (opts.dryRun) {
+    if (alloc) ctx.services.release(alloc);
+    return obj;
+  }
+  const key = storageKey(r, ns, name);
+  const { text, bytes } = encodeText(obj);
+  // The watch cache takes this object for the create's event instead of decoding the stored bytes again;
+  // from here on `obj` is shared with it and is not modified (resourceVersion aside, set to the same value).
+  const c = ctx.cache(r);
+  const expected = { key, bytes, object: obj, text };
+  c.expect(expected);
+  const res = await ctx.store.create(key, bytes);
+  if (!res.ok) {
+    c.forget(expected);
+    if (alloc) ctx.services.release(alloc);
+    throw alreadyExists(gr(r), name);
+  }
+  c.noteWrite(res.revision);
+  meta.resourceVersion = String(res.kv.modRevision);
+  ctx.storedJson.remember(obj, text, res.kv.modRevision);
+  return obj;
+}
+
+function randomSuffix(ctx: Pick<EngineContext, 'random'>): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += NAME_ALPHABET[Math.floor(ctx.random() * NAME_ALPHABET.length)];
+  return s;
+}
+
+/** What upstream's PrepareForCreate does to status: most kinds start empty, pods Pending, namespaces Active. */
+function resetStatusOnCreate(r: ResourceType, obj: KubeObject): void {
+  const k = gk(r);
+  if (k === '/Namespace') {
+    obj['status'] = { phase: 'Active' };
+    const spec = (obj['spec'] ??= {}) as { finalizers?: string[] };
+    spec.finalizers ??= ['kubernetes'];
+    return;
+  }
+  if (!r.strategy.hasStatus || k === '/Node') return;
+  obj['status'] = k === '/Pod' ? { phase: 'Pending' } : {};
+}
+
+/** ValidateObjectMeta's path-segment rule (names become URL path segments and storage keys). */
+function pathSegmentErrors(name: string): FieldError[] {
+  if (name === '.' || name === '..') return [{ type: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": may not be '${name}'` }];
+  for (const bad of ['/', '%']) {
+    if (name.includes(bad)) return [{ type: 'FieldValueInvalid', field: 'metadata.name', message: `Invalid value: "${name}": may not contain '${bad}'` }];
+  }
+  return [];
+}

@@ -1,0 +1,124 @@
+/**
+ * DELETE and deletecollection: preconditions, then either a graceful delete (deletionTimestamp set while
+ * finalizers or a pod's grace period hold the object) or the key's removal.
+ */
+import type { KubeObject, ResourceType } from '../../resource.js';
+import { storageKey } from '../../resource.js';
+import { ApiError, conflict, forbidden, notFound, staleConflict } from '../../status.js';
+import { decodeKV } from '../../watch/cache.js';
+import type { EngineContext } from './context.js';
+import { gracePeriod } from './grace-period.js';
+import { gk, gr } from './group-kind.js';
+import { rfc3339 } from './metav1.js';
+import { listObjects, type ListOptions, type ReadContext } from './read.js';
+import { encode } from './stored-form.js';
+import type { WriteOptions } from './write-options.js';
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: string;
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
+
+export interface DeleteResult {
+  object: KubeObject;
+  /** True when the key is gone; false when it waits on finalizers or a grace period. */
+  deleted: boolean;
+}
+
+export interface DeleteContext extends Pick<EngineContext, 'store' | 'registry' | 'cache' | 'now' | 'services' | 'options'> {
+  /** Called when a namespace starts terminating; the namespace finalizer hooks in here. */
+  onNamespaceTerminating(name: string): void;
+}
+
+/** Namespaces kube-apiserver refuses to delete. */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+export async function deleteObject(
+  ctx: DeleteContext, r: ResourceType, ns: string | undefined, name: string, options: DeleteOptions, opts: WriteOptions,
+): Promise<DeleteResult> {
+  const key = storageKey(r, ns, name);
+  if (gk(r) === '/Namespace' && IMMORTAL_NAMESPACES.has(name)) {
+    throw forbidden({ group: '', resource: 'namespaces' }, name, 'this namespace may not be deleted');
+  }
+  if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds < 0) options.gracePeriodSeconds = 1;
+  for (let attempt = 0; ; attempt++) {
+    const { kv } = await ctx.store.get(key);
+    if (!kv) throw notFound(gr(r), name);
+    const cur = decodeKV(kv);
+    const meta = cur.metadata!;
+    const pre = options.preconditions;
+    if (pre?.uid && pre.uid !== meta.uid) {
+      throw conflict(gr(r), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid ?? ''}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+      throw conflict(gr(r), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
+    }
+
+    const next = structuredClone(cur);
+    const nm = next.metadata!;
+    const finalizers = [...(nm.finalizers ?? [])];
+    if (ctx.options.gcFinalizers) {
+      const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
+      if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+      if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+    }
+    const grace = await gracePeriod(ctx, r, cur, options);
+    const isNamespace = gk(r) === '/Namespace';
+    const nsFinalizers = isNamespace ? ((cur['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []) : [];
+    if (finalizers.length > 0 || nsFinalizers.length > 0 || grace > 0) {
+      if (meta.deletionTimestamp) {
+        // Already terminating: only a shorter grace period or newly added finalizers change anything.
+        const shorter = grace > 0 && grace < (meta.deletionGracePeriodSeconds ?? 0);
+        const added = finalizers.length !== (meta.finalizers ?? []).length;
+        if (!shorter && !added) return { object: cur, deleted: false };
+      }
+      nm.deletionTimestamp = rfc3339(new Date(ctx.now().getTime() + grace * 1000));
+      nm.deletionGracePeriodSeconds = grace;
+      if (finalizers.length) nm.finalizers = finalizers;
+      if (isNamespace) next['status'] = { ...(next['status'] as object), phase: 'Terminating' };
+      if (opts.dryRun) return { object: next, deleted: false };
+      const res = await ctx.store.update(key, encode(next), kv.modRevision);
+      if (!res.ok) {
+        if (attempt > 20) throw staleConflict(gr(r), name);
+        continue;
+      }
+      ctx.cache(r).noteWrite(res.revision);
+      nm.resourceVersion = String(res.kv.modRevision);
+      if (isNamespace) ctx.onNamespaceTerminating(name);
+      return { object: next, deleted: false };
+    }
+    if (opts.dryRun) return { object: cur, deleted: true };
+    const res = await ctx.store.delete(key, kv.modRevision);
+    if (!res.ok) {
+      if (!res.current) throw notFound(gr(r), name);
+      if (attempt > 20) throw staleConflict(gr(r), name);
+      continue;
+    }
+    ctx.cache(r).noteWrite(res.revision);
+    if (gk(r) === '/Service') ctx.services.releaseService(cur);
+    meta.resourceVersion = String(res.revision);
+    return { object: cur, deleted: true };
+  }
+}
+
+export async function deleteCollection(
+  ctx: DeleteContext & ReadContext, r: ResourceType, ns: string | undefined, list: ListOptions, options: DeleteOptions,
+  opts: WriteOptions,
+): Promise<KubeObject[]> {
+  const { items } = await listObjects(ctx, r, ns, { ...list, limit: 0 });
+  const out: KubeObject[] = [];
+  for (const e of items) {
+    const m = e.object.metadata!;
+    try {
+      const res = await deleteObject(ctx, r, m.namespace, m.name!, { ...options }, opts);
+      out.push(res.object);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) continue;
+      throw err;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,165 @@
+/** Upstream's GuaranteedUpdate: read, mutate, prepare (strategy, allocation, validation), compare-and-swap, retry. */
+import type { KubeObject, ResourceType, FieldError } from '../../resource.js';
+import { storageKey } from '../../resource.js';
+import { invalid, notFound, staleConflict } from '../../status.js';
+import { decodeKV } from '../../watch/cache.js';
+import type { Allocation } from '../../allocators/service.js';
+import { deepEqual } from '../../validation/errors.js';
+import type { EngineContext } from './context.js';
+import { waitsOnGrace } from './grace-period.js';
+import { gk, gr } from './group-kind.js';
+import { track } from './managed-fields.js';
+import { encodeText } from './stored-form.js';
+import type { WriteOptions } from './write-options.js';
+
+/** '' is the main endpoint; 'internal' writes (binding) keep every field the mutation set. */
+export type Subresource = '' | 'status' | 'internal';
+
+export type UpdateContext = Pick<EngineContext, 'store' | 'cache' | 'now' | 'services' | 'observeServices' | 'storedJson'>;
+
+/**
+ * Read, mutate, compare-and-swap, retry: upstream's GuaranteedUpdate. `mutate` returns what the client wants;
+ * a resourceVersion in it is a precondition (409 when stale), none means an unconditional update.
+ */
+export async function guaranteedUpdate(
+  ctx: UpdateContext,
+  r: ResourceType, ns: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject,
+  opts: WriteOptions, sub: Subresource, managedAs: string = sub === 'status' ? 'status' : '',
+): Promise<KubeObject> {
+  const key = storageKey(r, ns, name);
+  for (let attempt = 0; ; attempt++) {
+    const { kv } = await ctx.store.get(key);
+    if (!kv) throw notFound(gr(r), name);
+    const current = decodeKV(kv);
+    const desired = mutate(structuredClone(current));
+    const wantRV = desired.metadata?.resourceVersion;
+    if (wantRV && wantRV !== current.metadata!.resourceVersion) throw staleConflict(gr(r), name);
+    const { obj, freed, alloc } = await prepareUpdate(ctx, r, current, desired, sub);
+    // managedFields: an apply brought its own (status rebuilt obj from the stored object, so they are carried
+    // across); other writes are recorded as Updates. Binding is not: upstream's assignPod writes storage directly.
+    if (opts.applied) {
+      const applied = desired.metadata?.managedFields;
+      if (sub === 'status' && applied) obj.metadata!.managedFields = applied;
+      else if (sub === 'status') delete obj.metadata!.managedFields;
+    } else if (opts.fieldManager !== undefined && sub !== 'internal') track(ctx, r, current, obj, opts.fieldManager, managedAs);
+    const release = () => alloc && ctx.services.release(alloc);
+    if (opts.dryRun) {
+      release();
+      return obj;
+    }
+    if (sameObject(current, obj)) {
+      release();
+      return current;
+    }
+    // An update that removes the last finalizer of an object being deleted completes the deletion.
+    if (obj.metadata?.deletionTimestamp && !(obj.metadata.finalizers?.length) && !waitsOnGrace(r, obj)) {
+      const del = await ctx.store.delete(key, kv.modRevision);
+      if (!del.ok) {
+        release();
+        if (wantRV || attempt > 20) throw staleConflict(gr(r), name);
+        continue;
+      }
+      ctx.cache(r).noteWrite(del.revision);
+      if (gk(r) === '/Service') ctx.services.releaseService(current);
+      obj.metadata.resourceVersion = String(del.revision);
+      return obj;
+    }
+    const { text, bytes } = encodeText(obj);
+    const res = await ctx.store.update(key, bytes, kv.modRevision);
+    if (!res.ok) {
+      release();
+      if (!res.current) throw notFound(gr(r), name);
+      if (wantRV || attempt > 20) throw staleConflict(gr(r), name);
+      continue;
+    }
+    if (freed) ctx.services.release(freed);
+    ctx.cache(r).noteWrite(res.revision);
+    obj.metadata!.resourceVersion = String(res.kv.modRevision);
+    ctx.storedJson.remember(obj, text, res.kv.modRevision);
+    return obj;
+  }
+}
+
+async function prepareUpdate(
+  ctx: Pick<EngineContext, 'services' | 'observeServices'>,
+  r: ResourceType, old: KubeObject, desired: KubeObject, sub: Subresource,
+): Promise<{ obj: KubeObject; alloc?: Allocation; freed?: Allocation }> {
+  let obj: KubeObject;
+  const oldMeta = old.metadata!;
+  if (sub === 'status') {
+    obj = structuredClone(old);
+    if (desired['status'] === undefined) delete obj['status'];
+    else obj['status'] = desired['status'];
+  } else if (sub === 'internal') {
+    obj = desired;
+  } else {
+    obj = desired;
+    const m = obj.metadata!;
+    m.name = oldMeta.name;
+    if (oldMeta.namespace !== undefined) m.namespace = oldMeta.namespace;
+    else delete m.namespace;
+    m.uid = oldMeta.uid;
+    m.creationTimestamp = oldMeta.creationTimestamp;
+    for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {
+      if (oldMeta[f] !== undefined) m[f] = oldMeta[f] as never;
+      else delete m[f];
+    }
+    if (r.strategy.hasStatus || gk(r) === '/Namespace') {
+      if (old['status'] === undefined) delete obj['status'];
+      else obj['status'] = structuredClone(old['status']);
+    }
+    if (gk(r) === '/Namespace') {
+      // spec.finalizers change only through /finalize.
+      obj['spec'] = structuredClone(old['spec']);
+    }
+  }
+  obj.metadata!.resourceVersion = oldMeta.resourceVersion;
+  r.strategy.default?.(obj);
+
+  const errors: FieldError[] = [];
+  let alloc: Allocation | undefined;
+  let freed: Allocation | undefined;
+  if (gk(r) === '/Service' && sub === '') {
+    await ctx.observeServices();
+    const res = ctx.services.allocateUpdate(obj, old);
+    errors.push(...res.errors);
+    if (!res.errors.length) {
+      alloc = res.alloc;
+      freed = res.freed;
+    }
+  }
+  errors.push(...(r.strategy.validate?.(obj) ?? []));
+  // Internal writes (binding) are not user updates: upstream's assignPod skips the update strategy's rules.
+  if (sub !== 'internal') errors.push(...(r.strategy.validateUpdate?.(obj, old) ?? []));
+  if (oldMeta.deletionTimestamp) {
+    const added = (obj.metadata!.finalizers ?? []).filter((f) => !(oldMeta.finalizers ?? []).includes(f));
+    if (added.length) errors.push({ type: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` });
+  }
+  if (errors.length) {
+    if (alloc) ctx.services.release(alloc);
+    throw invalid(r.group, r.kind, oldMeta.name ?? '', dedupe(errors));
+  }
+  if (r.strategy.hasGeneration && sub === '' && !deepEqual(obj['spec'], old['spec'])) {
+    obj.metadata!.generation = (oldMeta.generation ?? 1) + 1;
+  }
+  const out: { obj: KubeObject; alloc?: Allocation; freed?: Allocation } = { obj };
+  if (alloc) out.alloc = alloc;
+  if (freed) out.freed = freed;
+  return out;
+}
+
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const k = `${e.field}\u0000${e.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Equal apart from resourceVersion: a write that would change nothing is skipped, as upstream's update. */
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  return deepEqual(strip(a), strip(b));
+}

@@ -1,0 +1,14 @@
+import type { KubeObject, ResourceType } from '../../resource.js';
+import { groupVersion } from '../../resource.js';
+import { managedFieldsAfterUpdate } from '../../patch/apply/index.js';
+import type { EngineContext } from './context.js';
+
+/** Sets obj's metadata.managedFields to record an ordinary write (live null: a create) by `manager`. */
+export function track(
+  ctx: Pick<EngineContext, 'now'>, r: ResourceType, live: KubeObject | null, obj: KubeObject, manager: string, subresource: string,
+): void {
+  const entries = managedFieldsAfterUpdate(live, obj, manager, groupVersion(r), ctx.now(), { definition: r.definition, subresource });
+  const meta = (obj.metadata ??= {});
+  if (entries) meta.managedFields = entries;
+  else delete meta.managedFields;
+}

@@ -1,0 +1,16 @@
+import type { FieldValidation } from '../unknown-fields.js';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** How unknown fields are reported (they are always dropped); default Warn. */
+  fieldValidation?: FieldValidation;
+  /** Collects warnings (unknown fields) for the response's Warning headers. */
+  warnings?: string[];
+  /**
+   * The manager metadata.managedFields records this write under (fieldManager, else from the User-Agent).
+   * Absent: not recorded (the server's own writes, as bootstrap's).
+   */
+  fieldManager?: string;
+  /** A server-side apply: the mutation already set managedFields, so no Update entry is added. */
+  applied?: boolean;
+}
