@@ -11,8 +11,9 @@
  * on (the first one is reported); errors raised by types with their own decoder (IntOrString, Quantity, Time)
  * end the walk at once and win, as a returned error does there.
  *
- * Known gaps: Go's named string types (v1.Protocol, …) print as `string`; number text is JavaScript's rendering
- * of the parsed value (`1e3` and `5.0` arrive as integers and pass; upstream rejects them for integer fields).
+ * Known gaps: the schema does not carry Go's named string types; the common ones are listed below
+ * (NAMED_TYPES) and any other prints as `string`. Number text is JavaScript's rendering of the parsed value
+ * (`1e3` and `5.0` arrive as integers and pass; upstream rejects them for integer fields).
  */
 import { groupVersion, type ResourceType } from '../resource.js';
 import { definitionSchema, resolveSchema, REF_PREFIX, type Schema } from '../schema/index.js';
@@ -31,6 +32,47 @@ const INT_RANGE: Record<string, [number, number]> = {
   int64: [-(2 ** 63), 2 ** 63 - 1],
   uint8: [0, 255],
 };
+
+const CORE = 'io.k8s.api.core.v1';
+const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+const APPS = 'io.k8s.api.apps.v1';
+
+/**
+ * Fields whose Go type is a named string type (or a slice of one), as reflect prints it; the OpenAPI schema only
+ * says `string`. The most used enum-like fields of core, meta, apps and batch.
+ */
+export const NAMED_TYPES: ReadonlyMap<string, Readonly<Record<string, string>>> = new Map<string, Record<string, string>>([
+  [`${CORE}.Container`, { imagePullPolicy: 'v1.PullPolicy', terminationMessagePolicy: 'v1.TerminationMessagePolicy' }],
+  [`${CORE}.EphemeralContainer`, { imagePullPolicy: 'v1.PullPolicy', terminationMessagePolicy: 'v1.TerminationMessagePolicy' }],
+  [`${CORE}.ContainerPort`, { protocol: 'v1.Protocol' }],
+  [`${CORE}.ServicePort`, { protocol: 'v1.Protocol' }],
+  [`${CORE}.EndpointPort`, { protocol: 'v1.Protocol' }],
+  ['io.k8s.api.discovery.v1.EndpointPort', { protocol: 'v1.Protocol' }],
+  [`${CORE}.PodSpec`, { restartPolicy: 'v1.RestartPolicy', dnsPolicy: 'v1.DNSPolicy', preemptionPolicy: 'v1.PreemptionPolicy' }],
+  [`${CORE}.PodStatus`, { phase: 'v1.PodPhase', qosClass: 'v1.PodQOSClass' }],
+  [`${CORE}.PodCondition`, { type: 'v1.PodConditionType', status: 'v1.ConditionStatus' }],
+  [`${CORE}.NodeCondition`, { type: 'v1.NodeConditionType', status: 'v1.ConditionStatus' }],
+  [`${CORE}.NamespaceStatus`, { phase: 'v1.NamespacePhase' }],
+  [`${CORE}.ServiceSpec`, {
+    type: 'v1.ServiceType', sessionAffinity: 'v1.ServiceAffinity', externalTrafficPolicy: 'v1.ServiceExternalTrafficPolicy',
+    internalTrafficPolicy: 'v1.ServiceInternalTrafficPolicy', ipFamilyPolicy: 'v1.IPFamilyPolicy', ipFamilies: '[]v1.IPFamily',
+  }],
+  [`${CORE}.Toleration`, { operator: 'v1.TolerationOperator', effect: 'v1.TaintEffect' }],
+  [`${CORE}.Taint`, { effect: 'v1.TaintEffect' }],
+  [`${CORE}.NodeSelectorRequirement`, { operator: 'v1.NodeSelectorOperator' }],
+  [`${CORE}.Capabilities`, { add: '[]v1.Capability', drop: '[]v1.Capability' }],
+  [`${CORE}.PersistentVolumeClaimSpec`, { accessModes: '[]v1.PersistentVolumeAccessMode' }],
+  [`${CORE}.HTTPGetAction`, { scheme: 'v1.URIScheme' }],
+  [`${CORE}.Secret`, { type: 'v1.SecretType' }],
+  [`${META}.ObjectMeta`, { uid: 'types.UID' }],
+  [`${META}.OwnerReference`, { uid: 'types.UID' }],
+  [`${META}.LabelSelectorRequirement`, { operator: 'v1.LabelSelectorOperator' }],
+  [`${APPS}.DeploymentStrategy`, { type: 'v1.DeploymentStrategyType' }],
+  [`${APPS}.StatefulSetSpec`, { podManagementPolicy: 'v1.PodManagementPolicyType' }],
+  [`${APPS}.StatefulSetUpdateStrategy`, { type: 'v1.StatefulSetUpdateStrategyType' }],
+  [`${APPS}.DaemonSetUpdateStrategy`, { type: 'v1.DaemonSetUpdateStrategyType' }],
+  ['io.k8s.api.batch.v1.CronJobSpec', { concurrencyPolicy: 'v1.ConcurrencyPolicy' }],
+]);
 
 /** Where the decoder is: the innermost struct holding the field, and the struct field names from the root. */
 interface Context {
@@ -137,7 +179,7 @@ class Walker {
   }
 
   /** Checks `v` against `schema`; returns an error that ends decoding, if any. `pkg` is the enclosing definition's package. */
-  value(v: unknown, schema: Schema | undefined, pkg: string, ctx: Context): string | undefined {
+  value(v: unknown, schema: Schema | undefined, pkg: string, ctx: Context, named?: string): string | undefined {
     if (v === null || v === undefined || !schema) return undefined;
     const ref = refName(schema);
     if (ref === QUANTITY) {
@@ -158,10 +200,10 @@ class Walker {
         if (s.properties) return this.struct(v, s, undefined, ctx, goType(schema, pkg));
         return this.map(v, s, pkg, ctx);
       case 'array':
-        return this.array(v, s, pkg, ctx);
+        return this.array(v, s, pkg, ctx, named);
       case 'string':
         if (s.format === 'byte') return this.bytes(v, ctx);
-        if (typeof v !== 'string') this.save(unmarshalError(jsonKind(v), ctx, 'string'));
+        if (typeof v !== 'string') this.save(unmarshalError(jsonKind(v), ctx, named ?? 'string'));
         return undefined;
       case 'boolean':
         if (typeof v !== 'boolean') this.save(unmarshalError(jsonKind(v), ctx, 'bool'));
@@ -185,13 +227,14 @@ class Walker {
     }
     const outer = ctx.struct;
     const props = s.properties!;
+    const named = definition ? NAMED_TYPES.get(definition) : undefined;
     for (const key in v) {
       const prop = props[key];
       if (!prop || !Object.hasOwn(props, key)) continue;
       // One mutable context for the whole walk: field name pushed on entry, popped on the way out.
       ctx.struct = go.name;
       ctx.path.push(key);
-      const fatal = this.value(v[key], prop, go.pkg, ctx);
+      const fatal = this.value(v[key], prop, go.pkg, ctx, named?.[key]);
       if (fatal) return fatal;
       ctx.path.pop();
       ctx.struct = outer;
@@ -212,13 +255,14 @@ class Walker {
     return undefined;
   }
 
-  private array(v: unknown, s: Schema, pkg: string, ctx: Context): string | undefined {
+  private array(v: unknown, s: Schema, pkg: string, ctx: Context, named?: string): string | undefined {
     if (!Array.isArray(v)) {
-      this.save(unmarshalError(jsonKind(v), ctx, goType(s, pkg)));
+      this.save(unmarshalError(jsonKind(v), ctx, named ?? goType(s, pkg)));
       return undefined;
     }
-    for (const item of v) {
-      const fatal = this.value(item, s.items, pkg, ctx);
+    const item = named?.startsWith('[]') ? named.slice(2) : undefined;
+    for (const x of v) {
+      const fatal = this.value(x, s.items, pkg, ctx, item);
       if (fatal) return fatal;
     }
     return undefined;

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { checkBodyTypes, firstTypeError } from '../../../../src/control/api/validation/decode-types.js';
+import { checkBodyTypes, firstTypeError, NAMED_TYPES } from '../../../../src/control/api/validation/decode-types.js';
 import { ApiError } from '../../../../src/control/api/status.js';
 import { QUANTITY_FORMAT_ERROR } from '../../../../src/control/api/validation/quantities.js';
+import { definitionSchema, resolveSchema } from '../../../../src/control/api/schema/index.js';
 
 const DEPLOYMENT = 'io.k8s.api.apps.v1.Deployment';
 const POD = 'io.k8s.api.core.v1.Pod';
@@ -143,6 +144,34 @@ describe('firstTypeError: IntOrString and Quantity', () => {
   test('a resource list that is not a map names v1.ResourceList', () => {
     const body = podSpec({ containers: [container({ resources: { limits: 'lots' } })] });
     expect(firstTypeError(body, POD)).toBe(unmarshal('string', 'ResourceRequirements.spec.containers.resources.limits', 'v1.ResourceList'));
+  });
+});
+
+describe('firstTypeError: named string types', () => {
+  test('scalar enum fields print their Go type', () => {
+    expect(firstTypeError(podSpec({ containers: [container({ ports: [{ containerPort: 80, protocol: 6 }] })] }), POD)).toBe(
+      unmarshal('number', 'ContainerPort.spec.containers.ports.protocol', 'v1.Protocol'),
+    );
+    expect(firstTypeError(podSpec({ containers: [], restartPolicy: false }), POD)).toBe(unmarshal('bool', 'PodSpec.spec.restartPolicy', 'v1.RestartPolicy'));
+    expect(firstTypeError(deployment({}, { name: 'd', uid: 5 }), DEPLOYMENT)).toBe(unmarshal('number', 'ObjectMeta.metadata.uid', 'types.UID'));
+  });
+  test('slices of a named type name the slice, then the item', () => {
+    const caps = (add: unknown) => podSpec({ containers: [container({ securityContext: { capabilities: { add } } })] });
+    expect(firstTypeError(caps(['NET_ADMIN']), POD)).toBeUndefined();
+    expect(firstTypeError(caps('NET_ADMIN'), POD)).toBe(unmarshal('string', 'Capabilities.spec.containers.securityContext.capabilities.add', '[]v1.Capability'));
+    expect(firstTypeError(caps([1]), POD)).toBe(unmarshal('number', 'Capabilities.spec.containers.securityContext.capabilities.add', 'v1.Capability'));
+  });
+  test('every listed field exists in the schema as a string or a list of strings', () => {
+    for (const [definition, fields] of NAMED_TYPES) {
+      const props = definitionSchema(definition)?.properties;
+      expect(props, definition).toBeDefined();
+      for (const [field, type] of Object.entries(fields)) {
+        const s = resolveSchema(props![field]);
+        const scalar = type.startsWith('[]') ? resolveSchema(s?.items) : s;
+        expect(scalar?.type, `${definition}.${field}`).toBe('string');
+        expect(s?.type, `${definition}.${field}`).toBe(type.startsWith('[]') ? 'array' : 'string');
+      }
+    }
   });
 });
 
