@@ -1,31 +1,16 @@
-/** resource.Quantity strings ("500m", "1Gi", "1e3"): parsing, and container resource requirements. */
+/** resource.Quantity strings ("500m", "1Gi", "1e3") as numbers, and container resource requirements. */
 import type { FieldError } from '../resource.js';
 import { invalid } from './errors.js';
 import { isQualifiedName } from './labels.js';
+import { compareQuantities, quantityString, toExactQuantity, type ExactQuantity } from './quantity-canonical.js';
 
-const QUANTITY_RE = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
-const SUFFIX: Record<string, number> = {
-  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
 export const QUANTITY_FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 
 /** The quantity's value in base units (cores, bytes), or null when it is not a valid quantity. */
 export function parseQuantity(q: unknown): number | null {
-  if (typeof q === 'number') return Number.isFinite(q) ? q : null;
-  if (typeof q !== 'string') return null;
-  const m = QUANTITY_RE.exec(q.trim());
-  if (!m) return null;
-  const num = m[1]!;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(num)) return null;
-  const suffix = m[2]!;
-  let mult: number | undefined = SUFFIX[suffix];
-  if (mult === undefined) {
-    const e = /^[eE]([-+]?\d+)$/.exec(suffix);
-    if (!e) return null;
-    mult = 10 ** parseInt(e[1]!, 10);
-  }
-  return parseFloat(num) * mult;
+  const exact = toExactQuantity(q);
+  // Via the decimal text, so "0.1" is the nearest double to 0.1 and not 1 × 0.1 computed in floating point.
+  return exact === null ? null : Number(`${exact.digits}e${exact.exp10}`);
 }
 
 const STANDARD_CONTAINER_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
@@ -41,12 +26,12 @@ function validateResourceName(name: string, field: string): FieldError[] {
   return [];
 }
 
-function quantityMap(m: unknown): Map<string, number> {
-  const out = new Map<string, number>();
+function quantityMap(m: unknown): Map<string, { q: ExactQuantity; text: string }> {
+  const out = new Map<string, { q: ExactQuantity; text: string }>();
   if (m === undefined || m === null || typeof m !== 'object' || Array.isArray(m)) return out;
   for (const [k, v] of Object.entries(m)) {
-    const n = parseQuantity(v);
-    if (n !== null) out.set(k, n);
+    const q = toExactQuantity(v);
+    if (q !== null) out.set(k, { q, text: quantityString(v)! });
   }
   return out;
 }
@@ -64,9 +49,10 @@ export function validateResourceRequirements(res: unknown, field: string): Field
     for (const [k, v] of Object.entries(m)) {
       const p = `${field}.${part}[${k}]`;
       errs.push(...validateResourceName(k, p));
-      const n = parseQuantity(v);
-      if (n === null) errs.push(invalid(p, v, QUANTITY_FORMAT_ERROR));
-      else if (n < 0) errs.push(invalid(p, v, 'must be greater than or equal to 0'));
+      const q = toExactQuantity(v);
+      if (q === null) errs.push(invalid(p, v, QUANTITY_FORMAT_ERROR));
+      // Upstream prints the value as Quantity.String() does ("-2" for "-2000m"), always as a string.
+      else if (q.digits < 0n) errs.push(invalid(p, quantityString(v), 'must be greater than or equal to 0'));
     }
   }
   const limits = quantityMap(r.limits);
@@ -74,12 +60,12 @@ export function validateResourceRequirements(res: unknown, field: string): Field
   for (const [k, req] of requests) {
     const lim = limits.get(k);
     if (lim === undefined) continue;
-    const reqText = String((r.requests as Record<string, unknown>)[k]);
-    const limText = String((r.limits as Record<string, unknown>)[k]);
-    if (!OVERCOMMITTABLE.has(k) && req !== lim) {
-      errs.push(invalid(`${field}.requests`, reqText, `must be equal to ${k} limit of ${limText}`));
-    } else if (req > lim) {
-      errs.push(invalid(`${field}.requests`, reqText, `must be less than or equal to ${k} limit of ${limText}`));
+    // Exact comparison, as Quantity.Cmp; both sides printed as Quantity.String() prints them.
+    const cmp = compareQuantities(req.q, lim.q);
+    if (!OVERCOMMITTABLE.has(k) && cmp !== 0) {
+      errs.push(invalid(`${field}.requests`, req.text, `must be equal to ${k} limit of ${lim.text}`));
+    } else if (cmp > 0) {
+      errs.push(invalid(`${field}.requests`, req.text, `must be less than or equal to ${k} limit of ${lim.text}`));
     }
   }
   return errs;
