@@ -2,7 +2,7 @@
 import type { FieldError } from '../resource.js';
 import { invalid } from './errors.js';
 import { isQualifiedName } from './labels.js';
-import { compareQuantities, quantityString, toExactQuantity, type ExactQuantity } from './quantity-canonical.js';
+import { compareQuantities, printQuantity, toExactQuantity, type ExactQuantity } from './quantity-canonical.js';
 
 export const QUANTITY_FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 
@@ -31,7 +31,7 @@ function quantityMap(m: unknown): Map<string, { q: ExactQuantity; text: string }
   if (m === undefined || m === null || typeof m !== 'object' || Array.isArray(m)) return out;
   for (const [k, v] of Object.entries(m)) {
     const q = toExactQuantity(v);
-    if (q !== null) out.set(k, { q, text: quantityString(v)! });
+    if (q !== null) out.set(k, { q, text: printQuantity(q) });
   }
   return out;
 }
@@ -52,7 +52,7 @@ export function validateResourceRequirements(res: unknown, field: string): Field
       const q = toExactQuantity(v);
       if (q === null) errs.push(invalid(p, v, QUANTITY_FORMAT_ERROR));
       // Upstream prints the value as Quantity.String() does ("-2" for "-2000m"), always as a string.
-      else if (q.digits < 0n) errs.push(invalid(p, quantityString(v), 'must be greater than or equal to 0'));
+      else if (q.digits < 0n) errs.push(invalid(p, printQuantity(q), 'must be greater than or equal to 0'));
     }
   }
   const limits = quantityMap(r.limits);

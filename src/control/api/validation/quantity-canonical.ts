@@ -204,10 +204,15 @@ export function toExactQuantity(v: unknown): ExactQuantity | null {
   return typeof v === 'string' ? parseExactQuantity(v.trim()) : null;
 }
 
+/** What upstream's Quantity.String() prints for a parsed quantity: the kept input text, else the canonical form. */
+export function printQuantity(q: ExactQuantity): string {
+  return q.remembered ?? formatExactQuantity(q);
+}
+
 /** What upstream's Quantity.String() prints for this value; null when it is not a quantity. */
 export function quantityString(v: unknown): string | null {
   const q = toExactQuantity(v);
-  return q === null ? null : q.remembered ?? formatExactQuantity(q);
+  return q === null ? null : printQuantity(q);
 }
 
 /** The canonical form of a quantity ("2000m" → "2", "1024Mi" → "1Gi"); null when it is not a quantity. */
