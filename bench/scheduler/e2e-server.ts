@@ -2,9 +2,11 @@
  * Worker thread for the end-to-end scheduler benchmark: the API server on a fresh sqlite store, listening on
  * 127.0.0.1 (a free port). It runs in its own thread so the server and the scheduler each get a core, as two
  * processes would; RSS is still measured for the whole process. Posts `{ port }` when listening and closes on
- * the message 'close'; answers 'cpu' with its own thread's CPU time (`{ cpuNs }`).
+ * the message 'close'; answers 'cpu' with its own thread's CPU time (`{ cpuNs }`) and 'heap' with its V8 heap
+ * in use after a full GC plus its off-heap buffers (`{ heapBytes }`).
  */
 import { readFileSync } from 'node:fs';
+import { liveHeapBytes } from './heap.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import { buildServer } from '../../src/control/api/server.js';
@@ -27,6 +29,7 @@ const threadCpuNs = (): number => {
 };
 parentPort!.on('message', async (m: unknown) => {
   if (m === 'cpu') return parentPort!.postMessage({ cpuNs: threadCpuNs() });
+  if (m === 'heap') return parentPort!.postMessage({ heapBytes: liveHeapBytes() });
   if (m !== 'close') return;
   await server.close();
   await store.close();

@@ -35,6 +35,9 @@ import { flag, fmtMiB, fmtMs, fmtNum, fmtOps, nowMs, numberFlag, percentiles, po
 import { benchNode, WORKLOADS, type Workload } from './core.js';
 import type { CreatorData } from './e2e-creator.js';
 import { ThroughputSampler, type ThroughputSummary } from './throughput.js';
+import { liveHeapBytes } from './heap.js';
+
+const MIB = 1024 * 1024;
 
 export interface E2EFigures {
   workload: string;
@@ -75,6 +78,13 @@ export interface E2EFigures {
   eventsDropped: number;
   /** Highest RSS sampled during this run (whole process: server worker + scheduler + pod creator). */
   peakRssMiB: number;
+  /**
+   * Live memory after the run, per thread (heap in use after a full GC + off-heap buffers): the API server's
+   * thread, and the scheduler's (the main thread: scheduler plus this harness's bookkeeping). 0 in loop mode
+   * for the server.
+   */
+  serverLiveMiB: number;
+  schedulerLiveMiB: number;
   /** The machine's 1-minute load average when the run ended, and its cores: how shared the machine was. */
   loadAverage1m: number;
   cores: number;
@@ -86,6 +96,8 @@ interface ServerHandle {
   url: string;
   /** The server thread's CPU time so far (s); NaN where the platform cannot tell. */
   cpuSeconds(): Promise<number>;
+  /** The server thread's live memory (bytes, see heap.ts). */
+  liveHeapBytes(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -101,6 +113,12 @@ async function startServerWorker(dataDir: string, synchronous: 'full' | 'normal'
       return new Promise<number>((resolve) => {
         worker.once('message', (m: { cpuNs: number }) => resolve(m.cpuNs < 0 ? NaN : m.cpuNs / 1e9));
         worker.postMessage('cpu');
+      });
+    },
+    liveHeapBytes() {
+      return new Promise<number>((resolve) => {
+        worker.once('message', (m: { heapBytes: number }) => resolve(m.heapBytes));
+        worker.postMessage('heap');
       });
     },
     async close() {
@@ -182,7 +200,8 @@ export async function runLoopOnly(w: Workload, nodes: number, pods: number, core
   return {
     workload: w.name, nodes, pods: bound, core, storage: 'sqlite', mode: 'loop', synchronous: 'full', bindConcurrency: 64,
     percentageOfNodesToScore: 100, podsPerSec: bound / seconds, schedulingThroughput, runs: [bound / seconds], seconds, cpuSeconds, podsPerCpuSecond: bound / cpuSeconds, serverCpuSeconds: 0, podsPerServerCpuSecond: 0, latencyP50Ms: 0, latencyP99Ms: 0, setupSeconds,
-    bindErrors: 0, unschedulable: s.stats.unschedulable, eventsDropped: s.recorder.dropped, peakRssMiB: peak / (1024 * 1024),
+    bindErrors: 0, unschedulable: s.stats.unschedulable, eventsDropped: s.recorder.dropped, peakRssMiB: peak / MIB,
+    serverLiveMiB: 0, schedulerLiveMiB: liveHeapBytes() / MIB,
     ...machineLoad(),
   };
 }
@@ -259,6 +278,8 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
     const end = outcome === 'ok' ? lastBound : nowMs();
     const cpuSeconds = cpuSince(cpu0);
     const serverCpuSeconds = (await server.cpuSeconds()) - serverCpu0;
+    const serverLiveMiB = (await server.liveHeapBytes()) / MIB;
+    const schedulerLiveMiB = liveHeapBytes() / MIB;
     const stats = { ...running.scheduler.stats };
     const eventsDropped = running.scheduler.recorder.dropped;
     await running.stop();
@@ -288,6 +309,8 @@ export async function runE2EOnce(w: Workload, nodes: number, pods: number, o: E2
       unschedulable: stats.unschedulable,
       eventsDropped,
       peakRssMiB: Math.max(peak, process.memoryUsage.rss()) / (1024 * 1024),
+      serverLiveMiB,
+      schedulerLiveMiB,
       ...machineLoad(),
     };
   } finally {
@@ -354,11 +377,11 @@ export async function runE2ESuite(args: string[]): Promise<E2EFigures[]> {
   }
   printTable(
     'Scheduler end to end (API server on sqlite, 100% of nodes scored; pods/s = measured pods / first create → last bind; SchedulingThroughput = scheduler_perf\'s 1-second samples)',
-    ['workload', 'nodes', 'pods', 'mode', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'runs: pods/s min–max', 'SchedulingThroughput avg (p50)', 'pods/CPU-s', 'pods/server-CPU-s', 'p50 create→bound', 'p99', 'bind errors', 'events dropped', 'peak RSS', 'load 1m / cores'],
+    ['workload', 'nodes', 'pods', 'mode', 'core', 'sqlite sync', 'binds in flight', 'pods/s', 'runs: pods/s min–max', 'SchedulingThroughput avg (p50)', 'pods/CPU-s', 'pods/server-CPU-s', 'p50 create→bound', 'p99', 'bind errors', 'events dropped', 'peak RSS', 'live MiB server / scheduler', 'load 1m / cores'],
     out.map((f) => {
       const http = f.mode !== 'loop';
       return [f.workload, f.nodes, f.pods, f.mode, f.core, http ? f.synchronous : '-', http ? f.bindConcurrency : '-', fmtOps(f.podsPerSec), rangeCell(f.runs), throughputCell(f.schedulingThroughput), fmtNum(Math.round(f.podsPerCpuSecond)), http ? fmtNum(Math.round(f.podsPerServerCpuSecond)) : '-',
-        http ? fmtMs(f.latencyP50Ms) : '-', http ? fmtMs(f.latencyP99Ms) : '-', http ? f.bindErrors : '-', http ? f.eventsDropped : '-', fmtMiB(f.peakRssMiB * 1024 * 1024), `${f.loadAverage1m.toFixed(2)} / ${f.cores}`];
+        http ? fmtMs(f.latencyP50Ms) : '-', http ? fmtMs(f.latencyP99Ms) : '-', http ? f.bindErrors : '-', http ? f.eventsDropped : '-', fmtMiB(f.peakRssMiB * MIB), `${http ? Math.round(f.serverLiveMiB) : '-'} / ${Math.round(f.schedulerLiveMiB)}`, `${f.loadAverage1m.toFixed(2)} / ${f.cores}`];
     }),
   );
   return out;
