@@ -78,6 +78,31 @@ describe('pagination', () => {
     expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
   });
 
+  test('consistent pages come from the watch cache while it is at the token revision, then from storage', async () => {
+    const store = h.store as { list: (...a: unknown[]) => unknown };
+    const original = store.list;
+    let storageLists = 0;
+    store.list = (...a: unknown[]) => {
+      storageLists++;
+      return original.apply(h.store, a);
+    };
+    try {
+      const first = await list('/api/v1/namespaces/default/pods?limit=2');
+      const second = await list(`/api/v1/namespaces/default/pods?limit=2&continue=${encodeURIComponent(first.metadata.continue!)}`);
+      expect(storageLists).toBe(0);
+      expect(first.metadata.remainingItemCount).toBe(second.items.length + (second.metadata.remainingItemCount ?? 0));
+      expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
+      // Once the cache has moved past the token's revision, the next page is read from storage at that revision.
+      expect(second.metadata.continue).toBeTruthy();
+      await h.json('POST', '/api/v1/namespaces/default/pods', pod('between-pages'));
+      const third = await list(`/api/v1/namespaces/default/pods?limit=2&continue=${encodeURIComponent(second.metadata.continue!)}`);
+      expect(names(third)).not.toContain('between-pages');
+      expect(storageLists).toBeGreaterThan(0);
+    } finally {
+      store.list = original;
+    }
+  });
+
   test('with a selector, pages still fill', async () => {
     const first = await list('/api/v1/namespaces/default/pods?limit=1&labelSelector=app%3Dweb');
     expect(names(first)).toEqual(['p1']);

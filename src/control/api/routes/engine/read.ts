@@ -106,6 +106,19 @@ export async function listObjects(ctx: ReadContext, r: ResourceType, ns: string 
     return { items, resourceVersion: String(at) };
   }
 
+  // Consistent lists (no resourceVersion) and NotOlderThan pages come from the watch cache once it holds every
+  // write this server made, as upstream's ConsistentListFromCache serves them; a continue token is served there
+  // while the cache is still at the token's revision. Storage answers the rest (an older revision, Exact, a
+  // cache that cannot catch up), where each page would also count every remaining key.
+  if (rv !== '0' && rvMatch !== 'Exact' && (!opts.continue || revision > 0)) {
+    const atLeast = opts.continue ? revision : rv ? parseRV(rv) : 0;
+    const c = ctx.cache(r);
+    await c.start();
+    if ((await c.waitFresh()) && c.revision >= atLeast && (!opts.continue || c.revision === revision)) {
+      return pageFromCache(c.list(prefix), c.revision, prefix, match, limit, startAfter, labels.length === 0 && fields.length === 0);
+    }
+  }
+
   const items: Entry[] = [];
   let more = false;
   let remaining = 0;
@@ -150,6 +163,30 @@ export async function listObjects(ctx: ReadContext, r: ResourceType, ns: string 
   if (more && lastKey) {
     out.continue = encodeContinue(listRevision, lastKey, prefix);
     if (labels.length === 0 && fields.length === 0) out.remainingItemCount = remaining;
+  }
+  return out;
+}
+
+/** One page of a list from the cache's sorted entries, after `startAfter`, with a continue token when more keys follow. */
+function pageFromCache(
+  all: Entry[], revision: number, prefix: string, match: (o: KubeObject) => boolean, limit: number, startAfter: string | undefined,
+  unfiltered: boolean,
+): ListResult {
+  let i = 0;
+  if (startAfter !== undefined) {
+    let hi = all.length;
+    while (i < hi) {
+      const mid = (i + hi) >>> 1;
+      if (all[mid]!.key <= startAfter) i = mid + 1;
+      else hi = mid;
+    }
+  }
+  const items: Entry[] = [];
+  for (; i < all.length && (!limit || items.length < limit); i++) if (match(all[i]!.object)) items.push(all[i]!);
+  const out: ListResult = { items, resourceVersion: String(revision) };
+  if (limit && i < all.length && items.length >= limit) {
+    out.continue = encodeContinue(revision, all[i - 1]!.key, prefix);
+    if (unfiltered) out.remainingItemCount = all.length - i;
   }
   return out;
 }
