@@ -42,6 +42,12 @@ export interface ListOptions {
   startAfter?: string;
   /** Read as of this revision; 0 or absent = current. */
   revision?: number;
+  /**
+   * false: the caller has no use for `remaining` (a filtered list reports no remainingItemCount), so a backend
+   * that pays per counted key may skip the count; `more` stays exact and `remaining` is then at least 1 when
+   * `more`. Default true.
+   */
+  countRemaining?: boolean;
 }
 
 export interface ListResult {
@@ -50,7 +56,7 @@ export interface ListResult {
   items: KeyValue[];
   /** True when more keys under the prefix follow the last returned one. */
   more: boolean;
-  /** Total keys under the prefix at `revision` after the returned ones (remainingItemCount). */
+  /** Total keys under the prefix at `revision` after the returned ones (remainingItemCount; see countRemaining). */
   remaining: number;
 }
 

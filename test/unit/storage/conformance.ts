@@ -178,6 +178,20 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       expect(now).toMatchObject({ more: true, remaining: 3 }); // k08, k09, k99
     });
 
+    it('pages without counting the rest still say exactly whether more keys follow', async () => {
+      const { store, prefix: p } = await open();
+      for (const n of ['a', 'b', 'c', 'd', 'e']) await store.create(`${p}${n}`, bytes(n));
+      await store.delete(`${p}e`);
+      const first = await store.list(p, { limit: 2, countRemaining: false });
+      expect(first.items.map((kv) => kv.key)).toEqual([`${p}a`, `${p}b`]);
+      expect(first.more).toBe(true);
+      expect(first.remaining).toBeGreaterThanOrEqual(1);
+      // d is the last live key: a page ending on it has nothing after it (the deleted e does not count).
+      const last = await store.list(p, { limit: 2, countRemaining: false, startAfter: `${p}b`, revision: first.revision });
+      expect(last.items.map((kv) => kv.key)).toEqual([`${p}c`, `${p}d`]);
+      expect(last).toMatchObject({ more: false, remaining: 0 });
+    });
+
     it('lists and gets at an old revision', async () => {
       const { store, prefix: p } = await open();
       const a = await store.create(`${p}a`, bytes('a1'));

@@ -4,7 +4,7 @@
  */
 import type { KubeObject, ResourceType } from '../../resource.js';
 import { storageKey, storagePrefix } from '../../resource.js';
-import { CompactedError, FutureRevisionError } from '../../../storage/store.js';
+import { CompactedError, FutureRevisionError, type ListOptions as StoreListOptions } from '../../../storage/store.js';
 import { badRequest, expired, notFound, timeout } from '../../status.js';
 import { decodeKV, rawEntry, type Entry } from '../../watch/cache.js';
 import { parseLabelSelector, matchesLabels } from '../../selectors/label.js';
@@ -128,8 +128,10 @@ export async function listObjects(ctx: ReadContext, r: ResourceType, ns: string 
     const want = limit ? limit - items.length : 0;
     // With a selector, over-read so a page still fills; storage is asked again when it does not.
     const batch = limit ? (labels.length || fields.length ? Math.max(want, 100) : want) : 0;
-    const listOpts: { limit?: number; startAfter?: string; revision?: number } = {};
+    const listOpts: StoreListOptions = {};
     if (batch) listOpts.limit = batch;
+    // A filtered page reports no remainingItemCount: storage need not count what follows.
+    if (labels.length || fields.length) listOpts.countRemaining = false;
     if (lastKey) listOpts.startAfter = lastKey;
     if (listRevision) listOpts.revision = listRevision;
     const res = await storeCall(() => ctx.store.list(prefix, listOpts), opts.continue);
