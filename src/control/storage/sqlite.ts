@@ -186,11 +186,13 @@ export class SqliteStore implements Store, EventLog {
     const after = options.startAfter !== undefined && compareKeys(options.startAfter, prefix) >= 0 ? options.startAfter : null;
     const latest = latestPerKey(after !== null, end !== null);
     // Raw rows (arrays): a third faster than row objects on large lists.
-    const rows = this.stmt(
+    const query = this.stmt(
       `SELECT kv.id, kv.name, kv.create_revision, kv.value FROM (${latest} ORDER BY name LIMIT ?) AS m ` +
         `JOIN kine AS kv ON kv.id = m.id ORDER BY m.name`,
       true,
-    ).all(...bounds(after ?? prefix, end), rev, limit === 0 ? -1 : limit + (options.countRemaining === false ? 1 : 0)) as [number, string, number, Buffer][];
+    );
+    const rowLimit = limit === 0 ? -1 : limit + (options.countRemaining === false ? 1 : 0);
+    const rows = query.all(...bounds(after ?? prefix, end), rev, rowLimit) as [number, string, number, Buffer][];
     const items = rows.map(([id, name, createRevision, value]): KeyValue => ({ key: name, value, createRevision, modRevision: id }));
     // Counting walks every remaining key of the range: with no use for the count, one row past the page says
     // whether more follow.
