@@ -284,15 +284,17 @@ export class WatchCache {
   }
 
   /** Current entries under `prefix` (the cache's own or a namespace's), in key order as storage lists them. */
-  list(prefix = this.prefix): Entry[] {
+  list(prefix = this.prefix, after?: string): Entry[] {
     if (!this.sortedKeys) this.sortedKeys = [...this.items.keys()].sort();
     const keys = this.sortedKeys;
     let lo = 0;
-    if (prefix !== this.prefix) {
+    // The first key at or after the prefix, or strictly after `after` (a continue token's last key).
+    if (after !== undefined || prefix !== this.prefix) {
+      const bound = after ?? prefix;
       let hi = keys.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (keys[mid]! < prefix) lo = mid + 1;
+        if (keys[mid]! < bound || (after !== undefined && keys[mid] === bound)) lo = mid + 1;
         else hi = mid;
       }
     }

@@ -115,7 +115,7 @@ export async function listObjects(ctx: ReadContext, r: ResourceType, ns: string 
     const c = ctx.cache(r);
     await c.start();
     if ((await c.waitFresh()) && c.revision >= atLeast && (!opts.continue || c.revision === revision)) {
-      return pageFromCache(c.list(prefix), c.revision, prefix, match, limit, startAfter, labels.length === 0 && fields.length === 0);
+      return pageFromCache(c.list(prefix, startAfter), c.revision, prefix, match, limit, labels.length === 0 && fields.length === 0);
     }
   }
 
@@ -169,20 +169,11 @@ export async function listObjects(ctx: ReadContext, r: ResourceType, ns: string 
   return out;
 }
 
-/** One page of a list from the cache's sorted entries, after `startAfter`, with a continue token when more keys follow. */
+/** One page of a list from the cache's sorted entries (those after the continue key), with a continue token when more keys follow. */
 function pageFromCache(
-  all: Entry[], revision: number, prefix: string, match: (o: KubeObject) => boolean, limit: number, startAfter: string | undefined,
-  unfiltered: boolean,
+  all: Entry[], revision: number, prefix: string, match: (o: KubeObject) => boolean, limit: number, unfiltered: boolean,
 ): ListResult {
   let i = 0;
-  if (startAfter !== undefined) {
-    let hi = all.length;
-    while (i < hi) {
-      const mid = (i + hi) >>> 1;
-      if (all[mid]!.key <= startAfter) i = mid + 1;
-      else hi = mid;
-    }
-  }
   const items: Entry[] = [];
   for (; i < all.length && (!limit || items.length < limit); i++) if (match(all[i]!.object)) items.push(all[i]!);
   const out: ListResult = { items, resourceVersion: String(revision) };
