@@ -107,20 +107,19 @@ async function startServerWorker(dataDir: string, synchronous: 'full' | 'normal'
     worker.once('message', (m: { port: number }) => resolve(m.port));
     worker.once('error', reject);
   });
+  /** One question to the server thread and its answer (asked one at a time, so answers cannot cross). */
+  const ask = <T>(question: 'cpu' | 'heap'): Promise<T> =>
+    new Promise<T>((resolve) => {
+      worker.once('message', resolve);
+      worker.postMessage(question);
+    });
   return {
     url: `http://127.0.0.1:${port}`,
-    cpuSeconds() {
-      return new Promise<number>((resolve) => {
-        worker.once('message', (m: { cpuNs: number }) => resolve(m.cpuNs < 0 ? NaN : m.cpuNs / 1e9));
-        worker.postMessage('cpu');
-      });
+    cpuSeconds: async () => {
+      const { cpuNs } = await ask<{ cpuNs: number }>('cpu');
+      return cpuNs < 0 ? NaN : cpuNs / 1e9;
     },
-    liveHeapBytes() {
-      return new Promise<number>((resolve) => {
-        worker.once('message', (m: { heapBytes: number }) => resolve(m.heapBytes));
-        worker.postMessage('heap');
-      });
-    },
+    liveHeapBytes: async () => (await ask<{ heapBytes: number }>('heap')).heapBytes,
     async close() {
       const closed = new Promise<void>((r) => worker.once('message', () => r()));
       worker.postMessage('close');
