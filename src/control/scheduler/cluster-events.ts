@@ -6,6 +6,7 @@
  */
 import type { KubeObject } from '../api/resource.js';
 import type { FailureReason } from './core.js';
+import { REASON } from './plugins.js';
 
 export type ClusterEvent =
   | 'NodeAdd'
@@ -33,23 +34,15 @@ const pluginEvents: Record<string, ClusterEvent[]> = {
 
 /** The filter plugin that reports a given per-node reason (upstream's status texts). */
 export function pluginForReason(reason: string): string | undefined {
-  if (reason === 'node(s) were unschedulable') return 'NodeUnschedulable';
-  if (reason === "node(s) didn't match the requested node name") return 'NodeName';
+  if (reason === REASON.unschedulable) return 'NodeUnschedulable';
+  if (reason === REASON.nodeName) return 'NodeName';
   if (reason.startsWith('node(s) had untolerated taint')) return 'TaintToleration';
-  if (
-    reason === "node(s) didn't match Pod's node affinity/selector" ||
-    reason === "node(s) didn't satisfy plugin(s) [NodeAffinity]" ||
-    reason === 'pod affinity terms conflict'
-  )
-    return 'NodeAffinity';
-  if (reason === "node(s) didn't have free ports for the requested pod ports") return 'NodePorts';
-  if (reason.startsWith('Insufficient ') || reason === 'Too many pods') return 'NodeResourcesFit';
-  if (reason.startsWith("node(s) didn't match pod topology spread constraints")) return 'PodTopologySpread';
-  if (
-    reason === "node(s) didn't match pod affinity rules" ||
-    reason === "node(s) didn't match pod anti-affinity rules" ||
-    reason === "node(s) didn't satisfy existing pods anti-affinity rules"
-  )
+  if (reason === REASON.nodeAffinity || reason === REASON.outsidePreFilterNodes || reason === REASON.affinityTermsConflict) return 'NodeAffinity';
+  if (reason === REASON.nodePorts) return 'NodePorts';
+  if (reason.startsWith('Insufficient ') || reason === REASON.tooManyPods) return 'NodeResourcesFit';
+  // Both spread texts (the missing-label one only adds a suffix).
+  if (reason.startsWith(REASON.spread)) return 'PodTopologySpread';
+  if (reason === REASON.affinity || reason === REASON.antiAffinity || reason === REASON.existingAntiAffinity)
     return 'InterPodAffinity';
   return undefined;
 }

@@ -11,6 +11,7 @@
  */
 import type { KubeObject } from '../api/resource.js';
 import type { FailureReason } from './core.js';
+import { REASON } from './plugins.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 export const NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
@@ -34,14 +35,14 @@ export function formatFitError(numAllNodes: number, reasons: readonly FailureRea
  */
 export function unresolvableByPreemption(reason: string): boolean {
   return (
-    reason === 'node(s) were unschedulable' ||
-    reason === "node(s) didn't match the requested node name" ||
+    reason === REASON.unschedulable ||
+    reason === REASON.nodeName ||
     reason.startsWith('node(s) had untolerated taint') ||
-    reason === "node(s) didn't match Pod's node affinity/selector" ||
-    reason === "node(s) didn't satisfy plugin(s) [NodeAffinity]" ||
-    reason === 'pod affinity terms conflict' ||
-    reason === "node(s) didn't match pod topology spread constraints (missing required label)" ||
-    reason === "node(s) didn't match pod affinity rules"
+    reason === REASON.nodeAffinity ||
+    reason === REASON.outsidePreFilterNodes ||
+    reason === REASON.affinityTermsConflict ||
+    reason === REASON.spreadMissingLabel ||
+    reason === REASON.affinity
   );
 }
 
