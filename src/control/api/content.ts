@@ -250,6 +250,26 @@ class ProtoReader {
   }
 }
 
+/**
+ * A message of a string in field 1 and a second field read by `second`, other fields skipped: a map<string, V>
+ * entry (key, value), runtime.TypeMeta (apiVersion, kind), resource.Quantity (its text, field 1 alone).
+ */
+function fieldPair(buf: Buffer, second: (bytes: Buffer) => string): [string, string] {
+  const entry = new ProtoReader(buf);
+  let key = '';
+  let v = '';
+  while (entry.pos < entry.end) {
+    const t = entry.varint();
+    if (t === 0x0a) key = entry.bytes().toString('utf8');
+    else if (t === 0x12) v = second(entry.bytes());
+    else entry.skip(t & 7);
+  }
+  return [key, v];
+}
+
+const utf8 = (b: Buffer): string => b.toString('utf8');
+const quantityText = (buf: Buffer): string => fieldPair(buf, () => '')[0];
+
 function protoMessage(buf: Buffer, message: string, path: string): Record<string, unknown> {
   const fields = PROTO_MESSAGES[message]!;
   const out: Record<string, unknown> = {};
@@ -284,16 +304,9 @@ function protoMessage(buf: Buffer, message: string, path: string): Record<string
         break;
       }
       case 'map':
-      case 'bytesmap': {
-        const entry = new ProtoReader(r.bytes());
-        let key = '';
-        let value = '';
-        while (entry.pos < entry.end) {
-          const t = entry.varint();
-          if (t === 0x0a) key = entry.bytes().toString('utf8');
-          else if (t === 0x12) value = f.type === 'map' ? entry.bytes().toString('utf8') : entry.bytes().toString('base64');
-          else entry.skip(t & 7);
-        }
+      case 'bytesmap':
+      case 'quantitymap': {
+        const [key, value] = fieldPair(r.bytes(), f.type === 'map' ? utf8 : f.type === 'bytesmap' ? (b) => b.toString('base64') : quantityText);
         ((out[f.name] ??= {}) as Record<string, string>)[key] = value;
         break;
       }
@@ -301,25 +314,6 @@ function protoMessage(buf: Buffer, message: string, path: string): Record<string
         const v = protoMessage(r.bytes(), 'IntOrString', at);
         if (v['type'] === 1) out[f.name] = v['strVal'] ?? '';
         else if (typeof v['intVal'] === 'number') out[f.name] = v['intVal'];
-        break;
-      }
-      case 'quantitymap': {
-        const entry = new ProtoReader(r.bytes());
-        let key = '';
-        let value = '';
-        while (entry.pos < entry.end) {
-          const t = entry.varint();
-          if (t === 0x0a) key = entry.bytes().toString('utf8');
-          else if (t === 0x12) {
-            const q = new ProtoReader(entry.bytes());
-            while (q.pos < q.end) {
-              const qt = q.varint();
-              if (qt === 0x0a) value = q.bytes().toString('utf8');
-              else q.skip(qt & 7);
-            }
-          } else entry.skip(t & 7);
-        }
-        ((out[f.name] ??= {}) as Record<string, string>)[key] = value;
         break;
       }
       case 'message': {
@@ -354,15 +348,8 @@ export function decodeProtobuf(raw: Buffer): unknown {
     let body: Buffer | null = null;
     while (r.pos < r.end) {
       const tag = r.varint();
-      if (tag === 0x0a) {
-        const tm = new ProtoReader(r.bytes());
-        while (tm.pos < tm.end) {
-          const t = tm.varint();
-          if (t === 0x0a) apiVersion = tm.bytes().toString('utf8');
-          else if (t === 0x12) kind = tm.bytes().toString('utf8');
-          else tm.skip(t & 7);
-        }
-      } else if (tag === 0x12) body = r.bytes();
+      if (tag === 0x0a) [apiVersion, kind] = fieldPair(r.bytes(), utf8);
+      else if (tag === 0x12) body = r.bytes();
       else r.skip(tag & 7);
     }
     const message = PROTO_KINDS[`${apiVersion}/${kind}`];

@@ -271,6 +271,34 @@ describe('odd requests', () => {
     expect(sec.status).toBe(201);
     expect(sec.body).toMatchObject({ kind: 'Secret', metadata: { name: 'psec' }, data: { a: Buffer.from('b').toString('base64') }, type: 'Opaque' });
   });
+  test('protobuf label maps and resource quantities decode as their JSON', async () => {
+    // Length-delimited fields only, as gogo-protobuf writes these messages.
+    const varint = (n: number): Buffer => {
+      const out: number[] = [];
+      for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n & 0x7f) | 0x80);
+      out.push(n);
+      return Buffer.from(out);
+    };
+    const f = (num: number, ...parts: (Buffer | string)[]): Buffer => {
+      const payload = Buffer.concat(parts.map((x) => (typeof x === 'string' ? Buffer.from(x) : x)));
+      return Buffer.concat([varint(num * 8 + 2), varint(payload.length), payload]);
+    };
+    const entry = (num: number, key: string, value: Buffer | string): Buffer => f(num, f(1, key), f(2, value));
+    const quantity = (text: string): Buffer => f(1, text);
+    const container = f(2, f(1, 'c'), f(2, 'nginx'), f(8, entry(1, 'cpu', quantity('500m')), entry(2, 'memory', quantity('64Mi'))));
+    // metadata.name; spec.selector.matchLabels; spec.template.metadata.labels and spec.template.spec.containers
+    const deployment = Buffer.concat([f(1, f(1, 'pb-web')), f(2, f(2, entry(1, 'app', 'web')), f(3, f(1, entry(11, 'app', 'web')), f(2, container)))]);
+    const body = Buffer.concat([Buffer.from('k8s\u0000', 'latin1'), f(1, f(1, 'apps/v1'), f(2, 'Deployment')), f(2, deployment)]);
+    const res = await h.json('POST', '/apis/apps/v1/namespaces/default/deployments', body, { 'content-type': 'application/vnd.kubernetes.protobuf' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      metadata: { name: 'pb-web' },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'nginx', resources: { limits: { cpu: '500m' }, requests: { memory: '64Mi' } } }] } },
+      },
+    });
+  });
   test('protobuf bodies of other kinds are 415 with a hint', async () => {
     const res = await h.json('POST', '/api/v1/namespaces', Buffer.from('k8s\u0000'), { 'content-type': 'application/vnd.kubernetes.protobuf' });
     expect(res.status).toBe(415);
