@@ -1,0 +1,46 @@
+/**
+ * The seam between the node agent (registration, leases, one shared pod watch, the status writer) and a pod
+ * driver (one per node: what that node's containers are doing). A driver is pure state: no I/O, no timers; the
+ * agent calls sync() when a pod changes or its wakeAt comes, and posts whatever status comes back.
+ */
+import type { KubeObject } from '../../client/types.js';
+export type Pod = KubeObject;        // v1.Pod as JSON
+export type PodStatus = Record<string, unknown>; // v1.PodStatus as JSON
+
+/** What a node's pods need to know about their node. */
+export interface NodeContext {
+  nodeName: string;
+  /** The node's InternalIP (status.hostIP / hostIPs). */
+  hostIP: string;
+  /** spec.podCIDR once known (node IPAM sets it); undefined → the driver uses its fallback range 10.0.0.0/16 as kwok does. */
+  podCIDR?: string;
+  /** status.allocatable of the node: cpu, memory, pods, ephemeral-storage (quantity strings). */
+  allocatable: Record<string, string>;
+}
+
+export interface SyncResult {
+  /** The full status to post for this pod (pods/status), or null when nothing changed since the last one returned. */
+  status: PodStatus | null;
+  /** Absolute time (ms, the injected clock) at which sync must be called again for this pod, or null. */
+  wakeAt: number | null;
+  /** True once a terminating pod's containers have stopped: the agent deletes it (grace 0, uid precondition) and calls forget(). */
+  remove: boolean;
+}
+
+/** Per node: holds that node's pods' simulated containers. Pure state, no I/O, no timers of its own. */
+export interface PodDriver {
+  /** The pod (latest seen) was added/updated, or its wakeAt came. Idempotent. */
+  sync(pod: Pod, now: number): SyncResult;
+  /** The pod is gone from the API: release its IP and resources. */
+  forget(uid: string): void;
+  /** Context changed (e.g. podCIDR arrived). */
+  setContext(ctx: NodeContext): void;
+  /** Current usage of the node and its running pods (for metrics.k8s.io). */
+  usage(now: number): NodeUsage;
+}
+
+export interface ContainerUsage { name: string; cpuNanoCores: number; memoryBytes: number }
+export interface PodUsage { namespace: string; name: string; uid: string; containers: ContainerUsage[] }
+export interface NodeUsage { nodeName: string; timestamp: number; windowSeconds: number; cpuNanoCores: number; memoryBytes: number; pods: PodUsage[] }
+
+export type PodDriverFactory = (ctx: NodeContext) => PodDriver;
