@@ -6,10 +6,12 @@ import { Command } from 'commander';
 import { registerServerCommand } from './server.js';
 import { registerSchedulerCommand } from './scheduler.js';
 import { registerProxyCommand } from './proxy.js';
+import { registerControllerManagerCommand } from './controller-manager.js';
 
 const program = new Command('skiff').description('A Kubernetes-compatible cluster').version('0.1.0');
 registerServerCommand(program);
 registerSchedulerCommand(program);
 registerProxyCommand(program);
+registerControllerManagerCommand(program);
 
 await program.parseAsync(process.argv);

@@ -12,6 +12,7 @@ import { openStore } from '../control/storage/index.js';
 import { buildServer } from '../control/api/server.js';
 import { bootstrap } from '../control/bootstrap.js';
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
+import { startControllerThread, type ControllerThread } from '../control/controllers/thread.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { startProxy, type RunningProxy } from '../dataplane/proxy/start.js';
 import type { ProxyMode } from '../dataplane/proxy/backends.js';
@@ -24,6 +25,8 @@ export interface ServerFlags {
   logLevel: string;
   /** Run the scheduler in this process (default), on its own thread, talking HTTP to this server as a separate one would. */
   scheduler: boolean;
+  /** Run the controller manager in this process (default), on its own thread. */
+  controllers: boolean;
   /** Run a proxy agent for this node, programming this named network namespace (never the host's by default). */
   proxyNetns?: string;
   proxyMode: ProxyMode;
@@ -79,6 +82,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const server = await buildServer({ store, logger: log, serverAddress: `${host}:${port}` });
 
   let scheduler: SchedulerThread | null = null;
+  let controllers: ControllerThread | null = null;
   let proxy: RunningProxy | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -89,6 +93,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     try {
       await proxy?.stop();
       await scheduler?.stop();
+      await controllers?.stop();
       await server.close();
       await store.close();
     } finally {
@@ -115,6 +120,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       onError: (err, context) => log.error({ err, context }, 'scheduler'),
     });
   }
+  if (flags.controllers) {
+    controllers = startControllerThread({
+      kubeconfig,
+      options: flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {},
+      onError: (err, context) => log.error({ err, context }, 'controllers'),
+    });
+  }
   if (flags.proxyNetns) {
     proxy = await startProxy({
       client: loadKubeconfig(kubeconfig),
@@ -137,12 +149,13 @@ export function registerServerCommand(program: Command): Command {
     .addOption(new Option('--storage <backend>', 'storage backend').choices(['sqlite', 'etcd', 'memory']).default('sqlite'))
     .option('--etcd-endpoints <urls>', 'comma-separated etcd client URLs (with --storage etcd)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean), [] as string[])
     .option('--no-scheduler', 'do not run the scheduler in-process')
+    .option('--no-controllers', 'do not run the controller manager in-process')
     .option('--proxy-netns <name>', 'run a proxy agent programming this network namespace (the host network is never touched)')
     .addOption(new Option('--proxy-mode <mode>', 'proxy mode for --proxy-netns').choices(['iptables', 'nftables']).default('iptables'))
-    .option('--cluster-cidr <cidr>', "pods' CIDR, for the proxy's masquerade rule", '')
+    .option('--cluster-cidr <cidr>', "pods' CIDR: the proxy's masquerade rule, and the range node IPAM carves podCIDRs from (default 10.244.0.0/16)", '')
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -150,6 +163,7 @@ export function registerServerCommand(program: Command): Command {
         etcdEndpoints: o.etcdEndpoints,
         logLevel: o.v !== undefined ? verbosityLevel(o.v) : o.logLevel,
         scheduler: o.scheduler,
+        controllers: o.controllers,
         proxyNetns: o.proxyNetns,
         proxyMode: o.proxyMode,
         clusterCIDR: o.clusterCidr,

@@ -8,3 +8,6 @@ export * from './workqueue.js';
 export * from './store.js';
 export * from './reflector.js';
 export * from './informer.js';
+export * from './events.js';
+export * from './expectations.js';
+export * from './leader-election.js';

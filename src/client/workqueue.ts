@@ -40,9 +40,82 @@ export class ExponentialFailureRateLimiter<K> implements RateLimiter<K> {
   }
 }
 
+/**
+ * client-go's BucketRateLimiter: one token bucket shared by every item (overall retry rate), refilled at `qps`
+ * up to `burst`. `when` reserves a token and answers how long until it is due.
+ */
+export class BucketRateLimiter<K> implements RateLimiter<K> {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly qps = 10,
+    private readonly burst = 100,
+    private readonly clock: Clock = realClock,
+  ) {
+    this.tokens = burst;
+    this.last = clock.now();
+  }
+
+  when(_item: K): number {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
+  }
+
+  forget(_item: K): void {}
+
+  numRequeues(_item: K): number {
+    return 0;
+  }
+}
+
+/** The longest delay of several limiters (client-go's MaxOfRateLimiter); requeues as the first counts them. */
+export class MaxOfRateLimiter<K> implements RateLimiter<K> {
+  private readonly limiters: RateLimiter<K>[];
+
+  constructor(...limiters: RateLimiter<K>[]) {
+    this.limiters = limiters;
+  }
+
+  when(item: K): number {
+    let max = 0;
+    for (const l of this.limiters) max = Math.max(max, l.when(item));
+    return max;
+  }
+
+  forget(item: K): void {
+    for (const l of this.limiters) l.forget(item);
+  }
+
+  numRequeues(item: K): number {
+    let max = 0;
+    for (const l of this.limiters) max = Math.max(max, l.numRequeues(item));
+    return max;
+  }
+}
+
+/** client-go's DefaultControllerRateLimiter: per item 5 ms doubling to 1000 s, overall 10 qps with a burst of 100. */
+export function defaultControllerRateLimiter<K>(clock: Clock = realClock): RateLimiter<K> {
+  return new MaxOfRateLimiter<K>(new ExponentialFailureRateLimiter<K>(5, 1_000_000), new BucketRateLimiter<K>(10, 100, clock));
+}
+
+/** What a queue reports for /metrics (client-go's workqueue metrics): adds, depth, time waiting and in work. */
+export interface QueueMetrics {
+  adds: number;
+  retries: number;
+  /** Seconds items waited in the queue, and spent being processed (sum and count, for a Prometheus summary). */
+  queueSeconds: { sum: number; count: number };
+  workSeconds: { sum: number; count: number };
+}
+
 export interface WorkQueueOptions<K> {
   clock?: Clock;
   rateLimiter?: RateLimiter<K>;
+  /** Names the queue in metrics. */
+  name?: string;
 }
 
 export class WorkQueue<K> {
@@ -55,15 +128,22 @@ export class WorkQueue<K> {
   private shutdown = false;
   private readonly clock: Clock;
   readonly rateLimiter: RateLimiter<K>;
+  readonly name: string;
+  readonly metrics: QueueMetrics = { adds: 0, retries: 0, queueSeconds: { sum: 0, count: 0 }, workSeconds: { sum: 0, count: 0 } };
+  private addedAt = new Map<K, number>();
+  private startedAt = new Map<K, number>();
 
   constructor(opts: WorkQueueOptions<K> = {}) {
     this.clock = opts.clock ?? realClock;
     this.rateLimiter = opts.rateLimiter ?? new ExponentialFailureRateLimiter<K>();
+    this.name = opts.name ?? '';
   }
 
   add(item: K): void {
     if (this.shutdown || this.dirty.has(item)) return;
     this.dirty.add(item);
+    this.metrics.adds++;
+    this.addedAt.set(item, this.clock.now());
     if (this.processing.has(item)) return;
     this.push(item);
   }
@@ -83,6 +163,7 @@ export class WorkQueue<K> {
   }
 
   addRateLimited(item: K): void {
+    this.metrics.retries++;
     this.addAfter(item, this.rateLimiter.when(item));
   }
 
@@ -104,6 +185,12 @@ export class WorkQueue<K> {
   /** Marks `item` processed; if it was added meanwhile, it is queued again now. */
   done(item: K): void {
     this.processing.delete(item);
+    const started = this.startedAt.get(item);
+    if (started !== undefined) {
+      this.startedAt.delete(item);
+      this.metrics.workSeconds.sum += (this.clock.now() - started) / 1000;
+      this.metrics.workSeconds.count++;
+    }
     if (this.dirty.has(item)) this.push(item);
   }
 
@@ -128,6 +215,7 @@ export class WorkQueue<K> {
     if (w) {
       this.processing.add(item);
       this.dirty.delete(item);
+      this.started(item);
       w(item);
       return;
     }
@@ -142,6 +230,18 @@ export class WorkQueue<K> {
     }
     this.processing.add(item);
     this.dirty.delete(item);
+    this.started(item);
     return item;
+  }
+
+  private started(item: K): void {
+    const now = this.clock.now();
+    const added = this.addedAt.get(item);
+    if (added !== undefined) {
+      this.addedAt.delete(item);
+      this.metrics.queueSeconds.sum += (now - added) / 1000;
+      this.metrics.queueSeconds.count++;
+    }
+    this.startedAt.set(item, now);
   }
 }

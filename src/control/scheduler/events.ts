@@ -12,6 +12,7 @@
 import type { KubeObject } from '../api/resource.js';
 import type { FailureReason } from './core.js';
 import { REASON } from './plugins.js';
+import { EventRecorder, objectEvent, rfc3339, type EventType } from '../../client/events.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 export const NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
@@ -118,81 +119,9 @@ export function withCondition(pod: KubeObject, cond: PodCondition): PodCondition
   return [...rest, cond];
 }
 
-/** RFC 3339 with seconds, as metav1.Time serialises. */
-export const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-let eventSeq = 0;
-
-/** A core/v1 Event about `pod` from the scheduler, named as client-go's recorder names them. */
-export function podEvent(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, action: string, message: string, now: Date, instance: string): KubeObject {
-  const m = pod.metadata ?? {};
-  // client-go names events <object>.<UnixNano in hex>; a counter fills the nanoseconds a Date lacks, so events
-  // in one millisecond get distinct names (BigInt: the value exceeds 2^53).
-  const stamp = (BigInt(now.getTime()) * 1_000_000n + BigInt(eventSeq++ % 1_000_000)).toString(16);
-  const t = rfc3339(now);
-  return {
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata: { name: `${m.name}.${stamp}`, namespace: m.namespace },
-    involvedObject: { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'v1', resourceVersion: m.resourceVersion },
-    reason,
-    message,
-    source: { component: SCHEDULER_NAME },
-    firstTimestamp: t,
-    lastTimestamp: t,
-    count: 1,
-    type,
-    action,
-    reportingComponent: SCHEDULER_NAME,
-    reportingInstance: instance,
-  };
+/** A core/v1 Event about `pod` from the scheduler. */
+export function podEvent(pod: KubeObject, type: EventType, reason: string, action: string, message: string, now: Date, instance: string): KubeObject {
+  return objectEvent({ apiVersion: 'v1', kind: 'Pod', ...pod }, type, reason, message, { component: SCHEDULER_NAME, instance }, now, action);
 }
 
-/**
- * Posts events in the background, a few at a time. Like client-go's broadcaster it never blocks the caller and
- * drops events when its backlog is full (1,000), counting them.
- */
-export class EventRecorder {
-  private backlog: KubeObject[] = [];
-  private inFlight = 0;
-  dropped = 0;
-  failed = 0;
-  private idleWaiters: (() => void)[] = [];
-
-  constructor(
-    private readonly post: (ev: KubeObject) => Promise<unknown>,
-    private readonly concurrency = 4,
-    private readonly maxBacklog = 1000,
-  ) {}
-
-  record(ev: KubeObject): void {
-    if (this.backlog.length >= this.maxBacklog) {
-      this.dropped++;
-      return;
-    }
-    this.backlog.push(ev);
-    this.pump();
-  }
-
-  /** Resolves when nothing is queued or in flight. */
-  flush(): Promise<void> {
-    if (this.inFlight === 0 && this.backlog.length === 0) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
-  }
-
-  private pump(): void {
-    while (this.inFlight < this.concurrency && this.backlog.length) {
-      const ev = this.backlog.shift()!;
-      this.inFlight++;
-      this.post(ev)
-        .catch(() => {
-          this.failed++;
-        })
-        .finally(() => {
-          this.inFlight--;
-          this.pump();
-          if (this.inFlight === 0 && this.backlog.length === 0) for (const w of this.idleWaiters.splice(0)) w();
-        });
-    }
-  }
-}
+export { EventRecorder, rfc3339 };

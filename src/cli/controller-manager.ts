@@ -1,0 +1,47 @@
+/**
+ * `skiff controller-manager --kubeconfig FILE [--controllers a,b,-c] [--leader-elect=false]`: runs the
+ * controllers alone against an API server (also a stock one), until SIGINT/SIGTERM. /metrics and /healthz are
+ * served on --listen (upstream's port 10257, plain http here).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { startControllerManager } from '../control/controllers/start.js';
+import { parseListen } from './server.js';
+
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+function bool(v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new InvalidArgumentError('true or false');
+}
+
+export function registerControllerManagerCommand(program: Command): Command {
+  return program
+    .command('controller-manager')
+    .description('Run the controllers (kube-controller-manager) against an API server')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server')
+    .option('--controllers <list>', "controllers to run: names, '*' for the defaults, '-name' to leave one out", list, ['*'])
+    .option('--leader-elect <bool>', 'take the kube-system/kube-controller-manager Lease before acting', bool, true)
+    .option('--cluster-cidr <cidr>', "pods' range, carved into node podCIDRs", '10.244.0.0/16')
+    .option('--node-cidr-mask-size <n>', 'prefix length of each node podCIDR', (v: string) => Number(v), 24)
+    .option('--listen <host:port>', 'serve /metrics and /healthz here', parseListen, { host: '127.0.0.1', port: 10257 })
+    .action(async (o: { kubeconfig: string; controllers: string[]; leaderElect: boolean; clusterCidr: string; nodeCidrMaskSize: number; listen: { host: string; port: number } }) => {
+      const running = await startControllerManager({
+        kubeconfig: o.kubeconfig,
+        controllers: o.controllers,
+        leaderElect: o.leaderElect,
+        options: { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize },
+        metricsListen: o.listen,
+        onError: (err, ctx) => console.error(`controller-manager: ${ctx}: ${(err as Error).message ?? String(err)}`),
+      });
+      console.error(`controller-manager: ${running.controllers.join(', ') || 'no controllers'}; metrics on ${running.metricsUrl}; waiting for leadership and caches`);
+      void running.ready.then((ok) => ok && console.error('controller-manager: leading, caches synced'));
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      clearInterval(keepAlive);
+      await running.stop();
+    });
+}

@@ -1,0 +1,79 @@
+/**
+ * What every controller is given: the API client, the shared informers (one list+watch per resource for all
+ * controllers), the clock, event posting and queues that report to /metrics. Controllers know nothing else of
+ * the process they run in (the server's thread or `skiff controller-manager`).
+ */
+import type { Clock } from '../../client/clock.js';
+import { objectEvent, type EventRecorder, type EventType } from '../../client/events.js';
+import type { SharedInformerFactory } from '../../client/informer.js';
+import type { RestClient } from '../../client/rest.js';
+import type { KubeObject } from '../../client/types.js';
+import { defaultControllerRateLimiter, WorkQueue } from '../../client/workqueue.js';
+
+/** Settings shared by controllers, with upstream's flag defaults. */
+export interface ControllerOptions {
+  /** --cluster-cidr: pods' range, carved into per-node podCIDRs by node IPAM. */
+  clusterCIDR: string;
+  /** --node-cidr-mask-size. */
+  nodeCIDRMaskSize: number;
+  /** --node-monitor-grace-period: a node whose Lease has not moved for this long is Unknown. */
+  nodeMonitorGracePeriodMs: number;
+  /** The cluster CA bundle (PEM) published as kube-root-ca.crt in every namespace. */
+  rootCA?: string;
+  /** --terminated-pod-gc-threshold. */
+  terminatedPodGCThreshold: number;
+  /** Workers per controller (upstream's --concurrent-*-syncs); one figure for all here. */
+  workers: number;
+}
+
+export const defaultControllerOptions: ControllerOptions = {
+  clusterCIDR: '10.244.0.0/16',
+  nodeCIDRMaskSize: 24,
+  nodeMonitorGracePeriodMs: 40_000,
+  terminatedPodGCThreshold: 12_500,
+  workers: 5,
+};
+
+export interface ControllerContext {
+  client: RestClient;
+  informers: SharedInformerFactory;
+  clock: Clock;
+  options: ControllerOptions;
+  /** Posts a core/v1 Event about `obj` from `component` in the background (never blocks, drops when backlogged). */
+  event(component: string, obj: KubeObject, type: EventType, reason: string, message: string): void;
+  /** A rate-limited queue (client-go's default controller limiter) that /metrics reports under `name`. */
+  queue(name: string): WorkQueue<string>;
+  /** Reports an error the controller recovers from (logged by the process). */
+  onError(err: unknown, context: string): void;
+}
+
+export interface ControllerContextDeps {
+  client: RestClient;
+  informers: SharedInformerFactory;
+  clock: Clock;
+  recorder: EventRecorder;
+  options?: Partial<ControllerOptions>;
+  instance?: string;
+  onError?: (err: unknown, context: string) => void;
+}
+
+/** Builds a context; the queues it made are listed in `queues` for /metrics. */
+export function createControllerContext(deps: ControllerContextDeps): ControllerContext & { queues: WorkQueue<string>[] } {
+  const queues: WorkQueue<string>[] = [];
+  return {
+    client: deps.client,
+    informers: deps.informers,
+    clock: deps.clock,
+    options: { ...defaultControllerOptions, ...deps.options },
+    queues,
+    event(component, obj, type, reason, message) {
+      deps.recorder.record(objectEvent(obj, type, reason, message, { component, instance: deps.instance }, new Date(deps.clock.now())));
+    },
+    queue(name) {
+      const q = new WorkQueue<string>({ clock: deps.clock, rateLimiter: defaultControllerRateLimiter<string>(deps.clock), name });
+      queues.push(q);
+      return q;
+    },
+    onError: deps.onError ?? ((err, context) => console.error(`${context}:`, err)),
+  };
+}
