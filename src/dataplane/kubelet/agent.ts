@@ -1,0 +1,522 @@
+/**
+ * The node agent: many simulated kubelets in one process. Per node it registers the Node, keeps its Lease
+ * renewed and posts NodeStatus on change (and every report period otherwise); for all nodes together it runs
+ * ONE pod watch, routes each bound pod by spec.nodeName to its node's PodDriver, wakes drivers at the time they
+ * ask for, and writes the statuses they return. Every deadline (registration retry, lease renewal, status
+ * report, pod wake-up) lives in one TimerHeap, and every node/lease request passes one Limiter, so the cost of
+ * a node is a few heap entries, not timers and sockets of its own.
+ */
+import { hostname, release } from 'node:os';
+import { realClock, type Clock } from '../../client/clock.js';
+import { SharedInformer } from '../../client/informer.js';
+import { ApiError, type RestClient } from '../../client/rest.js';
+import { Leases, Nodes, Pods } from '../../client/resources.js';
+import { objectKey, type KubeObject } from '../../client/types.js';
+import { firstRenewAt, NODE_LEASE_NAMESPACE, DEFAULT_LEASE_DURATION_SECONDS, nextRenewAt, renewDecision, retryRenewAt, RENEW_INTERVAL_FRACTION, type LeaseOwner } from './lease.js';
+import { Limiter } from './limiter.js';
+import { buildNode, nodeStatus, nodeStatusDue, randomBootID, registrationPatch, rfc3339Micro, type NodeHost, type NodeStatus } from './node-object.js';
+import type { NodeConfig } from './spec.js';
+import { PodStatusWriter } from './status-writer.js';
+import { TimerHeap } from './timer-heap.js';
+import type { NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory } from './types.js';
+
+export type AgentLogger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface NodeAgentOptions {
+  client: RestClient;
+  nodes: NodeConfig[];
+  /** One driver per node (the simulated runtime by default, chosen by start.ts). */
+  driverFactory: PodDriverFactory;
+  clock?: Clock;
+  /** Jitter source (seedable in tests). */
+  random?: () => number;
+  /** The agent's HTTP port, posted as daemonEndpoints.kubeletEndpoint.Port. Set before start(). */
+  kubeletPort?: number;
+  leaseDurationSeconds?: number;
+  /** Default: a quarter of the lease duration (10 s), as the kubelet. */
+  leaseRenewIntervalMs?: number;
+  /** A status that did not change is still posted this often (nodeStatusReportFrequency, default 5 min). */
+  nodeStatusReportFrequencyMs?: number;
+  /** Node and lease requests in flight at once (default 32). */
+  maxInFlight?: number;
+  /** Pod status writes in flight at once (default 16). */
+  statusConcurrency?: number;
+  kernelVersion?: string;
+  log?: AgentLogger;
+}
+
+export interface NodeSummary {
+  name: string;
+  internalIP: string;
+  registered: boolean;
+  ready: boolean;
+  lease: 'running' | 'stopped';
+  leaseRenewals: number;
+  lastLeaseRenew?: string;
+  podCIDR?: string;
+  pods: number;
+}
+
+/** A fault to apply to a node: stop/resume its lease renewals, flip its Ready condition. */
+export interface FaultRequest {
+  lease?: 'stop' | 'run';
+  ready?: boolean;
+}
+
+export class UnknownNodeError extends Error {
+  constructor(readonly node: string) {
+    super(`node ${JSON.stringify(node)} is not run by this agent`);
+    this.name = 'UnknownNodeError';
+  }
+}
+
+interface SimNode {
+  cfg: NodeConfig;
+  driver: PodDriver;
+  uid?: string;
+  registered: boolean;
+  registerFailures: number;
+  podCIDR?: string;
+  // lease
+  leaseRunning: boolean;
+  lease?: KubeObject;
+  leaseFailures: number;
+  leaseRenewals: number;
+  lastLeaseRenew?: number;
+  // status
+  ready: boolean;
+  lastStatus?: NodeStatus;
+  lastReportAt: number;
+  statusFailures: number;
+  statusInFlight: boolean;
+  pods: Set<string>;
+}
+
+const dropManagedFields = <T extends KubeObject>(obj: T): T => {
+  if (!obj.metadata?.managedFields) return obj;
+  const { managedFields: _m, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+};
+
+/** Nodes are watched only for what the agent needs of them (uid, podCIDR): 15,000 full Nodes would cost MBs. */
+const slimNode = (n: KubeObject): KubeObject => ({
+  metadata: { name: n.metadata?.name, uid: n.metadata?.uid, resourceVersion: n.metadata?.resourceVersion },
+  spec: { podCIDR: (n.spec as { podCIDR?: string } | undefined)?.podCIDR },
+});
+
+const defaultLog: AgentLogger = (level, msg, fields) => {
+  if (level === 'warn' || level === 'error') console.error(`skiff nodes: ${msg}`, fields ?? '');
+};
+
+export class NodeAgent {
+  readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly nodes = new Map<string, SimNode>();
+  private readonly heap: TimerHeap;
+  private readonly limiter: Limiter;
+  readonly writer: PodStatusWriter;
+  private readonly podInformer: SharedInformer<Pod>;
+  private readonly nodeInformer: SharedInformer<KubeObject>;
+  /** uid → the pod's node and cache key, for wake-ups and deletes. */
+  private readonly pods = new Map<string, { node: string; key: string }>();
+  private readonly host: NodeHost;
+  private readonly leaseDurationSeconds: number;
+  private readonly renewIntervalMs: number;
+  private readonly reportFrequencyMs: number;
+  private readonly log: AgentLogger;
+  private abort: AbortController | null = null;
+  private stopped = false;
+  private registeredCount = 0;
+  private registeredWaiters: (() => void)[] = [];
+
+  constructor(private readonly o: NodeAgentOptions) {
+    this.clock = o.clock ?? realClock;
+    this.random = o.random ?? Math.random;
+    this.log = o.log ?? defaultLog;
+    this.leaseDurationSeconds = o.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
+    this.renewIntervalMs = o.leaseRenewIntervalMs ?? this.leaseDurationSeconds * 1000 * RENEW_INTERVAL_FRACTION;
+    this.reportFrequencyMs = o.nodeStatusReportFrequencyMs ?? 5 * 60_000;
+    this.host = { kubeletPort: o.kubeletPort ?? 0, bootID: randomBootID(), kernelVersion: o.kernelVersion ?? release() };
+    this.heap = new TimerHeap(this.clock, (key) => this.due(key), (err) => this.log('error', 'timer handler failed', { err: String(err) }));
+    this.limiter = new Limiter(o.maxInFlight ?? 32);
+    this.writer = new PodStatusWriter({
+      client: o.client,
+      concurrency: o.statusConcurrency ?? 16,
+      clock: this.clock,
+      onError: (err, ref, what) => {
+        if (!this.stopped) this.log(err instanceof ApiError && err.code === 404 ? 'debug' : 'warn', `pod ${what} write failed`, { pod: `${ref.namespace}/${ref.name}`, err: String(err) });
+      },
+    });
+    for (const cfg of o.nodes) {
+      if (this.nodes.has(cfg.name)) throw new Error(`node ${cfg.name} is listed twice`);
+      const n: SimNode = {
+        cfg,
+        driver: undefined as unknown as PodDriver,
+        registered: false,
+        registerFailures: 0,
+        leaseRunning: true,
+        leaseFailures: 0,
+        leaseRenewals: 0,
+        ready: true,
+        lastReportAt: 0,
+        statusFailures: 0,
+        statusInFlight: false,
+        pods: new Set(),
+      };
+      n.driver = o.driverFactory(this.context(n));
+      this.nodes.set(cfg.name, n);
+    }
+    const onError = (err: unknown) => this.log('warn', 'watch failed', { err: String(err) });
+    // One watch for every node's pods: bound pods only (unbound ones are the scheduler's business).
+    this.podInformer = new SharedInformer<Pod>(o.client, Pods, { fieldSelector: 'spec.nodeName!=', transform: dropManagedFields, clock: this.clock, onError });
+    this.nodeInformer = new SharedInformer<KubeObject>(o.client, Nodes, { transform: slimNode, clock: this.clock, onError });
+  }
+
+  /** Sets the port posted in daemonEndpoints (the HTTP server listens before nodes register). */
+  setKubeletPort(port: number): void {
+    this.host.kubeletPort = port;
+  }
+
+  get kubeletPort(): number {
+    return this.host.kubeletPort;
+  }
+
+  /** Starts watches and registration; returns at once (see registered()). */
+  start(): void {
+    if (this.abort) return;
+    this.abort = new AbortController();
+    this.podInformer.addEventHandler({
+      onAdd: (pod) => this.podChanged(pod),
+      onUpdate: (_old, pod) => this.podChanged(pod),
+      onDelete: (pod) => this.podDeleted(pod),
+    });
+    this.nodeInformer.addEventHandler({
+      onAdd: (node) => this.nodeChanged(node),
+      onUpdate: (_old, node) => this.nodeChanged(node),
+    });
+    void this.podInformer.run(this.abort.signal);
+    void this.nodeInformer.run(this.abort.signal);
+    const now = this.clock.now();
+    for (const name of this.nodes.keys()) this.heap.schedule(`r:${name}`, now);
+  }
+
+  /** Resolves once every node has registered (retries go on in the background until then). */
+  registered(): Promise<void> {
+    if (this.registeredCount === this.nodes.size) return Promise.resolve();
+    return new Promise((r) => this.registeredWaiters.push(r));
+  }
+
+  /** Resolves once the pod watch has listed. */
+  podsSynced(): Promise<boolean> {
+    return this.podInformer.waitForSync(this.abort?.signal);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort?.abort();
+    this.heap.stop();
+    this.writer.stop();
+    for (const w of this.registeredWaiters.splice(0)) w();
+  }
+
+  nodeNames(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  summary(name: string): NodeSummary {
+    const n = this.node(name);
+    return {
+      name,
+      internalIP: n.cfg.internalIP,
+      registered: n.registered,
+      ready: n.ready,
+      lease: n.leaseRunning ? 'running' : 'stopped',
+      leaseRenewals: n.leaseRenewals,
+      ...(n.lastLeaseRenew !== undefined ? { lastLeaseRenew: rfc3339Micro(n.lastLeaseRenew) } : {}),
+      ...(n.podCIDR ? { podCIDR: n.podCIDR } : {}),
+      pods: n.pods.size,
+    };
+  }
+
+  summaries(): NodeSummary[] {
+    return this.nodeNames().map((n) => this.summary(n));
+  }
+
+  /** Applies a fault (or its end) to a node; returns the node's state after it. */
+  fault(name: string, req: FaultRequest): NodeSummary {
+    const n = this.node(name);
+    if (req.lease === 'stop') {
+      n.leaseRunning = false;
+      this.heap.cancel(`l:${name}`);
+    } else if (req.lease === 'run' && !n.leaseRunning) {
+      n.leaseRunning = true;
+      if (n.registered) this.heap.schedule(`l:${name}`, this.clock.now());
+    }
+    if (req.ready !== undefined && req.ready !== n.ready) {
+      n.ready = req.ready;
+      if (n.registered) this.heap.schedule(`s:${name}`, this.clock.now());
+    }
+    return this.summary(name);
+  }
+
+  stopLease(name: string): NodeSummary {
+    return this.fault(name, { lease: 'stop' });
+  }
+
+  setReady(name: string, ready: boolean): NodeSummary {
+    return this.fault(name, { ready });
+  }
+
+  recover(name: string): NodeSummary {
+    return this.fault(name, { lease: 'run', ready: true });
+  }
+
+  /** The node's and its pods' usage from its driver (for metrics.k8s.io). */
+  usage(name: string, now: number): NodeUsage {
+    return this.node(name).driver.usage(now);
+  }
+
+  nodeUsage(name: string): NodeUsage {
+    return this.usage(name, this.clock.now());
+  }
+
+  hasNode(name: string): boolean {
+    return this.nodes.has(name);
+  }
+
+  private node(name: string): SimNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new UnknownNodeError(name);
+    return n;
+  }
+
+  private context(n: SimNode): NodeContext {
+    return { nodeName: n.cfg.name, hostIP: n.cfg.internalIP, ...(n.podCIDR ? { podCIDR: n.podCIDR } : {}), allocatable: { ...n.cfg.allocatable } };
+  }
+
+  private due(key: string): void {
+    if (this.stopped) return;
+    const kind = key[0];
+    const rest = key.slice(2);
+    if (kind === 'p') return this.wakePod(rest);
+    const n = this.nodes.get(rest);
+    if (!n) return;
+    if (kind === 'r') void this.register(n);
+    else if (kind === 'l') void this.renewLease(n);
+    else if (kind === 's') void this.reportStatus(n);
+  }
+
+  // ------------------------------------------------------------------ registration
+
+  private async register(n: SimNode): Promise<void> {
+    const name = n.cfg.name;
+    try {
+      const body = buildNode(n.cfg, this.host, { ready: n.ready }, this.clock.now());
+      let status: NodeStatus | undefined;
+      await this.limiter.run(async () => {
+        if (this.stopped) return;
+        try {
+          const created = await this.o.client.create(Nodes, body);
+          this.adoptNode(n, created);
+          // A server that kept the status on create (as upstream does) needs no first status write.
+          status = (created.status as NodeStatus | undefined)?.conditions?.length ? (body.status as NodeStatus) : undefined;
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 409)) throw err;
+          // Registered before (an agent restart): adopt it, bring our labels back, post a fresh status below.
+          const existing = await this.o.client.get(Nodes, name);
+          this.adoptNode(n, existing);
+          const patch = registrationPatch(existing, body);
+          if (patch) this.adoptNode(n, await this.o.client.patch(Nodes, undefined, name, patch, 'merge'));
+        }
+      });
+      if (this.stopped) return;
+      n.registered = true;
+      n.registerFailures = 0;
+      const now = this.clock.now();
+      if (status) {
+        n.lastStatus = status;
+        // A random phase within the report period, so thousands of nodes registered together report apart.
+        n.lastReportAt = now - this.reportFrequencyMs * this.random();
+        this.heap.schedule(`s:${name}`, n.lastReportAt + this.reportFrequencyMs);
+      } else {
+        this.heap.schedule(`s:${name}`, now);
+      }
+      if (n.leaseRunning) this.heap.schedule(`l:${name}`, now);
+      this.log('debug', 'node registered', { node: name });
+      if (++this.registeredCount === this.nodes.size) for (const w of this.registeredWaiters.splice(0)) w();
+    } catch (err) {
+      if (this.stopped) return;
+      n.registerFailures++;
+      this.log('warn', 'node registration failed, retrying', { node: name, err: String(err) });
+      this.heap.schedule(`r:${name}`, retryRenewAt(this.clock.now(), n.registerFailures, 7_000));
+    }
+  }
+
+  private adoptNode(n: SimNode, obj: KubeObject): void {
+    if (obj.metadata?.uid) n.uid = obj.metadata.uid;
+    this.setPodCIDR(n, (obj.spec as { podCIDR?: string } | undefined)?.podCIDR);
+  }
+
+  private setPodCIDR(n: SimNode, cidr: string | undefined): void {
+    if (!cidr || cidr === n.podCIDR) return;
+    n.podCIDR = cidr;
+    n.driver.setContext(this.context(n));
+  }
+
+  private nodeChanged(obj: KubeObject): void {
+    const n = obj.metadata?.name ? this.nodes.get(obj.metadata.name) : undefined;
+    if (!n) return;
+    if (obj.metadata?.uid) n.uid = obj.metadata.uid;
+    this.setPodCIDR(n, (obj.spec as { podCIDR?: string }).podCIDR);
+  }
+
+  // ------------------------------------------------------------------ lease
+
+  private async renewLease(n: SimNode): Promise<void> {
+    const name = n.cfg.name;
+    const owner: LeaseOwner = { nodeName: name, nodeUid: n.uid, durationSeconds: this.leaseDurationSeconds };
+    let first = false;
+    try {
+      await this.limiter.run(async () => {
+        // Decided when the slot comes: a fault may have stopped the lease while this waited.
+        const d = renewDecision({ running: n.leaseRunning && !this.stopped, lease: n.lease }, owner, this.clock.now());
+        if (d.action === 'skip') return;
+        try {
+          if (d.action === 'create') {
+            first = true;
+            n.lease = await this.o.client.create(Leases, d.lease);
+          } else {
+            n.lease = await this.o.client.update(Leases, d.lease);
+          }
+        } catch (err) {
+          // Someone else wrote it (or our copy is stale, or it was deleted): re-read before the next try.
+          if (err instanceof ApiError && (err.code === 409 || err.code === 404)) n.lease = await this.getLease(name);
+          throw err;
+        }
+        n.leaseRenewals++;
+        n.lastLeaseRenew = this.clock.now();
+      });
+      n.leaseFailures = 0;
+      if (!n.leaseRunning || this.stopped) return;
+      const now = this.clock.now();
+      this.heap.schedule(`l:${name}`, first ? firstRenewAt(now, this.renewIntervalMs, this.random) : nextRenewAt(now, this.renewIntervalMs, this.random));
+    } catch (err) {
+      if (this.stopped || !n.leaseRunning) return;
+      n.leaseFailures++;
+      const quiet = err instanceof ApiError && err.code === 409 && n.leaseFailures < 3;
+      if (!quiet) this.log('warn', 'lease renewal failed', { node: name, err: String(err) });
+      this.heap.schedule(`l:${name}`, retryRenewAt(this.clock.now(), n.leaseFailures, this.renewIntervalMs));
+    }
+  }
+
+  private async getLease(name: string): Promise<KubeObject | undefined> {
+    try {
+      return await this.o.client.get(Leases, name, NODE_LEASE_NAMESPACE);
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ------------------------------------------------------------------ node status
+
+  private async reportStatus(n: SimNode): Promise<void> {
+    const name = n.cfg.name;
+    if (!n.registered) return;
+    if (n.statusInFlight) {
+      // One write per node at a time; look again shortly.
+      this.heap.scheduleNoLater(`s:${name}`, this.clock.now() + 100);
+      return;
+    }
+    n.statusInFlight = true;
+    try {
+      let posted = false;
+      await this.limiter.run(async () => {
+        if (this.stopped) return;
+        const now = this.clock.now();
+        const next = nodeStatus(n.cfg, this.host, { ready: n.ready }, now, n.lastStatus?.conditions);
+        if (!nodeStatusDue({ status: n.lastStatus, at: n.lastReportAt }, next, now, this.reportFrequencyMs)) return;
+        await this.o.client.patch(Nodes, undefined, name, { status: next }, 'merge', { subresource: 'status' });
+        n.lastStatus = next;
+        n.lastReportAt = now;
+        posted = true;
+      });
+      n.statusFailures = 0;
+      if (this.stopped) return;
+      if (posted) this.log('debug', 'node status posted', { node: name, ready: n.ready });
+      this.heap.scheduleNoLater(`s:${name}`, n.lastReportAt + this.reportFrequencyMs);
+    } catch (err) {
+      if (this.stopped) return;
+      n.statusFailures++;
+      this.log('warn', 'node status update failed', { node: name, err: String(err) });
+      this.heap.schedule(`s:${name}`, retryRenewAt(this.clock.now(), n.statusFailures, 10_000));
+    } finally {
+      n.statusInFlight = false;
+    }
+  }
+
+  // ------------------------------------------------------------------ pods
+
+  private podChanged(pod: Pod): void {
+    const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+    const uid = pod.metadata?.uid;
+    if (!nodeName || !uid) return;
+    const n = this.nodes.get(nodeName);
+    if (!n) return;
+    this.pods.set(uid, { node: nodeName, key: objectKey(pod) });
+    n.pods.add(uid);
+    this.syncPod(n, pod);
+  }
+
+  private podDeleted(pod: Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    const at = this.pods.get(uid);
+    if (!at) return;
+    this.pods.delete(uid);
+    this.heap.cancel(`p:${uid}`);
+    this.writer.forget(uid);
+    const n = this.nodes.get(at.node);
+    if (!n) return;
+    n.pods.delete(uid);
+    try {
+      n.driver.forget(uid);
+    } catch (err) {
+      this.log('error', 'driver forget failed', { pod: at.key, err: String(err) });
+    }
+  }
+
+  private wakePod(uid: string): void {
+    const at = this.pods.get(uid);
+    if (!at) return;
+    const pod = this.podInformer.indexer.get(at.key);
+    const n = this.nodes.get(at.node);
+    if (!pod || !n || pod.metadata?.uid !== uid) return;
+    this.syncPod(n, pod);
+  }
+
+  private syncPod(n: SimNode, pod: Pod): void {
+    if (this.stopped) return;
+    const m = pod.metadata!;
+    const uid = m.uid!;
+    const ref = { namespace: m.namespace ?? 'default', name: m.name!, uid };
+    let res;
+    try {
+      res = n.driver.sync(pod, this.clock.now());
+    } catch (err) {
+      this.log('error', 'pod sync failed', { pod: `${ref.namespace}/${ref.name}`, node: n.cfg.name, err: String(err) });
+      return;
+    }
+    if (res.status) this.writer.enqueue(ref, res.status);
+    if (res.remove) {
+      this.writer.remove(ref);
+      this.heap.cancel(`p:${uid}`);
+    } else if (res.wakeAt !== null) this.heap.schedule(`p:${uid}`, res.wakeAt);
+    else this.heap.cancel(`p:${uid}`);
+  }
+}
+
+/** The name `skiff server`'s one local node takes: this host's name, as the kubelet's default. */
+export function localNodeName(): string {
+  return hostname().toLowerCase();
+}

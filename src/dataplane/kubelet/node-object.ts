@@ -1,0 +1,147 @@
+/**
+ * The Node object a kubelet registers and the status it posts, as pure functions of the node's config, its
+ * health and the time. Field names, condition reasons and messages are the kubelet's (pkg/kubelet/nodestatus).
+ */
+import { createHash } from 'node:crypto';
+import type { KubeObject } from '../../client/types.js';
+import type { NodeConfig } from './spec.js';
+
+export const KUBELET_VERSION = 'v1.32.0-skiff';
+export const CONTAINER_RUNTIME_VERSION = 'skiff-sim://0.1.0';
+export const OS_IMAGE = 'Skiff simulated node';
+
+/** What the agent knows about a node's health; faults flip these. */
+export interface NodeHealth {
+  ready: boolean;
+}
+
+export interface NodeCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  lastHeartbeatTime: string;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface NodeStatus {
+  capacity: Record<string, string>;
+  allocatable: Record<string, string>;
+  conditions: NodeCondition[];
+  addresses: { type: string; address: string }[];
+  daemonEndpoints: { kubeletEndpoint: { Port: number } };
+  nodeInfo: Record<string, string>;
+  [field: string]: unknown;
+}
+
+/** What varies per agent process rather than per node. */
+export interface NodeHost {
+  /** The agent's HTTP port (daemonEndpoints.kubeletEndpoint.Port). */
+  kubeletPort: number;
+  /** Changes per agent start, as a machine's boot id does per boot. */
+  bootID: string;
+  kernelVersion: string;
+}
+
+/** Metav1.Time: RFC 3339 in seconds, as the API serialises it. */
+export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+/** Metav1.MicroTime: RFC 3339 with six fractional digits (leases' renewTime). */
+export const rfc3339Micro = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+const hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+const uuidOf = (h: string): string => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+
+/** Stable per node name: the same simulated machine keeps its ids across agent restarts. */
+export function machineIds(name: string): { machineID: string; systemUUID: string } {
+  return { machineID: hex(`machine:${name}`).slice(0, 32), systemUUID: uuidOf(hex(`system:${name}`)) };
+}
+
+export const randomBootID = (): string => uuidOf(hex(`boot:${process.pid}:${Date.now()}:${Math.random()}`));
+
+/** The kubelet's four conditions. Transition times carry over from `prev` while a condition's status holds. */
+export function nodeConditions(health: NodeHealth, now: number, prev: NodeCondition[] = []): NodeCondition[] {
+  const t = rfc3339(now);
+  const make = (type: string, status: 'True' | 'False', reason: string, message: string): NodeCondition => {
+    const old = prev.find((c) => c.type === type);
+    return { type, status, lastHeartbeatTime: t, lastTransitionTime: old && old.status === status ? old.lastTransitionTime : t, reason, message };
+  };
+  return [
+    make('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+    make('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+    make('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+    health.ready
+      ? make('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
+      : make('Ready', 'False', 'KubeletNotReady', 'container runtime is down'),
+  ];
+}
+
+export function nodeStatus(cfg: NodeConfig, host: NodeHost, health: NodeHealth, now: number, prev?: NodeCondition[]): NodeStatus {
+  return {
+    capacity: { ...cfg.capacity },
+    allocatable: { ...cfg.allocatable },
+    conditions: nodeConditions(health, now, prev),
+    addresses: [
+      { type: 'InternalIP', address: cfg.internalIP },
+      { type: 'Hostname', address: cfg.name },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: host.kubeletPort } },
+    nodeInfo: {
+      ...machineIds(cfg.name),
+      bootID: host.bootID,
+      kernelVersion: host.kernelVersion,
+      osImage: OS_IMAGE,
+      containerRuntimeVersion: CONTAINER_RUNTIME_VERSION,
+      kubeletVersion: KUBELET_VERSION,
+      operatingSystem: 'linux',
+      architecture: 'amd64',
+    },
+  };
+}
+
+/** The Node as the kubelet registers it (POST nodes); spec.podCIDR is left to node IPAM. */
+export function buildNode(cfg: NodeConfig, host: NodeHost, health: NodeHealth, now: number): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: cfg.name,
+      labels: { ...cfg.labels },
+      annotations: {
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+        ...cfg.annotations,
+      },
+    },
+    spec: cfg.taints.length ? { taints: cfg.taints.map((t) => ({ ...t })) } : {},
+    status: nodeStatus(cfg, host, health, now),
+  };
+}
+
+/** Equal but for heartbeat times: the kubelet posts a status that differs only in heartbeats once per report period. */
+export function statusChanged(a: NodeStatus | undefined, b: NodeStatus): boolean {
+  if (!a) return true;
+  const strip = (s: NodeStatus) => JSON.stringify({ ...s, conditions: s.conditions.map(({ lastHeartbeatTime: _h, ...c }) => c) });
+  return strip(a) !== strip(b);
+}
+
+/** Post now when the status changed or the report period (nodeStatusReportFrequency, 5 min) has passed. */
+export function nodeStatusDue(last: { status?: NodeStatus; at: number }, next: NodeStatus, now: number, reportFrequencyMs: number): boolean {
+  return statusChanged(last.status, next) || now - last.at >= reportFrequencyMs;
+}
+
+/**
+ * Labels and annotations an existing Node lacks or holds differently (a re-registration): a merge patch, or
+ * undefined when nothing needs to change. Other labels (set by users or controllers) are left alone.
+ */
+export function registrationPatch(existing: KubeObject, wanted: KubeObject): Record<string, unknown> | undefined {
+  const diff = (have: Record<string, string> | undefined, want: Record<string, string> | undefined) => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(want ?? {})) if (have?.[k] !== v) out[k] = v;
+    return Object.keys(out).length ? out : undefined;
+  };
+  const labels = diff(existing.metadata?.labels, wanted.metadata?.labels);
+  const annotations = diff(existing.metadata?.annotations, wanted.metadata?.annotations);
+  if (!labels && !annotations) return undefined;
+  return { metadata: { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) } };
+}
