@@ -127,7 +127,7 @@ export class LeaderElector {
       const next: LeaseSpec = {
         ...spec,
         acquireTime: mine ? (cur.spec?.acquireTime ?? spec.acquireTime) : spec.acquireTime,
-        leaseTransitions: (cur.spec?.leaseTransitions ?? 0) + (mine || !cur.spec?.holderIdentity ? 0 : 1),
+        leaseTransitions: (cur.spec?.leaseTransitions ?? 0) + (mine ? 0 : 1),
       };
       await this.client.update(Leases, { ...cur, spec: next });
       this.observe(JSON.stringify(next), now);
