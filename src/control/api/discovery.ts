@@ -173,7 +173,8 @@ export function apiResourceList(
     };
     if (r.shortNames.length) main.shortNames = [...r.shortNames];
     if (r.categories.length) main.categories = [...r.categories];
-    main.storageVersionHash = storageVersionHash(r);
+    // Only stored kinds have a storage version (metrics-server's computed kinds publish none).
+    if (!r.computed) main.storageVersionHash = storageVersionHash(r);
     out.push(main);
     for (const sub of r.subresources) {
       const info = subresourceInfo(r, sub);

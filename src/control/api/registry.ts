@@ -47,7 +47,8 @@ export class Registry {
     return this.groupVersions.get(group ? `${group}/${version}` : version) ?? [];
   }
 
+  /** Stored namespaced kinds (what a namespace's deletion empties); computed kinds hold nothing. */
   namespaced(): ResourceType[] {
-    return this.resources.filter((r) => r.namespaced);
+    return this.resources.filter((r) => r.namespaced && !r.computed);
   }
 }

@@ -7,6 +7,7 @@
 // The object shapes are the client's wire types: the API server speaks the same JSON its clients do.
 export type { KubeObject, ObjectMeta, OwnerReference } from '../../client/types.js';
 import type { KubeObject } from '../../client/types.js';
+import type { Definitions } from './schema/types.js';
 
 /** One validation failure; `field` is the JSON path upstream reports, e.g. `spec.containers[0].image`. */
 export interface FieldError {
@@ -70,6 +71,21 @@ export interface ResourceType {
   columns: TableColumn[];
   /** OpenAPI definition name, e.g. `io.k8s.api.core.v1.Pod`. */
   definition: string;
+  /**
+   * A kind computed on request instead of stored (metrics.k8s.io): nothing is written or watched; get and list
+   * are answered by the ComputedSource the server holds for it (routes/resources.ts), never by storage.
+   */
+  computed?: boolean;
+  /** Schemas of definitions the package models lack (the kind's own, its list's, nested types), for OpenAPI. */
+  schemas?: Definitions;
+}
+
+/** The read path of a computed kind: what its routes call instead of the engine. */
+export interface ComputedSource {
+  /** The object, or an ApiError (404 NotFound) worded as the kind's upstream server words it. */
+  get(namespace: string | undefined, name: string): Promise<KubeObject>;
+  /** Matching objects in a namespace (undefined: every namespace, or a cluster-scoped kind), in list order. */
+  list(namespace: string | undefined, selectors: { labelSelector?: string; fieldSelector?: string }): Promise<KubeObject[]>;
 }
 
 export const groupVersion = (r: Pick<ResourceType, 'group' | 'version'>): string =>

@@ -6,7 +6,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from 'pino';
 import type { Store } from '../storage/store.js';
 import type { ResourceType } from './resource.js';
-import { resources as builtinResources } from './kinds/index.js';
+import { resources as builtinResources, servedResources } from './kinds/index.js';
+import { startMetricsApi, type MetricsOptions } from './metrics/index.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
 import { MAX_BODY_BYTES, sendText } from './content.js';
@@ -34,6 +35,11 @@ export interface ServerOptions {
   compactIntervalMs?: number;
   /** host:port advertised in /api's serverAddressByClientCIDRs. */
   serverAddress?: string;
+  /**
+   * metrics.k8s.io (scrapes of node agents' usage; resolution, timeout); false leaves the group out. Served by
+   * default unless `resources` is given (then it is served only if that list holds its kinds).
+   */
+  metrics?: MetricsOptions | false;
 }
 
 export interface ApiServer {
@@ -46,7 +52,7 @@ export interface ApiServer {
 }
 
 export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
-  const registry = new Registry(opts.resources ?? builtinResources);
+  const registry = new Registry(opts.resources ?? (opts.metrics === false ? builtinResources : servedResources));
   const log = opts.logger;
   const engine = new ObjectEngine(opts.store, registry, {
     ...opts.engine,
@@ -54,12 +60,16 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   });
   const watches = new WatchSet();
   const now = opts.engine?.now ?? (() => new Date());
+  const metrics = opts.metrics === false
+    ? undefined
+    : startMetricsApi(engine, { ...opts.metrics, now, onError: opts.metrics?.onError ?? ((err, endpoint) => log?.warn({ err, endpoint }, 'metrics: scrape failed')) });
   const routes = new ResourceRoutes({
     registry,
     engine,
     watches,
     watch: { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, maxBufferedBytes: 64 * 1024 * 1024 },
     now,
+    computed: (r) => metrics?.source(r),
   });
 
   const app: FastifyInstance = Fastify({
@@ -149,6 +159,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
         ready = false;
         if (compactTimer) clearTimeout(compactTimer);
         watches.closeAll();
+        metrics?.close();
         await lifecycle.stop();
         await app.close();
         await engine.close();

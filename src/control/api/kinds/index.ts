@@ -9,6 +9,7 @@ import { jobs, cronjobs } from './batch.js';
 import { endpointslices } from './discovery.js';
 import { leases } from './coordination.js';
 import { horizontalpodautoscalers } from './autoscaling.js';
+import { nodemetrics, podmetrics } from './metrics.js';
 
 export const resources: ResourceType[] = [
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
@@ -17,7 +18,14 @@ export const resources: ResourceType[] = [
   endpointslices, leases, horizontalpodautoscalers,
 ];
 
+/** metrics.k8s.io: computed from node agents' usage, never stored (upstream serves it through metrics-server). */
+export const metricsResources: ResourceType[] = [nodemetrics, podmetrics];
+
+/** What `buildServer` serves by default: the built-in kinds, then metrics.k8s.io (an aggregated group upstream, listed last). */
+export const servedResources: ResourceType[] = [...resources, ...metricsResources];
+
 export {
+  nodemetrics, podmetrics,
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
   deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, endpointslices, leases,
   horizontalpodautoscalers,

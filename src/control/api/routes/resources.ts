@@ -4,7 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { stringify as toYaml } from 'yaml';
-import { groupVersion, type KubeObject, type ResourceType } from '../resource.js';
+import { groupVersion, type ComputedSource, type KubeObject, type ResourceType } from '../resource.js';
 import type { Registry } from '../registry.js';
 import { ObjectEngine, gr, type DeleteOptions, type ListOptions, type Subresource, type WriteOptions, parseRV } from './objects.js';
 import { decodeBody, decodePatch, negotiate, parseAccept, isPlainObject, sendText, type ResponseFormat } from '../content.js';
@@ -136,6 +136,8 @@ export interface ResourceRoutesDeps {
   watches: WatchSet;
   watch: WatchSettings;
   now: () => Date;
+  /** The read path of each computed kind (ResourceType.computed); none → 503, as an unavailable aggregated API. */
+  computed?: (r: ResourceType) => ComputedSource | undefined;
 }
 
 export class ResourceRoutes {
@@ -163,6 +165,7 @@ export class ResourceRoutes {
     if (verb === 'create' && subresource === '' && name !== undefined) {
       throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     }
+    if (r.computed) return this.computedRead(reply, format, r, namespace, name, verb, query);
     const e = this.d.engine;
     const warnings: string[] = [];
     this.warnings.set(reply, warnings);
@@ -262,6 +265,20 @@ export class ResourceRoutes {
       throw new ApiError(405, 'MethodNotAllowed', `the ${subresource} subresource is not served yet`);
     }
     throw methodNotSupported({ group: r.group, resource: `${r.plural}/${subresource}` }, verb);
+  }
+
+  /** get and list of a computed kind (verbs were checked against the registry: nothing else gets here). */
+  private async computedRead(
+    reply: FastifyReply, format: ResponseFormat, r: ResourceType, ns: string | undefined, name: string | undefined, verb: string, query: Query,
+  ): Promise<void> {
+    const source = this.d.computed?.(r);
+    if (!source) throw new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
+    if (verb === 'get') return this.send(reply, 200, format, r, await source.get(ns, name!), query);
+    const items = await source.list(ns, { labelSelector: q(query, 'labelSelector'), fieldSelector: q(query, 'fieldSelector') });
+    if (format.kind === 'table') {
+      return this.sendRaw(reply, 200, { kind: 'json' }, toTable(r, items, { includeObject: includeObjectOf(query), now: this.d.now(), listMeta: {} }));
+    }
+    this.sendRaw(reply, 200, format, { kind: r.listKind, apiVersion: groupVersion(r), metadata: {}, items });
   }
 
   /** As upstream's PATCH handler: the media type (415), then PatchOptions (422), then the body (400). */

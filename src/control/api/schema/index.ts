@@ -41,6 +41,8 @@ export function registrySchemas(resources: readonly ResourceType[]): RegistrySch
   const listDefinitions: string[] = [];
   for (const r of resources) {
     const gv = { group: r.group, version: r.version };
+    // Kinds the package models lack bring their own schemas (copied: the catalog adds GVKs in place).
+    for (const [name, schema] of Object.entries(r.schemas ?? {})) c.definitions[name] ??= structuredClone(schema);
     if (!c.add(r.definition, [{ ...gv, kind: r.kind }])) {
       // A kind the package does not know: publish it as an open object so clients still find its GVK.
       c.definitions[r.definition] = {
