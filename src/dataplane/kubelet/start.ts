@@ -1,0 +1,85 @@
+/**
+ * Start a node agent against an API server: what `skiff nodes` runs and what `skiff server --nodes N` calls
+ * in-process. The HTTP API listens first (its port goes into every Node's daemonEndpoints), then the nodes
+ * register; `registered` resolves when all have.
+ */
+import type { FastifyInstance } from 'fastify';
+import { RestClient, type ClientConfig } from '../../client/index.js';
+import { NodeAgent, type NodeAgentOptions } from './agent.js';
+import { buildAgentApp } from './http.js';
+import { DEFAULT_NODE_SPEC, expandNodes, type NodeConfig, type NodeSpec } from './spec.js';
+import type { PodDriverFactory } from './types.js';
+
+export interface StartNodeAgentOptions extends Omit<NodeAgentOptions, 'client' | 'nodes' | 'driverFactory' | 'kubeletPort'> {
+  /** API server (a kubeconfig's parsed form), or a ready client (left open on stop). */
+  client: ClientConfig | RestClient;
+  /** Which nodes: a validated spec (default: one roomy node, see spec.ts) or explicit configs. */
+  spec?: NodeSpec;
+  nodes?: NodeConfig[];
+  /** Default: the simulated runtime's driver. */
+  driverFactory?: PodDriverFactory;
+  /** Where the agent's HTTP API listens; default 127.0.0.1 on a free port; null for none. */
+  listen?: { host: string; port: number } | null;
+}
+
+export interface RunningNodeAgent {
+  agent: NodeAgent;
+  /** http://host:port of the agent's API, when it listens. */
+  url?: string;
+  port: number;
+  app?: FastifyInstance;
+  /** Resolves once every node has registered. */
+  registered: Promise<void>;
+  /** Stops renewals, watches and the HTTP API. Nodes and leases stay, as a stopped kubelet leaves them. */
+  stop(): Promise<void>;
+}
+
+/** The simulated runtime's driver factory, loaded by name: it is another module's file and may not be built yet. */
+export async function defaultDriverFactory(): Promise<PodDriverFactory> {
+  for (const spec of ['./runtime/simulated/index.js', './runtime/simulated/driver.js']) {
+    try {
+      const mod = (await import(spec)) as { createSimulatedPodDriver?: PodDriverFactory };
+      if (typeof mod.createSimulatedPodDriver === 'function') return mod.createSimulatedPodDriver;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    }
+  }
+  throw new Error('the simulated pod driver (src/dataplane/kubelet/runtime/simulated) is not available: pass driverFactory');
+}
+
+export async function startNodeAgent(o: StartNodeAgentOptions): Promise<RunningNodeAgent> {
+  const nodes = o.nodes ?? expandNodes(o.spec ?? DEFAULT_NODE_SPEC);
+  const client = o.client instanceof RestClient ? o.client : new RestClient(o.client, { userAgent: 'skiff-nodes', maxSockets: o.maxInFlight ?? 32 });
+  const driverFactory = o.driverFactory ?? (await defaultDriverFactory());
+  const agent = new NodeAgent({ ...o, client, nodes, driverFactory });
+  let app: FastifyInstance | undefined;
+  let url: string | undefined;
+  const listen = o.listen === undefined ? { host: '127.0.0.1', port: 0 } : o.listen;
+  try {
+    if (listen) {
+      app = await buildAgentApp(agent);
+      await app.listen({ host: listen.host, port: listen.port });
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : listen.port;
+      agent.setKubeletPort(port);
+      url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
+    }
+  } catch (err) {
+    await app?.close();
+    if (!(o.client instanceof RestClient)) client.close();
+    throw err;
+  }
+  agent.start();
+  return {
+    agent,
+    url,
+    port: agent.kubeletPort,
+    app,
+    registered: agent.registered(),
+    async stop() {
+      await agent.stop();
+      await app?.close();
+      if (!(o.client instanceof RestClient)) client.close();
+    },
+  };
+}
