@@ -24,6 +24,11 @@ export interface FieldError {
 export interface Strategy {
   /** Fills defaults in place (upstream's SetDefaults_*). */
   default?(obj: KubeObject): void;
+  /**
+   * Create-only mutations after defaulting: upstream's mutating admission plugins that apply to every create of
+   * the kind (e.g. DefaultTolerationSeconds for pods).
+   */
+  admit?(obj: KubeObject): void;
   validate?(obj: KubeObject): FieldError[];
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /** Whether the kind has a spec whose changes bump metadata.generation. */

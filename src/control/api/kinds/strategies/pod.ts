@@ -38,6 +38,27 @@ function defaultPod(obj: KubeObject): void {
   if (!status.qosClass) status.qosClass = podQOSClass(spec);
 }
 
+const NOT_READY = 'node.kubernetes.io/not-ready';
+const UNREACHABLE = 'node.kubernetes.io/unreachable';
+/** --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds. */
+export const DEFAULT_TOLERATION_SECONDS = 300;
+
+/**
+ * The DefaultTolerationSeconds admission plugin: a pod that does not tolerate the not-ready and unreachable
+ * NoExecute taints gets a 300 s toleration of each, so the node lifecycle controller evicts it 5 minutes after
+ * its node is lost. A toleration with an empty key or empty effect counts, as upstream's check has it.
+ */
+export function addDefaultTolerations(spec: Json): void {
+  const tolerations = records(spec.tolerations);
+  const tolerates = (key: string) =>
+    tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
+  const add: Json[] = [];
+  for (const key of [NOT_READY, UNREACHABLE]) {
+    if (!tolerates(key)) add.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+  }
+  if (add.length) spec.tolerations = [...tolerations, ...add];
+}
+
 function validatePod(obj: KubeObject): FieldError[] {
   return [
     ...validateObjectMeta(obj, { namespaced: true, name: nameIsDNSSubdomain }),
@@ -111,6 +132,7 @@ function validatePodUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
 
 export const podStrategy: Strategy = {
   default: defaultPod,
+  admit: (obj) => addDefaultTolerations(ensure(obj, 'spec')),
   validate: validatePod,
   validateUpdate: validatePodUpdate,
   hasStatus: true,

@@ -48,6 +48,7 @@ export async function createObject(
   else delete meta.generation;
   resetStatusOnCreate(r, obj);
   r.strategy.default?.(obj);
+  r.strategy.admit?.(obj);
   // Before allocation: allocated fields (clusterIP, nodePorts) stay unowned, as upstream's.
   if (opts.fieldManager !== undefined && !opts.applied) track(ctx, r, null, obj, opts.fieldManager, '');
 
