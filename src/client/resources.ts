@@ -26,6 +26,8 @@ export const Leases: ResourceRef = { group: 'coordination.k8s.io', version: 'v1'
 export const Deployments: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true };
 export const ReplicaSets: ResourceRef = { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true };
 export const StatefulSets: ResourceRef = { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true };
+export const Jobs: ResourceRef = { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true };
+export const CronJobs: ResourceRef = { group: 'batch', version: 'v1', plural: 'cronjobs', namespaced: true };
 
 /** Characters a name or namespace may not contain in a path segment (names are DNS-ish, but never trust input). */
 const seg = (s: string): string => encodeURIComponent(s);
