@@ -6,12 +6,14 @@ import { Command } from 'commander';
 import { registerServerCommand } from './server.js';
 import { registerSchedulerCommand } from './scheduler.js';
 import { registerProxyCommand } from './proxy.js';
+import { registerNodesCommand } from './nodes.js';
 import { registerControllerManagerCommand } from './controller-manager.js';
 
 const program = new Command('skiff').description('A Kubernetes-compatible cluster').version('0.1.0');
 registerServerCommand(program);
 registerSchedulerCommand(program);
 registerProxyCommand(program);
+registerNodesCommand(program);
 registerControllerManagerCommand(program);
 
 await program.parseAsync(process.argv);

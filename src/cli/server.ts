@@ -16,6 +16,9 @@ import { startControllerThread, type ControllerThread } from '../control/control
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { startProxy, type RunningProxy } from '../dataplane/proxy/start.js';
 import type { ProxyMode } from '../dataplane/proxy/backends.js';
+import { startNodeAgent, type RunningNodeAgent } from '../dataplane/kubelet/start.js';
+import { localNodeSpec } from '../dataplane/kubelet/local.js';
+import type { NodeSpec } from '../dataplane/kubelet/spec.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -31,6 +34,10 @@ export interface ServerFlags {
   proxyNetns?: string;
   proxyMode: ProxyMode;
   clusterCIDR: string;
+  /** Simulated nodes run in-process: 1 (default) is this host's node, 0 none. */
+  nodes: number;
+  /** YAML node spec for those nodes (see src/dataplane/kubelet/spec.ts). */
+  nodeSpec?: string;
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -38,6 +45,12 @@ export function parseListen(v: string): { host: string; port: number } {
   const port = m ? Number(m[3]) : NaN;
   if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('expected HOST:PORT, e.g. 127.0.0.1:6443');
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+function nodeCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a node count: 0 or more');
+  return n;
 }
 
 /** klog-style verbosity mapped onto pino levels. */
@@ -74,6 +87,15 @@ export function kubeconfigYaml(server: string): string {
 }
 
 export async function runServer(flags: ServerFlags): Promise<void> {
+  // A bad --node-spec is reported before anything starts.
+  let nodeSpec: NodeSpec | null = null;
+  try {
+    nodeSpec = flags.nodes > 0 ? localNodeSpec(flags.nodes, flags.nodeSpec) : null;
+  } catch (err) {
+    process.stderr.write(`skiff server: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log: Logger = pino({ name: 'skiff', level: flags.logLevel }, pino.destination(2));
@@ -84,6 +106,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   let scheduler: SchedulerThread | null = null;
   let controllers: ControllerThread | null = null;
   let proxy: RunningProxy | null = null;
+  let nodeAgent: RunningNodeAgent | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -91,6 +114,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     try {
+      await nodeAgent?.stop();
       await proxy?.stop();
       await scheduler?.stop();
       await controllers?.stop();
@@ -137,6 +161,14 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       log: (msg, fields) => log.info(fields ?? {}, msg),
     });
   }
+  if (nodeSpec) {
+    try {
+      nodeAgent = await startNodeAgent({ client: loadKubeconfig(kubeconfig), spec: nodeSpec, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+    } catch (err) {
+      // The API server stays useful without its local nodes.
+      log.error({ err }, 'simulated nodes did not start');
+    }
+  }
   process.stdout.write(`skiff: API server listening on ${url} (storage ${flags.storage}); kubeconfig ${kubeconfig}\n`);
 }
 
@@ -153,9 +185,11 @@ export function registerServerCommand(program: Command): Command {
     .option('--proxy-netns <name>', 'run a proxy agent programming this network namespace (the host network is never touched)')
     .addOption(new Option('--proxy-mode <mode>', 'proxy mode for --proxy-netns').choices(['iptables', 'nftables']).default('iptables'))
     .option('--cluster-cidr <cidr>', "pods' CIDR: the proxy's masquerade rule, and the range node IPAM carves podCIDRs from (default 10.244.0.0/16)", '')
+    .option('--nodes <n>', 'simulated nodes run in-process (1: this host\'s node; 0: none)', nodeCount, 1)
+    .option('--node-spec <file>', 'YAML spec of those nodes (cpu, memory, pods, labels, taints, zones, ...)')
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -167,6 +201,8 @@ export function registerServerCommand(program: Command): Command {
         proxyNetns: o.proxyNetns,
         proxyMode: o.proxyMode,
         clusterCIDR: o.clusterCidr,
+        nodes: o.nodes,
+        nodeSpec: o.nodeSpec,
       });
     });
 }

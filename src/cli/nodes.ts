@@ -1,0 +1,196 @@
+/**
+ * `skiff nodes …`: simulated nodes (kwok-like) against any API server, and faults for them.
+ *   skiff nodes --kubeconfig FILE [--count N] [--spec FILE] [--name-prefix P] [--listen 127.0.0.1:PORT] …
+ *   skiff nodes fault --agent URL --node NAME (--stop-lease | --not-ready | --recover)
+ *   skiff nodes list --agent URL
+ * Precedence: defaults (one node "sim-node-0": 8 cpu, 32Gi, 110 pods), then --spec FILE, then flags.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { loadKubeconfig } from '../client/index.js';
+import type { AgentLogger, NodeSummary } from '../dataplane/kubelet/agent.js';
+import { DEFAULT_NODE_SPEC, loadNodeSpecFile, parseLabelFlag, parseNodeSpec, parseTaint, type NodeSpec, type Taint } from '../dataplane/kubelet/spec.js';
+import { startNodeAgent } from '../dataplane/kubelet/start.js';
+import { parseListen } from './server.js';
+
+interface NodesFlags {
+  kubeconfig?: string;
+  spec?: string;
+  count?: string;
+  namePrefix?: string;
+  cpu?: string;
+  memory?: string;
+  pods?: string;
+  zones?: string;
+  region?: string;
+  labels?: string;
+  taint?: string[];
+  nodeCidr?: string;
+  listen: { host: string; port: number };
+  maxInFlight: number;
+  v: string;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
+  return n;
+}
+
+/** Defaults, then the spec file, then flags: each layer validated with errors naming the field. */
+export function specFromFlags(o: Omit<NodesFlags, 'listen' | 'maxInFlight' | 'v'>): NodeSpec {
+  const base = o.spec ? loadNodeSpecFile(o.spec, DEFAULT_NODE_SPEC) : DEFAULT_NODE_SPEC;
+  const given: Record<string, unknown> = {};
+  if (o.count !== undefined) given.count = o.count;
+  if (o.namePrefix !== undefined) given.namePrefix = o.namePrefix;
+  if (o.cpu !== undefined) given.cpu = o.cpu;
+  if (o.memory !== undefined) given.memory = o.memory;
+  if (o.pods !== undefined) given.pods = o.pods;
+  if (o.zones !== undefined) given.zones = o.zones;
+  if (o.region !== undefined) given.region = o.region;
+  if (o.nodeCidr !== undefined) given.nodeCIDR = o.nodeCidr;
+  if (o.labels !== undefined) given.labels = parseLabelFlag(o.labels, '--labels');
+  if (o.taint?.length) given.taints = o.taint.map((t, i): Taint => parseTaint(t, `--taint[${i}]`, 'flags'));
+  // A --count over a spec with explicit names would disagree; flags win by dropping the names.
+  const over = given.count !== undefined || given.namePrefix !== undefined ? { ...base, names: undefined } : base;
+  return parseNodeSpec(given, 'flags', over);
+}
+
+const verbosity = (v: string): AgentLogger => {
+  const n = Number(v) || 0;
+  return (level, msg, fields) => {
+    if (level === 'debug' && n < 4) return;
+    if (level === 'info' && n < 1) return;
+    console.error(`skiff nodes: ${level}: ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+  };
+};
+
+async function runNodes(o: NodesFlags): Promise<void> {
+  if (!o.kubeconfig) throw new Error('--kubeconfig is required');
+  const spec = specFromFlags(o);
+  const stop = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const t0 = Date.now();
+  const running = await startNodeAgent({ client: loadKubeconfig(o.kubeconfig), spec, listen: o.listen, maxInFlight: o.maxInFlight, log: verbosity(o.v) });
+  console.error(`skiff nodes: agent API on ${running.url}; registering ${spec.count} node(s)`);
+  void running.registered.then(() => {
+    process.stdout.write(`skiff nodes: ${spec.count} node(s) registered in ${((Date.now() - t0) / 1000).toFixed(1)} s; agent ${running.url}\n`);
+  });
+  await stop;
+  await running.stop();
+}
+
+async function agentRequest(agent: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  let url: URL;
+  try {
+    url = new URL(path, agent.endsWith('/') ? agent : `${agent}/`);
+  } catch {
+    throw new Error(`--agent: ${JSON.stringify(agent)} is not a URL such as http://127.0.0.1:10250`);
+  }
+  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  const json = text ? (JSON.parse(text) as { error?: string }) : {};
+  if (!res.ok) throw new Error(`${method} ${url.pathname}: ${res.status}: ${json.error ?? text}`);
+  return json;
+}
+
+interface FaultFlags {
+  agent: string;
+  node: string;
+  stopLease?: boolean;
+  resumeLease?: boolean;
+  notReady?: boolean;
+  ready?: boolean;
+  recover?: boolean;
+}
+
+/** The request body for the fault flags; one of them at least. */
+export function faultBody(o: Omit<FaultFlags, 'agent' | 'node'>): { lease?: 'stop' | 'run'; ready?: boolean } {
+  if (o.recover) {
+    if (o.stopLease || o.notReady) throw new Error('--recover excludes --stop-lease and --not-ready');
+    return { lease: 'run', ready: true };
+  }
+  const body: { lease?: 'stop' | 'run'; ready?: boolean } = {};
+  if (o.stopLease && o.resumeLease) throw new Error('--stop-lease and --resume-lease exclude each other');
+  if (o.notReady && o.ready) throw new Error('--not-ready and --ready exclude each other');
+  if (o.stopLease) body.lease = 'stop';
+  if (o.resumeLease) body.lease = 'run';
+  if (o.notReady) body.ready = false;
+  if (o.ready) body.ready = true;
+  if (body.lease === undefined && body.ready === undefined) throw new Error('give a fault: --stop-lease, --not-ready or --recover (or --resume-lease, --ready)');
+  return body;
+}
+
+function printNodes(nodes: NodeSummary[]): void {
+  const rows = [['NAME', 'REGISTERED', 'READY', 'LEASE', 'RENEWALS', 'PODS', 'INTERNAL-IP', 'POD-CIDR'], ...nodes.map((n) => [n.name, String(n.registered), String(n.ready), n.lease, String(n.leaseRenewals), String(n.pods), n.internalIP, n.podCIDR ?? '<none>'])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd()}\n`);
+}
+
+function guard<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) throw e;
+      console.error(`skiff nodes: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = 1;
+    }
+  };
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+export function registerNodesCommand(program: Command): Command {
+  program.enablePositionalOptions();
+  const nodes = program
+    .command('nodes')
+    .description('Run simulated nodes (many per process) against an API server, or apply faults to them')
+    .enablePositionalOptions()
+    .option('--kubeconfig <file>', 'kubeconfig of the API server')
+    .option('--spec <file>', 'YAML node spec (count, namePrefix, cpu, memory, pods, labels, taints, zones, region, nodeCIDR)')
+    .option('--count <n>', `how many nodes (default ${DEFAULT_NODE_SPEC.count})`)
+    .option('--name-prefix <p>', `node names are <prefix><index> (default ${DEFAULT_NODE_SPEC.namePrefix})`)
+    .option('--cpu <q>', `cpu per node (default ${DEFAULT_NODE_SPEC.cpu})`)
+    .option('--memory <q>', `memory per node (default ${DEFAULT_NODE_SPEC.memory})`)
+    .option('--pods <n>', `pods per node (default ${DEFAULT_NODE_SPEC.pods})`)
+    .option('--zones <list>', 'comma-separated zones, spread round-robin (topology.kubernetes.io/zone)')
+    .option('--region <r>', 'topology.kubernetes.io/region')
+    .option('--labels <k=v,...>', 'extra labels on every node')
+    .option('--taint <key[=value]:Effect>', 'a taint on every node (repeatable)', collect)
+    .option('--node-cidr <cidr>', `range of the nodes' InternalIPs (default ${DEFAULT_NODE_SPEC.nodeCIDR})`)
+    .option('--listen <host:port>', "the agent's HTTP API (faults, node list, usage); its port is each Node's kubelet port", parseListen, { host: '127.0.0.1', port: 10250 })
+    .option('--max-in-flight <n>', 'node and lease requests in flight at once', positiveInt, 32)
+    .option('--v <n>', 'log verbosity: 0 warnings, 1 info, 4 debug', '0')
+    .action(guard(runNodes));
+
+  nodes
+    .command('fault')
+    .description("Apply a fault to one of an agent's nodes")
+    .requiredOption('--agent <url>', "the agent's API, e.g. http://127.0.0.1:10250")
+    .requiredOption('--node <name>', 'node name')
+    .option('--stop-lease', 'stop renewing the node lease (the node controller then marks the node Unknown)')
+    .option('--resume-lease', 'renew the lease again')
+    .option('--not-ready', 'post Ready=False (KubeletNotReady)')
+    .option('--ready', 'post Ready=True again')
+    .option('--recover', 'renew the lease and post Ready=True')
+    .action(
+      guard(async (o: FaultFlags) => {
+        const state = (await agentRequest(o.agent, 'POST', `faults/${encodeURIComponent(o.node)}`, faultBody(o))) as NodeSummary;
+        process.stdout.write(`node/${state.name}: ready=${state.ready} lease=${state.lease}\n`);
+      }),
+    );
+
+  nodes
+    .command('list')
+    .description("List an agent's nodes and their state")
+    .requiredOption('--agent <url>', "the agent's API, e.g. http://127.0.0.1:10250")
+    .action(
+      guard(async (o: { agent: string }) => {
+        const res = (await agentRequest(o.agent, 'GET', 'nodes')) as { nodes: NodeSummary[] };
+        printNodes(res.nodes);
+      }),
+    );
+  return nodes;
+}
