@@ -1,0 +1,321 @@
+/**
+ * The simulated runtime's PodDriver: one per node, holding that node's pods as small plain records (no
+ * closures, no timers: the agent calls sync() again at wakeAt), so one process can hold 150,000 pods.
+ *
+ * What a bound pod goes through, as a kubelet would take it:
+ *   admission: rejected with phase Failed, reason OutOfpods / OutOfcpu / OutOfmemory / OutOfephemeral-storage
+ *     and "Pod was rejected: Node didn't have enough resource: cpu, requested: 500, used: 3800, capacity: 4000"
+ *     when the node's active pods leave no room (allocatable of the NodeContext);
+ *   hostIP and startTime at once; the sandbox and a pod IP from the podCIDR (fallback 10.0.0.0/16; .0 and .1
+ *     never used; hostNetwork pods take the host's IP) after SimulatedTiming.sandboxMs;
+ *   init containers one at a time, then the regular containers → Running; `started` once running (after
+ *     startupProbe.initialDelaySeconds), `ready` after readinessProbe.initialDelaySeconds;
+ *   containers run until deleted, except as the annotations below say; Job pods (controlled by a Job) exit 0
+ *     after SimulatedTiming.jobRunMs (1 s) and end Succeeded;
+ *   deletion: containers stop after min(grace period, SimulatedTiming.stopMs) with exit 137, the terminal status
+ *     comes back with remove=true; a pod already Succeeded/Failed (or never started) is removed at once.
+ *
+ * Annotations a pod can carry to steer its simulation (all optional; bad values are ignored):
+ *   sim.skiff.dev/run-seconds: "5"      each run of every regular container lasts this long (decimals allowed),
+ *                                       then the container exits. Default: forever (Job pods: jobRunMs).
+ *   sim.skiff.dev/exit-code: "1"        the exit code of those exits (0-255, default 0). 0 ends the pod Succeeded
+ *                                       under restartPolicy Never/OnFailure; non-zero ends it Failed under Never;
+ *                                       Always (and OnFailure with non-zero) restarts: restartCount+1, lastState
+ *                                       keeps the exited run, CrashLoopBackOff between runs (10 s doubling to 5 min).
+ *   sim.skiff.dev/cpu-usage: "250m"     the pod's CPU use for metrics.k8s.io, split evenly over its containers.
+ *                                       Default: half of each container's CPU request (1m without one).
+ *   sim.skiff.dev/memory-usage: "64Mi"  likewise for memory. Default: half the memory request (16Mi without one).
+ */
+import { newTransitionMemory, type TransitionMemory } from '../../pod/conditions.js';
+import { annotationsOf, containersOf, initContainersOf, isHostNetwork, isJobPod, podSpec, podStatusOf, restartPolicyOf } from '../../pod/podspec.js';
+import { generatePodStatus, rejectedPodStatus } from '../../pod/status.js';
+import { parseTime } from '../../pod/time.js';
+import type { ContainerUsage, NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory, PodStatus, PodUsage, SyncResult } from '../../types.js';
+import { admit, parseAllocatable, podRequests, type ResourceAmounts } from './admission.js';
+import { ipToString, parseCIDR, parseIP, PodIPAllocator } from './ipam.js';
+import { computeTimeline, type RunPlan } from './timeline.js';
+import { resolveTiming, type SimulatedTiming } from './timing.js';
+import { podContainerUsage } from './usage.js';
+
+export const RUN_SECONDS_ANNOTATION = 'sim.skiff.dev/run-seconds';
+export const EXIT_CODE_ANNOTATION = 'sim.skiff.dev/exit-code';
+/** kwok's fallback pod range when a node has no podCIDR yet. */
+export const FALLBACK_POD_CIDR = '10.0.0.0/16';
+
+export interface SimulatedDriverOptions {
+  timing?: Partial<SimulatedTiming>;
+  /** The usage window reported to metrics.k8s.io (seconds). */
+  usageWindowSeconds?: number;
+  /** What the node itself uses besides its pods (system daemons). */
+  systemUsage?: { cpuNanoCores: number; memoryBytes: number };
+}
+
+const ACTIVE = 0;
+const TERMINAL = 1;
+const REJECTED = 2;
+
+/** One pod on this node. Plain data only: 150,000 of these must fit in one process. */
+interface PodRecord {
+  uid: string;
+  namespace: string;
+  name: string;
+  state: typeof ACTIVE | typeof TERMINAL | typeof REJECTED;
+  /** Admission (status.startTime). */
+  t0: number;
+  /** Sandbox up; null while waiting for an IP. */
+  sandboxAt: number | null;
+  /** Pod IP as a number (0: none yet or host network); kept for status after the allocator has it back. */
+  ip: number;
+  /** The allocator holds `ip` for this pod (false once released). */
+  ipHeld: boolean;
+  /** Requests counted against the node while active; null once released. */
+  requests: ResourceAmounts | null;
+  stopAt: number | null;
+  transitions: TransitionMemory;
+  /** Hash and length of the last status returned, so an unchanged status comes back as null. */
+  hash: number;
+  length: number;
+  runningFrom: number | null;
+  doneAt: number | null;
+  usage: ContainerUsage[];
+}
+
+/** FNV-1a over the status JSON: 32 bits plus the length is plenty to tell "changed" from "same". */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function runPlan(pod: Pod, timing: SimulatedTiming): RunPlan {
+  const ann = annotationsOf(pod);
+  let runMs: number | null = isJobPod(pod) ? timing.jobRunMs : null;
+  const rs = ann[RUN_SECONDS_ANNOTATION];
+  if (typeof rs === 'string' && rs.trim() !== '') {
+    const v = Number(rs);
+    if (Number.isFinite(v) && v >= 0) runMs = Math.round(v * 1000);
+  }
+  let exitCode = 0;
+  const ec = ann[EXIT_CODE_ANNOTATION];
+  if (typeof ec === 'string' && /^\d{1,3}$/.test(ec.trim()) && Number(ec) <= 255) exitCode = Number(ec);
+  return { runMs, exitCode };
+}
+
+/** Seconds the pod may take to stop: the deletion's grace period, else the spec's, else 30 (the default). */
+function gracePeriodSeconds(pod: Pod): number {
+  const g = pod.metadata?.deletionGracePeriodSeconds;
+  if (typeof g === 'number' && g >= 0) return g;
+  const s = podSpec(pod).terminationGracePeriodSeconds;
+  return typeof s === 'number' && s >= 0 ? s : 30;
+}
+
+export class SimulatedPodDriver implements PodDriver {
+  private ctx!: NodeContext;
+  private allocatable: ResourceAmounts = new Map();
+  private ipam!: PodIPAllocator;
+  private readonly pods = new Map<string, PodRecord>();
+  /** Active pods and their summed requests (the kubelet's admission view). */
+  private activePods = 0;
+  private readonly requested: ResourceAmounts = new Map();
+  readonly timing: SimulatedTiming;
+  private readonly windowSeconds: number;
+  private readonly systemUsage: { cpuNanoCores: number; memoryBytes: number };
+
+  constructor(ctx: NodeContext, opts: SimulatedDriverOptions = {}) {
+    this.timing = resolveTiming(opts.timing);
+    this.windowSeconds = opts.usageWindowSeconds ?? 10;
+    this.systemUsage = opts.systemUsage ?? { cpuNanoCores: 50_000_000, memoryBytes: 256 * 1024 * 1024 };
+    this.setContext(ctx);
+  }
+
+  setContext(ctx: NodeContext): void {
+    const cidr = ctx.podCIDR ?? FALLBACK_POD_CIDR;
+    let range;
+    try {
+      range = parseCIDR(cidr);
+    } catch {
+      range = parseCIDR(FALLBACK_POD_CIDR); // a bad podCIDR must not take the node down
+    }
+    if (!this.ipam || this.ipam.cidr.base !== range.base || this.ipam.cidr.prefix !== range.prefix) {
+      this.ipam = new PodIPAllocator(range);
+      for (const rec of this.pods.values()) if (rec.ipHeld) rec.ipHeld = this.ipam.reserve(rec.ip);
+    }
+    this.ctx = ctx;
+    this.allocatable = parseAllocatable(ctx.allocatable);
+  }
+
+  /** How many pods this driver holds (any state). */
+  get size(): number {
+    return this.pods.size;
+  }
+
+  sync(pod: Pod, now: number): SyncResult {
+    const uid = pod.metadata?.uid;
+    if (typeof uid !== 'string' || uid === '') return { status: null, wakeAt: null, remove: false };
+    const deleting = typeof pod.metadata?.deletionTimestamp === 'string';
+    let rec = this.pods.get(uid);
+    if (!rec) {
+      const apiPhase = podStatusOf(pod).phase;
+      // Finished or never started here: nothing to run, nothing to stop.
+      if (apiPhase === 'Succeeded' || apiPhase === 'Failed' || deleting) return { status: null, wakeAt: null, remove: deleting };
+      const created = this.accept(pod, uid, now);
+      rec = created.rec;
+      if (created.status) return this.result(rec, created.status, null, false);
+    }
+    if (rec.state === REJECTED || (rec.state === TERMINAL && deleting)) return { status: null, wakeAt: null, remove: deleting };
+
+    if (deleting && rec.stopAt === null) rec.stopAt = now + Math.min(gracePeriodSeconds(pod) * 1000, this.timing.stopMs);
+    let retryAt: number | null = null;
+    if (rec.sandboxAt === null && rec.state === ACTIVE && !deleting) {
+      if (this.assignIP(rec, pod)) rec.sandboxAt = now + this.timing.sandboxMs;
+      else retryAt = now + Math.max(1, this.timing.ipRetryMs);
+    }
+
+    const containers = containersOf(pod);
+    const timeline = computeTimeline({
+      uid,
+      podDesc: `${rec.name}_${rec.namespace}(${uid})`,
+      sandboxAt: rec.sandboxAt,
+      now,
+      stopAt: rec.stopAt,
+      timing: this.timing,
+      initContainers: initContainersOf(pod),
+      containers,
+      restartPolicy: restartPolicyOf(pod),
+      plan: runPlan(pod, this.timing),
+    });
+    const podIP = rec.ip !== 0 && rec.sandboxAt !== null && now >= rec.sandboxAt ? ipToString(rec.ip) : undefined;
+    const { status, phase } = generatePodStatus({
+      pod,
+      now,
+      hostIP: this.ctx.hostIP,
+      podIP: isHostNetwork(pod) && rec.sandboxAt !== null && now >= rec.sandboxAt ? this.ctx.hostIP : podIP,
+      sandboxReady: timeline.sandboxReady,
+      startTime: rec.t0,
+      runtime: timeline.runtime,
+      podIsTerminal: timeline.killed,
+      transitions: rec.transitions,
+    });
+    rec.runningFrom = timeline.runningFrom;
+    rec.doneAt = timeline.doneAt;
+    if (rec.state === ACTIVE) rec.usage = podContainerUsage(pod);
+    if ((phase === 'Succeeded' || phase === 'Failed') && rec.state === ACTIVE) {
+      rec.state = TERMINAL;
+      this.release(rec); // its sandbox is gone: resources and IP go back to the node
+    }
+    const remove = deleting && timeline.killed;
+    let wakeAt = remove || rec.state === TERMINAL ? null : timeline.next;
+    if (retryAt !== null && (wakeAt === null || retryAt < wakeAt)) wakeAt = retryAt;
+    return this.result(rec, status, wakeAt, remove);
+  }
+
+  forget(uid: string): void {
+    const rec = this.pods.get(uid);
+    if (!rec) return;
+    this.release(rec);
+    this.pods.delete(uid);
+  }
+
+  usage(now: number): NodeUsage {
+    const pods: PodUsage[] = [];
+    let cpu = this.systemUsage.cpuNanoCores;
+    let mem = this.systemUsage.memoryBytes;
+    for (const rec of this.pods.values()) {
+      if (rec.state !== ACTIVE || rec.runningFrom === null || now < rec.runningFrom) continue;
+      if (rec.doneAt !== null && now >= rec.doneAt) continue;
+      if (rec.stopAt !== null && now >= rec.stopAt) continue;
+      for (const c of rec.usage) {
+        cpu += c.cpuNanoCores;
+        mem += c.memoryBytes;
+      }
+      pods.push({ namespace: rec.namespace, name: rec.name, uid: rec.uid, containers: rec.usage.map((c) => ({ ...c })) });
+    }
+    return { nodeName: this.ctx.nodeName, timestamp: now, windowSeconds: this.windowSeconds, cpuNanoCores: cpu, memoryBytes: mem, pods };
+  }
+
+  /** A pod seen for the first time: admit it (or resume one this node already runs, after an agent restart). */
+  private accept(pod: Pod, uid: string, now: number): { rec: PodRecord; status: PodStatus | null } {
+    const api = podStatusOf(pod);
+    const resumedAt = api.hostIP === this.ctx.hostIP ? parseTime(api.startTime) : null;
+    const rec: PodRecord = {
+      uid,
+      namespace: pod.metadata?.namespace ?? '',
+      name: pod.metadata?.name ?? '',
+      state: ACTIVE,
+      t0: resumedAt ?? now,
+      sandboxAt: null,
+      ip: 0,
+      ipHeld: false,
+      requests: null,
+      stopAt: null,
+      transitions: newTransitionMemory(),
+      hash: 0,
+      length: -1,
+      runningFrom: null,
+      doneAt: null,
+      usage: [],
+    };
+    this.pods.set(uid, rec);
+    const requests = podRequests(pod);
+    if (resumedAt === null) {
+      const rejection = admit(requests, { pods: this.activePods, requested: this.requested }, this.allocatable);
+      if (rejection) {
+        rec.state = REJECTED;
+        return { rec, status: rejectedPodStatus(pod, rejection.reason, rejection.message, now) };
+      }
+    }
+    rec.requests = requests;
+    this.activePods++;
+    for (const [k, v] of requests) this.requested.set(k, (this.requested.get(k) ?? 0) + v);
+    if (resumedAt !== null) {
+      // Keep the IP it had when it is still ours to give; the timeline picks up where it would be by now.
+      const had = parseIP(api.podIP);
+      if (isHostNetwork(pod) || (had !== null && had !== 0 && (this.ipam.reserve(had) || !this.ipam.contains(had)))) {
+        if (!isHostNetwork(pod)) {
+          rec.ip = had!;
+          rec.ipHeld = this.ipam.contains(had!);
+        }
+        rec.sandboxAt = rec.t0 + this.timing.sandboxMs;
+      }
+    }
+    return { rec, status: null };
+  }
+
+  private assignIP(rec: PodRecord, pod: Pod): boolean {
+    if (isHostNetwork(pod)) return true;
+    const ip = this.ipam.allocate();
+    if (ip === null) return false;
+    rec.ip = ip;
+    rec.ipHeld = true;
+    return true;
+  }
+
+  private release(rec: PodRecord): void {
+    if (rec.requests) {
+      this.activePods--;
+      for (const [k, v] of rec.requests) this.requested.set(k, (this.requested.get(k) ?? 0) - v);
+      rec.requests = null;
+    }
+    if (rec.ipHeld) {
+      this.ipam.release(rec.ip);
+      rec.ipHeld = false;
+    }
+  }
+
+  private result(rec: PodRecord, status: PodStatus, wakeAt: number | null, remove: boolean): SyncResult {
+    const text = JSON.stringify(status);
+    const hash = fnv1a(text);
+    const changed = hash !== rec.hash || text.length !== rec.length;
+    rec.hash = hash;
+    rec.length = text.length;
+    return { status: changed ? status : null, wakeAt, remove };
+  }
+}
+
+export function simulatedPodDriverFactory(opts: SimulatedDriverOptions = {}): PodDriverFactory {
+  resolveTiming(opts.timing); // fail at start-up, not at the first node
+  return (ctx) => new SimulatedPodDriver(ctx, opts);
+}
