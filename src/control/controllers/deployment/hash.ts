@@ -1,0 +1,49 @@
+/**
+ * The pod-template-hash: upstream's controller.ComputeHash is fnv-1a (32 bit) over the template, then over the
+ * collision count as 8 bytes (the low 4 little-endian), its decimal value rendered with SafeEncodeString (no
+ * vowels, no 0/1/3, so it never spells words). Upstream prints the template with go-spew (Go's type-annotated
+ * printer); Go's struct layout is not available here, so the template is printed as canonical JSON (keys
+ * sorted). The hash is therefore stable and unique per template, but not the number a stock cluster computes.
+ */
+
+/** The alphabet of apimachinery's rand.SafeEncodeString. */
+const SAFE_ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function safeEncodeString(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) out += SAFE_ALPHANUMS[s.charCodeAt(i) % SAFE_ALPHANUMS.length];
+  return out;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** fnv-1a 32 over bytes, continuing from `h`. */
+export function fnv32a(bytes: Uint8Array, h = FNV_OFFSET): number {
+  for (let i = 0; i < bytes.length; i++) {
+    h ^= bytes[i]!;
+    h = Math.imul(h, FNV_PRIME) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/** JSON with object keys sorted at every level: one text per value, whatever order the keys arrived in. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+}
+
+const encoder = new TextEncoder();
+
+export function computeHash(template: unknown, collisionCount?: number): string {
+  let h = fnv32a(encoder.encode(canonicalJson(template ?? {})));
+  if (collisionCount !== undefined && collisionCount !== null) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setUint32(0, collisionCount >>> 0, true);
+    h = fnv32a(b, h);
+  }
+  return safeEncodeString(String(h));
+}

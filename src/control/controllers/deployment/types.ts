@@ -1,0 +1,89 @@
+/**
+ * The apps/v1 Deployment and ReplicaSet fields the Deployment controller reads and writes, as plain JSON
+ * (the API server has defaulted them: strategy, revisionHistoryLimit, progressDeadlineSeconds, replicas).
+ */
+import type { KubeObject, ObjectMeta } from '../../../client/types.js';
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface PodTemplateSpec {
+  metadata?: ObjectMeta;
+  spec?: Record<string, unknown>;
+}
+
+export type IntOrString = number | string;
+
+export interface DeploymentStrategy {
+  type?: 'RollingUpdate' | 'Recreate' | string;
+  rollingUpdate?: { maxSurge?: IntOrString; maxUnavailable?: IntOrString };
+}
+
+export interface DeploymentCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  lastUpdateTime?: string;
+  lastTransitionTime?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface DeploymentStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  updatedReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  unavailableReplicas?: number;
+  conditions?: DeploymentCondition[];
+  collisionCount?: number;
+}
+
+export interface Deployment extends KubeObject {
+  metadata: ObjectMeta;
+  spec: {
+    replicas?: number;
+    selector?: LabelSelector;
+    template?: PodTemplateSpec;
+    strategy?: DeploymentStrategy;
+    minReadySeconds?: number;
+    revisionHistoryLimit?: number;
+    paused?: boolean;
+    progressDeadlineSeconds?: number;
+  };
+  status?: DeploymentStatus;
+}
+
+export interface ReplicaSetCondition {
+  type: string;
+  status: string;
+  lastTransitionTime?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface ReplicaSet extends KubeObject {
+  metadata: ObjectMeta;
+  spec: {
+    replicas?: number;
+    minReadySeconds?: number;
+    selector?: LabelSelector;
+    template?: PodTemplateSpec;
+  };
+  status?: {
+    replicas?: number;
+    fullyLabeledReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    observedGeneration?: number;
+    conditions?: ReplicaSetCondition[];
+  };
+}
