@@ -3,10 +3,12 @@
  * kubelet's /metrics/resource):
  *   GET /skiff/v1/usage            → {"nodes": NodeUsage[]} for every node of this agent
  *   GET /skiff/v1/usage?node=NAME  → the same for one node (404 when this agent does not run it)
- * A plain node:http handler, so the agent mounts it on whatever server it runs: it answers the paths it owns
- * and returns false for every other request.
+ * Two mountings of one pure answer (usageResponse): registerKubeletRoutes for the agent's fastify app (http.ts
+ * loads it by name), and usageRoutes, a plain node:http handler that answers its own paths and returns false
+ * for every other request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import { realClock, type Clock } from '../../client/clock.js';
 import type { NodeUsage } from './types.js';
 
@@ -57,4 +59,30 @@ export function usageRoutes(source: UsageSource, clock: Clock = realClock): (req
     }
     return true;
   };
+}
+
+/** What the node agent offers (NodeAgent's methods; the agent's own clock stamps the figures). */
+export interface AgentUsage {
+  nodeNames(): string[];
+  hasNode(name: string): boolean;
+  nodeUsage(name: string): NodeUsage;
+}
+
+/** The source over a node agent: a node it does not run has no figures. */
+export function agentUsageSource(agent: AgentUsage): UsageSource {
+  return {
+    nodeNames: () => agent.nodeNames(),
+    nodeUsage: (name) => (agent.hasNode(name) ? agent.nodeUsage(name) : undefined),
+  };
+}
+
+/** The agent's fastify app gets GET (and HEAD) USAGE_PATH. */
+export function registerKubeletRoutes(app: FastifyInstance, agent: AgentUsage): void {
+  const source = agentUsageSource(agent);
+  app.get<{ Querystring: { node?: string | string[] } }>(USAGE_PATH, async (req, reply) => {
+    const node = Array.isArray(req.query.node) ? req.query.node[0] : req.query.node;
+    // The agent's clock is inside nodeUsage: `now` is not read by this source.
+    const { code, body } = usageResponse(source, node ?? null, 0);
+    return reply.code(code).header('content-type', 'application/json').send(JSON.stringify(body));
+  });
 }

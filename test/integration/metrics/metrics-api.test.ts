@@ -238,5 +238,8 @@ describe('kubectl', () => {
     expect(table.slice(1)).toEqual([['sim-1', '250m', '512Mi', '15s'], ['sim-2', '1500m', '2Gi', '15s']]);
     const pods = rows(await kubectl('get', 'podmetrics', '-n', 'default'));
     expect(pods.slice(1)).toEqual([['web', '105m', '80Mi', '15s']]);
+    // metrics.k8s.io's `nodes` and `pods` do not shadow the core kinds for kubectl.
+    expect(rows(await kubectl('get', 'nodes', '-o', 'name'))).toEqual([['node/sim-1'], ['node/sim-2'], ['node/sim-3']]);
+    expect(rows(await kubectl('get', 'pods', '-o', 'name'))).toEqual([['pod/waiting'], ['pod/web']]);
   });
 });
