@@ -9,6 +9,7 @@ import { NodeAgent, type NodeAgentOptions } from './agent.js';
 import { buildAgentApp } from './http.js';
 import { DEFAULT_NODE_SPEC, expandNodes, type NodeConfig, type NodeSpec } from './spec.js';
 import type { PodDriverFactory } from './types.js';
+import { simulatedPodDriverFactory, type SimulatedDriverOptions } from './runtime/simulated/driver.js';
 
 export interface StartNodeAgentOptions extends Omit<NodeAgentOptions, 'client' | 'nodes' | 'driverFactory' | 'kubeletPort'> {
   /** API server (a kubeconfig's parsed form), or a ready client (left open on stop). */
@@ -16,8 +17,9 @@ export interface StartNodeAgentOptions extends Omit<NodeAgentOptions, 'client' |
   /** Which nodes: a validated spec (default: one roomy node, see spec.ts) or explicit configs. */
   spec?: NodeSpec;
   nodes?: NodeConfig[];
-  /** Default: the simulated runtime's driver. */
+  /** Default: the simulated runtime's driver, with `simulated` as its options. */
   driverFactory?: PodDriverFactory;
+  simulated?: SimulatedDriverOptions;
   /** Where the agent's HTTP API listens; default 127.0.0.1 on a free port; null for none. */
   listen?: { host: string; port: number } | null;
 }
@@ -34,23 +36,10 @@ export interface RunningNodeAgent {
   stop(): Promise<void>;
 }
 
-/** The simulated runtime's driver factory, loaded by name: it is another module's file and may not be built yet. */
-export async function defaultDriverFactory(): Promise<PodDriverFactory> {
-  for (const spec of ['./runtime/simulated/index.js', './runtime/simulated/driver.js']) {
-    try {
-      const mod = (await import(spec)) as { createSimulatedPodDriver?: PodDriverFactory };
-      if (typeof mod.createSimulatedPodDriver === 'function') return mod.createSimulatedPodDriver;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    }
-  }
-  throw new Error('the simulated pod driver (src/dataplane/kubelet/runtime/simulated) is not available: pass driverFactory');
-}
-
 export async function startNodeAgent(o: StartNodeAgentOptions): Promise<RunningNodeAgent> {
   const nodes = o.nodes ?? expandNodes(o.spec ?? DEFAULT_NODE_SPEC);
   const client = o.client instanceof RestClient ? o.client : new RestClient(o.client, { userAgent: 'skiff-nodes', maxSockets: o.maxInFlight ?? 32 });
-  const driverFactory = o.driverFactory ?? (await defaultDriverFactory());
+  const driverFactory = o.driverFactory ?? simulatedPodDriverFactory(o.simulated);
   const agent = new NodeAgent({ ...o, client, nodes, driverFactory });
   let app: FastifyInstance | undefined;
   let url: string | undefined;
