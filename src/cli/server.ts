@@ -11,6 +11,7 @@ import { pino, type Logger } from 'pino';
 import { openStore } from '../control/storage/index.js';
 import { buildServer } from '../control/api/server.js';
 import { bootstrap } from '../control/bootstrap.js';
+import { loadOrCreateClusterCA } from '../control/pki/ca.js';
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
 import { startControllerThread, type ControllerThread } from '../control/controllers/thread.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
@@ -99,6 +100,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log: Logger = pino({ name: 'skiff', level: flags.logLevel }, pino.destination(2));
+  // The cluster CA, made on the first start: published to every namespace (kube-root-ca.crt) by the controllers.
+  const ca = loadOrCreateClusterCA(dataDir);
   const store = await openStore({ backend: flags.storage, dataDir, etcdEndpoints: flags.etcdEndpoints });
   const { host, port } = flags.listen;
   const server = await buildServer({ store, logger: log, serverAddress: `${host}:${port}` });
@@ -147,7 +150,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.controllers) {
     controllers = startControllerThread({
       kubeconfig,
-      options: flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {},
+      options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem },
       onError: (err, context) => log.error({ err, context }, 'controllers'),
     });
   }

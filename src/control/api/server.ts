@@ -24,6 +24,11 @@ export interface ServerOptions {
   /** pino logger; absent = silent. */
   logger?: Logger;
   engine?: EngineOptions;
+  /**
+   * Deletes with propagationPolicy Orphan/Foreground add upstream's `orphan`/`foregroundDeletion` finalizers, which
+   * the garbage collector (a controller) removes. Default true, as kube-apiserver; engine.gcFinalizers wins if set.
+   */
+  gcFinalizers?: boolean;
   /** How often watchers that allow bookmarks get one (upstream: about a minute). */
   bookmarkIntervalMs?: number;
   /** How often terminating namespaces are swept. */
@@ -55,6 +60,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   const registry = new Registry(opts.resources ?? (opts.metrics === false ? builtinResources : servedResources));
   const log = opts.logger;
   const engine = new ObjectEngine(opts.store, registry, {
+    gcFinalizers: opts.gcFinalizers ?? true,
     ...opts.engine,
     onError: opts.engine?.onError ?? ((err) => log?.error({ err }, 'watch cache error')),
   });

@@ -43,8 +43,8 @@ export interface EngineOptions {
   serviceCIDR?: string;
   nodePortRange?: [number, number];
   /**
-   * Add upstream's `orphan`/`foregroundDeletion` finalizers for propagationPolicy Orphan/Foreground. Off until a
-   * garbage collector runs (otherwise those objects would never go away); the policy is then only accepted.
+   * Add upstream's `orphan`/`foregroundDeletion` finalizers for propagationPolicy Orphan/Foreground, which the
+   * garbage collector removes. Off here (the policy is then only accepted); buildServer turns it on by default.
    */
   gcFinalizers?: boolean;
   onError?: (err: unknown) => void;

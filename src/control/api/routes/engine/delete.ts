@@ -4,7 +4,7 @@
  */
 import type { KubeObject, ResourceType } from '../../resource.js';
 import { storageKey } from '../../resource.js';
-import { ApiError, conflict, forbidden, notFound, staleConflict } from '../../status.js';
+import { ApiError, conflict, forbidden, invalid, notFound, staleConflict } from '../../status.js';
 import { decodeKV } from '../../watch/cache.js';
 import type { EngineContext } from './context.js';
 import { gracePeriod } from './grace-period.js';
@@ -44,6 +44,9 @@ export async function deleteObject(
     throw forbidden({ group: '', resource: 'namespaces' }, name, 'this namespace may not be deleted');
   }
   if (options.gracePeriodSeconds !== undefined && options.gracePeriodSeconds < 0) options.gracePeriodSeconds = 1;
+  if (options.orphanDependents !== undefined && options.propagationPolicy !== undefined) {
+    throw invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueInvalid', field: 'propagationPolicy', message: `Invalid value: "${options.propagationPolicy}": orphanDependents and deletionPropagation cannot be both set` }]);
+  }
   for (let attempt = 0; ; attempt++) {
     const { kv } = await ctx.store.get(key);
     if (!kv) throw notFound(gr(r), name);
@@ -59,25 +62,22 @@ export async function deleteObject(
 
     const next = structuredClone(cur);
     const nm = next.metadata!;
-    const finalizers = [...(nm.finalizers ?? [])];
-    if (ctx.options.gcFinalizers) {
-      const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
-      if (policy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-      if (policy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-    }
+    const finalizers = ctx.options.gcFinalizers ? gcDeletionFinalizers(nm.finalizers ?? [], options) : [...(nm.finalizers ?? [])];
     const grace = await gracePeriod(ctx, r, cur, options);
     const isNamespace = gk(r) === '/Namespace';
     const nsFinalizers = isNamespace ? ((cur['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []) : [];
     if (finalizers.length > 0 || nsFinalizers.length > 0 || grace > 0) {
-      if (meta.deletionTimestamp) {
-        // Already terminating: only a shorter grace period or newly added finalizers change anything.
-        const shorter = grace > 0 && grace < (meta.deletionGracePeriodSeconds ?? 0);
-        const added = finalizers.length !== (meta.finalizers ?? []).length;
-        if (!shorter && !added) return { object: cur, deleted: false };
+      const terminating = meta.deletionTimestamp !== undefined;
+      const shorter = terminating && grace > 0 && grace < (meta.deletionGracePeriodSeconds ?? 0);
+      // Already terminating: only a shorter grace period or a change of finalizers changes anything.
+      if (terminating && !shorter && sameSet(finalizers, meta.finalizers ?? [])) return { object: cur, deleted: false };
+      // Upstream keeps the first deletionTimestamp unless a shorter grace period brings it forward.
+      if (!terminating || shorter) {
+        nm.deletionTimestamp = rfc3339(new Date(ctx.now().getTime() + grace * 1000));
+        nm.deletionGracePeriodSeconds = grace;
       }
-      nm.deletionTimestamp = rfc3339(new Date(ctx.now().getTime() + grace * 1000));
-      nm.deletionGracePeriodSeconds = grace;
       if (finalizers.length) nm.finalizers = finalizers;
+      else delete nm.finalizers;
       if (isNamespace) next['status'] = { ...(next['status'] as object), phase: 'Terminating' };
       if (opts.dryRun) return { object: next, deleted: false };
       const res = await ctx.store.update(key, encode(next), kv.modRevision);
@@ -121,4 +121,41 @@ export async function deleteCollection(
     }
   }
   return out;
+}
+
+/** The garbage collector's finalizers on a delete. */
+export const ORPHAN_FINALIZER = 'orphan';
+export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+
+/**
+ * The finalizers an object carries after a delete with `options`, as upstream's
+ * deletionFinalizersForGarbageCollection: an explicit orphanDependents or propagationPolicy decides (Background
+ * clears both GC finalizers); without one, a GC finalizer already present stays; the default for every kind here
+ * is Background (the legacy group/versions that defaulted to Orphan are not served).
+ */
+export function gcDeletionFinalizers(current: readonly string[], options: Pick<DeleteOptions, 'orphanDependents' | 'propagationPolicy'>): string[] {
+  let orphan: boolean;
+  let foreground: boolean;
+  if (options.orphanDependents !== undefined) {
+    orphan = options.orphanDependents;
+    foreground = false;
+  } else if (options.propagationPolicy === 'Orphan' || options.propagationPolicy === 'Background' || options.propagationPolicy === 'Foreground') {
+    orphan = options.propagationPolicy === 'Orphan';
+    foreground = options.propagationPolicy === 'Foreground';
+  } else {
+    // The first GC finalizer present wins, as upstream's loops over the finalizers do.
+    const first = current.find((f) => f === ORPHAN_FINALIZER || f === FOREGROUND_FINALIZER);
+    orphan = first === ORPHAN_FINALIZER;
+    foreground = first === FOREGROUND_FINALIZER;
+  }
+  const out = current.filter((f) => f !== ORPHAN_FINALIZER && f !== FOREGROUND_FINALIZER);
+  if (orphan) out.push(ORPHAN_FINALIZER);
+  if (foreground) out.push(FOREGROUND_FINALIZER);
+  return sameSet(out, current) ? [...current] : out;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(b);
+  return a.every((x) => s.has(x));
 }
