@@ -20,6 +20,11 @@ export class Indexer<T extends KubeObject> {
     for (const [key, obj] of this.items) for (const v of fn(obj)) addTo(idx, v, key);
   }
 
+  /** Adds the index unless one of that name exists (informers are shared: two controllers may want the same index). */
+  ensureIndexer(name: string, fn: IndexFunc<T>): void {
+    if (!this.indexFns.has(name)) this.addIndexer(name, fn);
+  }
+
   get(key: string): T | undefined {
     return this.items.get(key);
   }

@@ -18,18 +18,28 @@ export interface ControllerOptions {
   nodeCIDRMaskSize: number;
   /** --node-monitor-grace-period: a node whose Lease has not moved for this long is Unknown. */
   nodeMonitorGracePeriodMs: number;
+  /** --node-monitor-period: how often node health is checked. */
+  nodeMonitorPeriodMs: number;
+  /** --node-startup-grace-period: a node that never posted Ready gets this long. */
+  nodeStartupGracePeriodMs: number;
   /** The cluster CA bundle (PEM) published as kube-root-ca.crt in every namespace. */
   rootCA?: string;
   /** --terminated-pod-gc-threshold. */
   terminatedPodGCThreshold: number;
   /** Workers per controller (upstream's --concurrent-*-syncs); one figure for all here. */
   workers: number;
+  /** --max-endpoints-per-slice (default 100). */
+  maxEndpointsPerSlice?: number;
+  /** --mirroring-max-endpoints-per-subset (default 1000). */
+  mirroringMaxEndpointsPerSubset?: number;
 }
 
 export const defaultControllerOptions: ControllerOptions = {
   clusterCIDR: '10.244.0.0/16',
   nodeCIDRMaskSize: 24,
   nodeMonitorGracePeriodMs: 40_000,
+  nodeMonitorPeriodMs: 5_000,
+  nodeStartupGracePeriodMs: 60_000,
   terminatedPodGCThreshold: 12_500,
   workers: 5,
 };

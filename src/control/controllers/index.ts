@@ -3,5 +3,12 @@
  * ControllerDescriptor.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { nodeIpamController } from './node-ipam.js';
+import { nodeLifecycleController } from './node-lifecycle/controller.js';
+import { taintEvictionController } from './node-lifecycle/taint-eviction.js';
 
-export const CONTROLLERS: ControllerDescriptor[] = [];
+export const CONTROLLERS: ControllerDescriptor[] = [
+  nodeIpamController,
+  nodeLifecycleController,
+  taintEvictionController,
+];

@@ -1,0 +1,106 @@
+import { describe, expect, test } from 'vitest';
+import { CidrSet, formatIpv4Cidr, parseIpv4Cidr } from '../../../src/control/controllers/cidr-set.js';
+import { podCIDRPatch } from '../../../src/control/controllers/node-ipam.js';
+import { observeHealth, silentNodeConditions } from '../../../src/control/controllers/node-lifecycle/health.js';
+import { desiredManagedTaints, evictionTime, reconcileTaints, tolerates } from '../../../src/control/controllers/node-lifecycle/taints.js';
+import { fullyDisruptedZones } from '../../../src/control/controllers/node-lifecycle/controller.js';
+
+describe('CidrSet', () => {
+  test('hands out /24s of 10.244.0.0/16 in order, skips occupied ones, reuses released ones, ends when full', () => {
+    const s = new CidrSet(parseIpv4Cidr('10.244.0.0/16'), 24);
+    expect(formatIpv4Cidr(s.allocateNext()!)).toBe('10.244.0.0/24');
+    expect(s.occupy(parseIpv4Cidr('10.244.1.0/24'))).toBe(true);
+    expect(formatIpv4Cidr(s.allocateNext()!)).toBe('10.244.2.0/24');
+    s.release(parseIpv4Cidr('10.244.0.0/24'));
+    expect(s.allocated).toBe(2);
+    expect(s.occupy(parseIpv4Cidr('10.245.0.0/24'))).toBe(false);
+    const small = new CidrSet(parseIpv4Cidr('10.0.0.0/30'), 31);
+    expect(small.allocateNext()).not.toBeNull();
+    expect(small.allocateNext()).not.toBeNull();
+    expect(small.allocateNext()).toBeNull();
+  });
+
+  test('bad ranges are errors that say what was wrong', () => {
+    expect(() => parseIpv4Cidr('10.244.0.0')).toThrow('invalid CIDR address: 10.244.0.0');
+    expect(() => new CidrSet(parseIpv4Cidr('10.0.0.0/16'), 8)).toThrow('--node-cidr-mask-size 8 is shorter');
+  });
+
+  test('a node that was given a CIDR not yet in the cache gets the same one again', () => {
+    const s = new CidrSet(parseIpv4Cidr('10.244.0.0/16'), 24);
+    expect(podCIDRPatch({ metadata: { name: 'n' } }, s, undefined)).toEqual({ spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24'] } });
+    expect(podCIDRPatch({ metadata: { name: 'n' } }, s, '10.244.0.0/24')).toEqual({ spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24'] } });
+    expect(s.allocated).toBe(1);
+    expect(podCIDRPatch({ metadata: { name: 'n' }, spec: { podCIDR: '10.244.0.0/24' } }, s, undefined)).toBeNull();
+  });
+});
+
+const ready = (status: string, hb = '2026-12-03T10:00:00Z') => [{ type: 'Ready', status, reason: 'KubeletReady', lastHeartbeatTime: hb, lastTransitionTime: hb }, { type: 'MemoryPressure', status: 'False' }];
+
+describe('node health', () => {
+  test('the probe time moves when the lease renews or the heartbeat changes, on the controller clock', () => {
+    let h = observeHealth(undefined, ready('True'), 'r1', 1000);
+    expect(h.probeTimestamp).toBe(1000);
+    h = observeHealth(h, ready('True'), 'r1', 5000);
+    expect(h.probeTimestamp).toBe(1000);
+    h = observeHealth(h, ready('True'), 'r2', 9000);
+    expect(h.probeTimestamp).toBe(9000);
+  });
+
+  test('silent past the grace period: kubelet conditions turn Unknown with upstream reasons; never-posted ones are added', () => {
+    const h = observeHealth(undefined, ready('True'), 'r1', 0);
+    expect(silentNodeConditions(ready('True'), h, 40_000, 40_000, 60_000, 'T')).toBeNull();
+    const c = silentNodeConditions(ready('True'), h, 40_001, 40_000, 60_000, 'T')!;
+    expect(c.find((x) => x.type === 'Ready')).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: 'T', lastHeartbeatTime: '2026-12-03T10:00:00Z' });
+    expect(c.find((x) => x.type === 'DiskPressure')).toMatchObject({ status: 'Unknown', reason: 'NodeStatusNeverUpdated', message: 'Kubelet never posted node status.' });
+    expect(silentNodeConditions(c, h, 90_000, 40_000, 60_000, 'T')).toBeNull();
+    // A node that never posted Ready gets the startup grace period.
+    expect(silentNodeConditions([], h, 50_000, 40_000, 60_000, 'T')).toBeNull();
+    expect(silentNodeConditions([], h, 60_001, 40_000, 60_000, 'T')).not.toBeNull();
+  });
+});
+
+describe('taints', () => {
+  test('conditions call for NoSchedule taints; Ready False/Unknown also NoExecute unless the zone is fully disrupted', () => {
+    expect(desiredManagedTaints(ready('True'), false, true)).toEqual([]);
+    expect(desiredManagedTaints(ready('Unknown'), false, true)).toEqual([
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' },
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' },
+    ]);
+    expect(desiredManagedTaints(ready('False'), true, false)).toEqual([
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
+      { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' },
+    ]);
+  });
+
+  test('reconcile keeps foreign taints and timeAdded, stamps new NoExecute ones, and is null when nothing changes', () => {
+    const own = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
+    const ne = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: 'T0' };
+    const want = desiredManagedTaints(ready('Unknown'), false, true);
+    expect(reconcileTaints([own], want, 'T1')).toEqual([own, { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, { ...ne, timeAdded: 'T1' }]);
+    expect(reconcileTaints([own, { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }, ne], want, 'T2')).toBeNull();
+    expect(reconcileTaints([own, ne], [], 'T2')).toEqual([own]);
+  });
+
+  test('tolerations match as v1 ToleratesTaint', () => {
+    const t = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
+    expect(tolerates({ key: 'node.kubernetes.io/unreachable', operator: 'Exists' }, t)).toBe(true);
+    expect(tolerates({ operator: 'Exists' }, t)).toBe(true);
+    expect(tolerates({ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoSchedule' }, t)).toBe(false);
+    expect(tolerates({ key: 'a', value: 'x' }, { key: 'a', value: 'x', effect: 'NoSchedule' })).toBe(true);
+    expect(tolerates({ key: 'a', value: 'y' }, { key: 'a', value: 'x', effect: 'NoSchedule' })).toBe(false);
+  });
+
+  test('eviction: now when untolerated, taint time + smallest tolerationSeconds, never when tolerated forever', () => {
+    const taint = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2026-12-03T10:00:00Z' };
+    const t0 = Date.parse('2026-12-03T10:00:00Z');
+    expect(evictionTime([], [taint], t0 + 5)).toBe(t0 + 5);
+    expect(evictionTime([{ key: taint.key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }, { operator: 'Exists', tolerationSeconds: 30 }], [taint], t0 + 5)).toBe(t0 + 30_000);
+    expect(evictionTime([{ operator: 'Exists' }], [taint], t0)).toBeNull();
+    expect(evictionTime([], [{ key: 'x', effect: 'NoSchedule' }], t0)).toBeNull();
+  });
+
+  test('a zone is fully disrupted when none of its nodes is Ready', () => {
+    const node = (zone: string, status: string) => ({ metadata: { labels: { 'topology.kubernetes.io/zone': zone } }, status: { conditions: [{ type: 'Ready', status }] } });
+    expect([...fullyDisruptedZones([node('a', 'True'), node('a', 'Unknown'), node('b', 'Unknown')])]).toEqual(['b']);
+  });
+});
