@@ -34,7 +34,9 @@ export interface RuntimeContainer {
   reason?: string;
   restartCount: number;
   last: TerminatedRun | null;
+  /** Running and past its startup probe. */
   started: boolean;
+  /** Running and past its readiness probe; for a regular init container, exited with 0. */
   ready: boolean;
 }
 
@@ -111,11 +113,12 @@ export function containerStatusJSON(spec: Container, rt: RuntimeContainer | unde
     name: spec.name,
     state,
     lastState: rt.last ? terminatedJSON(rt.last) : {},
-    ready: rt.state === 'running' && rt.ready,
+    // The runtime decides: a completed init container is ready, an exited regular container is neither.
+    ready: rt.ready,
     restartCount: rt.restartCount,
     image: rt.image,
     imageID: rt.imageID,
-    started: rt.state === 'running' && rt.started,
+    started: rt.started,
   };
   // A container waiting to restart has no current container, as the kubelet shows it.
   if (rt.state !== 'waiting') out.containerID = rt.containerID;
