@@ -76,7 +76,7 @@ data:
 describe.skipIf(!KUBECTL)('kubectl against skiff server', () => {
   beforeAll(async () => {
     data = makeDataDir();
-    server = await startServer(data.dir);
+    server = await startServer(data.dir, ['--nodes', '0']); // no local node: these tests expect pods to stay Pending and 0/1 nodes
   });
   afterAll(async () => {
     await server?.stop();
