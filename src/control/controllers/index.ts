@@ -3,11 +3,13 @@
  * ControllerDescriptor.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { endpointSliceControllerDescriptor } from './endpointslice/controller.js';
 import { nodeIpamController } from './node-ipam.js';
 import { nodeLifecycleController } from './node-lifecycle/controller.js';
 import { taintEvictionController } from './node-lifecycle/taint-eviction.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
+  endpointSliceControllerDescriptor,
   nodeIpamController,
   nodeLifecycleController,
   taintEvictionController,

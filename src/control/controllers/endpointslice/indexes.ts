@@ -1,0 +1,60 @@
+/**
+ * Secondary indexes the endpoint controllers add to the shared informers, so a sync reads a namespace's pods or
+ * a service's slices without scanning every object (names prefixed so they never collide with other
+ * controllers' indexes on the same informers).
+ */
+import type { SharedInformer } from '../../../client/informer.js';
+import type { KubeObject } from '../../../client/types.js';
+import type { EndpointSlice, Pod, Service } from './types.js';
+import { LABEL_SERVICE_NAME } from './types.js';
+
+export const BY_NAMESPACE = 'endpoints/by-namespace';
+export const BY_SERVICE = 'endpoints/by-service-name';
+
+function ensureIndex<T extends KubeObject>(inf: SharedInformer<T>, name: string, fn: (o: T) => string[]): void {
+  try {
+    inf.indexer.addIndexer(name, fn);
+  } catch (err) {
+    // Another endpoint controller on the same shared informer added it already.
+    if (!(err instanceof Error && err.message.includes('already exists'))) throw err;
+  }
+}
+
+export function indexByNamespace<T extends KubeObject>(inf: SharedInformer<T>): void {
+  ensureIndex(inf, BY_NAMESPACE, (o) => [o.metadata?.namespace ?? '']);
+}
+
+/** Slices by `namespace/<kubernetes.io/service-name>`. */
+export function indexSlicesByService(inf: SharedInformer<EndpointSlice>): void {
+  ensureIndex(inf, BY_SERVICE, (s) => {
+    const svc = s.metadata.labels?.[LABEL_SERVICE_NAME];
+    return svc ? [`${s.metadata.namespace ?? ''}/${svc}`] : [];
+  });
+}
+
+/** A Service's selector matches labels (a nil or empty selector matches nothing, as upstream's services do). */
+export function selectorMatches(selector: Record<string, string> | null | undefined, labels: Record<string, string> | undefined): boolean {
+  if (!selector) return false;
+  const keys = Object.keys(selector);
+  if (keys.length === 0) return false;
+  return keys.every((k) => labels?.[k] === selector[k]);
+}
+
+export function hasSelector(svc: Service): boolean {
+  const s = svc.spec?.selector;
+  return !!s && Object.keys(s).length > 0;
+}
+
+/** The pods of the namespace that a service selects. */
+export function podsForService(pods: SharedInformer<Pod>, svc: Service): Pod[] {
+  return pods.indexer.byIndex(BY_NAMESPACE, svc.metadata.namespace ?? '').filter((p) => selectorMatches(svc.spec?.selector, p.metadata.labels));
+}
+
+/** Keys of the services in `namespace` whose selector matches `labels`. */
+export function servicesSelecting(services: SharedInformer<Service>, namespace: string, labels: Record<string, string> | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const svc of services.indexer.byIndex(BY_NAMESPACE, namespace)) {
+    if (selectorMatches(svc.spec?.selector, labels)) out.add(`${namespace}/${svc.metadata.name}`);
+  }
+  return out;
+}
