@@ -105,4 +105,17 @@ describe('UsageCache', () => {
     await cache.usageOf([node('a', undefined, 1), node('b', '127.0.0.1', undefined)]);
     expect(calls).toEqual([]);
   });
+
+  test('a scrape that hangs is cut at the timeout and reported; close() aborts scrapes in flight quietly', async () => {
+    const errors: string[] = [];
+    const hang = (_e: string, signal: AbortSignal) => new Promise<NodeUsage[]>((_r, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+    const cache = new UsageCache({ timeoutMs: 20, fetch: hang, onError: (err) => errors.push((err as Error).message) });
+    expect((await cache.usageOf([node('a', '127.0.0.1', 1)])).size).toBe(0);
+    expect(errors).toEqual(['no answer within 20 ms']);
+    const other = new UsageCache({ timeoutMs: 60_000, fetch: hang, onError: (err) => errors.push((err as Error).message) });
+    const pending = other.usageOf([node('a', '127.0.0.1', 1)]);
+    other.close();
+    expect((await pending).size).toBe(0);
+    expect(errors).toHaveLength(1);
+  });
 });

@@ -39,7 +39,9 @@ export class UsageCache {
   private readonly retryMs: number;
   private readonly clock: Clock;
   private readonly fetch: UsageFetcher;
-  private readonly controller = new AbortController();
+  /** Scrapes in flight, aborted by close(). */
+  private readonly running = new Set<AbortController>();
+  private closed = false;
 
   constructor(private readonly opts: UsageCacheOptions = {}) {
     this.resolutionMs = opts.resolutionMs ?? 15_000;
@@ -74,7 +76,8 @@ export class UsageCache {
 
   /** Aborts scrapes in flight. */
   close(): void {
-    this.controller.abort();
+    this.closed = true;
+    for (const c of this.running) c.abort();
   }
 
   /** Whether a scrape taken at `s.at` is still served at `now`. */
@@ -94,14 +97,21 @@ export class UsageCache {
   }
 
   private async scrape(endpoint: string): Promise<Scrape> {
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.timeoutMs)]);
+    // One controller per scrape (no listener left on a long-lived signal), aborted on timeout or close().
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs).unref();
+    this.running.add(controller);
+    if (this.closed) controller.abort();
     let s: Scrape;
     try {
-      const reported = await this.fetch(endpoint, signal);
+      const reported = await this.fetch(endpoint, controller.signal);
       s = { at: this.clock.now(), nodes: new Map(reported.map((u) => [u.nodeName, u])), failed: false };
     } catch (err) {
-      this.opts.onError?.(err, endpoint);
+      if (!this.closed) this.opts.onError?.(controller.signal.aborted && !this.closed ? controller.signal.reason : err, endpoint);
       s = { at: this.clock.now(), nodes: new Map(), failed: true };
+    } finally {
+      clearTimeout(timer);
+      this.running.delete(controller);
     }
     this.scrapes.set(endpoint, s);
     return s;
