@@ -3,7 +3,6 @@
  * handlers which only enqueue keys, and `run(signal)` that waits for its caches, then runs workers over a
  * rate-limited queue calling an idempotent `sync(key)` that reads the latest state from listers.
  */
-import type { SharedInformer } from '../../client/informer.js';
 import type { WorkQueue } from '../../client/workqueue.js';
 import type { ControllerContext } from './context.js';
 
@@ -32,7 +31,7 @@ export async function runWorkers(
   ctx: ControllerContext,
   name: string,
   queue: WorkQueue<string>,
-  informers: SharedInformer[],
+  informers: readonly { waitForSync(signal?: AbortSignal): Promise<boolean> }[],
   sync: (key: string) => Promise<void>,
   signal: AbortSignal,
   workers = ctx.options.workers,
