@@ -3,6 +3,7 @@
  * ControllerDescriptor.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { jobDescriptor } from './job/controller.js';
 import { endpointSliceControllerDescriptor } from './endpointslice/controller.js';
 import { nodeIpamController } from './node-ipam.js';
 import { nodeLifecycleController } from './node-lifecycle/controller.js';
@@ -13,4 +14,5 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   nodeIpamController,
   nodeLifecycleController,
   taintEvictionController,
+  jobDescriptor,
 ];
