@@ -21,6 +21,7 @@ export const ConfigMaps = coreRef('configmaps', true);
 export const Secrets = coreRef('secrets', true);
 export const Events = coreRef('events', true);
 export const ServiceAccounts = coreRef('serviceaccounts', true);
+export const ReplicationControllers = coreRef('replicationcontrollers', true);
 export const EndpointSlices: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true };
 export const Leases: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true };
 export const Deployments: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true };

@@ -3,16 +3,20 @@
  * ControllerDescriptor.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { deploymentController } from './deployment/controller.js';
 import { jobDescriptor } from './job/controller.js';
 import { endpointSliceControllerDescriptor } from './endpointslice/controller.js';
 import { nodeIpamController } from './node-ipam.js';
 import { nodeLifecycleController } from './node-lifecycle/controller.js';
+import { replicaSetController } from './replicaset.js';
 import { taintEvictionController } from './node-lifecycle/taint-eviction.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
+  deploymentController,
   endpointSliceControllerDescriptor,
   nodeIpamController,
   nodeLifecycleController,
+  replicaSetController,
   taintEvictionController,
   jobDescriptor,
 ];

@@ -1,0 +1,242 @@
+/**
+ * The ReplicaSet controller's decisions as pure functions (upstream's pkg/controller/replicaset and the ranking
+ * in controller_utils): how many pods to create or delete, which pods go first on scale-down, the status a sync
+ * writes, and slow-start batching of creates.
+ */
+import type { KubeObject, ObjectMeta } from '../../client/types.js';
+import { isPodActive, isPodAvailable, isPodReady, podReadyTime, type Pod, type PodTemplateSpec } from './shared/pod-util.js';
+
+/** --concurrent burst: at most this many creates or deletes per sync (upstream's BurstReplicas). */
+export const BURST_REPLICAS = 500;
+/** The first slow-start batch (upstream's SlowStartInitialBatchSize). */
+export const SLOW_START_INITIAL_BATCH_SIZE = 1;
+export const POD_DELETION_COST_ANNOTATION = 'controller.kubernetes.io/pod-deletion-cost';
+export const REPLICA_FAILURE = 'ReplicaFailure';
+
+export interface ReplicaSetCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  lastTransitionTime?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface ReplicaSetStatus {
+  replicas?: number;
+  fullyLabeledReplicas?: number;
+  readyReplicas?: number;
+  availableReplicas?: number;
+  observedGeneration?: number;
+  conditions?: ReplicaSetCondition[];
+  [field: string]: unknown;
+}
+
+/** A ReplicaSet or a ReplicationController: the fields the sync reads are the same in both kinds. */
+export interface ReplicaSetLike extends KubeObject {
+  metadata?: ObjectMeta;
+  spec?: { replicas?: number; minReadySeconds?: number; selector?: unknown; template?: PodTemplateSpec; [field: string]: unknown };
+  status?: ReplicaSetStatus;
+}
+
+/** spec.replicas, which the API server defaults to 1. */
+export const specReplicas = (rs: ReplicaSetLike): number => rs.spec?.replicas ?? 1;
+
+/** The change one sync makes: a positive `create`, a positive `delete`, or neither; bounded by the burst. */
+export function replicaDiff(activePods: number, desired: number, burst = BURST_REPLICAS): { create: number; delete: number } {
+  const diff = activePods - desired;
+  if (diff < 0) return { create: Math.min(-diff, burst), delete: 0 };
+  if (diff > 0) return { create: 0, delete: Math.min(diff, burst) };
+  return { create: 0, delete: 0 };
+}
+
+/**
+ * slowStartBatch: calls `fn` `count` times in batches of 1, 2, 4, … run concurrently; stops after the first batch
+ * with a failure. Returns how many calls succeeded and the first error. A quota or admission failure thus costs
+ * one call, not hundreds.
+ */
+export async function slowStartBatch(count: number, initialBatchSize: number, fn: () => Promise<void>): Promise<{ successes: number; error?: unknown }> {
+  let remaining = count;
+  let successes = 0;
+  for (let batch = Math.min(remaining, initialBatchSize); batch > 0; batch = Math.min(2 * batch, remaining)) {
+    const results = await Promise.allSettled(Array.from({ length: batch }, () => fn()));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    successes += batch - failed.length;
+    if (failed.length) return { successes, error: failed[0]!.reason };
+    remaining -= batch;
+  }
+  return { successes };
+}
+
+// ------------------------------------------------------------------------------------------------ ranking
+
+const PHASE_ORDINAL: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+const phaseOrdinal = (p: Pod): number => PHASE_ORDINAL[p.status?.phase ?? ''] ?? 0;
+
+/** GetDeletionCostFromPodAnnotations: an int32 in the annotation, 0 when absent or invalid. */
+export function podDeletionCost(pod: Pod): number {
+  const v = pod.metadata?.annotations?.[POD_DELETION_COST_ANNOTATION];
+  if (v === undefined || !/^[+-]?\d+$/.test(v.trim()) || v !== v.trim()) return 0;
+  const n = Number(v);
+  return n >= -2147483648 && n <= 2147483647 ? n : 0;
+}
+
+/** The highest restart count among regular containers, then among restartable (sidecar) init containers. */
+function maxContainerRestarts(pod: Pod): [number, number] {
+  let regular = 0;
+  for (const c of pod.status?.containerStatuses ?? []) regular = Math.max(regular, c.restartCount ?? 0);
+  const sidecars = new Set((pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+  let sidecar = 0;
+  for (const c of pod.status?.initContainerStatuses ?? []) if (sidecars.has(c.name)) sidecar = Math.max(sidecar, c.restartCount ?? 0);
+  return [regular, sidecar];
+}
+
+const time = (t: string | undefined): number | undefined => {
+  if (!t) return undefined;
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? undefined : ms;
+};
+
+/** floor(log2(now - t)) in nanoseconds as Go's Duration, -1 when t is not in the past. */
+function logRank(t: number, nowMs: number): number {
+  const dNs = (nowMs - t) * 1e6;
+  return dNs > 0 ? Math.floor(Math.log2(dNs)) : -1;
+}
+
+/**
+ * "Less" for two timestamps where newer (or unset) goes first. With LogarithmicScaleDown (on by default
+ * upstream), times in the same power-of-two age bucket tie and the UID decides, so scale-down does not always
+ * pick the single youngest pod.
+ */
+function newerFirst(ti: number | undefined, tj: number | undefined, nowMs: number, uidI: string, uidJ: string): boolean {
+  if (ti === undefined || tj === undefined) return ti === undefined; // afterOrZero: unset goes first
+  const diff = logRank(ti, nowMs) - logRank(tj, nowMs);
+  if (diff === 0) return uidI < uidJ;
+  return diff < 0;
+}
+
+export interface RankedPod {
+  pod: Pod;
+  /** Active pods related to this one (same controller's ReplicaSets) on its node. */
+  rank: number;
+}
+
+/**
+ * ActivePodsWithRanks.Less: true when pod i should be deleted before pod j.
+ * 1. unassigned < assigned; 2. Pending < Unknown < Running; 3. not ready < ready; 4. lower pod-deletion-cost
+ * first; 5. more related pods on the same node first; 6. ready for less time first; 7. more container restarts
+ * first; 8. newer (or no) creation time first.
+ */
+export function deleteBefore(i: RankedPod, j: RankedPod, nowMs: number): boolean {
+  const pi = i.pod;
+  const pj = j.pod;
+  const ni = pi.spec?.nodeName ?? '';
+  const nj = pj.spec?.nodeName ?? '';
+  if (ni !== nj && (ni === '' || nj === '')) return ni === '';
+  const oi = phaseOrdinal(pi);
+  const oj = phaseOrdinal(pj);
+  if (oi !== oj) return oi < oj;
+  const ri = isPodReady(pi);
+  const rj = isPodReady(pj);
+  if (ri !== rj) return !ri;
+  const ci = podDeletionCost(pi);
+  const cj = podDeletionCost(pj);
+  if (ci !== cj) return ci < cj;
+  if (i.rank !== j.rank) return i.rank > j.rank;
+  const uidI = pi.metadata?.uid ?? '';
+  const uidJ = pj.metadata?.uid ?? '';
+  if (ri && rj) {
+    const ti = podReadyTime(pi);
+    const tj = podReadyTime(pj);
+    if (ti !== tj) return newerFirst(ti, tj, nowMs, uidI, uidJ);
+  }
+  const [regI, sideI] = maxContainerRestarts(pi);
+  const [regJ, sideJ] = maxContainerRestarts(pj);
+  if (regI !== regJ) return regI > regJ;
+  if (sideI !== sideJ) return sideI > sideJ;
+  const ci2 = time(pi.metadata?.creationTimestamp);
+  const cj2 = time(pj.metadata?.creationTimestamp);
+  if (ci2 !== cj2) return newerFirst(ci2, cj2, nowMs, uidI, uidJ);
+  return false;
+}
+
+/**
+ * getPodsToDelete: the `diff` pods to delete first. Ranks count the active related pods (the pods of every
+ * ReplicaSet under the same controller) on each pod's node, so a node doubled up by a rollout sheds first.
+ */
+export function podsToDelete<P extends Pod>(pods: P[], relatedPods: Pod[], diff: number, nowMs: number): P[] {
+  if (diff >= pods.length) return pods.slice();
+  const onNode = new Map<string, number>();
+  for (const p of relatedPods) {
+    if (!isPodActive(p)) continue;
+    const n = p.spec?.nodeName ?? '';
+    onNode.set(n, (onNode.get(n) ?? 0) + 1);
+  }
+  const ranked = pods.map((pod) => ({ pod, rank: onNode.get(pod.spec?.nodeName ?? '') ?? 0 }));
+  ranked.sort((a, b) => (deleteBefore(a, b, nowMs) ? -1 : deleteBefore(b, a, nowMs) ? 1 : 0));
+  return ranked.slice(0, diff).map((r) => r.pod);
+}
+
+// ------------------------------------------------------------------------------------------------ status
+
+/**
+ * calculateStatus: counts over the claimed active pods, and the ReplicaFailure condition: set (reason
+ * FailedCreate or FailedDelete, the error as message) when managing replicas failed and none is set yet,
+ * removed once a sync manages replicas without error.
+ */
+export function calculateStatus(rs: ReplicaSetLike, pods: Pod[], manageError: string | undefined, nowMs: number): ReplicaSetStatus {
+  const status: ReplicaSetStatus = { ...(rs.status ?? {}) };
+  const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
+  const templateEntries = Object.entries(templateLabels);
+  const minReady = rs.spec?.minReadySeconds ?? 0;
+  let fullyLabeled = 0;
+  let ready = 0;
+  let available = 0;
+  for (const pod of pods) {
+    const labels = pod.metadata?.labels ?? {};
+    if (templateEntries.every(([k, v]) => labels[k] === v)) fullyLabeled++;
+    if (isPodReady(pod)) {
+      ready++;
+      if (isPodAvailable(pod, minReady, nowMs)) available++;
+    }
+  }
+  const conditions = status.conditions ?? [];
+  const failure = conditions.find((c) => c.type === REPLICA_FAILURE);
+  if (manageError !== undefined && !failure) {
+    const diff = pods.length - specReplicas(rs);
+    const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
+    status.conditions = [
+      ...conditions,
+      { type: REPLICA_FAILURE, status: 'True', lastTransitionTime: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'), reason, message: manageError },
+    ];
+  } else if (manageError === undefined && failure) {
+    const rest = conditions.filter((c) => c.type !== REPLICA_FAILURE);
+    if (rest.length) status.conditions = rest;
+    else delete status.conditions;
+  }
+  status.replicas = pods.length;
+  status.fullyLabeledReplicas = fullyLabeled;
+  status.readyReplicas = ready;
+  status.availableReplicas = available;
+  return status;
+}
+
+/** updateReplicaSetStatus's early return: nothing to write when the counts, generation and conditions agree. */
+export function statusUnchanged(rs: ReplicaSetLike, next: ReplicaSetStatus): boolean {
+  const cur = rs.status ?? {};
+  return (
+    (cur.replicas ?? 0) === (next.replicas ?? 0) &&
+    (cur.fullyLabeledReplicas ?? 0) === (next.fullyLabeledReplicas ?? 0) &&
+    (cur.readyReplicas ?? 0) === (next.readyReplicas ?? 0) &&
+    (cur.availableReplicas ?? 0) === (next.availableReplicas ?? 0) &&
+    (rs.metadata?.generation ?? 0) === (cur.observedGeneration ?? 0) &&
+    JSON.stringify(cur.conditions ?? []) === JSON.stringify(next.conditions ?? [])
+  );
+}
+
+/** A ReplicaSet with minReadySeconds whose pods are all ready but not yet all available is synced again later. */
+export function availabilityRecheckMs(rs: ReplicaSetLike): number | undefined {
+  const min = rs.spec?.minReadySeconds ?? 0;
+  const s = rs.status ?? {};
+  const want = specReplicas(rs);
+  return min > 0 && (s.readyReplicas ?? 0) === want && (s.availableReplicas ?? 0) !== want ? min * 1000 : undefined;
+}
