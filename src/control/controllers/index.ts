@@ -10,6 +10,8 @@ import { nodeIpamController } from './node-ipam.js';
 import { nodeLifecycleController } from './node-lifecycle/controller.js';
 import { replicaSetController } from './replicaset.js';
 import { taintEvictionController } from './node-lifecycle/taint-eviction.js';
+import { serviceAccountController } from './serviceaccount.js';
+import { rootCACertPublisherController } from './root-ca-publisher.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
   deploymentController,
@@ -19,4 +21,6 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   replicaSetController,
   taintEvictionController,
   jobDescriptor,
+  serviceAccountController,
+  rootCACertPublisherController,
 ];
