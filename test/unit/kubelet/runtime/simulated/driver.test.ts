@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { ContainerStatusJSON } from '../../../../../src/dataplane/kubelet/pod/container-status.js';
 import { SimulatedPodDriver, simulatedPodDriverFactory } from '../../../../../src/dataplane/kubelet/runtime/simulated/driver.js';
@@ -359,16 +361,20 @@ describe('SimulatedPodDriver: scale', () => {
       factory({ ...CTX, nodeName: `n${i}`, podCIDR: `10.${100 + Math.floor(i / 250)}.${i % 250}.0/24` }),
     );
     const spec = { containers: [{ name: 'app', image: 'nginx', resources: { requests: { cpu: '10m', memory: '10Mi' } } }] };
-    global.gc?.();
+    // A real gc() even when the worker was not started with --expose-gc, so the figure is not noise.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
     const before = process.memoryUsage().heapUsed;
     const n = 10_000;
     for (let i = 0; i < n; i++) {
       const r = drivers[i % 100]!.sync({ metadata: { name: `s${i}`, namespace: 'default', uid: `scale-${i}` }, spec }, T0);
       if (i === 0) expect(r.status!.phase).toBe('Running');
     }
-    global.gc?.();
+    gc();
     const perPod = (process.memoryUsage().heapUsed - before) / n;
-    // 150,000 pods at this rate must stay well under a gigabyte; generous bound since GC may not have run.
-    expect(perPod).toBeLessThan(4000);
+    // 150,000 pods at this rate stay around 100 MB (measured about 800 bytes a pod, its uid and name strings included).
+    expect(perPod).toBeGreaterThan(0);
+    expect(perPod).toBeLessThan(1500);
   });
 });
