@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { openStore } from '../control/storage/index.js';
 import { buildServer } from '../control/api/server.js';
+import { parseGoDuration } from '../control/api/metrics/format.js';
 import { bootstrap } from '../control/bootstrap.js';
 import { loadOrCreateClusterCA } from '../control/pki/ca.js';
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
@@ -39,6 +40,8 @@ export interface ServerFlags {
   nodes: number;
   /** YAML node spec for those nodes (see src/dataplane/kubelet/spec.ts). */
   nodeSpec?: string;
+  /** How long scraped node usage is served for metrics.k8s.io (ms; metrics-server's --metric-resolution). */
+  metricResolutionMs?: number;
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -52,6 +55,13 @@ function nodeCount(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a node count: 0 or more');
   return n;
+}
+
+/** --metric-resolution: a Go duration, as metrics-server's flag. */
+function metricResolution(v: string): number {
+  const ms = parseGoDuration(v);
+  if (ms === null || ms <= 0) throw new InvalidArgumentError('a positive duration such as 15s, 1m or 500ms');
+  return ms;
 }
 
 /** klog-style verbosity mapped onto pino levels. */
@@ -104,7 +114,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const ca = loadOrCreateClusterCA(dataDir);
   const store = await openStore({ backend: flags.storage, dataDir, etcdEndpoints: flags.etcdEndpoints });
   const { host, port } = flags.listen;
-  const server = await buildServer({ store, logger: log, serverAddress: `${host}:${port}` });
+  const server = await buildServer({
+    store, logger: log, serverAddress: `${host}:${port}`,
+    ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
+  });
 
   let scheduler: SchedulerThread | null = null;
   let controllers: ControllerThread | null = null;
@@ -190,9 +203,10 @@ export function registerServerCommand(program: Command): Command {
     .option('--cluster-cidr <cidr>', "pods' CIDR: the proxy's masquerade rule, and the range node IPAM carves podCIDRs from (default 10.244.0.0/16)", '')
     .option('--nodes <n>', 'simulated nodes run in-process (1: this host\'s node; 0: none)', nodeCount, 1)
     .option('--node-spec <file>', 'YAML spec of those nodes (cpu, memory, pods, labels, taints, zones, ...)')
+    .option('--metric-resolution <duration>', "how long node agents' usage is served before it is scraped again, for metrics.k8s.io (kubectl top)", metricResolution, 15_000)
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -206,6 +220,7 @@ export function registerServerCommand(program: Command): Command {
         clusterCIDR: o.clusterCidr,
         nodes: o.nodes,
         nodeSpec: o.nodeSpec,
+        metricResolutionMs: o.metricResolution,
       });
     });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { cpuQuantity, goDuration, memoryQuantity, nodeMetrics, podMetrics, sumQuantities } from '../../../src/control/api/metrics/format.js';
+import { cpuQuantity, goDuration, parseGoDuration, memoryQuantity, nodeMetrics, podMetrics, sumQuantities } from '../../../src/control/api/metrics/format.js';
 
 describe('metrics-server quantities', () => {
   test('cpu: nanocores canonicalised as a DecimalSI quantity scaled 10^-9', () => {
@@ -35,6 +35,15 @@ describe('metrics-server quantities', () => {
     expect(goDuration(0.5)).toBe('500ms');
     expect(goDuration(0.0015)).toBe('1.5ms');
     expect(goDuration(0.000002)).toBe('2µs');
+  });
+
+  test('Go durations parsed (the --metric-resolution flag)', () => {
+    expect(parseGoDuration('15s')).toBe(15_000);
+    expect(parseGoDuration('1m30s')).toBe(90_000);
+    expect(parseGoDuration('500ms')).toBe(500);
+    expect(parseGoDuration('1.5s')).toBe(1_500);
+    expect(parseGoDuration('0')).toBe(0);
+    for (const bad of ['15', 's', '15x', '1m 30s', '-1s', '']) expect(parseGoDuration(bad), bad).toBeNull();
   });
 
   test('sums as Quantity.Add then String()', () => {

@@ -43,6 +43,23 @@ export function goDuration(seconds: number): string {
   return `${sign}${hours > 0n ? `${hours}h` : ''}${hours > 0n || minutes > 0n ? `${minutes}m` : ''}${secs}s`;
 }
 
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go duration ("15s", "1m30s", "500ms") in milliseconds; null when it is not one. */
+export function parseGoDuration(text: string): number | null {
+  const t = text.trim();
+  if (t === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let ms = 0;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  while ((m = re.exec(t)) !== null) {
+    ms += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    end = re.lastIndex;
+  }
+  return end > 0 && end === t.length ? ms : null;
+}
+
 const usageOf = (cpuNanoCores: number, memoryBytes: number): Record<string, string> => ({
   cpu: cpuQuantity(cpuNanoCores),
   memory: memoryQuantity(memoryBytes),
