@@ -242,4 +242,12 @@ describe('kubectl', () => {
     expect(rows(await kubectl('get', 'nodes', '-o', 'name'))).toEqual([['node/sim-1'], ['node/sim-2'], ['node/sim-3']]);
     expect(rows(await kubectl('get', 'pods', '-o', 'name'))).toEqual([['pod/waiting'], ['pod/web']]);
   });
+
+  test('kubectl explain reads the published schemas', async () => {
+    const out = await kubectl('explain', 'podmetrics.containers');
+    expect(out).toContain('GROUP:      metrics.k8s.io');
+    expect(out).toMatch(/FIELD:\s+containers <\[\]ContainerMetrics>/);
+    // Quantity renders as the core kinds' resource lists do in Skiff's schemas.
+    expect(out).toMatch(/usage\s+<map\[string\]\w+> -required-/);
+  });
 });
