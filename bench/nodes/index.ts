@@ -1,0 +1,154 @@
+/**
+ * Simulated nodes at scale: one `skiff nodes` agent process with N nodes against one `skiff server` process on
+ * sqlite (with its scheduler and controllers), each measured from /proc.
+ *
+ *   npm run bench -- nodes [--nodes 1000,5000,15000] [--steady-seconds 30] [--rates 500,1000] [--rate-seconds 10]
+ *                          [--latency-at 5000]
+ *
+ * Per node count: time from the agent's start to every node Ready (seen on a watch); over a steady window with
+ * only heartbeats (Leases every 10 s, NodeStatus at most every 5 min): the API server thread's CPU per second,
+ * the whole server process's, and the agent's; the agent's RSS. At --latency-at nodes: pod startup latency
+ * (create sent → Running and Ready seen on a watch, p50/p99) for pods created at each rate for --rate-seconds.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RestClient } from '../../src/client/rest.js';
+import { Namespaces, Nodes, Pods } from '../../src/client/resources.js';
+import type { KubeObject } from '../../src/client/types.js';
+import { flag, fmtMiB, fmtMs, fmtNum, nowMs, numberFlag, percentiles, printTable, type Latency } from '../runner/index.js';
+import { cpuSeconds, memMiB, startSkiff } from './procs.js';
+
+interface NodeRun {
+  nodes: number;
+  allReadySeconds: number;
+  steadySeconds: number;
+  /** CPU per wall second during the steady window (1 = one full core). */
+  apiServerThreadCpu: number;
+  serverProcessCpu: number;
+  agentCpu: number;
+  agentRssMiB: number;
+  agentPeakRssMiB: number;
+  serverRssMiB: number;
+  latency: { rate: number; pods: number; achievedRate: number; running: number; latency: Latency }[];
+  loadAverage1m: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Counts nodes whose Ready condition is True, on one watch; resolves when `want` are. */
+async function waitNodesReady(client: RestClient, want: number, signal: AbortSignal): Promise<void> {
+  const ready = new Set<string>();
+  for await (const ev of client.watch(Nodes, { resourceVersion: '0', signal })) {
+    const name = ev.object.metadata?.name ?? '';
+    const conds = (ev.object.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+    if (ev.type !== 'DELETED' && conds.some((c) => c.type === 'Ready' && c.status === 'True')) ready.add(name);
+    else ready.delete(name);
+    if (ready.size >= want) return;
+  }
+}
+
+const podBody = (name: string): KubeObject => ({
+  metadata: { name },
+  spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+});
+
+/** Creates pods at `rate` per second for `seconds`, and measures create → Running+Ready on a watch. */
+async function startupLatency(client: RestClient, ns: string, rate: number, seconds: number): Promise<NodeRun['latency'][number]> {
+  const total = Math.round(rate * seconds);
+  const sent = new Map<string, number>();
+  const lat: number[] = [];
+  const from = (await client.list(Pods, { namespace: ns, limit: 1 })).metadata.resourceVersion ?? '0';
+  const ac = new AbortController();
+  const watching = (async () => {
+    for await (const ev of client.watch(Pods, { namespace: ns, resourceVersion: from, signal: ac.signal })) {
+      const name = ev.object.metadata?.name ?? '';
+      const st = ev.object.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
+      const t0 = sent.get(name);
+      if (t0 !== undefined && st?.phase === 'Running' && st.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) {
+        lat.push(nowMs() - t0);
+        sent.delete(name);
+        if (lat.length >= total) return;
+      }
+    }
+  })();
+  const start = nowMs();
+  const inflight = new Set<Promise<unknown>>();
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - nowMs();
+    if (wait > 1) await sleep(wait);
+    const name = `p-${rate}-${i}`;
+    sent.set(name, nowMs());
+    const p = client.create(Pods, podBody(name), { namespace: ns }).finally(() => inflight.delete(p));
+    inflight.add(p);
+    if (inflight.size >= 256) await Promise.race(inflight);
+  }
+  await Promise.all(inflight);
+  const achievedRate = total / ((nowMs() - start) / 1000);
+  await Promise.race([watching, sleep(60_000)]);
+  ac.abort();
+  return { rate, pods: total, achievedRate, running: lat.length, latency: percentiles(lat) };
+}
+
+export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: number }> {
+  const counts = (flag(args, 'nodes') ?? '1000,5000,15000').split(',').map(Number);
+  const steadySeconds = numberFlag(args, 'steady-seconds', 30);
+  const rates = (flag(args, 'rates') ?? '500,1000').split(',').map(Number).filter((n) => n > 0);
+  const rateSeconds = numberFlag(args, 'rate-seconds', 10);
+  const latencyAt = numberFlag(args, 'latency-at', 5000);
+  const runs: NodeRun[] = [];
+  for (const n of counts) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-nodes-'));
+    const server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0'], /listening on (http:\/\/\S+)/);
+    const url = server.readyMatch[1]!;
+    const client = new RestClient({ server: url }, { maxSockets: 64 });
+    let agent: Awaited<ReturnType<typeof startSkiff>> | null = null;
+    try {
+      const ac = new AbortController();
+      const ready = waitNodesReady(client, n, ac.signal);
+      const t0 = nowMs();
+      agent = await startSkiff(['nodes', '--kubeconfig', join(dataDir, 'kubeconfig.yaml'), '--count', String(n), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in/);
+      await ready;
+      const allReadySeconds = (nowMs() - t0) / 1000;
+      ac.abort();
+      // Let registration's burst settle, then measure heartbeats alone.
+      await sleep(10_000);
+      const c0 = { api: cpuSeconds(server.pid, server.pid), server: cpuSeconds(server.pid), agent: cpuSeconds(agent.pid), t: nowMs() };
+      await sleep(steadySeconds * 1000);
+      const wall = (nowMs() - c0.t) / 1000;
+      const r: NodeRun = {
+        nodes: n,
+        allReadySeconds,
+        steadySeconds: wall,
+        apiServerThreadCpu: (cpuSeconds(server.pid, server.pid) - c0.api) / wall,
+        serverProcessCpu: (cpuSeconds(server.pid) - c0.server) / wall,
+        agentCpu: (cpuSeconds(agent.pid) - c0.agent) / wall,
+        agentRssMiB: memMiB(agent.pid, 'VmRSS'),
+        agentPeakRssMiB: memMiB(agent.pid, 'VmHWM'),
+        serverRssMiB: memMiB(server.pid, 'VmRSS'),
+        latency: [],
+        loadAverage1m: loadavg()[0] ?? 0,
+      };
+      if (n === latencyAt) {
+        await client.create(Namespaces, { metadata: { name: 'bench' } });
+        for (const rate of rates) r.latency.push(await startupLatency(client, 'bench', rate, rateSeconds));
+      }
+      runs.push(r);
+      printTable(`${fmtNum(n)} simulated nodes (one agent process) against skiff server on sqlite`, [
+        'all Ready', 'steady: API thread CPU', 'server process CPU', 'agent CPU', 'agent RSS (peak)', 'server RSS', 'load 1m',
+      ], [[`${allReadySeconds.toFixed(1)} s`, `${(r.apiServerThreadCpu * 100).toFixed(1)}%`, `${(r.serverProcessCpu * 100).toFixed(1)}%`,
+        `${(r.agentCpu * 100).toFixed(1)}%`, `${fmtMiB(r.agentRssMiB * 2 ** 20)} (${fmtMiB(r.agentPeakRssMiB * 2 ** 20)})`, fmtMiB(r.serverRssMiB * 2 ** 20), r.loadAverage1m.toFixed(2)]]);
+      if (r.latency.length) {
+        printTable(`pod startup latency at ${fmtNum(n)} nodes (create → Running and Ready, scheduler in the loop)`, ['rate', 'pods', 'achieved', 'Running', 'p50', 'p90', 'p99', 'max'],
+          r.latency.map((l) => [`${l.rate}/s`, fmtNum(l.pods), `${l.achievedRate.toFixed(0)}/s`, fmtNum(l.running), fmtMs(l.latency.p50), fmtMs(l.latency.p90), fmtMs(l.latency.p99), fmtMs(l.latency.max)]));
+      }
+    } finally {
+      client.close();
+      await agent?.stop();
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  return { runs, cores: availableParallelism() };
+}
