@@ -190,3 +190,45 @@ describe('node agent at a few hundred nodes', () => {
     }
   });
 });
+
+describe('node agent restart', () => {
+  it('adopts its existing Nodes and Leases, posts a fresh status (new bootID) and refreshes heartbeats each report period', async () => {
+    const cluster = await startTestCluster();
+    const spec = parseNodeSpec({ count: 2, namePrefix: 'again-' });
+    try {
+      const first = await startNodeAgent({ client: cluster.newClient(), spec, driverFactory: fakeDriverFactory(), log: () => {} });
+      await first.registered;
+      await eventually('first leases', async () => (await cluster.client.list(Leases, { namespace: 'kube-node-lease' })).items.length === 2);
+      const before = await cluster.client.get(Nodes, 'again-0');
+      const leaseBefore = await cluster.client.get(Leases, 'again-0', 'kube-node-lease');
+      await first.stop();
+      // A user label survives; a kubelet label someone changed comes back.
+      await cluster.client.patch(Nodes, undefined, 'again-0', { metadata: { labels: { mine: 'yes', 'kubernetes.io/os': 'plan9' } } }, 'merge');
+
+      const second = await startNodeAgent({ client: cluster.newClient(), spec, driverFactory: fakeDriverFactory(), leaseRenewIntervalMs: 200, nodeStatusReportFrequencyMs: 1100, log: () => {} });
+      try {
+        await second.registered;
+        const after = await eventually('status from the new agent', async () => {
+          const n = await cluster.client.get(Nodes, 'again-0');
+          const info = (n.status as { nodeInfo: { bootID: string } }).nodeInfo;
+          return info.bootID !== (before.status as { nodeInfo: { bootID: string } }).nodeInfo.bootID ? n : undefined;
+        });
+        expect(after.metadata!.uid).toBe(before.metadata!.uid);
+        expect(after.metadata!.labels).toMatchObject({ mine: 'yes', 'kubernetes.io/os': 'linux' });
+        expect((after.status as { daemonEndpoints: { kubeletEndpoint: { Port: number } } }).daemonEndpoints.kubeletEndpoint.Port).toBe(second.port);
+        await eventually('lease renewed by the new agent', async () => renewTime(await cluster.client.get(Leases, 'again-0', 'kube-node-lease')) > renewTime(leaseBefore));
+        // Nothing changes, yet the heartbeat moves once per report period.
+        const hb = ready(after)!.lastHeartbeatTime;
+        const later = await eventually('heartbeat refreshed', async () => {
+          const n = await cluster.client.get(Nodes, 'again-0');
+          return ready(n)!.lastHeartbeatTime > hb ? n : undefined;
+        }, 5_000);
+        expect((ready(later) as Cond & { lastTransitionTime: string }).lastTransitionTime).toBe((ready(after) as Cond & { lastTransitionTime: string }).lastTransitionTime);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await cluster.close();
+    }
+  });
+});
