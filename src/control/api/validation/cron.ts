@@ -61,3 +61,60 @@ export function cronScheduleError(schedule: string): string | null {
   }
   return null;
 }
+
+/**
+ * A parsed schedule for computing activation times (the controller's side of robfig/cron's ParseStandard):
+ * the set of allowed values per field, and whether day-of-month / day-of-week was `*` (robfig's star bit: when
+ * either is a star both must match, otherwise either may).
+ */
+export type CronSchedule =
+  | { kind: 'fields'; minute: Set<number>; hour: Set<number>; dom: Set<number>; month: Set<number>; dow: Set<number>; domStar: boolean; dowStar: boolean }
+  | { kind: 'every'; delayMs: number };
+
+const DESCRIPTOR_FIELDS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *', '@annually': '0 0 1 1 *', '@monthly': '0 0 1 * *', '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *', '@midnight': '0 0 * * *', '@hourly': '0 * * * *',
+};
+
+const GO_DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function expandField(expr: string, b: Bounds): { values: Set<number>; star: boolean } {
+  const values = new Set<number>();
+  let star = false;
+  for (const part of expr.split(',')) {
+    checkRange(part, b);
+    const [rangePart, stepPart] = part.split('/');
+    let start: number;
+    let end: number;
+    let partStar = false;
+    if (rangePart === '*' || rangePart === '?') {
+      start = b.min; end = b.max; partStar = true;
+    } else {
+      const bounds = rangePart!.split('-');
+      start = parseValue(bounds[0]!, b);
+      // "N/step" means N through the maximum.
+      end = bounds.length === 2 ? parseValue(bounds[1]!, b) : stepPart !== undefined ? b.max : start;
+    }
+    const step = stepPart !== undefined ? parseValue(stepPart, { min: 0, max: 0 }) : 1;
+    if (step > 1) partStar = false;
+    if (partStar) star = true;
+    for (let v = start; v <= end; v += step) values.add(v);
+  }
+  return { values, star };
+}
+
+/** Parses a schedule for evaluation; throws with cronScheduleError's wording when it is invalid. */
+export function parseCronSchedule(schedule: string): CronSchedule {
+  const err = cronScheduleError(schedule);
+  if (err) throw new Error(err);
+  let spec = schedule.trim();
+  if (spec.startsWith('@every ')) {
+    let ms = 0;
+    for (const m of spec.slice(7).trim().matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * GO_DURATION_UNITS[m[2]!]!;
+    // robfig rounds the delay to whole seconds, at least one.
+    return { kind: 'every', delayMs: Math.max(1000, Math.floor(ms / 1000) * 1000) };
+  }
+  spec = DESCRIPTOR_FIELDS[spec] ?? spec;
+  const f = spec.split(/\s+/).map((x, i) => expandField(x, FIELDS[i]!));
+  return { kind: 'fields', minute: f[0]!.values, hour: f[1]!.values, dom: f[2]!.values, month: f[3]!.values, dow: f[4]!.values, domStar: f[2]!.star, dowStar: f[4]!.star };
+}
