@@ -75,6 +75,7 @@ interface SimNode {
   driver: PodDriver;
   uid?: string;
   registered: boolean;
+  everRegistered: boolean;
   registerFailures: number;
   podCIDR?: string;
   // lease
@@ -153,6 +154,7 @@ export class NodeAgent {
         cfg,
         driver: undefined as unknown as PodDriver,
         registered: false,
+        everRegistered: false,
         registerFailures: 0,
         leaseRunning: true,
         leaseFailures: 0,
@@ -193,6 +195,7 @@ export class NodeAgent {
     this.nodeInformer.addEventHandler({
       onAdd: (node) => this.nodeChanged(node),
       onUpdate: (_old, node) => this.nodeChanged(node),
+      onDelete: (node) => this.nodeDeleted(node),
     });
     void this.podInformer.run(this.abort.signal);
     void this.nodeInformer.run(this.abort.signal);
@@ -268,7 +271,10 @@ export class NodeAgent {
     return this.fault(name, { ready });
   }
 
+  /** Ends faults; a node whose Node object was deleted registers again. */
   recover(name: string): NodeSummary {
+    const n = this.node(name);
+    if (!n.registered && !this.heap.has(`r:${name}`)) this.heap.schedule(`r:${name}`, this.clock.now());
     return this.fault(name, { lease: 'run', ready: true });
   }
 
@@ -331,7 +337,9 @@ export class NodeAgent {
         }
       });
       if (this.stopped) return;
+      const firstTime = !n.everRegistered;
       n.registered = true;
+      n.everRegistered = true;
       n.registerFailures = 0;
       const now = this.clock.now();
       if (status) {
@@ -344,7 +352,7 @@ export class NodeAgent {
       }
       if (n.leaseRunning) this.heap.schedule(`l:${name}`, now);
       this.log('debug', 'node registered', { node: name });
-      if (++this.registeredCount === this.nodes.size) for (const w of this.registeredWaiters.splice(0)) w();
+      if (firstTime && ++this.registeredCount === this.nodes.size) for (const w of this.registeredWaiters.splice(0)) w();
     } catch (err) {
       if (this.stopped) return;
       n.registerFailures++;
@@ -371,6 +379,22 @@ export class NodeAgent {
     this.setPodCIDR(n, (obj.spec as { podCIDR?: string }).podCIDR);
   }
 
+  /**
+   * Someone deleted one of our Nodes: as a kubelet, stop reporting for it (no resurrection behind a user's
+   * back); `recover` registers it again.
+   */
+  private nodeDeleted(obj: KubeObject): void {
+    const n = obj.metadata?.name ? this.nodes.get(obj.metadata.name) : undefined;
+    if (!n || !n.registered || (n.uid && obj.metadata?.uid && obj.metadata.uid !== n.uid)) return;
+    n.registered = false;
+    n.lease = undefined;
+    n.lastStatus = undefined;
+    n.uid = undefined;
+    this.heap.cancel(`l:${n.cfg.name}`);
+    this.heap.cancel(`s:${n.cfg.name}`);
+    this.log('info', 'node deleted from the API: no longer reporting for it (recover registers it again)', { node: n.cfg.name });
+  }
+
   // ------------------------------------------------------------------ lease
 
   private async renewLease(n: SimNode): Promise<void> {
@@ -380,7 +404,7 @@ export class NodeAgent {
     try {
       await this.limiter.run(async () => {
         // Decided when the slot comes: a fault may have stopped the lease while this waited.
-        const d = renewDecision({ running: n.leaseRunning && !this.stopped, lease: n.lease }, owner, this.clock.now());
+        const d = renewDecision({ running: n.leaseRunning && n.registered && !this.stopped, lease: n.lease }, owner, this.clock.now());
         if (d.action === 'skip') return;
         try {
           if (d.action === 'create') {
@@ -398,11 +422,11 @@ export class NodeAgent {
         n.lastLeaseRenew = this.clock.now();
       });
       n.leaseFailures = 0;
-      if (!n.leaseRunning || this.stopped) return;
+      if (!n.leaseRunning || !n.registered || this.stopped) return;
       const now = this.clock.now();
       this.heap.schedule(`l:${name}`, first ? firstRenewAt(now, this.renewIntervalMs, this.random) : nextRenewAt(now, this.renewIntervalMs, this.random));
     } catch (err) {
-      if (this.stopped || !n.leaseRunning) return;
+      if (this.stopped || !n.leaseRunning || !n.registered) return;
       n.leaseFailures++;
       const quiet = err instanceof ApiError && err.code === 409 && n.leaseFailures < 3;
       if (!quiet) this.log('warn', 'lease renewal failed', { node: name, err: String(err) });
@@ -442,11 +466,11 @@ export class NodeAgent {
         posted = true;
       });
       n.statusFailures = 0;
-      if (this.stopped) return;
+      if (this.stopped || !n.registered) return;
       if (posted) this.log('debug', 'node status posted', { node: name, ready: n.ready });
       this.heap.scheduleNoLater(`s:${name}`, n.lastReportAt + this.reportFrequencyMs);
     } catch (err) {
-      if (this.stopped) return;
+      if (this.stopped || !n.registered) return;
       n.statusFailures++;
       this.log('warn', 'node status update failed', { node: name, err: String(err) });
       this.heap.schedule(`s:${name}`, retryRenewAt(this.clock.now(), n.statusFailures, 10_000));

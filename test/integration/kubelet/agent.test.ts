@@ -171,6 +171,38 @@ describe('node agent against a real API server', () => {
   });
 });
 
+describe('a Node deleted from the API', () => {
+  it('is not resurrected behind the user’s back; recover registers it again', async () => {
+    const cluster = await startTestCluster();
+    const r = await startNodeAgent({ client: cluster.newClient(), spec: parseNodeSpec({ count: 1, namePrefix: 'gone-' }), driverFactory: fakeDriverFactory(), leaseRenewIntervalMs: 100, log: () => {} });
+    try {
+      await r.registered;
+      const old = await cluster.client.get(Nodes, 'gone-0');
+      await cluster.client.delete(Nodes, undefined, 'gone-0');
+      await eventually('agent saw the delete', () => !r.agent.summary('gone-0').registered);
+      await new Promise((res) => setTimeout(res, 200));
+      const lease = await cluster.client.get(Leases, 'gone-0', 'kube-node-lease');
+      await new Promise((res) => setTimeout(res, 400));
+      expect(renewTime(await cluster.client.get(Leases, 'gone-0', 'kube-node-lease'))).toBe(renewTime(lease));
+      await expect(cluster.client.get(Nodes, 'gone-0')).rejects.toMatchObject({ code: 404 });
+      r.agent.recover('gone-0');
+      const again = await eventually('registered again', async () => {
+        const n = await cluster.client.get(Nodes, 'gone-0');
+        return ready(n)?.status === 'True' ? n : undefined;
+      });
+      expect(again.metadata!.uid).not.toBe(old.metadata!.uid);
+      const renewed = await eventually('lease owned by the new Node', async () => {
+        const l = await cluster.client.get(Leases, 'gone-0', 'kube-node-lease');
+        return renewTime(l) > renewTime(lease) ? l : undefined;
+      });
+      expect(renewed.metadata!.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Node', name: 'gone-0', uid: again.metadata!.uid }]);
+    } finally {
+      await r.stop();
+      await cluster.close();
+    }
+  });
+});
+
 describe('node agent at a few hundred nodes', () => {
   it('registers 250 nodes with leases quickly in one agent', async () => {
     const cluster = await startTestCluster();
