@@ -248,3 +248,15 @@ describe('history and recreate', () => {
     expect(oldPodsRunning(newRS, [rs('old', 0, 0, { actual: 1 })], new Map())).toBe(true);
   });
 });
+
+describe('templates as Go compares them', () => {
+  test('null, empty and missing fields are the same template (kubectl sends creationTimestamp: null)', () => {
+    const a = { metadata: { creationTimestamp: null, labels: { app: 'web' }, annotations: {} }, spec: { containers: [{ name: 'c', image: 'x', resources: {} }] } };
+    const b = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+    expect(computeHash(a)).toBe(computeHash(b));
+    const d = deploy(1, { template: a as never });
+    const r = rs('web-x', 1, 1);
+    r.spec.template = { metadata: { labels: { app: 'web', 'pod-template-hash': 'x' } }, spec: { containers: [{ name: 'c', image: 'x' }] } };
+    expect(findNewReplicaSet(d, [r])?.metadata.name).toBe('web-x');
+  });
+});

@@ -36,10 +36,28 @@ export function canonicalJson(v: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
 }
 
+/**
+ * The value with null, empty maps and empty lists dropped: Go decodes all three to the zero value, so
+ * `creationTimestamp: null` (which kubectl sends in templates) and a missing field are the same template.
+ */
+export function semanticForm(v: unknown): unknown {
+  if (v === null) return undefined;
+  if (Array.isArray(v)) return v.length ? v.map((x) => semanticForm(x) ?? null) : undefined;
+  if (typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const y = semanticForm(x);
+      if (y !== undefined) out[k] = y;
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+  return v;
+}
+
 const encoder = new TextEncoder();
 
 export function computeHash(template: unknown, collisionCount?: number): string {
-  let h = fnv32a(encoder.encode(canonicalJson(template ?? {})));
+  let h = fnv32a(encoder.encode(canonicalJson(semanticForm(template) ?? {})));
   if (collisionCount !== undefined && collisionCount !== null) {
     const b = new Uint8Array(8);
     new DataView(b.buffer).setUint32(0, collisionCount >>> 0, true);

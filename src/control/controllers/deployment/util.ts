@@ -3,7 +3,7 @@
  * fenceposts (maxSurge/maxUnavailable), replica-set ordering, revisions, the new/old replica-set split and the
  * per-replica-set arithmetic every strategy shares.
  */
-import { canonicalJson } from './hash.js';
+import { canonicalJson, semanticForm } from './hash.js';
 import type { Deployment, DeploymentCondition, DeploymentStatus, IntOrString, PodTemplateSpec, ReplicaSet } from './types.js';
 
 export const DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY = 'pod-template-hash';
@@ -210,24 +210,11 @@ export function setNewReplicaSetAnnotations(d: Deployment, rs: ReplicaSet, newRe
 
 // ---------------------------------------------------------------- templates and the new/old split
 
-function withoutEmpty(v: unknown): unknown {
-  if (Array.isArray(v)) return v.length ? v.map(withoutEmpty) : undefined;
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      const y = withoutEmpty(x);
-      if (y !== undefined) out[k] = y;
-    }
-    return Object.keys(out).length ? out : undefined;
-  }
-  return v;
-}
-
 /** A template's identity ignoring pod-template-hash; empty and missing maps/lists count as equal (Semantic.DeepEqual). */
 export function templateKey(t: PodTemplateSpec | undefined): string {
   const labels = { ...(t?.metadata?.labels ?? {}) };
   delete labels[DEFAULT_DEPLOYMENT_UNIQUE_LABEL_KEY];
-  return canonicalJson(withoutEmpty({ ...t, metadata: { ...t?.metadata, labels } }) ?? {});
+  return canonicalJson(semanticForm({ ...t, metadata: { ...t?.metadata, labels } }) ?? {});
 }
 
 export const equalIgnoreHash = (a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean => templateKey(a) === templateKey(b);
