@@ -9,6 +9,7 @@ import { endpointSliceControllerDescriptor } from './endpointslice/controller.js
 import { nodeIpamController } from './node-ipam.js';
 import { nodeLifecycleController } from './node-lifecycle/controller.js';
 import { replicaSetController } from './replicaset.js';
+import { replicationControllerController } from './replication-controller.js';
 import { taintEvictionController } from './node-lifecycle/taint-eviction.js';
 import { serviceAccountController } from './serviceaccount.js';
 import { rootCACertPublisherController } from './root-ca-publisher.js';
@@ -19,6 +20,7 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   nodeIpamController,
   nodeLifecycleController,
   replicaSetController,
+  replicationControllerController,
   taintEvictionController,
   jobDescriptor,
   serviceAccountController,

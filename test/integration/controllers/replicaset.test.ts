@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindPod } from '../../../src/client/rest.js';
-import { Events, Nodes, Pods, ReplicaSets } from '../../../src/client/resources.js';
+import { Events, Nodes, Pods, ReplicaSets, ReplicationControllers } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { replicaSetController } from '../../../src/control/controllers/replicaset.js';
 import type { ReplicaSetLike } from '../../../src/control/controllers/replicaset-decide.js';
+import { replicationControllerController } from '../../../src/control/controllers/replication-controller.js';
 import type { Pod } from '../../../src/control/controllers/shared/pod-util.js';
 import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
 import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
@@ -17,8 +18,8 @@ beforeAll(async () => {
   cluster = await startTestCluster();
   cm = await startControllerManager({
     client: cluster.newClient('controller-manager'),
-    available: [replicaSetController],
-    controllers: ['replicaset'],
+    available: [replicaSetController, replicationControllerController],
+    controllers: ['replicaset', 'replicationcontroller'],
     leaderElect: false,
     onError: (err, c) => errors.push(`${c}: ${String(err)}`),
   });
@@ -189,6 +190,29 @@ describe('ReplicaSet controller', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(live(await podsOf('burst'))).toHaveLength(50);
     expect(await podsOf('burst')).toHaveLength(50);
+  });
+
+  it('runs ReplicationControllers with the same logic (selector defaulted from the template)', async () => {
+    const rc = await c().create<ReplicaSetLike>(ReplicationControllers, {
+      apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'legacy', namespace: NS },
+      spec: { replicas: 2, template: { metadata: { labels: { app: 'legacy' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+    });
+    expect(rc.spec?.selector).toEqual({ app: 'legacy' });
+    const pods = await waitForPods('legacy', 2);
+    expect(pods[0]!.metadata?.ownerReferences).toEqual([
+      { apiVersion: 'v1', kind: 'ReplicationController', name: 'legacy', uid: rc.metadata!.uid, controller: true, blockOwnerDeletion: true },
+    ]);
+    await markRunning(pods[0]!, true);
+    await eventually('rc status', async () => {
+      const s = (await c().get<ReplicaSetLike>(ReplicationControllers, 'legacy', NS)).status;
+      return s?.replicas === 2 && s.readyReplicas === 1 && s.availableReplicas === 1 && s.observedGeneration === 1;
+    });
+    await c().patch(ReplicationControllers, NS, 'legacy', { spec: { replicas: 1 } });
+    const left = await waitForPods('legacy', 1);
+    expect(left[0]!.metadata?.name).toBe(pods[0]!.metadata?.name);
+    const ev = await eventually('SuccessfulDelete from replication-controller', async () =>
+      (await c().list(Events, { namespace: NS })).items.find((e) => (e as { reason?: string }).reason === 'SuccessfulDelete' && (e as { involvedObject: { name: string } }).involvedObject.name === 'legacy'));
+    expect(ev).toMatchObject({ message: `Deleted pod: ${pods[1]!.metadata?.name}`, source: { component: 'replication-controller' } });
   });
 
   it('reports no sync errors', () => {

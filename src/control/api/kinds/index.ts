@@ -10,9 +10,10 @@ import { endpointslices } from './discovery.js';
 import { leases } from './coordination.js';
 import { horizontalpodautoscalers } from './autoscaling.js';
 import { nodemetrics, podmetrics } from './metrics.js';
+import { replicationcontrollers } from './replicationcontrollers.js';
 
 export const resources: ResourceType[] = [
-  namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
+  namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events, replicationcontrollers,
   deployments, replicasets, statefulsets, daemonsets,
   jobs, cronjobs,
   endpointslices, leases, horizontalpodautoscalers,
@@ -28,5 +29,5 @@ export {
   nodemetrics, podmetrics,
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
   deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, endpointslices, leases,
-  horizontalpodautoscalers,
+  horizontalpodautoscalers, replicationcontrollers,
 };

@@ -15,8 +15,8 @@ describe('kinds list', () => {
       'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet',
       'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/CronJob', 'batch/v1/Job',
       'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice',
-      'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/Namespace', 'v1/Node', 'v1/Pod', 'v1/Secret',
-      'v1/Service', 'v1/ServiceAccount',
+      'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/Namespace', 'v1/Node', 'v1/Pod', 'v1/ReplicationController',
+      'v1/Secret', 'v1/Service', 'v1/ServiceAccount',
     ]);
   });
 
@@ -33,7 +33,7 @@ describe('kinds list', () => {
   test('category "all" exactly where upstream has it', () => {
     const all = resources.filter((r) => r.categories.includes('all')).map((r) => r.plural).sort();
     expect(all).toEqual(['cronjobs', 'daemonsets', 'deployments', 'horizontalpodautoscalers', 'jobs', 'pods',
-      'replicasets', 'services', 'statefulsets']);
+      'replicasets', 'replicationcontrollers', 'services', 'statefulsets']);
   });
 
   test('namespaces have no deletecollection; cluster-scoped kinds are namespaces and nodes', () => {
