@@ -252,9 +252,13 @@ export class NodeAgent {
     if (req.lease === 'stop') {
       n.leaseRunning = false;
       this.heap.cancel(`l:${name}`);
-    } else if (req.lease === 'run' && !n.leaseRunning) {
-      n.leaseRunning = true;
-      if (n.registered) this.heap.schedule(`l:${name}`, this.clock.now());
+    } else if (req.lease === 'run') {
+      // A node whose Node was deleted (see nodeDeleted) comes back by registering again.
+      if (n.everRegistered && !n.registered && !this.heap.has(`r:${name}`)) this.heap.schedule(`r:${name}`, this.clock.now());
+      if (!n.leaseRunning) {
+        n.leaseRunning = true;
+        if (n.registered) this.heap.schedule(`l:${name}`, this.clock.now());
+      }
     }
     if (req.ready !== undefined && req.ready !== n.ready) {
       n.ready = req.ready;
@@ -271,10 +275,8 @@ export class NodeAgent {
     return this.fault(name, { ready });
   }
 
-  /** Ends faults; a node whose Node object was deleted registers again. */
+  /** Ends faults (a node whose Node object was deleted registers again). */
   recover(name: string): NodeSummary {
-    const n = this.node(name);
-    if (!n.registered && !this.heap.has(`r:${name}`)) this.heap.schedule(`r:${name}`, this.clock.now());
     return this.fault(name, { lease: 'run', ready: true });
   }
 
