@@ -6,6 +6,8 @@ import type { ControllerDescriptor } from './controller.js';
 import { deploymentController } from './deployment/controller.js';
 import { jobDescriptor } from './job/controller.js';
 import { endpointSliceControllerDescriptor } from './endpointslice/controller.js';
+import { endpointSliceMirroringControllerDescriptor } from './endpointslice-mirroring.js';
+import { endpointsControllerDescriptor } from './endpoints.js';
 import { nodeIpamController } from './node-ipam.js';
 import { nodeLifecycleController } from './node-lifecycle/controller.js';
 import { replicaSetController } from './replicaset.js';
@@ -17,6 +19,8 @@ import { rootCACertPublisherController } from './root-ca-publisher.js';
 export const CONTROLLERS: ControllerDescriptor[] = [
   deploymentController,
   endpointSliceControllerDescriptor,
+  endpointSliceMirroringControllerDescriptor,
+  endpointsControllerDescriptor,
   nodeIpamController,
   nodeLifecycleController,
   replicaSetController,

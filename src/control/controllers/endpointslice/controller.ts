@@ -13,6 +13,7 @@ import { runWorkers, type Controller, type ControllerDescriptor } from '../contr
 import { hasSelector, indexByNamespace, indexSlicesByService, podsForService, servicesSelecting, BY_SERVICE } from './indexes.js';
 import { servicesToUpdateOnPodChange } from './pod-changes.js';
 import { reconcileSlices } from './reconciler.js';
+import { retryWhenStale, StaleCacheError } from './stale.js';
 import { EndpointSliceTracker } from './tracker.js';
 import { TriggerTimeTracker } from './trigger-time.js';
 import type { EndpointSlice, Node, Pod, Service } from './types.js';
@@ -87,7 +88,7 @@ export class EndpointSliceController implements Controller {
 
   run(signal: AbortSignal): Promise<void> {
     const informers = [this.services, this.pods, this.slices, this.nodes] as unknown as SharedInformer[];
-    return runWorkers(this.ctx, this.name, this.queue, informers, (k) => this.sync(k), signal);
+    return runWorkers(this.ctx, this.name, this.queue, informers, retryWhenStale(this.queue, (k) => this.sync(k)), signal);
   }
 
   /** Idempotent: brings the service's slices to what its pods say. */
@@ -106,7 +107,7 @@ export class EndpointSliceController implements Controller {
     const existing = this.slices.indexer
       .byIndex(BY_SERVICE, key)
       .filter((s) => s.metadata.labels?.[LABEL_MANAGED_BY] === ENDPOINTSLICE_CONTROLLER_NAME && !s.metadata.deletionTimestamp);
-    if (this.tracker.staleSlices(key, existing)) throw new Error('EndpointSlice informer cache is out of date');
+    if (this.tracker.staleSlices(key, existing)) throw new StaleCacheError('EndpointSlice informer cache is out of date');
 
     const triggerTime = this.triggerTimes.compute(key, svc, pods);
     const plan = reconcileSlices({
