@@ -15,6 +15,7 @@ import { replicationControllerController } from './replication-controller.js';
 import { taintEvictionController } from './node-lifecycle/taint-eviction.js';
 import { serviceAccountController } from './serviceaccount.js';
 import { rootCACertPublisherController } from './root-ca-publisher.js';
+import { garbageCollectorController } from './garbage-collector/controller.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
   deploymentController,
@@ -29,4 +30,5 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   jobDescriptor,
   serviceAccountController,
   rootCACertPublisherController,
+  garbageCollectorController,
 ];

@@ -30,6 +30,7 @@ async function readyLoop(): Promise<void> {
       const pods = await client.list(Pods, { namespace: NS });
       for (const p of pods.items) {
         const st = p.status as { conditions?: { type: string; status: string }[] } | undefined;
+        if (p.metadata?.labels?.['stuck'] === 'true') continue; // pods that never become ready
         if (p.metadata?.deletionTimestamp || st?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) continue;
         const t = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
         await client
@@ -211,6 +212,41 @@ describe.skipIf(!existsSync(KUBECTL))('deployment controller', () => {
     const rss = await rsOf('web');
     const newest = rss.find((r) => rev(r) === '5')!;
     expect(newest.spec.template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeTruthy();
+  });
+
+  it('kubernetes.io/change-cause is copied to the new ReplicaSet and shown by rollout history', async () => {
+    await kubectl('annotate', 'deployment/web', 'kubernetes.io/change-cause=update to nginx:6');
+    await kubectl('set', 'image', 'deployment/web', 'c=nginx:6');
+    await kubectl('rollout', 'status', 'deployment/web', '--timeout=30s');
+    const d = await complete('web');
+    expect(rev(d)).toBe('6');
+    const rs6 = (await rsOf('web')).find((r) => rev(r) === '6')!;
+    expect(rs6.metadata.annotations?.['kubernetes.io/change-cause']).toBe('update to nginx:6');
+    const hist = await kubectl('rollout', 'history', 'deployment/web');
+    expect(hist.stdout).toMatch(/\n6\s+update to nginx:6\n/);
+  });
+
+  it('a rollout without progress for progressDeadlineSeconds is ProgressDeadlineExceeded, and rollout status fails', async () => {
+    await c().create(Deployments, {
+      ...deployment('stuck', { replicas: 2, progressDeadlineSeconds: 1 }),
+      spec: {
+        replicas: 2,
+        progressDeadlineSeconds: 1,
+        selector: { matchLabels: { app: 'stuck' } },
+        template: { metadata: { labels: { app: 'stuck', stuck: 'true' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] } },
+      },
+    });
+    const d = await eventually('deadline exceeded', async () => {
+      const x = await getD('stuck');
+      return x.status?.conditions?.find((k) => k.type === 'Progressing')?.reason === 'ProgressDeadlineExceeded' ? x : undefined;
+    }, 10_000);
+    const rs = (await rsOf('stuck'))[0]!;
+    const conds = Object.fromEntries((d.status!.conditions ?? []).map((x) => [x.type, x]));
+    expect(conds['Progressing']).toMatchObject({ status: 'False', message: `ReplicaSet "${rs.metadata.name}" has timed out progressing.` });
+    expect(conds['Available']).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' });
+    expect(d.status).toMatchObject({ replicas: 2, updatedReplicas: 2, unavailableReplicas: 2 });
+    const err = await kubectl('rollout', 'status', 'deployment/stuck', '--timeout=10s').then(() => null, (e: { stderr: string }) => e);
+    expect(err?.stderr).toContain('deployment "stuck" exceeded its progress deadline');
   });
 
   it('Recreate: old pods are gone before new ones start', async () => {

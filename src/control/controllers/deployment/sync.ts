@@ -153,7 +153,11 @@ class DeploymentRun {
       const minReadyNeedsUpdate = (rsCopy.spec.minReadySeconds ?? 0) !== (d.spec.minReadySeconds ?? 0);
       if (annotationsUpdated || minReadyNeedsUpdate) {
         rsCopy.spec.minReadySeconds = d.spec.minReadySeconds ?? 0;
-        return this.deps.client.update<ReplicaSet>(ReplicaSets, rsCopy);
+        const updated = await this.deps.client.update<ReplicaSet>(ReplicaSets, rsCopy);
+        // Later steps of this sync look the new replica set up again: let them see this write.
+        const i = rsList.indexOf(existing);
+        if (i >= 0) rsList[i] = updated;
+        return updated;
       }
       const revision = rsCopy.metadata.annotations?.[REVISION_ANNOTATION];
       if (revision !== undefined) await this.setRevision(revision);
