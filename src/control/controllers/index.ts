@@ -3,6 +3,7 @@
  * ControllerDescriptor.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { cronJobDescriptor } from './cronjob/controller.js';
 import { deploymentController } from './deployment/controller.js';
 import { jobDescriptor } from './job/controller.js';
 import { endpointSliceControllerDescriptor } from './endpointslice/controller.js';
@@ -31,4 +32,5 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   serviceAccountController,
   rootCACertPublisherController,
   garbageCollectorController,
+  cronJobDescriptor,
 ];
