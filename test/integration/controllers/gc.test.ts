@@ -49,6 +49,18 @@ describe('garbage collector', () => {
     for (const d of deps) await eventually(`${d} collected`, async () => (await exists(d)) === undefined);
   });
 
+  it('background with Pods as dependents (unbound: no grace period)', async () => {
+    const owner = await c().create(ConfigMaps, { metadata: { name: 'pod-owner', namespace: 'default' } });
+    for (let i = 0; i < 3; i++) {
+      await c().create(Pods, { metadata: { name: `owned-pod-${i}`, namespace: 'default', ownerReferences: [refTo(owner)] }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+    }
+    await c().delete(ConfigMaps, 'default', 'pod-owner');
+    await eventually('owned pods collected', async () => {
+      const pods = await c().list(Pods, { namespace: 'default' });
+      return !pods.items.some((p) => p.metadata?.name?.startsWith('owned-pod-'));
+    });
+  });
+
   it('a dependent whose owner never existed is collected; one with a live owner stays', async () => {
     const live = await c().create(ConfigMaps, { metadata: { name: 'live-owner', namespace: 'default' } });
     await c().create(ConfigMaps, { metadata: { name: 'has-live', namespace: 'default', ownerReferences: [refTo(live)] } });
@@ -129,5 +141,34 @@ describe('garbage collector', () => {
     await run(['delete', 'configmap', 'kf-owner', '--cascade=foreground', '--wait=true']);
     expect(await exists('kf-owner')).toBeUndefined();
     for (const d of fg.deps) expect(await exists(d)).toBeUndefined();
+  });
+});
+
+describe('without a garbage collector (skiff server --no-controllers)', () => {
+  it('foreground and orphan deletes wait on their finalizers; background deletes at once', async () => {
+    const bare = await startTestCluster();
+    try {
+      const cl = bare.client;
+      const make = (name: string) => cl.create(ConfigMaps, { metadata: { name, namespace: 'default' } });
+      await make('fg');
+      await make('or');
+      await make('bg');
+      const fg = await cl.delete(ConfigMaps, 'default', 'fg', { propagationPolicy: 'Foreground' });
+      const or = await cl.delete(ConfigMaps, 'default', 'or', { propagationPolicy: 'Orphan' });
+      await cl.delete(ConfigMaps, 'default', 'bg');
+      expect(fg.metadata?.finalizers).toEqual(['foregroundDeletion']);
+      expect(or.metadata?.finalizers).toEqual(['orphan']);
+      expect((await cl.get(ConfigMaps, 'fg', 'default')).metadata?.deletionTimestamp).toBeTruthy();
+      expect((await cl.get(ConfigMaps, 'or', 'default')).metadata?.deletionTimestamp).toBeTruthy();
+      await expect(cl.get(ConfigMaps, 'bg', 'default')).rejects.toMatchObject({ code: 404 });
+      // A second delete with Background clears the GC finalizer and completes the delete, as upstream.
+      await cl.delete(ConfigMaps, 'default', 'fg', { propagationPolicy: 'Background' });
+      await expect(cl.get(ConfigMaps, 'fg', 'default')).rejects.toMatchObject({ code: 404 });
+      // orphanDependents with propagationPolicy is refused.
+      await expect(cl.request('DELETE', '/api/v1/namespaces/default/configmaps/or', { kind: 'DeleteOptions', apiVersion: 'v1', orphanDependents: true, propagationPolicy: 'Orphan' }))
+        .rejects.toMatchObject({ code: 422 });
+    } finally {
+      await bare.close();
+    }
   });
 });
