@@ -27,6 +27,8 @@ export const Leases: ResourceRef = { group: 'coordination.k8s.io', version: 'v1'
 export const Deployments: ResourceRef = { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true };
 export const ReplicaSets: ResourceRef = { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true };
 export const StatefulSets: ResourceRef = { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true };
+export const DaemonSets: ResourceRef = { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true };
+export const ControllerRevisions: ResourceRef = { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true };
 export const Jobs: ResourceRef = { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true };
 export const CronJobs: ResourceRef = { group: 'batch', version: 'v1', plural: 'cronjobs', namespaced: true };
 

@@ -43,3 +43,10 @@ export const daemonsets: ResourceType = {
   subresources: ['status'], strategy: s.daemonSetStrategy,
   columns: p.daemonSetColumns, definition: 'io.k8s.api.apps.v1.DaemonSet',
 };
+
+export const controllerrevisions: ResourceType = {
+  ...apps, kind: 'ControllerRevision', listKind: 'ControllerRevisionList', plural: 'controllerrevisions', singular: 'controllerrevision',
+  shortNames: [], categories: [], namespaced: true, verbs: ALL_VERBS,
+  subresources: [], strategy: s.controllerRevisionStrategy,
+  columns: p.controllerRevisionColumns, definition: 'io.k8s.api.apps.v1.ControllerRevision',
+};

@@ -4,7 +4,7 @@
  */
 import type { ResourceType } from '../resource.js';
 import { namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events } from './core.js';
-import { deployments, replicasets, statefulsets, daemonsets } from './apps.js';
+import { deployments, replicasets, statefulsets, daemonsets, controllerrevisions } from './apps.js';
 import { jobs, cronjobs } from './batch.js';
 import { endpointslices } from './discovery.js';
 import { leases } from './coordination.js';
@@ -14,7 +14,7 @@ import { replicationcontrollers } from './replicationcontrollers.js';
 
 export const resources: ResourceType[] = [
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events, replicationcontrollers,
-  deployments, replicasets, statefulsets, daemonsets,
+  deployments, replicasets, statefulsets, daemonsets, controllerrevisions,
   jobs, cronjobs,
   endpointslices, leases, horizontalpodautoscalers,
 ];
@@ -28,6 +28,6 @@ export const servedResources: ResourceType[] = [...resources, ...metricsResource
 export {
   nodemetrics, podmetrics,
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
-  deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, endpointslices, leases,
+  deployments, replicasets, statefulsets, daemonsets, controllerrevisions, jobs, cronjobs, endpointslices, leases,
   horizontalpodautoscalers, replicationcontrollers,
 };

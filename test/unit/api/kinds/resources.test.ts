@@ -12,7 +12,7 @@ describe('kinds list', () => {
   test('serves every kind of the issue, each once', () => {
     const ids = resources.map((r) => `${groupVersion(r)}/${r.kind}`).sort();
     expect(ids).toEqual([
-      'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet',
+      'apps/v1/ControllerRevision', 'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet',
       'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/CronJob', 'batch/v1/Job',
       'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice',
       'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/Namespace', 'v1/Node', 'v1/Pod', 'v1/ReplicationController',

@@ -42,3 +42,15 @@ export const daemonSetColumns: TableColumn[] = [
   ageColumn,
   ...templateColumns(templateSpec, selector),
 ];
+
+/** CONTROLLER is `<kind>.<group>/<name>` of the controller reference, as upstream's printControllerRevision. */
+export const controllerRevisionColumns: TableColumn[] = [
+  column('Controller', 'string', 'The controller of this revision.', (o) => {
+    const ref = o.metadata?.ownerReferences?.find((r) => r.controller === true);
+    if (!ref) return '<none>';
+    const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
+    return `${ref.kind.toLowerCase()}${group ? `.${group}` : ''}/${ref.name}`;
+  }),
+  column('Revision', 'integer', 'The revision number.', (o) => num((o as { revision?: unknown }).revision)),
+  ageColumn,
+];

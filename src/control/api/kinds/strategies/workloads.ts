@@ -251,3 +251,18 @@ export const daemonSetStrategy: Strategy = {
   hasStatus: true,
   hasGeneration: true,
 };
+
+// ---------------------------------------------------------------- ControllerRevision
+
+function validateControllerRevision(obj: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  if (obj.data === undefined || obj.data === null) errs.push(required('data', 'data is mandatory'));
+  errs.push(...validateNonnegative(obj.revision, 'revision'));
+  return errs;
+}
+
+/** Immutable history snapshots (DaemonSet and StatefulSet revisions): data never changes, revision may. */
+export const controllerRevisionStrategy: Strategy = {
+  validate: (obj) => [...meta(obj), ...validateControllerRevision(obj)],
+  validateUpdate: (obj, old) => [...validateObjectMetaUpdate(obj, old), ...validateControllerRevision(obj), ...immutable('data', obj.data, old.data)],
+};
