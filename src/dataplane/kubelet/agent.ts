@@ -105,6 +105,11 @@ const slimNode = (n: KubeObject): KubeObject => ({
   spec: { podCIDR: (n.spec as { podCIDR?: string } | undefined)?.podCIDR },
 });
 
+/** What a node's driver knows of its node. */
+function nodeContext(cfg: NodeConfig, podCIDR?: string): NodeContext {
+  return { nodeName: cfg.name, hostIP: cfg.internalIP, ...(podCIDR ? { podCIDR } : {}), allocatable: { ...cfg.allocatable } };
+}
+
 const defaultLog: AgentLogger = (level, msg, fields) => {
   if (level === 'warn' || level === 'error') console.error(`skiff nodes: ${msg}`, fields ?? '');
 };
@@ -152,7 +157,7 @@ export class NodeAgent {
       if (this.nodes.has(cfg.name)) throw new Error(`node ${cfg.name} is listed twice`);
       const n: SimNode = {
         cfg,
-        driver: undefined as unknown as PodDriver,
+        driver: o.driverFactory(nodeContext(cfg)),
         registered: false,
         everRegistered: false,
         registerFailures: 0,
@@ -165,7 +170,6 @@ export class NodeAgent {
         statusInFlight: false,
         pods: new Set(),
       };
-      n.driver = o.driverFactory(this.context(n));
       this.nodes.set(cfg.name, n);
     }
     const onError = (err: unknown) => this.log('warn', 'watch failed', { err: String(err) });
@@ -299,10 +303,6 @@ export class NodeAgent {
     return n;
   }
 
-  private context(n: SimNode): NodeContext {
-    return { nodeName: n.cfg.name, hostIP: n.cfg.internalIP, ...(n.podCIDR ? { podCIDR: n.podCIDR } : {}), allocatable: { ...n.cfg.allocatable } };
-  }
-
   private due(key: string): void {
     if (this.stopped) return;
     const kind = key[0];
@@ -371,7 +371,7 @@ export class NodeAgent {
   private setPodCIDR(n: SimNode, cidr: string | undefined): void {
     if (!cidr || cidr === n.podCIDR) return;
     n.podCIDR = cidr;
-    n.driver.setContext(this.context(n));
+    n.driver.setContext(nodeContext(n.cfg, cidr));
   }
 
   private nodeChanged(obj: KubeObject): void {
