@@ -32,7 +32,8 @@ export async function createObject(
     }
     meta.namespace = ns;
   } else delete meta.namespace;
-  if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix(ctx);
+  const generated = !meta.name && !!meta.generateName;
+  if (generated) meta.name = meta.generateName + randomSuffix(ctx);
   const name = meta.name ?? '';
   if (!name) throw invalid(r.group, r.kind, '', [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
   const metaErrors = pathSegmentErrors(name);
@@ -69,24 +70,37 @@ export async function createObject(
     if (alloc) ctx.services.release(alloc);
     return obj;
   }
-  const key = storageKey(r, ns, name);
-  const { text, bytes } = encodeText(obj);
-  // The watch cache takes this object for the create's event instead of decoding the stored bytes again;
-  // from here on `obj` is shared with it and is not modified (resourceVersion aside, set to the same value).
   const c = ctx.cache(r);
-  const expected = { key, bytes, object: obj, text };
-  c.expect(expected);
-  const res = await ctx.store.create(key, bytes);
-  if (!res.ok) {
+  let res: Awaited<ReturnType<typeof ctx.store.create>>;
+  let stored: string;
+  for (let attempt = 1; ; attempt++) {
+    const key = storageKey(r, ns, meta.name!);
+    const { text, bytes } = encodeText(obj);
+    // The watch cache takes this object for the create's event instead of decoding the stored bytes again;
+    // from here on `obj` is shared with it and is not modified (resourceVersion aside, set to the same value).
+    const expected = { key, bytes, object: obj, text };
+    c.expect(expected);
+    res = await ctx.store.create(key, bytes);
+    if (res.ok) {
+      stored = text;
+      break;
+    }
     c.forget(expected);
+    // A generated name that collided is drawn again (upstream's RetryGenerateName, 8 attempts in all).
+    if (generated && attempt < MAX_NAME_GENERATION_ATTEMPTS) {
+      meta.name = meta.generateName + randomSuffix(ctx);
+      continue;
+    }
     if (alloc) ctx.services.release(alloc);
-    throw alreadyExists(gr(r), name);
+    throw alreadyExists(gr(r), meta.name!);
   }
   c.noteWrite(res.revision);
   meta.resourceVersion = String(res.kv.modRevision);
-  ctx.storedJson.remember(obj, text, res.kv.modRevision);
+  ctx.storedJson.remember(obj, stored, res.kv.modRevision);
   return obj;
 }
+
+const MAX_NAME_GENERATION_ATTEMPTS = 8;
 
 function randomSuffix(ctx: Pick<EngineContext, 'random'>): string {
   let s = '';
