@@ -3,6 +3,7 @@
  * handlers which only enqueue keys, and `run(signal)` that waits for its caches, then runs workers over a
  * rate-limited queue calling an idempotent `sync(key)` that reads the latest state from listers.
  */
+import { isConflict } from '../../client/rest.js';
 import type { WorkQueue } from '../../client/workqueue.js';
 import type { ControllerContext } from './context.js';
 
@@ -55,7 +56,8 @@ export async function runWorkers(
           ctx.onError(err, `${name}: dropping ${key} out of the queue`);
           queue.forget(key);
         }
-        ctx.onError(err, `${name}: syncing ${key}`);
+        // A conflict means the cache was behind a write: the retry reads the newer object. Not worth a log line.
+        if (!isConflict(err)) ctx.onError(err, `${name}: syncing ${key}`);
       } finally {
         queue.done(key);
       }

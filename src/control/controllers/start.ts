@@ -3,6 +3,7 @@
  * kube-system/kube-controller-manager Lease (upstream's name and timings) so that two copies never both act.
  * `skiff controller-manager` runs this alone; `skiff server` runs it on its own thread (thread.ts).
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { realClock, type Clock } from '../../client/clock.js';
@@ -67,11 +68,14 @@ export async function startControllerManager(opts: StartControllerManagerOptions
   const identity = opts.identity ?? `${hostname()}_${Math.random().toString(16).slice(2, 10)}`;
   const recorder = new EventRecorder((ev) => client.create(Events, ev), 8, 5000);
   const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
   let queues: WorkQueue<string>[] = [];
   let settleReady!: (ok: boolean) => void;
   const ready = new Promise<boolean>((r) => (settleReady = r));
 
   const lead = async (signal: AbortSignal): Promise<void> => {
+    // Every informer and worker pool listens for the stop: dozens of listeners on one signal are expected.
+    setMaxListeners(0, signal);
     const informers = new SharedInformerFactory(client, { transform: stripManagedFields, onError: (err) => onError(err, 'informer') });
     const ctx = createControllerContext({ client, informers, clock, recorder, options: opts.options, instance: identity, onError });
     queues = ctx.queues;
