@@ -110,6 +110,25 @@ function nodeContext(cfg: NodeConfig, podCIDR?: string): NodeContext {
   return { nodeName: cfg.name, hostIP: cfg.internalIP, ...(podCIDR ? { podCIDR } : {}), allocatable: { ...cfg.allocatable } };
 }
 
+/**
+ * Warnings and errors at most once per message per 5 s, with a count of the ones held back: 15,000 nodes facing
+ * an unreachable API server must not print 15,000 lines per retry round.
+ */
+export function throttled(log: AgentLogger, clock: Clock, windowMs = 5000): AgentLogger {
+  const last = new Map<string, { at: number; held: number }>();
+  return (level, msg, fields) => {
+    if (level === 'debug' || level === 'info') return log(level, msg, fields);
+    const now = clock.now();
+    const seen = last.get(msg);
+    if (seen && now - seen.at < windowMs) {
+      seen.held++;
+      return;
+    }
+    last.set(msg, { at: now, held: 0 });
+    log(level, msg, seen?.held ? { ...fields, alsoSince: `${seen.held} more like this in the last ${Math.round((now - seen.at) / 1000)} s` } : fields);
+  };
+}
+
 const defaultLog: AgentLogger = (level, msg, fields) => {
   if (level === 'warn' || level === 'error') console.error(`skiff nodes: ${msg}`, fields ?? '');
 };
@@ -138,7 +157,7 @@ export class NodeAgent {
   constructor(private readonly o: NodeAgentOptions) {
     this.clock = o.clock ?? realClock;
     this.random = o.random ?? Math.random;
-    this.log = o.log ?? defaultLog;
+    this.log = throttled(o.log ?? defaultLog, this.clock);
     this.leaseDurationSeconds = o.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
     this.renewIntervalMs = o.leaseRenewIntervalMs ?? this.leaseDurationSeconds * 1000 * RENEW_INTERVAL_FRACTION;
     this.reportFrequencyMs = o.nodeStatusReportFrequencyMs ?? 5 * 60_000;
