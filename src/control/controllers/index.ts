@@ -3,6 +3,7 @@
  * ControllerDescriptor.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { ttlAfterFinishedController } from './ttl-after-finished.js';
 import { cronJobDescriptor } from './cronjob/controller.js';
 import { deploymentController } from './deployment/controller.js';
 import { jobDescriptor } from './job/controller.js';
@@ -33,4 +34,5 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   rootCACertPublisherController,
   garbageCollectorController,
   cronJobDescriptor,
+  ttlAfterFinishedController,
 ];
