@@ -57,20 +57,46 @@ function compactStatus(s: DeploymentStatus): DeploymentStatus {
 
 const statusEqual = (a: DeploymentStatus | undefined, b: DeploymentStatus): boolean => canonicalJson(compactStatus(a ?? {})) === canonicalJson(compactStatus(b));
 
+/** a < b for resourceVersions that are decimal revisions (Skiff's are); unknown forms never compare lower. */
+function olderThan(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) < BigInt(b);
+}
+
 export class DeploymentSyncer {
+  /**
+   * The resourceVersion of this controller's last write per deployment. A cache still older than that would
+   * only produce a conflicting write; the informer's event for that write enqueues the key again anyway.
+   */
+  private written = new Map<string, string>();
+  /** The same for the replica sets this controller wrote (scaled, annotated, created), per deployment key. */
+  private writtenRS = new Map<string, Map<string, string>>();
+
   constructor(private readonly deps: DeploymentSyncDeps) {}
+
+  private rsWrites(key: string): Map<string, string> {
+    let m = this.writtenRS.get(key);
+    if (!m) this.writtenRS.set(key, (m = new Map()));
+    return m;
+  }
 
   async sync(key: string): Promise<void> {
     const slash = key.indexOf('/');
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
     const cached = this.deps.deployments.get(namespace, name);
-    if (!cached) return;
+    if (!cached) {
+      this.written.delete(key);
+      this.writtenRS.delete(key);
+      return;
+    }
+    if (olderThan(cached.metadata.resourceVersion, this.written.get(key))) return;
+    this.written.delete(key);
     const d = structuredClone(cached) as Deployment;
     d.apiVersion = 'apps/v1';
     d.kind = 'Deployment';
     d.spec ??= {};
-    const run = new DeploymentRun(this.deps, d, key);
+    const run = new DeploymentRun(this.deps, d, key, (rv) => rv && this.written.set(key, rv), this.rsWrites(key));
     await run.sync();
   }
 }
@@ -81,7 +107,27 @@ class DeploymentRun {
     private readonly deps: DeploymentSyncDeps,
     private d: Deployment,
     private readonly key: string,
+    private readonly onWritten: (resourceVersion: string | undefined) => void,
+    private readonly writtenRS: Map<string, string>,
   ) {}
+
+  /** Remembers a replica set this sync wrote, so a later sync waits for the cache to catch up with it. */
+  private wroteRS(rs: ReplicaSet): ReplicaSet {
+    if (rs.metadata.resourceVersion) this.writtenRS.set(`${rs.metadata.namespace}/${rs.metadata.name}`, rs.metadata.resourceVersion);
+    return rs;
+  }
+
+  /** True when the cache still holds a replica set older than this controller's own last write of it. */
+  private cacheBehind(rsList: ReplicaSet[]): boolean {
+    for (const rs of rsList) {
+      const k = `${rs.metadata.namespace}/${rs.metadata.name}`;
+      const w = this.writtenRS.get(k);
+      if (w === undefined) continue;
+      if (olderThan(rs.metadata.resourceVersion, w)) return true;
+      this.writtenRS.delete(k);
+    }
+    return false;
+  }
 
   private now(): number {
     return this.deps.clock.now();
@@ -98,6 +144,8 @@ class DeploymentRun {
       return;
     }
     const rsList = await this.claimReplicaSets(selector);
+    // Acting on a replica set older than our own write of it would only conflict; its update event re-enqueues us.
+    if (this.cacheBehind(rsList)) return;
 
     if (d.metadata.deletionTimestamp) return this.syncStatusOnly(rsList);
 
@@ -153,7 +201,7 @@ class DeploymentRun {
       const minReadyNeedsUpdate = (rsCopy.spec.minReadySeconds ?? 0) !== (d.spec.minReadySeconds ?? 0);
       if (annotationsUpdated || minReadyNeedsUpdate) {
         rsCopy.spec.minReadySeconds = d.spec.minReadySeconds ?? 0;
-        const updated = await this.deps.client.update<ReplicaSet>(ReplicaSets, rsCopy);
+        const updated = this.wroteRS(await this.deps.client.update<ReplicaSet>(ReplicaSets, rsCopy));
         // Later steps of this sync look the new replica set up again: let them see this write.
         const i = rsList.indexOf(existing);
         if (i >= 0) rsList[i] = updated;
@@ -193,7 +241,7 @@ class DeploymentRun {
     let created: ReplicaSet;
     let alreadyExists = false;
     try {
-      created = await this.deps.client.create<ReplicaSet>(ReplicaSets, newRS);
+      created = this.wroteRS(await this.deps.client.create<ReplicaSet>(ReplicaSets, newRS));
     } catch (err) {
       if (err instanceof ApiError && err.code === 409 && err.reason === 'AlreadyExists') {
         alreadyExists = true;
@@ -334,7 +382,7 @@ class DeploymentRun {
     const sizeChanged = oldScale !== replicas;
     if (!sizeChanged && !annotationsChanged) return { scaled: false, rs };
     copy.spec.replicas = replicas;
-    const updated = await this.deps.client.update<ReplicaSet>(ReplicaSets, copy);
+    const updated = this.wroteRS(await this.deps.client.update<ReplicaSet>(ReplicaSets, copy));
     if (sizeChanged) {
       this.deps.event(this.d, 'Normal', 'ScalingReplicaSet', `Scaled ${oldScale < replicas ? 'up' : 'down'} replica set ${rs.metadata.name} from ${oldScale} to ${replicas}`);
     }
@@ -380,6 +428,7 @@ class DeploymentRun {
    * and generation this sync started from: observedGeneration must never claim a spec this sync did not see.
    */
   private adopt(obj: Deployment): void {
+    this.onWritten(obj.metadata.resourceVersion);
     obj.apiVersion = 'apps/v1';
     obj.kind = 'Deployment';
     obj.spec = this.d.spec;
