@@ -145,22 +145,28 @@ describe('ReplicaSet controller', () => {
 
   it('adopts a matching orphan and releases a relabelled pod', async () => {
     // An orphan first: with 2 replicas wanted and the orphan present, only one more pod is created.
-    await c().create(Pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: NS, labels: { app: 'adopt' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+    // It has a non-controller owner, which adoption and release must leave in place (merge by uid).
+    const bystander = { apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', uid: '00000000-0000-0000-0000-0000000000cc' };
+    await c().create(Pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: NS, labels: { app: 'adopt' }, ownerReferences: [bystander] }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
     const rs = await c().create<ReplicaSetLike>(ReplicaSets, rsObject('adopt', 2));
     const pods = await waitForPods('adopt', 2);
     const stray = await eventually('the orphan adopted', async () => {
       const p = await c().get<Pod>(Pods, 'stray', NS);
       return p.metadata?.ownerReferences?.some((r) => r.uid === rs.metadata!.uid && r.controller) ? p : undefined;
     });
-    expect(stray.metadata?.ownerReferences).toHaveLength(1);
+    expect(stray.metadata?.ownerReferences).toHaveLength(2);
+    expect(stray.metadata?.ownerReferences).toEqual(expect.arrayContaining([
+      bystander,
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'adopt', uid: rs.metadata!.uid, controller: true, blockOwnerDeletion: true },
+    ]));
     expect(pods.map((p) => p.metadata?.name)).toContain('stray');
 
     // Relabel it out of the selector: released (owner reference removed) and replaced.
     await c().patch(Pods, NS, 'stray', { metadata: { labels: { app: 'elsewhere' } } });
     await eventually('the relabelled pod released', async () => {
       const p = await c().get<Pod>(Pods, 'stray', NS);
-      return (p.metadata?.ownerReferences ?? []).length === 0;
-    });
+      return !(p.metadata?.ownerReferences ?? []).some((r) => r.controller) ? p : undefined;
+    }).then((p) => expect(p.metadata?.ownerReferences).toEqual([bystander]));
     const replaced = await waitForPods('adopt', 2);
     expect(replaced.map((p) => p.metadata?.name)).not.toContain('stray');
   });
