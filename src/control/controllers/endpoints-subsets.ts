@@ -27,6 +27,16 @@ export function podAddress(svc: Service, pod: Pod): EndpointAddress | undefined 
   return addr;
 }
 
+/** podAddress per pod object and service object (informer objects are replaced, never mutated, on change). */
+const addresses = new WeakMap<Pod, { svc: Service; addr: EndpointAddress | undefined }>();
+function cachedPodAddress(svc: Service, pod: Pod): EndpointAddress | undefined {
+  const hit = addresses.get(pod);
+  if (hit && hit.svc === svc) return hit.addr;
+  const addr = podAddress(svc, pod);
+  addresses.set(pod, { svc, addr });
+  return addr;
+}
+
 function compareIP(a: string, b: string): number {
   const v6a = isIPv6(a);
   if (v6a !== isIPv6(b)) return v6a ? 1 : -1;
@@ -83,7 +93,9 @@ export function repackSubsets(subsets: readonly EndpointSubset[]): EndpointSubse
   // Ports whose address sets (with readiness) are identical share a subset.
   const groups = new Map<string, { members: Map<string, boolean>; ports: CoreEndpointPort[] }>();
   for (const [pk, members] of byPort) {
-    const sig = [...members.entries()].map(([k, r]) => `${k}\u0000${r ? 1 : 0}`).sort().join('\u0001');
+    // Every port's members were added in the same (pod) order, so equal sets give equal text without sorting.
+    let sig = '';
+    for (const [k, r] of members) sig += `${k}\u0000${r ? 1 : 0}\u0001`;
     let g = groups.get(sig);
     if (!g) groups.set(sig, (g = { members, ports: [] }));
     if (pk !== NO_PORT) g.ports.push(portsByKey.get(pk)!);
@@ -120,7 +132,7 @@ export function computeSubsets(svc: Service, pods: readonly Pod[]): EndpointSubs
   };
   for (const pod of pods) {
     if (!shouldPodBeInEndpoints(pod, publishNotReady)) continue;
-    const addr = podAddress(svc, pod);
+    const addr = cachedPodAddress(svc, pod);
     if (!addr) continue;
     if (ports.length === 0) {
       // A headless Service may have no ports: its addresses are still published.
@@ -192,6 +204,9 @@ function subsetsText(subsets: readonly EndpointSubset[] | undefined): string {
   );
 }
 
+/** The cached Endpoints objects' comparable text (informer objects are replaced, never mutated, on change). */
+const currentTexts = new WeakMap<Endpoints, string>();
+
 function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
   const ka = Object.keys(a ?? {});
   return ka.length === Object.keys(b ?? {}).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b ?? {}, k) && a![k] === b![k]);
@@ -206,7 +221,9 @@ export function desiredEndpoints(svc: Service, pods: readonly Pod[], current: En
   if (current) {
     const { [LABEL_HEADLESS]: _h, ...compareLabels } = current.metadata.labels ?? {};
     const capacityOK = countAddresses(current.subsets ?? []) <= MAX_ENDPOINTS_CAPACITY && current.metadata.annotations?.[ANNOTATION_OVER_CAPACITY] === undefined;
-    if (subsetsText(current.subsets) === subsetsText(subsets) && sameLabels(compareLabels, svc.metadata.labels) && capacityOK) return undefined;
+    let currentText = currentTexts.get(current);
+    if (currentText === undefined) currentTexts.set(current, (currentText = subsetsText(current.subsets)));
+    if (currentText === subsetsText(subsets) && sameLabels(compareLabels, svc.metadata.labels) && capacityOK) return undefined;
   }
   const annotations = { ...(current?.metadata.annotations ?? {}) };
   if (triggerTime) annotations[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = triggerTime;

@@ -133,9 +133,17 @@ export function podToEndpoint(pod: Pod, node: Node | undefined, svc: Service, ad
  * that their changes update the endpoint in place rather than moving it between slices.
  */
 export function endpointHash(ep: Endpoint): string {
-  const addrs = [...ep.addresses].sort().join(',');
-  return `${addrs}|${ep.hostname ?? ''}|${ep.targetRef?.namespace ?? ''}/${ep.targetRef?.name ?? ''}`;
+  let h = hashes.get(ep);
+  if (h === undefined) {
+    const addrs = ep.addresses.length === 1 ? ep.addresses[0]! : [...ep.addresses].sort().join(',');
+    h = `${addrs}|${ep.hostname ?? ''}|${ep.targetRef?.namespace ?? ''}/${ep.targetRef?.name ?? ''}`;
+    hashes.set(ep, h);
+  }
+  return h;
 }
+
+/** Endpoint objects are never mutated once built or cached, so their hash is computed once. */
+const hashes = new WeakMap<Endpoint, string>();
 
 const refEqualIgnoringRV = (a: ObjectReference | undefined, b: ObjectReference | undefined): boolean => {
   if (!a || !b) return !a && !b;

@@ -253,6 +253,33 @@ const stripHints = (s: EndpointSlice): EndpointSlice => ({
   }),
 });
 
+interface PodView {
+  svc: Service;
+  node: Node | undefined;
+  addressType: AddressType;
+  ports: EndpointPort[];
+  key: string;
+  ep: Endpoint;
+}
+
+/**
+ * A pod's ports, port-set key and endpoint for one service, node and address type. Informer objects are replaced,
+ * never mutated, on change, so the result is kept per pod object while the service and node objects are the same:
+ * a sync over 10,000 pods where one changed rebuilds one endpoint.
+ */
+const podViews = new WeakMap<Pod, PodView[]>();
+function podView(pod: Pod, node: Node | undefined, svc: Service, addressType: AddressType): PodView {
+  let views = podViews.get(pod);
+  const hit = views?.find((v) => v.svc === svc && v.node === node && v.addressType === addressType);
+  if (hit) return hit;
+  const ports = endpointPorts(svc, pod);
+  const view: PodView = { svc, node, addressType, ports, key: portMapKey(ports), ep: podToEndpoint(pod, node, svc, addressType) };
+  // A pod is selected by a few services at most; keep the newest views.
+  views = [view, ...(views ?? []).filter((v) => v.svc.metadata.uid !== svc.metadata.uid || v.addressType !== addressType)].slice(0, 8);
+  podViews.set(pod, views);
+  return view;
+}
+
 function reconcileByAddressType(input: ReconcileInput, existing: readonly EndpointSlice[], addressType: AddressType, errors: string[]): ReconcilePlan {
   const { service: svc, maxEndpointsPerSlice: max } = input;
   const controllerName = input.controllerName ?? ENDPOINTSLICE_CONTROLLER_NAME;
@@ -272,19 +299,17 @@ function reconcileByAddressType(input: ReconcileInput, existing: readonly Endpoi
   const desiredByPortMap = new Map<string, { ports: EndpointPort[]; set: EndpointSet }>();
   for (const pod of input.pods) {
     if (!shouldPodBeInEndpoints(pod, true)) continue;
-    const ports = endpointPorts(svc, pod);
-    const k = portMapKey(ports);
-    let d = desiredByPortMap.get(k);
-    if (!d) desiredByPortMap.set(k, (d = { ports, set: new EndpointSet() }));
     const nodeName = pod.spec?.nodeName ?? '';
     const node = input.node(nodeName);
+    const { ports, key: k, ep } = podView(pod, node, svc, addressType);
+    let d = desiredByPortMap.get(k);
+    if (!d) desiredByPortMap.set(k, (d = { ports, set: new EndpointSet() }));
     if (!node && svc.spec?.publishNotReadyAddresses !== true) {
       // Retried later; the slice is written without the pod meanwhile (a pod bound to a missing node must not
       // hold the service's slices back).
       errors.push(`skipping Pod ${pod.metadata.name} for Service ${svc.metadata.namespace}/${svc.metadata.name}: Node ${nodeName} Not Found`);
       continue;
     }
-    const ep = podToEndpoint(pod, node, svc, addressType);
     if (ep.addresses.length > 0) d.set.insert(ep);
   }
 
