@@ -2,7 +2,6 @@
  * The Deployment controller (kube-controller-manager's `deployment`): informer handlers map Deployment,
  * ReplicaSet and Pod events to Deployment keys; workers run DeploymentSyncer.sync(key).
  */
-import type { SharedInformer } from '../../../client/informer.js';
 import { Deployments, Pods, ReplicaSets } from '../../../client/resources.js';
 import type { KubeObject } from '../../../client/types.js';
 import type { ControllerContext } from '../context.js';
@@ -92,7 +91,7 @@ export function createDeploymentController(ctx: ControllerContext): Controller {
 
   return {
     name: 'deployment',
-    run: (signal) => runWorkers(ctx, 'deployment', queue, [dInformer, rsInformer, podInformer] as unknown as SharedInformer[], (key) => syncer.sync(key), signal),
+    run: (signal) => runWorkers(ctx, 'deployment', queue, [dInformer, rsInformer, podInformer], (key) => syncer.sync(key), signal),
   };
 }
 
