@@ -154,6 +154,8 @@ export class GarbageCollector implements Controller {
   private async lookup(apiVersion: string, kind: string, namespace: string, name: string): Promise<KubeObject | undefined> {
     const r = this.mapper.map(apiVersion, kind);
     if (!r) throw new Error(`unable to get REST mapping for ${apiVersion}, Kind=${kind}`);
+    // A namespaced owner named from a cluster-scoped object can never resolve: upstream treats it as absent.
+    if (r.ref.namespaced && !namespace) return undefined;
     try {
       return await this.ctx.client.get(r.ref, name, r.ref.namespaced ? namespace : undefined);
     } catch (err) {
