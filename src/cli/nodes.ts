@@ -159,7 +159,7 @@ export function registerNodesCommand(program: Command): Command {
     .option('--region <r>', 'topology.kubernetes.io/region')
     .option('--labels <k=v,...>', 'extra labels on every node')
     .option('--taint <key[=value]:Effect>', 'a taint on every node (repeatable)', collect)
-    .option('--node-cidr <cidr>', `range of the nodes' InternalIPs (default ${DEFAULT_NODE_SPEC.nodeCIDR})`)
+    .option('--node-cidr <cidr>', "range of the nodes' InternalIPs (default: none, every node's InternalIP is the agent's --listen address, which the API server reaches for usage)")
     .option('--listen <host:port>', "the agent's HTTP API (faults, node list, usage); its port is each Node's kubelet port", parseListen, { host: '127.0.0.1', port: 10250 })
     .option('--max-in-flight <n>', 'node and lease requests in flight at once', positiveInt, 32)
     .option('--v <n>', 'log verbosity: 0 warnings, 1 info, 4 debug', '0')

@@ -1,7 +1,7 @@
 /**
  * The nodes `skiff server --nodes N [--node-spec FILE]` runs in-process. One node (the default) is named after
- * this host, as a kubelet names its Node; more are <namePrefix><i>. Their InternalIPs default to loopback
- * addresses (127.0.0.1, 127.0.0.2, ...) so the API server on this machine can reach the agent's port.
+ * this host, as a kubelet names its Node; more are <namePrefix><i>. Their InternalIP is the agent's loopback
+ * address, so the API server on this machine reaches the agent's port for every node.
  */
 import { hostname } from 'node:os';
 import { DEFAULT_NODE_SPEC, loadNodeSpecFile, parseNodeSpec, type NodeSpec } from './spec.js';
@@ -18,7 +18,7 @@ export function hostNodeName(host = hostname()): string {
 }
 
 export function localNodeSpec(count: number, specFile?: string, host = hostname()): NodeSpec {
-  const base: NodeSpec = { ...DEFAULT_NODE_SPEC, nodeCIDR: '127.0.0.0/8' };
+  const base: NodeSpec = { ...DEFAULT_NODE_SPEC };
   const spec = specFile ? loadNodeSpecFile(specFile, base) : base;
   const keepNames = spec.names && spec.names.length === count;
   const names = keepNames ? spec.names : count === 1 ? [hostNodeName(host)] : undefined;

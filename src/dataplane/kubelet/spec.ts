@@ -14,7 +14,9 @@
  *   taints: [{key: k, value: v, effect: NoSchedule}]
  *   zones: [z1, z2]            # spread round-robin into topology.kubernetes.io/zone
  *   region: r1                 # topology.kubernetes.io/region
- *   nodeCIDR: 10.200.0.0/16    # nodes' InternalIPs: the range's 1st, 2nd, ... host address
+ *   nodeCIDR: 10.200.0.0/16    # nodes' InternalIPs: the range's 1st, 2nd, ... host address. Default: none, every
+ *                              # node's InternalIP is the agent's own address (as kwok's), so the API server
+ *                              # reaches the agent (usage, later logs) at InternalIP:kubelet port
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -38,7 +40,8 @@ export interface NodeSpec {
   taints: Taint[];
   zones: string[];
   region?: string;
-  nodeCIDR: string;
+  /** Absent: every node's InternalIP is the agent's address. */
+  nodeCIDR?: string;
 }
 
 /** One node, ready to become a Node object. */
@@ -64,7 +67,6 @@ export const DEFAULT_NODE_SPEC: NodeSpec = {
   annotations: {},
   taints: [],
   zones: [],
-  nodeCIDR: '10.200.0.0/16',
 };
 
 export class NodeSpecError extends Error {
@@ -254,7 +256,7 @@ export function parseNodeSpec(input: unknown, where = 'node spec', base: NodeSpe
     if (typeof input.nodeCIDR !== 'string' || !parseCIDR(input.nodeCIDR)) throw new NodeSpecError('nodeCIDR', `${JSON.stringify(input.nodeCIDR)} is not an IPv4 CIDR (prefix /30 or shorter) such as 10.200.0.0/16`, where);
     spec.nodeCIDR = input.nodeCIDR;
   }
-  const room = parseCIDR(spec.nodeCIDR)!.hosts;
+  const room = spec.nodeCIDR ? parseCIDR(spec.nodeCIDR)!.hosts : Infinity;
   if (spec.count > room) throw new NodeSpecError('count', `${spec.count} nodes do not fit nodeCIDR ${spec.nodeCIDR} (${room} addresses)`, where);
   return spec;
 }
@@ -276,8 +278,11 @@ export function loadNodeSpecFile(path: string, base: NodeSpec = DEFAULT_NODE_SPE
   return parseNodeSpec(doc, path, base);
 }
 
-/** The spec's nodes: names, zones round-robin, InternalIPs in order, the kubelet's well-known labels. */
-export function expandNodes(spec: NodeSpec): NodeConfig[] {
+/**
+ * The spec's nodes: names, zones round-robin, InternalIPs (in order from nodeCIDR, or all `agentAddress`), the
+ * kubelet's well-known labels.
+ */
+export function expandNodes(spec: NodeSpec, agentAddress = '127.0.0.1'): NodeConfig[] {
   const capacity = {
     cpu: spec.cpu,
     'ephemeral-storage': spec.ephemeralStorage,
@@ -301,7 +306,7 @@ export function expandNodes(spec: NodeSpec): NodeConfig[] {
     if (spec.region) labels['topology.kubernetes.io/region'] = spec.region;
     out.push({
       name,
-      internalIP: hostAddress(spec.nodeCIDR, i),
+      internalIP: spec.nodeCIDR ? hostAddress(spec.nodeCIDR, i) : agentAddress,
       labels,
       annotations: { ...spec.annotations },
       taints: spec.taints.map((t) => ({ ...t })),

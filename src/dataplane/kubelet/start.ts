@@ -37,13 +37,15 @@ export interface RunningNodeAgent {
 }
 
 export async function startNodeAgent(o: StartNodeAgentOptions): Promise<RunningNodeAgent> {
-  const nodes = o.nodes ?? expandNodes(o.spec ?? DEFAULT_NODE_SPEC);
+  const listen = o.listen === undefined ? { host: '127.0.0.1', port: 0 } : o.listen;
+  // Nodes without a nodeCIDR are reached at the agent's own address; a wildcard listener is reached on loopback.
+  const agentAddress = !listen || listen.host === '0.0.0.0' || listen.host === '::' || listen.host === '' ? '127.0.0.1' : listen.host;
+  const nodes = o.nodes ?? expandNodes(o.spec ?? DEFAULT_NODE_SPEC, agentAddress);
   const client = o.client instanceof RestClient ? o.client : new RestClient(o.client, { userAgent: 'skiff-nodes', maxSockets: o.maxInFlight ?? 32 });
   const driverFactory = o.driverFactory ?? simulatedPodDriverFactory(o.simulated);
   const agent = new NodeAgent({ ...o, client, nodes, driverFactory });
   let app: FastifyInstance | undefined;
   let url: string | undefined;
-  const listen = o.listen === undefined ? { host: '127.0.0.1', port: 0 } : o.listen;
   try {
     if (listen) {
       app = await buildAgentApp(agent);

@@ -49,7 +49,7 @@ describe('node agent against a real API server', () => {
     expect(status.capacity).toMatchObject({ cpu: '8', memory: '32Gi', pods: '110' });
     expect(status.allocatable).toMatchObject({ cpu: '8', memory: '32Gi', pods: '110' });
     expect(status.addresses).toEqual([
-      { type: 'InternalIP', address: '10.200.0.2' },
+      { type: 'InternalIP', address: '127.0.0.1' },
       { type: 'Hostname', address: 'it-node-1' },
     ]);
     expect(status.daemonEndpoints.kubeletEndpoint.Port).toBe(running.port);
@@ -139,7 +139,7 @@ describe('node agent against a real API server', () => {
       const p = await cluster.client.get(Pods, 'bare', 'default');
       return (p.status as { phase?: string }).phase === 'Running' ? p : undefined;
     });
-    expect(runningPod.status).toMatchObject({ hostIP: '10.200.0.1', podIP: expect.stringMatching(/^10\.0\./) });
+    expect(runningPod.status).toMatchObject({ hostIP: '127.0.0.1', podIP: expect.stringMatching(/^10\.0\./) });
     expect(running.agent.summary('it-node-0').pods).toBe(1);
     await cluster.client.delete(Pods, 'default', 'bare');
     // Graceful: still there, terminating, until the agent confirms with grace 0.

@@ -43,7 +43,7 @@ describe('node agent with the simulated runtime', () => {
       return phase(got) === 'Running' && ready?.status === 'True' ? got : undefined;
     });
     const st = p.status as { hostIP: string; podIP: string; containerStatuses: { name: string; ready: boolean; state: Record<string, unknown> }[] };
-    expect(st.hostIP).toBe('10.200.0.1');
+    expect(st.hostIP).toBe('127.0.0.1');
     expect(st.podIP).toMatch(/^10\.244\.7\.\d+$/);
     expect(st.containerStatuses[0]).toMatchObject({ name: 'app', ready: true, state: { running: expect.any(Object) } });
 

@@ -11,7 +11,9 @@ describe('node spec', () => {
     expect(n!.name).toBe('sim-node-0');
     expect(n!.capacity).toMatchObject({ cpu: '8', memory: '32Gi', pods: '110', 'ephemeral-storage': '100Gi' });
     expect(n!.allocatable).toEqual(n!.capacity);
-    expect(n!.internalIP).toBe('10.200.0.1');
+    // No nodeCIDR: every node is reached at the agent's address.
+    expect(n!.internalIP).toBe('127.0.0.1');
+    expect(expandNodes(parseNodeSpec({ count: 2 }), '127.0.0.9').map((x) => x.internalIP)).toEqual(['127.0.0.9', '127.0.0.9']);
     expect(n!.labels).toMatchObject({ 'kubernetes.io/hostname': 'sim-node-0', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64' });
     expect(n!.labels['topology.kubernetes.io/zone']).toBeUndefined();
   });
