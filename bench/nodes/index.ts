@@ -17,7 +17,8 @@ import { RestClient } from '../../src/client/rest.js';
 import { Namespaces, Nodes, Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { flag, fmtMiB, fmtMs, fmtNum, nowMs, numberFlag, percentiles, printTable, type Latency } from '../runner/index.js';
-import { cpuSeconds, memMiB, startSkiff } from './procs.js';
+import { cpuSeconds, memMiB, startSkiff } from '../runner/procs.js';
+import { waitNodesReady } from '../runner/watch.js';
 
 interface NodeRun {
   nodes: number;
@@ -35,18 +36,6 @@ interface NodeRun {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Counts nodes whose Ready condition is True, on one watch; resolves when `want` are. */
-async function waitNodesReady(client: RestClient, want: number, signal: AbortSignal): Promise<void> {
-  const ready = new Set<string>();
-  for await (const ev of client.watch(Nodes, { resourceVersion: '0', signal })) {
-    const name = ev.object.metadata?.name ?? '';
-    const conds = (ev.object.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
-    if (ev.type !== 'DELETED' && conds.some((c) => c.type === 'Ready' && c.status === 'True')) ready.add(name);
-    else ready.delete(name);
-    if (ready.size >= want) return;
-  }
-}
 
 const podBody = (name: string): KubeObject => ({
   metadata: { name },
@@ -105,13 +94,10 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
     const client = new RestClient({ server: url }, { maxSockets: 64 });
     let agent: Awaited<ReturnType<typeof startSkiff>> | null = null;
     try {
-      const ac = new AbortController();
-      const ready = waitNodesReady(client, n, ac.signal);
       const t0 = nowMs();
       agent = await startSkiff(['nodes', '--kubeconfig', join(dataDir, 'kubeconfig.yaml'), '--count', String(n), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in/);
-      await ready;
+      await waitNodesReady(client, n);
       const allReadySeconds = (nowMs() - t0) / 1000;
-      ac.abort();
       // Let registration's burst settle, then measure heartbeats alone.
       await sleep(10_000);
       const c0 = { api: cpuSeconds(server.pid, server.pid), server: cpuSeconds(server.pid), agent: cpuSeconds(agent.pid), t: nowMs() };

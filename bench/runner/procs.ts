@@ -13,7 +13,7 @@ const TICKS_PER_SECOND = 100;
 export interface Proc {
   child: ChildProcess;
   pid: number;
-  /** What the process printed on stdout when ready (matched by `ready`). */
+  /** What the process printed when ready (`ready` is matched on stdout and stderr). */
   readyMatch: RegExpMatchArray;
   stop(): Promise<void>;
 }
@@ -21,18 +21,20 @@ export interface Proc {
 export async function startSkiff(args: string[], ready: RegExp, timeoutMs = 600_000): Promise<Proc> {
   const child = spawn(process.execPath, ['--max-old-space-size=8192', BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   const readyMatch = await new Promise<RegExpMatchArray>((res, rej) => {
     let out = '';
+    let matched = false;
     const t = setTimeout(() => rej(new Error(`skiff ${args[0]} not ready in ${timeoutMs / 1000} s: ${err}`)), timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(ready);
+    const look = (text: string): void => {
+      const m = matched ? null : text.match(ready);
       if (m) {
+        matched = true;
         clearTimeout(t);
         res(m);
       }
-    });
+    };
+    child.stdout!.on('data', (d: Buffer) => look((out = (out + d.toString()).slice(-4000))));
+    child.stderr!.on('data', (d: Buffer) => look((err = (err + d.toString()).slice(-4000))));
     child.once('exit', (code) => rej(new Error(`skiff ${args[0]} exited (${code}): ${err}`)));
   });
   return {

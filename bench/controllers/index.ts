@@ -1,0 +1,114 @@
+/**
+ * Controllers at scale, shaped as a stock cluster: `skiff server` (sqlite, nothing else in it), `skiff scheduler`,
+ * `skiff controller-manager` and `skiff nodes` as four processes on 127.0.0.1, each one's CPU read from /proc.
+ *
+ *   npm run bench -- controllers [--nodes 1000] [--replicas 10000]
+ *
+ * Phases, each timed from the write that starts it to the state a user waits for (seen on a watch):
+ * a Deployment of --replicas created → all available; a rolling update (25% surge / 25% unavailable) → all
+ * updated and available with the old pods gone; scale to 0 → no pods; scaled back up, then its namespace
+ * deleted → namespace gone. pods/s = replicas / seconds.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RestClient } from '../../src/client/rest.js';
+import { Deployments, Namespaces } from '../../src/client/resources.js';
+import type { KubeObject } from '../../src/client/types.js';
+import { fmtNum, nowMs, numberFlag, printTable } from '../runner/index.js';
+import { cpuSeconds, memMiB, startSkiff, type Proc } from '../runner/procs.js';
+import { waitNodesReady, waitPodCount, watchUntil } from '../runner/watch.js';
+
+const PROCS = ['server', 'scheduler', 'controllers', 'nodes'] as const;
+type ProcName = (typeof PROCS)[number];
+
+interface Phase {
+  phase: string;
+  seconds: number;
+  podsPerSecond: number;
+  /** CPU seconds per wall second (1 = a core) of each process during the phase. */
+  cpu: Record<ProcName, number>;
+  loadAverage1m: number;
+}
+
+type Deployment = KubeObject & { status?: { replicas?: number; updatedReplicas?: number; availableReplicas?: number; observedGeneration?: number } };
+
+const deployment = (name: string, replicas: number, image: string): KubeObject => ({
+  metadata: { name },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image, resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } },
+  },
+});
+
+/** The Deployment at generation `gen` has `n` replicas, all updated and available, and no others. */
+const settled = (gen: number, n: number) => (d: Deployment | null): boolean =>
+  !!d && (d.status?.observedGeneration ?? 0) >= gen && d.status?.replicas === n && d.status?.updatedReplicas === n && (d.status?.availableReplicas ?? 0) === n;
+
+export async function run(args: string[]): Promise<{ nodes: number; replicas: number; phases: Phase[]; peakRssMiB: Record<ProcName, number>; cores: number }> {
+  const nodes = numberFlag(args, 'nodes', 1000);
+  const replicas = numberFlag(args, 'replicas', 10000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-controllers-'));
+  const kubeconfig = join(dataDir, 'kubeconfig.yaml');
+  const procs: Partial<Record<ProcName, Proc>> = {};
+  let client: RestClient | null = null;
+  const phases: Phase[] = [];
+  try {
+    procs.server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--no-scheduler', '--no-controllers'], /listening on (http:\/\/\S+)/);
+    client = new RestClient({ server: procs.server.readyMatch[1]! }, { maxSockets: 16 });
+    procs.scheduler = await startSkiff(['scheduler', '--kubeconfig', kubeconfig], /caches synced/);
+    procs.controllers = await startSkiff(['controller-manager', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0'], /leading, caches synced/);
+    procs.nodes = await startSkiff(['nodes', '--kubeconfig', kubeconfig, '--count', String(nodes), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in/);
+    await waitNodesReady(client, nodes);
+    const c = client;
+    const all = procs as Record<ProcName, Proc>;
+
+    const measure = async (phase: string, pods: number, fn: () => Promise<void>): Promise<void> => {
+      const cpu0 = PROCS.map((p) => cpuSeconds(all[p].pid));
+      const t0 = nowMs();
+      await fn();
+      const seconds = (nowMs() - t0) / 1000;
+      const cpu = Object.fromEntries(PROCS.map((p, i) => [p, (cpuSeconds(all[p].pid) - cpu0[i]!) / seconds])) as Record<ProcName, number>;
+      const ph: Phase = { phase, seconds, podsPerSecond: pods / seconds, cpu, loadAverage1m: loadavg()[0] ?? 0 };
+      phases.push(ph);
+      console.error(`${phase}: ${seconds.toFixed(1)} s`);
+    };
+
+    await c.create(Namespaces, { metadata: { name: 'bench' } });
+    await measure(`create → ${fmtNum(replicas)} available`, replicas, async () => {
+      await c.create(Deployments, deployment('web', replicas, 'nginx:1.27'), { namespace: 'bench' });
+      await watchUntil<Deployment>(c, Deployments, { namespace: 'bench', name: 'web' }, settled(1, replicas));
+    });
+    await measure('rolling update (25%/25%)', replicas, async () => {
+      const d = await c.patch<Deployment>(Deployments, 'bench', 'web', { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:1.28' }] } } } }, 'strategic');
+      await watchUntil<Deployment>(c, Deployments, { namespace: 'bench', name: 'web' }, settled(d.metadata!.generation!, replicas));
+      await waitPodCount(c, 'bench', replicas);
+    });
+    await measure('scale to 0 (pods gone)', replicas, async () => {
+      await c.patch(Deployments, 'bench', 'web', { spec: { replicas: 0 } }, 'merge');
+      await waitPodCount(c, 'bench', 0);
+    });
+    await measure(`scale 0 → ${fmtNum(replicas)} available`, replicas, async () => {
+      const d = await c.patch<Deployment>(Deployments, 'bench', 'web', { spec: { replicas } }, 'merge');
+      await watchUntil<Deployment>(c, Deployments, { namespace: 'bench', name: 'web' }, settled(d.metadata!.generation!, replicas));
+    });
+    await measure(`delete the namespace (${fmtNum(replicas)} pods)`, replicas, async () => {
+      await c.delete(Namespaces, undefined, 'bench');
+      await watchUntil(c, Namespaces, { name: 'bench' }, (ns) => ns === null);
+    });
+
+    const peakRssMiB = Object.fromEntries(PROCS.map((p) => [p, memMiB(all[p].pid, 'VmHWM')])) as Record<ProcName, number>;
+    const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+    printTable(`controllers: ${fmtNum(replicas)} replicas on ${fmtNum(nodes)} simulated nodes (server on sqlite, scheduler, controller-manager and nodes as separate processes; CPU as % of one core)`,
+      ['phase', 'seconds', 'pods/s', 'server', 'scheduler', 'controllers', 'nodes', 'load 1m'],
+      phases.map((p) => [p.phase, p.seconds.toFixed(1), p.podsPerSecond.toFixed(0), pct(p.cpu.server), pct(p.cpu.scheduler), pct(p.cpu.controllers), pct(p.cpu.nodes), p.loadAverage1m.toFixed(2)]));
+    printTable('peak RSS (MiB)', [...PROCS], [PROCS.map((p) => peakRssMiB[p].toFixed(0))]);
+    return { nodes, replicas, phases, peakRssMiB, cores: availableParallelism() };
+  } finally {
+    client?.close();
+    for (const p of PROCS) await procs[p]?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
