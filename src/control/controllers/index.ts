@@ -3,10 +3,12 @@
  * ControllerDescriptor.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { daemonSetController } from './daemonset/controller.js';
 import { ttlAfterFinishedController } from './ttl-after-finished.js';
 import { cronJobDescriptor } from './cronjob/controller.js';
 import { deploymentController } from './deployment/controller.js';
 import { jobDescriptor } from './job/controller.js';
+import { horizontalPodAutoscalerController } from './hpa/controller.js';
 import { endpointSliceControllerDescriptor } from './endpointslice/controller.js';
 import { endpointSliceMirroringControllerDescriptor } from './endpointslice-mirroring.js';
 import { endpointsControllerDescriptor } from './endpoints.js';
@@ -20,6 +22,7 @@ import { rootCACertPublisherController } from './root-ca-publisher.js';
 import { garbageCollectorController } from './garbage-collector/controller.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
+  daemonSetController,
   deploymentController,
   endpointSliceControllerDescriptor,
   endpointSliceMirroringControllerDescriptor,
@@ -30,6 +33,7 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   replicationControllerController,
   taintEvictionController,
   jobDescriptor,
+  horizontalPodAutoscalerController,
   serviceAccountController,
   rootCACertPublisherController,
   garbageCollectorController,
