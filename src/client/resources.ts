@@ -31,6 +31,8 @@ export const DaemonSets: ResourceRef = { group: 'apps', version: 'v1', plural: '
 export const ControllerRevisions: ResourceRef = { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespaced: true };
 export const Jobs: ResourceRef = { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true };
 export const CronJobs: ResourceRef = { group: 'batch', version: 'v1', plural: 'cronjobs', namespaced: true };
+export const HorizontalPodAutoscalers: ResourceRef = { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', namespaced: true };
+export const PodDisruptionBudgets: ResourceRef = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true };
 
 /** Characters a name or namespace may not contain in a path segment (names are DNS-ish, but never trust input). */
 const seg = (s: string): string => encodeURIComponent(s);

@@ -32,6 +32,16 @@ export interface ControllerOptions {
   maxEndpointsPerSlice?: number;
   /** --mirroring-max-endpoints-per-subset (default 1000). */
   mirroringMaxEndpointsPerSubset?: number;
+  /** --horizontal-pod-autoscaler-sync-period (15 s). */
+  horizontalPodAutoscalerSyncPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-downscale-stabilization (5 min). */
+  horizontalPodAutoscalerDownscaleStabilizationMs?: number;
+  /** --horizontal-pod-autoscaler-cpu-initialization-period (5 min). */
+  horizontalPodAutoscalerCPUInitializationPeriodMs?: number;
+  /** --horizontal-pod-autoscaler-initial-readiness-delay (30 s). */
+  horizontalPodAutoscalerInitialReadinessDelayMs?: number;
+  /** --horizontal-pod-autoscaler-tolerance (0.1). */
+  horizontalPodAutoscalerTolerance?: number;
 }
 
 export const defaultControllerOptions: ControllerOptions = {
