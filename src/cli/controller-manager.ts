@@ -3,11 +3,25 @@
  * controllers alone against an API server (also a stock one), until SIGINT/SIGTERM. /metrics and /healthz are
  * served on --listen (upstream's port 10257, plain http here).
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { startControllerManager } from '../control/controllers/start.js';
+import { CONTROLLERS } from '../control/controllers/index.js';
+import { selectControllers } from '../control/controllers/selection.js';
 import { parseListen } from './server.js';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** --controllers, checked against the known names before anything starts. */
+function controllerList(v: string): string[] {
+  const names = list(v);
+  try {
+    selectControllers(CONTROLLERS, names);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message.replace(/^--controllers: /, ''));
+  }
+  return names;
+}
 
 function bool(v: string): boolean {
   if (v === 'true') return true;
@@ -20,17 +34,25 @@ export function registerControllerManagerCommand(program: Command): Command {
     .command('controller-manager')
     .description('Run the controllers (kube-controller-manager) against an API server')
     .requiredOption('--kubeconfig <file>', 'kubeconfig of the API server')
-    .option('--controllers <list>', "controllers to run: names, '*' for the defaults, '-name' to leave one out", list, ['*'])
+    .option('--controllers <list>', "controllers to run: names, '*' for the defaults, '-name' to leave one out", controllerList, ['*'])
     .option('--leader-elect <bool>', 'take the kube-system/kube-controller-manager Lease before acting', bool, true)
     .option('--cluster-cidr <cidr>', "pods' range, carved into node podCIDRs", '10.244.0.0/16')
     .option('--node-cidr-mask-size <n>', 'prefix length of each node podCIDR', (v: string) => Number(v), 24)
     .option('--listen <host:port>', 'serve /metrics and /healthz here', parseListen, { host: '127.0.0.1', port: 10257 })
-    .action(async (o: { kubeconfig: string; controllers: string[]; leaderElect: boolean; clusterCidr: string; nodeCidrMaskSize: number; listen: { host: string; port: number } }) => {
+    .option('--root-ca-file <file>', 'the cluster CA (PEM) published as kube-root-ca.crt in every namespace (skiff server: <data-dir>/ca.crt)')
+    .action(async (o: { kubeconfig: string; controllers: string[]; leaderElect: boolean; clusterCidr: string; nodeCidrMaskSize: number; listen: { host: string; port: number }; rootCaFile?: string }, cmd: Command) => {
+      let rootCA: string | undefined;
+      try {
+        rootCA = o.rootCaFile ? readFileSync(o.rootCaFile, 'utf8') : undefined;
+      } catch (err) {
+        return cmd.error(`error: --root-ca-file: cannot read ${o.rootCaFile}: ${(err as Error).message}`);
+      }
+      if (rootCA !== undefined && !rootCA.includes('-----BEGIN CERTIFICATE-----')) return cmd.error(`error: --root-ca-file: ${o.rootCaFile} holds no PEM certificate`);
       const running = await startControllerManager({
         kubeconfig: o.kubeconfig,
         controllers: o.controllers,
         leaderElect: o.leaderElect,
-        options: { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize },
+        options: { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, ...(rootCA ? { rootCA } : {}) },
         metricsListen: o.listen,
         onError: (err, ctx) => console.error(`controller-manager: ${ctx}: ${(err as Error).message ?? String(err)}`),
       });
