@@ -9,7 +9,6 @@ import { cronJobDescriptor } from './cronjob/controller.js';
 import { deploymentController } from './deployment/controller.js';
 import { jobDescriptor } from './job/controller.js';
 import { horizontalPodAutoscalerController } from './hpa/controller.js';
-import { horizontalPodAutoscalerController } from './hpa/controller.js';
 import { endpointSliceControllerDescriptor } from './endpointslice/controller.js';
 import { endpointSliceMirroringControllerDescriptor } from './endpointslice-mirroring.js';
 import { endpointsControllerDescriptor } from './endpoints.js';
@@ -34,7 +33,6 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   replicationControllerController,
   taintEvictionController,
   jobDescriptor,
-  horizontalPodAutoscalerController,
   horizontalPodAutoscalerController,
   serviceAccountController,
   rootCACertPublisherController,
