@@ -3,6 +3,7 @@
  * ControllerDescriptor.
  */
 import type { ControllerDescriptor } from './controller.js';
+import { statefulSetController } from './statefulset/controller.js';
 import { podGCController } from './podgc.js';
 import { daemonSetController } from './daemonset/controller.js';
 import { ttlAfterFinishedController } from './ttl-after-finished.js';
@@ -23,6 +24,7 @@ import { rootCACertPublisherController } from './root-ca-publisher.js';
 import { garbageCollectorController } from './garbage-collector/controller.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
+  statefulSetController,
   podGCController,
   daemonSetController,
   deploymentController,

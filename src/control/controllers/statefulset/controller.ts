@@ -1,0 +1,248 @@
+/**
+ * The StatefulSet controller (upstream's pkg/controller/statefulset): pods with stable names `<set>-<ordinal>`,
+ * created in order (OrderedReady) or all at once (Parallel), replaced when they fail, removed highest ordinal
+ * first when scaling down, rolled highest ordinal first down to the partition, with history as
+ * ControllerRevisions named in status.currentRevision/updateRevision. Informer handlers only enqueue set keys;
+ * `sync(key)` claims pods and revisions, plans one step (decide.ts) and carries it out.
+ *
+ * volumeClaimTemplates are not turned into PersistentVolumeClaims: the API server does not serve them yet.
+ */
+import type { SharedInformer } from '../../../client/informer.js';
+import { isConflict, isNotFound } from '../../../client/rest.js';
+import { ControllerRevisions, Pods, StatefulSets } from '../../../client/resources.js';
+import { splitKey, type KubeObject } from '../../../client/types.js';
+import type { ControllerContext } from '../context.js';
+import { runWorkers, type Controller, type ControllerDescriptor } from '../controller.js';
+import { slowStartBatch } from '../replicaset-decide.js';
+import { addControllerUIDIndex, claimCandidates, ControllerRefManager, errorMessage } from '../shared/controller-ref.js';
+import {
+  CONTROLLER_REVISION_HASH_LABEL, createControllerRevision, isAlreadyExists, revisionsToPrune, type ControllerRevision,
+} from '../shared/history.js';
+import { controllerOf, isControlledBy, type Pod } from '../shared/pod-util.js';
+import { compileSelector, selectorMatches, selectsEverything, type CompiledSelector, type LabelSelectorSpec } from '../shared/selector.js';
+import {
+  allowsBurst, completeRollingUpdate, GVK, isMemberOf, planStatefulSet, specReplicas, statusUnchanged,
+  type Action, type StatefulSetLike, type StatefulSetStatus,
+} from './decide.js';
+import { chooseCurrentRevision, chooseUpdateRevision, newRevision } from './revisions.js';
+
+const COMPONENT = 'statefulset-controller';
+type Set = StatefulSetLike & KubeObject;
+const keyOf = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+export class StatefulSetController implements Controller {
+  readonly name = 'statefulset';
+  private readonly queue;
+  private readonly sets: SharedInformer<Set>;
+  private readonly pods: SharedInformer<Pod>;
+  private readonly revisions: SharedInformer<ControllerRevision>;
+
+  constructor(private readonly ctx: ControllerContext) {
+    this.queue = ctx.queue('statefulset');
+    this.sets = ctx.informers.forResource<Set>(StatefulSets);
+    this.pods = ctx.informers.forResource<Pod>(Pods);
+    this.revisions = ctx.informers.forResource<ControllerRevision>(ControllerRevisions);
+    addControllerUIDIndex(this.pods);
+    addControllerUIDIndex(this.revisions);
+    this.sets.addEventHandler({
+      onAdd: (s) => this.queue.add(keyOf(s)),
+      onUpdate: (_o, s) => this.queue.add(keyOf(s)),
+      onDelete: (s) => this.queue.add(keyOf(s)),
+    });
+    this.pods.addEventHandler({
+      onAdd: (p) => this.onPod(p),
+      onUpdate: (old, cur) => {
+        if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
+        const oldRef = controllerOf(old);
+        if (oldRef && oldRef.uid !== controllerOf(cur)?.uid) this.onPod(old);
+        this.onPod(cur, old);
+      },
+      onDelete: (p) => this.onPod(p),
+    });
+    const ownerOf = (rev: ControllerRevision): void => {
+      const s = this.resolve(rev.metadata?.namespace ?? '', controllerOf(rev));
+      if (s) this.queue.add(keyOf(s));
+    };
+    this.revisions.addEventHandler({ onAdd: ownerOf, onUpdate: (_o, r) => ownerOf(r), onDelete: ownerOf });
+  }
+
+  run(signal: AbortSignal): Promise<void> {
+    return runWorkers(this.ctx, this.name, this.queue,
+      [this.sets as SharedInformer, this.pods as SharedInformer, this.revisions as SharedInformer], (k) => this.sync(k), signal);
+  }
+
+  private resolve(namespace: string, ref: { kind: string; name: string; uid: string } | undefined): Set | undefined {
+    if (!ref || ref.kind !== 'StatefulSet') return undefined;
+    const s = this.sets.lister.get(namespace, ref.name);
+    return s && s.metadata?.uid === ref.uid ? s : undefined;
+  }
+
+  private onPod(pod: Pod, old?: Pod): void {
+    const ns = pod.metadata?.namespace ?? '';
+    const ref = controllerOf(pod);
+    if (ref) {
+      const s = this.resolve(ns, ref);
+      if (!s) return;
+      this.queue.add(keyOf(s));
+      const min = s.spec?.minReadySeconds ?? 0;
+      const ready = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+      if (old && min > 0 && !ready(old) && ready(pod)) this.queue.addAfter(keyOf(s), min * 1000 + 1000);
+      return;
+    }
+    // An orphan: wake the sets that may adopt it.
+    for (const s of this.sets.lister.list(ns)) {
+      if (selectorMatches(selectorOf(s), pod.metadata?.labels)) this.queue.add(keyOf(s));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------- sync
+
+  async sync(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const set = this.sets.lister.get(namespace, name);
+    if (!set) return;
+    const selector = selectorOf(set);
+    if (selector.nothing || selectsEverything(selector)) {
+      this.ctx.onError(new Error(`StatefulSet ${key} has an invalid or empty pod selector`), this.name);
+      return;
+    }
+    const pods = await new ControllerRefManager<Pod>({
+      client: this.ctx.client, owner: set, ownerGVK: GVK, ownerResource: StatefulSets, childResource: Pods, selector,
+      filter: (p) => isMemberOf(set, p),
+    }).claim(claimCandidates(this.pods.indexer, set));
+    const revisions = await new ControllerRefManager<ControllerRevision>({
+      client: this.ctx.client, owner: set, ownerGVK: GVK, ownerResource: StatefulSets, childResource: ControllerRevisions, selector,
+    }).claim(claimCandidates(this.revisions.indexer, set));
+
+    const { current, update, collisionCount } = await this.revisionsOf(set, revisions);
+    const plan = planStatefulSet(set, pods, current, update, collisionCount, this.ctx.clock.now());
+    let stepError: unknown;
+    try {
+      await this.run1(set, plan.replicas);
+      await this.run1(set, plan.condemned);
+      await this.run1(set, plan.update);
+    } catch (err) {
+      stepError = err;
+    }
+    const status = completeRollingUpdate(set, plan.status);
+    await this.updateStatus(set, status);
+    await this.truncateHistory(set, pods, revisions, current, update);
+    if ((set.spec?.minReadySeconds ?? 0) > 0 && status.availableReplicas !== specReplicas(set)) {
+      this.queue.addAfter(key, (set.spec?.minReadySeconds ?? 0) * 1000);
+    }
+    if (stepError !== undefined) throw stepError;
+  }
+
+  /** Carries out one phase: in order (OrderedReady, stopping at an error) or in slow-start batches (Parallel). */
+  private async run1(set: Set, actions: Action[]): Promise<void> {
+    if (actions.length === 0) return;
+    if (!allowsBurst(set)) {
+      for (const a of actions) await this.act(set, a);
+      return;
+    }
+    let i = 0;
+    const { error } = await slowStartBatch(actions.length, 1, () => this.act(set, actions[i++]!));
+    if (error !== undefined) throw error;
+  }
+
+  private async act(set: Set, a: Action): Promise<void> {
+    const ns = set.metadata?.namespace ?? '';
+    const podName = a.pod.metadata?.name ?? '';
+    const setName = set.metadata?.name ?? '';
+    const verb = a.type;
+    try {
+      if (a.type === 'create') {
+        try {
+          await this.ctx.client.create(Pods, a.pod, { namespace: ns });
+        } catch (err) {
+          // Our own pod the cache has not shown yet: the informer's add will requeue the set.
+          if (isAlreadyExists(err) && (await this.ownPodExists(set, podName))) return;
+          throw err;
+        }
+      } else if (a.type === 'delete') {
+        try {
+          await this.ctx.client.delete(Pods, ns, podName);
+        } catch (err) {
+          if (isNotFound(err)) return;
+          throw err;
+        }
+      } else {
+        await this.ctx.client.update(Pods, a.pod);
+      }
+    } catch (err) {
+      const reason = `Failed${verb[0]!.toUpperCase()}${verb.slice(1)}`;
+      this.ctx.event(COMPONENT, set, 'Warning', reason, `${verb} Pod ${podName} in StatefulSet ${setName} failed error: ${errorMessage(err)}`);
+      throw err;
+    }
+    const reason = `Successful${verb[0]!.toUpperCase()}${verb.slice(1)}`;
+    this.ctx.event(COMPONENT, set, 'Normal', reason, `${verb} Pod ${podName} in StatefulSet ${setName} successful`);
+  }
+
+  private async ownPodExists(set: Set, name: string): Promise<boolean> {
+    try {
+      const pod = await this.ctx.client.get<Pod>(Pods, name, set.metadata?.namespace);
+      return isControlledBy(pod, set);
+    } catch {
+      return false;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------- history
+
+  private async revisionsOf(set: Set, revisions: ControllerRevision[]): Promise<{ current: ControllerRevision; update: ControllerRevision; collisionCount: number }> {
+    const choice = chooseUpdateRevision(set, revisions);
+    let collisionCount = set.status?.collisionCount ?? 0;
+    let update: ControllerRevision;
+    if (choice.kind === 'existing') update = choice.revision;
+    else if (choice.kind === 'renumber') {
+      update = await this.ctx.client.update<ControllerRevision>(ControllerRevisions, { ...choice.revision, revision: choice.to });
+    } else {
+      const created = await createControllerRevision(this.ctx.client, choice.revision, collisionCount,
+        (count) => newRevision(set, choice.revision.revision ?? 1, count));
+      update = created.revision;
+      collisionCount = created.collisionCount;
+    }
+    return { current: chooseCurrentRevision(set, revisions, update), update, collisionCount };
+  }
+
+  /** truncateHistory: revisions no pod runs and status does not name, oldest first, beyond revisionHistoryLimit. */
+  private async truncateHistory(set: Set, pods: Pod[], revisions: ControllerRevision[], current: ControllerRevision, update: ControllerRevision): Promise<void> {
+    const live = new Set<string>([current.metadata?.name ?? '', update.metadata?.name ?? '']);
+    for (const p of pods) {
+      const r = p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
+      if (r) live.add(r);
+    }
+    const old = revisions.filter((r) => !live.has(r.metadata?.name ?? ''));
+    for (const rev of revisionsToPrune(old, new Set(), set.spec?.revisionHistoryLimit)) {
+      try {
+        await this.ctx.client.delete(ControllerRevisions, rev.metadata?.namespace ?? '', rev.metadata?.name ?? '');
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------- status
+
+  private async updateStatus(set: Set, status: StatefulSetStatus): Promise<void> {
+    if (statusUnchanged(set, status)) return;
+    let target: Set = set;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.ctx.client.update(StatefulSets, { ...target, status }, { subresource: 'status' });
+        return;
+      } catch (err) {
+        if (attempt >= 1 || !isConflict(err)) throw err;
+        target = await this.ctx.client.get<Set>(StatefulSets, set.metadata?.name ?? '', set.metadata?.namespace);
+      }
+    }
+  }
+}
+
+const selectorOf = (s: StatefulSetLike): CompiledSelector => compileSelector(s.spec?.selector as LabelSelectorSpec | undefined);
+
+export const statefulSetController: ControllerDescriptor = {
+  name: 'statefulset',
+  enabledByDefault: true,
+  create: (ctx) => new StatefulSetController(ctx),
+};
