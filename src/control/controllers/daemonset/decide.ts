@@ -206,11 +206,11 @@ export function isPodUpdated(pod: Pod, hash: string, generation: string | undefi
   return hashMatches || templateMatches;
 }
 
-/** util.AllowsSurge: a rolling update with a non-zero maxSurge. */
+/** util.AllowsSurge: a rolling update whose maxSurge, scaled against one node and rounded up, is not zero. */
 export function allowsSurge(ds: DaemonSetLike): boolean {
   const us = ds.spec?.updateStrategy;
   if (us?.type !== 'RollingUpdate' || us.rollingUpdate?.maxSurge === undefined) return false;
-  return scaledValue(us.rollingUpdate.maxSurge, 1, false) !== 0;
+  return scaledValue(us.rollingUpdate.maxSurge, 1, true) > 0;
 }
 
 /** intstr.GetScaledValueFromIntOrPercent. A malformed percentage counts as 0. */
