@@ -11,6 +11,7 @@ import { cronJobDescriptor } from './cronjob/controller.js';
 import { deploymentController } from './deployment/controller.js';
 import { jobDescriptor } from './job/controller.js';
 import { horizontalPodAutoscalerController } from './hpa/controller.js';
+import { disruptionController } from './disruption.js';
 import { endpointSliceControllerDescriptor } from './endpointslice/controller.js';
 import { endpointSliceMirroringControllerDescriptor } from './endpointslice-mirroring.js';
 import { endpointsControllerDescriptor } from './endpoints.js';
@@ -38,6 +39,7 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   taintEvictionController,
   jobDescriptor,
   horizontalPodAutoscalerController,
+  disruptionController,
   serviceAccountController,
   rootCACertPublisherController,
   garbageCollectorController,

@@ -9,6 +9,7 @@ import { jobs, cronjobs } from './batch.js';
 import { endpointslices } from './discovery.js';
 import { leases } from './coordination.js';
 import { horizontalpodautoscalers } from './autoscaling.js';
+import { poddisruptionbudgets } from './policy.js';
 import { nodemetrics, podmetrics } from './metrics.js';
 import { replicationcontrollers } from './replicationcontrollers.js';
 
@@ -17,6 +18,7 @@ export const resources: ResourceType[] = [
   deployments, replicasets, statefulsets, daemonsets, controllerrevisions,
   jobs, cronjobs,
   endpointslices, leases, horizontalpodautoscalers,
+  poddisruptionbudgets,
 ];
 
 /** metrics.k8s.io: computed from node agents' usage, never stored (upstream serves it through metrics-server). */
@@ -30,4 +32,5 @@ export {
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
   deployments, replicasets, statefulsets, daemonsets, controllerrevisions, jobs, cronjobs, endpointslices, leases,
   horizontalpodautoscalers, replicationcontrollers,
+  poddisruptionbudgets,
 };

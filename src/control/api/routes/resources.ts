@@ -20,6 +20,7 @@ import {
 } from '../patch/apply/index.js';
 import { parseFieldValidation } from './unknown-fields.js';
 import { checkBodyTypes, type DecodeTarget } from '../validation/decode-types.js';
+import { evictPod } from './eviction.js';
 
 /** A parsed resource path. */
 export interface ResourcePath {
@@ -248,8 +249,8 @@ export class ResourceRoutes {
       return this.send(reply, 200, { kind: 'json' }, r, obj, query);
     }
     if (subresource === 'eviction' && verb === 'create') {
-      // No PodDisruptionBudgets are served yet, so every eviction is allowed: it is a delete with the
-      // Eviction's DeleteOptions, answered as upstream with a 201 Success Status.
+      // A delete with the Eviction's DeleteOptions once the pod's PodDisruptionBudget allows it (eviction.ts),
+      // answered as upstream with a 201 Success Status.
       const body = decodeBody(req.headers['content-type'], req.body as Buffer);
       if (!isPlainObject(body)) throw badRequest('the body of the request must be an Eviction object');
       if (body['kind'] !== undefined && body['kind'] !== 'Eviction') throw badRequest(`the kind in the data (${String(body['kind'])}) does not match the expected kind (Eviction)`);
@@ -258,7 +259,7 @@ export class ResourceRoutes {
       const dopts = (isPlainObject(body['deleteOptions']) ? body['deleteOptions'] : {}) as DeleteOptions;
       const w = wo();
       if (dopts.dryRun?.includes('All')) w.dryRun = true;
-      await e.delete(r, namespace, name!, dopts, w);
+      await evictPod({ registry: this.d.registry, engine: e, now: this.d.now }, r, namespace!, name!, dopts, w);
       return this.sendRaw(reply, 201, { kind: 'json' }, successStatus(201));
     }
     if (subresource === 'log') {

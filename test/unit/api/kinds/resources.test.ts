@@ -14,7 +14,7 @@ describe('kinds list', () => {
     expect(ids).toEqual([
       'apps/v1/ControllerRevision', 'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet',
       'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/CronJob', 'batch/v1/Job',
-      'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice',
+      'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice', 'policy/v1/PodDisruptionBudget',
       'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/Namespace', 'v1/Node', 'v1/Pod', 'v1/ReplicationController',
       'v1/Secret', 'v1/Service', 'v1/ServiceAccount',
     ]);
@@ -26,6 +26,7 @@ describe('kinds list', () => {
       pods: ['po'], services: ['svc'], deployments: ['deploy'], replicasets: ['rs'], statefulsets: ['sts'],
       daemonsets: ['ds'], cronjobs: ['cj'], namespaces: ['ns'], nodes: ['no'], configmaps: ['cm'],
       serviceaccounts: ['sa'], events: ['ev'], endpoints: ['ep'], horizontalpodautoscalers: ['hpa'],
+      poddisruptionbudgets: ['pdb'],
       secrets: [], jobs: [], leases: [], endpointslices: [],
     });
   });
