@@ -147,13 +147,10 @@ describe('DaemonSet controller', () => {
         const pods = await podsOf('agent');
         const readyNodes = new Set(pods.filter(isReady).map((p) => p.spec?.nodeName));
         worst = Math.max(worst, 3 - readyNodes.size);
-        if (process.env.DS_DEBUG) console.log(pods.map((p) => `${p.spec?.nodeName}:${image(p)}:${isReady(p)}:${p.metadata?.name}`).join(' '));
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const ds = await c().get<DaemonSetLike & KubeObject>(DaemonSets, 'agent', NS);
-    ds.spec!.template!.spec = { ...ds.spec!.template!.spec, containers: [{ name: 'c', image: 'agent:2' }] };
-    await c().update(DaemonSets, ds);
+    await c().patch(DaemonSets, NS, 'agent', { spec: { template: { spec: { containers: [{ name: 'c', image: 'agent:2' }] } } } }, 'merge');
     const { stdout } = await run('/usr/bin/kubectl', ['--kubeconfig', cluster.kubeconfig, 'rollout', 'status', 'ds/agent', '-n', NS, '--timeout=30s'], { timeout: 40_000 });
     expect(stdout).toContain('daemon set "agent" successfully rolled out');
     await waitForDaemons('agent', ['ds-a', 'ds-b', 'ds-c'], 'agent:2');
@@ -166,6 +163,16 @@ describe('DaemonSet controller', () => {
     expect(revs).toEqual([1, 2]);
     const { stdout: history } = await run('/usr/bin/kubectl', ['--kubeconfig', cluster.kubeconfig, 'rollout', 'history', 'ds/agent', '-n', NS], { timeout: 20_000 });
     expect(history).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
+  });
+
+  it('kubectl rollout undo goes back to revision 1, renumbered as revision 3', async () => {
+    await run('/usr/bin/kubectl', ['--kubeconfig', cluster.kubeconfig, 'rollout', 'undo', 'ds/agent', '-n', NS], { timeout: 20_000 });
+    await waitForDaemons('agent', ['ds-a', 'ds-b', 'ds-c'], 'agent:1');
+    const revs = (await c().list<KubeObject & { revision?: number }>(ControllerRevisions, { namespace: NS })).items
+      .filter((r) => r.metadata?.ownerReferences?.[0]?.name === 'agent');
+    expect(revs.map((r) => r.revision).sort()).toEqual([2, 3]);
+    const hash = revs.find((r) => r.revision === 3)!.metadata?.labels?.['controller-revision-hash'];
+    expect((await podsOf('agent')).every((p) => p.metadata?.labels?.['controller-revision-hash'] === hash)).toBe(true);
   });
 
   it('reported no errors', () => {

@@ -138,9 +138,7 @@ describe('StatefulSet controller', () => {
   });
 
   it('rolls an image change from the highest ordinal down, and kubectl rollout status waits for it', async () => {
-    const sts = await c().get<Sts>(StatefulSets, 'web', NS);
-    sts.spec!.template!.spec = { ...sts.spec!.template!.spec, containers: [{ name: 'c', image: 'web:2' }] };
-    await c().update(StatefulSets, sts);
+    await c().patch(StatefulSets, NS, 'web', { spec: { template: { spec: { containers: [{ name: 'c', image: 'web:2' }] } } } }, 'merge');
     const { stdout } = await run('/usr/bin/kubectl', ['--kubeconfig', cluster.kubeconfig, 'rollout', 'status', 'sts/web', '-n', NS, '--timeout=30s'], { timeout: 40_000 });
     expect(stdout).toContain('partitioned roll out complete: 3 new pods have been updated...');
     await waitReady('web', ['web-0', 'web-1', 'web-2'], 'web:2');
@@ -151,6 +149,8 @@ describe('StatefulSet controller', () => {
     ]);
     const s = await c().get<Sts>(StatefulSets, 'web', NS);
     expect(s.status?.currentRevision).toBe(s.status?.updateRevision);
+    const { stdout: history } = await run('/usr/bin/kubectl', ['--kubeconfig', cluster.kubeconfig, 'rollout', 'history', 'sts/web', '-n', NS, '--revision=1'], { timeout: 20_000 });
+    expect(history).toContain('Image:\tweb:1');
   });
 
   it('scales down from the highest ordinal first', async () => {
@@ -174,10 +174,9 @@ describe('StatefulSet controller', () => {
   it('Parallel creates every pod without waiting; a partition keeps low ordinals at the old revision', async () => {
     await c().create(StatefulSets, stsObject('par', 3, 'par:1', { podManagementPolicy: 'Parallel' }), { namespace: NS });
     await waitReady('par', ['par-0', 'par-1', 'par-2']);
-    const sts = await c().get<Sts>(StatefulSets, 'par', NS);
-    sts.spec!.template!.spec = { ...sts.spec!.template!.spec, containers: [{ name: 'c', image: 'par:2' }] };
-    sts.spec!.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { partition: 2 } };
-    await c().update(StatefulSets, sts);
+    await c().patch(StatefulSets, NS, 'par', {
+      spec: { template: { spec: { containers: [{ name: 'c', image: 'par:2' }] } }, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } } },
+    }, 'merge');
     await eventually('par-2 updated', async () => {
       const pods = await podsOf('par');
       const byName = Object.fromEntries(pods.map((p) => [p.metadata?.name, p]));
