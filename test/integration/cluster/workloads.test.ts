@@ -1,0 +1,205 @@
+/**
+ * The whole control loop in one process over real HTTP: an API server, three simulated nodes (one agent), the
+ * scheduler and every controller. What users see: a 50-replica rolling update stays inside its surge and
+ * unavailability bounds and undoes; a failing Job stops at its backoff limit; a node that stops renewing its
+ * Lease is tainted and its ReplicaSet pods come back elsewhere; foreground deletion removes pods before their
+ * Deployment; a namespace of 1,000 objects is emptied and removed.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
+import { Deployments, Namespaces, Pods, ConfigMaps } from '../../../src/client/resources.js';
+import type { KubeObject } from '../../../src/client/types.js';
+import { startNodeAgent, type RunningNodeAgent } from '../../../src/dataplane/kubelet/start.js';
+import { expandNodes, parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
+import { simulatedPodDriverFactory } from '../../../src/dataplane/kubelet/runtime/simulated/driver.js';
+import { startScheduler, type RunningScheduler } from '../../../src/control/scheduler/start.js';
+import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
+
+const Jobs = { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true };
+
+let c: TestCluster;
+let agent: RunningNodeAgent;
+let scheduler: RunningScheduler;
+let cm: RunningControllerManager;
+
+type Pod = KubeObject & { spec: { nodeName?: string }; status?: { phase?: string; conditions?: { type: string; status: string }[] } };
+const isReady = (p: Pod) => p.status?.phase === 'Running' && !!p.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+
+beforeAll(async () => {
+  c = await startTestCluster();
+  agent = await startNodeAgent({
+    client: c.newClient('skiff-nodes'),
+    nodes: expandNodes(parseNodeSpec({ count: 3, namePrefix: 'w-', cpu: '32', pods: 110 })),
+    driverFactory: simulatedPodDriverFactory({ timing: { sandboxMs: 20, containerStartMs: 30, stopMs: 20, jobRunMs: 100 } }),
+    leaseRenewIntervalMs: 300,
+    log: () => {},
+  });
+  await agent.registered;
+  scheduler = await startScheduler({ client: c.newClient('skiff-scheduler'), onError: () => {} });
+  cm = await startControllerManager({
+    client: c.newClient('skiff-controller-manager'),
+    leaderElect: false,
+    options: { nodeMonitorGracePeriodMs: 2000, nodeMonitorPeriodMs: 250 },
+    onError: () => {},
+  });
+  expect(await cm.ready).toBe(true);
+  expect(await scheduler.ready).toBe(true);
+});
+afterAll(async () => {
+  await cm?.stop();
+  await scheduler?.stop();
+  await agent?.stop();
+  await c?.close();
+});
+
+const deployment = (name: string, replicas: number, image: string, extra: Record<string, unknown> = {}): KubeObject => ({
+  metadata: { name, namespace: 'default' },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image }], ...extra } },
+  },
+});
+
+/** Pods of `app` as a watch sees them, for bound checks while something rolls. */
+function podWatcher(app: string) {
+  const pods = new Map<string, Pod>();
+  const ac = new AbortController();
+  let minReady = Infinity;
+  let maxTotal = 0;
+  const done = (async () => {
+    const list = await c.client.list<Pod>(Pods, { namespace: 'default', labelSelector: `app=${app}` });
+    for (const p of list.items) pods.set(p.metadata!.name!, p);
+    for await (const ev of c.client.watch<Pod>(Pods, { namespace: 'default', labelSelector: `app=${app}`, resourceVersion: list.metadata.resourceVersion, signal: ac.signal })) {
+      if (ev.type === 'DELETED') pods.delete(ev.object.metadata!.name!);
+      else if (ev.type !== 'BOOKMARK') pods.set(ev.object.metadata!.name!, ev.object);
+      // As the Deployment controller counts them: pods not being deleted (a terminating one is on its way out).
+      const live = [...pods.values()].filter((p) => !p.metadata?.deletionTimestamp);
+      maxTotal = Math.max(maxTotal, live.length);
+      minReady = Math.min(minReady, live.filter(isReady).length);
+    }
+  })().catch(() => {});
+  return {
+    stop: async () => {
+      ac.abort();
+      await done;
+      return { minReady, maxTotal };
+    },
+  };
+}
+
+async function rolledOut(name: string, replicas: number): Promise<KubeObject> {
+  return eventually(`${name} rolled out`, async () => {
+    const d = await c.client.get<KubeObject & { metadata: { generation: number }; status?: Record<string, number> }>(Deployments, name, 'default');
+    const s = d.status ?? {};
+    return s.observedGeneration === d.metadata.generation && s.updatedReplicas === replicas && s.replicas === replicas && s.availableReplicas === replicas ? d : null;
+  }, 60_000, 100);
+}
+
+describe('workloads on simulated nodes', () => {
+  test('a 50-replica rolling update (25%/25%) keeps ≥ 38 available and ≤ 63 pods, and undoes', async () => {
+    await c.client.create(Deployments, deployment('roll', 50, 'nginx:1.27'));
+    await rolledOut('roll', 50);
+    const w = podWatcher('roll');
+    await new Promise((r) => setTimeout(r, 100));
+    await c.client.patch(Deployments, 'default', 'roll', { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:1.28' }] } } } }, 'strategic');
+    await rolledOut('roll', 50);
+    await eventually('old pods gone', async () => (await c.client.list(Pods, { namespace: 'default', labelSelector: 'app=roll' })).items.length === 50, 30_000);
+    const { minReady, maxTotal } = await w.stop();
+    expect(minReady).toBeGreaterThanOrEqual(38);
+    expect(maxTotal).toBeLessThanOrEqual(63);
+    expect(maxTotal).toBeGreaterThan(50);
+    // Undo as kubectl does it: the template of revision 1 back on the Deployment.
+    const rsList = await c.client.list<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>({ group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true }, { namespace: 'default', labelSelector: 'app=roll' });
+    const first = rsList.items.find((rs) => rs.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '1')!;
+    expect(first.spec.template.spec.containers[0]!.image).toBe('nginx:1.27');
+    await c.client.patch(Deployments, 'default', 'roll', { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } } } }, 'strategic');
+    const back = await rolledOut('roll', 50);
+    expect(back.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
+  }, 90_000);
+
+  test('a Job whose simulated pod exits 1 stops at its backoff limit with BackoffLimitExceeded', async () => {
+    await c.client.create(Jobs, {
+      metadata: { name: 'fails', namespace: 'default' },
+      spec: {
+        backoffLimit: 0,
+        template: { metadata: { annotations: { 'sim.skiff.dev/run-seconds': '0.2', 'sim.skiff.dev/exit-code': '1' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } },
+      },
+    });
+    const job = await eventually('job failed', async () => {
+      const j = await c.client.get<KubeObject & { status?: { failed?: number; conditions?: { type: string; status: string; reason?: string }[] } }>(Jobs, 'fails', 'default');
+      return j.status?.conditions?.find((x) => x.type === 'Failed' && x.status === 'True') ? j : null;
+    }, 30_000);
+    expect(job.status?.conditions?.find((x) => x.type === 'Failed')?.reason).toBe('BackoffLimitExceeded');
+    expect(job.status?.failed).toBe(1);
+  });
+
+  test('a node that stops renewing its Lease is tainted, and its ReplicaSet pods are recreated on other nodes after their toleration', async () => {
+    const tolerations = [
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1 },
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 1 },
+    ];
+    await c.client.create(Deployments, deployment('spread', 6, 'nginx', { tolerations }));
+    await rolledOut('spread', 6);
+    const before = (await c.client.list<Pod>(Pods, { namespace: 'default', labelSelector: 'app=spread' })).items;
+    const victim = before[0]!.spec.nodeName!;
+    const onVictim = before.filter((p) => p.spec.nodeName === victim).map((p) => p.metadata!.name);
+    expect(onVictim.length).toBeGreaterThan(0);
+    agent.agent.fault(victim, { lease: 'stop' });
+    try {
+      await eventually('victim tainted', async () => {
+        const n = await c.client.get<KubeObject & { spec?: { taints?: { key: string; effect: string }[] } }>({ group: '', version: 'v1', plural: 'nodes', namespaced: false }, victim);
+        return n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
+      }, 15_000);
+      await eventually('pods recreated elsewhere', async () => {
+        const pods = (await c.client.list<Pod>(Pods, { namespace: 'default', labelSelector: 'app=spread' })).items.filter((p) => !p.metadata?.deletionTimestamp);
+        return pods.length === 6 && pods.every((p) => isReady(p) && p.spec.nodeName !== victim && !onVictim.includes(p.metadata!.name));
+      }, 30_000);
+    } finally {
+      agent.agent.recover(victim);
+    }
+  }, 60_000);
+
+  test('foreground deletion of a Deployment removes its pods before the Deployment', async () => {
+    await c.client.create(Deployments, deployment('fg', 5, 'nginx'));
+    await rolledOut('fg', 5);
+    await c.client.delete(Deployments, 'default', 'fg', { propagationPolicy: 'Foreground' });
+    let polls = 0;
+    await eventually('deployment gone', async () => {
+      polls++;
+      let d: KubeObject;
+      try {
+        d = await c.client.get(Deployments, 'fg', 'default');
+      } catch {
+        // Gone: read after it went, so no pod of it may be left.
+        expect((await c.client.list(Pods, { namespace: 'default', labelSelector: 'app=fg' })).items).toEqual([]);
+        return true;
+      }
+      expect(d.metadata?.deletionTimestamp).toBeTruthy();
+      expect(d.metadata?.finalizers).toContain('foregroundDeletion');
+      return false;
+    }, 30_000, 20);
+    // The Deployment was seen waiting on its finalizer at least once.
+    expect(polls).toBeGreaterThan(1);
+  });
+
+  test('deleting a namespace that holds 1,000 objects leaves nothing', async () => {
+    await c.client.create(Namespaces, { metadata: { name: 'bulk' } });
+    await c.client.create(Deployments, { ...deployment('many', 200, 'nginx'), metadata: { name: 'many', namespace: 'bulk' } });
+    const creates: Promise<unknown>[] = [];
+    for (let i = 0; i < 800; i++) creates.push(c.client.create(ConfigMaps, { metadata: { name: `cm-${i}`, namespace: 'bulk' }, data: { i: String(i) } }));
+    await Promise.all(creates);
+    await eventually('200 pods', async () => (await c.client.list(Pods, { namespace: 'bulk' })).items.length === 200, 30_000);
+    await c.client.delete(Namespaces, undefined, 'bulk');
+    await eventually('namespace gone', async () => {
+      try {
+        await c.client.get(Namespaces, 'bulk');
+        return false;
+      } catch {
+        return true;
+      }
+    }, 60_000, 100);
+    for (const ref of [Pods, ConfigMaps, Deployments]) expect((await c.client.list(ref, { namespace: 'bulk' })).items).toEqual([]);
+  }, 90_000);
+});
