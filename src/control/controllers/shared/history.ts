@@ -59,7 +59,7 @@ export function newControllerRevision(
 }
 
 /** 409 AlreadyExists (a create's name is taken). */
-export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.code === 409 && e.status?.reason === 'AlreadyExists';
+export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.code === 409 && e.reason === 'AlreadyExists';
 
 const ts = (o: KubeObject): number => Date.parse(o.metadata?.creationTimestamp ?? '') || 0;
 
