@@ -175,6 +175,26 @@ describe('DaemonSet controller', () => {
     expect((await podsOf('agent')).every((p) => p.metadata?.labels?.['controller-revision-hash'] === hash)).toBe(true);
   });
 
+  it('OnDelete: a template change waits until a pod is deleted, whose replacement runs the new template', async () => {
+    await c().create(DaemonSets, { ...dsObject('manual', 'manual:1'), spec: { ...(dsObject('manual', 'manual:1').spec as object), updateStrategy: { type: 'OnDelete' } } }, { namespace: NS });
+    await waitForDaemons('manual', ['ds-a', 'ds-b', 'ds-c'], 'manual:1');
+    await c().patch(DaemonSets, NS, 'manual', { spec: { template: { spec: { containers: [{ name: 'c', image: 'manual:2' }] } } } }, 'merge');
+    await eventually('observed', async () => {
+      const d = await c().get<DaemonSetLike & KubeObject>(DaemonSets, 'manual', NS);
+      return d.status?.observedGeneration === d.metadata?.generation && d.status?.updatedNumberScheduled === 0;
+    });
+    expect((await podsOf('manual')).map(image)).toEqual(['manual:1', 'manual:1', 'manual:1']);
+    const victim = (await podsOf('manual')).find((p) => p.spec?.nodeName === 'ds-b')!;
+    await c().delete(Pods, NS, victim.metadata!.name!);
+    await eventually('replacement on ds-b at manual:2', async () => {
+      const pods = await podsOf('manual');
+      const b = pods.find((p) => p.spec?.nodeName === 'ds-b');
+      return pods.length === 3 && b && image(b) === 'manual:2' && isReady(b);
+    });
+    expect((await podsOf('manual')).filter((p) => image(p) === 'manual:1')).toHaveLength(2);
+    await eventually('updatedNumberScheduled 1', async () => (await c().get<DaemonSetLike & KubeObject>(DaemonSets, 'manual', NS)).status?.updatedNumberScheduled === 1);
+  });
+
   it('reported no errors', () => {
     expect(errors).toEqual([]);
   });
