@@ -132,6 +132,13 @@ describe('StatefulSet controller', () => {
     ]));
   });
 
+  it('kubectl get controllerrevisions names the owning StatefulSet', async () => {
+    const { stdout } = await run('/usr/bin/kubectl', ['--kubeconfig', cluster.kubeconfig, 'get', 'controllerrevisions', '-n', NS], { timeout: 20_000 });
+    const [header, row] = stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    expect(header).toEqual(['NAME', 'CONTROLLER', 'REVISION', 'AGE']);
+    expect(row?.slice(0, 3)).toEqual([expect.stringMatching(/^web-/), 'statefulset.apps/web', '1']);
+  });
+
   it('kubectl rollout status sts/web exits 0', async () => {
     const { stdout } = await run('/usr/bin/kubectl', ['--kubeconfig', cluster.kubeconfig, 'rollout', 'status', 'sts/web', '-n', NS, '--timeout=20s'], { timeout: 30_000 });
     expect(stdout).toContain('partitioned roll out complete: 3 new pods have been updated...');
