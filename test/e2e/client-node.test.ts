@@ -40,7 +40,7 @@ async function until<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
 beforeAll(async () => {
   data = makeDataDir();
   // API semantics only: an in-process scheduler would add PodScheduled status writes to the event sequences.
-  server = await startServer(data.dir, ['--no-scheduler']);
+  server = await startServer(data.dir, ['--no-scheduler', '--no-controllers', '--nodes', '0']);
   connect();
 });
 afterAll(async () => {
@@ -139,7 +139,7 @@ describe('skiff server with @kubernetes/client-node', () => {
     const deploy = await apps.readNamespacedDeployment({ namespace: NS, name: 'web' });
     expect(await server.stop()).toBe(0);
     // API semantics only: an in-process scheduler would add PodScheduled status writes to the event sequences.
-  server = await startServer(data.dir, ['--no-scheduler']);
+  server = await startServer(data.dir, ['--no-scheduler', '--no-controllers', '--nodes', '0']);
     connect();
     const after = await core.listNamespacedPod({ namespace: NS });
     expect(after.items.map((p) => [p.metadata!.name, p.metadata!.uid, p.metadata!.resourceVersion])).toEqual(

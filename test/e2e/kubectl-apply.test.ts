@@ -19,7 +19,7 @@ let server: RunningServer;
 
 beforeAll(async () => {
   data = makeDataDir();
-  server = await startServer(data.dir, ['--no-scheduler']);
+  server = await startServer(data.dir, ['--no-scheduler', '--no-controllers', '--nodes', '0']);
 });
 afterAll(async () => {
   await server?.stop();

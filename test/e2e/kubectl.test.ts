@@ -76,7 +76,8 @@ data:
 describe.skipIf(!KUBECTL)('kubectl against skiff server', () => {
   beforeAll(async () => {
     data = makeDataDir();
-    server = await startServer(data.dir, ['--nodes', '0']); // no local node: these tests expect pods to stay Pending and 0/1 nodes
+    // API semantics alone: no local node and no controllers (pods stay Pending, objects stay as written).
+    server = await startServer(data.dir, ['--nodes', '0', '--no-controllers']);
   });
   afterAll(async () => {
     await server?.stop();
