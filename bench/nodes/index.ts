@@ -3,12 +3,14 @@
  * sqlite (with its scheduler and controllers), each measured from /proc.
  *
  *   npm run bench -- nodes [--nodes 1000,5000,15000] [--steady-seconds 30] [--rates 500,1000] [--rate-seconds 10]
- *                          [--latency-at 5000]
+ *                          [--latency-at 5000] [--hold-pods 150000 --hold-at 15000]
  *
  * Per node count: time from the agent's start to every node Ready (seen on a watch); over a steady window with
  * only heartbeats (Leases every 10 s, NodeStatus at most every 5 min): the API server thread's CPU per second,
  * the whole server process's, and the agent's; the agent's RSS. At --latency-at nodes: pod startup latency
  * (create sent → Running and Ready seen on a watch, p50/p99) for pods created at each rate for --rate-seconds.
+ * With --hold-pods at --hold-at nodes: that many pods created and Running, the steady window measured again,
+ * and both processes' peak RSS (the issue's 15,000 nodes + 150,000 Running pods target).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import { join } from 'node:path';
 import { RestClient } from '../../src/client/rest.js';
 import { Namespaces, Nodes, Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
-import { flag, fmtMiB, fmtMs, fmtNum, nowMs, numberFlag, percentiles, printTable, type Latency } from '../runner/index.js';
+import { flag, fmtMiB, fmtMs, fmtNum, nowMs, numberFlag, percentiles, pool, printTable, type Latency } from '../runner/index.js';
 import { cpuSeconds, memMiB, startSkiff } from '../runner/procs.js';
 import { waitNodesReady } from '../runner/watch.js';
 
@@ -32,6 +34,8 @@ interface NodeRun {
   agentPeakRssMiB: number;
   serverRssMiB: number;
   latency: { rate: number; pods: number; achievedRate: number; running: number; latency: Latency }[];
+  /** With --hold-pods: that many pods created and Running, then the steady window measured again. */
+  hold?: { pods: number; createSeconds: number; allRunningSeconds: number; apiServerThreadCpu: number; serverProcessCpu: number; agentCpu: number; serverPeakRssMiB: number; agentPeakRssMiB: number };
   loadAverage1m: number;
 }
 
@@ -80,12 +84,36 @@ async function startupLatency(client: RestClient, ns: string, rate: number, seco
   return { rate, pods: total, achievedRate, running: lat.length, latency: percentiles(lat) };
 }
 
+/** Resolves when `want` pods of the namespace have been seen Running (one watch from the list's revision). */
+async function waitRunning(client: RestClient, ns: string, want: number): Promise<void> {
+  const running = new Set<string>();
+  const ac = new AbortController();
+  try {
+    for await (const ev of client.watch(Pods, { namespace: ns, resourceVersion: '0', signal: ac.signal })) {
+      if ((ev.object.status as { phase?: string } | undefined)?.phase === 'Running') running.add(ev.object.metadata!.name!);
+      if (running.size >= want) return;
+    }
+  } finally {
+    ac.abort();
+  }
+}
+
+/** CPU per wall second of the server's main thread, the server process and the agent over `seconds`. */
+async function steadyCpu(serverPid: number, agentPid: number, seconds: number): Promise<{ api: number; server: number; agent: number }> {
+  const c0 = { api: cpuSeconds(serverPid, serverPid), server: cpuSeconds(serverPid), agent: cpuSeconds(agentPid), t: nowMs() };
+  await sleep(seconds * 1000);
+  const wall = (nowMs() - c0.t) / 1000;
+  return { api: (cpuSeconds(serverPid, serverPid) - c0.api) / wall, server: (cpuSeconds(serverPid) - c0.server) / wall, agent: (cpuSeconds(agentPid) - c0.agent) / wall };
+}
+
 export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: number }> {
   const counts = (flag(args, 'nodes') ?? '1000,5000,15000').split(',').map(Number);
   const steadySeconds = numberFlag(args, 'steady-seconds', 30);
   const rates = (flag(args, 'rates') ?? '500,1000').split(',').map(Number).filter((n) => n > 0);
   const rateSeconds = numberFlag(args, 'rate-seconds', 10);
   const latencyAt = numberFlag(args, 'latency-at', 5000);
+  const holdPods = numberFlag(args, 'hold-pods', 0);
+  const holdAt = numberFlag(args, 'hold-at', Math.max(...counts));
   const runs: NodeRun[] = [];
   for (const n of counts) {
     const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-nodes-'));
@@ -119,6 +147,22 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
       if (n === latencyAt) {
         await client.create(Namespaces, { metadata: { name: 'bench' } });
         for (const rate of rates) r.latency.push(await startupLatency(client, 'bench', rate, rateSeconds));
+      }
+      if (holdPods > 0 && n === holdAt) {
+        await client.create(Namespaces, { metadata: { name: 'hold' } });
+        const h0 = nowMs();
+        const allRunning = waitRunning(client, 'hold', holdPods);
+        await pool(holdPods, 64, (i) => client.create(Pods, podBody(`h-${i}`), { namespace: 'hold' }));
+        const createSeconds = (nowMs() - h0) / 1000;
+        await allRunning;
+        const allRunningSeconds = (nowMs() - h0) / 1000;
+        await sleep(10_000);
+        const cpu = await steadyCpu(server.pid, agent.pid, steadySeconds);
+        r.hold = { pods: holdPods, createSeconds, allRunningSeconds, apiServerThreadCpu: cpu.api, serverProcessCpu: cpu.server, agentCpu: cpu.agent, serverPeakRssMiB: memMiB(server.pid, 'VmHWM'), agentPeakRssMiB: memMiB(agent.pid, 'VmHWM') };
+        const h = r.hold;
+        printTable(`${fmtNum(n)} nodes holding ${fmtNum(holdPods)} Running pods`, ['created in', 'all Running after', 'steady: API thread CPU', 'server process CPU', 'agent CPU', 'server peak RSS', 'agent peak RSS', 'load 1m'],
+          [[`${h.createSeconds.toFixed(1)} s`, `${h.allRunningSeconds.toFixed(1)} s`, `${(h.apiServerThreadCpu * 100).toFixed(1)}%`, `${(h.serverProcessCpu * 100).toFixed(1)}%`, `${(h.agentCpu * 100).toFixed(1)}%`,
+            fmtMiB(h.serverPeakRssMiB * 2 ** 20), fmtMiB(h.agentPeakRssMiB * 2 ** 20), (loadavg()[0] ?? 0).toFixed(2)]]);
       }
       runs.push(r);
       printTable(`${fmtNum(n)} simulated nodes (one agent process) against skiff server on sqlite`, [
