@@ -69,3 +69,73 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+import { startNodeAgent, type RunningNodeAgent, type StartNodeAgentOptions } from '../../src/dataplane/kubelet/start.js';
+import { expandNodes, parseNodeSpec } from '../../src/dataplane/kubelet/spec.js';
+import { simulatedPodDriverFactory } from '../../src/dataplane/kubelet/runtime/simulated/driver.js';
+import type { SimulatedTiming } from '../../src/dataplane/kubelet/runtime/simulated/timing.js';
+import type { SimulatedDriverOptions } from '../../src/dataplane/kubelet/runtime/simulated/driver.js';
+import { startScheduler, type RunningScheduler } from '../../src/control/scheduler/start.js';
+import { startControllerManager, type RunningControllerManager, type StartControllerManagerOptions } from '../../src/control/controllers/start.js';
+
+export interface SimulatedCluster {
+  cluster: TestCluster;
+  agent: RunningNodeAgent;
+  scheduler: RunningScheduler;
+  controllers: RunningControllerManager;
+  /** Errors the controllers reported (a test may assert there are none but conflicts). */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export interface SimulatedClusterOptions {
+  server?: Partial<ServerOptions>;
+  /** Node spec fields (count, namePrefix, cpu, memory, pods, zones, …) as `skiff nodes --spec` takes them. */
+  nodes: Record<string, unknown>;
+  timing?: Partial<SimulatedTiming>;
+  /** Other options of the simulated runtime (usage window, …). */
+  simulated?: Omit<SimulatedDriverOptions, 'timing'>;
+  agent?: Partial<Omit<StartNodeAgentOptions, 'client' | 'nodes' | 'driverFactory'>>;
+  /** The controller manager's options (controllers, available, options, clock); leader election is off. */
+  controllers?: Omit<StartControllerManagerOptions, 'client' | 'leaderElect' | 'onError'>;
+}
+
+/**
+ * A whole cluster in this process over real HTTP: API server, one agent of simulated nodes, the scheduler (the
+ * reference core: no WASM build needed) and the controller manager; ready when all are.
+ */
+export async function startSimulatedCluster(o: SimulatedClusterOptions): Promise<SimulatedCluster> {
+  const cluster = await startTestCluster(o.server);
+  const errors: string[] = [];
+  const agent = await startNodeAgent({
+    client: cluster.newClient('skiff-nodes'),
+    nodes: expandNodes(parseNodeSpec(o.nodes)),
+    driverFactory: simulatedPodDriverFactory({ ...o.simulated, timing: { sandboxMs: 0, containerStartMs: 0, ...o.timing } }),
+    listen: null,
+    log: () => {},
+    ...o.agent,
+  });
+  await agent.registered;
+  const scheduler = await startScheduler({ client: cluster.newClient('skiff-scheduler'), core: 'reference', onError: () => {} });
+  const controllers = await startControllerManager({
+    client: cluster.newClient('skiff-controller-manager'),
+    leaderElect: false,
+    onError: (err, context) => errors.push(`${context}: ${String(err)}`),
+    ...o.controllers,
+  });
+  await controllers.ready;
+  await scheduler.ready;
+  return {
+    cluster,
+    agent,
+    scheduler,
+    controllers,
+    errors,
+    async close() {
+      await controllers.stop();
+      await scheduler.stop();
+      await agent.stop();
+      await cluster.close();
+    },
+  };
+}

@@ -1,56 +1,34 @@
 /**
- * The whole control loop in one process over real HTTP: an API server, three simulated nodes (one agent), the
- * scheduler and every controller. What users see: a 50-replica rolling update stays inside its surge and
+ * The whole control loop in one process over real HTTP (test/support's startSimulatedCluster): an API server,
+ * three simulated nodes (one agent), the scheduler and every controller. What users see: a 50-replica rolling update stays inside its surge and
  * unavailability bounds and undoes; a failing Job stops at its backoff limit; a node that stops renewing its
  * Lease is tainted and its ReplicaSet pods come back elsewhere; foreground deletion removes pods before their
  * Deployment; a namespace of 1,000 objects is emptied and removed.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
+import { eventually, startSimulatedCluster, type SimulatedCluster, type TestCluster } from '../../support/cluster.js';
 import { Deployments, Namespaces, Pods, ConfigMaps } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
-import { startNodeAgent, type RunningNodeAgent } from '../../../src/dataplane/kubelet/start.js';
-import { expandNodes, parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
-import { simulatedPodDriverFactory } from '../../../src/dataplane/kubelet/runtime/simulated/driver.js';
-import { startScheduler, type RunningScheduler } from '../../../src/control/scheduler/start.js';
-import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
 
 const Jobs = { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true };
 
+let sim: SimulatedCluster;
 let c: TestCluster;
-let agent: RunningNodeAgent;
-let scheduler: RunningScheduler;
-let cm: RunningControllerManager;
+let agent: SimulatedCluster['agent'];
 
 type Pod = KubeObject & { spec: { nodeName?: string }; status?: { phase?: string; conditions?: { type: string; status: string }[] } };
 const isReady = (p: Pod) => p.status?.phase === 'Running' && !!p.status.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
 
 beforeAll(async () => {
-  c = await startTestCluster();
-  agent = await startNodeAgent({
-    client: c.newClient('skiff-nodes'),
-    nodes: expandNodes(parseNodeSpec({ count: 3, namePrefix: 'w-', cpu: '32', pods: 110 })),
-    driverFactory: simulatedPodDriverFactory({ timing: { sandboxMs: 20, containerStartMs: 30, stopMs: 20, jobRunMs: 100 } }),
-    leaseRenewIntervalMs: 300,
-    log: () => {},
+  sim = await startSimulatedCluster({
+    nodes: { count: 3, namePrefix: 'w-', cpu: '32', pods: 110 },
+    timing: { sandboxMs: 20, containerStartMs: 30, stopMs: 20, jobRunMs: 100 },
+    agent: { leaseRenewIntervalMs: 300 },
+    controllers: { options: { nodeMonitorGracePeriodMs: 2000, nodeMonitorPeriodMs: 250 } },
   });
-  await agent.registered;
-  scheduler = await startScheduler({ client: c.newClient('skiff-scheduler'), onError: () => {} });
-  cm = await startControllerManager({
-    client: c.newClient('skiff-controller-manager'),
-    leaderElect: false,
-    options: { nodeMonitorGracePeriodMs: 2000, nodeMonitorPeriodMs: 250 },
-    onError: () => {},
-  });
-  expect(await cm.ready).toBe(true);
-  expect(await scheduler.ready).toBe(true);
+  ({ cluster: c, agent } = sim);
 });
-afterAll(async () => {
-  await cm?.stop();
-  await scheduler?.stop();
-  await agent?.stop();
-  await c?.close();
-});
+afterAll(() => sim?.close());
 
 const deployment = (name: string, replicas: number, image: string, extra: Record<string, unknown> = {}): KubeObject => ({
   metadata: { name, namespace: 'default' },

@@ -15,49 +15,22 @@ import { disruptionController } from '../../../src/control/controllers/disruptio
 import type { PodDisruptionBudget } from '../../../src/control/controllers/disruption-decide.js';
 import { replicaSetController } from '../../../src/control/controllers/replicaset.js';
 import type { Pod } from '../../../src/control/controllers/shared/pod-util.js';
-import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
-import { startScheduler, type RunningScheduler } from '../../../src/control/scheduler/start.js';
-import { simulatedPodDriverFactory } from '../../../src/dataplane/kubelet/runtime/simulated/driver.js';
-import { expandNodes, parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
-import { startNodeAgent, type RunningNodeAgent } from '../../../src/dataplane/kubelet/start.js';
-import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
+import { eventually, startSimulatedCluster, type SimulatedCluster, type TestCluster } from '../../support/cluster.js';
 
 const run = promisify(execFile);
 const NS = 'default';
 let cluster: TestCluster;
-let cm: RunningControllerManager;
-let scheduler: RunningScheduler;
-let agent: RunningNodeAgent;
-const errors: string[] = [];
+let sim: SimulatedCluster;
+let errors: string[];
 
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  agent = await startNodeAgent({
-    client: cluster.newClient('skiff-nodes'),
-    nodes: expandNodes(parseNodeSpec({ count: 2, namePrefix: 'pdb-', cpu: '8', memory: '16Gi' })),
-    driverFactory: simulatedPodDriverFactory({ timing: { sandboxMs: 0, containerStartMs: 0 } }),
-    listen: null,
-    log: () => {},
+  sim = await startSimulatedCluster({
+    nodes: { count: 2, namePrefix: 'pdb-', cpu: '8', memory: '16Gi' },
+    controllers: { available: [deploymentController, replicaSetController, disruptionController], controllers: ['deployment', 'replicaset', 'disruption'] },
   });
-  await agent.registered;
-  scheduler = await startScheduler({ client: cluster.newClient('scheduler'), core: 'reference' });
-  cm = await startControllerManager({
-    client: cluster.newClient('controller-manager'),
-    available: [deploymentController, replicaSetController, disruptionController],
-    controllers: ['deployment', 'replicaset', 'disruption'],
-    leaderElect: false,
-    onError: (err, c) => errors.push(`${c}: ${String(err)}`),
-  });
-  await cm.ready;
-  await scheduler.ready;
+  ({ cluster, errors } = sim);
 });
-
-afterAll(async () => {
-  await cm?.stop();
-  await scheduler?.stop();
-  await agent?.stop();
-  await cluster?.close();
-});
+afterAll(() => sim?.close());
 
 const c = () => cluster.client;
 const deployment = (name: string, replicas: number): KubeObject => ({

@@ -14,54 +14,34 @@ import { horizontalPodAutoscalerController } from '../../../src/control/controll
 import type { HorizontalPodAutoscaler } from '../../../src/control/controllers/hpa/types.js';
 import { replicaSetController } from '../../../src/control/controllers/replicaset.js';
 import type { Pod } from '../../../src/control/controllers/shared/pod-util.js';
-import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
-import { startScheduler, type RunningScheduler } from '../../../src/control/scheduler/start.js';
-import { simulatedPodDriverFactory } from '../../../src/dataplane/kubelet/runtime/simulated/driver.js';
-import { expandNodes, parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
-import { startNodeAgent, type RunningNodeAgent } from '../../../src/dataplane/kubelet/start.js';
-import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
+import { eventually, startSimulatedCluster, type SimulatedCluster, type TestCluster } from '../../support/cluster.js';
 
 const run = promisify(execFile);
 const NS = 'default';
 let cluster: TestCluster;
-let cm: RunningControllerManager;
-let scheduler: RunningScheduler;
-let agent: RunningNodeAgent;
-const errors: string[] = [];
+let sim: SimulatedCluster;
+let errors: string[];
 
 const kubectl = async (...args: string[]): Promise<string> =>
   (await run('/usr/bin/kubectl', ['--kubeconfig', cluster.kubeconfig, ...args], { timeout: 20_000 })).stdout;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ metrics: { resolutionMs: 200, timeoutMs: 2_000 } });
-  const nodes = expandNodes(parseNodeSpec({ count: 2, namePrefix: 'hpa-', cpu: '8', memory: '16Gi' })).map((n) => ({ ...n, internalIP: '127.0.0.1' }));
-  agent = await startNodeAgent({
-    client: cluster.newClient('skiff-nodes'),
-    nodes,
+  sim = await startSimulatedCluster({
+    server: { metrics: { resolutionMs: 200, timeoutMs: 2_000 } },
+    nodes: { count: 2, namePrefix: 'hpa-', cpu: '8', memory: '16Gi' },
     // A one-second usage window: samples count once a pod has been ready that long (upstream's cpu rule).
-    driverFactory: simulatedPodDriverFactory({ timing: { sandboxMs: 0, containerStartMs: 0 }, usageWindowSeconds: 1 }),
-    log: () => {},
+    simulated: { usageWindowSeconds: 1 },
+    // The agent serves usage on 127.0.0.1, every node's InternalIP: the API server scrapes it there.
+    agent: { listen: { host: '127.0.0.1', port: 0 } },
+    controllers: {
+      available: [deploymentController, replicaSetController, horizontalPodAutoscalerController],
+      controllers: ['deployment', 'replicaset', 'horizontalpodautoscaling'],
+      options: { horizontalPodAutoscalerSyncPeriodMs: 300 },
+    },
   });
-  await agent.registered;
-  scheduler = await startScheduler({ client: cluster.newClient('scheduler'), core: 'reference' });
-  cm = await startControllerManager({
-    client: cluster.newClient('controller-manager'),
-    available: [deploymentController, replicaSetController, horizontalPodAutoscalerController],
-    controllers: ['deployment', 'replicaset', 'horizontalpodautoscaling'],
-    leaderElect: false,
-    options: { horizontalPodAutoscalerSyncPeriodMs: 300 },
-    onError: (err, c) => errors.push(`${c}: ${String(err)}`),
-  });
-  await cm.ready;
-  await scheduler.ready;
+  ({ cluster, errors } = sim);
 });
-
-afterAll(async () => {
-  await cm?.stop();
-  await scheduler?.stop();
-  await agent?.stop();
-  await cluster?.close();
-});
+afterAll(() => sim?.close());
 
 const c = () => cluster.client;
 const hpa = () => c().get<HorizontalPodAutoscaler>(HorizontalPodAutoscalers, 'web', NS);

@@ -9,52 +9,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControllerRevisions, Events, Pods, StatefulSets } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import type { Pod } from '../../../src/control/controllers/shared/pod-util.js';
-import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
 import { statefulSetController } from '../../../src/control/controllers/statefulset/controller.js';
 import type { StatefulSetLike } from '../../../src/control/controllers/statefulset/decide.js';
-import { startScheduler, type RunningScheduler } from '../../../src/control/scheduler/start.js';
-import { simulatedPodDriverFactory } from '../../../src/dataplane/kubelet/runtime/simulated/driver.js';
-import { expandNodes, parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
-import { startNodeAgent, type RunningNodeAgent } from '../../../src/dataplane/kubelet/start.js';
-import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
+import { eventually, startSimulatedCluster, type SimulatedCluster, type TestCluster } from '../../support/cluster.js';
 
 const run = promisify(execFile);
 const NS = 'default';
 let cluster: TestCluster;
-let cm: RunningControllerManager;
-let scheduler: RunningScheduler;
-let agent: RunningNodeAgent;
-const errors: string[] = [];
+let sim: SimulatedCluster;
+let errors: string[];
 
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  agent = await startNodeAgent({
-    client: cluster.newClient('skiff-nodes'),
-    nodes: expandNodes(parseNodeSpec({ count: 2, namePrefix: 'sts-', cpu: '4', memory: '8Gi' })),
+  sim = await startSimulatedCluster({
+    nodes: { count: 2, namePrefix: 'sts-', cpu: '4', memory: '8Gi' },
     // A little start-up time, so "created" and "Ready" are distinct moments.
-    driverFactory: simulatedPodDriverFactory({ timing: { sandboxMs: 30, containerStartMs: 30 } }),
-    listen: null,
-    log: () => {},
+    timing: { sandboxMs: 30, containerStartMs: 30 },
+    controllers: { available: [statefulSetController], controllers: ['statefulset'] },
   });
-  await agent.registered;
-  scheduler = await startScheduler({ client: cluster.newClient('scheduler'), core: 'reference' });
-  cm = await startControllerManager({
-    client: cluster.newClient('controller-manager'),
-    available: [statefulSetController],
-    controllers: ['statefulset'],
-    leaderElect: false,
-    onError: (err, c) => errors.push(`${c}: ${String(err)}`),
-  });
-  await cm.ready;
-  await scheduler.ready;
+  ({ cluster, errors } = sim);
 });
-
-afterAll(async () => {
-  await cm?.stop();
-  await scheduler?.stop();
-  await agent?.stop();
-  await cluster?.close();
-});
+afterAll(() => sim?.close());
 
 const c = () => cluster.client;
 type Sts = StatefulSetLike & KubeObject;
