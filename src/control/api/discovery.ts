@@ -4,7 +4,7 @@
  * choose the document by path and Accept header.
  */
 import { createHash } from 'node:crypto';
-import { groupVersion, type ResourceType } from './resource.js';
+import { groupVersion, storageOf, type ResourceType } from './resource.js';
 
 /** Content-Type of an aggregated discovery answer (and the media type a client puts in Accept to ask for it). */
 export const DISCOVERY_V2_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -174,7 +174,8 @@ export function apiResourceList(
     if (r.shortNames.length) main.shortNames = [...r.shortNames];
     if (r.categories.length) main.categories = [...r.categories];
     // Only stored kinds have a storage version (metrics-server's computed kinds publish none).
-    if (!r.computed) main.storageVersionHash = storageVersionHash(r);
+    // Every served version of a kind reports the hash of the one it is stored in, as upstream.
+    if (!r.computed) main.storageVersionHash = storageVersionHash(storageOf(r));
     out.push(main);
     for (const sub of r.subresources) {
       const info = subresourceInfo(r, sub);

@@ -16,11 +16,18 @@ export class Registry {
       if (this.byPath.has(path)) throw new Error(`resource ${path} registered twice`);
       this.byPath.set(path, r);
       this.byKind.set(`${gv}/${r.kind}`, r);
-      // A kind served in one version only is also found by group + kind.
-      if (!this.byKind.has(`${r.group}//${r.kind}`)) this.byKind.set(`${r.group}//${r.kind}`, r);
+      // By group + kind: the storage version of a kind served in several (else the first registered).
+      const gk = `${r.group}//${r.kind}`;
+      if (!this.byKind.has(gk) || (!r.conversion && this.byKind.get(gk)!.conversion)) this.byKind.set(gk, r);
       const list = this.groupVersions.get(gv) ?? [];
       list.push(r);
       this.groupVersions.set(gv, list);
+    }
+    for (const r of resources) {
+      const s = r.conversion?.storage;
+      if (s && (this.lookup(s.group, s.version, s.plural) !== s || s.conversion || s.kind !== r.kind || s.group !== r.group || s.plural !== r.plural)) {
+        throw new Error(`resource ${groupVersion(r)}/${r.plural} converts to a storage version that is not registered as one`);
+      }
     }
   }
 
@@ -47,8 +54,8 @@ export class Registry {
     return this.groupVersions.get(group ? `${group}/${version}` : version) ?? [];
   }
 
-  /** Stored namespaced kinds (what a namespace's deletion empties); computed kinds hold nothing. */
+  /** Stored namespaced kinds (what a namespace's deletion empties), each once; computed kinds hold nothing. */
   namespaced(): ResourceType[] {
-    return this.resources.filter((r) => r.namespaced && !r.computed);
+    return this.resources.filter((r) => r.namespaced && !r.computed && !r.conversion);
   }
 }

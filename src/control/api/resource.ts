@@ -83,7 +83,26 @@ export interface ResourceType {
   computed?: boolean;
   /** Schemas of definitions the package models lack (the kind's own, its list's, nested types), for OpenAPI. */
   schemas?: Definitions;
+  /**
+   * Another served version of a stored kind (as autoscaling/v1 beside autoscaling/v2 HorizontalPodAutoscalers):
+   * objects are stored, defaulted, validated and printed as `storage`, and converted at the engine's boundary.
+   */
+  conversion?: VersionConversion;
 }
+
+/**
+ * How a served version maps onto its storage version (upstream's conversion through the internal type). Both
+ * functions are pure: they return a new object (apiVersion set) and never modify their argument.
+ */
+export interface VersionConversion {
+  /** The stored version's resource: same group, plural and kind, so the same storage keys and watch cache. */
+  storage: ResourceType;
+  toStorage(obj: KubeObject): KubeObject;
+  fromStorage(obj: KubeObject): KubeObject;
+}
+
+/** The resource whose strategy, storage and printers serve `r`: itself, unless it is a converted version. */
+export const storageOf = (r: ResourceType): ResourceType => r.conversion?.storage ?? r;
 
 /** The read path of a computed kind: what its routes call instead of the engine. */
 export interface ComputedSource {

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from 'pino';
 import type { Store } from '../storage/store.js';
 import type { ResourceType } from './resource.js';
-import { resources as builtinResources, servedResources } from './kinds/index.js';
+import { builtinResources, servedResources } from './kinds/index.js';
 import { startMetricsApi, type MetricsOptions } from './metrics/index.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';

@@ -2,7 +2,7 @@
  * Server-side printing: a meta.k8s.io/v1 Table for `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`.
  * Every column is always filled (the server prints "wide"); kubectl hides priority-1 columns unless `-o wide`.
  */
-import type { KubeObject, ResourceType, TableColumn } from './resource.js';
+import { storageOf, type KubeObject, type ResourceType, type TableColumn } from './resource.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -45,9 +45,13 @@ const nameColumn: TableColumn = {
   value: (obj) => obj.metadata?.name ?? '',
 };
 
-/** The kind's columns with Name first, unless the kind places its own name column (as Events do). */
+/**
+ * The kind's columns with Name first, unless the kind places its own name column (as Events do). Every version
+ * of a kind prints as its storage version (upstream's printers read the internal object).
+ */
 export function tableColumns(r: ResourceType): TableColumn[] {
-  return r.columns.some((c) => c.format === 'name') ? r.columns : [nameColumn, ...r.columns];
+  const columns = storageOf(r).columns;
+  return columns.some((c) => c.format === 'name') ? columns : [nameColumn, ...columns];
 }
 
 export function columnDefinitions(r: ResourceType): TableColumnDefinition[] {
@@ -73,8 +77,10 @@ function cell(c: TableColumn, obj: KubeObject, now: Date): Cell {
 
 export function toTable(r: ResourceType, objs: KubeObject[], opts: TableOptions): KubeObject {
   const cols = tableColumns(r);
+  const printed = r.conversion?.toStorage;
   const rows: TableRow[] = objs.map((obj) => {
-    const row: TableRow = { cells: cols.map((c) => cell(c, obj, opts.now)) };
+    const source = printed ? printed(obj) : obj;
+    const row: TableRow = { cells: cols.map((c) => cell(c, source, opts.now)) };
     const object = rowObject(obj, opts.includeObject);
     if (object) row.object = object;
     return row;

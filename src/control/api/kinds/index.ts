@@ -8,7 +8,7 @@ import { deployments, replicasets, statefulsets, daemonsets, controllerrevisions
 import { jobs, cronjobs } from './batch.js';
 import { endpointslices } from './discovery.js';
 import { leases } from './coordination.js';
-import { horizontalpodautoscalers } from './autoscaling.js';
+import { horizontalpodautoscalers, horizontalpodautoscalersV1 } from './autoscaling.js';
 import { poddisruptionbudgets } from './policy.js';
 import { nodemetrics, podmetrics } from './metrics.js';
 import { replicationcontrollers } from './replicationcontrollers.js';
@@ -21,16 +21,25 @@ export const resources: ResourceType[] = [
   poddisruptionbudgets,
 ];
 
+/**
+ * Further versions of stored kinds, served beside their storage version and converted at the engine's boundary
+ * (ResourceType.conversion). Listed after `resources`, so each group's storage version stays its preferred one.
+ */
+export const otherVersions: ResourceType[] = [horizontalpodautoscalersV1];
+
+/** Every stored kind in every served version. */
+export const builtinResources: ResourceType[] = [...resources, ...otherVersions];
+
 /** metrics.k8s.io: computed from node agents' usage, never stored (upstream serves it through metrics-server). */
 export const metricsResources: ResourceType[] = [nodemetrics, podmetrics];
 
 /** What `buildServer` serves by default: the built-in kinds, then metrics.k8s.io (an aggregated group upstream, listed last). */
-export const servedResources: ResourceType[] = [...resources, ...metricsResources];
+export const servedResources: ResourceType[] = [...builtinResources, ...metricsResources];
 
 export {
   nodemetrics, podmetrics,
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
   deployments, replicasets, statefulsets, daemonsets, controllerrevisions, jobs, cronjobs, endpointslices, leases,
-  horizontalpodautoscalers, replicationcontrollers,
+  horizontalpodautoscalers, horizontalpodautoscalersV1, replicationcontrollers,
   poddisruptionbudgets,
 };

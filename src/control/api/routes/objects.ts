@@ -5,9 +5,11 @@
  * ObjectEngine is the seam and holds the state (watch caches, allocators, clock); each verb lives in ./engine/.
  *
  * Storage holds each object's JSON without metadata.resourceVersion; reads set it from the key's modRevision.
+ * A converted version (ResourceType.conversion) is served by the same verbs on its storage resource, converted
+ * at this seam (engine/conversion.ts): everything below it sees the storage version only.
  */
 import type { KubeObject, ResourceType } from '../resource.js';
-import { storagePrefix } from '../resource.js';
+import { storageOf, storagePrefix } from '../resource.js';
 import type { Registry } from '../registry.js';
 import type { KeyValue, Store } from '../../storage/store.js';
 import { decodeKV, WatchCache } from '../watch/cache.js';
@@ -18,6 +20,7 @@ import { ClusterIPAllocator } from '../allocators/clusterip.js';
 import { NodePortAllocator } from '../allocators/nodeport.js';
 import type { EngineContext } from './engine/context.js';
 import { bindPod } from './engine/binding.js';
+import { bodyToStorage, entriesFromStorage, isConverted, patchInServedVersion, storageWriteOptions } from './engine/conversion.js';
 import { createObject } from './engine/create.js';
 import { deleteCollection, deleteObject, type DeleteContext, type DeleteOptions, type DeleteResult } from './engine/delete.js';
 import { guaranteedUpdate, type Subresource } from './engine/guaranteed-update.js';
@@ -111,17 +114,20 @@ export class ObjectEngine {
     return this.closed;
   }
 
-  get(r: ResourceType, ns: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
-    return getObject(this.ctx, r, ns, name, resourceVersion);
+  async get(r: ResourceType, ns: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
+    const obj = await getObject(this.ctx, storageOf(r), ns, name, resourceVersion);
+    return r.conversion ? r.conversion.fromStorage(obj) : obj;
   }
 
-  list(r: ResourceType, ns: string | undefined, opts: ListOptions): Promise<ListResult> {
-    return listObjects(this.ctx, r, ns, opts);
+  async list(r: ResourceType, ns: string | undefined, opts: ListOptions): Promise<ListResult> {
+    if (!isConverted(r)) return listObjects(this.ctx, r, ns, opts);
+    const res = await listObjects(this.ctx, r.conversion.storage, ns, opts);
+    return { ...res, items: entriesFromStorage(r, res.items) };
   }
 
   /** NamespaceLifecycle admission: the namespace must exist and, for creates, not be terminating. */
   checkNamespace(r: ResourceType, ns: string, forCreate: boolean, name: string): Promise<void> {
-    return checkNamespace(this.ctx, r, ns, forCreate, name);
+    return checkNamespace(this.ctx, storageOf(r), ns, forCreate, name);
   }
 
   /** Checks the body's apiVersion/kind against the path and returns it as a KubeObject. */
@@ -129,8 +135,10 @@ export class ObjectEngine {
     return requestBody.checkBody(r, body);
   }
 
-  create(r: ResourceType, ns: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
-    return createObject(this.ctx, r, ns, body, opts);
+  async create(r: ResourceType, ns: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    if (!isConverted(r)) return createObject(this.ctx, r, ns, body, opts);
+    const obj = await createObject(this.ctx, r.conversion.storage, ns, bodyToStorage(r, body, opts), storageWriteOptions(r, opts));
+    return r.conversion.fromStorage(obj);
   }
 
   /** Marks every stored Service's ClusterIP/NodePorts used, once, before the first allocation. */
@@ -144,39 +152,52 @@ export class ObjectEngine {
     return this.servicesObserved;
   }
 
-  update(
+  async update(
     r: ResourceType, ns: string | undefined, name: string, body: unknown, opts: WriteOptions = {}, sub: Subresource = '',
   ): Promise<{ object: KubeObject; created: boolean }> {
-    return updateObject(this.ctx, r, ns, name, body, opts, sub);
+    if (!isConverted(r)) return updateObject(this.ctx, r, ns, name, body, opts, sub);
+    const res = await updateObject(this.ctx, r.conversion.storage, ns, name, bodyToStorage(r, body, opts), storageWriteOptions(r, opts), sub);
+    return { object: r.conversion.fromStorage(res.object), created: res.created };
   }
 
-  patch(
+  async patch(
     r: ResourceType, ns: string | undefined, name: string, apply: (current: KubeObject) => KubeObject,
     opts: WriteOptions = {}, sub: Subresource = '',
   ): Promise<KubeObject> {
-    return patchObject(this.ctx, r, ns, name, apply, opts, sub);
+    if (!isConverted(r)) return patchObject(this.ctx, r, ns, name, apply, opts, sub);
+    const p = patchInServedVersion(r, apply, opts);
+    const obj = await patchObject(this.ctx, r.conversion.storage, ns, name, p.mutate, storageWriteOptions(r, opts), sub);
+    p.done();
+    return r.conversion.fromStorage(obj);
   }
 
   /**
    * Read, mutate, compare-and-swap, retry: upstream's GuaranteedUpdate. `mutate` returns what the client wants;
    * a resourceVersion in it is a precondition (409 when stale), none means an unconditional update.
    */
-  guaranteedUpdate(
+  async guaranteedUpdate(
     r: ResourceType, ns: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject,
     opts: WriteOptions, sub: Subresource, managedAs?: string,
   ): Promise<KubeObject> {
-    return guaranteedUpdate(this.ctx, r, ns, name, mutate, opts, sub, managedAs);
+    if (!isConverted(r)) return guaranteedUpdate(this.ctx, r, ns, name, mutate, opts, sub, managedAs);
+    const { toStorage, fromStorage, storage } = r.conversion;
+    const obj = await guaranteedUpdate(
+      this.ctx, storage, ns, name, (cur) => toStorage(mutate(fromStorage(cur))), storageWriteOptions(r, opts), sub, managedAs,
+    );
+    return fromStorage(obj);
   }
 
-  delete(r: ResourceType, ns: string | undefined, name: string, options: DeleteOptions = {}, opts: WriteOptions = {}): Promise<DeleteResult> {
-    return deleteObject(this.ctx, r, ns, name, options, opts);
+  async delete(r: ResourceType, ns: string | undefined, name: string, options: DeleteOptions = {}, opts: WriteOptions = {}): Promise<DeleteResult> {
+    const res = await deleteObject(this.ctx, storageOf(r), ns, name, options, opts);
+    return r.conversion ? { ...res, object: r.conversion.fromStorage(res.object) } : res;
   }
 
   /** Called when a namespace starts terminating; the namespace finalizer hooks in here. */
   onNamespaceTerminating?: (name: string) => void;
 
-  deleteCollection(r: ResourceType, ns: string | undefined, list: ListOptions, options: DeleteOptions, opts: WriteOptions): Promise<KubeObject[]> {
-    return deleteCollection(this.ctx, r, ns, list, options, opts);
+  async deleteCollection(r: ResourceType, ns: string | undefined, list: ListOptions, options: DeleteOptions, opts: WriteOptions): Promise<KubeObject[]> {
+    const items = await deleteCollection(this.ctx, storageOf(r), ns, list, options, opts);
+    return r.conversion ? items.map(r.conversion.fromStorage) : items;
   }
 
   /** autoscaling/v1 Scale of a kind with a scale mapping. */

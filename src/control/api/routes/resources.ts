@@ -21,6 +21,7 @@ import {
 import { parseFieldValidation } from './unknown-fields.js';
 import { checkBodyTypes, type DecodeTarget } from '../validation/decode-types.js';
 import { evictPod } from './eviction.js';
+import { cachedView } from './engine/conversion.js';
 
 /** A parsed resource path. */
 export interface ResourcePath {
@@ -366,19 +367,22 @@ export class ResourceRoutes {
       if (errs.length) throw invalid('meta.k8s.io', 'ListOptions', '', errs);
     }
     const timeoutSeconds = qInt(query, 'timeoutSeconds');
-    const match = (o: KubeObject) =>
+    // The cache holds the storage version: a converted version's watchers see (and select on) their own.
+    const view = cachedView(r);
+    const selected = (o: KubeObject) =>
       (labels.length === 0 || matchesLabels(labels, o.metadata?.labels)) && (fields.length === 0 || matchesFields(fields, o));
+    const match = view ? (o: KubeObject) => selected(view(o)) : selected;
     const includeObject = includeObjectOf(query);
     // As upstream, only a watch's first Table carries the column definitions.
     let firstTable = true;
     const render = format.kind === 'table'
       ? (o: KubeObject) => {
-          const t = toTable(r, [o], { includeObject, now: this.d.now() });
+          const t = toTable(r, [view ? view(o) : o], { includeObject, now: this.d.now() });
           if (!firstTable) t['columnDefinitions'] = [];
           firstTable = false;
           return t;
         }
-      : undefined;
+      : view;
     const cache = this.d.engine.cache(r);
     reply.hijack();
     const params: Parameters<typeof serveWatch>[3] = {

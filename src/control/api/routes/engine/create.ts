@@ -51,7 +51,7 @@ export async function createObject(
   r.strategy.default?.(obj);
   r.strategy.admit?.(obj);
   // Before allocation: allocated fields (clusterIP, nodePorts) stay unowned, as upstream's.
-  if (opts.fieldManager !== undefined && !opts.applied) track(ctx, r, null, obj, opts.fieldManager, '');
+  if (opts.fieldManager !== undefined && !opts.applied) track(ctx, opts.servedAs ?? r, null, obj, opts.fieldManager, '');
 
   let alloc: Allocation | null = null;
   const errors: FieldError[] = [];

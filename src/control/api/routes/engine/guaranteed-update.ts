@@ -41,7 +41,7 @@ export async function guaranteedUpdate(
       const applied = desired.metadata?.managedFields;
       if (sub === 'status' && applied) obj.metadata!.managedFields = applied;
       else if (sub === 'status') delete obj.metadata!.managedFields;
-    } else if (opts.fieldManager !== undefined && sub !== 'internal') track(ctx, r, current, obj, opts.fieldManager, managedAs);
+    } else if (opts.fieldManager !== undefined && sub !== 'internal') track(ctx, opts.servedAs ?? r, current, obj, opts.fieldManager, managedAs);
     const release = () => alloc && ctx.services.release(alloc);
     if (opts.dryRun) {
       release();

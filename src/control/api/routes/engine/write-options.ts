@@ -1,4 +1,5 @@
 import type { FieldValidation } from '../unknown-fields.js';
+import type { ResourceType } from '../../resource.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -13,4 +14,9 @@ export interface WriteOptions {
   fieldManager?: string;
   /** A server-side apply: the mutation already set managedFields, so no Update entry is added. */
   applied?: boolean;
+  /**
+   * The served version when the request came in another version than the storage one (ResourceType.conversion):
+   * managedFields then record the write under that apiVersion, in its fields.
+   */
+  servedAs?: ResourceType;
 }

@@ -1,0 +1,75 @@
+/**
+ * Verbs on a converted version (ResourceType.conversion): the request's object is checked against the served
+ * version's schema, converted to the storage version and handed to the ordinary verb on the storage resource
+ * (whose strategy defaults and validates it, as upstream's does on the internal type); what comes back is
+ * converted to the served version. Storage, watch caches and selectors only ever see the storage version.
+ */
+import type { KubeObject, ResourceType, VersionConversion } from '../../resource.js';
+import { badRequest } from '../../status.js';
+import { isPlainObject } from '../../content.js';
+import type { Entry } from '../../watch/cache.js';
+import { checkBody, unknownFields } from './request-body.js';
+import type { WriteOptions } from './write-options.js';
+
+/** A served version that is not the storage version. */
+export type ConvertedResource = ResourceType & { conversion: VersionConversion };
+
+export const isConverted = (r: ResourceType): r is ConvertedResource => r.conversion !== undefined;
+
+/** A request body (create, update, status) in the served version → the storage version. */
+export function bodyToStorage(r: ConvertedResource, body: unknown, opts: WriteOptions): KubeObject {
+  const obj = checkBody(r, body);
+  // Unknown fields are judged against the served version's schema: conversion would drop them silently.
+  unknownFields(r, obj, opts);
+  return r.conversion.toStorage(obj);
+}
+
+/** Write options for the storage verb: managedFields record the write in the served version's terms. */
+export const storageWriteOptions = (r: ConvertedResource, opts: WriteOptions): WriteOptions => ({ ...opts, servedAs: r });
+
+/**
+ * A patch's mutation, run on the served version: the current object is converted for it and its result checked
+ * (apiVersion, kind, unknown fields) and converted back. Warnings are kept per attempt, as patchObject does, and
+ * handed over by `done()` once the write succeeded.
+ */
+export function patchInServedVersion(
+  r: ConvertedResource, apply: (current: KubeObject) => KubeObject, opts: WriteOptions,
+): { mutate: (current: KubeObject) => KubeObject; done: () => void } {
+  let attemptWarnings: string[] = [];
+  return {
+    mutate(current) {
+      attemptWarnings = [];
+      const out = apply(r.conversion.fromStorage(current));
+      if (!isPlainObject(out)) throw badRequest('the patch did not produce an object');
+      const obj = checkBody(r, out);
+      unknownFields(r, obj, { ...opts, warnings: attemptWarnings });
+      return r.conversion.toStorage(obj);
+    },
+    done() {
+      opts.warnings?.push(...attemptWarnings);
+    },
+  };
+}
+
+/** List entries in the served version (their memoised JSON is the storage version's, so it is not carried). */
+export const entriesFromStorage = (r: ConvertedResource, items: Entry[]): Entry[] =>
+  items.map((e) => ({ key: e.key, object: r.conversion.fromStorage(e.object) }));
+
+const views = new WeakMap<ResourceType, WeakMap<KubeObject, KubeObject>>();
+
+/**
+ * The served version of objects held by the watch cache, converted once per object for every watcher (cached
+ * objects are never modified, and neither may the returned view be). Undefined for a storage version.
+ */
+export function cachedView(r: ResourceType): ((obj: KubeObject) => KubeObject) | undefined {
+  const conversion = r.conversion;
+  if (!conversion) return undefined;
+  let memo = views.get(r);
+  if (!memo) views.set(r, (memo = new WeakMap()));
+  const m = memo;
+  return (obj) => {
+    let v = m.get(obj);
+    if (!v) m.set(obj, (v = conversion.fromStorage(obj)));
+    return v;
+  };
+}
