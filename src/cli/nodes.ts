@@ -27,6 +27,7 @@ interface NodesFlags {
   nodeCidr?: string;
   listen: { host: string; port: number };
   maxInFlight: number;
+  podEvents?: boolean;
   v: string;
 }
 
@@ -37,7 +38,7 @@ function positiveInt(v: string): number {
 }
 
 /** Defaults, then the spec file, then flags: each layer validated with errors naming the field. */
-export function specFromFlags(o: Omit<NodesFlags, 'listen' | 'maxInFlight' | 'v'>): NodeSpec {
+export function specFromFlags(o: Omit<NodesFlags, 'listen' | 'maxInFlight' | 'v' | 'podEvents'>): NodeSpec {
   const base = o.spec ? loadNodeSpecFile(o.spec, DEFAULT_NODE_SPEC) : DEFAULT_NODE_SPEC;
   const given: Record<string, unknown> = {};
   if (o.count !== undefined) given.count = o.count;
@@ -72,7 +73,7 @@ async function runNodes(o: NodesFlags): Promise<void> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   const t0 = Date.now();
-  const running = await startNodeAgent({ client: loadKubeconfig(o.kubeconfig), spec, listen: o.listen, maxInFlight: o.maxInFlight, log: verbosity(o.v) });
+  const running = await startNodeAgent({ client: loadKubeconfig(o.kubeconfig), spec, listen: o.listen, maxInFlight: o.maxInFlight, podEvents: o.podEvents === true, log: verbosity(o.v) });
   console.error(`skiff nodes: agent API on ${running.url}; registering ${spec.count} node(s)`);
   void running.registered.then(() => {
     process.stdout.write(`skiff nodes: ${spec.count} node(s) registered in ${((Date.now() - t0) / 1000).toFixed(1)} s; agent ${running.url}\n`);
@@ -162,6 +163,7 @@ export function registerNodesCommand(program: Command): Command {
     .option('--node-cidr <cidr>', "range of the nodes' InternalIPs (default: none, every node's InternalIP is the agent's --listen address, which the API server reaches for usage)")
     .option('--listen <host:port>', "the agent's HTTP API (faults, node list, usage); its port is each Node's kubelet port", parseListen, { host: '127.0.0.1', port: 10250 })
     .option('--max-in-flight <n>', 'node and lease requests in flight at once', positiveInt, 32)
+    .option('--pod-events', "post the pods' container Events (Pulling, Pulled, Created, Started, Killing, BackOff): about 4 API writes per pod, so off by default; node events are always posted")
     .option('--v <n>', 'log verbosity: 0 warnings, 1 info, 4 debug', '0')
     .action(guard(runNodes));
 

@@ -19,7 +19,7 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { startProxy, type RunningProxy } from '../dataplane/proxy/start.js';
 import type { ProxyMode } from '../dataplane/proxy/backends.js';
 import { startNodeAgent, type RunningNodeAgent } from '../dataplane/kubelet/start.js';
-import { localNodeSpec } from '../dataplane/kubelet/local.js';
+import { LOCAL_POD_EVENTS_DEFAULT, localNodeSpec } from '../dataplane/kubelet/local.js';
 import type { NodeSpec } from '../dataplane/kubelet/spec.js';
 
 export interface ServerFlags {
@@ -42,6 +42,8 @@ export interface ServerFlags {
   nodeSpec?: string;
   /** How long scraped node usage is served for metrics.k8s.io (ms; metrics-server's --metric-resolution). */
   metricResolutionMs?: number;
+  /** The in-process nodes post pods' container Events (default on; node events always). */
+  podEvents?: boolean;
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -179,7 +181,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   }
   if (nodeSpec) {
     try {
-      nodeAgent = await startNodeAgent({ client: loadKubeconfig(kubeconfig), spec: nodeSpec, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+      nodeAgent = await startNodeAgent({ client: loadKubeconfig(kubeconfig), spec: nodeSpec, podEvents: flags.podEvents ?? LOCAL_POD_EVENTS_DEFAULT, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
     } catch (err) {
       // The API server stays useful without its local nodes.
       log.error({ err }, 'simulated nodes did not start');
@@ -203,10 +205,11 @@ export function registerServerCommand(program: Command): Command {
     .option('--cluster-cidr <cidr>', "pods' CIDR: the proxy's masquerade rule, and the range node IPAM carves podCIDRs from (default 10.244.0.0/16)", '')
     .option('--nodes <n>', 'simulated nodes run in-process (1: this host\'s node; 0: none)', nodeCount, 1)
     .option('--node-spec <file>', 'YAML spec of those nodes (cpu, memory, pods, labels, taints, zones, ...)')
+    .option('--no-pod-events', "the in-process nodes post no container Events for pods (Pulling, Created, Started, Killing, ...)")
     .option('--metric-resolution <duration>', "how long node agents' usage is served before it is scraped again, for metrics.k8s.io (kubectl top)", metricResolution, 15_000)
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -221,6 +224,7 @@ export function registerServerCommand(program: Command): Command {
         nodes: o.nodes,
         nodeSpec: o.nodeSpec,
         metricResolutionMs: o.metricResolution,
+        podEvents: o.podEvents,
       });
     });
 }

@@ -14,6 +14,8 @@ import { Leases, Nodes, Pods } from '../../client/resources.js';
 import { objectKey, type KubeObject } from '../../client/types.js';
 import { firstRenewAt, NODE_LEASE_NAMESPACE, DEFAULT_LEASE_DURATION_SECONDS, nextRenewAt, renewDecision, retryRenewAt, RENEW_INTERVAL_FRACTION, type LeaseOwner } from './lease.js';
 import { Limiter } from './limiter.js';
+import { kubeletStartEvents, nodeConditionEvents } from './event-rules.js';
+import { KubeletEvents } from './events.js';
 import { buildNode, nodeStatus, nodeStatusDue, randomBootID, registrationPatch, rfc3339Micro, type NodeHost, type NodeStatus } from './node-object.js';
 import type { NodeConfig } from './spec.js';
 import { PodStatusWriter } from './status-writer.js';
@@ -42,6 +44,8 @@ export interface NodeAgentOptions {
   /** Pod status writes in flight at once (default 16). */
   statusConcurrency?: number;
   kernelVersion?: string;
+  /** Post the pods' container Events (Pulling … Started, Killing, BackOff); default off: ~4 writes per pod. Node events are always posted. */
+  podEvents?: boolean;
   log?: AgentLogger;
 }
 
@@ -140,6 +144,8 @@ export class NodeAgent {
   private readonly heap: TimerHeap;
   private readonly limiter: Limiter;
   readonly writer: PodStatusWriter;
+  /** The kubelet's Events for every node of this agent (bounded: drops rather than stall). */
+  readonly events: KubeletEvents;
   private readonly podInformer: SharedInformer<Pod>;
   private readonly nodeInformer: SharedInformer<KubeObject>;
   /** uid → the pod's node and cache key, for wake-ups and deletes. */
@@ -172,6 +178,7 @@ export class NodeAgent {
         if (!this.stopped) this.log(err instanceof ApiError && err.code === 404 ? 'debug' : 'warn', `pod ${what} write failed`, { pod: `${ref.namespace}/${ref.name}`, err: String(err) });
       },
     });
+    this.events = new KubeletEvents({ client: o.client, clock: this.clock, podEvents: o.podEvents ?? false });
     for (const cfg of o.nodes) {
       if (this.nodes.has(cfg.name)) throw new Error(`node ${cfg.name} is listed twice`);
       const n: SimNode = {
@@ -359,6 +366,8 @@ export class NodeAgent {
       });
       if (this.stopped) return;
       const firstTime = !n.everRegistered;
+      if (firstTime) this.events.node(name, kubeletStartEvents());
+      if (status) this.events.node(name, nodeConditionEvents(name, n.lastStatus?.conditions, status.conditions));
       n.registered = true;
       n.everRegistered = true;
       n.registerFailures = 0;
@@ -482,6 +491,7 @@ export class NodeAgent {
         const next = nodeStatus(n.cfg, this.host, { ready: n.ready }, now, n.lastStatus?.conditions);
         if (!nodeStatusDue({ status: n.lastStatus, at: n.lastReportAt }, next, now, this.reportFrequencyMs)) return;
         await this.o.client.patch(Nodes, undefined, name, { status: next }, 'merge', { subresource: 'status' });
+        this.events.node(name, nodeConditionEvents(name, n.lastStatus?.conditions, next.conditions));
         n.lastStatus = next;
         n.lastReportAt = now;
         posted = true;
@@ -521,6 +531,7 @@ export class NodeAgent {
     this.pods.delete(uid);
     this.heap.cancel(`p:${uid}`);
     this.writer.forget(uid);
+    this.events.forget(uid);
     const n = this.nodes.get(at.node);
     if (!n) return;
     n.pods.delete(uid);
@@ -546,11 +557,17 @@ export class NodeAgent {
     const uid = m.uid!;
     const ref = { namespace: m.namespace ?? 'default', name: m.name!, uid };
     let res;
+    const now = this.clock.now();
     try {
-      res = n.driver.sync(pod, this.clock.now());
+      res = n.driver.sync(pod, now);
     } catch (err) {
       this.log('error', 'pod sync failed', { pod: `${ref.namespace}/${ref.name}`, node: n.cfg.name, err: String(err) });
       return;
+    }
+    try {
+      this.events.pod(n.cfg.name, pod, res.status, now);
+    } catch (err) {
+      this.log('error', 'pod events failed', { pod: `${ref.namespace}/${ref.name}`, node: n.cfg.name, err: String(err) });
     }
     if (res.status) this.writer.enqueue(ref, res.status);
     if (res.remove) {

@@ -17,6 +17,12 @@ export function hostNodeName(host = hostname()): string {
   return name || 'skiff-node';
 }
 
+/**
+ * In-process nodes post their pods' container Events (Pulling … Started, Killing, BackOff) unless told not to:
+ * a one-machine cluster is where `kubectl describe pod` is read, and its few nodes cost the API server little.
+ */
+export const LOCAL_POD_EVENTS_DEFAULT = true;
+
 export function localNodeSpec(count: number, specFile?: string, host = hostname()): NodeSpec {
   const base: NodeSpec = { ...DEFAULT_NODE_SPEC };
   const spec = specFile ? loadNodeSpecFile(specFile, base) : base;

@@ -52,12 +52,26 @@ export function newNodeLifecycleController(ctx: ControllerContext): Controller {
   pods.indexer.ensureIndexer(NODE_NAME_INDEX, podNodeName);
   const health = new Map<string, NodeHealth>();
   const queue = ctx.queue('node-lifecycle');
+  // Upstream's knownNodeSet: a node seen for the first time is announced once (RegisteredNode), a deleted one too.
+  const known = new Set<string>();
+  const nodeEvent = (n: Node, reason: string, what: string): void =>
+    ctx.event(COMPONENT, { apiVersion: 'v1', kind: 'Node', ...n }, 'Normal', reason, `Node ${n.metadata!.name} event: ${what}`);
   nodes.addEventHandler({
-    onAdd: (n) => queue.add(n.metadata!.name!),
+    onAdd: (n) => {
+      const name = n.metadata!.name!;
+      if (!known.has(name)) {
+        known.add(name);
+        nodeEvent(n, 'RegisteredNode', `Registered Node ${name} in Controller`);
+      }
+      queue.add(name);
+    },
     onUpdate: (o, n) => {
       if (readyStatus(o) !== readyStatus(n) || o.spec?.unschedulable !== n.spec?.unschedulable) queue.add(n.metadata!.name!);
     },
-    onDelete: (n) => health.delete(n.metadata!.name!),
+    onDelete: (n) => {
+      health.delete(n.metadata!.name!);
+      if (known.delete(n.metadata!.name!)) nodeEvent(n, 'RemovingNode', `Removing Node ${n.metadata!.name} from Controller`);
+    },
   });
 
   const sync = async (name: string): Promise<void> => {
