@@ -110,8 +110,11 @@ describe.skipIf(!KUBECTL)('the default cluster, through kubectl', () => {
     });
     expect(top![1]).toMatch(/^\d+m$/);
     expect(top![3]).toMatch(/^\d+Mi$/);
-    const pods = rows(k('top', 'pods', '-l', 'app=web'));
-    expect(pods).toHaveLength(3);
+    // Pods of the undone rollout may still be stopping (and measured) for a moment.
+    const pods = await until('top pods of the 3 replicas', () => {
+      const r = rows(k('top', 'pods', '-l', 'app=web'));
+      return r.length === 3 ? r : undefined;
+    });
     for (const p of pods) expect(p[1]).toMatch(/^\d+m$/);
   });
 
