@@ -154,7 +154,7 @@ const unsupportedProto = (what: string): ApiError =>
   new ApiError(
     415,
     'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (Skiff decodes the protobuf that kubectl create namespace|configmap|secret|serviceaccount|service|deployment|job|cronjob sends, not ${what}: use kubectl create -f or kubectl apply -f)`,
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (Skiff decodes the protobuf that kubectl create namespace|configmap|secret|serviceaccount|service|deployment|job|cronjob and kubectl autoscale send, not ${what}: use kubectl create -f or kubectl apply -f)`,
   );
 
 /** Decodes a `application/vnd.kubernetes.protobuf` body of one of PROTO_KINDS into its JSON form. */

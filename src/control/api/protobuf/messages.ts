@@ -1,8 +1,8 @@
 /**
  * The k8s.io/api wire format of the kinds kubectl's typed generators send (`kubectl create namespace|configmap|
- * secret|serviceaccount|service|deployment|job|cronjob`, and `create job --from=cronjob/x`, which copies a whole
- * CronJob's jobTemplate): message name → field number → JSON name and type. Numbers are upstream's
- * generated.proto (core/v1, batch/v1, apps/v1, meta/v1) and checked against kubectl's own bytes
+ * secret|serviceaccount|service|deployment|job|cronjob`, `create job --from=cronjob/x`, which copies a whole
+ * CronJob's jobTemplate, and `kubectl autoscale`): message name → field number → JSON name and type. Numbers are
+ * upstream's generated.proto (core/v1, batch/v1, apps/v1, autoscaling/v1, meta/v1) and checked against kubectl's own bytes
  * (test/unit/api/protobuf.test.ts). A field not listed here is refused, never guessed.
  */
 
@@ -234,10 +234,21 @@ export const PROTO_MESSAGES: Record<string, Fields> = {
   },
   CronJobStatus: {},
   JobTemplateSpec: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'JobSpec') },
+
+  // ---- autoscaling/v1 (`kubectl autoscale`)
+  HorizontalPodAutoscaler: kind('HorizontalPodAutoscalerSpec', 'HorizontalPodAutoscalerStatus'),
+  HorizontalPodAutoscalerSpec: {
+    1: m('scaleTargetRef', 'CrossVersionObjectReference'), 2: i('minReplicas', true), 3: i('maxReplicas'), 4: i('targetCPUUtilizationPercentage', true),
+  },
+  CrossVersionObjectReference: { 1: s('kind'), 2: s('name'), 3: s('apiVersion') },
+  HorizontalPodAutoscalerStatus: {
+    1: i('observedGeneration', true), 2: t('lastScaleTime', 'time'), 3: i('currentReplicas'), 4: i('desiredReplicas'), 5: i('currentCPUUtilizationPercentage', true),
+  },
 };
 
 /** The kinds decodable from protobuf, by apiVersion/kind. */
 export const PROTO_KINDS: Record<string, string> = {
   'v1/Namespace': 'Namespace', 'v1/ConfigMap': 'ConfigMap', 'v1/Secret': 'Secret', 'v1/ServiceAccount': 'ServiceAccount', 'v1/Service': 'Service',
   'apps/v1/Deployment': 'Deployment', 'batch/v1/Job': 'Job', 'batch/v1/CronJob': 'CronJob',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'HorizontalPodAutoscaler',
 };
