@@ -51,8 +51,9 @@ export async function guaranteedUpdate(
       release();
       return current;
     }
-    // An update that removes the last finalizer of an object being deleted completes the deletion.
-    if (obj.metadata?.deletionTimestamp && !(obj.metadata.finalizers?.length) && !waitsOnGrace(r, obj)) {
+    // An update that removes the last finalizer of an object being deleted completes the deletion. A namespace
+    // is also held by spec.finalizers (upstream's ShouldDeleteNamespaceDuringUpdate): its status writes keep it.
+    if (obj.metadata?.deletionTimestamp && !(obj.metadata.finalizers?.length) && !waitsOnGrace(r, obj) && !heldBySpecFinalizers(r, obj)) {
       const del = await ctx.store.delete(key, kv.modRevision);
       if (!del.ok) {
         release();
@@ -162,4 +163,9 @@ function dedupe(errors: FieldError[]): FieldError[] {
 function sameObject(a: KubeObject, b: KubeObject): boolean {
   const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
   return deepEqual(strip(a), strip(b));
+}
+
+/** A terminating namespace whose spec.finalizers (`kubernetes`) are not yet removed through /finalize. */
+function heldBySpecFinalizers(r: ResourceType, obj: KubeObject): boolean {
+  return gk(r) === '/Namespace' && ((obj['spec'] as { finalizers?: unknown[] } | undefined)?.finalizers?.length ?? 0) > 0;
 }
