@@ -6,6 +6,7 @@
  * Precedence: defaults (one node "sim-node-0": 8 cpu, 32Gi, 110 pods), then --spec FILE, then flags.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { guard } from './guard.js';
 import { loadKubeconfig } from '../client/index.js';
 import type { AgentLogger, NodeSummary } from '../dataplane/kubelet/agent.js';
 import { DEFAULT_NODE_SPEC, loadNodeSpecFile, parseLabelFlag, parseNodeSpec, parseTaint, type NodeSpec, type Taint } from '../dataplane/kubelet/spec.js';
@@ -129,18 +130,6 @@ function printNodes(nodes: NodeSummary[]): void {
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd()}\n`);
 }
 
-function guard<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (e) {
-      if (e instanceof InvalidArgumentError) throw e;
-      console.error(`skiff nodes: ${e instanceof Error ? e.message : String(e)}`);
-      process.exitCode = 1;
-    }
-  };
-}
-
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerNodesCommand(program: Command): Command {
@@ -165,7 +154,7 @@ export function registerNodesCommand(program: Command): Command {
     .option('--max-in-flight <n>', 'node and lease requests in flight at once', positiveInt, 32)
     .option('--pod-events', "post the pods' container Events (Pulling, Pulled, Created, Started, Killing, BackOff): about 4 API writes per pod, so off by default; node events are always posted")
     .option('--v <n>', 'log verbosity: 0 warnings, 1 info, 4 debug', '0')
-    .action(guard(runNodes));
+    .action(guard('nodes', runNodes));
 
   nodes
     .command('fault')
@@ -178,7 +167,7 @@ export function registerNodesCommand(program: Command): Command {
     .option('--ready', 'post Ready=True again')
     .option('--recover', 'renew the lease and post Ready=True')
     .action(
-      guard(async (o: FaultFlags) => {
+      guard('nodes', async (o: FaultFlags) => {
         const state = (await agentRequest(o.agent, 'POST', `faults/${encodeURIComponent(o.node)}`, faultBody(o))) as NodeSummary;
         process.stdout.write(`node/${state.name}: ready=${state.ready} lease=${state.lease}\n`);
       }),
@@ -189,7 +178,7 @@ export function registerNodesCommand(program: Command): Command {
     .description("List an agent's nodes and their state")
     .requiredOption('--agent <url>', "the agent's API, e.g. http://127.0.0.1:10250")
     .action(
-      guard(async (o: { agent: string }) => {
+      guard('nodes', async (o: { agent: string }) => {
         const res = (await agentRequest(o.agent, 'GET', 'nodes')) as { nodes: NodeSummary[] };
         printNodes(res.nodes);
       }),

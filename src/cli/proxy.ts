@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
+import { guard } from './guard.js';
 import { loadKubeconfig } from '../client/index.js';
 import { createBackend, type NftLayout, type ProxyMode } from '../dataplane/proxy/backends.js';
 import { proxyTarget, startProxy } from '../dataplane/proxy/start.js';
@@ -129,19 +130,6 @@ async function runAgent(o: RunOpts): Promise<void> {
   await running.stop();
 }
 
-/** Errors a user can act on print as one line and exit 1, instead of a stack trace. */
-function guard<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (e) {
-      if (e instanceof InvalidArgumentError) throw e;
-      console.error(`skiff proxy: ${e instanceof Error ? e.message : String(e)}`);
-      process.exitCode = 1;
-    }
-  };
-}
-
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -176,7 +164,7 @@ export function registerProxyCommand(program: Command): Command {
     }, 'wasm')
     .option('--cleanup', 'remove this mode\'s rules from the target and exit')
     .action(
-      guard(async (o: RunOpts) => {
+      guard('proxy', async (o: RunOpts) => {
         if (!o.kubeconfig && !o.cleanup) throw new Error('--kubeconfig is required');
         await runAgent(o);
       }),
@@ -191,7 +179,7 @@ export function registerProxyCommand(program: Command): Command {
     .option('--node-name <name>', 'node the rules are for', '')
     .option('--node-ip <ips>', 'node addresses for NodePorts', ipList)
     .option('--masquerade-bit <n>', 'fwmark bit for SNAT', masqBit, 14)
-    .action(guard(async (o: { mode: ProxyMode; nftLayout: NftLayout; clusterCidr: string; nodeName: string; nodeIp?: string[]; masqueradeBit: number }) => {
+    .action(guard('proxy', async (o: { mode: ProxyMode; nftLayout: NftLayout; clusterCidr: string; nodeName: string; nodeIp?: string[]; masqueradeBit: number }) => {
       const { services, slices } = readObjects(await readStdin());
       const model = buildServicePorts(services, slices, o.nodeName);
       const config: ProxyConfig = { clusterCIDR: o.clusterCidr, nodeIPs: o.nodeIp ?? [], masqueradeBit: o.masqueradeBit };
@@ -222,7 +210,7 @@ export function registerProxyCommand(program: Command): Command {
     .option('--hook <h>', 'PREROUTING (arriving) or OUTPUT (sent by the node)', 'PREROUTING')
     .option('--local <ips>', 'addresses the node owns (NodePorts)', ipList)
     .option('--json', 'print the outcomes as JSON')
-    .action(guard(async (o: { rules: string; src: string; dst: string; proto: string; hook: string; local?: string[]; json?: boolean }) => {
+    .action(guard('proxy', async (o: { rules: string; src: string; dst: string; proto: string; hook: string; local?: string[]; json?: boolean }) => {
       const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(o.dst);
       if (!m || !isIPv4(m[1]!) || Number(m[2]) > 65535) throw new Error(`--dst ${o.dst}: want IP:PORT`);
       if (!isIPv4(o.src)) throw new Error(`--src ${o.src}: not an IPv4 address`);

@@ -29,6 +29,18 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
+/** metav1.LabelSelector as it travels (matching lives with its users: controllers, scheduler, API server). */
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | string;
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
 /** A Kubernetes object as plain JSON. */
 export interface KubeObject {
   apiVersion?: string;

@@ -3,16 +3,9 @@ import type { FieldError } from '../resource.js';
 import { invalid, required, forbidden } from './errors.js';
 import { validateLabels, isQualifiedName, isValidLabelValue } from './labels.js';
 
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
+import type { LabelSelector, LabelSelectorRequirement } from '../../../client/types.js';
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
+export type { LabelSelector, LabelSelectorRequirement };
 
 // Request bodies are untyped JSON: read selector parts defensively so malformed input is an error, not a crash.
 const labelsOf = (sel: LabelSelector): Array<[string, unknown]> =>

@@ -2,18 +2,9 @@
  * The apps/v1 Deployment and ReplicaSet fields the Deployment controller reads and writes, as plain JSON
  * (the API server has defaulted them: strategy, revisionHistoryLimit, progressDeadlineSeconds, replicas).
  */
-import type { KubeObject, ObjectMeta } from '../../../client/types.js';
+import type { KubeObject, LabelSelector, ObjectMeta } from '../../../client/types.js';
 
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
+export type { LabelSelector, LabelSelectorRequirement } from '../../../client/types.js';
 
 export interface PodTemplateSpec {
   metadata?: ObjectMeta;

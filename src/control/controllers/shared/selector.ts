@@ -9,10 +9,8 @@ import { compileLabelSelector, isEmptySelector, matchesLabels, type LabelSelecto
 export type { LabelSelector as CompiledSelector } from '../../scheduler/selector.js';
 
 /** The wire form (metav1.LabelSelector). */
-export interface LabelSelectorSpec {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | string; values?: string[] }[];
-}
+export type { LabelSelector as LabelSelectorSpec } from '../../../client/types.js';
+import type { LabelSelector as LabelSelectorSpec } from '../../../client/types.js';
 
 /** Compiles a LabelSelector object; nil or malformed (unknown operator, In without values, …) selects nothing. */
 export function compileSelector(spec: LabelSelectorSpec | null | undefined): LabelSelector {
