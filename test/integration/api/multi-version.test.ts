@@ -224,6 +224,22 @@ describe('autoscaling/v1 HorizontalPodAutoscaler beside v2', () => {
     expect((await failure(c.get(V2, 'applied', NS))).code).toBe(404);
   });
 
+  it('dry-runs and deletes collections through v1', async () => {
+    const dry = await c.create(V1, v1Hpa('dry'), { dryRun: true });
+    expect(dry.apiVersion).toBe('autoscaling/v1');
+    expect(spec(dry)['targetCPUUtilizationPercentage']).toBe(50);
+    expect((await failure(c.get(V2, 'dry', NS))).code).toBe(404);
+
+    await c.create(V1, v1Hpa('gone-1', { labels: { batch: 'x' } }));
+    await c.create(V1, v1Hpa('gone-2', { labels: { batch: 'x' } }));
+    const deleted = await c.request<{ kind: string; apiVersion: string; items: KubeObject[] }>(
+      'DELETE', `/apis/autoscaling/v1/namespaces/${NS}/horizontalpodautoscalers`, undefined, undefined, { labelSelector: 'batch=x' },
+    );
+    expect(deleted).toMatchObject({ kind: 'HorizontalPodAutoscalerList', apiVersion: 'autoscaling/v1' });
+    expect(deleted.items.map((i) => [i.apiVersion, i.metadata?.name]).sort()).toEqual([['autoscaling/v1', 'gone-1'], ['autoscaling/v1', 'gone-2']]);
+    expect((await c.list(V2, { namespace: NS, labelSelector: 'batch=x' })).items).toEqual([]);
+  });
+
   it('discovery lists autoscaling v2 (preferred) and v1, one storage version', async () => {
     const group = await c.request<{ versions: { version: string }[]; preferredVersion: { version: string } }>('GET', '/apis/autoscaling');
     expect(group.versions.map((v) => v.version)).toEqual(['v2', 'v1']);
