@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
-import { ConfigMaps, Namespaces, Pods } from '../../../src/client/resources.js';
+import { ConfigMaps, Namespaces, Nodes, Pods } from '../../../src/client/resources.js';
 import { isNotFound } from '../../../src/client/rest.js';
 import type { KubeObject } from '../../../src/control/api/resource.js';
 import type { NamespaceCondition } from '../../../src/control/api/routes/namespace-conditions.js';
@@ -84,6 +84,53 @@ describe('namespace deletion', () => {
     await c.patch(Pods, 'doomed', 'held', { metadata: { finalizers: null } }, 'merge');
     await eventually('namespace doomed to go', () => gone('doomed'), 5000, 20);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('a leftover going refreshes the counts (lastTransitionTime kept); graceful pods are not finalizers', async () => {
+    const c = cluster.client;
+    await c.create(Namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'slow' } });
+    // A Node object makes a bound pod's delete graceful (the engine waits for its kubelet, which never comes).
+    await c.create(Nodes, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+    for (const name of ['a', 'b']) {
+      await c.create(Pods, {
+        apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'slow', finalizers: ['example.com/hold'] },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      });
+    }
+    await c.create(Pods, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'bound', namespace: 'slow' },
+      spec: { nodeName: 'n1', terminationGracePeriodSeconds: 600, containers: [{ name: 'c', image: 'busybox' }] },
+    });
+    await c.delete(Namespaces, undefined, 'slow');
+    const first = conditionsOf(await eventually('three pods remaining', async () => {
+      const o = await c.get(Namespaces, 'slow');
+      return conditionsOf(o)['NamespaceContentRemaining']?.message?.includes('pods. has 3') ? o : undefined;
+    }, 5000));
+    expect(first['NamespaceFinalizersRemaining']!.message).toBe('Some content in the namespace has finalizers remaining: example.com/hold in 2 resource instances');
+    // The bound pod waits on its grace period (upstream's estimate), which is no failure.
+    expect(first['NamespaceDeletionContentFailure']).toMatchObject({ status: 'False', reason: 'ContentDeleted' });
+
+    await c.patch(Pods, 'slow', 'a', { metadata: { finalizers: null } }, 'merge');
+    const second = conditionsOf(await eventually('two pods remaining', async () => {
+      const o = await c.get(Namespaces, 'slow');
+      return conditionsOf(o)['NamespaceContentRemaining']?.message?.includes('pods. has 2') ? o : undefined;
+    }, 5000));
+    expect(second['NamespaceFinalizersRemaining']!.message).toBe('Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances');
+    // Same status, new message: the transition time stays.
+    expect(second['NamespaceContentRemaining']!.lastTransitionTime).toBe(first['NamespaceContentRemaining']!.lastTransitionTime);
+
+    await c.patch(Pods, 'slow', 'b', { metadata: { finalizers: null } }, 'merge');
+    const third = conditionsOf(await eventually('finalizers finished', async () => {
+      const o = await c.get(Namespaces, 'slow');
+      return conditionsOf(o)['NamespaceFinalizersRemaining']?.status === 'False' ? o : undefined;
+    }, 5000));
+    expect(third['NamespaceFinalizersRemaining']).toMatchObject({ reason: 'ContentHasNoFinalizers', message: 'All content-preserving finalizers finished' });
+    expect(third['NamespaceContentRemaining']!.message).toBe('Some resources are remaining: pods. has 1 resource instances');
+
+    // The kubelet's confirmation (a delete with grace 0) removes the last pod; the namespace follows at once.
+    await c.delete(Pods, 'slow', 'bound', { gracePeriodSeconds: 0 });
+    await eventually('namespace slow to go', () => gone('slow'), 5000, 20);
+    await c.delete(Nodes, undefined, 'n1');
   });
 
   it('a namespace of 10,000 pods is emptied and removed quickly', async () => {

@@ -6,9 +6,9 @@
  * Each pass reports what it found on the Namespace's status conditions, as upstream's deleter does
  * (namespace-conditions.ts), written only when they change.
  *
- * A pass runs when a namespace starts terminating, again as soon as an object it left behind goes (a watch on
- * the caches of the resources it deletes), and on a slow sweep (restarts, anything missed). Passes over one
- * namespace never overlap: a kick during a pass asks for one more pass after it.
+ * A pass runs when a namespace starts terminating; again as soon as the last object it left behind goes, and
+ * within a second of any of them going (a watch on the caches of the resources it deletes); and on a slow sweep
+ * (restarts, anything missed). Passes over one namespace never overlap: a kick during a pass asks for one more.
  */
 import type { KubeObject, ResourceType } from '../resource.js';
 import { ApiError } from '../status.js';
@@ -23,6 +23,11 @@ import type { ObjectEngine } from './objects.js';
 const FINALIZER_TOKEN = 'kubernetes';
 /** Resources whose content is deleted at once (each deletecollection itself runs its deletes concurrently). */
 const RESOURCE_WORKERS = 4;
+/**
+ * A leftover's deletion that does not empty the namespace refreshes its conditions after this long (passes
+ * coalesce, so thousands of pods finishing their grace periods cost about one pass a second, not one each).
+ */
+const REFRESH_MS = 1000;
 /** The manager the condition writes are recorded under, as upstream's controller's writes are. */
 const FIELD_MANAGER = 'kube-controller-manager';
 
@@ -48,6 +53,8 @@ export class NamespaceLifecycle {
   /** One cache subscription per resource (storage prefix), shared by every waiting namespace. */
   private watched = new Map<string, Promise<WatchCache>>();
   private subscriptions: Subscription[] = [];
+  /** Namespaces with a refresh pass scheduled (REFRESH_MS). */
+  private refreshes = new Map<string, NodeJS.Timeout>();
   private stopped = false;
 
   constructor(
@@ -70,6 +77,8 @@ export class NamespaceLifecycle {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    for (const t of this.refreshes.values()) clearTimeout(t);
+    this.refreshes.clear();
     for (const s of this.subscriptions) s.cancel();
     this.subscriptions = [];
     await Promise.allSettled([...this.running.values()]);
@@ -254,7 +263,9 @@ export class NamespaceLifecycle {
         if (ev.type !== 'DELETED') return;
         const ns = ev.object.metadata?.namespace;
         const left = ns === undefined ? undefined : this.waiting.get(ns);
-        if (left?.delete(ev.key) && left.size === 0) void this.kick(ns!);
+        if (!left?.delete(ev.key)) return;
+        if (left.size === 0) void this.kick(ns!);
+        else this.refreshSoon(ns!);
       };
       p = cache.start().then(() => {
         // A subscription the cache ends (it stopped) is made again by the next pass.
@@ -267,6 +278,16 @@ export class NamespaceLifecycle {
       this.watched.set(cache.prefix, p);
     }
     return p;
+  }
+
+  private refreshSoon(ns: string): void {
+    if (this.refreshes.has(ns) || this.stopped) return;
+    const t = setTimeout(() => {
+      this.refreshes.delete(ns);
+      void this.kick(ns);
+    }, REFRESH_MS);
+    t.unref();
+    this.refreshes.set(ns, t);
   }
 
   private now(): Date {
