@@ -110,6 +110,15 @@ describe('autoscaling/v1 HorizontalPodAutoscaler beside v2', () => {
     ]);
   });
 
+  it('a v2 write drops round-trip annotations, as upstream', async () => {
+    const created = await c.create(V2, {
+      metadata: { name: 'noisy', namespace: NS, annotations: { [METRICS]: '[]', [CONDITIONS]: 'x', keep: 'me' } },
+      spec: { scaleTargetRef: ref, maxReplicas: 2 },
+    });
+    expect(created.metadata?.annotations).toEqual({ keep: 'me' });
+    await c.delete(V2, NS, 'noisy');
+  });
+
   it('lists v1 with selectors and serves upstream Table columns from the storage version', async () => {
     const list = await c.list(V1, { namespace: NS, labelSelector: 'tier=api' });
     expect(list.kind).toBe('HorizontalPodAutoscalerList');

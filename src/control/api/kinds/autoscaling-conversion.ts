@@ -62,6 +62,19 @@ function withoutRoundTrip(meta: unknown): Obj {
   return out;
 }
 
+/**
+ * Removes the round-trip annotations in place: upstream drops them on every conversion to its internal type, so a
+ * v2 write never stores them either.
+ */
+export function dropRoundTripAnnotations(obj: KubeObject): void {
+  const meta = obj.metadata;
+  if (meta?.annotations && ROUND_TRIP.some((k) => k in meta.annotations!)) {
+    const kept = withoutRoundTrip(meta)['annotations'] as Record<string, string> | undefined;
+    if (kept) meta.annotations = kept;
+    else delete meta.annotations;
+  }
+}
+
 const crossVersionRef = (ref: unknown): Obj => pick(objOr(ref), ['kind', 'name', 'apiVersion']);
 
 // --- metric specs -------------------------------------------------------------------------------------------

@@ -7,13 +7,21 @@ import type { ResourceType } from '../resource.js';
 import { ALL_VERBS } from './verbs.js';
 import { hpaStrategy } from './strategies/misc.js';
 import { hpaColumns } from './printers/misc.js';
-import { hpaV1ToV2, hpaV2ToV1 } from './autoscaling-conversion.js';
+import { dropRoundTripAnnotations, hpaV1ToV2, hpaV2ToV1 } from './autoscaling-conversion.js';
 
 export const horizontalpodautoscalers: ResourceType = {
   group: 'autoscaling', version: 'v2', kind: 'HorizontalPodAutoscaler', listKind: 'HorizontalPodAutoscalerList',
   plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', shortNames: ['hpa'],
   categories: ['all'], namespaced: true, verbs: ALL_VERBS, subresources: ['status'],
-  strategy: hpaStrategy, columns: hpaColumns,
+  strategy: {
+    ...hpaStrategy,
+    // Round-trip annotations are v1's wire form only: a v2 write drops them, as upstream's v2 conversion does.
+    default(obj) {
+      dropRoundTripAnnotations(obj);
+      hpaStrategy.default?.(obj);
+    },
+  },
+  columns: hpaColumns,
   definition: 'io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler',
 };
 
