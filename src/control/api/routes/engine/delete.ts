@@ -109,19 +109,29 @@ export async function deleteCollection(
   opts: WriteOptions,
 ): Promise<KubeObject[]> {
   const { items } = await listObjects(ctx, r, ns, { ...list, limit: 0 });
-  const out: KubeObject[] = [];
-  for (const e of items) {
-    const m = e.object.metadata!;
-    try {
-      const res = await deleteObject(ctx, r, m.namespace, m.name!, { ...options }, opts);
-      out.push(res.object);
-    } catch (err) {
-      if (err instanceof ApiError && err.code === 404) continue;
-      throw err;
+  // Several deletes in flight (kube-apiserver's --delete-collection-workers): the store commits the writes of one
+  // turn together, so one at a time would cost a commit and a trip around a busy event loop per object.
+  const out: (KubeObject | undefined)[] = new Array(items.length);
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failure) {
+      const i = next++;
+      const m = items[i]!.object.metadata!;
+      try {
+        out[i] = (await deleteObject(ctx, r, m.namespace, m.name!, { ...options }, opts)).object;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) failure ??= { err };
+      }
     }
-  }
-  return out;
+  };
+  await Promise.all(Array.from({ length: Math.min(DELETE_COLLECTION_WORKERS, items.length) }, worker));
+  if (failure) throw failure.err;
+  return out.filter((o): o is KubeObject => o !== undefined);
 }
+
+/** Deletes a deletecollection runs at once. */
+export const DELETE_COLLECTION_WORKERS = 32;
 
 /** The garbage collector's finalizers on a delete. */
 export const ORPHAN_FINALIZER = 'orphan';
