@@ -4,6 +4,7 @@
  * the process they run in (the server's thread or `skiff controller-manager`).
  */
 import type { Clock } from '../../client/clock.js';
+import { EventSpamFilter } from '../../client/event-spam-filter.js';
 import { objectEvent, type EventRecorder, type EventType } from '../../client/events.js';
 import type { SharedInformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
@@ -80,6 +81,8 @@ export interface ControllerContextDeps {
 /** Builds a context; the queues it made are listed in `queues` for /metrics. */
 export function createControllerContext(deps: ControllerContextDeps): ControllerContext & { queues: WorkQueue<string>[] } {
   const queues: WorkQueue<string>[] = [];
+  // As kube-controller-manager's recorder: at most 25 events per source and object, then one per 5 minutes.
+  const spam = new EventSpamFilter(() => deps.clock.now());
   return {
     client: deps.client,
     informers: deps.informers,
@@ -87,7 +90,8 @@ export function createControllerContext(deps: ControllerContextDeps): Controller
     options: { ...defaultControllerOptions, ...deps.options },
     queues,
     event(component, obj, type, reason, message) {
-      deps.recorder.record(objectEvent(obj, type, reason, message, { component, instance: deps.instance }, new Date(deps.clock.now())));
+      const ev = objectEvent(obj, type, reason, message, { component, instance: deps.instance }, new Date(deps.clock.now()));
+      if (spam.allow(ev)) deps.recorder.record(ev);
     },
     queue(name) {
       const q = new WorkQueue<string>({ clock: deps.clock, rateLimiter: defaultControllerRateLimiter<string>(deps.clock), name });
