@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { RestClient, type ClientConfig } from '../../client/index.js';
-import { NodeAgent, type NodeAgentOptions } from './agent.js';
+import { DEFAULT_STATUS_CONCURRENCY, NodeAgent, type NodeAgentOptions } from './agent.js';
 import { buildAgentApp } from './http.js';
 import { DEFAULT_NODE_SPEC, expandNodes, type NodeConfig, type NodeSpec } from './spec.js';
 import type { PodDriverFactory } from './types.js';
@@ -41,7 +41,9 @@ export async function startNodeAgent(o: StartNodeAgentOptions): Promise<RunningN
   // Nodes without a nodeCIDR are reached at the agent's own address; a wildcard listener is reached on loopback.
   const agentAddress = !listen || listen.host === '0.0.0.0' || listen.host === '::' || listen.host === '' ? '127.0.0.1' : listen.host;
   const nodes = o.nodes ?? expandNodes(o.spec ?? DEFAULT_NODE_SPEC, agentAddress);
-  const client = o.client instanceof RestClient ? o.client : new RestClient(o.client, { userAgent: 'skiff-nodes', maxSockets: o.maxInFlight ?? 32 });
+  // Sockets for the node/lease requests and the pod status writes, which run side by side.
+  const maxSockets = (o.maxInFlight ?? 32) + (o.statusConcurrency ?? DEFAULT_STATUS_CONCURRENCY);
+  const client = o.client instanceof RestClient ? o.client : new RestClient(o.client, { userAgent: 'skiff-nodes', maxSockets });
   const driverFactory = o.driverFactory ?? simulatedPodDriverFactory(o.simulated);
   const agent = new NodeAgent({ ...o, client, nodes, driverFactory });
   let app: FastifyInstance | undefined;

@@ -4,7 +4,9 @@
  * A pod whose containers have stopped is then deleted (grace 0, uid precondition) after its last status.
  *
  * One pod is never written by two requests at once: a status that arrives while its pod's request runs waits
- * and goes next.
+ * and goes next. With `ref.node` set, one node's writes go one at a time as a kubelet's status manager sends them
+ * (one goroutine per kubelet): while a node's write is out, its pods' newer statuses replace older unsent ones,
+ * so a slow API server gets fewer, newer statuses, while a thousand nodes still write side by side.
  */
 import { realClock, type Clock } from '../../client/clock.js';
 import { ApiError, type RestClient } from '../../client/rest.js';
@@ -15,6 +17,8 @@ export interface PodRef {
   namespace: string;
   name: string;
   uid: string;
+  /** The node whose kubelet writes it: writes of one node go one at a time. Unset: the pod is its own lane. */
+  node?: string;
 }
 
 interface Pending {
@@ -35,6 +39,8 @@ export interface StatusWriterOptions {
   onError?: (err: unknown, ref: PodRef, what: 'status' | 'delete') => void;
 }
 
+const laneOf = (ref: PodRef): string => (ref.node !== undefined ? `n/${ref.node}` : `p/${ref.uid}`);
+
 /** Errors that retrying cannot fix: the pod is gone, was replaced (uid), or the status is invalid. */
 function isFinal(err: unknown): boolean {
   return err instanceof ApiError && (err.code === 404 || err.code === 409 || err.code === 422 || err.code === 400 || err.code === 403);
@@ -42,7 +48,11 @@ function isFinal(err: unknown): boolean {
 
 export class PodStatusWriter {
   private pending = new Map<string, Pending>();
-  private queue: string[] = [];
+  /** Queued pod uids per lane (node), and the lanes with queued pods and no write out, in turn order. */
+  private lanes = new Map<string, string[]>();
+  private readyLanes: string[] = [];
+  private laneReady = new Set<string>();
+  private busyLanes = new Set<string>();
   private queued = new Set<string>();
   private inFlight = new Set<string>();
   private retryTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
@@ -97,7 +107,9 @@ export class PodStatusWriter {
     for (const t of this.retryTimers.values()) this.clock.clearTimeout(t);
     this.retryTimers.clear();
     this.pending.clear();
-    this.queue = [];
+    this.lanes.clear();
+    this.readyLanes = [];
+    this.laneReady.clear();
     this.queued.clear();
     this.checkIdle();
   }
@@ -116,22 +128,45 @@ export class PodStatusWriter {
     // A pod waiting out a backoff keeps waiting: the new status rides along when the timer fires. A pod being
     // written goes again when that request ends.
     if (this.stopped || this.queued.has(uid) || this.retryTimers.has(uid) || this.inFlight.has(uid)) return;
+    const p = this.pending.get(uid);
+    if (!p) return;
+    const lane = laneOf(p.ref);
     this.queued.add(uid);
-    this.queue.push(uid);
+    let q = this.lanes.get(lane);
+    if (!q) this.lanes.set(lane, (q = []));
+    q.push(uid);
+    this.laneTurn(lane);
     this.pump();
   }
 
+  /** Puts a lane in line for a write when it has queued pods and none of its writes is out. */
+  private laneTurn(lane: string): void {
+    if (this.busyLanes.has(lane) || this.laneReady.has(lane) || !this.lanes.get(lane)?.length) return;
+    this.laneReady.add(lane);
+    this.readyLanes.push(lane);
+  }
+
   private pump(): void {
-    while (this.inFlight.size < this.concurrency && this.queue.length > 0) {
-      const uid = this.queue.shift()!;
+    while (this.inFlight.size < this.concurrency && this.readyLanes.length > 0) {
+      const lane = this.readyLanes.shift()!;
+      this.laneReady.delete(lane);
+      const q = this.lanes.get(lane)!;
+      const uid = q.shift()!;
+      if (q.length === 0) this.lanes.delete(lane);
       this.queued.delete(uid);
       const p = this.pending.get(uid);
-      if (!p) continue;
+      if (!p) {
+        this.laneTurn(lane);
+        continue;
+      }
       this.pending.delete(uid);
       this.inFlight.add(uid);
+      this.busyLanes.add(lane);
       void this.write(p).finally(() => {
         this.inFlight.delete(uid);
+        this.busyLanes.delete(lane);
         if (this.pending.has(uid) && !this.retryTimers.has(uid)) this.ready(uid);
+        this.laneTurn(lane);
         this.pump();
         this.checkIdle();
       });

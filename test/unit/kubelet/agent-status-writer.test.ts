@@ -53,6 +53,37 @@ describe('pod status writer', () => {
     expect(w.stats.coalesced).toBe(1);
   });
 
+  it("writes one node's pods one at a time (as a kubelet's status manager), other nodes side by side, coalescing what waits", async () => {
+    const f = fakeClient();
+    const w = new PodStatusWriter({ client: f.client, concurrency: 8, clock: new FakeClock() });
+    const on = (i: number, node: string) => ({ ...ref(i), node });
+    for (let i = 0; i < 3; i++) w.enqueue(on(i, 'a'), { phase: 'Pending' });
+    w.enqueue(on(3, 'b'), { phase: 'Pending' });
+    await flush();
+    expect(f.calls.map((c) => c.name)).toEqual(['p0', 'p3']);
+    // While node a's first write is out, p1's status is replaced by a newer one: only the newest goes.
+    w.enqueue(on(1, 'a'), { phase: 'Running' });
+    const releaseAll = async () => {
+      for (;;) {
+        const open = f.calls.filter((c) => c.release);
+        if (!open.length) return;
+        for (const c of open) {
+          const r = c.release;
+          (c as { release?: unknown }).release = undefined;
+          r();
+        }
+        await flush();
+        await flush();
+      }
+    };
+    await releaseAll();
+    await w.idle();
+    expect(f.maxActive()).toBe(2);
+    expect(f.calls.map((c) => c.name)).toEqual(['p0', 'p3', 'p1', 'p2']);
+    expect((f.calls[2]!.body as { status: unknown }).status).toEqual({ phase: 'Running' });
+    expect(w.stats.coalesced).toBe(1);
+  });
+
   it('retries with backoff, sending the newest status; drops a pod that is gone', async () => {
     const f = fakeClient();
     const clock = new FakeClock();
