@@ -2,7 +2,10 @@
  * Controllers at scale, shaped as a stock cluster: `skiff server` (sqlite, nothing else in it), `skiff scheduler`,
  * `skiff controller-manager` and `skiff nodes` as four processes on 127.0.0.1, each one's CPU read from /proc.
  *
- *   npm run bench -- controllers [--nodes 1000] [--replicas 10000]
+ *   npm run bench -- controllers [--nodes 1000] [--replicas 10000] [--phases 5] [--profile DIR]
+ *
+ * --phases N runs only the first N phases; --profile DIR writes each process's V8 CPU profile (node --cpu-prof)
+ * into DIR when the bench stops them.
  *
  * Phases, each timed from the write that starts it to the state a user waits for (seen on a watch):
  * a Deployment of --replicas created → all available; a rolling update (25% surge / 25% unavailable) → all
@@ -15,7 +18,7 @@ import { join } from 'node:path';
 import { RestClient } from '../../src/client/rest.js';
 import { Deployments, Namespaces } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
-import { fmtNum, nowMs, numberFlag, printTable } from '../runner/index.js';
+import { flag, fmtNum, nowMs, numberFlag, printTable } from '../runner/index.js';
 import { cpuSeconds, memMiB, startSkiff, type Proc } from '../runner/procs.js';
 import { waitNodesReady, waitPodCount, watchUntil } from '../runner/watch.js';
 
@@ -50,22 +53,26 @@ const settled = (gen: number, n: number) => (d: Deployment | null): boolean =>
 export async function run(args: string[]): Promise<{ nodes: number; replicas: number; phases: Phase[]; peakRssMiB: Record<ProcName, number>; cores: number }> {
   const nodes = numberFlag(args, 'nodes', 1000);
   const replicas = numberFlag(args, 'replicas', 10000);
+  const phaseCount = numberFlag(args, 'phases', 5);
+  const profileDir = flag(args, 'profile');
+  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-controllers-'));
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   const procs: Partial<Record<ProcName, Proc>> = {};
   let client: RestClient | null = null;
   const phases: Phase[] = [];
   try {
-    procs.server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--no-scheduler', '--no-controllers'], /listening on (http:\/\/\S+)/);
+    procs.server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--no-scheduler', '--no-controllers'], /listening on (http:\/\/\S+)/, undefined, nodeArgs);
     client = new RestClient({ server: procs.server.readyMatch[1]! }, { maxSockets: 16 });
-    procs.scheduler = await startSkiff(['scheduler', '--kubeconfig', kubeconfig], /caches synced/);
-    procs.controllers = await startSkiff(['controller-manager', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0'], /leading, caches synced/);
-    procs.nodes = await startSkiff(['nodes', '--kubeconfig', kubeconfig, '--count', String(nodes), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in/);
+    procs.scheduler = await startSkiff(['scheduler', '--kubeconfig', kubeconfig], /caches synced/, undefined, nodeArgs);
+    procs.controllers = await startSkiff(['controller-manager', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0'], /leading, caches synced/, undefined, nodeArgs);
+    procs.nodes = await startSkiff(['nodes', '--kubeconfig', kubeconfig, '--count', String(nodes), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in/, undefined, nodeArgs);
     await waitNodesReady(client, nodes);
     const c = client;
     const all = procs as Record<ProcName, Proc>;
 
     const measure = async (phase: string, pods: number, fn: () => Promise<void>): Promise<void> => {
+      if (phases.length >= phaseCount) return;
       const cpu0 = PROCS.map((p) => cpuSeconds(all[p].pid));
       const t0 = nowMs();
       await fn();

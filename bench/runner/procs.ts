@@ -18,8 +18,9 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-export async function startSkiff(args: string[], ready: RegExp, timeoutMs = 600_000): Promise<Proc> {
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `nodeArgs` go to node before the CLI (e.g. `--cpu-prof --cpu-prof-dir DIR`: written when the process exits on SIGTERM). */
+export async function startSkiff(args: string[], ready: RegExp, timeoutMs = 600_000, nodeArgs: string[] = []): Promise<Proc> {
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   const readyMatch = await new Promise<RegExpMatchArray>((res, rej) => {
     let out = '';
