@@ -9,15 +9,18 @@ export type IndexFunc<T> = (obj: T) => string[];
 export class Indexer<T extends KubeObject> {
   private items = new Map<string, T>();
   private indexFns = new Map<string, IndexFunc<T>>();
-  /** index name → index value → keys. */
-  private indices = new Map<string, Map<string, Set<string>>>();
+  /**
+   * index name → index value → key → object. The objects themselves, not their keys: a controller reading its
+   * 10,000 pods per sync would otherwise look each key up again in `items`.
+   */
+  private indices = new Map<string, Map<string, Map<string, T>>>();
 
   addIndexer(name: string, fn: IndexFunc<T>): void {
     if (this.indexFns.has(name)) throw new Error(`indexer ${name} already exists`);
     this.indexFns.set(name, fn);
-    const idx = new Map<string, Set<string>>();
+    const idx = new Map<string, Map<string, T>>();
     this.indices.set(name, idx);
-    for (const [key, obj] of this.items) for (const v of fn(obj)) addTo(idx, v, key);
+    for (const [key, obj] of this.items) for (const v of fn(obj)) addTo(idx, v, key, obj);
   }
 
   /** Adds the index unless one of that name exists (informers are shared: two controllers may want the same index). */
@@ -48,8 +51,8 @@ export class Indexer<T extends KubeObject> {
   byIndex(name: string, value: string): T[] {
     const idx = this.indices.get(name);
     if (!idx) throw new Error(`no index named ${name}`);
-    const keys = idx.get(value);
-    return keys ? [...keys].map((k) => this.items.get(k)!) : [];
+    const objs = idx.get(value);
+    return objs ? [...objs.values()] : [];
   }
 
   /** Stores `obj`; returns the previous object under its key. */
@@ -71,7 +74,7 @@ export class Indexer<T extends KubeObject> {
   }
 
   private index(key: string, obj: T): void {
-    for (const [name, fn] of this.indexFns) for (const v of fn(obj)) addTo(this.indices.get(name)!, v, key);
+    for (const [name, fn] of this.indexFns) for (const v of fn(obj)) addTo(this.indices.get(name)!, v, key, obj);
   }
 
   private unindex(key: string, obj: T): void {
@@ -86,10 +89,10 @@ export class Indexer<T extends KubeObject> {
   }
 }
 
-function addTo(idx: Map<string, Set<string>>, value: string, key: string): void {
-  let s = idx.get(value);
-  if (!s) idx.set(value, (s = new Set()));
-  s.add(key);
+function addTo<T>(idx: Map<string, Map<string, T>>, value: string, key: string, obj: T): void {
+  let m = idx.get(value);
+  if (!m) idx.set(value, (m = new Map()));
+  m.set(key, obj);
 }
 
 /** Read-only access to an informer's cache. */
