@@ -92,7 +92,10 @@ export function newNodeLifecycleController(ctx: ControllerContext): Controller {
       if (wasReady) await markPodsNotReady(name, nowText);
     }
     const zone = node.metadata?.labels?.[ZONE_LABEL] ?? '';
-    const evict = !fullyDisruptedZones(nodes.lister.list()).has(zone);
+    // Only a NotReady/Unknown node can get a NoExecute taint; the zone count (every node) is needed only then,
+    // not on each of a thousand Ready nodes' syncs every monitor period.
+    const ready = conditions.find((c) => c.type === 'Ready')?.status;
+    const evict = ready !== 'False' && ready !== 'Unknown' ? true : !fullyDisruptedZones(nodes.lister.list()).has(zone);
     const taints = reconcileTaints(node.spec?.taints ?? [], desiredManagedTaints(conditions, !!node.spec?.unschedulable, evict), nowText);
     if (taints) {
       const cur = nodes.lister.get(undefined, name) ?? node;
