@@ -60,9 +60,7 @@ export async function deleteObject(
       throw conflict(gr(r), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
     }
 
-    const next = structuredClone(cur);
-    const nm = next.metadata!;
-    const finalizers = ctx.options.gcFinalizers ? gcDeletionFinalizers(nm.finalizers ?? [], options) : [...(nm.finalizers ?? [])];
+    const finalizers = ctx.options.gcFinalizers ? gcDeletionFinalizers(meta.finalizers ?? [], options) : [...(meta.finalizers ?? [])];
     const grace = await gracePeriod(ctx, r, cur, options);
     const isNamespace = gk(r) === '/Namespace';
     const nsFinalizers = isNamespace ? ((cur['spec'] as { finalizers?: string[] } | undefined)?.finalizers ?? []) : [];
@@ -71,6 +69,9 @@ export async function deleteObject(
       const shorter = terminating && grace > 0 && grace < (meta.deletionGracePeriodSeconds ?? 0);
       // Already terminating: only a shorter grace period or a change of finalizers changes anything.
       if (terminating && !shorter && sameSet(finalizers, meta.finalizers ?? [])) return { object: cur, deleted: false };
+      // Copied only now: a namespace's deleter repeats deletes of thousands of terminating pods, all no-ops.
+      const next = structuredClone(cur);
+      const nm = next.metadata!;
       // Upstream keeps the first deletionTimestamp unless a shorter grace period brings it forward.
       if (!terminating || shorter) {
         nm.deletionTimestamp = rfc3339(new Date(ctx.now().getTime() + grace * 1000));
