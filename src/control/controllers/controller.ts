@@ -4,6 +4,7 @@
  * rate-limited queue calling an idempotent `sync(key)` that reads the latest state from listers.
  */
 import { isConflict } from '../../client/rest.js';
+import { objectKey, type KubeObject } from '../../client/types.js';
 import type { WorkQueue } from '../../client/workqueue.js';
 import type { ControllerContext } from './context.js';
 
@@ -67,11 +68,10 @@ export async function runWorkers(
 }
 
 /** Enqueues `namespace/name` keys of objects an informer reports (the usual handler of a controller's own kind). */
-export function enqueueOnChange<T extends { metadata?: { name?: string; namespace?: string } }>(queue: WorkQueue<string>) {
-  const key = (o: T): string => (o.metadata?.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : (o.metadata?.name ?? ''));
+export function enqueueOnChange<T extends KubeObject>(queue: WorkQueue<string>): { onAdd(o: T): void; onUpdate(old: T, o: T): void; onDelete(o: T): void } {
   return {
-    onAdd: (o: T) => queue.add(key(o)),
-    onUpdate: (_old: T, o: T) => queue.add(key(o)),
-    onDelete: (o: T) => queue.add(key(o)),
+    onAdd: (o: T) => queue.add(objectKey(o)),
+    onUpdate: (_old: T, o: T) => queue.add(objectKey(o)),
+    onDelete: (o: T) => queue.add(objectKey(o)),
   };
 }
