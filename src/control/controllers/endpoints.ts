@@ -10,8 +10,8 @@ import { splitKey } from '../../client/types.js';
 import type { ControllerContext } from './context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from './controller.js';
 import { errText, isNamespaceTerminating } from './endpointslice/controller.js';
-import { hasSelector, indexByNamespace, podsForService, servicesSelecting } from './endpointslice/indexes.js';
-import { servicesToUpdateOnPodChange } from './endpointslice/pod-changes.js';
+import { hasSelector, indexByNamespace, podsForService } from './endpointslice/indexes.js';
+import { enqueueServicesOfPod } from './endpointslice/pod-changes.js';
 import { retryWhenStale, StaleCacheError } from './endpointslice/stale.js';
 import { TriggerTimeTracker } from './endpointslice/trigger-time.js';
 import type { Endpoints, Pod, Service } from './endpointslice/types.js';
@@ -42,13 +42,7 @@ export class EndpointsController implements Controller {
 
     const key = (o: { metadata: { namespace?: string; name?: string } }): string => `${o.metadata.namespace}/${o.metadata.name}`;
     this.services.addEventHandler({ onAdd: (s) => this.queue.add(key(s)), onUpdate: (_o, n) => this.queue.add(key(n)), onDelete: (s) => this.queue.add(key(s)) });
-    const podServices = (p: Pod): Set<string> => servicesSelecting(this.services, p.metadata.namespace ?? '', p.metadata.labels);
-    this.pods.addEventHandler({
-      onAdd: (p) => podServices(p).forEach((k) => this.queue.add(k)),
-      onUpdate: (o, n) =>
-        servicesToUpdateOnPodChange(o, n, (labels) => servicesSelecting(this.services, n.metadata.namespace ?? '', labels)).forEach((k) => this.queue.add(k)),
-      onDelete: (p) => podServices(p).forEach((k) => this.queue.add(k)),
-    });
+    this.pods.addEventHandler(enqueueServicesOfPod(this.services, this.queue));
     this.endpoints.addEventHandler({
       onAdd: (e) => this.created.delete(key(e)),
       // Someone deleting a Service's Endpoints gets them back.

@@ -3,6 +3,9 @@
  * (the API server has defaulted them: strategy, revisionHistoryLimit, progressDeadlineSeconds, replicas).
  */
 import type { KubeObject, LabelSelector, ObjectMeta } from '../../../client/types.js';
+import type { ReplicaSetStatus } from '../replicaset-decide.js';
+
+export type { ReplicaSetCondition, ReplicaSetStatus } from '../replicaset-decide.js';
 
 export type { LabelSelector, LabelSelectorRequirement } from '../../../client/types.js';
 
@@ -53,14 +56,6 @@ export interface Deployment extends KubeObject {
   status?: DeploymentStatus;
 }
 
-export interface ReplicaSetCondition {
-  type: string;
-  status: string;
-  lastTransitionTime?: string;
-  reason?: string;
-  message?: string;
-}
-
 export interface ReplicaSet extends KubeObject {
   metadata: ObjectMeta;
   spec: {
@@ -69,12 +64,5 @@ export interface ReplicaSet extends KubeObject {
     selector?: LabelSelector;
     template?: PodTemplateSpec;
   };
-  status?: {
-    replicas?: number;
-    fullyLabeledReplicas?: number;
-    readyReplicas?: number;
-    availableReplicas?: number;
-    observedGeneration?: number;
-    conditions?: ReplicaSetCondition[];
-  };
+  status?: ReplicaSetStatus;
 }

@@ -10,8 +10,8 @@ import { EndpointSlices, Nodes, Pods, Services } from '../../../client/resources
 import { splitKey } from '../../../client/types.js';
 import type { ControllerContext } from '../context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from '../controller.js';
-import { hasSelector, indexByNamespace, indexSlicesByService, podsForService, servicesSelecting, BY_SERVICE } from './indexes.js';
-import { servicesToUpdateOnPodChange } from './pod-changes.js';
+import { hasSelector, indexByNamespace, indexSlicesByService, podsForService, BY_SERVICE } from './indexes.js';
+import { enqueueServicesOfPod } from './pod-changes.js';
 import { reconcileSlices } from './reconciler.js';
 import { retryWhenStale, StaleCacheError } from './stale.js';
 import { EndpointSliceTracker } from './tracker.js';
@@ -55,13 +55,7 @@ export class EndpointSliceController implements Controller {
     const enqueueService = (s: Service): void => this.queue.add(`${s.metadata.namespace}/${s.metadata.name}`);
     this.services.addEventHandler({ onAdd: enqueueService, onUpdate: (_o, n) => enqueueService(n), onDelete: enqueueService });
 
-    const podServices = (p: Pod): Set<string> => servicesSelecting(this.services, p.metadata.namespace ?? '', p.metadata.labels);
-    this.pods.addEventHandler({
-      onAdd: (p) => podServices(p).forEach((k) => this.queue.add(k)),
-      onUpdate: (o, n) =>
-        servicesToUpdateOnPodChange(o, n, (labels) => servicesSelecting(this.services, n.metadata.namespace ?? '', labels)).forEach((k) => this.queue.add(k)),
-      onDelete: (p) => podServices(p).forEach((k) => this.queue.add(k)),
-    });
+    this.pods.addEventHandler(enqueueServicesOfPod(this.services, this.queue));
 
     const managed = (s: EndpointSlice): boolean => s.metadata.labels?.[LABEL_MANAGED_BY] === ENDPOINTSLICE_CONTROLLER_NAME;
     const later = (s: EndpointSlice): void => {

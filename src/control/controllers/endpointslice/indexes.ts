@@ -11,13 +11,9 @@ import { LABEL_SERVICE_NAME } from './types.js';
 export const BY_NAMESPACE = 'endpoints/by-namespace';
 export const BY_SERVICE = 'endpoints/by-service-name';
 
+/** Another endpoint controller on the same shared informer may have added it already. */
 function ensureIndex<T extends KubeObject>(inf: SharedInformer<T>, name: string, fn: (o: T) => string[]): void {
-  try {
-    inf.indexer.addIndexer(name, fn);
-  } catch (err) {
-    // Another endpoint controller on the same shared informer added it already.
-    if (!(err instanceof Error && err.message.includes('already exists'))) throw err;
-  }
+  inf.indexer.ensureIndexer(name, fn);
 }
 
 export function indexByNamespace<T extends KubeObject>(inf: SharedInformer<T>): void {

@@ -3,8 +3,11 @@
  * select the pod; on update, none unless something endpoints show changed (readiness, IPs, deletion, labels,
  * hostname/subdomain). When only labels changed, just the services it joined or left; when both, all of them.
  */
+import type { SharedInformer } from '../../../client/informer.js';
+import type { WorkQueue } from '../../../client/workqueue.js';
+import { servicesSelecting } from './indexes.js';
 import { isPodReady, podIPs } from './pod-endpoint.js';
-import type { Pod } from './types.js';
+import type { Pod, Service } from './types.js';
 
 function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
   const ka = Object.keys(a ?? {});
@@ -49,4 +52,15 @@ export function servicesToUpdateOnPodChange(oldPod: Pod, newPod: Pod, selecting:
     for (const k of before) if (!now.has(k)) out.add(k);
   }
   return out;
+}
+
+/** The pod handler of the endpoint controllers: queue the keys of the Services a pod event concerns. */
+export function enqueueServicesOfPod(services: SharedInformer<Service>, queue: WorkQueue<string>) {
+  const selecting = (p: Pod) => (labels: Record<string, string> | undefined) => servicesSelecting(services, p.metadata.namespace ?? '', labels);
+  const add = (keys: Set<string>): void => keys.forEach((k) => queue.add(k));
+  return {
+    onAdd: (p: Pod) => add(selecting(p)(p.metadata.labels)),
+    onUpdate: (o: Pod, n: Pod) => add(servicesToUpdateOnPodChange(o, n, selecting(n))),
+    onDelete: (p: Pod) => add(selecting(p)(p.metadata.labels)),
+  };
 }
