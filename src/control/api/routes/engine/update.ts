@@ -3,9 +3,10 @@ import type { KubeObject, ResourceType } from '../../resource.js';
 import { storageKey } from '../../resource.js';
 import { ApiError, badRequest } from '../../status.js';
 import { isPlainObject } from '../../content.js';
+import { cloneJson } from './clone.js';
 import { createObject, type CreateContext } from './create.js';
 import { gk } from './group-kind.js';
-import { guaranteedUpdate, type Subresource, type UpdateContext } from './guaranteed-update.js';
+import { guaranteedUpdate, replacement, type Subresource, type UpdateContext } from './guaranteed-update.js';
 import { checkBody, unknownFields } from './request-body.js';
 import type { WriteOptions } from './write-options.js';
 
@@ -25,8 +26,10 @@ export async function updateObject(
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
   const key = storageKey(r, ns, name);
-  const { kv } = await ctx.store.get(key);
-  if (!kv && sub === '' && CREATE_ON_UPDATE.has(gk(r))) {
+  // Whether it exists (kinds that PUT creates only): the watch cache knows once it has seen this server's writes,
+  // so a lease renewal reads nothing here.
+  const creates = sub === '' && CREATE_ON_UPDATE.has(gk(r));
+  if (creates && ctx.cache(r).getFresh(key)?.entry === undefined && !(await ctx.store.get(key)).kv) {
     desired.metadata!.name = name;
     try {
       return { object: await createObject(ctx, r, ns, desired, opts), created: true };
@@ -35,7 +38,7 @@ export async function updateObject(
       if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
     }
   }
-  const object = await guaranteedUpdate(ctx, r, ns, name, () => structuredClone(desired), opts, sub);
+  const object = await guaranteedUpdate(ctx, r, ns, name, replacement(() => cloneJson(desired)), opts, sub);
   return { object, created: false };
 }
 
