@@ -74,7 +74,8 @@ export function decodeOrReset(entries: unknown): Managed {
 
 const seconds = (t: string | undefined): number => (t ? Math.floor(Date.parse(t) / 1000) || 0 : 0);
 
-export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
+/** `fieldsOf` may hand back a set's fieldsV1 as written before (an unchanged set); by default each is encoded. */
+export function encodeManagedFields(managed: Managed, fieldsOf: (set: FieldSet) => FieldsV1 = (set) => set.toFieldsV1()): ManagedFieldsEntry[] {
   const list = [...managed.values()].filter((m) => !m.set.isEmpty());
   list.sort((p, q) => {
     if (p.operation !== q.operation) return p.operation < q.operation ? -1 : 1;
@@ -91,13 +92,22 @@ export function encodeManagedFields(managed: Managed): ManagedFieldsEntry[] {
     apiVersion: m.apiVersion,
     ...(m.time ? { time: m.time } : {}),
     fieldsType: 'FieldsV1' as const,
-    fieldsV1: m.set.toFieldsV1(),
+    fieldsV1: fieldsOf(m.set),
     ...(m.subresource ? { subresource: m.subresource } : {}),
   }));
 }
 
-/** RFC 3339 at whole seconds, as metav1.Time serialises. */
-export const rfc3339 = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
+/** RFC 3339 at whole seconds, as metav1.Time serialises; the last second's text is kept (every write asks). */
+export function rfc3339(d: Date): string {
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastText = `${d.toISOString().slice(0, 19)}Z`;
+    lastSecond = second;
+  }
+  return lastText;
+}
+let lastSecond = NaN;
+let lastText = '';
 
 /** Upstream's cap on Update entries; older ones fold into one "ancient-changes" entry per apiVersion. */
 export const MAX_UPDATE_MANAGERS = 10;

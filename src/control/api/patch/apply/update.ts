@@ -10,6 +10,7 @@ import {
 } from './managed-fields.js';
 import { STRIPPED_FIELDS, emptyObject, resetFields } from './ownership.js';
 import { ItemKeys, compare, createdFieldSet, jsonEqual, shapeOfDefinition, type Shape } from './typed.js';
+import type { FieldSet, FieldsV1 } from './field-set.js';
 
 export interface TrackUpdateOptions {
   /** The kind's OpenAPI definition; derived from apiVersion and kind when absent (built-in groups only). */
@@ -71,32 +72,62 @@ export function managedFieldsAfterUpdate(
       // Broken managedFields in a body fall back to the stored ones, as upstream does.
     }
   }
-  managed ??= decodeOrReset(live?.metadata?.managedFields);
+  // The managedFields this function wrote last time (an object read from the watch cache) need no decoding.
+  let known: Written | undefined;
+  if (!managed) {
+    const liveEntries = live?.metadata?.managedFields;
+    known = Array.isArray(liveEntries) ? written.get(liveEntries) : undefined;
+    managed = known ? new Map([...known.managed].map(([k, m]) => [k, { ...m }])) : decodeOrReset(liveEntries);
+  }
 
   const keys = new ItemKeys(false);
   const before = live ? withoutManagedFieldsShallow(live) : emptyOf(shape);
   const c = compare(before, withoutManagedFieldsShallow(updated), shape, keys);
   const changed = c.modified.union(c.added).recursiveDifference(ignored);
   const lost = c.removed.isEmpty() ? undefined : c.removed.recursiveDifference(ignored);
+  const key = managerKey(manager, 'Update', apiVersion, subresource);
+  const own = managed.get(key)?.set;
+  // A set that shares no member with what changed keeps its object (and so its fieldsV1 as written).
+  const minus = (set: FieldSet, o: FieldSet) => (set.intersection(o).isEmpty() ? set : set.difference(o));
   for (const m of managed.values()) {
-    m.set = m.set.difference(changed);
-    if (lost) m.set = m.set.difference(lost);
+    m.set = minus(m.set, changed);
+    if (lost) m.set = minus(m.set, lost);
   }
   const mine = changed.difference(STRIPPED_FIELDS);
   if (!mine.isEmpty()) {
-    const key = managerKey(manager, 'Update', apiVersion, subresource);
     const prev = managed.get(key);
+    // The writer changing only fields it owns (a lease renewal) owns the same set as before: only the time moves.
+    const same = own !== undefined && prev !== undefined && (!lost || lost.intersection(own).isEmpty())
+      && changed.intersection(STRIPPED_FIELDS).isEmpty() && mine.difference(own).isEmpty();
     managed.set(key, {
       manager, operation: 'Update', apiVersion, subresource, time: rfc3339(now),
-      set: prev ? prev.set.union(mine) : mine,
+      set: same ? own : prev ? prev.set.union(mine) : mine,
     });
   }
   for (const [k, m] of managed) if (m.set.isEmpty()) managed.delete(k);
   capUpdateManagers(managed);
 
-  const entries = encodeManagedFields(managed);
-  return entries.length ? entries : undefined;
+  const fields = new Map<FieldSet, FieldsV1>();
+  const entries = encodeManagedFields(managed, (set) => {
+    const f = known?.fields.get(set) ?? set.toFieldsV1();
+    fields.set(set, f);
+    return f;
+  });
+  if (!entries.length) return undefined;
+  written.set(entries, { managed, fields });
+  return entries;
 }
+
+/**
+ * What managedFieldsAfterUpdate wrote, by the entries array it returned: the managers' sets and each set's
+ * fieldsV1. Objects in the watch cache are never modified, so when the next update's live object is one of them
+ * its managedFields are these; the sets are never modified either (updates replace them).
+ */
+interface Written {
+  managed: Managed;
+  fields: Map<FieldSet, FieldsV1>;
+}
+const written = new WeakMap<object, Written>();
 
 /** The kind's empty object, built once per shape: the comparisons only read it. */
 const empties = new WeakMap<Shape, Record<string, unknown>>();
