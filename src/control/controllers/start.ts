@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { realClock, type Clock } from '../../client/clock.js';
 import { EventRecorder } from '../../client/events.js';
-import { SharedInformerFactory } from '../../client/informer.js';
+import { dropManagedFields, SharedInformerFactory } from '../../client/informer.js';
 import { loadKubeconfig } from '../../client/kubeconfig.js';
 import { LeaderElector } from '../../client/leader-election.js';
 import { RestClient } from '../../client/rest.js';
@@ -52,13 +52,6 @@ export interface RunningControllerManager {
   stop(): Promise<void>;
 }
 
-/** Drops managedFields before caching: no controller reads them, and they are most of an object's bytes. */
-function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields === undefined) return obj;
-  const { managedFields: _drop, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
-}
-
 export async function startControllerManager(opts: StartControllerManagerOptions): Promise<RunningControllerManager> {
   const selected = selectControllers(opts.available ?? CONTROLLERS, opts.controllers ?? ['*']);
   const ownClient = !opts.client;
@@ -76,7 +69,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
   const lead = async (signal: AbortSignal): Promise<void> => {
     // Every informer and worker pool listens for the stop: dozens of listeners on one signal are expected.
     setMaxListeners(0, signal);
-    const informers = new SharedInformerFactory(client, { transform: stripManagedFields, onError: (err) => onError(err, 'informer') });
+    const informers = new SharedInformerFactory(client, { transform: dropManagedFields, onError: (err) => onError(err, 'informer') });
     const ctx = createControllerContext({ client, informers, clock, recorder, options: opts.options, instance: identity, onError });
     queues = ctx.queues;
     const running = selected.map((d) => d.create(ctx));

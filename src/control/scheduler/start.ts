@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import type { KubeObject } from '../api/resource.js';
 import { realClock, type Clock } from '../../client/clock.js';
-import { SharedInformerFactory } from '../../client/informer.js';
+import { dropManagedFields, SharedInformerFactory } from '../../client/informer.js';
 import { loadKubeconfig, type ClientConfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
 import { Nodes, Pods, ReplicaSets, Services, StatefulSets } from '../../client/resources.js';
@@ -58,13 +58,6 @@ export async function createCore(kind: CoreKind, config: SchedulerConfig): Promi
   throw new Error(`unknown scheduler core "${String(kind)}" (want wasm or reference)`);
 }
 
-/** Drops managedFields before caching, as kube-scheduler's informers do: nothing here reads them. */
-function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields === undefined) return obj;
-  const { managedFields: _drop, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
-}
-
 export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<RunningScheduler> {
   const ownClient = !opts.client;
   const client =
@@ -79,7 +72,7 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   };
   const core = typeof opts.core === 'object' ? opts.core : await createCore(opts.core ?? 'wasm', config);
   const clock = opts.clock ?? realClock;
-  const factory = new SharedInformerFactory(client, { clock, transform: stripManagedFields, onError: (e) => opts.onError?.(e, 'informer') });
+  const factory = new SharedInformerFactory(client, { clock, transform: dropManagedFields, onError: (e) => opts.onError?.(e, 'informer') });
   // What PodTopologySpread's system default selector reads (upstream's Service/ReplicaSet/StatefulSet listers).
   const services = factory.forResource(Services);
   services.indexer.addIndexer(BY_NAMESPACE, (o) => [o.metadata?.namespace ?? '']);

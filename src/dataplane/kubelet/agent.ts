@@ -8,7 +8,7 @@
  */
 import { hostname, release } from 'node:os';
 import { realClock, type Clock } from '../../client/clock.js';
-import { SharedInformer } from '../../client/informer.js';
+import { dropManagedFields, SharedInformer } from '../../client/informer.js';
 import { ApiError, type RestClient } from '../../client/rest.js';
 import { Leases, Nodes, Pods } from '../../client/resources.js';
 import { objectKey, type KubeObject } from '../../client/types.js';
@@ -103,12 +103,6 @@ interface SimNode {
   statusInFlight: boolean;
   pods: Set<string>;
 }
-
-const dropManagedFields = <T extends KubeObject>(obj: T): T => {
-  if (!obj.metadata?.managedFields) return obj;
-  const { managedFields: _m, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
-};
 
 /** Nodes are watched only for what the agent needs of them (uid, podCIDR): 15,000 full Nodes would cost MBs. */
 const slimNode = (n: KubeObject): KubeObject => ({

@@ -2,26 +2,17 @@
  * The agent's production source: shared informers for Services and EndpointSlices through src/client, as
  * kube-proxy watches them. Objects arrive as API JSON; the model builder reads only the fields it declares.
  */
-import { EndpointSlices, Services, SharedInformer, type KubeObject, type RestClient } from '../../client/index.js';
+import { dropManagedFields, EndpointSlices, Services, SharedInformer, type RestClient } from '../../client/index.js';
 import type { ProxySource } from './agent.js';
 import type { EndpointSliceObject, ServiceObject } from './model-builder.js';
-
-/** The proxy does not need managedFields; dropping them keeps 10,000 cached objects small. */
-function slim<T extends KubeObject>(obj: T): T {
-  if (obj.metadata && 'managedFields' in obj.metadata) {
-    const { managedFields: _drop, ...metadata } = obj.metadata;
-    return { ...obj, metadata } as T;
-  }
-  return obj;
-}
 
 export class InformerSource implements ProxySource {
   private readonly svc: SharedInformer;
   private readonly eps: SharedInformer;
 
   constructor(client: RestClient) {
-    this.svc = new SharedInformer(client, Services, { transform: slim });
-    this.eps = new SharedInformer(client, EndpointSlices, { transform: slim });
+    this.svc = new SharedInformer(client, Services, { transform: dropManagedFields });
+    this.eps = new SharedInformer(client, EndpointSlices, { transform: dropManagedFields });
   }
 
   async start(onChange: () => void, signal: AbortSignal): Promise<void> {
