@@ -3,6 +3,7 @@
  * in controller_utils): how many pods to create or delete, which pods go first on scale-down, the status a sync
  * writes, and slow-start batching of creates.
  */
+import { rfc3339 } from '../../client/events.js';
 import type { KubeObject, ObjectMeta } from '../../client/types.js';
 import { isPodActive, isPodAvailable, isPodReady, podReadyTime, type Pod, type PodTemplateSpec } from './shared/pod-util.js';
 
@@ -222,7 +223,7 @@ export function calculateStatus(rs: ReplicaSetLike, pods: Pod[], manageError: st
     const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
     status.conditions = [
       ...conditions,
-      { type: REPLICA_FAILURE, status: 'True', lastTransitionTime: new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z'), reason, message: manageError },
+      { type: REPLICA_FAILURE, status: 'True', lastTransitionTime: rfc3339(new Date(nowMs)), reason, message: manageError },
     ];
   } else if (manageError === undefined && failure) {
     const rest = conditions.filter((c) => c.type !== REPLICA_FAILURE);

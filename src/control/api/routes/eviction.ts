@@ -6,6 +6,7 @@
  * the last disruption), and only then is the pod deleted. Refusals are 429 TooManyRequests with a
  * DisruptionBudget cause, which `kubectl drain` retries.
  */
+import { rfc3339 } from './engine/metav1.js';
 import type { KubeObject, ResourceType } from '../resource.js';
 import type { Registry } from '../registry.js';
 import { fromLabelSelectorObject, matchesLabels } from '../selectors/label.js';
@@ -108,7 +109,7 @@ export async function evictPod(d: EvictionDeps, pods: ResourceType, ns: string, 
         // An unready pod does not count towards the budget: it may go when the policy says so, or the budget is met.
         const skip = !ready && (policy === 'AlwaysAllow' || ((st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0) && (st.desiredHealthy ?? 0) > 0));
         if (!skip) {
-          const nowIso = d.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+          const nowIso = rfc3339(d.now());
           if (w.dryRun) decrementBudget(pdb, name, nowIso);
           else await d.engine.guaranteedUpdate(budgets, ns, pdb.metadata?.name ?? '', (cur) => decrementBudget(cur, name, nowIso), {}, 'status');
         }

@@ -2,6 +2,7 @@
  * Deployment status and the Progressing/Available conditions (upstream's sync.go calculateStatus and
  * progress.go), pure over the replica sets and the time `now` (RFC 3339, seconds).
  */
+import { rfc3339 as timeText } from '../../../client/events.js';
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from './types.js';
 import {
   DeploymentAvailable, DeploymentProgressing, DeploymentReplicaFailure, MinimumReplicasAvailable, MinimumReplicasUnavailable,
@@ -149,4 +150,4 @@ export function pausedConditionStatus(d: Deployment, nowMs: number): DeploymentS
   return undefined;
 }
 
-export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+export const rfc3339 = (ms: number): string => timeText(new Date(ms));
