@@ -184,7 +184,7 @@ export class NodeAgent {
       if (this.nodes.has(cfg.name)) throw new Error(`node ${cfg.name} is listed twice`);
       const n: SimNode = {
         cfg,
-        driver: o.driverFactory(nodeContext(cfg)),
+        driver: o.driverFactory(nodeContext(cfg), { resync: (uid) => this.heap.schedule(`p:${uid}`, this.clock.now()) }),
         registered: false,
         everRegistered: false,
         registerFailures: 0,
@@ -252,6 +252,7 @@ export class NodeAgent {
     this.heap.stop();
     this.writer.stop();
     for (const w of this.registeredWaiters.splice(0)) w();
+    await Promise.all([...this.nodes.values()].map((n) => n.driver.close?.()));
   }
 
   nodeNames(): string[] {

@@ -37,10 +37,18 @@ export interface PodDriver {
   setContext(ctx: NodeContext): void;
   /** Current usage of the node and its running pods (for metrics.k8s.io). */
   usage(now: number): NodeUsage;
+  /** Release what the driver holds outside the process (a real runtime's watchers); containers keep running. */
+  close?(): Promise<void>;
+}
+
+/** What a driver whose work is asynchronous (a real runtime) may ask of the agent. */
+export interface DriverHooks {
+  /** Call sync() for this pod soon: its containers changed on their own (started, exited, a probe answered). */
+  resync(uid: string): void;
 }
 
 export interface ContainerUsage { name: string; cpuNanoCores: number; memoryBytes: number }
 export interface PodUsage { namespace: string; name: string; uid: string; containers: ContainerUsage[] }
 export interface NodeUsage { nodeName: string; timestamp: number; windowSeconds: number; cpuNanoCores: number; memoryBytes: number; pods: PodUsage[] }
 
-export type PodDriverFactory = (ctx: NodeContext) => PodDriver;
+export type PodDriverFactory = (ctx: NodeContext, hooks: DriverHooks) => PodDriver;
