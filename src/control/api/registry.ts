@@ -5,11 +5,37 @@
 import { groupVersion, type ResourceType } from './resource.js';
 
 export class Registry {
-  private readonly byPath = new Map<string, ResourceType>();
-  private readonly byKind = new Map<string, ResourceType>();
-  private readonly groupVersions = new Map<string, ResourceType[]>();
+  private byPath = new Map<string, ResourceType>();
+  private byKind = new Map<string, ResourceType>();
+  private groupVersions = new Map<string, ResourceType[]>();
+  private list: readonly ResourceType[] = [];
 
-  constructor(readonly resources: readonly ResourceType[]) {
+  constructor(resources: readonly ResourceType[]) {
+    this.index(resources);
+  }
+
+  /**
+   * Every served kind, in registration order. Kinds added or removed at runtime (custom resources) give a new
+   * array, so whatever is derived and cached per array (OpenAPI documents) is derived again.
+   */
+  get resources(): readonly ResourceType[] {
+    return this.list;
+  }
+
+  /**
+   * Serves `add` and stops serving every kind `drop` selects, at once (custom resources as their definitions
+   * change). Throws, changing nothing, when the result is not a valid registry.
+   */
+  replace(drop: (r: ResourceType) => boolean, add: readonly ResourceType[]): void {
+    const next = new Registry([...this.list.filter((r) => !drop(r)), ...add]);
+    this.byPath = next.byPath;
+    this.byKind = next.byKind;
+    this.groupVersions = next.groupVersions;
+    this.list = next.list;
+  }
+
+  private index(resources: readonly ResourceType[]): void {
+    this.list = [...resources];
     for (const r of resources) {
       const gv = groupVersion(r);
       const path = `${gv}/${r.plural}`;

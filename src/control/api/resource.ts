@@ -35,6 +35,16 @@ export interface Strategy {
   hasGeneration?: boolean;
   /** Whether the kind has a status subresource (then the main endpoint ignores status, /status ignores the rest). */
   hasStatus?: boolean;
+  /**
+   * Removes the fields the kind's schema lacks from a request's object and returns their paths, in place of the
+   * schema catalog's walk (custom resources prune by their CRD's structural schema).
+   */
+  prune?(obj: KubeObject): string[];
+  /**
+   * Called on the stored object when a delete first reaches it (not yet terminating), before finalizers are
+   * judged: may add finalizers and conditions, as the CustomResourceDefinition REST's Delete does.
+   */
+  prepareForDelete?(obj: KubeObject): void;
 }
 
 /** The scale subresource's mapping, as a CRD's `subresources.scale`. */
@@ -88,6 +98,11 @@ export interface ResourceType {
    * objects are stored, defaulted, validated and printed as `storage`, and converted at the engine's boundary.
    */
   conversion?: VersionConversion;
+  /**
+   * A custom resource served for a CustomResourceDefinition (crd/): decoded without the built-in types' checks,
+   * no strategic merge patch, each version printed with its own columns.
+   */
+  custom?: boolean;
 }
 
 /**

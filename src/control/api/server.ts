@@ -129,7 +129,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   for (const url of ['/api', '/api/*', '/apis', '/apis/*']) app.route({ method: [...methods], url, handler: apiHandler });
 
   let ready = false;
-  registerSystemRoutes(app, registry.resources, () => ready);
+  registerSystemRoutes(app, () => registry.resources, () => ready);
 
   const lifecycle = new NamespaceLifecycle(engine, opts.namespaceSweepMs ?? 2000, (err) => log?.error({ err }, 'namespace lifecycle'));
   lifecycle.start();

@@ -50,7 +50,8 @@ const nameColumn: TableColumn = {
  * of a kind prints as its storage version (upstream's printers read the internal object).
  */
 export function tableColumns(r: ResourceType): TableColumn[] {
-  const columns = storageOf(r).columns;
+  // A custom resource's versions each have their own additionalPrinterColumns, read from the served object.
+  const columns = r.custom ? r.columns : storageOf(r).columns;
   return columns.some((c) => c.format === 'name') ? columns : [nameColumn, ...columns];
 }
 
@@ -77,7 +78,7 @@ function cell(c: TableColumn, obj: KubeObject, now: Date): Cell {
 
 export function toTable(r: ResourceType, objs: KubeObject[], opts: TableOptions): KubeObject {
   const cols = tableColumns(r);
-  const printed = r.conversion?.toStorage;
+  const printed = r.custom ? undefined : r.conversion?.toStorage;
   const rows: TableRow[] = objs.map((obj) => {
     const source = printed ? printed(obj) : obj;
     const row: TableRow = { cells: cols.map((c) => cell(c, source, opts.now)) };

@@ -105,6 +105,13 @@ export class ObjectEngine {
     return c;
   }
 
+  /** Stops and forgets a resource's watch cache: its kind is no longer served (a deleted CRD's resource). */
+  dropCache(r: ResourceType): void {
+    const prefix = storagePrefix(r);
+    this.caches.get(prefix)?.stop();
+    this.caches.delete(prefix);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const c of this.caches.values()) c.stop();

@@ -14,7 +14,7 @@ import { serveWatch, type WatchSet, type WatchSettings } from '../watch/stream.j
 import { parseLabelSelector, matchesLabels } from '../selectors/label.js';
 import { parseFieldSelector, matchesFields, checkFieldSelector } from '../selectors/field.js';
 import { toTable } from '../table.js';
-import { APPLY_PATCH, applyPatch, patchType, PatchError, servedPatchTypes } from '../patch/index.js';
+import { APPLY_PATCH, STRATEGIC_MERGE_PATCH, applyPatch, patchType, PatchError, servedPatchTypes } from '../patch/index.js';
 import {
   ApplyConflictError, ApplyRequestError, managerOf, serverSideApply, validateFieldManager, validatePatchOptions, type ApplyOptions,
 } from '../patch/apply/index.js';
@@ -38,6 +38,10 @@ const RETURNS_DELETED = new Set(['/Pod', '/ServiceAccount', '/Service', '/Namesp
 const SERVED_PATCH_TYPES = servedPatchTypes;
 /** /scale takes every patch type but apply (upstream converts scale managedFields to the parent's; not built). */
 const SCALE_PATCH_TYPES = SERVED_PATCH_TYPES.filter((t) => t !== APPLY_PATCH);
+/** Custom resources take no strategic merge patch (upstream serves it for built-in types only). */
+const CUSTOM_PATCH_TYPES = SERVED_PATCH_TYPES.filter((t) => t !== STRATEGIC_MERGE_PATCH);
+/** Bodies decode into the kind's types; a custom resource's are unstructured (its schema validates them, 422). */
+const bodyTypes = <T>(r: ResourceType, body: T): T => (r.custom ? body : checkBodyTypes(r, body));
 /** PUT …/scale bodies decode as autoscaling/v1 Scale. */
 const SCALE_TARGET: DecodeTarget = { group: 'autoscaling', version: 'v1', kind: 'Scale', definition: 'io.k8s.api.autoscaling.v1.Scale' };
 
@@ -187,9 +191,9 @@ export class ResourceRoutes {
         case 'watch':
           return this.watch(req, reply, r, namespace, name, query, format);
         case 'create':
-          return this.send(reply, 201, { kind: 'json' }, r, await e.create(r, namespace, checkBodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo()), query);
+          return this.send(reply, 201, { kind: 'json' }, r, await e.create(r, namespace, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo()), query);
         case 'update': {
-          const res = await e.update(r, namespace, name!, checkBodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo());
+          const res = await e.update(r, namespace, name!, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo());
           return this.send(reply, res.created ? 201 : 200, { kind: 'json' }, r, res.object, query);
         }
         case 'patch': {
@@ -224,7 +228,7 @@ export class ResourceRoutes {
     if (subresource === 'status') {
       if (verb === 'get') return this.send(reply, 200, format, r, await e.get(r, namespace, name!), query);
       if (verb === 'update') {
-        const res = await e.update(r, namespace, name!, checkBodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo(), 'status');
+        const res = await e.update(r, namespace, name!, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo(), 'status');
         return this.send(reply, 200, { kind: 'json' }, r, res.object, query);
       }
       if (verb === 'patch') return this.send(reply, 200, { kind: 'json' }, r, (await this.patch(req, r, namespace, name!, 'status', wo())).object, query);
@@ -297,7 +301,7 @@ export class ResourceRoutes {
     req: FastifyRequest, r: ResourceType, ns: string | undefined, name: string, sub: Subresource, opts: WriteOptions,
   ): Promise<{ object: KubeObject; created: boolean }> {
     const query = req.query as Query;
-    const { type, patch } = this.decodePatchBody(req, query);
+    const { type, patch } = this.decodePatchBody(req, query, r.custom ? CUSTOM_PATCH_TYPES : SERVED_PATCH_TYPES);
     if (type === APPLY_PATCH) return this.apply(r, ns, name, sub, patch, query, opts);
     return { object: await this.d.engine.patch(r, ns, name, (cur) => runPatch(type, cur, patch, r.definition) as KubeObject, opts, sub), created: false };
   }

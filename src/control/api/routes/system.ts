@@ -24,7 +24,11 @@ export const VERSION_INFO = {
 const acceptsJson = (accept: string | undefined): boolean =>
   !accept || accept.split(',').some((p) => /^\s*(application\/json|\*\/\*|application\/\*)\s*(;|$)/.test(p));
 
-export function registerSystemRoutes(app: FastifyInstance, resources: readonly ResourceType[], ready: () => boolean): void {
+/** `resources` may be a function: the registry's kinds as they are at each request (custom resources come and go). */
+export function registerSystemRoutes(
+  app: FastifyInstance, served: readonly ResourceType[] | (() => readonly ResourceType[]), ready: () => boolean,
+): void {
+  const kinds = typeof served === 'function' ? served : () => served;
   app.get('/version', async (_req, reply) => sendText(reply, 200, 'application/json', JSON.stringify(VERSION_INFO)));
 
   for (const check of ['healthz', 'livez', 'readyz']) {
@@ -40,16 +44,16 @@ export function registerSystemRoutes(app: FastifyInstance, resources: readonly R
 
   app.get('/openapi/v2', async (req, reply) => {
     if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
-    sendText(reply, 200, 'application/json', JSON.stringify(openapiV2(resources)));
+    sendText(reply, 200, 'application/json', JSON.stringify(openapiV2(kinds())));
   });
   app.get('/openapi/v3', async (req, reply) => {
     if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
-    sendText(reply, 200, 'application/json', JSON.stringify(openapiV3Paths(resources)));
+    sendText(reply, 200, 'application/json', JSON.stringify(openapiV3Paths(kinds())));
   });
   app.get('/openapi/v3/*', async (req, reply) => {
     if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
     const path = (req.params as { '*': string })['*'];
-    const doc = openapiV3GroupVersion(resources, path);
+    const doc = openapiV3GroupVersion(kinds(), path);
     if (!doc) throw pathNotFound();
     // Documents are addressed by content hash, so clients may cache them for good.
     if ((req.query as Record<string, unknown>)['hash']) reply.header('cache-control', 'public, immutable');

@@ -55,7 +55,11 @@ function walk(value: unknown, schema: Schema | undefined, path: string, out: str
 
 /** Applies the policy: throws for Strict, otherwise returns the warnings to send (none for Ignore). */
 export function checkUnknownFields(obj: unknown, definition: string, mode: FieldValidation): string[] {
-  const unknown = pruneUnknownFields(obj, definition);
+  return reportUnknownFields(pruneUnknownFields(obj, definition), mode);
+}
+
+/** The policy alone, for fields already pruned by other means (custom resources' structural schemas). */
+export function reportUnknownFields(unknown: string[], mode: FieldValidation): string[] {
   if (unknown.length === 0 || mode === 'Ignore') return [];
   if (mode === 'Strict') throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
   return unknown.map((f) => `unknown field "${f}"`);

@@ -42,7 +42,11 @@ export function registrySchemas(resources: readonly ResourceType[]): RegistrySch
   for (const r of resources) {
     const gv = { group: r.group, version: r.version };
     // Kinds the package models lack bring their own schemas (copied: the catalog adds GVKs in place).
-    for (const [name, schema] of Object.entries(r.schemas ?? {})) c.definitions[name] ??= structuredClone(schema);
+    // A custom resource's schemas are its CRD's as they are now (a CRD's update replaces them).
+    for (const [name, schema] of Object.entries(r.schemas ?? {})) {
+      if (r.custom) c.definitions[name] = structuredClone(schema);
+      else c.definitions[name] ??= structuredClone(schema);
+    }
     if (!c.add(r.definition, [{ ...gv, kind: r.kind }])) {
       // A kind the package does not know: publish it as an open object so clients still find its GVK.
       c.definitions[r.definition] = {
@@ -59,6 +63,18 @@ export function registrySchemas(resources: readonly ResourceType[]): RegistrySch
   const result = { definitions: c.definitions, listDefinitions };
   byRegistry.set(resources, result);
   return result;
+}
+
+/**
+ * Sets definitions of kinds served at runtime (custom resources), replacing earlier ones of the same names, so
+ * that the patchers read them before any OpenAPI document is built; `undefined` removes one.
+ */
+export function putDefinitions(definitions: Record<string, Schema | undefined>): void {
+  const c = getCatalog();
+  for (const [name, schema] of Object.entries(definitions)) {
+    if (schema) c.definitions[name] = structuredClone(schema);
+    else delete c.definitions[name];
+  }
 }
 
 /** The schema of a definition, loading it from the package on first use; undefined when unknown. */

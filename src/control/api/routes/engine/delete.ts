@@ -60,6 +60,7 @@ export async function deleteObject(
       throw conflict(gr(r), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
     }
 
+    if (meta.deletionTimestamp === undefined) r.strategy.prepareForDelete?.(cur);
     const finalizers = ctx.options.gcFinalizers ? gcDeletionFinalizers(meta.finalizers ?? [], options) : [...(meta.finalizers ?? [])];
     const grace = await gracePeriod(ctx, r, cur, options);
     const isNamespace = gk(r) === '/Namespace';

@@ -3,12 +3,14 @@ import type { KubeObject, ResourceType } from '../../resource.js';
 import { groupVersion } from '../../resource.js';
 import { badRequest } from '../../status.js';
 import { isPlainObject } from '../../content.js';
-import { checkUnknownFields } from '../unknown-fields.js';
+import { checkUnknownFields, reportUnknownFields } from '../unknown-fields.js';
 import type { WriteOptions } from './write-options.js';
 
 /** Drops fields the kind's schema lacks, reporting them per opts.fieldValidation. */
 export function unknownFields(r: ResourceType, obj: KubeObject, opts: WriteOptions): void {
-  const warnings = checkUnknownFields(obj, r.definition, opts.fieldValidation ?? 'Warn');
+  const mode = opts.fieldValidation ?? 'Warn';
+  const prune = r.strategy.prune;
+  const warnings = prune ? reportUnknownFields(prune(obj), mode) : checkUnknownFields(obj, r.definition, mode);
   if (warnings.length) opts.warnings?.push(...warnings);
 }
 
