@@ -83,4 +83,9 @@ export class PodIPAllocator {
   release(ip: number): void {
     this.used.delete(ip);
   }
+
+  /** Continue round-robin after `ip` (the last one given before a restart, as host-local keeps it on disk). */
+  resumeAfter(ip: number): void {
+    if (this.contains(ip)) this.cursor = ip;
+  }
 }
