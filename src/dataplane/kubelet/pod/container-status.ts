@@ -12,6 +12,8 @@ export interface TerminatedRun {
   exitCode: number;
   /** Completed for exit 0, Error otherwise, as container runtimes report. */
   reason: string;
+  /** The termination message (terminationMessagePath, or the log's tail under FallbackToLogsOnError). */
+  message?: string;
   startedAt: number;
   finishedAt: number;
 }
@@ -32,6 +34,8 @@ export interface RuntimeContainer {
   finishedAt?: number;
   exitCode?: number;
   reason?: string;
+  /** For exited: the termination message. */
+  message?: string;
   restartCount: number;
   last: TerminatedRun | null;
   /** Running and past its startup probe. */
@@ -71,6 +75,7 @@ function terminatedJSON(run: TerminatedRun): ContainerStateJSON {
     terminated: {
       exitCode: run.exitCode,
       reason: run.reason,
+      ...(run.message ? { message: run.message } : {}),
       startedAt: rfc3339(run.startedAt),
       finishedAt: rfc3339(run.finishedAt),
       containerID: run.containerID,
@@ -100,6 +105,7 @@ export function containerStatusJSON(spec: Container, rt: RuntimeContainer | unde
       containerID: rt.containerID,
       exitCode,
       reason: rt.reason ?? terminationReason(exitCode),
+      ...(rt.message ? { message: rt.message } : {}),
       startedAt: rt.startedAt,
       finishedAt: rt.finishedAt ?? rt.startedAt,
     });

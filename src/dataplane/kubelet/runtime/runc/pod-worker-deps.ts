@@ -1,0 +1,111 @@
+/**
+ * What a runc pod worker drives: the four real parts behind their seams (images, OCI runtime, pod network,
+ * volumes/env) plus the spec generator and the probe checker. The driver's factory wires the real ones; unit
+ * tests pass fakes.
+ */
+import type { Clock } from '../../../../client/clock.js';
+import type { KubeObject } from '../../../../client/types.js';
+import type { ImageService, RegistryCredential, StoredImage } from '../../images/types.js';
+import type { PodNetwork } from '../../network/types.js';
+import type { Pod } from '../../types.js';
+import type { ObjectSource, OciMount, PreparedVolume } from '../../volumes/types.js';
+import type { NetChecker } from './probe-net.js';
+import type { ContainerRuntime, OciSpec } from './types.js';
+
+/** A container of the pod spec as JSON (v1.Container). */
+export type ContainerJSON = Record<string, unknown> & { name: string };
+
+/** Where a container's env and mounts come from (implemented over src/dataplane/kubelet/volumes/). */
+export interface PodVolumes {
+  /** Prepares the pod's volumes on disk (idempotent); throws VolumeError with reason FailedMount. */
+  prepare(pod: Pod): Promise<PreparedVolume[]>;
+  /** The container's volumeMounts as OCI mounts of the prepared volumes. */
+  mounts(pod: Pod, container: ContainerJSON, prepared: PreparedVolume[]): OciMount[];
+  /** KEY=VALUE for env, envFrom and valueFrom (downward API, ConfigMap/Secret keys); throws VolumeError (CreateContainerConfigError). */
+  env(pod: Pod, container: ContainerJSON, ctx: { podIP?: string; hostIP: string; nodeName: string }): Promise<string[]>;
+  /** Removes what prepare made for the pod; idempotent. */
+  cleanup(pod: Pod | { metadata: { uid: string } }): Promise<void>;
+}
+
+/** What the OCI spec generator needs for one container. */
+export interface ContainerSpecInput {
+  pod: Pod;
+  container: ContainerJSON;
+  image: StoredImage;
+  /** Absolute path of the container's root filesystem. */
+  rootfs: string;
+  /** The pod's network namespace; undefined when the pod shares the node's (host network). */
+  netnsPath?: string;
+  env: string[];
+  /** Volume mounts plus the agent's own (termination message file). */
+  mounts: OciMount[];
+}
+
+export type SpecBuilder = (input: ContainerSpecInput) => OciSpec;
+
+export interface RuncDeps {
+  runtime: ContainerRuntime;
+  images: ImageService;
+  network: PodNetwork;
+  volumes: PodVolumes;
+  buildSpec: SpecBuilder;
+  /** httpGet/tcpSocket checks from the node's network (probes and hooks). */
+  checker: NetChecker;
+  /** Reads pull secrets (imagePullSecrets); without it pulls go anonymous. */
+  objects?: ObjectSource;
+}
+
+export interface WorkerEnv {
+  deps: RuncDeps;
+  clock: Clock;
+  /** Per-node data dir: pods/<uid>/ (bundles, state), logs/. */
+  dataDir: string;
+  /** Every runtime id starts with it (`skiff-` by default; tests use `skiff-t-…`). */
+  idPrefix: string;
+  nodeName: string;
+  hostIP: string;
+  /** How often a running container is checked for an exit (ms). */
+  pollMs: number;
+  /** Delay before a failed sandbox/volume/config step is tried again (ms). */
+  retryMs: number;
+  /** A process is alive (fast path before asking the runtime). */
+  pidAlive: (pid: number) => boolean;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** docker config.json auths from a pod's imagePullSecrets, per registry host. */
+export async function pullCredentials(pod: Pod, objects: ObjectSource | undefined): Promise<(host: string) => RegistryCredential[]> {
+  const refs = (pod.spec as { imagePullSecrets?: unknown } | undefined)?.imagePullSecrets;
+  const byHost = new Map<string, RegistryCredential[]>();
+  if (objects && Array.isArray(refs)) {
+    const ns = pod.metadata?.namespace ?? 'default';
+    for (const r of refs) {
+      const name = (r as { name?: unknown })?.name;
+      if (typeof name !== 'string' || !name) continue;
+      let secret: KubeObject | undefined;
+      try {
+        secret = await objects.secret(ns, name);
+      } catch {
+        secret = undefined;
+      }
+      const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
+      const raw = data['.dockerconfigjson'] ?? data['.dockercfg'];
+      if (typeof raw !== 'string') continue;
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      const auths = (parsed.auths && typeof parsed.auths === 'object' ? parsed.auths : parsed) as Record<string, RegistryCredential>;
+      for (const [key, cred] of Object.entries(auths)) {
+        if (!cred || typeof cred !== 'object') continue;
+        const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+        const list = byHost.get(host) ?? [];
+        list.push(cred);
+        byHost.set(host, list);
+      }
+    }
+  }
+  return (host) => byHost.get(host) ?? (host === 'docker.io' ? byHost.get('index.docker.io') ?? [] : []);
+}

@@ -1,0 +1,1070 @@
+/**
+ * One real pod's worker: the kubelet's syncPod for one pod uid, as a serialised loop of passes over what the
+ * runtime reports. Each pass observes exits, then makes the next move:
+ *
+ *   sandbox network → volumes → init containers in order (a sidecar, an init container with restartPolicy Always,
+ *   starts and must be `started` before the next) → regular containers → restarts by restartPolicy with the
+ *   crash-loop back-off (10 s doubling to 5 min, reset after 10 min) → once every regular container is done for
+ *   good, sidecars stop and the sandbox goes (the pod is Succeeded/Failed).
+ *   Deletion: preStop hooks, SIGTERM, the grace period, SIGKILL (regular containers first, then sidecars in
+ *   reverse order), then containers, rootfs, volumes and the network namespace are removed: `removed` is set.
+ *
+ * Starting one container: image (pull policy, ErrImagePull → ImagePullBackOff with its own back-off,
+ * ErrImageNeverPull), env (CreateContainerConfigError), rootfs, OCI spec, run, postStart hook. Probes run on their
+ * own timers (probe.ts decides, probe-net.ts carries httpGet/tcpSocket) and only flag a kill; the pass does it.
+ * Whatever a pass changes, `onChange` tells the driver, which asks the agent to sync the pod again.
+ *
+ * State that must outlive the agent (restart counts, last runs, back-offs) is written to pods/<uid>/state.json, so
+ * an agent restart adopts running containers instead of killing them.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { TimerHandle } from '../../../../client/clock.js';
+import { ImageError, type PullPolicy, type Rootfs, type StoredImage } from '../../images/types.js';
+import type { PodSandboxNetwork } from '../../network/types.js';
+import { terminationReason, type RuntimeContainer, type TerminatedRun } from '../../pod/container-status.js';
+import { containersOf, initContainersOf, isHostNetwork, isRestartableInit, podSpec, restartPolicyOf, type RestartPolicy } from '../../pod/podspec.js';
+import type { Pod } from '../../types.js';
+import { VolumeError, type OciMount, type PreparedVolume } from '../../volumes/types.js';
+import { goDuration } from '../simulated/timeline.js';
+import { Backoff } from './backoff.js';
+import { parseAction, probeSpec, ProbeState, type ProbeAction, type ProbeKind } from './probe.js';
+import { pullCredentials, type ContainerJSON, type WorkerEnv } from './pod-worker-deps.js';
+import type { ContainerInfo } from './types.js';
+
+/** The kubelet never gives a container less than this to stop (minimumGracePeriodInSeconds). */
+export const MIN_GRACE_SECONDS = 2;
+/** The termination message file is read up to this many bytes; the log fallback takes at most 80 lines / 2 KiB. */
+const MAX_MESSAGE_BYTES = 4096;
+const FALLBACK_LOG_LINES = 80;
+const FALLBACK_LOG_BYTES = 2048;
+
+type Kind = 'init' | 'sidecar' | 'regular';
+
+interface Instance {
+  id: string;
+  attempt: number;
+  bundleDir: string;
+  logPath: string;
+  termPath: string;
+  rootfs?: Rootfs;
+}
+
+interface ContainerRec {
+  name: string;
+  kind: Kind;
+  spec: ContainerJSON;
+  /** restartCount of the latest instance; -1 before the first. */
+  attempt: number;
+  cur?: Instance;
+  /** Earlier instances, removed with the pod. */
+  old: Instance[];
+  state: 'none' | 'waiting' | 'running' | 'exited';
+  waitingReason?: string;
+  waitingMessage?: string;
+  image: string;
+  imageID: string;
+  pid?: number;
+  startedAt: number;
+  finishedAt?: number;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  last: TerminatedRun | null;
+  started: boolean;
+  ready: boolean;
+  probes: Partial<Record<ProbeKind, ProbeState>>;
+  probeTimers: TimerHandle[];
+  /** A probe or hook asked for this container to be killed (the pass does it). */
+  kill?: { why: string; graceSeconds: number };
+  /** The earliest moment a retry of a failed step is due. */
+  retryAt?: number;
+}
+
+/** What the driver turns into a pod status. */
+export interface WorkerSnapshot {
+  runtime: Map<string, RuntimeContainer>;
+  sandboxReady: boolean;
+  podIP?: string;
+  /** Containers stopped for good by deletion (or the pod finished): no restarts any more. */
+  podIsTerminal: boolean;
+  /** Deletion finished: everything removed. */
+  removed: boolean;
+  /** Nothing more will run: resources go back to the node. */
+  finished: boolean;
+}
+
+interface SavedContainer {
+  attempt: number;
+  state: ContainerRec['state'];
+  id?: string;
+  image: string;
+  imageID: string;
+  startedAt: number;
+  finishedAt?: number;
+  exitCode?: number;
+  reason?: string;
+  message?: string;
+  waitingReason?: string;
+  waitingMessage?: string;
+  last: TerminatedRun | null;
+  old: string[];
+}
+
+export interface SavedPod {
+  version: 1;
+  uid: string;
+  namespace: string;
+  name: string;
+  startTime: number;
+  podIP?: string;
+  netnsPath?: string;
+  finished: boolean;
+  containers: Record<string, SavedContainer>;
+  backoff: ReturnType<Backoff['dump']>;
+}
+
+/** `<prefix><uid>_<container>_<restartCount>`: what list() finds again after an agent restart. */
+export function containerId(prefix: string, uid: string, name: string, attempt: number): string {
+  return `${prefix}${uid}_${name}_${attempt}`;
+}
+
+export function parseContainerId(prefix: string, id: string): { uid: string; name: string; attempt: number } | null {
+  if (!id.startsWith(prefix)) return null;
+  const m = /^([0-9a-zA-Z-]+)_([a-z0-9-]+)_(\d+)$/.exec(id.slice(prefix.length));
+  return m ? { uid: m[1]!, name: m[2]!, attempt: Number(m[3]) } : null;
+}
+
+/** imagePullPolicy, defaulted as the API server does: Always for :latest or no tag, else IfNotPresent. */
+export function pullPolicyOf(c: ContainerJSON): PullPolicy {
+  const p = c.imagePullPolicy;
+  if (p === 'Always' || p === 'IfNotPresent' || p === 'Never') return p;
+  const image = typeof c.image === 'string' ? c.image : '';
+  if (image.includes('@')) return 'IfNotPresent';
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  const tag = last.includes(':') ? last.slice(last.indexOf(':') + 1) : '';
+  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+/** Whether a container that exited with `exitCode` runs again under the pod's restartPolicy. */
+export function shouldRestart(kind: Kind, policy: RestartPolicy, exitCode: number): boolean {
+  if (kind === 'sidecar') return true;
+  if (kind === 'init') return policy !== 'Never' && exitCode !== 0;
+  return policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+}
+
+/** Seconds the pod's containers get to stop: the deletion's grace period, else the spec's, else 30. */
+export function podGraceSeconds(pod: Pod): number {
+  const g = pod.metadata?.deletionGracePeriodSeconds;
+  if (typeof g === 'number' && g >= 0) return g;
+  const s = podSpec(pod).terminationGracePeriodSeconds;
+  return typeof s === 'number' && s >= 0 ? s : 30;
+}
+
+/** The CRI log format's lines (`<time> <stream> <P|F> <text>`) back to text, for FallbackToLogsOnError. */
+export function logTail(text: string, maxLines = FALLBACK_LOG_LINES, maxBytes = FALLBACK_LOG_BYTES): string {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  let out = '';
+  for (const line of lines) {
+    const m = /^\S+ (?:stdout|stderr) ([PF]) ?(.*)$/.exec(line);
+    out += m ? (m[1] === 'F' ? `${m[2]}\n` : m[2]) : `${line}\n`;
+  }
+  const kept = out.split('\n');
+  if (kept[kept.length - 1] === '') kept.pop();
+  let tail = kept.slice(-maxLines).join('\n');
+  if (tail && out.endsWith('\n')) tail += '\n';
+  const buf = Buffer.from(tail);
+  return buf.length > maxBytes ? buf.subarray(buf.length - maxBytes).toString('utf8') : tail;
+}
+
+function readHead(path: string, max: number): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(max);
+    const n = readSync(fd, buf, 0, max, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function readTail(path: string, max: number): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const len = Math.min(size, max);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    return buf.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Whether `dir` is a mount point (listed in /proc/self/mountinfo). */
+function isMountPoint(dir: string): boolean {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
+  } catch {
+    return false;
+  }
+}
+
+const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class PodWorker {
+  readonly uid: string;
+  private pod: Pod;
+  private readonly recs = new Map<string, ContainerRec>();
+  private readonly backoff = new Backoff();
+  private readonly pullBackoff = new Backoff();
+  private sandbox: PodSandboxNetwork | null = null;
+  private podIP?: string;
+  private volumes: PreparedVolume[] | null = null;
+  private finished = false;
+  private terminal = false;
+  private removed = false;
+  private forgotten = false;
+  private busy = false;
+  private dirty = false;
+  private wake: { at: number; handle: TimerHandle } | null = null;
+  private readonly podDir: string;
+  /** Each change bumps it; the driver compares. */
+  version = 0;
+  readonly startTime: number;
+  /** Resolves when the loop has nothing left to do (tests). */
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    pod: Pod,
+    private readonly env: WorkerEnv,
+    private readonly onChange: () => void,
+    saved?: SavedPod,
+    adopted?: { containers: Map<string, ContainerInfo>; sandbox?: PodSandboxNetwork },
+  ) {
+    this.pod = pod;
+    this.uid = pod.metadata!.uid!;
+    this.podDir = join(env.dataDir, 'pods', this.uid);
+    this.startTime = saved?.startTime ?? env.clock.now();
+    for (const c of initContainersOf(pod)) this.addRec(c as unknown as ContainerJSON, isRestartableInit(c) ? 'sidecar' : 'init');
+    for (const c of containersOf(pod)) this.addRec(c as unknown as ContainerJSON, 'regular');
+    if (saved) this.restore(saved, adopted?.containers ?? new Map(), adopted?.sandbox);
+  }
+
+  private addRec(spec: ContainerJSON, kind: Kind): void {
+    if (this.recs.has(spec.name)) return;
+    this.recs.set(spec.name, {
+      name: spec.name,
+      kind,
+      spec,
+      attempt: -1,
+      old: [],
+      state: 'none',
+      image: typeof spec.image === 'string' ? spec.image : '',
+      imageID: '',
+      startedAt: 0,
+      last: null,
+      started: false,
+      ready: false,
+      probes: {},
+      probeTimers: [],
+    });
+  }
+
+  // ------------------------------------------------------------------ driver side
+
+  get namespace(): string {
+    return this.pod.metadata?.namespace ?? '';
+  }
+
+  get name(): string {
+    return this.pod.metadata?.name ?? '';
+  }
+
+  /** The latest pod from the API (deletion arrives this way). */
+  update(pod: Pod): void {
+    this.pod = pod;
+    this.kick();
+  }
+
+  /** The pod is gone from the API: stop and remove everything without waiting for grace. */
+  forget(): void {
+    this.forgotten = true;
+    this.kick();
+  }
+
+  snapshot(): WorkerSnapshot {
+    const runtime = new Map<string, RuntimeContainer>();
+    for (const r of this.recs.values()) {
+      const rt = this.runtimeContainer(r);
+      if (rt) runtime.set(r.name, rt);
+    }
+    return {
+      runtime,
+      sandboxReady: this.sandbox !== null && !this.finished && !this.terminal,
+      ...(this.podIP ? { podIP: this.podIP } : {}),
+      podIsTerminal: this.terminal,
+      removed: this.removed,
+      finished: this.finished || this.terminal || this.removed,
+    };
+  }
+
+  /** Resolves once no pass is running or queued (tests use it to let the loop settle). */
+  idle(): Promise<void> {
+    if (!this.busy && !this.dirty) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Timers off (agent stopping); containers keep running. */
+  close(): void {
+    if (this.wake) this.env.clock.clearTimeout(this.wake.handle);
+    this.wake = null;
+    for (const r of this.recs.values()) this.stopProbes(r);
+    this.closed = true;
+  }
+
+  private closed = false;
+
+  /** Running containers' runtime ids (for usage). */
+  runningContainers(): { name: string; id: string }[] {
+    const out: { name: string; id: string }[] = [];
+    for (const r of this.recs.values()) if (r.state === 'running' && r.cur) out.push({ name: r.name, id: r.cur.id });
+    return out;
+  }
+
+  private runtimeContainer(r: ContainerRec): RuntimeContainer | undefined {
+    if (r.state === 'none' && !r.waitingReason) return undefined;
+    const base = {
+      name: r.name,
+      containerID: r.cur ? `runc://${r.cur.id}` : '',
+      image: r.image,
+      imageID: r.imageID,
+      startedAt: r.startedAt,
+      restartCount: Math.max(0, r.attempt),
+      last: r.last,
+    };
+    if (r.state === 'running') return { ...base, state: 'running', started: r.started, ready: r.ready };
+    if (r.state === 'exited') {
+      return {
+        ...base,
+        state: 'exited',
+        finishedAt: r.finishedAt,
+        exitCode: r.exitCode,
+        reason: r.reason,
+        ...(r.message ? { message: r.message } : {}),
+        started: false,
+        // A completed init container reports ready, as the kubelet shows it.
+        ready: r.kind === 'init' && r.exitCode === 0,
+      };
+    }
+    return { ...base, state: 'waiting', waitingReason: r.waitingReason, waitingMessage: r.waitingMessage, started: false, ready: false };
+  }
+
+  // ------------------------------------------------------------------ the loop
+
+  kick(): void {
+    if (this.closed) return;
+    this.dirty = true;
+    if (this.busy) return;
+    this.busy = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.dirty && !this.closed) {
+        this.dirty = false;
+        const before = this.version;
+        try {
+          await this.pass();
+        } catch (err) {
+          this.env.log('error', 'pod worker pass failed', { pod: this.podKey(), err: errText(err) });
+          this.scheduleAt(this.env.clock.now() + this.env.retryMs);
+        }
+        if (this.version !== before) {
+          this.save();
+          this.onChange();
+        }
+      }
+    } finally {
+      this.busy = false;
+      if (!this.dirty) for (const w of this.idleWaiters.splice(0)) w();
+      else if (!this.closed) this.kick();
+    }
+  }
+
+  private changed(): void {
+    this.version++;
+  }
+
+  private podKey(): string {
+    return `${this.pod.metadata?.namespace ?? ''}/${this.pod.metadata?.name ?? ''}`;
+  }
+
+  /** `name_namespace(uid)`, as the kubelet prints a pod in back-off messages. */
+  private podDesc(): string {
+    return `${this.pod.metadata?.name ?? ''}_${this.pod.metadata?.namespace ?? ''}(${this.uid})`;
+  }
+
+  private scheduleAt(at: number): void {
+    if (this.closed || this.removed) return;
+    if (this.wake && this.wake.at <= at) return;
+    if (this.wake) this.env.clock.clearTimeout(this.wake.handle);
+    const handle = this.env.clock.setTimeout(() => {
+      this.wake = null;
+      this.kick();
+    }, Math.max(0, at - this.env.clock.now()));
+    this.wake = { at, handle };
+  }
+
+  private async pass(): Promise<void> {
+    if (this.removed) return;
+    await this.observe();
+    const deleting = typeof this.pod.metadata?.deletionTimestamp === 'string';
+    if (deleting || this.forgotten) return this.terminate(this.forgotten ? 0 : podGraceSeconds(this.pod));
+    if (this.finished) return;
+    const now = this.env.clock.now();
+
+    if (!this.sandbox) {
+      try {
+        this.sandbox = await this.env.deps.network.setUp({
+          namespace: this.pod.metadata?.namespace ?? '',
+          name: this.pod.metadata?.name ?? '',
+          uid: this.uid,
+          hostNetwork: isHostNetwork(this.pod),
+        });
+        this.podIP = isHostNetwork(this.pod) ? this.env.hostIP : this.sandbox.ips[0];
+        this.changed();
+      } catch (err) {
+        this.env.log('warn', 'pod sandbox set-up failed', { pod: this.podKey(), err: errText(err) });
+        this.scheduleAt(now + this.env.retryMs);
+        return;
+      }
+    }
+    if (!this.volumes) {
+      try {
+        this.volumes = await this.env.deps.volumes.prepare(this.pod);
+      } catch (err) {
+        // FailedMount: containers stay ContainerCreating (an Event says why), as the kubelet shows it.
+        this.env.log('warn', 'volumes not ready', { pod: this.podKey(), err: errText(err) });
+        this.scheduleAt(now + this.env.retryMs);
+        return;
+      }
+    }
+
+    // Kills a probe or hook asked for.
+    for (const r of this.recs.values()) {
+      if (r.kill && r.state === 'running') {
+        const k = r.kill;
+        r.kill = undefined;
+        await this.stopContainer(r, k.graceSeconds);
+      } else r.kill = undefined;
+    }
+
+    const policy = restartPolicyOf(this.pod);
+    // Init containers, one at a time.
+    for (const r of this.recs.values()) {
+      if (r.kind === 'regular') continue;
+      if (r.kind === 'sidecar') {
+        if (r.state !== 'running') await this.startOrBackOff(r);
+        if (r.state !== 'running' || !r.started) return this.pollLater();
+        continue;
+      }
+      if (r.state === 'exited' && r.exitCode === 0) continue;
+      if (r.state === 'running') return this.pollLater();
+      if (r.state === 'exited' || (r.state === 'waiting' && r.last)) {
+        const code = r.state === 'exited' ? r.exitCode ?? 0 : r.last!.exitCode;
+        if (!shouldRestart('init', policy, code)) {
+          await this.finish();
+          return;
+        }
+      }
+      await this.startOrBackOff(r);
+      return this.pollLater();
+    }
+
+    // Regular containers, together.
+    let live = 0;
+    for (const r of this.recs.values()) {
+      if (r.kind !== 'regular') continue;
+      if (r.state === 'running') {
+        live++;
+        continue;
+      }
+      if (r.state === 'exited' || (r.state === 'waiting' && r.last)) {
+        const code = r.state === 'exited' ? r.exitCode ?? 0 : r.last!.exitCode;
+        if (!shouldRestart('regular', policy, code)) continue;
+      }
+      live++;
+      await this.startOrBackOff(r);
+    }
+    if (live === 0 && [...this.recs.values()].some((r) => r.kind === 'regular')) {
+      await this.finish();
+      return;
+    }
+    this.pollLater();
+  }
+
+  /** Come back to look for exits while anything runs. */
+  private pollLater(): void {
+    if ([...this.recs.values()].some((r) => r.state === 'running')) this.scheduleAt(this.env.clock.now() + this.env.pollMs);
+  }
+
+  /** Exits of running containers since the last look. */
+  private async observe(): Promise<void> {
+    for (const r of this.recs.values()) {
+      if (r.state !== 'running' || !r.cur) continue;
+      if (r.pid && this.env.pidAlive(r.pid)) continue;
+      let info: ContainerInfo | undefined;
+      try {
+        info = await this.env.deps.runtime.state(r.cur.id);
+      } catch (err) {
+        this.env.log('warn', 'container state failed', { pod: this.podKey(), container: r.name, err: errText(err) });
+        continue;
+      }
+      if (info && info.state !== 'stopped') {
+        if (info.pid) r.pid = info.pid;
+        continue;
+      }
+      this.recordExit(r, info);
+    }
+  }
+
+  private recordExit(r: ContainerRec, info: ContainerInfo | undefined): void {
+    this.stopProbes(r);
+    r.state = 'exited';
+    r.pid = undefined;
+    r.started = false;
+    r.ready = false;
+    r.finishedAt = info?.finishedAt ?? this.env.clock.now();
+    if (!info) {
+      // The runtime lost it: the kubelet's ContainerStatusUnknown with 137.
+      r.exitCode = 137;
+      r.reason = 'ContainerStatusUnknown';
+      r.message = 'The container could not be located when the pod was terminated';
+    } else {
+      r.exitCode = info.exitCode ?? 0;
+      r.reason = info.oomKilled ? 'OOMKilled' : terminationReason(r.exitCode);
+      r.message = this.terminationMessage(r) || undefined;
+    }
+    this.changed();
+  }
+
+  /** terminationMessagePath's file; under FallbackToLogsOnError, the log's tail when the file is empty and the exit an error. */
+  private terminationMessage(r: ContainerRec): string {
+    if (!r.cur) return '';
+    const text = readHead(r.cur.termPath, MAX_MESSAGE_BYTES);
+    if (text) return text;
+    if (r.spec.terminationMessagePolicy === 'FallbackToLogsOnError' && r.exitCode !== 0) return logTail(readTail(r.cur.logPath, 64 * 1024));
+    return '';
+  }
+
+  // ------------------------------------------------------------------ starting containers
+
+  private exitedRun(r: ContainerRec): TerminatedRun | null {
+    if (r.state !== 'exited' || !r.cur) return r.last;
+    return {
+      containerID: `runc://${r.cur.id}`,
+      exitCode: r.exitCode ?? 0,
+      reason: r.reason ?? terminationReason(r.exitCode ?? 0),
+      ...(r.message ? { message: r.message } : {}),
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt ?? r.startedAt,
+    };
+  }
+
+  /** Waits out the crash-loop back-off, else starts the container's next instance. */
+  private async startOrBackOff(r: ContainerRec): Promise<void> {
+    const now = this.env.clock.now();
+    if (r.retryAt !== undefined && now < r.retryAt) return this.scheduleAt(r.retryAt);
+    r.retryAt = undefined;
+    if (r.state === 'exited' || (r.state === 'waiting' && r.last)) {
+      const finishedAt = r.state === 'exited' ? r.finishedAt ?? now : r.last!.finishedAt;
+      const until = this.backoff.inBackOffSince(r.name, finishedAt, now);
+      if (until !== null) {
+        const run = this.exitedRun(r);
+        if (r.state !== 'waiting' || r.waitingReason !== 'CrashLoopBackOff') {
+          r.last = run;
+          r.state = 'waiting';
+          r.waitingReason = 'CrashLoopBackOff';
+          r.waitingMessage = `back-off ${goDuration(this.backoff.get(r.name))} restarting failed container=${r.name} pod=${this.podDesc()}`;
+          this.changed();
+        }
+        return this.scheduleAt(until);
+      }
+      this.backoff.next(r.name, finishedAt);
+    }
+    await this.start(r);
+  }
+
+  /** Sets the container waiting with reason (keeping its last run) and retries at `retryAt`. */
+  private waitWith(r: ContainerRec, reason: string, message: string | undefined, retryAt: number): void {
+    const last = this.exitedRun(r);
+    if (r.state !== 'waiting' || r.waitingReason !== reason || r.waitingMessage !== message || r.last !== last) {
+      r.last = last;
+      r.state = r.state === 'none' && !last ? 'none' : 'waiting';
+      r.waitingReason = reason;
+      r.waitingMessage = message;
+      this.changed();
+    }
+    r.retryAt = retryAt;
+    this.scheduleAt(retryAt);
+  }
+
+  private async start(r: ContainerRec): Promise<void> {
+    const now = this.env.clock.now();
+    const { deps } = this.env;
+    const imageName = typeof r.spec.image === 'string' ? r.spec.image : '';
+    const pullKey = `${this.uid}_${imageName}`;
+    const until = this.pullBackoff.inBackOffSinceUpdate(pullKey, now);
+    if (until !== null) return this.waitWith(r, 'ImagePullBackOff', `Back-off pulling image ${JSON.stringify(imageName)}`, until);
+    if (r.state === 'none' && r.waitingReason !== 'ContainerCreating') {
+      r.waitingReason = 'ContainerCreating';
+      r.waitingMessage = undefined;
+    }
+    let image: StoredImage;
+    try {
+      image = await deps.images.ensure(imageName, { policy: pullPolicyOf(r.spec), credentials: await pullCredentials(this.pod, deps.objects) });
+    } catch (err) {
+      const reason = err instanceof ImageError ? err.reason : 'ErrImagePull';
+      const delay = this.pullBackoff.next(pullKey, now);
+      return this.waitWith(r, reason, errText(err), now + delay);
+    }
+    r.image = image.ref;
+    r.imageID = image.imageID;
+    let env: string[];
+    try {
+      env = await deps.volumes.env(this.pod, r.spec, { podIP: this.podIP, hostIP: this.env.hostIP, nodeName: this.env.nodeName });
+    } catch (err) {
+      const reason = err instanceof VolumeError ? err.reason : 'CreateContainerConfigError';
+      return this.waitWith(r, reason === 'FailedMount' ? 'CreateContainerConfigError' : reason, errText(err), now + this.env.retryMs);
+    }
+    const attempt = r.attempt + 1;
+    const last = this.exitedRun(r);
+    const inst = this.instance(r.name, attempt);
+    let info: ContainerInfo;
+    try {
+      mkdirSync(inst.bundleDir, { recursive: true });
+      mkdirSync(join(inst.logPath, '..'), { recursive: true });
+      writeFileSync(inst.termPath, '', { mode: 0o666 });
+      inst.rootfs = await deps.images.createRootfs(join(inst.bundleDir, 'rootfs'), image);
+      const mounts: OciMount[] = [
+        ...deps.volumes.mounts(this.pod, r.spec, this.volumes ?? []),
+        { destination: typeof r.spec.terminationMessagePath === 'string' && r.spec.terminationMessagePath ? r.spec.terminationMessagePath : '/dev/termination-log', source: inst.termPath, type: 'bind', options: ['rbind', 'rw'] },
+      ];
+      const spec = deps.buildSpec({
+        pod: this.pod,
+        container: r.spec,
+        image,
+        rootfs: inst.rootfs.path,
+        ...(isHostNetwork(this.pod) ? {} : { netnsPath: this.sandbox?.netnsPath }),
+        env,
+        mounts,
+      });
+      info = await deps.runtime.run(inst.id, inst.bundleDir, spec, inst.logPath);
+    } catch (err) {
+      // Created but not started (bad command, missing binary): containerd's StartError with 128, then back-off.
+      this.retire(r);
+      r.cur = inst;
+      r.attempt = attempt;
+      r.last = last;
+      r.state = 'exited';
+      r.startedAt = now;
+      r.finishedAt = now;
+      r.exitCode = 128;
+      r.reason = 'StartError';
+      r.message = errText(err);
+      r.waitingReason = r.waitingMessage = undefined;
+      this.changed();
+      this.env.log('warn', 'container start failed', { pod: this.podKey(), container: r.name, err: errText(err) });
+      this.kick();
+      return;
+    }
+    this.retire(r);
+    r.cur = inst;
+    r.attempt = attempt;
+    r.last = last;
+    r.state = 'running';
+    r.pid = info.pid;
+    r.startedAt = info.startedAt ?? this.env.clock.now();
+    r.finishedAt = r.exitCode = r.reason = r.message = undefined;
+    r.waitingReason = r.waitingMessage = undefined;
+    this.initProbes(r);
+    this.changed();
+    const postStart = (r.spec.lifecycle as { postStart?: Record<string, unknown> } | undefined)?.postStart;
+    const action = postStart ? parseAction(postStart) : undefined;
+    if (action) {
+      const res = await this.runAction(r, action, podGraceSeconds(this.pod) * 1000);
+      if (!res.ok) {
+        // FailedPostStartHook: the kubelet kills the container; restartPolicy decides what follows.
+        this.env.log('warn', 'postStart hook failed', { pod: this.podKey(), container: r.name, detail: res.detail });
+        r.kill = { why: 'FailedPostStartHook', graceSeconds: podGraceSeconds(this.pod) };
+        this.kick();
+      }
+    }
+  }
+
+  private instance(name: string, attempt: number): Instance {
+    const m = this.pod.metadata ?? {};
+    return {
+      id: containerId(this.env.idPrefix, this.uid, name, attempt),
+      attempt,
+      bundleDir: join(this.podDir, 'containers', name, String(attempt)),
+      // /var/log/pods/<ns>_<name>_<uid>/<container>/<restartCount>.log, as the kubelet lays logs out.
+      logPath: join(this.env.dataDir, 'logs', `${m.namespace ?? ''}_${m.name ?? ''}_${this.uid}`, name, `${attempt}.log`),
+      termPath: join(this.podDir, 'containers', name, String(attempt), 'termination-log'),
+    };
+  }
+
+  /** The instance being replaced: keep one previous (for `logs --previous`), remove older ones. */
+  private retire(r: ContainerRec): void {
+    if (!r.cur) return;
+    r.old.push(r.cur);
+    r.cur = undefined;
+    while (r.old.length > 1) {
+      const gone = r.old.shift()!;
+      void this.removeInstance(gone, false);
+    }
+  }
+
+  private async removeInstance(inst: Instance, withLog: boolean): Promise<void> {
+    try {
+      await this.env.deps.runtime.remove(inst.id);
+      await this.releaseRootfs(inst);
+      rmSync(inst.bundleDir, { recursive: true, force: true });
+      if (withLog) rmSync(inst.logPath, { force: true });
+    } catch (err) {
+      this.env.log('warn', 'container removal failed', { pod: this.podKey(), id: inst.id, err: errText(err) });
+    }
+  }
+
+  /**
+   * The image store's release(); an instance adopted after an agent restart has no Rootfs object any more, so its
+   * mount (if any) is taken down here before the bundle directory goes.
+   */
+  private async releaseRootfs(inst: Instance): Promise<void> {
+    if (inst.rootfs) {
+      await inst.rootfs.release();
+      inst.rootfs = undefined;
+      return;
+    }
+    const dir = join(inst.bundleDir, 'rootfs');
+    if (isMountPoint(dir)) spawnSync('umount', [dir], { stdio: 'ignore' });
+  }
+
+  // ------------------------------------------------------------------ probes and hooks
+
+  private initProbes(r: ContainerRec): void {
+    this.stopProbes(r);
+    r.probes = {};
+    r.started = false;
+    r.ready = false;
+    for (const kind of ['startup', 'liveness', 'readiness'] as const) {
+      const spec = probeSpec(r.spec[`${kind}Probe`], kind);
+      if (!spec) continue;
+      // A regular init container has no probes (validation forbids them); sidecars and regular containers do.
+      if (r.kind === 'init') continue;
+      const p = new ProbeState(kind, spec);
+      r.probes[kind] = p;
+      this.probeAt(r, p, p.firstAt(r.startedAt));
+    }
+    this.updateStartedReady(r);
+  }
+
+  private updateStartedReady(r: ContainerRec): boolean {
+    if (r.state !== 'running') return false;
+    const started = r.probes.startup ? r.probes.startup.result === 'success' : true;
+    const ready = started && (r.probes.readiness ? r.probes.readiness.result === 'success' : true);
+    const changed = started !== r.started || ready !== r.ready;
+    r.started = started;
+    r.ready = ready;
+    return changed;
+  }
+
+  private stopProbes(r: ContainerRec): void {
+    for (const t of r.probeTimers) this.env.clock.clearTimeout(t);
+    r.probeTimers = [];
+  }
+
+  private probeAt(r: ContainerRec, p: ProbeState, at: number): void {
+    const inst = r.cur;
+    const handle = this.env.clock.setTimeout(() => {
+      r.probeTimers = r.probeTimers.filter((t) => t !== handle);
+      if (r.cur !== inst || r.state !== 'running' || this.closed) return;
+      void this.probeOnce(r, p, inst);
+    }, Math.max(0, at - this.env.clock.now()));
+    r.probeTimers.push(handle);
+  }
+
+  private async probeOnce(r: ContainerRec, p: ProbeState, inst: Instance | undefined): Promise<void> {
+    const startedAt = this.env.clock.now();
+    if (!p.skip(r.started)) {
+      const res = await this.runAction(r, p.spec.action, p.spec.timeoutSeconds * 1000);
+      if (r.cur !== inst || r.state !== 'running') return;
+      const changed = p.record(res.ok ? 'success' : 'failure');
+      if ((p.kind === 'liveness' || p.kind === 'startup') && p.result === 'failure' && p.onHold) {
+        // The kubelet restarts a container that fails liveness/startup, with the probe's grace if it sets one.
+        this.env.log('info', `${p.kind} probe failed, container will be restarted`, { pod: this.podKey(), container: r.name, detail: res.detail });
+        r.kill = { why: `${p.kind} probe failed`, graceSeconds: p.spec.terminationGracePeriodSeconds ?? podGraceSeconds(this.pod) };
+        this.kick();
+        return;
+      }
+      if (changed && this.updateStartedReady(r)) {
+        this.changed();
+        this.save();
+        this.onChange();
+        this.kick(); // a sidecar that started lets the next init container go
+      }
+    }
+    if (p.onHold || (p.kind === 'startup' && p.result === 'success')) return;
+    this.probeAt(r, p, Math.max(startedAt + p.spec.periodSeconds * 1000, this.env.clock.now()));
+  }
+
+  /** Runs a probe or hook action against the container; grpc probes are not supported yet and count as success. */
+  private async runAction(r: ContainerRec, action: ProbeAction, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+    const { deps } = this.env;
+    try {
+      if (action.type === 'exec') {
+        if (!r.cur) return { ok: false, detail: 'no container' };
+        const res = await deps.runtime.exec(r.cur.id, action.command, { timeoutMs });
+        if (res.timedOut) return { ok: false, detail: `command timed out after ${timeoutMs / 1000}s` };
+        return { ok: res.exitCode === 0, detail: `${res.stdout}${res.stderr}`.slice(0, 1024) || `exit code ${res.exitCode}` };
+      }
+      if (action.type === 'grpc') return { ok: true, detail: 'grpc probes are not supported by this node' };
+      const port = this.resolvePort(r, action.port);
+      if (port === null) return { ok: false, detail: `port ${JSON.stringify(action.port)} not found in container ${r.name}` };
+      const host = action.host ?? this.podIP ?? this.env.hostIP;
+      if (action.type === 'tcpSocket') return await deps.checker.tcp({ host, port, timeoutMs });
+      return await deps.checker.http({ host, port, path: action.path, scheme: action.scheme, headers: action.headers, timeoutMs });
+    } catch (err) {
+      return { ok: false, detail: errText(err) };
+    }
+  }
+
+  /** A probe's port: a number, or a named containerPort. */
+  private resolvePort(r: ContainerRec, port: number | string): number | null {
+    if (typeof port === 'number') return port > 0 && port < 65536 ? port : null;
+    if (/^\d+$/.test(port)) return Number(port);
+    const ports = Array.isArray(r.spec.ports) ? (r.spec.ports as { name?: string; containerPort?: number }[]) : [];
+    const p = ports.find((x) => x?.name === port);
+    return typeof p?.containerPort === 'number' ? p.containerPort : null;
+  }
+
+  // ------------------------------------------------------------------ stopping
+
+  /** preStop, SIGTERM, wait the grace period, SIGKILL; then record the exit. */
+  private async stopContainer(r: ContainerRec, graceSeconds: number): Promise<void> {
+    if (r.state !== 'running' || !r.cur) return;
+    this.stopProbes(r);
+    const clock = this.env.clock;
+    const id = r.cur.id;
+    const deadline = clock.now() + Math.max(graceSeconds, MIN_GRACE_SECONDS) * 1000;
+    const preStop = (r.spec.lifecycle as { preStop?: Record<string, unknown> } | undefined)?.preStop;
+    const action = preStop ? parseAction(preStop) : undefined;
+    if (action && graceSeconds > 0) {
+      const res = await this.runAction(r, action, Math.max(0, deadline - clock.now()));
+      if (!res.ok) this.env.log('info', 'preStop hook failed', { pod: this.podKey(), container: r.name, detail: res.detail });
+    }
+    const runtime = this.env.deps.runtime;
+    try {
+      await runtime.kill(id, 'SIGTERM');
+    } catch {
+      /* already stopped */
+    }
+    let info = await this.waitStopped(id, deadline);
+    if (!info || info.state !== 'stopped') {
+      try {
+        await runtime.kill(id, 'SIGKILL');
+      } catch {
+        /* already stopped */
+      }
+      info = await this.waitStopped(id, clock.now() + 10_000);
+    }
+    if (r.state === 'running') this.recordExit(r, info && info.state === 'stopped' ? info : info ? { ...info, exitCode: info.exitCode ?? 137 } : undefined);
+  }
+
+  private async waitStopped(id: string, deadline: number): Promise<ContainerInfo | undefined> {
+    const clock = this.env.clock;
+    for (;;) {
+      let info: ContainerInfo | undefined;
+      try {
+        info = await this.env.deps.runtime.state(id);
+      } catch {
+        info = undefined;
+      }
+      if (!info || info.state === 'stopped') return info;
+      const left = deadline - clock.now();
+      if (left <= 0) return info;
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(100, left)));
+    }
+  }
+
+  /** Every regular container is done for good: sidecars stop (reverse order), the sandbox goes, nothing restarts. */
+  private async finish(): Promise<void> {
+    const grace = podGraceSeconds(this.pod);
+    const sidecars = [...this.recs.values()].filter((r) => r.kind !== 'regular' && r.state === 'running').reverse();
+    for (const r of sidecars) await this.stopContainer(r, grace);
+    for (const r of this.recs.values()) if (r.state === 'waiting' && r.waitingReason === 'CrashLoopBackOff' && r.last) this.restoreExited(r);
+    if (this.sandbox) {
+      try {
+        await this.env.deps.network.tearDown(this.uid);
+        this.sandbox = null;
+      } catch (err) {
+        this.env.log('warn', 'pod sandbox tear-down failed', { pod: this.podKey(), err: errText(err) });
+      }
+    }
+    this.finished = true;
+    this.changed();
+  }
+
+  /** A container waiting to restart that never will: show its last run as its state again. */
+  private restoreExited(r: ContainerRec): void {
+    const run = r.last!;
+    r.state = 'exited';
+    r.exitCode = run.exitCode;
+    r.reason = run.reason;
+    r.message = run.message;
+    r.startedAt = run.startedAt;
+    r.finishedAt = run.finishedAt;
+    r.last = null;
+    r.waitingReason = r.waitingMessage = undefined;
+  }
+
+  private async terminate(graceSeconds: number): Promise<void> {
+    if (!this.terminal) {
+      for (const r of this.recs.values()) this.stopProbes(r);
+      const all = [...this.recs.values()];
+      // Regular containers (and a running init container) together, then sidecars in reverse order.
+      await Promise.all(all.filter((r) => r.kind !== 'sidecar').map((r) => this.stopContainer(r, graceSeconds)));
+      for (const r of all.filter((x) => x.kind === 'sidecar').reverse()) await this.stopContainer(r, graceSeconds);
+      this.terminal = true;
+      this.changed();
+    }
+    // Remove everything; a failure comes back later (the pod object stays until this succeeds).
+    try {
+      const { deps } = this.env;
+      for (const r of this.recs.values()) {
+        for (const inst of [...r.old, ...(r.cur ? [r.cur] : [])]) {
+          await deps.runtime.remove(inst.id);
+          await this.releaseRootfs(inst);
+        }
+      }
+      await deps.volumes.cleanup(this.pod);
+      await deps.network.tearDown(this.uid);
+      this.sandbox = null;
+      rmSync(this.podDir, { recursive: true, force: true });
+      const m = this.pod.metadata ?? {};
+      rmSync(join(this.env.dataDir, 'logs', `${m.namespace ?? ''}_${m.name ?? ''}_${this.uid}`), { recursive: true, force: true });
+      this.removed = true;
+      if (this.wake) this.env.clock.clearTimeout(this.wake.handle);
+      this.wake = null;
+      this.changed();
+    } catch (err) {
+      this.env.log('warn', 'pod clean-up failed, retrying', { pod: this.podKey(), err: errText(err) });
+      this.scheduleAt(this.env.clock.now() + this.env.retryMs);
+    }
+  }
+
+  // ------------------------------------------------------------------ persistence
+
+  private save(): void {
+    if (this.removed) return;
+    const containers: Record<string, SavedContainer> = {};
+    for (const r of this.recs.values()) {
+      if (r.attempt < 0 && r.state === 'none') continue;
+      containers[r.name] = {
+        attempt: r.attempt,
+        state: r.state,
+        ...(r.cur ? { id: r.cur.id } : {}),
+        image: r.image,
+        imageID: r.imageID,
+        startedAt: r.startedAt,
+        ...(r.finishedAt !== undefined ? { finishedAt: r.finishedAt } : {}),
+        ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+        ...(r.reason ? { reason: r.reason } : {}),
+        ...(r.message ? { message: r.message } : {}),
+        ...(r.waitingReason ? { waitingReason: r.waitingReason } : {}),
+        ...(r.waitingMessage ? { waitingMessage: r.waitingMessage } : {}),
+        last: r.last,
+        old: r.old.map((i) => i.id),
+      };
+    }
+    const saved: SavedPod = {
+      version: 1,
+      uid: this.uid,
+      namespace: this.pod.metadata?.namespace ?? '',
+      name: this.pod.metadata?.name ?? '',
+      startTime: this.startTime,
+      ...(this.podIP ? { podIP: this.podIP } : {}),
+      ...(this.sandbox ? { netnsPath: this.sandbox.netnsPath } : {}),
+      finished: this.finished,
+      containers,
+      backoff: this.backoff.dump(),
+    };
+    try {
+      mkdirSync(this.podDir, { recursive: true });
+      const tmp = join(this.podDir, 'state.json.tmp');
+      writeFileSync(tmp, JSON.stringify(saved));
+      renameSync(tmp, join(this.podDir, 'state.json'));
+    } catch (err) {
+      this.env.log('warn', 'pod state not saved', { pod: this.podKey(), err: errText(err) });
+    }
+  }
+
+  /** After an agent restart: the saved records, checked against what the runtime still has. */
+  private restore(saved: SavedPod, adopted: Map<string, ContainerInfo>, sandbox: PodSandboxNetwork | undefined): void {
+    this.finished = saved.finished;
+    this.podIP = saved.podIP;
+    // A sandbox the network no longer has (a node reboot) is set up again by the next pass.
+    if (sandbox) this.sandbox = sandbox;
+    this.backoff.load(saved.backoff);
+    for (const [name, s] of Object.entries(saved.containers)) {
+      const r = this.recs.get(name);
+      if (!r) continue;
+      r.attempt = s.attempt;
+      r.image = s.image;
+      r.imageID = s.imageID;
+      r.startedAt = s.startedAt;
+      r.finishedAt = s.finishedAt;
+      r.exitCode = s.exitCode;
+      r.reason = s.reason;
+      r.message = s.message;
+      r.waitingReason = s.waitingReason;
+      r.waitingMessage = s.waitingMessage;
+      r.last = s.last;
+      r.state = s.state;
+      const instOf = (id: string): Instance => {
+        const p = parseContainerId(this.env.idPrefix, id);
+        return this.instance(name, p?.attempt ?? s.attempt);
+      };
+      r.old = s.old.map(instOf);
+      if (s.id) r.cur = instOf(s.id);
+      if (r.state === 'running') {
+        const info = s.id ? adopted.get(s.id) : undefined;
+        if (info && info.state !== 'stopped') {
+          r.pid = info.pid;
+          this.initProbes(r);
+        } else this.recordExit(r, info);
+      }
+    }
+    // Rootfs of adopted containers is released by the image store's own bookkeeping when the bundle goes.
+  }
+}
+
+/** Reads a pod's saved state (undefined when none or unreadable). */
+export function loadSavedPod(dataDir: string, uid: string): SavedPod | undefined {
+  try {
+    const s = JSON.parse(readFileSync(join(dataDir, 'pods', uid, 'state.json'), 'utf8')) as SavedPod;
+    return s && s.version === 1 && s.uid === uid ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
