@@ -29,9 +29,7 @@ export type JsonObject = Record<string, unknown>;
 export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deep copy of plain JSON data, so no patch ever shares structure with its input. */
-export function cloneJson<T>(v: T): T {
-  return v === undefined ? v : (structuredClone(v) as T);
-}
+export { cloneJson } from '../clone.js';
 
 /** Structural equality of JSON values (object key order ignored). */
 export function jsonEqual(a: unknown, b: unknown): boolean {

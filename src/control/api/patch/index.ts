@@ -1,6 +1,7 @@
 /**
- * PATCH bodies, by Content-Type, applied to a stored object. Pure: `original` is never changed, the result
- * shares nothing with `original` or `patch`. Server-side apply (application/apply-patch+yaml) is apply/'s
+ * PATCH bodies, by Content-Type, applied to a stored object. Pure: `original` and `patch` are never changed.
+ * The result's metadata and every top-level member the patch names are its own; other top-level members (a
+ * pod's spec under a status patch) are shared with `original`, which callers treat as read-only. Server-side apply (application/apply-patch+yaml) is apply/'s
  * serverSideApply, which the routes call for that type.
  */
 import type { KubeObject } from '../resource.js';
@@ -45,11 +46,11 @@ export function applyPatch(contentType: string, original: KubeObject, patch: unk
       break;
     case MERGE_PATCH:
       if (!isObject(patch)) throw new PatchError('Invalid JSON Patch');
-      result = applyMergePatch(cloneJson(original), cloneJson(patch));
+      result = applyMergePatch(writableFor(original, patch), patch);
       break;
     case STRATEGIC_MERGE_PATCH:
       if (!isObject(patch)) throw new PatchError('invalid JSON document');
-      result = strategicMerge(cloneJson(original) as Record<string, unknown>, cloneJson(patch), definitionSchema(definition));
+      result = strategicMerge(writableFor(original, patch), cloneJson(patch), definitionSchema(definition));
       break;
     default:
       throw new PatchError(
@@ -59,4 +60,20 @@ export function applyPatch(contentType: string, original: KubeObject, patch: unk
   }
   if (!isObject(result)) throw new PatchError('the patched document is not a JSON object', 422);
   return result as KubeObject;
+}
+
+/**
+ * A shallow copy of `original` that merging `patch` into may modify: metadata (which every write sets) and each
+ * top-level member the patch names, directly or through a directive such as `$setElementOrder/<field>`, are deep
+ * copies; the rest are shared, as a merge never reaches them. A status patch thus copies metadata and status, not
+ * the spec, which is most of a pod.
+ */
+function writableFor(original: KubeObject, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...original };
+  const copy = (k: string) => {
+    if (Object.prototype.hasOwnProperty.call(out, k)) out[k] = cloneJson(out[k]);
+  };
+  copy('metadata');
+  for (const k of Object.keys(patch)) if (k !== 'metadata') copy(k.startsWith('$') && k.includes('/') ? k.slice(k.indexOf('/') + 1) : k);
+  return out;
 }

@@ -22,6 +22,7 @@ import { parseFieldValidation } from './unknown-fields.js';
 import { checkBodyTypes, type DecodeTarget } from '../validation/decode-types.js';
 import { evictPod } from './eviction.js';
 import { cachedView } from './engine/conversion.js';
+import { leavesCurrent } from './engine/guaranteed-update.js';
 
 /** A parsed resource path. */
 export interface ResourcePath {
@@ -303,7 +304,7 @@ export class ResourceRoutes {
     const query = req.query as Query;
     const { type, patch } = this.decodePatchBody(req, query, r.custom ? CUSTOM_PATCH_TYPES : SERVED_PATCH_TYPES);
     if (type === APPLY_PATCH) return this.apply(r, ns, name, sub, patch, query, opts);
-    return { object: await this.d.engine.patch(r, ns, name, (cur) => runPatch(type, cur, patch, r.definition) as KubeObject, opts, sub), created: false };
+    return { object: await this.d.engine.patch(r, ns, name, leavesCurrent((cur) => runPatch(type, cur, patch, r.definition) as KubeObject), opts, sub), created: false };
   }
 
   /**

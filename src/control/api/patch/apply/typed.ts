@@ -378,6 +378,8 @@ export function compare(lhs: unknown, rhs: unknown, shape: Shape, keys: ItemKeys
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   const path: PathElement[] = [];
   const walk = (l: unknown, r: unknown, s: Shape): void => {
+    // The same value on both sides (a subtree an update shares with the stored object): nothing below changed.
+    if (l === r && l !== undefined) return;
     const lc = granular(s, l);
     const rc = granular(s, r);
     // null (or absence) on one side takes the other side's form, as upstream's typed values do.

@@ -9,7 +9,7 @@ import type { EngineContext } from './context.js';
 import { waitsOnGrace } from './grace-period.js';
 import { gk, gr } from './group-kind.js';
 import { track } from './managed-fields.js';
-import { cloneJson } from './clone.js';
+import { cloneJson } from '../../clone.js';
 import { encodeText } from './stored-form.js';
 import type { WriteOptions } from './write-options.js';
 
@@ -25,6 +25,19 @@ export function replacement(make: () => KubeObject): (current: KubeObject) => Ku
   replacements.add(mutate);
   return mutate;
 }
+
+const readOnly = new WeakSet<(current: KubeObject) => KubeObject>();
+
+/**
+ * Marks a mutation that never modifies the current object it is handed (a PATCH body applied by applyPatch,
+ * which copies what it changes): it gets the watch cache's object itself, not a deep copy of it.
+ */
+export function leavesCurrent(mutate: (current: KubeObject) => KubeObject): (current: KubeObject) => KubeObject {
+  readOnly.add(mutate);
+  return mutate;
+}
+
+export const isLeavingCurrent = (mutate: (current: KubeObject) => KubeObject): boolean => readOnly.has(mutate);
 
 /** '' is the main endpoint; 'internal' writes (binding) keep every field the mutation set. */
 export type Subresource = '' | 'status' | 'internal';
@@ -60,8 +73,8 @@ export async function guaranteedUpdate(
       current = decodeKV(kv);
       modRevision = kv.modRevision;
     }
-    // A replacement (a PUT's body) never reads the current object: no copy of it.
-    const desired = replacements.has(mutate) ? mutate(current) : mutate(cloneJson(current));
+    // A replacement (a PUT's body) never reads the current object, a patch never changes it: no copy of it.
+    const desired = replacements.has(mutate) || isLeavingCurrent(mutate) ? mutate(current) : mutate(cloneJson(current));
     const wantRV = desired.metadata?.resourceVersion;
     if (wantRV && wantRV !== current.metadata!.resourceVersion) {
       if (cached) continue;
@@ -127,7 +140,8 @@ async function prepareUpdate(
   let obj: KubeObject;
   const oldMeta = old.metadata!;
   if (sub === 'status') {
-    obj = cloneJson(old);
+    // Only metadata and status are written below; the rest is shared with `old` and read.
+    obj = { ...old, metadata: cloneJson(oldMeta) };
     if (desired['status'] === undefined) delete obj['status'];
     else obj['status'] = desired['status'];
   } else if (sub === 'internal') {

@@ -3,10 +3,10 @@ import type { KubeObject, ResourceType } from '../../resource.js';
 import { storageKey } from '../../resource.js';
 import { ApiError, badRequest } from '../../status.js';
 import { isPlainObject } from '../../content.js';
-import { cloneJson } from './clone.js';
+import { cloneJson } from '../../clone.js';
 import { createObject, type CreateContext } from './create.js';
 import { gk } from './group-kind.js';
-import { guaranteedUpdate, replacement, type Subresource, type UpdateContext } from './guaranteed-update.js';
+import { guaranteedUpdate, isLeavingCurrent, leavesCurrent, replacement, type Subresource, type UpdateContext } from './guaranteed-update.js';
 import { checkBody, unknownFields } from './request-body.js';
 import type { WriteOptions } from './write-options.js';
 
@@ -48,7 +48,7 @@ export async function patchObject(
   opts: WriteOptions, sub: Subresource,
 ): Promise<KubeObject> {
   let attemptWarnings: string[] = [];
-  const res = await guaranteedUpdate(ctx, r, ns, name, (cur) => {
+  const mutate = (cur: KubeObject): KubeObject => {
     attemptWarnings = [];
     const out = apply(cur);
     if (!isPlainObject(out)) throw badRequest('the patch did not produce an object');
@@ -56,7 +56,8 @@ export async function patchObject(
     // Warnings are collected once even when a conflict makes the patch apply again.
     unknownFields(r, obj, { ...opts, warnings: attemptWarnings });
     return obj;
-  }, opts, sub);
+  };
+  const res = await guaranteedUpdate(ctx, r, ns, name, isLeavingCurrent(apply) ? leavesCurrent(mutate) : mutate, opts, sub);
   opts.warnings?.push(...attemptWarnings);
   return res;
 }

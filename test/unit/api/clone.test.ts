@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cloneJson } from '../../../src/control/api/routes/engine/clone.js';
+import { cloneJson } from '../../../src/control/api/clone.js';
 
 describe('cloneJson', () => {
   it('copies decoded JSON deeply, key order kept, sharing nothing', () => {
