@@ -39,8 +39,11 @@ export interface StoredImage {
 
 export interface EnsureImageOptions {
   policy: PullPolicy;
-  /** Credentials for a registry host (e.g. "127.0.0.1:5000"), from the pod's imagePullSecrets; tried in order. */
-  credentials?: (registryHost: string) => RegistryCredential[];
+  /**
+   * Credentials for a registry host (e.g. "127.0.0.1:5000", "docker.io") and repository path (e.g. "library/busybox"),
+   * from the pod's imagePullSecrets; tried in order (auth.ts credentialsFor matches docker config keys as the kubelet does).
+   */
+  credentials?: (registryHost: string, repository: string) => RegistryCredential[];
 }
 
 /** Upstream's waiting reasons for a container whose image cannot be had. */
