@@ -33,46 +33,110 @@ export function parseMediaType(text: string): MediaType {
   return { type: (head ?? '').trim().toLowerCase(), params };
 }
 
-/** The Accept header's media ranges in the order given (clients list their preference first). */
-export function parseAccept(header: string | undefined): MediaType[] {
-  if (!header) return [];
-  return header
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map(parseMediaType);
+/** One clause of an Accept header, as goautoneg (apimachinery's negotiation) parses it. */
+export interface AcceptClause {
+  type: string;
+  subtype: string;
+  params: Record<string, string>;
+  q: number;
 }
 
-export type ResponseFormat =
-  | { kind: 'json' }
-  | { kind: 'yaml' }
-  | { kind: 'table'; version: 'v1' }
-  | { kind: 'discovery' };
+/**
+ * The Accept header's clauses, best first: higher q, then a concrete type before `*`, then a concrete subtype
+ * before `*`, otherwise in the order given. A clause without a `/` (other than a bare `*`) is dropped.
+ */
+export function parseAccept(header: string | undefined): AcceptClause[] {
+  if (!header) return [];
+  const out: AcceptClause[] = [];
+  for (const part of header.split(',')) {
+    const [range, ...params] = part.split(';');
+    const sp = range!.split('/');
+    const type = sp[0]!.trim();
+    let subtype: string;
+    if (sp.length === 1 && type === '*') subtype = '*';
+    else if (sp.length === 2) subtype = sp[1]!.trim();
+    else continue;
+    const c: AcceptClause = { type, subtype, params: {}, q: 1 };
+    for (const p of params) {
+      const eq = p.indexOf('=');
+      if (eq < 0) continue;
+      const key = p.slice(0, eq).trim();
+      const value = p.slice(eq + 1).trim();
+      if (key === 'q') c.q = Number.parseFloat(value) || 0;
+      else c.params[key] = value;
+    }
+    out.push(c);
+  }
+  const rank = (c: AcceptClause) => (c.type !== '*' ? 2 : 0) + (c.subtype !== '*' ? 1 : 0);
+  return out.sort((a, b) => b.q - a.q || rank(b) - rank(a));
+}
 
-export const AGGREGATED_DISCOVERY_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+/** A server-side conversion asked for with `;as=<Kind>;g=meta.k8s.io;v=<version>`. */
+export interface Conversion {
+  kind: 'Table' | 'PartialObjectMetadata' | 'PartialObjectMetadataList';
+  version: 'v1' | 'v1beta1';
+}
 
-const isJsonish = (t: string): boolean => t === 'application/json' || t === '*/*' || t === 'application/*';
+/** What a response is written as: the serializer, an optional conversion, and whether it is indented. */
+export interface ResponseFormat {
+  media: 'json' | 'yaml';
+  as?: Conversion;
+  pretty?: boolean;
+}
+
+/** The serializers responses are written with, in upstream's order (protobuf responses are not served). */
+const SERIALIZERS = [
+  { type: 'application', subtype: 'json', media: 'json', stream: true },
+  { type: 'application', subtype: 'yaml', media: 'yaml', stream: false },
+] as const;
+
+/** The media types a 406 lists, as upstream's NotAcceptable does. */
+export const ACCEPTED_MEDIA_TYPES = SERIALIZERS.map((s) => `${s.type}/${s.subtype}`);
+export const ACCEPTED_STREAM_MEDIA_TYPES = SERIALIZERS.filter((s) => s.stream).map((s) => `${s.type}/${s.subtype};stream=watch`);
+
+/** What an endpoint can convert to (upstream's AllowsMediaTypeTransform): Tables need the kind's printer. */
+export interface EndpointRestrictions {
+  table: boolean;
+}
+
+const CONVERSIONS = new Set(['Table', 'PartialObjectMetadata', 'PartialObjectMetadataList']);
 
 /**
- * Picks the response format: the first range we can serve wins. Protobuf ranges are skipped (JSON is always
- * acceptable to Kubernetes clients that list it as a fallback).
+ * Picks the response format as apimachinery's NegotiateMediaTypeOptions: the first clause, best first, that
+ * names a served serializer and whose parameters the endpoint allows (`as`/`g`/`v` a conversion it can make,
+ * `stream` only `watch` on a streaming serializer). No Accept header means JSON; null means 406.
  */
-export function negotiate(accept: MediaType[], opts: { table?: boolean; discovery?: boolean }): ResponseFormat | null {
-  if (accept.length === 0) return { kind: 'json' };
-  for (const m of accept) {
-    const as = m.params['as'];
-    if (as) {
-      if (opts.table && as === 'Table' && m.params['g'] === 'meta.k8s.io' && m.params['v'] === 'v1' && isJsonish(m.type))
-        return { kind: 'table', version: 'v1' };
-      if (opts.discovery && as === 'APIGroupDiscoveryList' && m.params['g'] === 'apidiscovery.k8s.io' && m.params['v'] === 'v2' && m.type === 'application/json')
-        return { kind: 'discovery' };
-      continue;
+export function negotiate(header: string | undefined, endpoint: EndpointRestrictions): ResponseFormat | null {
+  if (!header) return { media: 'json' };
+  for (const c of parseAccept(header)) {
+    for (const s of SERIALIZERS) {
+      const matches = (c.type === s.type && (c.subtype === s.subtype || c.subtype === '*')) || (c.type === '*' && c.subtype === '*');
+      if (!matches) continue;
+      const f = acceptClause(c.params, s, endpoint);
+      if (f) return f;
     }
-    if (isJsonish(m.type)) return { kind: 'json' };
-    if (m.type === 'application/yaml') return { kind: 'yaml' };
   }
   return null;
 }
+
+function acceptClause(params: Record<string, string>, s: (typeof SERIALIZERS)[number], endpoint: EndpointRestrictions): ResponseFormat | null {
+  const f: ResponseFormat = { media: s.media };
+  const { as, g, v, stream } = params;
+  if (stream !== undefined && stream !== '' && (!s.stream || stream !== 'watch')) return null;
+  if (params['pretty'] === '1') f.pretty = true;
+  if (as === undefined && g === undefined && v === undefined) return f;
+  // A conversion: only meta.k8s.io v1/v1beta1 Table (JSON or YAML, where the kind prints) and PartialObjectMetadata(List).
+  if (g !== 'meta.k8s.io' || (v !== 'v1' && v !== 'v1beta1') || !as || !CONVERSIONS.has(as)) return null;
+  if (as === 'Table' && !endpoint.table) return null;
+  f.as = { kind: as as Conversion['kind'], version: v };
+  return f;
+}
+
+/** A watch's format (NegotiateOutputMediaTypeStream): the negotiated serializer must stream, else 406. */
+export const streams = (f: ResponseFormat): boolean => SERIALIZERS.some((s) => s.media === f.media && s.stream);
+
+/** Indents JSON as upstream's pretty serializer (two spaces, trailing newline). */
+export const prettyJson = (text: string): string => `${JSON.stringify(JSON.parse(text), null, 2)}\n`;
 
 /** Decodes a write body by Content-Type: JSON, or YAML (one document). */
 export function decodeBody(contentType: string | undefined, raw: Buffer | undefined): unknown {

@@ -7,18 +7,24 @@ import { stringify as toYaml } from 'yaml';
 import { groupVersion, type ComputedSource, type KubeObject, type ResourceType } from '../resource.js';
 import type { Registry } from '../registry.js';
 import { ObjectEngine, gr, type DeleteOptions, type ListOptions, type Subresource, type WriteOptions, parseRV } from './objects.js';
-import { decodeBody, decodePatch, negotiate, parseAccept, isPlainObject, sendText, type ResponseFormat } from '../content.js';
-import { ApiError, badRequest, conflict, invalid, methodNotSupported, notAcceptable, pathNotFound, successStatus, unsupportedMediaType, type Status } from '../status.js';
+import {
+  ACCEPTED_MEDIA_TYPES, ACCEPTED_STREAM_MEDIA_TYPES, decodeBody, decodePatch, negotiate, isPlainObject, prettyJson, sendText, streams, type ResponseFormat,
+} from '../content.js';
+import { ApiError, badRequest, conflict, methodNotSupported, notAcceptable, pathNotFound, successStatus, unsupportedMediaType, type Status } from '../status.js';
 import { entryJson, type Entry } from '../watch/cache.js';
 import { serveWatch, type WatchSet, type WatchSettings } from '../watch/stream.js';
 import { parseLabelSelector, matchesLabels } from '../selectors/label.js';
 import { parseFieldSelector, matchesFields, checkFieldSelector } from '../selectors/field.js';
-import { toTable } from '../table.js';
+import { asPartialObjectMetadata, transformList, transformObject, type TransformOptions } from '../transform.js';
 import { APPLY_PATCH, STRATEGIC_MERGE_PATCH, applyPatch, patchType, PatchError, servedPatchTypes } from '../patch/index.js';
 import {
-  ApplyConflictError, ApplyRequestError, managerOf, serverSideApply, validateFieldManager, validatePatchOptions, type ApplyOptions,
+  ApplyConflictError, ApplyRequestError, managerOf, serverSideApply, type ApplyOptions,
 } from '../patch/apply/index.js';
-import { parseFieldValidation } from './unknown-fields.js';
+import {
+  deleteOptions, getOptions, listOptions, patchOptions, prettyPrint, tableOptions, writeOptions, type ListQuery, type PatchQuery, type QueryValues,
+  type WriteQuery,
+} from '../params/options.js';
+import { queryBool } from '../params/convert.js';
 import { checkBodyTypes, type DecodeTarget } from '../validation/decode-types.js';
 import { evictPod } from './eviction.js';
 import { cachedView } from './engine/conversion.js';
@@ -72,38 +78,11 @@ export function parseResourcePath(registry: Registry, core: boolean, segs: strin
   return { r, namespace, name, subresource: subresource ?? '' };
 }
 
-type Query = Record<string, string | string[] | undefined>;
+type Query = QueryValues;
 
-const q = (query: Query, k: string): string | undefined => {
-  const v = query[k];
-  return Array.isArray(v) ? v[0] : v;
-};
-const qBool = (query: Query, k: string): boolean | undefined => {
-  const v = q(query, k);
-  if (v === undefined) return undefined;
-  return v === 'true' || v === '1' || v === '';
-};
-const qInt = (query: Query, k: string): number | undefined => {
-  const v = q(query, k);
-  if (v === undefined || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid value for ${k}: "${v}": must be an integer`);
-  return Number(v);
-};
-
-function writeOptions(query: Query, warnings: string[], userAgent: string | undefined): WriteOptions {
-  const raw = query['dryRun'];
-  const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  for (const v of values) if (v !== 'All') throw badRequest(`Invalid dryRun value: "${v}"; the only supported value is "All"`);
-  return {
-    dryRun: values.length > 0, fieldValidation: parseFieldValidation(q(query, 'fieldValidation')), warnings,
-    fieldManager: managerOf(q(query, 'fieldManager'), userAgent),
-  };
-}
-
-/** Create and update options as upstream validates them (fieldManager only; dryRun is checked with the rest). */
-function checkFieldManager(query: Query, kind: 'CreateOptions' | 'UpdateOptions'): void {
-  const errs = validateFieldManager(q(query, 'fieldManager'));
-  if (errs.length) throw invalid('meta.k8s.io', kind, '', errs);
+/** The engine's options for a write, from validated CreateOptions/UpdateOptions/PatchOptions. */
+function engineWriteOptions(w: WriteQuery, warnings: string[], userAgent: string | undefined): WriteOptions {
+  return { dryRun: w.dryRun, fieldValidation: w.fieldValidation, warnings, fieldManager: managerOf(w.fieldManager, userAgent) };
 }
 
 /** An apply refusal as the Status kube-apiserver answers with (a 500's reason stays empty, as upstream's). */
@@ -123,19 +102,23 @@ function applyError(err: unknown): unknown {
   return err;
 }
 
-function listOptions(query: Query): ListOptions {
-  const o: ListOptions = {};
-  const set = <K extends keyof ListOptions>(k: K, v: ListOptions[K] | undefined) => {
-    if (v !== undefined) o[k] = v;
-  };
-  set('labelSelector', q(query, 'labelSelector'));
-  set('fieldSelector', q(query, 'fieldSelector'));
-  set('limit', qInt(query, 'limit'));
-  set('continue', q(query, 'continue') || undefined);
-  set('resourceVersion', q(query, 'resourceVersion'));
-  set('resourceVersionMatch', q(query, 'resourceVersionMatch') || undefined);
-  return o;
+/** The engine's list options from validated ListOptions. */
+function engineListOptions(o: ListQuery): ListOptions {
+  const out: ListOptions = {};
+  if (o.labelSelector !== undefined) out.labelSelector = o.labelSelector;
+  if (o.fieldSelector !== undefined) out.fieldSelector = o.fieldSelector;
+  if (o.limit !== undefined) out.limit = o.limit;
+  if (o.continue !== undefined) out.continue = o.continue;
+  if (o.resourceVersion !== undefined) out.resourceVersion = o.resourceVersion;
+  if (o.resourceVersionMatch !== undefined) out.resourceVersionMatch = o.resourceVersionMatch;
+  return out;
 }
+
+/** A request's body, or undefined when it has none (a DELETE's DeleteOptions are then read from the query). */
+const bodyOf = (req: FastifyRequest): unknown => {
+  const raw = req.body as Buffer | undefined;
+  return raw && raw.length > 0 ? decodeBody(req.headers['content-type'], raw) : undefined;
+};
 
 export interface ResourceRoutesDeps {
   registry: Registry;
@@ -158,9 +141,11 @@ export class ResourceRoutes {
     const { r, namespace, name, subresource } = path;
     const query = req.query as Query;
     const method = req.method;
-    const format = negotiate(parseAccept(req.headers.accept), { table: true });
-    if (!format) throw notAcceptable(['application/json', 'application/yaml', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
-    const verb = verbOf(method, name !== undefined, qBool(query, 'watch') === true);
+    // Tables need the kind's printer: the object and its status print, scale and the other subresources do not.
+    const format = negotiate(req.headers.accept, { table: subresource === '' || subresource === 'status' });
+    if (!format) throw notAcceptable(ACCEPTED_MEDIA_TYPES);
+    if (prettyPrint(query, req.headers['user-agent'])) format.pretty = true;
+    const verb = verbOf(method, name !== undefined, queryBool(query, 'watch') === true);
     if (!verb) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     if (subresource === '' && !r.verbs.includes(verb)) throw methodNotSupported(gr(r), verb);
     // A namespaced kind is only listed and watched across namespaces; everything else names a namespace.
@@ -176,36 +161,39 @@ export class ResourceRoutes {
     const e = this.d.engine;
     const warnings: string[] = [];
     this.warnings.set(reply, warnings);
+    const userAgent = req.headers['user-agent'];
+    // CreateOptions/UpdateOptions are decoded and validated before the body is read, as upstream's handlers do.
     let writeOpts: WriteOptions | undefined;
-    const wo = () => (writeOpts ??= writeOptions(query, warnings, req.headers['user-agent']));
-    if (verb === 'create') checkFieldManager(query, 'CreateOptions');
-    if (verb === 'update') checkFieldManager(query, 'UpdateOptions');
+    const wo = () => (writeOpts ??= engineWriteOptions(writeOptions(query, verb === 'update' ? 'UpdateOptions' : 'CreateOptions'), warnings, userAgent));
+    if (verb === 'create' || verb === 'update') wo();
+    // A delete's options: DeleteOptions (body or query); its write carries no fieldManager of the client's.
+    const deleteWrite = (dopts: DeleteOptions): WriteOptions => ({
+      dryRun: dopts.dryRun?.includes('All') === true, fieldValidation: 'Warn', warnings, fieldManager: managerOf(undefined, userAgent),
+    });
 
     if (subresource === '') {
       switch (verb) {
         case 'get':
-          return this.send(reply, 200, format, r, await e.get(r, namespace, name!, q(query, 'resourceVersion') || undefined), query);
+          return this.send(reply, 200, format, r, await e.get(r, namespace, name!, getOptions(query).resourceVersion), query);
         case 'list': {
-          const res = await e.list(r, namespace, listOptions(query));
+          const res = await e.list(r, namespace, engineListOptions(listOptions(query)));
           return this.sendList(reply, format, r, res.items, { resourceVersion: res.resourceVersion, continue: res.continue, remainingItemCount: res.remainingItemCount }, query);
         }
         case 'watch':
           return this.watch(req, reply, r, namespace, name, query, format);
         case 'create':
-          return this.send(reply, 201, { kind: 'json' }, r, await e.create(r, namespace, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo()), query);
+          return this.send(reply, 201, format, r, await e.create(r, namespace, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo()), query);
         case 'update': {
           const res = await e.update(r, namespace, name!, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo());
-          return this.send(reply, res.created ? 201 : 200, { kind: 'json' }, r, res.object, query);
+          return this.send(reply, res.created ? 201 : 200, format, r, res.object, query);
         }
         case 'patch': {
-          const res = await this.patch(req, r, namespace, name!, '', wo());
-          return this.send(reply, res.created ? 201 : 200, { kind: 'json' }, r, res.object, query);
+          const res = await this.patch(req, r, namespace, name!, '', warnings);
+          return this.send(reply, res.created ? 201 : 200, format, r, res.object, query);
         }
         case 'delete': {
-          const dopts = deleteOptions(req, query);
-          const w = wo();
-          if (dopts.dryRun?.includes('All')) w.dryRun = true;
-          const res = await e.delete(r, namespace, name!, dopts, w);
+          const dopts = deleteOptions(query, bodyOf(req));
+          const res = await e.delete(r, namespace, name!, dopts, deleteWrite(dopts));
           const kindKey = `${r.group}/${r.kind}`;
           if (res.deleted && !RETURNS_DELETED.has(kindKey)) {
             const details: Record<string, string> = { name: name!, kind: r.plural };
@@ -213,14 +201,13 @@ export class ResourceRoutes {
             if (res.object.metadata?.uid) details['uid'] = res.object.metadata.uid;
             return this.sendRaw(reply, 200, format, successStatus(undefined, details));
           }
-          return this.send(reply, 200, { kind: 'json' }, r, res.object, query);
+          return this.send(reply, 200, format, r, res.object, query);
         }
         case 'deletecollection': {
-          const dopts = deleteOptions(req, query);
-          const w = wo();
-          if (dopts.dryRun?.includes('All')) w.dryRun = true;
-          const items = await e.deleteCollection(r, namespace, listOptions(query), dopts, w);
-          return this.sendRaw(reply, 200, format, { kind: r.listKind, apiVersion: groupVersion(r), metadata: {}, items });
+          const lo = engineListOptions(listOptions(query));
+          const dopts = deleteOptions(query, bodyOf(req));
+          const items = await e.deleteCollection(r, namespace, lo, dopts, deleteWrite(dopts));
+          return this.sendObjects(reply, format, r, items, {}, query);
         }
       }
     }
@@ -230,29 +217,30 @@ export class ResourceRoutes {
       if (verb === 'get') return this.send(reply, 200, format, r, await e.get(r, namespace, name!), query);
       if (verb === 'update') {
         const res = await e.update(r, namespace, name!, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo(), 'status');
-        return this.send(reply, 200, { kind: 'json' }, r, res.object, query);
+        return this.send(reply, 200, format, r, res.object, query);
       }
-      if (verb === 'patch') return this.send(reply, 200, { kind: 'json' }, r, (await this.patch(req, r, namespace, name!, 'status', wo())).object, query);
+      if (verb === 'patch') return this.send(reply, 200, format, r, (await this.patch(req, r, namespace, name!, 'status', warnings)).object, query);
     }
     if (subresource === 'scale' && r.scale) {
-      if (verb === 'get') return this.sendRaw(reply, 200, format, await e.getScale(r, namespace, name!));
+      if (verb === 'get') return this.sendScale(reply, format, r, await e.getScale(r, namespace, name!));
       if (verb === 'update') {
         const body = checkBodyTypes(SCALE_TARGET, decodeBody(req.headers['content-type'], req.body as Buffer));
-        return this.sendRaw(reply, 200, format, await e.updateScale(r, namespace, name!, () => body, wo()));
+        return this.sendScale(reply, format, r, await e.updateScale(r, namespace, name!, () => body, wo()));
       }
       if (verb === 'patch') {
-        const { type, patch } = this.decodePatchBody(req, query, SCALE_PATCH_TYPES);
-        const scale = await e.updateScale(r, namespace, name!, (cur) => runPatch(type, cur, patch, 'io.k8s.api.autoscaling.v1.Scale'), wo());
-        return this.sendRaw(reply, 200, format, scale);
+        const { type, patch, options } = this.decodePatchBody(req, query, SCALE_PATCH_TYPES);
+        const w = engineWriteOptions(options, warnings, userAgent);
+        const scale = await e.updateScale(r, namespace, name!, (cur) => runPatch(type, cur, patch, 'io.k8s.api.autoscaling.v1.Scale'), w);
+        return this.sendScale(reply, format, r, scale);
       }
     }
     if (subresource === 'binding' && verb === 'create') {
       await e.bind(r, namespace!, name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo());
-      return this.sendRaw(reply, 201, { kind: 'json' }, successStatus(201));
+      return this.sendRaw(reply, 201, format, successStatus(201));
     }
     if (subresource === 'finalize' && verb === 'update') {
       const obj = await e.finalizeNamespace(name!, decodeBody(req.headers['content-type'], req.body as Buffer), wo());
-      return this.send(reply, 200, { kind: 'json' }, r, obj, query);
+      return this.send(reply, 200, format, r, obj, query);
     }
     if (subresource === 'eviction' && verb === 'create') {
       // A delete with the Eviction's DeleteOptions once the pod's PodDisruptionBudget allows it (eviction.ts),
@@ -266,7 +254,7 @@ export class ResourceRoutes {
       const w = wo();
       if (dopts.dryRun?.includes('All')) w.dryRun = true;
       await evictPod({ registry: this.d.registry, engine: e, now: this.d.now }, r, namespace!, name!, dopts, w);
-      return this.sendRaw(reply, 201, { kind: 'json' }, successStatus(201));
+      return this.sendRaw(reply, 201, format, successStatus(201));
     }
     if (subresource === 'log') {
       throw new ApiError(405, 'MethodNotAllowed', `the ${subresource} subresource is not served yet`);
@@ -281,29 +269,26 @@ export class ResourceRoutes {
     const source = this.d.computed?.(r);
     if (!source) throw new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
     if (verb === 'get') return this.send(reply, 200, format, r, await source.get(ns, name!), query);
-    const items = await source.list(ns, { labelSelector: q(query, 'labelSelector'), fieldSelector: q(query, 'fieldSelector') });
-    if (format.kind === 'table') {
-      return this.sendRaw(reply, 200, { kind: 'json' }, toTable(r, items, { includeObject: includeObjectOf(query), now: this.d.now(), listMeta: {} }));
-    }
-    this.sendRaw(reply, 200, format, { kind: r.listKind, apiVersion: groupVersion(r), metadata: {}, items });
+    const lo = listOptions(query);
+    this.sendObjects(reply, format, r, await source.list(ns, { labelSelector: lo.labelSelector, fieldSelector: lo.fieldSelector }), {}, query);
   }
 
   /** As upstream's PATCH handler: the media type (415), then PatchOptions (422), then the body (400). */
-  private decodePatchBody(req: FastifyRequest, query: Query, served = SERVED_PATCH_TYPES): { type: string; patch: unknown } {
+  private decodePatchBody(req: FastifyRequest, query: Query, served = SERVED_PATCH_TYPES): { type: string; patch: unknown; options: PatchQuery } {
     const ct = req.headers['content-type'];
     const type = patchType(ct ?? '');
     if (!served.includes(type)) throw unsupportedMediaType(type, served);
-    const errs = validatePatchOptions(type === APPLY_PATCH, q(query, 'fieldManager'), qBool(query, 'force'));
-    if (errs.length) throw invalid('meta.k8s.io', 'PatchOptions', '', errs);
-    return decodePatch(ct, req.body as Buffer);
+    const options = patchOptions(query, type === APPLY_PATCH);
+    return { ...decodePatch(ct, req.body as Buffer), options };
   }
 
   private async patch(
-    req: FastifyRequest, r: ResourceType, ns: string | undefined, name: string, sub: Subresource, opts: WriteOptions,
+    req: FastifyRequest, r: ResourceType, ns: string | undefined, name: string, sub: Subresource, warnings: string[],
   ): Promise<{ object: KubeObject; created: boolean }> {
     const query = req.query as Query;
-    const { type, patch } = this.decodePatchBody(req, query, r.custom ? CUSTOM_PATCH_TYPES : SERVED_PATCH_TYPES);
-    if (type === APPLY_PATCH) return this.apply(r, ns, name, sub, patch, query, opts);
+    const { type, patch, options } = this.decodePatchBody(req, query, r.custom ? CUSTOM_PATCH_TYPES : SERVED_PATCH_TYPES);
+    const opts = engineWriteOptions(options, warnings, req.headers['user-agent']);
+    if (type === APPLY_PATCH) return this.apply(r, ns, name, sub, patch, options, opts);
     return { object: await this.d.engine.patch(r, ns, name, leavesCurrent((cur) => runPatch(type, cur, patch, r.definition) as KubeObject), opts, sub), created: false };
   }
 
@@ -312,11 +297,11 @@ export class ResourceRoutes {
    * a missing object is created from the configuration alone (201), the main resource only.
    */
   private async apply(
-    r: ResourceType, ns: string | undefined, name: string, sub: Subresource, body: unknown, query: Query, opts: WriteOptions,
+    r: ResourceType, ns: string | undefined, name: string, sub: Subresource, body: unknown, options: PatchQuery, opts: WriteOptions,
   ): Promise<{ object: KubeObject; created: boolean }> {
     const e = this.d.engine;
     const ao: ApplyOptions = {
-      manager: q(query, 'fieldManager')!, force: qBool(query, 'force') === true, definition: r.definition, now: this.d.now(),
+      manager: options.fieldManager!, force: options.force === true, definition: r.definition, now: this.d.now(),
       subresource: sub, apiVersion: groupVersion(r),
     };
     const w: WriteOptions = { ...opts, applied: true };
@@ -352,64 +337,81 @@ export class ResourceRoutes {
   private async watch(
     req: FastifyRequest, reply: FastifyReply, r: ResourceType, ns: string | undefined, name: string | undefined, query: Query, format: ResponseFormat,
   ): Promise<void> {
-    const labels = parseLabelSelector(q(query, 'labelSelector'));
-    let fieldText = q(query, 'fieldSelector') ?? '';
+    const lo = listOptions(query, true);
+    // NegotiateOutputMediaTypeStream: the chosen serializer must frame a stream (YAML does not).
+    if (!streams(format)) throw notAcceptable(ACCEPTED_STREAM_MEDIA_TYPES);
+    const labels = parseLabelSelector(lo.labelSelector);
+    let fieldText = lo.fieldSelector ?? '';
     if (name !== undefined) fieldText = fieldText ? `${fieldText},metadata.name=${name}` : `metadata.name=${name}`;
     const fields = parseFieldSelector(fieldText);
     checkFieldSelector(r, fields);
-    const rv = q(query, 'resourceVersion') || undefined;
+    const rv = lo.resourceVersion;
     if (rv !== undefined && rv !== '0') parseRV(rv);
-    const sendInitialEvents = qBool(query, 'sendInitialEvents');
-    const allowWatchBookmarks = qBool(query, 'allowWatchBookmarks') === true;
-    if (sendInitialEvents !== undefined) {
-      const errs = [];
-      if (q(query, 'resourceVersionMatch') !== 'NotOlderThan') {
-        errs.push({ type: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan' });
-      }
-      if (sendInitialEvents && !allowWatchBookmarks) {
-        errs.push({ type: 'FieldValueForbidden', field: 'allowWatchBookmarks', message: 'Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is true' });
-      }
-      if (errs.length) throw invalid('meta.k8s.io', 'ListOptions', '', errs);
-    }
-    const timeoutSeconds = qInt(query, 'timeoutSeconds');
     // The cache holds the storage version: a converted version's watchers see (and select on) their own.
     const view = cachedView(r);
     const selected = (o: KubeObject) =>
       (labels.length === 0 || matchesLabels(labels, o.metadata?.labels)) && (fields.length === 0 || matchesFields(fields, o));
     const match = view ? (o: KubeObject) => selected(view(o)) : selected;
-    const includeObject = includeObjectOf(query);
-    // As upstream, only a watch's first Table carries the column definitions.
-    let firstTable = true;
-    const render = format.kind === 'table'
-      ? (o: KubeObject) => {
-          const t = toTable(r, [view ? view(o) : o], { includeObject, now: this.d.now() });
-          if (!firstTable) t['columnDefinitions'] = [];
-          firstTable = false;
-          return t;
-        }
-      : view;
+    const served = view ?? ((o: KubeObject) => o);
+    let render: ((o: KubeObject) => unknown) | undefined = view;
+    let bookmarkAs: { kind: string; apiVersion: string } | undefined;
+    const as = format.as;
+    if (as?.kind === 'Table') {
+      const opts = this.transformOptions(format, query);
+      // As upstream, only a watch's first Table carries the column definitions.
+      let firstTable = true;
+      render = (o) => {
+        const t = transformObject(r, served(o), as, opts);
+        if (!firstTable) t['columnDefinitions'] = [];
+        firstTable = false;
+        return t;
+      };
+    } else if (as?.kind === 'PartialObjectMetadata') {
+      // Metadata-only watches (client-go's metadata informers): events and bookmarks carry PartialObjectMetadata.
+      render = (o) => asPartialObjectMetadata(served(o), as.version);
+      bookmarkAs = { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${as.version}` };
+    }
+    // PartialObjectMetadataList does not apply to single events: upstream's watch then sends the objects as they are.
     const cache = this.d.engine.cache(r);
     reply.hijack();
     const params: Parameters<typeof serveWatch>[3] = {
-      namespace: ns, resourceVersion: rv, sendInitialEvents, allowWatchBookmarks, timeoutSeconds, match,
+      namespace: ns, resourceVersion: rv, sendInitialEvents: lo.sendInitialEvents, allowWatchBookmarks: lo.allowWatchBookmarks,
+      // timeoutSeconds=0 is unset: the server's random minimum request timeout applies.
+      timeoutSeconds: lo.timeoutSeconds || undefined, match,
     };
     if (render) params.render = render;
+    if (bookmarkAs) params.bookmarkAs = bookmarkAs;
     await serveWatch(reply.raw, r, cache, params, this.d.watch, this.d.watches);
   }
 
+  private transformOptions(format: ResponseFormat, query: Query): TransformOptions {
+    return { includeObject: format.as?.kind === 'Table' ? tableOptions(query).includeObject : 'Metadata', now: this.d.now() };
+  }
+
   private send(reply: FastifyReply, code: number, format: ResponseFormat, r: ResourceType, obj: KubeObject, query: Query): void {
-    if (format.kind === 'table') {
-      const table = toTable(r, [obj], { includeObject: includeObjectOf(query), now: this.d.now() });
-      return this.sendRaw(reply, code, { kind: 'json' }, table);
-    }
+    if (format.as) return this.sendRaw(reply, code, format, transformObject(r, obj, format.as, this.transformOptions(format, query)));
     // A write's result goes out as the JSON just stored: no second serialisation.
-    const stored = format.kind === 'json' ? this.d.engine.jsonOf(obj) : undefined;
+    const stored = format.media === 'json' && !format.pretty ? this.d.engine.jsonOf(obj) : undefined;
     if (stored !== undefined) {
       this.warningHeader(reply);
       sendText(reply, code, 'application/json', stored);
       return;
     }
     this.sendRaw(reply, code, format, obj);
+  }
+
+  /** A Scale: JSON or YAML, or its metadata alone; it has no Table (negotiation offers none on /scale). */
+  private sendScale(reply: FastifyReply, format: ResponseFormat, r: ResourceType, scale: KubeObject): void {
+    if (format.as?.kind === 'PartialObjectMetadataList') {
+      throw new ApiError(406, 'NotAcceptable', 'you requested PartialObjectMetadataList, but the requested object is not a list (*autoscaling.Scale)');
+    }
+    this.sendRaw(reply, 200, format, format.as ? asPartialObjectMetadata(scale, format.as.version) : scale);
+  }
+
+  /** A list of plain objects (computed kinds, deletecollection's result), converted as asked. */
+  private sendObjects(reply: FastifyReply, format: ResponseFormat, r: ResourceType, items: KubeObject[], meta: Record<string, unknown>, query: Query): void {
+    if (format.as) return this.sendRaw(reply, 200, format, transformList(r, items, meta, format.as, this.transformOptions(format, query)));
+    this.sendRaw(reply, 200, format, { kind: r.listKind, apiVersion: groupVersion(r), metadata: meta, items });
   }
 
   private sendList(
@@ -419,13 +421,7 @@ export class ResourceRoutes {
     const meta: Record<string, unknown> = { resourceVersion: listMeta.resourceVersion };
     if (listMeta.continue) meta['continue'] = listMeta.continue;
     if (listMeta.remainingItemCount !== undefined) meta['remainingItemCount'] = listMeta.remainingItemCount;
-    if (format.kind === 'table') {
-      const table = toTable(r, items.map((e) => e.object), { includeObject: includeObjectOf(query), now: this.d.now(), listMeta: meta });
-      return this.sendRaw(reply, 200, { kind: 'json' }, table);
-    }
-    if (format.kind === 'yaml') {
-      return this.sendRaw(reply, 200, format, { kind: r.listKind, apiVersion: groupVersion(r), metadata: meta, items: items.map((e) => e.object) });
-    }
+    if (format.as || format.media === 'yaml' || format.pretty) return this.sendObjects(reply, format, r, items.map((e) => e.object), meta, query);
     // Each object's JSON is produced once (memoised in the watch cache, or the stored bytes themselves).
     const head = `{"kind":"${r.listKind}","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
     if (items.length <= STREAM_LIST_ABOVE) {
@@ -444,11 +440,12 @@ export class ResourceRoutes {
 
   sendRaw(reply: FastifyReply, code: number, format: ResponseFormat, obj: unknown): void {
     this.warningHeader(reply);
-    if (format.kind === 'yaml') {
+    if (format.media === 'yaml') {
       sendText(reply, code, 'application/yaml', toYaml(obj));
       return;
     }
-    sendText(reply, code, 'application/json', JSON.stringify(obj));
+    const text = JSON.stringify(obj);
+    sendText(reply, code, 'application/json', format.pretty ? prettyJson(text) : text);
   }
 }
 
@@ -477,13 +474,6 @@ async function streamList(res: import('node:http').ServerResponse, head: string,
     }
   }
   res.end(chunk + ']}');
-}
-
-function includeObjectOf(query: Query): 'None' | 'Metadata' | 'Object' {
-  const v = q(query, 'includeObject');
-  if (v === undefined || v === '') return 'Metadata';
-  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
-  throw badRequest(`includeObject: Unsupported value: "${v}": supported values: "None", "Metadata", "Object"`);
 }
 
 function verbOf(method: string, named: boolean, watch: boolean): string | null {
@@ -524,32 +514,6 @@ function runPatch(type: string, cur: KubeObject, patch: unknown, definition: str
     }
     throw err;
   }
-}
-
-/** DeleteOptions from the body (JSON or YAML) and the query; the query wins, as upstream. */
-function deleteOptions(req: FastifyRequest, query: Query): DeleteOptions {
-  let o: DeleteOptions = {};
-  const raw = req.body as Buffer | undefined;
-  if (raw && raw.length > 0) {
-    const body = decodeBody(req.headers['content-type'], raw);
-    if (body !== null && !isPlainObject(body)) throw badRequest('the body of a delete must be a DeleteOptions object');
-    if (body) {
-      const kind = body['kind'];
-      if (kind !== undefined && kind !== 'DeleteOptions') throw badRequest(`the kind in the data (${String(kind)}) does not match the expected kind (DeleteOptions)`);
-      o = body as DeleteOptions;
-    }
-  }
-  const grace = qInt(query, 'gracePeriodSeconds');
-  if (grace !== undefined) o.gracePeriodSeconds = grace;
-  const policy = q(query, 'propagationPolicy');
-  if (policy !== undefined) o.propagationPolicy = policy;
-  const orphan = qBool(query, 'orphanDependents');
-  if (orphan !== undefined) o.orphanDependents = orphan;
-  if (o.propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(o.propagationPolicy)) {
-    throw invalid('meta.k8s.io', 'DeleteOptions', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${o.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"` }]);
-  }
-  if (o.dryRun?.some((v) => v !== 'All')) throw badRequest(`Invalid dryRun value; the only supported value is "All"`);
-  return o;
 }
 
 /** Resolves /api/... or /apis/... request paths; null for discovery paths and unknown resources. */

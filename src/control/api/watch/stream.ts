@@ -24,6 +24,8 @@ export interface WatchParams {
   match: (obj: KubeObject) => boolean;
   /** Renders an event's object (JSON object or a Table); undefined = the object as is (memoised JSON). */
   render?: (obj: KubeObject) => unknown;
+  /** The kind and apiVersion bookmarks carry when events are converted (PartialObjectMetadata); default the resource's. */
+  bookmarkAs?: { kind: string; apiVersion: string };
 }
 
 export interface WatchSettings {
@@ -117,7 +119,8 @@ export async function serveWatch(
   const bookmark = (rv: number, initialEnd = false) => {
     const meta: Record<string, unknown> = { resourceVersion: String(rv) };
     if (initialEnd) meta['annotations'] = { 'k8s.io/initial-events-end': 'true' };
-    write(line('BOOKMARK', JSON.stringify({ kind: r.kind, apiVersion: gv, metadata: meta })));
+    const type = p.bookmarkAs ?? { kind: r.kind, apiVersion: gv };
+    write(line('BOOKMARK', JSON.stringify({ kind: type.kind, apiVersion: type.apiVersion, metadata: meta })));
   };
 
   const onEvent = (ev: CacheEvent) => {

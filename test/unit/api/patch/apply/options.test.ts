@@ -11,7 +11,7 @@ describe('patch options', () => {
     ]);
     expect(validatePatchOptions(true, 'kubectl', true)).toEqual([]);
     expect(validatePatchOptions(true, 'x'.repeat(129), false).map((e) => e.type)).toEqual(['FieldValueTooLong']);
-    expect(validatePatchOptions(true, 'bad\u0007name', false)[0]!.message).toBe('Invalid value: "bad\\u0007name": invalid characters at 3');
+    expect(validatePatchOptions(true, 'bad\u0007name', false)[0]!.message).toBe('Invalid value: "bad\\aname": invalid character U+0007 (at position 3)');
   });
 
   it('derives the default manager from the User-Agent as upstream does', () => {
