@@ -1,0 +1,468 @@
+/**
+ * ContainerRuntime over Debian's `runc`, through child_process (argv arrays, no shell interpolation).
+ *
+ * Layout under the data dir: `runc/` is runc's own --root (so it sees only this runtime's containers) and
+ * `shim/<id>/` holds what this runtime keeps per container: meta.json, the stdout/stderr FIFOs, runc's pid
+ * file, runc's own log (json) and the exit status.
+ *
+ * Supervision (why containers survive an agent restart, and how exit codes are known): each container runs as
+ * `runc run --keep` in the foreground under a tiny detached `/bin/sh` (its own session, so the agent's death
+ * sends it nothing). runc reaps the container and exits with its status (128+signal when killed); the shell
+ * writes that number to `shim/<id>/exit`. `--keep` leaves the stopped container and its cgroup in place, so the
+ * OOM counter can still be read, until remove() runs `runc delete -f`. The shell's script is a constant; every
+ * value reaches it as a positional parameter. Cost: one sh (~1 MiB) and one runc process per running container.
+ *
+ * Logs: runc's stdout/stderr (which it copies from the container) are FIFOs opened read-write by the
+ * supervisor, so a write never fails for want of a reader; the agent reads them and appends CRI records to the
+ * container's log file. Trade-off: while the agent is down, output waits in the pipe (64 KiB), then the
+ * container blocks on write until the agent comes back and list() re-attaches; output still unread when a
+ * container exits during the agent's absence is lost. Lines read after a restart carry the time they were read.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { constants as fsc, openSync, closeSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile, open as fsOpen, type FileHandle } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { readOomKills, readUsage, pruneParents, type CgroupPaths } from './cgroups.js';
+import { CriLineSplitter, wallNanos, type LogStream } from './cri-log.js';
+import type { ContainerInfo, ContainerRuntime, ContainerState, ContainerStats, ExecResult, OciSpec } from './types.js';
+
+const execFileP = promisify(execFile);
+
+/** A runc failure, with runc's own message (e.g. `exec: "x": executable file not found in $PATH`). */
+export class RuncError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RuncError';
+  }
+}
+
+export interface RuncRuntimeOptions {
+  /** Root of this runtime's files (runc/ and shim/ go under it). */
+  dataDir: string;
+  /** The runc binary (default: `runc` on PATH). */
+  runcPath?: string;
+  /** How long run() waits for the container's process to start (default 30 s). */
+  startTimeoutMs?: number;
+  /** Log record timestamps in ns since the epoch (injected in tests). */
+  now?: () => bigint;
+}
+
+// runc's own rule for ids (libcontainer validateID).
+const ID = /^[\w+.-]+$/;
+
+const SHIM_SCRIPT = [
+  'exitfile=$1; shift',
+  '"$@"',
+  'code=$?',
+  'echo "$code" > "$exitfile.tmp" && mv "$exitfile.tmp" "$exitfile"',
+].join('\n');
+
+interface Meta {
+  id: string;
+  logPath: string;
+  bundleDir: string;
+  cgroupsPath: string;
+  supervisorPid?: number;
+}
+
+interface RuncState {
+  id: string;
+  pid: number;
+  status: string;
+  created: string;
+  annotations?: Record<string, string>;
+}
+
+/** Copies one container's two FIFOs into its log file as CRI records, until both reach end of stream. */
+class LogPump {
+  private open = 2;
+  private readonly sockets: Socket[] = [];
+  private file: FileHandle | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(private readonly logPath: string, private readonly now: () => bigint) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /** Starts reading; the FIFOs must already have a writer (else a read sees end of stream at once). */
+  async start(fifos: Record<LogStream, string>): Promise<void> {
+    await mkdir(dirname(this.logPath), { recursive: true });
+    this.file = await fsOpen(this.logPath, 'a');
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const fd = openSync(fifos[stream], fsc.O_RDONLY | fsc.O_NONBLOCK);
+      const sock = new Socket({ fd, readable: true, writable: false });
+      this.sockets.push(sock);
+      const split = new CriLineSplitter(stream, this.now);
+      sock.on('data', (chunk: Buffer) => this.write(split.push(chunk)));
+      let ended = false;
+      const finish = (): void => {
+        if (ended) return;
+        ended = true;
+        this.write(split.end());
+        if (--this.open === 0) this.chain = this.chain.then(() => this.close());
+      };
+      sock.on('end', finish);
+      sock.on('close', finish);
+      sock.on('error', finish);
+    }
+  }
+
+  private write(records: Buffer[]): void {
+    if (records.length === 0 || !this.file) return;
+    const file = this.file;
+    const data = records.length === 1 ? records[0]! : Buffer.concat(records);
+    // Appends in arrival order; a failing disk loses lines, never the agent.
+    this.chain = this.chain.then(() => file.write(data).then(() => undefined, () => undefined));
+  }
+
+  private async close(): Promise<void> {
+    await this.file?.close().catch(() => undefined);
+    this.file = undefined;
+    this.resolveDone();
+  }
+
+  /** Stop reading now (the container is being removed). */
+  stop(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+}
+
+export class RuncRuntime implements ContainerRuntime {
+  private readonly root: string;
+  private readonly shimRoot: string;
+  private readonly runc: string;
+  private readonly startTimeoutMs: number;
+  private readonly now: () => bigint;
+  private readonly pumps = new Map<string, LogPump>();
+
+  constructor(opts: RuncRuntimeOptions) {
+    this.root = join(opts.dataDir, 'runc');
+    this.shimRoot = join(opts.dataDir, 'shim');
+    this.runc = opts.runcPath ?? 'runc';
+    this.startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+    this.now = opts.now ?? wallNanos;
+  }
+
+  private shim(id: string, file = ''): string {
+    return join(this.shimRoot, id, file);
+  }
+
+  private check(id: string): void {
+    if (!ID.test(id)) throw new RuncError(`invalid container id ${JSON.stringify(id)}: letters, digits, '_', '+', '-' and '.' only`);
+  }
+
+  private async runcCmd(args: string[], timeoutMs = 30_000): Promise<string> {
+    try {
+      const { stdout } = await execFileP(this.runc, ['--root', this.root, ...args], { timeout: timeoutMs, maxBuffer: 64 << 20 });
+      return stdout;
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new RuncError(runcMessage(err.stderr) || err.message);
+    }
+  }
+
+  async run(id: string, bundleDir: string, spec: OciSpec, logPath: string): Promise<ContainerInfo> {
+    this.check(id);
+    if (await this.runcState(id)) throw new RuncError(`container with id exists: ${id}`);
+    const dir = this.shim(id);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await mkdir(this.root, { recursive: true });
+    await mkdir(bundleDir, { recursive: true });
+    await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
+    const fifos = { stdout: this.shim(id, 'stdout'), stderr: this.shim(id, 'stderr') };
+    await execFileP('mkfifo', ['-m', '0600', fifos.stdout, fifos.stderr]);
+
+    const linux = (spec.linux ?? {}) as { cgroupsPath?: string };
+    const meta: Meta = { id, logPath, bundleDir, cgroupsPath: linux.cgroupsPath ?? '' };
+    // Write ends first (read-write, so they never lack a reader), then the pump's read ends.
+    const wOut = openSync(fifos.stdout, 'r+');
+    const wErr = openSync(fifos.stderr, 'r+');
+    let child: ChildProcess;
+    try {
+      const pump = new LogPump(logPath, this.now);
+      await pump.start(fifos);
+      this.pumps.set(id, pump);
+      void pump.done.then(() => this.pumps.get(id) === pump && this.pumps.delete(id));
+      const argv = [
+        '-c', SHIM_SCRIPT, 'skiff-shim', this.shim(id, 'exit'),
+        this.runc, '--root', this.root, '--log', this.shim(id, 'runc.log'), '--log-format', 'json',
+        'run', '--keep', '--pid-file', this.shim(id, 'pid'), '--bundle', bundleDir, id,
+      ];
+      child = spawn('/bin/sh', argv, { detached: true, stdio: ['ignore', wOut, wErr], cwd: bundleDir });
+      child.on('error', () => undefined);
+      child.unref();
+    } finally {
+      closeSync(wOut);
+      closeSync(wErr);
+    }
+    meta.supervisorPid = child.pid;
+    await writeFile(this.shim(id, 'meta.json'), JSON.stringify(meta));
+
+    // Started once runc wrote the pid file; failed if the supervisor wrote an exit status without one.
+    const deadline = Date.now() + this.startTimeoutMs;
+    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      if (await exists(this.shim(id, 'pid'))) break;
+      if (await exists(this.shim(id, 'exit'))) {
+        const msg = await this.runcLogError(id);
+        await this.remove(id);
+        throw new RuncError(msg || `runc run ${id} failed`);
+      }
+      if (Date.now() > deadline) {
+        await this.remove(id);
+        throw new RuncError(`container ${id} did not start within ${this.startTimeoutMs} ms`);
+      }
+      await delay(wait);
+    }
+    const info = await this.state(id);
+    if (!info) throw new RuncError(`container ${id} vanished after start`);
+    return info;
+  }
+
+  private async runcLogError(id: string): Promise<string> {
+    const text = (await readFile(this.shim(id, 'runc.log'), 'utf8').catch(() => '')).trim();
+    const msgs: string[] = [];
+    for (const line of text.split('\n')) {
+      try {
+        const rec = JSON.parse(line) as { level?: string; msg?: string };
+        if ((rec.level === 'error' || rec.level === 'fatal') && rec.msg) msgs.push(rec.msg);
+      } catch {
+        if (line) msgs.push(line);
+      }
+    }
+    return msgs.join('; ');
+  }
+
+  private async runcState(id: string): Promise<RuncState | undefined> {
+    try {
+      return JSON.parse(await this.runcCmd(['state', id])) as RuncState;
+    } catch (e) {
+      if (/does not exist|not exist/.test((e as Error).message)) return undefined;
+      throw e;
+    }
+  }
+
+  private async meta(id: string): Promise<Meta | undefined> {
+    try {
+      return JSON.parse(await readFile(this.shim(id, 'meta.json'), 'utf8')) as Meta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async cgroupPaths(id: string): Promise<CgroupPaths | undefined> {
+    try {
+      const st = JSON.parse(await readFile(join(this.root, id, 'state.json'), 'utf8')) as { cgroup_paths?: CgroupPaths };
+      return st.cgroup_paths;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The exit status the supervisor wrote; waits briefly while the supervisor is still finishing. */
+  private async exitStatus(id: string, meta: Meta | undefined): Promise<{ code: number; at: number } | undefined> {
+    const path = this.shim(id, 'exit');
+    for (let i = 0; i < 100; i++) {
+      try {
+        const [text, st] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+        const code = Number(text.trim());
+        if (Number.isInteger(code)) return { code, at: st.mtimeMs };
+      } catch {
+        /* not written yet */
+      }
+      if (!meta?.supervisorPid || !alive(meta.supervisorPid)) {
+        if (i > 0) return undefined; // one re-read after the supervisor is seen gone
+      }
+      await delay(20);
+    }
+    return undefined;
+  }
+
+  private async info(st: RuncState): Promise<ContainerInfo> {
+    const id = st.id;
+    const info: ContainerInfo = { id, state: toState(st.status) };
+    if (st.pid > 0 && info.state !== 'stopped') info.pid = st.pid;
+    const created = Date.parse(st.created);
+    if (Number.isFinite(created)) info.createdAt = created;
+    const pidStat = await stat(this.shim(id, 'pid')).catch(() => undefined);
+    if (pidStat) info.startedAt = pidStat.mtimeMs;
+    if (info.state === 'stopped') {
+      const meta = await this.meta(id);
+      const exit = await this.exitStatus(id, meta);
+      if (exit) {
+        info.exitCode = exit.code;
+        info.finishedAt = exit.at;
+      }
+      const paths = await this.cgroupPaths(id);
+      const ooms = paths ? await readOomKills(paths) : undefined;
+      if (ooms !== undefined && ooms > 0) info.oomKilled = true;
+    }
+    return info;
+  }
+
+  async state(id: string): Promise<ContainerInfo | undefined> {
+    this.check(id);
+    const st = await this.runcState(id);
+    if (!st) return undefined;
+    await this.attach(id, st);
+    return this.info(st);
+  }
+
+  /** After an agent restart: resume copying a live container's output into its log. */
+  private async attach(id: string, st: RuncState): Promise<void> {
+    if (this.pumps.has(id) || st.status === 'stopped') return;
+    const meta = await this.meta(id);
+    if (!meta) return;
+    const pump = new LogPump(meta.logPath, this.now);
+    this.pumps.set(id, pump);
+    try {
+      await pump.start({ stdout: this.shim(id, 'stdout'), stderr: this.shim(id, 'stderr') });
+      void pump.done.then(() => this.pumps.get(id) === pump && this.pumps.delete(id));
+    } catch {
+      this.pumps.delete(id);
+    }
+  }
+
+  async kill(id: string, signal: string): Promise<void> {
+    this.check(id);
+    try {
+      await this.runcCmd(['kill', id, signal]);
+    } catch (e) {
+      // Already stopped or gone: nothing to signal.
+      if (/not running|does not exist|process already finished|container not running/.test((e as Error).message)) return;
+      throw e;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    this.check(id);
+    const meta = await this.meta(id);
+    const paths = await this.cgroupPaths(id);
+    try {
+      await this.runcCmd(['delete', '-f', id]);
+    } catch (e) {
+      if (!/does not exist/.test((e as Error).message)) throw e;
+    }
+    if (paths && meta?.cgroupsPath) await pruneParents(paths, meta.cgroupsPath);
+    // Let the supervisor finish (its runc exits once the container is gone) so the log gets the last lines.
+    for (let i = 0; i < 100 && meta?.supervisorPid && alive(meta.supervisorPid); i++) await delay(20);
+    const pump = this.pumps.get(id);
+    if (pump) {
+      await Promise.race([pump.done, delay(500)]);
+      pump.stop();
+      this.pumps.delete(id);
+    }
+    await rm(this.shim(id), { recursive: true, force: true, maxRetries: 3 });
+  }
+
+  async exec(id: string, argv: string[], opts: { timeoutMs: number; env?: string[]; stdin?: Buffer }): Promise<ExecResult> {
+    this.check(id);
+    if (argv.length === 0) throw new RuncError('exec: no command given');
+    await mkdir(this.shim(id), { recursive: true });
+    const pidFile = this.shim(id, `exec-${process.pid}-${Math.random().toString(36).slice(2)}.pid`);
+    const args = ['--root', this.root, 'exec', '--pid-file', pidFile];
+    for (const e of opts.env ?? []) args.push('--env', e);
+    args.push(id, ...argv);
+    const child = spawn(this.runc, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.stdin ?? Buffer.alloc(0));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      // Kill the process inside the container, not just runc, so nothing lingers there.
+      void readFile(pidFile, 'utf8')
+        .then((p) => process.kill(Number(p.trim()), 'SIGKILL'))
+        .catch(() => undefined)
+        .finally(() => setTimeout(() => child.kill('SIGKILL'), 1000).unref());
+    }, Math.max(1, opts.timeoutMs));
+    const code = await new Promise<number>((resolve) => {
+      child.on('error', () => resolve(-1));
+      child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? (signalNumber(sig) ?? 9) : 9)));
+    });
+    clearTimeout(timer);
+    const started = await exists(pidFile);
+    await rm(pidFile, { force: true });
+    const stderr = Buffer.concat(err).toString();
+    if (!started && !timedOut) throw new RuncError(runcMessage(stderr) || `runc exec in ${id} failed (exit ${code})`);
+    return { exitCode: code, stdout: Buffer.concat(out).toString(), stderr, timedOut };
+  }
+
+  async list(prefix: string): Promise<ContainerInfo[]> {
+    let all: RuncState[];
+    try {
+      all = (JSON.parse((await this.runcCmd(['list', '--format', 'json'])) || 'null') as RuncState[] | null) ?? [];
+    } catch (e) {
+      if (!(await exists(this.root))) return [];
+      throw e;
+    }
+    const mine = all.filter((s) => s.id.startsWith(prefix));
+    return Promise.all(
+      mine.map(async (s) => {
+        await this.attach(s.id, s);
+        return this.info(s);
+      }),
+    );
+  }
+
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    this.check(id);
+    const paths = await this.cgroupPaths(id);
+    return paths ? readUsage(paths) : undefined;
+  }
+
+  /** The agent is stopping: stop reading logs; containers keep running (a later list() re-attaches). */
+  close(): void {
+    for (const p of this.pumps.values()) p.stop();
+    this.pumps.clear();
+  }
+
+  /** Annotations runc keeps for a container (pod and container names, see oci-spec containerAnnotations). */
+  async annotations(id: string): Promise<Record<string, string> | undefined> {
+    this.check(id);
+    return (await this.runcState(id))?.annotations;
+  }
+}
+
+function toState(s: string): ContainerState {
+  return s === 'creating' || s === 'created' || s === 'running' || s === 'paused' ? s : 'stopped';
+}
+
+/** The message of runc's logrus line on stderr (`time=… level=error msg="…"`), or the text itself. */
+function runcMessage(stderr: string | undefined): string {
+  const text = (stderr ?? '').trim();
+  const m = /msg="((?:[^"\\]|\\.)*)"/.exec(text);
+  return m ? m[1]!.replace(/\\(.)/g, '$1') : text;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function signalNumber(sig: NodeJS.Signals): number | undefined {
+  return (osConstants.signals as Record<string, number>)[sig];
+}

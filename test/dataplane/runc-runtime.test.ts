@@ -1,0 +1,210 @@
+/**
+ * RuncRuntime against Debian's runc, as root: containers from a busybox rootfs built here, specs from
+ * buildOciSpec, a network namespace this test creates. Ids, netns and cgroups are `skiff-t-<run>…` and are
+ * removed in afterAll, also when a test fails.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Container } from 'kubernetes-types/core/v1.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCriLine } from '../../src/dataplane/kubelet/runtime/runc/cri-log.js';
+import { buildOciSpec } from '../../src/dataplane/kubelet/runtime/runc/oci-spec.js';
+import { RuncError, RuncRuntime } from '../../src/dataplane/kubelet/runtime/runc/runc.js';
+import type { ContainerInfo, OciSpec } from '../../src/dataplane/kubelet/runtime/runc/types.js';
+import { busyboxRootfs, runcSkipReason, runPrefix, sh } from './runc-fixture.js';
+
+const skip = runcSkipReason();
+if (skip) console.warn(`skipping runc runtime tests: ${skip}`);
+
+describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
+  const run = runPrefix();
+  const netns = `${run}-net`;
+  let dir = '';
+  let rootfs = '';
+  let rt: RuncRuntime;
+  const ids: string[] = [];
+  let n = 0;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), `${run}-`));
+    rootfs = await busyboxRootfs(join(dir, 'rootfs'));
+    sh(['ip', 'netns', 'add', netns]);
+    rt = new RuncRuntime({ dataDir: join(dir, 'data') });
+  });
+
+  afterAll(async () => {
+    const fresh = new RuncRuntime({ dataDir: join(dir, 'data') });
+    for (const id of ids) await fresh.remove(id).catch(() => undefined);
+    rt?.close();
+    fresh.close();
+    // Anything runc still knows under our root, then our cgroup parents, netns and files.
+    if (dir) spawnSync('runc', ['--root', join(dir, 'data', 'runc'), 'delete', '-f', ...ids]);
+    // Relative cgroupsPaths nest under this process's own cgroup in each hierarchy (memory:/process_api/… here).
+    const own = (await readFile('/proc/self/cgroup', 'utf8')).split('\n').map((l) => l.split(':')[2] ?? '/');
+    for (const base of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
+      for (const path of new Set(['/', ...own])) await rmdir(join('/sys/fs/cgroup', base, path, run)).catch(() => undefined);
+    }
+    spawnSync('ip', ['netns', 'del', netns]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  function spec(c: Partial<Container>, extra: { memoryLimit?: string } = {}): { id: string; spec: OciSpec; bundle: string; log: string } {
+    const id = `${run}-c${n++}`;
+    ids.push(id);
+    const container: Container = {
+      name: 'app',
+      image: 'busybox',
+      ...c,
+      ...(extra.memoryLimit ? { resources: { limits: { memory: extra.memoryLimit } } } : {}),
+    };
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u1' }, spec: { containers: [container] } };
+    const s = buildOciSpec({
+      pod,
+      container,
+      image: { entrypoint: [], cmd: ['sh'], env: [], workingDir: '', user: '' },
+      env: [{ name: 'GREETING', value: 'hello' }],
+      mounts: [],
+      rootfsPath: rootfs,
+      netnsPath: `/run/netns/${netns}`,
+      hostname: 'p',
+      cgroupsPath: `${run}/${id}`,
+      swapAccounting: existsMemsw(),
+    });
+    return { id, spec: s, bundle: join(dir, 'bundles', id), log: join(dir, 'logs', `${id}.log`) };
+  }
+
+  async function until(id: string, pred: (i: ContainerInfo) => boolean, ms = 10_000): Promise<ContainerInfo> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const info = await rt.state(id);
+      if (info && pred(info)) return info;
+      if (Date.now() > end) throw new Error(`container ${id} never matched; last ${JSON.stringify(info)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async function logRecords(path: string): Promise<ReturnType<typeof parseCriLine>[]> {
+    const text = await readFile(path, 'utf8').catch(() => '');
+    return text.split('\n').filter(Boolean).map(parseCriLine);
+  }
+
+  it('stdout and stderr land in the log file as CRI records; exit code 3 is reported', async () => {
+    const c = spec({ command: ['sh', '-c', 'echo "$GREETING out"; echo err >&2; printf partial; exit 3'] });
+    const started = await rt.run(c.id, c.bundle, c.spec, c.log);
+    expect(['running', 'stopped']).toContain(started.state);
+    const done = await until(c.id, (i) => i.state === 'stopped' && i.exitCode !== undefined);
+    expect(done.exitCode).toBe(3);
+    expect(done.oomKilled).toBeUndefined();
+    expect(done.finishedAt).toBeGreaterThanOrEqual(done.startedAt ?? 0);
+    // The pump may trail the exit by a moment.
+    let recs = await logRecords(c.log);
+    for (let i = 0; i < 40 && recs.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      recs = await logRecords(c.log);
+    }
+    const lines = recs.map((r) => `${r?.stream} ${r?.partial ? 'P' : 'F'} ${r?.content}`).sort();
+    expect(lines).toEqual(['stderr F err', 'stdout F hello out', 'stdout F partial']);
+    for (const r of recs) expect(r?.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    await rt.remove(c.id);
+    expect(await rt.state(c.id)).toBeUndefined();
+    await rt.remove(c.id); // idempotent
+  });
+
+  it('a missing executable fails run() with runc\'s message and leaves nothing behind', async () => {
+    const c = spec({ command: ['/no/such/binary'] });
+    const err = await rt.run(c.id, c.bundle, c.spec, c.log).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RuncError);
+    expect((err as Error).message).toMatch(/no such file or directory|not found/);
+    expect(await rt.state(c.id)).toBeUndefined();
+  });
+
+  it('SIGTERM ends a process that handles it (143); PID 1 ignoring it needs SIGKILL (137)', async () => {
+    const handles = spec({ command: ['sh', '-c', 'trap "exit 143" TERM; while true; do sleep 0.1; done'] });
+    const ignores = spec({ command: ['sleep', '1000'] });
+    await rt.run(handles.id, handles.bundle, handles.spec, handles.log);
+    await rt.run(ignores.id, ignores.bundle, ignores.spec, ignores.log);
+    await rt.kill(handles.id, 'SIGTERM');
+    await rt.kill(ignores.id, 'SIGTERM');
+    expect((await until(handles.id, (i) => i.state === 'stopped' && i.exitCode !== undefined)).exitCode).toBe(143);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await rt.state(ignores.id))?.state).toBe('running'); // sleep as PID 1 has no TERM handler
+    await rt.kill(ignores.id, 'SIGKILL');
+    const killed = await until(ignores.id, (i) => i.state === 'stopped' && i.exitCode !== undefined);
+    expect(killed.exitCode).toBe(137);
+    expect(killed.oomKilled).toBeUndefined();
+    await rt.kill(ignores.id, 'SIGKILL'); // stopped: no error
+    await rt.remove(handles.id);
+    await rt.remove(ignores.id);
+  });
+
+  it('exec returns output and exit code, honours env and stdin, and times out', async () => {
+    const c = spec({ command: ['sleep', '1000'] });
+    await rt.run(c.id, c.bundle, c.spec, c.log);
+    const r = await rt.exec(c.id, ['sh', '-c', 'echo "$GREETING $X"; cat; echo e >&2; exit 5'], { timeoutMs: 5000, env: ['X=there'], stdin: Buffer.from('in\n') });
+    expect(r).toEqual({ exitCode: 5, stdout: 'hello there\nin\n', stderr: 'e\n', timedOut: false });
+    const t0 = Date.now();
+    const slow = await rt.exec(c.id, ['sleep', '30'], { timeoutMs: 300 });
+    expect(slow.timedOut).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // the exec'd process is gone from the container
+    const ps = await rt.exec(c.id, ['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/cmdline; echo; done'], { timeoutMs: 5000 });
+    expect(ps.stdout).not.toContain('sleep30');
+    await rt.remove(c.id);
+    await expect(rt.exec(c.id, ['true'], { timeoutMs: 1000 })).rejects.toBeInstanceOf(RuncError);
+  });
+
+  it('joins the network namespace it is given, and not the host\'s', async () => {
+    const c = spec({ command: ['sh', '-c', 'readlink /proc/self/ns/net; ls /sys/class/net; hostname'] });
+    await rt.run(c.id, c.bundle, c.spec, c.log);
+    await until(c.id, (i) => i.state === 'stopped' && i.exitCode !== undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const out = (await logRecords(c.log)).map((r) => r?.content);
+    const inode = (await stat(`/run/netns/${netns}`)).ino;
+    expect(out).toEqual([`net:[${inode}]`, 'lo', 'p']);
+    await rt.remove(c.id);
+  });
+
+  it('a memory hog over its limit is OOMKilled with exit 137', async () => {
+    // tail on /dev/zero buffers an endless "line"; 16 MiB limit without swap.
+    const c = spec({ command: ['tail', '/dev/zero'] }, { memoryLimit: '16Mi' });
+    await rt.run(c.id, c.bundle, c.spec, c.log);
+    const done = await until(c.id, (i) => i.state === 'stopped' && i.exitCode !== undefined, 20_000);
+    expect(done.exitCode).toBe(137);
+    expect(done.oomKilled).toBe(true);
+    await rt.remove(c.id);
+  });
+
+  it('a fresh runtime object (agent restart) lists running containers and resumes their logs; stats are numbers', async () => {
+    const c = spec({ command: ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.05; done'] });
+    await rt.run(c.id, c.bundle, c.spec, c.log);
+    await new Promise((r) => setTimeout(r, 200));
+    rt.close(); // the agent goes away: containers keep running
+    const before = (await logRecords(c.log)).length;
+    expect(before).toBeGreaterThan(0);
+    const again = new RuncRuntime({ dataDir: join(dir, 'data') });
+    const found = await again.list(run);
+    expect(found.map((i) => [i.id, i.state])).toContainEqual([c.id, 'running']);
+    expect(found.every((i) => i.id.startsWith(run))).toBe(true);
+    expect(await again.list('skiff-t-nothing-')).toEqual([]);
+    await new Promise((r) => setTimeout(r, 400));
+    const recs = await logRecords(c.log);
+    expect(recs.length).toBeGreaterThan(before + 2);
+    const ticks = recs.map((r) => Number(r?.content.split(' ')[1]));
+    expect(ticks).toEqual([...ticks].sort((a, b) => a - b)); // no line lost or reordered across the restart
+    expect(ticks.at(-1)! - ticks[0]!).toBe(ticks.length - 1);
+    const st = await again.stats(c.id);
+    expect(st?.cpuUsageNanos).toBeGreaterThan(0);
+    expect(st?.memoryWorkingSetBytes).toBeGreaterThan(0);
+    expect(await again.annotations(c.id)).toMatchObject({ 'io.kubernetes.cri.container-name': 'app' });
+    await again.remove(c.id);
+    again.close();
+    rt = new RuncRuntime({ dataDir: join(dir, 'data') });
+    expect(await rt.stats(c.id)).toBeUndefined();
+  });
+});
+
+function existsMemsw(): boolean {
+  return spawnSync('sh', ['-c', 'ls /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes || ls /sys/fs/cgroup/memory.swap.max'], { stdio: 'ignore' }).status === 0;
+}
