@@ -84,6 +84,8 @@ export async function deleteLink(ns: string | null, name: string): Promise<void>
 export interface IpLink {
   ifname: string;
   flags?: string[];
+  /** The MAC. */
+  address?: string;
   master?: string;
   linkinfo?: { info_kind?: string };
   addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
