@@ -322,7 +322,7 @@ export class RuncPodDriver implements PodDriver {
         const prev = this.cpuSamples.get(c.id);
         this.cpuSamples.set(c.id, { at: now, nanos: stats.cpuUsageNanos });
         const dt = prev ? now - prev.at : 0;
-        const cpuNanoCores = prev && dt > 0 ? Math.max(0, Math.round(((stats.cpuUsageNanos - prev.nanos) / dt) * 1e6)) : 0;
+        const cpuNanoCores = prev && dt > 0 ? Math.max(0, Math.round(((stats.cpuUsageNanos - prev.nanos) * 1000) / dt)) : 0;
         if (dt > 0) window = Math.max(window, dt / 1000);
         containers.push({ name: c.name, cpuNanoCores, memoryBytes: stats.memoryWorkingSetBytes });
         cpu += cpuNanoCores;

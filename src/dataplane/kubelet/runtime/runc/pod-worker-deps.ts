@@ -36,9 +36,16 @@ export interface ContainerSpecInput {
   rootfs: string;
   /** The pod's network namespace; undefined when the pod shares the node's (host network). */
   netnsPath?: string;
+  /** The container's own variables (env, envFrom, valueFrom, service links) as KEY=VALUE, in the kubelet's order. */
   env: string[];
-  /** Volume mounts plus the agent's own (termination message file). */
+  /** Volume mounts. */
   mounts: OciMount[];
+  /** Host file bound at the container's terminationMessagePath. */
+  terminationMessageHostPath: string;
+  /** The runtime id (e.g. for the cgroup path). */
+  containerId: string;
+  /** pods/<uid>: where volumes/ also keeps etc-hosts, resolv.conf and hostname. */
+  podDir: string;
 }
 
 export type SpecBuilder = (input: ContainerSpecInput) => OciSpec;

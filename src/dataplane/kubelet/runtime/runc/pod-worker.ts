@@ -635,8 +635,9 @@ export class PodWorker {
       image = await deps.images.ensure(imageName, { policy: pullPolicyOf(r.spec), credentials: await pullCredentials(this.pod, deps.objects) });
     } catch (err) {
       const reason = err instanceof ImageError ? err.reason : 'ErrImagePull';
-      const delay = this.pullBackoff.next(pullKey, now);
-      return this.waitWith(r, reason, errText(err), now + delay);
+      // A failed pull backs off (the next pass shows ImagePullBackOff); a refused one (Never, a bad name) is tried each pass.
+      if (reason === 'ErrImagePull') this.pullBackoff.next(pullKey, now);
+      return this.waitWith(r, reason, errText(err), now + this.env.retryMs);
     }
     r.image = image.ref;
     r.imageID = image.imageID;
@@ -654,12 +655,10 @@ export class PodWorker {
     try {
       mkdirSync(inst.bundleDir, { recursive: true });
       mkdirSync(join(inst.logPath, '..'), { recursive: true });
+      mkdirSync(join(inst.termPath, '..'), { recursive: true });
       writeFileSync(inst.termPath, '', { mode: 0o666 });
       inst.rootfs = await deps.images.createRootfs(join(inst.bundleDir, 'rootfs'), image);
-      const mounts: OciMount[] = [
-        ...deps.volumes.mounts(this.pod, r.spec, this.volumes ?? []),
-        { destination: typeof r.spec.terminationMessagePath === 'string' && r.spec.terminationMessagePath ? r.spec.terminationMessagePath : '/dev/termination-log', source: inst.termPath, type: 'bind', options: ['rbind', 'rw'] },
-      ];
+      const mounts: OciMount[] = deps.volumes.mounts(this.pod, r.spec, this.volumes ?? []);
       const spec = deps.buildSpec({
         pod: this.pod,
         container: r.spec,
@@ -668,6 +667,9 @@ export class PodWorker {
         ...(isHostNetwork(this.pod) ? {} : { netnsPath: this.sandbox?.netnsPath }),
         env,
         mounts,
+        terminationMessageHostPath: inst.termPath,
+        containerId: inst.id,
+        podDir: this.podDir,
       });
       info = await deps.runtime.run(inst.id, inst.bundleDir, spec, inst.logPath);
     } catch (err) {
@@ -717,10 +719,11 @@ export class PodWorker {
     return {
       id: containerId(this.env.idPrefix, this.uid, name, attempt),
       attempt,
-      bundleDir: join(this.podDir, 'containers', name, String(attempt)),
+      bundleDir: join(this.podDir, 'bundles', name, String(attempt)),
       // /var/log/pods/<ns>_<name>_<uid>/<container>/<restartCount>.log, as the kubelet lays logs out.
       logPath: join(this.env.dataDir, 'logs', `${m.namespace ?? ''}_${m.name ?? ''}_${this.uid}`, name, `${attempt}.log`),
-      termPath: join(this.podDir, 'containers', name, String(attempt), 'termination-log'),
+      // pods/<uid>/containers/<container>/<instance>, the kubelet's termination log file, bound into the container.
+      termPath: join(this.podDir, 'containers', name, String(attempt)),
     };
   }
 

@@ -1,0 +1,480 @@
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CTX, Harness, T0, cond, cstat, deleting, mkPod } from './fakes.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.driver.close();
+  h?.cleanup();
+});
+
+describe('RuncPodDriver: a plain pod', () => {
+  it('goes Pending (ContainerCreating) → Running and Ready with a podIP, image and containerID', async () => {
+    h = new Harness();
+    const pod = mkPod();
+    // Before start-up has finished nothing is answered; the pod is synced again once ready.
+    expect(h.sync(pod)).toEqual({ status: null, wakeAt: null, remove: false });
+    await h.driver.whenReady();
+    expect(h.resyncs).toContain(pod.metadata!.uid);
+    expect(h.net.started).toEqual({ nodeName: 'n1', podCIDR: '10.244.1.0/24', hostNetwork: false });
+    const first = h.sync(pod).status!;
+    expect(first).toMatchObject({ phase: 'Pending', hostIP: CTX.hostIP, startTime: '2026-12-03T09:30:00Z' });
+    expect(cstat(first).state).toEqual({ waiting: { reason: 'ContainerCreating' } });
+    const s = await h.status(pod);
+    expect(s).toMatchObject({ phase: 'Running', podIP: '10.244.1.2', podIPs: [{ ip: '10.244.1.2' }] });
+    const c = cstat(s);
+    expect(c.state.running.startedAt).toBe('2026-12-03T09:30:00Z');
+    expect(c).toMatchObject({ ready: true, started: true, restartCount: 0, image: 'docker.io/library/busybox:1.36' });
+    expect(c.imageID).toMatch(/^docker\.io\/library\/busybox@sha256:a{64}$/);
+    expect(c.containerID).toBe(`runc://skiff-t-unit-${pod.metadata!.uid}_app_0`);
+    expect(cond(s, 'Ready')).toBe('True');
+    expect(cond(s, 'PodReadyToStartContainers')).toBe('True');
+    expect(h.log).toEqual(['setUp ' + pod.metadata!.name, 'run app 0']);
+    // The spec generator got the pod's netns, the resolved env and a termination message file.
+    expect(h.specs[0]).toMatchObject({ netnsPath: `/run/netns/skiff-t-pod-${pod.metadata!.uid}`, env: ['A=1'], containerId: `skiff-t-unit-${pod.metadata!.uid}_app_0` });
+    expect(h.specs[0]!.terminationMessageHostPath).toMatch(/\/pods\/.*\/containers\/app\/0$/);
+    // Nothing changes: no new status.
+    expect(h.sync(pod).status).toBeNull();
+  });
+
+  it('waits for a podCIDR before starting its network (or uses the podCIDR option)', async () => {
+    h = new Harness({ ctx: { podCIDR: undefined } });
+    const pod = mkPod();
+    h.sync(pod);
+    await h.settle();
+    expect(h.net.started).toBeNull();
+    h.driver.setContext({ ...CTX, podCIDR: '10.244.7.0/24' });
+    await h.driver.whenReady();
+    expect(h.net.started?.podCIDR).toBe('10.244.7.0/24');
+    const h2 = new Harness({ ctx: { podCIDR: undefined }, podCIDR: '10.9.0.0/24' });
+    await h2.driver.whenReady();
+    expect(h2.net.started?.podCIDR).toBe('10.9.0.0/24');
+    await h2.driver.close();
+    h2.cleanup();
+  });
+
+  it('rejects a pod the node has no room for with the simulated driver’s admission (OutOfpods)', async () => {
+    h = new Harness({ ctx: { allocatable: { ...CTX.allocatable, pods: '1' } } });
+    await h.driver.whenReady();
+    await h.status(mkPod());
+    const r = h.sync(mkPod());
+    expect(r.status).toMatchObject({ phase: 'Failed', reason: 'OutOfpods' });
+    expect(r.status!.message).toBe("Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 1, capacity: 1");
+  });
+});
+
+describe('RuncPodDriver: exits and restarts', () => {
+  it('exit 3 under Always: Terminated Error 3, an immediate restart, then CrashLoopBackOff 10s, 20s', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const pod = mkPod();
+    const uid = pod.metadata!.uid!;
+    await h.status(pod);
+    h.rt.exit(h.rt.idOf('app'), 3);
+    await h.advance(1000); // the exit poll
+    let s = await h.status(pod);
+    // First exit: restarted at once (client-go back-off starts with no delay), lastState holds the run.
+    expect(cstat(s)).toMatchObject({ restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 3, reason: 'Error', containerID: `runc://skiff-t-unit-${uid}_app_0` } } });
+    h.rt.exit(h.rt.idOf('app'), 3);
+    await h.advance(1000);
+    s = await h.status(pod);
+    expect(cstat(s).state).toEqual({ waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=app pod=${pod.metadata!.name}_default(${uid})` } });
+    expect(cstat(s)).toMatchObject({ restartCount: 1, ready: false, lastState: { terminated: { exitCode: 3, reason: 'Error' } } });
+    expect(cstat(s).containerID).toBeUndefined();
+    expect(s.phase).toBe('Running');
+    expect(cond(s, 'Ready')).toBe('False');
+    await h.advance(8000);
+    expect(h.log.filter((l) => l.startsWith('run app'))).toHaveLength(2);
+    await h.advance(1100);
+    s = await h.status(pod);
+    expect(cstat(s)).toMatchObject({ restartCount: 2, state: { running: {} } });
+    // The instance before the previous one is removed (one previous is kept for logs --previous).
+    expect(h.log).toContain('remove app 0');
+    h.rt.exit(h.rt.idOf('app'), 3);
+    await h.advance(1000);
+    s = await h.status(pod);
+    expect(cstat(s).state.waiting.message).toMatch(/^back-off 20s restarting failed container=app /);
+  });
+
+  it('Never: exit 0 ends the pod Succeeded (Completed), the sandbox goes, resources return', async () => {
+    h = new Harness({ ctx: { allocatable: { ...CTX.allocatable, pods: '1' } } });
+    await h.driver.whenReady();
+    const pod = mkPod({ restartPolicy: 'Never' });
+    await h.status(pod);
+    h.rt.exit(h.rt.idOf('app'), 0);
+    await h.advance(1000);
+    const s = await h.status(pod);
+    expect(s.phase).toBe('Succeeded');
+    expect(cstat(s).state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(s.podIP).toBe('10.244.1.2');
+    expect(h.log).toContain(`tearDown ${pod.metadata!.uid}`);
+    expect(cond(s, 'PodReadyToStartContainers')).toBe('False');
+    // The node's one pod slot is free again.
+    expect(h.sync(mkPod()).status?.phase).toBe('Pending');
+  });
+
+  it('OnFailure: a failure restarts, success ends Succeeded; Never with a failure ends Failed', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const pod = mkPod({ restartPolicy: 'OnFailure' });
+    await h.status(pod);
+    h.rt.exit(h.rt.idOf('app'), 1);
+    await h.advance(1000);
+    expect(cstat(await h.status(pod)).restartCount).toBe(1);
+    h.rt.exit(h.rt.idOf('app'), 0);
+    await h.advance(1000);
+    expect((await h.status(pod)).phase).toBe('Succeeded');
+    const never = mkPod({ restartPolicy: 'Never' });
+    await h.status(never);
+    h.rt.exit(h.rt.idOf('app'), 2);
+    await h.advance(1000);
+    const s = await h.status(never);
+    expect(s.phase).toBe('Failed');
+    expect(cstat(s).state.terminated).toMatchObject({ exitCode: 2, reason: 'Error' });
+  });
+
+  it('OOMKilled and the termination message (file, or the log tail under FallbackToLogsOnError)', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const pod = mkPod({ restartPolicy: 'Never', containers: [{ name: 'app', image: 'busybox:1.36' }] });
+    await h.status(pod);
+    h.writeTerminationMessage('bye now');
+    h.rt.exit(h.rt.idOf('app'), 137, true);
+    await h.advance(1000);
+    expect(cstat(await h.status(pod)).state.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled', message: 'bye now' });
+
+    const fb = mkPod({ restartPolicy: 'Never', containers: [{ name: 'app', image: 'busybox:1.36', terminationMessagePolicy: 'FallbackToLogsOnError' }] });
+    await h.status(fb);
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const logPath = h.rt.containers.get(h.rt.idOf('app'))!.logPath;
+    mkdirSync(logPath.replace(/\/[^/]+$/, ''), { recursive: true });
+    writeFileSync(logPath, '2026-12-03T09:30:00.1Z stdout F starting\n2026-12-03T09:30:00.2Z stderr P half \n2026-12-03T09:30:00.3Z stderr F line\n');
+    h.rt.exit(h.rt.idOf('app'), 1);
+    await h.advance(1000);
+    expect(cstat(await h.status(fb)).state.terminated).toMatchObject({ exitCode: 1, reason: 'Error', message: 'starting\nhalf line\n' });
+  });
+
+  it('a container that cannot start is StartError 128, then CrashLoopBackOff', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    h.rt.failRun.add('app');
+    const pod = mkPod();
+    await h.status(pod);
+    await h.settle();
+    const s = await h.status(pod);
+    expect(cstat(s).state.waiting).toMatchObject({ reason: 'CrashLoopBackOff' });
+    expect(cstat(s).lastState.terminated).toMatchObject({ exitCode: 128, reason: 'StartError', message: 'exec: "nope": executable file not found in $PATH' });
+    expect(cstat(s).restartCount).toBe(1);
+  });
+});
+
+describe('RuncPodDriver: images and config', () => {
+  it('ErrImagePull, then ImagePullBackOff for 10 s, then a new try and 20 s', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    h.images.missing.add('nope:1');
+    const pod = mkPod({ containers: [{ name: 'app', image: 'nope:1' }] });
+    let s = await h.status(pod);
+    expect(cstat(s).state.waiting).toEqual({ reason: 'ErrImagePull', message: 'failed to pull and unpack image "nope:1": not found' });
+    expect(s.phase).toBe('Pending');
+    await h.advance(2000); // the next pass
+    s = await h.status(pod);
+    expect(cstat(s).state.waiting).toEqual({ reason: 'ImagePullBackOff', message: 'Back-off pulling image "nope:1"' });
+    expect(h.images.ensures).toHaveLength(1);
+    await h.advance(7900);
+    expect(h.images.ensures).toHaveLength(1);
+    await h.advance(200);
+    s = await h.status(pod);
+    expect(h.images.ensures).toHaveLength(2);
+    expect(cstat(s).state.waiting.reason).toBe('ErrImagePull');
+    // Whichever of the two the moment shows, the next try waits 20 s.
+    await h.advance(19_000);
+    expect(h.images.ensures).toHaveLength(2);
+    await h.advance(1_500);
+    expect(h.images.ensures).toHaveLength(3);
+    h.images.missing.clear();
+    await h.advance(40_000);
+    expect((await h.status(pod)).phase).toBe('Running');
+  });
+
+  it('pull policy defaults as the API server’s: Always for :latest or no tag, IfNotPresent otherwise; ErrImageNeverPull', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    h.images.neverPulled.add('local:1');
+    const pod = mkPod({ containers: [{ name: 'a', image: 'busybox' }, { name: 'b', image: 'busybox:1.36' }, { name: 'c', image: 'local:1', imagePullPolicy: 'Never' }] });
+    const s = await h.status(pod);
+    expect(h.images.ensures.map((e) => e.policy)).toEqual(['Always', 'IfNotPresent', 'Never']);
+    expect(cstat(s, 'c').state.waiting).toEqual({ reason: 'ErrImageNeverPull', message: 'Container image "local:1" is not present with pull policy of Never' });
+  });
+
+  it('an env error is CreateContainerConfigError, retried until fixed', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    h.vols.envError = 'configmap "cfg" not found';
+    const pod = mkPod();
+    const s = await h.status(pod);
+    expect(cstat(s).state.waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'configmap "cfg" not found' });
+    h.vols.envError = null;
+    await h.advance(2100);
+    expect(cstat(await h.status(pod)).state.running).toBeDefined();
+  });
+});
+
+describe('RuncPodDriver: init containers and sidecars', () => {
+  it('runs init containers one at a time, a sidecar until started, then the regular containers', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const pod = mkPod({
+      initContainers: [
+        { name: 'init1', image: 'busybox:1.36' },
+        { name: 'side', image: 'busybox:1.36', restartPolicy: 'Always', startupProbe: { exec: { command: ['ok'] }, periodSeconds: 1 } },
+        { name: 'init2', image: 'busybox:1.36' },
+      ],
+    });
+    let s = await h.status(pod);
+    expect(cstat(s, 'init1').state.running).toBeDefined();
+    expect(cstat(s, 'app').state.waiting.reason).toBe('PodInitializing');
+    expect(cond(s, 'Initialized')).toBe('False');
+    h.rt.exit(h.rt.idOf('init1'), 0);
+    await h.advance(1000);
+    s = await h.status(pod);
+    expect(cstat(s, 'init1').state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(cstat(s, 'side')).toMatchObject({ started: false, state: { running: {} } });
+    expect(h.log.filter((l) => l.startsWith('run '))).toEqual(['run init1 0', 'run side 0']);
+    await h.advance(100); // startup probe at 0 s succeeds
+    s = await h.status(pod);
+    expect(cstat(s, 'side').started).toBe(true);
+    expect(h.log.filter((l) => l.startsWith('run '))).toEqual(['run init1 0', 'run side 0', 'run init2 0']);
+    h.rt.exit(h.rt.idOf('init2'), 0);
+    await h.advance(1000);
+    s = await h.status(pod);
+    expect(s.phase).toBe('Running');
+    expect(cstat(s, 'app').state.running).toBeDefined();
+    expect(cond(s, 'Initialized')).toBe('True');
+
+    // Deletion: the regular container stops before the sidecar.
+    h.log.length = 0;
+    const d = deleting(pod, 5);
+    h.sync(d);
+    await h.advance(500);
+    const kills = h.log.filter((l) => l.startsWith('kill'));
+    expect(kills).toEqual(['kill app SIGTERM', 'kill side SIGTERM']);
+  });
+
+  it('a failed init container under Never fails the pod; under Always it restarts with back-off', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const never = mkPod({ restartPolicy: 'Never', initContainers: [{ name: 'init', image: 'busybox:1.36' }] });
+    await h.status(never);
+    h.rt.exit(h.rt.idOf('init'), 1);
+    await h.advance(1000);
+    const s = await h.status(never);
+    expect(s.phase).toBe('Failed');
+    expect(h.log.filter((l) => l === 'run app 0')).toHaveLength(0);
+
+    const always = mkPod({ initContainers: [{ name: 'init', image: 'busybox:1.36' }] });
+    await h.status(always);
+    h.rt.exit(h.rt.idOf('init'), 1);
+    await h.advance(1000);
+    expect(cstat(await h.status(always), 'init').restartCount).toBe(1);
+  });
+});
+
+describe('RuncPodDriver: probes', () => {
+  it('readiness httpGet: named port, pod IP, successThreshold and failureThreshold', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const seen: string[] = [];
+    let ok = true;
+    h.checker.http = async (c) => {
+      seen.push(`${c.scheme} ${c.host}:${c.port}${c.path} ${c.timeoutMs}`);
+      return { ok, detail: ok ? '200' : '503' };
+    };
+    const pod = mkPod({
+      containers: [{ name: 'app', image: 'busybox:1.36', ports: [{ name: 'web', containerPort: 8080 }], readinessProbe: { httpGet: { port: 'web', path: '/healthz' }, initialDelaySeconds: 2, periodSeconds: 5, successThreshold: 2, failureThreshold: 2, timeoutSeconds: 3 } }],
+    });
+    let s = await h.status(pod);
+    expect(cstat(s)).toMatchObject({ ready: false, started: true });
+    await h.advance(2000);
+    expect(seen).toEqual(['HTTP 10.244.1.2:8080/healthz 3000']);
+    expect(cstat(await h.status(pod)).ready).toBe(false); // one success of two
+    await h.advance(5000);
+    s = await h.status(pod);
+    expect(cstat(s).ready).toBe(true);
+    expect(cond(s, 'Ready')).toBe('True');
+    ok = false;
+    await h.advance(5000);
+    expect(cstat(await h.status(pod)).ready).toBe(true); // one failure of two
+    await h.advance(5000);
+    expect(cstat(await h.status(pod)).ready).toBe(false);
+    // Readiness failures never restart a container.
+    expect(h.log.filter((l) => l.startsWith('kill'))).toEqual([]);
+  });
+
+  it('liveness exec failing failureThreshold times kills the container (SIGTERM) and it restarts', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    let healthy = true;
+    h.rt.execHandler = () => ({ exitCode: healthy ? 0 : 1, stdout: '', stderr: '', timedOut: false });
+    const pod = mkPod({ containers: [{ name: 'app', image: 'busybox:1.36', livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 3 } }] });
+    await h.status(pod);
+    await h.advance(3000);
+    // Tries at 0, 1, 2 and 3 s.
+    expect(h.log.filter((l) => l.startsWith('exec app cat /tmp/healthy'))).toHaveLength(4);
+    healthy = false;
+    await h.advance(2500);
+    expect(h.log.filter((l) => l.startsWith('kill'))).toEqual([]);
+    await h.advance(1500);
+    expect(h.log.filter((l) => l.startsWith('kill'))).toEqual(['kill app SIGTERM']);
+    healthy = true;
+    await h.advance(1000);
+    const s = await h.status(pod);
+    expect(cstat(s)).toMatchObject({ restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 143, reason: 'Error' } } });
+  });
+
+  it('a startup probe holds liveness and readiness until it succeeds; its failure restarts the container', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    let startupOk = false;
+    h.rt.execHandler = (_id, argv) => ({ exitCode: argv[0] === 'startup' && !startupOk ? 1 : 0, stdout: '', stderr: '', timedOut: false });
+    const pod = mkPod({
+      containers: [{ name: 'app', image: 'busybox:1.36', startupProbe: { exec: { command: ['startup'] }, periodSeconds: 1, failureThreshold: 5 }, livenessProbe: { exec: { command: ['live'] }, periodSeconds: 1 } }],
+    });
+    let s = await h.status(pod);
+    expect(cstat(s)).toMatchObject({ started: false, ready: false });
+    await h.advance(2000);
+    expect(h.log.some((l) => l.includes('exec app live'))).toBe(false);
+    startupOk = true;
+    await h.advance(1000);
+    s = await h.status(pod);
+    expect(cstat(s)).toMatchObject({ started: true, ready: true });
+    await h.advance(2000);
+    expect(h.log.some((l) => l.includes('exec app live'))).toBe(true);
+
+    const failing = mkPod({ containers: [{ name: 'app2', image: 'busybox:1.36', startupProbe: { exec: { command: ['never'] }, periodSeconds: 1, failureThreshold: 2 } }] });
+    h.rt.execHandler = () => ({ exitCode: 1, stdout: '', stderr: '', timedOut: false });
+    await h.status(failing);
+    await h.advance(2500);
+    expect(h.log).toContain('kill app2 SIGTERM');
+  });
+
+  it('tcpSocket probes go through the checker to the pod IP; timeouts fail exec probes', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const tcp: string[] = [];
+    h.checker.tcp = async (c) => {
+      tcp.push(`${c.host}:${c.port}`);
+      return { ok: false, detail: 'ECONNREFUSED' };
+    };
+    h.rt.execHandler = () => ({ exitCode: 0, stdout: '', stderr: '', timedOut: true });
+    const pod = mkPod({ containers: [{ name: 'app', image: 'busybox:1.36', readinessProbe: { tcpSocket: { port: 6379 }, periodSeconds: 1 }, livenessProbe: { exec: { command: ['slow'] }, periodSeconds: 1, failureThreshold: 1 } }] });
+    await h.status(pod);
+    await h.advance(1000);
+    expect(tcp[0]).toBe('10.244.1.2:6379');
+    expect(h.log).toContain('kill app SIGTERM');
+  });
+});
+
+describe('RuncPodDriver: termination', () => {
+  it('preStop, SIGTERM, the grace period, SIGKILL; then containers, volumes and the sandbox go and remove is true', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    h.rt.ignoreTerm.add('app');
+    const pod = mkPod({ containers: [{ name: 'app', image: 'busybox:1.36', lifecycle: { preStop: { exec: { command: ['drain'] } } } }] });
+    const uid = pod.metadata!.uid!;
+    await h.status(pod);
+    h.log.length = 0;
+    const d = deleting(pod, 5);
+    h.sync(d);
+    await h.advance(4900);
+    expect(h.log).toEqual(['exec app drain', 'kill app SIGTERM']);
+    expect(h.sync(d).remove).toBe(false);
+    await h.advance(300);
+    expect(h.log.slice(2, 3)).toEqual(['kill app SIGKILL']);
+    await h.settle();
+    const r = h.sync(d);
+    expect(r.remove).toBe(true);
+    expect(cstat(r.status ?? (await h.status(d))).state.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+    expect(h.log).toContain('remove app 0');
+    expect(h.log).toContain('volumes cleanup');
+    expect(h.log).toContain(`tearDown ${uid}`);
+    expect(h.log.indexOf('remove app 0')).toBeLessThan(h.log.indexOf(`tearDown ${uid}`));
+    expect(existsSync(`${h.dataDir}/pods/${uid}`)).toBe(false);
+    h.driver.forget(uid);
+    expect(h.driver.worker(uid)).toBeUndefined();
+  });
+
+  it('grace 0 still gives the container the kubelet’s 2 s minimum; a pod forgotten before it stopped is removed', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    h.rt.ignoreTerm.add('app');
+    const pod = mkPod();
+    await h.status(pod);
+    h.log.length = 0;
+    h.driver.forget(pod.metadata!.uid!);
+    await h.advance(1900);
+    expect(h.log).toEqual(['kill app SIGTERM']);
+    await h.advance(300);
+    expect(h.log).toContain('kill app SIGKILL');
+    expect(h.log).toContain(`tearDown ${pod.metadata!.uid}`);
+    expect(h.driver.worker(pod.metadata!.uid!)).toBeUndefined();
+  });
+
+  it('a pod deleted before it ever ran here is removed at once', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    expect(h.sync(deleting(mkPod()))).toEqual({ status: null, wakeAt: null, remove: true });
+  });
+});
+
+describe('RuncPodDriver: agent restart and usage', () => {
+  it('a new driver on the same data dir adopts running containers (no new run), keeps counts, and removes orphans', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const pod = mkPod();
+    await h.status(pod);
+    h.rt.exit(h.rt.idOf('app'), 1);
+    await h.advance(1000);
+    await h.status(pod);
+    const orphan = mkPod({ containers: [{ name: 'other', image: 'busybox:1.36' }] });
+    await h.status(orphan);
+    const before = await h.status(pod);
+    await h.driver.close();
+    expect(h.checker.closed).toBe(true);
+    const runs = h.log.filter((l) => l.startsWith('run')).length;
+
+    h.newDriver({ orphanGraceMs: 5000 });
+    await h.driver.whenReady();
+    const after = await h.status(pod);
+    expect(h.log.filter((l) => l.startsWith('run')).length).toBe(runs);
+    expect(cstat(after)).toEqual(cstat(before));
+    expect(after.startTime).toBe(before.startTime);
+    expect(after.podIP).toBe(before.podIP);
+    // It keeps watching the adopted container.
+    h.rt.exit(h.rt.idOf('app'), 2);
+    await h.advance(1000);
+    const again = await h.status(pod);
+    expect(cstat(again)).toMatchObject({ state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 2 } }, restartCount: 1 });
+    // The orphan (never synced by the new driver) is removed after the grace.
+    await h.advance(5000);
+    expect(h.log).toContain(`tearDown ${orphan.metadata!.uid}`);
+    expect([...h.rt.containers.keys()].some((id) => id.includes(orphan.metadata!.uid!))).toBe(false);
+  });
+
+  it('usage: CPU as the rate between two samples, memory as the working set', async () => {
+    h = new Harness({ usageIntervalMs: 10_000 });
+    await h.driver.whenReady();
+    let cpu = 0;
+    h.rt.stats = async () => ({ cpuUsageNanos: (cpu += 5e9), memoryWorkingSetBytes: 64 << 20 });
+    const pod = mkPod();
+    await h.status(pod);
+    await h.driver.sampleUsage();
+    await h.advance(10_000, 1000);
+    const u = h.driver.usage(h.clock.now());
+    expect(u.nodeName).toBe('n1');
+    expect(u.pods).toEqual([{ namespace: 'default', name: pod.metadata!.name, uid: pod.metadata!.uid, containers: [{ name: 'app', cpuNanoCores: 500_000_000, memoryBytes: 64 << 20 }] }]);
+    expect(u.memoryBytes).toBe(64 << 20);
+  });
+});
+
+void T0;

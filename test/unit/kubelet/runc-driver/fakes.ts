@@ -1,0 +1,297 @@
+/**
+ * In-memory stand-ins for the real node's parts (runtime, images, network, volumes, probe checker), recording
+ * every call in one ordered log, and a harness that drives a RuncPodDriver on a FakeClock.
+ */
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { FakeClock } from '../../../../src/client/clock.js';
+import { ImageError, type EnsureImageOptions, type ImageService, type Rootfs, type StoredImage } from '../../../../src/dataplane/kubelet/images/types.js';
+import type { NodeNetworkConfig, PodNetwork, PodNetworkRequest, PodSandboxNetwork } from '../../../../src/dataplane/kubelet/network/types.js';
+import { RuncPodDriver, type RuncDriverOptions } from '../../../../src/dataplane/kubelet/runtime/runc/driver.js';
+import type { ContainerSpecInput, PodVolumes, RuncDeps } from '../../../../src/dataplane/kubelet/runtime/runc/pod-worker-deps.js';
+import type { CheckResult, HttpCheck, NetChecker, TcpCheck } from '../../../../src/dataplane/kubelet/runtime/runc/probe-net.js';
+import type { ContainerInfo, ContainerRuntime, ContainerStats, ExecResult, OciSpec } from '../../../../src/dataplane/kubelet/runtime/runc/types.js';
+import type { NodeContext, Pod, PodStatus, SyncResult } from '../../../../src/dataplane/kubelet/types.js';
+import { VolumeError, type OciMount, type PreparedVolume } from '../../../../src/dataplane/kubelet/volumes/types.js';
+
+export const T0 = Date.parse('2026-12-03T09:30:00Z');
+export const CTX: NodeContext = { nodeName: 'n1', hostIP: '10.200.0.7', podCIDR: '10.244.1.0/24', allocatable: { cpu: '4', memory: '8Gi', pods: '110', 'ephemeral-storage': '100Gi' } };
+
+interface FakeContainer {
+  info: ContainerInfo;
+  logPath: string;
+  spec: OciSpec;
+  /** What SIGTERM does: exit with 143 (default), or nothing (a process that ignores it). */
+  ignoresTerm: boolean;
+}
+
+export class FakeRuntime implements ContainerRuntime {
+  readonly containers = new Map<string, FakeContainer>();
+  /** Decides exec results (probes, hooks); default exit 0. */
+  execHandler: (id: string, argv: string[]) => ExecResult | Promise<ExecResult> = () => ({ exitCode: 0, stdout: '', stderr: '', timedOut: false });
+  /** Makes run() fail for these container names. */
+  failRun = new Set<string>();
+  /** Containers whose name is here ignore SIGTERM. */
+  ignoreTerm = new Set<string>();
+
+  constructor(
+    private readonly clock: FakeClock,
+    readonly log: string[],
+  ) {}
+
+  private nameOf(id: string): string {
+    return id.split('_')[1] ?? id;
+  }
+
+  async run(id: string, bundleDir: string, spec: OciSpec, logPath: string): Promise<ContainerInfo> {
+    this.log.push(`run ${this.nameOf(id)} ${id.split('_')[2]}`);
+    if (this.failRun.has(this.nameOf(id))) throw new Error(`exec: "nope": executable file not found in $PATH`);
+    const info: ContainerInfo = { id, state: 'running', createdAt: this.clock.now(), startedAt: this.clock.now() };
+    this.containers.set(id, { info, logPath, spec, ignoresTerm: this.ignoreTerm.has(this.nameOf(id)) });
+    return { ...info };
+  }
+
+  async state(id: string): Promise<ContainerInfo | undefined> {
+    const c = this.containers.get(id);
+    return c ? { ...c.info } : undefined;
+  }
+
+  /** The container's process ends on its own. */
+  exit(id: string, exitCode: number, oomKilled = false): void {
+    const c = this.containers.get(id);
+    if (!c || c.info.state !== 'running') throw new Error(`${id} is not running`);
+    c.info = { ...c.info, state: 'stopped', exitCode, finishedAt: this.clock.now(), ...(oomKilled ? { oomKilled } : {}) };
+  }
+
+  async kill(id: string, signal: string): Promise<void> {
+    this.log.push(`kill ${this.nameOf(id)} ${signal}`);
+    const c = this.containers.get(id);
+    if (!c || c.info.state !== 'running') return;
+    if (signal === 'SIGKILL') this.exit(id, 137);
+    else if (signal === 'SIGTERM' && !c.ignoresTerm) this.exit(id, 143);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.log.push(`remove ${this.nameOf(id)} ${id.split('_')[2]}`);
+    this.containers.delete(id);
+  }
+
+  async exec(id: string, argv: string[], opts: { timeoutMs: number }): Promise<ExecResult> {
+    void opts;
+    this.log.push(`exec ${this.nameOf(id)} ${argv.join(' ')}`);
+    return this.execHandler(id, argv);
+  }
+
+  async list(prefix: string): Promise<ContainerInfo[]> {
+    return [...this.containers.values()].filter((c) => c.info.id.startsWith(prefix)).map((c) => ({ ...c.info }));
+  }
+
+  stats: (id: string) => Promise<ContainerStats | undefined> = async () => ({ cpuUsageNanos: 0, memoryWorkingSetBytes: 0 });
+
+  /** The one running (or latest) container of `name`. */
+  idOf(name: string): string {
+    const ids = [...this.containers.keys()].filter((id) => this.nameOf(id) === name);
+    if (!ids.length) throw new Error(`no container ${name}`);
+    return ids[ids.length - 1]!;
+  }
+}
+
+export class FakeImages implements ImageService {
+  missing = new Set<string>();
+  neverPulled = new Set<string>();
+  ensures: { image: string; policy: string }[] = [];
+
+  constructor(readonly log: string[]) {}
+
+  async ensure(image: string, opts: EnsureImageOptions): Promise<StoredImage> {
+    this.ensures.push({ image, policy: opts.policy });
+    if (this.missing.has(image)) throw new ImageError('ErrImagePull', `failed to pull and unpack image "${image}": not found`);
+    if (this.neverPulled.has(image)) throw new ImageError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+    const ref = image.includes('/') ? image : `docker.io/library/${image}`;
+    return { ref, imageID: `${ref.split(':')[0]}@sha256:${'a'.repeat(64)}`, names: [ref], config: { entrypoint: [], cmd: ['sh'], env: [], workingDir: '', user: '' }, layers: [], sizeBytes: 1 };
+  }
+
+  async createRootfs(dir: string): Promise<Rootfs> {
+    mkdirSync(dir, { recursive: true });
+    return { path: dir, release: async () => void this.log.push(`release ${dir.split('/').slice(-3, -1).join('/')}`) };
+  }
+
+  async list(): Promise<StoredImage[]> {
+    return [];
+  }
+}
+
+export class FakeNetwork implements PodNetwork {
+  readonly sandboxes = new Map<string, PodSandboxNetwork>();
+  private next = 2;
+  started: NodeNetworkConfig | null = null;
+  failSetUp = false;
+
+  constructor(readonly log: string[]) {}
+
+  async start(cfg: NodeNetworkConfig): Promise<void> {
+    this.started = cfg;
+  }
+
+  async setUp(req: PodNetworkRequest): Promise<PodSandboxNetwork> {
+    if (this.failSetUp) throw new Error('no IP addresses available in range set');
+    const have = this.sandboxes.get(req.uid);
+    if (have) return have;
+    this.log.push(`setUp ${req.name}`);
+    const sb = { netnsPath: `/run/netns/skiff-t-pod-${req.uid}`, ips: [`10.244.1.${this.next++}`] };
+    this.sandboxes.set(req.uid, sb);
+    return sb;
+  }
+
+  async tearDown(uid: string): Promise<void> {
+    if (this.sandboxes.delete(uid)) this.log.push(`tearDown ${uid}`);
+  }
+
+  async list(): Promise<Map<string, PodSandboxNetwork>> {
+    return new Map(this.sandboxes);
+  }
+
+  nodeNetnsPath(): string | undefined {
+    return undefined;
+  }
+
+  async destroy(): Promise<void> {
+    this.sandboxes.clear();
+  }
+}
+
+export class FakeVolumes implements PodVolumes {
+  envError: string | null = null;
+  cleaned: string[] = [];
+
+  constructor(readonly log: string[]) {}
+
+  async prepare(): Promise<PreparedVolume[]> {
+    return [];
+  }
+
+  mounts(): OciMount[] {
+    return [];
+  }
+
+  async env(): Promise<string[]> {
+    if (this.envError) throw new VolumeError('CreateContainerConfigError', this.envError);
+    return ['A=1'];
+  }
+
+  async cleanup(pod: Pod | { metadata: { uid: string } }): Promise<void> {
+    this.cleaned.push(pod.metadata!.uid!);
+    this.log.push('volumes cleanup');
+  }
+}
+
+export class FakeChecker implements NetChecker {
+  http: (c: HttpCheck) => Promise<CheckResult> = async () => ({ ok: true, detail: '200' });
+  tcp: (c: TcpCheck) => Promise<CheckResult> = async () => ({ ok: true, detail: 'connected' });
+  closed = false;
+  close(): void {
+    this.closed = true;
+  }
+}
+
+let seq = 0;
+export function mkPod(spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): Pod {
+  seq++;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `p${seq}`, namespace: 'default', uid: `0000000${seq}-aaaa-bbbb-cccc-dddddddddddd`, ...meta },
+    spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'busybox:1.36' }], ...spec },
+  };
+}
+
+export function deleting(pod: Pod, grace = 30): Pod {
+  return { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(T0).toISOString(), deletionGracePeriodSeconds: grace } };
+}
+
+export class Harness {
+  readonly clock = new FakeClock(T0);
+  readonly log: string[] = [];
+  readonly rt = new FakeRuntime(this.clock, this.log);
+  readonly images = new FakeImages(this.log);
+  readonly net = new FakeNetwork(this.log);
+  readonly vols = new FakeVolumes(this.log);
+  readonly checker = new FakeChecker();
+  readonly specs: ContainerSpecInput[] = [];
+  readonly resyncs: string[] = [];
+  readonly dataDir: string;
+  driver: RuncPodDriver;
+  private readonly last = new Map<string, PodStatus>();
+
+  constructor(opts: Partial<RuncDriverOptions> & { dataDir?: string; ctx?: Partial<NodeContext> } = {}) {
+    this.dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'skiff-runc-unit-'));
+    this.driver = this.newDriver(opts);
+  }
+
+  deps(): RuncDeps {
+    return {
+      runtime: this.rt,
+      images: this.images,
+      network: this.net,
+      volumes: this.vols,
+      checker: this.checker,
+      buildSpec: (input) => {
+        this.specs.push(input);
+        return { process: { args: [] } };
+      },
+    };
+  }
+
+  newDriver(opts: Partial<RuncDriverOptions> & { ctx?: Partial<NodeContext> } = {}): RuncPodDriver {
+    this.driver = new RuncPodDriver({ ...CTX, ...opts.ctx }, { resync: (uid) => this.resyncs.push(uid) }, {
+      deps: this.deps(),
+      dataDir: this.dataDir,
+      clock: this.clock,
+      idPrefix: 'skiff-t-unit-',
+      pidAlive: () => false,
+      ...opts,
+    });
+    return this.driver;
+  }
+
+  async settle(): Promise<void> {
+    for (let i = 0; i < 25; i++) await new Promise((r) => setImmediate(r));
+  }
+
+  /** Moves the fake clock in small steps, letting the workers run between them. */
+  async advance(ms: number, stepMs = 100): Promise<void> {
+    for (let t = 0; t < ms; t += stepMs) {
+      this.clock.step(Math.min(stepMs, ms - t));
+      await this.settle();
+    }
+  }
+
+  sync(pod: Pod): SyncResult {
+    const r = this.driver.sync(pod, this.clock.now());
+    if (r.status) this.last.set(pod.metadata!.uid!, r.status);
+    return r;
+  }
+
+  /** Syncs, lets the worker run, syncs again: the status the agent would post by now. */
+  async status(pod: Pod): Promise<PodStatus> {
+    this.sync(pod);
+    await this.settle();
+    this.sync(pod);
+    return this.last.get(pod.metadata!.uid!)!;
+  }
+
+  /** Writes the termination message a container leaves (through its bound host file). */
+  writeTerminationMessage(text: string): void {
+    const input = this.specs[this.specs.length - 1]!;
+    mkdirSync(dirname(input.terminationMessageHostPath), { recursive: true });
+    writeFileSync(input.terminationMessageHostPath, text);
+  }
+
+  cleanup(): void {
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export const cstat = (s: PodStatus, name = 'app'): Record<string, any> => [...((s.initContainerStatuses as unknown[]) ?? []), ...((s.containerStatuses as unknown[]) ?? [])].find((c) => (c as { name: string }).name === name) as Record<string, any>;
+export const cond = (s: PodStatus, type: string): string | undefined => (s.conditions as { type: string; status: string }[] | undefined)?.find((c) => c.type === type)?.status;
