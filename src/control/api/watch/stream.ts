@@ -165,7 +165,8 @@ export async function serveWatch(
         if (p.match(e.object)) write(line('ADDED', p.render ? objectJson(e.object) : (e.json ??= JSON.stringify(e.object))));
       }
       lastRV = at;
-      if (p.sendInitialEvents) bookmark(at, true);
+      // The end-of-initial-events bookmark is a bookmark: only for watchers that allow them (as the cacher).
+      if (p.sendInitialEvents && p.allowWatchBookmarks) bookmark(at, true);
       sub = cache.subscribe(at, onEvent, onEnd);
     } else if (rvText === '') {
       await cache.waitFresh();
