@@ -8,6 +8,7 @@ import { registerSchedulerCommand } from './scheduler.js';
 import { registerProxyCommand } from './proxy.js';
 import { registerNodesCommand } from './nodes.js';
 import { registerControllerManagerCommand } from './controller-manager.js';
+import { registerImageCommand } from './image.js';
 
 const program = new Command('skiff').description('A Kubernetes-compatible cluster').version('0.1.0');
 registerServerCommand(program);
@@ -15,5 +16,6 @@ registerSchedulerCommand(program);
 registerProxyCommand(program);
 registerNodesCommand(program);
 registerControllerManagerCommand(program);
+registerImageCommand(program);
 
 await program.parseAsync(process.argv);
