@@ -191,6 +191,32 @@ describe.skipIf(skip !== null).sequential('pod network (root, netns)', () => {
     expect(await ping(netnsOf(sf), sa.ips[0]!)).toBe(false);
   });
 
+  it('a full podCIDR fails set-up in host-local\'s words; a failed set-up leaves no namespace and no lease', async () => {
+    const small = new BridgePodNetwork({ stateDir: join(dir, 'n3'), prefix });
+    try {
+      await small.start({ nodeName: 'n3', podCIDR: '10.244.3.0/29', hostNetwork: false }); // .2 - .6
+      const many = Array.from({ length: 5 }, (_, i) => pod(`s${i}`));
+      const boxes = await Promise.all(many.map((p) => small.setUp(p)));
+      expect(new Set(boxes.map((b) => b.ips[0])).size).toBe(5);
+      await expect(small.setUp(pod('s5'))).rejects.toThrow('no IP addresses available in range set: 10.244.3.2-10.244.3.6');
+      expect(existsSync(`/run/netns/${podNetnsName(pod('s5').uid, prefix)}`)).toBe(false);
+      // a step failing half-way (the bridge is gone) is rolled back: namespace deleted, address free again
+      await small.tearDown(many[0]!.uid);
+      spawnSync('ip', ['-n', nodeNetnsName('n3', prefix), 'link', 'del', 'skiff0']);
+      const late = pod('late');
+      await expect(small.setUp(late)).rejects.toThrow(/set up default\/late .*skiff0/);
+      expect(existsSync(`/run/netns/${podNetnsName(late.uid, prefix)}`)).toBe(false);
+      expect((await small.list()).has(late.uid)).toBe(false);
+      // start() again repairs the node; the address is there for the next pod
+      await small.start({ nodeName: 'n3', podCIDR: '10.244.3.0/29', hostNetwork: false });
+      const ok = await small.setUp(late);
+      expect(ok.ips[0]).toMatch(/^10\.244\.3\.[2-6]$/);
+      expect(await ping(netnsOf(ok), '10.244.3.1')).toBe(true);
+    } finally {
+      await small.destroy();
+    }
+  });
+
   it('destroy removes the node namespace and its pods', async () => {
     const pods = [...(await net2!.list()).values()];
     const ns = nodeNetnsName('n2', prefix);

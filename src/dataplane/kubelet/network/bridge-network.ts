@@ -87,18 +87,23 @@ export class BridgePodNetwork implements PodNetwork {
     return undefined;
   }
 
-  /** The node namespace's name (null: the agent's own), once started. */
+  /** The node's IP (the uplink's address, or options.nodeIP): what the agent reports as its InternalIP. */
+  get nodeAddress(): string | undefined {
+    return this.nodeIP;
+  }
+
+  /** The node namespace's name (null: the agent's own), once started: the proxy agent's --netns. */
   nodeNetnsName(): string | null {
     return this.started().nodeNetns;
   }
 
-  setUp(req: PodNetworkRequest): Promise<PodSandboxNetwork> {
+  async setUp(req: PodNetworkRequest): Promise<PodSandboxNetwork> {
     checkRequest(req);
     return this.serial(req.uid, () => this.doSetUp(req));
   }
 
-  tearDown(uid: string): Promise<void> {
-    if (!uid) return Promise.reject(new Error('pod network: uid must not be empty'));
+  async tearDown(uid: string): Promise<void> {
+    if (!uid) throw new Error('pod network: uid must not be empty');
     return this.serial(uid, () => this.doTearDown(uid));
   }
 
