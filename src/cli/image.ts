@@ -28,7 +28,7 @@ export function humanSize(bytes: number): string {
 }
 
 export function imageRows(images: StoredImage[]): string[][] {
-  const rows = [['IMAGE', 'IMAGE ID', 'SIZE']];
+  const rows = [['IMAGE', 'DIGEST', 'SIZE']];
   for (const img of [...images].sort((a, b) => a.ref.localeCompare(b.ref))) {
     const digest = img.imageID.slice(img.imageID.indexOf('@sha256:') + 8, img.imageID.indexOf('@sha256:') + 8 + 13);
     rows.push([img.ref, digest, humanSize(img.sizeBytes)]);
