@@ -64,8 +64,10 @@ export interface ContainerSpecInput {
   swapAccounting?: boolean;
   /** Give the container its own cgroup namespace (what containerd does on cgroup v2). */
   cgroupNamespace?: boolean;
-  /** Host devices a privileged container gets (containerd's WithHostDevices); the caller lists /dev. */
+  /** Host devices a privileged container gets (containerd's WithHostDevices); the caller lists /dev (host.ts). */
   hostDevices?: OciDevice[];
+  /** Capabilities the runtime itself holds (its bounding set, host.ts): what privileged and "ALL" grant. Default: all. */
+  hostCapabilities?: string[];
 }
 
 // containerd's default set (oci.populateDefaultUnixSpec), what a pod without capabilities gets.
@@ -74,7 +76,8 @@ export const DEFAULT_CAPABILITIES = [
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
-// Every capability of Linux 5.9+ (0..40), in number order: what "ALL" and privileged mean.
+// Every capability of Linux 5.9+ (0..40), in number order (index = capability number). Privileged and "ALL"
+// grant those the runtime holds (containerd: cap.Current()), which is this list on an unrestricted host.
 export const ALL_CAPABILITIES = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
@@ -279,13 +282,13 @@ export function processUser(input: Pick<ContainerSpecInput, 'pod' | 'container' 
 }
 
 /** Capability list after add/drop: "ALL" first (add then drop), then named adds, then named drops (containerd WithCapabilities). */
-export function capabilitySet(sc: SecurityContext): string[] {
-  if (sc.privileged) return [...ALL_CAPABILITIES];
+export function capabilitySet(sc: SecurityContext, hostCapabilities: string[] = ALL_CAPABILITIES): string[] {
+  if (sc.privileged) return [...hostCapabilities];
   const norm = (c: string): string => 'CAP_' + c.toUpperCase().replace(/^CAP_/, '');
   const add = sc.capabilities?.add ?? [];
   const drop = sc.capabilities?.drop ?? [];
   let caps = [...DEFAULT_CAPABILITIES];
-  if (add.some((c) => c.toUpperCase() === 'ALL')) caps = [...ALL_CAPABILITIES];
+  if (add.some((c) => c.toUpperCase() === 'ALL')) caps = [...hostCapabilities];
   if (drop.some((c) => c.toUpperCase() === 'ALL')) caps = [];
   for (const c of add) if (c.toUpperCase() !== 'ALL' && !caps.includes(norm(c))) caps.push(norm(c));
   const dropped = new Set(drop.filter((c) => c.toUpperCase() !== 'ALL').map(norm));
@@ -388,7 +391,7 @@ export function buildOciSpec(input: ContainerSpecInput): OciSpec {
   for (const kv of image.env) setEnv(kv);
   for (const e of input.env) setEnv(`${e.name}=${e.value}`);
 
-  const caps = capabilitySet(sc);
+  const caps = capabilitySet(sc, input.hostCapabilities);
   const process: Record<string, unknown> = {
     terminal: false,
     user: processUser(input),
