@@ -68,7 +68,7 @@ export class RegistryClient {
   async manifest(tagOrDigest: string): Promise<FetchedManifest> {
     const url = `${this.base}/manifests/${tagOrDigest}`;
     const res = await this.request(url, { accept: MANIFEST_ACCEPT });
-    const name = tagOrDigest.startsWith('sha256:') ? `${formatReference({ ...this.ref, tag: undefined })}@${tagOrDigest}` : formatReference({ ...this.ref, tag: tagOrDigest, digest: undefined });
+    const name = tagOrDigest.startsWith('sha256:') ? formatReference({ ...this.ref, tag: undefined, digest: tagOrDigest }) : formatReference({ ...this.ref, tag: tagOrDigest, digest: undefined });
     if (res.status === 404) {
       await res.body?.cancel();
       throw new RegistryError(`${name}: not found`, 404);

@@ -1,0 +1,212 @@
+/**
+ * The image store against a real registry: Debian's docker-registry on 127.0.0.1 (storage in a temp dir, ended by
+ * PID), images built here from /bin/busybox, pushed with skopeo, pulled back with the store's own client; then an
+ * overlay rootfs from the pulled layers. Needs root (overlay mounts, whiteout devices) and the tools.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { access, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
+import { ImageError, type StoredImage } from '../../src/dataplane/kubelet/images/types.js';
+import { commandPath } from '../setup/commands.js';
+import { addImage, busyboxLayer, type BuiltImage } from '../unit/kubelet/images/oci-fixture.js';
+
+function skipReason(): string | null {
+  if (process.platform !== 'linux') return 'image dataplane tests need Linux';
+  if (process.getuid?.() !== 0) return 'image dataplane tests need root (overlay mounts, whiteout devices)';
+  for (const t of ['docker-registry', 'skopeo', 'mount', 'umount']) if (!commandPath(t)) return `image dataplane tests need the '${t}' command`;
+  return null;
+}
+const reason = skipReason();
+if (reason) console.warn(`skipping test/dataplane/images-registry.test.ts: ${reason}`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Registry {
+  host: string;
+  proc: ChildProcess;
+}
+
+const started: ChildProcess[] = [];
+
+async function startRegistry(dir: string, extraConfig = ''): Promise<Registry> {
+  const port = await freePort();
+  const config = join(dir, 'config.yml');
+  await writeFile(config, `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'storage')}\nhttp:\n  addr: 127.0.0.1:${port}\n${extraConfig}`);
+  const proc = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(proc);
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`docker-registry exited ${proc.exitCode}: ${stderr}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/v2/`).then(
+      (r) => r.status === 200 || r.status === 401,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`docker-registry did not answer on 127.0.0.1:${port}: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { host: `127.0.0.1:${port}`, proc };
+}
+
+function skopeoCopy(src: string, dest: string, extra: string[] = []): void {
+  const r = spawnSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...extra, src, dest], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`skopeo copy ${src} ${dest}: ${r.stderr}`);
+}
+
+/** A bcrypt htpasswd line through libc's crypt (libxcrypt), as docker-registry accepts only bcrypt. */
+function htpasswdLine(user: string, pass: string): string | null {
+  const r = spawnSync('perl', ['-e', 'print crypt($ARGV[0], "\\$2b\\$05\\$abcdefghijklmnopqrstuu")', pass], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.startsWith('$2b$') ? `${user}:${r.stdout}\n` : null;
+}
+
+describe.skipIf(reason !== null)('image store against docker-registry', () => {
+  let base: string;
+  let registry: Registry;
+  let layout: string;
+  let busybox: BuiltImage;
+  let multi: BuiltImage;
+
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'skiff-t-images-'));
+    layout = join(base, 'layout');
+    busybox = await addImage(layout, { refName: 'v1', layers: [await busyboxLayer()], entrypoint: ['/bin/sh', '-c'], cmd: ['echo hello'] });
+    multi = await addImage(layout, { refName: 'multi', layers: [await busyboxLayer(), [{ name: 'etc/hostname', body: 'multi\n' }]], multiPlatform: true });
+    registry = await startRegistry(await mkdtemp(join(base, 'reg-')));
+    skopeoCopy(`oci:${layout}:v1`, `docker://${registry.host}/skiff/busybox:v1`);
+    skopeoCopy(`oci:${layout}:multi`, `docker://${registry.host}/skiff/multi:1`, ['--all']);
+  });
+
+  afterAll(async () => {
+    for (const p of started) {
+      if (p.exitCode === null && p.pid) process.kill(p.pid, 'SIGTERM');
+    }
+    if (base) await rm(base, { recursive: true, force: true });
+  });
+
+  it('loads the OCI layout it built', async () => {
+    const store = new ImageStore({ root: join(base, 'loaded') });
+    expect(await store.load(layout, { name: `${registry.host}/skiff/busybox` })).toEqual([`${registry.host}/skiff/busybox:v1`, `${registry.host}/skiff/busybox:multi`]);
+    const img = await store.ensure(`${registry.host}/skiff/busybox:v1`, { policy: 'Never' });
+    expect(img.imageID).toBe(`${registry.host}/skiff/busybox@${busybox.manifestDigest}`);
+  });
+
+  it('pulls an image back with its digests, config and layers, and then serves IfNotPresent without the registry', async () => {
+    let requests = 0;
+    const counting = (u: URL | string, i?: RequestInit): Promise<Response> => {
+      requests++;
+      return fetch(u, i);
+    };
+    const store = new ImageStore({ root: join(base, 'pulled'), fetch: counting });
+    const ref = `${registry.host}/skiff/busybox:v1`;
+    const img = await store.ensure(ref, { policy: 'Always' });
+    expect(img.ref).toBe(ref);
+    expect(img.imageID).toBe(`${registry.host}/skiff/busybox@${busybox.manifestDigest}`);
+    expect(img.names).toEqual([`${registry.host}/skiff/busybox@${busybox.manifestDigest}`, ref]);
+    expect(img.config).toEqual({ entrypoint: ['/bin/sh', '-c'], cmd: ['echo hello'], env: ['PATH=/bin'], workingDir: '/', user: '' });
+    expect(img.layers).toHaveLength(1);
+    expect(img.layers[0]).toContain(busybox.diffIDs[0]!.slice(7));
+    expect((await stat(join(img.layers[0]!, 'bin/busybox'))).size).toBe((await stat('/bin/busybox')).size);
+    expect(await readdir(join(base, 'pulled', 'blobs', 'sha256'))).toEqual(expect.arrayContaining([busybox.configDigest.slice(7), busybox.layerDigests[0]!.slice(7), busybox.manifestDigest.slice(7)]));
+    const after = requests;
+    expect((await store.ensure(ref, { policy: 'IfNotPresent' })).imageID).toBe(img.imageID);
+    expect(requests).toBe(after);
+    // Always asks again, and finds nothing new to fetch but the manifest.
+    await store.ensure(ref, { policy: 'Always' });
+    expect(requests).toBe(after + 1);
+    const listed = await store.list();
+    expect(listed.map((i) => [i.ref, i.sizeBytes > 1_000_000])).toEqual([[ref, true]]);
+  });
+
+  it('resolves a manifest list to linux/amd64 and pulls by digest too', async () => {
+    const store = new ImageStore({ root: join(base, 'multi') });
+    const img = await store.ensure(`${registry.host}/skiff/multi:1`, { policy: 'IfNotPresent' });
+    expect(img.imageID).toBe(`${registry.host}/skiff/multi@${multi.targetDigest}`);
+    expect(img.layers).toHaveLength(2);
+    expect(await readFile(join(img.layers[1]!, 'etc/hostname'), 'utf8')).toBe('multi\n');
+    const byDigest = await new ImageStore({ root: join(base, 'by-digest') }).ensure(`${registry.host}/skiff/multi@${multi.targetDigest}`, { policy: 'IfNotPresent' });
+    expect(byDigest.ref).toBe(`${registry.host}/skiff/multi@${multi.targetDigest}`);
+    expect(byDigest.names).toEqual([`${registry.host}/skiff/multi@${multi.targetDigest}`]);
+  });
+
+  it('fails wrong digests: unknown manifests and tampered blobs', async () => {
+    const store = new ImageStore({ root: join(base, 'wrong') });
+    const missing = `${registry.host}/skiff/busybox@sha256:${'0'.repeat(64)}`;
+    const e1 = await store.ensure(missing, { policy: 'IfNotPresent' }).catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(ImageError);
+    expect((e1 as ImageError).reason).toBe('ErrImagePull');
+    expect((e1 as ImageError).message).toBe(`Failed to pull image "${missing}": failed to pull and unpack image "${missing}": failed to resolve reference "${missing}": ${missing}: not found`);
+    const tampering = async (u: URL | string, i?: RequestInit): Promise<Response> => {
+      const res = await fetch(u, i);
+      if (!String(u).includes('/blobs/')) return res;
+      const b = Buffer.from(await res.arrayBuffer());
+      b[b.length - 1] ^= 0xff;
+      return new Response(b, { status: res.status, headers: res.headers });
+    };
+    const e2 = await new ImageStore({ root: join(base, 'tampered'), fetch: tampering }).ensure(`${registry.host}/skiff/busybox:v1`, { policy: 'Always' }).catch((e: unknown) => e);
+    expect((e2 as ImageError).reason).toBe('ErrImagePull');
+    expect((e2 as ImageError).message).toMatch(/failed to copy: unexpected commit digest sha256:[0-9a-f]{64}, expected sha256:[0-9a-f]{64}: failed precondition$/);
+    expect(await readdir(join(base, 'tampered', 'blobs', 'sha256'))).toEqual([busybox.manifestDigest.slice(7)]);
+  });
+
+  it('mounts an overlay rootfs over the pulled layers and release unmounts and removes it', async () => {
+    const store = new ImageStore({ root: join(base, 'pulled') });
+    const img: StoredImage = await store.ensure(`${registry.host}/skiff/busybox:v1`, { policy: 'IfNotPresent' });
+    const dir = join(base, 'containers', 'skiff-t-c1');
+    const rootfs = await store.createRootfs(dir, img);
+    try {
+      expect(rootfs.kind).toBe('overlay');
+      const mounts = await readFile('/proc/self/mounts', 'utf8');
+      expect(mounts.split('\n').some((l) => l.split(' ')[1] === rootfs.path && l.startsWith('overlay '))).toBe(true);
+      await access(join(rootfs.path, 'bin/busybox'));
+      const r = spawnSync('chroot', [rootfs.path, '/bin/busybox', 'echo', 'inside'], { encoding: 'utf8' });
+      expect(r.stdout).toBe('inside\n');
+      await writeFile(join(rootfs.path, 'tmp/written'), 'x');
+      expect(await readFile(join(dir, 'upper', 'tmp/written'), 'utf8')).toBe('x');
+      await expect(access(join(img.layers[0]!, 'tmp/written'))).rejects.toThrow();
+    } finally {
+      await rootfs.release();
+    }
+    expect((await readFile('/proc/self/mounts', 'utf8')).includes(rootfs.path)).toBe(false);
+    await expect(access(dir)).rejects.toThrow();
+  });
+
+  it('pulls from a registry with htpasswd (Basic) auth only with the credentials', async () => {
+    const line = htpasswdLine('skiff', 's3cret');
+    if (!line) return console.warn('skipping the htpasswd case: no bcrypt crypt() through perl');
+    const dir = await mkdtemp(join(base, 'authreg-'));
+    await writeFile(join(dir, 'htpasswd'), line);
+    const authed = await startRegistry(dir, `auth:\n  htpasswd:\n    realm: skiff-test\n    path: ${join(dir, 'htpasswd')}\n`);
+    skopeoCopy(`oci:${layout}:v1`, `docker://${authed.host}/private/busybox:v1`, ['--dest-creds', 'skiff:s3cret']);
+    const ref = `${authed.host}/private/busybox:v1`;
+    const anon = await new ImageStore({ root: join(base, 'anon') }).ensure(ref, { policy: 'IfNotPresent' }).catch((e: unknown) => e);
+    expect((anon as ImageError).reason).toBe('ErrImagePull');
+    expect((anon as ImageError).message).toContain('pull access denied, repository does not exist or may require authorization: server message: unauthorized: authentication required');
+    const wrong = await new ImageStore({ root: join(base, 'wrongpw') }).ensure(ref, { policy: 'IfNotPresent', credentials: () => [{ username: 'skiff', password: 'nope' }] }).catch((e: unknown) => e);
+    expect((wrong as ImageError).reason).toBe('ErrImagePull');
+    const seen: string[] = [];
+    const img = await new ImageStore({ root: join(base, 'authed') }).ensure(ref, {
+      policy: 'IfNotPresent',
+      credentials: (host, repo) => {
+        seen.push(`${host} ${repo}`);
+        return [{ username: 'skiff', password: 'nope' }, { auth: Buffer.from('skiff:s3cret').toString('base64') }];
+      },
+    });
+    expect(seen).toEqual([`${authed.host} private/busybox`]);
+    expect(img.imageID).toBe(`${authed.host}/private/busybox@${busybox.manifestDigest}`);
+  });
+});
