@@ -185,6 +185,10 @@ describe.skipIf(skip !== null).sequential('pod network (root, netns)', () => {
     expect(await ping(netnsOf(sf), sa.ips[0]!)).toBe(true);
     const again = await net1.applyPeerRoutes(nodes.slice(0, 2));
     expect(again).toEqual({ changes: 0, error: '' });
+    // a route someone removed comes back on a forced resync (an unforced one with the same nodes skips the work)
+    spawnSync('ip', ['-n', nodeNetnsName('n1', prefix), 'route', 'del', N2.cidr]);
+    expect(await net1.applyPeerRoutes(nodes.slice(0, 2))).toEqual({ changes: 0, error: '' });
+    expect(await net1.applyPeerRoutes(nodes.slice(0, 2), { force: true })).toEqual({ changes: 1, error: '' });
     // a node that left loses its route
     const gone = await net2.applyPeerRoutes([node('n2', N2)]);
     expect(gone).toEqual({ changes: 1, error: '' });

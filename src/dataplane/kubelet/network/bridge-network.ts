@@ -54,6 +54,8 @@ export class BridgePodNetwork implements PodNetwork {
   private readonly ready = new Set<string>();
   /** Per-uid operation chain: setUp and tearDown of one pod never overlap. */
   private readonly busy = new Map<string, Promise<unknown>>();
+  /** routesFor() as last applied without error. */
+  private appliedRoutes: string | undefined;
 
   constructor(private readonly opts: BridgePodNetworkOptions) {
     if (!opts.stateDir) throw new Error('pod network: stateDir must be set');
@@ -79,6 +81,7 @@ export class BridgePodNetwork implements PodNetwork {
     }
     const leases = await PodLeases.load(join(this.opts.stateDir, 'ipam.json'), cfg.podCIDR);
     this.state = { cfg: { ...cfg }, cidr, nodeNetns, leases };
+    this.appliedRoutes = undefined;
   }
 
   nodeNetnsPath(): string | undefined {
@@ -127,10 +130,19 @@ export class BridgePodNetwork implements PodNetwork {
     return out;
   }
 
-  /** Sets the routes to the other nodes' podCIDRs (from the Node objects, e.g. a Node informer's list). */
-  async applyPeerRoutes(nodes: Iterable<NodeLike>): Promise<RouteSync> {
+  /**
+   * Sets the routes to the other nodes' podCIDRs from the Node objects (a Node informer's list). Node status
+   * heartbeats change nothing here, so the same routes as last applied cost no process unless `force`
+   * (a periodic resync that repairs routes someone removed).
+   */
+  async applyPeerRoutes(nodes: Iterable<NodeLike>, opts: { force?: boolean } = {}): Promise<RouteSync> {
     const s = this.started();
-    return applyRoutes(s.nodeNetns, routesFor(s.cfg.nodeName, nodes));
+    const want = routesFor(s.cfg.nodeName, nodes);
+    const key = JSON.stringify(want);
+    if (!opts.force && key === this.appliedRoutes) return { changes: 0, error: '' };
+    const r = await applyRoutes(s.nodeNetns, want);
+    this.appliedRoutes = r.error ? undefined : key;
+    return r;
   }
 
   async destroy(): Promise<void> {
