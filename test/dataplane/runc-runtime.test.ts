@@ -166,6 +166,25 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     await rt.remove(c.id);
   });
 
+  it('wait() resolves on exit with the status, and on abort with the current state', async () => {
+    const quick = spec({ command: ['sh', '-c', 'sleep 0.3; exit 7'] });
+    const long = spec({ command: ['sleep', '1000'] });
+    await rt.run(quick.id, quick.bundle, quick.spec, quick.log);
+    await rt.run(long.id, long.bundle, long.spec, long.log);
+    const t0 = Date.now();
+    const done = await rt.wait(quick.id);
+    expect(done).toMatchObject({ state: 'stopped', exitCode: 7 });
+    expect(Date.now() - t0).toBeLessThan(3000);
+    const still = await rt.wait(long.id, AbortSignal.timeout(200));
+    expect(still?.state).toBe('running');
+    const killedLater = rt.wait(long.id);
+    await rt.kill(long.id, 'SIGKILL');
+    expect((await killedLater)?.exitCode).toBe(137);
+    await rt.remove(quick.id);
+    await rt.remove(long.id);
+    expect(await rt.wait(quick.id)).toBeUndefined();
+  });
+
   it('a memory hog over its limit is OOMKilled with exit 137', async () => {
     // tail on /dev/zero buffers an endless "line"; 16 MiB limit without swap.
     const c = spec({ command: ['tail', '/dev/zero'] }, { memoryLimit: '16Mi' });

@@ -96,6 +96,7 @@ class LogPump {
     for (const stream of ['stdout', 'stderr'] as const) {
       const fd = openSync(fifos[stream], fsc.O_RDONLY | fsc.O_NONBLOCK);
       const sock = new Socket({ fd, readable: true, writable: false });
+      sock.unref(); // a log reader never keeps the agent's process alive
       this.sockets.push(sock);
       const split = new CriLineSplitter(stream, this.now);
       sock.on('data', (chunk: Buffer) => this.write(split.push(chunk)));
@@ -139,6 +140,7 @@ export class RuncRuntime implements ContainerRuntime {
   private readonly startTimeoutMs: number;
   private readonly now: () => bigint;
   private readonly pumps = new Map<string, LogPump>();
+  private closed = false;
 
   constructor(opts: RuncRuntimeOptions) {
     this.root = join(opts.dataDir, 'runc');
@@ -315,7 +317,7 @@ export class RuncRuntime implements ContainerRuntime {
 
   /** After an agent restart: resume copying a live container's output into its log. */
   private async attach(id: string, st: RuncState): Promise<void> {
-    if (this.pumps.has(id) || st.status === 'stopped') return;
+    if (this.closed || this.pumps.has(id) || st.status === 'stopped') return;
     const meta = await this.meta(id);
     if (!meta) return;
     const pump = new LogPump(meta.logPath, this.now);
@@ -421,8 +423,24 @@ export class RuncRuntime implements ContainerRuntime {
 
   /** The agent is stopping: stop reading logs; containers keep running (a later list() re-attaches). */
   close(): void {
+    this.closed = true;
     for (const p of this.pumps.values()) p.stop();
     this.pumps.clear();
+  }
+
+  /**
+   * Resolves once the container has stopped (with its exit status), is gone (undefined), or the signal aborts
+   * (its current state). No polling while this runtime reads the container's output: the end of the output
+   * streams is the supervisor's exit, which comes right after it recorded the status.
+   */
+  async wait(id: string, signal?: AbortSignal): Promise<ContainerInfo | undefined> {
+    const aborted = new Promise<void>((r) => (signal?.aborted ? r() : signal?.addEventListener('abort', () => r(), { once: true })));
+    for (;;) {
+      const info = await this.state(id);
+      if (!info || info.state === 'stopped' || signal?.aborted || this.closed) return info;
+      const pump = this.pumps.get(id);
+      await Promise.race([pump ? pump.done : delay(1000), aborted]);
+    }
   }
 
   /** Annotations runc keeps for a container (pod and container names, see oci-spec containerAnnotations). */

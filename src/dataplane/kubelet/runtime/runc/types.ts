@@ -1,4 +1,7 @@
 /**
+ * Additive since the seam was agreed (runc runtime helper): ContainerRuntime.wait?() and close?(), both optional,
+ * so fakes need not implement them.
+ *
  * The seam between the runc pod driver (pod workers: restarts, probes, hooks, termination) and the OCI runtime
  * it drives. Nothing here knows the API; the driver turns pods into bundles.
  */
@@ -44,4 +47,8 @@ export interface ContainerRuntime {
   /** Ids of this runtime's containers whose id starts with prefix (to find them again after an agent restart). */
   list(prefix: string): Promise<ContainerInfo[]>;
   stats(id: string): Promise<ContainerStats | undefined>;
+  /** Resolves when the container has stopped (info with exit status), is gone (undefined), or signal aborts (current info). */
+  wait?(id: string, signal?: AbortSignal): Promise<ContainerInfo | undefined>;
+  /** The agent stops: release readers and watchers; containers keep running (list() finds them again). */
+  close?(): void;
 }
