@@ -9,11 +9,11 @@ import { FakeClock } from '../../../../src/client/clock.js';
 import { ImageError, type EnsureImageOptions, type ImageService, type Rootfs, type StoredImage } from '../../../../src/dataplane/kubelet/images/types.js';
 import type { NodeNetworkConfig, PodNetwork, PodNetworkRequest, PodSandboxNetwork } from '../../../../src/dataplane/kubelet/network/types.js';
 import { RuncPodDriver, type RuncDriverOptions } from '../../../../src/dataplane/kubelet/runtime/runc/driver.js';
-import type { ContainerSpecInput, PodVolumes, RuncDeps } from '../../../../src/dataplane/kubelet/runtime/runc/pod-worker-deps.js';
+import type { ContainerConfig, ContainerJSON, ContainerSpecInput, PodVolumes, RuncDeps } from '../../../../src/dataplane/kubelet/runtime/runc/pod-worker-deps.js';
 import type { CheckResult, HttpCheck, NetChecker, TcpCheck } from '../../../../src/dataplane/kubelet/runtime/runc/probe-net.js';
 import type { ContainerInfo, ContainerRuntime, ContainerStats, ExecResult, OciSpec } from '../../../../src/dataplane/kubelet/runtime/runc/types.js';
 import type { NodeContext, Pod, PodStatus, SyncResult } from '../../../../src/dataplane/kubelet/types.js';
-import { VolumeError, type OciMount, type PreparedVolume } from '../../../../src/dataplane/kubelet/volumes/types.js';
+import { VolumeError, type PreparedVolume } from '../../../../src/dataplane/kubelet/volumes/types.js';
 
 export const T0 = Date.parse('2026-12-03T09:30:00Z');
 export const CTX: NodeContext = { nodeName: 'n1', hostIP: '10.200.0.7', podCIDR: '10.244.1.0/24', allocatable: { cpu: '4', memory: '8Gi', pods: '110', 'ephemeral-storage': '100Gi' } };
@@ -167,21 +167,20 @@ export class FakeVolumes implements PodVolumes {
 
   constructor(readonly log: string[]) {}
 
-  async prepare(): Promise<PreparedVolume[]> {
-    return [];
+  async prepare(): Promise<Map<string, PreparedVolume>> {
+    return new Map();
   }
 
-  mounts(): OciMount[] {
-    return [];
-  }
-
-  async env(): Promise<string[]> {
+  async containerConfig(_pod: Pod, c: ContainerJSON, _prepared: Map<string, PreparedVolume>, ctx: { podDir: string; instanceId: string }): Promise<ContainerConfig> {
     if (this.envError) throw new VolumeError('CreateContainerConfigError', this.envError);
-    return ['A=1'];
+    const terminationLogPath = join(ctx.podDir, 'containers', c.name, ctx.instanceId);
+    mkdirSync(dirname(terminationLogPath), { recursive: true });
+    writeFileSync(terminationLogPath, '');
+    return { env: ['A=1'], mounts: [], terminationLogPath, hostname: 'h' };
   }
 
-  async cleanup(pod: Pod | { metadata: { uid: string } }): Promise<void> {
-    this.cleaned.push(pod.metadata!.uid!);
+  async cleanup(podDir: string): Promise<void> {
+    this.cleaned.push(podDir);
     this.log.push('volumes cleanup');
   }
 }
@@ -284,8 +283,7 @@ export class Harness {
   /** Writes the termination message a container leaves (through its bound host file). */
   writeTerminationMessage(text: string): void {
     const input = this.specs[this.specs.length - 1]!;
-    mkdirSync(dirname(input.terminationMessageHostPath), { recursive: true });
-    writeFileSync(input.terminationMessageHostPath, text);
+    writeFileSync(input.terminationMessageHostPath!, text);
   }
 
   cleanup(): void {

@@ -184,7 +184,7 @@ export class RuncPodDriver implements PodDriver {
       try {
         for (const id of l.containers.keys()) await this.deps.runtime.remove(id);
         await this.deps.network.tearDown(uid);
-        await this.deps.volumes.cleanup({ metadata: { uid } });
+        await this.deps.volumes.cleanup(join(this.o.dataDir, 'pods', uid));
         rmSync(join(this.o.dataDir, 'pods', uid), { recursive: true, force: true });
       } catch (err) {
         this.env.log('warn', 'orphan removal failed', { uid, err: String(err) });

@@ -15,16 +15,30 @@ import type { ContainerRuntime, OciSpec } from './types.js';
 /** A container of the pod spec as JSON (v1.Container). */
 export type ContainerJSON = Record<string, unknown> & { name: string };
 
+/** What one container instance gets besides its image: its variables and its mounts. */
+export interface ContainerConfig {
+  /** The container's own variables (env, envFrom, valueFrom, service links) as KEY=VALUE, in the kubelet's order. */
+  env: string[];
+  /** Volume mounts, /etc/hosts, /etc/hostname, /etc/resolv.conf and the termination-message file, in order. */
+  mounts: OciMount[];
+  /** Host path of the termination-message file among the mounts (read after the container exits). */
+  terminationLogPath?: string;
+  hostname: string;
+}
+
 /** Where a container's env and mounts come from (implemented over src/dataplane/kubelet/volumes/). */
 export interface PodVolumes {
   /** Prepares the pod's volumes on disk (idempotent); throws VolumeError with reason FailedMount. */
-  prepare(pod: Pod): Promise<PreparedVolume[]>;
-  /** The container's volumeMounts as OCI mounts of the prepared volumes. */
-  mounts(pod: Pod, container: ContainerJSON, prepared: PreparedVolume[]): OciMount[];
-  /** KEY=VALUE for env, envFrom and valueFrom (downward API, ConfigMap/Secret keys); throws VolumeError (CreateContainerConfigError). */
-  env(pod: Pod, container: ContainerJSON, ctx: { podIP?: string; hostIP: string; nodeName: string }): Promise<string[]>;
-  /** Removes what prepare made for the pod; idempotent. */
-  cleanup(pod: Pod | { metadata: { uid: string } }): Promise<void>;
+  prepare(pod: Pod, podDir: string): Promise<Map<string, PreparedVolume>>;
+  /** Env and mounts for one container instance; throws VolumeError (CreateContainerConfigError). */
+  containerConfig(
+    pod: Pod,
+    container: ContainerJSON,
+    prepared: Map<string, PreparedVolume>,
+    ctx: { podDir: string; podIP?: string; hostIP: string; nodeName: string; instanceId: string; image: StoredImage },
+  ): Promise<ContainerConfig>;
+  /** Removes what prepare and containerConfig made under podDir; idempotent. */
+  cleanup(podDir: string): Promise<void>;
 }
 
 /** What the OCI spec generator needs for one container. */
@@ -36,15 +50,14 @@ export interface ContainerSpecInput {
   rootfs: string;
   /** The pod's network namespace; undefined when the pod shares the node's (host network). */
   netnsPath?: string;
-  /** The container's own variables (env, envFrom, valueFrom, service links) as KEY=VALUE, in the kubelet's order. */
   env: string[];
-  /** Volume mounts. */
+  /** Every mount besides the rootfs (volumes, etc files, the termination-message file). */
   mounts: OciMount[];
-  /** Host file bound at the container's terminationMessagePath. */
-  terminationMessageHostPath: string;
+  hostname: string;
+  /** The termination-message file (already among the mounts). */
+  terminationMessageHostPath?: string;
   /** The runtime id (e.g. for the cgroup path). */
   containerId: string;
-  /** pods/<uid>: where volumes/ also keeps etc-hosts, resolv.conf and hostname. */
   podDir: string;
 }
 

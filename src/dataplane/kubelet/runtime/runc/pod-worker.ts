@@ -26,11 +26,12 @@ import type { PodSandboxNetwork } from '../../network/types.js';
 import { terminationReason, type RuntimeContainer, type TerminatedRun } from '../../pod/container-status.js';
 import { containersOf, initContainersOf, isHostNetwork, isRestartableInit, podSpec, restartPolicyOf, type RestartPolicy } from '../../pod/podspec.js';
 import type { Pod } from '../../types.js';
-import { VolumeError, type OciMount, type PreparedVolume } from '../../volumes/types.js';
+import { VolumeError, type PreparedVolume } from '../../volumes/types.js';
 import { goDuration } from '../simulated/timeline.js';
 import { Backoff } from './backoff.js';
+import { OciSpecError } from './oci-spec.js';
 import { parseAction, probeSpec, ProbeState, type ProbeAction, type ProbeKind } from './probe.js';
-import { pullCredentials, type ContainerJSON, type WorkerEnv } from './pod-worker-deps.js';
+import { pullCredentials, type ContainerConfig, type ContainerJSON, type WorkerEnv } from './pod-worker-deps.js';
 import type { ContainerInfo } from './types.js';
 
 /** The kubelet never gives a container less than this to stop (minimumGracePeriodInSeconds). */
@@ -228,7 +229,7 @@ export class PodWorker {
   private readonly pullBackoff = new Backoff();
   private sandbox: PodSandboxNetwork | null = null;
   private podIP?: string;
-  private volumes: PreparedVolume[] | null = null;
+  private volumes: Map<string, PreparedVolume> | null = null;
   private finished = false;
   private terminal = false;
   private removed = false;
@@ -451,7 +452,7 @@ export class PodWorker {
     }
     if (!this.volumes) {
       try {
-        this.volumes = await this.env.deps.volumes.prepare(this.pod);
+        this.volumes = await this.env.deps.volumes.prepare(this.pod, this.podDir);
       } catch (err) {
         // FailedMount: containers stay ContainerCreating (an Event says why), as the kubelet shows it.
         this.env.log('warn', 'volumes not ready', { pod: this.podKey(), err: errText(err) });
@@ -641,38 +642,49 @@ export class PodWorker {
     }
     r.image = image.ref;
     r.imageID = image.imageID;
-    let env: string[];
-    try {
-      env = await deps.volumes.env(this.pod, r.spec, { podIP: this.podIP, hostIP: this.env.hostIP, nodeName: this.env.nodeName });
-    } catch (err) {
-      const reason = err instanceof VolumeError ? err.reason : 'CreateContainerConfigError';
-      return this.waitWith(r, reason === 'FailedMount' ? 'CreateContainerConfigError' : reason, errText(err), now + this.env.retryMs);
-    }
     const attempt = r.attempt + 1;
     const last = this.exitedRun(r);
     const inst = this.instance(r.name, attempt);
+    let cfg: ContainerConfig;
+    try {
+      cfg = await deps.volumes.containerConfig(this.pod, r.spec, this.volumes ?? new Map(), {
+        podDir: this.podDir,
+        podIP: this.podIP,
+        hostIP: this.env.hostIP,
+        nodeName: this.env.nodeName,
+        instanceId: String(attempt),
+        image,
+      });
+    } catch (err) {
+      const reason = err instanceof VolumeError && err.reason !== 'FailedMount' ? err.reason : 'CreateContainerConfigError';
+      return this.waitWith(r, reason, errText(err), now + this.env.retryMs);
+    }
+    if (cfg.terminationLogPath) inst.termPath = cfg.terminationLogPath;
     let info: ContainerInfo;
     try {
       mkdirSync(inst.bundleDir, { recursive: true });
       mkdirSync(join(inst.logPath, '..'), { recursive: true });
-      mkdirSync(join(inst.termPath, '..'), { recursive: true });
-      writeFileSync(inst.termPath, '', { mode: 0o666 });
       inst.rootfs = await deps.images.createRootfs(join(inst.bundleDir, 'rootfs'), image);
-      const mounts: OciMount[] = deps.volumes.mounts(this.pod, r.spec, this.volumes ?? []);
       const spec = deps.buildSpec({
         pod: this.pod,
         container: r.spec,
         image,
         rootfs: inst.rootfs.path,
         ...(isHostNetwork(this.pod) ? {} : { netnsPath: this.sandbox?.netnsPath }),
-        env,
-        mounts,
-        terminationMessageHostPath: inst.termPath,
+        env: cfg.env,
+        mounts: cfg.mounts,
+        hostname: cfg.hostname,
+        ...(cfg.terminationLogPath ? { terminationMessageHostPath: cfg.terminationLogPath } : {}),
         containerId: inst.id,
         podDir: this.podDir,
       });
       info = await deps.runtime.run(inst.id, inst.bundleDir, spec, inst.logPath);
     } catch (err) {
+      if (err instanceof OciSpecError) {
+        // The pod asks for what cannot be (runAsNonRoot with a root image, ...): nothing was created.
+        await this.releaseRootfs(inst).catch(() => undefined);
+        return this.waitWith(r, err.reason, err.message, now + this.env.retryMs);
+      }
       // Created but not started (bad command, missing binary): containerd's StartError with 128, then back-off.
       this.retire(r);
       r.cur = inst;
@@ -960,7 +972,7 @@ export class PodWorker {
           await this.releaseRootfs(inst);
         }
       }
-      await deps.volumes.cleanup(this.pod);
+      await deps.volumes.cleanup(this.podDir);
       await deps.network.tearDown(this.uid);
       this.sandbox = null;
       rmSync(this.podDir, { recursive: true, force: true });
