@@ -65,6 +65,7 @@ describe.skipIf(skip !== null).sequential('pod network (root, netns)', () => {
 
   beforeAll(async () => {
     process.on('exit', sweep);
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130)); // runs the exit sweep
     dir = mkdtempSync(join(tmpdir(), 'skiff-podnet-'));
     await ensureClusterNetns(lan);
     net1 = network('n1', N1);
@@ -218,6 +219,28 @@ describe.skipIf(skip !== null).sequential('pod network (root, netns)', () => {
       expect(await ping(netnsOf(ok), '10.244.3.1')).toBe(true);
     } finally {
       await small.destroy();
+    }
+  });
+
+  it('a node namespace the caller made (--netns) is set up, and destroy() empties it but leaves it', async () => {
+    const own = `${prefix}given`;
+    spawnSync('ip', ['netns', 'add', own]);
+    const given = new BridgePodNetwork({ stateDir: join(dir, 'n4'), prefix, nodeNetns: own, uplink: { clusterNetns: lan, address: '10.99.0.5/24' } });
+    try {
+      await given.start({ nodeName: 'n4', podCIDR: '10.244.4.0/24', hostNetwork: false });
+      expect(given.nodeNetnsPath()).toBe(`/run/netns/${own}`);
+      const p = await given.setUp(pod('g'));
+      expect(await ping(netnsOf(p), '10.244.4.1')).toBe(true);
+      expect(await ping(netnsOf(p), N1.ip)).toBe(false); // n1 has no route back to 10.244.4.0/24 yet
+      expect(await given.applyPeerRoutes([node('n1', N1), node('n4', { ip: '10.99.0.5', cidr: '10.244.4.0/24' })])).toEqual({ changes: 1, error: '' });
+      await given.destroy();
+      expect(existsSync(`/run/netns/${own}`)).toBe(true);
+      expect(existsSync(p.netnsPath)).toBe(false);
+      const left = spawnSync('ip', ['-n', own, '-o', 'link'], { encoding: 'utf8' }).stdout.trim().split('\n');
+      expect(left.map((l) => l.split(':')[1]!.trim())).toEqual(['lo']);
+      expect(spawnSync('ip', ['-n', own, 'route', 'show', 'proto', '83'], { encoding: 'utf8' }).stdout).toBe('');
+    } finally {
+      spawnSync('ip', ['netns', 'del', own]);
     }
   });
 

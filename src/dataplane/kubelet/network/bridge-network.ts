@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import { parseCIDR, type CIDR } from '../runtime/simulated/ipam.js';
-import { connectNode, uplinkIP, type ClusterLink } from './cluster-link.js';
+import { connectNode, UPLINK_NAME, uplinkIP, type ClusterLink } from './cluster-link.js';
 import { ExecError } from '../../proxy/apply/exec.js';
 import { addNetns, deleteLink, deleteNetns, inNetns, ipBatch, ipJson, links, listNetns, netnsExists } from './ip.js';
 import { PodLeases, type Lease } from './leases.js';
@@ -32,6 +32,11 @@ export interface BridgePodNetworkOptions {
   uplink?: ClusterLink;
   /** The node's IP (status.podIP of hostNetwork pods) when there is no uplink. */
   nodeIP?: string;
+  /**
+   * A namespace the caller made for the node (`skiff agent --netns NAME`) instead of <prefix>node-<name>;
+   * it is set up like our own but destroy() leaves the namespace itself in place.
+   */
+  nodeNetns?: string;
 }
 
 /** netnsPath of a hostNetwork pod on a hostNetwork node: the host's namespace (pid 1's). */
@@ -63,13 +68,15 @@ export class BridgePodNetwork implements PodNetwork {
     this.bridge = opts.bridgeName ?? BRIDGE_NAME;
     if (!/^[A-Za-z0-9_.-]{1,15}$/.test(this.bridge)) throw new Error(`pod network: bridgeName ${JSON.stringify(this.bridge)} must be 1-15 characters of [A-Za-z0-9_.-]`);
     this.nodeIP = opts.uplink ? uplinkIP(opts.uplink.address) : opts.nodeIP;
+    if (opts.nodeNetns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(opts.nodeNetns)) throw new Error(`pod network: nodeNetns ${JSON.stringify(opts.nodeNetns)} must be 1-64 characters of [A-Za-z0-9_.-]`);
   }
 
   async start(cfg: NodeNetworkConfig): Promise<void> {
     if (!cfg || typeof cfg.nodeName !== 'string' || !cfg.nodeName) throw new Error('pod network: nodeName must be set');
     const cidr = parseCIDR(cfg.podCIDR);
     if (cfg.hostNetwork && this.opts.uplink) throw new Error('pod network: uplink needs a node namespace of its own (hostNetwork is set)');
-    const nodeNetns = cfg.hostNetwork ? null : nodeNetnsName(cfg.nodeName, this.prefix);
+    if (cfg.hostNetwork && this.opts.nodeNetns) throw new Error('pod network: nodeNetns and hostNetwork exclude each other');
+    const nodeNetns = cfg.hostNetwork ? null : this.opts.nodeNetns ?? nodeNetnsName(cfg.nodeName, this.prefix);
     if (nodeNetns !== null) {
       if (!(await netnsExists(nodeNetns))) await addNetns(nodeNetns);
       await ipBatch(nodeNetns, planBridge(await links(nodeNetns), { bridge: this.bridge, cidr, loopback: true }));
@@ -150,14 +157,17 @@ export class BridgePodNetwork implements PodNetwork {
     if (!s) return;
     await Promise.all([...this.busy.values()].map((p) => p.catch(() => {})));
     for (const [uid, lease] of s.leases.entries()) {
-      if (lease.ip !== null) {
-        if (s.nodeNetns === null) await deleteLink(null, hostVethName(uid));
-        await deleteNetns(podNetnsName(uid, this.prefix));
-      }
+      if (lease.ip !== null) await this.removeSandbox(s, uid);
       s.leases.release(uid);
     }
-    if (s.nodeNetns !== null) await deleteNetns(s.nodeNetns);
-    else await deleteLink(null, this.bridge);
+    if (s.nodeNetns !== null && !this.opts.nodeNetns) {
+      await deleteNetns(s.nodeNetns); // with it the bridge, the routes and the uplink (and its peer)
+    } else {
+      // A namespace that is not ours to delete: take out what start() and applyPeerRoutes() put in.
+      await applyRoutes(s.nodeNetns, []);
+      if (this.opts.uplink && s.nodeNetns !== null) await deleteLink(s.nodeNetns, UPLINK_NAME);
+      await deleteLink(s.nodeNetns, this.bridge);
+    }
     await s.leases.remove();
     this.ready.clear();
     this.state = undefined;

@@ -11,6 +11,7 @@ describe('pod network options and requests', () => {
     expect(() => new BridgePodNetwork({ stateDir: '/x', prefix: 'no/slash' })).toThrow(/prefix "no\/slash"/);
     expect(() => new BridgePodNetwork({ stateDir: '/x', uplink: { clusterNetns: 'c', address: '10.99.0.2' } })).toThrow(/uplink.address: "10.99.0.2" must be an IPv4 address with a prefix/);
     expect(uplinkIP('10.99.0.2/24')).toBe('10.99.0.2');
+    expect(() => new BridgePodNetwork({ stateDir: '/x', nodeNetns: 'a b' })).toThrow(/nodeNetns "a b"/);
   });
 
   it('start() checks its config before creating anything', async () => {
@@ -20,6 +21,8 @@ describe('pod network options and requests', () => {
     const up = new BridgePodNetwork({ stateDir: '/nonexistent', uplink: { clusterNetns: 'c', address: '10.99.0.2/24' } });
     await expect(up.start({ nodeName: 'n1', podCIDR: '10.244.1.0/24', hostNetwork: true })).rejects.toThrow(/uplink needs a node namespace of its own/);
     expect(net.nodeNetnsPath()).toBeUndefined();
+    const given = new BridgePodNetwork({ stateDir: '/nonexistent', nodeNetns: 'mine' });
+    await expect(given.start({ nodeName: 'n1', podCIDR: '10.244.1.0/24', hostNetwork: true })).rejects.toThrow(/nodeNetns and hostNetwork exclude each other/);
   });
 
   it('refuses pods before start() and requests with missing fields', async () => {
