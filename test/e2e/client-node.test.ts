@@ -133,6 +133,63 @@ describe('skiff server with @kubernetes/client-node', () => {
     await expect(core.deleteNamespacedPod({ namespace: NS, name: 'c' })).rejects.toMatchObject({ code: 404 });
   });
 
+  test('Watch with sendInitialEvents: initial ADDED events end with the initial-events-end BOOKMARK', async () => {
+    const seen: string[] = [];
+    const watch = new k8s.Watch(kc);
+    let bookmark: k8s.KubernetesObject | undefined;
+    const ac = await watch.watch(
+      `/api/v1/namespaces/${NS}/pods`,
+      { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true, labelSelector: 'app=web' },
+      (phase, obj: k8s.KubernetesObject) => {
+        if (phase === 'BOOKMARK') bookmark ??= obj;
+        else seen.push(`${phase} ${obj.metadata?.name ?? ''}`);
+      },
+      () => {},
+    );
+    await until(() => bookmark);
+    ac.abort();
+    expect(seen).toEqual(['ADDED a', 'ADDED b']);
+    expect(bookmark!.metadata!.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+  });
+
+  test('Watch with an invalid ListOptions combination ends with the 422 status', async () => {
+    const watch = new k8s.Watch(kc);
+    const err = await new Promise<{ statusCode?: number } | null>((resolve) => {
+      void watch.watch(`/api/v1/namespaces/${NS}/pods`, { sendInitialEvents: true }, () => {}, (e) => resolve(e as { statusCode?: number } | null));
+    });
+    expect(err?.statusCode).toBe(422);
+  });
+
+  test('a metadata-only list (PartialObjectMetadataList) through the typed client', async () => {
+    const accept = k8s.setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json');
+    const list = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=web' }, accept);
+    expect(list.kind).toBe('PartialObjectMetadataList');
+    expect(list.apiVersion).toBe('meta.k8s.io/v1');
+    expect(list.items.map((p) => [p.kind, p.metadata!.name, p.metadata!.labels!['app'], p.spec])).toEqual([
+      ['PartialObjectMetadata', 'a', 'web', undefined], ['PartialObjectMetadata', 'b', 'web', undefined],
+    ]);
+    expect(list.metadata!.resourceVersion).toMatch(/^\d+$/);
+  });
+
+  test('a Table (meta.k8s.io/v1) with includeObject=None, read with the client\'s own connection settings', async () => {
+    // The typed API drops what its return type lacks (rows, columnDefinitions): read the body with the
+    // KubeConfig's fetch options, as client-node's own Watch does.
+    const init = await kc.applyToFetchOptions({});
+    const headers: Record<string, string> = {};
+    const given = init.headers as unknown as { forEach?: (f: (v: string, k: string) => void) => void } | Record<string, string> | undefined;
+    if (given && typeof given.forEach === 'function') given.forEach((v: string, k: string) => (headers[k] = v));
+    else Object.assign(headers, given);
+    headers['accept'] = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    const res = await fetch(`${kc.getCurrentCluster()!.server}/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dweb&includeObject=None`, { headers });
+    expect(res.status).toBe(200);
+    const table = (await res.json()) as { kind: string; apiVersion: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[]; object?: unknown }[] };
+    expect(table.kind).toBe('Table');
+    expect(table.apiVersion).toBe('meta.k8s.io/v1');
+    expect(table.columnDefinitions.map((c) => c.name).slice(0, 3)).toEqual(['Name', 'Ready', 'Status']);
+    expect(table.rows.map((r) => r.cells[0])).toEqual(['a', 'b']);
+    expect(table.rows.every((r) => r.object === undefined)).toBe(true);
+  });
+
   test('a restart on the same data dir keeps every object and continues resourceVersions', async () => {
     const before = await core.listNamespacedPod({ namespace: NS });
     const beforeRV = Number(before.metadata!.resourceVersion);
