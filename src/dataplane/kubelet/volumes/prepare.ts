@@ -12,6 +12,7 @@ import { AtomicWriter, type Payload } from './atomic-writer.js';
 import { checkHostPathType } from './hostpath.js';
 import { containersDir, etcHostsPath, hostnamePath, resolvConfPath, volumeDir, volumesDir, type PluginKind } from './layout.js';
 import { SystemMounter, type Mounter } from './mounter.js';
+import { setVolumeOwnership } from './ownership.js';
 import {
   DEFAULT_MODE, aggregateMessage, configMapPayload, downwardAPIPayload, projectedPayload, secretPayload, type TokenProvider,
 } from './payload.js';
@@ -137,6 +138,8 @@ export async function prepareVolumes(
   const writePayload = async (dir: string, payload: Payload) => new AtomicWriter(dir, opts.now).write(payload);
   // Secrets and projected volumes (tokens) never touch the disk: tmpfs, sized as a memory emptyDir without a limit.
   const memorySize = () => emptyDirMemorySize(pod, opts.allocatable);
+  const sc = pod.spec?.securityContext;
+  const fsGroup = sc?.fsGroup;
 
   for (const v of pod.spec?.volumes ?? []) {
     const kind = kindOf(v);
@@ -148,6 +151,7 @@ export async function prepareVolumes(
           if (medium === 'Memory') await ensureTmpfs(mounter, dir, emptyDirMemorySize(pod, opts.allocatable, v.emptyDir!.sizeLimit));
           else if (medium === '') await setupDir(dir);
           else throw new Error(`unknown storage medium "${medium}"`);
+          await setVolumeOwnership(dir, fsGroup, false, sc?.fsGroupChangePolicy);
           prepared.set(v.name, { name: v.name, hostPath: dir, readOnly: false });
           break;
         }
@@ -164,6 +168,7 @@ export async function prepareVolumes(
           const payload = configMapPayload(cm, src.items, src.defaultMode ?? DEFAULT_MODE, optional);
           await setupDir(dir);
           await writePayload(dir, payload);
+          await setVolumeOwnership(dir, fsGroup, true);
           prepared.set(v.name, { name: v.name, hostPath: dir, readOnly: true });
           break;
         }
@@ -180,6 +185,7 @@ export async function prepareVolumes(
           const payload = secretPayload(s, src.items, src.defaultMode ?? DEFAULT_MODE, optional);
           await ensureTmpfs(mounter, dir, memorySize());
           await writePayload(dir, payload);
+          await setVolumeOwnership(dir, fsGroup, true);
           prepared.set(v.name, { name: v.name, hostPath: dir, readOnly: true });
           break;
         }
@@ -190,12 +196,12 @@ export async function prepareVolumes(
           if (r.errors.length) throw new Error(aggregateMessage(r.errors));
           await setupDir(dir);
           await writePayload(dir, r.payload);
+          await setVolumeOwnership(dir, fsGroup, true);
           prepared.set(v.name, { name: v.name, hostPath: dir, readOnly: true });
           break;
         }
         case 'projected': {
           const dir = volumeDir(podDir, 'projected', v.name);
-          const sc = pod.spec?.securityContext;
           const r = await projectedPayload(pod, v.projected!, {
             configMap: getConfigMap,
             secret: getSecret,
@@ -206,6 +212,7 @@ export async function prepareVolumes(
           if (r.errors.length) throw new Error(aggregateMessage(r.errors));
           await ensureTmpfs(mounter, dir, memorySize());
           await writePayload(dir, r.payload);
+          await setVolumeOwnership(dir, fsGroup, true);
           prepared.set(v.name, { name: v.name, hostPath: dir, readOnly: true });
           break;
         }
