@@ -17,6 +17,7 @@ import { serveDiscovery } from './routes/discovery.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { NamespaceLifecycle } from './routes/namespace-lifecycle.js';
 import { WatchSet } from './watch/stream.js';
+import { startCustomResources } from './crd/index.js';
 
 export interface ServerOptions {
   store: Store;
@@ -133,6 +134,8 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
 
   const lifecycle = new NamespaceLifecycle(engine, opts.namespaceSweepMs ?? 2000, (err) => log?.error({ err }, 'namespace lifecycle'));
   lifecycle.start();
+  // CustomResourceDefinitions: established ones are served (added to the registry) before the server is ready.
+  const crds = await startCustomResources(engine, registry, { now, onError: (err) => log?.error({ err }, 'customresourcedefinitions') });
 
   let compactTimer: NodeJS.Timeout | null = null;
   const compactEvery = opts.compactIntervalMs ?? 5 * 60_000;
@@ -167,6 +170,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
         watches.closeAll();
         metrics?.close();
         await lifecycle.stop();
+        await crds?.stop();
         await app.close();
         await engine.close();
       })();

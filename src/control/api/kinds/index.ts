@@ -12,6 +12,7 @@ import { horizontalpodautoscalers, horizontalpodautoscalersV1 } from './autoscal
 import { poddisruptionbudgets } from './policy.js';
 import { nodemetrics, podmetrics } from './metrics.js';
 import { replicationcontrollers } from './replicationcontrollers.js';
+import { customresourcedefinitions } from '../crd/kind.js';
 
 export const resources: ResourceType[] = [
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events, replicationcontrollers,
@@ -19,6 +20,7 @@ export const resources: ResourceType[] = [
   jobs, cronjobs,
   endpointslices, leases, horizontalpodautoscalers,
   poddisruptionbudgets,
+  customresourcedefinitions,
 ];
 
 /**
@@ -41,5 +43,5 @@ export {
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events,
   deployments, replicasets, statefulsets, daemonsets, controllerrevisions, jobs, cronjobs, endpointslices, leases,
   horizontalpodautoscalers, horizontalpodautoscalersV1, replicationcontrollers,
-  poddisruptionbudgets,
+  poddisruptionbudgets, customresourcedefinitions,
 };

@@ -95,7 +95,8 @@ export async function listObjects(ctx: ReadContext, r: ResourceType, ns: string 
   }
 
   // A name pinned by the field selector (kubectl get -w x) reads one key.
-  const pinned = pinnedName(fields);
+  // Only a key when the namespace is known too: across namespaces a name is no single key.
+  const pinned = !r.namespaced || ns !== undefined ? pinnedName(fields) : undefined;
   if (pinned !== undefined && !opts.continue) {
     const { revision: at, kv } = await storeCall(() => ctx.store.get(prefix + pinned, revision || undefined), opts.continue);
     const items: Entry[] = [];

@@ -1,0 +1,93 @@
+/**
+ * The registry entries of an established CRD: one ResourceType per served version under the accepted names,
+ * the storage version stored as is and the others converted to it (strategy None: only apiVersion changes),
+ * each pruned, defaulted and validated by its own version's structural schema and CEL rules.
+ */
+import type { FieldError, KubeObject, ResourceType, ScaleMapping, Strategy } from '../resource.js';
+import { ALL_VERBS } from '../kinds/verbs.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/meta.js';
+import { nameIsDNSSubdomain } from '../validation/names.js';
+import { compareVersions, storageVersion, type CRDVersion, type CustomResourceDefinition } from './definition.js';
+import { customDefinitions } from './openapi.js';
+import { printerColumns } from './printer.js';
+import { applyDefaults, pruneObject } from './schema/prune.js';
+import { validateValue } from './schema/validate.js';
+import type { JSONSchemaProps } from './schema/types.js';
+import { evaluateRules, hasRules } from './cel.js';
+
+/** The strategy of one version: structural pruning, defaulting and validation, CEL rules. */
+export function customStrategy(schema: JSONSchemaProps | undefined, namespaced: boolean, hasStatus: boolean): Strategy {
+  const rules = hasRules(schema);
+  const schemaErrors = (obj: KubeObject, old?: KubeObject): FieldError[] => {
+    const errs: FieldError[] = [];
+    if (schema) {
+      // metadata is ObjectMeta's to validate; the schema may only constrain name and generateName there.
+      const { metadata, ...rest } = obj;
+      const meta = metadata as Record<string, unknown> | undefined;
+      const named: Record<string, unknown> = {};
+      for (const k of ['name', 'generateName']) if (meta?.[k] !== undefined) named[k] = meta[k];
+      validateValue(schema, { ...rest, metadata: named }, '', errs);
+      if (rules) evaluateRules(schema, obj, old, '', errs);
+    }
+    return errs.map((e) => (e.field === '' ? { ...e, field: '<nil>' } : e));
+  };
+  return {
+    hasGeneration: true,
+    hasStatus,
+    prune: (obj) => pruneObject(obj, schema),
+    default: (obj) => applyDefaults(obj, schema),
+    // As upstream's PrepareForCreate: with a status subresource, create never sets status.
+    admit: hasStatus ? (obj) => void delete obj['status'] : undefined,
+    validate: (obj) => [...validateObjectMeta(obj, { namespaced, name: nameIsDNSSubdomain }), ...schemaErrors(obj)],
+    validateUpdate: (obj, old) => [...validateObjectMetaUpdate(obj, old), ...(rules ? schemaErrors(obj, old) : [])],
+  };
+}
+
+const SCALE = 'scale';
+
+/** Whether a CRD's resource can be served: names accepted, established, one storage version. */
+export function servable(crd: CustomResourceDefinition): boolean {
+  return !!storageVersion(crd) && !!crd.status?.acceptedNames?.plural && !!crd.status.acceptedNames.kind;
+}
+
+export function customResources(crd: CustomResourceDefinition): ResourceType[] {
+  const names = crd.status!.acceptedNames;
+  const group = crd.spec.group;
+  const namespaced = crd.spec.scope === 'Namespaced';
+  const storage = storageVersion(crd)!;
+  // Each version is served in version-priority order, so a group's preferred version is its highest.
+  const served = crd.spec.versions.filter((v) => v.served || v.storage).sort((a, b) => compareVersions(a.name, b.name));
+  const build = (v: CRDVersion): ResourceType => {
+    const schema = v.schema?.openAPIV3Schema;
+    const hasStatus = v.subresources?.status !== undefined && v.subresources.status !== null;
+    const scale = v.subresources?.scale;
+    const listKind = names.listKind || `${names.kind}List`;
+    const { definition, definitions } = customDefinitions({ group, version: v.name, kind: names.kind, listKind, plural: names.plural }, schema);
+    const r: ResourceType = {
+      group, version: v.name, kind: names.kind, listKind, plural: names.plural, singular: names.singular || names.kind.toLowerCase(),
+      shortNames: [...(names.shortNames ?? [])], categories: [...(names.categories ?? [])], namespaced, verbs: ALL_VERBS,
+      subresources: [...(hasStatus ? ['status'] : []), ...(scale ? [SCALE] : [])],
+      strategy: customStrategy(schema, namespaced, hasStatus), columns: printerColumns(v.additionalPrinterColumns),
+      definition, schemas: definitions, custom: true,
+    };
+    if (scale) {
+      const m: ScaleMapping = { specReplicasPath: scale.specReplicasPath, statusReplicasPath: scale.statusReplicasPath };
+      if (scale.labelSelectorPath) m.labelSelectorPath = scale.labelSelectorPath;
+      r.scale = m;
+    }
+    return r;
+  };
+  const storageR = build(storage);
+  return served.map((v) => {
+    if (v === storage) return storageR;
+    const r = build(v);
+    const servedGV = `${group}/${v.name}`;
+    const storageGV = `${group}/${storage.name}`;
+    r.conversion = {
+      storage: storageR,
+      toStorage: (o) => ({ ...structuredClone(o), apiVersion: storageGV }),
+      fromStorage: (o) => ({ ...structuredClone(o), apiVersion: servedGV }),
+    };
+    return r;
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * Validation of CustomResourceDefinitions themselves, in upstream's words (apiextensions validation): the name
+ * is `<plural>.<group>`, the group a domain with a dot, names DNS-1035 labels, a scope, versions with unique
+ * names and exactly one storage version, a structural schema per version, subresource paths and printer
+ * columns well formed; on update group and plural (and, once established, scope and kind) are immutable.
+ */
+import type { FieldError, KubeObject } from '../resource.js';
+import { immutable, invalid, notSupported, required } from '../validation/errors.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/meta.js';
+import { isDNS1035Label, isDNS1123Subdomain, nameIsDNSSubdomain } from '../validation/names.js';
+import { asCRD, isConditionTrue, type CRDNames, type CRDVersion, type CustomResourceDefinition } from './definition.js';
+import { validateStructural } from './schema/structural.js';
+import { validateRulesCompile } from './cel.js';
+
+const COLUMN_TYPES = ['boolean', 'date', 'integer', 'number', 'string'];
+const COLUMN_FORMATS = ['byte', 'date', 'date-time', 'double', 'float', 'int32', 'int64', 'password'];
+
+/** A list value in an error: upstream prints the Go struct, Skiff its JSON. */
+const shortJson = (v: unknown): string => JSON.stringify(v);
+
+export function validateCRD(obj: KubeObject): FieldError[] {
+  const crd = asCRD(obj);
+  const spec = crd.spec ?? ({} as CustomResourceDefinition['spec']);
+  const errs: FieldError[] = [];
+  const requiredName = `${spec.names?.plural ?? ''}.${spec.group ?? ''}`;
+  errs.push(...validateObjectMeta(obj, {
+    namespaced: false,
+    name: (name, prefix) => {
+      const out = nameIsDNSSubdomain(name, prefix);
+      if (name !== requiredName) out.push('must be spec.names.plural+"."+spec.group');
+      return out;
+    },
+  }));
+  errs.push(...validateSpec(crd));
+  errs.push(...validateNames(crd.status?.acceptedNames, 'status.acceptedNames'));
+  return errs;
+}
+
+export function validateCRDUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+  const crd = asCRD(obj);
+  const prev = asCRD(old);
+  const errs = validateObjectMetaUpdate(obj, old);
+  if (isConditionTrue(prev, 'Established')) {
+    errs.push(...immutable('spec.scope', crd.spec?.scope, prev.spec?.scope));
+    errs.push(...immutable('spec.names.kind', crd.spec?.names?.kind, prev.spec?.names?.kind));
+  }
+  errs.push(...immutable('spec.group', crd.spec?.group, prev.spec?.group));
+  errs.push(...immutable('spec.names.plural', crd.spec?.names?.plural, prev.spec?.names?.plural));
+  const stored = crd.status?.storedVersions ?? [];
+  stored.forEach((v, i) => {
+    if (!(crd.spec?.versions ?? []).some((x) => x.name === v)) errs.push(invalid(`status.storedVersions[${i}]`, v, 'must appear in spec.versions'));
+  });
+  return errs;
+}
+
+function validateSpec(crd: CustomResourceDefinition): FieldError[] {
+  const spec = crd.spec;
+  const errs: FieldError[] = [];
+  if (!spec || typeof spec !== 'object') return [required('spec')];
+  if (!spec.group) errs.push(required('spec.group'));
+  else {
+    const bad = isDNS1123Subdomain(spec.group);
+    if (bad.length) errs.push(invalid('spec.group', spec.group, bad.join(',')));
+    else if (spec.group.split('.').length < 2) errs.push(invalid('spec.group', spec.group, 'should be a domain with at least one dot'));
+  }
+  if (!spec.scope) errs.push(required('spec.scope'));
+  else if (spec.scope !== 'Cluster' && spec.scope !== 'Namespaced') errs.push(notSupported('spec.scope', spec.scope, ['Cluster', 'Namespaced']));
+
+  const versions = Array.isArray(spec.versions) ? spec.versions : [];
+  if (versions.length === 0) errs.push(required('spec.versions', 'must have exactly one version marked as storage version'));
+  const seen = new Set<string>();
+  let unique = true;
+  let storage = 0;
+  versions.forEach((v, i) => {
+    const path = `spec.versions[${i}]`;
+    if (v.storage) storage++;
+    if (seen.has(v.name)) unique = false;
+    seen.add(v.name);
+    if (!v.name) errs.push(required(`${path}.name`));
+    else {
+      const bad = isDNS1035Label(v.name);
+      if (bad.length) errs.push(invalid(`${path}.name`, v.name, bad.join(',')));
+    }
+    errs.push(...validateVersion(v, path));
+  });
+  if (versions.length && !unique) errs.push(invalid('spec.versions', shortJson(versions.map((v) => v.name)), 'must contain unique version names'));
+  if (versions.length && storage !== 1) errs.push(invalid('spec.versions', shortJson(versions.map((v) => v.name)), 'must have exactly one version marked as storage version'));
+  if (versions.length && !versions.some((v) => v.served)) errs.push(invalid('spec.versions', shortJson(versions.map((v) => v.name)), 'must have at least one version marked as served'));
+
+  const names = spec.names ?? ({} as CRDNames);
+  if (!names.plural) errs.push(required('spec.names.plural'));
+  if (!names.singular) errs.push(required('spec.names.singular'));
+  if (!names.kind) errs.push(required('spec.names.kind'));
+  if (!names.listKind) errs.push(required('spec.names.listKind'));
+  errs.push(...validateNames(names, 'spec.names'));
+
+  const strategy = spec.conversion?.strategy;
+  if (strategy !== undefined && strategy !== 'None' && strategy !== 'Webhook') errs.push(notSupported('spec.conversion.strategy', strategy, ['None', 'Webhook']));
+  if (strategy === 'Webhook' && !spec.conversion?.webhook) errs.push(required('spec.conversion.webhook', 'required when strategy is set to Webhook'));
+  if (spec.preserveUnknownFields === true) errs.push(invalid('spec.preserveUnknownFields', true, 'must be false in order to use defaults in the schema'));
+  return errs;
+}
+
+function validateNames(names: CRDNames | undefined, path: string): FieldError[] {
+  if (!names) return [];
+  const errs: FieldError[] = [];
+  const label = (field: string, value: string | undefined, lower = false) => {
+    if (!value) return;
+    const bad = isDNS1035Label(lower ? value.toLowerCase() : value);
+    if (bad.length) errs.push(invalid(`${path}.${field}`, value, lower ? `may have mixed case, but should otherwise match: ${bad.join(',')}` : bad.join(',')));
+  };
+  label('plural', names.plural);
+  label('singular', names.singular);
+  label('kind', names.kind, true);
+  label('listKind', names.listKind, true);
+  (names.shortNames ?? []).forEach((s, i) => label(`shortNames[${i}]`, s));
+  if (names.kind && names.kind === names.listKind) errs.push(invalid(`${path}.listKind`, names.listKind, 'kind and listKind may not be the same'));
+  (names.categories ?? []).forEach((c, i) => label(`categories[${i}]`, c));
+  return errs;
+}
+
+function simpleJSONPath(path: string, value: string | undefined, under: string[], what: string): FieldError[] {
+  if (!value) return [required(path)];
+  if (!value.startsWith('.')) return [invalid(path, value, 'must be a simple json path starting with .')];
+  if (under.length && !under.some((u) => value.startsWith(`${u}.`))) return [invalid(path, value, what)];
+  return [];
+}
+
+function validateVersion(v: CRDVersion, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const schema = v.schema?.openAPIV3Schema;
+  const schemaPath = `${path}.schema.openAPIV3Schema`;
+  if (schema === undefined) errs.push(required(schemaPath, 'schemas are required'));
+  else {
+    errs.push(...validateStructural(schema, schemaPath));
+    errs.push(...validateRulesCompile(schema, schemaPath));
+  }
+  const scale = v.subresources?.scale;
+  if (scale) {
+    const p = `${path}.subresources.scale`;
+    errs.push(...simpleJSONPath(`${p}.specReplicasPath`, scale.specReplicasPath, ['.spec'], 'should be a json path under .spec'));
+    errs.push(...simpleJSONPath(`${p}.statusReplicasPath`, scale.statusReplicasPath, ['.status'], 'should be a json path under .status'));
+    if (scale.labelSelectorPath !== undefined) {
+      errs.push(...simpleJSONPath(`${p}.labelSelectorPath`, scale.labelSelectorPath, ['.spec', '.status'], 'should be a json path under either .spec or .status'));
+    }
+  }
+  (v.additionalPrinterColumns ?? []).forEach((c, i) => {
+    const p = `${path}.additionalPrinterColumns[${i}]`;
+    if (!c.name) errs.push(required(`${p}.name`));
+    if (!c.type) errs.push(required(`${p}.type`));
+    else if (!COLUMN_TYPES.includes(c.type)) errs.push(notSupported(`${p}.type`, c.type, COLUMN_TYPES));
+    if (c.format && !COLUMN_FORMATS.includes(c.format)) errs.push(notSupported(`${p}.format`, c.format, COLUMN_FORMATS));
+    if (c.priority !== undefined && c.priority < 0) errs.push(invalid(`${p}.priority`, c.priority, 'must be greater than or equal to 0'));
+    errs.push(...simpleJSONPath(`${p}.jsonPath`, c.jsonPath, [], ''));
+  });
+  return errs;
+}

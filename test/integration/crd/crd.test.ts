@@ -1,0 +1,267 @@
+/**
+ * CustomResourceDefinitions against a real API server: a CRD becomes Established and its resource is served
+ * (CRUD, selectors, watch, discovery, OpenAPI, tables), schemas validate (422 with field paths), prune and
+ * default, CEL rules hold, status and scale subresources, two versions of one kind, name conflicts, and deleting
+ * the CRD deletes its instances and its routes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestCluster, eventually, type TestCluster } from '../../support/cluster.js';
+import { ApiError } from '../../../src/client/rest.js';
+import { CustomResourceDefinitions, type ResourceRef } from '../../../src/client/resources.js';
+import type { KubeObject } from '../../../src/client/types.js';
+import { CRONTAB_CRD, WIDGET_CRD } from './fixtures.js';
+
+let c: TestCluster;
+const CronTabs: ResourceRef = { group: 'stable.example.com', version: 'v1', plural: 'crontabs', namespaced: true };
+
+interface Cond { type: string; status: string; reason?: string; message?: string }
+const conditions = (crd: KubeObject): Cond[] => ((crd['status'] as { conditions?: Cond[] } | undefined)?.conditions ?? []);
+const established = async (name: string): Promise<KubeObject> =>
+  eventually(`${name} Established`, async () => {
+    const crd = await c.client.get(CustomResourceDefinitions, name);
+    return conditions(crd).some((x) => x.type === 'Established' && x.status === 'True') && crd;
+  }, 5000, 20);
+
+const fail = async (p: Promise<unknown>): Promise<ApiError> => {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+  throw new Error('expected the request to fail');
+};
+
+const crontab = (name: string, spec: Record<string, unknown>, labels?: Record<string, string>): KubeObject => ({
+  apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name, namespace: 'default', ...(labels ? { labels } : {}) }, spec,
+});
+
+beforeAll(async () => {
+  c = await startTestCluster();
+});
+afterAll(async () => {
+  await c?.close();
+});
+
+describe('a namespaced CRD', () => {
+  test('is accepted and established within a second, with upstream conditions', async () => {
+    const created = await c.client.create(CustomResourceDefinitions, CRONTAB_CRD);
+    expect((created['spec'] as { conversion?: unknown }).conversion).toEqual({ strategy: 'None' });
+    expect((created['status'] as { storedVersions?: string[] }).storedVersions).toEqual(['v1']);
+    const t0 = Date.now();
+    const crd = await established('crontabs.stable.example.com');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    const byType = Object.fromEntries(conditions(crd).map((x) => [x.type, x]));
+    expect(byType['NamesAccepted']).toMatchObject({ status: 'True', reason: 'NoConflicts', message: 'no conflicts found' });
+    expect(byType['Established']).toMatchObject({ status: 'True', reason: 'InitialNamesAccepted' });
+    expect((crd['status'] as { acceptedNames: unknown }).acceptedNames).toMatchObject({
+      plural: 'crontabs', singular: 'crontab', kind: 'CronTab', listKind: 'CronTabList', shortNames: ['ct'], categories: ['all'],
+    });
+  });
+
+  test('CRUD, defaults, pruning with a warning, label and field selectors', async () => {
+    const obj = crontab('a', { cronSpec: '* * * * */5', unknownField: 1, extra: { anything: { goes: true } } }, { app: 'x' });
+    const created = await c.client.create(CronTabs, obj);
+    const spec = created['spec'] as Record<string, unknown>;
+    expect(spec['image']).toBe('busybox');
+    expect(spec['replicas']).toBe(1);
+    expect(spec['unknownField']).toBeUndefined();
+    expect(spec['extra']).toEqual({ anything: { goes: true } });
+    expect(created.metadata?.generation).toBe(1);
+    await c.client.create(CronTabs, crontab('b', { cronSpec: '1 2 3 4 5' }, { app: 'y' }));
+
+    const got = await c.client.get(CronTabs, 'a', 'default');
+    expect(got.metadata?.uid).toBe(created.metadata?.uid);
+    const byLabel = await c.client.list(CronTabs, { namespace: 'default', labelSelector: 'app=y' });
+    expect(byLabel.items.map((i) => i.metadata?.name)).toEqual(['b']);
+    const byField = await c.client.list(CronTabs, { fieldSelector: 'metadata.name=a' });
+    expect(byField.items.map((i) => i.metadata?.name)).toEqual(['a']);
+    expect(byField.kind).toBe('CronTabList');
+    const byNs = await c.client.list(CronTabs, { fieldSelector: 'metadata.namespace=kube-system' });
+    expect(byNs.items).toEqual([]);
+    expect((await fail(c.client.list(CronTabs, { fieldSelector: 'spec.image=x' }))).code).toBe(400);
+
+    const patched = await c.client.patch(CronTabs, 'default', 'a', { spec: { replicas: 3 } }, 'merge');
+    expect((patched['spec'] as { replicas: number }).replicas).toBe(3);
+    expect(patched.metadata?.generation).toBe(2);
+    // Custom resources take no strategic merge patch.
+    expect((await fail(c.client.patch(CronTabs, 'default', 'a', { spec: { replicas: 2 } }, 'strategic'))).code).toBe(415);
+
+    const res = await fetch(`${c.url}/apis/stable.example.com/v1/namespaces/default/crontabs?fieldValidation=Warn`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(crontab('c', { cronSpec: '* * * * *', bogus: true })),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('warning')).toContain('unknown field \\"spec.bogus\\"');
+    const strict = await fetch(`${c.url}/apis/stable.example.com/v1/namespaces/default/crontabs?fieldValidation=Strict`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(crontab('d', { cronSpec: '* * * * *', bogus: true })),
+    });
+    expect(strict.status).toBe(400);
+    expect(((await strict.json()) as { message: string }).message).toContain('unknown field "spec.bogus"');
+    await c.client.delete(CronTabs, 'default', 'c');
+  });
+
+  test('invalid objects are 422 Invalid with upstream field paths and messages', async () => {
+    const err = await fail(c.client.create(CronTabs, crontab('bad', { cronSpec: 'nope', replicas: 15, color: 'pink', ports: [{ name: 'p', port: 'x' }, { name: 'p' }] })));
+    expect(err.code).toBe(422);
+    expect(err.reason).toBe('Invalid');
+    const causes = (err.status?.details?.causes ?? []) as { field: string; message: string; reason: string }[];
+    const byField = Object.fromEntries(causes.map((x) => [x.field, x]));
+    expect(byField['spec.cronSpec']?.message).toBe(`Invalid value: "nope": spec.cronSpec in body should match '^(\\d+|\\*)(/\\d+)?(\\s+(\\d+|\\*)(/\\d+)?){4}$'`);
+    expect(byField['spec.replicas']?.message).toBe('Invalid value: 15: spec.replicas in body should be less than or equal to 10');
+    expect(byField['spec.color']).toMatchObject({ reason: 'FieldValueNotSupported', message: 'Unsupported value: "pink": supported values: "red", "blue"' });
+    expect(byField['spec.ports[0].port']?.message).toBe('Invalid value: "string": spec.ports[0].port in body must be of type integer: "string"');
+    expect(byField['spec.ports[1]']).toMatchObject({ reason: 'FieldValueDuplicate', message: 'Duplicate value: map[string]interface {}{"name":"p"}' });
+    expect(err.status?.message).toContain('CronTab.stable.example.com "bad" is invalid');
+
+    const missing = await fail(c.client.create(CronTabs, crontab('bad2', {})));
+    expect(missing.status?.details?.causes).toEqual([{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.cronSpec' }]);
+  });
+
+  test('CEL rules: a false rule is 422 with its message', async () => {
+    const err = await fail(c.client.create(CronTabs, crontab('cel', { cronSpec: '* * * * *', replicas: 7 })));
+    expect(err.code).toBe(422);
+    expect(err.status?.details?.causes).toEqual([{ reason: 'FieldValueInvalid', field: 'spec', message: 'Invalid value: "object": busybox runs at most 5 replicas' }]);
+    await c.client.create(CronTabs, crontab('cel', { cronSpec: '* * * * *', replicas: 7, image: 'nginx' }));
+  });
+
+  test('watch sees ADDED, MODIFIED and DELETED', async () => {
+    const list = await c.client.list(CronTabs, { namespace: 'default' });
+    const ac = new AbortController();
+    const events: string[] = [];
+    const done = (async () => {
+      for await (const ev of c.client.watch(CronTabs, { namespace: 'default', resourceVersion: list.metadata?.resourceVersion, signal: ac.signal })) {
+        events.push(`${ev.type} ${ev.object.metadata?.name}`);
+        if (ev.type === 'DELETED') break;
+      }
+    })();
+    await c.client.create(CronTabs, crontab('w', { cronSpec: '* * * * *' }));
+    await c.client.patch(CronTabs, 'default', 'w', { metadata: { labels: { x: 'y' } } }, 'merge');
+    await c.client.delete(CronTabs, 'default', 'w');
+    await done;
+    ac.abort();
+    expect(events).toEqual(['ADDED w', 'MODIFIED w', 'DELETED w']);
+  });
+
+  test('status subresource: the main endpoint ignores status, /status takes only status', async () => {
+    const cur = await c.client.get(CronTabs, 'b', 'default');
+    const put = await c.client.update(CronTabs, { ...cur, status: { replicas: 9 } });
+    expect(put['status']).toBeUndefined();
+    const st = await c.client.update(CronTabs, { ...put, spec: { cronSpec: '0 0 0 0 0' }, status: { replicas: 1, labelSelector: 'app=y' } }, { subresource: 'status' });
+    expect(st['status']).toEqual({ replicas: 1, labelSelector: 'app=y' });
+    expect((st['spec'] as { cronSpec: string }).cronSpec).toBe('1 2 3 4 5');
+  });
+
+  test('scale subresource reads and writes the mapped paths', async () => {
+    const scale = await c.client.get(CronTabs, 'b', 'default', 'scale');
+    expect(scale).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 1 }, status: { replicas: 1, selector: 'app=y' } });
+    const updated = await c.client.patch(CronTabs, 'default', 'b', { spec: { replicas: 4 } }, 'merge', { subresource: 'scale' });
+    expect((updated['spec'] as { replicas: number }).replicas).toBe(4);
+    expect(((await c.client.get(CronTabs, 'b', 'default'))['spec'] as { replicas: number }).replicas).toBe(4);
+  });
+
+  test('discovery (legacy and aggregated), OpenAPI v2/v3 and Table output', async () => {
+    const legacy = await c.client.request<{ resources: { name: string; shortNames?: string[]; categories?: string[]; kind: string; namespaced: boolean }[] }>('GET', '/apis/stable.example.com/v1');
+    const main = legacy.resources.find((r) => r.name === 'crontabs');
+    expect(main).toMatchObject({ kind: 'CronTab', namespaced: true, shortNames: ['ct'], categories: ['all'] });
+    expect(legacy.resources.map((r) => r.name).sort()).toEqual(['crontabs', 'crontabs/scale', 'crontabs/status']);
+    const groups = await c.client.request<{ groups: { name: string; preferredVersion: { version: string } }[] }>('GET', '/apis');
+    expect(groups.groups.some((g) => g.name === 'stable.example.com')).toBe(true);
+    const agg = await fetch(`${c.url}/apis`, { headers: { accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' } });
+    const aggBody = (await agg.json()) as { items: { metadata: { name: string }; versions: { resources: { resource: string }[] }[] }[] };
+    expect(aggBody.items.find((i) => i.metadata.name === 'stable.example.com')?.versions[0]?.resources[0]?.resource).toBe('crontabs');
+
+    const v2 = await c.client.request<{ definitions: Record<string, { properties?: Record<string, { description?: string }> }>; paths: Record<string, unknown> }>('GET', '/openapi/v2');
+    expect(v2.definitions['com.example.stable.v1.CronTab']?.properties?.['spec']?.description).toBe('The desired schedule.');
+    expect(v2.paths['/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}']).toBeDefined();
+    const index = await c.client.request<{ paths: Record<string, { serverRelativeURL: string }> }>('GET', '/openapi/v3');
+    const url = index.paths['apis/stable.example.com/v1']!.serverRelativeURL;
+    const v3 = await c.client.request<{ components: { schemas: Record<string, { properties?: Record<string, unknown> }> } }>('GET', url);
+    expect(Object.keys(v3.components.schemas['com.example.stable.v1.CronTab']?.properties ?? {})).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+
+    const table = await fetch(`${c.url}/apis/stable.example.com/v1/namespaces/default/crontabs`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+    const t = (await table.json()) as { columnDefinitions: { name: string; type: string }[]; rows: { cells: unknown[] }[] };
+    expect(t.columnDefinitions.map((d) => `${d.name}:${d.type}`)).toEqual(['Name:string', 'Spec:string', 'Replicas:integer', 'Age:date']);
+    const rowB = t.rows.find((r) => r.cells[0] === 'b')!;
+    expect(rowB.cells.slice(0, 3)).toEqual(['b', '1 2 3 4 5', 4]);
+    expect(rowB.cells[3]).toMatch(/^\d+s$/);
+  });
+
+  test('a second CRD of the group that claims a taken short name is not accepted', async () => {
+    const other = structuredClone(CRONTAB_CRD);
+    other.metadata = { name: 'crontabbers.stable.example.com' };
+    const spec = other['spec'] as { names: Record<string, unknown> };
+    spec.names = { plural: 'crontabbers', kind: 'CronTabber', shortNames: ['ct'] };
+    await c.client.create(CustomResourceDefinitions, other);
+    const crd = await eventually('NamesAccepted False', async () => {
+      const x = await c.client.get(CustomResourceDefinitions, 'crontabbers.stable.example.com');
+      return conditions(x).some((k) => k.type === 'NamesAccepted' && k.status === 'False') && x;
+    }, 5000, 20);
+    expect(conditions(crd).find((k) => k.type === 'NamesAccepted')).toMatchObject({ reason: 'ShortNamesConflict', message: '"ct" is already in use' });
+    expect(conditions(crd).find((k) => k.type === 'Established')).toMatchObject({ status: 'False', reason: 'NotAccepted' });
+    await c.client.delete(CustomResourceDefinitions, undefined, 'crontabbers.stable.example.com');
+  });
+
+  test('deleting the CRD deletes its instances first, then the CRD and its routes', async () => {
+    expect((await c.client.list(CronTabs, {})).items.length).toBeGreaterThan(0);
+    const del = await c.client.delete(CustomResourceDefinitions, undefined, 'crontabs.stable.example.com');
+    expect(del.metadata?.finalizers).toContain('customresourcecleanup.apiextensions.k8s.io');
+    expect(conditions(del).find((k) => k.type === 'Terminating')).toMatchObject({ status: 'True', reason: 'InstanceDeletionPending' });
+    await eventually('the CRD gone', async () => (await fail(c.client.get(CustomResourceDefinitions, 'crontabs.stable.example.com'))).code === 404, 5000, 20);
+    expect((await fail(c.client.list(CronTabs, {}))).code).toBe(404);
+    const groups = await c.client.request<{ groups: { name: string }[] }>('GET', '/apis');
+    expect(groups.groups.some((g) => g.name === 'stable.example.com')).toBe(false);
+    // Re-created, the kind starts empty: the instances were deleted from storage, not just hidden.
+    await c.client.create(CustomResourceDefinitions, CRONTAB_CRD);
+    await established('crontabs.stable.example.com');
+    expect((await c.client.list(CronTabs, {})).items).toEqual([]);
+  });
+});
+
+describe('a cluster-scoped CRD with two versions', () => {
+  test('objects are stored in the storage version and served in each', async () => {
+    await c.client.create(CustomResourceDefinitions, WIDGET_CRD);
+    await established('widgets.things.example.org');
+    const V1: ResourceRef = { group: 'things.example.org', version: 'v1', plural: 'widgets', namespaced: false };
+    const V1B1: ResourceRef = { ...V1, version: 'v1beta1' };
+    const made = await c.client.create(V1, { apiVersion: 'things.example.org/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } });
+    expect(made.apiVersion).toBe('things.example.org/v1');
+    expect((await c.client.get(V1B1, 'w1')).apiVersion).toBe('things.example.org/v1beta1');
+    const stored = await c.server.engine.store.get('/registry/things.example.org/widgets/w1');
+    expect(JSON.parse(Buffer.from(stored.kv!.value).toString()).apiVersion).toBe('things.example.org/v1beta1');
+    const group = await c.client.request<{ preferredVersion: { version: string }; versions: { version: string }[] }>('GET', '/apis/things.example.org');
+    expect(group.preferredVersion.version).toBe('v1');
+    expect(group.versions.map((v) => v.version)).toEqual(['v1', 'v1beta1']);
+    expect((await fail(c.client.create(V1, { apiVersion: 'things.example.org/v1', kind: 'Widget', metadata: { name: 'w2' }, spec: { size: 'big' } }))).code).toBe(422);
+  });
+});
+
+describe('CRD validation', () => {
+  test('upstream messages for names, group, versions and schemas', async () => {
+    const bad = structuredClone(CRONTAB_CRD);
+    bad.metadata = { name: 'wrong' };
+    const spec = bad['spec'] as { group: string; versions: { storage: boolean; schema?: unknown }[] };
+    spec.group = 'nodot';
+    spec.versions[0]!.storage = false;
+    delete spec.versions[0]!.schema;
+    const err = await fail(c.client.create(CustomResourceDefinitions, bad));
+    expect(err.code).toBe(422);
+    const msgs = (err.status?.details?.causes ?? []).map((x) => `${x.field}: ${x.message}`);
+    expect(msgs).toContain('metadata.name: Invalid value: "wrong": must be spec.names.plural+"."+spec.group');
+    expect(msgs).toContain('spec.group: Invalid value: "nodot": should be a domain with at least one dot');
+    expect(msgs).toContain('spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required');
+    expect(msgs.some((m) => m.startsWith('spec.versions: Invalid value:') && m.endsWith('must have exactly one version marked as storage version'))).toBe(true);
+
+    const nonStructural = structuredClone(CRONTAB_CRD);
+    const v = (nonStructural['spec'] as { versions: { schema: { openAPIV3Schema: { properties: Record<string, unknown> } } }[] }).versions[0]!;
+    v.schema.openAPIV3Schema.properties['spec'] = { properties: { x: { type: 'string' } } };
+    v.schema.openAPIV3Schema.properties['list'] = { type: 'array', items: { type: 'string' }, uniqueItems: true };
+    const err2 = await fail(c.client.create(CustomResourceDefinitions, nonStructural));
+    expect(err2.code).toBe(422);
+    const msgs2 = (err2.status?.details?.causes ?? []).map((x) => `${x.field}: ${x.message}`);
+    expect(msgs2).toContain('spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified fields');
+    expect(msgs2).toContain('spec.versions[0].schema.openAPIV3Schema.properties[list].uniqueItems: Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic');
+    expect(msgs2.some((m) => m.includes('x-kubernetes-validations[0].rule'))).toBe(false);
+  });
+});
