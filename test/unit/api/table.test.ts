@@ -20,7 +20,8 @@ describe('column definitions follow upstream', () => {
     for (const r of resources) {
       const defs = columnDefinitions(r);
       expect(defs.filter((c) => c.format === 'name'), r.plural).toHaveLength(1);
-      expect(defs.some((c) => c.name === 'Age' || c.name === 'Last Seen'), r.plural).toBe(true);
+      // CustomResourceDefinitions print upstream's default table: Name and Created At.
+      expect(defs.some((c) => c.name === 'Age' || c.name === 'Last Seen' || c.name === 'Created At'), r.plural).toBe(true);
     }
     expect(columnDefinitions(pods)[0]).toMatchObject({ name: 'Name', type: 'string', format: 'name', priority: 0 });
     expect(columnDefinitions(pods)[1]).toMatchObject({ name: 'Ready', format: '' });

@@ -27,7 +27,8 @@ describe('/openapi/v2', () => {
       if (Array.isArray(v)) v.forEach(visit);
       else if (v && typeof v === 'object') {
         for (const [k, x] of Object.entries(v)) {
-          if (k === '$ref') { if (!v2.definitions[(x as string).slice('#/definitions/'.length)]) missing.push(x as string); }
+          // JSONSchemaProps has a property named $ref: only string values are references.
+          if (k === '$ref' && typeof x === 'string') { if (!v2.definitions[(x as string).slice('#/definitions/'.length)]) missing.push(x as string); }
           else visit(x);
         }
       }
