@@ -182,6 +182,8 @@ describe('prepareVolumes', () => {
     expect(o.mounter.log.filter((l) => l.startsWith('umount'))).toHaveLength(2);
     expect((await fs.readdir(podDir)).sort()).toEqual(['keep-me']);
     expect((await fs.stat(hostDir)).isDirectory()).toBe(true);
+    await cleanupVolumes(podDir, { mounter: o.mounter }); // idempotent
+    await cleanupVolumes(path.join(tmp, 'never-existed'), { mounter: o.mounter });
   });
 
   it('cleanupVolumes refuses to delete through a mount it could not unmount', async () => {
