@@ -3,7 +3,7 @@
  * (401 + WWW-Authenticate → Basic, or a Bearer token from the realm, cached for the client's life). Errors read
  * like containerd's, since they end up in the kubelet's "Failed to pull image" message.
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { basicHeader, parseWwwAuthenticate, tokenFromResponse, tokenRequest, type Challenge } from './auth.js';
 import { DigestMismatchError, sha256Of } from './content.js';
@@ -34,6 +34,8 @@ export interface RegistryClientOptions {
   fetch?: FetchLike;
   /** Per request time limit for headers and small bodies (manifests, tokens). */
   timeoutMs?: number;
+  /** A blob download that brings no byte for this long is cancelled (containerd's image_pull_progress_timeout, 5m). */
+  progressTimeoutMs?: number;
 }
 
 async function serverMessage(res: Response): Promise<string> {
@@ -52,6 +54,7 @@ export class RegistryClient {
   private readonly base: string;
   private readonly fetch: FetchLike;
   private readonly timeoutMs: number;
+  private readonly progressTimeoutMs: number;
   private authorization?: string;
   private readonly scope: string;
 
@@ -59,6 +62,7 @@ export class RegistryClient {
     this.base = `${registryScheme(ref.domain)}://${registryApiHost(ref.domain)}/v2/${ref.path}`;
     this.fetch = opts.fetch ?? ((u, i) => fetch(u, i));
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.progressTimeoutMs = opts.progressTimeoutMs ?? 5 * 60_000;
     this.scope = `repository:${ref.path}:pull`;
     // A registry token is used as it is (docker config `registrytoken`).
     if (opts.credential?.registrytoken) this.authorization = `Bearer ${opts.credential.registrytoken}`;
@@ -74,6 +78,10 @@ export class RegistryClient {
       throw new RegistryError(`${name}: not found`, 404);
     }
     await this.failUnlessOk(res, 'GET', url);
+    if (Number(res.headers.get('content-length') ?? 0) > MAX_MANIFEST_BYTES) {
+      await res.body?.cancel();
+      throw new RegistryError(`manifest ${name} is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    }
     const bytes = Buffer.from(await res.arrayBuffer());
     if (bytes.length > MAX_MANIFEST_BYTES) throw new RegistryError(`manifest ${name} is larger than ${MAX_MANIFEST_BYTES} bytes`);
     const digest = sha256Of(bytes);
@@ -86,14 +94,47 @@ export class RegistryClient {
   /** A blob's bytes as a stream; the caller verifies the digest while storing it. */
   async blob(digest: string): Promise<Readable> {
     const url = `${this.base}/blobs/${digest}`;
-    const res = await this.request(url, {}, false);
-    if (res.status === 404) {
-      await res.body?.cancel();
-      throw new RegistryError(`${formatReference({ ...this.ref, tag: undefined, digest: undefined })}@${digest}: not found`, 404);
+    // Aborted when the body stalls; headers get the ordinary request time limit.
+    const stall = new AbortController();
+    let timer = setTimeout(() => stall.abort(new Error(`no answer within ${this.timeoutMs / 1000}s`)), this.timeoutMs);
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stall.abort(new Error(`cancelled: no progress for ${this.progressTimeoutMs / 1000}s`)), this.progressTimeoutMs);
+    };
+    let res: Response;
+    try {
+      res = await this.request(url, {}, stall.signal);
+    } catch (e) {
+      clearTimeout(timer);
+      throw e;
     }
-    await this.failUnlessOk(res, 'GET', url);
-    if (!res.body) throw new RegistryError(`GET ${url}: empty body`);
-    return Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+    if (res.status === 404) {
+      clearTimeout(timer);
+      await res.body?.cancel();
+      throw new RegistryError(`${formatReference({ ...this.ref, tag: undefined, digest })}: not found`, 404);
+    }
+    try {
+      await this.failUnlessOk(res, 'GET', url);
+      if (!res.body) throw new RegistryError(`GET ${url}: empty body`);
+    } catch (e) {
+      clearTimeout(timer);
+      throw e;
+    }
+    arm();
+    const body = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
+    // Re-armed on every chunk as the consumer reads (a 'data' listener here would start the flow too early).
+    const watched = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        arm();
+        cb(null, chunk);
+      },
+    });
+    body.on('error', (e) => watched.destroy(e));
+    watched.once('close', () => {
+      clearTimeout(timer);
+      body.destroy();
+    });
+    return body.pipe(watched);
   }
 
   private async failUnlessOk(res: Response, method: string, url: string): Promise<void> {
@@ -105,11 +146,11 @@ export class RegistryClient {
     throw new RegistryError(`unexpected status from ${method} request to ${url}: ${res.status} ${res.statusText}${msg ? `: ${msg}` : ''}`, res.status);
   }
 
-  private async send(url: string, headers: Record<string, string>, timed: boolean): Promise<Response> {
+  private async send(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
     const h = { ...headers };
     if (this.authorization) h.authorization = this.authorization;
     try {
-      return await this.fetch(url, { method: 'GET', headers: h, redirect: 'follow', signal: timed ? AbortSignal.timeout(this.timeoutMs) : undefined });
+      return await this.fetch(url, { method: 'GET', headers: h, redirect: 'follow', signal: signal ?? AbortSignal.timeout(this.timeoutMs) });
     } catch (e) {
       const cause = (e as { cause?: { message?: string; code?: string } }).cause;
       throw new RegistryError(`failed to do request: Get "${url}": ${cause?.message ?? cause?.code ?? (e as Error).message}`);
@@ -117,8 +158,8 @@ export class RegistryClient {
   }
 
   /** One request, with one retry after authorising against the challenge of a 401. */
-  private async request(url: string, headers: Record<string, string>, timed = true): Promise<Response> {
-    const res = await this.send(url, headers, timed);
+  private async request(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Response> {
+    const res = await this.send(url, headers, signal);
     if (res.status !== 401) return res;
     const challenges = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer');
@@ -130,7 +171,7 @@ export class RegistryClient {
     if (!auth || auth === this.authorization) return res;
     await res.body?.cancel();
     this.authorization = auth;
-    return this.send(url, headers, timed);
+    return this.send(url, headers, signal);
   }
 
   private async fetchToken(ch: Challenge, cred?: RegistryCredential): Promise<string> {

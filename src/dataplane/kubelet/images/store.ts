@@ -40,6 +40,9 @@ export interface ImageStoreOptions {
   /** The data dir (e.g. <server data dir>/images). */
   root: string;
   fetch?: FetchLike;
+  /** Registry time limits (see RegistryClientOptions). */
+  timeoutMs?: number;
+  progressTimeoutMs?: number;
   rootfs?: RootfsOptions;
 }
 
@@ -180,7 +183,7 @@ export class ImageStore implements ImageService {
 
   private async pull(ref: ImageReference, credential?: RegistryCredential): Promise<RefRecord> {
     const name = formatReference(ref);
-    const client = new RegistryClient(ref, { credential, fetch: this.opts.fetch });
+    const client = new RegistryClient(ref, { credential, fetch: this.opts.fetch, timeoutMs: this.opts.timeoutMs, progressTimeoutMs: this.opts.progressTimeoutMs });
     const failed = (e: unknown): Error => new Error(`failed to pull and unpack image ${q(name)}: ${e instanceof Error ? e.message : String(e)}`);
     let top;
     try {

@@ -3,7 +3,7 @@
  * Bearer token flow (a token endpoint that wants basic credentials), as Docker Hub and most registries do.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,26 @@ let host: string;
 let built: BuiltImage;
 const log: string[] = [];
 const TOKEN = 'tok-app-pull';
+const stalled: ServerResponse[] = [];
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', `http://${host}`);
   log.push(`${req.method} ${url.pathname}`);
+  if (url.pathname.startsWith('/v2/slow/')) {
+    // An open registry whose blobs start and then stall.
+    const m = /^\/v2\/slow\/(manifests|blobs)\/(.+)$/.exec(url.pathname);
+    let digest = m?.[2] ?? '';
+    if (m?.[1] === 'manifests' && !digest.startsWith('sha256:')) digest = built.manifestDigest;
+    const body = await readFile(join(layout, 'blobs', 'sha256', digest.slice(7)));
+    if (m?.[1] === 'blobs' && digest !== built.configDigest) {
+      res.writeHead(200, { 'content-length': String(body.length) });
+      res.write(body.subarray(0, 10));
+      stalled.push(res);
+      return;
+    }
+    res.writeHead(200).end(body);
+    return;
+  }
   if (url.pathname === '/token') {
     const want = `Basic ${Buffer.from('robot:pw').toString('base64')}`;
     if (req.headers.authorization !== want || url.searchParams.get('scope') !== 'repository:team/app:pull' || url.searchParams.get('service') !== 'fake') {
@@ -71,6 +87,8 @@ beforeAll(async () => {
   host = `127.0.0.1:${(server.address() as { port: number }).port}`;
 });
 afterAll(async () => {
+  for (const r of stalled) r.destroy();
+  server.closeAllConnections();
   await new Promise((r) => server.close(r));
   await rm(base, { recursive: true, force: true });
 });
@@ -103,5 +121,17 @@ describe('pulling through Bearer token auth', () => {
   it('uses a registry token as it is', async () => {
     const img = await new ImageStore({ root: join(base, 's5') }).ensure(`${host}/team/app:v1`, { policy: 'IfNotPresent', credentials: () => [{ registrytoken: TOKEN }] });
     expect(img.imageID).toBe(`${host}/team/app@${built.targetDigest}`);
+  });
+});
+
+describe('stalled downloads', () => {
+  it('cancels a blob that brings no bytes for the progress timeout', async () => {
+    const store = new ImageStore({ root: join(base, 'slow'), progressTimeoutMs: 200 });
+    const t0 = Date.now();
+    const e = (await store.ensure(`${host}/slow:v1`, { policy: 'IfNotPresent' }).catch((x: unknown) => x)) as ImageError;
+    expect(e.reason).toBe('ErrImagePull');
+    expect(e.message).toContain('failed to copy: cancelled: no progress for 0.2s');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await readdir(join(base, 'slow', 'ingest'))).toEqual([]);
   });
 });
