@@ -185,6 +185,63 @@ describe.skipIf(reason !== null)('image store against docker-registry', () => {
     await expect(access(dir)).rejects.toThrow();
   });
 
+  it('shows the same tree through overlayfs as through the copy, whiteouts and opaque dirs included', async () => {
+    const wl = join(base, 'wh-layout');
+    await addImage(wl, {
+      refName: 'example.com/wh:1',
+      layers: [
+        [
+          { name: 'etc/passwd', body: 'root:x:0:0\n' },
+          { name: 'etc/group', body: 'root:x:0:\n' },
+          { name: 'var/cache/old', body: 'old' },
+          { name: 'var/cache/sub/deep', body: 'deep' },
+          { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
+          { name: 'usr/lib/libc', body: 'c' },
+          { name: 'bin/tool', body: 'v1' },
+          { name: 'bin/tool2', type: 'link', linkname: 'bin/tool' },
+        ],
+        [
+          { name: 'etc/.wh.passwd' },
+          { name: 'var/cache/.wh..wh..opq' },
+          { name: 'var/cache/new', body: 'new' },
+          { name: 'bin/tool', body: 'v2' },
+          { name: 'usr/.wh.lib' },
+        ],
+      ],
+    });
+    const overlayStore = new ImageStore({ root: join(base, 'wh-store') });
+    await overlayStore.load(wl);
+    const img = await overlayStore.ensure('example.com/wh:1', { policy: 'Never' });
+    const copyStore = new ImageStore({ root: join(base, 'wh-store'), rootfs: { overlay: false } });
+    const a = await overlayStore.createRootfs(join(base, 'wh-a'), img);
+    const b = await copyStore.createRootfs(join(base, 'wh-b'), img);
+    try {
+      expect(a.kind).toBe(commandPath('setfattr') ? 'overlay' : 'copy');
+      expect(b.kind).toBe('copy');
+      const tree = async (root: string): Promise<string[]> => {
+        const out: string[] = [];
+        const walk = async (d: string, rel: string): Promise<void> => {
+          for (const e of (await readdir(d, { withFileTypes: true })).sort((x, y) => x.name.localeCompare(y.name))) {
+            const r = `${rel}${e.name}`;
+            if (e.isDirectory()) {
+              out.push(`${r}/`);
+              await walk(join(d, e.name), `${r}/`);
+            } else if (e.isSymbolicLink()) out.push(`${r} -> link`);
+            else out.push(`${r} = ${await readFile(join(d, e.name), 'utf8')}`);
+          }
+        };
+        await walk(root, '');
+        return out;
+      };
+      const seen = await tree(a.path);
+      expect(seen).toEqual(await tree(b.path));
+      expect(seen).toEqual(['bin/', 'bin/tool = v2', 'bin/tool2 = v1', 'etc/', 'etc/group = root:x:0:\n', 'lib -> link', 'usr/', 'var/', 'var/cache/', 'var/cache/new = new']);
+    } finally {
+      await a.release();
+      await b.release();
+    }
+  });
+
   it('pulls from a registry with htpasswd (Basic) auth only with the credentials', async () => {
     const line = htpasswdLine('skiff', 's3cret');
     if (!line) return console.warn('skipping the htpasswd case: no bcrypt crypt() through perl');
