@@ -75,9 +75,8 @@ function walk(s: JSONSchemaProps, path: string, errs: FieldError[], ctx: Ctx): v
   listType(s, path, errs);
   if (s.default !== undefined && !ctx.inJunctor) {
     const { default: d, ...rest } = s;
-    const found: FieldError[] = [];
-    validateValue(rest, d, '', found);
-    for (const e of found) errs.push(invalid(`${path}.default${e.field && e.field !== '<nil>' ? `.${e.field}` : ''}`, d, e.message));
+    // As upstream: the default is validated in place, so its errors name `….default`.
+    validateValue(rest, d, `${path}.default`, errs);
   }
   for (const [k, p] of Object.entries(s.properties ?? {})) {
     if (isObject(p)) walk(p, `${path}.properties[${k}]`, errs, { root: false, inJunctor: ctx.inJunctor });
