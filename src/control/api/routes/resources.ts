@@ -214,7 +214,7 @@ export class ResourceRoutes {
 
     // Subresources.
     if (subresource === 'status') {
-      if (verb === 'get') return this.send(reply, 200, format, r, await e.get(r, namespace, name!), query);
+      if (verb === 'get') return this.send(reply, 200, format, r, await e.get(r, namespace, name!, getOptions(query).resourceVersion), query);
       if (verb === 'update') {
         const res = await e.update(r, namespace, name!, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo(), 'status');
         return this.send(reply, 200, format, r, res.object, query);
