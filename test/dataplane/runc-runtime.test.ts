@@ -151,8 +151,24 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     // the exec'd process is gone from the container
     const ps = await rt.exec(c.id, ['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/cmdline; echo; done'], { timeoutMs: 5000 });
     expect(ps.stdout).not.toContain('sleep30');
+    // interactive: a line in, a line out, then end of input ends it
+    const cat = rt.execStream(c.id, ['sh', '-c', 'read l; echo "got $l"; cat; exit 9']);
+    const chunks: Buffer[] = [];
+    cat.stdout.on('data', (b: Buffer) => chunks.push(b));
+    cat.stdin.write('one\n');
+    for (let i = 0; i < 100 && !Buffer.concat(chunks).toString().includes('got one'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(Buffer.concat(chunks).toString()).toBe('got one\n');
+    cat.stdin.end('two\n');
+    expect(await cat.exit).toBe(9);
+    expect(Buffer.concat(chunks).toString()).toBe('got one\ntwo\n');
+    const forever = rt.execStream(c.id, ['sleep', '100']);
+    forever.kill();
+    expect(await forever.exit).toBe(137);
+    const ps2 = await rt.exec(c.id, ['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/cmdline; echo; done'], { timeoutMs: 5000 });
+    expect(ps2.stdout).not.toContain('sleep100'); // killed inside the container, not just runc
     await rt.remove(c.id);
     await expect(rt.exec(c.id, ['true'], { timeoutMs: 1000 })).rejects.toBeInstanceOf(RuncError);
+    await expect(rt.execStream(c.id, ['true']).exit).rejects.toBeInstanceOf(RuncError);
   });
 
   it('joins the network namespace it is given, and not the host\'s', async () => {
@@ -193,6 +209,26 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     expect(done.exitCode).toBe(137);
     expect(done.oomKilled).toBe(true);
     await rt.remove(c.id);
+  });
+
+  it('node reboot simulation: supervisor, runc and container killed; the container reads as stopped without a status, and is removable', async () => {
+    const c = spec({ command: ['sleep', '1000'] });
+    const started = await rt.run(c.id, c.bundle, c.spec, c.log);
+    const meta = JSON.parse(await readFile(join(dir, 'data', 'shim', c.id, 'meta.json'), 'utf8')) as { supervisorPid: number };
+    process.kill(-meta.supervisorPid, 'SIGKILL'); // the supervisor's process group: sh and runc
+    process.kill(started.pid!, 'SIGKILL');
+    const fresh = new RuncRuntime({ dataDir: join(dir, 'data') });
+    let info: ContainerInfo | undefined;
+    for (let i = 0; i < 100; i++) {
+      info = (await fresh.list(run)).find((x) => x.id === c.id);
+      if (info?.state === 'stopped') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(info?.state).toBe('stopped');
+    expect(info?.exitCode).toBeUndefined();
+    await fresh.remove(c.id);
+    expect(await fresh.state(c.id)).toBeUndefined();
+    fresh.close();
   });
 
   it('a fresh runtime object (agent restart) lists running containers and resumes their logs; stats are numbers', async () => {
