@@ -1,6 +1,6 @@
 /**
  * `skiff server` driven by Debian's python3-kubernetes (the official Python client): namespaces, ConfigMaps and
- * Deployments, a kubernetes.watch.Watch (which sends `watch=True`), strategic and merge patches, a Table and a
+ * Deployments, a kubernetes.watch.Watch (which sends `watch=True`) and its resume from a resourceVersion, strategic and merge patches, a Table and a
  * metadata-only list read raw, errors, and deletes with propagationPolicy. The Python side is
  * test/e2e/python/client_flow.py; this file asserts on the JSON it prints.
  * Runs with /usr/bin/python3 (Debian's, which has the package), not a pyenv python3 on PATH.
@@ -55,6 +55,7 @@ describe.skipIf(!version)(`skiff server with python3-kubernetes ${version ?? ''}
     // The watch streamed: the initial ADDED, then the pod created while it was open.
     expect(out.watchEvents).toEqual([['ADDED', 'before'], ['ADDED', 'after']]);
     expect(out.watchResourceVersion).toMatch(/^\d+$/);
+    expect(out.resumedEvents).toEqual([['MODIFIED', 'after', 'yes']]);
 
     expect(out.strategicPatch).toEqual({ color: 'blue', size: 'large' });
     expect(out.mergePatch).toEqual({ size: 'large', shape: 'round' });

@@ -66,6 +66,15 @@ def main():
     out["watchEvents"] = events
     out["watchResourceVersion"] = w.resource_version
 
+    # Resume from the last resourceVersion seen: only what changed since arrives.
+    core.patch_namespaced_pod("after", ns, {"metadata": {"labels": {"resumed": "yes"}}})
+    resumed = []
+    w2 = watch.Watch()
+    for ev in w2.stream(core.list_namespaced_pod, namespace=ns, resource_version=w.resource_version, timeout_seconds=20):
+        resumed.append([ev["type"], ev["object"].metadata.name, (ev["object"].metadata.labels or {}).get("resumed")])
+        w2.stop()
+    out["resumedEvents"] = resumed
+
     # Strategic merge patch (the client's default for a dict body) and JSON merge patch.
     patched = core.patch_namespaced_config_map("settings", ns, {"data": {"size": "large"}})
     out["strategicPatch"] = patched.data
