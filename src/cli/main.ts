@@ -9,6 +9,7 @@ import { registerProxyCommand } from './proxy.js';
 import { registerNodesCommand } from './nodes.js';
 import { registerControllerManagerCommand } from './controller-manager.js';
 import { registerImageCommand } from './image.js';
+import { registerAgentCommand } from './agent.js';
 
 const program = new Command('skiff').description('A Kubernetes-compatible cluster').version('0.1.0');
 registerServerCommand(program);
@@ -17,5 +18,6 @@ registerProxyCommand(program);
 registerNodesCommand(program);
 registerControllerManagerCommand(program);
 registerImageCommand(program);
+registerAgentCommand(program);
 
 await program.parseAsync(process.argv);

@@ -19,8 +19,10 @@ import { loadKubeconfig } from '../client/kubeconfig.js';
 import { startProxy, type RunningProxy } from '../dataplane/proxy/start.js';
 import type { ProxyMode } from '../dataplane/proxy/backends.js';
 import { startNodeAgent, type RunningNodeAgent } from '../dataplane/kubelet/start.js';
-import { LOCAL_POD_EVENTS_DEFAULT, localNodeSpec } from '../dataplane/kubelet/local.js';
+import { hostNodeName, LOCAL_POD_EVENTS_DEFAULT, localNodeSpec } from '../dataplane/kubelet/local.js';
 import type { NodeSpec } from '../dataplane/kubelet/spec.js';
+import { startRuncNode } from '../dataplane/kubelet/runtime/runc/start.js';
+import { realNodeSkipReason } from '../dataplane/kubelet/runtime/runc/tools.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -44,6 +46,8 @@ export interface ServerFlags {
   metricResolutionMs?: number;
   /** The in-process nodes post pods' container Events (default on; node events always). */
   podEvents?: boolean;
+  /** The local node's runtime: simulated (default) or runc (a real node, in its own netns skiff-node-<name>). */
+  nodeRuntime?: 'simulated' | 'runc';
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -103,6 +107,11 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   // A bad --node-spec is reported before anything starts.
   let nodeSpec: NodeSpec | null = null;
   try {
+    if (flags.nodeRuntime === 'runc' && flags.nodes !== 1) throw new Error(`--node-runtime runc: runs exactly one local node (--nodes is ${flags.nodes})`);
+    if (flags.nodeRuntime === 'runc') {
+      const why = realNodeSkipReason();
+      if (why) throw new Error(`--node-runtime runc: ${why}`);
+    }
     nodeSpec = flags.nodes > 0 ? localNodeSpec(flags.nodes, flags.nodeSpec) : null;
   } catch (err) {
     process.stderr.write(`skiff server: ${(err as Error).message}\n`);
@@ -179,7 +188,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       log: (msg, fields) => log.info(fields ?? {}, msg),
     });
   }
-  if (nodeSpec) {
+  if (nodeSpec && flags.nodeRuntime === 'runc') {
+    try {
+      nodeAgent = await startRuncNode({ client: loadKubeconfig(kubeconfig), nodeName: nodeSpec.names?.[0] ?? hostNodeName(), dataDir, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+    } catch (err) {
+      log.error({ err }, 'the runc node did not start');
+    }
+  } else if (nodeSpec) {
     try {
       nodeAgent = await startNodeAgent({ client: loadKubeconfig(kubeconfig), spec: nodeSpec, podEvents: flags.podEvents ?? LOCAL_POD_EVENTS_DEFAULT, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
     } catch (err) {
@@ -205,11 +220,12 @@ export function registerServerCommand(program: Command): Command {
     .option('--cluster-cidr <cidr>', "pods' CIDR: the proxy's masquerade rule, and the range node IPAM carves podCIDRs from (default 10.244.0.0/16)", '')
     .option('--nodes <n>', 'simulated nodes run in-process (1: this host\'s node; 0: none)', nodeCount, 1)
     .option('--node-spec <file>', 'YAML spec of those nodes (cpu, memory, pods, labels, taints, zones, ...)')
+    .addOption(new Option('--node-runtime <runtime>', "the local node's runtime: simulated, or runc (a real node in its own network namespace skiff-node-<name>; needs root)").choices(['simulated', 'runc']).default('simulated'))
     .option('--no-pod-events', "the in-process nodes post no container Events for pods (Pulling, Created, Started, Killing, ...)")
     .option('--metric-resolution <duration>', "how long node agents' usage is served before it is scraped again, for metrics.k8s.io (kubectl top)", metricResolution, 15_000)
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc' }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -225,6 +241,7 @@ export function registerServerCommand(program: Command): Command {
         nodeSpec: o.nodeSpec,
         metricResolutionMs: o.metricResolution,
         podEvents: o.podEvents,
+        nodeRuntime: o.nodeRuntime,
       });
     });
 }

@@ -200,7 +200,7 @@ export function mkPod(spec: Record<string, unknown> = {}, meta: Record<string, u
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: `p${seq}`, namespace: 'default', uid: `0000000${seq}-aaaa-bbbb-cccc-dddddddddddd`, ...meta },
+    metadata: { name: `p${seq}`, namespace: 'default', uid: `${String(seq).padStart(8, '0')}-aaaa-bbbb-cccc-dddddddddddd`, ...meta },
     spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'busybox:1.36' }], ...spec },
   };
 }

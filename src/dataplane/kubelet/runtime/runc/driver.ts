@@ -341,6 +341,8 @@ export class RuncPodDriver implements PodDriver {
     if (this.usageTimer) this.env.clock.clearTimeout(this.usageTimer);
     for (const e of this.pods.values()) e.worker.close();
     this.deps.checker.close();
+    // The runtime's own watchers (log pumps); its containers keep running.
+    (this.deps.runtime as { close?: () => void }).close?.();
     for (const w of this.readyWaiters.splice(0)) w();
   }
 }

@@ -133,7 +133,8 @@ export function containerId(prefix: string, uid: string, name: string, attempt: 
 
 export function parseContainerId(prefix: string, id: string): { uid: string; name: string; attempt: number } | null {
   if (!id.startsWith(prefix)) return null;
-  const m = /^([0-9a-zA-Z-]+)_([a-z0-9-]+)_(\d+)$/.exec(id.slice(prefix.length));
+  // Pod uids are UUIDs: a shorter prefix never claims the ids of a longer one (skiff- vs skiff-t-…).
+  const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([a-z0-9-]+)_(\d+)$/i.exec(id.slice(prefix.length));
   return m ? { uid: m[1]!, name: m[2]!, attempt: Number(m[3]) } : null;
 }
 

@@ -57,18 +57,19 @@ rl.createInterface({input:process.stdin}).on('line',(line)=>{let q;try{q=JSON.pa
  req.on('timeout',()=>{req.destroy();end(false,'timeout')});req.on('error',(e)=>end(false,e.code||e.message));req.end()});
 `;
 
-/** Runs checks through the helper in `netnsPath` (undefined: this process's own network). */
+/** Runs checks through the helper in `netnsPath` (undefined: this process's own network; a function: asked when the helper starts). */
 export class HelperNetChecker implements NetChecker {
   private child: ChildProcessWithoutNullStreams | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (r: CheckResult) => void; timer: NodeJS.Timeout }>();
   private closed = false;
 
-  constructor(private readonly netnsPath?: string) {}
+  constructor(private readonly netnsPath?: string | (() => string | undefined)) {}
 
   private ensure(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
-    const argv = this.netnsPath ? ['nsenter', `--net=${this.netnsPath}`, process.execPath, '-e', HELPER] : [process.execPath, '-e', HELPER];
+    const ns = typeof this.netnsPath === 'function' ? this.netnsPath() : this.netnsPath;
+    const argv = ns ? ['nsenter', `--net=${ns}`, process.execPath, '-e', HELPER] : [process.execPath, '-e', HELPER];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     createInterface({ input: child.stdout }).on('line', (line) => {

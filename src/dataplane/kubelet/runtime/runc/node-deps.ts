@@ -1,0 +1,129 @@
+/**
+ * The real parts of a runc node, wired for the pod driver: the image store (<dataDir>/images, the one `skiff
+ * image load` fills), RuncRuntime, the bridge pod network, volumes/ (prepareVolumes, resolveEnv,
+ * containerMounts, cleanupVolumes), the OCI spec generator, and the probe helper in the node's namespace.
+ *
+ * On disk, under the agent's data dir:
+ *   images/                   the node image store (shared by every node of the data dir)
+ *   kubelet/<node>/runtime/   runc's root and the supervisors' files
+ *   kubelet/<node>/network/   IP leases
+ *   kubelet/<node>/pods/<uid> bundles, volumes, etc files, state.json
+ *   kubelet/<node>/logs/      <ns>_<pod>_<uid>/<container>/<n>.log
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Container } from 'kubernetes-types/core/v1.js';
+import { isNotFound, type RestClient } from '../../../../client/index.js';
+import { ConfigMaps, Secrets } from '../../../../client/resources.js';
+import type { KubeObject } from '../../../../client/types.js';
+import { ImageStore } from '../../images/store.js';
+import type { ImageService } from '../../images/types.js';
+import { BridgePodNetwork } from '../../network/bridge-network.js';
+import { resourceAmount } from '../../pod/quantity.js';
+import type { NodeContext } from '../../types.js';
+import { cleanupVolumes, containerMounts, prepareVolumes, resolveEnv, type ObjectSource } from '../../volumes/index.js';
+import { buildOciSpec } from './oci-spec.js';
+import type { ContainerSpecInput, PodVolumes, RuncDeps } from './pod-worker-deps.js';
+import { HelperNetChecker } from './probe-net.js';
+import { RuncRuntime } from './runc.js';
+
+export interface RealNodeOptions {
+  /** The agent's data dir (see above). */
+  dataDir: string;
+  /** Start of runc ids, cgroup paths and network namespace names (default `skiff-`; tests `skiff-t-…`). */
+  prefix?: string;
+  /** The API (Secrets and ConfigMaps for env, volumes and pull secrets). */
+  client: RestClient;
+  /** Services for the service-link variables (all namespaces); undefined: none. */
+  services?: () => readonly KubeObject[] | undefined;
+  /** kube-dns Service IPs (--cluster-dns) and the cluster domain; empty: pods get the node's resolv.conf. */
+  clusterDNS?: string[];
+  clusterDomain?: string;
+  /** Another image service (tests); default the store in <dataDir>/images. */
+  images?: ImageService;
+  /** The node's IP for hostNetwork pods (default the node's InternalIP). */
+  nodeIP?: string;
+}
+
+/** Secrets and ConfigMaps read straight from the API (404 → undefined). */
+export function apiObjectSource(client: RestClient): ObjectSource {
+  const get = async (ref: typeof Secrets, ns: string, name: string): Promise<KubeObject | undefined> => {
+    try {
+      return await client.get(ref, name, ns);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  };
+  return { secret: (ns, name) => get(Secrets, ns, name), configMap: (ns, name) => get(ConfigMaps, ns, name) };
+}
+
+export function nodeDir(dataDir: string, nodeName: string): string {
+  return join(dataDir, 'kubelet', nodeName);
+}
+
+function readOr(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The runc driver's deps for one node (the `deps` option of runcPodDriverFactory). */
+export function realRuncDeps(o: RealNodeOptions): (ctx: NodeContext) => RuncDeps {
+  const prefix = o.prefix ?? 'skiff-';
+  const images = o.images ?? new ImageStore({ root: join(o.dataDir, 'images') });
+  return (ctx) => {
+    const dir = nodeDir(o.dataDir, ctx.nodeName);
+    const objects = apiObjectSource(o.client);
+    const network = new BridgePodNetwork({ stateDir: join(dir, 'network'), prefix, nodeIP: o.nodeIP ?? ctx.hostIP });
+    const runtime = new RuncRuntime({ dataDir: join(dir, 'runtime') });
+    const memory = resourceAmount('memory', ctx.allocatable.memory ?? '0');
+    const volumes: PodVolumes = {
+      prepare: (pod, podDir) => prepareVolumes(pod, podDir, objects, { allocatable: ctx.allocatable }),
+      async containerConfig(pod, container, prepared, c) {
+        const podIPs = c.podIP ? [c.podIP] : [];
+        const resolved = await resolveEnv(pod, container as unknown as Container, objects, c.image.config.env, {
+          podIPs,
+          hostIPs: [c.hostIP],
+          allocatable: ctx.allocatable,
+          services: o.services?.(),
+        });
+        const m = await containerMounts(pod, container as unknown as Container, prepared, {
+          podDir: c.podDir,
+          env: resolved.vars,
+          podIPs,
+          dns: { clusterDNS: o.clusterDNS ?? [], clusterDomain: o.clusterDomain ?? 'cluster.local', nodeIPs: [c.hostIP] },
+          nodeHostname: c.nodeName,
+          instanceId: c.instanceId,
+        });
+        return { env: [...resolved.vars].map(([k, v]) => `${k}=${v}`), mounts: m.mounts, terminationLogPath: m.terminationLogPath, hostname: m.hostname };
+      },
+      cleanup: (podDir) => cleanupVolumes(podDir),
+    };
+    const buildSpec = (i: ContainerSpecInput) => {
+      const uid = i.pod.metadata?.uid ?? '';
+      return buildOciSpec({
+        pod: i.pod,
+        container: i.container as unknown as Container,
+        image: i.image.config,
+        env: i.env.map((kv) => {
+          const eq = kv.indexOf('=');
+          return { name: kv.slice(0, eq), value: kv.slice(eq + 1) };
+        }),
+        mounts: i.mounts,
+        rootfsPath: i.rootfs,
+        ...(i.netnsPath ? { netnsPath: i.netnsPath } : {}),
+        hostname: i.hostname,
+        // Relative: nests under the agent's own cgroup, in a directory per pod (pruned when the pod goes).
+        cgroupsPath: `${prefix}pods/pod${uid}/${i.containerId}`,
+        passwd: readOr(join(i.rootfs, 'etc/passwd')),
+        group: readOr(join(i.rootfs, 'etc/group')),
+        ...(memory > 0 ? { nodeMemoryCapacityBytes: memory } : {}),
+      });
+    };
+    const checker = new HelperNetChecker(() => network.nodeNetnsPath());
+    return { runtime, images, network, volumes, buildSpec, checker, objects };
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * One real node: the node agent (start.ts's startNodeAgent) with the runc pod driver over the real parts. What
+ * `skiff agent --runtime runc` and `skiff server --node-runtime runc` run. The node has its own network
+ * namespace (`<prefix>node-<name>`, made by the pod network) unless hostNetwork.
+ */
+import { cpus, totalmem } from 'node:os';
+import { RestClient, type ClientConfig } from '../../../../client/index.js';
+import { Services } from '../../../../client/resources.js';
+import { SharedInformer } from '../../../../client/informer.js';
+import type { KubeObject } from '../../../../client/types.js';
+import type { AgentLogger } from '../../agent.js';
+import { nodeNetnsName } from '../../network/names.js';
+import { DEFAULT_NODE_SPEC, expandNodes, parseNodeSpec } from '../../spec.js';
+import { startNodeAgent, type RunningNodeAgent } from '../../start.js';
+import { runcPodDriverFactory } from './driver.js';
+import { nodeDir, realRuncDeps } from './node-deps.js';
+import type { ImageService } from '../../images/types.js';
+
+export interface RuncNodeOptions {
+  client: ClientConfig | RestClient;
+  nodeName: string;
+  dataDir: string;
+  /** The node stays in the host's network namespace (else its own `<prefix>node-<name>`). */
+  hostNetwork?: boolean;
+  /** Start of namespace names, runc ids and cgroup paths; default `skiff-`. */
+  prefix?: string;
+  /** podCIDR used while the Node has none (a cluster without node IPAM). */
+  podCIDR?: string;
+  clusterDNS?: string[];
+  clusterDomain?: string;
+  /** The kubelet API's listener (default 127.0.0.1 on a free port); the node's InternalIP is its host. */
+  listen?: { host: string; port: number };
+  /** Capacity; default this machine's CPUs and memory, 110 pods. */
+  cpu?: string;
+  memory?: string;
+  pods?: number;
+  images?: ImageService;
+  log?: AgentLogger;
+  /** Test knobs. */
+  pollMs?: number;
+  orphanGraceMs?: number;
+}
+
+export interface RunningRuncNode extends RunningNodeAgent {
+  /** The node's network namespace name (undefined with hostNetwork). */
+  netns?: string;
+}
+
+/** `--netns NAME`: the pod network names the node's namespace `<prefix>node-<node>`; returns the prefix. */
+export function prefixFromNetns(netns: string, nodeName: string): string {
+  const suffix = `node-${nodeName}`;
+  const prefix = netns.endsWith(suffix) ? netns.slice(0, -suffix.length) : '';
+  if (!prefix || nodeNetnsName(nodeName, prefix) !== netns) {
+    throw new Error(`--netns: ${JSON.stringify(netns)}: the node's namespace is named <prefix>node-<node name>, e.g. ${JSON.stringify(nodeNetnsName(nodeName, 'skiff-'))} for node ${JSON.stringify(nodeName)}`);
+  }
+  return prefix;
+}
+
+export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode> {
+  const listen = o.listen ?? { host: '127.0.0.1', port: 0 };
+  const address = listen.host === '0.0.0.0' || listen.host === '::' || listen.host === '' ? '127.0.0.1' : listen.host;
+  const spec = parseNodeSpec(
+    { count: 1, names: [o.nodeName], cpu: o.cpu ?? String(cpus().length || 1), memory: o.memory ?? `${Math.floor(totalmem() / 1024 / 1024)}Mi`, pods: o.pods ?? 110 },
+    'flags',
+    DEFAULT_NODE_SPEC,
+  );
+  const nodes = expandNodes(spec, address);
+  const client = o.client instanceof RestClient ? o.client : new RestClient(o.client, { userAgent: 'skiff-agent' });
+  const prefix = o.prefix ?? 'skiff-';
+  // Services for the service-link variables every container gets (as the kubelet's service lister).
+  const services = new SharedInformer<KubeObject>(client, Services, {});
+  const abort = new AbortController();
+  void services.run(abort.signal);
+  const driverFactory = runcPodDriverFactory({
+    deps: realRuncDeps({
+      dataDir: o.dataDir,
+      prefix,
+      client,
+      services: () => (services.hasSynced() ? services.indexer.list() : undefined),
+      clusterDNS: o.clusterDNS,
+      clusterDomain: o.clusterDomain,
+      images: o.images,
+    }),
+    dataDir: nodeDir(o.dataDir, o.nodeName),
+    idPrefix: prefix,
+    hostNetwork: o.hostNetwork === true,
+    podCIDR: o.podCIDR,
+    ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
+    ...(o.orphanGraceMs !== undefined ? { orphanGraceMs: o.orphanGraceMs } : {}),
+    log: o.log,
+  });
+  let running: RunningNodeAgent;
+  try {
+    running = await startNodeAgent({ client, nodes, driverFactory, listen, podEvents: true, log: o.log });
+  } catch (err) {
+    abort.abort();
+    if (!(o.client instanceof RestClient)) client.close();
+    throw err;
+  }
+  return {
+    ...running,
+    ...(o.hostNetwork ? {} : { netns: nodeNetnsName(o.nodeName, prefix) }),
+    async stop() {
+      abort.abort();
+      await running.stop();
+      if (!(o.client instanceof RestClient)) client.close();
+    },
+  };
+}
