@@ -126,10 +126,27 @@ export function pathString(path: Path): string {
 /** Scalars as upstream's value.ToString prints them: strings quoted, the rest as JSON. */
 const goValueString = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : goJson(v));
 
+/**
+ * Every `{}` of the fieldsV1 this module writes: a pod's managedFields hold ~150 of them, each a 56-byte object
+ * when made by a literal. Frozen, so that nothing can add to the one all share.
+ */
+const LEAF: FieldsV1 = Object.freeze({}) as FieldsV1;
+
+/** The children of every leaf: most nodes of a set are leaves, and a Map each made sets ~4x their size. */
+const NO_CHILDREN: ReadonlyMap<PathElement, FieldSet> = new Map();
+
 export class FieldSet {
   /** Whether the path ending at this node is in the set (meaningless at the root). */
   member = false;
-  readonly children = new Map<PathElement, FieldSet>();
+  private kids: Map<PathElement, FieldSet> | undefined;
+
+  get children(): ReadonlyMap<PathElement, FieldSet> {
+    return this.kids ?? NO_CHILDREN;
+  }
+
+  setChild(pe: PathElement, c: FieldSet): void {
+    (this.kids ??= new Map()).set(pe, c);
+  }
 
   static fromPaths(paths: Iterable<Path>): FieldSet {
     const s = new FieldSet();
@@ -141,7 +158,7 @@ export class FieldSet {
     let c = this.children.get(pe);
     if (!c) {
       c = new FieldSet();
-      this.children.set(pe, c);
+      this.setChild(pe, c);
     }
     return c;
   }
@@ -171,7 +188,7 @@ export class FieldSet {
   clone(): FieldSet {
     const s = new FieldSet();
     s.member = this.member;
-    for (const [pe, c] of this.children) s.children.set(pe, c.clone());
+    for (const [pe, c] of this.children) s.setChild(pe, c.clone());
     return s;
   }
 
@@ -180,7 +197,7 @@ export class FieldSet {
     s.member ||= o.member;
     for (const [pe, c] of o.children) {
       const mine = s.children.get(pe);
-      s.children.set(pe, mine ? mine.union(c) : c.clone());
+      s.setChild(pe, mine ? mine.union(c) : c.clone());
     }
     return s;
   }
@@ -201,13 +218,13 @@ export class FieldSet {
     for (const [pe, c] of this.children) {
       const other = o.children.get(pe);
       if (!other) {
-        s.children.set(pe, c.clone());
+        s.setChild(pe, c.clone());
         continue;
       }
       if (recursive && other.member) continue;
       const d = c.subtract(other, recursive);
       d.member = c.member && !other.member;
-      if (d.member || d.children.size) s.children.set(pe, d);
+      if (d.member || d.children.size) s.setChild(pe, d);
     }
     return s;
   }
@@ -219,7 +236,7 @@ export class FieldSet {
       if (!other) continue;
       const i = c.intersection(other);
       i.member = c.member && other.member;
-      if (i.member || i.children.size) s.children.set(pe, i);
+      if (i.member || i.children.size) s.setChild(pe, i);
     }
     return s;
   }
@@ -239,8 +256,9 @@ export class FieldSet {
     return out;
   }
 
-  /** fieldsV1: members with children carry `.`, leaves are `{}`, keys in upstream's order. */
+  /** fieldsV1: members with children carry `.`, leaves are `{}` (one frozen object for all), keys in upstream's order. */
   toFieldsV1(): FieldsV1 {
+    if (!this.kids) return LEAF;
     const out: FieldsV1 = {};
     for (const pe of sortedElements(this.children)) {
       const c = this.children.get(pe)!;
@@ -248,9 +266,9 @@ export class FieldSet {
       // An entry is empty exactly when nothing below is a member: then only a member itself is written.
       const empty = isEmptyObject(inner);
       if (!c.member && empty) continue;
-      out[pe] = c.member && !empty ? { '.': {}, ...inner } : inner;
+      out[pe] = c.member && !empty ? { '.': LEAF, ...inner } : inner;
     }
-    return out;
+    return isEmptyObject(out) ? LEAF : out;
   }
 
   /** Reads stored fieldsV1; throws on a malformed document. */
@@ -270,7 +288,7 @@ function isEmptyObject(o: object): boolean {
  * Path elements in upstream's order. Fields alone (the common case) sort as plain strings: with one shared
  * `f:` prefix, comparePathElements is string order.
  */
-function sortedElements(children: Map<PathElement, FieldSet>): PathElement[] {
+function sortedElements(children: ReadonlyMap<PathElement, FieldSet>): PathElement[] {
   const keys = [...children.keys()];
   if (keys.length < 2) return keys;
   for (const k of keys) if (!k.startsWith('f:')) return keys.sort(comparePathElements);

@@ -282,7 +282,7 @@ export function ensureNamedFieldsAreMembers(set: FieldSet, shape: Shape): FieldS
   for (const [pe, child] of set.children) {
     const c = ensureNamedFieldsAreMembers(child, childShape(shape, pe));
     c.member = child.member || (shape.kind === 'struct' && pe.startsWith('f:') && shape.field(pe.slice(2)) !== undefined);
-    out.children.set(pe, c);
+    out.setChild(pe, c);
   }
   return out;
 }
