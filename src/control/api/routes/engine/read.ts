@@ -61,11 +61,8 @@ export async function listObjects(ctx: ReadContext, r: ResourceType, ns: string 
   const match = (o: KubeObject) =>
     (labels.length === 0 || matchesLabels(labels, o.metadata?.labels)) && (fields.length === 0 || matchesFields(fields, o));
   const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+  // ListOptions combinations were validated with the request (params/options.ts); storage's own rule stays here.
   const rvMatch = opts.resourceVersionMatch;
-  if (rvMatch && rvMatch !== 'Exact' && rvMatch !== 'NotOlderThan') {
-    throw badRequest(`resourceVersionMatch: Unsupported value: "${rvMatch}": supported values: "Exact", "NotOlderThan"`);
-  }
-  if (rvMatch && !opts.resourceVersion) throw badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
   if (opts.continue && opts.resourceVersion && opts.resourceVersion !== '0') {
     throw badRequest('specifying resource version is not allowed when using continue');
   }
