@@ -12,6 +12,7 @@ describe('kinds list', () => {
   test('serves every kind of the issue, each once', () => {
     const ids = resources.map((r) => `${groupVersion(r)}/${r.kind}`).sort();
     expect(ids).toEqual([
+      'apiextensions.k8s.io/v1/CustomResourceDefinition',
       'apps/v1/ControllerRevision', 'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet',
       'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/CronJob', 'batch/v1/Job',
       'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice', 'policy/v1/PodDisruptionBudget',
@@ -26,7 +27,7 @@ describe('kinds list', () => {
       pods: ['po'], services: ['svc'], deployments: ['deploy'], replicasets: ['rs'], statefulsets: ['sts'],
       daemonsets: ['ds'], cronjobs: ['cj'], namespaces: ['ns'], nodes: ['no'], configmaps: ['cm'],
       serviceaccounts: ['sa'], events: ['ev'], endpoints: ['ep'], horizontalpodautoscalers: ['hpa'],
-      poddisruptionbudgets: ['pdb'],
+      poddisruptionbudgets: ['pdb'], customresourcedefinitions: ['crd', 'crds'],
       secrets: [], jobs: [], leases: [], endpointslices: [],
     });
   });
@@ -37,10 +38,10 @@ describe('kinds list', () => {
       'replicasets', 'replicationcontrollers', 'services', 'statefulsets']);
   });
 
-  test('namespaces have no deletecollection; cluster-scoped kinds are namespaces and nodes', () => {
+  test('namespaces have no deletecollection; cluster-scoped kinds are namespaces, nodes and CRDs', () => {
     expect(byPlural('v1', 'namespaces').verbs).not.toContain('deletecollection');
     expect(byPlural('v1', 'pods').verbs).toContain('deletecollection');
-    expect(resources.filter((r) => !r.namespaced).map((r) => r.plural).sort()).toEqual(['namespaces', 'nodes']);
+    expect(resources.filter((r) => !r.namespaced).map((r) => r.plural).sort()).toEqual(['customresourcedefinitions', 'namespaces', 'nodes']);
   });
 
   test('subresources, scale mappings and status flags agree', () => {
