@@ -4,6 +4,8 @@
  * overlay rootfs from the pulled layers. Needs root (overlay mounts, whiteout devices) and the tools.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { X509Certificate, createPrivateKey, randomUUID, sign } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { access, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,15 +65,55 @@ async function startRegistry(dir: string, extraConfig = ''): Promise<Registry> {
   return { host: `127.0.0.1:${port}`, proc };
 }
 
-function skopeoCopy(src: string, dest: string, extra: string[] = []): void {
-  const r = spawnSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...extra, src, dest], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`skopeo copy ${src} ${dest}: ${r.stderr}`);
+/** Async: the token server answering skopeo lives in this process. */
+async function skopeoCopy(src: string, dest: string, extra: string[] = []): Promise<void> {
+  const p = spawn('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...extra, src, dest], { stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(p);
+  let stderr = '';
+  p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => p.pid && p.exitCode === null && process.kill(p.pid, 'SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => p.once('close', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`skopeo copy ${src} ${dest}: exit ${code}: ${stderr}`);
 }
 
 /** A bcrypt htpasswd line through libc's crypt (libxcrypt), as docker-registry accepts only bcrypt. */
 function htpasswdLine(user: string, pass: string): string | null {
   const r = spawnSync('perl', ['-e', 'print crypt($ARGV[0], "\\$2b\\$05\\$abcdefghijklmnopqrstuu")', pass], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.startsWith('$2b$') ? `${user}:${r.stdout}\n` : null;
+}
+
+/**
+ * A token server for docker-registry's token auth: basic credentials in, a JWT (RS256, x5c = the self-signed
+ * cert the registry trusts) granting the asked scope out.
+ */
+async function startTokenServer(dir: string, user: string, pass: string): Promise<{ url: string; certPath: string; server: Server; issued: string[] }> {
+  const keyPath = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=skiff-test-token'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+  const key = createPrivateKey(await readFile(keyPath));
+  const der = new X509Certificate(await readFile(certPath)).raw.toString('base64');
+  const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const issued: string[] = [];
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.headers.authorization !== `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`) {
+      res.writeHead(401).end();
+      return;
+    }
+    const access = url.searchParams.getAll('scope').map((s) => {
+      const [type, name, actions] = s.split(':');
+      return { type, name, actions: (actions ?? '').split(',') };
+    });
+    issued.push(url.searchParams.getAll('scope').join(' '));
+    const now = Math.floor(Date.now() / 1000);
+    const unsigned = `${b64({ typ: 'JWT', alg: 'RS256', x5c: [der] })}.${b64({ iss: 'skiff-test-issuer', sub: user, aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access })}`;
+    const token = `${unsigned}.${sign('sha256', Buffer.from(unsigned), key).toString('base64url')}`;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/token`, certPath, server, issued };
 }
 
 describe.skipIf(reason !== null)('image store against docker-registry', () => {
@@ -87,11 +129,16 @@ describe.skipIf(reason !== null)('image store against docker-registry', () => {
     busybox = await addImage(layout, { refName: 'v1', layers: [await busyboxLayer()], entrypoint: ['/bin/sh', '-c'], cmd: ['echo hello'] });
     multi = await addImage(layout, { refName: 'multi', layers: [await busyboxLayer(), [{ name: 'etc/hostname', body: 'multi\n' }]], multiPlatform: true });
     registry = await startRegistry(await mkdtemp(join(base, 'reg-')));
-    skopeoCopy(`oci:${layout}:v1`, `docker://${registry.host}/skiff/busybox:v1`);
-    skopeoCopy(`oci:${layout}:multi`, `docker://${registry.host}/skiff/multi:1`, ['--all']);
+    await skopeoCopy(`oci:${layout}:v1`, `docker://${registry.host}/skiff/busybox:v1`);
+    await skopeoCopy(`oci:${layout}:multi`, `docker://${registry.host}/skiff/multi:1`, ['--all']);
   });
 
+  const servers: Server[] = [];
   afterAll(async () => {
+    for (const srv of servers) {
+      srv.closeAllConnections();
+      srv.close();
+    }
     for (const p of started) {
       if (p.exitCode === null && p.pid) process.kill(p.pid, 'SIGTERM');
     }
@@ -248,7 +295,7 @@ describe.skipIf(reason !== null)('image store against docker-registry', () => {
     const dir = await mkdtemp(join(base, 'authreg-'));
     await writeFile(join(dir, 'htpasswd'), line);
     const authed = await startRegistry(dir, `auth:\n  htpasswd:\n    realm: skiff-test\n    path: ${join(dir, 'htpasswd')}\n`);
-    skopeoCopy(`oci:${layout}:v1`, `docker://${authed.host}/private/busybox:v1`, ['--dest-creds', 'skiff:s3cret']);
+    await skopeoCopy(`oci:${layout}:v1`, `docker://${authed.host}/private/busybox:v1`, ['--dest-creds', 'skiff:s3cret']);
     const ref = `${authed.host}/private/busybox:v1`;
     const anon = await new ImageStore({ root: join(base, 'anon') }).ensure(ref, { policy: 'IfNotPresent' }).catch((e: unknown) => e);
     expect((anon as ImageError).reason).toBe('ErrImagePull');
@@ -265,5 +312,21 @@ describe.skipIf(reason !== null)('image store against docker-registry', () => {
     });
     expect(seen).toEqual([`${authed.host} private/busybox`]);
     expect(img.imageID).toBe(`${authed.host}/private/busybox@${busybox.manifestDigest}`);
+  });
+
+  it.skipIf(!commandPath('openssl'))('pulls from a registry with token (Bearer) auth through its token server', async () => {
+    const dir = await mkdtemp(join(base, 'tokenreg-'));
+    const tokens = await startTokenServer(dir, 'robot', 'pw');
+    servers.push(tokens.server);
+    const reg = await startRegistry(dir, `auth:\n  token:\n    realm: ${tokens.url}\n    service: skiff-test\n    issuer: skiff-test-issuer\n    rootcertbundle: ${tokens.certPath}\n`);
+    await skopeoCopy(`oci:${layout}:v1`, `docker://${reg.host}/team/busybox:v1`, ['--dest-creds', 'robot:pw']);
+    const ref = `${reg.host}/team/busybox:v1`;
+    const anon = (await new ImageStore({ root: join(base, 'tok-anon') }).ensure(ref, { policy: 'IfNotPresent' }).catch((e: unknown) => e)) as ImageError;
+    expect(anon.reason).toBe('ErrImagePull');
+    expect(anon.message).toContain(`failed to authorize: failed to fetch anonymous token: unexpected status from GET request to ${tokens.url}: 401 Unauthorized`);
+    tokens.issued.length = 0;
+    const img = await new ImageStore({ root: join(base, 'tok') }).ensure(ref, { policy: 'IfNotPresent', credentials: () => [{ username: 'robot', password: 'pw' }] });
+    expect(img.imageID).toBe(`${reg.host}/team/busybox@${busybox.manifestDigest}`);
+    expect(tokens.issued).toEqual(['repository:team/busybox:pull']);
   });
 });
