@@ -6,6 +6,7 @@
  * Every route reads its parameters through here; nothing else looks at the query.
  */
 import type { FieldError } from '../resource.js';
+import type { FieldValidation } from '../routes/unknown-fields.js';
 import { badRequest, invalid } from '../status.js';
 import { goQuote, queryBool, queryInt64, queryString, queryValues, type QueryValues } from './convert.js';
 
@@ -93,7 +94,6 @@ export function getOptions(query: QueryValues): { resourceVersion?: string } {
   return rv === undefined ? {} : { resourceVersion: rv };
 }
 
-export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 /** Create, update and patch options once validated; fieldValidation defaulted to Warn as upstream's handlers do. */
 export interface WriteQuery {

@@ -9,13 +9,8 @@ import { definitionSchema, resolveSchema, type Schema } from '../schema/index.js
 import { isPlainObject } from '../content.js';
 import { badRequest } from '../status.js';
 
+/** The request's fieldValidation (decoded and validated with the other options in params/options.ts). */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
-
-export function parseFieldValidation(v: string | undefined): FieldValidation {
-  if (v === undefined || v === '') return 'Warn';
-  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
-  throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
-}
 
 /** Removes unknown fields from `obj` in place; returns their paths (`spec.containers[0].foo`). */
 export function pruneUnknownFields(obj: unknown, definition: string): string[] {
