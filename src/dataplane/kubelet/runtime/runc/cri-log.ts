@@ -63,6 +63,11 @@ export class CriLineSplitter {
     return this.pendingLen > 0 ? [this.take(false)] : [];
   }
 
+  /** The reader stops before end of stream (agent shutdown): an unfinished line becomes a partial record. */
+  flushPartial(): Buffer[] {
+    return this.pendingLen > 0 ? [this.take(true)] : [];
+  }
+
   private add(b: Buffer): void {
     if (b.length === 0) return;
     this.pending.push(b);

@@ -22,14 +22,15 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { constants as fsc, openSync, closeSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile, open as fsOpen, type FileHandle } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { readOomKills, readUsage, pruneParents, type CgroupPaths } from './cgroups.js';
 import { CriLineSplitter, wallNanos, type LogStream } from './cri-log.js';
+import { DEFAULT_ROTATION, LogWriter, type LogRotation } from './log-writer.js';
 import type { ContainerInfo, ContainerRuntime, ContainerState, ContainerStats, ExecResult, OciSpec } from './types.js';
 
 const execFileP = promisify(execFile);
@@ -60,6 +61,8 @@ export interface RuncRuntimeOptions {
   startTimeoutMs?: number;
   /** Log record timestamps in ns since the epoch (injected in tests). */
   now?: () => bigint;
+  /** Log rotation (the kubelet's containerLogMaxSize / containerLogMaxFiles; default 10 MiB, 5 files). */
+  logRotation?: LogRotation;
 }
 
 // runc's own rule for ids (libcontainer validateID).
@@ -92,19 +95,19 @@ interface RuncState {
 class LogPump {
   private open = 2;
   private readonly sockets: Socket[] = [];
-  private file: FileHandle | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly writer: LogWriter;
+  private stopping = false;
   readonly done: Promise<void>;
   private resolveDone!: () => void;
 
-  constructor(private readonly logPath: string, private readonly now: () => bigint) {
+  constructor(logPath: string, private readonly now: () => bigint, rotation: LogRotation) {
+    this.writer = new LogWriter(logPath, rotation);
     this.done = new Promise((r) => (this.resolveDone = r));
   }
 
   /** Starts reading; the FIFOs must already have a writer (else a read sees end of stream at once). */
   async start(fifos: Record<LogStream, string>): Promise<void> {
-    await mkdir(dirname(this.logPath), { recursive: true });
-    this.file = await fsOpen(this.logPath, 'a');
+    await this.writer.open();
     for (const stream of ['stdout', 'stderr'] as const) {
       const fd = openSync(fifos[stream], fsc.O_RDONLY | fsc.O_NONBLOCK);
       const sock = new Socket({ fd, readable: true, writable: false });
@@ -116,8 +119,9 @@ class LogPump {
       const finish = (): void => {
         if (ended) return;
         ended = true;
-        this.write(split.end());
-        if (--this.open === 0) this.chain = this.chain.then(() => this.close());
+        // Stopped mid-stream, an unfinished line is only part of one; at end of stream it is whole.
+        this.write(this.stopping ? split.flushPartial() : split.end());
+        if (--this.open === 0) void this.writer.close().then(() => this.resolveDone());
       };
       sock.on('end', finish);
       sock.on('close', finish);
@@ -126,21 +130,12 @@ class LogPump {
   }
 
   private write(records: Buffer[]): void {
-    if (records.length === 0 || !this.file) return;
-    const file = this.file;
-    const data = records.length === 1 ? records[0]! : Buffer.concat(records);
-    // Appends in arrival order; a failing disk loses lines, never the agent.
-    this.chain = this.chain.then(() => file.write(data).then(() => undefined, () => undefined));
+    if (records.length) this.writer.write(records.length === 1 ? records[0]! : Buffer.concat(records));
   }
 
-  private async close(): Promise<void> {
-    await this.file?.close().catch(() => undefined);
-    this.file = undefined;
-    this.resolveDone();
-  }
-
-  /** Stop reading now (the container is being removed). */
+  /** Stop reading now (agent shutdown, or the container is being removed). */
   stop(): void {
+    this.stopping = true;
     for (const s of this.sockets) s.destroy();
   }
 }
@@ -152,6 +147,7 @@ export class RuncRuntime implements ContainerRuntime {
   private readonly startTimeoutMs: number;
   private readonly now: () => bigint;
   private readonly pumps = new Map<string, LogPump>();
+  private readonly rotation: LogRotation;
   private closed = false;
 
   constructor(opts: RuncRuntimeOptions) {
@@ -160,6 +156,7 @@ export class RuncRuntime implements ContainerRuntime {
     this.runc = opts.runcPath ?? 'runc';
     this.startTimeoutMs = opts.startTimeoutMs ?? 30_000;
     this.now = opts.now ?? wallNanos;
+    this.rotation = opts.logRotation ?? DEFAULT_ROTATION;
   }
 
   private shim(id: string, file = ''): string {
@@ -199,7 +196,7 @@ export class RuncRuntime implements ContainerRuntime {
     const wErr = openSync(fifos.stderr, 'r+');
     let child: ChildProcess;
     try {
-      const pump = new LogPump(logPath, this.now);
+      const pump = new LogPump(logPath, this.now, this.rotation);
       await pump.start(fifos);
       this.pumps.set(id, pump);
       void pump.done.then(() => this.pumps.get(id) === pump && this.pumps.delete(id));
@@ -332,7 +329,7 @@ export class RuncRuntime implements ContainerRuntime {
     if (this.closed || this.pumps.has(id) || st.status === 'stopped') return;
     const meta = await this.meta(id);
     if (!meta) return;
-    const pump = new LogPump(meta.logPath, this.now);
+    const pump = new LogPump(meta.logPath, this.now, this.rotation);
     this.pumps.set(id, pump);
     try {
       await pump.start({ stdout: this.shim(id, 'stdout'), stderr: this.shim(id, 'stderr') });
