@@ -1,7 +1,7 @@
 /**
  * `skiff agent`: this machine joins a cluster as one real node (a kubelet with the runc runtime).
  *   skiff agent --kubeconfig FILE --runtime runc [--node-name N] [--netns NAME | --host-network] [--data-dir DIR] …
- * The node lives in its own network namespace (`skiff-node-<name>` unless --netns names it) so that joining a
+ * The node lives in its own network namespace (`skiff-node-<name>`, or one the user made: --netns) so that joining a
  * cluster never changes the host's network; --host-network puts the node's bridge in the host's namespace.
  * Images come from <data-dir>/images (`skiff image load --data-dir DIR` fills it) or from registries.
  * Stopping the agent (SIGINT/SIGTERM) leaves containers running; the next start adopts them.
@@ -12,7 +12,8 @@ import { parseListen } from './server.js';
 import { loadKubeconfig } from '../client/index.js';
 import type { AgentLogger } from '../dataplane/kubelet/agent.js';
 import { hostNodeName } from '../dataplane/kubelet/local.js';
-import { prefixFromNetns, startRuncNode } from '../dataplane/kubelet/runtime/runc/start.js';
+import { existsSync } from 'node:fs';
+import { startRuncNode } from '../dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../dataplane/kubelet/runtime/runc/tools.js';
 
 export interface AgentFlags {
@@ -47,18 +48,18 @@ export function cidrFlag(v: string): string {
 }
 
 /** The flags, checked: every error names its flag. */
-export function checkAgentFlags(o: AgentFlags): { nodeName: string; prefix: string; hostNetwork: boolean; clusterDNS: string[] } {
+export function checkAgentFlags(o: AgentFlags): { nodeName: string; netns?: string; hostNetwork: boolean; clusterDNS: string[] } {
   if (!o.kubeconfig) throw new Error('--kubeconfig is required');
   if (o.runtime === undefined) throw new Error('--runtime is required: runc (the simulated runtime is `skiff nodes`)');
   if (o.runtime !== 'runc') throw new Error(`--runtime: ${JSON.stringify(o.runtime)} is not supported: runc (the simulated runtime is \`skiff nodes\`)`);
   const nodeName = o.nodeName ?? hostNodeName();
   if (nodeName.length > 253 || !NODE_NAME.test(nodeName)) throw new Error(`--node-name: ${JSON.stringify(nodeName)} is not a valid node name (lowercase RFC 1123 subdomain)`);
   if (o.netns && o.hostNetwork) throw new Error('--netns and --host-network exclude each other');
-  const prefix = o.netns ? prefixFromNetns(o.netns, nodeName) : 'skiff-';
+  if (o.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(o.netns)) throw new Error(`--netns: ${JSON.stringify(o.netns)} is not a network namespace name (1-64 characters of [A-Za-z0-9_.-])`);
   const clusterDNS = (o.clusterDns ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const ip of clusterDNS) if (!ipv4(ip)) throw new Error(`--cluster-dns: ${JSON.stringify(ip)} is not an IPv4 address`);
   if (o.pods !== undefined && !/^\d+$/.test(o.pods)) throw new Error(`--pods: ${JSON.stringify(o.pods)} is not a whole number`);
-  return { nodeName, prefix, hostNetwork: o.hostNetwork === true, clusterDNS };
+  return { nodeName, ...(o.netns ? { netns: o.netns } : {}), hostNetwork: o.hostNetwork === true, clusterDNS };
 }
 
 const logger = (v: string): AgentLogger => {
@@ -74,6 +75,7 @@ async function runAgent(o: AgentFlags): Promise<void> {
   const checked = checkAgentFlags(o);
   const why = realNodeSkipReason();
   if (why) throw new Error(`--runtime runc: ${why}`);
+  if (checked.netns && !existsSync(`/run/netns/${checked.netns}`)) throw new Error(`--netns: network namespace ${JSON.stringify(checked.netns)} does not exist (make it with \`ip netns add ${checked.netns}\`, or leave --netns out and the agent makes skiff-node-<name>)`);
   const stop = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
@@ -83,7 +85,7 @@ async function runAgent(o: AgentFlags): Promise<void> {
     nodeName: checked.nodeName,
     dataDir: o.dataDir,
     hostNetwork: checked.hostNetwork,
-    prefix: checked.prefix,
+    ...(checked.netns ? { netns: checked.netns } : {}),
     podCIDR: o.podCidr,
     clusterDNS: checked.clusterDNS,
     clusterDomain: o.clusterDomain,
@@ -106,7 +108,7 @@ export function registerAgentCommand(program: Command): Command {
     .option('--kubeconfig <file>', 'kubeconfig of the API server')
     .option('--runtime <runtime>', 'container runtime: runc')
     .option('--node-name <name>', "the Node's name (default: this host's name)")
-    .option('--netns <name>', "the node's network namespace, <prefix>node-<node name> (default skiff-node-<node name>; made by the agent)")
+    .option('--netns <name>', "an existing network namespace for the node (default: the agent makes skiff-node-<node name>)")
     .option('--host-network', "the node uses the host's network namespace (its bridge and routes go there)")
     .option('--data-dir <dir>', 'data directory: images/ (as `skiff image load`), kubelet/<node>/ (pods, logs, runtime state)', './.skiff')
     .option('--listen <host:port>', "the kubelet API's address (its port goes into the Node's daemonEndpoints)", parseListen, { host: '127.0.0.1', port: 10250 })

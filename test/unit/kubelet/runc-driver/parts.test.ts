@@ -3,7 +3,6 @@ import { checkAgentFlags, cidrFlag } from '../../../../src/cli/agent.js';
 import { Backoff } from '../../../../src/dataplane/kubelet/runtime/runc/backoff.js';
 import { containerId, logTail, parseContainerId, podGraceSeconds, pullPolicyOf, shouldRestart } from '../../../../src/dataplane/kubelet/runtime/runc/pod-worker.js';
 import { ProbeState, probeSpec } from '../../../../src/dataplane/kubelet/runtime/runc/probe.js';
-import { prefixFromNetns } from '../../../../src/dataplane/kubelet/runtime/runc/start.js';
 
 describe('Backoff (client-go flowcontrol as the kubelet uses it)', () => {
   it('10 s doubling to 5 min, reset after 10 min without a new entry', () => {
@@ -117,14 +116,13 @@ describe('skiff agent flags', () => {
     expect(() => checkAgentFlags({ ...base, runtime: 'docker' })).toThrow(/^--runtime: "docker" is not supported/);
     expect(() => checkAgentFlags({ ...base, nodeName: 'Bad_Name' })).toThrow(/^--node-name: "Bad_Name"/);
     expect(() => checkAgentFlags({ ...base, netns: 'skiff-node-n1', hostNetwork: true })).toThrow('--netns and --host-network exclude each other');
-    expect(() => checkAgentFlags({ ...base, netns: 'mynet' })).toThrow(/^--netns: "mynet": the node's namespace is named <prefix>node-<node name>, e.g. "skiff-node-n1"/);
+    expect(() => checkAgentFlags({ ...base, netns: 'my net' })).toThrow('--netns: "my net" is not a network namespace name');
     expect(() => checkAgentFlags({ ...base, clusterDns: '10.96.0.10,x' })).toThrow('--cluster-dns: "x" is not an IPv4 address');
     expect(() => cidrFlag('10.0.0.0')).toThrow('an IPv4 CIDR');
   });
 
-  it('take the network prefix from --netns; default skiff-', () => {
-    expect(checkAgentFlags({ ...base, netns: 'skiff-t-ab-node-n1' })).toEqual({ nodeName: 'n1', prefix: 'skiff-t-ab-', hostNetwork: false, clusterDNS: [] });
-    expect(checkAgentFlags({ ...base, hostNetwork: true, clusterDns: '10.96.0.10' })).toEqual({ nodeName: 'n1', prefix: 'skiff-', hostNetwork: true, clusterDNS: ['10.96.0.10'] });
-    expect(prefixFromNetns('skiff-node-n1', 'n1')).toBe('skiff-');
+  it('pass --netns and --host-network on', () => {
+    expect(checkAgentFlags({ ...base, netns: 'mynode' })).toEqual({ nodeName: 'n1', netns: 'mynode', hostNetwork: false, clusterDNS: [] });
+    expect(checkAgentFlags({ ...base, hostNetwork: true, clusterDns: '10.96.0.10' })).toEqual({ nodeName: 'n1', hostNetwork: true, clusterDNS: ['10.96.0.10'] });
   });
 });

@@ -43,6 +43,8 @@ export interface RealNodeOptions {
   images?: ImageService;
   /** The node's IP for hostNetwork pods (default the node's InternalIP). */
   nodeIP?: string;
+  /** A namespace the user made for the node (`--netns NAME`) instead of <prefix>node-<name>. */
+  nodeNetns?: string;
 }
 
 /** Secrets and ConfigMaps read straight from the API (404 → undefined). */
@@ -77,7 +79,7 @@ export function realRuncDeps(o: RealNodeOptions): (ctx: NodeContext) => RuncDeps
   return (ctx) => {
     const dir = nodeDir(o.dataDir, ctx.nodeName);
     const objects = apiObjectSource(o.client);
-    const network = new BridgePodNetwork({ stateDir: join(dir, 'network'), prefix, nodeIP: o.nodeIP ?? ctx.hostIP });
+    const network = new BridgePodNetwork({ stateDir: join(dir, 'network'), prefix, nodeIP: o.nodeIP ?? ctx.hostIP, ...(o.nodeNetns ? { nodeNetns: o.nodeNetns } : {}) });
     const runtime = new RuncRuntime({ dataDir: join(dir, 'runtime') });
     const memory = resourceAmount('memory', ctx.allocatable.memory ?? '0');
     const volumes: PodVolumes = {

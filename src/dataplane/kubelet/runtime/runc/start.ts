@@ -22,6 +22,8 @@ export interface RuncNodeOptions {
   dataDir: string;
   /** The node stays in the host's network namespace (else its own `<prefix>node-<name>`). */
   hostNetwork?: boolean;
+  /** A network namespace the user made for the node (kept when the node's network is destroyed). */
+  netns?: string;
   /** Start of namespace names, runc ids and cgroup paths; default `skiff-`. */
   prefix?: string;
   /** podCIDR used while the Node has none (a cluster without node IPAM). */
@@ -44,16 +46,6 @@ export interface RuncNodeOptions {
 export interface RunningRuncNode extends RunningNodeAgent {
   /** The node's network namespace name (undefined with hostNetwork). */
   netns?: string;
-}
-
-/** `--netns NAME`: the pod network names the node's namespace `<prefix>node-<node>`; returns the prefix. */
-export function prefixFromNetns(netns: string, nodeName: string): string {
-  const suffix = `node-${nodeName}`;
-  const prefix = netns.endsWith(suffix) ? netns.slice(0, -suffix.length) : '';
-  if (!prefix || nodeNetnsName(nodeName, prefix) !== netns) {
-    throw new Error(`--netns: ${JSON.stringify(netns)}: the node's namespace is named <prefix>node-<node name>, e.g. ${JSON.stringify(nodeNetnsName(nodeName, 'skiff-'))} for node ${JSON.stringify(nodeName)}`);
-  }
-  return prefix;
 }
 
 export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode> {
@@ -80,6 +72,7 @@ export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode
       clusterDNS: o.clusterDNS,
       clusterDomain: o.clusterDomain,
       images: o.images,
+      ...(o.netns ? { nodeNetns: o.netns } : {}),
     }),
     dataDir: nodeDir(o.dataDir, o.nodeName),
     idPrefix: prefix,
@@ -99,7 +92,7 @@ export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode
   }
   return {
     ...running,
-    ...(o.hostNetwork ? {} : { netns: nodeNetnsName(o.nodeName, prefix) }),
+    ...(o.hostNetwork ? {} : { netns: o.netns ?? nodeNetnsName(o.nodeName, prefix) }),
     async stop() {
       abort.abort();
       await running.stop();
