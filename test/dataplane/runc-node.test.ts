@@ -1,0 +1,203 @@
+/**
+ * One real node end to end, as root: a real API server (pods bound by spec.nodeName, no scheduler needed), the
+ * node agent with the runc driver over the real image store, RuncRuntime, bridge network and volumes, in its
+ * own network namespace `skiff-t-<run>-node-n1`, and a busybox image built here from /bin/busybox and loaded
+ * into the store. Everything is named `skiff-t-<run>…` and removed in afterAll, also on failure.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Pods } from '../../src/client/resources.js';
+import type { KubeObject } from '../../src/client/types.js';
+import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
+import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
+import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
+import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
+import { addImage, type FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
+import { runcSkipReason, runPrefix } from './runc-fixture.js';
+
+const skip = realNodeSkipReason() ?? runcSkipReason();
+const IMAGE = 'skiff.test/busybox:1';
+const POD_CIDR = '10.244.77.0/24';
+const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false'];
+
+async function busyboxImageLayer(): Promise<FixtureEntry[]> {
+  return [
+    { name: 'bin/', type: 'directory' },
+    { name: 'bin/busybox', body: readFileSync('/bin/busybox'), mode: 0o755 },
+    ...APPLETS.map((a): FixtureEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
+    ...['proc/', 'sys/', 'dev/', 'etc/', 'www/'].map((d): FixtureEntry => ({ name: d, type: 'directory' })),
+    { name: 'tmp/', type: 'directory', mode: 0o1777 },
+    { name: 'etc/passwd', body: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' },
+    { name: 'etc/group', body: 'root:x:0:\nnogroup:x:65534:\n' },
+    { name: 'www/index.html', body: 'hello from busybox\n' },
+  ];
+}
+
+function sh(argv: string[]): { code: number; out: string } {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
+  return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+const netnsList = (): string[] => sh(['ip', 'netns', 'list']).out.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+
+describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  const run = runPrefix();
+  const prefix = `${run}-`;
+  let dir = '';
+  let cluster: TestCluster | undefined;
+  let node: RunningRuncNode | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'skiff-t-runc-node-'));
+    cluster = await startTestCluster();
+    const layout = join(dir, 'layout');
+    await addImage(layout, { refName: IMAGE, layers: [await busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
+    const loaded = await new ImageStore({ root: join(dir, 'images') }).load(layout);
+    expect(loaded).toEqual([IMAGE]);
+    node = await startRuncNode({
+      client: cluster.newClient('skiff-t-agent'),
+      nodeName: 'n1',
+      dataDir: dir,
+      prefix,
+      podCIDR: POD_CIDR,
+      cpu: '2',
+      memory: '2Gi',
+      pollMs: 200,
+      log: (level, msg, fields) => {
+        if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
+      },
+    });
+    await node.registered;
+  }, 60_000);
+
+  afterAll(async () => {
+    await node?.stop().catch(() => undefined);
+    await cluster?.close().catch(() => undefined);
+    if (!dir) return;
+    // Containers still known to this node's runc root, then mounts under the data dir, namespaces, cgroups, files.
+    const runcRoot = join(dir, 'kubelet', 'n1', 'runtime', 'runc');
+    const ids = sh(['runc', '--root', runcRoot, 'list', '-q']).out.split('\n').filter((id) => id.startsWith(prefix));
+    for (const id of ids) sh(['runc', '--root', runcRoot, 'delete', '-f', id]);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
+    for (const m of mounts.sort((a, b) => b.length - a.length)) sh(['umount', '-l', m]);
+    for (const ns of netnsList()) if (ns.startsWith(prefix)) sh(['ip', 'netns', 'del', ns]);
+    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':')[2] ?? '/');
+    for (const base of readdirSync('/sys/fs/cgroup')) {
+      for (const p of new Set(['/', ...own])) {
+        const top = join('/sys/fs/cgroup', base, p, `${prefix}pods`);
+        // Depth first: pod<uid>/<container> dirs, then pod dirs, then the top (rmdir only removes empty cgroups).
+        const walk = (d: string): void => {
+          let kids: string[] = [];
+          try {
+            kids = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+          } catch {
+            return;
+          }
+          for (const k of kids) walk(k);
+          try {
+            rmdirSync(d);
+          } catch {
+            /* not there or busy */
+          }
+        };
+        walk(top);
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  const get = (name: string) => cluster!.client.get(Pods, name, 'default');
+  const status = (p: KubeObject) => p.status as Record<string, any>;
+  const cs = (p: KubeObject) => (status(p).containerStatuses ?? [])[0] ?? {};
+
+  it('runs busybox httpd: Running with a podIP from the podCIDR, Ready through an httpGet probe; deletion removes container and netns', async () => {
+    const pod = await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        terminationGracePeriodSeconds: 2,
+        containers: [
+          {
+            name: 'web',
+            image: IMAGE,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['httpd', '-f', '-p', '8080', '-h', '/www'],
+            ports: [{ name: 'http', containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: '/index.html', port: 'http' }, periodSeconds: 1 },
+          },
+        ],
+      },
+    });
+    const uid = pod.metadata!.uid!;
+    const running = await eventually('web Running and Ready', async () => {
+      const p = await get('web');
+      const conds = (status(p).conditions ?? []) as { type: string; status: string }[];
+      return status(p).phase === 'Running' && conds.some((c) => c.type === 'Ready' && c.status === 'True') ? p : null;
+    }, 30_000, 200);
+    const podIP = status(running).podIP as string;
+    expect(podIP).toMatch(/^10\.244\.77\.\d+$/);
+    expect(podIP).not.toBe('10.244.77.1'); // the gateway
+    expect(cs(running)).toMatchObject({ name: 'web', ready: true, started: true, restartCount: 0, image: 'skiff.test/busybox:1' });
+    expect(cs(running).containerID).toBe(`runc://${prefix}${uid}_web_0`);
+    expect(cs(running).imageID).toMatch(/^skiff\.test\/busybox@sha256:[0-9a-f]{64}$/);
+    // The page is served inside the pod's namespace, reachable from the node's.
+    const page = sh(['ip', 'netns', 'exec', node!.netns!, '/bin/busybox', 'wget', '-qO-', `http://${podIP}:8080/index.html`]);
+    expect(page.out).toBe('hello from busybox\n');
+    expect(netnsList()).toContain(`${prefix}pod-${uid}`);
+
+    await cluster!.client.delete(Pods, 'default', 'web');
+    await eventually('web gone from the API', async () => {
+      try {
+        await get('web');
+        return false;
+      } catch {
+        return true;
+      }
+    }, 30_000, 200);
+    const runcRoot = join(dir, 'kubelet', 'n1', 'runtime', 'runc');
+    expect(sh(['runc', '--root', runcRoot, 'list', '-q']).out).not.toContain(uid);
+    expect(netnsList()).not.toContain(`${prefix}pod-${uid}`);
+  }, 60_000);
+
+  it('a container that exits 3 is Terminated Error with exit code 3, restarts, then waits in CrashLoopBackOff', async () => {
+    await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'crash', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'crash', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo going down; exit 3'] }],
+      },
+    });
+    const looping = await eventually('crash in CrashLoopBackOff', async () => {
+      const p = await get('crash');
+      return cs(p).state?.waiting?.reason === 'CrashLoopBackOff' ? p : null;
+    }, 30_000, 100);
+    const c = cs(looping);
+    expect(c.lastState.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(c.restartCount).toBeGreaterThanOrEqual(1);
+    expect(c.state.waiting.message).toMatch(/^back-off 10s restarting failed container=crash pod=crash_default\(/);
+    expect(status(looping).phase).toBe('Running');
+    // The run's output went to the CRI log file.
+    const logs = join(dir, 'kubelet', 'n1', 'logs', `default_crash_${looping.metadata!.uid}`, 'crash');
+    const files = readdirSync(logs);
+    expect(files.length).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(join(logs, files[0]!), 'utf8')).toMatch(/^\S+ stdout F going down$/m);
+    await cluster!.client.delete(Pods, 'default', 'crash');
+    await eventually('crash gone', async () => {
+      try {
+        await get('crash');
+        return false;
+      } catch {
+        return true;
+      }
+    }, 30_000, 200);
+  }, 60_000);
+});
