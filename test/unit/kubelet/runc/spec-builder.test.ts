@@ -50,6 +50,10 @@ describe('runcSpecBuilder', () => {
     expect(s.process.env).toContain('B=');
     expect(s.linux.cgroupsPath).toBe('skiff-n1/besteffort/podu-1/skiff-c1');
     expect(s.hostname).toBe('web');
+    expect((build({ ...input(good), hostname: 'given' }) as unknown as Out).hostname).toBe('given');
+    const fq = { ...input(good), hostname: 'given' };
+    fq.pod = pod({ containers: [container], subdomain: 'sd', setHostnameAsFQDN: true });
+    expect((build(fq) as unknown as Out).hostname).toBe('web.sd.ns1.svc.cluster.local');
     expect(() => build(input(evil))).toThrow(/unable to find user app/);
   });
 

@@ -29,6 +29,8 @@ export interface DriverSpecInput {
   /** Volume mounts and the kubelet's files (/etc/hosts, hostname, resolv.conf, termination log) from volumes/. */
   mounts: OciMount[];
   terminationMessageHostPath?: string;
+  /** The pod's hostname as volumes/ computed it; setHostnameAsFQDN still makes it the FQDN. */
+  hostname?: string;
   /** The runtime id, the cgroup's leaf. */
   containerId: string;
 }
@@ -86,6 +88,10 @@ export function utsHostname(pod: Pod, clusterDomain = 'cluster.local'): string {
   return fqdn;
 }
 
+function wantsFQDN(pod: Pod): boolean {
+  return (pod.spec as { setHostnameAsFQDN?: boolean } | undefined)?.setHostnameAsFQDN === true;
+}
+
 export function runcSpecBuilder(opts: SpecBuilderOptions): (input: DriverSpecInput) => OciSpec {
   const caps = opts.hostCapabilities ?? currentCapabilities();
   const swap = opts.swapAccounting ?? swapAccounting();
@@ -107,7 +113,7 @@ export function runcSpecBuilder(opts: SpecBuilderOptions): (input: DriverSpecInp
       mounts: input.mounts,
       rootfsPath: input.rootfs,
       netnsPath: input.netnsPath,
-      hostname: utsHostname(input.pod, opts.clusterDomain),
+      hostname: wantsFQDN(input.pod) || input.hostname === undefined ? utsHostname(input.pod, opts.clusterDomain) : input.hostname,
       cgroupsPath: `${podCgroup(opts.cgroupParent, input.pod)}/${input.containerId}`,
       terminationMessageHostPath: input.terminationMessageHostPath,
       passwd: rootfsFile(input.rootfs, 'etc/passwd'),
