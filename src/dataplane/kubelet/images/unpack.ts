@@ -16,7 +16,7 @@ import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
 import tar from 'tar-stream';
 import { HashingStream } from './content.js';
-import { sniffCompression, type Compression } from './media.js';
+import type { Compression } from './media.js';
 
 const execFileP = promisify(execFile);
 

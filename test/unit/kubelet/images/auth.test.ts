@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { basicPair, credentialsFor, parseWwwAuthenticate, tokenFromResponse, tokenRequest } from '../../../../src/dataplane/kubelet/images/auth.js';
+import { basicPair, credentialsFor, parseWwwAuthenticate, tokenFromResponse, tokenRequest, type DockerConfig } from '../../../../src/dataplane/kubelet/images/auth.js';
 
 describe('WWW-Authenticate', () => {
   it('parses a Bearer challenge with quoted params, commas and escapes', () => {
@@ -50,7 +50,7 @@ describe('docker config matching (the kubelet keyring)', () => {
   const org = { username: 'org', password: 'o' };
   const local = { username: 'local', password: 'l' };
   const wild = { username: 'wild', password: 'w' };
-  const configs = [
+  const configs: DockerConfig[] = [
     { auths: { 'https://index.docker.io/v1/': hub, '127.0.0.1:5000': local, '*.example.com': wild } },
     { auths: { 'docker.io/myorg': org } },
   ];
