@@ -88,8 +88,9 @@ export function listOptions(query: QueryValues, forceWatch = false): ListQuery {
   return o;
 }
 
-/** GetOptions: only resourceVersion. */
+/** GetOptions: only resourceVersion; a true `export` is refused as upstream still does (removed in 1.18). */
 export function getOptions(query: QueryValues): { resourceVersion?: string } {
+  if (queryBool(query, 'export')) throw badRequest('the export parameter, deprecated since v1.14, is no longer supported');
   const rv = nonEmpty(queryString(query, 'resourceVersion'));
   return rv === undefined ? {} : { resourceVersion: rv };
 }

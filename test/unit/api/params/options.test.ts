@@ -129,9 +129,13 @@ describe('ListOptions', () => {
   });
 });
 
-test('GetOptions reads resourceVersion only', () => {
+test('GetOptions reads resourceVersion; export=true is refused', () => {
   expect(getOptions({ resourceVersion: '7', watch: 'true' })).toEqual({ resourceVersion: '7' });
   expect(getOptions({ resourceVersion: '' })).toEqual({});
+  expect(getOptions({ export: 'false' })).toEqual({});
+  expect(statusOf(() => getOptions({ export: 'True' }))).toMatchObject({
+    code: 400, reason: 'BadRequest', message: 'the export parameter, deprecated since v1.14, is no longer supported',
+  });
 });
 
 describe('Create, Update and Patch options', () => {
