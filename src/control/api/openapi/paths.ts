@@ -4,7 +4,7 @@
  * clients probe for (kubectl checks PATCH for `fieldValidation` and `dryRun` before using them).
  */
 import type { GroupVersionKind } from '../schema/index.js';
-import { servedPatchTypes } from '../patch/index.js';
+import { STRATEGIC_MERGE_PATCH, servedPatchTypes } from '../patch/index.js';
 import type { ResourceType } from '../resource.js';
 
 export interface Parameter {
@@ -118,7 +118,8 @@ export function resourcePaths(r: ResourceType, listDefinition: string): Record<s
   const writeParams = [DRY_RUN, FIELD_MANAGER, FIELD_VALIDATION];
   const patchOp = (id: string, kind: GroupVersionKind, response: { $ref: string }, what: string): Operation =>
     op('patch', id, 'patch', `partially update ${what}`, [body('io.k8s.apimachinery.pkg.apis.meta.v1.Patch'), ...writeParams, FORCE], response, kind, {
-      consumes: [...servedPatchTypes],
+      // A custom resource (and its status) takes no strategic merge patch: kubectl reads this to choose a patch type.
+      consumes: r.custom && kind.kind === r.kind ? servedPatchTypes.filter((t) => t !== STRATEGIC_MERGE_PATCH) : [...servedPatchTypes],
     });
   const paths: Record<string, PathItem> = {};
 
