@@ -51,6 +51,8 @@ export async function createRootfs(dir: string, layers: string[], opts: RootfsOp
   const upper = join(dir, 'upper');
   const work = join(dir, 'work');
   await mkdir(path, { recursive: true });
+  // Fresh means fresh: a leftover (an old mount, a half copy) is the caller's to release first.
+  if ((await readdir(path)).length > 0) throw new Error(`rootfs ${path} is not empty (still mounted or left over); release it first`);
   const metas = await Promise.all(layers.map(layerMeta));
   let kind: StoreRootfs['kind'] = 'copy';
   if (opts.overlay !== false && isRoot() && layers.length > 0 && metas.every((m) => m.overlayReady)) {

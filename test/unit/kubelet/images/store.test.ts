@@ -192,6 +192,7 @@ describe('image store: root filesystems by copy', () => {
     // Writes stay in the copy.
     await writeFile(join(rootfs.path, 'etc/group'), 'changed');
     expect(await readFile(join(img.layers[0]!, 'etc/group'), 'utf8')).toBe('root:x:0:\n');
+    await expect(store.createRootfs(dir, img)).rejects.toThrow(/is not empty \(still mounted or left over\); release it first/);
     await mkdir(join(dir, 'keep'));
     await rootfs.release();
     await expect(stat(rootfs.path)).rejects.toThrow();
