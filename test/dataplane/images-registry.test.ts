@@ -289,9 +289,10 @@ describe.skipIf(reason !== null)('image store against docker-registry', () => {
     }
   });
 
-  it('pulls from a registry with htpasswd (Basic) auth only with the credentials', async () => {
+  it('pulls from a registry with htpasswd (Basic) auth only with the credentials', async (ctx) => {
     const line = htpasswdLine('skiff', 's3cret');
-    if (!line) return console.warn('skipping the htpasswd case: no bcrypt crypt() through perl');
+    // docker-registry takes bcrypt only; perl's crypt() gives it through libxcrypt.
+    if (!line) return ctx.skip('no bcrypt crypt() through perl');
     const dir = await mkdtemp(join(base, 'authreg-'));
     await writeFile(join(dir, 'htpasswd'), line);
     const authed = await startRegistry(dir, `auth:\n  htpasswd:\n    realm: skiff-test\n    path: ${join(dir, 'htpasswd')}\n`);

@@ -78,8 +78,7 @@ describe('layer unpacking', () => {
     expect(await readdir(join(dest, 'var/cache'))).toEqual(['new']);
   });
 
-  it('makes overlayfs whiteout devices when it can (root)', async () => {
-    if (process.getuid?.() !== 0) return;
+  it.skipIf(process.getuid?.() !== 0)('makes overlayfs whiteout devices when it can (root)', async () => {
     const dest = join(base, 'l3');
     const meta = await unpackLayer(Readable.from(await tarOf([{ name: 'etc/.wh.passwd' }])), 'none', dest, { chown: true, overlayMarkers: true });
     expect(meta.overlayReady).toBe(true);
