@@ -103,6 +103,8 @@ export interface ResourceType {
    * no strategic merge patch, each version printed with its own columns.
    */
   custom?: boolean;
+  /** Fields a field selector may name besides metadata.name/namespace (a CRD version's selectableFields). */
+  selectableFields?: string[];
 }
 
 /**

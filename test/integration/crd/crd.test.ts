@@ -188,6 +188,53 @@ describe('a namespaced CRD', () => {
     expect(rowB.cells[3]).toMatch(/^\d+s$/);
   });
 
+  test('selectableFields allow field selectors on custom fields', async () => {
+    await c.client.create(CronTabs, crontab('red', { cronSpec: '* * * * *', color: 'red' }));
+    const red = await c.client.list(CronTabs, { namespace: 'default', fieldSelector: 'spec.color=red' });
+    expect(red.items.map((i) => i.metadata?.name)).toEqual(['red']);
+    const notRed = await c.client.list(CronTabs, { namespace: 'default', fieldSelector: 'spec.color!=red' });
+    expect(notRed.items.map((i) => i.metadata?.name)).not.toContain('red');
+    const err = await fail(c.client.list(CronTabs, { fieldSelector: 'spec.image=x' }));
+    expect(err.status?.message).toBe('field label not supported: spec.image');
+  });
+
+  test('server-side apply merges list-map items by key from the CRD schema', async () => {
+    const apply = (manager: string, ports: unknown[]) => c.client.patch(CronTabs, 'default', 'ssa',
+      { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'ssa', namespace: 'default' }, spec: { cronSpec: '* * * * *', ports } },
+      'apply', { fieldManager: manager });
+    await fetch(`${c.url}/apis/stable.example.com/v1/namespaces/default/crontabs/ssa?fieldManager=a`, {
+      method: 'PATCH', headers: { 'content-type': 'application/apply-patch+yaml' },
+      body: JSON.stringify({ apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'ssa' }, spec: { cronSpec: '* * * * *', ports: [{ name: 'http', port: 80 }] } }),
+    });
+    const out = await apply('b', [{ name: 'https', port: 443 }]);
+    const ports = (out['spec'] as { ports: { name: string }[] }).ports.map((p) => p.name).sort();
+    expect(ports).toEqual(['http', 'https']);
+    expect(out.metadata?.managedFields?.map((m) => m.manager).sort()).toEqual(['a', 'b']);
+  });
+
+  test('a CRD update (a new column, a new field) is served at once', async () => {
+    const crd = await c.client.get(CustomResourceDefinitions, 'crontabs.stable.example.com');
+    const v = (crd['spec'] as { versions: { additionalPrinterColumns: unknown[]; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } } }[] }).versions[0]!;
+    v.additionalPrinterColumns.push({ name: 'Color', type: 'string', jsonPath: '.spec.color', priority: 1 });
+    v.schema.openAPIV3Schema.properties.spec.properties['size'] = { type: 'string' };
+    await c.client.update(CustomResourceDefinitions, crd);
+    await eventually('the new column', async () => {
+      const table = await fetch(`${c.url}/apis/stable.example.com/v1/namespaces/default/crontabs/red`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+      const t = (await table.json()) as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
+      return t.columnDefinitions.some((d) => d.name === 'Color') && t.rows[0]!.cells.includes('red');
+    }, 3000, 20);
+    const made = await c.client.create(CronTabs, crontab('sized', { cronSpec: '* * * * *', size: 'L' }));
+    expect((made['spec'] as { size?: string }).size).toBe('L');
+  });
+
+  test('deleting a namespace deletes its custom objects', async () => {
+    await c.client.create({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } });
+    await c.client.create(CronTabs, { ...crontab('in-ns', { cronSpec: '* * * * *' }), metadata: { name: 'in-ns', namespace: 'gone' } });
+    await c.client.delete({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, undefined, 'gone');
+    await eventually('namespace gone', async () => (await fail(c.client.get({ group: '', version: 'v1', plural: 'namespaces', namespaced: false }, 'gone'))).code === 404, 10_000, 50);
+    expect((await c.client.list(CronTabs, { namespace: 'gone' })).items).toEqual([]);
+  });
+
   test('a second CRD of the group that claims a taken short name is not accepted', async () => {
     const other = structuredClone(CRONTAB_CRD);
     other.metadata = { name: 'crontabbers.stable.example.com' };

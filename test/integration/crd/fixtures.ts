@@ -16,6 +16,7 @@ export const CRONTAB_CRD: KubeObject = {
           status: {},
           scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.labelSelector' },
         },
+        selectableFields: [{ jsonPath: '.spec.color' }],
         additionalPrinterColumns: [
           { name: 'Spec', type: 'string', jsonPath: '.spec.cronSpec', description: 'The cron spec defining the interval a CronJob is run' },
           { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },

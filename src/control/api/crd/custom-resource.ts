@@ -70,6 +70,7 @@ export function customResources(crd: CustomResourceDefinition): ResourceType[] {
       strategy: customStrategy(schema, namespaced, hasStatus), columns: printerColumns(v.additionalPrinterColumns),
       definition, schemas: definitions, custom: true,
     };
+    if (v.selectableFields?.length) r.selectableFields = v.selectableFields.map((f) => f.jsonPath.replace(/^\./, ''));
     if (scale) {
       const m: ScaleMapping = { specReplicasPath: scale.specReplicasPath, statusReplicasPath: scale.statusReplicasPath };
       if (scale.labelSelectorPath) m.labelSelectorPath = scale.labelSelectorPath;

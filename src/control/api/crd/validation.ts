@@ -11,6 +11,7 @@ import { isDNS1035Label, isDNS1123Subdomain, nameIsDNSSubdomain } from '../valid
 import { asCRD, isConditionTrue, type CRDNames, type CRDVersion, type CustomResourceDefinition } from './definition.js';
 import { validateStructural } from './schema/structural.js';
 import { validateRulesCompile } from './cel.js';
+import type { JSONSchemaProps } from './schema/types.js';
 
 const COLUMN_TYPES = ['boolean', 'date', 'integer', 'number', 'string'];
 const COLUMN_FORMATS = ['byte', 'date', 'date-time', 'double', 'float', 'int32', 'int64', 'password'];
@@ -126,6 +127,13 @@ function simpleJSONPath(path: string, value: string | undefined, under: string[]
   return [];
 }
 
+/** The schema of a simple path's field (`.spec.color`), following properties only. */
+function schemaAt(schema: JSONSchemaProps | undefined, jsonPath: string): JSONSchemaProps | undefined {
+  let s = schema;
+  for (const seg of jsonPath.replace(/^\./, '').split('.')) s = s?.properties?.[seg];
+  return s;
+}
+
 function validateVersion(v: CRDVersion, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const schema = v.schema?.openAPIV3Schema;
@@ -144,6 +152,21 @@ function validateVersion(v: CRDVersion, path: string): FieldError[] {
       errs.push(...simpleJSONPath(`${p}.labelSelectorPath`, scale.labelSelectorPath, ['.spec', '.status'], 'should be a json path under either .spec or .status'));
     }
   }
+  const fields = v.selectableFields ?? [];
+  if (fields.length > 8) errs.push({ type: 'FieldValueTooMany', field: `${path}.selectableFields`, message: `Too many: ${fields.length}: must have at most 8 items` });
+  const seenFields = new Set<string>();
+  fields.forEach((f, i) => {
+    const p = `${path}.selectableFields[${i}].jsonPath`;
+    const bad = simpleJSONPath(p, f?.jsonPath, [], '');
+    if (bad.length) return void errs.push(...bad);
+    if (seenFields.has(f.jsonPath)) errs.push({ type: 'FieldValueDuplicate', field: p, message: `Duplicate value: ${JSON.stringify(f.jsonPath)}` });
+    seenFields.add(f.jsonPath);
+    const target = schemaAt(schema, f.jsonPath);
+    if (!target) errs.push(invalid(p, f.jsonPath, 'is an invalid path: does not refer to a field in the schema'));
+    else if (!['string', 'integer', 'boolean'].includes(target.type ?? '')) {
+      errs.push(invalid(p, f.jsonPath, 'selectable field type must be one of: string, integer, boolean'));
+    }
+  });
   (v.additionalPrinterColumns ?? []).forEach((c, i) => {
     const p = `${path}.additionalPrinterColumns[${i}]`;
     if (!c.name) errs.push(required(`${p}.name`));

@@ -64,7 +64,7 @@ export function parseFieldSelector(text: string | undefined): FieldSelector {
 
 /** Rejects fields the kind does not support: `field label not supported: x`. */
 export function checkFieldSelector(r: ResourceType, sel: FieldSelector): void {
-  const allowed = FIELD_LABELS[`${r.group}/${r.kind}`] ?? [];
+  const allowed = r.selectableFields ?? FIELD_LABELS[`${r.group}/${r.kind}`] ?? [];
   for (const req of sel) {
     if (req.field === 'metadata.name' || req.field === 'metadata.namespace') continue;
     if (!allowed.includes(req.field)) throw badRequest(`field label not supported: ${req.field}`);
