@@ -7,7 +7,7 @@ import { MemoryStore } from '../../../src/control/storage/memory.js';
 import { Registry } from '../../../src/control/api/registry.js';
 import { resources } from '../../../src/control/api/kinds/index.js';
 import { ObjectEngine } from '../../../src/control/api/routes/objects.js';
-import { decodeKV } from '../../../src/control/api/watch/cache.js';
+import { decodeKV, entryJson } from '../../../src/control/api/watch/cache.js';
 import { ApiError } from '../../../src/control/api/status.js';
 import type { KubeObject } from '../../../src/control/api/resource.js';
 
@@ -47,7 +47,7 @@ describe('binding from the watch cache', () => {
     await until(() => cache.revision >= Number(fromStore.metadata!.resourceVersion));
     const entry = cache.get('/registry/pods/default/a')!;
     expect(entry.object).toEqual(fromStore);
-    expect(JSON.parse(entry.json!)).toEqual(fromStore);
+    expect(JSON.parse(entryJson(entry))).toEqual(fromStore);
     await expect(engine.bind(pods, 'default', 'a', binding('n2'), {})).rejects.toThrow(/already assigned to node "n1"/);
     await engine.close();
   });

@@ -8,7 +8,7 @@ import { MemoryStore } from '../../../src/control/storage/memory.js';
 import { Registry } from '../../../src/control/api/registry.js';
 import { resources } from '../../../src/control/api/kinds/index.js';
 import { ObjectEngine } from '../../../src/control/api/routes/objects.js';
-import { decodeKV } from '../../../src/control/api/watch/cache.js';
+import { decodeKV, entryJson } from '../../../src/control/api/watch/cache.js';
 import { encode } from '../../../src/control/api/routes/engine/stored-form.js';
 import { ApiError } from '../../../src/control/api/status.js';
 import type { KubeObject } from '../../../src/control/api/resource.js';
@@ -53,7 +53,7 @@ describe('update from the watch cache', () => {
     }]);
     await until(() => cache.revision >= Number(fromStore.metadata!.resourceVersion));
     expect(cache.get(KEY)!.object).toEqual(fromStore);
-    expect(JSON.parse(cache.get(KEY)!.json!)).toEqual(fromStore);
+    expect(JSON.parse(entryJson(cache.get(KEY)!))).toEqual(fromStore);
     await engine.close();
   });
 
