@@ -75,6 +75,14 @@ export function putDefinitions(definitions: Record<string, Schema | undefined>):
     if (schema) c.definitions[name] = structuredClone(schema);
     else delete c.definitions[name];
   }
+  for (const l of changeListeners) l(Object.keys(definitions));
+}
+
+const changeListeners: ((names: string[]) => void)[] = [];
+
+/** Calls `listener` with the names putDefinitions changed (readers that cache per definition forget them). */
+export function onDefinitionsChanged(listener: (names: string[]) => void): void {
+  changeListeners.push(listener);
 }
 
 /** The schema of a definition, loading it from the package on first use; undefined when unknown. */

@@ -23,6 +23,9 @@ export interface Schema {
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
+  /** `atomic` or `granular` (custom resources' schemas carry it). */
+  'x-kubernetes-map-type'?: string;
+  default?: unknown;
 }
 
 export type Definitions = Record<string, Schema>;

@@ -7,7 +7,7 @@
  * strategy where no list type is declared, as kube-openapi derives them). Lists without either are atomic, as
  * upstream treats them. Parts the schema does not describe are "deduced": objects granular, lists atomic.
  */
-import { definitionSchema, REF_PREFIX, type Schema } from '../../schema/index.js';
+import { definitionSchema, onDefinitionsChanged, REF_PREFIX, type Schema } from '../../schema/index.js';
 import {
   FieldSet, fieldElement, indexElement, keyElement, pathString, valueElement, type Path, type PathElement,
 } from './field-set.js';
@@ -75,6 +75,10 @@ const LEAF: LeafShape = { kind: 'leaf' };
 const DEDUCED: DeducedShape = { kind: 'deduced' };
 
 const structs = new Map<string, Shape>();
+// Custom resources' definitions change at runtime: their shapes are built again from the new schemas.
+onDefinitionsChanged((names) => {
+  for (const n of names) structs.delete(n);
+});
 
 /** The shape of a definition's objects (deduced when the catalog does not know it). */
 export function shapeOfDefinition(definition: string): Shape {
@@ -140,16 +144,27 @@ function shapeOfProperty(prop: Schema): Shape {
       kind: 'list',
       type,
       keys,
-      keyDefaults: (itemRef && KEY_DEFAULTS[itemRef]) || {},
+      keyDefaults: (itemRef && KEY_DEFAULTS[itemRef]) || inlineKeyDefaults(items, keys),
       elem: () => (elem ??= items ? shapeOfProperty(items) : DEDUCED),
     };
   }
   if (prop.type === 'object') {
+    if (prop['x-kubernetes-map-type'] === 'atomic') return LEAF;
     if (typeof prop.additionalProperties === 'object') return makeMap(prop.additionalProperties);
     if (prop.properties) return makeStruct('', prop);
     return DEDUCED;
   }
   return LEAF;
+}
+
+/** Defaults of a map list's key fields declared inline (custom resources' schemas). */
+function inlineKeyDefaults(items: Schema | undefined, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const d = items?.properties?.[k]?.default;
+    if (d !== undefined) out[k] = d;
+  }
+  return out;
 }
 
 type Json = Record<string, unknown>;
