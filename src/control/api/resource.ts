@@ -105,6 +105,8 @@ export interface ResourceType {
   custom?: boolean;
   /** Fields a field selector may name besides metadata.name/namespace (a CRD version's selectableFields). */
   selectableFields?: string[];
+  /** Sent as a `Warning` header with every request to this version (a CRD version marked deprecated). */
+  deprecationWarning?: string;
 }
 
 /**

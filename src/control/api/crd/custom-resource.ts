@@ -70,6 +70,8 @@ export function customResources(crd: CustomResourceDefinition): ResourceType[] {
       strategy: customStrategy(schema, namespaced, hasStatus), columns: printerColumns(v.additionalPrinterColumns),
       definition, schemas: definitions, custom: true,
     };
+    // Upstream's default text when a deprecated version names none.
+    if (v.deprecated) r.deprecationWarning = v.deprecationWarning ?? `${group}/${v.name} ${names.kind} is deprecated`;
     if (v.selectableFields?.length) r.selectableFields = v.selectableFields.map((f) => f.jsonPath.replace(/^\./, ''));
     if (scale) {
       const m: ScaleMapping = { specReplicasPath: scale.specReplicasPath, statusReplicasPath: scale.statusReplicasPath };

@@ -161,6 +161,7 @@ export class ResourceRoutes {
     const e = this.d.engine;
     const warnings: string[] = [];
     this.warnings.set(reply, warnings);
+    if (r.deprecationWarning) warnings.push(r.deprecationWarning);
     const userAgent = req.headers['user-agent'];
     // CreateOptions/UpdateOptions are decoded and validated before the body is read, as upstream's handlers do.
     let writeOpts: WriteOptions | undefined;
@@ -423,6 +424,7 @@ export class ResourceRoutes {
     if (listMeta.remainingItemCount !== undefined) meta['remainingItemCount'] = listMeta.remainingItemCount;
     if (format.as || format.media === 'yaml' || format.pretty) return this.sendObjects(reply, format, r, items.map((e) => e.object), meta, query);
     // Each object's JSON is produced once (memoised in the watch cache, or the stored bytes themselves).
+    this.warningHeader(reply);
     const head = `{"kind":"${r.listKind}","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
     if (items.length <= STREAM_LIST_ABOVE) {
       sendText(reply, 200, 'application/json', head + items.map(entryJson).join(',') + ']}');
