@@ -281,6 +281,17 @@ describe('a cluster-scoped CRD with two versions', () => {
     expect(group.preferredVersion.version).toBe('v1');
     expect(group.versions.map((v) => v.version)).toEqual(['v1', 'v1beta1']);
     expect((await fail(c.client.create(V1, { apiVersion: 'things.example.org/v1', kind: 'Widget', metadata: { name: 'w2' }, spec: { size: 'big' } }))).code).toBe(422);
+    // The deprecated version warns on every request, the other does not.
+    const old = await fetch(`${c.url}/apis/things.example.org/v1beta1/widgets`);
+    expect(old.headers.get('warning')).toBe('299 - "things.example.org/v1beta1 Widget is deprecated"');
+    expect((await fetch(`${c.url}/apis/things.example.org/v1/widgets/w1`)).headers.get('warning')).toBeNull();
+    // Watches of either version see the object in their own version.
+    const ac = new AbortController();
+    for await (const ev of c.client.watch(V1B1, { resourceVersion: '0', signal: ac.signal })) {
+      expect(ev.object.apiVersion).toBe('things.example.org/v1beta1');
+      break;
+    }
+    ac.abort();
   });
 });
 

@@ -68,7 +68,7 @@ export const WIDGET_CRD: KubeObject = {
     scope: 'Cluster',
     names: { plural: 'widgets', kind: 'Widget' },
     versions: ['v1beta1', 'v1'].map((name) => ({
-      name, served: true, storage: name === 'v1beta1',
+      name, served: true, storage: name === 'v1beta1', ...(name === 'v1beta1' ? { deprecated: true } : {}),
       schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } },
     })),
   },
