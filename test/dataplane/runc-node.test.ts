@@ -22,7 +22,7 @@ import { runcSkipReason, runPrefix } from './runc-fixture.js';
 const skip = realNodeSkipReason() ?? runcSkipReason();
 const IMAGE = 'skiff.test/busybox:1';
 const POD_CIDR = '10.244.77.0/24';
-const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false'];
+const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false', 'rm'];
 
 async function busyboxImageLayer(): Promise<FixtureEntry[]> {
   return [
@@ -58,19 +58,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await addImage(layout, { refName: IMAGE, layers: [await busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
     const loaded = await new ImageStore({ root: join(dir, 'images') }).load(layout);
     expect(loaded).toEqual([IMAGE]);
-    node = await startRuncNode({
-      client: cluster.newClient('skiff-t-agent'),
-      nodeName: 'n1',
-      dataDir: dir,
-      prefix,
-      podCIDR: POD_CIDR,
-      cpu: '2',
-      memory: '2Gi',
-      pollMs: 200,
-      log: (level, msg, fields) => {
-        if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
-      },
-    });
+    node = await startNode();
     await node.registered;
   }, 60_000);
 
@@ -109,6 +97,32 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     }
     await rm(dir, { recursive: true, force: true });
   }, 60_000);
+
+  function startNode(): Promise<RunningRuncNode> {
+    return startRuncNode({
+      client: cluster!.newClient('skiff-t-agent'),
+      nodeName: 'n1',
+      dataDir: dir,
+      prefix,
+      podCIDR: POD_CIDR,
+      cpu: '2',
+      memory: '2Gi',
+      pollMs: 200,
+      log: (level, msg, fields) => {
+        if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
+      },
+    });
+  }
+
+  const gone = (name: string) =>
+    eventually(`${name} gone from the API`, async () => {
+      try {
+        await get(name);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 30_000, 200);
 
   const get = (name: string) => cluster!.client.get(Pods, name, 'default');
   const status = (p: KubeObject) => p.status as Record<string, any>;
@@ -152,14 +166,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     expect(netnsList()).toContain(`${prefix}pod-${uid}`);
 
     await cluster!.client.delete(Pods, 'default', 'web');
-    await eventually('web gone from the API', async () => {
-      try {
-        await get('web');
-        return false;
-      } catch {
-        return true;
-      }
-    }, 30_000, 200);
+    await gone('web');
     const runcRoot = join(dir, 'kubelet', 'n1', 'runtime', 'runc');
     expect(sh(['runc', '--root', runcRoot, 'list', '-q']).out).not.toContain(uid);
     expect(netnsList()).not.toContain(`${prefix}pod-${uid}`);
@@ -191,13 +198,74 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     expect(files.length).toBeGreaterThanOrEqual(1);
     expect(readFileSync(join(logs, files[0]!), 'utf8')).toMatch(/^\S+ stdout F going down$/m);
     await cluster!.client.delete(Pods, 'default', 'crash');
-    await eventually('crash gone', async () => {
-      try {
-        await get('crash');
-        return false;
-      } catch {
-        return true;
-      }
+    await gone('crash');
+  }, 60_000);
+
+  it('a failing liveness exec probe restarts the container (SIGTERM ignored by PID 1 → SIGKILL, 137)', async () => {
+    await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'live', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'live',
+            image: IMAGE,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sh', '-c', 'echo ok > /tmp/healthy; sleep 2; rm /tmp/healthy; exec sleep 3600'],
+            livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 2 },
+          },
+        ],
+      },
+    });
+    const restarted = await eventually('live restarted', async () => {
+      const p = await get('live');
+      return cs(p).restartCount >= 1 && cs(p).state?.running ? p : null;
     }, 30_000, 200);
+    expect(cs(restarted).lastState.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+    await cluster!.client.delete(Pods, 'default', 'live', { gracePeriodSeconds: 0 });
+    await gone('live');
+  }, 60_000);
+
+  it('an agent restart adopts the running container: same container, no restart, still Ready', async () => {
+    await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'keep', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'keep', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }],
+      },
+    });
+    const before = await eventually('keep Ready', async () => {
+      const p = await get('keep');
+      return cs(p).ready === true ? p : null;
+    }, 30_000, 200);
+    const runcRoot = join(dir, 'kubelet', 'n1', 'runtime', 'runc');
+    const id = `${prefix}${before.metadata!.uid}_keep_0`;
+    const pidBefore = JSON.parse(sh(['runc', '--root', runcRoot, 'state', id]).out).pid as number;
+    await node!.stop();
+    expect(JSON.parse(sh(['runc', '--root', runcRoot, 'state', id]).out)).toMatchObject({ status: 'running', pid: pidBefore });
+    node = await startNode();
+    await node.registered;
+    // The new agent has the pod (its watch listed it); a ready container never turns unready on the way.
+    await eventually('the new agent holds keep', () => node!.agent.summary('n1').pods >= 1, 15_000, 100);
+    let sawUnready = false;
+    let after = before;
+    for (const end = Date.now() + 2000; Date.now() < end; ) {
+      after = await get('keep');
+      if (cs(after).ready !== true) sawUnready = true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sawUnready).toBe(false);
+    expect(cs(after)).toMatchObject({ containerID: `runc://${id}`, restartCount: 0, ready: true, state: { running: { startedAt: cs(before).state.running.startedAt } } });
+    expect(JSON.parse(sh(['runc', '--root', runcRoot, 'state', id]).out)).toMatchObject({ status: 'running', pid: pidBefore });
+    // And it still manages it: deletion stops and removes it.
+    await cluster!.client.delete(Pods, 'default', 'keep');
+    await gone('keep');
+    expect(sh(['runc', '--root', runcRoot, 'list', '-q']).out).not.toContain(id);
   }, 60_000);
 });

@@ -431,14 +431,16 @@ describe('RuncPodDriver: agent restart and usage', () => {
   it('a new driver on the same data dir adopts running containers (no new run), keeps counts, and removes orphans', async () => {
     h = new Harness();
     await h.driver.whenReady();
-    const pod = mkPod();
+    const pod = mkPod({ containers: [{ name: 'app', image: 'busybox:1.36', readinessProbe: { exec: { command: ['ok'] }, periodSeconds: 5 } }] });
     await h.status(pod);
     h.rt.exit(h.rt.idOf('app'), 1);
     await h.advance(1000);
     await h.status(pod);
     const orphan = mkPod({ containers: [{ name: 'other', image: 'busybox:1.36' }] });
     await h.status(orphan);
+    await h.advance(100); // the readiness probe answers
     const before = await h.status(pod);
+    expect(cstat(before).ready).toBe(true);
     await h.driver.close();
     expect(h.checker.closed).toBe(true);
     const runs = h.log.filter((l) => l.startsWith('run')).length;

@@ -11,7 +11,6 @@
  * nothing and the pods are synced again when ready.
  * Admission is the simulated driver's (the kubelet's resource fit over the node's active pods).
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '../../../../client/clock.js';
 import type { PodSandboxNetwork } from '../../network/types.js';
@@ -20,7 +19,7 @@ import { podStatusOf } from '../../pod/podspec.js';
 import { generatePodStatus, rejectedPodStatus } from '../../pod/status.js';
 import type { ContainerUsage, DriverHooks, NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory, PodUsage, SyncResult } from '../../types.js';
 import { admit, parseAllocatable, podRequests, type ResourceAmounts } from '../simulated/admission.js';
-import { loadSavedPod, parseContainerId, PodWorker } from './pod-worker.js';
+import { loadSavedPod, parseContainerId, PodWorker, removeTreeUnmounted } from './pod-worker.js';
 import type { RuncDeps, WorkerEnv } from './pod-worker-deps.js';
 import type { ContainerInfo } from './types.js';
 
@@ -185,7 +184,7 @@ export class RuncPodDriver implements PodDriver {
         for (const id of l.containers.keys()) await this.deps.runtime.remove(id);
         await this.deps.network.tearDown(uid);
         await this.deps.volumes.cleanup(join(this.o.dataDir, 'pods', uid));
-        rmSync(join(this.o.dataDir, 'pods', uid), { recursive: true, force: true });
+        removeTreeUnmounted(join(this.o.dataDir, 'pods', uid));
       } catch (err) {
         this.env.log('warn', 'orphan removal failed', { uid, err: String(err) });
       }

@@ -111,6 +111,9 @@ interface SavedContainer {
   waitingMessage?: string;
   last: TerminatedRun | null;
   old: string[];
+  /** Probe verdicts, so an adopted container keeps them (no readiness flap after an agent restart). */
+  started?: boolean;
+  ready?: boolean;
 }
 
 export interface SavedPod {
@@ -211,13 +214,32 @@ function readTail(path: string, max: number): string {
   }
 }
 
-/** Whether `dir` is a mount point (listed in /proc/self/mountinfo). */
-function isMountPoint(dir: string): boolean {
+/** Mount points at or under `dir` (from /proc/self/mountinfo), deepest first. */
+function mountsUnder(dir: string): string[] {
+  let text = '';
   try {
-    return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
   } catch {
-    return false;
+    return [];
   }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    // Field 5 is the mount point, with spaces and the like octal-escaped.
+    const mp = (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (mp === dir || mp.startsWith(`${dir}/`)) out.push(mp);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Removes a directory tree (a pod's, a bundle), first unmounting what is mounted under it (a rootfs left by an agent that died);
+ * refuses to delete through a mount that stays, so a leftover mount never takes files with it.
+ */
+export function removeTreeUnmounted(dir: string): void {
+  for (const mp of mountsUnder(dir)) spawnSync('umount', [mp], { stdio: 'ignore' });
+  const left = mountsUnder(dir);
+  if (left.length > 0) throw new Error(`cannot remove ${dir}: still mounted: ${left.join(', ')}`);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -755,7 +777,7 @@ export class PodWorker {
     try {
       await this.env.deps.runtime.remove(inst.id);
       await this.releaseRootfs(inst);
-      rmSync(inst.bundleDir, { recursive: true, force: true });
+      removeTreeUnmounted(inst.bundleDir);
       if (withLog) rmSync(inst.logPath, { force: true });
     } catch (err) {
       this.env.log('warn', 'container removal failed', { pod: this.podKey(), id: inst.id, err: errText(err) });
@@ -773,7 +795,7 @@ export class PodWorker {
       return;
     }
     const dir = join(inst.bundleDir, 'rootfs');
-    if (isMountPoint(dir)) spawnSync('umount', [dir], { stdio: 'ignore' });
+    for (const mp of mountsUnder(dir)) spawnSync('umount', [mp], { stdio: 'ignore' });
   }
 
   // ------------------------------------------------------------------ probes and hooks
@@ -976,7 +998,7 @@ export class PodWorker {
       await deps.volumes.cleanup(this.podDir);
       await deps.network.tearDown(this.uid);
       this.sandbox = null;
-      rmSync(this.podDir, { recursive: true, force: true });
+      removeTreeUnmounted(this.podDir);
       const m = this.pod.metadata ?? {};
       rmSync(join(this.env.dataDir, 'logs', `${m.namespace ?? ''}_${m.name ?? ''}_${this.uid}`), { recursive: true, force: true });
       this.removed = true;
@@ -1011,6 +1033,7 @@ export class PodWorker {
         ...(r.waitingMessage ? { waitingMessage: r.waitingMessage } : {}),
         last: r.last,
         old: r.old.map((i) => i.id),
+        ...(r.state === 'running' ? { started: r.started, ready: r.ready } : {}),
       };
     }
     const saved: SavedPod = {
@@ -1068,6 +1091,10 @@ export class PodWorker {
         if (info && info.state !== 'stopped') {
           r.pid = info.pid;
           this.initProbes(r);
+          // The verdicts it had stand until its probes say otherwise (upstream re-probes at once; this also avoids the flap).
+          if (s.started && r.probes.startup) r.probes.startup.result = 'success';
+          if (s.ready && r.probes.readiness) r.probes.readiness.result = 'success';
+          this.updateStartedReady(r);
         } else this.recordExit(r, info);
       }
     }
