@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { commandPath } from '../setup/commands.js';
 
 export const BUSYBOX = '/bin/busybox';
-const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'tail', 'head', 'ls', 'id', 'env', 'readlink', 'true', 'false', 'ip', 'hostname', 'pwd', 'yes', 'dd', 'wc', 'grep', 'tr', 'touch'];
+const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'tail', 'head', 'ls', 'id', 'env', 'readlink', 'true', 'false', 'ip', 'hostname', 'pwd', 'yes', 'dd', 'wc', 'grep', 'tr', 'touch', 'tty', 'stty'];
 
 /** Why runc tests cannot run here, or null when they can. */
 export function runcSkipReason(): string | null {

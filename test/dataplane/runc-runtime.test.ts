@@ -161,6 +161,24 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     cat.stdin.end('two\n');
     expect(await cat.exit).toBe(9);
     expect(Buffer.concat(chunks).toString()).toBe('got one\ntwo\n');
+    // with a terminal: a pts, the size we set, resizes, and the shell's exit code
+    const tty = rt.execTty(c.id, ['sh'], { cols: 100, rows: 30 });
+    let screen = '';
+    tty.stdout.on('data', (b: Buffer) => (screen += b.toString()));
+    const see = async (text: string): Promise<void> => {
+      for (let i = 0; i < 250 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(screen).toContain(text);
+    };
+    await see('# '); // type after the prompt, as a person would: earlier input may meet a terminal not yet set up
+    tty.stdin.write('tty; stty size\n');
+    await see('30 100');
+    expect(screen).toMatch(/\/dev\/pts\/\d+/);
+    tty.resize(120, 40);
+    await new Promise((r) => setTimeout(r, 100));
+    tty.stdin.write('stty size\n');
+    await see('40 120');
+    tty.stdin.write('exit 3\n');
+    expect(await tty.exit).toBe(3);
     const forever = rt.execStream(c.id, ['sleep', '100']);
     forever.kill();
     expect(await forever.exit).toBe(137);

@@ -31,6 +31,7 @@ import { promisify } from 'node:util';
 import { readOomKills, readUsage, pruneParents, type CgroupPaths } from './cgroups.js';
 import { CriLineSplitter, wallNanos, type LogStream } from './cri-log.js';
 import { DEFAULT_ROTATION, LogWriter, type LogRotation } from './log-writer.js';
+import { PTY_HELPER, resizeMessage } from './tty.js';
 import type { ContainerInfo, ContainerRuntime, ContainerState, ContainerStats, ExecResult, OciSpec } from './types.js';
 
 const execFileP = promisify(execFile);
@@ -40,6 +41,16 @@ export interface ExecStream {
   stdin: Writable;
   stdout: Readable;
   stderr: Readable;
+  exit: Promise<number>;
+  kill(): void;
+}
+
+/** A running exec with a terminal (see RuncRuntime.execTty). */
+export interface TtyExec {
+  stdin: Writable;
+  /** Everything the terminal shows (the process's stdout and stderr). */
+  stdout: Readable;
+  resize(cols: number, rows: number): void;
   exit: Promise<number>;
   kill(): void;
 }
@@ -63,6 +74,8 @@ export interface RuncRuntimeOptions {
   now?: () => bigint;
   /** Log rotation (the kubelet's containerLogMaxSize / containerLogMaxFiles; default 10 MiB, 5 files). */
   logRotation?: LogRotation;
+  /** python3 for execTty's pseudo-terminal (default: `python3` on PATH). */
+  pythonPath?: string;
 }
 
 // runc's own rule for ids (libcontainer validateID).
@@ -148,6 +161,7 @@ export class RuncRuntime implements ContainerRuntime {
   private readonly now: () => bigint;
   private readonly pumps = new Map<string, LogPump>();
   private readonly rotation: LogRotation;
+  private readonly python: string;
   private closed = false;
 
   constructor(opts: RuncRuntimeOptions) {
@@ -157,6 +171,7 @@ export class RuncRuntime implements ContainerRuntime {
     this.startTimeoutMs = opts.startTimeoutMs ?? 30_000;
     this.now = opts.now ?? wallNanos;
     this.rotation = opts.logRotation ?? DEFAULT_ROTATION;
+    this.python = opts.pythonPath ?? 'python3';
   }
 
   private shim(id: string, file = ''): string {
@@ -406,35 +421,59 @@ export class RuncRuntime implements ContainerRuntime {
   /**
    * An interactive exec without a TTY (kubectl exec without -t, cp): the process's stdio as streams. exit
    * resolves with its exit code (128+signal when killed) or rejects with runc's message when it never started;
-   * kill() ends the process inside the container, then runc. (A TTY needs a console socket, which Node cannot
-   * receive; not offered.)
+   * kill() ends the process inside the container, then runc.
    */
   execStream(id: string, argv: string[], opts: { env?: string[] } = {}): ExecStream {
+    const s = this.spawnExec(id, argv, opts.env, false);
+    return { stdin: s.child.stdin!, stdout: s.child.stdout!, stderr: s.child.stderr!, exit: s.exit, kill: s.kill };
+  }
+
+  /**
+   * An exec with a terminal (kubectl exec -t): output and errors come merged on stdout as a terminal writes
+   * them; resize() sets the window size (SIGWINCH inside). Needs python3 (see tty.ts).
+   */
+  execTty(id: string, argv: string[], opts: { env?: string[]; cols?: number; rows?: number } = {}): TtyExec {
+    const s = this.spawnExec(id, argv, opts.env, true);
+    const ctl = s.child.stdio[3] as Writable;
+    ctl.on('error', () => undefined);
+    const resize = (cols: number, rows: number): void => {
+      if (!ctl.destroyed) ctl.write(resizeMessage(cols, rows));
+    };
+    if (opts.cols && opts.rows) resize(opts.cols, opts.rows);
+    return { stdin: s.child.stdin!, stdout: s.child.stdout!, resize, exit: s.exit, kill: s.kill };
+  }
+
+  private spawnExec(id: string, argv: string[], env: string[] | undefined, tty: boolean): { child: ChildProcess; exit: Promise<number>; kill: () => void } {
     this.check(id);
     if (argv.length === 0) throw new RuncError('exec: no command given');
     const pidFile = this.shim(id, `exec-${process.pid}-${Math.random().toString(36).slice(2)}.pid`);
-    const args = ['--root', this.root, 'exec', '--pid-file', pidFile];
-    for (const e of opts.env ?? []) args.push('--env', e);
+    const args = ['--root', this.root, 'exec', ...(tty ? ['-t'] : []), '--pid-file', pidFile];
+    for (const e of env ?? []) args.push('--env', e);
     args.push(id, ...argv);
-    const child = spawn(this.runc, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin.on('error', () => undefined);
-    const errTail: Buffer[] = [];
-    child.stderr.on('data', (b: Buffer) => {
-      if (errTail.length < 64) errTail.push(b);
-    });
+    const child = tty
+      ? spawn(this.python, ['-c', PTY_HELPER, this.runc, ...args], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] })
+      : spawn(this.runc, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin!.on('error', () => undefined);
+    // The last output, for runc's message when the process never started (a terminal merges it into stdout).
+    const tail: Buffer[] = [];
+    const keep = (b: Buffer): void => {
+      tail.push(b);
+      if (tail.length > 8) tail.shift();
+    };
+    child.stderr!.on('data', keep);
+    if (tty) child.stdout!.on('data', keep);
     const exit = new Promise<number>((resolve, reject) => {
-      child.on('error', (e) => reject(new RuncError(`runc exec in ${id}: ${e.message}`)));
+      child.on('error', (e) => reject(new RuncError(`exec in ${id}: ${e.message}`)));
       child.on('close', (c, sig) => {
         void exists(pidFile).then(async (started) => {
           await rm(pidFile, { force: true });
-          if (!started) reject(new RuncError(runcMessage(Buffer.concat(errTail).toString()) || `runc exec in ${id} failed (exit ${c})`));
+          if (!started) reject(new RuncError(runcMessage(Buffer.concat(tail).toString()) || `runc exec in ${id} failed (exit ${c})`));
           else resolve(c ?? 128 + (sig ? (signalNumber(sig) ?? 9) : 9));
         });
       });
     });
     exit.catch(() => undefined); // callers may only look at the streams
-    const kill = (): void => void killExec(pidFile, child);
-    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exit, kill };
+    return { child, exit, kill: () => void killExec(pidFile, child) };
   }
 
   async list(prefix: string): Promise<ContainerInfo[]> {
