@@ -48,7 +48,7 @@ export interface ContainerSpecInput {
   image: StoredImage;
   /** Absolute path of the container's root filesystem. */
   rootfs: string;
-  /** The pod's network namespace; undefined when the pod shares the node's (host network). */
+  /** The pod's network namespace (for a hostNetwork pod, the node's). */
   netnsPath?: string;
   env: string[];
   /** Every mount besides the rootfs (volumes, etc files, the termination-message file). */

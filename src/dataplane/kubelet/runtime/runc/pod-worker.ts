@@ -693,7 +693,8 @@ export class PodWorker {
         container: r.spec,
         image,
         rootfs: inst.rootfs.path,
-        ...(isHostNetwork(this.pod) ? {} : { netnsPath: this.sandbox?.netnsPath }),
+        // A hostNetwork pod's sandbox is the node's namespace (the host's only on a --host-network node).
+        ...(this.sandbox?.netnsPath ? { netnsPath: this.sandbox.netnsPath } : {}),
         env: cfg.env,
         mounts: cfg.mounts,
         hostname: cfg.hostname,
