@@ -293,6 +293,24 @@ describe('a cluster-scoped CRD with two versions', () => {
     }
     ac.abort();
   });
+
+  test('moving the storage version rewrites stored objects and records it in storedVersions', async () => {
+    const crd = await c.client.get(CustomResourceDefinitions, 'widgets.things.example.org');
+    for (const v of (crd['spec'] as { versions: { name: string; storage: boolean }[] }).versions) v.storage = v.name === 'v1';
+    await c.client.update(CustomResourceDefinitions, crd);
+    await eventually('w1 stored as v1', async () => {
+      const stored = await c.server.engine.store.get('/registry/things.example.org/widgets/w1');
+      return JSON.parse(Buffer.from(stored.kv!.value).toString()).apiVersion === 'things.example.org/v1';
+    }, 3000, 20);
+    const V1: ResourceRef = { group: 'things.example.org', version: 'v1', plural: 'widgets', namespaced: false };
+    expect((await c.client.get(V1, 'w1')).apiVersion).toBe('things.example.org/v1');
+    const after = await eventually('storedVersions', async () => {
+      const x = await c.client.get(CustomResourceDefinitions, 'widgets.things.example.org');
+      const sv = (x['status'] as { storedVersions: string[] }).storedVersions;
+      return sv.length === 2 && sv;
+    }, 3000, 20);
+    expect(after).toEqual(['v1beta1', 'v1']);
+  });
 });
 
 describe('CRD validation', () => {

@@ -189,11 +189,29 @@ export class CRDController {
     for (const r of had?.resources ?? []) for (const d of Object.keys(r.schemas ?? {})) defs[d] = undefined;
     for (const r of resources) Object.assign(defs, r.schemas ?? {});
     putDefinitions(defs);
-    // A new storage layout (another storage version) starts a fresh watch cache.
     const oldStorage = had?.resources.find((r) => !r.conversion);
     const newStorage = resources.find((r) => !r.conversion);
-    if (oldStorage && newStorage && (oldStorage.namespaced !== newStorage.namespaced)) this.engine.dropCache(oldStorage);
     this.served.set(name, { fingerprint, resources });
+    // Objects written in an earlier storage version are rewritten in the current one (conversion None: only
+    // apiVersion changes), once when a CRD is first served and whenever its storage version moves.
+    if (newStorage && (!oldStorage || oldStorage.version !== newStorage.version)) {
+      void this.migrate(newStorage).catch((err: unknown) => {
+        if (!this.engine.isClosed && !this.stopped) this.onError(err);
+      });
+    }
+  }
+
+  private async migrate(storage: ResourceType): Promise<void> {
+    const gv = `${storage.group}/${storage.version}`;
+    const { items } = await this.engine.list(storage, undefined, {});
+    for (const e of items) {
+      if (e.object.apiVersion === gv || this.stopped) continue;
+      const m = e.object.metadata!;
+      await this.engine.guaranteedUpdate(storage, m.namespace, m.name!, (c) => ({ ...c, apiVersion: gv }), {}, 'internal').catch((err: unknown) => {
+        // One object the current schema refuses must not hold back the rest.
+        if (!(err instanceof ApiError && err.code === 404)) this.onError(err);
+      });
+    }
   }
 
   private unserve(name: string): void {

@@ -86,9 +86,15 @@ export function customResources(crd: CustomResourceDefinition): ResourceType[] {
     const r = build(v);
     const servedGV = `${group}/${v.name}`;
     const storageGV = `${group}/${storage.name}`;
+    const schema = v.schema?.openAPIV3Schema;
     r.conversion = {
       storage: storageR,
-      toStorage: (o) => ({ ...structuredClone(o), apiVersion: storageGV }),
+      // Defaults come from the version the request was made in (upstream defaults while decoding it).
+      toStorage: (o) => {
+        const out = structuredClone(o);
+        applyDefaults(out, schema);
+        return { ...out, apiVersion: storageGV };
+      },
       fromStorage: (o) => ({ ...structuredClone(o), apiVersion: servedGV }),
     };
     return r;
