@@ -261,6 +261,27 @@ describe('RuncPodDriver: init containers and sidecars', () => {
     expect(kills).toEqual(['kill app SIGTERM', 'kill side SIGTERM']);
   });
 
+  it('after initialisation a crashing sidecar restarts on its own and does not hold the regular containers back', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const pod = mkPod({ initContainers: [{ name: 'side', image: 'busybox:1.36', restartPolicy: 'Always' }] });
+    await h.status(pod);
+    expect(h.log.filter((l) => l.startsWith('run '))).toEqual(['run side 0', 'run app 0']);
+    for (let i = 0; i < 2; i++) {
+      h.rt.exit(h.rt.idOf('side'), 1);
+      await h.advance(1000);
+    }
+    let s = await h.status(pod);
+    expect(cstat(s, 'side').state.waiting.reason).toBe('CrashLoopBackOff');
+    // The app exits meanwhile: it restarts at once although the sidecar waits out its back-off.
+    h.rt.exit(h.rt.idOf('app'), 1);
+    await h.advance(1000);
+    s = await h.status(pod);
+    expect(cstat(s, 'app')).toMatchObject({ restartCount: 1, state: { running: {} } });
+    await h.advance(10_000);
+    expect(cstat(await h.status(pod), 'side')).toMatchObject({ restartCount: 2, state: { running: {} } });
+  });
+
   it('a failed init container under Never fails the pod; under Always it restarts with back-off', async () => {
     h = new Harness();
     await h.driver.whenReady();

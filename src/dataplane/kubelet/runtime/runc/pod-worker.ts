@@ -494,15 +494,18 @@ export class PodWorker {
     }
 
     const policy = restartPolicyOf(this.pod);
+    // Once a regular container has run, the init phase is over: sidecars restart on their own, init containers stay done.
+    let initialized = false;
+    for (const r of this.recs.values()) if (r.kind === 'regular' && r.attempt >= 0) initialized = true;
     // Init containers, one at a time.
     for (const r of this.recs.values()) {
       if (r.kind === 'regular') continue;
       if (r.kind === 'sidecar') {
         if (r.state !== 'running') await this.startOrBackOff(r);
-        if (r.state !== 'running' || !r.started) return this.pollLater();
+        if (!initialized && (r.state !== 'running' || !r.started)) return this.pollLater();
         continue;
       }
-      if (r.state === 'exited' && r.exitCode === 0) continue;
+      if (initialized || (r.state === 'exited' && r.exitCode === 0)) continue;
       if (r.state === 'running') return this.pollLater();
       if (r.state === 'exited' || (r.state === 'waiting' && r.last)) {
         const code = r.state === 'exited' ? r.exitCode ?? 0 : r.last!.exitCode;
