@@ -112,6 +112,21 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     await rt.remove(c.id); // idempotent
   });
 
+  it('a flood of output arrives whole, line by line, in order', async () => {
+    const c = spec({ command: ['sh', '-c', 'i=0; while [ $i -lt 20 ]; do yes "line $i" | head -n 10000; i=$((i+1)); done'] });
+    const t0 = process.cpuUsage();
+    await rt.run(c.id, c.bundle, c.spec, c.log);
+    expect((await rt.wait(c.id))?.exitCode).toBe(0);
+    await rt.remove(c.id);
+    const cpu = process.cpuUsage(t0);
+    const text = await readFile(c.log, 'utf8');
+    const lines = text.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(200_000);
+    expect(parseCriLine(lines[0]!)?.content).toBe('line 0');
+    expect(parseCriLine(lines.at(-1)!)?.content).toBe('line 19');
+    console.log(`200k lines: agent cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
+  });
+
   it('a missing executable fails run() with runc\'s message and leaves nothing behind', async () => {
     const c = spec({ command: ['/no/such/binary'] });
     const err = await rt.run(c.id, c.bundle, c.spec, c.log).catch((e: unknown) => e);

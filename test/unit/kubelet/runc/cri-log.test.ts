@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CriLineSplitter, parseCriLine, rfc3339Nano } from '../../../../src/dataplane/kubelet/runtime/runc/cri-log.js';
 
 const T = 1_764_763_200_123_456_789n; // 2025-12-03T12:00:00.123456789Z
-const text = (bufs: Buffer[]): string[] => bufs.map((b) => b.toString());
+// Records as lines, however the splitter batches them into buffers.
+const text = (bufs: Buffer[]): string[] => Buffer.concat(bufs).toString().split(/(?<=\n)/).filter(Boolean);
 
 describe('CRI log format', () => {
   it('formats RFC3339 with nine fraction digits in UTC', () => {

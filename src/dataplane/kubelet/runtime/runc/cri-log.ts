@@ -38,34 +38,46 @@ export class CriLineSplitter {
     private readonly maxLine = MAX_LOG_LINE,
   ) {}
 
+  /** The records completed by `chunk`, as one buffer (none when it only extends an unfinished line). */
   push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+    // One timestamp per chunk: its lines arrived together, and formatting a time per line would dominate.
+    let heads: { full: Buffer; partial: Buffer } | undefined;
+    const parts: Buffer[] = [];
+    const emit = (partial: boolean): void => {
+      heads ??= this.heads();
+      parts.push(partial ? heads.partial : heads.full, ...this.drain(), NL);
+    };
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(0x0a, start);
       const end = nl < 0 ? chunk.length : nl;
       for (let pos = start; pos < end; ) {
         // A full buffer with more of the same line to come is a partial record.
-        if (this.pendingLen >= this.maxLine) out.push(this.take(true));
+        if (this.pendingLen >= this.maxLine) emit(true);
         const n = Math.min(this.maxLine - this.pendingLen, end - pos);
         this.add(chunk.subarray(pos, pos + n));
         pos += n;
       }
       if (nl < 0) break;
-      out.push(this.take(false));
+      emit(false);
       start = nl + 1;
     }
-    return out;
+    return parts.length ? [Buffer.concat(parts)] : [];
   }
 
   /** End of stream: an unfinished line becomes a full record. */
   end(): Buffer[] {
-    return this.pendingLen > 0 ? [this.take(false)] : [];
+    return this.pendingLen > 0 ? [Buffer.concat([this.heads().full, ...this.drain(), NL])] : [];
   }
 
   /** The reader stops before end of stream (agent shutdown): an unfinished line becomes a partial record. */
   flushPartial(): Buffer[] {
-    return this.pendingLen > 0 ? [this.take(true)] : [];
+    return this.pendingLen > 0 ? [Buffer.concat([this.heads().partial, ...this.drain(), NL])] : [];
+  }
+
+  private heads(): { full: Buffer; partial: Buffer } {
+    const t = rfc3339Nano(this.now());
+    return { full: Buffer.from(`${t} ${this.stream} F `), partial: Buffer.from(`${t} ${this.stream} P `) };
   }
 
   private add(b: Buffer): void {
@@ -74,11 +86,11 @@ export class CriLineSplitter {
     this.pendingLen += b.length;
   }
 
-  private take(partial: boolean): Buffer {
-    const content = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingLen);
+  private drain(): Buffer[] {
+    const out = this.pending;
     this.pending = [];
     this.pendingLen = 0;
-    return criRecord(this.now(), this.stream, partial, content);
+    return out;
   }
 }
 

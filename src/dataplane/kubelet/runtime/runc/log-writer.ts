@@ -27,11 +27,13 @@ export class LogWriter {
   private file: FileHandle | undefined;
   private size = 0;
   private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
 
   constructor(
     readonly path: string,
     private readonly rotation: LogRotation = DEFAULT_ROTATION,
     private readonly nowMs: () => number = Date.now,
+    private readonly highWater = 1 << 20,
   ) {}
 
   async open(): Promise<void> {
@@ -40,8 +42,16 @@ export class LogWriter {
     this.size = (await this.file.stat()).size;
   }
 
-  write(data: Buffer): void {
-    this.chain = this.chain.then(() => this.append(data)).catch(() => undefined);
+  /** Queues data; false once more than highWater bytes wait (the reader should pause until flushed()). */
+  write(data: Buffer): boolean {
+    this.queued += data.length;
+    this.chain = this.chain
+      .then(() => this.append(data))
+      .catch(() => undefined)
+      .then(() => {
+        this.queued -= data.length;
+      });
+    return this.queued < this.highWater;
   }
 
   /** Resolves once everything written so far is on disk (or failed). */

@@ -127,7 +127,13 @@ class LogPump {
       sock.unref(); // a log reader never keeps the agent's process alive
       this.sockets.push(sock);
       const split = new CriLineSplitter(stream, this.now);
-      sock.on('data', (chunk: Buffer) => this.write(split.push(chunk)));
+      sock.on('data', (chunk: Buffer) => {
+        // Backpressure: while the disk lags, stop reading; the pipe fills and the container waits, as with containerd.
+        if (!this.write(split.push(chunk))) {
+          sock.pause();
+          void this.writer.flushed().then(() => sock.resume());
+        }
+      });
       let ended = false;
       const finish = (): void => {
         if (ended) return;
@@ -142,8 +148,8 @@ class LogPump {
     }
   }
 
-  private write(records: Buffer[]): void {
-    if (records.length) this.writer.write(records.length === 1 ? records[0]! : Buffer.concat(records));
+  private write(records: Buffer[]): boolean {
+    return records.length ? this.writer.write(records.length === 1 ? records[0]! : Buffer.concat(records)) : true;
   }
 
   /** Stop reading now (agent shutdown, or the container is being removed). */
