@@ -41,6 +41,8 @@ describe('validation keywords', () => {
     expect(errors({ type: 'string', enum: ['a', 'b'] }, 'c')).toEqual(['spec.x: Unsupported value: "c": supported values: "a", "b"']);
     expect(errors({ type: 'integer', enum: [1, 2] }, 3)).toEqual(['spec.x: Unsupported value: 3: supported values: "1", "2"']);
     expect(errors({ type: 'string', pattern: '^[a-z]+$' }, 'A1')).toEqual(["spec.x: Invalid value: \"A1\": spec.x in body should match '^[a-z]+$'"]);
+    // RE2, as Go: linear time on a pattern that backtracks exponentially in JavaScript's engine.
+    expect(errors({ type: 'string', pattern: '^(a+)+$' }, `${'a'.repeat(40)}b`)).toHaveLength(1);
     expect(errors({ type: 'string', maxLength: 3 }, 'ééé')).toEqual([]);
     expect(errors({ type: 'string', maxLength: 3 }, 'abcd')).toEqual(['spec.x: Too long: may not be more than 3 bytes']);
     expect(errors({ type: 'string', minLength: 2 }, 'a')).toEqual(['spec.x: Invalid value: "a": spec.x in body should be at least 2 chars long']);
@@ -201,6 +203,8 @@ describe('structural schemas', () => {
     expect(msgs({ type: 'object', properties: { a: { type: 'object', properties: {}, additionalProperties: { type: 'string' } } } })).toEqual([`${at}.properties[a].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`]);
     expect(msgs({ type: 'object', properties: { a: { type: 'string', 'x-kubernetes-int-or-string': true } } })).toEqual([`${at}.properties[a].type: Invalid value: "string": must be empty if x-kubernetes-int-or-string is true`]);
     expect(msgs({ type: 'object', properties: { metadata: { type: 'object', properties: { labels: { type: 'object' } } } } })).toEqual([`${at}.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified`]);
+    expect(msgs({ type: 'object', properties: { a: { type: 'string', pattern: '(a' } } })).toEqual([`${at}.properties[a].pattern: Invalid value: "(a": must be a valid regular expression, but isn't: error parsing regexp: missing closing ): \`(a\``]);
+    expect(msgs({ type: 'object', properties: { a: { type: 'string', pattern: '(?=x)' } } })).toHaveLength(1);
     expect(msgs({ type: 'object', anyOf: [{ type: 'object' }] })).toEqual([`${at}.anyOf[0].type: Forbidden: must be empty to be structural`]);
     expect(msgs({ type: 'object', properties: { a: { type: 'integer', default: 'x' } } })).toEqual([`${at}.properties[a].default: Invalid value: "string": ${at}.properties[a].default in body must be of type integer: "string"`]);
     expect(msgs({ type: 'object', properties: { l: { type: 'array', 'x-kubernetes-list-type': 'map', items: { type: 'object', properties: { k: { type: 'string' } } } } } }))

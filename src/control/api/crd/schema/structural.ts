@@ -7,7 +7,7 @@
  */
 import type { FieldError } from '../../resource.js';
 import { forbidden, invalid, notSupported, required } from '../../validation/errors.js';
-import { validateValue } from './validate.js';
+import { compilePattern, validateValue } from './validate.js';
 import { isObject, itemsOf, type JSONSchemaProps } from './types.js';
 
 const TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
@@ -43,6 +43,10 @@ interface Ctx {
 
 function walk(s: JSONSchemaProps, path: string, errs: FieldError[], ctx: Ctx): void {
   if (s.$ref !== undefined) errs.push(forbidden(`${path}.$ref`, '$ref is not supported'));
+  if (typeof s.pattern === 'string') {
+    const re = compilePattern(s.pattern);
+    if (re instanceof Error) errs.push(invalid(`${path}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${re.message}`));
+  }
   if (s.uniqueItems === true) errs.push(forbidden(`${path}.uniqueItems`, 'uniqueItems cannot be set to true since the runtime complexity becomes quadratic'));
   if (s.additionalProperties === false) errs.push(forbidden(`${path}.additionalProperties`, 'additionalProperties cannot be set to false'));
   if (s.properties && s.additionalProperties !== undefined) {

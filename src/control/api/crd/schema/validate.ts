@@ -6,6 +6,7 @@
  * `spec.tags: Too many: 3: must have at most 2 items`. Then x-kubernetes-list-type set/map uniqueness and the
  * apiVersion/kind of x-kubernetes-embedded-resource objects, as apiextensions checks them after the schema.
  */
+import { RE2JS } from '@bufbuild/re2';
 import type { FieldError } from '../../resource.js';
 import { formatValue, invalid, notSupported, required } from '../../validation/errors.js';
 import { matchesFormat } from './formats.js';
@@ -45,19 +46,18 @@ function typeMatches(type: string, value: unknown): boolean {
   }
 }
 
-const regexCache = new Map<string, RegExp | null>();
-/** Go's RE2 patterns as JavaScript RegExps (unanchored, as regexp.MatchString); null when JS cannot compile it. */
-export function compilePattern(pattern: string): RegExp | null {
+const regexCache = new Map<string, RE2JS | Error>();
+/**
+ * A schema's pattern compiled as Go compiles it (RE2: linear time, Go's syntax and errors), matched unanchored
+ * as regexp.MatchString; an Error (Go's text) when it does not compile.
+ */
+export function compilePattern(pattern: string): RE2JS | Error {
   let re = regexCache.get(pattern);
   if (re === undefined) {
     try {
-      re = new RegExp(pattern, 'u');
-    } catch {
-      try {
-        re = new RegExp(pattern);
-      } catch {
-        re = null;
-      }
+      re = RE2JS.compile(pattern);
+    } catch (err) {
+      re = err instanceof Error ? err : new Error(String(err));
     }
     regexCache.set(pattern, re);
   }
@@ -106,7 +106,7 @@ function validateString(s: JSONSchemaProps, value: string, path: string, errs: F
   }
   if (s.pattern !== undefined) {
     const re = compilePattern(s.pattern);
-    if (re && !re.test(value)) errs.push(invalid(path, value, `${inBody(path)} should match '${s.pattern}'`));
+    if (!(re instanceof Error) && !re.test(value)) errs.push(invalid(path, value, `${inBody(path)} should match '${s.pattern}'`));
   }
 }
 
