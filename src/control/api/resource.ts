@@ -118,6 +118,11 @@ export interface VersionConversion {
   storage: ResourceType;
   toStorage(obj: KubeObject): KubeObject;
   fromStorage(obj: KubeObject): KubeObject;
+  /**
+   * Validation in the served version before conversion, for versions whose schema is their own (a CRD's
+   * versions); the storage version's strategy still validates what is stored.
+   */
+  check?(obj: KubeObject): FieldError[];
 }
 
 /** The resource whose strategy, storage and printers serve `r`: itself, unless it is a converted version. */

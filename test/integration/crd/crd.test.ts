@@ -294,6 +294,29 @@ describe('a cluster-scoped CRD with two versions', () => {
     ac.abort();
   });
 
+  test('each version validates and defaults by its own schema', async () => {
+    const schema = (size: unknown) => ({ openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: size, mode: { type: 'string', default: 'auto' } } } } } });
+    await c.client.create(CustomResourceDefinitions, {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'gadgets.things.example.org' },
+      spec: {
+        group: 'things.example.org', scope: 'Cluster', names: { plural: 'gadgets', kind: 'Gadget' },
+        versions: [
+          { name: 'v1alpha1', served: true, storage: true, schema: schema({ type: 'integer' }) },
+          { name: 'v2', served: true, storage: false, schema: schema({ type: 'integer', maximum: 5 }) },
+        ],
+      },
+    });
+    await established('gadgets.things.example.org');
+    const V2: ResourceRef = { group: 'things.example.org', version: 'v2', plural: 'gadgets', namespaced: false };
+    const V1A1: ResourceRef = { ...V2, version: 'v1alpha1' };
+    const err = await fail(c.client.create(V2, { apiVersion: 'things.example.org/v2', kind: 'Gadget', metadata: { name: 'g' }, spec: { size: 6 } }));
+    expect(err.code).toBe(422);
+    expect(err.status?.details?.causes?.[0]?.message).toBe('Invalid value: 6: spec.size in body should be less than or equal to 5');
+    expect((await c.client.create(V1A1, { apiVersion: 'things.example.org/v1alpha1', kind: 'Gadget', metadata: { name: 'g' }, spec: { size: 6 } })).apiVersion).toBe('things.example.org/v1alpha1');
+    const made = await c.client.create(V2, { apiVersion: 'things.example.org/v2', kind: 'Gadget', metadata: { name: 'h' }, spec: { size: 2 } });
+    expect(made['spec']).toEqual({ size: 2, mode: 'auto' });
+  });
+
   test('moving the storage version rewrites stored objects and records it in storedVersions', async () => {
     const crd = await c.client.get(CustomResourceDefinitions, 'widgets.things.example.org');
     for (const v of (crd['spec'] as { versions: { name: string; storage: boolean }[] }).versions) v.storage = v.name === 'v1';

@@ -15,6 +15,19 @@ import { validateValue } from './schema/validate.js';
 import type { JSONSchemaProps } from './schema/types.js';
 import { evaluateRules, hasRules } from './cel.js';
 
+/** A custom object's errors against a version's schema alone (metadata as far as the schema names it, CEL without oldSelf). */
+export function schemaOnlyErrors(schema: JSONSchemaProps | undefined, obj: KubeObject): FieldError[] {
+  if (!schema) return [];
+  const errs: FieldError[] = [];
+  const { metadata, ...rest } = obj;
+  const meta = metadata as Record<string, unknown> | undefined;
+  const named: Record<string, unknown> = {};
+  for (const k of ['name', 'generateName']) if (meta?.[k] !== undefined) named[k] = meta[k];
+  validateValue(schema, { ...rest, metadata: named }, '', errs);
+  if (hasRules(schema)) evaluateRules(schema, obj, undefined, '', errs);
+  return errs.map((e) => (e.field === '' ? { ...e, field: '<nil>' } : e));
+}
+
 /** The strategy of one version: structural pruning, defaulting and validation, CEL rules. */
 export function customStrategy(schema: JSONSchemaProps | undefined, namespaced: boolean, hasStatus: boolean): Strategy {
   const rules = hasRules(schema);
@@ -89,7 +102,12 @@ export function customResources(crd: CustomResourceDefinition): ResourceType[] {
     const schema = v.schema?.openAPIV3Schema;
     r.conversion = {
       storage: storageR,
-      // Defaults come from the version the request was made in (upstream defaults while decoding it).
+      // Validated and defaulted by the version the request was made in, as upstream does while decoding it.
+      check: (o) => {
+        const c = structuredClone(o);
+        applyDefaults(c, schema);
+        return schemaOnlyErrors(schema, c);
+      },
       toStorage: (o) => {
         const out = structuredClone(o);
         applyDefaults(out, schema);

@@ -5,7 +5,7 @@
  * converted to the served version. Storage, watch caches and selectors only ever see the storage version.
  */
 import type { KubeObject, ResourceType, VersionConversion } from '../../resource.js';
-import { badRequest } from '../../status.js';
+import { badRequest, invalid } from '../../status.js';
 import { isPlainObject } from '../../content.js';
 import type { Entry } from '../../watch/cache.js';
 import { checkBody, unknownFields } from './request-body.js';
@@ -21,7 +21,14 @@ export function bodyToStorage(r: ConvertedResource, body: unknown, opts: WriteOp
   const obj = checkBody(r, body);
   // Unknown fields are judged against the served version's schema: conversion would drop them silently.
   unknownFields(r, obj, opts);
+  checkServed(r, obj);
   return r.conversion.toStorage(obj);
+}
+
+/** The served version's own validation (ResourceType.conversion.check), 422 before any conversion. */
+function checkServed(r: ConvertedResource, obj: KubeObject): void {
+  const errs = r.conversion.check?.(obj);
+  if (errs?.length) throw invalid(r.group, r.kind, obj.metadata?.name ?? '', errs);
 }
 
 /** Write options for the storage verb: managedFields record the write in the served version's terms. */
@@ -43,6 +50,7 @@ export function patchInServedVersion(
       if (!isPlainObject(out)) throw badRequest('the patch did not produce an object');
       const obj = checkBody(r, out);
       unknownFields(r, obj, { ...opts, warnings: attemptWarnings });
+      checkServed(r, obj);
       return r.conversion.toStorage(obj);
     },
     done() {
