@@ -108,6 +108,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
       cpu: '2',
       memory: '2Gi',
       pollMs: 200,
+      usageIntervalMs: 300,
       log: (level, msg, fields) => {
         if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
       },
@@ -164,6 +165,13 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     const page = sh(['ip', 'netns', 'exec', node!.netns!, '/bin/busybox', 'wget', '-qO-', `http://${podIP}:8080/index.html`]);
     expect(page.out).toBe('hello from busybox\n');
     expect(netnsList()).toContain(`${prefix}pod-${uid}`);
+    // Usage for metrics.k8s.io from the container's cgroup.
+    const usage = await eventually('web usage sampled', () => {
+      const u = node!.agent.nodeUsage('n1');
+      const p = u.pods.find((x) => x.uid === uid);
+      return p && p.containers[0]!.memoryBytes > 0 ? p : null;
+    }, 10_000, 100);
+    expect(usage).toMatchObject({ namespace: 'default', name: 'web', containers: [{ name: 'web' }] });
 
     await cluster!.client.delete(Pods, 'default', 'web');
     await gone('web');

@@ -484,6 +484,25 @@ describe('RuncPodDriver: agent restart and usage', () => {
     expect([...h.rt.containers.keys()].some((id) => id.includes(orphan.metadata!.uid!))).toBe(false);
   });
 
+  it('a node reboot (containers and sandboxes gone, state kept) restarts what should run, with a new sandbox', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const pod = mkPod();
+    await h.status(pod);
+    await h.driver.close();
+    h.rt.containers.clear();
+    h.net.sandboxes.clear();
+    h.log.length = 0;
+    h.newDriver();
+    await h.driver.whenReady();
+    await h.status(pod);
+    await h.settle();
+    const s = await h.status(pod);
+    expect(h.log).toEqual([`setUp ${pod.metadata!.name}`, 'run app 1']);
+    expect(cstat(s)).toMatchObject({ restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown' } } });
+    expect(s.podIP).toBe('10.244.1.3');
+  });
+
   it('usage: CPU as the rate between two samples, memory as the working set', async () => {
     h = new Harness({ usageIntervalMs: 10_000 });
     await h.driver.whenReady();

@@ -577,8 +577,13 @@ export class PodWorker {
       r.exitCode = 137;
       r.reason = 'ContainerStatusUnknown';
       r.message = 'The container could not be located when the pod was terminated';
+    } else if (info.exitCode === undefined) {
+      // Stopped while nobody watched (the machine went down): containerd reports such a container as 255 Unknown.
+      r.exitCode = 255;
+      r.reason = 'Unknown';
+      r.message = undefined;
     } else {
-      r.exitCode = info.exitCode ?? 0;
+      r.exitCode = info.exitCode;
       r.reason = info.oomKilled ? 'OOMKilled' : terminationReason(r.exitCode);
       r.message = this.terminationMessage(r) || undefined;
     }

@@ -38,9 +38,10 @@ export interface RuncNodeOptions {
   pods?: number;
   images?: ImageService;
   log?: AgentLogger;
-  /** Test knobs. */
+  /** Test knobs (see RuncDriverOptions). */
   pollMs?: number;
   orphanGraceMs?: number;
+  usageIntervalMs?: number;
 }
 
 export interface RunningRuncNode extends RunningNodeAgent {
@@ -80,6 +81,7 @@ export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode
     podCIDR: o.podCIDR,
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
     ...(o.orphanGraceMs !== undefined ? { orphanGraceMs: o.orphanGraceMs } : {}),
+    ...(o.usageIntervalMs !== undefined ? { usageIntervalMs: o.usageIntervalMs } : {}),
     log: o.log,
   });
   let running: RunningNodeAgent;
