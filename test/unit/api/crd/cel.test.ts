@@ -36,6 +36,8 @@ describe('CEL rules', () => {
     expect(run(spec([{ rule: 'self.max + 1 == 4' }]), { max: 3 })).toEqual([]);
     expect(run(spec([{ rule: 'self.tags.all(t, t.startsWith("x"))' }]), { tags: ['xa', 'xb'] })).toEqual([]);
     expect(run(spec([{ rule: 'size(self.tags) <= 1' }]), { tags: ['a', 'b'] })).toHaveLength(1);
+    // The strings extension, as Kubernetes' CEL environment has it.
+    expect(run(spec([{ rule: 'self.name.lowerAscii() == "abc" && self.name.split("B").size() == 2' }]), { name: 'aBc' })).toEqual([]);
   });
 
   test('messageExpression, reason and fieldPath', () => {
