@@ -4,19 +4,20 @@
  * update: a rule naming oldSelf is a transition rule and runs only when both exist (unless optionalOldSelf).
  * Old values are correlated by object keys and by list-map keys, as upstream's ratcheting does. A false result
  * is `<path>: Invalid value: "<type>": <message>` with the rule's reason as the cause type, as upstream reports.
- * The standard library and the strings extension are there. Not enforced or not there: upstream's estimated and
- * runtime cost limits, and Kubernetes' own CEL libraries (lists, sets, quantity, url, ip, regex find).
+ * The standard library, the strings extension and Kubernetes' lists library are there. Not enforced or not there: upstream's estimated and
+ * runtime cost limits, and Kubernetes' other CEL libraries (sets, quantity, url, ip, regex find).
  */
 import { celEnv, isCelError, parse, plan, type CelResult } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { kubernetesLists } from './cel-lists.js';
 import type { FieldError } from '../resource.js';
 import { invalid } from '../validation/errors.js';
 import { child, index, isObject, itemsOf, type JSONSchemaProps, type ValidationRule } from './schema/types.js';
 
 type Program = (bindings: Record<string, unknown>) => CelResult;
 
-// Kubernetes' CEL environment includes the strings extension (lowerAscii, split, join, replace, format, …).
-const env = celEnv({ funcs: strings });
+// Kubernetes' CEL environment includes the strings extension (lowerAscii, split, join, replace, format, …) and its lists library.
+const env = celEnv({ funcs: [...strings, ...kubernetesLists] });
 const programs = new Map<string, Program | Error>();
 
 /** Compiles once per expression text; an Error when it does not parse. */

@@ -38,6 +38,14 @@ describe('CEL rules', () => {
     expect(run(spec([{ rule: 'size(self.tags) <= 1' }]), { tags: ['a', 'b'] })).toHaveLength(1);
     // The strings extension, as Kubernetes' CEL environment has it.
     expect(run(spec([{ rule: 'self.name.lowerAscii() == "abc" && self.name.split("B").size() == 2' }]), { name: 'aBc' })).toEqual([]);
+    // Kubernetes' lists library.
+    const lists = spec([{ rule: 'self.tags.isSorted() && self.tags.indexOf("b") == 1 && self.tags.lastIndexOf("z") == -1' }]);
+    expect(run(lists, { tags: ['a', 'b', 'c'] })).toEqual([]);
+    expect(run(lists, { tags: ['b', 'a'] })).toHaveLength(1);
+    const nums: JSONSchemaProps = { type: 'object', properties: { n: { type: 'array', items: { type: 'integer' } } }, 'x-kubernetes-validations': [{ rule: 'self.n.sum() == 6 && self.n.max() == 3 && self.n.min() == 1' }] };
+    expect(run(nums, { n: [1, 2, 3] })).toEqual([]);
+    const max: JSONSchemaProps = { ...nums, 'x-kubernetes-validations': [{ rule: 'self.n.max() < 10' }] };
+    expect(run(max, { n: [] })[0]).toContain('max called on empty list');
   });
 
   test('messageExpression, reason and fieldPath', () => {
