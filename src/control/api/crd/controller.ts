@@ -99,6 +99,8 @@ export class CRDController {
       }
     })().finally(() => {
       this.running = null;
+      // A key queued between the loop's last look and here would otherwise wait for the next event.
+      if (this.queue.size && !this.stopped) void this.kick();
     });
     return this.running;
   }
