@@ -127,6 +127,74 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     console.log(`200k lines: agent cpu ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
   });
 
+  it('attach: stdinOnce feeds the container and ends its input when the session closes', async () => {
+    const c = spec({ command: ['sh', '-c', 'cat; echo "cat done"'], stdin: true, stdinOnce: true });
+    await rt.run(c.id, c.bundle, c.spec, c.log, { stdin: true, stdinOnce: true });
+    let seen = '';
+    const s = await rt.attach(c.id, { wantStdin: true, onOutput: (_stream, b) => (seen += b.toString()) });
+    expect(s.stdin).toBeDefined();
+    s.stdin!.write('hello\n');
+    for (let i = 0; i < 100 && !seen.includes('hello'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toBe('hello\n');
+    s.close();
+    const done = await rt.wait(c.id, AbortSignal.timeout(5000));
+    expect(done).toMatchObject({ state: 'stopped', exitCode: 0 });
+    expect(seen).toBe('hello\n'); // a closed session hears nothing more
+    await rt.remove(c.id);
+    expect((await logRecords(c.log)).map((r) => r?.content)).toEqual(['hello', 'cat done']);
+  });
+
+  it('attach: stdin stays open between sessions and across an agent restart', async () => {
+    const c = spec({ command: ['sh', '-c', 'while read l; do echo "got $l"; done; echo eof'], stdin: true });
+    await rt.run(c.id, c.bundle, c.spec, c.log, { stdin: true });
+    const a1 = await rt.attach(c.id, { wantStdin: true });
+    a1.stdin!.write('one\n');
+    a1.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await rt.state(c.id))?.state).toBe('running');
+    rt.close();
+    const again = new RuncRuntime({ dataDir: join(dir, 'data') });
+    await again.list(run);
+    let seen = '';
+    const a2 = await again.attach(c.id, { wantStdin: true, onOutput: (_s, b) => (seen += b.toString()) });
+    a2.stdin!.write('two\n');
+    for (let i = 0; i < 100 && !seen.includes('got two'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toBe('got two\n');
+    a2.close();
+    await again.remove(c.id);
+    again.close();
+    rt = new RuncRuntime({ dataDir: join(dir, 'data') });
+    expect((await logRecords(c.log)).map((r) => r?.content)).toEqual(['got one', 'got two']);
+  });
+
+  it('a tty container: a terminal, resizable, its output one stream; its exit code', async () => {
+    const c = spec({ command: ['sh'], tty: true, stdin: true });
+    expect((c.spec.process as { terminal: boolean }).terminal).toBe(true);
+    await rt.run(c.id, c.bundle, c.spec, c.log, { stdin: true });
+    let screen = '';
+    const s = await rt.attach(c.id, { wantStdin: true, onOutput: (_st, b) => (screen += b.toString()) });
+    s.resize(90, 33);
+    await new Promise((r) => setTimeout(r, 150));
+    const see = async (text: string): Promise<void> => {
+      for (let i = 0; i < 250 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(screen).toContain(text);
+    };
+    s.stdin!.write('echo "$TERM"; tty; stty size\n');
+    await see('33 90');
+    expect(screen).toContain('xterm');
+    expect(screen).toMatch(/\/dev\/pts\/\d+/);
+    s.stdin!.write('exit 5\n');
+    const done = await rt.wait(c.id, AbortSignal.timeout(5000));
+    expect(done).toMatchObject({ state: 'stopped', exitCode: 5 });
+    s.close();
+    await rt.remove(c.id);
+    const recs = await logRecords(c.log);
+    expect(recs.length).toBeGreaterThan(0);
+    expect(recs.every((r) => r?.stream === 'stdout')).toBe(true);
+    expect(recs.map((r) => r?.content).join('\n')).toContain('33 90');
+    await expect(rt.attach(c.id, {})).rejects.toBeInstanceOf(RuncError);
+  });
+
   it('a missing executable fails run() with runc\'s message and leaves nothing behind', async () => {
     const c = spec({ command: ['/no/such/binary'] });
     const err = await rt.run(c.id, c.bundle, c.spec, c.log).catch((e: unknown) => e);

@@ -94,6 +94,15 @@ describe('buildOciSpec', () => {
     expect(s2.process.env[0]).toBe(`PATH=${DEFAULT_PATH}`);
   });
 
+  it('tty: a terminal with TERM=xterm unless the container sets TERM', () => {
+    const t = buildOciSpec(input({ tty: true })) as unknown as { process: { terminal: boolean; env: string[] } };
+    expect(t.process.terminal).toBe(true);
+    expect(t.process.env).toContain('TERM=xterm');
+    const own = spec(input({ tty: true }, { env: [{ name: 'TERM', value: 'vt100' }] }));
+    expect(own.process.env.filter((e) => e.startsWith('TERM='))).toEqual(['TERM=vt100']);
+    expect((buildOciSpec(input()) as unknown as { process: { terminal: boolean } }).process.terminal).toBe(false);
+  });
+
   it('cwd: workingDir, else the image\'s, else /', () => {
     expect(spec(input({ workingDir: '/w' })).process.cwd).toBe('/w');
     expect(spec(input()).process.cwd).toBe('/img');

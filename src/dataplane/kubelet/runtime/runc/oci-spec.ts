@@ -389,11 +389,13 @@ export function buildOciSpec(input: ContainerSpecInput): OciSpec {
   setEnv(`PATH=${DEFAULT_PATH}`);
   if (!podSpec.hostNetwork) setEnv(`HOSTNAME=${input.hostname}`);
   for (const kv of image.env) setEnv(kv);
+  // A terminal gets TERM=xterm (containerd WithTTY), which the container's own env may still change.
+  if (container.tty === true) setEnv('TERM=xterm');
   for (const e of input.env) setEnv(`${e.name}=${e.value}`);
 
   const caps = capabilitySet(sc, input.hostCapabilities);
   const process: Record<string, unknown> = {
-    terminal: false,
+    terminal: container.tty === true,
     user: processUser(input),
     args,
     env,

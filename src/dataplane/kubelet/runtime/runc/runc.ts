@@ -21,7 +21,7 @@
  * container exits during the agent's absence is lost. Lines read after a restart carry the time they were read.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { constants as fsc, openSync, closeSync } from 'node:fs';
+import { constants as fsc, openSync, closeSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { Socket } from 'node:net';
@@ -94,6 +94,29 @@ interface Meta {
   bundleDir: string;
   cgroupsPath: string;
   supervisorPid?: number;
+  tty?: boolean;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  /** The process holding stdin open (see run()). */
+  stdinHolderPid?: number;
+  /** stdinOnce and its one session ended. */
+  stdinClosed?: boolean;
+}
+
+/** How run() wires the container's stdin (container.stdin / stdinOnce); a terminal comes from the spec. */
+export interface RunOptions {
+  stdin?: boolean;
+  stdinOnce?: boolean;
+}
+
+/** One attach session (kubectl attach / run -i): the container's live output, its stdin, its terminal size. */
+export interface AttachSession {
+  /** Writes to the container's stdin; undefined when the container has none or it was closed (stdinOnce). */
+  stdin?: Writable;
+  /** Resizes the container's terminal (containers with tty only). */
+  resize(cols: number, rows: number): void;
+  /** Ends the session; with stdinOnce the container's stdin then reaches end of input. */
+  close(): void;
 }
 
 interface RuncState {
@@ -106,6 +129,8 @@ interface RuncState {
 
 /** Copies one container's two FIFOs into its log file as CRI records, until both reach end of stream. */
 class LogPump {
+  /** Live listeners (attach sessions) for the raw output. */
+  readonly taps = new Set<(stream: LogStream, chunk: Buffer) => void>();
   private open = 2;
   private readonly sockets: Socket[] = [];
   private readonly writer: LogWriter;
@@ -128,6 +153,7 @@ class LogPump {
       this.sockets.push(sock);
       const split = new CriLineSplitter(stream, this.now);
       sock.on('data', (chunk: Buffer) => {
+        for (const tap of this.taps) tap(stream, chunk);
         // Backpressure: while the disk lags, stop reading; the pipe fills and the container waits, as with containerd.
         if (!this.write(split.push(chunk))) {
           sock.pause();
@@ -198,7 +224,12 @@ export class RuncRuntime implements ContainerRuntime {
     }
   }
 
-  async run(id: string, bundleDir: string, spec: OciSpec, logPath: string): Promise<ContainerInfo> {
+  /**
+   * opts.stdin (container.stdin) gives the container a stdin that attach() writes to; opts.stdinOnce closes it
+   * after the first attach session. A spec with process.terminal (container.tty) runs under a pseudo-terminal
+   * (tty.ts): its output is one stream (stdout) and attach() can resize it.
+   */
+  async run(id: string, bundleDir: string, spec: OciSpec, logPath: string, opts: RunOptions = {}): Promise<ContainerInfo> {
     this.check(id);
     if (await this.runcState(id)) throw new RuncError(`container with id exists: ${id}`);
     const dir = this.shim(id);
@@ -207,31 +238,52 @@ export class RuncRuntime implements ContainerRuntime {
     await mkdir(this.root, { recursive: true });
     await mkdir(bundleDir, { recursive: true });
     await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
+    const tty = (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
     const fifos = { stdout: this.shim(id, 'stdout'), stderr: this.shim(id, 'stderr') };
-    await execFileP('mkfifo', ['-m', '0600', fifos.stdout, fifos.stderr]);
+    const extra = [...(opts.stdin ? [this.shim(id, 'stdin')] : []), ...(tty ? [this.shim(id, 'resize')] : [])];
+    await execFileP('mkfifo', ['-m', '0600', fifos.stdout, fifos.stderr, ...extra]);
 
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string };
-    const meta: Meta = { id, logPath, bundleDir, cgroupsPath: linux.cgroupsPath ?? '' };
+    const meta: Meta = { id, logPath, bundleDir, cgroupsPath: linux.cgroupsPath ?? '', tty, stdin: opts.stdin === true, stdinOnce: opts.stdinOnce === true };
     // Write ends first (read-write, so they never lack a reader), then the pump's read ends.
-    const wOut = openSync(fifos.stdout, 'r+');
-    const wErr = openSync(fifos.stderr, 'r+');
+    const fds: number[] = [];
+    const fd = (path: string, flags: string | number): number => {
+      const f = openSync(path, flags);
+      fds.push(f);
+      return f;
+    };
+    const wOut = fd(fifos.stdout, 'r+');
+    const wErr = fd(fifos.stderr, 'r+');
     let child: ChildProcess;
     try {
+      let rIn: number | 'ignore' = 'ignore';
+      if (opts.stdin) {
+        // A detached holder keeps a writer on stdin, so the container sees no end of input between attach
+        // sessions nor across agent restarts; stdinOnce ends it after the first session.
+        const hold = fd(this.shim(id, 'stdin'), 'r+');
+        const holder = spawn('sleep', ['infinity'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', hold] });
+        holder.on('error', () => undefined);
+        holder.unref();
+        meta.stdinHolderPid = holder.pid;
+        rIn = fd(this.shim(id, 'stdin'), 'r'); // does not block: the holder is a writer
+      }
       const pump = new LogPump(logPath, this.now, this.rotation);
       await pump.start(fifos);
       this.pumps.set(id, pump);
       void pump.done.then(() => this.pumps.get(id) === pump && this.pumps.delete(id));
-      const argv = [
-        '-c', SHIM_SCRIPT, 'skiff-shim', this.shim(id, 'exit'),
+      const runcArgv = [
         this.runc, '--root', this.root, '--log', this.shim(id, 'runc.log'), '--log-format', 'json',
         'run', '--keep', '--pid-file', this.shim(id, 'pid'), '--bundle', bundleDir, id,
       ];
-      child = spawn('/bin/sh', argv, { detached: true, stdio: ['ignore', wOut, wErr], cwd: bundleDir });
+      // With a terminal, runc runs under the pty helper, which takes window sizes on fd 3 (the resize FIFO).
+      const argv = ['-c', SHIM_SCRIPT, 'skiff-shim', this.shim(id, 'exit'), ...(tty ? [this.python, '-c', PTY_HELPER] : []), ...runcArgv];
+      const stdio: (number | 'ignore')[] = [rIn, wOut, wErr];
+      if (tty) stdio.push(fd(this.shim(id, 'resize'), 'r+'));
+      child = spawn('/bin/sh', argv, { detached: true, stdio, cwd: bundleDir });
       child.on('error', () => undefined);
       child.unref();
     } finally {
-      closeSync(wOut);
-      closeSync(wErr);
+      for (const f of fds) closeSync(f);
     }
     meta.supervisorPid = child.pid;
     await writeFile(this.shim(id, 'meta.json'), JSON.stringify(meta));
@@ -326,6 +378,10 @@ export class RuncRuntime implements ContainerRuntime {
     if (info.state === 'stopped') {
       const meta = await this.meta(id);
       const exit = await this.exitStatus(id, meta);
+      // Its last output is in the log (and with attach sessions) before anyone hears of the exit:
+      // FallbackToLogsOnError reads that log. The streams end as the supervisor exits, right after the status.
+      const pump = this.pumps.get(id);
+      if (pump) await Promise.race([pump.done, delay(500)]);
       if (exit) {
         info.exitCode = exit.code;
         info.finishedAt = exit.at;
@@ -341,12 +397,12 @@ export class RuncRuntime implements ContainerRuntime {
     this.check(id);
     const st = await this.runcState(id);
     if (!st) return undefined;
-    await this.attach(id, st);
+    await this.resume(id, st);
     return this.info(st);
   }
 
   /** After an agent restart: resume copying a live container's output into its log. */
-  private async attach(id: string, st: RuncState): Promise<void> {
+  private async resume(id: string, st: RuncState): Promise<void> {
     if (this.closed || this.pumps.has(id) || st.status === 'stopped') return;
     const meta = await this.meta(id);
     if (!meta) return;
@@ -381,6 +437,7 @@ export class RuncRuntime implements ContainerRuntime {
       if (!/does not exist/.test((e as Error).message)) throw e;
     }
     if (paths && meta?.cgroupsPath) await pruneParents(paths, meta.cgroupsPath);
+    if (meta?.stdinHolderPid) killQuietly(meta.stdinHolderPid);
     // Let the supervisor finish (its runc exits once the container is gone) so the log gets the last lines.
     for (let i = 0; i < 100 && meta?.supervisorPid && alive(meta.supervisorPid); i++) await delay(20);
     const pump = this.pumps.get(id);
@@ -482,6 +539,64 @@ export class RuncRuntime implements ContainerRuntime {
     return { child, exit, kill: () => void killExec(pidFile, child) };
   }
 
+  /**
+   * Attaches to a running container: its output from now on goes to onOutput (stream 'stdout' only for a
+   * terminal), and with wantStdin its stdin is writable. Works again after an agent restart (list() first).
+   */
+  async attach(id: string, opts: { wantStdin?: boolean; onOutput?: (stream: LogStream, chunk: Buffer) => void }): Promise<AttachSession> {
+    this.check(id);
+    const st = await this.runcState(id);
+    if (!st || st.status === 'stopped') throw new RuncError(`cannot attach to container ${id}: it is not running`);
+    await this.resume(id, st);
+    const meta = await this.meta(id);
+    if (!meta) throw new RuncError(`cannot attach to container ${id}: not started by this runtime`);
+    const pump = this.pumps.get(id);
+    const tap = opts.onOutput;
+    if (tap && pump) pump.taps.add(tap);
+    let stdin: Socket | undefined;
+    if (opts.wantStdin && meta.stdin && !(meta.stdinOnce && meta.stdinClosed)) {
+      try {
+        stdin = new Socket({ fd: openSync(this.shim(id, 'stdin'), fsc.O_WRONLY | fsc.O_NONBLOCK), readable: false, writable: true });
+        stdin.on('error', () => undefined);
+      } catch (e) {
+        throw new RuncError(`cannot attach to the stdin of container ${id}: ${(e as Error).message}`);
+      }
+    }
+    let closed = false;
+    return {
+      stdin,
+      resize: (cols, rows) => {
+        if (!meta.tty || closed) return;
+        try {
+          const f = openSync(this.shim(id, 'resize'), fsc.O_WRONLY | fsc.O_NONBLOCK);
+          try {
+            writeSync(f, resizeMessage(cols, rows));
+          } finally {
+            closeSync(f);
+          }
+        } catch {
+          /* the container is gone */
+        }
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (tap && pump) pump.taps.delete(tap);
+        if (stdin) {
+          const s2 = stdin;
+          // Written data first, then our writer goes; with stdinOnce the holder goes too: end of input.
+          s2.end(() => {
+            s2.destroy();
+            if (meta.stdinOnce && meta.stdinHolderPid) {
+              killQuietly(meta.stdinHolderPid);
+              void writeFile(this.shim(id, 'meta.json'), JSON.stringify({ ...meta, stdinClosed: true })).catch(() => undefined);
+            }
+          });
+        }
+      },
+    };
+  }
+
   async list(prefix: string): Promise<ContainerInfo[]> {
     let all: RuncState[];
     try {
@@ -493,7 +608,7 @@ export class RuncRuntime implements ContainerRuntime {
     const mine = all.filter((s) => s.id.startsWith(prefix));
     return Promise.all(
       mine.map(async (s) => {
-        await this.attach(s.id, s);
+        await this.resume(s.id, s);
         return this.info(s);
       }),
     );
@@ -564,6 +679,14 @@ function runcMessage(stderr: string | undefined): string {
   const text = (stderr ?? '').trim();
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(text);
   return m ? m[1]!.replace(/\\(.)/g, '$1') : text;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }
 
 function alive(pid: number): boolean {

@@ -12,6 +12,10 @@ import fcntl, os, pty, select, signal, struct, sys, termios, tty
 pid, master = pty.fork()
 if pid == 0:
     tty.setraw(0)  # runc does too once started; before that, typed input must not echo here
+    try:
+        os.close(3)  # the window-size channel is the parent's
+    except OSError:
+        pass
     os.execvp(sys.argv[1], sys.argv[1:])
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 def size(line):
