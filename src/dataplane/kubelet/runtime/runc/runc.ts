@@ -19,6 +19,11 @@
  * container's log file. Trade-off: while the agent is down, output waits in the pipe (64 KiB), then the
  * container blocks on write until the agent comes back and list() re-attaches; output still unread when a
  * container exits during the agent's absence is lost. Lines read after a restart carry the time they were read.
+ *
+ * stdin (container.stdin): a FIFO the container reads, kept open by a detached `sleep infinity` holding a
+ * writer, so sessions and agent restarts do not end the input; stdinOnce kills the holder when the first
+ * attach session closes. tty (process.terminal): runc needs a controlling terminal, so the supervisor runs it
+ * under tty.ts's pty helper (python3), whose window size comes through a `resize` FIFO.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { constants as fsc, openSync, closeSync, writeSync } from 'node:fs';
@@ -26,34 +31,19 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { readOomKills, readUsage, pruneParents, type CgroupPaths } from './cgroups.js';
 import { CriLineSplitter, wallNanos, type LogStream } from './cri-log.js';
 import { DEFAULT_ROTATION, LogWriter, type LogRotation } from './log-writer.js';
 import { PTY_HELPER, resizeMessage } from './tty.js';
-import type { ContainerInfo, ContainerRuntime, ContainerState, ContainerStats, ExecResult, OciSpec } from './types.js';
+import type { AttachSession, ContainerInfo, ContainerRuntime, ContainerState, ContainerStats, ExecResult, ExecStream, OciSpec, RunOptions, TtyExec } from './types.js';
+
+export type { AttachSession, ExecStream, RunOptions, TtyExec } from './types.js';
 
 const execFileP = promisify(execFile);
 
-/** A running exec's stdio (see RuncRuntime.execStream). */
-export interface ExecStream {
-  stdin: Writable;
-  stdout: Readable;
-  stderr: Readable;
-  exit: Promise<number>;
-  kill(): void;
-}
 
-/** A running exec with a terminal (see RuncRuntime.execTty). */
-export interface TtyExec {
-  stdin: Writable;
-  /** Everything the terminal shows (the process's stdout and stderr). */
-  stdout: Readable;
-  resize(cols: number, rows: number): void;
-  exit: Promise<number>;
-  kill(): void;
-}
 
 /** A runc failure, with runc's own message (e.g. `exec: "x": executable file not found in $PATH`). */
 export class RuncError extends Error {
@@ -103,21 +93,6 @@ interface Meta {
   stdinClosed?: boolean;
 }
 
-/** How run() wires the container's stdin (container.stdin / stdinOnce); a terminal comes from the spec. */
-export interface RunOptions {
-  stdin?: boolean;
-  stdinOnce?: boolean;
-}
-
-/** One attach session (kubectl attach / run -i): the container's live output, its stdin, its terminal size. */
-export interface AttachSession {
-  /** Writes to the container's stdin; undefined when the container has none or it was closed (stdinOnce). */
-  stdin?: Writable;
-  /** Resizes the container's terminal (containers with tty only). */
-  resize(cols: number, rows: number): void;
-  /** Ends the session; with stdinOnce the container's stdin then reaches end of input. */
-  close(): void;
-}
 
 interface RuncState {
   id: string;
