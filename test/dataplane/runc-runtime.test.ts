@@ -186,6 +186,9 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     s.stdin!.write('exit 5\n');
     const done = await rt.wait(c.id, AbortSignal.timeout(5000));
     expect(done).toMatchObject({ state: 'stopped', exitCode: 5 });
+    const holder = (JSON.parse(await readFile(join(dir, 'data', 'shim', c.id, 'meta.json'), 'utf8')) as { stdinHolderPid: number }).stdinHolderPid;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(() => process.kill(holder, 0)).toThrow(); // a stopped container's stdin holder is gone
     s.close();
     await rt.remove(c.id);
     const recs = await logRecords(c.log);

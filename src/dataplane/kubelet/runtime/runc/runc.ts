@@ -357,6 +357,8 @@ export class RuncRuntime implements ContainerRuntime {
       // FallbackToLogsOnError reads that log. The streams end as the supervisor exits, right after the status.
       const pump = this.pumps.get(id);
       if (pump) await Promise.race([pump.done, delay(500)]);
+      // Nothing will read a stopped container's stdin again.
+      if (meta?.stdinHolderPid && alive(meta.stdinHolderPid)) killQuietly(meta.stdinHolderPid);
       if (exit) {
         info.exitCode = exit.code;
         info.finishedAt = exit.at;
