@@ -359,7 +359,7 @@ describe('CRD validation', () => {
     const err2 = await fail(c.client.create(CustomResourceDefinitions, nonStructural));
     expect(err2.code).toBe(422);
     const msgs2 = (err2.status?.details?.causes ?? []).map((x) => `${x.field}: ${x.message}`);
-    expect(msgs2).toContain('spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified fields');
+    expect(msgs2).toContain('spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified object fields');
     expect(msgs2).toContain('spec.versions[0].schema.openAPIV3Schema.properties[list].uniqueItems: Forbidden: uniqueItems cannot be set to true since the runtime complexity becomes quadratic');
     expect(msgs2.some((m) => m.includes('x-kubernetes-validations[0].rule'))).toBe(false);
   });

@@ -198,13 +198,23 @@ describe('structural schemas', () => {
   test('upstream words for what is not', () => {
     expect(msgs(undefined)).toEqual([`${at}: Required value: schemas are required`]);
     expect(msgs({ type: 'string' })).toEqual([`${at}.type: Invalid value: "string": must be object at the root`]);
-    expect(msgs({ type: 'object', properties: { a: { properties: {} } } })).toEqual([`${at}.properties[a].type: Required value: must not be empty for specified fields`]);
+    expect(msgs({ type: 'object', properties: { a: { properties: {} } } })).toEqual([`${at}.properties[a].type: Required value: must not be empty for specified object fields`]);
     expect(msgs({ type: 'object', properties: { a: { type: 'array' } } })).toEqual([`${at}.properties[a].items: Required value: must be specified`]);
     expect(msgs({ type: 'object', properties: { a: { type: 'object', properties: {}, additionalProperties: { type: 'string' } } } })).toEqual([`${at}.properties[a].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`]);
     expect(msgs({ type: 'object', properties: { a: { type: 'string', 'x-kubernetes-int-or-string': true } } })).toEqual([`${at}.properties[a].type: Invalid value: "string": must be empty if x-kubernetes-int-or-string is true`]);
     expect(msgs({ type: 'object', properties: { metadata: { type: 'object', properties: { labels: { type: 'object' } } } } })).toEqual([`${at}.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified`]);
     expect(msgs({ type: 'object', properties: { a: { type: 'string', pattern: '(a' } } })).toEqual([`${at}.properties[a].pattern: Invalid value: "(a": must be a valid regular expression, but isn't: error parsing regexp: missing closing ): \`(a\``]);
     expect(msgs({ type: 'object', properties: { a: { type: 'string', pattern: '(?=x)' } } })).toHaveLength(1);
+    expect(msgs({ type: 'object', properties: { a: { type: 'array', items: {} } } })).toEqual([`${at}.properties[a].items.type: Required value: must not be empty for specified array items`]);
+    expect(msgs({})).toEqual([`${at}.type: Required value: must not be empty at the root`]);
+    expect(msgs({ type: 'object', properties: { a: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] } } })).toEqual([]);
+    expect(msgs({ type: 'object', properties: { a: { type: 'string', allOf: [{ nullable: true, description: 'd', properties: { metadata: {} } }] } } })).toEqual([
+      `${at}.properties[a].allOf[0].description: Forbidden: must be empty to be structural`,
+      `${at}.properties[a].allOf[0].nullable: Forbidden: must be false to be structural`,
+      `${at}.properties[a].allOf[0].properties[metadata]: Forbidden: must not be specified in a nested context`,
+    ]);
+    expect(msgs({ type: 'object', properties: { e: { type: 'object', 'x-kubernetes-embedded-resource': true } } })).toEqual([`${at}.properties[e].properties: Required value: must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields`]);
+    expect(msgs({ type: 'object', properties: { metadata: { type: 'string' } } })).toEqual([`${at}.properties[metadata].type: Invalid value: "string": must be object`]);
     expect(msgs({ type: 'object', anyOf: [{ type: 'object' }] })).toEqual([`${at}.anyOf[0].type: Forbidden: must be empty to be structural`]);
     expect(msgs({ type: 'object', properties: { a: { type: 'integer', default: 'x' } } })).toEqual([`${at}.properties[a].default: Invalid value: "string": ${at}.properties[a].default in body must be of type integer: "string"`]);
     expect(msgs({ type: 'object', properties: { l: { type: 'array', 'x-kubernetes-list-type': 'map', items: { type: 'object', properties: { k: { type: 'string' } } } } } }))

@@ -19,29 +19,31 @@ export function validateStructural(schema: unknown, path: string): FieldError[] 
     return errs;
   }
   const s = schema as JSONSchemaProps;
-  if (s.type !== 'object') {
-    if (!s.type) errs.push(required(`${path}.type`, 'must not be empty at the root'));
-    else errs.push(invalid(`${path}.type`, s.type, 'must be object at the root'));
-  }
+  if (s.type !== undefined && s.type !== 'object') errs.push(invalid(`${path}.type`, s.type, 'must be object at the root'));
   const meta = s.properties?.['metadata'];
   if (meta) {
-    const extra = Object.keys(meta).filter((k) => !['type', 'description', 'properties'].includes(k));
+    const extra = Object.keys(meta).filter((k) => !['type', 'properties'].includes(k));
     const props = Object.keys(meta.properties ?? {}).filter((k) => k !== 'name' && k !== 'generateName');
-    if (meta.type !== undefined && meta.type !== 'object') errs.push(invalid(`${path}.properties[metadata].type`, meta.type, 'must be object'));
     if (extra.length || props.length) {
       errs.push(forbidden(`${path}.properties[metadata]`, 'must not specify anything other than name and generateName, but metadata is implicitly specified'));
     }
   }
-  walk(s, path, errs, { root: true, inJunctor: false });
-  return errs;
+  walk(s, path, errs, 'root');
+  // As upstream, sorted by their text (the schema's maps have no order).
+  return errs.sort((a, b) => {
+    const x = `${a.field}: ${a.message}`;
+    const y = `${b.field}: ${b.message}`;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
-interface Ctx {
-  root: boolean;
-  inJunctor: boolean;
-}
+type Level = 'root' | 'items' | 'field';
 
-function walk(s: JSONSchemaProps, path: string, errs: FieldError[], ctx: Ctx): void {
+const isIntOrStringPair = (list: JSONSchemaProps[] | undefined): boolean =>
+  list?.length === 2 && list[0]?.type === 'integer' && list[1]?.type === 'string'
+  && Object.keys(list[0]!).length === 1 && Object.keys(list[1]!).length === 1;
+
+function walk(s: JSONSchemaProps, path: string, errs: FieldError[], lvl: Level): void {
   if (s.$ref !== undefined) errs.push(forbidden(`${path}.$ref`, '$ref is not supported'));
   if (typeof s.pattern === 'string') {
     const re = compilePattern(s.pattern);
@@ -52,46 +54,81 @@ function walk(s: JSONSchemaProps, path: string, errs: FieldError[], ctx: Ctx): v
   if (s.properties && s.additionalProperties !== undefined) {
     errs.push(forbidden(`${path}.additionalProperties`, 'additionalProperties and properties are mutual exclusive'));
   }
+  if (lvl === 'root' && s.additionalProperties !== undefined) errs.push(forbidden(`${path}.additionalProperties`, 'must not be used at the root'));
   if (Array.isArray(s.items)) errs.push(forbidden(`${path}.items`, 'items must be a schema object and not an array'));
   if (s['x-kubernetes-preserve-unknown-fields'] === false) {
     errs.push(invalid(`${path}.x-kubernetes-preserve-unknown-fields`, false, 'must be true or undefined'));
   }
   const intOrString = s['x-kubernetes-int-or-string'] === true;
-  if (ctx.inJunctor) {
-    for (const k of ['type', 'nullable', 'default', 'description', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource'] as const) {
-      if (s[k] !== undefined && !(k === 'x-kubernetes-preserve-unknown-fields' && s[k] === false)) {
-        errs.push(forbidden(`${path}.${k}`, 'must be empty to be structural'));
-      }
-    }
-  } else if (s.type !== undefined) {
+  const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
+  const embedded = s['x-kubernetes-embedded-resource'] === true;
+  if (intOrString && preserve) errs.push(invalid(`${path}.x-kubernetes-preserve-unknown-fields`, true, 'must be false if x-kubernetes-int-or-string is true'));
+  if (intOrString && embedded) errs.push(invalid(`${path}.x-kubernetes-embedded-resource`, true, 'must be false if x-kubernetes-int-or-string is true'));
+  if (s.type !== undefined) {
     if (intOrString) errs.push(invalid(`${path}.type`, s.type, 'must be empty if x-kubernetes-int-or-string is true'));
     else if (!TYPES.includes(s.type)) errs.push(notSupported(`${path}.type`, s.type, TYPES));
-  } else if (!ctx.root && !intOrString && s['x-kubernetes-preserve-unknown-fields'] !== true) {
-    errs.push(required(`${path}.type`, 'must not be empty for specified fields'));
   }
-  if (s['x-kubernetes-embedded-resource'] && s.type !== 'object' && !ctx.inJunctor) {
-    errs.push(invalid(`${path}.type`, s.type ?? '', 'must be object if x-kubernetes-embedded-resource is true'));
+  if (embedded && s.type !== 'object') {
+    if (!s.type) errs.push(required(`${path}.type`, 'must be object if x-kubernetes-embedded-resource is true'));
+    else errs.push(invalid(`${path}.type`, s.type, 'must be object if x-kubernetes-embedded-resource is true'));
+  } else if (!s.type && !intOrString && !preserve) {
+    const where = lvl === 'root' ? 'at the root' : lvl === 'items' ? 'for specified array items' : 'for specified object fields';
+    errs.push(required(`${path}.type`, `must not be empty ${where}`));
   }
-  if (s['x-kubernetes-embedded-resource'] && !s.properties && s['x-kubernetes-preserve-unknown-fields'] !== true) {
+  if (embedded && s.additionalProperties !== undefined) errs.push(forbidden(`${path}.additionalProperties`, 'must not be used if x-kubernetes-embedded-resource is set'));
+  if (embedded && !preserve && !Object.keys(s.properties ?? {}).length) {
     errs.push(required(`${path}.properties`, 'must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields'));
   }
-  if (s.type === 'array' && !ctx.inJunctor && !s.items) errs.push(required(`${path}.items`, 'must be specified'));
+  if (lvl === 'root' || embedded) {
+    for (const [k, want] of [['kind', 'string'], ['apiVersion', 'string'], ['metadata', 'object']] as const) {
+      const p = s.properties?.[k];
+      if (p && p.type !== want) errs.push(invalid(`${path}.properties[${k}].type`, p.type ?? '', `must be ${want}`));
+    }
+  }
+  if (s.type === 'array' && !s.items) errs.push(required(`${path}.items`, 'must be specified'));
   listType(s, path, errs);
-  if (s.default !== undefined && !ctx.inJunctor) {
+  if (s.default !== undefined) {
     const { default: d, ...rest } = s;
     // As upstream: the default is validated in place, so its errors name `….default`.
     validateValue(rest, d, `${path}.default`, errs);
   }
-  for (const [k, p] of Object.entries(s.properties ?? {})) {
-    if (isObject(p)) walk(p, `${path}.properties[${k}]`, errs, { root: false, inJunctor: ctx.inJunctor });
-  }
+  for (const [k, p] of Object.entries(s.properties ?? {})) if (isObject(p)) walk(p, `${path}.properties[${k}]`, errs, 'field');
   const items = itemsOf(s);
-  if (isObject(items)) walk(items, `${path}.items`, errs, { root: false, inJunctor: ctx.inJunctor });
-  if (isObject(s.additionalProperties)) walk(s.additionalProperties as JSONSchemaProps, `${path}.additionalProperties`, errs, { root: false, inJunctor: ctx.inJunctor });
-  for (const j of ['allOf', 'anyOf', 'oneOf'] as const) {
-    (s[j] ?? []).forEach((sub, i) => isObject(sub) && walk(sub, `${path}.${j}[${i}]`, errs, { root: false, inJunctor: true }));
+  if (isObject(items)) walk(items, `${path}.items`, errs, 'items');
+  if (isObject(s.additionalProperties)) walk(s.additionalProperties as JSONSchemaProps, `${path}.additionalProperties`, errs, 'field');
+  // The logical junctors carry value validations only (int-or-string's anyOf [integer, string] excepted).
+  const skipAnyOf = intOrString && isIntOrStringPair(s.anyOf);
+  const skipFirstAllOfAnyOf = intOrString && isIntOrStringPair(s.allOf?.[0]?.anyOf);
+  if (!skipAnyOf) (s.anyOf ?? []).forEach((sub, i) => isObject(sub) && nested(sub, `${path}.anyOf[${i}]`, errs, false));
+  (s.allOf ?? []).forEach((sub, i) => isObject(sub) && nested(sub, `${path}.allOf[${i}]`, errs, skipFirstAllOfAnyOf && i === 0));
+  (s.oneOf ?? []).forEach((sub, i) => isObject(sub) && nested(sub, `${path}.oneOf[${i}]`, errs, false));
+  if (isObject(s.not)) nested(s.not, `${path}.not`, errs, false);
+}
+
+/** A schema under allOf/anyOf/oneOf/not: no types, defaults, descriptions or Kubernetes extensions there. */
+function nested(s: JSONSchemaProps, path: string, errs: FieldError[], skipAnyOf: boolean): void {
+  const rules: [keyof JSONSchemaProps, string][] = [
+    ['type', 'must be empty to be structural'], ['additionalProperties', 'must be undefined to be structural'],
+    ['default', 'must be undefined to be structural'], ['title', 'must be empty to be structural'],
+    ['description', 'must be empty to be structural'], ['x-kubernetes-list-map-keys', 'must be empty to be structural'],
+    ['x-kubernetes-list-type', 'must be undefined to be structural'],
+  ];
+  for (const [k, msg] of rules) if (s[k] !== undefined && s[k] !== '') errs.push(forbidden(`${path}.${k}`, msg));
+  for (const k of ['nullable', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource', 'x-kubernetes-int-or-string'] as const) {
+    if (s[k] === true) errs.push(forbidden(`${path}.${k}`, 'must be false to be structural'));
   }
-  if (isObject(s.not)) walk(s.not, `${path}.not`, errs, { root: false, inJunctor: true });
+  if (s.properties?.['metadata']) errs.push(forbidden(`${path}.properties[metadata]`, 'must not be specified in a nested context'));
+  if (typeof s.pattern === 'string') {
+    const re = compilePattern(s.pattern);
+    if (re instanceof Error) errs.push(invalid(`${path}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${re.message}`));
+  }
+  for (const [k, p] of Object.entries(s.properties ?? {})) if (isObject(p)) nested(p, `${path}.properties[${k}]`, errs, false);
+  const items = itemsOf(s);
+  if (isObject(items)) nested(items, `${path}.items`, errs, false);
+  if (!skipAnyOf) (s.anyOf ?? []).forEach((sub, i) => isObject(sub) && nested(sub, `${path}.anyOf[${i}]`, errs, false));
+  (s.allOf ?? []).forEach((sub, i) => isObject(sub) && nested(sub, `${path}.allOf[${i}]`, errs, false));
+  (s.oneOf ?? []).forEach((sub, i) => isObject(sub) && nested(sub, `${path}.oneOf[${i}]`, errs, false));
+  if (isObject(s.not)) nested(s.not, `${path}.not`, errs, false);
 }
 
 function listType(s: JSONSchemaProps, path: string, errs: FieldError[]): void {
