@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pods } from '../../src/client/resources.js';
+import { Events, Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
 import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
@@ -233,6 +233,13 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
       return cs(p).restartCount >= 1 && cs(p).state?.running ? p : null;
     }, 30_000, 200);
     expect(cs(restarted).lastState.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+    const events = await eventually('Unhealthy and Killing events', async () => {
+      const list = await cluster!.client.list(Events, { namespace: 'default' });
+      const mine = list.items.filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'live') as { reason?: string; message?: string }[];
+      return mine.some((e) => e.reason === 'Killing') ? mine : null;
+    }, 10_000, 200);
+    expect(events).toContainEqual(expect.objectContaining({ reason: 'Unhealthy', message: 'Liveness probe failed: cat: can\'t open \'/tmp/healthy\': No such file or directory\n' }));
+    expect(events).toContainEqual(expect.objectContaining({ reason: 'Killing', message: 'Container live failed liveness probe, will be restarted' }));
     await cluster!.client.delete(Pods, 'default', 'live', { gracePeriodSeconds: 0 });
     await gone('live');
   }, 60_000);

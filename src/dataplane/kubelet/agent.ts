@@ -20,7 +20,7 @@ import { buildNode, nodeStatus, nodeStatusDue, randomBootID, registrationPatch, 
 import type { NodeConfig } from './spec.js';
 import { PodStatusWriter } from './status-writer.js';
 import { TimerHeap } from './timer-heap.js';
-import type { NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory } from './types.js';
+import type { DriverEvent, NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory } from './types.js';
 
 /** See NodeAgentOptions.statusConcurrency. */
 export const DEFAULT_STATUS_CONCURRENCY = 32;
@@ -184,7 +184,7 @@ export class NodeAgent {
       if (this.nodes.has(cfg.name)) throw new Error(`node ${cfg.name} is listed twice`);
       const n: SimNode = {
         cfg,
-        driver: o.driverFactory(nodeContext(cfg), { resync: (uid) => this.heap.schedule(`p:${uid}`, this.clock.now()) }),
+        driver: o.driverFactory(nodeContext(cfg), { resync: (uid) => this.heap.schedule(`p:${uid}`, this.clock.now()), event: (uid, ev) => this.driverEvent(cfg.name, uid, ev) }),
         registered: false,
         everRegistered: false,
         registerFailures: 0,
@@ -319,6 +319,14 @@ export class NodeAgent {
 
   nodeUsage(name: string): NodeUsage {
     return this.usage(name, this.clock.now());
+  }
+
+  /** A pod bound to one of this agent's nodes, with that node's driver (the kubelet API's lookup, streaming/). */
+  lookupPod(namespace: string, name: string): { pod: Pod; driver: PodDriver; node: string } | undefined {
+    const pod = this.podInformer.indexer.get(`${namespace}/${name}`);
+    const nodeName = (pod?.spec as { nodeName?: string } | undefined)?.nodeName;
+    const n = nodeName ? this.nodes.get(nodeName) : undefined;
+    return pod && n ? { pod, driver: n.driver, node: nodeName! } : undefined;
   }
 
   hasNode(name: string): boolean {
@@ -542,6 +550,14 @@ export class NodeAgent {
     } catch (err) {
       this.log('error', 'driver forget failed', { pod: at.key, err: String(err) });
     }
+  }
+
+  /** An event a driver recorded about one of its pods (the pod as the watch last saw it). */
+  private driverEvent(nodeName: string, uid: string, ev: DriverEvent): void {
+    const at = this.pods.get(uid);
+    const pod = at ? this.podInformer.indexer.get(at.key) : undefined;
+    if (!pod || pod.metadata?.uid !== uid || this.stopped) return;
+    this.events.podEvent(nodeName, pod, ev);
   }
 
   private wakePod(uid: string): void {

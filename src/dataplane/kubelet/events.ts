@@ -78,6 +78,12 @@ export class KubeletEvents {
     for (const s of out.events) this.post(nodeName, ref, s);
   }
 
+  /** An event a pod's driver recorded (a probe failure, a hook failure): posted as is. */
+  podEvent(nodeName: string, pod: Pod, spec: PodEventSpec): void {
+    if (!this.podEvents || !pod.metadata?.uid) return;
+    this.post(nodeName, { ...pod, apiVersion: 'v1', kind: 'Pod' }, spec);
+  }
+
   /** The pod is gone from the API. */
   forget(uid: string): void {
     this.pods.delete(uid);

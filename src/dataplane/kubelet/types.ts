@@ -3,7 +3,9 @@
  * driver (one per node: what that node's containers are doing). A driver is pure state: no I/O, no timers; the
  * agent calls sync() when a pod changes or its wakeAt comes, and posts whatever status comes back.
  */
+import type { Duplex } from 'node:stream';
 import type { KubeObject } from '../../client/types.js';
+import type { ContainerLogRequest, ContainerProcess, ProcessRequest } from './streaming/types.js';
 export type Pod = KubeObject;        // v1.Pod as JSON
 export type PodStatus = Record<string, unknown>; // v1.PodStatus as JSON
 
@@ -39,12 +41,31 @@ export interface PodDriver {
   usage(now: number): NodeUsage;
   /** Release what the driver holds outside the process (a real runtime's watchers); containers keep running. */
   close?(): Promise<void>;
+  // The kubelet API (streaming/): optional, additive. Errors of type StreamingError reach the user as they are.
+  /** Writes a container's log (the run the agent chose from the pod's status) to `out`; resolves when done. */
+  logs?(pod: Pod, container: string, req: ContainerLogRequest, out: (chunk: Buffer) => void): Promise<void>;
+  /** Starts `command` in a running container (kubectl exec). */
+  exec?(pod: Pod, container: string, command: string[], req: ProcessRequest): Promise<ContainerProcess>;
+  /** Attaches to a running container's own stdio (kubectl attach). */
+  attach?(pod: Pod, container: string, req: ProcessRequest): Promise<ContainerProcess>;
+  /** A connection to `port` on the pod's loopback, inside its network namespace (kubectl port-forward). */
+  portForward?(pod: Pod, port: number): Promise<Duplex>;
 }
 
 /** What a driver whose work is asynchronous (a real runtime) may ask of the agent. */
 export interface DriverHooks {
   /** Call sync() for this pod soon: its containers changed on their own (started, exited, a probe answered). */
   resync(uid: string): void;
+  /** Record a kubelet Event about this pod that its status cannot show (Unhealthy, Killing, FailedPostStartHook, FailedMount). */
+  event?(uid: string, ev: DriverEvent): void;
+}
+
+/** An Event a driver records; fieldPath names a container (`spec.containers{app}`). */
+export interface DriverEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  fieldPath?: string;
 }
 
 export interface ContainerUsage { name: string; cpuNanoCores: number; memoryBytes: number }

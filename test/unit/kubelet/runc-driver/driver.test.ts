@@ -328,8 +328,12 @@ describe('RuncPodDriver: probes', () => {
     expect(cstat(await h.status(pod)).ready).toBe(true); // one failure of two
     await h.advance(5000);
     expect(cstat(await h.status(pod)).ready).toBe(false);
-    // Readiness failures never restart a container.
+    // Readiness failures never restart a container; each failed try is an Unhealthy event in the prober's words.
     expect(h.log.filter((l) => l.startsWith('kill'))).toEqual([]);
+    expect(h.events.filter((e) => e.reason === 'Unhealthy')).toEqual([
+      { uid: pod.metadata!.uid, type: 'Warning', reason: 'Unhealthy', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503', fieldPath: 'spec.containers{app}' },
+      { uid: pod.metadata!.uid, type: 'Warning', reason: 'Unhealthy', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503', fieldPath: 'spec.containers{app}' },
+    ]);
   });
 
   it('liveness exec failing failureThreshold times kills the container (SIGTERM) and it restarts', async () => {
@@ -347,6 +351,8 @@ describe('RuncPodDriver: probes', () => {
     expect(h.log.filter((l) => l.startsWith('kill'))).toEqual([]);
     await h.advance(1500);
     expect(h.log.filter((l) => l.startsWith('kill'))).toEqual(['kill app SIGTERM']);
+    // (the new instance's first tries fail too, until the test heals it below)
+    expect(h.events.slice(0, 4).map((e) => `${e.reason}: ${e.message}`)).toEqual(['Unhealthy: Liveness probe failed: ', 'Unhealthy: Liveness probe failed: ', 'Unhealthy: Liveness probe failed: ', 'Killing: Container app failed liveness probe, will be restarted']);
     healthy = true;
     await h.advance(1000);
     const s = await h.status(pod);
@@ -393,6 +399,8 @@ describe('RuncPodDriver: probes', () => {
     await h.advance(1000);
     expect(tcp[0]).toBe('10.244.1.2:6379');
     expect(h.log).toContain('kill app SIGTERM');
+    expect(h.events.map((e) => e.message)).toContain('Readiness probe failed: dial tcp 10.244.1.2:6379: connect: connection refused');
+    expect(h.events.map((e) => e.message)).toContain('Liveness probe failed: command "slow" timed out');
   });
 });
 
@@ -403,12 +411,16 @@ describe('RuncPodDriver: termination', () => {
     h.rt.ignoreTerm.add('app');
     const pod = mkPod({ containers: [{ name: 'app', image: 'busybox:1.36', lifecycle: { preStop: { exec: { command: ['drain'] } } } }] });
     const uid = pod.metadata!.uid!;
+    h.rt.execHandler = () => ({ exitCode: 2, stdout: '', stderr: 'busy', timedOut: false });
     await h.status(pod);
     h.log.length = 0;
     const d = deleting(pod, 5);
     h.sync(d);
     await h.advance(4900);
     expect(h.log).toEqual(['exec app drain', 'kill app SIGTERM']);
+    expect(h.events).toEqual([
+      { uid, type: 'Warning', reason: 'FailedPreStopHook', fieldPath: 'spec.containers{app}', message: `Exec lifecycle hook (["drain"]) for Container "app" in Pod "${pod.metadata!.name}_default(${uid})" failed - error: command 'drain' exited with 2: busy, message: "busy"` },
+    ]);
     expect(h.sync(d).remove).toBe(false);
     await h.advance(300);
     expect(h.log.slice(2, 3)).toEqual(['kill app SIGKILL']);

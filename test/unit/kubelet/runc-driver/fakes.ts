@@ -12,7 +12,7 @@ import { RuncPodDriver, type RuncDriverOptions } from '../../../../src/dataplane
 import type { ContainerConfig, ContainerJSON, ContainerSpecInput, PodVolumes, RuncDeps } from '../../../../src/dataplane/kubelet/runtime/runc/pod-worker-deps.js';
 import type { CheckResult, HttpCheck, NetChecker, TcpCheck } from '../../../../src/dataplane/kubelet/runtime/runc/probe-net.js';
 import type { ContainerInfo, ContainerRuntime, ContainerStats, ExecResult, OciSpec } from '../../../../src/dataplane/kubelet/runtime/runc/types.js';
-import type { NodeContext, Pod, PodStatus, SyncResult } from '../../../../src/dataplane/kubelet/types.js';
+import type { DriverEvent, NodeContext, Pod, PodStatus, SyncResult } from '../../../../src/dataplane/kubelet/types.js';
 import { VolumeError, type PreparedVolume } from '../../../../src/dataplane/kubelet/volumes/types.js';
 
 export const T0 = Date.parse('2026-12-03T09:30:00Z');
@@ -219,6 +219,7 @@ export class Harness {
   readonly checker = new FakeChecker();
   readonly specs: ContainerSpecInput[] = [];
   readonly resyncs: string[] = [];
+  readonly events: (DriverEvent & { uid: string })[] = [];
   readonly dataDir: string;
   driver: RuncPodDriver;
   private readonly last = new Map<string, PodStatus>();
@@ -243,7 +244,7 @@ export class Harness {
   }
 
   newDriver(opts: Partial<RuncDriverOptions> & { ctx?: Partial<NodeContext> } = {}): RuncPodDriver {
-    this.driver = new RuncPodDriver({ ...CTX, ...opts.ctx }, { resync: (uid) => this.resyncs.push(uid) }, {
+    this.driver = new RuncPodDriver({ ...CTX, ...opts.ctx }, { resync: (uid) => this.resyncs.push(uid), event: (uid, ev) => this.events.push({ uid, ...ev }) }, {
       deps: this.deps(),
       dataDir: this.dataDir,
       clock: this.clock,

@@ -113,6 +113,7 @@ export class RuncPodDriver implements PodDriver {
       retryMs: o.retryMs ?? 2000,
       pidAlive: o.pidAlive ?? defaultPidAlive,
       log: o.log ?? noLog,
+      ...(hooks.event ? { event: (uid, ev) => hooks.event!(uid, ev) } : {}),
     };
     if (this.env.idPrefix.includes('_')) throw new Error(`idPrefix ${JSON.stringify(this.env.idPrefix)}: must not contain "_"`);
     this.lastUsage = { nodeName: ctx.nodeName, timestamp: clock.now(), windowSeconds: 0, cpuNanoCores: 0, memoryBytes: 0, pods: [] };

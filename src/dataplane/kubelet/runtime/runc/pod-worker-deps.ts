@@ -7,7 +7,7 @@ import type { Clock } from '../../../../client/clock.js';
 import type { KubeObject } from '../../../../client/types.js';
 import type { ImageService, RegistryCredential, StoredImage } from '../../images/types.js';
 import type { PodNetwork } from '../../network/types.js';
-import type { Pod } from '../../types.js';
+import type { DriverEvent, Pod } from '../../types.js';
 import type { ObjectSource, OciMount, PreparedVolume } from '../../volumes/types.js';
 import type { NetChecker } from './probe-net.js';
 import type { ContainerRuntime, OciSpec } from './types.js';
@@ -91,6 +91,8 @@ export interface WorkerEnv {
   /** A process is alive (fast path before asking the runtime). */
   pidAlive: (pid: number) => boolean;
   log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** Records a kubelet Event about a pod (the agent's hook; absent: none). */
+  event?: (uid: string, ev: DriverEvent) => void;
 }
 
 /** docker config.json auths from a pod's imagePullSecrets, per registry host. */

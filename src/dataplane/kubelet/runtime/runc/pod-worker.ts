@@ -253,6 +253,7 @@ export class PodWorker {
   private sandbox: PodSandboxNetwork | null = null;
   private podIP?: string;
   private volumes: Map<string, PreparedVolume> | null = null;
+  private lastMountError?: { text: string; at: number };
   private finished = false;
   private terminal = false;
   private removed = false;
@@ -479,6 +480,13 @@ export class PodWorker {
       } catch (err) {
         // FailedMount: containers stay ContainerCreating (an Event says why), as the kubelet shows it.
         this.env.log('warn', 'volumes not ready', { pod: this.podKey(), err: errText(err) });
+        // One FailedMount per failing volume, as the volume manager records them; a repeat waits a minute.
+        const failures = (err as { failures?: { message: string }[] }).failures ?? [{ message: errText(err) }];
+        const text = failures.map((f) => f.message).join('\n');
+        if (text !== this.lastMountError?.text || now - this.lastMountError.at >= 60_000) {
+          this.lastMountError = { text, at: now };
+          for (const f of failures) this.event(null, 'Warning', 'FailedMount', f.message);
+        }
         this.scheduleAt(now + this.env.retryMs);
         return;
       }
@@ -752,6 +760,7 @@ export class PodWorker {
       if (!res.ok) {
         // FailedPostStartHook: the kubelet kills the container; restartPolicy decides what follows.
         this.env.log('warn', 'postStart hook failed', { pod: this.podKey(), container: r.name, detail: res.detail });
+        this.event(r, 'Warning', 'FailedPostStartHook', this.hookFailure(r, action, res));
         r.kill = { why: 'FailedPostStartHook', graceSeconds: podGraceSeconds(this.pod) };
         this.kick();
       }
@@ -857,9 +866,11 @@ export class PodWorker {
       const res = await this.runAction(r, p.spec.action, p.spec.timeoutSeconds * 1000);
       if (r.cur !== inst || r.state !== 'running') return;
       const changed = p.record(res.ok ? 'success' : 'failure');
+      if (!res.ok) this.event(r, 'Warning', 'Unhealthy', `${p.kind[0]!.toUpperCase()}${p.kind.slice(1)} probe failed: ${res.detail}`);
       if ((p.kind === 'liveness' || p.kind === 'startup') && p.result === 'failure' && p.onHold) {
         // The kubelet restarts a container that fails liveness/startup, with the probe's grace if it sets one.
         this.env.log('info', `${p.kind} probe failed, container will be restarted`, { pod: this.podKey(), container: r.name, detail: res.detail });
+        this.event(r, 'Normal', 'Killing', `Container ${r.name} failed ${p.kind} probe, will be restarted`);
         r.kill = { why: `${p.kind} probe failed`, graceSeconds: p.spec.terminationGracePeriodSeconds ?? podGraceSeconds(this.pod) };
         this.kick();
         return;
@@ -876,24 +887,53 @@ export class PodWorker {
   }
 
   /** Runs a probe or hook action against the container; grpc probes are not supported yet and count as success. */
-  private async runAction(r: ContainerRec, action: ProbeAction, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  private async runAction(r: ContainerRec, action: ProbeAction, timeoutMs: number): Promise<{ ok: boolean; detail: string; exitCode?: number }> {
     const { deps } = this.env;
     try {
       if (action.type === 'exec') {
         if (!r.cur) return { ok: false, detail: 'no container' };
         const res = await deps.runtime.exec(r.cur.id, action.command, { timeoutMs });
-        if (res.timedOut) return { ok: false, detail: `command timed out after ${timeoutMs / 1000}s` };
-        return { ok: res.exitCode === 0, detail: `${res.stdout}${res.stderr}`.slice(0, 1024) || `exit code ${res.exitCode}` };
+        if (res.timedOut) return { ok: false, detail: `command ${JSON.stringify(action.command.join(' '))} timed out` };
+        return { ok: res.exitCode === 0, detail: `${res.stdout}${res.stderr}`.slice(0, 1024), ...(res.exitCode !== 0 ? { exitCode: res.exitCode } : {}) };
       }
       if (action.type === 'grpc') return { ok: true, detail: 'grpc probes are not supported by this node' };
       const port = this.resolvePort(r, action.port);
       if (port === null) return { ok: false, detail: `port ${JSON.stringify(action.port)} not found in container ${r.name}` };
       const host = action.host ?? this.podIP ?? this.env.hostIP;
-      if (action.type === 'tcpSocket') return await deps.checker.tcp({ host, port, timeoutMs });
-      return await deps.checker.http({ host, port, path: action.path, scheme: action.scheme, headers: action.headers, timeoutMs });
+      const addr = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      // The prober's own words (Go's net/http and net errors), as Events show them.
+      const dial = (code: string): string => (code === 'ECONNREFUSED' ? `dial tcp ${addr}: connect: connection refused` : code === 'timeout' ? `dial tcp ${addr}: i/o timeout` : `dial tcp ${addr}: ${code}`);
+      if (action.type === 'tcpSocket') {
+        const res = await deps.checker.tcp({ host, port, timeoutMs });
+        return res.ok ? res : { ok: false, detail: dial(res.detail) };
+      }
+      const url = `${action.scheme.toLowerCase()}://${addr}${action.path.startsWith('/') ? '' : '/'}${action.path}`;
+      const res = await deps.checker.http({ host, port, path: action.path, scheme: action.scheme, headers: action.headers, timeoutMs });
+      if (res.ok) return res;
+      if (/^\d+$/.test(res.detail)) return { ok: false, detail: `HTTP probe failed with statuscode: ${res.detail}` };
+      if (res.detail === 'timeout') return { ok: false, detail: `Get ${JSON.stringify(url)}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)` };
+      return { ok: false, detail: `Get ${JSON.stringify(url)}: ${dial(res.detail)}` };
     } catch (err) {
       return { ok: false, detail: errText(err) };
     }
+  }
+
+  /** The container an Event is about (`spec.containers{app}`, `spec.initContainers{init}`). */
+  private fieldPath(r: ContainerRec): string {
+    return `spec.${r.kind === 'regular' ? 'containers' : 'initContainers'}{${r.name}}`;
+  }
+
+  private event(r: ContainerRec | null, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.env.event?.(this.uid, { type, reason, message, ...(r ? { fieldPath: this.fieldPath(r) } : {}) });
+  }
+
+  /** A failed lifecycle hook as the kubelet's handler runner words it. */
+  private hookFailure(r: ContainerRec, action: ProbeAction, res: { detail: string; exitCode?: number }): string {
+    const where = `for Container ${JSON.stringify(r.name)} in Pod ${JSON.stringify(this.podDesc())}`;
+    if (action.type === 'exec') {
+      return `Exec lifecycle hook (${JSON.stringify(action.command)}) ${where} failed - error: command '${action.command.join(' ')}' exited with ${res.exitCode ?? 126}: ${res.detail}, message: ${JSON.stringify(res.detail)}`;
+    }
+    return `${action.type === 'httpGet' ? 'HTTP' : 'TCP'} lifecycle hook ${where} failed - error: ${res.detail}`;
   }
 
   /** A probe's port: a number, or a named containerPort. */
@@ -918,7 +958,10 @@ export class PodWorker {
     const action = preStop ? parseAction(preStop) : undefined;
     if (action && graceSeconds > 0) {
       const res = await this.runAction(r, action, Math.max(0, deadline - clock.now()));
-      if (!res.ok) this.env.log('info', 'preStop hook failed', { pod: this.podKey(), container: r.name, detail: res.detail });
+      if (!res.ok) {
+        this.env.log('info', 'preStop hook failed', { pod: this.podKey(), container: r.name, detail: res.detail });
+        this.event(r, 'Warning', 'FailedPreStopHook', this.hookFailure(r, action, res));
+      }
     }
     const runtime = this.env.deps.runtime;
     try {
