@@ -26,7 +26,7 @@
  * under tty.ts's pty helper (python3), whose window size comes through a `resize` FIFO.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { constants as fsc, openSync, closeSync, writeSync } from 'node:fs';
+import { constants as fsc, openSync, closeSync, readlinkSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { Socket } from 'node:net';
@@ -358,7 +358,7 @@ export class RuncRuntime implements ContainerRuntime {
       const pump = this.pumps.get(id);
       if (pump) await Promise.race([pump.done, delay(500)]);
       // Nothing will read a stopped container's stdin again.
-      if (meta?.stdinHolderPid && alive(meta.stdinHolderPid)) killQuietly(meta.stdinHolderPid);
+      if (meta?.stdinHolderPid) this.endStdinHolder(id, meta.stdinHolderPid);
       if (exit) {
         info.exitCode = exit.code;
         info.finishedAt = exit.at;
@@ -414,7 +414,7 @@ export class RuncRuntime implements ContainerRuntime {
       if (!/does not exist/.test((e as Error).message)) throw e;
     }
     if (paths && meta?.cgroupsPath) await pruneParents(paths, meta.cgroupsPath);
-    if (meta?.stdinHolderPid) killQuietly(meta.stdinHolderPid);
+    if (meta?.stdinHolderPid) this.endStdinHolder(id, meta.stdinHolderPid);
     // Let the supervisor finish (its runc exits once the container is gone) so the log gets the last lines.
     for (let i = 0; i < 100 && meta?.supervisorPid && alive(meta.supervisorPid); i++) await delay(20);
     const pump = this.pumps.get(id);
@@ -565,7 +565,7 @@ export class RuncRuntime implements ContainerRuntime {
           s2.end(() => {
             s2.destroy();
             if (meta.stdinOnce && meta.stdinHolderPid) {
-              killQuietly(meta.stdinHolderPid);
+              this.endStdinHolder(id, meta.stdinHolderPid);
               void writeFile(this.shim(id, 'meta.json'), JSON.stringify({ ...meta, stdinClosed: true })).catch(() => undefined);
             }
           });
@@ -595,6 +595,16 @@ export class RuncRuntime implements ContainerRuntime {
     this.check(id);
     const paths = await this.cgroupPaths(id);
     return paths ? readUsage(paths) : undefined;
+  }
+
+  /** Kills the stdin holder, but only if that pid still is it (it holds this container's stdin FIFO): pids get reused. */
+  private endStdinHolder(id: string, pid: number): void {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/3`) !== this.shim(id, 'stdin')) return;
+    } catch {
+      return; // gone
+    }
+    killQuietly(pid);
   }
 
   /** The agent is stopping: stop reading logs; containers keep running (a later list() re-attaches). */
