@@ -10,12 +10,17 @@ import { join } from 'node:path';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCriLine } from '../../src/dataplane/kubelet/runtime/runc/cri-log.js';
+import { readCriLog } from '../../src/dataplane/kubelet/runtime/runc/log-reader.js';
 import { buildOciSpec } from '../../src/dataplane/kubelet/runtime/runc/oci-spec.js';
 import { RuncError, RuncRuntime } from '../../src/dataplane/kubelet/runtime/runc/runc.js';
 import type { ContainerInfo, OciSpec } from '../../src/dataplane/kubelet/runtime/runc/types.js';
+import { commandPath } from '../setup/commands.js';
 import { busyboxRootfs, runcSkipReason, runPrefix, sh } from './runc-fixture.js';
 
 const skip = runcSkipReason();
+// Terminals come from python3's pty module (src/dataplane/kubelet/runtime/runc/tty.ts).
+const python3 = commandPath('python3') !== null;
+if (!skip && !python3) console.warn('skipping runc terminal tests: no python3');
 if (skip) console.warn(`skipping runc runtime tests: ${skip}`);
 
 describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
@@ -167,7 +172,7 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     expect((await logRecords(c.log)).map((r) => r?.content)).toEqual(['got one', 'got two']);
   });
 
-  it('a tty container: a terminal, resizable, its output one stream; its exit code', async () => {
+  it.skipIf(!python3)('a tty container: a terminal, resizable, its output one stream; its exit code', async () => {
     const c = spec({ command: ['sh'], tty: true, stdin: true });
     expect((c.spec.process as { terminal: boolean }).terminal).toBe(true);
     await rt.run(c.id, c.bundle, c.spec, c.log, { stdin: true });
@@ -196,6 +201,20 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     expect(recs.every((r) => r?.stream === 'stdout')).toBe(true);
     expect(recs.map((r) => r?.content).join('\n')).toContain('33 90');
     await expect(rt.attach(c.id, {})).rejects.toBeInstanceOf(RuncError);
+  });
+
+  it('kubectl logs -f: readCriLog follows a running container until it exits', async () => {
+    const c = spec({ command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo "n $i"; sleep 0.05; done; echo bye >&2'] });
+    await rt.run(c.id, c.bundle, c.spec, c.log);
+    const out: string[] = [];
+    await readCriLog(c.log, { follow: true, pollMs: 20, timestamps: true, isRunning: async () => (await rt.state(c.id))?.state === 'running' }, (b) =>
+      out.push(b.toString()),
+    );
+    const lines = out.join('').split('\n').filter(Boolean);
+    expect(lines.map((l) => l.slice(31))).toEqual(['n 1', 'n 2', 'n 3', 'n 4', 'n 5', 'bye']);
+    const times = lines.map((l) => l.slice(0, 30));
+    expect([...times].sort()).toEqual(times);
+    await rt.remove(c.id);
   });
 
   it('a missing executable fails run() with runc\'s message and leaves nothing behind', async () => {
@@ -247,7 +266,19 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     cat.stdin.end('two\n');
     expect(await cat.exit).toBe(9);
     expect(Buffer.concat(chunks).toString()).toBe('got one\ntwo\n');
-    // with a terminal: a pts, the size we set, resizes, and the shell's exit code
+    const forever = rt.execStream(c.id, ['sleep', '100']);
+    forever.kill();
+    expect(await forever.exit).toBe(137);
+    const ps2 = await rt.exec(c.id, ['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/cmdline; echo; done'], { timeoutMs: 5000 });
+    expect(ps2.stdout).not.toContain('sleep100'); // killed inside the container, not just runc
+    await rt.remove(c.id);
+    await expect(rt.exec(c.id, ['true'], { timeoutMs: 1000 })).rejects.toBeInstanceOf(RuncError);
+    await expect(rt.execStream(c.id, ['true']).exit).rejects.toBeInstanceOf(RuncError);
+  });
+
+  it.skipIf(!python3)('exec with a terminal: a pts, the size we set, resizes, and the shell\'s exit code', async () => {
+    const c = spec({ command: ['sleep', '1000'] });
+    await rt.run(c.id, c.bundle, c.spec, c.log);
     const tty = rt.execTty(c.id, ['sh'], { cols: 100, rows: 30 });
     let screen = '';
     tty.stdout.on('data', (b: Buffer) => (screen += b.toString()));
@@ -265,14 +296,7 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     await see('40 120');
     tty.stdin.write('exit 3\n');
     expect(await tty.exit).toBe(3);
-    const forever = rt.execStream(c.id, ['sleep', '100']);
-    forever.kill();
-    expect(await forever.exit).toBe(137);
-    const ps2 = await rt.exec(c.id, ['sh', '-c', 'for p in /proc/[0-9]*; do cat $p/cmdline; echo; done'], { timeoutMs: 5000 });
-    expect(ps2.stdout).not.toContain('sleep100'); // killed inside the container, not just runc
     await rt.remove(c.id);
-    await expect(rt.exec(c.id, ['true'], { timeoutMs: 1000 })).rejects.toBeInstanceOf(RuncError);
-    await expect(rt.execStream(c.id, ['true']).exit).rejects.toBeInstanceOf(RuncError);
   });
 
   it('joins the network namespace it is given, and not the host\'s', async () => {
