@@ -30,7 +30,14 @@ export interface Strategy {
    */
   admit?(obj: KubeObject): void;
   validate?(obj: KubeObject): FieldError[];
-  validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /** `subresource` is the write's ('' for the main resource, 'status', 'approval'), as upstream's per-subresource strategies. */
+  validateUpdate?(obj: KubeObject, old: KubeObject, subresource?: string): FieldError[];
+  /**
+   * Upstream's PrepareForUpdate beyond the engine's own rules (status kept on the main resource, only status taken
+   * through /status): what a write through `subresource` may not change is reset from `old` in place (a
+   * CertificateSigningRequest's spec never changes; its /approval takes only the conditions).
+   */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, subresource: string, now: Date): void;
   /** Whether the kind has a spec whose changes bump metadata.generation. */
   hasGeneration?: boolean;
   /** Whether the kind has a status subresource (then the main endpoint ignores status, /status ignores the rest). */

@@ -13,6 +13,12 @@ import { poddisruptionbudgets } from './policy.js';
 import { nodemetrics, podmetrics } from './metrics.js';
 import { replicationcontrollers } from './replicationcontrollers.js';
 import { customresourcedefinitions } from '../crd/kind.js';
+import { roles, rolebindings, clusterroles, clusterrolebindings } from './rbac.js';
+import { certificatesigningrequests } from './certificates.js';
+import {
+  mutatingwebhookconfigurations, validatingwebhookconfigurations, validatingadmissionpolicies, validatingadmissionpolicybindings,
+} from './admissionregistration.js';
+import { apiservices } from './apiregistration.js';
 
 export const resources: ResourceType[] = [
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events, replicationcontrollers,
@@ -21,6 +27,9 @@ export const resources: ResourceType[] = [
   endpointslices, leases, horizontalpodautoscalers,
   poddisruptionbudgets,
   customresourcedefinitions,
+  roles, rolebindings, clusterroles, clusterrolebindings, certificatesigningrequests,
+  mutatingwebhookconfigurations, validatingwebhookconfigurations, validatingadmissionpolicies, validatingadmissionpolicybindings,
+  apiservices,
 ];
 
 /**

@@ -159,11 +159,12 @@ export function resourcePaths(r: ResourceType, listDefinition: string): Record<s
     const id = `${idPart}${capitalise(sub)}`;
     switch (sub) {
       case 'status':
+      case 'approval':
         paths[subPath] = {
           parameters: params,
-          get: op('read', id, 'get', `read status of the specified ${r.kind}`, [], self),
-          put: op('replace', id, 'put', `replace status of the specified ${r.kind}`, [body(r.definition), ...writeParams], self),
-          patch: patchOp(id, gvk, self, `status of the specified ${r.kind}`),
+          get: op('read', id, 'get', `read ${sub} of the specified ${r.kind}`, [], self),
+          put: op('replace', id, 'put', `replace ${sub} of the specified ${r.kind}`, [body(r.definition), ...writeParams], self),
+          patch: patchOp(id, gvk, self, `${sub} of the specified ${r.kind}`),
         };
         break;
       case 'scale': {

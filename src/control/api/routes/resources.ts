@@ -27,6 +27,7 @@ import {
 import { queryBool } from '../params/convert.js';
 import { checkBodyTypes, type DecodeTarget } from '../validation/decode-types.js';
 import { evictPod } from './eviction.js';
+import { servePodLog, servePodStream, STREAM_SUBRESOURCES } from './pod-streams.js';
 import { cachedView } from './engine/conversion.js';
 import { leavesCurrent } from './engine/guaranteed-update.js';
 
@@ -214,13 +215,14 @@ export class ResourceRoutes {
     }
 
     // Subresources.
-    if (subresource === 'status') {
+    // /approval (CertificateSigningRequests) is served as /status is; the kind's strategy narrows what it writes.
+    if (subresource === 'status' || subresource === 'approval') {
       if (verb === 'get') return this.send(reply, 200, format, r, await e.get(r, namespace, name!, getOptions(query).resourceVersion), query);
       if (verb === 'update') {
-        const res = await e.update(r, namespace, name!, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo(), 'status');
+        const res = await e.update(r, namespace, name!, bodyTypes(r, decodeBody(req.headers['content-type'], req.body as Buffer)), wo(), subresource);
         return this.send(reply, 200, format, r, res.object, query);
       }
-      if (verb === 'patch') return this.send(reply, 200, format, r, (await this.patch(req, r, namespace, name!, 'status', warnings)).object, query);
+      if (verb === 'patch') return this.send(reply, 200, format, r, (await this.patch(req, r, namespace, name!, subresource, warnings)).object, query);
     }
     if (subresource === 'scale' && r.scale) {
       if (verb === 'get') return this.sendScale(reply, format, r, await e.getScale(r, namespace, name!));
@@ -257,9 +259,9 @@ export class ResourceRoutes {
       await evictPod({ registry: this.d.registry, engine: e, now: this.d.now }, r, namespace!, name!, dopts, w);
       return this.sendRaw(reply, 201, format, successStatus(201));
     }
-    if (subresource === 'log') {
-      throw new ApiError(405, 'MethodNotAllowed', `the ${subresource} subresource is not served yet`);
-    }
+    // The kubelet API through the pod's node (pod-streams.ts).
+    if (subresource === 'log' && verb === 'get') return servePodLog(this.d, req, reply, r, namespace!, name!);
+    if (STREAM_SUBRESOURCES.has(subresource) && (verb === 'get' || verb === 'create')) return servePodStream(this.d, req, reply, r, namespace!, name!, subresource);
     throw methodNotSupported({ group: r.group, resource: `${r.plural}/${subresource}` }, verb);
   }
 

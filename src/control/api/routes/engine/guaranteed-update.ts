@@ -39,8 +39,14 @@ export function leavesCurrent(mutate: (current: KubeObject) => KubeObject): (cur
 
 export const isLeavingCurrent = (mutate: (current: KubeObject) => KubeObject): boolean => readOnly.has(mutate);
 
-/** '' is the main endpoint; 'internal' writes (binding) keep every field the mutation set. */
-export type Subresource = '' | 'status' | 'internal';
+/**
+ * '' is the main endpoint; 'internal' writes (binding) keep every field the mutation set; 'approval' (a
+ * CertificateSigningRequest's) writes status as 'status' does, narrowed further by the kind's prepareForUpdate.
+ */
+export type Subresource = '' | 'status' | 'approval' | 'internal';
+
+/** Subresources that write the status and nothing else. */
+const writesStatus = (sub: Subresource): boolean => sub === 'status' || sub === 'approval';
 
 export type UpdateContext = Pick<EngineContext, 'store' | 'cache' | 'now' | 'services' | 'observeServices' | 'storedJson'>;
 
@@ -51,7 +57,7 @@ export type UpdateContext = Pick<EngineContext, 'store' | 'cache' | 'now' | 'ser
 export async function guaranteedUpdate(
   ctx: UpdateContext,
   r: ResourceType, ns: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject,
-  opts: WriteOptions, sub: Subresource, managedAs: string = sub === 'status' ? 'status' : '',
+  opts: WriteOptions, sub: Subresource, managedAs: string = writesStatus(sub) ? sub : '',
 ): Promise<KubeObject> {
   const key = storageKey(r, ns, name);
   const cache = ctx.cache(r);
@@ -85,8 +91,8 @@ export async function guaranteedUpdate(
     // across); other writes are recorded as Updates. Binding is not: upstream's assignPod writes storage directly.
     if (opts.applied) {
       const applied = desired.metadata?.managedFields;
-      if (sub === 'status' && applied) obj.metadata!.managedFields = applied;
-      else if (sub === 'status') delete obj.metadata!.managedFields;
+      if (writesStatus(sub) && applied) obj.metadata!.managedFields = applied;
+      else if (writesStatus(sub)) delete obj.metadata!.managedFields;
     } else if (opts.fieldManager !== undefined && sub !== 'internal') track(ctx, opts.servedAs ?? r, current, obj, opts.fieldManager, managedAs);
     const release = () => alloc && ctx.services.release(alloc);
     if (opts.dryRun) {
@@ -134,12 +140,12 @@ export async function guaranteedUpdate(
 }
 
 async function prepareUpdate(
-  ctx: Pick<EngineContext, 'services' | 'observeServices'>,
+  ctx: Pick<EngineContext, 'services' | 'observeServices' | 'now'>,
   r: ResourceType, old: KubeObject, desired: KubeObject, sub: Subresource,
 ): Promise<{ obj: KubeObject; alloc?: Allocation; freed?: Allocation }> {
   let obj: KubeObject;
   const oldMeta = old.metadata!;
-  if (sub === 'status') {
+  if (writesStatus(sub)) {
     // Only metadata and status are written below; the rest is shared with `old` and read.
     obj = { ...old, metadata: cloneJson(oldMeta) };
     if (desired['status'] === undefined) delete obj['status'];
@@ -168,6 +174,7 @@ async function prepareUpdate(
     }
   }
   obj.metadata!.resourceVersion = oldMeta.resourceVersion;
+  if (sub !== 'internal') r.strategy.prepareForUpdate?.(obj, old, sub, ctx.now());
   r.strategy.default?.(obj);
 
   const errors: FieldError[] = [];
@@ -184,7 +191,7 @@ async function prepareUpdate(
   }
   errors.push(...(r.strategy.validate?.(obj) ?? []));
   // Internal writes (binding) are not user updates: upstream's assignPod skips the update strategy's rules.
-  if (sub !== 'internal') errors.push(...(r.strategy.validateUpdate?.(obj, old) ?? []));
+  if (sub !== 'internal') errors.push(...(r.strategy.validateUpdate?.(obj, old, sub) ?? []));
   if (oldMeta.deletionTimestamp) {
     const added = (obj.metadata!.finalizers ?? []).filter((f) => !(oldMeta.finalizers ?? []).includes(f));
     if (added.length) errors.push({ type: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` });
