@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { Store } from '../storage/store.js';
 import type { ResourceType } from './resource.js';
 import { builtinResources, servedResources } from './kinds/index.js';
@@ -13,11 +14,13 @@ import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupporte
 import { MAX_BODY_BYTES, sendText } from './content.js';
 import { ObjectEngine, type EngineOptions } from './routes/objects.js';
 import { ResourceRoutes, parseResourcePath, splitApiPath } from './routes/resources.js';
+import { routeUpgrades } from './routes/pod-streams.js';
 import { serveDiscovery } from './routes/discovery.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { NamespaceLifecycle } from './routes/namespace-lifecycle.js';
 import { WatchSet } from './watch/stream.js';
 import { startCustomResources } from './crd/index.js';
+import { installAuthentication, registerAuthenticationApi, unsecuredChain, type AuthenticationChain } from './auth/index.js';
 
 export interface ServerOptions {
   store: Store;
@@ -46,6 +49,10 @@ export interface ServerOptions {
    * default unless `resources` is given (then it is served only if that list holds its kinds).
    */
   metrics?: MetricsOptions | false;
+  /** Serve HTTPS with these TLS options (key, cert, ca, requestCert, …); absent: plain HTTP. */
+  https?: HttpsOptions;
+  /** Who each request is (auth/); absent: every request is system:unsecured, as upstream's old insecure port. */
+  authentication?: AuthenticationChain;
 }
 
 export interface ApiServer {
@@ -86,7 +93,8 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     // Resource names may be long; kubectl's field selectors and continue tokens make long URLs.
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     forceCloseConnections: true,
-  });
+    ...(opts.https ? { https: opts.https } : {}),
+  }) as unknown as FastifyInstance;
 
   // Bodies are decoded by content.ts, which knows JSON, YAML and the patch types and answers in Statuses.
   app.removeAllContentTypeParsers();
@@ -116,6 +124,11 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     sendText(reply, 404, 'application/json', JSON.stringify(pathNotFound().toStatus()));
   });
 
+  // Authentication runs on every request before its handler; the reviews answer who a caller or a token is.
+  const authentication = opts.authentication ?? unsecuredChain();
+  installAuthentication(app, authentication, { onRefused: (reason, req) => log?.debug({ reason, url: req.url }, 'Unable to authenticate the request') });
+  registerAuthenticationApi(app, authentication, { now });
+
   const serverAddress = opts.serverAddress ?? '127.0.0.1:6443';
   const apiHandler = async (req: FastifyRequest, reply: FastifyReply) => {
     const split = splitApiPath(req.url);
@@ -128,6 +141,8 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   };
   const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
   for (const url of ['/api', '/api/*', '/apis', '/apis/*']) app.route({ method: [...methods], url, handler: apiHandler });
+  // WebSocket/SPDY upgrades (pods/exec, attach, portforward) go through the same routing and hooks.
+  routeUpgrades(app);
 
   let ready = false;
   registerSystemRoutes(app, () => registry.resources, () => ready);

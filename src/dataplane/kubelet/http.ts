@@ -6,9 +6,11 @@
  *   POST /faults/:node          {"lease": "stop"|"run", "ready": false|true}
  *   GET  /nodes/:node/usage     the driver's usage (until the metrics endpoint registers its own routes)
  * The metrics helper's routes are added through registerKubeletRoutes(app, agent) when that module exists.
+ * The kubelet API's logs, exec, attach and port-forward: streaming/server.ts.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { UnknownNodeError, type FaultRequest, type NodeAgent } from './agent.js';
+import { registerStreamingRoutes } from './streaming/server.js';
 
 export class FaultRequestError extends Error {}
 
@@ -59,6 +61,7 @@ export async function buildAgentApp(agent: NodeAgent): Promise<FastifyInstance> 
     if (!agent.hasNode(req.params.node)) throw new UnknownNodeError(req.params.node);
     return agent.fault(req.params.node, parseFaultRequest(req.body));
   });
+  registerStreamingRoutes(app, { lookupPod: (ns, name) => agent.lookupPod(ns, name), now: () => agent.clock.now() });
   const register = await usageRoutes();
   if (register) await register(app, agent);
   else app.get<{ Params: { node: string } }>('/nodes/:node/usage', async (req) => agent.nodeUsage(req.params.node));

@@ -25,7 +25,7 @@ export const nodes: ResourceType = {
 export const pods: ResourceType = {
   ...core, kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod',
   shortNames: ['po'], categories: ['all'], namespaced: true, verbs: ALL_VERBS,
-  subresources: ['status', 'binding', 'eviction', 'log'], strategy: podStrategy, columns: p.podColumns,
+  subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'], strategy: podStrategy, columns: p.podColumns,
   definition: 'io.k8s.api.core.v1.Pod',
 };
 

@@ -1,0 +1,55 @@
+/**
+ * Authentication as a step of every request: a fastify onRequest hook that runs the chain before routing reaches
+ * a handler, answers 401 with upstream's Status when it fails, and otherwise records who asked, for the steps
+ * after it (authorisation, admission) to read with `userOf(req)`.
+ */
+import type { IncomingMessage } from 'node:http';
+import { TLSSocket } from 'node:tls';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from '../status.js';
+import { sendText } from '../content.js';
+import type { AuthenticationChain } from './authenticator.js';
+import type { UserInfo } from './user.js';
+
+const users = new WeakMap<IncomingMessage, UserInfo>();
+/** Each TLS connection's client certificate (DER; empty when none), read once per connection. */
+const peerCertificates = new WeakMap<TLSSocket, Buffer>();
+const NONE = Buffer.alloc(0);
+
+export const unauthorized = (): ApiError => new ApiError(401, 'Unauthorized', 'Unauthorized');
+
+/** The user a request was authenticated as; undefined only for requests that never passed authentication. */
+export function userOf(req: FastifyRequest | IncomingMessage): UserInfo | undefined {
+  return users.get('raw' in req ? req.raw : req);
+}
+
+/** The client certificate of a request's connection, if it is TLS and the client sent one. */
+export function clientCertificateOf(raw: IncomingMessage): Buffer | undefined {
+  const sock = raw.socket;
+  if (!(sock instanceof TLSSocket)) return undefined;
+  let der = peerCertificates.get(sock);
+  if (der === undefined) {
+    const peer = sock.getPeerCertificate();
+    der = peer && peer.raw ? peer.raw : NONE;
+    peerCertificates.set(sock, der);
+  }
+  return der.length ? der : undefined;
+}
+
+export interface AuthenticationHookOptions {
+  /** Told why a request was refused (upstream logs "Unable to authenticate the request"). */
+  onRefused?: (reason: string, req: FastifyRequest) => void;
+}
+
+export function installAuthentication(app: FastifyInstance, chain: AuthenticationChain, opts: AuthenticationHookOptions = {}): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const r = await chain.authenticate({ headers: req.headers, clientCertificate: clientCertificateOf(req.raw) });
+    if ('error' in r) {
+      opts.onRefused?.(r.error, req);
+      sendText(reply, 401, 'application/json', JSON.stringify(unauthorized().toStatus()));
+      return reply;
+    }
+    users.set(req.raw, r.user);
+    return undefined;
+  });
+}
