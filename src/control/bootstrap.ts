@@ -2,6 +2,8 @@
  * What kube-apiserver creates for itself at start: the default, kube-system, kube-public and kube-node-lease
  * namespaces, and the `kubernetes` Service in default (the range's first ClusterIP, port 443 to the API port)
  * with its Endpoints and EndpointSlice pointing at this server. Idempotent: a restart changes only what moved.
+ * Also the `kube-dns` Service in kube-system at the range's tenth address (kubeadm's choice, what kubelets'
+ * clusterDNS points at), selectorless: the cluster DNS server publishes its own EndpointSlice for it.
  */
 import type { KubeObject } from './api/resource.js';
 import { ApiError } from './api/status.js';
@@ -52,6 +54,8 @@ export async function bootstrap(engine: ObjectEngine, opts: BootstrapOptions): P
     },
   });
 
+  await ensureKubeDns(engine);
+
   const subsets = [{ addresses: [{ ip: opts.host }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }];
   await upsert(engine, 'endpoints', '', 'v1', {
     apiVersion: 'v1',
@@ -70,6 +74,36 @@ export async function bootstrap(engine: ObjectEngine, opts: BootstrapOptions): P
     endpoints,
     ports,
   }, (cur) => JSON.stringify(cur['endpoints']) === JSON.stringify(endpoints) && JSON.stringify(cur['ports']) === JSON.stringify(ports));
+}
+
+/** The tenth address of the Service CIDR (10.96.0.10 in the default 10.96.0.0/12), as kubeadm's GetDNSIP. */
+export function kubeDnsIP(engine: ObjectEngine): string {
+  const n = (engine.services.ips.base + 10) >>> 0;
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+async function ensureKubeDns(engine: ObjectEngine): Promise<void> {
+  const ip = kubeDnsIP(engine);
+  try {
+    await ensure(engine, 'services', '', 'v1', 'kube-system', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS' } },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: ip,
+        clusterIPs: [ip],
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        ],
+        sessionAffinity: 'None',
+      },
+    });
+  } catch (err) {
+    // A user Service already holding the address (kube-dns deleted, the IP reused) must not stop the server.
+    if (!(err instanceof ApiError && (err.code === 422 || err.code === 409))) throw err;
+  }
 }
 
 /** Creates `obj` in default, or replaces it when `same` says the stored one is out of date. */

@@ -70,8 +70,8 @@ export function handleMessage(msg: Buffer, resolve: Resolver, transport: Transpo
   if (!result) return reply('SERVFAIL');
   const aa = result.authoritative ? packet.AUTHORITATIVE_ANSWER : 0;
   const full = reply(result.rcode, { flags: aa, answers: result.answers, authorities: result.authorities, additionals: result.additionals });
-  if (transport === 'tcp') return full;
-  const limit = opt ? Math.min(Math.max(opt.udpPayloadSize, CLASSIC_UDP_LIMIT), MAX_UDP_PAYLOAD) : CLASSIC_UDP_LIMIT;
+  // A TCP message's length is two bytes; nothing this server holds comes near it, but never send a broken frame.
+  const limit = transport === 'tcp' ? 65535 : opt ? Math.min(Math.max(opt.udpPayloadSize, CLASSIC_UDP_LIMIT), MAX_UDP_PAYLOAD) : CLASSIC_UDP_LIMIT;
   if (full.length <= limit) return full;
   // Additional records are optional (RFC 2181 9): dropping them needs no TC bit.
   const lean = reply(result.rcode, { flags: aa, answers: result.answers, authorities: result.authorities });

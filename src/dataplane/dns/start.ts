@@ -1,0 +1,139 @@
+/**
+ * Start the cluster DNS server against an API server: shared informers for Services, EndpointSlices and
+ * Namespaces, a snapshot rebuilt on the first query after a change, and the UDP/TCP listeners. What `skiff dns`
+ * runs and what `skiff server --dns-listen` starts in-process. It answers only for the cluster domain and the
+ * reverse zones, and never forwards: queries for other names are REFUSED, so nothing it is asked leaves the host.
+ * Until the caches have synced every query is SERVFAIL (as CoreDNS), never a wrong NXDOMAIN.
+ */
+import type { Namespace, Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import {
+  dropManagedFields, EndpointSlices, Namespaces, realClock, RestClient, Services, SharedInformerFactory,
+  type Clock, type ClientConfig, type KubeObject, type SharedInformer,
+} from '../../client/index.js';
+import { answerQuestion, type ZoneConfig } from './answer.js';
+import { normalizeName } from './names.js';
+import { bindListeners, DnsServer, type DnsListeners } from './server.js';
+import { buildSnapshot, type DnsSnapshot } from './snapshot.js';
+
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+export const DEFAULT_DNS_TTL = 30;
+/** The Service the kubelet's clusterDNS address belongs to; its ClusterIPs are the zone's nameserver. */
+export const KUBE_DNS = { namespace: 'kube-system', name: 'kube-dns' };
+
+export interface StartDnsOptions {
+  client: ClientConfig | RestClient;
+  /** Share informers with other components of the process; one of their own otherwise. */
+  informers?: SharedInformerFactory;
+  /** Where to listen (UDP and TCP, same port; 0 picks one). Ignored when `listeners` is given. */
+  listen?: { host: string; port: number };
+  /** Sockets bound elsewhere (e.g. inside a node's network namespace). */
+  listeners?: DnsListeners;
+  clusterDomain?: string;
+  /** TTL of the records, seconds (default 30). */
+  ttl?: number;
+  clock?: Clock;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface RunningDns {
+  address: string;
+  port: number;
+  /** Resolves true once Services, EndpointSlices and Namespaces are listed (false if stopped first). */
+  synced: Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** A cluster domain as kubelet's --cluster-domain takes it: DNS labels, lower-cased, no trailing dot. */
+export function checkClusterDomain(v: string): string {
+  const d = normalizeName(v.trim());
+  if (d === '' || !d.split('.').every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
+    throw new Error(`cluster domain ${JSON.stringify(v)}: must be DNS labels separated by dots, e.g. cluster.local`);
+  }
+  return d;
+}
+
+export function checkTTL(v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 3600) throw new Error(`ttl ${v}: must be a whole number of seconds from 0 to 3600`);
+  return v;
+}
+
+/** The answering side without sockets: informer contents → snapshot (rebuilt lazily) → answers. */
+export class DnsRecords {
+  private snapshot: DnsSnapshot | null = null;
+  private serial: number;
+  private synced = false;
+
+  constructor(
+    private readonly services: SharedInformer<Service & KubeObject>,
+    private readonly slices: SharedInformer<EndpointSlice & KubeObject>,
+    private readonly namespaces: SharedInformer<Namespace & KubeObject>,
+    private readonly zone: { zone: string; ttl: number },
+    private readonly clock: Clock,
+  ) {
+    this.serial = Math.floor(clock.now() / 1000);
+    const changed = () => {
+      this.snapshot = null;
+      this.serial = Math.floor(this.clock.now() / 1000);
+    };
+    const h = { onAdd: changed, onUpdate: changed, onDelete: changed };
+    services.addEventHandler(h);
+    slices.addEventHandler(h);
+    namespaces.addEventHandler(h);
+  }
+
+  markSynced(): void {
+    this.synced = true;
+    this.snapshot = null;
+  }
+
+  current(): DnsSnapshot | null {
+    if (!this.synced) return null;
+    this.snapshot ??= buildSnapshot(this.services.indexer.list(), this.slices.indexer.list(), this.namespaces.indexer.list());
+    return this.snapshot;
+  }
+
+  config(snap: DnsSnapshot): ZoneConfig {
+    const dns = snap.services.get(`${KUBE_DNS.namespace}/${KUBE_DNS.name}`);
+    return { zone: this.zone.zone, ttl: this.zone.ttl, serial: this.serial, nameserverIPs: dns?.clusterIPs ?? [] };
+  }
+
+  resolve = (q: { name: string; type: string; class?: string }) => {
+    const snap = this.current();
+    return snap ? answerQuestion(snap, q, this.config(snap)) : null;
+  };
+}
+
+export async function startDns(o: StartDnsOptions): Promise<RunningDns> {
+  const zone = checkClusterDomain(o.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN);
+  const ttl = checkTTL(o.ttl ?? DEFAULT_DNS_TTL);
+  const client = o.client instanceof RestClient ? o.client : new RestClient(o.client, { userAgent: 'skiff-dns' });
+  const factory = o.informers ?? new SharedInformerFactory(client);
+  const transform = { transform: dropManagedFields };
+  const informers = [
+    factory.forResource<Service & KubeObject>(Services, transform),
+    factory.forResource<EndpointSlice & KubeObject>(EndpointSlices, transform),
+    factory.forResource<Namespace & KubeObject>(Namespaces, transform),
+  ] as const;
+  const records = new DnsRecords(...informers, { zone, ttl }, o.clock ?? realClock);
+  const listeners = o.listeners ?? (await bindListeners(o.listen?.host ?? '127.0.0.1', o.listen?.port ?? 53));
+  const server = new DnsServer(listeners, { resolve: records.resolve, onError: (err, where) => o.log?.('dns error', { where, err: err.message }) });
+  const abort = new AbortController();
+  if (!o.informers) factory.start(abort.signal);
+  // Our three informers only: a shared factory may hold others that sync later.
+  const synced = Promise.all(informers.map((i) => i.waitForSync(abort.signal))).then((oks) => {
+    const ok = oks.every(Boolean);
+    if (ok) records.markSynced();
+    return ok;
+  });
+  o.log?.('dns listening', { address: server.address, port: server.port, zone, ttl });
+  return {
+    address: server.address,
+    port: server.port,
+    synced,
+    stop: async () => {
+      abort.abort();
+      await server.close();
+    },
+  };
+}
