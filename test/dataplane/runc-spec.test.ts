@@ -124,6 +124,33 @@ describe.skipIf(skip !== null)('OCI spec applied by runc', () => {
     if (extraDev) expect(r.out).toContain('hostdev');
   });
 
+  it('joins a sandbox\'s IPC and UTS namespaces by path', async () => {
+    const id = `${run}-s${n++}`;
+    ids.push(id);
+    const container: Container = { name: 'pause', command: ['sleep', '30'] };
+    const spec = buildOciSpec({
+      pod: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'sandbox', namespace: 'd', uid: 'u' }, spec: { containers: [container] } },
+      container,
+      image: { entrypoint: [], cmd: [], env: [], workingDir: '', user: '' },
+      env: [],
+      mounts: [],
+      rootfsPath: rootfs,
+      hostname: 'sandbox',
+      cgroupsPath: `${run}/${id}`,
+    });
+    const pause = await rt.run(id, join(dir, 'bundles', id), spec, join(dir, 'logs', `${id}.log`));
+    const { readlink } = await import('node:fs/promises');
+    const ipc = await readlink(`/proc/${pause.pid}/ns/ipc`);
+    const uts = await readlink(`/proc/${pause.pid}/ns/uts`);
+    const r = await runScript({}, 'readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts', {}, {
+      ipcNamespacePath: `/proc/${pause.pid}/ns/ipc`,
+      utsNamespacePath: `/proc/${pause.pid}/ns/uts`,
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toEqual([ipc, uts]);
+    await rt.remove(id);
+  });
+
   it('resources: cpu shares/quota and memory limit reach the container\'s cgroup', async () => {
     const long = `${run}-s${n++}`;
     ids.push(long);

@@ -201,6 +201,22 @@ describe('buildOciSpec', () => {
     expect(h.process.env.some((e) => e.startsWith('HOSTNAME='))).toBe(false);
   });
 
+  it('pod sandbox namespaces and /dev/shm are joined when given', () => {
+    const s = spec(input({}, { ipcNamespacePath: '/proc/9/ns/ipc', utsNamespacePath: '/proc/9/ns/uts', pidNamespacePath: '/proc/9/ns/pid', shmPath: '/pods/u/shm' }));
+    expect(s.linux.namespaces).toEqual([
+      { type: 'mount' },
+      { type: 'pid', path: '/proc/9/ns/pid' },
+      { type: 'ipc', path: '/proc/9/ns/ipc' },
+      { type: 'uts', path: '/proc/9/ns/uts' },
+      { type: 'network', path: '/run/netns/skiff-pod-1' },
+    ]);
+    const shm = s.mounts.filter((m) => m.destination === '/dev/shm');
+    expect(shm).toEqual([{ destination: '/dev/shm', source: '/pods/u/shm', type: 'bind', options: ['rbind', 'rprivate', 'rw'] }]);
+    const c: Container = { name: 'app' };
+    const hostIpc = spec(input(c, { pod: pod({ containers: [c], hostIPC: true }), shmPath: '/pods/u/shm' }));
+    expect(hostIpc.mounts.find((m) => m.destination === '/dev/shm')?.type).toBe('tmpfs');
+  });
+
   it('default mounts: /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys read-only', () => {
     const s = spec(input());
     expect(s.mounts.map((m) => m.destination)).toEqual(['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys']);

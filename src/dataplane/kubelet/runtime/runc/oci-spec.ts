@@ -66,6 +66,14 @@ export interface ContainerSpecInput {
   cgroupNamespace?: boolean;
   /** Host devices a privileged container gets (containerd's WithHostDevices); the caller lists /dev (host.ts). */
   hostDevices?: OciDevice[];
+  /**
+   * The pod sandbox's namespaces to join instead of new ones (what containerd's pause container gives: one IPC
+   * and UTS namespace per pod; a PID namespace with shareProcessNamespace), and its /dev/shm directory.
+   */
+  ipcNamespacePath?: string;
+  utsNamespacePath?: string;
+  pidNamespacePath?: string;
+  shmPath?: string;
   /** Capabilities the runtime itself holds (its bounding set, host.ts): what privileged and "ALL" grant. Default: all. */
   hostCapabilities?: string[];
 }
@@ -417,6 +425,8 @@ export function buildOciSpec(input: ContainerSpecInput): OciSpec {
     ['/etc/resolv.conf', input.resolvConfPath, readOnlyRoot],
     [container.terminationMessagePath || DEFAULT_TERMINATION_MESSAGE_PATH, input.terminationMessageHostPath, false],
   ];
+  // The pod's shared /dev/shm (with its IPC namespace), unless the host's IPC is used or a volume is there.
+  if (input.shmPath !== undefined && !podSpec.hostIPC) system.unshift(['/dev/shm', input.shmPath, false]);
   for (const [dest, source, ro] of system) {
     if (source !== undefined && !volumeDests.has(dest)) {
       extra.push(bind(dest, source, ro));
@@ -427,10 +437,11 @@ export function buildOciSpec(input: ContainerSpecInput): OciSpec {
   extra.sort((a, b) => depth(a.destination) - depth(b.destination)); // stable: same depth keeps the given order
   const mounts = [...defaults, ...extra];
 
+  const ns = (type: string, path: string | undefined): Record<string, string> => (path ? { type, path } : { type });
   const namespaces: Record<string, string>[] = [{ type: 'mount' }];
-  if (!podSpec.hostPID) namespaces.push({ type: 'pid' });
-  if (!podSpec.hostIPC) namespaces.push({ type: 'ipc' });
-  if (!podSpec.hostNetwork) namespaces.push({ type: 'uts' });
+  if (!podSpec.hostPID) namespaces.push(ns('pid', input.pidNamespacePath));
+  if (!podSpec.hostIPC) namespaces.push(ns('ipc', input.ipcNamespacePath));
+  if (!podSpec.hostNetwork) namespaces.push(ns('uts', input.utsNamespacePath));
   if (input.netnsPath !== undefined) namespaces.push({ type: 'network', path: input.netnsPath });
   if (input.cgroupNamespace) namespaces.push({ type: 'cgroup' });
 
