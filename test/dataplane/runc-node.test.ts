@@ -22,7 +22,7 @@ import { runcSkipReason, runPrefix } from './runc-fixture.js';
 const skip = realNodeSkipReason() ?? runcSkipReason();
 const IMAGE = 'skiff.test/busybox:1';
 const POD_CIDR = '10.244.77.0/24';
-const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false', 'rm'];
+const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false', 'rm', 'head', 'tr'];
 
 async function busyboxImageLayer(): Promise<FixtureEntry[]> {
   return [
@@ -222,8 +222,8 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
             name: 'live',
             image: IMAGE,
             imagePullPolicy: 'IfNotPresent',
-            command: ['sh', '-c', 'echo ok > /tmp/healthy; sleep 2; rm /tmp/healthy; exec sleep 3600'],
-            livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 2 },
+            command: ['sh', '-c', 'echo ok > /tmp/healthy; sleep 1; rm /tmp/healthy; exec sleep 3600'],
+            livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, periodSeconds: 1, failureThreshold: 1 },
           },
         ],
       },
@@ -240,8 +240,47 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     }, 10_000, 200);
     expect(events).toContainEqual(expect.objectContaining({ reason: 'Unhealthy', message: 'Liveness probe failed: cat: can\'t open \'/tmp/healthy\': No such file or directory\n' }));
     expect(events).toContainEqual(expect.objectContaining({ reason: 'Killing', message: 'Container live failed liveness probe, will be restarted' }));
-    await cluster!.client.delete(Pods, 'default', 'live', { gracePeriodSeconds: 0 });
+    await cluster!.client.delete(Pods, 'default', 'live');
     await gone('live');
+  }, 60_000);
+
+  it('a container over its memory limit is OOMKilled (137); a missing image is ErrImagePull then ImagePullBackOff', async () => {
+    await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hog', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        restartPolicy: 'Never',
+        containers: [{ name: 'hog', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'x=$(head -c 200000000 /dev/zero | tr "\\0" x); echo survived'], resources: { limits: { memory: '32Mi' } } }],
+      },
+    });
+    // Nothing listens on 127.0.0.1:1: the pull fails at once, no traffic leaves the machine.
+    await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'nopull', namespace: 'default' },
+      spec: { nodeName: 'n1', containers: [{ name: 'nopull', image: '127.0.0.1:1/nope:1' }] },
+    });
+    const hog = await eventually('hog terminated', async () => {
+      const p = await get('hog');
+      return cs(p).state?.terminated ? p : null;
+    }, 30_000, 200);
+    expect(cs(hog).state.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+    expect(status(hog).phase).toBe('Failed');
+    const seen = new Set<string>();
+    const backoff = await eventually('nopull in ImagePullBackOff', async () => {
+      const p = await get('nopull');
+      const w = cs(p).state?.waiting;
+      if (w?.reason) seen.add(w.reason);
+      return w?.reason === 'ImagePullBackOff' ? p : null;
+    }, 20_000, 50);
+    expect(cs(backoff).state.waiting.message).toBe('Back-off pulling image "127.0.0.1:1/nope:1"');
+    expect(seen.has('ErrImagePull')).toBe(true);
+    expect(status(backoff).phase).toBe('Pending');
+    for (const name of ['hog', 'nopull']) await cluster!.client.delete(Pods, 'default', name);
+    await gone('hog');
+    await gone('nopull');
   }, 60_000);
 
   it('an agent restart adopts the running container: same container, no restart, still Ready', async () => {

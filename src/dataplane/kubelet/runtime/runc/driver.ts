@@ -340,6 +340,15 @@ export class RuncPodDriver implements PodDriver {
     if (this.orphanTimer) this.env.clock.clearTimeout(this.orphanTimer);
     if (this.usageTimer) this.env.clock.clearTimeout(this.usageTimer);
     for (const e of this.pods.values()) e.worker.close();
+    // Passes in flight finish (a start, a clean-up) before the runtime's watchers go; a stuck one is not waited for.
+    let timer: TimerHandle | undefined;
+    await Promise.race([
+      Promise.all([...this.pods.values()].map((e) => e.worker.idle())),
+      new Promise<void>((r) => {
+        timer = realClock.setTimeout(r, 5000);
+      }),
+    ]);
+    if (timer) realClock.clearTimeout(timer);
     this.deps.checker.close();
     // The runtime's own watchers (log pumps); its containers keep running.
     (this.deps.runtime as { close?: () => void }).close?.();

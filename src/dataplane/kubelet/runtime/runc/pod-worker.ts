@@ -344,7 +344,7 @@ export class PodWorker {
 
   /** Resolves once no pass is running or queued (tests use it to let the loop settle). */
   idle(): Promise<void> {
-    if (!this.busy && !this.dirty) return Promise.resolve();
+    if (!this.busy && (!this.dirty || this.closed)) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -421,8 +421,8 @@ export class PodWorker {
       }
     } finally {
       this.busy = false;
-      if (!this.dirty) for (const w of this.idleWaiters.splice(0)) w();
-      else if (!this.closed) this.kick();
+      if (!this.dirty || this.closed) for (const w of this.idleWaiters.splice(0)) w();
+      else this.kick();
     }
   }
 
