@@ -41,8 +41,8 @@ describe.skipIf(skip !== null).sequential('proxy end to end: API server → info
     const first = agent.waitForSync();
     const ports = await agent.start(abort.signal);
     expect((await first).error).toBeUndefined();
-    // The bootstrap's own `kubernetes` Service is there too.
-    expect(agent.lastModel.map((sp) => sp.name).sort()).toEqual(['kubernetes', 'web']);
+    // The bootstrap's own `kubernetes` and `kube-dns` (dns/UDP, dns-tcp/TCP) Services are there too.
+    expect(agent.lastModel.map((sp) => sp.name).sort()).toEqual(['kube-dns', 'kube-dns', 'kubernetes', 'web']);
     const health = await fetch(`http://127.0.0.1:${ports.healthzPort}/healthz`);
     expect(health.status).toBe(200);
   }, 60_000);
