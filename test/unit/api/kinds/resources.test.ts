@@ -12,10 +12,14 @@ describe('kinds list', () => {
   test('serves every kind of the issue, each once', () => {
     const ids = resources.map((r) => `${groupVersion(r)}/${r.kind}`).sort();
     expect(ids).toEqual([
-      'apiextensions.k8s.io/v1/CustomResourceDefinition',
+      'admissionregistration.k8s.io/v1/MutatingWebhookConfiguration', 'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy',
+      'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding', 'admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration',
+      'apiextensions.k8s.io/v1/CustomResourceDefinition', 'apiregistration.k8s.io/v1/APIService',
       'apps/v1/ControllerRevision', 'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet',
-      'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/CronJob', 'batch/v1/Job',
+      'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/CronJob', 'batch/v1/Job', 'certificates.k8s.io/v1/CertificateSigningRequest',
       'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice', 'policy/v1/PodDisruptionBudget',
+      'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
+      'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',
       'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/Namespace', 'v1/Node', 'v1/Pod', 'v1/ReplicationController',
       'v1/Secret', 'v1/Service', 'v1/ServiceAccount',
     ]);
@@ -28,7 +32,8 @@ describe('kinds list', () => {
       daemonsets: ['ds'], cronjobs: ['cj'], namespaces: ['ns'], nodes: ['no'], configmaps: ['cm'],
       serviceaccounts: ['sa'], events: ['ev'], endpoints: ['ep'], horizontalpodautoscalers: ['hpa'],
       poddisruptionbudgets: ['pdb'], customresourcedefinitions: ['crd', 'crds'],
-      secrets: [], jobs: [], leases: [], endpointslices: [],
+      secrets: [], jobs: [], leases: [], endpointslices: [], certificatesigningrequests: ['csr'], roles: [], clusterroles: [],
+      rolebindings: [], clusterrolebindings: [], apiservices: [], validatingwebhookconfigurations: [], mutatingwebhookconfigurations: [],
     });
   });
 
@@ -41,7 +46,9 @@ describe('kinds list', () => {
   test('namespaces have no deletecollection; cluster-scoped kinds are namespaces, nodes and CRDs', () => {
     expect(byPlural('v1', 'namespaces').verbs).not.toContain('deletecollection');
     expect(byPlural('v1', 'pods').verbs).toContain('deletecollection');
-    expect(resources.filter((r) => !r.namespaced).map((r) => r.plural).sort()).toEqual(['customresourcedefinitions', 'namespaces', 'nodes']);
+    expect(resources.filter((r) => !r.namespaced).map((r) => r.plural).sort()).toEqual(['apiservices', 'certificatesigningrequests',
+      'clusterrolebindings', 'clusterroles', 'customresourcedefinitions', 'mutatingwebhookconfigurations', 'namespaces', 'nodes',
+      'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'validatingwebhookconfigurations']);
   });
 
   test('subresources, scale mappings and status flags agree', () => {
