@@ -51,7 +51,12 @@ export class Registry {
     }
     for (const r of resources) {
       const s = r.conversion?.storage;
-      if (s && (this.lookup(s.group, s.version, s.plural) !== s || s.conversion || s.kind !== r.kind || s.group !== r.group || s.plural !== r.plural)) {
+      // A custom resource's storage version may be served or not: every served version converts to it.
+      const found = s && this.lookup(s.group, s.version, s.plural);
+      const registered = s && (found === s || (r.custom && (!found || (found.custom && found.conversion?.storage === s))));
+      // A built-in kind may be served in another group from the same storage (events.k8s.io Events are core Events).
+      const sameGroup = s && (s.group === r.group || (!r.custom && !s.custom));
+      if (s && (!registered || s.conversion || s.kind !== r.kind || !sameGroup || s.plural !== r.plural)) {
         throw new Error(`resource ${groupVersion(r)}/${r.plural} converts to a storage version that is not registered as one`);
       }
     }
@@ -82,6 +87,13 @@ export class Registry {
 
   /** Stored namespaced kinds (what a namespace's deletion empties), each once; computed kinds hold nothing. */
   namespaced(): ResourceType[] {
-    return this.resources.filter((r) => r.namespaced && !r.computed && !r.conversion);
+    const out = new Set<ResourceType>();
+    for (const r of this.list) {
+      if (!r.namespaced || r.computed) continue;
+      // Custom resources are stored through their storage version, which is reached only by conversion.
+      if (!r.conversion) out.add(r);
+      else if (r.custom) out.add(r.conversion.storage);
+    }
+    return [...out];
   }
 }

@@ -212,6 +212,24 @@ describe('a namespaced CRD', () => {
     expect(out.metadata?.managedFields?.map((m) => m.manager).sort()).toEqual(['a', 'b']);
   });
 
+  test('defaults apply to objects read from storage once the schema has them', async () => {
+    await c.client.create(CronTabs, crontab('old', { cronSpec: '* * * * *' }));
+    const crd = await c.client.get(CustomResourceDefinitions, 'crontabs.stable.example.com');
+    const v = (crd['spec'] as { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } } }[] }).versions[0]!;
+    v.schema.openAPIV3Schema.properties.spec.properties['tier'] = { type: 'string', default: 'gold' };
+    await c.client.update(CustomResourceDefinitions, crd);
+    const got = await eventually('tier defaulted on read', async () => {
+      const o = await c.client.get(CronTabs, 'old', 'default');
+      return (o['spec'] as { tier?: string }).tier === 'gold' && o;
+    }, 3000, 20);
+    expect(got.metadata?.resourceVersion).toBeDefined();
+    const listed = await c.client.list(CronTabs, { namespace: 'default', fieldSelector: 'metadata.name=old' });
+    expect((listed.items[0]!['spec'] as { tier?: string }).tier).toBe('gold');
+    // Storage still holds what was written: the default is applied on the way out, as upstream's decoder does.
+    const stored = await c.server.engine.store.get('/registry/stable.example.com/crontabs/default/old');
+    expect(JSON.parse(Buffer.from(stored.kv!.value).toString()).spec.tier).toBeUndefined();
+  });
+
   test('a CRD update (a new column, a new field) is served at once', async () => {
     const crd = await c.client.get(CustomResourceDefinitions, 'crontabs.stable.example.com');
     const v = (crd['spec'] as { versions: { additionalPrinterColumns: unknown[]; schema: { openAPIV3Schema: { properties: { spec: { properties: Record<string, unknown> } } } } }[] }).versions[0]!;
@@ -317,15 +335,20 @@ describe('a cluster-scoped CRD with two versions', () => {
     expect(made['spec']).toEqual({ size: 2, mode: 'auto' });
   });
 
-  test('moving the storage version rewrites stored objects and records it in storedVersions', async () => {
+  test('moving the storage version: old objects read in any version, new ones stored in the new one; storedVersions', async () => {
     const crd = await c.client.get(CustomResourceDefinitions, 'widgets.things.example.org');
     for (const v of (crd['spec'] as { versions: { name: string; storage: boolean }[] }).versions) v.storage = v.name === 'v1';
     await c.client.update(CustomResourceDefinitions, crd);
-    await eventually('w1 stored as v1', async () => {
-      const stored = await c.server.engine.store.get('/registry/things.example.org/widgets/w1');
-      return JSON.parse(Buffer.from(stored.kv!.value).toString()).apiVersion === 'things.example.org/v1';
-    }, 3000, 20);
     const V1: ResourceRef = { group: 'things.example.org', version: 'v1', plural: 'widgets', namespaced: false };
+    const made = await eventually('a widget stored as v1', async () => {
+      await c.client.create(V1, { apiVersion: 'things.example.org/v1', kind: 'Widget', metadata: { name: 'w3' }, spec: { size: 1 } }).catch(() => undefined);
+      const stored = await c.server.engine.store.get('/registry/things.example.org/widgets/w3');
+      return stored.kv && JSON.parse(Buffer.from(stored.kv.value).toString()).apiVersion === 'things.example.org/v1';
+    }, 3000, 20);
+    expect(made).toBe(true);
+    // w1 was written as v1beta1 and stays so in storage; every version reads it as its own.
+    const stored = await c.server.engine.store.get('/registry/things.example.org/widgets/w1');
+    expect(JSON.parse(Buffer.from(stored.kv!.value).toString()).apiVersion).toBe('things.example.org/v1beta1');
     expect((await c.client.get(V1, 'w1')).apiVersion).toBe('things.example.org/v1');
     const after = await eventually('storedVersions', async () => {
       const x = await c.client.get(CustomResourceDefinitions, 'widgets.things.example.org');

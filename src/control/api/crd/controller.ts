@@ -191,29 +191,12 @@ export class CRDController {
     for (const r of had?.resources ?? []) for (const d of Object.keys(r.schemas ?? {})) defs[d] = undefined;
     for (const r of resources) Object.assign(defs, r.schemas ?? {});
     putDefinitions(defs);
-    const oldStorage = had?.resources.find((r) => !r.conversion);
-    const newStorage = resources.find((r) => !r.conversion);
+    // A new storage layout (the scope) starts a fresh watch cache; a new storage version needs nothing: reads
+    // convert whatever version an object was stored in.
+    const oldStorage = had?.resources[0] && storageOf(had.resources[0]);
+    const newStorage = resources[0] && storageOf(resources[0]);
+    if (oldStorage && newStorage && oldStorage.namespaced !== newStorage.namespaced) this.engine.dropCache(oldStorage);
     this.served.set(name, { fingerprint, resources });
-    // Objects written in an earlier storage version are rewritten in the current one (conversion None: only
-    // apiVersion changes), once when a CRD is first served and whenever its storage version moves.
-    if (newStorage && (!oldStorage || oldStorage.version !== newStorage.version)) {
-      void this.migrate(newStorage).catch((err: unknown) => {
-        if (!this.engine.isClosed && !this.stopped) this.onError(err);
-      });
-    }
-  }
-
-  private async migrate(storage: ResourceType): Promise<void> {
-    const gv = `${storage.group}/${storage.version}`;
-    const { items } = await this.engine.list(storage, undefined, {});
-    for (const e of items) {
-      if (e.object.apiVersion === gv || this.stopped) continue;
-      const m = e.object.metadata!;
-      await this.engine.guaranteedUpdate(storage, m.namespace, m.name!, (c) => ({ ...c, apiVersion: gv }), {}, 'internal').catch((err: unknown) => {
-        // One object the current schema refuses must not hold back the rest.
-        if (!(err instanceof ApiError && err.code === 404)) this.onError(err);
-      });
-    }
   }
 
   private unserve(name: string): void {
@@ -224,8 +207,7 @@ export class CRDController {
     const defs: Record<string, undefined> = {};
     for (const r of had.resources) for (const d of Object.keys(r.schemas ?? {})) defs[d] = undefined;
     putDefinitions(defs);
-    const storage = had.resources.find((r) => !r.conversion);
-    if (storage) this.engine.dropCache(storageOf(storage));
+    if (had.resources[0]) this.engine.dropCache(storageOf(had.resources[0]));
     this.served.delete(name);
   }
 
@@ -237,7 +219,8 @@ export class CRDController {
       setCondition(c, { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }, rfc3339(this.now()));
     });
     let cond: CRDCondition;
-    const storage = this.served.get(name)?.resources.find((r) => !r.conversion);
+    const first = this.served.get(name)?.resources[0];
+    const storage = first && storageOf(first);
     if (isConditionTrue(crd, 'Established') && storage) {
       cond = await this.deleteInstances(storage);
     } else {

@@ -1,7 +1,7 @@
 /**
- * The registry entries of an established CRD: one ResourceType per served version under the accepted names,
- * the storage version stored as is and the others converted to it (strategy None: only apiVersion changes),
- * each pruned, defaulted and validated by its own version's structural schema and CEL rules.
+ * The registry entries of an established CRD: one ResourceType per served version under the accepted names, each
+ * converted to the storage version's (strategy None: only apiVersion changes), pruned, defaulted and validated by
+ * its own version's structural schema and CEL rules.
  */
 import type { FieldError, KubeObject, ResourceType, ScaleMapping, Strategy } from '../resource.js';
 import { ALL_VERBS } from '../kinds/verbs.js';
@@ -69,7 +69,7 @@ export function customResources(crd: CustomResourceDefinition): ResourceType[] {
   const namespaced = crd.spec.scope === 'Namespaced';
   const storage = storageVersion(crd)!;
   // Each version is served in version-priority order, so a group's preferred version is its highest.
-  const served = crd.spec.versions.filter((v) => v.served || v.storage).sort((a, b) => compareVersions(a.name, b.name));
+  const served = crd.spec.versions.filter((v) => v.served).sort((a, b) => compareVersions(a.name, b.name));
   const build = (v: CRDVersion): ResourceType => {
     const schema = v.schema?.openAPIV3Schema;
     const hasStatus = v.subresources?.status !== undefined && v.subresources.status !== null;
@@ -93,28 +93,37 @@ export function customResources(crd: CustomResourceDefinition): ResourceType[] {
     }
     return r;
   };
+  // Every served version reads and writes through the storage version (itself served or not): a read converts
+  // the stored object (whatever version it was written in) and applies the served version's defaults, as
+  // upstream's storage decoder defaults what it reads.
   const storageR = build(storage);
+  const storageGV = `${group}/${storage.name}`;
   return served.map((v) => {
-    if (v === storage) return storageR;
     const r = build(v);
     const servedGV = `${group}/${v.name}`;
-    const storageGV = `${group}/${storage.name}`;
     const schema = v.schema?.openAPIV3Schema;
     r.conversion = {
       storage: storageR,
-      // Validated and defaulted by the version the request was made in, as upstream does while decoding it.
-      check: (o) => {
-        const c = structuredClone(o);
-        applyDefaults(c, schema);
-        return schemaOnlyErrors(schema, c);
-      },
       toStorage: (o) => {
         const out = structuredClone(o);
         applyDefaults(out, schema);
         return { ...out, apiVersion: storageGV };
       },
-      fromStorage: (o) => ({ ...structuredClone(o), apiVersion: servedGV }),
+      fromStorage: (o) => {
+        const out = structuredClone(o);
+        applyDefaults(out, schema);
+        return { ...out, apiVersion: servedGV };
+      },
     };
+    // Validated by the version the request was made in, as upstream validates before converting; the storage
+    // version's strategy then validates what is stored.
+    if (v !== storage) {
+      r.conversion.check = (o) => {
+        const c = structuredClone(o);
+        applyDefaults(c, schema);
+        return schemaOnlyErrors(schema, c);
+      };
+    }
     return r;
   });
 }
