@@ -223,6 +223,12 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     expect(err).toBeInstanceOf(RuncError);
     expect((err as Error).message).toMatch(/no such file or directory|not found/);
     expect(await rt.state(c.id)).toBeUndefined();
+    // A log that cannot be written: run() fails before starting anything, and leaves no stdin holder.
+    const bad = spec({ command: ['cat'], stdin: true });
+    await expect(rt.run(bad.id, bad.bundle, bad.spec, join(rootfs, 'bin', 'busybox', 'x.log') /* a file as its directory */, { stdin: true })).rejects.toThrow();
+    expect(await rt.state(bad.id)).toBeUndefined();
+    const holders = spawnSync('sh', ['-c', `for p in /proc/[0-9]*; do readlink $p/fd/3; done 2>/dev/null | grep -c ${bad.id} || true`]).stdout.toString().trim();
+    expect(holders).toBe('0');
   });
 
   it('SIGTERM ends a process that handles it (143); PID 1 ignoring it needs SIGKILL (137)', async () => {

@@ -257,6 +257,13 @@ export class RuncRuntime implements ContainerRuntime {
       child = spawn('/bin/sh', argv, { detached: true, stdio, cwd: bundleDir });
       child.on('error', () => undefined);
       child.unref();
+    } catch (e) {
+      // Nothing of a half-made container stays behind.
+      if (meta.stdinHolderPid) killQuietly(meta.stdinHolderPid);
+      this.pumps.get(id)?.stop();
+      this.pumps.delete(id);
+      await rm(dir, { recursive: true, force: true });
+      throw e;
     } finally {
       for (const f of fds) closeSync(f);
     }
