@@ -154,6 +154,21 @@ describe('RuncPodDriver: exits and restarts', () => {
     expect(cstat(await h.status(fb)).state.terminated).toMatchObject({ exitCode: 1, reason: 'Error', message: 'starting\nhalf line\n' });
   });
 
+  it('a new image restarts the container at once, whatever the restart policy (definition changed)', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const pod = mkPod({ restartPolicy: 'Never' });
+    await h.status(pod);
+    const updated = { ...pod, spec: { ...pod.spec, containers: [{ name: 'app', image: 'busybox:1.37' }] } };
+    h.sync(updated);
+    await h.advance(500);
+    const s = await h.status(updated);
+    expect(h.log.filter((l) => /^(run|kill)/.test(l))).toEqual(['run app 0', 'kill app SIGTERM', 'run app 1']);
+    expect(cstat(s)).toMatchObject({ restartCount: 1, image: 'docker.io/library/busybox:1.37', state: { running: {} }, lastState: { terminated: { exitCode: 143 } } });
+    expect(h.events.map((e) => e.message)).toContain('Container app definition changed, will be restarted');
+    expect(s.phase).toBe('Running');
+  });
+
   it('a container that cannot start is StartError 128, then CrashLoopBackOff', async () => {
     h = new Harness();
     await h.driver.whenReady();

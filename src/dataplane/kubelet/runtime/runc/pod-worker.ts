@@ -81,6 +81,10 @@ interface ContainerRec {
   kill?: { why: string; graceSeconds: number };
   /** The earliest moment a retry of a failed step is due. */
   retryAt?: number;
+  /** spec.image the running instance was started from; a different one now means a restart. */
+  specImage?: string;
+  /** Stopped for a new definition: starts again at once, whatever the restart policy. */
+  specChanged?: boolean;
 }
 
 /** What the driver turns into a pod status. */
@@ -111,6 +115,7 @@ interface SavedContainer {
   waitingMessage?: string;
   last: TerminatedRun | null;
   old: string[];
+  specImage?: string;
   /** Probe verdicts, so an adopted container keeps them (no readiness flap after an agent restart). */
   started?: boolean;
   ready?: boolean;
@@ -317,6 +322,11 @@ export class PodWorker {
   /** The latest pod from the API (deletion arrives this way). */
   update(pod: Pod): void {
     this.pod = pod;
+    // A container's image is the one field of it an update may change; the next pass restarts it on the new one.
+    for (const c of [...initContainersOf(pod), ...containersOf(pod)]) {
+      const r = this.recs.get(c.name);
+      if (r && (c as unknown as ContainerJSON).image !== r.spec.image) r.spec = c as unknown as ContainerJSON;
+    }
     this.kick();
   }
 
@@ -492,6 +502,14 @@ export class PodWorker {
       }
     }
 
+    // Containers whose definition changed (a new image) restart on it, whatever the restart policy, without back-off.
+    for (const r of this.recs.values()) {
+      if (r.state === 'running' && r.specImage !== undefined && r.specImage !== r.spec.image && !r.kill) {
+        this.event(r, 'Normal', 'Killing', `Container ${r.name} definition changed, will be restarted`);
+        r.kill = { why: 'definition changed', graceSeconds: podGraceSeconds(this.pod) };
+        r.specChanged = true;
+      }
+    }
     // Kills a probe or hook asked for.
     for (const r of this.recs.values()) {
       if (r.kill && r.state === 'running') {
@@ -536,7 +554,7 @@ export class PodWorker {
       }
       if (r.state === 'exited' || (r.state === 'waiting' && r.last)) {
         const code = r.state === 'exited' ? r.exitCode ?? 0 : r.last!.exitCode;
-        if (!shouldRestart('regular', policy, code)) continue;
+        if (!r.specChanged && !shouldRestart('regular', policy, code)) continue;
       }
       live++;
       await this.startOrBackOff(r);
@@ -626,7 +644,7 @@ export class PodWorker {
     const now = this.env.clock.now();
     if (r.retryAt !== undefined && now < r.retryAt) return this.scheduleAt(r.retryAt);
     r.retryAt = undefined;
-    if (r.state === 'exited' || (r.state === 'waiting' && r.last)) {
+    if (!r.specChanged && (r.state === 'exited' || (r.state === 'waiting' && r.last))) {
       const finishedAt = r.state === 'exited' ? r.finishedAt ?? now : r.last!.finishedAt;
       const until = this.backoff.inBackOffSince(r.name, finishedAt, now);
       if (until !== null) {
@@ -735,6 +753,7 @@ export class PodWorker {
       r.finishedAt = now;
       r.exitCode = 128;
       r.reason = 'StartError';
+      r.specChanged = false; // from here the restart policy and back-off decide again
       r.message = errText(err);
       r.waitingReason = r.waitingMessage = undefined;
       this.changed();
@@ -747,6 +766,8 @@ export class PodWorker {
     r.attempt = attempt;
     r.last = last;
     r.state = 'running';
+    r.specImage = typeof r.spec.image === 'string' ? r.spec.image : '';
+    r.specChanged = false;
     r.pid = info.pid;
     r.startedAt = info.startedAt ?? this.env.clock.now();
     r.finishedAt = r.exitCode = r.reason = r.message = undefined;
@@ -1085,7 +1106,7 @@ export class PodWorker {
         ...(r.waitingMessage ? { waitingMessage: r.waitingMessage } : {}),
         last: r.last,
         old: r.old.map((i) => i.id),
-        ...(r.state === 'running' ? { started: r.started, ready: r.ready } : {}),
+        ...(r.state === 'running' ? { started: r.started, ready: r.ready, ...(r.specImage !== undefined ? { specImage: r.specImage } : {}) } : {}),
       };
     }
     const saved: SavedPod = {
@@ -1142,6 +1163,7 @@ export class PodWorker {
         const info = s.id ? adopted.get(s.id) : undefined;
         if (info && info.state !== 'stopped') {
           r.pid = info.pid;
+          r.specImage = s.specImage;
           this.initProbes(r);
           // The verdicts it had stand until its probes say otherwise (upstream re-probes at once; this also avoids the flap).
           if (s.started && r.probes.startup) r.probes.startup.result = 'success';
