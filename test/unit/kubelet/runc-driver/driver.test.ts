@@ -222,6 +222,21 @@ describe('RuncPodDriver: images and config', () => {
     expect(cstat(s, 'c').state.waiting).toEqual({ reason: 'ErrImageNeverPull', message: 'Container image "local:1" is not present with pull policy of Never' });
   });
 
+  it('a sandbox that cannot be set up keeps containers ContainerCreating, records FailedCreatePodSandBox and is retried', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    h.net.failSetUp = true;
+    const pod = mkPod();
+    let s = await h.status(pod);
+    expect(cstat(s).state).toEqual({ waiting: { reason: 'ContainerCreating' } });
+    expect(cond(s, 'PodReadyToStartContainers')).toBe('False');
+    expect(h.events).toEqual([{ uid: pod.metadata!.uid, type: 'Warning', reason: 'FailedCreatePodSandBox', message: 'Failed to create pod sandbox: no IP addresses available in range set' }]);
+    h.net.failSetUp = false;
+    await h.advance(2100);
+    s = await h.status(pod);
+    expect(s.phase).toBe('Running');
+  });
+
   it('an env error is CreateContainerConfigError, retried until fixed', async () => {
     h = new Harness();
     await h.driver.whenReady();

@@ -480,6 +480,7 @@ export class PodWorker {
         this.changed();
       } catch (err) {
         this.env.log('warn', 'pod sandbox set-up failed', { pod: this.podKey(), err: errText(err) });
+        this.event(null, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errText(err)}`);
         this.scheduleAt(now + this.env.retryMs);
         return;
       }
