@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM (listeners, watches, then the store).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
@@ -13,6 +13,9 @@ import { buildServer } from '../control/api/server.js';
 import { parseGoDuration } from '../control/api/metrics/format.js';
 import { bootstrap } from '../control/bootstrap.js';
 import { loadOrCreateClusterCA } from '../control/pki/ca.js';
+import { loadOrIssueClusterCertificates, type ClusterCertificates } from '../control/pki/cluster-certs.js';
+import { ClusterIPAllocator } from '../control/api/allocators/clusterip.js';
+import { authenticationChain, TokenFileAuthenticator, UNSECURED_USER, type TokenAuthenticator } from '../control/api/auth/index.js';
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
 import { startControllerThread, type ControllerThread } from '../control/controllers/thread.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
@@ -48,6 +51,10 @@ export interface ServerFlags {
   podEvents?: boolean;
   /** The local node's runtime: simulated (default) or runc (a real node, in its own netns skiff-node-<name>). */
   nodeRuntime?: 'simulated' | 'runc';
+  /** Plain HTTP, no client certificates, every request without a token is system:unsecured (today's behaviour before TLS). */
+  insecureHttp?: boolean;
+  /** kube-apiserver's --token-auth-file: CSV token,user,uid[,"group1,group2"]. */
+  tokenAuthFile?: string;
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -77,8 +84,20 @@ function verbosityLevel(v: string): string {
   return n >= 6 ? 'trace' : n >= 4 ? 'debug' : n >= 1 ? 'info' : 'warn';
 }
 
-/** A kubeconfig for plain http, context `skiff`, namespace default; kubectl and client-node use it as is. */
-export function kubeconfigYaml(server: string): string {
+/** PEM of the cluster CA and a client certificate and key, for a kubeconfig's TLS fields. */
+export interface KubeconfigCredentials {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+const b64 = (pem: string): string => Buffer.from(pem).toString('base64');
+
+/**
+ * A kubeconfig, context `skiff`, namespace default; kubectl and client-node use it as is. With credentials: the
+ * CA to verify the server by and the client certificate to authenticate with; without: plain http.
+ */
+export function kubeconfigYaml(server: string, creds?: KubeconfigCredentials): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -86,11 +105,11 @@ export function kubeconfigYaml(server: string): string {
     '- name: skiff',
     '  cluster:',
     `    server: ${server}`,
-    // Plain http for now; client-node refuses http unless TLS verification is explicitly off.
-    '    insecure-skip-tls-verify: true',
+    // client-node refuses plain http unless TLS verification is explicitly off.
+    ...(creds ? [`    certificate-authority-data: ${b64(creds.caPem)}`] : ['    insecure-skip-tls-verify: true']),
     'users:',
     '- name: skiff',
-    '  user: {}',
+    ...(creds ? ['  user:', `    client-certificate-data: ${b64(creds.certPem)}`, `    client-key-data: ${b64(creds.keyPem)}`] : ['  user: {}']),
     'contexts:',
     '- name: skiff',
     '  context:',
@@ -104,9 +123,15 @@ export function kubeconfigYaml(server: string): string {
 }
 
 export async function runServer(flags: ServerFlags): Promise<void> {
-  // A bad --node-spec is reported before anything starts.
+  // A bad --node-spec or --token-auth-file is reported before anything starts.
   let nodeSpec: NodeSpec | null = null;
+  const tokens: TokenAuthenticator[] = [];
   try {
+    if (flags.tokenAuthFile) {
+      const { authenticator, warnings } = TokenFileAuthenticator.fromFile(flags.tokenAuthFile);
+      for (const w of warnings) process.stderr.write(`skiff server: --token-auth-file: ${w}\n`);
+      tokens.push(authenticator);
+    }
     if (flags.nodeRuntime === 'runc' && flags.nodes !== 1) throw new Error(`--node-runtime runc: runs exactly one local node (--nodes is ${flags.nodes})`);
     if (flags.nodeRuntime === 'runc') {
       const why = realNodeSkipReason();
@@ -123,10 +148,27 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const log: Logger = pino({ name: 'skiff', level: flags.logLevel }, pino.destination(2));
   // The cluster CA, made on the first start: published to every namespace (kube-root-ca.crt) by the controllers.
   const ca = loadOrCreateClusterCA(dataDir);
-  const store = await openStore({ backend: flags.storage, dataDir, etcdEndpoints: flags.etcdEndpoints });
   const { host, port } = flags.listen;
+  // HTTPS: a serving certificate for every name clients use (the kubernetes Service's among them) and the admin's
+  // client certificate, both signed by the cluster CA, reused across restarts and renewed before expiry.
+  let certs: ClusterCertificates | null = null;
+  if (!flags.insecureHttp) {
+    certs = loadOrIssueClusterCertificates(dataDir, ca, {
+      listenHosts: [host],
+      serviceIP: new ClusterIPAllocator().first,
+      interfaceAddresses: Object.values(networkInterfaces()).flatMap((as) => (as ?? []).map((a) => a.address.replace(/%.*$/, ''))),
+      hostname: hostname(),
+    });
+    for (const c of [certs.serving, certs.admin]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
+  }
+  const authentication = certs
+    ? authenticationChain({ clientCA: ca.certPem, tokens })
+    : authenticationChain({ ...(tokens.length ? { tokens } : {}), fallback: UNSECURED_USER });
+  const store = await openStore({ backend: flags.storage, dataDir, etcdEndpoints: flags.etcdEndpoints });
   const server = await buildServer({
-    store, logger: log, serverAddress: `${host}:${port}`,
+    store, logger: log, serverAddress: `${host}:${port}`, authentication,
+    // Client certificates are asked for, not required: requests without one reach the authenticator (tokens, anonymous).
+    ...(certs ? { https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false } } : {}),
     ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
   });
 
@@ -161,10 +203,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const addr = server.app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   const clientHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const url = `http://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${actualPort}`;
+  const url = `${certs ? 'https' : 'http'}://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${actualPort}`;
   await bootstrap(server.engine, { host: clientHost, port: actualPort });
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
-  writeFileSync(kubeconfig, kubeconfigYaml(url), { mode: 0o600 });
+  writeFileSync(kubeconfig, kubeconfigYaml(url, certs ? { caPem: ca.certPem, certPem: certs.admin.certPem, keyPem: certs.admin.keyPem } : undefined), { mode: 0o600 });
   if (flags.scheduler) {
     scheduler = startSchedulerThread({
       kubeconfig,
@@ -223,9 +265,11 @@ export function registerServerCommand(program: Command): Command {
     .addOption(new Option('--node-runtime <runtime>', "the local node's runtime: simulated, or runc (a real node in its own network namespace skiff-node-<name>; needs root)").choices(['simulated', 'runc']).default('simulated'))
     .option('--no-pod-events', "the in-process nodes post no container Events for pods (Pulling, Created, Started, Killing, ...)")
     .option('--metric-resolution <duration>', "how long node agents' usage is served before it is scraped again, for metrics.k8s.io (kubectl top)", metricResolution, 15_000)
+    .option('--insecure-http', 'serve plain HTTP without authentication (every request is system:unsecured) instead of HTTPS')
+    .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2" (as kube-apiserver\'s flag)')
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc' }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -242,6 +286,8 @@ export function registerServerCommand(program: Command): Command {
         metricResolutionMs: o.metricResolution,
         podEvents: o.podEvents,
         nodeRuntime: o.nodeRuntime,
+        insecureHttp: o.insecureHttp === true,
+        tokenAuthFile: o.tokenAuthFile,
       });
     });
 }

@@ -24,7 +24,10 @@ export const UNSECURED_USER: UserInfo = { name: 'system:unsecured', groups: [SYS
 export interface AuthenticationConfig {
   /** PEM of the CA client certificates must chain to; absent: client certificates are not read. */
   clientCA?: string;
-  /** Bearer token authenticators (the token file, …). */
+  /**
+   * Bearer token authenticators (the token file, …). Given (even empty), a bearer token none of them knows is 401,
+   * as upstream (whose ServiceAccount token authenticator is always there); absent, bearer tokens are not read.
+   */
   tokens?: TokenAuthenticator[];
   /** Requests without credentials are system:anonymous (default true, as kube-apiserver's --anonymous-auth). */
   anonymous?: boolean;
@@ -36,7 +39,7 @@ export interface AuthenticationConfig {
 export function authenticationChain(cfg: AuthenticationConfig): AuthenticationChain {
   const authenticators: Authenticator[] = [];
   if (cfg.clientCA) authenticators.push(new ClientCertAuthenticator(cfg.clientCA, cfg.now));
-  if (cfg.tokens?.length) authenticators.push(new BearerTokenAuthenticator(cfg.tokens));
+  if (cfg.tokens) authenticators.push(new BearerTokenAuthenticator(cfg.tokens));
   const fallback = cfg.fallback ?? (cfg.anonymous === false ? null : anonymousUser());
   return new AuthenticationChain(authenticators, { fallback });
 }
