@@ -4,6 +4,7 @@
  * removed in afterAll, also when a test fails.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -255,6 +256,9 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     await rt.run(c.id, c.bundle, c.spec, c.log);
     const r = await rt.exec(c.id, ['sh', '-c', 'echo "$GREETING $X"; cat; echo e >&2; exit 5'], { timeoutMs: 5000, env: ['X=there'], stdin: Buffer.from('in\n') });
     expect(r).toEqual({ exitCode: 5, stdout: 'hello there\nin\n', stderr: 'e\n', timedOut: false });
+    const capped = await rt.exec(c.id, ['sh', '-c', 'yes | head -c 100000; echo e >&2'], { timeoutMs: 5000, maxOutputBytes: 10 * 1024 });
+    expect(capped.stdout).toHaveLength(10 * 1024);
+    expect(capped).toMatchObject({ stderr: 'e\n', exitCode: 0 });
     const t0 = Date.now();
     const slow = await rt.exec(c.id, ['sleep', '30'], { timeoutMs: 300 });
     expect(slow.timedOut).toBe(true);
@@ -280,6 +284,7 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     await rt.remove(c.id);
     await expect(rt.exec(c.id, ['true'], { timeoutMs: 1000 })).rejects.toBeInstanceOf(RuncError);
     await expect(rt.execStream(c.id, ['true']).exit).rejects.toBeInstanceOf(RuncError);
+    expect(existsSync(join(dir, 'data', 'shim', c.id))).toBe(false); // an exec into a gone container leaves nothing
   });
 
   it.skipIf(!python3)('exec with a terminal: a pts, the size we set, resizes, and the shell\'s exit code', async () => {

@@ -26,7 +26,7 @@
  * under tty.ts's pty helper (python3), whose window size comes through a `resize` FIFO.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { constants as fsc, openSync, closeSync, readlinkSync, writeSync } from 'node:fs';
+import { constants as fsc, openSync, closeSync, mkdirSync, readlinkSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { Socket } from 'node:net';
@@ -163,6 +163,7 @@ class LogPump {
 export class RuncRuntime implements ContainerRuntime {
   private readonly root: string;
   private readonly shimRoot: string;
+  private readonly execDir: string;
   private readonly runc: string;
   private readonly startTimeoutMs: number;
   private readonly now: () => bigint;
@@ -174,6 +175,7 @@ export class RuncRuntime implements ContainerRuntime {
   constructor(opts: RuncRuntimeOptions) {
     this.root = join(opts.dataDir, 'runc');
     this.shimRoot = join(opts.dataDir, 'shim');
+    this.execDir = join(opts.dataDir, 'exec');
     this.runc = opts.runcPath ?? 'runc';
     this.startTimeoutMs = opts.startTimeoutMs ?? 30_000;
     this.now = opts.now ?? wallNanos;
@@ -433,19 +435,28 @@ export class RuncRuntime implements ContainerRuntime {
     await rm(this.shim(id), { recursive: true, force: true, maxRetries: 3 });
   }
 
-  async exec(id: string, argv: string[], opts: { timeoutMs: number; env?: string[]; stdin?: Buffer }): Promise<ExecResult> {
+  async exec(id: string, argv: string[], opts: { timeoutMs: number; env?: string[]; stdin?: Buffer; maxOutputBytes?: number }): Promise<ExecResult> {
     this.check(id);
     if (argv.length === 0) throw new RuncError('exec: no command given');
-    await mkdir(this.shim(id), { recursive: true });
-    const pidFile = this.shim(id, `exec-${process.pid}-${Math.random().toString(36).slice(2)}.pid`);
+    const pidFile = await this.execPidFile(id);
     const args = ['--root', this.root, 'exec', '--pid-file', pidFile];
     for (const e of opts.env ?? []) args.push('--env', e);
     args.push(id, ...argv);
     const child = spawn(this.runc, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Each stream keeps at most maxOutputBytes (the kubelet's exec probe reads 10 KiB); the rest is drained.
+    const cap = opts.maxOutputBytes ?? 16 << 20;
+    const collect = (into: Buffer[]): ((b: Buffer) => void) => {
+      let n = 0;
+      return (b) => {
+        if (n >= cap) return;
+        into.push(n + b.length > cap ? b.subarray(0, cap - n) : b);
+        n += b.length;
+      };
+    };
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout.on('data', collect(out));
+    child.stderr.on('data', collect(err));
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.stdin ?? Buffer.alloc(0));
     let timedOut = false;
@@ -493,7 +504,8 @@ export class RuncRuntime implements ContainerRuntime {
   private spawnExec(id: string, argv: string[], env: string[] | undefined, tty: boolean): { child: ChildProcess; exit: Promise<number>; kill: () => void } {
     this.check(id);
     if (argv.length === 0) throw new RuncError('exec: no command given');
-    const pidFile = this.shim(id, `exec-${process.pid}-${Math.random().toString(36).slice(2)}.pid`);
+    const pidFile = join(this.execDir, `${id}-${process.pid}-${Math.random().toString(36).slice(2)}.pid`);
+    mkdirSync(this.execDir, { recursive: true });
     const args = ['--root', this.root, 'exec', ...(tty ? ['-t'] : []), '--pid-file', pidFile];
     for (const e of env ?? []) args.push('--env', e);
     args.push(id, ...argv);
@@ -602,6 +614,12 @@ export class RuncRuntime implements ContainerRuntime {
     this.check(id);
     const paths = await this.cgroupPaths(id);
     return paths ? readUsage(paths) : undefined;
+  }
+
+  /** Where an exec's pid file goes (not the container's shim dir, which a gone container must not regain). */
+  private async execPidFile(id: string): Promise<string> {
+    await mkdir(this.execDir, { recursive: true });
+    return join(this.execDir, `${id}-${process.pid}-${Math.random().toString(36).slice(2)}.pid`);
   }
 
   /** Kills the stdin holder, but only if that pid still is it (it holds this container's stdin FIFO): pids get reused. */

@@ -1,5 +1,5 @@
 /**
- * Additive since the seam was agreed (runc runtime helper): run()'s optional RunOptions, and the optional
+ * Additive since the seam was agreed (runc runtime helper): run()'s optional RunOptions, exec()'s maxOutputBytes, and the optional
  * methods wait?, close?, execStream?, execTty?, attach? (fakes need not implement them).
  *
  * The seam between the runc pod driver (pod workers: restarts, probes, hooks, termination) and the OCI runtime
@@ -81,7 +81,8 @@ export interface ContainerRuntime {
   kill(id: string, signal: 'SIGTERM' | 'SIGKILL' | string): Promise<void>;
   /** Remove a stopped container (force kills a running one) with its cgroup; idempotent. */
   remove(id: string): Promise<void>;
-  exec(id: string, argv: string[], opts: { timeoutMs: number; env?: string[]; stdin?: Buffer }): Promise<ExecResult>;
+  /** maxOutputBytes caps what each stream keeps (additive; default 16 MiB). */
+  exec(id: string, argv: string[], opts: { timeoutMs: number; env?: string[]; stdin?: Buffer; maxOutputBytes?: number }): Promise<ExecResult>;
   /** Ids of this runtime's containers whose id starts with prefix (to find them again after an agent restart). */
   list(prefix: string): Promise<ContainerInfo[]>;
   stats(id: string): Promise<ContainerStats | undefined>;
