@@ -19,6 +19,14 @@ import {
   mutatingwebhookconfigurations, validatingwebhookconfigurations, validatingadmissionpolicies, validatingadmissionpolicybindings,
 } from './admissionregistration.js';
 import { apiservices } from './apiregistration.js';
+import { limitranges, resourcequotas } from './quota.js';
+import { podtemplates } from './podtemplates.js';
+import { persistentvolumes, persistentvolumeclaims } from './volumes.js';
+import { eventsV1 } from './events.js';
+import { storageclasses, csidrivers, csinodes, volumeattachments } from './storage.js';
+import { networkpolicies, ingresses, ingressclasses } from './networking.js';
+import { priorityclasses } from './scheduling.js';
+import { runtimeclasses } from './node.js';
 
 export const resources: ResourceType[] = [
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events, replicationcontrollers,
@@ -30,13 +38,16 @@ export const resources: ResourceType[] = [
   roles, rolebindings, clusterroles, clusterrolebindings, certificatesigningrequests,
   mutatingwebhookconfigurations, validatingwebhookconfigurations, validatingadmissionpolicies, validatingadmissionpolicybindings,
   apiservices,
+  limitranges, resourcequotas, podtemplates, persistentvolumes, persistentvolumeclaims,
+  storageclasses, csidrivers, csinodes, volumeattachments, networkpolicies, ingresses, ingressclasses,
+  priorityclasses, runtimeclasses,
 ];
 
 /**
  * Further versions of stored kinds, served beside their storage version and converted at the engine's boundary
  * (ResourceType.conversion). Listed after `resources`, so each group's storage version stays its preferred one.
  */
-export const otherVersions: ResourceType[] = [horizontalpodautoscalersV1];
+export const otherVersions: ResourceType[] = [horizontalpodautoscalersV1, eventsV1];
 
 /** Every stored kind in every served version. */
 export const builtinResources: ResourceType[] = [...resources, ...otherVersions];

@@ -96,7 +96,8 @@ export class ObjectEngine {
 
   /** The watch cache of a resource, started on first use. */
   cache(r: ResourceType): WatchCache {
-    const prefix = storagePrefix(r);
+    // A converted version shares its storage version's cache (events.k8s.io Events are stored as core Events).
+    const prefix = storagePrefix(storageOf(r));
     let c = this.caches.get(prefix);
     if (!c) {
       c = new WatchCache(this.store, prefix, this.options.watchCacheSize ?? 4096, this.options.onError);

@@ -17,10 +17,15 @@ describe('kinds list', () => {
       'apiextensions.k8s.io/v1/CustomResourceDefinition', 'apiregistration.k8s.io/v1/APIService',
       'apps/v1/ControllerRevision', 'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet',
       'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/CronJob', 'batch/v1/Job', 'certificates.k8s.io/v1/CertificateSigningRequest',
-      'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice', 'policy/v1/PodDisruptionBudget',
+      'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice',
+      'networking.k8s.io/v1/Ingress', 'networking.k8s.io/v1/IngressClass', 'networking.k8s.io/v1/NetworkPolicy',
+      'node.k8s.io/v1/RuntimeClass', 'policy/v1/PodDisruptionBudget',
       'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
       'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',
-      'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/Namespace', 'v1/Node', 'v1/Pod', 'v1/ReplicationController',
+      'scheduling.k8s.io/v1/PriorityClass', 'storage.k8s.io/v1/CSIDriver', 'storage.k8s.io/v1/CSINode',
+      'storage.k8s.io/v1/StorageClass', 'storage.k8s.io/v1/VolumeAttachment',
+      'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/LimitRange', 'v1/Namespace', 'v1/Node', 'v1/PersistentVolume',
+      'v1/PersistentVolumeClaim', 'v1/Pod', 'v1/PodTemplate', 'v1/ReplicationController', 'v1/ResourceQuota',
       'v1/Secret', 'v1/Service', 'v1/ServiceAccount',
     ]);
   });
@@ -34,6 +39,9 @@ describe('kinds list', () => {
       poddisruptionbudgets: ['pdb'], customresourcedefinitions: ['crd', 'crds'],
       secrets: [], jobs: [], leases: [], endpointslices: [], certificatesigningrequests: ['csr'], roles: [], clusterroles: [],
       rolebindings: [], clusterrolebindings: [], apiservices: [], validatingwebhookconfigurations: [], mutatingwebhookconfigurations: [],
+      limitranges: ['limits'], resourcequotas: ['quota'], podtemplates: [], persistentvolumes: ['pv'], persistentvolumeclaims: ['pvc'],
+      storageclasses: ['sc'], csidrivers: [], csinodes: [], volumeattachments: [], networkpolicies: ['netpol'], ingresses: ['ing'],
+      ingressclasses: [], priorityclasses: ['pc'], runtimeclasses: [],
     });
   });
 
@@ -47,8 +55,10 @@ describe('kinds list', () => {
     expect(byPlural('v1', 'namespaces').verbs).not.toContain('deletecollection');
     expect(byPlural('v1', 'pods').verbs).toContain('deletecollection');
     expect(resources.filter((r) => !r.namespaced).map((r) => r.plural).sort()).toEqual(['apiservices', 'certificatesigningrequests',
-      'clusterrolebindings', 'clusterroles', 'customresourcedefinitions', 'mutatingwebhookconfigurations', 'namespaces', 'nodes',
-      'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'validatingwebhookconfigurations']);
+      'clusterrolebindings', 'clusterroles', 'csidrivers', 'csinodes', 'customresourcedefinitions', 'ingressclasses',
+      'mutatingwebhookconfigurations', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses', 'runtimeclasses',
+      'storageclasses', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'validatingwebhookconfigurations',
+      'volumeattachments']);
   });
 
   test('subresources, scale mappings and status flags agree', () => {

@@ -1,0 +1,175 @@
+/**
+ * Strategies of core/v1 PersistentVolume and PersistentVolumeClaim, as upstream's ValidatePersistentVolume and
+ * ValidatePersistentVolumeClaim: access modes, a storage capacity or request, one volume source, class names,
+ * volume modes; defaults Retain, Filesystem and the Pending phase; the claim's spec fixed once created except
+ * for its requests.
+ */
+import type { FieldError, KubeObject, Strategy } from '../../resource.js';
+import { deepEqual, forbidden, immutable, invalid, notSupported, required } from '../../validation/errors.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from '../../validation/meta.js';
+import { isDNS1123Subdomain, nameIsDNSSubdomain } from '../../validation/names.js';
+import { QUANTITY_FORMAT_ERROR } from '../../validation/quantities.js';
+import { printQuantity, toExactQuantity } from '../../validation/quantity-canonical.js';
+import { validateLabelSelector } from '../../validation/selectors.js';
+import { ensure, isRecord, rec, setDefault, str, type Json } from './json.js';
+
+export const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
+export const VOLUME_MODES = ['Block', 'Filesystem'];
+export const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
+
+/** Every PersistentVolumeSource field; exactly one must be set. */
+const PV_SOURCES = [
+  'gcePersistentDisk', 'awsElasticBlockStore', 'hostPath', 'glusterfs', 'nfs', 'rbd', 'quobyte', 'iscsi', 'cinder',
+  'cephfs', 'fc', 'flocker', 'flexVolume', 'azureFile', 'vsphereVolume', 'azureDisk', 'photonPersistentDisk',
+  'portworxVolume', 'scaleIO', 'local', 'storageos', 'csi',
+];
+
+function validateAccessModes(modes: unknown, field: string, requiredDetail: string): FieldError[] {
+  const list = Array.isArray(modes) ? modes : [];
+  if (list.length === 0) return [required(field, requiredDetail)];
+  const errs: FieldError[] = [];
+  for (const m of list) if (!ACCESS_MODES.includes(m as string)) errs.push(notSupported(field, m, ACCESS_MODES));
+  if (list.includes('ReadWriteOncePod') && list.length > 1) {
+    errs.push(forbidden(field, 'may not use ReadWriteOncePod with other access modes'));
+  }
+  return errs;
+}
+
+function validateClassName(v: unknown, field: string): FieldError[] {
+  if (typeof v !== 'string' || v === '') return [];
+  return isDNS1123Subdomain(v).map((m) => invalid(field, v, m));
+}
+
+function validateVolumeMode(v: unknown, field: string): FieldError[] {
+  return v === undefined || v === null || VOLUME_MODES.includes(v as string) ? [] : [notSupported(field, v, VOLUME_MODES)];
+}
+
+/** A storage quantity that must be above zero (upstream's ValidatePositiveQuantityValue after the format check). */
+function validatePositiveQuantity(v: unknown, field: string): FieldError[] {
+  const q = toExactQuantity(v);
+  if (q === null) return [invalid(field, v, QUANTITY_FORMAT_ERROR)];
+  if (q.digits < 0n) return [invalid(field, printQuantity(q), 'must be greater than or equal to 0')];
+  if (q.digits === 0n) return [invalid(field, printQuantity(q), 'must be greater than zero')];
+  return [];
+}
+
+const isAbsolute = (p: unknown): boolean => typeof p === 'string' && p.startsWith('/');
+
+/** The one volume source and the checks upstream makes on the common ones. */
+function validateVolumeSource(spec: Json): FieldError[] {
+  const set = PV_SOURCES.filter((s) => spec[s] !== undefined && spec[s] !== null);
+  if (set.length === 0) return [required('spec', 'must specify a volume type')];
+  const errs: FieldError[] = set.slice(1).map((s) => forbidden(`spec.${s}`, 'may not specify more than 1 volume type'));
+  const src = rec(spec[set[0]!]) ?? {};
+  const p = `spec.${set[0]}`;
+  switch (set[0]) {
+    case 'hostPath':
+      if (!str(src.path)) errs.push(required(`${p}.path`, ''));
+      break;
+    case 'local':
+      if (!str(src.path)) errs.push(required(`${p}.path`, ''));
+      if (!rec(spec.nodeAffinity)) errs.push(required('spec.nodeAffinity', 'Local volume requires node affinity'));
+      break;
+    case 'nfs':
+      if (!str(src.server)) errs.push(required(`${p}.server`, ''));
+      if (!str(src.path)) errs.push(required(`${p}.path`, ''));
+      else if (!isAbsolute(src.path)) errs.push(invalid(`${p}.path`, src.path, 'must be an absolute path'));
+      break;
+    case 'csi':
+      if (!str(src.driver)) errs.push(required(`${p}.driver`, ''));
+      if (!str(src.volumeHandle)) errs.push(required(`${p}.volumeHandle`, ''));
+      break;
+    default:
+  }
+  return errs;
+}
+
+function validatePVSpec(obj: KubeObject): FieldError[] {
+  const spec = rec(obj.spec);
+  if (!spec) return [required('spec', '')];
+  const errs = validateAccessModes(spec.accessModes, 'spec.accessModes', '');
+  const capacity = rec(spec.capacity);
+  if (!capacity || Object.keys(capacity).length === 0) errs.push(required('spec.capacity', ''));
+  else {
+    if (capacity.storage === undefined || Object.keys(capacity).length > 1) errs.push(notSupported('spec.capacity', capacity, ['storage']));
+    for (const [k, v] of Object.entries(capacity)) errs.push(...validatePositiveQuantity(v, `spec.capacity[${k}]`));
+  }
+  const policy = spec.persistentVolumeReclaimPolicy;
+  if (typeof policy === 'string' && policy !== '' && !RECLAIM_POLICIES.includes(policy)) {
+    errs.push(notSupported('spec.persistentVolumeReclaimPolicy', policy, RECLAIM_POLICIES));
+  }
+  errs.push(...validateClassName(spec.storageClassName, 'spec.storageClassName'));
+  errs.push(...validateVolumeMode(spec.volumeMode, 'spec.volumeMode'));
+  errs.push(...validateVolumeSource(spec));
+  if (policy === 'Recycle' && spec.hostPath === undefined && spec.nfs === undefined) {
+    errs.push(forbidden('spec.persistentVolumeReclaimPolicy', 'may only be Recycle for hostPath and nfs volumes'));
+  }
+  return errs;
+}
+
+export const persistentVolumeStrategy: Strategy = {
+  default(obj) {
+    const spec = ensure(obj, 'spec');
+    setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
+    setDefault(spec, 'volumeMode', 'Filesystem');
+    setDefault(ensure(obj, 'status'), 'phase', 'Pending');
+  },
+  validate: (obj) => [...validateObjectMeta(obj, { namespaced: false, name: nameIsDNSSubdomain }), ...validatePVSpec(obj)],
+  validateUpdate: (obj, old) => {
+    const errs = [...validateObjectMetaUpdate(obj, old), ...validatePVSpec(obj)];
+    const spec = rec(obj.spec) ?? {};
+    const prev = rec(old.spec) ?? {};
+    const source = (s: Json) => Object.fromEntries(PV_SOURCES.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]));
+    if (!deepEqual(source(spec), source(prev))) {
+      errs.push(forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is forbidden once the volume has been created'));
+    }
+    errs.push(...immutable('spec.volumeMode', spec.volumeMode, prev.volumeMode));
+    if (prev.nodeAffinity !== undefined) errs.push(...immutable('spec.nodeAffinity', spec.nodeAffinity, prev.nodeAffinity));
+    return errs;
+  },
+  hasStatus: true,
+};
+
+function validatePVCSpec(obj: KubeObject): FieldError[] {
+  const spec = rec(obj.spec);
+  if (!spec) return [required('spec', '')];
+  const errs = validateAccessModes(spec.accessModes, 'spec.accessModes', 'at least 1 access mode is required');
+  errs.push(...validateLabelSelector(spec.selector, 'spec.selector'));
+  const requests = rec(rec(spec.resources)?.requests);
+  if (requests?.storage === undefined) errs.push(required('spec.resources[storage]', ''));
+  else errs.push(...validatePositiveQuantity(requests.storage, 'spec.resources[storage]'));
+  errs.push(...validateClassName(spec.storageClassName, 'spec.storageClassName'));
+  errs.push(...validateVolumeMode(spec.volumeMode, 'spec.volumeMode'));
+  return errs;
+}
+
+/** The claim's spec without what an update may change: its requests, and a volumeName being bound. */
+function frozenClaimSpec(spec: Json, prevVolumeName: unknown): Json {
+  const out: Json = { ...spec };
+  const resources = isRecord(out.resources) ? { ...out.resources } : undefined;
+  if (resources) {
+    delete resources.requests;
+    out.resources = resources;
+  }
+  delete out.volumeAttributesClassName;
+  if (!prevVolumeName) delete out.volumeName;
+  return out;
+}
+
+export const persistentVolumeClaimStrategy: Strategy = {
+  default(obj) {
+    setDefault(ensure(obj, 'spec'), 'volumeMode', 'Filesystem');
+    setDefault(ensure(obj, 'status'), 'phase', 'Pending');
+  },
+  validate: (obj) => [...validateObjectMeta(obj, { namespaced: true, name: nameIsDNSSubdomain }), ...validatePVCSpec(obj)],
+  validateUpdate: (obj, old) => {
+    const errs = [...validateObjectMetaUpdate(obj, old), ...validatePVCSpec(obj)];
+    const spec = rec(obj.spec) ?? {};
+    const prev = rec(old.spec) ?? {};
+    if (!deepEqual(frozenClaimSpec(spec, prev.volumeName), frozenClaimSpec(prev, prev.volumeName))) {
+      errs.push(forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
+    }
+    return errs;
+  },
+  hasStatus: true,
+};
