@@ -22,7 +22,7 @@ import { runcSkipReason, runPrefix } from './runc-fixture.js';
 const skip = realNodeSkipReason() ?? runcSkipReason();
 const IMAGE = 'skiff.test/busybox:1';
 const POD_CIDR = '10.244.77.0/24';
-const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false', 'rm', 'head', 'tr'];
+const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false', 'readlink', '[', 'rm', 'head', 'tr', 'hostname'];
 
 async function busyboxImageLayer(): Promise<FixtureEntry[]> {
   return [
@@ -178,6 +178,37 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     const runcRoot = join(dir, 'kubelet', 'n1', 'runtime', 'runc');
     expect(sh(['runc', '--root', runcRoot, 'list', '-q']).out).not.toContain(uid);
     expect(netnsList()).not.toContain(`${prefix}pod-${uid}`);
+  }, 60_000);
+
+  it("a pod's containers share /dev/shm, IPC and the hostname", async () => {
+    const pod = await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'pair', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          { name: 'a', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo shared > /dev/shm/x; readlink /proc/self/ns/ipc; exec sleep 3600'] },
+          { name: 'b', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'while [ ! -e /dev/shm/x ]; do sleep 0.1; done; cat /dev/shm/x; hostname; readlink /proc/self/ns/ipc; exec sleep 3600'] },
+        ],
+      },
+    });
+    const logs = join(dir, 'kubelet', 'n1', 'logs', `default_pair_${pod.metadata!.uid}`);
+    const text = (c: string) => readFileSync(join(logs, c, '0.log'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\S+ stdout F /, ''));
+    const b = await eventually("b's output", () => {
+      try {
+        const t = text('b');
+        return t.length >= 3 ? t : null;
+      } catch {
+        return null;
+      }
+    }, 20_000, 100);
+    expect(b.slice(0, 2)).toEqual(['shared', 'pair']);
+    expect(b[2]).toMatch(/^ipc:\[\d+\]$/);
+    expect(text('a')[0]).toBe(b[2]);
+    await cluster!.client.delete(Pods, 'default', 'pair');
+    await gone('pair');
   }, 60_000);
 
   it('a container that exits 3 is Terminated Error with exit code 3, restarts, then waits in CrashLoopBackOff', async () => {

@@ -10,8 +10,11 @@
  *   kubelet/<node>/pods/<uid> bundles, volumes, etc files, state.json
  *   kubelet/<node>/logs/      <ns>_<pod>_<uid>/<container>/<n>.log
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { isNotFound, type RestClient } from '../../../../client/index.js';
 import { ConfigMaps, Secrets } from '../../../../client/resources.js';
@@ -23,9 +26,11 @@ import { resourceAmount } from '../../pod/quantity.js';
 import type { NodeContext } from '../../types.js';
 import { cleanupVolumes, containerMounts, prepareVolumes, resolveEnv, type ObjectSource } from '../../volumes/index.js';
 import { buildOciSpec } from './oci-spec.js';
-import type { ContainerSpecInput, PodVolumes, RuncDeps } from './pod-worker-deps.js';
+import type { ContainerSpecInput, PodNamespaces, PodVolumes, RuncDeps } from './pod-worker-deps.js';
 import { HelperNetChecker } from './probe-net.js';
 import { RuncRuntime } from './runc.js';
+
+const execFileP = promisify(execFile);
 
 export interface RealNodeOptions {
   /** The agent's data dir (see above). */
@@ -71,6 +76,37 @@ function readOr(path: string): string | undefined {
     return undefined;
   }
 }
+
+function mountPoints(): Set<string> {
+  try {
+    return new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? ''));
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * A pod's shared IPC and UTS namespaces as files under <podDir>/sandbox (persistent namespaces, `unshare
+ * --ipc=FILE --uts=FILE`, no process needed) and its /dev/shm as a 64 MiB tmpfs, as containerd sizes it: what
+ * the pause container holds elsewhere. They outlive an agent restart and go when the pod dir is unmounted.
+ */
+export const podNamespaces: PodNamespaces = {
+  async setUp(podDir) {
+    const dir = join(podDir, 'sandbox');
+    const ipc = join(dir, 'ipc');
+    const uts = join(dir, 'uts');
+    const shm = join(dir, 'shm');
+    await mkdir(shm, { recursive: true });
+    const mounted = mountPoints();
+    if (!mounted.has(ipc) || !mounted.has(uts)) {
+      await writeFile(ipc, '', { flag: 'a' });
+      await writeFile(uts, '', { flag: 'a' });
+      await execFileP('unshare', [`--ipc=${ipc}`, `--uts=${uts}`, 'true']);
+    }
+    if (!mounted.has(shm)) await execFileP('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', shm]);
+    return { ipcNamespacePath: ipc, utsNamespacePath: uts, shmPath: shm };
+  },
+};
 
 /** The runc driver's deps for one node (the `deps` option of runcPodDriverFactory). */
 export function realRuncDeps(o: RealNodeOptions): (ctx: NodeContext) => RuncDeps {
@@ -123,9 +159,10 @@ export function realRuncDeps(o: RealNodeOptions): (ctx: NodeContext) => RuncDeps
         passwd: readOr(join(i.rootfs, 'etc/passwd')),
         group: readOr(join(i.rootfs, 'etc/group')),
         ...(memory > 0 ? { nodeMemoryCapacityBytes: memory } : {}),
+        ...(i.shared ?? {}),
       });
     };
     const checker = new HelperNetChecker(() => network.nodeNetnsPath());
-    return { runtime, images, network, volumes, buildSpec, checker, objects };
+    return { runtime, images, network, volumes, buildSpec, checker, objects, namespaces: podNamespaces };
   };
 }

@@ -56,12 +56,27 @@ export interface ContainerSpecInput {
   hostname: string;
   /** The termination-message file (already among the mounts). */
   terminationMessageHostPath?: string;
+  /** Namespaces and /dev/shm shared by the pod's containers (none: each container has its own). */
+  shared?: SharedNamespaces;
   /** The runtime id (e.g. for the cgroup path). */
   containerId: string;
   podDir: string;
 }
 
 export type SpecBuilder = (input: ContainerSpecInput) => OciSpec;
+
+/** What a pod's containers share besides the network (containerd's pause container gives these). */
+export interface SharedNamespaces {
+  ipcNamespacePath?: string;
+  utsNamespacePath?: string;
+  /** The pod's /dev/shm (a tmpfs). */
+  shmPath?: string;
+}
+
+/** Makes a pod's shared namespaces under its pod dir (idempotent); they go when the pod dir is unmounted and removed. */
+export interface PodNamespaces {
+  setUp(podDir: string, pod: Pod): Promise<SharedNamespaces>;
+}
 
 export interface RuncDeps {
   runtime: ContainerRuntime;
@@ -71,6 +86,8 @@ export interface RuncDeps {
   buildSpec: SpecBuilder;
   /** httpGet/tcpSocket checks from the node's network (probes and hooks). */
   checker: NetChecker;
+  /** The pod's shared IPC/UTS namespaces and /dev/shm; without it each container has its own. */
+  namespaces?: PodNamespaces;
   /** Reads pull secrets (imagePullSecrets); without it pulls go anonymous. */
   objects?: ObjectSource;
 }

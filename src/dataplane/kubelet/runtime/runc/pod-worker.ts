@@ -31,7 +31,7 @@ import { goDuration } from '../simulated/timeline.js';
 import { Backoff } from './backoff.js';
 import { OciSpecError } from './oci-spec.js';
 import { parseAction, probeSpec, ProbeState, type ProbeAction, type ProbeKind } from './probe.js';
-import { pullCredentials, type ContainerConfig, type ContainerJSON, type WorkerEnv } from './pod-worker-deps.js';
+import { pullCredentials, type ContainerConfig, type ContainerJSON, type SharedNamespaces, type WorkerEnv } from './pod-worker-deps.js';
 import type { ContainerInfo } from './types.js';
 
 /** The kubelet never gives a container less than this to stop (minimumGracePeriodInSeconds). */
@@ -258,6 +258,7 @@ export class PodWorker {
   private sandbox: PodSandboxNetwork | null = null;
   private podIP?: string;
   private volumes: Map<string, PreparedVolume> | null = null;
+  private shared: SharedNamespaces | null = null;
   private lastMountError?: { text: string; at: number };
   private finished = false;
   private terminal = false;
@@ -480,6 +481,16 @@ export class PodWorker {
         this.changed();
       } catch (err) {
         this.env.log('warn', 'pod sandbox set-up failed', { pod: this.podKey(), err: errText(err) });
+        this.event(null, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errText(err)}`);
+        this.scheduleAt(now + this.env.retryMs);
+        return;
+      }
+    }
+    if (!this.shared) {
+      try {
+        this.shared = (await this.env.deps.namespaces?.setUp(this.podDir, this.pod)) ?? {};
+      } catch (err) {
+        this.env.log('warn', 'pod namespaces set-up failed', { pod: this.podKey(), err: errText(err) });
         this.event(null, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errText(err)}`);
         this.scheduleAt(now + this.env.retryMs);
         return;
@@ -734,6 +745,7 @@ export class PodWorker {
         mounts: cfg.mounts,
         hostname: cfg.hostname,
         ...(cfg.terminationLogPath ? { terminationMessageHostPath: cfg.terminationLogPath } : {}),
+        ...(this.shared ? { shared: this.shared } : {}),
         containerId: inst.id,
         podDir: this.podDir,
       });
