@@ -126,3 +126,29 @@ describe('skiff agent flags', () => {
     expect(checkAgentFlags({ ...base, hostNetwork: true, clusterDns: '10.96.0.10' })).toEqual({ nodeName: 'n1', hostNetwork: true, clusterDNS: ['10.96.0.10'] });
   });
 });
+
+describe('pull credentials from imagePullSecrets', () => {
+  it('reads .dockerconfigjson auths by registry host; a missing or broken secret is skipped', async () => {
+    const { pullCredentials } = await import('../../../../src/dataplane/kubelet/runtime/runc/pod-worker-deps.js');
+    const cfg = { auths: { 'https://127.0.0.1:5000/v1/': { username: 'u', password: 'p' }, 'index.docker.io': { auth: 'dTpw' } } };
+    const secrets: Record<string, unknown> = {
+      regcred: { data: { '.dockerconfigjson': Buffer.from(JSON.stringify(cfg)).toString('base64') } },
+      broken: { data: { '.dockerconfigjson': 'not base64 json' } },
+    };
+    const asked: string[] = [];
+    const objects = {
+      secret: async (ns: string, name: string) => {
+        asked.push(`${ns}/${name}`);
+        return secrets[name] as never;
+      },
+      configMap: async () => undefined,
+    };
+    const pod = { metadata: { namespace: 'team' }, spec: { imagePullSecrets: [{ name: 'missing' }, { name: 'broken' }, { name: 'regcred' }] } };
+    const creds = await pullCredentials(pod, objects);
+    expect(asked).toEqual(['team/missing', 'team/broken', 'team/regcred']);
+    expect(creds('127.0.0.1:5000')).toEqual([{ username: 'u', password: 'p' }]);
+    expect(creds('docker.io')).toEqual([{ auth: 'dTpw' }]);
+    expect(creds('quay.io')).toEqual([]);
+    expect((await pullCredentials(pod, undefined))('127.0.0.1:5000')).toEqual([]);
+  });
+});

@@ -19,6 +19,6 @@ export function commandOnPath(name: string, path = process.env.PATH ?? '/usr/loc
 export function realNodeSkipReason(): string | null {
   if (process.platform !== 'linux') return 'a runc node needs Linux';
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'a runc node needs root (network namespaces, runc, mounts)';
-  for (const tool of ['runc', 'ip', 'nsenter', 'mount']) if (!commandOnPath(tool)) return `a runc node needs the '${tool}' command`;
+  for (const tool of ['runc', 'ip', 'nsenter', 'unshare', 'mount', 'umount']) if (!commandOnPath(tool)) return `a runc node needs the '${tool}' command`;
   return null;
 }
