@@ -63,6 +63,7 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl logs/exec/port-forward through th
   }, 30_000);
 
   afterAll(async () => {
+    web?.closeAllConnections();
     web?.close();
     await agent?.stop();
     await cluster?.close();

@@ -164,6 +164,7 @@ export interface StreamingOptions {
 export function registerStreamingRoutes(app: FastifyInstance, host: StreamingHost, o: StreamingOptions = {}): void {
   const log = o.log ?? (() => {});
   app.get<{ Params: { ns: string; pod: string; container: string }; Querystring: LogQuery }>('/containerLogs/:ns/:pod/:container', async (req, reply) => {
+    track(req.raw.socket);
     try {
       await serveLogs(host, reply, req.params.ns, req.params.pod, req.params.container, req.query);
     } catch (err) {
@@ -177,17 +178,25 @@ export function registerStreamingRoutes(app: FastifyInstance, host: StreamingHos
   }
 
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (offered) => negotiateProtocol(offered) ?? pickTunnel(offered) ?? false });
+  // Upgraded and streaming connections are not the HTTP server's to close: tracked, ended when the app closes.
+  const live = new Set<Duplex>();
+  const track = (s: Duplex): void => {
+    live.add(s);
+    s.once('close', () => live.delete(s));
+  };
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
+    track(socket);
     try {
       upgrade(req, socket, head);
     } catch (err) {
       refuse(socket, err instanceof HttpError ? err.code : 500, (err as Error).message);
     }
   });
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     for (const c of wss.clients) c.terminate();
     wss.close();
+    for (const s of live) s.destroy();
   });
 
   function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
