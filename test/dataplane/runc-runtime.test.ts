@@ -350,7 +350,7 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     await rt.remove(c.id);
   });
 
-  it('node reboot simulation: supervisor, runc and container killed; the container reads as stopped without a status, and is removable', async () => {
+  it('node reboot simulation: supervisor, runc and container killed; the container reads as stopped with containerd\'s unknown exit (255, Unknown), and is removable', async () => {
     const c = spec({ command: ['sleep', '1000'] });
     const started = await rt.run(c.id, c.bundle, c.spec, c.log);
     const meta = JSON.parse(await readFile(join(dir, 'data', 'shim', c.id, 'meta.json'), 'utf8')) as { supervisorPid: number };
@@ -364,7 +364,7 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(info?.state).toBe('stopped');
-    expect(info?.exitCode).toBeUndefined();
+    expect(info).toMatchObject({ exitCode: 255, exitReason: 'Unknown' });
     await fresh.remove(c.id);
     expect(await fresh.state(c.id)).toBeUndefined();
     fresh.close();

@@ -11,8 +11,9 @@
  * writes that number to `shim/<id>/exit`. `--keep` leaves the stopped container and its cgroup in place, so the
  * OOM counter can still be read, until remove() runs `runc delete -f`. The shell's script is a constant; every
  * value reaches it as a positional parameter. Cost: one sh and one runc per running container, outside the
- * agent: ~12 MiB RSS but ~3 MiB proportional set size (PSS) measured here, as their code pages are shared. A supervisor killed without recording (a node reboot) leaves a stopped
- * container without exitCode.
+ * agent: ~12 MiB RSS but ~3 MiB proportional set size (PSS) measured here, as their code pages are shared.
+ * A supervisor killed before recording (a node reboot) leaves a stopped container whose status is lost: it
+ * reads as exit code 255 with exitReason Unknown, as containerd reports such a container.
  *
  * Logs: runc's stdout/stderr (which it copies from the container) are FIFOs opened read-write by the
  * supervisor, so a write never fails for want of a reader; the agent reads them and appends CRI records to the
@@ -371,6 +372,10 @@ export class RuncRuntime implements ContainerRuntime {
       if (exit) {
         info.exitCode = exit.code;
         info.finishedAt = exit.at;
+      } else {
+        // The status is lost (supervisor gone); containerd's unknown exit: 255, reason Unknown.
+        info.exitCode = 255;
+        info.exitReason = 'Unknown';
       }
       const paths = await this.cgroupPaths(id);
       const ooms = paths ? await readOomKills(paths) : undefined;

@@ -1,5 +1,5 @@
 /**
- * Additive since the seam was agreed (runc runtime helper): run()'s optional RunOptions, exec()'s maxOutputBytes, and the optional
+ * Additive since the seam was agreed (runc runtime helper): run()'s optional RunOptions, exec()'s maxOutputBytes, ContainerInfo.exitReason, and the optional
  * methods wait?, close?, execStream?, execTty?, attach? (fakes need not implement them).
  *
  * The seam between the runc pod driver (pod workers: restarts, probes, hooks, termination) and the OCI runtime
@@ -23,6 +23,8 @@ export interface ContainerInfo {
   exitCode?: number;
   /** The container's cgroup hit its memory limit (reason OOMKilled, exit 137). */
   oomKilled?: boolean;
+  /** 'Unknown' when the exit status was lost (its supervisor died, e.g. a node reboot): exitCode is then 255, as containerd reports. */
+  exitReason?: 'Unknown';
 }
 
 export interface ExecResult {
