@@ -10,6 +10,7 @@ import { registerNodesCommand } from './nodes.js';
 import { registerControllerManagerCommand } from './controller-manager.js';
 import { registerImageCommand } from './image.js';
 import { registerAgentCommand } from './agent.js';
+import { registerDnsCommand } from './dns.js';
 
 const program = new Command('skiff').description('A Kubernetes-compatible cluster').version('0.1.0');
 registerServerCommand(program);
@@ -19,5 +20,6 @@ registerNodesCommand(program);
 registerControllerManagerCommand(program);
 registerImageCommand(program);
 registerAgentCommand(program);
+registerDnsCommand(program);
 
 await program.parseAsync(process.argv);

@@ -26,6 +26,7 @@ import { hostNodeName, LOCAL_POD_EVENTS_DEFAULT, localNodeSpec } from '../datapl
 import type { NodeSpec } from '../dataplane/kubelet/spec.js';
 import { startRuncNode } from '../dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../dataplane/kubelet/runtime/runc/tools.js';
+import { startDns, type RunningDns } from '../dataplane/dns/start.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -55,6 +56,8 @@ export interface ServerFlags {
   insecureHttp?: boolean;
   /** kube-apiserver's --token-auth-file: CSV token,user,uid[,"group1,group2"]. */
   tokenAuthFile?: string;
+  /** Run the cluster DNS server in-process on this address (off unless given). */
+  dnsListen?: { host: string; port: number };
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -176,6 +179,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   let controllers: ControllerThread | null = null;
   let proxy: RunningProxy | null = null;
   let nodeAgent: RunningNodeAgent | null = null;
+  let dns: RunningDns | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -184,6 +188,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     try {
       await nodeAgent?.stop();
+      await dns?.stop();
       await proxy?.stop();
       await scheduler?.stop();
       await controllers?.stop();
@@ -230,6 +235,14 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       log: (msg, fields) => log.info(fields ?? {}, msg),
     });
   }
+  if (flags.dnsListen) {
+    try {
+      dns = await startDns({ client: loadKubeconfig(kubeconfig), listen: flags.dnsListen, log: (msg, fields) => log.info(fields ?? {}, msg) });
+    } catch (err) {
+      // The API server stays useful without its DNS (e.g. the port is taken).
+      log.error({ err }, 'the cluster DNS server did not start');
+    }
+  }
   if (nodeSpec && flags.nodeRuntime === 'runc') {
     try {
       nodeAgent = await startRuncNode({ client: loadKubeconfig(kubeconfig), nodeName: nodeSpec.names?.[0] ?? hostNodeName(), dataDir, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
@@ -267,9 +280,10 @@ export function registerServerCommand(program: Command): Command {
     .option('--metric-resolution <duration>', "how long node agents' usage is served before it is scraped again, for metrics.k8s.io (kubectl top)", metricResolution, 15_000)
     .option('--insecure-http', 'serve plain HTTP without authentication (every request is system:unsecured) instead of HTTPS')
     .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2" (as kube-apiserver\'s flag)')
+    .option('--dns-listen <host:port>', 'run the cluster DNS server in-process on this address, UDP and TCP (off by default; names outside cluster.local are refused)', parseListen)
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number } }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -288,6 +302,7 @@ export function registerServerCommand(program: Command): Command {
         nodeRuntime: o.nodeRuntime,
         insecureHttp: o.insecureHttp === true,
         tokenAuthFile: o.tokenAuthFile,
+        ...(o.dnsListen ? { dnsListen: o.dnsListen } : {}),
       });
     });
 }

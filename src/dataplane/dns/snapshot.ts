@@ -47,6 +47,8 @@ export interface DnsSnapshot {
 }
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/** The Service the kubelet's clusterDNS address belongs to; its ClusterIPs are the zone's nameserver. */
+export const KUBE_DNS = { namespace: 'kube-system', name: 'kube-dns' };
 
 const port = (name: string | undefined, num: number | undefined, protocol: string | undefined): DnsPort => ({
   name: (name ?? '').toLowerCase(),

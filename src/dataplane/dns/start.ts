@@ -14,12 +14,15 @@ import {
 import { answerQuestion, type ZoneConfig } from './answer.js';
 import { normalizeName } from './names.js';
 import { bindListeners, DnsServer, type DnsListeners } from './server.js';
-import { buildSnapshot, type DnsSnapshot } from './snapshot.js';
+import { buildSnapshot, KUBE_DNS, type DnsSnapshot } from './snapshot.js';
+import { bindListenersInNetns } from './netns-listeners.js';
+import { kubeDnsSlice, publishKubeDnsSlice } from './publish.js';
+import { nodeAddresses } from '../proxy/apply/addresses.js';
+
+export { KUBE_DNS };
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const DEFAULT_DNS_TTL = 30;
-/** The Service the kubelet's clusterDNS address belongs to; its ClusterIPs are the zone's nameserver. */
-export const KUBE_DNS = { namespace: 'kube-system', name: 'kube-dns' };
 
 export interface StartDnsOptions {
   client: ClientConfig | RestClient;
@@ -27,8 +30,15 @@ export interface StartDnsOptions {
   informers?: SharedInformerFactory;
   /** Where to listen (UDP and TCP, same port; 0 picks one). Ignored when `listeners` is given. */
   listen?: { host: string; port: number };
-  /** Sockets bound elsewhere (e.g. inside a node's network namespace). */
+  /** Sockets bound elsewhere. */
   listeners?: DnsListeners;
+  /** Bind the sockets inside this named network namespace (a node's), not in this process's own. */
+  netns?: string;
+  /**
+   * Publish an EndpointSlice for kube-dns pointing at this server, so the proxy routes the kube-dns ClusterIP
+   * here. `address` defaults to the first IPv4 address of `netns`; required without one.
+   */
+  advertise?: { address?: string; nodeName?: string };
   clusterDomain?: string;
   /** TTL of the records, seconds (default 30). */
   ttl?: number;
@@ -116,7 +126,8 @@ export async function startDns(o: StartDnsOptions): Promise<RunningDns> {
     factory.forResource<Namespace & KubeObject>(Namespaces, transform),
   ] as const;
   const records = new DnsRecords(...informers, { zone, ttl }, o.clock ?? realClock);
-  const listeners = o.listeners ?? (await bindListeners(o.listen?.host ?? '127.0.0.1', o.listen?.port ?? 53));
+  const host = o.listen?.host ?? (o.netns ? '0.0.0.0' : '127.0.0.1');
+  const listeners = o.listeners ?? (o.netns ? await bindListenersInNetns(o.netns, host, o.listen?.port ?? 53) : await bindListeners(host, o.listen?.port ?? 53));
   const server = new DnsServer(listeners, { resolve: records.resolve, onError: (err, where) => o.log?.('dns error', { where, err: err.message }) });
   const abort = new AbortController();
   if (!o.informers) factory.start(abort.signal);
@@ -126,13 +137,27 @@ export async function startDns(o: StartDnsOptions): Promise<RunningDns> {
     if (ok) records.markSynced();
     return ok;
   });
-  o.log?.('dns listening', { address: server.address, port: server.port, zone, ttl });
+  let unpublish: (() => Promise<void>) | null = null;
+  try {
+    if (o.advertise) {
+      const address = o.advertise.address ?? (o.netns ? (await nodeAddresses({ netns: o.netns }))[0] : undefined);
+      if (!address) throw new Error(o.netns ? `netns ${o.netns} has no IPv4 address to advertise` : 'an advertise address is needed to publish the kube-dns endpoint');
+      unpublish = await publishKubeDnsSlice(client, kubeDnsSlice({ address, port: server.port, ...(o.advertise.nodeName ? { nodeName: o.advertise.nodeName } : {}) }));
+      o.log?.('dns endpoint published', { address, port: server.port });
+    }
+  } catch (err) {
+    abort.abort();
+    await server.close();
+    throw err;
+  }
+  o.log?.('dns listening', { address: server.address, port: server.port, zone, ttl, netns: o.netns });
   return {
     address: server.address,
     port: server.port,
     synced,
     stop: async () => {
       abort.abort();
+      await unpublish?.().catch((err: Error) => o.log?.('dns endpoint not removed', { err: err.message }));
       await server.close();
     },
   };
