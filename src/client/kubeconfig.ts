@@ -1,9 +1,11 @@
 /**
  * Reads a kubeconfig (the file kubectl uses) into what the REST client needs: the server URL of the current
- * context's cluster and its user's credentials. Credentials are carried through as given; the client uses the
- * bearer token today and hands TLS fields to the HTTPS agent.
+ * context's cluster and its user's credentials: a bearer token (or token file), the CA and client certificate
+ * and key (inline `*-data` or files), insecure-skip-tls-verify. The REST client hands the TLS fields to its
+ * HTTPS connections.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 export interface ClientConfig {
@@ -40,15 +42,25 @@ function str(d: Dict | undefined, key: string): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-function pem(d: Dict | undefined, dataKey: string, fileKey: string): string | undefined {
+/** A file a kubeconfig names: relative paths are relative to the kubeconfig's own directory, as kubectl reads them. */
+function filePath(file: string, baseDir: string | undefined): string {
+  return baseDir && !isAbsolute(file) ? resolve(baseDir, file) : file;
+}
+
+function pem(d: Dict | undefined, dataKey: string, fileKey: string, baseDir: string | undefined, source: string): string | undefined {
   const data = str(d, dataKey);
   if (data) return Buffer.from(data, 'base64').toString('utf8');
   const file = str(d, fileKey);
-  return file ? readFileSync(file, 'utf8') : undefined;
+  if (!file) return undefined;
+  try {
+    return readFileSync(filePath(file, baseDir), 'utf8');
+  } catch (e) {
+    throw new KubeconfigError(source, `${fileKey} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message}`);
+  }
 }
 
 /** Parses kubeconfig text; `source` names the file in errors. */
-export function parseKubeconfig(text: string, source = '<inline>', contextName?: string): ClientConfig {
+export function parseKubeconfig(text: string, source = '<inline>', contextName?: string, baseDir?: string): ClientConfig {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -80,10 +92,10 @@ export function parseKubeconfig(text: string, source = '<inline>', contextName?:
   return {
     server: server.replace(/\/+$/, ''),
     namespace: str(ctx?.context, 'namespace'),
-    token: str(user, 'token') ?? (str(user, 'tokenFile') ? readFileSync(str(user, 'tokenFile')!, 'utf8').trim() : undefined),
-    caData: pem(cluster.cluster, 'certificate-authority-data', 'certificate-authority'),
-    certData: pem(user, 'client-certificate-data', 'client-certificate'),
-    keyData: pem(user, 'client-key-data', 'client-key'),
+    token: str(user, 'token') ?? (str(user, 'tokenFile') ? readFileSync(filePath(str(user, 'tokenFile')!, baseDir), 'utf8').trim() : undefined),
+    caData: pem(cluster.cluster, 'certificate-authority-data', 'certificate-authority', baseDir, source),
+    certData: pem(user, 'client-certificate-data', 'client-certificate', baseDir, source),
+    keyData: pem(user, 'client-key-data', 'client-key', baseDir, source),
     insecureSkipTLSVerify: cluster.cluster['insecure-skip-tls-verify'] === true,
   };
 }
@@ -95,5 +107,5 @@ export function loadKubeconfig(file: string, contextName?: string): ClientConfig
   } catch (e) {
     throw new KubeconfigError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message);
   }
-  return parseKubeconfig(text, file, contextName);
+  return parseKubeconfig(text, file, contextName, dirname(resolve(file)));
 }

@@ -64,16 +64,18 @@ export function registerAuthenticationApi(app: FastifyInstance, chain: Authentic
     if (token === '') throw badRequest('token is required for TokenReview in authentication');
     const wanted = Array.isArray(spec['audiences']) ? spec['audiences'].filter((a): a is string => typeof a === 'string') : [];
     const r = await chain.authenticate({ headers: { authorization: `Bearer ${token}` } }, false);
+    // Field order and omissions as upstream's JSON: authenticated (left out when false), user (always), audiences, error.
     const status: Record<string, unknown> = {};
     if ('user' in r) {
       // A token that names no audiences is good for the API's own (upstream's audience-agnostic wrapping).
       const audiences = r.audiences ?? (wanted.length ? wanted : opts.apiAudiences ?? []);
       const matches = wanted.length === 0 || audiences.some((a) => wanted.includes(a));
-      status['authenticated'] = matches;
       if (matches) {
+        status['authenticated'] = true;
         status['user'] = userInfoJson(r.user);
         if (audiences.length) status['audiences'] = audiences;
       } else {
+        status['user'] = {};
         status['error'] = 'token audiences is invalid for the target audiences';
       }
     } else {
