@@ -10,6 +10,7 @@
 import { celEnv, isCelError, parse, plan, type CelResult } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { kubernetesLists } from './cel-lists.js';
+import { celErrorText, undefinedFields } from './cel-check.js';
 import type { FieldError } from '../resource.js';
 import { invalid } from '../validation/errors.js';
 import { child, index, isObject, itemsOf, type JSONSchemaProps, type ValidationRule } from './schema/types.js';
@@ -52,6 +53,15 @@ export function validateRulesCompile(schema: unknown, path: string): FieldError[
       }
       const c = compile(r.rule);
       if (c instanceof Error) errs.push(invalid(`${rp}.rule`, r.rule, `compilation failed: ERROR: ${c.message}`));
+      else {
+        const parsed = parse(r.rule);
+        const positions = Object.fromEntries(Object.entries(parsed.sourceInfo?.positions ?? {}).map(([k, v]) => [k, Number(v)]));
+        const missing = undefinedFields(parsed.expr, positions, js);
+        if (missing.length) {
+          const m = missing[0]!;
+          errs.push(invalid(`${rp}.rule`, r.rule, `compilation failed: ${celErrorText(r.rule, m.offset, `undefined field '${m.field}'`)}`));
+        }
+      }
       if (r.messageExpression !== undefined) {
         const m = compile(r.messageExpression);
         if (m instanceof Error) errs.push(invalid(`${rp}.messageExpression`, r.messageExpression, `messageExpression compilation failed: ERROR: ${m.message}`));

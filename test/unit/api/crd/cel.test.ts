@@ -77,6 +77,12 @@ describe('CEL rules', () => {
     const errs = validateRulesCompile(spec([{ rule: 'self.min <' }, { rule: 'true', reason: 'Nope' }, { rule: 'self.min > 0', optionalOldSelf: true }]), 'x');
     expect(errs.map((e) => e.field)).toEqual(['x.x-kubernetes-validations[0].rule', 'x.x-kubernetes-validations[1].reason', 'x.x-kubernetes-validations[2].optionalOldSelf']);
     expect(errs[0]!.message).toMatch(/^Invalid value: "self.min <": compilation failed: ERROR: /);
+    // Fields the schema does not declare do not compile, with cel-go's position and caret.
+    const typo = validateRulesCompile(spec([{ rule: 'self.mxa > 1' }]), 'x');
+    expect(typo.map((e) => e.message)).toEqual(["Invalid value: \"self.mxa > 1\": compilation failed: ERROR: <input>:1:5: undefined field 'mxa'\n | self.mxa > 1\n | ....^"]);
+    expect(validateRulesCompile(spec([{ rule: 'self.ports.all(p, p.prot > 0)' }]), 'x')[0]!.message).toContain("undefined field 'prot'");
+    expect(validateRulesCompile(spec([{ rule: 'self.ports[0].port > 0 && self.tags.exists(t, t == "a") && has(self.metadata)' }]), 'x')).toEqual([]);
+    expect(validateRulesCompile({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-validations': [{ rule: 'self.anything.goes' }] }, 'x')).toEqual([]);
     expect(hasRules(spec([]))).toBe(true);
     expect(hasRules({ type: 'object', properties: { a: { type: 'string' } } })).toBe(false);
   });
