@@ -169,6 +169,21 @@ describe('RuncPodDriver: exits and restarts', () => {
     expect(s.phase).toBe('Running');
   });
 
+  it('activeDeadlineSeconds: past it the containers are stopped and the pod is Failed, DeadlineExceeded', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    const pod = mkPod({ activeDeadlineSeconds: 5 });
+    await h.status(pod);
+    await h.advance(4900);
+    expect((await h.status(pod)).phase).toBe('Running');
+    await h.advance(200);
+    const s = await h.status(pod);
+    expect(s).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+    expect(cstat(s).state.terminated).toMatchObject({ exitCode: 143 });
+    expect(h.log).toContain('kill app SIGTERM');
+    expect(h.log).toContain(`tearDown ${pod.metadata!.uid}`);
+  });
+
   it('a container that cannot start is StartError 128, then CrashLoopBackOff', async () => {
     h = new Harness();
     await h.driver.whenReady();

@@ -242,6 +242,11 @@ export class RuncPodDriver implements PodDriver {
       podIsTerminal: snap.podIsTerminal,
       transitions: e.transitions,
     });
+    if (snap.deadlineExceeded) {
+      status.phase = 'Failed';
+      status.reason = 'DeadlineExceeded';
+      status.message = 'Pod was active on the node longer than the specified deadline';
+    }
     const text = JSON.stringify(status);
     const changed = text !== e.hash;
     e.hash = text;

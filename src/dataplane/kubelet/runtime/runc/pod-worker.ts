@@ -98,6 +98,8 @@ export interface WorkerSnapshot {
   removed: boolean;
   /** Nothing more will run: resources go back to the node. */
   finished: boolean;
+  /** spec.activeDeadlineSeconds passed: the pod is Failed with reason DeadlineExceeded. */
+  deadlineExceeded: boolean;
 }
 
 interface SavedContainer {
@@ -130,6 +132,7 @@ export interface SavedPod {
   podIP?: string;
   netnsPath?: string;
   finished: boolean;
+  deadlineExceeded?: boolean;
   containers: Record<string, SavedContainer>;
   backoff: ReturnType<Backoff['dump']>;
 }
@@ -261,6 +264,7 @@ export class PodWorker {
   private shared: SharedNamespaces | null = null;
   private lastMountError?: { text: string; at: number };
   private finished = false;
+  private deadlineExceeded = false;
   private terminal = false;
   private removed = false;
   private forgotten = false;
@@ -347,9 +351,10 @@ export class PodWorker {
       runtime,
       sandboxReady: this.sandbox !== null && !this.finished && !this.terminal,
       ...(this.podIP ? { podIP: this.podIP } : {}),
-      podIsTerminal: this.terminal,
+      podIsTerminal: this.terminal || this.deadlineExceeded,
       removed: this.removed,
       finished: this.finished || this.terminal || this.removed,
+      deadlineExceeded: this.deadlineExceeded,
     };
   }
 
@@ -468,6 +473,19 @@ export class PodWorker {
     if (deleting || this.forgotten) return this.terminate(this.forgotten ? 0 : podGraceSeconds(this.pod));
     if (this.finished) return;
     const now = this.env.clock.now();
+    // activeDeadlineSeconds counts from status.startTime; past it the kubelet kills the pod and fails it.
+    const ads = podSpec(this.pod).activeDeadlineSeconds;
+    if (typeof ads === 'number' && ads > 0) {
+      const deadline = this.startTime + ads * 1000;
+      if (now >= deadline) {
+        this.deadlineExceeded = true;
+        for (const r of this.recs.values()) this.stopProbes(r);
+        await Promise.all([...this.recs.values()].filter((r) => r.kind !== 'sidecar').map((r) => this.stopContainer(r, podGraceSeconds(this.pod))));
+        await this.finish();
+        return;
+      }
+      this.scheduleAt(deadline);
+    }
 
     if (!this.sandbox) {
       try {
@@ -1131,6 +1149,7 @@ export class PodWorker {
       ...(this.podIP ? { podIP: this.podIP } : {}),
       ...(this.sandbox ? { netnsPath: this.sandbox.netnsPath } : {}),
       finished: this.finished,
+      ...(this.deadlineExceeded ? { deadlineExceeded: true } : {}),
       containers,
       backoff: this.backoff.dump(),
     };
@@ -1147,6 +1166,7 @@ export class PodWorker {
   /** After an agent restart: the saved records, checked against what the runtime still has. */
   private restore(saved: SavedPod, adopted: Map<string, ContainerInfo>, sandbox: PodSandboxNetwork | undefined): void {
     this.finished = saved.finished;
+    this.deadlineExceeded = saved.deadlineExceeded === true;
     this.podIP = saved.podIP;
     // A sandbox the network no longer has (a node reboot) is set up again by the next pass.
     if (sandbox) this.sandbox = sandbox;
