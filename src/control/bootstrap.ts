@@ -8,6 +8,7 @@
 import type { KubeObject } from './api/resource.js';
 import { ApiError } from './api/status.js';
 import type { ObjectEngine } from './api/routes/objects.js';
+import { systemPriorityClassObjects } from './api/kinds/scheduling.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -40,6 +41,8 @@ export async function bootstrap(engine: ObjectEngine, opts: BootstrapOptions): P
   for (const name of SYSTEM_NAMESPACES) {
     await ensure(engine, 'namespaces', '', 'v1', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   }
+  // The system PriorityClasses, as upstream's scheduling bootstrap (system-node-critical, system-cluster-critical).
+  for (const pc of systemPriorityClassObjects()) await ensure(engine, 'priorityclasses', 'scheduling.k8s.io', 'v1', undefined, pc);
   const ip = engine.services.ips.first;
   await ensure(engine, 'services', '', 'v1', 'default', {
     apiVersion: 'v1',

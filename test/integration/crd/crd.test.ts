@@ -359,6 +359,30 @@ describe('a cluster-scoped CRD with two versions', () => {
   });
 });
 
+describe('a CRD that clashes with a built-in kind', () => {
+  test('is never established and the built-in stays served', async () => {
+    await c.client.create(CustomResourceDefinitions, {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+      metadata: { name: 'leases.coordination.k8s.io', annotations: { 'api-approved.kubernetes.io': 'unapproved, clash test' } },
+      spec: {
+        group: 'coordination.k8s.io', scope: 'Namespaced', names: { plural: 'leases', kind: 'Lease' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    });
+    const crd = await eventually('names judged', async () => {
+      const x = await c.client.get(CustomResourceDefinitions, 'leases.coordination.k8s.io');
+      return conditions(x).some((k) => k.type === 'NamesAccepted') && x;
+    }, 3000, 20);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(conditions(await c.client.get(CustomResourceDefinitions, 'leases.coordination.k8s.io')).find((k) => k.type === 'Established')?.status).not.toBe('True');
+    expect(crd.metadata?.name).toBe('leases.coordination.k8s.io');
+    const leases = await c.client.list({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true }, { namespace: 'kube-system' });
+    expect(leases.kind).toBe('LeaseList');
+    await c.client.delete(CustomResourceDefinitions, undefined, 'leases.coordination.k8s.io');
+    await eventually('clashing CRD gone', async () => (await fail(c.client.get(CustomResourceDefinitions, 'leases.coordination.k8s.io'))).code === 404, 3000, 20);
+  });
+});
+
 describe('CRD validation', () => {
   test('upstream messages for names, group, versions and schemas', async () => {
     const bad = structuredClone(CRONTAB_CRD);
@@ -374,6 +398,17 @@ describe('CRD validation', () => {
     expect(msgs).toContain('spec.group: Invalid value: "nodot": should be a domain with at least one dot');
     expect(msgs).toContain('spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required');
     expect(msgs.some((m) => m.startsWith('spec.versions: Invalid value:') && m.endsWith('must have exactly one version marked as storage version'))).toBe(true);
+
+    // A group of the Kubernetes community needs the API approval annotation.
+    const k8s = structuredClone(CRONTAB_CRD);
+    k8s.metadata = { name: 'crontabs.x.k8s.io' };
+    (k8s['spec'] as { group: string }).group = 'x.k8s.io';
+    const err3 = await fail(c.client.create(CustomResourceDefinitions, k8s));
+    expect(err3.status?.details?.causes).toEqual([{ reason: 'FieldValueRequired', field: 'metadata.annotations[api-approved.kubernetes.io]', message: 'Required value: protected groups must have approval annotation "api-approved.kubernetes.io", see https://github.com/kubernetes/enhancements/pull/1111' }]);
+    k8s.metadata = { name: 'crontabs.x.k8s.io', annotations: { 'api-approved.kubernetes.io': 'unapproved, testing only' } };
+    await c.client.create(CustomResourceDefinitions, k8s);
+    await established('crontabs.x.k8s.io');
+    await c.client.delete(CustomResourceDefinitions, undefined, 'crontabs.x.k8s.io');
 
     const nonStructural = structuredClone(CRONTAB_CRD);
     const v = (nonStructural['spec'] as { versions: { schema: { openAPIV3Schema: { properties: Record<string, unknown> } } }[] }).versions[0]!;

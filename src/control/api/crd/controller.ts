@@ -41,6 +41,8 @@ export interface CRDControllerOptions {
 
 export class CRDController {
   private readonly served = new Map<string, Served>();
+  /** CRDs whose resource the registry refused (it clashes with a built-in), by the spec it was refused for. */
+  private readonly refused = new Map<string, string>();
   private readonly queue = new Set<string>();
   private running: Promise<void> | null = null;
   private sub: Subscription | null = null;
@@ -186,7 +188,15 @@ export class CRDController {
       }
     }
     const old = new Set(had?.resources ?? []);
-    this.registry.replace((r) => old.has(r), resources);
+    try {
+      this.registry.replace((r) => old.has(r), resources);
+    } catch (err) {
+      // A path a built-in kind already serves: the CRD stays unestablished; said once per spec, not retried.
+      if (this.refused.get(name) !== fingerprint) this.onError(err);
+      this.refused.set(name, fingerprint);
+      return;
+    }
+    this.refused.delete(name);
     const defs: Record<string, import('../schema/types.js').Schema | undefined> = {};
     for (const r of had?.resources ?? []) for (const d of Object.keys(r.schemas ?? {})) defs[d] = undefined;
     for (const r of resources) Object.assign(defs, r.schemas ?? {});

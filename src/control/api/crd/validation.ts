@@ -34,7 +34,40 @@ export function validateCRD(obj: KubeObject): FieldError[] {
   }));
   errs.push(...validateSpec(crd));
   errs.push(...validateNames(crd.status?.acceptedNames, 'status.acceptedNames'));
+  errs.push(...validateAPIApproval(crd));
   return errs;
+}
+
+const APPROVAL = 'api-approved.kubernetes.io';
+const APPROVAL_PR = 'see https://github.com/kubernetes/enhancements/pull/1111';
+
+/** Groups of the Kubernetes community (k8s.io, kubernetes.io and their subdomains) need an API review's approval. */
+export const isProtectedGroup = (group: string): boolean =>
+  group === 'k8s.io' || group === 'kubernetes.io' || group.endsWith('.k8s.io') || group.endsWith('.kubernetes.io');
+
+function validateAPIApproval(crd: CustomResourceDefinition, old?: CustomResourceDefinition): FieldError[] {
+  const group = crd.spec?.group;
+  if (typeof group !== 'string' || !isProtectedGroup(group)) return [];
+  const state = (c: CustomResourceDefinition | undefined): 'missing' | 'invalid' | 'ok' => {
+    const v = c?.metadata?.annotations?.[APPROVAL];
+    if (v === undefined) return 'missing';
+    if (v.startsWith('unapproved')) return 'ok';
+    try {
+      new URL(v);
+      return 'ok';
+    } catch {
+      return 'invalid';
+    }
+  };
+  const now = state(crd);
+  // As upstream: an update that leaves the approval as it was never fails on it.
+  if (old && state(old) === now) return [];
+  const field = `metadata.annotations[${APPROVAL}]`;
+  if (now === 'missing') return [required(field, `protected groups must have approval annotation ${JSON.stringify(APPROVAL)}, ${APPROVAL_PR}`)];
+  if (now === 'invalid') {
+    return [invalid(field, crd.metadata!.annotations![APPROVAL], `protected groups must have approval annotation ${JSON.stringify(APPROVAL)} with either a URL or a reason starting with "unapproved", ${APPROVAL_PR}`)];
+  }
+  return [];
 }
 
 export function validateCRDUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
