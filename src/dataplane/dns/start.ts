@@ -126,7 +126,14 @@ export async function startDns(o: StartDnsOptions): Promise<RunningDns> {
     factory.forResource<Namespace & KubeObject>(Namespaces, transform),
   ] as const;
   const records = new DnsRecords(...informers, { zone, ttl }, o.clock ?? realClock);
-  const host = o.listen?.host ?? (o.netns ? '0.0.0.0' : '127.0.0.1');
+  let address = o.advertise?.address;
+  if (o.advertise && !address) {
+    address = o.netns ? (await nodeAddresses({ netns: o.netns }))[0] : undefined;
+    if (!address) throw new Error(o.netns ? `netns ${o.netns} has no IPv4 address to advertise` : 'an advertise address is needed to publish the kube-dns endpoint');
+  }
+  // Bound to the advertised address, not 0.0.0.0: a UDP answer from a wildcard socket leaves from the address
+  // the route picks, which need not be the one the proxy's DNAT aimed at, and conntrack would not map it back.
+  const host = o.listen?.host ?? address ?? (o.netns ? '0.0.0.0' : '127.0.0.1');
   const listeners = o.listeners ?? (o.netns ? await bindListenersInNetns(o.netns, host, o.listen?.port ?? 53) : await bindListeners(host, o.listen?.port ?? 53));
   const server = new DnsServer(listeners, { resolve: records.resolve, onError: (err, where) => o.log?.('dns error', { where, err: err.message }) });
   const abort = new AbortController();
@@ -139,9 +146,7 @@ export async function startDns(o: StartDnsOptions): Promise<RunningDns> {
   });
   let unpublish: (() => Promise<void>) | null = null;
   try {
-    if (o.advertise) {
-      const address = o.advertise.address ?? (o.netns ? (await nodeAddresses({ netns: o.netns }))[0] : undefined);
-      if (!address) throw new Error(o.netns ? `netns ${o.netns} has no IPv4 address to advertise` : 'an advertise address is needed to publish the kube-dns endpoint');
+    if (o.advertise && address) {
       unpublish = await publishKubeDnsSlice(client, kubeDnsSlice({ address, port: server.port, ...(o.advertise.nodeName ? { nodeName: o.advertise.nodeName } : {}) }));
       o.log?.('dns endpoint published', { address, port: server.port });
     }
