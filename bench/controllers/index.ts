@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RestClient } from '../../src/client/rest.js';
+import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { Deployments, Namespaces } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { flag, fmtNum, nowMs, numberFlag, printTable } from '../runner/index.js';
@@ -62,8 +63,8 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
   let client: RestClient | null = null;
   const phases: Phase[] = [];
   try {
-    procs.server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--no-scheduler', '--no-controllers'], /listening on (http:\/\/\S+)/, undefined, nodeArgs);
-    client = new RestClient({ server: procs.server.readyMatch[1]! }, { maxSockets: 16 });
+    procs.server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--no-scheduler', '--no-controllers'], /listening on (https?:\/\/\S+)/, undefined, nodeArgs);
+    client = new RestClient(loadKubeconfig(kubeconfig), { maxSockets: 16 });
     procs.scheduler = await startSkiff(['scheduler', '--kubeconfig', kubeconfig], /caches synced/, undefined, nodeArgs);
     procs.controllers = await startSkiff(['controller-manager', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0'], /leading, caches synced/, undefined, nodeArgs);
     procs.nodes = await startSkiff(['nodes', '--kubeconfig', kubeconfig, '--count', String(nodes), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in/, undefined, nodeArgs);

@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RestClient } from '../../src/client/rest.js';
+import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { Namespaces, Nodes, Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { flag, fmtMiB, fmtMs, fmtNum, nowMs, numberFlag, percentiles, pool, printTable, type Latency } from '../runner/index.js';
@@ -117,9 +118,8 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
   const runs: NodeRun[] = [];
   for (const n of counts) {
     const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-nodes-'));
-    const server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0'], /listening on (http:\/\/\S+)/);
-    const url = server.readyMatch[1]!;
-    const client = new RestClient({ server: url }, { maxSockets: 64 });
+    const server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0'], /listening on (https?:\/\/\S+)/);
+    const client = new RestClient(loadKubeconfig(join(dataDir, 'kubeconfig.yaml')), { maxSockets: 64 });
     let agent: Awaited<ReturnType<typeof startSkiff>> | null = null;
     try {
       const t0 = nowMs();

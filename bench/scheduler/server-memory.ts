@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RestClient } from '../../src/client/rest.js';
+import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { Nodes, Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { fmtMiB, fmtNum, fmtOps, nowMs, numberFlag, pool, printTable } from '../runner/index.js';
@@ -50,7 +51,7 @@ async function startServer(dataDir: string): Promise<{ child: ChildProcess; url:
     const t = setTimeout(() => reject(new Error(`skiff server not ready in 30 s: ${err}`)), 30_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = out.match(/listening on (http:\/\/\S+)/);
+      const m = out.match(/listening on (https?:\/\/\S+)/);
       if (m) {
         clearTimeout(t);
         resolveUrl(m[1]!);
@@ -82,7 +83,7 @@ export async function runServerMemory(args: string[]): Promise<ServerMemoryFigur
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-memory-'));
   const { child, url } = await startServer(dataDir);
   const pid = child.pid!;
-  const client = new RestClient({ server: url }, { maxSockets: 64 });
+  const client = new RestClient({ ...loadKubeconfig(join(dataDir, 'kubeconfig.yaml')), server: url }, { maxSockets: 64 });
   try {
     const t0 = nowMs();
     await pool(nodes, 32, (i) => client.create(Nodes, benchNode(i)), `server memory: ${fmtNum(nodes)} nodes`);

@@ -51,8 +51,10 @@ export async function startServer(dataDir: string, extra: string[] = []): Promis
       reject(new Error(`server exited with ${code}: ${err}`));
     });
   });
+  // https by default; http with --insecure-http: the ready line says which.
+  const url = readyLine.match(/listening on (https?:\/\/\S+)/)?.[1] ?? `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     dataDir,
     kubeconfig: join(dataDir, 'kubeconfig.yaml'),

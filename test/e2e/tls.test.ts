@@ -1,0 +1,102 @@
+/**
+ * `skiff server` secure by default, driven by the real kubectl and curl (skipped, saying so, without kubectl):
+ * HTTPS with the cluster CA, the written kubeconfig's admin certificate, `kubectl auth whoami`, a token from
+ * --token-auth-file, a client certificate from another CA refused with 401, anonymous /version, certificates
+ * reused across a restart, and --insecure-http's plain HTTP.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { makeDataDir, startServer, type RunningServer } from './server.js';
+import { commandPath } from '../setup/commands.js';
+import { createClusterCA } from '../../src/control/pki/ca.js';
+import { issueCertificate } from '../../src/control/pki/issue.js';
+import { ADMIN_SPEC } from '../../src/control/pki/cluster-certs.js';
+import { kubeconfigYaml } from '../../src/cli/server.js';
+
+const KUBECTL = commandPath('kubectl');
+const CURL = commandPath('curl');
+if (!KUBECTL) console.warn('kubectl not found on PATH: the TLS end-to-end suite is skipped');
+
+let data: ReturnType<typeof makeDataDir>;
+let server: RunningServer;
+
+const run = (kubeconfig: string, ...args: string[]): string =>
+  execFileSync(KUBECTL!, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const k = (...args: string[]): string => run(server.kubeconfig, ...args);
+const fails = (kubeconfig: string, ...args: string[]): string => {
+  try {
+    run(kubeconfig, ...args);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+  throw new Error(`kubectl ${args.join(' ')} unexpectedly succeeded`);
+};
+
+describe.skipIf(!KUBECTL)('skiff server over HTTPS', () => {
+  beforeAll(async () => {
+    data = makeDataDir();
+    writeFileSync(join(data.dir, 'tokens.csv'), 'tok-alice,alice,u-1,"dev,ops"\n');
+    server = await startServer(data.dir, ['--nodes', '0', '--no-scheduler', '--no-controllers', '--token-auth-file', join(data.dir, 'tokens.csv')]);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    data?.remove();
+  });
+
+  test('serves https and writes a kubeconfig with the CA and the admin client certificate', () => {
+    expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const kc = parse(readFileSync(server.kubeconfig, 'utf8')) as { clusters: Array<{ cluster: Record<string, unknown> }>; users: Array<{ user: Record<string, unknown> }> };
+    expect(kc.clusters[0]!.cluster).toEqual({ server: server.url, 'certificate-authority-data': Buffer.from(readFileSync(join(data.dir, 'ca.crt'))).toString('base64') });
+    expect(Object.keys(kc.users[0]!.user).sort()).toEqual(['client-certificate-data', 'client-key-data']);
+    expect(k('get', 'ns', '-o', 'name')).toContain('namespace/kube-system');
+  });
+
+  test('kubectl auth whoami: kubernetes-admin in system:masters', () => {
+    const out = k('auth', 'whoami');
+    expect(out).toMatch(/Username\s+kubernetes-admin/);
+    expect(out).toMatch(/Groups\s+\[system:masters system:authenticated\]/);
+  });
+
+  test('a token from --token-auth-file is its user; an unknown token is Unauthorized', () => {
+    // Beside a client certificate a token is not asked about (certificates come first): a kubeconfig without one.
+    const tokenOnly = join(data.dir, 'token.kubeconfig');
+    writeFileSync(tokenOnly, kubeconfigYaml(server.url).replace('insecure-skip-tls-verify: true', `certificate-authority: ${join(data.dir, 'ca.crt')}`).replace('  user: {}', '  user: {token: nope}'));
+    expect(fails(tokenOnly, 'get', 'ns')).toContain('error: You must be logged in to the server (Unauthorized)');
+    writeFileSync(tokenOnly, readFileSync(tokenOnly, 'utf8').replace('token: nope', 'token: tok-alice'));
+    expect(run(tokenOnly, 'auth', 'whoami')).toMatch(/Username\s+alice[\s\S]*Groups\s+\[dev ops system:authenticated\]/);
+  });
+
+  test('a client certificate from another CA is 401 Unauthorized', () => {
+    const stranger = createClusterCA();
+    const cert = issueCertificate(stranger, ADMIN_SPEC);
+    const caPem = readFileSync(join(data.dir, 'ca.crt'), 'utf8');
+    const bad = join(data.dir, 'bad.kubeconfig');
+    writeFileSync(bad, kubeconfigYaml(server.url, { caPem, certPem: cert.certPem, keyPem: cert.keyPem }));
+    expect(fails(bad, 'get', 'ns')).toContain('error: You must be logged in to the server (Unauthorized)');
+  });
+
+  test.skipIf(!CURL)('anonymous curl -k /version works; the API answers system:anonymous', () => {
+    const version = JSON.parse(execFileSync(CURL!, ['-sk', `${server.url}/version`], { encoding: 'utf8' })) as { gitVersion: string };
+    expect(version.gitVersion).toMatch(/^v1\.\d+/);
+    const review = JSON.parse(execFileSync(CURL!, ['-sk', '-X', 'POST', '-H', 'content-type: application/json', '-d', '{}', `${server.url}/apis/authentication.k8s.io/v1/selfsubjectreviews`], { encoding: 'utf8' })) as { status: { userInfo: unknown } };
+    expect(review.status.userInfo).toEqual({ username: 'system:anonymous', groups: ['system:unauthenticated'] });
+    const refused = JSON.parse(execFileSync(CURL!, ['-sk', '-H', 'Authorization: Bearer nope', `${server.url}/api`], { encoding: 'utf8' })) as Record<string, unknown>;
+    expect(refused).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+  });
+
+  test('a restart reuses the certificates; --insecure-http serves plain http as system:unsecured', async () => {
+    const before = ['apiserver.crt', 'admin.crt', 'ca.crt'].map((f) => readFileSync(join(data.dir, f), 'utf8'));
+    await server.stop();
+    server = await startServer(data.dir, ['--nodes', '0', '--no-scheduler', '--no-controllers', '--insecure-http']);
+    expect(server.url).toMatch(/^http:\/\//);
+    expect(readFileSync(server.kubeconfig, 'utf8')).toContain('insecure-skip-tls-verify: true');
+    expect(k('auth', 'whoami')).toMatch(/Username\s+system:unsecured/);
+    await server.stop();
+    server = await startServer(data.dir, ['--nodes', '0', '--no-scheduler', '--no-controllers']);
+    expect(['apiserver.crt', 'admin.crt', 'ca.crt'].map((f) => readFileSync(join(data.dir, f), 'utf8'))).toEqual(before);
+    expect(k('get', 'ns', 'default', '-o', 'name')).toBe('namespace/default\n');
+  }, 60_000);
+});
