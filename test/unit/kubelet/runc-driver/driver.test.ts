@@ -446,6 +446,19 @@ describe('RuncPodDriver: probes', () => {
     expect(h.log).toContain('kill app SIGTERM');
     expect(h.events.map((e) => e.message)).toContain('Readiness probe failed: dial tcp 10.244.1.2:6379: connect: connection refused');
     expect(h.events.map((e) => e.message)).toContain('Liveness probe failed: command "slow" timed out');
+
+    // grpc: the health service's answer, the port and the service name as the spec gives them.
+    const grpc: string[] = [];
+    h.checker.grpc = async (c) => {
+      grpc.push(`${c.host}:${c.port} ${c.service}`);
+      return { ok: false, detail: 'NOT_SERVING' };
+    };
+    const g = mkPod({ containers: [{ name: 'g', image: 'busybox:1.36', readinessProbe: { grpc: { port: 9090, service: 'api' }, periodSeconds: 1 } }] });
+    await h.status(g);
+    await h.advance(100);
+    expect(grpc).toEqual(['10.244.1.3:9090 api']);
+    expect(h.events.map((e) => e.message)).toContain('Readiness probe failed: service unhealthy (responded with "NOT_SERVING")');
+    expect(cstat(await h.status(g), 'g').ready).toBe(false);
   });
 });
 

@@ -10,7 +10,7 @@ import { ImageError, type EnsureImageOptions, type ImageService, type Rootfs, ty
 import type { NodeNetworkConfig, PodNetwork, PodNetworkRequest, PodSandboxNetwork } from '../../../../src/dataplane/kubelet/network/types.js';
 import { RuncPodDriver, type RuncDriverOptions } from '../../../../src/dataplane/kubelet/runtime/runc/driver.js';
 import type { ContainerConfig, ContainerJSON, ContainerSpecInput, PodVolumes, RuncDeps } from '../../../../src/dataplane/kubelet/runtime/runc/pod-worker-deps.js';
-import type { CheckResult, HttpCheck, NetChecker, TcpCheck } from '../../../../src/dataplane/kubelet/runtime/runc/probe-net.js';
+import type { CheckResult, GrpcCheck, HttpCheck, NetChecker, TcpCheck } from '../../../../src/dataplane/kubelet/runtime/runc/probe-net.js';
 import type { ContainerInfo, ContainerRuntime, ContainerStats, ExecResult, OciSpec } from '../../../../src/dataplane/kubelet/runtime/runc/types.js';
 import type { DriverEvent, NodeContext, Pod, PodStatus, SyncResult } from '../../../../src/dataplane/kubelet/types.js';
 import { VolumeError, type PreparedVolume } from '../../../../src/dataplane/kubelet/volumes/types.js';
@@ -188,6 +188,7 @@ export class FakeVolumes implements PodVolumes {
 export class FakeChecker implements NetChecker {
   http: (c: HttpCheck) => Promise<CheckResult> = async () => ({ ok: true, detail: '200' });
   tcp: (c: TcpCheck) => Promise<CheckResult> = async () => ({ ok: true, detail: 'connected' });
+  grpc: (c: GrpcCheck) => Promise<CheckResult> = async () => ({ ok: true, detail: 'SERVING' });
   closed = false;
   close(): void {
     this.closed = true;

@@ -57,3 +57,42 @@ describe('HelperNetChecker (the probe helper process, here in this network names
     expect(await c.tcp({ host: '127.0.0.1', port, timeoutMs: 500 })).toEqual({ ok: false, detail: 'node is shutting down' });
   });
 });
+
+describe('HelperNetChecker grpc (grpc.health.v1 over plaintext HTTP/2)', () => {
+  it('asks Health/Check for the service and passes only SERVING', async () => {
+    const { createServer: createH2 } = await import('node:http2');
+    const asked: string[] = [];
+    const server = createH2();
+    server.on('stream', (stream, headers) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (d: Buffer) => chunks.push(d));
+      stream.on('end', () => {
+        const body = Buffer.concat(chunks).subarray(5);
+        const service = body.length ? body.subarray(2).toString() : '';
+        asked.push(`${headers[':path']} ${headers['content-type']} ${JSON.stringify(service)}`);
+        const status = service === 'down' ? 2 : 1;
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        const msg = Buffer.from([8, status]);
+        const frame = Buffer.alloc(5 + msg.length);
+        frame.writeUInt32BE(msg.length, 1);
+        msg.copy(frame, 5);
+        stream.end(frame);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const checker = new HelperNetChecker();
+    try {
+      expect(await checker.grpc({ host: '127.0.0.1', port, service: '', timeoutMs: 2000 })).toEqual({ ok: true, detail: 'SERVING' });
+      expect(await checker.grpc({ host: '127.0.0.1', port, service: 'down', timeoutMs: 2000 })).toEqual({ ok: false, detail: 'NOT_SERVING' });
+      expect(asked).toEqual(['/grpc.health.v1.Health/Check application/grpc ""', '/grpc.health.v1.Health/Check application/grpc "down"']);
+      server.close();
+      const refused = await checker.grpc({ host: '127.0.0.1', port, service: '', timeoutMs: 1000 });
+      expect(refused.ok).toBe(false);
+    } finally {
+      checker.close();
+      server.close();
+    }
+  });
+});

@@ -938,7 +938,7 @@ export class PodWorker {
     this.probeAt(r, p, Math.max(startedAt + p.spec.periodSeconds * 1000, this.env.clock.now()));
   }
 
-  /** Runs a probe or hook action against the container; grpc probes are not supported yet and count as success. */
+  /** Runs a probe or hook action against the container (exec through the runtime, the rest through the checker). */
   private async runAction(r: ContainerRec, action: ProbeAction, timeoutMs: number): Promise<{ ok: boolean; detail: string; exitCode?: number }> {
     const { deps } = this.env;
     try {
@@ -948,13 +948,20 @@ export class PodWorker {
         if (res.timedOut) return { ok: false, detail: `command ${JSON.stringify(action.command.join(' '))} timed out` };
         return { ok: res.exitCode === 0, detail: `${res.stdout}${res.stderr}`.slice(0, 1024), ...(res.exitCode !== 0 ? { exitCode: res.exitCode } : {}) };
       }
-      if (action.type === 'grpc') return { ok: true, detail: 'grpc probes are not supported by this node' };
       const port = this.resolvePort(r, action.port);
       if (port === null) return { ok: false, detail: `port ${JSON.stringify(action.port)} not found in container ${r.name}` };
-      const host = action.host ?? this.podIP ?? this.env.hostIP;
+      const host = (action.type === 'grpc' ? undefined : action.host) ?? this.podIP ?? this.env.hostIP;
       const addr = `${host.includes(':') ? `[${host}]` : host}:${port}`;
       // The prober's own words (Go's net/http and net errors), as Events show them.
       const dial = (code: string): string => (code === 'ECONNREFUSED' ? `dial tcp ${addr}: connect: connection refused` : code === 'timeout' ? `dial tcp ${addr}: i/o timeout` : `dial tcp ${addr}: ${code}`);
+      if (action.type === 'grpc') {
+        const res = await deps.checker.grpc({ host, port, service: action.service ?? '', timeoutMs });
+        if (res.ok) return res;
+        // The prober's grpc words: an answer that is not SERVING, or no answer in time.
+        if (/^[A-Z_]+$|^\d+$/.test(res.detail)) return { ok: false, detail: `service unhealthy (responded with ${JSON.stringify(res.detail)})` };
+        if (res.detail.startsWith('rpc error')) return { ok: false, detail: res.detail };
+        return { ok: false, detail: `timeout: failed to connect service ${JSON.stringify(addr)} within ${timeoutMs / 1000}s: ${res.detail === 'timeout' ? 'context deadline exceeded' : dial(res.detail)}` };
+      }
       if (action.type === 'tcpSocket') {
         const res = await deps.checker.tcp({ host, port, timeoutMs });
         return res.ok ? res : { ok: false, detail: dial(res.detail) };

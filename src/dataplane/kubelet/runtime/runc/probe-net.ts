@@ -1,5 +1,5 @@
 /**
- * httpGet and tcpSocket checks (probes and lifecycle hooks) from the node's side, as the kubelet makes them: the
+ * httpGet, tcpSocket and grpc checks (probes and lifecycle hooks) from the node's side, as the kubelet makes them: the
  * kubelet lives in the node's network, but this agent may not (the node has its own namespace unless
  * --host-network). So the checks run in one small helper process per node, started inside the node's network
  * namespace (`nsenter --net=PATH`; none when the node is the host's), speaking JSON lines on stdin/stdout:
@@ -26,6 +26,14 @@ export interface TcpCheck {
   timeoutMs: number;
 }
 
+export interface GrpcCheck {
+  host: string;
+  port: number;
+  /** grpc.health.v1 HealthCheckRequest.service ('' = the server as a whole). */
+  service: string;
+  timeoutMs: number;
+}
+
 export interface CheckResult {
   ok: boolean;
   /** The status code, or what went wrong (the kubelet's probe output). */
@@ -35,6 +43,8 @@ export interface CheckResult {
 export interface NetChecker {
   http(c: HttpCheck): Promise<CheckResult>;
   tcp(c: TcpCheck): Promise<CheckResult>;
+  /** grpc.health.v1.Health/Check over plaintext HTTP/2; ok only for SERVING, detail the status name. */
+  grpc(c: GrpcCheck): Promise<CheckResult>;
   close(): void;
 }
 
@@ -44,10 +54,24 @@ export interface NetChecker {
  * are not followed (upstream follows same-host ones only: a 3xx counts as success either way).
  */
 const HELPER = `
-const http=require('http'),https=require('https'),net=require('net'),rl=require('readline');
+const http=require('http'),https=require('https'),http2=require('http2'),net=require('net'),rl=require('readline');
 const out=(o)=>process.stdout.write(JSON.stringify(o)+'\\n');
+const varint=(n)=>{const b=[];while(n>127){b.push((n&127)|128);n>>>=7}b.push(n);return Buffer.from(b)};
+const STATUS=['UNKNOWN','SERVING','NOT_SERVING','SERVICE_UNKNOWN'];
 rl.createInterface({input:process.stdin}).on('line',(line)=>{let q;try{q=JSON.parse(line)}catch{return}
  let done=false;const end=(ok,detail)=>{if(!done){done=true;out({id:q.id,ok,detail})}};
+ if(q.kind==='grpc'){const svc=Buffer.from(q.service||'');const msg=svc.length?Buffer.concat([Buffer.from([10]),varint(svc.length),svc]):Buffer.alloc(0);
+  const frame=Buffer.alloc(5+msg.length);frame.writeUInt32BE(msg.length,1);msg.copy(frame,5);
+  const c=http2.connect('http://'+(q.host.includes(':')?'['+q.host+']':q.host)+':'+q.port);
+  const t=setTimeout(()=>{c.destroy();end(false,'timeout')},q.timeoutMs);const fail=(e)=>{clearTimeout(t);c.destroy();end(false,e.code||e.message)};
+  c.on('error',fail);let body=Buffer.alloc(0),gs;
+  const req=c.request({':method':'POST',':path':'/grpc.health.v1.Health/Check','content-type':'application/grpc','te':'trailers','user-agent':'kube-probe/1.32'});
+  req.on('response',(h)=>{if(h['grpc-status']!==undefined)gs=String(h['grpc-status'])});req.on('trailers',(h)=>{if(h['grpc-status']!==undefined)gs=String(h['grpc-status'])});
+  req.on('data',(d)=>{body=Buffer.concat([body,d])});req.on('error',fail);
+  req.on('end',()=>{clearTimeout(t);c.close();if(gs!==undefined&&gs!=='0'){end(false,'rpc error: code = '+gs);return}
+   const m=body.subarray(5);let st=0;for(let i=0;i<m.length;){const tag=m[i++];if(tag===8){st=m[i++]}else break}
+   end(st===1,STATUS[st]||String(st))});
+  req.end(frame);return}
  if(q.kind==='tcp'){const s=net.connect({host:q.host,port:q.port});s.setTimeout(q.timeoutMs,()=>{s.destroy();end(false,'timeout')});
   s.on('connect',()=>{s.destroy();end(true,'connected')});s.on('error',(e)=>end(false,e.code||e.message));return}
  const h={'user-agent':'kube-probe/1.32',accept:'*/*'};for(const x of q.headers||[])h[x.name.toLowerCase()]=x.value;
@@ -129,6 +153,10 @@ export class HelperNetChecker implements NetChecker {
 
   tcp(c: TcpCheck): Promise<CheckResult> {
     return this.ask({ kind: 'tcp', ...c }, c.timeoutMs);
+  }
+
+  grpc(c: GrpcCheck): Promise<CheckResult> {
+    return this.ask({ kind: 'grpc', ...c }, c.timeoutMs);
   }
 
   close(): void {
