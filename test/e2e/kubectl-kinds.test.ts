@@ -1,0 +1,246 @@
+/**
+ * The remaining built-in kinds through the real kubectl (skipped, saying so, when no kubectl is on PATH): one of
+ * each created from YAML and listed with upstream's columns, the system PriorityClasses bootstrapped, an
+ * events.k8s.io/v1 Event read back as a core Event, and `kubectl api-resources` listing them all.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { makeDataDir, startServer, type RunningServer } from './server.js';
+import { commandPath } from '../setup/commands.js';
+
+const KUBECTL = commandPath('kubectl');
+if (!KUBECTL) console.warn('kubectl not found on PATH: the kubectl kinds end-to-end suite is skipped');
+
+let data: ReturnType<typeof makeDataDir>;
+let server: RunningServer;
+
+const k = (...args: string[]): string =>
+  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const kFail = (...args: string[]): string => {
+  try {
+    k(...args);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+  throw new Error(`kubectl ${args.join(' ')} unexpectedly succeeded`);
+};
+/** The header and rows of a `kubectl get`, each line's cells split on runs of 2+ spaces. */
+const table = (out: string): string[][] => out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+
+const MANIFEST = `apiVersion: v1
+kind: LimitRange
+metadata: {name: limits, namespace: default}
+spec:
+  limits:
+  - type: Container
+    max: {cpu: "2"}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: quota, namespace: default}
+spec:
+  hard: {pods: "10", requests.cpu: "4"}
+---
+apiVersion: v1
+kind: PodTemplate
+metadata: {name: tpl, namespace: default}
+template:
+  metadata: {labels: {app: web}}
+  spec:
+    containers: [{name: web, image: nginx:1.27}]
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-1}
+spec:
+  capacity: {storage: 5Gi}
+  accessModes: [ReadWriteOnce]
+  storageClassName: standard
+  hostPath: {path: /data/pv-1}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: default}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: standard
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: rancher.io/local-path
+---
+apiVersion: storage.k8s.io/v1
+kind: CSIDriver
+metadata: {name: hostpath.csi.k8s.io}
+spec: {}
+---
+apiVersion: storage.k8s.io/v1
+kind: CSINode
+metadata: {name: node-1}
+spec:
+  drivers: [{name: hostpath.csi.k8s.io, nodeID: node-1}]
+---
+apiVersion: storage.k8s.io/v1
+kind: VolumeAttachment
+metadata: {name: va-1}
+spec:
+  attacher: hostpath.csi.k8s.io
+  nodeName: node-1
+  source: {persistentVolumeName: pv-1}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{ports: [{port: 5432}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: k8s.io/ingress-nginx}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: default}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: web.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+description: important
+---
+apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: gvisor}
+handler: runsc
+---
+apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {name: web.1, namespace: default}
+eventTime: "2026-01-01T00:00:00.000000Z"
+reportingController: example.com/controller
+reportingInstance: controller-1
+action: Scale
+reason: Scaled
+note: scaled web to 3
+type: Normal
+regarding: {kind: Deployment, namespace: default, name: web}
+`;
+
+describe.skipIf(!KUBECTL)('kubectl and the remaining built-in kinds', () => {
+  beforeAll(async () => {
+    data = makeDataDir();
+    server = await startServer(data.dir, ['--nodes', '0', '--no-controllers']);
+    const file = join(data.dir, 'kinds.yaml');
+    writeFileSync(file, MANIFEST);
+    const out = k('create', '-f', file);
+    for (const created of ['limitrange/limits', 'resourcequota/quota', 'podtemplate/tpl', 'persistentvolume/pv-1',
+      'persistentvolumeclaim/data', 'storageclass.storage.k8s.io/standard', 'csidriver.storage.k8s.io/hostpath.csi.k8s.io',
+      'csinode.storage.k8s.io/node-1', 'volumeattachment.storage.k8s.io/va-1', 'networkpolicy.networking.k8s.io/db',
+      'ingressclass.networking.k8s.io/nginx', 'ingress.networking.k8s.io/web', 'priorityclass.scheduling.k8s.io/high',
+      'runtimeclass.node.k8s.io/gvisor', 'event.events.k8s.io/web.1']) {
+      expect(out).toContain(`${created} created`);
+    }
+  });
+  afterAll(async () => {
+    await server?.stop();
+    data?.remove();
+  });
+
+  test('api-resources lists every kind with its short names, group and scope', () => {
+    const res = k('api-resources');
+    for (const line of [
+      /^limitranges\s+limits\s+v1\s+true\s+LimitRange$/m, /^resourcequotas\s+quota\s+v1\s+true\s+ResourceQuota$/m,
+      /^podtemplates\s+v1\s+true\s+PodTemplate$/m, /^persistentvolumes\s+pv\s+v1\s+false\s+PersistentVolume$/m,
+      /^persistentvolumeclaims\s+pvc\s+v1\s+true\s+PersistentVolumeClaim$/m,
+      /^events\s+ev\s+events\.k8s\.io\/v1\s+true\s+Event$/m,
+      /^storageclasses\s+sc\s+storage\.k8s\.io\/v1\s+false\s+StorageClass$/m, /^csidrivers\s+storage\.k8s\.io\/v1\s+false\s+CSIDriver$/m,
+      /^csinodes\s+storage\.k8s\.io\/v1\s+false\s+CSINode$/m, /^volumeattachments\s+storage\.k8s\.io\/v1\s+false\s+VolumeAttachment$/m,
+      /^networkpolicies\s+netpol\s+networking\.k8s\.io\/v1\s+true\s+NetworkPolicy$/m,
+      /^ingresses\s+ing\s+networking\.k8s\.io\/v1\s+true\s+Ingress$/m, /^ingressclasses\s+networking\.k8s\.io\/v1\s+false\s+IngressClass$/m,
+      /^priorityclasses\s+pc\s+scheduling\.k8s\.io\/v1\s+false\s+PriorityClass$/m, /^runtimeclasses\s+node\.k8s\.io\/v1\s+false\s+RuntimeClass$/m,
+    ]) {
+      expect(res).toMatch(line);
+    }
+  });
+
+  test('core/v1 kinds print upstream\'s columns', () => {
+    const [lrHead, lr] = table(k('get', 'limits'));
+    expect(lrHead).toEqual(['NAME', 'CREATED AT']);
+    expect(lr![0]).toBe('limits');
+    expect(lr![1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(table(k('get', 'quota'))[0]).toEqual(['NAME', 'REQUEST', 'LIMIT', 'AGE']);
+    expect(table(k('get', 'podtemplates'))).toEqual([['NAME', 'CONTAINERS', 'IMAGES', 'POD LABELS'], ['tpl', 'web', 'nginx:1.27', 'app=web']]);
+    const [pvHead, pv] = table(k('get', 'pv'));
+    expect(pvHead).toEqual(['NAME', 'CAPACITY', 'ACCESS MODES', 'RECLAIM POLICY', 'STATUS', 'CLAIM', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'REASON', 'AGE']);
+    expect(pv!.slice(0, 5)).toEqual(['pv-1', '5Gi', 'RWO', 'Retain', 'Pending']);
+    expect(pv).toContain('standard');
+    const [pvcHead, pvc] = table(k('get', 'pvc'));
+    expect(pvcHead).toEqual(['NAME', 'STATUS', 'VOLUME', 'CAPACITY', 'ACCESS MODES', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'AGE']);
+    expect(pvc!.slice(0, 3)).toEqual(['data', 'Pending', 'standard']);
+    expect(k('get', 'pvc', 'data', '-o', 'jsonpath={.spec.volumeMode}')).toBe('Filesystem');
+    expect(k('get', 'pv', '-o', 'wide').split('\n')[0]).toMatch(/AGE\s+VOLUMEMODE$/);
+  });
+
+  test('storage.k8s.io kinds: the default class is marked, defaults filled', () => {
+    expect(table(k('get', 'sc'))).toEqual([
+      ['NAME', 'PROVISIONER', 'RECLAIMPOLICY', 'VOLUMEBINDINGMODE', 'ALLOWVOLUMEEXPANSION', 'AGE'],
+      ['standard (default)', 'rancher.io/local-path', 'Delete', 'Immediate', 'false', expect.any(String)],
+    ]);
+    expect(table(k('get', 'csidrivers'))).toEqual([
+      ['NAME', 'ATTACHREQUIRED', 'PODINFOONMOUNT', 'STORAGECAPACITY', 'TOKENREQUESTS', 'REQUIRESREPUBLISH', 'MODES', 'AGE'],
+      ['hostpath.csi.k8s.io', 'true', 'false', 'false', '<unset>', 'false', 'Persistent', expect.any(String)],
+    ]);
+    expect(table(k('get', 'csinodes'))).toEqual([['NAME', 'DRIVERS', 'AGE'], ['node-1', '1', expect.any(String)]]);
+    expect(table(k('get', 'volumeattachments'))).toEqual([
+      ['NAME', 'ATTACHER', 'PV', 'NODE', 'ATTACHED', 'AGE'], ['va-1', 'hostpath.csi.k8s.io', 'pv-1', 'node-1', 'false', expect.any(String)]]);
+    expect(kFail('patch', 'sc', 'standard', '--type=merge', '-p', '{"provisioner":"other.io/x"}'))
+      .toContain('The StorageClass "standard" is invalid: provisioner: Forbidden: updates to provisioner are forbidden.');
+  });
+
+  test('networking.k8s.io kinds', () => {
+    expect(table(k('get', 'netpol'))).toEqual([['NAME', 'POD-SELECTOR', 'AGE'], ['db', 'app=db', expect.any(String)]]);
+    expect(k('get', 'netpol', 'db', '-o', 'jsonpath={.spec.policyTypes} {.spec.ingress[0].ports[0].protocol}')).toBe('["Ingress"] TCP');
+    expect(table(k('get', 'ing'))).toEqual([['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'], ['web', 'nginx', 'web.example.com', '80', expect.any(String)]]);
+    expect(table(k('get', 'ingressclass'))).toEqual([['NAME', 'CONTROLLER', 'PARAMETERS', 'AGE'], ['nginx', 'k8s.io/ingress-nginx', '<none>', expect.any(String)]]);
+    const file = join(data.dir, 'bad-ingress.yaml');
+    writeFileSync(file, 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad, namespace: default}\nspec:\n  rules:\n  - http:\n      paths:\n      - {path: /, backend: {service: {name: web, port: {number: 80}}}}\n');
+    expect(kFail('create', '-f', file)).toContain('spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified');
+  });
+
+  test('priority classes (with the bootstrapped system ones) and runtime classes', () => {
+    const rows = table(k('get', 'pc'));
+    expect(rows[0]).toEqual(['NAME', 'VALUE', 'GLOBAL-DEFAULT', 'AGE', 'PREEMPTIONPOLICY']);
+    expect(rows.slice(1).map((r) => [r[0], r[1], r[2], r[4]])).toEqual([
+      ['high', '1000', 'false', 'PreemptLowerPriority'],
+      ['system-cluster-critical', '2000000000', 'false', 'PreemptLowerPriority'],
+      ['system-node-critical', '2000001000', 'false', 'PreemptLowerPriority'],
+    ]);
+    expect(table(k('get', 'runtimeclass'))).toEqual([['NAME', 'HANDLER', 'AGE'], ['gvisor', 'runsc', expect.any(String)]]);
+  });
+
+  test('an events.k8s.io/v1 Event is the same object as a core/v1 Event', () => {
+    expect(k('get', 'ev', 'web.1', '-o', 'jsonpath={.message}|{.involvedObject.name}|{.reportingComponent}')).toBe('scaled web to 3|web|example.com/controller');
+    expect(k('get', 'events.v1.events.k8s.io', 'web.1', '-o', 'jsonpath={.apiVersion}|{.note}|{.regarding.kind}')).toBe('events.k8s.io/v1|scaled web to 3|Deployment');
+    const [head, row] = table(k('get', 'events.v1.events.k8s.io'));
+    expect(head).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    expect(row!.slice(1)).toEqual(['Normal', 'Scaled', 'deployment/web', 'scaled web to 3']);
+    const file = join(data.dir, 'bad-event.yaml');
+    writeFileSync(file, 'apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: bad.1, namespace: default}\nreason: X\nnote: x\ntype: Normal\nregarding: {kind: Pod, name: p, namespace: default}\n');
+    expect(kFail('create', '-f', file)).toContain('eventTime: Required value');
+  });
+});
