@@ -13,6 +13,7 @@ import { nodeNetnsName } from '../../network/names.js';
 import { DEFAULT_NODE_SPEC, expandNodes, parseNodeSpec } from '../../spec.js';
 import { startNodeAgent, type RunningNodeAgent } from '../../start.js';
 import { runcPodDriverFactory } from './driver.js';
+import { withRuncStreaming } from '../../streaming/runc-streams.js';
 import { nodeDir, realRuncDeps } from './node-deps.js';
 import type { ImageService } from '../../images/types.js';
 
@@ -64,7 +65,8 @@ export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode
   const services = new SharedInformer<KubeObject>(client, Services, {});
   const abort = new AbortController();
   void services.run(abort.signal);
-  const driverFactory = runcPodDriverFactory({
+  // The kubelet API (logs, exec, port-forward) over the driver: streaming/runc-streams.ts.
+  const driverFactory = withRuncStreaming(runcPodDriverFactory({
     deps: realRuncDeps({
       dataDir: o.dataDir,
       prefix,
@@ -83,7 +85,7 @@ export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode
     ...(o.orphanGraceMs !== undefined ? { orphanGraceMs: o.orphanGraceMs } : {}),
     ...(o.usageIntervalMs !== undefined ? { usageIntervalMs: o.usageIntervalMs } : {}),
     log: o.log,
-  });
+  }), { dataDir: nodeDir(o.dataDir, o.nodeName), idPrefix: prefix });
   let running: RunningNodeAgent;
   try {
     running = await startNodeAgent({ client, nodes, driverFactory, listen, podEvents: true, log: o.log });
