@@ -9,6 +9,7 @@ import type { KubeObject } from './api/resource.js';
 import { ApiError } from './api/status.js';
 import type { ObjectEngine } from './api/routes/objects.js';
 import { systemPriorityClassObjects } from './api/kinds/scheduling.js';
+import { localAPIServices } from './api/kinds/apiregistration.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -77,6 +78,27 @@ export async function bootstrap(engine: ObjectEngine, opts: BootstrapOptions): P
     endpoints,
     ports,
   }, (cur) => JSON.stringify(cur['endpoints']) === JSON.stringify(endpoints) && JSON.stringify(cur['ports']) === JSON.stringify(ports));
+
+  await ensureLocalAPIServices(engine);
+}
+
+/**
+ * One local APIService per served built-in group-version, Available as upstream's availability controller marks
+ * local ones (kube-apiserver's autoregistration of its own groups): `kubectl get apiservices` lists them.
+ */
+async function ensureLocalAPIServices(engine: ObjectEngine): Promise<void> {
+  const r = engine.registry.lookup('apiregistration.k8s.io', 'v1', 'apiservices');
+  if (!r) return;
+  for (const svc of localAPIServices(engine.registry.resources, `${new Date().toISOString().slice(0, 19)}Z`)) {
+    const name = svc.metadata!.name!;
+    // Create resets the status (a status subresource's kind): it is written afterwards through /status.
+    const status = structuredClone(svc['status']);
+    await ensure(engine, 'apiservices', 'apiregistration.k8s.io', 'v1', undefined, svc);
+    const cur = await engine.get(r, undefined, name);
+    const available = ((cur['status'] as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [])
+      .some((c) => c.type === 'Available' && c.status === 'True');
+    if (!available) await engine.update(r, undefined, name, { ...cur, status }, {}, 'status');
+  }
 }
 
 /** The tenth address of the Service CIDR (10.96.0.10 in the default 10.96.0.0/12), as kubeadm's GetDNSIP. */

@@ -104,9 +104,8 @@ function defaultBinding(obj: KubeObject): void {
   const ref = rec(obj['roleRef']);
   if (ref && !ref.apiGroup) ref.apiGroup = RBAC_GROUP;
   for (const s of records(obj['subjects'])) {
-    if (s.apiGroup) continue;
-    if (s.kind === 'ServiceAccount') s.apiGroup = '';
-    else if (s.kind === 'User' || s.kind === 'Group') s.apiGroup = RBAC_GROUP;
+    // A ServiceAccount's group is the core one, "" (omitted from JSON, as upstream's omitempty does).
+    if (!s.apiGroup && (s.kind === 'User' || s.kind === 'Group')) s.apiGroup = RBAC_GROUP;
   }
 }
 

@@ -126,6 +126,20 @@ function protoMessage(buf: Buffer, message: string, path: string, out: Record<st
         ((out[f.name] ??= {}) as Record<string, string>)[key] = value;
         break;
       }
+      case 'fieldsv1': {
+        const raw = new ProtoReader(r.bytes());
+        while (raw.pos < raw.end) {
+          const t = raw.varint();
+          if (t === 0x0a) {
+            try {
+              out[f.name] = JSON.parse(raw.bytes().toString('utf8')) as unknown;
+            } catch {
+              throw badRequest(`protobuf field ${at} is not JSON`);
+            }
+          } else raw.skip(t & 7);
+        }
+        break;
+      }
       case 'intorstring': {
         const v = protoMessage(r.bytes(), 'IntOrString', at);
         if (v['type'] === 1) out[f.name] = v['strVal'] ?? '';

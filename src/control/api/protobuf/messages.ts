@@ -29,7 +29,9 @@ export type ScalarType =
   /** map<string,Quantity> */
   | 'quantitymap'
   /** intstr.IntOrString → a number or a string */
-  | 'intorstring';
+  | 'intorstring'
+  /** meta/v1 FieldsV1 {raw bytes} → the JSON object those bytes hold (managedFields' fieldsV1) */
+  | 'fieldsv1';
 
 export type ProtoField =
   | {
@@ -66,7 +68,11 @@ export const PROTO_MESSAGES: Record<string, Fields> = {
   ObjectMeta: {
     1: s('name'), 2: s('generateName'), 3: s('namespace'), 4: s('selfLink'), 5: s('uid'), 6: s('resourceVersion'), 7: i('generation'),
     8: t('creationTimestamp', 'time'), 9: t('deletionTimestamp', 'time'), 10: i('deletionGracePeriodSeconds', true), 11: t('labels', 'map'),
-    12: t('annotations', 'map'), 13: ms('ownerReferences', 'OwnerReference'), 14: ss('finalizers'),
+    12: t('annotations', 'map'), 13: ms('ownerReferences', 'OwnerReference'), 14: ss('finalizers'), 17: ms('managedFields', 'ManagedFieldsEntry'),
+  },
+  // Sent back by kubectl commands that GET then PUT a whole object (`kubectl certificate approve`).
+  ManagedFieldsEntry: {
+    1: s('manager'), 2: s('operation'), 3: s('apiVersion'), 4: t('time', 'time'), 6: s('fieldsType'), 7: t('fieldsV1', 'fieldsv1'), 8: s('subresource'),
   },
   OwnerReference: { 1: s('kind'), 3: s('name'), 4: s('uid'), 5: s('apiVersion'), 6: b('controller', true), 7: b('blockOwnerDeletion', true) },
   LabelSelector: { 1: t('matchLabels', 'map'), 2: ms('matchExpressions', 'LabelSelectorRequirement') },
@@ -244,6 +250,25 @@ export const PROTO_MESSAGES: Record<string, Fields> = {
   HorizontalPodAutoscalerStatus: {
     1: i('observedGeneration', true), 2: t('lastScaleTime', 'time'), 3: i('currentReplicas'), 4: i('desiredReplicas'), 5: i('currentCPUUtilizationPercentage', true),
   },
+
+  // ---- rbac.authorization.k8s.io/v1 (`kubectl create role|rolebinding|clusterrole|clusterrolebinding`)
+  Role: { 1: m('metadata', 'ObjectMeta'), 2: ms('rules', 'PolicyRule') },
+  ClusterRole: { 1: m('metadata', 'ObjectMeta'), 2: ms('rules', 'PolicyRule'), 3: m('aggregationRule', 'AggregationRule') },
+  PolicyRule: { 1: ss('verbs'), 2: ss('apiGroups'), 3: ss('resources'), 4: ss('resourceNames'), 5: ss('nonResourceURLs') },
+  AggregationRule: { 1: ms('clusterRoleSelectors', 'LabelSelector') },
+  RoleBinding: { 1: m('metadata', 'ObjectMeta'), 2: ms('subjects', 'Subject'), 3: m('roleRef', 'RoleRef') },
+  Subject: { 1: s('kind'), 2: s('apiGroup'), 3: s('name'), 4: s('namespace') },
+  RoleRef: { 1: s('apiGroup'), 2: s('kind'), 3: s('name') },
+
+  // ---- certificates.k8s.io/v1 (`kubectl certificate approve|deny` PUT the whole object to /approval)
+  CertificateSigningRequest: kind('CertificateSigningRequestSpec', 'CertificateSigningRequestStatus'),
+  CertificateSigningRequestSpec: {
+    1: t('request', 'bytes'), 2: s('username'), 3: s('uid'), 4: ss('groups'), 5: ss('usages'), 7: s('signerName'), 8: i('expirationSeconds', true),
+  },
+  CertificateSigningRequestStatus: { 1: ms('conditions', 'CertificateSigningRequestCondition'), 2: t('certificate', 'bytes') },
+  CertificateSigningRequestCondition: {
+    1: s('type'), 2: s('reason'), 3: s('message'), 4: t('lastUpdateTime', 'time'), 5: t('lastTransitionTime', 'time'), 6: s('status'),
+  },
 };
 
 /** The kinds decodable from protobuf, by apiVersion/kind. */
@@ -251,4 +276,7 @@ export const PROTO_KINDS: Record<string, string> = {
   'v1/Namespace': 'Namespace', 'v1/ConfigMap': 'ConfigMap', 'v1/Secret': 'Secret', 'v1/ServiceAccount': 'ServiceAccount', 'v1/Service': 'Service',
   'apps/v1/Deployment': 'Deployment', 'batch/v1/Job': 'Job', 'batch/v1/CronJob': 'CronJob',
   'autoscaling/v1/HorizontalPodAutoscaler': 'HorizontalPodAutoscaler',
+  'rbac.authorization.k8s.io/v1/Role': 'Role', 'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'RoleBinding',
+  'certificates.k8s.io/v1/CertificateSigningRequest': 'CertificateSigningRequest',
 };

@@ -57,7 +57,7 @@ describe('role bindings and cluster role bindings', () => {
     const b = binding();
     rolebindings.strategy.default!(b);
     expect(b['roleRef']).toEqual({ kind: 'Role', name: 'reader', apiGroup: 'rbac.authorization.k8s.io' });
-    expect((b['subjects'] as Array<{ apiGroup: string }>).map((s) => s.apiGroup)).toEqual(['rbac.authorization.k8s.io', 'rbac.authorization.k8s.io', '']);
+    expect((b['subjects'] as Array<{ apiGroup: string }>).map((s) => s.apiGroup)).toEqual(['rbac.authorization.k8s.io', 'rbac.authorization.k8s.io', undefined]);
     expect(messages(rolebindings, b)).toEqual([]);
   });
 
