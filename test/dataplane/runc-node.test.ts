@@ -189,8 +189,9 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
         nodeName: 'n1',
         terminationGracePeriodSeconds: 1,
         containers: [
-          { name: 'a', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo shared > /dev/shm/x; readlink /proc/self/ns/ipc; exec sleep 3600'] },
-          { name: 'b', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'while [ ! -e /dev/shm/x ]; do sleep 0.1; done; cat /dev/shm/x; hostname; readlink /proc/self/ns/ipc; exec sleep 3600'] },
+          // PID 1 ignores SIGTERM unless it handles it: these do, so deletion need not wait for SIGKILL.
+          { name: 'a', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; echo shared > /dev/shm/x; readlink /proc/self/ns/ipc; sleep 3600 & wait'] },
+          { name: 'b', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; while [ ! -e /dev/shm/x ]; do sleep 0.1; done; cat /dev/shm/x; hostname; readlink /proc/self/ns/ipc; sleep 3600 & wait'] },
         ],
       },
     });
@@ -322,7 +323,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
       spec: {
         nodeName: 'n1',
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'keep', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }],
+        containers: [{ name: 'keep', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }],
       },
     });
     const before = await eventually('keep Ready', async () => {
