@@ -1,0 +1,162 @@
+/**
+ * kubectl logs / exec / port-forward against a real runc node, as root (set-up and clean-up as
+ * runc-node.test.ts: everything named `skiff-t-<run>…`, removed in afterAll also on failure): a busybox pod
+ * that prints lines and serves httpd; kubectl reaches it through the API server and the agent's kubelet API.
+ */
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Pods } from '../../src/client/resources.js';
+import type { KubeObject } from '../../src/client/types.js';
+import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
+import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
+import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
+import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
+import { addImage, type FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
+import { runcSkipReason, runPrefix } from './runc-fixture.js';
+
+const skip = realNodeSkipReason() ?? runcSkipReason() ?? (existsSync('/usr/bin/kubectl') ? null : 'no /usr/bin/kubectl');
+const IMAGE = 'skiff.test/busybox:1';
+const POD_CIDR = '10.244.78.0/24';
+const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false', 'readlink', '[', 'rm', 'head', 'tr', 'hostname'];
+
+async function busyboxImageLayer(): Promise<FixtureEntry[]> {
+  return [
+    { name: 'bin/', type: 'directory' },
+    { name: 'bin/busybox', body: readFileSync('/bin/busybox'), mode: 0o755 },
+    ...APPLETS.map((a): FixtureEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
+    ...['proc/', 'sys/', 'dev/', 'etc/', 'www/'].map((d): FixtureEntry => ({ name: d, type: 'directory' })),
+    { name: 'tmp/', type: 'directory', mode: 0o1777 },
+    { name: 'etc/passwd', body: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' },
+    { name: 'etc/group', body: 'root:x:0:\nnogroup:x:65534:\n' },
+    { name: 'www/index.html', body: 'hello from busybox\n' },
+  ];
+}
+
+function sh(argv: string[]): { code: number; out: string } {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
+  return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+const netnsList = (): string[] => sh(['ip', 'netns', 'list']).out.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+
+describe.skipIf(skip !== null)(`kubectl logs/exec/port-forward on a runc node${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  const run = runPrefix();
+  const prefix = `${run}-`;
+  let dir = '';
+  let cluster: TestCluster | undefined;
+  let node: RunningRuncNode | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'skiff-t-runc-node-'));
+    cluster = await startTestCluster();
+    const layout = join(dir, 'layout');
+    await addImage(layout, { refName: IMAGE, layers: [await busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
+    const loaded = await new ImageStore({ root: join(dir, 'images') }).load(layout);
+    expect(loaded).toEqual([IMAGE]);
+    node = await startNode();
+    await node.registered;
+  }, 60_000);
+
+  afterAll(async () => {
+    await node?.stop().catch(() => undefined);
+    await cluster?.close().catch(() => undefined);
+    if (!dir) return;
+    // Containers still known to this node's runc root, then mounts under the data dir, namespaces, cgroups, files.
+    const runcRoot = join(dir, 'kubelet', 'n1', 'runtime', 'runc');
+    const ids = sh(['runc', '--root', runcRoot, 'list', '-q']).out.split('\n').filter((id) => id.startsWith(prefix));
+    for (const id of ids) sh(['runc', '--root', runcRoot, 'delete', '-f', id]);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
+    for (const m of mounts.sort((a, b) => b.length - a.length)) sh(['umount', '-l', m]);
+    for (const ns of netnsList()) if (ns.startsWith(prefix)) sh(['ip', 'netns', 'del', ns]);
+    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':')[2] ?? '/');
+    for (const base of readdirSync('/sys/fs/cgroup')) {
+      for (const p of new Set(['/', ...own])) {
+        const top = join('/sys/fs/cgroup', base, p, `${prefix}pods`);
+        // Depth first: pod<uid>/<container> dirs, then pod dirs, then the top (rmdir only removes empty cgroups).
+        const walk = (d: string): void => {
+          let kids: string[] = [];
+          try {
+            kids = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+          } catch {
+            return;
+          }
+          for (const k of kids) walk(k);
+          try {
+            rmdirSync(d);
+          } catch {
+            /* not there or busy */
+          }
+        };
+        walk(top);
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  function startNode(): Promise<RunningRuncNode> {
+    return startRuncNode({
+      client: cluster!.newClient('skiff-t-agent'),
+      nodeName: 'n1',
+      dataDir: dir,
+      prefix,
+      podCIDR: POD_CIDR,
+      cpu: '2',
+      memory: '2Gi',
+      pollMs: 200,
+      usageIntervalMs: 300,
+      log: (level, msg, fields) => {
+        if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
+      },
+    });
+  }
+
+  const get = (name: string) => cluster!.client.get(Pods, name, 'default');
+  const kubectl = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile('/usr/bin/kubectl', ['--kubeconfig', cluster!.kubeconfig, ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+        const code = err ? (err as { code?: unknown }).code : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      });
+    });
+
+  it('logs, logs -f until the container ends, exec with exit codes, port-forward to httpd in the pod', async () => {
+    await cluster!.client.create(Pods, {
+      metadata: { name: 'talk', namespace: 'default' },
+      spec: {
+        nodeName: 'n1', restartPolicy: 'Never',
+        containers: [{ name: 'c', image: IMAGE, command: ['sh', '-c', 'echo one; echo two >&2; httpd -p 8080 -h /www; sleep 2; echo three; sleep 1'] }],
+      },
+    });
+    await eventually('talk Running', async () => (await get('talk')).status?.['phase' as never] === 'Running', 60_000, 200);
+    const logs = await eventually('two lines logged', async () => {
+      const r = await kubectl(['logs', 'talk']);
+      return r.stdout.includes('two') ? r : undefined;
+    }, 20_000, 200);
+    expect(logs.stdout).toBe('one\ntwo\n');
+    const hi = await kubectl(['exec', 'talk', '--', 'echo', 'hi']);
+    expect(hi).toMatchObject({ code: 0, stdout: 'hi\n' });
+    const three = await kubectl(['exec', 'talk', '--', 'sh', '-c', 'exit 3']);
+    expect(three.code).toBe(3);
+    const pf = spawn('/usr/bin/kubectl', ['--kubeconfig', cluster!.kubeconfig, 'port-forward', 'pod/talk', ':8080', '--address', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    pf.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    pf.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      const port = await eventually('port-forward listening', () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1], 15_000);
+      const res = await fetch(`http://127.0.0.1:${port}/index.html`);
+      expect(await res.text()).toBe('hello from busybox\n');
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; kubectl: ${out}`);
+    } finally {
+      pf.kill('SIGTERM');
+    }
+    const follow = await kubectl(['logs', '-f', 'talk']);
+    expect(follow.code).toBe(0);
+    expect(follow.stdout).toBe('one\ntwo\nthree\n');
+  }, 90_000);
+});
