@@ -107,7 +107,11 @@ function toCel(v: unknown, s: JSONSchemaProps | undefined): unknown {
   return v;
 }
 
-const schemaType = (s: JSONSchemaProps): string => (s['x-kubernetes-int-or-string'] ? 'integer-or-string' : s.type ?? 'object');
+/** The structural schema's type, as upstream prints it in a rule's error (int-or-string has none). */
+const schemaType = (s: JSONSchemaProps): string => (s['x-kubernetes-int-or-string'] ? '' : s.type ?? '');
+
+/** upstream's ruleErrorString: the rule's message when it has one, else the rule. */
+const ruleText = (rule: ValidationRule): string => (rule.message?.trim() || rule.rule.trim());
 
 /** Evaluates every rule against `value` (and `old`, for transition rules); errors are appended. */
 export function evaluateRules(
@@ -167,15 +171,17 @@ function runRule(
   }
   const result = program(bindings);
   if (isCelError(result)) {
-    fail(`${rule.rule}: ${result.message}`);
+    // cel-go's words for a missing map key, which is what an absent field of a custom object is there.
+    const text = result.message.replace(/^field not found: /, 'no such key: ');
+    errs.push(invalid(field, schemaType(s), `${text} evaluating rule: ${ruleText(rule)}`));
     return;
   }
   if (result === true) return;
   if (result !== false) {
-    fail(`${rule.rule}: the rule did not evaluate to a bool`);
+    errs.push(invalid(field, schemaType(s), `rule did not evaluate to a bool evaluating rule: ${ruleText(rule)}`));
     return;
   }
-  let message = rule.message || `failed rule: ${rule.rule}`;
+  let message = rule.message?.trim() || `failed rule: ${rule.rule.trim()}`;
   if (rule.messageExpression !== undefined) {
     const m = compile(rule.messageExpression);
     const out = m instanceof Error ? m : m(bindings);
