@@ -61,6 +61,10 @@ function serviceKind(svc: Service): DnsService['kind'] {
   return svc.spec?.clusterIP === 'None' ? 'Headless' : 'ClusterIP';
 }
 
+/** publishNotReadyAddresses, or the deprecated annotation the specification still names for "ready". */
+const publishesNotReady = (svc: Service): boolean =>
+  svc.spec?.publishNotReadyAddresses === true || svc.metadata?.annotations?.['service.alpha.kubernetes.io/tolerate-unready-endpoints'] === 'true';
+
 const keyOf = (ns: string, name: string) => `${ns.toLowerCase()}/${name.toLowerCase()}`;
 
 /** Endpoints of one Service from its slices: ready (nil counts as ready), FQDN slices skipped, one per address. */
@@ -111,7 +115,7 @@ export function buildSnapshot(services: Iterable<Service>, slices: Iterable<Endp
       clusterIPs,
       externalName: kind === 'ExternalName' ? (svc.spec?.externalName ?? '').toLowerCase().replace(/\.$/, '') : '',
       ports: (svc.spec?.ports ?? []).map((p) => port(p.name, p.port, p.protocol)),
-      endpoints: kind === 'ExternalName' ? [] : endpointsOf(slicesBySvc.get(key) ?? [], svc.spec?.publishNotReadyAddresses === true),
+      endpoints: kind === 'ExternalName' ? [] : endpointsOf(slicesBySvc.get(key) ?? [], publishesNotReady(svc)),
     });
   }
   // Sorted so that "the first Service holding an address" does not depend on watch order.

@@ -58,6 +58,16 @@ describe('DNS snapshot', () => {
   });
 });
 
+describe('DNS snapshot: readiness', () => {
+  it('the tolerate-unready-endpoints annotation serves not-ready endpoints, as publishNotReadyAddresses does', () => {
+    const svc = headlessService('db', 'prod', [{ name: 'pg', port: 5432 }]);
+    const eps = [slice('db', 'prod', [{ ip: '10.0.0.1', ready: false }], [{ name: 'pg', port: 5432 }])];
+    expect(buildSnapshot([svc], eps, null).services.get('prod/db')!.endpoints).toEqual([]);
+    svc.metadata!.annotations = { 'service.alpha.kubernetes.io/tolerate-unready-endpoints': 'true' };
+    expect(buildSnapshot([svc], eps, null).services.get('prod/db')!.endpoints.map((e) => e.ip)).toEqual(['10.0.0.1']);
+  });
+});
+
 describe('kube-dns endpoint publication', () => {
   it('one slice per node, selectorless Service label, managed by skiff-dns, dns/UDP and dns-tcp/TCP', () => {
     const s = kubeDnsSlice({ address: '192.168.100.1', port: 53, nodeName: 'Node_1' });
