@@ -511,6 +511,42 @@ describe('RuncPodDriver: termination', () => {
     expect(h.driver.worker(pod.metadata!.uid!)).toBeUndefined();
   });
 
+  it('a second deletion with a shorter grace period cuts the wait; a preStop that used the grace still leaves 2 s', async () => {
+    h = new Harness();
+    await h.driver.whenReady();
+    h.rt.ignoreTerm.add('app');
+    const pod = mkPod();
+    await h.status(pod);
+    h.log.length = 0;
+    h.sync(deleting(pod, 30));
+    await h.advance(1000);
+    expect(h.log).toEqual(['kill app SIGTERM']);
+    h.sync(deleting(pod, 3)); // kubectl delete --grace-period=3 while the first one waits
+    await h.advance(1900);
+    expect(h.log).toEqual(['kill app SIGTERM']);
+    await h.advance(300);
+    expect(h.log).toContain('kill app SIGKILL');
+
+    // The preStop hook takes all 3 s: SIGTERM still gets 2 s before SIGKILL.
+    let hookDone: (() => void) | null = null;
+    const slow = mkPod({ containers: [{ name: 'slow', image: 'busybox:1.36', lifecycle: { preStop: { exec: { command: ['drain'] } } } }] });
+    h.rt.ignoreTerm.add('slow');
+    h.rt.execHandler = () => new Promise((resolve) => {
+      hookDone = () => resolve({ exitCode: 0, stdout: '', stderr: '', timedOut: false });
+    });
+    await h.status(slow);
+    h.log.length = 0;
+    h.sync(deleting(slow, 3));
+    await h.advance(3000);
+    hookDone!();
+    await h.settle();
+    expect(h.log).toEqual(['exec slow drain', 'kill slow SIGTERM']);
+    await h.advance(1900);
+    expect(h.log).not.toContain('kill slow SIGKILL');
+    await h.advance(300);
+    expect(h.log).toContain('kill slow SIGKILL');
+  });
+
   it('a pod deleted before it ever ran here is removed at once', async () => {
     h = new Harness();
     await h.driver.whenReady();

@@ -1028,19 +1028,29 @@ export class PodWorker {
     } catch {
       /* already stopped */
     }
-    let info = await this.waitStopped(id, deadline);
+    // What the preStop hook used comes off the grace period, but never below the kubelet's minimum.
+    const termAt = clock.now();
+    const termDeadline = Math.max(deadline, termAt + MIN_GRACE_SECONDS * 1000);
+    // A deletion that shortens the grace period (or a forced one: the pod is gone) cuts the wait short.
+    const limit = (): number => {
+      if (this.forgotten) return Math.min(termDeadline, termAt + MIN_GRACE_SECONDS * 1000);
+      const g = this.pod.metadata?.deletionGracePeriodSeconds;
+      return typeof g === 'number' && g < graceSeconds ? Math.min(termDeadline, termAt + Math.max(g, MIN_GRACE_SECONDS) * 1000) : termDeadline;
+    };
+    let info = await this.waitStopped(id, limit);
     if (!info || info.state !== 'stopped') {
       try {
         await runtime.kill(id, 'SIGKILL');
       } catch {
         /* already stopped */
       }
-      info = await this.waitStopped(id, clock.now() + 10_000);
+      const killDeadline = clock.now() + 10_000;
+      info = await this.waitStopped(id, () => killDeadline);
     }
     if (r.state === 'running') this.recordExit(r, info && info.state === 'stopped' ? info : info ? { ...info, exitCode: info.exitCode ?? 137 } : undefined);
   }
 
-  private async waitStopped(id: string, deadline: number): Promise<ContainerInfo | undefined> {
+  private async waitStopped(id: string, deadline: () => number): Promise<ContainerInfo | undefined> {
     const clock = this.env.clock;
     for (;;) {
       let info: ContainerInfo | undefined;
@@ -1050,7 +1060,7 @@ export class PodWorker {
         info = undefined;
       }
       if (!info || info.state === 'stopped') return info;
-      const left = deadline - clock.now();
+      const left = deadline() - clock.now();
       if (left <= 0) return info;
       await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(100, left)));
     }
