@@ -84,6 +84,8 @@ describe('a namespaced CRD', () => {
     const patched = await c.client.patch(CronTabs, 'default', 'a', { spec: { replicas: 3 } }, 'merge');
     expect((patched['spec'] as { replicas: number }).replicas).toBe(3);
     expect(patched.metadata?.generation).toBe(2);
+    // A label is metadata: no new generation.
+    expect((await c.client.patch(CronTabs, 'default', 'a', { metadata: { labels: { l: '1' } } }, 'merge')).metadata?.generation).toBe(2);
     // Custom resources take no strategic merge patch.
     expect((await fail(c.client.patch(CronTabs, 'default', 'a', { spec: { replicas: 2 } }, 'strategic'))).code).toBe(415);
 
@@ -291,6 +293,9 @@ describe('a cluster-scoped CRD with two versions', () => {
     const V1: ResourceRef = { group: 'things.example.org', version: 'v1', plural: 'widgets', namespaced: false };
     const V1B1: ResourceRef = { ...V1, version: 'v1beta1' };
     const made = await c.client.create(V1, { apiVersion: 'things.example.org/v1', kind: 'Widget', metadata: { name: 'w1' }, spec: { size: 3 } });
+    // Without a status subresource any change outside metadata is a new generation (the schema keeps status).
+    expect((await c.client.patch(V1, undefined, 'w1', { status: { seen: true } }, 'merge')).metadata?.generation).toBe(made.metadata!.generation! + 1);
+    expect((await c.client.patch(V1, undefined, 'w1', { metadata: { annotations: { a: 'b' } } }, 'merge')).metadata?.generation).toBe(made.metadata!.generation! + 1);
     expect(made.apiVersion).toBe('things.example.org/v1');
     expect((await c.client.get(V1B1, 'w1')).apiVersion).toBe('things.example.org/v1beta1');
     const stored = await c.server.engine.store.get('/registry/things.example.org/widgets/w1');

@@ -69,7 +69,7 @@ export const WIDGET_CRD: KubeObject = {
     names: { plural: 'widgets', kind: 'Widget' },
     versions: ['v1beta1', 'v1'].map((name) => ({
       name, served: true, storage: name === 'v1beta1', ...(name === 'v1beta1' ? { deprecated: true } : {}),
-      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } },
+      schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } }, status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } },
     })),
   },
 };

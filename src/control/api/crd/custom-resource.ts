@@ -5,6 +5,7 @@
  */
 import type { FieldError, KubeObject, ResourceType, ScaleMapping, Strategy } from '../resource.js';
 import { ALL_VERBS } from '../kinds/verbs.js';
+import { deepEqual } from '../validation/errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/meta.js';
 import { nameIsDNSSubdomain } from '../validation/names.js';
 import { compareVersions, storageVersion, type CRDVersion, type CustomResourceDefinition } from './definition.js';
@@ -51,6 +52,17 @@ export function customStrategy(schema: JSONSchemaProps | undefined, namespaced: 
     default: (obj) => applyDefaults(obj, schema),
     // As upstream's PrepareForCreate: with a status subresource, create never sets status.
     admit: hasStatus ? (obj) => void delete obj['status'] : undefined,
+    // Upstream bumps a custom object's generation for any change but metadata (and status, with the status
+    // subresource); the engine bumps it for spec, this for the rest.
+    prepareForUpdate: (obj, old, sub) => {
+      if (sub !== '') return;
+      applyDefaults(obj, schema);
+      const outside = (o: KubeObject): Record<string, unknown> => {
+        const { metadata: _m, spec: _s, ...rest } = o;
+        return rest;
+      };
+      if (!deepEqual(outside(obj), outside(old))) obj.metadata!.generation = (old.metadata?.generation ?? 1) + 1;
+    },
     validate: (obj) => [...validateObjectMeta(obj, { namespaced, name: nameIsDNSSubdomain }), ...schemaErrors(obj)],
     validateUpdate: (obj, old) => [...validateObjectMetaUpdate(obj, old), ...(rules ? schemaErrors(obj, old) : [])],
   };
