@@ -62,7 +62,7 @@ describe('kinds list', () => {
   });
 
   test('subresources, scale mappings and status flags agree', () => {
-    expect(byPlural('v1', 'pods').subresources).toEqual(['status', 'binding', 'eviction', 'log']);
+    expect(byPlural('v1', 'pods').subresources).toEqual(['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward']);
     for (const r of resources) {
       expect(r.subresources.includes('status'), r.plural).toBe(r.strategy.hasStatus === true);
       expect(r.subresources.includes('scale'), r.plural).toBe(r.scale !== undefined);
