@@ -207,6 +207,8 @@ describe('structural schemas', () => {
     expect(msgs({ type: 'object', properties: { a: { type: 'string', pattern: '(?=x)' } } })).toHaveLength(1);
     expect(msgs({ type: 'object', properties: { a: { type: 'array', items: {} } } })).toEqual([`${at}.properties[a].items.type: Required value: must not be empty for specified array items`]);
     expect(msgs({})).toEqual([`${at}.type: Required value: must not be empty at the root`]);
+    expect(msgs({ type: 'object', properties: { o: { type: 'object', properties: { a: { type: 'string' } }, default: { a: 'x', b: 1 } } } }))
+      .toEqual([`${at}.properties[o].default: Invalid value: {"a":"x","b":1}: must not have unknown fields`]);
     expect(msgs({ type: 'object', properties: { a: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] } } })).toEqual([]);
     expect(msgs({ type: 'object', properties: { a: { type: 'string', allOf: [{ nullable: true, description: 'd', properties: { metadata: {} } }] } } })).toEqual([
       `${at}.properties[a].allOf[0].description: Forbidden: must be empty to be structural`,

@@ -60,6 +60,13 @@ function pruneValue(value: unknown, s: JSONSchemaProps | undefined, path: string
   }
 }
 
+/** Prunes a value below the root (a default) in place; returns the pruned paths. */
+export function pruneValueAt(value: unknown, s: JSONSchemaProps, path = ''): string[] {
+  const out: string[] = [];
+  pruneValue(value, s, path, out);
+  return out;
+}
+
 const copy = <T>(v: T): T => structuredClone(v);
 
 /** Fills `default`s into `value` in place (upstream's structural defaulting algorithm). */

@@ -8,6 +8,7 @@
 import type { FieldError } from '../../resource.js';
 import { forbidden, invalid, notSupported, required } from '../../validation/errors.js';
 import { compilePattern, validateValue } from './validate.js';
+import { pruneValueAt } from './prune.js';
 import { isObject, itemsOf, type JSONSchemaProps } from './types.js';
 
 const TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
@@ -89,8 +90,12 @@ function walk(s: JSONSchemaProps, path: string, errs: FieldError[], lvl: Level):
   listType(s, path, errs);
   if (s.default !== undefined) {
     const { default: d, ...rest } = s;
-    // As upstream: the default is validated in place, so its errors name `….default`.
+    // As upstream: the default is validated in place, so its errors name `….default`; it must also be pruned.
+    const before = errs.length;
     validateValue(rest, d, `${path}.default`, errs);
+    if (errs.length === before && pruneValueAt(structuredClone(d), rest).length) {
+      errs.push(invalid(`${path}.default`, d, 'must not have unknown fields'));
+    }
   }
   for (const [k, p] of Object.entries(s.properties ?? {})) if (isObject(p)) walk(p, `${path}.properties[${k}]`, errs, 'field');
   const items = itemsOf(s);
