@@ -34,6 +34,8 @@ export const CronJobs: ResourceRef = { group: 'batch', version: 'v1', plural: 'c
 export const HorizontalPodAutoscalers: ResourceRef = { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', namespaced: true };
 export const PodDisruptionBudgets: ResourceRef = { group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true };
 export const CustomResourceDefinitions: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false };
+export const ClusterRoles: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', namespaced: false };
+export const CertificateSigningRequests: ResourceRef = { group: 'certificates.k8s.io', version: 'v1', plural: 'certificatesigningrequests', namespaced: false };
 
 /** Characters a name or namespace may not contain in a path segment (names are DNS-ish, but never trust input). */
 const seg = (s: string): string => encodeURIComponent(s);

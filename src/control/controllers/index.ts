@@ -23,6 +23,7 @@ import { taintEvictionController } from './node-lifecycle/taint-eviction.js';
 import { serviceAccountController } from './serviceaccount.js';
 import { rootCACertPublisherController } from './root-ca-publisher.js';
 import { garbageCollectorController } from './garbage-collector/controller.js';
+import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
   statefulSetController,
@@ -45,4 +46,5 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   garbageCollectorController,
   cronJobDescriptor,
   ttlAfterFinishedController,
+  clusterRoleAggregationController,
 ];
