@@ -130,6 +130,11 @@ export interface VersionConversion {
    * versions); the storage version's strategy still validates what is stored.
    */
   check?(obj: KubeObject): FieldError[];
+  /**
+   * The storage version's name for a field selector label of the served version (upstream's field label
+   * conversion: events.k8s.io's regarding.kind is core's involvedObject.kind); labels it returns unchanged stay.
+   */
+  fieldLabel?(label: string): string;
 }
 
 /** The resource whose strategy, storage and printers serve `r`: itself, unless it is a converted version. */

@@ -33,6 +33,22 @@ function copy(from: Obj, pairs: ReadonlyArray<readonly [string, string]>): Obj {
   return out;
 }
 
+/** events.k8s.io/v1's field selector labels and their core/v1 names (upstream's AddFieldLabelConversionsForEvent). */
+const FIELD_LABELS: Readonly<Record<string, string>> = {
+  'regarding.kind': 'involvedObject.kind',
+  'regarding.namespace': 'involvedObject.namespace',
+  'regarding.name': 'involvedObject.name',
+  'regarding.uid': 'involvedObject.uid',
+  'regarding.apiVersion': 'involvedObject.apiVersion',
+  'regarding.resourceVersion': 'involvedObject.resourceVersion',
+  'regarding.fieldPath': 'involvedObject.fieldPath',
+  reportingController: 'reportingComponent',
+  reason: 'reason',
+  type: 'type',
+};
+export const EVENTS_V1_FIELD_LABELS = Object.keys(FIELD_LABELS);
+export const eventsV1FieldLabel = (label: string): string => FIELD_LABELS[label] ?? label;
+
 const meta = (obj: KubeObject): Obj => structuredClone((obj.metadata ?? {}) as Obj);
 
 export function eventV1ToCore(obj: KubeObject): KubeObject {

@@ -20,7 +20,7 @@ import { ClusterIPAllocator } from '../allocators/clusterip.js';
 import { NodePortAllocator } from '../allocators/nodeport.js';
 import type { EngineContext } from './engine/context.js';
 import { bindPod } from './engine/binding.js';
-import { bodyToStorage, entriesFromStorage, isConverted, patchInServedVersion, storageWriteOptions } from './engine/conversion.js';
+import { bodyToStorage, entriesFromStorage, isConverted, patchInServedVersion, storageListOptions, storageWriteOptions } from './engine/conversion.js';
 import { createObject } from './engine/create.js';
 import { deleteCollection, deleteObject, type DeleteContext, type DeleteOptions, type DeleteResult } from './engine/delete.js';
 import { guaranteedUpdate, type Subresource } from './engine/guaranteed-update.js';
@@ -129,7 +129,7 @@ export class ObjectEngine {
 
   async list(r: ResourceType, ns: string | undefined, opts: ListOptions): Promise<ListResult> {
     if (!isConverted(r)) return listObjects(this.ctx, r, ns, opts);
-    const res = await listObjects(this.ctx, r.conversion.storage, ns, opts);
+    const res = await listObjects(this.ctx, r.conversion.storage, ns, storageListOptions(r, opts));
     return { ...res, items: entriesFromStorage(r, res.items) };
   }
 

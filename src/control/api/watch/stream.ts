@@ -11,7 +11,7 @@
  * - timeoutSeconds ends the stream; unset, a random 30-60 minutes as the server's minRequestTimeout.
  */
 import type { ServerResponse } from 'node:http';
-import { groupVersion, storagePrefix, type KubeObject, type ResourceType } from '../resource.js';
+import { groupVersion, storageOf, storagePrefix, type KubeObject, type ResourceType } from '../resource.js';
 import type { WatchCache, CacheEvent, Subscription } from './cache.js';
 import { ApiError, internalError, type Status } from '../status.js';
 
@@ -68,7 +68,8 @@ export function errorEventLine(status: Status): string {
 export async function serveWatch(
   res: ServerResponse, r: ResourceType, cache: WatchCache, p: WatchParams, settings: WatchSettings, watches: WatchSet,
 ): Promise<void> {
-  const prefix = storagePrefix(r, p.namespace);
+  // A converted version watches its storage version's keys (events.k8s.io Events live under core's /registry/events).
+  const prefix = storagePrefix(storageOf(r), p.namespace);
   const inScope = (key: string) => key.startsWith(prefix);
   const gv = groupVersion(r);
   let lastRV = 0;

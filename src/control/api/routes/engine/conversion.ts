@@ -9,6 +9,7 @@ import { badRequest, invalid } from '../../status.js';
 import { isPlainObject } from '../../content.js';
 import type { Entry } from '../../watch/cache.js';
 import { checkBody, unknownFields } from './request-body.js';
+import { checkFieldSelector, parseFieldSelector } from '../../selectors/field.js';
 import type { WriteOptions } from './write-options.js';
 
 /** A served version that is not the storage version. */
@@ -29,6 +30,20 @@ export function bodyToStorage(r: ConvertedResource, body: unknown, opts: WriteOp
 function checkServed(r: ConvertedResource, obj: KubeObject): void {
   const errs = r.conversion.check?.(obj);
   if (errs?.length) throw invalid(r.group, r.kind, obj.metadata?.name ?? '', errs);
+}
+
+/**
+ * List options for the storage version: a field selector is checked against the served version's fields and its
+ * labels renamed to the storage version's (VersionConversion.fieldLabel), values escaped again as apimachinery does.
+ */
+export function storageListOptions<T extends { fieldSelector?: string }>(r: ConvertedResource, opts: T): T {
+  const rename = r.conversion.fieldLabel;
+  if (!rename || !opts.fieldSelector) return opts;
+  const fields = parseFieldSelector(opts.fieldSelector);
+  checkFieldSelector(r, fields);
+  const escape = (v: string) => v.replace(/[\\,=]/g, (c) => `\\${c}`);
+  const text = fields.map((f) => `${rename(f.field)}${f.negate ? '!=' : '='}${escape(f.value)}`).join(',');
+  return { ...opts, fieldSelector: text };
 }
 
 /** Write options for the storage verb: managedFields record the write in the served version's terms. */
