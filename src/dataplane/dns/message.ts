@@ -66,10 +66,17 @@ export function handleMessage(msg: Buffer, resolve: Resolver, transport: Transpo
   // BADVERS is 16: extended rcode 1, header rcode 0 (RFC 6891 6.1.3).
   if (opt && opt.ednsVersion !== 0) return reply(0, {}, 1);
 
-  const result = resolve({ name: questions[0]!.name, type: questions[0]!.type, class: questions[0]!.class ?? 'IN' });
-  if (!result) return reply('SERVFAIL');
+  let result: DnsResult | null;
+  let full: Buffer;
+  try {
+    result = resolve({ name: questions[0]!.name, type: questions[0]!.type, class: questions[0]!.class ?? 'IN' });
+    if (!result) return reply('SERVFAIL');
+    full = reply(result.rcode, { flags: result.authoritative ? packet.AUTHORITATIVE_ANSWER : 0, answers: result.answers, authorities: result.authorities, additionals: result.additionals });
+  } catch {
+    // A record the encoder refuses (or a bug) costs this one answer, never the server.
+    return reply('SERVFAIL');
+  }
   const aa = result.authoritative ? packet.AUTHORITATIVE_ANSWER : 0;
-  const full = reply(result.rcode, { flags: aa, answers: result.answers, authorities: result.authorities, additionals: result.additionals });
   // A TCP message's length is two bytes; nothing this server holds comes near it, but never send a broken frame.
   const limit = transport === 'tcp' ? 65535 : opt ? Math.min(Math.max(opt.udpPayloadSize, CLASSIC_UDP_LIMIT), MAX_UDP_PAYLOAD) : CLASSIC_UDP_LIMIT;
   if (full.length <= limit) return full;

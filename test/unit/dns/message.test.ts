@@ -42,6 +42,15 @@ describe('DNS message handling', () => {
     expect(rcodeOf(handleMessage(query(), resolverOf(null), 'udp')!)).toBe(2);
   });
 
+  it('SERVFAIL, not silence, when the resolver throws or a record cannot be encoded', () => {
+    const throwing: Resolver = () => {
+      throw new Error('boom');
+    };
+    expect(rcodeOf(handleMessage(query(), throwing, 'udp')!)).toBe(2);
+    const broken = ok([{ type: 'SRV', name: 'x.cluster.local', ttl: 30, data: undefined } as unknown as Answer]);
+    expect(rcodeOf(handleMessage(query(), resolverOf(broken), 'tcp')!)).toBe(2);
+  });
+
   it('over 512 bytes without EDNS0: TC with empty sections over UDP, whole over TCP', () => {
     const r = resolverOf(ok(aRecords(30)));
     const udp = handleMessage(query(), r, 'udp')!;
