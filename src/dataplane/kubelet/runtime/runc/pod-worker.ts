@@ -496,6 +496,7 @@ export class PodWorker {
           hostNetwork: isHostNetwork(this.pod),
         });
         this.podIP = isHostNetwork(this.pod) ? this.env.hostIP : this.sandbox.ips[0];
+        this.env.log('debug', 'pod sandbox up', { pod: this.podKey(), ms: this.env.clock.now() - now });
         this.changed();
       } catch (err) {
         this.env.log('warn', 'pod sandbox set-up failed', { pod: this.podKey(), err: errText(err) });
@@ -767,7 +768,9 @@ export class PodWorker {
         containerId: inst.id,
         podDir: this.podDir,
       });
+      const t2 = this.env.clock.now();
       info = await deps.runtime.run(inst.id, inst.bundleDir, spec, inst.logPath);
+      this.env.log('debug', 'container started', { pod: this.podKey(), container: r.name, prepareMs: t2 - now, runMs: this.env.clock.now() - t2 });
     } catch (err) {
       if (err instanceof OciSpecError) {
         // The pod asks for what cannot be (runAsNonRoot with a root image, ...): nothing was created.
