@@ -8,6 +8,7 @@ export * from './workqueue.js';
 export * from './store.js';
 export * from './reflector.js';
 export * from './informer.js';
+export * from './share-parts.js';
 export * from './events.js';
 export * from './expectations.js';
 export * from './leader-election.js';

@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { realClock, type Clock } from '../../client/clock.js';
 import { EventRecorder } from '../../client/events.js';
-import { dropManagedFields, SharedInformerFactory } from '../../client/informer.js';
+import { SharedInformerFactory } from '../../client/informer.js';
+import { slimCacheTransform } from '../../client/share-parts.js';
 import { loadKubeconfig } from '../../client/kubeconfig.js';
 import { LeaderElector } from '../../client/leader-election.js';
 import { RestClient } from '../../client/rest.js';
@@ -69,7 +70,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
   const lead = async (signal: AbortSignal): Promise<void> => {
     // Every informer and worker pool listens for the stop: dozens of listeners on one signal are expected.
     setMaxListeners(0, signal);
-    const informers = new SharedInformerFactory(client, { transform: dropManagedFields, onError: (err) => onError(err, 'informer') });
+    const informers = new SharedInformerFactory(client, { transform: slimCacheTransform(), onError: (err) => onError(err, 'informer') });
     const ctx = createControllerContext({ client, informers, clock, recorder, options: opts.options, instance: identity, onError });
     queues = ctx.queues;
     const running = selected.map((d) => d.create(ctx));

@@ -6,7 +6,8 @@
 import { setMaxListeners } from 'node:events';
 import type { KubeObject } from '../api/resource.js';
 import { realClock, type Clock } from '../../client/clock.js';
-import { dropManagedFields, SharedInformerFactory } from '../../client/informer.js';
+import { SharedInformerFactory } from '../../client/informer.js';
+import { slimCacheTransform } from '../../client/share-parts.js';
 import { loadKubeconfig, type ClientConfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
 import { Nodes, Pods, ReplicaSets, Services, StatefulSets } from '../../client/resources.js';
@@ -72,7 +73,7 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   };
   const core = typeof opts.core === 'object' ? opts.core : await createCore(opts.core ?? 'wasm', config);
   const clock = opts.clock ?? realClock;
-  const factory = new SharedInformerFactory(client, { clock, transform: dropManagedFields, onError: (e) => opts.onError?.(e, 'informer') });
+  const factory = new SharedInformerFactory(client, { clock, transform: slimCacheTransform(), onError: (e) => opts.onError?.(e, 'informer') });
   // What PodTopologySpread's system default selector reads (upstream's Service/ReplicaSet/StatefulSet listers).
   const services = factory.forResource(Services);
   services.indexer.addIndexer(BY_NAMESPACE, (o) => [o.metadata?.namespace ?? '']);

@@ -8,7 +8,8 @@
  */
 import { hostname, release } from 'node:os';
 import { realClock, type Clock } from '../../client/clock.js';
-import { dropManagedFields, SharedInformer } from '../../client/informer.js';
+import { SharedInformer } from '../../client/informer.js';
+import { slimCacheTransform } from '../../client/share-parts.js';
 import { ApiError, type RestClient } from '../../client/rest.js';
 import { Leases, Nodes, Pods } from '../../client/resources.js';
 import { objectKey, type KubeObject } from '../../client/types.js';
@@ -201,7 +202,7 @@ export class NodeAgent {
     }
     const onError = (err: unknown) => this.log('warn', 'watch failed', { err: String(err) });
     // One watch for every node's pods: bound pods only (unbound ones are the scheduler's business).
-    this.podInformer = new SharedInformer<Pod>(o.client, Pods, { fieldSelector: 'spec.nodeName!=', transform: dropManagedFields, clock: this.clock, onError });
+    this.podInformer = new SharedInformer<Pod>(o.client, Pods, { fieldSelector: 'spec.nodeName!=', transform: slimCacheTransform(), clock: this.clock, onError });
     this.nodeInformer = new SharedInformer<KubeObject>(o.client, Nodes, { transform: slimNode, clock: this.clock, onError });
   }
 

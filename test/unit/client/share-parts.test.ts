@@ -1,0 +1,66 @@
+import { describe, expect, test } from 'vitest';
+import { PartTable, sharedParts, slimCacheTransform } from '../../../src/client/share-parts.js';
+import type { KubeObject } from '../../../src/client/types.js';
+
+const pod = (name: string, ip: string, started: string): KubeObject => JSON.parse(JSON.stringify({
+  apiVersion: 'v1', kind: 'Pod',
+  metadata: {
+    name, namespace: 'default', uid: `uid-${name}`, labels: { app: 'web', 'pod-template-hash': 'abc' },
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-abc', uid: 'rs1', controller: true }],
+    managedFields: [{ manager: 'm', operation: 'Update', fieldsV1: { 'f:spec': {} } }],
+  },
+  spec: {
+    nodeName: `node-${name}`,
+    containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu: '10m' } } }],
+    tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }],
+  },
+  status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: started }] },
+})) as KubeObject;
+
+type P = { metadata: { labels: object; ownerReferences: object[] }; spec: { nodeName: string; containers: { image: string }[]; tolerations: object[] }; status: { podIP: string; conditions: object[] } };
+
+describe('sharedParts', () => {
+  test('equal parts of different pods become one frozen object; per-pod values stay their own', () => {
+    const share = sharedParts();
+    const a = share(pod('a', '10.0.0.1', '2026-12-03T12:00:00Z')) as unknown as P;
+    const b = share(pod('b', '10.0.0.2', '2026-12-03T12:00:00Z')) as unknown as P;
+    const c = share(pod('c', '10.0.0.3', '2026-12-03T12:00:07Z')) as unknown as P;
+    expect(b.spec.containers).toBe(a.spec.containers);
+    expect(b.spec.tolerations).toBe(a.spec.tolerations);
+    expect(b.metadata.labels).toBe(a.metadata.labels);
+    expect(b.metadata.ownerReferences).toBe(a.metadata.ownerReferences);
+    expect(b.status.conditions).toBe(a.status.conditions);
+    expect(c.status.conditions).not.toBe(a.status.conditions);
+    expect([a.spec.nodeName, b.spec.nodeName, b.status.podIP]).toEqual(['node-a', 'node-b', '10.0.0.2']);
+    // Shared parts are read-only all the way down: a component that mutated one would change every pod.
+    expect(() => { a.spec.containers[0]!.image = 'evil'; }).toThrow(TypeError);
+    expect(() => { a.spec.containers.push({ image: 'x' }); }).toThrow(TypeError);
+    expect(b.spec.containers[0]!.image).toBe('nginx');
+  });
+
+  test('objects other than pods share only their metadata parts', () => {
+    const share = sharedParts();
+    const rs = (n: string) => ({ metadata: { name: n, labels: { app: 'web' } }, spec: { replicas: 3, template: { spec: { containers: [] } } } }) as unknown as KubeObject;
+    const x = share(rs('x')) as unknown as { metadata: { labels: object }; spec: object };
+    const y = share(rs('y')) as unknown as { metadata: { labels: object }; spec: object };
+    expect(y.metadata.labels).toBe(x.metadata.labels);
+    expect(Object.isFrozen(y.spec)).toBe(false);
+  });
+
+  test('slimCacheTransform drops managedFields and shares parts', () => {
+    const t = slimCacheTransform();
+    const a = t(pod('a', '10.0.0.1', 't')) as unknown as P & { metadata: { managedFields?: unknown } };
+    const b = t(pod('b', '10.0.0.2', 't')) as unknown as P;
+    expect(a.metadata.managedFields).toBeUndefined();
+    expect(b.spec.containers).toBe(a.spec.containers);
+  });
+
+  test('PartTable keeps one entry per distinct value', () => {
+    const parts = new PartTable();
+    const one = parts.share({ a: [1, 2] });
+    expect(parts.share({ a: [1, 2] })).toBe(one);
+    parts.share({ a: [2, 1] });
+    expect(parts.size).toBe(2);
+    expect(parts.share('plain')).toBe('plain');
+  });
+});
