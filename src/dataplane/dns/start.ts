@@ -164,6 +164,7 @@ export async function startDns(o: StartDnsOptions): Promise<RunningDns> {
       abort.abort();
       await unpublish?.().catch((err: Error) => o.log?.('dns endpoint not removed', { err: err.message }));
       await server.close();
+      if (!(o.client instanceof RestClient)) client.close();
     },
   };
 }
