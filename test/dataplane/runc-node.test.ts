@@ -212,6 +212,30 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await gone('pair');
   }, 60_000);
 
+  it("a hostNetwork pod runs in the node's namespace with the node's IP, and its probe reaches it there", async () => {
+    await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hostnet', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        hostNetwork: true,
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'web', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['httpd', '-f', '-p', '18080', '-h', '/www'], readinessProbe: { httpGet: { path: '/index.html', port: 18080 }, periodSeconds: 1 } }],
+      },
+    });
+    const ready = await eventually('hostnet Ready', async () => {
+      const p = await get('hostnet');
+      return cs(p).ready === true ? p : null;
+    }, 20_000, 100);
+    expect(status(ready).podIP).toBe(status(ready).hostIP);
+    // Served in the node's namespace (not the host's): reachable there on loopback.
+    expect(sh(['ip', 'netns', 'exec', node!.netns!, '/bin/busybox', 'wget', '-qO-', 'http://127.0.0.1:18080/index.html']).out).toBe('hello from busybox\n');
+    expect(netnsList()).not.toContain(`${prefix}pod-${ready.metadata!.uid}`);
+    await cluster!.client.delete(Pods, 'default', 'hostnet');
+    await gone('hostnet');
+  }, 60_000);
+
   it('a container that exits 3 is Terminated Error with exit code 3, restarts, then waits in CrashLoopBackOff', async () => {
     await cluster!.client.create(Pods, {
       apiVersion: 'v1',
