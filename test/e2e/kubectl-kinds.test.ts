@@ -233,6 +233,21 @@ describe.skipIf(!KUBECTL)('kubectl and the remaining built-in kinds', () => {
     expect(table(k('get', 'runtimeclass'))).toEqual([['NAME', 'HANDLER', 'AGE'], ['gvisor', 'runsc', expect.any(String)]]);
   });
 
+  test('kubectl create quota|priorityclass|ingress (protobuf bodies) store what the flags say', () => {
+    expect(k('create', 'quota', 'gen', '--hard=pods=2,requests.cpu=1', '--scopes=NotTerminating')).toContain('resourcequota/gen created');
+    expect(k('get', 'quota', 'gen', '-o', 'jsonpath={.spec.hard.pods} {.spec.hard.requests\\.cpu} {.spec.scopes}')).toBe('2 1 ["NotTerminating"]');
+    expect(k('create', 'priorityclass', 'batch', '--value=0', '--description=low', '--preemption-policy=Never')).toContain('created');
+    expect(k('get', 'pc', 'batch', '-o', 'jsonpath={.value} {.globalDefault} {.description} {.preemptionPolicy}')).toBe('0 false low Never');
+    expect(k('create', 'ingress', 'gen', '--class=nginx', '--rule=foo.com/bar*=svc:http,tls=cert', '--default-backend=def:8080')).toContain('created');
+    const ing = JSON.parse(k('get', 'ing', 'gen', '-o', 'json')) as { spec: unknown };
+    expect(ing.spec).toEqual({
+      ingressClassName: 'nginx',
+      defaultBackend: { service: { name: 'def', port: { number: 8080 } } },
+      rules: [{ host: 'foo.com', http: { paths: [{ path: '/bar', pathType: 'Prefix', backend: { service: { name: 'svc', port: { name: 'http' } } } }] } }],
+      tls: [{ hosts: ['foo.com'], secretName: 'cert' }],
+    });
+  });
+
   test('an events.k8s.io/v1 Event is the same object as a core/v1 Event', () => {
     expect(k('get', 'ev', 'web.1', '-o', 'jsonpath={.message}|{.involvedObject.name}|{.reportingComponent}')).toBe('scaled web to 3|web|example.com/controller');
     expect(k('get', 'events.v1.events.k8s.io', 'web.1', '-o', 'jsonpath={.apiVersion}|{.note}|{.regarding.kind}')).toBe('events.k8s.io/v1|scaled web to 3|Deployment');

@@ -269,6 +269,29 @@ export const PROTO_MESSAGES: Record<string, Fields> = {
   CertificateSigningRequestCondition: {
     1: s('type'), 2: s('reason'), 3: s('message'), 4: t('lastUpdateTime', 'time'), 5: t('lastTransitionTime', 'time'), 6: s('status'),
   },
+
+  // ---- `kubectl create quota|priorityclass|ingress` (core/v1, scheduling.k8s.io/v1, networking.k8s.io/v1)
+  ResourceQuota: kind('ResourceQuotaSpec', 'ResourceQuotaStatus'),
+  ResourceQuotaSpec: { 1: t('hard', 'quantitymap'), 2: ss('scopes'), 3: m('scopeSelector', 'ScopeSelector') },
+  ScopeSelector: { 1: ms('matchExpressions', 'ScopedResourceSelectorRequirement') },
+  ScopedResourceSelectorRequirement: { 1: s('scopeName'), 2: s('operator'), 3: ss('values') },
+  ResourceQuotaStatus: { 1: t('hard', 'quantitymap'), 2: t('used', 'quantitymap') },
+  PriorityClass: {
+    1: m('metadata', 'ObjectMeta'), 2: i('value', true), 3: b('globalDefault', true), 4: s('description'), 5: s('preemptionPolicy', true),
+  },
+  Ingress: kind('IngressSpec', 'IngressStatus'),
+  IngressSpec: { 1: m('defaultBackend', 'IngressBackend'), 2: ms('tls', 'IngressTLS'), 3: ms('rules', 'IngressRule'), 4: s('ingressClassName', true) },
+  IngressTLS: { 1: ss('hosts'), 2: s('secretName') },
+  IngressRule: { 1: s('host'), 2: inline('IngressRuleValue') },
+  IngressRuleValue: { 1: m('http', 'HTTPIngressRuleValue') },
+  HTTPIngressRuleValue: { 1: ms('paths', 'HTTPIngressPath') },
+  HTTPIngressPath: { 1: s('path'), 2: m('backend', 'IngressBackend'), 3: s('pathType', true) },
+  IngressBackend: { 3: m('resource', 'TypedLocalObjectReference'), 4: m('service', 'IngressServiceBackend') },
+  IngressServiceBackend: { 1: s('name'), 2: m('port', 'ServiceBackendPort') },
+  ServiceBackendPort: { 1: s('name'), 2: i('number') },
+  TypedLocalObjectReference: { 1: s('apiGroup', true), 2: s('kind'), 3: s('name') },
+  IngressStatus: { 1: m('loadBalancer', 'IngressLoadBalancerStatus') },
+  IngressLoadBalancerStatus: {},
 };
 
 /** The kinds decodable from protobuf, by apiVersion/kind. */
@@ -279,4 +302,5 @@ export const PROTO_KINDS: Record<string, string> = {
   'rbac.authorization.k8s.io/v1/Role': 'Role', 'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'RoleBinding',
   'certificates.k8s.io/v1/CertificateSigningRequest': 'CertificateSigningRequest',
+  'v1/ResourceQuota': 'ResourceQuota', 'scheduling.k8s.io/v1/PriorityClass': 'PriorityClass', 'networking.k8s.io/v1/Ingress': 'Ingress',
 };
