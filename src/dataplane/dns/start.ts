@@ -147,6 +147,9 @@ export async function startDns(o: StartDnsOptions): Promise<RunningDns> {
   let unpublish: (() => Promise<void>) | null = null;
   try {
     if (o.advertise && address) {
+      // Published once the records are there: the proxy would otherwise route queries to a server that can only
+      // answer SERVFAIL.
+      await synced;
       unpublish = await publishKubeDnsSlice(client, kubeDnsSlice({ address, port: server.port, ...(o.advertise.nodeName ? { nodeName: o.advertise.nodeName } : {}) }));
       o.log?.('dns endpoint published', { address, port: server.port });
     }
