@@ -254,6 +254,9 @@ describe.skipIf(!KUBECTL)('kubectl and the remaining built-in kinds', () => {
     const [head, row] = table(k('get', 'events.v1.events.k8s.io'));
     expect(head).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
     expect(row!.slice(1)).toEqual(['Normal', 'Scaled', 'deployment/web', 'scaled web to 3']);
+    expect(k('explain', 'events.regarding', '--api-version=events.k8s.io/v1')).toMatch(/^GROUP:\s+events\.k8s\.io\nKIND:\s+Event\nVERSION:\s+v1\n\nFIELD: regarding <ObjectReference>/m);
+    expect(k('explain', 'ingresses.spec.rules.http.paths.pathType')).toContain('pathType');
+    expect(k('describe', 'pv', 'pv-1')).toMatch(/^Status:\s+Pending$/m);
     const file = join(data.dir, 'bad-event.yaml');
     writeFileSync(file, 'apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: bad.1, namespace: default}\nreason: X\nnote: x\ntype: Normal\nregarding: {kind: Pod, name: p, namespace: default}\n');
     expect(kFail('create', '-f', file)).toContain('eventTime: Required value');
