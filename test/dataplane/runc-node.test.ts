@@ -58,7 +58,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await addImage(layout, { refName: IMAGE, layers: [await busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
     const loaded = await new ImageStore({ root: join(dir, 'images') }).load(layout);
     expect(loaded).toEqual([IMAGE]);
-    node = await startNode();
+    node = await startNode(300);
     await node.registered;
   }, 60_000);
 
@@ -98,7 +98,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
-  function startNode(): Promise<RunningRuncNode> {
+  function startNode(orphanGraceMs?: number): Promise<RunningRuncNode> {
     return startRuncNode({
       client: cluster!.newClient('skiff-t-agent'),
       nodeName: 'n1',
@@ -109,6 +109,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
       memory: '2Gi',
       pollMs: 200,
       usageIntervalMs: 300,
+      ...(orphanGraceMs !== undefined ? { orphanGraceMs } : {}),
       log: (level, msg, fields) => {
         if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
       },
@@ -350,16 +351,27 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
         containers: [{ name: 'keep', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'], readinessProbe: { exec: { command: ['true'] }, periodSeconds: 1 } }],
       },
     });
-    const before = await eventually('keep Ready', async () => {
+    const away = await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'away', namespace: 'default' },
+      spec: { nodeName: 'n1', containers: [{ name: 'away', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+    });
+    const before = await eventually('keep Ready and away Running', async () => {
       const p = await get('keep');
-      return cs(p).ready === true ? p : null;
+      return cs(p).ready === true && status(await get('away')).phase === 'Running' ? p : null;
     }, 30_000, 200);
     const runcRoot = join(dir, 'kubelet', 'n1', 'runtime', 'runc');
     const id = `${prefix}${before.metadata!.uid}_keep_0`;
+    const awayId = `${prefix}${away.metadata!.uid}_away_0`;
     const pidBefore = JSON.parse(sh(['runc', '--root', runcRoot, 'state', id]).out).pid as number;
     await node!.stop();
+    // Deleted (forced) while the agent is away: its container and sandbox are the new agent's to remove.
+    await cluster!.client.delete(Pods, 'default', 'away', { gracePeriodSeconds: 0 });
+    await gone('away');
+    expect(sh(['runc', '--root', runcRoot, 'list', '-q']).out).toContain(awayId);
     expect(JSON.parse(sh(['runc', '--root', runcRoot, 'state', id]).out)).toMatchObject({ status: 'running', pid: pidBefore });
-    node = await startNode();
+    node = await startNode(300);
     await node.registered;
     // The new agent has the pod (its watch listed it); a ready container never turns unready on the way.
     await eventually('the new agent holds keep', () => node!.agent.summary('n1').pods >= 1, 15_000, 100);
@@ -373,6 +385,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     expect(sawUnready).toBe(false);
     expect(cs(after)).toMatchObject({ containerID: `runc://${id}`, restartCount: 0, ready: true, state: { running: { startedAt: cs(before).state.running.startedAt } } });
     expect(JSON.parse(sh(['runc', '--root', runcRoot, 'state', id]).out)).toMatchObject({ status: 'running', pid: pidBefore });
+    await eventually("the away pod's leftovers removed", () => !sh(['runc', '--root', runcRoot, 'list', '-q']).out.includes(awayId) && !netnsList().includes(`${prefix}pod-${away.metadata!.uid}`), 15_000, 100);
     // And it still manages it: deletion stops and removes it.
     await cluster!.client.delete(Pods, 'default', 'keep');
     await gone('keep');

@@ -584,7 +584,10 @@ describe('RuncPodDriver: agent restart and usage', () => {
     await h.advance(1000);
     const again = await h.status(pod);
     expect(cstat(again)).toMatchObject({ state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 2 } }, restartCount: 1 });
-    // The orphan (never synced by the new driver) is removed after the grace.
+    // The orphan (never synced by the new driver) stays until the agent says its pods are listed, then goes after the grace.
+    await h.advance(6000, 1000);
+    expect([...h.rt.containers.keys()].some((id) => id.includes(orphan.metadata!.uid!))).toBe(true);
+    h.driver.podsListed();
     await h.advance(5000);
     expect(h.log).toContain(`tearDown ${orphan.metadata!.uid}`);
     expect([...h.rt.containers.keys()].some((id) => id.includes(orphan.metadata!.uid!))).toBe(false);

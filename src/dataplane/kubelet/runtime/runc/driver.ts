@@ -7,7 +7,8 @@
  *
  * Start-up: the node's network is started once the podCIDR is known (node IPAM, or the podCIDR option), then the
  * runtime's and the network's leftovers are listed: pods still bound here adopt their running containers (an
- * agent restart kills nothing); what no pod claims within `orphanGraceMs` is removed. Until then sync() answers
+ * agent restart kills nothing); what no pod claims is removed `orphanGraceMs` after the agent has listed its
+ * pods (podsListed(): never on a guess, so an API server that is slow to answer kills nothing). Until then sync() answers
  * nothing and the pods are synced again when ready.
  * Admission is the simulated driver's (the kubelet's resource fit over the node's active pods).
  */
@@ -41,7 +42,7 @@ export interface RuncDriverOptions {
   retryMs?: number;
   /** How often usage (metrics.k8s.io) is sampled from the runtime (ms); default 10 s. */
   usageIntervalMs?: number;
-  /** Leftover containers/sandboxes no pod claims are removed this long after start-up (default 60 s). */
+  /** Leftover containers/sandboxes no pod claims are removed this long after podsListed() (default 10 s). */
   orphanGraceMs?: number;
   pidAlive?: (pid: number) => boolean;
   log?: DriverLogger;
@@ -88,6 +89,7 @@ export class RuncPodDriver implements PodDriver {
   /** Leftovers found at start-up, by pod uid. */
   private readonly leftovers = new Map<string, Leftover>();
   private orphanTimer: TimerHandle | null = null;
+  private listed = false;
   private usageTimer: TimerHandle | null = null;
   private lastUsage: NodeUsage;
   private readonly cpuSamples = new Map<string, { at: number; nanos: number }>();
@@ -167,11 +169,25 @@ export class RuncPodDriver implements PodDriver {
     if (this.closed) return;
     this.ready = true;
     if (this.leftovers.size > 0) log('info', 'found containers and sandboxes from before', { node: this.ctx.nodeName, pods: this.leftovers.size });
-    this.orphanTimer = clock.setTimeout(() => void this.removeOrphans(), this.o.orphanGraceMs ?? 60_000);
+    this.maybeScheduleOrphans();
     this.scheduleUsage();
     for (const w of this.readyWaiters.splice(0)) w();
     for (const uid of this.early) this.hooks.resync(uid);
     this.early.clear();
+  }
+
+  /**
+   * The agent's pod watch has listed (every pod bound here has been synced once): leftovers that no pod claims
+   * by `orphanGraceMs` from now belonged to pods deleted while the agent was away.
+   */
+  podsListed(): void {
+    this.listed = true;
+    this.maybeScheduleOrphans();
+  }
+
+  private maybeScheduleOrphans(): void {
+    if (!this.listed || !this.ready || this.orphanTimer || this.closed || this.leftovers.size === 0) return;
+    this.orphanTimer = this.env.clock.setTimeout(() => void this.removeOrphans(), this.o.orphanGraceMs ?? 10_000);
   }
 
   /** Leftovers no pod bound here claimed: remove them (their pods were deleted while the agent was away). */

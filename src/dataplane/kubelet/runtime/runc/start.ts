@@ -12,7 +12,8 @@ import type { AgentLogger } from '../../agent.js';
 import { nodeNetnsName } from '../../network/names.js';
 import { DEFAULT_NODE_SPEC, expandNodes, parseNodeSpec } from '../../spec.js';
 import { startNodeAgent, type RunningNodeAgent } from '../../start.js';
-import { runcPodDriverFactory } from './driver.js';
+import { runcPodDriverFactory, type RuncPodDriver } from './driver.js';
+import type { PodDriverFactory } from '../../types.js';
 import { withRuncStreaming } from '../../streaming/runc-streams.js';
 import { nodeDir, realRuncDeps } from './node-deps.js';
 import type { ImageService } from '../../images/types.js';
@@ -66,7 +67,14 @@ export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode
   const abort = new AbortController();
   void services.run(abort.signal);
   // The kubelet API (logs, exec, port-forward) over the driver: streaming/runc-streams.ts.
-  const driverFactory = withRuncStreaming(runcPodDriverFactory({
+  // The drivers remove leftovers of pods deleted while the agent was away, once the agent's pod watch has listed.
+  const drivers: RuncPodDriver[] = [];
+  const keep = (f: PodDriverFactory): PodDriverFactory => (ctx, hooks) => {
+    const d = f(ctx, hooks) as RuncPodDriver;
+    drivers.push(d);
+    return d;
+  };
+  const driverFactory = withRuncStreaming(keep(runcPodDriverFactory({
     deps: realRuncDeps({
       dataDir: o.dataDir,
       prefix,
@@ -85,7 +93,7 @@ export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode
     ...(o.orphanGraceMs !== undefined ? { orphanGraceMs: o.orphanGraceMs } : {}),
     ...(o.usageIntervalMs !== undefined ? { usageIntervalMs: o.usageIntervalMs } : {}),
     log: o.log,
-  }), { dataDir: nodeDir(o.dataDir, o.nodeName), idPrefix: prefix });
+  })), { dataDir: nodeDir(o.dataDir, o.nodeName), idPrefix: prefix });
   let running: RunningNodeAgent;
   try {
     running = await startNodeAgent({ client, nodes, driverFactory, listen, podEvents: true, log: o.log });
@@ -94,6 +102,9 @@ export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode
     if (!(o.client instanceof RestClient)) client.close();
     throw err;
   }
+  void running.agent.podsSynced().then((ok) => {
+    if (ok) for (const d of drivers) d.podsListed();
+  });
   return {
     ...running,
     ...(o.hostNetwork ? {} : { netns: o.netns ?? nodeNetnsName(o.nodeName, prefix) }),
