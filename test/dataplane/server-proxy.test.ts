@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EndpointSlices, RestClient, Services, type KubeObject } from '../../src/client/index.js';
+import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { makeDataDir, startServer, type RunningServer } from '../e2e/server.js';
 import { dataplaneSkipReason, scratchNetns } from './netns.js';
 
@@ -33,7 +34,7 @@ describe.skipIf(skip !== null)('skiff server --proxy-netns', () => {
     spawnSync('ip', ['-n', netns.name, 'link', 'set', 'lo', 'up']);
     data = makeDataDir();
     server = await startServer(data.dir, ['--no-scheduler', '--proxy-netns', netns.name, '--cluster-cidr', '10.244.0.0/16']);
-    client = new RestClient({ server: server.url });
+    client = new RestClient(loadKubeconfig(server.kubeconfig));
   }, 60_000);
 
   afterAll(async () => {

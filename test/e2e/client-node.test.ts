@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
 
 let data: ReturnType<typeof makeDataDir>;
@@ -180,9 +182,18 @@ describe('skiff server with @kubernetes/client-node', () => {
     if (given && typeof given.forEach === 'function') given.forEach((v: string, k: string) => (headers[k] = v));
     else Object.assign(headers, given);
     headers['accept'] = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
-    const res = await fetch(`${kc.getCurrentCluster()!.server}/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dweb&includeObject=None`, { headers });
+    // Over https with the KubeConfig's agent (its CA and client certificate), as client-node's own requests go.
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = `${kc.getCurrentCluster()!.server}/api/v1/namespaces/${NS}/pods?labelSelector=app%3Dweb&includeObject=None`;
+      const req = (url.startsWith('https:') ? httpsGet : httpGet)(url, { headers, agent: init.agent as never }, (r) => {
+        let body = '';
+        r.on('data', (d: Buffer) => (body += d.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+    });
     expect(res.status).toBe(200);
-    const table = (await res.json()) as { kind: string; apiVersion: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[]; object?: unknown }[] };
+    const table = JSON.parse(res.body) as { kind: string; apiVersion: string; columnDefinitions: { name: string }[]; rows: { cells: unknown[]; object?: unknown }[] };
     expect(table.kind).toBe('Table');
     expect(table.apiVersion).toBe('meta.k8s.io/v1');
     expect(table.columnDefinitions.map((c) => c.name).slice(0, 3)).toEqual(['Name', 'Ready', 'Status']);

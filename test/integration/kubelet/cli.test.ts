@@ -12,6 +12,7 @@ import { eventually, startTestCluster, type TestCluster } from '../../support/cl
 import { freePort } from '../../setup/etcd.js';
 import { Nodes } from '../../../src/client/resources.js';
 import { RestClient } from '../../../src/client/rest.js';
+import { loadKubeconfig } from '../../../src/client/kubeconfig.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { hostNodeName } from '../../../src/dataplane/kubelet/local.js';
 
@@ -96,17 +97,19 @@ describe('skiff server --nodes', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'skiff-server-nodes-'));
     const port = await freePort();
     const server = spawnSkiff(['server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--storage', 'memory', '--no-scheduler', '--no-controllers']);
-    const client = new RestClient({ server: `http://127.0.0.1:${port}` });
+    let client: RestClient | undefined;
     try {
       await eventually('server ready', () => server.out().includes('listening'), 20_000);
+      // https with the admin certificate, from the kubeconfig the server wrote.
+      client = new RestClient(loadKubeconfig(join(dataDir, 'kubeconfig.yaml')));
       const node = await eventually('local node Ready', async () => {
-        const n = await client.get(Nodes, hostNodeName(hostname()));
+        const n = await client!.get(Nodes, hostNodeName(hostname()));
         return readyStatus(n) === 'True' ? n : undefined;
       });
       expect((node.status as { addresses: unknown[] }).addresses).toContainEqual({ type: 'InternalIP', address: '127.0.0.1' });
       expect((node.status as { capacity: Record<string, string> }).capacity).toMatchObject({ cpu: '8', memory: '32Gi', pods: '110' });
     } finally {
-      client.close();
+      client?.close();
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
