@@ -9,6 +9,7 @@ import type { Store } from '../storage/store.js';
 import type { ResourceType } from './resource.js';
 import { builtinResources, servedResources } from './kinds/index.js';
 import { startMetricsApi, type MetricsOptions } from './metrics/index.js';
+import { WebhookAdmission, engineWebhookSource } from './admission/webhooks.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
 import { MAX_BODY_BYTES, sendText } from './content.js';
@@ -28,6 +29,8 @@ export interface ServerOptions {
   /** pino logger; absent = silent. */
   logger?: Logger;
   engine?: EngineOptions;
+  /** Call the stored admission webhooks before storage (default true). */
+  admissionWebhooks?: boolean;
   /**
    * Deletes with propagationPolicy Orphan/Foreground add upstream's `orphan`/`foregroundDeletion` finalizers, which
    * the garbage collector (a controller) removes. Default true, as kube-apiserver; engine.gcFinalizers wins if set.
@@ -72,6 +75,8 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     ...opts.engine,
     onError: opts.engine?.onError ?? ((err) => log?.error({ err }, 'watch cache error')),
   });
+  // Admission webhooks, on as upstream's MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
+  if (opts.admissionWebhooks !== false) engine.admission = new WebhookAdmission(engineWebhookSource(engine));
   const watches = new WatchSet();
   const now = opts.engine?.now ?? (() => new Date());
   const metrics = opts.metrics === false

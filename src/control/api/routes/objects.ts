@@ -24,6 +24,8 @@ import { bodyToStorage, entriesFromStorage, isConverted, patchInServedVersion, s
 import { createObject } from './engine/create.js';
 import { deleteCollection, deleteObject, type DeleteContext, type DeleteOptions, type DeleteResult } from './engine/delete.js';
 import { guaranteedUpdate, type Subresource } from './engine/guaranteed-update.js';
+import type { AdmissionContext } from './engine/admission.js';
+import type { Admission } from '../admission/types.js';
 import { checkNamespace, finalizeNamespace, type NamespaceContext } from './engine/namespace.js';
 import { getObject, listObjects, type ListOptions, type ListResult } from './engine/read.js';
 import * as requestBody from './engine/request-body.js';
@@ -60,7 +62,9 @@ export class ObjectEngine {
   private servicesObserved: Promise<void> | null = null;
   private closed = false;
   /** What the verbs in ./engine/ are handed: storage, caches, clock, allocators and hooks of this engine. */
-  private readonly ctx: EngineContext & NamespaceContext & DeleteContext;
+  private readonly ctx: EngineContext & NamespaceContext & DeleteContext & AdmissionContext;
+  /** Admission plugins called before storage (webhooks); none: writes are not admitted beyond the kinds' own rules. */
+  admission?: Admission;
 
   constructor(
     readonly store: Store,
@@ -86,6 +90,7 @@ export class ObjectEngine {
       observeServices: () => this.observeServices(),
       isClosed: () => this.closed,
       onNamespaceTerminating: (name) => this.onNamespaceTerminating?.(name),
+      admission: () => this.admission,
     };
   }
 

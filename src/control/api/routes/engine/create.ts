@@ -12,8 +12,9 @@ import { checkNamespace, type NamespaceContext } from './namespace.js';
 import { checkBody, unknownFields } from './request-body.js';
 import { encodeText } from './stored-form.js';
 import type { WriteOptions } from './write-options.js';
+import { mutate, validate as validateAdmission, type AdmissionContext } from './admission.js';
 
-export type CreateContext = NamespaceContext &
+export type CreateContext = NamespaceContext & AdmissionContext &
   Pick<EngineContext, 'store' | 'cache' | 'now' | 'random' | 'services' | 'observeServices' | 'storedJson'>;
 
 /** Upstream's generateName suffix: 5 characters from an alphabet without vowels or look-alikes. */
@@ -50,6 +51,7 @@ export async function createObject(
   resetStatusOnCreate(r, obj);
   r.strategy.default?.(obj);
   r.strategy.admit?.(obj);
+  await mutate(ctx, { operation: 'CREATE', r, sub: '', ns, obj, old: null, opts });
   // Before allocation: allocated fields (clusterIP, nodePorts) stay unowned, as upstream's.
   if (opts.fieldManager !== undefined && !opts.applied) track(ctx, opts.servedAs ?? r, null, obj, opts.fieldManager, '');
 
@@ -65,6 +67,12 @@ export async function createObject(
   if (errors.length) {
     if (alloc) ctx.services.release(alloc);
     throw invalid(r.group, r.kind, name, errors);
+  }
+  try {
+    await validateAdmission(ctx, { operation: 'CREATE', r, sub: '', ns, obj, old: null, opts });
+  } catch (err) {
+    if (alloc) ctx.services.release(alloc);
+    throw err;
   }
   if (opts.dryRun) {
     if (alloc) ctx.services.release(alloc);

@@ -12,6 +12,7 @@ import { track } from './managed-fields.js';
 import { cloneJson } from '../../clone.js';
 import { encodeText } from './stored-form.js';
 import type { WriteOptions } from './write-options.js';
+import { mutate, validate as validateAdmission, type AdmissionContext } from './admission.js';
 
 const replacements = new WeakSet<(current: KubeObject) => KubeObject>();
 
@@ -48,7 +49,7 @@ export type Subresource = '' | 'status' | 'approval' | 'internal';
 /** Subresources that write the status and nothing else. */
 const writesStatus = (sub: Subresource): boolean => sub === 'status' || sub === 'approval';
 
-export type UpdateContext = Pick<EngineContext, 'store' | 'cache' | 'now' | 'services' | 'observeServices' | 'storedJson'>;
+export type UpdateContext = AdmissionContext & Pick<EngineContext, 'store' | 'cache' | 'now' | 'services' | 'observeServices' | 'storedJson'>;
 
 /**
  * Read, mutate, compare-and-swap, retry: upstream's GuaranteedUpdate. `mutate` returns what the client wants;
@@ -86,7 +87,7 @@ export async function guaranteedUpdate(
       if (cached) continue;
       throw staleConflict(gr(r), name);
     }
-    const { obj, freed, alloc } = await prepareUpdate(ctx, r, current, desired, sub);
+    const { obj, freed, alloc } = await prepareUpdate(ctx, r, current, desired, sub, opts);
     // managedFields: an apply brought its own (status rebuilt obj from the stored object, so they are carried
     // across); other writes are recorded as Updates. Binding is not: upstream's assignPod writes storage directly.
     if (opts.applied) {
@@ -140,8 +141,8 @@ export async function guaranteedUpdate(
 }
 
 async function prepareUpdate(
-  ctx: Pick<EngineContext, 'services' | 'observeServices' | 'now'>,
-  r: ResourceType, old: KubeObject, desired: KubeObject, sub: Subresource,
+  ctx: Pick<EngineContext, 'services' | 'observeServices' | 'now'> & AdmissionContext,
+  r: ResourceType, old: KubeObject, desired: KubeObject, sub: Subresource, opts: WriteOptions,
 ): Promise<{ obj: KubeObject; alloc?: Allocation; freed?: Allocation }> {
   let obj: KubeObject;
   const oldMeta = old.metadata!;
@@ -176,6 +177,9 @@ async function prepareUpdate(
   obj.metadata!.resourceVersion = oldMeta.resourceVersion;
   if (sub !== 'internal') r.strategy.prepareForUpdate?.(obj, old, sub, ctx.now());
   r.strategy.default?.(obj);
+  // Internal writes (binding) are not admitted here; upstream admits pods/binding as its own create.
+  const write = { operation: 'UPDATE' as const, r, sub, ns: oldMeta.namespace, obj, old, opts };
+  if (sub !== 'internal') await mutate(ctx, write);
 
   const errors: FieldError[] = [];
   let alloc: Allocation | undefined;
@@ -199,6 +203,14 @@ async function prepareUpdate(
   if (errors.length) {
     if (alloc) ctx.services.release(alloc);
     throw invalid(r.group, r.kind, oldMeta.name ?? '', dedupe(errors));
+  }
+  if (sub !== 'internal') {
+    try {
+      await validateAdmission(ctx, write);
+    } catch (err) {
+      if (alloc) ctx.services.release(alloc);
+      throw err;
+    }
   }
   if (r.strategy.hasGeneration && sub === '' && !deepEqual(obj['spec'], old['spec'])) {
     obj.metadata!.generation = (oldMeta.generation ?? 1) + 1;

@@ -1,0 +1,31 @@
+/**
+ * Admission, the last step before storage: what the engine hands a plugin about one write, and the two phases
+ * upstream runs in order: mutating (may change the object; runs after defaulting), then validating (may only
+ * refuse; runs after the kind's own validation). A refusal is an ApiError the engine returns as is.
+ */
+import type { KubeObject, ResourceType } from '../resource.js';
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+export interface AdmissionAttributes {
+  operation: AdmissionOperation;
+  resource: ResourceType;
+  /** '' for the main resource. */
+  subresource: string;
+  namespace: string | undefined;
+  name: string;
+  /** The object as it would be stored (null for DELETE). */
+  object: KubeObject | null;
+  /** The stored object (null for CREATE). */
+  oldObject: KubeObject | null;
+  dryRun: boolean;
+  /** Collects warnings for the response's Warning headers (webhooks may send some). */
+  warnings?: string[];
+}
+
+export interface Admission {
+  /** The object after every mutating plugin (the same object when none changed it). */
+  admit(a: AdmissionAttributes): Promise<KubeObject | null>;
+  /** Resolves when every validating plugin allows the write; rejects with the first refusal. */
+  validate(a: AdmissionAttributes): Promise<void>;
+}

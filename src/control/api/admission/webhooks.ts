@@ -1,0 +1,149 @@
+/**
+ * Admission webhooks (upstream's MutatingAdmissionWebhook and ValidatingAdmissionWebhook plugins): the stored
+ * webhook configurations, in name order, each webhook in its order, called when its rules and selectors match.
+ * Mutating webhooks run one after another and their JSON patches apply in turn; validating ones are called
+ * together and the first refusal wins. A webhook that cannot be called is skipped with failurePolicy Ignore and
+ * fails the request (500) with Fail. Not done: matchConditions (CEL; the webhook is called as if they matched),
+ * reinvocation (reinvocationPolicy IfNeeded), webhooks on DELETE and CONNECT, and the requester's userInfo
+ * (sent empty until authentication fills it). The admissionregistration kinds themselves are exempt, as
+ * upstream's, so a broken webhook can always be removed.
+ */
+import { applyJsonPatch } from '../patch/index.js';
+import type { KubeObject, ResourceType } from '../resource.js';
+import { ApiError, internalError } from '../status.js';
+import { callWebhook, type WebhookResponse, type WebhookTarget } from './webhook-client.js';
+import { webhookMatches, type WebhookSpec } from './webhook-rules.js';
+import type { Admission, AdmissionAttributes } from './types.js';
+
+/** What the plugin reads: the configurations (in name order), namespaces' labels, a Service's endpoint. */
+export interface WebhookSource {
+  configurations(kind: 'mutating' | 'validating'): Promise<KubeObject[]>;
+  namespaceLabels(namespace: string): Promise<Record<string, string> | undefined>;
+  /** `https://<address>:<port><path>` of a ready endpoint behind the Service's port, or undefined. */
+  serviceURL(namespace: string, name: string, port: number, path: string): Promise<string | undefined>;
+}
+
+interface Webhook extends WebhookSpec {
+  failurePolicy?: string;
+  timeoutSeconds?: number;
+  clientConfig?: { url?: string; caBundle?: string; service?: { namespace?: string; name?: string; port?: number; path?: string } };
+}
+
+const EXEMPT_GROUP = 'admissionregistration.k8s.io';
+
+/** Upstream's ToStatusErr: a refusal is at least a 400, worded "admission webhook "x" denied the request: …". */
+export function denial(name: string, status: WebhookResponse['status']): ApiError {
+  const deniedBy = `admission webhook ${JSON.stringify(name)} denied the request`;
+  const code = status?.code && status.code >= 400 ? status.code : 400;
+  const message = status?.message ? `${deniedBy}: ${status.message}` : status?.reason ? `${deniedBy}: ${status.reason}` : `${deniedBy} without explanation`;
+  return new ApiError(code, status?.reason ?? '', message);
+}
+
+export class WebhookAdmission implements Admission {
+  constructor(private readonly source: WebhookSource) {}
+
+  async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
+    let obj = a.object;
+    for (const hook of await this.matching('mutating', a)) {
+      const res = await this.call(hook, { ...a, object: obj });
+      if (!res) continue;
+      if (!res.allowed) throw denial(hook.name, res.status);
+      if (res.patch !== undefined && obj) {
+        try {
+          obj = applyJsonPatch(structuredClone(obj), res.patch) as KubeObject;
+        } catch (err) {
+          throw internalError(new Error(`failed calling webhook ${JSON.stringify(hook.name)}: JSON patch could not be applied: ${(err as Error).message}`));
+        }
+      }
+    }
+    return obj;
+  }
+
+  async validate(a: AdmissionAttributes): Promise<void> {
+    const hooks = await this.matching('validating', a);
+    const results = await Promise.allSettled(hooks.map((h) => this.call(h, a)));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') throw r.reason;
+      if (r.value && !r.value.allowed) throw denial(hooks[i]!.name, r.value.status);
+    });
+  }
+
+  private async matching(kind: 'mutating' | 'validating', a: AdmissionAttributes): Promise<Webhook[]> {
+    if (a.resource.group === EXEMPT_GROUP || a.operation === 'DELETE' || a.operation === 'CONNECT') return [];
+    const hooks = (await this.source.configurations(kind)).flatMap((c) => (Array.isArray(c['webhooks']) ? c['webhooks'] as Webhook[] : []));
+    if (hooks.length === 0) return [];
+    const nsLabels = a.namespace && a.resource.namespaced ? await this.source.namespaceLabels(a.namespace) : undefined;
+    return hooks.filter((h) => webhookMatches(h, a, nsLabels));
+  }
+
+  /** The webhook's answer, or null when it failed and its failurePolicy is Ignore. */
+  private async call(hook: Webhook, a: AdmissionAttributes): Promise<WebhookResponse | null> {
+    try {
+      const res = await callWebhook(await this.target(hook), a);
+      if (res.warnings?.length) a.warnings?.push(...res.warnings);
+      return res;
+    } catch (err) {
+      if (hook.failurePolicy === 'Ignore') return null;
+      throw internalError(new Error(`failed calling webhook ${JSON.stringify(hook.name)}: ${(err as Error).message}`));
+    }
+  }
+
+  private async target(hook: Webhook): Promise<WebhookTarget> {
+    const cc = hook.clientConfig ?? {};
+    const timeoutSeconds = hook.timeoutSeconds ?? 10;
+    const caBundle = cc.caBundle;
+    if (cc.url) return { url: cc.url, caBundle, timeoutSeconds };
+    const svc = cc.service ?? {};
+    const ns = svc.namespace ?? '';
+    const name = svc.name ?? '';
+    const url = await this.source.serviceURL(ns, name, svc.port ?? 443, svc.path ?? '/');
+    if (!url) throw new Error(`failed to call webhook: service "${name}" in namespace "${ns}" has no ready endpoint`);
+    // The serving certificate names the Service, as upstream's service resolver dials it.
+    return { url, caBundle, timeoutSeconds, serverName: `${name}.${ns}.svc` };
+  }
+}
+
+/** The plugin's source from the API server's own watch caches (ObjectEngine's). */
+export interface EngineLike {
+  readonly registry: { lookup(group: string, version: string, plural: string): ResourceType | undefined };
+  cache(r: ResourceType): {
+    waitFresh(timeoutMs?: number): Promise<boolean>;
+    list(): { object: KubeObject }[];
+    get(key: string): { object: KubeObject } | undefined;
+    readonly prefix: string;
+  };
+}
+
+export function engineWebhookSource(engine: EngineLike): WebhookSource {
+  const objects = async (group: string, plural: string): Promise<KubeObject[]> => {
+    const r = engine.registry.lookup(group, 'v1', plural);
+    if (!r) return [];
+    const c = engine.cache(r);
+    await c.waitFresh();
+    return c.list().map((e) => e.object);
+  };
+  const one = async (plural: string, ns: string | undefined, name: string): Promise<KubeObject | undefined> => {
+    const r = engine.registry.lookup('', 'v1', plural);
+    if (!r) return undefined;
+    const c = engine.cache(r);
+    await c.waitFresh();
+    return c.get(`${c.prefix}${ns ? `${ns}/` : ''}${name}`)?.object;
+  };
+  return {
+    configurations: (kind) => objects(EXEMPT_GROUP, `${kind}webhookconfigurations`),
+    namespaceLabels: async (ns) => (await one('namespaces', undefined, ns))?.metadata?.labels ?? undefined,
+    async serviceURL(ns, name, port, path) {
+      const svc = await one('services', ns, name);
+      const ports = ((svc?.['spec'] as { ports?: Array<{ name?: string; port?: number }> } | undefined)?.ports) ?? [];
+      const sp = ports.find((p) => p.port === port);
+      if (!sp) return undefined;
+      const subsets = ((await one('endpoints', ns, name))?.['subsets'] as Array<{ addresses?: Array<{ ip: string }>; ports?: Array<{ name?: string; port: number }> }> | undefined) ?? [];
+      for (const s of subsets) {
+        const ep = (s.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? '')) ?? (s.ports?.length === 1 ? s.ports[0] : undefined);
+        const ip = s.addresses?.[0]?.ip;
+        if (ep && ip) return `https://${ip.includes(':') ? `[${ip}]` : ip}:${ep.port}${path.startsWith('/') ? path : `/${path}`}`;
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * Admission webhooks against a real HTTPS webhook server on 127.0.0.1 (its certificate made here, trusted
+ * through the configuration's caBundle): validating refusals in upstream's words, mutating JSON patches,
+ * namespace selectors, failurePolicy Fail and Ignore, timeoutSeconds, a caBundle that does not match, updates
+ * with their old object, and a webhook reached through a Service's endpoint.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import forge from 'node-forge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigMaps, Endpoints, Namespaces, Services } from '../../../src/client/resources.js';
+import { ApiError } from '../../../src/client/rest.js';
+import type { KubeObject } from '../../../src/client/types.js';
+import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
+
+const Validating = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false };
+const Mutating = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false };
+
+/** A self-signed certificate for 127.0.0.1 and hooks.default.svc (its own CA). */
+function selfSigned(): { key: string; cert: string } {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 3600_000);
+  const attrs = [{ name: 'commonName', value: 'skiff-test-webhook' }];
+  cert.setSubject(attrs);
+  cert.setIssuer(attrs);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true },
+    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'hooks.default.svc' }] },
+  ]);
+  cert.sign(key, forge.md.sha256.create());
+  return { key: keyPem, cert: forge.pki.certificateToPem(cert) };
+}
+
+interface Review { request: { uid: string; operation: string; object?: KubeObject; oldObject?: KubeObject | null; namespace?: string; dryRun?: boolean } }
+
+let cluster: TestCluster;
+let hookServer: Server;
+let base = '';
+let caBundle = '';
+const seen: Array<{ path: string; review: Review }> = [];
+
+const allow = (uid: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true, ...extra } });
+
+beforeAll(async () => {
+  const tls = selfSigned();
+  caBundle = Buffer.from(tls.cert).toString('base64');
+  hookServer = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const review = JSON.parse(body) as Review;
+      const path = req.url ?? '';
+      seen.push({ path, review });
+      const { uid, object } = review.request;
+      const reply = (o: unknown) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(o));
+      };
+      if (path.startsWith('/slow')) {
+        setTimeout(() => reply(allow(uid)), 2500).unref();
+        return;
+      }
+      if (path.startsWith('/validate')) {
+        const data = (object?.['data'] ?? {}) as Record<string, string>;
+        if (data['bad']) return reply({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: false, status: { code: 403, message: `bad data: ${data['bad']}` } } });
+        return reply(allow(uid, { warnings: ['checked by the test webhook'] }));
+      }
+      if (path.startsWith('/mutate')) {
+        const patch = [{ op: 'add', path: '/metadata/labels', value: { ...(object?.metadata?.labels ?? {}), mutated: 'yes' } }];
+        return reply(allow(uid, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') }));
+      }
+      reply(allow(uid));
+    });
+  });
+  await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
+  base = `https://127.0.0.1:${(hookServer.address() as AddressInfo).port}`;
+  cluster = await startTestCluster();
+});
+afterAll(async () => {
+  await cluster?.close();
+  hookServer?.closeAllConnections();
+  await new Promise<void>((resolve) => (hookServer ? hookServer.close(() => resolve()) : resolve()));
+});
+
+const hook = (name: string, url: string | undefined, extra: Record<string, unknown> = {}) => ({
+  name, clientConfig: { ...(url ? { url } : {}), caBundle },
+  rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }],
+  sideEffects: 'None', admissionReviewVersions: ['v1'], ...extra,
+});
+const config = (name: string, webhooks: unknown[]): KubeObject => ({ metadata: { name }, webhooks } as KubeObject);
+const cm = (name: string, ns: string, data: Record<string, string> = {}, labels?: Record<string, string>): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, ...(labels ? { labels } : {}) }, data } as KubeObject);
+const refusal = async (p: Promise<unknown>): Promise<ApiError> => {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+  throw new Error('the write was admitted');
+};
+
+describe('admission webhooks', () => {
+  it('a validating webhook refuses in upstream words and sees the AdmissionReview; updates carry the old object', async () => {
+    const c = cluster.client;
+    await c.create(Namespaces, { metadata: { name: 'hooked', labels: { webhooks: 'on' } } } as KubeObject);
+    await c.create(Validating, config('deny-bad', [hook('deny.example.com', `${base}/validate`, { namespaceSelector: { matchLabels: { webhooks: 'on' } } })]));
+    const err = await eventually('the webhook refuses', async () => {
+      try {
+        await c.create(ConfigMaps, cm(`probe-${seen.length}`, 'hooked', { bad: 'yes' }));
+        return undefined;
+      } catch (e) {
+        return e instanceof ApiError ? e : undefined;
+      }
+    });
+    expect(err.code).toBe(403);
+    expect(err.status?.message).toBe('admission webhook "deny.example.com" denied the request: bad data: yes');
+
+    await c.create(ConfigMaps, cm('fine', 'hooked', { good: 'yes' }));
+    const review = seen.filter((s) => s.path.startsWith('/validate')).at(-1)!;
+    expect(review.path).toBe('/validate?timeout=10s');
+    expect(review.review.request).toMatchObject({ operation: 'CREATE', namespace: 'hooked', object: { metadata: { name: 'fine' }, data: { good: 'yes' } } });
+
+    const stored = await c.get(ConfigMaps, 'fine', 'hooked');
+    const upd = await refusal(c.update(ConfigMaps, { ...stored, data: { bad: 'later' } }));
+    expect(upd.status?.message).toBe('admission webhook "deny.example.com" denied the request: bad data: later');
+    const last = seen.at(-1)!.review.request;
+    expect(last.operation).toBe('UPDATE');
+    expect(last.oldObject).toMatchObject({ data: { good: 'yes' } });
+
+    // The namespaceSelector leaves other namespaces alone.
+    const before = seen.length;
+    await c.create(ConfigMaps, cm('elsewhere', 'default', { bad: 'yes' }));
+    expect(seen.length).toBe(before);
+    await c.delete(Validating, undefined, 'deny-bad');
+  });
+
+  it('a mutating webhook patches the object before it is stored', async () => {
+    const c = cluster.client;
+    await c.create(Mutating, config('label-it', [hook('label.example.com', `${base}/mutate`, { objectSelector: { matchLabels: { mutate: 'me' } } })]));
+    const created = await eventually('the patch applies', async () => {
+      const name = `m-${seen.length}`;
+      const o = await c.create(ConfigMaps, cm(name, 'default', {}, { mutate: 'me' }));
+      return o.metadata?.labels?.['mutated'] === 'yes' ? o : undefined;
+    });
+    expect(created.metadata?.labels).toEqual({ mutate: 'me', mutated: 'yes' });
+    expect((await c.get(ConfigMaps, created.metadata!.name!, 'default')).metadata?.labels).toEqual({ mutate: 'me', mutated: 'yes' });
+    // Not selected by the objectSelector: untouched.
+    expect((await c.create(ConfigMaps, cm('plain', 'default'))).metadata?.labels).toBeUndefined();
+    await c.delete(Mutating, undefined, 'label-it');
+  });
+
+  it('failurePolicy: Fail refuses when the webhook cannot be reached, times out or is not trusted; Ignore admits', async () => {
+    const c = cluster.client;
+    const wrongCA = Buffer.from(selfSigned().cert).toString('base64');
+    await c.create(Validating, config('broken', [
+      hook('down.example.com', 'https://127.0.0.1:1/validate', { objectSelector: { matchLabels: { case: 'down' } } }),
+      hook('slow.example.com', `${base}/slow`, { timeoutSeconds: 1, objectSelector: { matchLabels: { case: 'slow' } } }),
+      { ...hook('untrusted.example.com', `${base}/validate`, { objectSelector: { matchLabels: { case: 'untrusted' } } }), clientConfig: { url: `${base}/validate`, caBundle: wrongCA } },
+      hook('ignored.example.com', 'https://127.0.0.1:1/validate', { failurePolicy: 'Ignore', objectSelector: { matchLabels: { case: 'ignored' } } }),
+    ]));
+    const down = await eventually('the unreachable webhook fails the request', async () => {
+      try {
+        await c.create(ConfigMaps, cm(`d-${Date.now()}`, 'default', {}, { case: 'down' }));
+        return undefined;
+      } catch (e) {
+        return e instanceof ApiError ? e : undefined;
+      }
+    });
+    expect(down.code).toBe(500);
+    expect(down.reason).toBe('InternalError');
+    expect(down.status?.message).toMatch(/^Internal error occurred: failed calling webhook "down.example.com": failed to call webhook: Post "https:\/\/127.0.0.1:1\/validate\?timeout=10s": connect ECONNREFUSED/);
+
+    const started = Date.now();
+    const slow = await refusal(c.create(ConfigMaps, cm('s', 'default', {}, { case: 'slow' })));
+    expect(Date.now() - started).toBeLessThan(2400);
+    expect(slow.status?.message).toContain('failed calling webhook "slow.example.com": failed to call webhook: Post "' + base + '/slow?timeout=1s": context deadline exceeded');
+
+    const untrusted = await refusal(c.create(ConfigMaps, cm('u', 'default', {}, { case: 'untrusted' })));
+    expect(untrusted.status?.message).toMatch(/failed calling webhook "untrusted.example.com": failed to call webhook: .*(self-signed|certificate)/);
+
+    expect((await c.create(ConfigMaps, cm('i', 'default', {}, { case: 'ignored' }))).metadata?.name).toBe('i');
+    await c.delete(Validating, undefined, 'broken');
+  });
+
+  it('reaches a webhook through a Service and its Endpoints, verifying the name <service>.<namespace>.svc', async () => {
+    const c = cluster.client;
+    const port = (hookServer.address() as AddressInfo).port;
+    await c.create(Services, { metadata: { name: 'hooks', namespace: 'default' }, spec: { ports: [{ name: 'https', port: 443, targetPort: port }] } } as KubeObject);
+    await c.update(Endpoints, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'hooks', namespace: 'default' }, subsets: [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port }] }] } as KubeObject);
+    await c.create(Validating, config('by-service', [{
+      ...hook('svc.example.com', undefined, { objectSelector: { matchLabels: { case: 'service' } } }),
+      clientConfig: { service: { namespace: 'default', name: 'hooks', path: '/validate' }, caBundle },
+    }]));
+    const err = await eventually('the service-backed webhook refuses', async () => {
+      try {
+        await c.create(ConfigMaps, cm(`sv-${Date.now()}`, 'default', { bad: 'via service' }, { case: 'service' }));
+        return undefined;
+      } catch (e) {
+        return e instanceof ApiError ? e : undefined;
+      }
+    });
+    expect(err.status?.message).toBe('admission webhook "svc.example.com" denied the request: bad data: via service');
+  });
+});
