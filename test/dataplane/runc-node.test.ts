@@ -130,7 +130,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
   const status = (p: KubeObject) => p.status as Record<string, any>;
   const cs = (p: KubeObject) => (status(p).containerStatuses ?? [])[0] ?? {};
 
-  it('runs busybox httpd: Running with a podIP from the podCIDR, Ready through an httpGet probe; deletion removes container and netns', async () => {
+  it.concurrent('runs busybox httpd: Running with a podIP from the podCIDR, Ready through an httpGet probe; deletion removes container and netns', async () => {
     const pod = await cluster!.client.create(Pods, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -181,7 +181,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     expect(netnsList()).not.toContain(`${prefix}pod-${uid}`);
   }, 60_000);
 
-  it("a pod's containers share /dev/shm, IPC and the hostname", async () => {
+  it.concurrent("a pod's containers share /dev/shm, IPC and the hostname", async () => {
     const pod = await cluster!.client.create(Pods, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -213,7 +213,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await gone('pair');
   }, 60_000);
 
-  it("a hostNetwork pod runs in the node's namespace with the node's IP, and its probe reaches it there", async () => {
+  it.concurrent("a hostNetwork pod runs in the node's namespace with the node's IP, and its probe reaches it there", async () => {
     await cluster!.client.create(Pods, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -237,7 +237,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await gone('hostnet');
   }, 60_000);
 
-  it('a container that exits 3 is Terminated Error with exit code 3, restarts, then waits in CrashLoopBackOff', async () => {
+  it.concurrent('a container that exits 3 is Terminated Error with exit code 3, restarts, then waits in CrashLoopBackOff', async () => {
     await cluster!.client.create(Pods, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -266,7 +266,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await gone('crash');
   }, 60_000);
 
-  it('a failing liveness exec probe restarts the container (SIGTERM ignored by PID 1 → SIGKILL, 137)', async () => {
+  it.concurrent('a failing liveness exec probe restarts the container (SIGTERM ignored by PID 1 → SIGKILL, 137)', async () => {
     await cluster!.client.create(Pods, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -301,7 +301,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await gone('live');
   }, 60_000);
 
-  it('a container over its memory limit is OOMKilled (137); a missing image is ErrImagePull then ImagePullBackOff', async () => {
+  it.concurrent('a container over its memory limit is OOMKilled (137); a missing image is ErrImagePull then ImagePullBackOff', async () => {
     await cluster!.client.create(Pods, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -340,6 +340,8 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await gone('nopull');
   }, 60_000);
 
+  // The pods above are independent and run side by side; the agent restart comes after them, alone.
+  describe('after the others', () => {
   it('an agent restart adopts the running container: same container, no restart, still Ready', async () => {
     await cluster!.client.create(Pods, {
       apiVersion: 'v1',
@@ -391,4 +393,5 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await gone('keep');
     expect(sh(['runc', '--root', runcRoot, 'list', '-q']).out).not.toContain(id);
   }, 60_000);
+  });
 });
