@@ -57,6 +57,18 @@ describe('csidrivers, csinodes, volumeattachments', () => {
     expect(cells(csidrivers, o)).toEqual(['hostpath.csi.k8s.io', true, false, false, 'a,a', false, 'Persistent', '10m']);
   });
 
+  test('CSIDriver: required fields at upstream\'s paths (attachRequired reported as attachedRequired); mode and attach fixed', () => {
+    const bare: KubeObject = { apiVersion: 'storage.k8s.io/v1', kind: 'CSIDriver', metadata: meta('d.example.com'), spec: {} };
+    expect(csidrivers.strategy.validate!(bare).map((e) => e.field)).toEqual(['spec.attachedRequired', 'spec.podInfoOnMount', 'spec.storageCapacity', 'spec.seLinuxMount']);
+    const old = withDefaults(csidrivers, structuredClone(bare));
+    const next = structuredClone(old);
+    Object.assign(next.spec as Record<string, unknown>, { attachRequired: false, volumeLifecycleModes: ['Ephemeral'], podInfoOnMount: true });
+    expect(csidrivers.strategy.validateUpdate!(next, old).map((e) => `${e.field}: ${e.message}`)).toEqual([
+      'spec.attachedRequired: Invalid value: false: field is immutable',
+      'spec.volumeLifecycleModes: Invalid value: []string{"Ephemeral"}: field is immutable',
+    ]);
+  });
+
   test('CSINode drivers need a node ID and unique names', () => {
     const o: KubeObject = { apiVersion: 'storage.k8s.io/v1', kind: 'CSINode', metadata: meta('node-1'),
       spec: { drivers: [{ name: 'd.example.com', nodeID: 'n1', topologyKeys: ['topology.kubernetes.io/zone'] }, { name: 'd.example.com', nodeID: '' }] } };
@@ -65,6 +77,10 @@ describe('csidrivers, csinodes, volumeattachments', () => {
       { type: 'FieldValueDuplicate', field: 'spec.drivers[1].name', message: 'Duplicate value: "d.example.com"' },
     ]);
     expect(cells(csinodes, o)).toEqual(['node-1', 2, '10m']);
+    // A driver that stays registered may not change; adding one may.
+    const old: KubeObject = { ...o, spec: { drivers: [{ name: 'd.example.com', nodeID: 'n1' }] } };
+    expect(csinodes.strategy.validateUpdate!({ ...old, spec: { drivers: [{ name: 'd.example.com', nodeID: 'n1' }, { name: 'e.example.com', nodeID: 'n1' }] } }, old)).toEqual([]);
+    expect(csinodes.strategy.validateUpdate!({ ...old, spec: { drivers: [{ name: 'd.example.com', nodeID: 'n2' }] } }, old).map((e) => e.field)).toEqual(['spec.drivers']);
   });
 
   test('VolumeAttachment: attacher, node and exactly one source; the spec never changes', () => {

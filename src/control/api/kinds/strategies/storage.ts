@@ -63,19 +63,22 @@ const CSI_DRIVER_NAME_MAX = 63;
 const FS_GROUP_POLICIES = ['File', 'None', 'ReadWriteOnceWithFSType'];
 const LIFECYCLE_MODES = ['Ephemeral', 'Persistent'];
 
-/** Upstream's validateCSIDriverName: required, at most 63 characters, a DNS subdomain once lower-cased. */
+/** Upstream's ValidateCSIDriverName: required, at most 63 characters, a DNS subdomain once lower-cased (all reported). */
 export function validateCSIDriverName(name: unknown, field: string): FieldError[] {
   const s = str(name);
-  if (s === '') return [required(field, '')];
-  if (s.length > CSI_DRIVER_NAME_MAX) return [tooLong(field, CSI_DRIVER_NAME_MAX)];
-  return isDNS1123Subdomain(s.toLowerCase()).map((m) => invalid(field, s, m));
+  const errs: FieldError[] = [];
+  if (s === '') errs.push(required(field, ''));
+  if (s.length > CSI_DRIVER_NAME_MAX) errs.push(tooLong(field, CSI_DRIVER_NAME_MAX));
+  for (const m of isDNS1123Subdomain(s.toLowerCase())) errs.push(invalid(field, s, m));
+  return errs;
 }
 
 function validateCSIDriverSpec(obj: KubeObject): FieldError[] {
   const spec = rec(obj.spec) ?? {};
   const errs: FieldError[] = [];
-  for (const k of ['attachRequired', 'podInfoOnMount', 'storageCapacity', 'requiresRepublish']) {
-    if (!present(spec[k])) errs.push(required(`spec.${k}`, ''));
+  // Upstream reports a missing attachRequired at `spec.attachedRequired` (sic).
+  for (const [k, path] of [['attachRequired', 'attachedRequired'], ['podInfoOnMount', 'podInfoOnMount'], ['storageCapacity', 'storageCapacity']]) {
+    if (!present(spec[k!])) errs.push(required(`spec.${path}`, ''));
   }
   if (present(spec.fsGroupPolicy) && !FS_GROUP_POLICIES.includes(spec.fsGroupPolicy as string)) {
     errs.push(notSupported('spec.fsGroupPolicy', spec.fsGroupPolicy, FS_GROUP_POLICIES));
@@ -86,7 +89,10 @@ function validateCSIDriverSpec(obj: KubeObject): FieldError[] {
   records(spec.tokenRequests).forEach((t, i) => {
     const p = `spec.tokenRequests[${i}]`;
     const audience = str(t.audience);
-    if (audiences.has(audience)) errs.push(duplicate(`${p}.audience`, audience));
+    if (audiences.has(audience)) {
+      errs.push(duplicate(`${p}.audience`, audience));
+      return;
+    }
     audiences.add(audience);
     const exp = t.expirationSeconds;
     if (typeof exp === 'number') {
@@ -94,6 +100,9 @@ function validateCSIDriverSpec(obj: KubeObject): FieldError[] {
       else if (exp > 2 ** 32) errs.push(invalid(`${p}.expirationSeconds`, exp, 'may not specify a duration larger than 2^32 seconds'));
     }
   });
+  if (!present(spec.seLinuxMount)) errs.push(required('spec.seLinuxMount', ''));
+  const period = spec.nodeAllocatableUpdatePeriodSeconds;
+  if (typeof period === 'number' && period < 10) errs.push(invalid('spec.nodeAllocatableUpdatePeriodSeconds', period, 'must be greater than or equal to 10 seconds'));
   return errs;
 }
 
@@ -109,11 +118,13 @@ export const csiDriverStrategy: Strategy = {
   },
   validate: (obj) => [
     ...validateObjectMeta(obj, cluster),
-    // Upstream checks the name again as a driver name, at the path `name` (its length limit is tighter).
-    ...(str(obj.metadata?.name).length > CSI_DRIVER_NAME_MAX ? [tooLong('name', CSI_DRIVER_NAME_MAX)] : []),
     ...validateCSIDriverSpec(obj),
   ],
-  validateUpdate: (obj, old) => [...validateObjectMetaUpdate(obj, old), ...validateCSIDriverSpec(obj)],
+  validateUpdate: (obj, old) => [
+    ...validateObjectMetaUpdate(obj, old), ...validateCSIDriverSpec(obj),
+    ...immutable('spec.attachedRequired', rec(obj.spec)?.attachRequired, rec(old.spec)?.attachRequired),
+    ...immutable('spec.volumeLifecycleModes', rec(obj.spec)?.volumeLifecycleModes, rec(old.spec)?.volumeLifecycleModes),
+  ],
 };
 
 // ---------------------------------------------------------------- CSINode
@@ -129,25 +140,36 @@ function validateCSINode(obj: KubeObject): FieldError[] {
     const id = str(d.nodeID);
     if (id === '') errs.push(required(`${p}.nodeID`, ''));
     else if (id.length > CSI_NODE_ID_MAX) errs.push(invalid(`${p}.nodeID`, id, `must be ${CSI_NODE_ID_MAX} characters or less`));
-    const keys = Array.isArray(d.topologyKeys) ? d.topologyKeys : [];
-    keys.forEach((k: unknown, j) => {
-      const kp = `${p}.topologyKeys[${j}]`;
-      const key = str(k);
-      if (key === '') errs.push(required(kp, ''));
-      else for (const m of isQualifiedName(key)) errs.push(invalid(kp, key, m));
-    });
     const allocatable = rec(d.allocatable);
     if (allocatable) errs.push(...validateNonnegative(allocatable.count, `${p}.allocatable.count`));
     const name = str(d.name);
     if (names.has(name)) errs.push(duplicate(`${p}.name`, name));
     names.add(name);
+    // Upstream reports topology key errors at the driver's own path.
+    const keys = new Set<string>();
+    for (const k of Array.isArray(d.topologyKeys) ? d.topologyKeys : []) {
+      const key = str(k);
+      if (key === '') errs.push(required(p, ''));
+      if (keys.has(key)) errs.push(duplicate(p, key));
+      keys.add(key);
+      for (const m of isQualifiedName(key)) errs.push(invalid(p, key, m));
+    }
   });
   return errs;
 }
 
 export const csiNodeStrategy: Strategy = {
   validate: (obj) => [...validateObjectMeta(obj, cluster), ...validateCSINode(obj)],
-  validateUpdate: (obj, old) => [...validateObjectMetaUpdate(obj, old), ...validateCSINode(obj)],
+  validateUpdate: (obj, old) => {
+    const errs = [...validateObjectMetaUpdate(obj, old), ...validateCSINode(obj)];
+    // A registered driver may be removed or new ones added, but one that stays may not change.
+    const next = records(rec(obj.spec)?.drivers);
+    for (const prev of records(rec(old.spec)?.drivers)) {
+      const same = next.find((d) => d.name === prev.name);
+      if (same && !deepEqual(same, prev)) errs.push(invalid('spec.drivers', same, 'field is immutable'));
+    }
+    return errs;
+  },
 };
 
 // ---------------------------------------------------------------- VolumeAttachment
