@@ -233,6 +233,25 @@ describe.skipIf(!KUBECTL)('kubectl and the remaining built-in kinds', () => {
     expect(table(k('get', 'runtimeclass'))).toEqual([['NAME', 'HANDLER', 'AGE'], ['gvisor', 'runsc', expect.any(String)]]);
   });
 
+  test('kubectl apply over created objects patches them (strategic merge from the published OpenAPI)', () => {
+    const file = join(data.dir, 'kinds-v2.yaml');
+    writeFileSync(file, MANIFEST
+      .replace('resources: {requests: {storage: 1Gi}}', 'resources: {requests: {storage: 2Gi}}')
+      .replace('ingress: [{ports: [{port: 5432}]}]', 'ingress: [{ports: [{port: 5433}]}]')
+      .replace('value: 1000\n', 'value: 1000\nglobalDefault: false\n')
+      .replace('- {path: /, pathType: Prefix,', '- {path: /v2, pathType: Exact,'));
+    const out = k('apply', '-f', file);
+    expect(out).toContain('persistentvolumeclaim/data configured');
+    expect(out).toContain('networkpolicy.networking.k8s.io/db configured');
+    expect(out).toContain('ingress.networking.k8s.io/web configured');
+    expect(k('get', 'pvc', 'data', '-o', 'jsonpath={.spec.resources.requests.storage}')).toBe('2Gi');
+    expect(k('get', 'netpol', 'db', '-o', 'jsonpath={.spec.ingress[0].ports[0].port}')).toBe('5433');
+    expect(k('get', 'ing', 'web', '-o', 'jsonpath={.spec.rules[0].http.paths[*].path} {.spec.rules[0].http.paths[*].pathType}')).toBe('/v2 Exact');
+    // A claim's other fields stay fixed.
+    expect(kFail('patch', 'pvc', 'data', '--type=merge', '-p', '{"spec":{"accessModes":["ReadWriteMany"]}}'))
+      .toContain('spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims');
+  });
+
   test('kubectl create quota|priorityclass|ingress (protobuf bodies) store what the flags say', () => {
     expect(k('create', 'quota', 'gen', '--hard=pods=2,requests.cpu=1', '--scopes=NotTerminating')).toContain('resourcequota/gen created');
     expect(k('get', 'quota', 'gen', '-o', 'jsonpath={.spec.hard.pods} {.spec.hard.requests\\.cpu} {.spec.scopes}')).toBe('2 1 ["NotTerminating"]');
