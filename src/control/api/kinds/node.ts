@@ -9,6 +9,7 @@ import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/meta
 import { isDNS1123Label, nameIsDNSSubdomain } from '../validation/names.js';
 import { validateResourceRequirements } from '../validation/quantities.js';
 import { ageColumn, column } from './printers/columns.js';
+import { validateTolerations } from './strategies/podspec.js';
 import { rec, str } from './strategies/json.js';
 import { ALL_VERBS } from './verbs.js';
 
@@ -18,7 +19,10 @@ function validateRuntimeClass(obj: KubeObject): FieldError[] {
   const overhead = rec(obj.overhead);
   if (overhead?.podFixed !== undefined) errs.push(...validateResourceRequirements({ limits: overhead.podFixed }, 'overhead.podFixed'));
   const scheduling = rec(obj.scheduling);
-  if (scheduling) errs.push(...validateLabels(scheduling.nodeSelector, 'scheduling.nodeSelector'));
+  if (scheduling) {
+    errs.push(...validateLabels(scheduling.nodeSelector, 'scheduling.nodeSelector'));
+    errs.push(...validateTolerations(scheduling.tolerations, 'scheduling.tolerations'));
+  }
   return errs;
 }
 

@@ -49,6 +49,8 @@ describe('runtimeclasses', () => {
     expect(cells(runtimeclasses, o)).toEqual(['gvisor', 'runsc', '10m']);
     expect(runtimeclasses.strategy.validate!({ ...o, handler: 'Run_SC', overhead: { podFixed: { cpu: 'lots' } } }).map((e) => e.field))
       .toEqual(['handler', 'overhead.podFixed.limits[cpu]']);
+    expect(runtimeclasses.strategy.validate!({ ...o, scheduling: { nodeSelector: { 'bad key!': 'x' }, tolerations: [{ key: 'k', operator: 'Sometimes' }] } })
+      .map((e) => e.field)).toEqual(['scheduling.nodeSelector', 'scheduling.tolerations[0].operator']);
     expect(runtimeclasses.strategy.validateUpdate!({ ...o, handler: 'runc' }, o)).toEqual([
       { type: 'FieldValueInvalid', field: 'handler', message: 'Invalid value: "runc": field is immutable' }]);
   });

@@ -257,7 +257,7 @@ function validateVolumes(list: unknown, field: string, names: Set<string>): Fiel
   return errs;
 }
 
-function validateTolerations(list: unknown, field: string): FieldError[] {
+export function validateTolerations(list: unknown, field: string): FieldError[] {
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) return [invalid(field, list, 'must be a list')];
   const errs: FieldError[] = [];
