@@ -167,6 +167,12 @@ describe('ingresses and ingressclasses', () => {
     const o = make({ ingressClassName: 'nginx', rules: [{ host: 'a.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend }] } }], tls: [{ hosts: ['a.example.com'] }] });
     expect(ingresses.strategy.validate!(o)).toEqual([]);
     o.status = { loadBalancer: { ingress: [{ ip: '10.0.0.9' }, { hostname: 'lb.example.com' }] } };
+    expect(ingresses.strategy.validateUpdate!(o, o, 'status')).toEqual([]);
+    const badStatus = { ...o, status: { loadBalancer: { ingress: [{ ip: 'ten' }, { hostname: '10.0.0.1' }] } } };
+    expect(ingresses.strategy.validateUpdate!(badStatus, o, 'status')).toEqual([
+      { type: 'FieldValueInvalid', field: 'status.loadBalancer.ingress[0].ip', message: 'Invalid value: "ten": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)' },
+      { type: 'FieldValueInvalid', field: 'status.loadBalancer.ingress[1].hostname', message: 'Invalid value: "10.0.0.1": must be a DNS name, not an IP address' },
+    ]);
     expect(cells(ingresses, o)).toEqual(['web', 'nginx', 'a.example.com', '10.0.0.9,lb.example.com', '80, 443', '10m']);
     expect(cells(ingresses, make({ defaultBackend: backend })).slice(1, 5)).toEqual(['<none>', '*', '', '80']);
   });

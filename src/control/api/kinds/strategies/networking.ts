@@ -245,10 +245,29 @@ export const ingressStrategy: Strategy = {
     }
     return errs;
   },
-  validateUpdate: (obj, old) => [...validateObjectMetaUpdate(obj, old), ...validateIngressSpec(obj)],
+  validateUpdate: (obj, old, subresource) => [
+    ...validateObjectMetaUpdate(obj, old),
+    ...(subresource === 'status' ? validateIngressStatus(obj) : validateIngressSpec(obj)),
+  ],
   hasStatus: true,
   hasGeneration: true,
 };
+
+/** Upstream's ValidateIngressLoadBalancerStatus, for writes through /status. */
+function validateIngressStatus(obj: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  records(rec(rec(obj.status)?.loadBalancer)?.ingress).forEach((lb, i) => {
+    const p = `status.loadBalancer.ingress[${i}]`;
+    const ip = str(lb.ip);
+    if (ip !== '' && isIP(ip) === 0) errs.push(invalid(`${p}.ip`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+    const host = str(lb.hostname);
+    if (host !== '') {
+      for (const m of isDNS1123Subdomain(host)) errs.push(invalid(`${p}.hostname`, host, m));
+      if (isIP(host) !== 0) errs.push(invalid(`${p}.hostname`, host, 'must be a DNS name, not an IP address'));
+    }
+  });
+  return errs;
+}
 
 // ---------------------------------------------------------------- IngressClass
 
