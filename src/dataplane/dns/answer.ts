@@ -17,7 +17,7 @@
 import type { Answer, SoaAnswer } from 'dns-packet';
 import { isIPv4 } from 'node:net';
 import { ipKey, normalizeName, podLabelToIP, relativeLabels, reverseToIP, reverseZoneOf } from './names.js';
-import { namespaceExists, type DnsService, type DnsSnapshot } from './snapshot.js';
+import type { DnsService, DnsSnapshot } from './snapshot.js';
 
 export const DNS_SCHEMA_VERSION = '1.1.0';
 /** CoreDNS gives the schema version record a TTL of 8 hours. */
@@ -161,7 +161,7 @@ export function answerQuestion(snap: DnsSnapshot, q: DnsQuestion, cfg: ZoneConfi
   if (last !== 'svc' && last !== 'pod') return nxdomain(zone, cfg);
   if (rel.length === 1) return nodata(zone, cfg);
   const ns = rel[rel.length - 2]!;
-  if (!namespaceExists(snap, ns)) return nxdomain(zone, cfg);
+  if (!snap.namespaceExists(ns)) return nxdomain(zone, cfg);
   if (rel.length === 2) return nodata(zone, cfg);
   const svcName = rel[rel.length - 3]!;
   const extra = rel.slice(0, -3);
@@ -173,7 +173,7 @@ export function answerQuestion(snap: DnsSnapshot, q: DnsQuestion, cfg: ZoneConfi
     return positive(addressRecords(owner, [ip], type, cfg.ttl), [], zone, cfg);
   }
 
-  const svc = snap.services.get(`${ns}/${svcName}`);
+  const svc = snap.service(ns, svcName);
   if (!svc) return nxdomain(zone, cfg);
   if (svc.kind === 'ExternalName') return answerExternalName(snap, svc, owner, type, cfg, depth);
   const endpoint = extra.length === 1 ? extra[0]! : '';
@@ -232,8 +232,8 @@ function answerReverse(snap: DnsSnapshot, name: string, owner: string, type: str
   const k = ip ? ipKey(ip) : null;
   const rcfg = { ...cfg, zone: rzone };
   if (!k) return name === rzone ? nodata(rzone, rcfg) : nxdomain(rzone, rcfg);
-  const svc = snap.clusterIPs.get(k);
-  const targets = svc ? [join(svc.name, svc.namespace, 'svc')] : snap.endpointIPs.get(k)?.map((t) => join(t, 'svc')) ?? [];
+  const svc = snap.serviceForIP(k);
+  const targets = svc ? [join(svc.name, svc.namespace, 'svc')] : snap.endpointNamesForIP(k).map((t) => join(t, 'svc'));
   if (targets.length === 0) return nxdomain(rzone, rcfg);
   if (type !== 'PTR' && type !== 'ANY') return nodata(rzone, rcfg);
   return positive(targets.map((t) => ({ type: 'PTR', name: owner, ttl: cfg.ttl, data: join(t, cfg.zone) })), [], rzone, rcfg);

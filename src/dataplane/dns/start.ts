@@ -14,7 +14,7 @@ import {
 import { answerQuestion, type ZoneConfig } from './answer.js';
 import { normalizeName } from './names.js';
 import { bindListeners, DnsServer, type DnsListeners } from './server.js';
-import { buildSnapshot, KUBE_DNS, type DnsSnapshot } from './snapshot.js';
+import { DnsIndex, KUBE_DNS, namespaceSet, serviceEntry, serviceKey, sliceServiceKey, type DnsSnapshot } from './snapshot.js';
 import { bindListenersInNetns } from './netns-listeners.js';
 import { kubeDnsSlice, publishKubeDnsSlice } from './publish.js';
 import { nodeAddresses } from '../proxy/apply/addresses.js';
@@ -23,6 +23,7 @@ export { KUBE_DNS };
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const DEFAULT_DNS_TTL = 30;
+const SLICES_BY_SERVICE = 'dns/service';
 
 export interface StartDnsOptions {
   client: ClientConfig | RestClient;
@@ -68,9 +69,11 @@ export function checkTTL(v: number): number {
   return v;
 }
 
-/** The answering side without sockets: informer contents → snapshot (rebuilt lazily) → answers. */
+/** The answering side without sockets: informer events mark Services dirty, the next query refreshes them. */
 export class DnsRecords {
-  private snapshot: DnsSnapshot | null = null;
+  private readonly index = new DnsIndex();
+  private readonly dirty = new Set<string>();
+  private namespacesDirty = true;
   private serial: number;
   private synced = false;
 
@@ -82,29 +85,54 @@ export class DnsRecords {
     private readonly clock: Clock,
   ) {
     this.serial = Math.floor(clock.now() / 1000);
-    const changed = () => {
-      this.snapshot = null;
+    slices.indexer.ensureIndexer(SLICES_BY_SERVICE, (s) => {
+      const k = sliceServiceKey(s);
+      return k ? [k] : [];
+    });
+    const mark = (key: string | null) => {
+      if (key) this.dirty.add(key);
       this.serial = Math.floor(this.clock.now() / 1000);
     };
-    const h = { onAdd: changed, onUpdate: changed, onDelete: changed };
-    services.addEventHandler(h);
-    slices.addEventHandler(h);
-    namespaces.addEventHandler(h);
+    const ofService = (o: Service) => (o.metadata?.name && o.metadata.namespace ? serviceKey(o.metadata.namespace, o.metadata.name) : null);
+    services.addEventHandler({ onAdd: (o) => mark(ofService(o)), onUpdate: (_, n) => mark(ofService(n)), onDelete: (o) => mark(ofService(o)) });
+    slices.addEventHandler({
+      onAdd: (s) => mark(sliceServiceKey(s)),
+      // A slice relabelled to another Service changes both.
+      onUpdate: (o, n) => {
+        mark(sliceServiceKey(o));
+        mark(sliceServiceKey(n));
+      },
+      onDelete: (s) => mark(sliceServiceKey(s)),
+    });
+    const nsChanged = () => {
+      this.namespacesDirty = true;
+      mark(null);
+    };
+    namespaces.addEventHandler({ onAdd: nsChanged, onUpdate: nsChanged, onDelete: nsChanged });
   }
 
   markSynced(): void {
     this.synced = true;
-    this.snapshot = null;
   }
 
+  /** The index with every change seen so far applied; null before the caches synced. */
   current(): DnsSnapshot | null {
     if (!this.synced) return null;
-    this.snapshot ??= buildSnapshot(this.services.indexer.list(), this.slices.indexer.list(), this.namespaces.indexer.list());
-    return this.snapshot;
+    for (const key of this.dirty) {
+      // Informer keys are `namespace/name`; Kubernetes names are lower case already.
+      const svc = this.services.indexer.get(key);
+      this.index.set(key, svc ? serviceEntry(svc, this.slices.indexer.byIndex(SLICES_BY_SERVICE, key)) : null);
+    }
+    this.dirty.clear();
+    if (this.namespacesDirty) {
+      this.index.namespaces = namespaceSet(this.namespaces.indexer.list());
+      this.namespacesDirty = false;
+    }
+    return this.index;
   }
 
   config(snap: DnsSnapshot): ZoneConfig {
-    const dns = snap.services.get(`${KUBE_DNS.namespace}/${KUBE_DNS.name}`);
+    const dns = snap.service(KUBE_DNS.namespace, KUBE_DNS.name);
     return { zone: this.zone.zone, ttl: this.zone.ttl, serial: this.serial, nameserverIPs: dns?.clusterIPs ?? [] };
   }
 

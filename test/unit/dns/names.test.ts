@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { endpointHostname, expandIPv6, ipKey, normalizeName, podLabelToIP, relativeLabels, reverseToIP, reverseZoneOf } from '../../../src/dataplane/dns/names.js';
 import { kubeDnsSlice, kubeDnsSliceName } from '../../../src/dataplane/dns/publish.js';
-import { buildSnapshot } from '../../../src/dataplane/dns/snapshot.js';
-import { headlessService, slice } from './fixtures.js';
+import { buildSnapshot, DnsIndex, serviceEntry } from '../../../src/dataplane/dns/snapshot.js';
+import { clusterIPService, headlessService, slice } from './fixtures.js';
 
 describe('DNS names', () => {
   it('normalises case and the trailing dot; splits off the zone', () => {
@@ -50,11 +50,41 @@ describe('DNS snapshot', () => {
       ],
       null,
     );
-    const db = snap.services.get('prod/db')!;
+    const db = snap.service('prod', 'db')!;
     expect(db.endpoints.map((e) => `${e.hostname}=${e.ip}`)).toEqual(['db-0=10.0.0.1', 'fd00--2=fd00::2']);
-    expect(snap.endpointIPs.get('10.0.0.1')).toEqual(['db-0.db.prod']);
-    expect(snap.endpointIPs.has('10.0.0.9')).toBe(false);
+    expect(snap.endpointNamesForIP('10.0.0.1')).toEqual(['db-0.db.prod']);
+    expect(snap.endpointNamesForIP('10.0.0.9')).toEqual([]);
     expect(snap.namespaces).toBeNull();
+    expect(snap.namespaceExists('prod')).toBe(true);
+  });
+});
+
+describe('DNS index, kept per Service', () => {
+  it('replacing an entry moves its addresses in the reverse indexes; removing drops them', () => {
+    const idx = new DnsIndex();
+    const eps = [slice('db', 'prod', [{ ip: '10.0.0.1', hostname: 'db-0' }], [{ name: 'pg', port: 5432 }])];
+    idx.set('prod/db', serviceEntry(clusterIPService('db', 'prod', '10.96.0.7', [{ name: 'pg', port: 5432 }]), eps));
+    expect(idx.serviceForIP('10.96.0.7')?.name).toBe('db');
+    expect(idx.endpointNamesForIP('10.0.0.1')).toEqual(['db-0.db.prod']);
+    const moved = [slice('db', 'prod', [{ ip: '10.0.0.2', hostname: 'db-0' }], [{ name: 'pg', port: 5432 }])];
+    idx.set('prod/db', serviceEntry(clusterIPService('db', 'prod', '10.96.0.8', [{ name: 'pg', port: 5432 }]), moved));
+    expect(idx.serviceForIP('10.96.0.7')).toBeUndefined();
+    expect(idx.serviceForIP('10.96.0.8')?.name).toBe('db');
+    expect(idx.endpointNamesForIP('10.0.0.1')).toEqual([]);
+    expect(idx.endpointNamesForIP('10.0.0.2')).toEqual(['db-0.db.prod']);
+    idx.set('prod/db', null);
+    expect(idx.service('prod', 'db')).toBeUndefined();
+    expect(idx.serviceForIP('10.96.0.8')).toBeUndefined();
+    expect(idx.endpointNamesForIP('10.0.0.2')).toEqual([]);
+  });
+
+  it('an address two Services claim answers with the first by namespace/name, whatever the order of events', () => {
+    const idx = new DnsIndex();
+    idx.set('b/x', serviceEntry(clusterIPService('x', 'b', '10.96.0.9', [{ port: 1 }]), []));
+    idx.set('a/y', serviceEntry(clusterIPService('y', 'a', '10.96.0.9', [{ port: 1 }]), []));
+    expect(idx.serviceForIP('10.96.0.9')?.namespace).toBe('a');
+    idx.set('a/y', null);
+    expect(idx.serviceForIP('10.96.0.9')?.namespace).toBe('b');
   });
 });
 
@@ -62,9 +92,9 @@ describe('DNS snapshot: readiness', () => {
   it('the tolerate-unready-endpoints annotation serves not-ready endpoints, as publishNotReadyAddresses does', () => {
     const svc = headlessService('db', 'prod', [{ name: 'pg', port: 5432 }]);
     const eps = [slice('db', 'prod', [{ ip: '10.0.0.1', ready: false }], [{ name: 'pg', port: 5432 }])];
-    expect(buildSnapshot([svc], eps, null).services.get('prod/db')!.endpoints).toEqual([]);
+    expect(buildSnapshot([svc], eps, null).service('prod', 'db')!.endpoints).toEqual([]);
     svc.metadata!.annotations = { 'service.alpha.kubernetes.io/tolerate-unready-endpoints': 'true' };
-    expect(buildSnapshot([svc], eps, null).services.get('prod/db')!.endpoints.map((e) => e.ip)).toEqual(['10.0.0.1']);
+    expect(buildSnapshot([svc], eps, null).service('prod', 'db')!.endpoints.map((e) => e.ip)).toEqual(['10.0.0.1']);
   });
 });
 
