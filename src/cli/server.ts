@@ -13,7 +13,7 @@ import { buildServer } from '../control/api/server.js';
 import { parseGoDuration } from '../control/api/metrics/format.js';
 import { bootstrap } from '../control/bootstrap.js';
 import { loadOrCreateClusterCA } from '../control/pki/ca.js';
-import { loadOrIssueClusterCertificates, type ClusterCertificates } from '../control/pki/cluster-certs.js';
+import { loadOrIssueServerCertificates, type Component, type ServerCertificates } from '../control/pki/cluster-certs.js';
 import { ClusterIPAllocator } from '../control/api/allocators/clusterip.js';
 import { authenticationChain, TokenFileAuthenticator, UNSECURED_USER, type TokenAuthenticator } from '../control/api/auth/index.js';
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
@@ -152,17 +152,23 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   // The cluster CA, made on the first start: published to every namespace (kube-root-ca.crt) by the controllers.
   const ca = loadOrCreateClusterCA(dataDir);
   const { host, port } = flags.listen;
-  // HTTPS: a serving certificate for every name clients use (the kubernetes Service's among them) and the admin's
-  // client certificate, both signed by the cluster CA, reused across restarts and renewed before expiry.
-  let certs: ClusterCertificates | null = null;
+  // HTTPS: a serving certificate for every name clients use (the kubernetes Service's among them), the admin's
+  // client certificate and one per in-process component (its own identity), all signed by the cluster CA, reused
+  // across restarts and renewed before expiry.
+  let certs: ServerCertificates | null = null;
   if (!flags.insecureHttp) {
-    certs = loadOrIssueClusterCertificates(dataDir, ca, {
+    const components: Component[] = [
+      ...(flags.scheduler ? ['scheduler' as const] : []),
+      ...(flags.controllers ? ['controller-manager' as const] : []),
+      ...(flags.proxyNetns ? ['proxy' as const] : []),
+    ];
+    certs = await loadOrIssueServerCertificates(dataDir, ca, {
       listenHosts: [host],
       serviceIP: new ClusterIPAllocator().first,
       interfaceAddresses: Object.values(networkInterfaces()).flatMap((as) => (as ?? []).map((a) => a.address.replace(/%.*$/, ''))),
       hostname: hostname(),
-    });
-    for (const c of [certs.serving, certs.admin]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
+    }, components);
+    for (const c of [certs.serving, certs.admin, ...Object.values(certs.components)]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
   }
   const authentication = certs
     ? authenticationChain({ clientCA: ca.certPem, tokens })
@@ -212,22 +218,31 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   await bootstrap(server.engine, { host: clientHost, port: actualPort });
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   writeFileSync(kubeconfig, kubeconfigYaml(url, certs ? { caPem: ca.certPem, certPem: certs.admin.certPem, keyPem: certs.admin.keyPem } : undefined), { mode: 0o600 });
+  // Each in-process component's own kubeconfig (<component>.kubeconfig), as kubeadm writes scheduler.conf and
+  // controller-manager.conf; the admin's when there is no certificate for it (plain http).
+  const componentKubeconfig = (c: Component): string => {
+    const cert = certs?.components[c];
+    if (!cert) return kubeconfig;
+    const file = join(dataDir, `${c}.kubeconfig`);
+    writeFileSync(file, kubeconfigYaml(url, { caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem }), { mode: 0o600 });
+    return file;
+  };
   if (flags.scheduler) {
     scheduler = startSchedulerThread({
-      kubeconfig,
+      kubeconfig: componentKubeconfig('scheduler'),
       onError: (err, context) => log.error({ err, context }, 'scheduler'),
     });
   }
   if (flags.controllers) {
     controllers = startControllerThread({
-      kubeconfig,
+      kubeconfig: componentKubeconfig('controller-manager'),
       options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem },
       onError: (err, context) => log.error({ err, context }, 'controllers'),
     });
   }
   if (flags.proxyNetns) {
     proxy = await startProxy({
-      client: loadKubeconfig(kubeconfig),
+      client: loadKubeconfig(componentKubeconfig('proxy')),
       mode: flags.proxyMode,
       netns: flags.proxyNetns,
       clusterCIDR: flags.clusterCIDR,

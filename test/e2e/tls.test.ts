@@ -2,7 +2,7 @@
  * `skiff server` secure by default, driven by the real kubectl and curl (skipped, saying so, without kubectl):
  * HTTPS with the cluster CA, the written kubeconfig's admin certificate, `kubectl auth whoami`, a token from
  * --token-auth-file, a client certificate from another CA refused with 401, anonymous /version, certificates
- * reused across a restart, and --insecure-http's plain HTTP.
+ * reused across a restart, --insecure-http's plain HTTP, and the in-process components' own identities.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -95,8 +95,11 @@ describe.skipIf(!KUBECTL)('skiff server over HTTPS', () => {
     expect(readFileSync(server.kubeconfig, 'utf8')).toContain('insecure-skip-tls-verify: true');
     expect(k('auth', 'whoami')).toMatch(/Username\s+system:unsecured/);
     await server.stop();
-    server = await startServer(data.dir, ['--nodes', '0', '--no-scheduler', '--no-controllers']);
+    // Now with the scheduler and the controller manager: each gets a certificate and a kubeconfig of its own.
+    server = await startServer(data.dir, ['--nodes', '0']);
     expect(['apiserver.crt', 'admin.crt', 'ca.crt'].map((f) => readFileSync(join(data.dir, f), 'utf8'))).toEqual(before);
     expect(k('get', 'ns', 'default', '-o', 'name')).toBe('namespace/default\n');
+    expect(run(join(data.dir, 'scheduler.kubeconfig'), 'auth', 'whoami')).toMatch(/Username\s+system:kube-scheduler\n\s*Groups\s+\[system:authenticated\]/);
+    expect(run(join(data.dir, 'controller-manager.kubeconfig'), 'auth', 'whoami')).toMatch(/Username\s+system:kube-controller-manager/);
   }, 60_000);
 });

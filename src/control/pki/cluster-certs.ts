@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type { ClusterCA } from './ca.js';
 import type { CertSpec, IssueOptions } from './issue.js';
-import { loadOrIssueCertificate, type StoredCert } from './stored.js';
+import { loadOrIssueCertificate, loadOrIssueCertificates, type StoredCert } from './stored.js';
 
 /** The in-cluster names of the `kubernetes` Service, as kube-apiserver puts them in its serving certificate. */
 export const KUBERNETES_SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
@@ -49,6 +49,25 @@ export const nodeSpec = (nodeName: string): CertSpec => ({ commonName: `system:n
 export interface ClusterCertificates {
   serving: StoredCert;
   admin: StoredCert;
+}
+
+/** The built-in components that run inside `skiff server`, each with a client certificate of its own. */
+export type Component = 'scheduler' | 'controller-manager' | 'proxy';
+const COMPONENT_SPECS: Record<Component, CertSpec> = { scheduler: SCHEDULER_SPEC, 'controller-manager': CONTROLLER_MANAGER_SPEC, proxy: PROXY_SPEC };
+
+export interface ServerCertificates extends ClusterCertificates {
+  components: Partial<Record<Component, StoredCert>>;
+}
+
+/** The serving, admin and components' certificates in `dataDir`, new keys made in parallel. */
+export async function loadOrIssueServerCertificates(dataDir: string, ca: ClusterCA, names: ServingNames, components: readonly Component[], opts: IssueOptions = {}): Promise<ServerCertificates> {
+  const wanted = [
+    { name: 'apiserver', spec: servingSpec(names) },
+    { name: 'admin', spec: ADMIN_SPEC },
+    ...components.map((c) => ({ name: c, spec: COMPONENT_SPECS[c] })),
+  ];
+  const [serving, admin, ...rest] = await loadOrIssueCertificates(dataDir, ca, wanted, opts);
+  return { serving: serving!, admin: admin!, components: Object.fromEntries(components.map((c, i) => [c, rest[i]!])) };
 }
 
 /** Loads (or issues, or renews) the serving and admin certificates in `dataDir`. */

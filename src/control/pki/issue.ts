@@ -4,7 +4,7 @@
  * certificate is for (serving, client, or both), SANs for serving certificates. The subject carries the
  * identity Kubernetes reads: CN is the user name, each O a group.
  */
-import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 import type { ClusterCA } from './ca.js';
@@ -32,6 +32,18 @@ export interface IssueOptions {
   now?: Date;
   /** Default 365 (kubeadm's lifetime for leaf certificates). */
   validityDays?: number;
+  /** A key made beforehand (PKCS#1 PEM, e.g. by newKeyPem off the main thread); default: a new one, made now. */
+  keyPem?: string;
+}
+
+/** A new RSA 2048 key as PKCS#1 PEM, made on libuv's thread pool: several can be made at once. */
+export function newKeyPem(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair('rsa', { modulusLength: 2048 }, (err, _pub, privateKey) => {
+      if (err) reject(err);
+      else resolve(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+    });
+  });
 }
 
 export const LEAF_VALIDITY_DAYS = 365;
@@ -55,8 +67,7 @@ export function issueCertificate(ca: ClusterCA, spec: CertSpec, opts: IssueOptio
   if (!spec.commonName) throw new Error('certificate: commonName is required');
   if (spec.usages.length === 0) throw new Error(`certificate ${spec.commonName}: at least one usage (server, client) is required`);
   const now = opts.now ?? new Date();
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const keyPem = opts.keyPem ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const key = forge.pki.privateKeyFromPem(keyPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const caCert = forge.pki.certificateFromPem(ca.certPem);

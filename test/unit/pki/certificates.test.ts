@@ -7,7 +7,7 @@ import { createClusterCA } from '../../../src/control/pki/ca.js';
 import { canonicalIP, issueCertificate } from '../../../src/control/pki/issue.js';
 import { certFacts, renewalReason } from '../../../src/control/pki/renewal.js';
 import { loadOrIssueCertificate } from '../../../src/control/pki/stored.js';
-import { ADMIN_SPEC, loadOrIssueClusterCertificates, nodeSpec, servingSpec } from '../../../src/control/pki/cluster-certs.js';
+import { ADMIN_SPEC, loadOrIssueClusterCertificates, loadOrIssueServerCertificates, nodeSpec, servingSpec } from '../../../src/control/pki/cluster-certs.js';
 
 const now = new Date('2030-06-01T00:00:00Z');
 const DAY = 86_400_000;
@@ -129,5 +129,20 @@ describe('loadOrIssueCertificate', () => {
     const certs = loadOrIssueClusterCertificates(d, ca, { listenHosts: ['127.0.0.1'], serviceIP: '10.96.0.1' }, { now });
     expect(new X509Certificate(readFileSync(join(d, 'apiserver.crt'))).checkIP('10.96.0.1')).toBe('10.96.0.1');
     expect(certs.admin.cert.subject).toContain('CN=kubernetes-admin');
+  });
+
+  it('loadOrIssueServerCertificates makes the components\' certificates too, in parallel, and reuses them all', async () => {
+    const d = mkdtempSync(join(dir, 'server-'));
+    const names = { listenHosts: ['127.0.0.1'], serviceIP: '10.96.0.1' };
+    const first = await loadOrIssueServerCertificates(d, ca, names, ['scheduler', 'controller-manager'], { now });
+    expect([first.serving, first.admin, first.components.scheduler!, first.components['controller-manager']!].map((c) => c.issued)).toEqual(['missing', 'missing', 'missing', 'missing']);
+    expect(certFacts(first.components.scheduler!.certPem, ca)).toMatchObject({ commonName: 'system:kube-scheduler', organizations: [], usages: ['client'], signedByCA: true });
+    expect(certFacts(first.components['controller-manager']!.certPem, ca).commonName).toBe('system:kube-controller-manager');
+    expect(first.components.proxy).toBeUndefined();
+    const again = await loadOrIssueServerCertificates(d, ca, names, ['scheduler', 'controller-manager', 'proxy'], { now });
+    expect([again.serving, again.admin, again.components.scheduler!].map((c) => c.issued)).toEqual([null, null, null]);
+    expect(again.components.scheduler!.certPem).toBe(first.components.scheduler!.certPem);
+    expect(again.components.proxy!.issued).toBe('missing');
+    expect(again.components.proxy!.cert.subject).toBe('CN=system:kube-proxy');
   });
 });
