@@ -135,6 +135,8 @@ export function answerQuestion(snap: DnsSnapshot, q: DnsQuestion, cfg: ZoneConfi
   const rzone = reverseZoneOf(name);
   const rel = relativeLabels(name, zone);
   if (qclass !== 'IN' && qclass !== 'ANY') return empty('REFUSED', false);
+  // No zone transfers (CoreDNS needs its transfer plugin for them): the cluster's names are not handed out whole.
+  if (type === 'AXFR' || type === 'IXFR') return empty('REFUSED', false);
   if (rzone && rel === null) return answerReverse(snap, name, owner, type, rzone, cfg);
   if (rel === null) return empty('REFUSED', false);
 

@@ -142,6 +142,7 @@ describe('cluster DNS records (Kubernetes DNS specification)', () => {
     expect(ask('example.com')).toMatchObject({ rcode: 'REFUSED', authoritative: false, answers: [] });
     expect(ask('local')).toMatchObject({ rcode: 'REFUSED' });
     expect(answerQuestion(snap, { name: 'web.prod.svc.cluster.local', type: 'A', class: 'CH' }, cfg).rcode).toBe('REFUSED');
+    expect(ask('cluster.local', 'AXFR').rcode).toBe('REFUSED');
   });
 
   it('another cluster domain and TTL apply everywhere', () => {
