@@ -67,6 +67,13 @@ beforeAll(async () => {
         setTimeout(() => reply(allow(uid)), 2500).unref();
         return;
       }
+      if (path.startsWith('/protect')) {
+        const old = review.request.oldObject;
+        if (review.request.operation === 'DELETE' && old?.metadata?.labels?.['protected'] === 'true') {
+          return reply({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: false, status: { message: `${old.metadata.name} is protected` } } });
+        }
+        return reply(allow(uid));
+      }
       if (path.startsWith('/validate')) {
         const data = (object?.['data'] ?? {}) as Record<string, string>;
         if (data['bad']) return reply({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: false, status: { code: 403, message: `bad data: ${data['bad']}` } } });
@@ -188,6 +195,30 @@ describe('admission webhooks', () => {
 
     expect((await c.create(ConfigMaps, cm('i', 'default', {}, { case: 'ignored' }))).metadata?.name).toBe('i');
     await c.delete(Validating, undefined, 'broken');
+  });
+
+  it('a DELETE rule sees the stored object and may refuse the deletion (400 without a code)', async () => {
+    const c = cluster.client;
+    await c.create(ConfigMaps, cm('keep', 'default', {}, { protected: 'true' }));
+    await c.create(ConfigMaps, cm('drop', 'default', {}, { protected: 'false' }));
+    await c.create(Validating, config('protect', [hook('protect.example.com', `${base}/protect`, {
+      rules: [{ operations: ['DELETE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }],
+      objectSelector: { matchExpressions: [{ key: 'protected', operator: 'Exists' }] },
+    })]));
+    const err = await eventually('the deletion is refused', async () => {
+      try {
+        await c.delete(ConfigMaps, 'default', 'keep');
+        return undefined;
+      } catch (e) {
+        return e instanceof ApiError ? e : undefined;
+      }
+    });
+    expect(err.code).toBe(400);
+    expect(err.status?.message).toBe('admission webhook "protect.example.com" denied the request: keep is protected');
+    expect(seen.at(-1)!.review.request).toMatchObject({ operation: 'DELETE', oldObject: { metadata: { name: 'keep' } } });
+    expect(seen.at(-1)!.review.request.object ?? null).toBeNull();
+    await c.delete(ConfigMaps, 'default', 'drop');
+    await c.delete(Validating, undefined, 'protect');
   });
 
   it('reaches a webhook through a Service and its Endpoints, verifying the name <service>.<namespace>.svc', async () => {

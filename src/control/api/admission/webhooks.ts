@@ -4,7 +4,7 @@
  * Mutating webhooks run one after another and their JSON patches apply in turn; validating ones are called
  * together and the first refusal wins. A webhook that cannot be called is skipped with failurePolicy Ignore and
  * fails the request (500) with Fail. Not done: matchConditions (CEL; the webhook is called as if they matched),
- * reinvocation (reinvocationPolicy IfNeeded), webhooks on DELETE and CONNECT, and the requester's userInfo
+ * reinvocation (reinvocationPolicy IfNeeded), webhooks on CONNECT, and the requester's userInfo
  * (sent empty until authentication fills it). The admissionregistration kinds themselves are exempt, as
  * upstream's, so a broken webhook can always be removed.
  */
@@ -44,6 +44,7 @@ export class WebhookAdmission implements Admission {
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     let obj = a.object;
+    // A deletion has no object to patch: mutating webhooks are called for it and may only refuse.
     for (const hook of await this.matching('mutating', a)) {
       const res = await this.call(hook, { ...a, object: obj });
       if (!res) continue;
@@ -69,7 +70,7 @@ export class WebhookAdmission implements Admission {
   }
 
   private async matching(kind: 'mutating' | 'validating', a: AdmissionAttributes): Promise<Webhook[]> {
-    if (a.resource.group === EXEMPT_GROUP || a.operation === 'DELETE' || a.operation === 'CONNECT') return [];
+    if (a.resource.group === EXEMPT_GROUP || a.operation === 'CONNECT') return [];
     const hooks = (await this.source.configurations(kind)).flatMap((c) => (Array.isArray(c['webhooks']) ? c['webhooks'] as Webhook[] : []));
     if (hooks.length === 0) return [];
     const nsLabels = a.namespace && a.resource.namespaced ? await this.source.namespaceLabels(a.namespace) : undefined;

@@ -1,6 +1,6 @@
 /**
  * The engine's side of admission (../../admission/): mutating plugins after defaulting, validating ones after the
- * kind's own validation, for creates and updates of the main resource and its subresources. A mutation may
+ * kind's own validation, for creates, updates (main resource and subresources) and deletes. A mutation may
  * change anything but the object's identity (name, namespace, uid, creation time, resourceVersion, generation).
  */
 import type { KubeObject, ResourceType } from '../../resource.js';
@@ -24,7 +24,7 @@ interface Write {
 
 const attributes = (w: Write) => ({
   operation: w.operation, resource: w.r, subresource: w.sub, namespace: w.ns, name: w.obj.metadata?.name ?? '',
-  object: w.obj, oldObject: w.old, dryRun: w.opts.dryRun === true, warnings: w.opts.warnings,
+  object: w.operation === 'DELETE' ? null : w.obj, oldObject: w.old, dryRun: w.opts.dryRun === true, warnings: w.opts.warnings,
 });
 
 const IDENTITY = ['name', 'namespace', 'uid', 'creationTimestamp', 'resourceVersion', 'generation', 'deletionTimestamp'] as const;
@@ -34,7 +34,7 @@ export async function mutate(ctx: AdmissionContext, w: Write): Promise<void> {
   const admission = ctx.admission?.();
   if (!admission) return;
   const out = await admission.admit(attributes(w));
-  if (!out || out === w.obj) return;
+  if (!out || out === w.obj || w.operation === 'DELETE') return;
   const meta = w.obj.metadata ?? {};
   const kept = Object.fromEntries(IDENTITY.filter((k) => meta[k] !== undefined).map((k) => [k, meta[k]]));
   for (const k of Object.keys(w.obj)) delete w.obj[k];

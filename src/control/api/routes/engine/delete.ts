@@ -13,6 +13,7 @@ import { rfc3339 } from './metav1.js';
 import { listObjects, type ListOptions, type ReadContext } from './read.js';
 import { encode } from './stored-form.js';
 import type { WriteOptions } from './write-options.js';
+import { mutate, validate as validateAdmission, type AdmissionContext } from './admission.js';
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
@@ -28,7 +29,7 @@ export interface DeleteResult {
   deleted: boolean;
 }
 
-export interface DeleteContext extends Pick<EngineContext, 'store' | 'registry' | 'cache' | 'now' | 'services' | 'options'> {
+export interface DeleteContext extends AdmissionContext, Pick<EngineContext, 'store' | 'registry' | 'cache' | 'now' | 'services' | 'options'> {
   /** Called when a namespace starts terminating; the namespace finalizer hooks in here. */
   onNamespaceTerminating(name: string): void;
 }
@@ -59,6 +60,10 @@ export async function deleteObject(
     if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
       throw conflict(gr(r), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion ?? ''}`);
     }
+    // Admission sees the stored object as oldObject (a deletion's mutations change nothing).
+    const write = { operation: 'DELETE' as const, r, sub: '', ns, obj: cur, old: cur, opts };
+    await mutate(ctx, write);
+    await validateAdmission(ctx, write);
 
     if (meta.deletionTimestamp === undefined) r.strategy.prepareForDelete?.(cur);
     const finalizers = ctx.options.gcFinalizers ? gcDeletionFinalizers(meta.finalizers ?? [], options) : [...(meta.finalizers ?? [])];
