@@ -4,8 +4,9 @@
  *   skiff dns --kubeconfig FILE [--listen 127.0.0.1:53] [--netns NAME] [--cluster-domain cluster.local] [--ttl 30]
  *             [--advertise [ADDRESS]] [--node-name N]
  * Upstream forwarding is off: names outside the cluster domain and the reverse zones are answered REFUSED, so no
- * query ever leaves this host. With --netns the sockets are bound inside that network namespace (a node's;
- * default address 0.0.0.0:53 there) while the API server is still reached from here. --advertise publishes an
+ * query ever leaves this host. With --netns the sockets are bound inside that network namespace (a node's) while
+ * the API server is still reached from here; with --advertise they are bound to the advertised address (a UDP
+ * answer must leave from the address the proxy's DNAT aimed at), else to 0.0.0.0:53 there. --advertise publishes an
  * EndpointSlice for the kube-dns Service pointing at this server (ADDRESS, or the namespace's first IPv4
  * address), so pods reach it through the kube-dns ClusterIP via the proxy.
  */
@@ -47,7 +48,7 @@ export function registerDnsCommand(program: Command): Command {
     .command('dns')
     .description('Run the cluster DNS server (kube-dns) for the cluster domain; never forwards other names')
     .option('--kubeconfig <file>', 'kubeconfig of the API server to watch')
-    .option('--listen <host:port>', 'UDP and TCP address to answer on (default 127.0.0.1:53; 0.0.0.0:53 inside --netns)', parseListen)
+    .option('--listen <host:port>', 'UDP and TCP address to answer on (default 127.0.0.1:53; with --advertise the advertised address, port 53; 0.0.0.0:53 inside --netns otherwise)', parseListen)
     .option('--netns <name>', 'bind the sockets inside this named network namespace (e.g. a node\'s skiff-node-<name>)')
     .option('--cluster-domain <domain>', 'the cluster domain (the kubelet\'s --cluster-domain)', domain, DEFAULT_CLUSTER_DOMAIN)
     .option('--ttl <seconds>', 'TTL of the answers', ttl, DEFAULT_DNS_TTL)
