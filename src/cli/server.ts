@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
+import type { Server as TlsServer } from 'node:tls';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
@@ -14,6 +15,7 @@ import { parseGoDuration } from '../control/api/metrics/format.js';
 import { bootstrap } from '../control/bootstrap.js';
 import { loadOrCreateClusterCA } from '../control/pki/ca.js';
 import { loadOrIssueServerCertificates, type Component, type ServerCertificates } from '../control/pki/cluster-certs.js';
+import { startCertificateRotation, useServingCertificate, type Rotation } from '../control/pki/rotation.js';
 import { ClusterIPAllocator } from '../control/api/allocators/clusterip.js';
 import { authenticationChain, TokenFileAuthenticator, UNSECURED_USER, type TokenAuthenticator } from '../control/api/auth/index.js';
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
@@ -156,18 +158,19 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   // client certificate and one per in-process component (its own identity), all signed by the cluster CA, reused
   // across restarts and renewed before expiry.
   let certs: ServerCertificates | null = null;
+  const components: Component[] = [
+    ...(flags.scheduler ? ['scheduler' as const] : []),
+    ...(flags.controllers ? ['controller-manager' as const] : []),
+    ...(flags.proxyNetns ? ['proxy' as const] : []),
+  ];
+  const servingNames = () => ({
+    listenHosts: [host],
+    serviceIP: new ClusterIPAllocator().first,
+    interfaceAddresses: Object.values(networkInterfaces()).flatMap((as) => (as ?? []).map((a) => a.address.replace(/%.*$/, ''))),
+    hostname: hostname(),
+  });
   if (!flags.insecureHttp) {
-    const components: Component[] = [
-      ...(flags.scheduler ? ['scheduler' as const] : []),
-      ...(flags.controllers ? ['controller-manager' as const] : []),
-      ...(flags.proxyNetns ? ['proxy' as const] : []),
-    ];
-    certs = await loadOrIssueServerCertificates(dataDir, ca, {
-      listenHosts: [host],
-      serviceIP: new ClusterIPAllocator().first,
-      interfaceAddresses: Object.values(networkInterfaces()).flatMap((as) => (as ?? []).map((a) => a.address.replace(/%.*$/, ''))),
-      hostname: hostname(),
-    }, components);
+    certs = await loadOrIssueServerCertificates(dataDir, ca, servingNames(), components);
     for (const c of [certs.serving, certs.admin, ...Object.values(certs.components)]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
   }
   const authentication = certs
@@ -186,6 +189,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   let proxy: RunningProxy | null = null;
   let nodeAgent: RunningNodeAgent | null = null;
   let dns: RunningDns | null = null;
+  let rotation: Rotation | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -193,6 +197,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     try {
+      rotation?.stop();
       await nodeAgent?.stop();
       await dns?.stop();
       await proxy?.stop();
@@ -227,6 +232,22 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     writeFileSync(file, kubeconfigYaml(url, { caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem }), { mode: 0o600 });
     return file;
   };
+  if (certs) {
+    // Certificates are renewed while the server runs too: the serving one is swapped into the listener, the
+    // kubeconfigs are rewritten (in-process components pick theirs up at their next start).
+    rotation = startCertificateRotation({
+      everyMs: 12 * 3600_000,
+      check: () => loadOrIssueServerCertificates(dataDir, ca, servingNames(), components),
+      apply: (next, renewed) => {
+        for (const c of renewed) log.info({ file: c.certPath, reason: c.issued }, 'renewed certificate');
+        if (next.serving.issued) useServingCertificate(server.app.server as unknown as TlsServer, next.serving, ca.certPem);
+        if (next.admin.issued) writeFileSync(kubeconfig, kubeconfigYaml(url, { caPem: ca.certPem, certPem: next.admin.certPem, keyPem: next.admin.keyPem }), { mode: 0o600 });
+        certs = next;
+        for (const c of components) if (next.components[c]?.issued) componentKubeconfig(c);
+      },
+      onError: (err) => log.error({ err }, 'certificate renewal failed'),
+    });
+  }
   if (flags.scheduler) {
     scheduler = startSchedulerThread({
       kubeconfig: componentKubeconfig('scheduler'),
