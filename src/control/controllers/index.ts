@@ -24,6 +24,7 @@ import { serviceAccountController } from './serviceaccount.js';
 import { rootCACertPublisherController } from './root-ca-publisher.js';
 import { garbageCollectorController } from './garbage-collector/controller.js';
 import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
+import { persistentVolumeBinderController } from './persistentvolume/controller.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
   statefulSetController,
@@ -47,4 +48,5 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   cronJobDescriptor,
   ttlAfterFinishedController,
   clusterRoleAggregationController,
+  persistentVolumeBinderController,
 ];

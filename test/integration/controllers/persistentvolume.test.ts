@@ -1,0 +1,91 @@
+/**
+ * persistentvolume-binder against a real API server: a new volume turns Available, a claim binds to the
+ * smallest fitting one (claimRef, volumeName, annotations, both statuses Bound), a deleted claim releases a
+ * Retain volume and removes a Delete one, a WaitForFirstConsumer claim waits, a claim whose volume is gone is Lost.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../src/client/clock.js';
+import { PersistentVolumeClaims, PersistentVolumes, StorageClasses } from '../../../src/client/resources.js';
+import type { KubeObject } from '../../../src/client/types.js';
+import { isNotFound } from '../../../src/client/rest.js';
+import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
+import { persistentVolumeBinderController } from '../../../src/control/controllers/persistentvolume/controller.js';
+import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
+
+const pv = (name: string, size: string, policy = 'Retain', cls = 'manual'): KubeObject => ({
+  apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name },
+  spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], storageClassName: cls, persistentVolumeReclaimPolicy: policy, hostPath: { path: `/data/${name}` } },
+});
+const pvc = (name: string, size: string, cls = 'manual', extra: Record<string, unknown> = {}): KubeObject => ({
+  apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: 'default' },
+  spec: { accessModes: ['ReadWriteOnce'], storageClassName: cls, resources: { requests: { storage: size } }, ...extra },
+});
+const phase = (o: KubeObject) => (o['status'] as { phase?: string } | undefined)?.phase;
+
+describe('persistentvolume-binder', () => {
+  let cluster: TestCluster;
+  let cm: RunningControllerManager;
+  beforeAll(async () => {
+    cluster = await startTestCluster();
+    cm = await startControllerManager({ client: cluster.newClient(), available: [persistentVolumeBinderController], controllers: ['persistentvolume-binder'], leaderElect: false, clock: new FakeClock(Date.now()), onError: () => {} });
+    await cm.ready;
+  });
+  afterAll(async () => {
+    await cm?.stop();
+    await cluster?.close();
+  });
+  const c = () => cluster.client;
+  const volumeIn = (name: string, want: string) => eventually(`pv ${name} ${want}`, async () => {
+    const v = await c().get(PersistentVolumes, name);
+    return phase(v) === want ? v : null;
+  });
+
+  it('binds a claim to the smallest Available volume that fits', async () => {
+    await c().create(PersistentVolumes, pv('pv-5g', '5Gi'));
+    await c().create(PersistentVolumes, pv('pv-2g', '2Gi'));
+    await volumeIn('pv-5g', 'Available');
+    await volumeIn('pv-2g', 'Available');
+    await c().create(PersistentVolumeClaims, pvc('data', '1Gi'));
+    const claim = await eventually('claim bound', async () => {
+      const x = await c().get(PersistentVolumeClaims, 'data', 'default');
+      return phase(x) === 'Bound' ? x : null;
+    });
+    expect(claim['spec']).toMatchObject({ volumeName: 'pv-2g' });
+    expect(claim['status']).toMatchObject({ phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '2Gi' } });
+    expect(claim.metadata?.annotations).toMatchObject({ 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' });
+    const vol = await volumeIn('pv-2g', 'Bound');
+    expect((vol['spec'] as { claimRef: Record<string, unknown> }).claimRef).toMatchObject({ kind: 'PersistentVolumeClaim', namespace: 'default', name: 'data', uid: claim.metadata?.uid });
+    expect(phase(await c().get(PersistentVolumes, 'pv-5g'))).toBe('Available');
+  });
+
+  it('a deleted claim releases a Retain volume and removes a Delete one', async () => {
+    await c().delete(PersistentVolumeClaims, 'default', 'data');
+    await volumeIn('pv-2g', 'Released');
+    await c().create(PersistentVolumes, pv('pv-del', '1Gi', 'Delete', 'temp'));
+    await c().create(PersistentVolumeClaims, pvc('scratch', '1Gi', 'temp'));
+    await volumeIn('pv-del', 'Bound');
+    await c().delete(PersistentVolumeClaims, 'default', 'scratch');
+    await eventually('pv-del deleted', async () => {
+      try {
+        await c().get(PersistentVolumes, 'pv-del');
+        return null;
+      } catch (err) {
+        return isNotFound(err) ? true : null;
+      }
+    });
+  });
+
+  it('WaitForFirstConsumer claims wait for a node; a claim whose volume is gone is Lost', async () => {
+    await c().create(StorageClasses, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer' });
+    await c().create(PersistentVolumes, pv('pv-local', '1Gi', 'Retain', 'local'));
+    await c().create(PersistentVolumeClaims, pvc('later', '1Gi', 'local'));
+    await volumeIn('pv-local', 'Available');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(phase(await c().get(PersistentVolumeClaims, 'later', 'default'))).toBe('Pending');
+    await c().patch(PersistentVolumeClaims, 'default', 'later', { metadata: { annotations: { 'volume.kubernetes.io/selected-node': 'node-1' } } }, 'merge');
+    await volumeIn('pv-local', 'Bound');
+
+    await c().create(PersistentVolumeClaims, pvc('orphan', '1Gi', 'manual', { volumeName: 'no-such-pv' }));
+    await eventually('claim lost', async () => phase(await c().get(PersistentVolumeClaims, 'orphan', 'default')) === 'Lost' || null);
+  });
+});
