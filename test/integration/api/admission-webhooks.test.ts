@@ -149,6 +149,35 @@ describe('admission webhooks', () => {
     await c.delete(Validating, undefined, 'deny-bad');
   });
 
+  it('matchConditions decide whether the webhook is called; one that fails to evaluate follows failurePolicy', async () => {
+    const c = cluster.client;
+    await c.create(Validating, config('conditional', [
+      hook('cond.example.com', `${base}/validate`, {
+        objectSelector: { matchLabels: { case: 'cond' } },
+        matchConditions: [{ name: 'not-exempt', expression: "!('exempt' in object.metadata.labels)" }, { name: 'creates', expression: "request.operation == 'CREATE'" }],
+      }),
+      hook('broken-cond.example.com', `${base}/validate`, {
+        objectSelector: { matchLabels: { case: 'broken-cond' } }, matchConditions: [{ name: 'typo', expression: 'object.nothere == 1' }],
+      }),
+    ]));
+    const refused = await eventually('the conditional webhook refuses', async () => {
+      try {
+        await c.create(ConfigMaps, cm(`c-${Date.now()}`, 'default', { bad: 'cond' }, { case: 'cond' }));
+        return undefined;
+      } catch (e) {
+        return e instanceof ApiError ? e : undefined;
+      }
+    });
+    expect(refused.status?.message).toBe('admission webhook "cond.example.com" denied the request: bad data: cond');
+    const calls = seen.length;
+    expect((await c.create(ConfigMaps, cm('exempted', 'default', { bad: 'cond' }, { case: 'cond', exempt: 'yes' }))).metadata?.name).toBe('exempted');
+    expect(seen.length).toBe(calls);
+    const broken = await refusal(c.create(ConfigMaps, cm('b', 'default', {}, { case: 'broken-cond' })));
+    expect(broken.code).toBe(500);
+    expect(broken.status?.message).toMatch(/failed calling webhook "broken-cond.example.com": failed to evaluate match condition "typo"/);
+    await c.delete(Validating, undefined, 'conditional');
+  });
+
   it('a mutating webhook patches the object before it is stored', async () => {
     const c = cluster.client;
     await c.create(Mutating, config('label-it', [hook('label.example.com', `${base}/mutate`, { objectSelector: { matchLabels: { mutate: 'me' } } })]));

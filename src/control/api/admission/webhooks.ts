@@ -3,7 +3,7 @@
  * webhook configurations, in name order, each webhook in its order, called when its rules and selectors match.
  * Mutating webhooks run one after another and their JSON patches apply in turn; validating ones are called
  * together and the first refusal wins. A webhook that cannot be called is skipped with failurePolicy Ignore and
- * fails the request (500) with Fail. Not done: matchConditions (CEL; the webhook is called as if they matched),
+ * fails the request (500) with Fail. matchConditions (CEL) must all hold for a webhook to be called. Not done:
  * reinvocation (reinvocationPolicy IfNeeded), webhooks on CONNECT, and the requester's userInfo
  * (sent empty until authentication fills it). The admissionregistration kinds themselves are exempt, as
  * upstream's, so a broken webhook can always be removed.
@@ -11,7 +11,8 @@
 import { applyJsonPatch } from '../patch/index.js';
 import type { KubeObject, ResourceType } from '../resource.js';
 import { ApiError, internalError } from '../status.js';
-import { callWebhook, type WebhookResponse, type WebhookTarget } from './webhook-client.js';
+import { conditionsMatch, type MatchCondition } from './match-conditions.js';
+import { admissionReview, callWebhook, type WebhookResponse, type WebhookTarget } from './webhook-client.js';
 import { webhookMatches, type WebhookSpec } from './webhook-rules.js';
 import type { Admission, AdmissionAttributes } from './types.js';
 
@@ -27,6 +28,7 @@ interface Webhook extends WebhookSpec {
   failurePolicy?: string;
   timeoutSeconds?: number;
   clientConfig?: { url?: string; caBundle?: string; service?: { namespace?: string; name?: string; port?: number; path?: string } };
+  matchConditions?: MatchCondition[];
 }
 
 const EXEMPT_GROUP = 'admissionregistration.k8s.io';
@@ -77,9 +79,13 @@ export class WebhookAdmission implements Admission {
     return hooks.filter((h) => webhookMatches(h, a, nsLabels));
   }
 
-  /** The webhook's answer, or null when it failed and its failurePolicy is Ignore. */
+  /** The webhook's answer; null when its matchConditions exclude the request, or it failed and its failurePolicy is Ignore. */
   private async call(hook: Webhook, a: AdmissionAttributes): Promise<WebhookResponse | null> {
     try {
+      if (hook.matchConditions?.length) {
+        const request = admissionReview(a, '')['request'];
+        if (!conditionsMatch(hook.matchConditions, { object: a.object, oldObject: a.oldObject, request })) return null;
+      }
       const res = await callWebhook(await this.target(hook), a);
       if (res.warnings?.length) a.warnings?.push(...res.warnings);
       return res;

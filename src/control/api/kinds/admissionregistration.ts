@@ -3,7 +3,7 @@
  * stored with upstream's defaults (failurePolicy Fail, matchPolicy Equivalent, empty selectors, timeoutSeconds 10,
  * reinvocationPolicy Never, rule scope "*", service port 443) and validated as upstream's
  * pkg/apis/admissionregistration/validation. CEL expressions (matchConditions, validations) are checked for
- * presence only: compiling and evaluating them is the admission chain's job.
+ * presence only, not compiled here (the webhook plugin evaluates matchConditions; policies are not evaluated).
  */
 import type { FieldError, KubeObject, ResourceType, Strategy, TableColumn } from '../resource.js';
 import { deepEqual, duplicate, forbidden, invalid, notSupported, required, tooMany } from '../validation/errors.js';

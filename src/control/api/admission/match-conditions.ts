@@ -1,0 +1,60 @@
+/**
+ * A webhook's matchConditions: CEL expressions over `object`, `oldObject` and `request` (the AdmissionRequest),
+ * all of which must be true for the webhook to be called, evaluated with the CEL library CRD validation uses
+ * (@bufbuild/cel with the strings extension and Kubernetes' lists library). JSON integers are CEL ints, other
+ * numbers doubles. Not there: `authorizer` (no authorisation yet) and upstream's cost limits.
+ */
+import { celEnv, isCelError, parse, plan, type CelResult } from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
+import { kubernetesLists } from '../crd/cel-lists.js';
+
+type Program = (bindings: Record<string, unknown>) => CelResult;
+
+export interface MatchCondition {
+  name?: string;
+  expression?: string;
+}
+
+const env = celEnv({ funcs: [...strings, ...kubernetesLists] });
+const programs = new Map<string, Program | Error>();
+
+function compile(expr: string): Program | Error {
+  let p = programs.get(expr);
+  if (!p) {
+    try {
+      p = plan(env, parse(expr)) as unknown as Program;
+    } catch (err) {
+      p = err instanceof Error ? err : new Error(String(err));
+    }
+    programs.set(expr, p);
+  }
+  return p;
+}
+
+/** JSON as CEL values: integral numbers become ints. */
+export function toCel(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return Number.isInteger(v) ? BigInt(v) : v;
+  if (Array.isArray(v)) return v.map(toCel);
+  if (typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, toCel(x)]));
+  return v;
+}
+
+/**
+ * True when every condition holds, false when one is false (the webhook is skipped); throws an Error naming the
+ * condition when one does not compile, fails to evaluate or is not a bool (failurePolicy decides what follows).
+ */
+export function conditionsMatch(conditions: readonly MatchCondition[] | undefined, bindings: { object: unknown; oldObject: unknown; request: unknown }): boolean {
+  if (!conditions?.length) return true;
+  const vars = { object: toCel(bindings.object), oldObject: toCel(bindings.oldObject), request: toCel(bindings.request) };
+  for (const c of conditions) {
+    const name = c.name ?? '';
+    const program = compile(c.expression ?? '');
+    if (program instanceof Error) throw new Error(`compilation failed for match condition ${JSON.stringify(name)}: ${program.message}`);
+    const out = program(vars);
+    if (isCelError(out)) throw new Error(`failed to evaluate match condition ${JSON.stringify(name)}: ${out.message}`);
+    if (typeof out !== 'boolean') throw new Error(`match condition ${JSON.stringify(name)} did not evaluate to a bool`);
+    if (!out) return false;
+  }
+  return true;
+}
