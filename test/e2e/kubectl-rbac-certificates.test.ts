@@ -100,6 +100,20 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl: rbac, certificates, apiservices'
     expect(await kubectlFails('create', '-f', manifest)).toContain('PEM block type must be CERTIFICATE REQUEST');
   });
 
+  it('api-resources and explain know the new kinds', async () => {
+    const res = await kubectl('api-resources');
+    for (const line of [
+      /^roles\s+rbac\.authorization\.k8s\.io\/v1\s+true\s+Role$/m, /^clusterrolebindings\s+rbac\.authorization\.k8s\.io\/v1\s+false\s+ClusterRoleBinding$/m,
+      /^certificatesigningrequests\s+csr\s+certificates\.k8s\.io\/v1\s+false\s+CertificateSigningRequest$/m,
+      /^validatingwebhookconfigurations\s+admissionregistration\.k8s\.io\/v1\s+false\s+ValidatingWebhookConfiguration$/m,
+      /^validatingadmissionpolicybindings\s+admissionregistration\.k8s\.io\/v1\s+false\s+ValidatingAdmissionPolicyBinding$/m,
+      /^apiservices\s+apiregistration\.k8s\.io\/v1\s+false\s+APIService$/m,
+    ]) expect(res).toMatch(line);
+    expect(await kubectl('explain', 'clusterrole.aggregationRule')).toMatch(/FIELD:\s+aggregationRule <AggregationRule>/);
+    expect(await kubectl('explain', 'csr.spec.expirationSeconds')).toMatch(/FIELD:\s+expirationSeconds <integer>/);
+    expect(await kubectl('explain', 'validatingwebhookconfiguration.webhooks.failurePolicy')).toMatch(/FIELD:\s+failurePolicy <string>/);
+  });
+
   it('lists a local APIService for each built-in group-version', async () => {
     const out = await kubectl('get', 'apiservices');
     expect(out).toMatch(/^NAME\s+SERVICE\s+AVAILABLE\s+AGE\n/);
