@@ -281,3 +281,38 @@ describe.skipIf(!KUBECTL)('kubectl and the remaining built-in kinds', () => {
     expect(kFail('create', '-f', file)).toContain('eventTime: Required value');
   });
 });
+
+describe.skipIf(!KUBECTL)('kubectl with the persistentvolume-binder running', () => {
+  let dir: ReturnType<typeof makeDataDir>;
+  let srv: RunningServer;
+  const kc = (...args: string[]): string =>
+    execFileSync(KUBECTL!, ['--kubeconfig', srv.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  beforeAll(async () => {
+    dir = makeDataDir();
+    srv = await startServer(dir.dir, ['--nodes', '0']);
+  });
+  afterAll(async () => {
+    await srv?.stop();
+    dir?.remove();
+  });
+
+  test('a volume turns Available, then Bound to a claim, as kubectl get shows', async () => {
+    const file = join(dir.dir, 'pv.yaml');
+    writeFileSync(file, MANIFEST.split('\n---\n').filter((d) => /kind: (PersistentVolume|PersistentVolumeClaim|StorageClass)\n/.test(d)).join('\n---\n'));
+    kc('create', '-f', file);
+    const poll = async (what: string, fn: () => boolean) => {
+      for (let i = 0; i < 100; i++) {
+        if (fn()) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    };
+    await poll('claim bound', () => kc('get', 'pvc', 'data', '-o', 'jsonpath={.status.phase}') === 'Bound');
+    const [, claim] = table(kc('get', 'pvc'));
+    expect(claim!.slice(0, 6)).toEqual(['data', 'Bound', 'pv-1', '5Gi', 'RWO', 'standard']);
+    await poll('volume bound', () => kc('get', 'pv', 'pv-1', '-o', 'jsonpath={.status.phase}') === 'Bound');
+    expect(table(kc('get', 'pv'))[1]!.slice(0, 6)).toEqual(['pv-1', '5Gi', 'RWO', 'Retain', 'Bound', 'default/data']);
+    kc('delete', 'pvc', 'data');
+    await poll('volume released', () => kc('get', 'pv', 'pv-1', '-o', 'jsonpath={.status.phase}') === 'Released');
+  });
+});
