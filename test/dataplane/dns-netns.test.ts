@@ -12,7 +12,7 @@ import { EndpointSlices, Services, type KubeObject } from '../../src/client/inde
 import { startDns, type RunningDns } from '../../src/dataplane/dns/start.js';
 import { startProxy, type RunningProxy } from '../../src/dataplane/proxy/start.js';
 import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
-import { CLUSTER_CIDR, NODE1_IP, NetnsLab, dataplaneSkipReason } from './netns.js';
+import { CLUSTER_CIDR, NODE1_IP, NODE2_LINK_IP, NetnsLab, dataplaneSkipReason } from './netns.js';
 
 const BUSYBOX = '/bin/busybox';
 const skip = dataplaneSkipReason(['iptables-restore', 'nsenter']) ?? (existsSync(BUSYBOX) ? null : `dns dataplane test needs ${BUSYBOX} (busybox-static)`);
@@ -28,7 +28,8 @@ function nslookup(ns: string, name: string, server: string, type?: string): Prom
     child.stderr.on('data', (b: Buffer) => (out += b));
     const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': the output may still be in flight when the process has exited.
+    child.on('close', (code, signal) => {
       clearTimeout(t);
       resolve({ code: code ?? -1, out: out || `(no output; exit ${code} ${signal ?? ''})` });
     });
@@ -40,10 +41,11 @@ describe.skipIf(skip !== null).sequential('cluster DNS inside a node network nam
   let cluster: TestCluster;
   let dns: RunningDns | null = null;
   let proxy: RunningProxy | null = null;
+  let proxy2: RunningProxy | null = null;
   let etcDir = '';
 
   beforeAll(async () => {
-    lab = await NetnsLab.create(1, 0);
+    lab = await NetnsLab.create(1, 1);
     cluster = await startTestCluster();
     await cluster.client.create(Services, { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { clusterIP: '10.96.0.80', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } } as KubeObject);
     dns = await startDns({ client: cluster.newClient('skiff-dns'), netns: lab.node1, advertise: { address: NODE1_IP, nodeName: 'node1' } });
@@ -52,10 +54,15 @@ describe.skipIf(skip !== null).sequential('cluster DNS inside a node network nam
       client: cluster.newClient('skiff-proxy'), mode: 'iptables', netns: lab.node1, clusterCIDR: CLUSTER_CIDR, nodeName: 'node1',
       nodeIPs: [NODE1_IP], minSyncPeriodMs: 50, healthzBindAddress: null, metricsBindAddress: null,
     });
+    proxy2 = await startProxy({
+      client: cluster.newClient('skiff-proxy-2'), mode: 'iptables', netns: lab.node2, clusterCIDR: CLUSTER_CIDR, nodeName: 'node2',
+      nodeIPs: [NODE2_LINK_IP], minSyncPeriodMs: 50, healthzBindAddress: null, metricsBindAddress: null,
+    });
   }, 90_000);
 
   afterAll(async () => {
     await proxy?.stop().catch(() => {});
+    await proxy2?.stop().catch(() => {});
     await dns?.stop().catch(() => {});
     if (etcDir.startsWith('/etc/netns/skiff-t-')) rmSync(etcDir, { recursive: true, force: true });
     await lab?.cleanup();
@@ -85,6 +92,15 @@ describe.skipIf(skip !== null).sequential('cluster DNS inside a node network nam
     expect(viaService.out).toMatch(/Server:\s+10\.96\.0\.10/);
   });
 
+  it('a pod on the other node resolves through 10.96.0.10: its node DNATs to the DNS server on node 1', async () => {
+    const pod2 = lab.pods.find((p) => p.node === 2)!.ns;
+    const r = await eventually('kube-dns ClusterIP answers from node 2', async () => {
+      const x = await nslookup(pod2, 'kubernetes.default.svc.cluster.local', '10.96.0.10');
+      return /Address:\s+10\.96\.0\.1$/m.test(x.out) ? x : null;
+    }, 20_000, 300);
+    expect(r.out).toMatch(/Server:\s+10\.96\.0\.10/);
+  });
+
   it('NXDOMAIN for a missing Service, REFUSED for outside names, SRV over the ClusterIP', async () => {
     const pod = lab.pods[0]!.ns;
     const nx = await nslookup(pod, 'nope.default.svc.cluster.local', '10.96.0.10');
@@ -108,7 +124,7 @@ describe.skipIf(skip !== null).sequential('cluster DNS inside a node network nam
       const child = spawn('ip', ['netns', 'exec', pod, 'getent', 'ahostsv4', name], { stdio: ['ignore', 'pipe', 'ignore'] });
       let out = '';
       child.stdout.on('data', (b: Buffer) => (out += b));
-      child.on('exit', (code) => resolve({ code, out }));
+      child.on('close', (code) => resolve({ code, out }));
     });
     expect((await getent('web')).out).toMatch(/^10\.96\.0\.80\s/m);
     expect((await getent('web.default')).out).toMatch(/^10\.96\.0\.80\s/m);
