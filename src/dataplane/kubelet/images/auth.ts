@@ -118,9 +118,10 @@ function configKeyHost(key: string): { host: string; path: string } {
   if (scheme) k = k.slice(scheme[0].length);
   const slash = k.indexOf('/');
   const host = (slash < 0 ? k : k.slice(0, slash)).toLowerCase();
-  const path = slash < 0 ? '' : k.slice(slash + 1).replace(/\/+$/, '');
+  // The keyring takes /v1/ and /v2/ as the bare host, for every registry (docker's ResolveAuthConfig does the same).
+  const path = (slash < 0 ? '' : k.slice(slash + 1).replace(/\/+$/, '')).replace(/^v[12](\/|$)/, '');
   // Docker Hub's classic key (index.docker.io/v1/) stands for docker.io.
-  if (host === 'index.docker.io' || host === 'registry-1.docker.io') return { host: 'docker.io', path: path === 'v1' || path === 'v2' ? '' : path };
+  if (host === 'index.docker.io' || host === 'registry-1.docker.io') return { host: 'docker.io', path };
   return { host, path };
 }
 

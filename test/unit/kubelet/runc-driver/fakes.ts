@@ -11,7 +11,7 @@ import type { NodeNetworkConfig, PodNetwork, PodNetworkRequest, PodSandboxNetwor
 import { RuncPodDriver, type RuncDriverOptions } from '../../../../src/dataplane/kubelet/runtime/runc/driver.js';
 import type { ContainerConfig, ContainerJSON, ContainerSpecInput, PodVolumes, RuncDeps } from '../../../../src/dataplane/kubelet/runtime/runc/pod-worker-deps.js';
 import type { CheckResult, GrpcCheck, HttpCheck, NetChecker, TcpCheck } from '../../../../src/dataplane/kubelet/runtime/runc/probe-net.js';
-import type { ContainerInfo, ContainerRuntime, ContainerStats, ExecResult, OciSpec } from '../../../../src/dataplane/kubelet/runtime/runc/types.js';
+import type { ContainerInfo, ContainerRuntime, ContainerStats, ExecResult, OciSpec, RunOptions } from '../../../../src/dataplane/kubelet/runtime/runc/types.js';
 import type { DriverEvent, NodeContext, Pod, PodStatus, SyncResult } from '../../../../src/dataplane/kubelet/types.js';
 import { VolumeError, type PreparedVolume } from '../../../../src/dataplane/kubelet/volumes/types.js';
 
@@ -34,6 +34,14 @@ export class FakeRuntime implements ContainerRuntime {
   failRun = new Set<string>();
   /** Containers whose name is here ignore SIGTERM. */
   ignoreTerm = new Set<string>();
+  /** run()'s options and exec()'s, by container name, as last given. */
+  readonly runOpts = new Map<string, RunOptions | undefined>();
+  readonly execOpts: { timeoutMs: number; maxOutputBytes?: number }[] = [];
+  /** Set by close(). */
+  closed = false;
+  /** wait() exists only when the harness asks for it (withWait): the driver must work with and without. */
+  wait?: (id: string, signal?: AbortSignal) => Promise<ContainerInfo | undefined>;
+  private readonly waiters = new Map<string, (() => void)[]>();
 
   constructor(
     private readonly clock: FakeClock,
@@ -44,8 +52,25 @@ export class FakeRuntime implements ContainerRuntime {
     return id.split('_')[1] ?? id;
   }
 
-  async run(id: string, bundleDir: string, spec: OciSpec, logPath: string): Promise<ContainerInfo> {
+  /** Gives this runtime a wait() that resolves as soon as a container stops (as RuncRuntime's does). */
+  enableWait(): void {
+    this.wait = (id, signal) =>
+      new Promise((resolve) => {
+        const done = (): void => resolve(this.containers.get(id) ? { ...this.containers.get(id)!.info } : undefined);
+        const c = this.containers.get(id);
+        if (!c || c.info.state === 'stopped' || signal?.aborted) return done();
+        signal?.addEventListener('abort', done, { once: true });
+        this.waiters.set(id, [...(this.waiters.get(id) ?? []), done]);
+      });
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  async run(id: string, bundleDir: string, spec: OciSpec, logPath: string, opts?: RunOptions): Promise<ContainerInfo> {
     this.log.push(`run ${this.nameOf(id)} ${id.split('_')[2]}`);
+    this.runOpts.set(this.nameOf(id), opts);
     if (this.failRun.has(this.nameOf(id))) throw new Error(`exec: "nope": executable file not found in $PATH`);
     const info: ContainerInfo = { id, state: 'running', createdAt: this.clock.now(), startedAt: this.clock.now() };
     this.containers.set(id, { info, logPath, spec, ignoresTerm: this.ignoreTerm.has(this.nameOf(id)) });
@@ -62,6 +87,15 @@ export class FakeRuntime implements ContainerRuntime {
     const c = this.containers.get(id);
     if (!c || c.info.state !== 'running') throw new Error(`${id} is not running`);
     c.info = { ...c.info, state: 'stopped', exitCode, finishedAt: this.clock.now(), ...(oomKilled ? { oomKilled } : {}) };
+    for (const w of this.waiters.get(id) ?? []) w();
+    this.waiters.delete(id);
+  }
+
+  /** The container stopped while nobody watched (a node reboot): the runtime reports containerd's unknown exit. */
+  lose(id: string): void {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`no container ${id}`);
+    c.info = { id, state: 'stopped', exitCode: 255, exitReason: 'Unknown' };
   }
 
   async kill(id: string, signal: string): Promise<void> {
@@ -77,8 +111,8 @@ export class FakeRuntime implements ContainerRuntime {
     this.containers.delete(id);
   }
 
-  async exec(id: string, argv: string[], opts: { timeoutMs: number }): Promise<ExecResult> {
-    void opts;
+  async exec(id: string, argv: string[], opts: { timeoutMs: number; maxOutputBytes?: number }): Promise<ExecResult> {
+    this.execOpts.push(opts);
     this.log.push(`exec ${this.nameOf(id)} ${argv.join(' ')}`);
     return this.execHandler(id, argv);
   }
@@ -167,7 +201,13 @@ export class FakeVolumes implements PodVolumes {
 
   constructor(readonly log: string[]) {}
 
+  /** Each prepare() (volumes set up, or refreshed while the pod runs). */
+  prepares = 0;
+  prepareError: VolumeError | null = null;
+
   async prepare(): Promise<Map<string, PreparedVolume>> {
+    this.prepares++;
+    if (this.prepareError) throw this.prepareError;
     return new Map();
   }
 

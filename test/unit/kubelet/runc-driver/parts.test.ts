@@ -128,11 +128,14 @@ describe('skiff agent flags', () => {
 });
 
 describe('pull credentials from imagePullSecrets', () => {
-  it('reads .dockerconfigjson auths by registry host; a missing or broken secret is skipped', async () => {
+  it('reads .dockerconfigjson auths by registry host and repository as the keyring does; a missing or broken secret is skipped', async () => {
     const { pullCredentials } = await import('../../../../src/dataplane/kubelet/runtime/runc/pod-worker-deps.js');
-    const cfg = { auths: { 'https://127.0.0.1:5000/v1/': { username: 'u', password: 'p' }, 'index.docker.io': { auth: 'dTpw' } } };
+    // Docker Hub's classic key is what `kubectl create secret docker-registry` writes by default: it stands for docker.io.
+    const cfg = { auths: { 'https://127.0.0.1:5000/v1/': { username: 'u', password: 'p' }, 'https://index.docker.io/v1/': { auth: 'dTpw' } } };
+    const team = { auths: { '127.0.0.1:5000/team': { username: 't', password: 'q' } } };
     const secrets: Record<string, unknown> = {
       regcred: { data: { '.dockerconfigjson': Buffer.from(JSON.stringify(cfg)).toString('base64') } },
+      teamcred: { data: { '.dockerconfigjson': Buffer.from(JSON.stringify(team)).toString('base64') } },
       broken: { data: { '.dockerconfigjson': 'not base64 json' } },
     };
     const asked: string[] = [];
@@ -143,12 +146,15 @@ describe('pull credentials from imagePullSecrets', () => {
       },
       configMap: async () => undefined,
     };
-    const pod = { metadata: { namespace: 'team' }, spec: { imagePullSecrets: [{ name: 'missing' }, { name: 'broken' }, { name: 'regcred' }] } };
+    const pod = { metadata: { namespace: 'team' }, spec: { imagePullSecrets: [{ name: 'missing' }, { name: 'broken' }, { name: 'regcred' }, { name: 'teamcred' }] } };
     const creds = await pullCredentials(pod, objects);
-    expect(asked).toEqual(['team/missing', 'team/broken', 'team/regcred']);
-    expect(creds('127.0.0.1:5000')).toEqual([{ username: 'u', password: 'p' }]);
-    expect(creds('docker.io')).toEqual([{ auth: 'dTpw' }]);
-    expect(creds('quay.io')).toEqual([]);
-    expect((await pullCredentials(pod, undefined))('127.0.0.1:5000')).toEqual([]);
+    expect(asked).toEqual(['team/missing', 'team/broken', 'team/regcred', 'team/teamcred']);
+    expect(creds('127.0.0.1:5000', 'app')).toEqual([{ username: 'u', password: 'p' }]);
+    // The more specific key first.
+    expect(creds('127.0.0.1:5000', 'team/app')).toEqual([{ username: 't', password: 'q' }, { username: 'u', password: 'p' }]);
+    // What the image store asks for Docker Hub images.
+    expect(creds('docker.io', 'library/busybox')).toEqual([{ auth: 'dTpw' }]);
+    expect(creds('quay.io', 'x/y')).toEqual([]);
+    expect((await pullCredentials(pod, undefined))('127.0.0.1:5000', 'app')).toEqual([]);
   });
 });

@@ -38,8 +38,11 @@ export interface RuncDriverOptions {
   /** podCIDR to use while the Node has none (no node IPAM in the cluster). */
   podCIDR?: string;
   clock?: Clock;
+  /** Exit polling (ms) for a runtime without wait(); default 1 s. */
   pollMs?: number;
   retryMs?: number;
+  /** How often running pods' configMap/secret/projected/downwardAPI volumes are refreshed (ms); default 60 s. */
+  volumeRefreshMs?: number;
   /** How often usage (metrics.k8s.io) is sampled from the runtime (ms); default 10 s. */
   usageIntervalMs?: number;
   /** Leftover containers/sandboxes no pod claims are removed this long after podsListed() (default 10 s). */
@@ -112,6 +115,7 @@ export class RuncPodDriver implements PodDriver {
       nodeName: ctx.nodeName,
       hostIP: ctx.hostIP,
       pollMs: o.pollMs ?? 1000,
+      ...(o.volumeRefreshMs !== undefined ? { volumeRefreshMs: o.volumeRefreshMs } : {}),
       retryMs: o.retryMs ?? 2000,
       pidAlive: o.pidAlive ?? defaultPidAlive,
       log: o.log ?? noLog,
@@ -371,8 +375,8 @@ export class RuncPodDriver implements PodDriver {
     ]);
     if (timer) realClock.clearTimeout(timer);
     this.deps.checker.close();
-    // The runtime's own watchers (log pumps); its containers keep running.
-    (this.deps.runtime as { close?: () => void }).close?.();
+    // The runtime's own watchers (log pumps, waits); its containers keep running.
+    this.deps.runtime.close?.();
     for (const w of this.readyWaiters.splice(0)) w();
   }
 }

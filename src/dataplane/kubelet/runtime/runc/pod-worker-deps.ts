@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../../../../client/clock.js';
 import type { KubeObject } from '../../../../client/types.js';
+import { credentialsFor, type DockerConfig } from '../../images/auth.js';
 import type { ImageService, RegistryCredential, StoredImage } from '../../images/types.js';
 import type { PodNetwork } from '../../network/types.js';
 import type { DriverEvent, Pod } from '../../types.js';
@@ -101,8 +102,10 @@ export interface WorkerEnv {
   idPrefix: string;
   nodeName: string;
   hostIP: string;
-  /** How often a running container is checked for an exit (ms). */
+  /** How often a running container is checked for an exit (ms) when the runtime has no wait(). */
   pollMs: number;
+  /** How often a running pod's configMap/secret/projected/downwardAPI volumes are written again (ms); default 60 s. */
+  volumeRefreshMs?: number;
   /** Delay before a failed sandbox/volume/config step is tried again (ms). */
   retryMs: number;
   /** A process is alive (fast path before asking the runtime). */
@@ -112,10 +115,14 @@ export interface WorkerEnv {
   event?: (uid: string, ev: DriverEvent) => void;
 }
 
-/** docker config.json auths from a pod's imagePullSecrets, per registry host. */
-export async function pullCredentials(pod: Pod, objects: ObjectSource | undefined): Promise<(host: string) => RegistryCredential[]> {
+/**
+ * The docker configs of a pod's imagePullSecrets (`.dockerconfigjson`, or the legacy `.dockercfg`), matched per
+ * registry host and repository as the kubelet's keyring does (auth.ts credentialsFor: `https://index.docker.io/v1/`
+ * stands for docker.io, a longer key wins). A secret that is missing or unreadable is skipped, as the kubelet does.
+ */
+export async function pullCredentials(pod: Pod, objects: ObjectSource | undefined): Promise<(registryHost: string, repository: string) => RegistryCredential[]> {
   const refs = (pod.spec as { imagePullSecrets?: unknown } | undefined)?.imagePullSecrets;
-  const byHost = new Map<string, RegistryCredential[]>();
+  const configs: DockerConfig[] = [];
   if (objects && Array.isArray(refs)) {
     const ns = pod.metadata?.namespace ?? 'default';
     for (const r of refs) {
@@ -130,21 +137,13 @@ export async function pullCredentials(pod: Pod, objects: ObjectSource | undefine
       const data = (secret as { data?: Record<string, string> } | undefined)?.data ?? {};
       const raw = data['.dockerconfigjson'] ?? data['.dockercfg'];
       if (typeof raw !== 'string') continue;
-      let parsed: Record<string, unknown>;
       try {
-        parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as Record<string, unknown>;
+        const parsed = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as unknown;
+        if (parsed && typeof parsed === 'object') configs.push(parsed as DockerConfig);
       } catch {
         continue;
       }
-      const auths = (parsed.auths && typeof parsed.auths === 'object' ? parsed.auths : parsed) as Record<string, RegistryCredential>;
-      for (const [key, cred] of Object.entries(auths)) {
-        if (!cred || typeof cred !== 'object') continue;
-        const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-        const list = byHost.get(host) ?? [];
-        list.push(cred);
-        byHost.set(host, list);
-      }
     }
   }
-  return (host) => byHost.get(host) ?? (host === 'docker.io' ? byHost.get('index.docker.io') ?? [] : []);
+  return (host, repository) => (configs.length ? credentialsFor(configs, host, repository) : []);
 }

@@ -40,6 +40,12 @@ export const MIN_GRACE_SECONDS = 2;
 const MAX_MESSAGE_BYTES = 4096;
 const FALLBACK_LOG_LINES = 80;
 const FALLBACK_LOG_BYTES = 2048;
+/** containerd's exit code for a container whose exit status was lost. */
+const UNKNOWN_EXIT_CODE = 255;
+/** The kubelet keeps this much of an exec probe's output (maxProbeOutputLength). */
+export const MAX_PROBE_OUTPUT_BYTES = 10 * 1024;
+/** How often a running pod's API-data volumes (configMap, secret, projected, downwardAPI) are written again. */
+export const VOLUME_REFRESH_MS = 60_000;
 
 type Kind = 'init' | 'sidecar' | 'regular';
 
@@ -85,6 +91,8 @@ interface ContainerRec {
   specImage?: string;
   /** Stopped for a new definition: starts again at once, whatever the restart policy. */
   specChanged?: boolean;
+  /** The runtime's wait() on the current instance (exit detection without polling); aborted when it is done with. */
+  watch?: AbortController;
 }
 
 /** What the driver turns into a pod status. */
@@ -252,6 +260,17 @@ export function removeTreeUnmounted(dir: string): void {
 
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** An exited container's code as the runtime reported it; none recorded reads as the unknown exit, never as success. */
+function exitCodeOf(r: { exitCode?: number }): number {
+  return r.exitCode ?? UNKNOWN_EXIT_CODE;
+}
+
+/** Volumes whose content comes from the API (or the pod) and is kept up to date while the pod runs. */
+function hasRefreshedVolumes(pod: Pod): boolean {
+  const vols = (podSpec(pod) as { volumes?: Record<string, unknown>[] }).volumes;
+  return Array.isArray(vols) && vols.some((v) => v && (v.configMap || v.secret || v.projected || v.downwardAPI));
+}
+
 export class PodWorker {
   readonly uid: string;
   private pod: Pod;
@@ -261,6 +280,8 @@ export class PodWorker {
   private sandbox: PodSandboxNetwork | null = null;
   private podIP?: string;
   private volumes: Map<string, PreparedVolume> | null = null;
+  /** When the volumes were last prepared (the clock's ms). */
+  private volumesAt = 0;
   private shared: SharedNamespaces | null = null;
   private lastMountError?: { text: string; at: number };
   private finished = false;
@@ -368,7 +389,10 @@ export class PodWorker {
   close(): void {
     if (this.wake) this.env.clock.clearTimeout(this.wake.handle);
     this.wake = null;
-    for (const r of this.recs.values()) this.stopProbes(r);
+    for (const r of this.recs.values()) {
+      this.stopProbes(r);
+      this.unwatch(r);
+    }
     this.closed = true;
   }
 
@@ -518,20 +542,26 @@ export class PodWorker {
     if (!this.volumes) {
       try {
         this.volumes = await this.env.deps.volumes.prepare(this.pod, this.podDir);
+        this.volumesAt = now;
       } catch (err) {
         // FailedMount: containers stay ContainerCreating (an Event says why), as the kubelet shows it.
-        this.env.log('warn', 'volumes not ready', { pod: this.podKey(), err: errText(err) });
-        // One FailedMount per failing volume, as the volume manager records them; a repeat waits a minute.
-        const failures = (err as { failures?: { message: string }[] }).failures ?? [{ message: errText(err) }];
-        const text = failures.map((f) => f.message).join('\n');
-        if (text !== this.lastMountError?.text || now - this.lastMountError.at >= 60_000) {
-          this.lastMountError = { text, at: now };
-          for (const f of failures) this.event(null, 'Warning', 'FailedMount', f.message);
-        }
+        this.mountFailed(err, now);
         this.scheduleAt(now + this.env.retryMs);
         return;
       }
+    } else if (hasRefreshedVolumes(this.pod) && now - this.volumesAt >= this.refreshMs()) {
+      // The kubelet's volume manager mounts a running pod's volumes again on every sync (its sync period is 1 min);
+      // the atomic writer rewrites what changed, so configMap/secret/downwardAPI updates reach the containers.
+      // Periodic alone (no watch on the referenced objects): an update is seen within a minute, as upstream's
+      // sync period plus cache TTL allows. A failure leaves the last good content and the containers running.
+      this.volumesAt = now;
+      try {
+        this.volumes = await this.env.deps.volumes.prepare(this.pod, this.podDir);
+      } catch (err) {
+        this.mountFailed(err, now);
+      }
     }
+    if (hasRefreshedVolumes(this.pod)) this.scheduleAt(this.volumesAt + this.refreshMs());
 
     // Containers whose definition changed (a new image) restart on it, whatever the restart policy, without back-off.
     for (const r of this.recs.values()) {
@@ -565,7 +595,7 @@ export class PodWorker {
       if (initialized || (r.state === 'exited' && r.exitCode === 0)) continue;
       if (r.state === 'running') return this.pollLater();
       if (r.state === 'exited' || (r.state === 'waiting' && r.last)) {
-        const code = r.state === 'exited' ? r.exitCode ?? 0 : r.last!.exitCode;
+        const code = r.state === 'exited' ? exitCodeOf(r) : r.last!.exitCode;
         if (!shouldRestart('init', policy, code)) {
           await this.finish();
           return;
@@ -584,7 +614,7 @@ export class PodWorker {
         continue;
       }
       if (r.state === 'exited' || (r.state === 'waiting' && r.last)) {
-        const code = r.state === 'exited' ? r.exitCode ?? 0 : r.last!.exitCode;
+        const code = r.state === 'exited' ? exitCodeOf(r) : r.last!.exitCode;
         if (!r.specChanged && !shouldRestart('regular', policy, code)) continue;
       }
       live++;
@@ -597,9 +627,58 @@ export class PodWorker {
     this.pollLater();
   }
 
-  /** Come back to look for exits while anything runs. */
+  private refreshMs(): number {
+    return this.env.volumeRefreshMs ?? VOLUME_REFRESH_MS;
+  }
+
+  /** One FailedMount per failing volume, as the volume manager records them; a repeat waits a minute. */
+  private mountFailed(err: unknown, now: number): void {
+    this.env.log('warn', 'volumes not ready', { pod: this.podKey(), err: errText(err) });
+    const failures = (err as { failures?: { message: string }[] }).failures ?? [{ message: errText(err) }];
+    const text = failures.map((f) => f.message).join('\n');
+    if (text !== this.lastMountError?.text || now - this.lastMountError.at >= 60_000) {
+      this.lastMountError = { text, at: now };
+      for (const f of failures) this.event(null, 'Warning', 'FailedMount', f.message);
+    }
+  }
+
+  /** Come back to look for exits while anything runs that the runtime's wait() does not watch. */
   private pollLater(): void {
-    if ([...this.recs.values()].some((r) => r.state === 'running')) this.scheduleAt(this.env.clock.now() + this.env.pollMs);
+    if ([...this.recs.values()].some((r) => r.state === 'running' && !r.watch)) this.scheduleAt(this.env.clock.now() + this.env.pollMs);
+  }
+
+  /**
+   * Exit detection through the runtime's wait() where it has one: the pass runs as soon as the container stops.
+   * Without it (or when the wait fails or gives up) the pass polls every pollMs.
+   */
+  private watchExit(r: ContainerRec): void {
+    const runtime = this.env.deps.runtime;
+    this.unwatch(r);
+    const inst = r.cur;
+    if (!runtime.wait || !inst || this.closed) return;
+    const ac = new AbortController();
+    r.watch = ac;
+    const fallBack = (): void => {
+      if (r.watch === ac) r.watch = undefined;
+      this.pollLater();
+    };
+    runtime.wait(inst.id, ac.signal).then(
+      (info) => {
+        if (ac.signal.aborted || r.cur !== inst || this.closed) return;
+        if (info && info.state !== 'stopped') return fallBack(); // the runtime stopped watching: poll instead
+        this.kick();
+      },
+      (err: unknown) => {
+        if (ac.signal.aborted || this.closed) return;
+        this.env.log('warn', 'container wait failed, polling instead', { pod: this.podKey(), container: r.name, err: errText(err) });
+        fallBack();
+      },
+    );
+  }
+
+  private unwatch(r: ContainerRec): void {
+    r.watch?.abort();
+    r.watch = undefined;
   }
 
   /** Exits of running containers since the last look. */
@@ -624,6 +703,7 @@ export class PodWorker {
 
   private recordExit(r: ContainerRec, info: ContainerInfo | undefined): void {
     this.stopProbes(r);
+    this.unwatch(r);
     r.state = 'exited';
     r.pid = undefined;
     r.started = false;
@@ -634,9 +714,9 @@ export class PodWorker {
       r.exitCode = 137;
       r.reason = 'ContainerStatusUnknown';
       r.message = 'The container could not be located when the pod was terminated';
-    } else if (info.exitCode === undefined) {
+    } else if (info.exitCode === undefined || info.exitReason === 'Unknown') {
       // Stopped while nobody watched (the machine went down): containerd reports such a container as 255 Unknown.
-      r.exitCode = 255;
+      r.exitCode = info.exitCode ?? UNKNOWN_EXIT_CODE;
       r.reason = 'Unknown';
       r.message = undefined;
     } else {
@@ -662,8 +742,8 @@ export class PodWorker {
     if (r.state !== 'exited' || !r.cur) return r.last;
     return {
       containerID: `runc://${r.cur.id}`,
-      exitCode: r.exitCode ?? 0,
-      reason: r.reason ?? terminationReason(r.exitCode ?? 0),
+      exitCode: exitCodeOf(r),
+      reason: r.reason ?? terminationReason(exitCodeOf(r)),
       ...(r.message ? { message: r.message } : {}),
       startedAt: r.startedAt,
       finishedAt: r.finishedAt ?? r.startedAt,
@@ -769,7 +849,8 @@ export class PodWorker {
         podDir: this.podDir,
       });
       const t2 = this.env.clock.now();
-      info = await deps.runtime.run(inst.id, inst.bundleDir, spec, inst.logPath);
+      // container.stdin/stdinOnce wire the container's stdin (kubectl attach, run -i); a terminal comes from the spec.
+      info = await deps.runtime.run(inst.id, inst.bundleDir, spec, inst.logPath, { stdin: r.spec.stdin === true, stdinOnce: r.spec.stdinOnce === true });
       this.env.log('debug', 'container started', { pod: this.podKey(), container: r.name, prepareMs: t2 - now, runMs: this.env.clock.now() - t2 });
     } catch (err) {
       if (err instanceof OciSpecError) {
@@ -807,6 +888,7 @@ export class PodWorker {
     r.finishedAt = r.exitCode = r.reason = r.message = undefined;
     r.waitingReason = r.waitingMessage = undefined;
     this.initProbes(r);
+    this.watchExit(r);
     this.changed();
     const postStart = (r.spec.lifecycle as { postStart?: Record<string, unknown> } | undefined)?.postStart;
     const action = postStart ? parseAction(postStart) : undefined;
@@ -947,7 +1029,8 @@ export class PodWorker {
     try {
       if (action.type === 'exec') {
         if (!r.cur) return { ok: false, detail: 'no container' };
-        const res = await deps.runtime.exec(r.cur.id, action.command, { timeoutMs });
+        // The kubelet reads at most 10 KiB of a probe's (or hook's) output; the rest is drained, not kept.
+        const res = await deps.runtime.exec(r.cur.id, action.command, { timeoutMs, maxOutputBytes: MAX_PROBE_OUTPUT_BYTES });
         if (res.timedOut) return { ok: false, detail: `command ${JSON.stringify(action.command.join(' '))} timed out` };
         return { ok: res.exitCode === 0, detail: `${res.stdout}${res.stderr}`.slice(0, 1024), ...(res.exitCode !== 0 ? { exitCode: res.exitCode } : {}) };
       }
@@ -1222,6 +1305,7 @@ export class PodWorker {
           if (s.started && r.probes.startup) r.probes.startup.result = 'success';
           if (s.ready && r.probes.readiness) r.probes.readiness.result = 'success';
           this.updateStartedReady(r);
+          this.watchExit(r);
         } else this.recordExit(r, info);
       }
     }
