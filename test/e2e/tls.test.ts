@@ -69,6 +69,14 @@ describe.skipIf(!KUBECTL)('skiff server over HTTPS', () => {
     expect(run(tokenOnly, 'auth', 'whoami')).toMatch(/Username\s+alice[\s\S]*Groups\s+\[dev ops system:authenticated\]/);
   });
 
+  test('kubectl create -f a TokenReview says whose the token is; api-resources lists the reviews', () => {
+    const file = join(data.dir, 'review.yaml');
+    writeFileSync(file, 'apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: tok-alice\n');
+    const review = JSON.parse(k('create', '-f', file, '-o', 'json')) as { status: Record<string, unknown> };
+    expect(review.status).toEqual({ authenticated: true, user: { username: 'alice', uid: 'u-1', groups: ['dev', 'ops', 'system:authenticated'] } });
+    expect(k('api-resources', '--api-group', 'authentication.k8s.io', '--no-headers')).toMatch(/^selfsubjectreviews\s+authentication\.k8s\.io\/v1\s+false\s+SelfSubjectReview\ntokenreviews\s+authentication\.k8s\.io\/v1\s+false\s+TokenReview\n$/);
+  });
+
   test('a client certificate from another CA is 401 Unauthorized', () => {
     const stranger = createClusterCA();
     const cert = issueCertificate(stranger, ADMIN_SPEC);

@@ -22,6 +22,7 @@ import { NamespaceLifecycle } from './routes/namespace-lifecycle.js';
 import { WatchSet } from './watch/stream.js';
 import { startCustomResources } from './crd/index.js';
 import { installAuthentication, registerAuthenticationApi, unsecuredChain, type AuthenticationChain } from './auth/index.js';
+import { authenticationResources } from './auth/kinds.js';
 
 export interface ServerOptions {
   store: Store;
@@ -69,6 +70,8 @@ export interface ApiServer {
 
 export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   const registry = new Registry(opts.resources ?? (opts.metrics === false ? builtinResources : servedResources));
+  // authentication.k8s.io's reviews (answered by auth/reviews.ts) are served unless the caller chose the kinds.
+  if (!opts.resources) registry.replace(() => false, authenticationResources);
   const log = opts.logger;
   const engine = new ObjectEngine(opts.store, registry, {
     gcFinalizers: opts.gcFinalizers ?? true,

@@ -109,6 +109,22 @@ describe('HTTPS with the cluster CA', () => {
   });
 });
 
+describe('authentication.k8s.io/v1 in discovery', () => {
+  it('lists the reviews as cluster-scoped, create-only; other verbs are 405', async () => {
+    const c = client({ caData: ca.certPem });
+    const list = await c.request<{ groupVersion: string; resources: Array<{ name: string; namespaced: boolean; kind: string; verbs: string[] }> }>('GET', '/apis/authentication.k8s.io/v1');
+    expect(list.groupVersion).toBe('authentication.k8s.io/v1');
+    expect(list.resources.map((r) => [r.name, r.kind, r.namespaced, r.verbs])).toEqual([
+      ['selfsubjectreviews', 'SelfSubjectReview', false, ['create']],
+      ['tokenreviews', 'TokenReview', false, ['create']],
+    ]);
+    const err = await c.request('GET', '/apis/authentication.k8s.io/v1/tokenreviews').then(() => null, (e: unknown) => e);
+    expect((err as ApiError).code).toBe(405);
+    const doc = await c.request<{ components: { schemas: Record<string, unknown> } }>('GET', '/openapi/v3/apis/authentication.k8s.io/v1');
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['io.k8s.api.authentication.v1.TokenReview', 'io.k8s.api.authentication.v1.UserInfo']));
+  });
+});
+
 function rawGet(path: string, tls: { cert?: string; key?: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest({ host: '127.0.0.1', port, path, ca: ca.certPem, ...tls }, (res) => {
