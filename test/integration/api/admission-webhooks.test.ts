@@ -79,6 +79,13 @@ beforeAll(async () => {
         if (data['bad']) return reply({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: false, status: { code: 403, message: `bad data: ${data['bad']}` } } });
         return reply(allow(uid, { warnings: ['checked by the test webhook'] }));
       }
+      if (path.startsWith('/count')) {
+        // Records how many labels it saw: a later webhook adding one makes a reinvocation change it.
+        const labels = { ...(object?.metadata?.labels ?? {}) };
+        delete labels['seen'];
+        const patch = [{ op: 'add', path: '/metadata/labels', value: { ...labels, seen: String(Object.keys(labels).length) } }];
+        return reply(allow(uid, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') }));
+      }
       if (path.startsWith('/mutate')) {
         const patch = [{ op: 'add', path: '/metadata/labels', value: { ...(object?.metadata?.labels ?? {}), mutated: 'yes' } }];
         return reply(allow(uid, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') }));
@@ -142,6 +149,13 @@ describe('admission webhooks', () => {
     expect(last.operation).toBe('UPDATE');
     expect(last.oldObject).toMatchObject({ data: { good: 'yes' } });
 
+    // Warnings a webhook sends reach the client as Warning headers.
+    const res = await fetch(`${cluster.url}/api/v1/namespaces/hooked/configmaps`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(cm('warned', 'hooked')),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('warning')).toContain('299 - "checked by the test webhook"');
+
     // The namespaceSelector leaves other namespaces alone.
     const before = seen.length;
     await c.create(ConfigMaps, cm('elsewhere', 'default', { bad: 'yes' }));
@@ -191,6 +205,22 @@ describe('admission webhooks', () => {
     // Not selected by the objectSelector: untouched.
     expect((await c.create(ConfigMaps, cm('plain', 'default'))).metadata?.labels).toBeUndefined();
     await c.delete(Mutating, undefined, 'label-it');
+
+    // Configurations run in name order: a-count sees one label, then b-label adds one; IfNeeded calls a-count again.
+    const counted = (policy: string) => hook('count.example.com', `${base}/count`, { reinvocationPolicy: policy, objectSelector: { matchLabels: { mutate: policy } } });
+    await c.create(Mutating, config('a-count', [counted('Never'), { ...counted('IfNeeded'), name: 'count-again.example.com' }]));
+    await c.create(Mutating, config('b-label', [
+      hook('label.example.com', `${base}/mutate`, { objectSelector: { matchExpressions: [{ key: 'mutate', operator: 'In', values: ['Never', 'IfNeeded'] }] } }),
+    ]));
+    const once = await eventually('both configurations apply', async () => {
+      const o = await c.create(ConfigMaps, cm(`n-${Date.now()}`, 'default', {}, { mutate: 'Never' }));
+      return o.metadata?.labels?.['mutated'] === 'yes' ? o : undefined;
+    });
+    expect(once.metadata?.labels).toEqual({ mutate: 'Never', mutated: 'yes', seen: '1' });
+    const again = await c.create(ConfigMaps, cm('reinvoked', 'default', {}, { mutate: 'IfNeeded' }));
+    expect(again.metadata?.labels).toEqual({ mutate: 'IfNeeded', mutated: 'yes', seen: '2' });
+    await c.delete(Mutating, undefined, 'a-count');
+    await c.delete(Mutating, undefined, 'b-label');
   });
 
   it('failurePolicy: Fail refuses when the webhook cannot be reached, times out or is not trusted; Ignore admits', async () => {

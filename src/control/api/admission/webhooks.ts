@@ -3,14 +3,16 @@
  * webhook configurations, in name order, each webhook in its order, called when its rules and selectors match.
  * Mutating webhooks run one after another and their JSON patches apply in turn; validating ones are called
  * together and the first refusal wins. A webhook that cannot be called is skipped with failurePolicy Ignore and
- * fails the request (500) with Fail. matchConditions (CEL) must all hold for a webhook to be called. Not done:
- * reinvocation (reinvocationPolicy IfNeeded), webhooks on CONNECT, and the requester's userInfo
+ * fails the request (500) with Fail. matchConditions (CEL) must all hold for a webhook to be called; a webhook
+ * with reinvocationPolicy IfNeeded is called once more when a later one changed the object. Not done: CONNECT,
+ * and the requester's userInfo
  * (sent empty until authentication fills it). The admissionregistration kinds themselves are exempt, as
  * upstream's, so a broken webhook can always be removed.
  */
 import { applyJsonPatch } from '../patch/index.js';
 import type { KubeObject, ResourceType } from '../resource.js';
 import { ApiError, internalError } from '../status.js';
+import { deepEqual } from '../validation/errors.js';
 import { conditionsMatch, type MatchCondition } from './match-conditions.js';
 import { admissionReview, callWebhook, type WebhookResponse, type WebhookTarget } from './webhook-client.js';
 import { webhookMatches, type WebhookSpec } from './webhook-rules.js';
@@ -29,6 +31,7 @@ interface Webhook extends WebhookSpec {
   timeoutSeconds?: number;
   clientConfig?: { url?: string; caBundle?: string; service?: { namespace?: string; name?: string; port?: number; path?: string } };
   matchConditions?: MatchCondition[];
+  reinvocationPolicy?: string;
 }
 
 const EXEMPT_GROUP = 'admissionregistration.k8s.io';
@@ -46,20 +49,34 @@ export class WebhookAdmission implements Admission {
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     let obj = a.object;
-    // A deletion has no object to patch: mutating webhooks are called for it and may only refuse.
-    for (const hook of await this.matching('mutating', a)) {
-      const res = await this.call(hook, { ...a, object: obj });
-      if (!res) continue;
-      if (!res.allowed) throw denial(hook.name, res.status);
-      if (res.patch !== undefined && obj) {
-        try {
-          obj = applyJsonPatch(structuredClone(obj), res.patch) as KubeObject;
-        } catch (err) {
-          throw internalError(new Error(`failed calling webhook ${JSON.stringify(hook.name)}: JSON patch could not be applied: ${(err as Error).message}`));
-        }
-      }
+    const hooks = await this.matching('mutating', a);
+    // What each called webhook left the object as: reinvocation compares it with the final object.
+    const after = new Map<Webhook, KubeObject | null>();
+    for (const hook of hooks) {
+      const out = await this.mutateOnce(hook, a, obj);
+      if (out === undefined) continue;
+      obj = out;
+      after.set(hook, obj);
+    }
+    // reinvocationPolicy IfNeeded: called once more when a later webhook changed the object it had returned.
+    for (const hook of hooks) {
+      if (hook.reinvocationPolicy !== 'IfNeeded' || !after.has(hook) || deepEqual(after.get(hook), obj)) continue;
+      obj = (await this.mutateOnce(hook, a, obj)) ?? obj;
     }
     return obj;
+  }
+
+  /** The object after one mutating webhook; undefined when it was not called. A deletion has no object to patch. */
+  private async mutateOnce(hook: Webhook, a: AdmissionAttributes, obj: KubeObject | null): Promise<KubeObject | null | undefined> {
+    const res = await this.call(hook, { ...a, object: obj });
+    if (!res) return undefined;
+    if (!res.allowed) throw denial(hook.name, res.status);
+    if (res.patch === undefined || !obj) return obj;
+    try {
+      return applyJsonPatch(structuredClone(obj), res.patch) as KubeObject;
+    } catch (err) {
+      throw internalError(new Error(`failed calling webhook ${JSON.stringify(hook.name)}: JSON patch could not be applied: ${(err as Error).message}`));
+    }
   }
 
   async validate(a: AdmissionAttributes): Promise<void> {
