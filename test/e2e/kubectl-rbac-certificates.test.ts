@@ -84,6 +84,10 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl: rbac, certificates, apiservices'
     expect(csr.status.conditions).toHaveLength(1);
     expect(csr.status.conditions[0]).toMatchObject({ type: 'Approved', status: 'True', reason: 'KubectlApprove' });
     expect(csr.status.conditions[0]!.lastTransitionTime).toMatch(/Z$/);
+    const described = await kubectl('describe', 'csr', 'alice');
+    expect(described).toMatch(/Signer:\s+kubernetes.io\/kube-apiserver-client/);
+    expect(described).toMatch(/Status:\s+Approved/);
+    expect(described).toMatch(/Common Name:\s+alice/);
     // kubectl will not deny an approved request; the server refuses a Denied beside Approved through /approval too.
     expect(await kubectlFails('certificate', 'deny', 'alice')).toContain('certificate signing request "alice" is already Approved');
     const denied = { ...csr, status: { conditions: [...csr.status.conditions, { type: 'Denied', status: 'True', reason: 'Manual' }] } };
