@@ -31,6 +31,12 @@ function compile(expr: string): Program | Error {
   return p;
 }
 
+/** Why `expr` does not compile (upstream refuses such expressions when they are stored), or null. */
+export function celCompileError(expr: string): string | null {
+  const p = compile(expr);
+  return p instanceof Error ? p.message : null;
+}
+
 /** JSON as CEL values: integral numbers become ints. */
 export function toCel(v: unknown): unknown {
   if (v === null || v === undefined) return null;

@@ -2,8 +2,8 @@
  * admissionregistration.k8s.io/v1: webhook configurations and ValidatingAdmissionPolicies with their bindings,
  * stored with upstream's defaults (failurePolicy Fail, matchPolicy Equivalent, empty selectors, timeoutSeconds 10,
  * reinvocationPolicy Never, rule scope "*", service port 443) and validated as upstream's
- * pkg/apis/admissionregistration/validation. CEL expressions (matchConditions, validations) are checked for
- * presence only, not compiled here (the webhook plugin evaluates matchConditions; policies are not evaluated).
+ * pkg/apis/admissionregistration/validation. CEL expressions (matchConditions, validations) must parse; their
+ * types are not checked (the webhook plugin evaluates matchConditions; policies are not evaluated).
  */
 import type { FieldError, KubeObject, ResourceType, Strategy, TableColumn } from '../resource.js';
 import { deepEqual, duplicate, forbidden, invalid, notSupported, required, tooMany } from '../validation/errors.js';
@@ -14,6 +14,7 @@ import { isValidPortNum } from '../validation/ports.js';
 import { selectorString, validateLabelSelector, type LabelSelector } from '../validation/selectors.js';
 import { ageColumn, column, path } from './printers/columns.js';
 import { ensure, records, rec, setDefault, str, type Json } from './strategies/json.js';
+import { celCompileError } from '../admission/match-conditions.js';
 import { ALL_VERBS } from './verbs.js';
 
 const GROUP = 'admissionregistration.k8s.io';
@@ -166,13 +167,21 @@ function validateWebhookService(svc: Json, field: string): FieldError[] {
   return errs;
 }
 
+/** A CEL expression that does not parse is refused as upstream refuses it ("compilation failed: …"). */
+function compiles(field: string, expr: string): FieldError[] {
+  const err = celCompileError(expr);
+  return err ? [invalid(field, expr, `compilation failed: ${err}`)] : [];
+}
+
 function validateMatchConditions(list: unknown, field: string): FieldError[] {
   const conds = records(list);
   const errs: FieldError[] = [];
   if (conds.length > 64) errs.push(tooMany(field, conds.length, 64));
   const names = new Set<string>();
   conds.forEach((c, i) => {
-    if (!str(c.expression).trim()) errs.push(required(`${field}[${i}].expression`, ''));
+    const expr = str(c.expression).trim();
+    if (!expr) errs.push(required(`${field}[${i}].expression`, ''));
+    else errs.push(...compiles(`${field}[${i}].expression`, expr));
     const name = str(c.name);
     if (!name) errs.push(required(`${field}[${i}].name`, ''));
     else for (const m of isQualifiedName(name)) errs.push(invalid(`${field}[${i}].name`, name, m));
@@ -326,9 +335,12 @@ function validatePolicy(obj: KubeObject): FieldError[] {
   }
   validations.forEach((v, i) => {
     const f = `spec.validations[${i}]`;
-    if (!str(v.expression).trim()) errs.push(required(`${f}.expression`, 'expression is not specified'));
+    const expr = str(v.expression).trim();
+    if (!expr) errs.push(required(`${f}.expression`, 'expression is not specified'));
+    else errs.push(...compiles(`${f}.expression`, str(v.expression)));
     const me = str(v.messageExpression);
     if (me.length > 0 && !me.trim()) errs.push(invalid(`${f}.messageExpression`, me, 'must be non-empty if specified'));
+    else if (me.trim()) errs.push(...compiles(`${f}.messageExpression`, me));
     const msg = str(v.message);
     if (msg.length > 0 && !msg.trim()) errs.push(invalid(`${f}.message`, msg, 'message must be non-empty if specified'));
     else if (/[\n\r]/.test(msg.trim())) errs.push(invalid(`${f}.message`, msg, 'message must not contain line breaks'));
@@ -345,6 +357,7 @@ function validatePolicy(obj: KubeObject): FieldError[] {
     const ve = str(a.valueExpression).trim();
     if (!ve) errs.push(required(`${f}.valueExpression`, 'valueExpression is not specified'));
     else if (ve.length > 5 * 1024) errs.push(required(`${f}.valueExpression`, `must not exceed ${5 * 1024} bytes in length`));
+    else errs.push(...compiles(`${f}.valueExpression`, str(a.valueExpression)));
     if (keys.has(key)) errs.push(duplicate(`${f}.key`, key));
     keys.add(key);
   });

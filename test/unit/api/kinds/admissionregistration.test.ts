@@ -118,6 +118,14 @@ describe('validating admission policies and bindings', () => {
     ]);
   });
 
+  test('CEL expressions must parse', () => {
+    const errs = check(policies, policy({ validations: [{ expression: 'object.spec.replicas <=' }] }));
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatch(/^spec\.validations\[0\]\.expression: Invalid value: "object\.spec\.replicas <=": compilation failed: /);
+    const hookErrs = check(validating, { metadata: { name: 'w' }, webhooks: [hook({ matchConditions: [{ name: 'c', expression: '((' }] })] });
+    expect(hookErrs[0]).toMatch(/^webhooks\[0\]\.matchConditions\[0\]\.expression: Invalid value: "\(\(": compilation failed: /);
+  });
+
   test('bindings: policyName, paramRef and validationActions', () => {
     const b = (spec: Record<string, unknown>): KubeObject => ({ metadata: { name: 'b' }, spec });
     const ok = b({ policyName: 'replicas', validationActions: ['Deny'], paramRef: { name: 'limits', namespace: 'default' } });
