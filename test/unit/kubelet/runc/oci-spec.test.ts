@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import type { ImageConfig } from '../../../../src/dataplane/kubelet/images/types.js';
@@ -198,7 +199,9 @@ describe('buildOciSpec', () => {
     const h = spec(input(c, { pod: pod({ containers: [c], hostNetwork: true, hostPID: true, hostIPC: true }), netnsPath: undefined }));
     expect(h.linux.namespaces).toEqual([{ type: 'mount' }]);
     expect(h.hostname).toBeUndefined();
-    expect(h.process.env.some((e) => e.startsWith('HOSTNAME='))).toBe(false);
+    // HOSTNAME is the machine's, whose UTS namespace the pod shares (containerd's fallback for a sandbox without a hostname).
+    expect(h.process.env).toContain(`HOSTNAME=${hostname()}`);
+    expect(spec(input(c, { pod: pod({ containers: [c], hostNetwork: true }), netnsPath: undefined, machineHostname: 'node-a' })).process.env).toContain('HOSTNAME=node-a');
   });
 
   it('pod sandbox namespaces and /dev/shm are joined when given', () => {

@@ -25,7 +25,8 @@ import { BridgePodNetwork } from '../../network/bridge-network.js';
 import { resourceAmount } from '../../pod/quantity.js';
 import type { NodeContext } from '../../types.js';
 import { cleanupVolumes, containerMounts, prepareVolumes, resolveEnv, type ObjectSource } from '../../volumes/index.js';
-import { buildOciSpec } from './oci-spec.js';
+import { VolumeError } from '../../volumes/types.js';
+import { runcSpecBuilder } from './spec-builder.js';
 import type { ContainerSpecInput, PodNamespaces, PodVolumes, RuncDeps } from './pod-worker-deps.js';
 import { HelperNetChecker } from './probe-net.js';
 import { RuncRuntime } from './runc.js';
@@ -69,14 +70,6 @@ export function nodeDir(dataDir: string, nodeName: string): string {
   return join(dataDir, 'kubelet', nodeName);
 }
 
-function readOr(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 function mountPoints(): Set<string> {
   try {
     return new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? ''));
@@ -108,6 +101,43 @@ export const podNamespaces: PodNamespaces = {
   },
 };
 
+/** kubelet's words when its Service informer has not listed yet: containers wait (CreateContainerConfigError). */
+export const SERVICES_NOT_SYNCED = 'services have not yet been read at least once, cannot construct envvars';
+
+/** volumes/ wired for the pod worker: prepare, env + mounts per container instance, clean-up. */
+export function runcPodVolumes(objects: ObjectSource, ctx: NodeContext, o: Pick<RealNodeOptions, 'services' | 'clusterDNS' | 'clusterDomain'>): PodVolumes {
+  return {
+    prepare: (pod, podDir) => prepareVolumes(pod, podDir, objects, { allocatable: ctx.allocatable }),
+    async containerConfig(pod, container, prepared, c) {
+      const podIPs = c.podIP ? [c.podIP] : [];
+      let services: readonly KubeObject[] | undefined;
+      if (o.services) {
+        // Service links (and KUBERNETES_SERVICE_HOST/PORT, always) need the node's Service list, as the kubelet's.
+        services = o.services();
+        if (services === undefined) throw new VolumeError('CreateContainerConfigError', SERVICES_NOT_SYNCED);
+      }
+      // The container's own variables (makeEnvironmentVariables); the spec lays them over PATH, HOSTNAME and the
+      // image's env exactly once (oci-spec.ts), so the image env is not merged here.
+      const resolved = await resolveEnv(pod, container as unknown as Container, objects, [], {
+        podIPs,
+        hostIPs: [c.hostIP],
+        allocatable: ctx.allocatable,
+        ...(services ? { services } : {}),
+      });
+      const m = await containerMounts(pod, container as unknown as Container, prepared, {
+        podDir: c.podDir,
+        env: resolved.vars,
+        podIPs,
+        dns: { clusterDNS: o.clusterDNS ?? [], clusterDomain: o.clusterDomain ?? 'cluster.local', nodeIPs: [c.hostIP] },
+        nodeHostname: c.nodeName,
+        instanceId: c.instanceId,
+      });
+      return { env: [...resolved.vars].map(([k, v]) => `${k}=${v}`), mounts: m.mounts, terminationLogPath: m.terminationLogPath, hostname: m.hostname };
+    },
+    cleanup: (podDir) => cleanupVolumes(podDir),
+  };
+}
+
 /** The runc driver's deps for one node (the `deps` option of runcPodDriverFactory). */
 export function realRuncDeps(o: RealNodeOptions): (ctx: NodeContext) => RuncDeps {
   const prefix = o.prefix ?? 'skiff-';
@@ -118,50 +148,15 @@ export function realRuncDeps(o: RealNodeOptions): (ctx: NodeContext) => RuncDeps
     const network = new BridgePodNetwork({ stateDir: join(dir, 'network'), prefix, nodeIP: o.nodeIP ?? ctx.hostIP, ...(o.nodeNetns ? { nodeNetns: o.nodeNetns } : {}) });
     const runtime = new RuncRuntime({ dataDir: join(dir, 'runtime') });
     const memory = resourceAmount('memory', ctx.allocatable.memory ?? '0');
-    const volumes: PodVolumes = {
-      prepare: (pod, podDir) => prepareVolumes(pod, podDir, objects, { allocatable: ctx.allocatable }),
-      async containerConfig(pod, container, prepared, c) {
-        const podIPs = c.podIP ? [c.podIP] : [];
-        const resolved = await resolveEnv(pod, container as unknown as Container, objects, c.image.config.env, {
-          podIPs,
-          hostIPs: [c.hostIP],
-          allocatable: ctx.allocatable,
-          services: o.services?.(),
-        });
-        const m = await containerMounts(pod, container as unknown as Container, prepared, {
-          podDir: c.podDir,
-          env: resolved.vars,
-          podIPs,
-          dns: { clusterDNS: o.clusterDNS ?? [], clusterDomain: o.clusterDomain ?? 'cluster.local', nodeIPs: [c.hostIP] },
-          nodeHostname: c.nodeName,
-          instanceId: c.instanceId,
-        });
-        return { env: [...resolved.vars].map(([k, v]) => `${k}=${v}`), mounts: m.mounts, terminationLogPath: m.terminationLogPath, hostname: m.hostname };
-      },
-      cleanup: (podDir) => cleanupVolumes(podDir),
-    };
-    const buildSpec = (i: ContainerSpecInput) => {
-      const uid = i.pod.metadata?.uid ?? '';
-      return buildOciSpec({
-        pod: i.pod,
-        container: i.container as unknown as Container,
-        image: i.image.config,
-        env: i.env.map((kv) => {
-          const eq = kv.indexOf('=');
-          return { name: kv.slice(0, eq), value: kv.slice(eq + 1) };
-        }),
-        mounts: i.mounts,
-        rootfsPath: i.rootfs,
-        ...(i.netnsPath ? { netnsPath: i.netnsPath } : {}),
-        hostname: i.hostname,
-        // Relative: nests under the agent's own cgroup, in a directory per pod (pruned when the pod goes).
-        cgroupsPath: `${prefix}pods/pod${uid}/${i.containerId}`,
-        passwd: readOr(join(i.rootfs, 'etc/passwd')),
-        group: readOr(join(i.rootfs, 'etc/group')),
-        ...(memory > 0 ? { nodeMemoryCapacityBytes: memory } : {}),
-        ...(i.shared ?? {}),
-      });
-    };
+    const volumes = runcPodVolumes(objects, ctx, o);
+    // The spec builder reads the capabilities this process holds (privileged grants those, never more: runc refuses
+    // caps it cannot apply) and each rootfs' passwd/group without following symlinks out of the image.
+    const build = runcSpecBuilder({
+      cgroupParent: `${prefix}pods`,
+      ...(memory > 0 ? { nodeMemoryCapacityBytes: memory } : {}),
+      ...(o.clusterDomain ? { clusterDomain: o.clusterDomain } : {}),
+    });
+    const buildSpec = (i: ContainerSpecInput) => build(i);
     const checker = new HelperNetChecker(() => network.nodeNetnsPath());
     return { runtime, images, network, volumes, buildSpec, checker, objects, namespaces: podNamespaces };
   };

@@ -8,6 +8,7 @@
  * WithCapabilities, WithUser, default spec), since a Kubernetes pod on runc is what users compare against.
  * Hence the default capabilities are containerd's 14, not the 3 of `runc spec`.
  */
+import { hostname as osHostname } from 'node:os';
 import type { Container, PodSecurityContext, SecurityContext } from 'kubernetes-types/core/v1.js';
 import type { ImageConfig } from '../../images/types.js';
 import { podQOSClass } from '../../pod/qos.js';
@@ -47,6 +48,8 @@ export interface ContainerSpecInput {
   netnsPath?: string;
   /** Pod hostname (pod name or spec.hostname); ignored for hostNetwork pods, which keep the host's UTS namespace. */
   hostname: string;
+  /** The machine's hostname, a hostNetwork pod's HOSTNAME (default os.hostname()). */
+  machineHostname?: string;
   /** runc cgroupsPath; a relative path nests under the cgroup of the process that runs runc. */
   cgroupsPath: string;
   /** Host files bound over /etc/hosts, /etc/hostname, /etc/resolv.conf when given. */
@@ -395,7 +398,8 @@ export function buildOciSpec(input: ContainerSpecInput): OciSpec {
     } else env[at] = kv;
   };
   setEnv(`PATH=${DEFAULT_PATH}`);
-  if (!podSpec.hostNetwork) setEnv(`HOSTNAME=${input.hostname}`);
+  // A hostNetwork pod's sandbox has no hostname: containerd then takes the machine's (the pod shares its UTS namespace).
+  setEnv(`HOSTNAME=${podSpec.hostNetwork ? input.machineHostname ?? osHostname() : input.hostname}`);
   for (const kv of image.env) setEnv(kv);
   // A terminal gets TERM=xterm (containerd WithTTY), which the container's own env may still change.
   if (container.tty === true) setEnv('TERM=xterm');

@@ -33,6 +33,8 @@ export interface DriverSpecInput {
   hostname?: string;
   /** The runtime id, the cgroup's leaf. */
   containerId: string;
+  /** The pod's shared IPC/UTS namespaces and /dev/shm (none: the container's own). */
+  shared?: { ipcNamespacePath?: string; utsNamespacePath?: string; shmPath?: string };
 }
 
 export interface SpecBuilderOptions {
@@ -123,6 +125,7 @@ export function runcSpecBuilder(opts: SpecBuilderOptions): (input: DriverSpecInp
       cgroupNamespace: cgroupns,
       hostCapabilities: caps,
       hostDevices: privileged ? devices : undefined,
+      ...(input.shared ?? {}),
     });
   };
 }
