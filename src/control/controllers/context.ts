@@ -43,6 +43,8 @@ export interface ControllerOptions {
   horizontalPodAutoscalerInitialReadinessDelayMs?: number;
   /** --horizontal-pod-autoscaler-tolerance (0.1). */
   horizontalPodAutoscalerTolerance?: number;
+  /** Where the local-path provisioner makes volumes' directories (k3s's --default-local-storage-path). */
+  localPathDir?: string;
 }
 
 export const defaultControllerOptions: ControllerOptions = {

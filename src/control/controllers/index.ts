@@ -25,6 +25,7 @@ import { rootCACertPublisherController } from './root-ca-publisher.js';
 import { garbageCollectorController } from './garbage-collector/controller.js';
 import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { persistentVolumeBinderController } from './persistentvolume/controller.js';
+import { localPathProvisionerController } from './persistentvolume/local-path.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
   statefulSetController,
@@ -49,4 +50,5 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   ttlAfterFinishedController,
   clusterRoleAggregationController,
   persistentVolumeBinderController,
+  localPathProvisionerController,
 ];

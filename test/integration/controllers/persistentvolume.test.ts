@@ -1,13 +1,12 @@
 /**
  * persistentvolume-binder against a real API server: a new volume turns Available, a claim binds to the
  * smallest fitting one (claimRef, volumeName, annotations, both statuses Bound), a deleted claim releases a
- * Retain volume and removes a Delete one, a WaitForFirstConsumer claim waits, a claim whose volume is gone is Lost.
+ * Retain volume and fails a hand-made Delete one (no deleter), a WaitForFirstConsumer claim waits, a bound claim whose volume is gone is Lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/client/clock.js';
 import { PersistentVolumeClaims, PersistentVolumes, StorageClasses } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
-import { isNotFound } from '../../../src/client/rest.js';
 import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
 import { persistentVolumeBinderController } from '../../../src/control/controllers/persistentvolume/controller.js';
 import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
@@ -27,7 +26,7 @@ describe('persistentvolume-binder', () => {
   let cm: RunningControllerManager;
   beforeAll(async () => {
     cluster = await startTestCluster();
-    cm = await startControllerManager({ client: cluster.newClient(), available: [persistentVolumeBinderController], controllers: ['persistentvolume-binder'], leaderElect: false, clock: new FakeClock(Date.now()), onError: () => {} });
+    cm = await startControllerManager({ client: cluster.newClient(), available: [persistentVolumeBinderController], controllers: ['persistentvolume-binder'], leaderElect: false, clock: new FakeClock(Date.now()), onError: (e, m) => console.log('ONERR', m, String(e)) });
     await cm.ready;
   });
   afterAll(async () => {
@@ -58,21 +57,15 @@ describe('persistentvolume-binder', () => {
     expect(phase(await c().get(PersistentVolumes, 'pv-5g'))).toBe('Available');
   });
 
-  it('a deleted claim releases a Retain volume and removes a Delete one', async () => {
+  it('a deleted claim releases a Retain volume; a hand-made Delete volume fails with no deleter, as upstream', async () => {
     await c().delete(PersistentVolumeClaims, 'default', 'data');
     await volumeIn('pv-2g', 'Released');
     await c().create(PersistentVolumes, pv('pv-del', '1Gi', 'Delete', 'temp'));
     await c().create(PersistentVolumeClaims, pvc('scratch', '1Gi', 'temp'));
     await volumeIn('pv-del', 'Bound');
     await c().delete(PersistentVolumeClaims, 'default', 'scratch');
-    await eventually('pv-del deleted', async () => {
-      try {
-        await c().get(PersistentVolumes, 'pv-del');
-        return null;
-      } catch (err) {
-        return isNotFound(err) ? true : null;
-      }
-    });
+    const failed = await volumeIn('pv-del', 'Failed');
+    expect((failed['status'] as { message?: string }).message).toBe('error getting deleter volume plugin for volume "pv-del": no deletable volume plugin matched');
   });
 
   it('WaitForFirstConsumer claims wait for a node; a claim whose volume is gone is Lost', async () => {
@@ -85,7 +78,14 @@ describe('persistentvolume-binder', () => {
     await c().patch(PersistentVolumeClaims, 'default', 'later', { metadata: { annotations: { 'volume.kubernetes.io/selected-node': 'node-1' } } }, 'merge');
     await volumeIn('pv-local', 'Bound');
 
+    // A claim naming a volume that does not exist waits for it (Pending); a bound claim whose volume goes is Lost.
     await c().create(PersistentVolumeClaims, pvc('orphan', '1Gi', 'manual', { volumeName: 'no-such-pv' }));
-    await eventually('claim lost', async () => phase(await c().get(PersistentVolumeClaims, 'orphan', 'default')) === 'Lost' || null);
+    await c().delete(PersistentVolumes, undefined, 'pv-local');
+    const lost = await eventually('claim lost', async () => {
+      const x = await c().get(PersistentVolumeClaims, 'later', 'default');
+      return phase(x) === 'Lost' ? x : null;
+    });
+    expect(lost['status']).toEqual({ phase: 'Lost' });
+    expect(phase(await c().get(PersistentVolumeClaims, 'orphan', 'default'))).toBe('Pending');
   });
 });
