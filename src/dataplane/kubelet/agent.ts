@@ -185,7 +185,13 @@ export class NodeAgent {
       if (this.nodes.has(cfg.name)) throw new Error(`node ${cfg.name} is listed twice`);
       const n: SimNode = {
         cfg,
-        driver: o.driverFactory(nodeContext(cfg), { resync: (uid) => this.heap.schedule(`p:${uid}`, this.clock.now()), event: (uid, ev) => this.driverEvent(cfg.name, uid, ev) }),
+        driver: o.driverFactory(nodeContext(cfg), {
+          resync: (uid) => this.heap.schedule(`p:${uid}`, this.clock.now()),
+          event: (uid, ev) => this.driverEvent(cfg.name, uid, ev),
+          nodeChanged: () => {
+            if (this.nodes.get(cfg.name)?.registered && !this.stopped) this.heap.scheduleNoLater(`s:${cfg.name}`, this.clock.now());
+          },
+        }),
         registered: false,
         everRegistered: false,
         registerFailures: 0,
@@ -358,6 +364,8 @@ export class NodeAgent {
     const name = n.cfg.name;
     try {
       const body = buildNode(n.cfg, this.host, { ready: n.ready }, this.clock.now());
+      const images = n.driver.images?.();
+      if (images) (body.status as NodeStatus).images = images;
       let status: NodeStatus | undefined;
       await this.limiter.run(async () => {
         if (this.stopped) return;
@@ -500,6 +508,9 @@ export class NodeAgent {
         if (this.stopped) return;
         const now = this.clock.now();
         const next = nodeStatus(n.cfg, this.host, { ready: n.ready }, now, n.lastStatus?.conditions);
+        // A real runtime's images (node.status.images); the simulated driver has none to report.
+        const images = n.driver.images?.();
+        if (images) next.images = images;
         if (!nodeStatusDue({ status: n.lastStatus, at: n.lastReportAt }, next, now, this.reportFrequencyMs)) return;
         await this.o.client.patch(Nodes, undefined, name, { status: next }, 'merge', { subresource: 'status' });
         this.events.node(name, nodeConditionEvents(name, n.lastStatus?.conditions, next.conditions));

@@ -41,6 +41,8 @@ export interface PodDriver {
   usage(now: number): NodeUsage;
   /** Release what the driver holds outside the process (a real runtime's watchers); containers keep running. */
   close?(): Promise<void>;
+  /** Images on the node for node.status.images (biggest first, at most 50), as last read; optional, additive. */
+  images?(): NodeImage[];
   // The kubelet API (streaming/): optional, additive. Errors of type StreamingError reach the user as they are.
   /** Writes a container's log (the run the agent chose from the pod's status) to `out`; resolves when done. */
   logs?(pod: Pod, container: string, req: ContainerLogRequest, out: (chunk: Buffer) => void): Promise<void>;
@@ -58,6 +60,14 @@ export interface DriverHooks {
   resync(uid: string): void;
   /** Record a kubelet Event about this pod that its status cannot show (Unhealthy, Killing, FailedPostStartHook, FailedMount). */
   event?(uid: string, ev: DriverEvent): void;
+  /** The node's own status changed (e.g. its images): post it soon. Optional, additive. */
+  nodeChanged?(): void;
+}
+
+/** One entry of node.status.images (v1.ContainerImage). */
+export interface NodeImage {
+  names: string[];
+  sizeBytes: number;
 }
 
 /** An Event a driver records; fieldPath names a container (`spec.containers{app}`). */

@@ -18,8 +18,9 @@ import type { PodSandboxNetwork } from '../../network/types.js';
 import { newTransitionMemory, type TransitionMemory } from '../../pod/conditions.js';
 import { podStatusOf } from '../../pod/podspec.js';
 import { generatePodStatus, rejectedPodStatus } from '../../pod/status.js';
-import type { ContainerUsage, DriverHooks, NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory, PodUsage, SyncResult } from '../../types.js';
+import type { ContainerUsage, DriverHooks, NodeContext, NodeImage, NodeUsage, Pod, PodDriver, PodDriverFactory, PodUsage, SyncResult } from '../../types.js';
 import { admit, parseAllocatable, podRequests, type ResourceAmounts } from '../simulated/admission.js';
+import { nodeImages } from './node-images.js';
 import { loadSavedPod, parseContainerId, PodWorker, removeTreeUnmounted } from './pod-worker.js';
 import type { RuncDeps, WorkerEnv } from './pod-worker-deps.js';
 import type { ContainerInfo } from './types.js';
@@ -97,6 +98,9 @@ export class RuncPodDriver implements PodDriver {
   private lastUsage: NodeUsage;
   private readonly cpuSamples = new Map<string, { at: number; nanos: number }>();
   private readonly readyWaiters: (() => void)[] = [];
+  /** node.status.images as last read from the image store. */
+  private imageList: NodeImage[] = [];
+  private imageKey = '[]';
 
   constructor(
     ctx: NodeContext,
@@ -174,6 +178,7 @@ export class RuncPodDriver implements PodDriver {
     this.ready = true;
     if (this.leftovers.size > 0) log('info', 'found containers and sandboxes from before', { node: this.ctx.nodeName, pods: this.leftovers.size });
     this.maybeScheduleOrphans();
+    await this.refreshImages();
     this.scheduleUsage();
     for (const w of this.readyWaiters.splice(0)) w();
     for (const uid of this.early) this.hooks.resync(uid);
@@ -319,8 +324,29 @@ export class RuncPodDriver implements PodDriver {
   private scheduleUsage(): void {
     if (this.closed) return;
     this.usageTimer = this.env.clock.setTimeout(() => {
-      void this.sampleUsage().finally(() => this.scheduleUsage());
+      // Images are read on the same cadence (pulls show up in node.status.images within one interval).
+      void Promise.all([this.sampleUsage(), this.refreshImages()]).finally(() => this.scheduleUsage());
     }, this.o.usageIntervalMs ?? 10_000);
+  }
+
+  images(): NodeImage[] {
+    return this.imageList;
+  }
+
+  /** Reads the image store; a change asks the agent to post the node's status. */
+  async refreshImages(): Promise<void> {
+    let list: NodeImage[];
+    try {
+      list = nodeImages(await this.deps.images.list());
+    } catch (err) {
+      this.env.log('warn', 'image list failed', { node: this.ctx.nodeName, err: String(err) });
+      return;
+    }
+    const key = JSON.stringify(list);
+    if (key === this.imageKey) return;
+    this.imageKey = key;
+    this.imageList = list;
+    this.hooks.nodeChanged?.();
   }
 
   /** One sample of every running container's stats; CPU as the rate since the previous sample. */
