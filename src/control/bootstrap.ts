@@ -3,7 +3,8 @@
  * namespaces, and the `kubernetes` Service in default (the range's first ClusterIP, port 443 to the API port)
  * with its Endpoints and EndpointSlice pointing at this server. Idempotent: a restart changes only what moved.
  * Also the `kube-dns` Service in kube-system at the range's tenth address (kubeadm's choice, what kubelets'
- * clusterDNS points at), selectorless: the cluster DNS server publishes its own EndpointSlice for it.
+ * clusterDNS points at), selectorless: the cluster DNS server publishes its own EndpointSlice for it. And the
+ * default `local-path` StorageClass, as k3s creates it.
  */
 import type { KubeObject } from './api/resource.js';
 import { ApiError } from './api/status.js';
@@ -80,6 +81,22 @@ export async function bootstrap(engine: ObjectEngine, opts: BootstrapOptions): P
   }, (cur) => JSON.stringify(cur['endpoints']) === JSON.stringify(endpoints) && JSON.stringify(cur['ports']) === JSON.stringify(ports));
 
   await ensureLocalAPIServices(engine);
+  await ensure(engine, 'storageclasses', 'storage.k8s.io', 'v1', undefined, localPathStorageClass());
+}
+
+/**
+ * The `local-path` StorageClass k3s ships, the cluster's default: volumes made by the local-path provisioner
+ * (a controller) on the node of the claim's first consumer, deleted with their claim.
+ */
+export function localPathStorageClass(): KubeObject {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'local-path', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: 'skiff.dev/local-path',
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'WaitForFirstConsumer',
+  };
 }
 
 /**

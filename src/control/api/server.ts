@@ -10,6 +10,8 @@ import type { ResourceType } from './resource.js';
 import { builtinResources, servedResources } from './kinds/index.js';
 import { startMetricsApi, type MetricsOptions } from './metrics/index.js';
 import { WebhookAdmission, engineWebhookSource } from './admission/webhooks.js';
+import { AdmissionChain } from './admission/chain.js';
+import { DefaultStorageClass, engineStorageClassSource } from './admission/default-storage-class.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
 import { MAX_BODY_BYTES, sendText } from './content.js';
@@ -78,8 +80,12 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     ...opts.engine,
     onError: opts.engine?.onError ?? ((err) => log?.error({ err }, 'watch cache error')),
   });
-  // Admission webhooks, on as upstream's MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
-  if (opts.admissionWebhooks !== false) engine.admission = new WebhookAdmission(engineWebhookSource(engine));
+  // Built-in admission first (DefaultStorageClass), then the webhooks, on as upstream's
+  // MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
+  engine.admission = new AdmissionChain([
+    new DefaultStorageClass(engineStorageClassSource(engine)),
+    ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine))] : []),
+  ]);
   const watches = new WatchSet();
   const now = opts.engine?.now ?? (() => new Date());
   const metrics = opts.metrics === false
