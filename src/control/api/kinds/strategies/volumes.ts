@@ -4,25 +4,28 @@
  * volume modes; defaults Retain, Filesystem and the Pending phase; the claim's spec fixed once created except
  * for its requests.
  */
+import { posix } from 'node:path';
 import type { FieldError, KubeObject, Strategy } from '../../resource.js';
 import { deepEqual, forbidden, immutable, invalid, notSupported, required } from '../../validation/errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../../validation/meta.js';
 import { isDNS1123Subdomain, nameIsDNSSubdomain } from '../../validation/names.js';
 import { QUANTITY_FORMAT_ERROR } from '../../validation/quantities.js';
-import { printQuantity, toExactQuantity } from '../../validation/quantity-canonical.js';
+import { compareQuantities, printQuantity, toExactQuantity, type ExactQuantity } from '../../validation/quantity-canonical.js';
 import { validateLabelSelector } from '../../validation/selectors.js';
-import { ensure, isRecord, rec, setDefault, str, type Json } from './json.js';
+import { ensure, rec, setDefault, str, type Json } from './json.js';
 
 export const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 export const VOLUME_MODES = ['Block', 'Filesystem'];
 export const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
 
-/** Every PersistentVolumeSource field; exactly one must be set. */
+/** Every PersistentVolumeSource field, in the order upstream checks them; exactly one must be set. */
 const PV_SOURCES = [
-  'gcePersistentDisk', 'awsElasticBlockStore', 'hostPath', 'glusterfs', 'nfs', 'rbd', 'quobyte', 'iscsi', 'cinder',
-  'cephfs', 'fc', 'flocker', 'flexVolume', 'azureFile', 'vsphereVolume', 'azureDisk', 'photonPersistentDisk',
-  'portworxVolume', 'scaleIO', 'local', 'storageos', 'csi',
+  'hostPath', 'gcePersistentDisk', 'awsElasticBlockStore', 'glusterfs', 'flocker', 'nfs', 'rbd', 'quobyte', 'cephfs',
+  'iscsi', 'cinder', 'fc', 'flexVolume', 'azureFile', 'vsphereVolume', 'photonPersistentDisk', 'portworxVolume',
+  'azureDisk', 'scaleIO', 'local', 'storageos', 'csi',
 ];
+/** Upstream names a second cephfs source `cephFS` in its error, and never refuses a second flexVolume. */
+const SECOND_SOURCE_FIELD: Readonly<Record<string, string>> = { cephfs: 'cephFS' };
 
 function validateAccessModes(modes: unknown, field: string, requiredDetail: string): FieldError[] {
   const list = Array.isArray(modes) ? modes : [];
@@ -59,7 +62,8 @@ const isAbsolute = (p: unknown): boolean => typeof p === 'string' && p.startsWit
 function validateVolumeSource(spec: Json): FieldError[] {
   const set = PV_SOURCES.filter((s) => spec[s] !== undefined && spec[s] !== null);
   if (set.length === 0) return [required('spec', 'must specify a volume type')];
-  const errs: FieldError[] = set.slice(1).map((s) => forbidden(`spec.${s}`, 'may not specify more than 1 volume type'));
+  const errs: FieldError[] = set.slice(1).filter((s) => s !== 'flexVolume')
+    .map((s) => forbidden(`spec.${SECOND_SOURCE_FIELD[s] ?? s}`, 'may not specify more than 1 volume type'));
   const src = rec(spec[set[0]!]) ?? {};
   const p = `spec.${set[0]}`;
   switch (set[0]) {
@@ -88,12 +92,10 @@ function validatePVSpec(obj: KubeObject): FieldError[] {
   const spec = rec(obj.spec);
   if (!spec) return [required('spec', '')];
   const errs = validateAccessModes(spec.accessModes, 'spec.accessModes', '');
-  const capacity = rec(spec.capacity);
-  if (!capacity || Object.keys(capacity).length === 0) errs.push(required('spec.capacity', ''));
-  else {
-    if (capacity.storage === undefined || Object.keys(capacity).length > 1) errs.push(notSupported('spec.capacity', capacity, ['storage']));
-    for (const [k, v] of Object.entries(capacity)) errs.push(...validatePositiveQuantity(v, `spec.capacity[${k}]`));
-  }
+  const capacity = rec(spec.capacity) ?? {};
+  if (Object.keys(capacity).length === 0) errs.push(required('spec.capacity', ''));
+  if (capacity.storage === undefined || Object.keys(capacity).length > 1) errs.push(notSupported('spec.capacity', capacity, ['storage']));
+  for (const [k, v] of Object.entries(capacity)) errs.push(...validatePositiveQuantity(v, `spec.capacity[${k}]`));
   const policy = spec.persistentVolumeReclaimPolicy;
   if (typeof policy === 'string' && policy !== '' && !RECLAIM_POLICIES.includes(policy)) {
     errs.push(notSupported('spec.persistentVolumeReclaimPolicy', policy, RECLAIM_POLICIES));
@@ -101,8 +103,9 @@ function validatePVSpec(obj: KubeObject): FieldError[] {
   errs.push(...validateClassName(spec.storageClassName, 'spec.storageClassName'));
   errs.push(...validateVolumeMode(spec.volumeMode, 'spec.volumeMode'));
   errs.push(...validateVolumeSource(spec));
-  if (policy === 'Recycle' && spec.hostPath === undefined && spec.nfs === undefined) {
-    errs.push(forbidden('spec.persistentVolumeReclaimPolicy', 'may only be Recycle for hostPath and nfs volumes'));
+  const hostPath = str(rec(spec.hostPath)?.path);
+  if (policy === 'Recycle' && rec(spec.hostPath) && posix.normalize(hostPath || '.').replace(/(.)\/+$/, '$1') === '/') {
+    errs.push(forbidden('spec.persistentVolumeReclaimPolicy', "may not be 'recycle' for a hostPath mount of '/'"));
   }
   return errs;
 }
@@ -115,16 +118,18 @@ export const persistentVolumeStrategy: Strategy = {
     setDefault(ensure(obj, 'status'), 'phase', 'Pending');
   },
   validate: (obj) => [...validateObjectMeta(obj, { namespaced: false, name: nameIsDNSSubdomain }), ...validatePVSpec(obj)],
-  validateUpdate: (obj, old) => {
+  validateUpdate: (obj, old, subresource) => {
+    if (subresource === 'status') return validateObjectMetaUpdate(obj, old);
     const errs = [...validateObjectMetaUpdate(obj, old), ...validatePVSpec(obj)];
     const spec = rec(obj.spec) ?? {};
     const prev = rec(old.spec) ?? {};
     const source = (s: Json) => Object.fromEntries(PV_SOURCES.filter((k) => s[k] !== undefined).map((k) => [k, s[k]]));
     if (!deepEqual(source(spec), source(prev))) {
-      errs.push(forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is forbidden once the volume has been created'));
+      errs.push(forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is immutable after creation'));
     }
-    errs.push(...immutable('spec.volumeMode', spec.volumeMode, prev.volumeMode));
-    if (prev.nodeAffinity !== undefined) errs.push(...immutable('spec.nodeAffinity', spec.nodeAffinity, prev.nodeAffinity));
+    // Upstream's paths for these two lack the `spec.` prefix.
+    errs.push(...immutable('volumeMode', spec.volumeMode, prev.volumeMode));
+    if (prev.nodeAffinity !== undefined) errs.push(...immutable('nodeAffinity', spec.nodeAffinity, prev.nodeAffinity));
     return errs;
   },
   hasStatus: true,
@@ -143,17 +148,50 @@ function validatePVCSpec(obj: KubeObject): FieldError[] {
   return errs;
 }
 
-/** The claim's spec without what an update may change: its requests, and a volumeName being bound. */
-function frozenClaimSpec(spec: Json, prevVolumeName: unknown): Json {
-  const out: Json = { ...spec };
-  const resources = isRecord(out.resources) ? { ...out.resources } : undefined;
-  if (resources) {
-    delete resources.requests;
-    out.resources = resources;
+const storageOf = (spec: Json): unknown => rec(rec(spec.resources)?.requests)?.storage;
+
+/**
+ * Upstream's ValidatePersistentVolumeClaimUpdate: the spec is fixed except a first volumeName, a first
+ * storageClassName, the volumeAttributesClassName, and (once Bound) the storage request, which may not drop to
+ * the capacity the claim already has (RecoverVolumeExpansionFailure, on in 1.32).
+ */
+function validateClaimUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const next: Json = structuredClone(rec(obj.spec) ?? {});
+  const prev: Json = structuredClone(rec(old.spec) ?? {});
+  if (!prev.volumeName) prev.volumeName = next.volumeName;
+  if (prev.storageClassName === undefined || prev.storageClassName === null) {
+    const beta = old.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'];
+    if (beta === undefined || next.storageClassName === beta) next.storageClassName = prev.storageClassName;
   }
-  delete out.volumeAttributesClassName;
-  if (!prevVolumeName) delete out.volumeName;
-  return out;
+  const phase = rec(obj.status)?.phase ?? rec(old.status)?.phase;
+  const requests = rec(rec(next.resources)?.requests);
+  if (phase === 'Bound' && requests) requests.storage = storageOf(prev);
+  next.volumeAttributesClassName = prev.volumeAttributesClassName;
+  if (!deepEqual(next, prev)) {
+    errs.push(forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
+  }
+  const newSize = toExactQuantity(storageOf(rec(obj.spec) ?? {}));
+  const oldSize = toExactQuantity(storageOf(rec(old.spec) ?? {}));
+  const had = toExactQuantity(rec(rec(old.status)?.capacity)?.storage) ?? ZERO;
+  if (newSize && oldSize && compareQuantities(newSize, oldSize) < 0 && compareQuantities(newSize, had) <= 0) {
+    errs.push(forbidden('spec.resources.requests.storage', 'field can not be less than status.capacity'));
+  }
+  errs.push(...immutable('volumeMode', rec(obj.spec)?.volumeMode, rec(old.spec)?.volumeMode));
+  return errs;
+}
+
+const ZERO: ExactQuantity = { digits: 0n, exp10: 0, format: 'DecimalSI' };
+
+/** Upstream's ValidatePersistentVolumeClaimStatusUpdate: access modes still set, capacities well formed. */
+function validateClaimStatus(obj: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const modes = rec(obj.spec)?.accessModes;
+  if (!Array.isArray(modes) || modes.length === 0) errs.push(required('Spec.accessModes', ''));
+  for (const [k, v] of Object.entries(rec(rec(obj.status)?.capacity) ?? {})) {
+    if (toExactQuantity(v) === null) errs.push(invalid(`status.capacity[${k}]`, v, QUANTITY_FORMAT_ERROR));
+  }
+  return errs;
 }
 
 export const persistentVolumeClaimStrategy: Strategy = {
@@ -162,14 +200,8 @@ export const persistentVolumeClaimStrategy: Strategy = {
     setDefault(ensure(obj, 'status'), 'phase', 'Pending');
   },
   validate: (obj) => [...validateObjectMeta(obj, { namespaced: true, name: nameIsDNSSubdomain }), ...validatePVCSpec(obj)],
-  validateUpdate: (obj, old) => {
-    const errs = [...validateObjectMetaUpdate(obj, old), ...validatePVCSpec(obj)];
-    const spec = rec(obj.spec) ?? {};
-    const prev = rec(old.spec) ?? {};
-    if (!deepEqual(frozenClaimSpec(spec, prev.volumeName), frozenClaimSpec(prev, prev.volumeName))) {
-      errs.push(forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
-    }
-    return errs;
-  },
+  validateUpdate: (obj, old, subresource) => (subresource === 'status'
+    ? [...validateObjectMetaUpdate(obj, old), ...validateClaimStatus(obj)]
+    : [...validateObjectMetaUpdate(obj, old), ...validatePVCSpec(obj), ...validateClaimUpdate(obj, old)]),
   hasStatus: true,
 };
