@@ -4,7 +4,6 @@
  * Retain volume and fails a hand-made Delete one (no deleter), a WaitForFirstConsumer claim waits, a bound claim whose volume is gone is Lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/client/clock.js';
 import { PersistentVolumeClaims, PersistentVolumes, StorageClasses } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
@@ -26,7 +25,7 @@ describe('persistentvolume-binder', () => {
   let cm: RunningControllerManager;
   beforeAll(async () => {
     cluster = await startTestCluster();
-    cm = await startControllerManager({ client: cluster.newClient(), available: [persistentVolumeBinderController], controllers: ['persistentvolume-binder'], leaderElect: false, clock: new FakeClock(Date.now()), onError: (e, m) => console.log('ONERR', m, String(e)) });
+    cm = await startControllerManager({ client: cluster.newClient(), available: [persistentVolumeBinderController], controllers: ['persistentvolume-binder'], leaderElect: false, onError: () => {} });
     await cm.ready;
   });
   afterAll(async () => {
