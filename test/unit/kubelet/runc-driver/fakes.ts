@@ -10,6 +10,7 @@ import { ImageError, type EnsureImageOptions, type ImageService, type Rootfs, ty
 import type { NodeNetworkConfig, PodNetwork, PodNetworkRequest, PodSandboxNetwork } from '../../../../src/dataplane/kubelet/network/types.js';
 import { RuncPodDriver, type RuncDriverOptions } from '../../../../src/dataplane/kubelet/runtime/runc/driver.js';
 import type { ContainerConfig, ContainerJSON, ContainerSpecInput, PodVolumes, RuncDeps } from '../../../../src/dataplane/kubelet/runtime/runc/pod-worker-deps.js';
+import type { HostPorts } from '../../../../src/dataplane/kubelet/runtime/runc/host-ports.js';
 import type { CheckResult, GrpcCheck, HttpCheck, NetChecker, TcpCheck } from '../../../../src/dataplane/kubelet/runtime/runc/probe-net.js';
 import type { ContainerInfo, ContainerRuntime, ContainerStats, ExecResult, OciSpec, RunOptions } from '../../../../src/dataplane/kubelet/runtime/runc/types.js';
 import type { DriverEvent, NodeContext, Pod, PodStatus, SyncResult } from '../../../../src/dataplane/kubelet/types.js';
@@ -225,6 +226,21 @@ export class FakeVolumes implements PodVolumes {
   }
 }
 
+export class FakeHostPorts implements HostPorts {
+  fail: string | null = null;
+  readonly mapped = new Map<string, string>();
+  constructor(readonly log: string[]) {}
+  async set(uid: string, _pod: Pod, podIP: string): Promise<void> {
+    if (this.fail) throw new Error(this.fail);
+    this.log.push(`hostPorts ${uid} → ${podIP}`);
+    this.mapped.set(uid, podIP);
+  }
+  async remove(uid: string): Promise<void> {
+    this.log.push(`hostPorts remove ${uid}`);
+    this.mapped.delete(uid);
+  }
+}
+
 export class FakeChecker implements NetChecker {
   http: (c: HttpCheck) => Promise<CheckResult> = async () => ({ ok: true, detail: '200' });
   tcp: (c: TcpCheck) => Promise<CheckResult> = async () => ({ ok: true, detail: 'connected' });
@@ -258,6 +274,7 @@ export class Harness {
   readonly net = new FakeNetwork(this.log);
   readonly vols = new FakeVolumes(this.log);
   readonly checker = new FakeChecker();
+  readonly hostPorts = new FakeHostPorts(this.log);
   readonly specs: ContainerSpecInput[] = [];
   readonly resyncs: string[] = [];
   readonly events: (DriverEvent & { uid: string })[] = [];
@@ -277,6 +294,7 @@ export class Harness {
       network: this.net,
       volumes: this.vols,
       checker: this.checker,
+      hostPorts: this.hostPorts,
       buildSpec: (input) => {
         this.specs.push(input);
         return { process: { args: [] } };

@@ -208,6 +208,7 @@ export class RuncPodDriver implements PodDriver {
       this.env.log('info', 'removing containers of a pod no longer bound here', { uid });
       try {
         for (const id of l.containers.keys()) await this.deps.runtime.remove(id);
+        await this.deps.hostPorts?.remove(uid);
         await this.deps.network.tearDown(uid);
         await this.deps.volumes.cleanup(join(this.o.dataDir, 'pods', uid));
         removeTreeUnmounted(join(this.o.dataDir, 'pods', uid));

@@ -28,6 +28,7 @@ import { cleanupVolumes, containerMounts, prepareVolumes, resolveEnv, type Objec
 import { VolumeError } from '../../volumes/types.js';
 import { runcSpecBuilder } from './spec-builder.js';
 import type { ContainerSpecInput, PodNamespaces, PodVolumes, RuncDeps } from './pod-worker-deps.js';
+import { NftHostPorts } from './host-ports.js';
 import { HelperNetChecker } from './probe-net.js';
 import { RuncRuntime } from './runc.js';
 
@@ -51,6 +52,7 @@ export interface RealNodeOptions {
   nodeIP?: string;
   /** A namespace the user made for the node (`--netns NAME`) instead of <prefix>node-<name>. */
   nodeNetns?: string;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
 /** Secrets and ConfigMaps read straight from the API (404 → undefined). */
@@ -158,6 +160,8 @@ export function realRuncDeps(o: RealNodeOptions): (ctx: NodeContext) => RuncDeps
     });
     const buildSpec = (i: ContainerSpecInput) => build(i);
     const checker = new HelperNetChecker(() => network.nodeNetnsPath());
-    return { runtime, images, network, volumes, buildSpec, checker, objects, namespaces: podNamespaces };
+    // hostPorts are DNATed in the node's namespace only (none on a node in the host's namespace).
+    const hostPorts = new NftHostPorts({ netns: () => network.nodeNetnsName() ?? undefined, log: (level, msg, fields) => o.log?.(level, msg, fields) });
+    return { runtime, images, network, volumes, buildSpec, checker, objects, namespaces: podNamespaces, hostPorts };
   };
 }

@@ -10,6 +10,7 @@ import type { ImageService, RegistryCredential, StoredImage } from '../../images
 import type { PodNetwork } from '../../network/types.js';
 import type { DriverEvent, Pod } from '../../types.js';
 import type { ObjectSource, OciMount, PreparedVolume } from '../../volumes/types.js';
+import type { HostPorts } from './host-ports.js';
 import type { NetChecker } from './probe-net.js';
 import type { ContainerRuntime, OciSpec } from './types.js';
 
@@ -91,6 +92,8 @@ export interface RuncDeps {
   namespaces?: PodNamespaces;
   /** Reads pull secrets (imagePullSecrets); without it pulls go anonymous. */
   objects?: ObjectSource;
+  /** hostPort mappings in the node's namespace; without it hostPorts are not mapped. */
+  hostPorts?: HostPorts;
 }
 
 export interface WorkerEnv {

@@ -29,6 +29,7 @@ import type { Pod } from '../../types.js';
 import { VolumeError, type PreparedVolume } from '../../volumes/types.js';
 import { goDuration } from '../simulated/timeline.js';
 import { Backoff } from './backoff.js';
+import { wantsHostPorts } from './host-ports.js';
 import { OciSpecError } from './oci-spec.js';
 import { parseAction, probeSpec, ProbeState, type ProbeAction, type ProbeKind } from './probe.js';
 import { pullCredentials, type ContainerConfig, type ContainerJSON, type SharedNamespaces, type WorkerEnv } from './pod-worker-deps.js';
@@ -283,6 +284,8 @@ export class PodWorker {
   /** When the volumes were last prepared (the clock's ms). */
   private volumesAt = 0;
   private shared: SharedNamespaces | null = null;
+  /** The pod's hostPort mappings are in place (set once per worker: after an agent restart too). */
+  private hostPortsSet = false;
   private lastMountError?: { text: string; at: number };
   private finished = false;
   private deadlineExceeded = false;
@@ -529,6 +532,18 @@ export class PodWorker {
         return;
       }
     }
+    if (!this.hostPortsSet && this.hasHostPorts()) {
+      try {
+        await this.env.deps.hostPorts!.set(this.uid, this.pod, this.sandbox.ips[0] ?? '');
+        this.hostPortsSet = true;
+      } catch (err) {
+        // As a failing portmap plugin fails the sandbox: containers wait, the set-up is tried again.
+        this.env.log('warn', 'hostPort mapping failed', { pod: this.podKey(), err: errText(err) });
+        this.event(null, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errText(err)}`);
+        this.scheduleAt(now + this.env.retryMs);
+        return;
+      }
+    }
     if (!this.shared) {
       try {
         this.shared = (await this.env.deps.namespaces?.setUp(this.podDir, this.pod)) ?? {};
@@ -625,6 +640,17 @@ export class PodWorker {
       return;
     }
     this.pollLater();
+  }
+
+  /** The pod maps hostPorts (and the node can map them). */
+  private hasHostPorts(): boolean {
+    return this.env.deps.hostPorts !== undefined && this.sandbox !== null && !isHostNetwork(this.pod) && wantsHostPorts(this.pod);
+  }
+
+  private async removeHostPorts(): Promise<void> {
+    if (!this.env.deps.hostPorts || isHostNetwork(this.pod) || !wantsHostPorts(this.pod)) return;
+    await this.env.deps.hostPorts.remove(this.uid);
+    this.hostPortsSet = false;
   }
 
   private refreshMs(): number {
@@ -1160,6 +1186,7 @@ export class PodWorker {
     for (const r of this.recs.values()) if (r.state === 'waiting' && r.waitingReason === 'CrashLoopBackOff' && r.last) this.restoreExited(r);
     if (this.sandbox) {
       try {
+        await this.removeHostPorts();
         await this.env.deps.network.tearDown(this.uid);
         this.sandbox = null;
       } catch (err) {
@@ -1203,6 +1230,7 @@ export class PodWorker {
         }
       }
       await deps.volumes.cleanup(this.podDir);
+      await this.removeHostPorts();
       await deps.network.tearDown(this.uid);
       this.sandbox = null;
       removeTreeUnmounted(this.podDir);
