@@ -77,9 +77,11 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl: rbac, certificates, apiservices'
       spec: { request: requestField(rsaCsrPem('alice')), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'], expirationSeconds: 86400 },
     }));
     expect(await kubectl('create', '-f', manifest)).toContain('certificatesigningrequest.certificates.k8s.io/alice created');
-    expect(await kubectl('get', 'csr')).toMatch(/^NAME\s+AGE\s+SIGNERNAME\s+REQUESTOR\s+REQUESTEDDURATION\s+CONDITION\nalice\s+\S+\s+kubernetes.io\/kube-apiserver-client\s+24h\s+Pending\n/);
+    // The requester is who created it (the test cluster's unauthenticated user, system:unsecured).
+    expect(await kubectl('get', 'csr')).toMatch(/^NAME\s+AGE\s+SIGNERNAME\s+REQUESTOR\s+REQUESTEDDURATION\s+CONDITION\nalice\s+\S+\s+kubernetes.io\/kube-apiserver-client\s+system:unsecured\s+24h\s+Pending\n/);
     expect(await kubectl('certificate', 'approve', 'alice')).toContain('certificatesigningrequest.certificates.k8s.io/alice approved');
-    expect(await kubectl('get', 'csr', 'alice')).toMatch(/alice\s+\S+\s+kubernetes.io\/kube-apiserver-client\s+24h\s+Approved\n/);
+    expect(await kubectl('get', 'csr', 'alice')).toMatch(/alice\s+\S+\s+kubernetes.io\/kube-apiserver-client\s+system:unsecured\s+24h\s+Approved\n/);
+    expect((await getJson<KubeObject & { spec: Record<string, unknown> }>('csr', 'alice')).spec).toMatchObject({ username: 'system:unsecured', groups: ['system:masters', 'system:authenticated'] });
     const csr = await getJson<KubeObject & { status: { conditions: Array<Record<string, string>> } }>('csr', 'alice');
     expect(csr.status.conditions).toHaveLength(1);
     expect(csr.status.conditions[0]).toMatchObject({ type: 'Approved', status: 'True', reason: 'KubectlApprove' });

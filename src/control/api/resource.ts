@@ -9,6 +9,14 @@ export type { KubeObject, ObjectMeta, OwnerReference } from '../../client/types.
 import type { KubeObject } from '../../client/types.js';
 import type { Definitions } from './schema/types.js';
 
+/** Who made a request, for the kinds that record it (authentication's user.Info). */
+export interface Requester {
+  name: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
 /** One validation failure; `field` is the JSON path upstream reports, e.g. `spec.containers[0].image`. */
 export interface FieldError {
   /** Upstream's cause types: FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueDuplicate, … */
@@ -28,7 +36,7 @@ export interface Strategy {
    * Create-only mutations after defaulting: upstream's mutating admission plugins that apply to every create of
    * the kind (e.g. DefaultTolerationSeconds for pods).
    */
-  admit?(obj: KubeObject): void;
+  admit?(obj: KubeObject, requester?: Requester): void;
   validate?(obj: KubeObject): FieldError[];
   /** `subresource` is the write's ('' for the main resource, 'status', 'approval'), as upstream's per-subresource strategies. */
   validateUpdate?(obj: KubeObject, old: KubeObject, subresource?: string): FieldError[];

@@ -38,7 +38,7 @@ function selfSigned(): { key: string; cert: string } {
   return { key: keyPem, cert: forge.pki.certificateToPem(cert) };
 }
 
-interface Review { request: { uid: string; operation: string; object?: KubeObject; oldObject?: KubeObject | null; namespace?: string; dryRun?: boolean } }
+interface Review { request: { uid: string; operation: string; userInfo?: unknown; object?: KubeObject; oldObject?: KubeObject | null; namespace?: string; dryRun?: boolean } }
 
 let cluster: TestCluster;
 let hookServer: Server;
@@ -140,7 +140,10 @@ describe('admission webhooks', () => {
     await c.create(ConfigMaps, cm('fine', 'hooked', { good: 'yes' }));
     const review = seen.filter((s) => s.path.startsWith('/validate')).at(-1)!;
     expect(review.path).toBe('/validate?timeout=10s');
-    expect(review.review.request).toMatchObject({ operation: 'CREATE', namespace: 'hooked', object: { metadata: { name: 'fine' }, data: { good: 'yes' } } });
+    expect(review.review.request).toMatchObject({
+      operation: 'CREATE', namespace: 'hooked', object: { metadata: { name: 'fine' }, data: { good: 'yes' } },
+      userInfo: { username: 'system:unsecured', groups: ['system:masters', 'system:authenticated'] },
+    });
 
     const stored = await c.get(ConfigMaps, 'fine', 'hooked');
     const upd = await refusal(c.update(ConfigMaps, { ...stored, data: { bad: 'later' } }));

@@ -3,7 +3,7 @@
  * upstream runs in order: mutating (may change the object; runs after defaulting), then validating (may only
  * refuse; runs after the kind's own validation). A refusal is an ApiError the engine returns as is.
  */
-import type { KubeObject, ResourceType } from '../resource.js';
+import type { KubeObject, Requester, ResourceType } from '../resource.js';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -19,6 +19,8 @@ export interface AdmissionAttributes {
   /** The stored object (null for CREATE). */
   oldObject: KubeObject | null;
   dryRun: boolean;
+  /** Who asked (undefined for the server's own writes). */
+  user?: Requester;
   /** Collects warnings for the response's Warning headers (webhooks may send some). */
   warnings?: string[];
 }

@@ -26,6 +26,13 @@ export interface WebhookTarget {
   timeoutSeconds: number;
 }
 
+/** authentication/v1 UserInfo of the requester (empty for the server's own writes). */
+function userInfo(a: AdmissionAttributes): Record<string, unknown> {
+  const u = a.user;
+  if (!u) return {};
+  return { username: u.name, ...(u.uid ? { uid: u.uid } : {}), ...(u.groups.length ? { groups: u.groups } : {}), ...(u.extra ? { extra: u.extra } : {}) };
+}
+
 /** The AdmissionReview a webhook receives (upstream's CreateAdmissionObjects for v1). */
 export function admissionReview(a: AdmissionAttributes, uid: string): Record<string, unknown> {
   const r = a.resource;
@@ -34,7 +41,7 @@ export function admissionReview(a: AdmissionAttributes, uid: string): Record<str
   const optionsKind = a.operation === 'CREATE' ? 'CreateOptions' : a.operation === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions';
   const req: Record<string, unknown> = {
     uid, kind, resource, requestKind: kind, requestResource: resource,
-    name: a.name, operation: a.operation, userInfo: {},
+    name: a.name, operation: a.operation, userInfo: userInfo(a),
     object: a.object, oldObject: a.oldObject, dryRun: a.dryRun,
     options: { kind: optionsKind, apiVersion: 'meta.k8s.io/v1', ...(a.dryRun ? { dryRun: ['All'] } : {}) },
   };

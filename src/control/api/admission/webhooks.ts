@@ -4,9 +4,8 @@
  * Mutating webhooks run one after another and their JSON patches apply in turn; validating ones are called
  * together and the first refusal wins. A webhook that cannot be called is skipped with failurePolicy Ignore and
  * fails the request (500) with Fail. matchConditions (CEL) must all hold for a webhook to be called; a webhook
- * with reinvocationPolicy IfNeeded is called once more when a later one changed the object. Not done: CONNECT,
- * and the requester's userInfo
- * (sent empty until authentication fills it). The admissionregistration kinds themselves are exempt, as
+ * with reinvocationPolicy IfNeeded is called once more when a later one changed the object; userInfo is the
+ * authenticated requester. Not done: CONNECT. The admissionregistration kinds themselves are exempt, as
  * upstream's, so a broken webhook can always be removed.
  */
 import { applyJsonPatch } from '../patch/index.js';

@@ -157,11 +157,16 @@ function populateConditionTimestamps(obj: KubeObject, old: KubeObject, now: stri
 const rfc3339 = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
 
 export const csrStrategy: Strategy = {
-  // PrepareForCreate: the requester's identity is the server's to fill (authentication sets it; none here yet).
-  admit(obj) {
+  // PrepareForCreate: the requester's identity is the server's to fill, from the authenticated user.
+  admit(obj, requester) {
     const spec = rec(obj['spec']);
     if (!spec) return;
     for (const k of ['username', 'uid', 'groups', 'extra']) delete spec[k];
+    if (!requester) return;
+    spec.username = requester.name;
+    if (requester.uid) spec.uid = requester.uid;
+    if (requester.groups.length) spec.groups = [...requester.groups];
+    if (requester.extra && Object.keys(requester.extra).length) spec.extra = structuredClone(requester.extra);
   },
   validate: validateCSR,
   validateUpdate: (obj, old, sub) => validateCSRUpdate(obj, old, sub ?? ''),

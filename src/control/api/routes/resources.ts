@@ -27,6 +27,8 @@ import {
 import { queryBool } from '../params/convert.js';
 import { checkBodyTypes, type DecodeTarget } from '../validation/decode-types.js';
 import { evictPod } from './eviction.js';
+import { userOf } from '../auth/request.js';
+import type { UserInfo } from '../auth/user.js';
 import { servePodLog, servePodStream, STREAM_SUBRESOURCES } from './pod-streams.js';
 import { cachedView } from './engine/conversion.js';
 import { leavesCurrent } from './engine/guaranteed-update.js';
@@ -82,8 +84,8 @@ export function parseResourcePath(registry: Registry, core: boolean, segs: strin
 type Query = QueryValues;
 
 /** The engine's options for a write, from validated CreateOptions/UpdateOptions/PatchOptions. */
-function engineWriteOptions(w: WriteQuery, warnings: string[], userAgent: string | undefined): WriteOptions {
-  return { dryRun: w.dryRun, fieldValidation: w.fieldValidation, warnings, fieldManager: managerOf(w.fieldManager, userAgent) };
+function engineWriteOptions(w: WriteQuery, warnings: string[], userAgent: string | undefined, user: UserInfo | undefined): WriteOptions {
+  return { dryRun: w.dryRun, fieldValidation: w.fieldValidation, warnings, fieldManager: managerOf(w.fieldManager, userAgent), user };
 }
 
 /** An apply refusal as the Status kube-apiserver answers with (a 500's reason stays empty, as upstream's). */
@@ -166,11 +168,12 @@ export class ResourceRoutes {
     const userAgent = req.headers['user-agent'];
     // CreateOptions/UpdateOptions are decoded and validated before the body is read, as upstream's handlers do.
     let writeOpts: WriteOptions | undefined;
-    const wo = () => (writeOpts ??= engineWriteOptions(writeOptions(query, verb === 'update' ? 'UpdateOptions' : 'CreateOptions'), warnings, userAgent));
+    const user = userOf(req);
+    const wo = () => (writeOpts ??= engineWriteOptions(writeOptions(query, verb === 'update' ? 'UpdateOptions' : 'CreateOptions'), warnings, userAgent, user));
     if (verb === 'create' || verb === 'update') wo();
     // A delete's options: DeleteOptions (body or query); its write carries no fieldManager of the client's.
     const deleteWrite = (dopts: DeleteOptions): WriteOptions => ({
-      dryRun: dopts.dryRun?.includes('All') === true, fieldValidation: 'Warn', warnings, fieldManager: managerOf(undefined, userAgent),
+      dryRun: dopts.dryRun?.includes('All') === true, fieldValidation: 'Warn', warnings, fieldManager: managerOf(undefined, userAgent), user,
     });
 
     if (subresource === '') {
@@ -232,7 +235,7 @@ export class ResourceRoutes {
       }
       if (verb === 'patch') {
         const { type, patch, options } = this.decodePatchBody(req, query, SCALE_PATCH_TYPES);
-        const w = engineWriteOptions(options, warnings, userAgent);
+        const w = engineWriteOptions(options, warnings, userAgent, user);
         const scale = await e.updateScale(r, namespace, name!, (cur) => runPatch(type, cur, patch, 'io.k8s.api.autoscaling.v1.Scale'), w);
         return this.sendScale(reply, format, r, scale);
       }
@@ -290,7 +293,7 @@ export class ResourceRoutes {
   ): Promise<{ object: KubeObject; created: boolean }> {
     const query = req.query as Query;
     const { type, patch, options } = this.decodePatchBody(req, query, r.custom ? CUSTOM_PATCH_TYPES : SERVED_PATCH_TYPES);
-    const opts = engineWriteOptions(options, warnings, req.headers['user-agent']);
+    const opts = engineWriteOptions(options, warnings, req.headers['user-agent'], userOf(req));
     if (type === APPLY_PATCH) return this.apply(r, ns, name, sub, patch, options, opts);
     return { object: await this.d.engine.patch(r, ns, name, leavesCurrent((cur) => runPatch(type, cur, patch, r.definition) as KubeObject), opts, sub), created: false };
   }

@@ -48,6 +48,9 @@ describe('create validation', () => {
     expect(o.spec).not.toHaveProperty('username');
     expect(o.spec).not.toHaveProperty('groups');
     expect(s.validate!(o)).toEqual([]);
+    const mine = csr({ username: 'mallory' });
+    s.admit!(mine, { name: 'alice', uid: 'u-1', groups: ['devs'], extra: { scopes: ['a'] } });
+    expect(mine.spec).toMatchObject({ username: 'alice', uid: 'u-1', groups: ['devs'], extra: { scopes: ['a'] } });
   });
 
   test('usages, signerName and expirationSeconds', () => {

@@ -50,7 +50,7 @@ export async function createObject(
   else delete meta.generation;
   resetStatusOnCreate(r, obj);
   r.strategy.default?.(obj);
-  r.strategy.admit?.(obj);
+  r.strategy.admit?.(obj, opts.user);
   await mutate(ctx, { operation: 'CREATE', r, sub: '', ns, obj, old: null, opts });
   // Before allocation: allocated fields (clusterIP, nodePorts) stay unowned, as upstream's.
   if (opts.fieldManager !== undefined && !opts.applied) track(ctx, opts.servedAs ?? r, null, obj, opts.fieldManager, '');

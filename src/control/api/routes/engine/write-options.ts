@@ -1,3 +1,4 @@
+import type { UserInfo } from '../../auth/user.js';
 import type { FieldValidation } from '../unknown-fields.js';
 import type { ResourceType } from '../../resource.js';
 
@@ -19,4 +20,9 @@ export interface WriteOptions {
    * managedFields then record the write under that apiVersion, in its fields.
    */
   servedAs?: ResourceType;
+  /**
+   * Who asked (authentication's user), for the steps that record it: admission webhooks' userInfo and a
+   * CertificateSigningRequest's requester. Absent for the server's own writes.
+   */
+  user?: UserInfo;
 }
