@@ -5,11 +5,14 @@
  * ControllerRevisions named in status.currentRevision/updateRevision. Informer handlers only enqueue set keys;
  * `sync(key)` claims pods and revisions, plans one step (decide.ts) and carries it out.
  *
- * volumeClaimTemplates are not turned into PersistentVolumeClaims: the API server does not serve them yet.
+ * volumeClaimTemplates (claims.ts): a pod's claims `<template>-<set>-<ordinal>` are created before the pod (and
+ * again for a Pending pod whose claim went), the pod mounts them, and each claim's owner references follow
+ * persistentVolumeClaimRetentionPolicy before any pod is deleted, so the garbage collector removes what the
+ * policy says (whenDeleted with the set, whenScaled with a scaled-down pod) and keeps the rest.
  */
 import type { SharedInformer } from '../../../client/informer.js';
 import { isConflict, isNotFound } from '../../../client/rest.js';
-import { ControllerRevisions, Pods, StatefulSets } from '../../../client/resources.js';
+import { ControllerRevisions, PersistentVolumeClaims, Pods, StatefulSets } from '../../../client/resources.js';
 import { splitKey, type KubeObject } from '../../../client/types.js';
 import type { ControllerContext } from '../context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from '../controller.js';
@@ -21,10 +24,12 @@ import {
 import { controllerOf, isControlledBy, type Pod } from '../shared/pod-util.js';
 import { compileSelector, selectorMatches, selectsEverything, type CompiledSelector, type LabelSelectorSpec } from '../shared/selector.js';
 import {
-  allowsBurst, completeRollingUpdate, GVK, isMemberOf, planStatefulSet, specReplicas, statusUnchanged,
+  allowsBurst, completeRollingUpdate, GVK, isMemberOf, ordinalOf, planStatefulSet, specReplicas, statusUnchanged,
   type Action, type StatefulSetLike, type StatefulSetStatus,
 } from './decide.js';
 import { chooseCurrentRevision, chooseUpdateRevision, newRevision } from './revisions.js';
+import { claimOwnerUpToDate, claimsFor, withClaimOwnerRefs, withStorage } from './claims.js';
+import type { PersistentVolumeClaim } from '../persistentvolume/types.js';
 
 const COMPONENT = 'statefulset-controller';
 type Set = StatefulSetLike & KubeObject;
@@ -36,9 +41,11 @@ export class StatefulSetController implements Controller {
   private readonly sets: SharedInformer<Set>;
   private readonly pods: SharedInformer<Pod>;
   private readonly revisions: SharedInformer<ControllerRevision>;
+  private readonly claims: SharedInformer<PersistentVolumeClaim>;
 
   constructor(private readonly ctx: ControllerContext) {
     this.queue = ctx.queue('statefulset');
+    this.claims = ctx.informers.forResource<PersistentVolumeClaim>(PersistentVolumeClaims);
     this.sets = ctx.informers.forResource<Set>(StatefulSets);
     this.pods = ctx.informers.forResource<Pod>(Pods);
     this.revisions = ctx.informers.forResource<ControllerRevision>(ControllerRevisions);
@@ -68,7 +75,7 @@ export class StatefulSetController implements Controller {
 
   run(signal: AbortSignal): Promise<void> {
     return runWorkers(this.ctx, this.name, this.queue,
-      [this.sets as SharedInformer, this.pods as SharedInformer, this.revisions as SharedInformer], (k) => this.sync(k), signal);
+      [this.sets as SharedInformer, this.pods as SharedInformer, this.revisions as SharedInformer, this.claims as SharedInformer], (k) => this.sync(k), signal);
   }
 
   private resolve(namespace: string, ref: { kind: string; name: string; uid: string } | undefined): Set | undefined {
@@ -118,6 +125,7 @@ export class StatefulSetController implements Controller {
     const plan = planStatefulSet(set, pods, current, update, collisionCount, this.ctx.clock.now());
     let stepError: unknown;
     try {
+      await this.maintainClaims(set, pods);
       await this.run1(set, plan.replicas);
       await this.run1(set, plan.condemned);
       await this.run1(set, plan.update);
@@ -152,8 +160,9 @@ export class StatefulSetController implements Controller {
     const verb = a.type;
     try {
       if (a.type === 'create') {
+        await this.createClaims(set, a.pod);
         try {
-          await this.ctx.client.create(Pods, a.pod, { namespace: ns });
+          await this.ctx.client.create(Pods, withStorage(set, a.pod), { namespace: ns });
         } catch (err) {
           // Our own pod the cache has not shown yet: the informer's add will requeue the set.
           if (isAlreadyExists(err) && (await this.ownPodExists(set, podName))) return;
@@ -176,6 +185,56 @@ export class StatefulSetController implements Controller {
     }
     const reason = `Successful${verb[0]!.toUpperCase()}${verb.slice(1)}`;
     this.ctx.event(COMPONENT, set, 'Normal', reason, `${verb} Pod ${podName} in StatefulSet ${setName} successful`);
+  }
+
+  // ---------------------------------------------------------------------------------------- claims
+
+  /**
+   * createPersistentVolumeClaims: the pod's claims that do not exist yet, with the retention policy's owner
+   * references; a claim still being deleted stops the pod's creation until it is gone.
+   */
+  private async createClaims(set: Set, pod: Pod): Promise<void> {
+    const ns = set.metadata?.namespace ?? '';
+    const podName = pod.metadata?.name ?? '';
+    for (const { claim } of claimsFor(set, ordinalOf(pod))) {
+      const name = claim.metadata?.name ?? '';
+      const existing = this.claims.lister.get(ns, name);
+      if (existing) {
+        if (existing.metadata?.deletionTimestamp) throw new Error(`pvc ${name} is being deleted`);
+        continue;
+      }
+      try {
+        await this.ctx.client.create(PersistentVolumeClaims, withClaimOwnerRefs(claim, set, pod), { namespace: ns });
+      } catch (err) {
+        if (isAlreadyExists(err)) continue;
+        this.ctx.event(COMPONENT, set, 'Warning', 'FailedCreate', `create Claim ${name} for Pod ${podName} in StatefulSet ${set.metadata?.name ?? ''} failed error: ${errorMessage(err)}`);
+        throw err;
+      }
+      this.ctx.event(COMPONENT, set, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${set.metadata?.name ?? ''} success`);
+    }
+  }
+
+  /**
+   * Before the step: a Pending pod gets back a claim that went (createMissingPersistentVolumeClaims), and every
+   * live pod's claims carry the owner references the retention policy asks for (UpdatePodClaimForRetentionPolicy),
+   * so a condemned pod's claim is already owned by it when the pod is deleted.
+   */
+  private async maintainClaims(set: Set, pods: Pod[]): Promise<void> {
+    if ((set.spec?.volumeClaimTemplates ?? []).length === 0 || set.metadata?.deletionTimestamp) return;
+    const ns = set.metadata?.namespace ?? '';
+    for (const pod of pods) {
+      if (pod.metadata?.deletionTimestamp) continue;
+      if (pod.status?.phase === 'Pending') await this.createClaims(set, pod);
+      for (const { claim } of claimsFor(set, ordinalOf(pod))) {
+        const cur = this.claims.lister.get(ns, claim.metadata?.name ?? '');
+        if (!cur || cur.metadata?.deletionTimestamp || claimOwnerUpToDate(cur, set, pod)) continue;
+        try {
+          await this.ctx.client.update(PersistentVolumeClaims, withClaimOwnerRefs(cur, set, pod));
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+    }
   }
 
   private async ownPodExists(set: Set, name: string): Promise<boolean> {
