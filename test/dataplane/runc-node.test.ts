@@ -237,6 +237,57 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await gone('hostnet');
   }, 60_000);
 
+  it.concurrent('a privileged container runs with the capabilities this agent holds (runc would refuse more)', async () => {
+    await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'priv', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'priv', image: IMAGE, imagePullPolicy: 'IfNotPresent', securityContext: { privileged: true }, command: ['sh', '-c', 'head -c 0 /dev/null; exec sleep 3600'] }],
+      },
+    });
+    const running = await eventually('priv Running', async () => {
+      const p = await get('priv');
+      const c = cs(p);
+      if (c.state?.terminated || c.lastState?.terminated) throw new Error(`priv did not start: ${JSON.stringify(c)}`);
+      return c.state?.running ? p : null;
+    }, 20_000, 100);
+    expect(cs(running).restartCount).toBe(0);
+    await cluster!.client.delete(Pods, 'default', 'priv');
+    await gone('priv');
+  }, 60_000);
+
+  it.concurrent("a hostPort is DNATed in the node's namespace to the pod (httpd reached at the node namespace's addresses), never in the host's; deletion removes the mapping", async () => {
+    const pod = await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hostport', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'web', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['httpd', '-f', '-p', '8080', '-h', '/www'], ports: [{ containerPort: 8080, hostPort: 18181 }], readinessProbe: { httpGet: { path: '/index.html', port: 8080 }, periodSeconds: 1 } }],
+      },
+    });
+    const uid = pod.metadata!.uid!;
+    await eventually('hostport Ready', async () => cs(await get('hostport')).ready === true, 20_000, 100);
+    const gateway = POD_CIDR.replace('0/24', '1');
+    // (busybox-static's wget crashes with -T; sh() has its own 10 s limit.)
+    const wget = (url: string) => sh(['ip', 'netns', 'exec', node!.netns!, '/bin/busybox', 'wget', '-qO-', url]);
+    // The node namespace's bridge address and its loopback, on the hostPort.
+    expect(wget(`http://${gateway}:18181/index.html`).out).toBe('hello from busybox\n');
+    expect(wget('http://127.0.0.1:18181/index.html').out).toBe('hello from busybox\n');
+    const table = () => sh(['ip', 'netns', 'exec', node!.netns!, 'nft', 'list', 'table', 'ip', 'skiff_hostports']);
+    expect(table().out).toContain(`pod-${uid}`);
+    // The host's own namespace has no such table.
+    expect(sh(['nft', 'list', 'table', 'ip', 'skiff_hostports']).code).not.toBe(0);
+    await cluster!.client.delete(Pods, 'default', 'hostport');
+    await gone('hostport');
+    expect(table().out).not.toContain(`pod-${uid}`);
+    expect(wget(`http://${gateway}:18181/index.html`).code).not.toBe(0);
+  }, 60_000);
+
   it.concurrent('a container that exits 3 is Terminated Error with exit code 3, restarts, then waits in CrashLoopBackOff', async () => {
     await cluster!.client.create(Pods, {
       apiVersion: 'v1',

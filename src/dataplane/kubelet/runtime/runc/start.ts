@@ -84,6 +84,7 @@ export async function startRuncNode(o: RuncNodeOptions): Promise<RunningRuncNode
       clusterDomain: o.clusterDomain,
       images: o.images,
       ...(o.netns ? { nodeNetns: o.netns } : {}),
+      ...(o.log ? { log: o.log } : {}),
     }),
     dataDir: nodeDir(o.dataDir, o.nodeName),
     idPrefix: prefix,
