@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Events, Pods } from '../../src/client/resources.js';
+import { Events, Pods, Services } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
 import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
@@ -235,6 +235,45 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     expect(netnsList()).not.toContain(`${prefix}pod-${ready.metadata!.uid}`);
     await cluster!.client.delete(Pods, 'default', 'hostnet');
     await gone('hostnet');
+  }, 60_000);
+
+  it.concurrent("a container's env: the image env once, HOSTNAME, and the service variables of its namespace's Services", async () => {
+    await cluster!.client.create(Services, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'env-svc', namespace: 'default' },
+      spec: { ports: [{ name: 'web', port: 8080, protocol: 'TCP' }], selector: { app: 'none' } },
+    });
+    const svc = await eventually('env-svc has a cluster IP', async () => {
+      const s = await cluster!.client.get(Services, 'env-svc', 'default');
+      return (s.spec as { clusterIP?: string }).clusterIP ? s : null;
+    });
+    const clusterIP = (svc.spec as { clusterIP: string }).clusterIP;
+    // The node's Service informer has it before the pod starts (containers wait until the informer has listed).
+    await new Promise((r) => setTimeout(r, 500));
+    const pod = await cluster!.client.create(Pods, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'envy', namespace: 'default' },
+      spec: {
+        nodeName: 'n1',
+        terminationGracePeriodSeconds: 1,
+        restartPolicy: 'Never',
+        containers: [{ name: 'envy', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'cat /proc/self/environ | tr "\\0" "\\n"'], env: [{ name: 'OWN', value: 'x' }] }],
+      },
+    });
+    await eventually('envy Succeeded', async () => status(await get('envy')).phase === 'Succeeded', 20_000, 100);
+    const logs = join(dir, 'kubelet', 'n1', 'logs', `default_envy_${pod.metadata!.uid}`, 'envy', '0.log');
+    const env = readFileSync(logs, 'utf8').split('\n').map((l) => /^\S+ stdout F (.*)$/.exec(l)?.[1]).filter((l): l is string => !!l);
+    expect(env.filter((e) => e.startsWith('PATH='))).toEqual(['PATH=/bin']);
+    expect(env).toContain('HOSTNAME=envy');
+    expect(env).toContain('OWN=x');
+    expect(env).toContain(`ENV_SVC_SERVICE_HOST=${clusterIP}`);
+    expect(env).toContain('ENV_SVC_SERVICE_PORT_WEB=8080');
+    expect(new Set(env.map((e) => e.split('=')[0])).size).toBe(env.length);
+    await cluster!.client.delete(Pods, 'default', 'envy');
+    await cluster!.client.delete(Services, 'default', 'env-svc');
+    await gone('envy');
   }, 60_000);
 
   it.concurrent('a privileged container runs with the capabilities this agent holds (runc would refuse more)', async () => {
