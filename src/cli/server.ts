@@ -257,7 +257,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.controllers) {
     controllers = startControllerThread({
       kubeconfig: componentKubeconfig('controller-manager'),
-      options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem },
+      options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem, localPathDir: join(dataDir, 'local-path') },
       onError: (err, context) => log.error({ err, context }, 'controllers'),
     });
   }
