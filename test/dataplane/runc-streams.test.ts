@@ -129,7 +129,9 @@ describe.skipIf(skip !== null)(`kubectl logs/exec/port-forward on a runc node${s
       metadata: { name: 'talk', namespace: 'default' },
       spec: {
         nodeName: 'n1', restartPolicy: 'Never',
-        containers: [{ name: 'c', image: IMAGE, command: ['sh', '-c', 'echo one; echo two >&2; httpd -p 8080 -h /www; sleep 2; echo three; sleep 1'] }],
+        // stdout and stderr are two pipes read apart (as containerd's): lines written the same instant to both may
+        // be logged in either order, so the stderr line comes a moment later.
+        containers: [{ name: 'c', image: IMAGE, command: ['sh', '-c', 'echo one; sleep 0.2; echo two >&2; httpd -p 8080 -h /www; sleep 2; echo three; sleep 1'] }],
       },
     });
     await eventually('talk Running', async () => (await get('talk')).status?.['phase' as never] === 'Running', 60_000, 200);
