@@ -26,6 +26,7 @@ import { garbageCollectorController } from './garbage-collector/controller.js';
 import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { persistentVolumeBinderController } from './persistentvolume/controller.js';
 import { localPathProvisionerController } from './persistentvolume/local-path.js';
+import { pvcProtectionController, pvProtectionController } from './persistentvolume/protection.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
   statefulSetController,
@@ -51,4 +52,6 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   clusterRoleAggregationController,
   persistentVolumeBinderController,
   localPathProvisionerController,
+  pvcProtectionController,
+  pvProtectionController,
 ];

@@ -2,7 +2,7 @@
  * Dynamic provisioning end to end on simulated nodes: a claim of the default class (filled in by the
  * DefaultStorageClass admission step) waits for its first consumer, the pod's node becomes the claim's
  * selected-node, the local-path provisioner makes a hostPath volume pinned to that node, the binder binds both;
- * deleting the claim deletes the volume and its directory. `kubectl get pvc,pv` prints upstream's columns.
+ * a claim in use is held (pvc-protection) until its pod goes, then the volume and its directory are deleted. `kubectl get pvc,pv` prints upstream's columns.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { Events, PersistentVolumeClaims, PersistentVolumes, Pods, StorageClasses
 import type { KubeObject } from '../../../src/client/types.js';
 import { persistentVolumeBinderController } from '../../../src/control/controllers/persistentvolume/controller.js';
 import { localPathProvisionerController } from '../../../src/control/controllers/persistentvolume/local-path.js';
+import { pvcProtectionController, pvProtectionController } from '../../../src/control/controllers/persistentvolume/protection.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../../../src/control/controllers/persistentvolume/types.js';
 import { commandPath } from '../../setup/commands.js';
 import { eventually, startSimulatedCluster, type SimulatedCluster } from '../../support/cluster.js';
@@ -29,8 +30,8 @@ beforeAll(async () => {
   sim = await startSimulatedCluster({
     nodes: { count: 2, namePrefix: 'lp-', cpu: '4', memory: '8Gi' },
     controllers: {
-      available: [persistentVolumeBinderController, localPathProvisionerController],
-      controllers: ['persistentvolume-binder', 'local-path-provisioner'],
+      available: [persistentVolumeBinderController, localPathProvisionerController, pvcProtectionController, pvProtectionController],
+      controllers: ['persistentvolume-binder', 'local-path-provisioner', 'pvc-protection', 'pv-protection'],
       options: { localPathDir: dir },
     },
   });
@@ -118,14 +119,23 @@ describe('local-path provisioning', () => {
     expect(lines[pvHead + 1]!.slice(0, 8)).toEqual([`persistentvolume/${pvName}`, '1Gi', 'RWO', 'Delete', 'Bound', 'default/data', 'local-path', '<unset>']);
   });
 
-  it('deleting the claim deletes its volume and the volume\'s directory', async () => {
+  it('a claim in use outlives its deletion until its pod goes; then the volume and its directory go too', async () => {
     const claim = await c().get<PersistentVolumeClaim>(PersistentVolumeClaims, 'data', 'default');
     const pvName = claim.spec!.volumeName!;
+    expect(claim.metadata?.finalizers).toEqual(['kubernetes.io/pvc-protection']);
+    await eventually('pv-protection finalizer', async () => (await c().get<PersistentVolume>(PersistentVolumes, pvName)).metadata?.finalizers?.includes('kubernetes.io/pv-protection'));
     // What the node made when it mounted the volume.
     mkdirSync(join(dir, pvName), { recursive: true });
     writeFileSync(join(dir, pvName, 'file'), 'data');
-    await c().delete(Pods, 'default', 'user', { gracePeriodSeconds: 0 });
     await c().delete(PersistentVolumeClaims, 'default', 'data');
+    const terminating = await c().get<PersistentVolumeClaim>(PersistentVolumeClaims, 'data', 'default');
+    expect(terminating.metadata?.deletionTimestamp).toBeTruthy();
+    // The pod still runs: the claim, the volume and the data stay.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await c().get<PersistentVolume>(PersistentVolumes, pvName)).status?.phase).toBe('Bound');
+    expect(existsSync(join(dir, pvName, 'file'))).toBe(true);
+    await c().delete(Pods, 'default', 'user', { gracePeriodSeconds: 0 });
+    await eventually('claim deleted', () => gone(PersistentVolumeClaims, 'data', 'default'));
     await eventually('volume deleted', () => gone(PersistentVolumes, pvName));
     expect(existsSync(join(dir, pvName))).toBe(false);
     expect(sim.errors.filter((e) => !/conflict|Conflict|409/.test(e))).toEqual([]);
