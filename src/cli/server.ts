@@ -158,10 +158,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   // client certificate and one per in-process component (its own identity), all signed by the cluster CA, reused
   // across restarts and renewed before expiry.
   let certs: ServerCertificates | null = null;
+  // One local node runs as itself (system:node:<name>); an agent of many simulated nodes keeps the admin's.
+  const localNodeName = nodeSpec?.count === 1 ? (nodeSpec.names?.[0] ?? hostNodeName()) : undefined;
   const components: Component[] = [
     ...(flags.scheduler ? ['scheduler' as const] : []),
     ...(flags.controllers ? ['controller-manager' as const] : []),
     ...(flags.proxyNetns ? ['proxy' as const] : []),
+    ...(localNodeName ? ['node' as const] : []),
   ];
   const servingNames = () => ({
     listenHosts: [host],
@@ -170,7 +173,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     hostname: hostname(),
   });
   if (!flags.insecureHttp) {
-    certs = await loadOrIssueServerCertificates(dataDir, ca, servingNames(), components);
+    certs = await loadOrIssueServerCertificates(dataDir, ca, servingNames(), components, { ...(localNodeName ? { nodeName: localNodeName } : {}) });
     for (const c of [certs.serving, certs.admin, ...Object.values(certs.components)]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
   }
   const authentication = certs
@@ -237,7 +240,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     // kubeconfigs are rewritten (in-process components pick theirs up at their next start).
     rotation = startCertificateRotation({
       everyMs: 12 * 3600_000,
-      check: () => loadOrIssueServerCertificates(dataDir, ca, servingNames(), components),
+      check: () => loadOrIssueServerCertificates(dataDir, ca, servingNames(), components, { ...(localNodeName ? { nodeName: localNodeName } : {}) }),
       apply: (next, renewed) => {
         for (const c of renewed) log.info({ file: c.certPath, reason: c.issued }, 'renewed certificate');
         if (next.serving.issued) useServingCertificate(server.app.server as unknown as TlsServer, next.serving, ca.certPem);
@@ -281,13 +284,13 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   }
   if (nodeSpec && flags.nodeRuntime === 'runc') {
     try {
-      nodeAgent = await startRuncNode({ client: loadKubeconfig(kubeconfig), nodeName: nodeSpec.names?.[0] ?? hostNodeName(), dataDir, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+      nodeAgent = await startRuncNode({ client: loadKubeconfig(componentKubeconfig('node')), nodeName: nodeSpec.names?.[0] ?? hostNodeName(), dataDir, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
     } catch (err) {
       log.error({ err }, 'the runc node did not start');
     }
   } else if (nodeSpec) {
     try {
-      nodeAgent = await startNodeAgent({ client: loadKubeconfig(kubeconfig), spec: nodeSpec, podEvents: flags.podEvents ?? LOCAL_POD_EVENTS_DEFAULT, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
+      nodeAgent = await startNodeAgent({ client: loadKubeconfig(localNodeName ? componentKubeconfig('node') : kubeconfig), spec: nodeSpec, podEvents: flags.podEvents ?? LOCAL_POD_EVENTS_DEFAULT, log: (level, msg, fields) => log[level](fields ?? {}, msg) });
     } catch (err) {
       // The API server stays useful without its local nodes.
       log.error({ err }, 'simulated nodes did not start');

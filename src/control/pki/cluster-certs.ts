@@ -52,19 +52,32 @@ export interface ClusterCertificates {
 }
 
 /** The built-in components that run inside `skiff server`, each with a client certificate of its own. */
-export type Component = 'scheduler' | 'controller-manager' | 'proxy';
-const COMPONENT_SPECS: Record<Component, CertSpec> = { scheduler: SCHEDULER_SPEC, 'controller-manager': CONTROLLER_MANAGER_SPEC, proxy: PROXY_SPEC };
+export type Component = 'scheduler' | 'controller-manager' | 'proxy' | 'node';
+
+function componentSpec(c: Component, nodeName: string | undefined): CertSpec {
+  switch (c) {
+    case 'scheduler': return SCHEDULER_SPEC;
+    case 'controller-manager': return CONTROLLER_MANAGER_SPEC;
+    case 'proxy': return PROXY_SPEC;
+    case 'node':
+      if (!nodeName) throw new Error('a node certificate needs the node name');
+      return nodeSpec(nodeName);
+  }
+}
 
 export interface ServerCertificates extends ClusterCertificates {
   components: Partial<Record<Component, StoredCert>>;
 }
 
-/** The serving, admin and components' certificates in `dataDir`, new keys made in parallel. */
-export async function loadOrIssueServerCertificates(dataDir: string, ca: ClusterCA, names: ServingNames, components: readonly Component[], opts: IssueOptions = {}): Promise<ServerCertificates> {
+/**
+ * The serving, admin and components' certificates in `dataDir`, new keys made in parallel. `node` is the local
+ * node's identity (system:node:<nodeName>, group system:nodes), renewed when the node's name changes.
+ */
+export async function loadOrIssueServerCertificates(dataDir: string, ca: ClusterCA, names: ServingNames, components: readonly Component[], opts: IssueOptions & { nodeName?: string } = {}): Promise<ServerCertificates> {
   const wanted = [
     { name: 'apiserver', spec: servingSpec(names) },
     { name: 'admin', spec: ADMIN_SPEC },
-    ...components.map((c) => ({ name: c, spec: COMPONENT_SPECS[c] })),
+    ...components.map((c) => ({ name: c, spec: componentSpec(c, opts.nodeName) })),
   ];
   const [serving, admin, ...rest] = await loadOrIssueCertificates(dataDir, ca, wanted, opts);
   return { serving: serving!, admin: admin!, components: Object.fromEntries(components.map((c, i) => [c, rest[i]!])) };

@@ -145,4 +145,15 @@ describe('loadOrIssueCertificate', () => {
     expect(again.components.proxy!.issued).toBe('missing');
     expect(again.components.proxy!.cert.subject).toBe('CN=system:kube-proxy');
   });
+
+  it('the local node\'s certificate is system:node:<name> in system:nodes, reissued when the name changes', async () => {
+    const d = mkdtempSync(join(dir, 'node-'));
+    const names = { listenHosts: ['127.0.0.1'], serviceIP: '10.96.0.1' };
+    await expect(loadOrIssueServerCertificates(d, ca, names, ['node'], { now })).rejects.toThrow('a node certificate needs the node name');
+    const a = await loadOrIssueServerCertificates(d, ca, names, ['node'], { now, nodeName: 'vm' });
+    expect(certFacts(a.components.node!.certPem, ca)).toMatchObject({ commonName: 'system:node:vm', organizations: ['system:nodes'] });
+    const b = await loadOrIssueServerCertificates(d, ca, names, ['node'], { now, nodeName: 'box' });
+    expect(b.components.node!.issued).toBe('subject changed');
+    expect(b.components.node!.cert.subject).toBe('O=system:nodes\nCN=system:node:box');
+  });
 });
