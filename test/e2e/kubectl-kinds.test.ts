@@ -73,7 +73,7 @@ kind: StorageClass
 metadata:
   name: standard
   annotations: {storageclass.kubernetes.io/is-default-class: "true"}
-provisioner: rancher.io/local-path
+provisioner: example.com/nfs
 ---
 apiVersion: storage.k8s.io/v1
 kind: CSIDriver
@@ -200,7 +200,7 @@ describe.skipIf(!KUBECTL)('kubectl and the remaining built-in kinds', () => {
     // Beside the local-path class the server bootstraps, also a default.
     const sc = table(k('get', 'sc'));
     expect(sc[0]).toEqual(['NAME', 'PROVISIONER', 'RECLAIMPOLICY', 'VOLUMEBINDINGMODE', 'ALLOWVOLUMEEXPANSION', 'AGE']);
-    expect(sc.find((r) => r[0]!.startsWith('standard'))).toEqual(['standard (default)', 'rancher.io/local-path', 'Delete', 'Immediate', 'false', expect.any(String)]);
+    expect(sc.find((r) => r[0]!.startsWith('standard'))).toEqual(['standard (default)', 'example.com/nfs', 'Delete', 'Immediate', 'false', expect.any(String)]);
     expect(sc.find((r) => r[0]!.startsWith('local-path'))![0]).toBe('local-path (default)');
     expect(table(k('get', 'csidrivers'))).toEqual([
       ['NAME', 'ATTACHREQUIRED', 'PODINFOONMOUNT', 'STORAGECAPACITY', 'TOKENREQUESTS', 'REQUIRESREPUBLISH', 'MODES', 'AGE'],
@@ -232,6 +232,15 @@ describe.skipIf(!KUBECTL)('kubectl and the remaining built-in kinds', () => {
       ['system-node-critical', '2000001000', 'false', 'PreemptLowerPriority'],
     ]);
     expect(table(k('get', 'runtimeclass'))).toEqual([['NAME', 'HANDLER', 'AGE'], ['gvisor', 'runsc', expect.any(String)]]);
+    // Priority admission: a pod's class gives its priority; an unknown class is refused; one default only.
+    k('run', 'urgent', '--image=nginx:1.27', '--overrides={"spec":{"priorityClassName":"high"}}');
+    expect(k('get', 'pod', 'urgent', '-o', 'jsonpath={.spec.priority} {.spec.preemptionPolicy}')).toBe('1000 PreemptLowerPriority');
+    expect(k('run', 'plain', '--image=nginx:1.27') && k('get', 'pod', 'plain', '-o', 'jsonpath={.spec.priority}')).toBe('0');
+    expect(kFail('run', 'lost', '--image=nginx:1.27', '--overrides={"spec":{"priorityClassName":"nope"}}'))
+      .toContain('pods "lost" is forbidden: no PriorityClass with name nope was found');
+    k('patch', 'pc', 'high', '--type=merge', '-p', '{"globalDefault":true}');
+    expect(kFail('create', 'priorityclass', 'another', '--value=5', '--global-default'))
+      .toContain('PriorityClass high is already marked as default. Only one default can exist');
   });
 
   test('kubectl apply over created objects patches them (strategic merge from the published OpenAPI)', () => {
@@ -268,7 +277,7 @@ describe.skipIf(!KUBECTL)('kubectl and the remaining built-in kinds', () => {
   test('an events.k8s.io/v1 Event is the same object as a core/v1 Event', () => {
     expect(k('get', 'ev', 'web.1', '-o', 'jsonpath={.message}|{.involvedObject.name}|{.reportingComponent}')).toBe('scaled web to 3|web|example.com/controller');
     expect(k('get', 'events.v1.events.k8s.io', 'web.1', '-o', 'jsonpath={.apiVersion}|{.note}|{.regarding.kind}')).toBe('events.k8s.io/v1|scaled web to 3|Deployment');
-    const [head, row] = table(k('get', 'events.v1.events.k8s.io'));
+    const [head, row] = table(k('get', 'events.v1.events.k8s.io', '--field-selector', 'regarding.kind=Deployment'));
     expect(head).toEqual(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
     expect(row!.slice(1)).toEqual(['Normal', 'Scaled', 'deployment/web', 'scaled web to 3']);
     expect(k('explain', 'events.regarding', '--api-version=events.k8s.io/v1')).toMatch(/^GROUP:\s+events\.k8s\.io\nKIND:\s+Event\nVERSION:\s+v1\n\nFIELD: regarding <ObjectReference>/m);

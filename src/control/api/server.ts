@@ -12,6 +12,7 @@ import { startMetricsApi, type MetricsOptions } from './metrics/index.js';
 import { WebhookAdmission, engineWebhookSource } from './admission/webhooks.js';
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultStorageClass, engineStorageClassSource } from './admission/default-storage-class.js';
+import { PriorityAdmission, enginePriorityClassSource } from './admission/priority.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
 import { MAX_BODY_BYTES, sendText } from './content.js';
@@ -80,9 +81,10 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     ...opts.engine,
     onError: opts.engine?.onError ?? ((err) => log?.error({ err }, 'watch cache error')),
   });
-  // Built-in admission first (DefaultStorageClass), then the webhooks, on as upstream's
-  // MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
+  // Built-in admission first (Priority, DefaultStorageClass, in upstream's order), then the webhooks, on as
+  // upstream's MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
   engine.admission = new AdmissionChain([
+    new PriorityAdmission(enginePriorityClassSource(engine)),
     new DefaultStorageClass(engineStorageClassSource(engine)),
     ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine))] : []),
   ]);
