@@ -1,7 +1,8 @@
 /**
  * StatefulSet volumeClaimTemplates on simulated nodes with the binder, the local-path provisioner and the
  * garbage collector: each pod gets its Bound claim <template>-<set>-<ordinal> on its node; scaling down keeps the
- * claims (whenScaled Retain) or removes the scaled-down pods' claims (whenScaled Delete).
+ * claims (whenScaled Retain) or removes the scaled-down pods' claims (whenScaled Delete); deleting a set removes its
+ * claims only with whenDeleted Delete.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 const c = () => sim.cluster.client;
-function sts(name: string, whenScaled: string): KubeObject {
+function sts(name: string, policy: { whenDeleted: string; whenScaled: string }): KubeObject {
   return {
     apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace: NS },
     spec: {
@@ -46,7 +47,7 @@ function sts(name: string, whenScaled: string): KubeObject {
       selector: { matchLabels: { app: name } },
       template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox' }], terminationGracePeriodSeconds: 0 } },
       volumeClaimTemplates: [{ metadata: { name: 'www' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
-      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled },
+      persistentVolumeClaimRetentionPolicy: policy,
     },
   };
 }
@@ -55,8 +56,8 @@ const names = (xs: KubeObject[]) => xs.map((x) => x.metadata?.name).sort();
 
 describe('StatefulSet volumeClaimTemplates', () => {
   it('three replicas get three Bound claims, each on its pod\'s node, mounted by the pod', async () => {
-    await c().create(StatefulSets, sts('web', 'Retain'), { namespace: NS });
-    await c().create(StatefulSets, sts('db', 'Delete'), { namespace: NS });
+    await c().create(StatefulSets, sts('web', { whenDeleted: 'Retain', whenScaled: 'Retain' }), { namespace: NS });
+    await c().create(StatefulSets, sts('db', { whenDeleted: 'Delete', whenScaled: 'Delete' }), { namespace: NS });
     for (const app of ['web', 'db']) {
       const claims = await eventually(`${app}: 3 Bound claims`, async () => {
         const cs = await claimsOf(app);
@@ -69,8 +70,9 @@ describe('StatefulSet volumeClaimTemplates', () => {
         expect((pod.spec as { volumes?: unknown[] }).volumes).toContainEqual({ name: 'www', persistentVolumeClaim: { claimName: claim.metadata!.name } });
         expect(claim.spec?.storageClassName).toBe('local-path');
         expect(claim.metadata?.labels).toEqual({ app });
-        // Retain on set deletion: no reference to the set.
-        expect(claim.metadata?.ownerReferences).toBeUndefined();
+        // Retain on set deletion: no reference to the set; Delete: the set is the claim's controller.
+        if (app === 'web') expect(claim.metadata?.ownerReferences).toBeUndefined();
+        else expect(claim.metadata?.ownerReferences).toEqual([expect.objectContaining({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', controller: true })]);
         const pv = await c().get<PersistentVolume>(PersistentVolumes, claim.spec!.volumeName!);
         expect(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0]?.matchExpressions?.[0]?.values).toEqual([pod.spec!.nodeName]);
       }
@@ -93,6 +95,19 @@ describe('StatefulSet volumeClaimTemplates', () => {
       const pvs = (await c().list<PersistentVolume>(PersistentVolumes)).items.filter((v) => v.spec?.claimRef?.name?.startsWith('www-db-'));
       return pvs.length === 1 || null;
     });
+  });
+
+  it('scaling back up makes new claims; deleting a whenDeleted Delete set deletes its claims, a Retain set\'s stay', async () => {
+    await c().patch(StatefulSets, NS, 'db', { spec: { replicas: 3 } }, 'merge');
+    const claims = await eventually('db: 3 Bound claims again', async () => {
+      const cs = await claimsOf('db');
+      return cs.length === 3 && cs.every((x) => x.status?.phase === 'Bound') ? cs : null;
+    }, 20_000);
+    expect(names(claims)).toEqual(['www-db-0', 'www-db-1', 'www-db-2']);
+    await c().delete(StatefulSets, NS, 'db');
+    await c().delete(StatefulSets, NS, 'web');
+    await eventually('db: claims deleted with the set', async () => (await claimsOf('db')).length === 0 || null, 20_000);
+    expect(names(await claimsOf('web'))).toEqual(['www-web-0', 'www-web-1', 'www-web-2']);
     expect(sim.errors.filter((e) => !/conflict|Conflict|409/.test(e))).toEqual([]);
   });
 });

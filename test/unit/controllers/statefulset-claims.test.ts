@@ -1,6 +1,6 @@
 /** A StatefulSet's claims: names and labels, the pod's volumes, and the retention policy as owner references (stateful_set_utils_test.go in spirit). */
 import { describe, expect, it } from 'vitest';
-import { claimOwnerUpToDate, claimsFor, retentionPolicy, withClaimOwnerRefs, withStorage } from '../../../src/control/controllers/statefulset/claims.js';
+import { claimIsStale, claimOwnerUpToDate, claimsFor, retentionPolicy, withClaimOwnerRefs, withStorage } from '../../../src/control/controllers/statefulset/claims.js';
 import type { StatefulSetLike } from '../../../src/control/controllers/statefulset/decide.js';
 import type { Pod } from '../../../src/control/controllers/shared/pod-util.js';
 import type { PersistentVolumeClaim } from '../../../src/control/controllers/persistentvolume/types.js';
@@ -69,5 +69,15 @@ describe('volumeClaimTemplates', () => {
     expect(claimOwnerUpToDate(stale, s, pod(0))).toBe(true);
     // A reference to the set without controller: true is fixed.
     expect(claimOwnerUpToDate(claim(0, { ownerReferences: [{ ...setRef, controller: false }] }), s, pod(0))).toBe(false);
+  });
+
+  it('a claim still owned by an earlier pod of the same name is stale, unless claims are retained on scale-down', () => {
+    const s = set(3, { whenScaled: 'Delete' });
+    const old = claim(2, { ownerReferences: [podRef(2)] });
+    const fresh = { ...pod(2), metadata: { ...pod(2).metadata, uid: undefined } } as Pod;
+    expect(claimIsStale(old, s, fresh)).toBe(true);
+    expect(claimIsStale(old, s, pod(2))).toBe(false);
+    expect(claimIsStale(claim(2), s, fresh)).toBe(false);
+    expect(claimIsStale(old, set(3), fresh)).toBe(false);
   });
 });

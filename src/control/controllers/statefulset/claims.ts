@@ -103,3 +103,13 @@ export function withClaimOwnerRefs(claim: PersistentVolumeClaim, set: StatefulSe
   else delete metadata.ownerReferences;
   return { ...claim, metadata };
 }
+
+/**
+ * PodClaimIsStale: with whenScaled Retain claims are meant to be reused and never stale; otherwise a claim that
+ * references a pod of this name with another uid (an earlier pod, deleted) is about to be collected, and the
+ * pod must not be created on it.
+ */
+export function claimIsStale(claim: PersistentVolumeClaim, set: StatefulSetLike, pod: Pod): boolean {
+  if (retentionPolicy(set).whenScaled === RETAIN) return false;
+  return hasStaleOwnerRef(claim, pod, POD_GVK);
+}

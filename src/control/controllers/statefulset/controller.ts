@@ -28,7 +28,7 @@ import {
   type Action, type StatefulSetLike, type StatefulSetStatus,
 } from './decide.js';
 import { chooseCurrentRevision, chooseUpdateRevision, newRevision } from './revisions.js';
-import { claimOwnerUpToDate, claimsFor, withClaimOwnerRefs, withStorage } from './claims.js';
+import { claimIsStale, claimOwnerUpToDate, claimsFor, withClaimOwnerRefs, withStorage } from './claims.js';
 import type { PersistentVolumeClaim } from '../persistentvolume/types.js';
 
 const COMPONENT = 'statefulset-controller';
@@ -66,6 +66,13 @@ export class StatefulSetController implements Controller {
       },
       onDelete: (p) => this.onPod(p),
     });
+    // A claim of a set's template that goes may be what a pod waits for (a stale claim, one being deleted).
+    const onClaim = (claim: PersistentVolumeClaim): void => {
+      for (const s of this.sets.lister.list(claim.metadata?.namespace ?? '')) {
+        if ((s.spec?.volumeClaimTemplates ?? []).length > 0 && selectorMatches(selectorOf(s), claim.metadata?.labels)) this.queue.add(keyOf(s));
+      }
+    };
+    this.claims.addEventHandler({ onUpdate: (_o, c) => { if (c.metadata?.deletionTimestamp) onClaim(c); }, onDelete: onClaim });
     const ownerOf = (rev: ControllerRevision): void => {
       const s = this.resolve(rev.metadata?.namespace ?? '', controllerOf(rev));
       if (s) this.queue.add(keyOf(s));
@@ -160,6 +167,8 @@ export class StatefulSetController implements Controller {
     const verb = a.type;
     try {
       if (a.type === 'create') {
+        // A claim still owned by an earlier pod of this name (whenScaled Delete) is about to go: wait for it.
+        if (this.hasStaleClaim(set, a.pod)) return;
         await this.createClaims(set, a.pod);
         try {
           await this.ctx.client.create(Pods, withStorage(set, a.pod), { namespace: ns });
@@ -212,6 +221,15 @@ export class StatefulSetController implements Controller {
       }
       this.ctx.event(COMPONENT, set, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${set.metadata?.name ?? ''} success`);
     }
+  }
+
+  /** PodClaimIsStale, from the cache (a claim's deletion requeues the set). */
+  private hasStaleClaim(set: Set, pod: Pod): boolean {
+    const ns = set.metadata?.namespace ?? '';
+    return claimsFor(set, ordinalOf(pod)).some(({ claim }) => {
+      const cur = this.claims.lister.get(ns, claim.metadata?.name ?? '');
+      return cur !== undefined && claimIsStale(cur, set, pod);
+    });
   }
 
   /**
