@@ -39,8 +39,9 @@ export function registerControllerManagerCommand(program: Command): Command {
     .option('--cluster-cidr <cidr>', "pods' range, carved into node podCIDRs", '10.244.0.0/16')
     .option('--node-cidr-mask-size <n>', 'prefix length of each node podCIDR', (v: string) => Number(v), 24)
     .option('--listen <host:port>', 'serve /metrics and /healthz here', parseListen, { host: '127.0.0.1', port: 10257 })
+    .option('--local-path-dir <dir>', 'where the local-path provisioner makes volumes (skiff server: <data-dir>/local-path)', '/var/lib/skiff/local-path')
     .option('--root-ca-file <file>', 'the cluster CA (PEM) published as kube-root-ca.crt in every namespace (skiff server: <data-dir>/ca.crt)')
-    .action(async (o: { kubeconfig: string; controllers: string[]; leaderElect: boolean; clusterCidr: string; nodeCidrMaskSize: number; listen: { host: string; port: number }; rootCaFile?: string }, cmd: Command) => {
+    .action(async (o: { kubeconfig: string; controllers: string[]; leaderElect: boolean; clusterCidr: string; nodeCidrMaskSize: number; listen: { host: string; port: number }; rootCaFile?: string; localPathDir: string }, cmd: Command) => {
       let rootCA: string | undefined;
       try {
         rootCA = o.rootCaFile ? readFileSync(o.rootCaFile, 'utf8') : undefined;
@@ -52,7 +53,7 @@ export function registerControllerManagerCommand(program: Command): Command {
         kubeconfig: o.kubeconfig,
         controllers: o.controllers,
         leaderElect: o.leaderElect,
-        options: { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, ...(rootCA ? { rootCA } : {}) },
+        options: { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, localPathDir: o.localPathDir, ...(rootCA ? { rootCA } : {}) },
         metricsListen: o.listen,
         onError: (err, ctx) => console.error(`controller-manager: ${ctx}: ${(err as Error).message ?? String(err)}`),
       });
