@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { startControllerManager } from '../control/controllers/start.js';
 import { CONTROLLERS } from '../control/controllers/index.js';
 import { selectControllers } from '../control/controllers/selection.js';
+import { DEFAULT_LOCAL_PATH_DIR } from '../control/controllers/persistentvolume/local-path-volume.js';
 import { parseListen } from './server.js';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -39,7 +40,7 @@ export function registerControllerManagerCommand(program: Command): Command {
     .option('--cluster-cidr <cidr>', "pods' range, carved into node podCIDRs", '10.244.0.0/16')
     .option('--node-cidr-mask-size <n>', 'prefix length of each node podCIDR', (v: string) => Number(v), 24)
     .option('--listen <host:port>', 'serve /metrics and /healthz here', parseListen, { host: '127.0.0.1', port: 10257 })
-    .option('--local-path-dir <dir>', 'where the local-path provisioner makes volumes (skiff server: <data-dir>/local-path)', '/var/lib/skiff/local-path')
+    .option('--local-path-dir <dir>', 'where the local-path provisioner makes volumes (skiff server: <data-dir>/local-path)', DEFAULT_LOCAL_PATH_DIR)
     .option('--root-ca-file <file>', 'the cluster CA (PEM) published as kube-root-ca.crt in every namespace (skiff server: <data-dir>/ca.crt)')
     .action(async (o: { kubeconfig: string; controllers: string[]; leaderElect: boolean; clusterCidr: string; nodeCidrMaskSize: number; listen: { host: string; port: number }; rootCaFile?: string; localPathDir: string }, cmd: Command) => {
       let rootCA: string | undefined;
