@@ -20,7 +20,6 @@ interface Verified {
   notAfter: number;
   /** The user, an error from the chain check, or null for a certificate without a CN. */
   outcome: { user: UserInfo } | { error: string } | null;
-  cert: X509Certificate | null;
 }
 
 const colonHex = (bytes: string | undefined): string =>
@@ -84,7 +83,7 @@ export class ClientCertAuthenticator implements Authenticator {
   }
 
   private verify(der: Buffer): Verified {
-    const fail = (why: string): Verified => ({ notBefore: 0, notAfter: 0, cert: null, outcome: { error: `verifying certificate ${certificateIdentifier(der)} failed: x509: ${why}` } });
+    const fail = (why: string): Verified => ({ notBefore: 0, notAfter: 0, outcome: { error: `verifying certificate ${certificateIdentifier(der)} failed: x509: ${why}` } });
     let cert: X509Certificate;
     try {
       cert = new X509Certificate(der);
@@ -98,7 +97,6 @@ export class ClientCertAuthenticator implements Authenticator {
     return {
       notBefore: Date.parse(cert.validFrom),
       notAfter: Date.parse(cert.validTo),
-      cert,
       outcome: cn ? { user: { name: cn, groups: orgs } } : null,
     };
   }
