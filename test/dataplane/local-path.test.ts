@@ -2,7 +2,8 @@
  * A PVC on local-path keeps its data across pods, on one real node as root: a real API server, the binder, the
  * local-path provisioner and pvc/pv-protection (a controller manager), and the node agent with the runc driver.
  * A pod writes into its claim (default class, WaitForFirstConsumer: provisioned on the pod's node), goes; a
- * second pod reads the same file. Deleting the claim then removes the directory. Everything is named
+ * second pod reads the same file. Deleting the claim then removes the directory. A generic ephemeral volume is
+ * mounted from the claim the ephemeral-volume controller makes. Everything is named
  * `skiff-t-<run>…` and removed in afterAll, also on failure.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import type { KubeObject } from '../../src/client/types.js';
 import { persistentVolumeBinderController } from '../../src/control/controllers/persistentvolume/controller.js';
 import { localPathProvisionerController } from '../../src/control/controllers/persistentvolume/local-path.js';
 import { pvcProtectionController, pvProtectionController } from '../../src/control/controllers/persistentvolume/protection.js';
+import { ephemeralVolumeController } from '../../src/control/controllers/persistentvolume/ephemeral.js';
 import type { PersistentVolumeClaim } from '../../src/control/controllers/persistentvolume/types.js';
 import { startControllerManager, type RunningControllerManager } from '../../src/control/controllers/start.js';
 import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
@@ -60,7 +62,7 @@ describe.skipIf(skip !== null)(`local-path on a runc node${skip ? ` (skipped: ${
     expect(await new ImageStore({ root: join(dir, 'images') }).load(layout)).toEqual([IMAGE]);
     cm = await startControllerManager({
       client: cluster.newClient('skiff-t-controllers'),
-      available: [persistentVolumeBinderController, localPathProvisionerController, pvcProtectionController, pvProtectionController],
+      available: [persistentVolumeBinderController, localPathProvisionerController, pvcProtectionController, pvProtectionController, ephemeralVolumeController],
       controllers: ['*'],
       leaderElect: false,
       options: { localPathDir: join(dir, 'local-path') },
@@ -151,4 +153,19 @@ describe.skipIf(skip !== null)(`local-path on a runc node${skip ? ` (skipped: ${
     expect(existsSync(path)).toBe(false);
     expect(errors.filter((e) => !/conflict|Conflict|409/.test(e))).toEqual([]);
   }, 90_000);
+
+  it('a generic ephemeral volume is mounted from its claim <pod>-<volume>', async () => {
+    const c = cluster!.client;
+    await c.create(Pods, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'eph', namespace: 'default' },
+      spec: {
+        nodeName: 'n1', restartPolicy: 'Never', terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo scratch > /data/f'], volumeMounts: [{ name: 'scratch', mountPath: '/data' }] }],
+        volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '16Mi' } } } } } }],
+      },
+    }, { namespace: 'default' });
+    expect(await finished('eph')).toBe('Succeeded');
+    const claim = await c.get<PersistentVolumeClaim>(PersistentVolumeClaims, 'eph-scratch', 'default');
+    expect(readFileSync(join(dir, 'local-path', claim.spec!.volumeName!, 'f'), 'utf8')).toBe('scratch\n');
+  }, 60_000);
 });

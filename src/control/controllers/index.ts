@@ -27,6 +27,7 @@ import { clusterRoleAggregationController } from './clusterrole-aggregation.js';
 import { persistentVolumeBinderController } from './persistentvolume/controller.js';
 import { localPathProvisionerController } from './persistentvolume/local-path.js';
 import { pvcProtectionController, pvProtectionController } from './persistentvolume/protection.js';
+import { ephemeralVolumeController } from './persistentvolume/ephemeral.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
   statefulSetController,
@@ -54,4 +55,5 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   localPathProvisionerController,
   pvcProtectionController,
   pvProtectionController,
+  ephemeralVolumeController,
 ];

@@ -16,6 +16,8 @@ import type { KubeObject } from '../../../src/client/types.js';
 import { persistentVolumeBinderController } from '../../../src/control/controllers/persistentvolume/controller.js';
 import { localPathProvisionerController } from '../../../src/control/controllers/persistentvolume/local-path.js';
 import { pvcProtectionController, pvProtectionController } from '../../../src/control/controllers/persistentvolume/protection.js';
+import { ephemeralVolumeController } from '../../../src/control/controllers/persistentvolume/ephemeral.js';
+import { garbageCollectorController } from '../../../src/control/controllers/garbage-collector/controller.js';
 import type { PersistentVolume, PersistentVolumeClaim } from '../../../src/control/controllers/persistentvolume/types.js';
 import { commandPath } from '../../setup/commands.js';
 import { eventually, startSimulatedCluster, type SimulatedCluster } from '../../support/cluster.js';
@@ -30,8 +32,8 @@ beforeAll(async () => {
   sim = await startSimulatedCluster({
     nodes: { count: 2, namePrefix: 'lp-', cpu: '4', memory: '8Gi' },
     controllers: {
-      available: [persistentVolumeBinderController, localPathProvisionerController, pvcProtectionController, pvProtectionController],
-      controllers: ['persistentvolume-binder', 'local-path-provisioner', 'pvc-protection', 'pv-protection'],
+      available: [persistentVolumeBinderController, localPathProvisionerController, pvcProtectionController, pvProtectionController, ephemeralVolumeController, garbageCollectorController],
+      controllers: ['*'],
       options: { localPathDir: dir },
     },
   });
@@ -139,5 +141,22 @@ describe('local-path provisioning', () => {
     await eventually('volume deleted', () => gone(PersistentVolumes, pvName));
     expect(existsSync(join(dir, pvName))).toBe(false);
     expect(sim.errors.filter((e) => !/conflict|Conflict|409/.test(e))).toEqual([]);
+  });
+
+  it('a generic ephemeral volume gets a claim <pod>-<volume> that lives and goes with its pod', async () => {
+    await c().create(Pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'eph', namespace: 'default' }, spec: {
+      containers: [{ name: 'c', image: 'busybox' }], terminationGracePeriodSeconds: 0,
+      volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } } }],
+    } }, { namespace: 'default' });
+    const claim = await eventually('eph-scratch Bound', async () => {
+      const x = await c().get<PersistentVolumeClaim>(PersistentVolumeClaims, 'eph-scratch', 'default');
+      return x.status?.phase === 'Bound' ? x : null;
+    });
+    const pod = await c().get<KubeObject & { spec?: { nodeName?: string } }>(Pods, 'eph', 'default');
+    expect(claim.metadata?.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'eph', uid: pod.metadata!.uid, controller: true, blockOwnerDeletion: true }]);
+    expect(claim.spec?.storageClassName).toBe('local-path');
+    await c().delete(Pods, 'default', 'eph', { gracePeriodSeconds: 0 });
+    await eventually('claim collected with its pod', () => gone(PersistentVolumeClaims, 'eph-scratch', 'default'));
+    await eventually('its volume deleted', () => gone(PersistentVolumes, claim.spec!.volumeName!));
   });
 });

@@ -23,12 +23,16 @@ import {
 } from './binder.js';
 import { claimKey, claimRefKey, PV_CONTROLLER_COMPONENT, type PersistentVolume, type PersistentVolumeClaim, type StorageClass } from './types.js';
 
-/** Pod index: the `namespace/claim` keys of the claims a pod's volumes name. */
+/** Pod index: the `namespace/claim` keys of the claims a pod's volumes name (generic ephemeral ones `<pod>-<volume>`). */
 export const POD_CLAIMS_INDEX = 'pvc';
 export function podClaimKeys(pod: Pod): string[] {
   const ns = pod.metadata?.namespace ?? '';
-  const vols = (pod.spec as { volumes?: { persistentVolumeClaim?: { claimName?: string } }[] } | undefined)?.volumes ?? [];
-  return vols.flatMap((v) => (v.persistentVolumeClaim?.claimName ? [`${ns}/${v.persistentVolumeClaim.claimName}`] : []));
+  const vols = (pod.spec as { volumes?: { name: string; persistentVolumeClaim?: { claimName?: string }; ephemeral?: unknown }[] } | undefined)?.volumes ?? [];
+  return vols.flatMap((v) => {
+    if (v.persistentVolumeClaim?.claimName) return [`${ns}/${v.persistentVolumeClaim.claimName}`];
+    if (v.ephemeral) return [`${ns}/${pod.metadata?.name ?? ''}-${v.name}`];
+    return [];
+  });
 }
 
 const rv = (o: KubeObject | undefined): number => Number(o?.metadata?.resourceVersion ?? 0) || 0;

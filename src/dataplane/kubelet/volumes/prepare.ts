@@ -110,7 +110,7 @@ async function ensureTmpfs(mounter: Mounter, dir: string, size: number): Promise
   if (!mounts.includes(dir)) await mounter.mountTmpfs(dir, size);
 }
 
-function kindOf(v: Volume): PluginKind | 'hostPath' | 'persistentVolumeClaim' | undefined {
+function kindOf(v: Volume): PluginKind | 'hostPath' | 'persistentVolumeClaim' | 'ephemeral' | undefined {
   if (v.emptyDir) return 'emptyDir';
   if (v.configMap) return 'configMap';
   if (v.secret) return 'secret';
@@ -118,6 +118,7 @@ function kindOf(v: Volume): PluginKind | 'hostPath' | 'persistentVolumeClaim' | 
   if (v.projected) return 'projected';
   if (v.hostPath) return 'hostPath';
   if (v.persistentVolumeClaim) return 'persistentVolumeClaim';
+  if (v.ephemeral) return 'ephemeral';
   return undefined;
 }
 
@@ -229,8 +230,16 @@ export async function prepareVolumes(
           prepared.set(v.name, { name: v.name, hostPath: bound.path, readOnly: claim.readOnly === true || bound.readOnly === true });
           break;
         }
+        case 'ephemeral': {
+          // A generic ephemeral volume is the claim `<pod>-<volume>` the ephemeral-volume controller made.
+          const claimName = `${pod.metadata?.name ?? ''}-${v.name}`;
+          const bound = opts.claimPath ? await opts.claimPath(ns, claimName) : undefined;
+          if (!bound) throw new Error(`persistentvolumeclaim "${claimName}" is not bound to a volume on this node`);
+          prepared.set(v.name, { name: v.name, hostPath: bound.path, readOnly: bound.readOnly === true });
+          break;
+        }
         default:
-          throw new Error('volume type is not supported by this node (emptyDir, configMap, secret, downwardAPI, projected, hostPath, persistentVolumeClaim are)');
+          throw new Error('volume type is not supported by this node (emptyDir, configMap, secret, downwardAPI, projected, hostPath, persistentVolumeClaim, ephemeral are)');
       }
     } catch (err) {
       failures.push({ volume: v.name, message: setUpFailedMessage(v.name, err instanceof Error ? err.message : String(err)) });
