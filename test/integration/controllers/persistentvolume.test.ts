@@ -87,4 +87,19 @@ describe('persistentvolume-binder', () => {
     expect(lost['status']).toEqual({ phase: 'Lost' });
     expect(phase(await c().get(PersistentVolumeClaims, 'orphan', 'default'))).toBe('Pending');
   });
+
+  it('a claim created while no class was default gets the default class once one exists (retroactive assignment)', async () => {
+    await c().delete(StorageClasses, undefined, 'local-path');
+    await c().create(PersistentVolumeClaims, pvc('classless', '1Gi', 'manual', { storageClassName: undefined }));
+    const created = await c().get(PersistentVolumeClaims, 'classless', 'default');
+    expect((created['spec'] as { storageClassName?: string }).storageClassName).toBeUndefined();
+    await c().create(StorageClasses, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'fast', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'example.com/fast' });
+    const claim = await eventually('class assigned', async () => {
+      const x = await c().get(PersistentVolumeClaims, 'classless', 'default');
+      return (x['spec'] as { storageClassName?: string }).storageClassName === 'fast' ? x : null;
+    });
+    // Then provisioning is asked of the class's (external) provisioner, as for any claim of that class.
+    await eventually('marked for its provisioner', async () => (await c().get(PersistentVolumeClaims, 'classless', 'default')).metadata?.annotations?.['volume.kubernetes.io/storage-provisioner'] === 'example.com/fast');
+    expect(claim.metadata?.name).toBe('classless');
+  });
 });

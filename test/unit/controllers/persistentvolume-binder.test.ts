@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../src/control/controllers/shared/pod-util.js';
 import {
-  claimBoundTo, claimForProvisioner, claimStatus, decideClaim, decideVolume, findBestMatch, reclaimOf, volumeBoundTo, volumePhase, volumeUnbound,
+  claimBoundTo, claimForProvisioner, claimStatus, decideClaim, defaultClass, decideVolume, findBestMatch, reclaimOf, volumeBoundTo, volumePhase, volumeUnbound,
   type ClaimContext,
 } from '../../../src/control/controllers/persistentvolume/binder.js';
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../../src/control/controllers/persistentvolume/types.js';
@@ -82,6 +82,17 @@ describe('decideClaim (unit test sets 1-3)', () => {
     expect(decideClaim(claim, ctxOf([]))).toMatchObject({ kind: 'status', phase: 'Pending', event: { type: 'Warning', reason: 'ProvisioningFailed', message: 'storageclass.storage.k8s.io "standard" not found' } });
     expect(decideClaim(claim, ctxOf([], [sc('standard', { provisioner: 'kubernetes.io/no-provisioner' })]))).toMatchObject({ kind: 'status', event: { reason: 'ProvisioningFailed', message: 'no provisionable volume plugin matched' } });
     expect(decideClaim(pvc('d', '1Gi', { storageClassName: '' }), ctxOf([]))).toMatchObject({ kind: 'status', phase: 'Pending', event: { reason: 'FailedBinding', message: 'no persistent volumes available for this claim and no storage class is set' } });
+  });
+
+  it('1: a claim with no class at all gets the default class first (retroactive assignment); "" stays classless', () => {
+    const older = { ...sc('old', { metadata: { name: 'old', creationTimestamp: '2026-01-01T00:00:00Z', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } }) };
+    const newer = { ...sc('new', { metadata: { name: 'new', creationTimestamp: '2026-02-01T00:00:00Z', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } }) };
+    expect(defaultClass([older, newer, sc('plain')])?.metadata?.name).toBe('new');
+    const ctx = { ...ctxOf([]), storageClasses: [older, newer] };
+    expect(decideClaim(pvc('d', '1Gi', { storageClassName: undefined }), ctx)).toEqual({ kind: 'assignClass', className: 'new' });
+    expect(decideClaim(pvc('d', '1Gi', { storageClassName: '' }), ctx)).toMatchObject({ kind: 'status', event: { reason: 'FailedBinding' } });
+    expect(decideClaim(pvc('d', '1Gi', { storageClassName: undefined }, { 'volume.beta.kubernetes.io/storage-class': 'x' }), ctx)).not.toMatchObject({ kind: 'assignClass' });
+    expect(decideClaim(pvc('d', '1Gi', { storageClassName: undefined }), { ...ctxOf([]), storageClasses: [sc('plain')] })).toMatchObject({ kind: 'status', event: { reason: 'FailedBinding' } });
   });
 
   it('1: WaitForFirstConsumer waits for a consumer, then for its scheduling, then selects its node', () => {

@@ -14,8 +14,8 @@ import { parseQuantityScaled } from '../../scheduler/quantity.js';
 import { labelSelectorMatches } from '../shared/selector.js';
 import type { Pod } from '../shared/pod-util.js';
 import {
-  ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_DYNAMICALLY_PROVISIONED, ANN_SELECTED_NODE,
-  ANN_STORAGE_PROVISIONER, claimClass, claimKey, claimRefKey, hasAnnotation, isDelayBindingMode, isVolumeBoundToClaim, volumeClass, YES,
+  ANN_BETA_STORAGE_CLASS, ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_DYNAMICALLY_PROVISIONED, ANN_SELECTED_NODE,
+  ANN_STORAGE_PROVISIONER, claimClass, claimKey, claimRefKey, hasAnnotation, isDefaultClass, isDelayBindingMode, isVolumeBoundToClaim, volumeClass, YES,
   type PersistentVolume, type PersistentVolumeClaim, type StorageClass,
 } from './types.js';
 
@@ -94,6 +94,8 @@ export type ClaimDecision =
   | { kind: 'provision'; provisioner: string; event: BinderEvent }
   /** Play the scheduler's part for WaitForFirstConsumer: annotate the claim with its consumer's node. */
   | { kind: 'selectNode'; node: string }
+  /** Retroactive default class: a claim created with no class (before any default existed) gets the default's. */
+  | { kind: 'assignClass'; className: string }
   | { kind: 'error'; message: string };
 
 export interface ClaimContext {
@@ -102,7 +104,20 @@ export interface ClaimContext {
   storageClass(name: string): StorageClass | undefined;
   /** Pods in the claim's namespace whose volumes name the claim. */
   podsUsing(claim: PersistentVolumeClaim): readonly Pod[];
+  /** Every StorageClass (for the default one); absent: no retroactive class assignment. */
+  storageClasses?: readonly StorageClass[];
 }
+
+/** GetDefaultClass: the newest class marked default (ties by name), or undefined. */
+export function defaultClass(classes: readonly StorageClass[]): StorageClass | undefined {
+  return classes.filter(isDefaultClass).sort((a, b) =>
+    (Date.parse(b.metadata?.creationTimestamp ?? '') || 0) - (Date.parse(a.metadata?.creationTimestamp ?? '') || 0)
+    || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))[0];
+}
+
+/** PersistentVolumeClaimHasClass: spec.storageClassName set (even to "") or the beta annotation present. */
+const hasClass = (c: PersistentVolumeClaim): boolean =>
+  (c.spec?.storageClassName !== undefined && c.spec?.storageClassName !== null) || c.metadata?.annotations?.[ANN_BETA_STORAGE_CLASS] !== undefined;
 
 const CLAIM_PROVISIONERS = [ANN_STORAGE_PROVISIONER, ANN_BETA_STORAGE_PROVISIONER];
 /** Provisioners upstream builds in (kubernetes.io/…); Skiff has none, so they are reported as unmatched. */
@@ -125,6 +140,10 @@ export function decideClaim(claim: PersistentVolumeClaim, ctx: ClaimContext): Cl
 }
 
 function decideUnboundClaim(claim: PersistentVolumeClaim, ctx: ClaimContext): ClaimDecision {
+  if (ctx.storageClasses && !hasClass(claim)) {
+    const def = defaultClass(ctx.storageClasses);
+    if (def?.metadata?.name) return { kind: 'assignClass', className: def.metadata.name };
+  }
   const volumeName = claim.spec?.volumeName;
   if (volumeName) {
     // The user asked for this volume.

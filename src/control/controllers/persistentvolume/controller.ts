@@ -141,6 +141,7 @@ export class PersistentVolumeBinder implements Controller {
       volumes,
       storageClass: (n) => this.classes.lister.get(undefined, n),
       podsUsing: (c) => this.pods.indexer.byIndex(POD_CLAIMS_INDEX, claimKey(c)),
+      storageClasses: this.classes.lister.list(),
     });
     switch (decision.kind) {
       case 'bind':
@@ -158,6 +159,11 @@ export class PersistentVolumeBinder implements Controller {
         this.event(cur, decision.event);
         const next = claimStatus(cur, 'Pending');
         if (next) await this.writeClaimStatus(next);
+        return;
+      }
+      case 'assignClass': {
+        // The update's event syncs the claim again, now with its class.
+        await this.writeClaim({ ...claim, spec: { ...(claim.spec ?? {}), storageClassName: decision.className } });
         return;
       }
       case 'selectNode': {
