@@ -182,7 +182,8 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     s.resize(90, 33);
     await new Promise((r) => setTimeout(r, 150));
     const see = async (text: string): Promise<void> => {
-      for (let i = 0; i < 250 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 20));
+      // Up to 20 s: a loaded machine starts python's pty and runc exec slowly; a broken terminal still fails.
+      for (let i = 0; i < 1000 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 20));
       expect(screen).toContain(text);
     };
     s.stdin!.write('echo "$TERM"; tty; stty size\n');
@@ -294,7 +295,8 @@ describe.skipIf(skip !== null)('RuncRuntime (runc, root)', () => {
     let screen = '';
     tty.stdout.on('data', (b: Buffer) => (screen += b.toString()));
     const see = async (text: string): Promise<void> => {
-      for (let i = 0; i < 250 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 20));
+      // Up to 20 s: a loaded machine starts python's pty and runc exec slowly; a broken terminal still fails.
+      for (let i = 0; i < 1000 && !screen.includes(text); i++) await new Promise((r) => setTimeout(r, 20));
       expect(screen).toContain(text);
     };
     await see('# '); // type after the prompt, as a person would: earlier input may meet a terminal not yet set up
