@@ -7,8 +7,7 @@
  * `skiff-t-<run>…` and removed in afterAll, also on failure.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +24,7 @@ import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet
 import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
 import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
 import { addImage, type FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
-import { runcSkipReason, runPrefix } from './runc-fixture.js';
+import { runcSkipReason, runPrefix, cleanUpRuncNode } from './runc-fixture.js';
 
 const skip = realNodeSkipReason() ?? runcSkipReason();
 const IMAGE = 'skiff.test/busybox:1';
@@ -83,29 +82,7 @@ describe.skipIf(skip !== null)(`local-path on a runc node${skip ? ` (skipped: ${
     await node?.stop().catch(() => undefined);
     await cm?.stop().catch(() => undefined);
     await cluster?.close().catch(() => undefined);
-    if (!dir) return;
-    const runcRoot = join(dir, 'kubelet', 'n1', 'runtime', 'runc');
-    for (const id of sh(['runc', '--root', runcRoot, 'list', '-q']).out.split('\n').filter((x) => x.startsWith(prefix))) sh(['runc', '--root', runcRoot, 'delete', '-f', id]);
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
-    for (const m of mounts.sort((a, b) => b.length - a.length)) sh(['umount', '-l', m]);
-    for (const ns of sh(['ip', 'netns', 'list']).out.split('\n').map((l) => l.split(' ')[0]!)) if (ns?.startsWith(prefix)) sh(['ip', 'netns', 'del', ns]);
-    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':')[2] ?? '/');
-    const walk = (d: string): void => {
-      let kids: string[] = [];
-      try {
-        kids = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
-      } catch {
-        return;
-      }
-      for (const k of kids) walk(k);
-      try {
-        rmdirSync(d);
-      } catch {
-        /* not there or busy */
-      }
-    };
-    for (const base of readdirSync('/sys/fs/cgroup')) for (const p of new Set(['/', ...own])) walk(join('/sys/fs/cgroup', base, p, `${prefix}pods`));
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await cleanUpRuncNode(dir, prefix);
   }, 60_000);
 
   const podObj = (name: string, script: string): KubeObject => ({

@@ -3,8 +3,8 @@
  * when runc cannot run here, and a minimal OCI spec. Everything a test creates is named `skiff-t-<run>…`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commandPath } from '../setup/commands.js';
 
@@ -41,4 +41,35 @@ export function sh(argv: string[]): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * What a test's runc node (node name `node`, data dir `dir`) may leave behind, removed in order: containers known
+ * to its runc root, mounts under the data dir, network namespaces named `<prefix>…`, its pods' cgroups
+ * (depth first: rmdir only removes empty ones), then the data dir. For afterAll: never throws.
+ */
+export async function cleanUpRuncNode(dir: string, prefix: string, node = 'n1'): Promise<void> {
+  const run = (argv: string[]): string => spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' }).stdout ?? '';
+  const runcRoot = join(dir, 'kubelet', node, 'runtime', 'runc');
+  for (const id of run(['runc', '--root', runcRoot, 'list', '-q']).split('\n')) if (id.startsWith(prefix)) run(['runc', '--root', runcRoot, 'delete', '-f', id]);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
+  for (const m of mounts.sort((a, b) => b.length - a.length)) run(['umount', '-l', m]);
+  for (const ns of run(['ip', 'netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '')) if (ns.startsWith(prefix)) run(['ip', 'netns', 'del', ns]);
+  const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':')[2] ?? '/');
+  const walk = (d: string): void => {
+    let kids: string[] = [];
+    try {
+      kids = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+    } catch {
+      return;
+    }
+    for (const k of kids) walk(k);
+    try {
+      rmdirSync(d);
+    } catch {
+      /* not there or busy */
+    }
+  };
+  for (const base of readdirSync('/sys/fs/cgroup')) for (const p of new Set(['/', ...own])) walk(join('/sys/fs/cgroup', base, p, `${prefix}pods`));
+  await rm(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtempSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet
 import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
 import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
 import { addImage, type FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
-import { runcSkipReason, runPrefix } from './runc-fixture.js';
+import { runcSkipReason, runPrefix, cleanUpRuncNode } from './runc-fixture.js';
 
 const skip = realNodeSkipReason() ?? runcSkipReason() ?? (existsSync('/usr/bin/kubectl') ? null : 'no /usr/bin/kubectl');
 const IMAGE = 'skiff.test/busybox:1';
@@ -42,7 +42,6 @@ function sh(argv: string[]): { code: number; out: string } {
   return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
-const netnsList = (): string[] => sh(['ip', 'netns', 'list']).out.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
 
 describe.skipIf(skip !== null)(`kubectl logs/exec/port-forward on a runc node${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const run = runPrefix();
@@ -65,37 +64,7 @@ describe.skipIf(skip !== null)(`kubectl logs/exec/port-forward on a runc node${s
   afterAll(async () => {
     await node?.stop().catch(() => undefined);
     await cluster?.close().catch(() => undefined);
-    if (!dir) return;
-    // Containers still known to this node's runc root, then mounts under the data dir, namespaces, cgroups, files.
-    const runcRoot = join(dir, 'kubelet', 'n1', 'runtime', 'runc');
-    const ids = sh(['runc', '--root', runcRoot, 'list', '-q']).out.split('\n').filter((id) => id.startsWith(prefix));
-    for (const id of ids) sh(['runc', '--root', runcRoot, 'delete', '-f', id]);
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dir));
-    for (const m of mounts.sort((a, b) => b.length - a.length)) sh(['umount', '-l', m]);
-    for (const ns of netnsList()) if (ns.startsWith(prefix)) sh(['ip', 'netns', 'del', ns]);
-    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').map((l) => l.split(':')[2] ?? '/');
-    for (const base of readdirSync('/sys/fs/cgroup')) {
-      for (const p of new Set(['/', ...own])) {
-        const top = join('/sys/fs/cgroup', base, p, `${prefix}pods`);
-        // Depth first: pod<uid>/<container> dirs, then pod dirs, then the top (rmdir only removes empty cgroups).
-        const walk = (d: string): void => {
-          let kids: string[] = [];
-          try {
-            kids = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
-          } catch {
-            return;
-          }
-          for (const k of kids) walk(k);
-          try {
-            rmdirSync(d);
-          } catch {
-            /* not there or busy */
-          }
-        };
-        walk(top);
-      }
-    }
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await cleanUpRuncNode(dir, prefix);
   }, 60_000);
 
   function startNode(): Promise<RunningRuncNode> {
