@@ -232,7 +232,8 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
         containers: [{ name: 'envy', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'cat /proc/self/environ | tr "\\0" "\\n"'], env: [{ name: 'OWN', value: 'x' }] }],
       },
     });
-    await eventually('envy Succeeded', async () => status(await get('envy')).phase === 'Succeeded', 20_000, 100);
+    // 45 s: the pod first waits for the node's Services informer to list; beside the full suite it took over 20 s.
+    await eventually('envy Succeeded', async () => status(await get('envy')).phase === 'Succeeded', 45_000, 100);
     const logs = join(dir, 'kubelet', 'n1', 'logs', `default_envy_${pod.metadata!.uid}`, 'envy', '0.log');
     const env = readFileSync(logs, 'utf8').split('\n').map((l) => /^\S+ stdout F (.*)$/.exec(l)?.[1]).filter((l): l is string => !!l);
     expect(env.filter((e) => e.startsWith('PATH='))).toEqual(['PATH=/bin']);
