@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commandPath } from '../setup/commands.js';
+import type { FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
 
 export const BUSYBOX = '/bin/busybox';
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'tail', 'head', 'ls', 'id', 'env', 'readlink', 'true', 'false', 'ip', 'hostname', 'pwd', 'yes', 'dd', 'wc', 'grep', 'tr', 'touch', 'tty', 'stty'];
@@ -72,4 +73,20 @@ export async function cleanUpRuncNode(dir: string, prefix: string, node = 'n1'):
   };
   for (const base of readdirSync('/sys/fs/cgroup')) for (const p of new Set(['/', ...own])) walk(join('/sys/fs/cgroup', base, p, `${prefix}pods`));
   await rm(dir, { recursive: true, force: true });
+}
+
+const IMAGE_APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false', 'readlink', '[', 'rm', 'head', 'tr', 'hostname'];
+
+/** One image layer from /bin/busybox with its applets, users and a /www page: what the runc node tests run. */
+export function busyboxImageLayer(): FixtureEntry[] {
+  return [
+    { name: 'bin/', type: 'directory' },
+    { name: 'bin/busybox', body: readFileSync(BUSYBOX), mode: 0o755 },
+    ...IMAGE_APPLETS.map((a): FixtureEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
+    ...['proc/', 'sys/', 'dev/', 'etc/', 'www/'].map((d): FixtureEntry => ({ name: d, type: 'directory' })),
+    { name: 'tmp/', type: 'directory', mode: 0o1777 },
+    { name: 'etc/passwd', body: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' },
+    { name: 'etc/group', body: 'root:x:0:\nnogroup:x:65534:\n' },
+    { name: 'www/index.html', body: 'hello from busybox\n' },
+  ];
 }

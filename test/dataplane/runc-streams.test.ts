@@ -5,7 +5,7 @@
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,26 +16,12 @@ import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
 import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
 import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
-import { addImage, type FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
-import { runcSkipReason, runPrefix, cleanUpRuncNode } from './runc-fixture.js';
+import { addImage } from '../unit/kubelet/images/oci-fixture.js';
+import { runcSkipReason, runPrefix, cleanUpRuncNode, busyboxImageLayer } from './runc-fixture.js';
 
 const skip = realNodeSkipReason() ?? runcSkipReason() ?? (existsSync('/usr/bin/kubectl') ? null : 'no /usr/bin/kubectl');
 const IMAGE = 'skiff.test/busybox:1';
 const POD_CIDR = '10.244.78.0/24';
-const APPLETS = ['sh', 'httpd', 'echo', 'cat', 'sleep', 'mkdir', 'wget', 'ls', 'true', 'false', 'readlink', '[', 'rm', 'head', 'tr', 'hostname'];
-
-async function busyboxImageLayer(): Promise<FixtureEntry[]> {
-  return [
-    { name: 'bin/', type: 'directory' },
-    { name: 'bin/busybox', body: readFileSync('/bin/busybox'), mode: 0o755 },
-    ...APPLETS.map((a): FixtureEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
-    ...['proc/', 'sys/', 'dev/', 'etc/', 'www/'].map((d): FixtureEntry => ({ name: d, type: 'directory' })),
-    { name: 'tmp/', type: 'directory', mode: 0o1777 },
-    { name: 'etc/passwd', body: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' },
-    { name: 'etc/group', body: 'root:x:0:\nnogroup:x:65534:\n' },
-    { name: 'www/index.html', body: 'hello from busybox\n' },
-  ];
-}
 
 function sh(argv: string[]): { code: number; out: string } {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
@@ -54,7 +40,7 @@ describe.skipIf(skip !== null)(`kubectl logs/exec/port-forward on a runc node${s
     dir = mkdtempSync(join(tmpdir(), 'skiff-t-runc-node-'));
     cluster = await startTestCluster();
     const layout = join(dir, 'layout');
-    await addImage(layout, { refName: IMAGE, layers: [await busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
+    await addImage(layout, { refName: IMAGE, layers: [busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
     const loaded = await new ImageStore({ root: join(dir, 'images') }).load(layout);
     expect(loaded).toEqual([IMAGE]);
     node = await startNode();
