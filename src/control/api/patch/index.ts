@@ -1,8 +1,8 @@
 /**
  * PATCH bodies, by Content-Type, applied to a stored object. Pure: `original` and `patch` are never changed.
  * The result's metadata and every top-level member the patch names are its own; other top-level members (a
- * pod's spec under a status patch) are shared with `original`, which callers treat as read-only. Server-side apply (application/apply-patch+yaml) is apply/'s
- * serverSideApply, which the routes call for that type.
+ * pod's spec under a status patch) are shared with `original`, which callers treat as read-only. Server-side
+ * apply (application/apply-patch+yaml) is apply/'s serverSideApply, which the routes call for that type.
  */
 import type { KubeObject } from '../resource.js';
 import { definitionSchema } from '../schema/index.js';

@@ -14,19 +14,7 @@ import { encodeText } from './stored-form.js';
 import type { WriteOptions } from './write-options.js';
 import { mutate, validate as validateAdmission, type AdmissionContext } from './admission.js';
 
-const replacements = new WeakSet<(current: KubeObject) => KubeObject>();
-
-/**
- * A guaranteedUpdate mutation that ignores the current object and returns `make()` (a PUT's body): it is handed
- * the current object itself rather than a deep copy (which costs ~20 us for a small Lease once its field keys,
- * such as the owner's uid in managedFields, differ from object to object).
- */
-export function replacement(make: () => KubeObject): (current: KubeObject) => KubeObject {
-  const mutate = () => make();
-  replacements.add(mutate);
-  return mutate;
-}
-
+/** Mutations handed the current object itself, never a deep copy: they do not modify it. */
 const readOnly = new WeakSet<(current: KubeObject) => KubeObject>();
 
 /**
@@ -36,6 +24,15 @@ const readOnly = new WeakSet<(current: KubeObject) => KubeObject>();
 export function leavesCurrent(mutate: (current: KubeObject) => KubeObject): (current: KubeObject) => KubeObject {
   readOnly.add(mutate);
   return mutate;
+}
+
+/**
+ * A guaranteedUpdate mutation that ignores the current object and returns `make()` (a PUT's body): it is handed
+ * the current object itself rather than a deep copy (which costs ~20 us for a small Lease once its field keys,
+ * such as the owner's uid in managedFields, differ from object to object).
+ */
+export function replacement(make: () => KubeObject): (current: KubeObject) => KubeObject {
+  return leavesCurrent(() => make());
 }
 
 export const isLeavingCurrent = (mutate: (current: KubeObject) => KubeObject): boolean => readOnly.has(mutate);
@@ -81,7 +78,7 @@ export async function guaranteedUpdate(
       modRevision = kv.modRevision;
     }
     // A replacement (a PUT's body) never reads the current object, a patch never changes it: no copy of it.
-    const desired = replacements.has(mutate) || isLeavingCurrent(mutate) ? mutate(current) : mutate(cloneJson(current));
+    const desired = isLeavingCurrent(mutate) ? mutate(current) : mutate(cloneJson(current));
     const wantRV = desired.metadata?.resourceVersion;
     if (wantRV && wantRV !== current.metadata!.resourceVersion) {
       if (cached) continue;
