@@ -32,8 +32,8 @@ export interface Entry {
   object: KubeObject;
   /**
    * JSON of `object`, held only by a list's entries read from storage (rawEntry), whose object is parsed on
-   * first use. The cache's entries keep none: at 150,000 pods it was ~585 MB; lists serialise, and an event's JSON is made
-   * once for all its watchers.
+   * first use. The cache's entries keep none: at 150,000 pods it was ~585 MB; lists serialise, and an event's
+   * JSON is made once for all its watchers.
    */
   json?: string;
 }
@@ -146,7 +146,7 @@ export class WatchCache {
   private async init(): Promise<void> {
     const res = await this.store.list(this.prefix);
     this.items.clear();
-    for (const kv of res.items) this.items.set(kv.key, decodedEntry(kv).entry);
+    for (const kv of res.items) this.items.set(kv.key, { key: kv.key, object: decodeKV(kv) });
     this.sortedKeys = null;
     this.revision = res.revision;
     this.oldest = res.revision;

@@ -12,7 +12,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { groupVersion, storageOf, storagePrefix, type KubeObject, type ResourceType } from '../resource.js';
-import type { WatchCache, CacheEvent, Subscription } from './cache.js';
+import { entryJson, type WatchCache, type CacheEvent, type Subscription } from './cache.js';
 import { ApiError, internalError, type Status } from '../status.js';
 
 export interface WatchParams {
@@ -163,7 +163,7 @@ export async function serveWatch(
       const snapshot = cache.list(prefix);
       const at = cache.revision;
       for (const e of snapshot) {
-        if (p.match(e.object)) write(line('ADDED', p.render ? objectJson(e.object) : (e.json ??= JSON.stringify(e.object))));
+        if (p.match(e.object)) write(line('ADDED', p.render ? objectJson(e.object) : entryJson(e)));
       }
       lastRV = at;
       // The end-of-initial-events bookmark is a bookmark: only for watchers that allow them (as the cacher).
