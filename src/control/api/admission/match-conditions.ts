@@ -4,31 +4,12 @@
  * (@bufbuild/cel with the strings extension and Kubernetes' lists library). JSON integers are CEL ints, other
  * numbers doubles. Not there: `authorizer` (no authorisation yet) and upstream's cost limits.
  */
-import { celEnv, isCelError, parse, plan, type CelResult } from '@bufbuild/cel';
-import { strings } from '@bufbuild/cel/ext';
-import { kubernetesLists } from '../crd/cel-lists.js';
-
-type Program = (bindings: Record<string, unknown>) => CelResult;
+import { isCelError } from '@bufbuild/cel';
+import { compile } from '../crd/cel.js';
 
 export interface MatchCondition {
   name?: string;
   expression?: string;
-}
-
-const env = celEnv({ funcs: [...strings, ...kubernetesLists] });
-const programs = new Map<string, Program | Error>();
-
-function compile(expr: string): Program | Error {
-  let p = programs.get(expr);
-  if (!p) {
-    try {
-      p = plan(env, parse(expr)) as unknown as Program;
-    } catch (err) {
-      p = err instanceof Error ? err : new Error(String(err));
-    }
-    programs.set(expr, p);
-  }
-  return p;
 }
 
 /** Why `expr` does not compile (upstream refuses such expressions when they are stored), or null. */

@@ -15,19 +15,19 @@ import type { FieldError } from '../resource.js';
 import { invalid } from '../validation/errors.js';
 import { child, index, isObject, itemsOf, type JSONSchemaProps, type ValidationRule } from './schema/types.js';
 
-type Program = (bindings: Record<string, unknown>) => CelResult;
+export type CelProgram = (bindings: Record<string, unknown>) => CelResult;
+type Program = CelProgram;
 
 // Kubernetes' CEL environment includes the strings extension (lowerAscii, split, join, replace, format, …) and its lists library.
 const env = celEnv({ funcs: [...strings, ...kubernetesLists] });
 const programs = new Map<string, Program | Error>();
 
-/** Compiles once per expression text; an Error when it does not parse. */
-function compile(expr: string): Program | Error {
+/** Compiles once per expression text (Kubernetes' environment); an Error when it does not parse. Also admission's. */
+export function compile(expr: string): Program | Error {
   let p = programs.get(expr);
   if (!p) {
     try {
-      const run = plan(env, parse(expr)) as unknown as Program;
-      p = run;
+      p = plan(env, parse(expr)) as unknown as Program;
     } catch (err) {
       p = err instanceof Error ? err : new Error(String(err));
     }
