@@ -13,6 +13,7 @@ import { WebhookAdmission, engineWebhookSource } from './admission/webhooks.js';
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultStorageClass, engineStorageClassSource } from './admission/default-storage-class.js';
 import { PriorityAdmission, enginePriorityClassSource } from './admission/priority.js';
+import { ValidatingAdmissionPolicyAdmission, enginePolicySource } from './admission/validating-policy.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
 import { MAX_BODY_BYTES, sendText } from './content.js';
@@ -87,6 +88,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     new PriorityAdmission(enginePriorityClassSource(engine)),
     new DefaultStorageClass(engineStorageClassSource(engine)),
     ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine))] : []),
+    new ValidatingAdmissionPolicyAdmission(enginePolicySource(engine)),
   ]);
   const watches = new WatchSet();
   const now = opts.engine?.now ?? (() => new Date());

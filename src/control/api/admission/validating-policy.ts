@@ -1,0 +1,259 @@
+/**
+ * ValidatingAdmissionPolicy (upstream's in-process CEL admission): each binding whose policy exists applies when
+ * the request matches the policy's matchConstraints and the binding's matchResources; the policy's
+ * matchConditions must then all hold; its validations run over `object`, `oldObject`, `request`, `params` (the
+ * binding's paramRef resolved against the policy's paramKind, once per matching param object),
+ * `namespaceObject` and `variables`. A false validation is handled by the binding's validationActions: Deny
+ * refuses the request (the validation's reason, Invalid by default, with upstream's wording), Warn adds a Warning.
+ * Errors (a missing param, an expression that fails) obey the policy's failurePolicy. Variables are evaluated
+ * eagerly in order (upstream evaluates them lazily: a failing variable no expression uses fails nothing here
+ * either, but an expression using it reports a missing key instead of the variable's error). Not done: the
+ * `authorizer` variable, Audit annotations (Audit is accepted and ignored), type checking into the policy's
+ * status, cost limits.
+ */
+import { isCelError } from '@bufbuild/cel';
+import type { LabelSelector } from '../../../client/types.js';
+import { compile } from '../crd/cel.js';
+import type { KubeObject, ResourceType } from '../resource.js';
+import { ApiError, qualified } from '../status.js';
+import { selectorMatches } from '../validation/selectors.js';
+import { toCel } from './match-conditions.js';
+import { admissionReview } from './webhook-client.js';
+import { ruleMatches, webhookMatches, type WebhookRule } from './webhook-rules.js';
+import type { Admission, AdmissionAttributes } from './types.js';
+
+interface NamedRule extends WebhookRule { resourceNames?: string[] }
+interface MatchResources {
+  namespaceSelector?: LabelSelector;
+  objectSelector?: LabelSelector;
+  resourceRules?: NamedRule[];
+  excludeResourceRules?: NamedRule[];
+}
+interface Validation { expression?: string; message?: string; messageExpression?: string; reason?: string }
+interface PolicySpec {
+  failurePolicy?: string;
+  paramKind?: { apiVersion?: string; kind?: string };
+  matchConstraints?: MatchResources;
+  validations?: Validation[];
+  matchConditions?: Array<{ name?: string; expression?: string }>;
+  variables?: Array<{ name?: string; expression?: string }>;
+}
+interface BindingSpec {
+  policyName?: string;
+  paramRef?: { name?: string; namespace?: string; selector?: LabelSelector; parameterNotFoundAction?: string };
+  matchResources?: MatchResources;
+  validationActions?: string[];
+}
+
+/** What the plugin reads: policies and bindings, a namespace, and param objects of a kind. */
+export interface PolicySource {
+  policies(): Promise<KubeObject[]>;
+  bindings(): Promise<KubeObject[]>;
+  namespace(name: string): Promise<KubeObject | undefined>;
+  /** The served resource of a paramKind, or undefined when no such kind is served. */
+  paramResource(apiVersion: string, kind: string): ResourceType | undefined;
+  /** Objects of `r` in `namespace` ('' for all or cluster-scoped) named `name` or, without a name, all of them. */
+  params(r: ResourceType, namespace: string, name: string | undefined): Promise<KubeObject[]>;
+}
+
+const EXEMPT_GROUP = 'admissionregistration.k8s.io';
+const CODES: Record<string, number> = { Unauthorized: 401, Forbidden: 403, RequestEntityTooLarge: 413, Invalid: 422 };
+/** Upstream's MaxEvaluatedMessageExpressionSizeBytes. */
+const MAX_MESSAGE_BYTES = 5 * 1024;
+
+/** Why a policy did not admit: a failed validation (with its reason) or an error (failurePolicy decides). */
+interface Failure { message: string; reason: string; error: boolean }
+
+function nameMatches(rule: NamedRule, name: string): boolean {
+  return !rule.resourceNames?.length || rule.resourceNames.includes(name);
+}
+
+/** Whether `mr` selects the request (pure): a rule matches, no exclude rule does, and the selectors match. */
+export function matchResourcesMatch(mr: MatchResources | undefined, a: AdmissionAttributes, nsLabels: Record<string, string> | undefined, requireRules: boolean): boolean {
+  const rules = mr?.resourceRules ?? [];
+  // A binding without matchResources (or without rules) matches everything its policy matches.
+  const anyRule = rules.length === 0 && !requireRules
+    ? [{ operations: ['*'], apiGroups: ['*'], apiVersions: ['*'], resources: ['*/*'] }]
+    : rules.filter((r) => nameMatches(r, a.name));
+  if (!webhookMatches({ name: '', rules: anyRule, namespaceSelector: mr?.namespaceSelector, objectSelector: mr?.objectSelector }, a, nsLabels)) return false;
+  return !(mr?.excludeResourceRules ?? []).some((r) => nameMatches(r, a.name) && ruleMatches(r, a));
+}
+
+type Bindings = Record<string, unknown>;
+const nameOf = (o: KubeObject): string => o.metadata?.name ?? '';
+
+function evaluate(expr: string | undefined, vars: Bindings): { value: unknown } | { error: string } {
+  const program = compile(expr ?? '');
+  if (program instanceof Error) return { error: `compilation failed: ${program.message}` };
+  const out = program(vars);
+  if (isCelError(out)) return { error: out.message };
+  return { value: out };
+}
+
+/** The message of a false validation, as upstream picks it: messageExpression, message, or the expression. */
+function messageOf(v: Validation, vars: Bindings): string {
+  if (v.messageExpression) {
+    const r = evaluate(v.messageExpression, vars);
+    if ('value' in r && typeof r.value === 'string') {
+      const m = r.value.trim();
+      if (m && Buffer.byteLength(m) <= MAX_MESSAGE_BYTES && !m.includes('\n')) return m;
+    }
+  }
+  return v.message?.trim() || `failed expression: ${(v.expression ?? '').trim()}`;
+}
+
+/**
+ * Every failure of one policy for one set of bindings (pure apart from CEL): matchConditions first (any false:
+ * no failures; an error is a failure), then variables, then each validation.
+ */
+export function evaluatePolicy(spec: PolicySpec, base: Bindings): Failure[] {
+  const vars: Bindings = { ...base, variables: {} };
+  for (const c of spec.matchConditions ?? []) {
+    const r = evaluate(c.expression, vars);
+    if ('error' in r) return [{ message: `failed to evaluate match condition ${JSON.stringify(c.name ?? '')}: ${r.error}`, reason: 'Invalid', error: true }];
+    if (r.value !== true) {
+      if (typeof r.value !== 'boolean') return [{ message: `match condition ${JSON.stringify(c.name ?? '')} did not evaluate to a bool`, reason: 'Invalid', error: true }];
+      return [];
+    }
+  }
+  const variables: Record<string, unknown> = {};
+  for (const v of spec.variables ?? []) {
+    const r = evaluate(v.expression, { ...vars, variables });
+    if ('value' in r && v.name) variables[v.name] = r.value;
+  }
+  vars['variables'] = variables;
+  const failures: Failure[] = [];
+  for (const v of spec.validations ?? []) {
+    const r = evaluate(v.expression, vars);
+    if ('error' in r) failures.push({ message: `expression '${v.expression ?? ''}' resulted in error: ${r.error}`, reason: 'Invalid', error: true });
+    else if (r.value !== true) failures.push({ message: messageOf(v, vars), reason: v.reason || 'Invalid', error: false });
+  }
+  return failures;
+}
+
+export class ValidatingAdmissionPolicyAdmission implements Admission {
+  constructor(private readonly source: PolicySource) {}
+
+  async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
+    return a.object;
+  }
+
+  async validate(a: AdmissionAttributes): Promise<void> {
+    if (a.resource.group === EXEMPT_GROUP || a.operation === 'CONNECT') return;
+    const bindings = await this.source.bindings();
+    if (bindings.length === 0) return;
+    const policies = new Map((await this.source.policies()).map((p) => [nameOf(p), p]));
+    let nsObject: KubeObject | undefined;
+    let nsRead = false;
+    const namespaceObject = async (): Promise<KubeObject | undefined> => {
+      if (!nsRead && a.namespace && a.resource.namespaced) nsObject = await this.source.namespace(a.namespace);
+      nsRead = true;
+      return nsObject;
+    };
+    let base: Bindings | undefined;
+    for (const b of [...bindings].sort((x, y) => nameOf(x).localeCompare(nameOf(y)))) {
+      const bspec = (b['spec'] ?? {}) as BindingSpec;
+      const policy = policies.get(bspec.policyName ?? '');
+      if (!policy) continue;
+      const spec = (policy['spec'] ?? {}) as PolicySpec;
+      const nsLabels = (await namespaceObject())?.metadata?.labels ?? undefined;
+      const matchTarget = a.resource.group === '' && a.resource.plural === 'namespaces' ? undefined : nsLabels;
+      if (!matchResourcesMatch(spec.matchConstraints, a, matchTarget, true)) continue;
+      if (!matchResourcesMatch(bspec.matchResources, a, matchTarget, false)) continue;
+      base ??= {
+        object: toCel(a.object), oldObject: toCel(a.oldObject),
+        request: toCel(admissionReview(a, '')['request']), namespaceObject: toCel((await namespaceObject()) ?? null),
+      };
+      const failures: Failure[] = [];
+      const params = await this.paramsFor(spec, bspec, a);
+      if ('error' in params) failures.push({ message: params.error, reason: 'Invalid', error: true });
+      else for (const p of params.objects) failures.push(...evaluatePolicy(spec, { ...base, params: toCel(p) }));
+      this.enforce(failures, spec, bspec, nameOf(policy), nameOf(b), a);
+    }
+  }
+
+  /** The param objects the binding evaluates against ([null] without paramKind), or why there are none. */
+  private async paramsFor(spec: PolicySpec, b: BindingSpec, a: AdmissionAttributes): Promise<{ objects: (KubeObject | null)[] } | { error: string }> {
+    if (!spec.paramKind) return { objects: [null] };
+    const r = this.source.paramResource(spec.paramKind.apiVersion ?? '', spec.paramKind.kind ?? '');
+    if (!r) return { error: `failed to configure policy: failed to find resource referenced by paramKind: '${spec.paramKind.apiVersion ?? ''}, Kind=${spec.paramKind.kind ?? ''}'` };
+    const ref = b.paramRef;
+    if (!ref) return { error: 'failed to configure binding: no paramRef specified' };
+    let ns = '';
+    if (r.namespaced) {
+      ns = ref.namespace ?? (a.resource.namespaced ? a.namespace ?? '' : '');
+      if (!ns) return { error: 'failed to configure binding: cannot use namespaced paramRef in policy binding that matches cluster-scoped resources' };
+    }
+    const found = ref.name
+      ? await this.source.params(r, ns, ref.name)
+      : (await this.source.params(r, ns, undefined)).filter((o) => selectorMatches(ref.selector ?? {}, o.metadata?.labels ?? {}));
+    if (found.length > 0) return { objects: found };
+    if (ref.parameterNotFoundAction === 'Allow') return { objects: [] };
+    return { error: 'no params found for policy binding with `Deny` parameterNotFoundAction' };
+  }
+
+  private enforce(failures: Failure[], spec: PolicySpec, b: BindingSpec, policy: string, binding: string, a: AdmissionAttributes): void {
+    const actions = b.validationActions ?? [];
+    for (const f of failures) {
+      // failurePolicy Ignore drops errors; validations that were false are always enforced.
+      if (f.error && spec.failurePolicy === 'Ignore') continue;
+      if (actions.includes('Warn')) a.warnings?.push(`Validation failed for ValidatingAdmissionPolicy '${policy}' with binding '${binding}': ${f.message}`);
+      if (actions.includes('Deny')) throw policyDenial(a, policy, binding, f);
+    }
+  }
+}
+
+/** Upstream's admission.NewForbidden wording, with the validation's reason and its code. */
+function policyDenial(a: AdmissionAttributes, policy: string, binding: string, f: Failure): ApiError {
+  const message = `ValidatingAdmissionPolicy '${policy}' with binding '${binding}' denied request: ${f.message}`;
+  const name = a.name || a.object?.metadata?.name || '';
+  const resource = qualified({ group: a.resource.group, resource: a.resource.plural });
+  const text = name ? `${resource} ${JSON.stringify(name)} is forbidden: ${message}` : `${resource} is forbidden: ${message}`;
+  return new ApiError(CODES[f.reason] ?? 422, f.reason, text, {
+    ...(a.resource.group ? { group: a.resource.group } : {}), kind: a.resource.plural, ...(name ? { name } : {}), causes: [{ message }],
+  });
+}
+
+/** The plugin's source from the API server's own watch caches. */
+export interface PolicyEngineLike {
+  readonly registry: {
+    lookup(group: string, version: string, plural: string): ResourceType | undefined;
+    byApiVersionKind(apiVersion: string, kind: string): ResourceType | undefined;
+  };
+  cache(r: ResourceType): {
+    waitFresh(timeoutMs?: number): Promise<boolean>;
+    list(): { object: KubeObject }[];
+    get(key: string): { object: KubeObject } | undefined;
+    readonly prefix: string;
+  };
+}
+
+export function enginePolicySource(engine: PolicyEngineLike): PolicySource {
+  const all = async (r: ResourceType | undefined): Promise<KubeObject[]> => {
+    if (!r) return [];
+    const c = engine.cache(r);
+    await c.waitFresh();
+    return c.list().map((e) => e.object);
+  };
+  return {
+    policies: () => all(engine.registry.lookup(EXEMPT_GROUP, 'v1', 'validatingadmissionpolicies')),
+    bindings: () => all(engine.registry.lookup(EXEMPT_GROUP, 'v1', 'validatingadmissionpolicybindings')),
+    async namespace(name) {
+      const r = engine.registry.lookup('', 'v1', 'namespaces');
+      if (!r) return undefined;
+      const c = engine.cache(r);
+      await c.waitFresh();
+      return c.get(`${c.prefix}${name}`)?.object;
+    },
+    paramResource: (apiVersion, kind) => engine.registry.byApiVersionKind(apiVersion, kind),
+    async params(r, namespace, name) {
+      const c = engine.cache(r);
+      await c.waitFresh();
+      if (name !== undefined) {
+        const o = c.get(`${c.prefix}${namespace ? `${namespace}/` : ''}${name}`)?.object;
+        return o ? [o] : [];
+      }
+      return c.list().map((e) => e.object).filter((o) => !namespace || o.metadata?.namespace === namespace);
+    },
+  };
+}
