@@ -27,6 +27,13 @@ import { WatchSet } from './watch/stream.js';
 import { startCustomResources } from './crd/index.js';
 import { installAuthentication, registerAuthenticationApi, unsecuredChain, type AuthenticationChain } from './auth/index.js';
 import { authenticationResources } from './auth/kinds.js';
+import { BearerTokenAuthenticator } from './auth/bearer.js';
+import { ServiceAccountAdmission, engineServiceAccountSource } from './admission/service-account.js';
+import {
+  engineServiceAccountObjects, registerServiceAccountApi, serviceAccountAuthenticator, type ServiceAccountTokenConfig,
+} from './serviceaccount/index.js';
+import { EncryptedStore } from '../storage/encryption/store.js';
+import type { EncryptionConfig } from '../storage/encryption/config.js';
 
 export interface ServerOptions {
   store: Store;
@@ -61,6 +68,13 @@ export interface ServerOptions {
   https?: HttpsOptions;
   /** Who each request is (auth/); absent: every request is system:unsecured, as upstream's old insecure port. */
   authentication?: AuthenticationChain;
+  /**
+   * ServiceAccount tokens: TokenRequest (serviceaccounts/token), issuer discovery, and the token authenticator added
+   * after `authentication`'s own; `admission: true` also runs the ServiceAccount admission plugin.
+   */
+  serviceAccounts?: ServiceAccountTokenConfig;
+  /** Encryption at rest (kube-apiserver's --encryption-provider-config): the store is wrapped to encrypt what it names. */
+  encryption?: EncryptionConfig;
 }
 
 export interface ApiServer {
@@ -77,7 +91,9 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   // authentication.k8s.io's reviews (answered by auth/reviews.ts) are served unless the caller chose the kinds.
   if (!opts.resources) registry.replace(() => false, authenticationResources);
   const log = opts.logger;
-  const engine = new ObjectEngine(opts.store, registry, {
+  // Encryption sits between the engine and the backend: the engine and the watch cache see plaintext.
+  const store = opts.encryption ? new EncryptedStore(opts.store, opts.encryption) : opts.store;
+  const engine = new ObjectEngine(store, registry, {
     gcFinalizers: opts.gcFinalizers ?? true,
     ...opts.engine,
     onError: opts.engine?.onError ?? ((err) => log?.error({ err }, 'watch cache error')),
@@ -85,6 +101,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   // Built-in admission first (Priority, DefaultStorageClass, in upstream's order), then the webhooks, on as
   // upstream's MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
   engine.admission = new AdmissionChain([
+    ...(opts.serviceAccounts?.admission ? [new ServiceAccountAdmission(engineServiceAccountSource(engine))] : []),
     new PriorityAdmission(enginePriorityClassSource(engine)),
     new DefaultStorageClass(engineStorageClassSource(engine)),
     ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine))] : []),
@@ -143,7 +160,12 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   });
 
   // Authentication runs on every request before its handler; the reviews answer who a caller or a token is.
-  const authentication = opts.authentication ?? unsecuredChain();
+  const baseAuthentication = opts.authentication ?? unsecuredChain();
+  const saObjects = opts.serviceAccounts ? engineServiceAccountObjects(engine) : undefined;
+  const authentication = opts.serviceAccounts && saObjects
+    ? baseAuthentication.extendedWith([new BearerTokenAuthenticator([serviceAccountAuthenticator(opts.serviceAccounts, saObjects, now)])])
+    : baseAuthentication;
+  if (opts.serviceAccounts && saObjects) registerServiceAccountApi(app, opts.serviceAccounts, saObjects, now);
   installAuthentication(app, authentication, { onRefused: (reason, req) => log?.debug({ reason, url: req.url }, 'Unable to authenticate the request') });
   registerAuthenticationApi(app, authentication, { now });
 

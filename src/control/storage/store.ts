@@ -90,6 +90,11 @@ export interface Store {
   watch(prefix: string, fromRevision: number): Watch;
   compact(revision: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional (a transforming store such as encryption/): true when the value of `key` at this modRevision is kept
+   * in a form the store no longer writes (an old key), so an update must store it again even when unchanged.
+   */
+  isStale?(key: string, modRevision: number): boolean;
 }
 
 export class CompactedError extends Error {

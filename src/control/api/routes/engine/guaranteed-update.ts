@@ -97,7 +97,8 @@ export async function guaranteedUpdate(
       release();
       return obj;
     }
-    if (sameObject(current, obj)) {
+    // An unchanged object is not written again, unless storage holds it in a stale form (encrypted with an old key).
+    if (sameObject(current, obj) && !ctx.store.isStale?.(key, modRevision)) {
       release();
       // The cache's object is shared with every reader: callers get their own.
       return cached ? cloneJson(current) : current;
