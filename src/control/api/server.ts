@@ -13,6 +13,7 @@ import { WebhookAdmission, engineWebhookSource } from './admission/webhooks.js';
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultStorageClass, engineStorageClassSource } from './admission/default-storage-class.js';
 import { PriorityAdmission, enginePriorityClassSource } from './admission/priority.js';
+import { PodSecurityAdmission, enginePodSecuritySource } from './admission/pod-security.js';
 import { ValidatingAdmissionPolicyAdmission, enginePolicySource } from './admission/validating-policy.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
@@ -102,6 +103,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   // upstream's MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
   engine.admission = new AdmissionChain([
     ...(opts.serviceAccounts?.admission ? [new ServiceAccountAdmission(engineServiceAccountSource(engine))] : []),
+    new PodSecurityAdmission(enginePodSecuritySource(engine)),
     new PriorityAdmission(enginePriorityClassSource(engine)),
     new DefaultStorageClass(engineStorageClassSource(engine)),
     ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine))] : []),

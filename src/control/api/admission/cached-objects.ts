@@ -1,0 +1,45 @@
+/**
+ * Stored objects as admission plugins read them: from the engine's watch caches (upstream's plugins read their
+ * informers), waiting only until the cache has seen this server's own writes. One namespace's objects come from
+ * a prefix scan of the cache, not a full list.
+ */
+import type { KubeObject, ResourceType } from '../resource.js';
+
+/** The part of the ObjectEngine the plugins need. */
+export interface CachingEngine {
+  readonly registry: { lookup(group: string, version: string, plural: string): ResourceType | undefined };
+  cache(r: ResourceType): {
+    waitFresh(timeoutMs?: number): Promise<boolean>;
+    list(prefix?: string): { object: KubeObject }[];
+    get(key: string): { object: KubeObject } | undefined;
+    readonly prefix: string;
+  };
+}
+
+export interface CachedObjects {
+  /** One object (namespace undefined for cluster-scoped kinds). */
+  get(namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  /** Every object in a namespace. */
+  list(namespace: string): Promise<KubeObject[]>;
+}
+
+export function cachedObjects(engine: CachingEngine, group: string, version: string, plural: string): CachedObjects {
+  const cache = () => {
+    const r = engine.registry.lookup(group, version, plural);
+    return r ? engine.cache(r) : undefined;
+  };
+  return {
+    async get(namespace, name) {
+      const c = cache();
+      if (!c) return undefined;
+      await c.waitFresh();
+      return c.get(`${c.prefix}${namespace ? `${namespace}/` : ''}${name}`)?.object;
+    },
+    async list(namespace) {
+      const c = cache();
+      if (!c) return [];
+      await c.waitFresh();
+      return c.list(`${c.prefix}${namespace}/`).map((e) => e.object);
+    },
+  };
+}

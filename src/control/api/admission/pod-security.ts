@@ -1,0 +1,205 @@
+/**
+ * The PodSecurity admission plugin (upstream's staging/src/k8s.io/pod-security-admission): a namespace's labels
+ * pod-security.kubernetes.io/{enforce,audit,warn}[-version] choose a level (privileged, baseline, restricted) and
+ * a policy version per mode; absent labels mean privileged:latest.
+ * - Pods (create, significant updates, ephemeralcontainers): enforce refuses with 403 "violates PodSecurity
+ *   "<level:version>": …"; warn adds "would violate PodSecurity …" Warning headers (not when enforce refuses).
+ * - Workload resources with pod templates: warn only, never enforce (their pods are enforced when created).
+ * - Namespaces: invalid labels are refused (422); tightening enforce warns about existing pods that violate it.
+ * Audit annotations are not recorded (no audit sink here); exemptions are not configurable.
+ */
+import type { FieldError, KubeObject } from '../resource.js';
+import { forbidden, invalid } from '../status.js';
+import { deepEqual } from '../validation/errors.js';
+import {
+  evaluatePod, forbiddenReasons, LATEST, levelVersionString, type CheckFailure, type Level, type LevelVersion,
+} from './pod-security-checks.js';
+import type { Admission, AdmissionAttributes } from './types.js';
+import { cachedObjects, type CachingEngine } from './cached-objects.js';
+
+const LABEL_PREFIX = 'pod-security.kubernetes.io/';
+const MODES = ['enforce', 'audit', 'warn'] as const;
+type Mode = (typeof MODES)[number];
+
+export type NamespacePolicy = Record<Mode, LevelVersion>;
+
+const PRIVILEGED_LATEST: LevelVersion = { level: 'privileged', minor: LATEST };
+const VERSION_RE = /^v1\.([0-9]|[1-9][0-9]*)$/;
+
+/** upstream's PolicyToEvaluate: a policy always, plus the labels' errors (an invalid enforce level is restricted). */
+export function policyFromLabels(labels: Record<string, string> | undefined): { policy: NamespacePolicy; errors: FieldError[] } {
+  const policy: NamespacePolicy = { enforce: { ...PRIVILEGED_LATEST }, audit: { ...PRIVILEGED_LATEST }, warn: { ...PRIVILEGED_LATEST } };
+  const errors: FieldError[] = [];
+  if (!labels) return { policy, errors };
+  const bad = (label: string, value: string, message: string) =>
+    errors.push({ type: 'FieldValueInvalid', field: `metadata.labels[${label}]`, message: `Invalid value: ${JSON.stringify(value)}: ${message}` });
+  for (const mode of MODES) {
+    const levelLabel = LABEL_PREFIX + mode;
+    const level = labels[levelLabel];
+    if (level !== undefined) {
+      if (level === 'privileged' || level === 'baseline' || level === 'restricted') policy[mode].level = level;
+      else {
+        bad(levelLabel, level, 'must be one of privileged, baseline, restricted');
+        // Fail closed for enforce, open for audit and warn.
+        policy[mode].level = mode === 'enforce' ? 'restricted' : 'privileged';
+      }
+    }
+    const versionLabel = `${levelLabel}-version`;
+    const version = labels[versionLabel];
+    if (version !== undefined) {
+      const m = VERSION_RE.exec(version);
+      if (version === 'latest') policy[mode].minor = LATEST;
+      else if (m) policy[mode].minor = Number(m[1]);
+      else bad(versionLabel, version, 'must be "latest" or "v1.x"');
+    }
+  }
+  return { policy, errors };
+}
+
+/** What the plugin reads: a namespace (its labels), and the pods in one (for tightened-namespace warnings). */
+export interface PodSecuritySource {
+  namespace(name: string): Promise<KubeObject | undefined>;
+  pods(namespace: string): Promise<KubeObject[]>;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Where a workload kind keeps its pod template, by `group/plural`. */
+const TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
+  '/podtemplates': ['template'],
+  '/replicationcontrollers': ['spec', 'template'],
+  'apps/replicasets': ['spec', 'template'],
+  'apps/deployments': ['spec', 'template'],
+  'apps/statefulsets': ['spec', 'template'],
+  'apps/daemonsets': ['spec', 'template'],
+  'batch/jobs': ['spec', 'template'],
+  'batch/cronjobs': ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+export function podTemplateOf(group: string, plural: string, o: KubeObject | null): Obj | undefined {
+  const path = TEMPLATE_PATHS[`${group}/${plural}`];
+  if (!path || !o) return undefined;
+  let cur: unknown = o;
+  for (const k of path) cur = isObj(cur) ? cur[k] : undefined;
+  return isObj(cur) ? cur : undefined;
+}
+
+const SECURITY_ANNOTATION_PREFIXES = ['seccomp.security.alpha.kubernetes.io/', 'container.seccomp.security.alpha.kubernetes.io/', 'container.apparmor.security.beta.kubernetes.io/'];
+
+/**
+ * Upstream's isSignificantPodUpdate: a pod's spec is almost immutable, so an update matters only when what the
+ * checks read could have changed (containers, the security annotations).
+ */
+export function isSignificantPodUpdate(pod: KubeObject, old: KubeObject): boolean {
+  const spec = (pod['spec'] ?? {}) as Obj;
+  const oldSpec = (old['spec'] ?? {}) as Obj;
+  const sec = (o: KubeObject) => Object.entries(o.metadata?.annotations ?? {}).filter(([k]) => SECURITY_ANNOTATION_PREFIXES.some((p) => k.startsWith(p)));
+  if (!deepEqual(sec(pod), sec(old))) return true;
+  // Image changes are the common update and cannot change the outcome; anything else in the spec may.
+  const withoutImages = (s: Obj) => ({
+    ...s,
+    containers: ((s['containers'] ?? []) as Obj[]).map((c) => ({ ...c, image: undefined })),
+    initContainers: ((s['initContainers'] ?? []) as Obj[]).map((c) => ({ ...c, image: undefined })),
+    activeDeadlineSeconds: undefined,
+    tolerations: undefined,
+  });
+  return !deepEqual(withoutImages(spec), withoutImages(oldSpec));
+}
+
+/** Upstream's per-pod warning lines after "existing pods in namespace … violate …", grouping identical reasons. */
+export function existingPodWarnings(namespace: string, enforce: LevelVersion, pods: readonly KubeObject[]): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const p of pods) {
+    const failures = evaluatePod(enforce, p.metadata, p['spec']);
+    if (!failures.length) continue;
+    const reason = forbiddenReasons(failures);
+    const names = byReason.get(reason) ?? [];
+    names.push(p.metadata?.name ?? '');
+    byReason.set(reason, names);
+  }
+  if (!byReason.size) return [];
+  const out = [`existing pods in namespace ${JSON.stringify(namespace)} violate the new PodSecurity enforce level ${JSON.stringify(levelVersionString(enforce))}`];
+  for (const [reason, names] of byReason) {
+    const others = names.length - 1;
+    out.push(others === 0 ? `${names[0]}: ${reason}` : `${names[0]} (and ${others} other ${others === 1 ? 'pod' : 'pods'}): ${reason}`);
+  }
+  return out;
+}
+
+const isPods = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'pods';
+const isNamespaces = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'namespaces' && a.subresource === '';
+const sameLevelVersion = (a: LevelVersion, b: LevelVersion) => a.level === b.level && a.minor === b.minor;
+const strictness = (l: Level) => (l === 'privileged' ? 0 : l === 'baseline' ? 1 : 2);
+
+export class PodSecurityAdmission implements Admission {
+  constructor(private readonly source: PodSecuritySource) {}
+
+  async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
+    return a.object;
+  }
+
+  async validate(a: AdmissionAttributes): Promise<void> {
+    if (a.operation !== 'CREATE' && a.operation !== 'UPDATE') return;
+    if (isNamespaces(a)) return this.validateNamespace(a);
+    if (!a.namespace || !a.object) return;
+    if (isPods(a)) {
+      if (a.subresource !== '' && a.subresource !== 'ephemeralcontainers') return;
+      if (a.operation === 'UPDATE' && a.subresource === '' && a.oldObject && !isSignificantPodUpdate(a.object, a.oldObject)) return;
+      const policy = await this.policy(a.namespace);
+      if (!policy) return;
+      return this.validatePod(a, policy, a.object.metadata, a.object['spec']);
+    }
+    if (a.subresource !== '') return;
+    const template = podTemplateOf(a.resource.group, a.resource.plural, a.object);
+    if (!template) return;
+    if (a.operation === 'UPDATE' && deepEqual(template, podTemplateOf(a.resource.group, a.resource.plural, a.oldObject))) return;
+    const policy = await this.policy(a.namespace);
+    if (!policy || policy.warn.level === 'privileged') return;
+    // Workloads are never refused: their pods are, when created. Warn only.
+    const failures = evaluatePod(policy.warn, template['metadata'], template['spec']);
+    if (failures.length) a.warnings?.push(`would violate PodSecurity ${JSON.stringify(levelVersionString(policy.warn))}: ${forbiddenReasons(failures)}`);
+  }
+
+  /** The namespace's policy, or undefined when every mode is privileged (the cheap path). */
+  private async policy(namespace: string): Promise<NamespacePolicy | undefined> {
+    const ns = await this.source.namespace(namespace);
+    const labels = ns?.metadata?.labels;
+    if (!labels || !Object.keys(labels).some((k) => k.startsWith(LABEL_PREFIX))) return undefined;
+    const { policy } = policyFromLabels(labels);
+    if (MODES.every((m) => policy[m].level === 'privileged')) return undefined;
+    return policy;
+  }
+
+  private validatePod(a: AdmissionAttributes, policy: NamespacePolicy, meta: unknown, spec: unknown): void {
+    const enforce = evaluatePod(policy.enforce, meta, spec);
+    if (enforce.length) {
+      throw forbidden({ group: '', resource: 'pods' }, a.name,
+        `violates PodSecurity ${JSON.stringify(levelVersionString(policy.enforce))}: ${forbiddenReasons(enforce)}`);
+    }
+    if (policy.warn.level === 'privileged') return;
+    const warn = sameLevelVersion(policy.warn, policy.enforce) ? enforce : evaluatePod(policy.warn, meta, spec);
+    if (warn.length) a.warnings?.push(`would violate PodSecurity ${JSON.stringify(levelVersionString(policy.warn))}: ${forbiddenReasons(warn)}`);
+  }
+
+  private async validateNamespace(a: AdmissionAttributes): Promise<void> {
+    if (!a.object) return;
+    const labels = a.object.metadata?.labels;
+    const { policy, errors } = policyFromLabels(labels);
+    if (errors.length) throw invalid('', 'Namespace', a.name, errors);
+    if (a.operation !== 'UPDATE' || !a.oldObject || !a.warnings) return;
+    const old = policyFromLabels(a.oldObject.metadata?.labels).policy;
+    // Only a tightened enforce policy can make running pods violate it.
+    if (policy.enforce.level === 'privileged' || sameLevelVersion(policy.enforce, old.enforce)) return;
+    if (strictness(policy.enforce.level) < strictness(old.enforce.level) && policy.enforce.minor === old.enforce.minor) return;
+    const pods = await this.source.pods(a.name);
+    a.warnings?.push(...existingPodWarnings(a.name, policy.enforce, pods));
+  }
+}
+
+/** Namespaces and pods from the engine's watch caches (what upstream's plugin reads from its informers). */
+export function enginePodSecuritySource(engine: CachingEngine): PodSecuritySource {
+  const namespaces = cachedObjects(engine, '', 'v1', 'namespaces');
+  const pods = cachedObjects(engine, '', 'v1', 'pods');
+  return { namespace: (name) => namespaces.get(undefined, name), pods: (ns) => pods.list(ns) };
+}
