@@ -105,6 +105,9 @@ function subresourceInfo(r: ResourceType, sub: string): { kind: GroupVersionKind
       return { kind: { group: '', version: 'v1', kind: 'Binding' }, verbs: ['create'] };
     case 'eviction':
       return { kind: { group: 'policy', version: 'v1', kind: 'Eviction' }, verbs: ['create'] };
+    case 'token':
+      // serviceaccounts/token: a TokenRequest (serviceaccount/index.ts answers it).
+      return { kind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] };
     case 'log':
       return { kind: own, verbs: ['get'] };
     case 'finalize':

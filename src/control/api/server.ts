@@ -13,7 +13,6 @@ import { WebhookAdmission, engineWebhookSource } from './admission/webhooks.js';
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultStorageClass, engineStorageClassSource } from './admission/default-storage-class.js';
 import { PriorityAdmission, enginePriorityClassSource } from './admission/priority.js';
-import { PodSecurityAdmission, enginePodSecuritySource } from './admission/pod-security.js';
 import { ValidatingAdmissionPolicyAdmission, enginePolicySource } from './admission/validating-policy.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
@@ -33,8 +32,6 @@ import { ServiceAccountAdmission, engineServiceAccountSource } from './admission
 import {
   engineServiceAccountObjects, registerServiceAccountApi, serviceAccountAuthenticator, type ServiceAccountTokenConfig,
 } from './serviceaccount/index.js';
-import { EncryptedStore } from '../storage/encryption/store.js';
-import type { EncryptionConfig } from '../storage/encryption/config.js';
 
 export interface ServerOptions {
   store: Store;
@@ -74,8 +71,6 @@ export interface ServerOptions {
    * after `authentication`'s own; `admission: true` also runs the ServiceAccount admission plugin.
    */
   serviceAccounts?: ServiceAccountTokenConfig;
-  /** Encryption at rest (kube-apiserver's --encryption-provider-config): the store is wrapped to encrypt what it names. */
-  encryption?: EncryptionConfig;
 }
 
 export interface ApiServer {
@@ -92,9 +87,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   // authentication.k8s.io's reviews (answered by auth/reviews.ts) are served unless the caller chose the kinds.
   if (!opts.resources) registry.replace(() => false, authenticationResources);
   const log = opts.logger;
-  // Encryption sits between the engine and the backend: the engine and the watch cache see plaintext.
-  const store = opts.encryption ? new EncryptedStore(opts.store, opts.encryption) : opts.store;
-  const engine = new ObjectEngine(store, registry, {
+  const engine = new ObjectEngine(opts.store, registry, {
     gcFinalizers: opts.gcFinalizers ?? true,
     ...opts.engine,
     onError: opts.engine?.onError ?? ((err) => log?.error({ err }, 'watch cache error')),
@@ -103,7 +96,6 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   // upstream's MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
   engine.admission = new AdmissionChain([
     ...(opts.serviceAccounts?.admission ? [new ServiceAccountAdmission(engineServiceAccountSource(engine))] : []),
-    new PodSecurityAdmission(enginePodSecuritySource(engine)),
     new PriorityAdmission(enginePriorityClassSource(engine)),
     new DefaultStorageClass(engineStorageClassSource(engine)),
     ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine))] : []),

@@ -60,7 +60,7 @@ export const secrets: ResourceType = {
 export const serviceaccounts: ResourceType = {
   ...core, kind: 'ServiceAccount', listKind: 'ServiceAccountList', plural: 'serviceaccounts',
   singular: 'serviceaccount', shortNames: ['sa'], categories: [], namespaced: true, verbs: ALL_VERBS,
-  subresources: [], strategy: s.serviceAccountStrategy, columns: p.serviceAccountColumns,
+  subresources: ['token'], strategy: s.serviceAccountStrategy, columns: p.serviceAccountColumns,
   definition: 'io.k8s.api.core.v1.ServiceAccount',
 };
 
