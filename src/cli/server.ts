@@ -29,6 +29,7 @@ import type { NodeSpec } from '../dataplane/kubelet/spec.js';
 import { startRuncNode } from '../dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../dataplane/kubelet/runtime/runc/tools.js';
 import { startDns, type RunningDns } from '../dataplane/dns/start.js';
+import { loadEncryptionConfig, loadOrCreateDefaultEncryptionConfig, type EncryptionConfig } from '../control/storage/encryption/index.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -60,6 +61,10 @@ export interface ServerFlags {
   tokenAuthFile?: string;
   /** Run the cluster DNS server in-process on this address (off unless given). */
   dnsListen?: { host: string; port: number };
+  /** kube-apiserver's --encryption-provider-config: an EncryptionConfiguration file. */
+  encryptionProviderConfig?: string;
+  /** Encrypt secrets at rest with a key generated in the data dir when no config file is given (default on, k3s's --secrets-encryption). */
+  secretsEncryption?: boolean;
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -151,6 +156,20 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const log: Logger = pino({ name: 'skiff', level: flags.logLevel }, pino.destination(2));
+  // Encryption at rest: the given file, else the data dir's own (made on first start); never the keys in a log.
+  let encryption: EncryptionConfig | undefined;
+  try {
+    if (flags.encryptionProviderConfig) encryption = loadEncryptionConfig(flags.encryptionProviderConfig);
+    else if (flags.secretsEncryption !== false) {
+      const made = loadOrCreateDefaultEncryptionConfig(dataDir);
+      if (made.created) log.info({ file: made.file }, 'generated a secrets encryption key');
+      encryption = made.config;
+    }
+  } catch (err) {
+    process.stderr.write(`skiff server: --encryption-provider-config: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   // The cluster CA, made on the first start: published to every namespace (kube-root-ca.crt) by the controllers.
   const ca = loadOrCreateClusterCA(dataDir);
   const { host, port } = flags.listen;
@@ -182,6 +201,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const store = await openStore({ backend: flags.storage, dataDir, etcdEndpoints: flags.etcdEndpoints });
   const server = await buildServer({
     store, logger: log, serverAddress: `${host}:${port}`, authentication,
+    ...(encryption ? { encryption } : {}),
     // Client certificates are asked for, not required: requests without one reach the authenticator (tokens, anonymous).
     ...(certs ? { https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false } } : {}),
     ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
@@ -320,9 +340,11 @@ export function registerServerCommand(program: Command): Command {
     .option('--insecure-http', 'serve plain HTTP without authentication (every request is system:unsecured) instead of HTTPS')
     .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2" (as kube-apiserver\'s flag)')
     .option('--dns-listen <host:port>', 'run the cluster DNS server in-process on this address, UDP and TCP (off by default; names outside cluster.local are refused)', parseListen)
+    .option('--encryption-provider-config <file>', 'EncryptionConfiguration file: which resources are encrypted at rest and with which keys (as kube-apiserver\'s flag)')
+    .option('--no-secrets-encryption', 'store secrets unencrypted when no --encryption-provider-config is given (default: AES-CBC with a key generated in the data dir)')
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number } }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -342,6 +364,8 @@ export function registerServerCommand(program: Command): Command {
         insecureHttp: o.insecureHttp === true,
         tokenAuthFile: o.tokenAuthFile,
         ...(o.dnsListen ? { dnsListen: o.dnsListen } : {}),
+        ...(o.encryptionProviderConfig ? { encryptionProviderConfig: o.encryptionProviderConfig } : {}),
+        secretsEncryption: o.secretsEncryption,
       });
     });
 }
