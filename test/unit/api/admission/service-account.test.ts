@@ -1,0 +1,90 @@
+/**
+ * The ServiceAccount admission plugin as a value: default name, refusal of a missing ServiceAccount (after the
+ * retries for `default`), the projected token volume and its mounts, automount opt-outs, imagePullSecrets.
+ */
+import { describe, expect, it } from 'vitest';
+import { ServiceAccountAdmission, tokenVolumeSource } from '../../../../src/control/api/admission/service-account.js';
+import type { AdmissionAttributes } from '../../../../src/control/api/admission/types.js';
+import type { KubeObject, ResourceType } from '../../../../src/control/api/resource.js';
+import { pods } from '../../../../src/control/api/kinds/core.js';
+import { ApiError } from '../../../../src/control/api/status.js';
+
+const accounts = new Map<string, KubeObject>([
+  ['ns/default', { metadata: { name: 'default', namespace: 'ns' }, imagePullSecrets: [{ name: 'regcred' }] }],
+  ['ns/quiet', { metadata: { name: 'quiet', namespace: 'ns' }, automountServiceAccountToken: false }],
+]);
+let looks = 0;
+const slept: number[] = [];
+const plugin = new ServiceAccountAdmission(
+  { serviceAccount: async (ns, name) => { looks++; return accounts.get(`${ns}/${name}`); } },
+  { suffix: () => 'abcde', sleep: async (ms) => { slept.push(ms); } },
+);
+const attrs = (object: KubeObject, namespace = 'ns', resource: ResourceType = pods): AdmissionAttributes => ({
+  operation: 'CREATE', resource, subresource: '', namespace, name: object.metadata?.name ?? '', object, oldObject: null, dryRun: false,
+});
+const pod = (spec: Record<string, unknown>, annotations?: Record<string, string>): KubeObject => ({
+  metadata: { name: 'p', namespace: 'ns', ...(annotations ? { annotations } : {}) }, spec,
+});
+const MOUNT = { name: 'kube-api-access-abcde', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' };
+
+describe('ServiceAccount admission', () => {
+  it('sets default, mounts the projected volume in every container and init container, copies pull secrets', async () => {
+    const out = await plugin.admit(attrs(pod({ initContainers: [{ name: 'i' }], containers: [{ name: 'a' }, { name: 'b', volumeMounts: [{ name: 'd', mountPath: '/d' }] }] })));
+    const spec = out!['spec'] as Record<string, any>;
+    expect(spec['serviceAccountName']).toBe('default');
+    expect(spec['initContainers'][0].volumeMounts).toEqual([MOUNT]);
+    expect(spec['containers'][0].volumeMounts).toEqual([MOUNT]);
+    expect(spec['containers'][1].volumeMounts).toEqual([{ name: 'd', mountPath: '/d' }, MOUNT]);
+    expect(spec['volumes']).toEqual([{ name: 'kube-api-access-abcde', projected: tokenVolumeSource() }]);
+    expect(tokenVolumeSource()).toEqual({
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+      ],
+      defaultMode: 420,
+    });
+    expect(spec['imagePullSecrets']).toEqual([{ name: 'regcred' }]);
+  });
+
+  it('leaves containers with something at the mount path, and pods or ServiceAccounts that opt out', async () => {
+    const own = await plugin.admit(attrs(pod({ containers: [{ name: 'a', volumeMounts: [{ name: 'x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }], imagePullSecrets: [{ name: 'mine' }] })));
+    expect((own!['spec'] as any).volumes).toBeUndefined();
+    expect((own!['spec'] as any).imagePullSecrets).toEqual([{ name: 'mine' }]);
+    const optOut = await plugin.admit(attrs(pod({ automountServiceAccountToken: false, containers: [{ name: 'a' }] })));
+    expect((optOut!['spec'] as any).containers[0].volumeMounts).toBeUndefined();
+    const quiet = await plugin.admit(attrs(pod({ serviceAccountName: 'quiet', containers: [{ name: 'a' }] })));
+    expect((quiet!['spec'] as any).volumes).toBeUndefined();
+    // The pod's word wins over the ServiceAccount's.
+    const podWins = await plugin.admit(attrs(pod({ serviceAccountName: 'quiet', automountServiceAccountToken: true, containers: [{ name: 'a' }] })));
+    expect((podWins!['spec'] as any).containers[0].volumeMounts).toEqual([MOUNT]);
+  });
+
+  it('refuses a pod whose ServiceAccount does not exist, looking for `default` ten times first', async () => {
+    looks = 0;
+    slept.length = 0;
+    let err: unknown;
+    try {
+      await plugin.admit(attrs(pod({ containers: [{ name: 'a' }] }), 'empty'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe(403);
+    expect((err as ApiError).message).toBe('pods "p" is forbidden: error looking up service account empty/default: serviceaccount "default" not found');
+    expect(looks).toBe(10);
+    expect(slept).toHaveLength(9);
+    looks = 0;
+    await expect(plugin.admit(attrs(pod({ serviceAccountName: 'ghost', containers: [{ name: 'a' }] })))).rejects.toThrow('serviceaccount "ghost" not found');
+    expect(looks).toBe(1);
+  });
+
+  it('leaves mirror pods alone and refuses one that names a ServiceAccount; ignores updates and other kinds', async () => {
+    const mirror = pod({ containers: [{ name: 'a' }] }, { 'kubernetes.io/config.mirror': 'x' });
+    expect(((await plugin.admit(attrs(mirror)))!['spec'] as any).serviceAccountName).toBeUndefined();
+    await expect(plugin.admit(attrs(pod({ serviceAccountName: 'default' }, { 'kubernetes.io/config.mirror': 'x' })))).rejects.toThrow('a mirror pod may not reference service accounts');
+    const upd = pod({ containers: [{ name: 'a' }] });
+    expect(await plugin.admit({ ...attrs(upd), operation: 'UPDATE', oldObject: upd })).toBe(upd);
+    expect(((upd['spec'] as any).serviceAccountName)).toBeUndefined();
+  });
+});
