@@ -45,6 +45,12 @@ export interface ControllerOptions {
   horizontalPodAutoscalerTolerance?: number;
   /** Where the local-path provisioner makes volumes' directories (k3s's --default-local-storage-path). */
   localPathDir?: string;
+  /** --cluster-signing-cert-file: PEM of the CA the csrsigning controller signs with (skiff server: <data-dir>/ca.crt). */
+  clusterSigningCertFile?: string;
+  /** --cluster-signing-key-file: that CA's private key (PEM). */
+  clusterSigningKeyFile?: string;
+  /** --cluster-signing-duration: the longest certificate signed (default one year). */
+  clusterSigningDurationMs?: number;
 }
 
 export const defaultControllerOptions: ControllerOptions = {

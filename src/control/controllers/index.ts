@@ -28,6 +28,8 @@ import { persistentVolumeBinderController } from './persistentvolume/controller.
 import { localPathProvisionerController } from './persistentvolume/local-path.js';
 import { pvcProtectionController, pvProtectionController } from './persistentvolume/protection.js';
 import { ephemeralVolumeController } from './persistentvolume/ephemeral.js';
+import { csrSigningController } from './csr-signing.js';
+import { csrApprovingController } from './csr-approving.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
   statefulSetController,
@@ -56,4 +58,6 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   pvcProtectionController,
   pvProtectionController,
   ephemeralVolumeController,
+  csrSigningController,
+  csrApprovingController,
 ];
