@@ -29,6 +29,7 @@ import { installAuthentication, registerAuthenticationApi, unsecuredChain, type 
 import { authenticationResources } from './auth/kinds.js';
 import { BearerTokenAuthenticator } from './auth/bearer.js';
 import { ServiceAccountAdmission, engineServiceAccountSource } from './admission/service-account.js';
+import { NodeRestriction, engineNodeRestrictionSource } from './admission/node-restriction.js';
 import {
   engineServiceAccountObjects, registerServiceAccountApi, serviceAccountAuthenticator, type ServiceAccountTokenConfig,
 } from './serviceaccount/index.js';
@@ -96,6 +97,8 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   // upstream's MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
   engine.admission = new AdmissionChain([
     ...(opts.serviceAccounts?.admission ? [new ServiceAccountAdmission(engineServiceAccountSource(engine))] : []),
+    // NodeRestriction: only node identities' writes are looked at (one string check for everyone else).
+    new NodeRestriction(engineNodeRestrictionSource(engine)),
     new PriorityAdmission(enginePriorityClassSource(engine)),
     new DefaultStorageClass(engineStorageClassSource(engine)),
     ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine))] : []),

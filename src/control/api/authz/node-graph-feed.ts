@@ -5,7 +5,8 @@
  * cache ends its subscribers (its storage watch broke and it re-lists), the kind is cleared and fed again.
  */
 import type { KubeObject, ResourceType } from '../resource.js';
-import type { NodeGraph } from './node-graph.js';
+import { NodeAuthorizer } from './node-authorizer.js';
+import { NodeGraph } from './node-graph.js';
 
 /** What the feed needs of the object engine (ObjectEngine satisfies it). */
 export interface GraphFeedEngine {
@@ -93,4 +94,14 @@ export function feedNodeGraph(engine: GraphFeedEngine, graph: NodeGraph, onError
       subs.clear();
     },
   };
+}
+
+/**
+ * The Node authoriser of a server: a graph fed from `engine`'s watch caches. Put it in the authoriser chain
+ * before RBAC (kube-apiserver's --authorization-mode=Node,RBAC); `stop` ends the feed.
+ */
+export function engineNodeAuthorizer(engine: GraphFeedEngine, onError?: (err: unknown) => void): { authorizer: NodeAuthorizer; graph: NodeGraph; synced: Promise<void>; stop(): void } {
+  const graph = new NodeGraph();
+  const feed = feedNodeGraph(engine, graph, onError);
+  return { authorizer: new NodeAuthorizer(graph), graph, synced: feed.synced, stop: () => feed.stop() };
 }
