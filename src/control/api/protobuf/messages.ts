@@ -292,6 +292,11 @@ export const PROTO_MESSAGES: Record<string, Fields> = {
   TypedLocalObjectReference: { 1: s('apiGroup', true), 2: s('kind'), 3: s('name') },
   IngressStatus: { 1: m('loadBalancer', 'IngressLoadBalancerStatus') },
   IngressLoadBalancerStatus: {},
+  // authentication/v1 (`kubectl create token`).
+  TokenRequest: kind('TokenRequestSpec', 'TokenRequestStatus'),
+  TokenRequestSpec: { 1: ss('audiences'), 3: m('boundObjectRef', 'BoundObjectReference'), 4: i('expirationSeconds', true) },
+  BoundObjectReference: { 1: s('kind'), 2: s('apiVersion'), 3: s('name'), 4: s('uid') },
+  TokenRequestStatus: { 1: s('token'), 2: t('expirationTimestamp', 'time') },
 };
 
 /** The kinds decodable from protobuf, by apiVersion/kind. */
@@ -303,4 +308,5 @@ export const PROTO_KINDS: Record<string, string> = {
   'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'RoleBinding',
   'certificates.k8s.io/v1/CertificateSigningRequest': 'CertificateSigningRequest',
   'v1/ResourceQuota': 'ResourceQuota', 'scheduling.k8s.io/v1/PriorityClass': 'PriorityClass', 'networking.k8s.io/v1/Ingress': 'Ingress',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
 };
