@@ -27,6 +27,7 @@ import { WatchSet } from './watch/stream.js';
 import { startCustomResources } from './crd/index.js';
 import { installAuthentication, registerAuthenticationApi, unsecuredChain, type AuthenticationChain } from './auth/index.js';
 import { authenticationResources } from './auth/kinds.js';
+import { Aggregator, type AggregatorOptions } from './aggregator/index.js';
 import { BearerTokenAuthenticator } from './auth/bearer.js';
 import { ServiceAccountAdmission, engineServiceAccountSource } from './admission/service-account.js';
 import { NodeRestriction, engineNodeRestrictionSource } from './admission/node-restriction.js';
@@ -67,6 +68,8 @@ export interface ServerOptions {
   https?: HttpsOptions;
   /** Who each request is (auth/); absent: every request is system:unsecured, as upstream's old insecure port. */
   authentication?: AuthenticationChain;
+  /** API aggregation: APIServices with a service are proxied (default on; false: not served). */
+  aggregator?: AggregatorOptions | false;
   /**
    * ServiceAccount tokens: TokenRequest (serviceaccounts/token), issuer discovery, and the token authenticator added
    * after `authentication`'s own; `admission: true` also runs the ServiceAccount admission plugin.
@@ -167,9 +170,11 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   registerAuthenticationApi(app, authentication, { now });
 
   const serverAddress = opts.serverAddress ?? '127.0.0.1:6443';
+  const aggregator = opts.aggregator === false ? null : new Aggregator(engine, { onError: (err) => log?.warn({ err }, 'apiservice availability'), ...opts.aggregator });
   const apiHandler = async (req: FastifyRequest, reply: FastifyReply) => {
     const split = splitApiPath(req.url);
     if (!split) throw pathNotFound();
+    if (aggregator && await aggregator.handle(req, reply, split.core, split.segs)) return reply;
     if (serveDiscovery(req, reply, registry.resources, split.core, [...split.segs], serverAddress)) return reply;
     const path = parseResourcePath(registry, split.core, [...split.segs]);
     if (!path) throw pathNotFound();
@@ -207,6 +212,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   }
 
   await app.ready();
+  aggregator?.start();
   ready = true;
 
   let closing: Promise<void> | null = null;
@@ -223,6 +229,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
         metrics?.close();
         await lifecycle.stop();
         await crds?.stop();
+        await aggregator?.stop();
         await app.close();
         await engine.close();
       })();

@@ -4,39 +4,17 @@
  * namespace selectors, failurePolicy Fail and Ignore, timeoutSeconds, a caBundle that does not match, updates
  * with their old object, and a webhook reached through a Service's endpoint.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigMaps, Endpoints, Namespaces, Services } from '../../../src/client/resources.js';
 import { ApiError } from '../../../src/client/rest.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
+import { selfSigned } from '../../support/self-signed.js';
 
 const Validating = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false };
 const Mutating = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false };
-
-/** A self-signed certificate for 127.0.0.1 and hooks.default.svc (its own CA). */
-function selfSigned(): { key: string; cert: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 3600_000);
-  const attrs = [{ name: 'commonName', value: 'skiff-test-webhook' }];
-  cert.setSubject(attrs);
-  cert.setIssuer(attrs);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true },
-    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'hooks.default.svc' }] },
-  ]);
-  cert.sign(key, forge.md.sha256.create());
-  return { key: keyPem, cert: forge.pki.certificateToPem(cert) };
-}
 
 interface Review { request: { uid: string; operation: string; userInfo?: unknown; object?: KubeObject; oldObject?: KubeObject | null; namespace?: string; dryRun?: boolean } }
 
@@ -49,7 +27,7 @@ const seen: Array<{ path: string; review: Review }> = [];
 const allow = (uid: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true, ...extra } });
 
 beforeAll(async () => {
-  const tls = selfSigned();
+  const tls = selfSigned(['hooks.default.svc'], 'skiff-test-webhook');
   caBundle = Buffer.from(tls.cert).toString('base64');
   hookServer = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     let body = '';
@@ -228,7 +206,7 @@ describe('admission webhooks', () => {
 
   it('failurePolicy: Fail refuses when the webhook cannot be reached, times out or is not trusted; Ignore admits', async () => {
     const c = cluster.client;
-    const wrongCA = Buffer.from(selfSigned().cert).toString('base64');
+    const wrongCA = Buffer.from(selfSigned(['hooks.default.svc']).cert).toString('base64');
     await c.create(Validating, config('broken', [
       hook('down.example.com', 'https://127.0.0.1:1/validate', { objectSelector: { matchLabels: { case: 'down' } } }),
       hook('slow.example.com', `${base}/slow`, { timeoutSeconds: 1, objectSelector: { matchLabels: { case: 'slow' } } }),

@@ -3,7 +3,7 @@
  * `<version>.<group>`, priorities in range, a local APIService has no caBundle), printed as its
  * `kubectl get apiservices`. The local APIServices upstream registers for each built-in group-version (no service,
  * Available=True reason Local) are made here from the served kinds, for the bootstrap to store.
- * Proxying a group to a registered service is not served.
+ * Remote APIServices (with a service) are proxied by ../aggregator/.
  */
 import type { FieldError, KubeObject, ResourceType, Strategy, TableColumn } from '../resource.js';
 import { invalid, notSupported, required } from '../validation/errors.js';
