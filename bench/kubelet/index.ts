@@ -1,0 +1,351 @@
+/**
+ * One real runc node: pod startup latency and the agent's cost per pod (the issue's `bench/kubelet`).
+ *
+ *   npm run bench -- kubelet [--pods 100] [--rate 10] [--steady-seconds 10] [--settle-seconds 3] [--poll-ms N]
+ *
+ * As root with runc and /bin/busybox. A real API server (memory store) in this process; the node agent
+ * (agent-main.ts) in its own process, its node in its own network namespace `skiff-t-<run>-node-bench`; a busybox
+ * image built here from /bin/busybox and loaded into the node's store (the image is present: no pulls are timed).
+ * Pods name the node (spec.nodeName), so no scheduler is in the loop.
+ *
+ * Startup latency: create sent → phase Running seen on a watch, for --pods pods created at --rate per second
+ * (0: all at once), after one warm-up pod that is not counted. Agent overhead: its RSS and CPU per wall second
+ * over a steady window with 0 pods and again with --pods Running; the difference per pod. The per-container
+ * supervisors (sh + runc, outside the agent) are reported apart, as proportional set size (PSS).
+ * Everything is removed at the end, also on failure and on SIGINT/SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Pods } from '../../src/client/resources.js';
+import type { KubeObject } from '../../src/client/types.js';
+import type { RestClient } from '../../src/client/rest.js';
+import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
+import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
+import { startTestCluster, type TestCluster } from '../../test/support/cluster.js';
+import { addImage } from '../../test/unit/kubelet/images/oci-fixture.js';
+import { BUSYBOX, busyboxImageLayer, cleanUpRuncNode, runPrefix } from '../../test/dataplane/runc-fixture.js';
+import { flag, fmtMiB, fmtMs, nowMs, numberFlag, percentiles, printTable, type Latency } from '../runner/index.js';
+import { cpuSeconds, memMiB } from '../runner/procs.js';
+import type { BenchAgentConfig } from './agent-main.js';
+
+const IMAGE = 'skiff.test/busybox:1';
+const NODE = 'bench';
+const NS = 'default';
+const AGENT_MAIN = resolve(import.meta.dirname, 'agent-main.js');
+
+export interface KubeletBench {
+  pods: number;
+  rate: number;
+  running: number;
+  startup: Latency;
+  /** Where the startup time went (ms per pod, see phases()). */
+  phases: Record<PhaseName, Latency>;
+  /** CPU seconds per pod start: the agent itself, its reaped children (ip, mount, unshare, runc exec…), the supervisors (sh + runc run). */
+  startCpuPerPod: { agent: number; agentChildren: number; supervisors: number };
+  /** Seconds from the first create to the last pod seen Running. */
+  allRunningSeconds: number;
+  idle: Overhead;
+  loaded: Overhead;
+  perPod: { rssKiB: number; cpuMillicores: number; supervisorPssKiB: number };
+  deleteAllSeconds: number;
+  loadAverage: { start: number[]; end: number[] };
+  cores: number;
+}
+
+interface Overhead {
+  pods: number;
+  /** The agent process: resident set now, and CPU per wall second over the window (1 = one core). */
+  rssMiB: number;
+  cpu: number;
+  /** Supervisors of running containers (sh + runc per container): PSS summed. */
+  supervisorsPssMiB: number;
+  supervisors: number;
+}
+
+/**
+ * Phases of one pod's start (ms), from the pod worker's own timing lines (agent-main's trace) and the bench's clock:
+ *   queue     create sent → network set-up begins (API write, the agent's watch, its pod worker starting)
+ *   network   the pod's network namespace, veth and IP (BridgePodNetwork.setUp)
+ *   pod       IPC/UTS namespaces and /dev/shm, volumes: up to the container's start
+ *   prepare   image lookup, env and mounts, rootfs overlay, OCI spec
+ *   runc      the supervisor's `runc run` until runc wrote the pid file (create + start)
+ *   status    container started → phase Running seen on the bench's watch (status computed, posted, watched)
+ */
+const PHASES = ['queue', 'network', 'pod', 'prepare', 'runc', 'status'] as const;
+type PhaseName = (typeof PHASES)[number];
+
+interface Trace {
+  at: number;
+  msg: string;
+  pod?: string;
+  ms?: number;
+  prepareMs?: number;
+  runMs?: number;
+}
+
+function phases(traces: Trace[], pods: { name: string; sent: number; running: number }[]): Record<PhaseName, number[]> {
+  const out = Object.fromEntries(PHASES.map((p) => [p, [] as number[]])) as Record<PhaseName, number[]>;
+  const sandbox = new Map<string, Trace>();
+  const started = new Map<string, Trace>();
+  for (const t of traces) (t.msg === 'pod sandbox up' ? sandbox : started).set(t.pod ?? '', t);
+  for (const p of pods) {
+    const sb = sandbox.get(`${NS}/${p.name}`);
+    const st = started.get(`${NS}/${p.name}`);
+    if (!sb || !st) continue;
+    const netBegin = sb.at - (sb.ms ?? 0);
+    const startBegin = st.at - (st.prepareMs ?? 0) - (st.runMs ?? 0);
+    const v: Record<PhaseName, number> = {
+      queue: netBegin - p.sent, network: sb.ms ?? 0, pod: startBegin - sb.at, prepare: st.prepareMs ?? 0, runc: st.runMs ?? 0, status: p.running - st.at,
+    };
+    for (const k of PHASES) out[k].push(Math.max(0, v[k]));
+  }
+  return out;
+}
+
+/** utime+stime and cutime+cstime (reaped children) of a process, in seconds. */
+function cpuSplit(pid: number): { self: number; children: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return { self: (f[11]! + f[12]!) / 100, children: (f[13]! + f[14]!) / 100 };
+  } catch {
+    return { self: 0, children: 0 };
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function skipReason(): string | null {
+  return realNodeSkipReason() ?? (existsSync(BUSYBOX) ? null : `needs ${BUSYBOX} (Debian package busybox-static)`);
+}
+
+const podBody = (name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: NS },
+  spec: {
+    nodeName: NODE,
+    terminationGracePeriodSeconds: 1,
+    // PID 1 handles SIGTERM, so deletion does not wait for the grace period.
+    containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] }],
+  },
+});
+
+/** Direct children of `pid` and their children (the supervisors' sh and runc), never deeper: not the containers. */
+function supervisorPids(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const kids = [...parent].filter(([, pp]) => pp === pid).map(([p]) => p);
+  const grand = [...parent].filter(([, pp]) => kids.includes(pp)).map(([p]) => p);
+  return [...kids, ...grand];
+}
+
+function pssMiB(pids: number[]): number {
+  let kib = 0;
+  for (const p of pids) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'));
+      kib += m ? Number(m[1]) : 0;
+    } catch {
+      /* gone */
+    }
+  }
+  return kib / 1024;
+}
+
+async function overhead(agentPid: number, pods: number, seconds: number): Promise<Overhead> {
+  const c0 = cpuSeconds(agentPid);
+  const t0 = nowMs();
+  await sleep(seconds * 1000);
+  const cpu = (cpuSeconds(agentPid) - c0) / ((nowMs() - t0) / 1000);
+  const sup = supervisorPids(agentPid);
+  return { pods, rssMiB: memMiB(agentPid, 'VmRSS'), cpu, supervisorsPssMiB: pssMiB(sup), supervisors: sup.length };
+}
+
+/** Spawns agent-main.ts; resolves once it printed `registered`. */
+function startAgent(cfg: BenchAgentConfig, traces: Trace[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [AGENT_MAIN, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => {
+    err = (err + b.toString()).slice(-4000);
+    process.stderr.write(b);
+  });
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`agent not registered in 60 s: ${err}`)), 60_000);
+    let buf = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        if (l === 'registered') {
+          clearTimeout(t);
+          res(child);
+        } else if (l.startsWith('trace ')) traces.push(JSON.parse(l.slice(6)) as Trace);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      rej(new Error(`agent exited (${code}): ${err}`));
+    });
+  });
+}
+
+/** Creates `names` at `rate`/s (0: at once) and resolves with create → Running per pod (ms), seen on one watch. */
+async function createAndTime(client: RestClient, names: string[], rate: number, timeoutMs: number): Promise<{ lat: Map<string, number>; allRunningSeconds: number; wall: { name: string; sent: number; running: number }[] }> {
+  const sent = new Map<string, number>();
+  const sentWall = new Map<string, number>();
+  const wall: { name: string; sent: number; running: number }[] = [];
+  const lat = new Map<string, number>();
+  const from = (await client.list(Pods, { namespace: NS, limit: 1 })).metadata.resourceVersion ?? '0';
+  const ac = new AbortController();
+  let last = 0;
+  const watching = (async () => {
+    for await (const ev of client.watch(Pods, { namespace: NS, resourceVersion: from, signal: ac.signal })) {
+      const name = ev.object.metadata?.name ?? '';
+      const t0 = sent.get(name);
+      if (t0 !== undefined && !lat.has(name) && (ev.object.status as { phase?: string } | undefined)?.phase === 'Running') {
+        last = nowMs();
+        lat.set(name, last - t0);
+        wall.push({ name, sent: sentWall.get(name)!, running: Date.now() });
+        if (lat.size >= names.length) return;
+      }
+    }
+  })().catch(() => undefined);
+  const start = nowMs();
+  const creates: Promise<unknown>[] = [];
+  for (let i = 0; i < names.length; i++) {
+    if (rate > 0) {
+      const wait = start + (i * 1000) / rate - nowMs();
+      if (wait > 1) await sleep(wait);
+    }
+    sent.set(names[i]!, nowMs());
+    sentWall.set(names[i]!, Date.now());
+    creates.push(client.create(Pods, podBody(names[i]!), { namespace: NS }));
+  }
+  await Promise.all(creates);
+  await Promise.race([watching, sleep(timeoutMs)]);
+  ac.abort();
+  return { lat, allRunningSeconds: (last - start) / 1000, wall };
+}
+
+async function deleteAll(client: RestClient, names: string[], timeoutMs: number): Promise<number> {
+  const t0 = nowMs();
+  await Promise.all(names.map((n) => client.delete(Pods, NS, n).catch(() => undefined)));
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const left = (await client.list(Pods, { namespace: NS })).items.length;
+    if (left === 0) break;
+    await sleep(250);
+  }
+  return (nowMs() - t0) / 1000;
+}
+
+export async function run(args: string[]): Promise<KubeletBench | { skipped: string }> {
+  const why = skipReason();
+  if (why) {
+    console.error(`bench kubelet skipped: ${why}`);
+    return { skipped: why };
+  }
+  const pods = numberFlag(args, 'pods', 100);
+  const rate = numberFlag(args, 'rate', 10);
+  const steadySeconds = numberFlag(args, 'steady-seconds', 10);
+  const settleSeconds = numberFlag(args, 'settle-seconds', 3);
+  const pollMs = flag(args, 'poll-ms') !== undefined ? numberFlag(args, 'poll-ms', 1000) : undefined;
+  if (pods < 1 || pods > 110) throw new Error('--pods must be between 1 and 110 (the node holds 110)');
+
+  const prefix = `${runPrefix()}-`;
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-t-bench-kubelet-'));
+  const loadStart = loadavg();
+  let cluster: TestCluster | undefined;
+  let agent: ChildProcess | undefined;
+  let cleaned: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (cleaned ??= (async () => {
+      if (agent?.pid && agent.exitCode === null && agent.signalCode === null) {
+        const gone = new Promise<void>((r) => agent!.once('exit', () => r()));
+        process.kill(agent.pid, 'SIGTERM');
+        await Promise.race([gone, sleep(10_000)]);
+        if (agent.exitCode === null && agent.signalCode === null) process.kill(agent.pid, 'SIGKILL');
+      }
+      await cluster?.close().catch(() => undefined);
+      await cleanUpRuncNode(dir, prefix, NODE);
+    })());
+  const onSignal = (sig: NodeJS.Signals) => {
+    console.error(`bench kubelet: ${sig}, cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    cluster = await startTestCluster();
+    const layout = join(dir, 'layout');
+    await addImage(layout, { refName: IMAGE, layers: [busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
+    await new ImageStore({ root: join(dir, 'images') }).load(layout);
+    const traces: Trace[] = [];
+    agent = await startAgent({ server: cluster.url, nodeName: NODE, dataDir: dir, prefix, podCIDR: '10.244.90.0/24', trace: true, ...(pollMs !== undefined ? { pollMs } : {}) }, traces);
+    const client = cluster.client;
+
+    // Warm-up (not counted): the agent's first pod waits for its Service informer and warms every code path.
+    const warm = await createAndTime(client, ['warm-up'], 0, 60_000);
+    if (warm.lat.size !== 1) throw new Error('the warm-up pod never ran');
+    await deleteAll(client, ['warm-up'], 30_000);
+
+    await sleep(settleSeconds * 1000);
+    const idle = await overhead(agent.pid!, 0, steadySeconds);
+
+    const names = Array.from({ length: pods }, (_, i) => `p-${i}`);
+    const cpu0 = cpuSplit(agent.pid!);
+    const timed = await createAndTime(client, names, rate, 120_000);
+    const cpu1 = cpuSplit(agent.pid!);
+    const supCpu = supervisorPids(agent.pid!).reduce((sum, p) => {
+      const c = cpuSplit(p);
+      return sum + c.self + c.children;
+    }, 0);
+    const startCpuPerPod = { agent: (cpu1.self - cpu0.self) / pods, agentChildren: (cpu1.children - cpu0.children) / pods, supervisors: supCpu / pods };
+    const startup = percentiles([...timed.lat.values()]);
+    const phaseSamples = phases(traces, timed.wall);
+    const phaseLat = Object.fromEntries(PHASES.map((p) => [p, percentiles(phaseSamples[p])])) as Record<PhaseName, Latency>;
+    await sleep(settleSeconds * 1000);
+    const loaded = await overhead(agent.pid!, pods, steadySeconds);
+    const deleteAllSeconds = await deleteAll(client, names, 120_000);
+
+    const perPod = {
+      rssKiB: ((loaded.rssMiB - idle.rssMiB) * 1024) / pods,
+      cpuMillicores: ((loaded.cpu - idle.cpu) * 1000) / pods,
+      supervisorPssKiB: ((loaded.supervisorsPssMiB - idle.supervisorsPssMiB) * 1024) / pods,
+    };
+    const loadEnd = loadavg();
+    const result: KubeletBench = {
+      pods, rate, running: timed.lat.size, startup, phases: phaseLat, startCpuPerPod, allRunningSeconds: timed.allRunningSeconds, idle, loaded, perPod, deleteAllSeconds,
+      loadAverage: { start: loadStart, end: loadEnd }, cores: availableParallelism(),
+    };
+    const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+    printTable(`pod startup on one runc node (create → Running, image present), ${pods} pods at ${rate > 0 ? `${rate}/s` : 'once'}`,
+      ['Running', 'p50', 'p90', 'p99', 'max', 'all Running after', 'all deleted in', 'load avg start', 'load avg end'],
+      [[`${timed.lat.size}/${pods}`, fmtMs(startup.p50), fmtMs(startup.p90), fmtMs(startup.p99), fmtMs(startup.max), `${timed.allRunningSeconds.toFixed(1)} s`, `${deleteAllSeconds.toFixed(1)} s`, la(loadStart), la(loadEnd)]]);
+    printTable('where the startup time went (ms per pod; see PHASES)', ['phase', 'pods', 'p50', 'p90', 'p99', 'max'],
+      PHASES.map((p) => [p, String(phaseLat[p].count), fmtMs(phaseLat[p].p50), fmtMs(phaseLat[p].p90), fmtMs(phaseLat[p].p99), fmtMs(phaseLat[p].max)]));
+    printTable('CPU per pod start (seconds)', ['agent', "agent's reaped children", 'supervisors (sh + runc run)'],
+      [[startCpuPerPod.agent.toFixed(3), startCpuPerPod.agentChildren.toFixed(3), startCpuPerPod.supervisors.toFixed(3)]]);
+    printTable('agent overhead (its own process; supervisors apart)', ['pods', 'agent RSS', 'agent CPU', 'supervisors', 'supervisors PSS'],
+      [idle, loaded].map((o) => [String(o.pods), fmtMiB(o.rssMiB * 2 ** 20), `${(o.cpu * 100).toFixed(1)}%`, String(o.supervisors), fmtMiB(o.supervisorsPssMiB * 2 ** 20)]));
+    printTable('per running pod', ['agent RSS', 'agent CPU', 'supervisor PSS'],
+      [[`${perPod.rssKiB.toFixed(0)} KiB`, `${perPod.cpuMillicores.toFixed(2)} m`, `${perPod.supervisorPssKiB.toFixed(0)} KiB`]]);
+    return result;
+  } finally {
+    await cleanup();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
