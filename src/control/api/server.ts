@@ -13,6 +13,8 @@ import { WebhookAdmission, engineWebhookSource } from './admission/webhooks.js';
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultStorageClass, engineStorageClassSource } from './admission/default-storage-class.js';
 import { PriorityAdmission, enginePriorityClassSource } from './admission/priority.js';
+import { PodSecurityAdmission, enginePodSecuritySource } from './admission/pod-security.js';
+import { ResourceQuotaAdmission, engineQuotaStore } from './admission/resource-quota.js';
 import { ValidatingAdmissionPolicyAdmission, enginePolicySource } from './admission/validating-policy.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
@@ -102,10 +104,13 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     ...(opts.serviceAccounts?.admission ? [new ServiceAccountAdmission(engineServiceAccountSource(engine))] : []),
     // NodeRestriction: only node identities' writes are looked at (one string check for everyone else).
     new NodeRestriction(engineNodeRestrictionSource(engine)),
+    new PodSecurityAdmission(enginePodSecuritySource(engine)),
     new PriorityAdmission(enginePriorityClassSource(engine)),
     new DefaultStorageClass(engineStorageClassSource(engine)),
     ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine))] : []),
     new ValidatingAdmissionPolicyAdmission(enginePolicySource(engine)),
+    // Last, as upstream: only what every other plugin admitted is charged to quota.
+    new ResourceQuotaAdmission(engineQuotaStore(engine)),
   ]);
   const watches = new WatchSet();
   const now = opts.engine?.now ?? (() => new Date());
