@@ -36,6 +36,9 @@ import { NodeRestriction, engineNodeRestrictionSource } from './admission/node-r
 import {
   engineServiceAccountObjects, registerServiceAccountApi, serviceAccountAuthenticator, type ServiceAccountTokenConfig,
 } from './serviceaccount/index.js';
+import { EncryptedStore } from '../storage/encryption/store.js';
+import type { EncryptionConfig } from '../storage/encryption/config.js';
+import { installAudit, type AuditOptions } from './audit/index.js';
 
 export interface ServerOptions {
   store: Store;
@@ -77,6 +80,10 @@ export interface ServerOptions {
    * after `authentication`'s own; `admission: true` also runs the ServiceAccount admission plugin.
    */
   serviceAccounts?: ServiceAccountTokenConfig;
+  /** Encryption at rest (kube-apiserver's --encryption-provider-config): the store is wrapped to encrypt what it names. */
+  encryption?: EncryptionConfig;
+  /** The audit log (--audit-policy-file, --audit-log-path): a policy and where events go; the sink is closed with the server. */
+  audit?: AuditOptions;
 }
 
 export interface ApiServer {
@@ -93,7 +100,9 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   // authentication.k8s.io's reviews (answered by auth/reviews.ts) are served unless the caller chose the kinds.
   if (!opts.resources) registry.replace(() => false, authenticationResources);
   const log = opts.logger;
-  const engine = new ObjectEngine(opts.store, registry, {
+  // Encryption sits between the engine and the backend: the engine and the watch cache see plaintext.
+  const store = opts.encryption ? new EncryptedStore(opts.store, opts.encryption) : opts.store;
+  const engine = new ObjectEngine(store, registry, {
     gcFinalizers: opts.gcFinalizers ?? true,
     ...opts.engine,
     onError: opts.engine?.onError ?? ((err) => log?.error({ err }, 'watch cache error')),
@@ -173,6 +182,8 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   if (opts.serviceAccounts && saObjects) registerServiceAccountApi(app, opts.serviceAccounts, saObjects, now);
   installAuthentication(app, authentication, { onRefused: (reason, req) => log?.debug({ reason, url: req.url }, 'Unable to authenticate the request') });
   registerAuthenticationApi(app, authentication, { now });
+  // Audit right after authentication, as upstream's WithAudit: it knows the user, and sees every later refusal.
+  if (opts.audit) installAudit(app, opts.audit);
 
   const serverAddress = opts.serverAddress ?? '127.0.0.1:6443';
   const aggregator = opts.aggregator === false ? null : new Aggregator(engine, { onError: (err) => log?.warn({ err }, 'apiservice availability'), ...opts.aggregator });
@@ -236,6 +247,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
         await crds?.stop();
         await aggregator?.stop();
         await app.close();
+        await opts.audit?.sink.close();
         await engine.close();
       })();
       return closing;

@@ -1,0 +1,119 @@
+/** The audit log through the API server: stages, fields, levels, a watch's ResponseStarted, and the file sink. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+import { fileAuditSink, METADATA_POLICY, parseAuditPolicy, type AuditEvent } from '../../../src/control/api/audit/index.js';
+import { authenticationChain, TokenFileAuthenticator } from '../../../src/control/api/auth/index.js';
+import { eventually } from '../../support/cluster.js';
+
+const events: AuditEvent[] = [];
+const sink = { write: (ev: AuditEvent) => void events.push(ev), close: async () => {} };
+const of = (id: string) => events.filter((e) => e.auditID === id);
+
+describe('audit log', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    const tokens = new TokenFileAuthenticator(new Map([['tok-alice', { name: 'alice', uid: 'u-1', groups: ['dev', 'ops'] }]]));
+    h = await startHarness({
+      authentication: authenticationChain({ tokens: [tokens] }),
+      audit: {
+        sink,
+        policy: parseAuditPolicy(`
+apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: None
+    nonResourceURLs: ["/healthz*"]
+  - level: Metadata
+    resources: [{resources: [secrets]}]
+  - level: RequestResponse
+    resources: [{resources: [configmaps]}]
+    omitStages: [RequestReceived]
+  - level: Metadata
+`),
+      },
+    });
+  });
+  afterAll(() => h.close());
+  const alice = { authorization: 'Bearer tok-alice', 'user-agent': 'kubectl/v1.30.0', 'x-forwarded-for': '10.1.2.3' };
+
+  it('a create: RequestReceived and ResponseComplete with user, objectRef, status, timestamps and the Audit-ID header', async () => {
+    const res = await h.req('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's1' }, stringData: { password: 'hunter2' } }, alice);
+    expect(res.statusCode).toBe(201);
+    const id = String(res.headers['audit-id']);
+    const evs = of(id);
+    expect(evs.map((e) => e.stage)).toEqual(['RequestReceived', 'ResponseComplete']);
+    const done = evs[1]!;
+    expect(done).toMatchObject({
+      kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: 'Metadata', verb: 'create',
+      requestURI: '/api/v1/namespaces/default/secrets', userAgent: 'kubectl/v1.30.0',
+      user: { username: 'alice', uid: 'u-1', groups: ['dev', 'ops', 'system:authenticated'] },
+      objectRef: { resource: 'secrets', namespace: 'default', name: 's1', apiVersion: 'v1' },
+      responseStatus: { metadata: {}, code: 201 },
+    });
+    expect(done.sourceIPs[0]).toBe('10.1.2.3');
+    expect(done.requestReceivedTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(done.stageTimestamp >= done.requestReceivedTimestamp).toBe(true);
+    // Metadata level: no bodies, so the secret's value is nowhere in the log.
+    expect(JSON.stringify(evs)).not.toContain('hunter2');
+  });
+
+  it('a failure records the Status message and reason', async () => {
+    const res = await h.req('GET', '/api/v1/namespaces/default/secrets/missing', undefined, alice);
+    expect(res.statusCode).toBe(404);
+    const done = of(String(res.headers['audit-id'])).find((e) => e.stage === 'ResponseComplete')!;
+    expect(done.responseStatus).toEqual({ metadata: {}, status: 'Failure', message: 'secrets "missing" not found', reason: 'NotFound', details: { name: 'missing', kind: 'secrets' }, code: 404 });
+    expect(done.verb).toBe('get');
+  });
+
+  it('RequestResponse logs both bodies; the rule\'s omitStages drops RequestReceived; None logs nothing', async () => {
+    const res = await h.req('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1' }, data: { k: 'v' } }, { ...alice, 'audit-id': 'my-audit-id' });
+    expect(res.statusCode).toBe(201);
+    const evs = of('my-audit-id');
+    expect(evs.map((e) => e.stage)).toEqual(['ResponseComplete']);
+    expect(evs[0]!.requestObject).toMatchObject({ kind: 'ConfigMap', data: { k: 'v' } });
+    expect(evs[0]!.responseObject).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'c1', namespace: 'default' } });
+    const before = events.length;
+    await h.req('GET', '/healthz', undefined, alice);
+    expect(events.length).toBe(before);
+  });
+
+  it('a watch logs ResponseStarted when its stream starts and ResponseComplete when it ends', async () => {
+    await h.server.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = h.server.app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const id = await new Promise<string>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/v1/namespaces/default/pods?watch=true', headers: alice }, (res) => {
+        resolve(String(res.headers['audit-id']));
+        setTimeout(() => req.destroy(), 50);
+      });
+      req.on('error', () => {});
+      req.end();
+      setTimeout(() => reject(new Error('no watch response')), 5000);
+    });
+    await eventually('the watch\'s ResponseComplete', () => of(id).some((e) => e.stage === 'ResponseComplete'));
+    const evs = of(id);
+    expect(evs.map((e) => e.stage)).toEqual(['RequestReceived', 'ResponseStarted', 'ResponseComplete']);
+    expect(evs[1]).toMatchObject({ verb: 'watch', objectRef: { resource: 'pods', namespace: 'default' }, responseStatus: { code: 200 } });
+  });
+});
+
+describe('audit file sink', () => {
+  it('writes JSON lines, at Metadata for everything by default', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skiff-audit-'));
+    const file = join(dir, 'audit.log');
+    const h = await startHarness({ audit: { policy: METADATA_POLICY, sink: fileAuditSink(file) } });
+    try {
+      expect((await h.req('GET', '/api/v1/namespaces')).statusCode).toBe(200);
+      await h.close();
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+      const list = lines.filter((e) => e.requestURI === '/api/v1/namespaces');
+      expect(list.map((e) => [e.stage, e.level, e.verb])).toEqual([['RequestReceived', 'Metadata', 'list'], ['ResponseComplete', 'Metadata', 'list']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
