@@ -28,6 +28,8 @@ import { cleanupVolumes, containerMounts, prepareVolumes, resolveEnv, type Objec
 import { VolumeError } from '../../volumes/types.js';
 import { claimPathResolver, type ClaimSource } from '../../volumes/claim-path.js';
 import { apiClaimSource } from './claim-source.js';
+import { TokenManager } from '../../volumes/token-manager.js';
+import type { TokenProvider } from '../../volumes/payload.js';
 import { runcSpecBuilder } from './spec-builder.js';
 import type { ContainerSpecInput, PodNamespaces, PodVolumes, RuncDeps } from './pod-worker-deps.js';
 import { NftHostPorts } from './host-ports.js';
@@ -109,11 +111,13 @@ export const podNamespaces: PodNamespaces = {
 export const SERVICES_NOT_SYNCED = 'services have not yet been read at least once, cannot construct envvars';
 
 /** volumes/ wired for the pod worker: prepare, env + mounts per container instance, clean-up. */
-export function runcPodVolumes(objects: ObjectSource, ctx: NodeContext, o: Pick<RealNodeOptions, 'services' | 'clusterDNS' | 'clusterDomain'>, claims?: ClaimSource): PodVolumes {
+export function runcPodVolumes(
+  objects: ObjectSource, ctx: NodeContext, o: Pick<RealNodeOptions, 'services' | 'clusterDNS' | 'clusterDomain'>, claims?: ClaimSource, token?: TokenProvider,
+): PodVolumes {
   // PVC volumes: the claim's bound volume (a local-path hostPath PV) on this node; without a source they fail to mount.
   const claimPath = claims ? claimPathResolver(claims, { name: ctx.nodeName }) : undefined;
   return {
-    prepare: (pod, podDir) => prepareVolumes(pod, podDir, objects, { allocatable: ctx.allocatable, ...(claimPath ? { claimPath } : {}) }),
+    prepare: (pod, podDir) => prepareVolumes(pod, podDir, objects, { allocatable: ctx.allocatable, ...(claimPath ? { claimPath } : {}), ...(token ? { token } : {}) }),
     async containerConfig(pod, container, prepared, c) {
       const podIPs = c.podIP ? [c.podIP] : [];
       let services: readonly KubeObject[] | undefined;
@@ -154,7 +158,9 @@ export function realRuncDeps(o: RealNodeOptions): (ctx: NodeContext) => RuncDeps
     const network = new BridgePodNetwork({ stateDir: join(dir, 'network'), prefix, nodeIP: o.nodeIP ?? ctx.hostIP, ...(o.nodeNetns ? { nodeNetns: o.nodeNetns } : {}) });
     const runtime = new RuncRuntime({ dataDir: join(dir, 'runtime') });
     const memory = resourceAmount('memory', ctx.allocatable.memory ?? '0');
-    const volumes = runcPodVolumes(objects, ctx, o, apiClaimSource(o.client));
+    // Projected serviceAccountToken sources: bound tokens from TokenRequest, cached and refreshed (token-manager.ts).
+    const tokens = new TokenManager((method, path, body) => o.client.request(method, path, body));
+    const volumes = runcPodVolumes(objects, ctx, o, apiClaimSource(o.client), tokens.provider);
     // The spec builder reads the capabilities this process holds (privileged grants those, never more: runc refuses
     // caps it cannot apply) and each rootfs' passwd/group without following symlinks out of the image.
     const build = runcSpecBuilder({
