@@ -29,6 +29,7 @@ import { WatchSet } from './watch/stream.js';
 import { startCustomResources } from './crd/index.js';
 import { installAuthentication, registerAuthenticationApi, unsecuredChain, type AuthenticationChain } from './auth/index.js';
 import { authenticationResources } from './auth/kinds.js';
+import { authorizationResources, setupAuthorization, type AuthorizationModes } from './authz/index.js';
 import { Aggregator, type AggregatorOptions } from './aggregator/index.js';
 import { BearerTokenAuthenticator } from './auth/bearer.js';
 import { ServiceAccountAdmission, engineServiceAccountSource } from './admission/service-account.js';
@@ -73,6 +74,11 @@ export interface ServerOptions {
   https?: HttpsOptions;
   /** Who each request is (auth/); absent: every request is system:unsecured, as upstream's old insecure port. */
   authentication?: AuthenticationChain;
+  /**
+   * Authorisation modes in order, as kube-apiserver's --authorization-mode (['Node', 'RBAC'], or Authorizers of the
+   * caller's), behind the system:masters shortcut; RBAC reconciles the bootstrap policy at start. Absent: allow all.
+   */
+  authorization?: AuthorizationModes;
   /** API aggregation: APIServices with a service are proxied (default on; false: not served). */
   aggregator?: AggregatorOptions | false;
   /**
@@ -99,6 +105,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   const registry = new Registry(opts.resources ?? (opts.metrics === false ? builtinResources : servedResources));
   // authentication.k8s.io's reviews (answered by auth/reviews.ts) are served unless the caller chose the kinds.
   if (!opts.resources) registry.replace(() => false, authenticationResources);
+  if (!opts.resources) registry.replace(() => false, authorizationResources);
   const log = opts.logger;
   // Encryption sits between the engine and the backend: the engine and the watch cache see plaintext.
   const store = opts.encryption ? new EncryptedStore(opts.store, opts.encryption) : opts.store;
@@ -107,9 +114,12 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     ...opts.engine,
     onError: opts.engine?.onError ?? ((err) => log?.error({ err }, 'watch cache error')),
   });
+  const authorization = setupAuthorization(engine, opts.authorization, (err) => log?.error({ err }, 'authorization'));
   // Built-in admission first (Priority, DefaultStorageClass, in upstream's order), then the webhooks, on as
   // upstream's MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
   engine.admission = new AdmissionChain([
+    // RBAC's escalation check (upstream runs it in the RBAC kinds' storage, before admission).
+    ...(authorization.admission ? [authorization.admission] : []),
     ...(opts.serviceAccounts?.admission ? [new ServiceAccountAdmission(engineServiceAccountSource(engine))] : []),
     // NodeRestriction: only node identities' writes are looked at (one string check for everyone else).
     new NodeRestriction(engineNodeRestrictionSource(engine)),
@@ -184,6 +194,8 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   registerAuthenticationApi(app, authentication, { now });
   // Audit right after authentication, as upstream's WithAudit: it knows the user, and sees every later refusal.
   if (opts.audit) installAudit(app, opts.audit);
+  // Authorisation (impersonation, then the modes) after authentication; authorization.k8s.io's reviews.
+  authorization.install(app, (message) => log?.debug({ message }, 'Forbidden'));
 
   const serverAddress = opts.serverAddress ?? '127.0.0.1:6443';
   const aggregator = opts.aggregator === false ? null : new Aggregator(engine, { onError: (err) => log?.warn({ err }, 'apiservice availability'), ...opts.aggregator });
@@ -227,6 +239,9 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     compactTimer = setTimeout(() => void compact(), compactEvery).unref();
   }
 
+  // The policy's caches are in and the bootstrap roles reconciled before the first request is served.
+  await authorization.ready();
+
   await app.ready();
   aggregator?.start();
   ready = true;
@@ -244,6 +259,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
         watches.closeAll();
         metrics?.close();
         await lifecycle.stop();
+        authorization.stop();
         await crds?.stop();
         await aggregator?.stop();
         await app.close();

@@ -23,6 +23,11 @@ export function userOf(req: FastifyRequest | IncomingMessage): UserInfo | undefi
   return users.get('raw' in req ? req.raw : req);
 }
 
+/** Replaces who a request acts as (impersonation, after authentication): later steps see the new user. */
+export function setUserOf(req: FastifyRequest | IncomingMessage, user: UserInfo): void {
+  users.set('raw' in req ? req.raw : req, user);
+}
+
 /** The client certificate of a request's connection, if it is TLS and the client sent one. */
 export function clientCertificateOf(raw: IncomingMessage): Buffer | undefined {
   const sock = raw.socket;

@@ -1,0 +1,230 @@
+/**
+ * The RBAC authoriser, as upstream's plugin/pkg/auth/authorizer/rbac over the default rule resolver: a request is
+ * allowed when a rule of a role bound to the user (by name, by one of its groups, or as a ServiceAccount) matches
+ * it; ClusterRoleBindings apply everywhere, RoleBindings in their namespace. Otherwise RBAC has no opinion (the
+ * chain answers 403), with the resolution errors (a binding to a missing role) as the reason.
+ *
+ * Roles and bindings live in memory (an RbacPolicy), fed by the API server's watch caches; bindings are indexed
+ * by subject (a user name or group), so a decision costs the rules bound to that user, not every binding.
+ */
+import type { KubeObject } from '../resource.js';
+import type { UserInfo } from '../auth/user.js';
+import type { AuthorizationAttributes, AuthorizationResult, Authorizer, NonResourceRule, ResourceRule, RuleResolver } from './types.js';
+import { policyRules, ruleAllows, type PolicyRule } from './rules.js';
+
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
+export type RbacKind = 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';
+
+interface Subject { kind: string; name: string; namespace?: string }
+interface RoleRef { kind: string; name: string }
+
+/** One binding as found through one of its subjects (the subject names who it was found for, for the reason). */
+interface BindingEntry {
+  name: string;
+  /** '' for a ClusterRoleBinding. */
+  namespace: string;
+  roleRef: RoleRef;
+  subject: Subject;
+}
+
+/** Upstream's describeSubject: a ServiceAccount as "name/namespace". */
+function describeSubject(s: Subject, bindingNamespace: string): string {
+  if (s.kind === 'ServiceAccount') return `${s.kind} "${s.name}/${s.namespace || bindingNamespace}"`;
+  return `${s.kind} "${s.name}"`;
+}
+
+function describeBinding(b: BindingEntry): string {
+  return b.namespace
+    ? `RoleBinding "${b.name}/${b.namespace}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describeSubject(b.subject, b.namespace)}`
+    : `ClusterRoleBinding "${b.name}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describeSubject(b.subject, '')}`;
+}
+
+const SA_PREFIX = 'system:serviceaccount:';
+const userKey = (name: string): string => `u:${name}`;
+const groupKey = (name: string): string => `g:${name}`;
+
+/** The index key a subject is found under: a ServiceAccount is the user system:serviceaccount:<ns>:<name>. */
+function subjectKey(s: Subject, bindingNamespace: string): string | undefined {
+  switch (s.kind) {
+    case 'User': return userKey(s.name);
+    case 'Group': return groupKey(s.name);
+    case 'ServiceAccount': {
+      const ns = s.namespace || bindingNamespace;
+      return ns ? userKey(`${SA_PREFIX}${ns}:${s.name}`) : undefined;
+    }
+    default: return undefined;
+  }
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const rec = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** A resolution error's text, as upstream's listers word a missing role. */
+const roleNotFound = (ref: RoleRef): string => `${ref.kind === 'Role' ? 'role' : 'clusterrole'}.${RBAC_GROUP} "${ref.name}" not found`;
+
+/** Visits each rule that applies to a user in a namespace; return false to stop. `err` set: the rule is missing. */
+export type RuleVisitor = (source: string, rule: PolicyRule | null, err?: string) => boolean;
+
+/**
+ * Roles and bindings by key (`ns/name` or `name`), bindings indexed by subject. Updated one object at a time
+ * (`put`/`remove`), as an informer's handlers are, so a change costs that object's subjects.
+ */
+export class RbacPolicy {
+  private readonly roles = new Map<string, PolicyRule[]>();
+  private readonly clusterRoles = new Map<string, PolicyRule[]>();
+  /** subject key → ClusterRoleBindings naming it. */
+  private readonly clusterBindings = new Map<string, BindingEntry[]>();
+  /** `namespace\n<subject key>` → RoleBindings in that namespace naming it. */
+  private readonly roleBindings = new Map<string, BindingEntry[]>();
+  /** Each stored binding's index entries, to take them out again on update or delete. */
+  private readonly bindingIndex = new Map<string, { map: Map<string, BindingEntry[]>; key: string; entry: BindingEntry }[]>();
+
+  put(kind: RbacKind, obj: KubeObject): void {
+    const name = obj.metadata?.name ?? '';
+    const ns = obj.metadata?.namespace ?? '';
+    switch (kind) {
+      case 'Role': this.roles.set(`${ns}/${name}`, policyRules(obj['rules'])); return;
+      case 'ClusterRole': this.clusterRoles.set(name, policyRules(obj['rules'])); return;
+      case 'RoleBinding':
+      case 'ClusterRoleBinding': {
+        const id = `${kind}:${ns}/${name}`;
+        this.unindex(id);
+        const ref = rec(obj['roleRef']);
+        const roleRef = { kind: str(ref['kind']), name: str(ref['name']) };
+        const bindingNs = kind === 'RoleBinding' ? ns : '';
+        const entries: { map: Map<string, BindingEntry[]>; key: string; entry: BindingEntry }[] = [];
+        const seen = new Set<string>();
+        for (const raw of Array.isArray(obj['subjects']) ? obj['subjects'] : []) {
+          const s = rec(raw);
+          const subject: Subject = { kind: str(s['kind']), name: str(s['name']), ...(str(s['namespace']) ? { namespace: str(s['namespace']) } : {}) };
+          const sk = subjectKey(subject, bindingNs);
+          if (!sk || seen.has(sk)) continue;
+          seen.add(sk);
+          const map = kind === 'RoleBinding' ? this.roleBindings : this.clusterBindings;
+          const key = kind === 'RoleBinding' ? `${ns}\n${sk}` : sk;
+          const entry: BindingEntry = { name, namespace: bindingNs, roleRef, subject };
+          let list = map.get(key);
+          if (!list) map.set(key, (list = []));
+          list.push(entry);
+          entries.push({ map, key, entry });
+        }
+        if (entries.length) this.bindingIndex.set(id, entries);
+      }
+    }
+  }
+
+  remove(kind: RbacKind, obj: KubeObject): void {
+    const name = obj.metadata?.name ?? '';
+    const ns = obj.metadata?.namespace ?? '';
+    if (kind === 'Role') this.roles.delete(`${ns}/${name}`);
+    else if (kind === 'ClusterRole') this.clusterRoles.delete(name);
+    else this.unindex(`${kind}:${ns}/${name}`);
+  }
+
+  /** Forgets every object of a kind (its watch restarts from a fresh list). */
+  clear(kind: RbacKind): void {
+    if (kind === 'Role') this.roles.clear();
+    else if (kind === 'ClusterRole') this.clusterRoles.clear();
+    else for (const id of [...this.bindingIndex.keys()]) if (id.startsWith(`${kind}:`)) this.unindex(id);
+  }
+
+  private unindex(id: string): void {
+    const entries = this.bindingIndex.get(id);
+    if (!entries) return;
+    this.bindingIndex.delete(id);
+    for (const { map, key, entry } of entries) {
+      const list = map.get(key);
+      if (!list) continue;
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) map.delete(key);
+    }
+  }
+
+  /** The rules a role reference grants (a RoleBinding's Role is in the binding's namespace), or why none. */
+  roleRefRules(ref: RoleRef, namespace: string): PolicyRule[] | { error: string } {
+    const rules = ref.kind === 'Role' ? this.roles.get(`${namespace}/${ref.name}`) : ref.kind === 'ClusterRole' ? this.clusterRoles.get(ref.name) : undefined;
+    return rules ?? { error: ref.kind === 'Role' || ref.kind === 'ClusterRole' ? roleNotFound(ref) : `unsupported role reference kind: "${ref.kind}"` };
+  }
+
+  /** Upstream's VisitRulesFor: cluster-wide bindings first, then the namespace's. */
+  visitRulesFor(user: UserInfo, namespace: string, visit: RuleVisitor): void {
+    const keys = [userKey(user.name), ...user.groups.map(groupKey)];
+    const walk = (list: BindingEntry[] | undefined): boolean => {
+      if (!list) return true;
+      for (const b of list) {
+        const rules = this.roleRefRules(b.roleRef, b.namespace);
+        if ('error' in rules) {
+          if (!visit(describeBinding(b), null, rules.error)) return false;
+          continue;
+        }
+        const source = describeBinding(b);
+        for (const r of rules) if (!visit(source, r)) return false;
+      }
+      return true;
+    };
+    for (const k of keys) if (!walk(this.clusterBindings.get(k))) return;
+    if (namespace === '') return;
+    for (const k of keys) if (!walk(this.roleBindings.get(`${namespace}\n${k}`))) return;
+  }
+
+  /** Every rule that applies to a user in a namespace (a role reached twice counted once), and the resolution errors. */
+  rulesFor(user: UserInfo, namespace: string): { rules: PolicyRule[]; errors: string[] } {
+    const rules: PolicyRule[] = [];
+    const errors: string[] = [];
+    this.visitRulesFor(user, namespace, (_source, rule, err) => {
+      if (rule) rules.push(rule);
+      else if (err) errors.push(err);
+      return true;
+    });
+    return { rules: dedupeRules(rules), errors };
+  }
+}
+
+/** Rules with exact duplicates taken out (a role reached through two bindings). */
+function dedupeRules(rules: PolicyRule[]): PolicyRule[] {
+  const seen = new Set<string>();
+  const out: PolicyRule[] = [];
+  for (const r of rules) {
+    const k = JSON.stringify(r);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(r);
+  }
+  return out;
+}
+
+/** utilerrors.NewAggregate's text: one error as is, several in brackets. */
+export const aggregateErrors = (errs: readonly string[]): string => (errs.length === 1 ? errs[0]! : `[${errs.join(', ')}]`);
+
+export class RbacAuthorizer implements Authorizer, RuleResolver {
+  constructor(readonly policy: RbacPolicy) {}
+
+  authorize(a: AuthorizationAttributes): AuthorizationResult {
+    let reason = '';
+    let errors: string[] | undefined;
+    this.policy.visitRulesFor(a.user, a.namespace, (source, rule, err) => {
+      if (rule && ruleAllows(a, rule)) {
+        reason = `RBAC: allowed by ${source}`;
+        return false;
+      }
+      if (err) (errors ??= []).push(err);
+      return true;
+    });
+    if (reason) return { decision: 'Allow', reason };
+    return { decision: 'NoOpinion', reason: errors ? `RBAC: ${aggregateErrors(errors)}` : '' };
+  }
+
+  rulesFor(user: UserInfo, namespace: string): ReturnType<RuleResolver['rulesFor']> {
+    const { rules, errors } = this.policy.rulesFor(user, namespace);
+    const resourceRules: ResourceRule[] = [];
+    const nonResourceRules: NonResourceRule[] = [];
+    for (const r of rules) {
+      if (r.resources.length) {
+        resourceRules.push({ verbs: r.verbs, apiGroups: r.apiGroups, resources: r.resources, ...(r.resourceNames.length ? { resourceNames: r.resourceNames } : {}) });
+      }
+      if (r.nonResourceURLs.length) nonResourceRules.push({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs });
+    }
+    return { resourceRules, nonResourceRules, incomplete: false, ...(errors.length ? { evaluationError: aggregateErrors(errors) } : {}) };
+  }
+}

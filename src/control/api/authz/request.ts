@@ -1,0 +1,54 @@
+/**
+ * Authorisation as a step of every request, after authentication: impersonation (when asked) replaces who the
+ * request acts as, then the authoriser decides on the request's attributes (request-info.ts); a request it does
+ * not allow gets upstream's 403 Status before routing reaches a handler.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { setUserOf, userOf } from '../auth/request.js';
+import { sendText } from '../content.js';
+import { ApiError } from '../status.js';
+import { forbiddenError } from './forbidden.js';
+import { impersonate, wantsImpersonation } from './impersonation.js';
+import { requestInfo } from './request-info.js';
+import type { Authorizer } from './types.js';
+
+export interface AuthorizationHookOptions {
+  /**
+   * Resolves once the policy reflects this server's latest writes; asked only when `fresh()` says it does not
+   * (a role or binding was just written), so a grant applies to the very next request.
+   */
+  fresh?: () => boolean;
+  waitFresh?: () => Promise<void>;
+  /** Told of each refusal (upstream logs it at verbosity 4). */
+  onRefused?: (message: string, req: FastifyRequest) => void;
+}
+
+function refuse(reply: FastifyReply, err: ApiError): FastifyReply {
+  sendText(reply, err.code, 'application/json', JSON.stringify(err.toStatus()));
+  return reply;
+}
+
+export function installAuthorization(app: FastifyInstance, authorizer: Authorizer, opts: AuthorizationHookOptions = {}): void {
+  app.addHook('onRequest', async (req, reply) => {
+    let user = userOf(req);
+    // Authentication answered already (401); nothing to authorise.
+    if (!user) return undefined;
+    if (opts.fresh && opts.waitFresh && !opts.fresh()) await opts.waitFresh();
+    if (wantsImpersonation(req.headers)) {
+      const acting = impersonate(user, req.headers, authorizer);
+      if (acting instanceof ApiError) {
+        opts.onRefused?.(acting.message, req);
+        return refuse(reply, acting);
+      }
+      user = acting;
+      setUserOf(req, user);
+    }
+    const info = requestInfo(req.method, req.url, req.headers.upgrade !== undefined);
+    const attrs = { user, ...info };
+    const r = authorizer.authorize(attrs);
+    if (r.decision === 'Allow') return undefined;
+    const err = forbiddenError(attrs, r.reason);
+    opts.onRefused?.(err.message, req);
+    return refuse(reply, err);
+  });
+}
