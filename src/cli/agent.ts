@@ -5,6 +5,8 @@
  * cluster never changes the host's network; --host-network puts the node's bridge in the host's namespace.
  * Images come from <data-dir>/images (`skiff image load --data-dir DIR` fills it) or from registries.
  * Stopping the agent (SIGINT/SIGTERM) leaves containers running; the next start adopts them.
+ * Joining with a bootstrap token (the kubelet's TLS bootstrapping): --bootstrap-kubeconfig FILE [--cert-dir DIR]: the
+ * node asks for its client certificate and runs with <cert-dir>/kubelet.conf (or --kubeconfig) once it is signed.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { guard } from './guard.js';
@@ -13,11 +15,15 @@ import { loadKubeconfig } from '../client/index.js';
 import type { AgentLogger } from '../dataplane/kubelet/agent.js';
 import { hostNodeName } from '../dataplane/kubelet/local.js';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startRuncNode } from '../dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../dataplane/kubelet/runtime/runc/tools.js';
+import { nodeKubeconfigPath, loadOrBootstrapNodeKubeconfig } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
 
 export interface AgentFlags {
   kubeconfig?: string;
+  bootstrapKubeconfig?: string;
+  certDir?: string;
   runtime?: string;
   nodeName?: string;
   netns?: string;
@@ -49,7 +55,7 @@ export function cidrFlag(v: string): string {
 
 /** The flags, checked: every error names its flag. */
 export function checkAgentFlags(o: AgentFlags): { nodeName: string; netns?: string; hostNetwork: boolean; clusterDNS: string[] } {
-  if (!o.kubeconfig) throw new Error('--kubeconfig is required');
+  if (!o.kubeconfig && !o.bootstrapKubeconfig) throw new Error('--kubeconfig (or --bootstrap-kubeconfig) is required');
   if (o.runtime === undefined) throw new Error('--runtime is required: runc (the simulated runtime is `skiff nodes`)');
   if (o.runtime !== 'runc') throw new Error(`--runtime: ${JSON.stringify(o.runtime)} is not supported: runc (the simulated runtime is \`skiff nodes\`)`);
   const nodeName = o.nodeName ?? hostNodeName();
@@ -80,8 +86,11 @@ async function runAgent(o: AgentFlags): Promise<void> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  const kubeconfig = o.bootstrapKubeconfig
+    ? (await loadOrBootstrapNodeKubeconfig({ bootstrapKubeconfig: o.bootstrapKubeconfig, certDir: o.certDir ?? join(o.dataDir, 'pki'), kubeconfig: nodeKubeconfigPath(o.kubeconfig, o.certDir ?? join(o.dataDir, 'pki')), nodeName: checked.nodeName, log: (msg, fields) => logger(o.v)('info', msg, fields) })).kubeconfig
+    : o.kubeconfig!;
   const running = await startRuncNode({
-    client: loadKubeconfig(o.kubeconfig!),
+    client: loadKubeconfig(kubeconfig),
     nodeName: checked.nodeName,
     dataDir: o.dataDir,
     hostNetwork: checked.hostNetwork,
@@ -105,7 +114,9 @@ export function registerAgentCommand(program: Command): Command {
   return program
     .command('agent')
     .description('Join a cluster as one real node: pods as OCI containers under runc')
-    .option('--kubeconfig <file>', 'kubeconfig of the API server')
+    .option('--kubeconfig <file>', 'kubeconfig of the API server (with --bootstrap-kubeconfig: where the node\'s own is kept, default <cert-dir>/kubelet.conf)')
+    .option('--bootstrap-kubeconfig <file>', 'join with a bootstrap token: ask the cluster for this node\'s client certificate (`skiff token create --bootstrap-kubeconfig`)')
+    .option('--cert-dir <dir>', 'where the node\'s client key and certificate are kept (default <data-dir>/pki)')
     .option('--runtime <runtime>', 'container runtime: runc')
     .option('--node-name <name>', "the Node's name (default: this host's name)")
     .option('--netns <name>', "an existing network namespace for the node (default: the agent makes skiff-node-<node name>)")

@@ -10,6 +10,7 @@ import { CONTROLLERS } from '../control/controllers/index.js';
 import { selectControllers } from '../control/controllers/selection.js';
 import { DEFAULT_LOCAL_PATH_DIR } from '../control/controllers/persistentvolume/local-path-volume.js';
 import { parseListen } from './server.js';
+import { parseGoDuration } from '../control/api/metrics/format.js';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -22,6 +23,13 @@ function controllerList(v: string): string[] {
     throw new InvalidArgumentError((err as Error).message.replace(/^--controllers: /, ''));
   }
   return names;
+}
+
+/** --cluster-signing-duration: a Go duration of at least ten minutes. */
+function signingDuration(v: string): number {
+  const ms = parseGoDuration(v);
+  if (ms === null || ms < 600_000) throw new InvalidArgumentError('a duration of at least 10m, such as 8760h');
+  return ms;
 }
 
 function bool(v: string): boolean {
@@ -41,8 +49,12 @@ export function registerControllerManagerCommand(program: Command): Command {
     .option('--node-cidr-mask-size <n>', 'prefix length of each node podCIDR', (v: string) => Number(v), 24)
     .option('--listen <host:port>', 'serve /metrics and /healthz here', parseListen, { host: '127.0.0.1', port: 10257 })
     .option('--local-path-dir <dir>', 'where the local-path provisioner makes volumes (skiff server: <data-dir>/local-path)', DEFAULT_LOCAL_PATH_DIR)
+    .option('--cluster-signing-cert-file <file>', 'the CA certificate (PEM) csrsigning signs kubernetes.io/* certificate requests with (skiff server: <data-dir>/ca.crt)')
+    .option('--cluster-signing-key-file <file>', 'that CA\'s private key (PEM) (skiff server: <data-dir>/ca.key)')
+    .option('--cluster-signing-duration <duration>', 'the longest certificate csrsigning signs (a request\'s expirationSeconds may ask for less)', signingDuration, 365 * 24 * 3600_000)
     .option('--root-ca-file <file>', 'the cluster CA (PEM) published as kube-root-ca.crt in every namespace (skiff server: <data-dir>/ca.crt)')
-    .action(async (o: { kubeconfig: string; controllers: string[]; leaderElect: boolean; clusterCidr: string; nodeCidrMaskSize: number; listen: { host: string; port: number }; rootCaFile?: string; localPathDir: string }, cmd: Command) => {
+    .action(async (o: { kubeconfig: string; controllers: string[]; leaderElect: boolean; clusterCidr: string; nodeCidrMaskSize: number; listen: { host: string; port: number }; rootCaFile?: string; localPathDir: string; clusterSigningCertFile?: string; clusterSigningKeyFile?: string; clusterSigningDuration: number }, cmd: Command) => {
+      if (!o.clusterSigningCertFile !== !o.clusterSigningKeyFile) return cmd.error('error: --cluster-signing-cert-file and --cluster-signing-key-file go together');
       let rootCA: string | undefined;
       try {
         rootCA = o.rootCaFile ? readFileSync(o.rootCaFile, 'utf8') : undefined;
@@ -54,7 +66,7 @@ export function registerControllerManagerCommand(program: Command): Command {
         kubeconfig: o.kubeconfig,
         controllers: o.controllers,
         leaderElect: o.leaderElect,
-        options: { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, localPathDir: o.localPathDir, ...(rootCA ? { rootCA } : {}) },
+        options: { clusterCIDR: o.clusterCidr, nodeCIDRMaskSize: o.nodeCidrMaskSize, localPathDir: o.localPathDir, ...(rootCA ? { rootCA } : {}), ...(o.clusterSigningCertFile ? { clusterSigningCertFile: o.clusterSigningCertFile, clusterSigningKeyFile: o.clusterSigningKeyFile } : {}), clusterSigningDurationMs: o.clusterSigningDuration },
         metricsListen: o.listen,
         onError: (err, ctx) => console.error(`controller-manager: ${ctx}: ${(err as Error).message ?? String(err)}`),
       });

@@ -11,6 +11,7 @@ import { registerControllerManagerCommand } from './controller-manager.js';
 import { registerImageCommand } from './image.js';
 import { registerAgentCommand } from './agent.js';
 import { registerDnsCommand } from './dns.js';
+import { registerTokenCommand } from './token.js';
 
 const program = new Command('skiff').description('A Kubernetes-compatible cluster').version('0.1.0');
 registerServerCommand(program);
@@ -21,5 +22,6 @@ registerControllerManagerCommand(program);
 registerImageCommand(program);
 registerAgentCommand(program);
 registerDnsCommand(program);
+registerTokenCommand(program);
 
 await program.parseAsync(process.argv);

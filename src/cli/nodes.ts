@@ -12,9 +12,12 @@ import type { AgentLogger, NodeSummary } from '../dataplane/kubelet/agent.js';
 import { DEFAULT_NODE_SPEC, loadNodeSpecFile, parseLabelFlag, parseNodeSpec, parseTaint, type NodeSpec, type Taint } from '../dataplane/kubelet/spec.js';
 import { startNodeAgent } from '../dataplane/kubelet/start.js';
 import { parseListen } from './server.js';
+import { loadOrBootstrapNodeKubeconfig, nodeKubeconfigPath } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
 
 interface NodesFlags {
   kubeconfig?: string;
+  bootstrapKubeconfig?: string;
+  certDir?: string;
   spec?: string;
   count?: string;
   namePrefix?: string;
@@ -39,7 +42,7 @@ function positiveInt(v: string): number {
 }
 
 /** Defaults, then the spec file, then flags: each layer validated with errors naming the field. */
-export function specFromFlags(o: Omit<NodesFlags, 'listen' | 'maxInFlight' | 'v' | 'podEvents'>): NodeSpec {
+export function specFromFlags(o: Omit<NodesFlags, 'listen' | 'maxInFlight' | 'v' | 'podEvents' | 'bootstrapKubeconfig' | 'certDir'>): NodeSpec {
   const base = o.spec ? loadNodeSpecFile(o.spec, DEFAULT_NODE_SPEC) : DEFAULT_NODE_SPEC;
   const given: Record<string, unknown> = {};
   if (o.count !== undefined) given.count = o.count;
@@ -67,14 +70,22 @@ const verbosity = (v: string): AgentLogger => {
 };
 
 async function runNodes(o: NodesFlags): Promise<void> {
-  if (!o.kubeconfig) throw new Error('--kubeconfig is required');
+  if (!o.kubeconfig && !o.bootstrapKubeconfig) throw new Error('--kubeconfig (or --bootstrap-kubeconfig) is required');
   const spec = specFromFlags(o);
+  let kubeconfig = o.kubeconfig!;
+  if (o.bootstrapKubeconfig) {
+    // One client certificate is one node's identity (system:node:<name>).
+    if (spec.count !== 1) throw new Error(`--bootstrap-kubeconfig: joins exactly one node (--count is ${spec.count})`);
+    if (!o.certDir) throw new Error('--bootstrap-kubeconfig needs --cert-dir (where the node\'s key and certificate are kept)');
+    const nodeName = spec.names?.[0] ?? `${spec.namePrefix}0`;
+    kubeconfig = (await loadOrBootstrapNodeKubeconfig({ bootstrapKubeconfig: o.bootstrapKubeconfig, certDir: o.certDir, kubeconfig: nodeKubeconfigPath(o.kubeconfig, o.certDir), nodeName, log: (msg, fields) => verbosity(o.v)('info', msg, fields) })).kubeconfig;
+  }
   const stop = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   const t0 = Date.now();
-  const running = await startNodeAgent({ client: loadKubeconfig(o.kubeconfig), spec, listen: o.listen, maxInFlight: o.maxInFlight, podEvents: o.podEvents === true, log: verbosity(o.v) });
+  const running = await startNodeAgent({ client: loadKubeconfig(kubeconfig), spec, listen: o.listen, maxInFlight: o.maxInFlight, podEvents: o.podEvents === true, log: verbosity(o.v) });
   console.error(`skiff nodes: agent API on ${running.url}; registering ${spec.count} node(s)`);
   void running.registered.then(() => {
     process.stdout.write(`skiff nodes: ${spec.count} node(s) registered in ${((Date.now() - t0) / 1000).toFixed(1)} s; agent ${running.url}\n`);
@@ -138,7 +149,9 @@ export function registerNodesCommand(program: Command): Command {
     .command('nodes')
     .description('Run simulated nodes (many per process) against an API server, or apply faults to them')
     .enablePositionalOptions()
-    .option('--kubeconfig <file>', 'kubeconfig of the API server')
+    .option('--kubeconfig <file>', 'kubeconfig of the API server (with --bootstrap-kubeconfig: where the node\'s own is kept, default <cert-dir>/kubelet.conf)')
+    .option('--bootstrap-kubeconfig <file>', 'join one node with a bootstrap token: ask the cluster for its client certificate')
+    .option('--cert-dir <dir>', 'with --bootstrap-kubeconfig: where the node\'s key and certificate are kept')
     .option('--spec <file>', 'YAML node spec (count, namePrefix, cpu, memory, pods, labels, taints, zones, region, nodeCIDR)')
     .option('--count <n>', `how many nodes (default ${DEFAULT_NODE_SPEC.count})`)
     .option('--name-prefix <p>', `node names are <prefix><index> (default ${DEFAULT_NODE_SPEC.namePrefix})`)

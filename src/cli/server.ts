@@ -18,6 +18,8 @@ import { loadOrIssueServerCertificates, type Component, type ServerCertificates 
 import { startCertificateRotation, useServingCertificate, type Rotation } from '../control/pki/rotation.js';
 import { ClusterIPAllocator } from '../control/api/allocators/clusterip.js';
 import { authenticationChain, TokenFileAuthenticator, UNSECURED_USER, type TokenAuthenticator } from '../control/api/auth/index.js';
+import { BootstrapTokenAuthenticator, engineBootstrapSecretLookup } from '../control/api/auth/bootstrap-token.js';
+import { CA_CERT_FILE, CA_KEY_FILE } from '../control/pki/ca.js';
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
 import { startControllerThread, type ControllerThread } from '../control/controllers/thread.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
@@ -195,6 +197,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     certs = await loadOrIssueServerCertificates(dataDir, ca, servingNames(), components, { ...(localNodeName ? { nodeName: localNodeName } : {}) });
     for (const c of [certs.serving, certs.admin, ...Object.values(certs.components)]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
   }
+  // Bootstrap tokens (kube-system Secrets) join nodes over TLS, as kubeadm enables them; the Secrets are read from
+  // the server's own cache once it exists.
+  const bootstrapTokens = certs ? new BootstrapTokenAuthenticator(undefined, undefined, (reason) => log.debug({ reason }, 'bootstrap token refused')) : null;
+  if (bootstrapTokens) tokens.push(bootstrapTokens);
   const authentication = certs
     ? authenticationChain({ clientCA: ca.certPem, tokens })
     : authenticationChain({ ...(tokens.length ? { tokens } : {}), fallback: UNSECURED_USER });
@@ -206,6 +212,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     ...(certs ? { https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false } } : {}),
     ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
   });
+  bootstrapTokens?.attach(engineBootstrapSecretLookup(server.engine));
 
   let scheduler: SchedulerThread | null = null;
   let controllers: ControllerThread | null = null;
@@ -280,7 +287,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.controllers) {
     controllers = startControllerThread({
       kubeconfig: componentKubeconfig('controller-manager'),
-      options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem, localPathDir: join(dataDir, 'local-path') },
+      options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem, localPathDir: join(dataDir, 'local-path'), clusterSigningCertFile: join(dataDir, CA_CERT_FILE), clusterSigningKeyFile: join(dataDir, CA_KEY_FILE) },
       onError: (err, context) => log.error({ err, context }, 'controllers'),
     });
   }
@@ -317,6 +324,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     }
   }
   process.stdout.write(`skiff: API server listening on ${url} (storage ${flags.storage}); kubeconfig ${kubeconfig}\n`);
+  if (certs) {
+    process.stderr.write(
+      `skiff: to join a node: skiff token create --kubeconfig ${kubeconfig} --bootstrap-kubeconfig bootstrap.kubeconfig\n` +
+        '       then on the node: skiff agent --runtime runc --bootstrap-kubeconfig bootstrap.kubeconfig --cert-dir ./.skiff/pki (or skiff nodes --count 1 ... for a simulated one)\n',
+    );
+  }
 }
 
 export function registerServerCommand(program: Command): Command {
