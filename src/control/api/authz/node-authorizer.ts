@@ -12,7 +12,8 @@
 import { nodeIdentity } from './node-identity.js';
 import type { NodeGraphKind, NodeGraphReader } from './node-graph.js';
 import { NODE_RULES, nodeRulesAllow, type NodeRule } from './node-rules.js';
-import type { AuthorizationAttributes, AuthorizationResult, Authorizer } from './types.js';
+import type { UserInfo } from '../auth/user.js';
+import type { AuthorizationAttributes, AuthorizationResult, Authorizer, RuleResolver } from './types.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
@@ -20,8 +21,14 @@ const ALLOW: AuthorizationResult = { decision: 'Allow', reason: '' };
 const noOpinion = (reason: string): AuthorizationResult => ({ decision: 'NoOpinion', reason });
 const NO_OPINION = noOpinion('');
 
-export class NodeAuthorizer implements Authorizer {
+export class NodeAuthorizer implements Authorizer, RuleResolver {
   constructor(private readonly graph: NodeGraphReader, private readonly rules: readonly NodeRule[] = NODE_RULES) {}
+
+  /** As upstream: a node's permissions depend on the graph, so they cannot be listed (incomplete, with the reason). */
+  rulesFor(user: UserInfo): ReturnType<RuleResolver['rulesFor']> {
+    if (nodeIdentity(user) === undefined) return { resourceRules: [], nonResourceRules: [], incomplete: false };
+    return { resourceRules: [], nonResourceRules: [], incomplete: true, evaluationError: 'node authorizer does not support user rule resolution' };
+  }
 
   authorize(a: AuthorizationAttributes): AuthorizationResult {
     const node = nodeIdentity(a.user);

@@ -208,3 +208,11 @@ describe('node authoriser', () => {
     expect(authz.authorize(nameless)).toEqual({ decision: 'NoOpinion', reason: 'unknown node for user "system:node:"' });
   });
 });
+
+describe('node authoriser rules', () => {
+  test('a node\'s rules cannot be listed; other users get none from it', () => {
+    const authz = new NodeAuthorizer(new NodeGraph());
+    expect(authz.rulesFor(nodeUser('n1'))).toMatchObject({ incomplete: true, evaluationError: 'node authorizer does not support user rule resolution' });
+    expect(authz.rulesFor({ name: 'alice', groups: [] })).toEqual({ resourceRules: [], nonResourceRules: [], incomplete: false });
+  });
+});
