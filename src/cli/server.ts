@@ -18,8 +18,7 @@ import { loadOrIssueServerCertificates, type Component, type ServerCertificates 
 import { startCertificateRotation, useServingCertificate, type Rotation } from '../control/pki/rotation.js';
 import { ClusterIPAllocator } from '../control/api/allocators/clusterip.js';
 import { authenticationChain, TokenFileAuthenticator, UNSECURED_USER, type TokenAuthenticator } from '../control/api/auth/index.js';
-import { BootstrapTokenAuthenticator, engineBootstrapSecretLookup } from '../control/api/auth/bootstrap-token.js';
-import { CA_CERT_FILE, CA_KEY_FILE } from '../control/pki/ca.js';
+import { DEFAULT_SERVICE_ACCOUNT_ISSUER, loadOrCreateSigningKey, type ServiceAccountTokenConfig } from '../control/api/serviceaccount/index.js';
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
 import { startControllerThread, type ControllerThread } from '../control/controllers/thread.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
@@ -63,6 +62,10 @@ export interface ServerFlags {
   tokenAuthFile?: string;
   /** Run the cluster DNS server in-process on this address (off unless given). */
   dnsListen?: { host: string; port: number };
+  /** --service-account-issuer (default https://kubernetes.default.svc.cluster.local). */
+  serviceAccountIssuer?: string;
+  /** The ServiceAccount admission plugin: auto (on when the controllers, which make `default`, run here), on, off. */
+  serviceAccountAdmission?: 'auto' | 'on' | 'off';
   /** kube-apiserver's --encryption-provider-config: an EncryptionConfiguration file. */
   encryptionProviderConfig?: string;
   /** Encrypt secrets at rest with a key generated in the data dir when no config file is given (default on, k3s's --secrets-encryption). */
@@ -197,22 +200,28 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     certs = await loadOrIssueServerCertificates(dataDir, ca, servingNames(), components, { ...(localNodeName ? { nodeName: localNodeName } : {}) });
     for (const c of [certs.serving, certs.admin, ...Object.values(certs.components)]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
   }
-  // Bootstrap tokens (kube-system Secrets) join nodes over TLS, as kubeadm enables them; the Secrets are read from
-  // the server's own cache once it exists.
-  const bootstrapTokens = certs ? new BootstrapTokenAuthenticator(undefined, undefined, (reason) => log.debug({ reason }, 'bootstrap token refused')) : null;
-  if (bootstrapTokens) tokens.push(bootstrapTokens);
   const authentication = certs
     ? authenticationChain({ clientCA: ca.certPem, tokens })
     : authenticationChain({ ...(tokens.length ? { tokens } : {}), fallback: UNSECURED_USER });
+  // ServiceAccount tokens over TLS: the signing key sa.key/sa.pub made on the first start (kubeadm's files),
+  // TokenRequest, issuer discovery and the token authenticator; the admission plugin needs someone to make each
+  // namespace's `default` ServiceAccount (the serviceaccount controller), so `auto` follows --controllers.
+  let serviceAccounts: ServiceAccountTokenConfig | undefined;
+  if (certs) {
+    const key = loadOrCreateSigningKey(dataDir);
+    if (key.created) log.info({ file: join(dataDir, 'sa.key') }, 'created the service account signing key');
+    const mode = flags.serviceAccountAdmission ?? 'auto';
+    serviceAccounts = { key, issuers: [flags.serviceAccountIssuer || DEFAULT_SERVICE_ACCOUNT_ISSUER], admission: mode === 'on' || (mode === 'auto' && flags.controllers) };
+  }
   const store = await openStore({ backend: flags.storage, dataDir, etcdEndpoints: flags.etcdEndpoints });
   const server = await buildServer({
     store, logger: log, serverAddress: `${host}:${port}`, authentication,
+    ...(serviceAccounts ? { serviceAccounts } : {}),
     ...(encryption ? { encryption } : {}),
     // Client certificates are asked for, not required: requests without one reach the authenticator (tokens, anonymous).
     ...(certs ? { https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false } } : {}),
     ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
   });
-  bootstrapTokens?.attach(engineBootstrapSecretLookup(server.engine));
 
   let scheduler: SchedulerThread | null = null;
   let controllers: ControllerThread | null = null;
@@ -287,7 +296,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.controllers) {
     controllers = startControllerThread({
       kubeconfig: componentKubeconfig('controller-manager'),
-      options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem, localPathDir: join(dataDir, 'local-path'), clusterSigningCertFile: join(dataDir, CA_CERT_FILE), clusterSigningKeyFile: join(dataDir, CA_KEY_FILE) },
+      options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem, localPathDir: join(dataDir, 'local-path') },
       onError: (err, context) => log.error({ err, context }, 'controllers'),
     });
   }
@@ -324,12 +333,6 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     }
   }
   process.stdout.write(`skiff: API server listening on ${url} (storage ${flags.storage}); kubeconfig ${kubeconfig}\n`);
-  if (certs) {
-    process.stderr.write(
-      `skiff: to join a node: skiff token create --kubeconfig ${kubeconfig} --bootstrap-kubeconfig bootstrap.kubeconfig\n` +
-        '       then on the node: skiff agent --runtime runc --bootstrap-kubeconfig bootstrap.kubeconfig --cert-dir ./.skiff/pki (or skiff nodes --count 1 ... for a simulated one)\n',
-    );
-  }
 }
 
 export function registerServerCommand(program: Command): Command {
@@ -355,9 +358,11 @@ export function registerServerCommand(program: Command): Command {
     .option('--dns-listen <host:port>', 'run the cluster DNS server in-process on this address, UDP and TCP (off by default; names outside cluster.local are refused)', parseListen)
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration file: which resources are encrypted at rest and with which keys (as kube-apiserver\'s flag)')
     .option('--no-secrets-encryption', 'store secrets unencrypted when no --encryption-provider-config is given (default: AES-CBC with a key generated in the data dir)')
+    .option('--service-account-issuer <url>', 'issuer of ServiceAccount tokens (iss), as kube-apiserver\'s flag', 'https://kubernetes.default.svc.cluster.local')
+    .addOption(new Option('--service-account-admission <mode>', 'the ServiceAccount admission plugin (default ServiceAccount, token volume): auto is on when the controllers run in-process').choices(['auto', 'on', 'off']).default('auto'))
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -379,6 +384,8 @@ export function registerServerCommand(program: Command): Command {
         ...(o.dnsListen ? { dnsListen: o.dnsListen } : {}),
         ...(o.encryptionProviderConfig ? { encryptionProviderConfig: o.encryptionProviderConfig } : {}),
         secretsEncryption: o.secretsEncryption,
+        serviceAccountIssuer: o.serviceAccountIssuer,
+        serviceAccountAdmission: o.serviceAccountAdmission,
       });
     });
 }
