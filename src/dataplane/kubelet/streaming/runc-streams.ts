@@ -2,16 +2,19 @@
  * The kubelet API for the runc runtime, added to its pod driver from outside (the driver's files stay its
  * helper's): logs read the CRI log files the runtime writes (<dataDir>/logs/<ns>_<pod>_<uid>/<container>/
  * <restartCount>.log, the previous run at restartCount−1) with readCriLog, following until the container
- * stops; exec runs `runc exec` through RuncRuntime.execStream/execTty; port-forward runs a relay inside the
+ * stops; exec runs `runc exec` through RuncRuntime.execStream/execTty; attach taps the container's own output
+ * from now on and writes its stdin (RuncRuntime.attach), ending when the container stops with Success, as the
+ * kubelet's CRI attach does (no exit code: kubectl attach reports none); port-forward runs a relay inside the
  * pod's network namespace (`nsenter --net=<netns> busybox nc 127.0.0.1 <port>`: Node cannot setns) and pipes it.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import type { PodDriver, PodDriverFactory, Pod } from '../types.js';
 import type { RuncPodDriver } from '../runtime/runc/driver.js';
 import { containerId } from '../runtime/runc/pod-worker.js';
-import type { ExecStream, TtyExec } from '../runtime/runc/runc.js';
+import type { AttachSession, ExecStream, TtyExec } from '../runtime/runc/runc.js';
+import type { ContainerInfo } from '../runtime/runc/types.js';
 import { readCriLog } from '../runtime/runc/log-reader.js';
 import { StreamingError, type ContainerProcess } from './types.js';
 
@@ -26,6 +29,8 @@ export interface RuncStreamingOptions {
 interface Streams {
   execStream?(id: string, argv: string[]): ExecStream;
   execTty?(id: string, argv: string[]): TtyExec;
+  attach?(id: string, opts: { wantStdin?: boolean; onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void }): Promise<AttachSession>;
+  wait?(id: string, signal?: AbortSignal): Promise<ContainerInfo | undefined>;
 }
 
 function restartCount(pod: Pod, container: string): number {
@@ -77,6 +82,49 @@ export function withRuncStreaming(factory: PodDriverFactory, o: RuncStreamingOpt
       const s = rt.execStream(id, command);
       if (!req.stdin) s.stdin.end();
       return { stdin: req.stdin ? s.stdin : null, stdout: s.stdout, stderr: s.stderr, exit: s.exit, kill: s.kill };
+    };
+
+    d.attach = async (pod, container, req): Promise<ContainerProcess> => {
+      const id = runningId(pod, container);
+      const rt = d.deps.runtime as unknown as Streams;
+      if (!rt.attach || !rt.wait) throw new StreamingError('this runtime has no attach');
+      const stdout = req.stdout ? new PassThrough() : null;
+      const stderr = req.stderr ? new PassThrough() : null;
+      let session: AttachSession;
+      try {
+        session = await rt.attach(id, {
+          wantStdin: req.stdin,
+          onOutput: (stream, chunk) => (stream === 'stderr' && !req.tty ? stderr : stdout)?.write(chunk),
+        });
+      } catch (err) {
+        throw new StreamingError((err as Error).message);
+      }
+      if (req.stdin && !session.stdin) {
+        session.close();
+        throw new StreamingError(`container ${container} has no stdin to attach to (stdin: true in its spec)`);
+      }
+      const detached = new AbortController();
+      const end = (): void => {
+        session.close();
+        stdout?.end();
+        stderr?.end();
+      };
+      // Over when the container stops (or the client detaches): its output then ends, the status is Success.
+      const exit = rt.wait(id, detached.signal).then(() => {
+        end();
+        return 0;
+      });
+      return {
+        stdin: req.stdin ? session.stdin! : null,
+        stdout,
+        stderr,
+        resize: (c, r) => session.resize(c, r),
+        exit,
+        kill: () => {
+          detached.abort();
+          end();
+        },
+      };
     };
 
     d.portForward = async (pod, port): Promise<Duplex> => {
