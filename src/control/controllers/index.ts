@@ -28,6 +28,7 @@ import { persistentVolumeBinderController } from './persistentvolume/controller.
 import { localPathProvisionerController } from './persistentvolume/local-path.js';
 import { pvcProtectionController, pvProtectionController } from './persistentvolume/protection.js';
 import { ephemeralVolumeController } from './persistentvolume/ephemeral.js';
+import { resourceQuotaController } from './resource-quota.js';
 import { csrSigningController } from './csr-signing.js';
 import { csrApprovingController } from './csr-approving.js';
 
@@ -58,6 +59,7 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   pvcProtectionController,
   pvProtectionController,
   ephemeralVolumeController,
+  resourceQuotaController,
   csrSigningController,
   csrApprovingController,
 ];
