@@ -72,9 +72,9 @@ describe.skipIf(!KUBECTL)('skiff server over HTTPS', () => {
   test('kubectl create -f a TokenReview says whose the token is; api-resources lists the reviews', () => {
     const file = join(data.dir, 'review.yaml');
     writeFileSync(file, 'apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: tok-alice\n');
-    // Mapped through discovery. --validate=false: kubectl looks for a PATCH operation to learn whether the server
-    // validates fields; a create-only kind has none, so it falls back to OpenAPI v2 in protobuf, not served here.
-    const review = JSON.parse(k('create', '-f', file, '-o', 'json', '--validate=false')) as { status: Record<string, unknown> };
+    // Mapped through discovery; validated by kubectl from OpenAPI v2 in protobuf (a create-only kind has no PATCH
+    // operation to tell kubectl the server validates fields).
+    const review = JSON.parse(k('create', '-f', file, '-o', 'json')) as { status: Record<string, unknown> };
     expect(review.status).toEqual({ authenticated: true, user: { username: 'alice', uid: 'u-1', groups: ['dev', 'ops', 'system:authenticated'] } });
     expect(k('api-resources', '--api-group', 'authentication.k8s.io', '--no-headers')).toMatch(/^selfsubjectreviews\s+authentication\.k8s\.io\/v1\s+false\s+SelfSubjectReview\ntokenreviews\s+authentication\.k8s\.io\/v1\s+false\s+TokenReview\n$/);
   });

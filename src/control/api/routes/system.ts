@@ -7,6 +7,7 @@ import type { ResourceType } from '../resource.js';
 import { notAcceptable, pathNotFound } from '../status.js';
 import { sendText } from '../content.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Paths } from '../openapi/index.js';
+import { OPENAPI_V2_PROTOBUF, openapiV2Protobuf, prefersOpenAPIv2Protobuf } from '../openapi/v2-protobuf.js';
 
 export const VERSION_INFO = {
   major: '1',
@@ -43,7 +44,10 @@ export function registerSystemRoutes(
   }
 
   app.get('/openapi/v2', async (req, reply) => {
-    if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
+    // kubectl asks for gnostic's protobuf form only (its client-side validation reads it).
+    // Answered as application/octet-stream, as kube-openapi does: the asked-for type's '@' is not valid in a media type.
+    if (prefersOpenAPIv2Protobuf(req.headers.accept)) return reply.code(200).header('content-type', 'application/octet-stream').send(openapiV2Protobuf(openapiV2(kinds())));
+    if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json', OPENAPI_V2_PROTOBUF]);
     sendText(reply, 200, 'application/json', JSON.stringify(openapiV2(kinds())));
   });
   app.get('/openapi/v3', async (req, reply) => {
