@@ -45,11 +45,30 @@ export function certificateIdentifier(der: Buffer): string {
   }
 }
 
-/** CN and O values of a certificate's subject. */
+/**
+ * CN and O values of a certificate's subject, read from the DER with forge's generic ASN.1 reader: forge's
+ * certificate reader refuses any key but RSA, and kubelets' client certificates are ECDSA.
+ */
 function subjectOf(der: Buffer): { cn: string; orgs: string[] } {
-  const c = forge.pki.certificateFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary'))));
-  const attrs = (short: string) => c.subject.attributes.filter((a) => a.shortName === short).map((a) => String(a.value));
-  return { cn: attrs('CN')[0] ?? '', orgs: attrs('O') };
+  const kids = (n: forge.asn1.Asn1 | undefined): forge.asn1.Asn1[] => (n && Array.isArray(n.value) ? (n.value as forge.asn1.Asn1[]) : []);
+  const tbs = kids(forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary'))))[0];
+  const fields = kids(tbs);
+  // version [0] is optional (v1 certificates): then the subject is the fifth field, not the sixth.
+  const subject = fields[fields[0]?.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 5 : 4];
+  let cn = '';
+  const orgs: string[] = [];
+  for (const rdn of kids(subject)) {
+    for (const atv of kids(rdn)) {
+      const [oid, value] = kids(atv);
+      if (!oid || !value || typeof oid.value !== 'string' || typeof value.value !== 'string') continue;
+      const id = forge.asn1.derToOid(oid.value);
+      const text = forge.util.decodeUtf8(value.value);
+      // As Go's pkix.Name: the last CN wins; every O is kept in order.
+      if (id === '2.5.4.3') cn = text;
+      else if (id === '2.5.4.10') orgs.push(text);
+    }
+  }
+  return { cn, orgs };
 }
 
 const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
