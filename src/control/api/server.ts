@@ -29,7 +29,7 @@ import { WatchSet } from './watch/stream.js';
 import { startCustomResources } from './crd/index.js';
 import { installAuthentication, registerAuthenticationApi, unsecuredChain, type AuthenticationChain } from './auth/index.js';
 import { authenticationResources } from './auth/kinds.js';
-import { authorizationResources, setupAuthorization, type AuthorizationModes } from './authz/index.js';
+import { authorizationResources, setupAuthorization, type AuthorizationConfig } from './authz/index.js';
 import { Aggregator, type AggregatorOptions } from './aggregator/index.js';
 import { BearerTokenAuthenticator } from './auth/bearer.js';
 import { ServiceAccountAdmission, engineServiceAccountSource } from './admission/service-account.js';
@@ -75,10 +75,11 @@ export interface ServerOptions {
   /** Who each request is (auth/); absent: every request is system:unsecured, as upstream's old insecure port. */
   authentication?: AuthenticationChain;
   /**
-   * Authorisation modes in order, as kube-apiserver's --authorization-mode (['Node', 'RBAC'], or Authorizers of the
-   * caller's), behind the system:masters shortcut; RBAC reconciles the bootstrap policy at start. Absent: allow all.
+   * Authorisation: modes in order, as kube-apiserver's --authorization-mode ({ modes: ['Node', 'RBAC'] }, or
+   * Authorizers of the caller's), behind the system:masters shortcut; RBAC reconciles the bootstrap policy at
+   * start. Absent: every request is allowed.
    */
-  authorization?: AuthorizationModes;
+  authorization?: AuthorizationConfig;
   /** API aggregation: APIServices with a service are proxied (default on; false: not served). */
   aggregator?: AggregatorOptions | false;
   /**

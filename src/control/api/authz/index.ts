@@ -19,6 +19,16 @@ import type { Authorizer, RuleResolver } from './types.js';
 export type AuthorizationMode = 'Node' | 'RBAC';
 export type AuthorizationModes = readonly (AuthorizationMode | Authorizer)[];
 
+export interface AuthorizationConfig {
+  /** In order, as --authorization-mode ('Node', 'RBAC', or an Authorizer of the caller's). */
+  modes: AuthorizationModes;
+  /** Paths anonymous requests may reach; elsewhere they are 401 (see request.ts). Absent: no such limit. */
+  anonymousPaths?: readonly string[];
+}
+
+/** What `skiff server` lets anonymous requests reach: upstream's public-info-viewer paths. */
+export const PUBLIC_INFO_PATHS: readonly string[] = ['/healthz', '/livez', '/readyz', '/version', '/version/'];
+
 export { authorizationResources } from './kinds.js';
 export type { Authorizer, AuthorizationAttributes, AuthorizationResult, RuleResolver } from './types.js';
 
@@ -46,7 +56,8 @@ export function parseAuthorizationModes(value: string): AuthorizationMode[] {
   return out;
 }
 
-export function setupAuthorization(engine: Engine, modes: AuthorizationModes | undefined, onError: (err: unknown) => void = () => {}): Authorization {
+export function setupAuthorization(engine: Engine, config: AuthorizationConfig | undefined, onError: (err: unknown) => void = () => {}): Authorization {
+  const modes = config?.modes;
   if (!modes || modes.length === 0) {
     return {
       authorizer: alwaysAllow,
@@ -85,6 +96,7 @@ export function setupAuthorization(engine: Engine, modes: AuthorizationModes | u
     },
     install(app, onRefused) {
       installAuthorization(app, chain, {
+        ...(config?.anonymousPaths ? { anonymousPaths: config.anonymousPaths } : {}),
         ...(source ? { fresh: () => source.fresh(), waitFresh: () => source.waitFresh() } : {}),
         ...(onRefused ? { onRefused: (msg) => onRefused(msg) } : {}),
       });

@@ -4,7 +4,8 @@
  * not allow gets upstream's 403 Status before routing reaches a handler.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { setUserOf, userOf } from '../auth/request.js';
+import { setUserOf, unauthorized, userOf } from '../auth/request.js';
+import { ANONYMOUS_USER } from '../auth/user.js';
 import { sendText } from '../content.js';
 import { ApiError } from '../status.js';
 import { forbiddenError } from './forbidden.js';
@@ -13,6 +14,11 @@ import { requestInfo } from './request-info.js';
 import type { Authorizer } from './types.js';
 
 export interface AuthorizationHookOptions {
+  /**
+   * The only paths anonymous requests may reach (upstream's structured authentication `anonymous.conditions`);
+   * anywhere else a request without credentials is 401. Absent: anonymous requests go to the authoriser.
+   */
+  anonymousPaths?: readonly string[];
   /**
    * Resolves once the policy reflects this server's latest writes; asked only when `fresh()` says it does not
    * (a role or binding was just written), so a grant applies to the very next request.
@@ -33,6 +39,10 @@ export function installAuthorization(app: FastifyInstance, authorizer: Authorize
     let user = userOf(req);
     // Authentication answered already (401); nothing to authorise.
     if (!user) return undefined;
+    if (opts.anonymousPaths && user.name === ANONYMOUS_USER) {
+      const q = req.url.indexOf('?');
+      if (!opts.anonymousPaths.includes(q < 0 ? req.url : req.url.slice(0, q))) return refuse(reply, unauthorized());
+    }
     if (opts.fresh && opts.waitFresh && !opts.fresh()) await opts.waitFresh();
     if (wantsImpersonation(req.headers)) {
       const acting = impersonate(user, req.headers, authorizer);

@@ -297,6 +297,21 @@ export const PROTO_MESSAGES: Record<string, Fields> = {
   TokenRequestSpec: { 1: ss('audiences'), 3: m('boundObjectRef', 'BoundObjectReference'), 4: i('expirationSeconds', true) },
   BoundObjectReference: { 1: s('kind'), 2: s('apiVersion'), 3: s('name'), 4: s('uid') },
   TokenRequestStatus: { 1: s('token'), 2: t('expirationTimestamp', 'time') },
+  // authorization/v1 (`kubectl auth can-i [--list]`).
+  SelfSubjectAccessReview: kind('SelfSubjectAccessReviewSpec', 'SubjectAccessReviewStatus'),
+  SelfSubjectAccessReviewSpec: { 1: m('resourceAttributes', 'ResourceAttributes'), 2: m('nonResourceAttributes', 'NonResourceAttributes') },
+  SubjectAccessReview: kind('SubjectAccessReviewSpec', 'SubjectAccessReviewStatus'),
+  SubjectAccessReviewSpec: {
+    1: m('resourceAttributes', 'ResourceAttributes'), 2: m('nonResourceAttributes', 'NonResourceAttributes'), 3: s('user'), 4: ss('groups'), 6: s('uid'),
+  },
+  ResourceAttributes: { 1: s('namespace'), 2: s('verb'), 3: s('group'), 4: s('version'), 5: s('resource'), 6: s('subresource'), 7: s('name') },
+  NonResourceAttributes: { 1: s('path'), 2: s('verb') },
+  SubjectAccessReviewStatus: { 1: b('allowed'), 2: s('reason'), 3: s('evaluationError'), 4: b('denied') },
+  SelfSubjectRulesReview: kind('SelfSubjectRulesReviewSpec', 'SubjectRulesReviewStatus'),
+  SelfSubjectRulesReviewSpec: { 1: s('namespace') },
+  SubjectRulesReviewStatus: { 1: ms('resourceRules', 'ResourceRule'), 2: ms('nonResourceRules', 'NonResourceRule'), 3: b('incomplete'), 4: s('evaluationError') },
+  ResourceRule: { 1: ss('verbs'), 2: ss('apiGroups'), 3: ss('resources'), 4: ss('resourceNames') },
+  NonResourceRule: { 1: ss('verbs'), 2: ss('nonResourceURLs') },
 };
 
 /** The kinds decodable from protobuf, by apiVersion/kind. */
@@ -309,4 +324,6 @@ export const PROTO_KINDS: Record<string, string> = {
   'certificates.k8s.io/v1/CertificateSigningRequest': 'CertificateSigningRequest',
   'v1/ResourceQuota': 'ResourceQuota', 'scheduling.k8s.io/v1/PriorityClass': 'PriorityClass', 'networking.k8s.io/v1/Ingress': 'Ingress',
   'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview', 'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
+  'authorization.k8s.io/v1/SubjectAccessReview': 'SubjectAccessReview', 'authorization.k8s.io/v1/LocalSubjectAccessReview': 'SubjectAccessReview',
 };
