@@ -13,6 +13,7 @@ import { WebhookAdmission, engineWebhookSource } from './admission/webhooks.js';
 import { AdmissionChain } from './admission/chain.js';
 import { DefaultStorageClass, engineStorageClassSource } from './admission/default-storage-class.js';
 import { PriorityAdmission, enginePriorityClassSource } from './admission/priority.js';
+import { LimitRanger, engineLimitRangeSource } from './admission/limit-ranger.js';
 import { PodSecurityAdmission, enginePodSecuritySource } from './admission/pod-security.js';
 import { ResourceQuotaAdmission, engineQuotaStore } from './admission/resource-quota.js';
 import { ValidatingAdmissionPolicyAdmission, enginePolicySource } from './admission/validating-policy.js';
@@ -119,6 +120,8 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   // Built-in admission first (Priority, DefaultStorageClass, in upstream's order), then the webhooks, on as
   // upstream's MutatingAdmissionWebhook/ValidatingAdmissionWebhook are by default.
   engine.admission = new AdmissionChain([
+    // NamespaceLifecycle is the engine's own check (routes/engine/namespace.ts), before any plugin.
+    new LimitRanger(engineLimitRangeSource(engine)),
     // RBAC's escalation check (upstream runs it in the RBAC kinds' storage, before admission).
     ...(authorization.admission ? [authorization.admission] : []),
     ...(opts.serviceAccounts?.admission ? [new ServiceAccountAdmission(engineServiceAccountSource(engine))] : []),

@@ -170,8 +170,11 @@ export function podComputeUsage(requests: ResourceList, limits: ResourceList): R
 const resourcesOf = (c: Obj, field: 'requests' | 'limits'): ResourceList =>
   parseResourceList(isObj(c['resources']) ? c['resources'][field] : undefined);
 
-/** upstream's PodRequests/PodLimits: containers summed, init containers at their peak, sidecars throughout, overhead. */
-export function podAggregate(spec: Obj, field: 'requests' | 'limits'): ResourceList {
+/**
+ * upstream's PodRequests/PodLimits: containers summed, init containers at their peak, sidecars throughout, and the
+ * pod's overhead unless `withOverhead` is false (LimitRanger's own helper leaves it out).
+ */
+export function podAggregate(spec: Obj, field: 'requests' | 'limits', withOverhead = true): ResourceList {
   let total: ResourceList = one();
   for (const c of objs(spec['containers'])) total = addLists(total, resourcesOf(c, field));
   let sidecars: ResourceList = one();
@@ -187,7 +190,7 @@ export function podAggregate(spec: Obj, field: 'requests' | 'limits'): ResourceL
     initPeak = maxLists(initPeak, during);
   }
   total = maxLists(total, initPeak);
-  const overhead = parseResourceList(spec['overhead']);
+  const overhead = withOverhead ? parseResourceList(spec['overhead']) : new Map();
   return overhead.size ? addLists(total, overhead) : total;
 }
 
