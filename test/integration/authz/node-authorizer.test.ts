@@ -1,12 +1,10 @@
 /**
- * A node identity against a real HTTPS server: client certificates issued by the test CA (CN system:node:n1,
- * O system:nodes), the Node authoriser fed from the server's watch caches, and NodeRestriction in the admission
- * chain. The server's own authorisation wiring (the RBAC helper's) is not in buildServer yet, so the test puts
- * the authoriser in front of the server's request handler: Node first, then a stand-in for RBAC that allows every
- * user but nodes (upstream's system:node ClusterRoleBinding has no subjects: RBAC grants nodes nothing).
+ * A node identity against a real HTTPS server with kube-apiserver's default authorisation, Node then RBAC:
+ * client certificates issued by the test CA (CN system:node:n1, O system:nodes), the Node authoriser's graph fed
+ * from the server's watch caches, and NodeRestriction in the admission chain. RBAC grants nodes nothing (the
+ * bootstrap system:node binding has no subjects, as upstream), so what a node may do is the Node authoriser's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,14 +14,13 @@ import { createClusterCA } from '../../../src/control/pki/ca.js';
 import { issueCertificate } from '../../../src/control/pki/issue.js';
 import { loadOrIssueClusterCertificates, nodeSpec } from '../../../src/control/pki/cluster-certs.js';
 import { authenticationChain } from '../../../src/control/api/auth/index.js';
-import { clientCertificateOf } from '../../../src/control/api/auth/request.js';
-import { engineNodeAuthorizer } from '../../../src/control/api/authz/node-graph-feed.js';
-import { nodeIdentity } from '../../../src/control/api/authz/node-identity.js';
-import type { AuthorizationAttributes, Authorizer } from '../../../src/control/api/authz/types.js';
 import { ApiError, RestClient } from '../../../src/client/rest.js';
-import { Leases, Namespaces, Nodes, Pods, Secrets } from '../../../src/client/resources.js';
+import { Leases, Namespaces, Nodes, PersistentVolumeClaims, PersistentVolumes, Pods, Secrets } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { eventually } from '../../support/cluster.js';
+import { bootstrap } from '../../../src/control/bootstrap.js';
+import { startNodeAgent, type RunningNodeAgent } from '../../../src/dataplane/kubelet/start.js';
+import { parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
 
 const ca = createClusterCA();
 const dir = mkdtempSync(join(tmpdir(), 'skiff-nodeauthz-'));
@@ -32,7 +29,6 @@ const n1Cert = issueCertificate(ca, nodeSpec('n1'));
 
 let server: ApiServer;
 let store: MemoryStore;
-let stopGraph = () => {};
 let port = 0;
 const clients: RestClient[] = [];
 const client = (cert: { certPem: string; keyPem: string }): RestClient => {
@@ -41,77 +37,22 @@ const client = (cert: { certPem: string; keyPem: string }): RestClient => {
   return r;
 };
 
-const VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
-
-/** The attributes of the URL shapes this test sends (/api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]]). */
-function attributesOf(method: string, url: string, user: AuthorizationAttributes['user']): AuthorizationAttributes {
-  const path = url.split('?')[0]!;
-  const segs = path.split('/').filter(Boolean);
-  const base = { user, verb: VERBS[method] ?? method.toLowerCase(), resourceRequest: false, path, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '' };
-  let rest: string[];
-  if (segs[0] === 'api' && segs.length >= 3) rest = segs.slice(2);
-  else if (segs[0] === 'apis' && segs.length >= 4) rest = segs.slice(3);
-  else return base;
-  let namespace = '';
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
-    namespace = rest[1]!;
-    rest = rest.slice(2);
-  }
-  const [resource = '', name = '', subresource = ''] = rest;
-  const watch = new URLSearchParams(url.split('?')[1] ?? '').get('watch') === 'true';
-  const verb = method === 'GET' && !name ? (watch ? 'watch' : 'list') : base.verb;
-  return { ...base, verb, resourceRequest: true, apiGroup: segs[0] === 'apis' ? segs[1]! : '', apiVersion: segs[0] === 'apis' ? segs[2]! : segs[1]!, resource, name, subresource, namespace };
-}
-
 beforeAll(async () => {
   store = new MemoryStore();
-  const authentication = authenticationChain({ clientCA: ca.certPem });
   server = await buildServer({
     store, compactIntervalMs: 0, metrics: false, namespaceSweepMs: 200,
     https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
-    authentication,
-  });
-  const node = engineNodeAuthorizer(server.engine);
-  stopGraph = node.stop;
-  const notNodes: Authorizer = { authorize: (a) => (nodeIdentity(a.user) === undefined ? { decision: 'Allow', reason: '' } : { decision: 'NoOpinion', reason: '' }) };
-  const chain = [node.authorizer, notNodes];
-  // Authorisation ahead of the server's handler: the request reaches fastify only when allowed.
-  const raw = server.app.server;
-  const handler = raw.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
-  raw.removeAllListeners('request');
-  raw.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void (async () => {
-      const r = await authentication.authenticate({ headers: req.headers, clientCertificate: clientCertificateOf(req) });
-      if (!('error' in r)) {
-        const a = attributesOf(req.method ?? 'GET', req.url ?? '/', r.user);
-        let reason = '';
-        let allowed = false;
-        for (const z of chain) {
-          const d = z.authorize(a);
-          if (d.decision === 'Allow') { allowed = true; break; }
-          if (d.decision === 'Deny') break;
-          if (d.reason) reason = d.reason;
-        }
-        if (!allowed) {
-          const where = a.namespace ? ` in the namespace "${a.namespace}"` : '';
-          const message = `${a.resource}${a.name ? ` "${a.name}"` : ''} is forbidden: User "${a.user.name}" cannot ${a.verb} resource "${a.resource}" in API group "${a.apiGroup}"${where}${reason ? `: ${reason}` : ''}`;
-          res.writeHead(403, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Forbidden', code: 403 }));
-          return;
-        }
-      }
-      handler(req, res);
-    })();
+    authentication: authenticationChain({ clientCA: ca.certPem }),
+    authorization: { modes: ['Node', 'RBAC'] },
   });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = raw.address();
+  const addr = server.app.server.address();
   port = typeof addr === 'object' && addr ? addr.port : 0;
-  await node.synced;
+  await bootstrap(server.engine, { host: '127.0.0.1', port });
 });
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  stopGraph();
   await server?.close();
   await store?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -154,6 +95,13 @@ describe('a node identity (system:node:n1)', () => {
     expect((await refusal(n1.get(Secrets, 'loose', 'ns'))).code).toBe(403);
     // Listing every secret is not a read of one related object.
     expect((await refusal(n1.list(Secrets, { namespace: 'ns' }))).code).toBe(403);
+    // Claims its pods mount, and the volumes bound to them (pv.spec.claimRef), followed from the watch caches.
+    await a.create(PersistentVolumeClaims, { metadata: { name: 'data', namespace: 'ns' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    await a.create(PersistentVolumes, { metadata: { name: 'pv-data' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/pv-data' }, claimRef: { namespace: 'ns', name: 'data' } } });
+    expect((await refusal(n1.get(PersistentVolumes, 'pv-data'))).message).toContain("no relationship found between node 'n1' and this object");
+    await a.create(Pods, { metadata: { name: 'p3', namespace: 'ns' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data' } }] } });
+    await eventually('n1 reads pv-data', async () => n1.get(PersistentVolumes, 'pv-data').catch(() => undefined), 5000);
+    expect((await n1.get(PersistentVolumeClaims, 'data', 'ns')).metadata?.name).toBe('data');
   });
 
   it('cannot patch node n2, can patch its own Node and renew its own Lease', async () => {
@@ -184,5 +132,36 @@ describe('a node identity (system:node:n1)', () => {
     await n1.delete(Pods, 'ns', 'p1', { gracePeriodSeconds: 0 });
     await eventually('s1 unreachable once p1 is gone', async () => (await n1.get(Secrets, 's1', 'ns').then(() => false, (err: unknown) => err instanceof ApiError && err.code === 403)), 5000);
     expect((await admin().get(Pods, 'p2', 'ns')).metadata?.name).toBe('p2');
+  });
+});
+
+describe('the simulated node agent running as its node (skiff server --nodes 1)', () => {
+  let running: RunningNodeAgent | undefined;
+  afterAll(async () => {
+    await running?.stop();
+  });
+
+  it('registers, renews its Lease, runs and finalises its pods through Node, RBAC and NodeRestriction', async () => {
+    const errors: string[] = [];
+    running = await startNodeAgent({
+      client: { server: `https://127.0.0.1:${port}`, caData: ca.certPem, ...(({ certPem, keyPem }) => ({ certData: certPem, keyData: keyPem }))(issueCertificate(ca, nodeSpec('local-0'))) },
+      spec: parseNodeSpec({ count: 1, namePrefix: 'local-' }),
+      leaseRenewIntervalMs: 150,
+      log: (level, msg, fields) => { if (level === 'warn' || level === 'error') errors.push(`${msg} ${JSON.stringify(fields ?? {})}`); },
+    });
+    await running.registered;
+    const a = client(certs.admin);
+    const node = await eventually('local-0 Ready', async () => {
+      const n = await a.get(Nodes, 'local-0').catch(() => undefined);
+      return ((n?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') ? n : undefined;
+    }, 10_000);
+    expect(node.metadata?.labels?.['kubernetes.io/hostname']).toBe('local-0');
+    expect((await eventually('lease', () => a.get(Leases, 'local-0', 'kube-node-lease').catch(() => undefined), 5000)).metadata?.name).toBe('local-0');
+    await a.create(Pods, { metadata: { name: 'web', namespace: 'ns' }, spec: { nodeName: 'local-0', containers: [{ name: 'c', image: 'nginx' }] } });
+    await eventually('web Running', async () => ((await a.get(Pods, 'web', 'ns')).status as { phase?: string } | undefined)?.phase === 'Running', 10_000);
+    // A graceful delete is finished by the node (its own pod's delete with grace 0).
+    await a.delete(Pods, 'ns', 'web');
+    await eventually('web gone', async () => a.get(Pods, 'web', 'ns').then(() => false, (err: unknown) => err instanceof ApiError && err.code === 404), 10_000);
+    expect(errors.filter((e) => /403|forbidden/i.test(e))).toEqual([]);
   });
 });
