@@ -22,6 +22,7 @@ import { DEFAULT_SERVICE_ACCOUNT_ISSUER, loadOrCreateSigningKey, type ServiceAcc
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
 import { startControllerThread, type ControllerThread } from '../control/controllers/thread.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
+import { PUBLIC_INFO_PATHS } from '../control/api/authz/index.js';
 import { startProxy, type RunningProxy } from '../dataplane/proxy/start.js';
 import type { ProxyMode } from '../dataplane/proxy/backends.js';
 import { startNodeAgent, type RunningNodeAgent } from '../dataplane/kubelet/start.js';
@@ -221,6 +222,9 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     // Client certificates are asked for, not required: requests without one reach the authenticator (tokens, anonymous).
     ...(certs ? { https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false } } : {}),
     ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
+    // Secure by default: Node then RBAC (kube-apiserver's --authorization-mode=Node,RBAC), anonymous requests only to
+    // the public paths; --insecure-http keeps allowing everything.
+    ...(certs ? { authorization: { modes: ['Node', 'RBAC'] as const, anonymousPaths: PUBLIC_INFO_PATHS } } : {}),
   });
 
   let scheduler: SchedulerThread | null = null;
