@@ -41,7 +41,6 @@ import {
 import { EncryptedStore } from '../storage/encryption/store.js';
 import type { EncryptionConfig } from '../storage/encryption/config.js';
 import { installAudit, type AuditOptions } from './audit/index.js';
-import { installLimits, type LimitOptions } from './limits/index.js';
 
 export interface ServerOptions {
   store: Store;
@@ -93,13 +92,6 @@ export interface ServerOptions {
   encryption?: EncryptionConfig;
   /** The audit log (--audit-policy-file, --audit-log-path): a policy and where events go; the sink is closed with the server. */
   audit?: AuditOptions;
-  /**
-   * Request deadline and in-flight budgets shared fairly between users (limits/); on with upstream's defaults
-   * (60 s, 400 read-only, 200 mutating; system:masters and long-running requests exempt); false turns them off.
-   */
-  limits?: LimitOptions | false;
-  /** Largest request head (node's maxHeaderSize; upstream's 1 MiB): beyond it the request is refused with 431. */
-  maxHeaderBytes?: number;
 }
 
 export interface ApiServer {
@@ -110,9 +102,6 @@ export interface ApiServer {
   /** Ends watches, stops loops and the app; the store is the caller's to close. */
   close(): Promise<void>;
 }
-
-/** kube-apiserver's MaxHeaderBytes. */
-const MAX_HEADER_BYTES = 1 << 20;
 
 export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   const registry = new Registry(opts.resources ?? (opts.metrics === false ? builtinResources : servedResources));
@@ -167,7 +156,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     // Resource names may be long; kubectl's field selectors and continue tokens make long URLs.
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     forceCloseConnections: true,
-    ...(opts.https ? { https: { maxHeaderSize: opts.maxHeaderBytes ?? MAX_HEADER_BYTES, ...opts.https } } : { http: { maxHeaderSize: opts.maxHeaderBytes ?? MAX_HEADER_BYTES } }),
+    ...(opts.https ? { https: opts.https } : {}),
   }) as unknown as FastifyInstance;
 
   // Bodies are decoded by content.ts, which knows JSON, YAML and the patch types and answers in Statuses.
@@ -204,12 +193,11 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   const authentication = opts.serviceAccounts && saObjects
     ? baseAuthentication.extendedWith([new BearerTokenAuthenticator([serviceAccountAuthenticator(opts.serviceAccounts, saObjects, now)])])
     : baseAuthentication;
-  if (opts.serviceAccounts && saObjects) registerServiceAccountApi(app, opts.serviceAccounts, saObjects, now);
+  if (opts.serviceAccounts && saObjects) registerServiceAccountApi(app, opts.serviceAccounts, saObjects, now, engine);
   installAuthentication(app, authentication, { onRefused: (reason, req) => log?.debug({ reason, url: req.url }, 'Unable to authenticate the request') });
   registerAuthenticationApi(app, authentication, { now });
   // Audit right after authentication, as upstream's WithAudit: it knows the user, and sees every later refusal.
   if (opts.audit) installAudit(app, opts.audit);
-  if (opts.limits !== false) installLimits(app, opts.limits ?? {});
   // Authorisation (impersonation, then the modes) after authentication; authorization.k8s.io's reviews.
   authorization.install(app, (message) => log?.debug({ message }, 'Forbidden'));
 

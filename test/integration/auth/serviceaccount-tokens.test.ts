@@ -15,7 +15,8 @@ import { MemoryStore } from '../../../src/control/storage/memory.js';
 import { buildServer, type ApiServer } from '../../../src/control/api/server.js';
 import { bootstrap } from '../../../src/control/bootstrap.js';
 import { createClusterCA } from '../../../src/control/pki/ca.js';
-import { loadOrIssueClusterCertificates } from '../../../src/control/pki/cluster-certs.js';
+import { loadOrIssueClusterCertificates, nodeSpec } from '../../../src/control/pki/cluster-certs.js';
+import { issueCertificate } from '../../../src/control/pki/issue.js';
 import { authenticationChain } from '../../../src/control/api/auth/index.js';
 import { newSigningKey } from '../../../src/control/api/serviceaccount/key.js';
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER } from '../../../src/control/api/serviceaccount/index.js';
@@ -126,6 +127,25 @@ describe('ServiceAccount tokens over HTTPS', () => {
       return e && e.code === 401 ? e : null;
     }, 5_000);
     expect(refused.status?.reason).toBe('Unauthorized');
+  });
+
+  it('TokenRequest goes through admission: a node gets tokens only for pods bound to it (NodeRestriction)', async () => {
+    const a = admin();
+    const node = issueCertificate(ca, nodeSpec('n1'));
+    const asNode = client({ certData: node.certPem, keyData: node.keyPem });
+    const mk = async (name: string, nodeName: string) =>
+      a.create(Pods, { metadata: { name, namespace: 'default' }, spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] } }, 'default');
+    const mine = await mk('on-n1', 'n1');
+    const theirs = await mk('on-n2', 'n2');
+    const ask = (p: KubeObject) => asNode.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', {
+      spec: { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: p.metadata?.name, uid: p.metadata?.uid } },
+    });
+    expect((await ask(mine)).status.token.split('.')).toHaveLength(3);
+    const refused = await errorOf(ask(theirs));
+    expect(refused.code).toBe(403);
+    expect(refused.status?.message).toContain('node requested token bound to a pod scheduled on a different node');
+    const unbound = await errorOf(asNode.request('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', { spec: {} }));
+    expect(unbound.status?.message).toContain('node requested token not bound to a pod');
   });
 
   it('TokenRequest refusals: lifetime under ten minutes, unknown ServiceAccount', async () => {

@@ -5,8 +5,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { decodeBody, sendText } from '../content.js';
-import type { KubeObject } from '../resource.js';
+import type { KubeObject, ResourceType } from '../resource.js';
 import type { EngineLike } from '../admission/webhooks.js';
+import type { Admission } from '../admission/types.js';
+import { userOf } from '../auth/request.js';
+import { isPlainObject } from '../content.js';
 import { createTokenRequest, type TokenIssuerOptions } from './token-request.js';
 import { ServiceAccountTokenAuthenticator, type BoundResource, type ServiceAccountObjects } from './authenticator.js';
 import { DISCOVERY_CACHE_CONTROL, JWKS_CONTENT_TYPE, JWKS_PATH, jwks, OPENID_CONFIGURATION_PATH, openIDConfiguration } from './oidc.js';
@@ -64,8 +67,16 @@ export function serviceAccountAuthenticator(c: ServiceAccountTokenConfig, object
   return new ServiceAccountTokenAuthenticator({ issuers, keys, apiAudiences, objects, ...(now ? { now } : {}) });
 }
 
+/** Where a TokenRequest's admission runs: the engine's chain (NodeRestriction limits what nodes may ask for). */
+export interface TokenAdmissionHost {
+  admission?: Admission;
+  registry: { lookup(group: string, version: string, plural: string): ResourceType | undefined };
+}
+
 /** The TokenRequest subresource and the discovery documents. */
-export function registerServiceAccountApi(app: FastifyInstance, c: ServiceAccountTokenConfig, objects: ServiceAccountObjects, now?: () => Date): void {
+export function registerServiceAccountApi(
+  app: FastifyInstance, c: ServiceAccountTokenConfig, objects: ServiceAccountObjects, now?: () => Date, host?: TokenAdmissionHost,
+): void {
   const { issuers, apiAudiences, keys } = resolveConfig(c);
   const issuer: TokenIssuerOptions = {
     issuer: issuers[0]!, key: c.key, apiAudiences, objects,
@@ -78,7 +89,22 @@ export function registerServiceAccountApi(app: FastifyInstance, c: ServiceAccoun
   app.post<{ Params: { namespace: string; name: string } }>('/api/v1/namespaces/:namespace/serviceaccounts/:name/token', async (req, reply) => {
     const raw = req.body as Buffer | undefined;
     const body = raw && raw.length > 0 ? decodeBody(req.headers['content-type'], raw) : undefined;
-    const out = await createTokenRequest(issuer, req.params.namespace, req.params.name, body);
+    const { namespace, name } = req.params;
+    const resource = host?.registry.lookup('', 'v1', 'serviceaccounts');
+    const admission = host?.admission;
+    if (admission && resource && (body === undefined || isPlainObject(body))) {
+      // As a create of serviceaccounts/token: mutating, then validating admission, before the token is made.
+      const attrs = {
+        operation: 'CREATE' as const, resource, subresource: 'token', namespace, name, oldObject: null, dryRun: false, user: userOf(req),
+      };
+      const object = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', ...((body ?? {}) as KubeObject) } as KubeObject;
+      const admitted = (await admission.admit({ ...attrs, object })) ?? object;
+      await admission.validate({ ...attrs, object: admitted });
+      const out = await createTokenRequest(issuer, namespace, name, admitted);
+      sendText(reply, 201, 'application/json', JSON.stringify(out));
+      return reply;
+    }
+    const out = await createTokenRequest(issuer, namespace, name, body);
     sendText(reply, 201, 'application/json', JSON.stringify(out));
     return reply;
   });
