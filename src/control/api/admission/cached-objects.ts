@@ -10,6 +10,8 @@ export interface CachingEngine {
   readonly registry: { lookup(group: string, version: string, plural: string): ResourceType | undefined };
   cache(r: ResourceType): {
     waitFresh(timeoutMs?: number): Promise<boolean>;
+    /** Defined (synchronously) when the cache is synced and has seen this server's writes. */
+    getFresh?(key: string): { entry: { object: KubeObject } | undefined } | undefined;
     list(prefix?: string): { object: KubeObject }[];
     get(key: string): { object: KubeObject } | undefined;
     readonly prefix: string;
@@ -32,14 +34,19 @@ export function cachedObjects(engine: CachingEngine, group: string, version: str
     async get(namespace, name) {
       const c = cache();
       if (!c) return undefined;
+      const key = `${c.prefix}${namespace ? `${namespace}/` : ''}${name}`;
+      // The common case answers without waiting a tick: the cache is synced and fresh.
+      const fresh = c.getFresh?.(key);
+      if (fresh) return fresh.entry?.object;
       await c.waitFresh();
-      return c.get(`${c.prefix}${namespace ? `${namespace}/` : ''}${name}`)?.object;
+      return c.get(key)?.object;
     },
     async list(namespace) {
       const c = cache();
       if (!c) return [];
-      await c.waitFresh();
-      return c.list(`${c.prefix}${namespace}/`).map((e) => e.object);
+      const prefix = `${c.prefix}${namespace}/`;
+      if (!c.getFresh?.(prefix)) await c.waitFresh();
+      return c.list(prefix).map((e) => e.object);
     },
   };
 }
