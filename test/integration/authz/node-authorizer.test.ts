@@ -125,6 +125,8 @@ describe('a node identity (system:node:n1)', () => {
     const e = await refusal(n1.delete(Pods, 'ns', 'p2', { gracePeriodSeconds: 0 }));
     expect(e.code).toBe(403);
     expect(e.message).toBe('pods "p2" is forbidden: node "n1" can only delete pods with spec.nodeName set to itself');
+    const evict = (pod: string) => n1.request('POST', `/api/v1/namespaces/ns/pods/${pod}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'ns' } });
+    expect((await refusal(evict('p2'))).message).toBe('pods "p2" is forbidden: node n1 can only evict pods with spec.nodeName set to itself');
     const status = await refusal(n1.patch(Pods, 'ns', 'p2', { status: { phase: 'Running' } }, 'merge', { subresource: 'status' }));
     expect(status.message).toContain('node "n1" can only update pod status for pods with spec.nodeName set to itself');
     await n1.patch(Pods, 'ns', 'p1', { status: { phase: 'Running' } }, 'merge', { subresource: 'status' });

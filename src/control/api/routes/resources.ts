@@ -259,6 +259,12 @@ export class ResourceRoutes {
       const dopts = (isPlainObject(body['deleteOptions']) ? body['deleteOptions'] : {}) as DeleteOptions;
       const w = wo();
       if (dopts.dryRun?.includes('All')) w.dryRun = true;
+      // Admission sees the Eviction as upstream's pods/eviction create (NodeRestriction: a node evicts only its own pods).
+      const admission = e.admission;
+      if (admission) {
+        const at = { operation: 'CREATE' as const, resource: r, subresource: 'eviction', namespace, name: name!, object: body as KubeObject, oldObject: null, dryRun: w.dryRun === true, user: w.user, warnings: w.warnings };
+        await admission.validate({ ...at, object: await admission.admit(at) });
+      }
       await evictPod({ registry: this.d.registry, engine: e, now: this.d.now }, r, namespace!, name!, dopts, w);
       return this.sendRaw(reply, 201, format, successStatus(201));
     }
