@@ -32,6 +32,7 @@ import { startRuncNode } from '../dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../dataplane/kubelet/runtime/runc/tools.js';
 import { startDns, type RunningDns } from '../dataplane/dns/start.js';
 import { loadEncryptionConfig, loadOrCreateDefaultEncryptionConfig, type EncryptionConfig } from '../control/storage/encryption/index.js';
+import { fileAuditSink, loadAuditPolicy, METADATA_POLICY, type AuditOptions } from '../control/api/audit/index.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -71,6 +72,15 @@ export interface ServerFlags {
   encryptionProviderConfig?: string;
   /** Encrypt secrets at rest with a key generated in the data dir when no config file is given (default on, k3s's --secrets-encryption). */
   secretsEncryption?: boolean;
+  /** --audit-log-path: audit events as JSON lines to this file (`-`: stdout); off when absent. */
+  auditLogPath?: string;
+  /** --audit-policy-file: an audit.k8s.io/v1 Policy; absent with a log path: every request at Metadata. */
+  auditPolicyFile?: string;
+  /** --max-requests-inflight (400) and --max-mutating-requests-inflight (200); 0 = unlimited. */
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
+  /** --request-timeout (60 s). */
+  requestTimeoutMs?: number;
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -90,6 +100,19 @@ function nodeCount(v: string): number {
 function metricResolution(v: string): number {
   const ms = parseGoDuration(v);
   if (ms === null || ms <= 0) throw new InvalidArgumentError('a positive duration such as 15s, 1m or 500ms');
+  return ms;
+}
+
+function inflightCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a request count: 0 (no limit) or more');
+  return n;
+}
+
+/** --request-timeout: a Go duration, as kube-apiserver's flag. */
+function requestTimeout(v: string): number {
+  const ms = parseGoDuration(v);
+  if (ms === null || ms <= 0) throw new InvalidArgumentError('a positive duration such as 1m0s, 60s or 30s');
   return ms;
 }
 
@@ -176,6 +199,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // The audit log: a policy file (checked before anything starts), Metadata for everything when only a path is given.
+  let audit: AuditOptions | undefined;
+  try {
+    const policy = flags.auditPolicyFile ? loadAuditPolicy(flags.auditPolicyFile) : METADATA_POLICY;
+    if (flags.auditLogPath) audit = { policy, sink: fileAuditSink(flags.auditLogPath) };
+  } catch (err) {
+    process.stderr.write(`skiff server: --audit-policy-file: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   // The cluster CA, made on the first start: published to every namespace (kube-root-ca.crt) by the controllers.
   const ca = loadOrCreateClusterCA(dataDir);
   const { host, port } = flags.listen;
@@ -219,6 +252,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     store, logger: log, serverAddress: `${host}:${port}`, authentication,
     ...(serviceAccounts ? { serviceAccounts } : {}),
     ...(encryption ? { encryption } : {}),
+    ...(audit ? { audit } : {}),
+    limits: {
+      maxRequestsInflight: flags.maxRequestsInflight ?? 400,
+      maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight ?? 200,
+      requestTimeoutMs: flags.requestTimeoutMs ?? 60_000,
+    },
     // Client certificates are asked for, not required: requests without one reach the authenticator (tokens, anonymous).
     ...(certs ? { https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false } } : {}),
     ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
@@ -362,11 +401,16 @@ export function registerServerCommand(program: Command): Command {
     .option('--dns-listen <host:port>', 'run the cluster DNS server in-process on this address, UDP and TCP (off by default; names outside cluster.local are refused)', parseListen)
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration file: which resources are encrypted at rest and with which keys (as kube-apiserver\'s flag)')
     .option('--no-secrets-encryption', 'store secrets unencrypted when no --encryption-provider-config is given (default: AES-CBC with a key generated in the data dir)')
+    .option('--audit-log-path <file>', 'write audit events as JSON lines to this file (- for stdout), as kube-apiserver\'s flag')
+    .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy deciding what is logged at which level (default with --audit-log-path: Metadata for every request)')
+    .option('--max-requests-inflight <n>', 'read-only requests served at once, shared fairly between users; more wait in a queue or get 429 (0: no limit)', inflightCount, 400)
+    .option('--max-mutating-requests-inflight <n>', 'mutating requests served at once, likewise (0: no limit)', inflightCount, 200)
+    .option('--request-timeout <duration>', 'longest a non-long-running request may take before 504 Timeout (a shorter ?timeout= is honoured)', requestTimeout, 60_000)
     .option('--service-account-issuer <url>', 'issuer of ServiceAccount tokens (iss), as kube-apiserver\'s flag', 'https://kubernetes.default.svc.cluster.local')
     .addOption(new Option('--service-account-admission <mode>', 'the ServiceAccount admission plugin (default ServiceAccount, token volume): auto is on when the controllers run in-process').choices(['auto', 'on', 'off']).default('auto'))
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeout: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -388,6 +432,11 @@ export function registerServerCommand(program: Command): Command {
         ...(o.dnsListen ? { dnsListen: o.dnsListen } : {}),
         ...(o.encryptionProviderConfig ? { encryptionProviderConfig: o.encryptionProviderConfig } : {}),
         secretsEncryption: o.secretsEncryption,
+        ...(o.auditLogPath ? { auditLogPath: o.auditLogPath } : {}),
+        ...(o.auditPolicyFile ? { auditPolicyFile: o.auditPolicyFile } : {}),
+        maxRequestsInflight: o.maxRequestsInflight,
+        maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
+        requestTimeoutMs: o.requestTimeout,
         serviceAccountIssuer: o.serviceAccountIssuer,
         serviceAccountAdmission: o.serviceAccountAdmission,
       });
