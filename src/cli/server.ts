@@ -13,6 +13,7 @@ import { openStore } from '../control/storage/index.js';
 import { buildServer } from '../control/api/server.js';
 import { parseGoDuration } from '../control/api/metrics/format.js';
 import { bootstrap } from '../control/bootstrap.js';
+import { ensureNodeJoinBindings } from '../control/join-rbac.js';
 import { loadOrCreateClusterCA } from '../control/pki/ca.js';
 import { loadOrIssueServerCertificates, type Component, type ServerCertificates } from '../control/pki/cluster-certs.js';
 import { startCertificateRotation, useServingCertificate, type Rotation } from '../control/pki/rotation.js';
@@ -303,6 +304,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   const clientHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `${certs ? 'https' : 'http'}://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${actualPort}`;
   await bootstrap(server.engine, { host: clientHost, port: actualPort });
+  // kubeadm's bindings for joining nodes with bootstrap tokens (skiff token create).
+  await ensureNodeJoinBindings(server.engine);
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   writeFileSync(kubeconfig, kubeconfigYaml(url, certs ? { caPem: ca.certPem, certPem: certs.admin.certPem, keyPem: certs.admin.keyPem } : undefined), { mode: 0o600 });
   // Each in-process component's own kubeconfig (<component>.kubeconfig), as kubeadm writes scheduler.conf and
