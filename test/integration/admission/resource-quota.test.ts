@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
 import { ApiError } from '../../../src/client/rest.js';
-import { ConfigMaps, Namespaces, Pods, ResourceQuotas } from '../../../src/client/resources.js';
+import { ConfigMaps, Deployments, Namespaces, Pods, ResourceQuotas } from '../../../src/client/resources.js';
 import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
 import { resourceQuotaController } from '../../../src/control/controllers/resource-quota.js';
 import type { KubeObject } from '../../../src/client/types.js';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   cluster = await startTestCluster();
   cm = await startControllerManager({ client: cluster.newClient('controller-manager'), available: [resourceQuotaController], leaderElect: false, onError: () => {} });
   await cm.ready;
-  for (const ns of ['quota', 'compute', 'counts']) await cluster.client.create(Namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  for (const ns of ['quota', 'compute', 'counts', 'apps']) await cluster.client.create(Namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
 });
 
 afterAll(async () => {
@@ -78,5 +78,21 @@ describe('ResourceQuota', () => {
     const over = await refusal(c.create(Pods, pod('p2', { requests: { cpu: '500m' }, limits: { memory: '256Mi' } }), { namespace: 'compute' }));
     expect(over.status?.message).toBe('pods "p2" is forbidden: exceeded quota: compute, requested: requests.cpu=500m, used: requests.cpu=600m, limited: requests.cpu=1');
     expect(await usedOf('compute', 'compute')).toEqual({ 'limits.memory': '512Mi', 'requests.cpu': '600m' });
+  });
+
+  test('count/deployments.apps: a kind the quota names is counted, and a delete frees it', async () => {
+    const c = cluster.client;
+    await c.create(ResourceQuotas, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'deploys' }, spec: { hard: { 'count/deployments.apps': '1' } } }, { namespace: 'apps' });
+    await eventually('quota status', async () => (await usedOf('apps', 'deploys'))?.['count/deployments.apps'] === '0');
+    const deploy = (name: string): KubeObject => ({
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name },
+      spec: { selector: { matchLabels: { a: name } }, template: { metadata: { labels: { a: name } }, spec: { containers: [{ name: 'c', image: 'x' }] } } },
+    });
+    await c.create(Deployments, deploy('one'), { namespace: 'apps' });
+    const err = await refusal(c.create(Deployments, deploy('two'), { namespace: 'apps' }));
+    expect(err.status?.message).toBe('deployments.apps "two" is forbidden: exceeded quota: deploys, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1');
+    await c.delete(Deployments, 'apps', 'one');
+    await eventually('quota freed', async () => (await usedOf('apps', 'deploys'))?.['count/deployments.apps'] === '0');
+    await c.create(Deployments, deploy('two'), { namespace: 'apps' });
   });
 });
