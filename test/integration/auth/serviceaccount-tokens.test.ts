@@ -148,6 +148,18 @@ describe('ServiceAccount tokens over HTTPS', () => {
     expect(unbound.status?.message).toContain('node requested token not bound to a pod');
   });
 
+  it('TokenReview with spec.audiences accepts a token for that audience, the API audience does not', async () => {
+    const a = admin();
+    const tr = await a.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', { spec: { audiences: ['vault'] } });
+    const review = (audiences?: string[]) => a.request<{ status: Record<string, unknown> }>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: tr.status.token, ...(audiences ? { audiences } : {}) },
+    });
+    expect((await review(['vault'])).status).toMatchObject({ authenticated: true, audiences: ['vault'], user: { username: 'system:serviceaccount:default:default' } });
+    expect((await review()).status).toEqual({ user: {}, error: `token audiences ["vault"] is invalid for the target audiences ["${DEFAULT_SERVICE_ACCOUNT_ISSUER}"]` });
+    // Nor does the API take it as a credential.
+    expect((await errorOf(client({ token: tr.status.token }).request('GET', '/api'))).code).toBe(401);
+  });
+
   it('TokenRequest refusals: lifetime under ten minutes, unknown ServiceAccount', async () => {
     const a = admin();
     const short = await errorOf(a.request('POST', '/api/v1/namespaces/default/serviceaccounts/default/token', { spec: { expirationSeconds: 60 } }));

@@ -15,6 +15,11 @@ export interface AuthRequest {
   headers: IncomingHttpHeaders;
   /** The client's TLS certificate (DER), when the connection is TLS and the client sent one. */
   clientCertificate?: Buffer;
+  /**
+   * The audiences the caller asked for (a TokenReview's spec.audiences); absent: the API server's own. Audience-aware
+   * token authenticators (ServiceAccount tokens) check a token against these, as upstream's request audiences.
+   */
+  audiences?: string[];
 }
 
 /** A user, an error (a credential was presented and refused), or null (no opinion). */

@@ -10,7 +10,8 @@ import type { UserInfo } from './user.js';
 export type TokenResult = { user: UserInfo; audiences?: string[] } | { error: string } | null;
 
 export interface TokenAuthenticator {
-  authenticateToken(token: string): TokenResult | Promise<TokenResult>;
+  /** `audiences`: those the caller asked for (TokenReview); absent: the API server's. */
+  authenticateToken(token: string, audiences?: string[]): TokenResult | Promise<TokenResult>;
 }
 
 export const INVALID_BEARER_TOKEN = 'invalid bearer token';
@@ -31,14 +32,14 @@ export class BearerTokenAuthenticator implements Authenticator {
   async authenticate(req: AuthRequest): Promise<AuthResult> {
     const token = bearerToken(req.headers.authorization);
     if (token === undefined) return null;
-    return this.authenticateToken(token);
+    return this.authenticateToken(token, req.audiences);
   }
 
   /** The token alone (TokenReview asks this way). */
-  async authenticateToken(token: string): Promise<TokenResult> {
+  async authenticateToken(token: string, audiences?: string[]): Promise<TokenResult> {
     const errors: string[] = [];
     for (const t of this.tokens) {
-      const r = await t.authenticateToken(token);
+      const r = await t.authenticateToken(token, audiences);
       if (!r) continue;
       if ('user' in r) return r;
       errors.push(r.error);

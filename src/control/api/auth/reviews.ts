@@ -63,7 +63,7 @@ export function registerAuthenticationApi(app: FastifyInstance, chain: Authentic
     const token = typeof spec['token'] === 'string' ? spec['token'] : '';
     if (token === '') throw badRequest('token is required for TokenReview in authentication');
     const wanted = Array.isArray(spec['audiences']) ? spec['audiences'].filter((a): a is string => typeof a === 'string') : [];
-    const r = await chain.authenticate({ headers: { authorization: `Bearer ${token}` } }, false);
+    const r = await chain.authenticate({ headers: { authorization: `Bearer ${token}` }, ...(wanted.length ? { audiences: wanted } : {}) }, false);
     // Field order and omissions as upstream's JSON: authenticated (left out when false), user (always), audiences, error.
     const status: Record<string, unknown> = {};
     if ('user' in r) {

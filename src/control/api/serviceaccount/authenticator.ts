@@ -36,15 +36,16 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     this.now = o.now ?? (() => new Date());
   }
 
-  async authenticateToken(token: string): Promise<TokenResult> {
+  async authenticateToken(token: string, requested?: string[]): Promise<TokenResult> {
     const verified = await verifyToken(token, this.o.issuers, this.o.keys);
     if (!verified || 'error' in verified) return verified;
     const c = verified.claims;
-    // Tokens without audiences (legacy ones) are good for the API's own.
+    // Tokens without audiences (legacy ones) are good for the API's own; a TokenReview may ask for others.
     const tokenAudiences = c.aud.length ? c.aud : this.o.apiAudiences;
-    const audiences = tokenAudiences.filter((a) => this.o.apiAudiences.includes(a));
+    const target = requested?.length ? requested : this.o.apiAudiences;
+    const audiences = tokenAudiences.filter((a) => target.includes(a));
     if (audiences.length === 0 && this.o.apiAudiences.length > 0) {
-      return { error: `token audiences ${goQuoted(tokenAudiences)} is invalid for the target audiences ${goQuoted(this.o.apiAudiences)}` };
+      return { error: `token audiences ${goQuoted(tokenAudiences)} is invalid for the target audiences ${goQuoted(target)}` };
     }
     const now = this.now();
     const timeError = checkTimes(c, now);

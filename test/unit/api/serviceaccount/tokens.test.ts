@@ -178,6 +178,8 @@ describe('authenticator', () => {
   it('refuses a token for another audience', async () => {
     const token = await tokenFor({ audiences: ['vault'] });
     expect(await authn().authenticateToken(token)).toEqual({ error: `token audiences ["vault"] is invalid for the target audiences ["${ISSUER}"]` });
+    // A TokenReview asking for vault's audience accepts it, and answers with the audiences both share.
+    expect(await authn().authenticateToken(token, ['vault', 'other'])).toMatchObject({ user: { name: 'system:serviceaccount:default:default' }, audiences: ['vault'] });
   });
 
   it('refuses a bad signature and a key it does not know; ignores other issuers and non-JWTs', async () => {
