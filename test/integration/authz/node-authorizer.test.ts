@@ -95,6 +95,9 @@ describe('a node identity (system:node:n1)', () => {
     expect((await refusal(n1.get(Secrets, 'loose', 'ns'))).code).toBe(403);
     // Listing every secret is not a read of one related object.
     expect((await refusal(n1.list(Secrets, { namespace: 'ns' }))).code).toBe(403);
+    // A list of one named object (fieldSelector metadata.name=) is a read of that object.
+    expect((await n1.list(Secrets, { namespace: 'ns', fieldSelector: 'metadata.name=s1' })).items.map((i) => i.metadata?.name)).toEqual(['s1']);
+    expect((await refusal(n1.list(Secrets, { namespace: 'ns', fieldSelector: 'metadata.name=s2' }))).code).toBe(403);
     // Claims its pods mount, and the volumes bound to them (pv.spec.claimRef), followed from the watch caches.
     await a.create(PersistentVolumeClaims, { metadata: { name: 'data', namespace: 'ns' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
     await a.create(PersistentVolumes, { metadata: { name: 'pv-data' }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: '/tmp/pv-data' }, claimRef: { namespace: 'ns', name: 'data' } } });
