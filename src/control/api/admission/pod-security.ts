@@ -12,7 +12,7 @@ import type { FieldError, KubeObject } from '../resource.js';
 import { forbidden, invalid } from '../status.js';
 import { deepEqual } from '../validation/errors.js';
 import {
-  evaluatePod, forbiddenReasons, LATEST, levelVersionString, type CheckFailure, type Level, type LevelVersion,
+  evaluatePod, forbiddenReasons, LATEST, levelVersionString, type CheckFailure, type LevelVersion,
 } from './pod-security-checks.js';
 import type { Admission, AdmissionAttributes } from './types.js';
 import { cachedObjects, type CachingEngine } from './cached-objects.js';
@@ -127,10 +127,12 @@ export function existingPodWarnings(namespace: string, enforce: LevelVersion, po
   return out;
 }
 
+/** upstream's namespaceMaxPodsToCheck: a relabelled namespace's pods are checked up to this many. */
+const MAX_PODS_TO_CHECK = 3000;
+
 const isPods = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'pods';
 const isNamespaces = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'namespaces' && a.subresource === '';
 const sameLevelVersion = (a: LevelVersion, b: LevelVersion) => a.level === b.level && a.minor === b.minor;
-const strictness = (l: Level) => (l === 'privileged' ? 0 : l === 'baseline' ? 1 : 2);
 
 export class PodSecurityAdmission implements Admission {
   constructor(private readonly source: PodSecuritySource) {}
@@ -189,11 +191,14 @@ export class PodSecurityAdmission implements Admission {
     if (errors.length) throw invalid('', 'Namespace', a.name, errors);
     if (a.operation !== 'UPDATE' || !a.oldObject || !a.warnings) return;
     const old = policyFromLabels(a.oldObject.metadata?.labels).policy;
-    // Only a tightened enforce policy can make running pods violate it.
+    // A changed enforce policy (other than privileged) is checked against the pods already running, as upstream.
     if (policy.enforce.level === 'privileged' || sameLevelVersion(policy.enforce, old.enforce)) return;
-    if (strictness(policy.enforce.level) < strictness(old.enforce.level) && policy.enforce.minor === old.enforce.minor) return;
     const pods = await this.source.pods(a.name);
-    a.warnings?.push(...existingPodWarnings(a.name, policy.enforce, pods));
+    const checked = pods.length > MAX_PODS_TO_CHECK ? pods.slice(0, MAX_PODS_TO_CHECK) : pods;
+    a.warnings?.push(...existingPodWarnings(a.name, policy.enforce, checked));
+    if (checked.length < pods.length) {
+      a.warnings?.push(`new PodSecurity enforce level only checked against the first ${checked.length} of ${pods.length} existing pods`);
+    }
   }
 }
 
