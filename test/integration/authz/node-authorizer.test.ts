@@ -15,9 +15,10 @@ import { issueCertificate } from '../../../src/control/pki/issue.js';
 import { loadOrIssueClusterCertificates, nodeSpec } from '../../../src/control/pki/cluster-certs.js';
 import { authenticationChain } from '../../../src/control/api/auth/index.js';
 import { ApiError, RestClient } from '../../../src/client/rest.js';
-import { Leases, Namespaces, Nodes, PersistentVolumeClaims, PersistentVolumes, Pods, Secrets } from '../../../src/client/resources.js';
+import { Leases, Namespaces, Nodes, PersistentVolumeClaims, PersistentVolumes, Pods, Secrets, ServiceAccounts } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { eventually } from '../../support/cluster.js';
+import { newSigningKey } from '../../../src/control/api/serviceaccount/key.js';
 import { bootstrap } from '../../../src/control/bootstrap.js';
 import { startNodeAgent, type RunningNodeAgent } from '../../../src/dataplane/kubelet/start.js';
 import { parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
@@ -44,6 +45,7 @@ beforeAll(async () => {
     https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
     authentication: authenticationChain({ clientCA: ca.certPem }),
     authorization: { modes: ['Node', 'RBAC'] },
+    serviceAccounts: { key: newSigningKey('ec') },
   });
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = server.app.server.address();
@@ -137,6 +139,22 @@ describe('a node identity (system:node:n1)', () => {
     await n1.delete(Pods, 'ns', 'p1', { gracePeriodSeconds: 0 });
     await eventually('s1 unreachable once p1 is gone', async () => (await n1.get(Secrets, 's1', 'ns').then(() => false, (err: unknown) => err instanceof ApiError && err.code === 403)), 5000);
     expect((await admin().get(Pods, 'p2', 'ns')).metadata?.name).toBe('p2');
+  });
+  it('requests tokens only for the service accounts of its pods, bound to a pod on itself', async () => {
+    const a = admin();
+    const n1 = client(n1Cert);
+    await a.create(ServiceAccounts, { metadata: { name: 'robot', namespace: 'ns' } });
+    const mk = async (name: string, node: string) => a.create(Pods, { metadata: { name, namespace: 'ns' }, spec: { nodeName: node, serviceAccountName: 'robot', containers: [{ name: 'c', image: 'busybox' }] } });
+    const mine = await mk('p4', 'n1');
+    const theirs = await mk('p5', 'n2');
+    const token = (sa: string, pod: KubeObject) => n1.request<{ status?: { token?: string } }>('POST', `/api/v1/namespaces/ns/serviceaccounts/${sa}/token`, {
+      apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
+      spec: { audiences: ['https://kubernetes.default.svc'], boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid } },
+    });
+    const issued = await eventually('a token for robot bound to p4', async () => token('robot', mine).catch(() => undefined), 5000);
+    expect(issued.status?.token).toMatch(/^ey/);
+    expect((await refusal(token('robot', theirs))).message).toContain('node requested token bound to a pod scheduled on a different node');
+    expect((await refusal(token('default', mine))).message).toContain("no relationship found between node 'n1' and this object");
   });
 });
 
