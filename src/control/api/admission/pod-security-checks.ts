@@ -150,6 +150,31 @@ const hostPorts: Check = {
   },
 };
 
+/** 1.34+: probes and lifecycle handlers may not aim at another host (httpGet.host, tcpSocket.host). */
+const hostProbesAndHostLifecycle: Check = {
+  id: 'hostProbesAndHostLifecycle', level: 'baseline', since: 34,
+  run(_meta, spec) {
+    const bad = new Set<string>();
+    const hosts = new Set<string>();
+    const handlerHosts = (h: unknown): string[] => {
+      const o = obj(h);
+      return [str(obj(o['httpGet'])['host']), str(obj(o['tcpSocket'])['host'])].filter((x) => x !== '');
+    };
+    for (const c of containers(spec)) {
+      const lifecycle = obj(c['lifecycle']);
+      const found = [c['livenessProbe'], c['readinessProbe'], c['startupProbe'], lifecycle['postStart'], lifecycle['preStop']].flatMap(handlerHosts);
+      if (!found.length) continue;
+      bad.add(nameOf(c));
+      for (const h of found) hosts.add(h);
+    }
+    if (!bad.size) return null;
+    return {
+      reason: 'probe or lifecycle host',
+      detail: `${containersPhrase(sortedSet(bad))} ${pluralize('uses', 'use', bad.size)} ${pluralize('probe or lifecycle host', 'probe or lifecycle hosts', hosts.size)} ${joinQuote(sortedSet(hosts))}`,
+    };
+  },
+};
+
 const APPARMOR_ANNOTATION_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
 const allowedAppArmorAnnotation = (v: string): boolean => v === '' || v === 'runtime/default' || v.startsWith('localhost/');
 
@@ -407,7 +432,7 @@ const capabilitiesRestricted: Check = {
  */
 const ALL_CHECKS: readonly Check[] = [
   allowPrivilegeEscalation, appArmorProfile, capabilitiesBaseline, capabilitiesRestricted, hostNamespaces,
-  hostPathVolumes, hostPorts, privileged, procMount, restrictedVolumes, runAsNonRoot, runAsUser, seLinuxOptions,
+  hostPathVolumes, hostPorts, hostProbesAndHostLifecycle, privileged, procMount, restrictedVolumes, runAsNonRoot, runAsUser, seLinuxOptions,
   seccompProfileBaseline, seccompProfileRestricted, sysctls, windowsHostProcess,
 ];
 const BASELINE = ALL_CHECKS.filter((c) => c.level === 'baseline' && !c.overlap);

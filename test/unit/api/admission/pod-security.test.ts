@@ -35,6 +35,8 @@ describe('PodSecurity checks', () => {
     ['seLinuxOptions', (s: any) => { s.securityContext.seLinuxOptions = { type: 'spc_t', user: 'root' }; },
       'seLinuxOptions (pod set forbidden securityContext.seLinuxOptions: type "spc_t"; user may not be set)'],
     ['procMount', (s: any) => { c0(s).procMount = 'Unmasked'; }, 'procMount (container "c" must not set securityContext.procMount to "Unmasked")'],
+    ['hostProbesAndHostLifecycle', (s: any) => { s.containers[0].livenessProbe = { httpGet: { host: '10.0.0.1', port: 80 } }; s.containers[0].lifecycle = { preStop: { tcpSocket: { host: 'evil', port: 1 } } }; },
+      'probe or lifecycle host (container "c" uses probe or lifecycle hosts "10.0.0.1", "evil")'],
     ['sysctls', (s: any) => { s.securityContext.sysctls = [{ name: 'kernel.msgmax', value: '1' }, { name: 'net.ipv4.tcp_syncookies', value: '1' }]; },
       'forbidden sysctls (kernel.msgmax)'],
   ])('baseline %s', (id, patch, want) => {
@@ -83,12 +85,13 @@ describe('PodSecurity checks', () => {
       'runAsNonRoot: runAsNonRoot != true (container "i" must not set securityContext.runAsNonRoot=false)',
       'runAsUser: runAsUser=0 (pod must not set runAsUser=0)',
     ]);
-    // runAsUser only from v1.23.
+    // runAsUser only from v1.23; probe hosts only from v1.34.
+    expect(evaluatePod({ level: 'baseline', minor: 33 }, {}, goodSpec((x) => { x.containers[0].livenessProbe = { tcpSocket: { host: 'h', port: 1 } }; }))).toEqual([]);
     expect(fail({ level: 'restricted', minor: 22 }, spec).map((x) => x.split(':')[0])).toEqual(['runAsNonRoot']);
   });
 
   test('every check is exercised above', () => {
-    expect(CHECK_IDS.length).toBe(17);
+    expect(CHECK_IDS.length).toBe(18);
   });
 });
 
