@@ -342,6 +342,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.controllers) {
     controllers = startControllerThread({
       kubeconfig: componentKubeconfig('controller-manager'),
+      // Every default controller and the token cleaner, as kubeadm runs kube-controller-manager.
+      controllers: ['*', 'tokencleaner'],
       options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem, localPathDir: join(dataDir, 'local-path') },
       onError: (err, context) => log.error({ err, context }, 'controllers'),
     });

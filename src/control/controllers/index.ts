@@ -31,6 +31,7 @@ import { ephemeralVolumeController } from './persistentvolume/ephemeral.js';
 import { resourceQuotaController } from './resource-quota.js';
 import { csrSigningController } from './csr-signing.js';
 import { csrApprovingController } from './csr-approving.js';
+import { tokenCleanerController } from './token-cleaner.js';
 
 export const CONTROLLERS: ControllerDescriptor[] = [
   statefulSetController,
@@ -62,4 +63,5 @@ export const CONTROLLERS: ControllerDescriptor[] = [
   resourceQuotaController,
   csrSigningController,
   csrApprovingController,
+  tokenCleanerController,
 ];

@@ -70,7 +70,7 @@ beforeAll(async () => {
   await bootstrap(server.engine, { host: '127.0.0.1', port });
   await admin().create(Secrets, bootstrapTokenSecret(TOKEN, { now: new Date(), ttlMs: 3600_000 }));
   cm = await startControllerManager({
-    client: admin(), controllers: ['csrsigning', 'csrapproving'], leaderElect: false,
+    client: admin(), controllers: ['csrsigning', 'csrapproving', 'tokencleaner'], leaderElect: false,
     options: { clusterSigningCertFile: join(dir, 'ca.crt'), clusterSigningKeyFile: join(dir, 'ca.key'), workers: 1 },
     onError: (err, context) => console.error(context, err),
   });
@@ -99,6 +99,17 @@ describe('bootstrap tokens', () => {
       expect(err).toBeInstanceOf(ApiError);
       expect((err as ApiError).code).toBe(401);
     }
+  });
+});
+
+describe('the token cleaner', () => {
+  it('deletes expired bootstrap token Secrets and leaves live ones', async () => {
+    const a = admin();
+    await a.create(Secrets, bootstrapTokenSecret('old000.0123456789abcdef', { now: new Date(Date.now() - 2 * 3600_000), ttlMs: 3600_000 }));
+    await eventually('expired token deleted', async () => !(await a.list(Secrets, { namespace: 'kube-system' })).items.some((s) => s.metadata?.name === 'bootstrap-token-old000'));
+    expect((await a.get(Secrets, 'bootstrap-token-abcdef', 'kube-system')).metadata?.name).toBe('bootstrap-token-abcdef');
+    const err = await whoami(client({ token: 'old000.0123456789abcdef' })).catch((e: unknown) => e);
+    expect((err as ApiError).code).toBe(401);
   });
 });
 
