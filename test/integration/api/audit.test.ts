@@ -117,3 +117,32 @@ describe('audit file sink', () => {
     }
   });
 });
+
+describe('audit annotations from the authoriser', () => {
+  it('records the decision and reason of RBAC', async () => {
+    const seen: AuditEvent[] = [];
+    const tokens = new TokenFileAuthenticator(new Map([
+      ['t-eve', { name: 'eve', groups: [] }],
+      ['t-root', { name: 'root', groups: ['system:masters'] }],
+    ]));
+    const h = await startHarness({
+      authentication: authenticationChain({ tokens: [tokens] }),
+      authorization: { modes: ['RBAC'] },
+      audit: { policy: METADATA_POLICY, sink: { write: (ev) => void seen.push(ev), close: async () => {} } },
+    });
+    try {
+      const denied = await h.req('GET', '/api/v1/namespaces/default/secrets', undefined, { authorization: 'Bearer t-eve' });
+      expect(denied.statusCode).toBe(403);
+      const d = seen.find((e) => e.auditID === denied.headers['audit-id'] && e.stage === 'ResponseComplete')!;
+      expect(d.annotations?.['authorization.k8s.io/decision']).toBe('forbid');
+      expect(d.responseStatus).toMatchObject({ code: 403, reason: 'Forbidden' });
+      const allowed = await h.req('GET', '/api/v1/namespaces/default/secrets', undefined, { authorization: 'Bearer t-root' });
+      expect(allowed.statusCode).toBe(200);
+      const a = seen.find((e) => e.auditID === allowed.headers['audit-id'] && e.stage === 'ResponseComplete')!;
+      expect(a.annotations?.['authorization.k8s.io/decision']).toBe('allow');
+      expect(a.annotations).toHaveProperty(['authorization.k8s.io/reason']); // '' for system:masters, as upstream's privileged-group authoriser
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { userOf } from '../auth/request.js';
-import { auditAttributes } from './attributes.js';
+import { requestInfo } from '../authz/request-info.js';
 import { auditUser, microTime, objectRef, responseStatus, sourceIPs, withoutManagedFields, type AuditEvent } from './event.js';
 import { AuditPolicyError, decide, parseAuditPolicy, type AuditPolicy, type AuditStage, type PolicyDecision, type RequestAttributes } from './policy.js';
 
@@ -22,7 +22,7 @@ export interface AuditSink {
 export interface AuditOptions {
   policy: AuditPolicy;
   sink: AuditSink;
-  /** A request's attributes (verb, resource, …); default: auditAttributes. */
+  /** A request's attributes (verb, resource, …); default: authz/request-info.ts's, as the authoriser reads them. */
   attributes?: (method: string, url: string) => RequestAttributes;
   /** Epoch milliseconds with a fraction (micro-second timestamps). */
   now?: () => number;
@@ -37,12 +37,15 @@ interface Context {
 
 const contexts = new WeakMap<IncomingMessage, Context>();
 const annotations = new WeakMap<IncomingMessage, Record<string, string>>();
+/** Set once any server in the process audits: until then annotations cost one branch. */
+let auditing = false;
 
 /**
  * Adds an annotation to a request's audit events (upstream's audit.AddAuditAnnotation), e.g. the authoriser's
  * `authorization.k8s.io/decision` and `authorization.k8s.io/reason`. A no-op cost when audit is off.
  */
 export function addAuditAnnotation(req: FastifyRequest | IncomingMessage, key: string, value: string): void {
+  if (!auditing) return;
   const raw = 'raw' in req ? req.raw : req;
   let a = annotations.get(raw);
   if (!a) annotations.set(raw, (a = {}));
@@ -66,7 +69,8 @@ function parseBody(body: unknown, contentType: string | undefined): unknown {
 }
 
 export function installAudit(app: FastifyInstance, opts: AuditOptions): void {
-  const attributes = opts.attributes ?? auditAttributes;
+  auditing = true;
+  const attributes = opts.attributes ?? ((method: string, url: string) => requestInfo(method, url));
   const now = opts.now ?? (() => performance.timeOrigin + performance.now());
   const emit = (raw: IncomingMessage, ctx: Context, stage: AuditStage) => {
     if (ctx.decision.omitStages.has(stage)) return;

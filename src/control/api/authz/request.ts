@@ -12,6 +12,7 @@ import { forbiddenError } from './forbidden.js';
 import { impersonate, wantsImpersonation } from './impersonation.js';
 import { requestInfo } from './request-info.js';
 import type { Authorizer } from './types.js';
+import { addAuditAnnotation } from '../audit/index.js';
 
 export interface AuthorizationHookOptions {
   /**
@@ -56,6 +57,9 @@ export function installAuthorization(app: FastifyInstance, authorizer: Authorize
     const info = requestInfo(req.method, req.url, req.headers.upgrade !== undefined);
     const attrs = { user, ...info };
     const r = authorizer.authorize(attrs);
+    // The audit log's record of the decision, as upstream's WithAuthorization annotates it.
+    addAuditAnnotation(req, 'authorization.k8s.io/decision', r.decision === 'Allow' ? 'allow' : 'forbid');
+    addAuditAnnotation(req, 'authorization.k8s.io/reason', r.reason);
     if (r.decision === 'Allow') return undefined;
     const err = forbiddenError(attrs, r.reason);
     opts.onRefused?.(err.message, req);

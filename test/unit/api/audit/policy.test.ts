@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide, parseAuditPolicy } from '../../../../src/control/api/audit/policy.js';
-import { auditAttributes } from '../../../../src/control/api/audit/attributes.js';
+import { requestInfo as auditAttributes } from '../../../../src/control/api/authz/request-info.js';
 import { microTime, sourceIPs, responseStatus } from '../../../../src/control/api/audit/event.js';
 
 const alice = { name: 'alice', groups: ['dev', 'system:authenticated'] };
