@@ -13,7 +13,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { isNotFound, type RestClient } from '../../../../client/index.js';
@@ -29,7 +29,6 @@ import { VolumeError } from '../../volumes/types.js';
 import { claimPathResolver, type ClaimSource } from '../../volumes/claim-path.js';
 import { apiClaimSource } from './claim-source.js';
 import { TokenManager } from '../../volumes/token-manager.js';
-import type { TokenProvider } from '../../volumes/payload.js';
 import { runcSpecBuilder } from './spec-builder.js';
 import type { ContainerSpecInput, PodNamespaces, PodVolumes, RuncDeps } from './pod-worker-deps.js';
 import { NftHostPorts } from './host-ports.js';
@@ -112,12 +111,12 @@ export const SERVICES_NOT_SYNCED = 'services have not yet been read at least onc
 
 /** volumes/ wired for the pod worker: prepare, env + mounts per container instance, clean-up. */
 export function runcPodVolumes(
-  objects: ObjectSource, ctx: NodeContext, o: Pick<RealNodeOptions, 'services' | 'clusterDNS' | 'clusterDomain'>, claims?: ClaimSource, token?: TokenProvider,
+  objects: ObjectSource, ctx: NodeContext, o: Pick<RealNodeOptions, 'services' | 'clusterDNS' | 'clusterDomain'>, claims?: ClaimSource, tokens?: TokenManager,
 ): PodVolumes {
   // PVC volumes: the claim's bound volume (a local-path hostPath PV) on this node; without a source they fail to mount.
   const claimPath = claims ? claimPathResolver(claims, { name: ctx.nodeName }) : undefined;
   return {
-    prepare: (pod, podDir) => prepareVolumes(pod, podDir, objects, { allocatable: ctx.allocatable, ...(claimPath ? { claimPath } : {}), ...(token ? { token } : {}) }),
+    prepare: (pod, podDir) => prepareVolumes(pod, podDir, objects, { allocatable: ctx.allocatable, ...(claimPath ? { claimPath } : {}), ...(tokens ? { token: tokens.provider } : {}) }),
     async containerConfig(pod, container, prepared, c) {
       const podIPs = c.podIP ? [c.podIP] : [];
       let services: readonly KubeObject[] | undefined;
@@ -144,7 +143,11 @@ export function runcPodVolumes(
       });
       return { env: [...resolved.vars].map(([k, v]) => `${k}=${v}`), mounts: m.mounts, terminationLogPath: m.terminationLogPath, hostname: m.hostname };
     },
-    cleanup: (podDir) => cleanupVolumes(podDir),
+    async cleanup(podDir) {
+      await cleanupVolumes(podDir);
+      // The pod dir is pods/<uid>: its cached tokens go with it (upstream's DeleteServiceAccountToken).
+      tokens?.forgetPod(basename(podDir));
+    },
   };
 }
 
@@ -160,7 +163,7 @@ export function realRuncDeps(o: RealNodeOptions): (ctx: NodeContext) => RuncDeps
     const memory = resourceAmount('memory', ctx.allocatable.memory ?? '0');
     // Projected serviceAccountToken sources: bound tokens from TokenRequest, cached and refreshed (token-manager.ts).
     const tokens = new TokenManager((method, path, body) => o.client.request(method, path, body));
-    const volumes = runcPodVolumes(objects, ctx, o, apiClaimSource(o.client), tokens.provider);
+    const volumes = runcPodVolumes(objects, ctx, o, apiClaimSource(o.client), tokens);
     // The spec builder reads the capabilities this process holds (privileged grants those, never more: runc refuses
     // caps it cannot apply) and each rootfs' passwd/group without following symlinks out of the image.
     const build = runcSpecBuilder({
