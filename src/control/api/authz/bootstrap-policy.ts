@@ -228,6 +228,11 @@ const bindingSpecs: { name: string; role?: string; subjects: SubjectSpec[] }[] =
   { name: 'system:node-proxier', subjects: [user('system:kube-proxy')] },
   { name: 'system:monitoring', subjects: [group('system:monitoring')] },
   { name: 'system:service-account-issuer-discovery', subjects: [group('system:serviceaccounts')] },
+  // What kubeadm binds for TLS bootstrap (`skiff token create` plays kubeadm's part): nodes joining with a bootstrap
+  // token may ask for a client certificate, which is auto-approved; nodes may renew their own.
+  { name: 'kubeadm:kubelet-bootstrap', role: 'system:node-bootstrapper', subjects: [group('system:bootstrappers:kubeadm:default-node-token')] },
+  { name: 'kubeadm:node-autoapprove-bootstrap', role: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', subjects: [group('system:bootstrappers:kubeadm:default-node-token')] },
+  { name: 'kubeadm:node-autoapprove-certificate-rotation', role: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', subjects: [group('system:nodes')] },
 ];
 
 const meta = (name: string, labels?: Record<string, string>) => ({
