@@ -62,6 +62,8 @@ const podSC = (spec: Obj): Obj | undefined => (isObj(spec['securityContext']) ? 
 const nameOf = (c: Obj): string => str(c['name']);
 const isWindows = (spec: Obj): boolean => str(obj(spec['os'])['name']) === 'windows';
 
+/** Pods in their own user namespace (hostUsers: false) are relaxed from v1.34 on (root inside is not root outside). */
+const userNamespaced = (spec: Obj, minor: number): boolean => minor >= 34 && spec['hostUsers'] === false;
 /** "pod and containers \"a\"": who set a forbidden value. */
 function setters(pod: boolean, names: readonly string[]): string[] {
   const out: string[] = [];
@@ -241,9 +243,9 @@ const seLinuxOptions: Check = {
 
 const procMount: Check = {
   id: 'procMount', level: 'baseline', since: 0,
-  run(_meta, spec) {
-    // User-namespaced pods (hostUsers: false) may unmask /proc (the relaxation upstream made GA in 1.33+).
-    if (spec['hostUsers'] === false) return null;
+  run(_meta, spec, minor) {
+    // User-namespaced pods (hostUsers: false) may unmask /proc: the relaxation upstream made GA at policy v1.34.
+    if (userNamespaced(spec, minor)) return null;
     const bad: string[] = [];
     const types = new Set<string>();
     for (const c of containers(spec)) {
@@ -341,8 +343,8 @@ const allowPrivilegeEscalation: Check = {
 
 const runAsNonRoot: Check = {
   id: 'runAsNonRoot', level: 'restricted', since: 0,
-  run(_meta, spec) {
-    if (spec['hostUsers'] === false) return null;
+  run(_meta, spec, minor) {
+    if (userNamespaced(spec, minor)) return null;
     const podValue = podSC(spec)?.['runAsNonRoot'];
     const podBad = podValue === false;
     const podOk = podValue === true;
@@ -363,8 +365,8 @@ const runAsNonRoot: Check = {
 
 const runAsUser: Check = {
   id: 'runAsUser', level: 'restricted', since: 23,
-  run(_meta, spec) {
-    if (spec['hostUsers'] === false) return null;
+  run(_meta, spec, minor) {
+    if (userNamespaced(spec, minor)) return null;
     const pod = podSC(spec)?.['runAsUser'] === 0;
     const names = containers(spec).filter((c) => sc(c)?.['runAsUser'] === 0).map(nameOf);
     const who = setters(pod, names);
