@@ -5,7 +5,7 @@
  *
  *   node dist/bench/kubelet/agent-main.js '{"server":…,"nodeName":…,"dataDir":…,"prefix":…,"podCIDR":…}'
  *
- * Prints `registered` on stdout once the Node is (and, with trace, the pod workers' timing lines); SIGTERM/SIGINT stop it (containers stay, as the agent's).
+ * Prints `pid <pid>` at once, `registered` on stdout once the Node is (and, with trace, the pod workers' timing lines); SIGTERM/SIGINT stop it (containers stay, as the agent's).
  */
 import { startRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
 
@@ -31,6 +31,8 @@ function parse(text: string | undefined): BenchAgentConfig {
 
 async function main(): Promise<void> {
   const c = parse(process.argv[2]);
+  // Its own pid first: under strace (--exec-trace) the bench's child is strace, not this process.
+  process.stdout.write(`pid ${process.pid}\n`);
   const stop = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

@@ -2,6 +2,7 @@
  * One real runc node: pod startup latency and the agent's cost per pod (the issue's `bench/kubelet`).
  *
  *   npm run bench -- kubelet [--pods 100] [--rate 10] [--steady-seconds 10] [--settle-seconds 3] [--poll-ms N]
+ *                            [--exec-trace FILE] [--cpu-prof DIR]
  *
  * As root with runc and /bin/busybox. A real API server (memory store) in this process; the node agent
  * (agent-main.ts) in its own process, its node in its own network namespace `skiff-t-<run>-node-bench`; a busybox
@@ -13,6 +14,11 @@
  * over a steady window with 0 pods and again with --pods Running; the difference per pod. The per-container
  * supervisors (sh + runc, outside the agent) are reported apart, as proportional set size (PSS).
  * Everything is removed at the end, also on failure and on SIGINT/SIGTERM.
+ *
+ * --exec-trace FILE runs the agent under `strace -f -e trace=execve` and prints which programs it ran per pod
+ * start (where the child-process time goes); strace slows the agent, so the other figures of that run are not
+ * comparable. --cpu-prof DIR writes the agent's V8 CPU profile there (on its exit) and prints its top functions
+ * by self time over the whole run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -104,6 +110,31 @@ function phases(traces: Trace[], pods: { name: string; sent: number; running: nu
   return out;
 }
 
+/** Options of ip, runc, mount … that take a value: skipped with it when looking for the sub-command. */
+const VALUE_OPTIONS = new Set(['-n', '--root', '--log', '--log-format', '--pid-file', '--bundle', '--console-socket', '-t', '-o', '--process']);
+
+/** execve calls in an strace -f output file, by program and sub-command (`ip netns`, `runc state` …). */
+function execCounts(file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /execve\("([^"]+)", \[(.*?)\](?:\.\.\.)?, /.exec(line);
+    if (!m || / = -1 /.test(line)) continue;
+    const args = [...m[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]!).slice(1);
+    let sub = '';
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (VALUE_OPTIONS.has(a)) i++;
+      else if (!a.startsWith('-')) {
+        sub = /[/]|skiff-t-|^\d/.test(a) || a.length > 24 ? '' : a;
+        break;
+      }
+    }
+    const key = `${m[1]!.split('/').pop()!} ${sub}`.trim();
+    out.set(key, (out.get(key) ?? 0) + 1);
+  }
+  return out;
+}
+
 /** utime+stime and cutime+cstime (reaped children) of a process, in seconds. */
 function cpuSplit(pid: number): { self: number; children: number } {
   try {
@@ -172,9 +203,19 @@ async function overhead(agentPid: number, pods: number, seconds: number): Promis
   return { pods, rssMiB: memMiB(agentPid, 'VmRSS'), cpu, supervisorsPssMiB: pssMiB(sup), supervisors: sup.length };
 }
 
-/** Spawns agent-main.ts; resolves once it printed `registered`. */
-function startAgent(cfg: BenchAgentConfig, traces: Trace[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [AGENT_MAIN, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+interface AgentProc {
+  child: ChildProcess;
+  /** agent-main's own pid (the child's, or strace's tracee with --exec-trace). */
+  pid: number;
+}
+
+/** Spawns agent-main.ts; resolves once it printed `registered`; `spawned` gets the handle at once (for clean-up). */
+function startAgent(cfg: BenchAgentConfig, traces: Trace[], execTrace: string | undefined, cpuProf: string | undefined, spawned: (a: AgentProc) => void): Promise<AgentProc> {
+  const argv = [process.execPath, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf] : []), AGENT_MAIN, JSON.stringify(cfg)];
+  const full = execTrace ? ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', execTrace, ...argv] : argv;
+  const child = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: AgentProc = { child, pid: 0 };
+  spawned(proc);
   let err = '';
   child.stderr!.on('data', (b: Buffer) => {
     err = (err + b.toString()).slice(-4000);
@@ -188,9 +229,10 @@ function startAgent(cfg: BenchAgentConfig, traces: Trace[]): Promise<ChildProces
       const lines = buf.split('\n');
       buf = lines.pop()!;
       for (const l of lines) {
-        if (l === 'registered') {
+        if (l.startsWith('pid ')) proc.pid = Number(l.slice(4));
+        else if (l === 'registered') {
           clearTimeout(t);
-          res(child);
+          res(proc);
         } else if (l.startsWith('trace ')) traces.push(JSON.parse(l.slice(6)) as Trace);
       }
     });
@@ -199,6 +241,23 @@ function startAgent(cfg: BenchAgentConfig, traces: Trace[]): Promise<ChildProces
       rej(new Error(`agent exited (${code}): ${err}`));
     });
   });
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** SIGTERM to agent-main (and to strace, its parent under --exec-trace), SIGKILL after 10 s. */
+async function stopAgent(a: AgentProc): Promise<void> {
+  const pids = [a.pid, a.child.pid ?? 0].filter((p, i, all) => p > 0 && all.indexOf(p) === i);
+  for (const p of pids) if (alive(p)) process.kill(p, 'SIGTERM');
+  for (let i = 0; i < 100 && pids.some(alive); i++) await sleep(100);
+  for (const p of pids) if (alive(p)) process.kill(p, 'SIGKILL');
 }
 
 /** Creates `names` at `rate`/s (0: at once) and resolves with create → Running per pod (ms), seen on one watch. */
@@ -261,6 +320,8 @@ export async function run(args: string[]): Promise<KubeletBench | { skipped: str
   const rate = numberFlag(args, 'rate', 10);
   const steadySeconds = numberFlag(args, 'steady-seconds', 10);
   const settleSeconds = numberFlag(args, 'settle-seconds', 3);
+  const execTrace = flag(args, 'exec-trace');
+  const cpuProf = flag(args, 'cpu-prof');
   const pollMs = flag(args, 'poll-ms') !== undefined ? numberFlag(args, 'poll-ms', 1000) : undefined;
   if (pods < 1 || pods > 110) throw new Error('--pods must be between 1 and 110 (the node holds 110)');
 
@@ -268,16 +329,11 @@ export async function run(args: string[]): Promise<KubeletBench | { skipped: str
   const dir = mkdtempSync(join(tmpdir(), 'skiff-t-bench-kubelet-'));
   const loadStart = loadavg();
   let cluster: TestCluster | undefined;
-  let agent: ChildProcess | undefined;
+  let agent: AgentProc | undefined;
   let cleaned: Promise<void> | undefined;
   const cleanup = (): Promise<void> =>
     (cleaned ??= (async () => {
-      if (agent?.pid && agent.exitCode === null && agent.signalCode === null) {
-        const gone = new Promise<void>((r) => agent!.once('exit', () => r()));
-        process.kill(agent.pid, 'SIGTERM');
-        await Promise.race([gone, sleep(10_000)]);
-        if (agent.exitCode === null && agent.signalCode === null) process.kill(agent.pid, 'SIGKILL');
-      }
+      if (agent) await stopAgent(agent);
       await cluster?.close().catch(() => undefined);
       await cleanUpRuncNode(dir, prefix, NODE);
     })());
@@ -293,7 +349,7 @@ export async function run(args: string[]): Promise<KubeletBench | { skipped: str
     await addImage(layout, { refName: IMAGE, layers: [busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
     await new ImageStore({ root: join(dir, 'images') }).load(layout);
     const traces: Trace[] = [];
-    agent = await startAgent({ server: cluster.url, nodeName: NODE, dataDir: dir, prefix, podCIDR: '10.244.90.0/24', trace: true, ...(pollMs !== undefined ? { pollMs } : {}) }, traces);
+    await startAgent({ server: cluster.url, nodeName: NODE, dataDir: dir, prefix, podCIDR: '10.244.90.0/24', trace: true, ...(pollMs !== undefined ? { pollMs } : {}) }, traces, execTrace, cpuProf, (a) => (agent = a));
     const client = cluster.client;
 
     // Warm-up (not counted): the agent's first pod waits for its Service informer and warms every code path.
@@ -302,13 +358,19 @@ export async function run(args: string[]): Promise<KubeletBench | { skipped: str
     await deleteAll(client, ['warm-up'], 30_000);
 
     await sleep(settleSeconds * 1000);
-    const idle = await overhead(agent.pid!, 0, steadySeconds);
+    const idle = await overhead(agent!.pid, 0, steadySeconds);
 
     const names = Array.from({ length: pods }, (_, i) => `p-${i}`);
-    const cpu0 = cpuSplit(agent.pid!);
+    const cpu0 = cpuSplit(agent!.pid);
+    const execsBefore = execTrace ? execCounts(execTrace) : new Map<string, number>();
     const timed = await createAndTime(client, names, rate, 120_000);
-    const cpu1 = cpuSplit(agent.pid!);
-    const supCpu = supervisorPids(agent.pid!).reduce((sum, p) => {
+    if (execTrace) {
+      const after = execCounts(execTrace);
+      const rows = [...after].map(([prog, n]): [string, number] => [prog, (n - (execsBefore.get(prog) ?? 0)) / pods]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+      printTable(`programs the agent ran per pod start (strace, ${pods} pods)`, ['program', 'per pod'], rows.map(([p, n]) => [p, n.toFixed(2)]));
+    }
+    const cpu1 = cpuSplit(agent!.pid);
+    const supCpu = supervisorPids(agent!.pid).reduce((sum, p) => {
       const c = cpuSplit(p);
       return sum + c.self + c.children;
     }, 0);
@@ -317,7 +379,7 @@ export async function run(args: string[]): Promise<KubeletBench | { skipped: str
     const phaseSamples = phases(traces, timed.wall);
     const phaseLat = Object.fromEntries(PHASES.map((p) => [p, percentiles(phaseSamples[p])])) as Record<PhaseName, Latency>;
     await sleep(settleSeconds * 1000);
-    const loaded = await overhead(agent.pid!, pods, steadySeconds);
+    const loaded = await overhead(agent!.pid, pods, steadySeconds);
     const deleteAllSeconds = await deleteAll(client, names, 120_000);
 
     const perPod = {
@@ -347,5 +409,32 @@ export async function run(args: string[]): Promise<KubeletBench | { skipped: str
     await cleanup();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    if (cpuProf) printProfile(cpuProf);
   }
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The agent's top functions by self time, from the newest .cpuprofile in `dir`. */
+function printProfile(dir: string): void {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  if (!files.length) return console.error(`no .cpuprofile in ${dir}`);
+  const prof = JSON.parse(readFileSync(join(dir, files[files.length - 1]!), 'utf8')) as CpuProfile;
+  const byId = new Map(prof.nodes.map((n) => [n.id, n.callFrame]));
+  const self = new Map<string, number>();
+  let total = 0;
+  prof.samples.forEach((id, i) => {
+    const f = byId.get(id)!;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+    const dt = prof.timeDeltas[i] ?? 0;
+    total += dt;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  const rows = [...self].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, 25);
+  printTable(`agent CPU profile: top functions by self time (${files[files.length - 1]})`, ['function', 'self ms', 'share'],
+    rows.map(([k, us]) => [k.slice(0, 110), (us / 1000).toFixed(0), `${((us / total) * 100).toFixed(1)}%`]));
 }
