@@ -128,7 +128,11 @@ export class ServiceAccountAdmission implements Admission {
       }
       return pod;
     }
-    if (typeof spec['serviceAccountName'] !== 'string' || spec['serviceAccountName'] === '') spec['serviceAccountName'] = DEFAULT_SERVICE_ACCOUNT_NAME;
+    if (typeof spec['serviceAccountName'] !== 'string' || spec['serviceAccountName'] === '') {
+      // The deprecated spec.serviceAccount names it when serviceAccountName does not (upstream's v1 conversion).
+      const alias = spec['serviceAccount'];
+      spec['serviceAccountName'] = typeof alias === 'string' && alias !== '' ? alias : DEFAULT_SERVICE_ACCOUNT_NAME;
+    }
     const saName = spec['serviceAccountName'] as string;
     const ns = a.namespace ?? pod.metadata?.namespace ?? '';
     const sa = await this.lookup(ns, saName);

@@ -55,6 +55,9 @@ describe('ServiceAccount admission', () => {
     expect((optOut!['spec'] as any).containers[0].volumeMounts).toBeUndefined();
     const quiet = await plugin.admit(attrs(pod({ serviceAccountName: 'quiet', containers: [{ name: 'a' }] })));
     expect((quiet!['spec'] as any).volumes).toBeUndefined();
+    // The deprecated serviceAccount field names the ServiceAccount when serviceAccountName is empty.
+    const alias = await plugin.admit(attrs(pod({ serviceAccount: 'quiet', containers: [{ name: 'a' }] })));
+    expect((alias!['spec'] as any).serviceAccountName).toBe('quiet');
     // The pod's word wins over the ServiceAccount's.
     const podWins = await plugin.admit(attrs(pod({ serviceAccountName: 'quiet', automountServiceAccountToken: true, containers: [{ name: 'a' }] })));
     expect((podWins!['spec'] as any).containers[0].volumeMounts).toEqual([MOUNT]);
