@@ -25,6 +25,7 @@ import { loadKubeconfig, type ClientConfig } from '../../../src/client/kubeconfi
 import { CertificateSigningRequests, Secrets } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { eventually } from '../../support/cluster.js';
+import { realClock } from '../../../src/client/clock.js';
 
 const ca = createClusterCA();
 const dir = mkdtempSync(join(tmpdir(), 'skiff-tlsboot-'));
@@ -133,6 +134,26 @@ describe('a node joining', () => {
     expect(csrs[0]!.status?.conditions?.[0]).toMatchObject({ type: 'Approved', status: 'True', reason: 'AutoApproved', message: 'Auto approving kubelet client certificate after SubjectAccessReview.' });
     // Started again, the node keeps the credentials it has.
     expect(await loadOrBootstrapNodeKubeconfig({ bootstrapKubeconfig: bootFile, certDir, kubeconfig: join(certDir, 'kubelet.conf'), nodeName: 'n1' })).toMatchObject({ bootstrapped: false });
+  });
+
+  it('past 80% of its certificate\'s life, a node renews it as itself (selfnodeclient)', async () => {
+    const certDir = join(dir, 'pki');
+    const old = new X509Certificate(readFileSync(join(certDir, 'kubelet-client-current.crt')));
+    // A clock 0.85 of the certificate's life ahead: still valid, renewal due. Timers run in real time.
+    const ahead = 0.85 * (Date.parse(old.validTo) - Date.parse(old.validFrom));
+    const clock = { ...realClock, now: () => Date.now() + ahead };
+    const bootFile = join(dir, 'no-such-bootstrap.kubeconfig');
+    const r = await loadOrBootstrapNodeKubeconfig({ bootstrapKubeconfig: bootFile, certDir, kubeconfig: join(certDir, 'kubelet.conf'), nodeName: 'n1', pollMs: 50, timeoutMs: 20_000, clock });
+    expect(r.bootstrapped).toBe(true);
+    const renewed = new X509Certificate(readFileSync(join(certDir, 'kubelet-client-current.crt')));
+    expect(renewed.serialNumber).not.toBe(old.serialNumber);
+    expect(renewed.checkIssued(ca.cert)).toBe(true);
+    const node = new RestClient(loadKubeconfig(r.kubeconfig));
+    clients.push(node);
+    expect((await whoami(node)).username).toBe('system:node:n1');
+    const mine = (await admin().list<CSR>(CertificateSigningRequests)).items.filter((c) => c.spec?.username === 'system:node:n1');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.status?.conditions?.[0]).toMatchObject({ reason: 'AutoApproved', message: 'Auto approving self kubelet client certificate after SubjectAccessReview.' });
   });
 
   it('a request breaking the signer rules is not auto-approved, and once approved by hand it Fails', async () => {

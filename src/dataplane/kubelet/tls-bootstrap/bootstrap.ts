@@ -58,6 +58,18 @@ export function nodeCredentialsProblem(config: ClientConfig, nodeName: string, n
   return null;
 }
 
+/**
+ * Whether a client certificate is due for renewal: past 80% of its lifetime (upstream's certificate manager
+ * rotates between 70% and 90%, jittered). Renewal uses the node's own credentials (selfnodeclient).
+ */
+export function renewalDue(config: ClientConfig, now: Date): boolean {
+  if (!config.certData) return false;
+  const cert = new X509Certificate(config.certData);
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  return now.getTime() >= from + 0.8 * (to - from);
+}
+
 /** Where the node's kubeconfig is kept: the one given, else <cert-dir>/kubelet.conf. */
 export const nodeKubeconfigPath = (given: string | undefined, certDir: string): string => given ?? join(certDir, 'kubelet.conf');
 
@@ -110,12 +122,24 @@ export async function loadOrBootstrapNodeKubeconfig(opts: TLSBootstrapOptions): 
   const kubeconfig = resolve(opts.kubeconfig);
   if (existsSync(kubeconfig)) {
     let why: string | null;
+    let current: ClientConfig | undefined;
     try {
-      why = nodeCredentialsProblem(loadKubeconfig(kubeconfig), opts.nodeName, new Date(clock.now()));
+      current = loadKubeconfig(kubeconfig);
+      why = nodeCredentialsProblem(current, opts.nodeName, new Date(clock.now()));
     } catch (err) {
       why = (err as Error).message;
     }
-    if (why === null) return { kubeconfig, bootstrapped: false };
+    if (why === null && current && !renewalDue(current, new Date(clock.now()))) return { kubeconfig, bootstrapped: false };
+    if (why === null && current) {
+      // Renewed with the node's own certificate; the current one stays in use should that fail.
+      try {
+        await requestClientCertificate(current, kubeconfig, opts, clock, log, newNodeKeyPem());
+        return { kubeconfig, bootstrapped: true };
+      } catch (err) {
+        log('renewing the node client certificate failed; keeping the current one', { error: (err as Error).message });
+        return { kubeconfig, bootstrapped: false };
+      }
+    }
     log('node kubeconfig is not usable, bootstrapping a client certificate', { kubeconfig, why });
   }
   const boot = loadKubeconfig(opts.bootstrapKubeconfig);
@@ -129,8 +153,17 @@ export async function loadOrBootstrapNodeKubeconfig(opts: TLSBootstrapOptions): 
     keyPem = newNodeKeyPem();
     writeAtomic(pendingKey, keyPem, 0o600);
   }
+  await requestClientCertificate(boot, kubeconfig, opts, clock, log, keyPem);
+  rmSync(pendingKey, { force: true });
+  return { kubeconfig, bootstrapped: true };
+}
+
+/** Asks for a client certificate for `keyPem` as `as` (bootstrap token or the node itself) and writes it and the kubeconfig. */
+async function requestClientCertificate(as: ClientConfig, kubeconfig: string, opts: TLSBootstrapOptions, clock: Clock, log: (msg: string, fields?: Record<string, unknown>) => void, keyPem: string): Promise<void> {
+  const certDir = resolve(opts.certDir);
+  mkdirSync(certDir, { recursive: true, mode: 0o700 });
   const request = createCertificateRequest(keyPem, { commonName: `system:node:${opts.nodeName}`, organizations: ['system:nodes'] });
-  const client = new RestClient(boot, { userAgent: 'skiff-kubelet-bootstrap' });
+  const client = new RestClient(as, { userAgent: 'skiff-kubelet-bootstrap' });
   try {
     const created = await client.create<CSR>(CertificateSigningRequests, {
       apiVersion: 'certificates.k8s.io/v1',
@@ -151,10 +184,8 @@ export async function loadOrBootstrapNodeKubeconfig(opts: TLSBootstrapOptions): 
     writeAtomic(keyFile, keyPem, 0o600);
     writeAtomic(certFile, certPem, 0o644);
     mkdirSync(dirname(kubeconfig), { recursive: true });
-    writeAtomic(kubeconfig, nodeKubeconfigYaml(boot.server, boot.caData, certFile, keyFile, boot.insecureSkipTLSVerify), 0o600);
-    rmSync(pendingKey, { force: true });
+    writeAtomic(kubeconfig, nodeKubeconfigYaml(as.server, as.caData, certFile, keyFile, as.insecureSkipTLSVerify), 0o600);
     log('node client certificate issued', { csr: name, kubeconfig });
-    return { kubeconfig, bootstrapped: true };
   } finally {
     client.close();
   }
