@@ -52,8 +52,7 @@ export function countedKind(name: string): ResourceRef | undefined {
  */
 export function computeQuotaStatus(quota: KubeObject, evaluators: readonly QuotaEvaluator[], objects: (ev: QuotaEvaluator) => readonly KubeObject[], now: number): { hard: Record<string, unknown>; used: Record<string, string> } {
   const spec = (quota['spec'] ?? {}) as Obj;
-  const hardJson = (spec['hard'] ?? {}) as Record<string, unknown>;
-  const hard = parseResourceList(hardJson);
+  const hard = parseResourceList(spec['hard']);
   const hardNames = [...hard.keys()];
   let used: ResourceList = new Map();
   for (const ev of evaluators) {
@@ -65,7 +64,8 @@ export function computeQuotaStatus(quota: KubeObject, evaluators: readonly Quota
       used = addLists(used, mask(ev.usage(o, now), matched));
     }
   }
-  return { hard: hardJson, used: resourceListJson(used) };
+  // Printed as Quantity.String() prints them ("1024Mi" reads "1Gi"), as upstream's status is.
+  return { hard: resourceListJson(hard), used: resourceListJson(used) };
 }
 
 /** Whether the stored status already says this. */
