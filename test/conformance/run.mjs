@@ -17,6 +17,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readd
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -125,7 +126,7 @@ function e2eArgs(o, kubeconfig, reportDir, focus, extra = []) {
   ];
 }
 
-const decode = (s) => s.replace(/&#xA;/g, '\n').replace(/&#x9;/g, '\t').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const decode = (s) => s.replace(/&#34;/g, '"').replace(/&#xA;/g, '\n').replace(/&#x9;/g, '\t').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /** ginkgo v1's junit report: one <testcase name=...> per spec, with <skipped/> or <failure message=...>. */
 export function parseJunit(xml) {
@@ -238,7 +239,10 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(`conformance: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
-});
+// Run as a script, not when causes.mjs imports parseJunit.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((e) => {
+    console.error(`conformance: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}
