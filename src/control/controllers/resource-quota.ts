@@ -21,6 +21,8 @@ import {
 import type { ControllerContext } from './context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from './controller.js';
 
+const NAMESPACE_INDEX = 'namespace';
+
 /** upstream's --resource-quota-sync-period. */
 export const QUOTA_RESYNC_MS = 5 * 60_000;
 
@@ -105,17 +107,18 @@ export class ResourceQuotaController implements Controller {
     let inf = this.watched.get(key);
     if (inf) return inf;
     inf = ref === ResourceQuotas ? this.quotas : this.ctx.informers.forResource(ref);
+    // A quota counts one namespace: its objects come from an index, not a scan of the whole cluster.
+    inf.indexer.ensureIndexer(NAMESPACE_INDEX, (o) => [o.metadata?.namespace ?? '']);
     this.watched.set(key, inf);
+    const quotasIn = (o: KubeObject): KubeObject[] => (o.metadata?.namespace ? this.quotas.indexer.byIndex(NAMESPACE_INDEX, o.metadata.namespace) : []);
     const touch = (o: KubeObject) => {
-      const ns = o.metadata?.namespace;
-      if (!ns) return;
-      for (const q of this.quotas.lister.list(ns)) this.queue.add(objectKey(q));
+      for (const q of quotasIn(o)) this.queue.add(objectKey(q));
     };
     // As upstream's replenishment: creates were charged by admission, so only deletes and updates that change
     // usage (a pod finishing, a service changing type) re-sync. Quotas' own changes are handled above.
     const ev = evaluatorFor(ref.group, ref.plural);
     const changed = (o: KubeObject, n: KubeObject) => !!ev && !listsEqual(ev.usage(o, this.ctx.clock.now()), ev.usage(n, this.ctx.clock.now()));
-    inf.addEventHandler(ref === ResourceQuotas ? { onDelete: touch } : { onUpdate: (o, n) => changed(o, n) && touch(n), onDelete: touch });
+    inf.addEventHandler(ref === ResourceQuotas ? { onDelete: touch } : { onUpdate: (o, n) => quotasIn(n).length > 0 && changed(o, n) && touch(n), onDelete: touch });
     return inf;
   }
 
@@ -153,7 +156,7 @@ export class ResourceQuotaController implements Controller {
     for (const inf of informers.values()) {
       if (!inf.hasSynced() && !(await inf.waitForSync(AbortSignal.timeout(30_000)))) throw new Error(`resourcequota: cache of ${key}'s kinds not synced`);
     }
-    const want = computeQuotaStatus(quota, evaluators, (ev) => informers.get(ev)!.lister.list(namespace), this.ctx.clock.now());
+    const want = computeQuotaStatus(quota, evaluators, (ev) => informers.get(ev)!.indexer.byIndex(NAMESPACE_INDEX, namespace), this.ctx.clock.now());
     if (statusCurrent(quota, want)) return;
     try {
       await this.ctx.client.update(ResourceQuotas, { ...quota, status: want }, { subresource: 'status' });
