@@ -7,7 +7,7 @@
  * Contract: fed with every pod, PV, VolumeAttachment and ResourceSlice event (node-graph-feed.ts does it from the
  * watch cache), in revision order. Pods without spec.nodeName are not in the graph; a mirror pod relates only to
  * its node (a node must not grant itself reads by creating pods). Memory is one small map per node plus one
- * entry per bound pod: 15,000 nodes × 10 pods is a few tens of MB.
+ * entry per bound pod: 15,000 nodes × 10 pods naming 3 objects each retain about 80 MB.
  */
 import type { KubeObject } from '../resource.js';
 import {
