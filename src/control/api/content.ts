@@ -79,15 +79,19 @@ export interface Conversion {
 
 /** What a response is written as: the serializer, an optional conversion, and whether it is indented. */
 export interface ResponseFormat {
-  media: 'json' | 'yaml';
+  media: 'json' | 'yaml' | 'protobuf';
   as?: Conversion;
   pretty?: boolean;
 }
 
-/** The serializers responses are written with, in upstream's order (protobuf responses are not served). */
+/**
+ * The serializers responses are written with, in upstream's order. Protobuf is not offered for watches (no
+ * stream framing here) or conversions: a client asking for it that also accepts JSON gets JSON there.
+ */
 const SERIALIZERS = [
   { type: 'application', subtype: 'json', media: 'json', stream: true },
   { type: 'application', subtype: 'yaml', media: 'yaml', stream: false },
+  { type: 'application', subtype: 'vnd.kubernetes.protobuf', media: 'protobuf', stream: false },
 ] as const;
 
 /** The media types a 406 lists, as upstream's NotAcceptable does. */
@@ -97,6 +101,8 @@ export const ACCEPTED_STREAM_MEDIA_TYPES = SERIALIZERS.filter((s) => s.stream).m
 /** What an endpoint can convert to (upstream's AllowsMediaTypeTransform): Tables need the kind's printer. */
 export interface EndpointRestrictions {
   table: boolean;
+  /** A watch: only serializers that frame a stream are considered (NegotiateOutputMediaTypeStream). */
+  watch?: boolean;
 }
 
 const CONVERSIONS = new Set(['Table', 'PartialObjectMetadata', 'PartialObjectMetadataList']);
@@ -110,6 +116,7 @@ export function negotiate(header: string | undefined, endpoint: EndpointRestrict
   if (!header) return { media: 'json' };
   for (const c of parseAccept(header)) {
     for (const s of SERIALIZERS) {
+      if (endpoint.watch && !s.stream) continue;
       const matches = (c.type === s.type && (c.subtype === s.subtype || c.subtype === '*')) || (c.type === '*' && c.subtype === '*');
       if (!matches) continue;
       const f = acceptClause(c.params, s, endpoint);
@@ -125,6 +132,7 @@ function acceptClause(params: Record<string, string>, s: (typeof SERIALIZERS)[nu
   if (stream !== undefined && stream !== '' && (!s.stream || stream !== 'watch')) return null;
   if (params['pretty'] === '1') f.pretty = true;
   if (as === undefined && g === undefined && v === undefined) return f;
+  if (s.media === 'protobuf') return null;
   // A conversion: only meta.k8s.io v1/v1beta1 Table (JSON or YAML, where the kind prints) and PartialObjectMetadata(List).
   if (g !== 'meta.k8s.io' || (v !== 'v1' && v !== 'v1beta1') || !as || !CONVERSIONS.has(as)) return null;
   if (as === 'Table' && !endpoint.table) return null;

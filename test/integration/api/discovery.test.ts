@@ -64,6 +64,9 @@ describe('discovery and system endpoints', () => {
     const doc = await h.json<{ components: { schemas: Record<string, unknown> } }>('GET', v3.body.paths['api/v1']!.serverRelativeURL);
     expect(doc.status).toBe(200);
     expect(doc.body.components.schemas['io.k8s.api.core.v1.Pod']).toBeTruthy();
-    expect((await h.req('GET', '/openapi/v2', undefined, { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' })).statusCode).toBe(406);
+    const pb = await h.req('GET', '/openapi/v2', undefined, { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+    expect(pb.statusCode).toBe(200);
+    expect(pb.headers['content-type']).toBe('application/octet-stream');
+    expect((await h.req('GET', '/openapi/v2', undefined, { accept: 'text/html' })).statusCode).toBe(406);
   });
 });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startHarness, pod, type Harness } from './harness.js';
 import type { KubeObject } from '../../../src/control/api/resource.js';
+import { decodeProtobuf } from '../../../src/control/api/content.js';
 
 let h: Harness;
 let base = '';
@@ -132,11 +133,15 @@ describe('Tables and other formats', () => {
     expect(badInclude).toMatchObject({ status: 400, body: { reason: 'BadRequest', message: expect.stringContaining('Unable to convert to Table as requested: includeObject: Invalid value: "Everything"') } });
   });
 
-  test('protobuf alone is 406; with JSON listed, JSON', async () => {
-    const pb = await h.json('GET', PODS, undefined, { accept: 'application/vnd.kubernetes.protobuf' });
-    expect(pb).toMatchObject({ status: 406, body: { reason: 'NotAcceptable', message: 'only the following media types are accepted: application/json, application/yaml' } });
-    const both = await h.json<KubeObject>('GET', PODS, undefined, { accept: 'application/vnd.kubernetes.protobuf, application/json' });
-    expect(both.body.kind).toBe('PodList');
+  test('protobuf for objects and lists; JSON for watches and Tables; an unserved type alone is 406', async () => {
+    const pb = await h.req('GET', PODS, undefined, { accept: 'application/vnd.kubernetes.protobuf, application/json' });
+    expect(pb.statusCode).toBe(200);
+    expect(pb.headers['content-type']).toBe('application/vnd.kubernetes.protobuf');
+    expect((decodeProtobuf(pb.rawPayload) as KubeObject).kind).toBe('PodList');
+    const watch = await h.req('GET', `${PODS}?watch=true&timeoutSeconds=1`, undefined, { accept: 'application/vnd.kubernetes.protobuf, application/json' });
+    expect(watch.headers['content-type']).toContain('application/json');
+    const html = await h.json('GET', PODS, undefined, { accept: 'text/html' });
+    expect(html).toMatchObject({ status: 406, body: { reason: 'NotAcceptable', message: 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf' } });
   });
 
   test('pretty=true indents JSON', async () => {

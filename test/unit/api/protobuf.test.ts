@@ -114,7 +114,7 @@ describe('protobuf decoding rules', () => {
   });
 
   it('refuses other kinds with 415 and a wrong wire type with 400', () => {
-    expect(decodeError(envelope('v1', 'Pod', Buffer.alloc(0))).code).toBe(415);
+    expect(decodeError(envelope('example.com/v1', 'Widget', Buffer.alloc(0))).code).toBe(415);
     const err = decodeError(envelope('batch/v1', 'Job', f(2, f(1, 'three'))));
     expect(err.code).toBe(400);
     expect(err.message).toContain('spec.parallelism');

@@ -1,10 +1,11 @@
 /**
  * Decoding `application/vnd.kubernetes.protobuf` request bodies: the bytes "k8s\0", then a runtime.Unknown
  * {typeMeta{apiVersion, kind}, raw}, raw being the object in the k8s.io/api wire format. One table-driven walk
- * (messages.ts) turns it into the object's JSON form; an unknown kind or field number is 415 with a hint.
+ * (table.ts: every served built-in kind) turns it into the object's JSON form; an unknown kind or field number is
+ * 415 with a hint.
  */
 import { ApiError, badRequest } from '../status.js';
-import { PROTO_KINDS, PROTO_MESSAGES, type ProtoField } from './messages.js';
+import { messageOfKind, WIRE_TABLE, type TableField } from './table.js';
 
 class ProtoReader {
   pos = 0;
@@ -33,6 +34,12 @@ class ProtoReader {
       shift += 7n;
       if (shift > 63n) throw new Error('varint too long');
     }
+  }
+  double(): number {
+    if (this.pos + 8 > this.end) throw new Error('truncated double');
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
   }
   bytes(): Buffer {
     const len = this.varint();
@@ -71,18 +78,51 @@ const utf8 = (b: Buffer): string => b.toString('utf8');
 const quantityText = (buf: Buffer): string => fieldPair(buf, () => '')[0];
 
 /** The wire type a field's values come in (`ints` also packed, as wire type 2). */
-const wireOf = (f: ProtoField): number => (f.type === 'int' || f.type === 'bool' || f.type === 'ints' ? 0 : 2);
+const wireOf = (f: TableField): number => (f.type === 'int' || f.type === 'bool' || f.type === 'ints' ? 0 : f.type === 'double' ? 1 : 2);
+
+/** meta/v1 Time and MicroTime ({seconds, nanos}) as their RFC 3339 text (MicroTime with microseconds). */
+function timeText(buf: Buffer, at: string, micro: boolean): string | undefined {
+  const t = protoMessage(buf, TIME, at);
+  const seconds = typeof t['seconds'] === 'number' ? t['seconds'] : 0;
+  const nanos = typeof t['nanos'] === 'number' ? t['nanos'] : 0;
+  if (seconds <= 0 && nanos === 0) return undefined;
+  const base = new Date(seconds * 1000).toISOString().slice(0, 19);
+  return micro ? `${base}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z` : `${base}Z`;
+}
+
+/** runtime.RawExtension / apiextensions JSON {raw bytes}: the JSON those bytes hold. */
+function rawJson(buf: Buffer, at: string): unknown {
+  const raw = new ProtoReader(buf);
+  let out: unknown;
+  while (raw.pos < raw.end) {
+    const t = raw.varint();
+    if (t === 0x0a) {
+      const bytes = raw.bytes();
+      if (bytes.length === 0) continue;
+      try {
+        out = JSON.parse(bytes.toString('utf8')) as unknown;
+      } catch {
+        throw badRequest(`protobuf field ${at} is not JSON`);
+      }
+    } else raw.skip(t & 7);
+  }
+  return out;
+}
+
+const TIME = 'k8s.io.apimachinery.pkg.apis.meta.v1.Time';
+const INT_OR_STRING = 'k8s.io.apimachinery.pkg.util.intstr.IntOrString';
 
 /** Decodes one message into `out` (a fresh object, or the parent's for an inline, embedded struct). */
 function protoMessage(buf: Buffer, message: string, path: string, out: Record<string, unknown> = {}): Record<string, unknown> {
-  const fields = PROTO_MESSAGES[message]!;
+  const fields = WIRE_TABLE.get(message);
+  if (!fields) throw unsupportedProto(`${message} at ${path || '<root>'}`);
   const r = new ProtoReader(buf);
   while (r.pos < r.end) {
     const tag = r.varint();
     const num = Math.floor(tag / 8);
     const wire = tag & 7;
-    const f = fields[num];
-    if (!f) throw unsupportedProto(`field ${num} of ${message} at ${path || '<root>'}`);
+    const f = fields.get(num);
+    if (!f) throw unsupportedProto(`field ${num} of ${message.slice(message.lastIndexOf('.') + 1)} at ${path || '<root>'}`);
     const at = path ? `${path}.${f.name}` : f.name;
     if (wire !== wireOf(f) && !(f.type === 'ints' && wire === 2)) throw badRequest(`protobuf field ${at} has the wrong wire type`);
     switch (f.type) {
@@ -95,8 +135,14 @@ function protoMessage(buf: Buffer, message: string, path: string, out: Record<st
       case 'bytes':
         out[f.name] = r.bytes().toString('base64');
         break;
+      case 'bytess':
+        ((out[f.name] ??= []) as string[]).push(r.bytes().toString('base64'));
+        break;
       case 'int':
         out[f.name] = r.signedVarint();
+        break;
+      case 'double':
+        out[f.name] = r.double();
         break;
       case 'ints': {
         const list = (out[f.name] ??= []) as number[];
@@ -111,9 +157,15 @@ function protoMessage(buf: Buffer, message: string, path: string, out: Record<st
       case 'bool':
         out[f.name] = r.varint() !== 0;
         break;
-      case 'time': {
-        const t = protoMessage(r.bytes(), 'Time', at);
-        if (typeof t['seconds'] === 'number' && t['seconds'] > 0) out[f.name] = new Date(t['seconds'] * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      case 'time':
+      case 'microtime': {
+        const t = timeText(r.bytes(), at, f.type === 'microtime');
+        if (t !== undefined) out[f.name] = t;
+        break;
+      }
+      case 'duration': {
+        const d = protoMessage(r.bytes(), 'k8s.io.apimachinery.pkg.apis.meta.v1.Duration', at);
+        out[f.name] = `${(Number(d['duration'] ?? 0) / 1e9).toString()}s`;
         break;
       }
       case 'quantity':
@@ -126,22 +178,31 @@ function protoMessage(buf: Buffer, message: string, path: string, out: Record<st
         ((out[f.name] ??= {}) as Record<string, string>)[key] = value;
         break;
       }
-      case 'fieldsv1': {
-        const raw = new ProtoReader(r.bytes());
-        while (raw.pos < raw.end) {
-          const t = raw.varint();
-          if (t === 0x0a) {
-            try {
-              out[f.name] = JSON.parse(raw.bytes().toString('utf8')) as unknown;
-            } catch {
-              throw badRequest(`protobuf field ${at} is not JSON`);
-            }
-          } else raw.skip(t & 7);
+      case 'stringsmap':
+      case 'messagemap': {
+        const entry = new ProtoReader(r.bytes());
+        let key = '';
+        let value: unknown = f.type === 'stringsmap' ? [] : {};
+        while (entry.pos < entry.end) {
+          const t = entry.varint();
+          if (t === 0x0a) key = entry.bytes().toString('utf8');
+          else if (t === 0x12) {
+            const v = entry.bytes();
+            // ExtraValue is a []string on the wire as {repeated string items = 1}, and a plain array in JSON.
+            value = f.type === 'messagemap' ? protoMessage(v, f.message, at) : (protoMessage(v, 'k8s.io.api.authentication.v1.ExtraValue', at)['items'] ?? []);
+          } else entry.skip(t & 7);
         }
+        ((out[f.name] ??= {}) as Record<string, unknown>)[key] = value;
+        break;
+      }
+      case 'fieldsv1':
+      case 'rawextension': {
+        const v = rawJson(r.bytes(), at);
+        if (v !== undefined) out[f.name] = v;
         break;
       }
       case 'intorstring': {
-        const v = protoMessage(r.bytes(), 'IntOrString', at);
+        const v = protoMessage(r.bytes(), INT_OR_STRING, at);
         if (v['type'] === 1) out[f.name] = v['strVal'] ?? '';
         else out[f.name] = v['intVal'] ?? 0;
         break;
@@ -168,10 +229,10 @@ const unsupportedProto = (what: string): ApiError =>
   new ApiError(
     415,
     'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (Skiff decodes the protobuf that kubectl create namespace|configmap|secret|serviceaccount|service|deployment|job|cronjob and kubectl autoscale send, not ${what}: use kubectl create -f or kubectl apply -f)`,
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (no protobuf wire form known here for ${what})`,
   );
 
-/** Decodes a `application/vnd.kubernetes.protobuf` body of one of PROTO_KINDS into its JSON form. */
+/** Decodes a `application/vnd.kubernetes.protobuf` body of a built-in kind into its JSON form. */
 export function decodeProtobuf(raw: Buffer): unknown {
   if (raw.length < 4 || raw.readUInt32BE(0) !== 0x6b387300) throw badRequest('protobuf body does not start with the "k8s\\x00" prefix');
   try {
@@ -186,7 +247,7 @@ export function decodeProtobuf(raw: Buffer): unknown {
       else if (tag === 0x12) body = r.bytes();
       else r.skip(tag & 7);
     }
-    const message = PROTO_KINDS[`${apiVersion}/${kind}`];
+    const message = messageOfKind(apiVersion, kind);
     if (!message) throw unsupportedProto(`${kind || 'an unnamed kind'} (${apiVersion})`);
     return { apiVersion, kind, ...protoMessage(body ?? Buffer.alloc(0), message, '') };
   } catch (err) {

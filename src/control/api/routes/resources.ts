@@ -7,6 +7,7 @@ import { stringify as toYaml } from 'yaml';
 import { groupVersion, type ComputedSource, type KubeObject, type ResourceType } from '../resource.js';
 import type { Registry } from '../registry.js';
 import { ObjectEngine, gr, type DeleteOptions, type ListOptions, type Subresource, type WriteOptions, parseRV } from './objects.js';
+import { encodeProtobuf, NotEncodable, PROTOBUF_MEDIA_TYPE } from '../protobuf/encode.js';
 import {
   ACCEPTED_MEDIA_TYPES, ACCEPTED_STREAM_MEDIA_TYPES, decodeBody, decodePatch, negotiate, isPlainObject, prettyJson, sendText, streams, type ResponseFormat,
 } from '../content.js';
@@ -145,8 +146,8 @@ export class ResourceRoutes {
     const query = req.query as Query;
     const method = req.method;
     // Tables need the kind's printer: the object and its status print, scale and the other subresources do not.
-    const format = negotiate(req.headers.accept, { table: subresource === '' || subresource === 'status' });
-    if (!format) throw notAcceptable(ACCEPTED_MEDIA_TYPES);
+    const format = negotiate(req.headers.accept, { table: subresource === '' || subresource === 'status', watch: queryBool(query, 'watch') === true });
+    if (!format) throw notAcceptable(queryBool(query, 'watch') === true ? ACCEPTED_STREAM_MEDIA_TYPES : ACCEPTED_MEDIA_TYPES);
     if (prettyPrint(query, req.headers['user-agent'])) format.pretty = true;
     const verb = verbOf(method, name !== undefined, queryBool(query, 'watch') === true);
     if (!verb) throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
@@ -433,7 +434,7 @@ export class ResourceRoutes {
     const meta: Record<string, unknown> = { resourceVersion: listMeta.resourceVersion };
     if (listMeta.continue) meta['continue'] = listMeta.continue;
     if (listMeta.remainingItemCount !== undefined) meta['remainingItemCount'] = listMeta.remainingItemCount;
-    if (format.as || format.media === 'yaml' || format.pretty) return this.sendObjects(reply, format, r, items.map((e) => e.object), meta, query);
+    if (format.as || format.media !== 'json' || format.pretty) return this.sendObjects(reply, format, r, items.map((e) => e.object), meta, query);
     // Each object's JSON is produced once (memoised in the watch cache, or the stored bytes themselves).
     this.warningHeader(reply);
     const head = `{"kind":"${r.listKind}","apiVersion":"${groupVersion(r)}","metadata":${JSON.stringify(meta)},"items":[`;
@@ -456,6 +457,15 @@ export class ResourceRoutes {
     if (format.media === 'yaml') {
       sendText(reply, code, 'application/yaml', toYaml(obj));
       return;
+    }
+    if (format.media === 'protobuf') {
+      // An object with a field the wire table lacks goes out as JSON, which protobuf clients accept too.
+      try {
+        reply.code(code).header('content-type', PROTOBUF_MEDIA_TYPE).send(encodeProtobuf(obj));
+        return;
+      } catch (err) {
+        if (!(err instanceof NotEncodable)) throw err;
+      }
     }
     const text = JSON.stringify(obj);
     sendText(reply, code, 'application/json', format.pretty ? prettyJson(text) : text);

@@ -1,4 +1,4 @@
-/** Accept negotiation as apimachinery's NegotiateMediaTypeOptions, over the serializers Skiff writes (JSON, YAML). */
+/** Accept negotiation as apimachinery's NegotiateMediaTypeOptions, over the serializers Skiff writes (JSON, YAML, protobuf). */
 import { describe, expect, test } from 'vitest';
 import { negotiate, parseAccept, streams } from '../../../../src/control/api/content.js';
 
@@ -9,14 +9,16 @@ describe('Accept negotiation', () => {
     expect(negotiate(undefined, all)).toEqual({ media: 'json' });
     expect(negotiate('*/*', all)).toEqual({ media: 'json' });
     expect(negotiate('application/*', all)).toEqual({ media: 'json' });
-    expect(negotiate('application/vnd.kubernetes.protobuf, application/json', all)).toEqual({ media: 'json' });
+    // client-go's protobuf clients: protobuf, except for watches (not framed here), where JSON is their second choice.
+    expect(negotiate('application/vnd.kubernetes.protobuf, application/json', all)).toEqual({ media: 'protobuf' });
+    expect(negotiate('application/vnd.kubernetes.protobuf, application/json', { ...all, watch: true })).toEqual({ media: 'json' });
+    expect(negotiate('application/vnd.kubernetes.protobuf;stream=watch', { ...all, watch: true })).toBeNull();
     expect(negotiate('application/yaml', all)).toEqual({ media: 'yaml' });
     expect(negotiate('application/json;stream=watch', all)).toEqual({ media: 'json' });
     expect(negotiate('application/json;pretty=1', all)).toEqual({ media: 'json', pretty: true });
   });
 
   test('unserved types alone are 406 (null)', () => {
-    expect(negotiate('application/vnd.kubernetes.protobuf', all)).toBeNull();
     expect(negotiate('text/html', all)).toBeNull();
     expect(negotiate('application/yaml;stream=watch', all)).toBeNull();
     expect(negotiate('application/json;stream=other', all)).toBeNull();
