@@ -180,6 +180,37 @@ describe('RBAC over HTTPS', () => {
     await bob.create(Roles, { metadata: { name: 'node-admin' }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['*'] }] }, { namespace: 'default' });
   });
 
+  it('local subject access reviews within their namespace; an aggregationRule needs cluster-admin', async () => {
+    const bob = client({ token: 'tok-bob' });
+    const lsar = (ns: string) => bob.request<{ status: { allowed: boolean }; metadata: { namespace?: string } }>('POST', `/apis/authorization.k8s.io/v1/namespaces/${ns}/localsubjectaccessreviews`, {
+      apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', spec: { user: 'alice', resourceAttributes: { namespace: 'default', verb: 'list', resource: 'pods' } },
+    });
+    // bob's groups do not carry alice's grant: the review asks about alice with no groups, as upstream.
+    expect((await lsar('default')).status.allowed).toBe(true);
+    // bob may not ask in kube-system; the admin may, but the spec's namespace must be the URL's.
+    expect((await failure(lsar('kube-system'))).code).toBe(403);
+    const admin = client({ admin: true });
+    const mismatch = await failure(admin.request('POST', '/apis/authorization.k8s.io/v1/namespaces/kube-system/localsubjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', spec: { user: 'alice', resourceAttributes: { namespace: 'default', verb: 'list', resource: 'pods' } },
+    }));
+    expect(mismatch.status).toMatchObject({ code: 400, message: 'spec.resourceAttributes.namespace must match namespace: kube-system' });
+    await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', { metadata: { name: 'bob-cr-writer' }, rules: [{ apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['create'] }] });
+    await admin.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', { metadata: { name: 'bob-cr-writer' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'bob-cr-writer' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }] });
+    const agg = await failure(bob.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', { metadata: { name: 'sneaky' }, aggregationRule: { clusterRoleSelectors: [{ matchLabels: { x: 'y' } }] } }));
+    expect(agg.status?.message).toBe('clusterroles.rbac.authorization.k8s.io "sneaky" is forbidden: must have cluster-admin privileges to use the aggregationRule');
+  });
+
+  it('a removed binding stops applying at once', async () => {
+    const admin = client({ admin: true });
+    await admin.create(RoleBindings, binding('dave-view', 'dave', 'ClusterRole', 'view'), { namespace: 'default' });
+    const asDave = () => fetchWithCert('/api/v1/namespaces/default/configmaps', { 'impersonate-user': 'dave' });
+    expect((await asDave()).status).toBe(200);
+    await admin.delete(RoleBindings, 'default', 'dave-view');
+    const res = await asDave();
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body).message).toBe('configmaps is forbidden: User "dave" cannot list resource "configmaps" in API group "" in the namespace "default"');
+  });
+
   describe.skipIf(!existsSync(KUBECTL))('kubectl auth can-i', () => {
     const kubectl = async (...args: string[]): Promise<{ code: number; out: string }> => {
       try {
@@ -225,3 +256,15 @@ async function fetchWith(path: string, headers: Record<string, string>): Promise
   });
 }
 const fetchNoCreds = (path: string) => fetchWith(path, {});
+async function fetchWithCert(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const { request } = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { ca: ca.certPem, cert: certs.admin.certPem, key: certs.admin.keyPem, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
