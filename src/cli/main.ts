@@ -12,6 +12,7 @@ import { registerImageCommand } from './image.js';
 import { registerAgentCommand } from './agent.js';
 import { registerDnsCommand } from './dns.js';
 import { registerTokenCommand } from './token.js';
+import { registerSecretsCommand } from './secrets.js';
 
 const program = new Command('skiff').description('A Kubernetes-compatible cluster').version('0.1.0');
 registerServerCommand(program);
@@ -23,5 +24,6 @@ registerImageCommand(program);
 registerAgentCommand(program);
 registerDnsCommand(program);
 registerTokenCommand(program);
+registerSecretsCommand(program);
 
 await program.parseAsync(process.argv);

@@ -142,3 +142,31 @@ describe.skipIf(!endpoint)('encryption at rest on etcd', () => {
     }
   });
 });
+
+describe('skiff secrets reencrypt', () => {
+  it('writes every secret back so the new first key holds it', async () => {
+    const { MemoryStore } = await import('../../../src/control/storage/memory.js');
+    const { RestClient } = await import('../../../src/client/rest.js');
+    const { reencryptSecrets } = await import('../../../src/cli/secrets.js');
+    const inner = new MemoryStore();
+    let server = await serve(inner, secretsWith(aescbc('key1', 1)));
+    for (const name of ['a', 'b', 'c']) expect((await call(server, 'POST', base, secret(name))).status).toBe(201);
+    await server.close();
+    server = await serve(inner, secretsWith(aescbc('key2', 2), aescbc('key1', 1)));
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = server.app.server.address();
+    const client = new RestClient({ server: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` });
+    try {
+      const res = await reencryptSecrets(client);
+      expect(res.rewritten).toBeGreaterThanOrEqual(3);
+      for (const name of ['a', 'b', 'c']) {
+        const { kv } = await inner.get(`/registry/secrets/default/${name}`);
+        expect(Buffer.from(kv!.value).subarray(0, 23).toString()).toBe('k8s:enc:aescbc:v1:key2:');
+      }
+    } finally {
+      client.close();
+      await server.close();
+      await inner.close();
+    }
+  });
+});

@@ -164,3 +164,20 @@ describe('EncryptedStore', () => {
     await after.close();
   });
 });
+
+describe('key rotation on the file', () => {
+  it('puts the new key first, keeps the old ones and the rest of the file', async () => {
+    const { withNewKey } = await import('../../../src/control/storage/encryption/rotate.js');
+    const text = `# skiff's key\n${defaultEncryptionConfigYaml('old', k32(1))}`;
+    const out = withNewKey(text, { type: 'aescbc', name: 'new', secret: k32(2) });
+    expect(out).toContain("# skiff's key");
+    const c = parseEncryptionConfig(out);
+    const p = c.resources[0]!.providers;
+    expect(p.map((x) => x.type)).toEqual(['aescbc', 'identity']);
+    expect(p[0]!.type === 'aescbc' && p[0]!.keys.map((k) => [k.name, k.secret[0]])).toEqual([['new', 2], ['old', 1]]);
+    // Another provider type becomes a provider of its own, first.
+    const gcm = parseEncryptionConfig(withNewKey(out, { type: 'aesgcm', name: 'g' }));
+    expect(gcm.resources[0]!.providers.map((x) => x.type)).toEqual(['aesgcm', 'aescbc', 'identity']);
+    expect(() => withNewKey(out, { type: 'aescbc', name: 'old' })).toThrow('aescbc already has a key named old');
+  });
+});
