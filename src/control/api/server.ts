@@ -40,7 +40,7 @@ import {
 } from './serviceaccount/index.js';
 import { EncryptedStore } from '../storage/encryption/store.js';
 import type { EncryptionConfig } from '../storage/encryption/config.js';
-import { installAudit, type AuditOptions } from './audit/index.js';
+import { installAudit, type AuditOptions, type InstalledAudit } from './audit/index.js';
 
 export interface ServerOptions {
   store: Store;
@@ -194,10 +194,16 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     ? baseAuthentication.extendedWith([new BearerTokenAuthenticator([serviceAccountAuthenticator(opts.serviceAccounts, saObjects, now)])])
     : baseAuthentication;
   if (opts.serviceAccounts && saObjects) registerServiceAccountApi(app, opts.serviceAccounts, saObjects, now, engine);
-  installAuthentication(app, authentication, { onRefused: (reason, req) => log?.debug({ reason, url: req.url }, 'Unable to authenticate the request') });
+  let audit: InstalledAudit | undefined;
+  installAuthentication(app, authentication, {
+    onRefused: (reason, req) => {
+      log?.debug({ reason, url: req.url }, 'Unable to authenticate the request');
+      audit?.failedAuthentication(req);
+    },
+  });
   registerAuthenticationApi(app, authentication, { now });
   // Audit right after authentication, as upstream's WithAudit: it knows the user, and sees every later refusal.
-  if (opts.audit) installAudit(app, opts.audit);
+  if (opts.audit) audit = installAudit(app, opts.audit);
   // Authorisation (impersonation, then the modes) after authentication; authorization.k8s.io's reviews.
   authorization.install(app, (message) => log?.debug({ message }, 'Forbidden'));
 

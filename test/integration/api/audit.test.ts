@@ -81,6 +81,19 @@ rules:
     expect(events.length).toBe(before);
   });
 
+  it('a request authentication refuses is one ResponseStarted event with 401 and the methods tried', async () => {
+    const before = events.length;
+    const res = await h.req('GET', '/api/v1/namespaces/default/secrets', undefined, { authorization: 'Bearer wrong', 'user-agent': 'curl/8' });
+    expect(res.statusCode).toBe(401);
+    const evs = events.slice(before);
+    expect(evs).toHaveLength(1);
+    expect(evs[0]).toMatchObject({
+      stage: 'ResponseStarted', level: 'Metadata', verb: 'list', user: { username: '' }, userAgent: 'curl/8',
+      objectRef: { resource: 'secrets', namespace: 'default' },
+      responseStatus: { metadata: {}, message: 'Authentication failed, attempted: bearer', code: 401 },
+    });
+  });
+
   it('a watch logs ResponseStarted when its stream starts and ResponseComplete when it ends', async () => {
     await h.server.app.listen({ host: '127.0.0.1', port: 0 });
     const addr = h.server.app.server.address();

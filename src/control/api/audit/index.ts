@@ -9,7 +9,7 @@ import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
-import { userOf } from '../auth/request.js';
+import { clientCertificateOf, userOf } from '../auth/request.js';
 import { requestInfo } from '../authz/request-info.js';
 import { auditUser, microTime, objectRef, responseStatus, sourceIPs, withoutManagedFields, type AuditEvent } from './event.js';
 import { AuditPolicyError, decide, parseAuditPolicy, type AuditPolicy, type AuditStage, type PolicyDecision, type RequestAttributes } from './policy.js';
@@ -68,7 +68,25 @@ function parseBody(body: unknown, contentType: string | undefined): unknown {
   }
 }
 
-export function installAudit(app: FastifyInstance, opts: AuditOptions): void {
+export interface InstalledAudit {
+  /**
+   * A request authentication refused (401 before the audit step runs): one ResponseStarted event with no user,
+   * as upstream's failed-authentication audit, naming the methods tried.
+   */
+  failedAuthentication(req: FastifyRequest): void;
+}
+
+/** The credentials a request carried, in upstream's words ("Authentication failed, attempted: bearer"). */
+function attemptedMethods(req: FastifyRequest): string {
+  const methods: string[] = [];
+  const auth = req.headers.authorization ?? '';
+  if (/^basic /i.test(auth)) methods.push('basic');
+  if (/^bearer /i.test(auth)) methods.push('bearer');
+  if (clientCertificateOf(req.raw)) methods.push('x509');
+  return methods.length ? `Authentication failed, attempted: ${methods.join(', ')}` : 'Authentication failed, no credentials provided';
+}
+
+export function installAudit(app: FastifyInstance, opts: AuditOptions): InstalledAudit {
   auditing = true;
   const attributes = opts.attributes ?? ((method: string, url: string) => requestInfo(method, url));
   const now = opts.now ?? (() => performance.timeOrigin + performance.now());
@@ -149,6 +167,26 @@ export function installAudit(app: FastifyInstance, opts: AuditOptions): void {
     }
     return payload;
   });
+
+  return {
+    failedAuthentication(req) {
+      const attrs = attributes(req.method, req.url);
+      const decision = decide(opts.policy, undefined, attrs);
+      if (decision.level === 'None' || decision.omitStages.has('ResponseStarted')) return;
+      const at = microTime(now());
+      const ev: AuditEvent = {
+        kind: 'Event', apiVersion: 'audit.k8s.io/v1', level: decision.level, auditID: randomUUID(), stage: 'ResponseStarted',
+        requestURI: req.url, verb: attrs.verb, user: { username: '' }, sourceIPs: sourceIPs(req.headers, req.socket.remoteAddress),
+        responseStatus: { metadata: {}, message: attemptedMethods(req), code: 401 },
+        requestReceivedTimestamp: at, stageTimestamp: at,
+      };
+      const ua = req.headers['user-agent'];
+      if (ua) ev.userAgent = ua;
+      const ref = objectRef(attrs);
+      if (ref) ev.objectRef = ref;
+      opts.sink.write(ev);
+    },
+  };
 }
 
 /** Audit events as JSON lines appended to a file (mode 0600), or to stdout for `-`, as --audit-log-path. */
