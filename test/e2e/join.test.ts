@@ -52,11 +52,11 @@ describe('joining a node with a bootstrap token', () => {
 
     const certDir = join(data.dir, 'node-pki');
     const port = await freePort();
-    nodes = spawn(process.execPath, [BIN, 'nodes', '--bootstrap-kubeconfig', boot, '--cert-dir', certDir, '--count', '1', '--name-prefix', 'joined-', '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nodes = spawn(process.execPath, [BIN, 'nodes', '--bootstrap-kubeconfig', boot, '--cert-dir', certDir, '--count', '1', '--name-prefix', 'joined-', '--listen', `127.0.0.1:${port}`, '--v', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     nodes.stderr!.on('data', (d: Buffer) => (nodesErr += d.toString()));
     let out = '';
     nodes.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    await eventually('skiff nodes registered', () => out.includes('registered'), 40_000, 100).catch((err: Error) => {
+    await eventually('skiff nodes registered', () => out.includes('registered'), 75_000, 100).catch((err: Error) => {
       throw new Error(`${err.message}; skiff nodes said: ${nodesErr}`);
     });
 
@@ -68,5 +68,5 @@ describe('joining a node with a bootstrap token', () => {
     expect(existsSync(join(certDir, 'kubelet.conf'))).toBe(true);
     const csrs = (await admin.list<KubeObject & { spec?: { username?: string }; status?: { conditions?: Array<{ type: string; reason?: string }> } }>(CertificateSigningRequests)).items;
     expect(csrs.map((c) => [c.spec?.username, c.status?.conditions?.[0]?.type, c.status?.conditions?.[0]?.reason])).toEqual([[`system:bootstrap:${token.split('.')[0]}`, 'Approved', 'AutoApproved']]);
-  }, 90_000);
+  }, 120_000);
 });

@@ -164,6 +164,9 @@ async function requestClientCertificate(as: ClientConfig, kubeconfig: string, op
   mkdirSync(certDir, { recursive: true, mode: 0o700 });
   const request = createCertificateRequest(keyPem, { commonName: `system:node:${opts.nodeName}`, organizations: ['system:nodes'] });
   const client = new RestClient(as, { userAgent: 'skiff-kubelet-bootstrap' });
+  // The clock's timers are unref'd and an idle keep-alive socket holds nothing: without this handle a CLI waiting
+  // for its certificate would simply exit.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   try {
     const created = await client.create<CSR>(CertificateSigningRequests, {
       apiVersion: 'certificates.k8s.io/v1',
@@ -187,6 +190,7 @@ async function requestClientCertificate(as: ClientConfig, kubeconfig: string, op
     writeAtomic(kubeconfig, nodeKubeconfigYaml(as.server, as.caData, certFile, keyFile, as.insecureSkipTLSVerify), 0o600);
     log('node client certificate issued', { csr: name, kubeconfig });
   } finally {
+    clearInterval(keepAlive);
     client.close();
   }
 }
