@@ -13,6 +13,7 @@ import { cloneJson } from '../../clone.js';
 import { encodeText } from './stored-form.js';
 import type { WriteOptions } from './write-options.js';
 import { mutate, validate as validateAdmission, type AdmissionContext } from './admission.js';
+import { applyStatusMetadata } from './status-metadata.js';
 
 /** Mutations handed the current object itself, never a deep copy: they do not modify it. */
 const readOnly = new WeakSet<(current: KubeObject) => KubeObject>();
@@ -149,6 +150,7 @@ async function prepareUpdate(
     obj = { ...old, metadata: cloneJson(oldMeta) };
     if (desired['status'] === undefined) delete obj['status'];
     else obj['status'] = desired['status'];
+    applyStatusMetadata(r, obj.metadata!, desired.metadata);
   } else if (sub === 'internal') {
     obj = desired;
   } else {
