@@ -139,6 +139,9 @@ describe('RBAC over HTTPS', () => {
     const res = await fetchWith('/api/v1/namespaces/default/pods', { authorization: 'Bearer tok-alice', 'impersonate-user': 'bob' });
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).message).toBe('users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope');
+    // The admin may: each Impersonate-Group line is one group, and the impersonated user is authenticated.
+    const who = await fetchWithCert('/apis/authentication.k8s.io/v1/selfsubjectreviews', { 'impersonate-user': 'erin', 'impersonate-group': ['ops', 'a,b'] as unknown as string }, 'POST');
+    expect(JSON.parse(who.body).status.userInfo).toEqual({ username: 'erin', groups: ['ops', 'a,b', 'system:authenticated'] });
   });
 
   it('self and subject access reviews answer from the policy', async () => {
@@ -256,10 +259,10 @@ async function fetchWith(path: string, headers: Record<string, string>): Promise
   });
 }
 const fetchNoCreds = (path: string) => fetchWith(path, {});
-async function fetchWithCert(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+async function fetchWithCert(path: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; body: string }> {
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { ca: ca.certPem, cert: certs.admin.certPem, key: certs.admin.keyPem, headers }, (res) => {
+    const req = request(`${url}${path}`, { method, ca: ca.certPem, cert: certs.admin.certPem, key: certs.admin.keyPem, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));

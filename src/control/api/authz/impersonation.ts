@@ -3,7 +3,6 @@
  * `Impersonate-Uid` and `Impersonate-Extra-<key>` make a request act as another user, when the requester may
  * `impersonate` each of them (users, groups, serviceaccounts, uids, userextras). `kubectl --as` sends these.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS_USER, type UserInfo } from '../auth/user.js';
 import { ApiError, badRequest } from '../status.js';
 import { forbiddenError } from './forbidden.js';
@@ -13,8 +12,11 @@ const EXTRA_PREFIX = 'impersonate-extra-';
 
 const values = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
+/** Request headers by lower-case name, repeated ones as arrays (Node's `headersDistinct` keeps them apart). */
+export type Headers = Record<string, string | string[] | undefined>;
+
 /** True when a request asks to impersonate anyone (the cheap check every request pays). */
-export function wantsImpersonation(h: IncomingHttpHeaders): boolean {
+export function wantsImpersonation(h: Headers): boolean {
   if (h['impersonate-user'] !== undefined || h['impersonate-group'] !== undefined || h['impersonate-uid'] !== undefined) return true;
   for (const k in h) if (k.startsWith(EXTRA_PREFIX)) return true;
   return false;
@@ -39,9 +41,10 @@ const attrs = (user: UserInfo, resource: string, name: string, over: Partial<Aut
  * impersonation is allowed; otherwise the ApiError to answer (403 naming what was refused, 400 for headers
  * that make no sense).
  */
-export function impersonate(requester: UserInfo, h: IncomingHttpHeaders, authorizer: Authorizer): UserInfo | ApiError {
+export function impersonate(requester: UserInfo, h: Headers, authorizer: Authorizer): UserInfo | ApiError {
   const username = values(h['impersonate-user'])[0];
-  const groups = values(h['impersonate-group']).flatMap((g) => g.split(',').map((x) => x.trim()).filter(Boolean));
+  // One group per header line, as upstream reads them (a name may hold a comma).
+  const groups = values(h['impersonate-group']).filter((g) => g !== '');
   const uid = values(h['impersonate-uid'])[0];
   const extra: Record<string, string[]> = {};
   for (const k in h) {

@@ -46,7 +46,7 @@ export function installAuthorization(app: FastifyInstance, authorizer: Authorize
     }
     if (opts.fresh && opts.waitFresh && !opts.fresh()) await opts.waitFresh();
     if (wantsImpersonation(req.headers)) {
-      const acting = impersonate(user, req.headers, authorizer);
+      const acting = impersonate(user, req.raw.headersDistinct, authorizer);
       if (acting instanceof ApiError) {
         opts.onRefused?.(acting.message, req);
         return refuse(reply, acting);
