@@ -2,10 +2,12 @@
  * The API server over real HTTP on loopback, sqlite and etcd side by side: pod creates/s through the full
  * write path (decode, defaults, validation, storage), list latency at 10k and 100k pods (a consistent list
  * from storage, resourceVersion=0 from the watch cache, and a 500-item page), and the latency from a write to
- * its event reaching each of 100 HTTP watchers.
+ * its event reaching each of 100 HTTP watchers. Then (security.ts) what TLS + authentication + RBAC + admission
+ * cost: the server as `skiff server` builds it against `--insecure-http`, in alternating rounds, creates/s and
+ * watch fan-out side by side (target: secure within 15% of plain creates/s).
  *
- *   npm run bench -- api [--seconds 3] [--concurrency 16] [--sizes 10000,100000] [--watchers 100] [--events 50]
- *                        [--backends sqlite,etcd]
+ *   npm run bench -- api [--parts backends,security] [--seconds 3] [--concurrency 16] [--sizes 10000,100000]
+ *                        [--watchers 100] [--events 50] [--backends sqlite,etcd] [--rounds 6] [--warmup 2]
  *
  * The 10k/100k pods beyond the create phase are loaded straight into storage (the same JSON the API server
  * writes), since loading is not what is measured.
@@ -20,6 +22,7 @@ import { buildServer, type ApiServer } from '../../src/control/api/server.js';
 import { bootstrap } from '../../src/control/bootstrap.js';
 import { etcdBinary, startEtcd } from '../../test/setup/etcd.js';
 import { flag, fmtMs, fmtOps, fmtRatio, measureLatency, measureOps, nowMs, numberFlag, percentiles, printTable, type Latency } from '../runner/index.js';
+import { compareSecurity, type SecurityFigures } from './security.js';
 
 interface ListFigures {
   objects: number;
@@ -52,6 +55,19 @@ export async function run(args: string[]): Promise<unknown> {
   const watchers = numberFlag(args, 'watchers', 100);
   const events = numberFlag(args, 'events', 50);
   const wanted = (flag(args, 'backends') ?? 'sqlite,etcd').split(',');
+  const parts = (flag(args, 'parts') ?? 'backends,security').split(',');
+  for (const p of parts) if (p !== 'backends' && p !== 'security') throw new Error(`--parts: unknown part ${JSON.stringify(p)} (backends, security)`);
+
+  let security: SecurityFigures | undefined;
+  if (parts.includes('security')) {
+    security = await compareSecurity({
+      seconds, concurrency, watchers, events,
+      rounds: numberFlag(args, 'rounds', 6),
+      warmupSeconds: numberFlag(args, 'warmup', 2),
+    });
+    printSecurity(security);
+  }
+  if (!parts.includes('backends')) return { seconds, concurrency, watchers, events, security };
 
   const results: Record<string, Figures> = {};
   for (const backend of wanted) {
@@ -99,7 +115,33 @@ export async function run(args: string[]): Promise<unknown> {
   row(`write to event, ${watchers} watchers p50`, (f) => f.watchEventMs.p50, fmtMs, false);
   row(`write to event, ${watchers} watchers p99`, (f) => f.watchEventMs.p99, fmtMs, false);
   printTable('API server over HTTP on loopback (2-core shared machine)', ['metric', ...names, 'sqlite vs etcd (x better)'], rows);
-  return { seconds, concurrency, sizes, watchers, events, backends: results };
+  return { seconds, concurrency, sizes, watchers, events, backends: results, ...(security ? { security } : {}) };
+}
+
+function printSecurity(s: SecurityFigures): void {
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const o = s.options;
+  const rows: (string | number)[][] = s.rounds.map((r) => [
+    `round ${r.round} (${r.order.join(' then ')})`,
+    fmtOps(r.createPerSec.plain), fmtOps(r.createPerSec.secure), `${(r.ratio * 100).toFixed(1)}%`,
+    `${fmtMs(r.createP50Ms.plain)} / ${fmtMs(r.createP50Ms.secure)}`,
+    `${fmtMs(r.watchEventMs.plain.p50)} / ${fmtMs(r.watchEventMs.secure.p50)}`,
+    `${fmtMs(r.watchEventMs.plain.p99)} / ${fmtMs(r.watchEventMs.secure.p99)}`,
+  ]);
+  rows.push([
+    'median', fmtOps(s.medianCreatePerSec.plain), fmtOps(s.medianCreatePerSec.secure), `${(s.medianRatio * 100).toFixed(1)}%`, '',
+    `${fmtMs(s.medianWatchP50Ms.plain)} / ${fmtMs(s.medianWatchP50Ms.secure)}`,
+    `${fmtMs(s.medianWatchP99Ms.plain)} / ${fmtMs(s.medianWatchP99Ms.secure)}`,
+  ]);
+  printTable(
+    `Security on vs off, sqlite, ${o.concurrency} clients x ${o.seconds} s per side per round, ${o.watchers} watchers x ${o.events} events; ` +
+      `secure = HTTPS + client cert + Node,RBAC (${s.user}) + ServiceAccount admission`,
+    ['round', 'plain creates/s', 'secure creates/s', 'secure/plain', 'create p50 plain / secure', `event p50 plain / secure`, 'event p99 plain / secure'],
+    rows,
+  );
+  const verdict = s.overhead <= 0.15 ? 'within' : 'OVER';
+  console.log(`security costs ${(s.overhead * 100).toFixed(1)}% of create throughput (median of ${s.rounds.length} rounds): ${verdict} the 15% target`);
+  console.log(`load average (1, 5, 15 min) before ${load(s.loadBefore)}, after ${load(s.loadAfter)}; 2 shared cores`);
 }
 
 async function measure(
