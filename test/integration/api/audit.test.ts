@@ -81,6 +81,15 @@ rules:
     expect(events.length).toBe(before);
   });
 
+  it('a protobuf create (kubectl create secret) still names its object', async () => {
+    const { encodeProtobuf, PROTOBUF_MEDIA_TYPE } = await import('../../../src/control/api/protobuf/encode.js');
+    const body = encodeProtobuf({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pb' }, data: { k: Buffer.from('v').toString('base64') } });
+    const res = await h.req('POST', '/api/v1/namespaces/default/secrets', body, { ...alice, 'content-type': PROTOBUF_MEDIA_TYPE });
+    expect(res.statusCode).toBe(201);
+    const done = of(String(res.headers['audit-id'])).find((e) => e.stage === 'ResponseComplete')!;
+    expect(done.objectRef).toMatchObject({ resource: 'secrets', namespace: 'default', name: 'pb' });
+  });
+
   it('a request authentication refuses is one ResponseStarted event with 401 and the methods tried', async () => {
     const before = events.length;
     const res = await h.req('GET', '/api/v1/namespaces/default/secrets', undefined, { authorization: 'Bearer wrong', 'user-agent': 'curl/8' });

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parse as parseYaml } from 'yaml';
+import { decodeBody, decodeProtobuf } from '../content.js';
 import { clientCertificateOf, userOf } from '../auth/request.js';
 import { requestInfo } from '../authz/request-info.js';
 import { auditUser, microTime, objectRef, responseStatus, sourceIPs, withoutManagedFields, type AuditEvent } from './event.js';
@@ -58,15 +58,17 @@ export const isLongRunning = (a: RequestAttributes): boolean => a.verb === 'watc
 
 const LEVEL_RANK = { None: 0, Metadata: 1, Request: 2, RequestResponse: 3 } as const;
 
+/** A request body as the object it encodes (JSON, YAML, a patch, or kubectl's protobuf); undefined when none. */
 function parseBody(body: unknown, contentType: string | undefined): unknown {
   if (!Buffer.isBuffer(body) || body.length === 0) return undefined;
   try {
-    const text = body.toString('utf8');
-    return contentType?.includes('yaml') ? parseYaml(text) : JSON.parse(text);
+    return decodeBody(contentType, body);
   } catch {
     return undefined;
   }
 }
+
+const PROTOBUF_MAGIC = Buffer.from('k8s\0');
 
 export interface InstalledAudit {
   /**
@@ -156,14 +158,15 @@ export function installAudit(app: FastifyInstance, opts: AuditOptions): Installe
     if (!ctx) return payload;
     const wantBody = ctx.decision.level === 'RequestResponse';
     if (reply.statusCode < 300 && !wantBody) return payload;
-    const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : typeof payload === 'string' ? payload : undefined;
-    if (text === undefined) return payload;
+    if (!Buffer.isBuffer(payload) && typeof payload !== 'string') return payload;
     try {
-      const body = JSON.parse(text) as Record<string, unknown>;
+      const body = (Buffer.isBuffer(payload) && payload.subarray(0, 4).equals(PROTOBUF_MAGIC)
+        ? decodeProtobuf(payload)
+        : JSON.parse(payload.toString())) as Record<string, unknown>;
       if (reply.statusCode >= 300 && body.kind === 'Status') ctx.status = body;
       if (wantBody) ctx.ev.responseObject = ctx.decision.omitManagedFields ? withoutManagedFields(body) : body;
     } catch {
-      // Not JSON (a Table as text, logs): nothing to record beyond the code.
+      // Neither JSON nor protobuf (logs, text): nothing to record beyond the code.
     }
     return payload;
   });
