@@ -72,8 +72,9 @@ export const describeSource = (s: RuleSource): string => describeBinding(s);
 export type RuleVisitor = (source: RuleSource, rule: PolicyRule | null, err?: string) => boolean;
 
 /**
- * Roles and bindings by key (`ns/name` or `name`), bindings indexed by subject. Updated one object at a time
- * (`put`/`remove`), as an informer's handlers are, so a change costs that object's subjects.
+ * Roles by namespace and name, ClusterRoles by name, bindings indexed by namespace and subject (user or group
+ * name). Updated one object at a time (`put`/`remove`), as an informer's handlers are, so a change costs that
+ * object's subjects.
  */
 export class RbacPolicy {
   /** Roles by namespace, then name. */
