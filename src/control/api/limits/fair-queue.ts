@@ -13,6 +13,8 @@ export interface FairQueueOptions {
   perFlowLimit?: number;
   /** Requests one flow may have waiting; beyond it they are rejected at once. */
   queueLength: number;
+  /** Requests all flows together may have waiting (default: no bound beyond the per-flow one). */
+  maxQueued?: number;
   /** How long a request may wait for a seat. */
   queueTimeoutMs: number;
   setTimer?: (fn: () => void, ms: number) => unknown;
@@ -57,7 +59,7 @@ export class FairQueue {
     // Waiters while seats are free are flows at their own limit: a flow with none waiting and room goes first.
     let q = this.queues.get(flow);
     if (!q && this.inflight < this.opts.limit && this.flowHasRoom(flow)) return { release: this.seat(flow) };
-    if ((q?.length ?? 0) >= this.opts.queueLength) return { rejected: 'queue-full' };
+    if ((q?.length ?? 0) >= this.opts.queueLength || this.queued >= (this.opts.maxQueued ?? Infinity)) return { rejected: 'queue-full' };
     if (!q) this.queues.set(flow, (q = []));
     const queue = q;
     this.queued++;

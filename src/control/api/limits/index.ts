@@ -23,6 +23,8 @@ export interface LimitOptions {
   perUserMaxInflight?: number;
   /** Requests one user may have waiting for a seat in each budget (default 50). */
   queueLength?: number;
+  /** Requests all users may have waiting in each budget (default 3200: APF's 64 queues of 50). */
+  maxQueued?: number;
   /** How long a request may wait for a seat (default 15 s, a quarter of the request timeout as APF's). */
   queueTimeoutMs?: number;
   /** --request-timeout (default 60 s); 0 = none. */
@@ -57,7 +59,7 @@ export function requestDeadlineMs(url: string, serverMs: number): number | ApiEr
 
 export function installLimits(app: FastifyInstance, opts: LimitOptions = {}): { readOnly: FairQueue; mutating: FairQueue } {
   const queue = (limit: number) => new FairQueue({
-    limit, perFlowLimit: opts.perUserMaxInflight ?? 0, queueLength: opts.queueLength ?? 50, queueTimeoutMs: opts.queueTimeoutMs ?? 15_000,
+    limit, perFlowLimit: opts.perUserMaxInflight ?? 0, queueLength: opts.queueLength ?? 50, maxQueued: opts.maxQueued ?? 3200, queueTimeoutMs: opts.queueTimeoutMs ?? 15_000,
   });
   const readOnly = queue(opts.maxRequestsInflight ?? 400);
   const mutating = queue(opts.maxMutatingRequestsInflight ?? 200);

@@ -42,6 +42,15 @@ describe('FairQueue', () => {
     expect([q.inFlight, q.waiting]).toEqual([2, 2]);
   });
 
+  it('bounds the waiting requests of all flows together', () => {
+    const t = timers();
+    const q = new FairQueue({ limit: 1, queueLength: 5, maxQueued: 2, queueTimeoutMs: 1000, ...t });
+    seat(q.acquire('a'));
+    expect(q.acquire('b')).toBeInstanceOf(Promise);
+    expect(q.acquire('c')).toBeInstanceOf(Promise);
+    expect(q.acquire('d')).toEqual({ rejected: 'queue-full' });
+  });
+
   it('hands freed seats to the flows in turn, so a busy flow cannot starve another', async () => {
     const t = timers();
     const q = new FairQueue({ limit: 1, queueLength: 10, queueTimeoutMs: 1000, ...t });
