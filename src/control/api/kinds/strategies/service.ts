@@ -10,6 +10,7 @@ import { isDNS1123Label, isDNS1123Subdomain, nameIsDNS1035Label } from '../../va
 import { validateLabels } from '../../validation/labels.js';
 import { validatePortNumber, validatePortNumOrName, validateProtocol } from '../../validation/ports.js';
 import { ensure, records, rec, setDefault, str, type Json } from './json.js';
+import { prepareServiceUpdate } from './service-update.js';
 
 const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const AFFINITIES = ['ClientIP', 'None'];
@@ -154,5 +155,6 @@ export const serviceStrategy: Strategy = {
   default: defaultService,
   validate: validateService,
   validateUpdate: validateServiceUpdate,
+  prepareForUpdate: prepareServiceUpdate,
   hasStatus: true,
 };
