@@ -28,6 +28,7 @@ const FIELD_LABELS: Record<string, string[]> = {
     'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason',
     'reportingComponent', 'source', 'type',
   ],
+  '/ReplicationController': ['status.replicas'],
   'apps/ReplicaSet': ['status.replicas'],
   'batch/Job': ['status.successful'],
 };
@@ -74,8 +75,10 @@ export function checkFieldSelector(r: ResourceType, sel: FieldSelector): void {
 /** The string value upstream's selectable-fields function yields for a field. */
 function fieldValue(obj: KubeObject, field: string): string {
   if (field === 'source') {
+    // An Event written through events.k8s.io/v1 has no source: upstream selects its reporting controller.
     const src = (obj['source'] as { component?: string } | undefined)?.component;
-    return src ?? '';
+    const reporting = obj['reportingComponent'];
+    return src || (typeof reporting === 'string' ? reporting : '');
   }
   if (field === 'status.podIPs') {
     const ips = (obj['status'] as { podIPs?: { ip: string }[] } | undefined)?.podIPs;
