@@ -7,6 +7,16 @@
 import type { KubeObject } from '../api/resource.js';
 import type { FailureReason } from './core.js';
 import { REASON } from './plugins.js';
+import { isVolumeBindingReason } from './volume-binding.js';
+
+/** Storage objects VolumeBinding registers for (upstream: PVC, PV and StorageClass Add/Update). */
+export type VolumeClusterEvent =
+  | 'PersistentVolumeClaimAdd'
+  | 'PersistentVolumeClaimUpdate'
+  | 'PersistentVolumeAdd'
+  | 'PersistentVolumeUpdate'
+  | 'StorageClassAdd'
+  | 'StorageClassUpdate';
 
 export type ClusterEvent =
   | 'NodeAdd'
@@ -16,7 +26,8 @@ export type ClusterEvent =
   | 'AssignedPodUpdate'
   | 'AssignedPodDelete'
   /** Upstream's periodic flush of pods parked longer than 5 minutes. */
-  | 'UnschedulableTimeout';
+  | 'UnschedulableTimeout'
+  | VolumeClusterEvent;
 
 const nodeChanged: ClusterEvent[] = ['NodeAdd', 'NodeUpdate'];
 
@@ -30,7 +41,20 @@ const pluginEvents: Record<string, ClusterEvent[]> = {
   NodeResourcesFit: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete', 'AssignedPodUpdate'],
   PodTopologySpread: ['NodeAdd', 'NodeUpdate', 'NodeDelete', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
   InterPodAffinity: ['NodeAdd', 'NodeUpdate', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
+  VolumeBinding: [
+    'NodeAdd', 'NodeUpdate', 'PersistentVolumeClaimAdd', 'PersistentVolumeClaimUpdate', 'PersistentVolumeAdd', 'PersistentVolumeUpdate',
+    'StorageClassAdd', 'StorageClassUpdate',
+  ],
 };
+
+/** Filters of the default profile that run before VolumeBinding (upstream's plugin order). */
+const BEFORE_VOLUME_BINDING = new Set(['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit']);
+
+/** Whether the filter reporting `reason` runs before VolumeBinding, so a node it rejects never reaches it. */
+export function runsBeforeVolumeBinding(reason: string): boolean {
+  const p = pluginForReason(reason);
+  return p !== undefined && BEFORE_VOLUME_BINDING.has(p);
+}
 
 /** The filter plugin that reports a given per-node reason (upstream's status texts). */
 export function pluginForReason(reason: string): string | undefined {
@@ -44,6 +68,7 @@ export function pluginForReason(reason: string): string | undefined {
   if (reason.startsWith(REASON.spread)) return 'PodTopologySpread';
   if (reason === REASON.affinity || reason === REASON.antiAffinity || reason === REASON.existingAntiAffinity)
     return 'InterPodAffinity';
+  if (isVolumeBindingReason(reason)) return 'VolumeBinding';
   return undefined;
 }
 

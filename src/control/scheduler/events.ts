@@ -12,6 +12,7 @@
 import type { KubeObject } from '../api/resource.js';
 import type { FailureReason } from './core.js';
 import { REASON } from './plugins.js';
+import { isVolumeBindingReason } from './volume-binding.js';
 import { EventRecorder, objectEvent, rfc3339, type EventType } from '../../client/events.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
@@ -43,7 +44,9 @@ export function unresolvableByPreemption(reason: string): boolean {
     reason === REASON.outsidePreFilterNodes ||
     reason === REASON.affinityTermsConflict ||
     reason === REASON.spreadMissingLabel ||
-    reason === REASON.affinity
+    reason === REASON.affinity ||
+    // VolumeBinding's PreFilter and Filter statuses are all UnschedulableAndUnresolvable.
+    isVolumeBindingReason(reason)
   );
 }
 

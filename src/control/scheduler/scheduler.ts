@@ -14,14 +14,17 @@ import type { ResourceEventHandler } from '../../client/informer.js';
 import { bindErrorIsFinal, type SchedulerApi } from './binder.js';
 import { nodeNameOf, podKey, SchedulerCache } from './cache.js';
 import { nodeSchedulingChanges, unschedulablePlugins } from './cluster-events.js';
-import type { FailureReason, ScheduleHints, SchedulerCore } from './core.js';
-import { REASON, type ExplainableCore } from './plugins.js';
+import type { FailureReason, ScheduleHints, ScheduleResult, SchedulerCore } from './core.js';
+import { REASON, type ExplainableCore, type NodeExplain } from './plugins.js';
 import { nodeAffinityPreFilter } from './prefilter.js';
 import { defaultSpreadSelector, type DefaultSpreadSources } from './default-spread.js';
 import {
   EventRecorder, failedSchedulingMessage, podEvent, scheduledMessage, SCHEDULER_NAME, unschedulableCondition,
 } from './events.js';
 import { SchedulingQueue, schedulingInputsChanged, type QueuedPodInfo } from './queue.js';
+import type { VolumeBinder, VolumeReservation } from './volume-binder.js';
+import { podHasClaims, type NodeVolumeResult } from './volume-binding.js';
+import { runsBeforeVolumeBinding, type VolumeClusterEvent } from './cluster-events.js';
 
 export interface SchedulerOptions {
   core: SchedulerCore;
@@ -36,6 +39,13 @@ export interface SchedulerOptions {
   bindConcurrency?: number;
   /** Services, ReplicaSets and StatefulSets for PodTopologySpread's system default selector; none = no defaults. */
   spreadSources?: DefaultSpreadSources;
+  /**
+   * VolumeBinding (volume-binder.ts): pods with PersistentVolumeClaims are placed where their volumes are (or can
+   * be made) and bound only after their claims are. Absent: volumes are not looked at.
+   */
+  volumes?: VolumeBinder;
+  /** Tie-break among equally scored nodes when VolumeBinding narrows the choice (tests fix it). */
+  random?: () => number;
   /** Called after a bind call succeeded (benchmarks, metrics). */
   onBound?: (pod: KubeObject, nodeName: string) => void;
   /** Non-fatal problems (a failed status write, an exception from the core). */
@@ -60,6 +70,16 @@ export const schedulerNameOf = (pod: KubeObject): string =>
 const yieldToIO = (): Promise<void> => new Promise((r) => setImmediate(r));
 /** Longest stretch of back-to-back cycles before the loop lets I/O callbacks run. */
 const YIELD_EVERY_MS = 2;
+
+/** A PreBind plugin failed (the pod is retried after backoff). */
+class PreBindError extends Error {}
+
+/** One cycle's VolumeBinding state: the per-node results, the decision, and failure reasons when none fits. */
+interface VolumeCycle {
+  results: Map<string, NodeVolumeResult>;
+  result: ScheduleResult;
+  failure?: { reasons: FailureReason[]; preFilterMsg: string };
+}
 
 const isExplainable = (core: SchedulerCore): core is ExplainableCore => typeof (core as Partial<ExplainableCore>).explain === 'function';
 
@@ -152,6 +172,11 @@ export class Scheduler {
     },
   };
 
+  /** A PVC, PV or StorageClass changed: pods VolumeBinding rejected may fit now (and PreBind may be done). */
+  storageEvent(event: VolumeClusterEvent): void {
+    this.queue.moveAllToActiveOrBackoff(event);
+  }
+
   /** Schedules until the signal aborts. Informers must be feeding the handlers (and synced) before this runs. */
   async run(signal: AbortSignal): Promise<void> {
     this.queue.run();
@@ -195,11 +220,25 @@ export class Scheduler {
     this.stats.attempts++;
     let result;
     let hints: ScheduleHints | undefined;
+    let vol: VolumeCycle | undefined;
     try {
       const sources = this.opts.spreadSources;
       const selector = sources ? defaultSpreadSelector(pod, sources) : undefined;
       hints = selector ? { defaultSpreadSelector: selector } : undefined;
-      result = this.opts.core.schedule(pod, hints);
+      const volumes = this.opts.volumes;
+      if (volumes && podHasClaims(pod)) {
+        const pre = volumes.preFilter(pod);
+        if (pre.kind === 'reject' && nodeAffinityPreFilter(pod).kind !== 'conflict') {
+          // VolumeBinding's PreFilter runs after NodeAffinity's: its rejection is the pod's whole answer.
+          this.stats.unschedulable++;
+          const reasons = [{ reason: pre.message, count: this.cache.nodeCount() }];
+          this.reportFailure(pod, 'Unschedulable', failedSchedulingMessage(pod, this.cache.nodeCount(), reasons, pre.message));
+          this.queue.addUnschedulable(info, unschedulablePlugins(reasons), cycle);
+          return;
+        }
+        if (pre.kind === 'claims') vol = this.scheduleWithVolumes(pod, hints, volumes.filterNodes(pre.claims));
+      }
+      result = vol ? vol.result : this.opts.core.schedule(pod, hints);
     } catch (err) {
       this.stats.errors++;
       this.opts.onError?.(err, `scheduling ${key}`);
@@ -209,17 +248,32 @@ export class Scheduler {
     }
     if (result.node === null) {
       this.stats.unschedulable++;
-      const failure = this.failureReasons(pod, hints, result.reasons);
+      const failure = vol?.failure ?? this.failureReasons(pod, hints, result.reasons);
       const message = failedSchedulingMessage(pod, this.cache.nodeCount(), failure.reasons, failure.preFilterMsg);
       this.reportFailure(pod, 'Unschedulable', message);
       this.queue.addUnschedulable(info, unschedulablePlugins(failure.reasons), cycle);
       return;
     }
     const nodeName = result.node;
+    // Reserve: the volumes this node needs are assumed before the next cycle looks.
+    let reservation: VolumeReservation | undefined;
+    if (vol) {
+      const r = vol.results.get(nodeName);
+      if (r?.ok === true) reservation = this.opts.volumes!.reserve(nodeName, r.plan);
+    }
     this.cache.assume(pod, nodeName);
     this.bindsInFlight++;
-    this.opts.api
-      .bind(pod, nodeName)
+    // Without volumes to bind the bind call starts at once (no extra turn of the event loop).
+    const bound = reservation
+      ? this.opts.volumes!.preBind(reservation).then(
+        () => this.opts.api.bind(pod, nodeName),
+        (err: unknown) => {
+          // PreBind failed: the pod goes back to the queue (backoff), its volumes' assumptions are dropped.
+          throw new PreBindError(err instanceof Error ? err.message : String(err));
+        },
+      )
+      : this.opts.api.bind(pod, nodeName);
+    bound
       .then(
         () => {
           this.cache.finishBinding(key);
@@ -230,9 +284,18 @@ export class Scheduler {
         },
         (err: unknown) => {
           this.stats.bindErrors++;
+          if (reservation) this.opts.volumes!.unreserve(reservation);
           this.cache.forget(key);
           // The forgotten pod's room is free again: pods waiting for room may fit now.
           this.queue.moveAllToActiveOrBackoff('AssignedPodDelete');
+          if (err instanceof PreBindError) {
+            this.opts.onError?.(err, `binding volumes of ${key} on ${nodeName}`);
+            this.recorder.record(
+              podEvent(pod, 'Warning', 'FailedScheduling', 'Scheduling', `running PreBind plugin "VolumeBinding": ${err.message}`, new Date(this.clock.now()), this.instance),
+            );
+            this.queue.addUnschedulable(info, new Set(), cycle, true);
+            return;
+          }
           if (bindErrorIsFinal(err)) {
             // Gone, or bound by someone else: the informer brings the truth; nothing to retry.
             this.queue.delete(key);
@@ -252,6 +315,64 @@ export class Scheduler {
   async idle(): Promise<void> {
     if (this.bindsInFlight > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
     await this.recorder.flush();
+  }
+
+  /**
+   * A cycle for a pod whose claims narrow the nodes (VolumeBinding's Filter). When every node passes it, the core
+   * decides alone. Otherwise the core explains every node (its filters and scores, as for any pod) and the best
+   * node that also passes VolumeBinding wins, ties at random; filters stay exact, while scores are normalised
+   * over the nodes the core found feasible (upstream normalises after VolumeBinding too: a rare difference).
+   */
+  private scheduleWithVolumes(pod: KubeObject, hints: ScheduleHints | undefined, results: Map<string, NodeVolumeResult>): VolumeCycle {
+    let narrowed = false;
+    for (const r of results.values()) {
+      if (r.ok === 'error') throw new Error(`running "VolumeBinding" filter plugin: ${r.message}`);
+      if (r.ok === false) narrowed = true;
+    }
+    const core = this.opts.core;
+    if (!narrowed) return { results, result: core.schedule(pod, hints) };
+    if (!isExplainable(core)) throw new Error('the scheduling core cannot explain nodes, which VolumeBinding needs');
+    const random = this.opts.random ?? Math.random;
+    const explained = core.explain(pod, hints);
+    let best: string | null = null;
+    let bestTotal = -Infinity;
+    let ties = 0;
+    let feasible = 0;
+    for (const n of explained) {
+      if (n.reasons.length > 0 || results.get(n.node)?.ok !== true) continue;
+      feasible++;
+      if (n.total > bestTotal) {
+        best = n.node;
+        bestTotal = n.total;
+        ties = 1;
+      } else if (n.total === bestTotal && random() * ++ties < 1) best = n.node;
+    }
+    const result = { node: best, evaluated: explained.length, feasible, reasons: [] };
+    if (best !== null) return { results, result };
+    return { results, result, failure: { reasons: this.volumeFailureReasons(pod, explained, results), preFilterMsg: '' } };
+  }
+
+  /**
+   * Per-node reasons with VolumeBinding in upstream's filter order: a node the core rejected in a plugin that runs
+   * before VolumeBinding keeps that reason; otherwise a node VolumeBinding rejects carries its reasons.
+   */
+  private volumeFailureReasons(pod: KubeObject, explained: readonly NodeExplain[], results: Map<string, NodeVolumeResult>): FailureReason[] {
+    const pre = nodeAffinityPreFilter(pod);
+    if (pre.kind === 'conflict') return [{ reason: REASON.affinityTermsConflict, count: this.cache.nodeCount() }];
+    const counts = new Map<string, number>();
+    let outside = 0;
+    for (const n of explained) {
+      if (pre.kind === 'nodes' && !pre.names.has(n.node)) {
+        outside++;
+        continue;
+      }
+      const v = results.get(n.node);
+      const earlier = n.reasons.length > 0 && n.reasons.every(runsBeforeVolumeBinding);
+      const reasons = !earlier && v && v.ok === false ? v.reasons : n.reasons;
+      for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+    }
+    if (outside) counts.set(REASON.outsidePreFilterNodes, outside);
+    return [...counts].map(([reason, count]) => ({ reason, count }));
   }
 
   /**

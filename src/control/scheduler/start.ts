@@ -10,11 +10,14 @@ import { SharedInformerFactory } from '../../client/informer.js';
 import { slimCacheTransform } from '../../client/share-parts.js';
 import { loadKubeconfig, type ClientConfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
-import { Nodes, Pods, ReplicaSets, Services, StatefulSets } from '../../client/resources.js';
+import { Nodes, PersistentVolumeClaims, PersistentVolumes, Pods, ReplicaSets, Services, StatefulSets, StorageClasses } from '../../client/resources.js';
 import { RestSchedulerApi } from './binder.js';
 import type { SchedulerConfig, SchedulerCore } from './core.js';
 import type { DefaultSpreadSources } from './default-spread.js';
 import { Scheduler } from './scheduler.js';
+import type { VolumeClusterEvent } from './cluster-events.js';
+import { nodeLike, RestVolumeApi, VolumeBinder } from './volume-binder.js';
+import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from './volume-binding.js';
 
 const BY_NAMESPACE = 'namespace';
 
@@ -33,6 +36,10 @@ export interface StartSchedulerOptions {
   seed?: number;
   schedulerName?: string;
   bindConcurrency?: number;
+  /** VolumeBinding's bindTimeoutSeconds (how long PreBind waits for claims to bind); default 600 as upstream. */
+  bindTimeoutSeconds?: number;
+  /** PreBind's re-check interval without informer events, ms (default 1000; tests shorten it). */
+  volumeBindPollMs?: number;
   clock?: Clock;
   onBound?: (pod: KubeObject, nodeName: string) => void;
   onError?: (err: unknown, context: string) => void;
@@ -84,8 +91,27 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
     replicaSet: (ns, name) => replicaSets.get(ns, name),
     statefulSet: (ns, name) => statefulSets.get(ns, name),
   };
+  // VolumeBinding's inputs (upstream's PVC, PV and StorageClass informers) and the nodes' labels.
+  const nodes = factory.forResource(Nodes);
+  const claims = factory.forResource<PersistentVolumeClaim>(PersistentVolumeClaims);
+  const pvs = factory.forResource<PersistentVolume>(PersistentVolumes);
+  const classes = factory.forResource<StorageClass>(StorageClasses);
+  const bindTimeout = opts.bindTimeoutSeconds ?? 600;
+  if (!(bindTimeout > 0)) throw new Error(`bindTimeoutSeconds must be positive, got ${bindTimeout}`);
+  const volumes = new VolumeBinder({
+    claims, volumes: pvs, classes,
+    nodes: {
+      get: (name) => { const n = nodes.lister.get(undefined, name); return n ? nodeLike(n) : undefined; },
+      list: () => nodes.lister.list().map(nodeLike),
+    },
+    api: new RestVolumeApi(client),
+    clock,
+    bindTimeoutMs: bindTimeout * 1000,
+    pollMs: opts.volumeBindPollMs,
+  });
   const scheduler = new Scheduler({
     core,
+    volumes,
     api: new RestSchedulerApi(client),
     clock,
     schedulerName: opts.schedulerName,
@@ -97,9 +123,16 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   // Nodes first: a pod handed to the queue before its nodes are known would fail needlessly.
   factory.forResource(Nodes).addEventHandler(scheduler.nodeHandler);
   factory.forResource(Pods).addEventHandler(scheduler.podHandler);
+  const storage = (add: VolumeClusterEvent, update: VolumeClusterEvent) => ({
+    onAdd: (_o: KubeObject, initial?: boolean) => { if (!initial) scheduler.storageEvent(add); },
+    onUpdate: () => scheduler.storageEvent(update),
+  });
+  claims.addEventHandler(storage('PersistentVolumeClaimAdd', 'PersistentVolumeClaimUpdate'));
+  pvs.addEventHandler(storage('PersistentVolumeAdd', 'PersistentVolumeUpdate'));
+  classes.addEventHandler(storage('StorageClassAdd', 'StorageClassUpdate'));
   const ac = new AbortController();
-  // Five informers (each reflector and its watch) and the loop all listen on this one signal.
-  setMaxListeners(32, ac.signal);
+  // Eight informers (each reflector and its watch) and the loop all listen on this one signal.
+  setMaxListeners(64, ac.signal);
   factory.start(ac.signal);
   let loop: Promise<void> = Promise.resolve();
   const ready = factory.waitForCacheSync(ac.signal).then((ok) => {
