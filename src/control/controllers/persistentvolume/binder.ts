@@ -5,10 +5,10 @@
  * edits of a bind (bindVolumeToClaim, bindClaimToVolume, updateClaimStatus, updateVolumePhase), each returning
  * the changed copy or undefined when nothing would change, so the I/O shell writes only what moved.
  *
- * Delayed binding (WaitForFirstConsumer): upstream's scheduler (VolumeBinding plugin) writes the claim's
- * volume.kubernetes.io/selected-node once it places a pod using the claim. Skiff's scheduler has no such plugin,
- * so the binder plays that part: once a pod using the claim has spec.nodeName, it annotates the claim with that
- * node (selectNode), and provisioning proceeds on that node as it would upstream.
+ * Delayed binding (WaitForFirstConsumer): the scheduler's VolumeBinding plugin (scheduler/volume-binder.ts)
+ * pre-binds a volume on the chosen node or writes the claim's volume.kubernetes.io/selected-node before it binds
+ * the pod. For a pod placed without the scheduler (spec.nodeName set by hand) the binder annotates the claim with
+ * that node (selectNode), and provisioning proceeds there.
  */
 import { parseQuantityScaled } from '../../scheduler/quantity.js';
 import { labelSelectorMatches } from '../shared/selector.js';
@@ -163,8 +163,12 @@ function decideUnboundClaim(claim: PersistentVolumeClaim, ctx: ClaimContext): Cl
     return { kind: 'error', message: `Invalid binding of claim "${claimKey(claim)}" to volume "${volumeName}": volume already claimed by "${claimRefKey(volume.spec.claimRef)}"` };
   }
 
-  const delay = isDelayBindingMode(claim, ctx.storageClass) && !hasAnnotation(claim, ANN_SELECTED_NODE);
-  const volume = findBestMatch(claim, ctx.volumes, delay);
+  const delayMode = isDelayBindingMode(claim, ctx.storageClass);
+  const delay = delayMode && !hasAnnotation(claim, ANN_SELECTED_NODE);
+  // With delayed binding only a volume pre-bound to the claim is taken, even once a node is selected (upstream
+  // passes the class's mode): the scheduler pre-binds the volume it chose on that node, any other would be
+  // wherever it happens to be.
+  const volume = findBestMatch(claim, ctx.volumes, delayMode);
   if (volume) return { kind: 'bind', volume };
   if (delay) {
     const consumers = ctx.podsUsing(claim).filter(activeConsumer);
