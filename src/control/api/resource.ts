@@ -143,6 +143,18 @@ export interface VersionConversion {
    * conversion: events.k8s.io's regarding.kind is core's involvedObject.kind); labels it returns unchanged stay.
    */
   fieldLabel?(label: string): string;
+  /**
+   * A conversion done outside the process (a CRD's conversion webhook): when present the engine awaits it for
+   * reads, lists, writes and watch events instead of calling toStorage/fromStorage (which then only set the
+   * apiVersion, for what cannot wait: managedFields). Each call converts a batch (a list is one call).
+   */
+  async?: AsyncVersionConversion;
+}
+
+export interface AsyncVersionConversion {
+  toStorage(objs: KubeObject[]): Promise<KubeObject[]>;
+  /** `list`: the objects are a list's items (errors then name the list kind, as upstream's). */
+  fromStorage(objs: KubeObject[], list?: boolean): Promise<KubeObject[]>;
 }
 
 /** The resource whose strategy, storage and printers serve `r`: itself, unless it is a converted version. */

@@ -76,17 +76,29 @@ function post(url: URL, body: string, ca: Buffer | undefined, serverName: string
   });
 }
 
-/** Calls the webhook; rejects with upstream's `failed to call webhook: …` wording when the call itself fails. */
-export async function callWebhook(target: WebhookTarget, a: AdmissionAttributes): Promise<WebhookResponse> {
-  const uid = randomUUID();
+/**
+ * POSTs a review's JSON to a webhook and resolves with the response's text; a call that fails rejects with
+ * `Post "<url>": …` as Go's client words it. Shared by admission webhooks and CRD conversion webhooks.
+ */
+export async function postReview(target: WebhookTarget, body: string): Promise<string> {
   const url = new URL(target.url);
   url.searchParams.set('timeout', `${target.timeoutSeconds}s`);
   const ca = target.caBundle ? Buffer.from(target.caBundle, 'base64') : undefined;
+  try {
+    return await post(url, body, ca, target.serverName, target.timeoutSeconds * 1000);
+  } catch (err) {
+    throw new Error(`Post ${JSON.stringify(url.toString())}: ${(err as Error).message}`);
+  }
+}
+
+/** Calls the webhook; rejects with upstream's `failed to call webhook: …` wording when the call itself fails. */
+export async function callWebhook(target: WebhookTarget, a: AdmissionAttributes): Promise<WebhookResponse> {
+  const uid = randomUUID();
   let text: string;
   try {
-    text = await post(url, JSON.stringify(admissionReview(a, uid)), ca, target.serverName, target.timeoutSeconds * 1000);
+    text = await postReview(target, JSON.stringify(admissionReview(a, uid)));
   } catch (err) {
-    throw new Error(`failed to call webhook: Post ${JSON.stringify(url.toString())}: ${(err as Error).message}`);
+    throw new Error(`failed to call webhook: ${(err as Error).message}`);
   }
   let review: { apiVersion?: string; kind?: string; response?: Record<string, unknown> };
   try {

@@ -20,6 +20,8 @@ import {
   asCRD, CLEANUP_FINALIZER, findCondition, isConditionTrue, setCondition, storageVersion, type CRDCondition, type CustomResourceDefinition,
 } from './definition.js';
 import { customResources, servable } from './custom-resource.js';
+import type { ServiceURL } from './conversion-webhook.js';
+import { engineWebhookSource } from '../admission/webhooks.js';
 import { calculateNames, namesSettled } from './naming.js';
 
 /** The manager the controllers' writes are recorded under (upstream's loopback client). */
@@ -51,6 +53,8 @@ export class CRDController {
   private readonly onError: (err: unknown) => void;
   /** Finalizations in flight, by CRD name (they wait on instances and must not block the other syncs). */
   private readonly finalizing = new Map<string, Promise<void>>();
+  /** Conversion webhooks reach a Service through its endpoints, as admission webhooks do. */
+  private readonly serviceURL: ServiceURL;
 
   constructor(
     private readonly engine: ObjectEngine,
@@ -60,6 +64,8 @@ export class CRDController {
   ) {
     this.now = opts.now ?? (() => new Date());
     this.onError = opts.onError ?? (() => {});
+    const source = engineWebhookSource(engine);
+    this.serviceURL = (ns, name, port, path) => source.serviceURL(ns, name, port, path);
   }
 
   /** Lists the CRDs, serves the established ones, and follows changes; resolves once the first pass is done. */
@@ -175,7 +181,7 @@ export class CRDController {
     const fingerprint = JSON.stringify([crd.spec, crd.status?.acceptedNames, terminating]);
     const had = this.served.get(name);
     if (had?.fingerprint === fingerprint) return;
-    const resources = customResources(crd);
+    const resources = customResources(crd, this.serviceURL);
     if (terminating) {
       // Upstream refuses new instances of a CRD being deleted.
       for (const r of resources) {

@@ -1,7 +1,8 @@
 /**
  * The registry entries of an established CRD: one ResourceType per served version under the accepted names, each
- * converted to the storage version's (strategy None: only apiVersion changes), pruned, defaulted and validated by
- * its own version's structural schema and CEL rules.
+ * converted to the storage version's (strategy None: only apiVersion changes; Webhook: the CRD's conversion
+ * webhook, awaited by the engine), pruned, defaulted and validated by its own version's structural schema and CEL
+ * rules.
  */
 import type { FieldError, KubeObject, ResourceType, ScaleMapping, Strategy } from '../resource.js';
 import { ALL_VERBS } from '../kinds/verbs.js';
@@ -15,6 +16,7 @@ import { applyDefaults, pruneObject } from './schema/prune.js';
 import { validateValue } from './schema/validate.js';
 import type { JSONSchemaProps } from './schema/types.js';
 import { evaluateRules, hasRules } from './cel.js';
+import { WebhookConverter, type ConversionWebhook, type ServiceURL } from './conversion-webhook.js';
 
 /** A custom object's errors against a version's schema alone (metadata as far as the schema names it, CEL without oldSelf). */
 export function schemaOnlyErrors(schema: JSONSchemaProps | undefined, obj: KubeObject): FieldError[] {
@@ -75,7 +77,8 @@ export function servable(crd: CustomResourceDefinition): boolean {
   return !!storageVersion(crd) && !!crd.status?.acceptedNames?.plural && !!crd.status.acceptedNames.kind;
 }
 
-export function customResources(crd: CustomResourceDefinition): ResourceType[] {
+/** `serviceURL` resolves a conversion webhook's Service (strategy Webhook); without it none can be reached. */
+export function customResources(crd: CustomResourceDefinition, serviceURL: ServiceURL = async () => undefined): ResourceType[] {
   const names = crd.status!.acceptedNames;
   const group = crd.spec.group;
   const namespaced = crd.spec.scope === 'Namespaced';
@@ -110,6 +113,10 @@ export function customResources(crd: CustomResourceDefinition): ResourceType[] {
   // upstream's storage decoder defaults what it reads.
   const storageR = build(storage);
   const storageGV = `${group}/${storage.name}`;
+  const conversion = crd.spec.conversion;
+  const webhook = conversion?.strategy === 'Webhook'
+    ? new WebhookConverter((conversion.webhook ?? {}) as ConversionWebhook, names.listKind || `${names.kind}List`, serviceURL)
+    : undefined;
   return served.map((v) => {
     const r = build(v);
     const servedGV = `${group}/${v.name}`;
@@ -127,6 +134,22 @@ export function customResources(crd: CustomResourceDefinition): ResourceType[] {
         return { ...out, apiVersion: servedGV };
       },
     };
+    // The webhook converts copies (what the cache holds is never modified); the served version's defaults apply to
+    // what it returns, as upstream defaults what it decodes.
+    if (webhook) {
+      r.conversion.async = {
+        toStorage: (objs) => webhook.convert(objs.map((o) => {
+          const out = structuredClone(o);
+          applyDefaults(out, schema);
+          return out;
+        }), storageGV),
+        fromStorage: async (objs, list) => {
+          const out = await webhook.convert(objs.map((o) => structuredClone(o)), servedGV, list);
+          for (const o of out) applyDefaults(o, schema);
+          return out;
+        },
+      };
+    }
     // Validated by the version the request was made in, as upstream validates before converting; the storage
     // version's strategy then validates what is stored.
     if (v !== storage) {

@@ -6,7 +6,8 @@
  *
  * Storage holds each object's JSON without metadata.resourceVersion; reads set it from the key's modRevision.
  * A converted version (ResourceType.conversion) is served by the same verbs on its storage resource, converted
- * at this seam (engine/conversion.ts): everything below it sees the storage version only.
+ * at this seam (engine/conversion.ts): everything below it sees the storage version only. A conversion that must be
+ * awaited (a CRD's conversion webhook) takes its own path (engine/async-conversion.ts), checked for first.
  */
 import type { KubeObject, ResourceType } from '../resource.js';
 import { storageOf, storagePrefix } from '../resource.js';
@@ -20,6 +21,7 @@ import { ClusterIPAllocator } from '../allocators/clusterip.js';
 import { NodePortAllocator } from '../allocators/nodeport.js';
 import type { EngineContext } from './engine/context.js';
 import { bindPod } from './engine/binding.js';
+import * as converted from './engine/async-conversion.js';
 import { bodyToStorage, entriesFromStorage, isConverted, patchInServedVersion, storageListOptions, storageWriteOptions } from './engine/conversion.js';
 import { createObject } from './engine/create.js';
 import { deleteCollection, deleteObject, type DeleteContext, type DeleteOptions, type DeleteResult } from './engine/delete.js';
@@ -128,12 +130,14 @@ export class ObjectEngine {
   }
 
   async get(r: ResourceType, ns: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
+    if (converted.isAsyncConverted(r)) return converted.getConverted(this, r, ns, name, resourceVersion);
     const obj = await getObject(this.ctx, storageOf(r), ns, name, resourceVersion);
     return r.conversion ? r.conversion.fromStorage(obj) : obj;
   }
 
   async list(r: ResourceType, ns: string | undefined, opts: ListOptions): Promise<ListResult> {
     if (!isConverted(r)) return listObjects(this.ctx, r, ns, opts);
+    if (converted.isAsyncConverted(r)) return converted.listConverted(this, r, ns, opts);
     const res = await listObjects(this.ctx, r.conversion.storage, ns, storageListOptions(r, opts));
     return { ...res, items: entriesFromStorage(r, res.items) };
   }
@@ -150,6 +154,7 @@ export class ObjectEngine {
 
   async create(r: ResourceType, ns: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     if (!isConverted(r)) return createObject(this.ctx, r, ns, body, opts);
+    if (converted.isAsyncConverted(r)) return converted.createConverted(this, r, ns, body, opts);
     const obj = await createObject(this.ctx, r.conversion.storage, ns, bodyToStorage(r, body, opts), storageWriteOptions(r, opts));
     return r.conversion.fromStorage(obj);
   }
@@ -169,6 +174,7 @@ export class ObjectEngine {
     r: ResourceType, ns: string | undefined, name: string, body: unknown, opts: WriteOptions = {}, sub: Subresource = '',
   ): Promise<{ object: KubeObject; created: boolean }> {
     if (!isConverted(r)) return updateObject(this.ctx, r, ns, name, body, opts, sub);
+    if (converted.isAsyncConverted(r)) return converted.updateConverted(this, r, ns, name, body, opts, sub);
     const res = await updateObject(this.ctx, r.conversion.storage, ns, name, bodyToStorage(r, body, opts), storageWriteOptions(r, opts), sub);
     return { object: r.conversion.fromStorage(res.object), created: res.created };
   }
@@ -178,6 +184,7 @@ export class ObjectEngine {
     opts: WriteOptions = {}, sub: Subresource = '',
   ): Promise<KubeObject> {
     if (!isConverted(r)) return patchObject(this.ctx, r, ns, name, apply, opts, sub);
+    if (converted.isAsyncConverted(r)) return converted.patchConverted(this, r, ns, name, apply, opts, sub);
     const p = patchInServedVersion(r, apply, opts);
     const obj = await patchObject(this.ctx, r.conversion.storage, ns, name, p.mutate, storageWriteOptions(r, opts), sub);
     p.done();
@@ -193,6 +200,7 @@ export class ObjectEngine {
     opts: WriteOptions, sub: Subresource, managedAs?: string,
   ): Promise<KubeObject> {
     if (!isConverted(r)) return guaranteedUpdate(this.ctx, r, ns, name, mutate, opts, sub, managedAs);
+    if (converted.isAsyncConverted(r)) return converted.guaranteedUpdateConverted(this, r, ns, name, mutate, opts, sub, managedAs);
     const { toStorage, fromStorage, storage } = r.conversion;
     const obj = await guaranteedUpdate(
       this.ctx, storage, ns, name, (cur) => toStorage(mutate(fromStorage(cur))), storageWriteOptions(r, opts), sub, managedAs,
@@ -201,6 +209,7 @@ export class ObjectEngine {
   }
 
   async delete(r: ResourceType, ns: string | undefined, name: string, options: DeleteOptions = {}, opts: WriteOptions = {}): Promise<DeleteResult> {
+    if (converted.isAsyncConverted(r)) return converted.deleteConverted(this, r, ns, name, options, opts);
     const res = await deleteObject(this.ctx, storageOf(r), ns, name, options, opts);
     return r.conversion ? { ...res, object: r.conversion.fromStorage(res.object) } : res;
   }
@@ -209,6 +218,7 @@ export class ObjectEngine {
   onNamespaceTerminating?: (name: string) => void;
 
   async deleteCollection(r: ResourceType, ns: string | undefined, list: ListOptions, options: DeleteOptions, opts: WriteOptions): Promise<KubeObject[]> {
+    if (converted.isAsyncConverted(r)) return converted.deleteCollectionConverted(this, r, ns, list, options, opts);
     const items = await deleteCollection(this.ctx, storageOf(r), ns, list, options, opts);
     return r.conversion ? items.map(r.conversion.fromStorage) : items;
   }

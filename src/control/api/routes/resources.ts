@@ -31,7 +31,7 @@ import { evictPod } from './eviction.js';
 import { userOf } from '../auth/request.js';
 import type { UserInfo } from '../auth/user.js';
 import { servePodLog, servePodStream, STREAM_SUBRESOURCES } from './pod-streams.js';
-import { cachedView } from './engine/conversion.js';
+import { cachedView, warmView } from './engine/conversion.js';
 import { leavesCurrent } from './engine/guaranteed-update.js';
 
 /** A parsed resource path. */
@@ -145,8 +145,10 @@ export class ResourceRoutes {
     const { r, namespace, name, subresource } = path;
     const query = req.query as Query;
     const method = req.method;
-    // Tables need the kind's printer: the object and its status print, scale and the other subresources do not.
-    const format = negotiate(req.headers.accept, { table: subresource === '' || subresource === 'status', watch: queryBool(query, 'watch') === true });
+    // Tables need the kind's printer: the object and its status print, scale and the other subresources do not,
+    // nor create-only kinds (access reviews, TokenReview), which upstream serves without a TableConvertor (406).
+    const printable = (subresource === '' || subresource === 'status') && r.verbs.some((v) => v !== 'create');
+    const format = negotiate(req.headers.accept, { table: printable, watch: queryBool(query, 'watch') === true });
     if (!format) throw notAcceptable(queryBool(query, 'watch') === true ? ACCEPTED_STREAM_MEDIA_TYPES : ACCEPTED_MEDIA_TYPES);
     if (prettyPrint(query, req.headers['user-agent'])) format.pretty = true;
     const verb = verbOf(method, name !== undefined, queryBool(query, 'watch') === true);
@@ -364,7 +366,7 @@ export class ResourceRoutes {
     const view = cachedView(r);
     const selected = (o: KubeObject) =>
       (labels.length === 0 || matchesLabels(labels, o.metadata?.labels)) && (fields.length === 0 || matchesFields(fields, o));
-    const match = view ? (o: KubeObject) => selected(view(o)) : selected;
+    const match = view && (labels.length || fields.length) ? (o: KubeObject) => selected(view(o)) : selected;
     const served = view ?? ((o: KubeObject) => o);
     let render: ((o: KubeObject) => unknown) | undefined = view;
     let bookmarkAs: { kind: string; apiVersion: string } | undefined;
@@ -394,6 +396,9 @@ export class ResourceRoutes {
     };
     if (render) params.render = render;
     if (bookmarkAs) params.bookmarkAs = bookmarkAs;
+    // An awaited conversion (a conversion webhook) fills the view first; previous states only matter to selectors.
+    const warm = warmView(r);
+    if (warm) params.prepare = (objs, prev) => warm(labels.length || fields.length ? [...objs, ...prev] : objs);
     await serveWatch(reply.raw, r, cache, params, this.d.watch, this.d.watches);
   }
 

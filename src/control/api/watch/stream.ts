@@ -26,6 +26,12 @@ export interface WatchParams {
   render?: (obj: KubeObject) => unknown;
   /** The kind and apiVersion bookmarks carry when events are converted (PartialObjectMetadata); default the resource's. */
   bookmarkAs?: { kind: string; apiVersion: string };
+  /**
+   * Awaited before `match` and `render` see objects (an asynchronous conversion: a CRD's conversion webhook), with
+   * an event's object and its previous state; events then wait for it in order, and a failure ends the watch
+   * with an ERROR event. Absent, nothing waits.
+   */
+  prepare?: (objects: KubeObject[], previous: KubeObject[]) => Promise<void>;
 }
 
 export interface WatchSettings {
@@ -95,6 +101,24 @@ export async function serveWatch(
   const unregister = watches.add(end);
   res.on('close', end);
 
+  // With p.prepare, each step (initial events, an event, a bookmark) runs once the ones before it have been
+  // prepared and written; without it, at once.
+  let chain: Promise<void> = Promise.resolve();
+  const prepare = p.prepare;
+  const inOrder = (objects: KubeObject[], previous: KubeObject[], step: () => void): void => {
+    if (!prepare) return step();
+    chain = chain.then(async () => {
+      if (ended) return;
+      try {
+        await prepare(objects, previous);
+      } catch (err) {
+        onEnd(err);
+        return;
+      }
+      if (!ended) step();
+    });
+  };
+
   const flush = () => {
     flushScheduled = false;
     if (ended || !pending) return;
@@ -127,6 +151,9 @@ export async function serveWatch(
   const onEvent = (ev: CacheEvent) => {
     if (ended || !inScope(ev.key)) return;
     lastRV = ev.revision;
+    inOrder([ev.object], ev.prev ? [ev.prev] : [], () => deliver(ev));
+  };
+  const deliver = (ev: CacheEvent) => {
     const now = p.match(ev.object);
     const before = ev.prev ? p.match(ev.prev) : false;
     if (ev.type === 'ADDED') {
@@ -162,12 +189,14 @@ export async function serveWatch(
       // Snapshot and subscribe in one synchronous step: no event can fall between them.
       const snapshot = cache.list(prefix);
       const at = cache.revision;
-      for (const e of snapshot) {
-        if (p.match(e.object)) write(line('ADDED', p.render ? objectJson(e.object) : entryJson(e)));
-      }
+      inOrder(snapshot.map((e) => e.object), [], () => {
+        for (const e of snapshot) {
+          if (p.match(e.object)) write(line('ADDED', p.render ? objectJson(e.object) : entryJson(e)));
+        }
+        // The end-of-initial-events bookmark is a bookmark: only for watchers that allow them (as the cacher).
+        if (p.sendInitialEvents && p.allowWatchBookmarks) bookmark(at, true);
+      });
       lastRV = at;
-      // The end-of-initial-events bookmark is a bookmark: only for watchers that allow them (as the cacher).
-      if (p.sendInitialEvents && p.allowWatchBookmarks) bookmark(at, true);
       sub = cache.subscribe(at, onEvent, onEnd);
     } else if (rvText === '') {
       await cache.waitFresh();
@@ -190,7 +219,9 @@ export async function serveWatch(
       if (ended) return;
       // The cache has delivered every event up to its revision to this watcher.
       if (servedByCache && cache.revision > lastRV) lastRV = cache.revision;
-      bookmark(lastRV);
+      // Every event up to lastRV is queued before this bookmark: it is written after them.
+      const rv = lastRV;
+      inOrder([], [], () => bookmark(rv));
       timers.push(setTimeout(tick, settings.bookmarkIntervalMs).unref());
     };
     timers.push(setTimeout(tick, settings.bookmarkIntervalMs).unref());

@@ -1,0 +1,109 @@
+/**
+ * Verbs on a version whose conversion is asynchronous (ResourceType.conversion.async: a CRD's conversion webhook),
+ * built on the engine's own verbs for the storage version: the request is checked in the served version,
+ * converted (awaited) and handed to the storage verb; what comes back is converted to the served version. A list
+ * or deleted collection is one conversion of all its items. Updates and patches convert the current object for the
+ * mutation outside the storage verb's retry loop, so the write carries the resourceVersion that was converted as
+ * its precondition and a conflict with another writer starts again from a fresh read.
+ * managedFields record these writes in the storage version (the synchronous view they need cannot wait).
+ */
+import type { AsyncVersionConversion, KubeObject, ResourceType, VersionConversion } from '../../resource.js';
+import { ApiError, staleConflict } from '../../status.js';
+import type { ObjectEngine } from '../objects.js';
+import { servedBody, servedPatchResult, storageListOptions, type ConvertedResource } from './conversion.js';
+import type { DeleteOptions, DeleteResult } from './delete.js';
+import { gr } from './group-kind.js';
+import { replacement, type Subresource } from './guaranteed-update.js';
+import type { ListOptions, ListResult } from './read.js';
+import type { WriteOptions } from './write-options.js';
+
+export type AsyncConverted = ConvertedResource & { conversion: VersionConversion & { async: AsyncVersionConversion } };
+
+export const isAsyncConverted = (r: ResourceType): r is AsyncConverted => r.conversion?.async !== undefined;
+
+/** The storage verbs these are built on (ObjectEngine's, called with the storage version, which converts nothing). */
+type Verbs = Pick<ObjectEngine, 'get' | 'list' | 'create' | 'update' | 'guaranteedUpdate' | 'delete' | 'deleteCollection'>;
+
+/** How often a write whose converted object went stale is tried again before it is a conflict. */
+const MAX_ATTEMPTS = 5;
+
+const served = async (r: AsyncConverted, obj: KubeObject): Promise<KubeObject> => (await r.conversion.async.fromStorage([obj]))[0]!;
+const stored = async (r: AsyncConverted, obj: KubeObject): Promise<KubeObject> => (await r.conversion.async.toStorage([obj]))[0]!;
+
+export async function getConverted(e: Verbs, r: AsyncConverted, ns: string | undefined, name: string, resourceVersion?: string): Promise<KubeObject> {
+  return served(r, await e.get(r.conversion.storage, ns, name, resourceVersion));
+}
+
+export async function listConverted(e: Verbs, r: AsyncConverted, ns: string | undefined, opts: ListOptions): Promise<ListResult> {
+  const res = await e.list(r.conversion.storage, ns, storageListOptions(r, opts));
+  if (res.items.length === 0) return res;
+  const objs = await r.conversion.async.fromStorage(res.items.map((i) => i.object), true);
+  return { ...res, items: res.items.map((i, n) => ({ key: i.key, object: objs[n]! })) };
+}
+
+export async function createConverted(e: Verbs, r: AsyncConverted, ns: string | undefined, body: unknown, opts: WriteOptions): Promise<KubeObject> {
+  const obj = await stored(r, servedBody(r, body, opts));
+  return served(r, await e.create(r.conversion.storage, ns, obj, opts));
+}
+
+export async function updateConverted(
+  e: Verbs, r: AsyncConverted, ns: string | undefined, name: string, body: unknown, opts: WriteOptions, sub: Subresource,
+): Promise<{ object: KubeObject; created: boolean }> {
+  const obj = await stored(r, servedBody(r, body, opts));
+  const res = await e.update(r.conversion.storage, ns, name, obj, opts, sub);
+  return { object: await served(r, res.object), created: res.created };
+}
+
+/**
+ * guaranteedUpdate through the served version: read, convert, mutate, convert back, then write with the
+ * resourceVersion read as precondition; a stale one is read and converted again (unless the client's own).
+ */
+export async function guaranteedUpdateConverted(
+  e: Verbs, r: AsyncConverted, ns: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject,
+  opts: WriteOptions, sub: Subresource, managedAs?: string,
+): Promise<KubeObject> {
+  const storage = r.conversion.storage;
+  for (let attempt = 1; ; attempt++) {
+    const current = await e.get(storage, ns, name);
+    const rv = current.metadata!.resourceVersion!;
+    const desired = mutate(await served(r, current));
+    const wanted = desired.metadata?.resourceVersion;
+    if (wanted && wanted !== rv) throw staleConflict(gr(r), name);
+    const next = await stored(r, desired);
+    next.metadata = { ...next.metadata, resourceVersion: rv };
+    try {
+      return await served(r, await e.guaranteedUpdate(storage, ns, name, replacement(() => structuredClone(next)), opts, sub, managedAs));
+    } catch (err) {
+      const stale = err instanceof ApiError && err.code === 409 && err.reason === 'Conflict';
+      if (!stale || wanted || attempt >= MAX_ATTEMPTS) throw err;
+    }
+  }
+}
+
+export async function patchConverted(
+  e: Verbs, r: AsyncConverted, ns: string | undefined, name: string, apply: (current: KubeObject) => KubeObject,
+  opts: WriteOptions, sub: Subresource,
+): Promise<KubeObject> {
+  // Warnings of the attempt that was written only.
+  let warnings: string[] = [];
+  const obj = await guaranteedUpdateConverted(e, r, ns, name, (cur) => {
+    warnings = [];
+    return servedPatchResult(r, apply(cur), opts, warnings);
+  }, opts, sub);
+  opts.warnings?.push(...warnings);
+  return obj;
+}
+
+export async function deleteConverted(
+  e: Verbs, r: AsyncConverted, ns: string | undefined, name: string, options: DeleteOptions, opts: WriteOptions,
+): Promise<DeleteResult> {
+  const res = await e.delete(r.conversion.storage, ns, name, options, opts);
+  return { ...res, object: await served(r, res.object) };
+}
+
+export async function deleteCollectionConverted(
+  e: Verbs, r: AsyncConverted, ns: string | undefined, list: ListOptions, options: DeleteOptions, opts: WriteOptions,
+): Promise<KubeObject[]> {
+  const items = await e.deleteCollection(r.conversion.storage, ns, storageListOptions(r, list), options, opts);
+  return items.length ? r.conversion.async.fromStorage(items, true) : items;
+}
