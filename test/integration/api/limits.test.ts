@@ -10,14 +10,21 @@ import { authenticationChain, TokenFileAuthenticator } from '../../../src/contro
 class SlowStore extends MemoryStore {
   private gate: Promise<void> = Promise.resolve();
   private open: () => void = () => {};
+  private entered: () => void = () => {};
+  /** Resolves when a held create reaches the store (so its request holds a seat). */
+  reached: Promise<void> = Promise.resolve();
   hold(): void {
     this.gate = new Promise((r) => (this.open = r));
+    this.reached = new Promise((r) => (this.entered = r));
   }
   release(): void {
     this.open();
   }
   override async create(key: string, value: Uint8Array): Promise<WriteResult> {
-    if (key.includes('/slow-')) await this.gate;
+    if (key.includes('/slow-')) {
+      this.entered();
+      await this.gate;
+    }
     return super.create(key, value);
   }
 }
@@ -46,7 +53,7 @@ describe('request limits', () => {
   it('a spent mutating budget queues, then answers 429 with Retry-After; reads and system:masters are unaffected', async () => {
     store.hold();
     const held = h.req('POST', url, cm('slow-1'), as('t-alice'));
-    await new Promise((r) => setTimeout(r, 50));
+    await store.reached;
     const queued = h.req('POST', url, cm('c2'), as('t-alice'));
     await new Promise((r) => setTimeout(r, 20));
     const refused = await h.req('POST', url, cm('c3'), as('t-alice'));
@@ -66,7 +73,7 @@ describe('request limits', () => {
   it('a request that waits longer than the queue timeout is refused with 429', async () => {
     store.hold();
     const held = h.req('POST', url, cm('slow-2'), as('t-alice'));
-    await new Promise((r) => setTimeout(r, 50));
+    await store.reached;
     const started = Date.now();
     const waited = await h.req('POST', url, cm('c4'), as('t-bob'));
     expect(waited.statusCode).toBe(429);
