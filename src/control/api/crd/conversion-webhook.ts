@@ -1,7 +1,8 @@
 /**
  * A CRD's conversion webhook (spec.conversion.strategy Webhook), as upstream's webhookConverter: the objects not
  * already in the desired apiVersion go out in one ConversionReview (apiextensions.k8s.io/v1) over HTTPS (the
- * admission webhooks' client: caBundle, a Service resolved to a ready endpoint), and what comes back is checked as
+ * admission webhooks' client: caBundle, a Service resolved to a ready endpoint; v1beta1 reviews for webhooks that
+ * list it first), and what comes back is checked as
  * upstream checks it: the review's kind and uid, result.status Success, as many objects as were sent, each of the
  * desired apiVersion and the same kind, name, namespace and uid. Only labels and annotations of the converted
  * metadata are kept; the rest of metadata is the original's. Every failure is upstream's
@@ -14,6 +15,11 @@ import { isPlainObject } from '../content.js';
 import { postReview, type WebhookTarget } from '../admission/webhook-client.js';
 
 export const REVIEW_API_VERSION = 'apiextensions.k8s.io/v1';
+const REVIEW_GROUP = 'apiextensions.k8s.io';
+
+/** The review version spoken: the first of conversionReviewVersions this server knows, as upstream picks it. */
+export const reviewVersion = (versions: string[] | undefined): 'v1' | 'v1beta1' | undefined =>
+  (versions ?? []).find((v): v is 'v1' | 'v1beta1' => v === 'v1' || v === 'v1beta1');
 
 /** spec.conversion.webhook of a CRD. */
 export interface ConversionWebhook {
@@ -40,19 +46,22 @@ const TIMEOUT_SECONDS = 30;
 const gvkText = (apiVersion: string | undefined, kind: string | undefined): string => `${apiVersion ?? ''}, Kind=${kind ?? ''}`;
 
 /** The ConversionReview the webhook receives. */
-export function conversionReview(objects: KubeObject[], desiredAPIVersion: string, uid: string): Record<string, unknown> {
-  return { apiVersion: REVIEW_API_VERSION, kind: 'ConversionReview', request: { uid, desiredAPIVersion, objects } };
+export function conversionReview(objects: KubeObject[], desiredAPIVersion: string, uid: string, version: 'v1' | 'v1beta1' = 'v1'): Record<string, unknown> {
+  return { apiVersion: `${REVIEW_GROUP}/${version}`, kind: 'ConversionReview', request: { uid, desiredAPIVersion, objects } };
 }
 
-/** The converted objects of a webhook's answer (upstream's getConvertedObjectsFromResponse); throws its errors. */
-export function convertedObjects(review: unknown, uid: string): unknown[] {
+/**
+ * The converted objects of a webhook's answer (upstream's getConvertedObjectsFromResponse); throws its errors.
+ * A v1beta1 answer is not checked for its kind and uid, as upstream does not.
+ */
+export function convertedObjects(review: unknown, uid: string, version: 'v1' | 'v1beta1' = 'v1'): unknown[] {
   const r = isPlainObject(review) ? review : {};
-  if (r['apiVersion'] !== REVIEW_API_VERSION || r['kind'] !== 'ConversionReview') {
+  if (version === 'v1' && (r['apiVersion'] !== REVIEW_API_VERSION || r['kind'] !== 'ConversionReview')) {
     throw new Error(`expected webhook response of ${gvkText(REVIEW_API_VERSION, 'ConversionReview')}, got ${gvkText(String(r['apiVersion'] ?? ''), String(r['kind'] ?? ''))}`);
   }
   const res = r['response'];
   if (!isPlainObject(res)) throw new Error('no response provided');
-  if (res['uid'] !== uid) throw new Error(`expected response.uid=${JSON.stringify(uid)}, got ${JSON.stringify(String(res['uid'] ?? ''))}`);
+  if (version === 'v1' && res['uid'] !== uid) throw new Error(`expected response.uid=${JSON.stringify(uid)}, got ${JSON.stringify(String(res['uid'] ?? ''))}`);
   const result = isPlainObject(res['result']) ? res['result'] : {};
   if (result['status'] !== 'Success') {
     if (typeof result['message'] === 'string' && result['message']) throw new Error(result['message']);
@@ -142,19 +151,20 @@ export class WebhookConverter implements Converter {
     const first = objects[todo[0]!]!;
     const what = `conversion webhook for ${gvkText(first.apiVersion, list ? this.listKind : first.kind)}`;
     const fail = (text: string) => internalError(new Error(`${what} ${text}`));
-    if (!(this.hook.conversionReviewVersions ?? []).includes('v1')) throw internalError(new Error('no supported conversion review versions'));
+    const version = reviewVersion(this.hook.conversionReviewVersions);
+    if (!version) throw internalError(new Error('no supported conversion review versions'));
     const uid = this.uid();
     const sent = todo.map((i) => objects[i]!);
     let answered: unknown[];
     try {
-      const text = await postReview(await target(this.hook, this.serviceURL), JSON.stringify(conversionReview(sent, apiVersion, uid)));
+      const text = await postReview(await target(this.hook, this.serviceURL), JSON.stringify(conversionReview(sent, apiVersion, uid, version)));
       let review: unknown;
       try {
         review = JSON.parse(text);
       } catch {
         throw new Error('the server returned an invalid response: not JSON');
       }
-      answered = convertedObjects(review, uid);
+      answered = convertedObjects(review, uid, version);
     } catch (err) {
       throw fail(`failed: ${(err as Error).message}`);
     }

@@ -21,6 +21,9 @@ function defaultCRD(obj: KubeObject): void {
     names.listKind ||= `${names.kind}List`;
   }
   spec.conversion ??= { strategy: 'None' };
+  // v1's default for a conversion webhook's Service port.
+  const service = (spec.conversion.webhook as { clientConfig?: { service?: { port?: number } } } | undefined)?.clientConfig?.service;
+  if (service && typeof service === 'object') service.port ??= 443;
   for (const v of Array.isArray(spec.versions) ? spec.versions : []) {
     for (const c of v.additionalPrinterColumns ?? []) c.priority ??= 0;
   }

@@ -5,13 +5,14 @@
  * columns well formed; on update group and plural (and, once established, scope and kind) are immutable.
  */
 import type { FieldError, KubeObject } from '../resource.js';
-import { immutable, invalid, notSupported, required } from '../validation/errors.js';
+import { forbidden, immutable, invalid, notSupported, required } from '../validation/errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/meta.js';
 import { isDNS1035Label, isDNS1123Subdomain, nameIsDNSSubdomain } from '../validation/names.js';
-import { asCRD, isConditionTrue, type CRDNames, type CRDVersion, type CustomResourceDefinition } from './definition.js';
+import { asCRD, isConditionTrue, type CRDNames, type CRDSpec, type CRDVersion, type CustomResourceDefinition } from './definition.js';
 import { validateStructural } from './schema/structural.js';
 import { validateRulesCompile } from './cel.js';
 import type { JSONSchemaProps } from './schema/types.js';
+import { validateWebhookService, validateWebhookURL } from '../kinds/admissionregistration.js';
 
 const COLUMN_TYPES = ['boolean', 'date', 'integer', 'number', 'string'];
 const COLUMN_FORMATS = ['byte', 'date', 'date-time', 'double', 'float', 'int32', 'int64', 'password'];
@@ -128,10 +129,51 @@ function validateSpec(crd: CustomResourceDefinition): FieldError[] {
   if (!names.listKind) errs.push(required('spec.names.listKind'));
   errs.push(...validateNames(names, 'spec.names'));
 
-  const strategy = spec.conversion?.strategy;
-  if (strategy !== undefined && strategy !== 'None' && strategy !== 'Webhook') errs.push(notSupported('spec.conversion.strategy', strategy, ['None', 'Webhook']));
-  if (strategy === 'Webhook' && !spec.conversion?.webhook) errs.push(required('spec.conversion.webhook', 'required when strategy is set to Webhook'));
+  errs.push(...validateConversion(spec.conversion));
   if (spec.preserveUnknownFields === true) errs.push(invalid('spec.preserveUnknownFields', true, 'must be false in order to use defaults in the schema'));
+  return errs;
+}
+
+const REVIEW_VERSIONS = ['v1', 'v1beta1'];
+
+/**
+ * Upstream's validateCustomResourceConversion. Its field paths are the internal type's (webhookClientConfig and
+ * conversionReviewVersions directly under spec.conversion), which is what upstream reports for v1 CRDs too.
+ */
+function validateConversion(conversion: CRDSpec['conversion']): FieldError[] {
+  if (!conversion) return [];
+  const errs: FieldError[] = [];
+  const path = 'spec.conversion';
+  const strategy = conversion.strategy;
+  if (!strategy) errs.push(required(`${path}.strategy`));
+  else if (strategy !== 'None' && strategy !== 'Webhook') errs.push(notSupported(`${path}.strategy`, strategy, ['None', 'Webhook']));
+  const hook = (conversion.webhook ?? undefined) as { clientConfig?: Record<string, unknown> | null; conversionReviewVersions?: unknown } | undefined;
+  const cc = hook?.clientConfig ?? undefined;
+  const versions = Array.isArray(hook?.conversionReviewVersions) ? (hook.conversionReviewVersions as unknown[]).map(String) : [];
+  if (strategy !== 'Webhook') {
+    if (cc) errs.push(forbidden(`${path}.webhookClientConfig`, 'should not be set when strategy is not set to Webhook'));
+    if (versions.length) errs.push(forbidden(`${path}.conversionReviewVersions`, 'should not be set when strategy is not set to Webhook'));
+    return errs;
+  }
+  const ccPath = `${path}.webhookClientConfig`;
+  if (!cc) errs.push(required(ccPath, 'required when strategy is set to Webhook'));
+  else {
+    const present = (v: unknown) => v !== undefined && v !== null;
+    if (present(cc['url']) === present(cc['service'])) errs.push(required(ccPath, 'exactly one of url or service is required'));
+    else if (present(cc['url'])) errs.push(...validateWebhookURL(String(cc['url']), `${ccPath}.url`));
+    else errs.push(...validateWebhookService(cc['service'] as Parameters<typeof validateWebhookService>[0], `${ccPath}.service`));
+  }
+  const vPath = `${path}.conversionReviewVersions`;
+  if (versions.length === 0) errs.push(required(vPath));
+  else {
+    const seen = new Set<string>();
+    versions.forEach((v, i) => {
+      if (seen.has(v)) return void errs.push(invalid(`${vPath}[${i}]`, v, 'duplicate version'));
+      seen.add(v);
+      for (const m of isDNS1035Label(v)) errs.push(invalid(`${vPath}[${i}]`, v, m));
+    });
+    if (!versions.some((v) => REVIEW_VERSIONS.includes(v))) errs.push(invalid(vPath, versions, `must include at least one of ${REVIEW_VERSIONS.join(', ')}`));
+  }
   return errs;
 }
 

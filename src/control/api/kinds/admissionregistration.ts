@@ -129,7 +129,8 @@ function validateFullyQualifiedName(name: string, field: string): FieldError[] {
 
 const URL_FORM = '; desired format: https://host[/path]';
 
-function validateWebhookURL(raw: string, field: string): FieldError[] {
+/** Upstream's ValidateWebhookURL (forceHttps); CRD conversion webhooks use it too. */
+export function validateWebhookURL(raw: string, field: string): FieldError[] {
   let u: URL;
   try {
     u = new URL(raw);
@@ -146,7 +147,8 @@ function validateWebhookURL(raw: string, field: string): FieldError[] {
   return errs;
 }
 
-function validateWebhookService(svc: Json, field: string): FieldError[] {
+/** Upstream's ValidateWebhookService; CRD conversion webhooks use it too. */
+export function validateWebhookService(svc: Json, field: string): FieldError[] {
   const errs: FieldError[] = [];
   if (!str(svc.name)) errs.push(required(`${field}.name`, 'service name is required'));
   if (!str(svc.namespace)) errs.push(required(`${field}.namespace`, 'service namespace is required'));

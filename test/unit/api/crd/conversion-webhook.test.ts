@@ -2,9 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../../src/control/api/resource.js';
 import {
-  checkConverted, conversionReview, convertedObjects, identityChange, restoreMetadata, WebhookConverter,
+  checkConverted, conversionReview, convertedObjects, identityChange, restoreMetadata, reviewVersion, WebhookConverter,
 } from '../../../../src/control/api/crd/conversion-webhook.js';
 import { ApiError } from '../../../../src/control/api/status.js';
+import { validateCRD } from '../../../../src/control/api/crd/validation.js';
+import { customresourcedefinitions } from '../../../../src/control/api/crd/kind.js';
 
 const obj = (apiVersion: string, extra: Partial<KubeObject> = {}): KubeObject => ({
   apiVersion, kind: 'Gadget',
@@ -80,8 +82,13 @@ describe('WebhookConverter', () => {
     const objs = [obj('g/v2'), obj('g/v2')];
     expect(await converter().convert(objs, 'g/v2')).toBe(objs);
   });
-  it('needs v1 among conversionReviewVersions', async () => {
-    const err = await converter(['v1beta1']).convert([obj('g/v1')], 'g/v2').catch((e: unknown) => e);
+  it('speaks the first review version it knows; v1beta1 answers are not checked for kind and uid', async () => {
+    expect(reviewVersion(['v2', 'v1beta1', 'v1'])).toBe('v1beta1');
+    expect(conversionReview([], 'g/v2', 'id', 'v1beta1')['apiVersion']).toBe('apiextensions.k8s.io/v1beta1');
+    expect(convertedObjects({ response: { result: { status: 'Success' }, convertedObjects: [1] } }, 'id', 'v1beta1')).toEqual([1]);
+  });
+  it('needs v1 or v1beta1 among conversionReviewVersions', async () => {
+    const err = await converter(['v2']).convert([obj('g/v1')], 'g/v2').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).code).toBe(500);
     expect((err as ApiError).message).toBe('Internal error occurred: no supported conversion review versions');
@@ -96,5 +103,47 @@ describe('WebhookConverter', () => {
     const c = new WebhookConverter({ conversionReviewVersions: ['v1'], clientConfig: { service: { namespace: 'ns', name: 'conv' } } }, 'GadgetList', async () => undefined);
     const err = (await c.convert([obj('g/v1')], 'g/v2').catch((e: unknown) => e)) as ApiError;
     expect(err.message).toBe('Internal error occurred: conversion webhook for g/v1, Kind=Gadget failed: no endpoints available for service "conv"');
+  });
+});
+
+describe('CRD validation of spec.conversion', () => {
+  const crd = (conversion: unknown): KubeObject => {
+    const c: KubeObject = {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'gadgets.g.example.com' },
+      spec: {
+        group: 'g.example.com', scope: 'Namespaced', names: { plural: 'gadgets', kind: 'Gadget' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object' } } }],
+        conversion,
+      },
+    };
+    customresourcedefinitions.strategy.default?.(c);
+    return c;
+  };
+  const errors = (conversion: unknown) => validateCRD(crd(conversion)).filter((e) => e.field.startsWith('spec.conversion')).map((e) => `${e.field}: ${e.message}`);
+
+  it('accepts a url or a Service (its port defaulted to 443) with v1 reviews', () => {
+    expect(errors({ strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: 'https://127.0.0.1:8443/convert' } } })).toEqual([]);
+    const c = crd({ strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { service: { namespace: 'ns', name: 'conv', path: '/convert' } } } });
+    expect(validateCRD(c).filter((e) => e.field.startsWith('spec.conversion'))).toEqual([]);
+    expect(((c['spec'] as { conversion: { webhook: { clientConfig: { service: { port: number } } } } }).conversion.webhook.clientConfig.service.port)).toBe(443);
+  });
+  it('refuses what upstream refuses, under the internal field paths', () => {
+    expect(errors({ strategy: 'Webhook' })).toEqual([
+      'spec.conversion.webhookClientConfig: Required value: required when strategy is set to Webhook',
+      'spec.conversion.conversionReviewVersions: Required value',
+    ]);
+    expect(errors({ strategy: 'Webhook', webhook: { conversionReviewVersions: ['v3', 'v3'], clientConfig: { url: 'http://h/x', service: { name: 's', namespace: 'n' } } } })).toEqual([
+      'spec.conversion.webhookClientConfig: Required value: exactly one of url or service is required',
+      'spec.conversion.conversionReviewVersions[1]: Invalid value: "v3": duplicate version',
+      'spec.conversion.conversionReviewVersions: Invalid value: []string{"v3", "v3"}: must include at least one of v1, v1beta1',
+    ]);
+    expect(errors({ strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: 'http://h/x' } } })).toEqual([
+      'spec.conversion.webhookClientConfig.url: Invalid value: "http": \'https\' is the only allowed URL scheme; desired format: https://host[/path]',
+    ]);
+    expect(errors({ strategy: 'None', webhook: { conversionReviewVersions: ['v1'], clientConfig: { url: 'https://h/x' } } })).toEqual([
+      'spec.conversion.webhookClientConfig: Forbidden: should not be set when strategy is not set to Webhook',
+      'spec.conversion.conversionReviewVersions: Forbidden: should not be set when strategy is not set to Webhook',
+    ]);
+    expect(errors({ strategy: 'Other' })[0]).toMatch(/^spec\.conversion\.strategy: Unsupported value: "Other"/);
   });
 });
