@@ -41,6 +41,7 @@ import {
 import { EncryptedStore } from '../storage/encryption/store.js';
 import type { EncryptionConfig } from '../storage/encryption/config.js';
 import { installAudit, type AuditOptions, type InstalledAudit } from './audit/index.js';
+import { installLimits, type LimitOptions } from './limits/index.js';
 
 export interface ServerOptions {
   store: Store;
@@ -92,6 +93,13 @@ export interface ServerOptions {
   encryption?: EncryptionConfig;
   /** The audit log (--audit-policy-file, --audit-log-path): a policy and where events go; the sink is closed with the server. */
   audit?: AuditOptions;
+  /**
+   * Request deadline and in-flight budgets shared fairly between users (limits/); on with upstream's defaults
+   * (60 s, 400 read-only, 200 mutating; system:masters and long-running requests exempt); false turns them off.
+   */
+  limits?: LimitOptions | false;
+  /** Largest request head (node's maxHeaderSize; upstream's 1 MiB): beyond it the request is refused with 431. */
+  maxHeaderBytes?: number;
 }
 
 export interface ApiServer {
@@ -102,6 +110,9 @@ export interface ApiServer {
   /** Ends watches, stops loops and the app; the store is the caller's to close. */
   close(): Promise<void>;
 }
+
+/** kube-apiserver's MaxHeaderBytes. */
+const MAX_HEADER_BYTES = 1 << 20;
 
 export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   const registry = new Registry(opts.resources ?? (opts.metrics === false ? builtinResources : servedResources));
@@ -156,7 +167,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     // Resource names may be long; kubectl's field selectors and continue tokens make long URLs.
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     forceCloseConnections: true,
-    ...(opts.https ? { https: opts.https } : {}),
+    ...(opts.https ? { https: { maxHeaderSize: opts.maxHeaderBytes ?? MAX_HEADER_BYTES, ...opts.https } } : { http: { maxHeaderSize: opts.maxHeaderBytes ?? MAX_HEADER_BYTES } }),
   }) as unknown as FastifyInstance;
 
   // Bodies are decoded by content.ts, which knows JSON, YAML and the patch types and answers in Statuses.
@@ -204,6 +215,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   registerAuthenticationApi(app, authentication, { now });
   // Audit right after authentication, as upstream's WithAudit: it knows the user, and sees every later refusal.
   if (opts.audit) audit = installAudit(app, opts.audit);
+  if (opts.limits !== false) installLimits(app, opts.limits ?? {});
   // Authorisation (impersonation, then the modes) after authentication; authorization.k8s.io's reviews.
   authorization.install(app, (message) => log?.debug({ message }, 'Forbidden'));
 
