@@ -64,10 +64,14 @@ function freePort() {
   });
 }
 
+/** Process groups of the e2e.test runs in flight, ended with the runner. */
+const running = new Set();
+
 /** Runs a command to completion (or kills its process group after timeoutMs); collects its output. */
 function run(cmd, args, { timeoutMs, env, logFile } = {}) {
   return new Promise((res) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(child.pid);
     let out = '';
     let timedOut = false;
     const onData = (d) => {
@@ -83,6 +87,7 @@ function run(cmd, args, { timeoutMs, env, logFile } = {}) {
         }, timeoutMs)
       : undefined;
     child.on('close', (code) => {
+      running.delete(child.pid);
       clearTimeout(t);
       res({ code, out, timedOut });
     });
@@ -171,7 +176,12 @@ async function main() {
   mkdirSync(work, { recursive: true });
   console.log(`conformance: work dir ${work}`);
   const skiff = await startSkiff(work, o.nodes);
-  const stop = () => { try { skiff.child.kill('SIGTERM'); } catch { /* gone */ } };
+  const stop = () => {
+    for (const pid of running) {
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    try { skiff.child.kill('SIGTERM'); } catch { /* gone */ }
+  };
   process.on('exit', stop); // also when an error escapes: never leave the server behind
   process.on('SIGINT', () => { stop(); process.exit(130); });
   process.on('SIGTERM', () => { stop(); process.exit(143); });
@@ -192,6 +202,7 @@ async function main() {
         const m = l.match(/^(PASS|FAIL|SKIP|TIMEOUT) (.*)$/);
         if (m) done.add(m[2]);
       }
+      appendFileSync(o.out, `# resumed ${new Date().toISOString()}: ${done.size} done, ${o.timeout}s per test, ${o.jobs} side by side\n`);
     } else {
       mkdirSync(dirname(o.out), { recursive: true });
       writeFileSync(o.out, `# skiff vs upstream e2e.test v1.20.2 [Conformance], ${new Date().toISOString()}, ${o.nodes} simulated nodes, ${o.timeout}s per test\n# ${names.length} tests listed\n`);
