@@ -8,6 +8,7 @@
  *
  *   npm run bench -- api [--parts backends,security] [--seconds 3] [--concurrency 16] [--sizes 10000,100000]
  *                        [--watchers 100] [--events 50] [--backends sqlite,etcd] [--rounds 6] [--warmup 2]
+ *                        [--profile DIR]   (CPU profiles of each side's creates per round, security part)
  *
  * The 10k/100k pods beyond the create phase are loaded straight into storage (the same JSON the API server
  * writes), since loading is not what is measured.
@@ -21,7 +22,7 @@ import type { Store } from '../../src/control/storage/store.js';
 import { buildServer, type ApiServer } from '../../src/control/api/server.js';
 import { bootstrap } from '../../src/control/bootstrap.js';
 import { etcdBinary, startEtcd } from '../../test/setup/etcd.js';
-import { flag, fmtMs, fmtOps, fmtRatio, measureLatency, measureOps, nowMs, numberFlag, percentiles, printTable, type Latency } from '../runner/index.js';
+import { flag, fmtMs, fmtNum, fmtOps, fmtRatio, measureLatency, measureOps, nowMs, numberFlag, percentiles, printTable, type Latency } from '../runner/index.js';
 import { compareSecurity, type SecurityFigures } from './security.js';
 
 interface ListFigures {
@@ -64,6 +65,7 @@ export async function run(args: string[]): Promise<unknown> {
       seconds, concurrency, watchers, events,
       rounds: numberFlag(args, 'rounds', 6),
       warmupSeconds: numberFlag(args, 'warmup', 2),
+      ...(flag(args, 'profile') ? { profileDir: flag(args, 'profile') } : {}),
     });
     printSecurity(security);
   }
@@ -125,22 +127,29 @@ function printSecurity(s: SecurityFigures): void {
     `round ${r.round} (${r.order.join(' then ')})`,
     fmtOps(r.createPerSec.plain), fmtOps(r.createPerSec.secure), `${(r.ratio * 100).toFixed(1)}%`,
     `${fmtMs(r.createP50Ms.plain)} / ${fmtMs(r.createP50Ms.secure)}`,
+    `${fmtNum(r.createLoopUs.plain)} / ${fmtNum(r.createLoopUs.secure)}`,
+    `${fmtNum(r.createCpuUs.plain)} / ${fmtNum(r.createCpuUs.secure)}`,
     `${fmtMs(r.watchEventMs.plain.p50)} / ${fmtMs(r.watchEventMs.secure.p50)}`,
     `${fmtMs(r.watchEventMs.plain.p99)} / ${fmtMs(r.watchEventMs.secure.p99)}`,
   ]);
   rows.push([
     'median', fmtOps(s.medianCreatePerSec.plain), fmtOps(s.medianCreatePerSec.secure), `${(s.medianRatio * 100).toFixed(1)}%`, '',
+    `${fmtNum(s.medianCreateLoopUs.plain)} / ${fmtNum(s.medianCreateLoopUs.secure)}`,
+    `${fmtNum(s.medianCreateCpuUs.plain)} / ${fmtNum(s.medianCreateCpuUs.secure)}`,
     `${fmtMs(s.medianWatchP50Ms.plain)} / ${fmtMs(s.medianWatchP50Ms.secure)}`,
     `${fmtMs(s.medianWatchP99Ms.plain)} / ${fmtMs(s.medianWatchP99Ms.secure)}`,
   ]);
   printTable(
     `Security on vs off, sqlite, ${o.concurrency} clients x ${o.seconds} s per side per round, ${o.watchers} watchers x ${o.events} events; ` +
       `secure = HTTPS + client cert + Node,RBAC (${s.user}) + ServiceAccount admission`,
-    ['round', 'plain creates/s', 'secure creates/s', 'secure/plain', 'create p50 plain / secure', `event p50 plain / secure`, 'event p99 plain / secure'],
+    ['round', 'plain creates/s', 'secure creates/s', 'secure/plain', 'create p50 plain / secure', 'server loop µs/create plain / secure', 'process CPU µs/create plain / secure', `event p50 plain / secure`, 'event p99 plain / secure'],
     rows,
   );
   const verdict = s.overhead <= 0.15 ? 'within' : 'OVER';
   console.log(`security costs ${(s.overhead * 100).toFixed(1)}% of create throughput (median of ${s.rounds.length} rounds): ${verdict} the 15% target`);
+  const above = (a: number, b: number) => `${(100 * (b / a - 1)).toFixed(1)}%`;
+  console.log(`per create, secure above plain (medians): server event loop busy ${above(s.medianCreateLoopUs.plain, s.medianCreateLoopUs.secure)}, ` +
+    `process CPU (server and load thread) ${above(s.medianCreateCpuUs.plain, s.medianCreateCpuUs.secure)}`);
   console.log(`load average (1, 5, 15 min) before ${load(s.loadBefore)}, after ${load(s.loadAfter)}; 2 shared cores`);
 }
 

@@ -12,15 +12,16 @@
  *
  * Rounds alternate the two (plain then secure, then secure then plain, …) so the machine's other load falls on
  * both alike: each round measures pod creates/s for `seconds` and then the write-to-event latency at `watchers`
- * watch streams (each its own connection, over TLS on the secure server). The figure that matters is the median
- * over rounds of secure/plain creates/s; the load average is read before and after.
+ * watch streams (each its own connection, over TLS on the secure server). The clients run on a worker thread per
+ * server (load-worker.ts), so the client side's TLS and JSON work is not charged to the server's event loop. The
+ * figure that matters is the median over rounds of secure/plain creates/s; the load average is read before and after.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
-import { createSecureContext } from 'node:tls';
-import { Pool } from 'undici';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { openStore } from '../../src/control/storage/index.js';
 import type { Store } from '../../src/control/storage/store.js';
 import { buildServer, type ApiServer, type ServerOptions } from '../../src/control/api/server.js';
@@ -34,7 +35,9 @@ import { BootstrapTokenAuthenticator, engineBootstrapSecretLookup } from '../../
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, loadOrCreateSigningKey } from '../../src/control/api/serviceaccount/index.js';
 import { PUBLIC_INFO_PATHS } from '../../src/control/api/authz/index.js';
 import { loadOrCreateDefaultEncryptionConfig } from '../../src/control/storage/encryption/index.js';
-import { measureOps, nowMs, percentiles, type Latency } from '../runner/index.js';
+import { percentiles, type Latency, type Throughput } from '../runner/index.js';
+import { Transport, type ClientTls } from './transport.js';
+import type { LoadJob, LoadReply, LoadWorkerData } from './load-worker.js';
 
 export type Config = 'plain' | 'secure';
 export const CONFIGS: readonly Config[] = ['plain', 'secure'];
@@ -47,6 +50,8 @@ export interface SecurityOptions {
   events: number;
   /** Seconds of unmeasured creates on each server before the first round (JIT, caches). */
   warmupSeconds: number;
+  /** Write a CPU profile of each config's create phase per round here (<config>-round<N>.cpuprofile). */
+  profileDir?: string;
 }
 
 export interface RoundFigures {
@@ -55,6 +60,10 @@ export interface RoundFigures {
   createPerSec: Record<Config, number>;
   createP50Ms: Record<Config, number>;
   createP99Ms: Record<Config, number>;
+  /** CPU time of this process (server and load thread) per create, µs. */
+  createCpuUs: Record<Config, number>;
+  /** The server thread's event loop busy time per create, µs. */
+  createLoopUs: Record<Config, number>;
   watchEventMs: Record<Config, Latency>;
   /** secure/plain creates/s this round. */
   ratio: number;
@@ -65,6 +74,8 @@ export interface SecurityFigures {
   user: string;
   rounds: RoundFigures[];
   medianCreatePerSec: Record<Config, number>;
+  medianCreateCpuUs: Record<Config, number>;
+  medianCreateLoopUs: Record<Config, number>;
   /** Median over rounds of each round's secure/plain creates/s. */
   medianRatio: number;
   /** 1 - medianRatio: what security costs of create throughput. */
@@ -78,54 +89,35 @@ export interface SecurityFigures {
 export const BENCH_USER = 'bench-user';
 const NS = 'bench';
 
-/** A client of one server: undici pools (as RestClient uses), TLS with a client certificate on the secure one. */
-class Transport {
-  private readonly pool: Pool;
-  private readonly watchPool: Pool;
+/** A load-generating thread bound to one server, as one client identity. */
+class LoadClient {
+  private readonly worker: Worker;
+  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly origin: string, tls?: { ca: string; cert: string; key: string }, connections = 16) {
-    const connect = tls ? { secureContext: createSecureContext(tls), rejectUnauthorized: true } : undefined;
-    this.pool = new Pool(origin, { connections, ...(connect ? { connect } : {}) });
-    // One connection per watch stream, as a client's informers open them.
-    this.watchPool = new Pool(origin, { pipelining: 0, bodyTimeout: 0, ...(connect ? { connect } : {}) });
+  constructor(data: LoadWorkerData) {
+    this.worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: data });
+    this.worker.unref();
   }
 
-  async send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; text: string }> {
-    const res = await this.pool.request({
-      method, path,
-      headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.statusCode, text: await res.body.text() };
-  }
-
-  async create(path: string, body: unknown): Promise<void> {
-    const r = await this.send('POST', path, body);
-    if (r.status !== 201) throw new Error(`POST ${this.origin}${path}: ${r.status} ${r.text}`);
-  }
-
-  /** A watch stream's lines, until `signal` aborts it. */
-  async watch(path: string, signal: AbortSignal, onReady: () => void, onLine: (line: string) => void): Promise<void> {
-    const res = await this.watchPool.request({ method: 'GET', path, signal, headers: { accept: 'application/json' } });
-    if (res.statusCode !== 200) throw new Error(`watch ${path}: ${res.statusCode} ${await res.body.text()}`);
-    onReady();
-    let buf = '';
-    try {
-      for await (const chunk of res.body) {
-        buf += (chunk as Buffer).toString('utf8');
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          onLine(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-        }
-      }
-    } catch {
-      // aborted
-    }
+  /** One job at a time: the worker answers in order. */
+  run(job: LoadJob): Promise<LoadReply & { ok: true }> {
+    const next = this.queue.then(() => new Promise<LoadReply & { ok: true }>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.worker.once('error', onError);
+      this.worker.once('message', (reply: LoadReply) => {
+        this.worker.off('error', onError);
+        if (reply.ok) resolve(reply);
+        else reject(new Error(reply.error));
+      });
+      this.worker.postMessage(job);
+    }));
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.pool.destroy(), this.watchPool.destroy()]);
+    await this.run({ op: 'close' }).catch(() => undefined);
+    await this.worker.terminate();
   }
 }
 
@@ -134,8 +126,8 @@ interface Running {
   server: ApiServer;
   store: Store;
   scratch: string;
-  /** The measured client: system:unsecured on plain, bench-user (edit in the namespace) on secure. */
-  user: Transport;
+  /** The measured client on its own thread: system:unsecured on plain, bench-user (edit in the namespace) on secure. */
+  load: LoadClient;
   admin: Transport;
 }
 
@@ -153,9 +145,10 @@ async function start(config: Config, concurrency: number): Promise<Running> {
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     const port = portOf(server);
     await bootstrap(server.engine, { host: '127.0.0.1', port });
-    const t = new Transport(`http://127.0.0.1:${port}`, undefined, concurrency);
-    await t.create('/api/v1/namespaces', { metadata: { name: NS } });
-    return { config, server, store, scratch, user: t, admin: t };
+    const origin = `http://127.0.0.1:${port}`;
+    const admin = new Transport(origin, undefined, 4);
+    await admin.create('/api/v1/namespaces', { metadata: { name: NS } });
+    return { config, server, store, scratch, admin, load: new LoadClient({ origin, concurrency, namespace: NS }) };
   }
   const ca = loadOrCreateClusterCA(scratch);
   const certs = await loadOrIssueServerCertificates(scratch, ca, { listenHosts: ['127.0.0.1'], serviceIP: new ClusterIPAllocator().first }, []);
@@ -174,7 +167,8 @@ async function start(config: Config, concurrency: number): Promise<Running> {
   const origin = `https://127.0.0.1:${port}`;
   const admin = new Transport(origin, { ca: ca.certPem, cert: certs.admin.certPem, key: certs.admin.keyPem }, 4);
   const userCert = issueCertificate(ca, { commonName: BENCH_USER, organizations: ['bench-team'], usages: ['client'] });
-  const user = new Transport(origin, { ca: ca.certPem, cert: userCert.certPem, key: userCert.keyPem }, concurrency);
+  const userTls: ClientTls = { ca: ca.certPem, cert: userCert.certPem, key: userCert.keyPem };
+  const user = new Transport(origin, userTls, 2);
   await admin.create('/api/v1/namespaces', { metadata: { name: NS } });
   await admin.create(`/api/v1/namespaces/${NS}/serviceaccounts`, { metadata: { name: 'default' } });
   await admin.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`, {
@@ -193,7 +187,8 @@ async function start(config: Config, concurrency: number): Promise<Running> {
   // Sanity: the user is bound to edit and nothing more (a cluster-scoped read is refused), so RBAC really decides.
   const nodes = await user.send('GET', '/api/v1/nodes');
   if (nodes.status !== 403) throw new Error(`${BENCH_USER} should not list nodes, got ${nodes.status}`);
-  return { config, server, store, scratch, user, admin };
+  await user.close();
+  return { config, server, store, scratch, admin, load: new LoadClient({ origin, tls: userTls, concurrency, namespace: NS }) };
 }
 
 function portOf(server: ApiServer): number {
@@ -202,58 +197,30 @@ function portOf(server: ApiServer): number {
 }
 
 async function stop(r: Running): Promise<void> {
-  await r.user.close();
+  await r.load.close();
   await r.admin.close();
   await r.server.close();
   await r.store.close();
   rmSync(r.scratch, { recursive: true, force: true });
 }
 
-const podJson = (name: string, i: number) => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name, namespace: NS, labels: { app: `app-${i % 20}`, tier: i % 2 ? 'fe' : 'be' } },
-  spec: { containers: [{ name: 'c', image: 'registry.example/app:1.0', ports: [{ containerPort: 8080 }] }] },
-});
-
-async function creates(r: Running, prefix: string, seconds: number, concurrency: number) {
-  return measureOps((i) => r.user.create(`/api/v1/namespaces/${NS}/pods`, podJson(`${prefix}-${i}`, i)), {
-    seconds, concurrency, label: `${r.config} creates`,
-  });
+/**
+ * Creates for `seconds` from the load thread; also CPU time per create (this process, server and load thread) and
+ * the server's event loop busy time per create (its thread only), figures the other tenants of a busy machine
+ * disturb less than throughput.
+ */
+async function creates(r: Running, prefix: string, seconds: number): Promise<Throughput & { cpuUsPerOp: number; loopUsPerOp: number }> {
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
+  const t = (await r.load.run({ op: 'creates', prefix, seconds })).creates!;
+  const cpu = process.cpuUsage(cpu0);
+  const elu = performance.eventLoopUtilization(elu0);
+  const ops = Math.max(1, t.ops);
+  return { ...t, cpuUsPerOp: (cpu.user + cpu.system) / ops, loopUsPerOp: (elu.active * 1000) / ops };
 }
 
-/** Each write's event timed at every one of `watchers` streams (the measured user's), `events` writes one at a time. */
 async function watchFanOut(r: Running, prefix: string, watchers: number, events: number): Promise<Latency> {
-  const list = JSON.parse((await r.user.send('GET', `/api/v1/namespaces/${NS}/configmaps?limit=1`)).text) as { metadata: { resourceVersion: string } };
-  const sent = new Map<string, number>();
-  const samples: number[] = [];
-  const ac = new AbortController();
-  // Every stream listens on the one signal.
-  setMaxListeners(watchers + 10, ac.signal);
-  let ready = 0;
-  const re = new RegExp(`"name":"(${prefix}-\\d+)"`);
-  const streams = Array.from({ length: watchers }, () =>
-    r.user.watch(`/api/v1/namespaces/${NS}/configmaps?watch=1&resourceVersion=${list.metadata.resourceVersion}`, ac.signal, () => ready++, (line) => {
-      const m = re.exec(line);
-      const t0 = m ? sent.get(m[1]!) : undefined;
-      if (t0 !== undefined) samples.push(nowMs() - t0);
-    }));
-  const openBy = Date.now() + 30_000;
-  while (ready < watchers) {
-    if (Date.now() > openBy) throw new Error(`${r.config}: only ${ready}/${watchers} watches opened`);
-    await new Promise((res) => setTimeout(res, 10));
-  }
-  for (let i = 0; i < events; i++) {
-    const name = `${prefix}-${i}`;
-    const target = (i + 1) * watchers;
-    sent.set(name, nowMs());
-    await r.user.create(`/api/v1/namespaces/${NS}/configmaps`, { metadata: { name }, data: { i: String(i) } });
-    const deadline = Date.now() + 5000;
-    while (samples.length < target && Date.now() < deadline) await new Promise((res) => setImmediate(res));
-  }
-  ac.abort();
-  await Promise.allSettled(streams);
-  return percentiles(samples);
+  return (await r.load.run({ op: 'watch', prefix, watchers, events })).watch!;
 }
 
 export const median = (xs: number[]): number => {
@@ -266,21 +233,42 @@ export const median = (xs: number[]): number => {
 /** Plain then secure in odd rounds, secure then plain in even ones: neither always runs first (or warmer). */
 export const roundOrder = (round: number): Config[] => (round % 2 === 0 ? ['plain', 'secure'] : ['secure', 'plain']);
 
+/** Runs `fn` under the V8 CPU profiler (this process: both servers and the clients) and writes the profile to `file`. */
+async function profiled<T>(session: Session | null, file: string, fn: () => Promise<T>): Promise<T> {
+  if (!session) return fn();
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+  }
+}
+
 export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigures> {
   const loadBefore = loadavg();
   const running = {} as Record<Config, Running>;
+  let session: Session | null = null;
+  if (o.profileDir) {
+    mkdirSync(o.profileDir, { recursive: true });
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+  }
   try {
     for (const c of CONFIGS) running[c] = await start(c, o.concurrency);
-    for (const c of CONFIGS) if (o.warmupSeconds > 0) await creates(running[c], 'warm', o.warmupSeconds, o.concurrency);
+    for (const c of CONFIGS) if (o.warmupSeconds > 0) await creates(running[c], 'warm', o.warmupSeconds);
     const rounds: RoundFigures[] = [];
     for (let round = 0; round < o.rounds; round++) {
       const order = roundOrder(round);
-      const f = { createPerSec: {}, createP50Ms: {}, createP99Ms: {}, watchEventMs: {} } as Omit<RoundFigures, 'round' | 'order' | 'ratio'>;
+      const f = { createPerSec: {}, createP50Ms: {}, createP99Ms: {}, createCpuUs: {}, createLoopUs: {}, watchEventMs: {} } as Omit<RoundFigures, 'round' | 'order' | 'ratio'>;
       for (const c of order) {
-        const t = await creates(running[c], `r${round}`, o.seconds, o.concurrency);
+        const t = await profiled(session, join(o.profileDir ?? '', `${c}-round${round + 1}.cpuprofile`), () => creates(running[c], `r${round}`, o.seconds));
         f.createPerSec[c] = t.opsPerSec;
         f.createP50Ms[c] = t.latency.p50;
         f.createP99Ms[c] = t.latency.p99;
+        f.createCpuUs[c] = t.cpuUsPerOp;
+        f.createLoopUs[c] = t.loopUsPerOp;
       }
       for (const c of order) f.watchEventMs[c] = o.watchers > 0 ? await watchFanOut(running[c], `w${round}`, o.watchers, o.events) : percentiles([]);
       rounds.push({ round: round + 1, order, ...f, ratio: f.createPerSec.secure / f.createPerSec.plain });
@@ -293,6 +281,8 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
       user: `${BENCH_USER} (ClusterRole edit bound in namespace ${NS}) over TLS with a client certificate`,
       rounds,
       medianCreatePerSec: byConfig((r, c) => r.createPerSec[c]),
+      medianCreateCpuUs: byConfig((r, c) => r.createCpuUs[c]),
+      medianCreateLoopUs: byConfig((r, c) => r.createLoopUs[c]),
       medianRatio,
       overhead: 1 - medianRatio,
       medianWatchP50Ms: byConfig((r, c) => r.watchEventMs[c].p50),
@@ -301,6 +291,7 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
       loadAfter: loadavg(),
     };
   } finally {
+    session?.disconnect();
     for (const c of CONFIGS) if (running[c]) await stop(running[c]);
   }
 }
