@@ -47,9 +47,13 @@ function convert(obj: KubeObject, to: string): KubeObject {
 const schema = (field: string) => ({
   openAPIV3Schema: {
     type: 'object',
-    properties: { spec: { type: 'object', properties: { [field]: { type: 'integer' }, color: { type: 'string' } } } },
+    properties: {
+      spec: { type: 'object', properties: { [field]: { type: 'integer' }, color: { type: 'string' } } },
+      status: { type: 'object', properties: { replicas: { type: 'integer' } } },
+    },
   },
 });
+const scale = (field: string) => ({ scale: { specReplicasPath: `.spec.${field}`, statusReplicasPath: '.status.replicas' } });
 
 const crd = (plural: string, kind: string, clientConfig: Record<string, unknown>): KubeObject => ({
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -60,8 +64,9 @@ const crd = (plural: string, kind: string, clientConfig: Record<string, unknown>
     scope: 'Namespaced',
     names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
     versions: [
-      { name: 'v1', served: true, storage: true, schema: schema('size') },
-      { name: 'v2', served: true, storage: false, schema: schema('dimension') },
+      { name: 'v1', served: true, storage: true, schema: schema('size'), subresources: scale('size') },
+      // dimension exists in v2 only: selecting on it needs the converted objects.
+      { name: 'v2', served: true, storage: false, schema: schema('dimension'), subresources: scale('dimension'), selectableFields: [{ jsonPath: '.spec.dimension' }] },
     ],
     conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { caBundle, ...clientConfig } } },
   },
@@ -157,6 +162,19 @@ describe('CRD conversion webhook', () => {
     const sizes = Object.fromEntries(list.items.map((i) => [i.metadata?.name, (i['spec'] as { dimension?: number }).dimension]));
     expect(sizes).toMatchObject({ alpha: 3, beta: 5, gamma: 7 });
     for (const i of list.items) expect(i.apiVersion).toBe(`${GROUP}/v2`);
+    // A field of v2 alone selects on the converted objects.
+    const five = await c.list(V2, { namespace: 'default', fieldSelector: 'spec.dimension=5' });
+    expect(five.items.map((i) => i.metadata?.name)).toEqual(['beta']);
+    const notFive = await c.list(V2, { namespace: 'default', fieldSelector: 'spec.dimension!=5,metadata.name!=alpha' });
+    expect(notFive.items.map((i) => i.metadata?.name).sort()).toEqual(['gamma']);
+  });
+
+  it('serves the scale subresource in v2 terms', async () => {
+    const c = cluster.client;
+    const s = await c.get(V2, 'gamma', 'default', 'scale');
+    expect(s['spec']).toEqual({ replicas: 7 });
+    await c.patch(V2, 'default', 'gamma', { spec: { replicas: 8 } }, 'merge', { subresource: 'scale' });
+    expect((await c.get(V1, 'gamma', 'default'))['spec']).toEqual({ size: 8 });
   });
 
   it('creates and updates through v2, stored as v1', async () => {
@@ -232,6 +250,13 @@ describe('CRD conversion webhook', () => {
     expect(createErr.code).toBe(500);
     expect(createErr.status?.message).toContain('conversion webhook for conv.example.com/v2, Kind=Broken failed');
     await fail(c.get(Broken1, 'two', 'default')).then((e) => expect(e.code).toBe(404));
+
+    // A watch ends with an ERROR event carrying the same Status.
+    const events: Array<{ type: string; object: KubeObject }> = [];
+    for await (const ev of c.watch(BrokenV2, { namespace: 'default', timeoutSeconds: 5 })) events.push(ev as { type: string; object: KubeObject });
+    expect(events.map((e) => e.type)).toEqual(['ERROR']);
+    expect(events[0]!.object['code']).toBe(500);
+    expect(String(events[0]!.object['message'])).toContain('conversion webhook for conv.example.com/v1, Kind=Broken failed');
   });
 
   it('refuses a converted object whose name changed', async () => {

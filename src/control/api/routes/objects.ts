@@ -228,12 +228,17 @@ export class ObjectEngine {
     return scale.toScale(r, obj);
   }
 
-  getScale(r: ResourceType, ns: string | undefined, name: string): Promise<KubeObject> {
+  async getScale(r: ResourceType, ns: string | undefined, name: string): Promise<KubeObject> {
+    // An awaited conversion: the Scale is read from the served version, whose scale paths it names.
+    if (converted.isAsyncConverted(r)) return scale.toScale(r, await this.get(r, ns, name));
     return scale.getScale(this.ctx, r, ns, name);
   }
 
   /** Writes a Scale back: `mutate` turns the current Scale into the wanted one (PUT body or patched). */
-  updateScale(r: ResourceType, ns: string | undefined, name: string, mutate: (scale: KubeObject) => unknown, opts: WriteOptions): Promise<KubeObject> {
+  async updateScale(r: ResourceType, ns: string | undefined, name: string, mutate: (scale: KubeObject) => unknown, opts: WriteOptions): Promise<KubeObject> {
+    if (converted.isAsyncConverted(r)) {
+      return scale.toScale(r, await converted.guaranteedUpdateConverted(this, r, ns, name, scale.scaleMutation(r, name, mutate), opts, '', 'scale'));
+    }
     return scale.updateScale(this.ctx, r, ns, name, mutate, opts);
   }
 

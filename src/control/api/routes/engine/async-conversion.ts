@@ -13,6 +13,7 @@ import type { ObjectEngine } from '../objects.js';
 import { servedBody, servedPatchResult, storageListOptions, type ConvertedResource } from './conversion.js';
 import type { DeleteOptions, DeleteResult } from './delete.js';
 import { gr } from './group-kind.js';
+import { checkFieldSelector, matchesFields, parseFieldSelector, type FieldSelector } from '../../selectors/field.js';
 import { replacement, type Subresource } from './guaranteed-update.js';
 import type { ListOptions, ListResult } from './read.js';
 import type { WriteOptions } from './write-options.js';
@@ -34,12 +35,25 @@ export async function getConverted(e: Verbs, r: AsyncConverted, ns: string | und
   return served(r, await e.get(r.conversion.storage, ns, name, resourceVersion));
 }
 
+/**
+ * A list: a field selector on the served version's own fields (selectableFields) is judged on the converted
+ * objects (the stored version may not have them), so a page can hold fewer than `limit` items, as the API allows.
+ */
 export async function listConverted(e: Verbs, r: AsyncConverted, ns: string | undefined, opts: ListOptions): Promise<ListResult> {
-  const res = await e.list(r.conversion.storage, ns, storageListOptions(r, opts));
+  const fields = parseFieldSelector(opts.fieldSelector);
+  checkFieldSelector(r, fields);
+  const own = fields.filter((f) => !f.field.startsWith('metadata.'));
+  const storageOpts = own.length ? { ...opts, fieldSelector: formatFields(fields.filter((f) => f.field.startsWith('metadata.'))) } : opts;
+  const res = await e.list(r.conversion.storage, ns, storageListOptions(r, storageOpts));
   if (res.items.length === 0) return res;
   const objs = await r.conversion.async.fromStorage(res.items.map((i) => i.object), true);
-  return { ...res, items: res.items.map((i, n) => ({ key: i.key, object: objs[n]! })) };
+  const items = res.items.map((i, n) => ({ key: i.key, object: objs[n]! }));
+  return { ...res, items: own.length ? items.filter((i) => matchesFields(own, i.object)) : items };
 }
+
+/** A field selector's text again, values escaped as apimachinery escapes them. */
+const formatFields = (sel: FieldSelector): string =>
+  sel.map((f) => `${f.field}${f.negate ? '!=' : '='}${f.value.replace(/[\\,=]/g, (c) => `\\${c}`)}`).join(',');
 
 export async function createConverted(e: Verbs, r: AsyncConverted, ns: string | undefined, body: unknown, opts: WriteOptions): Promise<KubeObject> {
   const obj = await stored(r, servedBody(r, body, opts));

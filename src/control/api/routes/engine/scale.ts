@@ -41,7 +41,13 @@ export async function updateScale(
   ctx: UpdateContext, r: ResourceType, ns: string | undefined, name: string, mutate: (scale: KubeObject) => unknown,
   opts: WriteOptions,
 ): Promise<KubeObject> {
-  const obj = await guaranteedUpdate(ctx, r, ns, name, (cur) => {
+  const obj = await guaranteedUpdate(ctx, r, ns, name, scaleMutation(r, name, mutate), opts, '', 'scale');
+  return toScale(r, obj);
+}
+
+/** The object's mutation for a Scale write: `mutate` turns the current Scale into the wanted one, checked here. */
+export function scaleMutation(r: ResourceType, name: string, mutate: (scale: KubeObject) => unknown): (cur: KubeObject) => KubeObject {
+  return (cur) => {
     const scale = mutate(toScale(r, cur));
     if (!isPlainObject(scale)) throw badRequest('the body of the request must be a Scale object');
     const s = scale as KubeObject;
@@ -59,6 +65,5 @@ export async function updateScale(
     // The Scale's resourceVersion is the object's: a precondition when the client sent one.
     cur.metadata!.resourceVersion = s.metadata?.resourceVersion || cur.metadata!.resourceVersion;
     return cur;
-  }, opts, '', 'scale');
-  return toScale(r, obj);
+  };
 }
