@@ -13,7 +13,7 @@ import { parseJunit } from './run.mjs';
 /** [cause, pattern in the e2e log], most specific first. */
 const CAUSES = [
   ['kubectl 1.32 prints or words things unlike the 1.20 kubectl the test expects', /value is not valid in Client Version|when (creating|applying) CR with unknown field[^\n]*strict decoding error|without required field[^\n]*strict decoding error/],
-  ['removed since 1.24: ServiceAccount token Secrets are no longer generated', /service account has no secret references|ServiceAccount.*has no secrets/],
+  ['removed since 1.24: ServiceAccount token Secrets are no longer generated', /service account has no secret references|ServiceAccount.*has no secrets|waiting for a default service account to be provisioned/],
   ['needs a real webhook server pod (admission or conversion webhook)', /webhook configuration to be ready|Deploying the (custom resource conversion )?webhook|sample-webhook|Deploying the sample API server/],
   ['needs exec into a container (simulated nodes run no processes)', /exec is not supported by the runtime|Failed to open websocket to .*\/exec/],
   ['needs container logs/output (simulated containers print nothing)', /Failed to open websocket to .*\/log|Trying to get logs from node|expected .* in container output|Failed to get logs from|in output ""|to contain substring/],
