@@ -1,5 +1,5 @@
 /**
- * `skiff scheduler --kubeconfig FILE [--percentage-of-nodes-to-score N] [--core wasm|reference]`: runs the
+ * `skiff scheduler --kubeconfig FILE [--percentage-of-nodes-to-score N] [--core wasm|reference] [--bind-timeout-seconds N]`: runs the
  * scheduler alone against an API server, until SIGINT/SIGTERM.
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -8,6 +8,12 @@ import { startScheduler, type CoreKind } from '../control/scheduler/start.js';
 function percentage(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError('an integer from 0 (adaptive) to 100');
+  return n;
+}
+
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('a positive number of seconds');
   return n;
 }
 
@@ -24,12 +30,14 @@ export function registerSchedulerCommand(program: Command): Command {
     .option('--percentage-of-nodes-to-score <n>', '0 = adaptive (upstream default), 1..100 fixed', percentage, 100)
     .option('--core <core>', 'plugin core: wasm or reference', coreKind, 'wasm' as CoreKind)
     .option('--scheduler-name <name>', 'schedule pods with this spec.schedulerName', 'default-scheduler')
-    .action(async (o: { kubeconfig: string; percentageOfNodesToScore: number; core: CoreKind; schedulerName: string }) => {
+    .option('--bind-timeout-seconds <n>', "VolumeBinding: how long a pod waits for its claims to bind before it is retried (upstream's bindTimeoutSeconds)", positiveSeconds, 600)
+    .action(async (o: { kubeconfig: string; percentageOfNodesToScore: number; core: CoreKind; schedulerName: string; bindTimeoutSeconds: number }) => {
       const running = await startScheduler({
         kubeconfig: o.kubeconfig,
         percentageOfNodesToScore: o.percentageOfNodesToScore,
         core: o.core,
         schedulerName: o.schedulerName,
+        bindTimeoutSeconds: o.bindTimeoutSeconds,
         onError: (err, ctx) => console.error(`scheduler: ${ctx}: ${(err as Error).message ?? String(err)}`),
       });
       console.error(`scheduler: ${o.core} core, ${o.percentageOfNodesToScore}% of nodes scored; waiting for caches`);

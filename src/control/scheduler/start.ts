@@ -73,6 +73,8 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
     new RestClient(opts.clientConfig ?? (opts.kubeconfig ? loadKubeconfig(opts.kubeconfig) : missing()), { userAgent: 'skiff-scheduler' });
   const pct = opts.percentageOfNodesToScore ?? 100;
   if (!Number.isInteger(pct) || pct < 0 || pct > 100) throw new Error(`percentageOfNodesToScore must be an integer in 0..100, got ${pct}`);
+  const bindTimeout = opts.bindTimeoutSeconds ?? 600;
+  if (!(bindTimeout > 0)) throw new Error(`bindTimeoutSeconds must be positive, got ${bindTimeout}`);
   const config: SchedulerConfig = {
     percentageOfNodesToScore: pct,
     scoringStrategy: opts.scoringStrategy ?? 'LeastAllocated',
@@ -96,8 +98,6 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   const claims = factory.forResource<PersistentVolumeClaim>(PersistentVolumeClaims);
   const pvs = factory.forResource<PersistentVolume>(PersistentVolumes);
   const classes = factory.forResource<StorageClass>(StorageClasses);
-  const bindTimeout = opts.bindTimeoutSeconds ?? 600;
-  if (!(bindTimeout > 0)) throw new Error(`bindTimeoutSeconds must be positive, got ${bindTimeout}`);
   const volumes = new VolumeBinder({
     claims, volumes: pvs, classes,
     nodes: {

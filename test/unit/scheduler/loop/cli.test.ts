@@ -17,6 +17,7 @@ describe('skiff scheduler arguments', () => {
       [['scheduler'], "required option '--kubeconfig <file>' not specified"],
       [['scheduler', '--kubeconfig', 'k', '--core', 'gpu'], 'wasm or reference'],
       [['scheduler', '--kubeconfig', 'k', '--percentage-of-nodes-to-score', '101'], 'an integer from 0 (adaptive) to 100'],
+      [['scheduler', '--kubeconfig', 'k', '--bind-timeout-seconds', '0'], 'a positive number of seconds'],
     ] as const) {
       const { p, errors } = program();
       await expect(p.parseAsync(['node', 'skiff', ...args])).rejects.toThrow();
@@ -29,5 +30,6 @@ describe('skiff scheduler arguments', () => {
     await expect(startScheduler({ clientConfig: { server: 'http://127.0.0.1:1' }, percentageOfNodesToScore: 150 })).rejects.toThrow(
       'percentageOfNodesToScore must be an integer in 0..100',
     );
+    await expect(startScheduler({ clientConfig: { server: 'http://127.0.0.1:1' }, bindTimeoutSeconds: -1 })).rejects.toThrow('bindTimeoutSeconds must be positive, got -1');
   });
 });
