@@ -190,6 +190,10 @@ describe('CRD conversion webhook', () => {
     const stored = await c.get(V1, 'delta', 'default');
     expect(stored['spec']).toEqual({ size: 9, color: 'blue' });
     expect(stored.metadata?.generation).toBe(2);
+    // managedFields record the writes in v2, the version they were made in.
+    const entries = updated.metadata?.managedFields ?? [];
+    expect(entries.map((m) => `${m.operation}/${m.apiVersion}`)).toEqual([`Update/${GROUP}/v2`]);
+    expect(entries[0]!.fieldsV1).toEqual({ 'f:spec': { 'f:color': {}, 'f:dimension': {} } });
 
     // A stale resourceVersion through v2 is the ordinary conflict.
     const stale = await fail(c.update(V2, { ...cur, spec: { dimension: 1 } }));
@@ -199,6 +203,19 @@ describe('CRD conversion webhook', () => {
     const patched = await c.patch(V2, 'default', 'delta', { spec: { dimension: 4 } }, 'merge');
     expect(patched['spec']).toEqual({ dimension: 4, color: 'blue' });
     expect((await c.get(V1, 'delta', 'default'))['spec']).toEqual({ size: 4, color: 'blue' });
+  });
+
+  it('server-side apply through v2 creates and updates, stored as v1', async () => {
+    const c = cluster.client;
+    const body = { apiVersion: `${GROUP}/v2`, kind: 'Gadget', metadata: { name: 'zeta', namespace: 'default' }, spec: { dimension: 6 } };
+    const made = await c.patch(V2, 'default', 'zeta', body, 'apply', { fieldManager: 'tester' });
+    expect(made['spec']).toEqual({ dimension: 6 });
+    const again = await c.patch(V2, 'default', 'zeta', { ...body, spec: { dimension: 6, color: 'red' } }, 'apply', { fieldManager: 'tester' });
+    expect(again['spec']).toEqual({ dimension: 6, color: 'red' });
+    expect((await c.get(V1, 'zeta', 'default'))['spec']).toEqual({ size: 6, color: 'red' });
+    const managers = (again.metadata?.managedFields ?? []).map((m) => `${m.manager}/${m.operation}/${m.apiVersion}`);
+    expect(managers).toEqual([`tester/Apply/${GROUP}/v2`]);
+    await c.delete(V2, 'default', 'zeta');
   });
 
   it('watches in v2: initial and later events converted, selectors judged in v2', async () => {

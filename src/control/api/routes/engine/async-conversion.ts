@@ -5,10 +5,13 @@
  * or deleted collection is one conversion of all its items. Updates and patches convert the current object for the
  * mutation outside the storage verb's retry loop, so the write carries the resourceVersion that was converted as
  * its precondition and a conflict with another writer starts again from a fresh read.
- * managedFields record these writes in the storage version (the synchronous view they need cannot wait).
+ * managedFields record a write in the served version's terms, taken here before conversion (as upstream's field
+ * manager runs on the request's version); the storage verb then keeps them as an apply's.
  */
 import type { AsyncVersionConversion, KubeObject, ResourceType, VersionConversion } from '../../resource.js';
-import { ApiError, staleConflict } from '../../status.js';
+import { groupVersion } from '../../resource.js';
+import { ApiError, badRequest, staleConflict } from '../../status.js';
+import { managedFieldsAfterUpdate } from '../../patch/apply/index.js';
 import type { ObjectEngine } from '../objects.js';
 import { servedBody, servedPatchResult, storageListOptions, type ConvertedResource } from './conversion.js';
 import type { DeleteOptions, DeleteResult } from './delete.js';
@@ -23,7 +26,7 @@ export type AsyncConverted = ConvertedResource & { conversion: VersionConversion
 export const isAsyncConverted = (r: ResourceType): r is AsyncConverted => r.conversion?.async !== undefined;
 
 /** The storage verbs these are built on (ObjectEngine's, called with the storage version, which converts nothing). */
-type Verbs = Pick<ObjectEngine, 'get' | 'list' | 'create' | 'update' | 'guaranteedUpdate' | 'delete' | 'deleteCollection'>;
+type Verbs = Pick<ObjectEngine, 'get' | 'list' | 'create' | 'guaranteedUpdate' | 'delete' | 'deleteCollection' | 'options'>;
 
 /** How often a write whose converted object went stale is tried again before it is a conflict. */
 const MAX_ATTEMPTS = 5;
@@ -55,17 +58,42 @@ export async function listConverted(e: Verbs, r: AsyncConverted, ns: string | un
 const formatFields = (sel: FieldSelector): string =>
   sel.map((f) => `${f.field}${f.negate ? '!=' : '='}${f.value.replace(/[\\,=]/g, (c) => `\\${c}`)}`).join(',');
 
-export async function createConverted(e: Verbs, r: AsyncConverted, ns: string | undefined, body: unknown, opts: WriteOptions): Promise<KubeObject> {
-  const obj = await stored(r, servedBody(r, body, opts));
-  return served(r, await e.create(r.conversion.storage, ns, obj, opts));
+/**
+ * Records an ordinary write by opts.fieldManager in obj's managedFields, compared in the served version; returns
+ * the options for the storage verb, which then keeps them (and records nothing itself).
+ */
+function trackServed(e: Verbs, r: AsyncConverted, live: KubeObject | null, obj: KubeObject, opts: WriteOptions, subresource: string): WriteOptions {
+  if (opts.fieldManager === undefined || opts.applied) return opts;
+  const now = e.options.now?.() ?? new Date();
+  const entries = managedFieldsAfterUpdate(live, obj, opts.fieldManager, groupVersion(r), now, { definition: r.definition, subresource });
+  const meta = (obj.metadata ??= {});
+  if (entries) meta.managedFields = entries;
+  else delete meta.managedFields;
+  return { ...opts, applied: true };
 }
 
+export async function createConverted(e: Verbs, r: AsyncConverted, ns: string | undefined, body: unknown, opts: WriteOptions): Promise<KubeObject> {
+  const obj = servedBody(r, body, opts);
+  // What the storage verb's create does before it records the manager: status dropped, the version's defaults.
+  if (r.subresources.includes('status')) delete obj['status'];
+  r.strategy.default?.(obj);
+  const w = trackServed(e, r, null, obj, opts, '');
+  return served(r, await e.create(r.conversion.storage, ns, await stored(r, obj), w));
+}
+
+/** PUT: the body replaces the current object (read and converted for managedFields), as guaranteedUpdateConverted writes. */
 export async function updateConverted(
   e: Verbs, r: AsyncConverted, ns: string | undefined, name: string, body: unknown, opts: WriteOptions, sub: Subresource,
 ): Promise<{ object: KubeObject; created: boolean }> {
-  const obj = await stored(r, servedBody(r, body, opts));
-  const res = await e.update(r.conversion.storage, ns, name, obj, opts, sub);
-  return { object: await served(r, res.object), created: res.created };
+  const obj = servedBody(r, body, opts);
+  if (obj.metadata!.name !== undefined && obj.metadata!.name !== name) {
+    throw badRequest(`the name of the object (${String(obj.metadata!.name)}) does not match the name on the URL (${name})`);
+  }
+  if (r.namespaced && obj.metadata!.namespace && obj.metadata!.namespace !== ns) {
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+  const object = await guaranteedUpdateConverted(e, r, ns, name, () => structuredClone(obj), opts, sub);
+  return { object, created: false };
 }
 
 /**
@@ -77,16 +105,19 @@ export async function guaranteedUpdateConverted(
   opts: WriteOptions, sub: Subresource, managedAs?: string,
 ): Promise<KubeObject> {
   const storage = r.conversion.storage;
+  const subresource = managedAs ?? (sub === 'status' || sub === 'approval' ? sub : '');
   for (let attempt = 1; ; attempt++) {
     const current = await e.get(storage, ns, name);
     const rv = current.metadata!.resourceVersion!;
-    const desired = mutate(await served(r, current));
+    const live = await served(r, current);
+    const desired = mutate(structuredClone(live));
     const wanted = desired.metadata?.resourceVersion;
     if (wanted && wanted !== rv) throw staleConflict(gr(r), name);
+    const w = sub === 'internal' ? opts : trackServed(e, r, live, desired, opts, subresource);
     const next = await stored(r, desired);
     next.metadata = { ...next.metadata, resourceVersion: rv };
     try {
-      return await served(r, await e.guaranteedUpdate(storage, ns, name, replacement(() => structuredClone(next)), opts, sub, managedAs));
+      return await served(r, await e.guaranteedUpdate(storage, ns, name, replacement(() => structuredClone(next)), w, sub, managedAs));
     } catch (err) {
       const stale = err instanceof ApiError && err.code === 409 && err.reason === 'Conflict';
       if (!stale || wanted || attempt >= MAX_ATTEMPTS) throw err;
