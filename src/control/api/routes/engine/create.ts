@@ -51,9 +51,10 @@ export async function createObject(
   resetStatusOnCreate(r, obj);
   r.strategy.default?.(obj);
   r.strategy.admit?.(obj, opts.user);
-  await mutate(ctx, { operation: 'CREATE', r, sub: '', ns, obj, old: null, opts });
-  // Before allocation: allocated fields (clusterIP, nodePorts) stay unowned, as upstream's.
+  // Before mutating admission and allocation, as upstream's create handler: what admission plugins add (the
+  // ServiceAccount token volume, tolerations, priority) and allocated fields (clusterIP, nodePorts) stay unowned.
   if (opts.fieldManager !== undefined && !opts.applied) track(ctx, opts.servedAs ?? r, null, obj, opts.fieldManager, '');
+  await mutate(ctx, { operation: 'CREATE', r, sub: '', ns, obj, old: null, opts });
 
   let alloc: Allocation | null = null;
   const errors: FieldError[] = [];
