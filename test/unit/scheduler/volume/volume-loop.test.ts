@@ -10,6 +10,8 @@ import type { SharedInformer } from '../../../../src/client/informer.js';
 import type { KubeObject } from '../../../../src/control/api/resource.js';
 import type { SchedulerApi } from '../../../../src/control/scheduler/binder.js';
 import { createReferenceCore } from '../../../../src/control/scheduler/reference/index.js';
+import { createWasmCore } from '../../../../src/control/scheduler/wasm-core.js';
+import type { SchedulerCore } from '../../../../src/control/scheduler/core.js';
 import { Scheduler } from '../../../../src/control/scheduler/scheduler.js';
 import { VolumeBinder, nodeLike, type VolumeApi } from '../../../../src/control/scheduler/volume-binder.js';
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from '../../../../src/control/scheduler/volume-binding.js';
@@ -82,7 +84,8 @@ class FakeApis implements SchedulerApi, VolumeApi {
   }
 }
 
-function setup() {
+const CONFIG = { percentageOfNodesToScore: 100, scoringStrategy: 'LeastAllocated', seed: 7 } as const;
+async function setup(makeCore: () => Promise<SchedulerCore>) {
   const clock = new FakeClock(1_000_000);
   const claims = new FakeInformer<PersistentVolumeClaim>();
   const pvs = new FakeInformer<PersistentVolume>();
@@ -95,7 +98,7 @@ function setup() {
     claims: claims.as(), volumes: pvs.as(), classes: classes.as(), api, clock, bindTimeoutMs: 5_000, pollMs: 1_000,
     nodes: { get: (n) => nodes.map(nodeLike).find((x) => x.name === n), list: () => nodes.map(nodeLike) },
   });
-  const s = new Scheduler({ core: createReferenceCore({ percentageOfNodesToScore: 100, scoringStrategy: 'LeastAllocated', seed: 7 }), api, clock, volumes });
+  const s = new Scheduler({ core: await makeCore(), api, clock, volumes });
   for (const n of nodes) s.nodeHandler.onAdd!(n, true);
   return { s, api, clock, claims, pvs };
 }
@@ -105,9 +108,13 @@ function cycle(s: Scheduler): void {
   for (let info = s.queue.popNow(); info; info = s.queue.popNow()) s.scheduleOne(info);
 }
 
-describe('VolumeBinding in the loop', () => {
+describe.each([
+  ['reference', async () => createReferenceCore(CONFIG)],
+  ['wasm', async () => createWasmCore(CONFIG)],
+] as const)('VolumeBinding in the loop (%s core)', (_name, core) => {
+
   test('the pod is bound after its claim; the assumed volume is not offered to the next pod', async () => {
-    const { s, api, claims, pvs } = setup();
+    const { s, api, claims, pvs } = await setup(core);
     claims.set(claim('one'));
     claims.set(claim('two'));
     s.podHandler.onAdd!(pod('p1', 'one'), false);
@@ -130,7 +137,7 @@ describe('VolumeBinding in the loop', () => {
   });
 
   test('a PreBind that times out requeues the pod with upstream\'s text and frees the volume', async () => {
-    const { s, api, clock, claims } = setup();
+    const { s, api, clock, claims } = await setup(core);
     claims.set(claim('one'));
     s.podHandler.onAdd!(pod('p1', 'one'), false);
     cycle(s);
@@ -153,7 +160,7 @@ describe('VolumeBinding in the loop', () => {
   });
 
   test('pods without claims are bound at once, VolumeBinding untouched', async () => {
-    const { s, api } = setup();
+    const { s, api } = await setup(core);
     s.podHandler.onAdd!(pod('plain'), false);
     cycle(s);
     await s.idle();
