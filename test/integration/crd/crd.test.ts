@@ -427,3 +427,25 @@ describe('CRD validation', () => {
     expect(msgs2.some((m) => m.includes('x-kubernetes-validations[0].rule'))).toBe(false);
   });
 });
+
+describe('a terminating CRD', () => {
+  test('refuses new instances while one held by a finalizer waits', async () => {
+    const crd = structuredClone(WIDGET_CRD);
+    crd.metadata = { name: 'holds.things.example.org' };
+    const spec = crd['spec'] as { names: Record<string, unknown> };
+    spec.names = { plural: 'holds', kind: 'Hold' };
+    await c.client.create(CustomResourceDefinitions, crd);
+    await established('holds.things.example.org');
+    const Holds: ResourceRef = { group: 'things.example.org', version: 'v1', plural: 'holds', namespaced: false };
+    const hold = (name: string, finalizers?: string[]): KubeObject => ({ apiVersion: 'things.example.org/v1', kind: 'Hold', metadata: { name, ...(finalizers ? { finalizers } : {}) } });
+    await c.client.create(Holds, hold('kept', ['test.example.org/hold']));
+    await c.client.delete(CustomResourceDefinitions, undefined, 'holds.things.example.org');
+    const err = await eventually('creates refused', async () => {
+      const e = await fail(c.client.create(Holds, hold(`new-${Date.now()}`))).catch(() => undefined);
+      return e?.code === 405 && e;
+    }, 5000, 20);
+    expect(err.status?.message).toBe('create not allowed while custom resource definition is terminating');
+    await c.client.patch(Holds, undefined, 'kept', { metadata: { finalizers: null } }, 'merge');
+    await eventually('the CRD gone', async () => (await fail(c.client.get(CustomResourceDefinitions, 'holds.things.example.org'))).code === 404, 5000, 20);
+  });
+});

@@ -183,8 +183,8 @@ export class CRDController {
     if (had?.fingerprint === fingerprint) return;
     const resources = customResources(crd, this.serviceURL);
     if (terminating) {
-      // Upstream refuses new instances of a CRD being deleted.
-      for (const r of resources) {
+      // Upstream refuses new instances of a CRD being deleted. Creates run on the storage version's strategy.
+      for (const r of new Set(resources.flatMap((x) => [x, storageOf(x)]))) {
         r.strategy = {
           ...r.strategy,
           admit: () => {
