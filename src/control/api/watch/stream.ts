@@ -151,7 +151,8 @@ export async function serveWatch(
   const onEvent = (ev: CacheEvent) => {
     if (ended || !inScope(ev.key)) return;
     lastRV = ev.revision;
-    inOrder([ev.object], ev.prev ? [ev.prev] : [], () => deliver(ev));
+    if (!prepare) deliver(ev);
+    else inOrder([ev.object], ev.prev ? [ev.prev] : [], () => deliver(ev));
   };
   const deliver = (ev: CacheEvent) => {
     const now = p.match(ev.object);
