@@ -1,14 +1,28 @@
 /**
- * iproute2 for the pod network, through the proxy's command runner (no shell). `ip -n NS` enters the namespace
+ * iproute2 for the pod network, started through the node's launcher (launcher.ts: no fork of the agent, no shell);
+ * failures are the proxy runner's ExecError, so callers read iproute2's stderr the same way. `ip -n NS` enters the namespace
  * itself, so every change lands inside NS; `ns === null` means the agent's own namespace and is only reached
  * when the node was started with hostNetwork (the caller asked for it explicitly).
  */
 import { readdir } from 'node:fs/promises';
-import { ExecError, exec, execChecked, type NetnsTarget } from '../../proxy/apply/exec.js';
+import { ExecError, commandFor, describeTarget, type ExecResult, type NetnsTarget } from '../../proxy/apply/exec.js';
+import { sharedLauncher } from '../runtime/runc/launcher.js';
 import { NETNS_RUN_DIR } from './names.js';
 
 /** Where the `ip` binary runs: always this process's namespace; `-n` picks the one it changes. */
 const HERE: NetnsTarget = { hostNetwork: true };
+
+/** The proxy runner's exec() (same targets, same refusal without one), through the launcher. */
+async function exec(t: NetnsTarget, cmd: string, args: string[], input?: string): Promise<ExecResult> {
+  const r = await sharedLauncher().run(commandFor(t, cmd, args), input !== undefined ? { input } : {});
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function execChecked(t: NetnsTarget, cmd: string, args: string[], input?: string): Promise<ExecResult> {
+  const r = await exec(t, cmd, args, input);
+  if (r.code !== 0) throw new ExecError(`${cmd} ${args.join(' ')} (${describeTarget(t)})`, r);
+  return r;
+}
 
 function argv(ns: string | null, args: string[]): string[] {
   return ns === null ? args : ['-n', ns, ...args];

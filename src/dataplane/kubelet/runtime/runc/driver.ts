@@ -211,7 +211,7 @@ export class RuncPodDriver implements PodDriver {
         await this.deps.hostPorts?.remove(uid);
         await this.deps.network.tearDown(uid);
         await this.deps.volumes.cleanup(join(this.o.dataDir, 'pods', uid));
-        removeTreeUnmounted(join(this.o.dataDir, 'pods', uid));
+        await removeTreeUnmounted(join(this.o.dataDir, 'pods', uid));
       } catch (err) {
         this.env.log('warn', 'orphan removal failed', { uid, err: String(err) });
       }

@@ -10,11 +10,8 @@
  *   kubelet/<node>/pods/<uid> bundles, volumes, etc files, state.json
  *   kubelet/<node>/logs/      <ns>_<pod>_<uid>/<container>/<n>.log
  */
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { isNotFound, type RestClient } from '../../../../client/index.js';
 import { ConfigMaps, Secrets } from '../../../../client/resources.js';
@@ -34,8 +31,8 @@ import type { ContainerSpecInput, PodNamespaces, PodVolumes, RuncDeps } from './
 import { NftHostPorts } from './host-ports.js';
 import { HelperNetChecker } from './probe-net.js';
 import { RuncRuntime } from './runc.js';
+import { sharedLauncher } from './launcher.js';
 
-const execFileP = promisify(execFile);
 
 export interface RealNodeOptions {
   /** The agent's data dir (see above). */
@@ -75,9 +72,9 @@ export function nodeDir(dataDir: string, nodeName: string): string {
   return join(dataDir, 'kubelet', nodeName);
 }
 
-function mountPoints(): Set<string> {
+async function mountPoints(): Promise<Set<string>> {
   try {
-    return new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? ''));
+    return new Set((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? ''));
   } catch {
     return new Set();
   }
@@ -95,13 +92,20 @@ export const podNamespaces: PodNamespaces = {
     const uts = join(dir, 'uts');
     const shm = join(dir, 'shm');
     await mkdir(shm, { recursive: true });
-    const mounted = mountPoints();
+    const mounted = await mountPoints();
+    const mountShm = ['mount', '-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', shm];
+    let argv: string[] | undefined = mounted.has(shm) ? undefined : mountShm;
     if (!mounted.has(ipc) || !mounted.has(uts)) {
       await writeFile(ipc, '', { flag: 'a' });
       await writeFile(uts, '', { flag: 'a' });
-      await execFileP('unshare', [`--ipc=${ipc}`, `--uts=${uts}`, 'true']);
+      // One launch: unshare binds the new namespaces, then execs the tmpfs mount (in the agent's mount namespace;
+      // a tmpfs belongs to no IPC namespace) or `true`.
+      argv = ['unshare', `--ipc=${ipc}`, `--uts=${uts}`, ...(argv ?? ['true'])];
     }
-    if (!mounted.has(shm)) await execFileP('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=1777,size=65536k', 'shm', shm]);
+    if (argv) {
+      const r = await sharedLauncher().run(argv);
+      if (r.code !== 0) throw new Error(`${argv[0]} for ${podDir}: ${r.stderr.trim() || `exit ${r.code}`}`);
+    }
     return { ipcNamespacePath: ipc, utsNamespacePath: uts, shmPath: shm };
   },
 };

@@ -18,7 +18,7 @@
  * an agent restart adopts running containers instead of killing them.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TimerHandle } from '../../../../client/clock.js';
 import { ImageError, type PullPolicy, type Rootfs, type StoredImage } from '../../images/types.js';
@@ -29,6 +29,7 @@ import type { Pod } from '../../types.js';
 import { VolumeError, type PreparedVolume } from '../../volumes/types.js';
 import { goDuration } from '../simulated/timeline.js';
 import { Backoff } from './backoff.js';
+import { sharedLauncher } from './launcher.js';
 import { wantsHostPorts } from './host-ports.js';
 import { OciSpecError } from './oci-spec.js';
 import { parseAction, probeSpec, ProbeState, type ProbeAction, type ProbeKind } from './probe.js';
@@ -232,10 +233,10 @@ function readTail(path: string, max: number): string {
 }
 
 /** Mount points at or under `dir` (from /proc/self/mountinfo), deepest first. */
-function mountsUnder(dir: string): string[] {
+async function mountsUnder(dir: string): Promise<string[]> {
   let text = '';
   try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
+    text = await readFile('/proc/self/mountinfo', 'utf8');
   } catch {
     return [];
   }
@@ -252,11 +253,16 @@ function mountsUnder(dir: string): string[] {
  * Removes a directory tree (a pod's, a bundle), first unmounting what is mounted under it (a rootfs left by an agent that died);
  * refuses to delete through a mount that stays, so a leftover mount never takes files with it.
  */
-export function removeTreeUnmounted(dir: string): void {
-  for (const mp of mountsUnder(dir)) spawnSync('umount', [mp], { stdio: 'ignore' });
-  const left = mountsUnder(dir);
+export async function removeTreeUnmounted(dir: string): Promise<void> {
+  await unmountAll(await mountsUnder(dir));
+  const left = await mountsUnder(dir);
   if (left.length > 0) throw new Error(`cannot remove ${dir}: still mounted: ${left.join(', ')}`);
-  rmSync(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** One `umount` for them all (deepest first, as given); what stays mounted the caller sees in mountinfo. */
+async function unmountAll(points: string[]): Promise<void> {
+  if (points.length > 0) await sharedLauncher().run(['umount', ...points]);
 }
 
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -958,7 +964,7 @@ export class PodWorker {
     try {
       await this.env.deps.runtime.remove(inst.id);
       await this.releaseRootfs(inst);
-      removeTreeUnmounted(inst.bundleDir);
+      await removeTreeUnmounted(inst.bundleDir);
       if (withLog) rmSync(inst.logPath, { force: true });
     } catch (err) {
       this.env.log('warn', 'container removal failed', { pod: this.podKey(), id: inst.id, err: errText(err) });
@@ -976,7 +982,7 @@ export class PodWorker {
       return;
     }
     const dir = join(inst.bundleDir, 'rootfs');
-    for (const mp of mountsUnder(dir)) spawnSync('umount', [mp], { stdio: 'ignore' });
+    await unmountAll(await mountsUnder(dir));
   }
 
   // ------------------------------------------------------------------ probes and hooks
@@ -1233,7 +1239,7 @@ export class PodWorker {
       await this.removeHostPorts();
       await deps.network.tearDown(this.uid);
       this.sandbox = null;
-      removeTreeUnmounted(this.podDir);
+      await removeTreeUnmounted(this.podDir);
       const m = this.pod.metadata ?? {};
       rmSync(join(this.env.dataDir, 'logs', `${m.namespace ?? ''}_${m.name ?? ''}_${this.uid}`), { recursive: true, force: true });
       this.removed = true;

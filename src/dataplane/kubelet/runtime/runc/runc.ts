@@ -26,24 +26,23 @@
  * attach session closes. tty (process.terminal): runc needs a controlling terminal, so the supervisor runs it
  * under tty.ts's pty helper (python3), whose window size comes through a `resize` FIFO.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsc, openSync, closeSync, mkdirSync, readlinkSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { readOomKills, readUsage, pruneParents, type CgroupPaths } from './cgroups.js';
 import { wallNanos, type LogStream } from './cri-log.js';
 import { LogPump } from './log-pump.js';
 import { DEFAULT_ROTATION, type LogRotation } from './log-writer.js';
+import { sharedLauncher, type Launcher, type StdioPath } from './launcher.js';
 import { PTY_HELPER, resizeMessage } from './tty.js';
 import type { AttachSession, ContainerInfo, ContainerRuntime, ContainerState, ContainerStats, ExecResult, ExecStream, OciSpec, RunOptions, TtyExec } from './types.js';
 
 export type { AttachSession, ExecStream, RunOptions, TtyExec } from './types.js';
 
-const execFileP = promisify(execFile);
 
 
 
@@ -68,6 +67,8 @@ export interface RuncRuntimeOptions {
   logRotation?: LogRotation;
   /** python3 for execTty's pseudo-terminal (default: `python3` on PATH). */
   pythonPath?: string;
+  /** How short programs and supervisors are started (default: the node's launch broker, see launcher.ts). */
+  launcher?: Launcher;
 }
 
 // runc's own rule for ids (libcontainer validateID).
@@ -114,6 +115,7 @@ export class RuncRuntime implements ContainerRuntime {
   private readonly pumps = new Map<string, LogPump>();
   private readonly rotation: LogRotation;
   private readonly python: string;
+  private readonly launcher: Launcher;
   private closed = false;
 
   constructor(opts: RuncRuntimeOptions) {
@@ -125,6 +127,7 @@ export class RuncRuntime implements ContainerRuntime {
     this.now = opts.now ?? wallNanos;
     this.rotation = opts.logRotation ?? DEFAULT_ROTATION;
     this.python = opts.pythonPath ?? 'python3';
+    this.launcher = opts.launcher ?? sharedLauncher();
   }
 
   private shim(id: string, file = ''): string {
@@ -136,13 +139,9 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   private async runcCmd(args: string[], timeoutMs = 30_000): Promise<string> {
-    try {
-      const { stdout } = await execFileP(this.runc, ['--root', this.root, ...args], { timeout: timeoutMs, maxBuffer: 64 << 20 });
-      return stdout;
-    } catch (e) {
-      const err = e as { stderr?: string; message: string };
-      throw new RuncError(runcMessage(err.stderr) || err.message);
-    }
+    const r = await this.launcher.run([this.runc, '--root', this.root, ...args], { timeoutMs });
+    if (r.code === 0) return r.stdout;
+    throw new RuncError(runcMessage(r.stderr) || (r.timedOut ? `runc ${args[0]} timed out after ${timeoutMs} ms` : `runc ${args[0]} exited with ${r.code}`));
   }
 
   /**
@@ -152,7 +151,8 @@ export class RuncRuntime implements ContainerRuntime {
    */
   async run(id: string, bundleDir: string, spec: OciSpec, logPath: string, opts: RunOptions = {}): Promise<ContainerInfo> {
     this.check(id);
-    if (await this.runcState(id)) throw new RuncError(`container with id exists: ${id}`);
+    // runc keeps <root>/<id> for every container it knows (and refuses such an id itself): a stat, not a `runc state`.
+    if (await exists(join(this.root, id))) throw new RuncError(`container with id exists: ${id}`);
     const dir = this.shim(id);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
@@ -162,31 +162,25 @@ export class RuncRuntime implements ContainerRuntime {
     const tty = (spec.process as { terminal?: boolean } | undefined)?.terminal === true;
     const fifos = { stdout: this.shim(id, 'stdout'), stderr: this.shim(id, 'stderr') };
     const extra = [...(opts.stdin ? [this.shim(id, 'stdin')] : []), ...(tty ? [this.shim(id, 'resize')] : [])];
-    await execFileP('mkfifo', ['-m', '0600', fifos.stdout, fifos.stderr, ...extra]);
+    const mk = await this.launcher.run(['mkfifo', '-m', '0600', fifos.stdout, fifos.stderr, ...extra]);
+    if (mk.code !== 0) throw new RuncError(`mkfifo in ${dir}: ${mk.stderr.trim() || `exit ${mk.code}`}`);
 
     const linux = (spec.linux ?? {}) as { cgroupsPath?: string };
     const meta: Meta = { id, logPath, bundleDir, cgroupsPath: linux.cgroupsPath ?? '', tty, stdin: opts.stdin === true, stdinOnce: opts.stdinOnce === true };
-    // Write ends first (read-write, so they never lack a reader), then the pump's read ends.
+    // Write ends first (read-write, so they never lack a reader), then the pump's read ends. The agent holds a
+    // writer on each FIFO until the supervisor (started by the launcher, which opens the same paths) has its own.
     const fds: number[] = [];
-    const fd = (path: string, flags: string | number): number => {
-      const f = openSync(path, flags);
-      fds.push(f);
-      return f;
-    };
-    const wOut = fd(fifos.stdout, 'r+');
-    const wErr = fd(fifos.stderr, 'r+');
-    let child: ChildProcess;
+    const hold = (path: string): void => void fds.push(openSync(path, 'r+'));
+    hold(fifos.stdout);
+    hold(fifos.stderr);
     try {
-      let rIn: number | 'ignore' = 'ignore';
+      let rIn: StdioPath = 'ignore';
       if (opts.stdin) {
         // A detached holder keeps a writer on stdin, so the container sees no end of input between attach
         // sessions nor across agent restarts; stdinOnce ends it after the first session.
-        const hold = fd(this.shim(id, 'stdin'), 'r+');
-        const holder = spawn('sleep', ['infinity'], { detached: true, stdio: ['ignore', 'ignore', 'ignore', hold] });
-        holder.on('error', () => undefined);
-        holder.unref();
-        meta.stdinHolderPid = holder.pid;
-        rIn = fd(this.shim(id, 'stdin'), 'r'); // does not block: the holder is a writer
+        hold(this.shim(id, 'stdin'));
+        meta.stdinHolderPid = await this.launcher.spawnDetached(['sleep', 'infinity'], { stdio: ['ignore', 'ignore', 'ignore', { path: this.shim(id, 'stdin'), flags: 'r+' }] });
+        rIn = { path: this.shim(id, 'stdin'), flags: 'r' }; // does not block: the holder (and the agent) are writers
       }
       const pump = new LogPump(logPath, this.now, this.rotation);
       await pump.start(fifos);
@@ -197,12 +191,10 @@ export class RuncRuntime implements ContainerRuntime {
         'run', '--keep', '--pid-file', this.shim(id, 'pid'), '--bundle', bundleDir, id,
       ];
       // With a terminal, runc runs under the pty helper, which takes window sizes on fd 3 (the resize FIFO).
-      const argv = ['-c', SHIM_SCRIPT, 'skiff-shim', this.shim(id, 'exit'), ...(tty ? [this.python, '-c', PTY_HELPER] : []), ...runcArgv];
-      const stdio: (number | 'ignore')[] = [rIn, wOut, wErr];
-      if (tty) stdio.push(fd(this.shim(id, 'resize'), 'r+'));
-      child = spawn('/bin/sh', argv, { detached: true, stdio, cwd: bundleDir });
-      child.on('error', () => undefined);
-      child.unref();
+      const argv = ['/bin/sh', '-c', SHIM_SCRIPT, 'skiff-shim', this.shim(id, 'exit'), ...(tty ? [this.python, '-c', PTY_HELPER] : []), ...runcArgv];
+      const stdio: StdioPath[] = [rIn, { path: fifos.stdout, flags: 'r+' }, { path: fifos.stderr, flags: 'r+' }];
+      if (tty) stdio.push({ path: this.shim(id, 'resize'), flags: 'r+' });
+      meta.supervisorPid = await this.launcher.spawnDetached(argv, { stdio, cwd: bundleDir });
     } catch (e) {
       // Nothing of a half-made container stays behind.
       if (meta.stdinHolderPid) killQuietly(meta.stdinHolderPid);
@@ -213,7 +205,6 @@ export class RuncRuntime implements ContainerRuntime {
     } finally {
       for (const f of fds) closeSync(f);
     }
-    meta.supervisorPid = child.pid;
     await writeFile(this.shim(id, 'meta.json'), JSON.stringify(meta));
 
     // Started once runc wrote the pid file; failed if the supervisor wrote an exit status without one.
@@ -250,7 +241,33 @@ export class RuncRuntime implements ContainerRuntime {
     return msgs.join('; ');
   }
 
+  /**
+   * A container's state as `runc state` reports it, read from runc's own files: no process per call (the pod
+   * workers ask on every sync). runc's rule (libcontainer refreshState): the init process alive with the start
+   * time runc recorded → `created` while its exec.fifo exists, else `running`; otherwise `stopped`. Paused is
+   * not told apart (this runtime never pauses). Anything unexpected (no state.json yet: runc is creating it)
+   * asks runc itself.
+   */
   private async runcState(id: string): Promise<RuncState | undefined> {
+    const dir = join(this.root, id);
+    let raw: string;
+    try {
+      raw = await readFile(join(dir, 'state.json'), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(dir))) return undefined;
+      return this.runcStateCmd(id);
+    }
+    try {
+      const file = JSON.parse(raw) as RuncStateFile;
+      const pid = file.init_process_pid;
+      const [start, fifo] = await Promise.all([typeof pid === 'number' && pid > 0 ? procStartTime(pid) : undefined, exists(join(dir, 'exec.fifo'))]);
+      return stateFromFiles(id, file, start, fifo);
+    } catch {
+      return this.runcStateCmd(id);
+    }
+  }
+
+  private async runcStateCmd(id: string): Promise<RuncState | undefined> {
     try {
       return JSON.parse(await this.runcCmd(['state', id])) as RuncState;
     } catch (e) {
@@ -628,6 +645,48 @@ async function killExec(pidFile: string, child: ChildProcess): Promise<void> {
     await delay(20);
   }
   setTimeout(() => running() && child.kill('SIGKILL'), 1000).unref();
+}
+
+/** The fields of runc's <root>/<id>/state.json (libcontainer's State) that `runc state` reports from. */
+export interface RuncStateFile {
+  id?: string;
+  init_process_pid?: number;
+  init_process_start?: number | string;
+  created?: string;
+  config?: { labels?: string[] };
+}
+
+/**
+ * `runc state`'s answer from its state file: `startTime` is /proc/<init pid>/stat's start time (undefined when
+ * that process is gone), `execFifo` whether <root>/<id>/exec.fifo exists (created, not yet started). Throws on
+ * a file it does not understand (the caller then asks runc).
+ */
+export function stateFromFiles(id: string, file: RuncStateFile, startTime: number | undefined, execFifo: boolean): RuncState {
+  const pid = file.init_process_pid;
+  if (typeof pid !== 'number' || typeof file.created !== 'string') throw new Error(`state.json of ${id}: no init_process_pid or created`);
+  const alive = pid > 0 && startTime !== undefined && String(startTime) === String(file.init_process_start);
+  const status = !alive ? 'stopped' : execFifo ? 'created' : 'running';
+  const annotations: Record<string, string> = {};
+  // runc keeps annotations as `key=value` labels next to its own `bundle=<dir>`.
+  for (const l of file.config?.labels ?? []) {
+    const eq = l.indexOf('=');
+    if (eq > 0 && l.slice(0, eq) !== 'bundle') annotations[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+  return { id, pid: alive ? pid : 0, status, created: file.created, annotations };
+}
+
+/** Field 22 (starttime, clock ticks since boot) of /proc/<pid>/stat; undefined when the process is gone or a zombie. */
+async function procStartTime(pid: number): Promise<number | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined; // runc counts a zombie as stopped too
+    const v = Number(rest[19]);
+    return Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function toState(s: string): ContainerState {
