@@ -93,6 +93,8 @@ export class Scheduler {
   private readonly bindConcurrency: number;
   private readonly instance = `${SCHEDULER_NAME}-${hostname()}`;
   private bindsInFlight = 0;
+  /** Pods in VolumeBinding's PreBind, by key: deleting the pod (or stopping) ends the wait. */
+  private readonly preBinding = new Map<string, AbortController>();
   private slotWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
 
@@ -151,6 +153,8 @@ export class Scheduler {
         this.queue.moveAllToActiveOrBackoff('AssignedPodDelete');
       } else {
         this.queue.delete(podKey(pod));
+        // A pod waiting in PreBind for its claims is not waited for any longer (upstream's checkBindings).
+        this.preBinding.get(podKey(pod))?.abort(new Error(`pod does not exist any more: pod "${pod.metadata?.name ?? ''}" not found`));
       }
     },
   };
@@ -180,7 +184,10 @@ export class Scheduler {
   /** Schedules until the signal aborts. Informers must be feeding the handlers (and synced) before this runs. */
   async run(signal: AbortSignal): Promise<void> {
     this.queue.run();
-    const stop = (): void => this.queue.close();
+    const stop = (): void => {
+      this.queue.close();
+      for (const ac of this.preBinding.values()) ac.abort(new Error('scheduler stopping'));
+    };
     signal.addEventListener('abort', stop, { once: true });
     let lastYield = performance.now();
     try {
@@ -265,7 +272,7 @@ export class Scheduler {
     this.bindsInFlight++;
     // Without volumes to bind the bind call starts at once (no extra turn of the event loop).
     const bound = reservation
-      ? this.opts.volumes!.preBind(reservation).then(
+      ? this.preBind(key, reservation).then(
         () => this.opts.api.bind(pod, nodeName),
         (err: unknown) => {
           // PreBind failed: the pod goes back to the queue (backoff), its volumes' assumptions are dropped.
@@ -289,6 +296,8 @@ export class Scheduler {
           // The forgotten pod's room is free again: pods waiting for room may fit now.
           this.queue.moveAllToActiveOrBackoff('AssignedPodDelete');
           if (err instanceof PreBindError) {
+            // Deleted meanwhile: nothing to report or retry.
+            if (!this.queue.has(key)) return;
             this.opts.onError?.(err, `binding volumes of ${key} on ${nodeName}`);
             this.recorder.record(
               podEvent(pod, 'Warning', 'FailedScheduling', 'Scheduling', `running PreBind plugin "VolumeBinding": ${err.message}`, new Date(this.clock.now()), this.instance),
@@ -309,6 +318,16 @@ export class Scheduler {
         },
       )
       .finally(() => this.releaseBindSlot());
+  }
+
+  private async preBind(key: string, reservation: VolumeReservation): Promise<void> {
+    const ac = new AbortController();
+    this.preBinding.set(key, ac);
+    try {
+      await this.opts.volumes!.preBind(reservation, ac.signal);
+    } finally {
+      if (this.preBinding.get(key) === ac) this.preBinding.delete(key);
+    }
   }
 
   /** Resolves when no bind is in flight and every event has been posted (tests, shutdown). */

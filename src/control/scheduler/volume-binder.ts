@@ -164,7 +164,8 @@ export class VolumeBinder {
 
   /**
    * PreBind (BindPodVolumes): writes the reserved objects, then waits until checkBindings says done. Throws with
-   * upstream's text ("binding volumes: …") when a write fails, the binding is undone, or the timeout passes.
+   * upstream's text ("binding volumes: …") when a write fails, the binding is undone, the timeout passes, or
+   * `signal` aborts (its reason, an Error, says why: the pod was deleted, the scheduler stops).
    */
   async preBind(r: VolumeReservation, signal?: AbortSignal): Promise<void> {
     for (let i = 0; i < r.volumes.length; i++) {
@@ -186,7 +187,7 @@ export class VolumeBinder {
       const check = checkBindings(r, node, this.informed);
       if (check.kind === 'done') return;
       if (check.kind === 'failed') throw new Error(`binding volumes: ${check.message}`);
-      if (signal?.aborted) throw new Error('binding volumes: scheduler stopping');
+      if (signal?.aborted) throw new Error(`binding volumes: ${signal.reason instanceof Error ? signal.reason.message : 'aborted'}`);
       const left = deadline - this.clock.now();
       if (left <= 0) throw new Error('binding volumes: timed out waiting for the condition');
       await this.nextChange(Math.min(this.pollMs, left), signal);

@@ -159,6 +159,24 @@ describe.each([
     expect(api.volumeWrites.map((v) => v.metadata?.name)).toEqual(['pv-b', 'pv-b']);
   });
 
+  test('deleting a pod waiting in PreBind ends the wait: no bind, no event, its volume offered again', async () => {
+    const { s, api, claims } = await setup(core);
+    claims.set(claim('one'));
+    s.podHandler.onAdd!(pod('p1', 'one'), false);
+    cycle(s);
+    await flush();
+    expect(api.volumeWrites).toHaveLength(1);
+    s.podHandler.onDelete!(pod('p1', 'one'));
+    await flush();
+    await s.idle();
+    expect(api.binds).toEqual([]);
+    expect(api.events.filter((e) => e.reason === 'FailedScheduling')).toEqual([]);
+    s.podHandler.onAdd!(pod('p2', 'one'), false);
+    cycle(s);
+    await flush();
+    expect(api.volumeWrites.map((v) => v.spec?.claimRef?.name)).toEqual(['one', 'one']);
+  });
+
   test('pods without claims are bound at once, VolumeBinding untouched', async () => {
     const { s, api } = await setup(core);
     s.podHandler.onAdd!(pod('plain'), false);
