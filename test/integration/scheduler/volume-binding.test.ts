@@ -118,6 +118,9 @@ describe('VolumeBinding', () => {
     expect(await eventually('FailedScheduling', () => unschedulableMessage('no-claim'))).toBe(
       '0/2 nodes are available: persistentvolumeclaim "nope" not found. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
     );
+    // The claim appearing requeues the pod (VolumeBinding registers for PVC events) and it schedules.
+    await c().create(PersistentVolumeClaims, claim('nope', 'local-path'), { namespace: 'default' });
+    await eventually('pod scheduled once its claim exists', () => nodeOf('no-claim'));
     await c().create(StorageClasses, { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'never' }, provisioner: 'example.com/none', volumeBindingMode: 'Immediate' });
     await c().create(PersistentVolumeClaims, claim('imm', 'never'), { namespace: 'default' });
     await c().create(Pods, pod('imm-user', ['imm']), { namespace: 'default' });
