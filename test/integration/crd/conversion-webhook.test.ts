@@ -66,7 +66,8 @@ const crd = (plural: string, kind: string, clientConfig: Record<string, unknown>
     versions: [
       { name: 'v1', served: true, storage: true, schema: schema('size'), subresources: scale('size') },
       // dimension exists in v2 only: selecting on it needs the converted objects.
-      { name: 'v2', served: true, storage: false, schema: schema('dimension'), subresources: scale('dimension'), selectableFields: [{ jsonPath: '.spec.dimension' }] },
+      { name: 'v2', served: true, storage: false, schema: schema('dimension'), subresources: scale('dimension'), selectableFields: [{ jsonPath: '.spec.dimension' }],
+        additionalPrinterColumns: [{ name: 'Dimension', type: 'integer', jsonPath: '.spec.dimension' }] },
     ],
     conversion: { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'], clientConfig: { caBundle, ...clientConfig } } },
   },
@@ -167,6 +168,11 @@ describe('CRD conversion webhook', () => {
     expect(five.items.map((i) => i.metadata?.name)).toEqual(['beta']);
     const notFive = await c.list(V2, { namespace: 'default', fieldSelector: 'spec.dimension!=5,metadata.name!=alpha' });
     expect(notFive.items.map((i) => i.metadata?.name).sort()).toEqual(['gamma']);
+    // kubectl's Table: v2's columns over the converted objects.
+    const res = await fetch(`${cluster.url}/apis/${GROUP}/v2/namespaces/default/gadgets`, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+    const table = await res.json() as { columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[] }> };
+    expect(table.columnDefinitions.map((d) => d.name)).toEqual(['Name', 'Dimension']);
+    expect(table.rows.map((r) => r.cells.slice(0, 2))).toEqual([['alpha', 3], ['beta', 5], ['gamma', 7]]);
   });
 
   it('serves the scale subresource in v2 terms', async () => {
