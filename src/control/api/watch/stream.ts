@@ -111,11 +111,11 @@ export async function serveWatch(
       if (ended) return;
       try {
         await prepare(objects, previous);
+        if (!ended) step();
       } catch (err) {
+        // Nothing may escape the chain: a rejection no one awaits would end the process.
         onEnd(err);
-        return;
       }
-      if (!ended) step();
     });
   };
 
