@@ -74,7 +74,9 @@ describe('persistentvolume-binder', () => {
     await volumeIn('pv-local', 'Available');
     await new Promise((r) => setTimeout(r, 300));
     expect(phase(await c().get(PersistentVolumeClaims, 'later', 'default'))).toBe('Pending');
-    await c().patch(PersistentVolumeClaims, 'default', 'later', { metadata: { annotations: { 'volume.kubernetes.io/selected-node': 'node-1' } } }, 'merge');
+    // What the scheduler's VolumeBinding does once it places a consumer on the volume's node: pre-bind the volume.
+    const later = await c().get(PersistentVolumeClaims, 'later', 'default');
+    await c().patch(PersistentVolumes, undefined, 'pv-local', { spec: { claimRef: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'default', name: 'later', uid: later.metadata?.uid } } }, 'merge');
     await volumeIn('pv-local', 'Bound');
 
     // A claim naming a volume that does not exist waits for it (Pending); a bound claim whose volume goes is Lost.

@@ -106,6 +106,9 @@ describe('decideClaim (unit test sets 1-3)', () => {
     // Once the node is selected, provisioning proceeds as for an Immediate class.
     const selected = pvc('data', '1Gi', {}, { 'volume.kubernetes.io/selected-node': 'node-2' });
     expect(decideClaim(selected, ctxOf([], classes))).toMatchObject({ kind: 'provision' });
+    // Also then an Available volume is not taken unless the scheduler pre-bound it (it may be on another node).
+    expect(decideClaim(selected, ctxOf([pv('v', '1Gi')], classes))).toMatchObject({ kind: 'provision' });
+    expect(decideClaim(selected, ctxOf([pv('v', '1Gi', { claimRef: ref(selected) })], classes))).toMatchObject({ kind: 'bind', volume: { metadata: { name: 'v' } } });
   });
 
   it('2: a claim naming its volume binds to it if free and fitting, waits if it is missing or taken', () => {
