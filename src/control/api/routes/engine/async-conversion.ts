@@ -98,7 +98,7 @@ export async function updateConverted(
 
 /**
  * guaranteedUpdate through the served version: read, convert, mutate, convert back, then write with the
- * resourceVersion read as precondition; a stale one is read and converted again (unless the client's own).
+ * resourceVersion read as precondition; when another write came first, all of it again from a fresh read.
  */
 export async function guaranteedUpdateConverted(
   e: Verbs, r: AsyncConverted, ns: string | undefined, name: string, mutate: (current: KubeObject) => KubeObject,
@@ -119,8 +119,10 @@ export async function guaranteedUpdateConverted(
     try {
       return await served(r, await e.guaranteedUpdate(storage, ns, name, replacement(() => structuredClone(next)), w, sub, managedAs));
     } catch (err) {
+      // Tried again from a fresh read: a precondition of the client's own (PUT or patch body) then fails the check
+      // above, one carried over from the object read (a patch without one) is the new object's.
       const stale = err instanceof ApiError && err.code === 409 && err.reason === 'Conflict';
-      if (!stale || wanted || attempt >= MAX_ATTEMPTS) throw err;
+      if (!stale || attempt >= MAX_ATTEMPTS) throw err;
     }
   }
 }
