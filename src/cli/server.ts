@@ -19,6 +19,8 @@ import { loadOrIssueServerCertificates, type Component, type ServerCertificates 
 import { startCertificateRotation, useServingCertificate, type Rotation } from '../control/pki/rotation.js';
 import { ClusterIPAllocator } from '../control/api/allocators/clusterip.js';
 import { authenticationChain, TokenFileAuthenticator, UNSECURED_USER, type TokenAuthenticator } from '../control/api/auth/index.js';
+import { BootstrapTokenAuthenticator, engineBootstrapSecretLookup } from '../control/api/auth/bootstrap-token.js';
+import { CA_CERT_FILE, CA_KEY_FILE } from '../control/pki/ca.js';
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, loadOrCreateSigningKey, type ServiceAccountTokenConfig } from '../control/api/serviceaccount/index.js';
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
 import { startControllerThread, type ControllerThread } from '../control/controllers/thread.js';
@@ -235,6 +237,10 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     certs = await loadOrIssueServerCertificates(dataDir, ca, servingNames(), components, { ...(localNodeName ? { nodeName: localNodeName } : {}) });
     for (const c of [certs.serving, certs.admin, ...Object.values(certs.components)]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
   }
+  // Bootstrap tokens (kube-system Secrets) join nodes over TLS, as kubeadm enables them; the Secrets are read from
+  // the server's own cache once it exists.
+  const bootstrapTokens = certs ? new BootstrapTokenAuthenticator(undefined, undefined, (reason) => log.debug({ reason }, 'bootstrap token refused')) : null;
+  if (bootstrapTokens) tokens.push(bootstrapTokens);
   const authentication = certs
     ? authenticationChain({ clientCA: ca.certPem, tokens })
     : authenticationChain({ ...(tokens.length ? { tokens } : {}), fallback: UNSECURED_USER });
@@ -266,6 +272,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     // the public paths; --insecure-http keeps allowing everything.
     ...(certs ? { authorization: { modes: ['Node', 'RBAC'] as const, anonymousPaths: PUBLIC_INFO_PATHS } } : {}),
   });
+  bootstrapTokens?.attach(engineBootstrapSecretLookup(server.engine));
 
   let scheduler: SchedulerThread | null = null;
   let controllers: ControllerThread | null = null;
@@ -344,7 +351,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       kubeconfig: componentKubeconfig('controller-manager'),
       // Every default controller and the token cleaner, as kubeadm runs kube-controller-manager.
       controllers: ['*', 'tokencleaner'],
-      options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem, localPathDir: join(dataDir, 'local-path') },
+      options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem, localPathDir: join(dataDir, 'local-path'), clusterSigningCertFile: join(dataDir, CA_CERT_FILE), clusterSigningKeyFile: join(dataDir, CA_KEY_FILE) },
       onError: (err, context) => log.error({ err, context }, 'controllers'),
     });
   }
@@ -381,6 +388,12 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     }
   }
   process.stdout.write(`skiff: API server listening on ${url} (storage ${flags.storage}); kubeconfig ${kubeconfig}\n`);
+  if (certs) {
+    process.stderr.write(
+      `skiff: to join a node: skiff token create --kubeconfig ${kubeconfig} --bootstrap-kubeconfig bootstrap.kubeconfig\n` +
+        '       then on the node: skiff agent --runtime runc --bootstrap-kubeconfig bootstrap.kubeconfig --cert-dir ./.skiff/pki (or skiff nodes --count 1 ... for a simulated one)\n',
+    );
+  }
 }
 
 export function registerServerCommand(program: Command): Command {
