@@ -28,6 +28,7 @@ import { Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import type { RestClient } from '../../src/client/rest.js';
 import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
+import { BROKER_MARK } from '../../src/dataplane/kubelet/runtime/runc/launcher.js';
 import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
 import { startTestCluster, type TestCluster } from '../../test/support/cluster.js';
 import { addImage } from '../../test/unit/kubelet/images/oci-fixture.js';
@@ -64,6 +65,8 @@ interface Overhead {
   pods: number;
   /** The agent process: resident set now, and CPU per wall second over the window (1 = one core). */
   rssMiB: number;
+  /** The launch broker's resident set (0 without one). */
+  brokerRssMiB: number;
   cpu: number;
   /** Supervisors of running containers (sh + runc per container): PSS summed. */
   supervisorsPssMiB: number;
@@ -176,9 +179,32 @@ function supervisorPids(pid: number): number[] {
       /* gone */
     }
   }
-  const kids = [...parent].filter(([, pp]) => pp === pid).map(([p]) => p);
+  // The launch broker (launcher.ts) starts the supervisors for the agent: see through it.
+  const broker = brokerPid(pid, parent);
+  const kids = [...parent].filter(([p, pp]) => (pp === pid || pp === broker) && p !== broker).map(([p]) => p);
   const grand = [...parent].filter(([, pp]) => kids.includes(pp)).map(([p]) => p);
   return [...kids, ...grand];
+}
+
+/** The agent's launch broker (its child with launcher.ts's BROKER_MARK in its command line), if running. */
+function brokerPid(agentPid: number, parent?: Map<number, number>): number | undefined {
+  const kids = parent ? [...parent].filter(([, pp]) => pp === agentPid).map(([p]) => p) : readFileSync(`/proc/${agentPid}/task/${agentPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  for (const k of kids) {
+    try {
+      if (readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0').includes(BROKER_MARK)) return k;
+    } catch {
+      /* gone */
+    }
+  }
+  return undefined;
+}
+
+/** The broker's CPU (self + reaped children: the programs it ran for the agent), 0 when there is none. */
+function brokerCpu(agentPid: number): number {
+  const b = brokerPid(agentPid);
+  if (b === undefined) return 0;
+  const c = cpuSplit(b);
+  return c.self + c.children;
 }
 
 function pssMiB(pids: number[]): number {
@@ -200,7 +226,8 @@ async function overhead(agentPid: number, pods: number, seconds: number): Promis
   await sleep(seconds * 1000);
   const cpu = (cpuSeconds(agentPid) - c0) / ((nowMs() - t0) / 1000);
   const sup = supervisorPids(agentPid);
-  return { pods, rssMiB: memMiB(agentPid, 'VmRSS'), cpu, supervisorsPssMiB: pssMiB(sup), supervisors: sup.length };
+  const broker = brokerPid(agentPid);
+  return { pods, rssMiB: memMiB(agentPid, 'VmRSS'), brokerRssMiB: broker === undefined ? 0 : memMiB(broker, 'VmRSS'), cpu, supervisorsPssMiB: pssMiB(sup), supervisors: sup.length };
 }
 
 interface AgentProc {
@@ -365,6 +392,7 @@ export async function run(args: string[]): Promise<KubeletBench | { skipped: str
 
     const names = Array.from({ length: pods }, (_, i) => `p-${i}`);
     const cpu0 = cpuSplit(agent!.pid);
+    const broker0 = brokerCpu(agent!.pid);
     const execsBefore = execTrace ? execCounts(execTrace) : new Map<string, number>();
     const timed = await createAndTime(client, names, rate, 120_000);
     if (execTrace) {
@@ -377,7 +405,8 @@ export async function run(args: string[]): Promise<KubeletBench | { skipped: str
       const c = cpuSplit(p);
       return sum + c.self + c.children;
     }, 0);
-    const startCpuPerPod = { agent: (cpu1.self - cpu0.self) / pods, agentChildren: (cpu1.children - cpu0.children) / pods, supervisors: supCpu / pods };
+    // Programs run through the launch broker count as the agent's children (the broker's own CPU too).
+    const startCpuPerPod = { agent: (cpu1.self - cpu0.self) / pods, agentChildren: (cpu1.children - cpu0.children + brokerCpu(agent!.pid) - broker0) / pods, supervisors: supCpu / pods };
     const startup = percentiles([...timed.lat.values()]);
     const phaseSamples = phases(traces, timed.wall);
     const phaseLat = Object.fromEntries(PHASES.map((p) => [p, percentiles(phaseSamples[p])])) as Record<PhaseName, Latency>;
@@ -403,8 +432,8 @@ export async function run(args: string[]): Promise<KubeletBench | { skipped: str
       PHASES.map((p) => [p, String(phaseLat[p].count), fmtMs(phaseLat[p].p50), fmtMs(phaseLat[p].p90), fmtMs(phaseLat[p].p99), fmtMs(phaseLat[p].max)]));
     printTable('CPU per pod start (seconds)', ['agent', "agent's reaped children", 'supervisors (sh + runc run)'],
       [[startCpuPerPod.agent.toFixed(3), startCpuPerPod.agentChildren.toFixed(3), startCpuPerPod.supervisors.toFixed(3)]]);
-    printTable('agent overhead (its own process; supervisors apart)', ['pods', 'agent RSS', 'agent CPU', 'supervisors', 'supervisors PSS'],
-      [idle, loaded].map((o) => [String(o.pods), fmtMiB(o.rssMiB * 2 ** 20), `${(o.cpu * 100).toFixed(1)}%`, String(o.supervisors), fmtMiB(o.supervisorsPssMiB * 2 ** 20)]));
+    printTable('agent overhead (its own process; supervisors apart)', ['pods', 'agent RSS', 'launch broker RSS', 'agent CPU', 'supervisors', 'supervisors PSS'],
+      [idle, loaded].map((o) => [String(o.pods), fmtMiB(o.rssMiB * 2 ** 20), fmtMiB(o.brokerRssMiB * 2 ** 20), `${(o.cpu * 100).toFixed(1)}%`, String(o.supervisors), fmtMiB(o.supervisorsPssMiB * 2 ** 20)]));
     printTable('per running pod', ['agent RSS', 'agent CPU', 'supervisor PSS'],
       [[`${perPod.rssKiB.toFixed(0)} KiB`, `${perPod.cpuMillicores.toFixed(2)} m`, `${perPod.supervisorPssKiB.toFixed(0)} KiB`]]);
     return result;

@@ -192,6 +192,9 @@ process.on('message', (m) => (m.op === 'spawn' ? detached(m) : run(m)));
 process.on('disconnect', () => process.exit(0));
 `;
 
+/** The broker's argument (in its command line only): how ps, and bench/kubelet, tell it apart. */
+export const BROKER_MARK = 'skiff-launch-broker';
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
@@ -270,7 +273,7 @@ export class BrokerLauncher implements Launcher {
     let child: ChildProcess;
     try {
       // A small heap: the broker holds nothing but in-flight output.
-      child = spawn(this.opts.nodePath ?? process.execPath, ['--max-old-space-size=32', '-e', BROKER_SCRIPT], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+      child = spawn(this.opts.nodePath ?? process.execPath, ['--max-old-space-size=32', '-e', BROKER_SCRIPT, BROKER_MARK], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
     } catch {
       this.deaths.push(t);
       return undefined;
