@@ -16,11 +16,10 @@
  * server (load-worker.ts), so the client side's TLS and JSON work is not charged to the server's event loop. The
  * figure that matters is the median over rounds of secure/plain creates/s; the load average is read before and after.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { openStore } from '../../src/control/storage/index.js';
 import type { Store } from '../../src/control/storage/store.js';
@@ -62,8 +61,8 @@ export interface RoundFigures {
   createP99Ms: Record<Config, number>;
   /** CPU time of this process (server and load thread) per create, µs. */
   createCpuUs: Record<Config, number>;
-  /** The server thread's event loop busy time per create, µs. */
-  createLoopUs: Record<Config, number>;
+  /** CPU time of the servers' thread per create, µs (Linux; NaN elsewhere). */
+  createServerCpuUs: Record<Config, number>;
   watchEventMs: Record<Config, Latency>;
   /** secure/plain creates/s this round. */
   ratio: number;
@@ -75,7 +74,7 @@ export interface SecurityFigures {
   rounds: RoundFigures[];
   medianCreatePerSec: Record<Config, number>;
   medianCreateCpuUs: Record<Config, number>;
-  medianCreateLoopUs: Record<Config, number>;
+  medianCreateServerCpuUs: Record<Config, number>;
   /** Median over rounds of each round's secure/plain creates/s. */
   medianRatio: number;
   /** 1 - medianRatio: what security costs of create throughput. */
@@ -205,18 +204,34 @@ async function stop(r: Running): Promise<void> {
 }
 
 /**
- * Creates for `seconds` from the load thread; also CPU time per create (this process, server and load thread) and
- * the server's event loop busy time per create (its thread only), figures the other tenants of a busy machine
- * disturb less than throughput.
+ * CPU time of this process's main thread (the API servers'; the load runs on workers) in µs, from Linux's
+ * /proc/self/task/<tid>/stat (utime + stime, in USER_HZ = 100 ticks a second); undefined elsewhere.
  */
-async function creates(r: Running, prefix: string, seconds: number): Promise<Throughput & { cpuUsPerOp: number; loopUsPerOp: number }> {
+export function serverThreadCpuUs(stat?: string): number | undefined {
+  try {
+    const text = stat ?? readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is the 3rd field, utime the 14th, stime the 15th.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    return Number.isFinite(ticks) ? ticks * 10_000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates for `seconds` from the load thread; also CPU time per create of the server's thread alone and of the
+ * whole process (server and load thread), figures the other tenants of a busy machine disturb less than throughput.
+ */
+async function creates(r: Running, prefix: string, seconds: number): Promise<Throughput & { cpuUsPerOp: number; serverCpuUsPerOp: number }> {
   const cpu0 = process.cpuUsage();
-  const elu0 = performance.eventLoopUtilization();
+  const thread0 = serverThreadCpuUs();
   const t = (await r.load.run({ op: 'creates', prefix, seconds })).creates!;
   const cpu = process.cpuUsage(cpu0);
-  const elu = performance.eventLoopUtilization(elu0);
+  const thread1 = serverThreadCpuUs();
   const ops = Math.max(1, t.ops);
-  return { ...t, cpuUsPerOp: (cpu.user + cpu.system) / ops, loopUsPerOp: (elu.active * 1000) / ops };
+  const serverCpuUsPerOp = thread0 !== undefined && thread1 !== undefined ? (thread1 - thread0) / ops : NaN;
+  return { ...t, cpuUsPerOp: (cpu.user + cpu.system) / ops, serverCpuUsPerOp };
 }
 
 async function watchFanOut(r: Running, prefix: string, watchers: number, events: number): Promise<Latency> {
@@ -261,14 +276,14 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
     const rounds: RoundFigures[] = [];
     for (let round = 0; round < o.rounds; round++) {
       const order = roundOrder(round);
-      const f = { createPerSec: {}, createP50Ms: {}, createP99Ms: {}, createCpuUs: {}, createLoopUs: {}, watchEventMs: {} } as Omit<RoundFigures, 'round' | 'order' | 'ratio'>;
+      const f = { createPerSec: {}, createP50Ms: {}, createP99Ms: {}, createCpuUs: {}, createServerCpuUs: {}, watchEventMs: {} } as Omit<RoundFigures, 'round' | 'order' | 'ratio'>;
       for (const c of order) {
         const t = await profiled(session, join(o.profileDir ?? '', `${c}-round${round + 1}.cpuprofile`), () => creates(running[c], `r${round}`, o.seconds));
         f.createPerSec[c] = t.opsPerSec;
         f.createP50Ms[c] = t.latency.p50;
         f.createP99Ms[c] = t.latency.p99;
         f.createCpuUs[c] = t.cpuUsPerOp;
-        f.createLoopUs[c] = t.loopUsPerOp;
+        f.createServerCpuUs[c] = t.serverCpuUsPerOp;
       }
       for (const c of order) f.watchEventMs[c] = o.watchers > 0 ? await watchFanOut(running[c], `w${round}`, o.watchers, o.events) : percentiles([]);
       rounds.push({ round: round + 1, order, ...f, ratio: f.createPerSec.secure / f.createPerSec.plain });
@@ -282,7 +297,7 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
       rounds,
       medianCreatePerSec: byConfig((r, c) => r.createPerSec[c]),
       medianCreateCpuUs: byConfig((r, c) => r.createCpuUs[c]),
-      medianCreateLoopUs: byConfig((r, c) => r.createLoopUs[c]),
+      medianCreateServerCpuUs: byConfig((r, c) => r.createServerCpuUs[c]),
       medianRatio,
       overhead: 1 - medianRatio,
       medianWatchP50Ms: byConfig((r, c) => r.watchEventMs[c].p50),

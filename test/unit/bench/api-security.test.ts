@@ -1,0 +1,26 @@
+/** bench/api's security comparison: its pure pieces (round order, medians, the server thread's CPU time). */
+import { describe, expect, it } from 'vitest';
+import { median, roundOrder, serverThreadCpuUs } from '../../../bench/api/security.js';
+
+describe('bench/api security comparison', () => {
+  it('alternates which side runs first, round by round', () => {
+    expect([0, 1, 2, 3].map(roundOrder)).toEqual([['plain', 'secure'], ['secure', 'plain'], ['plain', 'secure'], ['secure', 'plain']]);
+  });
+
+  it('takes the middle of odd counts and the mean of the middle two of even ones', () => {
+    expect(median([0.9, 0.7, 0.8])).toBe(0.8);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('reads utime + stime (ticks of 10 ms) from a task stat line whose command holds spaces and parentheses', () => {
+    const stat = '4242 (node (main) x) S 1 4242 4242 0 -1 4194560 5000 0 0 0 123 45 0 0 20 0 11 0 100 0 0';
+    expect(serverThreadCpuUs(stat)).toBe((123 + 45) * 10_000);
+    expect(serverThreadCpuUs('garbage')).toBeUndefined();
+  });
+
+  it('reads this thread on Linux', () => {
+    if (process.platform !== 'linux') return;
+    expect(serverThreadCpuUs()).toBeGreaterThan(0);
+  });
+});
