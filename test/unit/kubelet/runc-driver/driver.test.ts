@@ -482,7 +482,7 @@ describe('RuncPodDriver: termination', () => {
     expect(h.sync(d).remove).toBe(false);
     await h.advance(300);
     expect(h.log.slice(2, 3)).toEqual(['kill app SIGKILL']);
-    await h.settle();
+    await h.until(() => h.sync(d).remove === true);
     const r = h.sync(d);
     expect(r.remove).toBe(true);
     expect(cstat(r.status ?? (await h.status(d))).state.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
@@ -508,6 +508,7 @@ describe('RuncPodDriver: termination', () => {
     await h.advance(300);
     expect(h.log).toContain('kill app SIGKILL');
     expect(h.log).toContain(`tearDown ${pod.metadata!.uid}`);
+    await h.until(() => h.driver.worker(pod.metadata!.uid!) === undefined);
     expect(h.driver.worker(pod.metadata!.uid!)).toBeUndefined();
   });
 

@@ -318,6 +318,14 @@ export class Harness {
     for (let i = 0; i < 25; i++) await new Promise((r) => setImmediate(r));
   }
 
+  /** Settles until `done` holds, also letting real file I/O finish (the pod dir's removal is asynchronous). */
+  async until(done: () => boolean, tries = 250): Promise<void> {
+    for (let i = 0; i < tries && !done(); i++) {
+      await this.settle();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
   /** Moves the fake clock in small steps, letting the workers run between them. */
   async advance(ms: number, stepMs = 100): Promise<void> {
     for (let t = 0; t < ms; t += stepMs) {
