@@ -23,7 +23,7 @@ import {
 } from './events.js';
 import { SchedulingQueue, schedulingInputsChanged, type QueuedPodInfo } from './queue.js';
 import type { VolumeBinder, VolumeReservation } from './volume-binder.js';
-import { podHasClaims, type NodeVolumeResult } from './volume-binding.js';
+import { podClaimRefs, podHasClaims, type NodeVolumeResult } from './volume-binding.js';
 import { runsBeforeVolumeBinding, type VolumeClusterEvent } from './cluster-events.js';
 
 export interface SchedulerOptions {
@@ -177,7 +177,17 @@ export class Scheduler {
   };
 
   /** A PVC, PV or StorageClass changed: pods VolumeBinding rejected may fit now (and PreBind may be done). */
-  storageEvent(event: VolumeClusterEvent): void {
+  storageEvent(event: VolumeClusterEvent, obj: KubeObject, old?: KubeObject): void {
+    if (event === 'PersistentVolumeClaimAdd' || event === 'PersistentVolumeClaimUpdate') {
+      // Upstream's queueing hint: only pods in the claim's namespace that use the claim.
+      const ns = obj.metadata?.namespace;
+      const name = obj.metadata?.name;
+      this.queue.moveAllToActiveOrBackoff(event, (info) =>
+        (info.pod.metadata?.namespace ?? 'default') === ns && podClaimRefs(info.pod).some((r) => r.name === name));
+      return;
+    }
+    // A class update helps only through allowedTopologies (the binding mode cannot change).
+    if (event === 'StorageClassUpdate' && old && JSON.stringify((old as { allowedTopologies?: unknown }).allowedTopologies ?? null) === JSON.stringify((obj as { allowedTopologies?: unknown }).allowedTopologies ?? null)) return;
     this.queue.moveAllToActiveOrBackoff(event);
   }
 

@@ -124,8 +124,8 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   factory.forResource(Nodes).addEventHandler(scheduler.nodeHandler);
   factory.forResource(Pods).addEventHandler(scheduler.podHandler);
   const storage = (add: VolumeClusterEvent, update: VolumeClusterEvent) => ({
-    onAdd: (_o: KubeObject, initial?: boolean) => { if (!initial) scheduler.storageEvent(add); },
-    onUpdate: () => scheduler.storageEvent(update),
+    onAdd: (o: KubeObject, initial?: boolean) => { if (!initial) scheduler.storageEvent(add, o); },
+    onUpdate: (old: KubeObject, o: KubeObject) => scheduler.storageEvent(update, o, old),
   });
   claims.addEventHandler(storage('PersistentVolumeClaimAdd', 'PersistentVolumeClaimUpdate'));
   pvs.addEventHandler(storage('PersistentVolumeAdd', 'PersistentVolumeUpdate'));

@@ -177,6 +177,26 @@ describe.each([
     expect(api.volumeWrites.map((v) => v.spec?.claimRef?.name)).toEqual(['one', 'one']);
   });
 
+  test('a pod refused for a missing claim is moved by its own claim appearing, not by other claims, unchanged classes or pod events', async () => {
+    const { s, api } = await setup(core);
+    s.podHandler.onAdd!(pod('p1', 'later'), false);
+    cycle(s);
+    await s.idle();
+    expect((api.events[0] as { message?: string }).message).toBe(
+      '0/2 nodes are available: persistentvolumeclaim "later" not found. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
+    );
+    expect(s.queue.where('ns/p1')).toBe('unschedulable');
+    s.storageEvent('PersistentVolumeClaimAdd', claim('unrelated'));
+    s.storageEvent('PersistentVolumeClaimAdd', { ...claim('later'), metadata: { ...claim('later').metadata, namespace: 'elsewhere' } });
+    const cls = { metadata: { name: 'local' }, provisioner: 'x' };
+    s.storageEvent('StorageClassUpdate', cls, { ...cls });
+    // Events VolumeBinding does not register for leave it parked too.
+    s.podHandler.onAdd!({ ...pod('bound-elsewhere'), spec: { ...pod('bound-elsewhere').spec, nodeName: 'a' } }, false);
+    expect(s.queue.where('ns/p1')).toBe('unschedulable');
+    s.storageEvent('PersistentVolumeClaimAdd', claim('later'));
+    expect(s.queue.where('ns/p1')).not.toBe('unschedulable');
+  });
+
   test('pods without claims are bound at once, VolumeBinding untouched', async () => {
     const { s, api } = await setup(core);
     s.podHandler.onAdd!(pod('plain'), false);
