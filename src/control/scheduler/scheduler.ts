@@ -23,7 +23,7 @@ import {
 } from './events.js';
 import { SchedulingQueue, schedulingInputsChanged, type QueuedPodInfo } from './queue.js';
 import type { VolumeBinder, VolumeReservation } from './volume-binder.js';
-import { podClaimRefs, podHasClaims, type NodeVolumeResult } from './volume-binding.js';
+import { podClaimRefs, podHasClaims, type NodeVolumeResults } from './volume-binding.js';
 import { runsBeforeVolumeBinding, type VolumeClusterEvent } from './cluster-events.js';
 
 export interface SchedulerOptions {
@@ -76,7 +76,7 @@ class PreBindError extends Error {}
 
 /** One cycle's VolumeBinding state: the per-node results, the decision, and failure reasons when none fits. */
 interface VolumeCycle {
-  results: Map<string, NodeVolumeResult>;
+  results: NodeVolumeResults;
   result: ScheduleResult;
   failure?: { reasons: FailureReason[]; preFilterMsg: string };
 }
@@ -352,7 +352,7 @@ export class Scheduler {
    * node that also passes VolumeBinding wins, ties at random; filters stay exact, while scores are normalised
    * over the nodes the core found feasible (upstream normalises after VolumeBinding too: a rare difference).
    */
-  private scheduleWithVolumes(pod: KubeObject, hints: ScheduleHints | undefined, results: Map<string, NodeVolumeResult>): VolumeCycle {
+  private scheduleWithVolumes(pod: KubeObject, hints: ScheduleHints | undefined, results: NodeVolumeResults): VolumeCycle {
     let narrowed = false;
     for (const r of results.values()) {
       if (r.ok === 'error') throw new Error(`running "VolumeBinding" filter plugin: ${r.message}`);
@@ -385,7 +385,7 @@ export class Scheduler {
    * Per-node reasons with VolumeBinding in upstream's filter order: a node the core rejected in a plugin that runs
    * before VolumeBinding keeps that reason; otherwise a node VolumeBinding rejects carries its reasons.
    */
-  private volumeFailureReasons(pod: KubeObject, explained: readonly NodeExplain[], results: Map<string, NodeVolumeResult>): FailureReason[] {
+  private volumeFailureReasons(pod: KubeObject, explained: readonly NodeExplain[], results: NodeVolumeResults): FailureReason[] {
     const pre = nodeAffinityPreFilter(pod);
     if (pre.kind === 'conflict') return [{ reason: REASON.affinityTermsConflict, count: this.cache.nodeCount() }];
     const counts = new Map<string, number>();

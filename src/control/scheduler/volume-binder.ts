@@ -16,8 +16,8 @@ import type { RestClient } from '../../client/rest.js';
 import { PersistentVolumeClaims, PersistentVolumes } from '../../client/resources.js';
 import { volumeClass } from '../controllers/persistentvolume/types.js';
 import {
-  checkBindings, claimWithSelectedNode, findPodVolumes, preFilterVolumes, volumePreBoundTo,
-  type NodeLike, type NodeVolumeResult, type PersistentVolume, type PersistentVolumeClaim, type PodVolumeClaims,
+  checkBindings, claimWithSelectedNode, findPodVolumes, nodeIndependentResult, preFilterVolumes, volumePreBoundTo,
+  type NodeLike, type NodeVolumeResult, type NodeVolumeResults, type PersistentVolume, type PersistentVolumeClaim, type PodVolumeClaims,
   type PodVolumePlan, type StorageClass, type VolumeListers, type VolumePreFilter,
 } from './volume-binding.js';
 
@@ -125,8 +125,10 @@ export class VolumeBinder {
     return preFilterVolumes(pod, this.assumed);
   }
 
-  /** Filter over every node the scheduler knows, by name. */
-  filterNodes(claims: PodVolumeClaims): Map<string, NodeVolumeResult> {
+  /** Filter over every node the scheduler knows, by name (one shared result when no node can differ). */
+  filterNodes(claims: PodVolumeClaims): NodeVolumeResults {
+    const same = nodeIndependentResult(claims, this.assumed);
+    if (same) return { get: () => same, values: () => [same] };
     const out = new Map<string, NodeVolumeResult>();
     for (const n of this.o.nodes.list()) out.set(n.name, findPodVolumes(claims, n, this.assumed));
     return out;

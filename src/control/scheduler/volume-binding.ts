@@ -294,6 +294,35 @@ function planUnbound(delayed: PersistentVolumeClaim[], node: NodeLike, l: Volume
   return { ok: true, plan };
 }
 
+/** Per-node results of one cycle, by node name (a Map, or one result every node shares). */
+export interface NodeVolumeResults {
+  get(node: string): NodeVolumeResult | undefined;
+  values(): Iterable<NodeVolumeResult>;
+}
+
+/**
+ * The result every node gets when nothing in the claims depends on the node (the common first placement of a
+ * dynamically provisioned claim: no volume of its class to pick, a provisioner without allowedTopologies, and
+ * bound volumes without nodeAffinity), so the cycle skips the per-node pass; undefined otherwise.
+ */
+export function nodeIndependentResult(claims: PodVolumeClaims, l: VolumeListers): NodeVolumeResult | undefined {
+  for (const c of claims.bound) {
+    const pv = l.volume(c.spec?.volumeName ?? '');
+    if (!pv || pv.spec?.nodeAffinity?.required) return undefined;
+  }
+  for (const c of claims.delayed) {
+    if (c.metadata?.annotations?.[ANN_SELECTED_NODE] !== undefined) return undefined;
+    const cls = claimClass(c);
+    // Any volume the claim could take makes the answer depend on where that volume is.
+    if (l.volumesOfClass(cls).some((pv) => !pv.spec?.claimRef || isVolumeBoundToClaim(pv, c))) return undefined;
+    const sc = l.storageClass(cls);
+    const provisioner = sc?.provisioner ?? '';
+    if (!sc || provisioner === '' || provisioner === NOT_SUPPORTED_PROVISIONER) return undefined;
+    if ((sc as { allowedTopologies?: StorageClassTopology[] }).allowedTopologies?.length) return undefined;
+  }
+  return { ok: true, plan: { staticBindings: [], provisions: [...claims.delayed] } };
+}
+
 // ---------------------------------------------------------------------------------------- reserve / prebind
 
 /** GetBindVolumeToClaim: the volume with claimRef naming the claim (uid included) and bound-by-controller. */

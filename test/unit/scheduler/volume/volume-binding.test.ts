@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  checkBindings, findPodVolumes, isVolumeBindingReason, preFilterVolumes, VOLUME_REASON,
+  checkBindings, findPodVolumes, isVolumeBindingReason, nodeIndependentResult, preFilterVolumes, VOLUME_REASON,
   type NodeLike, type PersistentVolume, type PersistentVolumeClaim, type PodVolumeClaims, type StorageClass, type VolumeListers,
 } from '../../../../src/control/scheduler/volume-binding.js';
 import { failedSchedulingMessage } from '../../../../src/control/scheduler/events.js';
@@ -152,6 +152,27 @@ describe('VolumeBinding Filter', () => {
       [wffc('local', 'kubernetes.io/no-provisioner')],
     );
     expect(findPodVolumes(claimsOf(pod(['bound', 'free']), l), A, l)).toEqual({ ok: false, reasons: [VOLUME_REASON.nodeConflict, VOLUME_REASON.bindConflict] });
+  });
+});
+
+describe('VolumeBinding node-independent shortcut', () => {
+  it('gives every node the per-node answer when nothing depends on the node, and declines otherwise', () => {
+    const lp = wffc('local-path', 'skiff.dev/local-path');
+    const free = listers([claim('data', 'local-path')], [], [lp]);
+    const claims = claimsOf(pod(['data']), free);
+    const same = nodeIndependentResult(claims, free);
+    expect(same).toEqual(findPodVolumes(claims, A, free));
+    expect(same).toEqual(findPodVolumes(claims, B, free));
+    // A volume of the class that someone else holds changes nothing.
+    const held = listers([claim('data', 'local-path')], [localPV('x', 'b', 'local-path', { claimRef: { namespace: 'ns', name: 'other', uid: 'u' } })], [lp]);
+    expect(nodeIndependentResult(claimsOf(pod(['data']), held), held)).toEqual(same);
+    for (const l of [
+      listers([claim('data', 'local-path')], [localPV('x', 'b', 'local-path')], [lp]),
+      listers([claim('data', 'local-path')], [], [wffc('local-path', 'skiff.dev/local-path', [{ matchLabelExpressions: [{ key: 'zone', values: ['z1'] }] }])]),
+      listers([claim('data', 'local-path', { ann: { 'volume.kubernetes.io/selected-node': 'a' } })], [], [lp]),
+      listers([claim('data', 'local', { volumeName: 'pv-b', bound: true })], [localPV('pv-b', 'b', 'local', { phase: 'Bound' })], [lp]),
+      listers([claim('data', 'local')], [], [wffc('local', 'kubernetes.io/no-provisioner')]),
+    ]) expect(nodeIndependentResult(claimsOf(pod(['data']), l), l)).toBeUndefined();
   });
 });
 
