@@ -20,6 +20,8 @@ import { nodeLike, RestVolumeApi, VolumeBinder } from './volume-binder.js';
 import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from './volume-binding.js';
 
 const BY_NAMESPACE = 'namespace';
+const BY_HOSTNAME = 'hostname';
+const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
 export type CoreKind = 'wasm' | 'reference';
 
@@ -95,6 +97,7 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   };
   // VolumeBinding's inputs (upstream's PVC, PV and StorageClass informers) and the nodes' labels.
   const nodes = factory.forResource(Nodes);
+  nodes.indexer.ensureIndexer(BY_HOSTNAME, (n) => { const h = n.metadata?.labels?.[HOSTNAME_LABEL]; return h === undefined ? [] : [h]; });
   const claims = factory.forResource<PersistentVolumeClaim>(PersistentVolumeClaims);
   const pvs = factory.forResource<PersistentVolume>(PersistentVolumes);
   const classes = factory.forResource<StorageClass>(StorageClasses);
@@ -103,6 +106,8 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
     nodes: {
       get: (name) => { const n = nodes.lister.get(undefined, name); return n ? nodeLike(n) : undefined; },
       list: () => nodes.lister.list().map(nodeLike),
+      withHostname: (h) => nodes.indexer.byIndex(BY_HOSTNAME, h).map(nodeLike),
+      count: () => nodes.indexer.list().length,
     },
     api: new RestVolumeApi(client),
     clock,

@@ -16,7 +16,7 @@ import type { RestClient } from '../../client/rest.js';
 import { PersistentVolumeClaims, PersistentVolumes } from '../../client/resources.js';
 import { volumeClass } from '../controllers/persistentvolume/types.js';
 import {
-  checkBindings, claimWithSelectedNode, findPodVolumes, nodeIndependentResult, preFilterVolumes, volumePreBoundTo,
+  checkBindings, claimWithSelectedNode, findPodVolumes, hostnameCandidates, nodeIndependentResult, preFilterVolumes, VOLUME_REASON, volumePreBoundTo,
   type NodeLike, type NodeVolumeResult, type NodeVolumeResults, type PersistentVolume, type PersistentVolumeClaim, type PodVolumeClaims,
   type PodVolumePlan, type StorageClass, type VolumeListers, type VolumePreFilter,
 } from './volume-binding.js';
@@ -58,7 +58,13 @@ export interface VolumeBinderOptions {
   volumes: SharedInformer<PersistentVolume>;
   classes: SharedInformer<StorageClass>;
   /** The scheduler's nodes (name and labels). */
-  nodes: { get(name: string): NodeLike | undefined; list(): Iterable<NodeLike> };
+  nodes: {
+    get(name: string): NodeLike | undefined;
+    list(): Iterable<NodeLike>;
+    /** Nodes by their kubernetes.io/hostname label, and how many nodes there are (optional: a full pass otherwise). */
+    withHostname?(hostname: string): Iterable<NodeLike>;
+    count?(): number;
+  };
   api: VolumeApi;
   clock?: Clock;
   /** How long PreBind waits for the PV controller; default 600 s as upstream. */
@@ -129,9 +135,32 @@ export class VolumeBinder {
   filterNodes(claims: PodVolumeClaims): NodeVolumeResults {
     const same = nodeIndependentResult(claims, this.assumed);
     if (same) return { get: () => same, values: () => [same] };
+    const hosts = this.o.nodes.withHostname && this.o.nodes.count ? hostnameCandidates(claims, this.assumed) : undefined;
+    if (hosts) return this.candidateResults(claims, hosts);
     const out = new Map<string, NodeVolumeResult>();
     for (const n of this.o.nodes.list()) out.set(n.name, findPodVolumes(claims, n, this.assumed));
     return out;
+  }
+
+  /**
+   * Results when bound volumes pin the pod to a few hostnames: those nodes are checked now, every other node
+   * fails (a volume node affinity conflict at least) and is checked only if asked (the failure message).
+   */
+  private candidateResults(claims: PodVolumeClaims, hosts: Set<string>): NodeVolumeResults {
+    const checked = new Map<string, NodeVolumeResult>();
+    for (const h of hosts) for (const n of this.o.nodes.withHostname!(h)) checked.set(n.name, findPodVolumes(claims, n, this.assumed));
+    const others = this.o.nodes.count!() - checked.size;
+    const get = (name: string): NodeVolumeResult | undefined => {
+      let r = checked.get(name);
+      if (r) return r;
+      const n = this.o.nodes.get(name);
+      if (!n) return undefined;
+      r = findPodVolumes(claims, n, this.assumed);
+      checked.set(name, r);
+      return r;
+    };
+    const conflict: NodeVolumeResult = { ok: false, reasons: [VOLUME_REASON.nodeConflict] };
+    return { get, values: () => (others > 0 ? [...checked.values(), conflict] : [...checked.values()]) };
   }
 
   /**

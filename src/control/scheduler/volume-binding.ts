@@ -12,7 +12,7 @@
  */
 import { labelSelectorMatches } from '../controllers/shared/selector.js';
 import {
-  ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, claimClass, isVolumeBoundToClaim, volumeClass,
+  ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, claimClass, HOSTNAME_LABEL, isVolumeBoundToClaim, volumeClass,
   type PersistentVolume, type PersistentVolumeClaim, type StorageClass,
 } from '../controllers/persistentvolume/types.js';
 import type { KubeObject } from '../api/resource.js';
@@ -321,6 +321,27 @@ export function nodeIndependentResult(claims: PodVolumeClaims, l: VolumeListers)
     if ((sc as { allowedTopologies?: StorageClassTopology[] }).allowedTopologies?.length) return undefined;
   }
   return { ok: true, plan: { staticBindings: [], provisions: [...claims.delayed] } };
+}
+
+/**
+ * When the bound claims' volumes name their nodes by hostname (every term of every volume with nodeAffinity
+ * requires `kubernetes.io/hostname In [...]`, as local and local-path volumes do), the hostnames a node must have
+ * to pass; any other node fails with a volume node affinity conflict. undefined when no such bound is known.
+ */
+export function hostnameCandidates(claims: PodVolumeClaims, l: VolumeListers): Set<string> | undefined {
+  let out: Set<string> | undefined;
+  for (const c of claims.bound) {
+    const terms = l.volume(c.spec?.volumeName ?? '')?.spec?.nodeAffinity?.required?.nodeSelectorTerms;
+    if (!terms) continue;
+    const names = new Set<string>();
+    for (const t of terms) {
+      const req = (t.matchExpressions ?? []).find((e) => e.key === HOSTNAME_LABEL && e.operator === 'In');
+      if (!req) return undefined;
+      for (const v of req.values ?? []) names.add(v);
+    }
+    out = out ? new Set([...out].filter((n) => names.has(n))) : names;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------- reserve / prebind

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  checkBindings, findPodVolumes, isVolumeBindingReason, nodeIndependentResult, preFilterVolumes, VOLUME_REASON,
+  checkBindings, findPodVolumes, hostnameCandidates, isVolumeBindingReason, nodeIndependentResult, preFilterVolumes, VOLUME_REASON,
   type NodeLike, type PersistentVolume, type PersistentVolumeClaim, type PodVolumeClaims, type StorageClass, type VolumeListers,
 } from '../../../../src/control/scheduler/volume-binding.js';
 import { failedSchedulingMessage } from '../../../../src/control/scheduler/events.js';
@@ -173,6 +173,21 @@ describe('VolumeBinding node-independent shortcut', () => {
       listers([claim('data', 'local', { volumeName: 'pv-b', bound: true })], [localPV('pv-b', 'b', 'local', { phase: 'Bound' })], [lp]),
       listers([claim('data', 'local')], [], [wffc('local', 'kubernetes.io/no-provisioner')]),
     ]) expect(nodeIndependentResult(claimsOf(pod(['data']), l), l)).toBeUndefined();
+  });
+});
+
+describe('VolumeBinding hostname candidates', () => {
+  it('are the hostnames every bound volume allows; none known when a term has no hostname requirement', () => {
+    const two = { ...localPV('pv-ab', 'a', 'local', { phase: 'Bound' }) };
+    two.spec!.nodeAffinity = { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['a', 'b'] }] }] } };
+    const l = listers(
+      [claim('x', 'local', { volumeName: 'pv-ab', bound: true }), claim('y', 'local', { volumeName: 'pv-b', bound: true }), claim('z', 'local', { volumeName: 'pv-zone', bound: true })],
+      [two, localPV('pv-b', 'b', 'local', { phase: 'Bound' }), { ...localPV('pv-zone', 'b', 'local'), spec: { ...localPV('pv-zone', 'b', 'local').spec, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1'] }] }] } } } }],
+      [],
+    );
+    expect(hostnameCandidates(claimsOf(pod(['x']), l), l)).toEqual(new Set(['a', 'b']));
+    expect(hostnameCandidates(claimsOf(pod(['x', 'y']), l), l)).toEqual(new Set(['b']));
+    expect(hostnameCandidates(claimsOf(pod(['x', 'z']), l), l)).toBeUndefined();
   });
 });
 

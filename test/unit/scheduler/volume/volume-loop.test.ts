@@ -85,7 +85,7 @@ class FakeApis implements SchedulerApi, VolumeApi {
 }
 
 const CONFIG = { percentageOfNodesToScore: 100, scoringStrategy: 'LeastAllocated', seed: 7 } as const;
-async function setup(makeCore: () => Promise<SchedulerCore>) {
+async function setup(makeCore: () => Promise<SchedulerCore>, indexedNodes = false) {
   const clock = new FakeClock(1_000_000);
   const claims = new FakeInformer<PersistentVolumeClaim>();
   const pvs = new FakeInformer<PersistentVolume>();
@@ -96,7 +96,12 @@ async function setup(makeCore: () => Promise<SchedulerCore>) {
   const api = new FakeApis();
   const volumes = new VolumeBinder({
     claims: claims.as(), volumes: pvs.as(), classes: classes.as(), api, clock, bindTimeoutMs: 5_000, pollMs: 1_000,
-    nodes: { get: (n) => nodes.map(nodeLike).find((x) => x.name === n), list: () => nodes.map(nodeLike) },
+    nodes: {
+      get: (n) => nodes.map(nodeLike).find((x) => x.name === n),
+      list: () => nodes.map(nodeLike),
+      // The hostname index start.ts gives it: bound local volumes then check only their nodes.
+      ...(indexedNodes ? { withHostname: (h: string) => nodes.map(nodeLike).filter((x) => x.labels['kubernetes.io/hostname'] === h), count: () => nodes.length } : {}),
+    },
   });
   const s = new Scheduler({ core: await makeCore(), api, clock, volumes });
   for (const n of nodes) s.nodeHandler.onAdd!(n, true);
@@ -195,6 +200,21 @@ describe.each([
     expect(s.queue.where('ns/p1')).toBe('unschedulable');
     s.storageEvent('PersistentVolumeClaimAdd', claim('later'));
     expect(s.queue.where('ns/p1')).not.toBe('unschedulable');
+  });
+
+  test.each([false, true])('a pod with a claim bound to a volume on B goes to B; pinned to A it gets upstream\'s message (hostname index: %s)', async (indexed) => {
+    const { s, api, claims, pvs } = await setup(core, indexed);
+    pvs.set({ ...pvOnB, spec: { ...pvOnB.spec, claimRef: { namespace: 'ns', name: 'one', uid: 'uid-one' } }, status: { phase: 'Bound' } });
+    claims.set({ ...claim('one'), metadata: { ...claim('one').metadata, annotations: { 'pv.kubernetes.io/bind-completed': 'yes' } }, spec: { ...claim('one').spec, volumeName: 'pv-b' } });
+    s.podHandler.onAdd!(pod('free', 'one'), false);
+    s.podHandler.onAdd!({ ...pod('pinned', 'one'), spec: { ...pod('pinned', 'one').spec, nodeSelector: { 'kubernetes.io/hostname': 'a' } } }, false);
+    cycle(s);
+    await s.idle();
+    expect(api.binds).toEqual(['free->b']);
+    expect(api.volumeWrites).toEqual([]);
+    expect(api.events.filter((e) => e.reason === 'FailedScheduling').map((e) => (e as { message?: string }).message)).toEqual([
+      "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had volume node affinity conflict. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.",
+    ]);
   });
 
   test('pods without claims are bound at once, VolumeBinding untouched', async () => {
