@@ -119,9 +119,24 @@ const VALUE_OPTIONS = new Set(['-n', '--root', '--log', '--log-format', '--pid-f
 /** execve calls in an strace -f output file, by program and sub-command (`ip netns`, `runc state` …). */
 function execCounts(file: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  // Under strace -f, a call another process interrupts is split: `execve(...) <unfinished ...>`, later
+  // `<... execve resumed>) = R`. Only execs that succeeded count (a PATH lookup tries several directories).
+  const pending = new Map<string, string>();
+  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    const pid = /^(\d+)\s/.exec(raw)?.[1] ?? '';
+    let line = raw;
+    if (raw.includes('execve(') && raw.includes('<unfinished ...>')) {
+      pending.set(pid, raw);
+      continue;
+    }
+    const resumed = /<\.\.\. execve resumed>.*= (-?\d+)/.exec(raw);
+    if (resumed) {
+      line = pending.get(pid) ?? '';
+      pending.delete(pid);
+      if (resumed[1] !== '0') continue;
+    } else if (!/ = 0$/.test(raw.trim())) continue;
     const m = /execve\("([^"]+)", \[(.*?)\](?:\.\.\.)?, /.exec(line);
-    if (!m || / = -1 /.test(line)) continue;
+    if (!m) continue;
     const args = [...m[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]!).slice(1);
     let sub = '';
     for (let i = 0; i < args.length; i++) {
