@@ -407,6 +407,7 @@ export class RuncRuntime implements ContainerRuntime {
     const args = ['--root', this.root, 'exec', '--pid-file', pidFile];
     for (const e of opts.env ?? []) args.push('--env', e);
     args.push(id, ...argv);
+    if (!opts.stdin?.length) return this.execLaunched(id, args, pidFile, opts);
     const child = spawn(this.runc, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     // Each stream keeps at most maxOutputBytes (the kubelet's exec probe reads 10 KiB); the rest is drained.
     const cap = opts.maxOutputBytes ?? 16 << 20;
@@ -439,6 +440,27 @@ export class RuncRuntime implements ContainerRuntime {
     const stderr = Buffer.concat(err).toString();
     if (!started && !timedOut) throw new RuncError(runcMessage(stderr) || `runc exec in ${id} failed (exit ${code})`);
     return { exitCode: code, stdout: Buffer.concat(out).toString(), stderr, timedOut };
+  }
+
+  /**
+   * exec() without input (exec probes, hooks: the steady state's programs) through the launcher. On timeout the
+   * process inside the container is killed by its pid file, as killExec does, and runc then exits; the
+   * launcher's own limit, a little later, is the backstop for a runc that does not.
+   */
+  private async execLaunched(id: string, args: string[], pidFile: string, opts: { timeoutMs: number; maxOutputBytes?: number }): Promise<ExecResult> {
+    let timedOut = false;
+    let done = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void killByPidFile(pidFile, () => !done);
+    }, Math.max(1, opts.timeoutMs));
+    const r = await this.launcher.run([this.runc, ...args], { timeoutMs: Math.max(1, opts.timeoutMs) + 2000, maxOutputBytes: opts.maxOutputBytes ?? 16 << 20 });
+    done = true;
+    clearTimeout(timer);
+    const started = await exists(pidFile);
+    await rm(pidFile, { force: true });
+    if (!started && !timedOut) throw new RuncError(runcMessage(r.stderr) || `runc exec in ${id} failed (exit ${r.code})`);
+    return { exitCode: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: timedOut || r.timedOut };
   }
 
   /**
@@ -686,6 +708,18 @@ async function procStartTime(pid: number): Promise<number | undefined> {
     return Number.isFinite(v) ? v : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** SIGKILL to the process a runc exec started (its pid file may still be on its way) while `running()`. */
+async function killByPidFile(pidFile: string, running: () => boolean): Promise<void> {
+  for (let i = 0; i < 150 && running(); i++) {
+    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+    if (pid > 0) {
+      killQuietly(pid);
+      return;
+    }
+    await delay(20);
   }
 }
 
