@@ -19,6 +19,7 @@ import { ApiError, qualified } from '../status.js';
 import { selectorMatches } from '../validation/selectors.js';
 import { toCel } from './match-conditions.js';
 import { admissionReview } from './webhook-client.js';
+import type { EngineLike } from './webhooks.js';
 import { ruleMatches, webhookMatches, type WebhookRule } from './webhook-rules.js';
 import type { Admission, AdmissionAttributes } from './types.js';
 
@@ -214,18 +215,9 @@ function policyDenial(a: AdmissionAttributes, policy: string, binding: string, f
   });
 }
 
-/** The plugin's source from the API server's own watch caches. */
-export interface PolicyEngineLike {
-  readonly registry: {
-    lookup(group: string, version: string, plural: string): ResourceType | undefined;
-    byApiVersionKind(apiVersion: string, kind: string): ResourceType | undefined;
-  };
-  cache(r: ResourceType): {
-    waitFresh(timeoutMs?: number): Promise<boolean>;
-    list(): { object: KubeObject }[];
-    get(key: string): { object: KubeObject } | undefined;
-    readonly prefix: string;
-  };
+/** The plugin's source from the API server's own watch caches (the webhooks' view of the engine, plus kinds by name). */
+export interface PolicyEngineLike extends EngineLike {
+  readonly registry: EngineLike['registry'] & { byApiVersionKind(apiVersion: string, kind: string): ResourceType | undefined };
 }
 
 export function enginePolicySource(engine: PolicyEngineLike): PolicySource {
