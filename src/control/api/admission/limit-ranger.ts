@@ -9,7 +9,7 @@
 import type { KubeObject } from '../resource.js';
 import { forbidden } from '../status.js';
 import { compareQuantities, printQuantity, type ExactQuantity } from '../validation/quantity-canonical.js';
-import { cachedObjects, type CachingEngine } from './cached-objects.js';
+import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 import { podAggregate } from './quota-evaluators.js';
 import { parseResourceList, type ResourceList } from './quota-resources.js';
 import type { Admission, AdmissionAttributes } from './types.js';

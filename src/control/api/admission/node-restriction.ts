@@ -14,6 +14,7 @@ import { nodeIdentity } from '../authz/node-identity.js';
 import { MIRROR_POD_ANNOTATION, podConfigMapNames, podSecretNames } from '../authz/node-references.js';
 import type { Admission, AdmissionAttributes } from './types.js';
 import type { EngineLike } from './webhooks.js';
+import { cachedObjects } from '../watch/cached-objects.js';
 
 /** The objects the plugin reads (upstream's pod and node listers). */
 export interface NodeRestrictionSource {
@@ -232,12 +233,7 @@ export class NodeRestriction implements Admission {
 
 /** Pods and Nodes from the engine's watch caches (what upstream's plugin reads from its informers). */
 export function engineNodeRestrictionSource(engine: EngineLike): NodeRestrictionSource {
-  const one = async (plural: string, ns: string | undefined, name: string): Promise<KubeObject | undefined> => {
-    const r = engine.registry.lookup('', 'v1', plural);
-    if (!r) return undefined;
-    const c = engine.cache(r);
-    await c.waitFresh();
-    return c.get(`${c.prefix}${ns ? `${ns}/` : ''}${name}`)?.object;
-  };
-  return { pod: (ns, name) => one('pods', ns, name), node: (name) => one('nodes', undefined, name) };
+  const pods = cachedObjects(engine, '', 'v1', 'pods');
+  const nodes = cachedObjects(engine, '', 'v1', 'nodes');
+  return { pod: (ns, name) => pods.get(ns, name), node: (name) => nodes.get(undefined, name) };
 }

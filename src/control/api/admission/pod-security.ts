@@ -15,7 +15,7 @@ import {
   evaluatePod, forbiddenReasons, LATEST, levelVersionString, type CheckFailure, type LevelVersion,
 } from './pod-security-checks.js';
 import type { Admission, AdmissionAttributes } from './types.js';
-import { cachedObjects, type CachingEngine } from './cached-objects.js';
+import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 
 const LABEL_PREFIX = 'pod-security.kubernetes.io/';
 const MODES = ['enforce', 'audit', 'warn'] as const;

@@ -9,7 +9,7 @@
  */
 import type { KubeObject, ResourceType } from '../resource.js';
 import { ApiError, forbidden } from '../status.js';
-import { cachedObjects, type CachingEngine } from './cached-objects.js';
+import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 import { evaluatorFor, quotaMatches, type QuotaEvaluator } from './quota-evaluators.js';
 import {
   addLists, exceeding, mask, parseResourceList, prettyPrint, removeZeros, resourceListJson, subtractNonNegative, type ResourceList,

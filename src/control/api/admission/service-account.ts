@@ -12,6 +12,7 @@ import type { KubeObject } from '../resource.js';
 import { forbidden } from '../status.js';
 import type { Admission, AdmissionAttributes } from './types.js';
 import type { EngineLike } from './webhooks.js';
+import { cachedObjects } from '../watch/cached-objects.js';
 
 export const DEFAULT_SERVICE_ACCOUNT_NAME = 'default';
 export const DEFAULT_API_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -146,13 +147,6 @@ export class ServiceAccountAdmission implements Admission {
 
 /** ServiceAccounts from the engine's watch cache (what upstream's plugin reads from its informer). */
 export function engineServiceAccountSource(engine: EngineLike): ServiceAccountSource {
-  return {
-    async serviceAccount(namespace, name) {
-      const r = engine.registry.lookup('', 'v1', 'serviceaccounts');
-      if (!r) return undefined;
-      const c = engine.cache(r);
-      await c.waitFresh();
-      return c.get(`${c.prefix}${namespace}/${name}`)?.object;
-    },
-  };
+  const serviceAccounts = cachedObjects(engine, '', 'v1', 'serviceaccounts');
+  return { serviceAccount: (namespace, name) => serviceAccounts.get(namespace, name) };
 }

@@ -19,7 +19,7 @@ import { ApiError, qualified } from '../status.js';
 import { selectorMatches } from '../validation/selectors.js';
 import { toCel } from './match-conditions.js';
 import { admissionReview } from './webhook-client.js';
-import type { EngineLike } from './webhooks.js';
+import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 import { ruleMatches, webhookMatches, type WebhookRule } from './webhook-rules.js';
 import type { Admission, AdmissionAttributes } from './types.js';
 
@@ -216,11 +216,12 @@ function policyDenial(a: AdmissionAttributes, policy: string, binding: string, f
 }
 
 /** The plugin's source from the API server's own watch caches (the webhooks' view of the engine, plus kinds by name). */
-export interface PolicyEngineLike extends EngineLike {
-  readonly registry: EngineLike['registry'] & { byApiVersionKind(apiVersion: string, kind: string): ResourceType | undefined };
+export interface PolicyEngineLike extends CachingEngine {
+  readonly registry: CachingEngine['registry'] & { byApiVersionKind(apiVersion: string, kind: string): ResourceType | undefined };
 }
 
 export function enginePolicySource(engine: PolicyEngineLike): PolicySource {
+  const namespaces = cachedObjects(engine, '', 'v1', 'namespaces');
   const all = async (r: ResourceType | undefined): Promise<KubeObject[]> => {
     if (!r) return [];
     const c = engine.cache(r);
@@ -230,22 +231,15 @@ export function enginePolicySource(engine: PolicyEngineLike): PolicySource {
   return {
     policies: () => all(engine.registry.lookup(EXEMPT_GROUP, 'v1', 'validatingadmissionpolicies')),
     bindings: () => all(engine.registry.lookup(EXEMPT_GROUP, 'v1', 'validatingadmissionpolicybindings')),
-    async namespace(name) {
-      const r = engine.registry.lookup('', 'v1', 'namespaces');
-      if (!r) return undefined;
-      const c = engine.cache(r);
-      await c.waitFresh();
-      return c.get(`${c.prefix}${name}`)?.object;
-    },
+    namespace: (name) => namespaces.get(undefined, name),
     paramResource: (apiVersion, kind) => engine.registry.byApiVersionKind(apiVersion, kind),
     async params(r, namespace, name) {
-      const c = engine.cache(r);
-      await c.waitFresh();
+      const objects = cachedObjects(engine, r.group, r.version, r.plural);
       if (name !== undefined) {
-        const o = c.get(`${c.prefix}${namespace ? `${namespace}/` : ''}${name}`)?.object;
+        const o = await objects.get(namespace || undefined, name);
         return o ? [o] : [];
       }
-      return c.list().map((e) => e.object).filter((o) => !namespace || o.metadata?.namespace === namespace);
+      return namespace ? objects.list(namespace) : all(r);
     },
   };
 }

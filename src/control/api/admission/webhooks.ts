@@ -9,13 +9,14 @@
  * upstream's, so a broken webhook can always be removed.
  */
 import { applyJsonPatch } from '../patch/index.js';
-import type { KubeObject, ResourceType } from '../resource.js';
+import type { KubeObject } from '../resource.js';
 import { ApiError, internalError } from '../status.js';
 import { deepEqual } from '../validation/errors.js';
 import { conditionsMatch, type MatchCondition } from './match-conditions.js';
 import { admissionReview, callWebhook, type WebhookResponse, type WebhookTarget } from './webhook-client.js';
 import { webhookMatches, type WebhookSpec } from './webhook-rules.js';
 import type { Admission, AdmissionAttributes } from './types.js';
+import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 
 /** What the plugin reads: the configurations (in name order), namespaces' labels, a Service's endpoint. */
 export interface WebhookSource {
@@ -127,15 +128,7 @@ export class WebhookAdmission implements Admission {
 }
 
 /** The plugin's source from the API server's own watch caches (ObjectEngine's). */
-export interface EngineLike {
-  readonly registry: { lookup(group: string, version: string, plural: string): ResourceType | undefined };
-  cache(r: ResourceType): {
-    waitFresh(timeoutMs?: number): Promise<boolean>;
-    list(): { object: KubeObject }[];
-    get(key: string): { object: KubeObject } | undefined;
-    readonly prefix: string;
-  };
-}
+export type EngineLike = CachingEngine;
 
 export function engineWebhookSource(engine: EngineLike): WebhookSource {
   const objects = async (group: string, plural: string): Promise<KubeObject[]> => {
@@ -145,13 +138,7 @@ export function engineWebhookSource(engine: EngineLike): WebhookSource {
     await c.waitFresh();
     return c.list().map((e) => e.object);
   };
-  const one = async (plural: string, ns: string | undefined, name: string): Promise<KubeObject | undefined> => {
-    const r = engine.registry.lookup('', 'v1', plural);
-    if (!r) return undefined;
-    const c = engine.cache(r);
-    await c.waitFresh();
-    return c.get(`${c.prefix}${ns ? `${ns}/` : ''}${name}`)?.object;
-  };
+  const one = (plural: string, ns: string | undefined, name: string): Promise<KubeObject | undefined> => cachedObjects(engine, '', 'v1', plural).get(ns, name);
   return {
     configurations: (kind) => objects(EXEMPT_GROUP, `${kind}webhookconfigurations`),
     namespaceLabels: async (ns) => (await one('namespaces', undefined, ns))?.metadata?.labels ?? undefined,

@@ -16,6 +16,7 @@ import {
 import type { KubeObject, ResourceType } from '../resource.js';
 import type { ObjectEngine } from '../routes/objects.js';
 import { ApiError } from '../status.js';
+import { cachedObjects } from '../watch/cached-objects.js';
 import { AvailabilityController, type AvailableCondition } from './availability.js';
 import { resolveEndpoint, type ObjectLookup } from './endpoint.js';
 import { proxyRequest, type ProxyClientCertificate } from './proxy.js';
@@ -69,15 +70,7 @@ export class Aggregator {
       const r = apiservices();
       return r ? engine.cache(r) : undefined;
     }, () => engine.registry.resources);
-    this.objects = {
-      async get(plural, namespace, name) {
-        const r = engine.registry.lookup('', 'v1', plural);
-        if (!r) return undefined;
-        const c = engine.cache(r);
-        await c.waitFresh();
-        return c.get(`${c.prefix}${namespace}/${name}`)?.object;
-      },
-    };
+    this.objects = { get: (plural, namespace, name) => cachedObjects(engine, '', 'v1', plural).get(namespace, name) };
     this.availability = new AvailabilityController(this.remotes, this.objects, {
       current: async (name) => {
         const r = apiservices();

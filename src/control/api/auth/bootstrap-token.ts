@@ -10,6 +10,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { TokenAuthenticator, TokenResult } from './bearer.js';
 import type { UserInfo } from './user.js';
 import type { ObjectEngine } from '../routes/objects.js';
+import { cachedObjects } from '../watch/cached-objects.js';
 
 export const BOOTSTRAP_TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
 export const BOOTSTRAP_TOKEN_SECRET_PREFIX = 'bootstrap-token-';
@@ -117,11 +118,6 @@ export class BootstrapTokenAuthenticator implements TokenAuthenticator {
 
 /** A lookup over the engine's Secret watch cache (upstream reads a Secret lister too). */
 export function engineBootstrapSecretLookup(engine: Pick<ObjectEngine, 'registry' | 'cache'>): BootstrapSecretLookup {
-  return async (name) => {
-    const r = engine.registry.lookup('', 'v1', 'secrets');
-    if (!r) return undefined;
-    const c = engine.cache(r);
-    await c.waitFresh();
-    return c.get(`${c.prefix}${BOOTSTRAP_TOKEN_NAMESPACE}/${name}`)?.object as BootstrapTokenSecret | undefined;
-  };
+  const secrets = cachedObjects(engine, '', 'v1', 'secrets');
+  return async (name) => (await secrets.get(BOOTSTRAP_TOKEN_NAMESPACE, name)) as BootstrapTokenSecret | undefined;
 }

@@ -15,6 +15,7 @@ import { ServiceAccountTokenAuthenticator, type BoundResource, type ServiceAccou
 import { DISCOVERY_CACHE_CONTROL, JWKS_CONTENT_TYPE, JWKS_PATH, jwks, OPENID_CONFIGURATION_PATH, openIDConfiguration } from './oidc.js';
 import type { SigningKey } from './key.js';
 import type { VerificationKey } from './jwt.js';
+import { cachedObjects } from '../watch/cached-objects.js';
 
 export { loadOrCreateSigningKey, newSigningKey, signingKeyFrom, keyIdOf, type SigningKey } from './key.js';
 export { ServiceAccountTokenAuthenticator, type ServiceAccountObjects } from './authenticator.js';
@@ -53,11 +54,7 @@ export function resolveConfig(c: ServiceAccountTokenConfig): { issuers: string[]
 export function engineServiceAccountObjects(engine: EngineLike): ServiceAccountObjects {
   return {
     async get(resource: BoundResource, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
-      const r = engine.registry.lookup('', 'v1', resource);
-      if (!r || name === '') return undefined;
-      const c = engine.cache(r);
-      await c.waitFresh();
-      return c.get(`${c.prefix}${namespace ? `${namespace}/` : ''}${name}`)?.object;
+      return name === '' ? undefined : cachedObjects(engine, '', 'v1', resource).get(namespace, name);
     },
   };
 }

@@ -1,11 +1,11 @@
 /**
- * Stored objects as admission plugins read them: from the engine's watch caches (upstream's plugins read their
- * informers), waiting only until the cache has seen this server's own writes. One namespace's objects come from
- * a prefix scan of the cache, not a full list.
+ * Stored objects as the server's own readers (admission plugins, authenticators, the aggregator) read them: from
+ * the engine's watch caches (upstream's read their informers), waiting only until the cache has seen this server's
+ * own writes. One namespace's objects come from a prefix scan of the cache, not a full list.
  */
 import type { KubeObject, ResourceType } from '../resource.js';
 
-/** The part of the ObjectEngine the plugins need. */
+/** The part of the ObjectEngine its readers need. */
 export interface CachingEngine {
   readonly registry: { lookup(group: string, version: string, plural: string): ResourceType | undefined };
   cache(r: ResourceType): {
