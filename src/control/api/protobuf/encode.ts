@@ -5,63 +5,12 @@
  * not encodable: the caller answers in JSON instead, which every protobuf client also accepts, so nothing is lost.
  */
 import { messageOfKind, WIRE_TABLE, type TableField, type TableMessage } from './table.js';
+import { ProtoWriter } from './writer.js';
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
 
 /** Thrown when an object cannot be written in the wire format without losing something. */
 export class NotEncodable extends Error {}
-
-class Writer {
-  private readonly parts: Buffer[] = [];
-  private size = 0;
-
-  private push(b: Buffer): void {
-    this.parts.push(b);
-    this.size += b.length;
-  }
-
-  varint(v: number | bigint): void {
-    let n = BigInt.asUintN(64, typeof v === 'bigint' ? v : BigInt(Math.trunc(v)));
-    const bytes: number[] = [];
-    while (n >= 0x80n) {
-      bytes.push(Number(n & 0x7fn) | 0x80);
-      n >>= 7n;
-    }
-    bytes.push(Number(n));
-    this.push(Buffer.from(bytes));
-  }
-
-  tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
-  }
-
-  bytes(field: number, b: Buffer): void {
-    this.tag(field, 2);
-    this.varint(b.length);
-    this.push(b);
-  }
-
-  string(field: number, s: string): void {
-    this.bytes(field, Buffer.from(s, 'utf8'));
-  }
-
-  double(field: number, v: number): void {
-    this.tag(field, 1);
-    const b = Buffer.alloc(8);
-    b.writeDoubleLE(v);
-    this.push(b);
-  }
-
-  message(field: number, encode: (w: Writer) => void): void {
-    const w = new Writer();
-    encode(w);
-    this.bytes(field, w.finish());
-  }
-
-  finish(): Buffer {
-    return Buffer.concat(this.parts, this.size);
-  }
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -70,7 +19,7 @@ function fail(path: string, why: string): never {
 }
 
 /** RFC 3339 text → {seconds, nanos}. */
-function timeMessage(w: Writer, text: unknown, path: string): void {
+function timeMessage(w: ProtoWriter, text: unknown, path: string): void {
   if (typeof text !== 'string') fail(path, 'not a time');
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) fail(path, 'not a time');
@@ -104,7 +53,7 @@ function inlineNames(message: string): Set<string> {
   return names;
 }
 
-function scalar(w: Writer, num: number, f: TableField & { type: Exclude<TableField['type'], 'message' | 'messagemap'> }, value: unknown, path: string): void {
+function scalar(w: ProtoWriter, num: number, f: TableField & { type: Exclude<TableField['type'], 'message' | 'messagemap'> }, value: unknown, path: string): void {
   switch (f.type) {
     case 'string':
       if (typeof value !== 'string') fail(path, 'not a string');
@@ -187,7 +136,7 @@ function scalar(w: Writer, num: number, f: TableField & { type: Exclude<TableFie
   }
 }
 
-function encodeMessage(w: Writer, message: string, obj: Record<string, unknown>, path: string, owned?: Set<string>): void {
+function encodeMessage(w: ProtoWriter, message: string, obj: Record<string, unknown>, path: string, owned?: Set<string>): void {
   const fields = WIRE_TABLE.get(message);
   if (!fields) fail(path, `no wire form for ${message}`);
   // Every JSON member must land in some field (this message's or an inline one's), or the object is not encodable.
@@ -236,9 +185,9 @@ export function encodeProtobuf(obj: unknown): Buffer {
   const message = messageOfKind(apiVersion, kind);
   if (!message) throw new NotEncodable(`no wire form for ${kind} (${apiVersion})`);
   const { apiVersion: _a, kind: _k, ...body } = obj;
-  const raw = new Writer();
+  const raw = new ProtoWriter();
   encodeMessage(raw, message, body, '');
-  const unknown = new Writer();
+  const unknown = new ProtoWriter();
   unknown.message(1, (t) => {
     t.string(1, apiVersion);
     t.string(2, kind);
