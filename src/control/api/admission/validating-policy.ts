@@ -222,15 +222,11 @@ export interface PolicyEngineLike extends CachingEngine {
 
 export function enginePolicySource(engine: PolicyEngineLike): PolicySource {
   const namespaces = cachedObjects(engine, '', 'v1', 'namespaces');
-  const all = async (r: ResourceType | undefined): Promise<KubeObject[]> => {
-    if (!r) return [];
-    const c = engine.cache(r);
-    await c.waitFresh();
-    return c.list().map((e) => e.object);
-  };
+  const policies = cachedObjects(engine, EXEMPT_GROUP, 'v1', 'validatingadmissionpolicies');
+  const bindings = cachedObjects(engine, EXEMPT_GROUP, 'v1', 'validatingadmissionpolicybindings');
   return {
-    policies: () => all(engine.registry.lookup(EXEMPT_GROUP, 'v1', 'validatingadmissionpolicies')),
-    bindings: () => all(engine.registry.lookup(EXEMPT_GROUP, 'v1', 'validatingadmissionpolicybindings')),
+    policies: () => policies.all(),
+    bindings: () => bindings.all(),
     namespace: (name) => namespaces.get(undefined, name),
     paramResource: (apiVersion, kind) => engine.registry.byApiVersionKind(apiVersion, kind),
     async params(r, namespace, name) {
@@ -239,7 +235,7 @@ export function enginePolicySource(engine: PolicyEngineLike): PolicySource {
         const o = await objects.get(namespace || undefined, name);
         return o ? [o] : [];
       }
-      return namespace ? objects.list(namespace) : all(r);
+      return namespace ? objects.list(namespace) : objects.all();
     },
   };
 }

@@ -131,16 +131,9 @@ export class WebhookAdmission implements Admission {
 export type EngineLike = CachingEngine;
 
 export function engineWebhookSource(engine: EngineLike): WebhookSource {
-  const objects = async (group: string, plural: string): Promise<KubeObject[]> => {
-    const r = engine.registry.lookup(group, 'v1', plural);
-    if (!r) return [];
-    const c = engine.cache(r);
-    await c.waitFresh();
-    return c.list().map((e) => e.object);
-  };
   const one = (plural: string, ns: string | undefined, name: string): Promise<KubeObject | undefined> => cachedObjects(engine, '', 'v1', plural).get(ns, name);
   return {
-    configurations: (kind) => objects(EXEMPT_GROUP, `${kind}webhookconfigurations`),
+    configurations: (kind) => cachedObjects(engine, EXEMPT_GROUP, 'v1', `${kind}webhookconfigurations`).all(),
     namespaceLabels: async (ns) => (await one('namespaces', undefined, ns))?.metadata?.labels ?? undefined,
     async serviceURL(ns, name, port, path) {
       const svc = await one('services', ns, name);

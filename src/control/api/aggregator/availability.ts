@@ -9,7 +9,7 @@ import { request } from 'node:https';
 import type { APIResourceList } from '../discovery.js';
 import type { KubeObject } from '../resource.js';
 import { resolveEndpoint, type ObjectLookup } from './endpoint.js';
-import type { ProxyClientCertificate, ProxyTarget } from './proxy.js';
+import { targetTls, type ProxyClientCertificate, type ProxyTarget } from './proxy.js';
 import type { RemoteAPI, RemoteAPIs } from './remote-apis.js';
 
 export interface AvailableCondition { type: 'Available'; status: 'True' | 'False'; reason: string; message: string; lastTransitionTime?: string }
@@ -25,9 +25,7 @@ function fetchDiscovery(t: ProxyTarget, path: string, client: ProxyClientCertifi
   const url = `${t.origin}${path}`;
   return new Promise((resolve, reject) => {
     const req = request(url, {
-      method: 'GET', headers: { accept: 'application/json' }, servername: t.serverName, timeout: CHECK_TIMEOUT_MS,
-      ...(t.caBundle ? { ca: Buffer.from(t.caBundle, 'base64') } : {}), rejectUnauthorized: !t.insecureSkipTLSVerify,
-      ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+      method: 'GET', headers: { accept: 'application/json' }, timeout: CHECK_TIMEOUT_MS, ...targetTls(t, client),
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

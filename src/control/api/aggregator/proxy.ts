@@ -6,7 +6,7 @@
  * certificate when the server has one. The answer streams back unchanged, so watches work through it.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { request } from 'node:https';
+import { request, type RequestOptions } from 'node:https';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UserInfo } from '../auth/user.js';
 import { ApiError } from '../status.js';
@@ -21,6 +21,16 @@ export interface ProxyTarget {
 }
 
 export interface ProxyClientCertificate { certPem: string; keyPem: string }
+
+/** The TLS side of a request to an aggregated server: its name and CA as the APIService says, our proxy identity. */
+export function targetTls(t: ProxyTarget, client: ProxyClientCertificate | undefined): RequestOptions {
+  return {
+    servername: t.serverName,
+    ...(t.caBundle ? { ca: Buffer.from(t.caBundle, 'base64') } : {}),
+    rejectUnauthorized: !t.insecureSkipTLSVerify,
+    ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+  };
+}
 
 /** Hop-by-hop and credential headers that never reach the aggregated server. */
 const DROPPED = new Set(['authorization', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
@@ -50,10 +60,7 @@ export async function proxyRequest(
     const out = request(url, {
       method: req.method,
       headers: proxiedHeaders(req.headers, user, body.length),
-      servername: target.serverName,
-      ...(target.caBundle ? { ca: Buffer.from(target.caBundle, 'base64') } : {}),
-      rejectUnauthorized: !target.insecureSkipTLSVerify,
-      ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+      ...targetTls(target, client),
       timeout: 60_000,
     }, (res) => {
       started = true;

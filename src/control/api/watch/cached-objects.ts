@@ -23,6 +23,8 @@ export interface CachedObjects {
   get(namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
   /** Every object in a namespace. */
   list(namespace: string): Promise<KubeObject[]>;
+  /** Every object of the kind. */
+  all(): Promise<KubeObject[]>;
 }
 
 export function cachedObjects(engine: CachingEngine, group: string, version: string, plural: string): CachedObjects {
@@ -47,6 +49,12 @@ export function cachedObjects(engine: CachingEngine, group: string, version: str
       const prefix = `${c.prefix}${namespace}/`;
       if (!c.getFresh?.(prefix)) await c.waitFresh();
       return c.list(prefix).map((e) => e.object);
+    },
+    async all() {
+      const c = cache();
+      if (!c) return [];
+      if (!c.getFresh?.(c.prefix)) await c.waitFresh();
+      return c.list().map((e) => e.object);
     },
   };
 }
