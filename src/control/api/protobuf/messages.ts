@@ -312,17 +312,3 @@ export const PROTO_MESSAGES: Record<string, Fields> = {
   ResourceRule: { 1: ss('verbs'), 2: ss('apiGroups'), 3: ss('resources'), 4: ss('resourceNames') },
   NonResourceRule: { 1: ss('verbs'), 2: ss('nonResourceURLs') },
 };
-
-/** The kinds decodable from protobuf, by apiVersion/kind. */
-export const PROTO_KINDS: Record<string, string> = {
-  'v1/Namespace': 'Namespace', 'v1/ConfigMap': 'ConfigMap', 'v1/Secret': 'Secret', 'v1/ServiceAccount': 'ServiceAccount', 'v1/Service': 'Service',
-  'apps/v1/Deployment': 'Deployment', 'batch/v1/Job': 'Job', 'batch/v1/CronJob': 'CronJob',
-  'autoscaling/v1/HorizontalPodAutoscaler': 'HorizontalPodAutoscaler',
-  'rbac.authorization.k8s.io/v1/Role': 'Role', 'rbac.authorization.k8s.io/v1/ClusterRole': 'ClusterRole',
-  'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'RoleBinding',
-  'certificates.k8s.io/v1/CertificateSigningRequest': 'CertificateSigningRequest',
-  'v1/ResourceQuota': 'ResourceQuota', 'scheduling.k8s.io/v1/PriorityClass': 'PriorityClass', 'networking.k8s.io/v1/Ingress': 'Ingress',
-  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
-  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview', 'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
-  'authorization.k8s.io/v1/SubjectAccessReview': 'SubjectAccessReview', 'authorization.k8s.io/v1/LocalSubjectAccessReview': 'SubjectAccessReview',
-};
