@@ -36,6 +36,7 @@ export interface AgentFlags {
   cpu?: string;
   memory?: string;
   pods?: string;
+  runtimePrefix?: string;
   v: string;
 }
 
@@ -65,6 +66,7 @@ export function checkAgentFlags(o: AgentFlags): { nodeName: string; netns?: stri
   const clusterDNS = (o.clusterDns ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const ip of clusterDNS) if (!ipv4(ip)) throw new Error(`--cluster-dns: ${JSON.stringify(ip)} is not an IPv4 address`);
   if (o.pods !== undefined && !/^\d+$/.test(o.pods)) throw new Error(`--pods: ${JSON.stringify(o.pods)} is not a whole number`);
+  if (o.runtimePrefix !== undefined && !/^[A-Za-z0-9_.-]{1,40}$/.test(o.runtimePrefix)) throw new Error(`--runtime-prefix: ${JSON.stringify(o.runtimePrefix)} must be 1-40 characters of [A-Za-z0-9_.-]`);
   return { nodeName, ...(o.netns ? { netns: o.netns } : {}), hostNetwork: o.hostNetwork === true, clusterDNS };
 }
 
@@ -102,6 +104,7 @@ async function runAgent(o: AgentFlags): Promise<void> {
     ...(o.cpu !== undefined ? { cpu: o.cpu } : {}),
     ...(o.memory !== undefined ? { memory: o.memory } : {}),
     ...(o.pods !== undefined ? { pods: Number(o.pods) } : {}),
+    ...(o.runtimePrefix !== undefined ? { prefix: o.runtimePrefix } : {}),
     log: logger(o.v),
   });
   console.error(`skiff agent: node ${checked.nodeName} (${running.netns ? `netns ${running.netns}` : 'host network'}), kubelet API on ${running.url}`);
@@ -129,6 +132,7 @@ export function registerAgentCommand(program: Command): Command {
     .option('--cpu <q>', "the node's cpu capacity (default: this machine's CPUs)")
     .option('--memory <q>', "the node's memory capacity (default: this machine's memory)")
     .option('--pods <n>', 'max pods (default 110)')
+    .option('--runtime-prefix <prefix>', 'prefix of the runc container ids, pod network namespaces and pod cgroups (default skiff-): two agents on one host, or tests')
     .option('--v <n>', 'log verbosity: 0 warnings, 1 info, 4 debug', '0')
     .action(guard('agent', runAgent));
 }
