@@ -7,6 +7,7 @@ import { badRequest } from '../status.js';
 import { decodeBody, isPlainObject, sendText } from '../content.js';
 import type { AuthenticationChain } from './authenticator.js';
 import { userOf } from './request.js';
+import { negotiateCreateOnly } from '../authz/reviews.js';
 import type { UserInfo } from './user.js';
 
 export const AUTHENTICATION_GROUP_VERSION = 'authentication.k8s.io/v1';
@@ -47,6 +48,7 @@ export function registerAuthenticationApi(app: FastifyInstance, chain: Authentic
   const base = `/apis/${AUTHENTICATION_GROUP_VERSION}`;
 
   app.post(`${base}/selfsubjectreviews`, async (req, reply) => {
+    negotiateCreateOnly(req);
     const user = userOf(req);
     if (!user) throw badRequest('no user in the request');
     return created(reply, {
@@ -58,6 +60,7 @@ export function registerAuthenticationApi(app: FastifyInstance, chain: Authentic
   });
 
   app.post(`${base}/tokenreviews`, async (req, reply) => {
+    negotiateCreateOnly(req);
     const body = bodyOf(req);
     const spec = isPlainObject(body['spec']) ? body['spec'] : {};
     const token = typeof spec['token'] === 'string' ? spec['token'] : '';

@@ -6,8 +6,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldError } from '../resource.js';
-import { badRequest, invalid } from '../status.js';
-import { decodeBody, isPlainObject, sendText } from '../content.js';
+import { badRequest, invalid, notAcceptable } from '../status.js';
+import { ACCEPTED_MEDIA_TYPES, decodeBody, isPlainObject, negotiate, sendText } from '../content.js';
 import { invalid as invalidField } from '../validation/errors.js';
 import { userOf } from '../auth/request.js';
 import type { UserInfo } from '../auth/user.js';
@@ -25,6 +25,14 @@ function bodyOf(req: FastifyRequest): Obj {
   if (!raw || raw.length === 0) return {};
   const obj = decodeBody(req.headers['content-type'], raw);
   return isPlainObject(obj) ? obj : {};
+}
+
+/**
+ * Output negotiation before anything else, as upstream's create handler: these kinds have no TableConvertor, so
+ * `as=Table` (or any Accept naming no served serializer) is 406.
+ */
+export function negotiateCreateOnly(req: FastifyRequest): void {
+  if (!negotiate(req.headers.accept, { table: false })) throw notAcceptable(ACCEPTED_MEDIA_TYPES);
 }
 
 function created(reply: FastifyReply, obj: unknown): FastifyReply {
@@ -80,6 +88,7 @@ export function registerAuthorizationApi(app: FastifyInstance, authorizer: Autho
   };
 
   app.post(`${base}/selfsubjectaccessreviews`, async (req, reply) => {
+    negotiateCreateOnly(req);
     const body = bodyOf(req);
     const spec = isPlainObject(body['spec']) ? body['spec'] : {};
     const errs = attributeErrors(spec);
@@ -89,6 +98,7 @@ export function registerAuthorizationApi(app: FastifyInstance, authorizer: Autho
   });
 
   const subjectReview = (kind: string, namespace?: string) => async (req: FastifyRequest, reply: FastifyReply) => {
+    negotiateCreateOnly(req);
     requester(req);
     const body = bodyOf(req);
     const spec = isPlainObject(body['spec']) ? body['spec'] : {};
@@ -107,6 +117,7 @@ export function registerAuthorizationApi(app: FastifyInstance, authorizer: Autho
     subjectReview('LocalSubjectAccessReview', (req.params as { namespace: string }).namespace)(req, reply));
 
   app.post(`${base}/selfsubjectrulesreviews`, async (req, reply) => {
+    negotiateCreateOnly(req);
     const user = requester(req);
     const body = bodyOf(req);
     const spec = isPlainObject(body['spec']) ? body['spec'] : {};
