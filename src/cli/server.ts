@@ -14,6 +14,7 @@ import { buildServer } from '../control/api/server.js';
 import { parseGoDuration } from '../control/api/metrics/format.js';
 import { bootstrap } from '../control/bootstrap.js';
 import { ensureNodeJoinBindings } from '../control/join-rbac.js';
+import { ensureDnsRbac } from '../control/dns-rbac.js';
 import { loadOrCreateClusterCA } from '../control/pki/ca.js';
 import { loadOrIssueServerCertificates, type Component, type ServerCertificates } from '../control/pki/cluster-certs.js';
 import { startCertificateRotation, useServingCertificate, type Rotation } from '../control/pki/rotation.js';
@@ -226,6 +227,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     ...(flags.controllers ? ['controller-manager' as const] : []),
     ...(flags.proxyNetns ? ['proxy' as const] : []),
     ...(localNodeName ? ['node' as const] : []),
+    ...(flags.dnsListen ? ['dns' as const] : []),
   ];
   const servingNames = () => ({
     listenHosts: [host],
@@ -313,6 +315,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   await bootstrap(server.engine, { host: clientHost, port: actualPort });
   // kubeadm's bindings for joining nodes with bootstrap tokens (skiff token create).
   await ensureNodeJoinBindings(server.engine);
+  // The DNS server's read-only role (kubeadm's CoreDNS add-on), for its own identity system:coredns.
+  if (flags.dnsListen && certs) await ensureDnsRbac(server.engine);
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   writeFileSync(kubeconfig, kubeconfigYaml(url, certs ? { caPem: ca.certPem, certPem: certs.admin.certPem, keyPem: certs.admin.keyPem } : undefined), { mode: 0o600 });
   // Each in-process component's own kubeconfig (<component>.kubeconfig), as kubeadm writes scheduler.conf and
@@ -367,7 +371,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   }
   if (flags.dnsListen) {
     try {
-      dns = await startDns({ client: loadKubeconfig(kubeconfig), listen: flags.dnsListen, log: (msg, fields) => log.info(fields ?? {}, msg) });
+      dns = await startDns({ client: loadKubeconfig(componentKubeconfig('dns')), listen: flags.dnsListen, log: (msg, fields) => log.info(fields ?? {}, msg) });
     } catch (err) {
       // The API server stays useful without its DNS (e.g. the port is taken).
       log.error({ err }, 'the cluster DNS server did not start');

@@ -43,6 +43,8 @@ export const ADMIN_SPEC: CertSpec = { commonName: 'kubernetes-admin', organizati
 export const SCHEDULER_SPEC: CertSpec = { commonName: 'system:kube-scheduler', usages: ['client'] };
 export const CONTROLLER_MANAGER_SPEC: CertSpec = { commonName: 'system:kube-controller-manager', usages: ['client'] };
 export const PROXY_SPEC: CertSpec = { commonName: 'system:kube-proxy', usages: ['client'] };
+/** The in-process cluster DNS server: read-only, bound to the system:coredns ClusterRole (as CoreDNS's ServiceAccount). */
+export const DNS_SPEC: CertSpec = { commonName: 'system:coredns', usages: ['client'] };
 /** A node's identity, as the Node authoriser reads it. */
 export const nodeSpec = (nodeName: string): CertSpec => ({ commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], usages: ['client'] });
 
@@ -52,13 +54,14 @@ export interface ClusterCertificates {
 }
 
 /** The built-in components that run inside `skiff server`, each with a client certificate of its own. */
-export type Component = 'scheduler' | 'controller-manager' | 'proxy' | 'node';
+export type Component = 'scheduler' | 'controller-manager' | 'proxy' | 'node' | 'dns';
 
 function componentSpec(c: Component, nodeName: string | undefined): CertSpec {
   switch (c) {
     case 'scheduler': return SCHEDULER_SPEC;
     case 'controller-manager': return CONTROLLER_MANAGER_SPEC;
     case 'proxy': return PROXY_SPEC;
+    case 'dns': return DNS_SPEC;
     case 'node':
       if (!nodeName) throw new Error('a node certificate needs the node name');
       return nodeSpec(nodeName);
