@@ -7,7 +7,7 @@ import { planNewReplicaSet, planOldReplicaSets } from '../../../src/control/cont
 import { isScalingEvent, planScale } from '../../../src/control/controllers/deployment/scale.js';
 import type { Deployment, ReplicaSet } from '../../../src/control/controllers/deployment/types.js';
 import {
-  findNewReplicaSet, findOldReplicaSets, maxUnavailable, resolveFenceposts, setNewReplicaSetAnnotations,
+  byRevision, findNewReplicaSet, findOldReplicaSets, maxRevision, maxUnavailable, resolveFenceposts, setNewReplicaSetAnnotations,
 } from '../../../src/control/controllers/deployment/util.js';
 
 const template = (image: string) => ({ metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'c', image }] } });
@@ -98,6 +98,22 @@ describe('new and old replica sets', () => {
     // Never lowered; nothing changes when already current.
     expect(setNewReplicaSetAnnotations(d, r, 4, true)).toBe(false);
     expect(r.metadata.annotations!['deployment.kubernetes.io/revision']).toBe('5');
+  });
+
+  test('revisions are int64: an adopted replica set at 3546343826724305832 makes the next one ...833, not a rounded float', () => {
+    const adopted = rs('web-a', 1, 1);
+    adopted.metadata.annotations = { 'deployment.kubernetes.io/revision': '3546343826724305832' };
+    const next = maxRevision([adopted, rs('web-b', 0, 0, { revision: 7 })]) + 1n;
+    expect(String(next)).toBe('3546343826724305833');
+    const r = rs('web-c', 0, 0);
+    r.metadata.annotations = {};
+    setNewReplicaSetAnnotations(deploy(1), r, next, false);
+    expect(r.metadata.annotations!['deployment.kubernetes.io/revision']).toBe('3546343826724305833');
+    // Ordered by the exact value: ...832 before ...833 although both round to the same double.
+    const newer = rs('web-d', 0, 0);
+    newer.metadata.annotations = { 'deployment.kubernetes.io/revision': '3546343826724305833' };
+    newer.metadata.creationTimestamp = '2020-01-01T00:00:00Z';
+    expect([newer, adopted].sort(byRevision).map((x) => x.metadata.name)).toEqual(['web-a', 'web-d']);
   });
 
   test('a replica set about to be created gets desired-replicas and max-replicas', () => {

@@ -193,7 +193,7 @@ class DeploymentRun {
   private async getNewReplicaSet(rsList: ReplicaSet[], oldRSs: ReplicaSet[], create: boolean): Promise<ReplicaSet | undefined> {
     const d = this.d;
     const existing = findNewReplicaSet(d, rsList);
-    const newRevision = maxRevision(oldRSs) + 1;
+    const newRevision = maxRevision(oldRSs) + 1n;
 
     if (existing) {
       const rsCopy = structuredClone(existing);

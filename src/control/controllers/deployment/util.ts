@@ -121,22 +121,29 @@ export function bySizeOlder(a: ReplicaSet, b: ReplicaSet): number {
 
 /** ReplicaSetsByRevision: lowest revision first, then oldest. */
 export function byRevision(a: ReplicaSet, b: ReplicaSet): number {
-  const ra = revisionOf(a) ?? 0;
-  const rb = revisionOf(b) ?? 0;
-  return ra === rb ? byCreationTimestamp(a, b) : ra - rb;
+  const ra = revisionOf(a) ?? 0n;
+  const rb = revisionOf(b) ?? 0n;
+  return ra === rb ? byCreationTimestamp(a, b) : ra < rb ? -1 : 1;
 }
 
 // ---------------------------------------------------------------- revisions and annotations
 
-/** The revision annotation as a number; 0 when absent, undefined when unparsable. */
-export function revisionOf(obj: { metadata?: { annotations?: Record<string, string> } }): number | undefined {
+/**
+ * The revision annotation as an int64 (a bigint: revisions past 2^53, as users may set on an adopted replica
+ * set, must not round); 0 when absent, undefined when unparsable.
+ */
+export function revisionOf(obj: { metadata?: { annotations?: Record<string, string> } }): bigint | undefined {
   const v = obj.metadata?.annotations?.[REVISION_ANNOTATION];
-  if (v === undefined) return 0;
-  return /^-?\d+$/.test(v) ? Number(v) : undefined;
+  if (v === undefined) return 0n;
+  return /^-?\d+$/.test(v) ? BigInt(v) : undefined;
 }
 
 /** MaxRevision over replica sets, skipping unparsable ones. */
-export const maxRevision = (rss: readonly ReplicaSet[]): number => rss.reduce((m, rs) => Math.max(m, revisionOf(rs) ?? 0), 0);
+export const maxRevision = (rss: readonly ReplicaSet[]): bigint =>
+  rss.reduce((m, rs) => {
+    const r = revisionOf(rs) ?? 0n;
+    return r > m ? r : m;
+  }, 0n);
 
 function intAnnotation(rs: ReplicaSet, key: string): number | undefined {
   const v = rs.metadata.annotations?.[key];
@@ -169,7 +176,7 @@ export const replicasAnnotationsFor = (d: Deployment): { desired: number; max: n
  * `historyLimitChars`), and give a replica set about to be created its replica annotations. Mutates `rs`'s
  * annotations; true when something changed.
  */
-export function setNewReplicaSetAnnotations(d: Deployment, rs: ReplicaSet, newRevision: number, exists: boolean, historyLimitChars = MAX_REV_HISTORY_LENGTH_IN_CHARS): boolean {
+export function setNewReplicaSetAnnotations(d: Deployment, rs: ReplicaSet, newRevision: number | bigint, exists: boolean, historyLimitChars = MAX_REV_HISTORY_LENGTH_IN_CHARS): boolean {
   const ann = (rs.metadata.annotations ??= {});
   let changed = false;
   for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) {
@@ -179,12 +186,12 @@ export function setNewReplicaSetAnnotations(d: Deployment, rs: ReplicaSet, newRe
   }
   const oldRevision = ann[REVISION_ANNOTATION];
   const hadRevision = oldRevision !== undefined;
-  let oldRevisionInt = 0;
+  let oldRevisionInt = 0n;
   if (hadRevision && oldRevision !== '') {
     if (!/^-?\d+$/.test(oldRevision)) return false; // upstream gives up on an unparsable revision
-    oldRevisionInt = Number(oldRevision);
+    oldRevisionInt = BigInt(oldRevision);
   }
-  if (oldRevisionInt < newRevision) {
+  if (oldRevisionInt < BigInt(newRevision)) {
     ann[REVISION_ANNOTATION] = String(newRevision);
     changed = true;
     if (hadRevision) {
