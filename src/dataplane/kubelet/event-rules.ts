@@ -178,6 +178,11 @@ export function podTransitionEvents(input: PodEventInput): PodEventOutput {
       const msg = typeof st.message === 'string' ? st.message.replace(/^Pod was rejected: /, '') : '';
       events.push({ type: 'Warning', reason: st.reason, message: msg });
     }
+    // The active deadline handler failed the pod: the kubelet warns once with its reason and message.
+    if (!mem.rejected && st.phase === 'Failed' && st.reason === 'DeadlineExceeded') {
+      mem.rejected = true;
+      events.push({ type: 'Warning', reason: 'DeadlineExceeded', message: typeof st.message === 'string' ? st.message : '' });
+    }
     const shown = statusesByName(st);
     cs.forEach(({ c, fieldPath }, i) => {
       const s = shown.get(c.name);

@@ -129,6 +129,14 @@ describe('pod transition events', () => {
     expect(look(pod(), st, a.memory, 1).events).toEqual([]);
   });
 
+  it('an active deadline passed: one DeadlineExceeded Warning with the kubelet\'s message', () => {
+    const a = look(pod(), status([running('nginx', 0)]), undefined, 0);
+    const st = { ...status([]), phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
+    const b = look(pod(), st, a.memory, 1);
+    expect(b.events.filter((e) => e.type === 'Warning')).toEqual([{ type: 'Warning', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' }]);
+    expect(look(pod(), st, b.memory, 2).events).toEqual([]);
+  });
+
   it('a pod first seen with runs its API status already shows (an agent restart) posts nothing for them', () => {
     const p = pod({ status: status([running('nginx', 2)]) });
     const mem = initialPodEventMemory(p, 0);

@@ -13,6 +13,9 @@ export interface Container {
   readinessProbe?: Probe;
   startupProbe?: Probe;
   resources?: ResourceRequirements;
+  /** Entrypoint and arguments (unchecked: read through runtime/simulated/sleep-command.ts). */
+  command?: unknown;
+  args?: unknown;
 }
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
@@ -81,4 +84,13 @@ export function readinessGatesOf(pod: Pod): string[] {
   const g = podSpec(pod).readinessGates;
   if (!Array.isArray(g)) return [];
   return g.map((x) => (obj(x)?.conditionType as string | undefined) ?? '').filter((t) => t !== '');
+}
+
+/**
+ * When spec.activeDeadlineSeconds runs out, counted from status.startTime (`startTime`, ms) as the kubelet's
+ * active deadline handler counts it; null without a deadline.
+ */
+export function activeDeadlineAt(pod: Pod, startTime: number): number | null {
+  const s = podSpec(pod).activeDeadlineSeconds;
+  return typeof s === 'number' && Number.isFinite(s) && s >= 0 ? startTime + s * 1000 : null;
 }

@@ -36,6 +36,8 @@ export interface PodStatusInput {
   /** The kubelet will not restart anything any more (the pod is being deleted and its containers stopped). */
   podIsTerminal: boolean;
   transitions: TransitionMemory;
+  /** A pod sync handler evicts the pod (activeDeadlineSeconds passed): phase Failed with this reason and message. */
+  evicted?: { reason: string; message: string };
 }
 
 export interface GeneratedStatus {
@@ -71,6 +73,7 @@ export function generatePodStatus(input: PodStatusInput): GeneratedStatus {
   const api = podStatusOf(pod);
   // A terminal phase is never left (the kubelet forces the API's terminal phase back).
   if (isTerminalPhase(api.phase)) phase = api.phase;
+  else if (input.evicted) phase = 'Failed';
 
   const generation = typeof pod.metadata?.generation === 'number' ? pod.metadata.generation : undefined;
   const status: PodStatus = {};
@@ -93,6 +96,10 @@ export function generatePodStatus(input: PodStatusInput): GeneratedStatus {
   if (api.phase === phase) {
     if (typeof api.reason === 'string' && api.reason) status.reason = api.reason;
     if (typeof api.message === 'string' && api.message) status.message = api.message;
+  }
+  if (input.evicted && !isTerminalPhase(api.phase)) {
+    status.reason = input.evicted.reason;
+    status.message = input.evicted.message;
   }
   status.hostIP = input.hostIP;
   status.hostIPs = [{ ip: input.hostIP }];

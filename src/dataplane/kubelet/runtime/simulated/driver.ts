@@ -11,13 +11,16 @@
  *   init containers one at a time, then the regular containers → Running; `started` once running (after
  *     startupProbe.initialDelaySeconds), `ready` after readinessProbe.initialDelaySeconds;
  *   containers run until deleted, except as the annotations below say; Job pods (controlled by a Job) exit 0
- *     after SimulatedTiming.jobRunMs (1 s) and end Succeeded;
+ *     after SimulatedTiming.jobRunMs (1 s) and end Succeeded, or, when every container's command is a plain
+ *     `sleep N` (`sh -c "sleep N"`, `sleep infinity`), after the N seconds it sleeps (sleep-command.ts);
+ *   spec.activeDeadlineSeconds after startTime (also when set later): Failed, reason DeadlineExceeded, the
+ *     containers stopped at once (exit 137), as the kubelet's active deadline handler;
  *   deletion: containers stop after min(grace period, SimulatedTiming.stopMs) with exit 137, the terminal status
  *     comes back with remove=true; a pod already Succeeded/Failed (or never started) is removed at once.
  *
  * Annotations a pod can carry to steer its simulation (all optional; bad values are ignored):
  *   sim.skiff.dev/run-seconds: "5"      each run of every regular container lasts this long (decimals allowed),
- *                                       then the container exits. Default: forever (Job pods: jobRunMs).
+ *                                       then the container exits. Default: forever (Job pods: jobRunMs or their sleep).
  *   sim.skiff.dev/exit-code: "1"        the exit code of those exits (0-255, default 0). 0 ends the pod Succeeded
  *                                       under restartPolicy Never/OnFailure; non-zero ends it Failed under Never;
  *                                       Always (and OnFailure with non-zero) restarts: restartCount+1, lastState
@@ -27,7 +30,7 @@
  *   sim.skiff.dev/memory-usage: "64Mi"  likewise for memory. Default: half the memory request (16Mi without one).
  */
 import { newTransitionMemory, type TransitionMemory } from '../../pod/conditions.js';
-import { annotationsOf, containersOf, initContainersOf, isHostNetwork, isJobPod, podSpec, podStatusOf, restartPolicyOf } from '../../pod/podspec.js';
+import { activeDeadlineAt, annotationsOf, containersOf, initContainersOf, isHostNetwork, isJobPod, podSpec, podStatusOf, restartPolicyOf } from '../../pod/podspec.js';
 import { generatePodStatus, rejectedPodStatus } from '../../pod/status.js';
 import { parseTime } from '../../pod/time.js';
 import type { ContainerUsage, NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory, PodStatus, PodUsage, SyncResult } from '../../types.js';
@@ -35,7 +38,11 @@ import { admit, parseAllocatable, podRequests, type ResourceAmounts } from './ad
 import { ipToString, parseCIDR, parseIP, PodIPAllocator } from './ipam.js';
 import { computeTimeline, type RunPlan } from './timeline.js';
 import { resolveTiming, type SimulatedTiming } from './timing.js';
+import { podSleepMs } from './sleep-command.js';
 import { podContainerUsage } from './usage.js';
+
+/** The kubelet's active deadline handler's reason and message (pkg/kubelet/active_deadline.go). */
+const DEADLINE_EXCEEDED = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
 
 export const RUN_SECONDS_ANNOTATION = 'sim.skiff.dev/run-seconds';
 export const EXIT_CODE_ANNOTATION = 'sim.skiff.dev/exit-code';
@@ -71,6 +78,8 @@ interface PodRecord {
   /** Requests counted against the node while active, flat as [name, amount, ...] (a Map per pod costs ~4× more); null once released. */
   requests: (string | number)[] | null;
   stopAt: number | null;
+  /** spec.activeDeadlineSeconds ran out: the kubelet stopped the pod and failed it (DeadlineExceeded). */
+  deadlineExceeded: boolean;
   transitions: TransitionMemory;
   /** Hash and length of the last status returned, so an unchanged status comes back as null. */
   hash: number;
@@ -92,7 +101,12 @@ function fnv1a(text: string): number {
 
 function runPlan(pod: Pod, timing: SimulatedTiming): RunPlan {
   const ann = annotationsOf(pod);
-  let runMs: number | null = isJobPod(pod) ? timing.jobRunMs : null;
+  let runMs: number | null = null;
+  if (isJobPod(pod)) {
+    // A Job's pod ends after a short run, unless its containers only sleep: then as long as they sleep.
+    const slept = podSleepMs(containersOf(pod));
+    runMs = slept === undefined ? timing.jobRunMs : slept;
+  }
   const rs = ann[RUN_SECONDS_ANNOTATION];
   if (typeof rs === 'string' && rs.trim() !== '') {
     const v = Number(rs);
@@ -169,9 +183,18 @@ export class SimulatedPodDriver implements PodDriver {
 
     if (deleting && rec.stopAt === null) rec.stopAt = now + Math.min(gracePeriodSeconds(pod) * 1000, this.timing.stopMs);
     let retryAt: number | null = null;
+    // The kubelet's active deadline handler: once activeDeadlineSeconds has passed since startTime, the pod is
+    // failed with DeadlineExceeded and its containers are stopped. A pod update can set or shorten the deadline.
+    const deadlineAt = rec.state === ACTIVE && !deleting ? activeDeadlineAt(pod, rec.t0) : null;
+    if (deadlineAt !== null && !rec.deadlineExceeded) {
+      if (now >= deadlineAt) {
+        rec.deadlineExceeded = true;
+        if (rec.stopAt === null) rec.stopAt = now;
+      } else retryAt = deadlineAt;
+    }
     if (rec.sandboxAt === null && rec.state === ACTIVE && !deleting) {
       if (this.assignIP(rec, pod)) rec.sandboxAt = now + this.timing.sandboxMs;
-      else retryAt = now + Math.max(1, this.timing.ipRetryMs);
+      else retryAt = Math.min(retryAt ?? Infinity, now + Math.max(1, this.timing.ipRetryMs));
     }
 
     const containers = containersOf(pod);
@@ -198,6 +221,7 @@ export class SimulatedPodDriver implements PodDriver {
       runtime: timeline.runtime,
       podIsTerminal: timeline.killed,
       transitions: rec.transitions,
+      ...(rec.deadlineExceeded ? { evicted: DEADLINE_EXCEEDED } : {}),
     });
     rec.runningFrom = timeline.runningFrom;
     rec.doneAt = timeline.doneAt;
@@ -251,6 +275,7 @@ export class SimulatedPodDriver implements PodDriver {
       ipHeld: false,
       requests: null,
       stopAt: null,
+      deadlineExceeded: false,
       transitions: newTransitionMemory(),
       hash: 0,
       length: -1,

@@ -43,7 +43,7 @@ const cstat = (s: PodStatus, i = 0) => (s.containerStatuses as ContainerStatusJS
 const cond = (s: PodStatus, type: string) => (s.conditions as { type: string; status: string; reason?: string; lastTransitionTime: string }[]).find((c) => c.type === type)!;
 
 describe('SimulatedPodDriver: a plain pod', () => {
-  it('goes Pending (ContainerCreating, hostIP) → sandbox with podIP → Running and Ready, then stays quiet', () => {
+  it('goes Pending (ContainerCreating, hostIP) → Running and Ready with its podIP, then stays quiet', () => {
     const d = driver();
     const p = mkPod();
     const first = d.sync(p, T0);
@@ -51,9 +51,11 @@ describe('SimulatedPodDriver: a plain pod', () => {
     expect(first.status).toMatchObject({ phase: 'Pending', hostIP: '10.200.0.7', startTime: '2026-12-03T09:30:00Z', qosClass: 'BestEffort' });
     expect(first.status!.podIP).toBeUndefined();
     expect(cstat(first.status!).state).toEqual({ waiting: { reason: 'ContainerCreating' } });
-    expect(first.wakeAt).toBe(T0 + DEFAULT_TIMING.sandboxMs);
+    // No wake-up for the sandbox alone: the next status comes with the started container (as the kubelet's PLEG).
+    expect(first.wakeAt).toBe(T0 + DEFAULT_TIMING.sandboxMs + DEFAULT_TIMING.containerStartMs);
 
-    const sandbox = d.sync(p, first.wakeAt!);
+    // A sync between the two (a pod update) sees the sandbox with its IP.
+    const sandbox = d.sync(p, T0 + DEFAULT_TIMING.sandboxMs);
     expect(sandbox.status).toMatchObject({ phase: 'Pending', podIP: '10.244.1.2', podIPs: [{ ip: '10.244.1.2' }] });
     expect(cond(sandbox.status!, 'PodReadyToStartContainers').status).toBe('True');
     expect(sandbox.wakeAt).toBe(T0 + DEFAULT_TIMING.sandboxMs + DEFAULT_TIMING.containerStartMs);
@@ -172,6 +174,56 @@ describe('SimulatedPodDriver: runs that end', () => {
     expect(cond(r2.status!, 'PodReadyToStartContainers').status).toBe('False');
     expect(r2.wakeAt).toBeNull();
     expect(r2.status!.podIP).toBe('10.244.1.2'); // kept in status
+  });
+
+  it('a Job pod whose container only sleeps runs as long as it sleeps, not the default run', () => {
+    const d = driver({ ...INSTANT_TIMING, jobRunMs: 1000 });
+    const owner = { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'j1', controller: true }] };
+    const long = mkPod({ restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1000000'] }] }, owner);
+    const r1 = d.sync(long, T0);
+    expect(r1.status!.phase).toBe('Running');
+    expect(r1.wakeAt).toBe(T0 + 1_000_000_000);
+    expect(d.sync(long, T0 + 60_000).status).toBeNull(); // still running a minute on
+    const short = mkPod({ restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['/bin/sh', '-c', 'sleep 5'] }] }, owner);
+    expect(d.sync(short, T0).wakeAt).toBe(T0 + 5000);
+    expect(d.sync(short, T0 + 5000).status!.phase).toBe('Succeeded');
+    // The annotation still wins over the command.
+    const annotated = mkPod({ restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sleep', '100'] }] }, { ...owner, annotations: { 'sim.skiff.dev/run-seconds': '2' } });
+    expect(d.sync(annotated, T0).wakeAt).toBe(T0 + 2000);
+    // Outside a Job a sleeping pod keeps running until deleted, as before.
+    const plain = mkPod({ containers: [{ name: 'c', image: 'busybox', command: ['sleep', '5'] }] });
+    expect(d.sync(plain, T0).wakeAt).toBeNull();
+  });
+
+  it('activeDeadlineSeconds set on a running pod fails it with DeadlineExceeded once startTime + deadline has passed', () => {
+    const d = driver(INSTANT_TIMING);
+    const p = mkPod();
+    const r1 = d.sync(p, T0);
+    expect(r1.status!.phase).toBe('Running');
+    expect(r1.wakeAt).toBeNull();
+    // The update: 5 s from startTime (T0). Seen at T0+2s: wake at the deadline.
+    const updated: Pod = { ...p, spec: { ...p.spec, activeDeadlineSeconds: 5 }, status: r1.status! };
+    const r2 = d.sync(updated, T0 + 2000);
+    expect(r2.status).toBeNull();
+    expect(r2.wakeAt).toBe(T0 + 5000);
+    const r3 = d.sync(updated, T0 + 5000);
+    expect(r3.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+    expect(cstat(r3.status!).state.terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+    expect(cond(r3.status!, 'Ready').status).toBe('False');
+    expect(r3.wakeAt).toBeNull();
+    expect(r3.remove).toBe(false);
+    // Stays failed; a later deletion removes it at once.
+    const failed: Pod = { ...updated, status: r3.status! };
+    expect(d.sync(failed, T0 + 9000).status).toBeNull();
+    expect(d.sync({ ...failed, metadata: { ...failed.metadata, deletionTimestamp: '2026-12-03T09:31:00Z' } }, T0 + 10_000).remove).toBe(true);
+  });
+
+  it('a deadline already passed when the pod is first seen fails it straight away, also before its sandbox is up', () => {
+    const d = driver(DEFAULT_TIMING);
+    const p = mkPod({ activeDeadlineSeconds: 0 });
+    const r = d.sync(p, T0);
+    expect(r.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded' });
+    expect(r.wakeAt).toBeNull();
   });
 
   it('run-seconds + exit-code under Never ends Failed with Error', () => {
