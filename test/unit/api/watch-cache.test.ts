@@ -2,6 +2,8 @@
  * WatchCache: a subscriber from below the ring starts on a storage watch and moves to the ring once caught up,
  * with every event exactly once, in order; a write announced with `expect` is taken as is, not decoded again.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { MemoryStore } from '../../../src/control/storage/memory.js';
 import { WatchCache, entryJson, type CacheEvent } from '../../../src/control/api/watch/cache.js';
@@ -54,8 +56,11 @@ describe('WatchCache', () => {
     const rev = await put(store, w.key, text);
     await until(() => cache.revision === rev);
     const e = cache.get(w.key)!;
-    expect(e.object).toBe(object);
-    expect(object.metadata.resourceVersion).toBe(String(rev));
+    // Its parts, under a top-level object of the cache's own: the writer's object is a WeakMap key for its stored
+    // JSON (StoredJson), which must not live as long as the cache holds the object.
+    expect(e.object).not.toBe(object);
+    expect(e.object['data']).toBe((object as Record<string, unknown>)['data']);
+    expect(e.object.metadata!.resourceVersion).toBe(String(rev));
     expect(JSON.parse(entryJson(e))).toEqual({ ...JSON.parse(text), metadata: { name: 'a', resourceVersion: String(rev) } });
     // The cache keeps objects, not their JSON too (memory at 150,000 pods).
     expect(e.json).toBeUndefined();
@@ -85,5 +90,29 @@ describe('WatchCache', () => {
     expect(cache.getFresh('/registry/configmaps/ns/b')?.entry?.object.metadata?.name).toBe('b');
     cache.stop();
     expect(cache.getFresh('/registry/configmaps/ns/a')).toBeUndefined();
+  });
+
+  test('the writer\'s object is not kept alive by the cache (what is keyed by it, e.g. its stored JSON, goes with it)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const store = new MemoryStore();
+    const cache = new WatchCache(store, '/registry/configmaps/');
+    await cache.start();
+    const byWriter = new WeakMap<object, string>();
+    const write = async (): Promise<WeakRef<object>> => {
+      const text = body('a', 1);
+      const object = JSON.parse(text) as Record<string, unknown>;
+      byWriter.set(object, text);
+      cache.expect({ key: '/registry/configmaps/ns/a', bytes: Buffer.from(text), object, text });
+      const rev = await put(store, '/registry/configmaps/ns/a', text);
+      await until(() => cache.revision === rev);
+      return new WeakRef(object);
+    };
+    const ref = await write();
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    expect(ref.deref()).toBeUndefined();
+    expect(cache.get('/registry/configmaps/ns/a')!.object['data']).toEqual({ v: '1' });
+    cache.stop();
   });
 });

@@ -234,8 +234,11 @@ export class WatchCache {
     const w = this.expected.get(kv.key);
     if (!w || !sameBytes(w.bytes, kv.value)) return undefined;
     this.expected.delete(kv.key);
-    w.object.metadata = { ...w.object.metadata, resourceVersion: String(revision) };
-    return { entry: { key: kv.key, object: w.object }, json: withResourceVersion(w.text, revision) };
+    // A new top-level object (its parts shared with the writer's): the writer's own object is remembered with
+    // its stored JSON for the response (StoredJson, a WeakMap by object), and would hold that JSON (~4 KB a
+    // Running pod) for as long as the cache kept it.
+    const object = { ...w.object, metadata: { ...w.object.metadata, resourceVersion: String(revision) } };
+    return { entry: { key: kv.key, object }, json: withResourceVersion(w.text, revision) };
   }
 
   /** Notes a write this server made under the prefix; `waitFresh` waits until the cache has seen it. */
