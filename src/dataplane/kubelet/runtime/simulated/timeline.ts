@@ -74,7 +74,9 @@ export function computeTimeline(input: TimelineInput): Timeline {
   const runtime = new Map<string, RuntimeContainer>();
   const out: Timeline = { runtime, sandboxReady: false, killed, next: null, runningFrom: null, doneAt: null };
   if (input.sandboxAt === null || h < input.sandboxAt) {
-    if (input.sandboxAt !== null) consider(input.sandboxAt);
+    // The kubelet's syncPod makes the sandbox and starts the first container in one go; the status after the
+    // one it posted at admission comes with that container (PLEG), so there is no wake-up for the sandbox alone.
+    if (input.sandboxAt !== null) consider(input.sandboxAt + timing.containerStartMs);
     out.next = next;
     return out;
   }
