@@ -172,11 +172,13 @@ export function podTransitionEvents(input: PodEventInput): PodEventOutput {
 
   if (status) {
     const st = rec(status);
-    // Admission rejected the pod: the kubelet warns with the rejection's reason (OutOfcpu, ...) and message.
-    if (!mem.rejected && st.phase === 'Failed' && typeof st.reason === 'string' && /^OutOf/.test(st.reason)) {
+    // Admission rejected the pod: the kubelet warns with the rejection's reason (OutOfcpu, NodePorts, ...) and message.
+    const reason = typeof st.reason === 'string' ? st.reason : '';
+    const rejectedNow = /^OutOf/.test(reason) || (reason !== '' && typeof st.message === 'string' && st.message.startsWith('Pod was rejected: '));
+    if (!mem.rejected && st.phase === 'Failed' && rejectedNow) {
       mem.rejected = true;
       const msg = typeof st.message === 'string' ? st.message.replace(/^Pod was rejected: /, '') : '';
-      events.push({ type: 'Warning', reason: st.reason, message: msg });
+      events.push({ type: 'Warning', reason, message: msg });
     }
     // The active deadline handler failed the pod: the kubelet warns once with its reason and message.
     if (!mem.rejected && st.phase === 'Failed' && st.reason === 'DeadlineExceeded') {

@@ -129,6 +129,12 @@ describe('pod transition events', () => {
     expect(look(pod(), st, a.memory, 1).events).toEqual([]);
   });
 
+  it('a NodePorts rejection: one Warning with reason NodePorts', () => {
+    const st = { phase: 'Failed', reason: 'NodePorts', message: "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports" };
+    const a = look(pod(), st, undefined, 0);
+    expect(a.events).toEqual([{ type: 'Warning', reason: 'NodePorts', message: "Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports" }]);
+  });
+
   it('an active deadline passed: one DeadlineExceeded Warning with the kubelet\'s message', () => {
     const a = look(pod(), status([running('nginx', 0)]), undefined, 0);
     const st = { ...status([]), phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };

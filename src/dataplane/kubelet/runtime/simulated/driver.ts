@@ -5,7 +5,8 @@
  * What a bound pod goes through, as a kubelet would take it:
  *   admission: rejected with phase Failed, reason OutOfpods / OutOfcpu / OutOfmemory / OutOfephemeral-storage
  *     and "Pod was rejected: Node didn't have enough resource: cpu, requested: 500, used: 3800, capacity: 4000"
- *     when the node's active pods leave no room (allocatable of the NodeContext);
+ *     when the node's active pods leave no room (allocatable of the NodeContext); reason NodePorts when an
+ *     active pod holds one of its hostPorts (host-ports.ts);
  *   hostIP and startTime at once; the sandbox and a pod IP from the podCIDR (fallback 10.0.0.0/16; .0 and .1
  *     never used; hostNetwork pods take the host's IP) after SimulatedTiming.sandboxMs;
  *   init containers one at a time, then the regular containers → Running; `started` once running (after
@@ -35,6 +36,7 @@ import { generatePodStatus, rejectedPodStatus } from '../../pod/status.js';
 import { parseTime } from '../../pod/time.js';
 import type { ContainerUsage, NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory, PodStatus, PodUsage, SyncResult } from '../../types.js';
 import { admit, parseAllocatable, podRequests, type ResourceAmounts } from './admission.js';
+import { HostPortUse, NODE_PORTS_REJECTION, podHostPorts } from './host-ports.js';
 import { ipToString, parseCIDR, parseIP, PodIPAllocator } from './ipam.js';
 import { computeTimeline, type RunPlan } from './timeline.js';
 import { resolveTiming, type SimulatedTiming } from './timing.js';
@@ -77,6 +79,8 @@ interface PodRecord {
   ipHeld: boolean;
   /** Requests counted against the node while active, flat as [name, amount, ...] (a Map per pod costs ~4× more); null once released. */
   requests: (string | number)[] | null;
+  /** Host ports held while active (host-ports.ts keys); null without any or once released. */
+  ports: string[] | null;
   stopAt: number | null;
   /** spec.activeDeadlineSeconds ran out: the kubelet stopped the pod and failed it (DeadlineExceeded). */
   deadlineExceeded: boolean;
@@ -134,6 +138,7 @@ export class SimulatedPodDriver implements PodDriver {
   /** Active pods and their summed requests (the kubelet's admission view). */
   private activePods = 0;
   private readonly requested: ResourceAmounts = new Map();
+  private readonly hostPorts = new HostPortUse();
   readonly timing: SimulatedTiming;
   private readonly windowSeconds: number;
   private readonly systemUsage: { cpuNanoCores: number; memoryBytes: number };
@@ -274,6 +279,7 @@ export class SimulatedPodDriver implements PodDriver {
       ip: 0,
       ipHeld: false,
       requests: null,
+      ports: null,
       stopAt: null,
       deadlineExceeded: false,
       transitions: newTransitionMemory(),
@@ -285,8 +291,11 @@ export class SimulatedPodDriver implements PodDriver {
     };
     this.pods.set(uid, rec);
     const requests = podRequests(pod);
+    const ports = podHostPorts(pod);
     if (resumedAt === null) {
-      const rejection = admit(requests, { pods: this.activePods, requested: this.requested }, this.allocatable);
+      // Resources first, then host ports: the order of the kubelet's admission check.
+      let rejection = admit(requests, { pods: this.activePods, requested: this.requested }, this.allocatable);
+      if (!rejection && ports.length > 0 && this.hostPorts.conflicts(ports)) rejection = NODE_PORTS_REJECTION;
       if (rejection) {
         rec.state = REJECTED;
         return { rec, status: rejectedPodStatus(pod, rejection.reason, rejection.message, now) };
@@ -294,6 +303,10 @@ export class SimulatedPodDriver implements PodDriver {
     }
     rec.requests = [];
     for (const [k, v] of requests) rec.requests.push(k, v);
+    if (ports.length > 0) {
+      rec.ports = ports;
+      this.hostPorts.add(ports);
+    }
     this.activePods++;
     for (const [k, v] of requests) this.requested.set(k, (this.requested.get(k) ?? 0) + v);
     if (resumedAt !== null) {
@@ -325,6 +338,10 @@ export class SimulatedPodDriver implements PodDriver {
       const r = rec.requests;
       for (let i = 0; i < r.length; i += 2) this.requested.set(r[i] as string, (this.requested.get(r[i] as string) ?? 0) - (r[i + 1] as number));
       rec.requests = null;
+    }
+    if (rec.ports) {
+      this.hostPorts.remove(rec.ports);
+      rec.ports = null;
     }
     if (rec.ipHeld) {
       this.ipam.release(rec.ip);

@@ -352,6 +352,24 @@ describe('SimulatedPodDriver: admission and resources', () => {
     expect(r.status).toMatchObject({ reason: 'OutOfpods', message: "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 2, capacity: 2" });
   });
 
+  it('rejects a pod whose hostPort an active pod holds (NodePorts); the port is free again once that pod is gone', () => {
+    const d = driver(INSTANT_TIMING);
+    const withPort = (port: Record<string, unknown>) => mkPod({ containers: [{ name: 'web', image: 'httpd', ports: [{ containerPort: 80, ...port }] }] });
+    const holder = withPort({ hostPort: 21017 });
+    expect(d.sync(holder, T0).status!.phase).toBe('Running');
+    const r = d.sync(withPort({ hostPort: 21017 }), T0 + 1);
+    expect(r.status).toMatchObject({ phase: 'Failed', reason: 'NodePorts', message: "Pod was rejected: Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports" });
+    expect(r.wakeAt).toBeNull();
+    // Another protocol, or another port, fits.
+    expect(d.sync(withPort({ hostPort: 21017, protocol: 'UDP' }), T0 + 2).status!.phase).toBe('Running');
+    expect(d.sync(withPort({ hostPort: 21018 }), T0 + 3).status!.phase).toBe('Running');
+    d.forget(holder.metadata!.uid!);
+    expect(d.sync(withPort({ hostPort: 21017, hostIP: '10.200.0.7' }), T0 + 4).status!.phase).toBe('Running');
+    // ... which now holds 21017 on one address: the wildcard conflicts with it, another address does not.
+    expect(d.sync(withPort({ hostPort: 21017 }), T0 + 5).status!.reason).toBe('NodePorts');
+    expect(d.sync(withPort({ hostPort: 21017, hostIP: '127.0.0.1' }), T0 + 6).status!.phase).toBe('Running');
+  });
+
   it('forget() frees resources and the IP for the next pod', () => {
     const d = driver(INSTANT_TIMING, { podCIDR: '10.9.0.0/30', allocatable: { cpu: '4', memory: '8Gi', pods: '110' } });
     const a = mkPod();
