@@ -83,3 +83,32 @@ export function customDefinitions(n: CustomKindNames, schema: JSONSchemaProps | 
   };
   return { definition, definitions: { [definition]: kindSchema, [list]: listSchema } };
 }
+
+/** A nested node as upstream's ToStructuralOpenAPIV2 leaves it for kubectl's v2 reader. */
+function nodeToV2(s: Schema): Schema {
+  const out: Schema = { ...s };
+  const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
+  // kubectl's v2 reader would take properties or items beside preserve-unknown-fields as the whole shape.
+  if (preserve) {
+    delete out.properties;
+    delete out.items;
+  }
+  if (out.properties) out.properties = Object.fromEntries(Object.entries(out.properties).map(([k, v]) => [k, nodeToV2(v)]));
+  if (out.items) out.items = nodeToV2(out.items);
+  if (out.additionalProperties && typeof out.additionalProperties === 'object') out.additionalProperties = nodeToV2(out.additionalProperties);
+  // An array without items, or an open object, is left untyped: kubectl's v2 reader cannot cope with either.
+  if ((out.type === 'array' && !out.items) || (preserve && out.type === 'object')) delete out.type;
+  return out;
+}
+
+/**
+ * A custom kind's definition as /openapi/v2 publishes it (upstream's buildKubeNative with v2): a root that keeps
+ * unknown fields becomes a bare object (no properties at all, else kubectl would refuse everything else);
+ * otherwise nested nodes that keep unknown fields lose their properties and items and, for objects, their type.
+ * /openapi/v3 publishes the schema unchanged.
+ */
+export function customDefinitionV2(s: Schema): Schema {
+  const gvk = s['x-kubernetes-group-version-kind'];
+  if (s['x-kubernetes-preserve-unknown-fields'] === true) return { type: 'object', ...(gvk ? { 'x-kubernetes-group-version-kind': gvk } : {}) };
+  return nodeToV2(s);
+}

@@ -7,6 +7,7 @@ import type { ResourceType } from '../resource.js';
 import { reachableDefinitions, registrySchemas, type Definitions } from '../schema/index.js';
 import { resourcePaths, type PathItem } from './paths.js';
 import { pathItemToV3, schemaToV3, type PathItemV3, type SchemaV3 } from './v3.js';
+import { customDefinitionV2 } from '../crd/openapi.js';
 
 export type { PathItem, Operation, Parameter } from './paths.js';
 export type { PathItemV3, OperationV3, SchemaV3 } from './v3.js';
@@ -92,13 +93,16 @@ function build(resources: readonly ResourceType[]): Built {
   });
 
   const sortedPaths = Object.fromEntries(Object.keys(allPaths).sort().map((p) => [p, allPaths[p]!]));
+  // Custom kinds go out to v2 in the form kubectl's v2 reader copes with (v3 keeps their schemas whole).
+  const customV2 = new Set(resources.filter((r) => r.custom).map((r) => r.definition));
+  const v2Definition = (d: string) => (customV2.has(d) ? customDefinitionV2(definitions[d]!) : definitions[d]!);
   const v2: SwaggerDocument = {
     swagger: '2.0',
     info: OPENAPI_INFO,
     paths: sortedPaths,
     // Only what the served paths reach: the catalog also knows core kinds Skiff does not serve.
     definitions: Object.fromEntries(
-      [...reachableDefinitions(definitions, [...collectRefs(allPaths), ...COMMON_DEFINITIONS])].sort().map((d) => [d, definitions[d]!]),
+      [...reachableDefinitions(definitions, [...collectRefs(allPaths), ...COMMON_DEFINITIONS])].sort().map((d) => [d, v2Definition(d)]),
     ),
     ...SECURITY_V2,
   };
@@ -162,3 +166,41 @@ export function openapiV3Hash(resources: readonly ResourceType[], path: string):
   return built(resources).v3.get(keyOf(path))?.hash;
 }
 
+
+const v2Bytes = new WeakMap<SwaggerDocument, { body: string; etag: string }>();
+const protobufETags = new WeakMap<Buffer, string>();
+
+/** kube-openapi's ETag: the SHA-512 of the served bytes in upper-case hex (sent quoted). */
+const etagOf = (bytes: string | Buffer): string => createHash('sha512').update(bytes).digest('hex').toUpperCase();
+
+/**
+ * GET /openapi/v2 as JSON, serialised once per document, with its ETag: clients that poll it (kubectl's caches,
+ * e2e's waits for a CRD's definition) send If-None-Match and get a 304 while nothing changed.
+ */
+export function openapiV2Json(resources: readonly ResourceType[]): { body: string; etag: string } {
+  const doc = openapiV2(resources);
+  let b = v2Bytes.get(doc);
+  if (!b) {
+    const body = JSON.stringify(doc);
+    b = { body, etag: etagOf(body) };
+    v2Bytes.set(doc, b);
+  }
+  return b;
+}
+
+/** The ETag of an encoded (protobuf) form of the v2 document, computed once per buffer. */
+export function openapiV2ETag(bytes: Buffer): string {
+  let e = protobufETags.get(bytes);
+  if (!e) {
+    e = etagOf(bytes);
+    protobufETags.set(bytes, e);
+  }
+  return e;
+}
+
+/** Whether an If-None-Match header names the ETag (quoted or not, in a list, or `*`). */
+export function etagMatches(header: string | string[] | undefined, etag: string): boolean {
+  if (!header) return false;
+  const tags = (Array.isArray(header) ? header.join(',') : header).split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+  return tags.includes(etag) || tags.includes('*');
+}

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ResourceType } from '../resource.js';
 import { notAcceptable, pathNotFound } from '../status.js';
 import { sendText } from '../content.js';
-import { openapiV2, openapiV3GroupVersion, openapiV3Paths } from '../openapi/index.js';
+import { etagMatches, openapiV2, openapiV2ETag, openapiV2Json, openapiV3GroupVersion, openapiV3Paths } from '../openapi/index.js';
 import { OPENAPI_V2_PROTOBUF, openapiV2Protobuf, prefersOpenAPIv2Protobuf } from '../openapi/v2-protobuf.js';
 
 export const VERSION_INFO = {
@@ -46,9 +46,19 @@ export function registerSystemRoutes(
   app.get('/openapi/v2', async (req, reply) => {
     // kubectl asks for gnostic's protobuf form only (its client-side validation reads it).
     // Answered as application/octet-stream, as kube-openapi does: the asked-for type's '@' is not valid in a media type.
-    if (prefersOpenAPIv2Protobuf(req.headers.accept)) return reply.code(200).header('content-type', 'application/octet-stream').send(openapiV2Protobuf(openapiV2(kinds())));
+    // Both forms carry an ETag and answer a matching If-None-Match with 304, as kube-openapi's handler.
+    if (prefersOpenAPIv2Protobuf(req.headers.accept)) {
+      const bytes = openapiV2Protobuf(openapiV2(kinds()));
+      const etag = openapiV2ETag(bytes);
+      reply.header('etag', `"${etag}"`);
+      if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+      return reply.code(200).header('content-type', 'application/octet-stream').send(bytes);
+    }
     if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json', OPENAPI_V2_PROTOBUF]);
-    sendText(reply, 200, 'application/json', JSON.stringify(openapiV2(kinds())));
+    const { body, etag } = openapiV2Json(kinds());
+    reply.header('etag', `"${etag}"`);
+    if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+    sendText(reply, 200, 'application/json', body);
   });
   app.get('/openapi/v3', async (req, reply) => {
     if (!acceptsJson(req.headers.accept)) throw notAcceptable(['application/json']);
