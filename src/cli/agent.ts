@@ -18,7 +18,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRuncNode } from '../dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../dataplane/kubelet/runtime/runc/tools.js';
-import { nodeKubeconfigPath, loadOrBootstrapNodeKubeconfig } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
+import { nodeKubeconfigPath, loadOrBootstrapNodeKubeconfig, type TLSBootstrapOptions } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
+import { startNodeCertificateRotation } from '../dataplane/kubelet/tls-bootstrap/rotation.js';
 
 export interface AgentFlags {
   kubeconfig?: string;
@@ -88,9 +89,12 @@ async function runAgent(o: AgentFlags): Promise<void> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  const kubeconfig = o.bootstrapKubeconfig
-    ? (await loadOrBootstrapNodeKubeconfig({ bootstrapKubeconfig: o.bootstrapKubeconfig, certDir: o.certDir ?? join(o.dataDir, 'pki'), kubeconfig: nodeKubeconfigPath(o.kubeconfig, o.certDir ?? join(o.dataDir, 'pki')), nodeName: checked.nodeName, log: (msg, fields) => logger(o.v)('info', msg, fields) })).kubeconfig
-    : o.kubeconfig!;
+  const tlsBootstrap: TLSBootstrapOptions | null = o.bootstrapKubeconfig
+    ? { bootstrapKubeconfig: o.bootstrapKubeconfig, certDir: o.certDir ?? join(o.dataDir, 'pki'), kubeconfig: nodeKubeconfigPath(o.kubeconfig, o.certDir ?? join(o.dataDir, 'pki')), nodeName: checked.nodeName, log: (msg, fields) => logger(o.v)('info', msg, fields) }
+    : null;
+  const kubeconfig = tlsBootstrap ? (await loadOrBootstrapNodeKubeconfig(tlsBootstrap)).kubeconfig : o.kubeconfig!;
+  // The node's certificate is renewed while it runs; its client reads the new files (kubelet --rotate-certificates).
+  const rotation = tlsBootstrap ? startNodeCertificateRotation({ ...tlsBootstrap, onError: (err) => logger(o.v)('warn', 'client certificate rotation failed', { error: String(err) }) }) : null;
   const running = await startRuncNode({
     client: loadKubeconfig(kubeconfig),
     nodeName: checked.nodeName,
@@ -110,6 +114,7 @@ async function runAgent(o: AgentFlags): Promise<void> {
   console.error(`skiff agent: node ${checked.nodeName} (${running.netns ? `netns ${running.netns}` : 'host network'}), kubelet API on ${running.url}`);
   void running.registered.then(() => process.stdout.write(`skiff agent: node ${checked.nodeName} registered\n`));
   await stop;
+  rotation?.stop();
   await running.stop();
 }
 

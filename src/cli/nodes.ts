@@ -12,7 +12,8 @@ import type { AgentLogger, NodeSummary } from '../dataplane/kubelet/agent.js';
 import { DEFAULT_NODE_SPEC, loadNodeSpecFile, parseLabelFlag, parseNodeSpec, parseTaint, type NodeSpec, type Taint } from '../dataplane/kubelet/spec.js';
 import { startNodeAgent } from '../dataplane/kubelet/start.js';
 import { parseListen } from './server.js';
-import { loadOrBootstrapNodeKubeconfig, nodeKubeconfigPath } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
+import { loadOrBootstrapNodeKubeconfig, nodeKubeconfigPath, type TLSBootstrapOptions } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
+import { startNodeCertificateRotation } from '../dataplane/kubelet/tls-bootstrap/rotation.js';
 
 interface NodesFlags {
   kubeconfig?: string;
@@ -73,13 +74,17 @@ async function runNodes(o: NodesFlags): Promise<void> {
   if (!o.kubeconfig && !o.bootstrapKubeconfig) throw new Error('--kubeconfig (or --bootstrap-kubeconfig) is required');
   const spec = specFromFlags(o);
   let kubeconfig = o.kubeconfig!;
+  let tlsBootstrap: TLSBootstrapOptions | null = null;
   if (o.bootstrapKubeconfig) {
     // One client certificate is one node's identity (system:node:<name>).
     if (spec.count !== 1) throw new Error(`--bootstrap-kubeconfig: joins exactly one node (--count is ${spec.count})`);
     if (!o.certDir) throw new Error('--bootstrap-kubeconfig needs --cert-dir (where the node\'s key and certificate are kept)');
     const nodeName = spec.names?.[0] ?? `${spec.namePrefix}0`;
-    kubeconfig = (await loadOrBootstrapNodeKubeconfig({ bootstrapKubeconfig: o.bootstrapKubeconfig, certDir: o.certDir, kubeconfig: nodeKubeconfigPath(o.kubeconfig, o.certDir), nodeName, log: (msg, fields) => verbosity(o.v)('info', msg, fields) })).kubeconfig;
+    tlsBootstrap = { bootstrapKubeconfig: o.bootstrapKubeconfig, certDir: o.certDir, kubeconfig: nodeKubeconfigPath(o.kubeconfig, o.certDir), nodeName, log: (msg, fields) => verbosity(o.v)('info', msg, fields) };
+    kubeconfig = (await loadOrBootstrapNodeKubeconfig(tlsBootstrap)).kubeconfig;
   }
+  // The node's certificate is renewed while it runs; its client reads the new files (kubelet --rotate-certificates).
+  const rotation = tlsBootstrap ? startNodeCertificateRotation({ ...tlsBootstrap, onError: (err) => verbosity(o.v)('warn', 'client certificate rotation failed', { error: String(err) }) }) : null;
   const stop = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -91,6 +96,7 @@ async function runNodes(o: NodesFlags): Promise<void> {
     process.stdout.write(`skiff nodes: ${spec.count} node(s) registered in ${((Date.now() - t0) / 1000).toFixed(1)} s; agent ${running.url}\n`);
   });
   await stop;
+  rotation?.stop();
   await running.stop();
 }
 

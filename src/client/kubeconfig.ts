@@ -18,6 +18,8 @@ export interface ClientConfig {
   certData?: string;
   keyData?: string;
   insecureSkipTLSVerify?: boolean;
+  /** The kubeconfig file this came from (loadKubeconfig): read again for a renewed client certificate. */
+  source?: string;
 }
 
 interface Named<T> {
@@ -107,5 +109,5 @@ export function loadKubeconfig(file: string, contextName?: string): ClientConfig
   } catch (e) {
     throw new KubeconfigError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message);
   }
-  return parseKubeconfig(text, file, contextName, dirname(resolve(file)));
+  return { ...parseKubeconfig(text, file, contextName, dirname(resolve(file))), source: resolve(file) };
 }

@@ -5,9 +5,9 @@
  * requests it costs about a third less client CPU per request, which is the scheduler's hot path.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { Pool } from 'undici';
-import type { ClientConfig } from './kubeconfig.js';
+import { loadKubeconfig, type ClientConfig } from './kubeconfig.js';
 import { resourcePath, apiVersionOf, type ResourceRef } from './resources.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from './types.js';
 
@@ -80,6 +80,12 @@ export interface RestClientOptions {
   userAgent?: string;
   /** A request (not a watch) with no response activity for this long fails. Default 60 s. */
   timeoutMs?: number;
+  /**
+   * How often a client made from a kubeconfig file (config.source) with a client certificate reads the file again
+   * and switches to a renewed certificate (client-go's certificate rotation; the kubelet's kubelet.conf). Default
+   * 60 s; 0: never.
+   */
+  certReloadMs?: number;
 }
 
 interface RawResponse {
@@ -107,38 +113,75 @@ function parseStatus(body: Buffer): Status | undefined {
 
 export class RestClient {
   readonly server: URL;
-  private readonly pool: Pool;
+  private pool: Pool;
   /** Watches get their own pool: a long-lived stream must not hold one of the request pool's connections. */
-  private readonly watchPool: Pool;
+  private watchPool: Pool;
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
+  private readonly maxSockets: number;
+  /** The client certificate and key in use (PEM), compared with the kubeconfig's on reload. */
+  private cert: { certData?: string; keyData?: string };
+  private reloadTimer: NodeJS.Timeout | null = null;
+  /** Pools left by a reload, closing once their requests and watches end (destroyed by close()). */
+  private readonly draining = new Set<Pool>();
 
   constructor(
     readonly config: ClientConfig,
     options: RestClientOptions = {},
   ) {
     this.server = new URL(config.server);
-    // One TLS context for every connection of both pools: given the PEMs instead, each new connection parsed the
-    // CA, certificate and key again (~1 ms each: the node agent's largest cost in bench/controllers while pods went).
-    const connect =
-      this.server.protocol === 'https:'
-        ? {
-          secureContext: createSecureContext({ ca: config.caData, cert: config.certData, key: config.keyData }),
-          rejectUnauthorized: !config.insecureSkipTLSVerify,
-        }
-        : undefined;
     this.timeoutMs = options.timeoutMs ?? 60_000;
-    // A server that stops answering must not hold a caller (e.g. a bind slot) forever.
-    this.pool = new Pool(this.server.origin, {
-      connections: options.maxSockets ?? 32,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-      connect,
-    });
-    // Watches are open for minutes and quiet for long stretches: no body timeout, and no connection reuse.
-    this.watchPool = new Pool(this.server.origin, { pipelining: 0, headersTimeout: this.timeoutMs, bodyTimeout: 0, connect });
+    this.maxSockets = options.maxSockets ?? 32;
+    this.cert = { certData: config.certData, keyData: config.keyData };
+    const secureContext = this.server.protocol === 'https:' ? createSecureContext({ ca: config.caData, cert: config.certData, key: config.keyData }) : undefined;
+    [this.pool, this.watchPool] = this.pools(secureContext);
     this.headers = { accept: 'application/json', 'user-agent': options.userAgent ?? 'skiff-client' };
     if (config.token) this.headers.authorization = `Bearer ${config.token}`;
+    const reloadMs = options.certReloadMs ?? 60_000;
+    if (config.source && config.certData && secureContext && reloadMs > 0) {
+      this.reloadTimer = setInterval(() => this.reloadClientCertificate(), reloadMs);
+      this.reloadTimer.unref();
+    }
+  }
+
+  private pools(secureContext: SecureContext | undefined): [Pool, Pool] {
+    // One TLS context for every connection of both pools: given the PEMs instead, each new connection parsed the
+    // CA, certificate and key again (~1 ms each: the node agent's largest cost in bench/controllers while pods went).
+    const connect = secureContext ? { secureContext, rejectUnauthorized: !this.config.insecureSkipTLSVerify } : undefined;
+    // A server that stops answering must not hold a caller (e.g. a bind slot) forever.
+    const pool = new Pool(this.server.origin, { connections: this.maxSockets, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, connect });
+    // Watches are open for minutes and quiet for long stretches: no body timeout, and no connection reuse.
+    const watchPool = new Pool(this.server.origin, { pipelining: 0, headersTimeout: this.timeoutMs, bodyTimeout: 0, connect });
+    return [pool, watchPool];
+  }
+
+  /**
+   * Reads the kubeconfig file again (config.source) and, when it holds another client certificate and key that
+   * belong together, sends new requests and watches over connections made with them; requests and watches in
+   * flight finish on the old connections, which then close (a watch ends at its timeout and is made again).
+   * Returns whether the certificate changed; an unreadable or half-written file keeps the current one.
+   */
+  reloadClientCertificate(): boolean {
+    if (!this.config.source || this.server.protocol !== 'https:') return false;
+    let next: ClientConfig;
+    let secureContext: SecureContext;
+    try {
+      next = loadKubeconfig(this.config.source);
+      if (!next.certData || !next.keyData) return false;
+      if (next.certData === this.cert.certData && next.keyData === this.cert.keyData) return false;
+      // Throws when the key does not match the certificate (a renewal caught between its two files).
+      secureContext = createSecureContext({ ca: next.caData ?? this.config.caData, cert: next.certData, key: next.keyData });
+    } catch {
+      return false;
+    }
+    const old = [this.pool, this.watchPool];
+    [this.pool, this.watchPool] = this.pools(secureContext);
+    this.cert = { certData: next.certData, keyData: next.keyData };
+    for (const p of old) {
+      this.draining.add(p);
+      void p.close().catch(() => {}).finally(() => this.draining.delete(p));
+    }
+    return true;
   }
 
   /** One request; resolves with the parsed JSON body on 2xx, rejects with ApiError otherwise. */
@@ -252,9 +295,11 @@ export class RestClient {
 
   /** Closes pooled sockets. */
   close(): void {
+    if (this.reloadTimer) clearInterval(this.reloadTimer);
     // Destroy (not close): in-flight watches would otherwise keep the pools open indefinitely.
     void this.pool.destroy().catch(() => {});
     void this.watchPool.destroy().catch(() => {});
+    for (const p of this.draining) void p.destroy().catch(() => {});
   }
 }
 
