@@ -34,6 +34,7 @@ import { newTransitionMemory, type TransitionMemory } from '../../pod/conditions
 import { activeDeadlineAt, annotationsOf, containersOf, initContainersOf, isHostNetwork, isJobPod, podSpec, podStatusOf, restartPolicyOf } from '../../pod/podspec.js';
 import { generatePodStatus, rejectedPodStatus } from '../../pod/status.js';
 import { parseTime } from '../../pod/time.js';
+import type { Container } from '../../pod/podspec.js';
 import type { ContainerUsage, NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory, PodStatus, PodUsage, SyncResult } from '../../types.js';
 import { admit, parseAllocatable, podRequests, type ResourceAmounts } from './admission.js';
 import { HostPortUse, NODE_PORTS_REJECTION, podHostPorts } from './host-ports.js';
@@ -41,6 +42,7 @@ import { ipToString, parseCIDR, parseIP, PodIPAllocator } from './ipam.js';
 import { computeTimeline, type RunPlan } from './timeline.js';
 import { resolveTiming, type SimulatedTiming } from './timing.js';
 import { podSleepMs } from './sleep-command.js';
+import { hasSubPathExpr, subPathExprErrors } from './subpath-expr.js';
 import { podContainerUsage } from './usage.js';
 
 /** The kubelet's active deadline handler's reason and message (pkg/kubelet/active_deadline.go). */
@@ -82,6 +84,11 @@ interface PodRecord {
   /** Host ports held while active (host-ports.ts keys); null without any or once released. */
   ports: string[] | null;
   stopAt: number | null;
+  /**
+   * Regular containers whose subPathExpr failed (CreateContainerConfigError) at some sync: -1 while it still
+   * fails, else when it stopped failing. null for the (usual) pod that never had one.
+   */
+  configWait: Record<string, number> | null;
   /** spec.activeDeadlineSeconds ran out: the kubelet stopped the pod and failed it (DeadlineExceeded). */
   deadlineExceeded: boolean;
   transitions: TransitionMemory;
@@ -203,6 +210,8 @@ export class SimulatedPodDriver implements PodDriver {
     }
 
     const containers = containersOf(pod);
+    const podIP = rec.ip !== 0 && rec.sandboxAt !== null && now >= rec.sandboxAt ? ipToString(rec.ip) : undefined;
+    const configErrors = rec.state === ACTIVE ? this.configErrors(rec, pod, containers, podIP, now) : null;
     const timeline = computeTimeline({
       uid,
       podDesc: `${rec.name}_${rec.namespace}(${uid})`,
@@ -214,8 +223,9 @@ export class SimulatedPodDriver implements PodDriver {
       containers,
       restartPolicy: restartPolicyOf(pod),
       plan: runPlan(pod, this.timing),
+      configErrors,
+      createdFrom: rec.configWait,
     });
-    const podIP = rec.ip !== 0 && rec.sandboxAt !== null && now >= rec.sandboxAt ? ipToString(rec.ip) : undefined;
     const { status, phase } = generatePodStatus({
       pod,
       now,
@@ -265,6 +275,27 @@ export class SimulatedPodDriver implements PodDriver {
     return { nodeName: this.ctx.nodeName, timestamp: now, windowSeconds: this.windowSeconds, cpuNanoCores: cpu, memoryBytes: mem, pods };
   }
 
+  /**
+   * The kubelet retries a container whose mounts fail at every sync: the errors as of now, and in rec.configWait
+   * when each failing container stopped failing (a pod update fixed it), so that it is created from then on.
+   */
+  private configErrors(rec: PodRecord, pod: Pod, containers: Container[], podIP: string | undefined, now: number): Map<string, string> | null {
+    if (!hasSubPathExpr(containers)) return null;
+    // Mounts are made when a container is created: only one not created yet can fail (a later pod update does
+    // not touch a running container).
+    const wait = rec.configWait;
+    const uncreated = containers.filter((c) => (wait?.[c.name] !== undefined ? wait[c.name] === -1 : rec.runningFrom === null));
+    if (uncreated.length === 0) return null;
+    const facts = { podIPs: podIP ? [podIP] : [], hostIPs: [this.ctx.hostIP] };
+    const errors = subPathExprErrors(pod, uncreated, facts, this.ctx.allocatable);
+    if (errors) {
+      rec.configWait ??= {};
+      for (const name of errors.keys()) rec.configWait[name] = -1;
+    }
+    if (rec.configWait) for (const [name, at] of Object.entries(rec.configWait)) if (at < 0 && !errors?.has(name)) rec.configWait[name] = now;
+    return errors;
+  }
+
   /** A pod seen for the first time: admit it (or resume one this node already runs, after an agent restart). */
   private accept(pod: Pod, uid: string, now: number): { rec: PodRecord; status: PodStatus | null } {
     const api = podStatusOf(pod);
@@ -282,6 +313,7 @@ export class SimulatedPodDriver implements PodDriver {
       ports: null,
       stopAt: null,
       deadlineExceeded: false,
+      configWait: null,
       transitions: newTransitionMemory(),
       hash: 0,
       length: -1,

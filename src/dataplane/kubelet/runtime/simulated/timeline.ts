@@ -35,6 +35,10 @@ export interface TimelineInput {
   containers: Container[];
   restartPolicy: RestartPolicy;
   plan: RunPlan;
+  /** Regular containers that cannot be created (CreateContainerConfigError) and why: they wait, never start. */
+  configErrors?: ReadonlyMap<string, string> | null;
+  /** Regular containers that could not be created before: when that ended (they start from then on). */
+  createdFrom?: Readonly<Record<string, number>> | null;
 }
 
 export interface Timeline {
@@ -129,7 +133,20 @@ export function computeTimeline(input: TimelineInput): Timeline {
       out.runningFrom = first;
       let doneAt: number | null = first;
       for (const c of input.containers) {
-        const d = regularContainer(input, c, first, h, runtime, consider);
+        const configError = input.configErrors?.get(c.name);
+        if (configError !== undefined) {
+          runtime.set(c.name, uncreatedContainer(c, configError));
+          doneAt = null;
+          continue;
+        }
+        const from = input.createdFrom?.[c.name];
+        const start = from !== undefined && from >= 0 ? Math.max(first, from + startMs) : first;
+        if (h < start) {
+          consider(start);
+          doneAt = null;
+          continue;
+        }
+        const d = regularContainer(input, c, start, h, runtime, consider);
         doneAt = d === null || doneAt === null ? null : Math.max(doneAt, d);
       }
       if (input.containers.length === 0) doneAt = null;
@@ -161,6 +178,24 @@ function newContainer(uid: string, c: Container, startedAt: number, restart: num
     startedAt,
     restartCount: restart,
     last,
+    started: false,
+    ready: false,
+  };
+}
+
+/** A container whose config the kubelet could not build: waiting, no container id, the spec's image. */
+function uncreatedContainer(c: Container, message: string): RuntimeContainer {
+  return {
+    name: c.name,
+    state: 'waiting',
+    waitingReason: 'CreateContainerConfigError',
+    waitingMessage: message,
+    containerID: '',
+    image: c.image ?? '',
+    imageID: '',
+    startedAt: 0,
+    restartCount: 0,
+    last: null,
     started: false,
     ready: false,
   };

@@ -226,6 +226,44 @@ describe('SimulatedPodDriver: runs that end', () => {
     expect(r.wakeAt).toBeNull();
   });
 
+  it('a subPathExpr that expands to an absolute path keeps the container waiting in CreateContainerConfigError (Pending)', () => {
+    const d = driver(INSTANT_TIMING);
+    const p = mkPod({
+      restartPolicy: 'Never',
+      volumes: [{ name: 'workdir1', emptyDir: {} }],
+      containers: [{ name: 'c', image: 'busybox', env: [{ name: 'POD_NAME', value: '/tmp' }], volumeMounts: [{ name: 'workdir1', mountPath: '/logs', subPathExpr: '$(POD_NAME)' }] }],
+    });
+    const r = d.sync(p, T0);
+    expect(r.status!.phase).toBe('Pending');
+    expect(cstat(r.status!)).toMatchObject({ ready: false, started: false, restartCount: 0, image: 'busybox', imageID: '', state: { waiting: { reason: 'CreateContainerConfigError', message: 'error SubPath `/tmp` must not be an absolute path' } } });
+    expect(cstat(r.status!).containerID).toBeUndefined();
+    expect(d.sync(p, T0 + 60_000).status).toBeNull(); // still waiting
+  });
+
+  it('a pod update that fixes the expansion lets the container start from then on; a later change does not touch it', () => {
+    const d = driver({ ...INSTANT_TIMING, containerStartMs: 200 });
+    const spec = {
+      volumes: [{ name: 'w', emptyDir: {} }],
+      containers: [{
+        name: 'c', image: 'busybox', command: ['sh', '-c', 'tail -f /dev/null'],
+        env: [{ name: 'POD_NAME', value: 'foo' }, { name: 'ANNOTATION', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['mysubpath']" } } }],
+        volumeMounts: [{ name: 'w', mountPath: '/subpath_mount', subPathExpr: '$(ANNOTATION)/$(POD_NAME)' }],
+      }],
+    };
+    const p = mkPod(spec, { annotations: { notmysubpath: 'mypath' } });
+    const r1 = run(d, p, T0, T0 + 10_000);
+    expect(r1.statuses.at(-1)!.phase).toBe('Pending');
+    expect(cstat(r1.statuses.at(-1)!).state.waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'missing value for ANNOTATION' });
+    const fixed: Pod = { ...p, metadata: { ...p.metadata, annotations: { mysubpath: 'mypath' } } };
+    const r2 = d.sync(fixed, T0 + 30_000);
+    expect(r2.wakeAt).toBe(T0 + 30_200);
+    const r3 = d.sync(fixed, T0 + 30_200);
+    expect(r3.status!.phase).toBe('Running');
+    expect(cstat(r3.status!).state.running).toEqual({ startedAt: '2026-12-03T09:30:30Z' });
+    // The annotation goes away again: the running container keeps its mounts.
+    expect(d.sync(p, T0 + 40_000).status).toBeNull();
+  });
+
   it('run-seconds + exit-code under Never ends Failed with Error', () => {
     const d = driver(INSTANT_TIMING);
     const p = mkPod({ restartPolicy: 'Never' }, { annotations: { 'sim.skiff.dev/run-seconds': '2.5', 'sim.skiff.dev/exit-code': '3' } });
