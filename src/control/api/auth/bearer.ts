@@ -29,7 +29,8 @@ export function bearerToken(header: string | string[] | undefined): string | und
 export class BearerTokenAuthenticator implements Authenticator {
   constructor(private readonly tokens: readonly TokenAuthenticator[]) {}
 
-  async authenticate(req: AuthRequest): Promise<AuthResult> {
+  /** No opinion, synchronously, on a request without a bearer token (the chain then needs no promise). */
+  authenticate(req: AuthRequest): AuthResult | Promise<AuthResult> {
     const token = bearerToken(req.headers.authorization);
     if (token === undefined) return null;
     return this.authenticateToken(token, req.audiences);

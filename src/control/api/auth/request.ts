@@ -5,10 +5,10 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../status.js';
 import { sendText } from '../content.js';
-import type { AuthenticationChain } from './authenticator.js';
+import type { AuthenticationChain, ChainResult } from './authenticator.js';
 import type { UserInfo } from './user.js';
 
 const users = new WeakMap<IncomingMessage, UserInfo>();
@@ -47,14 +47,20 @@ export interface AuthenticationHookOptions {
 }
 
 export function installAuthentication(app: FastifyInstance, chain: AuthenticationChain, opts: AuthenticationHookOptions = {}): void {
-  app.addHook('onRequest', async (req, reply) => {
-    const r = await chain.authenticate({ headers: req.headers, clientCertificate: clientCertificateOf(req.raw) });
+  const settle = (r: ChainResult, req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     if ('error' in r) {
       opts.onRefused?.(r.error, req);
       sendText(reply, 401, 'application/json', JSON.stringify(unauthorized().toStatus()));
-      return reply;
+      return;
     }
     users.set(req.raw, r.user);
-    return undefined;
+    done();
+  };
+  // A callback hook, not an async one: a client certificate (or no credential) is answered synchronously, and
+  // then the request goes on without a promise and a microtask turn; only token reviews and the like wait.
+  app.addHook('onRequest', (req, reply, done) => {
+    const r = chain.authenticateNow({ headers: req.headers, clientCertificate: clientCertificateOf(req.raw) });
+    if (r instanceof Promise) r.then((res) => settle(res, req, reply, done), done);
+    else settle(r, req, reply, done);
   });
 }

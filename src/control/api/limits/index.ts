@@ -81,14 +81,12 @@ export function installLimits(app: FastifyInstance, opts: LimitOptions = {}): { 
     if (!res.headersSent && !reply.sent) send(reply, requestTimedOut());
   };
 
-  app.addHook('onRequest', async (req, reply) => {
-    if (isLongRunningRequest(req.method, req.url)) return undefined;
+  // A callback hook: a request that gets its seat at once (or needs none) goes on without a promise.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (isLongRunningRequest(req.method, req.url)) return done();
     const res = reply.raw;
     const deadline = requestDeadlineMs(req.url, serverTimeout);
-    if (deadline instanceof ApiError) {
-      send(reply, deadline);
-      return reply;
-    }
+    if (deadline instanceof ApiError) return send(reply, deadline);
     let timer: NodeJS.Timeout | undefined;
     if (deadline === serverTimeout) pending.set(res, { at: Date.now() + deadline, reply });
     else if (deadline !== undefined) timer = setTimeout(() => expire(res, reply), deadline);
@@ -99,21 +97,24 @@ export function installLimits(app: FastifyInstance, opts: LimitOptions = {}): { 
       release?.();
     });
     const user = userOf(req);
-    if (user?.groups.includes(SYSTEM_MASTERS)) return undefined;
+    if (user?.groups.includes(SYSTEM_MASTERS)) return done();
     const budget = READ_ONLY.has(req.method) ? readOnly : mutating;
-    let admission = budget.acquire(user?.name ?? '');
-    if (admission instanceof Promise) admission = await admission;
-    if ('rejected' in admission) {
-      if (!res.headersSent && !reply.sent) send(reply, tooManyRequests());
-      return reply;
-    }
-    // Answered (timed out) or abandoned while it waited: give the seat straight back.
-    if (res.writableEnded || res.destroyed || reply.sent) {
-      admission.release();
-      return reply;
-    }
-    release = admission.release;
-    return undefined;
+    const seated = (admission: Awaited<ReturnType<FairQueue['acquire']>>): void => {
+      if ('rejected' in admission) {
+        if (!res.headersSent && !reply.sent) send(reply, tooManyRequests());
+        return;
+      }
+      // Answered (timed out) or abandoned while it waited: give the seat straight back.
+      if (res.writableEnded || res.destroyed || reply.sent) {
+        admission.release();
+        return;
+      }
+      release = admission.release;
+      done();
+    };
+    const admission = budget.acquire(user?.name ?? '');
+    if (admission instanceof Promise) admission.then(seated, done);
+    else seated(admission);
   });
   return { readOnly, mutating };
 }
