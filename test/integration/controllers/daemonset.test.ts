@@ -112,6 +112,8 @@ describe('DaemonSet controller', () => {
     const hash = revs[0]!.metadata?.labels?.['controller-revision-hash'];
     expect(revs[0]!.metadata?.name).toBe(`agent-${hash}`);
     expect(pods.every((p) => p.metadata?.labels?.['controller-revision-hash'] === hash)).toBe(true);
+    // The data comes back in upstream getPatch's byte layout (clients such as the e2e's daemon.Match compare bytes).
+    expect(JSON.stringify((revs[0] as { data?: unknown }).data)).toMatch(/^\{"spec":\{"template":\{"\$patch":"replace","metadata":\{"creationTimestamp":null,"labels":\{/);
 
     const ds = await eventually('status', async () => {
       const d = await c().get<DaemonSetLike & KubeObject>(DaemonSets, 'agent', NS);

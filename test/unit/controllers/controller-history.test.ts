@@ -14,10 +14,27 @@ const rev = (name: string, revision: number, image = 'a', created = '2026-01-01T
 
 describe('controller history', () => {
   it('records the template as a replace patch and compares data as Go decodes it', () => {
-    expect(templatePatch({ metadata: { labels: { a: 'b' } } })).toEqual({ spec: { template: { metadata: { labels: { a: 'b' } }, $patch: 'replace' } } });
+    expect(templatePatch({ metadata: { labels: { a: 'b' } } })).toEqual({ spec: { template: { metadata: { creationTimestamp: null, labels: { a: 'b' } }, $patch: 'replace' } } });
     expect(revisionDataEqual({ spec: { template: { metadata: { creationTimestamp: null, labels: { a: 'b' } } } } }, { spec: { template: { metadata: { labels: { a: 'b' } } } } })).toBe(true);
     expect(revisionDataEqual({ x: 1, y: 2 }, { y: 2, x: 1 })).toBe(true);
     expect(revisionDataEqual({ x: 1 }, { x: 2 })).toBe(false);
+  });
+
+  it('writes the data byte for byte as upstream\'s getPatch (sorted keys, creationTimestamp null, resources {}), which clients compare', () => {
+    const template = {
+      metadata: { labels: { 'daemonset-name': 'daemon-set' } },
+      spec: {
+        containers: [{ name: 'app', image: 'httpd:2.4.38-alpine', ports: [{ protocol: 'TCP', containerPort: 9376 }], terminationMessagePath: '/dev/termination-log', imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'File' }],
+        restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', securityContext: {}, schedulerName: 'default-scheduler',
+      },
+    };
+    expect(JSON.stringify(templatePatch(template))).toBe(
+      '{"spec":{"template":{"$patch":"replace","metadata":{"creationTimestamp":null,"labels":{"daemonset-name":"daemon-set"}},' +
+        '"spec":{"containers":[{"image":"httpd:2.4.38-alpine","imagePullPolicy":"IfNotPresent","name":"app","ports":[{"containerPort":9376,"protocol":"TCP"}],' +
+        '"resources":{},"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File"}],"dnsPolicy":"ClusterFirst","restartPolicy":"Always",' +
+        '"schedulerName":"default-scheduler","securityContext":{},"terminationGracePeriodSeconds":30}}}}',
+    );
+    expect(template.metadata).toEqual({ labels: { 'daemonset-name': 'daemon-set' } }); // the parent's template is not touched
   });
 
   it('names revisions <parent>-<hash>, labels the hash, owns them; a collision count changes the hash', () => {

@@ -19,9 +19,33 @@ export interface ControllerRevision extends KubeObject {
   revision?: number;
 }
 
-/** The revision data of a template: a strategic-merge patch that replaces the parent's whole template. */
+/**
+ * The revision data of a template: a strategic-merge patch that replaces the parent's whole template, laid out
+ * byte for byte as upstream's getPatch writes it (the typed object marshalled, read back into a map and
+ * marshalled again): keys sorted at every level, metadata.creationTimestamp null when unset, and `resources: {}`
+ * on every container (a struct Go always writes). Clients compare these bytes (the e2e's daemon.Match).
+ */
 export function templatePatch(template: PodTemplateSpec | undefined): { spec: { template: Record<string, unknown> } } {
-  return { spec: { template: { ...structuredClone(template ?? {}), $patch: 'replace' } } };
+  const t = structuredClone(template ?? {}) as Record<string, unknown>;
+  const meta = (t.metadata && typeof t.metadata === 'object' ? t.metadata : (t.metadata = {})) as Record<string, unknown>;
+  if (meta.creationTimestamp === undefined) meta.creationTimestamp = null;
+  const spec = t.spec && typeof t.spec === 'object' ? (t.spec as Record<string, unknown>) : undefined;
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
+    const cs = spec?.[list];
+    if (!Array.isArray(cs)) continue;
+    for (const c of cs) if (c && typeof c === 'object' && (c as Record<string, unknown>).resources === undefined) (c as Record<string, unknown>).resources = {};
+  }
+  t.$patch = 'replace';
+  return { spec: { template: sortedKeys(t) as Record<string, unknown> } };
+}
+
+/** A copy with every object's keys in Go's map order (byte-wise ascending), as encoding/json writes a map. */
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = sortedKeys((v as Record<string, unknown>)[k]);
+  return out;
 }
 
 /** Data equal as Go would decode it (null, {} and [] are the same as missing), whatever the key order. */
