@@ -11,6 +11,7 @@ import { ApiError } from './api/status.js';
 import type { ObjectEngine } from './api/routes/objects.js';
 import { systemPriorityClassObjects } from './api/kinds/scheduling.js';
 import { localAPIServices } from './api/kinds/apiregistration.js';
+import { ensureFlowControlBootstrap } from './flowcontrol-bootstrap.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -82,6 +83,8 @@ export async function bootstrap(engine: ObjectEngine, opts: BootstrapOptions): P
 
   await ensureLocalAPIServices(engine);
   await ensure(engine, 'storageclasses', 'storage.k8s.io', 'v1', undefined, localPathStorageClass());
+  // API Priority and Fairness' mandatory and suggested configuration (stored; see kinds/flowcontrol.ts).
+  await ensureFlowControlBootstrap(engine);
 }
 
 /**

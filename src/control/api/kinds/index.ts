@@ -27,6 +27,7 @@ import { storageclasses, csidrivers, csinodes, volumeattachments } from './stora
 import { networkpolicies, ingresses, ingressclasses } from './networking.js';
 import { priorityclasses } from './scheduling.js';
 import { runtimeclasses } from './node.js';
+import { flowschemas, prioritylevelconfigurations } from './flowcontrol.js';
 
 export const resources: ResourceType[] = [
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events, replicationcontrollers,
@@ -41,6 +42,7 @@ export const resources: ResourceType[] = [
   limitranges, resourcequotas, podtemplates, persistentvolumes, persistentvolumeclaims,
   storageclasses, csidrivers, csinodes, volumeattachments, networkpolicies, ingresses, ingressclasses,
   priorityclasses, runtimeclasses,
+  flowschemas, prioritylevelconfigurations,
 ];
 
 /**

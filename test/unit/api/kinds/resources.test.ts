@@ -18,6 +18,7 @@ describe('kinds list', () => {
       'apps/v1/ControllerRevision', 'apps/v1/DaemonSet', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'apps/v1/StatefulSet',
       'autoscaling/v2/HorizontalPodAutoscaler', 'batch/v1/CronJob', 'batch/v1/Job', 'certificates.k8s.io/v1/CertificateSigningRequest',
       'coordination.k8s.io/v1/Lease', 'discovery.k8s.io/v1/EndpointSlice',
+      'flowcontrol.apiserver.k8s.io/v1/FlowSchema', 'flowcontrol.apiserver.k8s.io/v1/PriorityLevelConfiguration',
       'networking.k8s.io/v1/Ingress', 'networking.k8s.io/v1/IngressClass', 'networking.k8s.io/v1/NetworkPolicy',
       'node.k8s.io/v1/RuntimeClass', 'policy/v1/PodDisruptionBudget',
       'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
@@ -41,7 +42,7 @@ describe('kinds list', () => {
       rolebindings: [], clusterrolebindings: [], apiservices: [], validatingwebhookconfigurations: [], mutatingwebhookconfigurations: [],
       limitranges: ['limits'], resourcequotas: ['quota'], podtemplates: [], persistentvolumes: ['pv'], persistentvolumeclaims: ['pvc'],
       storageclasses: ['sc'], csidrivers: [], csinodes: [], volumeattachments: [], networkpolicies: ['netpol'], ingresses: ['ing'],
-      ingressclasses: [], priorityclasses: ['pc'], runtimeclasses: [],
+      ingressclasses: [], priorityclasses: ['pc'], runtimeclasses: [], flowschemas: [], prioritylevelconfigurations: [],
     });
   });
 
@@ -55,14 +56,14 @@ describe('kinds list', () => {
     expect(byPlural('v1', 'namespaces').verbs).not.toContain('deletecollection');
     expect(byPlural('v1', 'pods').verbs).toContain('deletecollection');
     expect(resources.filter((r) => !r.namespaced).map((r) => r.plural).sort()).toEqual(['apiservices', 'certificatesigningrequests',
-      'clusterrolebindings', 'clusterroles', 'csidrivers', 'csinodes', 'customresourcedefinitions', 'ingressclasses',
-      'mutatingwebhookconfigurations', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses', 'runtimeclasses',
+      'clusterrolebindings', 'clusterroles', 'csidrivers', 'csinodes', 'customresourcedefinitions', 'flowschemas', 'ingressclasses',
+      'mutatingwebhookconfigurations', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses', 'prioritylevelconfigurations', 'runtimeclasses',
       'storageclasses', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'validatingwebhookconfigurations',
       'volumeattachments']);
   });
 
   test('subresources, scale mappings and status flags agree', () => {
-    expect(byPlural('v1', 'pods').subresources).toEqual(['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward']);
+    expect(byPlural('v1', 'pods').subresources).toEqual(['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy']);
     for (const r of resources) {
       expect(r.subresources.includes('status'), r.plural).toBe(r.strategy.hasStatus === true);
       expect(r.subresources.includes('scale'), r.plural).toBe(r.scale !== undefined);

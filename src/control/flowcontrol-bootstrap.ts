@@ -1,0 +1,63 @@
+/**
+ * API Priority and Fairness' bootstrap configuration at server start (upstream's APF configuration ensurer): the
+ * mandatory `exempt` and `catch-all` PriorityLevelConfigurations and FlowSchemas, restored when changed or deleted,
+ * and the suggested ones, created when missing and kept up to date while annotated
+ * apf.kubernetes.io/autoupdate-spec: "true" (flowControlEnsureAction decides). Each bootstrap FlowSchema's
+ * Dangling condition says whether its priority level exists. Run once per start, not periodically.
+ */
+import type { KubeObject, ResourceType } from './api/resource.js';
+import { ApiError } from './api/status.js';
+import type { ObjectEngine } from './api/routes/objects.js';
+import {
+  danglingCondition, flowControlEnsureAction, FLOWCONTROL_GROUP, mandatoryFlowControlObjects, suggestedFlowControlObjects,
+} from './api/kinds/flowcontrol.js';
+
+async function getOrNull(engine: ObjectEngine, r: ResourceType, name: string): Promise<KubeObject | null> {
+  try {
+    return await engine.get(r, undefined, name);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 404) return null;
+    throw err;
+  }
+}
+
+async function ensureOne(engine: ObjectEngine, r: ResourceType, wanted: KubeObject, mandatory: boolean): Promise<void> {
+  const name = wanted.metadata!.name!;
+  const action = flowControlEnsureAction(wanted, await getOrNull(engine, r, name), mandatory);
+  if (!action) return;
+  try {
+    if (action.create) await engine.create(r, undefined, action.object);
+    else await engine.update(r, undefined, name, action.object);
+  } catch (err) {
+    // Another server (or a client) wrote it first: its next start looks again.
+    if (!(err instanceof ApiError && err.code === 409)) throw err;
+  }
+}
+
+export async function ensureFlowControlBootstrap(engine: ObjectEngine, now: () => Date = () => new Date()): Promise<void> {
+  const levels = engine.registry.lookup(FLOWCONTROL_GROUP, 'v1', 'prioritylevelconfigurations');
+  const schemas = engine.registry.lookup(FLOWCONTROL_GROUP, 'v1', 'flowschemas');
+  if (!levels || !schemas) return;
+  const mandatory = mandatoryFlowControlObjects();
+  const suggested = suggestedFlowControlObjects();
+  // Levels first: a schema made before its level would be briefly dangling.
+  for (const pl of mandatory.priorityLevels) await ensureOne(engine, levels, pl, true);
+  for (const pl of suggested.priorityLevels) await ensureOne(engine, levels, pl, false);
+  for (const fs of mandatory.flowSchemas) await ensureOne(engine, schemas, fs, true);
+  for (const fs of suggested.flowSchemas) await ensureOne(engine, schemas, fs, false);
+  for (const fs of [...mandatory.flowSchemas, ...suggested.flowSchemas]) {
+    const cur = await getOrNull(engine, schemas, fs.metadata!.name!);
+    if (!cur) continue;
+    const level = (cur.spec as { priorityLevelConfiguration?: { name?: string } } | undefined)?.priorityLevelConfiguration?.name ?? '';
+    const exists = (await getOrNull(engine, levels, level)) !== null;
+    const conditions = ((cur.status as { conditions?: Array<{ type?: string; status?: string }> } | undefined)?.conditions ?? []);
+    const prev = conditions.find((c) => c.type === 'Dangling');
+    if (prev && prev.status === (exists ? 'False' : 'True')) continue;
+    const status = { conditions: [...conditions.filter((c) => c.type !== 'Dangling'), danglingCondition(cur, exists, now().toISOString().replace(/\.\d{3}Z$/, 'Z'))] };
+    try {
+      await engine.update(schemas, undefined, cur.metadata!.name!, { ...cur, status }, {}, 'status');
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+    }
+  }
+}
