@@ -25,14 +25,14 @@ export const nodes: ResourceType = {
 export const pods: ResourceType = {
   ...core, kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod',
   shortNames: ['po'], categories: ['all'], namespaced: true, verbs: ALL_VERBS,
-  subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'], strategy: podStrategy, columns: p.podColumns,
+  subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy'], strategy: podStrategy, columns: p.podColumns,
   definition: 'io.k8s.api.core.v1.Pod',
 };
 
 export const services: ResourceType = {
   ...core, kind: 'Service', listKind: 'ServiceList', plural: 'services', singular: 'service',
   shortNames: ['svc'], categories: ['all'], namespaced: true, verbs: ALL_VERBS,
-  subresources: ['status'], strategy: serviceStrategy, columns: p.serviceColumns,
+  subresources: ['status', 'proxy'], strategy: serviceStrategy, columns: p.serviceColumns,
   definition: 'io.k8s.api.core.v1.Service',
 };
 

@@ -31,6 +31,7 @@ import { evictPod } from './eviction.js';
 import { userOf } from '../auth/request.js';
 import type { UserInfo } from '../auth/user.js';
 import { servePodLog, servePodStream, STREAM_SUBRESOURCES } from './pod-streams.js';
+import { serveProxy } from './proxy.js';
 import { cachedView, warmView } from './engine/conversion.js';
 import { leavesCurrent } from './engine/guaranteed-update.js';
 
@@ -40,6 +41,8 @@ export interface ResourcePath {
   namespace: string | undefined;
   name: string | undefined;
   subresource: string;
+  /** What follows `proxy` in a pods|services/<id>/proxy/… path. */
+  proxyPath?: string;
 }
 
 /** Kinds whose DELETE answers with the object rather than a Status (upstream's ReturnDeletedObject). */
@@ -70,7 +73,7 @@ export function parseResourcePath(registry: Registry, core: boolean, segs: strin
     segs = segs.slice(2);
   }
   const [plural, name, subresource, ...rest] = segs;
-  if (!plural || rest.length > 0) return null;
+  if (!plural || (rest.length > 0 && subresource !== 'proxy')) return null;
   const r = registry.lookup(group, version, plural);
   if (!r) return null;
   if (namespace !== undefined && !r.namespaced) return null;
@@ -79,6 +82,7 @@ export function parseResourcePath(registry: Registry, core: boolean, segs: strin
     const finalize = r.kind === 'Namespace' && r.group === '' && subresource === 'finalize';
     if (!finalize && !r.subresources.includes(subresource)) return null;
   }
+  if (subresource === 'proxy') return { r, namespace, name, subresource, proxyPath: rest.join('/') };
   return { r, namespace, name, subresource: subresource ?? '' };
 }
 
@@ -143,6 +147,8 @@ export class ResourceRoutes {
   /** Entry point for every /api/* and /apis/* request that is not discovery. */
   async handle(req: FastifyRequest, reply: FastifyReply, path: ResourcePath): Promise<void> {
     const { r, namespace, name, subresource } = path;
+    // The proxy answers with whatever the target sends: no negotiation, no verb checks of its own.
+    if (subresource === 'proxy' && namespace !== undefined && name !== undefined) return serveProxy(this.d, req, reply, r, namespace, name, path.proxyPath ?? '');
     const query = req.query as Query;
     const method = req.method;
     // Tables need the kind's printer: the object and its status print, scale and the other subresources do not,
