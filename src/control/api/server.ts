@@ -42,6 +42,7 @@ import { EncryptedStore } from '../storage/encryption/store.js';
 import type { EncryptionConfig } from '../storage/encryption/config.js';
 import { installAudit, type AuditOptions, type InstalledAudit } from './audit/index.js';
 import { installLimits, type LimitOptions } from './limits/index.js';
+import { servingTlsOptions } from '../pki/serving-tls.js';
 
 export interface ServerOptions {
   store: Store;
@@ -167,7 +168,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     // Resource names may be long; kubectl's field selectors and continue tokens make long URLs.
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: true },
     forceCloseConnections: true,
-    ...(opts.https ? { https: { maxHeaderSize: opts.maxHeaderBytes ?? MAX_HEADER_BYTES, ...opts.https } } : { http: { maxHeaderSize: opts.maxHeaderBytes ?? MAX_HEADER_BYTES } }),
+    ...(opts.https ? { https: { maxHeaderSize: opts.maxHeaderBytes ?? MAX_HEADER_BYTES, ...servingTlsOptions(), ...opts.https } } : { http: { maxHeaderSize: opts.maxHeaderBytes ?? MAX_HEADER_BYTES } }),
   }) as unknown as FastifyInstance;
 
   // Bodies are decoded by content.ts, which knows JSON, YAML and the patch types and answers in Statuses.
