@@ -120,6 +120,7 @@ const DROPPED = new Set([
   'authorization', 'proxy-authorization', 'cookie', 'host', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding',
   'upgrade', 'impersonate-user', 'impersonate-group', 'impersonate-uid', 'content-length',
 ]);
+const CONNECT_TIMEOUT_MS = 30_000;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate']);
 
 /** Forwards one request to `t` with `path` and the query, copying the answer back. */
@@ -130,7 +131,8 @@ export function forward(req: FastifyRequest, reply: FastifyReply, t: ProxyTarget
   const body = Buffer.isBuffer(req.body) ? req.body : undefined;
   if (body) headers['content-length'] = String(body.length);
   const host = t.host.includes(':') ? `[${t.host}]` : t.host;
-  headers['host'] = t.port ? `${host}:${t.port}` : host;
+  const hostPort = t.port ? `${host}:${t.port}` : host;
+  headers['host'] = hostPort;
   const send = t.scheme === 'https' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const out = send({
@@ -141,6 +143,13 @@ export function forward(req: FastifyRequest, reply: FastifyReply, t: ProxyTarget
       reply.code(res.statusCode ?? 502).send(res);
       res.on('end', resolve);
       res.on('error', () => resolve());
+    });
+    // A target that never answers the connection (upstream's proxy dialer gives up after 30 s).
+    out.on('socket', (sock) => {
+      if (!sock.connecting) return;
+      const t = setTimeout(() => out.destroy(new Error(`dial tcp ${hostPort}: i/o timeout`)), CONNECT_TIMEOUT_MS);
+      sock.once('connect', () => clearTimeout(t));
+      sock.once('close', () => clearTimeout(t));
     });
     out.on('error', (err) => {
       // Before an answer: the server's error handler sends the Status; after, the copied answer just ends.
