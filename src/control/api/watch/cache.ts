@@ -13,6 +13,16 @@
 import type { KubeObject } from '../resource.js';
 import { CompactedError, type KeyValue, type Store, type Watch } from '../../storage/store.js';
 import { expired } from '../status.js';
+import { SharedValues } from './shared-values.js';
+
+/** One table for every cache of the server: pods, nodes and events repeat each other's strings too. */
+const serverValues = new SharedValues();
+
+/**
+ * Leases are not slimmed: every node renews its own every 10 s, a few hundred bytes each, so sharing their
+ * values would cost the heartbeat path more than it saves (~15 MB at 15,000 nodes).
+ */
+const UNSLIMMED_PREFIXES = ['/registry/coordination.k8s.io/leases/'];
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -127,14 +137,18 @@ export class WatchCache {
   private lastWrite = 0;
   /** Writes in flight from this server, by key, whose objects the cache takes instead of decoding the bytes. */
   private readonly expected = new Map<string, ExpectedWrite>();
+  /** Shares equal values of an object the cache keeps (see shared-values.ts); the identity when not slimming. */
+  private readonly slim: (obj: KubeObject) => KubeObject;
 
   constructor(
     private readonly store: Store,
     readonly prefix: string,
     capacity = 4096,
     private readonly onError: (err: unknown) => void = () => {},
+    values: SharedValues | null = UNSLIMMED_PREFIXES.some((p) => prefix.startsWith(p)) ? null : serverValues,
   ) {
     this.ring = new Array(capacity);
+    this.slim = values ? (o) => values.slim(o) : (o) => o;
   }
 
   /** Lists the prefix and starts the storage watch; idempotent. */
@@ -146,7 +160,7 @@ export class WatchCache {
   private async init(): Promise<void> {
     const res = await this.store.list(this.prefix);
     this.items.clear();
-    for (const kv of res.items) this.items.set(kv.key, { key: kv.key, object: decodeKV(kv) });
+    for (const kv of res.items) this.items.set(kv.key, { key: kv.key, object: this.slim(decodeKV(kv)) });
     this.sortedKeys = null;
     this.revision = res.revision;
     this.oldest = res.revision;
@@ -175,6 +189,7 @@ export class WatchCache {
           out = { type: 'DELETED', revision: ev.revision, key: ev.kv.key, object: obj, prev: prevObj };
         } else {
           const { entry, json } = this.taken(ev.kv, ev.revision) ?? decodedEntry(ev.kv);
+          this.slim(entry.object);
           const old = this.items.get(ev.kv.key);
           if (!old) this.sortedKeys = null;
           this.items.set(ev.kv.key, entry);
