@@ -47,20 +47,20 @@ describe('flowcontrol.apiserver.k8s.io/v1', () => {
     expect(pls.columns).toEqual(['Name', 'Type', 'NominalConcurrencyShares', 'Queues', 'HandSize', 'QueueLengthLimit', 'Age']);
     const row = (name: string) => pls.rows[name]!.slice(0, 6);
     expect(Object.keys(pls.rows).sort()).toEqual(['catch-all', 'exempt', 'global-default', 'leader-election', 'node-high', 'system', 'workload-high', 'workload-low']);
-    expect(row('catch-all')).toEqual(['catch-all', 'Limited', '5', '<none>', '<none>', '<none>']);
+    expect(row('catch-all')).toEqual(['catch-all', 'Limited', 5, '<none>', '<none>', '<none>']);
     expect(row('exempt')).toEqual(['exempt', 'Exempt', '<none>', '<none>', '<none>', '<none>']);
-    expect(row('global-default')).toEqual(['global-default', 'Limited', '20', '128', '6', '50']);
-    expect(row('leader-election')).toEqual(['leader-election', 'Limited', '10', '16', '4', '50']);
-    expect(row('workload-low')).toEqual(['workload-low', 'Limited', '100', '128', '6', '50']);
+    expect(row('global-default')).toEqual(['global-default', 'Limited', 20, 128, 6, 50]);
+    expect(row('leader-election')).toEqual(['leader-election', 'Limited', 10, 16, 4, 50]);
+    expect(row('workload-low')).toEqual(['workload-low', 'Limited', 100, 128, 6, 50]);
 
     const fss = await table('flowschemas');
     expect(fss.columns).toEqual(['Name', 'PriorityLevel', 'MatchingPrecedence', 'DistinguisherMethod', 'Age', 'MissingPL']);
     const fs = (name: string) => { const r = fss.rows[name]!; return [r[0], r[1], r[2], r[3], r[5]]; };
     expect(Object.keys(fss.rows)).toHaveLength(13);
-    expect(fs('exempt')).toEqual(['exempt', 'exempt', '1', '<none>', 'False']);
-    expect(fs('probes')).toEqual(['probes', 'exempt', '2', '<none>', 'False']);
-    expect(fs('kube-scheduler')).toEqual(['kube-scheduler', 'workload-high', '800', 'ByNamespace', 'False']);
-    expect(fs('catch-all')).toEqual(['catch-all', 'catch-all', '10000', 'ByUser', 'False']);
+    expect(fs('exempt')).toEqual(['exempt', 'exempt', 1, '<none>', 'False']);
+    expect(fs('probes')).toEqual(['probes', 'exempt', 2, '<none>', 'False']);
+    expect(fs('kube-scheduler')).toEqual(['kube-scheduler', 'workload-high', 800, 'ByNamespace', 'False']);
+    expect(fs('catch-all')).toEqual(['catch-all', 'catch-all', 10000, 'ByUser', 'False']);
 
     const exempt = await c().get<Obj>(FlowSchemas, 'exempt');
     expect(exempt.metadata?.annotations).toEqual({ 'apf.kubernetes.io/autoupdate-spec': 'true' });

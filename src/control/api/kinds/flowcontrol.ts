@@ -280,7 +280,7 @@ export const priorityLevelStrategy: Strategy = {
   hasStatus: true,
 };
 
-// ---- Table columns (upstream's printers.go) ----
+// ---- Table columns (upstream's printers.go: declared string, the numbers' cells are numbers) ----
 
 const NONE = '<none>';
 
@@ -288,7 +288,7 @@ export const flowSchemaColumns: TableColumn[] = [
   column('PriorityLevel', 'string', '`name` is the name of the priority level configuration being referenced Required.',
     (o) => str(path(o, 'spec', 'priorityLevelConfiguration', 'name'))),
   column('MatchingPrecedence', 'string', '`matchingPrecedence` is used to choose among the FlowSchemas that match a given request.',
-    (o) => String(num(path(o, 'spec', 'matchingPrecedence')) ?? 0)),
+    (o) => num(path(o, 'spec', 'matchingPrecedence')) ?? 0),
   column('DistinguisherMethod', 'string', '`distinguisherMethod` defines how to compute the flow distinguisher for requests that match this schema.',
     (o) => str(path(o, 'spec', 'distinguisherMethod', 'type')) || NONE),
   ageColumn,
@@ -302,12 +302,12 @@ export const priorityLevelColumns: TableColumn[] = [
   column('Type', 'string', '`type` indicates whether this priority level is subject to limitation on request execution.', (o) => str(path(o, 'spec', 'type'))),
   column('NominalConcurrencyShares', 'string', '`nominalConcurrencyShares` (NCS) contributes to the computation of the NominalConcurrencyLimit (NominalCL) of this level.', (o) => {
     const v = num(path(o, 'spec', 'limited', 'nominalConcurrencyShares'));
-    return v === undefined ? NONE : String(v);
+    return v === undefined ? NONE : v;
   }),
   ...(['Queues', 'HandSize', 'QueueLengthLimit'] as const).map((name) =>
     column(name, 'string', `\`${name[0]!.toLowerCase()}${name.slice(1)}\` of the level's queuing configuration.`, (o) => {
       const v = num(path(o, 'spec', 'limited', 'limitResponse', 'queuing', `${name[0]!.toLowerCase()}${name.slice(1)}`));
-      return v === undefined ? NONE : String(v);
+      return v === undefined ? NONE : v;
     })),
   ageColumn,
 ];
