@@ -17,7 +17,7 @@ import { firstRenewAt, NODE_LEASE_NAMESPACE, DEFAULT_LEASE_DURATION_SECONDS, nex
 import { Limiter } from './limiter.js';
 import { kubeletStartEvents, nodeConditionEvents } from './event-rules.js';
 import { KubeletEvents } from './events.js';
-import { buildNode, nodeStatus, nodeStatusDue, randomBootID, registrationPatch, rfc3339Micro, type NodeHost, type NodeStatus } from './node-object.js';
+import { addedExtendedResources, buildNode, nodeStatus, nodeStatusDue, nodeStatusPatch, randomBootID, registrationPatch, rfc3339Micro, withExtendedResources, type NodeHost, type NodeStatus } from './node-object.js';
 import type { NodeConfig } from './spec.js';
 import { PodStatusWriter } from './status-writer.js';
 import { TimerHeap } from './timer-heap.js';
@@ -105,17 +105,27 @@ interface SimNode {
   statusFailures: number;
   statusInFlight: boolean;
   pods: Set<string>;
+  /** Extended resources a user added to the Node's capacity (node-object.ts addedExtendedResources). */
+  extended?: Record<string, string>;
 }
 
-/** Nodes are watched only for what the agent needs of them (uid, podCIDR): 15,000 full Nodes would cost MBs. */
-const slimNode = (n: KubeObject): KubeObject => ({
-  metadata: { name: n.metadata?.name, uid: n.metadata?.uid, resourceVersion: n.metadata?.resourceVersion },
-  spec: { podCIDR: (n.spec as { podCIDR?: string } | undefined)?.podCIDR },
-});
+/**
+ * Nodes are watched only for what the agent needs of them (uid, podCIDR, extended resources in capacity):
+ * 15,000 full Nodes would cost MBs.
+ */
+const slimNode = (n: KubeObject): KubeObject => {
+  const capacity = (n.status as { capacity?: Record<string, unknown> } | undefined)?.capacity;
+  const extended = capacity ? addedExtendedResources(capacity, {}) : undefined;
+  return {
+    metadata: { name: n.metadata?.name, uid: n.metadata?.uid, resourceVersion: n.metadata?.resourceVersion },
+    spec: { podCIDR: (n.spec as { podCIDR?: string } | undefined)?.podCIDR },
+    ...(extended ? { status: { capacity: extended } } : {}),
+  };
+};
 
 /** What a node's driver knows of its node. */
-function nodeContext(cfg: NodeConfig, podCIDR?: string): NodeContext {
-  return { nodeName: cfg.name, hostIP: cfg.internalIP, ...(podCIDR ? { podCIDR } : {}), allocatable: { ...cfg.allocatable } };
+function nodeContext(cfg: NodeConfig, podCIDR?: string, extended?: Record<string, string>): NodeContext {
+  return { nodeName: cfg.name, hostIP: cfg.internalIP, ...(podCIDR ? { podCIDR } : {}), allocatable: { ...cfg.allocatable, ...extended } };
 }
 
 /**
@@ -420,7 +430,7 @@ export class NodeAgent {
   private setPodCIDR(n: SimNode, cidr: string | undefined): void {
     if (!cidr || cidr === n.podCIDR) return;
     n.podCIDR = cidr;
-    n.driver.setContext(nodeContext(n.cfg, cidr));
+    n.driver.setContext(nodeContext(n.cfg, cidr, n.extended));
   }
 
   private nodeChanged(obj: KubeObject): void {
@@ -428,6 +438,13 @@ export class NodeAgent {
     if (!n) return;
     if (obj.metadata?.uid) n.uid = obj.metadata.uid;
     this.setPodCIDR(n, (obj.spec as { podCIDR?: string }).podCIDR);
+    // Extended resources patched into capacity: reported in allocatable at the next status (posted now).
+    const extended = addedExtendedResources((obj.status as { capacity?: unknown } | undefined)?.capacity, n.cfg.capacity);
+    if (JSON.stringify(extended) !== JSON.stringify(n.extended)) {
+      n.extended = extended;
+      n.driver.setContext(nodeContext(n.cfg, n.podCIDR, extended));
+      if (n.registered && !this.stopped) this.heap.scheduleNoLater(`s:${n.cfg.name}`, this.clock.now());
+    }
   }
 
   /**
@@ -509,12 +526,12 @@ export class NodeAgent {
       await this.limiter.run(async () => {
         if (this.stopped) return;
         const now = this.clock.now();
-        const next = nodeStatus(n.cfg, this.host, { ready: n.ready }, now, n.lastStatus?.conditions);
+        const next = withExtendedResources(nodeStatus(n.cfg, this.host, { ready: n.ready }, now, n.lastStatus?.conditions), n.extended);
         // A real runtime's images (node.status.images); the simulated driver has none to report.
         const images = n.driver.images?.();
         if (images) next.images = images;
         if (!nodeStatusDue({ status: n.lastStatus, at: n.lastReportAt }, next, now, this.reportFrequencyMs)) return;
-        await this.o.client.patch(Nodes, undefined, name, { status: next }, 'merge', { subresource: 'status' });
+        await this.o.client.patch(Nodes, undefined, name, nodeStatusPatch(n.lastStatus, next), 'merge', { subresource: 'status' });
         this.events.node(name, nodeConditionEvents(name, n.lastStatus?.conditions, next.conditions));
         n.lastStatus = next;
         n.lastReportAt = now;

@@ -145,3 +145,47 @@ export function registrationPatch(existing: KubeObject, wanted: KubeObject): Rec
   if (!labels && !annotations) return undefined;
   return { metadata: { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) } };
 }
+
+/**
+ * v1helper.IsExtendedResourceName: a domain-prefixed name outside kubernetes.io (example.com/gpu), not a quota
+ * `requests.` name. Users and device plugins add these to a Node's capacity.
+ */
+export function isExtendedResourceName(name: string): boolean {
+  if (!name.includes('/') || name.includes('kubernetes.io/') || name.startsWith('requests.')) return false;
+  return /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name) && name.length <= 253 + 1 + 63;
+}
+
+/**
+ * The extended resources someone added to the Node's capacity (a PATCH of status.capacity) that this node's own
+ * config does not set, or undefined when there are none: the kubelet keeps them in capacity and reports them
+ * in allocatable too (its MachineInfo setter copies every capacity entry into allocatable).
+ */
+export function addedExtendedResources(capacity: unknown, own: Record<string, string>): Record<string, string> | undefined {
+  if (!capacity || typeof capacity !== 'object') return undefined;
+  let out: Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(capacity as Record<string, unknown>)) {
+    if (typeof v === 'string' && !(k in own) && isExtendedResourceName(k)) (out ??= {})[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The status with the added extended resources in allocatable. Capacity is left to the merge patch (which keeps
+ * the user's entries): posting them back could undo a removal the agent has not seen yet.
+ */
+export function withExtendedResources(status: NodeStatus, extended: Record<string, string> | undefined): NodeStatus {
+  if (!extended) return status;
+  return { ...status, allocatable: { ...status.allocatable, ...extended } };
+}
+
+/**
+ * The merge patch that posts `next`: an extended resource gone from capacity since `prev` is removed from
+ * allocatable (null), as the kubelet drops allocatable entries whose capacity went away.
+ */
+export function nodeStatusPatch(prev: NodeStatus | undefined, next: NodeStatus): Record<string, unknown> {
+  const gone = Object.keys(prev?.allocatable ?? {}).filter((k) => !(k in next.allocatable) && isExtendedResourceName(k));
+  if (gone.length === 0) return { status: next };
+  const allocatable: Record<string, string | null> = { ...next.allocatable };
+  for (const k of gone) allocatable[k] = null;
+  return { status: { ...next, allocatable } };
+}

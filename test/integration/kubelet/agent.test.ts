@@ -33,6 +33,25 @@ describe('node agent against a real API server', () => {
     await cluster?.close();
   });
 
+  it('an extended resource patched into capacity shows in allocatable too, and leaves it when removed from capacity', async () => {
+    await cluster.client.patch(Nodes, undefined, 'it-node-2', { status: { capacity: { 'scheduling.k8s.io/foo': '3' } } }, 'merge', { subresource: 'status' });
+    const alloc = (n: KubeObject) => (n.status as { allocatable: Record<string, string> }).allocatable;
+    const cap = (n: KubeObject) => (n.status as { capacity: Record<string, string> }).capacity;
+    const added = await eventually('allocatable has it', async () => {
+      const n = await cluster.client.get(Nodes, 'it-node-2');
+      return alloc(n)['scheduling.k8s.io/foo'] === '3' ? n : undefined;
+    });
+    expect(cap(added)).toMatchObject({ cpu: '8', 'scheduling.k8s.io/foo': '3' });
+    expect(alloc(added)).toMatchObject({ cpu: '8', pods: '110' });
+    await cluster.client.patch(Nodes, undefined, 'it-node-2', { status: { capacity: { 'scheduling.k8s.io/foo': null } } }, 'merge', { subresource: 'status' });
+    const removed = await eventually('allocatable lost it', async () => {
+      const n = await cluster.client.get(Nodes, 'it-node-2');
+      return alloc(n)['scheduling.k8s.io/foo'] === undefined ? n : undefined;
+    });
+    expect(cap(removed)['scheduling.k8s.io/foo']).toBeUndefined();
+    expect(alloc(removed)).toMatchObject({ cpu: '8', pods: '110' });
+  });
+
   it('registers Nodes with the kubelet’s labels, addresses, nodeInfo, endpoint and Ready conditions', async () => {
     const node = await cluster.client.get(Nodes, 'it-node-1');
     expect(node.metadata!.labels).toMatchObject({

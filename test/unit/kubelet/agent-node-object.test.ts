@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildNode, machineIds, nodeConditions, nodeStatus, nodeStatusDue, registrationPatch, rfc3339, rfc3339Micro, statusChanged } from '../../../src/dataplane/kubelet/node-object.js';
+import { addedExtendedResources, buildNode, isExtendedResourceName, machineIds, nodeConditions, nodeStatus, nodeStatusDue, nodeStatusPatch, registrationPatch, rfc3339, rfc3339Micro, statusChanged, withExtendedResources } from '../../../src/dataplane/kubelet/node-object.js';
 import { expandNodes, parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
 
 const cfg = expandNodes(parseNodeSpec({ count: 1, namePrefix: 'n-', taints: ['k=v:NoSchedule'] }))[0]!;
@@ -54,5 +54,29 @@ describe('node object', () => {
   it('formats times as metav1.Time and MicroTime', () => {
     expect(rfc3339(T0)).toBe('2025-01-02T03:04:05Z');
     expect(rfc3339Micro(T0)).toBe('2025-01-02T03:04:05.678000Z');
+  });
+});
+
+describe('extended resources a user adds to capacity', () => {
+  it('IsExtendedResourceName: domain-prefixed, not kubernetes.io, not requests.', () => {
+    expect(isExtendedResourceName('example.com/fakecpu')).toBe(true);
+    expect(isExtendedResourceName('scheduling.k8s.io/foo')).toBe(true);
+    expect(isExtendedResourceName('cpu')).toBe(false);
+    expect(isExtendedResourceName('kubernetes.io/batman')).toBe(false);
+    expect(isExtendedResourceName('requests.example.com/x')).toBe(false);
+    expect(isExtendedResourceName('Bad_Domain/x')).toBe(false);
+  });
+
+  it('are copied to allocatable; one gone from capacity is removed from allocatable with null', () => {
+    const own = { cpu: '8', memory: '32Gi', pods: '110' };
+    const added = addedExtendedResources({ ...own, 'example.com/fakecpu': '10', 'hugepages-2Mi': '0' }, own);
+    expect(added).toEqual({ 'example.com/fakecpu': '10' });
+    expect(addedExtendedResources(own, own)).toBeUndefined();
+    const base = { capacity: { ...own }, allocatable: { ...own }, conditions: [], addresses: [], daemonEndpoints: { kubeletEndpoint: { Port: 1 } }, nodeInfo: {} };
+    const withIt = withExtendedResources(base, added);
+    expect(withIt.allocatable).toEqual({ ...own, 'example.com/fakecpu': '10' });
+    expect(withIt.capacity).toEqual(own); // capacity stays the user's to change
+    expect(nodeStatusPatch(undefined, withIt)).toEqual({ status: withIt });
+    expect(nodeStatusPatch(withIt, base)).toEqual({ status: { ...base, allocatable: { ...own, 'example.com/fakecpu': null } } });
   });
 });
