@@ -14,6 +14,9 @@ beforeAll(async () => {
   const p = await c.client.create(Pods, { metadata: { name: 'web', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 80 }] }] } });
   await c.client.update(Pods, { ...p, status: { phase: 'Running', podIP: '127.0.0.1' } }, { subresource: 'status' });
   await c.client.create(Services, { metadata: { name: 'web', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80 }] } });
+  // A pod IP no interface of this host is attached to (TEST-NET-3): never dialled.
+  const far = await c.client.create(Pods, { metadata: { name: 'far', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+  await c.client.update(Pods, { ...far, status: { phase: 'Running', podIP: '203.0.113.5' } }, { subresource: 'status' });
 });
 afterAll(async () => c.close());
 
@@ -44,6 +47,14 @@ describe('pods/proxy and services/proxy', () => {
     const loop = await get('/api/v1/namespaces/default/pods/http:web:160/proxy/some/path');
     expect(loop.status).toBe(400);
     expect(JSON.parse(loop.body)).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: 'address not allowed' });
+  });
+
+  test('a pod IP off this host\'s networks is 503 without a connection attempt (a simulated node\'s pods exist nowhere)', async () => {
+    const started = Date.now();
+    const r = await get('/api/v1/namespaces/default/pods/far:80/proxy/');
+    expect(r.status).toBe(503);
+    expect(JSON.parse(r.body).message).toBe('error trying to reach service: 203.0.113.5 is not on a network the API server is attached to');
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   test('a service without endpoints is 503; an unknown port 503 naming it', async () => {

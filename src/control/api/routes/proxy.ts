@@ -8,10 +8,13 @@
  *   with that port name (picked at random, as upstream spreads proxy requests).
  * The rest of the path after `proxy` and the query go to the target; https targets are not verified (as upstream's
  * proxy transport). An unreachable target is 503 `error trying to reach service: …`.
+ * Unlike upstream, only addresses on a network this host is directly attached to are dialled: a simulated node's
+ * pod IPs exist nowhere, and a request to them would otherwise leave through the default route.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KubeObject, ResourceType } from '../resource.js';
 import type { Registry } from '../registry.js';
@@ -23,6 +26,37 @@ export interface ProxyDeps {
   engine: ObjectEngine;
   /** Picks an index below n (random by default; tests fix it). */
   pick?: (n: number) => number;
+  /** Whether the server may dial this address (default: on a directly attached network, see onLink). */
+  reachable?: (ip: string) => boolean;
+}
+
+const toBig = (ip: string): bigint | undefined => {
+  if (isIP(ip) === 4) return ip.split('.').reduce((n, o) => (n << 8n) + BigInt(Number(o)), 0n);
+  if (isIP(ip) !== 6) return undefined;
+  const [head, tail] = ip.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((n, g) => (n << 16n) + BigInt(parseInt(g, 16) || 0), 0n);
+};
+
+/** Whether `ip` lies in the subnet of one of this host's interfaces (so reaching it needs no gateway). */
+export function onLink(ip: string, ifaces = networkInterfaces()): boolean {
+  const v = isIP(ip);
+  const x = toBig(ip.split('%')[0]!);
+  if (x === undefined) return false;
+  for (const addrs of Object.values(ifaces)) {
+    for (const a of addrs ?? []) {
+      if ((a.family === 'IPv4' ? 4 : 6) !== v || !a.cidr) continue;
+      const bits = Number(a.cidr.split('/')[1]);
+      const base = toBig(a.address.split('%')[0]!);
+      if (base === undefined || !Number.isInteger(bits)) continue;
+      const width = BigInt(v === 4 ? 32 : 128);
+      const shift = width - BigInt(bits);
+      if (bits > 0 && (x >> shift) === (base >> shift)) return true;
+    }
+  }
+  return false;
 }
 
 export interface ProxyTarget {
@@ -185,5 +219,8 @@ export async function serveProxy(
     t = serviceTarget(obj, endpoints, id, pick);
   }
   // A trailing slash is part of the target's path (the split path lost it).
+  if (!(d.reachable ?? onLink)(t.host)) {
+    throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: ${t.host} is not on a network the API server is attached to`);
+  }
   await forward(req, reply, t, `/${rest}${rest !== '' && urlPath.endsWith('/') ? '/' : ''}`);
 }

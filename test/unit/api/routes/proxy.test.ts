@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { forward, isProxyableIP, podTarget, serviceTarget, splitSchemeNamePort } from '../../../../src/control/api/routes/proxy.js';
+import { forward, isProxyableIP, onLink, podTarget, serviceTarget, splitSchemeNamePort } from '../../../../src/control/api/routes/proxy.js';
 import { ApiError } from '../../../../src/control/api/status.js';
 
 const pod = (ip: string, ports: number[] = []) => ({
@@ -39,6 +39,20 @@ describe('where the proxy goes', () => {
     expect(isProxyableIP('10.244.0.5')).toBe(true);
     expect(isProxyableIP('fd00::5')).toBe(true);
     for (const ip of ['127.0.0.1', '127.3.2.1', '169.254.1.1', '::1', 'fe80::1', '', 'host']) expect(isProxyableIP(ip)).toBe(false);
+  });
+
+  test('onLink: only addresses inside a subnet of this host\'s interfaces (no gateway needed)', () => {
+    const ifaces = {
+      lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4' as const, mac: '', internal: true, cidr: '127.0.0.1/8' }],
+      cni0: [{ address: '10.244.0.1', netmask: '255.255.255.0', family: 'IPv4' as const, mac: '', internal: false, cidr: '10.244.0.1/24' }],
+      eth0: [{ address: 'fd00::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6' as const, mac: '', internal: false, cidr: 'fd00::1/64', scopeid: 0 }],
+    };
+    expect(onLink('10.244.0.7', ifaces)).toBe(true);
+    expect(onLink('10.244.1.7', ifaces)).toBe(false);
+    expect(onLink('203.0.113.5', ifaces)).toBe(false);
+    expect(onLink('fd00::abcd', ifaces)).toBe(true);
+    expect(onLink('fd00:0:0:1::5', ifaces)).toBe(false);
+    expect(onLink('not-an-ip', ifaces)).toBe(false);
   });
 
   test('a pod: its IP, the given port or its first declared container port, the scheme', () => {
