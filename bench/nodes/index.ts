@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RestClient } from '../../src/client/rest.js';
+import { ApiError, isConflict, RestClient } from '../../src/client/rest.js';
 import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { Namespaces, Nodes, Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
@@ -46,6 +46,24 @@ const podBody = (name: string): KubeObject => ({
   metadata: { name },
   spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
 });
+
+/**
+ * Creates one held pod, again after a failure that is not the server's answer to it (a connect timeout on a
+ * loaded machine ended 150,000-pod runs); AlreadyExists means an earlier attempt got through.
+ */
+async function createHeld(client: RestClient, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.create(Pods, podBody(name), { namespace: 'hold' });
+      return;
+    } catch (err) {
+      if (isConflict(err)) return;
+      const transient = !(err instanceof ApiError) || err.code === 429 || err.code >= 500;
+      if (!transient || attempt >= 10) throw err;
+      await sleep(1000 * attempt);
+    }
+  }
+}
 
 /** Creates pods at `rate` per second for `seconds`, and measures create → Running+Ready on a watch. */
 async function startupLatency(client: RestClient, ns: string, rate: number, seconds: number): Promise<NodeRun['latency'][number]> {
@@ -152,7 +170,7 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
         await client.create(Namespaces, { metadata: { name: 'hold' } });
         const h0 = nowMs();
         const allRunning = waitRunning(client, 'hold', holdPods);
-        await pool(holdPods, 64, (i) => client.create(Pods, podBody(`h-${i}`), { namespace: 'hold' }));
+        await pool(holdPods, 64, (i) => createHeld(client, `h-${i}`));
         const createSeconds = (nowMs() - h0) / 1000;
         await allRunning;
         const allRunningSeconds = (nowMs() - h0) / 1000;
