@@ -93,6 +93,33 @@ describe('job controller', () => {
     });
   });
 
+  it('re-adopts an orphaned pod that still matches (owner reference and tracking finalizer) and releases one whose labels no longer match', async () => {
+    await cluster.client.create(Jobs, job('adopt', { parallelism: 2, completions: 4 }));
+    const jobUID = (await jobOf('adopt')).metadata!.uid!;
+    const pods = await eventually('2 pods', async () => {
+      const p = await podsOf('adopt');
+      return p.length === 2 ? p : null;
+    });
+    const name = pods[0]!.metadata!.name!;
+    // Orphan it: the job takes it back.
+    const orphan = await cluster.client.get<Pod>(Pods, name, 'default');
+    await cluster.client.update(Pods, { ...orphan, metadata: { ...orphan.metadata, ownerReferences: undefined } });
+    const adopted = await eventually('adopted', async () => {
+      const p = await cluster.client.get<Pod>(Pods, name, 'default');
+      const ref = p.metadata?.ownerReferences?.find((r) => r.controller);
+      return ref?.uid === jobUID && p.metadata?.finalizers?.includes('batch.kubernetes.io/job-tracking') ? p : null;
+    });
+    expect(adopted.metadata!.ownerReferences![0]).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', name: 'adopt', controller: true, blockOwnerDeletion: true });
+    // Take its labels away: the job lets it go.
+    await cluster.client.update(Pods, { ...adopted, metadata: { ...adopted.metadata, labels: {} } });
+    const released = await eventually('released', async () => {
+      const p = await cluster.client.get<Pod>(Pods, name, 'default');
+      return !p.metadata?.ownerReferences?.some((r) => r.uid === jobUID) ? p : null;
+    });
+    expect(released.metadata?.finalizers ?? []).not.toContain('batch.kubernetes.io/job-tracking');
+    await cluster.client.delete(Pods, 'default', name);
+  });
+
   it('stops at backoffLimit with BackoffLimitExceeded', async () => {
     await cluster.client.create(Jobs, job('fails', { backoffLimit: 0 }));
     const [pod] = await eventually('a pod', async () => {

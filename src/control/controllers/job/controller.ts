@@ -13,6 +13,8 @@ import { splitKey } from '../../../client/types.js';
 import type { WorkQueue } from '../../../client/workqueue.js';
 import { rfc3339 } from '../../../client/events.js';
 import type { ControllerContext } from '../context.js';
+import { addControllerUIDIndex, claimCandidates, ControllerRefManager } from '../shared/controller-ref.js';
+import { compileSelector, selectorMatches, type LabelSelectorSpec } from '../shared/selector.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from '../controller.js';
 import { nextBackoffRecord, remainingBackoffMs, DEFAULT_POD_FAILURE_BACKOFF_MS, NO_BACKOFF, type BackoffRecord } from './backoff.js';
 import { completionIndexOf, firstPendingIndexes, formatIndexes, hasIndex, mergeIntervals, totalIndexes, withIndexes, UNKNOWN_INDEX, type Interval } from './indexes.js';
@@ -38,6 +40,7 @@ const MAX_UNCOUNTED_PODS = 500;
 const MAX_POD_CREATE_DELETE_PER_SYNC = 500;
 const SLOW_START_INITIAL_BATCH = 1;
 const BY_CONTROLLER = 'job-controller:byControllerUID';
+const JOB_GVK = { apiVersion: 'batch/v1', kind: 'Job' };
 
 const keyOf = (o: { metadata?: { namespace?: string; name?: string } }): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 const controllerOf = (o: Pod | Job) => o.metadata?.ownerReferences?.find((r) => r.controller === true);
@@ -67,6 +70,7 @@ export class JobController implements Controller {
     } catch {
       // Registered already by another copy of this controller on the same informers.
     }
+    addControllerUIDIndex(this.pods); // the namespace's orphans, for adoption
     this.jobs.addEventHandler({
       onAdd: (j) => this.queue.add(keyOf(j)),
       onUpdate: (old, j) => {
@@ -108,6 +112,12 @@ export class JobController implements Controller {
     const job = ref ? this.resolve(p, ref) : undefined;
     if (!job) {
       if (hasTrackingFinalizer(p) && how !== 'deleted') this.orphanQueue.add(keyOf(p));
+      // An orphan: every Job whose selector matches may want to adopt it (upstream's getPodJobs).
+      if (!ref && how !== 'deleted' && !p.metadata?.deletionTimestamp) {
+        for (const j of this.jobs.lister.list(p.metadata?.namespace)) {
+          if (selectorMatches(compileSelector(j.spec?.selector as LabelSelectorSpec | undefined), p.metadata?.labels)) this.queue.add(keyOf(j));
+        }
+      }
       return;
     }
     const key = keyOf(job);
@@ -150,9 +160,20 @@ export class JobController implements Controller {
     }
   }
 
-  private podsOf(job: Job): Pod[] {
+  /**
+   * getPodsForJob: the Job's pods, claimed as upstream's PodControllerRefManager does: matching orphans are
+   * adopted (owner reference and tracking finalizer added), owned pods that no longer match are released.
+   */
+  private async podsOf(job: Job): Promise<Pod[]> {
     const ns = job.metadata?.namespace;
-    return this.pods.indexer.byIndex(BY_CONTROLLER, job.metadata?.uid ?? '').filter((p) => p.metadata?.namespace === ns);
+    const own = this.pods.indexer.byIndex(BY_CONTROLLER, job.metadata?.uid ?? '').filter((p) => p.metadata?.namespace === ns);
+    const candidates = own.concat(claimCandidates(this.pods.indexer, job).filter((p) => !controllerOf(p)));
+    const selector = compileSelector(job.spec?.selector as LabelSelectorSpec | undefined);
+    if (selector.nothing) return own;
+    const claims = new ControllerRefManager<Pod>({
+      client: this.ctx.client, owner: job, ownerGVK: JOB_GVK, ownerResource: Jobs, childResource: Pods, selector, finalizers: [JOB_TRACKING_FINALIZER],
+    });
+    return claims.claim(candidates);
   }
 
   async sync(key: string): Promise<void> {
@@ -179,7 +200,7 @@ export class JobController implements Controller {
     const status = (job.status ??= {});
     status.uncountedTerminatedPods ??= {};
     const satisfied = this.expectations.satisfied(key);
-    const pods = this.podsOf(job);
+    const pods = await this.podsOf(shared);
     const activePods = pods.filter(isActive);
     const uncounted = { succeeded: new Set(status.uncountedTerminatedPods.succeeded ?? []), failed: new Set(status.uncountedTerminatedPods.failed ?? []) };
     const expectedRm = this.finalizerExpectations.get(key) ?? new Set<string>();

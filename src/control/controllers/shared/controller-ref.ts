@@ -63,6 +63,8 @@ export interface ControllerRefManagerOptions<T extends KubeObject> {
   selector: CompiledSelector;
   /** An extra condition a child must meet to be claimed (upstream's filters), e.g. a hash label. */
   filter?: (obj: T) => boolean;
+  /** Finalizers an adoption adds and a release removes (the Job controller's tracking finalizer). */
+  finalizers?: string[];
 }
 
 /** One claim pass for one sync of one owner (the recheck runs at most once, as upstream's sync.Once). */
@@ -123,7 +125,9 @@ export class ControllerRefManager<T extends KubeObject> {
     await this.canAdopt();
     const m = obj.metadata ?? {};
     try {
-      await this.o.client.patch(this.o.childResource, m.namespace, m.name ?? '', adoptPatch(this.controllerRef, m.uid ?? ''), 'strategic');
+      const patch: Record<string, unknown> = adoptPatch(this.controllerRef, m.uid ?? '');
+      if (this.o.finalizers?.length) (patch.metadata as Record<string, unknown>).finalizers = [...this.o.finalizers];
+      await this.o.client.patch(this.o.childResource, m.namespace, m.name ?? '', patch, 'strategic');
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -134,7 +138,9 @@ export class ControllerRefManager<T extends KubeObject> {
   private async release(obj: T): Promise<void> {
     const m = obj.metadata ?? {};
     try {
-      await this.o.client.patch(this.o.childResource, m.namespace, m.name ?? '', releasePatch(this.o.owner.metadata?.uid ?? '', m.uid ?? ''), 'strategic');
+      const patch: Record<string, unknown> = releasePatch(this.o.owner.metadata?.uid ?? '', m.uid ?? '');
+      if (this.o.finalizers?.length) (patch.metadata as Record<string, unknown>)['$deleteFromPrimitiveList/finalizers'] = [...this.o.finalizers];
+      await this.o.client.patch(this.o.childResource, m.namespace, m.name ?? '', patch, 'strategic');
     } catch (err) {
       // Gone, or (Invalid) no longer carrying our reference / recreated under the same name: nothing to release.
       if (isNotFound(err) || (err instanceof ApiError && err.code === 422)) return;
