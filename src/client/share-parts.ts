@@ -68,8 +68,53 @@ export function sharedParts(parts = new PartTable()): <T extends KubeObject>(obj
   };
 }
 
-/** The transform for caches of many objects: managedFields dropped, equal parts shared. One table per call. */
+/** Strings kept at most before the table starts over (uids and names never repeat and would fill it). */
+const MAX_STRINGS = 100_000;
+
+/**
+ * Equal strings → one string. What parts do not cover still repeats per pod (an image ID, schedulerName,
+ * dnsPolicy, a node's name, timestamps of the same second): ~700 B a Running pod per cache. Strings are
+ * immutable, so nothing a reader sees changes; when full the table starts over (one more copy, never a wrong one).
+ */
+export class StringTable {
+  private strings = new Map<string, string>();
+
+  intern(s: string): string {
+    if (s.length > 256) return s;
+    const hit = this.strings.get(s);
+    if (hit !== undefined) return hit;
+    if (this.strings.size >= MAX_STRINGS) this.strings = new Map();
+    this.strings.set(s, s);
+    return s;
+  }
+
+  /** Interns the string values under `v` in place; frozen values (shared parts) are left as they are. */
+  internIn(v: unknown): void {
+    if (typeof v !== 'object' || v === null || Object.isFrozen(v)) return;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        if (typeof x === 'string') v[i] = this.intern(x);
+        else this.internIn(x);
+      }
+      return;
+    }
+    const o = v as Json;
+    for (const k in o) {
+      const x = o[k];
+      if (typeof x === 'string') o[k] = this.intern(x);
+      else this.internIn(x);
+    }
+  }
+}
+
+/** The transform for caches of many objects: managedFields dropped, equal parts shared, strings interned. One table per call. */
 export function slimCacheTransform(): <T extends KubeObject>(obj: T) => T {
   const share = sharedParts();
-  return <T extends KubeObject>(obj: T): T => share(dropManagedFields(obj));
+  const strings = new StringTable();
+  return <T extends KubeObject>(obj: T): T => {
+    const out = share(dropManagedFields(obj));
+    strings.internIn(out);
+    return out;
+  };
 }

@@ -1,5 +1,7 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
-import { PartTable, sharedParts, slimCacheTransform } from '../../../src/client/share-parts.js';
+import { PartTable, StringTable, sharedParts, slimCacheTransform } from '../../../src/client/share-parts.js';
 import type { KubeObject } from '../../../src/client/types.js';
 
 const pod = (name: string, ip: string, started: string): KubeObject => JSON.parse(JSON.stringify({
@@ -62,5 +64,36 @@ describe('sharedParts', () => {
     parts.share({ a: [2, 1] });
     expect(parts.size).toBe(2);
     expect(parts.share('plain')).toBe('plain');
+  });
+
+  test('StringTable: values stay equal, frozen parts are not touched, and repeated strings are kept once', () => {
+    const table = new StringTable();
+    const frozen = Object.freeze({ image: 'x' });
+    const o = { a: 'one', list: ['two', { b: 'three', n: 1, z: null }], frozen };
+    table.internIn(o);
+    expect(o).toEqual({ a: 'one', list: ['two', { b: 'three', n: 1, z: null }], frozen: { image: 'x' } });
+    expect(o.frozen).toBe(frozen);
+
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // Strings made at run time, as JSON.parse makes them: each object has its own copy until interned.
+    const imageID = (i: number) => JSON.parse(JSON.stringify({ id: `registry.k8s.io/pause@sha256:${'6f7318030'.repeat(7)}`, i })) as { id: string };
+    const heapOf = (intern: boolean): number => {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const t = new StringTable();
+      const kept = Array.from({ length: 2000 }, (_, i) => {
+        const x = imageID(i);
+        if (intern) t.internIn(x);
+        return x;
+      });
+      gc();
+      expect(kept.length).toBe(2000);
+      return process.memoryUsage().heapUsed - before;
+    };
+    const plain = heapOf(false);
+    const interned = heapOf(true);
+    // Each copy of the ~90-character ID is ~100 bytes.
+    expect(plain - interned).toBeGreaterThan(2000 * 80);
   });
 });
