@@ -15,6 +15,8 @@ import { parseGoDuration } from '../control/api/metrics/format.js';
 import { bootstrap } from '../control/bootstrap.js';
 import { ensureNodeJoinBindings } from '../control/join-rbac.js';
 import { ensureDnsRbac } from '../control/dns-rbac.js';
+import { startFlowSchemaStatus } from '../control/flowcontrol-status.js';
+import { RestClient } from '../client/rest.js';
 import { loadOrCreateClusterCA } from '../control/pki/ca.js';
 import { loadOrIssueServerCertificates, type Component, type ServerCertificates } from '../control/pki/cluster-certs.js';
 import { startCertificateRotation, useServingCertificate, type Rotation } from '../control/pki/rotation.js';
@@ -282,6 +284,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   let nodeAgent: RunningNodeAgent | null = null;
   let dns: RunningDns | null = null;
   let rotation: Rotation | null = null;
+  let flowSchemaStatus: { stop(): void } | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -290,6 +293,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     try {
       rotation?.stop();
+      flowSchemaStatus?.stop();
       await nodeAgent?.stop();
       await dns?.stop();
       await proxy?.stop();
@@ -319,6 +323,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.dnsListen && certs) await ensureDnsRbac(server.engine);
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   writeFileSync(kubeconfig, kubeconfigYaml(url, certs ? { caPem: ca.certPem, certPem: certs.admin.certPem, keyPem: certs.admin.keyPem } : undefined), { mode: 0o600 });
+  // FlowSchemas' Dangling condition, kept by the server itself as kube-apiserver's APF controller (its loopback client).
+  flowSchemaStatus = startFlowSchemaStatus({ client: new RestClient(loadKubeconfig(kubeconfig), { userAgent: 'skiff-apiserver-flowcontrol' }), onError: (err) => log.warn({ err }, 'flowschema status') });
   // Each in-process component's own kubeconfig (<component>.kubeconfig), as kubeadm writes scheduler.conf and
   // controller-manager.conf; the admin's when there is no certificate for it (plain http).
   const componentKubeconfig = (c: Component): string => {

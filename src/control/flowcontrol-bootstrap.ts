@@ -8,8 +8,9 @@
 import type { KubeObject, ResourceType } from './api/resource.js';
 import { ApiError } from './api/status.js';
 import type { ObjectEngine } from './api/routes/objects.js';
+import { danglingStatusUpdates } from './flowcontrol-status.js';
 import {
-  danglingCondition, flowControlEnsureAction, FLOWCONTROL_GROUP, mandatoryFlowControlObjects, suggestedFlowControlObjects,
+  flowControlEnsureAction, FLOWCONTROL_GROUP, mandatoryFlowControlObjects, suggestedFlowControlObjects,
 } from './api/kinds/flowcontrol.js';
 
 async function getOrNull(engine: ObjectEngine, r: ResourceType, name: string): Promise<KubeObject | null> {
@@ -45,17 +46,20 @@ export async function ensureFlowControlBootstrap(engine: ObjectEngine, now: () =
   for (const pl of suggested.priorityLevels) await ensureOne(engine, levels, pl, false);
   for (const fs of mandatory.flowSchemas) await ensureOne(engine, schemas, fs, true);
   for (const fs of suggested.flowSchemas) await ensureOne(engine, schemas, fs, false);
+  // Their Dangling condition right away (flowcontrol-status.ts keeps it current where the server runs it).
+  const current: KubeObject[] = [];
   for (const fs of [...mandatory.flowSchemas, ...suggested.flowSchemas]) {
     const cur = await getOrNull(engine, schemas, fs.metadata!.name!);
-    if (!cur) continue;
-    const level = (cur.spec as { priorityLevelConfiguration?: { name?: string } } | undefined)?.priorityLevelConfiguration?.name ?? '';
-    const exists = (await getOrNull(engine, levels, level)) !== null;
-    const conditions = ((cur.status as { conditions?: Array<{ type?: string; status?: string }> } | undefined)?.conditions ?? []);
-    const prev = conditions.find((c) => c.type === 'Dangling');
-    if (prev && prev.status === (exists ? 'False' : 'True')) continue;
-    const status = { conditions: [...conditions.filter((c) => c.type !== 'Dangling'), danglingCondition(cur, exists, now().toISOString().replace(/\.\d{3}Z$/, 'Z'))] };
+    if (cur) current.push(cur);
+  }
+  const levelNames = new Set<string>();
+  for (const fs of current) {
+    const level = (fs.spec as { priorityLevelConfiguration?: { name?: string } } | undefined)?.priorityLevelConfiguration?.name ?? '';
+    if (level && (await getOrNull(engine, levels, level))) levelNames.add(level);
+  }
+  for (const fs of danglingStatusUpdates(current, levelNames, now().toISOString().replace(/\.\d{3}Z$/, 'Z'))) {
     try {
-      await engine.update(schemas, undefined, cur.metadata!.name!, { ...cur, status }, {}, 'status');
+      await engine.update(schemas, undefined, fs.metadata!.name!, fs, {}, 'status');
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
     }

@@ -9,6 +9,8 @@ import { ApiError } from '../../../src/client/rest.js';
 import type { ResourceRef } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { ensureFlowControlBootstrap } from '../../../src/control/flowcontrol-bootstrap.js';
+import { danglingStatusUpdates, startFlowSchemaStatus } from '../../../src/control/flowcontrol-status.js';
+import { eventually } from '../../support/cluster.js';
 import { startTestCluster, type TestCluster } from '../../support/cluster.js';
 
 const G = 'flowcontrol.apiserver.k8s.io';
@@ -144,5 +146,33 @@ describe('flowcontrol.apiserver.k8s.io/v1', () => {
     const rv = (await c().get<Obj>(Levels, 'system')).metadata?.resourceVersion;
     await ensureFlowControlBootstrap(cluster.server.engine);
     expect((await c().get<Obj>(Levels, 'system')).metadata?.resourceVersion).toBe(rv);
+  });
+
+  it('every FlowSchema\'s Dangling condition follows whether its priority level exists (MissingPL)', async () => {
+    const keeper = startFlowSchemaStatus({ client: cluster.newClient('skiff-t-apf-status'), debounceMs: 10 });
+    try {
+      expect(await keeper.synced).toBe(true);
+      await c().create(FlowSchemas, {
+        apiVersion: `${G}/v1`, kind: 'FlowSchema', metadata: { name: 'orphan' },
+        spec: { priorityLevelConfiguration: { name: 'later' }, rules: [{ subjects: [{ kind: 'Group', group: { name: 'g' } }], nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/x'] }] }] },
+      });
+      const dangling = async (name: string) => ((await c().get<Obj>(FlowSchemas, name)).status?.conditions ?? []).find((x: { type: string }) => x.type === 'Dangling');
+      expect(await eventually('orphan dangling', async () => (await dangling('orphan'))?.status === 'True' && dangling('orphan'))).toMatchObject({
+        reason: 'NotFound', message: 'This FlowSchema references the PriorityLevelConfiguration object named "later" but there is no such object',
+      });
+      expect((await table('flowschemas')).rows['orphan']![5]).toBe('True');
+      await c().create(Levels, { apiVersion: `${G}/v1`, kind: 'PriorityLevelConfiguration', metadata: { name: 'later' }, spec: { type: 'Limited', limited: { limitResponse: { type: 'Reject' } } } });
+      await eventually('orphan found', async () => (await dangling('orphan'))?.status === 'False');
+      await c().delete(Levels, undefined, 'later');
+      await eventually('orphan dangling again', async () => (await dangling('orphan'))?.status === 'True');
+      // The bootstrap ones stay found.
+      expect((await dangling('global-default'))?.status).toBe('False');
+    } finally {
+      keeper.stop();
+    }
+    // The decision alone: nothing to write when every condition is right.
+    const fs = await c().get<Obj>(FlowSchemas, 'global-default');
+    expect(danglingStatusUpdates([fs], new Set(['global-default']), '2026-01-01T00:00:00Z')).toEqual([]);
+    expect(danglingStatusUpdates([fs], new Set(), '2026-01-01T00:00:00Z')[0]!.status).toMatchObject({ conditions: [{ type: 'Dangling', status: 'True', reason: 'NotFound' }] });
   });
 });
