@@ -8,6 +8,7 @@
  *
  *   npm run bench -- api [--parts backends,security] [--seconds 3] [--concurrency 16] [--sizes 10000,100000]
  *                        [--watchers 100] [--events 50] [--backends sqlite,etcd] [--rounds 6] [--warmup 2]
+ *                        [--warmup-creates 4000]   (the same number of unmeasured creates on both sides, security part)
  *                        [--profile DIR]   (CPU profiles of each side's creates per round, security part)
  *
  * The 10k/100k pods beyond the create phase are loaded straight into storage (the same JSON the API server
@@ -65,6 +66,7 @@ export async function run(args: string[]): Promise<unknown> {
       seconds, concurrency, watchers, events,
       rounds: numberFlag(args, 'rounds', 6),
       warmupSeconds: numberFlag(args, 'warmup', 2),
+      warmupCreates: numberFlag(args, 'warmup-creates', 4000),
       ...(flag(args, 'profile') ? { profileDir: flag(args, 'profile') } : {}),
     });
     printSecurity(security);

@@ -16,7 +16,7 @@ export interface LoadWorkerData {
 }
 
 export type LoadJob =
-  | { op: 'creates'; prefix: string; seconds: number }
+  | { op: 'creates'; prefix: string; seconds: number; ops?: number }
   | { op: 'watch'; prefix: string; watchers: number; events: number }
   | { op: 'close' };
 
@@ -74,7 +74,7 @@ parentPort!.on('message', (job: LoadJob) => {
       }
       if (job.op === 'creates') {
         const creates = await measureOps((i) => transport.create(`/api/v1/namespaces/${data.namespace}/pods`, podJson(data.namespace, `${job.prefix}-${i}`, i)), {
-          seconds: job.seconds, concurrency: data.concurrency,
+          seconds: job.seconds, concurrency: data.concurrency, ...(job.ops !== undefined ? { ops: job.ops } : {}),
         });
         return { ok: true, creates };
       }

@@ -49,6 +49,11 @@ export interface SecurityOptions {
   events: number;
   /** Seconds of unmeasured creates on each server before the first round (JIT, caches). */
   warmupSeconds: number;
+  /**
+   * Unmeasured creates on each server before the first round, the same number on both (default 0): a warm-up by
+   * time gives the slower server fewer requests, so its code is less optimised when the rounds start.
+   */
+  warmupCreates?: number;
   /** Write a CPU profile of each config's create phase per round here (<config>-round<N>.cpuprofile). */
   profileDir?: string;
 }
@@ -223,10 +228,10 @@ export function serverThreadCpuUs(stat?: string): number | undefined {
  * Creates for `seconds` from the load thread; also CPU time per create of the server's thread alone and of the
  * whole process (server and load thread), figures the other tenants of a busy machine disturb less than throughput.
  */
-async function creates(r: Running, prefix: string, seconds: number): Promise<Throughput & { cpuUsPerOp: number; serverCpuUsPerOp: number }> {
+async function creates(r: Running, prefix: string, seconds: number, maxOps?: number): Promise<Throughput & { cpuUsPerOp: number; serverCpuUsPerOp: number }> {
   const cpu0 = process.cpuUsage();
   const thread0 = serverThreadCpuUs();
-  const t = (await r.load.run({ op: 'creates', prefix, seconds })).creates!;
+  const t = (await r.load.run({ op: 'creates', prefix, seconds, ...(maxOps !== undefined ? { ops: maxOps } : {}) })).creates!;
   const cpu = process.cpuUsage(cpu0);
   const thread1 = serverThreadCpuUs();
   const ops = Math.max(1, t.ops);
@@ -244,6 +249,12 @@ export const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+
+/** The count warm-up: the same number of creates on each side, in two halves in both orders (plain, secure, secure, plain). */
+export function warmupPlan(creates: number): { config: Config; creates: number }[] {
+  const half = Math.ceil(creates / 2);
+  return half > 0 ? [...CONFIGS, ...[...CONFIGS].reverse()].map((config) => ({ config, creates: half })) : [];
+}
 
 /** Plain then secure in odd rounds, secure then plain in even ones: neither always runs first (or warmer). */
 export const roundOrder = (round: number): Config[] => (round % 2 === 0 ? ['plain', 'secure'] : ['secure', 'plain']);
@@ -273,6 +284,7 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
   try {
     for (const c of CONFIGS) running[c] = await start(c, o.concurrency);
     for (const c of CONFIGS) if (o.warmupSeconds > 0) await creates(running[c], 'warm', o.warmupSeconds);
+    for (const [i, w] of warmupPlan(o.warmupCreates ?? 0).entries()) await creates(running[w.config], `warm${i}`, 600, w.creates);
     const rounds: RoundFigures[] = [];
     for (let round = 0; round < o.rounds; round++) {
       const order = roundOrder(round);

@@ -1,10 +1,17 @@
 /** bench/api's security comparison: its pure pieces (round order, medians, the server thread's CPU time). */
 import { describe, expect, it } from 'vitest';
-import { median, roundOrder, serverThreadCpuUs } from '../../../bench/api/security.js';
+import { median, roundOrder, serverThreadCpuUs, warmupPlan } from '../../../bench/api/security.js';
 
 describe('bench/api security comparison', () => {
   it('alternates which side runs first, round by round', () => {
     expect([0, 1, 2, 3].map(roundOrder)).toEqual([['plain', 'secure'], ['secure', 'plain'], ['plain', 'secure'], ['secure', 'plain']]);
+  });
+
+  it('warms both sides with the same number of creates, each side once first and once last', () => {
+    expect(warmupPlan(4000)).toEqual([
+      { config: 'plain', creates: 2000 }, { config: 'secure', creates: 2000 }, { config: 'secure', creates: 2000 }, { config: 'plain', creates: 2000 },
+    ]);
+    expect(warmupPlan(0)).toEqual([]);
   });
 
   it('takes the middle of odd counts and the mean of the middle two of even ones', () => {
