@@ -231,10 +231,21 @@ function dedupe(errors: FieldError[]): FieldError[] {
   });
 }
 
-/** Equal apart from resourceVersion: a write that would change nothing is skipped, as upstream's update. */
+/**
+ * Equal apart from resourceVersion: a write that would change nothing is skipped, as upstream's update. The
+ * body is compared before metadata, where most writes differ (a lease's renewTime), so those stop early.
+ */
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
-  return deepEqual(strip(a), strip(b));
+  return sameExcept(a, b, 'metadata') && sameExcept(a.metadata ?? {}, b.metadata ?? {}, 'resourceVersion');
+}
+
+/** deepEqual of two objects ignoring one key (absent and undefined alike), without copying either. */
+function sameExcept(a: object, b: object, skip: string): boolean {
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  for (const k of Object.keys(ra)) if (k !== skip && !deepEqual(ra[k], rb[k])) return false;
+  for (const k of Object.keys(rb)) if (k !== skip && rb[k] !== undefined && !Object.hasOwn(ra, k)) return false;
+  return true;
 }
 
 /** A terminating namespace whose spec.finalizers (`kubernetes`) are not yet removed through /finalize. */

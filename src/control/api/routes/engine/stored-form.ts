@@ -8,8 +8,42 @@ export const encode = (obj: KubeObject): Uint8Array => encodeText(obj).bytes;
 
 /** `encode` with the JSON text too (the watch cache splices resourceVersion into it for the event). */
 export function encodeText(obj: KubeObject): { text: string; bytes: Buffer } {
+  const text = inStoredOrder(obj) ? stringifyWithoutResourceVersion(obj) : reorderedText(obj);
+  return { text, bytes: Buffer.from(text) };
+}
+
+/**
+ * Whether `obj`'s own keys already begin apiVersion, kind, metadata (what decoded bodies and stored objects
+ * hold): then JSON.stringify of the object itself has the stored form's order, with no copies made.
+ */
+const STORED_FIRST = ['apiVersion', 'kind', 'metadata'];
+
+function inStoredOrder(obj: KubeObject): boolean {
+  if (typeof obj.apiVersion !== 'string' || typeof obj.kind !== 'string' || obj.metadata === null || typeof obj.metadata !== 'object') return false;
+  let i = 0;
+  for (const k in obj) {
+    if (k !== STORED_FIRST[i]) return false;
+    if (++i === 3) return true;
+  }
+  return false;
+}
+
+/** JSON of `obj` with metadata.resourceVersion left out: hidden for the call, then put back in its place. */
+function stringifyWithoutResourceVersion(obj: KubeObject): string {
+  const meta = obj.metadata as Record<string, unknown>;
+  const rv = meta['resourceVersion'];
+  if (rv === undefined || Object.isFrozen(meta)) return rv === undefined ? JSON.stringify(obj) : reorderedText(obj);
+  // JSON.stringify leaves out a key whose value is undefined; the key keeps its position for the restore.
+  meta['resourceVersion'] = undefined;
+  try {
+    return JSON.stringify(obj);
+  } finally {
+    meta['resourceVersion'] = rv;
+  }
+}
+
+function reorderedText(obj: KubeObject): string {
   const { apiVersion, kind, metadata, ...body } = obj;
   const { resourceVersion: _rv, ...meta } = metadata ?? {};
-  const text = JSON.stringify({ apiVersion, kind, metadata: meta, ...body });
-  return { text, bytes: Buffer.from(text) };
+  return JSON.stringify({ apiVersion, kind, metadata: meta, ...body });
 }
