@@ -396,9 +396,12 @@ export function suggestedFlowControlObjects(): { priorityLevels: KubeObject[]; f
       flowSchema('probes', EXEMPT, 2, '', [{ subjects: AUTHENTICATED_OR_NOT, nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/readyz', '/livez'] }] }]),
       flowSchema('system-leader-election', 'leader-election', 100, 'ByUser', [{
         subjects: [user('system:kube-controller-manager'), user('system:kube-scheduler'), kubeSystemSA('*')],
-        resourceRules: [leases],
+        resourceRules: [rule(['get', 'create', 'update'], [''], ['endpoints', 'configmaps'], ['kube-system'], false), leases],
       }]),
-      flowSchema('workload-leader-election', 'leader-election', 200, 'ByUser', [{ subjects: [kubeSystemSA('*')], resourceRules: [leases] }]),
+      flowSchema('workload-leader-election', 'leader-election', 200, 'ByUser', [{
+        subjects: [kubeSystemSA('*')],
+        resourceRules: [rule(['get', 'create', 'update'], [''], ['endpoints', 'configmaps'], ['*'], false), leases],
+      }]),
       flowSchema('endpoint-controller', 'workload-high', 150, 'ByUser', [{
         subjects: [user('system:kube-controller-manager'), kubeSystemSA('endpoint-controller'), kubeSystemSA('endpointslicemirroring-controller')],
         resourceRules: [rule(['get', 'create', 'update'], [''], ['endpoints'], ['*'], false)],
