@@ -118,6 +118,7 @@ describe('skiff agent flags', () => {
     expect(() => checkAgentFlags({ ...base, netns: 'skiff-node-n1', hostNetwork: true })).toThrow('--netns and --host-network exclude each other');
     expect(() => checkAgentFlags({ ...base, netns: 'my net' })).toThrow('--netns: "my net" is not a network namespace name');
     expect(() => checkAgentFlags({ ...base, clusterDns: '10.96.0.10,x' })).toThrow('--cluster-dns: "x" is not an IPv4 address');
+    expect(() => checkAgentFlags({ ...base, runtimePrefix: 'skiff t/' })).toThrow('--runtime-prefix: "skiff t/" must be 1-40 characters of [A-Za-z0-9_.-]');
     expect(() => cidrFlag('10.0.0.0')).toThrow('an IPv4 CIDR');
   });
 
