@@ -8,12 +8,14 @@
  *   with that port name (picked at random, as upstream spreads proxy requests).
  * The rest of the path after `proxy` and the query go to the target; https targets are not verified (as upstream's
  * proxy transport). An unreachable target is 503 `error trying to reach service: …`.
- * Unlike upstream, only addresses on a network this host is directly attached to are dialled: a simulated node's
- * pod IPs exist nowhere, and a request to them would otherwise leave through the default route.
+ * Unlike upstream, only addresses this host reaches without its default route are dialled (a directly attached
+ * network, or a prefix the main routing table names, as a multi-host pod network routes other nodes' podCIDRs):
+ * a simulated node's pod IPs exist nowhere, and a request to them would otherwise leave through the default route.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KubeObject, ResourceType } from '../resource.js';
@@ -26,7 +28,7 @@ export interface ProxyDeps {
   engine: ObjectEngine;
   /** Picks an index below n (random by default; tests fix it). */
   pick?: (n: number) => number;
-  /** Whether the server may dial this address (default: on a directly attached network, see onLink). */
+  /** Whether the server may dial this address (default: reachableWithoutDefaultRoute). */
   reachable?: (ip: string) => boolean;
 }
 
@@ -57,6 +59,49 @@ export function onLink(ip: string, ifaces = networkInterfaces()): boolean {
     }
   }
   return false;
+}
+
+/** A destination prefix of a route: `bits` leading bits of `base` (version 4 or 6). */
+export interface RoutePrefix { version: 4 | 6; base: bigint; bits: number }
+
+/**
+ * The main table's routes other than the default ones, from /proc/net/route (little-endian hex IPv4
+ * destination and mask) and /proc/net/ipv6_route (hex destination and prefix length); empty where unreadable.
+ */
+export function routedPrefixes(read: (path: string) => string = (p) => readFileSync(p, 'utf8')): RoutePrefix[] {
+  const out: RoutePrefix[] = [];
+  const lines = (path: string): string[][] => {
+    try { return read(path).split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 2); } catch { return []; }
+  };
+  const le32 = (hex: string) => BigInt(`0x${hex.match(/../g)?.reverse().join('') ?? '0'}`);
+  for (const f of lines('/proc/net/route').slice(1)) {
+    const mask = le32(f[7] ?? '0');
+    const bits = mask.toString(2).replace(/0+$/, '').length;
+    if (bits > 0) out.push({ version: 4, base: le32(f[1] ?? '0'), bits });
+  }
+  for (const f of lines('/proc/net/ipv6_route')) {
+    const bits = parseInt(f[1] ?? '0', 16);
+    if (bits > 0 && /^[0-9a-f]{32}$/.test(f[0] ?? '')) out.push({ version: 6, base: BigInt(`0x${f[0]}`), bits });
+  }
+  return out;
+}
+
+/** Whether `ip` lies inside one of `prefixes`. */
+export function inPrefixes(ip: string, prefixes: readonly RoutePrefix[]): boolean {
+  const v = isIP(ip);
+  const x = toBig(ip.split('%')[0]!);
+  if (x === undefined) return false;
+  const width = BigInt(v === 4 ? 32 : 128);
+  return prefixes.some((p) => p.version === v && (x >> (width - BigInt(p.bits))) === (p.base >> (width - BigInt(p.bits))));
+}
+
+let routeCache: { at: number; prefixes: RoutePrefix[] } | undefined;
+/** onLink, or a non-default route of the main table names it (read at most every 5 s). */
+export function reachableWithoutDefaultRoute(ip: string): boolean {
+  if (onLink(ip)) return true;
+  const now = Date.now();
+  if (!routeCache || now - routeCache.at > 5000) routeCache = { at: now, prefixes: routedPrefixes() };
+  return inPrefixes(ip, routeCache.prefixes);
 }
 
 export interface ProxyTarget {
@@ -219,8 +264,8 @@ export async function serveProxy(
     t = serviceTarget(obj, endpoints, id, pick);
   }
   // A trailing slash is part of the target's path (the split path lost it).
-  if (!(d.reachable ?? onLink)(t.host)) {
-    throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: ${t.host} is not on a network the API server is attached to`);
+  if (!(d.reachable ?? reachableWithoutDefaultRoute)(t.host)) {
+    throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: ${t.host} is not on a network the API server reaches without its default route`);
   }
   await forward(req, reply, t, `/${rest}${rest !== '' && urlPath.endsWith('/') ? '/' : ''}`);
 }

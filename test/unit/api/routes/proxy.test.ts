@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { forward, isProxyableIP, onLink, podTarget, serviceTarget, splitSchemeNamePort } from '../../../../src/control/api/routes/proxy.js';
+import { forward, inPrefixes, isProxyableIP, onLink, podTarget, routedPrefixes, serviceTarget, splitSchemeNamePort } from '../../../../src/control/api/routes/proxy.js';
 import { ApiError } from '../../../../src/control/api/status.js';
 
 const pod = (ip: string, ports: number[] = []) => ({
@@ -53,6 +53,30 @@ describe('where the proxy goes', () => {
     expect(onLink('fd00::abcd', ifaces)).toBe(true);
     expect(onLink('fd00:0:0:1::5', ifaces)).toBe(false);
     expect(onLink('not-an-ip', ifaces)).toBe(false);
+  });
+
+  test('routed prefixes: the main table\'s routes but the default ones, IPv4 and IPv6', () => {
+    const files: Record<string, string> = {
+      '/proc/net/route': [
+        'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+        'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0', // default via 192.0.2.1
+        'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0', // 192.0.2.0/24
+        'eth0\t0001F40A\t030200C0\t0003\t0\t0\t0\t00FFFFFF\t0\t0\t0', // 10.244.1.0/24 via 192.0.2.3
+      ].join('\n'),
+      '/proc/net/ipv6_route': [
+        '00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003 eth0',
+        'fd000000000000020000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001 eth0',
+      ].join('\n'),
+    };
+    const prefixes = routedPrefixes((p) => files[p] ?? '');
+    expect(prefixes).toHaveLength(3);
+    expect(inPrefixes('10.244.1.9', prefixes)).toBe(true);
+    expect(inPrefixes('10.244.2.9', prefixes)).toBe(false);
+    expect(inPrefixes('192.0.2.77', prefixes)).toBe(true);
+    expect(inPrefixes('203.0.113.5', prefixes)).toBe(false); // only the default route would carry it
+    expect(inPrefixes('fd00:0:0:2::8', prefixes)).toBe(true);
+    expect(inPrefixes('fd00:0:0:3::8', prefixes)).toBe(false);
+    expect(routedPrefixes(() => { throw new Error('no /proc'); })).toEqual([]);
   });
 
   test('a pod: its IP, the given port or its first declared container port, the scheme', () => {
