@@ -3,7 +3,7 @@
  * retries for `default`), the projected token volume and its mounts, automount opt-outs, imagePullSecrets.
  */
 import { describe, expect, it } from 'vitest';
-import { ServiceAccountAdmission, tokenVolumeSource } from '../../../../src/control/api/admission/service-account.js';
+import { randomSuffix, ServiceAccountAdmission, tokenVolumeSource } from '../../../../src/control/api/admission/service-account.js';
 import type { AdmissionAttributes } from '../../../../src/control/api/admission/types.js';
 import type { KubeObject, ResourceType } from '../../../../src/control/api/resource.js';
 import { pods } from '../../../../src/control/api/kinds/core.js';
@@ -89,5 +89,18 @@ describe('ServiceAccount admission', () => {
     const upd = pod({ containers: [{ name: 'a' }] });
     expect(await plugin.admit({ ...attrs(upd), operation: 'UPDATE', oldObject: upd })).toBe(upd);
     expect(((upd['spec'] as any).serviceAccountName)).toBeUndefined();
+  });
+});
+
+describe('the token volume name suffix', () => {
+  it('is utilrand.String: n characters from the alphabet without vowels or look-alikes, every one of them reachable', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const s = randomSuffix();
+      expect(s).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+      for (const c of s) seen.add(c);
+    }
+    expect(seen.size).toBe(27);
+    expect(randomSuffix(8)).toHaveLength(8);
   });
 });
