@@ -17,6 +17,7 @@ import { admissionReview, callWebhook, type WebhookResponse, type WebhookTarget 
 import { webhookMatches, type WebhookSpec } from './webhook-rules.js';
 import type { Admission, AdmissionAttributes } from './types.js';
 import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
+import { hostPort, resolveServiceEndpoint } from '../service-endpoint.js';
 
 /** What the plugin reads: the configurations (in name order), namespaces' labels, a Service's endpoint. */
 export interface WebhookSource {
@@ -136,17 +137,13 @@ export function engineWebhookSource(engine: EngineLike): WebhookSource {
     configurations: (kind) => cachedObjects(engine, EXEMPT_GROUP, 'v1', `${kind}webhookconfigurations`).all(),
     namespaceLabels: async (ns) => (await one('namespaces', undefined, ns))?.metadata?.labels ?? undefined,
     async serviceURL(ns, name, port, path) {
-      const svc = await one('services', ns, name);
-      const ports = ((svc?.['spec'] as { ports?: Array<{ name?: string; port?: number }> } | undefined)?.ports) ?? [];
-      const sp = ports.find((p) => p.port === port);
-      if (!sp) return undefined;
-      const subsets = ((await one('endpoints', ns, name))?.['subsets'] as Array<{ addresses?: Array<{ ip: string }>; ports?: Array<{ name?: string; port: number }> }> | undefined) ?? [];
-      for (const s of subsets) {
-        const ep = (s.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? '')) ?? (s.ports?.length === 1 ? s.ports[0] : undefined);
-        const ip = s.addresses?.[0]?.ip;
-        if (ep && ip) return `https://${ip.includes(':') ? `[${ip}]` : ip}:${ep.port}${path.startsWith('/') ? path : `/${path}`}`;
+      const r = await resolveServiceEndpoint({ get: (plural, n, nm) => one(plural, n, nm) }, ns, name, port);
+      if ('reason' in r) {
+        // Nothing to call is "no ready endpoint" to the callers; an address the server must not dial is said as such.
+        if (r.reason === 'EndpointsUnreachable') throw new Error(r.message);
+        return undefined;
       }
-      return undefined;
+      return `https://${hostPort(r.ip, r.port)}${path.startsWith('/') ? path : `/${path}`}`;
     },
   };
 }

@@ -5,7 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { forward, inPrefixes, isProxyableIP, onLink, podTarget, routedPrefixes, serviceTarget, splitSchemeNamePort } from '../../../../src/control/api/routes/proxy.js';
+import { forward, isProxyableIP, podTarget, serviceTarget, splitSchemeNamePort } from '../../../../src/control/api/routes/proxy.js';
+import { inPrefixes, onLink, routedPrefixes } from '../../../../src/control/api/reachability.js';
 import { ApiError } from '../../../../src/control/api/status.js';
 
 const pod = (ip: string, ports: number[] = []) => ({
