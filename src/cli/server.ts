@@ -259,8 +259,14 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     serviceAccounts = { key, issuers: [flags.serviceAccountIssuer || DEFAULT_SERVICE_ACCOUNT_ISSUER], admission: mode === 'on' || (mode === 'auto' && flags.controllers) };
   }
   const store = await openStore({ backend: flags.storage, dataDir, etcdEndpoints: flags.etcdEndpoints });
+  // componentstatuses' scheduler entry: the in-process scheduler thread's state (started below).
+  const schedulerHealth = async () => {
+    const state = scheduler?.state() ?? 'stopped';
+    return state === 'running' ? { healthy: true, message: 'ok' } : { healthy: false, message: '', error: `the in-process scheduler is ${state}` };
+  };
   const server = await buildServer({
     store, logger: log, serverAddress: `${host}:${port}`, authentication,
+    ...(flags.scheduler ? { components: [{ name: 'scheduler', check: schedulerHealth }] } : {}),
     ...(serviceAccounts ? { serviceAccounts } : {}),
     ...(encryption ? { encryption } : {}),
     ...(audit ? { audit } : {}),

@@ -15,6 +15,8 @@ export interface ComponentThread {
   /** Resolves once the component's caches synced and it runs; false if it stopped or failed first. */
   ready: Promise<boolean>;
   stop(): Promise<void>;
+  /** Now: 'starting' until ready, 'running' once its caches synced, 'stopped' once it failed or its thread ended. */
+  state(): 'starting' | 'running' | 'stopped';
 }
 
 /** Parent side: starts `entry` (a module calling serveComponentThread) with `data` as its workerData. */
@@ -32,8 +34,12 @@ export function startComponentThread(entry: URL, data: unknown, name: string, on
     settleReady(false);
   });
   void exited.then(() => settleReady(false));
+  let state: 'starting' | 'running' | 'stopped' = 'starting';
+  void ready.then((ok) => (state = ok ? 'running' : 'stopped'));
+  void exited.then(() => (state = 'stopped'));
   return {
     ready,
+    state: () => state,
     async stop() {
       worker.postMessage('stop');
       // A stuck loop must not hold shutdown: the thread ends either way.

@@ -122,6 +122,11 @@ export interface ResourceType {
   selectableFields?: string[];
   /** Sent as a `Warning` header with every request to this version (a CRD version marked deprecated). */
   deprecationWarning?: string;
+  /**
+   * A create-only kind whose create is the binding subresource of the object its body names in metadata.name, in
+   * the kind of this plural (core/v1 bindings → pods/binding, as upstream's LegacyBindingREST).
+   */
+  bindingOf?: string;
 }
 
 /**

@@ -43,6 +43,10 @@ import type { EncryptionConfig } from '../storage/encryption/config.js';
 import { installAudit, type AuditOptions, type InstalledAudit } from './audit/index.js';
 import { installLimits, type LimitOptions } from './limits/index.js';
 import { servingTlsOptions } from '../pki/serving-tls.js';
+import {
+  absentProbe, componentStatusSource, leaseProbe, storageProbe, type ComponentProbe,
+} from './kinds/componentstatus-source.js';
+import { leases } from './kinds/coordination.js';
 
 export interface ServerOptions {
   store: Store;
@@ -73,6 +77,11 @@ export interface ServerOptions {
    * default unless `resources` is given (then it is served only if that list holds its kinds).
    */
   metrics?: MetricsOptions | false;
+  /**
+   * Health probes of the components this process runs (componentstatuses), each replacing the default of its
+   * name: scheduler (absent unless given), controller-manager (its leader Lease), etcd-0 (the store).
+   */
+  components?: ComponentProbe[];
   /** Serve HTTPS with these TLS options (key, cert, ca, requestCert, …); absent: plain HTTP. */
   https?: HttpsOptions;
   /** Who each request is (auth/); absent: every request is system:unsecured, as upstream's old insecure port. */
@@ -152,13 +161,24 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   const metrics = opts.metrics === false
     ? undefined
     : startMetricsApi(engine, { ...opts.metrics, now, onError: opts.metrics?.onError ?? ((err, endpoint) => log?.warn({ err, endpoint }, 'metrics: scrape failed')) });
+  // componentstatuses: upstream's three, probed on each request; the caller's probes for what it runs in process.
+  const readLease = (ns: string, name: string) => engine.get(leases, ns, name).catch((err: unknown) => {
+    if (err instanceof ApiError && err.code === 404) return null;
+    throw err;
+  });
+  const componentProbes = [
+    absentProbe('scheduler', 'no scheduler runs in this server process'),
+    leaseProbe('controller-manager', 'kube-controller-manager', readLease, now),
+    storageProbe(store),
+  ].map((p) => opts.components?.find((c) => c.name === p.name) ?? p);
+  const components = componentStatusSource(() => componentProbes);
   const routes = new ResourceRoutes({
     registry,
     engine,
     watches,
     watch: { bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000, maxBufferedBytes: 64 * 1024 * 1024 },
     now,
-    computed: (r) => metrics?.source(r),
+    computed: (r) => (r.group === '' && r.plural === 'componentstatuses' ? components : metrics?.source(r)),
   });
 
   const app: FastifyInstance = Fastify({

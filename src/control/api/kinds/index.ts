@@ -28,6 +28,9 @@ import { networkpolicies, ingresses, ingressclasses } from './networking.js';
 import { priorityclasses } from './scheduling.js';
 import { runtimeclasses } from './node.js';
 import { flowschemas, prioritylevelconfigurations } from './flowcontrol.js';
+import { bindings } from './bindings.js';
+import { componentstatuses } from './componentstatuses.js';
+import { csistoragecapacities } from './storage-capacity.js';
 
 export const resources: ResourceType[] = [
   namespaces, nodes, pods, services, endpoints, configmaps, secrets, serviceaccounts, events, replicationcontrollers,
@@ -43,6 +46,8 @@ export const resources: ResourceType[] = [
   storageclasses, csidrivers, csinodes, volumeattachments, networkpolicies, ingresses, ingressclasses,
   priorityclasses, runtimeclasses,
   flowschemas, prioritylevelconfigurations,
+  // core/v1 bindings (they write pods/binding) and componentstatuses (probed on request) are never stored.
+  bindings, componentstatuses, csistoragecapacities,
 ];
 
 /**

@@ -169,7 +169,6 @@ export class ResourceRoutes {
     if (verb === 'create' && subresource === '' && name !== undefined) {
       throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     }
-    if (r.computed) return this.computedRead(reply, format, r, namespace, name, verb, query);
     const e = this.d.engine;
     const warnings: string[] = [];
     this.warnings.set(reply, warnings);
@@ -180,6 +179,9 @@ export class ResourceRoutes {
     const user = userOf(req);
     const wo = () => (writeOpts ??= engineWriteOptions(writeOptions(query, verb === 'update' ? 'UpdateOptions' : 'CreateOptions'), warnings, userAgent, user));
     if (verb === 'create' || verb === 'update') wo();
+    // core/v1 bindings: pods/binding for the pod the body names (upstream's LegacyBindingREST).
+    if (r.bindingOf && verb === 'create') return this.bindNamed(req, reply, format, r, r.bindingOf, namespace!, wo());
+    if (r.computed) return this.computedRead(reply, format, r, namespace, name, verb, query);
     // A delete's options: DeleteOptions (body or query); its write carries no fieldManager of the client's.
     const deleteWrite = (dopts: DeleteOptions): WriteOptions => ({
       dryRun: dopts.dryRun?.includes('All') === true, fieldValidation: 'Warn', warnings, fieldManager: managerOf(undefined, userAgent), user,
@@ -281,6 +283,20 @@ export class ResourceRoutes {
     if (subresource === 'log' && verb === 'get') return servePodLog(this.d, req, reply, r, namespace!, name!);
     if (STREAM_SUBRESOURCES.has(subresource) && (verb === 'get' || verb === 'create')) return servePodStream(this.d, req, reply, r, namespace!, name!, subresource);
     throw methodNotSupported({ group: r.group, resource: `${r.plural}/${subresource}` }, verb);
+  }
+
+  /** A create of `plural`'s binding subresource for the object named by the body's metadata.name. */
+  private async bindNamed(
+    req: FastifyRequest, reply: FastifyReply, format: ResponseFormat, r: ResourceType, plural: string, ns: string, w: WriteOptions,
+  ): Promise<void> {
+    const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+    const target = this.d.registry.lookup(r.group, r.version, plural);
+    const meta = isPlainObject(body) && isPlainObject(body['metadata']) ? body['metadata'] : undefined;
+    const name = typeof meta?.['name'] === 'string' ? meta['name'] : '';
+    // Upstream's key function refuses an empty name before the pod is looked up.
+    if (!target || name === '') throw badRequest('Name parameter required.');
+    await this.d.engine.bind(target, ns, name, body, w);
+    return this.sendRaw(reply, 201, format, successStatus(201));
   }
 
   /** get and list of a computed kind (verbs were checked against the registry: nothing else gets here). */

@@ -24,8 +24,8 @@ describe('kinds list', () => {
       'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
       'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',
       'scheduling.k8s.io/v1/PriorityClass', 'storage.k8s.io/v1/CSIDriver', 'storage.k8s.io/v1/CSINode',
-      'storage.k8s.io/v1/StorageClass', 'storage.k8s.io/v1/VolumeAttachment',
-      'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/LimitRange', 'v1/Namespace', 'v1/Node', 'v1/PersistentVolume',
+      'storage.k8s.io/v1/CSIStorageCapacity', 'storage.k8s.io/v1/StorageClass', 'storage.k8s.io/v1/VolumeAttachment',
+      'v1/Binding', 'v1/ComponentStatus', 'v1/ConfigMap', 'v1/Endpoints', 'v1/Event', 'v1/LimitRange', 'v1/Namespace', 'v1/Node', 'v1/PersistentVolume',
       'v1/PersistentVolumeClaim', 'v1/Pod', 'v1/PodTemplate', 'v1/ReplicationController', 'v1/ResourceQuota',
       'v1/Secret', 'v1/Service', 'v1/ServiceAccount',
     ]);
@@ -43,6 +43,7 @@ describe('kinds list', () => {
       limitranges: ['limits'], resourcequotas: ['quota'], podtemplates: [], persistentvolumes: ['pv'], persistentvolumeclaims: ['pvc'],
       storageclasses: ['sc'], csidrivers: [], csinodes: [], volumeattachments: [], networkpolicies: ['netpol'], ingresses: ['ing'],
       ingressclasses: [], priorityclasses: ['pc'], runtimeclasses: [], flowschemas: [], prioritylevelconfigurations: [],
+      bindings: [], componentstatuses: ['cs'], csistoragecapacities: [],
     });
   });
 
@@ -56,7 +57,7 @@ describe('kinds list', () => {
     expect(byPlural('v1', 'namespaces').verbs).not.toContain('deletecollection');
     expect(byPlural('v1', 'pods').verbs).toContain('deletecollection');
     expect(resources.filter((r) => !r.namespaced).map((r) => r.plural).sort()).toEqual(['apiservices', 'certificatesigningrequests',
-      'clusterrolebindings', 'clusterroles', 'csidrivers', 'csinodes', 'customresourcedefinitions', 'flowschemas', 'ingressclasses',
+      'clusterrolebindings', 'clusterroles', 'componentstatuses', 'csidrivers', 'csinodes', 'customresourcedefinitions', 'flowschemas', 'ingressclasses',
       'mutatingwebhookconfigurations', 'namespaces', 'nodes', 'persistentvolumes', 'priorityclasses', 'prioritylevelconfigurations', 'runtimeclasses',
       'storageclasses', 'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'validatingwebhookconfigurations',
       'volumeattachments']);
