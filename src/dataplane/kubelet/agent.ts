@@ -618,7 +618,7 @@ export class NodeAgent {
     } catch (err) {
       this.log('error', 'pod events failed', { pod: `${ref.namespace}/${ref.name}`, node: n.cfg.name, err: String(err) });
     }
-    if (res.status) this.writer.enqueue(ref, res.status);
+    if (res.status && !(res.resend && this.writer.busy(uid))) this.writer.enqueue(ref, res.status);
     if (res.remove) {
       this.writer.remove(ref);
       this.heap.cancel(`p:${uid}`);

@@ -91,6 +91,11 @@ export class PodStatusWriter {
     this.checkIdle();
   }
 
+  /** A write of this pod is waiting, running or scheduled for retry. */
+  busy(uid: string): boolean {
+    return this.pending.has(uid) || this.inFlight.has(uid) || this.retryTimers.has(uid);
+  }
+
   /** Writes waiting or running. */
   get backlog(): number {
     return this.pending.size + this.inFlight.size;

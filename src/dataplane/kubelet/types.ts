@@ -27,6 +27,11 @@ export interface SyncResult {
   wakeAt: number | null;
   /** True once a terminating pod's containers have stopped: the agent deletes it (grace 0, uid precondition) and calls forget(). */
   remove: boolean;
+  /**
+   * The status is unchanged since the last one returned but the API's copy disagrees with it (someone else wrote
+   * it): post it again unless a write of this pod is still on its way (that write may be what the API lacks).
+   */
+  resend?: boolean;
 }
 
 /** Per node: holds that node's pods' simulated containers. Pure state, no I/O, no timers of its own. */

@@ -84,6 +84,24 @@ describe('pod status writer', () => {
     expect(w.stats.coalesced).toBe(1);
   });
 
+  it('busy(uid) is true while a write of the pod waits or runs, false once it is done', async () => {
+    const f = fakeClient();
+    const w = new PodStatusWriter({ client: f.client, concurrency: 1, clock: new FakeClock() });
+    expect(w.busy('u0')).toBe(false);
+    w.enqueue(ref(0), { phase: 'Running' });
+    w.enqueue(ref(1), { phase: 'Running' });
+    await flush();
+    expect(f.calls).toHaveLength(1);
+    expect([w.busy('u0'), w.busy('u1')]).toEqual([true, true]); // one in flight, one waiting
+    f.calls[0]!.release();
+    await flush();
+    await flush();
+    expect(w.busy('u0')).toBe(false);
+    f.calls[1]!.release();
+    await w.idle();
+    expect(w.busy('u1')).toBe(false);
+  });
+
   it('retries with backoff, sending the newest status; drops a pod that is gone', async () => {
     const f = fakeClient();
     const clock = new FakeClock();

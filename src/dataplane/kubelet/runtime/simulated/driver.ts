@@ -50,6 +50,8 @@ const DEADLINE_EXCEEDED = { reason: 'DeadlineExceeded', message: 'Pod was active
 
 export const RUN_SECONDS_ANNOTATION = 'sim.skiff.dev/run-seconds';
 export const EXIT_CODE_ANNOTATION = 'sim.skiff.dev/exit-code';
+/** The status manager's reconcile period (syncPeriod): a disagreeing API status is sent again at most this often. */
+export const RECONCILE_PERIOD_MS = 10_000;
 /** kwok's fallback pod range when a node has no podCIDR yet. */
 export const FALLBACK_POD_CIDR = '10.0.0.0/16';
 
@@ -98,6 +100,8 @@ interface PodRecord {
   runningFrom: number | null;
   doneAt: number | null;
   usage: ContainerUsage[];
+  /** When a status was last sent again because the API's copy disagreed (resend). */
+  resentAt: number;
 }
 
 /** FNV-1a over the status JSON: 32 bits plus the length is plenty to tell "changed" from "same". */
@@ -108,6 +112,25 @@ function fnv1a(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
+}
+
+/**
+ * The pod's status in the API is at this kubelet's phase but one of the conditions it owns has another status
+ * (the node lifecycle controller marks a late node's pods not Ready). Another phase in the API is this kubelet's
+ * own earlier status not yet replaced (its newer one is on its way), not someone else's change. Only these few
+ * fields are compared: cheap on every sync of every pod.
+ */
+export function apiStatusDiverged(pod: Pod, status: PodStatus): boolean {
+  const api = podStatusOf(pod);
+  if (api.phase !== status.phase) return false;
+  const ours = Array.isArray(status.conditions) ? (status.conditions as { type?: unknown; status?: unknown }[]) : [];
+  const theirs = Array.isArray(api.conditions) ? (api.conditions as { type?: unknown; status?: unknown }[]) : [];
+  for (const c of ours) {
+    let found: { status?: unknown } | undefined;
+    for (const t of theirs) if (t && t.type === c.type) found = t;
+    if (found === undefined || found.status !== c.status) return true;
+  }
+  return false;
 }
 
 function runPlan(pod: Pod, timing: SimulatedTiming): RunPlan {
@@ -248,7 +271,7 @@ export class SimulatedPodDriver implements PodDriver {
     const remove = deleting && timeline.killed;
     let wakeAt = remove || rec.state === TERMINAL ? null : timeline.next;
     if (retryAt !== null && (wakeAt === null || retryAt < wakeAt)) wakeAt = retryAt;
-    return this.result(rec, status, wakeAt, remove);
+    return this.result(rec, status, wakeAt, remove, pod, now);
   }
 
   forget(uid: string): void {
@@ -320,6 +343,7 @@ export class SimulatedPodDriver implements PodDriver {
       runningFrom: null,
       doneAt: null,
       usage: [],
+      resentAt: -Infinity,
     };
     this.pods.set(uid, rec);
     const requests = podRequests(pod);
@@ -381,10 +405,17 @@ export class SimulatedPodDriver implements PodDriver {
     }
   }
 
-  private result(rec: PodRecord, status: PodStatus, wakeAt: number | null, remove: boolean): SyncResult {
+  private result(rec: PodRecord, status: PodStatus, wakeAt: number | null, remove: boolean, pod?: Pod, now = 0): SyncResult {
     const text = JSON.stringify(status);
     const hash = fnv1a(text);
+    // Also sent again when someone else changed what this kubelet posted (the node lifecycle controller marks a
+    // late node's pods not Ready): the status manager's reconcile, which compares with the API's copy.
     const changed = hash !== rec.hash || text.length !== rec.length;
+    // At most once per reconcile period, so a server that keeps changing the status cannot start a write loop.
+    if (!changed && pod !== undefined && now - rec.resentAt >= RECONCILE_PERIOD_MS && apiStatusDiverged(pod, status)) {
+      rec.resentAt = now;
+      return { status, wakeAt, remove, resend: true };
+    }
     rec.hash = hash;
     rec.length = text.length;
     return { status: changed ? status : null, wakeAt, remove };

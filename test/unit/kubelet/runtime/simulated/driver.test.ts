@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { ContainerStatusJSON } from '../../../../../src/dataplane/kubelet/pod/container-status.js';
-import { SimulatedPodDriver, simulatedPodDriverFactory } from '../../../../../src/dataplane/kubelet/runtime/simulated/driver.js';
+import { RECONCILE_PERIOD_MS, SimulatedPodDriver, simulatedPodDriverFactory } from '../../../../../src/dataplane/kubelet/runtime/simulated/driver.js';
 import { DEFAULT_TIMING, INSTANT_TIMING, type SimulatedTiming } from '../../../../../src/dataplane/kubelet/runtime/simulated/timing.js';
 import type { NodeContext, Pod, PodStatus, SyncResult } from '../../../../../src/dataplane/kubelet/types.js';
 
@@ -72,6 +72,25 @@ describe('SimulatedPodDriver: a plain pod', () => {
 
     // Idempotent: the same pod again (or later) reports no change.
     expect(d.sync(p, sandbox.wakeAt! + 60_000)).toEqual({ status: null, wakeAt: null, remove: false });
+  });
+
+  it('sends its status again when the API copy was changed by someone else (pods marked not Ready), at most once per reconcile period', () => {
+    const d = driver(INSTANT_TIMING);
+    const p = mkPod();
+    const up = d.sync(p, T0);
+    expect(cond(up.status!, 'Ready').status).toBe('True');
+    // The API holds what we posted: nothing to send.
+    const posted = { ...p, status: up.status! };
+    expect(d.sync(posted, T0 + 1000).status).toBeNull();
+    // The node lifecycle controller marked it not Ready while its node was late.
+    const marked = structuredClone(posted);
+    cond(marked.status as PodStatus, 'Ready').status = 'False';
+    const again = d.sync(marked, T0 + 2000);
+    expect(again.resend).toBe(true);
+    expect(cond(again.status!, 'Ready').status).toBe('True');
+    // Not again within the period (a server that keeps changing it gets no write loop); after it, yes.
+    expect(d.sync(marked, T0 + 2000 + RECONCILE_PERIOD_MS - 1).status).toBeNull();
+    expect(d.sync(marked, T0 + 2000 + RECONCILE_PERIOD_MS).resend).toBe(true);
   });
 
   it('with instant timing the first sync is already Running', () => {
