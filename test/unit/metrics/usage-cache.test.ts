@@ -18,7 +18,10 @@ const usage = (nodeName: string, cpu = 1): NodeUsage => ({ nodeName, timestamp: 
 describe('agentEndpoint', () => {
   test('InternalIP (then ExternalIP) and the kubelet port; IPv6 bracketed; nothing without both', () => {
     expect(agentEndpoint(node('a', '127.0.0.1', 10250))).toBe('http://127.0.0.1:10250');
-    expect(agentEndpoint(node('a', '203.0.113.4', 10250, 'ExternalIP'))).toBe('http://203.0.113.4:10250');
+    const everywhere = () => true;
+    expect(agentEndpoint(node('a', '203.0.113.4', 10250, 'ExternalIP'), everywhere)).toBe('http://203.0.113.4:10250');
+    // Only the default route would carry it (a made-up simulated address): never dialled.
+    expect(agentEndpoint(node('a', '203.0.113.4', 10250))).toBeUndefined();
     expect(agentEndpoint(node('a', '::1', 8080))).toBe('http://[::1]:8080');
     expect(agentEndpoint(node('a', undefined, 10250))).toBeUndefined();
     expect(agentEndpoint(node('a', '127.0.0.1', undefined))).toBeUndefined();

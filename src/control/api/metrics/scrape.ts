@@ -3,6 +3,7 @@
  * finds the kubelet), and one HTTP GET of `/skiff/v1/usage` with its answer checked field by field.
  */
 import type { KubeObject } from '../resource.js';
+import { reachableWithoutDefaultRoute } from '../reachability.js';
 import type { ContainerUsage, NodeUsage, PodUsage } from '../../../dataplane/kubelet/types.js';
 import { USAGE_PATH } from '../../../dataplane/kubelet/usage-endpoint.js';
 
@@ -14,13 +15,17 @@ interface NodeStatus {
   daemonEndpoints?: { kubeletEndpoint?: { Port?: number } };
 }
 
-/** `http://<address>:<kubelet port>` of a node, or undefined when its status names no address or port yet. */
-export function agentEndpoint(node: KubeObject): string | undefined {
+/**
+ * `http://<address>:<kubelet port>` of a node, or undefined when its status names no address or port yet, or
+ * only addresses the server reaches through its default route (a simulated node's made-up InternalIP from a
+ * spec's nodeCIDR exists nowhere: reachability.ts).
+ */
+export function agentEndpoint(node: KubeObject, reachable: (ip: string) => boolean = reachableWithoutDefaultRoute): string | undefined {
   const status = node['status'] as NodeStatus | undefined;
   const port = status?.daemonEndpoints?.kubeletEndpoint?.Port;
   if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
   for (const type of ADDRESS_TYPES) {
-    const address = status?.addresses?.find((a) => a.type === type && typeof a.address === 'string' && a.address)?.address;
+    const address = status?.addresses?.find((a) => a.type === type && typeof a.address === 'string' && a.address && reachable(a.address))?.address;
     if (address) return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   }
   return undefined;

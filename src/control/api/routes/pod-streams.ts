@@ -54,7 +54,7 @@ async function podAndNode(d: PodStreamDeps, r: ResourceType, ns: string, name: s
   if (!nodes) throw new ApiError(503, 'ServiceUnavailable', 'nodes are not served');
   const node = await d.engine.get(nodes, undefined, nodeName);
   const endpoint = agentEndpoint(node);
-  if (!endpoint) throw new ApiError(503, 'ServiceUnavailable', `node ${nodeName} has no kubelet endpoint (status.daemonEndpoints.kubeletEndpoint.Port and an InternalIP)`);
+  if (!endpoint) throw new ApiError(503, 'ServiceUnavailable', `node ${nodeName} has no kubelet endpoint (status.daemonEndpoints.kubeletEndpoint.Port and an InternalIP this server reaches without its default route)`);
   return { pod, endpoint, nodeName };
 }
 
