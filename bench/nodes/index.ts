@@ -8,7 +8,9 @@
  *
  * Per node count: time from the agent's start to every node Ready (seen on a watch); over a steady window with
  * only heartbeats (Leases every 10 s, NodeStatus at most every 5 min): the API server thread's CPU per second,
- * the whole server process's, and the agent's; the agent's RSS. At --latency-at nodes: pod startup latency
+ * the whole server process's, and the agent's; the agent's RSS; the lease renewals the agent made in the window
+ * (its /nodes counters) and the API thread's CPU per renewal, which compares builds whatever rate a loaded machine
+ * let the agent reach. At --latency-at nodes: pod startup latency
  * (create sent → Running and Ready seen on a watch, p50/p99) for pods created at each rate for --rate-seconds.
  * With --hold-pods at --hold-at nodes: that many pods created and Running, the steady window measured again,
  * and both processes' peak RSS (the issue's 15,000 nodes + 150,000 Running pods target).
@@ -39,6 +41,10 @@ interface NodeRun {
   apiServerThreadCpu: number;
   serverProcessCpu: number;
   agentCpu: number;
+  /** Lease renewals the agent made per second of the steady window (its /nodes counters). */
+  leaseRenewalsPerSecond: number;
+  /** API server thread CPU over the window per lease renewal in it (µs): heartbeat cost whatever rate was reached. */
+  apiThreadUsPerRenewal: number;
   agentRssMiB: number;
   agentPeakRssMiB: number;
   serverRssMiB: number;
@@ -146,6 +152,13 @@ async function eventsQuiet(client: RestClient, quietSeconds: number, maxSeconds:
   await watching;
 }
 
+/** Lease renewals the agent has made so far, summed over its nodes (GET /nodes on the agent's API). */
+async function leaseRenewals(agentUrl: string): Promise<number> {
+  const res = await fetch(`${agentUrl}/nodes`);
+  const body = (await res.json()) as { nodes: { leaseRenewals: number }[] };
+  return body.nodes.reduce((sum, n) => sum + n.leaseRenewals, 0);
+}
+
 /** CPU per wall second of the server's main thread, the server process and the agent over `seconds`. */
 async function steadyCpu(serverPid: number, agentPid: number, seconds: number): Promise<{ api: number; server: number; agent: number }> {
   const c0 = { api: cpuSeconds(serverPid, serverPid), server: cpuSeconds(serverPid), agent: cpuSeconds(agentPid), t: nowMs() };
@@ -174,7 +187,8 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
     let agent: Awaited<ReturnType<typeof startSkiff>> | null = null;
     try {
       const t0 = nowMs();
-      agent = await startSkiff(['nodes', '--kubeconfig', join(dataDir, 'kubeconfig.yaml'), '--count', String(n), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in/);
+      agent = await startSkiff(['nodes', '--kubeconfig', join(dataDir, 'kubeconfig.yaml'), '--count', String(n), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in .*agent (https?:\/\/\S+)/);
+      const agentUrl = agent.readyMatch[1]!;
       await waitNodesReady(client, n);
       const allReadySeconds = (nowMs() - t0) / 1000;
       // Let registration's burst settle (its Events included), then measure heartbeats alone.
@@ -182,17 +196,22 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
       const s0 = nowMs();
       await eventsQuiet(client, quietSeconds, settleMaxSeconds);
       const settleSeconds = (nowMs() - s0) / 1000 + 10;
+      const r0 = await leaseRenewals(agentUrl);
       const c0 = { api: cpuSeconds(server.pid, server.pid), server: cpuSeconds(server.pid), agent: cpuSeconds(agent.pid), t: nowMs() };
       await sleep(steadySeconds * 1000);
       const wall = (nowMs() - c0.t) / 1000;
+      const apiSeconds = cpuSeconds(server.pid, server.pid) - c0.api;
+      const renewed = (await leaseRenewals(agentUrl)) - r0;
       const r: NodeRun = {
         nodes: n,
         allReadySeconds,
         settleSeconds,
         steadySeconds: wall,
-        apiServerThreadCpu: (cpuSeconds(server.pid, server.pid) - c0.api) / wall,
+        apiServerThreadCpu: apiSeconds / wall,
         serverProcessCpu: (cpuSeconds(server.pid) - c0.server) / wall,
         agentCpu: (cpuSeconds(agent.pid) - c0.agent) / wall,
+        leaseRenewalsPerSecond: renewed / wall,
+        apiThreadUsPerRenewal: renewed > 0 ? (apiSeconds / renewed) * 1e6 : NaN,
         agentRssMiB: memMiB(agent.pid, 'VmRSS'),
         agentPeakRssMiB: memMiB(agent.pid, 'VmHWM'),
         serverRssMiB: memMiB(server.pid, 'VmRSS'),
@@ -221,8 +240,8 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
       }
       runs.push(r);
       printTable(`${fmtNum(n)} simulated nodes (one agent process) against skiff server on sqlite`, [
-        'all Ready', 'settled after', 'steady: API thread CPU', 'server process CPU', 'agent CPU', 'agent RSS (peak)', 'server RSS', 'load 1m',
-      ], [[`${allReadySeconds.toFixed(1)} s`, `${settleSeconds.toFixed(1)} s`, `${(r.apiServerThreadCpu * 100).toFixed(1)}%`, `${(r.serverProcessCpu * 100).toFixed(1)}%`,
+        'all Ready', 'settled after', 'steady: API thread CPU', 'lease renewals/s', 'API thread per renewal', 'server process CPU', 'agent CPU', 'agent RSS (peak)', 'server RSS', 'load 1m',
+      ], [[`${allReadySeconds.toFixed(1)} s`, `${settleSeconds.toFixed(1)} s`, `${(r.apiServerThreadCpu * 100).toFixed(1)}%`, r.leaseRenewalsPerSecond.toFixed(0), `${r.apiThreadUsPerRenewal.toFixed(0)} us`, `${(r.serverProcessCpu * 100).toFixed(1)}%`,
         `${(r.agentCpu * 100).toFixed(1)}%`, `${fmtMiB(r.agentRssMiB * 2 ** 20)} (${fmtMiB(r.agentPeakRssMiB * 2 ** 20)})`, fmtMiB(r.serverRssMiB * 2 ** 20), r.loadAverage1m.toFixed(2)]]);
       if (r.latency.length) {
         printTable(`pod startup latency at ${fmtNum(n)} nodes (create → Running and Ready, scheduler in the loop)`, ['rate', 'pods', 'achieved', 'Running', 'p50', 'p90', 'p99', 'max'],
