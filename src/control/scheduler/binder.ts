@@ -12,6 +12,10 @@ export interface SchedulerApi {
   /** Writes `cond` into the pod's status.conditions. */
   setPodCondition(pod: KubeObject, cond: PodCondition): Promise<void>;
   createEvent(ev: KubeObject): Promise<void>;
+  /** Sets status.nominatedNodeName (preemption); absent: the loop does not preempt. */
+  nominate?(pod: KubeObject, nodeName: string): Promise<void>;
+  /** Evicts a preemption victim: DisruptionTarget condition, then a delete preconditioned on its uid. */
+  preempt?(victim: KubeObject, message: string): Promise<void>;
 }
 
 /** Tells a bind failure that will never succeed on retry (pod gone or already bound) from one worth retrying. */
@@ -46,5 +50,21 @@ export class RestSchedulerApi implements SchedulerApi {
 
   async createEvent(ev: KubeObject): Promise<void> {
     await this.client.create(Events, ev);
+  }
+
+  async nominate(pod: KubeObject, nodeName: string): Promise<void> {
+    const m = pod.metadata ?? {};
+    await this.client.patch(Pods, m.namespace, m.name ?? '', { status: { nominatedNodeName: nodeName } }, 'merge', { subresource: 'status' });
+  }
+
+  async preempt(victim: KubeObject, message: string): Promise<void> {
+    const m = victim.metadata ?? {};
+    const cond: PodCondition = { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    try {
+      await this.setPodCondition(victim, cond);
+      await this.client.delete(Pods, m.namespace, m.name ?? '', { preconditions: { uid: m.uid } });
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err; // gone already
+    }
   }
 }

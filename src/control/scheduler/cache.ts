@@ -40,6 +40,13 @@ export class SchedulerCache {
     return this.core.nodeCount();
   }
 
+  /** The pods (bound or assumed) on a node, as the core holds them. A scan: for preemption, which is rare. */
+  podsOn(nodeName: string): KubeObject[] {
+    const out: KubeObject[] = [];
+    for (const c of this.pods.values()) if (nodeNameOf(c.pod) === nodeName) out.push(c.pod);
+    return out;
+  }
+
   /** Records the decision before the bind lands; returns the assumed copy (spec.nodeName set). */
   assume(pod: KubeObject, nodeName: string): KubeObject {
     const key = podKey(pod);

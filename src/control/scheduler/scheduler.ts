@@ -17,9 +17,10 @@ import { nodeSchedulingChanges, unschedulablePlugins } from './cluster-events.js
 import type { FailureReason, ScheduleHints, ScheduleResult, SchedulerCore } from './core.js';
 import { REASON, type ExplainableCore, type NodeExplain } from './plugins.js';
 import { nodeAffinityPreFilter } from './prefilter.js';
+import { eligibleToPreempt, planPreemption, podPriority } from './preemption.js';
 import { defaultSpreadSelector, type DefaultSpreadSources } from './default-spread.js';
 import {
-  EventRecorder, failedSchedulingMessage, podEvent, scheduledMessage, SCHEDULER_NAME, unschedulableCondition,
+  EventRecorder, failedSchedulingMessage, formatFitError, podEvent, scheduledMessage, SCHEDULER_NAME, unschedulableCondition,
 } from './events.js';
 import { SchedulingQueue, schedulingInputsChanged, type QueuedPodInfo } from './queue.js';
 import type { VolumeBinder, VolumeReservation } from './volume-binder.js';
@@ -58,6 +59,8 @@ export interface SchedulerStats {
   unschedulable: number;
   bindErrors: number;
   errors: number;
+  /** Cycles that evicted victims for the pod (DefaultPreemption). */
+  preemptions?: number;
 }
 
 const phaseOf = (pod: KubeObject): string => ((pod.status as { phase?: string } | undefined)?.phase ?? '');
@@ -95,6 +98,8 @@ export class Scheduler {
   private bindsInFlight = 0;
   /** Pods in VolumeBinding's PreBind, by key: deleting the pod (or stopping) ends the wait. */
   private readonly preBinding = new Map<string, AbortController>();
+  /** Pods nominated by a preemption, by key, until they bind (status.nominatedNodeName may still be on its way). */
+  private readonly nominated = new Map<string, string>();
   private slotWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
 
@@ -266,7 +271,11 @@ export class Scheduler {
     if (result.node === null) {
       this.stats.unschedulable++;
       const failure = vol?.failure ?? this.failureReasons(pod, hints, result.reasons);
-      const message = failedSchedulingMessage(pod, this.cache.nodeCount(), failure.reasons, failure.preFilterMsg);
+      // PostFilter: a successful preemption leaves no PostFilter message (upstream's empty success status).
+      const preempting = !vol && !failure.preFilterMsg && this.preempt(pod, hints);
+      const message = preempting
+        ? formatFitError(this.cache.nodeCount(), failure.reasons)
+        : failedSchedulingMessage(pod, this.cache.nodeCount(), failure.reasons, failure.preFilterMsg);
       this.reportFailure(pod, 'Unschedulable', message);
       this.queue.addUnschedulable(info, unschedulablePlugins(failure.reasons), cycle);
       return;
@@ -293,6 +302,7 @@ export class Scheduler {
     bound
       .then(
         () => {
+          this.nominated.delete(key);
           this.cache.finishBinding(key);
           this.queue.done(key);
           this.stats.bound++;
@@ -423,6 +433,38 @@ export class Scheduler {
     }
     if (outside) counts.set(REASON.outsidePreFilterNodes, outside);
     return { reasons: [...counts].map(([reason, count]) => ({ reason, count })), preFilterMsg: '' };
+  }
+
+  /**
+   * DefaultPreemption (preemption.ts): true when the pod is nominated to a node whose lower-priority victims are
+   * being evicted now, or still terminating from an earlier preemption (then nothing more is evicted).
+   */
+  private preempt(pod: KubeObject, hints: ScheduleHints | undefined): boolean {
+    const { api, core } = this.opts;
+    if (!api.preempt || !api.nominate || !isExplainable(core) || !eligibleToPreempt(pod)) return false;
+    const key = podKey(pod);
+    const prio = podPriority(pod);
+    const earlier = this.nominated.get(key) ?? (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
+    if (earlier && this.cache.podsOn(earlier).some((p) => p.metadata?.deletionTimestamp && podPriority(p) < prio)) return true;
+    let plan;
+    try {
+      plan = planPreemption(core, pod, hints, (n) => this.cache.podsOn(n));
+    } catch (err) {
+      this.opts.onError?.(err, `preemption for ${key}`);
+      return false;
+    }
+    if (!plan) return false;
+    this.nominated.set(key, plan.node);
+    api.nominate(pod, plan.node).catch((err: unknown) => {
+      if (!bindErrorIsFinal(err)) this.opts.onError?.(err, `nominating ${key} to ${plan.node}`);
+    });
+    const now = new Date(this.clock.now());
+    for (const v of plan.victims) {
+      this.recorder.record(podEvent(v, 'Normal', 'Preempted', 'Preempting', `Preempted by pod ${pod.metadata?.uid ?? ''} on node ${plan.node}`, now, this.instance));
+      api.preempt(v, `${schedulerNameOf(pod)}: preempting to accommodate a higher priority pod`).catch((err: unknown) => this.opts.onError?.(err, `preempting ${podKey(v)}`));
+    }
+    this.stats.preemptions = (this.stats.preemptions ?? 0) + 1;
+    return true;
   }
 
   private reportFailure(pod: KubeObject, reason: 'Unschedulable' | 'SchedulerError', message: string): void {
