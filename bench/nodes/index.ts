@@ -226,6 +226,9 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
         await client.create(Namespaces, { metadata: { name: 'hold' } });
         const h0 = nowMs();
         const allRunning = waitRunning(client, 'hold', holdPods);
+        // Handled now too: when a create fails first, its rejection must not crash the run before the finally
+        // below stops the server and the agent (it left both running).
+        allRunning.catch(() => {});
         await pool(holdPods, 64, (i) => createHeld(client, `h-${i}`));
         const createSeconds = (nowMs() - h0) / 1000;
         await allRunning;
