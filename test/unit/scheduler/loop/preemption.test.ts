@@ -1,6 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import type { KubeObject } from '../../../../src/control/api/resource.js';
+import { FakeClock } from '../../../../src/client/clock.js';
+import type { SchedulerApi } from '../../../../src/control/scheduler/binder.js';
 import type { ScheduleResult } from '../../../../src/control/scheduler/core.js';
+import type { PodCondition } from '../../../../src/control/scheduler/events.js';
+import { Scheduler } from '../../../../src/control/scheduler/scheduler.js';
 import type { ExplainableCore, NodeExplain } from '../../../../src/control/scheduler/plugins.js';
 import { pickCandidate, planPreemption, podPriority } from '../../../../src/control/scheduler/preemption.js';
 
@@ -36,8 +40,12 @@ class FakeCore implements ExplainableCore {
       total: 0,
     }));
   }
-  schedule(): ScheduleResult {
-    throw new Error('not used');
+  schedule(pod: KubeObject): ScheduleResult {
+    const ex = this.explain(pod);
+    const fit = ex.filter((n) => n.reasons.length === 0);
+    const counts = new Map<string, number>();
+    for (const n of ex) for (const r of n.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+    return { node: fit[0]?.node ?? null, evaluated: ex.length, feasible: fit.length, reasons: [...counts].map(([reason, count]) => ({ reason, count })) };
   }
   nodeCount(): number {
     return this.nodes.size;
@@ -90,5 +98,63 @@ describe('DefaultPreemption', () => {
     expect(pickCandidate([a, b, c])?.node).toBe('b');
     expect(pickCandidate([c, a])?.node).toBe('a');
     expect(pickCandidate([])).toBeUndefined();
+  });
+});
+
+class FakeApi implements SchedulerApi {
+  binds: string[] = [];
+  events: KubeObject[] = [];
+  nominations: string[] = [];
+  evictions: { pod: string; message: string }[] = [];
+  async bind(p: KubeObject, node: string): Promise<void> {
+    this.binds.push(`${p.metadata!.name}->${node}`);
+  }
+  async setPodCondition(_p: KubeObject, _c: PodCondition): Promise<void> {}
+  async createEvent(ev: KubeObject): Promise<void> {
+    this.events.push(ev);
+  }
+  async nominate(p: KubeObject, node: string): Promise<void> {
+    this.nominations.push(`${p.metadata!.name}->${node}`);
+  }
+  async preempt(victim: KubeObject, message: string): Promise<void> {
+    this.evictions.push({ pod: victim.metadata!.name!, message });
+  }
+}
+
+describe('the loop preempts', () => {
+  test('nominates, evicts the victims once (not again while they terminate), and binds once they are gone', async () => {
+    const core = new FakeCore();
+    const api = new FakeApi();
+    const clock = new FakeClock(1_000_000);
+    const s = new Scheduler({ core, api, clock });
+    const drain = async () => {
+      for (let info = s.queue.popNow(); info; info = s.queue.popNow()) s.scheduleOne(info);
+      await s.idle();
+    };
+    s.nodeHandler.onAdd!({ metadata: { name: 'n1' }, status: { cpu: 10 } }, true);
+    const victim = pod('low', 1, 8, 'n1');
+    s.podHandler.onAdd!(victim, true);
+    s.podHandler.onAdd!(pod('p', 10, 5), false);
+    await drain();
+    expect(api.nominations).toEqual(['p->n1']);
+    expect(api.evictions).toEqual([{ pod: 'low', message: 'default-scheduler: preempting to accommodate a higher priority pod' }]);
+    const preempted = api.events.find((e) => e.reason === 'Preempted')!;
+    expect(preempted).toMatchObject({ type: 'Normal', action: 'Preempting', message: 'Preempted by pod uid-p on node n1', involvedObject: { name: 'low' } });
+    const failed = api.events.find((e) => e.reason === 'FailedScheduling')!;
+    expect(failed.message).toBe('0/1 nodes are available: 1 Insufficient cpu.'); // a successful PostFilter adds no text
+    expect(api.binds).toEqual([]);
+    // The victim is terminating: the pod waits, nothing more is evicted.
+    const terminating = { ...victim, metadata: { ...victim.metadata, deletionTimestamp: '2026-12-03T10:00:00Z' } };
+    s.podHandler.onUpdate!(victim, terminating);
+    clock.step(1000);
+    s.queue.moveAllToActiveOrBackoff('AssignedPodDelete');
+    await drain();
+    expect(api.evictions).toHaveLength(1);
+    expect(api.binds).toEqual([]);
+    // Gone: the pod fits and binds.
+    clock.step(2000);
+    s.podHandler.onDelete!(terminating);
+    await drain();
+    expect(api.binds).toEqual(['p->n1']);
   });
 });
