@@ -4,10 +4,10 @@
  *
  * Message format (upstream's FitError.Error): "0/N nodes are available: " then "<count> <reason>" pairs sorted
  * as strings (Go's sort.Strings, so "10 …" sorts before "3 …") joined by ", " and ended by ".", then the
- * preemption PostFilter message. Preemption itself is not implemented: the PostFilter text is the one upstream
- * writes when no node has a preemption victim — nodes rejected for reasons preemption cannot fix count as
- * "Preemption is not helpful for scheduling", the others as "No preemption victims found for incoming pod".
- * That equals upstream's text whenever no lower-priority pod runs on the rejecting nodes.
+ * preemption PostFilter message. When preemption (preemption.ts) finds no candidate the PostFilter text is the
+ * one upstream writes — nodes rejected for reasons preemption cannot fix count as "Preemption is not helpful for
+ * scheduling", the others as "No preemption victims found for incoming pod" (upstream itemises some finer
+ * reasons, e.g. PodDisruptionBudgets, which are not looked at); a successful preemption adds no text.
  */
 import type { KubeObject } from '../api/resource.js';
 import type { FailureReason } from './core.js';
