@@ -85,13 +85,13 @@ export interface ResponseFormat {
 }
 
 /**
- * The serializers responses are written with, in upstream's order. Protobuf is not offered for watches (no
- * stream framing here) or conversions: a client asking for it that also accepts JSON gets JSON there.
+ * The serializers responses are written with, in upstream's order. Protobuf is not offered for conversions (a
+ * client asking for it that also accepts JSON gets JSON there); watches frame it as protobuf/watch-frame.ts does.
  */
 const SERIALIZERS = [
   { type: 'application', subtype: 'json', media: 'json', stream: true },
   { type: 'application', subtype: 'yaml', media: 'yaml', stream: false },
-  { type: 'application', subtype: 'vnd.kubernetes.protobuf', media: 'protobuf', stream: false },
+  { type: 'application', subtype: 'vnd.kubernetes.protobuf', media: 'protobuf', stream: true },
 ] as const;
 
 /** The media types a 406 lists, as upstream's NotAcceptable does. */

@@ -72,7 +72,7 @@ describe('watch parameter spellings', () => {
     const bad = await h.json('GET', `${PODS}?watch=true&timeoutSeconds=5s`);
     expect(bad).toMatchObject({ status: 400, body: { reason: 'BadRequest', message: 'strconv.ParseInt: parsing "5s": invalid syntax' } });
     const yaml = await h.json('GET', `${PODS}?watch=true`, undefined, { accept: 'application/yaml' });
-    expect(yaml).toMatchObject({ status: 406, body: { reason: 'NotAcceptable', message: 'only the following media types are accepted: application/json;stream=watch' } });
+    expect(yaml).toMatchObject({ status: 406, body: { reason: 'NotAcceptable', message: 'only the following media types are accepted: application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch' } });
   });
 
   test('timeoutSeconds=1 ends the stream', async () => {
@@ -133,13 +133,13 @@ describe('Tables and other formats', () => {
     expect(badInclude).toMatchObject({ status: 400, body: { reason: 'BadRequest', message: expect.stringContaining('Unable to convert to Table as requested: includeObject: Invalid value: "Everything"') } });
   });
 
-  test('protobuf for objects and lists; JSON for watches and Tables; an unserved type alone is 406', async () => {
+  test('protobuf for objects, lists and watches (framed); an unserved type alone is 406', async () => {
     const pb = await h.req('GET', PODS, undefined, { accept: 'application/vnd.kubernetes.protobuf, application/json' });
     expect(pb.statusCode).toBe(200);
     expect(pb.headers['content-type']).toBe('application/vnd.kubernetes.protobuf');
     expect((decodeProtobuf(pb.rawPayload) as KubeObject).kind).toBe('PodList');
     const watch = await h.req('GET', `${PODS}?watch=true&timeoutSeconds=1`, undefined, { accept: 'application/vnd.kubernetes.protobuf, application/json' });
-    expect(watch.headers['content-type']).toContain('application/json');
+    expect(watch.headers['content-type']).toBe('application/vnd.kubernetes.protobuf;stream=watch');
     const html = await h.json('GET', PODS, undefined, { accept: 'text/html' });
     expect(html).toMatchObject({ status: 406, body: { reason: 'NotAcceptable', message: 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf' } });
   });

@@ -8,6 +8,7 @@ import { groupVersion, type ComputedSource, type KubeObject, type ResourceType }
 import type { Registry } from '../registry.js';
 import { ObjectEngine, gr, type DeleteOptions, type ListOptions, type Subresource, type WriteOptions, parseRV } from './objects.js';
 import { encodeProtobuf, NotEncodable, PROTOBUF_MEDIA_TYPE } from '../protobuf/encode.js';
+import { watchEncodable } from '../protobuf/watch-frame.js';
 import {
   ACCEPTED_MEDIA_TYPES, ACCEPTED_STREAM_MEDIA_TYPES, decodeBody, decodePatch, negotiate, isPlainObject, prettyJson, sendText, streams, type ResponseFormat,
 } from '../content.js';
@@ -418,6 +419,8 @@ export class ResourceRoutes {
     };
     if (render) params.render = render;
     if (bookmarkAs) params.bookmarkAs = bookmarkAs;
+    // Protobuf frames for kinds with a wire form; others (custom resources) stream JSON, as their lists answer.
+    if (format.media === 'protobuf' && !as && !r.custom && watchEncodable(groupVersion(r), r.kind)) params.protobuf = true;
     // An awaited conversion (a conversion webhook) fills the view first; previous states only matter to selectors.
     const warm = warmView(r);
     if (warm) params.prepare = (objs, prev) => warm(labels.length || fields.length ? [...objs, ...prev] : objs);

@@ -14,6 +14,8 @@ import type { ServerResponse } from 'node:http';
 import { groupVersion, storageOf, storagePrefix, type KubeObject, type ResourceType } from '../resource.js';
 import { entryJson, type WatchCache, type CacheEvent, type Subscription } from './cache.js';
 import { ApiError, internalError, type Status } from '../status.js';
+import { NotEncodable } from '../protobuf/encode.js';
+import { PROTOBUF_WATCH_MEDIA_TYPE, watchEventFrame } from '../protobuf/watch-frame.js';
 
 export interface WatchParams {
   namespace: string | undefined;
@@ -32,6 +34,12 @@ export interface WatchParams {
    * with an ERROR event. Absent, nothing waits.
    */
   prepare?: (objects: KubeObject[], previous: KubeObject[]) => Promise<void>;
+  /**
+   * Frame events in protobuf (length-prefixed meta/v1 WatchEvents, protobuf/watch-frame.ts) instead of JSON lines;
+   * the caller checked that the kind has a wire form. An object that turns out to have none ends the watch with an
+   * ERROR event (410 Expired), so the client lists again (lists fall back to JSON) and watches on from there.
+   */
+  protobuf?: boolean;
 }
 
 export interface WatchSettings {
@@ -87,6 +95,9 @@ export async function serveWatch(
   // Events are gathered and written once per turn of the event loop: one socket write for a batch of events
   // instead of one per event.
   let pending = '';
+  // Protobuf frames gathered the same way (p.protobuf).
+  let pendingFrames: Buffer[] = [];
+  let pendingBytes = 0;
   let flushScheduled = false;
   const end = () => {
     if (ended) return;
@@ -96,6 +107,9 @@ export async function serveWatch(
     unregister();
     if (pending && !res.destroyed && !res.writableEnded) res.write(pending);
     pending = '';
+    if (pendingBytes && !res.destroyed && !res.writableEnded) res.write(Buffer.concat(pendingFrames, pendingBytes));
+    pendingFrames = [];
+    pendingBytes = 0;
     if (!res.writableEnded) res.end();
   };
   const unregister = watches.add(end);
@@ -121,10 +135,18 @@ export async function serveWatch(
 
   const flush = () => {
     flushScheduled = false;
-    if (ended || !pending) return;
-    const text = pending;
-    pending = '';
-    res.write(text);
+    if (ended || (!pending && !pendingBytes)) return;
+    if (pendingBytes) {
+      const frames = Buffer.concat(pendingFrames, pendingBytes);
+      pendingFrames = [];
+      pendingBytes = 0;
+      res.write(frames);
+    }
+    if (pending) {
+      const text = pending;
+      pending = '';
+      res.write(text);
+    }
     if (res.writableLength > settings.maxBufferedBytes) end();
   };
   const write = (text: string) => {
@@ -136,6 +158,33 @@ export async function serveWatch(
       setImmediate(flush);
     }
   };
+  const writeFrame = (frame: Buffer) => {
+    if (ended) return;
+    pendingFrames.push(frame);
+    pendingBytes += frame.length;
+    if (pendingBytes >= FLUSH_AT) flush();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
+  // A protobuf frame of one event (`object` already rendered); an object without a wire form ends the watch.
+  const emitFrame = (type: EventType, object: unknown) => {
+    let frame: Buffer;
+    try {
+      frame = watchEventFrame(type, object);
+    } catch (err) {
+      if (type === 'ERROR') return;
+      onEnd(err instanceof NotEncodable ? new ApiError(410, 'Expired', `unable to encode watch object ${r.kind} as protobuf (${err.message}): list again`) : err);
+      return;
+    }
+    writeFrame(frame);
+  };
+  // One object event in the stream's framing: a JSON line, or a protobuf frame.
+  const emit = (type: EventType, obj: KubeObject, ev?: CacheEvent) => {
+    if (p.protobuf) emitFrame(type, p.render ? p.render(obj) : obj);
+    else write(line(type, objectJson(obj, ev)));
+  };
   const objectJson = (obj: KubeObject, ev?: CacheEvent): string => {
     if (p.render) return JSON.stringify(p.render(obj));
     if (ev && ev.object === obj) return (ev.json ??= JSON.stringify(obj));
@@ -145,7 +194,9 @@ export async function serveWatch(
     const meta: Record<string, unknown> = { resourceVersion: String(rv) };
     if (initialEnd) meta['annotations'] = { 'k8s.io/initial-events-end': 'true' };
     const type = p.bookmarkAs ?? { kind: r.kind, apiVersion: gv };
-    write(line('BOOKMARK', JSON.stringify({ kind: type.kind, apiVersion: type.apiVersion, metadata: meta })));
+    const object = { kind: type.kind, apiVersion: type.apiVersion, metadata: meta };
+    if (p.protobuf) emitFrame('BOOKMARK', object);
+    else write(line('BOOKMARK', JSON.stringify(object)));
   };
 
   const onEvent = (ev: CacheEvent) => {
@@ -158,23 +209,24 @@ export async function serveWatch(
     const now = p.match(ev.object);
     const before = ev.prev ? p.match(ev.prev) : false;
     if (ev.type === 'ADDED') {
-      if (now) write(line('ADDED', objectJson(ev.object, ev)));
+      if (now) emit('ADDED', ev.object, ev);
     } else if (ev.type === 'DELETED') {
-      if (before || now) write(line('DELETED', objectJson(ev.object, ev)));
-    } else if (now && before) write(line('MODIFIED', objectJson(ev.object, ev)));
-    else if (now) write(line('ADDED', objectJson(ev.object, ev)));
-    else if (before) write(line('DELETED', objectJson(ev.object, ev)));
+      if (before || now) emit('DELETED', ev.object, ev);
+    } else if (now && before) emit('MODIFIED', ev.object, ev);
+    else if (now) emit('ADDED', ev.object, ev);
+    else if (before) emit('DELETED', ev.object, ev);
   };
   const onEnd = (err?: unknown) => {
     if (err) {
       const status = err instanceof ApiError ? err.toStatus() : internalError(err).toStatus();
-      write(errorEventLine(status));
+      if (p.protobuf) emitFrame('ERROR', status);
+      else write(errorEventLine(status));
     }
     end();
   };
 
   res.writeHead(200, {
-    'Content-Type': 'application/json',
+    'Content-Type': p.protobuf ? PROTOBUF_WATCH_MEDIA_TYPE : 'application/json',
     'Transfer-Encoding': 'chunked',
     'Cache-Control': 'no-cache, private',
   });
@@ -192,7 +244,9 @@ export async function serveWatch(
       const at = cache.revision;
       inOrder(snapshot.map((e) => e.object), [], () => {
         for (const e of snapshot) {
-          if (p.match(e.object)) write(line('ADDED', p.render ? objectJson(e.object) : entryJson(e)));
+          if (!p.match(e.object)) continue;
+          if (p.protobuf) emit('ADDED', e.object);
+          else write(line('ADDED', p.render ? objectJson(e.object) : entryJson(e)));
         }
         // The end-of-initial-events bookmark is a bookmark: only for watchers that allow them (as the cacher).
         if (p.sendInitialEvents && p.allowWatchBookmarks) bookmark(at, true);

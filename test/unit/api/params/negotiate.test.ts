@@ -9,10 +9,10 @@ describe('Accept negotiation', () => {
     expect(negotiate(undefined, all)).toEqual({ media: 'json' });
     expect(negotiate('*/*', all)).toEqual({ media: 'json' });
     expect(negotiate('application/*', all)).toEqual({ media: 'json' });
-    // client-go's protobuf clients: protobuf, except for watches (not framed here), where JSON is their second choice.
+    // client-go's protobuf clients: protobuf, for watches too (length-prefixed frames, protobuf/watch-frame.ts).
     expect(negotiate('application/vnd.kubernetes.protobuf, application/json', all)).toEqual({ media: 'protobuf' });
-    expect(negotiate('application/vnd.kubernetes.protobuf, application/json', { ...all, watch: true })).toEqual({ media: 'json' });
-    expect(negotiate('application/vnd.kubernetes.protobuf;stream=watch', { ...all, watch: true })).toBeNull();
+    expect(negotiate('application/vnd.kubernetes.protobuf, application/json', { ...all, watch: true })).toEqual({ media: 'protobuf' });
+    expect(negotiate('application/vnd.kubernetes.protobuf;stream=watch', { ...all, watch: true })).toEqual({ media: 'protobuf' });
     expect(negotiate('application/yaml', all)).toEqual({ media: 'yaml' });
     expect(negotiate('application/json;stream=watch', all)).toEqual({ media: 'json' });
     expect(negotiate('application/json;pretty=1', all)).toEqual({ media: 'json', pretty: true });
