@@ -61,6 +61,15 @@ describe('core/v1 bindings', () => {
     expect(wrongKind.status).toBe(400);
   });
 
+  test('OpenAPI v2 has the collection\'s POST only, as upstream\'s document', async () => {
+    const doc = await h.json<{ paths: Record<string, Record<string, { 'x-kubernetes-group-version-kind'?: unknown }>> }>('GET', '/openapi/v2');
+    const ops = doc.body.paths['/api/v1/namespaces/{namespace}/bindings']!;
+    expect(Object.keys(ops).filter((k) => k !== 'parameters')).toEqual(['post']);
+    expect(ops['post']!['x-kubernetes-group-version-kind']).toEqual({ group: '', version: 'v1', kind: 'Binding' });
+    expect(doc.body.paths['/api/v1/namespaces/{namespace}/bindings/{name}']).toBeUndefined();
+    expect(Object.keys(doc.body.paths['/api/v1/componentstatuses/{name}']!).filter((k) => k !== 'parameters')).toEqual(['get']);
+  });
+
   test('create only: get, list and the cluster-wide collection are refused', async () => {
     expect((await h.req('GET', '/api/v1/namespaces/default/bindings')).statusCode).toBe(405);
     expect((await h.req('GET', '/api/v1/namespaces/default/bindings/b1')).statusCode).toBe(405);

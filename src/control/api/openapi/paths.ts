@@ -143,7 +143,8 @@ export function resourcePaths(r: ResourceType, listDefinition: string): Record<s
     item.delete = op('delete', idPart, 'delete', `delete a ${r.kind}`,
       [body('io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions'), ...DELETE_PARAMS], ref('io.k8s.apimachinery.pkg.apis.meta.v1.Status'));
   }
-  paths[`${base}/{name}`] = item;
+  // Create-only kinds (core/v1 bindings, the reviews) have no object path, as upstream's document.
+  if (item.get || item.put || item.patch || item.delete) paths[`${base}/{name}`] = item;
 
   if (r.namespaced && has('list')) {
     paths[`${gvPrefix(r)}/${r.plural}`] = {
