@@ -24,6 +24,8 @@ import { cpuSeconds, memMiB, startSkiff, type Proc } from '../runner/procs.js';
 import { waitNodesReady, waitPodCount, watchUntil } from '../runner/watch.js';
 
 const PROCS = ['server', 'scheduler', 'controllers', 'nodes'] as const;
+/** Room for a /24 podCIDR per node (the default /16 holds 256): 32,768 of them. */
+const CLUSTER_CIDR = '10.128.0.0/9';
 type ProcName = (typeof PROCS)[number];
 
 interface Phase {
@@ -66,7 +68,7 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
     procs.server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--no-scheduler', '--no-controllers'], /listening on (https?:\/\/\S+)/, undefined, nodeArgs);
     client = new RestClient(loadKubeconfig(kubeconfig), { maxSockets: 16 });
     procs.scheduler = await startSkiff(['scheduler', '--kubeconfig', kubeconfig], /caches synced/, undefined, nodeArgs);
-    procs.controllers = await startSkiff(['controller-manager', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0'], /leading, caches synced/, undefined, nodeArgs);
+    procs.controllers = await startSkiff(['controller-manager', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--cluster-cidr', CLUSTER_CIDR], /leading, caches synced/, undefined, nodeArgs);
     procs.nodes = await startSkiff(['nodes', '--kubeconfig', kubeconfig, '--count', String(nodes), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in/, undefined, nodeArgs);
     await waitNodesReady(client, nodes);
     const c = client;

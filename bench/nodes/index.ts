@@ -54,6 +54,8 @@ interface NodeRun {
   loadAverage1m: number;
 }
 
+/** Room for a /24 podCIDR per node (the default /16 holds 256): 32,768 of them, so 15,000 nodes all get one. */
+const CLUSTER_CIDR = '10.128.0.0/9';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const podBody = (name: string): KubeObject => ({
@@ -182,7 +184,7 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
   const runs: NodeRun[] = [];
   for (const n of counts) {
     const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-nodes-'));
-    const server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0'], /listening on (https?:\/\/\S+)/, undefined, serverNodeArgs);
+    const server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--cluster-cidr', CLUSTER_CIDR], /listening on (https?:\/\/\S+)/, undefined, serverNodeArgs);
     const client = new RestClient(loadKubeconfig(join(dataDir, 'kubeconfig.yaml')), { maxSockets: 64 });
     let agent: Awaited<ReturnType<typeof startSkiff>> | null = null;
     try {
