@@ -146,6 +146,24 @@ describe('protobuf watch framing', () => {
     w.close();
   });
 
+  test('two protobuf watchers and a JSON one see the same event (the encoding shared per event)', async () => {
+    const rv = String(await h.store.currentRevision());
+    const a = await watch(`${CMS}?watch=true&resourceVersion=${rv}`);
+    const b = await watch(`${CMS}?watch=true&resourceVersion=${rv}&labelSelector=team%3Dx`);
+    const j = await watch(`${CMS}?watch=true&resourceVersion=${rv}`, 'application/json');
+    await sleep(50);
+    expect((await h.json('POST', CMS, { ...cm('shared', { s: '1' }), metadata: { name: 'shared', labels: { team: 'x' } } })).status).toBe(201);
+    await a.until(() => a.events.length >= 1);
+    await b.until(() => b.events.length >= 1);
+    await j.until(() => j.lines.length >= 1);
+    expect(b.events[0]).toEqual(a.events[0]);
+    const viaJson = JSON.parse(j.lines[0]!) as Event;
+    expect(a.events[0]!.object.metadata?.name).toBe('shared');
+    expect(a.events[0]!.object.metadata?.resourceVersion).toBe(viaJson.object.metadata?.resourceVersion);
+    expect(a.events[0]!.object['data']).toEqual(viaJson.object['data']);
+    for (const w of [a, b, j]) w.close();
+  });
+
   test('client-go\'s Accept (protobuf, then */*) and plain protobuf with watch=true get frames too; bookmarks are framed', async () => {
     for (const accept of ['application/vnd.kubernetes.protobuf, */*', 'application/vnd.kubernetes.protobuf']) {
       const w = await watch(`${CMS}?watch=true&allowWatchBookmarks=true&resourceVersion=0`, accept);

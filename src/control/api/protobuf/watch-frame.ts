@@ -11,8 +11,7 @@ import { ProtoWriter } from './writer.js';
 export const PROTOBUF_WATCH_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf;stream=watch';
 
 /** One framed event; throws NotEncodable (from encodeProtobuf) when the object has no lossless wire form. */
-export function watchEventFrame(type: string, object: unknown): Buffer {
-  const envelope = encodeProtobuf(object);
+export function watchEventFrame(type: string, object: unknown, envelope: Buffer = encodeProtobuf(object)): Buffer {
   const event = new ProtoWriter();
   event.string(1, type);
   event.message(2, (raw) => raw.bytes(1, envelope));

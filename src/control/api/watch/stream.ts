@@ -14,7 +14,7 @@ import type { ServerResponse } from 'node:http';
 import { groupVersion, storageOf, storagePrefix, type KubeObject, type ResourceType } from '../resource.js';
 import { entryJson, type WatchCache, type CacheEvent, type Subscription } from './cache.js';
 import { ApiError, internalError, type Status } from '../status.js';
-import { NotEncodable } from '../protobuf/encode.js';
+import { encodeProtobuf, NotEncodable } from '../protobuf/encode.js';
 import { PROTOBUF_WATCH_MEDIA_TYPE, watchEventFrame } from '../protobuf/watch-frame.js';
 
 export interface WatchParams {
@@ -49,6 +49,12 @@ export interface WatchSettings {
 }
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/**
+ * An event's object in protobuf, encoded once for all its protobuf watchers (as ev.json is for JSON ones); keyed by
+ * the event, so it lives only as long as the event is being fanned out.
+ */
+const envelopes = new WeakMap<CacheEvent, Buffer>();
 
 /** Active watches, so shutdown can end them all. */
 export class WatchSet {
@@ -169,10 +175,15 @@ export async function serveWatch(
     }
   };
   // A protobuf frame of one event (`object` already rendered); an object without a wire form ends the watch.
-  const emitFrame = (type: EventType, object: unknown) => {
+  const emitFrame = (type: EventType, object: unknown, ev?: CacheEvent) => {
     let frame: Buffer;
     try {
-      frame = watchEventFrame(type, object);
+      let envelope = ev && envelopes.get(ev);
+      if (!envelope) {
+        envelope = encodeProtobuf(object);
+        if (ev) envelopes.set(ev, envelope);
+      }
+      frame = watchEventFrame(type, object, envelope);
     } catch (err) {
       if (type === 'ERROR') return;
       onEnd(err instanceof NotEncodable ? new ApiError(410, 'Expired', `unable to encode watch object ${r.kind} as protobuf (${err.message}): list again`) : err);
@@ -182,7 +193,8 @@ export async function serveWatch(
   };
   // One object event in the stream's framing: a JSON line, or a protobuf frame.
   const emit = (type: EventType, obj: KubeObject, ev?: CacheEvent) => {
-    if (p.protobuf) emitFrame(type, p.render ? p.render(obj) : obj);
+    // Shared encodings only of the event's own object (a rendered one is this watcher's).
+    if (p.protobuf) emitFrame(type, p.render ? p.render(obj) : obj, !p.render && ev?.object === obj ? ev : undefined);
     else write(line(type, objectJson(obj, ev)));
   };
   const objectJson = (obj: KubeObject, ev?: CacheEvent): string => {
