@@ -179,6 +179,12 @@ describe('dryRun', () => {
     const after = await h.json('GET', `${PODS}/a`);
     expect(after.body.metadata!.resourceVersion).toBe(before.metadata!.resourceVersion);
   });
+
+  test('a dry-run create over an existing name is 409 AlreadyExists, as the real create', async () => {
+    const dup = await h.json('POST', `${PODS}?dryRun=All`, pod('a'));
+    expect(dup.status).toBe(409);
+    expect(dup.body).toMatchObject({ kind: 'Status', reason: 'AlreadyExists', message: 'pods "a" already exists' });
+  });
 });
 
 describe('namespaces', () => {

@@ -77,6 +77,8 @@ export async function createObject(
   }
   if (opts.dryRun) {
     if (alloc) ctx.services.release(alloc);
+    // Upstream's dry-run storage refuses a create over an existing key as the real one would.
+    if ((await ctx.store.get(storageKey(r, ns, meta.name!))).kv) throw alreadyExists(gr(r), meta.name!);
     return obj;
   }
   const c = ctx.cache(r);
