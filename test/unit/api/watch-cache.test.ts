@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { MemoryStore } from '../../../src/control/storage/memory.js';
 import { WatchCache, entryJson, type CacheEvent } from '../../../src/control/api/watch/cache.js';
+import { SharedValues } from '../../../src/control/api/watch/shared-values.js';
 
 const body = (name: string, v: number) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { v: String(v) } });
 const put = async (store: MemoryStore, key: string, text: string) => {
@@ -113,6 +114,28 @@ describe('WatchCache', () => {
     gc();
     expect(ref.deref()).toBeUndefined();
     expect(cache.get('/registry/configmaps/ns/a')!.object['data']).toEqual({ v: '1' });
+    cache.stop();
+  });
+
+  test('a written object is slimmed once it has stayed current for the settle time, not at each write', async () => {
+    const store = new MemoryStore();
+    const values = new SharedValues();
+    const cache = new WatchCache(store, '/registry/configmaps/', 4096, () => {}, values, 400);
+    await cache.start();
+    const managed = (name: string, v: number) => JSON.stringify({
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, managedFields: [{ manager: 'm', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:v': {} } } }] }, data: { v: String(v) },
+    });
+    const fields = (key: string) => ((cache.get(key)!.object['metadata'] as { managedFields: Array<{ fieldsV1: object }> }).managedFields[0]!.fieldsV1);
+    const rev = await put(store, '/registry/configmaps/ns/a', managed('a', 1));
+    await put(store, '/registry/configmaps/ns/b', managed('b', 1));
+    await until(() => cache.revision >= rev + 1);
+    // Fresh writes: each its own tree, still writable.
+    expect(Object.isFrozen(fields('/registry/configmaps/ns/a'))).toBe(false);
+    expect(fields('/registry/configmaps/ns/a')).not.toBe(fields('/registry/configmaps/ns/b'));
+    for (let i = 0; i < 500 && !Object.isFrozen(fields('/registry/configmaps/ns/b')); i++) await new Promise((r) => setTimeout(r, 10));
+    // Settled: one shared frozen tree, and the objects read as written.
+    expect(fields('/registry/configmaps/ns/a')).toBe(fields('/registry/configmaps/ns/b'));
+    expect(JSON.stringify(cache.get('/registry/configmaps/ns/a')!.object)).toBe(JSON.stringify({ ...JSON.parse(managed('a', 1)), metadata: { ...JSON.parse(managed('a', 1)).metadata, resourceVersion: String(rev) } }));
     cache.stop();
   });
 });

@@ -23,6 +23,14 @@ const serverValues = new SharedValues();
  * values would cost the heartbeat path more than it saves (~15 MB at 15,000 nodes).
  */
 const UNSLIMMED_PREFIXES = ['/registry/coordination.k8s.io/leases/'];
+/**
+ * A written object is slimmed once it has stayed current this long: a pod is written four or five times in its
+ * first seconds (create, bind, kubelet statuses), and slimming costs about what parsing it does, so doing it at
+ * every write would put that cost on the write path several times for a saving only the settled object keeps.
+ */
+const SETTLE_MS = 2000;
+/** Objects slimmed at most per pass, so a burst of settled writes never holds the server's thread for long. */
+const SETTLE_BATCH = 2000;
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -137,8 +145,11 @@ export class WatchCache {
   private lastWrite = 0;
   /** Writes in flight from this server, by key, whose objects the cache takes instead of decoding the bytes. */
   private readonly expected = new Map<string, ExpectedWrite>();
-  /** Shares equal values of an object the cache keeps (see shared-values.ts); the identity when not slimming. */
-  private readonly slim: (obj: KubeObject) => KubeObject;
+  /** Shares equal values of an object the cache keeps (see shared-values.ts); undefined when not slimming. */
+  private readonly slim: ((obj: KubeObject) => KubeObject) | undefined;
+  /** Written entries waiting to settle before they are slimmed, oldest first (a rewrite moves its key last). */
+  private readonly settling = new Map<string, { entry: Entry; at: number }>();
+  private settleTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: Store,
@@ -146,9 +157,34 @@ export class WatchCache {
     capacity = 4096,
     private readonly onError: (err: unknown) => void = () => {},
     values: SharedValues | null = UNSLIMMED_PREFIXES.some((p) => prefix.startsWith(p)) ? null : serverValues,
+    private readonly settleMs = SETTLE_MS,
   ) {
     this.ring = new Array(capacity);
-    this.slim = values ? (o) => values.slim(o) : (o) => o;
+    this.slim = values ? (o) => values.slim(o) : undefined;
+  }
+
+  /** Slims a written entry once it has stayed current for settleMs (SETTLE_MS says why not at once). */
+  private settle(key: string, entry: Entry | undefined): void {
+    if (!this.slim) return;
+    this.settling.delete(key);
+    if (!entry) return;
+    this.settling.set(key, { entry, at: Date.now() });
+    this.settleTimer ??= setTimeout(() => this.slimSettled(), this.settleMs).unref();
+  }
+
+  private slimSettled(): void {
+    this.settleTimer = null;
+    const due = Date.now() - this.settleMs;
+    let n = 0;
+    for (const [key, s] of this.settling) {
+      if (s.at > due || n >= SETTLE_BATCH) {
+        this.settleTimer = setTimeout(() => this.slimSettled(), n >= SETTLE_BATCH ? 0 : s.at - due).unref();
+        return;
+      }
+      this.settling.delete(key);
+      if (this.items.get(key) === s.entry) this.slim!(s.entry.object);
+      n++;
+    }
   }
 
   /** Lists the prefix and starts the storage watch; idempotent. */
@@ -160,7 +196,7 @@ export class WatchCache {
   private async init(): Promise<void> {
     const res = await this.store.list(this.prefix);
     this.items.clear();
-    for (const kv of res.items) this.items.set(kv.key, { key: kv.key, object: this.slim(decodeKV(kv)) });
+    for (const kv of res.items) this.items.set(kv.key, { key: kv.key, object: this.slim ? this.slim(decodeKV(kv)) : decodeKV(kv) });
     this.sortedKeys = null;
     this.revision = res.revision;
     this.oldest = res.revision;
@@ -184,12 +220,13 @@ export class WatchCache {
           }
           const obj = { ...prevObj, metadata: { ...prevObj.metadata, resourceVersion: String(ev.revision) } };
           this.items.delete(ev.kv.key);
+          this.settle(ev.kv.key, undefined);
           this.expected.delete(ev.kv.key);
           this.sortedKeys = null;
           out = { type: 'DELETED', revision: ev.revision, key: ev.kv.key, object: obj, prev: prevObj };
         } else {
           const { entry, json } = this.taken(ev.kv, ev.revision) ?? decodedEntry(ev.kv);
-          this.slim(entry.object);
+          this.settle(ev.kv.key, entry);
           const old = this.items.get(ev.kv.key);
           if (!old) this.sortedKeys = null;
           this.items.set(ev.kv.key, entry);
@@ -397,6 +434,9 @@ export class WatchCache {
 
   stop(): void {
     this.stopped = true;
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
+    this.settling.clear();
     this.storeWatch?.close();
     const enders = [...this.listeners.values()];
     this.listeners.clear();
