@@ -56,9 +56,7 @@ export interface RunningControllerManager {
 export async function startControllerManager(opts: StartControllerManagerOptions): Promise<RunningControllerManager> {
   const selected = selectControllers(opts.available ?? CONTROLLERS, opts.controllers ?? ['*']);
   const ownClient = !opts.client;
-  // A ReplicaSet's slow-start batches go up to 256 creates at once (500 per sync); client-go sends them side by side
-  // over HTTP/2. With 32 sockets the last batches took 4 and 8 round trips each, and a big rollout waited on them.
-  const client = opts.client ?? new RestClient(loadKubeconfig(opts.kubeconfig ?? missing()), { userAgent: 'skiff-controller-manager', maxSockets: 128 });
+  const client = opts.client ?? new RestClient(loadKubeconfig(opts.kubeconfig ?? missing()), { userAgent: 'skiff-controller-manager' });
   const clock = opts.clock ?? realClock;
   const onError = opts.onError ?? ((err: unknown, context: string) => console.error(`controller-manager: ${context}:`, err));
   const identity = opts.identity ?? `${hostname()}_${Math.random().toString(16).slice(2, 10)}`;

@@ -72,12 +72,7 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   const ownClient = !opts.client;
   const client =
     opts.client ??
-    // Sockets for every bind in flight (the loop's bindConcurrency, 64 by default) plus condition and event writes:
-    // with the client's default 32, half the binds the loop let out waited for a socket.
-    new RestClient(opts.clientConfig ?? (opts.kubeconfig ? loadKubeconfig(opts.kubeconfig) : missing()), {
-      userAgent: 'skiff-scheduler',
-      maxSockets: (opts.bindConcurrency ?? 64) + 32,
-    });
+    new RestClient(opts.clientConfig ?? (opts.kubeconfig ? loadKubeconfig(opts.kubeconfig) : missing()), { userAgent: 'skiff-scheduler' });
   const pct = opts.percentageOfNodesToScore ?? 100;
   if (!Number.isInteger(pct) || pct < 0 || pct > 100) throw new Error(`percentageOfNodesToScore must be an integer in 0..100, got ${pct}`);
   const bindTimeout = opts.bindTimeoutSeconds ?? 600;
