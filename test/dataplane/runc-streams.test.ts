@@ -86,7 +86,10 @@ describe.skipIf(skip !== null)(`kubectl logs/exec/port-forward on a runc node${s
         nodeName: 'n1', restartPolicy: 'Never',
         // stdout and stderr are two pipes read apart (as containerd's): lines written the same instant to both may
         // be logged in either order, so the stderr line comes a moment later.
-        containers: [{ name: 'c', image: IMAGE, command: ['sh', '-c', 'echo one; sleep 0.2; echo two >&2; httpd -p 8080 -h /www; sleep 2; echo three; sleep 1'] }],
+        // It ends once the test has been through exec and port-forward (a fixed sleep raced a slow machine: httpd
+        // was gone before the forwarded request came).
+        containers: [{ name: 'c', image: IMAGE, command: ['sh', '-c', 'echo one; sleep 0.2; echo two >&2; httpd -p 8080 -h /www; until [ -e /flag/done ]; do sleep 0.1; done; echo three; sleep 1'], volumeMounts: [{ name: 'flag', mountPath: '/flag' }] }],
+        volumes: [{ name: 'flag', emptyDir: {} }],
       },
     });
     await eventually('talk Running', async () => (await get('talk')).status?.['phase' as never] === 'Running', 60_000, 200);
@@ -112,6 +115,8 @@ describe.skipIf(skip !== null)(`kubectl logs/exec/port-forward on a runc node${s
     } finally {
       pf.kill('SIGTERM');
     }
+    const done = await kubectl(['exec', 'talk', '--', 'sh', '-c', ': > /flag/done']);
+    expect(done, done.stderr).toMatchObject({ code: 0 });
     const follow = await kubectl(['logs', '-f', 'talk']);
     expect(follow.code).toBe(0);
     expect(follow.stdout).toBe('one\ntwo\nthree\n');
