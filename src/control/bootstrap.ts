@@ -23,7 +23,8 @@ export interface BootstrapOptions {
 
 const isConflict = (err: unknown) => err instanceof ApiError && (err.reason === 'AlreadyExists' || err.code === 409);
 
-async function ensure(engine: ObjectEngine, plural: string, group: string, version: string, ns: string | undefined, obj: KubeObject): Promise<void> {
+/** Creates `obj` unless it exists (a concurrent create counts as done); a server without its resource skips it. */
+export async function ensure(engine: ObjectEngine, plural: string, group: string, version: string, ns: string | undefined, obj: KubeObject): Promise<void> {
   const r = engine.registry.lookup(group, version, plural);
   if (!r) return;
   try {

@@ -5,8 +5,8 @@
  * absent, never overwritten (an add-on's, not the bootstrap policy: nothing reconciles them).
  */
 import type { KubeObject } from './api/resource.js';
-import { ApiError } from './api/status.js';
 import type { ObjectEngine } from './api/routes/objects.js';
+import { ensure } from './bootstrap.js';
 
 /** The user the in-process DNS server's client certificate names (cluster-certs.ts DNS_SPEC). */
 export const DNS_USER = 'system:coredns';
@@ -41,20 +41,6 @@ export function dnsClusterRoleBinding(): KubeObject {
 
 /** Creates the role and binding when missing; a server without rbac.authorization.k8s.io gets none. */
 export async function ensureDnsRbac(engine: ObjectEngine): Promise<void> {
-  const wanted: Array<[string, KubeObject]> = [['clusterroles', dnsClusterRole()], ['clusterrolebindings', dnsClusterRoleBinding()]];
-  for (const [plural, obj] of wanted) {
-    const r = engine.registry.lookup(RBAC, 'v1', plural);
-    if (!r) return;
-    try {
-      await engine.get(r, undefined, obj.metadata!.name!);
-      continue;
-    } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
-    }
-    try {
-      await engine.create(r, undefined, obj);
-    } catch (err) {
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
-    }
-  }
+  await ensure(engine, 'clusterroles', RBAC, 'v1', undefined, dnsClusterRole());
+  await ensure(engine, 'clusterrolebindings', RBAC, 'v1', undefined, dnsClusterRoleBinding());
 }

@@ -6,8 +6,8 @@
  * API server's bootstrap policy, so nothing reconciles them).
  */
 import type { KubeObject } from './api/resource.js';
-import { ApiError } from './api/status.js';
 import type { ObjectEngine } from './api/routes/objects.js';
+import { ensure } from './bootstrap.js';
 import { KUBEADM_NODE_TOKEN_GROUP } from './api/auth/bootstrap-token.js';
 
 const binding = (name: string, role: string, group: string): KubeObject => ({
@@ -29,19 +29,5 @@ export function nodeJoinBindings(): KubeObject[] {
 
 /** Creates the bindings that are missing; a server without rbac.authorization.k8s.io gets none. */
 export async function ensureNodeJoinBindings(engine: ObjectEngine): Promise<void> {
-  const r = engine.registry.lookup('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings');
-  if (!r) return;
-  for (const b of nodeJoinBindings()) {
-    try {
-      await engine.get(r, undefined, b.metadata!.name!);
-      continue;
-    } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) throw err;
-    }
-    try {
-      await engine.create(r, undefined, b);
-    } catch (err) {
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
-    }
-  }
+  for (const b of nodeJoinBindings()) await ensure(engine, 'clusterrolebindings', 'rbac.authorization.k8s.io', 'v1', undefined, b);
 }
