@@ -72,11 +72,11 @@ export function inPrefixes(ip: string, prefixes: readonly RoutePrefix[]): boolea
   return prefixes.some((p) => p.version === v && (x >> (width - BigInt(p.bits))) === (p.base >> (width - BigInt(p.bits))));
 }
 
-let routeCache: { at: number; prefixes: RoutePrefix[] } | undefined;
-/** onLink, or a non-default route of the main table names it (read at most every 5 s). */
+/** The host's interfaces and routes, read at most every 5 s: `kubectl top nodes` checks every node's address. */
+let snapshot: { at: number; ifaces: ReturnType<typeof networkInterfaces>; prefixes: RoutePrefix[] } | undefined;
+/** onLink, or a non-default route of the main table names it. */
 export function reachableWithoutDefaultRoute(ip: string): boolean {
-  if (onLink(ip)) return true;
   const now = Date.now();
-  if (!routeCache || now - routeCache.at > 5000) routeCache = { at: now, prefixes: routedPrefixes() };
-  return inPrefixes(ip, routeCache.prefixes);
+  if (!snapshot || now - snapshot.at > 5000) snapshot = { at: now, ifaces: networkInterfaces(), prefixes: routedPrefixes() };
+  return onLink(ip, snapshot.ifaces) || inPrefixes(ip, snapshot.prefixes);
 }
