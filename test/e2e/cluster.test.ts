@@ -4,19 +4,16 @@
  * saying so, when kubectl is not on PATH). Workloads reach Running, Services find their pods, rollouts roll and
  * undo, `kubectl top` prints figures, deletions cascade.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
-import { commandPath } from '../setup/commands.js';
+import { KUBECTL, kubectlFor, warnIfNoKubectl } from './kubectl.js';
 
-const KUBECTL = commandPath('kubectl');
-if (!KUBECTL) console.warn('kubectl not found on PATH: the default-cluster end-to-end suite is skipped');
+warnIfNoKubectl('the default-cluster end-to-end suite');
 
 let data: ReturnType<typeof makeDataDir>;
 let server: RunningServer;
 
-const k = (...args: string[]): string =>
-  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000 });
+const { k } = kubectlFor(() => server.kubeconfig, { timeoutMs: 90_000 });
 const json = <T = Record<string, unknown>>(...args: string[]): T => JSON.parse(k(...args, '-o', 'json')) as T;
 /** The rows of a kubectl table, split on runs of spaces, without the header. */
 const rows = (out: string): string[][] => out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s{2,}/));

@@ -3,16 +3,14 @@
  * with `kubectl scale`, --force-conflicts, moving from client-side apply; skipped, saying so, without kubectl
  * on PATH) and @kubernetes/client-node's KubernetesObjectApi.patch with the apply patch type.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
-import { commandPath } from '../setup/commands.js';
+import { KUBECTL, kubectlFor, warnIfNoKubectl } from './kubectl.js';
 
-const KUBECTL = commandPath('kubectl');
-if (!KUBECTL) console.warn('kubectl not found on PATH: the kubectl server-side apply tests are skipped');
+warnIfNoKubectl('the kubectl server-side apply tests');
 
 let data: ReturnType<typeof makeDataDir>;
 let server: RunningServer;
@@ -26,17 +24,7 @@ afterAll(async () => {
   data?.remove();
 });
 
-const k = (...args: string[]): string =>
-  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-/** Runs kubectl expecting failure; returns stderr. */
-const kFail = (...args: string[]): string => {
-  try {
-    k(...args);
-  } catch (err) {
-    return String((err as { stderr?: string }).stderr ?? err);
-  }
-  throw new Error(`kubectl ${args.join(' ')} unexpectedly succeeded`);
-};
+const { k, kFail } = kubectlFor(() => server.kubeconfig);
 
 const deployment = (name: string, replicas: number, image = 'nginx:1.27') => `apiVersion: apps/v1
 kind: Deployment

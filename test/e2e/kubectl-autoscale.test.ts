@@ -2,13 +2,11 @@
  * `kubectl autoscale` against `skiff server` with the real kubectl (skipped, saying so, when none is on PATH):
  * kubectl 1.32 writes autoscaling/v1, reads the preferred autoscaling/v2, and both are the same stored object.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
-import { commandPath } from '../setup/commands.js';
+import { KUBECTL, kubectlFor, warnIfNoKubectl } from './kubectl.js';
 
-const KUBECTL = commandPath('kubectl');
-if (!KUBECTL) console.warn('kubectl not found on PATH: the kubectl autoscale end-to-end test is skipped');
+warnIfNoKubectl('the kubectl autoscale end-to-end test');
 
 /** The v1 resource by its full name (kubectl's short-name expansion drops a version: hpa.v1.autoscaling reads v2). */
 const HPA_V1 = 'horizontalpodautoscalers.v1.autoscaling';
@@ -16,8 +14,7 @@ const HPA_V1 = 'horizontalpodautoscalers.v1.autoscaling';
 let data: ReturnType<typeof makeDataDir>;
 let server: RunningServer;
 
-const k = (...args: string[]): string =>
-  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const { k } = kubectlFor(() => server.kubeconfig);
 
 describe.skipIf(!KUBECTL)('kubectl autoscale against skiff server', () => {
   beforeAll(async () => {

@@ -4,17 +4,15 @@
  * through the scale subresource, a 422 with the field path, a restart that serves the CRD at once, and
  * `delete crd` taking its instances with it. Skipped, saying so, without kubectl on PATH.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
-import { commandPath } from '../setup/commands.js';
+import { KUBECTL, kubectlFor, warnIfNoKubectl } from './kubectl.js';
 import { CRONTAB_CRD } from '../integration/crd/fixtures.js';
 
-const KUBECTL = commandPath('kubectl');
-if (!KUBECTL) console.warn('kubectl not found on PATH: the kubectl CRD tests are skipped');
+warnIfNoKubectl('the kubectl CRD tests');
 
 let data: ReturnType<typeof makeDataDir>;
 let server: RunningServer;
@@ -29,16 +27,7 @@ afterAll(async () => {
   data?.remove();
 });
 
-const k = (...args: string[]): string =>
-  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const kFail = (...args: string[]): string => {
-  try {
-    k(...args);
-  } catch (err) {
-    return String((err as { stderr?: string }).stderr ?? err);
-  }
-  throw new Error(`kubectl ${args.join(' ')} unexpectedly succeeded`);
-};
+const { k, kFail } = kubectlFor(() => server.kubeconfig);
 const file = (name: string, body: unknown): string => {
   const p = join(data.dir, name);
   writeFileSync(p, typeof body === 'string' ? body : stringify(body));

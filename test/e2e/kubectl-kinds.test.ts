@@ -3,29 +3,18 @@
  * each created from YAML and listed with upstream's columns, the system PriorityClasses bootstrapped, an
  * events.k8s.io/v1 Event read back as a core Event, and `kubectl api-resources` listing them all.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
-import { commandPath } from '../setup/commands.js';
+import { KUBECTL, kubectlFor, warnIfNoKubectl } from './kubectl.js';
 
-const KUBECTL = commandPath('kubectl');
-if (!KUBECTL) console.warn('kubectl not found on PATH: the kubectl kinds end-to-end suite is skipped');
+warnIfNoKubectl('the kubectl kinds end-to-end suite');
 
 let data: ReturnType<typeof makeDataDir>;
 let server: RunningServer;
 
-const k = (...args: string[]): string =>
-  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const kFail = (...args: string[]): string => {
-  try {
-    k(...args);
-  } catch (err) {
-    return String((err as { stderr?: string }).stderr ?? err);
-  }
-  throw new Error(`kubectl ${args.join(' ')} unexpectedly succeeded`);
-};
+const { k, kFail } = kubectlFor(() => server.kubeconfig);
 /** The header and rows of a `kubectl get`, each line's cells split on runs of 2+ spaces. */
 const table = (out: string): string[][] => out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
 
@@ -293,8 +282,7 @@ describe.skipIf(!KUBECTL)('kubectl and the remaining built-in kinds', () => {
 describe.skipIf(!KUBECTL)('kubectl with the persistentvolume-binder running', () => {
   let dir: ReturnType<typeof makeDataDir>;
   let srv: RunningServer;
-  const kc = (...args: string[]): string =>
-    execFileSync(KUBECTL!, ['--kubeconfig', srv.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const { k: kc } = kubectlFor(() => srv.kubeconfig);
   beforeAll(async () => {
     dir = makeDataDir();
     srv = await startServer(dir.dir, ['--nodes', '0']);

@@ -3,21 +3,18 @@
  * none is on PATH): `local-path` is the default class, a claim without a class gets it, binds once a pod uses
  * it, and its volume lives under <data-dir>/local-path; a StatefulSet's claim template gives www-web-0.
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
-import { commandPath } from '../setup/commands.js';
+import { KUBECTL, kubectlFor, warnIfNoKubectl } from './kubectl.js';
 
-const KUBECTL = commandPath('kubectl');
-if (!KUBECTL) console.warn('kubectl not found on PATH: the kubectl local-path end-to-end test is skipped');
+warnIfNoKubectl('the kubectl local-path end-to-end test');
 
 let data: ReturnType<typeof makeDataDir>;
 let server: RunningServer;
 
-const k = (...args: string[]): string =>
-  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const { k } = kubectlFor(() => server.kubeconfig);
 
 async function until(what: string, fn: () => boolean, timeoutMs = 20_000): Promise<void> {
   const end = Date.now() + timeoutMs;

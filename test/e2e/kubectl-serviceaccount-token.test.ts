@@ -9,17 +9,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
-import { commandPath } from '../setup/commands.js';
+import { KUBECTL, kubectlFor, warnIfNoKubectl } from './kubectl.js';
 
-const KUBECTL = commandPath('kubectl');
-if (!KUBECTL) console.warn('kubectl not found on PATH: the ServiceAccount token end-to-end suite is skipped');
+warnIfNoKubectl('the ServiceAccount token end-to-end suite');
 
 let data: ReturnType<typeof makeDataDir>;
 let server: RunningServer;
-const k = (...args: string[]): string =>
-  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
-const kIn = (input: string, ...args: string[]): string =>
-  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+const { k, kIn } = kubectlFor(() => server.kubeconfig);
 
 describe.skipIf(!KUBECTL)('ServiceAccount tokens with kubectl', () => {
   beforeAll(async () => {

@@ -3,30 +3,19 @@
  * multi-document YAML twice (the second a strategic patch), get in every output, describe, label, annotate,
  * scale, patch (strategic, merge, json), get -w, api-resources, explain, create <generator>, delete.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeDataDir, startServer, type RunningServer } from './server.js';
-import { commandPath } from '../setup/commands.js';
+import { KUBECTL, kubectlFor, warnIfNoKubectl } from './kubectl.js';
 
-const KUBECTL = commandPath('kubectl');
-if (!KUBECTL) console.warn('kubectl not found on PATH: the kubectl end-to-end suite is skipped');
+warnIfNoKubectl('the kubectl end-to-end suite');
 
 let data: ReturnType<typeof makeDataDir>;
 let server: RunningServer;
 
-const k = (...args: string[]): string =>
-  execFileSync(KUBECTL!, ['--kubeconfig', server.kubeconfig, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-/** Runs kubectl expecting failure; returns stderr. */
-const kFail = (...args: string[]): string => {
-  try {
-    k(...args);
-  } catch (err) {
-    return String((err as { stderr?: string }).stderr ?? err);
-  }
-  throw new Error(`kubectl ${args.join(' ')} unexpectedly succeeded`);
-};
+const { k, kFail } = kubectlFor(() => server.kubeconfig);
 
 const manifest = (replicas: number, value: string) => `apiVersion: v1
 kind: Namespace
