@@ -3,11 +3,15 @@
  * when runc cannot run here, and a minimal OCI spec. Everything a test creates is named `skiff-t-<run>…`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
+import { startRuncNode, type RuncNodeOptions, type RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { commandPath } from '../setup/commands.js';
-import type { FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
+import { addImage, type FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
 
 export const BUSYBOX = '/bin/busybox';
 const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'tail', 'head', 'ls', 'id', 'env', 'readlink', 'true', 'false', 'ip', 'hostname', 'pwd', 'yes', 'dd', 'wc', 'grep', 'tr', 'touch', 'tty', 'stty'];
@@ -89,4 +93,66 @@ export function busyboxImageLayer(): FixtureEntry[] {
     { name: 'etc/group', body: 'root:x:0:\nnogroup:x:65534:\n' },
     { name: 'www/index.html', body: 'hello from busybox\n' },
   ];
+}
+
+/** A real API server and one runc node `n1` running an image built here from /bin/busybox; see startRuncTestNode. */
+export interface RuncTestNode {
+  /** Runc ids, network namespaces and cgroups start with it: `skiff-t-<run>-`. */
+  prefix: string;
+  /** The node's data dir (its kubelet state, logs, images), removed by close(). */
+  dir: string;
+  cluster: TestCluster;
+  /** The running agent; replaced by restart(). */
+  node: RunningRuncNode;
+  /** Starts the agent again over the same data dir (after `node.stop()`), as a restarted kubelet. */
+  restart(): Promise<RunningRuncNode>;
+  /** Stops the agent and the server and removes all the node left behind. Never throws. */
+  close(): Promise<void>;
+}
+
+/**
+ * For beforeAll: the image `image` (busybox's layer plus `extraLayer`) loaded into the node's store, the node
+ * registered. A failure half-way cleans up what was made before rethrowing.
+ */
+export async function startRuncTestNode(o: { tag: string; image: string; podCIDR: string; extraLayer?: FixtureEntry[]; node?: Partial<RuncNodeOptions> }): Promise<RuncTestNode> {
+  const prefix = `${runPrefix()}-`;
+  const dir = mkdtempSync(join(tmpdir(), `skiff-t-${o.tag}-`));
+  let cluster: TestCluster | undefined;
+  let node: RunningRuncNode | undefined;
+  const close = async (): Promise<void> => {
+    await node?.stop().catch(() => undefined);
+    await cluster?.close().catch(() => undefined);
+    await cleanUpRuncNode(dir, prefix);
+  };
+  try {
+    cluster = await startTestCluster();
+    const layout = join(dir, 'layout');
+    await addImage(layout, { refName: o.image, layers: [[...busyboxImageLayer(), ...(o.extraLayer ?? [])]], cmd: ['sh'], env: ['PATH=/bin'] });
+    const loaded = await new ImageStore({ root: join(dir, 'images') }).load(layout);
+    if (loaded.join() !== o.image) throw new Error(`the image store loaded ${JSON.stringify(loaded)}, not ${o.image}`);
+    const start = async (): Promise<RunningRuncNode> => {
+      const n = await startRuncNode({
+        client: cluster!.newClient('skiff-t-agent'),
+        nodeName: 'n1',
+        dataDir: dir,
+        prefix,
+        podCIDR: o.podCIDR,
+        cpu: '2',
+        memory: '2Gi',
+        pollMs: 200,
+        log: (level, msg, fields) => {
+          if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
+        },
+        ...o.node,
+      });
+      node = n;
+      await n.registered;
+      return n;
+    };
+    const t: RuncTestNode = { prefix, dir, cluster, node: await start(), close, restart: async () => (t.node = await start()) };
+    return t;
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

@@ -6,18 +6,15 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
-import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
-import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
-import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
-import { addImage, type FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
+import { eventually, type TestCluster } from '../support/cluster.js';
+import type { FixtureEntry } from '../unit/kubelet/images/oci-fixture.js';
 import { commandPath } from '../setup/commands.js';
-import { runcSkipReason, runPrefix, cleanUpRuncNode, busyboxImageLayer, sh } from './runc-fixture.js';
+import { runcSkipReason, sh, startRuncTestNode, type RuncTestNode } from './runc-fixture.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 const skip = realNodeSkipReason() ?? runcSkipReason() ?? (existsSync(KUBECTL) ? null : `no ${KUBECTL}`);
@@ -27,40 +24,20 @@ const IMAGE = 'skiff.test/busybox-tar:1';
 const POD_CIDR = '10.244.79.0/24';
 
 describe.skipIf(skip !== null)(`kubectl attach/cp/exec -it on a runc node${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const prefix = `${runPrefix()}-`;
+  let t: RuncTestNode | undefined;
   let dir = '';
   let cluster: TestCluster | undefined;
-  let node: RunningRuncNode | undefined;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'skiff-t-runc-kubectl-'));
-    cluster = await startTestCluster();
-    const layout = join(dir, 'layout');
-    const layer: FixtureEntry[] = [...busyboxImageLayer(), ...['tar', 'kill', 'ps'].map((a): FixtureEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' }))];
-    await addImage(layout, { refName: IMAGE, layers: [layer], cmd: ['sh'], env: ['PATH=/bin'] });
-    expect(await new ImageStore({ root: join(dir, 'images') }).load(layout)).toEqual([IMAGE]);
-    node = await startRuncNode({
-      client: cluster.newClient('skiff-t-agent'),
-      nodeName: 'n1',
-      dataDir: dir,
-      prefix,
-      podCIDR: POD_CIDR,
-      cpu: '2',
-      memory: '2Gi',
-      pollMs: 200,
-      log: (level, msg, fields) => {
-        if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
-      },
-    });
-    await node.registered;
+    const extraLayer = ['tar', 'kill', 'ps'].map((a): FixtureEntry => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' }));
+    t = await startRuncTestNode({ tag: 'runc-kubectl', image: IMAGE, podCIDR: POD_CIDR, extraLayer });
+    ({ dir, cluster } = t);
   }, 60_000);
 
   afterAll(async () => {
     for (const c of children) if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGKILL');
-    await node?.stop().catch(() => undefined);
-    await cluster?.close().catch(() => undefined);
-    if (dir) await cleanUpRuncNode(dir, prefix);
+    await t?.close();
   }, 60_000);
 
   const get = (name: string) => cluster!.client.get(Pods, name, 'default');

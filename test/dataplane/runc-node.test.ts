@@ -5,19 +5,15 @@
  * into the store. Everything is named `skiff-t-<run>…` and removed in afterAll, also on failure.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Events, Pods, Services } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
-import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
-import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
+import type { RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
-import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
-import { addImage } from '../unit/kubelet/images/oci-fixture.js';
-import { runcSkipReason, runPrefix, cleanUpRuncNode, busyboxImageLayer } from './runc-fixture.js';
+import { eventually, type TestCluster } from '../support/cluster.js';
+import { runcSkipReason, startRuncTestNode, type RuncTestNode } from './runc-fixture.js';
 
 const skip = realNodeSkipReason() ?? runcSkipReason();
 const IMAGE = 'skiff.test/busybox:1';
@@ -31,46 +27,18 @@ function sh(argv: string[]): { code: number; out: string } {
 const netnsList = (): string[] => sh(['ip', 'netns', 'list']).out.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
 
 describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const run = runPrefix();
-  const prefix = `${run}-`;
+  let t: RuncTestNode | undefined;
   let dir = '';
+  let prefix = '';
   let cluster: TestCluster | undefined;
   let node: RunningRuncNode | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'skiff-t-runc-node-'));
-    cluster = await startTestCluster();
-    const layout = join(dir, 'layout');
-    await addImage(layout, { refName: IMAGE, layers: [busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
-    const loaded = await new ImageStore({ root: join(dir, 'images') }).load(layout);
-    expect(loaded).toEqual([IMAGE]);
-    node = await startNode(300);
-    await node.registered;
+    t = await startRuncTestNode({ tag: 'runc-node', image: IMAGE, podCIDR: POD_CIDR, node: { usageIntervalMs: 300, orphanGraceMs: 300 } });
+    ({ dir, prefix, cluster, node } = t);
   }, 60_000);
 
-  afterAll(async () => {
-    await node?.stop().catch(() => undefined);
-    await cluster?.close().catch(() => undefined);
-    if (dir) await cleanUpRuncNode(dir, prefix);
-  }, 60_000);
-
-  function startNode(orphanGraceMs?: number): Promise<RunningRuncNode> {
-    return startRuncNode({
-      client: cluster!.newClient('skiff-t-agent'),
-      nodeName: 'n1',
-      dataDir: dir,
-      prefix,
-      podCIDR: POD_CIDR,
-      cpu: '2',
-      memory: '2Gi',
-      pollMs: 200,
-      usageIntervalMs: 300,
-      ...(orphanGraceMs !== undefined ? { orphanGraceMs } : {}),
-      log: (level, msg, fields) => {
-        if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
-      },
-    });
-  }
+  afterAll(() => t?.close(), 60_000);
 
   const gone = (name: string) =>
     eventually(`${name} gone from the API`, async () => {
@@ -420,8 +388,7 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     await gone('away');
     expect(sh(['runc', '--root', runcRoot, 'list', '-q']).out).toContain(awayId);
     expect(JSON.parse(sh(['runc', '--root', runcRoot, 'state', id]).out)).toMatchObject({ status: 'running', pid: pidBefore });
-    node = await startNode(300);
-    await node.registered;
+    node = await t!.restart();
     // The new agent has the pod (its watch listed it); a ready container never turns unready on the way.
     await eventually('the new agent holds keep', () => node!.agent.summary('n1').pods >= 1, 15_000, 100);
     let sawUnready = false;

@@ -5,19 +5,13 @@
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
-import { ImageStore } from '../../src/dataplane/kubelet/images/store.js';
-import { startRuncNode, type RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
+import type { RunningRuncNode } from '../../src/dataplane/kubelet/runtime/runc/start.js';
 import { realNodeSkipReason } from '../../src/dataplane/kubelet/runtime/runc/tools.js';
-import { eventually, startTestCluster, type TestCluster } from '../support/cluster.js';
-import { addImage } from '../unit/kubelet/images/oci-fixture.js';
-import { runcSkipReason, runPrefix, cleanUpRuncNode, busyboxImageLayer } from './runc-fixture.js';
+import { eventually, type TestCluster } from '../support/cluster.js';
+import { runcSkipReason, startRuncTestNode, type RuncTestNode } from './runc-fixture.js';
 
 const skip = realNodeSkipReason() ?? runcSkipReason() ?? (existsSync('/usr/bin/kubectl') ? null : 'no /usr/bin/kubectl');
 const IMAGE = 'skiff.test/busybox:1';
@@ -30,45 +24,18 @@ function sh(argv: string[]): { code: number; out: string } {
 
 
 describe.skipIf(skip !== null)(`kubectl logs/exec/port-forward on a runc node${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const run = runPrefix();
-  const prefix = `${run}-`;
+  let t: RuncTestNode | undefined;
   let dir = '';
+  let prefix = '';
   let cluster: TestCluster | undefined;
   let node: RunningRuncNode | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'skiff-t-runc-node-'));
-    cluster = await startTestCluster();
-    const layout = join(dir, 'layout');
-    await addImage(layout, { refName: IMAGE, layers: [busyboxImageLayer()], cmd: ['sh'], env: ['PATH=/bin'] });
-    const loaded = await new ImageStore({ root: join(dir, 'images') }).load(layout);
-    expect(loaded).toEqual([IMAGE]);
-    node = await startNode();
-    await node.registered;
+    t = await startRuncTestNode({ tag: 'runc-streams', image: IMAGE, podCIDR: POD_CIDR, node: { usageIntervalMs: 300 } });
+    ({ dir, prefix, cluster, node } = t);
   }, 60_000);
 
-  afterAll(async () => {
-    await node?.stop().catch(() => undefined);
-    await cluster?.close().catch(() => undefined);
-    if (dir) await cleanUpRuncNode(dir, prefix);
-  }, 60_000);
-
-  function startNode(): Promise<RunningRuncNode> {
-    return startRuncNode({
-      client: cluster!.newClient('skiff-t-agent'),
-      nodeName: 'n1',
-      dataDir: dir,
-      prefix,
-      podCIDR: POD_CIDR,
-      cpu: '2',
-      memory: '2Gi',
-      pollMs: 200,
-      usageIntervalMs: 300,
-      log: (level, msg, fields) => {
-        if (level === 'warn' || level === 'error') console.error(`agent ${level}: ${msg} ${fields ? JSON.stringify(fields) : ''}`);
-      },
-    });
-  }
+  afterAll(() => t?.close(), 60_000);
 
   const get = (name: string) => cluster!.client.get(Pods, name, 'default');
   const kubectl = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
