@@ -30,6 +30,7 @@ interface NodesFlags {
   labels?: string;
   taint?: string[];
   nodeCidr?: string;
+  unpullableImages?: string;
   listen: { host: string; port: number };
   maxInFlight: number;
   podEvents?: boolean;
@@ -54,6 +55,7 @@ export function specFromFlags(o: Omit<NodesFlags, 'listen' | 'maxInFlight' | 'v'
   if (o.zones !== undefined) given.zones = o.zones;
   if (o.region !== undefined) given.region = o.region;
   if (o.nodeCidr !== undefined) given.nodeCIDR = o.nodeCidr;
+  if (o.unpullableImages !== undefined) given.unpullableImages = o.unpullableImages;
   if (o.labels !== undefined) given.labels = parseLabelFlag(o.labels, '--labels');
   if (o.taint?.length) given.taints = o.taint.map((t, i): Taint => parseTaint(t, `--taint[${i}]`, 'flags'));
   // A --count over a spec with explicit names would disagree; flags win by dropping the names.
@@ -158,7 +160,7 @@ export function registerNodesCommand(program: Command): Command {
     .option('--kubeconfig <file>', 'kubeconfig of the API server (with --bootstrap-kubeconfig: where the node\'s own is kept, default <cert-dir>/kubelet.conf)')
     .option('--bootstrap-kubeconfig <file>', 'join one node with a bootstrap token: ask the cluster for its client certificate')
     .option('--cert-dir <dir>', 'with --bootstrap-kubeconfig: where the node\'s key and certificate are kept')
-    .option('--spec <file>', 'YAML node spec (count, namePrefix, cpu, memory, pods, labels, taints, zones, region, nodeCIDR)')
+    .option('--spec <file>', 'YAML node spec (count, namePrefix, cpu, memory, pods, labels, taints, zones, region, nodeCIDR, unpullableImages)')
     .option('--count <n>', `how many nodes (default ${DEFAULT_NODE_SPEC.count})`)
     .option('--name-prefix <p>', `node names are <prefix><index> (default ${DEFAULT_NODE_SPEC.namePrefix})`)
     .option('--cpu <q>', `cpu per node (default ${DEFAULT_NODE_SPEC.cpu})`)
@@ -169,6 +171,7 @@ export function registerNodesCommand(program: Command): Command {
     .option('--labels <k=v,...>', 'extra labels on every node')
     .option('--taint <key[=value]:Effect>', 'a taint on every node (repeatable)', collect)
     .option('--node-cidr <cidr>', "range of the nodes' InternalIPs (default: none, every node's InternalIP is the agent's --listen address, which the API server reaches for usage)")
+    .option('--unpullable-images <patterns>', 'comma-separated image patterns (* is any run of characters) the nodes fail to pull: such containers wait in ErrImagePull/ImagePullBackOff (default: none, every image pulls)')
     .option('--listen <host:port>', "the agent's HTTP API (faults, node list, usage); its port is each Node's kubelet port", parseListen, { host: '127.0.0.1', port: 10250 })
     .option('--max-in-flight <n>', 'node and lease requests in flight at once', positiveInt, 32)
     .option('--pod-events', "post the pods' container Events (Pulling, Pulled, Created, Started, Killing, BackOff): about 4 API writes per pod, so off by default; node events are always posted")

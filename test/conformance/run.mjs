@@ -8,7 +8,8 @@
  *
  * Options: --focus RE (default '\[Conformance\]'), --skip RE, --timeout S (per test, 180), --nodes N (3),
  * --jobs N (tests side by side, 1), --content-type T (e2e's requests, application/json), --limit N, --out FILE (default test/conformance/results/<date>.txt), --resume (skip tests already in --out),
- * --list (dry run: print the names and their count), --work DIR (server data and reports; default a temp dir).
+ * --list (dry run: print the names and their count), --work DIR (server data and reports; default a temp dir),
+ * --unpullable-images LIST (images the simulated nodes fail to pull, comma-separated; default UNPULLABLE below).
  * The results file gets one line per test: `PASS|FAIL|SKIP|TIMEOUT <name>` and, for failures, the first line of
  * the reason; a closing `N passed, N failed, N skipped` line.
  */
@@ -21,8 +22,15 @@ import { pathToFileURL } from 'node:url';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/**
+ * Images upstream's tests use as "does not exist" to hold a rollout halfway (Deployment proportional scaling:
+ * webserver:404; DaemonSet rollback: foo:non-existent). Simulated nodes pull every image unless their node spec's
+ * unpullableImages names it; a real cluster fails these pulls, so the nodes are told to as well.
+ */
+const UNPULLABLE = 'webserver:404,foo:non-existent';
+
 function parseArgs(argv) {
-  const o = { focus: '\\[Conformance\\]', skip: '', timeout: 180, nodes: 3, limit: Infinity, out: '', resume: false, list: false, e2e: '', work: '', jobs: 1, contentType: 'application/json' };
+  const o = { focus: '\\[Conformance\\]', skip: '', timeout: 180, nodes: 3, limit: Infinity, out: '', resume: false, list: false, e2e: '', work: '', jobs: 1, contentType: 'application/json', unpullableImages: UNPULLABLE };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -38,6 +46,7 @@ function parseArgs(argv) {
       case '--limit': o.limit = Number(val()); break;
       case '--jobs': o.jobs = Number(val()); break;
       case '--content-type': o.contentType = val(); break;
+      case '--unpullable-images': o.unpullableImages = val(); break;
       case '--out': o.out = val(); break;
       case '--work': o.work = val(); break;
       case '--resume': o.resume = true; break;
@@ -94,11 +103,14 @@ function run(cmd, args, { timeoutMs, env, logFile } = {}) {
   });
 }
 
-async function startSkiff(workDir, nodes) {
+async function startSkiff(workDir, nodes, unpullableImages) {
   const port = await freePort();
   const dataDir = join(workDir, 'skiff-data');
   mkdirSync(dataDir, { recursive: true });
-  const child = spawn(process.execPath, [join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--nodes', String(nodes), '--log-level', 'warn'], {
+  const specFile = join(workDir, 'node-spec.json');
+  const unpullable = unpullableImages.split(',').map((s) => s.trim()).filter(Boolean);
+  writeFileSync(specFile, `${JSON.stringify({ unpullableImages: unpullable }, null, 2)}\n`);
+  const child = spawn(process.execPath, [join(ROOT, 'bin/skiff.js'), 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--nodes', String(nodes), '--node-spec', specFile, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logFile = join(workDir, 'skiff.log');
@@ -175,7 +187,7 @@ async function main() {
   const work = o.work || mkdtempSync(join(tmpdir(), 'skiff-conformance-'));
   mkdirSync(work, { recursive: true });
   console.log(`conformance: work dir ${work}`);
-  const skiff = await startSkiff(work, o.nodes);
+  const skiff = await startSkiff(work, o.nodes, o.unpullableImages);
   const stop = () => {
     for (const pid of running) {
       try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }

@@ -123,7 +123,13 @@ const slimNode = (n: KubeObject): KubeObject => {
 
 /** What a node's driver knows of its node. */
 function nodeContext(cfg: NodeConfig, podCIDR?: string, extended?: Record<string, string>): NodeContext {
-  return { nodeName: cfg.name, hostIP: cfg.internalIP, ...(podCIDR ? { podCIDR } : {}), allocatable: { ...cfg.allocatable, ...extended } };
+  return {
+    nodeName: cfg.name,
+    hostIP: cfg.internalIP,
+    ...(podCIDR ? { podCIDR } : {}),
+    allocatable: { ...cfg.allocatable, ...extended },
+    ...(cfg.unpullableImages?.length ? { unpullableImages: cfg.unpullableImages } : {}),
+  };
 }
 
 /**

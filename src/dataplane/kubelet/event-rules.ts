@@ -26,7 +26,8 @@ export interface PodEventSpec {
 /**
  * What the rules remember of one pod between looks. `marks` holds three numbers per container, init containers
  * first, in spec order: last run announced as started (-1: none), last run announced in back-off (-1), running
- * (1) or not (0). Plain numbers: 150,000 of these must stay small.
+ * (1) or not (0; 2 and 3: not running, a failed image pull or its back-off announced). Plain numbers: 150,000
+ * of these must stay small.
  */
 export interface PodEventMemory {
   marks: number[];
@@ -62,9 +63,13 @@ interface ContainerSpec {
 interface StatusJSON {
   name?: string;
   restartCount?: number;
-  state?: { waiting?: { reason?: string }; running?: unknown; terminated?: unknown };
+  state?: { waiting?: { reason?: string; message?: string }; running?: unknown; terminated?: unknown };
   lastState?: { terminated?: unknown };
 }
+
+/** marks[i*3+2] for a container not running whose failed pull, or that pull's back-off, was announced. */
+const PULL_FAILED = 2;
+const PULL_BACKOFF = 3;
 
 const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 const rec = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
@@ -149,7 +154,8 @@ export function initialPodEventMemory(pod: Pod, now: number): PodEventMemory {
     const s = shown.get(c.name);
     mem.marks[i * 3] = runShown(s);
     if (s?.state?.waiting?.reason === 'CrashLoopBackOff') mem.marks[i * 3 + 1] = s.restartCount ?? 0;
-    mem.marks[i * 3 + 2] = s?.state?.running ? 1 : 0;
+    const waiting = s?.state?.waiting?.reason;
+    mem.marks[i * 3 + 2] = s?.state?.running ? 1 : waiting === 'ErrImagePull' ? PULL_FAILED : waiting === 'ImagePullBackOff' ? PULL_BACKOFF : 0;
   });
   mem.rejected = status.phase === 'Failed';
   return mem;
@@ -217,8 +223,19 @@ export function podTransitionEvents(input: PodEventInput): PodEventOutput {
           events.push({ type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${c.name} in pod ${podDesc(pod)}`, fieldPath });
         }
       }
+      // A failed pull (image_manager.go, then kuberuntime's "Error: <reason>"), once per attempt; then its back-off.
+      const waiting = s.state?.waiting?.reason;
+      const image = c.image ?? '';
+      if (waiting === 'ErrImagePull' && mem.marks[i * 3 + 2] !== PULL_FAILED) {
+        events.push({ type: 'Normal', reason: 'Pulling', message: `Pulling image ${JSON.stringify(image)}`, fieldPath });
+        events.push({ type: 'Warning', reason: 'Failed', message: `Failed to pull image ${JSON.stringify(image)}: ${s.state?.waiting?.message ?? ''}`, fieldPath });
+        events.push({ type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull', fieldPath });
+      } else if (waiting === 'ImagePullBackOff' && mem.marks[i * 3 + 2] !== PULL_BACKOFF) {
+        events.push({ type: 'Normal', reason: 'BackOff', message: `Back-off pulling image ${JSON.stringify(image)}`, fieldPath });
+        events.push({ type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff', fieldPath });
+      }
       if (s.state?.running) wasRunning[i] = true;
-      mem.marks[i * 3 + 2] = s.state?.running ? 1 : 0;
+      mem.marks[i * 3 + 2] = s.state?.running ? 1 : waiting === 'ErrImagePull' ? PULL_FAILED : waiting === 'ImagePullBackOff' ? PULL_BACKOFF : 0;
     });
   }
 

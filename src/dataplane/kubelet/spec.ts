@@ -17,9 +17,14 @@
  *   nodeCIDR: 10.200.0.0/16    # nodes' InternalIPs: the range's 1st, 2nd, ... host address. Default: none, every
  *                              # node's InternalIP is the agent's own address (as kwok's), so the API server
  *                              # reaches the agent (usage, later logs) at InternalIP:kubelet port
+ *   unpullableImages: ["webserver:404", "*:non-existent"]
+ *                              # images these nodes fail to pull (default none: every image pulls). `*` is any
+ *                              # run of characters; matched against the pod's image as written and as resolved
+ *                              # (docker.io/library/...). Such a container waits in ErrImagePull/ImagePullBackOff
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { imagePatternProblem } from './runtime/simulated/image-pull.js';
 
 export interface Taint {
   key: string;
@@ -42,6 +47,8 @@ export interface NodeSpec {
   region?: string;
   /** Absent: every node's InternalIP is the agent's address. */
   nodeCIDR?: string;
+  /** Image patterns the nodes fail to pull (simulated runtime); empty: every image pulls. */
+  unpullableImages: string[];
 }
 
 /** One node, ready to become a Node object. */
@@ -54,6 +61,8 @@ export interface NodeConfig {
   /** cpu, memory, pods, ephemeral-storage (+ hugepages as the kubelet reports them). */
   capacity: Record<string, string>;
   allocatable: Record<string, string>;
+  /** Image patterns this node fails to pull (simulated runtime). */
+  unpullableImages?: string[];
 }
 
 export const DEFAULT_NODE_SPEC: NodeSpec = {
@@ -67,6 +76,7 @@ export const DEFAULT_NODE_SPEC: NodeSpec = {
   annotations: {},
   taints: [],
   zones: [],
+  unpullableImages: [],
 };
 
 export class NodeSpecError extends Error {
@@ -80,7 +90,7 @@ export class NodeSpecError extends Error {
   }
 }
 
-const KNOWN_FIELDS = new Set(['count', 'namePrefix', 'names', 'cpu', 'memory', 'pods', 'ephemeralStorage', 'labels', 'annotations', 'taints', 'zones', 'region', 'nodeCIDR']);
+const KNOWN_FIELDS = new Set(['count', 'namePrefix', 'names', 'cpu', 'memory', 'pods', 'ephemeralStorage', 'labels', 'annotations', 'taints', 'zones', 'region', 'nodeCIDR', 'unpullableImages']);
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const QUANTITY = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -256,6 +266,7 @@ export function parseNodeSpec(input: unknown, where = 'node spec', base: NodeSpe
     if (typeof input.nodeCIDR !== 'string' || !parseCIDR(input.nodeCIDR)) throw new NodeSpecError('nodeCIDR', `${JSON.stringify(input.nodeCIDR)} is not an IPv4 CIDR (prefix /30 or shorter) such as 10.200.0.0/16`, where);
     spec.nodeCIDR = input.nodeCIDR;
   }
+  if (input.unpullableImages !== undefined) spec.unpullableImages = stringList(input.unpullableImages, 'unpullableImages', where, imagePatternProblem);
   const room = spec.nodeCIDR ? parseCIDR(spec.nodeCIDR)!.hosts : Infinity;
   if (spec.count > room) throw new NodeSpecError('count', `${spec.count} nodes do not fit nodeCIDR ${spec.nodeCIDR} (${room} addresses)`, where);
   return spec;
@@ -312,6 +323,7 @@ export function expandNodes(spec: NodeSpec, agentAddress = '127.0.0.1'): NodeCon
       taints: spec.taints.map((t) => ({ ...t })),
       capacity: { ...capacity },
       allocatable: { ...capacity },
+      ...(spec.unpullableImages.length ? { unpullableImages: [...spec.unpullableImages] } : {}),
     });
   }
   return out;

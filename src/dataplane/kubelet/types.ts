@@ -18,6 +18,8 @@ export interface NodeContext {
   podCIDR?: string;
   /** status.allocatable of the node: cpu, memory, pods, ephemeral-storage (quantity strings). */
   allocatable: Record<string, string>;
+  /** Image patterns this node cannot pull (node spec `unpullableImages`; simulated runtime only). */
+  unpullableImages?: readonly string[];
 }
 
 export interface SyncResult {

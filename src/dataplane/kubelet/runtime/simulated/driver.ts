@@ -16,6 +16,8 @@
  *     `sleep N` (`sh -c "sleep N"`, `sleep infinity`), after the N seconds it sleeps (sleep-command.ts);
  *   spec.activeDeadlineSeconds after startTime (also when set later): Failed, reason DeadlineExceeded, the
  *     containers stopped at once (exit 137), as the kubelet's active deadline handler;
+ *   a container whose image matches the node's `unpullableImages` (node spec) never starts: it waits with
+ *     ErrImagePull / ImagePullBackOff, retried on the kubelet's image back-off (image-pull.ts);
  *   deletion: containers stop after min(grace period, SimulatedTiming.stopMs) with exit 137, the terminal status
  *     comes back with remove=true; a pod already Succeeded/Failed (or never started) is removed at once.
  *
@@ -248,6 +250,7 @@ export class SimulatedPodDriver implements PodDriver {
       plan: runPlan(pod, this.timing),
       configErrors,
       createdFrom: rec.configWait,
+      unpullableImages: this.ctx.unpullableImages,
     });
     const { status, phase } = generatePodStatus({
       pod,

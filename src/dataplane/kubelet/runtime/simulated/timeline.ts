@@ -13,6 +13,7 @@
 import { terminationReason, type RuntimeContainer, type TerminatedRun } from '../../pod/container-status.js';
 import { isRestartableInit, probeDelaySeconds, type Container, type RestartPolicy } from '../../pod/podspec.js';
 import { resolveImage, simulatedContainerID } from './image.js';
+import { imageIsUnpullable, pullWaitAt } from './image-pull.js';
 import type { SimulatedTiming } from './timing.js';
 
 export interface RunPlan {
@@ -39,6 +40,8 @@ export interface TimelineInput {
   configErrors?: ReadonlyMap<string, string> | null;
   /** Regular containers that could not be created before: when that ended (they start from then on). */
   createdFrom?: Readonly<Record<string, number>> | null;
+  /** The node's unpullable image patterns (image-pull.ts): a matching container never starts, it waits on pulls. */
+  unpullableImages?: readonly string[];
 }
 
 export interface Timeline {
@@ -97,6 +100,11 @@ export function computeTimeline(input: TimelineInput): Timeline {
       blocked = true;
       break;
     }
+    if (imageIsUnpullable(input.unpullableImages, c.image)) {
+      runtime.set(c.name, pullingContainer(c, start, h, consider));
+      blocked = true;
+      break;
+    }
     const rt = newContainer(input.uid, c, start, 0, null);
     runtime.set(c.name, rt);
     if (isRestartableInit(c)) {
@@ -146,6 +154,11 @@ export function computeTimeline(input: TimelineInput): Timeline {
           doneAt = null;
           continue;
         }
+        if (imageIsUnpullable(input.unpullableImages, c.image)) {
+          runtime.set(c.name, pullingContainer(c, start, h, consider));
+          doneAt = null;
+          continue;
+        }
         const d = regularContainer(input, c, start, h, runtime, consider);
         doneAt = d === null || doneAt === null ? null : Math.max(doneAt, d);
       }
@@ -192,6 +205,27 @@ function uncreatedContainer(c: Container, message: string): RuntimeContainer {
     waitingMessage: message,
     containerID: '',
     image: c.image ?? '',
+    imageID: '',
+    startedAt: 0,
+    restartCount: 0,
+    last: null,
+    started: false,
+    ready: false,
+  };
+}
+
+/** A container whose image fails to pull, first tried at `first`: waiting, ErrImagePull or ImagePullBackOff. */
+function pullingContainer(c: Container, first: number, h: number, consider: (t: number) => void): RuntimeContainer {
+  const image = c.image ?? '';
+  const wait = pullWaitAt(image, first, h);
+  consider(wait.next);
+  return {
+    name: c.name,
+    state: 'waiting',
+    waitingReason: wait.reason,
+    waitingMessage: wait.message,
+    containerID: '',
+    image,
     imageID: '',
     startedAt: 0,
     restartCount: 0,
