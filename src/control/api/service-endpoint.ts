@@ -41,5 +41,3 @@ export async function resolveServiceEndpoint(
   return { reason: 'MissingEndpoints', message: `endpoints for service/${name} in "${namespace}" have no addresses with port name ${JSON.stringify(portName)}` };
 }
 
-/** host:port with IPv6 bracketed. */
-export const hostPort = (ip: string, port: number): string => `${ip.includes(':') ? `[${ip}]` : ip}:${port}`;

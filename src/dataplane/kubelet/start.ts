@@ -10,6 +10,7 @@ import { buildAgentApp } from './http.js';
 import { DEFAULT_NODE_SPEC, expandNodes, type NodeConfig, type NodeSpec } from './spec.js';
 import type { PodDriverFactory } from './types.js';
 import { simulatedPodDriverFactory, type SimulatedDriverOptions } from './runtime/simulated/driver.js';
+import { hostPort } from '../../net/host-port.js';
 
 export interface StartNodeAgentOptions extends Omit<NodeAgentOptions, 'client' | 'nodes' | 'driverFactory' | 'kubeletPort'> {
   /** API server (a kubeconfig's parsed form), or a ready client (left open on stop). */
@@ -55,7 +56,7 @@ export async function startNodeAgent(o: StartNodeAgentOptions): Promise<RunningN
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : listen.port;
       agent.setKubeletPort(port);
-      url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
+      url = `http://${hostPort(listen.host, port)}`;
     }
   } catch (err) {
     await app?.close();

@@ -17,7 +17,8 @@ import { admissionReview, callWebhook, type WebhookResponse, type WebhookTarget 
 import { webhookMatches, type WebhookSpec } from './webhook-rules.js';
 import type { Admission, AdmissionAttributes } from './types.js';
 import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
-import { hostPort, resolveServiceEndpoint } from '../service-endpoint.js';
+import { resolveServiceEndpoint } from '../service-endpoint.js';
+import { hostPort } from '../../../net/host-port.js';
 
 /** What the plugin reads: the configurations (in name order), namespaces' labels, a Service's endpoint. */
 export interface WebhookSource {

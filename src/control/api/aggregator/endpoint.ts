@@ -2,9 +2,10 @@
  * Where an APIService's service is served: service-endpoint.ts's resolution, as an HTTPS origin whose certificate
  * names the Service (the aggregator's endpoint routing).
  */
-import { hostPort, resolveServiceEndpoint, type ServiceLookup } from '../service-endpoint.js';
+import { resolveServiceEndpoint, type ServiceLookup } from '../service-endpoint.js';
 import type { RemoteAPI } from './remote-apis.js';
 import type { ProxyTarget } from './proxy.js';
+import { hostPort } from '../../../net/host-port.js';
 
 export type ObjectLookup = ServiceLookup;
 

@@ -6,6 +6,7 @@ import type { KubeObject } from '../resource.js';
 import { reachableWithoutDefaultRoute } from '../reachability.js';
 import type { ContainerUsage, NodeUsage, PodUsage } from '../../../dataplane/kubelet/types.js';
 import { USAGE_PATH } from '../../../dataplane/kubelet/usage-endpoint.js';
+import { hostPort } from '../../../net/host-port.js';
 
 /** Address types tried in order (metrics-server's --kubelet-preferred-address-types, IPs only). */
 const ADDRESS_TYPES = ['InternalIP', 'ExternalIP'];
@@ -26,7 +27,7 @@ export function agentEndpoint(node: KubeObject, reachable: (ip: string) => boole
   if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
   for (const type of ADDRESS_TYPES) {
     const address = status?.addresses?.find((a) => a.type === type && typeof a.address === 'string' && a.address && reachable(a.address))?.address;
-    if (address) return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+    if (address) return `http://${hostPort(address, port)}`;
   }
   return undefined;
 }

@@ -21,6 +21,7 @@ import type { Registry } from '../registry.js';
 import type { ObjectEngine } from './objects.js';
 import { ApiError, badRequest } from '../status.js';
 import { reachableWithoutDefaultRoute } from '../reachability.js';
+import { bracketHost, hostPort } from '../../../net/host-port.js';
 
 export interface ProxyDeps {
   registry: Registry;
@@ -136,9 +137,8 @@ export function forward(req: FastifyRequest, reply: FastifyReply, t: ProxyTarget
   for (const [k, v] of Object.entries(req.headers)) if (!DROPPED.has(k) && !k.startsWith('impersonate-extra-')) headers[k] = v;
   const body = Buffer.isBuffer(req.body) ? req.body : undefined;
   if (body) headers['content-length'] = String(body.length);
-  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
-  const hostPort = t.port ? `${host}:${t.port}` : host;
-  headers['host'] = hostPort;
+  const authority = t.port ? hostPort(t.host, t.port) : bracketHost(t.host);
+  headers['host'] = authority;
   const send = t.scheme === 'https' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const out = send({
@@ -153,7 +153,7 @@ export function forward(req: FastifyRequest, reply: FastifyReply, t: ProxyTarget
     // A target that never answers the connection (upstream's proxy dialer gives up after 30 s).
     out.on('socket', (sock) => {
       if (!sock.connecting) return;
-      const t = setTimeout(() => out.destroy(new Error(`dial tcp ${hostPort}: i/o timeout`)), CONNECT_TIMEOUT_MS);
+      const t = setTimeout(() => out.destroy(new Error(`dial tcp ${authority}: i/o timeout`)), CONNECT_TIMEOUT_MS);
       sock.once('connect', () => clearTimeout(t));
       sock.once('close', () => clearTimeout(t));
     });

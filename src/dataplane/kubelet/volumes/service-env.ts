@@ -4,6 +4,7 @@
  * read), and with enableServiceLinks every Service of the pod's namespace that has a cluster IP.
  */
 import type { Service } from 'kubernetes-types/core/v1.js';
+import { hostPort } from '../../../net/host-port.js';
 
 const MASTER_SERVICES = new Set(['kubernetes']);
 
@@ -17,7 +18,7 @@ function hasClusterIP(svc: Service): boolean {
 }
 
 function joinHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return hostPort(host, port);
 }
 
 /** envvars.FromServices for one service, in upstream's order. */

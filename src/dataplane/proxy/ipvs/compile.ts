@@ -8,6 +8,7 @@ import { servicePortName, type ProxyConfig, type ServicePortInfo } from '../mode
 import { categorize } from '../reference/categorize.js';
 import { cidrContains, masqueradeMark } from '../reference/names.js';
 import { SETS, SET_RULES, setInfo } from './sets.js';
+import { hostPort } from '../../../net/host-port.js';
 
 export interface RealServer {
   ip: string;
@@ -120,10 +121,6 @@ export function compileIpvs(model: readonly ServicePortInfo[], config: ProxyConf
 
 function protoFlag(p: string): string {
   return p === 'tcp' ? '-t' : p === 'udp' ? '-u' : '--sctp-service';
-}
-
-function hostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 /** One virtual server line (ipvsadm -A/-E syntax, without the command). */

@@ -5,6 +5,7 @@
  */
 import { rsSpec, vsSpec, type IpvsState, type VirtualServer } from './compile.js';
 import { SETS } from './sets.js';
+import { hostPort } from '../../../net/host-port.js';
 
 export interface IpvsDiff {
   ipvsadm: string;
@@ -31,7 +32,7 @@ export function diffIpvs(prev: IpvsState, next: IpvsState): IpvsDiff {
     if (old.scheduler !== now.scheduler || old.persistence !== now.persistence) upd.push(`-E ${vsSpec(now)}`);
     const want = new Set(now.reals.map((r) => `${r.ip}:${r.port}`));
     const have = new Set(old.reals.map((r) => `${r.ip}:${r.port}`));
-    for (const r of old.reals) if (!want.has(`${r.ip}:${r.port}`)) del.push(`-d ${protoAddr(old)} -r ${r.ip.includes(':') ? `[${r.ip}]` : r.ip}:${r.port}`);
+    for (const r of old.reals) if (!want.has(`${r.ip}:${r.port}`)) del.push(`-d ${protoAddr(old)} -r ${hostPort(r.ip, r.port)}`);
     for (const r of now.reals) if (!have.has(`${r.ip}:${r.port}`)) add.push(`-a ${rsSpec(now, r)}`);
   }
   for (const [key, vs] of next.virtualServers) {

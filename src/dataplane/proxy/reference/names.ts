@@ -3,6 +3,7 @@
  * versions in assembly/shared and assembly/proxy.
  */
 import { createHash } from 'node:crypto';
+import { hostPort } from '../../../net/host-port.js';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -22,7 +23,7 @@ export function hash16(s: string): string {
 
 /** "ip:port", IPv6 in brackets (Go's net.JoinHostPort). */
 export function endpointString(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return hostPort(ip, port);
 }
 
 /**

@@ -1,11 +1,11 @@
 /** Table columns of the core/v1 kinds, with upstream's names, types and priorities. */
-import { isIP } from 'node:net';
 import type { KubeObject, TableColumn } from '../../resource.js';
 import { formatLabels } from '../../validation/selectors.js';
 import { isRecord, records, rec, str, type Json } from '../strategies/json.js';
 import { ageColumn, column, path, wide, num } from './columns.js';
 import { since } from './duration.js';
 import { summarizePod } from './pod-status.js';
+import { hostPort } from '../../../../net/host-port.js';
 
 const orNone = (s: string): string => (s === '' ? '<none>' : s);
 const count = (v: unknown): number => (isRecord(v) ? Object.keys(v).length : Array.isArray(v) ? v.length : 0);
@@ -93,7 +93,6 @@ export const serviceColumns: TableColumn[] = [
   wide('Selector', 'string', 'Labels of the pods this service routes to.', (o) => formatLabels(rec(path(o, 'spec', 'selector')) as Record<string, string> | undefined)),
 ];
 
-const hostPort = (ip: string, port: number): string => (isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`);
 
 /** Up to three addresses (with ports), then "+ N more...", as upstream's formatEndpoints. */
 function formatEndpoints(o: KubeObject): string {

@@ -35,6 +35,7 @@ import { OciSpecError } from './oci-spec.js';
 import { parseAction, probeSpec, ProbeState, type ProbeAction, type ProbeKind } from './probe.js';
 import { pullCredentials, type ContainerConfig, type ContainerJSON, type SharedNamespaces, type WorkerEnv } from './pod-worker-deps.js';
 import type { ContainerInfo } from './types.js';
+import { hostPort } from '../../../../net/host-port.js';
 
 /** The kubelet never gives a container less than this to stop (minimumGracePeriodInSeconds). */
 export const MIN_GRACE_SECONDS = 2;
@@ -1069,7 +1070,7 @@ export class PodWorker {
       const port = this.resolvePort(r, action.port);
       if (port === null) return { ok: false, detail: `port ${JSON.stringify(action.port)} not found in container ${r.name}` };
       const host = (action.type === 'grpc' ? undefined : action.host) ?? this.podIP ?? this.env.hostIP;
-      const addr = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const addr = hostPort(host, port);
       // The prober's own words (Go's net/http and net errors), as Events show them.
       const dial = (code: string): string => (code === 'ECONNREFUSED' ? `dial tcp ${addr}: connect: connection refused` : code === 'timeout' ? `dial tcp ${addr}: i/o timeout` : `dial tcp ${addr}: ${code}`);
       if (action.type === 'grpc') {
