@@ -149,6 +149,7 @@ async function start(config: Config, concurrency: number): Promise<Running> {
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     const port = portOf(server);
     await bootstrap(server.engine, { host: '127.0.0.1', port });
+    await startPodCache(server);
     const origin = `http://127.0.0.1:${port}`;
     const admin = new Transport(origin, undefined, 4);
     await admin.create('/api/v1/namespaces', { metadata: { name: NS } });
@@ -168,6 +169,7 @@ async function start(config: Config, concurrency: number): Promise<Running> {
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const port = portOf(server);
   await bootstrap(server.engine, { host: '127.0.0.1', port });
+  await startPodCache(server);
   const origin = `https://127.0.0.1:${port}`;
   const admin = new Transport(origin, { ca: ca.certPem, cert: certs.admin.certPem, key: certs.admin.keyPem }, 4);
   const userCert = issueCertificate(ca, { commonName: BENCH_USER, organizations: ['bench-team'], usages: ['client'] });
@@ -193,6 +195,15 @@ async function start(config: Config, concurrency: number): Promise<Running> {
   if (nodes.status !== 403) throw new Error(`${BENCH_USER} should not list nodes, got ${nodes.status}`);
   await user.close();
   return { config, server, store, scratch, admin, load: new LoadClient({ origin, tls: userTls, concurrency, namespace: NS }) };
+}
+
+/**
+ * The pod watch cache running, as on any cluster's API server (the scheduler, the controllers and every kubelet
+ * watch pods; kube-apiserver starts its cacher for pods at boot): otherwise only the secure server keeps one (the
+ * Node authoriser's graph follows pods) and the plain one would skip the cache's work on every create.
+ */
+async function startPodCache(server: ApiServer): Promise<void> {
+  await server.engine.cache(server.registry.lookup('', 'v1', 'pods')!).start();
 }
 
 function portOf(server: ApiServer): number {
