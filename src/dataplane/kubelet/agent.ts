@@ -19,6 +19,7 @@ import { kubeletStartEvents, nodeConditionEvents } from './event-rules.js';
 import { KubeletEvents } from './events.js';
 import { addedExtendedResources, buildNode, nodeStatus, nodeStatusDue, nodeStatusPatch, randomBootID, registrationPatch, rfc3339Micro, withExtendedResources, type NodeHost, type NodeStatus } from './node-object.js';
 import type { NodeConfig } from './spec.js';
+import { decideFirstStatus, DEFAULT_FIRST_STATUS_HOLD_MS, type HeldStatus } from './first-status.js';
 import { PodStatusWriter } from './status-writer.js';
 import { TimerHeap } from './timer-heap.js';
 import type { DriverEvent, NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory } from './types.js';
@@ -54,6 +55,11 @@ export interface NodeAgentOptions {
   kernelVersion?: string;
   /** Post the pods' container Events (Pulling … Started, Killing, BackOff); default off: ~4 writes per pod. Node events are always posted. */
   podEvents?: boolean;
+  /**
+   * A just-admitted pod's Pending status waits this long for the status showing its containers up, which then
+   * goes alone (first-status.ts; default 1 s, 0 sends every status).
+   */
+  firstStatusHoldMs?: number;
   log?: AgentLogger;
 }
 
@@ -168,6 +174,9 @@ export class NodeAgent {
   private readonly nodeInformer: SharedInformer<KubeObject>;
   /** uid → the pod's node and cache key, for wake-ups and deletes. */
   private readonly pods = new Map<string, { node: string; key: string }>();
+  /** Pods whose first (Pending) status waits for their next one (first-status.ts). */
+  private readonly held = new Map<string, HeldStatus>();
+  private readonly firstStatusHoldMs: number;
   private readonly host: NodeHost;
   private readonly leaseDurationSeconds: number;
   private readonly renewIntervalMs: number;
@@ -185,6 +194,7 @@ export class NodeAgent {
     this.leaseDurationSeconds = o.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS;
     this.renewIntervalMs = o.leaseRenewIntervalMs ?? this.leaseDurationSeconds * 1000 * RENEW_INTERVAL_FRACTION;
     this.reportFrequencyMs = o.nodeStatusReportFrequencyMs ?? 5 * 60_000;
+    this.firstStatusHoldMs = o.firstStatusHoldMs ?? DEFAULT_FIRST_STATUS_HOLD_MS;
     this.host = { kubeletPort: o.kubeletPort ?? 0, bootID: randomBootID(), kernelVersion: o.kernelVersion ?? release() };
     this.heap = new TimerHeap(this.clock, (key) => this.due(key), (err) => this.log('error', 'timer handler failed', { err: String(err) }));
     this.limiter = new Limiter(o.maxInFlight ?? 32);
@@ -563,9 +573,10 @@ export class NodeAgent {
     if (!nodeName || !uid) return;
     const n = this.nodes.get(nodeName);
     if (!n) return;
+    const first = !this.pods.has(uid);
     this.pods.set(uid, { node: nodeName, key: objectKey(pod) });
     n.pods.add(uid);
-    this.syncPod(n, pod);
+    this.syncPod(n, pod, first);
   }
 
   private podDeleted(pod: Pod): void {
@@ -575,6 +586,7 @@ export class NodeAgent {
     if (!at) return;
     this.pods.delete(uid);
     this.heap.cancel(`p:${uid}`);
+    this.held.delete(uid);
     this.writer.forget(uid);
     this.events.forget(uid);
     const n = this.nodes.get(at.node);
@@ -601,10 +613,10 @@ export class NodeAgent {
     const pod = this.podInformer.indexer.get(at.key);
     const n = this.nodes.get(at.node);
     if (!pod || !n || pod.metadata?.uid !== uid) return;
-    this.syncPod(n, pod);
+    this.syncPod(n, pod, false);
   }
 
-  private syncPod(n: SimNode, pod: Pod): void {
+  private syncPod(n: SimNode, pod: Pod, first: boolean): void {
     if (this.stopped) return;
     const m = pod.metadata!;
     const uid = m.uid!;
@@ -622,7 +634,16 @@ export class NodeAgent {
     } catch (err) {
       this.log('error', 'pod events failed', { pod: `${ref.namespace}/${ref.name}`, node: n.cfg.name, err: String(err) });
     }
-    if (res.status && !(res.resend && this.writer.busy(uid))) this.writer.enqueue(ref, res.status);
+    if (res.resend) {
+      // The API's copy disagrees with a status already decided on: nothing is held back from it.
+      this.held.delete(uid);
+      if (res.status && !this.writer.busy(uid)) this.writer.enqueue(ref, res.status);
+    } else {
+      const d = decideFirstStatus({ first, held: this.held.get(uid), status: res.status, wakeAt: res.wakeAt, remove: res.remove, now, holdMs: this.firstStatusHoldMs });
+      if (d.action === 'hold') this.held.set(uid, d.held);
+      else this.held.delete(uid);
+      if (d.action === 'send') this.writer.enqueue(ref, d.status);
+    }
     if (res.remove) {
       this.writer.remove(ref);
       this.heap.cancel(`p:${uid}`);
