@@ -86,8 +86,11 @@ export class RbacPolicy {
   private readonly roleBindings = new Map<string, SubjectIndex>();
   /** Each stored binding's index entries, to take them out again on update or delete. */
   private readonly bindingIndex = new Map<string, { map: Map<string, BindingEntry[]>; key: string; entry: BindingEntry }[]>();
+  /** Bumped by every change: decisions remembered under an older generation are stale. */
+  generation = 0;
 
   put(kind: RbacKind, obj: KubeObject): void {
+    this.generation++;
     const name = obj.metadata?.name ?? '';
     const ns = obj.metadata?.namespace ?? '';
     switch (kind) {
@@ -132,6 +135,7 @@ export class RbacPolicy {
   }
 
   remove(kind: RbacKind, obj: KubeObject): void {
+    this.generation++;
     const name = obj.metadata?.name ?? '';
     const ns = obj.metadata?.namespace ?? '';
     if (kind === 'Role') {
@@ -145,6 +149,7 @@ export class RbacPolicy {
 
   /** Forgets every object of a kind (its watch restarts from a fresh list). */
   clear(kind: RbacKind): void {
+    this.generation++;
     if (kind === 'Role') this.roles.clear();
     else if (kind === 'ClusterRole') this.clusterRoles.clear();
     else for (const id of [...this.bindingIndex.keys()]) if (id.startsWith(`${kind}:`)) this.unindex(id);
@@ -225,10 +230,52 @@ function dedupeRules(rules: PolicyRule[]): PolicyRule[] {
 /** utilerrors.NewAggregate's text: one error as is, several in brackets. */
 export const aggregateErrors = (errs: readonly string[]): string => (errs.length === 1 ? errs[0]! : `[${errs.join(', ')}]`);
 
+/** Decisions remembered for one user object (see RbacAuthorizer.authorize). */
+interface UserDecisions {
+  generation: number;
+  /** The user's fields when the entry was made: a user object changed in place starts afresh. */
+  name: string;
+  groups: readonly string[];
+  groupCount: number;
+  byRequest: Map<string, AuthorizationResult>;
+}
+
+/** Distinct requests remembered per user object; more empties the map (a user reading many named objects). */
+const DECISIONS_PER_USER = 512;
+
+/** Everything a decision reads from the attributes besides the user, as one key. */
+const requestKey = (a: AuthorizationAttributes): string =>
+  a.resourceRequest
+    ? `${a.verb} ${a.apiGroup} ${a.resource} ${a.subresource} ${a.namespace} ${a.name}`
+    : `${a.verb} ${a.path}`;
+
 export class RbacAuthorizer implements Authorizer, RuleResolver {
+  /**
+   * Decisions by user object, then request, for the policy generation they were made under. An authenticated
+   * user is one object for all requests on a connection (the authenticators cache it), and a client repeats a few
+   * requests (a controller creating pods in its namespace): walking the user's rules (edit's are ~90) is done
+   * once per connection and policy change instead of per request. Results are frozen: callers share them.
+   */
+  private readonly decisions = new WeakMap<UserInfo, UserDecisions>();
+
   constructor(readonly policy: RbacPolicy) {}
 
   authorize(a: AuthorizationAttributes): AuthorizationResult {
+    const user = a.user;
+    let d = this.decisions.get(user);
+    if (!d || d.generation !== this.policy.generation || d.name !== user.name || d.groups !== user.groups || d.groupCount !== user.groups.length
+      || d.byRequest.size >= DECISIONS_PER_USER) {
+      d = { generation: this.policy.generation, name: user.name, groups: user.groups, groupCount: user.groups.length, byRequest: new Map() };
+      this.decisions.set(user, d);
+    }
+    const key = requestKey(a);
+    let r = d.byRequest.get(key);
+    if (!r) d.byRequest.set(key, (r = Object.freeze(this.decide(a))));
+    return r;
+  }
+
+  /** Upstream's RBAC decision: the first rule bound to the user that allows the request, else no opinion. */
+  decide(a: AuthorizationAttributes): AuthorizationResult {
     let reason = '';
     let errors: string[] | undefined;
     this.policy.visitRulesFor(a.user, a.namespace, (source, rule, err) => {

@@ -10,7 +10,7 @@ import { sendText } from '../content.js';
 import { ApiError } from '../status.js';
 import { forbiddenError } from './forbidden.js';
 import { impersonate, wantsImpersonation } from './impersonation.js';
-import { requestInfo } from './request-info.js';
+import { requestInfo, type RequestInfo } from './request-info.js';
 import type { Authorizer } from './types.js';
 import { addAuditAnnotation } from '../audit/index.js';
 
@@ -30,12 +30,36 @@ export interface AuthorizationHookOptions {
   onRefused?: (message: string, req: FastifyRequest) => void;
 }
 
+/** Request infos remembered, by method and URL; more empties the map. */
+const INFOS = 1024;
+/** Longer URLs (label selectors, continue tokens) are rarely repeated: parsed each time, not remembered. */
+const INFO_URL_MAX = 256;
+
+/**
+ * requestInfo for a request, remembered by method and URL: a client repeats the same few (a create's collection
+ * URL, a watch's), and parsing the path and query costs a few µs a request. The info is pure in its inputs.
+ */
+export function requestInfoCache(): (method: string, url: string, upgrade: boolean) => RequestInfo {
+  const infos = new Map<string, RequestInfo>();
+  return (method, url, upgrade) => {
+    if (url.length > INFO_URL_MAX) return requestInfo(method, url, upgrade);
+    const key = upgrade ? `${method}+ ${url}` : `${method} ${url}`;
+    let info = infos.get(key);
+    if (!info) {
+      if (infos.size >= INFOS) infos.clear();
+      infos.set(key, (info = Object.freeze(requestInfo(method, url, upgrade))));
+    }
+    return info;
+  };
+}
+
 function refuse(reply: FastifyReply, err: ApiError): FastifyReply {
   sendText(reply, err.code, 'application/json', JSON.stringify(err.toStatus()));
   return reply;
 }
 
 export function installAuthorization(app: FastifyInstance, authorizer: Authorizer, opts: AuthorizationHookOptions = {}): void {
+  const infoOf = requestInfoCache();
   /** The decision, once the policy is fresh; false when the request was answered (refused). */
   const decide = (req: FastifyRequest, reply: FastifyReply, user: UserInfo): boolean => {
     if (wantsImpersonation(req.headers)) {
@@ -48,7 +72,7 @@ export function installAuthorization(app: FastifyInstance, authorizer: Authorize
       user = acting;
       setUserOf(req, user);
     }
-    const info = requestInfo(req.method, req.url, req.headers.upgrade !== undefined);
+    const info = infoOf(req.method, req.url, req.headers.upgrade !== undefined);
     const attrs = { user, ...info };
     const r = authorizer.authorize(attrs);
     // The audit log's record of the decision, as upstream's WithAuthorization annotates it.

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { RbacAuthorizer, RbacPolicy } from '../../../../src/control/api/authz/rbac.js';
+import { requestInfo } from '../../../../src/control/api/authz/request-info.js';
+import { requestInfoCache } from '../../../../src/control/api/authz/request.js';
+import type { AuthorizationAttributes } from '../../../../src/control/api/authz/types.js';
+import type { UserInfo } from '../../../../src/control/api/auth/user.js';
+
+const attrs = (user: UserInfo, method: string, url: string): AuthorizationAttributes => ({ user, ...requestInfo(method, url) });
+const podReader = { metadata: { name: 'pod-reader' }, rules: [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] }] };
+const binding = (name: string, subjects: unknown[]) => ({ metadata: { namespace: 'team', name }, roleRef: { kind: 'ClusterRole', name: 'pod-reader' }, subjects });
+
+describe('RBAC decisions remembered per user object', () => {
+  it('a binding made, changed or removed applies to the next decision for the same user object', () => {
+    const policy = new RbacPolicy();
+    const rbac = new RbacAuthorizer(policy);
+    const bob: UserInfo = { name: 'bob', groups: ['system:authenticated'] };
+    const list = attrs(bob, 'GET', '/api/v1/namespaces/team/pods');
+    expect(rbac.authorize(list).decision).toBe('NoOpinion');
+    policy.put('ClusterRole', podReader);
+    policy.put('RoleBinding', binding('bob-read', [{ kind: 'User', name: 'bob' }]));
+    expect(rbac.authorize(list)).toEqual({ decision: 'Allow', reason: 'RBAC: allowed by RoleBinding "bob-read/team" of ClusterRole "pod-reader" to User "bob"' });
+    // The same request again: the same (frozen) answer.
+    expect(rbac.authorize({ ...list })).toBe(rbac.authorize(list));
+    expect(Object.isFrozen(rbac.authorize(list))).toBe(true);
+    // A different request of the same user is decided on its own attributes.
+    expect(rbac.authorize(attrs(bob, 'DELETE', '/api/v1/namespaces/team/pods/p')).decision).toBe('NoOpinion');
+    expect(rbac.authorize(attrs(bob, 'GET', '/api/v1/namespaces/other/pods')).decision).toBe('NoOpinion');
+    // The binding now names someone else: bob is refused at once.
+    policy.put('RoleBinding', binding('bob-read', [{ kind: 'User', name: 'carol' }]));
+    expect(rbac.authorize(list).decision).toBe('NoOpinion');
+    policy.put('RoleBinding', binding('bob-read', [{ kind: 'User', name: 'bob' }]));
+    expect(rbac.authorize(list).decision).toBe('Allow');
+    // The role's rules lose list.
+    policy.put('ClusterRole', { ...podReader, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }] });
+    expect(rbac.authorize(list).decision).toBe('NoOpinion');
+    policy.put('ClusterRole', podReader);
+    expect(rbac.authorize(list).decision).toBe('Allow');
+    policy.remove('RoleBinding', binding('bob-read', []));
+    expect(rbac.authorize(list).decision).toBe('NoOpinion');
+    policy.put('RoleBinding', binding('bob-read', [{ kind: 'User', name: 'bob' }]));
+    policy.clear('ClusterRole');
+    expect(rbac.authorize(list)).toEqual({ decision: 'NoOpinion', reason: 'RBAC: clusterrole.rbac.authorization.k8s.io "pod-reader" not found' });
+  });
+
+  it('users are told apart by object, and a user object whose groups change is decided again', () => {
+    const policy = new RbacPolicy();
+    policy.put('ClusterRole', podReader);
+    policy.put('RoleBinding', binding('readers', [{ kind: 'Group', name: 'readers' }]));
+    const rbac = new RbacAuthorizer(policy);
+    const url = '/api/v1/namespaces/team/pods';
+    const reader: UserInfo = { name: 'dave', groups: ['readers'] };
+    const other: UserInfo = { name: 'dave', groups: ['writers'] };
+    expect(rbac.authorize(attrs(reader, 'GET', url)).decision).toBe('Allow');
+    expect(rbac.authorize(attrs(other, 'GET', url)).decision).toBe('NoOpinion');
+    other.groups.push('readers');
+    expect(rbac.authorize(attrs(other, 'GET', url)).decision).toBe('Allow');
+    reader.groups = ['writers'];
+    expect(rbac.authorize(attrs(reader, 'GET', url)).decision).toBe('NoOpinion');
+  });
+
+  it('resource names and non-resource paths are part of the remembered request', () => {
+    const policy = new RbacPolicy();
+    policy.put('ClusterRole', { metadata: { name: 'one-lease' }, rules: [
+      { verbs: ['get'], apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['mine'] },
+      { verbs: ['get'], nonResourceURLs: ['/healthz'] },
+    ] });
+    policy.put('ClusterRoleBinding', { metadata: { name: 'x' }, roleRef: { kind: 'ClusterRole', name: 'one-lease' }, subjects: [{ kind: 'User', name: 'erin' }] });
+    const rbac = new RbacAuthorizer(policy);
+    const erin: UserInfo = { name: 'erin', groups: [] };
+    const lease = (n: string) => attrs(erin, 'GET', `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${n}`);
+    expect(rbac.authorize(lease('mine')).decision).toBe('Allow');
+    expect(rbac.authorize(lease('theirs')).decision).toBe('NoOpinion');
+    expect(rbac.authorize(attrs(erin, 'GET', '/healthz')).decision).toBe('Allow');
+    expect(rbac.authorize(attrs(erin, 'GET', '/livez')).decision).toBe('NoOpinion');
+    // Many distinct requests: the map starts over rather than growing, and answers stay right.
+    for (let i = 0; i < 1500; i++) expect(rbac.authorize(lease(`n${i}`)).decision).toBe('NoOpinion');
+    expect(rbac.authorize(lease('mine')).decision).toBe('Allow');
+  });
+});
+
+describe('requestInfoCache', () => {
+  it('answers as requestInfo does, by method, URL and upgrade', () => {
+    const info = requestInfoCache();
+    const cases: [string, string, boolean][] = [
+      ['POST', '/api/v1/namespaces/a/pods', false],
+      ['GET', '/api/v1/namespaces/a/pods', false],
+      ['GET', '/api/v1/namespaces/a/pods?watch=true', false],
+      ['GET', '/api/v1/namespaces/a/pods/p/exec?command=ls', true],
+      ['GET', '/api/v1/namespaces/a/pods/p/exec?command=ls', false],
+      ['DELETE', '/api/v1/namespaces/a/pods', false],
+      ['GET', '/healthz', false],
+      ['GET', `/api/v1/pods?labelSelector=${'a'.repeat(300)}`, false],
+    ];
+    for (let round = 0; round < 2; round++) for (const [m, u, up] of cases) expect(info(m, u, up)).toEqual(requestInfo(m, u, up));
+    expect(info('GET', '/api/v1/namespaces/a/pods/p/exec?command=ls', true).verb).toBe('create');
+    expect(info('GET', '/api/v1/namespaces/a/pods?watch=true', false).verb).toBe('watch');
+    expect(info('GET', '/api/v1/namespaces/a/pods', false).verb).toBe('list');
+  });
+});
