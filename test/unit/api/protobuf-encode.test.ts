@@ -60,6 +60,13 @@ describe('protobuf responses', () => {
     });
   }
 
+  it('times before 1970 keep their value; only the zero time is an empty message (e2e Lease test: year 1 plus 2 s)', () => {
+    const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'ns' }, spec: { holderIdentity: 'h', acquireTime: '0001-01-01T00:00:02.000000Z', renewTime: '1969-12-31T23:59:59.500000Z' } };
+    expect(decodeProtobuf(encodeProtobuf(lease))).toEqual(lease);
+    const zero = { ...lease, spec: { holderIdentity: 'h', acquireTime: '0001-01-01T00:00:00.000000Z' } };
+    expect(decodeProtobuf(encodeProtobuf(zero))).toEqual({ ...lease, spec: { holderIdentity: 'h' } });
+  });
+
   it('refuses what the table does not know, so the server answers JSON', () => {
     expect(() => encodeProtobuf({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } })).toThrow(NotEncodable);
     expect(() => encodeProtobuf({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: 'b' }, surprise: 1 })).toThrow(/surprise: unknown/);

@@ -80,12 +80,16 @@ const quantityText = (buf: Buffer): string => fieldPair(buf, () => '')[0];
 /** The wire type a field's values come in (`ints` also packed, as wire type 2). */
 const wireOf = (f: TableField): number => (f.type === 'int' || f.type === 'bool' || f.type === 'ints' ? 0 : f.type === 'double' ? 1 : 2);
 
-/** meta/v1 Time and MicroTime ({seconds, nanos}) as their RFC 3339 text (MicroTime with microseconds). */
+/**
+ * meta/v1 Time and MicroTime ({seconds, nanos}) as their RFC 3339 text (MicroTime with microseconds). Only an
+ * empty message is the zero time, as upstream's Unmarshal has it: seconds before 1970 are negative, and a
+ * client's `time.Time{}.Add(2 * time.Second)` (year 1) is a real value.
+ */
 function timeText(buf: Buffer, at: string, micro: boolean): string | undefined {
+  if (buf.length === 0) return undefined;
   const t = protoMessage(buf, TIME, at);
   const seconds = typeof t['seconds'] === 'number' ? t['seconds'] : 0;
   const nanos = typeof t['nanos'] === 'number' ? t['nanos'] : 0;
-  if (seconds <= 0 && nanos === 0) return undefined;
   const base = new Date(seconds * 1000).toISOString().slice(0, 19);
   return micro ? `${base}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z` : `${base}Z`;
 }

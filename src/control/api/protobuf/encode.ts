@@ -18,12 +18,17 @@ function fail(path: string, why: string): never {
   throw new NotEncodable(`${path}: ${why}`);
 }
 
+/** Go's zero time.Time (Date.UTC would read year 1 as 1901). */
+const ZERO_TIME_MS = Date.parse('0001-01-01T00:00:00Z');
+
 /** RFC 3339 text → {seconds, nanos}. */
 function timeMessage(w: ProtoWriter, text: unknown, path: string): void {
   if (typeof text !== 'string') fail(path, 'not a time');
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) fail(path, 'not a time');
   const frac = /\.(\d+)/.exec(text)?.[1] ?? '';
+  // The zero time (0001-01-01T00:00:00Z) is an empty message, as upstream's Marshal writes it.
+  if (ms === ZERO_TIME_MS) return;
   const seconds = Math.floor(ms / 1000);
   const nanos = frac ? Number(frac.padEnd(9, '0').slice(0, 9)) : 0;
   if (seconds !== 0) {
