@@ -14,6 +14,8 @@
  *   containers run until deleted, except as the annotations below say; Job pods (controlled by a Job) exit 0
  *     after SimulatedTiming.jobRunMs (1 s) and end Succeeded, or, when every container's command is a plain
  *     `sleep N` (`sh -c "sleep N"`, `sleep infinity`), after the N seconds it sleeps (sleep-command.ts);
+ *   a container (init or regular) whose whole command only exits (`/bin/true`, `/bin/false`, `sh -c "exit 3"`,
+ *     exit-command.ts) exits at once with that code; its restartPolicy decides what follows;
  *   spec.activeDeadlineSeconds after startTime (also when set later): Failed, reason DeadlineExceeded, the
  *     containers stopped at once (exit 137), as the kubelet's active deadline handler;
  *   a container whose image matches the node's `unpullableImages` (node spec) never starts: it waits with
@@ -44,6 +46,7 @@ import { ipToString, parseCIDR, parseIP, PodIPAllocator } from './ipam.js';
 import { computeTimeline, type RunPlan } from './timeline.js';
 import { resolveTiming, type SimulatedTiming } from './timing.js';
 import { podSleepMs } from './sleep-command.js';
+import { immediateExitCode } from './exit-command.js';
 import { hasSubPathExpr, subPathExprErrors } from './subpath-expr.js';
 import { podContainerUsage } from './usage.js';
 
@@ -154,6 +157,21 @@ function runPlan(pod: Pod, timing: SimulatedTiming): RunPlan {
   return { runMs, exitCode };
 }
 
+/**
+ * Containers whose command only exits (`/bin/true`, `/bin/false`, `sh -c "exit 3"`), with their codes; null when
+ * none, or when the pod's annotations steer its runs (they win).
+ */
+export function commandExitCodes(pod: Pod, initContainers: Container[], containers: Container[]): Map<string, number> | null {
+  const ann = annotationsOf(pod);
+  if (ann[RUN_SECONDS_ANNOTATION] !== undefined || ann[EXIT_CODE_ANNOTATION] !== undefined) return null;
+  let out: Map<string, number> | null = null;
+  for (const c of [...initContainers, ...containers]) {
+    const code = immediateExitCode(c);
+    if (code !== undefined) (out ??= new Map()).set(c.name, code);
+  }
+  return out;
+}
+
 /** Seconds the pod may take to stop: the deletion's grace period, else the spec's, else 30 (the default). */
 function gracePeriodSeconds(pod: Pod): number {
   const g = pod.metadata?.deletionGracePeriodSeconds;
@@ -237,6 +255,7 @@ export class SimulatedPodDriver implements PodDriver {
     const containers = containersOf(pod);
     const podIP = rec.ip !== 0 && rec.sandboxAt !== null && now >= rec.sandboxAt ? ipToString(rec.ip) : undefined;
     const configErrors = rec.state === ACTIVE ? this.configErrors(rec, pod, containers, podIP, now) : null;
+    const initContainers = initContainersOf(pod);
     const timeline = computeTimeline({
       uid,
       podDesc: `${rec.name}_${rec.namespace}(${uid})`,
@@ -244,13 +263,14 @@ export class SimulatedPodDriver implements PodDriver {
       now,
       stopAt: rec.stopAt,
       timing: this.timing,
-      initContainers: initContainersOf(pod),
+      initContainers,
       containers,
       restartPolicy: restartPolicyOf(pod),
       plan: runPlan(pod, this.timing),
       configErrors,
       createdFrom: rec.configWait,
       unpullableImages: this.ctx.unpullableImages,
+      exitCodes: commandExitCodes(pod, initContainers, containers),
     });
     const { status, phase } = generatePodStatus({
       pod,

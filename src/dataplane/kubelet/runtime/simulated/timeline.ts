@@ -42,6 +42,11 @@ export interface TimelineInput {
   createdFrom?: Readonly<Record<string, number>> | null;
   /** The node's unpullable image patterns (image-pull.ts): a matching container never starts, it waits on pulls. */
   unpullableImages?: readonly string[];
+  /**
+   * Containers (init or regular) whose command only exits (exit-command.ts), by name, with its code: each run
+   * lasts timing.initContainerRunMs and ends with that code, whatever `plan` says.
+   */
+  exitCodes?: ReadonlyMap<string, number> | null;
 }
 
 export interface Timeline {
@@ -105,6 +110,15 @@ export function computeTimeline(input: TimelineInput): Timeline {
       blocked = true;
       break;
     }
+    const initExit = isRestartableInit(c) ? undefined : input.exitCodes?.get(c.name);
+    if (initExit !== undefined && initExit !== 0) {
+      // A failing init container: under Never it stays failed (and so does the pod); otherwise the kubelet
+      // restarts it with the crash-loop back-off, as OnFailure would. Nothing after it starts.
+      const policy: RestartPolicy = input.restartPolicy === 'Never' ? 'Never' : 'OnFailure';
+      regularContainer(input, c, start, h, runtime, consider, { runMs: timing.initContainerRunMs, exitCode: initExit }, policy);
+      blocked = true;
+      break;
+    }
     const rt = newContainer(input.uid, c, start, 0, null);
     runtime.set(c.name, rt);
     if (isRestartableInit(c)) {
@@ -159,7 +173,9 @@ export function computeTimeline(input: TimelineInput): Timeline {
           doneAt = null;
           continue;
         }
-        const d = regularContainer(input, c, start, h, runtime, consider);
+        const code = input.exitCodes?.get(c.name);
+        const plan = code === undefined ? input.plan : { runMs: timing.initContainerRunMs, exitCode: code };
+        const d = regularContainer(input, c, start, h, runtime, consider, plan, input.restartPolicy);
         doneAt = d === null || doneAt === null ? null : Math.max(doneAt, d);
       }
       if (input.containers.length === 0) doneAt = null;
@@ -256,10 +272,12 @@ function regularContainer(
   h: number,
   runtime: Map<string, RuntimeContainer>,
   consider: (t: number) => void,
+  plan: RunPlan,
+  restartPolicy: RestartPolicy,
 ): number | null {
-  const { runMs, exitCode } = input.plan;
+  const { runMs, exitCode } = plan;
   const { containerStartMs: startMs, backOffBaseMs: base, backOffMaxMs: max } = input.timing;
-  const restarts = input.restartPolicy === 'Always' || (input.restartPolicy === 'OnFailure' && exitCode !== 0);
+  const restarts = restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && exitCode !== 0);
   const startupMs = probeDelaySeconds(c.startupProbe) * 1000;
   const readinessMs = probeDelaySeconds(c.readinessProbe) * 1000;
   let k = 0;
