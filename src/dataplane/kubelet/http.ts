@@ -4,13 +4,13 @@
  *   GET  /nodes                 every node's state (registered, ready, lease, pods)
  *   GET  /nodes/:node           one node
  *   POST /faults/:node          {"lease": "stop"|"run", "ready": false|true}
- *   GET  /nodes/:node/usage     the driver's usage (until the metrics endpoint registers its own routes)
- * The metrics helper's routes are added through registerKubeletRoutes(app, agent) when that module exists.
+ *   GET  /skiff/v1/usage        every node's usage, or ?node= one (usage-endpoint.ts; metrics.k8s.io reads it)
  * The kubelet API's logs, exec, attach and port-forward: streaming/server.ts.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { UnknownNodeError, type FaultRequest, type NodeAgent } from './agent.js';
 import { registerStreamingRoutes } from './streaming/server.js';
+import { registerKubeletRoutes } from './usage-endpoint.js';
 
 export class FaultRequestError extends Error {}
 
@@ -32,20 +32,6 @@ export function parseFaultRequest(body: unknown): FaultRequest {
   return out;
 }
 
-type RouteRegistrar = (app: FastifyInstance, agent: NodeAgent) => void | Promise<void>;
-
-/** The metrics helper's hook, if its module is present (loaded by name so this file builds without it). */
-async function usageRoutes(): Promise<RouteRegistrar | undefined> {
-  const spec = './usage-endpoint.js';
-  try {
-    const mod = (await import(spec)) as { registerKubeletRoutes?: RouteRegistrar };
-    return mod.registerKubeletRoutes;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw err;
-  }
-}
-
 export async function buildAgentApp(agent: NodeAgent): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   app.setErrorHandler((err, _req, reply) => {
@@ -62,8 +48,6 @@ export async function buildAgentApp(agent: NodeAgent): Promise<FastifyInstance> 
     return agent.fault(req.params.node, parseFaultRequest(req.body));
   });
   registerStreamingRoutes(app, { lookupPod: (ns, name) => agent.lookupPod(ns, name), now: () => agent.clock.now() });
-  const register = await usageRoutes();
-  if (register) await register(app, agent);
-  else app.get<{ Params: { node: string } }>('/nodes/:node/usage', async (req) => agent.nodeUsage(req.params.node));
+  registerKubeletRoutes(app, agent);
   return app;
 }
