@@ -116,6 +116,8 @@ export function computeTimeline(input: TimelineInput): Timeline {
       // restarts it with the crash-loop back-off, as OnFailure would. Nothing after it starts.
       const policy: RestartPolicy = input.restartPolicy === 'Never' ? 'Never' : 'OnFailure';
       regularContainer(input, c, start, h, runtime, consider, { runMs: timing.initContainerRunMs, exitCode: initExit }, policy);
+      // An init container is ready only once it has exited 0, never while one of its runs is going.
+      runtime.get(c.name)!.ready = false;
       blocked = true;
       break;
     }

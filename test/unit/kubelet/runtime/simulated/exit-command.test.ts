@@ -85,6 +85,21 @@ describe('commands that only exit', () => {
     expect(init.restartCount).toBeGreaterThanOrEqual(2);
     expect(init.lastState.terminated).toMatchObject({ exitCode: 1 });
     expect(statuses(s)[0]!.state.waiting?.reason).toBe('PodInitializing');
+    // Not ready at any moment, running or not: Initialized names both init containers as incomplete.
+    const pod = mkPod('Always', [{ name: 'run1', command: ['/bin/true'] }], [{ name: 'init1', command: ['/bin/false'] }, { name: 'init2', command: ['/bin/true'] }]);
+    const d = new SimulatedPodDriver(CTX);
+    let sawRunning = false;
+    for (let t = 0; t <= 40_000; t += 50) {
+      const st = d.sync(pod, T0 + t).status;
+      if (!st) continue;
+      const init1 = statuses(st, 'initContainerStatuses')[0]!;
+      if (init1.state.running) sawRunning = true;
+      expect(init1.ready).toBe(false);
+      if (init1.state.running || init1.state.terminated || init1.lastState.terminated) {
+        expect((st.conditions as { type: string; message?: string }[]).find((c) => c.type === 'Initialized')!.message).toBe('containers with incomplete status: [init1 init2]');
+      }
+    }
+    expect(sawRunning).toBe(true);
   });
 
   it('the steering annotations win over the command', () => {
