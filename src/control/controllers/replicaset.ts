@@ -57,6 +57,13 @@ export class ReplicaSetController implements Controller {
   private readonly podControl: PodControl;
   /** Per-sync cap on creates and deletes (upstream's burstReplicas). */
   burstReplicas: number;
+  /**
+   * Per owner key, the object our last status write returned and the cached object it was based on. While the
+   * cache still holds that very object (the watch has not brought our write back yet), the write's result is
+   * the newer copy: the next sync compares its status with it and writes over it, instead of repeating an
+   * unchanged status from the stale copy (a 409, a GET and the same status again).
+   */
+  private readonly written = new Map<string, { from: ReplicaSetLike; obj: ReplicaSetLike }>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -82,6 +89,7 @@ export class ReplicaSetController implements Controller {
       },
       onDelete: (rs) => {
         this.expectations.delete(keyOf(rs));
+        this.written.delete(keyOf(rs));
         this.queue.add(keyOf(rs));
       },
     });
@@ -175,8 +183,9 @@ export class ReplicaSetController implements Controller {
 
   async sync(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
-    const rs = this.owners.lister.get(namespace, name);
-    if (!rs) {
+    const cached = this.owners.lister.get(namespace, name);
+    const rs = this.freshest(key, cached);
+    if (!rs || !cached) {
       this.expectations.delete(key);
       return;
     }
@@ -208,12 +217,22 @@ export class ReplicaSetController implements Controller {
     }
     const status = calculateStatus(rs, pods, manageError === undefined ? undefined : errorMessage(manageError), this.ctx.clock.now());
     const updated = await this.updateStatus(rs, status);
+    if (updated !== rs) this.written.set(key, { from: cached, obj: updated });
     if (manageError === undefined) {
       const after = availabilityRecheckMs(updated);
       if (after !== undefined) this.queue.addAfter(key, after);
     } else {
       throw manageError;
     }
+  }
+
+  /** The cached owner, or our last status write's result while the cache still holds the object it was based on. */
+  private freshest(key: string, cached: ReplicaSetLike | undefined): ReplicaSetLike | undefined {
+    const w = this.written.get(key);
+    if (!w) return cached;
+    if (cached !== undefined && cached === w.from) return w.obj;
+    this.written.delete(key); // the cache has moved on (our write or someone else's)
+    return cached;
   }
 
   /** Creates or deletes pods towards spec.replicas, at most burstReplicas per sync; records expectations first. */

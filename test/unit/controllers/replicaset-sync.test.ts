@@ -124,6 +124,25 @@ describe('ReplicaSet sync', () => {
     expect(h.controller.expectations.satisfied('ns/web')).toBe(true);
   });
 
+  it('a sync before the watch brings its own status write back compares with what it wrote: no second write of the same status', async () => {
+    const h = harness();
+    const owner = rs(1);
+    h.ownerInformer.add(owner);
+    h.podInformer.add({ metadata: { name: 'p1', namespace: 'ns', uid: 'u1', labels: { app: 'web' }, resourceVersion: '3', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs-uid', controller: true }] }, status: { phase: 'Running' } });
+    const statusWrites = () => h.calls.filter((c) => c.verb === 'update' && c.sub === 'status');
+    await h.controller.sync('ns/web');
+    expect(statusWrites()).toHaveLength(1);
+    expect((statusWrites()[0]!.body as ReplicaSetLike).status).toMatchObject({ replicas: 1, observedGeneration: 1 });
+    // The cache still holds the pre-write copy (status {}): the same counts again are not written again.
+    await h.controller.sync('ns/web');
+    expect(statusWrites()).toHaveLength(1);
+    // The cache moves on to a copy whose status someone else changed: that one is compared with, and corrected.
+    h.ownerInformer.update({ ...owner, metadata: { ...owner.metadata, resourceVersion: '8' }, status: { replicas: 5 } });
+    await h.controller.sync('ns/web');
+    expect(statusWrites()).toHaveLength(2);
+    expect((statusWrites()[1]!.body as ReplicaSetLike).metadata?.resourceVersion).toBe('8');
+  });
+
   it('writes nothing when status is current', async () => {
     const h = harness();
     h.ownerInformer.add(rs(0, { replicas: 0, fullyLabeledReplicas: 0, readyReplicas: 0, availableReplicas: 0, observedGeneration: 1 }));
