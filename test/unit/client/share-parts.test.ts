@@ -57,13 +57,41 @@ describe('sharedParts', () => {
     expect(b.spec.containers).toBe(a.spec.containers);
   });
 
-  test('PartTable keeps one entry per distinct value', () => {
+  test('PartTable keeps one entry per distinct value, and shares equal subtrees of different values', () => {
     const parts = new PartTable();
     const one = parts.share({ a: [1, 2] });
     expect(parts.share({ a: [1, 2] })).toBe(one);
-    parts.share({ a: [2, 1] });
-    expect(parts.size).toBe(2);
+    const other = parts.share({ a: [2, 1], b: [1, 2] });
+    expect(other.b).toBe(one.a);
+    // {a:[1,2]}, [1,2], {a:[2,1],b:[1,2]}, [2,1]
+    expect(parts.size).toBe(4);
     expect(parts.share('plain')).toBe('plain');
+    // Values that print alike but differ are kept apart.
+    expect(parts.share({ a: '1' })).not.toBe(parts.share({ a: 1 }));
+    expect(parts.share(['ab', 'c'])).not.toBe(parts.share(['a', 'bc']));
+    expect(parts.share([null])).not.toBe(parts.share([{}]));
+    expect(parts.share({ 'a:1': 'x' })).not.toBe(parts.share({ a: '1:x' }));
+  });
+
+  test("pods whose containers differ only in the service-account mount's name share everything else", () => {
+    const share = sharedParts();
+    const withToken = (name: string, suffix: string) => {
+      const p = pod(name, '10.0.0.1', 't') as unknown as { spec: Record<string, unknown> };
+      const containers = p.spec['containers'] as Record<string, unknown>[];
+      containers[0]!['volumeMounts'] = [{ name: `kube-api-access-${suffix}`, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }];
+      p.spec['volumes'] = [{ name: `kube-api-access-${suffix}`, projected: { sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }], defaultMode: 420 } }];
+      return share(p as unknown as KubeObject) as unknown as { spec: { containers: { resources: object; image: string; volumeMounts: { name: string }[] }[]; volumes: { name: string; projected: object }[] } };
+    };
+    const a = withToken('a', 'x1y2z');
+    const b = withToken('b', 'q9w8e');
+    expect(b.spec.containers).not.toBe(a.spec.containers);
+    expect(b.spec.containers[0]!.resources).toBe(a.spec.containers[0]!.resources);
+    expect(b.spec.volumes[0]!.projected).toBe(a.spec.volumes[0]!.projected);
+    expect(b.spec.containers[0]!.volumeMounts[0]!.name).toBe('kube-api-access-q9w8e');
+    expect(b.spec.volumes[0]!.name).toBe('kube-api-access-q9w8e');
+    // Unique parts are frozen too: the cache's objects are read-only all the way down.
+    expect(() => { b.spec.containers[0]!.image = 'evil'; }).toThrow(TypeError);
+    expect(a.spec.containers[0]!.image).toBe('nginx');
   });
 
   test('StringTable: values stay equal, frozen parts are not touched, and repeated strings are kept once', () => {
