@@ -61,6 +61,23 @@ rules:
     expect(JSON.stringify(evs)).not.toContain('hunter2');
   });
 
+  it('admission annotates: PodSecurity enforce-policy and audit-violations, on the refused request too', async () => {
+    const ns = await h.req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'psa', labels: { 'pod-security.kubernetes.io/audit': 'baseline', 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/enforce-version': 'v1.30' } } }, alice);
+    expect(ns.statusCode).toBe(201);
+    const pod = (name: string, privileged: boolean) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'x', securityContext: { privileged } }] } });
+    const notes = (res: { headers: Record<string, unknown> }) => of(String(res.headers['audit-id'])).find((e) => e.stage === 'ResponseComplete')!.annotations ?? {};
+    const ok = await h.req('POST', '/api/v1/namespaces/psa/pods', pod('ok', false), alice);
+    expect(ok.statusCode).toBe(201);
+    expect(notes(ok)['pod-security.kubernetes.io/enforce-policy']).toBe('baseline:v1.30');
+    expect(notes(ok)).not.toHaveProperty(['pod-security.kubernetes.io/audit-violations']);
+    const refused = await h.req('POST', '/api/v1/namespaces/psa/pods', pod('bad', true), alice);
+    expect(refused.statusCode).toBe(403);
+    expect(notes(refused)).toMatchObject({
+      'pod-security.kubernetes.io/enforce-policy': 'baseline:v1.30',
+      'pod-security.kubernetes.io/audit-violations': 'would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)',
+    });
+  });
+
   it('a failure records the Status message and reason', async () => {
     const res = await h.req('GET', '/api/v1/namespaces/default/secrets/missing', undefined, alice);
     expect(res.statusCode).toBe(404);

@@ -6,7 +6,9 @@
  *   "<level:version>": …"; warn adds "would violate PodSecurity …" Warning headers (not when enforce refuses).
  * - Workload resources with pod templates: warn only, never enforce (their pods are enforced when created).
  * - Namespaces: invalid labels are refused (422); tightening enforce warns about existing pods that violate it.
- * Audit annotations are not recorded (no audit sink here); exemptions are not configurable.
+ * - Audit annotations (pod-security.kubernetes.io/…, on the request's audit events): enforce-policy for every pod
+ *   evaluated, audit-violations when the audit level fails (pods and workloads), error for unparsable labels.
+ * Exemptions are not configurable.
  */
 import type { FieldError, KubeObject } from '../resource.js';
 import { forbidden, invalid } from '../status.js';
@@ -130,6 +132,19 @@ export function existingPodWarnings(namespace: string, enforce: LevelVersion, po
 /** upstream's namespaceMaxPodsToCheck: a relabelled namespace's pods are checked up to this many. */
 const MAX_PODS_TO_CHECK = 3000;
 
+const wouldViolate = (lv: LevelVersion, failures: CheckFailure[]): string =>
+  `would violate PodSecurity ${JSON.stringify(levelVersionString(lv))}: ${forbiddenReasons(failures)}`;
+
+/** An audit annotation under upstream's prefix (pod-security.kubernetes.io/<key>). */
+const annotate = (a: AdmissionAttributes, key: string, value: string): void => a.audit?.(LABEL_PREFIX + key, value);
+
+/** Unparsable labels, as upstream's "error" annotation words them (its errors aggregated as Go prints a list). */
+function annotateErrors(a: AdmissionAttributes, errors: readonly FieldError[]): void {
+  if (!errors.length) return;
+  const texts = errors.map((e) => `${e.field}: ${e.message}`);
+  annotate(a, 'error', `Failed to parse policy: ${texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`}`);
+}
+
 const isPods = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'pods';
 const isNamespaces = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'namespaces' && a.subresource === '';
 const sameLevelVersion = (a: LevelVersion, b: LevelVersion) => a.level === b.level && a.minor === b.minor;
@@ -148,40 +163,54 @@ export class PodSecurityAdmission implements Admission {
     if (isPods(a)) {
       if (a.subresource !== '' && a.subresource !== 'ephemeralcontainers') return;
       if (a.operation === 'UPDATE' && a.subresource === '' && a.oldObject && !isSignificantPodUpdate(a.object, a.oldObject)) return;
-      const policy = await this.policy(a.namespace);
-      if (!policy) return;
-      return this.validatePod(a, policy, a.object.metadata, a.object['spec']);
+      const found = await this.policy(a.namespace);
+      if (!found) return;
+      return this.validatePod(a, found, a.object.metadata, a.object['spec']);
     }
     if (a.subresource !== '') return;
     const template = podTemplateOf(a.resource.group, a.resource.plural, a.object);
     if (!template) return;
     if (a.operation === 'UPDATE' && deepEqual(template, podTemplateOf(a.resource.group, a.resource.plural, a.oldObject))) return;
-    const policy = await this.policy(a.namespace);
-    if (!policy || policy.warn.level === 'privileged') return;
-    // Workloads are never refused: their pods are, when created. Warn only.
-    const failures = evaluatePod(policy.warn, template['metadata'], template['spec']);
-    if (failures.length) a.warnings?.push(`would violate PodSecurity ${JSON.stringify(levelVersionString(policy.warn))}: ${forbiddenReasons(failures)}`);
+    const found = await this.policy(a.namespace);
+    if (!found) return;
+    const { policy } = found;
+    if (found.errors.length === 0 && policy.warn.level === 'privileged' && policy.audit.level === 'privileged') return;
+    // Workloads are never refused (their pods are, when created): audit and warn only.
+    annotateErrors(a, found.errors);
+    const meta = template['metadata'];
+    const spec = template['spec'];
+    const audit = evaluatePod(policy.audit, meta, spec);
+    if (audit.length) annotate(a, 'audit-violations', wouldViolate(policy.audit, audit));
+    const warn = sameLevelVersion(policy.warn, policy.audit) ? audit : evaluatePod(policy.warn, meta, spec);
+    if (warn.length) a.warnings?.push(wouldViolate(policy.warn, warn));
   }
 
-  /** The namespace's policy, or undefined when every mode is privileged (the cheap path). */
-  private async policy(namespace: string): Promise<NamespacePolicy | undefined> {
+  /**
+   * The namespace's policy and its labels' errors, or undefined when every mode is privileged and the labels
+   * parse (the cheap path, as upstream's short-circuit).
+   */
+  private async policy(namespace: string): Promise<{ policy: NamespacePolicy; errors: FieldError[] } | undefined> {
     const ns = await this.source.namespace(namespace);
     const labels = ns?.metadata?.labels;
     if (!labels || !Object.keys(labels).some((k) => k.startsWith(LABEL_PREFIX))) return undefined;
-    const { policy } = policyFromLabels(labels);
-    if (MODES.every((m) => policy[m].level === 'privileged')) return undefined;
-    return policy;
+    const found = policyFromLabels(labels);
+    if (found.errors.length === 0 && MODES.every((m) => found.policy[m].level === 'privileged')) return undefined;
+    return found;
   }
 
-  private validatePod(a: AdmissionAttributes, policy: NamespacePolicy, meta: unknown, spec: unknown): void {
+  private validatePod(a: AdmissionAttributes, { policy, errors }: { policy: NamespacePolicy; errors: FieldError[] }, meta: unknown, spec: unknown): void {
+    annotateErrors(a, errors);
+    annotate(a, 'enforce-policy', levelVersionString(policy.enforce));
     const enforce = evaluatePod(policy.enforce, meta, spec);
+    const audit = sameLevelVersion(policy.audit, policy.enforce) ? enforce : evaluatePod(policy.audit, meta, spec);
+    if (audit.length) annotate(a, 'audit-violations', wouldViolate(policy.audit, audit));
     if (enforce.length) {
       throw forbidden({ group: '', resource: 'pods' }, a.name,
         `violates PodSecurity ${JSON.stringify(levelVersionString(policy.enforce))}: ${forbiddenReasons(enforce)}`);
     }
     if (policy.warn.level === 'privileged') return;
-    const warn = sameLevelVersion(policy.warn, policy.enforce) ? enforce : evaluatePod(policy.warn, meta, spec);
-    if (warn.length) a.warnings?.push(`would violate PodSecurity ${JSON.stringify(levelVersionString(policy.warn))}: ${forbiddenReasons(warn)}`);
+    const warn = sameLevelVersion(policy.warn, policy.enforce) ? enforce : sameLevelVersion(policy.warn, policy.audit) ? audit : evaluatePod(policy.warn, meta, spec);
+    if (warn.length) a.warnings?.push(wouldViolate(policy.warn, warn));
   }
 
   private async validateNamespace(a: AdmissionAttributes): Promise<void> {

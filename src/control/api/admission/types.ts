@@ -23,6 +23,11 @@ export interface AdmissionAttributes {
   user?: Requester;
   /** Collects warnings for the response's Warning headers (webhooks may send some). */
   warnings?: string[];
+  /**
+   * Adds an annotation to the request's audit events (upstream's Attributes.AddAnnotation): PodSecurity's
+   * enforce-policy and audit-violations, a policy's auditAnnotations, a webhook's. Absent for the server's writes.
+   */
+  audit?: (key: string, value: string) => void;
 }
 
 export interface Admission {

@@ -52,6 +52,11 @@ export function addAuditAnnotation(req: FastifyRequest | IncomingMessage, key: s
   if (!(key in a)) a[key] = value;
 }
 
+/** A request's annotation adder for admission (AdmissionAttributes.audit), or undefined while nothing audits. */
+export function auditAnnotator(req: FastifyRequest): ((key: string, value: string) => void) | undefined {
+  return auditing ? (key, value) => addAuditAnnotation(req, key, value) : undefined;
+}
+
 /** Subresources whose responses stream for as long as the client stays (upstream's long-running check). */
 const LONG_RUNNING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'log', 'proxy']);
 export const isLongRunning = (a: RequestAttributes): boolean => a.verb === 'watch' || a.verb === 'proxy' || LONG_RUNNING_SUBRESOURCES.has(a.subresource);

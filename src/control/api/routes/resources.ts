@@ -30,6 +30,7 @@ import { queryBool } from '../params/convert.js';
 import { checkBodyTypes, type DecodeTarget } from '../validation/decode-types.js';
 import { evictPod } from './eviction.js';
 import { userOf } from '../auth/request.js';
+import { auditAnnotator } from '../audit/index.js';
 import type { UserInfo } from '../auth/user.js';
 import { servePodLog, servePodStream, STREAM_SUBRESOURCES } from './pod-streams.js';
 import { serveProxy } from './proxy.js';
@@ -90,8 +91,11 @@ export function parseResourcePath(registry: Registry, core: boolean, segs: strin
 type Query = QueryValues;
 
 /** The engine's options for a write, from validated CreateOptions/UpdateOptions/PatchOptions. */
-function engineWriteOptions(w: WriteQuery, warnings: string[], userAgent: string | undefined, user: UserInfo | undefined): WriteOptions {
-  return { dryRun: w.dryRun, fieldValidation: w.fieldValidation, warnings, fieldManager: managerOf(w.fieldManager, userAgent), user };
+function engineWriteOptions(w: WriteQuery, warnings: string[], req: FastifyRequest, user: UserInfo | undefined = userOf(req)): WriteOptions {
+  const opts: WriteOptions = { dryRun: w.dryRun, fieldValidation: w.fieldValidation, warnings, fieldManager: managerOf(w.fieldManager, req.headers['user-agent']), user };
+  const audit = auditAnnotator(req);
+  if (audit) opts.auditAnnotation = audit;
+  return opts;
 }
 
 /** An apply refusal as the Status kube-apiserver answers with (a 500's reason stays empty, as upstream's). */
@@ -178,7 +182,7 @@ export class ResourceRoutes {
     // CreateOptions/UpdateOptions are decoded and validated before the body is read, as upstream's handlers do.
     let writeOpts: WriteOptions | undefined;
     const user = userOf(req);
-    const wo = () => (writeOpts ??= engineWriteOptions(writeOptions(query, verb === 'update' ? 'UpdateOptions' : 'CreateOptions'), warnings, userAgent, user));
+    const wo = () => (writeOpts ??= engineWriteOptions(writeOptions(query, verb === 'update' ? 'UpdateOptions' : 'CreateOptions'), warnings, req, user));
     if (verb === 'create' || verb === 'update') wo();
     // core/v1 bindings: pods/binding for the pod the body names (upstream's LegacyBindingREST).
     if (r.bindingOf && verb === 'create') return this.bindNamed(req, reply, format, r, r.bindingOf, namespace!, wo());
@@ -186,6 +190,7 @@ export class ResourceRoutes {
     // A delete's options: DeleteOptions (body or query); its write carries no fieldManager of the client's.
     const deleteWrite = (dopts: DeleteOptions): WriteOptions => ({
       dryRun: dopts.dryRun?.includes('All') === true, fieldValidation: 'Warn', warnings, fieldManager: managerOf(undefined, userAgent), user,
+      auditAnnotation: auditAnnotator(req),
     });
 
     if (subresource === '') {
@@ -247,7 +252,7 @@ export class ResourceRoutes {
       }
       if (verb === 'patch') {
         const { type, patch, options } = this.decodePatchBody(req, query, SCALE_PATCH_TYPES);
-        const w = engineWriteOptions(options, warnings, userAgent, user);
+        const w = engineWriteOptions(options, warnings, req, user);
         const scale = await e.updateScale(r, namespace, name!, (cur) => runPatch(type, cur, patch, 'io.k8s.api.autoscaling.v1.Scale'), w);
         return this.sendScale(reply, format, r, scale);
       }
@@ -274,7 +279,7 @@ export class ResourceRoutes {
       // Admission sees the Eviction as upstream's pods/eviction create (NodeRestriction: a node evicts only its own pods).
       const admission = e.admission;
       if (admission) {
-        const at = { operation: 'CREATE' as const, resource: r, subresource: 'eviction', namespace, name: name!, object: body as KubeObject, oldObject: null, dryRun: w.dryRun === true, user: w.user, warnings: w.warnings };
+        const at = { operation: 'CREATE' as const, resource: r, subresource: 'eviction', namespace, name: name!, object: body as KubeObject, oldObject: null, dryRun: w.dryRun === true, user: w.user, warnings: w.warnings, audit: w.auditAnnotation };
         await admission.validate({ ...at, object: await admission.admit(at) });
       }
       await evictPod({ registry: this.d.registry, engine: e, now: this.d.now }, r, namespace!, name!, dopts, w);
@@ -325,7 +330,7 @@ export class ResourceRoutes {
   ): Promise<{ object: KubeObject; created: boolean }> {
     const query = req.query as Query;
     const { type, patch, options } = this.decodePatchBody(req, query, r.custom ? CUSTOM_PATCH_TYPES : SERVED_PATCH_TYPES);
-    const opts = engineWriteOptions(options, warnings, req.headers['user-agent'], userOf(req));
+    const opts = engineWriteOptions(options, warnings, req);
     if (type === APPLY_PATCH) return this.apply(r, ns, name, sub, patch, options, opts);
     return { object: await this.d.engine.patch(r, ns, name, leavesCurrent((cur) => runPatch(type, cur, patch, r.definition) as KubeObject), opts, sub), created: false };
   }

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { CHECK_IDS, evaluatePod, forbiddenReasons, LATEST, type LevelVersion } from '../../../../src/control/api/admission/pod-security-checks.js';
-import { existingPodWarnings, isSignificantPodUpdate, policyFromLabels } from '../../../../src/control/api/admission/pod-security.js';
+import { existingPodWarnings, isSignificantPodUpdate, PodSecurityAdmission, policyFromLabels } from '../../../../src/control/api/admission/pod-security.js';
+import type { AdmissionAttributes } from '../../../../src/control/api/admission/types.js';
+import type { KubeObject, ResourceType } from '../../../../src/control/api/resource.js';
 
 const baseline: LevelVersion = { level: 'baseline', minor: LATEST };
 const restricted: LevelVersion = { level: 'restricted', minor: LATEST };
@@ -124,5 +126,53 @@ describe('PodSecurity namespace policy', () => {
     const old = { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'a' }] } };
     expect(isSignificantPodUpdate({ metadata: { name: 'p', labels: { x: 'y' } }, spec: { containers: [{ name: 'c', image: 'b' }] } }, old)).toBe(false);
     expect(isSignificantPodUpdate({ metadata: { name: 'p', annotations: { 'container.apparmor.security.beta.kubernetes.io/c': 'unconfined' } }, spec: old.spec }, old)).toBe(true);
+  });
+});
+
+describe('PodSecurity audit annotations', () => {
+  const pods = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true } as unknown as ResourceType;
+  const deployments = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true } as unknown as ResourceType;
+  const plugin = (labels: Record<string, string>) =>
+    new PodSecurityAdmission({ namespace: async (name) => ({ metadata: { name, labels } }), pods: async () => [] });
+  const run = async (labels: Record<string, string>, resource: ResourceType, object: KubeObject) => {
+    const notes: Record<string, string> = {};
+    const warnings: string[] = [];
+    const a: AdmissionAttributes = {
+      operation: 'CREATE', resource, subresource: '', namespace: 'ns', name: object.metadata?.name ?? '', object, oldObject: null,
+      dryRun: false, warnings, audit: (k, v) => void (notes[k] = v),
+    };
+    const error = await plugin(labels).validate(a).then(() => undefined, (e: Error) => e.message);
+    return { notes, warnings, error };
+  };
+  const privilegedPod = { metadata: { name: 'p' }, spec: goodSpec((s) => { c0(s).privileged = true; }) } as KubeObject;
+
+  test('a pod: enforce-policy always, audit-violations when the audit level fails, also when enforce refuses', async () => {
+    const audited = await run({ 'pod-security.kubernetes.io/audit': 'baseline' }, pods, privilegedPod);
+    expect(audited.error).toBeUndefined();
+    expect(audited.notes).toEqual({
+      'pod-security.kubernetes.io/enforce-policy': 'privileged:latest',
+      'pod-security.kubernetes.io/audit-violations': 'would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)',
+    });
+    const refused = await run({ 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/audit': 'restricted' }, pods, privilegedPod);
+    expect(refused.error).toMatch(/violates PodSecurity "restricted:latest"/);
+    expect(refused.notes['pod-security.kubernetes.io/enforce-policy']).toBe('restricted:latest');
+    expect(refused.notes['pod-security.kubernetes.io/audit-violations']).toMatch(/^would violate PodSecurity "restricted:latest": /);
+    const clean = await run({ 'pod-security.kubernetes.io/audit': 'restricted' }, pods, { metadata: { name: 'ok' }, spec: goodSpec() } as KubeObject);
+    expect(clean.notes).toEqual({ 'pod-security.kubernetes.io/enforce-policy': 'privileged:latest' });
+  });
+
+  test('a workload: audit-violations without enforce-policy; unparsable labels give the error annotation', async () => {
+    const d = { metadata: { name: 'd' }, spec: { template: { metadata: {}, spec: privilegedPod['spec'] } } } as KubeObject;
+    const r = await run({ 'pod-security.kubernetes.io/audit': 'baseline', 'pod-security.kubernetes.io/warn-version': 'v2' }, deployments, d);
+    expect(r.error).toBeUndefined();
+    expect(r.warnings).toEqual([]);
+    expect(r.notes).toEqual({
+      'pod-security.kubernetes.io/error': 'Failed to parse policy: metadata.labels[pod-security.kubernetes.io/warn-version]: Invalid value: "v2": must be "latest" or "v1.x"',
+      'pod-security.kubernetes.io/audit-violations': 'would violate PodSecurity "baseline:latest": privileged (container "c" must not set securityContext.privileged=true)',
+    });
+  });
+
+  test('nothing is evaluated or annotated in a namespace without PodSecurity labels', async () => {
+    expect((await run({ team: 'a' }, pods, privilegedPod)).notes).toEqual({});
   });
 });

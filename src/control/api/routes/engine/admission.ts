@@ -25,7 +25,7 @@ interface Write {
 const attributes = (w: Write) => ({
   operation: w.operation, resource: w.r, subresource: w.sub, namespace: w.ns, name: w.obj.metadata?.name ?? '',
   object: w.operation === 'DELETE' ? null : w.obj, oldObject: w.old, dryRun: w.opts.dryRun === true, warnings: w.opts.warnings,
-  user: w.opts.user,
+  user: w.opts.user, audit: w.opts.auditAnnotation,
 });
 
 const IDENTITY = ['name', 'namespace', 'uid', 'creationTimestamp', 'resourceVersion', 'generation', 'deletionTimestamp'] as const;

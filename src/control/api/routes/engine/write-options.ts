@@ -8,6 +8,8 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Collects warnings (unknown fields) for the response's Warning headers. */
   warnings?: string[];
+  /** Adds an annotation to the request's audit events (admission's AdmissionAttributes.audit). */
+  auditAnnotation?: (key: string, value: string) => void;
   /**
    * The manager metadata.managedFields records this write under (fieldManager, else from the User-Agent).
    * Absent: not recorded (the server's own writes, as bootstrap's).
