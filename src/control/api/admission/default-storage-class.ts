@@ -5,7 +5,7 @@
  * claim is left alone; with several, the newest wins (ties by name), as upstream since 1.26.
  */
 import type { KubeObject } from '../resource.js';
-import type { Admission, AdmissionAttributes } from './types.js';
+import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
 import type { EngineLike } from './webhooks.js';
 
 const DEFAULT_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
@@ -38,6 +38,11 @@ export function admitClaimClass(claim: KubeObject, classes: readonly KubeObject[
 
 export class DefaultStorageClass implements Admission {
   constructor(private readonly source: StorageClassSource) {}
+
+  /** PersistentVolumeClaim creates only, and only to mutate. */
+  handles(phase: 'admit' | 'validate', t: AdmissionTarget): boolean {
+    return phase === 'admit' && t.operation === 'CREATE' && t.resource.group === '' && t.resource.plural === 'persistentvolumeclaims' && t.subresource === '';
+  }
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     const r = a.resource;

@@ -12,7 +12,7 @@ import { compareQuantities, printQuantity, type ExactQuantity } from '../validat
 import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 import { podAggregate } from './quota-evaluators.js';
 import { parseResourceList, type ResourceList } from './quota-resources.js';
-import type { Admission, AdmissionAttributes } from './types.js';
+import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -142,11 +142,17 @@ export interface LimitRangeSource {
   limitRanges(namespace: string): Promise<KubeObject[]>;
 }
 
-const isPodCreate = (a: AdmissionAttributes) => a.operation === 'CREATE' && a.resource.group === '' && a.resource.plural === 'pods';
-const isClaimWrite = (a: AdmissionAttributes) => (a.operation === 'CREATE' || a.operation === 'UPDATE') && a.resource.group === '' && a.resource.plural === 'persistentvolumeclaims';
+const isPodCreate = (a: AdmissionTarget) => a.operation === 'CREATE' && a.resource.group === '' && a.resource.plural === 'pods';
+const isClaimWrite = (a: AdmissionTarget) => (a.operation === 'CREATE' || a.operation === 'UPDATE') && a.resource.group === '' && a.resource.plural === 'persistentvolumeclaims';
 
 export class LimitRanger implements Admission {
   constructor(private readonly source: LimitRangeSource) {}
+
+  /** Mutates pod creates; validates pod creates and PersistentVolumeClaim writes (main resources). */
+  handles(phase: 'admit' | 'validate', t: AdmissionTarget): boolean {
+    if (t.subresource !== '') return false;
+    return phase === 'admit' ? isPodCreate(t) : isPodCreate(t) || isClaimWrite(t);
+  }
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     if (!a.object || a.subresource !== '' || !a.namespace || !isPodCreate(a)) return a.object;

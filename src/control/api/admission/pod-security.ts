@@ -16,7 +16,7 @@ import { deepEqual } from '../validation/errors.js';
 import {
   evaluatePod, forbiddenReasons, LATEST, levelVersionString, type CheckFailure, type LevelVersion,
 } from './pod-security-checks.js';
-import type { Admission, AdmissionAttributes } from './types.js';
+import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
 import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 
 const LABEL_PREFIX = 'pod-security.kubernetes.io/';
@@ -145,8 +145,8 @@ function annotateErrors(a: AdmissionAttributes, errors: readonly FieldError[]): 
   annotate(a, 'error', `Failed to parse policy: ${texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`}`);
 }
 
-const isPods = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'pods';
-const isNamespaces = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'namespaces' && a.subresource === '';
+const isPods = (a: AdmissionTarget) => a.resource.group === '' && a.resource.plural === 'pods';
+const isNamespaces = (a: AdmissionTarget) => a.resource.group === '' && a.resource.plural === 'namespaces' && a.subresource === '';
 const sameLevelVersion = (a: LevelVersion, b: LevelVersion) => a.level === b.level && a.minor === b.minor;
 
 export class PodSecurityAdmission implements Admission {
@@ -154,6 +154,14 @@ export class PodSecurityAdmission implements Admission {
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     return a.object;
+  }
+
+  /** Validates creates and updates of namespaces, pods (and their ephemeral containers) and pod-template kinds. */
+  handles(phase: 'admit' | 'validate', t: AdmissionTarget): boolean {
+    if (phase !== 'validate' || (t.operation !== 'CREATE' && t.operation !== 'UPDATE')) return false;
+    if (isNamespaces(t)) return true;
+    if (isPods(t)) return t.subresource === '' || t.subresource === 'ephemeralcontainers';
+    return t.subresource === '' && TEMPLATE_PATHS[`${t.resource.group}/${t.resource.plural}`] !== undefined;
   }
 
   async validate(a: AdmissionAttributes): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../resource.js';
 import { forbidden } from '../status.js';
-import type { Admission, AdmissionAttributes } from './types.js';
+import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
 import type { EngineLike } from './webhooks.js';
 
 export interface PriorityClassSource {
@@ -60,11 +60,17 @@ export function admitPodPriority(pod: KubeObject, classes: readonly KubeObject[]
   return undefined;
 }
 
-const isPods = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'pods' && a.subresource === '';
-const isClasses = (a: AdmissionAttributes) => a.resource.group === 'scheduling.k8s.io' && a.resource.plural === 'priorityclasses' && a.subresource === '';
+const isPods = (a: AdmissionTarget) => a.resource.group === '' && a.resource.plural === 'pods' && a.subresource === '';
+const isClasses = (a: AdmissionTarget) => a.resource.group === 'scheduling.k8s.io' && a.resource.plural === 'priorityclasses' && a.subresource === '';
 
 export class PriorityAdmission implements Admission {
   constructor(private readonly source: PriorityClassSource) {}
+
+  /** Mutates pod creates and updates; validates PriorityClass creates and updates. */
+  handles(phase: 'admit' | 'validate', t: AdmissionTarget): boolean {
+    if (phase === 'admit') return isPods(t) && (t.operation === 'CREATE' || t.operation === 'UPDATE');
+    return isClasses(t) && (t.operation === 'CREATE' || t.operation === 'UPDATE');
+  }
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     if (!isPods(a) || !a.object) return a.object;

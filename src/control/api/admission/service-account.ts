@@ -10,7 +10,7 @@
  */
 import type { KubeObject } from '../resource.js';
 import { forbidden } from '../status.js';
-import type { Admission, AdmissionAttributes } from './types.js';
+import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
 import type { EngineLike } from './webhooks.js';
 import { cachedObjects } from '../watch/cached-objects.js';
 
@@ -102,7 +102,7 @@ export interface ServiceAccountAdmissionOptions {
   defaultAttempts?: number;
 }
 
-const isPods = (a: AdmissionAttributes) => a.resource.group === '' && a.resource.plural === 'pods' && a.subresource === '';
+const isPods = (a: AdmissionTarget) => a.resource.group === '' && a.resource.plural === 'pods' && a.subresource === '';
 
 export class ServiceAccountAdmission implements Admission {
   private readonly sleep: (ms: number) => Promise<void>;
@@ -121,6 +121,11 @@ export class ServiceAccountAdmission implements Admission {
       if (sa) return sa;
     }
     return undefined;
+  }
+
+  /** Pod creates only, and only to mutate. */
+  handles(phase: 'admit' | 'validate', t: AdmissionTarget): boolean {
+    return phase === 'admit' && isPods(t) && t.operation === 'CREATE';
   }
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {

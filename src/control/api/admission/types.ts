@@ -30,9 +30,18 @@ export interface AdmissionAttributes {
   audit?: (key: string, value: string) => void;
 }
 
+/** What a plugin's applicability may depend on: nothing that changes while the server runs. */
+export type AdmissionTarget = Pick<AdmissionAttributes, 'operation' | 'resource' | 'subresource'>;
+
 export interface Admission {
   /** The object after every mutating plugin (the same object when none changed it). */
   admit(a: AdmissionAttributes): Promise<KubeObject | null>;
   /** Resolves when every validating plugin allows the write; rejects with the first refusal. */
   validate(a: AdmissionAttributes): Promise<void>;
+  /**
+   * Whether the plugin's `admit` (mutating) or `validate` can act on writes of this kind, subresource and
+   * operation at all: upstream's Handles(operation), narrowed by the plugin's own kind checks. The chain asks once
+   * per target and remembers the answer. Absent: the plugin is asked about every write.
+   */
+  handles?(phase: 'admit' | 'validate', t: AdmissionTarget): boolean;
 }

@@ -7,7 +7,7 @@
 import type { KubeObject } from '../resource.js';
 import { forbidden, notFound } from '../status.js';
 import { SYSTEM_MASTERS, type UserInfo } from '../auth/user.js';
-import type { Admission, AdmissionAttributes } from '../admission/types.js';
+import type { Admission, AdmissionAttributes, AdmissionTarget } from '../admission/types.js';
 import type { Authorizer } from './types.js';
 import { policyRules, type PolicyRule } from './rules.js';
 import { RBAC_GROUP, type RbacPolicy } from './rbac.js';
@@ -130,6 +130,12 @@ export class EscalationCheck implements Admission {
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     return a.object;
+  }
+
+  /** Creates and updates of the four RBAC kinds only, and only to validate. */
+  handles(phase: 'admit' | 'validate', t: AdmissionTarget): boolean {
+    return phase === 'validate' && t.resource.group === RBAC_GROUP && t.subresource === '' && KIND_OF[t.resource.plural] !== undefined
+      && (t.operation === 'CREATE' || t.operation === 'UPDATE');
   }
 
   async validate(a: AdmissionAttributes): Promise<void> {
