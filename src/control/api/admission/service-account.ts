@@ -59,24 +59,41 @@ export function shouldAutomount(sa: KubeObject, pod: KubeObject): boolean {
   return true;
 }
 
+const VOLUME_PREFIX = `${SERVICE_ACCOUNT_VOLUME_NAME}-`;
+const CONTAINER_FIELDS = ['initContainers', 'containers'] as const;
+
+/** Whether a container mounts something at the token's path already. */
+function mountsTokenPath(mounts: Container['volumeMounts']): boolean {
+  if (!mounts) return false;
+  for (const m of mounts) if (m.mountPath === DEFAULT_API_TOKEN_MOUNT_PATH) return true;
+  return false;
+}
+
 /**
  * Mounts the token volume into every container without something at the mount path already, and adds the volume
- * (reusing an existing kube-api-access-* one) when any container needed it. Mutates `pod`.
+ * (reusing an existing kube-api-access-* one) when any container needed it. Mutates `pod`. Plain loops: this runs
+ * on every pod create.
  */
 export function mountServiceAccountToken(pod: KubeObject, suffix: () => string = randomSuffix): void {
   const spec = (pod['spec'] ??= {}) as Obj;
   const volumes = (Array.isArray(spec['volumes']) ? spec['volumes'] : []) as Array<Obj & { name?: string }>;
-  let volumeName = volumes.find((v) => typeof v.name === 'string' && v.name.startsWith(`${SERVICE_ACCOUNT_VOLUME_NAME}-`))?.name;
+  let volumeName: string | undefined;
+  for (const v of volumes) {
+    if (typeof v.name === 'string' && v.name.startsWith(VOLUME_PREFIX)) {
+      volumeName = v.name;
+      break;
+    }
+  }
   const hasVolume = volumeName !== undefined;
-  volumeName ??= `${SERVICE_ACCOUNT_VOLUME_NAME}-${suffix()}`;
+  volumeName ??= VOLUME_PREFIX + suffix();
   let needed = false;
-  for (const field of ['initContainers', 'containers'] as const) {
+  for (const field of CONTAINER_FIELDS) {
     const containers = spec[field];
     if (!Array.isArray(containers)) continue;
     for (const c of containers as Container[]) {
-      const mounts = c.volumeMounts ?? [];
-      if (mounts.some((m) => m.mountPath === DEFAULT_API_TOKEN_MOUNT_PATH)) continue;
-      c.volumeMounts = [...mounts, { name: volumeName, readOnly: true, mountPath: DEFAULT_API_TOKEN_MOUNT_PATH }];
+      if (mountsTokenPath(c.volumeMounts)) continue;
+      const mount = { name: volumeName, readOnly: true, mountPath: DEFAULT_API_TOKEN_MOUNT_PATH };
+      c.volumeMounts = c.volumeMounts ? [...c.volumeMounts, mount] : [mount];
       needed = true;
     }
   }
@@ -102,6 +119,7 @@ export interface ServiceAccountAdmissionOptions {
   defaultAttempts?: number;
 }
 
+const PODS = { group: '', resource: 'pods' };
 const isPods = (a: AdmissionTarget) => a.resource.group === '' && a.resource.plural === 'pods' && a.subresource === '';
 
 export class ServiceAccountAdmission implements Admission {
@@ -113,12 +131,14 @@ export class ServiceAccountAdmission implements Admission {
 
   /** The ServiceAccount, looked for again a few times when it is `default` (the controller may not have made it yet). */
   private async lookup(namespace: string, name: string): Promise<KubeObject | undefined> {
-    const attempts = name === DEFAULT_SERVICE_ACCOUNT_NAME ? (this.o.defaultAttempts ?? 10) : 1;
+    const sa = await this.source.serviceAccount(namespace, name);
+    if (sa || name !== DEFAULT_SERVICE_ACCOUNT_NAME) return sa;
+    const attempts = this.o.defaultAttempts ?? 10;
     const interval = 100 + Math.floor(Math.random() * 100);
-    for (let i = 0; i < attempts; i++) {
-      if (i > 0) await this.sleep(interval);
-      const sa = await this.source.serviceAccount(namespace, name);
-      if (sa) return sa;
+    for (let i = 1; i < attempts; i++) {
+      await this.sleep(interval);
+      const again = await this.source.serviceAccount(namespace, name);
+      if (again) return again;
     }
     return undefined;
   }
@@ -132,10 +152,9 @@ export class ServiceAccountAdmission implements Admission {
     if (!isPods(a) || a.operation !== 'CREATE' || !a.object) return a.object;
     const pod = a.object;
     const spec = (pod['spec'] ??= {}) as Obj;
-    const gr = { group: '', resource: 'pods' };
     if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
       if (typeof spec['serviceAccountName'] === 'string' && spec['serviceAccountName'] !== '') {
-        throw forbidden(gr, a.name, 'a mirror pod may not reference service accounts');
+        throw forbidden(PODS, a.name, 'a mirror pod may not reference service accounts');
       }
       return pod;
     }
@@ -147,7 +166,7 @@ export class ServiceAccountAdmission implements Admission {
     const saName = spec['serviceAccountName'] as string;
     const ns = a.namespace ?? pod.metadata?.namespace ?? '';
     const sa = await this.lookup(ns, saName);
-    if (!sa) throw forbidden(gr, a.name, `error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`);
+    if (!sa) throw forbidden(PODS, a.name, `error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`);
     admitPodServiceAccount(pod, sa, this.o.suffix);
     return pod;
   }
