@@ -60,6 +60,29 @@ describe('protobuf responses', () => {
     });
   }
 
+  it('fields newer than v1.20 (read from kubectl 1.32\'s descriptors) encode: a Running pod as the kubelet writes it, a Job\'s status', () => {
+    const pod = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'ns' },
+      spec: { containers: [{ name: 'nginx', image: 'nginx' }], os: { name: 'linux' }, schedulingGates: [{ name: 'g' }] },
+      status: {
+        phase: 'Running', hostIP: '10.0.0.1', hostIPs: [{ ip: '10.0.0.1' }], podIP: '10.244.0.3', podIPs: [{ ip: '10.244.0.3' }], qosClass: 'BestEffort',
+        conditions: [{ type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-12-03T21:54:42Z' }],
+        containerStatuses: [{
+          name: 'nginx', ready: true, restartCount: 0, started: true, image: 'docker.io/library/nginx:latest', imageID: 'docker.io/library/nginx@sha256:86ce',
+          containerID: 'skiff-sim://4bbc', state: { running: { startedAt: '2026-12-03T21:54:42Z' } }, lastState: {},
+          volumeMounts: [{ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true, recursiveReadOnly: 'Disabled' }],
+          allocatedResources: { cpu: '100m' },
+        }],
+      },
+    };
+    const { conditions, ...status } = pod.status;
+    const [{ lastProbeTime: _dropped, ...condition }] = conditions;
+    // lastProbeTime: null is the zero time, which protobuf leaves out (as upstream's).
+    expect(decodeProtobuf(encodeProtobuf(pod))).toEqual({ ...pod, status: { ...status, conditions: [condition] } });
+    const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'ns' }, status: { active: 1, ready: 0, terminating: 0, uncountedTerminatedPods: { succeeded: ['u1'] } } };
+    expect(decodeProtobuf(encodeProtobuf(job))).toEqual(job);
+  });
+
   it('times before 1970 keep their value; only the zero time is an empty message (e2e Lease test: year 1 plus 2 s)', () => {
     const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l', namespace: 'ns' }, spec: { holderIdentity: 'h', acquireTime: '0001-01-01T00:00:02.000000Z', renewTime: '1969-12-31T23:59:59.500000Z' } };
     expect(decodeProtobuf(encodeProtobuf(lease))).toEqual(lease);

@@ -1,7 +1,8 @@
 /**
  * One wire-format table for every served built-in kind: the generated one (upstream v1.20.2's generated.proto and
- * types.go, by qualified message name) with the hand-checked fields of later releases from messages.ts laid over
- * it (only field numbers the generated message lacks; messages it lacks are added). Kinds resolve from their
+ * types.go, and kubectl 1.32's descriptors for what is newer, by qualified message name) with the hand-checked
+ * fields of messages.ts laid over it (field numbers the generated message lacks or only guessed the JSON facts of;
+ * messages it lacks are added). Kinds resolve from their
  * apiVersion to a proto package, with the beta package a v1 was promoted from where v1.20 has no v1 yet (field
  * numbers survive promotion).
  */
@@ -27,14 +28,8 @@ const PREFERRED_PACKAGES = [
   'k8s.io.api.authorization.v1', 'k8s.io.apimachinery.pkg.api.resource', 'k8s.io.apimachinery.pkg.util.intstr',
 ];
 
-/**
- * Messages upstream split after v1.20: v1.20's core Handler became ProbeHandler (Probe's) and LifecycleHandler
- * (postStart/preStop's), same numbers, and each then grew its own field 4 (grpc, sleep).
- */
-const SPLIT: Record<string, { from: string; usedBy: Array<[string, number]> }> = {
-  ProbeHandler: { from: 'Handler', usedBy: [['Probe', 1]] },
-  LifecycleHandler: { from: 'Handler', usedBy: [['Lifecycle', 1], ['Lifecycle', 2]] },
-};
+/** A generated field newer than v1.20.2, whose JSON name and zero handling are guessed: messages.ts wins over it. */
+const isGuessed = (f: GeneratedField): boolean => f[f.length - 1] === 'n';
 
 function fromGenerated(f: GeneratedField): TableField {
   const [name, type, ...rest] = f as [string, string, ...(string | number)[]];
@@ -46,19 +41,12 @@ function fromGenerated(f: GeneratedField): TableField {
 function build(): Map<string, TableMessage> {
   const table = new Map<string, TableMessage>();
   const bySimpleName = new Map<string, string[]>();
+  const guessed = new Set<string>();
   for (const [q, fields] of Object.entries(GENERATED_MESSAGES)) {
     table.set(q, new Map(Object.entries(fields).map(([n, f]) => [Number(n), fromGenerated(f)])));
+    for (const [n, f] of Object.entries(fields)) if (isGuessed(f)) guessed.add(`${q}#${n}`);
     const simple = q.slice(q.lastIndexOf('.') + 1);
     bySimpleName.set(simple, [...(bySimpleName.get(simple) ?? []), q]);
-  }
-  for (const [name, { from, usedBy }] of Object.entries(SPLIT)) {
-    table.set(`${CORE}.${name}`, new Map(table.get(`${CORE}.${from}`)));
-    for (const [user, n] of usedBy) {
-      const m = table.get(`${CORE}.${user}`);
-      const f = m?.get(n);
-      if (m && f?.type === 'message') m.set(n, { ...f, message: `${CORE}.${name}` });
-    }
-    bySimpleName.set(name, [`${CORE}.${name}`]);
   }
   const resolve = (bare: string): string => {
     const candidates = bySimpleName.get(bare) ?? [];
@@ -73,7 +61,7 @@ function build(): Map<string, TableMessage> {
     const q = resolve(bare);
     let target = table.get(q);
     if (!target) table.set(q, (target = new Map()));
-    for (const [n, f] of Object.entries(fields)) if (!target.has(Number(n))) target.set(Number(n), fromHand(f));
+    for (const [n, f] of Object.entries(fields)) if (!target.has(Number(n)) || guessed.has(`${q}#${n}`)) target.set(Number(n), fromHand(f));
   }
   return table;
 }
