@@ -12,6 +12,7 @@ import { ApiError } from '../../../src/client/rest.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
 import { selfSigned } from '../../support/self-signed.js';
+import { METADATA_POLICY, type AuditEvent } from '../../../src/control/api/audit/index.js';
 
 const Validating = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', namespaced: false };
 const Mutating = { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', namespaced: false };
@@ -23,6 +24,7 @@ let hookServer: Server;
 let base = '';
 let caBundle = '';
 const seen: Array<{ path: string; review: Review }> = [];
+const audited: AuditEvent[] = [];
 
 const allow = (uid: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true, ...extra } });
 
@@ -55,7 +57,7 @@ beforeAll(async () => {
       if (path.startsWith('/validate')) {
         const data = (object?.['data'] ?? {}) as Record<string, string>;
         if (data['bad']) return reply({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: false, status: { code: 403, message: `bad data: ${data['bad']}` } } });
-        return reply(allow(uid, { warnings: ['checked by the test webhook'] }));
+        return reply(allow(uid, { warnings: ['checked by the test webhook'], auditAnnotations: { checked: 'yes' } }));
       }
       if (path.startsWith('/count')) {
         // Records how many labels it saw: a later webhook adding one makes a reinvocation change it.
@@ -73,7 +75,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
   base = `https://127.0.0.1:${(hookServer.address() as AddressInfo).port}`;
-  cluster = await startTestCluster();
+  cluster = await startTestCluster({ audit: { policy: METADATA_POLICY, sink: { write: (ev) => void audited.push(ev), close: async () => {} } } });
 });
 afterAll(async () => {
   await cluster?.close();
@@ -136,6 +138,9 @@ describe('admission webhooks', () => {
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('warning')).toContain('299 - "checked by the test webhook"');
+    // Its auditAnnotations land on the request's audit event under the webhook's name.
+    const event = audited.find((e) => e.auditID === res.headers.get('audit-id') && e.stage === 'ResponseComplete');
+    expect(event?.annotations?.['deny.example.com/checked']).toBe('yes');
 
     // The namespaceSelector leaves other namespaces alone.
     const before = seen.length;

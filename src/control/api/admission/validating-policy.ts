@@ -4,12 +4,14 @@
  * matchConditions must then all hold; its validations run over `object`, `oldObject`, `request`, `params` (the
  * binding's paramRef resolved against the policy's paramKind, once per matching param object),
  * `namespaceObject` and `variables`. A false validation is handled by the binding's validationActions: Deny
- * refuses the request (the validation's reason, Invalid by default, with upstream's wording), Warn adds a Warning.
+ * refuses the request (the validation's reason, Invalid by default, with upstream's wording), Warn adds a Warning,
+ * Audit records it in the request's audit annotation validation.policy.admission.k8s.io/validation_failure; a
+ * refusal comes after every binding was evaluated, as upstream's. The policy's auditAnnotations become
+ * `<policy>/<key>` audit annotations (distinct values of several bindings joined with ", "; null or "" omits one).
  * Errors (a missing param, an expression that fails) obey the policy's failurePolicy. Variables are evaluated
  * eagerly in order (upstream evaluates them lazily: a failing variable no expression uses fails nothing here
  * either, but an expression using it reports a missing key instead of the variable's error). Not done: the
- * `authorizer` variable, Audit annotations (Audit is accepted and ignored), type checking into the policy's
- * status, cost limits.
+ * `authorizer` variable, type checking into the policy's status, cost limits.
  */
 import { isCelError } from '@bufbuild/cel';
 import type { LabelSelector } from '../../../client/types.js';
@@ -38,6 +40,7 @@ interface PolicySpec {
   validations?: Validation[];
   matchConditions?: Array<{ name?: string; expression?: string }>;
   variables?: Array<{ name?: string; expression?: string }>;
+  auditAnnotations?: Array<{ key?: string; valueExpression?: string }>;
 }
 interface BindingSpec {
   policyName?: string;
@@ -61,9 +64,18 @@ const EXEMPT_GROUP = 'admissionregistration.k8s.io';
 const CODES: Record<string, number> = { Unauthorized: 401, Forbidden: 403, RequestEntityTooLarge: 413, Invalid: 422 };
 /** Upstream's MaxEvaluatedMessageExpressionSizeBytes. */
 const MAX_MESSAGE_BYTES = 5 * 1024;
+/** Upstream's maxAuditAnnotationValueLength. */
+const MAX_AUDIT_VALUE_BYTES = 10 * 1024;
+const VALIDATION_FAILURE_ANNOTATION = 'validation.policy.admission.k8s.io/validation_failure';
 
-/** Why a policy did not admit: a failed validation (with its reason) or an error (failurePolicy decides). */
-interface Failure { message: string; reason: string; error: boolean }
+/**
+ * Why a policy did not admit: a failed validation (with its reason, and its index among the policy's validations)
+ * or an error (failurePolicy decides).
+ */
+interface Failure { message: string; reason: string; error: boolean; index?: number }
+
+/** A policy's audit annotation values by key, as several bindings produce them (distinct values, in order). */
+export type AuditValues = Map<string, string[]>;
 
 function nameMatches(rule: NamedRule, name: string): boolean {
   return !rule.resourceNames?.length || rule.resourceNames.includes(name);
@@ -105,9 +117,10 @@ function messageOf(v: Validation, vars: Bindings): string {
 
 /**
  * Every failure of one policy for one set of bindings (pure apart from CEL): matchConditions first (any false:
- * no failures; an error is a failure), then variables, then each validation.
+ * no failures, no annotations; an error is a failure), then variables, each validation, and the auditAnnotations,
+ * whose values go to `audit`.
  */
-export function evaluatePolicy(spec: PolicySpec, base: Bindings): Failure[] {
+export function evaluatePolicy(spec: PolicySpec, base: Bindings, audit?: AuditValues): Failure[] {
   const vars: Bindings = { ...base, variables: {} };
   for (const c of spec.matchConditions ?? []) {
     const r = evaluate(c.expression, vars);
@@ -124,12 +137,29 @@ export function evaluatePolicy(spec: PolicySpec, base: Bindings): Failure[] {
   }
   vars['variables'] = variables;
   const failures: Failure[] = [];
-  for (const v of spec.validations ?? []) {
+  (spec.validations ?? []).forEach((v, index) => {
     const r = evaluate(v.expression, vars);
-    if ('error' in r) failures.push({ message: `expression '${v.expression ?? ''}' resulted in error: ${r.error}`, reason: 'Invalid', error: true });
-    else if (r.value !== true) failures.push({ message: messageOf(v, vars), reason: v.reason || 'Invalid', error: false });
+    if ('error' in r) failures.push({ message: `expression '${v.expression ?? ''}' resulted in error: ${r.error}`, reason: 'Invalid', error: true, index });
+    else if (r.value !== true) failures.push({ message: messageOf(v, vars), reason: v.reason || 'Invalid', error: false, index });
+  });
+  for (const an of spec.auditAnnotations ?? []) {
+    const r = evaluate(an.valueExpression, vars);
+    const bad = 'error' in r ? r.error : r.value === null || typeof r.value === 'string' ? undefined : 'must evaluate to a string or null';
+    if (bad !== undefined) {
+      failures.push({ message: `valueExpression '${an.valueExpression ?? ''}' resulted in error: ${bad}`, reason: 'Invalid', error: true });
+      continue;
+    }
+    const value = 'value' in r && typeof r.value === 'string' ? truncateBytes(r.value, MAX_AUDIT_VALUE_BYTES) : '';
+    if (!value || !an.key || !audit) continue;
+    const values = audit.get(an.key) ?? [];
+    if (!values.includes(value)) audit.set(an.key, [...values, value]);
   }
   return failures;
+}
+
+function truncateBytes(s: string, max: number): string {
+  const b = Buffer.from(s);
+  return b.length <= max ? s : b.subarray(0, max).toString('utf8');
 }
 
 export class ValidatingAdmissionPolicyAdmission implements Admission {
@@ -152,6 +182,8 @@ export class ValidatingAdmissionPolicyAdmission implements Admission {
       return nsObject;
     };
     let base: Bindings | undefined;
+    let denial: ApiError | undefined;
+    const auditByPolicy = new Map<string, AuditValues>();
     for (const b of [...bindings].sort((x, y) => nameOf(x).localeCompare(nameOf(y)))) {
       const bspec = (b['spec'] ?? {}) as BindingSpec;
       const policy = policies.get(bspec.policyName ?? '');
@@ -166,11 +198,16 @@ export class ValidatingAdmissionPolicyAdmission implements Admission {
         request: toCel(admissionReview(a, '')['request']), namespaceObject: toCel((await namespaceObject()) ?? null),
       };
       const failures: Failure[] = [];
+      const audit = auditByPolicy.get(nameOf(policy)) ?? new Map<string, string[]>();
+      auditByPolicy.set(nameOf(policy), audit);
       const params = await this.paramsFor(spec, bspec, a);
       if ('error' in params) failures.push({ message: params.error, reason: 'Invalid', error: true });
-      else for (const p of params.objects) failures.push(...evaluatePolicy(spec, { ...base, params: toCel(p) }));
-      this.enforce(failures, spec, bspec, nameOf(policy), nameOf(b), a);
+      else for (const p of params.objects) failures.push(...evaluatePolicy(spec, { ...base, params: toCel(p) }, audit));
+      const refusal = this.enforce(failures, spec, bspec, nameOf(policy), nameOf(b), a);
+      denial ??= refusal;
     }
+    for (const [policy, audit] of auditByPolicy) for (const [key, values] of audit) a.audit?.(`${policy}/${key}`, values.join(', '));
+    if (denial) throw denial;
   }
 
   /** The param objects the binding evaluates against ([null] without paramKind), or why there are none. */
@@ -193,14 +230,21 @@ export class ValidatingAdmissionPolicyAdmission implements Admission {
     return { error: 'no params found for policy binding with `Deny` parameterNotFoundAction' };
   }
 
-  private enforce(failures: Failure[], spec: PolicySpec, b: BindingSpec, policy: string, binding: string, a: AdmissionAttributes): void {
+  /** Warnings and audit records of a binding's failures; its first refusal, if Deny is among its actions. */
+  private enforce(failures: Failure[], spec: PolicySpec, b: BindingSpec, policy: string, binding: string, a: AdmissionAttributes): ApiError | undefined {
     const actions = b.validationActions ?? [];
+    let denial: ApiError | undefined;
     for (const f of failures) {
       // failurePolicy Ignore drops errors; validations that were false are always enforced.
       if (f.error && spec.failurePolicy === 'Ignore') continue;
+      if (actions.includes('Deny')) denial ??= policyDenial(a, policy, binding, f);
       if (actions.includes('Warn')) a.warnings?.push(`Validation failed for ValidatingAdmissionPolicy '${policy}' with binding '${binding}': ${f.message}`);
-      if (actions.includes('Deny')) throw policyDenial(a, policy, binding, f);
+      if (actions.includes('Audit') && f.index !== undefined) {
+        const value = [{ message: f.message, policy, binding, expressionIndex: f.index, validationActions: actions }];
+        a.audit?.(VALIDATION_FAILURE_ANNOTATION, JSON.stringify(value));
+      }
     }
+    return denial;
   }
 }
 

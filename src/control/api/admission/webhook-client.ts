@@ -15,6 +15,8 @@ export interface WebhookResponse {
   /** A JSON patch (decoded from the response's base64), for mutating webhooks. */
   patch?: unknown;
   warnings?: string[];
+  /** Keys and values for the request's audit annotations (recorded as `<webhook name>/<key>`). */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface WebhookTarget {
@@ -115,6 +117,10 @@ export async function callWebhook(target: WebhookTarget, a: AdmissionAttributes)
   const out: WebhookResponse = { allowed: res['allowed'] === true };
   if (res['status'] && typeof res['status'] === 'object') out.status = res['status'] as WebhookResponse['status'];
   if (Array.isArray(res['warnings'])) out.warnings = res['warnings'].map(String);
+  const notes = res['auditAnnotations'];
+  if (notes && typeof notes === 'object' && !Array.isArray(notes)) {
+    out.auditAnnotations = Object.fromEntries(Object.entries(notes as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  }
   if (typeof res['patch'] === 'string' && res['patch']) {
     if (res['patchType'] !== 'JSONPatch') throw new Error(`expected patchType ${JSON.stringify('JSONPatch')}, got ${JSON.stringify(res['patchType'] ?? '')}`);
     out.patch = JSON.parse(Buffer.from(res['patch'], 'base64').toString('utf8')) as unknown;

@@ -107,6 +107,7 @@ export class WebhookAdmission implements Admission {
       }
       const res = await callWebhook(await this.target(hook), a);
       if (res.warnings?.length) a.warnings?.push(...res.warnings);
+      for (const [key, value] of Object.entries(res.auditAnnotations ?? {})) a.audit?.(`${hook.name}/${key}`, value);
       return res;
     } catch (err) {
       if (hook.failurePolicy === 'Ignore') return null;

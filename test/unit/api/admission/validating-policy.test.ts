@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy, matchResourcesMatch } from '../../../../src/control/api/admission/validating-policy.js';
+import { evaluatePolicy, matchResourcesMatch, ValidatingAdmissionPolicyAdmission } from '../../../../src/control/api/admission/validating-policy.js';
 import type { AdmissionAttributes } from '../../../../src/control/api/admission/types.js';
 import type { ResourceType } from '../../../../src/control/api/resource.js';
 
@@ -39,10 +39,10 @@ describe('ValidatingAdmissionPolicy evaluation', () => {
       ],
     }, base);
     expect(f).toEqual([
-      { message: 'failed expression: object.spec.replicas < 2', reason: 'Invalid', error: false },
-      { message: 'too many', reason: 'Forbidden', error: false },
-      { message: 'got 2', reason: 'Invalid', error: false },
-      { message: 'fallback', reason: 'Invalid', error: false },
+      { message: 'failed expression: object.spec.replicas < 2', reason: 'Invalid', error: false, index: 0 },
+      { message: 'too many', reason: 'Forbidden', error: false, index: 1 },
+      { message: 'got 2', reason: 'Invalid', error: false, index: 2 },
+      { message: 'fallback', reason: 'Invalid', error: false, index: 3 },
     ]);
   });
 
@@ -55,9 +55,51 @@ describe('ValidatingAdmissionPolicy evaluation', () => {
     expect(evaluatePolicy({
       variables: [{ name: 'r', expression: 'object.spec.replicas' }, { name: 'twice', expression: 'variables.r * 2' }],
       validations: [{ expression: 'variables.twice == 4' }, { expression: 'variables.twice == 5' }],
-    }, base)).toEqual([{ message: 'failed expression: variables.twice == 5', reason: 'Invalid', error: false }]);
+    }, base)).toEqual([{ message: 'failed expression: variables.twice == 5', reason: 'Invalid', error: false, index: 1 }]);
     const runtime = evaluatePolicy({ validations: [{ expression: 'object.spec.missing == 1' }] }, base);
     expect(runtime[0]!.error).toBe(true);
     expect(runtime[0]!.message).toMatch(/^expression 'object.spec.missing == 1' resulted in error: /);
+  });
+});
+
+describe('ValidatingAdmissionPolicy audit', () => {
+  const policy = (spec: Record<string, unknown>) => ({ metadata: { name: 'pol' }, spec: { matchConstraints: { resourceRules: [rule] }, ...spec } });
+  const binding = (name: string, validationActions: string[]) => ({ metadata: { name }, spec: { policyName: 'pol', validationActions } });
+  const plugin = (pol: ReturnType<typeof policy>, bindings: ReturnType<typeof binding>[]) => new ValidatingAdmissionPolicyAdmission({
+    policies: async () => [pol], bindings: async () => bindings, namespace: async () => undefined, paramResource: () => undefined, params: async () => [],
+  });
+  const run = async (p: ValidatingAdmissionPolicyAdmission) => {
+    const notes: Record<string, string> = {};
+    const warnings: string[] = [];
+    const error = await p.validate(attrs({ warnings, audit: (k, v) => void (notes[k] ??= v) })).then(() => undefined, (e: Error) => e.message);
+    return { notes, warnings, error };
+  };
+
+  it('auditAnnotations become <policy>/<key>; null and "" omit theirs', async () => {
+    const r = await run(plugin(policy({
+      validations: [{ expression: 'true' }],
+      auditAnnotations: [
+        { key: 'replicas', valueExpression: "'replicas=' + string(object.spec.replicas)" },
+        { key: 'none', valueExpression: 'null' },
+        { key: 'empty', valueExpression: "''" },
+      ],
+    }), [binding('b1', ['Deny'])]));
+    expect(r).toEqual({ notes: { 'pol/replicas': 'replicas=2' }, warnings: [], error: undefined });
+  });
+
+  it('Audit records the failure as validation_failure JSON; a Deny binding still refuses, after the others ran', async () => {
+    const pol = policy({ validations: [{ expression: 'true' }, { expression: 'object.spec.replicas < 2', message: 'too many' }] });
+    const r = await run(plugin(pol, [binding('a-deny', ['Deny']), binding('b-audit', ['Audit', 'Warn'])]));
+    expect(r.error).toMatch(/ValidatingAdmissionPolicy 'pol' with binding 'a-deny' denied request: too many/);
+    expect(r.warnings).toEqual(["Validation failed for ValidatingAdmissionPolicy 'pol' with binding 'b-audit': too many"]);
+    expect(JSON.parse(r.notes['validation.policy.admission.k8s.io/validation_failure']!)).toEqual([
+      { message: 'too many', policy: 'pol', binding: 'b-audit', expressionIndex: 1, validationActions: ['Audit', 'Warn'] },
+    ]);
+  });
+
+  it('an auditAnnotation that fails is an error under failurePolicy Fail, nothing under Ignore', async () => {
+    const spec = { validations: [{ expression: 'true' }], auditAnnotations: [{ key: 'k', valueExpression: 'object.spec.nope' }] };
+    expect((await run(plugin(policy(spec), [binding('b', ['Deny'])]))).error).toMatch(/valueExpression 'object.spec.nope' resulted in error/);
+    expect((await run(plugin(policy({ ...spec, failurePolicy: 'Ignore' }), [binding('b', ['Deny'])]))).error).toBeUndefined();
   });
 });
