@@ -151,8 +151,8 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     new PodSecurityAdmission(enginePodSecuritySource(engine)),
     new PriorityAdmission(enginePriorityClassSource(engine)),
     new DefaultStorageClass(engineStorageClassSource(engine)),
-    ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine))] : []),
-    new ValidatingAdmissionPolicyAdmission(enginePolicySource(engine)),
+    ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine), authorization.authorizer)] : []),
+    new ValidatingAdmissionPolicyAdmission(enginePolicySource(engine), authorization.authorizer),
     // Last, as upstream: only what every other plugin admitted is charged to quota.
     new ResourceQuotaAdmission(engineQuotaStore(engine)),
   ]);

@@ -2,10 +2,11 @@
  * A webhook's matchConditions: CEL expressions over `object`, `oldObject` and `request` (the AdmissionRequest),
  * all of which must be true for the webhook to be called, evaluated with the CEL library CRD validation uses
  * (@bufbuild/cel with the strings extension and Kubernetes' lists library). JSON integers are CEL ints, other
- * numbers doubles. Not there: `authorizer` (no authorisation yet) and upstream's cost limits.
+ * numbers doubles, and `authorizer` is there when the caller gives one (cel-authorizer.ts). Not there: upstream's
+ * cost limits.
  */
 import { isCelError } from '@bufbuild/cel';
-import { compile } from '../crd/cel.js';
+import { compileAdmission as compile } from './cel-authorizer.js';
 
 export interface MatchCondition {
   name?: string;
@@ -31,9 +32,14 @@ export function toCel(v: unknown): unknown {
  * True when every condition holds, false when one is false (the webhook is skipped); throws an Error naming the
  * condition when one does not compile, fails to evaluate or is not a bool (failurePolicy decides what follows).
  */
-export function conditionsMatch(conditions: readonly MatchCondition[] | undefined, bindings: { object: unknown; oldObject: unknown; request: unknown }): boolean {
+export function conditionsMatch(
+  conditions: readonly MatchCondition[] | undefined, bindings: { object: unknown; oldObject: unknown; request: unknown; authorizer?: unknown },
+): boolean {
   if (!conditions?.length) return true;
-  const vars = { object: toCel(bindings.object), oldObject: toCel(bindings.oldObject), request: toCel(bindings.request) };
+  const vars = {
+    object: toCel(bindings.object), oldObject: toCel(bindings.oldObject), request: toCel(bindings.request),
+    ...(bindings.authorizer !== undefined ? { authorizer: bindings.authorizer } : {}),
+  };
   for (const c of conditions) {
     const name = c.name ?? '';
     const program = compile(c.expression ?? '');

@@ -3,19 +3,20 @@
  * the request matches the policy's matchConstraints and the binding's matchResources; the policy's
  * matchConditions must then all hold; its validations run over `object`, `oldObject`, `request`, `params` (the
  * binding's paramRef resolved against the policy's paramKind, once per matching param object),
- * `namespaceObject` and `variables`. A false validation is handled by the binding's validationActions: Deny
- * refuses the request (the validation's reason, Invalid by default, with upstream's wording), Warn adds a Warning,
- * Audit records it in the request's audit annotation validation.policy.admission.k8s.io/validation_failure; a
- * refusal comes after every binding was evaluated, as upstream's. The policy's auditAnnotations become
- * `<policy>/<key>` audit annotations (distinct values of several bindings joined with ", "; null or "" omits one).
- * Errors (a missing param, an expression that fails) obey the policy's failurePolicy. Variables are evaluated
- * eagerly in order (upstream evaluates them lazily: a failing variable no expression uses fails nothing here
- * either, but an expression using it reports a missing key instead of the variable's error). Not done: the
- * `authorizer` variable, type checking into the policy's status, cost limits.
+ * `namespaceObject`, `variables` and `authorizer` (cel-authorizer.ts). A false validation is handled by the
+ * binding's validationActions: Deny refuses the request (the validation's reason, Invalid by default, with
+ * upstream's wording), Warn adds a Warning, Audit records it in the request's audit annotation
+ * validation.policy.admission.k8s.io/validation_failure; a refusal comes after every binding was evaluated, as
+ * upstream's. The policy's auditAnnotations become `<policy>/<key>` audit annotations (distinct values of several
+ * bindings joined with ", "; null or "" omits one). Errors (a missing param, an expression that fails) obey the
+ * policy's failurePolicy. Variables are evaluated eagerly in order (upstream evaluates them lazily: a failing
+ * variable no expression uses fails nothing here either, but an expression using it reports a missing key instead
+ * of the variable's error). Not done: type checking into the policy's status, cost limits, the authorizer's
+ * fieldSelector/labelSelector checks.
  */
 import { isCelError } from '@bufbuild/cel';
 import type { LabelSelector } from '../../../client/types.js';
-import { compile } from '../crd/cel.js';
+import { compileAdmission as compile, requestAuthorizer } from './cel-authorizer.js';
 import type { KubeObject, ResourceType } from '../resource.js';
 import { ApiError, qualified } from '../status.js';
 import { selectorMatches } from '../validation/selectors.js';
@@ -24,6 +25,7 @@ import { admissionReview } from './webhook-client.js';
 import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 import { ruleMatches, webhookMatches, type WebhookRule } from './webhook-rules.js';
 import type { Admission, AdmissionAttributes } from './types.js';
+import type { Authorizer } from '../authz/types.js';
 
 interface NamedRule extends WebhookRule { resourceNames?: string[] }
 interface MatchResources {
@@ -163,7 +165,8 @@ function truncateBytes(s: string, max: number): string {
 }
 
 export class ValidatingAdmissionPolicyAdmission implements Admission {
-  constructor(private readonly source: PolicySource) {}
+  /** `authz`: the server's authoriser chain, for expressions' `authorizer` (absent: expressions cannot use it). */
+  constructor(private readonly source: PolicySource, private readonly authz?: Authorizer) {}
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     return a.object;
@@ -196,6 +199,7 @@ export class ValidatingAdmissionPolicyAdmission implements Admission {
       base ??= {
         object: toCel(a.object), oldObject: toCel(a.oldObject),
         request: toCel(admissionReview(a, '')['request']), namespaceObject: toCel((await namespaceObject()) ?? null),
+        ...(this.authz ? { authorizer: requestAuthorizer(this.authz, a) } : {}),
       };
       const failures: Failure[] = [];
       const audit = auditByPolicy.get(nameOf(policy)) ?? new Map<string, string[]>();

@@ -19,6 +19,8 @@ import type { Admission, AdmissionAttributes } from './types.js';
 import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 import { resolveServiceEndpoint } from '../service-endpoint.js';
 import { hostPort } from '../../../net/host-port.js';
+import { requestAuthorizer } from './cel-authorizer.js';
+import type { Authorizer } from '../authz/types.js';
 
 /** What the plugin reads: the configurations (in name order), namespaces' labels, a Service's endpoint. */
 export interface WebhookSource {
@@ -47,7 +49,8 @@ export function denial(name: string, status: WebhookResponse['status']): ApiErro
 }
 
 export class WebhookAdmission implements Admission {
-  constructor(private readonly source: WebhookSource) {}
+  /** `authz`: the server's authoriser chain, for matchConditions' `authorizer`. */
+  constructor(private readonly source: WebhookSource, private readonly authz?: Authorizer) {}
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     let obj = a.object;
@@ -103,7 +106,8 @@ export class WebhookAdmission implements Admission {
     try {
       if (hook.matchConditions?.length) {
         const request = admissionReview(a, '')['request'];
-        if (!conditionsMatch(hook.matchConditions, { object: a.object, oldObject: a.oldObject, request })) return null;
+        const authorizer = this.authz ? requestAuthorizer(this.authz, a) : undefined;
+        if (!conditionsMatch(hook.matchConditions, { object: a.object, oldObject: a.oldObject, request, authorizer })) return null;
       }
       const res = await callWebhook(await this.target(hook), a);
       if (res.warnings?.length) a.warnings?.push(...res.warnings);

@@ -7,7 +7,7 @@
  * The standard library, the strings extension and Kubernetes' lists library are there. Not enforced or not there: upstream's estimated and
  * runtime cost limits, and Kubernetes' other CEL libraries (sets, quantity, url, ip, regex find).
  */
-import { celEnv, isCelError, parse, plan, type CelResult } from '@bufbuild/cel';
+import { celEnv, isCelError, parse, plan, type CelFunc, type CelResult } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { kubernetesLists } from './cel-lists.js';
 import { celErrorText, undefinedFields } from './cel-check.js';
@@ -18,23 +18,30 @@ import { child, index, isObject, itemsOf, type JSONSchemaProps, type ValidationR
 export type CelProgram = (bindings: Record<string, unknown>) => CelResult;
 type Program = CelProgram;
 
-// Kubernetes' CEL environment includes the strings extension (lowerAscii, split, join, replace, format, …) and its lists library.
-const env = celEnv({ funcs: [...strings, ...kubernetesLists] });
-const programs = new Map<string, Program | Error>();
-
-/** Compiles once per expression text (Kubernetes' environment); an Error when it does not parse. Also admission's. */
-export function compile(expr: string): Program | Error {
-  let p = programs.get(expr);
-  if (!p) {
-    try {
-      p = plan(env, parse(expr)) as unknown as Program;
-    } catch (err) {
-      p = err instanceof Error ? err : new Error(String(err));
+/**
+ * A compiler for Kubernetes' CEL environment (the strings extension: lowerAscii, split, join, replace, format, …,
+ * and its lists library) plus `extra` functions (admission adds the authorizer library): each expression text is
+ * planned once; an Error when it does not parse.
+ */
+export function celCompiler(extra: readonly CelFunc[] = []): (expr: string) => Program | Error {
+  const env = celEnv({ funcs: [...strings, ...kubernetesLists, ...extra] });
+  const programs = new Map<string, Program | Error>();
+  return (expr) => {
+    let p = programs.get(expr);
+    if (!p) {
+      try {
+        p = plan(env, parse(expr)) as unknown as Program;
+      } catch (err) {
+        p = err instanceof Error ? err : new Error(String(err));
+      }
+      programs.set(expr, p);
     }
-    programs.set(expr, p);
-  }
-  return p;
+    return p;
+  };
 }
+
+/** CRD validation rules' compiler. */
+export const compile = celCompiler();
 
 const REASONS = ['FieldValueInvalid', 'FieldValueForbidden', 'FieldValueRequired', 'FieldValueDuplicate'];
 const usesOldSelf = (rule: string): boolean => /\boldSelf\b/.test(rule);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluatePolicy, matchResourcesMatch, ValidatingAdmissionPolicyAdmission } from '../../../../src/control/api/admission/validating-policy.js';
 import type { AdmissionAttributes } from '../../../../src/control/api/admission/types.js';
 import type { ResourceType } from '../../../../src/control/api/resource.js';
+import type { Authorizer } from '../../../../src/control/api/authz/types.js';
 
 const pods = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true } as unknown as ResourceType;
 const attrs = (over: Partial<AdmissionAttributes> = {}): AdmissionAttributes => ({
@@ -101,5 +102,42 @@ describe('ValidatingAdmissionPolicy audit', () => {
     const spec = { validations: [{ expression: 'true' }], auditAnnotations: [{ key: 'k', valueExpression: 'object.spec.nope' }] };
     expect((await run(plugin(policy(spec), [binding('b', ['Deny'])]))).error).toMatch(/valueExpression 'object.spec.nope' resulted in error/);
     expect((await run(plugin(policy({ ...spec, failurePolicy: 'Ignore' }), [binding('b', ['Deny'])]))).error).toBeUndefined();
+  });
+});
+
+describe('ValidatingAdmissionPolicy authorizer', () => {
+  // An authoriser that allows alice to update deployments in ns "a", the bob service account to get /healthz.
+  const authz: Authorizer = {
+    authorize: (x) => {
+      if (x.user.name === 'alice' && x.resourceRequest && x.apiGroup === 'apps' && x.resource === 'deployments' && x.namespace === 'a' && x.verb === 'update') {
+        return { decision: 'Allow', reason: 'alice may' };
+      }
+      if (x.user.name === 'system:serviceaccount:ns:bob' && x.user.groups.includes('system:serviceaccounts:ns') && !x.resourceRequest && x.path === '/healthz') return { decision: 'Allow', reason: '' };
+      if (x.user.name === 'alice' && x.resource === 'pods' && x.name === 'p' && x.verb === 'delete') return { decision: 'Allow', reason: 'own pod' };
+      return { decision: 'NoOpinion', reason: 'no rule' };
+    },
+  };
+  const check = async (expression: string, user = { name: 'alice', groups: [] as string[] }) => {
+    const pol = { metadata: { name: 'pol' }, spec: { matchConstraints: { resourceRules: [rule] }, validations: [{ expression, message: 'refused' }] } };
+    const p = new ValidatingAdmissionPolicyAdmission({
+      policies: async () => [pol], bindings: async () => [{ metadata: { name: 'b' }, spec: { policyName: 'pol', validationActions: ['Deny'] } }],
+      namespace: async () => undefined, paramResource: () => undefined, params: async () => [],
+    }, authz);
+    return p.validate(attrs({ user })).then(() => 'admitted', (e: Error) => e.message);
+  };
+
+  it('resource and path checks as the request\'s user; decisions answer allowed() and reason()', async () => {
+    expect(await check("authorizer.group('apps').resource('deployments').namespace('a').check('update').allowed()")).toBe('admitted');
+    expect(await check("authorizer.group('apps').resource('deployments').namespace('b').check('update').allowed()")).toMatch(/refused/);
+    expect(await check("authorizer.group('apps').resource('deployments').namespace('a').check('update').reason() == 'alice may'")).toBe('admitted');
+    expect(await check("!authorizer.path('/healthz').check('get').allowed() && !authorizer.group('').resource('pods').check('get').errored()")).toBe('admitted');
+    expect(await check("authorizer.serviceAccount('ns', 'bob').path('/healthz').check('get').allowed()")).toBe('admitted');
+    expect(await check("authorizer.group('apps').resource('deployments').namespace('a').check('update').allowed()", { name: 'eve', groups: [] })).toMatch(/refused/);
+  });
+
+  it('requestResource is the request\'s own resource; a method on a map the library did not make fails', async () => {
+    expect(await check("authorizer.requestResource.check('delete').allowed()")).toBe('admitted');
+    expect(await check("authorizer.requestResource.check('update').allowed()")).toMatch(/refused/);
+    expect(await check("object.metadata.labels.check('get').allowed()")).toMatch(/resulted in error: .*no such overload/);
   });
 });
