@@ -50,7 +50,7 @@ interface NodeRun {
   serverRssMiB: number;
   latency: { rate: number; pods: number; achievedRate: number; running: number; latency: Latency }[];
   /** With --hold-pods: that many pods created and Running, then the steady window measured again. */
-  hold?: { pods: number; createSeconds: number; allRunningSeconds: number; apiServerThreadCpu: number; serverProcessCpu: number; agentCpu: number; serverPeakRssMiB: number; agentPeakRssMiB: number };
+  hold?: { pods: number; deletedBeforeRunning: number; createSeconds: number; allRunningSeconds: number; apiServerThreadCpu: number; serverProcessCpu: number; agentCpu: number; serverPeakRssMiB: number; agentPeakRssMiB: number };
   loadAverage1m: number;
 }
 
@@ -119,15 +119,24 @@ async function startupLatency(client: RestClient, ns: string, rate: number, seco
   return { rate, pods: total, achievedRate, running: lat.length, latency: percentiles(lat) };
 }
 
-/** Resolves when `want` pods of the namespace have been seen Running (one watch from the list's revision). */
-async function waitRunning(client: RestClient, ns: string, want: number): Promise<void> {
+/**
+ * Resolves when `want` pods of the namespace have been seen Running or deleted first (one watch from the list's
+ * revision), with how many were deleted before they ran: on an overloaded machine a node's lease can come late
+ * enough for the node lifecycle controller to taint it and evict its pods, and an evicted Pending pod never runs.
+ */
+async function waitRunning(client: RestClient, ns: string, want: number): Promise<{ deletedFirst: number }> {
   const running = new Set<string>();
+  const deleted = new Set<string>();
   const ac = new AbortController();
   try {
     for await (const ev of client.watch(Pods, { namespace: ns, resourceVersion: '0', signal: ac.signal })) {
-      if ((ev.object.status as { phase?: string } | undefined)?.phase === 'Running') running.add(ev.object.metadata!.name!);
-      if (running.size >= want) return;
+      const name = ev.object.metadata!.name!;
+      if (ev.type === 'DELETED') {
+        if (!running.has(name)) deleted.add(name);
+      } else if ((ev.object.status as { phase?: string } | undefined)?.phase === 'Running') running.add(name);
+      if (running.size + deleted.size >= want) return { deletedFirst: deleted.size };
     }
+    return { deletedFirst: deleted.size };
   } finally {
     ac.abort();
   }
@@ -233,14 +242,14 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
         allRunning.catch(() => {});
         await pool(holdPods, 64, (i) => createHeld(client, `h-${i}`));
         const createSeconds = (nowMs() - h0) / 1000;
-        await allRunning;
+        const { deletedFirst } = await allRunning;
         const allRunningSeconds = (nowMs() - h0) / 1000;
         await sleep(10_000);
         const cpu = await steadyCpu(server.pid, agent.pid, steadySeconds);
-        r.hold = { pods: holdPods, createSeconds, allRunningSeconds, apiServerThreadCpu: cpu.api, serverProcessCpu: cpu.server, agentCpu: cpu.agent, serverPeakRssMiB: memMiB(server.pid, 'VmHWM'), agentPeakRssMiB: memMiB(agent.pid, 'VmHWM') };
+        r.hold = { pods: holdPods, deletedBeforeRunning: deletedFirst, createSeconds, allRunningSeconds, apiServerThreadCpu: cpu.api, serverProcessCpu: cpu.server, agentCpu: cpu.agent, serverPeakRssMiB: memMiB(server.pid, 'VmHWM'), agentPeakRssMiB: memMiB(agent.pid, 'VmHWM') };
         const h = r.hold;
-        printTable(`${fmtNum(n)} nodes holding ${fmtNum(holdPods)} Running pods`, ['created in', 'all Running after', 'steady: API thread CPU', 'server process CPU', 'agent CPU', 'server peak RSS', 'agent peak RSS', 'load 1m'],
-          [[`${h.createSeconds.toFixed(1)} s`, `${h.allRunningSeconds.toFixed(1)} s`, `${(h.apiServerThreadCpu * 100).toFixed(1)}%`, `${(h.serverProcessCpu * 100).toFixed(1)}%`, `${(h.agentCpu * 100).toFixed(1)}%`,
+        printTable(`${fmtNum(n)} nodes holding ${fmtNum(holdPods)} Running pods`, ['created in', 'all Running after', 'evicted before Running', 'steady: API thread CPU', 'server process CPU', 'agent CPU', 'server peak RSS', 'agent peak RSS', 'load 1m'],
+          [[`${h.createSeconds.toFixed(1)} s`, `${h.allRunningSeconds.toFixed(1)} s`, fmtNum(h.deletedBeforeRunning), `${(h.apiServerThreadCpu * 100).toFixed(1)}%`, `${(h.serverProcessCpu * 100).toFixed(1)}%`, `${(h.agentCpu * 100).toFixed(1)}%`,
             fmtMiB(h.serverPeakRssMiB * 2 ** 20), fmtMiB(h.agentPeakRssMiB * 2 ** 20), (loadavg()[0] ?? 0).toFixed(2)]]);
       }
       runs.push(r);
