@@ -3,6 +3,9 @@
  * `ApiError`, and watches as async iterables of `{type, object}` read line by line from the chunked response.
  * The transport is undici's connection pool: measured against node:http's Agent for the scheduler's small
  * requests it costs about a third less client CPU per request, which is the scheduler's hot path.
+ * It speaks HTTP/1.1 although kube-apiserver and client-go speak HTTP/2: measured (bench/transport), undici's
+ * HTTP/2 cost the server 2.2x the CPU per Lease PUT of this keep-alive pool and node:http2's 1.1x, and 5,000 nodes
+ * on undici's HTTP/2 (2 connections, 100 streams each) renewed ~30 Leases a second where this pool renews ~490.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { createSecureContext, type SecureContext } from 'node:tls';
