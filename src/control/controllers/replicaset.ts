@@ -46,6 +46,9 @@ export const replicaSetKind: ReplicaSetKind = {
   selectorOf: (rs) => compileSelector(rs.spec?.selector as LabelSelectorSpec | undefined),
 };
 
+/** Status writes of one owner remembered ahead of the cache at most (see ReplicaSetController.written). */
+const MAX_WRITES_AHEAD = 16;
+
 const keyOf = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 export class ReplicaSetController implements Controller {
@@ -58,12 +61,13 @@ export class ReplicaSetController implements Controller {
   /** Per-sync cap on creates and deletes (upstream's burstReplicas). */
   burstReplicas: number;
   /**
-   * Per owner key, the object our last status write returned and the cached object it was based on. While the
-   * cache still holds that very object (the watch has not brought our write back yet), the write's result is
-   * the newer copy: the next sync compares its status with it and writes over it, instead of repeating an
-   * unchanged status from the stale copy (a 409, a GET and the same status again).
+   * Per owner key, the object our last status write returned and the resourceVersions older than it that came
+   * from us (what our writes replaced, and our earlier writes). While the cache shows one of those (the watch
+   * has not brought our last write back yet), the write's result is the newer copy: the next sync compares its
+   * status with it and writes over it, instead of repeating an unchanged status from the stale copy (a 409, a
+   * GET and the same status again). Versions are only compared for equality.
    */
-  private readonly written = new Map<string, { from: ReplicaSetLike; obj: ReplicaSetLike }>();
+  private readonly written = new Map<string, { behind: Set<string>; obj: ReplicaSetLike }>();
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -217,7 +221,7 @@ export class ReplicaSetController implements Controller {
     }
     const status = calculateStatus(rs, pods, manageError === undefined ? undefined : errorMessage(manageError), this.ctx.clock.now());
     const updated = await this.updateStatus(rs, status);
-    if (updated !== rs) this.written.set(key, { from: cached, obj: updated });
+    if (updated !== rs) this.noteWritten(key, rs, updated);
     if (manageError === undefined) {
       const after = availabilityRecheckMs(updated);
       if (after !== undefined) this.queue.addAfter(key, after);
@@ -226,13 +230,24 @@ export class ReplicaSetController implements Controller {
     }
   }
 
-  /** The cached owner, or our last status write's result while the cache still holds the object it was based on. */
+  /** The cached owner, or our last status write's result while the cache shows a version our writes replaced. */
   private freshest(key: string, cached: ReplicaSetLike | undefined): ReplicaSetLike | undefined {
     const w = this.written.get(key);
     if (!w) return cached;
-    if (cached !== undefined && cached === w.from) return w.obj;
-    this.written.delete(key); // the cache has moved on (our write or someone else's)
+    const m = cached?.metadata;
+    if (m?.resourceVersion !== undefined && m.resourceVersion !== w.obj.metadata?.resourceVersion && m.uid === w.obj.metadata?.uid && w.behind.has(m.resourceVersion)) return w.obj;
+    this.written.delete(key); // the cache has caught up, or moved on with someone else's write
     return cached;
+  }
+
+  /** Records a status write's result; `from` is the copy the sync started from (cached or our previous result). */
+  private noteWritten(key: string, from: ReplicaSetLike, obj: ReplicaSetLike): void {
+    const prev = this.written.get(key);
+    const behind = prev && prev.obj === from ? prev.behind : new Set<string>();
+    if (from.metadata?.resourceVersion !== undefined) behind.add(from.metadata.resourceVersion);
+    // A cache that lags this far is better trusted again than remembered without bound.
+    if (behind.size > MAX_WRITES_AHEAD || obj.metadata?.resourceVersion === undefined) this.written.delete(key);
+    else this.written.set(key, { behind, obj });
   }
 
   /** Creates or deletes pods towards spec.replicas, at most burstReplicas per sync; records expectations first. */

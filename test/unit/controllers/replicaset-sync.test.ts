@@ -44,7 +44,7 @@ function harness(opts: { failCreatesAfter?: number; kind?: 'rc' } = {}) {
     },
     async update(ref: ResourceRef, obj: KubeObject, o: { subresource?: string } = {}) {
       calls.push({ verb: 'update', plural: ref.plural, name: obj.metadata?.name, body: obj, sub: o.subresource });
-      return obj;
+      return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(1000 + ++seq) } };
     },
     async get(ref: ResourceRef, name: string) {
       calls.push({ verb: 'get', plural: ref.plural, name });
@@ -98,7 +98,7 @@ describe('ReplicaSet sync', () => {
     for (const c of createdPods(h.calls)) h.podInformer.add({ ...(c.body as Pod), metadata: { ...(c.body as Pod).metadata, namespace: 'ns', name: `p${Math.random()}`, uid: `u${Math.random()}`, resourceVersion: '9' } });
     expect(h.controller.expectations.satisfied('ns/web')).toBe(true);
     // Scale to 1: one delete, tracked by key; the status update carries the counts.
-    h.ownerInformer.update({ ...rs(1), metadata: { ...rs(1).metadata, generation: 2 } });
+    h.ownerInformer.update({ ...rs(1), metadata: { ...rs(1).metadata, generation: 2, resourceVersion: '6' } });
     await h.controller.sync('ns/web');
     expect(h.calls.filter((c) => c.verb === 'delete')).toHaveLength(1);
     expect(h.events.at(-1)).toMatchObject({ reason: 'SuccessfulDelete', type: 'Normal' });
@@ -141,6 +141,28 @@ describe('ReplicaSet sync', () => {
     await h.controller.sync('ns/web');
     expect(statusWrites()).toHaveLength(2);
     expect((statusWrites()[1]!.body as ReplicaSetLike).metadata?.resourceVersion).toBe('8');
+  });
+
+  it('while the watch brings back its earlier status writes one by one, each is recognised as behind the last write', async () => {
+    const h = harness();
+    const owner = rs(1);
+    h.ownerInformer.add(owner);
+    const pod = (ready: boolean): Pod => ({ metadata: { name: 'p1', namespace: 'ns', uid: 'u1', labels: { app: 'web' }, resourceVersion: ready ? '4' : '3', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs-uid', controller: true }] }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } });
+    h.podInformer.add(pod(false));
+    const statusWrites = () => h.calls.filter((c) => c.verb === 'update' && c.sub === 'status');
+    await h.controller.sync('ns/web');
+    h.podInformer.update(pod(true));
+    await h.controller.sync('ns/web');
+    // Two writes: replicas 1 / ready 0, then ready 1 over the first write's version (not the cache's '5').
+    expect(statusWrites()).toHaveLength(2);
+    const [w1, w2] = statusWrites().map((c) => c.body as ReplicaSetLike);
+    expect(w2!.status).toMatchObject({ replicas: 1, readyReplicas: 1 });
+    expect(w2!.metadata?.resourceVersion).not.toBe('5');
+    // The watch delivers the first write (its version as the fake client returned it): still behind, nothing to write.
+    const firstResult = { ...w1!, metadata: { ...w1!.metadata, resourceVersion: w2!.metadata!.resourceVersion } };
+    h.ownerInformer.update(firstResult);
+    await h.controller.sync('ns/web');
+    expect(statusWrites()).toHaveLength(2);
   });
 
   it('writes nothing when status is current', async () => {
