@@ -39,6 +39,7 @@ import { realNodeSkipReason } from '../dataplane/kubelet/runtime/runc/tools.js';
 import { startDns, type RunningDns } from '../dataplane/dns/start.js';
 import { loadEncryptionConfig, loadOrCreateDefaultEncryptionConfig, type EncryptionConfig } from '../control/storage/encryption/index.js';
 import { fileAuditSink, loadAuditPolicy, METADATA_POLICY, type AuditOptions } from '../control/api/audit/index.js';
+import { loadAdmissionConfig, type AdmissionConfig } from '../control/api/admission/admission-config.js';
 
 export interface ServerFlags {
   dataDir: string;
@@ -82,6 +83,8 @@ export interface ServerFlags {
   auditLogPath?: string;
   /** --audit-policy-file: an audit.k8s.io/v1 Policy; absent with a log path: every request at Metadata. */
   auditPolicyFile?: string;
+  /** --admission-control-config-file: an AdmissionConfiguration (PodSecurity's defaults and exemptions). */
+  admissionControlConfigFile?: string;
   /** --max-requests-inflight (400) and --max-mutating-requests-inflight (200); 0 = unlimited. */
   maxRequestsInflight?: number;
   maxMutatingRequestsInflight?: number;
@@ -205,6 +208,15 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // Admission plugins' configuration (PodSecurity's defaults and exemptions), checked before anything starts.
+  let admission: AdmissionConfig | undefined;
+  try {
+    if (flags.admissionControlConfigFile) admission = loadAdmissionConfig(flags.admissionControlConfigFile);
+  } catch (err) {
+    process.stderr.write(`skiff server: --admission-control-config-file: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   // The audit log: a policy file (checked before anything starts), Metadata for everything when only a path is given.
   let audit: AuditOptions | undefined;
   try {
@@ -270,6 +282,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     ...(serviceAccounts ? { serviceAccounts } : {}),
     ...(encryption ? { encryption } : {}),
     ...(audit ? { audit } : {}),
+    ...(admission ? { admission } : {}),
     limits: {
       maxRequestsInflight: flags.maxRequestsInflight ?? 400,
       maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight ?? 200,
@@ -437,6 +450,7 @@ export function registerServerCommand(program: Command): Command {
     .option('--no-secrets-encryption', 'store secrets unencrypted when no --encryption-provider-config is given (default: AES-CBC with a key generated in the data dir)')
     .option('--audit-log-path <file>', 'write audit events as JSON lines to this file (- for stdout), as kube-apiserver\'s flag')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy deciding what is logged at which level (default with --audit-log-path: Metadata for every request)')
+    .option('--admission-control-config-file <file>', 'AdmissionConfiguration file: PodSecurity\'s PodSecurityConfiguration (defaults for unlabelled namespaces, exemptions), as kube-apiserver\'s flag')
     .option('--max-requests-inflight <n>', 'read-only requests served at once, shared fairly between users; more wait in a queue or get 429 (0: no limit)', inflightCount, 400)
     .option('--max-mutating-requests-inflight <n>', 'mutating requests served at once, likewise (0: no limit)', inflightCount, 200)
     .option('--request-timeout <duration>', 'longest a non-long-running request may take before 504 Timeout (a shorter ?timeout= is honoured)', requestTimeout, 60_000)
@@ -444,7 +458,7 @@ export function registerServerCommand(program: Command): Command {
     .addOption(new Option('--service-account-admission <mode>', 'the ServiceAccount admission plugin (default ServiceAccount, token volume): auto is on when the controllers run in-process').choices(['auto', 'on', 'off']).default('auto'))
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeout: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
+    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeout: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
@@ -468,6 +482,7 @@ export function registerServerCommand(program: Command): Command {
         secretsEncryption: o.secretsEncryption,
         ...(o.auditLogPath ? { auditLogPath: o.auditLogPath } : {}),
         ...(o.auditPolicyFile ? { auditPolicyFile: o.auditPolicyFile } : {}),
+        ...(o.admissionControlConfigFile ? { admissionControlConfigFile: o.admissionControlConfigFile } : {}),
         maxRequestsInflight: o.maxRequestsInflight,
         maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
         requestTimeoutMs: o.requestTimeout,

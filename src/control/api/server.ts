@@ -15,6 +15,7 @@ import { DefaultStorageClass, engineStorageClassSource } from './admission/defau
 import { PriorityAdmission, enginePriorityClassSource } from './admission/priority.js';
 import { LimitRanger, engineLimitRangeSource } from './admission/limit-ranger.js';
 import { PodSecurityAdmission, enginePodSecuritySource } from './admission/pod-security.js';
+import type { AdmissionConfig } from './admission/admission-config.js';
 import { ResourceQuotaAdmission, engineQuotaStore } from './admission/resource-quota.js';
 import { ValidatingAdmissionPolicyAdmission, enginePolicySource } from './admission/validating-policy.js';
 import { Registry } from './registry.js';
@@ -103,6 +104,8 @@ export interface ServerOptions {
   encryption?: EncryptionConfig;
   /** The audit log (--audit-policy-file, --audit-log-path): a policy and where events go; the sink is closed with the server. */
   audit?: AuditOptions;
+  /** Admission plugins' configuration (--admission-control-config-file): PodSecurity's defaults and exemptions. */
+  admission?: AdmissionConfig;
   /**
    * Request deadline and in-flight budgets shared fairly between users (limits/); on with upstream's defaults
    * (60 s, 400 read-only, 200 mutating; system:masters and long-running requests exempt); false turns them off.
@@ -148,7 +151,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     ...(opts.serviceAccounts?.admission ? [new ServiceAccountAdmission(engineServiceAccountSource(engine))] : []),
     // NodeRestriction: only node identities' writes are looked at (one string check for everyone else).
     new NodeRestriction(engineNodeRestrictionSource(engine)),
-    new PodSecurityAdmission(enginePodSecuritySource(engine)),
+    new PodSecurityAdmission(enginePodSecuritySource(engine), opts.admission?.podSecurity),
     new PriorityAdmission(enginePriorityClassSource(engine)),
     new DefaultStorageClass(engineStorageClassSource(engine)),
     ...(opts.admissionWebhooks !== false ? [new WebhookAdmission(engineWebhookSource(engine), authorization.authorizer)] : []),

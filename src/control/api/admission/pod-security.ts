@@ -8,7 +8,8 @@
  * - Namespaces: invalid labels are refused (422); tightening enforce warns about existing pods that violate it.
  * - Audit annotations (pod-security.kubernetes.io/…, on the request's audit events): enforce-policy for every pod
  *   evaluated, audit-violations when the audit level fails (pods and workloads), error for unparsable labels.
- * Exemptions are not configurable.
+ * - An AdmissionConfiguration's PodSecurityConfiguration (admission-config.ts) gives the policy of namespaces without
+ *   labels and exempts users, namespaces and runtime classes (annotated pod-security.kubernetes.io/exempt).
  */
 import type { FieldError, KubeObject } from '../resource.js';
 import { forbidden, invalid } from '../status.js';
@@ -17,6 +18,7 @@ import {
   evaluatePod, forbiddenReasons, LATEST, levelVersionString, type CheckFailure, type LevelVersion,
 } from './pod-security-checks.js';
 import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
+import type { PodSecurityConfig } from './admission-config.js';
 import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 
 const LABEL_PREFIX = 'pod-security.kubernetes.io/';
@@ -26,11 +28,12 @@ type Mode = (typeof MODES)[number];
 export type NamespacePolicy = Record<Mode, LevelVersion>;
 
 const PRIVILEGED_LATEST: LevelVersion = { level: 'privileged', minor: LATEST };
+const PRIVILEGED_POLICY: NamespacePolicy = { enforce: PRIVILEGED_LATEST, audit: PRIVILEGED_LATEST, warn: PRIVILEGED_LATEST };
 const VERSION_RE = /^v1\.([0-9]|[1-9][0-9]*)$/;
 
 /** upstream's PolicyToEvaluate: a policy always, plus the labels' errors (an invalid enforce level is restricted). */
-export function policyFromLabels(labels: Record<string, string> | undefined): { policy: NamespacePolicy; errors: FieldError[] } {
-  const policy: NamespacePolicy = { enforce: { ...PRIVILEGED_LATEST }, audit: { ...PRIVILEGED_LATEST }, warn: { ...PRIVILEGED_LATEST } };
+export function policyFromLabels(labels: Record<string, string> | undefined, defaults: NamespacePolicy = PRIVILEGED_POLICY): { policy: NamespacePolicy; errors: FieldError[] } {
+  const policy: NamespacePolicy = { enforce: { ...defaults.enforce }, audit: { ...defaults.audit }, warn: { ...defaults.warn } };
   const errors: FieldError[] = [];
   if (!labels) return { policy, errors };
   const bad = (label: string, value: string, message: string) =>
@@ -150,7 +153,15 @@ const isNamespaces = (a: AdmissionTarget) => a.resource.group === '' && a.resour
 const sameLevelVersion = (a: LevelVersion, b: LevelVersion) => a.level === b.level && a.minor === b.minor;
 
 export class PodSecurityAdmission implements Admission {
-  constructor(private readonly source: PodSecuritySource) {}
+  private readonly defaults: NamespacePolicy;
+  private readonly exempt: { usernames: ReadonlySet<string>; namespaces: ReadonlySet<string>; runtimeClasses: ReadonlySet<string> };
+
+  constructor(private readonly source: PodSecuritySource, config?: PodSecurityConfig) {
+    this.defaults = config?.defaults ?? PRIVILEGED_POLICY;
+    this.exempt = {
+      usernames: new Set(config?.exemptions.usernames), namespaces: new Set(config?.exemptions.namespaces), runtimeClasses: new Set(config?.exemptions.runtimeClasses),
+    };
+  }
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     return a.object;
@@ -170,23 +181,26 @@ export class PodSecurityAdmission implements Admission {
     if (!a.namespace || !a.object) return;
     if (isPods(a)) {
       if (a.subresource !== '' && a.subresource !== 'ephemeralcontainers') return;
+      if (this.exempted(a)) return;
       if (a.operation === 'UPDATE' && a.subresource === '' && a.oldObject && !isSignificantPodUpdate(a.object, a.oldObject)) return;
       const found = await this.policy(a.namespace);
-      if (!found) return;
+      if (!found || this.runtimeClassExempt(a, a.object['spec'])) return;
       return this.validatePod(a, found, a.object.metadata, a.object['spec']);
     }
     if (a.subresource !== '') return;
     const template = podTemplateOf(a.resource.group, a.resource.plural, a.object);
     if (!template) return;
+    if (this.exempted(a)) return;
     if (a.operation === 'UPDATE' && deepEqual(template, podTemplateOf(a.resource.group, a.resource.plural, a.oldObject))) return;
     const found = await this.policy(a.namespace);
     if (!found) return;
     const { policy } = found;
     if (found.errors.length === 0 && policy.warn.level === 'privileged' && policy.audit.level === 'privileged') return;
-    // Workloads are never refused (their pods are, when created): audit and warn only.
-    annotateErrors(a, found.errors);
     const meta = template['metadata'];
     const spec = template['spec'];
+    if (this.runtimeClassExempt(a, spec)) return;
+    // Workloads are never refused (their pods are, when created): audit and warn only.
+    annotateErrors(a, found.errors);
     const audit = evaluatePod(policy.audit, meta, spec);
     if (audit.length) annotate(a, 'audit-violations', wouldViolate(policy.audit, audit));
     const warn = sameLevelVersion(policy.warn, policy.audit) ? audit : evaluatePod(policy.warn, meta, spec);
@@ -200,10 +214,25 @@ export class PodSecurityAdmission implements Admission {
   private async policy(namespace: string): Promise<{ policy: NamespacePolicy; errors: FieldError[] } | undefined> {
     const ns = await this.source.namespace(namespace);
     const labels = ns?.metadata?.labels;
-    if (!labels || !Object.keys(labels).some((k) => k.startsWith(LABEL_PREFIX))) return undefined;
-    const found = policyFromLabels(labels);
+    const labelled = labels !== undefined && Object.keys(labels).some((k) => k.startsWith(LABEL_PREFIX));
+    if (!labelled && this.defaults === PRIVILEGED_POLICY) return undefined;
+    const found = policyFromLabels(labelled ? labels : undefined, this.defaults);
     if (found.errors.length === 0 && MODES.every((m) => found.policy[m].level === 'privileged')) return undefined;
     return found;
+  }
+
+  /** upstream's exempt namespaces and users (checked before anything is read): annotated, never evaluated. */
+  private exempted(a: AdmissionAttributes): boolean {
+    const why = a.namespace && this.exempt.namespaces.has(a.namespace) ? 'namespace' : a.user && this.exempt.usernames.has(a.user.name) ? 'user' : undefined;
+    if (why) annotate(a, 'exempt', why);
+    return why !== undefined;
+  }
+
+  private runtimeClassExempt(a: AdmissionAttributes, spec: unknown): boolean {
+    const rc = isObj(spec) && typeof spec['runtimeClassName'] === 'string' ? spec['runtimeClassName'] : '';
+    if (!rc || !this.exempt.runtimeClasses.has(rc)) return false;
+    annotate(a, 'exempt', 'runtimeClass');
+    return true;
   }
 
   private validatePod(a: AdmissionAttributes, { policy, errors }: { policy: NamespacePolicy; errors: FieldError[] }, meta: unknown, spec: unknown): void {
@@ -224,10 +253,10 @@ export class PodSecurityAdmission implements Admission {
   private async validateNamespace(a: AdmissionAttributes): Promise<void> {
     if (!a.object) return;
     const labels = a.object.metadata?.labels;
-    const { policy, errors } = policyFromLabels(labels);
+    const { policy, errors } = policyFromLabels(labels, this.defaults);
     if (errors.length) throw invalid('', 'Namespace', a.name, errors);
-    if (a.operation !== 'UPDATE' || !a.oldObject || !a.warnings) return;
-    const old = policyFromLabels(a.oldObject.metadata?.labels).policy;
+    if (a.operation !== 'UPDATE' || !a.oldObject || !a.warnings || this.exempt.namespaces.has(a.name)) return;
+    const old = policyFromLabels(a.oldObject.metadata?.labels, this.defaults).policy;
     // A changed enforce policy (other than privileged) is checked against the pods already running, as upstream.
     if (policy.enforce.level === 'privileged' || sameLevelVersion(policy.enforce, old.enforce)) return;
     const pods = await this.source.pods(a.name);

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { CHECK_IDS, evaluatePod, forbiddenReasons, LATEST, type LevelVersion } from '../../../../src/control/api/admission/pod-security-checks.js';
 import { existingPodWarnings, isSignificantPodUpdate, PodSecurityAdmission, policyFromLabels } from '../../../../src/control/api/admission/pod-security.js';
 import type { AdmissionAttributes } from '../../../../src/control/api/admission/types.js';
+import { AdmissionConfigError, parseAdmissionConfig } from '../../../../src/control/api/admission/admission-config.js';
 import type { KubeObject, ResourceType } from '../../../../src/control/api/resource.js';
 
 const baseline: LevelVersion = { level: 'baseline', minor: LATEST };
@@ -174,5 +175,63 @@ describe('PodSecurity audit annotations', () => {
 
   test('nothing is evaluated or annotated in a namespace without PodSecurity labels', async () => {
     expect((await run({ team: 'a' }, pods, privilegedPod)).notes).toEqual({});
+  });
+});
+
+describe('PodSecurity configuration (AdmissionConfiguration)', () => {
+  const pods = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true } as unknown as ResourceType;
+  const config = parseAdmissionConfig(`
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: PodSecurity
+    configuration:
+      apiVersion: pod-security.admission.config.k8s.io/v1
+      kind: PodSecurityConfiguration
+      defaults: { enforce: baseline, enforce-version: v1.30, warn: restricted }
+      exemptions: { usernames: [ci-bot], namespaces: [kube-system], runtimeClasses: [kata] }
+`, '/etc/skiff/admission.yaml').podSecurity!;
+  const plugin = new PodSecurityAdmission({ namespace: async (name) => ({ metadata: { name, labels: name === 'labelled' ? { 'pod-security.kubernetes.io/enforce': 'privileged' } : {} } }), pods: async () => [] }, config);
+  const run = async (namespace: string, user = 'dev', runtimeClassName?: string) => {
+    const notes: Record<string, string> = {};
+    const spec = goodSpec((s) => { c0(s).privileged = true; if (runtimeClassName) s.runtimeClassName = runtimeClassName; });
+    const a: AdmissionAttributes = {
+      operation: 'CREATE', resource: pods, subresource: '', namespace, name: 'p', object: { metadata: { name: 'p' }, spec } as KubeObject, oldObject: null,
+      dryRun: false, warnings: [], user: { name: user, groups: [] }, audit: (k, v) => void (notes[k] = v),
+    };
+    const error = await plugin.validate(a).then(() => undefined, (e: Error) => e.message);
+    return { error, notes };
+  };
+
+  test('defaults apply to namespaces without labels; labels still win', async () => {
+    expect((await run('team')).error).toMatch(/violates PodSecurity "baseline:v1.30": privileged/);
+    expect((await run('labelled')).error).toBeUndefined();
+  });
+
+  test('exempt namespaces, users and runtime classes are not evaluated, and say why', async () => {
+    expect(await run('kube-system')).toEqual({ error: undefined, notes: { 'pod-security.kubernetes.io/exempt': 'namespace' } });
+    expect(await run('team', 'ci-bot')).toEqual({ error: undefined, notes: { 'pod-security.kubernetes.io/exempt': 'user' } });
+    expect(await run('team', 'dev', 'kata')).toEqual({ error: undefined, notes: { 'pod-security.kubernetes.io/exempt': 'runtimeClass' } });
+  });
+
+  test('a bad file names the field', () => {
+    const bad = () => parseAdmissionConfig(`
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: PodSecurity
+    configuration:
+      apiVersion: pod-security.admission.config.k8s.io/v1
+      kind: PodSecurityConfiguration
+      defaults: { enforce: strict, audit-version: "1.2" }
+      exemptions: { usernames: [""] }
+  - name: EventRateLimit
+    path: erl.yaml
+`, 'a.yaml');
+    expect(bad).toThrow(AdmissionConfigError);
+    expect(bad).toThrow('a.yaml: [plugins[0].configuration.defaults.enforce: Unsupported value: "strict": supported values: "privileged", "baseline", "restricted", '
+      + 'plugins[0].configuration.defaults.audit-version: Invalid value: "1.2": must be "latest" or "v1.x", '
+      + 'plugins[0].configuration.exemptions.usernames: Invalid value: must be a list of non-empty strings, '
+      + 'plugins[1].name: Unsupported value: "EventRateLimit": supported values: "PodSecurity"]');
   });
 });
