@@ -10,6 +10,7 @@
  *                        [--watchers 100] [--events 50] [--backends sqlite,etcd] [--rounds 6] [--warmup 2]
  *                        [--warmup-creates 4000]   (the same number of unmeasured creates on both sides, security part)
  *                        [--profile DIR]   (CPU profiles of each side's creates per round, security part)
+ *                        [--secure full|no-sa|tls]   (the secure side's layers, to tell their costs apart; default full)
  *
  * The 10k/100k pods beyond the create phase are loaded straight into storage (the same JSON the API server
  * writes), since loading is not what is measured.
@@ -24,7 +25,7 @@ import { buildServer, type ApiServer } from '../../src/control/api/server.js';
 import { bootstrap } from '../../src/control/bootstrap.js';
 import { etcdBinary, startEtcd } from '../../test/setup/etcd.js';
 import { flag, fmtMs, fmtNum, fmtOps, fmtRatio, measureLatency, measureOps, nowMs, numberFlag, percentiles, printTable, type Latency } from '../runner/index.js';
-import { compareSecurity, type SecurityFigures } from './security.js';
+import { compareSecurity, SECURE_LAYERS, type SecureLayers, type SecurityFigures } from './security.js';
 
 interface ListFigures {
   objects: number;
@@ -68,6 +69,7 @@ export async function run(args: string[]): Promise<unknown> {
       warmupSeconds: numberFlag(args, 'warmup', 2),
       warmupCreates: numberFlag(args, 'warmup-creates', 4000),
       ...(flag(args, 'profile') ? { profileDir: flag(args, 'profile') } : {}),
+      secure: secureLayers(flag(args, 'secure')),
     });
     printSecurity(security);
   }
@@ -122,6 +124,12 @@ export async function run(args: string[]): Promise<unknown> {
   return { seconds, concurrency, sizes, watchers, events, backends: results, ...(security ? { security } : {}) };
 }
 
+function secureLayers(v: string | undefined): SecureLayers {
+  if (v === undefined) return 'full';
+  if (!(SECURE_LAYERS as readonly string[]).includes(v)) throw new Error(`--secure: unknown value ${JSON.stringify(v)} (${SECURE_LAYERS.join(', ')})`);
+  return v as SecureLayers;
+}
+
 function printSecurity(s: SecurityFigures): void {
   const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
   const o = s.options;
@@ -143,7 +151,7 @@ function printSecurity(s: SecurityFigures): void {
   ]);
   printTable(
     `Security on vs off, sqlite, ${o.concurrency} clients x ${o.seconds} s per side per round, ${o.watchers} watchers x ${o.events} events; ` +
-      `secure = HTTPS + client cert + Node,RBAC (${s.user}) + ServiceAccount admission`,
+      ((o.secure ?? 'full') === 'full' ? `secure = HTTPS + client cert + Node,RBAC (${s.user}) + ServiceAccount admission` : `secure = ${s.user}`),
     ['round', 'plain creates/s', 'secure creates/s', 'secure/plain', 'create p50 plain / secure', 'server thread CPU µs/create plain / secure', 'process CPU µs/create plain / secure', `event p50 plain / secure`, 'event p99 plain / secure'],
     rows,
   );

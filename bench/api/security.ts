@@ -56,7 +56,16 @@ export interface SecurityOptions {
   warmupCreates?: number;
   /** Write a CPU profile of each config's create phase per round here (<config>-round<N>.cpuprofile). */
   profileDir?: string;
+  /**
+   * What the secure server runs, to tell the layers' costs apart: `full` (default, as `skiff server`), `no-sa`
+   * (without ServiceAccount admission, so pods get no token volume), `tls` (HTTPS only: every request
+   * system:unsecured, no authorisation, as the plain server behind TLS).
+   */
+  secure?: SecureLayers;
 }
+
+export type SecureLayers = 'full' | 'no-sa' | 'tls';
+export const SECURE_LAYERS: readonly SecureLayers[] = ['full', 'no-sa', 'tls'];
 
 export interface RoundFigures {
   round: number;
@@ -136,7 +145,7 @@ interface Running {
 }
 
 /** The server `skiff server` builds (secure) or `skiff server --insecure-http` (plain), minus the in-process components. */
-async function start(config: Config, concurrency: number): Promise<Running> {
+async function start(config: Config, concurrency: number, layers: SecureLayers = 'full'): Promise<Running> {
   const scratch = mkdtempSync(join(tmpdir(), `skiff-bench-api-${config}-`));
   const store = await openStore({ backend: 'sqlite', dataDir: scratch });
   const common: ServerOptions = {
@@ -158,12 +167,13 @@ async function start(config: Config, concurrency: number): Promise<Running> {
   const ca = loadOrCreateClusterCA(scratch);
   const certs = await loadOrIssueServerCertificates(scratch, ca, { listenHosts: ['127.0.0.1'], serviceIP: new ClusterIPAllocator().first }, []);
   const bootstrapTokens = new BootstrapTokenAuthenticator();
+  const tlsOnly = layers === 'tls';
   const server = await buildServer({
     ...common,
-    authentication: authenticationChain({ clientCA: ca.certPem, tokens: [bootstrapTokens] }),
-    serviceAccounts: { key: loadOrCreateSigningKey(scratch), issuers: [DEFAULT_SERVICE_ACCOUNT_ISSUER], admission: true },
+    authentication: tlsOnly ? authenticationChain({ fallback: UNSECURED_USER }) : authenticationChain({ clientCA: ca.certPem, tokens: [bootstrapTokens] }),
+    ...(tlsOnly ? {} : { serviceAccounts: { key: loadOrCreateSigningKey(scratch), issuers: [DEFAULT_SERVICE_ACCOUNT_ISSUER], admission: layers === 'full' } }),
     https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
-    authorization: { modes: ['Node', 'RBAC'], anonymousPaths: PUBLIC_INFO_PATHS },
+    ...(tlsOnly ? {} : { authorization: { modes: ['Node', 'RBAC'] as ('Node' | 'RBAC')[], anonymousPaths: PUBLIC_INFO_PATHS } }),
   });
   bootstrapTokens.attach(engineBootstrapSecretLookup(server.engine));
   await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -182,7 +192,13 @@ async function start(config: Config, concurrency: number): Promise<Running> {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: BENCH_USER }],
   });
-  // The binding reaches the authoriser through its watch cache; the user is refused until it has.
+  if (!tlsOnly) await waitForBinding(user);
+  await user.close();
+  return { config, server, store, scratch, admin, load: new LoadClient({ origin, tls: userTls, concurrency, namespace: NS }) };
+}
+
+/** The binding reaches the authoriser through its watch cache; the user is refused until it has. */
+async function waitForBinding(user: Transport): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const r = await user.send('GET', `/api/v1/namespaces/${NS}/pods?limit=1`);
@@ -193,8 +209,6 @@ async function start(config: Config, concurrency: number): Promise<Running> {
   // Sanity: the user is bound to edit and nothing more (a cluster-scoped read is refused), so RBAC really decides.
   const nodes = await user.send('GET', '/api/v1/nodes');
   if (nodes.status !== 403) throw new Error(`${BENCH_USER} should not list nodes, got ${nodes.status}`);
-  await user.close();
-  return { config, server, store, scratch, admin, load: new LoadClient({ origin, tls: userTls, concurrency, namespace: NS }) };
 }
 
 /**
@@ -293,7 +307,7 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
     await session.post('Profiler.enable');
   }
   try {
-    for (const c of CONFIGS) running[c] = await start(c, o.concurrency);
+    for (const c of CONFIGS) running[c] = await start(c, o.concurrency, o.secure);
     for (const c of CONFIGS) if (o.warmupSeconds > 0) await creates(running[c], 'warm', o.warmupSeconds);
     for (const [i, w] of warmupPlan(o.warmupCreates ?? 0).entries()) await creates(running[w.config], `warm${i}`, 600, w.creates);
     const rounds: RoundFigures[] = [];
@@ -316,7 +330,9 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
       Object.fromEntries(CONFIGS.map((c) => [c, median(rounds.map((r) => pick(r, c)))])) as Record<Config, number>;
     return {
       options: o,
-      user: `${BENCH_USER} (ClusterRole edit bound in namespace ${NS}) over TLS with a client certificate`,
+      user: (o.secure ?? 'full') === 'tls'
+        ? `system:unsecured over TLS (--secure tls: no authentication, authorisation or ServiceAccount admission)`
+        : `${BENCH_USER} (ClusterRole edit bound in namespace ${NS}) over TLS with a client certificate${o.secure === 'no-sa' ? ' (--secure no-sa: no ServiceAccount admission)' : ''}`,
       rounds,
       medianCreatePerSec: byConfig((r, c) => r.createPerSec[c]),
       medianCreateCpuUs: byConfig((r, c) => r.createCpuUs[c]),
