@@ -3,6 +3,7 @@
  * Every failure the API server answers with is an ApiError; the one error handler in server.ts serialises it.
  */
 import type { FieldError } from './resource.js';
+import { aggregateErrors } from '../aggregate-errors.js';
 
 export interface StatusCause {
   reason?: string;
@@ -134,7 +135,7 @@ export const fieldErrorText = (e: FieldError): string => (e.field ? `${e.field}:
 export function invalid(group: string, kind: string, name: string, errors: FieldError[]): ApiError {
   const qualifiedKind = group ? `${kind}.${group}` : kind;
   const texts = errors.map(fieldErrorText);
-  const body = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
+  const body = aggregateErrors(texts);
   const d: StatusDetails = { name, kind, causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })) };
   if (group) d.group = group;
   return new ApiError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${body}`, d);

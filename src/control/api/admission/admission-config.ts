@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { LATEST, type LevelVersion } from './pod-security-checks.js';
+import { aggregateErrors } from '../../aggregate-errors.js';
 
 export interface PodSecurityConfig {
   /** Each mode's policy for namespaces without the mode's labels (labels still win). */
@@ -23,7 +24,7 @@ export interface AdmissionConfig {
 
 export class AdmissionConfigError extends Error {
   constructor(source: string, readonly errors: string[]) {
-    super(`${source}: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`);
+    super(`${source}: ${aggregateErrors(errors)}`);
     this.name = 'AdmissionConfigError';
   }
 }

@@ -13,6 +13,7 @@ import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 import { podAggregate } from './quota-evaluators.js';
 import { parseResourceList, type ResourceList } from './quota-resources.js';
 import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
+import { aggregateErrors } from '../../aggregate-errors.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -136,7 +137,6 @@ export function validateClaimLimits(lr: KubeObject, claim: KubeObject): string[]
 }
 
 /** utilerrors.NewAggregate's text: one error as is, several in brackets. */
-const aggregate = (errs: readonly string[]): string => (errs.length === 1 ? errs[0]! : `[${errs.join(', ')}]`);
 
 export interface LimitRangeSource {
   limitRanges(namespace: string): Promise<KubeObject[]>;
@@ -168,7 +168,7 @@ export class LimitRanger implements Admission {
     for (const lr of await this.source.limitRanges(a.namespace)) {
       errs.push(...(pod ? validatePodLimits(lr, a.object) : validateClaimLimits(lr, a.object)));
     }
-    if (errs.length) throw forbidden({ group: '', resource: a.resource.plural }, a.name, aggregate(errs));
+    if (errs.length) throw forbidden({ group: '', resource: a.resource.plural }, a.name, aggregateErrors(errs));
   }
 }
 

@@ -20,6 +20,7 @@ import {
 import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
 import type { PodSecurityConfig } from './admission-config.js';
 import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
+import { aggregateErrors } from '../../aggregate-errors.js';
 
 const LABEL_PREFIX = 'pod-security.kubernetes.io/';
 const MODES = ['enforce', 'audit', 'warn'] as const;
@@ -145,7 +146,7 @@ const annotate = (a: AdmissionAttributes, key: string, value: string): void => a
 function annotateErrors(a: AdmissionAttributes, errors: readonly FieldError[]): void {
   if (!errors.length) return;
   const texts = errors.map((e) => `${e.field}: ${e.message}`);
-  annotate(a, 'error', `Failed to parse policy: ${texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`}`);
+  annotate(a, 'error', `Failed to parse policy: ${aggregateErrors(texts)}`);
 }
 
 const isPods = (a: AdmissionTarget) => a.resource.group === '' && a.resource.plural === 'pods';

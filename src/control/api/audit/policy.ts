@@ -6,6 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { UserInfo } from '../auth/user.js';
 import type { AuthorizationAttributes } from '../authz/types.js';
+import { aggregateErrors } from '../../aggregate-errors.js';
 
 export type AuditLevel = 'None' | 'Metadata' | 'Request' | 'RequestResponse';
 export type AuditStage = 'RequestReceived' | 'ResponseStarted' | 'ResponseComplete' | 'Panic';
@@ -56,7 +57,7 @@ const NONE: PolicyDecision = { level: 'None', omitStages: new Set(), omitManaged
 
 export class AuditPolicyError extends Error {
   constructor(source: string, readonly errors: string[]) {
-    super(`${source}: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`);
+    super(`${source}: ${aggregateErrors(errors)}`);
     this.name = 'AuditPolicyError';
   }
 }

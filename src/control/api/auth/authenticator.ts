@@ -10,6 +10,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { anonymousUser, withAuthenticatedGroup, type UserInfo } from './user.js';
+import { aggregateErrors } from '../../aggregate-errors.js';
 
 export interface AuthRequest {
   headers: IncomingHttpHeaders;
@@ -100,7 +101,7 @@ export class AuthenticationChain {
   }
 
   private finish(errors: string[] | undefined, useFallback: boolean): ChainResult {
-    if (errors && errors.length) return { error: errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]` };
+    if (errors && errors.length) return { error: aggregateErrors(errors) };
     if (this.fallback && useFallback) return { user: this.fallback };
     return { error: 'no credentials' };
   }

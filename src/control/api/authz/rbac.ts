@@ -11,6 +11,7 @@ import type { KubeObject } from '../resource.js';
 import type { UserInfo } from '../auth/user.js';
 import type { AuthorizationAttributes, AuthorizationResult, Authorizer, NonResourceRule, ResourceRule, RuleResolver } from './types.js';
 import { policyRules, ruleAllows, type PolicyRule } from './rules.js';
+import { aggregateErrors } from '../../aggregate-errors.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 export type RbacKind = 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';
@@ -228,7 +229,6 @@ function dedupeRules(rules: PolicyRule[]): PolicyRule[] {
 }
 
 /** utilerrors.NewAggregate's text: one error as is, several in brackets. */
-export const aggregateErrors = (errs: readonly string[]): string => (errs.length === 1 ? errs[0]! : `[${errs.join(', ')}]`);
 
 /** Decisions remembered for one user object (see RbacAuthorizer.authorize). */
 interface UserDecisions {

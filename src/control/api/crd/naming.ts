@@ -5,6 +5,7 @@
  */
 import type { CRDCondition, CRDNames, CustomResourceDefinition } from './definition.js';
 import { findCondition } from './definition.js';
+import { aggregateErrors } from '../../aggregate-errors.js';
 
 export interface NamingResult {
   accepted: CRDNames;
@@ -55,7 +56,7 @@ export function calculateNames(crd: CustomResourceDefinition, others: readonly C
       .map((s) => `${JSON.stringify(s)} is already in use`);
     if (clashes.length) {
       // utilerrors.NewAggregate: one error alone, several as "[a, b]".
-      conflict = { reason: 'ShortNamesConflict', message: clashes.length === 1 ? clashes[0]! : `[${clashes.join(', ')}]` };
+      conflict = { reason: 'ShortNamesConflict', message: aggregateErrors(clashes) };
     } else if (requested.shortNames) next.shortNames = [...requested.shortNames];
     else delete next.shortNames;
   }

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
+import { aggregateErrors } from '../../aggregate-errors.js';
 
 export type KeyedProviderType = 'aescbc' | 'aesgcm' | 'secretbox';
 
@@ -37,7 +38,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export class EncryptionConfigError extends Error {
   constructor(source: string, readonly errors: string[]) {
-    super(`${source}: ${errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`}`);
+    super(`${source}: ${aggregateErrors(errors)}`);
     this.name = 'EncryptionConfigError';
   }
 }
