@@ -214,43 +214,22 @@ function newContainer(uid: string, c: Container, startedAt: number, restart: num
   };
 }
 
-/** A container whose config the kubelet could not build: waiting, no container id, the spec's image. */
-function uncreatedContainer(c: Container, message: string): RuntimeContainer {
+/** A container that never started: waiting for `reason`, no container id, the spec's image. */
+function waitingContainer(c: Container, reason: string, message: string): RuntimeContainer {
   return {
-    name: c.name,
-    state: 'waiting',
-    waitingReason: 'CreateContainerConfigError',
-    waitingMessage: message,
-    containerID: '',
-    image: c.image ?? '',
-    imageID: '',
-    startedAt: 0,
-    restartCount: 0,
-    last: null,
-    started: false,
-    ready: false,
+    name: c.name, state: 'waiting', waitingReason: reason, waitingMessage: message, containerID: '', image: c.image ?? '', imageID: '',
+    startedAt: 0, restartCount: 0, last: null, started: false, ready: false,
   };
 }
 
+/** A container whose config the kubelet could not build. */
+const uncreatedContainer = (c: Container, message: string): RuntimeContainer => waitingContainer(c, 'CreateContainerConfigError', message);
+
 /** A container whose image fails to pull, first tried at `first`: waiting, ErrImagePull or ImagePullBackOff. */
 function pullingContainer(c: Container, first: number, h: number, consider: (t: number) => void): RuntimeContainer {
-  const image = c.image ?? '';
-  const wait = pullWaitAt(image, first, h);
+  const wait = pullWaitAt(c.image ?? '', first, h);
   consider(wait.next);
-  return {
-    name: c.name,
-    state: 'waiting',
-    waitingReason: wait.reason,
-    waitingMessage: wait.message,
-    containerID: '',
-    image,
-    imageID: '',
-    startedAt: 0,
-    restartCount: 0,
-    last: null,
-    started: false,
-    ready: false,
-  };
+  return waitingContainer(c, wait.reason, wait.message);
 }
 
 function exit(rt: RuntimeContainer, at: number, exitCode: number): void {
