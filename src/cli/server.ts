@@ -40,6 +40,21 @@ import { startDns, type RunningDns } from '../dataplane/dns/start.js';
 import { loadEncryptionConfig, loadOrCreateDefaultEncryptionConfig, type EncryptionConfig } from '../control/storage/encryption/index.js';
 import { fileAuditSink, loadAuditPolicy, METADATA_POLICY, type AuditOptions } from '../control/api/audit/index.js';
 import { loadAdmissionConfig, type AdmissionConfig } from '../control/api/admission/admission-config.js';
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * The server's heaps grow to at most 1.2 times what survived the last full GC: V8's own factor reaches 4 when
+ * allocation outpaces GC, as it does while pods are created by the thousand, and the main thread's heap was then
+ * ~2.5 times its live size (2,000 nodes and 20,000 pods: 654 MB against ~250 MB). Measured at that scale, twice
+ * side by side: server peak RSS 1,276 -> 1,116 MiB and 1,263 -> 1,045 MiB, all Running 557 -> 666 s and 301 -> 306 s.
+ */
+const HEAP_GROWING_PERCENT = 20;
+
+function heapGrowingPercent(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError('--heap-growing-percent: an integer from 0 to 1000');
+  return n;
+}
 
 export interface ServerFlags {
   dataDir: string;
@@ -458,7 +473,10 @@ export function registerServerCommand(program: Command): Command {
     .addOption(new Option('--service-account-admission <mode>', 'the ServiceAccount admission plugin (default ServiceAccount, token volume): auto is on when the controllers run in-process').choices(['auto', 'on', 'off']).default('auto'))
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
-    .action(async (o: { dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeout: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
+    .option('--heap-growing-percent <n>', "V8's heap grows to at most (1 + n/100) times what survived the last full GC before the next one, in every thread (0: V8's own factor, up to 4)", heapGrowingPercent, HEAP_GROWING_PERCENT)
+    .action(async (o: { heapGrowingPercent: number; dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeout: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
+      // Before any worker starts: V8's flags are the process's, its threads read them at each GC.
+      if (o.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${o.heapGrowingPercent}`);
       await runServer({
         dataDir: o.dataDir,
         listen: o.listen,
