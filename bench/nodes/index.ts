@@ -4,7 +4,7 @@
  *
  *   npm run bench -- nodes [--nodes 1000,5000,15000] [--steady-seconds 30] [--rates 500,1000] [--rate-seconds 10]
  *                          [--latency-at 5000] [--hold-pods 150000 --hold-at 15000] [--cpu-prof DIR]
- *                          [--quiet-seconds 5] [--settle-max-seconds 180]
+ *                          [--quiet-seconds 5] [--settle-max-seconds 180] [--server-args '--heap-growing-percent 0']
  *
  * Per node count: time from the agent's start to every node Ready (seen on a watch); over a steady window with
  * only heartbeats (Leases every 10 s, NodeStatus at most every 5 min): the API server thread's CPU per second,
@@ -19,6 +19,7 @@
  * created for --quiet-seconds (default 5; at most --settle-max-seconds, default 180), so it holds heartbeats only.
  * With --cpu-prof DIR the server runs under `node --cpu-prof` and writes its profile into DIR when it stops; with
  * --rates 0 it stops right after the steady window, so the profile's last --steady-seconds are that window.
+ * --server-args: more `skiff server` flags (space-separated), to compare a server setting in the same build.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -190,10 +191,11 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
   const quietSeconds = numberFlag(args, 'quiet-seconds', 5);
   const settleMaxSeconds = numberFlag(args, 'settle-max-seconds', 180);
   const serverNodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const serverArgs = (flag(args, 'server-args') ?? '').split(' ').filter(Boolean);
   const runs: NodeRun[] = [];
   for (const n of counts) {
     const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-nodes-'));
-    const server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--cluster-cidr', CLUSTER_CIDR], /listening on (https?:\/\/\S+)/, undefined, serverNodeArgs);
+    const server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--cluster-cidr', CLUSTER_CIDR, ...serverArgs], /listening on (https?:\/\/\S+)/, undefined, serverNodeArgs);
     const client = new RestClient(loadKubeconfig(join(dataDir, 'kubeconfig.yaml')), { maxSockets: 64 });
     let agent: Awaited<ReturnType<typeof startSkiff>> | null = null;
     try {
