@@ -43,12 +43,13 @@ import { loadAdmissionConfig, type AdmissionConfig } from '../control/api/admiss
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * The server's heaps grow to at most 1.2 times what survived the last full GC: V8's own factor reaches 4 when
- * allocation outpaces GC, as it does while pods are created by the thousand, and the main thread's heap was then
- * ~2.5 times its live size (2,000 nodes and 20,000 pods: 654 MB against ~250 MB). Measured at that scale, twice
- * side by side: server peak RSS 1,276 -> 1,116 MiB and 1,263 -> 1,045 MiB, all Running 557 -> 666 s and 301 -> 306 s.
+ * --heap-growing-percent N caps each heap at (1 + N/100) times what survived the last full GC. V8's own factor
+ * (default, 0) reaches 4 while pods are created by the thousand: at 2,000 nodes and 20,000 pods the main thread's
+ * heap was ~2.5 times its live size, and N = 20 cut server peak RSS 1,276 -> 1,116 MiB and 1,263 -> 1,045 MiB. It
+ * is not the default because it costs CPU: 15,000 nodes' steady heartbeats took 87-88% of a core in the server
+ * process with 20 against 71% without (API thread alike, 48%; quiet machine), and pods reached Running 2-20% later.
  */
-const HEAP_GROWING_PERCENT = 20;
+const HEAP_GROWING_PERCENT = 0;
 
 function heapGrowingPercent(v: string): number {
   const n = Number(v);
