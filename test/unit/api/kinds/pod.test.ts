@@ -119,3 +119,15 @@ describe('pod updates', () => {
     expect(s.validateUpdate!(renamed, old).map((e) => `${e.field} ${e.message}`)).toEqual(['metadata.name Invalid value: "other": field is immutable']);
   });
 });
+
+describe('pod updates through /status', () => {
+  test('a write that keeps the stored spec object checks metadata only; a changed spec is still checked', () => {
+    const spec = { containers: [{ name: 'c', image: 'x' }], restartPolicy: 'Always' };
+    const old = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u' }, spec } as KubeObject;
+    const validateUpdate = pods.strategy.validateUpdate!;
+    expect(validateUpdate({ ...old, status: { phase: 'Running' } }, old, 'status')).toEqual([]);
+    expect(validateUpdate({ ...old, metadata: { ...old.metadata, uid: 'other' } }, old, 'status').map((e) => e.field)).toContain('metadata.uid');
+    const changed = validateUpdate({ ...old, spec: { ...spec, restartPolicy: 'Never' } }, old, '');
+    expect(changed.map((e) => e.field)).toContain('spec');
+  });
+});
