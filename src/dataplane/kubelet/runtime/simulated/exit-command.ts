@@ -6,9 +6,7 @@
  * phase failing). Anything else (the image's entrypoint, a script doing more) says nothing.
  */
 import type { Container } from '../../pod/podspec.js';
-
-const SHELLS = new Set(['sh', 'bash', 'ash', 'dash']);
-const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+import { basename, readCommand } from './command.js';
 
 /** `true` / `false` as a program (a path or a bare name). */
 function programExit(argv: string[]): number | undefined {
@@ -29,13 +27,5 @@ function scriptExit(words: string[]): number | undefined {
 
 /** The exit code a container's command ends with at once, or undefined when the command is anything else. */
 export function immediateExitCode(c: Container): number | undefined {
-  const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined);
-  const command = strings(c.command);
-  const args = strings(c.args ?? []);
-  if (!command || command.length === 0 || !args) return undefined; // the image's entrypoint: unknown
-  const argv = [...command, ...args];
-  const direct = programExit(argv);
-  if (direct !== undefined) return direct;
-  if (argv.length === 3 && SHELLS.has(basename(argv[0]!)) && argv[1] === '-c') return scriptExit(argv[2]!.trim().split(/\s+/));
-  return undefined;
+  return readCommand(c, programExit, scriptExit);
 }

@@ -5,11 +5,9 @@
  * default command, a script doing more than sleeping) says nothing.
  */
 import type { Container } from '../../pod/podspec.js';
+import { basename, readCommand } from './command.js';
 
 const UNIT_MS: Record<string, number> = { '': 1000, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const SHELLS = new Set(['sh', 'bash', 'ash', 'dash']);
-
-const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
 /** One `sleep` operand in ms; null = forever (`infinity`); undefined = not a duration. */
 function durationMs(arg: string): number | null | undefined {
@@ -30,15 +28,7 @@ function sleepArgv(argv: string[]): number | null | undefined {
  * `sleep infinity`, undefined when the command is anything else.
  */
 export function plainSleepMs(c: Container): number | null | undefined {
-  const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : undefined);
-  const command = strings(c.command);
-  const args = strings(c.args ?? []);
-  if (!command || command.length === 0 || !args) return undefined; // the image's entrypoint: unknown
-  const argv = [...command, ...args];
-  const direct = sleepArgv(argv);
-  if (direct !== undefined) return direct;
-  if (argv.length === 3 && SHELLS.has(basename(argv[0]!)) && argv[1] === '-c') return sleepArgv(argv[2]!.trim().split(/\s+/));
-  return undefined;
+  return readCommand(c, sleepArgv);
 }
 
 /**
