@@ -136,8 +136,6 @@ export function validateClaimLimits(lr: KubeObject, claim: KubeObject): string[]
   return errs;
 }
 
-/** utilerrors.NewAggregate's text: one error as is, several in brackets. */
-
 export interface LimitRangeSource {
   limitRanges(namespace: string): Promise<KubeObject[]>;
 }

@@ -228,8 +228,6 @@ function dedupeRules(rules: PolicyRule[]): PolicyRule[] {
   return out;
 }
 
-/** utilerrors.NewAggregate's text: one error as is, several in brackets. */
-
 /** Decisions remembered for one user object (see RbacAuthorizer.authorize). */
 interface UserDecisions {
   generation: number;
