@@ -130,21 +130,25 @@ describe('PodSecurity namespace policy', () => {
   });
 });
 
+const pods = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true } as unknown as ResourceType;
+
+/** A CREATE in namespace `namespace` validated by `plugin`: its refusal's message, warnings and audit annotations. */
+async function validateCreate(plugin: PodSecurityAdmission, resource: ResourceType, namespace: string, object: KubeObject, user?: string) {
+  const notes: Record<string, string> = {};
+  const warnings: string[] = [];
+  const a: AdmissionAttributes = {
+    operation: 'CREATE', resource, subresource: '', namespace, name: object.metadata?.name ?? '', object, oldObject: null,
+    dryRun: false, warnings, audit: (k, v) => void (notes[k] = v), ...(user ? { user: { name: user, groups: [] } } : {}),
+  };
+  const error = await plugin.validate(a).then(() => undefined, (e: Error) => e.message);
+  return { notes, warnings, error };
+}
+
 describe('PodSecurity audit annotations', () => {
-  const pods = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true } as unknown as ResourceType;
   const deployments = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true } as unknown as ResourceType;
   const plugin = (labels: Record<string, string>) =>
     new PodSecurityAdmission({ namespace: async (name) => ({ metadata: { name, labels } }), pods: async () => [] });
-  const run = async (labels: Record<string, string>, resource: ResourceType, object: KubeObject) => {
-    const notes: Record<string, string> = {};
-    const warnings: string[] = [];
-    const a: AdmissionAttributes = {
-      operation: 'CREATE', resource, subresource: '', namespace: 'ns', name: object.metadata?.name ?? '', object, oldObject: null,
-      dryRun: false, warnings, audit: (k, v) => void (notes[k] = v),
-    };
-    const error = await plugin(labels).validate(a).then(() => undefined, (e: Error) => e.message);
-    return { notes, warnings, error };
-  };
+  const run = (labels: Record<string, string>, resource: ResourceType, object: KubeObject) => validateCreate(plugin(labels), resource, 'ns', object);
   const privilegedPod = { metadata: { name: 'p' }, spec: goodSpec((s) => { c0(s).privileged = true; }) } as KubeObject;
 
   test('a pod: enforce-policy always, audit-violations when the audit level fails, also when enforce refuses', async () => {
@@ -179,27 +183,23 @@ describe('PodSecurity audit annotations', () => {
 });
 
 describe('PodSecurity configuration (AdmissionConfiguration)', () => {
-  const pods = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true } as unknown as ResourceType;
-  const config = parseAdmissionConfig(`
-apiVersion: apiserver.config.k8s.io/v1
+  /** An AdmissionConfiguration whose PodSecurity entry holds `podSecurity` (YAML lines), then `more` plugins. */
+  const admissionYaml = (podSecurity: string, more = '') => `apiVersion: apiserver.config.k8s.io/v1
 kind: AdmissionConfiguration
 plugins:
   - name: PodSecurity
     configuration:
       apiVersion: pod-security.admission.config.k8s.io/v1
       kind: PodSecurityConfiguration
-      defaults: { enforce: baseline, enforce-version: v1.30, warn: restricted }
-      exemptions: { usernames: [ci-bot], namespaces: [kube-system], runtimeClasses: [kata] }
-`, '/etc/skiff/admission.yaml').podSecurity!;
+${podSecurity.replace(/^/gm, '      ')}
+${more}`;
+  const config = parseAdmissionConfig(admissionYaml(
+    'defaults: { enforce: baseline, enforce-version: v1.30, warn: restricted }\nexemptions: { usernames: [ci-bot], namespaces: [kube-system], runtimeClasses: [kata] }',
+  ), '/etc/skiff/admission.yaml').podSecurity!;
   const plugin = new PodSecurityAdmission({ namespace: async (name) => ({ metadata: { name, labels: name === 'labelled' ? { 'pod-security.kubernetes.io/enforce': 'privileged' } : {} } }), pods: async () => [] }, config);
   const run = async (namespace: string, user = 'dev', runtimeClassName?: string) => {
-    const notes: Record<string, string> = {};
     const spec = goodSpec((s) => { c0(s).privileged = true; if (runtimeClassName) s.runtimeClassName = runtimeClassName; });
-    const a: AdmissionAttributes = {
-      operation: 'CREATE', resource: pods, subresource: '', namespace, name: 'p', object: { metadata: { name: 'p' }, spec } as KubeObject, oldObject: null,
-      dryRun: false, warnings: [], user: { name: user, groups: [] }, audit: (k, v) => void (notes[k] = v),
-    };
-    const error = await plugin.validate(a).then(() => undefined, (e: Error) => e.message);
+    const { error, notes } = await validateCreate(plugin, pods, namespace, { metadata: { name: 'p' }, spec } as KubeObject, user);
     return { error, notes };
   };
 
@@ -215,19 +215,10 @@ plugins:
   });
 
   test('a bad file names the field', () => {
-    const bad = () => parseAdmissionConfig(`
-apiVersion: apiserver.config.k8s.io/v1
-kind: AdmissionConfiguration
-plugins:
-  - name: PodSecurity
-    configuration:
-      apiVersion: pod-security.admission.config.k8s.io/v1
-      kind: PodSecurityConfiguration
-      defaults: { enforce: strict, audit-version: "1.2" }
-      exemptions: { usernames: [""] }
-  - name: EventRateLimit
-    path: erl.yaml
-`, 'a.yaml');
+    const bad = () => parseAdmissionConfig(admissionYaml(
+      'defaults: { enforce: strict, audit-version: "1.2" }\nexemptions: { usernames: [""] }',
+      '  - name: EventRateLimit\n    path: erl.yaml\n',
+    ), 'a.yaml');
     expect(bad).toThrow(AdmissionConfigError);
     expect(bad).toThrow('a.yaml: [plugins[0].configuration.defaults.enforce: Unsupported value: "strict": supported values: "privileged", "baseline", "restricted", '
       + 'plugins[0].configuration.defaults.audit-version: Invalid value: "1.2": must be "latest" or "v1.x", '
