@@ -5,7 +5,8 @@
  *   npm run bench -- controllers [--nodes 1000] [--replicas 10000] [--phases 5] [--profile DIR]
  *
  * --phases N runs only the first N phases; --profile DIR writes each process's V8 CPU profile (node --cpu-prof)
- * into DIR when the bench stops them.
+ * into DIR when the bench stops them; --timeline FILE samples each process's CPU and the pods' states every
+ * 250 ms into FILE (timeline.ts).
  *
  * Phases, each timed from the write that starts it to the state a user waits for (seen on a watch):
  * a Deployment of --replicas created → all available; a rolling update (25% surge / 25% unavailable) → all
@@ -23,6 +24,7 @@ import type { KubeObject } from '../../src/client/types.js';
 import { flag, fmtNum, nowMs, numberFlag, printTable } from '../runner/index.js';
 import { cpuSeconds, memMiB, startSkiff, type Proc } from '../runner/procs.js';
 import { waitNodesReady, waitPodCount, watchUntil } from '../runner/watch.js';
+import { Timeline } from './timeline.js';
 
 const PROCS = ['server', 'scheduler', 'controllers', 'nodes'] as const;
 /** Room for a /24 podCIDR per node (the default /16 holds 256): 32,768 of them. */
@@ -59,11 +61,13 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
   const replicas = numberFlag(args, 'replicas', 10000);
   const phaseCount = numberFlag(args, 'phases', 5);
   const profileDir = flag(args, 'profile');
+  const timelineFile = flag(args, 'timeline');
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-controllers-'));
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   const procs: Partial<Record<ProcName, Proc>> = {};
   let client: RestClient | null = null;
+  let timeline: Timeline | undefined;
   const phases: Phase[] = [];
   try {
     procs.server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--no-scheduler', '--no-controllers'], /listening on (https?:\/\/\S+)/, undefined, nodeArgs);
@@ -77,6 +81,7 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
 
     const measure = async (phase: string, pods: number, fn: () => Promise<void>): Promise<void> => {
       if (phases.length >= phaseCount) return;
+      timeline?.phase(phase);
       const cpu0 = PROCS.map((p) => cpuSeconds(all[p].pid));
       const t0 = nowMs();
       await fn();
@@ -88,6 +93,10 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
     };
 
     await c.create(Namespaces, { metadata: { name: 'bench' } });
+    if (timelineFile) {
+      timeline = new Timeline(timelineFile, c, 'bench', Object.fromEntries(PROCS.map((p) => [p, all[p].pid])));
+      await timeline.start();
+    }
     await measure(`create → ${fmtNum(replicas)} available`, replicas, async () => {
       await c.create(Deployments, deployment('web', replicas, 'nginx:1.27'), { namespace: 'bench' });
       await watchUntil<Deployment>(c, Deployments, { namespace: 'bench', name: 'web' }, settled(1, replicas));
@@ -118,6 +127,7 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
     printTable('peak RSS (MiB)', [...PROCS], [PROCS.map((p) => peakRssMiB[p].toFixed(0))]);
     return { nodes, replicas, phases, peakRssMiB, cores: availableParallelism() };
   } finally {
+    timeline?.stop();
     client?.close();
     for (const p of PROCS) await procs[p]?.stop();
     rmSync(dataDir, { recursive: true, force: true });
