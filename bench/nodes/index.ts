@@ -49,7 +49,11 @@ interface NodeRun {
   agentRssMiB: number;
   agentPeakRssMiB: number;
   serverRssMiB: number;
-  latency: { rate: number; pods: number; achievedRate: number; running: number; latency: Latency }[];
+  /**
+   * Per rate: the CPU each process spent from the first create until every pod was seen Running (or the wait
+   * gave up), per pod created (ms): the figure that compares builds whatever latency a loaded machine allowed.
+   */
+  latency: { rate: number; pods: number; achievedRate: number; running: number; latency: Latency; apiThreadMsPerPod: number; serverMsPerPod: number; agentMsPerPod: number; loadAverage1m: number }[];
   /** With --hold-pods: that many pods created and Running, then the steady window measured again. */
   hold?: { pods: number; deletedBeforeRunning: number; createSeconds: number; allRunningSeconds: number; apiServerThreadCpu: number; serverProcessCpu: number; agentCpu: number; serverPeakRssMiB: number; agentPeakRssMiB: number };
   loadAverage1m: number;
@@ -82,9 +86,13 @@ async function createHeld(client: RestClient, name: string): Promise<void> {
   }
 }
 
-/** Creates pods at `rate` per second for `seconds`, and measures create → Running+Ready on a watch. */
-async function startupLatency(client: RestClient, ns: string, rate: number, seconds: number): Promise<NodeRun['latency'][number]> {
+/**
+ * Creates pods at `rate` per second for `seconds`, and measures create → Running+Ready on a watch, and the CPU
+ * the server (its API thread, the whole process) and the agent spent meanwhile, per pod.
+ */
+async function startupLatency(client: RestClient, ns: string, rate: number, seconds: number, serverPid: number, agentPid: number): Promise<NodeRun['latency'][number]> {
   const total = Math.round(rate * seconds);
+  const c0 = { api: cpuSeconds(serverPid, serverPid), server: cpuSeconds(serverPid), agent: cpuSeconds(agentPid) };
   const sent = new Map<string, number>();
   const lat: number[] = [];
   const from = (await client.list(Pods, { namespace: ns, limit: 1 })).metadata.resourceVersion ?? '0';
@@ -117,7 +125,12 @@ async function startupLatency(client: RestClient, ns: string, rate: number, seco
   const achievedRate = total / ((nowMs() - start) / 1000);
   await Promise.race([watching, sleep(60_000)]);
   ac.abort();
-  return { rate, pods: total, achievedRate, running: lat.length, latency: percentiles(lat) };
+  const perPod = (s: number) => (s * 1000) / total;
+  return {
+    loadAverage1m: loadavg()[0] ?? 0,
+    rate, pods: total, achievedRate, running: lat.length, latency: percentiles(lat),
+    apiThreadMsPerPod: perPod(cpuSeconds(serverPid, serverPid) - c0.api), serverMsPerPod: perPod(cpuSeconds(serverPid) - c0.server), agentMsPerPod: perPod(cpuSeconds(agentPid) - c0.agent),
+  };
 }
 
 /**
@@ -233,7 +246,7 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
       };
       if (n === latencyAt) {
         await client.create(Namespaces, { metadata: { name: 'bench' } });
-        for (const rate of rates) r.latency.push(await startupLatency(client, 'bench', rate, rateSeconds));
+        for (const rate of rates) r.latency.push(await startupLatency(client, 'bench', rate, rateSeconds, server.pid, agent.pid));
       }
       if (holdPods > 0 && n === holdAt) {
         await client.create(Namespaces, { metadata: { name: 'hold' } });
@@ -260,8 +273,9 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
       ], [[`${allReadySeconds.toFixed(1)} s`, `${settleSeconds.toFixed(1)} s`, `${(r.apiServerThreadCpu * 100).toFixed(1)}%`, r.leaseRenewalsPerSecond.toFixed(0), `${r.apiThreadUsPerRenewal.toFixed(0)} us`, `${(r.serverProcessCpu * 100).toFixed(1)}%`,
         `${(r.agentCpu * 100).toFixed(1)}%`, `${fmtMiB(r.agentRssMiB * 2 ** 20)} (${fmtMiB(r.agentPeakRssMiB * 2 ** 20)})`, fmtMiB(r.serverRssMiB * 2 ** 20), r.loadAverage1m.toFixed(2)]]);
       if (r.latency.length) {
-        printTable(`pod startup latency at ${fmtNum(n)} nodes (create → Running and Ready, scheduler in the loop)`, ['rate', 'pods', 'achieved', 'Running', 'p50', 'p90', 'p99', 'max'],
-          r.latency.map((l) => [`${l.rate}/s`, fmtNum(l.pods), `${l.achievedRate.toFixed(0)}/s`, fmtNum(l.running), fmtMs(l.latency.p50), fmtMs(l.latency.p90), fmtMs(l.latency.p99), fmtMs(l.latency.max)]));
+        printTable(`pod startup latency at ${fmtNum(n)} nodes (create → Running and Ready, scheduler in the loop)`, ['rate', 'pods', 'achieved', 'Running', 'p50', 'p90', 'p99', 'max', 'API thread CPU/pod', 'server CPU/pod', 'agent CPU/pod', 'load 1m'],
+          r.latency.map((l) => [`${l.rate}/s`, fmtNum(l.pods), `${l.achievedRate.toFixed(0)}/s`, fmtNum(l.running), fmtMs(l.latency.p50), fmtMs(l.latency.p90), fmtMs(l.latency.p99), fmtMs(l.latency.max),
+            `${l.apiThreadMsPerPod.toFixed(2)} ms`, `${l.serverMsPerPod.toFixed(2)} ms`, `${l.agentMsPerPod.toFixed(2)} ms`, l.loadAverage1m.toFixed(2)]));
       }
     } finally {
       client.close();
