@@ -106,6 +106,8 @@ export interface ServerFlags {
   maxMutatingRequestsInflight?: number;
   /** --request-timeout (60 s). */
   requestTimeoutMs?: number;
+  /** --enable-priority-and-fairness (true): FlowSchemas and priority levels limit requests; false: the two budgets. */
+  enablePriorityAndFairness?: boolean;
 }
 
 export function parseListen(v: string): { host: string; port: number } {
@@ -126,6 +128,13 @@ function metricResolution(v: string): number {
   const ms = parseGoDuration(v);
   if (ms === null || ms <= 0) throw new InvalidArgumentError('a positive duration such as 15s, 1m or 500ms');
   return ms;
+}
+
+/** --enable-priority-and-fairness=true|false, as kube-apiserver's (Go's strconv.ParseBool). */
+function goBool(v: string): boolean {
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  throw new InvalidArgumentError('true or false');
 }
 
 function inflightCount(v: string): number {
@@ -303,6 +312,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       maxRequestsInflight: flags.maxRequestsInflight ?? 400,
       maxMutatingRequestsInflight: flags.maxMutatingRequestsInflight ?? 200,
       requestTimeoutMs: flags.requestTimeoutMs ?? 60_000,
+      enablePriorityAndFairness: flags.enablePriorityAndFairness ?? true,
     },
     // Client certificates are asked for, not required: requests without one reach the authenticator (tokens, anonymous).
     ...(certs ? { https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false } } : {}),
@@ -467,15 +477,16 @@ export function registerServerCommand(program: Command): Command {
     .option('--audit-log-path <file>', 'write audit events as JSON lines to this file (- for stdout), as kube-apiserver\'s flag')
     .option('--audit-policy-file <file>', 'audit.k8s.io/v1 Policy deciding what is logged at which level (default with --audit-log-path: Metadata for every request)')
     .option('--admission-control-config-file <file>', 'AdmissionConfiguration file: PodSecurity\'s PodSecurityConfiguration (defaults for unlabelled namespaces, exemptions), as kube-apiserver\'s flag')
-    .option('--max-requests-inflight <n>', 'read-only requests served at once, shared fairly between users; more wait in a queue or get 429 (0: no limit)', inflightCount, 400)
-    .option('--max-mutating-requests-inflight <n>', 'mutating requests served at once, likewise (0: no limit)', inflightCount, 200)
+    .option('--max-requests-inflight <n>', 'the seats API Priority and Fairness shares between priority levels, with --max-mutating-requests-inflight (with --enable-priority-and-fairness=false: read-only requests served at once, shared fairly between users; more wait in a queue or get 429; 0: no limit)', inflightCount, 400)
+    .option('--max-mutating-requests-inflight <n>', 'added to --max-requests-inflight for API Priority and Fairness (without it: mutating requests served at once, likewise; 0: no limit)', inflightCount, 200)
+    .option('--enable-priority-and-fairness <bool>', 'limit requests by the FlowSchemas and PriorityLevelConfigurations (API Priority and Fairness); false: by the two in-flight budgets', goBool, true)
     .option('--request-timeout <duration>', 'longest a non-long-running request may take before 504 Timeout (a shorter ?timeout= is honoured)', requestTimeout, 60_000)
     .option('--service-account-issuer <url>', 'issuer of ServiceAccount tokens (iss), as kube-apiserver\'s flag', 'https://kubernetes.default.svc.cluster.local')
     .addOption(new Option('--service-account-admission <mode>', 'the ServiceAccount admission plugin (default ServiceAccount, token volume): auto is on when the controllers run in-process').choices(['auto', 'on', 'off']).default('auto'))
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
     .option('--heap-growing-percent <n>', "V8's heap grows to at most (1 + n/100) times what survived the last full GC before the next one, in every thread (0: V8's own factor, up to 4)", heapGrowingPercent, HEAP_GROWING_PERCENT)
-    .action(async (o: { heapGrowingPercent: number; dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; requestTimeout: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
+    .action(async (o: { heapGrowingPercent: number; dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; enablePriorityAndFairness: boolean; requestTimeout: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
       // Before any worker starts: V8's flags are the process's, its threads read them at each GC.
       if (o.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${o.heapGrowingPercent}`);
       await runServer({
@@ -504,6 +515,7 @@ export function registerServerCommand(program: Command): Command {
         ...(o.admissionControlConfigFile ? { admissionControlConfigFile: o.admissionControlConfigFile } : {}),
         maxRequestsInflight: o.maxRequestsInflight,
         maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
+        enablePriorityAndFairness: o.enablePriorityAndFairness,
         requestTimeoutMs: o.requestTimeout,
         serviceAccountIssuer: o.serviceAccountIssuer,
         serviceAccountAdmission: o.serviceAccountAdmission,

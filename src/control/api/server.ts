@@ -107,8 +107,9 @@ export interface ServerOptions {
   /** Admission plugins' configuration (--admission-control-config-file): PodSecurity's defaults and exemptions. */
   admission?: AdmissionConfig;
   /**
-   * Request deadline and in-flight budgets shared fairly between users (limits/); on with upstream's defaults
-   * (60 s, 400 read-only, 200 mutating; system:masters and long-running requests exempt); false turns them off.
+   * Request deadline and API Priority and Fairness (limits/, flowcontrol/) with upstream's defaults (60 s, 400 +
+   * 200 seats shared by the priority levels); `enablePriorityAndFairness: false` keeps the older per-user budgets
+   * (400 read-only, 200 mutating); false turns limits off.
    */
   limits?: LimitOptions | false;
   /** Largest request head (node's maxHeaderSize; upstream's 1 MiB): beyond it the request is refused with 431. */
@@ -239,7 +240,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
   registerAuthenticationApi(app, authentication, { now });
   // Audit right after authentication, as upstream's WithAudit: it knows the user, and sees every later refusal.
   if (opts.audit) audit = installAudit(app, opts.audit);
-  if (opts.limits !== false) installLimits(app, opts.limits ?? {});
+  if (opts.limits !== false) installLimits(app, opts.limits ?? {}, engine, (err) => log?.warn({ err }, 'flowcontrol configuration'));
   // Authorisation (impersonation, then the modes) after authentication; authorization.k8s.io's reviews.
   authorization.install(app, (message) => log?.debug({ message }, 'Forbidden'));
 

@@ -1,4 +1,7 @@
-/** Hardening through the API server: in-flight budgets with fair queues (429), request timeouts (504), header size (431). */
+/**
+ * Hardening through the API server: the in-flight budgets with fair queues (429; --enable-priority-and-fairness=false,
+ * priority-and-fairness.test.ts covers the default), request timeouts (504), header size (431).
+ */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
@@ -45,7 +48,7 @@ describe('request limits', () => {
     h = await startHarness({
       store,
       authentication: authenticationChain({ tokens: [tokens] }),
-      limits: { maxMutatingRequestsInflight: 1, maxRequestsInflight: 5, queueLength: 1, queueTimeoutMs: 300 },
+      limits: { maxMutatingRequestsInflight: 1, maxRequestsInflight: 5, queueLength: 1, queueTimeoutMs: 300, enablePriorityAndFairness: false },
     });
   });
   afterAll(() => h.close());

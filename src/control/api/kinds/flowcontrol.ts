@@ -6,8 +6,8 @@
  * status subresources and `kubectl get`'s columns. The bootstrap configuration (the mandatory `exempt` and
  * `catch-all` objects and the suggested ones) is defined here; control/flowcontrol-bootstrap.ts writes it.
  *
- * Only stored: requests are not classified by these objects. The server's own limiter (../limits/) queues fairly
- * per user within --max-requests-inflight / --max-mutating-requests-inflight.
+ * The server enforces them (../flowcontrol/, hooked in by ../limits/): requests are classified by these objects
+ * into priority levels whose seats are shares of --max-requests-inflight + --max-mutating-requests-inflight.
  */
 import type { FieldError, KubeObject, ResourceType, Strategy, TableColumn } from '../resource.js';
 import { forbidden, invalid, notSupported, required } from '../validation/errors.js';

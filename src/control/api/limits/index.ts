@@ -1,11 +1,14 @@
 /**
  * Request limits after authentication, as kube-apiserver's filters: a request deadline (--request-timeout, a
- * shorter `?timeout=`; 504 Timeout), and in-flight budgets for read-only and mutating requests
- * (--max-requests-inflight, --max-mutating-requests-inflight) shared fairly between users with bounded queues
- * (429 TooManyRequests with Retry-After). Long-running requests and system:masters are exempt, as upstream.
+ * shorter `?timeout=`; 504 Timeout), then API Priority and Fairness (../flowcontrol/: each request classified by
+ * the FlowSchemas into a priority level whose seats are its share of --max-requests-inflight +
+ * --max-mutating-requests-inflight, queued fairly per flow, 429 with Retry-After when refused). With
+ * --enable-priority-and-fairness=false, the older filter instead: in-flight budgets for read-only and mutating
+ * requests shared fairly between users with bounded queues (system:masters exempt). Long-running requests other
+ * than watches are not limited, as upstream.
  */
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { userOf } from '../auth/request.js';
 import { SYSTEM_MASTERS } from '../auth/user.js';
 import { sendText } from '../content.js';
@@ -13,6 +16,11 @@ import { ApiError, badRequest, timeout } from '../status.js';
 import { parseGoDuration } from '../metrics/format.js';
 import { FairQueue } from './fair-queue.js';
 import { isLongRunningRequest } from './long-running.js';
+import { requestInfoCache } from '../authz/request.js';
+import { anonymousUser } from '../auth/user.js';
+import { FlowControl, type Admission as FlowAdmission } from '../flowcontrol/index.js';
+import { followEngineFlowControl } from '../flowcontrol/source.js';
+import type { PolicyEngine } from '../authz/policy-source.js';
 
 export interface LimitOptions {
   /** Read-only requests running at once (upstream default 400); 0 = unlimited. */
@@ -29,6 +37,22 @@ export interface LimitOptions {
   queueTimeoutMs?: number;
   /** --request-timeout (default 60 s); 0 = none. */
   requestTimeoutMs?: number;
+  /**
+   * --enable-priority-and-fairness (default true): requests are limited by the stored FlowSchemas and
+   * PriorityLevelConfigurations; false: by the two budgets above, per user.
+   */
+  enablePriorityAndFairness?: boolean;
+}
+
+/** Upstream's response headers naming the FlowSchema and priority level a request was classified into. */
+export const FLOW_SCHEMA_UID_HEADER = 'X-Kubernetes-PF-FlowSchema-UID';
+export const PRIORITY_LEVEL_UID_HEADER = 'X-Kubernetes-PF-PriorityLevel-UID';
+
+/** Upstream's APF refusal: plain text (http.Error), Retry-After 1. */
+function sendTooManyRequests(reply: FastifyReply): void {
+  reply.header('Retry-After', '1');
+  reply.header('X-Content-Type-Options', 'nosniff');
+  sendText(reply, 429, 'text/plain; charset=utf-8', 'Too many requests, please try again later.\n');
 }
 
 const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -57,16 +81,57 @@ export function requestDeadlineMs(url: string, serverMs: number): number | ApiEr
   return serverMs > 0 ? Math.min(ms, serverMs) : ms;
 }
 
-export function installLimits(app: FastifyInstance, opts: LimitOptions = {}): { readOnly: FairQueue; mutating: FairQueue } {
+export interface InstalledLimits {
+  /** API Priority and Fairness' state, when it is on. */
+  flowControl?: FlowControl;
+  /** The budgets, when it is off. */
+  readOnly?: FairQueue;
+  mutating?: FairQueue;
+}
+
+/**
+ * The limits' hooks. `engine` (the server's watch caches) feeds APF its configuration; without it, or with
+ * enablePriorityAndFairness false, the budgets apply. GET /metrics serves the limits' figures.
+ */
+export function installLimits(app: FastifyInstance, opts: LimitOptions = {}, engine?: PolicyEngine, onError?: (err: unknown) => void): InstalledLimits {
+  const serverTimeout = opts.requestTimeoutMs ?? 60_000;
+  const deadlines = installDeadlines(app, serverTimeout);
+  const serverConcurrencyLimit = (opts.maxRequestsInflight ?? 400) + (opts.maxMutatingRequestsInflight ?? 200);
+  // Both flags 0 (no limit): upstream refuses to start APF so; here the budgets' "unlimited" applies.
+  if (opts.enablePriorityAndFairness !== false && engine && serverConcurrencyLimit > 0) {
+    const flowControl = new FlowControl({ serverConcurrencyLimit });
+    const source = followEngineFlowControl(engine, flowControl, onError);
+    app.addHook('onClose', async () => source.stop());
+    installPriorityAndFairness(app, flowControl, deadlines, opts.queueTimeoutMs ?? 15_000);
+    app.get('/metrics', async (_req, reply) => sendText(reply, 200, 'text/plain; version=0.0.4; charset=utf-8', flowControl.metricsText()));
+    return { flowControl };
+  }
   const queue = (limit: number) => new FairQueue({
     limit, perFlowLimit: opts.perUserMaxInflight ?? 0, queueLength: opts.queueLength ?? 50, maxQueued: opts.maxQueued ?? 3200, queueTimeoutMs: opts.queueTimeoutMs ?? 15_000,
   });
   const readOnly = queue(opts.maxRequestsInflight ?? 400);
   const mutating = queue(opts.maxMutatingRequestsInflight ?? 200);
-  const serverTimeout = opts.requestTimeoutMs ?? 60_000;
+  installBudgets(app, readOnly, mutating, deadlines);
+  app.get('/metrics', async (_req, reply) => sendText(reply, 200, 'text/plain; version=0.0.4; charset=utf-8', [
+    '# HELP apiserver_current_inflight_requests Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
+    '# TYPE apiserver_current_inflight_requests gauge',
+    `apiserver_current_inflight_requests{request_kind="mutating"} ${mutating.inFlight}`,
+    `apiserver_current_inflight_requests{request_kind="readOnly"} ${readOnly.inFlight}`,
+  ].join('\n') + '\n'));
+  return { readOnly, mutating };
+}
 
-  // The server's own deadline is kept by one sweep a second over the requests in flight (a map insert and delete
-  // per request, no timer each); only a shorter `?timeout=` gets a timer of its own.
+/**
+ * Arms a request's deadline: what to undo when the response closes (null: nothing), or `false` when the request
+ * was answered (a malformed `?timeout=`). The caller runs the undo from its own 'close' listener (one per request).
+ */
+type ArmDeadline = (req: FastifyRequest, reply: FastifyReply) => (() => void) | null | false;
+
+/**
+ * The request deadline: the server's own is kept by one sweep a second over the requests in flight (a map insert
+ * and delete per request, no timer each); only a shorter `?timeout=` gets a timer of its own.
+ */
+function installDeadlines(app: FastifyInstance, serverTimeout: number): ArmDeadline {
   const pending = new Map<ServerResponse, { at: number; reply: FastifyReply }>();
   const sweepEvery = Math.max(10, Math.min(1000, Math.floor(serverTimeout / 10)));
   const sweeper = serverTimeout > 0
@@ -81,19 +146,36 @@ export function installLimits(app: FastifyInstance, opts: LimitOptions = {}): { 
     if (!res.headersSent && !reply.sent) send(reply, requestTimedOut());
   };
 
+  return (req, reply) => {
+    const res = reply.raw;
+    const deadline = requestDeadlineMs(req.url, serverTimeout);
+    if (deadline instanceof ApiError) {
+      send(reply, deadline);
+      return false;
+    }
+    if (deadline === undefined) return null;
+    if (deadline === serverTimeout) {
+      pending.set(res, { at: Date.now() + deadline, reply });
+      return () => pending.delete(res);
+    }
+    const timer = setTimeout(() => expire(res, reply), deadline);
+    return () => {
+      pending.delete(res);
+      clearTimeout(timer);
+    };
+  };
+}
+
+function installBudgets(app: FastifyInstance, readOnly: FairQueue, mutating: FairQueue, armDeadline: ArmDeadline): void {
   // A callback hook: a request that gets its seat at once (or needs none) goes on without a promise.
   app.addHook('onRequest', (req, reply, done) => {
     if (isLongRunningRequest(req.method, req.url)) return done();
+    const disarm = armDeadline(req, reply);
+    if (disarm === false) return;
     const res = reply.raw;
-    const deadline = requestDeadlineMs(req.url, serverTimeout);
-    if (deadline instanceof ApiError) return send(reply, deadline);
-    let timer: NodeJS.Timeout | undefined;
-    if (deadline === serverTimeout) pending.set(res, { at: Date.now() + deadline, reply });
-    else if (deadline !== undefined) timer = setTimeout(() => expire(res, reply), deadline);
     let release: (() => void) | undefined;
     res.once('close', () => {
-      pending.delete(res);
-      if (timer) clearTimeout(timer);
+      disarm?.();
       release?.();
     });
     const user = userOf(req);
@@ -116,5 +198,68 @@ export function installLimits(app: FastifyInstance, opts: LimitOptions = {}): { 
     if (admission instanceof Promise) admission.then(seated, done);
     else seated(admission);
   });
-  return { readOnly, mutating };
+}
+
+/**
+ * Upstream's WithPriorityAndFairness: classify, name the schema and level in the response headers, then wait for
+ * a seat in the level (exempt levels need none). A watch holds its seat only until it is dispatched (upstream:
+ * until its initial events are sent); other long-running requests are not limited.
+ */
+function installPriorityAndFairness(app: FastifyInstance, fc: FlowControl, armDeadline: ArmDeadline, queueTimeoutMs: number): void {
+  const infoOf = requestInfoCache();
+  const anonymous = anonymousUser();
+  app.addHook('onRequest', (req, reply, done) => {
+    const info = infoOf(req.method, req.url, req.headers.upgrade !== undefined);
+    const watch = info.verb === 'watch';
+    const longRunning = isLongRunningRequest(req.method, req.url);
+    if (longRunning && !watch) return done();
+    const disarm = longRunning ? null : armDeadline(req, reply);
+    if (disarm === false) return;
+    const res = reply.raw;
+    let release: (() => void) | undefined;
+    if (!longRunning) {
+      res.once('close', () => {
+        disarm?.();
+        release?.();
+      });
+    }
+    const c = fc.classify(userOf(req) ?? anonymous, info);
+    res.setHeader(FLOW_SCHEMA_UID_HEADER, c.schema.uid);
+    res.setHeader(PRIORITY_LEVEL_UID_HEADER, c.level.uid);
+    const stats = fc.statsFor(c);
+    const seated = (admission: FlowAdmission, queued: boolean): void => {
+      if (queued) stats.inQueue--;
+      if ('rejected' in admission) {
+        stats.rejected[admission.rejected]++;
+        if (queued) stats.observeWait(queueTimeoutMs / 1000, false);
+        if (!res.headersSent && !reply.sent) sendTooManyRequests(reply);
+        return;
+      }
+      if (queued) stats.observeWait(admission.waitedMs / 1000, true);
+      // Answered (timed out) or abandoned while it waited: give the seat straight back.
+      if (res.writableEnded || res.destroyed || reply.sent) {
+        stats.rejected.cancelled++;
+        admission.release();
+        return;
+      }
+      stats.dispatched++;
+      if (watch) {
+        admission.release();
+        return done();
+      }
+      stats.executing++;
+      stats.executingSeats++;
+      release = () => {
+        stats.executing--;
+        stats.executingSeats--;
+        admission.release();
+      };
+      done();
+    };
+    const admission = fc.start(c, 1, queueTimeoutMs);
+    if (admission instanceof Promise) {
+      stats.inQueue++;
+      admission.then((a) => seated(a, true), done);
+    } else seated(admission, false);
+  });
 }
