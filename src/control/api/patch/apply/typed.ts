@@ -435,6 +435,46 @@ export function compare(lhs: unknown, rhs: unknown, shape: Shape, keys: ItemKeys
 }
 
 /**
+ * The paths of the leaves that differ between `lhs` and `rhs` when nothing else does (no field, item or map key
+ * added or removed, no list changed, no null or missing value involved): what compare() would report as modified
+ * and nothing added or removed, in a walk that allocates only for what changed. Undefined when the change is more
+ * than that or touches more than `max` leaves (then compare() is the answer).
+ */
+export function changedLeaves(lhs: unknown, rhs: unknown, shape: Shape, max: number): PathElement[][] | undefined {
+  const out: PathElement[][] = [];
+  const path: PathElement[] = [];
+  const walk = (l: unknown, r: unknown, s: Shape): boolean => {
+    if (l === r) return l !== undefined;
+    if (l === undefined || r === undefined || l === null || r === null) return false;
+    const lc = granular(s, l);
+    if (lc !== granular(s, r)) return false;
+    if (!lc) {
+      if (jsonEqual(l, r)) return true;
+      if (out.length >= max) return false;
+      out.push([...path]);
+      return true;
+    }
+    // Items are keyed by their contents: a changed list is compare()'s to judge.
+    if (Array.isArray(l)) return jsonEqual(l, r);
+    const lo = l as Json;
+    const ro = r as Json;
+    let n = 0;
+    for (const k in lo) {
+      n++;
+      if (!Object.prototype.hasOwnProperty.call(ro, k)) return false;
+      const pe = fieldElement(k);
+      path.push(pe);
+      const ok = walk(lo[k], ro[k], childShape(s, pe));
+      path.pop();
+      if (!ok) return false;
+    }
+    for (const _ in ro) n--;
+    return n === 0;
+  };
+  return walk(lhs, rhs, shape) ? out : undefined;
+}
+
+/**
  * Removes every member of `set` from `value` (whole subtrees), as upstream's RemoveItems. Lists and Go maps
  * that removal empties disappear, as they would once the object is decoded into its Go type; structs stay.
  */

@@ -55,3 +55,67 @@ describe('managedFieldsAfterUpdate from the sets it wrote', () => {
     expect((last.metadata!.managedFields as { manager: string }[]).map((e) => e.manager).sort()).toEqual(['kubectl', 'kubelet']);
   });
 });
+
+/**
+ * A writer changing only leaves it alone owns skips the comparison (only its entry's time moves): each step must
+ * give byte for byte what the full comparison gives, whether the shortcut applies or not.
+ */
+describe('managedFieldsAfterUpdate shortcut for a writer\'s own leaves', () => {
+  const def = (obj: KubeObject) => `io.k8s.api.${obj.apiVersion!.includes('/') ? obj.apiVersion!.split('.')[0] : 'core'}.v1.${obj.kind}`;
+  function same(steps: { obj: KubeObject; manager: string; sub?: string }[]) {
+    let live: KubeObject | null = null;
+    steps.forEach((step, i) => {
+      const opts = { definition: def(step.obj), subresource: step.sub ?? '' };
+      const gv = step.obj.apiVersion!;
+      const fast = managedFieldsAfterUpdate(live, step.obj, step.manager, gv, at(i * 70), opts);
+      const full = managedFieldsAfterUpdate(live, step.obj, step.manager, gv, at(i * 70), { ...opts, fullComparison: true });
+      expect(JSON.stringify(fast ?? null)).toBe(JSON.stringify(full ?? null));
+      live = { ...step.obj, metadata: { ...step.obj.metadata, ...(fast ? { managedFields: fast } : {}) } };
+    });
+    return live as unknown as KubeObject;
+  }
+  const base = { holderIdentity: 'n1', leaseDurationSeconds: 40, renewTime: '2026-11-25T12:00:00.000000Z' };
+
+  it('renewals, labels, a field another manager took, a removed field', () => {
+    const last = same([
+      { obj: lease(base), manager: 'kubelet' },
+      { obj: lease({ ...base, renewTime: 'x1' }), manager: 'kubelet' },
+      { obj: lease({ ...base, renewTime: 'x1' }, { labels: { a: 'b' } }), manager: 'kubectl' },
+      { obj: lease({ ...base, renewTime: 'x2' }, { labels: { a: 'c' } }), manager: 'kubectl' },
+      { obj: lease({ ...base, renewTime: 'x3' }, { labels: { a: 'd' } }), manager: 'kubelet' },
+      { obj: lease({ ...base, renewTime: 'x4' }, { labels: { a: 'd' } }), manager: 'kubelet' },
+      { obj: lease({ ...base, renewTime: 'x4', holderIdentity: 'other' }, { labels: { a: 'e' } }), manager: 'kubectl' },
+      { obj: lease({ ...base, renewTime: 'x5', holderIdentity: 'other' }, { labels: { a: 'e' } }), manager: 'kubelet' },
+      { obj: lease({ renewTime: 'x6', holderIdentity: 'other' }, { labels: { a: 'e' } }), manager: 'kubelet' },
+      { obj: lease({ renewTime: 'x7', holderIdentity: 'other' }, { labels: { a: 'e' }, generation: 3 }), manager: 'kubelet' },
+      { obj: lease({ renewTime: 'x8', holderIdentity: 'other' }, { labels: { a: 'e' }, resourceVersion: '9' }), manager: 'kubelet' },
+    ]);
+    const entries = last.metadata!.managedFields as { manager: string; time: string }[];
+    expect(entries.find((e) => e.manager === 'kubelet')!.time).toBe(at(10 * 70).toISOString().replace('.000', ''));
+  });
+
+  it('many updaters (the cap), atomic fields, list items, a status subresource write and the main resource over status', () => {
+    const pod = (labels: Record<string, string>, image: string, phase: string, ready: string, sel: Record<string, string> = { disk: 'ssd' }): KubeObject => ({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: 'p', namespace: 'd', uid: 'u', labels },
+      spec: { nodeSelector: sel, containers: [{ name: 'c', image }] },
+      status: { phase, conditions: [{ type: 'Ready', status: ready }], podIP: '10.0.0.1' },
+    });
+    const steps = [{ obj: pod({ a: '1' }, 'i1', 'Pending', 'False'), manager: 'm0' }];
+    for (let i = 1; i <= 12; i++) steps.push({ obj: pod({ a: '1', [`l${i}`]: 'x' }, 'i1', 'Pending', 'False'), manager: `m${i}` });
+    const last = steps[steps.length - 1]!.obj;
+    const labels = last.metadata!.labels!;
+    steps.push(
+      { obj: pod({ ...labels, l3: 'y' }, 'i1', 'Pending', 'False'), manager: 'm3' },
+      { obj: pod({ ...labels, l3: 'z' }, 'i2', 'Pending', 'False'), manager: 'm3' },
+      { obj: pod({ ...labels, l3: 'z' }, 'i3', 'Pending', 'False'), manager: 'm3' },
+      { obj: pod({ ...labels, l3: 'z' }, 'i3', 'Pending', 'False', { disk: 'hdd' }), manager: 'm3' },
+      { obj: pod({ ...labels, l3: 'z' }, 'i3', 'Pending', 'False', { disk: 'nvme' }), manager: 'm3' },
+      { obj: pod({ ...labels, l3: 'z' }, 'i3', 'Running', 'True', { disk: 'nvme' }), manager: 'kubelet', sub: 'status' } as never,
+      { obj: pod({ ...labels, l3: 'z' }, 'i3', 'Succeeded', 'True', { disk: 'nvme' }), manager: 'kubelet', sub: 'status' } as never,
+      { obj: pod({ ...labels, l3: 'z' }, 'i3', 'Failed', 'True', { disk: 'nvme' }), manager: 'kubelet', sub: 'status' } as never,
+      { obj: pod({ ...labels, l3: 'q' }, 'i3', 'Unknown', 'True', { disk: 'nvme' }), manager: 'm3' },
+    );
+    same(steps);
+  });
+});
