@@ -11,7 +11,8 @@
  * the whole server process's, and the agent's; the agent's RSS; the lease renewals the agent made in the window
  * (its /nodes counters) and the API thread's CPU per renewal, which compares builds whatever rate a loaded machine
  * let the agent reach. At --latency-at nodes: pod startup latency
- * (create sent → Running and Ready seen on a watch, p50/p99) for pods created at each rate for --rate-seconds.
+ * (create sent → Running and Ready seen on a watch, p50/p99; and create sent → bound, the scheduler's share) for
+ * pods created at each rate for --rate-seconds, with each process's CPU per pod over that window.
  * With --hold-pods at --hold-at nodes: that many pods created and Running, the steady window measured again,
  * and both processes' peak RSS (the issue's 15,000 nodes + 150,000 Running pods target).
  * Registration leaves a tail of Events (each node's kubelet events, the node controller's RegisteredNode) that
@@ -53,7 +54,7 @@ interface NodeRun {
    * Per rate: the CPU each process spent from the first create until every pod was seen Running (or the wait
    * gave up), per pod created (ms): the figure that compares builds whatever latency a loaded machine allowed.
    */
-  latency: { rate: number; pods: number; achievedRate: number; running: number; latency: Latency; apiThreadMsPerPod: number; serverMsPerPod: number; agentMsPerPod: number; loadAverage1m: number }[];
+  latency: { rate: number; pods: number; achievedRate: number; running: number; latency: Latency; toBound: Latency; apiThreadMsPerPod: number; serverMsPerPod: number; agentMsPerPod: number; loadAverage1m: number }[];
   /** With --hold-pods: that many pods created and Running, then the steady window measured again. */
   hold?: { pods: number; deletedBeforeRunning: number; createSeconds: number; allRunningSeconds: number; apiServerThreadCpu: number; serverProcessCpu: number; agentCpu: number; serverPeakRssMiB: number; agentPeakRssMiB: number };
   loadAverage1m: number;
@@ -95,6 +96,9 @@ async function startupLatency(client: RestClient, ns: string, rate: number, seco
   const c0 = { api: cpuSeconds(serverPid, serverPid), server: cpuSeconds(serverPid), agent: cpuSeconds(agentPid) };
   const sent = new Map<string, number>();
   const lat: number[] = [];
+  // create → spec.nodeName seen: the scheduler's share of the latency (the rest is the agent's and the status write's).
+  const toBound: number[] = [];
+  const bound = new Set<string>();
   const from = (await client.list(Pods, { namespace: ns, limit: 1 })).metadata.resourceVersion ?? '0';
   const ac = new AbortController();
   const watching = (async () => {
@@ -102,6 +106,10 @@ async function startupLatency(client: RestClient, ns: string, rate: number, seco
       const name = ev.object.metadata?.name ?? '';
       const st = ev.object.status as { phase?: string; conditions?: { type: string; status: string }[] } | undefined;
       const t0 = sent.get(name);
+      if (t0 !== undefined && !bound.has(name) && (ev.object.spec as { nodeName?: string } | undefined)?.nodeName) {
+        bound.add(name);
+        toBound.push(nowMs() - t0);
+      }
       if (t0 !== undefined && st?.phase === 'Running' && st.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) {
         lat.push(nowMs() - t0);
         sent.delete(name);
@@ -128,7 +136,7 @@ async function startupLatency(client: RestClient, ns: string, rate: number, seco
   const perPod = (s: number) => (s * 1000) / total;
   return {
     loadAverage1m: loadavg()[0] ?? 0,
-    rate, pods: total, achievedRate, running: lat.length, latency: percentiles(lat),
+    rate, pods: total, achievedRate, running: lat.length, latency: percentiles(lat), toBound: percentiles(toBound),
     apiThreadMsPerPod: perPod(cpuSeconds(serverPid, serverPid) - c0.api), serverMsPerPod: perPod(cpuSeconds(serverPid) - c0.server), agentMsPerPod: perPod(cpuSeconds(agentPid) - c0.agent),
   };
 }
@@ -273,8 +281,8 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
       ], [[`${allReadySeconds.toFixed(1)} s`, `${settleSeconds.toFixed(1)} s`, `${(r.apiServerThreadCpu * 100).toFixed(1)}%`, r.leaseRenewalsPerSecond.toFixed(0), `${r.apiThreadUsPerRenewal.toFixed(0)} us`, `${(r.serverProcessCpu * 100).toFixed(1)}%`,
         `${(r.agentCpu * 100).toFixed(1)}%`, `${fmtMiB(r.agentRssMiB * 2 ** 20)} (${fmtMiB(r.agentPeakRssMiB * 2 ** 20)})`, fmtMiB(r.serverRssMiB * 2 ** 20), r.loadAverage1m.toFixed(2)]]);
       if (r.latency.length) {
-        printTable(`pod startup latency at ${fmtNum(n)} nodes (create → Running and Ready, scheduler in the loop)`, ['rate', 'pods', 'achieved', 'Running', 'p50', 'p90', 'p99', 'max', 'API thread CPU/pod', 'server CPU/pod', 'agent CPU/pod', 'load 1m'],
-          r.latency.map((l) => [`${l.rate}/s`, fmtNum(l.pods), `${l.achievedRate.toFixed(0)}/s`, fmtNum(l.running), fmtMs(l.latency.p50), fmtMs(l.latency.p90), fmtMs(l.latency.p99), fmtMs(l.latency.max),
+        printTable(`pod startup latency at ${fmtNum(n)} nodes (create → Running and Ready, scheduler in the loop)`, ['rate', 'pods', 'achieved', 'Running', 'p50', 'p90', 'p99', 'max', 'bound p50', 'bound p99', 'API thread CPU/pod', 'server CPU/pod', 'agent CPU/pod', 'load 1m'],
+          r.latency.map((l) => [`${l.rate}/s`, fmtNum(l.pods), `${l.achievedRate.toFixed(0)}/s`, fmtNum(l.running), fmtMs(l.latency.p50), fmtMs(l.latency.p90), fmtMs(l.latency.p99), fmtMs(l.latency.max), fmtMs(l.toBound.p50), fmtMs(l.toBound.p99),
             `${l.apiThreadMsPerPod.toFixed(2)} ms`, `${l.serverMsPerPod.toFixed(2)} ms`, `${l.agentMsPerPod.toFixed(2)} ms`, l.loadAverage1m.toFixed(2)]));
       }
     } finally {
