@@ -32,8 +32,13 @@ export interface PriorityLevel {
   exempt: boolean;
   nominalConcurrencyShares: number;
   lendablePercent: number;
+  /** null: no limit on borrowing. */
+  borrowingLimitPercent: number | null;
   /** Seats of the server's total this level is given (NominalCL). */
   nominalCL: number;
+  /** Bounds of its current limit: nominal less what it lends, nominal plus what it may borrow (Infinity: any). */
+  minCL: number;
+  maxCL: number;
   /** null: limitResponse Reject. */
   queuing: Queuing | null;
 }
@@ -154,13 +159,14 @@ export interface FlowControlConfig {
   classify(user: UserInfo, info: RequestInfo): Classification;
 }
 
-function digestLevel(o: KubeObject): Omit<PriorityLevel, 'nominalCL'> {
+function digestLevel(o: KubeObject): Omit<PriorityLevel, 'nominalCL' | 'minCL' | 'maxCL'> {
   const spec = rec(o.spec) ?? {};
   const name = o.metadata?.name ?? '';
   const uid = o.metadata?.uid ?? '';
   if (str(spec.type) === 'Exempt') {
     const ex = rec(spec.exempt) ?? {};
-    return { name, uid, exempt: true, nominalConcurrencyShares: num(ex.nominalConcurrencyShares, 0), lendablePercent: num(ex.lendablePercent, 0), queuing: null };
+    // An exempt level lends, but has no use for borrowed seats.
+    return { name, uid, exempt: true, nominalConcurrencyShares: num(ex.nominalConcurrencyShares, 0), lendablePercent: num(ex.lendablePercent, 0), borrowingLimitPercent: 0, queuing: null };
   }
   const lim = rec(spec.limited) ?? {};
   const lr = rec(lim.limitResponse) ?? {};
@@ -169,6 +175,7 @@ function digestLevel(o: KubeObject): Omit<PriorityLevel, 'nominalCL'> {
     name, uid, exempt: false,
     nominalConcurrencyShares: num(lim.nominalConcurrencyShares, 30),
     lendablePercent: num(lim.lendablePercent, 0),
+    borrowingLimitPercent: typeof lim.borrowingLimitPercent === 'number' ? lim.borrowingLimitPercent : null,
     queuing: str(lr.type) === 'Queue' && q ? { queues: num(q.queues, 64), handSize: num(q.handSize, 8), queueLengthLimit: num(q.queueLengthLimit, 50) } : null,
   };
 }
@@ -191,7 +198,9 @@ export function compileFlowControl(schemaObjs: readonly KubeObject[], levelObjs:
   const levels = new Map<string, PriorityLevel>();
   for (const l of digested) {
     const nominalCL = shareSum > 0 ? Math.ceil((serverConcurrencyLimit * l.nominalConcurrencyShares) / shareSum) : 0;
-    levels.set(l.name, { ...l, nominalCL });
+    const minCL = nominalCL - Math.round((nominalCL * l.lendablePercent) / 100);
+    const maxCL = l.borrowingLimitPercent === null ? Infinity : nominalCL + Math.round((nominalCL * l.borrowingLimitPercent) / 100);
+    levels.set(l.name, { ...l, nominalCL, minCL, maxCL });
   }
 
   const fsByName = new Map<string, KubeObject>();

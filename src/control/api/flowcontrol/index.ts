@@ -9,6 +9,10 @@ import type { UserInfo } from '../auth/user.js';
 import type { RequestInfo } from '../authz/request-info.js';
 import { compileFlowControl, type Classification, type FlowControlConfig, type PriorityLevel } from './classify.js';
 import { QueueSet, type Admission, type QueueSetClock, type Rejection } from './queue-set.js';
+import { allocateConcurrency, smoothDemand } from './borrowing.js';
+
+/** How often levels' limits follow their demand (upstream's 10 s). */
+const ADJUST_PERIOD_MS = 10_000;
 
 /** Upstream's request_wait_duration_seconds buckets. */
 const WAIT_BUCKETS = [0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30];
@@ -37,6 +41,8 @@ export interface FlowControlOptions {
   /** --max-requests-inflight + --max-mutating-requests-inflight. */
   serverConcurrencyLimit: number;
   clock?: QueueSetClock;
+  /** Borrowing between levels every period (default true; tests may call adjustLimits() themselves). */
+  borrowing?: boolean;
 }
 
 const realClock: QueueSetClock = {
@@ -51,6 +57,11 @@ export class FlowControl {
   private readonly stats = new Map<string, FlowStats>();
   private readonly statsOf = new WeakMap<Classification, FlowStats>();
   private readonly clock: QueueSetClock;
+  /** Each level's smoothed seat demand, kept across configurations. */
+  private readonly smoothed = new Map<string, number>();
+  /** Each level's current limit (nominal, until the first adjustment). */
+  private readonly current = new Map<string, number>();
+  private timer: unknown = null;
   /** Configuration generations seen (tests and logs). */
   generation = 0;
 
@@ -58,6 +69,55 @@ export class FlowControl {
     this.clock = opts.clock ?? realClock;
     this.cfg = compileFlowControl([], [], opts.serverConcurrencyLimit);
     this.applyLevels();
+    if (opts.borrowing !== false) {
+      this.allocate();
+      this.schedule();
+    }
+  }
+
+  private schedule(): void {
+    this.timer = this.clock.setTimer(() => {
+      this.adjustLimits();
+      if (this.timer !== null) this.schedule();
+    }, ADJUST_PERIOD_MS);
+  }
+
+  stop(): void {
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    this.timer = null;
+  }
+
+  /** A level's current concurrency limit (seats), after borrowing. */
+  currentLimit(level: string): number {
+    return this.current.get(level) ?? this.cfg.levels.get(level)?.nominalCL ?? 0;
+  }
+
+  /**
+   * The period's adjustment: each level's demand summarised and smoothed, then limits proportional to
+   * max(minCL, demand) within each level's bounds, adding up to the server's limit.
+   */
+  adjustLimits(): void {
+    for (const l of this.cfg.levels.values()) {
+      const set = l.exempt ? undefined : this.sets.get(l.name);
+      // Exempt requests hold no seats here: an exempt level's demand counts as none, so it lends what it may.
+      const stats = set ? set.takeDemand() : { avg: 0, stdDev: 0, high: 0 };
+      this.smoothed.set(l.name, smoothDemand(this.smoothed.get(l.name) ?? 0, stats));
+    }
+    for (const name of this.smoothed.keys()) if (!this.cfg.levels.has(name)) this.smoothed.delete(name);
+    this.allocate();
+  }
+
+  /** Current limits from the smoothed demands (also right after a configuration change). */
+  private allocate(): void {
+    const levels = [...this.cfg.levels.values()];
+    const limits = allocateConcurrency(levels.map((l) => ({
+      lower: l.minCL, upper: l.maxCL, target: Math.min(l.maxCL, Math.max(l.minCL, this.smoothed.get(l.name) ?? 0)),
+    })), this.cfg.serverConcurrencyLimit);
+    this.current.clear();
+    levels.forEach((l, i) => {
+      this.current.set(l.name, limits[i]!);
+      if (!l.exempt) this.sets.get(l.name)?.configure(limits[i]!, l.queuing);
+    });
   }
 
   get config(): FlowControlConfig {
@@ -68,6 +128,7 @@ export class FlowControl {
   update(schemas: readonly KubeObject[], levels: readonly KubeObject[]): void {
     this.cfg = compileFlowControl(schemas, levels, this.opts.serverConcurrencyLimit);
     this.applyLevels();
+    if (this.opts.borrowing !== false) this.allocate();
     this.generation++;
   }
 
@@ -75,8 +136,10 @@ export class FlowControl {
     for (const l of this.cfg.levels.values()) {
       if (l.exempt) continue;
       const set = this.sets.get(l.name);
-      if (set) set.configure(l.nominalCL, l.queuing);
-      else this.sets.set(l.name, new QueueSet(l.nominalCL, l.queuing, this.clock));
+      // Borrowing: the limit it has now until allocate() runs (right after this); without: the nominal one.
+      const limit = this.opts.borrowing === false ? l.nominalCL : this.current.get(l.name) ?? l.nominalCL;
+      if (set) set.configure(limit, l.queuing);
+      else this.sets.set(l.name, new QueueSet(limit, l.queuing, this.clock));
     }
     // A deleted level's set goes once nothing waits or runs in it (its releases still reach it meanwhile).
     for (const [name, set] of this.sets) if (!this.cfg.levels.has(name) && set.waiting === 0 && set.executing === 0) this.sets.delete(name);
@@ -141,10 +204,11 @@ export class FlowControl {
     const perLevel = (name: string, help: string, v: (l: PriorityLevel) => number) =>
       family(name, 'gauge', help, levels.map((l) => `${name}{priority_level="${esc(l.name)}"} ${v(l)}`));
     perLevel('apiserver_flowcontrol_nominal_limit_seats', 'Nominal number of execution seats configured for each priority level', (l) => l.nominalCL);
-    perLevel('apiserver_flowcontrol_current_limit_seats', 'current derived number of execution seats available to each priority level', (l) => (l.exempt ? 0 : this.sets.get(l.name)?.concurrencyLimit ?? 0));
+    perLevel('apiserver_flowcontrol_current_limit_seats', 'current derived number of execution seats available to each priority level', (l) => this.currentLimit(l.name));
     perLevel('apiserver_flowcontrol_request_concurrency_limit', 'Nominal number of execution seats configured for each priority level', (l) => l.nominalCL);
-    perLevel('apiserver_flowcontrol_lower_limit_seats', 'Configured lower bound on number of execution seats available to each priority level', (l) => Math.ceil(l.nominalCL * (1 - l.lendablePercent / 100)));
-    perLevel('apiserver_flowcontrol_upper_limit_seats', 'Configured upper bound on number of execution seats available to each priority level', (l) => l.nominalCL);
+    perLevel('apiserver_flowcontrol_lower_limit_seats', 'Configured lower bound on number of execution seats available to each priority level', (l) => l.minCL);
+    perLevel('apiserver_flowcontrol_upper_limit_seats', 'Configured upper bound on number of execution seats available to each priority level', (l) => (Number.isFinite(l.maxCL) ? l.maxCL : this.cfg.serverConcurrencyLimit));
+    perLevel('apiserver_flowcontrol_demand_seats_smoothed', 'Smoothed seat demands', (l) => this.smoothed.get(l.name) ?? 0);
     return out.join('\n') + '\n';
   }
 }

@@ -9,6 +9,7 @@
  */
 import { deal } from './shuffle-shard.js';
 import type { Queuing } from './classify.js';
+import { DemandIntegrator, type DemandStats } from './borrowing.js';
 
 export type Rejection = 'queue-full' | 'concurrency-limit' | 'time-out' | 'cancelled';
 export type Admission = { release: () => void; waitedMs: number } | { rejected: Rejection };
@@ -55,12 +56,24 @@ export class QueueSet {
   private currentR = 0;
   private lastRealMs: number;
   private robin = -1;
+  /** Seats running plus seats waiting over time, for borrowing between levels. */
+  private readonly demand: DemandIntegrator;
 
   constructor(concurrencyLimit: number, queuing: Queuing | null, private readonly clock: QueueSetClock) {
     this.limit = concurrencyLimit;
     this.queuing = queuing;
     this.queues = Array.from({ length: Math.max(1, queuing?.queues ?? 1) }, newQueue);
     this.lastRealMs = clock.now();
+    this.demand = new DemandIntegrator(this.lastRealMs);
+  }
+
+  /** The seat demand since the last call (the adjustment period's). */
+  takeDemand(): DemandStats {
+    return this.demand.take(this.clock.now());
+  }
+
+  private noteDemand(now: number): void {
+    this.demand.set(this.seatsUsed + this.waitingSeatsSum, now);
   }
 
   get concurrencyLimit(): number {
@@ -163,6 +176,7 @@ export class QueueSet {
     q.waitingSeats += w.seats;
     this.waitingCount++;
     this.waitingSeatsSum += w.seats;
+    this.noteDemand(w.enqueuedAt);
   }
 
   private unqueue(w: Waiter, index: number): void {
@@ -171,6 +185,7 @@ export class QueueSet {
     q.waitingSeats -= w.seats;
     this.waitingCount--;
     this.waitingSeatsSum -= w.seats;
+    this.noteDemand(this.lastRealMs);
   }
 
   private timeOut(w: Waiter): void {
@@ -189,6 +204,7 @@ export class QueueSet {
     q.nextDispatchR += seats * ESTIMATED_SERVICE_S;
     this.executingCount++;
     this.seatsUsed += seats;
+    this.noteDemand(now);
     const started = now;
     let done = false;
     return {
@@ -204,6 +220,7 @@ export class QueueSet {
         q.nextDispatchR -= seats * (ESTIMATED_SERVICE_S - (end - started) / 1000);
         this.executingCount--;
         this.seatsUsed -= seats;
+        this.noteDemand(end);
         if (q.waiting.length === 0 && q.executing === 0) this.active--;
         if (this.waitingCount > 0) this.dispatchAll();
       },

@@ -101,7 +101,10 @@ export function installLimits(app: FastifyInstance, opts: LimitOptions = {}, eng
   if (opts.enablePriorityAndFairness !== false && engine && serverConcurrencyLimit > 0) {
     const flowControl = new FlowControl({ serverConcurrencyLimit });
     const source = followEngineFlowControl(engine, flowControl, onError);
-    app.addHook('onClose', async () => source.stop());
+    app.addHook('onClose', async () => {
+      source.stop();
+      flowControl.stop();
+    });
     installPriorityAndFairness(app, flowControl, deadlines, opts.queueTimeoutMs ?? 15_000);
     app.get('/metrics', async (_req, reply) => sendText(reply, 200, 'text/plain; version=0.0.4; charset=utf-8', flowControl.metricsText()));
     return { flowControl };
