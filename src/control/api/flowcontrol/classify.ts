@@ -149,6 +149,9 @@ export interface Classification {
   /** The flow within the level: the schema's name and the distinguisher, hashed for shuffle sharding. */
   flowHash: number;
   distinguisher: string;
+  /** The flow's hand of queues, kept by the level's QueueSet for its deck and hand size (handKey). */
+  hand?: number[];
+  handKey?: number;
 }
 
 export interface FlowControlConfig {
@@ -220,8 +223,11 @@ export function compileFlowControl(schemaObjs: readonly KubeObject[], levelObjs:
   schemas.sort((a, b) => a.matchingPrecedence - b.matchingPrecedence || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const catchAll = schemas.find((s) => s.name === CATCH_ALL);
 
-  const cache = new Map<string, Classification>();
-  const infoKeys = new WeakMap<RequestInfo, string>();
+  // The cache: request shape (what classification reads of a request: not its object's name) -> user name ->
+  // the user's groups when classified and the result. A few map lookups a request, no string built per request.
+  const cache = new Map<string, Map<string, { groups: readonly string[]; c: Classification }>>();
+  const shapes = new WeakMap<RequestInfo, string>();
+  let entries = 0;
   const classifyUncached = (user: UserInfo, info: RequestInfo): Classification => {
     const schema = schemas.find((s) => schemaMatches(s, user, info)) ?? catchAll ?? schemas[schemas.length - 1]!;
     const distinguisher = schema.distinguisher === 'ByUser' ? user.name : schema.distinguisher === 'ByNamespace' ? info.namespace : '';
@@ -232,23 +238,35 @@ export function compileFlowControl(schemaObjs: readonly KubeObject[], levelObjs:
     levels,
     serverConcurrencyLimit,
     classify(user, info) {
-      // What classification reads of a request: not its object's name (nor a resource request's path).
-      let ik = infoKeys.get(info);
-      if (ik === undefined) {
-        ik = info.resourceRequest
+      let shape = shapes.get(info);
+      if (shape === undefined) {
+        shape = info.resourceRequest
           ? `${info.verb} ${info.apiGroup} ${info.resource}/${info.subresource} ${info.namespace}`
           : `${info.verb} ${info.path}`;
-        if (Object.isFrozen(info)) infoKeys.set(info, ik);
+        if (Object.isFrozen(info)) shapes.set(info, shape);
       }
-      const key = `${user.name}\u0000${user.groups.join('\u0000')}\u0001${ik}`;
-      let c = cache.get(key);
-      if (!c) {
-        if (cache.size >= CACHE_ENTRIES) cache.clear();
-        cache.set(key, (c = classifyUncached(user, info)));
+      let byUser = cache.get(shape);
+      const hit = byUser?.get(user.name);
+      if (hit && sameStrings(hit.groups, user.groups)) return hit.c;
+      const c = classifyUncached(user, info);
+      if (entries >= CACHE_ENTRIES) {
+        cache.clear();
+        entries = 0;
+        byUser = undefined;
       }
+      if (!byUser) cache.set(shape, (byUser = new Map()));
+      if (!hit) entries++;
+      byUser.set(user.name, { groups: [...user.groups], c });
       return c;
     },
   };
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export { CATCH_ALL, EXEMPT };

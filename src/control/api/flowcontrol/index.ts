@@ -166,7 +166,7 @@ export class FlowControl {
     if (c.level.exempt) return EXEMPT_ADMISSION;
     const set = this.sets.get(c.level.name);
     if (!set) return EXEMPT_ADMISSION; // not possible: every configured limited level has a set
-    return set.start(c.flowHash, seats, waitLimitMs);
+    return set.start(c, seats, waitLimitMs);
   }
 
   /** Prometheus text of upstream's apiserver_flowcontrol_* families. */

@@ -7,7 +7,7 @@
  * so a busy flow cannot take more than its share while others wait). A level with limitResponse Reject has no
  * queues: a request finds a seat or is refused. Time and timers are injected; nothing here does I/O.
  */
-import { deal } from './shuffle-shard.js';
+import { dealHand } from './shuffle-shard.js';
 import type { Queuing } from './classify.js';
 import { DemandIntegrator, type DemandStats } from './borrowing.js';
 
@@ -23,9 +23,16 @@ export interface QueueSetClock {
 /** Upstream's estimate of a request's service time before it is known (qs.estimatedServiceDuration). */
 const ESTIMATED_SERVICE_S = 3;
 
+/** A flow: its hash, and its hand of queues once dealt (kept on the caller's object, so dealt once per flow). */
+export interface Flow {
+  readonly flowHash: number;
+  hand?: number[];
+  handKey?: number;
+}
+
 interface Waiter {
   queue: Queue;
-  hash: number;
+  flow: Flow;
   seats: number;
   enqueuedAt: number;
   resolve: (a: Admission) => void;
@@ -102,7 +109,7 @@ export class QueueSet {
       this.active = 0;
       for (const q of old) {
         for (const w of q.waiting) {
-          const nq = queuing ? this.queues[this.pickQueue(w.hash)]! : this.queues[0]!;
+          const nq = queuing ? this.queues[this.pickQueue(w.flow)]! : this.queues[0]!;
           if (nq.waiting.length === 0 && nq.executing === 0) {
             nq.nextDispatchR = this.currentR;
             this.active++;
@@ -121,24 +128,24 @@ export class QueueSet {
   }
 
   /**
-   * A seat for a request of `seats` width in the flow `hash`: at once, a rejection, or a promise settled when it is
+   * A seat for a request of `seats` width in `flow`: at once, a rejection, or a promise settled when it is
    * dispatched or has waited `waitLimitMs`.
    */
-  start(hash: number, seats: number, waitLimitMs: number): Admission | Promise<Admission> {
+  start(flow: Flow, seats: number, waitLimitMs: number): Admission | Promise<Admission> {
     const now = this.clock.now();
     if (!this.queuing) {
       if (this.waitingCount === 0 && this.canAccommodate(seats)) return this.run(this.queues[0]!, seats, now, 0);
       return { rejected: 'concurrency-limit' };
     }
     this.syncTimeAt(now);
-    const q = this.queues[this.pickQueue(hash)]!;
+    const q = this.queues[this.pickQueue(flow)]!;
     if (this.waitingCount === 0 && this.canAccommodate(seats)) {
       if (q.waiting.length === 0 && q.executing === 0) q.nextDispatchR = Math.max(q.nextDispatchR, this.currentR);
       return this.run(q, seats, now, 0);
     }
     if (q.waiting.length >= this.queuing.queueLengthLimit) return { rejected: 'queue-full' };
     return new Promise<Admission>((resolve) => {
-      const w: Waiter = { queue: q, hash, seats, enqueuedAt: now, resolve, timer: undefined };
+      const w: Waiter = { queue: q, flow, seats, enqueuedAt: now, resolve, timer: undefined };
       this.enqueue(w);
       w.timer = this.clock.setTimer(() => this.timeOut(w), waitLimitMs);
       this.dispatchAll();
@@ -146,17 +153,24 @@ export class QueueSet {
   }
 
   /** The queue of the hand with the fewest seats waiting (the first such, in dealing order). */
-  private pickQueue(hash: number): number {
-    const qg = this.queuing!;
-    let best = 0;
-    let bestSeats = Infinity;
-    deal(hash, this.queues.length, qg.handSize, (i) => {
-      const s = this.queues[i]!.waitingSeats;
+  private pickQueue(flow: Flow): number {
+    const deck = this.queues.length;
+    const handSize = this.queuing!.handSize;
+    const key = deck * 64 + handSize;
+    let hand = flow.hand;
+    if (!hand || flow.handKey !== key) {
+      hand = flow.hand = dealHand(flow.flowHash, deck, handSize);
+      flow.handKey = key;
+    }
+    let best = hand[0]!;
+    let bestSeats = this.queues[best]!.waitingSeats;
+    for (let k = 1; k < hand.length && bestSeats > 0; k++) {
+      const s = this.queues[hand[k]!]!.waitingSeats;
       if (s < bestSeats) {
-        best = i;
+        best = hand[k]!;
         bestSeats = s;
       }
-    });
+    }
     return best;
   }
 

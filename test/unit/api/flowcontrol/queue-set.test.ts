@@ -37,33 +37,34 @@ const track = (a: Admission | Promise<Admission>) => {
   return r;
 };
 const settle = () => new Promise((r) => setImmediate(r));
+const flow = (flowHash: number) => ({ flowHash });
 
 describe('QueueSet', () => {
   it('Reject: seats up to the limit, then concurrency-limit; a freed seat is taken again', () => {
     const qs = new QueueSet(2, null, manualClock());
-    const a = seat(qs.start(1, 1, 1000));
-    seat(qs.start(2, 1, 1000));
-    expect(qs.start(3, 1, 1000)).toEqual({ rejected: 'concurrency-limit' });
+    const a = seat(qs.start(flow(1), 1, 1000));
+    seat(qs.start(flow(2), 1, 1000));
+    expect(qs.start(flow(3), 1, 1000)).toEqual({ rejected: 'concurrency-limit' });
     a();
     a(); // twice is once
     expect(qs.seatsInUse).toBe(1);
-    seat(qs.start(3, 1, 1000));
+    seat(qs.start(flow(3), 1, 1000));
   });
 
   it('a level with no seats still runs one request at a time (upstream: wider than the limit runs alone)', () => {
     const qs = new QueueSet(0, null, manualClock());
-    const a = seat(qs.start(1, 1, 1000));
-    expect(qs.start(2, 1, 1000)).toEqual({ rejected: 'concurrency-limit' });
+    const a = seat(qs.start(flow(1), 1, 1000));
+    expect(qs.start(flow(2), 1, 1000)).toEqual({ rejected: 'concurrency-limit' });
     a();
-    seat(qs.start(2, 1, 1000));
+    seat(qs.start(flow(2), 1, 1000));
   });
 
   it('Queue: waits when full, the flow that has had less service goes first, waiting times out after the limit', async () => {
     const clock = manualClock();
     const qs = new QueueSet(1, { queues: 4, handSize: 2, queueLengthLimit: 5 }, clock);
-    const first = seat(qs.start(flowHash('s', 'a'), 1, 1000));
-    const second = track(qs.start(flowHash('s', 'a'), 1, 1000));
-    const third = track(qs.start(flowHash('s', 'b'), 1, 1000));
+    const first = seat(qs.start(flow(flowHash('s', 'a')), 1, 1000));
+    const second = track(qs.start(flow(flowHash('s', 'a')), 1, 1000));
+    const third = track(qs.start(flow(flowHash('s', 'b')), 1, 1000));
     expect(qs.waiting).toBe(2);
     clock.advance(200);
     first();
@@ -79,10 +80,10 @@ describe('QueueSet', () => {
 
   it('refuses with queue-full once the shortest queue of the hand holds queueLengthLimit requests', () => {
     const qs = new QueueSet(1, { queues: 1, handSize: 1, queueLengthLimit: 2 }, manualClock());
-    seat(qs.start(1, 1, 1000));
-    void qs.start(1, 1, 1000);
-    void qs.start(2, 1, 1000);
-    expect(qs.start(3, 1, 1000)).toEqual({ rejected: 'queue-full' });
+    seat(qs.start(flow(1), 1, 1000));
+    void qs.start(flow(1), 1, 1000);
+    void qs.start(flow(2), 1, 1000);
+    expect(qs.start(flow(3), 1, 1000)).toEqual({ rejected: 'queue-full' });
   });
 
   it('shares freed seats fairly between flows: a flow with many waiting does not starve one with a few', async () => {
@@ -91,12 +92,12 @@ describe('QueueSet', () => {
     // Two flows that land in different queues.
     let other = 1;
     while (flowHash('s', `f${other}`) % 64 === flowHash('s', 'heavy') % 64) other++;
-    const running = [seat(qs.start(flowHash('s', 'heavy'), 1, 60_000))];
+    const running = [seat(qs.start(flow(flowHash('s', 'heavy')), 1, 60_000))];
     const order: string[] = [];
-    const enqueue = (flow: string, hash: number) => {
-      const p = qs.start(hash, 1, 60_000) as Promise<Admission>;
+    const enqueue = (name: string, hash: number) => {
+      const p = qs.start(flow(hash), 1, 60_000) as Promise<Admission>;
       void p.then((a) => {
-        order.push(flow);
+        order.push(name);
         if ('release' in a) running.push(a.release);
       });
     };
@@ -113,8 +114,8 @@ describe('QueueSet', () => {
 
   it('configure: a larger limit dispatches waiting requests; new queues keep them in line', async () => {
     const qs = new QueueSet(1, { queues: 8, handSize: 2, queueLengthLimit: 5 }, manualClock());
-    seat(qs.start(1, 1, 1000));
-    const w = track(qs.start(2, 1, 1000));
+    seat(qs.start(flow(1), 1, 1000));
+    const w = track(qs.start(flow(2), 1, 1000));
     qs.configure(1, { queues: 16, handSize: 4, queueLengthLimit: 5 });
     expect(qs.waiting).toBe(1);
     qs.configure(2, { queues: 16, handSize: 4, queueLengthLimit: 5 });
