@@ -15,7 +15,7 @@ import { splitKey, type KubeObject } from '../../client/types.js';
 import type { ControllerContext } from './context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from './controller.js';
 import {
-  availabilityRecheckMs, BURST_REPLICAS, calculateStatus, podsToDelete, replicaDiff, slowStartBatch, specReplicas, statusUnchanged,
+  availabilityRecheckMs, BURST_REPLICAS, calculateStatus, podChangeMatters, podsToDelete, replicaDiff, slowStartBatch, specReplicas, statusUnchanged,
   SLOW_START_INITIAL_BATCH_SIZE, type ReplicaSetLike, type ReplicaSetStatus,
 } from './replicaset-decide.js';
 import { addControllerUIDIndex, claimCandidates, controlledBy, ControllerRefManager, errorMessage } from './shared/controller-ref.js';
@@ -146,7 +146,10 @@ export class ReplicaSetController implements Controller {
   private updatePod(old: Pod, cur: Pod): void {
     if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return; // a re-list, not a change
     const ns = cur.metadata?.namespace ?? '';
-    const labelsChanged = JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {});
+    const labelsChanged = old.metadata?.labels !== cur.metadata?.labels && JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {});
+    // A binding, or a terminating pod's last status: nothing a sync reads changed, so a sync would only redo the
+    // same counts (upstream enqueues anyway; here a sync walks every pod of the owner, each time).
+    if (!labelsChanged && !podChangeMatters(old, cur)) return;
     if (cur.metadata?.deletionTimestamp) {
       // A graceful delete starts with the timestamp: replace the pod now, not when the kubelet finishes.
       this.deletePod(cur);

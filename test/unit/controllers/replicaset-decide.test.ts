@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  availabilityRecheckMs, calculateStatus, deleteBefore, podDeletionCost, podsToDelete, replicaDiff, slowStartBatch, statusUnchanged,
+  availabilityRecheckMs, calculateStatus, deleteBefore, podChangeMatters, podDeletionCost, podsToDelete, replicaDiff, slowStartBatch, statusUnchanged,
   type ReplicaSetLike,
 } from '../../../src/control/controllers/replicaset-decide.js';
 import type { Pod } from '../../../src/control/controllers/shared/pod-util.js';
@@ -161,5 +161,45 @@ describe('status', () => {
     expect(availabilityRecheckMs(rs({ minReadySeconds: 7 }, { readyReplicas: 3, availableReplicas: 1 }))).toBe(7000);
     expect(availabilityRecheckMs(rs({ minReadySeconds: 7 }, { readyReplicas: 2, availableReplicas: 1 }))).toBeUndefined();
     expect(availabilityRecheckMs(rs({ minReadySeconds: 0 }, { readyReplicas: 3, availableReplicas: 1 }))).toBeUndefined();
+  });
+});
+
+describe('podsToDelete ordering', () => {
+  it('puts no pod after one that deleteBefore ranks behind it, over a mixed population', () => {
+    const pods: Pod[] = [];
+    for (let i = 0; i < 60; i++) {
+      pods.push(pod(`p${i}`, {
+        node: i % 7 === 0 ? undefined : `n${i % 5}`, phase: i % 11 === 0 ? 'Pending' : 'Running', ready: i % 3 !== 0,
+        readySince: NOW - (i % 4) * 3_600_000 - i, created: NOW - i * 1000, restarts: i % 13 === 0 ? 2 : 0,
+        ...(i % 17 === 0 ? { cost: String(i) } : {}),
+      }));
+    }
+    const order = podsToDelete(pods, pods, 59, NOW);
+    const rankOf = (p: Pod): number => pods.filter((q) => q.spec?.nodeName === p.spec?.nodeName).length;
+    for (let a = 0; a < order.length; a++) {
+      for (let b = a + 1; b < order.length; b++) {
+        expect(first(order[b]!, order[a]!, rankOf(order[b]!), rankOf(order[a]!))).toBe(false);
+      }
+    }
+  });
+});
+
+describe('podChangeMatters', () => {
+  const owned = (o: Parameters<typeof pod>[1] & { deleting?: boolean; owner?: string } = {}): Pod => {
+    const p = pod('a', o);
+    p.metadata!.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: o.owner ?? 'rs-1', controller: true }];
+    if (o.deleting) p.metadata!.deletionTimestamp = iso(NOW);
+    return p;
+  };
+  it('ignores a binding and a terminating pod\'s later updates', () => {
+    expect(podChangeMatters(owned({ phase: 'Pending' }), owned({ phase: 'Pending', node: 'n1' }))).toBe(false);
+    expect(podChangeMatters(owned({ deleting: true, ready: true }), owned({ deleting: true, ready: false }))).toBe(false);
+  });
+  it('sees readiness, phase, the start of a deletion and a new controller', () => {
+    expect(podChangeMatters(owned({ ready: false }), owned({ ready: true, readySince: NOW }))).toBe(true);
+    expect(podChangeMatters(owned({ ready: true, readySince: NOW - 1 }), owned({ ready: true, readySince: NOW }))).toBe(true);
+    expect(podChangeMatters(owned({ phase: 'Running' }), owned({ phase: 'Succeeded' }))).toBe(true);
+    expect(podChangeMatters(owned({}), owned({ deleting: true }))).toBe(true);
+    expect(podChangeMatters(owned({}), owned({ owner: 'rs-2' }))).toBe(true);
   });
 });

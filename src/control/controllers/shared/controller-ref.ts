@@ -83,8 +83,17 @@ export class ControllerRefManager<T extends KubeObject> {
   async claim(candidates: T[]): Promise<T[]> {
     const claimed: T[] = [];
     const errors: unknown[] = [];
+    // Informer caches share one frozen labels object among pods with equal labels (share-parts.ts): the selector
+    // runs once per distinct shared labels object, not once per pod (unshared ones are matched as they come).
+    const matchByLabels = new Map<object, boolean>();
+    const labelsMatch = (labels: Record<string, string> | undefined): boolean => {
+      if (!labels || !Object.isFrozen(labels)) return selectorMatches(this.o.selector, labels);
+      let m = matchByLabels.get(labels);
+      if (m === undefined) matchByLabels.set(labels, (m = selectorMatches(this.o.selector, labels)));
+      return m;
+    };
     for (const obj of candidates) {
-      const matches = selectorMatches(this.o.selector, obj.metadata?.labels) && (this.o.filter?.(obj) ?? true);
+      const matches = labelsMatch(obj.metadata?.labels) && (this.o.filter?.(obj) ?? true);
       const action = claimAction(this.o.owner, obj, matches);
       try {
         if (action === 'keep') claimed.push(obj);

