@@ -27,6 +27,8 @@ const stateOf = (p: PodLike): PodState => {
 
 export class Timeline {
   private readonly states = new Map<string, PodState>();
+  /** Pod name → its pod-template-hash label (which ReplicaSet of the Deployment it belongs to). */
+  private readonly hashes = new Map<string, string>();
   private readonly ac = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private t0 = nowMs();
@@ -41,15 +43,17 @@ export class Timeline {
   ) {}
 
   async start(): Promise<void> {
-    writeFileSync(this.file, `# t(s) phase ${Object.keys(this.pids).map((p) => `${p}%`).join(' ')} pods pending bound running ready terminating\n`);
+    writeFileSync(this.file, `# t(s) phase ${Object.keys(this.pids).map((p) => `${p}%`).join(' ')} pods pending bound running ready terminating [hash:pods/ready]…\n`);
     const list = await this.client.list<PodLike>(Pods, { namespace: this.namespace });
-    for (const p of list.items) this.states.set(p.metadata!.name!, stateOf(p));
+    for (const p of list.items) this.note(p);
     void (async () => {
       try {
         for await (const ev of this.client.watch<PodLike>(Pods, { namespace: this.namespace, resourceVersion: list.metadata.resourceVersion, signal: this.ac.signal })) {
           if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') continue;
-          if (ev.type === 'DELETED') this.states.delete(ev.object.metadata!.name!);
-          else this.states.set(ev.object.metadata!.name!, stateOf(ev.object));
+          if (ev.type === 'DELETED') {
+            this.states.delete(ev.object.metadata!.name!);
+            this.hashes.delete(ev.object.metadata!.name!);
+          } else this.note(ev.object);
         }
       } catch {
         // The bench is stopping.
@@ -64,9 +68,24 @@ export class Timeline {
       cpu = next;
       last = now;
       const n: Record<PodState, number> = { pending: 0, bound: 0, running: 0, ready: 0, terminating: 0 };
-      for (const s of this.states.values()) n[s]++;
-      appendFileSync(this.file, `${((now - this.t0) / 1000).toFixed(2)} ${this.label} ${pct.map((x) => x.toFixed(0)).join(' ')} ${this.states.size} ${n.pending} ${n.bound} ${n.running} ${n.ready} ${n.terminating}\n`);
+      const byHash = new Map<string, [number, number]>();
+      for (const [name, s] of this.states) {
+        n[s]++;
+        const h = this.hashes.get(name) ?? '-';
+        const c = byHash.get(h) ?? [0, 0];
+        c[0]++;
+        if (s === 'ready') c[1]++;
+        byHash.set(h, c);
+      }
+      const hashes = [...byHash].map(([h, [all, ready]]) => `${h}:${all}/${ready}`).join(' ');
+      appendFileSync(this.file, `${((now - this.t0) / 1000).toFixed(2)} ${this.label} ${pct.map((x) => x.toFixed(0)).join(' ')} ${this.states.size} ${n.pending} ${n.bound} ${n.running} ${n.ready} ${n.terminating} ${hashes}\n`);
     }, this.intervalMs);
+  }
+
+  private note(p: PodLike): void {
+    const name = p.metadata!.name!;
+    this.states.set(name, stateOf(p));
+    this.hashes.set(name, p.metadata?.labels?.['pod-template-hash'] ?? '-');
   }
 
   /** Marks the start of a phase: times restart from 0. */
