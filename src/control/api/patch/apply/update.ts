@@ -9,7 +9,8 @@ import {
   type Managed, type ManagedFieldsEntry,
 } from './managed-fields.js';
 import { STRIPPED_FIELDS, emptyObject, resetFields } from './ownership.js';
-import { ItemKeys, changedLeaves, compare, createdFieldSet, jsonEqual, shapeOfDefinition, type Comparison, type Shape } from './typed.js';
+import { ItemKeys, changedLeaves, compare, jsonEqual, shapeOfDefinition, type Comparison, type Shape } from './typed.js';
+import { createdFields } from './created-fields.js';
 import type { FieldSet, FieldsV1, PathElement } from './field-set.js';
 
 export interface TrackUpdateOptions {
@@ -55,15 +56,16 @@ export function managedFieldsAfterUpdate(
   const sentEntries = Array.isArray(sent) && sent.length > 0;
 
   // A create without managedFields in its body: the writer is the only manager, and its fields are the
-  // object's own (compared with the kind's empty object), found in one walk.
+  // object's own (compared with the kind's empty object), found in one walk or remembered from an object of
+  // the same outline.
   if (!live && !sentEntries) {
-    const mine = createdFieldSet(withoutManagedFieldsShallow(updated), emptyOf(shape), shape, ignored, STRIPPED_FIELDS);
+    const { set: mine, fieldsV1 } = createdFields(withoutManagedFieldsShallow(updated), emptyOf(shape), shape, ignored, subresource);
     if (mine.isEmpty()) return undefined;
     const managed: Managed = new Map();
     managed.set(managerKey(manager, 'Update', apiVersion, subresource), {
       manager, operation: 'Update', apiVersion, subresource, time: rfc3339(now), set: mine,
     });
-    return encodeManagedFields(managed);
+    return encodeManagedFields(managed, () => fieldsV1);
   }
 
   let managed: Managed | undefined;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { trackUpdate } from '../../../../../src/control/api/patch/apply/index.js';
 import { STRIPPED_FIELDS, emptyObject, resetFields } from '../../../../../src/control/api/patch/apply/ownership.js';
 import { ItemKeys, compare, createdFieldSet, shapeOfDefinition } from '../../../../../src/control/api/patch/apply/typed.js';
+import { createdFields, outline } from '../../../../../src/control/api/patch/apply/created-fields.js';
 import type { KubeObject } from '../../../../../src/control/api/resource.js';
 
 type Obj = Record<string, unknown>;
@@ -173,5 +174,57 @@ describe('createdFieldSet (the create fast path)', () => {
       const general = trackUpdate(null, withEntry, 'creator', String(created.apiVersion), T0, { definition });
       expect(JSON.stringify(fast.metadata?.managedFields)).toBe(JSON.stringify(general.metadata?.managedFields));
     }
+  });
+});
+
+/** `v` with every string, number and boolean outside lists replaced by another of its kind (its outline kept). */
+function otherScalars(v: unknown, inList = false): unknown {
+  if (Array.isArray(v)) return v.map((x) => otherScalars(x, true));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, otherScalars(x, inList)]));
+  if (inList) return v;
+  if (typeof v === 'string') return `${v}-other`;
+  if (typeof v === 'number') return v + 7;
+  if (typeof v === 'boolean') return !v;
+  return v;
+}
+
+describe('createdFields (createdFieldSet remembered by outline)', () => {
+  const cases: Array<[string, Obj]> = [
+    ['io.k8s.api.core.v1.Pod', pod()],
+    ...others,
+    ...variants(300).map((p): [string, Obj] => ['io.k8s.api.core.v1.Pod', p]),
+  ];
+  const remembered = (obj: unknown, definition: string, sub: string): string => {
+    const shape = shapeOfDefinition(definition);
+    return JSON.stringify(createdFields(obj, emptyObject(shape), shape, resetFields(shape, sub), sub).fieldsV1);
+  };
+
+  it('gives createdFieldSet\'s fieldsV1 for every object, also when another object of its outline came first', () => {
+    for (const [definition, obj] of cases) {
+      for (const sub of ['', 'status']) {
+        const other = otherScalars(obj);
+        expect(outline(other, false)).toBe(outline(obj, false));
+        // The first call walks; the second object of the same outline is answered from the memo.
+        expect(remembered(obj, definition, sub), `${definition} ${JSON.stringify(obj)} sub=${sub}`).toBe(fastFieldsV1(obj, definition, sub));
+        expect(remembered(other, definition, sub), `${definition} ${JSON.stringify(other)} sub=${sub}`).toBe(fastFieldsV1(other, definition, sub));
+      }
+    }
+  });
+
+  it('tells apart objects whose lists hold other values (list-map keys, set members) or whose keys differ', () => {
+    const a = pod();
+    const b = pod();
+    ((b['spec'] as Obj)['containers'] as Obj[])[1]!['name'] = 'e';
+    const c = pod();
+    (c['metadata'] as Obj)['labels'] = { app: 'web', tier: 'x' };
+    const d = pod();
+    (d['spec'] as Obj)['hostname'] = undefined;
+    const def = 'io.k8s.api.core.v1.Pod';
+    for (const o of [b, c, d]) {
+      expect(outline(o, false)).not.toBe(outline(a, false));
+      expect(remembered(o, def, '')).toBe(fastFieldsV1(o, def, ''));
+    }
+    expect(remembered(b, def, '')).not.toBe(remembered(a, def, ''));
+    expect(remembered(c, def, '')).not.toBe(remembered(a, def, ''));
   });
 });
