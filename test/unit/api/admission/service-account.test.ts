@@ -8,6 +8,7 @@ import type { AdmissionAttributes } from '../../../../src/control/api/admission/
 import type { KubeObject, ResourceType } from '../../../../src/control/api/resource.js';
 import { pods } from '../../../../src/control/api/kinds/core.js';
 import { ApiError } from '../../../../src/control/api/status.js';
+import { cloneJson } from '../../../../src/control/api/clone.js';
 
 const accounts = new Map<string, KubeObject>([
   ['ns/default', { metadata: { name: 'default', namespace: 'ns' }, imagePullSecrets: [{ name: 'regcred' }] }],
@@ -45,6 +46,22 @@ describe('ServiceAccount admission', () => {
       defaultMode: 420,
     });
     expect(spec['imagePullSecrets']).toEqual([{ name: 'regcred' }]);
+  });
+
+  it('gives every pod the one frozen projected source, which copies of the pod may change', async () => {
+    const a = await plugin.admit(attrs(pod({ containers: [{ name: 'a' }] })));
+    const b = await plugin.admit(attrs(pod({ containers: [{ name: 'b' }] })));
+    const projected = (o: KubeObject | null) => (o!['spec'] as any).volumes[0].projected;
+    expect(projected(a)).toBe(projected(b));
+    expect(projected(a)).toBe(tokenVolumeSource());
+    expect(Object.isFrozen(projected(a).sources[2].downwardAPI.items[0].fieldRef)).toBe(true);
+    expect(() => { projected(a).defaultMode = 0o600; }).toThrow(TypeError);
+    // The pod's own parts are its own: the volume and the mounts are plain objects.
+    expect(Object.isFrozen((a!['spec'] as any).volumes[0])).toBe(false);
+    const copy = cloneJson(a!);
+    (copy['spec'] as any).volumes[0].projected.defaultMode = 0o600;
+    expect(projected(copy).defaultMode).toBe(0o600);
+    expect(tokenVolumeSource()['defaultMode']).toBe(420);
   });
 
   it('leaves containers with something at the mount path, and pods or ServiceAccounts that opt out', async () => {
