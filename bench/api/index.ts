@@ -10,6 +10,7 @@
  *                        [--watchers 100] [--events 50] [--backends sqlite,etcd] [--rounds 6] [--warmup 2]
  *                        [--warmup-creates 4000]   (the same number of unmeasured creates on both sides, security part)
  *                        [--profile DIR]   (CPU profiles of each side's creates per round, security part)
+ *                        [--profile-interval 1000]   (the profiler's sampling interval, µs)
  *                        [--secure full|no-sa|tls]   (the secure side's layers, to tell their costs apart; default full)
  *
  * The 10k/100k pods beyond the create phase are loaded straight into storage (the same JSON the API server
@@ -69,6 +70,7 @@ export async function run(args: string[]): Promise<unknown> {
       warmupSeconds: numberFlag(args, 'warmup', 2),
       warmupCreates: numberFlag(args, 'warmup-creates', 4000),
       ...(flag(args, 'profile') ? { profileDir: flag(args, 'profile') } : {}),
+      ...(flag(args, 'profile-interval') ? { profileIntervalUs: numberFlag(args, 'profile-interval', 1000) } : {}),
       secure: secureLayers(flag(args, 'secure')),
     });
     printSecurity(security);
