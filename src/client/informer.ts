@@ -30,8 +30,11 @@ export interface ResourceEventHandler<T extends KubeObject> {
 
 export interface InformerOptions<T extends KubeObject> extends ReflectorOptions {
   clock?: Clock;
-  /** Applied to each object before it is cached (e.g. drop managedFields to save memory). */
-  transform?: (obj: T) => T;
+  /**
+   * Applied to each object before it is cached (e.g. drop managedFields to save memory), with the cached version
+   * it replaces, if any.
+   */
+  transform?: (obj: T, previous?: T) => T;
 }
 
 export class SharedInformer<T extends KubeObject = KubeObject> implements ReflectorSink<T> {
@@ -128,7 +131,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> implements Reflec
   }
 
   private tf(obj: T): T {
-    return this.opts.transform ? this.opts.transform(obj) : obj;
+    return this.opts.transform ? this.opts.transform(obj, this.indexer.get(objectKey(obj))) : obj;
   }
 
   private dispatch(fn: (h: ResourceEventHandler<T>) => void): void {

@@ -40,6 +40,16 @@ export class PartTable {
     return this.node(value as object) as T;
   }
 
+  /**
+   * share(value), but `previous` (the same part of the object's cached version, already shared) is returned when
+   * it is equal: an update leaves most parts as they were (a status patch keeps the containers, volumes and
+   * labels), and comparing with the old part costs a fraction of hashing the new one.
+   */
+  shareLike<T>(value: T, previous: unknown): T {
+    if (previous !== undefined && typeof previous === 'object' && previous !== null && this.ids.has(previous) && jsonEqual(value, previous)) return previous as T;
+    return this.share(value);
+  }
+
   private node(v: object): object {
     if (this.ids.has(v)) return v;
     const frozen = Object.isFrozen(v);
@@ -97,10 +107,32 @@ const METADATA_PARTS = ['labels', 'annotations', 'ownerReferences'] as const;
 const POD_SPEC_PARTS = ['containers', 'initContainers', 'tolerations', 'volumes', 'securityContext', 'affinity', 'topologySpreadConstraints', 'readinessGates'] as const;
 const POD_STATUS_PARTS = ['conditions', 'containerStatuses', 'initContainerStatuses', 'hostIPs', 'podIPs'] as const;
 
-function shareIn(obj: unknown, keys: readonly string[], parts: PartTable): void {
+/** Deep equality of two JSON values (as decoded from the wire: no cycles, no undefined members that matter). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Json;
+  const y = b as Json;
+  let n = 0;
+  for (const k in x) {
+    if (!jsonEqual(x[k], y[k]) || !(k in y)) return false;
+    n++;
+  }
+  for (const _ in y) n--;
+  return n === 0;
+}
+
+function shareIn(obj: unknown, keys: readonly string[], parts: PartTable, previous: unknown): void {
   if (typeof obj !== 'object' || obj === null) return;
   const o = obj as Json;
-  for (const k of keys) if (o[k] !== undefined) o[k] = parts.share(o[k]);
+  const prev = typeof previous === 'object' && previous !== null ? (previous as Json) : undefined;
+  for (const k of keys) if (o[k] !== undefined) o[k] = prev ? parts.shareLike(o[k], prev[k]) : parts.share(o[k]);
 }
 
 /**
@@ -109,14 +141,15 @@ function shareIn(obj: unknown, keys: readonly string[], parts: PartTable): void 
  * (each hash-consed down to its leaves). The object passed in is the informer's own (decoded from the wire), so
  * it is changed in place.
  */
-export function sharedParts(parts = new PartTable()): <T extends KubeObject>(obj: T) => T {
-  return <T extends KubeObject>(obj: T): T => {
+export function sharedParts(parts = new PartTable()): <T extends KubeObject>(obj: T, previous?: T) => T {
+  return <T extends KubeObject>(obj: T, previous?: T): T => {
     const o = obj as unknown as Json;
-    shareIn(o['metadata'], METADATA_PARTS, parts);
+    const p = previous as unknown as Json | undefined;
+    shareIn(o['metadata'], METADATA_PARTS, parts, p?.['metadata']);
     const spec = o['spec'] as Json | undefined;
     if (spec && Array.isArray(spec['containers'])) {
-      shareIn(spec, POD_SPEC_PARTS, parts);
-      shareIn(o['status'], POD_STATUS_PARTS, parts);
+      shareIn(spec, POD_SPEC_PARTS, parts, p?.['spec']);
+      shareIn(o['status'], POD_STATUS_PARTS, parts, p?.['status']);
     }
     return obj;
   };
@@ -162,12 +195,15 @@ export class StringTable {
   }
 }
 
-/** The transform for caches of many objects: managedFields dropped, equal parts shared, strings interned. One table per call. */
-export function slimCacheTransform(): <T extends KubeObject>(obj: T) => T {
+/**
+ * The transform for caches of many objects: managedFields dropped, equal parts shared, strings interned. One table
+ * per call. `previous` is the cached version the object replaces, if any (its parts are reused where equal).
+ */
+export function slimCacheTransform(): <T extends KubeObject>(obj: T, previous?: T) => T {
   const strings = new StringTable();
   const share = sharedParts(new PartTable(strings));
-  return <T extends KubeObject>(obj: T): T => {
-    const out = share(dropManagedFields(obj));
+  return <T extends KubeObject>(obj: T, previous?: T): T => {
+    const out = share(dropManagedFields(obj), previous);
     strings.internIn(out);
     return out;
   };

@@ -126,3 +126,26 @@ describe('sharedParts', () => {
     expect(plain - interned).toBeGreaterThan(2000 * 5 * 55);
   });
 });
+
+describe('slimCacheTransform with the cached version', () => {
+  test('an update reuses the previous version\'s equal parts and shares its changed ones anew', () => {
+    const t = slimCacheTransform();
+    const a = t(pod('a', '10.0.0.1', '2026-12-03T12:00:00Z')) as unknown as P;
+    const next = pod('a', '10.0.0.1', '2026-12-03T12:00:09Z');
+    const b = t(next, a as unknown as KubeObject) as unknown as P;
+    expect(b.spec.containers).toBe(a.spec.containers);
+    expect(b.metadata.labels).toBe(a.metadata.labels);
+    expect(b.status.conditions).not.toBe(a.status.conditions);
+    expect(b.status.conditions).toEqual([{ type: 'Ready', status: 'True', lastTransitionTime: '2026-12-03T12:00:09Z' }]);
+    expect(Object.isFrozen(b.status.conditions)).toBe(true);
+    // A part that differs only in one nested value, or in a missing key, is not taken from the previous version.
+    const c = pod('a', '10.0.0.1', '2026-12-03T12:00:09Z') as unknown as P;
+    (c.spec.containers[0] as { image: string }).image = 'nginx:2';
+    const d = t(c as unknown as KubeObject, b as unknown as KubeObject) as unknown as P;
+    expect(d.spec.containers[0]!.image).toBe('nginx:2');
+    const e = pod('a', '10.0.0.1', '2026-12-03T12:00:09Z') as unknown as { metadata: { labels: Record<string, string> } };
+    delete e.metadata.labels['pod-template-hash'];
+    const f = t(e as unknown as KubeObject, b as unknown as KubeObject) as unknown as P;
+    expect(f.metadata.labels).toEqual({ app: 'web' });
+  });
+});
