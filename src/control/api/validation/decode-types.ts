@@ -16,7 +16,7 @@
  * (`1e3` and `5.0` arrive as integers and pass; upstream rejects them for integer fields).
  */
 import { groupVersion, type ResourceType } from '../resource.js';
-import { definitionSchema, resolveSchema, REF_PREFIX, type Schema } from '../schema/index.js';
+import { definitionSchema, REF_PREFIX, type Schema } from '../schema/index.js';
 import { isPlainObject } from '../content.js';
 import { badRequest } from '../status.js';
 import { QUANTITY_FORMAT_ERROR } from './quantities.js';
@@ -140,6 +140,14 @@ const isFreeForm = (s: Schema): boolean =>
   (s.type === 'object' && !s.properties && (s.additionalProperties === undefined || s.additionalProperties === true));
 
 /** The Go type reflect prints for a schema (best effort: named scalar types print as their underlying type). */
+/** A number's Go type (int32, int64, float64, ...), which does not depend on the package: once per schema. */
+const numberTypes = new WeakMap<Schema, string>();
+function numberType(s: Schema): string {
+  let t = numberTypes.get(s);
+  if (t === undefined) numberTypes.set(s, (t = goType(s, '')));
+  return t;
+}
+
 function goType(schema: Schema | undefined, pkg: string): string {
   const ref = refName(schema);
   if (ref === QUANTITY) return 'resource.Quantity';
@@ -190,14 +198,15 @@ class Walker {
       // metav1.Time decodes its input as a Go string first; that inner error gets the outer field's context.
       return typeof v === 'string' ? undefined : unmarshalError(jsonKind(v), ctx, 'string');
     }
-    const s = resolveSchema(schema);
+    // The cached name, not resolveSchema's slice of the $ref: this runs for every value of every write body.
+    const s = ref === undefined ? schema : definitionSchema(ref);
     if (!s) return undefined;
     if (ref === INT_OR_STRING || isIntOrString(s)) return this.intOrString(v, ctx);
     if (ref && s.properties) return this.struct(v, s, ref, ctx);
     if (isFreeForm(s)) return undefined;
     switch (s.type) {
       case 'object':
-        if (s.properties) return this.struct(v, s, undefined, ctx, goType(schema, pkg));
+        if (s.properties) return this.struct(v, s, undefined, ctx, () => goType(schema, pkg));
         return this.map(v, s, pkg, ctx);
       case 'array':
         return this.array(v, s, pkg, ctx, named);
@@ -210,7 +219,7 @@ class Walker {
         return undefined;
       case 'integer':
       case 'number': {
-        const type = goType(s, pkg);
+        const type = numberType(s);
         if (typeof v !== 'number') this.save(unmarshalError(jsonKind(v), ctx, type));
         else if (!numberFits(v, type)) this.save(unmarshalError(`number ${String(v)}`, ctx, type));
         return undefined;
@@ -219,10 +228,11 @@ class Walker {
     return undefined;
   }
 
-  private struct(v: unknown, s: Schema, definition: string | undefined, ctx: Context, type?: string): string | undefined {
-    const go = definition ? goStruct(definition) : { name: ctx.struct, type: type ?? 'struct {}', pkg: '' };
+  /** `type`: an inline struct's Go type, for the error message only (so worked out only then). */
+  private struct(v: unknown, s: Schema, definition: string | undefined, ctx: Context, type?: () => string): string | undefined {
+    const go = definition ? goStruct(definition) : { name: ctx.struct, pkg: '' };
     if (!isPlainObject(v)) {
-      this.save(unmarshalError(jsonKind(v), ctx, go.type));
+      this.save(unmarshalError(jsonKind(v), ctx, 'type' in go ? go.type : (type?.() ?? 'struct {}')));
       return undefined;
     }
     const outer = ctx.struct;
