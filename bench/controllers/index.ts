@@ -8,6 +8,7 @@
  * into DIR when the bench stops them; --timeline FILE samples each process's CPU and the pods' states every
  * 250 ms into FILE (timeline.ts).
  *
+ * The phases start once the nodes are Ready and their registration Events have all been posted (no Event for 2 s).
  * Phases, each timed from the write that starts it to the state a user waits for (seen on a watch):
  * a Deployment of --replicas created → all available; a rolling update (25% surge / 25% unavailable) → all
  * updated and available with the old pods gone; scale to 0 → no pods; scaled back up, then its namespace
@@ -23,7 +24,7 @@ import { Deployments, Namespaces } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { flag, fmtNum, nowMs, numberFlag, printTable } from '../runner/index.js';
 import { cpuSeconds, memMiB, startSkiff, type Proc } from '../runner/procs.js';
-import { waitNodesReady, waitPodCount, watchUntil } from '../runner/watch.js';
+import { waitEventsQuiet, waitNodesReady, waitPodCount, watchUntil } from '../runner/watch.js';
 import { Timeline } from './timeline.js';
 
 const PROCS = ['server', 'scheduler', 'controllers', 'nodes'] as const;
@@ -76,6 +77,11 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
     procs.controllers = await startSkiff(['controller-manager', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--cluster-cidr', CLUSTER_CIDR], /leading, caches synced/, undefined, nodeArgs);
     procs.nodes = await startSkiff(['nodes', '--kubeconfig', kubeconfig, '--count', String(nodes), '--listen', '127.0.0.1:0', '--cpu', '4', '--memory', '32Gi', '--pods', '110'], /registered in/, undefined, nodeArgs);
     await waitNodesReady(client, nodes);
+    // The nodes' registration Events (5 or so a node) and the controller-manager's RegisteredNode ones are still
+    // being posted when the last node turns Ready; on a busy machine that took minutes and ran into the phases.
+    // A cluster a Deployment lands on registered its nodes long before: wait until Events stop arriving.
+    const settle = await waitEventsQuiet(client, 2000, 180_000);
+    console.error(`startup settled: ${settle.events} more Events in ${(settle.ms / 1000).toFixed(1)} s`);
     const c = client;
     const all = procs as Record<ProcName, Proc>;
 

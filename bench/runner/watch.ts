@@ -1,6 +1,6 @@
 /** Waiting on cluster state the way a user's client does: one list, then a watch from its revision. */
 import type { RestClient } from '../../src/client/rest.js';
-import { Nodes, Pods } from '../../src/client/resources.js';
+import { Events, Nodes, Pods } from '../../src/client/resources.js';
 import type { ResourceRef } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 
@@ -67,4 +67,41 @@ export async function waitPodCount(client: RestClient, namespace: string, want: 
   } finally {
     ac.abort();
   }
+}
+
+/**
+ * Resolves once no Event was created for `quietMs` (or after `maxMs`): the components' startup Events (a node's
+ * NodeHasSufficientMemory … NodeReady, RegisteredNode) have all been posted. Returns how many came and how long it took.
+ */
+export async function waitEventsQuiet(client: RestClient, quietMs: number, maxMs: number): Promise<{ events: number; ms: number }> {
+  const t0 = Date.now();
+  const list = await client.list(Events, { limit: 1 });
+  const ac = new AbortController();
+  let events = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const quiet = new Promise<void>((resolve) => {
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(resolve, Math.min(quietMs, Math.max(0, t0 + maxMs - Date.now())));
+    };
+    arm();
+    void (async () => {
+      try {
+        for await (const ev of client.watch(Events, { resourceVersion: list.metadata.resourceVersion, signal: ac.signal })) {
+          if (ev.type !== 'ADDED') continue;
+          events++;
+          if (Date.now() - t0 < maxMs) arm();
+        }
+      } catch {
+        // Aborted below, or the watch failed: the timer still ends the wait.
+      }
+    })();
+  });
+  try {
+    await quiet;
+  } finally {
+    clearTimeout(timer);
+    ac.abort();
+  }
+  return { events, ms: Date.now() - t0 };
 }
