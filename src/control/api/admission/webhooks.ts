@@ -139,8 +139,10 @@ export type EngineLike = CachingEngine;
 
 export function engineWebhookSource(engine: EngineLike): WebhookSource {
   const one = (plural: string, ns: string | undefined, name: string): Promise<KubeObject | undefined> => cachedObjects(engine, '', 'v1', plural).get(ns, name);
+  // Asked twice on every write (mutating, then validating): made once.
+  const configs = { mutating: cachedObjects(engine, EXEMPT_GROUP, 'v1', 'mutatingwebhookconfigurations'), validating: cachedObjects(engine, EXEMPT_GROUP, 'v1', 'validatingwebhookconfigurations') };
   return {
-    configurations: (kind) => cachedObjects(engine, EXEMPT_GROUP, 'v1', `${kind}webhookconfigurations`).all(),
+    configurations: (kind) => configs[kind].all(),
     namespaceLabels: async (ns) => (await one('namespaces', undefined, ns))?.metadata?.labels ?? undefined,
     async serviceURL(ns, name, port, path) {
       const r = await resolveServiceEndpoint({ get: (plural, n, nm) => one(plural, n, nm) }, ns, name, port);
