@@ -14,7 +14,7 @@ import { evaluatorFor, quotaMatches, type QuotaEvaluator } from './quota-evaluat
 import {
   addLists, exceeding, mask, parseResourceList, prettyPrint, removeZeros, resourceListJson, subtractNonNegative, type ResourceList,
 } from './quota-resources.js';
-import type { Admission, AdmissionAttributes, AdmissionOperation } from './types.js';
+import type { Admission, AdmissionAttributes, AdmissionOperation, AdmissionTarget } from './types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -101,6 +101,12 @@ export class ResourceQuotaAdmission implements Admission {
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     return a.object;
+  }
+
+  /** Validation only (admit changes nothing): creates and updates of the main resource of a namespaced kind it counts. */
+  handles(phase: 'admit' | 'validate', t: AdmissionTarget): boolean {
+    if (phase !== 'validate' || (t.operation !== 'CREATE' && t.operation !== 'UPDATE') || t.subresource !== '' || !t.resource.namespaced) return false;
+    return evaluatorFor(t.resource.group, t.resource.plural)?.handles(t.operation) ?? false;
   }
 
   async validate(a: AdmissionAttributes): Promise<void> {

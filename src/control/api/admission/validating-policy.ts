@@ -24,7 +24,7 @@ import { toCel } from './match-conditions.js';
 import { admissionReview } from './webhook-client.js';
 import { cachedObjects, type CachingEngine } from '../watch/cached-objects.js';
 import { ruleMatches, webhookMatches, type WebhookRule } from './webhook-rules.js';
-import type { Admission, AdmissionAttributes } from './types.js';
+import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
 import type { Authorizer } from '../authz/types.js';
 
 interface NamedRule extends WebhookRule { resourceNames?: string[] }
@@ -170,6 +170,11 @@ export class ValidatingAdmissionPolicyAdmission implements Admission {
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     return a.object;
+  }
+
+  /** Validation only (admit changes nothing), never of the policies' own group nor of CONNECT. */
+  handles(phase: 'admit' | 'validate', t: AdmissionTarget): boolean {
+    return phase === 'validate' && t.resource.group !== EXEMPT_GROUP && t.operation !== 'CONNECT';
   }
 
   async validate(a: AdmissionAttributes): Promise<void> {
