@@ -11,7 +11,7 @@
  * the whole server process's, and the agent's; the agent's RSS; the lease renewals the agent made in the window
  * (its /nodes counters) and the API thread's CPU per renewal, which compares builds whatever rate a loaded machine
  * let the agent reach. At --latency-at nodes: pod startup latency
- * (create sent → Running and Ready seen on a watch, p50/p99; and create sent → bound, the scheduler's share) for
+ * (create sent → Running and Ready seen on a watch, p50/p99; and create sent → its response, and → bound) for
  * pods created at each rate for --rate-seconds, with each process's CPU per pod over that window.
  * With --hold-pods at --hold-at nodes: that many pods created and Running, the steady window measured again,
  * and both processes' peak RSS (the issue's 15,000 nodes + 150,000 Running pods target).
@@ -54,7 +54,7 @@ interface NodeRun {
    * Per rate: the CPU each process spent from the first create until every pod was seen Running (or the wait
    * gave up), per pod created (ms): the figure that compares builds whatever latency a loaded machine allowed.
    */
-  latency: { rate: number; pods: number; achievedRate: number; running: number; latency: Latency; toBound: Latency; apiThreadMsPerPod: number; serverMsPerPod: number; agentMsPerPod: number; windowSeconds: number;
+  latency: { rate: number; pods: number; achievedRate: number; running: number; latency: Latency; toCreated: Latency; toBound: Latency; apiThreadMsPerPod: number; serverMsPerPod: number; agentMsPerPod: number; windowSeconds: number;
     /** API thread CPU per pod less what the steady window's heartbeats cost over this window (ms). */
     apiThreadNetMsPerPod: number; loadAverage1m: number }[];
   /** With --hold-pods: that many pods created and Running, then the steady window measured again. */
@@ -100,6 +100,8 @@ async function startupLatency(client: RestClient, ns: string, rate: number, seco
   const lat: number[] = [];
   // create → spec.nodeName seen: the scheduler's share of the latency (the rest is the agent's and the status write's).
   const toBound: number[] = [];
+  // create sent → its response: the client's and the API server's share (queueing for a socket and a seat included).
+  const toCreated: number[] = [];
   const bound = new Set<string>();
   const from = (await client.list(Pods, { namespace: ns, limit: 1 })).metadata.resourceVersion ?? '0';
   const ac = new AbortController();
@@ -126,8 +128,9 @@ async function startupLatency(client: RestClient, ns: string, rate: number, seco
     const wait = due - nowMs();
     if (wait > 1) await sleep(wait);
     const name = `p-${rate}-${i}`;
-    sent.set(name, nowMs());
-    const p = client.create(Pods, podBody(name), { namespace: ns }).finally(() => inflight.delete(p));
+    const t0 = nowMs();
+    sent.set(name, t0);
+    const p = client.create(Pods, podBody(name), { namespace: ns }).then(() => toCreated.push(nowMs() - t0)).finally(() => inflight.delete(p));
     inflight.add(p);
     if (inflight.size >= 256) await Promise.race(inflight);
   }
@@ -138,7 +141,7 @@ async function startupLatency(client: RestClient, ns: string, rate: number, seco
   const perPod = (s: number) => (s * 1000) / total;
   return {
     loadAverage1m: loadavg()[0] ?? 0,
-    rate, pods: total, achievedRate, running: lat.length, latency: percentiles(lat), toBound: percentiles(toBound),
+    rate, pods: total, achievedRate, running: lat.length, latency: percentiles(lat), toCreated: percentiles(toCreated), toBound: percentiles(toBound),
     windowSeconds: (nowMs() - c0.t) / 1000, apiThreadNetMsPerPod: NaN,
     apiThreadMsPerPod: perPod(cpuSeconds(serverPid, serverPid) - c0.api), serverMsPerPod: perPod(cpuSeconds(serverPid) - c0.server), agentMsPerPod: perPod(cpuSeconds(agentPid) - c0.agent),
   };
@@ -289,8 +292,8 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
       ], [[`${allReadySeconds.toFixed(1)} s`, `${settleSeconds.toFixed(1)} s`, `${(r.apiServerThreadCpu * 100).toFixed(1)}%`, r.leaseRenewalsPerSecond.toFixed(0), `${r.apiThreadUsPerRenewal.toFixed(0)} us`, `${(r.serverProcessCpu * 100).toFixed(1)}%`,
         `${(r.agentCpu * 100).toFixed(1)}%`, `${fmtMiB(r.agentRssMiB * 2 ** 20)} (${fmtMiB(r.agentPeakRssMiB * 2 ** 20)})`, fmtMiB(r.serverRssMiB * 2 ** 20), r.loadAverage1m.toFixed(2)]]);
       if (r.latency.length) {
-        printTable(`pod startup latency at ${fmtNum(n)} nodes (create → Running and Ready, scheduler in the loop)`, ['rate', 'pods', 'achieved', 'Running', 'p50', 'p90', 'p99', 'max', 'bound p50', 'bound p99', 'API thread CPU/pod', 'less heartbeats', 'server CPU/pod', 'agent CPU/pod', 'load 1m'],
-          r.latency.map((l) => [`${l.rate}/s`, fmtNum(l.pods), `${l.achievedRate.toFixed(0)}/s`, fmtNum(l.running), fmtMs(l.latency.p50), fmtMs(l.latency.p90), fmtMs(l.latency.p99), fmtMs(l.latency.max), fmtMs(l.toBound.p50), fmtMs(l.toBound.p99),
+        printTable(`pod startup latency at ${fmtNum(n)} nodes (create → Running and Ready, scheduler in the loop)`, ['rate', 'pods', 'achieved', 'Running', 'p50', 'p90', 'p99', 'max', 'created p50', 'created p99', 'bound p50', 'bound p99', 'API thread CPU/pod', 'less heartbeats', 'server CPU/pod', 'agent CPU/pod', 'load 1m'],
+          r.latency.map((l) => [`${l.rate}/s`, fmtNum(l.pods), `${l.achievedRate.toFixed(0)}/s`, fmtNum(l.running), fmtMs(l.latency.p50), fmtMs(l.latency.p90), fmtMs(l.latency.p99), fmtMs(l.latency.max), fmtMs(l.toCreated.p50), fmtMs(l.toCreated.p99), fmtMs(l.toBound.p50), fmtMs(l.toBound.p99),
             `${l.apiThreadMsPerPod.toFixed(2)} ms`, `${l.apiThreadNetMsPerPod.toFixed(2)} ms`, `${l.serverMsPerPod.toFixed(2)} ms`, `${l.agentMsPerPod.toFixed(2)} ms`, l.loadAverage1m.toFixed(2)]));
       }
     } finally {
