@@ -8,7 +8,9 @@
  * into DIR when the bench stops them; --timeline FILE samples each process's CPU and the pods' states every
  * 250 ms into FILE (timeline.ts).
  *
- * The phases start once the nodes are Ready and their registration Events have all been posted (no Event for 2 s).
+ * The phases start once the nodes are Ready and their registration Events have all been posted (no Event for 2 s),
+ * after a 10 s quiet window that reads each process's background CPU (leases, node status): the last table gives
+ * each process's CPU per pod net of it, which does not grow with a phase's length as the raw figures do.
  * Phases, each timed from the write that starts it to the state a user waits for (seen on a watch):
  * a Deployment of --replicas created → all available; a rolling update (25% surge / 25% unavailable) → all
  * updated and available with the old pods gone; scale to 0 → no pods; scaled back up, then its namespace
@@ -28,6 +30,8 @@ import { waitEventsQuiet, waitNodesReady, waitPodCount, watchUntil } from '../ru
 import { Timeline } from './timeline.js';
 
 const PROCS = ['server', 'scheduler', 'controllers', 'nodes'] as const;
+/** The quiet window after start-up in which each process's background CPU is read. */
+const IDLE_SECONDS = 10;
 /** Room for a /24 podCIDR per node (the default /16 holds 256): 32,768 of them. */
 const CLUSTER_CIDR = '10.128.0.0/9';
 type ProcName = (typeof PROCS)[number];
@@ -57,7 +61,7 @@ const deployment = (name: string, replicas: number, image: string): KubeObject =
 const settled = (gen: number, n: number) => (d: Deployment | null): boolean =>
   !!d && (d.status?.observedGeneration ?? 0) >= gen && d.status?.replicas === n && d.status?.updatedReplicas === n && (d.status?.availableReplicas ?? 0) === n;
 
-export async function run(args: string[]): Promise<{ nodes: number; replicas: number; phases: Phase[]; peakRssMiB: Record<ProcName, number>; cores: number }> {
+export async function run(args: string[]): Promise<{ nodes: number; replicas: number; phases: Phase[]; peakRssMiB: Record<ProcName, number>; idleCpu: Record<ProcName, number>; cores: number }> {
   const nodes = numberFlag(args, 'nodes', 1000);
   const replicas = numberFlag(args, 'replicas', 10000);
   const phaseCount = numberFlag(args, 'phases', 5);
@@ -82,6 +86,13 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
     // A cluster a Deployment lands on registered its nodes long before: wait until Events stop arriving.
     const settle = await waitEventsQuiet(client, 2000, 180_000);
     console.error(`startup settled: ${settle.events} more Events in ${(settle.ms / 1000).toFixed(1)} s`);
+    // What each process spends with no pods at all (node leases and status, controllers' periodic work): it runs
+    // under every phase too, in proportion to its length, so "net ms/pod" takes it out.
+    const idle0 = PROCS.map((p) => cpuSeconds(procs[p]!.pid));
+    const idleT0 = nowMs();
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idleSeconds = (nowMs() - idleT0) / 1000;
+    const idleCpu = Object.fromEntries(PROCS.map((p, i) => [p, (cpuSeconds(procs[p]!.pid) - idle0[i]!) / idleSeconds])) as Record<ProcName, number>;
     const c = client;
     const all = procs as Record<ProcName, Proc>;
 
@@ -131,7 +142,11 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
       ['phase', 'seconds', 'pods/s', 'server', 'scheduler', 'controllers', 'nodes', 'server ms/pod', 'load 1m'],
       phases.map((p) => [p.phase, p.seconds.toFixed(1), p.podsPerSecond.toFixed(0), pct(p.cpu.server), pct(p.cpu.scheduler), pct(p.cpu.controllers), pct(p.cpu.nodes), ((p.cpu.server * p.seconds * 1000) / replicas).toFixed(2), p.loadAverage1m.toFixed(2)]));
     printTable('peak RSS (MiB)', [...PROCS], [PROCS.map((p) => peakRssMiB[p].toFixed(0))]);
-    return { nodes, replicas, phases, peakRssMiB, cores: availableParallelism() };
+    const net = (p: Phase, proc: ProcName): string => ((Math.max(0, p.cpu[proc] - idleCpu[proc]) * p.seconds * 1000) / replicas).toFixed(2);
+    printTable(`CPU ms per pod net of each process's background (idle, ${IDLE_SECONDS} s before the phases: ${PROCS.map((p) => `${p} ${pct(idleCpu[p])}`).join(', ')})`,
+      ['phase', ...PROCS],
+      phases.map((p) => [p.phase, ...PROCS.map((proc) => net(p, proc))]));
+    return { nodes, replicas, phases, peakRssMiB, idleCpu, cores: availableParallelism() };
   } finally {
     timeline?.stop();
     client?.close();
