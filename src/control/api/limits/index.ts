@@ -227,6 +227,8 @@ function installPriorityAndFairness(app: FastifyInstance, fc: FlowControl, armDe
       });
     }
     const c = fc.classify(userOf(req) ?? anonymous, info);
+    // On the raw response: hijacked ones (watches, large lists, aggregated APIs) carry them too (~1 µs more for
+    // node's writeHead than fastify's own headers).
     res.setHeader(FLOW_SCHEMA_UID_HEADER, c.schema.uid);
     res.setHeader(PRIORITY_LEVEL_UID_HEADER, c.level.uid);
     const stats = fc.statsFor(c);
