@@ -436,7 +436,7 @@ export function compare(lhs: unknown, rhs: unknown, shape: Shape, keys: ItemKeys
 
 /**
  * The paths of the leaves that differ between `lhs` and `rhs` when nothing else does (no field, item or map key
- * added or removed, no list changed, no null or missing value involved): what compare() would report as modified
+ * added or removed, no list changed but a map list's items in place, no null or missing value involved): what compare() would report as modified
  * and nothing added or removed, in a walk that allocates only for what changed. Undefined when the change is more
  * than that or touches more than `max` leaves (then compare() is the answer).
  */
@@ -454,8 +454,25 @@ export function changedLeaves(lhs: unknown, rhs: unknown, shape: Shape, max: num
       out.push([...path]);
       return true;
     }
-    // Items are keyed by their contents: a changed list is compare()'s to judge.
-    if (Array.isArray(l)) return jsonEqual(l, r);
+    if (Array.isArray(l)) {
+      if (jsonEqual(l, r)) return true;
+      // A map list whose items keep their keys and order (a status's conditions): walked item by item, as compare()
+      // pairs them by key. Other changed lists are compare()'s to judge.
+      const ra = r as unknown[];
+      if (s.kind !== 'list' || s.type !== 'map' || l.length !== ra.length) return false;
+      const keys = new ItemKeys(false);
+      const lk = keys.elements(s, l, path);
+      const rk = keys.elements(s, ra, path);
+      for (let i = 0; i < lk.length; i++) if (lk[i] !== rk[i]) return false;
+      const elem = s.elem();
+      for (let i = 0; i < lk.length; i++) {
+        path.push(lk[i]!);
+        const ok = walk(l[i], ra[i], elem);
+        path.pop();
+        if (!ok) return false;
+      }
+      return true;
+    }
     const lo = l as Json;
     const ro = r as Json;
     let n = 0;

@@ -118,4 +118,25 @@ describe('managedFieldsAfterUpdate shortcut for a writer\'s own leaves', () => {
     );
     same(steps);
   });
+
+  it('a status heartbeat inside a map list (conditions by type), reordered, added and removed conditions', () => {
+    const cond = (type: string, status: string, beat: string) => ({ type, status, lastHeartbeatTime: beat, reason: 'R' });
+    const node = (conditions: object[], addresses: object[] = [{ type: 'InternalIP', address: '10.0.0.1' }]): KubeObject => ({
+      apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', uid: 'u' }, spec: { podCIDR: '10.1.0.0/24' }, status: { conditions, addresses },
+    });
+    const steps = [
+      { obj: node([cond('Ready', 'True', 't0'), cond('MemoryPressure', 'False', 't0')]), manager: 'kubelet', sub: 'status' },
+      { obj: node([cond('Ready', 'True', 't1'), cond('MemoryPressure', 'False', 't1')]), manager: 'kubelet', sub: 'status' },
+      { obj: node([cond('Ready', 'True', 't2'), cond('MemoryPressure', 'False', 't1')]), manager: 'kubelet', sub: 'status' },
+      { obj: node([cond('Ready', 'False', 't3'), cond('MemoryPressure', 'False', 't1')]), manager: 'node-controller', sub: 'status' },
+      { obj: node([cond('Ready', 'False', 't4'), cond('MemoryPressure', 'False', 't1')]), manager: 'kubelet', sub: 'status' },
+      { obj: node([cond('MemoryPressure', 'False', 't5'), cond('Ready', 'True', 't5')]), manager: 'kubelet', sub: 'status' },
+      { obj: node([cond('MemoryPressure', 'False', 't6'), cond('Ready', 'True', 't6'), cond('DiskPressure', 'False', 't6')]), manager: 'kubelet', sub: 'status' },
+      { obj: node([cond('MemoryPressure', 'False', 't7'), cond('Ready', 'True', 't7')]), manager: 'kubelet', sub: 'status' },
+      { obj: node([cond('MemoryPressure', 'False', 't8'), cond('Ready', 'True', 't8')], [{ type: 'InternalIP', address: '10.0.0.2' }]), manager: 'kubelet', sub: 'status' },
+      { obj: node([cond('MemoryPressure', 'False', 't9'), cond('Ready', 'True', 't9')], [{ type: 'InternalIP', address: '10.0.0.2' }]), manager: 'kubelet', sub: 'status' },
+      { obj: node([cond('MemoryPressure', 'False', 't9'), cond('Ready', 'True', 't10')], [{ type: 'InternalIP', address: '10.0.0.2' }]), manager: 'kubelet' },
+    ];
+    same(steps);
+  });
 });
