@@ -18,9 +18,12 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-/** `nodeArgs` go to node before the CLI (e.g. `--cpu-prof --cpu-prof-dir DIR`: written when the process exits on SIGTERM). */
-export async function startSkiff(args: string[], ready: RegExp, timeoutMs = 600_000, nodeArgs: string[] = []): Promise<Proc> {
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', ...nodeArgs, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `nodeArgs` go to node before the CLI (e.g. `--cpu-prof --cpu-prof-dir DIR`: written when the process exits on SIGTERM).
+ * `bin`: another build's bin/skiff.js (a base to compare against); this build's by default.
+ */
+export async function startSkiff(args: string[], ready: RegExp, timeoutMs = 600_000, nodeArgs: string[] = [], bin = BIN): Promise<Proc> {
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', ...nodeArgs, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   const readyMatch = await new Promise<RegExpMatchArray>((res, rej) => {
     let out = '';
@@ -57,6 +60,11 @@ export function cpuSeconds(pid: number, tid?: number): number {
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+}
+
+/** CPU nanoseconds a thread has run (schedstat): finer than stat's 10 ms ticks, for short measured phases. */
+export function threadCpuNs(pid: number, tid = pid): number {
+  return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
 /** Threads of a process by name (Node names worker threads after their entry; the main thread is `node`). */
