@@ -89,12 +89,33 @@ export interface RestClientOptions {
    * 60 s; 0: never.
    */
   certReloadMs?: number;
+  /**
+   * How many times a request answered 429 or 5xx with a Retry-After of whole seconds is sent again after waiting
+   * that long (client-go's default: 10, for every verb, since the server did not process it). 0: never.
+   */
+  maxRetries?: number;
+  /** Waits between retries (tests pass a fake); default a timer that keeps the process alive. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 interface RawResponse {
   statusCode: number;
   body: Buffer;
+  /** The first Retry-After header's value, when there is one. */
+  retryAfter?: string;
 }
+
+/**
+ * client-go's checkWait: the seconds a response asks the client to wait before trying again, or undefined when it
+ * is no retry (only 429 and 5xx with a Retry-After that is an integer, as Go's strconv.Atoi reads it).
+ */
+export function retryAfterSeconds(statusCode: number, retryAfter: string | undefined): number | undefined {
+  if (statusCode !== 429 && statusCode < 500) return undefined;
+  if (retryAfter === undefined || !/^[+-]?\d+$/.test(retryAfter)) return undefined;
+  return Math.max(0, Number(retryAfter));
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const toBuffer = (b: ArrayBuffer): Buffer => Buffer.from(b);
 
@@ -122,6 +143,8 @@ export class RestClient {
   private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly maxSockets: number;
+  private readonly maxRetries: number;
+  private readonly sleep: (ms: number) => Promise<void>;
   /** The client certificate and key in use (PEM), compared with the kubeconfig's on reload. */
   private cert: { certData?: string; keyData?: string };
   private reloadTimer: NodeJS.Timeout | null = null;
@@ -135,6 +158,8 @@ export class RestClient {
     this.server = new URL(config.server);
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxSockets = options.maxSockets ?? 32;
+    this.maxRetries = options.maxRetries ?? 10;
+    this.sleep = options.sleep ?? realSleep;
     this.cert = { certData: config.certData, keyData: config.keyData };
     const secureContext = this.server.protocol === 'https:' ? createSecureContext({ ca: config.caData, cert: config.certData, key: config.keyData }) : undefined;
     [this.pool, this.watchPool] = this.pools(secureContext);
@@ -187,10 +212,19 @@ export class RestClient {
     return true;
   }
 
-  /** One request; resolves with the parsed JSON body on 2xx, rejects with ApiError otherwise. */
+  /**
+   * One request; resolves with the parsed JSON body on 2xx, rejects with ApiError otherwise. A 429 (API Priority
+   * and Fairness, max in-flight) or 5xx with Retry-After is sent again after that wait, up to maxRetries times.
+   */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', query?: Record<string, QueryValue>): Promise<T> {
     const full = path + queryString(query);
-    const res = await this.raw(method, full, body, contentType);
+    let res = await this.raw(method, full, body, contentType);
+    for (let retries = 0; retries < this.maxRetries; retries++) {
+      const wait = retryAfterSeconds(res.statusCode, res.retryAfter);
+      if (wait === undefined) break;
+      await this.sleep(wait * 1000);
+      res = await this.raw(method, full, body, contentType);
+    }
     if (res.statusCode < 200 || res.statusCode > 299) {
       const status = parseStatus(res.body);
       throw new ApiError(res.statusCode, status?.reason ?? '', status, method, full);
@@ -205,7 +239,11 @@ export class RestClient {
       // undici closes a connection after a DELETE that carries a body (DeleteOptions: grace period, preconditions)
       // unless told the server copes, as the API server does; under TLS each new connection cost ~1 ms of handshake.
       const res = await this.pool.request({ method: method as 'GET', path, headers, body: payload, ...(payload !== undefined ? { reset: false } : {}) });
-      return { statusCode: res.statusCode, body: toBuffer(await res.body.arrayBuffer()) };
+      const retryAfter = res.headers['retry-after'];
+      const body = toBuffer(await res.body.arrayBuffer());
+      return retryAfter === undefined
+        ? { statusCode: res.statusCode, body }
+        : { statusCode: res.statusCode, body, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
     } catch (e) {
       const code = (e as { code?: string }).code;
       const why = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no response within ${this.timeoutMs} ms` : (e as Error).message;

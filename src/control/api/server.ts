@@ -217,6 +217,10 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
       reply.raw.destroy();
       return;
     }
+    // As upstream's ErrorNegotiated: a Status asking the client to wait says so in Retry-After too (client-go
+    // retries on the header, not on the body).
+    const wait = api.details?.retryAfterSeconds;
+    if (wait !== undefined && wait > 0) reply.header('Retry-After', String(wait));
     sendText(reply, api.code, 'application/json', JSON.stringify(api.toStatus()));
   });
   app.setNotFoundHandler((_req, reply) => {

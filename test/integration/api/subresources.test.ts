@@ -192,4 +192,21 @@ describe('eviction', () => {
     expect((await h.json('GET', `${PODS}/evictme`)).status).toBe(404);
     expect((await h.json('POST', `${PODS}/evictme/eviction`, { kind: 'Eviction', metadata: { name: 'evictme' } })).status).toBe(404);
   });
+
+  test('a budget not yet processed refuses with 429 and Retry-After: 10 from the Status details (upstream\'s ErrorNegotiated)', async () => {
+    await h.json('POST', PODS, { ...pod('guarded'), metadata: { name: 'guarded', labels: { app: 'guarded' } } });
+    // A Pending pod is evicted without looking at budgets (upstream's canIgnorePDB): this one runs.
+    const running = await h.json('PATCH', `${PODS}/guarded/status`, { status: { phase: 'Running' } }, { 'content-type': 'application/merge-patch+json' });
+    expect(running.status).toBe(200);
+    const pdb = await h.json('POST', '/apis/policy/v1/namespaces/default/poddisruptionbudgets', {
+      apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'guarded' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } },
+    });
+    expect(pdb.status).toBe(201);
+    const res = await h.req('POST', `${PODS}/guarded/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'guarded' } });
+    expect(res.statusCode).toBe(429);
+    expect(res.headers['retry-after']).toBe('10');
+    expect(JSON.parse(res.body)).toMatchObject({ reason: 'TooManyRequests', details: { retryAfterSeconds: 10 } });
+    // A refusal without a wait carries no header: a 404 here.
+    expect((await h.req('POST', `${PODS}/nobody/eviction`, { kind: 'Eviction', metadata: { name: 'nobody' } })).headers['retry-after']).toBeUndefined();
+  });
 });
