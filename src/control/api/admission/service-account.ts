@@ -180,6 +180,8 @@ export class ServiceAccountAdmission implements Admission {
       spec['serviceAccountName'] = typeof alias === 'string' && alias !== '' ? alias : DEFAULT_SERVICE_ACCOUNT_NAME;
     }
     const saName = spec['serviceAccountName'] as string;
+    // As upstream's output conversion: the deprecated alias repeats the name the plugin settled on.
+    spec['serviceAccount'] = saName;
     const ns = a.namespace ?? pod.metadata?.namespace ?? '';
     const sa = await this.lookup(ns, saName);
     if (!sa) throw forbidden(PODS, a.name, `error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`);

@@ -33,6 +33,8 @@ describe('ServiceAccount admission', () => {
     const out = await plugin.admit(attrs(pod({ initContainers: [{ name: 'i' }], containers: [{ name: 'a' }, { name: 'b', volumeMounts: [{ name: 'd', mountPath: '/d' }] }] })));
     const spec = out!['spec'] as Record<string, any>;
     expect(spec['serviceAccountName']).toBe('default');
+    // The deprecated alias repeats the name the plugin set, as upstream's v1 output has it.
+    expect(spec['serviceAccount']).toBe('default');
     expect(spec['initContainers'][0].volumeMounts).toEqual([MOUNT]);
     expect(spec['containers'][0].volumeMounts).toEqual([MOUNT]);
     expect(spec['containers'][1].volumeMounts).toEqual([{ name: 'd', mountPath: '/d' }, MOUNT]);

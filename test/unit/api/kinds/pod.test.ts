@@ -32,6 +32,22 @@ describe('pod defaulting', () => {
     expect((p.status as Record<string, unknown>).qosClass).toBe('Guaranteed');
   });
 
+  test('the deprecated serviceAccount mirrors serviceAccountName, as upstream\'s v1 conversion', () => {
+    const spec = (o: KubeObject) => o.spec as Record<string, unknown>;
+    // Only the name given: the alias repeats it.
+    expect(spec(defaulted(pod({ serviceAccountName: 'builder', containers: [] }))).serviceAccount).toBe('builder');
+    // Only the alias given: it names the account.
+    const alias = spec(defaulted(pod({ serviceAccount: 'old-client', containers: [] })));
+    expect([alias.serviceAccountName, alias.serviceAccount]).toEqual(['old-client', 'old-client']);
+    // Both given and different: serviceAccountName wins, the alias follows it.
+    const both = spec(defaulted(pod({ serviceAccountName: 'new', serviceAccount: 'old', containers: [] })));
+    expect([both.serviceAccountName, both.serviceAccount]).toEqual(['new', 'new']);
+    // An empty name takes the alias; neither given: no alias appears.
+    expect(spec(defaulted(pod({ serviceAccountName: '', serviceAccount: 'x', containers: [] }))).serviceAccountName).toBe('x');
+    expect('serviceAccount' in spec(defaulted(pod({ containers: [] })))).toBe(false);
+    expect('serviceAccount' in spec(defaulted(pod({ serviceAccount: '', containers: [] })))).toBe(false);
+  });
+
   test('pull policy from the image reference', () => {
     expect(defaultPullPolicy('nginx')).toBe('Always');
     expect(defaultPullPolicy('nginx:latest')).toBe('Always');

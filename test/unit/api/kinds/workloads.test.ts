@@ -27,6 +27,13 @@ describe('deployments', () => {
     expect(s.validate!(o)).toEqual([]);
   });
 
+  test('a template\'s pod spec carries the deprecated serviceAccount alias too', () => {
+    const t = template();
+    (t.spec as Record<string, unknown>).serviceAccount = 'legacy';
+    const o = make({ template: t });
+    expect((o.spec as { template: { spec: Record<string, unknown> } }).template.spec).toMatchObject({ serviceAccountName: 'legacy', serviceAccount: 'legacy' });
+  });
+
   test('replicas >= 0, selector required and must match template labels', () => {
     expect(s.validate!(make({ replicas: -1 }))).toEqual([{ type: 'FieldValueInvalid', field: 'spec.replicas', message: 'Invalid value: -1: must be greater than or equal to 0' }]);
     const noSel = make();

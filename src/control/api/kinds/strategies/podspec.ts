@@ -69,8 +69,24 @@ function defaultHostNetworkPorts(containers: Json[]): void {
   }
 }
 
+/**
+ * The deprecated spec.serviceAccount, as upstream's v1 PodSpec conversion keeps it: on input it names the account
+ * only when serviceAccountName is empty (serviceAccountName wins when both are given); on output it always repeats
+ * serviceAccountName (absent when that is empty). Called on every pod spec written (pods and templates) and again
+ * by whatever sets serviceAccountName after defaulting (the ServiceAccount admission plugin).
+ */
+export function mirrorServiceAccount(spec: Json): void {
+  const name = spec.serviceAccountName;
+  if ((name === undefined || name === null || name === '') && typeof spec.serviceAccount === 'string' && spec.serviceAccount !== '') {
+    spec.serviceAccountName = spec.serviceAccount;
+  }
+  if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '') spec.serviceAccount = spec.serviceAccountName;
+  else delete spec.serviceAccount;
+}
+
 /** SetDefaults_PodSpec plus per-container and per-volume defaults; for pods and templates alike. */
 export function defaultPodSpec(spec: Json): void {
+  mirrorServiceAccount(spec);
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'restartPolicy', 'Always');
   if (!isRecord(spec.securityContext)) spec.securityContext = {};
