@@ -64,6 +64,13 @@ export interface SecurityOptions {
    * system:unsecured, no authorisation, as the plain server behind TLS).
    */
   secure?: SecureLayers;
+  /**
+   * The plain server runs ServiceAccount admission too (`default` ServiceAccount made the same way), so both sides
+   * store the same pod with its token volume, as any cluster's API server would whatever its transport: the
+   * comparison is then of TLS, authentication and authorisation alone. Default off: plain is `skiff server
+   * --insecure-http`, which has no signing key and so no ServiceAccount admission.
+   */
+  plainServiceAccounts?: boolean;
 }
 
 export type SecureLayers = 'full' | 'no-sa' | 'tls';
@@ -147,7 +154,7 @@ interface Running {
 }
 
 /** The server `skiff server` builds (secure) or `skiff server --insecure-http` (plain), minus the in-process components. */
-async function start(config: Config, concurrency: number, layers: SecureLayers = 'full'): Promise<Running> {
+async function start(config: Config, concurrency: number, layers: SecureLayers = 'full', plainServiceAccounts = false): Promise<Running> {
   const scratch = mkdtempSync(join(tmpdir(), `skiff-bench-api-${config}-`));
   const store = await openStore({ backend: 'sqlite', dataDir: scratch });
   const common: ServerOptions = {
@@ -156,7 +163,10 @@ async function start(config: Config, concurrency: number, layers: SecureLayers =
     limits: { maxRequestsInflight: 400, maxMutatingRequestsInflight: 200, requestTimeoutMs: 60_000 },
   };
   if (config === 'plain') {
-    const server = await buildServer({ ...common, authentication: authenticationChain({ fallback: UNSECURED_USER }) });
+    const server = await buildServer({
+      ...common, authentication: authenticationChain({ fallback: UNSECURED_USER }),
+      ...(plainServiceAccounts ? { serviceAccounts: { key: loadOrCreateSigningKey(scratch), issuers: [DEFAULT_SERVICE_ACCOUNT_ISSUER], admission: true } } : {}),
+    });
     await server.app.listen({ host: '127.0.0.1', port: 0 });
     const port = portOf(server);
     await bootstrap(server.engine, { host: '127.0.0.1', port });
@@ -164,6 +174,7 @@ async function start(config: Config, concurrency: number, layers: SecureLayers =
     const origin = `http://127.0.0.1:${port}`;
     const admin = new Transport(origin, undefined, 4);
     await admin.create('/api/v1/namespaces', { metadata: { name: NS } });
+    if (plainServiceAccounts) await admin.create(`/api/v1/namespaces/${NS}/serviceaccounts`, { metadata: { name: 'default' } });
     return { config, server, store, scratch, admin, load: new LoadClient({ origin, concurrency, namespace: NS }) };
   }
   const ca = loadOrCreateClusterCA(scratch);
@@ -310,7 +321,7 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
     if (o.profileIntervalUs) await session.post('Profiler.setSamplingInterval', { interval: o.profileIntervalUs });
   }
   try {
-    for (const c of CONFIGS) running[c] = await start(c, o.concurrency, o.secure);
+    for (const c of CONFIGS) running[c] = await start(c, o.concurrency, o.secure, o.plainServiceAccounts);
     for (const c of CONFIGS) if (o.warmupSeconds > 0) await creates(running[c], 'warm', o.warmupSeconds);
     for (const [i, w] of warmupPlan(o.warmupCreates ?? 0).entries()) await creates(running[w.config], `warm${i}`, 600, w.creates);
     const rounds: RoundFigures[] = [];
