@@ -176,6 +176,16 @@ export function childShape(shape: Shape, pe: PathElement): Shape {
   switch (shape.kind) {
     case 'struct':
       return (pe.startsWith('f:') && shape.field(pe.slice(2))) || shape.extra || DEDUCED;
+    default:
+      return fieldShape(shape, '');
+  }
+}
+
+/** childShape of a field's element, from the field's name (no element built). */
+export function fieldShape(shape: Shape, name: string): Shape {
+  switch (shape.kind) {
+    case 'struct':
+      return shape.field(name) || shape.extra || DEDUCED;
     case 'map':
       return shape.elem();
     case 'list':
@@ -438,11 +448,16 @@ export function compare(lhs: unknown, rhs: unknown, shape: Shape, keys: ItemKeys
  * The paths of the leaves that differ between `lhs` and `rhs` when nothing else does (no field, item or map key
  * added or removed, no list changed but a map list's items in place, no null or missing value involved): what compare() would report as modified
  * and nothing added or removed, in a walk that allocates only for what changed. Undefined when the change is more
- * than that or touches more than `max` leaves (then compare() is the answer).
+ * than that or touches more than `max` leaves (then compare() is the answer). The root's metadata.managedFields
+ * are no part of the comparison.
  */
 export function changedLeaves(lhs: unknown, rhs: unknown, shape: Shape, max: number): PathElement[][] | undefined {
   const out: PathElement[][] = [];
-  const path: PathElement[] = [];
+  // The path so far: a field's name as it is (its element is built only for a changed leaf), an item's element.
+  const path: string[] = [];
+  const isField: boolean[] = [];
+  // metadata.managedFields is left out on both sides, as the comparisons see the objects (no copies without it).
+  const lhsMeta = isObject(lhs) ? lhs['metadata'] : undefined;
   const walk = (l: unknown, r: unknown, s: Shape): boolean => {
     if (l === r) return l !== undefined;
     if (l === undefined || r === undefined || l === null || r === null) return false;
@@ -451,7 +466,7 @@ export function changedLeaves(lhs: unknown, rhs: unknown, shape: Shape, max: num
     if (!lc) {
       if (jsonEqual(l, r)) return true;
       if (out.length >= max) return false;
-      out.push([...path]);
+      out.push(path.map((pe, i) => (isField[i] ? fieldElement(pe) : pe)));
       return true;
     }
     if (Array.isArray(l)) {
@@ -461,31 +476,37 @@ export function changedLeaves(lhs: unknown, rhs: unknown, shape: Shape, max: num
       const ra = r as unknown[];
       if (s.kind !== 'list' || s.type !== 'map' || l.length !== ra.length) return false;
       const keys = new ItemKeys(false);
-      const lk = keys.elements(s, l, path);
-      const rk = keys.elements(s, ra, path);
+      const itemPath = path.map((pe, i) => (isField[i] ? fieldElement(pe) : pe));
+      const lk = keys.elements(s, l, itemPath);
+      const rk = keys.elements(s, ra, itemPath);
       for (let i = 0; i < lk.length; i++) if (lk[i] !== rk[i]) return false;
       const elem = s.elem();
       for (let i = 0; i < lk.length; i++) {
         path.push(lk[i]!);
+        isField.push(false);
         const ok = walk(l[i], ra[i], elem);
         path.pop();
+        isField.pop();
         if (!ok) return false;
       }
       return true;
     }
     const lo = l as Json;
     const ro = r as Json;
+    const skip = lo === lhsMeta ? 'managedFields' : undefined;
     let n = 0;
     for (const k in lo) {
+      if (k === skip) continue;
       n++;
       if (!Object.prototype.hasOwnProperty.call(ro, k)) return false;
-      const pe = fieldElement(k);
-      path.push(pe);
-      const ok = walk(lo[k], ro[k], childShape(s, pe));
+      path.push(k);
+      isField.push(true);
+      const ok = walk(lo[k], ro[k], fieldShape(s, k));
       path.pop();
+      isField.pop();
       if (!ok) return false;
     }
-    for (const _ in ro) n--;
+    for (const k in ro) if (k !== skip) n--;
     return n === 0;
   };
   return walk(lhs, rhs, shape) ? out : undefined;

@@ -6,7 +6,7 @@
 import type { KubeObject } from '../../resource.js';
 import {
   capUpdateManagers, decodeManagedFields, decodeOrReset, encodeManagedFields, managerKey, rfc3339,
-  type Managed, type ManagedFieldsEntry,
+  type Managed, type ManagedFieldsEntry, type ManagerFields,
 } from './managed-fields.js';
 import { STRIPPED_FIELDS, emptyObject, resetFields } from './ownership.js';
 import { ItemKeys, changedLeaves, compare, jsonEqual, shapeOfDefinition, type Comparison, type Shape } from './typed.js';
@@ -81,21 +81,39 @@ export function managedFieldsAfterUpdate(
   if (!managed) {
     const liveEntries = live?.metadata?.managedFields;
     known = Array.isArray(liveEntries) ? written.get(liveEntries) : undefined;
-    managed = known ? new Map([...known.managed].map(([k, m]) => [k, { ...m }])) : decodeOrReset(liveEntries);
+    managed = known ? known.managed : decodeOrReset(liveEntries);
   }
 
-  const before = live ? withoutManagedFieldsShallow(live) : emptyOf(shape);
-  const after = withoutManagedFieldsShallow(updated);
   const key = managerKey(manager, 'Update', apiVersion, subresource);
   const own = managed.get(key)?.set;
   // The writer changing only leaves it alone owns (a lease renewal, a kubelet's status rewrite): what the full
   // comparison below gives is its entry with the time moved, every set as it was.
-  const sets = managed;
-  const leaves = live && own && !opts.fullComparison ? changedLeaves(before, after, shape, FAST_MAX_LEAVES) : undefined;
+  let sets = managed;
+  const leaves = live && own && !opts.fullComparison ? changedLeaves(live, updated, shape, FAST_MAX_LEAVES) : undefined;
   if (own && leaves?.length && leaves.every((p) => ownedByOnly(p, key, sets, ignored))) {
-    sets.set(key, { manager, operation: 'Update', apiVersion, subresource, time: rfc3339(now), set: own });
-  } else updateSets(sets, compare(before, after, shape, new ItemKeys(false)), ignored, key, own, manager, apiVersion, subresource, now);
+    const entry: ManagerFields = { manager, operation: 'Update', apiVersion, subresource, time: rfc3339(now), set: own };
+    if (known) return renewed(known, key, entry);
+    sets.set(key, entry);
+  } else {
+    // Copies of the remembered entries: updateSets replaces their sets.
+    if (known) sets = new Map([...known.managed].map(([k, m]) => [k, { ...m }]));
+    const before = live ? withoutManagedFieldsShallow(live) : emptyOf(shape);
+    updateSets(sets, compare(before, withoutManagedFieldsShallow(updated), shape, new ItemKeys(false)), ignored, key, own, manager, apiVersion, subresource, now);
+  }
   return finish(sets, known);
+}
+
+/**
+ * The shortcut's entries when the live ones are remembered: every set and its fieldsV1 as written last time, the
+ * writer's entry replaced (its time moved). What finish() would give: no set is emptied, none added (so the cap
+ * holds as before), and the sets fit the memo as they did.
+ */
+function renewed(known: Written, key: string, entry: ManagerFields): ManagedFieldsEntry[] {
+  const managed: Managed = new Map(known.managed);
+  managed.set(key, entry);
+  const entries = encodeManagedFields(managed, (set) => known.fields.get(set)!);
+  written.set(entries, { managed, fields: known.fields });
+  return entries;
 }
 
 /** Sets of at most this many changed leaves take managedFieldsAfterUpdate's shortcut. */

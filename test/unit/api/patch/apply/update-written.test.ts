@@ -94,6 +94,16 @@ describe('managedFieldsAfterUpdate shortcut for a writer\'s own leaves', () => {
     expect(entries.find((e) => e.manager === 'kubelet')!.time).toBe(at(10 * 70).toISOString().replace('.000', ''));
   });
 
+  it('a renewal moving the writer\'s entry past another manager\'s (entries sort by time)', () => {
+    const last = same([
+      { obj: lease(base), manager: 'kubelet' },
+      { obj: lease({ ...base, renewTime: 'x1' }, { labels: { a: 'b' } }), manager: 'kubectl' },
+      { obj: lease({ ...base, renewTime: 'x2' }, { labels: { a: 'b' } }), manager: 'kubelet' },
+      { obj: lease({ ...base, renewTime: 'x3' }, { labels: { a: 'b' } }), manager: 'kubelet' },
+    ]);
+    expect((last.metadata!.managedFields as { manager: string }[]).map((e) => e.manager)).toEqual(['kubectl', 'kubelet']);
+  });
+
   it('many updaters (the cap), atomic fields, list items, a status subresource write and the main resource over status', () => {
     const pod = (labels: Record<string, string>, image: string, phase: string, ready: string, sel: Record<string, string> = { disk: 'ssd' }): KubeObject => ({
       apiVersion: 'v1', kind: 'Pod',
