@@ -41,6 +41,19 @@ describe('jobs', () => {
     (next.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } }).template.spec.containers[0]!.image = 'busybox:2';
     expect(s.validateUpdate!(next, old).map((e) => `${e.field} ${e.type}`)).toEqual(['spec.template FieldValueInvalid']);
   });
+
+  test('a Job stored before the serviceAccount alias was mirrored may still be updated (suspend)', () => {
+    const stored = make({ template: { spec: { ...podTemplate().spec, serviceAccountName: 'runner' } } });
+    delete (stored.spec as { template: { spec: Record<string, unknown> } }).template.spec.serviceAccount;
+    const next = structuredClone(stored);
+    (next.spec as Record<string, unknown>).suspend = true;
+    s.default!(next);
+    expect((next.spec as { template: { spec: Record<string, unknown> } }).template.spec.serviceAccount).toBe('runner');
+    expect(s.validateUpdate!(next, stored)).toEqual([]);
+    (next.spec as { template: { spec: Record<string, unknown> } }).template.spec.serviceAccountName = 'other';
+    s.default!(next);
+    expect(s.validateUpdate!(next, stored).map((e) => e.field)).toEqual(['spec.template']);
+  });
 });
 
 describe('cronjobs', () => {

@@ -125,6 +125,17 @@ describe('pod updates', () => {
     expect(errs[0]!.message).toContain('spec.nodeName');
   });
 
+  test('a pod stored before the serviceAccount alias was mirrored updates; its serviceAccountName still may not change', () => {
+    const stored = defaulted(pod({ serviceAccountName: 'default', containers: [{ name: 'c', image: 'nginx:1' }] }));
+    delete (stored.spec as Record<string, unknown>).serviceAccount;
+    const relabelled = defaulted(structuredClone({ ...stored, metadata: { ...stored.metadata, labels: { a: 'b' } } }));
+    expect((relabelled.spec as Record<string, unknown>).serviceAccount).toBe('default');
+    expect(s.validateUpdate!(relabelled, stored)).toEqual([]);
+    const moved = structuredClone(stored);
+    (moved.spec as Record<string, unknown>).serviceAccountName = 'other';
+    expect(s.validateUpdate!(defaulted(moved), stored).map((e) => e.field)).toEqual(['spec']);
+  });
+
   test('removing a toleration or renaming is rejected', () => {
     const old = base();
     const next = structuredClone(old);

@@ -7,7 +7,7 @@ import { validateNonnegative, validatePositive } from '../../validation/numbers.
 import { selectorIsEmpty, selectorMatches, validateLabelSelector, type LabelSelector } from '../../validation/selectors.js';
 import { cronScheduleError } from '../../validation/cron.js';
 import { validateLabels } from '../../validation/labels.js';
-import { defaultPodTemplate, validatePodTemplate } from './podspec.js';
+import { aliasAs, defaultPodTemplate, validatePodTemplate } from './podspec.js';
 import { ensure, rec, setDefault, str, type Json } from './json.js';
 
 const JOB_RESTART = ['OnFailure', 'Never'];
@@ -87,6 +87,16 @@ function validateJobSpec(spec: unknown, path: string): FieldError[] {
   return errs;
 }
 
+/** Templates equal but for the derived serviceAccount alias (a Job stored before it was mirrored lacks it). */
+function sameTemplate(next: unknown, prev: unknown): boolean {
+  if (deepEqual(next, prev)) return true;
+  const prevSpec = rec(rec(prev)?.spec);
+  if (!rec(rec(next)?.spec) || !prevSpec) return false;
+  const t = structuredClone(next) as Json;
+  aliasAs(rec(t.spec)!, prevSpec);
+  return deepEqual(t, prev);
+}
+
 function validateJobUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   const next = rec(obj.spec) ?? {};
   const prev = rec(old.spec) ?? {};
@@ -94,7 +104,7 @@ function validateJobUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   errs.push(...immutable('spec.selector', next.selector, prev.selector));
   errs.push(...immutable('spec.completionMode', next.completionMode, prev.completionMode));
   // Upstream allows scheduling directives to change only while suspended; Skiff keeps the template fixed.
-  if (!deepEqual(next.template, prev.template)) errs.push(invalid('spec.template', next.template, 'field is immutable'));
+  if (!sameTemplate(next.template, prev.template)) errs.push(invalid('spec.template', next.template, 'field is immutable'));
   if (next.completions !== prev.completions && !(next.completionMode === 'Indexed' && next.completions === next.parallelism)) {
     errs.push(invalid('spec.completions', next.completions ?? null, 'field is immutable'));
   }

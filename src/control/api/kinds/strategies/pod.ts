@@ -4,7 +4,7 @@ import { deepEqual, forbidden, invalid, required } from '../../validation/errors
 import { validateObjectMeta, validateObjectMetaUpdate } from '../../validation/meta.js';
 import { nameIsDNSSubdomain } from '../../validation/names.js';
 import { parseQuantity } from '../../validation/quantities.js';
-import { defaultPodOnly, defaultPodSpec, validatePodSpec } from './podspec.js';
+import { aliasAs, defaultPodOnly, defaultPodSpec, validatePodSpec } from './podspec.js';
 import { ensure, records, rec, type Json } from './json.js';
 
 /** Upstream's QoS class: Guaranteed, Burstable or BestEffort from the containers' requests and limits. */
@@ -123,6 +123,7 @@ function validatePodUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   }
   munged.activeDeadlineSeconds = prev.activeDeadlineSeconds;
   munged.tolerations = prev.tolerations;
+  aliasAs(munged, prev);
   const oldGrace = prev.terminationGracePeriodSeconds;
   if (typeof oldGrace === 'number' && oldGrace < 0 && munged.terminationGracePeriodSeconds === 1) {
     munged.terminationGracePeriodSeconds = oldGrace;

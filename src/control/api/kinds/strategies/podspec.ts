@@ -72,8 +72,8 @@ function defaultHostNetworkPorts(containers: Json[]): void {
 /**
  * The deprecated spec.serviceAccount, as upstream's v1 PodSpec conversion keeps it: on input it names the account
  * only when serviceAccountName is empty (serviceAccountName wins when both are given); on output it always repeats
- * serviceAccountName (absent when that is empty). Called on every pod spec written (pods and templates) and again
- * by whatever sets serviceAccountName after defaulting (the ServiceAccount admission plugin).
+ * serviceAccountName (absent when that is empty). Called on every pod spec written (pods and templates); whatever
+ * sets serviceAccountName after defaulting sets the alias too (the ServiceAccount admission plugin does).
  */
 export function mirrorServiceAccount(spec: Json): void {
   const name = spec.serviceAccountName;
@@ -82,6 +82,15 @@ export function mirrorServiceAccount(spec: Json): void {
   }
   if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName !== '') spec.serviceAccount = spec.serviceAccountName;
   else delete spec.serviceAccount;
+}
+
+/**
+ * Gives `spec` the alias `like` has, for immutability checks: the alias is derived from serviceAccountName (which
+ * they still compare), and objects stored before it was mirrored lack it, so an update must not trip on it.
+ */
+export function aliasAs(spec: Json, like: Json): void {
+  if (like.serviceAccount === undefined) delete spec.serviceAccount;
+  else spec.serviceAccount = like.serviceAccount;
 }
 
 /** SetDefaults_PodSpec plus per-container and per-volume defaults; for pods and templates alike. */
