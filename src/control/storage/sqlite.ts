@@ -396,7 +396,7 @@ export class SqliteStore implements Store, EventLog {
     }
     const id = this.revision + 1;
     // Copied: the caller may reuse its buffer, and the event shares this one.
-    const value = op.kind === 'delete' ? live!.value : Buffer.from(op.value);
+    const value = op.kind === 'delete' ? live!.value : ownCopy(op.value);
     const row: Row = {
       id,
       name: op.key,
@@ -459,6 +459,16 @@ function latestPerKey(exclusiveLower: boolean, upper: boolean): string {
 
 function bounds(lower: string, upper: string | null): string[] {
   return upper === null ? [lower] : [lower, upper];
+}
+
+/**
+ * A copy in a buffer of its own. Buffer.from(bytes) slices values under 4 KB out of Node's shared 8 KB pool, and
+ * each one kept (the recent-keys cache, events) held its whole slab: 3,635 slabs, 28 MB, at 3,000 pods.
+ */
+function ownCopy(bytes: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafeSlow(bytes.byteLength);
+  b.set(bytes);
+  return b;
 }
 
 function kvOf(row: Pick<Row, 'id' | 'name' | 'create_revision' | 'value'>): KeyValue {

@@ -128,6 +128,30 @@ describe('sqlite storage on disk', () => {
     await store.close();
   });
 
+  it('keeps each stored value in a buffer of its own (a small value never holds a shared pool slab)', async () => {
+    const store = SqliteStore.open(freshFile(), { synchronous: 'normal' });
+    try {
+      const events: Uint8Array[] = [];
+      const w = store.watch('/registry/pods/', await store.currentRevision());
+      const seen = (async () => {
+        for await (const ev of w) if (events.push(ev.kv.value) === 2) return;
+      })();
+      // Buffers under 4 KB come from Node's shared pool, as the API server's encoded objects do.
+      const a = await store.create('/registry/pods/default/a', Buffer.from('{"kind":"Pod","a":1}'));
+      if (!a.ok) throw new Error('create failed');
+      const u = await store.update('/registry/pods/default/a', Buffer.from('{"kind":"Pod","a":2}'), a.revision);
+      if (!u.ok) throw new Error('update failed');
+      await seen;
+      w.close();
+      const { kv } = await store.get('/registry/pods/default/a');
+      for (const v of [kv!.value, u.kv.value, ...events]) expect(v.buffer.byteLength).toBe(v.byteLength);
+      expect(text(kv!.value)).toBe('{"kind":"Pod","a":2}');
+      expect(events.map(text)).toEqual(['{"kind":"Pod","a":1}', '{"kind":"Pod","a":2}']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses a second opener of the same file while the first holds it', async () => {
     const file = freshFile();
     const first = SqliteStore.open(file);
