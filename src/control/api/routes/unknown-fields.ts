@@ -8,12 +8,15 @@
 import { definitionSchema, resolveSchema, type Schema } from '../schema/index.js';
 import { isPlainObject } from '../content.js';
 import { badRequest } from '../status.js';
+import { holdsDeclaredFieldsOnly } from '../validation/decode-types.js';
 
 /** The request's fieldValidation (decoded and validated with the other options in params/options.ts). */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 /** Removes unknown fields from `obj` in place; returns their paths (`spec.containers[0].foo`). */
 export function pruneUnknownFields(obj: unknown, definition: string): string[] {
+  // A write's body the type check walked found nothing undeclared: no second walk over it.
+  if (isPlainObject(obj) && holdsDeclaredFieldsOnly(obj, definition)) return [];
   const root = definitionSchema(definition);
   if (!root) return [];
   const out: string[] = [];

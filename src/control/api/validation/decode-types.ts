@@ -181,6 +181,11 @@ function goType(schema: Schema | undefined, pkg: string): string {
 class Walker {
   /** The first plain type error; reported unless a decoder-raised error ends the walk first. */
   saved: string | undefined;
+  /**
+   * Whether the body may hold a field its schema lacks: a struct's undeclared key, or an object or list under a
+   * free-form schema (not walked here; the unknown-fields walk may still descend into its properties).
+   */
+  mayHoldUnknown = false;
 
   private save(message: string): void {
     this.saved ??= message;
@@ -203,7 +208,10 @@ class Walker {
     if (!s) return undefined;
     if (ref === INT_OR_STRING || isIntOrString(s)) return this.intOrString(v, ctx);
     if (ref && s.properties) return this.struct(v, s, ref, ctx);
-    if (isFreeForm(s)) return undefined;
+    if (isFreeForm(s)) {
+      if (typeof v === 'object') this.mayHoldUnknown = true;
+      return undefined;
+    }
     switch (s.type) {
       case 'object':
         if (s.properties) return this.struct(v, s, undefined, ctx, () => goType(schema, pkg));
@@ -240,7 +248,10 @@ class Walker {
     const named = definition ? NAMED_TYPES.get(definition) : undefined;
     for (const key in v) {
       const prop = props[key];
-      if (!prop || !Object.hasOwn(props, key)) continue;
+      if (!prop || !Object.hasOwn(props, key)) {
+        this.mayHoldUnknown = true;
+        continue;
+      }
       // One mutable context for the whole walk: field name pushed on entry, popped on the way out.
       ctx.struct = go.name;
       ctx.path.push(key);
@@ -315,11 +326,27 @@ function numberFits(n: number, goType: string): boolean {
  * catalog does not know the definition.
  */
 export function firstTypeError(value: unknown, definition: string): string | undefined {
+  return walkTypes(value, definition)?.error;
+}
+
+function walkTypes(value: unknown, definition: string): { error: string | undefined; mayHoldUnknown: boolean } | undefined {
   const root = definitionSchema(definition);
   if (!root) return undefined;
   const w = new Walker();
   const fatal = w.value(value, { $ref: REF_PREFIX + definition }, '', { struct: '', path: [] });
-  return fatal ?? w.saved;
+  return { error: fatal ?? w.saved, mayHoldUnknown: w.mayHoldUnknown };
+}
+
+/** Bodies checkBodyTypes found to hold only fields their definition (the value) declares. */
+const declaredOnly = new WeakMap<object, string>();
+
+/**
+ * Whether checkBodyTypes walked `obj` against `definition` and met only declared fields: the unknown-fields walk
+ * would find none (it descends nowhere the type walk did not). Writers that add fields after the check add only
+ * declared ones (apiVersion, kind, metadata).
+ */
+export function holdsDeclaredFieldsOnly(obj: object, definition: string): boolean {
+  return declaredOnly.get(obj) === definition;
 }
 
 export type DecodeTarget = Pick<ResourceType, 'group' | 'version' | 'kind' | 'definition'>;
@@ -333,7 +360,9 @@ export function checkBodyTypes<T>(target: DecodeTarget, body: T): T {
   if (!isPlainObject(body)) return body;
   if (body['apiVersion'] !== undefined && body['apiVersion'] !== groupVersion(target)) return body;
   if (body['kind'] !== undefined && body['kind'] !== target.kind) return body;
-  const err = firstTypeError(body, target.definition);
+  const res = walkTypes(body, target.definition);
+  const err = res?.error;
+  if (res && !res.mayHoldUnknown && !err) declaredOnly.set(body, target.definition);
   if (err) throw badRequest(`${target.kind} in version "${target.version}" cannot be handled as a ${target.kind}: ${err}`);
   return body;
 }

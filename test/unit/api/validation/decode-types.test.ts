@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { checkBodyTypes, firstTypeError, NAMED_TYPES } from '../../../../src/control/api/validation/decode-types.js';
+import { checkBodyTypes, firstTypeError, holdsDeclaredFieldsOnly, NAMED_TYPES } from '../../../../src/control/api/validation/decode-types.js';
+import { pruneUnknownFields } from '../../../../src/control/api/routes/unknown-fields.js';
 import { ApiError } from '../../../../src/control/api/status.js';
 import { QUANTITY_FORMAT_ERROR } from '../../../../src/control/api/validation/quantities.js';
 import { definitionSchema, resolveSchema } from '../../../../src/control/api/schema/index.js';
@@ -218,5 +219,47 @@ describe('checkBodyTypes', () => {
     expect(() => checkBodyTypes(target, bare)).toThrow(
       'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal number 99999999999 into Go struct field DeploymentSpec.spec.replicas of type int32',
     );
+  });
+});
+
+/**
+ * checkBodyTypes remembers a body whose every field its schema declares, so the unknown-fields walk that follows
+ * skips it: a body that holds an undeclared field anywhere (or an object under a free-form part) must still be
+ * walked, and then pruned and reported as before.
+ */
+describe('checkBodyTypes: bodies with declared fields only', () => {
+  const LEASE = 'io.k8s.api.coordination.v1.Lease';
+  const target = { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', definition: LEASE };
+  const lease = (spec: Record<string, unknown>, metadata: Record<string, unknown> = { name: 'n1', namespace: 'kube-node-lease' }) =>
+    ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec });
+
+  test('a clean body is remembered for its own definition only; the prune then finds nothing, as the walk would', () => {
+    const body = lease({ holderIdentity: 'n1', leaseDurationSeconds: 40 });
+    checkBodyTypes(target, body);
+    expect(holdsDeclaredFieldsOnly(body, LEASE)).toBe(true);
+    expect(holdsDeclaredFieldsOnly(body, POD)).toBe(false);
+    expect(pruneUnknownFields(body, LEASE)).toEqual([]);
+    expect(pruneUnknownFields(structuredClone(body), LEASE)).toEqual([]);
+  });
+
+  test('an undeclared field at the top, in spec, in metadata or in a list item: walked, pruned and reported', () => {
+    const bodies = [
+      { ...lease({ holderIdentity: 'n1' }), extra: 1 },
+      lease({ holderIdentity: 'n1', bogus: true }),
+      lease({ holderIdentity: 'n1' }, { name: 'n1', nope: 'x' }),
+      lease({ holderIdentity: 'n1' }, { name: 'n1', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'u', what: 1 }] }),
+    ];
+    const found = bodies.map((b) => {
+      checkBodyTypes(target, b);
+      expect(holdsDeclaredFieldsOnly(b, LEASE)).toBe(false);
+      return pruneUnknownFields(b, LEASE);
+    });
+    expect(found).toEqual([['extra'], ['spec.bogus'], ['metadata.nope'], ['metadata.ownerReferences[0].what']]);
+  });
+
+  test('a body with a type error is not remembered (it is refused)', () => {
+    const body = lease({ holderIdentity: 5 });
+    expect(() => checkBodyTypes(target, body)).toThrow(ApiError);
+    expect(holdsDeclaredFieldsOnly(body, LEASE)).toBe(false);
   });
 });
