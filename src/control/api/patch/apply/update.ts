@@ -65,7 +65,10 @@ export function managedFieldsAfterUpdate(
     managed.set(managerKey(manager, 'Update', apiVersion, subresource), {
       manager, operation: 'Update', apiVersion, subresource, time: rfc3339(now), set: mine,
     });
-    return encodeManagedFields(managed, () => fieldsV1);
+    const entries = encodeManagedFields(managed, () => fieldsV1);
+    // createdFields' fieldsV1 is byte for byte the set's encoding.
+    encoded.add(entries);
+    return entries;
   }
 
   let managed: Managed | undefined;
@@ -78,10 +81,13 @@ export function managedFieldsAfterUpdate(
   }
   // The managedFields this function wrote last time (an object read from the watch cache) need no decoding.
   let known: Written | undefined;
+  // Sets decoded from entries this function wrote, too big to remember, and their fieldsV1 as written.
+  let decoded: Map<FieldSet, FieldsV1> | undefined;
   if (!managed) {
     const liveEntries = live?.metadata?.managedFields;
     known = Array.isArray(liveEntries) ? written.get(liveEntries) : undefined;
     managed = known ? known.managed : decodeOrReset(liveEntries);
+    if (!known && Array.isArray(liveEntries) && encoded.has(liveEntries)) decoded = fieldsAsWritten(managed, liveEntries as ManagedFieldsEntry[]);
   }
 
   const key = managerKey(manager, 'Update', apiVersion, subresource);
@@ -100,7 +106,7 @@ export function managedFieldsAfterUpdate(
     const before = live ? withoutManagedFieldsShallow(live) : emptyOf(shape);
     updateSets(sets, compare(before, withoutManagedFieldsShallow(updated), shape, new ItemKeys(false)), ignored, key, own, manager, apiVersion, subresource, now);
   }
-  return finish(sets, known);
+  return finish(sets, known?.fields ?? decoded);
 }
 
 /**
@@ -161,20 +167,37 @@ function updateSets(
   }
 }
 
-/** Drops emptied managers, caps the updaters and encodes, reusing the fieldsV1 of sets kept from `known`. */
-function finish(managed: Managed, known: Written | undefined): ManagedFieldsEntry[] | undefined {
+/** Drops emptied managers, caps the updaters and encodes, reusing the fieldsV1 of sets kept from `before`. */
+function finish(managed: Managed, before: Map<FieldSet, FieldsV1> | undefined): ManagedFieldsEntry[] | undefined {
   for (const [k, m] of managed) if (m.set.isEmpty()) managed.delete(k);
   capUpdateManagers(managed);
 
   const fields = new Map<FieldSet, FieldsV1>();
   const entries = encodeManagedFields(managed, (set) => {
-    const f = known?.fields.get(set) ?? set.toFieldsV1();
+    const f = before?.get(set) ?? set.toFieldsV1();
     fields.set(set, f);
     return f;
   });
   if (!entries.length) return undefined;
   if (fitsMemo(managed)) written.set(entries, { managed, fields });
+  else encoded.add(entries);
   return entries;
+}
+
+/**
+ * Entries arrays finish() returned whose sets were too big to remember (a node's, a pod's): each entry's fieldsV1
+ * is the encoding of the set decoding it gives back, so a set the next write leaves as it was keeps that fieldsV1
+ * instead of being encoded again. Objects in the watch cache are never modified, nor are these arrays.
+ */
+const encoded = new WeakSet<object>();
+
+/** Each decoded set's fieldsV1 as written (decodeManagedFields keeps the entries' order, one set each). */
+function fieldsAsWritten(managed: Managed, entries: ManagedFieldsEntry[]): Map<FieldSet, FieldsV1> | undefined {
+  if (managed.size !== entries.length) return undefined;
+  const out = new Map<FieldSet, FieldsV1>();
+  let i = 0;
+  for (const m of managed.values()) out.set(m.set, entries[i++]!.fieldsV1);
+  return out;
 }
 
 /**

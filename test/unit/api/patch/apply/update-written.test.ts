@@ -150,3 +150,60 @@ describe('managedFieldsAfterUpdate shortcut for a writer\'s own leaves', () => {
     same(steps);
   });
 });
+
+/**
+ * Entries too big to remember (a Node's status, here ~60 field-set nodes): the next write decodes them and keeps
+ * each unchanged set's fieldsV1 as written. Every step must give what the same write gives over a JSON copy of the
+ * live object (whose entries it has never seen, so it encodes every set afresh).
+ */
+describe('managedFieldsAfterUpdate over entries it wrote but did not remember', () => {
+  const cond = (type: string, status: string, beat: string) => ({ type, status, lastHeartbeatTime: beat, lastTransitionTime: 't0', reason: `R${type}`, message: `m ${type}` });
+  const labels = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`label-${i}`, `v${i}`]));
+  const node = (beat: string, extra: Record<string, string> = {}, ready = 'True'): KubeObject => ({
+    apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', uid: 'u', labels: { ...labels, ...extra } }, spec: { podCIDR: '10.1.0.0/24' },
+    status: {
+      capacity: { cpu: '8', memory: '32Gi', pods: '110' }, allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
+      conditions: ['MemoryPressure', 'DiskPressure', 'PIDPressure'].map((t) => cond(t, 'False', beat)).concat([cond('Ready', ready, beat)]),
+      addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'Hostname', address: 'n1' }],
+      nodeInfo: { kubeletVersion: 'v1.32.0', osImage: 'x', architecture: 'amd64', operatingSystem: 'linux' },
+    },
+  });
+  it('heartbeats, a label from another manager, a condition taken by the node controller, a removed label', () => {
+    const steps = [
+      { obj: node('t1'), manager: 'kubelet', sub: '' },
+      { obj: node('t2'), manager: 'kubelet', sub: 'status' },
+      { obj: node('t3'), manager: 'kubelet', sub: 'status' },
+      { obj: node('t3', { team: 'a' }), manager: 'kubectl', sub: '' },
+      { obj: node('t4', { team: 'a' }), manager: 'kubelet', sub: 'status' },
+      { obj: node('t4', { team: 'a' }, 'Unknown'), manager: 'node-controller', sub: 'status' },
+      { obj: node('t5', { team: 'a' }), manager: 'kubelet', sub: 'status' },
+      { obj: node('t6', { team: 'b' }), manager: 'kubectl', sub: '' },
+      { obj: node('t7'), manager: 'kubectl', sub: '' },
+      { obj: node('t8'), manager: 'kubelet', sub: 'status' },
+    ];
+    let shared: KubeObject | null = null;
+    let copied: KubeObject | null = null;
+    type Entry = { manager: string; subresource?: string; fieldsV1: object };
+    const mainOf = (o: KubeObject | null) => (o?.metadata?.managedFields as Entry[] | undefined)?.find((e) => e.manager === 'kubelet' && !e.subresource);
+    let reused = 0;
+    steps.forEach((step, i) => {
+      const opts = { definition: 'io.k8s.api.core.v1.Node', subresource: step.sub };
+      const a = managedFieldsAfterUpdate(shared, step.obj, step.manager, 'v1', at(i * 70), opts);
+      const b = managedFieldsAfterUpdate(copied, step.obj, step.manager, 'v1', at(i * 70), opts);
+      expect(JSON.stringify(a ?? null)).toBe(JSON.stringify(b ?? null));
+      // A set the write left as it was keeps its fieldsV1 object (not encoded again).
+      const before = mainOf(shared);
+      const next = { ...step.obj, metadata: { ...step.obj.metadata, ...(a ? { managedFields: a } : {}) } };
+      const after = mainOf(next);
+      if (before && after && JSON.stringify(after.fieldsV1) === JSON.stringify(before.fieldsV1)) {
+        expect(after.fieldsV1, `step ${i}`).toBe(before.fieldsV1);
+        reused++;
+      }
+      shared = next;
+      copied = JSON.parse(JSON.stringify(shared)) as KubeObject;
+    });
+    expect(reused).toBeGreaterThanOrEqual(4);
+    const managers = (shared as unknown as KubeObject).metadata!.managedFields as Entry[];
+    expect(managers.map((e) => `${e.manager}/${e.subresource ?? ''}`).sort()).toEqual(['kubelet/', 'kubelet/status']);
+  });
+});
