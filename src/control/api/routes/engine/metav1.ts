@@ -1,8 +1,8 @@
 /** Wire formats of metadata values: metav1.Time and resourceVersion. */
 import { badRequest } from '../../status.js';
 
-/** metav1.Time: RFC 3339 in UTC, whole seconds. */
-export const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** metav1.Time: RFC 3339 in UTC, whole seconds (the managedFields one: it keeps the last second's text, and every create asks). */
+export { rfc3339 } from '../../patch/apply/managed-fields.js';
 
 export function parseRV(rv: string): number {
   const n = Number(rv);
