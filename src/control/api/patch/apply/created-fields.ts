@@ -46,6 +46,19 @@ export function createdFields(created: unknown, empty: unknown, shape: Shape, ig
   return fields;
 }
 
+/** Keys as JSON text, remembered: the same few hundred field names recur in every object (bounded, for maps' keys). */
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 4096;
+
+function quoted(k: string): string {
+  let q = quotedKeys.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (quotedKeys.size < MAX_QUOTED_KEYS) quotedKeys.set(k, q);
+  }
+  return q;
+}
+
 /**
  * The object's keys in order and its values' kinds; inside lists (`whole`) every value itself. Keys and
  * strings are JSON-quoted, so no two different outlines read the same.
@@ -63,7 +76,7 @@ export function outline(v: unknown, whole: boolean): string {
       const o = v as Record<string, unknown>;
       for (const k in o) {
         if (!Object.prototype.hasOwnProperty.call(o, k)) continue;
-        s += `${JSON.stringify(k)}:${outline(o[k], whole)},`;
+        s += `${quoted(k)}:${outline(o[k], whole)},`;
       }
       return `${s}}`;
     }
