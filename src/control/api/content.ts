@@ -114,6 +114,22 @@ const CONVERSIONS = new Set(['Table', 'PartialObjectMetadata', 'PartialObjectMet
  */
 export function negotiate(header: string | undefined, endpoint: EndpointRestrictions): ResponseFormat | null {
   if (!header) return { media: 'json' };
+  // Clients send the same few Accept headers on every request: the outcome is remembered per header and endpoint
+  // (a copy goes out, since callers set `pretty` on it).
+  const key = `${endpoint.table ? 't' : 'f'}${endpoint.watch ? 't' : 'f'}${header}`;
+  let f = negotiated.get(key);
+  if (f === undefined) {
+    f = negotiateClauses(header, endpoint);
+    if (negotiated.size >= MAX_NEGOTIATED) negotiated.clear();
+    negotiated.set(key, f);
+  }
+  return f && { ...f };
+}
+
+const negotiated = new Map<string, ResponseFormat | null>();
+const MAX_NEGOTIATED = 256;
+
+function negotiateClauses(header: string, endpoint: EndpointRestrictions): ResponseFormat | null {
   for (const c of parseAccept(header)) {
     for (const s of SERIALIZERS) {
       if (endpoint.watch && !s.stream) continue;

@@ -54,3 +54,18 @@ describe('Accept negotiation', () => {
     expect(streams({ media: 'yaml' })).toBe(false);
   });
 });
+
+describe('negotiation remembered per Accept header and endpoint', () => {
+  test('the same header answers per endpoint, and a caller changing its copy changes no later answer', () => {
+    const kubectl = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json';
+    for (let i = 0; i < 3; i++) {
+      expect(negotiate(kubectl, { table: true })).toEqual({ media: 'json', as: { kind: 'Table', version: 'v1' } });
+      expect(negotiate(kubectl, { table: false })).toEqual({ media: 'json' });
+      expect(negotiate('application/yaml', { table: true, watch: true })).toBeNull();
+      expect(negotiate('application/yaml', { table: true })).toEqual({ media: 'yaml' });
+      const f = negotiate('application/json', { table: true })!;
+      expect(f).toEqual({ media: 'json' });
+      f.pretty = true;
+    }
+  });
+});
