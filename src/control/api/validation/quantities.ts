@@ -26,12 +26,12 @@ function validateResourceName(name: string, field: string): FieldError[] {
   return [];
 }
 
-function quantityMap(m: unknown): Map<string, { q: ExactQuantity; text: string }> {
-  const out = new Map<string, { q: ExactQuantity; text: string }>();
+function quantityMap(m: unknown): Map<string, ExactQuantity> {
+  const out = new Map<string, ExactQuantity>();
   if (m === undefined || m === null || typeof m !== 'object' || Array.isArray(m)) return out;
   for (const [k, v] of Object.entries(m)) {
     const q = toExactQuantity(v);
-    if (q !== null) out.set(k, { q, text: printQuantity(q) });
+    if (q !== null) out.set(k, q);
   }
   return out;
 }
@@ -55,17 +55,19 @@ export function validateResourceRequirements(res: unknown, field: string): Field
       else if (q.digits < 0n) errs.push(invalid(p, printQuantity(q), 'must be greater than or equal to 0'));
     }
   }
+  // Requests against limits: only when both are given (most pods set requests alone).
+  if (r.limits === undefined || r.limits === null || r.requests === undefined || r.requests === null) return errs;
   const limits = quantityMap(r.limits);
   const requests = quantityMap(r.requests);
   for (const [k, req] of requests) {
     const lim = limits.get(k);
     if (lim === undefined) continue;
     // Exact comparison, as Quantity.Cmp; both sides printed as Quantity.String() prints them.
-    const cmp = compareQuantities(req.q, lim.q);
+    const cmp = compareQuantities(req, lim);
     if (!OVERCOMMITTABLE.has(k) && cmp !== 0) {
-      errs.push(invalid(`${field}.requests`, req.text, `must be equal to ${k} limit of ${lim.text}`));
+      errs.push(invalid(`${field}.requests`, printQuantity(req), `must be equal to ${k} limit of ${printQuantity(lim)}`));
     } else if (cmp > 0) {
-      errs.push(invalid(`${field}.requests`, req.text, `must be less than or equal to ${k} limit of ${lim.text}`));
+      errs.push(invalid(`${field}.requests`, printQuantity(req), `must be less than or equal to ${k} limit of ${printQuantity(lim)}`));
     }
   }
   return errs;
