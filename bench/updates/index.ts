@@ -12,7 +12,8 @@
  * servers are measured, not it. Rounds alternate the two builds (base, this; this, base; …) so the machine's
  * other load falls on both alike; each round renews every lease once, reports `status-share` of the nodes'
  * statuses (heartbeat times moved, as the kubelet does every 5 minutes) and patches as many pods' statuses (their
- * Ready condition flipped). The figures are the medians over rounds of API-thread µs per request, with the spread.
+ * Ready and ContainersReady conditions and the container's ready flipped, the rest kept). The figures are the
+ * medians over rounds of API-thread µs per request, with the spread.
  * `--base` is another worktree of this repository, built (its bin/skiff.js and dist/ are run as they are).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +33,8 @@ type Kind = 'lease' | 'node' | 'pod';
 const KINDS: readonly Kind[] = ['lease', 'node', 'pod'];
 const HOST = { kubeletPort: 10250, bootID: '00000000-0000-0000-0000-000000000001', kernelVersion: '6.1.0' };
 const POD_NS = 'bench-updates';
+/** When the bench's pods started (their status times that do not move). */
+const STARTED = rfc3339(Date.now());
 
 /** One server under measurement and the agent-side state the bench keeps for it (leases' last versions, statuses). */
 interface Side {
@@ -139,23 +142,26 @@ async function register(s: Side, cfgs: NodeConfig[], pods: number, concurrency: 
   });
 }
 
-/** The status the agent's status writer sends for a Running pod, its readiness as given. */
-function podStatus(ready: boolean, nodeIP: string, i: number, at: string): Record<string, unknown> {
+/**
+ * The status the agent's status writer sends for a Running pod, its readiness as given: the readiness conditions
+ * moved at `at`, everything else as since `started` (what the kubelet keeps across its writes).
+ */
+function podStatus(ready: boolean, nodeIP: string, i: number, at: string, started: string): Record<string, unknown> {
   const r = ready ? 'True' : 'False';
   return {
     phase: 'Running',
     conditions: [
-      { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: at },
-      { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: at },
+      { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: started },
+      { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: started },
       { type: 'Ready', status: r, lastProbeTime: null, lastTransitionTime: at },
       { type: 'ContainersReady', status: r, lastProbeTime: null, lastTransitionTime: at },
-      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: at },
+      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: started },
     ],
     hostIP: nodeIP, hostIPs: [{ ip: nodeIP }],
     podIP: `10.200.${(i >> 8) & 255}.${i & 255}`, podIPs: [{ ip: `10.200.${(i >> 8) & 255}.${i & 255}` }],
-    startTime: at, qosClass: 'Burstable',
+    startTime: started, qosClass: 'Burstable',
     containerStatuses: [{
-      name: 'c', state: { running: { startedAt: at } }, lastState: {}, ready, restartCount: 0,
+      name: 'c', state: { running: { startedAt: started } }, lastState: {}, ready, restartCount: 0,
       image: 'registry.k8s.io/pause:3.10', imageID: 'registry.k8s.io/pause@sha256:ee6521f290b2168b6e0935a181d4cff9be1ac3f505666ef0e3c98fae8199917a',
       containerID: `skiff-sim://${i.toString(16).padStart(12, '0')}`, started: true,
     }],
@@ -189,7 +195,7 @@ async function round(s: Side, cfgs: NodeConfig[], pods: number, concurrency: num
   await measure('pod', nPods, async (i) => {
     const ready = !s.ready[i];
     // The uid in the patch makes the server refuse a same-named replacement pod (as the agent's status writer sends it).
-    const body = { metadata: { uid: s.podUids[i] }, status: podStatus(ready, cfgs[i % cfgs.length]!.internalIP, i, at) };
+    const body = { metadata: { uid: s.podUids[i] }, status: podStatus(ready, cfgs[i % cfgs.length]!.internalIP, i, at, STARTED) };
     await s.client.patch(Pods, POD_NS, `p-${i}`, body, 'merge', { subresource: 'status' });
     s.ready[i] = ready;
   });
