@@ -20,6 +20,20 @@ describe('controller history', () => {
     expect(revisionDataEqual({ x: 1 }, { x: 2 })).toBe(false);
   });
 
+  it('compares data without the derived serviceAccount alias (revisions an older Skiff recorded lack it)', () => {
+    const data = (spec: Record<string, unknown>) => templatePatch({ spec: { containers: [{ name: 'c', image: 'a' }], ...spec } });
+    const withAlias = data({ serviceAccountName: 'sa', serviceAccount: 'sa' });
+    expect(revisionDataEqual(data({ serviceAccountName: 'sa' }), withAlias)).toBe(true);
+    expect(revisionDataEqual(withAlias, data({ serviceAccountName: 'sa' }))).toBe(true);
+    // The alias alone names the account, as the v1 conversion reads it.
+    expect(revisionDataEqual(data({ serviceAccount: 'sa' }), withAlias)).toBe(true);
+    expect(revisionDataEqual(data({ serviceAccountName: 'other' }), withAlias)).toBe(false);
+    expect(revisionDataEqual(data({}), withAlias)).toBe(false);
+    expect(findEqualRevisions([{ metadata: { name: 'web-1' }, data: data({ serviceAccountName: 'sa' }), revision: 1 }], withAlias)).toHaveLength(1);
+    // The compared data are left as they were.
+    expect(withAlias.spec.template.spec).toMatchObject({ serviceAccount: 'sa' });
+  });
+
   it('writes the data byte for byte as upstream\'s getPatch (sorted keys, creationTimestamp null, resources {}), which clients compare', () => {
     const template = {
       metadata: { labels: { 'daemonset-name': 'daemon-set' } },

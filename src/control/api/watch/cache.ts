@@ -14,6 +14,7 @@ import type { KubeObject } from '../resource.js';
 import { CompactedError, type KeyValue, type Store, type Watch } from '../../storage/store.js';
 import { expired } from '../status.js';
 import { SharedValues } from './shared-values.js';
+import { aliasStored, storedMayLackAlias } from './stored-alias.js';
 
 /** One table for every cache of the server: pods, nodes and events repeat each other's strings too. */
 const serverValues = new SharedValues();
@@ -69,6 +70,7 @@ export function decodeKV(kv: KeyValue, revision = kv.modRevision): KubeObject {
   const obj = JSON.parse(Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8')) as KubeObject;
   obj.metadata = obj.metadata ?? {};
   obj.metadata.resourceVersion = String(revision);
+  aliasStored(kv.key, obj);
   return obj;
 }
 
@@ -78,7 +80,9 @@ function decodedEntry(kv: KeyValue): { entry: Entry; json: string | null } {
   const obj = JSON.parse(text) as KubeObject;
   obj.metadata = obj.metadata ?? {};
   obj.metadata.resourceVersion = String(kv.modRevision);
-  return { entry: { key: kv.key, object: obj }, json: withResourceVersion(text, kv.modRevision) };
+  // Bytes an older Skiff wrote (a storage watch replaying them) gain the alias; then they are not its JSON.
+  const json = aliasStored(kv.key, obj) ? null : withResourceVersion(text, kv.modRevision);
+  return { entry: { key: kv.key, object: obj }, json };
 }
 
 export const entryJson = (e: Entry): string => e.json ?? JSON.stringify(e.object);
@@ -88,10 +92,12 @@ const STORED_HEAD = /^\{"apiVersion":"[^"\\]*","kind":"[^"\\]*","metadata":\{/;
 
 /**
  * An Entry whose JSON is the stored bytes with `"resourceVersion"` spliced into metadata, parsed only if
- * someone reads `object`; null when the bytes are not in the engine's layout (then decode normally).
+ * someone reads `object`; null when the bytes are not in the engine's layout or may lack the serviceAccount alias
+ * (then decode normally).
  */
 export function rawEntry(kv: KeyValue): Entry | null {
   const text = Buffer.from(kv.value.buffer, kv.value.byteOffset, kv.value.byteLength).toString('utf8');
+  if (storedMayLackAlias(kv.key, text)) return null;
   const json = withResourceVersion(text, kv.modRevision);
   if (json === null) return null;
   let parsed: KubeObject | undefined;

@@ -48,9 +48,23 @@ function sortedKeys(v: unknown): unknown {
   return out;
 }
 
-/** Data equal as Go would decode it (null, {} and [] are the same as missing), whatever the key order. */
+/**
+ * Data equal as Go would decode it (null, {} and [] are the same as missing), whatever the key order, and without
+ * the template's deprecated serviceAccount, which follows serviceAccountName: revisions an older Skiff recorded
+ * lack it, and their parent's template, read now, has it; they record the same pods.
+ */
 export function revisionDataEqual(a: unknown, b: unknown): boolean {
-  return canonicalJson(semanticForm(a) ?? {}) === canonicalJson(semanticForm(b) ?? {});
+  return canonicalJson(withoutAlias(semanticForm(a)) ?? {}) === canonicalJson(withoutAlias(semanticForm(b)) ?? {});
+}
+
+/** `form` (a fresh copy) with the template's alias folded into serviceAccountName, as the v1 conversion reads it. */
+function withoutAlias(form: unknown): unknown {
+  const spec = (((form as { spec?: { template?: { spec?: unknown } } } | undefined)?.spec)?.template)?.spec;
+  if (spec === null || typeof spec !== 'object') return form;
+  const s = spec as Record<string, unknown>;
+  if (typeof s.serviceAccount === 'string' && (s.serviceAccountName === undefined || s.serviceAccountName === '')) s.serviceAccountName = s.serviceAccount;
+  delete s.serviceAccount;
+  return form;
 }
 
 /** history.ControllerRevisionName: the parent's name cut to 223 characters, then `-<hash>`. */
