@@ -34,7 +34,7 @@ import { BootstrapTokenAuthenticator, engineBootstrapSecretLookup } from '../../
 import { DEFAULT_SERVICE_ACCOUNT_ISSUER, loadOrCreateSigningKey } from '../../src/control/api/serviceaccount/index.js';
 import { PUBLIC_INFO_PATHS } from '../../src/control/api/authz/index.js';
 import { loadOrCreateDefaultEncryptionConfig } from '../../src/control/storage/encryption/index.js';
-import { percentiles, type Latency, type Throughput } from '../runner/index.js';
+import { median, percentiles, type Latency, type Throughput } from '../runner/index.js';
 import { Transport, type ClientTls } from './transport.js';
 import type { LoadJob, LoadReply, LoadWorkerData } from './load-worker.js';
 
@@ -280,13 +280,6 @@ async function creates(r: Running, prefix: string, seconds: number, maxOps?: num
 async function watchFanOut(r: Running, prefix: string, watchers: number, events: number): Promise<Latency> {
   return (await r.load.run({ op: 'watch', prefix, watchers, events })).watch!;
 }
-
-export const median = (xs: number[]): number => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** The count warm-up: the same number of creates on each side, in two halves in both orders (plain, secure, secure, plain). */
 export function warmupPlan(creates: number): { config: Config; creates: number }[] {

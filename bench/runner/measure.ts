@@ -25,6 +25,14 @@ export function nowMs(): number {
 }
 
 /** Nearest-rank percentiles of latency samples (ms). */
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export function percentiles(samples: number[]): Latency {
   if (samples.length === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
   const s = Float64Array.from(samples).sort();

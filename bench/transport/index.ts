@@ -24,7 +24,7 @@ import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
 import { Pool } from 'undici';
 import { createClusterCA } from '../../src/control/pki/ca.js';
 import { issueCertificate } from '../../src/control/pki/issue.js';
-import { flag, fmtNum, fmtRatio, numberFlag, printTable } from '../runner/index.js';
+import { flag, fmtNum, fmtRatio, median, numberFlag, printTable } from '../runner/index.js';
 
 const SERVER = resolve(import.meta.dirname, 'server.js');
 const LEASE_PATH = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/';
@@ -162,11 +162,6 @@ async function runCase(name: CaseName, mode: 'h1' | 'h2', dir: string, ca: strin
     proc.kill('SIGTERM');
   }
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export async function run(args: string[]): Promise<unknown> {
   const rate = numberFlag(args, 'rate', 1500);

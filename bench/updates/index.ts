@@ -26,7 +26,7 @@ import type { KubeObject } from '../../src/client/types.js';
 import { buildNode, nodeStatus, nodeStatusPatch, rfc3339, type NodeStatus } from '../../src/dataplane/kubelet/node-object.js';
 import { buildLease, renewDecision, NODE_LEASE_NAMESPACE, DEFAULT_LEASE_DURATION_SECONDS } from '../../src/dataplane/kubelet/lease.js';
 import { DEFAULT_NODE_SPEC, expandNodes, type NodeConfig } from '../../src/dataplane/kubelet/spec.js';
-import { flag, fmtNum, numberFlag, pool, printTable } from '../runner/index.js';
+import { flag, fmtNum, median, numberFlag, pool, printTable } from '../runner/index.js';
 import { startSkiff, threadCpuNs, type Proc } from '../runner/procs.js';
 
 type Kind = 'lease' | 'node' | 'pod';
@@ -107,9 +107,7 @@ export async function run(args: string[]): Promise<unknown> {
 
 function summary(xs: number[]): { median: number; min: number; max: number; all: number[] } {
   const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { median, min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN, all: xs };
+  return { median: median(xs), min: s[0] ?? NaN, max: s[s.length - 1] ?? NaN, all: xs };
 }
 
 /** Nodes and their leases as the agent registers them, and `pods` pods bound round-robin to them, Running. */

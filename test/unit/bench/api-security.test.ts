@@ -1,6 +1,7 @@
 /** bench/api's security comparison: its pure pieces (round order, medians, the server thread's CPU time). */
 import { describe, expect, it } from 'vitest';
-import { median, roundOrder, serverThreadCpuUs, warmupPlan } from '../../../bench/api/security.js';
+import { roundOrder, serverThreadCpuUs, warmupPlan } from '../../../bench/api/security.js';
+import { median } from '../../../bench/runner/index.js';
 
 describe('bench/api security comparison', () => {
   it('alternates which side runs first, round by round', () => {
