@@ -296,17 +296,26 @@ export class RestClient {
   /**
    * Watches a collection. Yields events in server order; ends when the server closes the stream (timeout) or the
    * signal aborts. An ERROR event's object is a Status (410 Expired means re-list). Breaking out of the loop
-   * closes the connection.
+   * closes the connection. A 429 or 5xx with Retry-After is retried as `request` does.
    */
   async *watch<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: WatchOptions = {}): AsyncGenerator<WatchEvent<T>> {
     const { namespace, signal, ...q } = opts;
     const path = resourcePath(ref, namespace) + queryString({ ...q, watch: true });
     let res: Awaited<ReturnType<Pool['request']>> | undefined;
     try {
-      res = await this.watchPool.request({ method: 'GET', path, headers: this.headers, signal });
-      if (res.statusCode < 200 || res.statusCode > 299) {
-        const status = parseStatus(toBuffer(await res.body.arrayBuffer()));
-        throw new ApiError(res.statusCode, status?.reason ?? '', status, 'GET', path);
+      // A watch refused with 429/5xx and Retry-After is made again after that wait, as a request is.
+      for (let retries = 0; ; retries++) {
+        res = await this.watchPool.request({ method: 'GET', path, headers: this.headers, signal });
+        if (res.statusCode >= 200 && res.statusCode <= 299) break;
+        const body = toBuffer(await res.body.arrayBuffer());
+        const retryAfter = res.headers['retry-after'];
+        const wait = retries < this.maxRetries ? retryAfterSeconds(res.statusCode, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) : undefined;
+        if (wait === undefined) {
+          const status = parseStatus(body);
+          throw new ApiError(res.statusCode, status?.reason ?? '', status, 'GET', path);
+        }
+        await this.sleep(wait * 1000);
+        if (signal?.aborted) return;
       }
       // A chunk may end inside a multi-byte character: decode across chunk boundaries.
       const utf8 = new StringDecoder('utf8');

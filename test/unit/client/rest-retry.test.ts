@@ -92,6 +92,22 @@ describe('RestClient retries on Retry-After', () => {
     expect(once.seen).toHaveLength(1);
   });
 
+  test('a watch refused with 429 and Retry-After is made again and then streams; without Retry-After it fails at once', async () => {
+    const event = { type: 'ADDED', object: created };
+    const { seen, waits, client } = await scripted([{ status: 429, retryAfter: '1' }, { status: 503, retryAfter: '2' }, { status: 200, body: event }]);
+    const got: unknown[] = [];
+    for await (const e of client.watch(ConfigMaps, { namespace: 'n' })) got.push(e);
+    expect(got).toEqual([event]);
+    expect(seen.map((s) => s.url)).toEqual(Array(3).fill('/api/v1/namespaces/n/configmaps?watch=true'));
+    expect(waits).toEqual([1000, 2000]);
+    client.close();
+    await new Promise((r) => server!.close(r));
+    const refused = await scripted([{ status: 429 }, { status: 200, body: event }]);
+    const err = await (async () => { for await (const _ of refused.client.watch(ConfigMaps, { namespace: 'n' })) { /* none */ } })().catch((e: unknown) => e);
+    expect((err as ApiError).code).toBe(429);
+    expect(refused.seen).toHaveLength(1);
+  });
+
   test('retryAfterSeconds reads the header as Go\'s strconv.Atoi', () => {
     expect(retryAfterSeconds(429, '3')).toBe(3);
     expect(retryAfterSeconds(504, '+2')).toBe(2);
