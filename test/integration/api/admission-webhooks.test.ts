@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigMaps, Endpoints, Namespaces, Services } from '../../../src/client/resources.js';
+import { ConfigMaps, Endpoints, Namespaces, Pods, ServiceAccounts, Services } from '../../../src/client/resources.js';
 import { ApiError } from '../../../src/client/rest.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
@@ -64,6 +64,13 @@ beforeAll(async () => {
         const labels = { ...(object?.metadata?.labels ?? {}) };
         delete labels['seen'];
         const patch = [{ op: 'add', path: '/metadata/labels', value: { ...labels, seen: String(Object.keys(labels).length) } }];
+        return reply(allow(uid, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') }));
+      }
+      if (path.startsWith('/sidecar')) {
+        const patch = [
+          { op: 'add', path: '/spec/containers/-', value: { name: 'side', image: 'busybox' } },
+          { op: 'replace', path: '/spec/serviceAccountName', value: 'robot' },
+        ];
         return reply(allow(uid, { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') }));
       }
       if (path.startsWith('/mutate')) {
@@ -207,6 +214,28 @@ describe('admission webhooks', () => {
     expect(again.metadata?.labels).toEqual({ mutate: 'IfNeeded', mutated: 'yes', seen: '2' });
     await c.delete(Mutating, undefined, 'a-count');
     await c.delete(Mutating, undefined, 'b-label');
+  });
+
+  it('what a mutating webhook adds is defaulted again, as upstream decodes and defaults the patched object', async () => {
+    const c = cluster.client;
+    await c.create(ServiceAccounts, { metadata: { name: 'robot', namespace: 'default' } } as KubeObject);
+    await c.create(Mutating, config('sidecar', [{
+      ...hook('sidecar.example.com', `${base}/sidecar`, { objectSelector: { matchLabels: { sidecar: 'yes' } } }),
+      rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+    }]));
+    const pod = (name: string): KubeObject => ({
+      metadata: { name, namespace: 'default', labels: { sidecar: 'yes' } },
+      spec: { serviceAccountName: 'default', containers: [{ name: 'main', image: 'busybox:1.36' }] },
+    } as KubeObject);
+    const created = await eventually('the sidecar is added', async () => {
+      const o = await c.create(Pods, pod(`sc-${seen.length}`));
+      return (o['spec'] as { containers: unknown[] }).containers.length === 2 ? o : undefined;
+    });
+    const spec = created['spec'] as { serviceAccountName: string; serviceAccount: string; containers: Array<Record<string, unknown>> };
+    expect(spec.serviceAccountName).toBe('robot');
+    expect(spec.serviceAccount).toBe('robot');
+    expect(spec.containers[1]).toMatchObject({ name: 'side', imagePullPolicy: 'Always', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' });
+    await c.delete(Mutating, undefined, 'sidecar');
   });
 
   it('failurePolicy: Fail refuses when the webhook cannot be reached, times out or is not trusted; Ignore admits', async () => {

@@ -78,7 +78,11 @@ export class WebhookAdmission implements Admission {
     if (!res.allowed) throw denial(hook.name, res.status);
     if (res.patch === undefined || !obj) return obj;
     try {
-      return applyJsonPatch(structuredClone(obj), res.patch) as KubeObject;
+      const patched = applyJsonPatch(structuredClone(obj), res.patch) as KubeObject;
+      // Upstream decodes the patched object and defaults it again: what a webhook adds (a sidecar, a new
+      // serviceAccountName) gets the kind's defaults (and the v1 aliases derived from them) as a client's write would.
+      a.resource.strategy.default?.(patched);
+      return patched;
     } catch (err) {
       throw internalError(new Error(`failed calling webhook ${JSON.stringify(hook.name)}: JSON patch could not be applied: ${(err as Error).message}`));
     }
