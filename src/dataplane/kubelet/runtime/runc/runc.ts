@@ -210,8 +210,11 @@ export class RuncRuntime implements ContainerRuntime {
     // Started once runc wrote the pid file; failed if the supervisor wrote an exit status without one.
     const deadline = Date.now() + this.startTimeoutMs;
     for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      // The exit status first: runc writes the pid file before the supervisor can write it, so a container that
+      // ran and exited between the two checks is still seen as started (the other order failed it under load).
+      const exited = await exists(this.shim(id, 'exit'));
       if (await exists(this.shim(id, 'pid'))) break;
-      if (await exists(this.shim(id, 'exit'))) {
+      if (exited) {
         const msg = await this.runcLogError(id);
         await this.remove(id);
         throw new RuncError(msg || `runc run ${id} failed`);
