@@ -185,6 +185,33 @@ describe('watch', () => {
     await Promise.all(ws.map((w) => w.close()));
   });
 
+  test('events are read from storage, not an object cache, and watched with the same semantics', async () => {
+    const event = (name: string, count: number) => ({ metadata: { name }, involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, reason: 'Pulled', message: 'pulled', type: 'Normal', count });
+    await h.json('POST', `${NS}/events`, event('ev1', 1));
+    // Any version (0) and not older than the list's: at once, from storage.
+    const get = await h.json<KubeObject>('GET', `${NS}/events/ev1?resourceVersion=0`);
+    expect([get.status, get.body['count']]).toEqual([200, 1]);
+    const list = await h.json<{ items: KubeObject[]; metadata: { resourceVersion: string } }>('GET', `${NS}/events?resourceVersion=0`);
+    expect(list.body.items.map((e) => e.metadata!.name)).toEqual(['ev1']);
+    expect(h.server.engine.cache(h.server.engine.registry.lookup('', 'v1', 'events')!).size).toBe(0);
+    // A watch from 0 starts with the stored events, then every change once; one from the list's revision only the changes.
+    const initial = await watch(`${NS}/events?watch=1&resourceVersion=0`);
+    const after = await watch(`${NS}/events?watch=1&resourceVersion=${list.body.metadata.resourceVersion}`);
+    await initial.until((e) => e.length >= 1);
+    await h.json('PATCH', `${NS}/events/ev1`, { count: 2 }, { 'content-type': 'application/merge-patch+json' });
+    await h.json('POST', `${NS}/events`, event('ev2', 1));
+    await h.json('DELETE', `${NS}/events/ev1`);
+    const seen = (w: typeof initial) => w.events.map((e) => `${e.type}:${e.object.metadata!.name}:${String(e.object['count'])}`);
+    await initial.until((e) => e.length >= 4);
+    await after.until((e) => e.length >= 3);
+    await sleep(100);
+    expect(seen(initial)).toEqual(['ADDED:ev1:1', 'MODIFIED:ev1:2', 'ADDED:ev2:1', 'DELETED:ev1:2']);
+    expect(seen(after)).toEqual(['MODIFIED:ev1:2', 'ADDED:ev2:1', 'DELETED:ev1:2']);
+    await initial.close();
+    await after.close();
+    await h.json('DELETE', `${NS}/events/ev2`);
+  });
+
   test('shutdown ends open watches', async () => {
     const w = await watch(`${NS}/configmaps?watch=1&resourceVersion=${await rv()}`);
     await sleep(50);

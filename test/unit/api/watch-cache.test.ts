@@ -138,4 +138,40 @@ describe('WatchCache', () => {
     expect(JSON.stringify(cache.get('/registry/configmaps/ns/a')!.object)).toBe(JSON.stringify({ ...JSON.parse(managed('a', 1)), metadata: { ...JSON.parse(managed('a', 1)).metadata, resourceVersion: String(rev) } }));
     cache.stop();
   });
+
+  test('events are watched, not kept: every change fanned out with its previous state, no object held', async () => {
+    const store = new MemoryStore();
+    const key = '/registry/events/ns/e';
+    const event = (count: number) => JSON.stringify({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e', namespace: 'ns' }, reason: 'Scheduled', count });
+    const before = await put(store, key, event(1));
+    const cache = new WatchCache(store, '/registry/events/');
+    await cache.start();
+    expect(cache.holdsObjects).toBe(false);
+    // Started at storage's revision, without listing: what was there before is not in it.
+    expect(cache.revision).toBe(before);
+    const got: CacheEvent[] = [];
+    const sub = cache.subscribe(cache.revision, (ev) => got.push(ev));
+    const modified = await put(store, key, event(2));
+    const other = await put(store, '/registry/events/ns/f', event(1));
+    const cur = (await store.get(key)).kv!;
+    const deleted = (await store.delete(key, cur.modRevision)).revision;
+    await until(() => got.length === 3);
+    expect(got.map((e) => [e.type, e.revision, e.key])).toEqual([['MODIFIED', modified, key], ['ADDED', other, '/registry/events/ns/f'], ['DELETED', deleted, key]]);
+    expect(got[0]!.prev?.['count']).toBe(1);
+    expect(got[0]!.object['count']).toBe(2);
+    expect(got[2]!.prev?.['count']).toBe(2);
+    // Nothing to answer from: readers go to storage.
+    expect(cache.size).toBe(0);
+    expect(cache.get('/registry/events/ns/f')).toBeUndefined();
+    expect(cache.getFresh('/registry/events/ns/f')).toBeUndefined();
+    // A late subscriber replays from the ring.
+    const late: number[] = [];
+    cache.subscribe(before, (ev) => late.push(ev.revision)).cancel();
+    expect(late).toEqual([modified, other, deleted]);
+    const stored = await cache.listStored();
+    expect(stored.revision).toBe(deleted);
+    expect(stored.entries.map((e) => [e.key, e.object['count'], e.object.metadata?.resourceVersion])).toEqual([['/registry/events/ns/f', 1, String(other)]]);
+    sub.cancel();
+    cache.stop();
+  });
 });

@@ -230,7 +230,8 @@ export class NamespaceLifecycle {
   private track(ns: string, cache: WatchCache, keys: readonly string[], listedAt: number): void {
     const left = this.waiting.get(ns);
     if (!left || keys.length === 0) return;
-    const caughtUp = cache.revision >= listedAt;
+    // A watch-only cache (events) cannot tell what is gone: every key waits for its DELETED event or the sweep.
+    const caughtUp = cache.holdsObjects && cache.revision >= listedAt;
     for (const k of keys) if (!caughtUp || cache.get(k)) left.add(k);
   }
 

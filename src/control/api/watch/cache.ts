@@ -25,6 +25,13 @@ const serverValues = new SharedValues();
  */
 const UNSLIMMED_PREFIXES = ['/registry/coordination.k8s.io/leases/'];
 /**
+ * Kinds whose objects the cache does not keep, as upstream's DefaultWatchCacheSizes turns the cacher off for
+ * events (core and events.k8s.io, one storage prefix here): gets and lists read storage; watchers still share
+ * one storage watch and the ring. Events pile up (one or more per pod, several per node) and a cluster reads
+ * them seldom: kept, they were ~0.5 KB of heap each besides their strings, for as long as the server ran.
+ */
+const WATCH_ONLY_PREFIXES = ['/registry/events/'];
+/**
  * A written object is slimmed once it has stayed current this long: a pod is written four or five times in its
  * first seconds (create, bind, kubelet statuses), and slimming costs about what parsing it does, so doing it at
  * every write would put that cost on the write path several times for a saving only the settled object keeps.
@@ -132,6 +139,11 @@ export function withResourceVersion(text: string, revision: number): string | nu
 }
 
 export class WatchCache {
+  /**
+   * False for a watch-only cache (WATCH_ONLY_PREFIXES): it fans out and replays events but keeps no objects, so
+   * `get`, `getFresh` and `list` have nothing to answer and readers go to storage.
+   */
+  readonly holdsObjects: boolean;
   revision = 0;
   /** Subscriptions from a revision >= oldest are served from the ring. */
   oldest = 0;
@@ -166,7 +178,8 @@ export class WatchCache {
     private readonly settleMs = SETTLE_MS,
   ) {
     this.ring = new Array(capacity);
-    this.slim = values ? (o) => values.slim(o) : undefined;
+    this.holdsObjects = !WATCH_ONLY_PREFIXES.some((p) => prefix.startsWith(p));
+    this.slim = values && this.holdsObjects ? (o) => values.slim(o) : undefined;
   }
 
   /** Slims a written entry once it has stayed current for settleMs (SETTLE_MS says why not at once). */
@@ -200,6 +213,15 @@ export class WatchCache {
   }
 
   private async init(): Promise<void> {
+    if (!this.holdsObjects) {
+      const revision = await this.store.currentRevision();
+      this.revision = revision;
+      this.oldest = revision;
+      this.storeWatch = this.store.watch(this.prefix, revision);
+      this.synced = true;
+      void this.pump(this.storeWatch);
+      return;
+    }
     const res = await this.store.list(this.prefix);
     this.items.clear();
     for (const kv of res.items) this.items.set(kv.key, { key: kv.key, object: this.slim ? this.slim(decodeKV(kv)) : decodeKV(kv) });
@@ -232,13 +254,16 @@ export class WatchCache {
           out = { type: 'DELETED', revision: ev.revision, key: ev.kv.key, object: obj, prev: prevObj };
         } else {
           const { entry, json } = this.taken(ev.kv, ev.revision) ?? decodedEntry(ev.kv);
-          this.settle(ev.kv.key, entry);
-          const old = this.items.get(ev.kv.key);
-          if (!old) this.sortedKeys = null;
-          this.items.set(ev.kv.key, entry);
-          out = { type: old ? 'MODIFIED' : 'ADDED', revision: ev.revision, key: ev.kv.key, object: entry.object };
+          let prev: KubeObject | undefined;
+          if (this.holdsObjects) {
+            this.settle(ev.kv.key, entry);
+            prev = this.items.get(ev.kv.key)?.object;
+            if (!prev) this.sortedKeys = null;
+            this.items.set(ev.kv.key, entry);
+          } else if (ev.prev) prev = decodeKV(ev.prev);
+          out = { type: prev ? 'MODIFIED' : 'ADDED', revision: ev.revision, key: ev.kv.key, object: entry.object };
           if (json !== null) out.json = json;
-          if (old) out.prev = old.object;
+          if (prev) out.prev = prev;
         }
         this.push(out);
       }
@@ -338,8 +363,14 @@ export class WatchCache {
    * `{ entry: undefined }` means absent as of that write); undefined when the cache cannot answer yet.
    */
   getFresh(key: string): { entry: Entry | undefined } | undefined {
-    if (!this.synced || this.stopped || this.revision < this.lastWrite) return undefined;
+    if (!this.holdsObjects || !this.synced || this.stopped || this.revision < this.lastWrite) return undefined;
     return { entry: this.items.get(key) };
+  }
+
+  /** The objects under `prefix` as storage holds them now, and its revision: a watch-only cache's snapshot. */
+  async listStored(prefix = this.prefix): Promise<{ entries: Entry[]; revision: number }> {
+    const res = await this.store.list(prefix);
+    return { entries: res.items.map((kv) => ({ key: kv.key, object: decodeKV(kv) })), revision: res.revision };
   }
 
   get size(): number {

@@ -12,7 +12,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { groupVersion, storageOf, storagePrefix, type KubeObject, type ResourceType } from '../resource.js';
-import { entryJson, type WatchCache, type CacheEvent, type Subscription } from './cache.js';
+import { entryJson, type Entry, type WatchCache, type CacheEvent, type Subscription } from './cache.js';
 import { ApiError, internalError, type Status } from '../status.js';
 import { encodeProtobuf, NotEncodable } from '../protobuf/encode.js';
 import { PROTOBUF_WATCH_MEDIA_TYPE, watchEventFrame } from '../protobuf/watch-frame.js';
@@ -249,11 +249,19 @@ export async function serveWatch(
   const initial = p.sendInitialEvents ?? (rvText === '' || rvText === '0');
   try {
     if (initial) {
-      if (rvText !== '0') await cache.waitFresh();
-      if (ended) return;
-      // Snapshot and subscribe in one synchronous step: no event can fall between them.
-      const snapshot = cache.list(prefix);
-      const at = cache.revision;
+      let snapshot: Entry[];
+      let at: number;
+      if (cache.holdsObjects) {
+        if (rvText !== '0') await cache.waitFresh();
+        if (ended) return;
+        // Snapshot and subscribe in one synchronous step: no event can fall between them.
+        snapshot = cache.list(prefix);
+        at = cache.revision;
+      } else {
+        // A watch-only cache (events): storage's list at its revision; the subscription replays what followed.
+        ({ entries: snapshot, revision: at } = await cache.listStored(prefix));
+        if (ended) return;
+      }
       inOrder(snapshot.map((e) => e.object), [], () => {
         for (const e of snapshot) {
           if (!p.match(e.object)) continue;
@@ -264,7 +272,8 @@ export async function serveWatch(
         if (p.sendInitialEvents && p.allowWatchBookmarks) bookmark(at, true);
       });
       lastRV = at;
-      sub = cache.subscribe(at, onEvent, onEnd);
+      // Storage may have listed past what the cache has fanned out yet: those events are in the snapshot.
+      sub = cache.subscribe(at, cache.holdsObjects ? onEvent : (ev) => ev.revision > at && onEvent(ev), onEnd);
     } else if (rvText === '') {
       await cache.waitFresh();
       if (ended) return;

@@ -38,9 +38,10 @@ export async function getObject(
 ): Promise<KubeObject> {
   const key = storageKey(r, ns, name);
   // "0" is any version; N is not older than N (served by the cache once it holds this server's writes).
-  if (resourceVersion) {
-    if (resourceVersion !== '0') parseRV(resourceVersion);
-    const c = ctx.cache(r);
+  if (resourceVersion && resourceVersion !== '0') parseRV(resourceVersion);
+  const c = ctx.cache(r);
+  // A watch-only cache (events) holds no objects: storage answers, as upstream's without a cacher.
+  if (resourceVersion && c.holdsObjects) {
     await c.start();
     if (resourceVersion === '0' || (await c.waitFresh())) {
       const e = c.get(key);
@@ -69,8 +70,10 @@ export async function listObjects(ctx: ReadContext, r: ResourceType, ns: string 
 
   // Served from the watch cache: resourceVersion=0 (any), or NotOlderThan a revision the cache has reached.
   const rv = opts.resourceVersion;
-  if (!opts.continue && rv !== undefined && rv !== '' && rvMatch !== 'Exact' && (rv === '0' || !limit)) {
-    if (rv !== '0') parseRV(rv);
+  // A watch-only cache (events) holds no objects: storage answers every list, as upstream's without a cacher.
+  const cached = ctx.cache(r).holdsObjects;
+  if (rv !== undefined && rv !== '' && rv !== '0') parseRV(rv);
+  if (cached && !opts.continue && rv !== undefined && rv !== '' && rvMatch !== 'Exact' && (rv === '0' || !limit)) {
     const c = ctx.cache(r);
     await c.start();
     // NotOlderThan N: the cache holds every write this server made; it answers with its own revision, which
@@ -108,7 +111,7 @@ export async function listObjects(ctx: ReadContext, r: ResourceType, ns: string 
   // write this server made, as upstream's ConsistentListFromCache serves them; a continue token is served there
   // while the cache is still at the token's revision. Storage answers the rest (an older revision, Exact, a
   // cache that cannot catch up), where each page would also count every remaining key.
-  if (rv !== '0' && rvMatch !== 'Exact' && (!opts.continue || revision > 0)) {
+  if (cached && rv !== '0' && rvMatch !== 'Exact' && (!opts.continue || revision > 0)) {
     const atLeast = opts.continue ? revision : rv ? parseRV(rv) : 0;
     const c = ctx.cache(r);
     await c.start();
