@@ -12,7 +12,7 @@ export interface PolicyEngine {
   cache(r: ResourceType): {
     start(): Promise<void>;
     waitFresh(timeoutMs?: number): Promise<boolean>;
-    getFresh(key: string): unknown;
+    isFresh(): boolean;
     list(): { object: KubeObject }[];
     subscribe(fromRevision: number, listener: (ev: { type: string; object: KubeObject }) => void, onEnd?: (err?: unknown) => void): { cancel(): void };
     readonly revision: number;
@@ -68,7 +68,7 @@ export function startEnginePolicy(engine: PolicyEngine, policy: RbacPolicy, onEr
   const ready = Promise.all(starts).then(() => undefined);
   return {
     ready,
-    fresh: () => caches.every((c) => c.getFresh(c.prefix) !== undefined),
+    fresh: () => caches.every((c) => c.isFresh()),
     async waitFresh() {
       await ready;
       await Promise.all(caches.map((c) => c.waitFresh()));

@@ -14,7 +14,10 @@ const SPECIAL_VERBS = new Set(['proxy', 'watch']);
 /** `namespaces/{ns}/{status|finalize}` are subresources of the namespace, not resources inside it. */
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
-const METHOD_VERBS: Record<string, string> = { POST: 'create', GET: 'get', HEAD: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+/** Without a prototype: a method read as a key finds only these. */
+const METHOD_VERBS: Record<string, string | undefined> = Object.assign(Object.create(null) as Record<string, string>, {
+  POST: 'create', GET: 'get', HEAD: 'get', PUT: 'update', PATCH: 'patch', DELETE: 'delete',
+});
 
 function nonResource(method: string, path: string): RequestInfo {
   return { verb: method.toLowerCase(), resourceRequest: false, path, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '' };
@@ -55,40 +58,42 @@ const validPathSegment = (s: string): boolean => s !== '' && s !== '.' && s !== 
 export function requestInfo(method: string, url: string, upgrade = false): RequestInfo {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  const query = q < 0 ? '' : url.slice(q + 1);
-  let parts = path.split('/').filter((p) => p !== '');
-  if (parts.length < 3 || (parts[0] !== 'api' && parts[0] !== 'apis')) return nonResource(method, path);
+  // The path's non-empty segments, read from index `i` on (no array copied per step: this runs on every request).
+  const parts = path.split('/');
+  let n = 0;
+  for (let j = 0; j < parts.length; j++) if (parts[j] !== '') parts[n++] = parts[j]!;
+  parts.length = n;
+  if (n < 3 || (parts[0] !== 'api' && parts[0] !== 'apis')) return nonResource(method, path);
+  let i = 1;
   let apiGroup = '';
   if (parts[0] === 'apis') {
-    if (parts.length < 4) return nonResource(method, path);
-    apiGroup = parts[1]!;
-    parts = parts.slice(2);
-  } else parts = parts.slice(1);
-  const apiVersion = parts[0]!;
-  parts = parts.slice(1);
+    if (n < 4) return nonResource(method, path);
+    apiGroup = parts[i++]!;
+  }
+  const apiVersion = parts[i++]!;
 
   let verb: string;
   let viaMethod = false;
-  if (SPECIAL_VERBS.has(parts[0]!)) {
+  if (i < n && SPECIAL_VERBS.has(parts[i]!)) {
     // Upstream fails to parse `/watch` alone; treating it as non-resource refuses it the same way.
-    if (parts.length < 2) return nonResource(method, path);
-    verb = parts[0]!;
-    parts = parts.slice(1);
+    if (n - i < 2) return nonResource(method, path);
+    verb = parts[i++]!;
   } else {
     viaMethod = true;
-    verb = METHOD_VERBS[method.toUpperCase()] ?? '';
+    verb = METHOD_VERBS[method] ?? METHOD_VERBS[method.toUpperCase()] ?? '';
   }
 
   let namespace = '';
-  if (parts[0] === 'namespaces' && parts.length > 1) {
-    namespace = parts[1]!;
-    if (parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2]!)) parts = parts.slice(2);
+  if (parts[i] === 'namespaces' && n - i > 1) {
+    namespace = parts[i + 1]!;
+    if (n - i > 2 && !NAMESPACE_SUBRESOURCES.has(parts[i + 2]!)) i += 2;
   }
-  const resource = parts[0] ?? '';
-  let name = parts[1] ?? '';
-  const subresource = parts.length >= 3 && verb !== 'proxy' ? parts[2]! : '';
+  const resource = parts[i] ?? '';
+  let name = parts[i + 1] ?? '';
+  const subresource = n - i >= 3 && verb !== 'proxy' ? parts[i + 2]! : '';
 
   if (name === '' && verb === 'get') {
+    const query = q < 0 ? '' : url.slice(q + 1);
     const watch = queryParam(query, 'watch');
     verb = watch !== undefined && !['false', '0'].includes(watch.toLowerCase()) ? 'watch' : 'list';
     const selected = exactName(queryParam(query, 'fieldSelector'));

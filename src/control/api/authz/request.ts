@@ -3,6 +3,7 @@
  * request acts as, then the authoriser decides on the request's attributes (request-info.ts); a request it does
  * not allow gets upstream's 403 Status before routing reaches a handler.
  */
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { setUserOf, unauthorized, userOf } from '../auth/request.js';
 import { ANONYMOUS_USER, type UserInfo } from '../auth/user.js';
@@ -30,27 +31,48 @@ export interface AuthorizationHookOptions {
   onRefused?: (message: string, req: FastifyRequest) => void;
 }
 
-/** Request infos remembered, by method and URL; more empties the map. */
+/** Collection requests' infos remembered, by URL; more empties the map. */
 const INFOS = 1024;
 /** Longer URLs (label selectors, continue tokens) are rarely repeated: parsed each time, not remembered. */
 const INFO_URL_MAX = 256;
 
+type InfoCache = Map<string, RequestInfo>;
+const infoCaches = new Map<string, InfoCache>();
+/** The request whose info was read last, and that info: a request's hooks (limits, authorisation) ask in a row. */
+let lastRequest: IncomingMessage | undefined;
+let lastInfo: RequestInfo | undefined;
+
 /**
- * requestInfo for a request, remembered by method and URL: a client repeats the same few (a create's collection
- * URL, a watch's), and parsing the path and query costs a few µs a request. The info is pure in its inputs.
+ * A request's requestInfo, parsed once per request however many hooks ask. Requests to a collection (a create's
+ * URL, a list's or watch's) repeat and are remembered by URL; a named object's URL (a node's lease, a pod's
+ * status) is seldom asked twice in a row among thousands, so it is parsed and not remembered (remembering every
+ * one would empty the map over and over). The info is pure in the method, the URL and the upgrade header;
+ * remembered ones are frozen and shared.
  */
-export function requestInfoCache(): (method: string, url: string, upgrade: boolean) => RequestInfo {
-  const infos = new Map<string, RequestInfo>();
-  return (method, url, upgrade) => {
-    if (url.length > INFO_URL_MAX) return requestInfo(method, url, upgrade);
-    const key = upgrade ? `${method}+ ${url}` : `${method} ${url}`;
-    let info = infos.get(key);
+export function requestInfoOf(req: FastifyRequest): RequestInfo {
+  const raw = req.raw;
+  if (raw === lastRequest) return lastInfo!;
+  const method = req.method;
+  const url = req.url;
+  const upgrade = req.headers.upgrade !== undefined;
+  let info: RequestInfo | undefined;
+  if (url.length > INFO_URL_MAX) info = requestInfo(method, url, upgrade);
+  else {
+    const cacheKey = upgrade ? `${method}+` : method;
+    let infos = infoCaches.get(cacheKey);
+    if (!infos) infoCaches.set(cacheKey, (infos = new Map()));
+    info = infos.get(url);
     if (!info) {
-      if (infos.size >= INFOS) infos.clear();
-      infos.set(key, (info = Object.freeze(requestInfo(method, url, upgrade))));
+      info = requestInfo(method, url, upgrade);
+      if (info.name === '') {
+        if (infos.size >= INFOS) infos.clear();
+        infos.set(url, Object.freeze(info));
+      }
     }
-    return info;
-  };
+  }
+  lastRequest = raw;
+  lastInfo = info;
+  return info;
 }
 
 function refuse(reply: FastifyReply, err: ApiError): FastifyReply {
@@ -59,7 +81,6 @@ function refuse(reply: FastifyReply, err: ApiError): FastifyReply {
 }
 
 export function installAuthorization(app: FastifyInstance, authorizer: Authorizer, opts: AuthorizationHookOptions = {}): void {
-  const infoOf = requestInfoCache();
   /** The decision, once the policy is fresh; false when the request was answered (refused). */
   const decide = (req: FastifyRequest, reply: FastifyReply, user: UserInfo): boolean => {
     if (wantsImpersonation(req.headers)) {
@@ -72,8 +93,7 @@ export function installAuthorization(app: FastifyInstance, authorizer: Authorize
       user = acting;
       setUserOf(req, user);
     }
-    const info = infoOf(req.method, req.url, req.headers.upgrade !== undefined);
-    const attrs = { user, ...info };
+    const attrs = { user, ...requestInfoOf(req) };
     const r = authorizer.authorize(attrs);
     // The audit log's record of the decision, as upstream's WithAuthorization annotates it.
     addAuditAnnotation(req, 'authorization.k8s.io/decision', r.decision === 'Allow' ? 'allow' : 'forbid');

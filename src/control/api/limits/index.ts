@@ -16,7 +16,7 @@ import { ApiError, badRequest, timeout } from '../status.js';
 import { parseGoDuration } from '../metrics/format.js';
 import { FairQueue } from './fair-queue.js';
 import { isLongRunningRequest } from './long-running.js';
-import { requestInfoCache } from '../authz/request.js';
+import { requestInfoOf } from '../authz/request.js';
 import { anonymousUser } from '../auth/user.js';
 import { FlowControl, type Admission as FlowAdmission } from '../flowcontrol/index.js';
 import { followEngineFlowControl } from '../flowcontrol/source.js';
@@ -209,10 +209,9 @@ function installBudgets(app: FastifyInstance, readOnly: FairQueue, mutating: Fai
  * until its initial events are sent); other long-running requests are not limited.
  */
 function installPriorityAndFairness(app: FastifyInstance, fc: FlowControl, armDeadline: ArmDeadline, queueTimeoutMs: number): void {
-  const infoOf = requestInfoCache();
   const anonymous = anonymousUser();
   app.addHook('onRequest', (req, reply, done) => {
-    const info = infoOf(req.method, req.url, req.headers.upgrade !== undefined);
+    const info = requestInfoOf(req);
     const watch = info.verb === 'watch';
     const longRunning = isLongRunningRequest(req.method, req.url);
     if (longRunning && !watch) return done();

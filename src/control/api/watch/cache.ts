@@ -363,8 +363,13 @@ export class WatchCache {
    * `{ entry: undefined }` means absent as of that write); undefined when the cache cannot answer yet.
    */
   getFresh(key: string): { entry: Entry | undefined } | undefined {
-    if (!this.holdsObjects || !this.synced || this.stopped || this.revision < this.lastWrite) return undefined;
+    if (!this.isFresh()) return undefined;
     return { entry: this.items.get(key) };
+  }
+
+  /** Whether getFresh would answer (asked on every request by authorisation: no lookup, nothing allocated). */
+  isFresh(): boolean {
+    return this.holdsObjects && this.synced && !this.stopped && this.revision >= this.lastWrite;
   }
 
   /** The objects under `prefix` as storage holds them now, and its revision: a watch-only cache's snapshot. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RbacAuthorizer, RbacPolicy } from '../../../../src/control/api/authz/rbac.js';
 import { requestInfo } from '../../../../src/control/api/authz/request-info.js';
-import { requestInfoCache } from '../../../../src/control/api/authz/request.js';
+import type { FastifyRequest } from 'fastify';
+import { requestInfoOf } from '../../../../src/control/api/authz/request.js';
 import type { AuthorizationAttributes } from '../../../../src/control/api/authz/types.js';
 import type { UserInfo } from '../../../../src/control/api/auth/user.js';
 
@@ -78,22 +79,45 @@ describe('RBAC decisions remembered per user object', () => {
   });
 });
 
-describe('requestInfoCache', () => {
-  it('answers as requestInfo does, by method, URL and upgrade', () => {
-    const info = requestInfoCache();
+describe('requestInfoOf', () => {
+  /** A request as the hooks see it: its raw message (the identity), method, URL and headers. */
+  const request = (method: string, url: string, upgrade: boolean) =>
+    ({ raw: {}, method, url, headers: upgrade ? { upgrade: 'websocket' } : {} }) as unknown as FastifyRequest;
+
+  it('answers as requestInfo does, by method, URL and upgrade, once per request', () => {
     const cases: [string, string, boolean][] = [
       ['POST', '/api/v1/namespaces/a/pods', false],
       ['GET', '/api/v1/namespaces/a/pods', false],
       ['GET', '/api/v1/namespaces/a/pods?watch=true', false],
       ['GET', '/api/v1/namespaces/a/pods/p/exec?command=ls', true],
       ['GET', '/api/v1/namespaces/a/pods/p/exec?command=ls', false],
+      ['PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1', false],
       ['DELETE', '/api/v1/namespaces/a/pods', false],
       ['GET', '/healthz', false],
       ['GET', `/api/v1/pods?labelSelector=${'a'.repeat(300)}`, false],
     ];
-    for (let round = 0; round < 2; round++) for (const [m, u, up] of cases) expect(info(m, u, up)).toEqual(requestInfo(m, u, up));
-    expect(info('GET', '/api/v1/namespaces/a/pods/p/exec?command=ls', true).verb).toBe('create');
-    expect(info('GET', '/api/v1/namespaces/a/pods?watch=true', false).verb).toBe('watch');
-    expect(info('GET', '/api/v1/namespaces/a/pods', false).verb).toBe('list');
+    for (let round = 0; round < 2; round++) {
+      for (const [m, u, up] of cases) {
+        const req = request(m, u, up);
+        const first = requestInfoOf(req);
+        expect(first).toEqual(requestInfo(m, u, up));
+        // The hooks after the first get the very same answer.
+        expect(requestInfoOf(req)).toBe(first);
+      }
+    }
+    expect(requestInfoOf(request('GET', '/api/v1/namespaces/a/pods/p/exec?command=ls', true)).verb).toBe('create');
+    expect(requestInfoOf(request('GET', '/api/v1/namespaces/a/pods/p/exec?command=ls', false)).verb).toBe('get');
+    expect(requestInfoOf(request('GET', '/api/v1/namespaces/a/pods?watch=true', false)).verb).toBe('watch');
+    expect(requestInfoOf(request('GET', '/api/v1/namespaces/a/pods', false)).verb).toBe('list');
+  });
+
+  it('shares a collection request\'s info between requests, not a named object\'s', () => {
+    const list = requestInfoOf(request('GET', '/api/v1/namespaces/b/pods', false));
+    expect(requestInfoOf(request('GET', '/api/v1/namespaces/b/pods', false))).toBe(list);
+    expect(Object.isFrozen(list)).toBe(true);
+    const named = requestInfoOf(request('PATCH', '/api/v1/nodes/n1/status', false));
+    const again = requestInfoOf(request('PATCH', '/api/v1/nodes/n1/status', false));
+    expect(again).not.toBe(named);
+    expect(again).toEqual(named);
   });
 });

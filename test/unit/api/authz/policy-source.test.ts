@@ -15,7 +15,7 @@ class FakeCache {
   stale = false;
   async start() {}
   async waitFresh() { this.stale = false; return true; }
-  getFresh() { return this.stale ? undefined : { entry: undefined }; }
+  isFresh() { return !this.stale; }
   list() { return this.items.map((object) => ({ object })); }
   subscribe(_from: number, l: Listener, end: (err?: unknown) => void = () => {}) {
     const s = { l, end };

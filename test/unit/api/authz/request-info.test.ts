@@ -49,4 +49,12 @@ describe('requestInfo (upstream RequestInfoFactory)', () => {
     }
     expect(requestInfo('POST', '/healthz?x=1')).toMatchObject({ verb: 'post', path: '/healthz' });
   });
+
+  it('skips empty path segments and reads only known methods as verbs', () => {
+    expect(pick('GET', '/api//v1/namespaces/ns//pods/')).toMatchObject({ verb: 'list', resource: 'pods', namespace: 'ns', name: '' });
+    expect(pick('PATCH', '/apis/apps/v1/namespaces/ns/deployments/d/status/')).toMatchObject({ verb: 'patch', name: 'd', subresource: 'status' });
+    expect(pick('PUT', '/api/v1/watch')).toMatchObject({ resourceRequest: false, verb: 'put' });
+    expect(pick('toString', '/api/v1/namespaces/ns/pods/p')).toMatchObject({ verb: '', resource: 'pods', name: 'p' });
+    expect(pick('constructor', '/api/v1/nodes/n')).toMatchObject({ verb: '', resource: 'nodes', name: 'n' });
+  });
 });
