@@ -222,21 +222,33 @@ export function podsToDelete<P extends Pod>(pods: P[], relatedPods: Pod[], diff:
 
 // ------------------------------------------------------------------------------------------------ status
 
+/** The counts a ReplicaSet's status takes from its claimed active pods. */
+export interface PodCounts {
+  replicas: number;
+  fullyLabeled: number;
+  ready: number;
+  available: number;
+}
+
 /**
  * calculateStatus: counts over the claimed active pods, and the ReplicaFailure condition: set (reason
  * FailedCreate or FailedDelete, the error as message) when managing replicas failed and none is set yet,
  * removed once a sync manages replicas without error.
  */
 export function calculateStatus(rs: ReplicaSetLike, pods: Pod[], manageError: string | undefined, nowMs: number): ReplicaSetStatus {
-  const status: ReplicaSetStatus = { ...(rs.status ?? {}) };
+  return statusFromCounts(rs, countPods(rs, pods, nowMs), manageError, nowMs);
+}
+
+/** The status counts over the claimed active pods: all of them, those with the template's labels, ready, available. */
+export function countPods(rs: ReplicaSetLike, pods: Pod[], nowMs: number): PodCounts {
   const templateLabels = rs.spec?.template?.metadata?.labels ?? {};
   const templateEntries = Object.entries(templateLabels);
   const minReady = rs.spec?.minReadySeconds ?? 0;
   let fullyLabeled = 0;
   let ready = 0;
   let available = 0;
-  // Runs over every pod of the ReplicaSet on each sync (tens of times a second in a big rollout): plain loops,
-  // one lookup of the Ready condition per pod.
+  // Runs over every pod of the ReplicaSet on each sync that walks them: plain loops, one lookup of the Ready
+  // condition per pod.
   for (const pod of pods) {
     const labels = pod.metadata?.labels;
     let full = true;
@@ -259,10 +271,16 @@ export function calculateStatus(rs: ReplicaSetLike, pods: Pod[], manageError: st
       if (minReady === 0 || isPodAvailable(pod, minReady, nowMs)) available++;
     }
   }
+  return { replicas: pods.length, fullyLabeled, ready, available };
+}
+
+/** calculateStatus from counts already made (countPods, or the owner's tally: replicaset-tally.ts). */
+export function statusFromCounts(rs: ReplicaSetLike, counts: PodCounts, manageError: string | undefined, nowMs: number): ReplicaSetStatus {
+  const status: ReplicaSetStatus = { ...(rs.status ?? {}) };
   const conditions = status.conditions ?? [];
   const failure = conditions.find((c) => c.type === REPLICA_FAILURE);
   if (manageError !== undefined && !failure) {
-    const diff = pods.length - specReplicas(rs);
+    const diff = counts.replicas - specReplicas(rs);
     const reason = diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '';
     status.conditions = [
       ...conditions,
@@ -273,10 +291,10 @@ export function calculateStatus(rs: ReplicaSetLike, pods: Pod[], manageError: st
     if (rest.length) status.conditions = rest;
     else delete status.conditions;
   }
-  status.replicas = pods.length;
-  status.fullyLabeledReplicas = fullyLabeled;
-  status.readyReplicas = ready;
-  status.availableReplicas = available;
+  status.replicas = counts.replicas;
+  status.fullyLabeledReplicas = counts.fullyLabeled;
+  status.readyReplicas = counts.ready;
+  status.availableReplicas = counts.available;
   return status;
 }
 

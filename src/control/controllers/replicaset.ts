@@ -11,14 +11,15 @@ import { UIDTrackingExpectations } from '../../client/expectations.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { isConflict, isNotFound } from '../../client/rest.js';
 import { Pods, ReplicaSets, type ResourceRef } from '../../client/resources.js';
-import { splitKey, type KubeObject } from '../../client/types.js';
+import { objectKey, splitKey, type KubeObject } from '../../client/types.js';
 import type { ControllerContext } from './context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from './controller.js';
 import {
-  availabilityRecheckMs, BURST_REPLICAS, calculateStatus, podChangeMatters, podsToDelete, replicaDiff, slowStartBatch, specReplicas, statusUnchanged,
-  SLOW_START_INITIAL_BATCH_SIZE, type ReplicaSetLike, type ReplicaSetStatus,
+  availabilityRecheckMs, BURST_REPLICAS, countPods, podChangeMatters, podsToDelete, replicaDiff, slowStartBatch, specReplicas, statusFromCounts, statusUnchanged,
+  SLOW_START_INITIAL_BATCH_SIZE, type PodCounts, type ReplicaSetLike, type ReplicaSetStatus,
 } from './replicaset-decide.js';
-import { addControllerUIDIndex, claimCandidates, controlledBy, ControllerRefManager, errorMessage } from './shared/controller-ref.js';
+import { OwnerPodTally, tallyCounts } from './replicaset-tally.js';
+import { addControllerUIDIndex, claimCandidates, controlledBy, ControllerRefManager, errorMessage, orphansIn } from './shared/controller-ref.js';
 import { isNamespaceTerminating, PodControl } from './shared/pod-control.js';
 import { controllerOf, filterActivePods, isPodActive, isPodReady, newControllerRef, podKey, type GroupVersionKind, type Pod } from './shared/pod-util.js';
 import { compileSelector, selectorMatches, type CompiledSelector, type LabelSelectorSpec } from './shared/selector.js';
@@ -68,6 +69,8 @@ export class ReplicaSetController implements Controller {
    * GET and the same status again). Versions are only compared for equality.
    */
   private readonly written = new Map<string, { behind: Set<string>; obj: ReplicaSetLike }>();
+  /** Each owner's active pods counted from the pod events, so most syncs need not walk them (replicaset-tally.ts). */
+  private readonly tally: OwnerPodTally;
 
   constructor(
     private readonly ctx: ControllerContext,
@@ -77,6 +80,7 @@ export class ReplicaSetController implements Controller {
     this.name = kind.name;
     this.burstReplicas = opts.burstReplicas ?? BURST_REPLICAS;
     this.expectations = new UIDTrackingExpectations(ctx.clock);
+    this.tally = new OwnerPodTally();
     this.queue = ctx.queue(kind.queueName);
     this.owners = ctx.informers.forResource<ReplicaSetLike>(kind.resource);
     this.pods = ctx.informers.forResource<Pod>(Pods);
@@ -97,10 +101,20 @@ export class ReplicaSetController implements Controller {
         this.queue.add(keyOf(rs));
       },
     });
+    // The tally follows the cache first: every event, before the handlers below decide whether to enqueue.
     this.pods.addEventHandler({
-      onAdd: (pod) => this.addPod(pod),
-      onUpdate: (old, cur) => this.updatePod(old, cur),
-      onDelete: (pod) => this.deletePod(pod),
+      onAdd: (pod) => {
+        this.tally.observe(objectKey(pod), pod);
+        this.addPod(pod);
+      },
+      onUpdate: (old, cur) => {
+        this.tally.observe(objectKey(cur), cur);
+        this.updatePod(old, cur);
+      },
+      onDelete: (pod) => {
+        this.tally.observe(objectKey(pod), undefined);
+        this.deletePod(pod);
+      },
     });
   }
 
@@ -203,26 +217,37 @@ export class ReplicaSetController implements Controller {
       this.ctx.onError(new Error(`${this.kind.gvk.kind} ${key} has an invalid pod selector`), this.name);
       return;
     }
-    const candidates = filterActivePods(claimCandidates(this.pods.indexer, rs));
-    const claims = new ControllerRefManager<Pod>({
-      client: this.ctx.client,
-      owner: rs,
-      ownerGVK: this.kind.gvk,
-      ownerResource: this.kind.resource,
-      childResource: Pods,
-      selector,
-    });
-    const pods = await claims.claim(candidates);
+    const ns = rs.metadata?.namespace ?? '';
+    const now = this.ctx.clock.now();
+    // The counts from the tally when claiming would keep exactly the pods this owner controls and no pod needs
+    // choosing for deletion; otherwise the walk over its pods (claim, rank) as upstream's sync.
+    let counts: PodCounts | undefined = this.hasAdoptableOrphans(ns, selector, rs) ? undefined
+      : tallyCounts(this.tally.of(ns, rs.metadata?.uid ?? ''), selector, rs.spec?.template?.metadata?.labels ?? {}, rs.spec?.minReadySeconds ?? 0);
+    const manage = needsSync && !rs.metadata?.deletionTimestamp;
+    if (counts && manage && counts.replicas > specReplicas(rs)) counts = undefined;
+    let pods: Pod[] = [];
+    if (!counts) {
+      const claims = new ControllerRefManager<Pod>({
+        client: this.ctx.client,
+        owner: rs,
+        ownerGVK: this.kind.gvk,
+        ownerResource: this.kind.resource,
+        childResource: Pods,
+        selector,
+      });
+      pods = await claims.claim(filterActivePods(claimCandidates(this.pods.indexer, rs)));
+      counts = countPods(rs, pods, now);
+    }
 
     let manageError: unknown;
-    if (needsSync && !rs.metadata?.deletionTimestamp) {
+    if (manage) {
       try {
-        await this.manageReplicas(key, rs, pods);
+        await this.manageReplicas(key, rs, counts.replicas, pods);
       } catch (err) {
         manageError = err;
       }
     }
-    const status = calculateStatus(rs, pods, manageError === undefined ? undefined : errorMessage(manageError), this.ctx.clock.now());
+    const status = statusFromCounts(rs, counts, manageError === undefined ? undefined : errorMessage(manageError), now);
     const updated = await this.updateStatus(rs, status);
     if (updated !== rs) this.noteWritten(key, rs, updated);
     if (manageError === undefined) {
@@ -253,9 +278,18 @@ export class ReplicaSetController implements Controller {
     else this.written.set(key, { behind, obj });
   }
 
-  /** Creates or deletes pods towards spec.replicas, at most burstReplicas per sync; records expectations first. */
-  private async manageReplicas(key: string, rs: ReplicaSetLike, pods: Pod[]): Promise<void> {
-    const { create, delete: del } = replicaDiff(pods.length, specReplicas(rs), this.burstReplicas);
+  /** An active orphan in the namespace that this owner's claim would adopt. */
+  private hasAdoptableOrphans(namespace: string, selector: CompiledSelector, rs: ReplicaSetLike): boolean {
+    if (rs.metadata?.deletionTimestamp) return false; // an owner being deleted adopts nothing
+    return orphansIn(this.pods.indexer, namespace).some((p) => isPodActive(p) && selectorMatches(selector, p.metadata?.labels));
+  }
+
+  /**
+   * Creates or deletes pods towards spec.replicas, at most burstReplicas per sync; records expectations first.
+   * `active` counts the claimed active pods; `pods` are they, walked (needed when deleting).
+   */
+  private async manageReplicas(key: string, rs: ReplicaSetLike, active: number, pods: Pod[]): Promise<void> {
+    const { create, delete: del } = replicaDiff(active, specReplicas(rs), this.burstReplicas);
     const ns = rs.metadata?.namespace ?? '';
     if (create > 0) {
       this.expectations.expect(key, create, 0);

@@ -193,5 +193,10 @@ export function controlledBy<T extends KubeObject>(indexer: Indexer<T>, uid: str
 export function claimCandidates<T extends KubeObject>(indexer: Indexer<T>, owner: KubeObject): T[] {
   const ns = owner.metadata?.namespace ?? '';
   const own = controlledBy(indexer, owner.metadata?.uid ?? '').filter((o) => (o.metadata?.namespace ?? '') === ns);
-  return own.concat(indexer.byIndex(CONTROLLER_UID_INDEX, orphanKey(ns)));
+  return own.concat(orphansIn(indexer, ns));
+}
+
+/** The namespace's orphans (objects without a controller reference), candidates for adoption. */
+export function orphansIn<T extends KubeObject>(indexer: Indexer<T>, namespace: string): T[] {
+  return indexer.byIndex(CONTROLLER_UID_INDEX, orphanKey(namespace));
 }
