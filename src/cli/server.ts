@@ -106,6 +106,8 @@ export interface ServerFlags {
   maxMutatingRequestsInflight?: number;
   /** --request-timeout (60 s). */
   requestTimeoutMs?: number;
+  /** --event-ttl (1 h): how long Events are kept after their last write. */
+  eventTtlMs?: number;
   /** --enable-priority-and-fairness (true): FlowSchemas and priority levels limit requests; false: the two budgets. */
   enablePriorityAndFairness?: boolean;
 }
@@ -147,6 +149,12 @@ function inflightCount(v: string): number {
 function requestTimeout(v: string): number {
   const ms = parseGoDuration(v);
   if (ms === null || ms <= 0) throw new InvalidArgumentError('a positive duration such as 1m0s, 60s or 30s');
+  return ms;
+}
+
+function eventTtl(v: string): number {
+  const ms = parseGoDuration(v);
+  if (ms === null) throw new InvalidArgumentError('a duration such as 1h0m0s, 30m or 0');
   return ms;
 }
 
@@ -303,6 +311,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   };
   const server = await buildServer({
     store, logger: log, serverAddress: `${host}:${port}`, authentication,
+    ...(flags.eventTtlMs !== undefined ? { eventTtlMs: flags.eventTtlMs } : {}),
     ...(flags.scheduler ? { components: [{ name: 'scheduler', check: schedulerHealth }] } : {}),
     ...(serviceAccounts ? { serviceAccounts } : {}),
     ...(encryption ? { encryption } : {}),
@@ -481,12 +490,13 @@ export function registerServerCommand(program: Command): Command {
     .option('--max-mutating-requests-inflight <n>', 'added to --max-requests-inflight for API Priority and Fairness (without it: mutating requests served at once, likewise; 0: no limit)', inflightCount, 200)
     .option('--enable-priority-and-fairness <bool>', 'limit requests by the FlowSchemas and PriorityLevelConfigurations (API Priority and Fairness); false: by the two in-flight budgets', goBool, true)
     .option('--request-timeout <duration>', 'longest a non-long-running request may take before 504 Timeout (a shorter ?timeout= is honoured)', requestTimeout, 60_000)
+    .option('--event-ttl <duration>', 'how long Events are kept after their last write, as kube-apiserver\'s flag (0: forever)', eventTtl, 3_600_000)
     .option('--service-account-issuer <url>', 'issuer of ServiceAccount tokens (iss), as kube-apiserver\'s flag', 'https://kubernetes.default.svc.cluster.local')
     .addOption(new Option('--service-account-admission <mode>', 'the ServiceAccount admission plugin (default ServiceAccount, token volume): auto is on when the controllers run in-process').choices(['auto', 'on', 'off']).default('auto'))
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
     .option('--v <n>', 'klog-style verbosity (sets --log-level)')
     .option('--heap-growing-percent <n>', "V8's heap grows to at most (1 + n/100) times what survived the last full GC before the next one, in every thread (0: V8's own factor, up to 4)", heapGrowingPercent, HEAP_GROWING_PERCENT)
-    .action(async (o: { heapGrowingPercent: number; dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; enablePriorityAndFairness: boolean; requestTimeout: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
+    .action(async (o: { heapGrowingPercent: number; dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; enablePriorityAndFairness: boolean; requestTimeout: number; eventTtl: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
       // Before any worker starts: V8's flags are the process's, its threads read them at each GC.
       if (o.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${o.heapGrowingPercent}`);
       await runServer({
@@ -517,6 +527,7 @@ export function registerServerCommand(program: Command): Command {
         maxMutatingRequestsInflight: o.maxMutatingRequestsInflight,
         enablePriorityAndFairness: o.enablePriorityAndFairness,
         requestTimeoutMs: o.requestTimeout,
+        eventTtlMs: o.eventTtl,
         serviceAccountIssuer: o.serviceAccountIssuer,
         serviceAccountAdmission: o.serviceAccountAdmission,
       });

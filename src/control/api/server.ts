@@ -48,6 +48,7 @@ import {
   absentProbe, componentStatusSource, leaseProbe, storageProbe, type ComponentProbe,
 } from './kinds/componentstatus-source.js';
 import { leases } from './kinds/coordination.js';
+import { DEFAULT_EVENT_TTL_MS, EventExpiry } from './event-ttl.js';
 
 export interface ServerOptions {
   store: Store;
@@ -71,6 +72,8 @@ export interface ServerOptions {
    * earlier. 0 disables it.
    */
   compactIntervalMs?: number;
+  /** kube-apiserver's --event-ttl: Events are removed this long after their last write (default 1 h; 0: kept). */
+  eventTtlMs?: number;
   /** host:port advertised in /api's serverAddressByClientCIDRs. */
   serverAddress?: string;
   /**
@@ -290,6 +293,10 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
     compactTimer = setTimeout(() => void compact(), compactEvery).unref();
   }
 
+  const eventTtlMs = opts.eventTtlMs ?? DEFAULT_EVENT_TTL_MS;
+  const eventExpiry = eventTtlMs > 0 ? new EventExpiry(opts.store, { ttlMs: eventTtlMs, onError: (err) => log?.warn({ err }, 'event expiry') }) : null;
+  await eventExpiry?.start();
+
   // The policy's caches are in and the bootstrap roles reconciled before the first request is served.
   await authorization.ready();
 
@@ -307,6 +314,7 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
       closing ??= (async () => {
         ready = false;
         if (compactTimer) clearTimeout(compactTimer);
+        await eventExpiry?.stop();
         watches.closeAll();
         metrics?.close();
         await lifecycle.stop();
