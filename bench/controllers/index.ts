@@ -2,11 +2,12 @@
  * Controllers at scale, shaped as a stock cluster: `skiff server` (sqlite, nothing else in it), `skiff scheduler`,
  * `skiff controller-manager` and `skiff nodes` as four processes on 127.0.0.1, each one's CPU read from /proc.
  *
- *   npm run bench -- controllers [--nodes 1000] [--replicas 10000] [--phases 5] [--profile DIR]
+ *   npm run bench -- controllers [--nodes 1000] [--replicas 10000] [--phases 5] [--profile DIR] [--server-args "..."]
  *
  * --phases N runs only the first N phases; --profile DIR writes each process's V8 CPU profile (node --cpu-prof)
  * into DIR when the bench stops them; --timeline FILE samples each process's CPU and the pods' states every
- * 250 ms into FILE (timeline.ts).
+ * 250 ms into FILE (timeline.ts); --server-args adds flags to `skiff server`'s (space-separated, e.g.
+ * "--audit-log-path /tmp/audit.log" to count requests per pod).
  *
  * The phases start once the nodes are Ready and their registration Events have all been posted (no Event for 2 s),
  * after a 10 s quiet window that reads each process's background CPU (leases, node status): the last table gives
@@ -68,6 +69,7 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
   const profileDir = flag(args, 'profile');
   const timelineFile = flag(args, 'timeline');
   const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const serverArgs = (flag(args, 'server-args') ?? '').split(/\s+/).filter(Boolean);
   const dataDir = mkdtempSync(join(tmpdir(), 'skiff-bench-controllers-'));
   const kubeconfig = join(dataDir, 'kubeconfig.yaml');
   const procs: Partial<Record<ProcName, Proc>> = {};
@@ -75,7 +77,7 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
   let timeline: Timeline | undefined;
   const phases: Phase[] = [];
   try {
-    procs.server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--no-scheduler', '--no-controllers'], /listening on (https?:\/\/\S+)/, undefined, nodeArgs);
+    procs.server = await startSkiff(['server', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--nodes', '0', '--no-scheduler', '--no-controllers', ...serverArgs], /listening on (https?:\/\/\S+)/, undefined, nodeArgs);
     client = new RestClient(loadKubeconfig(kubeconfig), { maxSockets: 16 });
     procs.scheduler = await startSkiff(['scheduler', '--kubeconfig', kubeconfig], /caches synced/, undefined, nodeArgs);
     procs.controllers = await startSkiff(['controller-manager', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--cluster-cidr', CLUSTER_CIDR], /leading, caches synced/, undefined, nodeArgs);
