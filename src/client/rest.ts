@@ -105,6 +105,8 @@ interface RawResponse {
   retryAfter?: string;
 }
 
+const firstHeader = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
 /**
  * client-go's checkWait: the seconds a response asks the client to wait before trying again, or undefined when it
  * is no retry (only 429 and 5xx with a Retry-After that is an integer, as Go's strconv.Atoi reads it).
@@ -218,18 +220,28 @@ export class RestClient {
    */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', query?: Record<string, QueryValue>): Promise<T> {
     const full = path + queryString(query);
-    let res = await this.raw(method, full, body, contentType);
-    for (let retries = 0; retries < this.maxRetries; retries++) {
-      const wait = retryAfterSeconds(res.statusCode, res.retryAfter);
-      if (wait === undefined) break;
-      await this.sleep(wait * 1000);
-      res = await this.raw(method, full, body, contentType);
-    }
+    const res = await this.retrying(() => this.raw(method, full, body, contentType));
     if (res.statusCode < 200 || res.statusCode > 299) {
       const status = parseStatus(res.body);
       throw new ApiError(res.statusCode, status?.reason ?? '', status, method, full);
     }
     return (res.body.length ? JSON.parse(res.body.toString('utf8')) : {}) as T;
+  }
+
+  /**
+   * Sends until the answer is not a 429 or 5xx with Retry-After, waiting that long between, at most maxRetries
+   * times more (client-go's retry on Retry-After, for requests and watches alike); stops waiting once `signal` aborts.
+   */
+  private async retrying<R extends { statusCode: number; retryAfter?: string }>(send: () => Promise<R>, signal?: AbortSignal): Promise<R> {
+    let res = await send();
+    for (let retries = 0; retries < this.maxRetries; retries++) {
+      const wait = retryAfterSeconds(res.statusCode, res.retryAfter);
+      if (wait === undefined) break;
+      await this.sleep(wait * 1000);
+      if (signal?.aborted) break;
+      res = await send();
+    }
+    return res;
   }
 
   private async raw(method: string, path: string, body: unknown, contentType: string): Promise<RawResponse> {
@@ -239,11 +251,9 @@ export class RestClient {
       // undici closes a connection after a DELETE that carries a body (DeleteOptions: grace period, preconditions)
       // unless told the server copes, as the API server does; under TLS each new connection cost ~1 ms of handshake.
       const res = await this.pool.request({ method: method as 'GET', path, headers, body: payload, ...(payload !== undefined ? { reset: false } : {}) });
-      const retryAfter = res.headers['retry-after'];
+      const retryAfter = firstHeader(res.headers['retry-after']);
       const body = toBuffer(await res.body.arrayBuffer());
-      return retryAfter === undefined
-        ? { statusCode: res.statusCode, body }
-        : { statusCode: res.statusCode, body, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
+      return retryAfter === undefined ? { statusCode: res.statusCode, body } : { statusCode: res.statusCode, body, retryAfter };
     } catch (e) {
       const code = (e as { code?: string }).code;
       const why = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no response within ${this.timeoutMs} ms` : (e as Error).message;
@@ -303,19 +313,18 @@ export class RestClient {
     const path = resourcePath(ref, namespace) + queryString({ ...q, watch: true });
     let res: Awaited<ReturnType<Pool['request']>> | undefined;
     try {
-      // A watch refused with 429/5xx and Retry-After is made again after that wait, as a request is.
-      for (let retries = 0; ; retries++) {
-        res = await this.watchPool.request({ method: 'GET', path, headers: this.headers, signal });
-        if (res.statusCode >= 200 && res.statusCode <= 299) break;
-        const body = toBuffer(await res.body.arrayBuffer());
-        const retryAfter = res.headers['retry-after'];
-        const wait = retries < this.maxRetries ? retryAfterSeconds(res.statusCode, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) : undefined;
-        if (wait === undefined) {
-          const status = parseStatus(body);
-          throw new ApiError(res.statusCode, status?.reason ?? '', status, 'GET', path);
-        }
-        await this.sleep(wait * 1000);
-        if (signal?.aborted) return;
+      // A refusal's body (its Status) is read at once: the connection is then free for a retry.
+      const opened = await this.retrying(async (): Promise<{ statusCode: number; response: NonNullable<typeof res>; refusal?: Buffer; retryAfter?: string }> => {
+        const response = await this.watchPool.request({ method: 'GET', path, headers: this.headers, signal });
+        if (response.statusCode >= 200 && response.statusCode <= 299) return { statusCode: response.statusCode, response };
+        const refused = { statusCode: response.statusCode, response, refusal: toBuffer(await response.body.arrayBuffer()) };
+        const retryAfter = firstHeader(response.headers['retry-after']);
+        return retryAfter === undefined ? refused : { ...refused, retryAfter };
+      }, signal);
+      res = opened.response;
+      if (opened.refusal !== undefined) {
+        const status = parseStatus(opened.refusal);
+        throw new ApiError(opened.statusCode, status?.reason ?? '', status, 'GET', path);
       }
       // A chunk may end inside a multi-byte character: decode across chunk boundaries.
       const utf8 = new StringDecoder('utf8');
