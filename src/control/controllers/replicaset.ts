@@ -113,6 +113,9 @@ export class ReplicaSetController implements Controller {
       },
       onDelete: (pod) => {
         this.tally.observe(objectKey(pod), undefined);
+        // `pod` is the cached copy: already terminating, its deletion was observed (and synced) when the
+        // timestamp came; its removal changes neither the active pods nor the expectations.
+        if (pod.metadata?.deletionTimestamp) return;
         this.deletePod(pod);
       },
     });

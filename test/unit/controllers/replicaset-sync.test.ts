@@ -24,6 +24,7 @@ function harness(opts: { failCreatesAfter?: number; kind?: 'rc' } = {}) {
   let seq = 0;
   let creates = 0;
   const owners = new Map<string, KubeObject>();
+  let queue: WorkQueue<string> | undefined;
   const fake = {
     async create(ref: ResourceRef, obj: KubeObject, o: { namespace?: string } = {}) {
       calls.push({ verb: 'create', plural: ref.plural, body: obj });
@@ -56,7 +57,7 @@ function harness(opts: { failCreatesAfter?: number; kind?: 'rc' } = {}) {
   const ctx: ControllerContext = {
     client, informers, clock, options: defaultControllerOptions,
     event: (_c, _o, type, reason, message) => events.push({ type, reason, message }),
-    queue: (name) => new WorkQueue<string>({ clock, name }),
+    queue: (name) => (queue = new WorkQueue<string>({ clock, name })),
     onError: (err) => { throw err; },
   };
   const controller = opts.kind === 'rc' ? new ReplicaSetController(ctx, replicationControllerKind) : new ReplicaSetController(ctx);
@@ -64,7 +65,17 @@ function harness(opts: { failCreatesAfter?: number; kind?: 'rc' } = {}) {
   const podInformer = informers.forResource<Pod>(Pods);
   ownerInformer.replace([], '1');
   podInformer.replace([], '1');
-  return { clock, calls, events, controller, ownerInformer, podInformer, owners };
+  /** Keys queued now; takes them off the queue. */
+  const drain = async (): Promise<string[]> => {
+    const keys: string[] = [];
+    while (queue!.len() > 0) {
+      const k = (await queue!.get())!;
+      queue!.done(k);
+      keys.push(k);
+    }
+    return keys;
+  };
+  return { clock, calls, events, controller, ownerInformer, podInformer, owners, drain };
 }
 
 const rs = (replicas: number, status: ReplicaSetLike['status'] = {}): ReplicaSetLike => ({
@@ -203,5 +214,27 @@ describe('ReplicaSet sync', () => {
     expect(pods).toHaveLength(2);
     expect((pods[0]!.body as Pod).metadata?.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'ReplicationController', name: 'legacy', uid: 'rc-uid', controller: true, blockOwnerDeletion: true }]);
     expect(h.calls.find((c) => c.sub === 'status')?.plural).toBe('replicationcontrollers');
+  });
+
+  it('the final delete of a pod already seen terminating queues no sync; a pod gone without a terminating update does', async () => {
+    const h = harness();
+    h.ownerInformer.add(rs(2));
+    const ref = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs-uid', controller: true }];
+    const pod = (name: string, rv: string, deleting = false): Pod => ({
+      metadata: { name, namespace: 'ns', uid: `uid-${name}`, labels: { app: 'web' }, resourceVersion: rv, ownerReferences: ref, ...(deleting ? { deletionTimestamp: '2024-06-01T00:00:00Z' } : {}) },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    h.podInformer.add(pod('a', '3'));
+    h.podInformer.add(pod('b', '4'));
+    expect(await h.drain()).toEqual(['ns/web']);
+    // Graceful deletion: the timestamp is the change that matters (a replacement is due now) ...
+    h.podInformer.update(pod('a', '5', true));
+    expect(await h.drain()).toEqual(['ns/web']);
+    // ... the object leaving storage later changes nothing a sync reads.
+    h.podInformer.delete(pod('a', '6', true));
+    expect(await h.drain()).toEqual([]);
+    // Gone at once (no terminating version cached): that is the deletion, observed and synced.
+    h.podInformer.delete(pod('b', '7', true));
+    expect(await h.drain()).toEqual(['ns/web']);
   });
 });
