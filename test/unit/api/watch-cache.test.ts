@@ -75,6 +75,24 @@ describe('WatchCache', () => {
     cache.forget(other);
     cache.stop();
   });
+  test('a subscriber from a revision the cache has not reached yet (a list storage answered) gets only the events after it', async () => {
+    const store = new MemoryStore();
+    const cache = new WatchCache(store, '/registry/configmaps/');
+    await cache.start();
+    const base = cache.revision;
+    const got: number[] = [];
+    // The lister holds the objects as of base + 2 already: replaying base + 1 and base + 2 would show it older states.
+    const sub = cache.subscribe(base + 2, (ev) => got.push(ev.revision));
+    for (let i = 1; i <= 4; i++) await put(store, `/registry/configmaps/ns/c${i % 2}`, body(`c${i % 2}`, i));
+    await until(() => cache.revision === base + 4);
+    expect(got).toEqual([base + 3, base + 4]);
+    sub.cancel();
+    await put(store, '/registry/configmaps/ns/c0', body('c0', 5));
+    await until(() => cache.revision === base + 5);
+    expect(got).toEqual([base + 3, base + 4]);
+    cache.stop();
+  });
+
   test('getFresh answers only once synced and caught up with this server\'s writes', async () => {
     const store = new MemoryStore();
     await put(store, '/registry/configmaps/ns/a', body('a', 1));

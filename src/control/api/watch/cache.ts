@@ -417,8 +417,13 @@ export class WatchCache {
         const ev = this.ring[(start + i) % this.ring.length]!;
         if (ev.revision > fromRevision) listener(ev);
       }
-      this.listeners.set(listener, onEnd);
-      return { cancel: () => void this.listeners.delete(listener) };
+      // A revision the cache has not reached (a list storage answered while the cache lagged): the events up to
+      // it are already the subscriber's; handed on, they would show it older states than it holds.
+      const live: Listener = fromRevision > this.revision ? (ev) => {
+        if (ev.revision > fromRevision) listener(ev);
+      } : listener;
+      this.listeners.set(live, onEnd);
+      return { cancel: () => void this.listeners.delete(live) };
     }
     return this.subscribeStorage(fromRevision, listener, onEnd);
   }

@@ -272,8 +272,8 @@ export async function serveWatch(
         if (p.sendInitialEvents && p.allowWatchBookmarks) bookmark(at, true);
       });
       lastRV = at;
-      // Storage may have listed past what the cache has fanned out yet: those events are in the snapshot.
-      sub = cache.subscribe(at, cache.holdsObjects ? onEvent : (ev) => ev.revision > at && onEvent(ev), onEnd);
+      // Storage may have listed past what the cache has fanned out yet: the cache leaves out the events up to it.
+      sub = cache.subscribe(at, onEvent, onEnd);
     } else if (rvText === '') {
       await cache.waitFresh();
       if (ended) return;
