@@ -435,9 +435,15 @@ export class SimulatedPodDriver implements PodDriver {
     // late node's pods not Ready): the status manager's reconcile, which compares with the API's copy.
     const changed = hash !== rec.hash || text.length !== rec.length;
     // At most once per reconcile period, so a server that keeps changing the status cannot start a write loop.
-    if (!changed && pod !== undefined && now - rec.resentAt >= RECONCILE_PERIOD_MS && apiStatusDiverged(pod, status)) {
-      rec.resentAt = now;
-      return { status, wakeAt, remove, resend: true };
+    if (!changed && pod !== undefined && apiStatusDiverged(pod, status)) {
+      if (now - rec.resentAt >= RECONCILE_PERIOD_MS) {
+        rec.resentAt = now;
+        return { status, wakeAt, remove, resend: true };
+      }
+      // Marked again within the period (a node late twice in a row): look again when it ends, as the status
+      // manager's periodic reconcile would, or the pod stays not Ready until something else touches it.
+      const due = rec.resentAt + RECONCILE_PERIOD_MS;
+      if (wakeAt === null || due < wakeAt) wakeAt = due;
     }
     rec.hash = hash;
     rec.length = text.length;

@@ -93,6 +93,25 @@ describe('SimulatedPodDriver: a plain pod', () => {
     expect(d.sync(marked, T0 + 2000 + RECONCILE_PERIOD_MS).resend).toBe(true);
   });
 
+  it('a pod marked not Ready again within the reconcile period is woken when the period ends, then sent again', () => {
+    const d = driver(INSTANT_TIMING);
+    const p = mkPod();
+    const up = d.sync(p, T0);
+    const posted = { ...p, status: up.status! };
+    expect(d.sync(posted, T0 + 1000).wakeAt).toBeNull(); // steady and agreed: nothing to wake for
+    const marked = structuredClone(posted);
+    cond(marked.status as PodStatus, 'Ready').status = 'False';
+    expect(d.sync(marked, T0 + 2000).resend).toBe(true);
+    // The node was late again: marked once more 3 s after our resend. No write now, but a wake-up when the period
+    // ends; without it nothing would sync this steady pod again and it would stay not Ready.
+    const again = d.sync(marked, T0 + 5000);
+    expect(again.status).toBeNull();
+    expect(again.wakeAt).toBe(T0 + 2000 + RECONCILE_PERIOD_MS);
+    const woken = d.sync(marked, again.wakeAt!);
+    expect(woken.resend).toBe(true);
+    expect(cond(woken.status!, 'Ready').status).toBe('True');
+  });
+
   it('with instant timing the first sync is already Running', () => {
     const d = driver(INSTANT_TIMING);
     const r = d.sync(mkPod(), T0);
