@@ -98,6 +98,24 @@ describe('pod validation', () => {
     delete p.metadata!.namespace;
     expect(causes(p)).toEqual(['metadata.namespace FieldValueRequired', 'spec.containers[0].volumeMounts[0].name FieldValueNotFound']);
   });
+
+  test('a volume names exactly one type: none is required, each extra one forbidden in the API\'s field order', () => {
+    // The extra types are written in another order than the API lists them (hostPath, emptyDir, …, configMap,
+    // …, projected); the errors follow the API's order, the first one found being the volume's type.
+    const p = defaulted(pod({
+      containers: [{ name: 'c', image: 'x' }],
+      volumes: [
+        { name: 'many', projected: { sources: [] }, configMap: { name: 'cm' }, emptyDir: {}, secret: null, unknownType: {} },
+        { name: 'none', secret: null },
+        { name: 'one', projected: { sources: [] } },
+      ],
+    }));
+    expect(s.validate!(p)).toEqual([
+      { type: 'FieldValueForbidden', field: 'spec.volumes[0].configMap', message: 'Forbidden: may not specify more than 1 volume type' },
+      { type: 'FieldValueForbidden', field: 'spec.volumes[0].projected', message: 'Forbidden: may not specify more than 1 volume type' },
+      { type: 'FieldValueRequired', field: 'spec.volumes[1]', message: 'Required value: must specify a volume type' },
+    ]);
+  });
 });
 
 describe('pod updates', () => {
