@@ -236,6 +236,8 @@ interface UserDecisions {
   groups: readonly string[];
   groupCount: number;
   byRequest: Map<string, AuthorizationResult>;
+  /** The same decisions by frozen attributes object (the authorisation hook hands one per user and request URL). */
+  byAttributes: WeakMap<AuthorizationAttributes, AuthorizationResult>;
 }
 
 /** Distinct requests remembered per user object; more empties the map (a user reading many named objects). */
@@ -263,12 +265,17 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
     let d = this.decisions.get(user);
     if (!d || d.generation !== this.policy.generation || d.name !== user.name || d.groups !== user.groups || d.groupCount !== user.groups.length
       || d.byRequest.size >= DECISIONS_PER_USER) {
-      d = { generation: this.policy.generation, name: user.name, groups: user.groups, groupCount: user.groups.length, byRequest: new Map() };
+      d = { generation: this.policy.generation, name: user.name, groups: user.groups, groupCount: user.groups.length, byRequest: new Map(), byAttributes: new WeakMap() };
       this.decisions.set(user, d);
     }
+    // A frozen attributes object cannot change after it was remembered: its decision is found without building the key.
+    const frozen = Object.isFrozen(a);
+    let r = frozen ? d.byAttributes.get(a) : undefined;
+    if (r) return r;
     const key = requestKey(a);
-    let r = d.byRequest.get(key);
+    r = d.byRequest.get(key);
     if (!r) d.byRequest.set(key, (r = Object.freeze(this.decide(a))));
+    if (frozen) d.byAttributes.set(a, r);
     return r;
   }
 

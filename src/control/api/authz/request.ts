@@ -12,7 +12,7 @@ import { ApiError } from '../status.js';
 import { forbiddenError } from './forbidden.js';
 import { impersonate, wantsImpersonation } from './impersonation.js';
 import { requestInfo, type RequestInfo } from './request-info.js';
-import type { Authorizer } from './types.js';
+import type { AuthorizationAttributes, Authorizer } from './types.js';
 import { addAuditAnnotation } from '../audit/index.js';
 
 export interface AuthorizationHookOptions {
@@ -75,6 +75,23 @@ export function requestInfoOf(req: FastifyRequest): RequestInfo {
   return info;
 }
 
+/** The attributes of each remembered request info, per user object (see attributesOf). */
+const attributesByInfo = new WeakMap<RequestInfo, WeakMap<UserInfo, AuthorizationAttributes>>();
+
+/**
+ * A request's authorisation attributes. For a remembered (frozen) info and a user object the authenticators keep
+ * per connection, the same frozen object every time: no copy of the info per request, and authorisers may
+ * remember their decision by it (RbacAuthorizer does). Other infos (named objects' URLs) get a fresh copy.
+ */
+export function attributesOf(user: UserInfo, info: RequestInfo): AuthorizationAttributes {
+  if (!Object.isFrozen(info)) return { user, ...info };
+  let byUser = attributesByInfo.get(info);
+  if (!byUser) attributesByInfo.set(info, (byUser = new WeakMap()));
+  let attrs = byUser.get(user);
+  if (!attrs) byUser.set(user, (attrs = Object.freeze({ user, ...info })));
+  return attrs;
+}
+
 function refuse(reply: FastifyReply, err: ApiError): FastifyReply {
   sendText(reply, err.code, 'application/json', JSON.stringify(err.toStatus()));
   return reply;
@@ -93,7 +110,7 @@ export function installAuthorization(app: FastifyInstance, authorizer: Authorize
       user = acting;
       setUserOf(req, user);
     }
-    const attrs = { user, ...requestInfoOf(req) };
+    const attrs = attributesOf(user, requestInfoOf(req));
     const r = authorizer.authorize(attrs);
     // The audit log's record of the decision, as upstream's WithAuthorization annotates it.
     addAuditAnnotation(req, 'authorization.k8s.io/decision', r.decision === 'Allow' ? 'allow' : 'forbid');

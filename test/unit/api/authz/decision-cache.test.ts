@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RbacAuthorizer, RbacPolicy } from '../../../../src/control/api/authz/rbac.js';
 import { requestInfo } from '../../../../src/control/api/authz/request-info.js';
 import type { FastifyRequest } from 'fastify';
-import { requestInfoOf } from '../../../../src/control/api/authz/request.js';
+import { attributesOf, requestInfoOf } from '../../../../src/control/api/authz/request.js';
 import type { AuthorizationAttributes } from '../../../../src/control/api/authz/types.js';
 import type { UserInfo } from '../../../../src/control/api/auth/user.js';
 
@@ -119,5 +119,35 @@ describe('requestInfoOf', () => {
     const again = requestInfoOf(request('PATCH', '/api/v1/nodes/n1/status', false));
     expect(again).not.toBe(named);
     expect(again).toEqual(named);
+  });
+  it('a user\'s repeated request has one frozen attributes object, whose remembered decision follows the policy and the user', () => {
+    const policy = new RbacPolicy();
+    const rbac = new RbacAuthorizer(policy);
+    const bob: UserInfo = { name: 'bob', groups: ['system:authenticated'] };
+    const carol: UserInfo = { name: 'carol', groups: ['system:authenticated'] };
+    const info = Object.freeze(requestInfo('POST', '/api/v1/namespaces/team/pods'));
+    const a = attributesOf(bob, info);
+    expect(a).toEqual({ user: bob, ...info });
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(attributesOf(bob, info)).toBe(a);
+    expect(attributesOf(carol, info)).not.toBe(a);
+    expect(attributesOf(carol, info).user).toBe(carol);
+    // An info that is not remembered (a named object's URL) is copied each time.
+    const named = requestInfo('GET', '/api/v1/namespaces/team/pods/p');
+    expect(attributesOf(bob, named)).toEqual({ user: bob, ...named });
+    expect(attributesOf(bob, named)).not.toBe(attributesOf(bob, named));
+
+    const creator = { metadata: { name: 'pod-creator' }, rules: [{ verbs: ['create'], apiGroups: [''], resources: ['pods'] }] };
+    expect(rbac.authorize(a).decision).toBe('NoOpinion');
+    policy.put('ClusterRole', creator);
+    policy.put('RoleBinding', { metadata: { namespace: 'team', name: 'b' }, roleRef: { kind: 'ClusterRole', name: 'pod-creator' }, subjects: [{ kind: 'Group', name: 'creators' }] });
+    expect(rbac.authorize(a).decision).toBe('NoOpinion');
+    // The user object gains the group: the same attributes object is decided again.
+    bob.groups.push('creators');
+    expect(rbac.authorize(a)).toEqual({ decision: 'Allow', reason: 'RBAC: allowed by RoleBinding "b/team" of ClusterRole "pod-creator" to Group "creators"' });
+    expect(rbac.authorize(a)).toBe(rbac.authorize(a));
+    // The binding goes: refused at once for the same object.
+    policy.remove('RoleBinding', { metadata: { namespace: 'team', name: 'b' } });
+    expect(rbac.authorize(a).decision).toBe('NoOpinion');
   });
 });
