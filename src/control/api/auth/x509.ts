@@ -76,12 +76,12 @@ const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d
 export class ClientCertAuthenticator implements Authenticator {
   private readonly ca: X509Certificate;
   private readonly verified = new WeakMap<Buffer, Verified>();
+  /** The clock in ms: Date.now unless a clock is given (no Date made per request). */
+  private readonly nowMs: () => number;
 
-  constructor(
-    caPem: string,
-    private readonly now: () => Date = () => new Date(),
-  ) {
+  constructor(caPem: string, now?: () => Date) {
     this.ca = new X509Certificate(caPem);
+    this.nowMs = now ? () => now().getTime() : Date.now;
   }
 
   authenticate(req: AuthRequest): AuthResult {
@@ -93,7 +93,7 @@ export class ClientCertAuthenticator implements Authenticator {
       this.verified.set(der, v);
     }
     if (v.outcome && 'error' in v.outcome) return v.outcome;
-    const t = this.now().getTime();
+    const t = this.nowMs();
     if (t < v.notBefore || t > v.notAfter) {
       const why = t < v.notBefore ? `before ${rfc3339(v.notBefore)}` : `after ${rfc3339(v.notAfter)}`;
       return { error: `verifying certificate ${certificateIdentifier(der)} failed: x509: certificate has expired or is not yet valid: current time ${rfc3339(t)} is ${why}` };
