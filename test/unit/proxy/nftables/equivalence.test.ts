@@ -10,7 +10,7 @@ import { traceNft, type NftOutcome, type NftTracePacket } from '../../../../src/
 import { syntheticModel } from '../../../../src/dataplane/proxy/compiler/synthetic.js';
 import type { ProxyConfig, ServicePortInfo } from '../../../../src/dataplane/proxy/model.js';
 import { createReferenceIptablesCompiler } from '../../../../src/dataplane/proxy/compiler/index.js';
-import { trace } from '../../../../src/dataplane/proxy/trace/index.js';
+import { RuleSet, trace } from '../../../../src/dataplane/proxy/trace/index.js';
 import { cfg, ep, overall, sp } from './fixtures.js';
 
 function summary(outs: Array<Pick<NftOutcome, 'endpoint' | 'masquerade' | 'probability'> & { verdict: string }>): string[] {
@@ -98,7 +98,8 @@ describe('upstream nft layout ≡ iptables layout (nft trace vs the iptables tra
       const c: ProxyConfig = { clusterCIDR: '10.0.0.0/8', nodeIPs: ['192.168.0.2'], masqueradeBit: 14 };
       const model = syntheticModel(150, { seed, empty: 0.1, nodeIP: c.nodeIPs[0] });
       const up = compileUpstream(model, c);
-      const ipt = createReferenceIptablesCompiler(c).full(model).text;
+      // Parsed once: every probe walks the same rules (trace() would re-parse restore text per packet).
+      const ipt = RuleSet.parse(createReferenceIptablesCompiler(c).full(model).text);
       const lbRanges = new Set(model.filter((s) => s.loadBalancerSourceRanges.length).flatMap((s) => s.loadBalancerIPs.map((a) => `${a}:${s.port}`)));
       let compared = 0;
       for (const pkt of probes(model, c)) {
