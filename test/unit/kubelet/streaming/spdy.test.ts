@@ -1,6 +1,6 @@
 import { constants, createDeflate, createInflate } from 'node:zlib';
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   FLAG_FIN, FrameReader, PING, RST_STREAM, SYN_REPLY, SYN_STREAM, SpdySession, controlFrame, dataFrame, decodeHeaderBlock, encodeHeaderBlock, type SpdyStream,
 } from '../../../../src/dataplane/kubelet/streaming/spdy.js';
@@ -59,11 +59,14 @@ describe('SPDY/3 server session', () => {
       controlFrame(SYN_STREAM, flags, Buffer.concat([u32(id), u32(0), Buffer.from([0, 0]), await deflate(encodeHeaderBlock(h))]));
     session.receive(Buffer.concat([await syn(1, { streamtype: 'error', port: '80', requestid: '0' }, FLAG_FIN), await syn(3, { streamtype: 'data', port: '80', requestid: '0' })]));
     session.receive(Buffer.concat([dataFrame(3, 0, Buffer.from('GET /')), dataFrame(3, FLAG_FIN, Buffer.alloc(0)), controlFrame(PING, 0, u32(1))]));
-    await new Promise((r) => setTimeout(r, 50));
+    // Header blocks inflate asynchronously (zlib): wait for the session to have handled both frames, not a fixed time.
+    await vi.waitFor(() => {
+      expect(ended).toBe(true);
+      expect(new FrameReader().push(Buffer.concat(out)).some((f) => f.control && f.type === PING)).toBe(true);
+    }, { timeout: 10_000 });
     expect(streams.map((s) => [s.id, s.headers['streamtype']])).toEqual([[1, 'error'], [3, 'data']]);
     expect(streams[0]!.remoteClosed).toBe(true);
     expect(received).toEqual(['3:GET /']);
-    expect(ended).toBe(true);
     const frames = new FrameReader().push(Buffer.concat(out));
     const replies = frames.filter((f) => f.control && f.type === SYN_REPLY);
     expect(replies).toHaveLength(2);
@@ -80,12 +83,11 @@ describe('SPDY/3 server session', () => {
     const session2 = new SpdySession({ write: () => undefined, close: () => undefined }, (s) => void s5.push(s));
     const d2 = zctx('deflate');
     session2.receive(controlFrame(SYN_STREAM, 0, Buffer.concat([u32(5), u32(0), Buffer.from([0, 0]), await d2(encodeHeaderBlock({ streamtype: 'data', port: '1', requestid: '1' }))])));
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitFor(() => expect(s5).toHaveLength(1), { timeout: 10_000 });
     let reset = false;
     s5[0]!.on('reset', () => (reset = true));
     session2.receive(controlFrame(RST_STREAM, 0, Buffer.concat([u32(5), u32(5)])));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(reset).toBe(true);
+    await vi.waitFor(() => expect(reset).toBe(true), { timeout: 10_000 });
     session.close();
     session2.close();
   });
