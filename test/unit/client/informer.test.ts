@@ -17,14 +17,19 @@ const until = async (cond: () => boolean, what: string): Promise<void> => {
 let api: FakeApi;
 let client: RestClient;
 let ac: AbortController;
+/** Whether this test called setup(): a test that starts no fake API has nothing to close. */
+let started = false;
 
 async function setup(): Promise<void> {
   api = new FakeApi();
   client = new RestClient({ server: await api.listen() });
   ac = new AbortController();
+  started = true;
 }
 
 afterEach(async () => {
+  if (!started) return;
+  started = false;
   ac.abort();
   client.close();
   await api.close();
