@@ -16,15 +16,17 @@ describe('LogWriter', () => {
 
   it('rotates at maxBytes, gzips all but the newest rotated file, keeps maxFiles in all', async () => {
     let t = Date.parse('2026-12-03T12:00:00Z');
-    const path = join(dir, 'c.log');
+    // A directory of its own: the listing below must hold this writer's files only, whichever test ran first.
+    const own = mkdtempSync(join(dir, 'rotate-'));
+    const path = join(own, 'c.log');
     const w = new LogWriter(path, { maxBytes: 10, maxFiles: 3 }, () => (t += 1000));
     await w.open();
     for (const line of ['aaaaaaaaaa\n', 'bbbbbbbbbb\n', 'cccccccccc\n', 'dddddddddd\n', 'e\n']) w.write(Buffer.from(line));
     await w.close();
-    expect(readdirSync(dir).sort()).toEqual(['c.log', 'c.log.20261203-120003.gz', 'c.log.20261203-120004']);
+    expect(readdirSync(own).sort()).toEqual(['c.log', 'c.log.20261203-120003.gz', 'c.log.20261203-120004']);
     expect(readFileSync(path, 'utf8')).toBe('e\n');
-    expect(readFileSync(join(dir, 'c.log.20261203-120004'), 'utf8')).toBe('dddddddddd\n');
-    expect(gunzipSync(readFileSync(join(dir, 'c.log.20261203-120003.gz'))).toString()).toBe('cccccccccc\n');
+    expect(readFileSync(join(own, 'c.log.20261203-120004'), 'utf8')).toBe('dddddddddd\n');
+    expect(gunzipSync(readFileSync(join(own, 'c.log.20261203-120003.gz'))).toString()).toBe('cccccccccc\n');
   });
 
   it('appends to an existing file and counts its size', async () => {
