@@ -28,6 +28,7 @@ import { DEFAULT_SERVICE_ACCOUNT_ISSUER, loadOrCreateSigningKey, type ServiceAcc
 import { startSchedulerThread, type SchedulerThread } from '../control/scheduler/thread.js';
 import { startControllerThread, type ControllerThread } from '../control/controllers/thread.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
+import { kubeconfigYaml } from './kubeconfig-yaml.js';
 import { PUBLIC_INFO_PATHS } from '../control/api/authz/index.js';
 import { startProxy, type RunningProxy } from '../dataplane/proxy/start.js';
 import type { ProxyMode } from '../dataplane/proxy/backends.js';
@@ -163,44 +164,6 @@ function verbosityLevel(v: string): string {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a verbosity from 0 to 10');
   return n >= 6 ? 'trace' : n >= 4 ? 'debug' : n >= 1 ? 'info' : 'warn';
-}
-
-/** PEM of the cluster CA and a client certificate and key, for a kubeconfig's TLS fields. */
-export interface KubeconfigCredentials {
-  caPem: string;
-  certPem: string;
-  keyPem: string;
-}
-
-const b64 = (pem: string): string => Buffer.from(pem).toString('base64');
-
-/**
- * A kubeconfig, context `skiff`, namespace default; kubectl and client-node use it as is. With credentials: the
- * CA to verify the server by and the client certificate to authenticate with; without: plain http.
- */
-export function kubeconfigYaml(server: string, creds?: KubeconfigCredentials): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: skiff',
-    '  cluster:',
-    `    server: ${server}`,
-    // client-node refuses plain http unless TLS verification is explicitly off.
-    ...(creds ? [`    certificate-authority-data: ${b64(creds.caPem)}`] : ['    insecure-skip-tls-verify: true']),
-    'users:',
-    '- name: skiff',
-    ...(creds ? ['  user:', `    client-certificate-data: ${b64(creds.certPem)}`, `    client-key-data: ${b64(creds.keyPem)}`] : ['  user: {}']),
-    'contexts:',
-    '- name: skiff',
-    '  context:',
-    '    cluster: skiff',
-    '    user: skiff',
-    '    namespace: default',
-    'current-context: skiff',
-    'preferences: {}',
-    '',
-  ].join('\n');
 }
 
 export async function runServer(flags: ServerFlags): Promise<void> {

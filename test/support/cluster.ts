@@ -10,7 +10,7 @@ import { MemoryStore } from '../../src/control/storage/memory.js';
 import { buildServer, type ApiServer, type ServerOptions } from '../../src/control/api/server.js';
 import { bootstrap } from '../../src/control/bootstrap.js';
 import { RestClient } from '../../src/client/rest.js';
-import { kubeconfigYaml } from '../../src/cli/server.js';
+import { kubeconfigYaml } from '../../src/cli/kubeconfig-yaml.js';
 
 export interface TestCluster {
   server: ApiServer;
@@ -70,13 +70,13 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
   }
 }
 
-import { startNodeAgent, type RunningNodeAgent, type StartNodeAgentOptions } from '../../src/dataplane/kubelet/start.js';
-import { expandNodes, parseNodeSpec } from '../../src/dataplane/kubelet/spec.js';
-import { simulatedPodDriverFactory } from '../../src/dataplane/kubelet/runtime/simulated/driver.js';
+// Types only: the node agent, scheduler and controller manager are imported when a simulated cluster starts, so
+// the many files that need only the API server do not load (and pay for) them.
+import type { RunningNodeAgent, StartNodeAgentOptions } from '../../src/dataplane/kubelet/start.js';
 import type { SimulatedTiming } from '../../src/dataplane/kubelet/runtime/simulated/timing.js';
 import type { SimulatedDriverOptions } from '../../src/dataplane/kubelet/runtime/simulated/driver.js';
-import { startScheduler, type RunningScheduler } from '../../src/control/scheduler/start.js';
-import { startControllerManager, type RunningControllerManager, type StartControllerManagerOptions } from '../../src/control/controllers/start.js';
+import type { RunningScheduler } from '../../src/control/scheduler/start.js';
+import type { RunningControllerManager, StartControllerManagerOptions } from '../../src/control/controllers/start.js';
 
 export interface SimulatedCluster {
   cluster: TestCluster;
@@ -105,6 +105,13 @@ export interface SimulatedClusterOptions {
  * reference core: no WASM build needed) and the controller manager; ready when all are.
  */
 export async function startSimulatedCluster(o: SimulatedClusterOptions): Promise<SimulatedCluster> {
+  const [{ startNodeAgent }, { expandNodes, parseNodeSpec }, { simulatedPodDriverFactory }, { startScheduler }, { startControllerManager }] = await Promise.all([
+    import('../../src/dataplane/kubelet/start.js'),
+    import('../../src/dataplane/kubelet/spec.js'),
+    import('../../src/dataplane/kubelet/runtime/simulated/driver.js'),
+    import('../../src/control/scheduler/start.js'),
+    import('../../src/control/controllers/start.js'),
+  ]);
   const cluster = await startTestCluster(o.server);
   const errors: string[] = [];
   const agent = await startNodeAgent({

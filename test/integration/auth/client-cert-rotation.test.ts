@@ -21,7 +21,7 @@ import { authenticationChain } from '../../../src/control/api/auth/index.js';
 import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
 import { nodeKubeconfigYaml, CLIENT_CERT_FILE, CLIENT_KEY_FILE } from '../../../src/dataplane/kubelet/tls-bootstrap/bootstrap.js';
 import { startNodeCertificateRotation } from '../../../src/dataplane/kubelet/tls-bootstrap/rotation.js';
-import { kubeconfigYaml } from '../../../src/cli/server.js';
+import { kubeconfigYaml } from '../../../src/cli/kubeconfig-yaml.js';
 import { ApiError, RestClient } from '../../../src/client/rest.js';
 import { loadKubeconfig, type ClientConfig } from '../../../src/client/kubeconfig.js';
 import { CertificateSigningRequests, Namespaces } from '../../../src/client/resources.js';

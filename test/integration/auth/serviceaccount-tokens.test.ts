@@ -24,7 +24,7 @@ import { ApiError, RestClient } from '../../../src/client/rest.js';
 import type { ClientConfig } from '../../../src/client/kubeconfig.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { Pods, ServiceAccounts } from '../../../src/client/resources.js';
-import { kubeconfigYaml } from '../../../src/cli/server.js';
+import { kubeconfigYaml } from '../../../src/cli/kubeconfig-yaml.js';
 import { eventually } from '../../support/cluster.js';
 
 const execFileP = promisify(execFile);

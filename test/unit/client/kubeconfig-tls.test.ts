@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadKubeconfig, parseKubeconfig } from '../../../src/client/kubeconfig.js';
-import { kubeconfigYaml } from '../../../src/cli/server.js';
+import { kubeconfigYaml } from '../../../src/cli/kubeconfig-yaml.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-kc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
