@@ -3,9 +3,11 @@
  * port, waits for its one ready line, and stops it with SIGTERM by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inject } from 'vitest';
 import { freePort } from '../setup/etcd.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -27,8 +29,18 @@ export function makeDataDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startServer(dataDir: string, extra: string[] = []): Promise<RunningServer> {
+export interface StartServerOptions {
+  /**
+   * Let the server make its own CA, keys and certificates, as a first start does. By default a new data dir gets
+   * the key and certificate files of one server started once per run: making them (RSA 2048 keys, JavaScript
+   * signing) is about 2 s of CPU per start, and the server reuses files that match its names as on a restart.
+   */
+  freshPki?: boolean;
+}
+
+export async function startServer(dataDir: string, extra: string[] = [], opts: StartServerOptions = {}): Promise<RunningServer> {
   if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does) before the e2e suite');
+  if (!opts.freshPki && !existsSync(join(dataDir, 'ca.crt'))) copyPki(await pkiTemplate(), dataDir);
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'server', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--storage', 'sqlite', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -71,4 +83,35 @@ export async function startServer(dataDir: string, extra: string[] = []): Promis
       });
     },
   } as RunningServer;
+}
+
+/** Key and certificate files a first start writes (CA, serving, client and service-account keys). */
+const PKI_FILE = /\.(crt|key|pub)$/;
+
+function copyPki(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) if (PKI_FILE.test(f)) copyFileSync(join(from, f), join(to, f));
+}
+
+/**
+ * The PKI of a server started once per run (all components, so every certificate is made), in the directory the
+ * global setup provides. The first caller makes it; callers in other workers wait for its `ready` mark.
+ */
+async function pkiTemplate(): Promise<string> {
+  const root = inject('pkiTemplateDir');
+  const data = join(root, 'data');
+  const ready = join(root, 'ready');
+  try {
+    mkdirSync(join(root, 'lock'));
+  } catch {
+    for (let waited = 0; !existsSync(ready); waited += 100) {
+      if (waited > 60_000) throw new Error(`no PKI template in ${root} after 60 s`);
+      await sleep(100);
+    }
+    return data;
+  }
+  const server = await startServer(data, ['--storage', 'memory'], { freshPki: true });
+  await server.stop();
+  writeFileSync(ready, '');
+  return data;
 }

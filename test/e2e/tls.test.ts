@@ -14,7 +14,7 @@ import { commandPath } from '../setup/commands.js';
 import { createClusterCA } from '../../src/control/pki/ca.js';
 import { issueCertificate } from '../../src/control/pki/issue.js';
 import { ADMIN_SPEC } from '../../src/control/pki/cluster-certs.js';
-import { kubeconfigYaml } from '../../src/cli/server.js';
+import { kubeconfigYaml } from '../../src/cli/kubeconfig-yaml.js';
 
 const KUBECTL = commandPath('kubectl');
 const CURL = commandPath('curl');
@@ -39,7 +39,8 @@ describe.skipIf(!KUBECTL)('skiff server over HTTPS', () => {
   beforeAll(async () => {
     data = makeDataDir();
     writeFileSync(join(data.dir, 'tokens.csv'), 'tok-alice,alice,u-1,"dev,ops"\n');
-    server = await startServer(data.dir, ['--nodes', '0', '--no-scheduler', '--no-controllers', '--token-auth-file', join(data.dir, 'tokens.csv')]);
+    // The server makes its own CA and certificates here (a first start), not the run's shared ones.
+    server = await startServer(data.dir, ['--nodes', '0', '--no-scheduler', '--no-controllers', '--token-auth-file', join(data.dir, 'tokens.csv')], { freshPki: true });
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
