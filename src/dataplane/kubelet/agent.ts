@@ -17,7 +17,7 @@ import { firstRenewAt, NODE_LEASE_NAMESPACE, DEFAULT_LEASE_DURATION_SECONDS, nex
 import { Limiter } from './limiter.js';
 import { kubeletStartEvents, nodeConditionEvents } from './event-rules.js';
 import { KubeletEvents } from './events.js';
-import { addedExtendedResources, buildNode, nodeStatus, nodeStatusDue, nodeStatusPatch, randomBootID, registrationPatch, rfc3339Micro, withExtendedResources, type NodeHost, type NodeStatus } from './node-object.js';
+import { addedExtendedResources, buildNode, divergedReportAt, nodeStatus, nodeStatusDue, readyStatus, nodeStatusPatch, randomBootID, registrationPatch, rfc3339Micro, withExtendedResources, type NodeHost, type NodeStatus } from './node-object.js';
 import type { NodeConfig } from './spec.js';
 import { decideFirstStatus, DEFAULT_FIRST_STATUS_HOLD_MS, type HeldStatus } from './first-status.js';
 import { PodStatusWriter } from './status-writer.js';
@@ -106,6 +106,8 @@ interface SimNode {
   ready: boolean;
   lastStatus?: NodeStatus;
   lastReportAt: number;
+  /** The Ready condition's status in the API's copy of the Node (the node lifecycle controller may change it). */
+  apiReady?: string;
   statusFailures: number;
   statusInFlight: boolean;
   pods: Set<string>;
@@ -120,12 +122,14 @@ interface SimNode {
 const slimNode = (n: KubeObject): KubeObject => {
   const capacity = (n.status as { capacity?: Record<string, unknown> } | undefined)?.capacity;
   const extended = capacity ? addedExtendedResources(capacity, {}) : undefined;
+  const ready = (n.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions?.find((c) => c.type === 'Ready');
   return {
     metadata: { name: n.metadata?.name, uid: n.metadata?.uid, resourceVersion: n.metadata?.resourceVersion },
     spec: { podCIDR: (n.spec as { podCIDR?: string } | undefined)?.podCIDR },
-    ...(extended ? { status: { capacity: extended } } : {}),
+    status: { ...(extended ? { capacity: extended } : {}), ...(ready ? { conditions: [{ type: 'Ready', status: ready.status }] } : {}) },
   };
 };
+
 
 /** What a node's driver knows of its node. */
 function nodeContext(cfg: NodeConfig, podCIDR?: string, extended?: Record<string, string>): NodeContext {
@@ -452,6 +456,9 @@ export class NodeAgent {
     if (!n) return;
     if (obj.metadata?.uid) n.uid = obj.metadata.uid;
     this.setPodCIDR(n, (obj.spec as { podCIDR?: string }).podCIDR);
+    n.apiReady = readyStatus(obj.status as Parameters<typeof readyStatus>[0]);
+    const at = divergedReportAt(this.divergence(n));
+    if (at !== undefined && n.registered && !this.stopped) this.heap.scheduleNoLater(`s:${n.cfg.name}`, Math.max(this.clock.now(), at));
     // Extended resources patched into capacity: reported in allocatable at the next status (posted now).
     const extended = addedExtendedResources((obj.status as { capacity?: unknown } | undefined)?.capacity, n.cfg.capacity);
     if (JSON.stringify(extended) !== JSON.stringify(n.extended)) {
@@ -526,6 +533,10 @@ export class NodeAgent {
 
   // ------------------------------------------------------------------ node status
 
+  private divergence(n: SimNode): Parameters<typeof divergedReportAt>[0] {
+    return { apiReady: n.apiReady, last: n.lastStatus, lastReportAt: n.lastReportAt, answering: n.leaseRunning };
+  }
+
   private async reportStatus(n: SimNode): Promise<void> {
     const name = n.cfg.name;
     if (!n.registered) return;
@@ -540,11 +551,15 @@ export class NodeAgent {
       await this.limiter.run(async () => {
         if (this.stopped) return;
         const now = this.clock.now();
-        const next = withExtendedResources(nodeStatus(n.cfg, this.host, { ready: n.ready }, now, n.lastStatus?.conditions), n.extended);
+        // The API's copy differs from what we posted (someone else wrote our conditions): every condition is a
+        // transition from what the API holds, so each gets a new lastTransitionTime, as the kubelet's setters give.
+        const at = divergedReportAt(this.divergence(n));
+        const diverged = at !== undefined && at <= now;
+        const next = withExtendedResources(nodeStatus(n.cfg, this.host, { ready: n.ready }, now, diverged ? undefined : n.lastStatus?.conditions), n.extended);
         // A real runtime's images (node.status.images); the simulated driver has none to report.
         const images = n.driver.images?.();
         if (images) next.images = images;
-        if (!nodeStatusDue({ status: n.lastStatus, at: n.lastReportAt }, next, now, this.reportFrequencyMs)) return;
+        if (!diverged && !nodeStatusDue({ status: n.lastStatus, at: n.lastReportAt }, next, now, this.reportFrequencyMs)) return;
         await this.o.client.patch(Nodes, undefined, name, nodeStatusPatch(n.lastStatus, next), 'merge', { subresource: 'status' });
         this.events.node(name, nodeConditionEvents(name, n.lastStatus?.conditions, next.conditions));
         n.lastStatus = next;

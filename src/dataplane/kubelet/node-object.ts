@@ -125,6 +125,24 @@ export function statusChanged(a: NodeStatus | undefined, b: NodeStatus): boolean
   return strip(a) !== strip(b);
 }
 
+/** The kubelet's nodeStatusUpdateFrequency: how often its status loop compares its status with the API's Node. */
+export const NODE_STATUS_UPDATE_FREQUENCY_MS = 10_000;
+
+/** The status of the Ready condition in a Node status (ours, or the API's copy). */
+export const readyStatus = (status: { conditions?: { type?: string; status?: string }[] } | undefined): string | undefined =>
+  status?.conditions?.find((c) => c.type === 'Ready')?.status;
+
+/**
+ * When to post the status again because the API's Node holds another Ready status than the one last posted (the
+ * node lifecycle controller set Unknown while the Lease was late): the kubelet's status loop compares with the
+ * API's Node once per update period, not only with its own last post. Undefined: they agree, nothing was posted
+ * yet, or the kubelet does not answer (`answering` false: a node whose Lease was stopped plays one cut off).
+ */
+export function divergedReportAt(s: { apiReady: string | undefined; last: NodeStatus | undefined; lastReportAt: number; answering: boolean }): number | undefined {
+  if (!s.answering || !s.last || s.apiReady === undefined || s.apiReady === readyStatus(s.last)) return undefined;
+  return s.lastReportAt + NODE_STATUS_UPDATE_FREQUENCY_MS;
+}
+
 /** Post now when the status changed or the report period (nodeStatusReportFrequency, 5 min) has passed. */
 export function nodeStatusDue(last: { status?: NodeStatus; at: number }, next: NodeStatus, now: number, reportFrequencyMs: number): boolean {
   return statusChanged(last.status, next) || now - last.at >= reportFrequencyMs;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addedExtendedResources, buildNode, isExtendedResourceName, machineIds, nodeConditions, nodeStatus, nodeStatusDue, nodeStatusPatch, registrationPatch, rfc3339, rfc3339Micro, statusChanged, withExtendedResources } from '../../../src/dataplane/kubelet/node-object.js';
+import { addedExtendedResources, buildNode, divergedReportAt, isExtendedResourceName, NODE_STATUS_UPDATE_FREQUENCY_MS, machineIds, nodeConditions, nodeStatus, nodeStatusDue, nodeStatusPatch, registrationPatch, rfc3339, rfc3339Micro, statusChanged, withExtendedResources } from '../../../src/dataplane/kubelet/node-object.js';
 import { expandNodes, parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
 
 const cfg = expandNodes(parseNodeSpec({ count: 1, namePrefix: 'n-', taints: ['k=v:NoSchedule'] }))[0]!;
@@ -40,6 +40,18 @@ describe('node object', () => {
     const s2 = nodeStatus(cfg, host, { ready: false }, T0 + 10_000, s0.conditions);
     expect(nodeStatusDue({ status: s0, at: T0 }, s2, T0 + 10_000, 300_000)).toBe(true);
     expect(nodeStatusDue({ at: 0 }, s0, T0, 300_000)).toBe(true);
+  });
+
+  it('posts again, at most once per update period, when the API\'s Node holds another Ready status than the last post', () => {
+    const last = nodeStatus(cfg, host, { ready: true }, T0);
+    const at = (apiReady: string | undefined, answering = true) => divergedReportAt({ apiReady, last, lastReportAt: T0, answering });
+    expect(at('True')).toBeUndefined();
+    expect(at(undefined)).toBeUndefined();
+    // The node lifecycle controller set Unknown while the Lease was late: the kubelet's status loop puts it back.
+    expect(at('Unknown')).toBe(T0 + NODE_STATUS_UPDATE_FREQUENCY_MS);
+    // A node whose Lease was stopped plays a kubelet cut off from the API: it answers nothing.
+    expect(at('Unknown', false)).toBeUndefined();
+    expect(divergedReportAt({ apiReady: 'Unknown', last: undefined, lastReportAt: 0, answering: true })).toBeUndefined();
   });
 
   it('re-registration patches only missing or changed labels and annotations', () => {
