@@ -9,7 +9,8 @@
  *   npm run bench -- api [--parts backends,security] [--seconds 3] [--concurrency 16] [--sizes 10000,100000]
  *                        [--watchers 100] [--events 50] [--backends sqlite,etcd] [--rounds 6] [--warmup 2]
  *                        [--warmup-creates 4000]   (the same number of unmeasured creates on both sides, security part)
- *                        [--profile DIR]   (CPU profiles of each side's creates per round, security part)
+ *                        [--profile DIR]   (CPU profiles of each side's creates per round, security part, and
+ *                                           the server CPU per create by layer read from them: profile-layers.ts)
  *                        [--profile-interval 1000]   (the profiler's sampling interval, µs)
  *                        [--secure full|no-sa|tls]   (the secure side's layers, to tell their costs apart; default full)
  *                        [--plain-sa]   (plain runs ServiceAccount admission too: both store the same pod, token volume and all)
@@ -28,6 +29,7 @@ import { bootstrap } from '../../src/control/bootstrap.js';
 import { etcdBinary, startEtcd } from '../../test/setup/etcd.js';
 import { flag, fmtMs, fmtNum, fmtOps, fmtRatio, measureLatency, measureOps, nowMs, numberFlag, percentiles, printTable, type Latency } from '../runner/index.js';
 import { compareSecurity, SECURE_LAYERS, type SecureLayers, type SecurityFigures } from './security.js';
+import { layerTable, readProfiles } from './profile-layers.js';
 
 interface ListFigures {
   objects: number;
@@ -166,6 +168,20 @@ function printSecurity(s: SecurityFigures): void {
   console.log(`per create, secure above plain (medians): server thread CPU ${above(s.medianCreateServerCpuUs.plain, s.medianCreateServerCpuUs.secure)}, ` +
     `process CPU (server and load thread) ${above(s.medianCreateCpuUs.plain, s.medianCreateCpuUs.secure)}`);
   console.log(`load average (1, 5, 15 min) before ${load(s.loadBefore)}, after ${load(s.loadAfter)}; 2 shared cores`);
+  if (o.profileDir) printLayers(s, o.profileDir);
+}
+
+/** The profiles' breakdown of each side's server CPU per create by layer (profile-layers.ts). */
+function printLayers(s: SecurityFigures, dir: string): void {
+  const creates = { plain: 0, secure: 0 };
+  for (const r of s.rounds) for (const c of ['plain', 'secure'] as const) creates[c] += r.createPerSec[c] * s.options.seconds;
+  const rows = layerTable(readProfiles(dir), creates, s.medianCreateServerCpuUs);
+  const total = (c: 'plain' | 'secure') => rows.reduce((a, r) => a + r[c], 0);
+  printTable(
+    `Server thread CPU per create by layer (µs; CPU profiles in ${dir}, self time scaled to the median server CPU per create)`,
+    ['layer', 'plain', 'secure', 'secure - plain'],
+    [...rows, { layer: 'total', plain: total('plain'), secure: total('secure') }].map((r) => [r.layer, r.plain.toFixed(1), r.secure.toFixed(1), (r.secure - r.plain).toFixed(1)]),
+  );
 }
 
 async function measure(
