@@ -236,9 +236,12 @@ describe.skipIf(!existsSync(KUBECTL))('deployment controller', () => {
         template: { metadata: { labels: { app: 'stuck', stuck: 'true' } }, spec: { containers: [{ name: 'c', image: 'nginx:1' }] } },
       },
     });
-    const d = await eventually('deadline exceeded', async () => {
+    // The deadline (1 s) can pass before the ReplicaSet's pods are counted (a loaded machine): exceeding it does not
+    // stop the rollout, so the counts below come once both hold.
+    const d = await eventually('deadline exceeded with both pods counted', async () => {
       const x = await getD('stuck');
-      return x.status?.conditions?.find((k) => k.type === 'Progressing')?.reason === 'ProgressDeadlineExceeded' ? x : undefined;
+      const exceeded = x.status?.conditions?.find((k) => k.type === 'Progressing')?.reason === 'ProgressDeadlineExceeded';
+      return exceeded && x.status?.replicas === 2 && x.status.unavailableReplicas === 2 ? x : undefined;
     }, 10_000);
     const rs = (await rsOf('stuck'))[0]!;
     const conds = Object.fromEntries((d.status!.conditions ?? []).map((x) => [x.type, x]));
