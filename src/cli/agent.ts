@@ -11,15 +11,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { guard } from './guard.js';
 import { parseListen } from './server.js';
-import { loadKubeconfig } from '../client/index.js';
 import type { AgentLogger } from '../dataplane/kubelet/agent.js';
 import { hostNodeName } from '../dataplane/kubelet/local.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRuncNode } from '../dataplane/kubelet/runtime/runc/start.js';
-import { realNodeSkipReason } from '../dataplane/kubelet/runtime/runc/tools.js';
-import { nodeKubeconfigPath, loadOrBootstrapNodeKubeconfig, type TLSBootstrapOptions } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
-import { startNodeCertificateRotation } from '../dataplane/kubelet/tls-bootstrap/rotation.js';
+import type { TLSBootstrapOptions } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
 
 export interface AgentFlags {
   kubeconfig?: string;
@@ -82,6 +78,11 @@ const logger = (v: string): AgentLogger => {
 
 async function runAgent(o: AgentFlags): Promise<void> {
   const checked = checkAgentFlags(o);
+  // Loaded here, not at `skiff` start: the other commands and --help skip them.
+  const [{ loadKubeconfig }, { startRuncNode }, { realNodeSkipReason }, { nodeKubeconfigPath, loadOrBootstrapNodeKubeconfig }, { startNodeCertificateRotation }] = await Promise.all([
+    import('../client/index.js'), import('../dataplane/kubelet/runtime/runc/start.js'), import('../dataplane/kubelet/runtime/runc/tools.js'),
+    import('../dataplane/kubelet/tls-bootstrap/bootstrap.js'), import('../dataplane/kubelet/tls-bootstrap/rotation.js'),
+  ]);
   const why = realNodeSkipReason();
   if (why) throw new Error(`--runtime runc: ${why}`);
   if (checked.netns && !existsSync(`/run/netns/${checked.netns}`)) throw new Error(`--netns: network namespace ${JSON.stringify(checked.netns)} does not exist (make it with \`ip netns add ${checked.netns}\`, or leave --netns out and the agent makes skiff-node-<name>)`);

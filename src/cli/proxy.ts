@@ -9,14 +9,9 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { guard } from './guard.js';
-import { loadKubeconfig } from '../client/index.js';
-import { createBackend, type NftLayout, type ProxyMode } from '../dataplane/proxy/backends.js';
-import { proxyTarget, startProxy } from '../dataplane/proxy/start.js';
+import type { NftLayout, ProxyMode } from '../dataplane/proxy/backends.js';
 import { buildServicePorts, isIPv4, type EndpointSliceObject, type ServiceObject } from '../dataplane/proxy/model-builder.js';
 import type { ProxyConfig } from '../dataplane/proxy/model.js';
-import { compileFlat } from '../dataplane/proxy/nftables/flat.js';
-import { compileUpstream } from '../dataplane/proxy/nftables/upstream.js';
-import { renderFull } from '../dataplane/proxy/nftables/ruleset.js';
 
 function mode(v: string): ProxyMode {
   if (v !== 'iptables' && v !== 'ipvs' && v !== 'nftables') throw new InvalidArgumentError('iptables, ipvs or nftables');
@@ -94,6 +89,8 @@ interface RunOpts {
 }
 
 async function runAgent(o: RunOpts): Promise<void> {
+  // Loaded here, not at `skiff` start: the other commands and --help skip them.
+  const [{ loadKubeconfig }, { createBackend }, { proxyTarget, startProxy }] = await Promise.all([import('../client/index.js'), import('../dataplane/proxy/backends.js'), import('../dataplane/proxy/start.js')]);
   const target = proxyTarget(o);
   if (o.cleanup) {
     const nodeIPs = o.nodeIp?.length ? o.nodeIp : [];
@@ -184,6 +181,7 @@ export function registerProxyCommand(program: Command): Command {
       const model = buildServicePorts(services, slices, o.nodeName);
       const config: ProxyConfig = { clusterCIDR: o.clusterCidr, nodeIPs: o.nodeIp ?? [], masqueradeBit: o.masqueradeBit };
       if (o.mode === 'nftables') {
+        const [{ compileFlat }, { compileUpstream }, { renderFull }] = await Promise.all([import('../dataplane/proxy/nftables/flat.js'), import('../dataplane/proxy/nftables/upstream.js'), import('../dataplane/proxy/nftables/ruleset.js')]);
         process.stdout.write(renderFull(o.nftLayout === 'flat' ? compileFlat(model, config) : compileUpstream(model, config)));
       } else if (o.mode === 'iptables') {
         const { createIptablesCompiler } = await import('../dataplane/proxy/compiler/index.js');

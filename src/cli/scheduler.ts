@@ -3,7 +3,7 @@
  * scheduler alone against an API server, until SIGINT/SIGTERM.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { startScheduler, type CoreKind } from '../control/scheduler/start.js';
+import type { CoreKind } from '../control/scheduler/start.js';
 
 function percentage(v: string): number {
   const n = Number(v);
@@ -32,6 +32,8 @@ export function registerSchedulerCommand(program: Command): Command {
     .option('--scheduler-name <name>', 'schedule pods with this spec.schedulerName', 'default-scheduler')
     .option('--bind-timeout-seconds <n>', "VolumeBinding: how long a pod waits for its claims to bind before it is retried (upstream's bindTimeoutSeconds)", positiveSeconds, 600)
     .action(async (o: { kubeconfig: string; percentageOfNodesToScore: number; core: CoreKind; schedulerName: string; bindTimeoutSeconds: number }) => {
+      // Loaded here, not at `skiff` start: the other commands and --help skip it.
+      const { startScheduler } = await import('../control/scheduler/start.js');
       const running = await startScheduler({
         kubeconfig: o.kubeconfig,
         percentageOfNodesToScore: o.percentageOfNodesToScore,

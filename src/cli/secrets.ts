@@ -10,14 +10,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { guard } from './guard.js';
-import { loadKubeconfig } from '../client/kubeconfig.js';
-import { ApiError, RestClient } from '../client/rest.js';
-import { Secrets } from '../client/resources.js';
-import { DEFAULT_ENCRYPTION_CONFIG_FILE } from '../control/storage/encryption/index.js';
-import { withNewKey } from '../control/storage/encryption/rotate.js';
+import type { RestClient } from '../client/rest.js';
 import type { KeyedProviderType } from '../control/storage/encryption/config.js';
 
 async function rotateKey(o: { dataDir: string; config?: string; provider: KeyedProviderType }): Promise<void> {
+  // Loaded here, not at `skiff` start: the other commands and --help skip them.
+  const [{ DEFAULT_ENCRYPTION_CONFIG_FILE }, { withNewKey }] = await Promise.all([import('../control/storage/encryption/index.js'), import('../control/storage/encryption/rotate.js')]);
   const file = o.config ?? join(o.dataDir, DEFAULT_ENCRYPTION_CONFIG_FILE);
   const text = readFileSync(file, 'utf8');
   const name = `key-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '')}`;
@@ -26,6 +24,7 @@ async function rotateKey(o: { dataDir: string; config?: string; provider: KeyedP
 }
 
 async function reencrypt(o: { kubeconfig: string }): Promise<void> {
+  const [{ loadKubeconfig }, { RestClient }] = await Promise.all([import('../client/kubeconfig.js'), import('../client/rest.js')]);
   const client = new RestClient(loadKubeconfig(o.kubeconfig), { userAgent: 'skiff-secrets' });
   try {
     const { rewritten, skipped } = await reencryptSecrets(client);
@@ -37,6 +36,7 @@ async function reencrypt(o: { kubeconfig: string }): Promise<void> {
 
 /** Every Secret written back unchanged (the server stores a stale one again with its first key). */
 export async function reencryptSecrets(client: RestClient): Promise<{ rewritten: number; skipped: number }> {
+  const [{ ApiError }, { Secrets }] = await Promise.all([import('../client/rest.js'), import('../client/resources.js')]);
   let rewritten = 0;
   let skipped = 0;
   let cont: string | undefined;

@@ -10,11 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { stringify } from 'yaml';
 import { guard } from './guard.js';
-import { loadKubeconfig } from '../client/kubeconfig.js';
-import { RestClient } from '../client/rest.js';
-import { Secrets } from '../client/resources.js';
 import { parseGoDuration } from '../control/api/metrics/format.js';
-import { bootstrapTokenSecret, generateBootstrapToken } from '../control/api/auth/bootstrap-token-secret.js';
 
 /** A kubeconfig that authenticates with `token` (a node's --bootstrap-kubeconfig). */
 export function bootstrapKubeconfigYaml(server: string, caPem: string | undefined, token: string): string {
@@ -46,6 +42,10 @@ interface CreateFlags {
 }
 
 async function create(token: string | undefined, o: CreateFlags): Promise<void> {
+  // Loaded here, not at `skiff` start: the other commands and --help skip them.
+  const [{ loadKubeconfig }, { RestClient }, { Secrets }, { bootstrapTokenSecret, generateBootstrapToken }] = await Promise.all([
+    import('../client/kubeconfig.js'), import('../client/rest.js'), import('../client/resources.js'), import('../control/api/auth/bootstrap-token-secret.js'),
+  ]);
   const value = token ?? generateBootstrapToken();
   const secret = bootstrapTokenSecret(value, { ttlMs: o.ttl, now: new Date(), usages: o.usages, groups: o.groups, ...(o.description ? { description: o.description } : {}) });
   const config = loadKubeconfig(o.kubeconfig);
@@ -74,7 +74,8 @@ export function registerTokenCommand(program: Command): Command {
   token
     .command('generate')
     .description('Print a new random bootstrap token without storing it')
-    .action(() => {
+    .action(async () => {
+      const { generateBootstrapToken } = await import('../control/api/auth/bootstrap-token-secret.js');
       process.stdout.write(`${generateBootstrapToken()}\n`);
     });
   return token;

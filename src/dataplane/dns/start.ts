@@ -12,7 +12,7 @@ import {
   type Clock, type ClientConfig, type KubeObject, type SharedInformer,
 } from '../../client/index.js';
 import { answerQuestion, type ZoneConfig } from './answer.js';
-import { normalizeName } from './names.js';
+import { checkClusterDomain, checkTTL, DEFAULT_CLUSTER_DOMAIN, DEFAULT_DNS_TTL } from './settings.js';
 import { bindListeners, DnsServer, type DnsListeners } from './server.js';
 import { DnsIndex, KUBE_DNS, namespaceSet, serviceEntry, serviceKey, sliceServiceKey, type DnsSnapshot } from './snapshot.js';
 import { bindListenersInNetns } from './netns-listeners.js';
@@ -20,9 +20,8 @@ import { kubeDnsSlice, publishKubeDnsSlice } from './publish.js';
 import { nodeAddresses } from '../proxy/apply/addresses.js';
 
 export { KUBE_DNS };
+export { checkClusterDomain, checkTTL, DEFAULT_CLUSTER_DOMAIN, DEFAULT_DNS_TTL };
 
-export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
-export const DEFAULT_DNS_TTL = 30;
 const SLICES_BY_SERVICE = 'dns/service';
 
 export interface StartDnsOptions {
@@ -53,20 +52,6 @@ export interface RunningDns {
   /** Resolves true once Services, EndpointSlices and Namespaces are listed (false if stopped first). */
   synced: Promise<boolean>;
   stop(): Promise<void>;
-}
-
-/** A cluster domain as kubelet's --cluster-domain takes it: DNS labels, lower-cased, no trailing dot. */
-export function checkClusterDomain(v: string): string {
-  const d = normalizeName(v.trim());
-  if (d === '' || !d.split('.').every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l))) {
-    throw new Error(`cluster domain ${JSON.stringify(v)}: must be DNS labels separated by dots, e.g. cluster.local`);
-  }
-  return d;
-}
-
-export function checkTTL(v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 3600) throw new Error(`ttl ${v}: must be a whole number of seconds from 0 to 3600`);
-  return v;
 }
 
 /** The answering side without sockets: informer events mark Services dirty, the next query refreshes them. */
