@@ -155,27 +155,6 @@ export function sharedParts(parts = new PartTable()): <T extends KubeObject>(obj
   };
 }
 
-/** Which parts of metadata, spec and status `sharedPartsOf` shares (a pod's; absent keys are skipped). */
-export interface PartKeys {
-  metadata: readonly string[];
-  spec: readonly string[];
-  status: readonly string[];
-}
-
-/**
- * Shares only the listed parts, changing `obj` in place: for a cache that keeps what is worth its hashing cost
- * (parts most objects repeat), where sharedParts would also hash parts unique to each object.
- */
-export function sharedPartsOf(parts: PartTable, keys: PartKeys): <T extends KubeObject>(obj: T) => T {
-  return <T extends KubeObject>(obj: T): T => {
-    const o = obj as unknown as Json;
-    shareIn(o['metadata'], keys.metadata, parts, undefined);
-    shareIn(o['spec'], keys.spec, parts, undefined);
-    shareIn(o['status'], keys.status, parts, undefined);
-    return obj;
-  };
-}
-
 /** Strings kept at most before the table starts over (uids and names never repeat and would fill it). */
 const MAX_STRINGS = 100_000;
 

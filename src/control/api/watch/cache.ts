@@ -14,7 +14,6 @@ import type { KubeObject } from '../resource.js';
 import { CompactedError, type KeyValue, type Store, type Watch } from '../../storage/store.js';
 import { expired } from '../status.js';
 import { SharedValues } from './shared-values.js';
-import { PartTable, sharedPartsOf, type PartKeys } from '../../../client/share-parts.js';
 import { aliasStored, storedMayLackAlias } from './stored-alias.js';
 
 /** One table for every cache of the server: pods, nodes and events repeat each other's strings too. */
@@ -25,25 +24,6 @@ const serverValues = new SharedValues();
  * values would cost the heartbeat path more than it saves (~15 MB at 15,000 nodes).
  */
 const UNSLIMMED_PREFIXES = ['/registry/coordination.k8s.io/leases/'];
-/**
- * Kinds whose settled objects share equal parts with each other (share-parts.ts, as the informers do), each part
- * one deep-frozen value. Pods are the objects a cluster holds by the hundred thousand. Readers never change the
- * cache's objects; a write that starts from one (guaranteedUpdate) takes a copy of it when `sharesParts` says so,
- * so a part shared by many pods is never written through one of them.
- */
-const PART_SHARED_PREFIXES = ['/registry/pods/'];
-/**
- * The parts shared: those most pods repeat (the admission's default tolerations, conditions of the same second).
- * Containers, volumes and container statuses are left out: each pod's service-account volume name and container
- * ID make them unique, so hashing them cost ~130 us a pod at settle and their table keys outweighed what their
- * inner values shared (measured over 20,000 Running pods: 3,460 B a pod with them, 3,143 B without; 3,723 B before).
- */
-const CACHE_PARTS: PartKeys = {
-  metadata: ['labels', 'annotations', 'ownerReferences'],
-  spec: ['tolerations', 'securityContext', 'affinity', 'topologySpreadConstraints', 'readinessGates'],
-  status: ['conditions', 'hostIPs'],
-};
-
 /**
  * Kinds whose objects the cache does not keep, as upstream's DefaultWatchCacheSizes turns the cacher off for
  * events (core and events.k8s.io, one storage prefix here): gets and lists read storage; watchers still share
@@ -185,8 +165,6 @@ export class WatchCache {
   private readonly expected = new Map<string, ExpectedWrite>();
   /** Shares equal values of an object the cache keeps (see shared-values.ts); undefined when not slimming. */
   private readonly slim: ((obj: KubeObject) => KubeObject) | undefined;
-  /** Whether this cache's objects may hold frozen parts shared with other objects (PART_SHARED_PREFIXES). */
-  private readonly partsShared: boolean;
   /** Written entries waiting to settle before they are slimmed, oldest first (a rewrite moves its key last). */
   private readonly settling = new Map<string, { entry: Entry; at: number }>();
   private settleTimer: NodeJS.Timeout | null = null;
@@ -201,27 +179,7 @@ export class WatchCache {
   ) {
     this.ring = new Array(capacity);
     this.holdsObjects = !WATCH_ONLY_PREFIXES.some((p) => prefix.startsWith(p));
-    this.partsShared = values !== null && this.holdsObjects && PART_SHARED_PREFIXES.some((p) => prefix.startsWith(p));
-    if (values && this.holdsObjects) {
-      const share = this.partsShared ? sharedPartsOf(new PartTable(), CACHE_PARTS) : undefined;
-      this.slim = share
-        ? (o) => {
-            // Parts go into a new object (its metadata, spec and status copied one level): a write in flight may
-            // hold `o` and still change its parts. They come out frozen, and interning leaves frozen values be.
-            return values.slim(share(topCopy(o)));
-          }
-        : (o) => values.slim(o);
-    }
-  }
-
-  /**
-   * Whether a write starting from one of this cache's objects must copy it first: a pod's parts may be shared with
-   * other pods' (frozen), and a write defaults and prepares its object in place, sharing whatever it did not
-   * replace (a status write shares the spec): without the copy a pod stored without some default (by an older
-   * server, or another writer of storage) would have it filled in inside the cached object. ~10-30 us a pod write.
-   */
-  sharesParts(): boolean {
-    return this.partsShared;
+    this.slim = values && this.holdsObjects ? (o) => values.slim(o) : undefined;
   }
 
   /** Slims a written entry once it has stayed current for settleMs (SETTLE_MS says why not at once). */
@@ -243,8 +201,7 @@ export class WatchCache {
         return;
       }
       this.settling.delete(key);
-      // A new entry: lists being written and events in the ring keep the one they hold.
-      if (this.items.get(key) === s.entry) this.items.set(key, { key, object: this.slim!(s.entry.object) });
+      if (this.items.get(key) === s.entry) this.slim!(s.entry.object);
       n++;
     }
   }
@@ -534,17 +491,6 @@ export class WatchCache {
     for (const w of this.waiters) w.resolve();
     this.waiters = [];
   }
-}
-
-/** `o` with its metadata, spec and status copied one level (Object.assign, not a spread: see binding.ts on V8's maps). */
-function topCopy(o: KubeObject): KubeObject {
-  const out: KubeObject = Object.assign({}, o);
-  if (o.metadata) out.metadata = Object.assign({}, o.metadata);
-  for (const k of ['spec', 'status']) {
-    const v = o[k];
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) out[k] = Object.assign({}, v);
-  }
-  return out;
 }
 
 export const tooOld = (requested: number, oldest: number) =>

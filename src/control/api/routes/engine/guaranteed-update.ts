@@ -70,9 +70,7 @@ export async function guaranteedUpdate(
     let current: KubeObject;
     let modRevision: number;
     if (cached) {
-      // A cached object that shares parts (see sharesParts) is never written through: the write below and its
-      // mutations (prepareForUpdate, defaults, admission) work on a private copy.
-      current = cache.sharesParts() ? cloneJson(cached) : cached;
+      current = cached;
       modRevision = Number(cached.metadata!.resourceVersion);
     } else {
       const { kv } = await ctx.store.get(key);
@@ -104,7 +102,7 @@ export async function guaranteedUpdate(
     if (sameObject(current, obj) && !ctx.store.isStale?.(key, modRevision)) {
       release();
       // The cache's object is shared with every reader: callers get their own.
-      return current === cached ? cloneJson(current) : current;
+      return cached ? cloneJson(current) : current;
     }
     // An update that removes the last finalizer of an object being deleted completes the deletion. A namespace
     // is also held by spec.finalizers (upstream's ShouldDeleteNamespaceDuringUpdate): its status writes keep it.
