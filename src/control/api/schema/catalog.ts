@@ -1,7 +1,8 @@
 /**
  * The object schemas of the built-in kinds, read from @kubernetes/client-node's generated models (generated from
- * upstream's OpenAPI document, release 1.36): property names and types from each model's `attributeTypeMap`,
- * descriptions and required fields from the model's declaration file, patch/list semantics from patch-meta.ts.
+ * upstream's OpenAPI document, release 1.36): property names and types from each model's `attributeTypeMap` (read
+ * from the model's file: model-attributes.ts), descriptions and required fields from the model's declaration file,
+ * patch/list semantics from patch-meta.ts.
  * client-node's declarations omit the description of struct-typed fields (`spec`, `affinity`, …); those come
  * from kubernetes-types' declarations (release 1.30) when it has them.
  * Nothing here is a copy of an upstream file; the packages are the source and this module only reshapes them.
@@ -13,20 +14,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
+import { MODEL_DIR, modelAttributes } from './model-attributes.js';
 import { patchMeta } from './patch-meta.js';
 import { REF_PREFIX, type Definitions, type GroupVersionKind, type Schema } from './types.js';
-
-interface Attribute {
-  name: string;
-  baseName: string;
-  type: string;
-  format: string;
-}
-
-interface ModelClass {
-  attributeTypeMap: Attribute[];
-}
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 /** apimachinery's meta/v1 types as the package names them (without the version prefix). */
@@ -47,9 +37,6 @@ const CORE_ROOTS = [
   'ServiceAccount', 'Event', 'Namespace', 'PersistentVolume', 'PersistentVolumeClaim', 'ResourceQuota',
   'LimitRange', 'Binding',
 ].map((k) => `io.k8s.api.core.v1.${k}`);
-
-const modelClasses = models as unknown as Record<string, ModelClass | undefined>;
-const modelDir = dirname(createRequire(import.meta.url).resolve('@kubernetes/client-node/dist/gen/models/all.js'));
 
 const typesDir = dirname(createRequire(import.meta.url).resolve('kubernetes-types/package.json'));
 
@@ -135,7 +122,7 @@ export function classForDefinition(definition: string): string | undefined {
   const version = parts[parts.length - 2] ?? '';
   const group = parts[parts.length - 3] ?? '';
   for (const candidate of [`${capitalise(group)}${capitalise(version)}${kind}`, `${capitalise(version)}${kind}`]) {
-    if (Array.isArray(modelClasses[candidate]?.attributeTypeMap)) return candidate;
+    if (modelAttributes(candidate)) return candidate;
   }
   return undefined;
 }
@@ -169,7 +156,7 @@ function readDocs(cls: string): Docs {
   const docs: Docs = { properties: new Map() };
   let text: string;
   try {
-    text = readFileSync(join(modelDir, `${cls}.d.ts`), 'utf8');
+    text = readFileSync(join(MODEL_DIR, `${cls}.d.ts`), 'utf8');
   } catch {
     return docs;
   }
@@ -257,7 +244,7 @@ export class Catalog {
   }
 
   private build(cls: string, definition: string): void {
-    const model = modelClasses[cls]!;
+    const attributes = modelAttributes(cls)!;
     const docs = readDocs(cls);
     const pkg = definition.slice(0, definition.lastIndexOf('.'));
     const schema: Schema = { type: 'object' };
@@ -267,7 +254,7 @@ export class Catalog {
     const properties: Record<string, Schema> = {};
     const required: string[] = [];
     const meta = patchMeta[definition] ?? {};
-    for (const attr of [...model.attributeTypeMap].sort((a, b) => a.baseName.localeCompare(b.baseName))) {
+    for (const attr of [...attributes].sort((a, b) => a.baseName.localeCompare(b.baseName))) {
       const doc = docs.properties.get(attr.name);
       const typed = typesField(definition, attr.baseName);
       const prop = this.typeSchema(attr.type, attr.format, pkg, typed?.quantity ?? false);
@@ -313,7 +300,7 @@ export class Catalog {
       case 'any':
         return { type: 'object' };
     }
-    if (!Array.isArray(modelClasses[type]?.attributeTypeMap)) return { type: 'object' };
+    if (!modelAttributes(type)) return { type: 'object' };
     const name = this.nameFor(type, pkg);
     if (!this.definitions[name]) this.build(type, name);
     return { $ref: REF_PREFIX + name };
