@@ -3,13 +3,14 @@
  * kept as `ca.crt` and `ca.key` (PEM) in the server's data dir and made once, on the first start. Controllers
  * publish the certificate (kube-root-ca.crt); serving and client certificates will be signed with the key.
  *
- * Keys come from Node's native generator (fast); node-forge builds and signs the X.509 structure, which Node's
- * crypto can parse but not create.
+ * Keys come from Node's native generator (fast); node-forge builds the X.509 structure, which Node's crypto can
+ * parse but not create, and Node's crypto signs it (native-sign.ts).
  */
 import { generateKeyPairSync, randomBytes, X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
+import { forgePublicKey, signCertificate } from './native-sign.js';
 
 export interface ClusterCA {
   /** PEM of the CA certificate (what kube-root-ca.crt publishes). */
@@ -36,9 +37,8 @@ export function createClusterCA(opts: CreateCAOptions = {}): ClusterCA {
   const now = opts.now ?? new Date();
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const key = forge.pki.privateKeyFromPem(keyPem);
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.publicKey = forgePublicKey(keyPem);
   // A positive 127-bit serial: the top bit clear keeps the DER integer positive.
   const serial = randomBytes(16);
   serial[0] = serial[0]! & 0x7f;
@@ -53,7 +53,7 @@ export function createClusterCA(opts: CreateCAOptions = {}): ClusterCA {
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(key, forge.md.sha256.create());
+  signCertificate(cert, keyPem);
   const certPem = forge.pki.certificateToPem(cert);
   return { certPem, keyPem, cert: new X509Certificate(certPem) };
 }

@@ -8,6 +8,7 @@ import { generateKeyPair, generateKeyPairSync, randomBytes, X509Certificate } fr
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 import type { ClusterCA } from './ca.js';
+import { forgePublicKey, signCertificate } from './native-sign.js';
 
 export type CertUsage = 'server' | 'client';
 
@@ -68,12 +69,10 @@ export function issueCertificate(ca: ClusterCA, spec: CertSpec, opts: IssueOptio
   if (spec.usages.length === 0) throw new Error(`certificate ${spec.commonName}: at least one usage (server, client) is required`);
   const now = opts.now ?? new Date();
   const keyPem = opts.keyPem ?? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const key = forge.pki.privateKeyFromPem(keyPem);
-  const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const caCert = forge.pki.certificateFromPem(ca.certPem);
 
   const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.publicKey = forgePublicKey(keyPem);
   cert.serialNumber = positiveSerial();
   // A minute back, so a client whose clock is slightly behind still accepts a certificate made just now.
   cert.validity.notBefore = new Date(now.getTime() - 60_000);
@@ -94,7 +93,7 @@ export function issueCertificate(ca: ClusterCA, spec: CertSpec, opts: IssueOptio
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
     ...(altNames.length ? [{ name: 'subjectAltName', altNames }] : []),
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
+  signCertificate(cert, ca.keyPem);
   const certPem = forge.pki.certificateToPem(cert);
   return { certPem, keyPem, cert: new X509Certificate(certPem) };
 }
