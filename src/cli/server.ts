@@ -165,7 +165,7 @@ export function registerServerCommand(program: Command): Command {
     .option('--service-account-issuer <url>', 'issuer of ServiceAccount tokens (iss), as kube-apiserver\'s flag', 'https://kubernetes.default.svc.cluster.local')
     .addOption(new Option('--service-account-admission <mode>', 'the ServiceAccount admission plugin (default ServiceAccount, token volume): auto is on when the controllers run in-process').choices(['auto', 'on', 'off']).default('auto'))
     .option('--log-level <level>', 'pino log level: silent, error, warn, info, debug, trace', 'warn')
-    .option('--v <n>', 'klog-style verbosity (sets --log-level)')
+    .option('--v <n>', 'klog-style verbosity (sets --log-level)', verbosityLevel)
     .option('--heap-growing-percent <n>', "V8's heap grows to at most (1 + n/100) times what survived the last full GC before the next one, in every thread (0: V8's own factor, up to 4)", heapGrowingPercent, HEAP_GROWING_PERCENT)
     .action(async (o: { heapGrowingPercent: number; dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; enablePriorityAndFairness: boolean; requestTimeout: number; eventTtl: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
       // Before any worker starts: V8's flags are the process's, its threads read them at each GC.
@@ -177,7 +177,7 @@ export function registerServerCommand(program: Command): Command {
         listen: o.listen,
         storage: o.storage,
         etcdEndpoints: o.etcdEndpoints,
-        logLevel: o.v !== undefined ? verbosityLevel(o.v) : o.logLevel,
+        logLevel: o.v ?? o.logLevel,
         scheduler: o.scheduler,
         controllers: o.controllers,
         proxyNetns: o.proxyNetns,

@@ -123,4 +123,9 @@ describe('skiff server --nodes', () => {
     expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining('taints[0].effect: "Maybe"') });
     rmSync(dataDir, { recursive: true, force: true });
   });
+
+  it('a bad --v is a one-line flag error, not a crash', async () => {
+    const r = await run(process.execPath, [BIN, 'server', '--listen', '127.0.0.1:0', '--storage', 'memory', '--v', 'abc']).catch((e: { code: number; stderr: string }) => e);
+    expect(r).toMatchObject({ code: 1, stderr: "error: option '--v <n>' argument 'abc' is invalid. a verbosity from 0 to 10\n" });
+  });
 });
