@@ -130,7 +130,6 @@ const slimNode = (n: KubeObject): KubeObject => {
   };
 };
 
-
 /** What a node's driver knows of its node. */
 function nodeContext(cfg: NodeConfig, podCIDR?: string, extended?: Record<string, string>): NodeContext {
   return {
