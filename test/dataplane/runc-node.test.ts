@@ -327,6 +327,16 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
         containers: [{ name: 'hog', image: IMAGE, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'x=$(head -c 200000000 /dev/zero | tr "\\0" x); echo survived'], resources: { limits: { memory: '32Mi' } } }],
       },
     });
+    // Its waiting reasons as the API holds them, from creation on: ErrImagePull lasts only until the next sync, which
+    // can come before the hog is done, so polling afterwards could miss it.
+    const reasons: string[] = [];
+    const stopWatch = new AbortController();
+    const watching = (async () => {
+      for await (const ev of cluster!.client.watch<KubeObject>(Pods, { namespace: 'default', fieldSelector: 'metadata.name=nopull', signal: stopWatch.signal })) {
+        const reason = ev.type === 'BOOKMARK' ? undefined : cs(ev.object).state?.waiting?.reason;
+        if (reason && reasons.at(-1) !== reason) reasons.push(reason);
+      }
+    })().catch(() => {});
     // Nothing listens on 127.0.0.1:1: the pull fails at once, no traffic leaves the machine.
     await cluster!.client.create(Pods, {
       apiVersion: 'v1',
@@ -340,15 +350,17 @@ describe.skipIf(skip !== null)(`runc node end to end${skip ? ` (skipped: ${skip}
     }, 30_000, 200);
     expect(cs(hog).state.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
     expect(status(hog).phase).toBe('Failed');
-    const seen = new Set<string>();
     const backoff = await eventually('nopull in ImagePullBackOff', async () => {
       const p = await get('nopull');
-      const w = cs(p).state?.waiting;
-      if (w?.reason) seen.add(w.reason);
-      return w?.reason === 'ImagePullBackOff' ? p : null;
+      return cs(p).state?.waiting?.reason === 'ImagePullBackOff' ? p : null;
     }, 20_000, 50);
     expect(cs(backoff).state.waiting.message).toBe('Back-off pulling image "127.0.0.1:1/nope:1"');
-    expect(seen.has('ErrImagePull')).toBe(true);
+    await eventually('the watch saw ImagePullBackOff', async () => reasons.includes('ImagePullBackOff'), 5_000);
+    stopWatch.abort();
+    await watching;
+    // A failed pull first (ContainerCreating before it), then the back-off.
+    expect(reasons.indexOf('ErrImagePull')).toBeGreaterThanOrEqual(0);
+    expect(reasons.indexOf('ErrImagePull')).toBeLessThan(reasons.indexOf('ImagePullBackOff'));
     expect(status(backoff).phase).toBe('Pending');
     for (const name of ['hog', 'nopull']) await cluster!.client.delete(Pods, 'default', name);
     await gone('hog');
