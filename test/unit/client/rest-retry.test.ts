@@ -15,7 +15,7 @@ let server: Server | undefined;
 let client: RestClient | undefined;
 
 /** A server answering `answers` in turn (the last one repeats), recording every request it saw. */
-async function scripted(answers: Answer[], maxRetries?: number): Promise<{ seen: Seen[]; waits: number[]; client: RestClient }> {
+async function scripted(answers: Answer[], maxRetries?: number, onWait?: () => void): Promise<{ seen: Seen[]; waits: number[]; client: RestClient }> {
   const seen: Seen[] = [];
   server = createServer((req, res) => {
     let body = '';
@@ -30,7 +30,7 @@ async function scripted(answers: Answer[], maxRetries?: number): Promise<{ seen:
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   const waits: number[] = [];
   client = new RestClient({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, {
-    sleep: async (ms) => { waits.push(ms); },
+    sleep: async (ms) => { waits.push(ms); onWait?.(); },
     ...(maxRetries !== undefined ? { maxRetries } : {}),
   });
   return { seen, waits, client };
@@ -106,6 +106,17 @@ describe('RestClient retries on Retry-After', () => {
     const err = await (async () => { for await (const _ of refused.client.watch(ConfigMaps, { namespace: 'n' })) { /* none */ } })().catch((e: unknown) => e);
     expect((err as ApiError).code).toBe(429);
     expect(refused.seen).toHaveLength(1);
+  });
+
+  test('a watch aborted while it waits to try again ends without an error and is not made again', async () => {
+    const ac = new AbortController();
+    const { seen, waits, client } = await scripted([{ status: 429, retryAfter: '1' }, { status: 200, body: { type: 'ADDED', object: created } }], undefined, () => ac.abort());
+    const got: unknown[] = [];
+    const err = await (async () => { for await (const e of client.watch(ConfigMaps, { namespace: 'n', signal: ac.signal })) got.push(e); })().then(() => null, (e: unknown) => e);
+    expect(err).toBeNull();
+    expect(got).toEqual([]);
+    expect(waits).toEqual([1000]);
+    expect(seen).toHaveLength(1);
   });
 
   test('retryAfterSeconds reads the header as Go\'s strconv.Atoi', () => {
