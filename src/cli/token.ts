@@ -8,21 +8,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { stringify } from 'yaml';
 import { guard } from './guard.js';
+import { bootstrapKubeconfigYaml } from './kubeconfig-yaml.js';
 import { parseGoDuration } from '../control/api/metrics/format.js';
-
-/** A kubeconfig that authenticates with `token` (a node's --bootstrap-kubeconfig). */
-export function bootstrapKubeconfigYaml(server: string, caPem: string | undefined, token: string): string {
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'skiff', cluster: { server, ...(caPem ? { 'certificate-authority-data': Buffer.from(caPem).toString('base64') } : { 'insecure-skip-tls-verify': true }) } }],
-    users: [{ name: 'tls-bootstrap-token-user', user: { token } }],
-    contexts: [{ name: 'tls-bootstrap-token-user@skiff', context: { cluster: 'skiff', user: 'tls-bootstrap-token-user' } }],
-    'current-context': 'tls-bootstrap-token-user@skiff',
-  });
-}
 
 function ttl(v: string): number {
   const ms = parseGoDuration(v);

@@ -19,7 +19,7 @@ import { bootstrapTokenSecret } from '../../../src/control/api/auth/bootstrap-to
 import { startControllerManager, type RunningControllerManager } from '../../../src/control/controllers/start.js';
 import { loadOrBootstrapNodeKubeconfig } from '../../../src/dataplane/kubelet/tls-bootstrap/bootstrap.js';
 import { createCertificateRequest, newNodeKeyPem } from '../../../src/dataplane/kubelet/tls-bootstrap/certificate-request.js';
-import { bootstrapKubeconfigYaml } from '../../../src/cli/token.js';
+import { bootstrapKubeconfigYaml } from '../../../src/cli/kubeconfig-yaml.js';
 import { ApiError, RestClient } from '../../../src/client/rest.js';
 import { loadKubeconfig, type ClientConfig } from '../../../src/client/kubeconfig.js';
 import { CertificateSigningRequests, Secrets } from '../../../src/client/resources.js';

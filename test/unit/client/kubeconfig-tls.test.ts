@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadKubeconfig, parseKubeconfig } from '../../../src/client/kubeconfig.js';
-import { kubeconfigYaml } from '../../../src/cli/kubeconfig-yaml.js';
+import { bootstrapKubeconfigYaml, kubeconfigYaml } from '../../../src/cli/kubeconfig-yaml.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-kc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,5 +36,12 @@ describe('kubeconfig TLS fields', () => {
     const plain = parseKubeconfig(kubeconfigYaml('http://127.0.0.1:6443'));
     expect(plain).toMatchObject({ server: 'http://127.0.0.1:6443', insecureSkipTLSVerify: true });
     expect(plain.certData).toBeUndefined();
+  });
+
+  it('the bootstrap kubeconfig carries the token and the CA, and names its user as kubeadm does', () => {
+    const text = bootstrapKubeconfigYaml('https://127.0.0.1:6443', 'CA\n', 'abcdef.0123456789abcdef');
+    expect(parseKubeconfig(text)).toMatchObject({ server: 'https://127.0.0.1:6443', caData: 'CA\n', token: 'abcdef.0123456789abcdef', insecureSkipTLSVerify: false });
+    expect(text).toContain('current-context: tls-bootstrap-token-user@skiff');
+    expect(parseKubeconfig(bootstrapKubeconfigYaml('http://127.0.0.1:6443', undefined, 'abcdef.0123456789abcdef')).insecureSkipTLSVerify).toBe(true);
   });
 });
