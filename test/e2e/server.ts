@@ -38,6 +38,8 @@ export interface StartServerOptions {
   freshPki?: boolean;
 }
 
+const READY_TIMEOUT_MS = 45_000;
+
 export async function startServer(dataDir: string, extra: string[] = [], opts: StartServerOptions = {}): Promise<RunningServer> {
   if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does) before the e2e suite');
   if (!opts.freshPki && !existsSync(join(dataDir, 'ca.crt'))) copyPki(await pkiTemplate(), dataDir);
@@ -49,7 +51,11 @@ export async function startServer(dataDir: string, extra: string[] = [], opts: S
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const readyLine = await new Promise<string>((resolveReady, reject) => {
-    const t = setTimeout(() => reject(new Error(`server not ready in 20 s: ${err}`)), 20_000);
+    // Under the load of a parallel run a start has taken over 20 s; the hook's own limit is 60 s.
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server not ready in ${READY_TIMEOUT_MS / 1000} s: ${err}`));
+    }, READY_TIMEOUT_MS);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const nl = out.indexOf('\n');
