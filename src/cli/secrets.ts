@@ -10,7 +10,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { guard } from './guard.js';
-import type { RestClient } from '../client/rest.js';
 import type { KeyedProviderType } from '../control/storage/encryption/config.js';
 
 async function rotateKey(o: { dataDir: string; config?: string; provider: KeyedProviderType }): Promise<void> {
@@ -24,7 +23,7 @@ async function rotateKey(o: { dataDir: string; config?: string; provider: KeyedP
 }
 
 async function reencrypt(o: { kubeconfig: string }): Promise<void> {
-  const [{ loadKubeconfig }, { RestClient }] = await Promise.all([import('../client/kubeconfig.js'), import('../client/rest.js')]);
+  const [{ loadKubeconfig }, { RestClient }, { reencryptSecrets }] = await Promise.all([import('../client/kubeconfig.js'), import('../client/rest.js'), import('./secrets-reencrypt.js')]);
   const client = new RestClient(loadKubeconfig(o.kubeconfig), { userAgent: 'skiff-secrets' });
   try {
     const { rewritten, skipped } = await reencryptSecrets(client);
@@ -32,29 +31,6 @@ async function reencrypt(o: { kubeconfig: string }): Promise<void> {
   } finally {
     client.close();
   }
-}
-
-/** Every Secret written back unchanged (the server stores a stale one again with its first key). */
-export async function reencryptSecrets(client: RestClient): Promise<{ rewritten: number; skipped: number }> {
-  const [{ ApiError }, { Secrets }] = await Promise.all([import('../client/rest.js'), import('../client/resources.js')]);
-  let rewritten = 0;
-  let skipped = 0;
-  let cont: string | undefined;
-  do {
-    const page = await client.list(Secrets, { limit: 500, ...(cont ? { continue: cont } : {}) });
-    for (const s of page.items) {
-      try {
-        await client.update(Secrets, s);
-        rewritten++;
-      } catch (err) {
-        // Written (so re-encrypted) or deleted since the list: nothing left to do for it.
-        if (err instanceof ApiError && (err.code === 409 || err.code === 404)) skipped++;
-        else throw err;
-      }
-    }
-    cont = page.metadata?.continue || undefined;
-  } while (cont);
-  return { rewritten, skipped };
 }
 
 export function registerSecretsCommand(program: Command): Command {

@@ -147,7 +147,7 @@ describe('skiff secrets reencrypt', () => {
   it('writes every secret back so the new first key holds it', async () => {
     const { MemoryStore } = await import('../../../src/control/storage/memory.js');
     const { RestClient } = await import('../../../src/client/rest.js');
-    const { reencryptSecrets } = await import('../../../src/cli/secrets.js');
+    const { reencryptSecrets } = await import('../../../src/cli/secrets-reencrypt.js');
     const inner = new MemoryStore();
     let server = await serve(inner, secretsWith(aescbc('key1', 1)));
     for (const name of ['a', 'b', 'c']) expect((await call(server, 'POST', base, secret(name))).status).toBe(201);
