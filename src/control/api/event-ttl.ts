@@ -18,6 +18,10 @@ export interface EventExpiryOptions {
   ttlMs: number;
   /** How often expired Events are looked for. */
   sweepMs?: number;
+  /**
+   * The queue holds expiry times in write order, so its clock must not step back. Default: wall time at process
+   * start, advancing monotonically (a wall clock set back would hold later expiries behind earlier ones).
+   */
   now?: () => number;
   onError?: (err: unknown) => void;
 }
@@ -87,7 +91,7 @@ export class EventExpiry {
   private following: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: Store, private readonly opts: EventExpiryOptions) {
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => performance.timeOrigin + performance.now());
   }
 
   /** Reads what is stored, then follows the watch; resolves once the stored Events are queued. */
