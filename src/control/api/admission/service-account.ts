@@ -13,6 +13,7 @@ import { forbidden } from '../status.js';
 import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js';
 import type { EngineLike } from './webhooks.js';
 import { cachedObjects } from '../watch/cached-objects.js';
+import { shareJson } from '../shared-json.js';
 
 export const DEFAULT_SERVICE_ACCOUNT_NAME = 'default';
 export const DEFAULT_API_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -38,22 +39,15 @@ export function randomSuffix(n = 5): string {
   return out;
 }
 
-function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null) {
-    for (const x of Object.values(v)) deepFreeze(x);
-    Object.freeze(v);
-  }
-  return v;
-}
-
 /**
  * The projected volume source upstream's TokenVolumeSource() makes: one deep-frozen object that every pod's
  * volume shares, since it is the same for all of them. Each pod otherwise carried 13 objects of its own from
  * admission through storage into the watch cache, which keeps every pod (allocation, young-generation copies,
  * old-generation marking on every secure pod create). Frozen, so no holder can change it for the others; the
  * watch cache's slimming skips frozen values, and copies (webhook patches, cloneJson, decoding) are ordinary.
+ * Its JSON is made once too: the stored form's encoder splices it into each pod's text (shared-json.ts).
  */
-const TOKEN_VOLUME_SOURCE: Obj = deepFreeze({
+const TOKEN_VOLUME_SOURCE: Obj = shareJson({
   sources: [
     { serviceAccountToken: { expirationSeconds: TOKEN_VOLUME_EXPIRATION_SECONDS, path: 'token' } },
     { configMap: { name: ROOT_CA_CONFIGMAP, items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
