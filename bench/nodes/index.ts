@@ -16,8 +16,8 @@
  * With --hold-pods at --hold-at nodes: that many pods created and Running, the steady window measured again,
  * and both processes' peak RSS (the issue's 15,000 nodes + 150,000 Running pods target).
  * Registration leaves a tail of Events (each node's kubelet events, the node controller's RegisteredNode) that
- * the recorders post for a while after every node is Ready: the steady window starts once no Event has been
- * created for --quiet-seconds (default 5; at most --settle-max-seconds, default 180), so it holds heartbeats only.
+ * the recorders post for a while after every node is Ready, and of node IPAM's podCIDR patches: the steady window
+ * starts once every node has its podCIDR and no Event has been created for --quiet-seconds (default 5; at most --settle-max-seconds, default 180), so it holds heartbeats only.
  * With --cpu-prof DIR the server runs under `node --cpu-prof` and writes its profile into DIR when it stops; with
  * --rates 0 it stops right after the steady window, so the profile's last --steady-seconds are that window.
  * --server-args: more `skiff server` flags (space-separated), to compare a server setting in the same build.
@@ -31,7 +31,7 @@ import { Events, Namespaces, Nodes, Pods } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { flag, fmtMiB, fmtMs, fmtNum, nowMs, numberFlag, percentiles, pool, printTable, type Latency } from '../runner/index.js';
 import { cpuSeconds, memMiB, startSkiff } from '../runner/procs.js';
-import { waitNodesReady } from '../runner/watch.js';
+import { waitNodesReady, waitNodesWhere } from '../runner/watch.js';
 
 interface NodeRun {
   nodes: number;
@@ -231,6 +231,8 @@ export async function run(args: string[]): Promise<{ runs: NodeRun[]; cores: num
       // Let registration's burst settle (its Events included), then measure heartbeats alone.
       await sleep(10_000);
       const s0 = nowMs();
+      // Registration also ends with every node's podCIDR (node IPAM's patches, which a Ready node may still wait for).
+      await waitNodesWhere(client, n, (node) => Boolean((node.spec as { podCIDR?: string } | undefined)?.podCIDR));
       await eventsQuiet(client, quietSeconds, settleMaxSeconds);
       const settleSeconds = (nowMs() - s0) / 1000 + 10;
       const r0 = await leaseRenewals(agentUrl);

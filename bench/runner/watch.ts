@@ -31,20 +31,24 @@ export async function watchUntil<T extends KubeObject>(
 }
 
 /** Resolves when `want` nodes report Ready=True. */
-export async function waitNodesReady(client: RestClient, want: number): Promise<void> {
-  const ready = new Set<string>();
-  const isReady = (n: KubeObject): boolean =>
-    ((n.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+export function waitNodesReady(client: RestClient, want: number): Promise<void> {
+  return waitNodesWhere(client, want, (n) =>
+    ((n.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+}
+
+/** Resolves when `want` nodes hold `holds` (on their latest state: one that stops holding is counted out again). */
+export async function waitNodesWhere(client: RestClient, want: number, holds: (n: KubeObject) => boolean): Promise<void> {
+  const seen = new Set<string>();
   const list = await client.list(Nodes);
-  for (const n of list.items) if (isReady(n)) ready.add(n.metadata!.name!);
-  if (ready.size >= want) return;
+  for (const n of list.items) if (holds(n)) seen.add(n.metadata!.name!);
+  if (seen.size >= want) return;
   const ac = new AbortController();
   try {
     for await (const ev of client.watch(Nodes, { resourceVersion: list.metadata.resourceVersion, signal: ac.signal })) {
       const name = ev.object.metadata?.name ?? '';
-      if (ev.type !== 'DELETED' && isReady(ev.object)) ready.add(name);
-      else ready.delete(name);
-      if (ready.size >= want) return;
+      if (ev.type !== 'DELETED' && holds(ev.object)) seen.add(name);
+      else seen.delete(name);
+      if (seen.size >= want) return;
     }
   } finally {
     ac.abort();
