@@ -10,6 +10,11 @@ import type { ControllerContext } from './context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from './controller.js';
 
 const COMPONENT = 'cidrAllocator';
+/**
+ * Upstream's cidrUpdateWorkers: node updates in flight at once. One worker made a 5,000-node registration's
+ * patches trail every node's Ready by minutes (one round trip each), into what should be heartbeats alone.
+ */
+const CIDR_UPDATE_WORKERS = 30;
 
 type Node = KubeObject & { spec?: { podCIDR?: string; podCIDRs?: string[] } };
 
@@ -82,8 +87,9 @@ export function newNodeIpamController(ctx: ControllerContext): Controller {
 
   return {
     name: 'node-ipam',
-    // One worker: allocation order is the order nodes arrive, and the set is not shared between workers.
-    run: (signal) => runWorkers(ctx, 'node-ipam', queue, [nodes], sync, signal, 1),
+    // Allocation stays in the order keys leave the queue: a worker allocates synchronously once it has its key
+    // (one thread: the set is never shared mid-change), then waits for its patch while the others go on.
+    run: (signal) => runWorkers(ctx, 'node-ipam', queue, [nodes], sync, signal, CIDR_UPDATE_WORKERS),
   };
 }
 

@@ -96,4 +96,15 @@ describe('node IPAM and node lifecycle on a real server', () => {
       b.stop();
     }
   });
+
+  test('nodes registered together (more than one patch in flight) each get a podCIDR of their own, none skipped', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `bulk-${i}`);
+    await Promise.all(names.map((name) => c.client.create(Nodes, { metadata: { name } })));
+    const cidrs = await eventually('every bulk node has a podCIDR', async () => {
+      const nodes = await Promise.all(names.map((name) => c.client.get<Node>(Nodes, name)));
+      return nodes.every((n) => n.spec?.podCIDR) ? nodes.map((n) => n.spec!.podCIDR!) : null;
+    }, 20_000);
+    // node-a and node-b hold the first two: the next forty, each once.
+    expect([...cidrs].sort((x, y) => Number(x.split('.')[2]) - Number(y.split('.')[2]))).toEqual(names.map((_, i) => `10.244.${i + 2}.0/24`));
+  });
 });
