@@ -25,6 +25,8 @@ export const TOKEN_VOLUME_EXPIRATION_SECONDS = 3607;
 
 export interface ServiceAccountSource {
   serviceAccount(namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** The ServiceAccount when the source can tell without waiting (a fresh cache), else undefined. */
+  serviceAccountNow?(namespace: string, name: string): KubeObject | undefined;
 }
 
 type Obj = Record<string, unknown>;
@@ -177,7 +179,8 @@ export class ServiceAccountAdmission implements Admission {
     // As upstream's output conversion: the deprecated alias repeats the name the plugin settled on.
     spec['serviceAccount'] = saName;
     const ns = a.namespace ?? pod.metadata?.namespace ?? '';
-    const sa = await this.lookup(ns, saName);
+    // Found at once (nearly always): no promise per nested lookup; otherwise the lookup waits and retries.
+    const sa = this.source.serviceAccountNow?.(ns, saName) ?? await this.lookup(ns, saName);
     if (!sa) throw forbidden(PODS, a.name, `error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`);
     admitPodServiceAccount(pod, sa, this.o.suffix);
     return pod;
@@ -189,5 +192,8 @@ export class ServiceAccountAdmission implements Admission {
 /** ServiceAccounts from the engine's watch cache (what upstream's plugin reads from its informer). */
 export function engineServiceAccountSource(engine: EngineLike): ServiceAccountSource {
   const serviceAccounts = cachedObjects(engine, '', 'v1', 'serviceaccounts');
-  return { serviceAccount: (namespace, name) => serviceAccounts.get(namespace, name) };
+  return {
+    serviceAccount: (namespace, name) => serviceAccounts.get(namespace, name),
+    serviceAccountNow: (namespace, name) => serviceAccounts.getNow(namespace, name)?.object,
+  };
 }

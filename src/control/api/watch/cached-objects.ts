@@ -21,6 +21,8 @@ export interface CachingEngine {
 export interface CachedObjects {
   /** One object (namespace undefined for cluster-scoped kinds). */
   get(namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  /** As `get`, without a promise while the cache is synced and fresh; undefined when `get` would have to wait. */
+  getNow(namespace: string | undefined, name: string): { object: KubeObject | undefined } | undefined;
   /** Every object in a namespace. */
   list(namespace: string): Promise<KubeObject[]>;
   /** Every object of the kind. */
@@ -32,16 +34,23 @@ export function cachedObjects(engine: CachingEngine, group: string, version: str
     const r = engine.registry.lookup(group, version, plural);
     return r ? engine.cache(r) : undefined;
   };
+  const keyOf = (prefix: string, namespace: string | undefined, name: string): string => `${prefix}${namespace ? `${namespace}/` : ''}${name}`;
   return {
     async get(namespace, name) {
       const c = cache();
       if (!c) return undefined;
-      const key = `${c.prefix}${namespace ? `${namespace}/` : ''}${name}`;
+      const key = keyOf(c.prefix, namespace, name);
       // The common case answers without waiting a tick: the cache is synced and fresh.
       const fresh = c.getFresh?.(key);
       if (fresh) return fresh.entry?.object;
       await c.waitFresh();
       return c.get(key)?.object;
+    },
+    getNow(namespace, name) {
+      const c = cache();
+      if (!c) return { object: undefined };
+      const fresh = c.getFresh?.(keyOf(c.prefix, namespace, name));
+      return fresh ? { object: fresh.entry?.object } : undefined;
     },
     async list(namespace) {
       const c = cache();

@@ -111,6 +111,34 @@ describe('ServiceAccount admission', () => {
   });
 });
 
+describe('ServiceAccount admission with a source that answers at once', () => {
+  it('takes what it knows without the waiting lookup, and asks that lookup (with its retries) only when it knows nothing', async () => {
+    let nowLooks = 0;
+    let asyncLooks = 0;
+    const source = {
+      serviceAccountNow: (ns: string, name: string) => { nowLooks++; return name === 'late' ? undefined : accounts.get(`${ns}/${name}`); },
+      serviceAccount: async (ns: string, name: string) => {
+        asyncLooks++;
+        return name === 'late' ? { metadata: { name: 'late', namespace: ns }, automountServiceAccountToken: false } : accounts.get(`${ns}/${name}`);
+      },
+    };
+    const sleeps: number[] = [];
+    const p = new ServiceAccountAdmission(source, { suffix: () => 'abcde', sleep: async (ms) => { sleeps.push(ms); } });
+    const out = await p.admit(attrs(pod({ containers: [{ name: 'a' }] })));
+    expect((out!['spec'] as any).volumes).toEqual([{ name: 'kube-api-access-abcde', projected: tokenVolumeSource() }]);
+    expect((out!['spec'] as any).imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect([nowLooks, asyncLooks]).toEqual([1, 0]);
+    const late = await p.admit(attrs(pod({ serviceAccountName: 'late', containers: [{ name: 'a' }] })));
+    expect((late!['spec'] as any).volumes).toBeUndefined();
+    expect([nowLooks, asyncLooks]).toEqual([2, 1]);
+    // Not there now: the same refusal, after the same ten looks for `default`, as with the waiting source alone.
+    await expect(p.admit(attrs(pod({ containers: [{ name: 'a' }] }), 'empty')))
+      .rejects.toThrow('pods "p" is forbidden: error looking up service account empty/default: serviceaccount "default" not found');
+    expect([nowLooks, asyncLooks]).toEqual([3, 11]);
+    expect(sleeps).toHaveLength(9);
+  });
+});
+
 describe('the token volume name suffix', () => {
   it('is utilrand.String: n characters from the alphabet without vowels or look-alikes, every one of them reachable', () => {
     const seen = new Set<string>();
