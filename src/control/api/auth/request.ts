@@ -11,7 +11,12 @@ import { sendText } from '../content.js';
 import type { AuthenticationChain, ChainResult } from './authenticator.js';
 import type { UserInfo } from './user.js';
 
-const users = new WeakMap<IncomingMessage, UserInfo>();
+/**
+ * Who a request is, on the request itself under a symbol of this module: one store per request, where a WeakMap
+ * entry per request cost its hash insert and the collector's ephemeron work (the hook's largest part).
+ */
+const USER = Symbol('skiff.authenticatedUser');
+type WithUser = IncomingMessage & { [USER]?: UserInfo };
 /** Each TLS connection's client certificate (DER; empty when none), read once per connection. */
 const peerCertificates = new WeakMap<TLSSocket, Buffer>();
 const NONE = Buffer.alloc(0);
@@ -20,12 +25,12 @@ export const unauthorized = (): ApiError => new ApiError(401, 'Unauthorized', 'U
 
 /** The user a request was authenticated as; undefined only for requests that never passed authentication. */
 export function userOf(req: FastifyRequest | IncomingMessage): UserInfo | undefined {
-  return users.get('raw' in req ? req.raw : req);
+  return ('raw' in req ? req.raw as WithUser : req as WithUser)[USER];
 }
 
 /** Replaces who a request acts as (impersonation, after authentication): later steps see the new user. */
 export function setUserOf(req: FastifyRequest | IncomingMessage, user: UserInfo): void {
-  users.set('raw' in req ? req.raw : req, user);
+  ('raw' in req ? req.raw as WithUser : req as WithUser)[USER] = user;
 }
 
 /** The client certificate of a request's connection, if it is TLS and the client sent one. */
@@ -53,7 +58,7 @@ export function installAuthentication(app: FastifyInstance, chain: Authenticatio
       sendText(reply, 401, 'application/json', JSON.stringify(unauthorized().toStatus()));
       return;
     }
-    users.set(req.raw, r.user);
+    (req.raw as WithUser)[USER] = r.user;
     done();
   };
   // A callback hook, not an async one: a client certificate (or no credential) is answered synchronously, and
