@@ -12,6 +12,7 @@ import { loadKubeconfig, type ClientConfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
 import { Nodes, PersistentVolumeClaims, PersistentVolumes, Pods, ReplicaSets, Services, StatefulSets, StorageClasses } from '../../client/resources.js';
 import { RestSchedulerApi } from './binder.js';
+import { boundPodView } from './bound-pod-view.js';
 import type { SchedulerConfig, SchedulerCore } from './core.js';
 import type { DefaultSpreadSources } from './default-spread.js';
 import { Scheduler } from './scheduler.js';
@@ -84,7 +85,10 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   };
   const core = typeof opts.core === 'object' ? opts.core : await createCore(opts.core ?? 'wasm', config);
   const clock = opts.clock ?? realClock;
-  const factory = new SharedInformerFactory(client, { clock, transform: slimCacheTransform(), onError: (e) => opts.onError?.(e, 'informer') });
+  const slim = slimCacheTransform();
+  const factory = new SharedInformerFactory(client, { clock, transform: slim, onError: (e) => opts.onError?.(e, 'informer') });
+  // Bound pods are most of the cache at scale: keep only what scheduling reads of them.
+  const pods = factory.forResource(Pods, { transform: (o, previous) => slim(boundPodView(o), previous) });
   // What PodTopologySpread's system default selector reads (upstream's Service/ReplicaSet/StatefulSet listers).
   const services = factory.forResource(Services);
   services.indexer.addIndexer(BY_NAMESPACE, (o) => [o.metadata?.namespace ?? '']);
@@ -127,7 +131,7 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   });
   // Nodes first: a pod handed to the queue before its nodes are known would fail needlessly.
   factory.forResource(Nodes).addEventHandler(scheduler.nodeHandler);
-  factory.forResource(Pods).addEventHandler(scheduler.podHandler);
+  pods.addEventHandler(scheduler.podHandler);
   const storage = (add: VolumeClusterEvent, update: VolumeClusterEvent) => ({
     onAdd: (o: KubeObject, initial?: boolean) => { if (!initial) scheduler.storageEvent(add, o); },
     onUpdate: (old: KubeObject, o: KubeObject) => scheduler.storageEvent(update, o, old),

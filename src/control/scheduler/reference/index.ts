@@ -29,7 +29,7 @@ interface NodeState {
 
 const has = (o: Record<string, string>, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
-function untoleratedFilterTaint(node: ParsedNode, tols: Toleration[]): { key: string; value: string } | null {
+function untoleratedFilterTaint(node: ParsedNode, tols: readonly Toleration[]): { key: string; value: string } | null {
   for (const t of node.taints) {
     if (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') continue;
     if (!tols.some((tol) => tolerates(tol, t.key, t.value, t.effect))) return t;

@@ -25,7 +25,7 @@ export class QueryEncoder {
   constructor(private readonly table: NodeTable) {}
 
   /** Per taint id: bit 1 = untolerated NoSchedule/NoExecute (filter), bit 2 = untolerated PreferNoSchedule (score). */
-  taintBits(tols: Toleration[]): Uint8Array {
+  taintBits(tols: readonly Toleration[]): Uint8Array {
     const key = JSON.stringify(tols);
     const defs = this.table.taintDefs;
     let e = this.tolCache.get(key);
