@@ -236,8 +236,6 @@ interface UserDecisions {
   groups: readonly string[];
   groupCount: number;
   byRequest: Map<string, AuthorizationResult>;
-  /** The same decisions by frozen attributes object (the authorisation hook hands one per user and request URL). */
-  byAttributes: WeakMap<AuthorizationAttributes, AuthorizationResult>;
 }
 
 /** Distinct requests remembered per user object; more empties the map (a user reading many named objects). */
@@ -257,25 +255,37 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
    * once per connection and policy change instead of per request. Results are frozen: callers share them.
    */
   private readonly decisions = new WeakMap<UserInfo, UserDecisions>();
+  /**
+   * The same decisions by frozen attributes object (the authorisation hook hands one per user and request URL),
+   * with the user's entry they were made under: a request seen before is answered with this one lookup, while
+   * that entry is current (same policy generation, same user fields).
+   */
+  private readonly byAttributes = new WeakMap<AuthorizationAttributes, { d: UserDecisions; r: AuthorizationResult }>();
 
   constructor(readonly policy: RbacPolicy) {}
 
+  /** Whether decisions remembered in `d` still hold for `user`: the policy and the user object's fields are as then. */
+  private current(d: UserDecisions, user: UserInfo): boolean {
+    return d.generation === this.policy.generation && d.name === user.name && d.groups === user.groups && d.groupCount === user.groups.length;
+  }
+
   authorize(a: AuthorizationAttributes): AuthorizationResult {
     const user = a.user;
-    let d = this.decisions.get(user);
-    if (!d || d.generation !== this.policy.generation || d.name !== user.name || d.groups !== user.groups || d.groupCount !== user.groups.length
-      || d.byRequest.size >= DECISIONS_PER_USER) {
-      d = { generation: this.policy.generation, name: user.name, groups: user.groups, groupCount: user.groups.length, byRequest: new Map(), byAttributes: new WeakMap() };
-      this.decisions.set(user, d);
-    }
     // A frozen attributes object cannot change after it was remembered: its decision is found without building the key.
     const frozen = Object.isFrozen(a);
-    let r = frozen ? d.byAttributes.get(a) : undefined;
-    if (r) return r;
+    if (frozen) {
+      const seen = this.byAttributes.get(a);
+      if (seen && this.current(seen.d, user)) return seen.r;
+    }
+    let d = this.decisions.get(user);
+    if (!d || !this.current(d, user) || d.byRequest.size >= DECISIONS_PER_USER) {
+      d = { generation: this.policy.generation, name: user.name, groups: user.groups, groupCount: user.groups.length, byRequest: new Map() };
+      this.decisions.set(user, d);
+    }
     const key = requestKey(a);
-    r = d.byRequest.get(key);
+    let r = d.byRequest.get(key);
     if (!r) d.byRequest.set(key, (r = Object.freeze(this.decide(a))));
-    if (frozen) d.byAttributes.set(a, r);
+    if (frozen) this.byAttributes.set(a, { d, r });
     return r;
   }
 

@@ -150,4 +150,23 @@ describe('requestInfoOf', () => {
     policy.remove('RoleBinding', { metadata: { namespace: 'team', name: 'b' } });
     expect(rbac.authorize(a).decision).toBe('NoOpinion');
   });
+
+  it('a frozen attributes object keeps its answer while the user\'s other requests fill and empty their map, and loses it with the policy', () => {
+    const policy = new RbacPolicy();
+    policy.put('ClusterRole', { metadata: { name: 'pod-creator' }, rules: [{ verbs: ['create'], apiGroups: [''], resources: ['pods'] }] });
+    policy.put('RoleBinding', { metadata: { namespace: 'team', name: 'c' }, roleRef: { kind: 'ClusterRole', name: 'pod-creator' }, subjects: [{ kind: 'User', name: 'frank' }] });
+    const rbac = new RbacAuthorizer(policy);
+    const frank: UserInfo = { name: 'frank', groups: [] };
+    const a = attributesOf(frank, Object.freeze(requestInfo('POST', '/api/v1/namespaces/team/pods')));
+    const allowed = rbac.authorize(a);
+    expect(allowed.decision).toBe('Allow');
+    for (let i = 0; i < 1200; i++) expect(rbac.authorize(attrs(frank, 'GET', `/api/v1/namespaces/team/pods/p${i}`)).decision).toBe('NoOpinion');
+    expect(rbac.authorize(a)).toBe(allowed);
+    policy.put('ClusterRole', { metadata: { name: 'pod-creator' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }] });
+    expect(rbac.authorize(a).decision).toBe('NoOpinion');
+    expect(rbac.authorize(attrs(frank, 'GET', '/api/v1/namespaces/team/pods/p1')).decision).toBe('Allow');
+    frank.name = 'grace';
+    expect(rbac.authorize(a).decision).toBe('NoOpinion');
+    expect(rbac.authorize(attrs(frank, 'GET', '/api/v1/namespaces/team/pods/p1')).decision).toBe('NoOpinion');
+  });
 });
