@@ -108,7 +108,7 @@ const POD_SPEC_PARTS = ['containers', 'initContainers', 'tolerations', 'volumes'
 const POD_STATUS_PARTS = ['conditions', 'containerStatuses', 'initContainerStatuses', 'hostIPs', 'podIPs'] as const;
 
 /** Deep equality of two JSON values (as decoded from the wire: no cycles, no undefined members that matter). */
-function jsonEqual(a: unknown, b: unknown): boolean {
+export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a)) {

@@ -3,9 +3,12 @@
  * informer plus *assumed* pods — placed by this scheduler, their bind call not yet confirmed. The core sees an
  * assumed pod on its node at once, so the next cycle accounts for the last decision; a failed bind forgets it;
  * the informer's copy of the bound pod replaces it when it arrives.
- * Every object handed to `core.addPod` is remembered, so `core.removePod` always gets exactly what was added.
+ * `core.removePod` gets the object last handed to `core.addPod`, or a newer one of the same pod whose scheduling
+ * inputs (`samePlacementInputs`) are equal: an update that changes none of them (the informer's confirmation of
+ * an assumed pod, a status write) swaps only the cached object and leaves the core alone.
  */
 import type { KubeObject } from '../api/resource.js';
+import { jsonEqual } from '../../client/share-parts.js';
 import type { SchedulerCore } from './core.js';
 
 interface CachedPod {
@@ -16,6 +19,14 @@ interface CachedPod {
 }
 
 export const podKey = (pod: KubeObject): string => `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+/** Spec and labels deep-equal (key order aside): nothing a scheduling decision reads differs. */
+export const sameSchedulingInputs = (a: KubeObject, b: KubeObject): boolean =>
+  jsonEqual(a.spec ?? null, b.spec ?? null) && jsonEqual(a.metadata?.labels ?? null, b.metadata?.labels ?? null);
+
+/** What the core's accounting of a placed pod reads: its scheduling inputs and whether it is terminating. */
+const samePlacementInputs = (a: KubeObject, b: KubeObject): boolean =>
+  (a.metadata?.deletionTimestamp ?? '') === (b.metadata?.deletionTimestamp ?? '') && sameSchedulingInputs(a, b);
+
 export const nodeNameOf = (pod: KubeObject): string => ((pod.spec as { nodeName?: string } | undefined)?.nodeName ?? '');
 
 export class SchedulerCache {
@@ -81,7 +92,12 @@ export class SchedulerCache {
     const key = podKey(pod);
     const c = this.pods.get(key);
     if (c) {
-      // Confirmation (or a re-list): swap the cached copy for the server's.
+      // Confirmation (or a re-list): swap the cached copy for the server's. The core parses and accounts the pod
+      // again only when that changes what it holds (the server's copy of an assumed pod usually does not).
+      if (samePlacementInputs(c.pod, pod)) {
+        this.pods.set(key, { pod, assumed: false, bindingFinished: true });
+        return;
+      }
       this.core.removePod(c.pod);
     }
     this.core.addPod(pod);

@@ -13,6 +13,7 @@ import type { KubeObject } from '../api/resource.js';
 import { realClock, type Clock, type TimerHandle } from '../../client/clock.js';
 import { eventMayHelp, type ClusterEvent } from './cluster-events.js';
 import { Heap } from './heap.js';
+import { sameSchedulingInputs } from './cache.js';
 
 export const INITIAL_BACKOFF_MS = 1_000;
 export const MAX_BACKOFF_MS = 10_000;
@@ -301,8 +302,5 @@ export class SchedulingQueue {
 
 /** Whether an update to a pending pod can change a scheduling decision (anything but status and metadata noise). */
 export function schedulingInputsChanged(oldPod: KubeObject, newPod: KubeObject): boolean {
-  return (
-    JSON.stringify(oldPod.spec ?? null) !== JSON.stringify(newPod.spec ?? null) ||
-    JSON.stringify(oldPod.metadata?.labels ?? null) !== JSON.stringify(newPod.metadata?.labels ?? null)
-  );
+  return !sameSchedulingInputs(oldPod, newPod);
 }

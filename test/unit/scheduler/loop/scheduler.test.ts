@@ -125,10 +125,24 @@ describe('scheduling loop', () => {
     expect(s.stats.bound).toBe(3);
     const scheduled = api.events.filter((e) => e.reason === 'Scheduled').map((e) => e.message);
     expect(scheduled).toEqual(['Successfully assigned ns/a to n1', 'Successfully assigned ns/b to n2', 'Successfully assigned ns/c to n1']);
-    // The informer's copy confirms the assumed pod: the core swaps it for the server's object.
-    s.podHandler.onUpdate!(pod('a', 500), pod('a', 500, { nodeName: 'n1' }));
+    // The informer's copy confirms the assumed pod. Its scheduling inputs are the assumed copy's (spec keys in
+    // another order): the core keeps what it holds, the cache holds the server's object.
+    const logged = core.log.length;
+    const confirmed: KubeObject = { metadata: { name: 'a', namespace: 'ns', uid: 'uid-a', resourceVersion: '7' }, spec: { nodeName: 'n1', cpu: 500 }, status: { phase: 'Pending' } };
+    s.podHandler.onUpdate!(pod('a', 500), confirmed);
     expect(s.cache.isAssumed('ns/a')).toBe(false);
+    expect(core.log.length).toBe(logged);
+    // A status write changes nothing the core reads either; a spec change (another scheduler's bind of b
+    // elsewhere, a label, a deletion) is swapped into the core.
+    s.podHandler.onUpdate!(confirmed, { ...confirmed, status: { phase: 'Running' } });
+    expect(core.log.length).toBe(logged);
+    s.podHandler.onUpdate!(pod('b', 500), pod('b', 500, { nodeName: 'n1' }));
+    expect(core.log.slice(logged)).toEqual(['remove b@n2', 'add b@n1']);
+    expect(core.free('n1')).toBe(1000 - 500 - 100 - 500);
+    s.podHandler.onUpdate!(confirmed, { ...confirmed, metadata: { ...confirmed.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
     expect(core.log.slice(-2)).toEqual(['remove a@n1', 'add a@n1']);
+    s.podHandler.onUpdate!(pod('c', 100, { nodeName: 'n1' }), { ...pod('c', 100, { nodeName: 'n1' }), metadata: { ...pod('c', 100).metadata, labels: { app: 'x' } } });
+    expect(core.log.slice(-2)).toEqual(['remove c@n1', 'add c@n1']);
   });
 
   test('an unschedulable pod gets the event and condition, is parked, and a fitting node schedules it', async () => {
