@@ -25,6 +25,12 @@ export function spamKey(ev: KubeObject): string {
   return [e.source?.component ?? '', e.source?.host ?? '', o.kind ?? '', o.namespace ?? '', o.name ?? '', o.uid ?? '', o.apiVersion ?? ''].join('\u0000');
 }
 
+/** spamKey of the event objectEvent makes about `obj` for `component`, without making it (most are dropped). */
+export function objectSpamKey(obj: KubeObject, component: string): string {
+  const m = obj.metadata ?? {};
+  return [component, '', obj.kind ?? '', m.namespace ?? '', m.name ?? '', m.uid ?? '', obj.apiVersion ?? ''].join('\u0000');
+}
+
 export class EventSpamFilter {
   private buckets = new Map<string, Bucket>();
 
@@ -37,7 +43,11 @@ export class EventSpamFilter {
 
   /** True when the event may be posted (takes a token); false when its source and object are over the limit. */
   allow(ev: KubeObject): boolean {
-    const key = spamKey(ev);
+    return this.allowKey(spamKey(ev));
+  }
+
+  /** allow() for an event whose spamKey is `key`. */
+  allowKey(key: string): boolean {
     const t = this.now();
     let b = this.buckets.get(key);
     if (b) {

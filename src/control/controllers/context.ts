@@ -4,7 +4,7 @@
  * the process they run in (the server's thread or `skiff controller-manager`).
  */
 import type { Clock } from '../../client/clock.js';
-import { EventSpamFilter } from '../../client/event-spam-filter.js';
+import { EventSpamFilter, objectSpamKey } from '../../client/event-spam-filter.js';
 import { objectEvent, type EventRecorder, type EventType } from '../../client/events.js';
 import type { SharedInformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
@@ -98,8 +98,9 @@ export function createControllerContext(deps: ControllerContextDeps): Controller
     options: { ...defaultControllerOptions, ...deps.options },
     queues,
     event(component, obj, type, reason, message) {
-      const ev = objectEvent(obj, type, reason, message, { component, instance: deps.instance }, new Date(deps.clock.now()));
-      if (spam.allow(ev)) deps.recorder.record(ev);
+      // The filter first: a ReplicaSet creating 10,000 pods has all but 25 of its events dropped unmade.
+      if (!spam.allowKey(objectSpamKey(obj, component))) return;
+      deps.recorder.record(objectEvent(obj, type, reason, message, { component, instance: deps.instance }, new Date(deps.clock.now())));
     },
     queue(name) {
       const q = new WorkQueue<string>({ clock: deps.clock, rateLimiter: defaultControllerRateLimiter<string>(deps.clock), name });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventSpamFilter, SPAM_BURST } from '../../../src/client/event-spam-filter.js';
+import { EventSpamFilter, objectSpamKey, spamKey, SPAM_BURST } from '../../../src/client/event-spam-filter.js';
 import { objectEvent } from '../../../src/client/events.js';
 
 const rs = (name: string, uid = `uid-${name}`) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name, namespace: 'ns', uid } });
@@ -37,5 +37,18 @@ describe('EventSpamFilter (client-go EventSourceObjectSpamFilter)', () => {
     expect(f.allow(ev(rs('c')))).toBe(true); // evicts a
     expect(f.allow(ev(rs('a')))).toBe(true);
     expect(f.allow(ev(rs('c')))).toBe(false);
+  });
+
+  it('keys an object and component as the event objectEvent makes about them, without making it', () => {
+    const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', uid: 'u1' } };
+    const bare = { metadata: { name: 'x' } };
+    for (const obj of [rs('a'), node, bare]) {
+      const e = objectEvent(obj, 'Warning', 'Any', 'message', { component: 'c', instance: 'host' }, new Date(0));
+      expect(objectSpamKey(obj, 'c')).toBe(spamKey(e));
+    }
+    expect(objectSpamKey(rs('a'), 'c')).not.toBe(objectSpamKey(rs('a'), 'd'));
+    const f = new EventSpamFilter(() => 0, 1);
+    expect(f.allowKey(objectSpamKey(rs('a'), 'c'))).toBe(true);
+    expect(f.allow(ev(rs('a'), 'Other', 'c'))).toBe(false);
   });
 });

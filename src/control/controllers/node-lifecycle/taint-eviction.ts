@@ -7,6 +7,7 @@
 import { Nodes, Pods } from '../../../client/resources.js';
 import { rfc3339 } from '../../../client/events.js';
 import { isNotFound } from '../../../client/rest.js';
+import { jsonEqual } from '../../../client/share-parts.js';
 import { objectKey, splitKey, type KubeObject } from '../../../client/types.js';
 import type { ControllerContext } from '../context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from '../controller.js';
@@ -34,7 +35,7 @@ export function newTaintEvictionController(ctx: ControllerContext): Controller {
   });
   pods.addEventHandler({
     onAdd: (p) => p.spec?.nodeName && queue.add(objectKey(p)),
-    onUpdate: (o, p) => (o.spec?.nodeName !== p.spec?.nodeName || JSON.stringify(o.spec?.tolerations) !== JSON.stringify(p.spec?.tolerations)) && queue.add(objectKey(p)),
+    onUpdate: (o, p) => (o.spec?.nodeName !== p.spec?.nodeName || !jsonEqual(o.spec?.tolerations, p.spec?.tolerations)) && queue.add(objectKey(p)),
   });
 
   const sync = async (key: string): Promise<void> => {
