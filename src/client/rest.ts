@@ -71,6 +71,12 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+export interface PatchOptions extends WriteOptions {
+  force?: boolean;
+  /** The caller does not read the patched object: it is not decoded (patch() resolves with nothing). */
+  discardResult?: boolean;
+}
+
 export interface DeleteOptions {
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   gracePeriodSeconds?: number;
@@ -219,13 +225,23 @@ export class RestClient {
    * and Fairness, max in-flight) or 5xx with Retry-After is sent again after that wait, up to maxRetries times.
    */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', query?: Record<string, QueryValue>): Promise<T> {
-    const full = path + queryString(query);
+    const res = await this.succeeded(method, path + queryString(query), body, contentType);
+    return (res.length ? JSON.parse(res.toString('utf8')) : {}) as T;
+  }
+
+  /** `request` for a caller that needs only the outcome: a 2xx body (e.g. a whole pod) is read but not decoded. */
+  async send(method: string, path: string, body?: unknown, contentType = 'application/json', query?: Record<string, QueryValue>): Promise<void> {
+    await this.succeeded(method, path + queryString(query), body, contentType);
+  }
+
+  /** The 2xx response's body; ApiError otherwise. */
+  private async succeeded(method: string, full: string, body: unknown, contentType: string): Promise<Buffer> {
     const res = await this.retrying(() => this.raw(method, full, body, contentType));
     if (res.statusCode < 200 || res.statusCode > 299) {
       const status = parseStatus(res.body);
       throw new ApiError(res.statusCode, status?.reason ?? '', status, method, full);
     }
-    return (res.body.length ? JSON.parse(res.body.toString('utf8')) : {}) as T;
+    return res.body;
   }
 
   /**
@@ -284,18 +300,21 @@ export class RestClient {
     return this.request<T>('PUT', resourcePath(ref, m.namespace, m.name, opts.subresource), obj, undefined, writeQuery(opts));
   }
 
+  /** With `discardResult`, resolves with nothing once the server accepted the patch (the object is not decoded). */
+  patch(ref: ResourceRef, namespace: string | undefined, name: string, patch: unknown, type: PatchType, opts: PatchOptions & { discardResult: true }): Promise<void>;
+  patch<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string, patch: unknown, type?: PatchType, opts?: PatchOptions): Promise<T>;
   patch<T extends KubeObject = KubeObject>(
     ref: ResourceRef,
     namespace: string | undefined,
     name: string,
     patch: unknown,
     type: PatchType = 'merge',
-    opts: WriteOptions & { force?: boolean } = {},
-  ): Promise<T> {
-    return this.request<T>('PATCH', resourcePath(ref, namespace, name, opts.subresource), patch, patchContentType[type], {
-      ...writeQuery(opts),
-      force: opts.force,
-    });
+    opts: PatchOptions = {},
+  ): Promise<T | void> {
+    const path = resourcePath(ref, namespace, name, opts.subresource);
+    const query = { ...writeQuery(opts), force: opts.force };
+    if (opts.discardResult) return this.send('PATCH', path, patch, patchContentType[type], query);
+    return this.request<T>('PATCH', path, patch, patchContentType[type], query);
   }
 
   delete<T extends KubeObject = KubeObject>(ref: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<T> {

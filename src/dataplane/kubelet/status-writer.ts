@@ -184,7 +184,8 @@ export class PodStatusWriter {
     try {
       if (p.status) {
         // The uid in the patch makes the server refuse a same-named replacement pod (as the status manager does).
-        await this.o.client.patch(Pods, ref.namespace, ref.name, { metadata: { uid: ref.uid }, status: p.status }, 'merge', { subresource: 'status' });
+        // Nothing here reads the patched pod back (the watch brings it): it is not decoded.
+        await this.o.client.patch(Pods, ref.namespace, ref.name, { metadata: { uid: ref.uid }, status: p.status }, 'merge', { subresource: 'status', discardResult: true });
         this.stats.patches++;
         p.status = undefined;
       }

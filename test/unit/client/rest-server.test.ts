@@ -57,6 +57,15 @@ describe('RestClient against the API server', () => {
     expect((n.status as { allocatable: { cpu: string } }).allocatable.cpu).toBe('2');
   });
 
+  test('a patch with discardResult resolves with nothing once applied; a refused one is still the ApiError', async () => {
+    await client.create(ConfigMaps, { metadata: { name: 'quiet', namespace: 'c1' }, data: { k: 'v1' } });
+    expect(await client.patch(ConfigMaps, 'c1', 'quiet', { data: { k: 'v2' } }, 'merge', { discardResult: true })).toBeUndefined();
+    expect((await client.get(ConfigMaps, 'quiet', 'c1')).data).toEqual({ k: 'v2' });
+    const missing = await client.patch(ConfigMaps, 'c1', 'nope', { data: { k: 'v' } }, 'merge', { discardResult: true }).catch((e: unknown) => e);
+    expect(isNotFound(missing)).toBe(true);
+    expect((missing as ApiError).reason).toBe('NotFound');
+  });
+
   test('watch from a list revision yields ADDED, MODIFIED, DELETED in order; aborting ends it quietly', async () => {
     const start = await client.list(ConfigMaps, { namespace: 'c1' });
     const ac = new AbortController();
