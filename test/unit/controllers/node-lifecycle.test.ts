@@ -3,7 +3,11 @@ import { CidrSet, formatIpv4Cidr, parseIpv4Cidr } from '../../../src/control/con
 import { podCIDRPatch } from '../../../src/control/controllers/node-ipam.js';
 import { observeHealth, silentNodeConditions } from '../../../src/control/controllers/node-lifecycle/health.js';
 import { desiredManagedTaints, evictionTime, reconcileTaints, tolerates } from '../../../src/control/controllers/node-lifecycle/taints.js';
-import { fullyDisruptedZones } from '../../../src/control/controllers/node-lifecycle/controller.js';
+import { fullyDisruptedZones, newNodeLifecycleController } from '../../../src/control/controllers/node-lifecycle/controller.js';
+import { SharedInformerFactory, type SharedInformer } from '../../../src/client/informer.js';
+import { Leases } from '../../../src/client/resources.js';
+import type { RestClient } from '../../../src/client/rest.js';
+import type { ControllerContext } from '../../../src/control/controllers/context.js';
 
 describe('CidrSet', () => {
   test('hands out /24s of 10.244.0.0/16 in order, skips occupied ones, reuses released ones, ends when full', () => {
@@ -102,5 +106,24 @@ describe('taints', () => {
   test('a zone is fully disrupted when none of its nodes is Ready', () => {
     const node = (zone: string, status: string) => ({ metadata: { labels: { 'topology.kubernetes.io/zone': zone } }, status: { conditions: [{ type: 'Ready', status }] } });
     expect([...fullyDisruptedZones([node('a', 'True'), node('a', 'Unknown'), node('b', 'Unknown')])]).toEqual(['b']);
+  });
+});
+
+describe('node lifecycle controller informers', () => {
+  test('reads leases from the cluster-wide lease informer, the one the garbage collector asks for: one lease watch, not two', () => {
+    // Nothing here reaches the client: informers only talk to it once started.
+    const factory = new SharedInformerFactory({} as RestClient);
+    const given: SharedInformer[] = [];
+    const informers = {
+      forResource: (ref: Parameters<SharedInformerFactory['forResource']>[0], opts?: Parameters<SharedInformerFactory['forResource']>[1]) => {
+        const inf = factory.forResource(ref, opts);
+        if (ref.plural === 'leases') given.push(inf);
+        return inf;
+      },
+    };
+    newNodeLifecycleController({ informers, queue: () => ({ add: () => {} }) } as unknown as ControllerContext);
+    expect(given).toHaveLength(1);
+    // The garbage collector's monitor: forResource of the discovered resource, no options.
+    expect(factory.forResource({ ...Leases })).toBe(given[0]);
   });
 });

@@ -47,7 +47,9 @@ export function fullyDisruptedZones(nodes: readonly Node[]): Set<string> {
 
 export function newNodeLifecycleController(ctx: ControllerContext): Controller {
   const nodes = ctx.informers.forResource<Node>(Nodes);
-  const leases = ctx.informers.forResource<Lease>(Leases, { namespace: 'kube-node-lease' });
+  // Every namespace's leases, as upstream's shared lease informer (read in kube-node-lease): the garbage collector
+  // watches leases cluster-wide too, so both share one watch and the API server sends each renewal once, not twice.
+  const leases = ctx.informers.forResource<Lease>(Leases);
   const pods = ctx.informers.forResource<Pod>(Pods);
   pods.indexer.ensureIndexer(NODE_NAME_INDEX, podNodeName);
   const health = new Map<string, NodeHealth>();
