@@ -10,6 +10,7 @@
 import type { KubeObject } from '../api/resource.js';
 import { jsonEqual } from '../../client/share-parts.js';
 import type { SchedulerCore } from './core.js';
+import { boundPodView } from './bound-pod-view.js';
 
 interface CachedPod {
   pod: KubeObject;
@@ -64,7 +65,8 @@ export class SchedulerCache {
     // A stale entry under this name (a pod deleted and re-created while its bind was in flight) goes first.
     const stale = this.pods.get(key);
     if (stale) this.core.removePod(stale.pod);
-    const assumed: KubeObject = { ...pod, spec: { ...(pod.spec as object), nodeName } };
+    // In the shape the informer keeps bound pods in (bound-pod-view.ts), so its confirmation compares equal.
+    const assumed: KubeObject = boundPodView({ ...pod, spec: { ...(pod.spec as object), nodeName } });
     this.core.addPod(assumed);
     this.pods.set(key, { pod: assumed, assumed: true, bindingFinished: false });
     return assumed;

@@ -9,6 +9,7 @@ import type { SchedulerApi } from '../../../../src/control/scheduler/binder.js';
 import type { ScheduleHints, ScheduleResult, SchedulerCore } from '../../../../src/control/scheduler/core.js';
 import type { PodCondition } from '../../../../src/control/scheduler/events.js';
 import { Scheduler } from '../../../../src/control/scheduler/scheduler.js';
+import { boundPodView } from '../../../../src/control/scheduler/bound-pod-view.js';
 import type { KubeObject } from '../../../../src/control/api/resource.js';
 
 const cpuOf = (pod: KubeObject): number => Number((pod.spec as { cpu?: number }).cpu ?? 0);
@@ -143,6 +144,30 @@ describe('scheduling loop', () => {
     expect(core.log.slice(-2)).toEqual(['remove a@n1', 'add a@n1']);
     s.podHandler.onUpdate!(pod('c', 100, { nodeName: 'n1' }), { ...pod('c', 100, { nodeName: 'n1' }), metadata: { ...pod('c', 100).metadata, labels: { app: 'x' } } });
     expect(core.log.slice(-2)).toEqual(['remove c@n1', 'add c@n1']);
+  });
+
+  test("the informer's bound view of an assumed pod confirms it without the core parsing it again", async () => {
+    const { s, core } = setup();
+    s.nodeHandler.onAdd!(node('n1', 1000), true);
+    // What the informer keeps of a pod once bound (boundPodView) drops env, probes, non-claim volumes and most
+    // of the status; the assumed copy must be in that shape too, or every confirmation re-adds the pod.
+    const full = (nodeName?: string): KubeObject => ({
+      metadata: { name: 'w', namespace: 'ns', uid: 'uid-w' },
+      spec: {
+        cpu: 200, ...(nodeName ? { nodeName } : {}),
+        containers: [{ name: 'c', image: 'nginx', env: [{ name: 'A', value: '1' }], readinessProbe: { httpGet: { port: 80 } }, volumeMounts: [{ name: 'cfg', mountPath: '/c' }] }],
+        volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }],
+      },
+      status: { phase: 'Pending', qosClass: 'BestEffort' },
+    });
+    s.podHandler.onAdd!(full(), false);
+    await drain(s);
+    expect(s.cache.isAssumed('ns/w')).toBe(true);
+    const logged = core.log.length;
+    const confirmed = boundPodView(full('n1'));
+    s.podHandler.onUpdate!(full(), confirmed);
+    expect(s.cache.isAssumed('ns/w')).toBe(false);
+    expect(core.log.slice(logged)).toEqual([]);
   });
 
   test('an unschedulable pod gets the event and condition, is parked, and a fitting node schedules it', async () => {
