@@ -154,7 +154,9 @@ describe.skipIf(skip !== null)(`kubectl attach/cp/exec -it on a runc node${skip 
     process.kill(pid, 'SIGKILL');
     const after = await eventually('victim restarted', async () => {
       const p = await get('victim');
-      return cs(p).restartCount === 1 && cs(p).state?.running ? p : null;
+      if (cs(p).restartCount === 1 && cs(p).state?.running) return p;
+      // What was seen last goes into the timeout's message (CI once timed out here; locally it takes ~2 s).
+      throw new Error(`phase ${(p.status as { phase?: string }).phase}, container ${JSON.stringify({ restartCount: cs(p).restartCount, state: cs(p).state, lastState: cs(p).lastState })}`);
     }, 30_000, 100);
     expect(cs(after).lastState.terminated).toMatchObject({ exitCode: 137, reason: 'Error', containerID: cs(before).containerID });
     expect(cs(after).containerID).not.toBe(cs(before).containerID);
