@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../client/types.js';
 import type { NodeConfig } from './spec.js';
+import { rfc3339 } from './pod/time.js';
 
 export const KUBELET_VERSION = 'v1.32.0-skiff';
 export const CONTAINER_RUNTIME_VERSION = 'skiff-sim://0.1.0';
@@ -42,9 +43,6 @@ export interface NodeHost {
   bootID: string;
   kernelVersion: string;
 }
-
-/** Metav1.Time: RFC 3339 in seconds, as the API serialises it. */
-export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 /** Metav1.MicroTime: RFC 3339 with six fractional digits (leases' renewTime). */
 export const rfc3339Micro = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
