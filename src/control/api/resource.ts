@@ -38,6 +38,11 @@ export interface Strategy {
    */
   admit?(obj: KubeObject, requester?: Requester): void;
   validate?(obj: KubeObject): FieldError[];
+  /**
+   * What a write through a status subresource validates instead of `validate`: such a write keeps the stored
+   * spec, which `validate` checked when it was stored (upstream's status strategies do not look at it).
+   */
+  validateStatus?(obj: KubeObject, old: KubeObject): FieldError[];
   /** `subresource` is the write's ('' for the main resource, 'status', 'approval'), as upstream's per-subresource strategies. */
   validateUpdate?(obj: KubeObject, old: KubeObject, subresource?: string): FieldError[];
   /**

@@ -176,3 +176,21 @@ describe('pod updates through /status', () => {
     expect(changed.map((e) => e.field)).toContain('spec');
   });
 });
+
+describe('pod status writes', () => {
+  const invalidSpec = { containers: [{ name: 'Not_A_Name', image: 'nginx' }] };
+  const validateStatus = s.validateStatus!;
+
+  test('validate the metadata, not the stored spec the write keeps', () => {
+    const old = pod(invalidSpec);
+    expect(causes(old)).toContain('spec.containers[0].name FieldValueInvalid');
+    expect(validateStatus({ ...old, status: { phase: 'Running' } }, old)).toEqual([]);
+    const badLabel = { ...old, metadata: { ...old.metadata, labels: { 'a b': 'x' } } };
+    expect(validateStatus(badLabel, old).map((e) => e.field)).toEqual(['metadata.labels']);
+  });
+
+  test('validate the whole pod when the spec is not the stored one', () => {
+    const old = pod({ containers: [{ name: 'c', image: 'nginx' }] });
+    expect(validateStatus({ ...old, spec: invalidSpec }, old).map((e) => `${e.field} ${e.type}`)).toEqual(causes(pod(invalidSpec)));
+  });
+});

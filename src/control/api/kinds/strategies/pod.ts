@@ -60,10 +60,17 @@ export function addDefaultTolerations(spec: Json): void {
 }
 
 function validatePod(obj: KubeObject): FieldError[] {
-  return [
-    ...validateObjectMeta(obj, { namespaced: true, name: nameIsDNSSubdomain }),
-    ...validatePodSpec(obj.spec, 'spec'),
-  ];
+  return [...validatePodMeta(obj), ...validatePodSpec(obj.spec, 'spec')];
+}
+
+const validatePodMeta = (obj: KubeObject): FieldError[] => validateObjectMeta(obj, { namespaced: true, name: nameIsDNSSubdomain });
+
+/**
+ * A status write (the kubelet's, once or more a pod) keeps the stored spec object itself: its metadata is
+ * validated, not the whole spec again.
+ */
+function validatePodStatus(obj: KubeObject, old: KubeObject): FieldError[] {
+  return obj.spec === old.spec ? validatePodMeta(obj) : validatePod(obj);
 }
 
 const UPDATABLE = [
@@ -138,6 +145,7 @@ export const podStrategy: Strategy = {
   default: defaultPod,
   admit: (obj) => addDefaultTolerations(ensure(obj, 'spec')),
   validate: validatePod,
+  validateStatus: validatePodStatus,
   validateUpdate: validatePodUpdate,
   hasStatus: true,
 };

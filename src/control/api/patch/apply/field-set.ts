@@ -26,8 +26,29 @@ export function keyElement(fields: Array<[string, unknown]>): PathElement {
   return `k:{${sorted.map(([k, v]) => `${goJson(k)}:${goJson(v)}`).join(',')}}`;
 }
 
+/**
+ * Path elements read or sorted repeatedly: every pod's managedFields spell the same `k:{"type":"Ready"}` keys,
+ * and each write decodes and sorts them again (a JSON.parse each time). Bounded; starts over when full, as the
+ * elements unique to one object (a podIP key) would otherwise fill it.
+ */
+const MAX_REMEMBERED_ELEMENTS = 4096;
+const canonical = new Map<string, PathElement | null>();
+const parsedBodies = new Map<string, unknown>();
+
+function remember<V>(memo: Map<string, V>, key: string, value: V): V {
+  if (memo.size >= MAX_REMEMBERED_ELEMENTS) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
 /** Re-spells a path element read from stored fieldsV1 in canonical form; undefined when malformed. */
 export function canonicalElement(pe: string): PathElement | undefined {
+  const known = canonical.get(pe);
+  if (known !== undefined) return known ?? undefined;
+  return remember(canonical, pe, spellCanonical(pe) ?? null) ?? undefined;
+}
+
+function spellCanonical(pe: string): PathElement | undefined {
   const tag = pe.slice(0, 2);
   const body = pe.slice(2);
   try {
@@ -79,8 +100,8 @@ export function comparePathElements(a: PathElement, b: PathElement): number {
   const bb = b.slice(2);
   switch (ta) {
     case 'k:': {
-      const ka = Object.entries(JSON.parse(ba) as Record<string, unknown>);
-      const kb = Object.entries(JSON.parse(bb) as Record<string, unknown>);
+      const ka = Object.entries(parsedBody(ba) as Record<string, unknown>);
+      const kb = Object.entries(parsedBody(bb) as Record<string, unknown>);
       for (let i = 0; ; i++) {
         if (i >= ka.length || i >= kb.length) return ka.length - kb.length;
         const [na, va] = ka[i]!;
@@ -91,12 +112,17 @@ export function comparePathElements(a: PathElement, b: PathElement): number {
       }
     }
     case 'v:':
-      return compareValues(JSON.parse(ba), JSON.parse(bb));
+      return compareValues(parsedBody(ba), parsedBody(bb));
     case 'i:':
       return Number(ba) - Number(bb);
     default:
       return ba < bb ? -1 : ba > bb ? 1 : 0;
   }
+}
+
+/** A key's or value's JSON body, decoded once (only read: the same value is handed to every caller). */
+function parsedBody(body: string): unknown {
+  return parsedBodies.has(body) ? parsedBodies.get(body) : remember(parsedBodies, body, JSON.parse(body) as unknown);
 }
 
 /** A path as upstream prints it in conflict messages: `.spec.containers[name="nginx"].image`. */
@@ -258,17 +284,7 @@ export class FieldSet {
 
   /** fieldsV1: members with children carry `.`, leaves are `{}` (one frozen object for all), keys in upstream's order. */
   toFieldsV1(): FieldsV1 {
-    if (!this.kids) return LEAF;
-    const out: FieldsV1 = {};
-    for (const pe of sortedElements(this.children)) {
-      const c = this.children.get(pe)!;
-      const inner = c.toFieldsV1();
-      // An entry is empty exactly when nothing below is a member: then only a member itself is written.
-      const empty = isEmptyObject(inner);
-      if (!c.member && empty) continue;
-      out[pe] = c.member && !empty ? { '.': LEAF, ...inner } : inner;
-    }
-    return isEmptyObject(out) ? LEAF : out;
+    return (this.kids && encodeChildren(this.kids, false)) ?? LEAF;
   }
 
   /** Reads stored fieldsV1; throws on a malformed document. */
@@ -279,9 +295,25 @@ export class FieldSet {
   }
 }
 
-function isEmptyObject(o: object): boolean {
-  for (const _ in o) return false;
-  return true;
+/**
+ * The fieldsV1 object of a node's children (`.` first when the node is a member with members below), undefined
+ * when nothing below is a member. Its objects are made without a prototype, which V8 keeps as dictionaries: their
+ * keys are often the pod's own (`k:{"ip":"10.128.3.7"}`, a volume's random name), and adding such a key to an
+ * ordinary object makes a new hidden class for every pod (~2x the cost of the whole encoding, measured).
+ */
+function encodeChildren(children: ReadonlyMap<PathElement, FieldSet>, member: boolean): FieldsV1 | undefined {
+  let out: FieldsV1 | undefined;
+  for (const pe of sortedElements(children)) {
+    const c = children.get(pe)!;
+    const inner = c.children.size ? encodeChildren(c.children, c.member) : undefined;
+    if (!inner && !c.member) continue;
+    if (!out) {
+      out = Object.create(null) as FieldsV1;
+      if (member) out['.'] = LEAF;
+    }
+    out[pe] = inner ?? LEAF;
+  }
+  return out;
 }
 
 /**

@@ -193,7 +193,8 @@ async function prepareUpdate(
       freed = res.freed;
     }
   }
-  errors.push(...(r.strategy.validate?.(obj) ?? []));
+  const validateStatus = writesStatus(sub) ? r.strategy.validateStatus : undefined;
+  errors.push(...((validateStatus ? validateStatus(obj, old) : r.strategy.validate?.(obj)) ?? []));
   // Internal writes (binding) are not user updates: upstream's assignPod skips the update strategy's rules.
   if (sub !== 'internal') errors.push(...(r.strategy.validateUpdate?.(obj, old, sub) ?? []));
   if (oldMeta.deletionTimestamp) {

@@ -47,4 +47,13 @@ describe('FieldSet', () => {
     expect(() => FieldSet.fromFieldsV1({ 'k:{bad': {} })).toThrow(/malformed/);
     expect(() => FieldSet.fromFieldsV1([])).toThrow();
   });
+
+  it('reads and sorts the same elements alike every time (they are remembered), malformed ones included', () => {
+    const doc = { 'f:status': { 'f:podIPs': { 'k:{"ip":"10.0.0.2"}': {}, 'k:{"ip":"10.0.0.1"}': { '.': {}, 'f:ip': {} } }, 'f:x': { 'v:2': {}, 'v:1': {} } } };
+    const want = '{"f:status":{"f:podIPs":{"k:{\\"ip\\":\\"10.0.0.1\\"}":{".":{},"f:ip":{}},"k:{\\"ip\\":\\"10.0.0.2\\"}":{}},"f:x":{"v:1":{},"v:2":{}}}}';
+    for (let i = 0; i < 3; i++) {
+      expect(JSON.stringify(FieldSet.fromFieldsV1(doc).toFieldsV1())).toBe(want);
+      expect(() => FieldSet.fromFieldsV1({ 'k:{bad': {} })).toThrow(/malformed/);
+    }
+  });
 });
