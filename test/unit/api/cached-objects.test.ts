@@ -40,3 +40,18 @@ describe('cachedObjects.getNow', () => {
     expect(await none.get('ns', 'default')).toBeUndefined();
   });
 });
+
+describe('cachedObjects.allNow', () => {
+  const sa: KubeObject = { metadata: { name: 'default', namespace: 'ns' } };
+  const objects = new Map([['/registry/serviceaccounts/ns/default', sa]]);
+
+  it('lists a fresh cache without a promise, has no answer while it is not fresh, and none to list without the kind', async () => {
+    const state = { fresh: false, waits: 0 };
+    const c = cachedObjects(engine(objects, state), '', 'v1', 'serviceaccounts');
+    expect(c.allNow()).toBeUndefined();
+    expect(await c.all()).toEqual([sa]);
+    expect(state.waits).toBe(1);
+    expect(c.allNow()).toEqual([sa]);
+    expect(cachedObjects(engine(objects, { fresh: true, waits: 0 }, false), '', 'v1', 'serviceaccounts').allNow()).toEqual([]);
+  });
+});

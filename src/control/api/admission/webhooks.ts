@@ -25,6 +25,8 @@ import type { Authorizer } from '../authz/types.js';
 /** What the plugin reads: the configurations (in name order), namespaces' labels, a Service's endpoint. */
 export interface WebhookSource {
   configurations(kind: 'mutating' | 'validating'): Promise<KubeObject[]>;
+  /** As `configurations`, synchronously when they are known without waiting; undefined otherwise. */
+  configurationsNow?(kind: 'mutating' | 'validating'): KubeObject[] | undefined;
   namespaceLabels(namespace: string): Promise<Record<string, string> | undefined>;
   /** `https://<address>:<port><path>` of a ready endpoint behind the Service's port, or undefined. */
   serviceURL(namespace: string, name: string, port: number, path: string): Promise<string | undefined>;
@@ -40,6 +42,9 @@ interface Webhook extends WebhookSpec {
 
 const EXEMPT_GROUP = 'admissionregistration.k8s.io';
 
+/** The admissionregistration kinds (so a broken webhook can be removed) and CONNECT are never sent to webhooks. */
+const exempt = (a: AdmissionAttributes): boolean => a.resource.group === EXEMPT_GROUP || a.operation === 'CONNECT';
+
 /** Upstream's ToStatusErr: a refusal is at least a 400, worded "admission webhook "x" denied the request: …". */
 export function denial(name: string, status: WebhookResponse['status']): ApiError {
   const deniedBy = `admission webhook ${JSON.stringify(name)} denied the request`;
@@ -52,7 +57,12 @@ export class WebhookAdmission implements Admission {
   /** `authz`: the server's authoriser chain, for matchConditions' `authorizer`. */
   constructor(private readonly source: WebhookSource, private readonly authz?: Authorizer) {}
 
-  async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
+  admit(a: AdmissionAttributes): Promise<KubeObject | null> {
+    // No webhook to call (the usual case: none configured): answered without the async matching's promise turns.
+    return this.noneNow('mutating', a) ? Promise.resolve(a.object) : this.mutate(a);
+  }
+
+  private async mutate(a: AdmissionAttributes): Promise<KubeObject | null> {
     let obj = a.object;
     const hooks = await this.matching('mutating', a);
     // What each called webhook left the object as: reinvocation compares it with the final object.
@@ -88,7 +98,11 @@ export class WebhookAdmission implements Admission {
     }
   }
 
-  async validate(a: AdmissionAttributes): Promise<void> {
+  validate(a: AdmissionAttributes): Promise<void> {
+    return this.noneNow('validating', a) ? Promise.resolve() : this.validateWith(a);
+  }
+
+  private async validateWith(a: AdmissionAttributes): Promise<void> {
     const hooks = await this.matching('validating', a);
     const results = await Promise.allSettled(hooks.map((h) => this.call(h, a)));
     results.forEach((r, i) => {
@@ -97,8 +111,15 @@ export class WebhookAdmission implements Admission {
     });
   }
 
+  /** Whether, known synchronously, no webhook of this kind can be called for the request. */
+  private noneNow(kind: 'mutating' | 'validating', a: AdmissionAttributes): boolean {
+    if (exempt(a)) return true;
+    const configs = this.source.configurationsNow?.(kind);
+    return configs !== undefined && configs.every((c) => !Array.isArray(c['webhooks']) || c['webhooks'].length === 0);
+  }
+
   private async matching(kind: 'mutating' | 'validating', a: AdmissionAttributes): Promise<Webhook[]> {
-    if (a.resource.group === EXEMPT_GROUP || a.operation === 'CONNECT') return [];
+    if (exempt(a)) return [];
     const hooks = (await this.source.configurations(kind)).flatMap((c) => (Array.isArray(c['webhooks']) ? c['webhooks'] as Webhook[] : []));
     if (hooks.length === 0) return [];
     const nsLabels = a.namespace && a.resource.namespaced ? await this.source.namespaceLabels(a.namespace) : undefined;
@@ -147,6 +168,7 @@ export function engineWebhookSource(engine: EngineLike): WebhookSource {
   const configs = { mutating: cachedObjects(engine, EXEMPT_GROUP, 'v1', 'mutatingwebhookconfigurations'), validating: cachedObjects(engine, EXEMPT_GROUP, 'v1', 'validatingwebhookconfigurations') };
   return {
     configurations: (kind) => configs[kind].all(),
+    configurationsNow: (kind) => configs[kind].allNow(),
     namespaceLabels: async (ns) => (await one('namespaces', undefined, ns))?.metadata?.labels ?? undefined,
     async serviceURL(ns, name, port, path) {
       const r = await resolveServiceEndpoint({ get: (plural, n, nm) => one(plural, n, nm) }, ns, name, port);

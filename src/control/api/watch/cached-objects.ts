@@ -27,6 +27,8 @@ export interface CachedObjects {
   list(namespace: string): Promise<KubeObject[]>;
   /** Every object of the kind. */
   all(): Promise<KubeObject[]>;
+  /** As `all`, without a promise while the cache is synced and fresh; undefined when `all` would have to wait. */
+  allNow(): KubeObject[] | undefined;
 }
 
 export function cachedObjects(engine: CachingEngine, group: string, version: string, plural: string): CachedObjects {
@@ -64,6 +66,11 @@ export function cachedObjects(engine: CachingEngine, group: string, version: str
       if (!c) return [];
       if (!c.getFresh?.(c.prefix)) await c.waitFresh();
       return c.list().map((e) => e.object);
+    },
+    allNow() {
+      const c = cache();
+      if (!c) return [];
+      return c.getFresh?.(c.prefix) ? c.list().map((e) => e.object) : undefined;
     },
   };
 }
