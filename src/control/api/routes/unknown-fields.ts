@@ -13,20 +13,24 @@ import { holdsDeclaredFieldsOnly } from '../validation/decode-types.js';
 /** The request's fieldValidation (decoded and validated with the other options in params/options.ts). */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
-/** Removes unknown fields from `obj` in place; returns their paths (`spec.containers[0].foo`). */
-export function pruneUnknownFields(obj: unknown, definition: string): string[] {
+/**
+ * Removes unknown fields from `obj` in place; returns their paths (`spec.containers[0].foo`). `stored`: the stored
+ * object `obj` was made from (a patch's result), whose top-level members `obj` shares where the write left them
+ * (a pod's spec under a status patch): those were pruned when stored and are not walked again.
+ */
+export function pruneUnknownFields(obj: unknown, definition: string, stored?: object): string[] {
   // A write's body the type check walked found nothing undeclared: no second walk over it.
   if (isPlainObject(obj) && holdsDeclaredFieldsOnly(obj, definition)) return [];
   const root = definitionSchema(definition);
   if (!root) return [];
   const out: string[] = [];
-  walk(obj, root, '', out);
+  walk(obj, root, '', out, stored as Record<string, unknown> | undefined);
   return out;
 }
 
 const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
 
-function walk(value: unknown, schema: Schema | undefined, path: string, out: string[]): void {
+function walk(value: unknown, schema: Schema | undefined, path: string, out: string[], stored?: Record<string, unknown>): void {
   const s = resolveSchema(schema);
   if (!s || s['x-kubernetes-preserve-unknown-fields']) return;
   if (Array.isArray(value)) {
@@ -37,6 +41,7 @@ function walk(value: unknown, schema: Schema | undefined, path: string, out: str
   if (s.properties) {
     for (const key of Object.keys(value)) {
       const prop = s.properties[key];
+      if (stored && typeof value[key] === 'object' && value[key] !== null && value[key] === stored[key]) continue;
       if (prop) walk(value[key], prop, join(path, key), out);
       else if (s.additionalProperties && typeof s.additionalProperties === 'object') walk(value[key], s.additionalProperties, join(path, key), out);
       else if (s.additionalProperties !== true) {
@@ -52,8 +57,8 @@ function walk(value: unknown, schema: Schema | undefined, path: string, out: str
 }
 
 /** Applies the policy: throws for Strict, otherwise returns the warnings to send (none for Ignore). */
-export function checkUnknownFields(obj: unknown, definition: string, mode: FieldValidation): string[] {
-  return reportUnknownFields(pruneUnknownFields(obj, definition), mode);
+export function checkUnknownFields(obj: unknown, definition: string, mode: FieldValidation, stored?: object): string[] {
+  return reportUnknownFields(pruneUnknownFields(obj, definition, stored), mode);
 }
 
 /** The policy alone, for fields already pruned by other means (custom resources' structural schemas). */

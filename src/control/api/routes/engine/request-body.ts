@@ -6,11 +6,14 @@ import { isPlainObject } from '../../content.js';
 import { checkUnknownFields, reportUnknownFields } from '../unknown-fields.js';
 import type { WriteOptions } from './write-options.js';
 
-/** Drops fields the kind's schema lacks, reporting them per opts.fieldValidation. */
-export function unknownFields(r: ResourceType, obj: KubeObject, opts: WriteOptions): void {
+/**
+ * Drops fields the kind's schema lacks, reporting them per opts.fieldValidation. `stored`: the stored object a
+ * patch was applied to (members `obj` shares with it are not walked again).
+ */
+export function unknownFields(r: ResourceType, obj: KubeObject, opts: WriteOptions, stored?: KubeObject): void {
   const mode = opts.fieldValidation ?? 'Warn';
   const prune = r.strategy.prune;
-  const warnings = prune ? reportUnknownFields(prune(obj), mode) : checkUnknownFields(obj, r.definition, mode);
+  const warnings = prune ? reportUnknownFields(prune(obj), mode) : checkUnknownFields(obj, r.definition, mode, stored);
   if (warnings.length) opts.warnings?.push(...warnings);
 }
 

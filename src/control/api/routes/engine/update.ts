@@ -54,7 +54,7 @@ export async function patchObject(
     if (!isPlainObject(out)) throw badRequest('the patch did not produce an object');
     const obj = checkBody(r, out);
     // Warnings are collected once even when a conflict makes the patch apply again.
-    unknownFields(r, obj, { ...opts, warnings: attemptWarnings });
+    unknownFields(r, obj, { ...opts, warnings: attemptWarnings }, cur);
     return obj;
   };
   const res = await guaranteedUpdate(ctx, r, ns, name, isLeavingCurrent(apply) ? leavesCurrent(mutate) : mutate, opts, sub);
