@@ -24,7 +24,7 @@ import { loadKubeconfig } from '../../src/client/kubeconfig.js';
 import { Leases, Namespaces, Nodes, Pods, ServiceAccounts } from '../../src/client/resources.js';
 import type { KubeObject } from '../../src/client/types.js';
 import { buildNode, nodeStatus, nodeStatusPatch, type NodeStatus } from '../../src/dataplane/kubelet/node-object.js';
-import { rfc3339 } from '../../src/dataplane/kubelet/pod/time.js';
+import { rfc3339 } from '../../src/client/time.js';
 import { buildLease, renewDecision, NODE_LEASE_NAMESPACE, DEFAULT_LEASE_DURATION_SECONDS } from '../../src/dataplane/kubelet/lease.js';
 import { DEFAULT_NODE_SPEC, expandNodes, type NodeConfig } from '../../src/dataplane/kubelet/spec.js';
 import { flag, fmtNum, median, numberFlag, pool, printTable } from '../runner/index.js';

@@ -4,6 +4,7 @@
  * caller and drops events when its backlog is full, counting them.
  */
 import type { KubeObject } from './types.js';
+import { rfc3339 } from './time.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -13,9 +14,6 @@ export interface EventSource {
   /** reportingInstance (a host or pod name). */
   instance?: string;
 }
-
-/** RFC 3339 with seconds, as metav1.Time serialises. */
-export const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 let eventSeq = 0;
 

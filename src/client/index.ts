@@ -4,6 +4,7 @@ export * from './resources.js';
 export * from './kubeconfig.js';
 export * from './rest.js';
 export * from './clock.js';
+export * from './time.js';
 export * from './workqueue.js';
 export * from './store.js';
 export * from './reflector.js';

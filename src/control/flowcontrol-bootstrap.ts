@@ -12,6 +12,7 @@ import { danglingStatusUpdates } from './flowcontrol-status.js';
 import {
   flowControlEnsureAction, FLOWCONTROL_GROUP, mandatoryFlowControlObjects, suggestedFlowControlObjects,
 } from './api/kinds/flowcontrol.js';
+import { rfc3339 } from '../client/time.js';
 
 async function getOrNull(engine: ObjectEngine, r: ResourceType, name: string): Promise<KubeObject | null> {
   try {
@@ -57,7 +58,7 @@ export async function ensureFlowControlBootstrap(engine: ObjectEngine, now: () =
     const level = (fs.spec as { priorityLevelConfiguration?: { name?: string } } | undefined)?.priorityLevelConfiguration?.name ?? '';
     if (level && (await getOrNull(engine, levels, level))) levelNames.add(level);
   }
-  for (const fs of danglingStatusUpdates(current, levelNames, now().toISOString().replace(/\.\d{3}Z$/, 'Z'))) {
+  for (const fs of danglingStatusUpdates(current, levelNames, rfc3339(now()))) {
     try {
       await engine.update(schemas, undefined, fs.metadata!.name!, fs, {}, 'status');
     } catch (err) {

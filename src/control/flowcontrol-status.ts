@@ -10,6 +10,7 @@ import { SharedInformerFactory } from '../client/informer.js';
 import type { ResourceRef } from '../client/resources.js';
 import type { KubeObject } from '../client/types.js';
 import { danglingCondition, FLOWCONTROL_GROUP } from './api/kinds/flowcontrol.js';
+import { rfc3339 } from '../client/time.js';
 
 export const FlowSchemas: ResourceRef = { group: FLOWCONTROL_GROUP, version: 'v1', plural: 'flowschemas', namespaced: false };
 export const PriorityLevelConfigurations: ResourceRef = { group: FLOWCONTROL_GROUP, version: 'v1', plural: 'prioritylevelconfigurations', namespaced: false };
@@ -56,7 +57,7 @@ export function startFlowSchemaStatus(o: FlowSchemaStatusOptions): { synced: Pro
     running = true;
     try {
       const names = new Set(levels.indexer.list().map((l) => l.metadata?.name ?? ''));
-      const now = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const now = rfc3339(clock.now());
       for (const fs of danglingStatusUpdates(schemas.indexer.list(), names, now)) {
         if (abort.signal.aborted) return;
         try {

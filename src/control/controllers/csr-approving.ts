@@ -10,7 +10,8 @@ import { CertificateSigningRequests } from '../../client/resources.js';
 import { parseCertificateRequest, type CertificateRequestInfo } from '../pki/certificate-request.js';
 import type { ControllerContext } from './context.js';
 import { enqueueOnChange, runWorkers, type Controller, type ControllerDescriptor } from './controller.js';
-import { isApproved, isDenied, isIssued, rfc3339, withCondition, type CertificateSigningRequest } from './csr-conditions.js';
+import { isApproved, isDenied, isIssued, withCondition, type CertificateSigningRequest } from './csr-conditions.js';
+import { rfc3339 } from '../../client/time.js';
 import { KUBELET_CLIENT_SIGNER, kubeletClientError } from './csr-signer-rules.js';
 
 export type ApprovalPermission = 'selfnodeclient' | 'nodeclient';

@@ -41,6 +41,3 @@ export function withCondition(csr: CertificateSigningRequest, condition: CSRCond
   copy.status = { ...copy.status, conditions: [...(copy.status?.conditions ?? []), condition] };
   return copy;
 }
-
-/** Go's metav1.Time as JSON: RFC 3339 to the second. */
-export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');

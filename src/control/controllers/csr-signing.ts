@@ -12,7 +12,8 @@ import { parseCertificateRequest } from '../pki/certificate-request.js';
 import { signCertificateRequest } from '../pki/sign-request.js';
 import type { ControllerContext } from './context.js';
 import { enqueueOnChange, runWorkers, type Controller, type ControllerDescriptor } from './controller.js';
-import { isApproved, isFailed, isIssued, rfc3339, withCondition, type CertificateSigningRequest } from './csr-conditions.js';
+import { isApproved, isFailed, isIssued, withCondition, type CertificateSigningRequest } from './csr-conditions.js';
+import { rfc3339 } from '../../client/time.js';
 import { DEFAULT_SIGNING_DURATION_MS, signerRuleError, signingDurationMs } from './csr-signer-rules.js';
 
 export type SigningDecision =

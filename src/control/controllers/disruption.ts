@@ -21,6 +21,7 @@ import {
 import { scaleTargetResource } from './hpa/controller.js';
 import { controllerOf, type Pod } from './shared/pod-util.js';
 import { compileSelector, selectorMatches, selectorString, type LabelSelectorSpec } from './shared/selector.js';
+import { rfc3339 } from '../../client/time.js';
 
 const COMPONENT = 'controllermanager';
 
@@ -29,7 +30,6 @@ interface Scalable extends KubeObject {
 }
 
 const keyOf = (o: KubeObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-const metaTime = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class DisruptionController implements Controller {
@@ -121,7 +121,7 @@ export class DisruptionController implements Controller {
       this.ctx.event(COMPONENT, pod, 'Warning', 'NotDeleted', `Pod was expected by PDB ${ns}/${pdb.metadata?.name ?? ''} to be deleted but it wasn't`);
     }
     const healthy = countHealthyPods(pods, disrupted, now);
-    const status = nextStatus(pdb, healthy, counts.desiredHealthy, counts.expectedCount, disrupted, metaTime(now));
+    const status = nextStatus(pdb, healthy, counts.desiredHealthy, counts.expectedCount, disrupted, rfc3339(now));
     if (status) await this.writeStatus(pdb, status);
     if (recheckAtMs !== undefined) this.queue.addAfter(key, Math.max(1, recheckAtMs - now));
   }
@@ -204,7 +204,7 @@ export class DisruptionController implements Controller {
     };
     status.conditions = setPDBCondition(pdb.status?.conditions, {
       type: 'DisruptionAllowed', status: 'False', reason: 'SyncFailed', message: message(err), observedGeneration: pdb.status?.observedGeneration ?? 0,
-    }, metaTime(this.ctx.clock.now()));
+    }, rfc3339(this.ctx.clock.now()));
     await this.writeStatus(pdb, status);
   }
 }

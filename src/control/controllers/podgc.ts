@@ -11,7 +11,7 @@
  * deleted with gracePeriodSeconds 0. Not a key-driven controller: one periodic pass over the listers, as upstream.
  */
 import { sleep } from '../../client/clock.js';
-import { rfc3339 } from '../../client/events.js';
+import { rfc3339 } from '../../client/time.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { isNotFound } from '../../client/rest.js';
 import { Nodes, Pods } from '../../client/resources.js';

@@ -3,7 +3,7 @@
  * in controller_utils): how many pods to create or delete, which pods go first on scale-down, the status a sync
  * writes, and slow-start batching of creates.
  */
-import { rfc3339 } from '../../client/events.js';
+import { rfc3339 } from '../../client/time.js';
 import type { KubeObject, ObjectMeta } from '../../client/types.js';
 import { controllerOf, isPodActive, isPodAvailable, isPodReady, podReadyCondition, podReadyTime, type Pod, type PodTemplateSpec } from './shared/pod-util.js';
 

@@ -6,6 +6,7 @@ import type { KubeObject } from '../api/resource.js';
 import { ApiError, bindPod, type RestClient } from '../../client/rest.js';
 import { Events, Pods } from '../../client/resources.js';
 import { withCondition, type PodCondition } from './events.js';
+import { rfc3339 } from '../../client/time.js';
 
 export interface SchedulerApi {
   bind(pod: KubeObject, nodeName: string): Promise<void>;
@@ -59,7 +60,7 @@ export class RestSchedulerApi implements SchedulerApi {
 
   async preempt(victim: KubeObject, message: string): Promise<void> {
     const m = victim.metadata ?? {};
-    const cond: PodCondition = { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    const cond: PodCondition = { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message, lastTransitionTime: rfc3339(Date.now()) };
     try {
       await this.setPodCondition(victim, cond);
       await this.client.delete(Pods, m.namespace, m.name ?? '', { preconditions: { uid: m.uid } });

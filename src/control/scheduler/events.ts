@@ -13,7 +13,8 @@ import type { KubeObject } from '../api/resource.js';
 import type { FailureReason } from './core.js';
 import { REASON } from './plugins.js';
 import { isVolumeBindingReason } from './volume-binding.js';
-import { EventRecorder, objectEvent, rfc3339, type EventType } from '../../client/events.js';
+import { EventRecorder, objectEvent, type EventType } from '../../client/events.js';
+import { rfc3339 } from '../../client/time.js';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 export const NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
@@ -127,4 +128,4 @@ export function podEvent(pod: KubeObject, type: EventType, reason: string, actio
   return objectEvent({ apiVersion: 'v1', kind: 'Pod', ...pod }, type, reason, message, { component: SCHEDULER_NAME, instance }, now, action);
 }
 
-export { EventRecorder, rfc3339 };
+export { EventRecorder };

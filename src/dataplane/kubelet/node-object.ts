@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../client/types.js';
 import type { NodeConfig } from './spec.js';
-import { rfc3339 } from './pod/time.js';
+import { rfc3339 } from '../../client/time.js';
 
 export const KUBELET_VERSION = 'v1.32.0-skiff';
 export const CONTAINER_RUNTIME_VERSION = 'skiff-sim://0.1.0';

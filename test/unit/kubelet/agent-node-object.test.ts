@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addedExtendedResources, buildNode, divergedReportAt, isExtendedResourceName, NODE_STATUS_UPDATE_FREQUENCY_MS, machineIds, nodeConditions, nodeStatus, nodeStatusDue, nodeStatusPatch, registrationPatch, rfc3339Micro, statusChanged, withExtendedResources } from '../../../src/dataplane/kubelet/node-object.js';
-import { rfc3339 } from '../../../src/dataplane/kubelet/pod/time.js';
+import { rfc3339 } from '../../../src/client/time.js';
 import { expandNodes, parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
 
 const cfg = expandNodes(parseNodeSpec({ count: 1, namePrefix: 'n-', taints: ['k=v:NoSchedule'] }))[0]!;

@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { BOOTSTRAP_TOKEN_NAMESPACE, BOOTSTRAP_TOKEN_SECRET_PREFIX, BOOTSTRAP_TOKEN_SECRET_TYPE, KUBEADM_NODE_TOKEN_GROUP, bootstrapGroupError, parseBootstrapToken } from './bootstrap-token.js';
+import { rfc3339 } from '../../../client/time.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 export const BOOTSTRAP_TOKEN_USAGES = ['signing', 'authentication'] as const;
@@ -51,7 +52,7 @@ export function bootstrapTokenSecret(token: string, opts: TokenSecretOptions): T
   if (ttl < 0) throw new Error('ttl: must not be negative');
   const stringData: Record<string, string> = { 'token-id': parsed.id, 'token-secret': parsed.secret };
   if (opts.description) stringData.description = opts.description;
-  if (ttl > 0) stringData.expiration = new Date(opts.now.getTime() + ttl).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (ttl > 0) stringData.expiration = rfc3339(opts.now.getTime() + ttl);
   for (const u of usages) stringData[`usage-bootstrap-${u}`] = 'true';
   if (groups.length) stringData['auth-extra-groups'] = groups.join(',');
   return {

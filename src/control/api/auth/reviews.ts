@@ -9,6 +9,7 @@ import type { AuthenticationChain } from './authenticator.js';
 import { userOf } from './request.js';
 import { negotiateCreateOnly } from '../authz/reviews.js';
 import type { UserInfo } from './user.js';
+import { rfc3339 } from '../../../client/time.js';
 
 export const AUTHENTICATION_GROUP_VERSION = 'authentication.k8s.io/v1';
 
@@ -22,7 +23,6 @@ export function userInfoJson(u: UserInfo): Record<string, unknown> {
   };
 }
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function created(reply: FastifyReply, obj: unknown): FastifyReply {
   sendText(reply, 201, 'application/json', JSON.stringify(obj));

@@ -11,6 +11,7 @@ import { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import type { AuthRequest, AuthResult, Authenticator } from './authenticator.js';
 import type { UserInfo } from './user.js';
+import { rfc3339 } from '../../../client/time.js';
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
@@ -71,7 +72,6 @@ function subjectOf(der: Buffer): { cn: string; orgs: string[] } {
   return { cn, orgs };
 }
 
-const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class ClientCertAuthenticator implements Authenticator {
   private readonly ca: X509Certificate;

@@ -14,6 +14,7 @@ import { ageColumn, column, path } from './printers/columns.js';
 import { humanDuration } from './printers/duration.js';
 import { records, rec, str, type Json } from './strategies/json.js';
 import { ALL_VERBS } from './verbs.js';
+import { rfc3339 } from '../../../client/time.js';
 
 /** Every key usage upstream knows, in its sorted order (the NotSupported list). */
 export const KEY_USAGES = [
@@ -154,7 +155,6 @@ function populateConditionTimestamps(obj: KubeObject, old: KubeObject, now: stri
   }
 }
 
-const rfc3339 = (d: Date): string => `${d.toISOString().slice(0, 19)}Z`;
 
 export const csrStrategy: Strategy = {
   // PrepareForCreate: the requester's identity is the server's to fill, from the authenticated user.

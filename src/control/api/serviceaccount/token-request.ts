@@ -17,6 +17,7 @@ import { EXPIRATION_EXTENSION_SECONDS, tokenClaims, WARN_ONLY_BOUND_TOKEN_EXPIRA
 import { newTokenId, signToken } from './jwt.js';
 import type { SigningKey } from './key.js';
 import type { ServiceAccountObjects } from './authenticator.js';
+import { rfc3339 } from '../../../client/time.js';
 
 export const TOKEN_REQUEST_GROUP = 'authentication.k8s.io';
 export const TOKEN_REQUEST_API_VERSION = `${TOKEN_REQUEST_GROUP}/v1`;
@@ -40,7 +41,6 @@ export interface TokenIssuerOptions {
   newId?: () => string;
 }
 
-const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 interface BoundObjectRef {

@@ -6,7 +6,7 @@
  */
 import type { CronJob as K8sCronJob } from 'kubernetes-types/batch/v1.js';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
-import { rfc3339 } from '../../../client/events.js';
+import { rfc3339 } from '../../../client/time.js';
 import type { SharedInformer } from '../../../client/informer.js';
 import { ApiError, isNotFound } from '../../../client/rest.js';
 import { CronJobs, Jobs } from '../../../client/resources.js';

@@ -2,7 +2,7 @@
  * Deployment status and the Progressing/Available conditions (upstream's sync.go calculateStatus and
  * progress.go), pure over the replica sets and the time `now` (RFC 3339, seconds).
  */
-import { rfc3339 as timeText } from '../../../client/events.js';
+import { rfc3339 } from '../../../client/time.js';
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from './types.js';
 import {
   DeploymentAvailable, DeploymentProgressing, DeploymentReplicaFailure, MinimumReplicasAvailable, MinimumReplicasUnavailable,
@@ -150,4 +150,3 @@ export function pausedConditionStatus(d: Deployment, nowMs: number): DeploymentS
   return undefined;
 }
 
-export const rfc3339 = (ms: number): string => timeText(new Date(ms));

@@ -22,6 +22,7 @@ import { emptyHistory, setCondition, storeScaleEvent, type ScaleHistory } from '
 import { decide, type HPAOptions } from './reconcile.js';
 import type { PodMetricsObject } from './replica-calculator.js';
 import type { HorizontalPodAutoscaler, HPAStatus, MetricStatus, Scale } from './types.js';
+import { rfc3339 } from '../../../client/time.js';
 
 const COMPONENT = 'horizontal-pod-autoscaler';
 const PodMetricsRef: ResourceRef = { group: 'metrics.k8s.io', version: 'v1beta1', plural: 'pods', namespaced: true };
@@ -47,9 +48,6 @@ export function scaleTargetResource(ref: { apiVersion?: string; kind: string }):
   const plural = ref.kind.toLowerCase().endsWith('s') ? `${ref.kind.toLowerCase()}es` : `${ref.kind.toLowerCase()}s`;
   return { group, version, plural, namespaced: true };
 }
-
-/** metav1.Time: RFC 3339 in whole seconds. */
-const metaTime = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 const errText = (err: unknown): string => (err instanceof ApiError ? (err.status?.message ?? err.message) : err instanceof Error ? err.message : String(err));
 
@@ -116,7 +114,7 @@ export class HorizontalPodAutoscalerController implements Controller {
     const spec = hpa.spec;
     if (!spec?.scaleTargetRef) return false;
     const now = this.ctx.clock.now();
-    const nowIso = metaTime(now);
+    const nowIso = rfc3339(now);
     const original = hpa.status;
     const targetRef = spec.scaleTargetRef;
     const reference = `${targetRef.kind}/${targetRef.name}`;

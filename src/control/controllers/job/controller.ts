@@ -11,7 +11,7 @@ import { isNotFound } from '../../../client/rest.js';
 import { Jobs, Pods } from '../../../client/resources.js';
 import { splitKey } from '../../../client/types.js';
 import type { WorkQueue } from '../../../client/workqueue.js';
-import { rfc3339 } from '../../../client/events.js';
+import { rfc3339 } from '../../../client/time.js';
 import type { ControllerContext } from '../context.js';
 import { addControllerUIDIndex, claimCandidates, ControllerRefManager } from '../shared/controller-ref.js';
 import { compileSelector, selectorMatches, type LabelSelectorSpec } from '../shared/selector.js';

@@ -3,7 +3,7 @@
  * how many pods to want, which to remove, and condition bookkeeping. The controller (controller.ts) feeds them
  * lister state and the clock, then writes what they decide.
  */
-import { rfc3339 } from '../../../client/events.js';
+import { rfc3339 } from '../../../client/time.js';
 import { completionIndexOf, hasIndex, parseIndexes, withIndexes, UNKNOWN_INDEX, type Interval } from './indexes.js';
 import { matchPodFailurePolicy } from './pod-failure-policy.js';
 import { compareForDeletion, hasTrackingFinalizer, isPodFailed } from './pods.js';

@@ -8,7 +8,7 @@
  */
 import { Leases, Nodes, Pods } from '../../../client/resources.js';
 import type { KubeObject } from '../../../client/types.js';
-import { rfc3339 } from '../../../client/events.js';
+import { rfc3339 } from '../../../client/time.js';
 import { sleep } from '../../../client/clock.js';
 import type { ControllerContext } from '../context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from '../controller.js';

@@ -5,7 +5,7 @@
  * upstream's.
  */
 import { Nodes, Pods } from '../../../client/resources.js';
-import { rfc3339 } from '../../../client/events.js';
+import { rfc3339 } from '../../../client/time.js';
 import { isNotFound } from '../../../client/rest.js';
 import { jsonEqual } from '../../../client/share-parts.js';
 import { objectKey, splitKey, type KubeObject } from '../../../client/types.js';

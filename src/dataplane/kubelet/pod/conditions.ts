@@ -5,7 +5,7 @@
 import type { ContainerStatusJSON } from './container-status.js';
 import type { PodPhase } from './phase.js';
 import { isRestartableInit, type Container } from './podspec.js';
-import { parseTime, rfc3339 } from './time.js';
+import { parseTime, rfc3339 } from '../../../client/time.js';
 
 export const UnknownContainerStatuses = 'UnknownContainerStatuses';
 export const PodCompleted = 'PodCompleted';

@@ -5,7 +5,7 @@
  * restarted container carries its previous run in lastState.
  */
 import type { Container } from './podspec.js';
-import { rfc3339 } from './time.js';
+import { rfc3339 } from '../../../client/time.js';
 
 export interface TerminatedRun {
   containerID: string;

@@ -18,7 +18,7 @@ import { containerStatusJSON, type ContainerStatusJSON, type RuntimeContainer } 
 import { getPhase, type PodPhase } from './phase.js';
 import { containersOf, initContainersOf, podStatusOf, readinessGatesOf, restartPolicyOf } from './podspec.js';
 import { podQOSClass } from './qos.js';
-import { rfc3339 } from './time.js';
+import { rfc3339 } from '../../../client/time.js';
 
 export interface PodStatusInput {
   pod: Pod;

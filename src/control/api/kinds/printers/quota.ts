@@ -4,6 +4,7 @@ import { formatLabels } from '../../validation/selectors.js';
 import { quantityString } from '../../validation/quantity-canonical.js';
 import { rec, records, str } from '../strategies/json.js';
 import { ageColumn, column, path } from './columns.js';
+import { rfc3339 } from '../../../../client/time.js';
 
 /**
  * LimitRange has no printer upstream: the server's default table (rest.NewDefaultTableConvertor) gives
@@ -13,7 +14,7 @@ export const limitRangeColumns: TableColumn[] = [
   column('Created At', 'date', 'CreationTimestamp is a timestamp representing the server time when this object was created.',
     (o) => {
       const t = o.metadata?.creationTimestamp;
-      return t ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : '';
+      return t ? rfc3339(new Date(t)) : '';
     }),
 ];
 

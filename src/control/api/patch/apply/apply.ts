@@ -8,8 +8,9 @@ import type { KubeObject } from '../../resource.js';
 import { ApplyConflictError, ApplyRequestError, type ApplyConflict } from './errors.js';
 import { FieldSet, pathString, type PathElement } from './field-set.js';
 import {
-  capUpdateManagers, decodeOrReset, encodeManagedFields, managerKey, rfc3339, type Managed, type ManagerFields,
+  capUpdateManagers, decodeOrReset, encodeManagedFields, managerKey, type Managed, type ManagerFields,
 } from './managed-fields.js';
+import { rfc3339 } from '../../../../client/time.js';
 import { STRIPPED_FIELDS, dropNulls, resetFields, withoutManagedFields } from './ownership.js';
 import {
   ItemKeys, compare, ensureNamedFieldsAreMembers, jsonEqual, merge, removeItems, shapeOfDefinition, toFieldSet,

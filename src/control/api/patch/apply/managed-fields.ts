@@ -97,17 +97,6 @@ export function encodeManagedFields(managed: Managed, fieldsOf: (set: FieldSet) 
   }));
 }
 
-/** RFC 3339 at whole seconds, as metav1.Time serialises; the last second's text is kept (every write asks). */
-export function rfc3339(d: Date): string {
-  const second = Math.floor(d.getTime() / 1000);
-  if (second !== lastSecond) {
-    lastText = `${d.toISOString().slice(0, 19)}Z`;
-    lastSecond = second;
-  }
-  return lastText;
-}
-let lastSecond = NaN;
-let lastText = '';
 
 /** Upstream's cap on Update entries; older ones fold into one "ancient-changes" entry per apiVersion. */
 export const MAX_UPDATE_MANAGERS = 10;

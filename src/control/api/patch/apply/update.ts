@@ -5,9 +5,10 @@
  */
 import type { KubeObject } from '../../resource.js';
 import {
-  capUpdateManagers, decodeManagedFields, decodeOrReset, encodeManagedFields, managerKey, rfc3339,
+  capUpdateManagers, decodeManagedFields, decodeOrReset, encodeManagedFields, managerKey,
   type Managed, type ManagedFieldsEntry, type ManagerFields,
 } from './managed-fields.js';
+import { rfc3339 } from '../../../../client/time.js';
 import { STRIPPED_FIELDS, emptyObject, resetFields } from './ownership.js';
 import { ItemKeys, changedLeaves, compare, jsonEqual, shapeOfDefinition, type Comparison, type Shape } from './typed.js';
 import { createdFields } from './created-fields.js';

@@ -2,7 +2,7 @@
 import { badRequest } from '../../status.js';
 
 /** metav1.Time: RFC 3339 in UTC, whole seconds (the managedFields one: it keeps the last second's text, and every create asks). */
-export { rfc3339 } from '../../patch/apply/managed-fields.js';
+export { rfc3339 } from '../../../../client/time.js';
 
 export function parseRV(rv: string): number {
   const n = Number(rv);

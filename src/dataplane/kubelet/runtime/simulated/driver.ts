@@ -37,7 +37,7 @@
 import { newTransitionMemory, type TransitionMemory } from '../../pod/conditions.js';
 import { activeDeadlineAt, annotationsOf, containersOf, initContainersOf, isHostNetwork, isJobPod, podSpec, podStatusOf, restartPolicyOf } from '../../pod/podspec.js';
 import { generatePodStatus, rejectedPodStatus } from '../../pod/status.js';
-import { parseTime } from '../../pod/time.js';
+import { parseTime } from '../../../../client/time.js';
 import type { Container } from '../../pod/podspec.js';
 import type { ContainerUsage, NodeContext, NodeUsage, Pod, PodDriver, PodDriverFactory, PodStatus, PodUsage, SyncResult } from '../../types.js';
 import { admit, parseAllocatable, podRequests, type ResourceAmounts } from './admission.js';

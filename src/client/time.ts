@@ -1,10 +1,12 @@
-/** The last second rfc3339 formatted: a pod's status stamps its conditions and containers with the same few. */
+/**
+ * API timestamps (metav1.Time): RFC 3339 at whole seconds in UTC, as `2026-12-03T09:30:00Z`. Every component
+ * stamps conditions, managedFields and events with the same few seconds, so the last second's text is kept.
+ */
 let lastSecond = NaN;
 let lastText = '';
 
-/** API timestamps (metav1.Time): RFC 3339 at whole seconds in UTC, as `2026-12-03T09:30:00Z`. */
-export function rfc3339(ms: number): string {
-  const second = Math.floor(ms / 1000);
+export function rfc3339(at: number | Date): string {
+  const second = Math.floor((typeof at === 'number' ? at : at.getTime()) / 1000);
   if (second !== lastSecond) {
     lastText = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
     lastSecond = second;
