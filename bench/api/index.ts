@@ -14,6 +14,7 @@
  *                        [--profile-interval 1000]   (the profiler's sampling interval, µs)
  *                        [--secure full|no-sa|tls]   (the secure side's layers, to tell their costs apart; default full)
  *                        [--plain-sa]   (plain runs ServiceAccount admission too: both store the same pod, token volume and all)
+ *                        [--marks FILE]   (one JSON line per measured create phase, CLOCK_MONOTONIC ns: for perf record -k mono)
  *
  * The 10k/100k pods beyond the create phase are loaded straight into storage (the same JSON the API server
  * writes), since loading is not what is measured.
@@ -76,6 +77,7 @@ export async function run(args: string[]): Promise<unknown> {
       ...(flag(args, 'profile-interval') ? { profileIntervalUs: numberFlag(args, 'profile-interval', 1000) } : {}),
       secure: secureLayers(flag(args, 'secure')),
       plainServiceAccounts: args.includes('--plain-sa'),
+      ...(flag(args, 'marks') ? { marksFile: flag(args, 'marks') } : {}),
     });
     printSecurity(security);
   }

@@ -16,7 +16,7 @@
  * server (load-worker.ts), so the client side's TLS and JSON work is not charged to the server's event loop. The
  * figure that matters is the median over rounds of secure/plain creates/s; the load average is read before and after.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +71,11 @@ export interface SecurityOptions {
    * --insecure-http`, which has no signing key and so no ServiceAccount admission.
    */
   plainServiceAccounts?: boolean;
+  /**
+   * Append one JSON line per measured create phase here ({config, round, startNs, endNs, creates}, CLOCK_MONOTONIC
+   * ns as process.hrtime): an on-CPU sampler run outside (`perf record -k mono`) splits its samples by them.
+   */
+  marksFile?: string;
 }
 
 export type SecureLayers = 'full' | 'no-sa' | 'tls';
@@ -322,7 +327,9 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
       const order = roundOrder(round);
       const f = { createPerSec: {}, createP50Ms: {}, createP99Ms: {}, createCpuUs: {}, createServerCpuUs: {}, watchEventMs: {} } as Omit<RoundFigures, 'round' | 'order' | 'ratio'>;
       for (const c of order) {
+        const t0 = process.hrtime.bigint();
         const t = await profiled(session, join(o.profileDir ?? '', `${c}-round${round + 1}.cpuprofile`), () => creates(running[c], `r${round}`, o.seconds));
+        if (o.marksFile) appendFileSync(o.marksFile, `${JSON.stringify({ config: c, round: round + 1, startNs: String(t0), endNs: String(process.hrtime.bigint()), creates: t.ops })}\n`);
         f.createPerSec[c] = t.opsPerSec;
         f.createP50Ms[c] = t.latency.p50;
         f.createP99Ms[c] = t.latency.p99;
