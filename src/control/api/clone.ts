@@ -26,3 +26,15 @@ function copy(v: unknown): unknown {
   }
   return out;
 }
+
+/**
+ * cloneJson of an object's metadata, but its managedFields shared, not copied: they are most of a stored
+ * object's metadata, and writes replace them (managed-fields.ts, node restriction), never change them in place.
+ */
+export function cloneMetadata<T>(meta: T): T {
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta) || !Object.hasOwn(meta, 'managedFields') || Object.hasOwn(meta, '__proto__')) return cloneJson(meta);
+  const src = meta as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(src)) out[k] = k === 'managedFields' ? src[k] : cloneJson(src[k]);
+  return out as T;
+}

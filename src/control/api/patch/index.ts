@@ -7,6 +7,7 @@
 import type { KubeObject } from '../resource.js';
 import { definitionSchema } from '../schema/index.js';
 import { PatchError, cloneJson, isObject } from './errors.js';
+import { cloneMetadata } from '../clone.js';
 import { applyJsonPatch } from './json-patch.js';
 import { applyMergePatch } from './merge-patch.js';
 import { strategicMerge } from './strategic.js';
@@ -73,7 +74,18 @@ function writableFor(original: KubeObject, patch: Record<string, unknown>): Reco
   const copy = (k: string) => {
     if (Object.prototype.hasOwnProperty.call(out, k)) out[k] = cloneJson(out[k]);
   };
-  copy('metadata');
-  for (const k of Object.keys(patch)) if (k !== 'metadata') copy(k.startsWith('$') && k.includes('/') ? k.slice(k.indexOf('/') + 1) : k);
+  // Metadata's managedFields (most of it) stay shared unless the patch names them: a merge never reaches them then.
+  if (Object.prototype.hasOwnProperty.call(out, 'metadata')) out['metadata'] = namesManagedFields(patch['metadata']) ? cloneJson(out['metadata']) : cloneMetadata(out['metadata']);
+  for (const k of Object.keys(patch)) if (k !== 'metadata') copy(memberOf(k));
   return out;
+}
+
+/** The member a top-level key of a patch names, directly or through a directive such as `$setElementOrder/<field>`. */
+const memberOf = (k: string): string => (k.startsWith('$') && k.includes('/') ? k.slice(k.indexOf('/') + 1) : k);
+
+/** Whether a patch's metadata names managedFields (or replaces metadata whole, or is not an object at all). */
+function namesManagedFields(meta: unknown): boolean {
+  if (!isObject(meta)) return meta !== undefined;
+  for (const k of Object.keys(meta)) if (k.startsWith('$') || memberOf(k) === 'managedFields') return true;
+  return false;
 }

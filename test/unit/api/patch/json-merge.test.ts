@@ -148,3 +148,34 @@ describe('content types', () => {
     expect(patchError(() => applyPatch('text/plain', cm({}), {}, DEF)).code).toBe(415);
   });
 });
+
+describe('what a patch copies', () => {
+  const SMP = 'application/strategic-merge-patch+json';
+  const stored = (): KubeObject => ({
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: 'c', labels: { a: '1' }, managedFields: [{ manager: 'm', operation: 'Update', fieldsV1: { 'f:data': { 'f:x': {} } } }] },
+    data: { x: '1' },
+  });
+
+  it('shares metadata.managedFields when the patch does not name them, and copies the rest of metadata', () => {
+    for (const type of [MERGE, SMP]) {
+      const original = stored();
+      const out = applyPatch(type, original, { metadata: { labels: { b: '2' } }, data: { y: '2' } }, DEF);
+      expect(out.metadata!.managedFields).toBe(original.metadata!.managedFields);
+      expect(out.metadata!.labels).toEqual({ a: '1', b: '2' });
+      expect(original.metadata!.labels).toEqual({ a: '1' });
+      expect(Object.keys(out.metadata!)).toEqual(['name', 'labels', 'managedFields']);
+    }
+  });
+
+  it('copies managedFields a patch names, leaving the stored ones as they were', () => {
+    const original = stored();
+    const before = structuredClone(original);
+    const out = applyPatch(MERGE, original, { metadata: { managedFields: [{ manager: 'n' }] } }, DEF);
+    expect(out.metadata!.managedFields).toEqual([{ manager: 'n' }]);
+    expect(original).toEqual(before);
+    const retained = applyPatch(SMP, original, { metadata: { $retainKeys: ['name'], name: 'c' } }, DEF);
+    expect(retained.metadata!.managedFields).not.toBe(original.metadata!.managedFields);
+    expect(original).toEqual(before);
+  });
+});

@@ -9,7 +9,7 @@ import type { EngineContext } from './context.js';
 import { waitsOnGrace } from './grace-period.js';
 import { gk, gr } from './group-kind.js';
 import { track } from './managed-fields.js';
-import { cloneJson } from '../../clone.js';
+import { cloneJson, cloneMetadata } from '../../clone.js';
 import { encodeText } from './stored-form.js';
 import type { WriteOptions } from './write-options.js';
 import { mutate, validate as validateAdmission, type AdmissionContext } from './admission.js';
@@ -147,7 +147,7 @@ async function prepareUpdate(
   const oldMeta = old.metadata!;
   if (writesStatus(sub)) {
     // Only metadata and status are written below; the rest is shared with `old` and read.
-    obj = { ...old, metadata: cloneJson(oldMeta) };
+    obj = { ...old, metadata: cloneMetadata(oldMeta) };
     if (desired['status'] === undefined) delete obj['status'];
     else obj['status'] = desired['status'];
     applyStatusMetadata(r, obj.metadata!, desired.metadata);
