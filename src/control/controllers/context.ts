@@ -10,6 +10,7 @@ import type { SharedInformerFactory } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import type { KubeObject } from '../../client/types.js';
 import { defaultControllerRateLimiter, WorkQueue } from '../../client/workqueue.js';
+import type { EvictionRates } from './node-lifecycle/zones.js';
 
 /** Settings shared by controllers, with upstream's flag defaults. */
 export interface ControllerOptions {
@@ -23,6 +24,8 @@ export interface ControllerOptions {
   nodeMonitorPeriodMs: number;
   /** --node-startup-grace-period: a node that never posted Ready gets this long. */
   nodeStartupGracePeriodMs: number;
+  /** --node-eviction-rate and its kin: how fast unready nodes get NoExecute taints, per zone (zones.ts). */
+  evictionRates?: EvictionRates;
   /** The cluster CA bundle (PEM) published as kube-root-ca.crt in every namespace. */
   rootCA?: string;
   /** --terminated-pod-gc-threshold. */

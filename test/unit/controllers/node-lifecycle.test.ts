@@ -3,7 +3,9 @@ import { CidrSet, formatIpv4Cidr, parseIpv4Cidr } from '../../../src/control/con
 import { podCIDRPatch } from '../../../src/control/controllers/node-ipam.js';
 import { observeHealth, silentNodeConditions } from '../../../src/control/controllers/node-lifecycle/health.js';
 import { desiredManagedTaints, evictionTime, reconcileTaints, tolerates } from '../../../src/control/controllers/node-lifecycle/taints.js';
-import { fullyDisruptedZones, newNodeLifecycleController } from '../../../src/control/controllers/node-lifecycle/controller.js';
+import { newNodeLifecycleController } from '../../../src/control/controllers/node-lifecycle/controller.js';
+import { ZoneTainter } from '../../../src/control/controllers/node-lifecycle/zone-tainter.js';
+import { computeZoneState, defaultEvictionRates, planDisruption, ZoneReadiness, zoneKey, type ZoneState } from '../../../src/control/controllers/node-lifecycle/zones.js';
 import { SharedInformerFactory, type SharedInformer } from '../../../src/client/informer.js';
 import { Leases } from '../../../src/client/resources.js';
 import type { RestClient } from '../../../src/client/rest.js';
@@ -64,7 +66,7 @@ describe('node health', () => {
 });
 
 describe('taints', () => {
-  test('conditions call for NoSchedule taints; Ready False/Unknown also NoExecute unless the zone is fully disrupted', () => {
+  test('conditions call for NoSchedule taints; Ready False/Unknown also NoExecute when the node may have it now', () => {
     expect(desiredManagedTaints(ready('True'), false, true)).toEqual([]);
     expect(desiredManagedTaints(ready('Unknown'), false, true)).toEqual([
       { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' },
@@ -103,9 +105,92 @@ describe('taints', () => {
     expect(evictionTime([], [{ key: 'x', effect: 'NoSchedule' }], t0)).toBeNull();
   });
 
-  test('a zone is fully disrupted when none of its nodes is Ready', () => {
-    const node = (zone: string, status: string) => ({ metadata: { labels: { 'topology.kubernetes.io/zone': zone } }, status: { conditions: [{ type: 'Ready', status }] } });
-    expect([...fullyDisruptedZones([node('a', 'True'), node('a', 'Unknown'), node('b', 'Unknown')])]).toEqual(['b']);
+});
+
+describe('zones and eviction rates (upstream handleDisruption)', () => {
+  const rates = defaultEvictionRates;
+  test('zone states: none Ready is full disruption; more than 2 unready and at least 55% is partial', () => {
+    expect(computeZoneState(0, 1, 0.55)).toBe('FullDisruption');
+    expect(computeZoneState(0, 0, 0.55)).toBe('Normal');
+    expect(computeZoneState(1, 2, 0.55)).toBe('Normal'); // 67% but only 2 unready
+    expect(computeZoneState(2, 3, 0.55)).toBe('PartialDisruption'); // 60%
+    expect(computeZoneState(3, 3, 0.55)).toBe('Normal'); // 50%
+  });
+
+  test('readiness counts follow node updates, zones keyed by region and zone, excluded nodes left out', () => {
+    const r = new ZoneReadiness();
+    const z = (zone: string) => ({ 'topology.kubernetes.io/zone': zone });
+    r.set('a1', z('a'), 'True');
+    r.set('a2', z('a'), 'Unknown');
+    r.set('b1', z('b'), 'False');
+    r.set('x', { ...z('b'), 'node.kubernetes.io/exclude-disruption': '' }, 'True');
+    r.set('n', undefined, undefined);
+    expect(Object.fromEntries(r.states(0.55))).toEqual({
+      [zoneKey(z('a'))]: { state: 'Normal', size: 2 },
+      [zoneKey(z('b'))]: { state: 'FullDisruption', size: 1 },
+      '': { state: 'FullDisruption', size: 1 },
+    });
+    r.set('b1', z('b'), 'True');
+    r.delete('n');
+    r.set('a1', z('a'), 'False');
+    expect(Object.fromEntries(r.states(0.55))).toEqual({
+      [zoneKey(z('a'))]: { state: 'FullDisruption', size: 2 },
+      [zoneKey(z('b'))]: { state: 'Normal', size: 1 },
+    });
+    expect(zoneKey({ 'topology.kubernetes.io/region': 'r', 'topology.kubernetes.io/zone': 'a' })).not.toBe(zoneKey(z('a')));
+  });
+
+  test('rates: a new or changed zone gets its rate; partial disruption slows large zones and stops small ones', () => {
+    const seen = (...zs: [string, ZoneState, number][]) => new Map(zs.map(([z, state, size]) => [z, { state, size }]));
+    let p = planDisruption(new Map(), seen(['a', 'Normal', 10], ['b', 'FullDisruption', 3]), rates);
+    expect(p.mode).toBe('zones');
+    expect(Object.fromEntries(p.rates)).toEqual({ a: 0.1, b: 0.1 }); // one lost zone among others: the normal rate
+    p = planDisruption(p.states, seen(['a', 'PartialDisruption', 51], ['b', 'FullDisruption', 3]), rates);
+    expect(Object.fromEntries(p.rates)).toEqual({ a: 0.01 });
+    p = planDisruption(p.states, seen(['a', 'PartialDisruption', 50], ['b', 'FullDisruption', 3]), rates);
+    expect(p).toMatchObject({ mode: 'none' }); // same states: limiters untouched
+    expect(planDisruption(new Map([['a', 'Normal']]), seen(['a', 'PartialDisruption', 50]), rates).rates.get('a')).toBe(0);
+  });
+
+  test('every zone lost: tainting stops everywhere; some node back: every zone resumes at its rate', () => {
+    const seen = (...zs: [string, ZoneState][]) => new Map(zs.map(([z, state]) => [z, { state, size: 5 }]));
+    const enter = planDisruption(new Map([['a', 'Normal'], ['b', 'FullDisruption']]), seen(['a', 'FullDisruption'], ['b', 'FullDisruption']), rates);
+    expect(enter.mode).toBe('enter');
+    expect(Object.fromEntries(enter.rates)).toEqual({ a: 0, b: 0 });
+    expect(planDisruption(enter.states, seen(['a', 'FullDisruption'], ['b', 'FullDisruption']), rates).mode).toBe('none');
+    const exit = planDisruption(enter.states, seen(['a', 'Normal'], ['b', 'FullDisruption']), rates);
+    expect(exit.mode).toBe('exit');
+    expect(Object.fromEntries(exit.rates)).toEqual({ a: 0.1, b: 0.1 });
+    // A first look at a cluster whose every node is unready enters the mode too (no zone was in a state yet).
+    expect(planDisruption(new Map(), seen(['a', 'FullDisruption']), rates).mode).toBe('enter');
+  });
+
+  test('the tainter gives each zone one node at once, then one per 1/rate seconds, in arrival order; rate 0 none', () => {
+    let now = 0;
+    const t = new ZoneTainter(() => now, 0.1);
+    for (const n of ['a1', 'a2', 'a3']) t.add('a', n);
+    t.add('b', 'b1');
+    t.add('a', 'a1'); // already queued: keeps its place
+    expect(t.take()).toEqual(['a1', 'b1']);
+    now = 9_999;
+    expect(t.take()).toEqual([]);
+    now = 10_000;
+    expect(t.take()).toEqual(['a2']);
+    t.remove('a3'); // came back Ready
+    now = 60_000;
+    expect(t.take()).toEqual([]);
+    expect(t.pending()).toBe(0);
+    t.add('a', 'a4');
+    t.add('a', 'a5');
+    t.setRate('a', 0);
+    now = 120_000;
+    expect(t.take()).toEqual([]);
+    t.setRate('a', 0.01); // a new limiter starts with its one token
+    expect(t.take()).toEqual(['a4']);
+    now += 99_000;
+    expect(t.take()).toEqual([]);
+    now += 1_000;
+    expect(t.take()).toEqual(['a5']);
   });
 });
 
@@ -121,7 +206,7 @@ describe('node lifecycle controller informers', () => {
         return inf;
       },
     };
-    newNodeLifecycleController({ informers, queue: () => ({ add: () => {} }) } as unknown as ControllerContext);
+    newNodeLifecycleController({ informers, options: {}, queue: () => ({ add: () => {} }) } as unknown as ControllerContext);
     expect(given).toHaveLength(1);
     // The garbage collector's monitor: forResource of the discovered resource, no options.
     expect(factory.forResource({ ...Leases })).toBe(given[0]);

@@ -48,19 +48,22 @@ const MANAGED_NO_EXECUTE = new Set([TAINT_NOT_READY, TAINT_UNREACHABLE]);
 const isManaged = (t: Taint): boolean =>
   (t.effect === 'NoSchedule' && MANAGED_NO_SCHEDULE.has(t.key)) || (t.effect === 'NoExecute' && MANAGED_NO_EXECUTE.has(t.key));
 
+/** Whether the node carries one of the NoExecute taints this controller gives (not-ready, unreachable). */
+export const hasNoExecuteTaint = (taints: readonly Taint[]): boolean => taints.some((t) => t.effect === 'NoExecute' && MANAGED_NO_EXECUTE.has(t.key));
+
 /**
- * The taints a node's state calls for. `evict` is false while the node's zone is fully disrupted: upstream then
- * holds NoExecute taints back, so losing every node does not evict every pod.
+ * The taints a node's state calls for. `noExecute`: whether an unready node may have its NoExecute taint now
+ * (its zone's rate let it, or it has one already; never while every zone is lost).
  */
-export function desiredManagedTaints(conditions: readonly NodeCondition[], unschedulable: boolean, evict: boolean): Taint[] {
+export function desiredManagedTaints(conditions: readonly NodeCondition[], unschedulable: boolean, noExecute: boolean): Taint[] {
   const out: Taint[] = [];
   for (const m of CONDITION_TAINTS) {
     if (conditions.some((c) => c.type === m.type && c.status === m.status)) out.push({ key: m.key, effect: 'NoSchedule' });
   }
   if (unschedulable) out.push({ key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' });
   const ready = conditions.find((c) => c.type === 'Ready');
-  if (evict && ready?.status === 'False') out.push({ key: TAINT_NOT_READY, effect: 'NoExecute' });
-  if (evict && ready?.status === 'Unknown') out.push({ key: TAINT_UNREACHABLE, effect: 'NoExecute' });
+  if (noExecute && ready?.status === 'False') out.push({ key: TAINT_NOT_READY, effect: 'NoExecute' });
+  if (noExecute && ready?.status === 'Unknown') out.push({ key: TAINT_UNREACHABLE, effect: 'NoExecute' });
   return out;
 }
 
