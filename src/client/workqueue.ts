@@ -51,18 +51,30 @@ export class BucketRateLimiter<K> implements RateLimiter<K> {
   constructor(
     private readonly qps = 10,
     private readonly burst = 100,
-    private readonly clock: Clock = realClock,
+    private readonly clock: Pick<Clock, 'now'> = realClock,
   ) {
     this.tokens = burst;
     this.last = clock.now();
   }
 
-  when(_item: K): number {
+  private refill(): void {
     const now = this.clock.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
     this.last = now;
+  }
+
+  when(_item: K): number {
+    this.refill();
     this.tokens -= 1;
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
+  }
+
+  /** client-go's TryAccept: a token now, or false and nothing reserved. */
+  tryAccept(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   forget(_item: K): void {}

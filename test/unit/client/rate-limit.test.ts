@@ -14,6 +14,17 @@ describe('BucketRateLimiter', () => {
     // 10 tokens refilled, capped at the burst of 3, minus the 2 owed.
     expect(l.when('f')).toBe(0);
   });
+
+  test('tryAccept takes a token only when one is there, and reserves nothing when refused', () => {
+    const clock = new FakeClock(0);
+    const l = new BucketRateLimiter<string>(0.1, 1, clock);
+    expect([l.tryAccept(), l.tryAccept()]).toEqual([true, false]);
+    clock.step(9_999);
+    expect(l.tryAccept()).toBe(false);
+    clock.step(1);
+    // The refusals owed nothing: the token refilled on time.
+    expect([l.tryAccept(), l.tryAccept()]).toEqual([true, false]);
+  });
 });
 
 describe('defaultControllerRateLimiter', () => {

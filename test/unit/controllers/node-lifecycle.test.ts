@@ -167,7 +167,7 @@ describe('zones and eviction rates (upstream handleDisruption)', () => {
 
   test('the tainter gives each zone one node at once, then one per 1/rate seconds, in arrival order; rate 0 none', () => {
     let now = 0;
-    const t = new ZoneTainter(() => now, 0.1);
+    const t = new ZoneTainter({ now: () => now }, 0.1);
     for (const n of ['a1', 'a2', 'a3']) t.add('a', n);
     t.add('b', 'b1');
     t.add('a', 'a1'); // already queued: keeps its place

@@ -44,7 +44,7 @@ export function newNodeLifecycleController(ctx: ControllerContext): Controller {
   const health = new Map<string, NodeHealth>();
   const queue = ctx.queue('node-lifecycle');
   const rates = ctx.options.evictionRates ?? defaultEvictionRates;
-  const tainter = new ZoneTainter(() => ctx.clock.now(), rates.nodeEvictionRate);
+  const tainter = new ZoneTainter(ctx.clock, rates.nodeEvictionRate);
   // Unready nodes that may carry their NoExecute taint (their zone's turn came, or they had it already): kept
   // until the node is Ready again, so a sync that reads the node before the taint's write is seen keeps it.
   const tainted = new Set<string>();

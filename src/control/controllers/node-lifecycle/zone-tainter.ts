@@ -3,27 +3,13 @@
  * in arrival order, until the zone's token bucket (burst 1) lets the next one be tainted NoExecute. Time is the
  * caller's clock in ms.
  */
-class TokenBucket {
-  private tokens = 1;
-  private last: number;
-
-  constructor(private readonly qps: number, now: number) {
-    this.last = now;
-  }
-
-  tryAccept(now: number): boolean {
-    if (this.qps <= 0) return false;
-    this.tokens = Math.min(1, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
+import type { Clock } from '../../../client/clock.js';
+import { BucketRateLimiter } from '../../../client/workqueue.js';
 
 interface Zone {
   queue: Set<string>;
-  bucket: TokenBucket;
+  /** Burst 1 at the zone's rate; none at rate 0 (upstream's never-accepting limiter). */
+  bucket: BucketRateLimiter<string> | undefined;
 }
 
 export class ZoneTainter {
@@ -31,7 +17,11 @@ export class ZoneTainter {
   private readonly zoneOf = new Map<string, string>();
 
   /** `initialQps`: a new zone's rate until the zone states say otherwise (upstream: --node-eviction-rate). */
-  constructor(private readonly now: () => number, private readonly initialQps: number) {}
+  constructor(private readonly clock: Pick<Clock, 'now'>, private readonly initialQps: number) {}
+
+  private limiter(qps: number): BucketRateLimiter<string> | undefined {
+    return qps > 0 ? new BucketRateLimiter<string>(qps, 1, this.clock) : undefined;
+  }
 
   /** Queues a node for tainting; a node already queued keeps its place. */
   add(zone: string, name: string): void {
@@ -39,7 +29,7 @@ export class ZoneTainter {
     if (was === zone) return;
     if (was !== undefined) this.remove(name);
     let z = this.zones.get(zone);
-    if (!z) this.zones.set(zone, (z = { queue: new Set(), bucket: new TokenBucket(this.initialQps, this.now()) }));
+    if (!z) this.zones.set(zone, (z = { queue: new Set(), bucket: this.limiter(this.initialQps) }));
     z.queue.add(name);
     this.zoneOf.set(name, zone);
   }
@@ -59,7 +49,7 @@ export class ZoneTainter {
   /** A new rate for a zone; as upstream's SwapLimiter, the new bucket starts with its one token. */
   setRate(zone: string, qps: number): void {
     const z = this.zones.get(zone);
-    const bucket = new TokenBucket(qps, this.now());
+    const bucket = this.limiter(qps);
     if (z) z.bucket = bucket;
     else this.zones.set(zone, { queue: new Set(), bucket });
   }
@@ -67,10 +57,9 @@ export class ZoneTainter {
   /** The nodes whose turn came, taken off their queues: each zone gives nodes while its bucket has tokens. */
   take(): string[] {
     const out: string[] = [];
-    const now = this.now();
     for (const z of this.zones.values()) {
       for (const name of z.queue) {
-        if (!z.bucket.tryAccept(now)) break;
+        if (!z.bucket?.tryAccept()) break;
         z.queue.delete(name);
         this.zoneOf.delete(name);
         out.push(name);
