@@ -23,7 +23,6 @@ export function userInfoJson(u: UserInfo): Record<string, unknown> {
   };
 }
 
-
 function created(reply: FastifyReply, obj: unknown): FastifyReply {
   sendText(reply, 201, 'application/json', JSON.stringify(obj));
   return reply;

@@ -72,7 +72,6 @@ function subjectOf(der: Buffer): { cn: string; orgs: string[] } {
   return { cn, orgs };
 }
 
-
 export class ClientCertAuthenticator implements Authenticator {
   private readonly ca: X509Certificate;
   private readonly verified = new WeakMap<Buffer, Verified>();

@@ -12,7 +12,7 @@ import type { KubeObject, ResourceType } from '../resource.js';
 import { storageOf } from '../resource.js';
 import type { Registry } from '../registry.js';
 import type { ObjectEngine } from '../routes/objects.js';
-import { rfc3339 } from '../routes/engine/metav1.js';
+import { rfc3339 } from '../../../client/time.js';
 import { ApiError } from '../status.js';
 import { putDefinitions } from '../schema/index.js';
 import type { Subscription } from '../watch/cache.js';

@@ -7,7 +7,7 @@
 import type { KubeObject, ResourceType, Strategy } from '../resource.js';
 import { column } from '../kinds/printers/columns.js';
 import { ALL_VERBS } from '../kinds/verbs.js';
-import { rfc3339 } from '../routes/engine/metav1.js';
+import { rfc3339 } from '../../../client/time.js';
 import { asCRD, CLEANUP_FINALIZER, GROUP, setCondition, storageVersion } from './definition.js';
 import { validateCRD, validateCRDUpdate } from './validation.js';
 

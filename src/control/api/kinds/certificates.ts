@@ -155,7 +155,6 @@ function populateConditionTimestamps(obj: KubeObject, old: KubeObject, now: stri
   }
 }
 
-
 export const csrStrategy: Strategy = {
   // PrepareForCreate: the requester's identity is the server's to fill, from the authenticated user.
   admit(obj, requester) {

@@ -9,7 +9,7 @@
 import type { KubeObject } from '../resource.js';
 import type { ContainerUsage, NodeUsage, PodUsage } from '../../../dataplane/kubelet/types.js';
 import { formatExactQuantity, parseExactQuantity, type ExactQuantity } from '../validation/quantity-canonical.js';
-import { rfc3339 } from '../routes/engine/metav1.js';
+import { rfc3339 } from '../../../client/time.js';
 
 export const METRICS_API_VERSION = 'metrics.k8s.io/v1beta1';
 

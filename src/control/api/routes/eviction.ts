@@ -6,7 +6,7 @@
  * the last disruption), and only then is the pod deleted. Refusals are 429 TooManyRequests with a
  * DisruptionBudget cause, which `kubectl drain` retries.
  */
-import { rfc3339 } from './engine/metav1.js';
+import { rfc3339 } from '../../../client/time.js';
 import type { KubeObject, ResourceType } from '../resource.js';
 import type { Registry } from '../registry.js';
 import { fromLabelSelectorObject, matchesLabels } from '../selectors/label.js';

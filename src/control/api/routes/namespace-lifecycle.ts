@@ -13,7 +13,7 @@
 import type { KubeObject, ResourceType } from '../resource.js';
 import { ApiError } from '../status.js';
 import type { CacheEvent, Subscription, WatchCache } from '../watch/cache.js';
-import { rfc3339 } from './engine/metav1.js';
+import { rfc3339 } from '../../../client/time.js';
 import {
   deletionConditions, mergeNamespaceConditions, namespaceConditionsOf, type DeletionFindings,
 } from './namespace-conditions.js';

@@ -38,7 +38,7 @@ import type { WriteOptions } from './engine/write-options.js';
 
 export { encodeContinue, decodeContinue, type ContinueToken } from './engine/continue-token.js';
 export { gr } from './engine/group-kind.js';
-export { rfc3339, parseRV } from './engine/metav1.js';
+export { parseRV } from './engine/metav1.js';
 export { getPath, setPath } from './engine/paths.js';
 export type { DeleteOptions, DeleteResult, ListOptions, ListResult, Subresource, WriteOptions };
 export type { LabelSelector, FieldSelector, KeyValue };

@@ -97,7 +97,6 @@ export function encodeManagedFields(managed: Managed, fieldsOf: (set: FieldSet) 
   }));
 }
 
-
 /** Upstream's cap on Update entries; older ones fold into one "ancient-changes" entry per apiVersion. */
 export const MAX_UPDATE_MANAGERS = 10;
 export const ANCIENT_CHANGES = 'ancient-changes';

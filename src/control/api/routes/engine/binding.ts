@@ -7,7 +7,7 @@ import { isDNS1123Subdomain } from '../../validation/names.js';
 import type { EngineContext } from './context.js';
 import { gr } from './group-kind.js';
 import { guaranteedUpdate, type UpdateContext } from './guaranteed-update.js';
-import { rfc3339 } from './metav1.js';
+import { rfc3339 } from '../../../../client/time.js';
 import { encodeText } from './stored-form.js';
 import type { WriteOptions } from './write-options.js';
 

@@ -7,7 +7,7 @@ import type { Allocation } from '../../allocators/service.js';
 import type { EngineContext } from './context.js';
 import { gk, gr } from './group-kind.js';
 import { track } from './managed-fields.js';
-import { rfc3339 } from './metav1.js';
+import { rfc3339 } from '../../../../client/time.js';
 import { checkNamespace, type NamespaceContext } from './namespace.js';
 import { checkBody, unknownFields } from './request-body.js';
 import { encodeText } from './stored-form.js';

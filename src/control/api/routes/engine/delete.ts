@@ -9,7 +9,7 @@ import { decodeKV } from '../../watch/cache.js';
 import type { EngineContext } from './context.js';
 import { gracePeriod } from './grace-period.js';
 import { gk, gr } from './group-kind.js';
-import { rfc3339 } from './metav1.js';
+import { rfc3339 } from '../../../../client/time.js';
 import { listObjects, type ListOptions, type ReadContext } from './read.js';
 import { encode } from './stored-form.js';
 import type { WriteOptions } from './write-options.js';

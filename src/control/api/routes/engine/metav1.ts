@@ -1,8 +1,5 @@
-/** Wire formats of metadata values: metav1.Time and resourceVersion. */
+/** Wire format of metadata's resourceVersion (metav1.Time's is src/client/time.ts). */
 import { badRequest } from '../../status.js';
-
-/** metav1.Time: RFC 3339 in UTC, whole seconds (the managedFields one: it keeps the last second's text, and every create asks). */
-export { rfc3339 } from '../../../../client/time.js';
 
 export function parseRV(rv: string): number {
   const n = Number(rv);
