@@ -334,6 +334,8 @@ export class DaemonSetController implements Controller {
         await this.ctx.client.update(DaemonSets, { ...target, status: { ...status, observedGeneration: target.metadata?.generation } }, { subresource: 'status' });
         return;
       } catch (err) {
+        // Deleted since the informer's copy was read: there is no status left to record.
+        if (isNotFound(err)) return;
         if (attempt >= 1 || !isConflict(err)) throw err;
         target = await this.ctx.client.get<DaemonSetLike & KubeObject>(DaemonSets, ds.metadata?.name ?? '', ds.metadata?.namespace);
       }

@@ -309,6 +309,8 @@ export class StatefulSetController implements Controller {
         await this.ctx.client.update(StatefulSets, { ...target, status }, { subresource: 'status' });
         return;
       } catch (err) {
+        // Deleted since the informer's copy was read: there is no status left to record.
+        if (isNotFound(err)) return;
         if (attempt >= 1 || !isConflict(err)) throw err;
         target = await this.ctx.client.get<Set>(StatefulSets, set.metadata?.name ?? '', set.metadata?.namespace);
       }
