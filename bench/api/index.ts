@@ -147,6 +147,7 @@ function printSecurity(s: SecurityFigures): void {
     `${fmtMs(r.createP50Ms.plain)} / ${fmtMs(r.createP50Ms.secure)}`,
     `${fmtNum(r.createServerCpuUs.plain)} / ${fmtNum(r.createServerCpuUs.secure)}`,
     `${fmtNum(r.createCpuUs.plain)} / ${fmtNum(r.createCpuUs.secure)}`,
+    `${fmtNum(r.createClientCpuUs.plain)} / ${fmtNum(r.createClientCpuUs.secure)}`,
     `${fmtMs(r.watchEventMs.plain.p50)} / ${fmtMs(r.watchEventMs.secure.p50)}`,
     `${fmtMs(r.watchEventMs.plain.p99)} / ${fmtMs(r.watchEventMs.secure.p99)}`,
   ]);
@@ -154,6 +155,7 @@ function printSecurity(s: SecurityFigures): void {
     'median', fmtOps(s.medianCreatePerSec.plain), fmtOps(s.medianCreatePerSec.secure), `${(s.medianRatio * 100).toFixed(1)}%`, '',
     `${fmtNum(s.medianCreateServerCpuUs.plain)} / ${fmtNum(s.medianCreateServerCpuUs.secure)}`,
     `${fmtNum(s.medianCreateCpuUs.plain)} / ${fmtNum(s.medianCreateCpuUs.secure)}`,
+    `${fmtNum(s.medianCreateClientCpuUs.plain)} / ${fmtNum(s.medianCreateClientCpuUs.secure)}`,
     `${fmtMs(s.medianWatchP50Ms.plain)} / ${fmtMs(s.medianWatchP50Ms.secure)}`,
     `${fmtMs(s.medianWatchP99Ms.plain)} / ${fmtMs(s.medianWatchP99Ms.secure)}`,
   ]);
@@ -161,14 +163,15 @@ function printSecurity(s: SecurityFigures): void {
     `Security on vs off, sqlite, ${o.concurrency} clients x ${o.seconds} s per side per round, ${o.watchers} watchers x ${o.events} events; ` +
       ((o.secure ?? 'full') === 'full' ? `secure = HTTPS + client cert + Node,RBAC (${s.user}) + ServiceAccount admission` : `secure = ${s.user}`) +
       (o.plainServiceAccounts ? '; plain = --insecure-http + ServiceAccount admission (--plain-sa: the same pods on both)' : '; plain = --insecure-http (no ServiceAccount admission: pods without the token volume)'),
-    ['round', 'plain creates/s', 'secure creates/s', 'secure/plain', 'create p50 plain / secure', 'server thread CPU µs/create plain / secure', 'process CPU µs/create plain / secure', `event p50 plain / secure`, 'event p99 plain / secure'],
+    ['round', 'plain creates/s', 'secure creates/s', 'secure/plain', 'create p50 plain / secure', 'server thread CPU µs/create plain / secure', 'server process CPU µs/create plain / secure', 'client process CPU µs/create plain / secure', `event p50 plain / secure`, 'event p99 plain / secure'],
     rows,
   );
   const verdict = s.overhead <= 0.15 ? 'within' : 'OVER';
   console.log(`security costs ${(s.overhead * 100).toFixed(1)}% of create throughput (median of ${s.rounds.length} rounds): ${verdict} the 15% target`);
   const above = (a: number, b: number) => `${(100 * (b / a - 1)).toFixed(1)}%`;
   console.log(`per create, secure above plain (medians): server thread CPU ${above(s.medianCreateServerCpuUs.plain, s.medianCreateServerCpuUs.secure)}, ` +
-    `process CPU (server and load thread) ${above(s.medianCreateCpuUs.plain, s.medianCreateCpuUs.secure)}`);
+    `server process CPU (all threads) ${above(s.medianCreateCpuUs.plain, s.medianCreateCpuUs.secure)}, ` +
+    `client process CPU ${above(s.medianCreateClientCpuUs.plain, s.medianCreateClientCpuUs.secure)}`);
   console.log(`load average (1, 5, 15 min) before ${load(s.loadBefore)}, after ${load(s.loadAfter)}; 2 shared cores`);
   if (o.profileDir) printLayers(s, o.profileDir);
 }

@@ -1,9 +1,12 @@
 /**
- * The load generator of bench/api's security comparison, on its own thread: the clients' JSON and TLS work does
- * not run on the API server's event loop, as kubectl's and controllers' would not (they are other processes).
- * One worker per server; the main thread sends a job, the worker answers with its figures.
+ * The load generator of bench/api's security comparison, as a process of its own in a session of its own: the
+ * clients' JSON and TLS work runs neither on the API server's event loop nor in its process, as kubectl's and
+ * controllers' would not. A process, not a worker thread: Linux's scheduler (autogroup) shares a busy machine
+ * between sessions, so a client thread in the server's process took its CPU from the server's share, and the
+ * secure side's client TLS lowered the secure server's throughput. One process per server; the bench sends a job
+ * (the first message is the LoadWorkerData), the process answers each with its figures, and exits when the
+ * bench closes the channel (or goes away).
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { setMaxListeners } from 'node:events';
 import { measureOps, nowMs, percentiles, type Latency, type Throughput } from '../runner/measure.js';
 import { Transport, type ClientTls } from './transport.js';
@@ -20,7 +23,9 @@ export type LoadJob =
   | { op: 'watch'; prefix: string; watchers: number; events: number }
   | { op: 'close' };
 
-export type LoadReply = { ok: true; creates?: Throughput; watch?: Latency } | { ok: false; error: string };
+export type LoadReply =
+  | { ok: true; creates?: Throughput & { clientCpuUs: number }; watch?: Latency }
+  | { ok: false; error: string };
 
 const podJson = (ns: string, name: string, i: number) => ({
   apiVersion: 'v1',
@@ -63,27 +68,40 @@ async function watchFanOut(t: Transport, ns: string, prefix: string, watchers: n
   return percentiles(samples);
 }
 
-const data = workerData as LoadWorkerData;
-const transport = new Transport(data.origin, data.tls, data.concurrency);
-parentPort!.on('message', (job: LoadJob) => {
+let data: LoadWorkerData | undefined;
+let transport: Transport | undefined;
+const send = (reply: LoadReply) => process.send!(reply);
+// The bench's end (or its death) closes the channel: this process must not outlive it.
+process.on('disconnect', () => {
+  void transport?.close().finally(() => process.exit(0));
+  if (!transport) process.exit(0);
+});
+process.on('message', (msg: LoadWorkerData | LoadJob) => {
+  if (!data) {
+    data = msg as LoadWorkerData;
+    transport = new Transport(data.origin, data.tls, data.concurrency);
+    return;
+  }
+  const job = msg as LoadJob;
+  const d = data;
+  const t = transport!;
   void (async (): Promise<LoadReply> => {
     try {
       if (job.op === 'close') {
-        await transport.close();
+        await t.close();
         return { ok: true };
       }
       if (job.op === 'creates') {
-        const creates = await measureOps((i) => transport.create(`/api/v1/namespaces/${data.namespace}/pods`, podJson(data.namespace, `${job.prefix}-${i}`, i)), {
-          seconds: job.seconds, concurrency: data.concurrency, ...(job.ops !== undefined ? { ops: job.ops } : {}),
+        const cpu0 = process.cpuUsage();
+        const creates = await measureOps((i) => t.create(`/api/v1/namespaces/${d.namespace}/pods`, podJson(d.namespace, `${job.prefix}-${i}`, i)), {
+          seconds: job.seconds, concurrency: d.concurrency, ...(job.ops !== undefined ? { ops: job.ops } : {}),
         });
-        return { ok: true, creates };
+        const cpu = process.cpuUsage(cpu0);
+        return { ok: true, creates: { ...creates, clientCpuUs: cpu.user + cpu.system } };
       }
-      return { ok: true, watch: await watchFanOut(transport, data.namespace, job.prefix, job.watchers, job.events) };
+      return { ok: true, watch: await watchFanOut(t, d.namespace, job.prefix, job.watchers, job.events) };
     } catch (err) {
       return { ok: false, error: (err as Error).message };
     }
-  })().then((reply) => {
-    parentPort!.postMessage(reply);
-    if (job.op === 'close') parentPort!.close();
-  });
+  })().then(send);
 });

@@ -12,15 +12,16 @@
  *
  * Rounds alternate the two (plain then secure, then secure then plain, …) so the machine's other load falls on
  * both alike: each round measures pod creates/s for `seconds` and then the write-to-event latency at `watchers`
- * watch streams (each its own connection, over TLS on the secure server). The clients run on a worker thread per
- * server (load-worker.ts), so the client side's TLS and JSON work is not charged to the server's event loop. The
- * figure that matters is the median over rounds of secure/plain creates/s; the load average is read before and after.
+ * watch streams (each its own connection, over TLS on the secure server). The clients run in a process per server,
+ * in a session of its own (load-worker.ts), so the client side's TLS and JSON work is charged neither to the
+ * server's event loop nor to its process's share of a busy machine. The figure that matters is the median over rounds of secure/plain creates/s; the load average is read before and after.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/control/storage/index.js';
 import type { Store } from '../../src/control/storage/store.js';
 import { buildServer, type ApiServer, type ServerOptions } from '../../src/control/api/server.js';
@@ -87,8 +88,10 @@ export interface RoundFigures {
   createPerSec: Record<Config, number>;
   createP50Ms: Record<Config, number>;
   createP99Ms: Record<Config, number>;
-  /** CPU time of this process (server and load thread) per create, µs. */
+  /** CPU time of the servers' process (every thread: event loop, GC, libuv) per create, µs. */
   createCpuUs: Record<Config, number>;
+  /** CPU time of the load process (the clients, load-worker.ts) per create, µs. */
+  createClientCpuUs: Record<Config, number>;
   /** CPU time of the servers' thread per create, µs (Linux; NaN elsewhere). */
   createServerCpuUs: Record<Config, number>;
   watchEventMs: Record<Config, Latency>;
@@ -102,6 +105,7 @@ export interface SecurityFigures {
   rounds: RoundFigures[];
   medianCreatePerSec: Record<Config, number>;
   medianCreateCpuUs: Record<Config, number>;
+  medianCreateClientCpuUs: Record<Config, number>;
   medianCreateServerCpuUs: Record<Config, number>;
   /** Median over rounds of each round's secure/plain creates/s. */
   medianRatio: number;
@@ -116,27 +120,33 @@ export interface SecurityFigures {
 export const BENCH_USER = 'bench-user';
 const NS = 'bench';
 
-/** A load-generating thread bound to one server, as one client identity. */
+/**
+ * A load-generating process bound to one server, as one client identity (load-worker.ts): in a session of its
+ * own (detached), so on a busy machine the scheduler gives it its own share of the CPU rather than a part of the
+ * servers' (autogroups are per session).
+ */
 class LoadClient {
-  private readonly worker: Worker;
+  private readonly child: ChildProcess;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly exited: Promise<void>;
 
   constructor(data: LoadWorkerData) {
-    this.worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: data });
-    this.worker.unref();
+    this.child = fork(fileURLToPath(new URL('./load-worker.js', import.meta.url)), [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    this.child.send(data);
   }
 
-  /** One job at a time: the worker answers in order. */
+  /** One job at a time: the process answers in order. */
   run(job: LoadJob): Promise<LoadReply & { ok: true }> {
     const next = this.queue.then(() => new Promise<LoadReply & { ok: true }>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.worker.once('error', onError);
-      this.worker.once('message', (reply: LoadReply) => {
-        this.worker.off('error', onError);
+      const onExit = (code: number | null) => reject(new Error(`load process exited (${code}) during ${job.op}`));
+      this.child.once('exit', onExit);
+      this.child.once('message', (reply: LoadReply) => {
+        this.child.off('exit', onExit);
         if (reply.ok) resolve(reply);
         else reject(new Error(reply.error));
       });
-      this.worker.postMessage(job);
+      this.child.send(job);
     }));
     this.queue = next.catch(() => undefined);
     return next;
@@ -144,7 +154,11 @@ class LoadClient {
 
   async close(): Promise<void> {
     await this.run({ op: 'close' }).catch(() => undefined);
-    await this.worker.terminate();
+    // Closing the channel ends the process (load-worker.ts); the kill is for one that hangs.
+    if (this.child.connected) this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill(), 5000);
+    await this.exited;
+    clearTimeout(timer);
   }
 }
 
@@ -268,10 +282,11 @@ export function serverThreadCpuUs(stat?: string): number | undefined {
 }
 
 /**
- * Creates for `seconds` from the load thread; also CPU time per create of the server's thread alone and of the
- * whole process (server and load thread), figures the other tenants of a busy machine disturb less than throughput.
+ * Creates for `seconds` from the load process; also CPU time per create of the server's thread alone, of the
+ * servers' whole process and of the load process, figures the other tenants of a busy machine disturb less than
+ * throughput.
  */
-async function creates(r: Running, prefix: string, seconds: number, maxOps?: number): Promise<Throughput & { cpuUsPerOp: number; serverCpuUsPerOp: number }> {
+async function creates(r: Running, prefix: string, seconds: number, maxOps?: number): Promise<Throughput & { cpuUsPerOp: number; serverCpuUsPerOp: number; clientCpuUsPerOp: number }> {
   const cpu0 = process.cpuUsage();
   const thread0 = serverThreadCpuUs();
   const t = (await r.load.run({ op: 'creates', prefix, seconds, ...(maxOps !== undefined ? { ops: maxOps } : {}) })).creates!;
@@ -279,7 +294,7 @@ async function creates(r: Running, prefix: string, seconds: number, maxOps?: num
   const thread1 = serverThreadCpuUs();
   const ops = Math.max(1, t.ops);
   const serverCpuUsPerOp = thread0 !== undefined && thread1 !== undefined ? (thread1 - thread0) / ops : NaN;
-  return { ...t, cpuUsPerOp: (cpu.user + cpu.system) / ops, serverCpuUsPerOp };
+  return { ...t, cpuUsPerOp: (cpu.user + cpu.system) / ops, serverCpuUsPerOp, clientCpuUsPerOp: t.clientCpuUs / ops };
 }
 
 async function watchFanOut(r: Running, prefix: string, watchers: number, events: number): Promise<Latency> {
@@ -325,7 +340,7 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
     const rounds: RoundFigures[] = [];
     for (let round = 0; round < o.rounds; round++) {
       const order = roundOrder(round);
-      const f = { createPerSec: {}, createP50Ms: {}, createP99Ms: {}, createCpuUs: {}, createServerCpuUs: {}, watchEventMs: {} } as Omit<RoundFigures, 'round' | 'order' | 'ratio'>;
+      const f = { createPerSec: {}, createP50Ms: {}, createP99Ms: {}, createCpuUs: {}, createClientCpuUs: {}, createServerCpuUs: {}, watchEventMs: {} } as Omit<RoundFigures, 'round' | 'order' | 'ratio'>;
       for (const c of order) {
         const t0 = process.hrtime.bigint();
         const t = await profiled(session, join(o.profileDir ?? '', `${c}-round${round + 1}.cpuprofile`), () => creates(running[c], `r${round}`, o.seconds));
@@ -334,6 +349,7 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
         f.createP50Ms[c] = t.latency.p50;
         f.createP99Ms[c] = t.latency.p99;
         f.createCpuUs[c] = t.cpuUsPerOp;
+        f.createClientCpuUs[c] = t.clientCpuUsPerOp;
         f.createServerCpuUs[c] = t.serverCpuUsPerOp;
       }
       for (const c of order) f.watchEventMs[c] = o.watchers > 0 ? await watchFanOut(running[c], `w${round}`, o.watchers, o.events) : percentiles([]);
@@ -350,6 +366,7 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
       rounds,
       medianCreatePerSec: byConfig((r, c) => r.createPerSec[c]),
       medianCreateCpuUs: byConfig((r, c) => r.createCpuUs[c]),
+      medianCreateClientCpuUs: byConfig((r, c) => r.createClientCpuUs[c]),
       medianCreateServerCpuUs: byConfig((r, c) => r.createServerCpuUs[c]),
       medianRatio,
       overhead: 1 - medianRatio,
