@@ -68,7 +68,11 @@ export function startEnginePolicy(engine: PolicyEngine, policy: RbacPolicy, onEr
   const ready = Promise.all(starts).then(() => undefined);
   return {
     ready,
-    fresh: () => caches.every((c) => c.isFresh()),
+    // Asked on every request: a loop, no callback made per call.
+    fresh: () => {
+      for (let i = 0; i < caches.length; i++) if (!caches[i]!.isFresh()) return false;
+      return true;
+    },
     async waitFresh() {
       await ready;
       await Promise.all(caches.map((c) => c.waitFresh()));

@@ -100,7 +100,7 @@ function refuse(reply: FastifyReply, err: ApiError): FastifyReply {
 export function installAuthorization(app: FastifyInstance, authorizer: Authorizer, opts: AuthorizationHookOptions = {}): void {
   /** The decision, once the policy is fresh; false when the request was answered (refused). */
   const decide = (req: FastifyRequest, reply: FastifyReply, user: UserInfo): boolean => {
-    if (wantsImpersonation(req.headers)) {
+    if (wantsImpersonation(req.raw.rawHeaders)) {
       const acting = impersonate(user, req.raw.headersDistinct, authorizer);
       if (acting instanceof ApiError) {
         opts.onRefused?.(acting.message, req);

@@ -3,7 +3,7 @@ import { RbacAuthorizer, RbacPolicy } from '../../../../src/control/api/authz/rb
 import { policyRule, ruleAllows } from '../../../../src/control/api/authz/rules.js';
 import { AuthorizerChain, privilegedGroups } from '../../../../src/control/api/authz/chain.js';
 import { forbiddenError } from '../../../../src/control/api/authz/forbidden.js';
-import { impersonate } from '../../../../src/control/api/authz/impersonation.js';
+import { impersonate, wantsImpersonation } from '../../../../src/control/api/authz/impersonation.js';
 import { requestInfo } from '../../../../src/control/api/authz/request-info.js';
 import type { AuthorizationAttributes } from '../../../../src/control/api/authz/types.js';
 import type { UserInfo } from '../../../../src/control/api/auth/user.js';
@@ -145,5 +145,18 @@ describe('chain, 403 message and impersonation', () => {
     expect(saRefused).toMatchObject({ code: 403, message: 'serviceaccounts "bot" is forbidden: User "root" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "ns"' });
     expect(impersonate(root, { 'impersonate-group': 'devs' }, chain)).toMatchObject({ code: 400 });
     expect(impersonate(root, {}, chain)).toBe(root);
+  });
+
+  it('impersonation is asked for by any spelling of the three headers or an Impersonate-Extra- one, nothing else', () => {
+    const raw = (...names: string[]) => names.flatMap((n) => [n, 'v']);
+    const plain = ['Host', 'Accept', 'Content-Type', 'Content-Length', 'If-None-Match', 'Impersonate', 'Impersonate-Users', 'impersonate-extra', 'X-Impersonate-User'];
+    expect(wantsImpersonation(raw(...plain))).toBe(false);
+    expect(wantsImpersonation([])).toBe(false);
+    for (const n of ['Impersonate-User', 'impersonate-group', 'IMPERSONATE-UID', 'Impersonate-Extra-scopes', 'impersonate-extra-']) {
+      expect(wantsImpersonation(raw(...plain, n)), n).toBe(true);
+      expect(wantsImpersonation(raw(n, ...plain)), n).toBe(true);
+    }
+    // Names only: a value that looks like a header name is no request to impersonate.
+    expect(wantsImpersonation(['X-Note', 'impersonate-user'])).toBe(false);
   });
 });
