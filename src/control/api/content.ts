@@ -16,6 +16,9 @@ export const PATCH_TYPES = [
   'application/apply-patch+yaml',
 ];
 
+/** Body media types clients send (writes, patches); any other still reaches decodeBody/decodePatch, which answer 415. */
+export const BODY_MEDIA_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf', ...PATCH_TYPES];
+
 export interface MediaType {
   type: string; // "application/json"
   params: Record<string, string>;

@@ -20,7 +20,7 @@ import { ResourceQuotaAdmission, engineQuotaStore } from './admission/resource-q
 import { ValidatingAdmissionPolicyAdmission, enginePolicySource } from './admission/validating-policy.js';
 import { Registry } from './registry.js';
 import { ApiError, badRequest, internalError, pathNotFound, tooLarge, unsupportedMediaType } from './status.js';
-import { MAX_BODY_BYTES, sendText } from './content.js';
+import { BODY_MEDIA_TYPES, MAX_BODY_BYTES, sendText } from './content.js';
 import { ObjectEngine, type EngineOptions } from './routes/objects.js';
 import { ResourceRoutes, parseResourcePath, splitApiPath } from './routes/resources.js';
 import { routeUpgrades } from './routes/pod-streams.js';
@@ -200,7 +200,11 @@ export async function buildServer(opts: ServerOptions): Promise<ApiServer> {
 
   // Bodies are decoded by content.ts, which knows JSON, YAML and the patch types and answers in Statuses.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
+  const rawBody = (_req: FastifyRequest, body: Buffer, done: (err: null, body: Buffer) => void) => done(null, body);
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, rawBody);
+  // The same parser under the types clients send: fastify remembers a Content-Type header it found registered,
+  // where the catch-all alone parses the header into a ContentType on every request.
+  app.addContentTypeParser(BODY_MEDIA_TYPES, { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, rawBody);
 
   app.setErrorHandler((err: FastifyError | ApiError | Error, req: FastifyRequest, reply: FastifyReply) => {
     let api: ApiError;

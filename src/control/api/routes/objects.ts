@@ -59,6 +59,7 @@ export interface EngineOptions {
 
 export class ObjectEngine {
   private readonly caches = new Map<string, WatchCache>();
+  private readonly prefixes = new WeakMap<ResourceType, string>();
   readonly services: ServiceAllocator;
   private readonly storedJson = new StoredJson();
   private servicesObserved: Promise<void> | null = null;
@@ -104,7 +105,9 @@ export class ObjectEngine {
   /** The watch cache of a resource, started on first use. */
   cache(r: ResourceType): WatchCache {
     // A converted version shares its storage version's cache (events.k8s.io Events are stored as core Events).
-    const prefix = storagePrefix(storageOf(r));
+    // The prefix string is kept per type: a request asks several times, and a kept string's hash is computed once.
+    let prefix = this.prefixes.get(r);
+    if (prefix === undefined) this.prefixes.set(r, (prefix = storagePrefix(storageOf(r))));
     let c = this.caches.get(prefix);
     if (!c) {
       c = new WatchCache(this.store, prefix, this.options.watchCacheSize ?? 4096, this.options.onError);

@@ -576,12 +576,17 @@ function runPatch(type: string, cur: KubeObject, patch: unknown, definition: str
 
 /** Resolves /api/... or /apis/... request paths; null for discovery paths and unknown resources. */
 export function splitApiPath(url: string): { core: boolean; segs: string[] } | null {
-  const path = url.split('?')[0]!;
-  let segs: string[];
-  try {
-    segs = path.split('/').slice(1).map((s) => decodeURIComponent(s));
-  } catch {
-    throw badRequest(`malformed escape in the request path: ${path}`);
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const segs = path.split('/');
+  segs.shift();
+  // Without a '%' every segment decodes to itself (this runs on every request).
+  if (path.includes('%')) {
+    try {
+      for (let i = 0; i < segs.length; i++) segs[i] = decodeURIComponent(segs[i]!);
+    } catch {
+      throw badRequest(`malformed escape in the request path: ${path}`);
+    }
   }
   if (segs[segs.length - 1] === '') segs.pop();
   if (segs[0] === 'api') return { core: true, segs: segs.slice(1) };
