@@ -9,7 +9,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { guard } from './guard.js';
 import type { AgentLogger, NodeSummary } from '../dataplane/kubelet/agent.js';
 import { DEFAULT_NODE_SPEC, loadNodeSpecFile, parseLabelFlag, parseNodeSpec, parseTaint, type NodeSpec, type Taint } from '../dataplane/kubelet/spec.js';
-import { parseListen } from './server.js';
+import { heapGrowingPercent, parseListen } from './server.js';
+import { setFlagsFromString } from 'node:v8';
 import type { TLSBootstrapOptions } from '../dataplane/kubelet/tls-bootstrap/bootstrap.js';
 
 interface NodesFlags {
@@ -31,6 +32,7 @@ interface NodesFlags {
   listen: { host: string; port: number };
   maxInFlight: number;
   podEvents?: boolean;
+  heapGrowingPercent: number;
   v: string;
 }
 
@@ -41,7 +43,7 @@ function positiveInt(v: string): number {
 }
 
 /** Defaults, then the spec file, then flags: each layer validated with errors naming the field. */
-export function specFromFlags(o: Omit<NodesFlags, 'listen' | 'maxInFlight' | 'v' | 'podEvents' | 'bootstrapKubeconfig' | 'certDir'>): NodeSpec {
+export function specFromFlags(o: Omit<NodesFlags, 'listen' | 'maxInFlight' | 'v' | 'podEvents' | 'heapGrowingPercent' | 'bootstrapKubeconfig' | 'certDir'>): NodeSpec {
   const base = o.spec ? loadNodeSpecFile(o.spec, DEFAULT_NODE_SPEC) : DEFAULT_NODE_SPEC;
   const given: Record<string, unknown> = {};
   if (o.count !== undefined) given.count = o.count;
@@ -70,6 +72,7 @@ const verbosity = (v: string): AgentLogger => {
 };
 
 async function runNodes(o: NodesFlags): Promise<void> {
+  if (o.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${o.heapGrowingPercent}`);
   if (!o.kubeconfig && !o.bootstrapKubeconfig) throw new Error('--kubeconfig (or --bootstrap-kubeconfig) is required');
   const spec = specFromFlags(o);
   // Loaded here, not at `skiff` start: the other commands and --help skip them.
@@ -150,6 +153,9 @@ function printNodes(nodes: NodeSummary[]): void {
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd()}\n`);
 }
 
+/** See the server's HEAP_GROWING_PERCENT (server.ts): what it trades, measured for the agent. */
+const NODES_HEAP_GROWING_PERCENT = 0;
+
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 export function registerNodesCommand(program: Command): Command {
@@ -176,6 +182,7 @@ export function registerNodesCommand(program: Command): Command {
     .option('--listen <host:port>', "the agent's HTTP API (faults, node list, usage); its port is each Node's kubelet port", parseListen, { host: '127.0.0.1', port: 10250 })
     .option('--max-in-flight <n>', 'node and lease requests in flight at once', positiveInt, 32)
     .option('--pod-events', "post the pods' container Events (Pulling, Pulled, Created, Started, Killing, BackOff): about 4 API writes per pod, so off by default; node events are always posted")
+    .option('--heap-growing-percent <n>', `V8's heap grows to at most (1 + n/100) times what survived the last full GC before the next one (0: V8's own factor, up to 4; default ${NODES_HEAP_GROWING_PERCENT})`, heapGrowingPercent, NODES_HEAP_GROWING_PERCENT)
     .option('--v <n>', 'log verbosity: 0 warnings, 1 info, 4 debug', '0')
     .action(guard('nodes', runNodes));
 

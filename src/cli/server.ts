@@ -17,7 +17,7 @@ import { setFlagsFromString } from 'node:v8';
  */
 const HEAP_GROWING_PERCENT = 0;
 
-function heapGrowingPercent(v: string): number {
+export function heapGrowingPercent(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 1000) throw new InvalidArgumentError('--heap-growing-percent: an integer from 0 to 1000');
   return n;

@@ -8,7 +8,7 @@
  */
 import { hostname, release } from 'node:os';
 import { realClock, type Clock } from '../../client/clock.js';
-import { SharedInformer } from '../../client/informer.js';
+import { dropManagedFields, SharedInformer } from '../../client/informer.js';
 import { slimCacheTransform } from '../../client/share-parts.js';
 import { ApiError, type RestClient } from '../../client/rest.js';
 import { Leases, Nodes, Pods } from '../../client/resources.js';
@@ -98,6 +98,7 @@ interface SimNode {
   podCIDR?: string;
   // lease
   leaseRunning: boolean;
+  /** The Lease as last written or read, without managedFields (~1 KB a node; renewDecision drops them from the update). */
   lease?: KubeObject;
   leaseFailures: number;
   leaseRenewals: number;
@@ -497,9 +498,9 @@ export class NodeAgent {
         try {
           if (d.action === 'create') {
             first = true;
-            n.lease = await this.o.client.create(Leases, d.lease);
+            n.lease = dropManagedFields(await this.o.client.create(Leases, d.lease));
           } else {
-            n.lease = await this.o.client.update(Leases, d.lease);
+            n.lease = dropManagedFields(await this.o.client.update(Leases, d.lease));
           }
         } catch (err) {
           // Someone else wrote it (or our copy is stale, or it was deleted): re-read before the next try.
@@ -524,7 +525,7 @@ export class NodeAgent {
 
   private async getLease(name: string): Promise<KubeObject | undefined> {
     try {
-      return await this.o.client.get(Leases, name, NODE_LEASE_NAMESPACE);
+      return dropManagedFields(await this.o.client.get(Leases, name, NODE_LEASE_NAMESPACE));
     } catch {
       return undefined;
     }

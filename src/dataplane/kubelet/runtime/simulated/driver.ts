@@ -49,6 +49,7 @@ import { podSleepMs } from './sleep-command.js';
 import { immediateExitCode } from './exit-command.js';
 import { hasSubPathExpr, subPathExprErrors } from './subpath-expr.js';
 import { podContainerUsage } from './usage.js';
+import { PartTable } from '../../../../client/share-parts.js';
 
 /** The kubelet's active deadline handler's reason and message (pkg/kubelet/active_deadline.go). */
 const DEADLINE_EXCEEDED = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
@@ -86,8 +87,11 @@ interface PodRecord {
   ip: number;
   /** The allocator holds `ip` for this pod (false once released). */
   ipHeld: boolean;
-  /** Requests counted against the node while active, flat as [name, amount, ...] (a Map per pod costs ~4× more); null once released. */
-  requests: (string | number)[] | null;
+  /**
+   * Requests counted against the node while active, flat as [name, amount, ...] (a Map per pod costs ~4× more);
+   * null once released. Frozen, one array for every pod with the same requests (the driver's `parts`).
+   */
+  requests: readonly (string | number)[] | null;
   /** Host ports held while active (host-ports.ts keys); null without any or once released. */
   ports: string[] | null;
   stopAt: number | null;
@@ -104,10 +108,13 @@ interface PodRecord {
   length: number;
   runningFrom: number | null;
   doneAt: number | null;
-  usage: ContainerUsage[];
+  /** Frozen and shared like `requests`. */
+  usage: readonly ContainerUsage[];
   /** When a status was last sent again because the API's copy disagreed (resend). */
   resentAt: number;
 }
+
+const NO_USAGE: readonly ContainerUsage[] = Object.freeze([]);
 
 /** FNV-1a over the status JSON: 32 bits plus the length is plenty to tell "changed" from "same". */
 function fnv1a(text: string): number {
@@ -193,7 +200,11 @@ export class SimulatedPodDriver implements PodDriver {
   private readonly windowSeconds: number;
   private readonly systemUsage: { cpuNanoCores: number; memoryBytes: number };
 
-  constructor(ctx: NodeContext, opts: SimulatedDriverOptions = {}) {
+  /**
+   * `parts`: where equal requests and usage lists become one frozen array (~300 B a pod otherwise: the pods of
+   * one workload all ask the same). A factory shares one between all its nodes.
+   */
+  constructor(ctx: NodeContext, opts: SimulatedDriverOptions = {}, private readonly parts = new PartTable()) {
     this.timing = resolveTiming(opts.timing);
     this.windowSeconds = opts.usageWindowSeconds ?? 10;
     this.systemUsage = opts.systemUsage ?? { cpuNanoCores: 50_000_000, memoryBytes: 256 * 1024 * 1024 };
@@ -286,7 +297,7 @@ export class SimulatedPodDriver implements PodDriver {
     });
     rec.runningFrom = timeline.runningFrom;
     rec.doneAt = timeline.doneAt;
-    if (rec.state === ACTIVE) rec.usage = podContainerUsage(pod);
+    if (rec.state === ACTIVE) rec.usage = this.parts.share(podContainerUsage(pod));
     if ((phase === 'Succeeded' || phase === 'Failed') && rec.state === ACTIVE) {
       rec.state = TERMINAL;
       this.release(rec); // its sandbox is gone: resources and IP go back to the node
@@ -365,7 +376,7 @@ export class SimulatedPodDriver implements PodDriver {
       length: -1,
       runningFrom: null,
       doneAt: null,
-      usage: [],
+      usage: NO_USAGE,
       resentAt: -Infinity,
     };
     this.pods.set(uid, rec);
@@ -380,8 +391,9 @@ export class SimulatedPodDriver implements PodDriver {
         return { rec, status: rejectedPodStatus(pod, rejection.reason, rejection.message, now) };
       }
     }
-    rec.requests = [];
-    for (const [k, v] of requests) rec.requests.push(k, v);
+    const flat: (string | number)[] = [];
+    for (const [k, v] of requests) flat.push(k, v);
+    rec.requests = this.parts.share(flat);
     if (ports.length > 0) {
       rec.ports = ports;
       this.hostPorts.add(ports);
@@ -453,5 +465,6 @@ export class SimulatedPodDriver implements PodDriver {
 
 export function simulatedPodDriverFactory(opts: SimulatedDriverOptions = {}): PodDriverFactory {
   resolveTiming(opts.timing); // fail at start-up, not at the first node
-  return (ctx) => new SimulatedPodDriver(ctx, opts);
+  const parts = new PartTable();
+  return (ctx) => new SimulatedPodDriver(ctx, opts, parts);
 }
