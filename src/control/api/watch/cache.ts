@@ -13,22 +13,11 @@
 import type { KubeObject } from '../resource.js';
 import { CompactedError, type KeyValue, type Store, type Watch } from '../../storage/store.js';
 import { expired } from '../status.js';
-import { PartTable, sharedParts } from '../../../client/share-parts.js';
 import { SharedValues } from './shared-values.js';
 import { aliasStored, storedMayLackAlias } from './stored-alias.js';
 
 /** One table for every cache of the server: pods, nodes and events repeat each other's strings too. */
 const serverValues = new SharedValues();
-
-/**
- * Pods' parts (containers, tolerations, volumes, conditions, container statuses, labels, ...) hash-consed into
- * deep-frozen values shared by every cached pod, as the scheduler's and controllers' informers share them:
- * 20,000 Running pods as the nodes bench makes them took 2.7 KB of heap each with the slimming below alone,
- * 1.0 KB with this too (~60 us more per settled pod). Pods only: they are the objects a cluster has by the
- * hundred thousand, and the parts stay frozen for any reader that would change them in place.
- */
-const SHARED_PARTS_PREFIXES = ['/registry/pods/'];
-const serverParts = sharedParts(new PartTable());
 
 /**
  * Leases are not slimmed: every node renews its own every 10 s, a few hundred bytes each, so sharing their
@@ -190,8 +179,7 @@ export class WatchCache {
   ) {
     this.ring = new Array(capacity);
     this.holdsObjects = !WATCH_ONLY_PREFIXES.some((p) => prefix.startsWith(p));
-    const parts = SHARED_PARTS_PREFIXES.some((p) => prefix.startsWith(p));
-    this.slim = values && this.holdsObjects ? (o) => values.slim(parts ? serverParts(o) : o) : undefined;
+    this.slim = values && this.holdsObjects ? (o) => values.slim(o) : undefined;
   }
 
   /** Slims a written entry once it has stayed current for settleMs (SETTLE_MS says why not at once). */
