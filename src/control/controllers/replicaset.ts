@@ -9,7 +9,8 @@
  */
 import { UIDTrackingExpectations } from '../../client/expectations.js';
 import type { SharedInformer } from '../../client/informer.js';
-import { isConflict, isNotFound } from '../../client/rest.js';
+import { isNotFound } from '../../client/rest.js';
+import { writeStatus } from './shared/status-write.js';
 import { Pods, ReplicaSets, type ResourceRef } from '../../client/resources.js';
 import { objectKey, splitKey, type KubeObject } from '../../client/types.js';
 import type { ControllerContext } from './context.js';
@@ -355,23 +356,11 @@ export class ReplicaSetController implements Controller {
     return out;
   }
 
-  /**
-   * Writes status through the status subresource when it changed, with observedGeneration; on a conflict it
-   * re-reads once and retries (upstream's statusUpdateRetries = 1), else the key is requeued with backoff.
-   */
+  /** Writes status when it changed, with observedGeneration (status-write.ts); a deleted set keeps its copy. */
   private async updateStatus(rs: ReplicaSetLike, status: ReplicaSetStatus): Promise<ReplicaSetLike> {
     if (statusUnchanged(rs, status)) return rs;
-    let target: ReplicaSetLike = rs;
-    for (let attempt = 0; ; attempt++) {
-      const next: ReplicaSetStatus = { ...status, observedGeneration: target.metadata?.generation ?? 0 };
-      try {
-        return await this.ctx.client.update<ReplicaSetLike>(this.kind.resource, { ...target, status: next }, { subresource: 'status' });
-      } catch (err) {
-        if (attempt >= 1 || !isConflict(err)) throw err;
-        const m = rs.metadata ?? {};
-        target = await this.ctx.client.get<ReplicaSetLike>(this.kind.resource, m.name ?? '', m.namespace);
-      }
-    }
+    const written = await writeStatus(this.ctx.client, this.kind.resource, rs, (target) => ({ ...target, status: { ...status, observedGeneration: target.metadata?.generation ?? 0 } }));
+    return written ?? rs;
   }
 }
 

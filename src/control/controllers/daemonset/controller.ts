@@ -8,7 +8,8 @@
 import type { Clock } from '../../../client/clock.js';
 import { UIDTrackingExpectations } from '../../../client/expectations.js';
 import type { SharedInformer } from '../../../client/informer.js';
-import { isConflict, isNotFound } from '../../../client/rest.js';
+import { isNotFound } from '../../../client/rest.js';
+import { writeStatus } from '../shared/status-write.js';
 import { ControllerRevisions, DaemonSets, Nodes, Pods } from '../../../client/resources.js';
 import { splitKey, type KubeObject } from '../../../client/types.js';
 import type { ControllerContext } from '../context.js';
@@ -328,18 +329,7 @@ export class DaemonSetController implements Controller {
       this.queue.addAfter(key, (ds.spec?.minReadySeconds ?? 0) * 1000);
     }
     if (statusUnchanged(ds, status)) return;
-    let target: DaemonSetLike & KubeObject = ds;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.ctx.client.update(DaemonSets, { ...target, status: { ...status, observedGeneration: target.metadata?.generation } }, { subresource: 'status' });
-        return;
-      } catch (err) {
-        // Deleted since the informer's copy was read: there is no status left to record.
-        if (isNotFound(err)) return;
-        if (attempt >= 1 || !isConflict(err)) throw err;
-        target = await this.ctx.client.get<DaemonSetLike & KubeObject>(DaemonSets, ds.metadata?.name ?? '', ds.metadata?.namespace);
-      }
-    }
+    await writeStatus(this.ctx.client, DaemonSets, ds, (target) => ({ ...target, status: { ...status, observedGeneration: target.metadata?.generation } }));
   }
 }
 

@@ -11,7 +11,8 @@
  * policy says (whenDeleted with the set, whenScaled with a scaled-down pod) and keeps the rest.
  */
 import type { SharedInformer } from '../../../client/informer.js';
-import { isConflict, isNotFound } from '../../../client/rest.js';
+import { isNotFound } from '../../../client/rest.js';
+import { writeStatus } from '../shared/status-write.js';
 import { ControllerRevisions, PersistentVolumeClaims, Pods, StatefulSets } from '../../../client/resources.js';
 import { splitKey, type KubeObject } from '../../../client/types.js';
 import type { ControllerContext } from '../context.js';
@@ -303,18 +304,7 @@ export class StatefulSetController implements Controller {
 
   private async updateStatus(set: Set, status: StatefulSetStatus): Promise<void> {
     if (statusUnchanged(set, status)) return;
-    let target: Set = set;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.ctx.client.update(StatefulSets, { ...target, status }, { subresource: 'status' });
-        return;
-      } catch (err) {
-        // Deleted since the informer's copy was read: there is no status left to record.
-        if (isNotFound(err)) return;
-        if (attempt >= 1 || !isConflict(err)) throw err;
-        target = await this.ctx.client.get<Set>(StatefulSets, set.metadata?.name ?? '', set.metadata?.namespace);
-      }
-    }
+    await writeStatus(this.ctx.client, StatefulSets, set, (target) => ({ ...target, status }));
   }
 }
 
