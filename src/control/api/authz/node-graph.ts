@@ -79,6 +79,8 @@ export class NodeGraph implements NodeGraphReader {
     const ns = pod.metadata?.namespace ?? '';
     const name = pod.metadata?.name ?? '';
     const node = str(specOf(pod)['nodeName']);
+    // Unbound before and now (every pod's create): it is not in the graph, so there is nothing to remove or add.
+    if (node === '' && (prev === undefined || str(specOf(prev)['nodeName']) === '')) return;
     if (prev && node !== '' && str(specOf(prev)['nodeName']) === node && this.pods.has(nsName(ns, name))
       && podReferenceFingerprint(prev) === podReferenceFingerprint(pod)) return;
     this.deletePod(ns, name);

@@ -233,14 +233,16 @@ function validateContainers(list: unknown, field: string, volumes: Set<string>, 
     for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
       errs.push(...validateProbe(c[probe], `${path}.${probe}`));
     }
-    records(c.volumeMounts).forEach((m, j) => {
-      const mp = `${path}.volumeMounts[${j}]`;
-      if (typeof m.name !== 'string' || m.name === '') errs.push(required(`${mp}.name`, ''));
+    // A loop, not a closure per container: every container mounts the ServiceAccount token with admission on.
+    const mounts = records(c.volumeMounts);
+    for (let j = 0; j < mounts.length; j++) {
+      const m = mounts[j]!;
+      if (typeof m.name !== 'string' || m.name === '') errs.push(required(`${path}.volumeMounts[${j}].name`, ''));
       else if (!volumes.has(m.name)) {
-        errs.push({ type: 'FieldValueNotFound', field: `${mp}.name`, message: `Not found: ${JSON.stringify(m.name)}` });
+        errs.push({ type: 'FieldValueNotFound', field: `${path}.volumeMounts[${j}].name`, message: `Not found: ${JSON.stringify(m.name)}` });
       }
-      if (typeof m.mountPath !== 'string' || m.mountPath === '') errs.push(required(`${mp}.mountPath`, ''));
-    });
+      if (typeof m.mountPath !== 'string' || m.mountPath === '') errs.push(required(`${path}.volumeMounts[${j}].mountPath`, ''));
+    }
   });
   return errs;
 }
@@ -264,22 +266,26 @@ function volumeSources(v: Record<string, unknown>): string[] {
   return found;
 }
 
+/**
+ * A plain loop, no closure or spread per volume: with ServiceAccount admission every pod create has its token
+ * volume checked here.
+ */
 function validateVolumes(list: unknown, field: string, names: Set<string>): FieldError[] {
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) return [invalid(field, list, 'must be a list')];
   const errs: FieldError[] = [];
-  list.forEach((v: unknown, i) => {
+  for (let i = 0; i < list.length; i++) {
+    const v: unknown = list[i];
     const path = `${field}[${i}]`;
-    if (!isRecord(v)) { errs.push(invalid(path, v, 'must be an object')); return; }
+    if (!isRecord(v)) { errs.push(invalid(path, v, 'must be an object')); continue; }
     const nameErrs = dnsLabel(v.name, `${path}.name`);
-    errs.push(...nameErrs);
     if (nameErrs.length === 0) {
       if (names.has(v.name as string)) errs.push(duplicate(`${path}.name`, v.name));
       names.add(v.name as string);
-    }
+    } else for (const e of nameErrs) errs.push(e);
     const sources = volumeSources(v);
     if (sources.length === 0) errs.push(required(path, 'must specify a volume type'));
-    for (const extra of sources.slice(1)) errs.push(forbidden(`${path}.${extra}`, 'may not specify more than 1 volume type'));
+    for (let j = 1; j < sources.length; j++) errs.push(forbidden(`${path}.${sources[j]}`, 'may not specify more than 1 volume type'));
     const cm = rec(v.configMap);
     if (cm && (typeof cm.name !== 'string' || cm.name === '')) errs.push(required(`${path}.configMap.name`, ''));
     const secret = rec(v.secret);
@@ -292,7 +298,7 @@ function validateVolumes(list: unknown, field: string, names: Set<string>): Fiel
     }
     const hostPath = rec(v.hostPath);
     if (hostPath && (typeof hostPath.path !== 'string' || hostPath.path === '')) errs.push(required(`${path}.hostPath.path`, ''));
-  });
+  }
   return errs;
 }
 
