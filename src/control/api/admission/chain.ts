@@ -34,7 +34,11 @@ export class AdmissionChain implements Admission {
 
   async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
     let obj = a.object;
-    for (const p of this.pluginsFor(a).admit) obj = await p.admit({ ...a, object: obj });
+    for (const p of this.pluginsFor(a).admit) {
+      // The attributes copied only once a plugin returned another object; a synchronous answer is not awaited.
+      const r = p.admit(obj === a.object ? a : { ...a, object: obj });
+      obj = r instanceof Promise ? await r : r;
+    }
     return obj;
   }
 

@@ -160,13 +160,15 @@ export class ServiceAccountAdmission implements Admission {
     return phase === 'admit' && isPods(t) && t.operation === 'CREATE';
   }
 
-  async admit(a: AdmissionAttributes): Promise<KubeObject | null> {
+  /** Synchronous while the ServiceAccount is found at once (nearly always); otherwise the lookup waits and retries. */
+  admit(a: AdmissionAttributes): KubeObject | null | Promise<KubeObject | null> {
     if (!isPods(a) || a.operation !== 'CREATE' || !a.object) return a.object;
     const pod = a.object;
     const spec = (pod['spec'] ??= {}) as Obj;
     if (pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
       if (typeof spec['serviceAccountName'] === 'string' && spec['serviceAccountName'] !== '') {
-        throw forbidden(PODS, a.name, 'a mirror pod may not reference service accounts');
+        // A refusal is a rejected promise, as from any plugin (callers may not expect a synchronous throw).
+        return Promise.reject(forbidden(PODS, a.name, 'a mirror pod may not reference service accounts'));
       }
       return pod;
     }
@@ -179,11 +181,16 @@ export class ServiceAccountAdmission implements Admission {
     // As upstream's output conversion: the deprecated alias repeats the name the plugin settled on.
     spec['serviceAccount'] = saName;
     const ns = a.namespace ?? pod.metadata?.namespace ?? '';
-    // Found at once (nearly always): no promise per nested lookup; otherwise the lookup waits and retries.
-    const sa = this.source.serviceAccountNow?.(ns, saName) ?? await this.lookup(ns, saName);
-    if (!sa) throw forbidden(PODS, a.name, `error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`);
-    admitPodServiceAccount(pod, sa, this.o.suffix);
-    return pod;
+    const sa = this.source.serviceAccountNow?.(ns, saName);
+    if (sa) {
+      admitPodServiceAccount(pod, sa, this.o.suffix);
+      return pod;
+    }
+    return this.lookup(ns, saName).then((found) => {
+      if (!found) throw forbidden(PODS, a.name, `error looking up service account ${ns}/${saName}: serviceaccount "${saName}" not found`);
+      admitPodServiceAccount(pod, found, this.o.suffix);
+      return pod;
+    });
   }
 
   async validate(): Promise<void> {}
