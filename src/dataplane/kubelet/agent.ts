@@ -9,7 +9,7 @@
 import { hostname, release } from 'node:os';
 import { realClock, type Clock } from '../../client/clock.js';
 import { dropManagedFields, SharedInformer } from '../../client/informer.js';
-import { slimCacheTransform } from '../../client/share-parts.js';
+import { jsonEqual, slimCacheTransform } from '../../client/share-parts.js';
 import { ApiError, type RestClient } from '../../client/rest.js';
 import { Leases, Nodes, Pods } from '../../client/resources.js';
 import { objectKey, type KubeObject } from '../../client/types.js';
@@ -257,7 +257,7 @@ export class NodeAgent {
     this.abort = new AbortController();
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.podChanged(pod),
-      onUpdate: (_old, pod) => this.podChanged(pod),
+      onUpdate: (old, pod) => this.podChanged(pod, old),
       onDelete: (pod) => this.podDeleted(pod),
     });
     this.nodeInformer.addEventHandler({
@@ -582,7 +582,7 @@ export class NodeAgent {
 
   // ------------------------------------------------------------------ pods
 
-  private podChanged(pod: Pod): void {
+  private podChanged(pod: Pod, old?: Pod): void {
     const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
     const uid = pod.metadata?.uid;
     if (!nodeName || !uid) return;
@@ -591,6 +591,9 @@ export class NodeAgent {
     const first = !this.pods.has(uid);
     this.pods.set(uid, { node: nodeName, key: objectKey(pod) });
     n.pods.add(uid);
+    // Most updates of a running pod are its own status write coming back: nothing to sync (see statusAgrees).
+    // Pod events stay on the full path: their rules look at every sync.
+    if (!first && old && !this.events.podEvents && onlyStatusChanged(old, pod) && n.driver.statusAgrees?.(pod)) return;
     this.syncPod(n, pod, first);
   }
 
@@ -665,6 +668,17 @@ export class NodeAgent {
     } else if (res.wakeAt !== null) this.heap.schedule(`p:${uid}`, res.wakeAt);
     else this.heap.cancel(`p:${uid}`);
   }
+}
+
+/**
+ * Nothing of the pod but its status changed: the kubelet's podsDifferSemantically (spec, labels, annotations,
+ * deletionTimestamp, deletionGracePeriodSeconds), with uid. Cached pods share equal parts, so equal is mostly `===`.
+ */
+export function onlyStatusChanged(old: Pod, cur: Pod): boolean {
+  const a = old.metadata;
+  const b = cur.metadata;
+  return !!a && !!b && a.uid === b.uid && a.deletionTimestamp === b.deletionTimestamp && a.deletionGracePeriodSeconds === b.deletionGracePeriodSeconds &&
+    jsonEqual(a.labels, b.labels) && jsonEqual(a.annotations, b.annotations) && jsonEqual(old.spec, cur.spec);
 }
 
 /** The name `skiff server`'s one local node takes: this host's name, as the kubelet's default. */

@@ -42,6 +42,11 @@ export interface PodDriver {
   sync(pod: Pod, now: number): SyncResult;
   /** The pod is gone from the API: release its IP and resources. */
   forget(uid: string): void;
+  /**
+   * Only the pod's status changed in the API, and a sync would change nothing: what it reads back of the status
+   * is what it last returned (its own write coming back). Optional: without it every update is synced.
+   */
+  statusAgrees?(pod: Pod): boolean;
   /** Context changed (e.g. podCIDR arrived). */
   setContext(ctx: NodeContext): void;
   /** Current usage of the node and its running pods (for metrics.k8s.io). */

@@ -49,7 +49,7 @@ import { podSleepMs } from './sleep-command.js';
 import { immediateExitCode } from './exit-command.js';
 import { hasSubPathExpr, subPathExprErrors } from './subpath-expr.js';
 import { podContainerUsage } from './usage.js';
-import { PartTable } from '../../../../client/share-parts.js';
+import { jsonEqual, PartTable } from '../../../../client/share-parts.js';
 
 /** The kubelet's active deadline handler's reason and message (pkg/kubelet/active_deadline.go). */
 const DEADLINE_EXCEEDED = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
@@ -112,6 +112,8 @@ interface PodRecord {
   usage: readonly ContainerUsage[];
   /** When a status was last sent again because the API's copy disagreed (resend). */
   resentAt: number;
+  /** readParts of the last status returned (frozen, shared like `requests`); null before the first. */
+  returned: ReadParts | null;
 }
 
 const NO_USAGE: readonly ContainerUsage[] = Object.freeze([]);
@@ -143,6 +145,23 @@ export function apiStatusDiverged(pod: Pod, status: PodStatus): boolean {
     if (found === undefined || found.status !== c.status) return true;
   }
   return false;
+}
+
+/** The parts of a pod's status that a sync reads back from the API's copy (generatePodStatus). */
+interface ReadParts {
+  phase: unknown;
+  reason: unknown;
+  message: unknown;
+  conditions: unknown;
+}
+
+/**
+ * A copy of what a sync reads back of a status it returned: a terminal phase, the reason and message, the
+ * conditions and their times. The conditions are copied (they hold only scalars): sharing freezes what it keeps.
+ */
+function readParts(status: PodStatus): ReadParts {
+  const c = status.conditions;
+  return { phase: status.phase, reason: status.reason, message: status.message, conditions: Array.isArray(c) ? c.map((x: unknown) => (typeof x === 'object' && x !== null ? { ...x } : x)) : c };
 }
 
 function runPlan(pod: Pod, timing: SimulatedTiming): RunPlan {
@@ -308,6 +327,20 @@ export class SimulatedPodDriver implements PodDriver {
     return this.result(rec, status, wakeAt, remove, pod, now);
   }
 
+  /**
+   * A pod whose status alone changed in the API needs no sync when what a sync reads of that status is what the
+   * last sync returned (this driver's own write coming back): the sync would find the status it already has and
+   * nothing diverged, as the kubelet reconciles a status-only update without a pod sync.
+   */
+  statusAgrees(pod: Pod): boolean {
+    const uid = pod.metadata?.uid;
+    const rec = typeof uid === 'string' ? this.pods.get(uid) : undefined;
+    const r = rec?.returned;
+    if (!r) return false;
+    const api = podStatusOf(pod);
+    return api.phase === r.phase && api.reason === r.reason && api.message === r.message && jsonEqual(api.conditions, r.conditions);
+  }
+
   forget(uid: string): void {
     const rec = this.pods.get(uid);
     if (!rec) return;
@@ -378,6 +411,7 @@ export class SimulatedPodDriver implements PodDriver {
       doneAt: null,
       usage: NO_USAGE,
       resentAt: -Infinity,
+      returned: null,
     };
     this.pods.set(uid, rec);
     const requests = podRequests(pod);
@@ -457,6 +491,7 @@ export class SimulatedPodDriver implements PodDriver {
       const due = rec.resentAt + RECONCILE_PERIOD_MS;
       if (wakeAt === null || due < wakeAt) wakeAt = due;
     }
+    if (changed || rec.returned === null) rec.returned = this.parts.share(readParts(status));
     rec.hash = hash;
     rec.length = text.length;
     return { status: changed ? status : null, wakeAt, remove };

@@ -112,6 +112,42 @@ describe('SimulatedPodDriver: a plain pod', () => {
     expect(cond(woken.status!, 'Ready').status).toBe('True');
   });
 
+  it('statusAgrees: its own status coming back needs no sync; a status someone else changed, or an older one of its own, does', () => {
+    const d = driver(INSTANT_TIMING);
+    const p = mkPod();
+    expect(d.statusAgrees(p)).toBe(false); // never synced
+    const up = d.sync(p, T0);
+    // The server's copy after the merge patch: same parts, its own key order, a field a sync does not read back.
+    const posted: Pod = { ...p, status: { qosClass: 'BestEffort', ...JSON.parse(JSON.stringify(up.status)), nominatedNodeName: 'x' } };
+    expect(d.statusAgrees(posted)).toBe(true);
+    // ...and the claim holds: a sync of it would have returned nothing new.
+    const synced = d.sync(posted, T0 + 1000);
+    expect(synced.status).toBeNull();
+    expect(synced.resend).toBeUndefined();
+    const marked = structuredClone(posted);
+    cond(marked.status as PodStatus, 'Ready').status = 'False';
+    expect(d.statusAgrees(marked)).toBe(false);
+    // A readiness gate's condition set by a controller, or a reason: read back by the sync, so not agreed.
+    const gated = structuredClone(posted);
+    (gated.status!.conditions as unknown[]).push({ type: 'example.com/gate', status: 'True' });
+    expect(d.statusAgrees(gated)).toBe(false);
+    expect(d.statusAgrees({ ...posted, status: { ...posted.status, reason: 'Evicted' } })).toBe(false);
+    expect(d.statusAgrees({ ...posted, status: { ...posted.status, phase: 'Failed' } })).toBe(false);
+    // The returned status itself is not frozen by what the driver keeps of it.
+    expect(Object.isFrozen(up.status!.conditions)).toBe(false);
+    expect(Object.isFrozen((up.status!.conditions as object[])[0])).toBe(false);
+  });
+
+  it('statusAgrees follows the latest status returned, also one not sent yet', () => {
+    const d = driver();
+    const p = mkPod();
+    const pending = d.sync(p, T0).status!;
+    const running = run(d, p, T0 + 1).statuses.at(-1)!;
+    expect(running.phase).toBe('Running');
+    expect(d.statusAgrees({ ...p, status: pending })).toBe(false);
+    expect(d.statusAgrees({ ...p, status: running })).toBe(true);
+  });
+
   it('with instant timing the first sync is already Running', () => {
     const d = driver(INSTANT_TIMING);
     const r = d.sync(mkPod(), T0);
