@@ -10,7 +10,7 @@ import {
 } from './managed-fields.js';
 import { rfc3339 } from '../../../../client/time.js';
 import { STRIPPED_FIELDS, emptyObject, resetFields } from './ownership.js';
-import { ItemKeys, changedLeaves, compare, jsonEqual, shapeOfDefinition, type Comparison, type Shape } from './typed.js';
+import { ItemKeys, changedLeaves, compare, jsonEqual, shapeOfDefinition, type Comparison, type Shape, type StructShape } from './typed.js';
 import { createdFields } from './created-fields.js';
 import type { FieldSet, FieldsV1, PathElement } from './field-set.js';
 
@@ -104,8 +104,13 @@ export function managedFieldsAfterUpdate(
   } else {
     // Copies of the remembered entries: updateSets replaces their sets.
     if (known) sets = new Map([...known.managed].map(([k, m]) => [k, { ...m }]));
-    const before = live ? withoutManagedFieldsShallow(live) : emptyOf(shape);
-    updateSets(sets, compare(before, withoutManagedFieldsShallow(updated), shape, new ItemKeys(false)), ignored, key, own, manager, apiVersion, subresource, now);
+    let before = live ? withoutManagedFieldsShallow(live) : emptyOf(shape);
+    let after = withoutManagedFieldsShallow(updated);
+    if (subresource === 'status' && !opts.fullComparison && shape.kind === 'struct' && shape.field('status')) {
+      before = statusPart(before, shape);
+      after = statusPart(after, shape);
+    }
+    updateSets(sets, compare(before, after, shape, new ItemKeys(false)), ignored, key, own, manager, apiVersion, subresource, now);
   }
   return finish(sets, known?.fields ?? decoded);
 }
@@ -140,6 +145,17 @@ function ownedByOnly(path: PathElement[], key: string, managed: Managed, ignored
   }
   for (const [k, m] of managed) if (m.set.has(path) !== (k === key)) return false;
   return true;
+}
+
+/**
+ * What a write through /status is compared on: `status`, and any top-level field the kind does not declare. Every
+ * other top-level field is one of that write's reset fields, whose changes updateSets drops (recursiveDifference)
+ * whatever they are, so walking them (a pod's whole spec and metadata) only costs.
+ */
+function statusPart(obj: KubeObject, shape: StructShape): KubeObject {
+  const out: KubeObject = {};
+  for (const k in obj) if (k === 'status' || !shape.field(k)) out[k] = obj[k];
+  return out;
 }
 
 /** Upstream's ownership update from a comparison: `changed` leaves every other set, the writer takes them. */

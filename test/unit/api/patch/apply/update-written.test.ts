@@ -124,6 +124,11 @@ describe('managedFieldsAfterUpdate shortcut for a writer\'s own leaves', () => {
       { obj: pod({ ...labels, l3: 'z' }, 'i3', 'Running', 'True', { disk: 'nvme' }), manager: 'kubelet', sub: 'status' } as never,
       { obj: pod({ ...labels, l3: 'z' }, 'i3', 'Succeeded', 'True', { disk: 'nvme' }), manager: 'kubelet', sub: 'status' } as never,
       { obj: pod({ ...labels, l3: 'z' }, 'i3', 'Failed', 'True', { disk: 'nvme' }), manager: 'kubelet', sub: 'status' } as never,
+      // Through /status, changes outside status (labels, spec, a field the kind does not declare) are reset fields:
+      // compared on status alone, the result must be the full comparison's.
+      { obj: pod({ ...labels, l3: 'w', l99: 'n' }, 'i4', 'Failed', 'False', { disk: 'hdd' }), manager: 'kubelet', sub: 'status' } as never,
+      { obj: { ...pod({ ...labels, l3: 'w' }, 'i5', 'Failed', 'False'), undeclared: { a: 1 } }, manager: 'other', sub: 'status' } as never,
+      { obj: { ...pod({ ...labels, l3: 'w' }, 'i5', 'Failed', 'True'), undeclared: { a: 2 } }, manager: 'kubelet', sub: 'status' } as never,
       { obj: pod({ ...labels, l3: 'q' }, 'i3', 'Unknown', 'True', { disk: 'nvme' }), manager: 'm3' },
     );
     same(steps);
