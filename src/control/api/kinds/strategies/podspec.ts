@@ -10,6 +10,7 @@ import { isValidPortName, validatePortNumber, validateProtocol, validatePortNumO
 import { validateResourceRequirements } from '../../validation/quantities.js';
 import { validateNonnegative } from '../../validation/numbers.js';
 import { ensure, isRecord, records, rec, setDefault, str, type Json } from './json.js';
+import { defaultVolumeFiles, validateVolumeFiles } from './volume-files.js';
 
 // ---------------------------------------------------------------- defaulting
 
@@ -61,6 +62,7 @@ function defaultVolume(v: Json): void {
   }
   const hostPath = rec(v.hostPath);
   if (hostPath && hostPath.type === undefined) hostPath.type = '';
+  defaultVolumeFiles(v);
 }
 
 function defaultHostNetworkPorts(containers: Json[]): void {
@@ -298,6 +300,7 @@ function validateVolumes(list: unknown, field: string, names: Set<string>): Fiel
     }
     const hostPath = rec(v.hostPath);
     if (hostPath && (typeof hostPath.path !== 'string' || hostPath.path === '')) errs.push(required(`${path}.hostPath.path`, ''));
+    validateVolumeFiles(v, path, errs);
   }
   return errs;
 }
