@@ -244,12 +244,14 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   if (flags.scheduler) {
     scheduler = startSchedulerThread({
       kubeconfig: componentKubeconfig('scheduler'),
+      heapGrowingPercent: flags.componentHeapGrowingPercent ?? 0,
       onError: (err, context) => log.error({ err, context }, 'scheduler'),
     });
   }
   if (flags.controllers) {
     controllers = startControllerThread({
       kubeconfig: componentKubeconfig('controller-manager'),
+      heapGrowingPercent: flags.componentHeapGrowingPercent ?? 0,
       // Every default controller and the token cleaner, as kubeadm runs kube-controller-manager.
       controllers: ['*', 'tokencleaner'],
       options: { ...(flags.clusterCIDR ? { clusterCIDR: flags.clusterCIDR } : {}), rootCA: ca.certPem, localPathDir: join(dataDir, 'local-path'), clusterSigningCertFile: join(dataDir, CA_CERT_FILE), clusterSigningKeyFile: join(dataDir, CA_KEY_FILE) },

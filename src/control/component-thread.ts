@@ -4,7 +4,8 @@
  * cluster would. The component still talks HTTP to the server through src/client. One protocol for all of them:
  * the worker says `ready` (true once its caches synced), reports errors, and stops when told `stop`.
  */
-import { parentPort, Worker } from 'node:worker_threads';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { startHeapCap } from './heap-cap.js';
 
 export type ComponentThreadMessage =
   | { type: 'ready'; ok: boolean }
@@ -19,9 +20,18 @@ export interface ComponentThread {
   state(): 'starting' | 'running' | 'stopped';
 }
 
-/** Parent side: starts `entry` (a module calling serveComponentThread) with `data` as its workerData. */
-export function startComponentThread(entry: URL, data: unknown, name: string, onError?: (err: Error, context: string) => void): ComponentThread {
-  const worker = new Worker(entry, { workerData: data });
+/** What the worker is given: its component's data and the thread's heap cap (heap-cap.ts; 0: V8's own factor). */
+interface ThreadData {
+  component: unknown;
+  heapGrowingPercent: number;
+}
+
+/**
+ * Parent side: starts `entry` (a module calling serveComponentThread, reading `data` with componentData), its heap
+ * capped at (1 + heapGrowingPercent/100) times what survived its last full GC (0: V8's own factor).
+ */
+export function startComponentThread(entry: URL, data: unknown, name: string, onError?: (err: Error, context: string) => void, heapGrowingPercent = 0): ComponentThread {
+  const worker = new Worker(entry, { workerData: { component: data, heapGrowingPercent } satisfies ThreadData });
   let settleReady!: (ok: boolean) => void;
   const ready = new Promise<boolean>((r) => (settleReady = r));
   const exited = new Promise<void>((r) => worker.once('exit', () => r()));
@@ -55,9 +65,13 @@ export interface RunningComponent {
   stop(): Promise<void>;
 }
 
+/** Worker side: the `data` startComponentThread was given. */
+export const componentData = <T>(): T => (workerData as ThreadData).component as T;
+
 /** Worker side: starts the component (handing it an error reporter), answers `ready`, stops on `stop`. */
 export async function serveComponentThread(start: (onError: (err: unknown, context: string) => void) => Promise<RunningComponent>): Promise<void> {
   const port = parentPort!;
+  const heapCap = startHeapCap((workerData as ThreadData).heapGrowingPercent);
   const post = (m: ComponentThreadMessage): void => port.postMessage(m);
   const report = (err: unknown, context: string): void => {
     const e = err instanceof Error ? err : new Error(String(err));
@@ -67,6 +81,7 @@ export async function serveComponentThread(start: (onError: (err: unknown, conte
     const running = await start(report);
     port.on('message', (m: unknown) => {
       if (m !== 'stop') return;
+      heapCap.stop();
       void running.stop().finally(() => {
         post({ type: 'stopped' });
         port.close();
