@@ -152,7 +152,9 @@ export async function run(args: string[]): Promise<{ nodes: number; replicas: nu
   } finally {
     timeline?.stop();
     client?.close();
-    for (const p of PROCS) await procs[p]?.stop();
+    // Clients first, the server last: a client outliving the server reconnects (TLS handshakes) until it stops,
+    // which --profile would charge to its phase work.
+    for (const p of [...PROCS].reverse()) await procs[p]?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
