@@ -288,19 +288,13 @@ function validateVolumes(list: unknown, field: string, names: Set<string>): Fiel
     const sources = volumeSources(v);
     if (sources.length === 0) errs.push(required(path, 'must specify a volume type'));
     for (let j = 1; j < sources.length; j++) errs.push(forbidden(`${path}.${sources[j]}`, 'may not specify more than 1 volume type'));
-    const cm = rec(v.configMap);
-    if (cm && (typeof cm.name !== 'string' || cm.name === '')) errs.push(required(`${path}.configMap.name`, ''));
-    const secret = rec(v.secret);
-    if (secret && (typeof secret.secretName !== 'string' || secret.secretName === '')) {
-      errs.push(required(`${path}.secret.secretName`, ''));
-    }
+    validateVolumeFiles(v, path, errs);
     const pvc = rec(v.persistentVolumeClaim);
     if (pvc && (typeof pvc.claimName !== 'string' || pvc.claimName === '')) {
       errs.push(required(`${path}.persistentVolumeClaim.claimName`, ''));
     }
     const hostPath = rec(v.hostPath);
     if (hostPath && (typeof hostPath.path !== 'string' || hostPath.path === '')) errs.push(required(`${path}.hostPath.path`, ''));
-    validateVolumeFiles(v, path, errs);
   }
   return errs;
 }

@@ -35,17 +35,19 @@ function defaultDownwardItems(src: Json | undefined): void {
   }
 }
 
-/** The errors of a volume's secret, configMap, downwardAPI and projected sources (`path` is the volume's). */
+/** The errors of a volume's configMap, secret, downwardAPI and projected sources (`path` is the volume's). */
 export function validateVolumeFiles(v: Json, path: string, errs: FieldError[]): void {
-  const secret = rec(v.secret);
-  if (secret) {
-    validateMode(secret.defaultMode, `${path}.secret.defaultMode`, errs);
-    validateKeyToPaths(secret.items, `${path}.secret.items`, undefined, errs);
-  }
   const configMap = rec(v.configMap);
   if (configMap) {
+    if (typeof configMap.name !== 'string' || configMap.name === '') errs.push(required(`${path}.configMap.name`, ''));
     validateMode(configMap.defaultMode, `${path}.configMap.defaultMode`, errs);
-    validateKeyToPaths(configMap.items, `${path}.configMap.items`, undefined, errs);
+    validateKeyToPaths(configMap.items, `${path}.configMap.items`, undefined, undefined, errs);
+  }
+  const secret = rec(v.secret);
+  if (secret) {
+    if (typeof secret.secretName !== 'string' || secret.secretName === '') errs.push(required(`${path}.secret.secretName`, ''));
+    validateMode(secret.defaultMode, `${path}.secret.defaultMode`, errs);
+    validateKeyToPaths(secret.items, `${path}.secret.items`, undefined, undefined, errs);
   }
   const downwardAPI = rec(v.downwardAPI);
   if (downwardAPI) {
@@ -60,7 +62,7 @@ function validateProjected(projected: Json, field: string, errs: FieldError[]): 
   validateMode(projected.defaultMode, `${field}.defaultMode`, errs);
   const sources = projected.sources;
   if (!Array.isArray(sources)) return;
-  const paths = new Set<string>();
+  const seen: PathsSeen = { paths: new Set(), field };
   for (let i = 0; i < sources.length; i++) {
     const source: unknown = sources[i];
     if (!isRecord(source)) continue;
@@ -70,18 +72,18 @@ function validateProjected(projected: Json, field: string, errs: FieldError[]): 
     if (secret) {
       types++;
       if (typeof secret.name !== 'string' || secret.name === '') errs.push(required(`${at}.secret.name`, ''));
-      validateKeyToPaths(secret.items, `${at}.secret.items`, { paths, field, owner: secret.name }, errs);
+      validateKeyToPaths(secret.items, `${at}.secret.items`, seen, secret.name, errs);
     }
     const configMap = rec(source.configMap);
     if (configMap) {
       types++;
       if (typeof configMap.name !== 'string' || configMap.name === '') errs.push(required(`${at}.configMap.name`, ''));
-      validateKeyToPaths(configMap.items, `${at}.configMap.items`, { paths, field, owner: configMap.name }, errs);
+      validateKeyToPaths(configMap.items, `${at}.configMap.items`, seen, configMap.name, errs);
     }
     const downwardAPI = rec(source.downwardAPI);
     if (downwardAPI) {
       types++;
-      validateDownwardFiles(downwardAPI.items, `${at}.downwardAPI`, { paths, field }, errs);
+      validateDownwardFiles(downwardAPI.items, `${at}.downwardAPI`, seen, errs);
     }
     const token = rec(source.serviceAccountToken);
     if (token) {
@@ -100,22 +102,21 @@ function validateProjected(projected: Json, field: string, errs: FieldError[]): 
   }
 }
 
-/** Where a projected volume's file paths are gathered, to refuse the same path written by two sources. */
+/** A projected volume's file paths so far (one per volume), to refuse the same path written by two sources. */
 interface PathsSeen {
   paths: Set<string>;
   /** The projected volume's field, where upstream reports a duplicate. */
   field: string;
-  /** The value a duplicate is reported with (the source's name; a downward file's own path when absent). */
-  owner?: unknown;
 }
 
-function seenPath(p: string, seen: PathsSeen | undefined, errs: FieldError[]): void {
+/** `owner`: what a duplicate is reported with (the source's name; the path itself when there is none). */
+function seenPath(p: string, seen: PathsSeen | undefined, owner: unknown, errs: FieldError[]): void {
   if (!seen || p === '') return;
-  if (seen.paths.has(p)) errs.push(invalid(seen.field, seen.owner ?? p, 'conflicting duplicate paths'));
+  if (seen.paths.has(p)) errs.push(invalid(seen.field, owner ?? p, 'conflicting duplicate paths'));
   else seen.paths.add(p);
 }
 
-function validateKeyToPaths(items: unknown, field: string, seen: PathsSeen | undefined, errs: FieldError[]): void {
+function validateKeyToPaths(items: unknown, field: string, seen: PathsSeen | undefined, owner: unknown, errs: FieldError[]): void {
   if (!Array.isArray(items)) return;
   for (let i = 0; i < items.length; i++) {
     const item: unknown = items[i];
@@ -126,7 +127,7 @@ function validateKeyToPaths(items: unknown, field: string, seen: PathsSeen | und
     if (p === '') errs.push(required(`${at}.path`, ''));
     validateLocalNonReservedPath(p, `${at}.path`, errs);
     validateMode(item.mode, `${at}.mode`, errs);
-    seenPath(p, seen, errs);
+    seenPath(p, seen, owner, errs);
   }
 }
 
@@ -146,7 +147,7 @@ function validateDownwardFiles(items: unknown, field: string, seen: PathsSeen | 
       errs.push(required(field, 'one of fieldRef and resourceFieldRef is required'));
     }
     validateMode(item.mode, `${field}.mode`, errs);
-    seenPath(p, seen ? { ...seen, owner: p } : undefined, errs);
+    seenPath(p, seen, p, errs);
   }
 }
 
