@@ -145,11 +145,14 @@ describe('job controller', () => {
     });
     const byIndex = new Map(pods.map((p) => [p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'], p]));
     expect([...byIndex.keys()].sort()).toEqual(['0', '1', '2']);
-    const p2 = byIndex.get('2')! as KubeObject & { spec: { hostname: string; containers: { env?: { name: string }[] }[] } };
+    const p2 = byIndex.get('2')! as KubeObject & { spec: { hostname: string; containers: { env?: { name: string; valueFrom?: unknown }[] }[] } };
     expect(p2.spec.hostname).toBe('idx-2');
     expect(p2.metadata?.name).toMatch(/^idx-2-/);
     expect(p2.metadata?.labels?.['batch.kubernetes.io/job-completion-index']).toBe('2');
-    expect(p2.spec.containers[0]!.env?.map((e) => e.name)).toContain('JOB_COMPLETION_INDEX');
+    // Read from the annotation, as upstream's job controller writes it.
+    expect(p2.spec.containers[0]!.env?.find((e) => e.name === 'JOB_COMPLETION_INDEX')?.valueFrom).toEqual({
+      fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" },
+    });
     await finish(byIndex.get('0')!, 0);
     await finish(byIndex.get('2')!, 0);
     await eventually('completedIndexes 0,2', async () => (await jobOf('idx')).status?.completedIndexes === '0,2');

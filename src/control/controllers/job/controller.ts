@@ -420,7 +420,7 @@ export class JobController implements Controller {
       generateName = `${jobName}-${ix}-`;
       for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
         if ((c.env ?? []).some((e) => e.name === COMPLETION_INDEX_ENV)) continue;
-        c.env = [...(c.env ?? []), { name: COMPLETION_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.labels['${COMPLETION_INDEX_ANNOTATION}']` } } }];
+        c.env = [...(c.env ?? []), { name: COMPLETION_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } }];
       }
       if (hasBackoffLimitPerIndex(job)) {
         const counts = nextIndexFailureCounts(job, replaced);

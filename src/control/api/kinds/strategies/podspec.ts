@@ -11,6 +11,7 @@ import { validateResourceRequirements } from '../../validation/quantities.js';
 import { validateNonnegative } from '../../validation/numbers.js';
 import { ensure, isRecord, records, rec, setDefault, str, type Json } from './json.js';
 import { defaultVolumeFiles, validateVolumeFiles } from './volume-files.js';
+import { validateEnv, validateEnvFrom } from './env.js';
 
 // ---------------------------------------------------------------- defaulting
 
@@ -168,25 +169,6 @@ function validateContainerPorts(ports: unknown, field: string): FieldError[] {
   return errs;
 }
 
-// RelaxedEnvironmentVariableValidation is on in 1.32: any printable ASCII except '='.
-function validateEnv(env: unknown, field: string): FieldError[] {
-  if (env === undefined || env === null) return [];
-  if (!Array.isArray(env)) return [invalid(field, env, 'must be a list')];
-  const errs: FieldError[] = [];
-  env.forEach((e: unknown, i) => {
-    const path = `${field}[${i}]`;
-    const name = isRecord(e) ? e.name : undefined;
-    if (typeof name !== 'string' || name === '') { errs.push(required(`${path}.name`, '')); return; }
-    if (!/^[\x20-\x7e]+$/.test(name) || name.includes('=')) {
-      errs.push(invalid(`${path}.name`, name, "a valid environment variable name must consist only of printable ASCII characters other than '='"));
-    }
-    if (isRecord(e) && e.value !== undefined && e.value !== '' && e.valueFrom !== undefined) {
-      errs.push(invalid(`${path}.valueFrom`, '', 'may not be specified when `value` is not empty'));
-    }
-  });
-  return errs;
-}
-
 function validateProbe(p: unknown, field: string): FieldError[] {
   if (!isRecord(p)) return [];
   const errs: FieldError[] = [];
@@ -224,6 +206,7 @@ function validateContainers(list: unknown, field: string, volumes: Set<string>, 
     errs.push(...validateEnumRequired(c.terminationMessagePolicy, `${path}.terminationMessagePolicy`, TERMINATION_MESSAGE_POLICIES));
     errs.push(...validateContainerPorts(c.ports, `${path}.ports`));
     errs.push(...validateEnv(c.env, `${path}.env`));
+    errs.push(...validateEnvFrom(c.envFrom, `${path}.envFrom`));
     errs.push(...validateResourceRequirements(c.resources, `${path}.resources`));
     if (init) {
       if (c.restartPolicy !== undefined && c.restartPolicy !== 'Always') {

@@ -8,6 +8,7 @@
 import type { FieldError } from '../../resource.js';
 import { forbidden, invalid, required } from '../../validation/errors.js';
 import { isRecord, rec, setDefault, type Json } from './json.js';
+import { VOLUME_FIELD_PATHS, validateFieldRef, validateResourceFieldRef } from './downward-api.js';
 
 const FILE_MODE_ERROR = 'must be a number between 0 and 0777 (octal), both inclusive';
 const TOKEN_DEFAULT_SECONDS = 3600;
@@ -139,11 +140,12 @@ function validateDownwardFiles(items: unknown, field: string, seen: PathsSeen | 
     const p = typeof item.path === 'string' ? item.path : '';
     if (p === '') errs.push(required(`${field}.path`, ''));
     validateLocalNonReservedPath(p, `${field}.path`, errs);
-    const hasField = isRecord(item.fieldRef);
-    const hasResource = isRecord(item.resourceFieldRef);
-    if (hasField && hasResource) {
-      errs.push(invalid(field, 'resource', 'fieldRef and resourceFieldRef can not be specified simultaneously'));
-    } else if (!hasField && !hasResource) {
+    if (isRecord(item.fieldRef)) {
+      validateFieldRef(item.fieldRef, VOLUME_FIELD_PATHS, `${field}.fieldRef`, errs);
+      if (isRecord(item.resourceFieldRef)) errs.push(invalid(field, 'resource', 'fieldRef and resourceFieldRef can not be specified simultaneously'));
+    } else if (isRecord(item.resourceFieldRef)) {
+      validateResourceFieldRef(item.resourceFieldRef, `${field}.resourceFieldRef`, true, errs);
+    } else {
       errs.push(required(field, 'one of fieldRef and resourceFieldRef is required'));
     }
     validateMode(item.mode, `${field}.mode`, errs);
