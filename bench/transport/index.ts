@@ -14,7 +14,8 @@
  *
  * Cases: h1-pool (undici Pool, 40 connections: RestClient and the node agent today), h1-pipelined (4 connections,
  * 10 requests in flight each), h1-pool@h2 (h1-pool against a server with HTTP/2 on and HTTP/1.1 allowed),
- * h2-undici (undici with allowH2, one connection), h2-node (node:http2, one session).
+ * h2-undici (undici with allowH2, one connection), h2-node (node:http2, one session); without TLS, for what TLS and
+ * TCP themselves cost: h1-plain (h1-pool's client, plain HTTP) and h1-unix (the same over a Unix socket).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,13 +30,16 @@ import { flag, fmtNum, fmtRatio, median, numberFlag, printTable } from '../runne
 const SERVER = resolve(import.meta.dirname, 'server.js');
 const LEASE_PATH = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/';
 
-type CaseName = 'h1-pool' | 'h1-pipelined' | 'h1-pool@h2' | 'h2-undici' | 'h2-node';
-const CASES: { name: CaseName; server: 'h1' | 'h2' }[] = [
+type CaseName = 'h1-pool' | 'h1-pipelined' | 'h1-pool@h2' | 'h2-undici' | 'h2-node' | 'h1-plain' | 'h1-unix';
+type ServerMode = 'h1' | 'h2' | 'plain' | 'unix';
+const CASES: { name: CaseName; server: ServerMode }[] = [
   { name: 'h1-pool', server: 'h1' },
   { name: 'h1-pipelined', server: 'h1' },
   { name: 'h1-pool@h2', server: 'h2' },
   { name: 'h2-undici', server: 'h2' },
   { name: 'h2-node', server: 'h2' },
+  { name: 'h1-plain', server: 'plain' },
+  { name: 'h1-unix', server: 'unix' },
 ];
 
 /** A node agent's Lease, as it renews it (about 700 bytes with managedFields). */
@@ -64,8 +68,9 @@ interface Client {
   close(): Promise<void>;
 }
 
-function undiciClient(origin: string, ca: string, opts: { connections: number; pipelining: number; h2: boolean }): Client {
-  const pool = new Pool(origin, { connections: opts.connections, pipelining: opts.pipelining, allowH2: opts.h2, connect: { ca } });
+function undiciClient(origin: string, ca: string, opts: { connections: number; pipelining: number; h2: boolean; socketPath?: string }): Client {
+  const connect = opts.socketPath ? { socketPath: opts.socketPath } : { ca };
+  const pool = new Pool(origin, { connections: opts.connections, pipelining: opts.pipelining, allowH2: opts.h2, connect });
   return {
     async put(i) {
       const res = await pool.request({ method: 'PUT', path: LEASE_PATH + `node-${i}`, headers: HEADERS, body: leaseBody(i) });
@@ -106,14 +111,15 @@ function http2Client(origin: string, ca: string): Client {
   };
 }
 
-function clientFor(name: CaseName, origin: string, ca: string): Client {
-  if (name === 'h1-pool' || name === 'h1-pool@h2') return undiciClient(origin, ca, { connections: 40, pipelining: 1, h2: false });
+function clientFor(name: CaseName, origin: string, ca: string, dir: string): Client {
+  if (name === 'h1-unix') return undiciClient('http://localhost', ca, { connections: 40, pipelining: 1, h2: false, socketPath: join(dir, 'api.sock') });
+  if (name === 'h1-pool' || name === 'h1-pool@h2' || name === 'h1-plain') return undiciClient(origin, ca, { connections: 40, pipelining: 1, h2: false });
   if (name === 'h1-pipelined') return undiciClient(origin, ca, { connections: 4, pipelining: 10, h2: false });
   if (name === 'h2-undici') return undiciClient(origin, ca, { connections: 1, pipelining: 100, h2: true });
   return http2Client(origin, ca);
 }
 
-async function startServer(mode: 'h1' | 'h2', dir: string, batch: boolean): Promise<{ proc: ChildProcess; port: number }> {
+async function startServer(mode: ServerMode, dir: string, batch: boolean): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(process.execPath, [SERVER, mode, dir, batch ? 'batch' : 'each'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((res, rej) => {
     let out = '';
@@ -133,9 +139,9 @@ interface CaseRound {
 }
 
 /** Open loop: `rate` PUTs a second for `seconds`, then the server's CPU per request over that span. */
-async function runCase(name: CaseName, mode: 'h1' | 'h2', dir: string, ca: string, rate: number, seconds: number, batch: boolean): Promise<CaseRound> {
+async function runCase(name: CaseName, mode: ServerMode, dir: string, ca: string, rate: number, seconds: number, batch: boolean): Promise<CaseRound> {
   const { proc, port } = await startServer(mode, dir, batch);
-  const client = clientFor(name, `https://127.0.0.1:${port}`, ca);
+  const client = clientFor(name, `${mode === 'plain' ? 'http' : 'https'}://127.0.0.1:${port}`, ca, dir);
   try {
     for (let i = 0; i < 200; i++) await client.put(i);
     const before = await client.cpu();
@@ -189,7 +195,7 @@ export async function run(args: string[]): Promise<unknown> {
       return [c.name, fmtNum(us), fmtRatio(us, base), rs.map((x) => fmtNum(x.usPerRequest)).join(' / '), fmtNum(median(rs.map((x) => x.achievedRate)))];
     });
     printTable(
-      `server CPU per Lease PUT over TLS at ${rate}/s, ${rounds} rounds of ${seconds} s (${batch ? 'completed once per turn' : 'each completed at once'}; load 1m ${loads.map((l) => l.toFixed(1)).join(', ')})`,
+      `server CPU per Lease PUT at ${rate}/s, ${rounds} rounds of ${seconds} s (${batch ? 'completed once per turn' : 'each completed at once'}; load 1m ${loads.map((l) => l.toFixed(1)).join(', ')})`,
       ['case', 'server µs/request (median)', `vs ${cases[0]!.name}`, 'per round', 'achieved req/s'],
       rows,
     );
