@@ -25,6 +25,8 @@ export interface ReflectorOptions {
   fieldSelector?: string;
   /** List page size; 0 = one unpaged list. Default 500, client-go's. */
   pageSize?: number;
+  /** Watch events are read without metadata.managedFields (RestClient.watch's omitManagedFields): the sink drops them. */
+  omitManagedFields?: boolean;
   /** Reported to `onError` instead of thrown; the reflector keeps going. */
   onError?: (err: unknown) => void;
 }
@@ -99,6 +101,7 @@ export class Reflector<T extends KubeObject> {
       allowWatchBookmarks: true,
       timeoutSeconds,
       signal,
+      omitManagedFields: this.opts.omitManagedFields,
     });
     for await (const ev of events) {
       if (ev.type === 'ERROR') {

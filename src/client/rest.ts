@@ -13,6 +13,7 @@ import { Pool } from 'undici';
 import { loadKubeconfig, type ClientConfig } from './kubeconfig.js';
 import { resourcePath, apiVersionOf, type ResourceRef } from './resources.js';
 import type { KubeList, KubeObject, Status, WatchEvent } from './types.js';
+import { withoutManagedFields } from './without-managed-fields.js';
 
 export class ApiError extends Error {
   constructor(
@@ -63,6 +64,11 @@ export interface WatchOptions {
   allowWatchBookmarks?: boolean;
   timeoutSeconds?: number;
   signal?: AbortSignal;
+  /**
+   * Read each event without its object's metadata.managedFields (cut from the line before it is parsed; nothing
+   * changes on the wire): for a cache that drops them anyway.
+   */
+  omitManagedFields?: boolean;
 }
 
 export interface WriteOptions {
@@ -224,9 +230,11 @@ export class RestClient {
    * One request; resolves with the parsed JSON body on 2xx, rejects with ApiError otherwise. A 429 (API Priority
    * and Fairness, max in-flight) or 5xx with Retry-After is sent again after that wait, up to maxRetries times.
    */
-  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', query?: Record<string, QueryValue>): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json', query?: Record<string, QueryValue>, omitManagedFields = false): Promise<T> {
     const res = await this.succeeded(method, path + queryString(query), body, contentType);
-    return (res.length ? JSON.parse(res.toString('utf8')) : {}) as T;
+    if (!res.length) return {} as T;
+    const text = res.toString('utf8');
+    return JSON.parse(omitManagedFields ? withoutManagedFields(text, 'object') : text) as T;
   }
 
   /** `request` for a caller that needs only the outcome: a 2xx body (e.g. a whole pod) is read but not decoded. */
@@ -286,12 +294,16 @@ export class RestClient {
     return this.request<KubeList<T>>('GET', resourcePath(ref, namespace), undefined, undefined, q);
   }
 
-  /** Creates `obj` in its metadata.namespace (or `namespace`). With a subresource (e.g. `binding`), `name` is required. */
-  create<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: KubeObject, opts: WriteOptions & { namespace?: string; name?: string } = {}): Promise<T> {
+  /**
+   * Creates `obj` in its metadata.namespace (or `namespace`). With a subresource (e.g. `binding`), `name` is required.
+   * With `omitManagedFields` the created object is read without metadata.managedFields (for a caller that only
+   * reads its name or uid: not parsing them is a third of a created pod's decoding).
+   */
+  create<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: KubeObject, opts: WriteOptions & { namespace?: string; name?: string; omitManagedFields?: boolean } = {}): Promise<T> {
     const ns = opts.namespace ?? obj.metadata?.namespace;
     const body = { apiVersion: apiVersionOf(ref), ...obj };
     const path = opts.subresource ? resourcePath(ref, ns, opts.name ?? obj.metadata?.name, opts.subresource) : resourcePath(ref, ns);
-    return this.request<T>('POST', path, body, undefined, writeQuery(opts));
+    return this.request<T>('POST', path, body, undefined, writeQuery(opts), opts.omitManagedFields);
   }
 
   update<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, opts: WriteOptions = {}): Promise<T> {
@@ -328,8 +340,9 @@ export class RestClient {
    * closes the connection. A 429 or 5xx with Retry-After is retried as `request` does.
    */
   async *watch<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: WatchOptions = {}): AsyncGenerator<WatchEvent<T>> {
-    const { namespace, signal, ...q } = opts;
+    const { namespace, signal, omitManagedFields, ...q } = opts;
     const path = resourcePath(ref, namespace) + queryString({ ...q, watch: true });
+    const parse = omitManagedFields ? (line: string) => JSON.parse(withoutManagedFields(line)) as WatchEvent<T> : (line: string) => JSON.parse(line) as WatchEvent<T>;
     let res: Awaited<ReturnType<Pool['request']>> | undefined;
     try {
       // A refusal's body (its Status) is read at once: the connection is then free for a retry.
@@ -357,11 +370,11 @@ export class RestClient {
           const line = rest.slice(start, nl);
           start = nl + 1;
           if (line.trim() === '') continue;
-          yield JSON.parse(line) as WatchEvent<T>;
+          yield parse(line);
         }
         rest = start === rest.length ? '' : rest.slice(start);
       }
-      if (rest.trim() !== '') yield JSON.parse(rest) as WatchEvent<T>;
+      if (rest.trim() !== '') yield parse(rest);
     } catch (e) {
       // An abort is how callers stop a watch: end quietly.
       if (signal?.aborted) return;

@@ -73,7 +73,7 @@ export async function startControllerManager(opts: StartControllerManagerOptions
   const lead = async (signal: AbortSignal): Promise<void> => {
     // Every informer and worker pool listens for the stop: dozens of listeners on one signal are expected.
     setMaxListeners(0, signal);
-    const informers = new SharedInformerFactory(client, { transform: slimCacheTransform(), onError: (err) => onError(err, 'informer') });
+    const informers = new SharedInformerFactory(client, { transform: slimCacheTransform(), omitManagedFields: true, onError: (err) => onError(err, 'informer') });
     const ctx = createControllerContext({ client, informers, clock, recorder, options: opts.options, instance: identity, onError });
     queues = ctx.queues;
     const running = selected.map((d) => d.create(ctx));

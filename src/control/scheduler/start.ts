@@ -86,7 +86,7 @@ export async function startScheduler(opts: StartSchedulerOptions = {}): Promise<
   const core = typeof opts.core === 'object' ? opts.core : await createCore(opts.core ?? 'wasm', config);
   const clock = opts.clock ?? realClock;
   const slim = slimCacheTransform();
-  const factory = new SharedInformerFactory(client, { clock, transform: slim, onError: (e) => opts.onError?.(e, 'informer') });
+  const factory = new SharedInformerFactory(client, { clock, transform: slim, omitManagedFields: true, onError: (e) => opts.onError?.(e, 'informer') });
   // Bound pods are most of the cache at scale: keep only what scheduling reads of them.
   const pods = factory.forResource(Pods, { transform: (o, previous) => slim(boundPodView(o), previous) });
   // What PodTopologySpread's system default selector reads (upstream's Service/ReplicaSet/StatefulSet listers).

@@ -238,8 +238,8 @@ export class NodeAgent {
     }
     const onError = (err: unknown) => this.log('warn', 'watch failed', { err: String(err) });
     // One watch for every node's pods: bound pods only (unbound ones are the scheduler's business).
-    this.podInformer = new SharedInformer<Pod>(o.client, Pods, { fieldSelector: 'spec.nodeName!=', transform: slimCacheTransform(), clock: this.clock, onError });
-    this.nodeInformer = new SharedInformer<KubeObject>(o.client, Nodes, { transform: slimNode, clock: this.clock, onError });
+    this.podInformer = new SharedInformer<Pod>(o.client, Pods, { fieldSelector: 'spec.nodeName!=', transform: slimCacheTransform(), omitManagedFields: true, clock: this.clock, onError });
+    this.nodeInformer = new SharedInformer<KubeObject>(o.client, Nodes, { transform: slimNode, omitManagedFields: true, clock: this.clock, onError });
   }
 
   /** Sets the port posted in daemonEndpoints (the HTTP server listens before nodes register). */

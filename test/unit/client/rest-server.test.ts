@@ -82,4 +82,35 @@ describe('RestClient against the API server', () => {
     await done;
     expect(seen).toEqual(['ADDED w', 'MODIFIED w', 'DELETED w']);
   });
+
+  test('a watch with omitManagedFields sees the same events as one without, less metadata.managedFields', async () => {
+    const start = await client.list(ConfigMaps, { namespace: 'c1' });
+    const watch = async (omitManagedFields: boolean, ac: AbortController): Promise<WatchEvent<KubeObject>[]> => {
+      const seen: WatchEvent<KubeObject>[] = [];
+      for await (const ev of client.watch(ConfigMaps, { namespace: 'c1', resourceVersion: start.metadata.resourceVersion, signal: ac.signal, omitManagedFields })) {
+        seen.push(ev as WatchEvent<KubeObject>);
+        if (seen.length === 2) ac.abort();
+      }
+      return seen;
+    };
+    const [ac1, ac2] = [new AbortController(), new AbortController()];
+    const whole = watch(false, ac1);
+    const cut = watch(true, ac2);
+    await client.create(ConfigMaps, { metadata: { name: 'mf', namespace: 'c1', labels: { a: 'b' } }, data: { k: 'v' } }, { fieldManager: 'one' });
+    await client.patch(ConfigMaps, 'c1', 'mf', { data: { k: 'w' } }, 'merge', { fieldManager: 'two' });
+    const [a, b] = await Promise.all([whole, cut]);
+    // A create read the same way: the object as created, less managedFields.
+    const created = await client.create(ConfigMaps, { metadata: { name: 'mf2', namespace: 'c1', labels: { a: 'b' } }, data: { k: 'v' } }, { omitManagedFields: true });
+    const stored = await client.get(ConfigMaps, 'mf2', 'c1');
+    expect(stored.metadata?.managedFields).toHaveLength(1);
+    const { managedFields: _mf, ...storedMeta } = stored.metadata!;
+    expect(created).toEqual({ ...stored, metadata: storedMeta });
+    expect(a.map((e) => e.object.metadata?.managedFields?.length)).toEqual([1, 2]);
+    expect(b.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED']);
+    for (const [i, ev] of b.entries()) {
+      expect(ev.object.metadata).not.toHaveProperty('managedFields');
+      const { managedFields: _drop, ...meta } = a[i]!.object.metadata!;
+      expect(ev).toEqual({ ...a[i], object: { ...a[i]!.object, metadata: meta } });
+    }
+  });
 });

@@ -55,7 +55,10 @@ export interface PodControlDeps {
 export class PodControl {
   constructor(private readonly d: PodControlDeps) {}
 
-  /** Creates one pod for `owner` from `template` in `namespace`; returns it. Throws the API's error. */
+  /**
+   * Creates one pod for `owner` from `template` in `namespace`; returns it without metadata.managedFields (no caller
+   * reads them, and they are a third of the answer to decode). Throws the API's error.
+   */
   async createPod(namespace: string, template: PodTemplateSpec, owner: KubeObject, controllerRef: OwnerReference, generateName?: string): Promise<Pod> {
     if (!controllerRef.apiVersion || !controllerRef.kind || !controllerRef.uid || controllerRef.controller !== true || controllerRef.blockOwnerDeletion !== true) {
       throw new Error(`controllerRef for ${owner.metadata?.name} must set apiVersion, kind, uid, controller: true and blockOwnerDeletion: true`);
@@ -64,7 +67,7 @@ export class PodControl {
     if (!pod.metadata?.labels || Object.keys(pod.metadata.labels).length === 0) throw new Error('unable to create pods, no labels');
     let created: Pod;
     try {
-      created = await this.d.client.create<Pod>(Pods, pod, { namespace });
+      created = await this.d.client.create<Pod>(Pods, pod, { namespace, omitManagedFields: true });
     } catch (err) {
       if (!isNamespaceTerminating(err)) this.d.event(this.d.component, owner, 'Warning', FAILED_CREATE, `Error creating: ${errorMessage(err)}`);
       throw err;
