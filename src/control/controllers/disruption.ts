@@ -60,7 +60,9 @@ export class DisruptionController implements Controller {
       onUpdate: (old, cur) => {
         if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
         this.enqueueBudgetsOf(cur);
-        if (JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {})) this.enqueueBudgetsOf(old);
+        // Informer caches share one frozen labels object among pods with equal labels: the same object is equal.
+        const labelsChanged = old.metadata?.labels !== cur.metadata?.labels && JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {});
+        if (labelsChanged) this.enqueueBudgetsOf(old);
       },
       onDelete: (p) => this.enqueueBudgetsOf(p),
     });
