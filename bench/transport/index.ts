@@ -9,7 +9,7 @@
  * Each case runs a fresh server process (bench/transport/server.ts: fastify, the API server's TLS preferences)
  * and an open-loop client in this process at --rate requests/s for --seconds; cases alternate within each round,
  * so a loaded machine weighs on all of them alike. Figures: the server's CPU (user+system, process.cpuUsage) per
- * request served, median over rounds, and its ratio to h1-pool. By default the server completes requests once per
+ * request served, median over rounds, and its ratio to h1-pool; the client's (this process's) CPU per request. By default the server completes requests once per
  * turn of its event loop, as the sqlite store commits (--no-batch: each at once).
  *
  * Cases: h1-pool (undici Pool, 40 connections: RestClient and the node agent today), h1-pipelined (4 connections,
@@ -135,6 +135,8 @@ async function startServer(mode: ServerMode, dir: string, batch: boolean): Promi
 
 interface CaseRound {
   usPerRequest: number;
+  /** This process's CPU per request: the client's side, plus the open loop's own small overhead. */
+  clientUsPerRequest: number;
   achievedRate: number;
 }
 
@@ -145,6 +147,7 @@ async function runCase(name: CaseName, mode: ServerMode, dir: string, ca: string
   try {
     for (let i = 0; i < 200; i++) await client.put(i);
     const before = await client.cpu();
+    const clientBefore = process.cpuUsage();
     const t0 = performance.now();
     let sent = 0;
     let done = 0;
@@ -161,8 +164,10 @@ async function runCase(name: CaseName, mode: ServerMode, dir: string, ca: string
     await Promise.all(inFlight);
     if (failure) throw failure;
     const elapsed = (performance.now() - t0) / 1000;
+    const clientCpu = process.cpuUsage(clientBefore);
     const after = await client.cpu();
-    return { usPerRequest: (after.us - before.us) / Math.max(1, after.served - before.served), achievedRate: done / elapsed };
+    const served = Math.max(1, after.served - before.served);
+    return { usPerRequest: (after.us - before.us) / served, clientUsPerRequest: (clientCpu.user + clientCpu.system) / served, achievedRate: done / elapsed };
   } finally {
     await client.close().catch(() => {});
     proc.kill('SIGTERM');
@@ -192,11 +197,11 @@ export async function run(args: string[]): Promise<unknown> {
     const rows = cases.map((c) => {
       const rs = results.get(c.name)!;
       const us = median(rs.map((x) => x.usPerRequest));
-      return [c.name, fmtNum(us), fmtRatio(us, base), rs.map((x) => fmtNum(x.usPerRequest)).join(' / '), fmtNum(median(rs.map((x) => x.achievedRate)))];
+      return [c.name, fmtNum(us), fmtRatio(us, base), rs.map((x) => fmtNum(x.usPerRequest)).join(' / '), fmtNum(median(rs.map((x) => x.clientUsPerRequest))), fmtNum(median(rs.map((x) => x.achievedRate)))];
     });
     printTable(
       `server CPU per Lease PUT at ${rate}/s, ${rounds} rounds of ${seconds} s (${batch ? 'completed once per turn' : 'each completed at once'}; load 1m ${loads.map((l) => l.toFixed(1)).join(', ')})`,
-      ['case', 'server µs/request (median)', `vs ${cases[0]!.name}`, 'per round', 'achieved req/s'],
+      ['case', 'server µs/request (median)', `vs ${cases[0]!.name}`, 'per round', 'client µs/request', 'achieved req/s'],
       rows,
     );
     return { rate, seconds, rounds, batch, loadAverage1m: loads, cases: Object.fromEntries([...results].map(([k, v]) => [k, v])) };
