@@ -13,6 +13,8 @@
  * caller still changes.
  */
 
+import { flatString } from '../flat-string.js';
+
 type Json = Record<string, unknown>;
 
 /** Strings kept at most before the table starts over (uids and names never repeat and would fill it). */
@@ -106,7 +108,7 @@ export class SharedValues {
     Object.freeze(out);
     this.ids.set(out, this.nextId++);
     if (this.trees.size >= MAX_TREES) this.trees = new Map();
-    this.trees.set(key, out);
+    this.trees.set(flatString(key), out);
     return out;
   }
 }
