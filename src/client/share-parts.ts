@@ -8,6 +8,7 @@
  * Cached objects are read-only (as client-go's are); the shared parts are deep-frozen, so a component that
  * mutated one would throw instead of changing every pod at once.
  */
+import { flatString } from './flat-string.js';
 import { dropManagedFields } from './informer.js';
 import type { KubeObject } from './types.js';
 
@@ -79,7 +80,7 @@ export class PartTable {
     Object.freeze(out);
     this.ids.set(out, this.nextId++);
     if (this.values.size >= MAX_VALUES) this.values = new Map();
-    this.values.set(key, out);
+    this.values.set(flatString(key), out);
     return out;
   }
 

@@ -13,7 +13,7 @@
  * caller still changes.
  */
 
-import { flatString } from '../flat-string.js';
+import { flatString } from '../../../client/flat-string.js';
 
 type Json = Record<string, unknown>;
 

@@ -6,7 +6,7 @@
  * events of one component share one outline, and their creates skip the walk and the encoding. The sets and
  * their fieldsV1 are only ever read (update.ts shares them between stored objects the same way).
  */
-import { flatString } from '../../flat-string.js';
+import { flatString } from '../../../../client/flat-string.js';
 import { STRIPPED_FIELDS } from './ownership.js';
 import { createdFieldSet, type Shape } from './typed.js';
 import type { FieldSet, FieldsV1 } from './field-set.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flatString } from '../../../src/control/api/flat-string.js';
+import { flatString } from '../../../src/client/flat-string.js';
 
 describe('flatString', () => {
   it('returns a string equal to the one built piece by piece, whatever its characters', () => {
