@@ -172,6 +172,11 @@ function printSecurity(s: SecurityFigures): void {
   console.log(`per create, secure above plain (medians): server thread CPU ${above(s.medianCreateServerCpuUs.plain, s.medianCreateServerCpuUs.secure)}, ` +
     `server process CPU (all threads) ${above(s.medianCreateCpuUs.plain, s.medianCreateCpuUs.secure)}, ` +
     `client process CPU ${above(s.medianCreateClientCpuUs.plain, s.medianCreateClientCpuUs.secure)}`);
+  // A fair bench gives the same ratio whichever side goes first; the settle CPU is what the phase before left behind.
+  const byOrder = (first: 'plain' | 'secure') => s.rounds.filter((r) => r.order[0] === first).map((r) => `${(r.ratio * 100).toFixed(1)}%`).join(' ');
+  const maxSettle = (c: 'plain' | 'secure') => Math.max(...s.rounds.map((r) => r.settleCpuMs[c])).toFixed(0);
+  console.log(`secure/plain by order: plain first ${byOrder('plain')}; secure first ${byOrder('secure')}. ` +
+    `Server-thread CPU settled off before a create phase (max): plain ${maxSettle('plain')} ms, secure ${maxSettle('secure')} ms`);
   console.log(`load average (1, 5, 15 min) before ${load(s.loadBefore)}, after ${load(s.loadAfter)}; 2 shared cores`);
   if (o.profileDir) printLayers(s, o.profileDir);
 }

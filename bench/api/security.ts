@@ -11,10 +11,16 @@
  * made by hand (the serviceaccount controller's job), so each pod gets its projected token volume as in a cluster.
  *
  * Rounds alternate the two (plain then secure, then secure then plain, …) so the machine's other load falls on
- * both alike: each round measures pod creates/s for `seconds` and then the write-to-event latency at `watchers`
- * watch streams (each its own connection, over TLS on the secure server). The clients run in a process per server,
+ * both alike: each round measures pod creates/s for `seconds`; after all of them, each round's write-to-event
+ * latency at `watchers` watch streams (each its own connection, over TLS on the secure server). The clients run in a process per server,
  * in a session of its own (load-worker.ts), so the client side's TLS and JSON work is charged neither to the
  * server's event loop nor to its process's share of a busy machine. The figure that matters is the median over rounds of secure/plain creates/s; the load average is read before and after.
+ *
+ * Both servers share this process's thread, so each measured phase starts settled (settle(): once the thread has
+ * gone quiet), and the watch phases run after all the create rounds. Before, a round's first create phase
+ * followed its own side's watch phase, and in the 1.5 s after the secure one (its 100 TLS watch connections
+ * closed) the idle thread still spent 100-260 ms of CPU (10-40 ms after the plain one): inside the secure create
+ * window of every round that started with secure.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -95,6 +101,8 @@ export interface RoundFigures {
   /** CPU time of the servers' thread per create, µs (Linux; NaN elsewhere). */
   createServerCpuUs: Record<Config, number>;
   watchEventMs: Record<Config, Latency>;
+  /** Server-thread CPU spent settling before each side's create phase (what the phase before left running), ms. */
+  settleCpuMs: Record<Config, number>;
   /** secure/plain creates/s this round. */
   ratio: number;
 }
@@ -301,6 +309,30 @@ async function watchFanOut(r: Running, prefix: string, watchers: number, events:
   return (await r.load.run({ op: 'watch', prefix, watchers, events })).watch!;
 }
 
+const QUIET_WINDOW_MS = 200;
+/** At most one /proc tick (10 ms) of the thread's CPU in a window: 5%, timers and the watch caches' bookkeeping. */
+const QUIET_CPU_US = 10_000;
+const SETTLE_MAX_MS = 5000;
+
+/**
+ * Before a measured phase: wait for a window in which the servers' thread is quiet (the last phase's connections
+ * closed and their work done), for at most SETTLE_MAX_MS. No forced collection: with a full GC before each phase,
+ * both sides' server CPU a create came out 39-58% higher than without (two runs each, load 10-19), so it
+ * measured something other than the steady state. Returns the server-thread CPU spent, µs (NaN off Linux, where it
+ * cannot tell and does not wait).
+ */
+export async function settle(readCpuUs: () => number | undefined = serverThreadCpuUs, windowMs = QUIET_WINDOW_MS): Promise<number> {
+  const start = readCpuUs();
+  if (start === undefined) return NaN;
+  const deadline = Date.now() + SETTLE_MAX_MS;
+  for (;;) {
+    const a = readCpuUs()!;
+    await new Promise((res) => setTimeout(res, windowMs));
+    const b = readCpuUs()!;
+    if (b - a <= QUIET_CPU_US || Date.now() >= deadline) return b - start;
+  }
+}
+
 /** The count warm-up: the same number of creates on each side, in two halves in both orders (plain, secure, secure, plain). */
 export function warmupPlan(creates: number): { config: Config; creates: number }[] {
   const half = Math.ceil(creates / 2);
@@ -340,8 +372,9 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
     const rounds: RoundFigures[] = [];
     for (let round = 0; round < o.rounds; round++) {
       const order = roundOrder(round);
-      const f = { createPerSec: {}, createP50Ms: {}, createP99Ms: {}, createCpuUs: {}, createClientCpuUs: {}, createServerCpuUs: {}, watchEventMs: {} } as Omit<RoundFigures, 'round' | 'order' | 'ratio'>;
+      const f = { createPerSec: {}, createP50Ms: {}, createP99Ms: {}, createCpuUs: {}, createClientCpuUs: {}, createServerCpuUs: {}, watchEventMs: {}, settleCpuMs: {} } as Omit<RoundFigures, 'round' | 'order' | 'ratio'>;
       for (const c of order) {
+        f.settleCpuMs[c] = (await settle()) / 1000;
         const t0 = process.hrtime.bigint();
         const t = await profiled(session, join(o.profileDir ?? '', `${c}-round${round + 1}.cpuprofile`), () => creates(running[c], `r${round}`, o.seconds));
         if (o.marksFile) appendFileSync(o.marksFile, `${JSON.stringify({ config: c, round: round + 1, startNs: String(t0), endNs: String(process.hrtime.bigint()), creates: t.ops })}\n`);
@@ -352,8 +385,15 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
         f.createClientCpuUs[c] = t.clientCpuUsPerOp;
         f.createServerCpuUs[c] = t.serverCpuUsPerOp;
       }
-      for (const c of order) f.watchEventMs[c] = o.watchers > 0 ? await watchFanOut(running[c], `w${round}`, o.watchers, o.events) : percentiles([]);
       rounds.push({ round: round + 1, order, ...f, ratio: f.createPerSec.secure / f.createPerSec.plain });
+    }
+    // The watch fan-out after every create round, not between them: a round's first create phase followed its own
+    // side's watch phase (100 watch connections opened, fed and closed, on the secure side over TLS).
+    for (const r of rounds) {
+      for (const c of r.order) {
+        if (o.watchers > 0) await settle();
+        r.watchEventMs[c] = o.watchers > 0 ? await watchFanOut(running[c], `w${r.round - 1}`, o.watchers, o.events) : percentiles([]);
+      }
     }
     const medianRatio = median(rounds.map((r) => r.ratio));
     const byConfig = (pick: (r: RoundFigures, c: Config) => number) =>

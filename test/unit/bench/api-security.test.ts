@@ -1,6 +1,6 @@
 /** bench/api's security comparison: its pure pieces (round order, medians, the server thread's CPU time). */
 import { describe, expect, it } from 'vitest';
-import { roundOrder, serverThreadCpuUs, warmupPlan } from '../../../bench/api/security.js';
+import { roundOrder, serverThreadCpuUs, settle, warmupPlan } from '../../../bench/api/security.js';
 import { median } from '../../../bench/runner/index.js';
 
 describe('bench/api security comparison', () => {
@@ -30,5 +30,18 @@ describe('bench/api security comparison', () => {
   it('reads this thread on Linux', () => {
     if (process.platform !== 'linux') return;
     expect(serverThreadCpuUs()).toBeGreaterThan(0);
+  });
+
+  it('settles until a window with at most one tick of the thread\'s CPU, and returns the CPU spent meanwhile', async () => {
+    // A thread still busy for three windows (the last phase's connections closing), then quiet.
+    const readings = [0, 0, 50_000, 50_000, 100_000, 100_000, 130_000, 130_000, 135_000];
+    let i = 0;
+    const spent = await settle(() => readings[Math.min(i++, readings.length - 1)], 1);
+    expect(spent).toBe(135_000);
+    expect(i).toBe(readings.length);
+  });
+
+  it('does not wait where the thread cannot be read', async () => {
+    expect(await settle(() => undefined, 1)).toBeNaN();
   });
 });
