@@ -5,6 +5,8 @@
 import { describe, expect, test } from 'vitest';
 import type { KubeObject } from '../../../../src/control/api/resource.js';
 import { pods } from '../../../../src/control/api/kinds/index.js';
+import { shareJson } from '../../../../src/control/api/shared-json.js';
+import { tokenVolumeSource } from '../../../../src/control/api/admission/service-account.js';
 
 const s = pods.strategy;
 const withVolumes = (volumes: unknown[]): KubeObject =>
@@ -100,5 +102,21 @@ describe('file volumes: validation', () => {
       'spec.volumes[1].projected.sources[2].downwardAPI: Required value: one of fieldRef and resourceFieldRef is required',
       'spec.volumes[1].projected.sources[3].secret.name: Required value',
     ]);
+  });
+});
+
+describe('file volumes: shared (deep-frozen) projected sources', () => {
+  test('the ServiceAccount token source is valid in every pod that holds it', () => {
+    for (let i = 0; i < 3; i++) expect(errors([{ name: 'kube-api-access-abcde', projected: tokenVolumeSource() }])).toEqual([]);
+  });
+
+  test('a shared source with errors reports them every time, at each holder\'s own path', () => {
+    const bad = shareJson({ sources: [{ serviceAccountToken: { path: '../t', expirationSeconds: 60 } }], defaultMode: 420 });
+    const expected = (i: number) => [
+      `spec.volumes[${i}].projected.sources[0].serviceAccountToken.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes`,
+      `spec.volumes[${i}].projected.path: Invalid value: "../t": must not contain '..'`,
+    ];
+    expect(errors([{ name: 'a', projected: bad }])).toEqual(expected(0));
+    expect(errors([{ name: 'e', emptyDir: {} }, { name: 'a', projected: bad }])).toEqual(expected(1));
   });
 });

@@ -9,6 +9,7 @@ import type { FieldError } from '../../resource.js';
 import { forbidden, invalid, required } from '../../validation/errors.js';
 import { isRecord, rec, setDefault, type Json } from './json.js';
 import { VOLUME_FIELD_PATHS, validateFieldRef, validateResourceFieldRef } from './downward-api.js';
+import { sharedJsonOf } from '../../shared-json.js';
 
 const FILE_MODE_ERROR = 'must be a number between 0 and 0777 (octal), both inclusive';
 const TOKEN_DEFAULT_SECONDS = 3600;
@@ -56,8 +57,19 @@ export function validateVolumeFiles(v: Json, path: string, errs: FieldError[]): 
     validateDownwardFiles(downwardAPI.items, `${path}.downwardAPI`, undefined, errs);
   }
   const projected = rec(v.projected);
-  if (projected) validateProjected(projected, `${path}.projected`, errs);
+  if (projected && !validShared.has(projected)) {
+    const before = errs.length;
+    validateProjected(projected, `${path}.projected`, errs);
+    if (errs.length === before && sharedJsonOf(projected)) validShared.add(projected);
+  }
 }
+
+/**
+ * Shared projected sources (ServiceAccount admission's token volume, in every pod: shared-json.ts) found valid:
+ * deep-frozen, so valid for good, and checked once rather than on every pod create. Their errors would name the
+ * volume's path, so only a clean result is remembered.
+ */
+const validShared = new WeakSet<object>();
 
 function validateProjected(projected: Json, field: string, errs: FieldError[]): void {
   validateMode(projected.defaultMode, `${field}.defaultMode`, errs);
