@@ -7,6 +7,7 @@ import type { ConfigMap, Container, Pod, Secret, Service } from 'kubernetes-type
 import type { KubeObject } from '../../../client/types.js';
 import { expand, mappingFuncFor } from './expansion.js';
 import { podFieldSelectorRuntimeValue, resourceFieldValue } from './fieldpath.js';
+import { isEnvVarName } from '../../../client/env-var-name.js';
 import { serviceEnvMap } from './service-env.js';
 import { VolumeError, type ObjectSource } from './types.js';
 
@@ -43,14 +44,6 @@ export interface ResolvedEnv {
 }
 
 export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-
-/** validation.IsEnvVarName (strict), or the relaxed rule: printable ASCII but '='. */
-export function isEnvVarName(name: string, relaxed = false): boolean {
-  if (relaxed) return name.length > 0 && /^[\x20-\x7e]+$/.test(name) && !name.includes('=');
-  return ENV_VAR_NAME.test(name);
-}
 
 /** containerd's replaceOrAppendEnvValues: overrides replace a same-named entry in place or are appended; `KEY` alone unsets. */
 export function mergeEnv(defaults: readonly string[], overrides: readonly string[]): string[] {

@@ -5,20 +5,12 @@
  */
 import type { Container, ObjectFieldSelector, Pod, ResourceFieldSelector } from 'kubernetes-types/core/v1.js';
 import { quantityScaled } from '../pod/quantity.js';
+import { convertDownwardAPIFieldLabel, splitSubscriptedPath } from '../../../client/downward-field-label.js';
 
 /** What the pod's node and sandbox contribute to status.* field paths. */
 export interface PodRuntimeFacts {
   podIPs: string[];
   hostIPs: string[];
-}
-
-/** `metadata.labels['k']` → ['metadata.labels', 'k']; anything else → undefined. */
-export function splitSubscriptedPath(fieldPath: string): [string, string] | undefined {
-  if (!fieldPath.endsWith("']")) return undefined;
-  const s = fieldPath.slice(0, -2);
-  const at = s.indexOf("['");
-  if (at <= 0) return undefined;
-  return [s.slice(0, at), s.slice(at + 2)];
 }
 
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
@@ -100,25 +92,6 @@ export function extractFieldPathAsString(pod: Pod, fieldPath: string): string {
 
 const qualifiedNameHint =
   "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-
-const CONVERTIBLE = new Set([
-  'metadata.annotations', 'metadata.labels', 'metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName',
-  'spec.restartPolicy', 'spec.serviceAccountName', 'spec.schedulerName', 'status.phase', 'status.hostIP',
-  'status.hostIPs', 'status.podIP', 'status.podIPs',
-]);
-
-/** podshelper.ConvertDownwardAPIFieldLabel: which labels a v1 fieldRef may carry (spec.host is the old spec.nodeName). */
-export function convertDownwardAPIFieldLabel(apiVersion: string, label: string): string {
-  if (apiVersion !== 'v1') throw new Error(`unsupported pod version: ${apiVersion}`);
-  const sub = splitSubscriptedPath(label);
-  if (sub) {
-    if (sub[0] === 'metadata.annotations' || sub[0] === 'metadata.labels') return label;
-    throw new Error(`field label does not support subscript: ${label}`);
-  }
-  if (CONVERTIBLE.has(label)) return label;
-  if (label === 'spec.host') return 'spec.nodeName';
-  throw new Error(`field label not supported: ${label}`);
-}
 
 /** Kubelet.podFieldSelectorRuntimeValue: an env var's fieldRef. */
 export function podFieldSelectorRuntimeValue(fs: ObjectFieldSelector, pod: Pod, facts: PodRuntimeFacts): string {

@@ -7,6 +7,7 @@
 import type { FieldError } from '../../resource.js';
 import { invalid, notSupported, required } from '../../validation/errors.js';
 import { isQualifiedName } from '../../validation/labels.js';
+import { convertDownwardAPIFieldLabel, splitSubscriptedPath } from '../../../../client/downward-field-label.js';
 import { quantityString, toExactQuantity } from '../../validation/quantity-canonical.js';
 
 /** What an env var's fieldRef may read (sorted: upstream lists them so in its message). */
@@ -20,13 +21,6 @@ export const VOLUME_FIELD_PATHS: readonly string[] = [
   'metadata.annotations', 'metadata.labels', 'metadata.name', 'metadata.namespace', 'metadata.uid',
 ];
 
-/** Every pod field the v1 downward API knows (pods' ConvertDownwardAPIFieldLabel); `spec.host` is `spec.nodeName`. */
-const KNOWN_FIELD_PATHS = new Set([
-  'metadata.annotations', 'metadata.labels', 'metadata.name', 'metadata.namespace', 'metadata.uid',
-  'spec.nodeName', 'spec.restartPolicy', 'spec.serviceAccountName', 'spec.schedulerName',
-  'status.phase', 'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs',
-]);
-
 const RESOURCE_FIELDS: readonly string[] = [
   'limits.cpu', 'limits.ephemeral-storage', 'limits.memory', 'requests.cpu', 'requests.ephemeral-storage', 'requests.memory',
 ];
@@ -35,41 +29,25 @@ const HUGEPAGES_PREFIXES = ['requests.hugepages-', 'limits.hugepages-'];
 const BYTE_DIVISORS = new Set(['1', '1k', '1M', '1G', '1T', '1P', '1E', '1Ki', '1Mi', '1Gi', '1Ti', '1Pi', '1Ei']);
 const BYTE_DIVISORS_TEXT = [...BYTE_DIVISORS].join(', ');
 
-/** `metadata.labels['key']` → ['metadata.labels', 'key']; undefined when the path has no subscript. */
-function splitSubscript(path: string): [string, string] | undefined {
-  if (!path.endsWith("']")) return undefined;
-  const inner = path.slice(0, -2);
-  const at = inner.indexOf("['");
-  if (at <= 0) return undefined;
-  return [inner.slice(0, at), inner.slice(at + 2)];
-}
-
-/** The v1 field label as the internal one, or upstream's conversion error. */
-function convertFieldLabel(apiVersion: string, path: string): { path: string } | { error: string } {
-  if (apiVersion !== 'v1') return { error: `unsupported pod version: ${apiVersion}` };
-  const sub = splitSubscript(path);
-  if (sub) {
-    return sub[0] === 'metadata.annotations' || sub[0] === 'metadata.labels' ? { path } : { error: `field label does not support subscript: ${path}` };
-  }
-  if (path === 'spec.host') return { path: 'spec.nodeName' };
-  return KNOWN_FIELD_PATHS.has(path) ? { path } : { error: `field label not supported: ${path}` };
-}
-
 /** Upstream's validateObjectFieldSelector: `expressions` are the paths this consumer may read without a key. */
 export function validateFieldRef(ref: Record<string, unknown>, expressions: readonly string[], field: string, errs: FieldError[]): void {
   const apiVersion = typeof ref.apiVersion === 'string' ? ref.apiVersion : '';
   const fieldPath = typeof ref.fieldPath === 'string' ? ref.fieldPath : '';
   if (apiVersion === '') return void errs.push(required(`${field}.apiVersion`, ''));
   if (fieldPath === '') return void errs.push(required(`${field}.fieldPath`, ''));
-  const converted = convertFieldLabel(apiVersion, fieldPath);
-  if ('error' in converted) return void errs.push(invalid(`${field}.fieldPath`, fieldPath, `error converting fieldPath: ${converted.error}`));
-  const sub = splitSubscript(converted.path);
+  let converted: string;
+  try {
+    converted = convertDownwardAPIFieldLabel(apiVersion, fieldPath);
+  } catch (err) {
+    return void errs.push(invalid(`${field}.fieldPath`, fieldPath, `error converting fieldPath: ${(err as Error).message}`));
+  }
+  const sub = splitSubscriptedPath(converted);
   if (sub) {
     // Annotation keys are matched case-insensitively, so upstream checks the lower-cased key.
     const key = sub[0] === 'metadata.annotations' ? sub[1].toLowerCase() : sub[1];
     for (const msg of isQualifiedName(key)) errs.push(invalid(field, key, msg));
-  } else if (!expressions.includes(converted.path)) {
-    errs.push(notSupported(`${field}.fieldPath`, converted.path, expressions));
+  } else if (!expressions.includes(converted)) {
+    errs.push(notSupported(`${field}.fieldPath`, converted, expressions));
   }
 }
 

@@ -9,12 +9,11 @@ import { isConfigMapKey } from '../../validation/keys.js';
 import { nameIsDNSSubdomain } from '../../validation/names.js';
 import { ENV_FIELD_PATHS, validateFieldRef, validateResourceFieldRef } from './downward-api.js';
 import { isRecord } from './json.js';
+import { isEnvVarName } from '../../../../client/env-var-name.js';
 
 // RelaxedEnvironmentVariableValidation is on in 1.32: any printable ASCII except '='.
 function envVarNameErrors(name: string): string[] {
-  return /^[\x20-\x7e]+$/.test(name) && !name.includes('=')
-    ? []
-    : ["a valid environment variable name must consist only of printable ASCII characters other than '='"];
+  return isEnvVarName(name, true) ? [] : ["a valid environment variable name must consist only of printable ASCII characters other than '='"];
 }
 
 export function validateEnv(env: unknown, field: string): FieldError[] {
