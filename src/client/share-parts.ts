@@ -62,7 +62,7 @@ export class PartTable {
         const c: unknown = v[i];
         const s = this.share(c);
         key += this.token(s);
-        if (s !== c) ((frozen ? (copy ??= [...v]) : v) as unknown[])[i] = s;
+        if (replaces(s, c, frozen)) ((frozen ? (copy ??= [...v]) : v) as unknown[])[i] = s;
       }
     } else {
       key = '{';
@@ -71,7 +71,7 @@ export class PartTable {
         const c = o[k];
         const s = this.share(c);
         key += `${k.length}:${k}${this.token(s)}`;
-        if (s !== c) ((frozen ? (copy ??= { ...o }) : o) as Record<string, unknown>)[k] = s;
+        if (replaces(s, c, frozen)) ((frozen ? (copy ??= { ...o }) : o) as Record<string, unknown>)[k] = s;
       }
     }
     const hit = this.values.get(key);
@@ -102,6 +102,15 @@ export class PartTable {
   get size(): number {
     return this.values.size;
   }
+}
+
+/**
+ * Whether the shared value `s` must be stored in place of `c`. An interned string is === to its copy, so a string
+ * is always stored (else every unique part kept its own copy of its strings); a frozen value is not copied just
+ * for its strings.
+ */
+function replaces(s: unknown, c: unknown, frozen: boolean): boolean {
+  return s !== c || (typeof s === 'string' && !frozen);
 }
 
 const METADATA_PARTS = ['labels', 'annotations', 'ownerReferences'] as const;

@@ -1,4 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSnapshot, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, test } from 'vitest';
 import { PartTable, StringTable, sharedParts, slimCacheTransform } from '../../../src/client/share-parts.js';
@@ -94,6 +94,22 @@ describe('sharedParts', () => {
     expect(a.spec.containers[0]!.image).toBe('nginx');
   });
 
+  test("a part unique to its pod still keeps its strings once (the service-account mount makes each container unique)", async () => {
+    const slim = slimCacheTransform();
+    const image = `registry.example/web@sha256:${'6f7318030'.repeat(7)}`;
+    // Each pod's strings made at run time, as JSON.parse makes them: every pod has its own copy until interned.
+    const kept = Array.from({ length: 500 }, (_, i) => {
+      const p = pod(`p${i}`, '10.0.0.1', 't') as unknown as { spec: { containers: Record<string, unknown>[] } };
+      const c = JSON.parse(JSON.stringify({ image, volumeMounts: [{ name: `kube-api-access-${i}`, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] })) as Record<string, unknown>;
+      p.spec.containers = [{ ...p.spec.containers[0], ...c }];
+      return slim(p as unknown as KubeObject) as unknown as { spec: { containers: { image: string; volumeMounts: object[] }[] } };
+    });
+    expect(kept[499]!.spec.containers[0]!.image).toBe(image);
+    expect(kept[499]!.spec.containers).not.toBe(kept[498]!.spec.containers);
+    // Strings cannot be compared by identity in JS; the heap can count the copies.
+    expect(await heapStringCopies(image)).toBeLessThan(5);
+  });
+
   test('StringTable: values stay equal, frozen parts are not touched, and repeated strings are kept once', () => {
     const table = new StringTable();
     const frozen = Object.freeze({ image: 'x' });
@@ -149,3 +165,16 @@ describe('slimCacheTransform with the cached version', () => {
     expect(f.metadata.labels).toEqual({ app: 'web' });
   });
 });
+
+/** How many distinct strings on this thread's heap equal `value` (a heap snapshot's string nodes). */
+async function heapStringCopies(value: string): Promise<number> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of getHeapSnapshot()) chunks.push(chunk as Buffer);
+  const snap = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const fields = snap.snapshot.meta.node_fields;
+  const typeNames = snap.snapshot.meta.node_types[0];
+  const [type, name] = [fields.indexOf('type'), fields.indexOf('name')];
+  let n = 0;
+  for (let i = 0; i < snap.nodes.length; i += fields.length) if (typeNames[snap.nodes[i + type]!] === 'string' && snap.strings[snap.nodes[i + name]!] === value) n++;
+  return n;
+}
