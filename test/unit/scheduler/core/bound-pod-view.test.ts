@@ -120,6 +120,21 @@ describe('parsePod sharing', () => {
     expect(first.labels.app).toBe('web');
   });
 
+  test('pods whose containers differ only in their own service-account mount share one parse of requests, ports and images', () => {
+    // As the scheduler assumes them: whole (not yet bound), each container list unique to its pod.
+    const [a, b] = [parsePod(clone(pod('a', 'n1'))), parsePod(clone(pod('b', 'n2')))];
+    expect(b.requests).toBe(a.requests);
+    expect(b.hostPorts).toBe(a.hostPorts);
+    expect(b.images).toBe(a.images);
+    expect(a.requests.get('cpu')).toBe(1060);
+    const more = clone(pod('c', 'n1'));
+    (more.spec as { containers: { resources: { requests: Record<string, string> } }[] }).containers[0]!.resources.requests.cpu = '2';
+    const c = parsePod(more);
+    expect(c.requests).not.toBe(a.requests);
+    expect(c.requests.get('cpu')).toBe(2060);
+    expect(a.requests.get('cpu')).toBe(1060);
+  });
+
   test('a pod with init containers or overhead adds them to what its shared containers request', () => {
     const slim = slimCacheTransform();
     const a = parsePod(slim(boundPodView(clone(pod('a', 'n1')))));
