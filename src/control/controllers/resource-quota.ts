@@ -20,8 +20,8 @@ import {
 } from '../api/admission/quota-resources.js';
 import type { ControllerContext } from './context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from './controller.js';
+import { indexByNamespace, NAMESPACE_INDEX } from './shared/namespace-index.js';
 
-const NAMESPACE_INDEX = 'namespace';
 
 /** upstream's --resource-quota-sync-period. */
 export const QUOTA_RESYNC_MS = 5 * 60_000;
@@ -108,7 +108,7 @@ export class ResourceQuotaController implements Controller {
     if (inf) return inf;
     inf = ref === ResourceQuotas ? this.quotas : this.ctx.informers.forResource(ref);
     // A quota counts one namespace: its objects come from an index, not a scan of the whole cluster.
-    inf.indexer.ensureIndexer(NAMESPACE_INDEX, (o) => [o.metadata?.namespace ?? '']);
+    indexByNamespace(inf);
     this.watched.set(key, inf);
     const quotasIn = (o: KubeObject): KubeObject[] => (o.metadata?.namespace ? this.quotas.indexer.byIndex(NAMESPACE_INDEX, o.metadata.namespace) : []);
     const touch = (o: KubeObject) => {

@@ -1,23 +1,23 @@
 /**
  * Secondary indexes the endpoint controllers add to the shared informers, so a sync reads a namespace's pods or
- * a service's slices without scanning every object (names prefixed so they never collide with other
- * controllers' indexes on the same informers).
+ * a service's slices without scanning every object (their own names prefixed so they never collide with other
+ * controllers' indexes on the same informers; the namespace index is every controller's: shared/namespace-index.ts).
  */
 import type { SharedInformer } from '../../../client/informer.js';
 import type { KubeObject } from '../../../client/types.js';
 import type { EndpointSlice, Pod, Service } from './types.js';
 import { LABEL_SERVICE_NAME } from './types.js';
 
-export const BY_NAMESPACE = 'endpoints/by-namespace';
+import { NAMESPACE_INDEX } from '../shared/namespace-index.js';
+
+/** The controllers' one namespace index (resource quota reads it too). */
+export const BY_NAMESPACE = NAMESPACE_INDEX;
+export { indexByNamespace } from '../shared/namespace-index.js';
 export const BY_SERVICE = 'endpoints/by-service-name';
 
 /** Another endpoint controller on the same shared informer may have added it already. */
 function ensureIndex<T extends KubeObject>(inf: SharedInformer<T>, name: string, fn: (o: T) => string[]): void {
   inf.indexer.ensureIndexer(name, fn);
-}
-
-export function indexByNamespace<T extends KubeObject>(inf: SharedInformer<T>): void {
-  ensureIndex(inf, BY_NAMESPACE, (o) => [o.metadata?.namespace ?? '']);
 }
 
 /** Slices by `namespace/<kubernetes.io/service-name>`. */
