@@ -29,9 +29,16 @@ const MAX_VALUES = 50_000;
  */
 export class PartTable {
   private values = new Map<string, object>();
-  /** Every shared value's id (also after the table started over: keys of their parents still name them). */
-  private readonly ids = new WeakMap<object, number>();
+  /**
+   * The id of each value in `values`, forgotten with it when the table starts over. Every value ever shared had
+   * one in a WeakMap before: ~14 entries a pod whose containers, volumes and statuses are its own, ~200 B a pod
+   * at 10,000 pods in each informer's heap, for as long as the pod lived. A forgotten value handed in again is
+   * walked again (and gets a new id), which informers never do: their objects come decoded from the wire.
+   */
+  private ids = new Map<object, number>();
   private nextId = 1;
+  /** The id of the object value node() returned last (its parent's key names it). */
+  private lastId = 0;
 
   constructor(private readonly strings = new StringTable()) {}
 
@@ -47,12 +54,17 @@ export class PartTable {
    * labels), and comparing with the old part costs a fraction of hashing the new one.
    */
   shareLike<T>(value: T, previous: unknown): T {
-    if (previous !== undefined && typeof previous === 'object' && previous !== null && this.ids.has(previous) && jsonEqual(value, previous)) return previous as T;
+    // A frozen previous part is one this table shared (the cache's objects come from the wire, unfrozen).
+    if (previous !== undefined && typeof previous === 'object' && previous !== null && Object.isFrozen(previous) && jsonEqual(value, previous)) return previous as T;
     return this.share(value);
   }
 
   private node(v: object): object {
-    if (this.ids.has(v)) return v;
+    const known = this.ids.get(v);
+    if (known !== undefined) {
+      this.lastId = known;
+      return v;
+    }
     const frozen = Object.isFrozen(v);
     let copy: Record<string, unknown> | unknown[] | undefined;
     let key: string;
@@ -75,11 +87,18 @@ export class PartTable {
       }
     }
     const hit = this.values.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.lastId = this.ids.get(hit)!;
+      return hit;
+    }
     const out = (copy ?? v) as object;
     Object.freeze(out);
-    this.ids.set(out, this.nextId++);
-    if (this.values.size >= MAX_VALUES) this.values = new Map();
+    if (this.values.size >= MAX_VALUES) {
+      this.values = new Map();
+      this.ids = new Map();
+    }
+    this.lastId = this.nextId++;
+    this.ids.set(out, this.lastId);
     this.values.set(flatString(key), out);
     return out;
   }
@@ -93,7 +112,8 @@ export class PartTable {
       case 'boolean':
         return v ? 't' : 'f';
       case 'object':
-        return v === null ? 'z' : `o${this.ids.get(v)};`;
+        // v is what share() returned just now: node() left its id behind.
+        return v === null ? 'z' : `o${this.lastId};`;
       default:
         return 'u';
     }

@@ -73,6 +73,23 @@ describe('sharedParts', () => {
     expect(parts.share({ 'a:1': 'x' })).not.toBe(parts.share({ a: '1:x' }));
   });
 
+  test('after the table starts over, values shared before it are named apart and still shared by equal content', () => {
+    const parts = new PartTable();
+    const a = parts.share({ x: [1, 2] });
+    const b = parts.share({ x: [1, 3] });
+    // Fills the table (50,000 values) so it starts over: a and b are forgotten, as values a cached pod still holds.
+    for (let i = 0; i <= 50_000; i++) parts.share({ i });
+    expect(parts.size).toBeLessThan(50_000);
+    // Handed in again inside new parents, they are walked again: the parents' keys must tell them apart.
+    const pa = parts.share({ child: a, n: [a] });
+    const pb = parts.share({ child: b, n: [b] });
+    expect(pa).toEqual({ child: { x: [1, 2] }, n: [{ x: [1, 2] }] });
+    expect(pb).toEqual({ child: { x: [1, 3] }, n: [{ x: [1, 3] }] });
+    expect(pb).not.toBe(pa);
+    expect(parts.share({ child: { x: [1, 2] }, n: [{ x: [1, 2] }] })).toBe(pa);
+    expect(pa.n[0]).toBe(pa.child);
+  });
+
   test("pods whose containers differ only in the service-account mount's name share everything else", () => {
     const share = sharedParts();
     const withToken = (name: string, suffix: string) => {
