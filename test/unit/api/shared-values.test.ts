@@ -54,6 +54,42 @@ describe('SharedValues', () => {
     expect((b['status'] as Json)['phase']).toBe('Running');
   });
 
+  test("a pod's tolerations, conditions, hostIPs and equal managedFields entries are shared whole and frozen", () => {
+    const values = new SharedValues();
+    const pod = (i: number, t: string): Json => ({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: `p-${i}`, managedFields: [{ manager: 'm', operation: 'Update', apiVersion: 'v1', time: t, fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:x': {} } } }] },
+      spec: { containers: [{ name: 'c' }], securityContext: {}, tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }] },
+      status: { conditions: [{ type: 'Ready', status: 'True', lastProbeTime: null, lastTransitionTime: t }], hostIPs: [{ ip: '10.0.0.1' }], podIPs: [{ ip: `10.1.0.${i}` }] },
+    });
+    const texts = [pod(1, 'T1'), pod(2, 'T1'), pod(3, 'T2'), pod(4, 'T1')].map((p) => JSON.stringify(p));
+    const [a, b, c, d] = texts.map((t) => values.slim(JSON.parse(t) as Json)) as [Json, Json, Json, Json];
+    [a, b, c, d].forEach((o, i) => expect(JSON.stringify(o)).toBe(texts[i]));
+    const part = (o: Json, at: string, k: string): unknown => (o[at] as Json)[k];
+    const entry = (o: Json): unknown => ((o['metadata'] as Json)['managedFields'] as unknown[])[0];
+    expect(part(b, 'spec', 'tolerations')).toBe(part(a, 'spec', 'tolerations'));
+    expect(part(b, 'spec', 'securityContext')).toBe(part(a, 'spec', 'securityContext'));
+    expect(part(b, 'status', 'conditions')).toBe(part(a, 'status', 'conditions'));
+    expect(part(c, 'status', 'conditions')).not.toBe(part(a, 'status', 'conditions'));
+    // Found in the table, not only as the last one seen.
+    expect(part(d, 'status', 'conditions')).toBe(part(a, 'status', 'conditions'));
+    expect(part(d, 'status', 'hostIPs')).toBe(part(a, 'status', 'hostIPs'));
+    expect(part(b, 'status', 'podIPs')).not.toBe(part(a, 'status', 'podIPs'));
+    expect(entry(b)).toBe(entry(a));
+    expect(entry(d)).toBe(entry(a));
+    expect(entry(c)).not.toBe(entry(a));
+    for (const v of [part(a, 'spec', 'tolerations'), (part(a, 'spec', 'tolerations') as Json[])[0], part(a, 'status', 'conditions'), entry(a), part(a, 'spec', 'securityContext')]) {
+      expect(Object.isFrozen(v)).toBe(true);
+    }
+    expect(() => (part(a, 'status', 'conditions') as Json[]).push({})).toThrow(TypeError);
+    // The pod's own objects stay writable: a status write replaces its status, defaulting writes to its spec.
+    expect(Object.isFrozen(a['spec'])).toBe(false);
+    expect(Object.isFrozen(a['status'])).toBe(false);
+    // Key order is part of a list: records that serialise differently are not merged.
+    const e = values.slim({ kind: 'Pod', spec: { containers: [], tolerations: [{ operator: 'Exists', key: 'k', effect: 'NoExecute', tolerationSeconds: 300 }] } });
+    expect(JSON.stringify(e.spec.tolerations)).toBe('[{"operator":"Exists","key":"k","effect":"NoExecute","tolerationSeconds":300}]');
+  });
+
   test('key order is part of a tree: trees that serialise differently are not merged', () => {
     const values = new SharedValues();
     const x = values.slim({ metadata: { managedFields: [{ fieldsV1: { 'f:a': {}, 'f:b': {} } }] } });

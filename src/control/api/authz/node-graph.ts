@@ -13,6 +13,7 @@ import type { KubeObject } from '../resource.js';
 import {
   isMirrorPod, podClaimNames, podConfigMapNames, podReferenceFingerprint, podResourceClaimNames, podSecretNames, pvKubeletSecrets,
 } from './node-references.js';
+import { StringTable } from '../../../client/share-parts.js';
 
 /** The kinds a pod relates to its node. */
 export type PodRefKind = 'secrets' | 'configmaps' | 'persistentvolumeclaims' | 'serviceaccounts' | 'resourceclaims';
@@ -68,6 +69,7 @@ export class NodeGraph implements NodeGraphReader {
   private readonly pvsBySecret = new Map<string, Set<string>>();
   private readonly attachments = new Map<string, string>();
   private readonly slices = new Map<string, string>();
+  private readonly strings = new StringTable();
 
   /** Pods in the graph (bound ones). */
   get podCount(): number {
@@ -97,7 +99,9 @@ export class NodeGraph implements NodeGraphReader {
     let counts = this.byNode.get(node);
     if (!counts) this.byNode.set(node, (counts = new Map()));
     for (const k of refs) counts.set(k, (counts.get(k) ?? 0) + 1);
-    this.pods.set(nsName(ns, name), { node, refs: refs.join('\n') });
+    // Pods of a namespace name the same few objects (its service account, kube-root-ca.crt), and a node's name is
+    // in each of its pods: one string for all of them, not one per pod (56 B a pod measured at 10,000 pods).
+    this.pods.set(nsName(ns, name), { node: this.strings.intern(node), refs: this.strings.intern(refs.join('\n')) });
   }
 
   deletePod(namespace: string, name: string): void {

@@ -12,6 +12,7 @@ import type { UserInfo } from '../auth/user.js';
 import type { AuthorizationAttributes, AuthorizationResult, Authorizer, NonResourceRule, ResourceRule, RuleResolver } from './types.js';
 import { policyRules, ruleAllows, type PolicyRule } from './rules.js';
 import { aggregateErrors } from '../../aggregate-errors.js';
+import { flatString } from '../../../client/flat-string.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 export type RbacKind = 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';
@@ -240,6 +241,8 @@ interface UserDecisions {
 
 /** Distinct requests remembered per user object; more empties the map (a user reading many named objects). */
 const DECISIONS_PER_USER = 512;
+/** Distinct decision results kept (one per binding that allows, and per denial reason). */
+const SHARED_RESULTS = 1024;
 
 /** Everything a decision reads from the attributes besides the user, as one key. */
 const requestKey = (a: AuthorizationAttributes): string =>
@@ -261,6 +264,8 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
    * that entry is current (same policy generation, same user fields).
    */
   private readonly byAttributes = new WeakMap<AuthorizationAttributes, { d: UserDecisions; r: AuthorizationResult }>();
+
+  private readonly results = new Map<string, AuthorizationResult>();
 
   constructor(readonly policy: RbacPolicy) {}
 
@@ -284,9 +289,24 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
     }
     const key = requestKey(a);
     let r = d.byRequest.get(key);
-    if (!r) d.byRequest.set(key, (r = Object.freeze(this.decide(a))));
+    if (!r) d.byRequest.set(flatString(key), (r = this.shared(this.decide(a))));
     if (frozen) this.byAttributes.set(a, { d, r });
     return r;
+  }
+
+  /**
+   * One frozen result for equal decisions. A node's kubelet writes each of its pods' status under its own URL, so
+   * its user's decisions grow with its pods (up to DECISIONS_PER_USER), each allowed by the same binding: one
+   * reason string for all of them, not one (~120 B) a pod. Bounded; starting over only costs a copy.
+   */
+  private shared(r: AuthorizationResult): AuthorizationResult {
+    const key = `${r.decision} ${r.reason}`;
+    const hit = this.results.get(key);
+    if (hit) return hit;
+    if (this.results.size >= SHARED_RESULTS) this.results.clear();
+    const frozen = Object.freeze(r);
+    this.results.set(flatString(key), frozen);
+    return frozen;
   }
 
   /** Upstream's RBAC decision: the first rule bound to the user that allows the request, else no opinion. */
