@@ -22,7 +22,6 @@ import type { ControllerContext } from './context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from './controller.js';
 import { indexByNamespace, NAMESPACE_INDEX } from './shared/namespace-index.js';
 
-
 /** upstream's --resource-quota-sync-period. */
 export const QUOTA_RESYNC_MS = 5 * 60_000;
 

@@ -10,7 +10,8 @@ import { EndpointSlices, Nodes, Pods, Services } from '../../../client/resources
 import { splitKey } from '../../../client/types.js';
 import type { ControllerContext } from '../context.js';
 import { runWorkers, type Controller, type ControllerDescriptor } from '../controller.js';
-import { hasSelector, indexByNamespace, indexSlicesByService, podsForService, BY_SERVICE } from './indexes.js';
+import { hasSelector, indexSlicesByService, podsForService, BY_SERVICE } from './indexes.js';
+import { indexByNamespace } from '../shared/namespace-index.js';
 import { enqueueServicesOfPod } from './pod-changes.js';
 import { reconcileSlices } from './reconciler.js';
 import { retryWhenStale, StaleCacheError } from './stale.js';

@@ -7,12 +7,8 @@ import type { SharedInformer } from '../../../client/informer.js';
 import type { KubeObject } from '../../../client/types.js';
 import type { EndpointSlice, Pod, Service } from './types.js';
 import { LABEL_SERVICE_NAME } from './types.js';
-
 import { NAMESPACE_INDEX } from '../shared/namespace-index.js';
 
-/** The controllers' one namespace index (resource quota reads it too). */
-export const BY_NAMESPACE = NAMESPACE_INDEX;
-export { indexByNamespace } from '../shared/namespace-index.js';
 export const BY_SERVICE = 'endpoints/by-service-name';
 
 /** Another endpoint controller on the same shared informer may have added it already. */
@@ -43,13 +39,13 @@ export function hasSelector(svc: Service): boolean {
 
 /** The pods of the namespace that a service selects. */
 export function podsForService(pods: SharedInformer<Pod>, svc: Service): Pod[] {
-  return pods.indexer.byIndex(BY_NAMESPACE, svc.metadata.namespace ?? '').filter((p) => selectorMatches(svc.spec?.selector, p.metadata.labels));
+  return pods.indexer.byIndex(NAMESPACE_INDEX, svc.metadata.namespace ?? '').filter((p) => selectorMatches(svc.spec?.selector, p.metadata.labels));
 }
 
 /** Keys of the services in `namespace` whose selector matches `labels`. */
 export function servicesSelecting(services: SharedInformer<Service>, namespace: string, labels: Record<string, string> | undefined): Set<string> {
   const out = new Set<string>();
-  for (const svc of services.indexer.byIndex(BY_NAMESPACE, namespace)) {
+  for (const svc of services.indexer.byIndex(NAMESPACE_INDEX, namespace)) {
     if (selectorMatches(svc.spec?.selector, labels)) out.add(`${namespace}/${svc.metadata.name}`);
   }
   return out;
