@@ -21,6 +21,8 @@ export interface StreamingFake {
   /** Lines a follow emits after the fixed ones before the container ends. */
   followLines: number;
   followEveryMs: number;
+  /** How long dialling a pod's port takes (a real relay starts a process in the pod's network namespace). */
+  dialDelayMs?: number;
   /** What the driver was asked (assertions). */
   calls: string[];
 }
@@ -56,6 +58,7 @@ export function streamingDriverFactory(fake: StreamingFake): PodDriverFactory {
       fake.calls.push(`portForward ${pod.metadata!.name}:${port}`);
       const local = fake.ports.get(port);
       if (local === undefined) throw new StreamingError(`failed to connect to localhost:${port} inside namespace "${pod.metadata!.uid}": connection refused`);
+      if (fake.dialDelayMs) await new Promise((r) => setTimeout(r, fake.dialDelayMs));
       const s = connect({ host: '127.0.0.1', port: local });
       await new Promise<void>((resolve, reject) => {
         s.once('connect', resolve);

@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, get as httpGet, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestCluster, type TestCluster } from '../../support/cluster.js';
 import { Pods } from '../../../src/client/resources.js';
@@ -142,9 +142,25 @@ describe.skipIf(!existsSync(KUBECTL))('kubectl logs/exec/port-forward through th
         expect(await res.text()).toBe(`pod web answered ${path}`);
       }
       expect(fake.calls.filter((c) => c === 'portForward web:80').length).toBeGreaterThanOrEqual(2);
+      // kubectl sends the request while the pod's port is still being dialled: those bytes must wait, not vanish.
+      // A connection of its own (fetch would reuse the kept-alive one, already dialled).
+      fake.dialDelayMs = 300;
+      const calls = fake.calls.length;
+      const slow = await new Promise<string>((resolve, reject) => {
+        const req = httpGet({ host: '127.0.0.1', port: Number(port), path: '/slow-dial', agent: false, timeout: 10_000 }, (res) => {
+          let body = '';
+          res.on('data', (b: Buffer) => (body += b.toString()));
+          res.on('end', () => resolve(body));
+        });
+        req.on('timeout', () => req.destroy(new Error('no answer in 10 s: the request was lost on the way to the pod')));
+        req.on('error', reject);
+      });
+      expect(slow).toBe('pod web answered /slow-dial');
+      expect(fake.calls.slice(calls)).toEqual(['portForward web:80']);
     } catch (e) {
       throw new Error(`${(e as Error).message}\nkubectl stdout: ${out}\nkubectl stderr: ${err}`);
     } finally {
+      fake.dialDelayMs = 0;
       child.kill('SIGTERM');
     }
   });

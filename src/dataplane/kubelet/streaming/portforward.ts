@@ -24,7 +24,33 @@ export interface PortForwardOptions {
 
 export type Dialer = (port: number) => Promise<Duplex>;
 
-interface Pair { data?: SpdyStream; error?: SpdyStream; started: boolean }
+interface Pair { data?: Inbound; error?: SpdyStream; started: boolean }
+
+/**
+ * A data stream's bytes from the moment it opens: kubectl writes the forwarded connection's first bytes as soon
+ * as its streams exist, while the pod's port is still being dialled (a relay started in the pod's network
+ * namespace takes a while); a stream emits its data once, so bytes with no listener yet would be lost and the
+ * pod's server would wait for a request that never comes.
+ */
+class Inbound {
+  private queued: Buffer[] = [];
+  private ended = false;
+  private conn: Duplex | undefined;
+
+  constructor(readonly stream: SpdyStream) {
+    stream.on('data', (b: Buffer) => (this.conn ? this.conn.write(b) : this.queued.push(b)));
+    stream.on('end', () => (this.conn ? this.conn.end() : (this.ended = true)));
+    stream.on('reset', () => this.conn?.destroy());
+  }
+
+  /** Delivers what came so far, then the rest as it comes. */
+  pipeTo(conn: Duplex): void {
+    for (const b of this.queued) conn.write(b);
+    this.queued = [];
+    if (this.ended) conn.end();
+    this.conn = conn;
+  }
+}
 
 /** The kubelet's stream handling for one session: pairs by requestID, then forwards. */
 function forwarder(dial: Dialer, o: PortForwardOptions): (s: SpdyStream) => void {
@@ -40,7 +66,8 @@ function forwarder(dial: Dialer, o: PortForwardOptions): (s: SpdyStream) => void
     }
     const p: Pair = pairs.get(requestID) ?? { started: false };
     pairs.set(requestID, p);
-    p[type] = s;
+    if (type === 'data') p.data = new Inbound(s);
+    else p.error = s;
     s.on('reset', () => pairs.delete(requestID));
     if (!p.data || !p.error || p.started) return;
     p.started = true;
@@ -49,7 +76,8 @@ function forwarder(dial: Dialer, o: PortForwardOptions): (s: SpdyStream) => void
   };
 }
 
-async function forward(data: SpdyStream, error: SpdyStream, port: number, dial: Dialer, o: PortForwardOptions): Promise<void> {
+async function forward(inbound: Inbound, error: SpdyStream, port: number, dial: Dialer, o: PortForwardOptions): Promise<void> {
+  const data = inbound.stream;
   // kubectl half-closes the error stream at once; it only reads it.
   error.on('data', () => undefined);
   let conn: Duplex;
@@ -70,9 +98,8 @@ async function forward(data: SpdyStream, error: SpdyStream, port: number, dial: 
     data.end();
     error.end();
   });
-  data.on('data', (b: Buffer) => conn.write(b));
-  data.on('end', () => conn.end());
-  data.on('reset', () => conn.destroy());
+  if (data.reset) conn.destroy();
+  else inbound.pipeTo(conn);
 }
 
 /** Port-forward over the WebSocket tunnel (kubectl 1.32's default). */
