@@ -14,6 +14,7 @@
  *                        [--profile-interval 1000]   (the profiler's sampling interval, µs)
  *                        [--secure full|no-sa|tls]   (the secure side's layers, to tell their costs apart; default full)
  *                        [--plain-sa]   (plain runs ServiceAccount admission too: both store the same pod, token volume and all)
+ *                        [--tls-thread]   (the secure server's TLS on a front thread, as skiff server --tls-thread)
  *                        [--marks FILE]   (one JSON line per measured create phase, CLOCK_MONOTONIC ns: for perf record -k mono)
  *
  * The 10k/100k pods beyond the create phase are loaded straight into storage (the same JSON the API server
@@ -77,6 +78,7 @@ export async function run(args: string[]): Promise<unknown> {
       ...(flag(args, 'profile-interval') ? { profileIntervalUs: numberFlag(args, 'profile-interval', 1000) } : {}),
       secure: secureLayers(flag(args, 'secure')),
       plainServiceAccounts: args.includes('--plain-sa'),
+      tlsThread: args.includes('--tls-thread'),
       ...(flag(args, 'marks') ? { marksFile: flag(args, 'marks') } : {}),
     });
     printSecurity(security);
@@ -162,6 +164,7 @@ function printSecurity(s: SecurityFigures): void {
   printTable(
     `Security on vs off, sqlite, ${o.concurrency} clients x ${o.seconds} s per side per round, ${o.watchers} watchers x ${o.events} events; ` +
       ((o.secure ?? 'full') === 'full' ? `secure = HTTPS + client cert + Node,RBAC (${s.user}) + ServiceAccount admission` : `secure = ${s.user}`) +
+      (o.tlsThread ? ' (TLS on a front thread: --tls-thread)' : '') +
       (o.plainServiceAccounts ? '; plain = --insecure-http + ServiceAccount admission (--plain-sa: the same pods on both)' : '; plain = --insecure-http (no ServiceAccount admission: pods without the token volume)'),
     ['round', 'plain creates/s', 'secure creates/s', 'secure/plain', 'create p50 plain / secure', 'server thread CPU µs/create plain / secure', 'server process CPU µs/create plain / secure', 'client process CPU µs/create plain / secure', `event p50 plain / secure`, 'event p99 plain / secure'],
     rows,

@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/control/storage/index.js';
 import type { Store } from '../../src/control/storage/store.js';
 import { buildServer, type ApiServer, type ServerOptions } from '../../src/control/api/server.js';
+import { startTlsFront, type TlsFront } from '../../src/control/api/tls-front/index.js';
 import { bootstrap } from '../../src/control/bootstrap.js';
 import { loadOrCreateClusterCA } from '../../src/control/pki/ca.js';
 import { loadOrIssueServerCertificates } from '../../src/control/pki/cluster-certs.js';
@@ -78,6 +79,11 @@ export interface SecurityOptions {
    * --insecure-http`, which has no signing key and so no ServiceAccount admission.
    */
   plainServiceAccounts?: boolean;
+  /**
+   * The secure server does its TLS on the front thread (src/control/api/tls-front/), as `skiff server --tls-thread`;
+   * default off: on the API server's own thread, as `skiff server`.
+   */
+  tlsThread?: boolean;
   /**
    * Append one JSON line per measured create phase here ({config, round, startNs, endNs, creates}, CLOCK_MONOTONIC
    * ns as process.hrtime): an on-CPU sampler run outside (`perf record -k mono`) splits its samples by them.
@@ -173,6 +179,8 @@ class LoadClient {
 interface Running {
   config: Config;
   server: ApiServer;
+  /** The secure server's TLS front thread (tlsThread only). */
+  front?: TlsFront;
   store: Store;
   scratch: string;
   /** The measured client on its own thread: system:unsecured on plain, bench-user (edit in the namespace) on secure. */
@@ -181,7 +189,7 @@ interface Running {
 }
 
 /** The server `skiff server` builds (secure) or `skiff server --insecure-http` (plain), minus the in-process components. */
-async function start(config: Config, concurrency: number, layers: SecureLayers = 'full', plainServiceAccounts = false): Promise<Running> {
+async function start(config: Config, concurrency: number, layers: SecureLayers = 'full', plainServiceAccounts = false, tlsThread = false): Promise<Running> {
   const scratch = mkdtempSync(join(tmpdir(), `skiff-bench-api-${config}-`));
   const store = await openStore({ backend: 'sqlite', dataDir: scratch });
   const common: ServerOptions = {
@@ -208,16 +216,25 @@ async function start(config: Config, concurrency: number, layers: SecureLayers =
   const certs = await loadOrIssueServerCertificates(scratch, ca, { listenHosts: ['127.0.0.1'], serviceIP: new ClusterIPAllocator().first }, []);
   const bootstrapTokens = new BootstrapTokenAuthenticator();
   const tlsOnly = layers === 'tls';
+  const serving = { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false };
   const server = await buildServer({
     ...common,
     authentication: tlsOnly ? authenticationChain({ fallback: UNSECURED_USER }) : authenticationChain({ clientCA: ca.certPem, tokens: [bootstrapTokens] }),
     ...(tlsOnly ? {} : { serviceAccounts: { key: loadOrCreateSigningKey(scratch), issuers: [DEFAULT_SERVICE_ACCOUNT_ISSUER], admission: layers === 'full' } }),
-    https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    ...(tlsThread ? {} : { https: serving }),
     ...(tlsOnly ? {} : { authorization: { modes: ['Node', 'RBAC'] as ('Node' | 'RBAC')[], anonymousPaths: PUBLIC_INFO_PATHS } }),
   });
   bootstrapTokens.attach(engineBootstrapSecretLookup(server.engine));
-  await server.app.listen({ host: '127.0.0.1', port: 0 });
-  const port = portOf(server);
+  let front: TlsFront | undefined;
+  let port: number;
+  if (tlsThread) {
+    await server.app.ready();
+    front = await startTlsFront(server.app.server, { host: '127.0.0.1', port: 0, tls: serving });
+    port = front.address.port;
+  } else {
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    port = portOf(server);
+  }
   await bootstrap(server.engine, { host: '127.0.0.1', port });
   await startPodCache(server);
   const origin = `https://127.0.0.1:${port}`;
@@ -234,7 +251,7 @@ async function start(config: Config, concurrency: number, layers: SecureLayers =
   });
   if (!tlsOnly) await waitForBinding(user);
   await user.close();
-  return { config, server, store, scratch, admin, load: new LoadClient({ origin, tls: userTls, concurrency, namespace: NS }) };
+  return { config, server, ...(front ? { front } : {}), store, scratch, admin, load: new LoadClient({ origin, tls: userTls, concurrency, namespace: NS }) };
 }
 
 /** The binding reaches the authoriser through its watch cache; the user is refused until it has. */
@@ -268,6 +285,7 @@ function portOf(server: ApiServer): number {
 async function stop(r: Running): Promise<void> {
   await r.load.close();
   await r.admin.close();
+  await r.front?.close();
   await r.server.close();
   await r.store.close();
   rmSync(r.scratch, { recursive: true, force: true });
@@ -366,7 +384,7 @@ export async function compareSecurity(o: SecurityOptions): Promise<SecurityFigur
     if (o.profileIntervalUs) await session.post('Profiler.setSamplingInterval', { interval: o.profileIntervalUs });
   }
   try {
-    for (const c of CONFIGS) running[c] = await start(c, o.concurrency, o.secure, o.plainServiceAccounts);
+    for (const c of CONFIGS) running[c] = await start(c, o.concurrency, o.secure, o.plainServiceAccounts, o.tlsThread);
     for (const c of CONFIGS) if (o.warmupSeconds > 0) await creates(running[c], 'warm', o.warmupSeconds);
     for (const [i, w] of warmupPlan(o.warmupCreates ?? 0).entries()) await creates(running[w.config], `warm${i}`, 600, w.creates);
     const rounds: RoundFigures[] = [];

@@ -17,6 +17,7 @@ import { RestClient } from '../client/rest.js';
 import { loadOrCreateClusterCA } from '../control/pki/ca.js';
 import { loadOrIssueServerCertificates, type Component, type ServerCertificates } from '../control/pki/cluster-certs.js';
 import { startCertificateRotation, useServingCertificate, type Rotation } from '../control/pki/rotation.js';
+import { startTlsFront, type TlsFront } from '../control/api/tls-front/index.js';
 import { ClusterIPAllocator } from '../control/api/allocators/clusterip.js';
 import { authenticationChain, TokenFileAuthenticator, UNSECURED_USER, type TokenAuthenticator } from '../control/api/auth/index.js';
 import { BootstrapTokenAuthenticator, engineBootstrapSecretLookup } from '../control/api/auth/bootstrap-token.js';
@@ -119,6 +120,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     interfaceAddresses: Object.values(networkInterfaces()).flatMap((as) => (as ?? []).map((a) => a.address.replace(/%.*$/, ''))),
     hostname: hostname(),
   });
+  // Client certificates are asked for, not required: requests without one reach the authenticator (tokens, anonymous).
+  const serving = (c: ServerCertificates) => ({ key: c.serving.keyPem, cert: c.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false });
   if (!flags.insecureHttp) {
     certs = await loadOrIssueServerCertificates(dataDir, ca, servingNames(), components, { ...(localNodeName ? { nodeName: localNodeName } : {}) });
     for (const c of [certs.serving, certs.admin, ...Object.values(certs.components)]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
@@ -160,8 +163,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       requestTimeoutMs: flags.requestTimeoutMs ?? 60_000,
       enablePriorityAndFairness: flags.enablePriorityAndFairness ?? true,
     },
-    // Client certificates are asked for, not required: requests without one reach the authenticator (tokens, anonymous).
-    ...(certs ? { https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false } } : {}),
+    ...(certs && !flags.tlsThread ? { https: serving(certs) } : {}),
     ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
     // Secure by default: Node then RBAC (kube-apiserver's --authorization-mode=Node,RBAC), anonymous requests only to
     // the public paths; --insecure-http keeps allowing everything.
@@ -169,6 +171,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   });
   bootstrapTokens?.attach(engineBootstrapSecretLookup(server.engine));
 
+  let front: TlsFront | undefined;
   let scheduler: SchedulerThread | null = null;
   let controllers: ControllerThread | null = null;
   let proxy: RunningProxy | null = null;
@@ -190,6 +193,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       await proxy?.stop();
       await scheduler?.stop();
       await controllers?.stop();
+      await front?.close();
       await server.close();
       await store.close();
     } finally {
@@ -202,9 +206,16 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
-  await server.app.listen({ host, port });
-  const addr = server.app.server.address();
-  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  let actualPort: number;
+  if (certs && flags.tlsThread) {
+    await server.app.ready();
+    front = await startTlsFront(server.app.server, { host, port, tls: serving(certs) });
+    actualPort = front.address.port;
+  } else {
+    await server.app.listen({ host, port });
+    const addr = server.app.server.address();
+    actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  }
   const clientHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `${certs ? 'https' : 'http'}://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${actualPort}`;
   await bootstrap(server.engine, { host: clientHost, port: actualPort });
@@ -233,7 +244,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       check: () => loadOrIssueServerCertificates(dataDir, ca, servingNames(), components, { ...(localNodeName ? { nodeName: localNodeName } : {}) }),
       apply: (next, renewed) => {
         for (const c of renewed) log.info({ file: c.certPath, reason: c.issued }, 'renewed certificate');
-        if (next.serving.issued) useServingCertificate(server.app.server as unknown as TlsServer, next.serving, ca.certPem);
+        if (next.serving.issued) useServingCertificate(front ?? server.app.server as unknown as TlsServer, next.serving, ca.certPem);
         if (next.admin.issued) writeFileSync(kubeconfig, kubeconfigYaml(url, { caPem: ca.certPem, certPem: next.admin.certPem, keyPem: next.admin.keyPem }), { mode: 0o600 });
         certs = next;
         for (const c of components) if (next.components[c]?.issued) componentKubeconfig(c);

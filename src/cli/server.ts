@@ -34,6 +34,15 @@ const COMPONENT_HEAP_GROWING_PERCENT = 0;
  * between one-second samples). Not the default for that CPU.
  */
 const COMPACT_HEAP_V8_FLAG = '--compact-on-every-full-gc';
+/*
+ * --tls-thread: the TLS front (src/control/api/tls-front/) does the TLS on a thread of its own and hands the API
+ * server's thread plain bytes. The API thread is the server's limit (issue 8), and TLS is work another core can do:
+ * 3,000 simulated nodes, two runs each alternating, quiet machine (2026-12-05, load 0.6-0.9): 598 and 604 ->
+ * 550 and 483 us of API thread a lease renewal; server process CPU 24.7/26.0% -> 28.6/25.1%; server RSS 515/525 ->
+ * 604/630 MiB. The relay costs more CPU in all than it saves the API thread (bench api --parts security at 64
+ * clients: the front's thread ~100 us a create, the API thread ~25 us less), so on two cores shared with the
+ * clients, creates/s do not rise. Not the default for that CPU and memory.
+ */
 
 const growingPercent = (flag: string) => (v: string): number => {
   const n = Number(v);
@@ -93,6 +102,8 @@ export interface ServerFlags {
   requestTimeoutMs?: number;
   /** --component-heap-growing-percent: the scheduler's and controller manager's threads' heap cap (0: V8's own factor). */
   componentHeapGrowingPercent?: number;
+  /** --tls-thread: TLS on a thread of its own (src/control/api/tls-front/), the API server's thread serving plain HTTP behind it. */
+  tlsThread?: boolean;
   /** --event-ttl (1 h): how long Events are kept after their last write. */
   eventTtlMs?: number;
   /** --enable-priority-and-fairness (true): FlowSchemas and priority levels limit requests; false: the two budgets. */
@@ -189,8 +200,9 @@ export function registerServerCommand(program: Command): Command {
     .option('--v <n>', 'klog-style verbosity (sets --log-level)', verbosityLevel)
     .option('--heap-growing-percent <n>', "V8's heap grows to at most (1 + n/100) times what survived the last full GC before the next one, in every thread (0: V8's own factor, up to 4)", heapGrowingPercent, HEAP_GROWING_PERCENT)
     .option('--compact-heap', "every full GC compacts V8's old generation, in every thread: a lower peak RSS for more CPU (default: V8's heuristics)")
+    .option('--tls-thread', "TLS on a thread of its own: less of the API server's thread a request, more CPU in all (default: TLS on the API server's thread)")
     .option('--component-heap-growing-percent <n>', `the scheduler's and controller manager's threads collect their heap once it holds more than (1 + n/100) times what survived their last full GC (0: V8's own factor)`, growingPercent('--component-heap-growing-percent'), COMPONENT_HEAP_GROWING_PERCENT)
-    .action(async (o: { heapGrowingPercent: number; compactHeap?: boolean; componentHeapGrowingPercent: number; dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; enablePriorityAndFairness: boolean; requestTimeout: number; eventTtl: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
+    .action(async (o: { heapGrowingPercent: number; compactHeap?: boolean; tlsThread?: boolean; componentHeapGrowingPercent: number; dataDir: string; listen: { host: string; port: number }; storage: ServerFlags['storage']; etcdEndpoints: string[]; logLevel: string; v?: string; scheduler: boolean; controllers: boolean; proxyNetns?: string; proxyMode: ProxyMode; clusterCidr: string; nodes: number; nodeSpec?: string; metricResolution: number; podEvents: boolean; nodeRuntime: 'simulated' | 'runc'; insecureHttp?: boolean; tokenAuthFile?: string; dnsListen?: { host: string; port: number }; encryptionProviderConfig?: string; secretsEncryption: boolean; auditLogPath?: string; auditPolicyFile?: string; admissionControlConfigFile?: string; maxRequestsInflight: number; maxMutatingRequestsInflight: number; enablePriorityAndFairness: boolean; requestTimeout: number; eventTtl: number; serviceAccountIssuer: string; serviceAccountAdmission: 'auto' | 'on' | 'off' }) => {
       // Before any worker starts: V8's flags are the process's, its threads read them at each GC.
       if (o.heapGrowingPercent > 0) setFlagsFromString(`--heap-growing-percent=${o.heapGrowingPercent}`);
       if (o.compactHeap) setFlagsFromString(COMPACT_HEAP_V8_FLAG);
@@ -226,6 +238,7 @@ export function registerServerCommand(program: Command): Command {
         requestTimeoutMs: o.requestTimeout,
         eventTtlMs: o.eventTtl,
         componentHeapGrowingPercent: o.componentHeapGrowingPercent,
+        tlsThread: o.tlsThread === true,
         serviceAccountIssuer: o.serviceAccountIssuer,
         serviceAccountAdmission: o.serviceAccountAdmission,
       });

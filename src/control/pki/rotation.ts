@@ -4,7 +4,7 @@
  * (new connections get it; open ones keep theirs), kubeconfigs are rewritten. A check that fails is reported
  * and tried again at the next interval.
  */
-import type { Server as TlsServer } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
 import type { ServerCertificates } from './cluster-certs.js';
 import type { StoredCert } from './stored.js';
 
@@ -44,7 +44,7 @@ export function startCertificateRotation(o: RotationOptions): Rotation {
   return { checkNow, stop: () => clearInterval(timer) };
 }
 
-/** Swaps a renewed serving certificate into a listening HTTPS server, keeping its other TLS settings. */
-export function useServingCertificate(server: TlsServer, serving: StoredCert, caPem: string): void {
+/** Swaps a renewed serving certificate into a listening HTTPS server (or the TLS front), keeping its other TLS settings. */
+export function useServingCertificate(server: { setSecureContext(o: SecureContextOptions): void }, serving: StoredCert, caPem: string): void {
   server.setSecureContext({ key: serving.keyPem, cert: serving.certPem, ca: caPem });
 }

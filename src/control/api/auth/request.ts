@@ -10,6 +10,7 @@ import { ApiError } from '../status.js';
 import { sendText } from '../content.js';
 import type { AuthenticationChain, ChainResult } from './authenticator.js';
 import type { UserInfo } from './user.js';
+import { frontClientCertificate } from '../tls-front/connection.js';
 
 /**
  * Who a request is, on the request itself under a symbol of this module: one store per request, where a WeakMap
@@ -33,10 +34,10 @@ export function setUserOf(req: FastifyRequest | IncomingMessage, user: UserInfo)
   ('raw' in req ? req.raw as WithUser : req as WithUser)[USER] = user;
 }
 
-/** The client certificate of a request's connection, if it is TLS and the client sent one. */
+/** The client certificate of a request's connection, if it is TLS (here or through the TLS front) and the client sent one. */
 export function clientCertificateOf(raw: IncomingMessage): Buffer | undefined {
   const sock = raw.socket;
-  if (!(sock instanceof TLSSocket)) return undefined;
+  if (!(sock instanceof TLSSocket)) return frontClientCertificate(sock);
   let der = peerCertificates.get(sock);
   if (der === undefined) {
     const peer = sock.getPeerCertificate();
