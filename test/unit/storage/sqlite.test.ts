@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../../src/control/storage/sqlite.js';
 import { openStore } from '../../../src/control/storage/index.js';
@@ -63,6 +63,38 @@ describe('sqlite storage on disk', () => {
       `PUT@${del.revision + 1}`,
     ]);
     await store.close();
+  });
+
+  it('a new file has 16 KiB pages; a file made with 4 KiB pages keeps them and its data', async () => {
+    const pageSize = (file: string): number => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.pragma('page_size', { simple: true }) as number;
+      } finally {
+        db.close();
+      }
+    };
+    const fresh = freshFile();
+    const store = SqliteStore.open(fresh);
+    await store.create('/registry/pods/default/a', enc.encode('A'));
+    await store.close();
+    expect(pageSize(fresh)).toBe(16384);
+
+    // As an earlier build made it: SQLite's default page size, WAL, the same schema and a row.
+    const old = freshFile();
+    mkdirSync(dirname(old), { recursive: true });
+    const made = new Database(old);
+    made.pragma('journal_mode = WAL');
+    made.close();
+    expect(pageSize(old)).toBe(4096);
+    let reopened = SqliteStore.open(old);
+    const put = await reopened.create('/registry/pods/default/old', enc.encode('kept'));
+    await reopened.close();
+    reopened = SqliteStore.open(old);
+    expect(text((await reopened.get('/registry/pods/default/old')).kv?.value)).toBe('kept');
+    expect(put.ok).toBe(true);
+    await reopened.close();
+    expect(pageSize(old)).toBe(4096);
   });
 
   it('compaction removes superseded rows and survives reopen', async () => {
