@@ -17,6 +17,7 @@ import { authenticationChain, parseTokenFile, TokenFileAuthenticator } from '../
 import { ApiError, RestClient } from '../../../src/client/rest.js';
 import type { ClientConfig } from '../../../src/client/kubeconfig.js';
 import type { KubeObject } from '../../../src/client/types.js';
+import { whoami } from '../../support/whoami.js';
 
 const ca = createClusterCA();
 const stranger = createClusterCA();
@@ -35,10 +36,6 @@ const client = (c: Partial<ClientConfig>, host = '127.0.0.1'): RestClient => {
   return r;
 };
 const Namespaces = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
-const whoami = async (c: RestClient) =>
-  (await c.request<{ status: { userInfo: { username: string; groups?: string[]; uid?: string } } }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
-    apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview',
-  })).status.userInfo;
 
 beforeAll(async () => {
   store = new MemoryStore();

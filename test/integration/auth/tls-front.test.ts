@@ -22,6 +22,7 @@ import { authenticationChain, parseTokenFile, TokenFileAuthenticator } from '../
 import { ApiError, RestClient } from '../../../src/client/rest.js';
 import type { ClientConfig } from '../../../src/client/kubeconfig.js';
 import type { KubeObject } from '../../../src/client/types.js';
+import { whoami } from '../../support/whoami.js';
 
 const ca = createClusterCA();
 const stranger = createClusterCA();
@@ -45,10 +46,6 @@ const client = (c: Partial<ClientConfig>, host = '127.0.0.1'): RestClient => {
 const admin = () => client({ caData: ca.certPem, certData: certs.admin.certPem, keyData: certs.admin.keyPem });
 const Namespaces = { group: '', version: 'v1', plural: 'namespaces', namespaced: false };
 const ConfigMaps = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
-const whoami = async (c: RestClient) =>
-  (await c.request<{ status: { userInfo: { username: string; groups?: string[]; uid?: string } } }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
-    apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview',
-  })).status.userInfo;
 
 beforeAll(async () => {
   store = new MemoryStore();
