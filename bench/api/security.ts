@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { openStore } from '../../src/control/storage/index.js';
 import type { Store } from '../../src/control/storage/store.js';
 import { buildServer, type ApiServer, type ServerOptions } from '../../src/control/api/server.js';
-import { startTlsFront, type TlsFront } from '../../src/control/api/tls-front/index.js';
+import { listenApi, type TlsFront } from '../../src/control/api/tls-front/index.js';
 import { bootstrap } from '../../src/control/bootstrap.js';
 import { loadOrCreateClusterCA } from '../../src/control/pki/ca.js';
 import { loadOrIssueServerCertificates } from '../../src/control/pki/cluster-certs.js';
@@ -45,6 +45,7 @@ import { loadOrCreateDefaultEncryptionConfig } from '../../src/control/storage/e
 import { median, percentiles, type Latency, type Throughput } from '../runner/index.js';
 import { Transport, type ClientTls } from './transport.js';
 import type { LoadJob, LoadReply, LoadWorkerData } from './load-worker.js';
+import { servingWithClientCerts } from '../../src/control/pki/serving-tls.js';
 
 export type Config = 'plain' | 'secure';
 export const CONFIGS: readonly Config[] = ['plain', 'secure'];
@@ -202,8 +203,7 @@ async function start(config: Config, concurrency: number, layers: SecureLayers =
       ...common, authentication: authenticationChain({ fallback: UNSECURED_USER }),
       ...(plainServiceAccounts ? { serviceAccounts: { key: loadOrCreateSigningKey(scratch), issuers: [DEFAULT_SERVICE_ACCOUNT_ISSUER], admission: true } } : {}),
     });
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const port = portOf(server);
+    const { port } = await listenApi(server.app, '127.0.0.1', 0);
     await bootstrap(server.engine, { host: '127.0.0.1', port });
     await startPodCache(server);
     const origin = `http://127.0.0.1:${port}`;
@@ -216,7 +216,7 @@ async function start(config: Config, concurrency: number, layers: SecureLayers =
   const certs = await loadOrIssueServerCertificates(scratch, ca, { listenHosts: ['127.0.0.1'], serviceIP: new ClusterIPAllocator().first }, []);
   const bootstrapTokens = new BootstrapTokenAuthenticator();
   const tlsOnly = layers === 'tls';
-  const serving = { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false };
+  const serving = servingWithClientCerts(certs.serving, ca.certPem);
   const server = await buildServer({
     ...common,
     authentication: tlsOnly ? authenticationChain({ fallback: UNSECURED_USER }) : authenticationChain({ clientCA: ca.certPem, tokens: [bootstrapTokens] }),
@@ -225,16 +225,7 @@ async function start(config: Config, concurrency: number, layers: SecureLayers =
     ...(tlsOnly ? {} : { authorization: { modes: ['Node', 'RBAC'] as ('Node' | 'RBAC')[], anonymousPaths: PUBLIC_INFO_PATHS } }),
   });
   bootstrapTokens.attach(engineBootstrapSecretLookup(server.engine));
-  let front: TlsFront | undefined;
-  let port: number;
-  if (tlsThread) {
-    await server.app.ready();
-    front = await startTlsFront(server.app.server, { host: '127.0.0.1', port: 0, tls: serving });
-    port = front.address.port;
-  } else {
-    await server.app.listen({ host: '127.0.0.1', port: 0 });
-    port = portOf(server);
-  }
+  const { port, front } = await listenApi(server.app, '127.0.0.1', 0, tlsThread ? serving : undefined);
   await bootstrap(server.engine, { host: '127.0.0.1', port });
   await startPodCache(server);
   const origin = `https://127.0.0.1:${port}`;
@@ -275,11 +266,6 @@ async function waitForBinding(user: Transport): Promise<void> {
  */
 async function startPodCache(server: ApiServer): Promise<void> {
   await server.engine.cache(server.registry.lookup('', 'v1', 'pods')!).start();
-}
-
-function portOf(server: ApiServer): number {
-  const addr = server.app.server.address();
-  return typeof addr === 'object' && addr ? addr.port : 0;
 }
 
 async function stop(r: Running): Promise<void> {

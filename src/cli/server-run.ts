@@ -17,7 +17,8 @@ import { RestClient } from '../client/rest.js';
 import { loadOrCreateClusterCA } from '../control/pki/ca.js';
 import { loadOrIssueServerCertificates, type Component, type ServerCertificates } from '../control/pki/cluster-certs.js';
 import { startCertificateRotation, useServingCertificate, type Rotation } from '../control/pki/rotation.js';
-import { startTlsFront, type TlsFront } from '../control/api/tls-front/index.js';
+import { servingWithClientCerts } from '../control/pki/serving-tls.js';
+import { listenApi, type TlsFront } from '../control/api/tls-front/index.js';
 import { ClusterIPAllocator } from '../control/api/allocators/clusterip.js';
 import { authenticationChain, TokenFileAuthenticator, UNSECURED_USER, type TokenAuthenticator } from '../control/api/auth/index.js';
 import { BootstrapTokenAuthenticator, engineBootstrapSecretLookup } from '../control/api/auth/bootstrap-token.js';
@@ -120,8 +121,6 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     interfaceAddresses: Object.values(networkInterfaces()).flatMap((as) => (as ?? []).map((a) => a.address.replace(/%.*$/, ''))),
     hostname: hostname(),
   });
-  // Client certificates are asked for, not required: requests without one reach the authenticator (tokens, anonymous).
-  const serving = (c: ServerCertificates) => ({ key: c.serving.keyPem, cert: c.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false });
   if (!flags.insecureHttp) {
     certs = await loadOrIssueServerCertificates(dataDir, ca, servingNames(), components, { ...(localNodeName ? { nodeName: localNodeName } : {}) });
     for (const c of [certs.serving, certs.admin, ...Object.values(certs.components)]) if (c.issued) log.info({ file: c.certPath, reason: c.issued }, 'issued certificate');
@@ -163,7 +162,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       requestTimeoutMs: flags.requestTimeoutMs ?? 60_000,
       enablePriorityAndFairness: flags.enablePriorityAndFairness ?? true,
     },
-    ...(certs && !flags.tlsThread ? { https: serving(certs) } : {}),
+    ...(certs && !flags.tlsThread ? { https: servingWithClientCerts(certs.serving, ca.certPem) } : {}),
     ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
     // Secure by default: Node then RBAC (kube-apiserver's --authorization-mode=Node,RBAC), anonymous requests only to
     // the public paths; --insecure-http keeps allowing everything.
@@ -206,16 +205,9 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
-  let actualPort: number;
-  if (certs && flags.tlsThread) {
-    await server.app.ready();
-    front = await startTlsFront(server.app.server, { host, port, tls: serving(certs) });
-    actualPort = front.address.port;
-  } else {
-    await server.app.listen({ host, port });
-    const addr = server.app.server.address();
-    actualPort = typeof addr === 'object' && addr ? addr.port : port;
-  }
+  const listening = await listenApi(server.app, host, port, certs && flags.tlsThread ? servingWithClientCerts(certs.serving, ca.certPem) : undefined);
+  front = listening.front;
+  const actualPort = listening.port;
   const clientHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const url = `${certs ? 'https' : 'http'}://${clientHost.includes(':') ? `[${clientHost}]` : clientHost}:${actualPort}`;
   await bootstrap(server.engine, { host: clientHost, port: actualPort });

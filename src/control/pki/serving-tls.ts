@@ -17,3 +17,10 @@ export function servingCiphers(defaults: string = DEFAULT_CIPHERS): string {
 
 /** Spread under the caller's own https options (theirs win). */
 export const servingTlsOptions = (): { ciphers: string; honorCipherOrder: boolean } => ({ ciphers: servingCiphers(), honorCipherOrder: true });
+
+/**
+ * The API server's serving certificate, with client certificates asked for but not required: a request without one
+ * still reaches the authenticator (tokens, anonymous), which verifies the ones sent against the cluster CA.
+ */
+export const servingWithClientCerts = (serving: { keyPem: string; certPem: string }, caPem: string) =>
+  ({ key: serving.keyPem, cert: serving.certPem, ca: caPem, requestCert: true, rejectUnauthorized: false });

@@ -27,6 +27,7 @@ import { loadKubeconfig, type ClientConfig } from '../../../src/client/kubeconfi
 import { CertificateSigningRequests, Namespaces } from '../../../src/client/resources.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { eventually } from '../../support/cluster.js';
+import { servingWithClientCerts } from '../../../src/control/pki/serving-tls.js';
 
 const ca = createClusterCA();
 const dir = mkdtempSync(join(tmpdir(), 'skiff-cert-rotation-'));
@@ -55,7 +56,7 @@ beforeAll(async () => {
   store = new MemoryStore();
   server = await buildServer({
     store, compactIntervalMs: 0, metrics: false,
-    https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    https: servingWithClientCerts(certs.serving, ca.certPem),
     authentication: authenticationChain({ clientCA: ca.certPem }),
   });
   await server.app.listen({ host: '127.0.0.1', port: 0 });

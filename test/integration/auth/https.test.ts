@@ -18,6 +18,7 @@ import { ApiError, RestClient } from '../../../src/client/rest.js';
 import type { ClientConfig } from '../../../src/client/kubeconfig.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { whoami } from '../../support/whoami.js';
+import { servingWithClientCerts } from '../../../src/control/pki/serving-tls.js';
 
 const ca = createClusterCA();
 const stranger = createClusterCA();
@@ -41,7 +42,7 @@ beforeAll(async () => {
   store = new MemoryStore();
   server = await buildServer({
     store, compactIntervalMs: 0, metrics: false,
-    https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    https: servingWithClientCerts(certs.serving, ca.certPem),
     authentication: authenticationChain({ clientCA: ca.certPem, tokens: [tokens] }),
   });
   await server.app.listen({ host: '127.0.0.1', port: 0 });

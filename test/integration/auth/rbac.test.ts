@@ -19,6 +19,7 @@ import { authenticationChain, parseTokenFile, TokenFileAuthenticator } from '../
 import { PUBLIC_INFO_PATHS } from '../../../src/control/api/authz/index.js';
 import { ApiError, RestClient } from '../../../src/client/rest.js';
 import type { KubeObject } from '../../../src/client/types.js';
+import { servingWithClientCerts } from '../../../src/control/pki/serving-tls.js';
 
 const run = promisify(execFile);
 const KUBECTL = '/usr/bin/kubectl';
@@ -66,7 +67,7 @@ beforeAll(async () => {
   store = new MemoryStore();
   server = await buildServer({
     store, compactIntervalMs: 0, metrics: false,
-    https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    https: servingWithClientCerts(certs.serving, ca.certPem),
     authentication: authenticationChain({ clientCA: ca.certPem, tokens: [tokens] }),
     authorization: { modes: ['RBAC'], anonymousPaths: PUBLIC_INFO_PATHS },
   });

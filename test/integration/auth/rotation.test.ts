@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createClusterCA } from '../../../src/control/pki/ca.js';
 import { loadOrIssueServerCertificates } from '../../../src/control/pki/cluster-certs.js';
 import { startCertificateRotation, useServingCertificate } from '../../../src/control/pki/rotation.js';
+import { servingWithClientCerts } from '../../../src/control/pki/serving-tls.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-rotation-'));
 let server: Server | undefined;
@@ -36,7 +37,7 @@ describe('startCertificateRotation', () => {
     const names = { listenHosts: ['127.0.0.1'], serviceIP: '10.96.0.1' };
     const check = () => loadOrIssueServerCertificates(dir, ca, names, [], { now });
     const first = await check();
-    server = createServer({ key: first.serving.keyPem, cert: first.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false }, (_q, r) => r.end('ok'));
+    server = createServer(servingWithClientCerts(first.serving, ca.certPem), (_q, r) => r.end('ok'));
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     expect(await servedSerial(port)).toBe(first.serving.cert.serialNumber);

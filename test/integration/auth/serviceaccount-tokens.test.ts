@@ -26,6 +26,7 @@ import type { KubeObject } from '../../../src/client/types.js';
 import { Pods, ServiceAccounts } from '../../../src/client/resources.js';
 import { kubeconfigYaml } from '../../../src/cli/kubeconfig-yaml.js';
 import { eventually } from '../../support/cluster.js';
+import { servingWithClientCerts } from '../../../src/control/pki/serving-tls.js';
 
 const execFileP = promisify(execFile);
 const ca = createClusterCA();
@@ -52,7 +53,7 @@ beforeAll(async () => {
   store = new MemoryStore();
   server = await buildServer({
     store, compactIntervalMs: 0, metrics: false,
-    https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    https: servingWithClientCerts(certs.serving, ca.certPem),
     authentication: authenticationChain({ clientCA: ca.certPem }),
     serviceAccounts: { key, admission: true },
   });

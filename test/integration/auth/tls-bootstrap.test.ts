@@ -26,6 +26,7 @@ import { CertificateSigningRequests, Secrets } from '../../../src/client/resourc
 import type { KubeObject } from '../../../src/client/types.js';
 import { eventually } from '../../support/cluster.js';
 import { realClock } from '../../../src/client/clock.js';
+import { servingWithClientCerts } from '../../../src/control/pki/serving-tls.js';
 
 const ca = createClusterCA();
 const dir = mkdtempSync(join(tmpdir(), 'skiff-tlsboot-'));
@@ -60,7 +61,7 @@ beforeAll(async () => {
   const bootstrapTokens = new BootstrapTokenAuthenticator();
   server = await buildServer({
     store, compactIntervalMs: 0, metrics: false,
-    https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    https: servingWithClientCerts(certs.serving, ca.certPem),
     authentication: authenticationChain({ clientCA: ca.certPem, tokens: [bootstrapTokens] }),
   });
   bootstrapTokens.attach(engineBootstrapSecretLookup(server.engine));

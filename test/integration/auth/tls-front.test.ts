@@ -23,6 +23,7 @@ import { ApiError, RestClient } from '../../../src/client/rest.js';
 import type { ClientConfig } from '../../../src/client/kubeconfig.js';
 import type { KubeObject } from '../../../src/client/types.js';
 import { whoami } from '../../support/whoami.js';
+import { servingWithClientCerts } from '../../../src/control/pki/serving-tls.js';
 
 const ca = createClusterCA();
 const stranger = createClusterCA();
@@ -30,7 +31,7 @@ const dir = mkdtempSync(join(tmpdir(), 'skiff-t-tls-front-'));
 const certs = loadOrIssueClusterCertificates(dir, ca, { listenHosts: ['127.0.0.1'], serviceIP: '10.96.0.1' });
 const foreign = issueCertificate(stranger, ADMIN_SPEC);
 const tokens = new TokenFileAuthenticator(parseTokenFile('tok-alice,alice,u-1,"dev,ops"\n', 'tokens.csv').tokens);
-const serving = { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false };
+const serving = servingWithClientCerts(certs.serving, ca.certPem);
 
 let server: ApiServer;
 let store: MemoryStore;

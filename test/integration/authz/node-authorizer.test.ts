@@ -22,6 +22,7 @@ import { newSigningKey } from '../../../src/control/api/serviceaccount/key.js';
 import { bootstrap } from '../../../src/control/bootstrap.js';
 import { startNodeAgent, type RunningNodeAgent } from '../../../src/dataplane/kubelet/start.js';
 import { parseNodeSpec } from '../../../src/dataplane/kubelet/spec.js';
+import { servingWithClientCerts } from '../../../src/control/pki/serving-tls.js';
 
 const ca = createClusterCA();
 const dir = mkdtempSync(join(tmpdir(), 'skiff-nodeauthz-'));
@@ -42,7 +43,7 @@ beforeAll(async () => {
   store = new MemoryStore();
   server = await buildServer({
     store, compactIntervalMs: 0, metrics: false, namespaceSweepMs: 200,
-    https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    https: servingWithClientCerts(certs.serving, ca.certPem),
     authentication: authenticationChain({ clientCA: ca.certPem }),
     authorization: { modes: ['Node', 'RBAC'] },
     serviceAccounts: { key: newSigningKey('ec') },

@@ -19,6 +19,7 @@ import { dnsClusterRole, ensureDnsRbac } from '../../../src/control/dns-rbac.js'
 import { startDns, type RunningDns } from '../../../src/dataplane/dns/start.js';
 import { ApiError, RestClient } from '../../../src/client/rest.js';
 import { ConfigMaps, EndpointSlices, Namespaces, Pods, Secrets, Services } from '../../../src/client/resources.js';
+import { servingWithClientCerts } from '../../../src/control/pki/serving-tls.js';
 
 const ca = createClusterCA();
 const dir = mkdtempSync(join(tmpdir(), 'skiff-dns-identity-'));
@@ -41,7 +42,7 @@ beforeAll(async () => {
   store = new MemoryStore();
   server = await buildServer({
     store, compactIntervalMs: 0, metrics: false,
-    https: { key: certs.serving.keyPem, cert: certs.serving.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+    https: servingWithClientCerts(certs.serving, ca.certPem),
     authentication: authenticationChain({ clientCA: ca.certPem }),
     authorization: { modes: ['Node', 'RBAC'], anonymousPaths: PUBLIC_INFO_PATHS },
   });

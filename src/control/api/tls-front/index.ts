@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import { Worker } from 'node:worker_threads';
+import type { FastifyInstance } from 'fastify';
 import { servingTlsOptions } from '../../pki/serving-tls.js';
 import { adoptConnectionFacts } from './connection.js';
 import { ACK, readPreamble } from './preamble.js';
@@ -100,4 +101,19 @@ export async function startTlsFront(http: HttpServer, o: TlsFrontOptions): Promi
       cleanup();
     },
   };
+}
+
+/**
+ * Serves the API server's `app` on host:port: through the TLS front with `frontTls` (the app then built without
+ * https), or by the app's own listen. `port` is the one bound (0 picks one).
+ */
+export async function listenApi(app: FastifyInstance, host: string, port: number, frontTls?: TlsOptions): Promise<{ port: number; front?: TlsFront }> {
+  if (frontTls) {
+    await app.ready();
+    const front = await startTlsFront(app.server, { host, port, tls: frontTls });
+    return { port: front.address.port, front };
+  }
+  await app.listen({ host, port });
+  const bound = app.server.address();
+  return { port: typeof bound === 'object' && bound ? bound.port : port };
 }
