@@ -19,9 +19,10 @@ const MAX_VALUES = 50_000;
 
 /**
  * Equal JSON values → one deep-frozen value, hash-consed bottom up: every object or array inside a part is shared
- * on its own, so pods whose parts differ in one field still share the rest. Each pod's service-account volume
- * (kube-api-access-<random>) and its container's mount of it made whole containers and volumes lists unique per
- * pod: sharing them whole shared nothing and held each pod's part JSON as a table key (~1 KB) besides.
+ * on its own, so pods whose parts differ in one field still share the rest. When each pod's service-account
+ * volume had a random name (kube-api-access-<random>, as upstream's still have), its container's mount of it made
+ * whole containers and volumes lists unique per pod: sharing them whole shared nothing and held each pod's part
+ * JSON as a table key (~1 KB) besides.
  *
  * A node's key names its children by their shared value's id, so nothing is serialised twice. The table is
  * bounded and starts over when full (no weak references: they cost more than most values they would free);

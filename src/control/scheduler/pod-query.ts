@@ -218,9 +218,9 @@ const MAX_EQUAL_FACTS = 4096;
 let equalFacts = new Map<string, ContainerFacts>();
 
 /**
- * One object for equal facts. A pod's containers list is unique to it when a container mounts the pod's own
- * service-account volume (kube-api-access-<random>), so the frozen-list cache below misses, and every pod the
- * scheduler placed held its own requests Map and images array (~330 B at 10,000 pods, the array grown by push).
+ * One object for equal facts. A pod's containers list is unique to it when a container mounts a volume of the
+ * pod's own (upstream names the service-account one kube-api-access-<random>), so the frozen-list cache below
+ * misses, and every pod the scheduler placed held its own requests Map and images array (~330 B at 10,000 pods).
  */
 function internFacts(f: ContainerFacts): ContainerFacts {
   let key = `${f.nonZeroCpu};${f.nonZeroMem};${f.containerCount};`;

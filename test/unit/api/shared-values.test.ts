@@ -90,6 +90,37 @@ describe('SharedValues', () => {
     expect(JSON.stringify(e.spec.tolerations)).toBe('[{"operator":"Exists","key":"k","effect":"NoExecute","tolerationSeconds":300}]');
   });
 
+  test("a pod's volumes and its containers' volumeMounts are shared whole when equal, a frozen source by identity", () => {
+    const values = new SharedValues();
+    const source = Object.freeze({ sources: Object.freeze([]), defaultMode: 420 });
+    const pod = (i: number, own?: Json): Json => ({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${i}` },
+      spec: {
+        volumes: [{ name: 'kube-api-access-x', projected: source }, ...(own ? [own] : [])],
+        initContainers: [{ name: 'i', volumeMounts: [{ name: 'kube-api-access-x', readOnly: true, mountPath: '/sa' }] }],
+        containers: [{ name: 'c', image: `i-${i}`, volumeMounts: [{ name: 'kube-api-access-x', readOnly: true, mountPath: '/sa' }] }],
+      },
+    });
+    type Spec = { volumes: Json[]; containers: { volumeMounts: Json[] }[]; initContainers: { volumeMounts: Json[] }[] };
+    const a = values.slim(pod(1))['spec'] as Spec;
+    const b = values.slim(pod(2))['spec'] as Spec;
+    expect(b.volumes).toBe(a.volumes);
+    expect(b.volumes[0]!['projected']).toBe(source);
+    expect(b.containers[0]!.volumeMounts).toBe(a.containers[0]!.volumeMounts);
+    expect(b.initContainers[0]!.volumeMounts).toBe(a.containers[0]!.volumeMounts);
+    expect(Object.isFrozen(a.volumes[0])).toBe(true);
+    expect(() => { a.volumes[0]!['name'] = 'y'; }).toThrow(TypeError);
+    // The containers stay each pod's own (their images differ here).
+    expect(b.containers[0]).not.toBe(a.containers[0]);
+    // An equal but other source object is another value; a volume holding an unfrozen object is not shared.
+    const c = values.slim({ kind: 'Pod', spec: { volumes: [{ name: 'kube-api-access-x', projected: { ...source } }] } })['spec'] as Spec;
+    expect(c.volumes).not.toBe(a.volumes);
+    expect(Object.isFrozen(c.volumes)).toBe(false);
+    const d = values.slim(pod(3, { name: 'data', emptyDir: {} }))['spec'] as Spec;
+    expect(d.volumes).not.toBe(a.volumes);
+    expect(JSON.stringify(d.volumes)).toBe('[{"name":"kube-api-access-x","projected":{"sources":[],"defaultMode":420}},{"name":"data","emptyDir":{}}]');
+  });
+
   test('key order is part of a tree: trees that serialise differently are not merged', () => {
     const values = new SharedValues();
     const x = values.slim({ metadata: { managedFields: [{ fieldsV1: { 'f:a': {}, 'f:b': {} } }] } });

@@ -3,7 +3,7 @@
  * a pod without spec.serviceAccountName runs as `default`; a pod whose ServiceAccount does not exist is refused
  * (the `default` one is looked for a few times first, since the serviceaccount controller makes it just after a
  * namespace appears); unless automountServiceAccountToken is false (the pod's word wins over the ServiceAccount's),
- * every container and init container mounts a projected `kube-api-access-<5 random>` volume (a bound token the
+ * every container and init container mounts a projected `kube-api-access-<5 characters>` volume (a bound token the
  * kubelet requests, the cluster CA from kube-root-ca.crt, the namespace) read-only at
  * /var/run/secrets/kubernetes.io/serviceaccount; a pod without imagePullSecrets gets the ServiceAccount's.
  * Mirror pods are left alone and may not name a ServiceAccount.
@@ -14,10 +14,12 @@ import type { Admission, AdmissionAttributes, AdmissionTarget } from './types.js
 import type { EngineLike } from './webhooks.js';
 import { cachedObjects } from '../watch/cached-objects.js';
 import { shareJson } from '../shared-json.js';
+import { flatString } from '../../../client/flat-string.js';
 
 export const DEFAULT_SERVICE_ACCOUNT_NAME = 'default';
 export const DEFAULT_API_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const SERVICE_ACCOUNT_VOLUME_NAME = 'kube-api-access';
+const VOLUME_PREFIX = `${SERVICE_ACCOUNT_VOLUME_NAME}-`;
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 /** What the projected token asks for: an hour and 7 s, the mark the server extends (claims.ts). */
@@ -34,11 +36,38 @@ type Container = { volumeMounts?: Array<{ name?: string; readOnly?: boolean; mou
 
 /** utilrand.String's alphabet (no vowels, no confusable digits). */
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
-export function randomSuffix(n = 5): string {
-  // A plain loop: this runs on every pod create, and Array.from + join cost a few µs each time.
+
+/**
+ * The token volume's name suffix for pods of this ServiceAccount: 5 characters of utilrand's alphabet from the
+ * name's FNV-1a hash. Upstream draws them at random for each pod; then each pod's containers were unique to it
+ * (each mounts its own volume name), so no cache could keep a ReplicaSet's equal containers once: the watch cache
+ * held ~380 B more a pod, every informer's share-parts table walked them anew. A name cannot collide with the
+ * pod's own volumes: one already named kube-api-access-* is the token volume (mountServiceAccountToken).
+ */
+export function volumeSuffix(serviceAccountName: string, n = 5): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < serviceAccountName.length; i++) h = Math.imul(h ^ serviceAccountName.charCodeAt(i), 0x01000193) >>> 0;
   let out = '';
-  for (let i = 0; i < n; i++) out += ALPHANUMS[Math.floor(Math.random() * ALPHANUMS.length)];
+  for (let i = 0; i < n; i++) {
+    out += ALPHANUMS[h % ALPHANUMS.length];
+    h = Math.floor(h / ALPHANUMS.length);
+  }
   return out;
+}
+
+/** Volume names by ServiceAccount name, made once: one flat string every pod of the account holds. */
+const volumeNames = new Map<string, string>();
+const MAX_VOLUME_NAMES = 4096;
+
+function tokenVolumeName(serviceAccountName: string, suffix: (serviceAccountName: string) => string): string {
+  if (suffix !== volumeSuffix) return VOLUME_PREFIX + suffix(serviceAccountName);
+  let name = volumeNames.get(serviceAccountName);
+  if (name === undefined) {
+    if (volumeNames.size >= MAX_VOLUME_NAMES) volumeNames.clear();
+    // Flattened here (a concatenation is a rope, which the name checks would flatten on every pod).
+    volumeNames.set(serviceAccountName, (name = flatString(VOLUME_PREFIX + suffix(serviceAccountName))));
+  }
+  return name;
 }
 
 /**
@@ -71,7 +100,6 @@ export function shouldAutomount(sa: KubeObject, pod: KubeObject): boolean {
   return true;
 }
 
-const VOLUME_PREFIX = `${SERVICE_ACCOUNT_VOLUME_NAME}-`;
 const CONTAINER_FIELDS = ['initContainers', 'containers'] as const;
 
 /** Whether a container mounts something at the token's path already. */
@@ -86,7 +114,7 @@ function mountsTokenPath(mounts: Container['volumeMounts']): boolean {
  * (reusing an existing kube-api-access-* one) when any container needed it. Mutates `pod`. Plain loops: this runs
  * on every pod create.
  */
-export function mountServiceAccountToken(pod: KubeObject, suffix: () => string = randomSuffix): void {
+export function mountServiceAccountToken(pod: KubeObject, serviceAccountName: string, suffix: (serviceAccountName: string) => string = volumeSuffix): void {
   const spec = (pod['spec'] ??= {}) as Obj;
   const volumes = (Array.isArray(spec['volumes']) ? spec['volumes'] : []) as Array<Obj & { name?: string }>;
   let volumeName: string | undefined;
@@ -97,7 +125,7 @@ export function mountServiceAccountToken(pod: KubeObject, suffix: () => string =
     }
   }
   const hasVolume = volumeName !== undefined;
-  volumeName ??= VOLUME_PREFIX + suffix();
+  volumeName ??= tokenVolumeName(serviceAccountName, suffix);
   let needed = false;
   for (const field of CONTAINER_FIELDS) {
     const containers = spec[field];
@@ -113,8 +141,8 @@ export function mountServiceAccountToken(pod: KubeObject, suffix: () => string =
 }
 
 /** The pod's changes for its ServiceAccount (default name already set); mutates `pod`. */
-export function admitPodServiceAccount(pod: KubeObject, sa: KubeObject, suffix: () => string = randomSuffix): void {
-  if (shouldAutomount(sa, pod)) mountServiceAccountToken(pod, suffix);
+export function admitPodServiceAccount(pod: KubeObject, sa: KubeObject, suffix: (serviceAccountName: string) => string = volumeSuffix): void {
+  if (shouldAutomount(sa, pod)) mountServiceAccountToken(pod, sa.metadata?.name ?? DEFAULT_SERVICE_ACCOUNT_NAME, suffix);
   const spec = pod['spec'] as Obj;
   const pull = spec['imagePullSecrets'];
   if (!Array.isArray(pull) || pull.length === 0) {
@@ -124,8 +152,8 @@ export function admitPodServiceAccount(pod: KubeObject, sa: KubeObject, suffix: 
 }
 
 export interface ServiceAccountAdmissionOptions {
-  /** Random volume-name suffixes (tests pin them). */
-  suffix?: () => string;
+  /** The token volume's name suffix for a ServiceAccount's pods (default volumeSuffix; tests pin it). */
+  suffix?: (serviceAccountName: string) => string;
   /** Waits between looks for the `default` ServiceAccount (upstream: 10 attempts, 100–200 ms apart). */
   sleep?: (ms: number) => Promise<void>;
   defaultAttempts?: number;

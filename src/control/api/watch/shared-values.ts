@@ -8,13 +8,16 @@
  *   managedFields entry is shared too when equal (same manager, operation and second, same tree): writes replace
  *   entries, never change them in place (clone.ts's cloneMetadata relies on it as well).
  * - A pod's lists of flat records that repeat from pod to pod are shared whole when equal, frozen: its
- *   tolerations (the same defaults in every pod), its conditions (equal when their times are: pods started in
- *   the same second) and its hostIPs (its node's); an empty securityContext too. Every writer copies what it
+ *   tolerations (the same defaults in every pod), its volumes and its containers' volumeMounts (the
+ *   ServiceAccount token volume and its mount, named alike for an account's pods), its conditions (equal when
+ *   their times are: pods started in the same second) and its hostIPs (its node's); an empty securityContext too.
+ *   A record's values are scalars or frozen objects, the latter compared by identity (the token volume's source
+ *   is one frozen object in every pod). Every writer copies what it
  *   changes before changing it (a patch deep-copies the members it touches, an update the whole object, a status
  *   write its metadata and status; defaulting writes only what is missing), so a shared list is read, never
  *   written; frozen, a missed copy throws instead of changing every pod. Containers and container statuses are
- *   not: each names its pod's own service-account mount or container ID, so only their small inner parts would
- *   repeat, and hash-consing them (client/share-parts.ts's PartTable) measured ~80 us a pod on this thread.
+ *   not shared whole: statuses name their container IDs, and hash-consing containers (client/share-parts.ts's
+ *   PartTable) measured ~80 us a pod on this thread.
  * - string values are interned. A string is immutable, so this changes nothing a reader can see.
  * The tables are bounded and start over when full (no weak references: they cost more than the trees they would
  * free); starting over costs one more copy of what repeats, never a wrong value.
@@ -37,7 +40,9 @@ const MAX_ENTRIES = 50_000;
 const MAX_LISTS = 20_000;
 
 /** A pod's spec and status members that are lists of flat records, shared whole (see above). */
-const POD_SPEC_LISTS = ['tolerations'] as const;
+const POD_SPEC_LISTS = ['tolerations', 'volumes'] as const;
+const CONTAINER_LISTS = ['volumeMounts'] as const;
+const CONTAINER_FIELDS = ['containers', 'initContainers'] as const;
 const POD_STATUS_LISTS = ['conditions', 'hostIPs'] as const;
 const EMPTY: Json = Object.freeze({});
 
@@ -52,6 +57,8 @@ export class SharedValues {
   private entries = new Map<string, Json>();
   /** Every shared tree's id (also after the table started over: its parents' keys still name it). */
   private readonly ids = new WeakMap<object, number>();
+  /** Ids of frozen values held by shared lists' records (see list()). */
+  private readonly frozenIds = new WeakMap<object, number>();
   private nextId = 1;
   private readonly leaf: Json = Object.freeze({});
 
@@ -61,6 +68,10 @@ export class SharedValues {
     const spec = o['spec'] as Json | undefined;
     if (typeof spec === 'object' && spec !== null && o['kind'] === 'Pod' && !Object.isFrozen(spec)) {
       this.shareIn(spec, POD_SPEC_LISTS);
+      for (const field of CONTAINER_FIELDS) {
+        const cs = spec[field];
+        if (Array.isArray(cs) && !Object.isFrozen(cs)) for (const c of cs) this.shareIn(c, CONTAINER_LISTS);
+      }
       const sc = spec['securityContext'];
       if (typeof sc === 'object' && sc !== null && !Array.isArray(sc) && sc !== EMPTY && isEmpty(sc)) spec['securityContext'] = EMPTY;
       this.shareIn(o['status'], POD_STATUS_LISTS);
@@ -104,7 +115,7 @@ export class SharedValues {
     }
   }
 
-  /** The shared list equal to `v` (records of scalars, same keys in the same order), or `v` when it is another list. */
+  /** The shared list equal to `v` (records of scalars and frozen objects, same keys in the same order), or `v` when it is another list. */
   private list(v: unknown[]): unknown[] {
     let key = '';
     for (const e of v) {
@@ -117,6 +128,7 @@ export class SharedValues {
         if (typeof x === 'string') key += `${k.length}:${k}s${x.length}:${x}`;
         else if (typeof x === 'number' || typeof x === 'boolean') key += `${k.length}:${k}n${String(x)};`;
         else if (x === null) key += `${k.length}:${k}z`;
+        else if (typeof x === 'object' && Object.isFrozen(x)) key += `${k.length}:${k}o${this.frozenId(x)};`;
         else return v;
       }
       key += '}';
@@ -131,6 +143,13 @@ export class SharedValues {
     if (this.lists.size >= MAX_LISTS) this.lists = new Map();
     this.lists.set(flatString(key), v);
     return v;
+  }
+
+  /** A frozen value's id: frozen, it stays equal to itself, so its identity stands for its value in a list's key. */
+  private frozenId(x: object): number {
+    let id = this.frozenIds.get(x);
+    if (id === undefined) this.frozenIds.set(x, (id = this.nextId++));
+    return id;
   }
 
   /** The shared entry equal to `entry` (its fieldsV1 shared already), or `entry` when a member is not a scalar. */
@@ -198,14 +217,14 @@ function sameRecord(a: Json, b: Json): boolean {
   return n === keys.length;
 }
 
-/** Whether `a` equals `b`, a shared list of records of scalars (same keys in the same order, equal values). */
+/** Whether `a` equals `b`, a shared list of flat records (same keys in the same order, equal values: frozen objects by identity). */
 function sameFlatList(a: unknown[], b: unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as Json;
     const y = b[i] as Json;
     if (typeof x !== 'object' || x === null) return false;
-    // Key order too: it is the order they serialise in. Scalars only (the shared list's are).
+    // Key order too: it is the order they serialise in. Scalars and frozen objects only (the shared list's are).
     if (!sameRecord(x, y)) return false;
   }
   return true;

@@ -3,7 +3,7 @@
  * retries for `default`), the projected token volume and its mounts, automount opt-outs, imagePullSecrets.
  */
 import { describe, expect, it } from 'vitest';
-import { randomSuffix, ServiceAccountAdmission, tokenVolumeSource } from '../../../../src/control/api/admission/service-account.js';
+import { ServiceAccountAdmission, tokenVolumeSource, volumeSuffix } from '../../../../src/control/api/admission/service-account.js';
 import type { AdmissionAttributes } from '../../../../src/control/api/admission/types.js';
 import type { KubeObject, ResourceType } from '../../../../src/control/api/resource.js';
 import { pods } from '../../../../src/control/api/kinds/core.js';
@@ -140,14 +140,36 @@ describe('ServiceAccount admission with a source that answers at once', () => {
 });
 
 describe('the token volume name suffix', () => {
-  it('is utilrand.String: n characters from the alphabet without vowels or look-alikes, every one of them reachable', () => {
+  it('is n characters from utilrand.String\'s alphabet (no vowels or look-alikes), each of them reachable', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 2000; i++) {
-      const s = randomSuffix();
+      const s = volumeSuffix(`account-${i}`);
       expect(s).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{5}$/);
       for (const c of s) seen.add(c);
     }
     expect(seen.size).toBe(27);
-    expect(randomSuffix(8)).toHaveLength(8);
+    expect(volumeSuffix('default', 8)).toHaveLength(8);
+  });
+
+  it('is the ServiceAccount\'s: the same for its pods, different for other accounts', () => {
+    expect(volumeSuffix('default')).toBe(volumeSuffix('default'));
+    const names = new Set(Array.from({ length: 1000 }, (_, i) => volumeSuffix(`sa-${i}`)));
+    expect(names.size).toBeGreaterThan(990);
+  });
+
+  it('names the volume of every pod of an account alike, so equal pods have equal containers', async () => {
+    const p = new ServiceAccountAdmission({ serviceAccount: async (ns, name) => accounts.get(`${ns}/${name}`) }, { sleep: async () => {} });
+    const spec = (o: KubeObject | null) => o!['spec'] as any;
+    const a = spec(await p.admit(attrs(pod({ containers: [{ name: 'a', image: 'x' }] }))));
+    const b = spec(await p.admit(attrs(pod({ containers: [{ name: 'a', image: 'x' }] }))));
+    expect(a.volumes[0].name).toBe(`kube-api-access-${volumeSuffix('default')}`);
+    expect(b.containers).toEqual(a.containers);
+    expect(b.volumes).toEqual(a.volumes);
+    // A pod's own kube-api-access-* volume is the token volume: the account's name never collides with it.
+    const own = spec(await p.admit(attrs(pod({
+      volumes: [{ name: `kube-api-access-${volumeSuffix('default')}`, emptyDir: {} }], containers: [{ name: 'a' }],
+    }))));
+    expect(own.volumes).toEqual([{ name: `kube-api-access-${volumeSuffix('default')}`, emptyDir: {} }]);
+    expect(own.containers[0].volumeMounts[0].name).toBe(`kube-api-access-${volumeSuffix('default')}`);
   });
 });
