@@ -148,6 +148,8 @@ export async function runServer(flags: ServerFlags): Promise<void> {
     const state = scheduler?.state() ?? 'stopped';
     return state === 'running' ? { healthy: true, message: 'ok' } : { healthy: false, message: '', error: `the in-process scheduler is ${state}` };
   };
+  // The serving certificate, served by the app's own https or, with --tls-thread, by the TLS front.
+  const serving = certs ? servingWithClientCerts(certs.serving, ca.certPem) : undefined;
   const server = await buildServer({
     store, logger: log, serverAddress: `${host}:${port}`, authentication,
     ...(flags.eventTtlMs !== undefined ? { eventTtlMs: flags.eventTtlMs } : {}),
@@ -162,7 +164,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
       requestTimeoutMs: flags.requestTimeoutMs ?? 60_000,
       enablePriorityAndFairness: flags.enablePriorityAndFairness ?? true,
     },
-    ...(certs && !flags.tlsThread ? { https: servingWithClientCerts(certs.serving, ca.certPem) } : {}),
+    ...(serving && !flags.tlsThread ? { https: serving } : {}),
     ...(flags.metricResolutionMs !== undefined ? { metrics: { resolutionMs: flags.metricResolutionMs } } : {}),
     // Secure by default: Node then RBAC (kube-apiserver's --authorization-mode=Node,RBAC), anonymous requests only to
     // the public paths; --insecure-http keeps allowing everything.
@@ -205,7 +207,7 @@ export async function runServer(flags: ServerFlags): Promise<void> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
-  const listening = await listenApi(server.app, host, port, certs && flags.tlsThread ? servingWithClientCerts(certs.serving, ca.certPem) : undefined);
+  const listening = await listenApi(server.app, host, port, flags.tlsThread ? serving : undefined);
   front = listening.front;
   const actualPort = listening.port;
   const clientHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
