@@ -1,7 +1,8 @@
 /**
  * A create's managedFields record what the client sent (after defaulting), not what mutating admission added, as
- * upstream's create handler runs the field manager before admission: the ServiceAccount plugin's token volume and
- * its volumeMounts are in the stored pod but owned by no manager.
+ * upstream's create handler runs the field manager before admission and the store's PrepareForCreate: the
+ * ServiceAccount plugin's token volume and its volumeMounts, and DefaultTolerationSeconds' tolerations, are in the
+ * stored pod but owned by no manager.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from '../../support/cluster.js';
@@ -33,5 +34,19 @@ describe('managedFields of a create', () => {
     expect(container).not.toHaveProperty('f:volumeMounts');
     expect(fields['f:spec']).not.toHaveProperty('f:volumes');
     expect(fields['f:spec']).not.toHaveProperty('f:serviceAccountName');
+    // DefaultTolerationSeconds' two tolerations are stored, unowned.
+    const tolerations = (pod['spec'] as { tolerations?: { key: string }[] }).tolerations ?? [];
+    expect(tolerations.map((t) => t.key)).toEqual(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
+    expect(fields['f:spec']).not.toHaveProperty('f:tolerations');
+  });
+
+  it('own the tolerations the client sent', async () => {
+    const pod = await c.client.create(Pods, {
+      metadata: { name: 'tolerant', namespace: 'mf' },
+      spec: { containers: [{ name: 'c', image: 'busybox' }], tolerations: [{ key: 'dedicated', operator: 'Exists' }] },
+    });
+    const fields = pod.metadata!.managedFields![0]!.fieldsV1 as { 'f:spec': Record<string, unknown> };
+    expect(fields['f:spec']).toHaveProperty('f:tolerations');
+    expect((pod['spec'] as { tolerations: unknown[] }).tolerations).toHaveLength(3);
   });
 });

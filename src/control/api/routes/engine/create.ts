@@ -50,10 +50,11 @@ export async function createObject(
   else delete meta.generation;
   resetStatusOnCreate(r, obj);
   r.strategy.default?.(obj);
-  r.strategy.admit?.(obj, opts.user);
-  // Before mutating admission and allocation, as upstream's create handler: what admission plugins add (the
-  // ServiceAccount token volume, tolerations, priority) and allocated fields (clusterIP, nodePorts) stay unowned.
+  // Before the kind's create-time mutations, mutating admission and allocation, as upstream's create handler (its
+  // field manager runs before the store's PrepareForCreate and admission): what they add (the ServiceAccount token
+  // volume, default tolerations, priority, a CSR's requester) and allocated fields (clusterIP, nodePorts) stay unowned.
   if (opts.fieldManager !== undefined && !opts.applied) track(ctx, opts.servedAs ?? r, null, obj, opts.fieldManager, '');
+  r.strategy.admit?.(obj, opts.user);
   await mutate(ctx, { operation: 'CREATE', r, sub: '', ns, obj, old: null, opts });
 
   let alloc: Allocation | null = null;
