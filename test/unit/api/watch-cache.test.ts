@@ -75,6 +75,32 @@ describe('WatchCache', () => {
     cache.forget(other);
     cache.stop();
   });
+  test("only the ring's newest events keep their JSON; older ones are serialised again by whoever replays them", async () => {
+    const store = new MemoryStore();
+    const start = await store.currentRevision();
+    const cache = new WatchCache(store, '/registry/configmaps/');
+    await cache.start();
+    const writes = 300;
+    for (let i = 0; i < writes; i++) {
+      const text = body(`c${i}`, i);
+      const w = { key: `/registry/configmaps/ns/c${i}`, bytes: Buffer.from(text), object: JSON.parse(text) as Record<string, unknown>, text };
+      cache.expect(w);
+      await put(store, w.key, text);
+    }
+    await until(() => cache.revision === start + writes);
+    const replayed: CacheEvent[] = [];
+    const sub = cache.subscribe(start, (ev) => replayed.push(ev));
+    await until(() => replayed.length === writes);
+    expect(replayed).toHaveLength(writes);
+    const withJson = replayed.filter((ev) => ev.json !== undefined);
+    // The newest 256 (JSON_KEPT_EVENTS), each the JSON of its own object with its resourceVersion.
+    expect(withJson.map((ev) => ev.revision)).toEqual(replayed.slice(writes - 256).map((ev) => ev.revision));
+    for (const ev of withJson) expect(JSON.parse(ev.json!)).toEqual(JSON.parse(JSON.stringify(ev.object)));
+    expect(replayed[0]!.object.metadata!.name).toBe('c0');
+    sub.cancel();
+    cache.stop();
+  });
+
   test('a subscriber from a revision the cache has not reached yet (a list storage answered) gets only the events after it', async () => {
     const store = new MemoryStore();
     const cache = new WatchCache(store, '/registry/configmaps/');

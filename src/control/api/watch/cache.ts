@@ -37,6 +37,8 @@ const WATCH_ONLY_PREFIXES = ['/registry/events/'];
  * every write would put that cost on the write path several times for a saving only the settled object keeps.
  */
 const SETTLE_MS = 2000;
+/** The newest events of the ring that keep their JSON (see push). */
+const JSON_KEPT_EVENTS = 256;
 /** Objects slimmed at most per pass, so a burst of settled writes never holds the server's thread for long. */
 const SETTLE_BATCH = 2000;
 
@@ -288,6 +290,10 @@ export class WatchCache {
       this.oldest = evicted.revision;
     } else this.count++;
     this.ring[this.head] = ev;
+    // An event's JSON is for the watchers it fans out to now; one resuming from further back serialises it again.
+    // Kept for the whole ring, each JSON (a pod's ~2-3 KB) outlived two scavenges and died in the old generation.
+    const older = this.ring[(this.head + this.ring.length - JSON_KEPT_EVENTS) % this.ring.length];
+    if (older !== undefined && older !== ev) older.json = undefined;
     this.head = (this.head + 1) % this.ring.length;
     this.revision = ev.revision;
     for (const l of this.listeners.keys()) l(ev);
