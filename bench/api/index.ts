@@ -196,7 +196,7 @@ function printLayers(s: SecurityFigures, dir: string): void {
   const rows = layerTable(readProfiles(dir), creates, s.medianCreateServerCpuUs);
   const total = (c: 'plain' | 'secure') => rows.reduce((a, r) => a + r[c], 0);
   printTable(
-    `Server thread CPU per create by layer (µs; CPU profiles in ${dir}, self time scaled to the median server CPU per create)`,
+    `Server thread CPU per create by layer (µs; CPU profiles in ${dir}: self time, scaled down if above the median server CPU per create; what they fall short of it in its own row)`,
     ['layer', 'plain', 'secure', 'secure - plain'],
     [...rows, { layer: 'total', plain: total('plain'), secure: total('secure') }].map((r) => [r.layer, r.plain.toFixed(1), r.secure.toFixed(1), (r.secure - r.plain).toFixed(1)]),
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layerTable, layerTimes, type CpuProfile } from '../../../bench/api/profile-layers.js';
+import { layerTable, layerTimes, UNSAMPLED, type CpuProfile } from '../../../bench/api/profile-layers.js';
 
 const frame = (functionName: string, url: string) => ({ functionName, url });
 /** A profile whose samples land in the given frames for the given µs. */
@@ -37,18 +37,31 @@ describe('server CPU per create by layer, from the security part\'s CPU profiles
     });
   });
 
-  it('scales each side\'s layers to add up to its measured server CPU per create', () => {
+  it('scales a side down to its measured server CPU per create when the samples add up to more (a stretched thread)', () => {
     const plain = profile([[frame('writev', ''), 100], [frame('(garbage collector)', ''), 300]]);
-    const secure = profile([[frame('writev', ''), 300], [frame('(garbage collector)', ''), 300], [frame('authorize', 'file:///w/dist/src/control/api/authz/rbac.js'), 150], [frame('(idle)', ''), 1000]]);
-    const rows = layerTable({ plain: [plain, plain], secure: [secure] }, { plain: 10, secure: 5 }, { plain: 500, secure: 750 });
+    const rows = layerTable({ plain: [plain, plain], secure: [plain] }, { plain: 10, secure: 4 }, { plain: 40, secure: 100 });
     const row = (name: string) => rows.find((r) => r.layer === name)!;
-    expect(row('TLS: encrypt + write (native writev)')).toEqual({ layer: 'TLS: encrypt + write (native writev)', plain: 125, secure: 300 });
-    expect(row('garbage collector')).toMatchObject({ plain: 375, secure: 300 });
-    expect(row('authorisation (authz/)')).toMatchObject({ plain: 0, secure: 150 });
-    expect(rows.reduce((a, r) => a + r.plain, 0)).toBeCloseTo(500);
-    expect(rows.reduce((a, r) => a + r.secure, 0)).toBeCloseTo(750);
+    // plain: 800 µs sampled over 10 creates = 80 a create, measured 40: halved.
+    expect(row('TLS: encrypt + write (native writev)').plain).toBeCloseTo(10);
+    expect(row('garbage collector').plain).toBeCloseTo(30);
+    expect(row(UNSAMPLED).plain).toBe(0);
+    // secure: 400 sampled over 4 = 100 a create, as measured: as sampled, nothing unseen.
+    expect(row('garbage collector').secure).toBeCloseTo(75);
+    expect(row(UNSAMPLED).secure).toBe(0);
+  });
+
+  it('shows the CPU the samples fall short of as a row of its own, not spread over the layers', () => {
+    const secure = profile([[frame('writev', ''), 300], [frame('authorize', 'file:///w/dist/src/control/api/authz/rbac.js'), 150], [frame('(idle)', ''), 1000]]);
+    const rows = layerTable({ plain: [], secure: [secure] }, { plain: 1, secure: 5 }, { plain: 0, secure: 110 });
+    const row = (name: string) => rows.find((r) => r.layer === name)!;
+    // 450 µs sampled over 5 creates = 90 a create; measured 110: 20 unseen, the layers as sampled.
+    expect(row('TLS: encrypt + write (native writev)').secure).toBeCloseTo(60);
+    expect(row('authorisation (authz/)').secure).toBeCloseTo(30);
+    expect(row(UNSAMPLED).secure).toBeCloseTo(20);
+    expect(rows.reduce((a, r) => a + r.secure, 0)).toBeCloseTo(110);
     // Without a thread CPU figure (not Linux): the profiles' time divided by the creates.
-    const unscaled = layerTable({ plain: [plain], secure: [secure] }, { plain: 4, secure: 5 }, { plain: NaN, secure: NaN });
-    expect(unscaled.find((r) => r.layer === 'garbage collector')).toMatchObject({ plain: 75, secure: 60 });
+    const unscaled = layerTable({ plain: [], secure: [secure] }, { plain: 1, secure: 5 }, { plain: NaN, secure: NaN });
+    expect(unscaled.find((r) => r.layer === 'authorisation (authz/)')).toMatchObject({ secure: 30 });
+    expect(unscaled.find((r) => r.layer === UNSAMPLED)).toMatchObject({ secure: 0 });
   });
 });
