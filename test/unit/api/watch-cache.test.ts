@@ -75,12 +75,12 @@ describe('WatchCache', () => {
     cache.forget(other);
     cache.stop();
   });
-  test("only the ring's newest events keep their JSON; older ones are serialised again by whoever replays them", async () => {
+  /** `writes` announced writes through a cache of `capacity`, replayed from the start by a new subscriber. */
+  const replayAnnounced = async (writes: number, capacity?: number) => {
     const store = new MemoryStore();
     const start = await store.currentRevision();
-    const cache = new WatchCache(store, '/registry/configmaps/');
+    const cache = new WatchCache(store, '/registry/configmaps/', capacity);
     await cache.start();
-    const writes = 300;
     for (let i = 0; i < writes; i++) {
       const text = body(`c${i}`, i);
       const w = { key: `/registry/configmaps/ns/c${i}`, bytes: Buffer.from(text), object: JSON.parse(text) as Record<string, unknown>, text };
@@ -91,12 +91,26 @@ describe('WatchCache', () => {
     const replayed: CacheEvent[] = [];
     const sub = cache.subscribe(start, (ev) => replayed.push(ev));
     await until(() => replayed.length === writes);
+    return { cache, sub, replayed };
+  };
+
+  test("only the ring's newest events keep their JSON; older ones are serialised again by whoever replays them", async () => {
+    const writes = 300;
+    const { cache, sub, replayed } = await replayAnnounced(writes);
     expect(replayed).toHaveLength(writes);
     const withJson = replayed.filter((ev) => ev.json !== undefined);
     // The newest 256 (JSON_KEPT_EVENTS), each the JSON of its own object with its resourceVersion.
     expect(withJson.map((ev) => ev.revision)).toEqual(replayed.slice(writes - 256).map((ev) => ev.revision));
     for (const ev of withJson) expect(JSON.parse(ev.json!)).toEqual(JSON.parse(JSON.stringify(ev.object)));
     expect(replayed[0]!.object.metadata!.name).toBe('c0');
+    sub.cancel();
+    cache.stop();
+  });
+
+  test('a ring no longer than the events that keep their JSON keeps every event\'s', async () => {
+    const { cache, sub, replayed } = await replayAnnounced(200, 200);
+    expect(replayed).toHaveLength(200);
+    expect(replayed.filter((ev) => ev.json === undefined)).toEqual([]);
     sub.cancel();
     cache.stop();
   });

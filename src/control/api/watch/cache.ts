@@ -292,8 +292,11 @@ export class WatchCache {
     this.ring[this.head] = ev;
     // An event's JSON is for the watchers it fans out to now; one resuming from further back serialises it again.
     // Kept for the whole ring, each JSON (a pod's ~2-3 KB) outlived two scavenges and died in the old generation.
-    const older = this.ring[(this.head + this.ring.length - JSON_KEPT_EVENTS) % this.ring.length];
-    if (older !== undefined && older !== ev) older.json = undefined;
+    // A ring no longer than that keeps every event's.
+    if (this.ring.length > JSON_KEPT_EVENTS) {
+      const older = this.ring[(this.head + this.ring.length - JSON_KEPT_EVENTS) % this.ring.length];
+      if (older !== undefined) older.json = undefined;
+    }
     this.head = (this.head + 1) % this.ring.length;
     this.revision = ev.revision;
     for (const l of this.listeners.keys()) l(ev);
