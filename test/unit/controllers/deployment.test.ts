@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { computeHash, fnv32a, safeEncodeString } from '../../../src/control/controllers/deployment/hash.js';
+import { computeHash } from '../../../src/control/controllers/deployment/hash.js';
+import { fnv32a } from '../../../src/client/fnv.js';
+import { safeEncodeString } from '../../../src/client/safe-alphabet.js';
 import { replicaSetsToCleanUp } from '../../../src/control/controllers/deployment/history.js';
 import { calculateStatus, pausedConditionStatus, rolloutStatus, stuckRecheckAfterMs } from '../../../src/control/controllers/deployment/progress.js';
 import { oldPodsRunning } from '../../../src/control/controllers/deployment/recreate.js';

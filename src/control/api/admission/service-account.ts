@@ -15,6 +15,8 @@ import type { EngineLike } from './webhooks.js';
 import { cachedObjects } from '../watch/cached-objects.js';
 import { shareJson } from '../shared-json.js';
 import { flatString } from '../../../client/flat-string.js';
+import { fnv32aString } from '../../../client/fnv.js';
+import { SAFE_ALPHANUMS } from '../../../client/safe-alphabet.js';
 
 export const DEFAULT_SERVICE_ACCOUNT_NAME = 'default';
 export const DEFAULT_API_TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -34,9 +36,6 @@ export interface ServiceAccountSource {
 type Obj = Record<string, unknown>;
 type Container = { volumeMounts?: Array<{ name?: string; readOnly?: boolean; mountPath?: string }> } & Obj;
 
-/** utilrand.String's alphabet (no vowels, no confusable digits). */
-const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
-
 /**
  * The token volume's name suffix for pods of this ServiceAccount: 5 characters of utilrand's alphabet from the
  * name's FNV-1a hash. Upstream draws them at random for each pod; then each pod's containers were unique to it
@@ -46,12 +45,11 @@ const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
  * already named kube-api-access-* is the token volume (mountServiceAccountToken).
  */
 export function volumeSuffix(serviceAccountName: string, n = 5): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < serviceAccountName.length; i++) h = Math.imul(h ^ serviceAccountName.charCodeAt(i), 0x01000193) >>> 0;
+  let h = fnv32aString(serviceAccountName);
   let out = '';
   for (let i = 0; i < n; i++) {
-    out += ALPHANUMS[h % ALPHANUMS.length];
-    h = Math.floor(h / ALPHANUMS.length);
+    out += SAFE_ALPHANUMS[h % SAFE_ALPHANUMS.length];
+    h = Math.floor(h / SAFE_ALPHANUMS.length);
   }
   return out;
 }

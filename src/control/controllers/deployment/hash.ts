@@ -6,26 +6,8 @@
  * sorted). The hash is therefore stable and unique per template, but not the number a stock cluster computes.
  */
 
-/** The alphabet of apimachinery's rand.SafeEncodeString. */
-const SAFE_ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
-
-export function safeEncodeString(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) out += SAFE_ALPHANUMS[s.charCodeAt(i) % SAFE_ALPHANUMS.length];
-  return out;
-}
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-/** fnv-1a 32 over bytes, continuing from `h`. */
-export function fnv32a(bytes: Uint8Array, h = FNV_OFFSET): number {
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i]!;
-    h = Math.imul(h, FNV_PRIME) >>> 0;
-  }
-  return h >>> 0;
-}
+import { fnv32a } from '../../../client/fnv.js';
+import { safeEncodeString } from '../../../client/safe-alphabet.js';
 
 /** JSON with object keys sorted at every level: one text per value, whatever order the keys arrived in. */
 export function canonicalJson(v: unknown): string {

@@ -8,6 +8,7 @@ import type { EngineContext } from './context.js';
 import { gk, gr } from './group-kind.js';
 import { track } from './managed-fields.js';
 import { rfc3339 } from '../../../../client/time.js';
+import { SAFE_ALPHANUMS } from '../../../../client/safe-alphabet.js';
 import { checkNamespace, type NamespaceContext } from './namespace.js';
 import { checkBody, unknownFields } from './request-body.js';
 import { encodeText } from './stored-form.js';
@@ -17,8 +18,6 @@ import { mutate, validate as validateAdmission, type AdmissionContext } from './
 export type CreateContext = NamespaceContext & AdmissionContext &
   Pick<EngineContext, 'store' | 'cache' | 'now' | 'random' | 'services' | 'observeServices' | 'storedJson'>;
 
-/** Upstream's generateName suffix: 5 characters from an alphabet without vowels or look-alikes. */
-const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
 export async function createObject(
   ctx: CreateContext, r: ResourceType, ns: string | undefined, body: unknown, opts: WriteOptions,
@@ -114,9 +113,10 @@ export async function createObject(
 
 const MAX_NAME_GENERATION_ATTEMPTS = 8;
 
+/** Upstream's generateName suffix: 5 characters of util/rand's alphabet. */
 function randomSuffix(ctx: Pick<EngineContext, 'random'>): string {
   let s = '';
-  for (let i = 0; i < 5; i++) s += NAME_ALPHABET[Math.floor(ctx.random() * NAME_ALPHABET.length)];
+  for (let i = 0; i < 5; i++) s += SAFE_ALPHANUMS[Math.floor(ctx.random() * SAFE_ALPHANUMS.length)];
   return s;
 }
 

@@ -50,6 +50,7 @@ import { immediateExitCode } from './exit-command.js';
 import { hasSubPathExpr, subPathExprErrors } from './subpath-expr.js';
 import { podContainerUsage } from './usage.js';
 import { jsonEqual, PartTable } from '../../../../client/share-parts.js';
+import { fnv32aString } from '../../../../client/fnv.js';
 
 /** The kubelet's active deadline handler's reason and message (pkg/kubelet/active_deadline.go). */
 const DEADLINE_EXCEEDED = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
@@ -117,16 +118,6 @@ interface PodRecord {
 }
 
 const NO_USAGE: readonly ContainerUsage[] = Object.freeze([]);
-
-/** FNV-1a over the status JSON: 32 bits plus the length is plenty to tell "changed" from "same". */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
 
 /**
  * The pod's status in the API is at this kubelet's phase but one of the conditions it owns has another status
@@ -476,7 +467,8 @@ export class SimulatedPodDriver implements PodDriver {
 
   private result(rec: PodRecord, status: PodStatus, wakeAt: number | null, remove: boolean, pod?: Pod, now = 0): SyncResult {
     const text = JSON.stringify(status);
-    const hash = fnv1a(text);
+    // FNV-1a over the status JSON: 32 bits plus the length is plenty to tell "changed" from "same".
+    const hash = fnv32aString(text);
     // Also sent again when someone else changed what this kubelet posted (the node lifecycle controller marks a
     // late node's pods not Ready): the status manager's reconcile, which compares with the API's copy.
     const changed = hash !== rec.hash || text.length !== rec.length;
